@@ -1,0 +1,206 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { ConfigError, describeValue, ErrorCode } from '../errors.js';
+import { readEnv } from './env.js';
+import { type AiosConfig, type AiosConfigInput, configSchema } from './schema.js';
+
+export const CONFIG_FILE_NAME = 'aios.config.json';
+export const HOME_CONFIG_FILE_NAME = 'config.json';
+
+export interface LoadConfigOptions {
+  /** Directory searched for `aios.config.json` (default: `process.cwd()`). */
+  cwd?: string;
+  /** Environment to read `AIOS_*` variables from (default: `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** An explicit config file; it must exist. Default: `$AIOS_CONFIG`, else the search. */
+  file?: string;
+  /** Values that win over everything else (e.g. CLI flags). */
+  overrides?: Partial<AiosConfigInput> | Record<string, unknown>;
+}
+
+export interface ConfigIssue {
+  /** Dotted path of the field, e.g. `luna.llm.baseUrl`. */
+  path: string;
+  value: unknown;
+  /** Where the value came from: a file, an environment variable, or `overrides`. */
+  source: string;
+  message: string;
+}
+
+export interface LoadedConfig {
+  config: AiosConfig;
+  /** The config file that was read, if any. */
+  file: string | undefined;
+}
+
+type Plain = Record<string, unknown>;
+
+const isPlain = (value: unknown): value is Plain =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Merges `over` onto `base`; objects merge key by key, everything else is replaced. */
+function merge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isPlain(current) && isPlain(value) ? merge(current, value) : value;
+  }
+  return out;
+}
+
+/** Records `source` for every leaf path present in `layer`. */
+function recordSources(layer: unknown, source: string, sources: Map<string, string>, prefix = '') {
+  if (prefix) sources.set(prefix, source);
+  if (!isPlain(layer)) return;
+  for (const [key, value] of Object.entries(layer)) {
+    recordSources(value, source, sources, prefix ? `${prefix}.${key}` : key);
+  }
+}
+
+function readConfigFile(path: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(ErrorCode.CONFIG_PARSE, `cannot read config file ${path}: ${error}`, {
+      cause: error,
+      details: { file: path },
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(ErrorCode.CONFIG_PARSE, `${path} is not valid JSON: ${reason}`, {
+      cause: error,
+      details: { file: path },
+    });
+  }
+  if (!isPlain(parsed)) {
+    throw new ConfigError(
+      ErrorCode.CONFIG_INVALID,
+      `${path}: expected a JSON object at the top level, got ${describeValue(parsed)}`,
+      { details: { file: path } },
+    );
+  }
+  return parsed;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (!isPlain(current) && !Array.isArray(current)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function toIssues(error: z.ZodError, input: Plain, sources: Map<string, string>): ConfigIssue[] {
+  return error.issues.flatMap((issue): ConfigIssue[] => {
+    const base = issue.path.map(String);
+    // An unknown key is reported at its own path, so the message names the typo.
+    const paths =
+      issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...base, key]) : [base];
+    return paths.map((segments) => {
+      const path = segments.join('.') || '(root)';
+      let source = 'defaults';
+      for (let i = segments.length; i > 0 && source === 'defaults'; i--) {
+        source = sources.get(segments.slice(0, i).join('.')) ?? 'defaults';
+      }
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? 'unknown field (check the spelling; see the config reference in @aios/utils README)'
+          : issue.message;
+      return { path, value: valueAt(input, segments), source, message };
+    });
+  });
+}
+
+function formatIssues(issues: ConfigIssue[]): string {
+  const lines = issues.map(
+    (i) => `  - ${i.path} = ${describeValue(i.value)} (from ${i.source}): ${i.message}`,
+  );
+  return `invalid AIOS configuration:\n${lines.join('\n')}`;
+}
+
+function findConfigFile(cwd: string, home: string, env: NodeJS.ProcessEnv, explicit?: string) {
+  const named = explicit ?? env.AIOS_CONFIG;
+  if (named) {
+    const path = resolve(cwd, named);
+    if (!existsSync(path)) {
+      throw new ConfigError(ErrorCode.CONFIG_PARSE, `config file ${path} does not exist`, {
+        details: { file: path },
+      });
+    }
+    return path;
+  }
+  for (const candidate of [join(cwd, CONFIG_FILE_NAME), join(home, HOME_CONFIG_FILE_NAME)]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AIOS_HOME ? resolve(env.AIOS_HOME) : join(homedir(), '.aios');
+}
+
+/**
+ * Loads the configuration: defaults < config file < `AIOS_*` environment < overrides.
+ * Throws a `ConfigError` listing every invalid field, its value, where it came from and
+ * what is allowed.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const overrides = (options.overrides ?? {}) as Plain;
+  const envLayer = readEnv(env);
+
+  // The home decides where config.json lives, so settle it from the layers above the file.
+  const preHome =
+    (typeof overrides.home === 'string' && overrides.home) ||
+    (typeof envLayer.values.home === 'string' && envLayer.values.home) ||
+    undefined;
+  const cwdFile = join(cwd, CONFIG_FILE_NAME);
+  const cwdFileLayer =
+    !options.file && !env.AIOS_CONFIG && existsSync(cwdFile) ? readConfigFile(cwdFile) : undefined;
+  const fileHome = typeof cwdFileLayer?.home === 'string' ? cwdFileLayer.home : undefined;
+  const home = resolve(cwd, preHome ?? fileHome ?? defaultHome({}));
+
+  const file = findConfigFile(cwd, home, env, options.file);
+  const fileLayer =
+    file === cwdFile && cwdFileLayer ? cwdFileLayer : file ? readConfigFile(file) : {};
+
+  const sources = new Map<string, string>();
+  recordSources(fileLayer, file ?? 'file', sources);
+  for (const [path, name] of envLayer.sources) sources.set(path, name);
+  recordSources(overrides, 'overrides', sources);
+
+  const input = merge(merge(merge({ home }, fileLayer), envLayer.values), overrides);
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const issues = toIssues(result.error, input, sources);
+    throw new ConfigError(ErrorCode.CONFIG_INVALID, formatIssues(issues), {
+      details: { issues, file },
+    });
+  }
+  const parsed = result.data;
+  const root = isAbsolute(parsed.home) ? parsed.home : resolve(cwd, parsed.home);
+  const config: AiosConfig = {
+    ...parsed,
+    home: root,
+    data: { ...parsed.data, path: resolvePath(root, parsed.data.path, 'aios.db') },
+    backup: {
+      ...parsed.backup,
+      repository: resolvePath(root, parsed.backup.repository, 'backups'),
+    },
+  };
+  return { config, file };
+}
+
+function resolvePath(home: string, value: string | undefined, fallback: string): string {
+  if (value === ':memory:') return value;
+  return value ? resolve(home, value) : join(home, fallback);
+}

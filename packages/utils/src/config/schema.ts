@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { NATIVE_MODES } from '../native/mode.js';
+
+/**
+ * The one configuration schema of the whole system. Every core reads its section from
+ * here, so a typo anywhere is caught once, at load, with the field named.
+ * Objects are strict: an unknown key is an error, not silently ignored.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://localhost:1234/v1' })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const builtinEmbedder = z.strictObject({
+  provider: z.literal('builtin'),
+  dimension: z.int().min(16).max(4096).default(384),
+});
+
+const openAiEmbedder = z.strictObject({
+  provider: z.literal('openai'),
+  baseUrl: httpUrl,
+  model: z.string().min(1),
+  apiKey: z.string().optional(),
+  batchSize: z.int().min(1).max(2048).default(64),
+  timeoutMs: z.int().min(100).max(600_000).default(30_000),
+  maxRetries: z.int().min(0).max(10).default(3),
+});
+
+export const configSchema = z.strictObject({
+  /** The data directory. Defaults to `$AIOS_HOME`, else `~/.aios`. */
+  home: z.string().min(1),
+  /** Which implementation hybrid cores use: native when it loads (`auto`), or forced. */
+  native: z.enum(NATIVE_MODES as [string, ...string[]]).default('auto'),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  data: z
+    .strictObject({
+      /** SQLite database file; defaults to `<home>/aios.db`. `:memory:` is allowed. */
+      path: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  carma: z
+    .strictObject({
+      // Setting only `dimension` (say via AIOS_CARMA__EMBEDDER__DIMENSION) means the builtin one.
+      embedder: z
+        .preprocess(
+          (value) =>
+            typeof value === 'object' && value !== null && !('provider' in value)
+              ? { provider: 'builtin', ...value }
+              : value,
+          z.discriminatedUnion('provider', [builtinEmbedder, openAiEmbedder]),
+        )
+        .prefault({}),
+      search: z
+        .strictObject({
+          k: z.int().min(1).max(1000).default(8),
+          mode: z.enum(['hybrid', 'vector', 'lexical']).default('hybrid'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  luna: z
+    .strictObject({
+      llm: z
+        .strictObject({
+          /** OpenAI-compatible base URL; unset means probe LM Studio, then Ollama. */
+          baseUrl: httpUrl.optional(),
+          model: z.string().min(1).optional(),
+          apiKey: z.string().optional(),
+          timeoutMs: z.int().min(100).max(600_000).default(60_000),
+          maxRetries: z.int().min(0).max(10).default(2),
+        })
+        .prefault({}),
+      encoding: z.enum(['o200k_base', 'cl100k_base']).default('o200k_base'),
+      contextWindow: z.int().min(512).max(2_000_000).default(8192),
+    })
+    .prefault({}),
+  backup: z
+    .strictObject({
+      /** Backup repository directory; defaults to `<home>/backups`. */
+      repository: z.string().min(1).optional(),
+      excludes: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  support: z
+    .strictObject({
+      diskFreeMinPercent: z.number().min(0).max(100).default(5),
+      memoryMaxPercent: z.number().min(0).max(100).default(95),
+      eventLoopDelayMaxMs: z.number().min(1).default(200),
+      backupMaxAgeHours: z.number().min(1).default(48),
+      checkTimeoutMs: z.int().min(10).max(60_000).default(2_000),
+    })
+    .prefault({}),
+});
+
+export type AiosConfigInput = z.input<typeof configSchema>;
+type ParsedConfig = z.output<typeof configSchema>;
+
+/** A loaded configuration: validated, defaults applied, derived paths filled in. */
+export type AiosConfig = ParsedConfig & {
+  data: ParsedConfig['data'] & { path: string };
+  backup: ParsedConfig['backup'] & { repository: string };
+};

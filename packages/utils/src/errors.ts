@@ -1,0 +1,123 @@
+/**
+ * Every error AIOS raises on purpose is an `AiosError` with a stable `code` that programs
+ * can switch on; the message is for people and may change.
+ */
+
+/** Codes shared by every core. Cores add their own codes (strings) on top of these. */
+export const ErrorCode = {
+  /** A function was called with an argument of the wrong type, shape or range. */
+  INVALID_INPUT: 'INVALID_INPUT',
+  /** A configuration file or environment variable failed validation. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** A configuration file is not valid JSON. */
+  CONFIG_PARSE: 'CONFIG_PARSE',
+  /** `AIOS_NATIVE=native` (or `native: 'native'`) but the native binding did not load. */
+  NATIVE_UNAVAILABLE: 'NATIVE_UNAVAILABLE',
+  /** The native binding failed in a way it did not classify. */
+  NATIVE_FAILURE: 'NATIVE_FAILURE',
+  IO_NOT_FOUND: 'IO_NOT_FOUND',
+  IO_PERMISSION_DENIED: 'IO_PERMISSION_DENIED',
+  IO_NOT_A_FILE: 'IO_NOT_A_FILE',
+  IO_ERROR: 'IO_ERROR',
+} as const;
+
+export type KnownErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+/** Known codes autocomplete; cores may use their own upper-snake-case codes too. */
+export type ErrorCodeLike = KnownErrorCode | (string & {});
+
+export interface AiosErrorOptions {
+  cause?: unknown;
+  /** Machine-readable context (the field, the bad value, the path...). */
+  details?: Record<string, unknown>;
+}
+
+export class AiosError extends Error {
+  readonly code: ErrorCodeLike;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCodeLike, message: string, options: AiosErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AiosError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  toJSON(): { name: string; code: string; message: string; details?: Record<string, unknown> } {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+/** Raised for malformed configuration; `details.issues` lists every problem found. */
+export class ConfigError extends AiosError {
+  constructor(
+    code: 'CONFIG_INVALID' | 'CONFIG_PARSE',
+    message: string,
+    options?: AiosErrorOptions,
+  ) {
+    super(code, message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isAiosError(value: unknown, code?: ErrorCodeLike): value is AiosError {
+  return value instanceof AiosError && (code === undefined || value.code === code);
+}
+
+/** Describes a value for an error message without dumping huge or binary payloads. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.byteLength} bytes)`;
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  }
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return `${String(value)} (${typeof value})`;
+}
+
+/** An `INVALID_INPUT` error naming the argument, what was given and what is expected. */
+export function invalidInput(field: string, value: unknown, expected: string): AiosError {
+  return new AiosError(
+    ErrorCode.INVALID_INPUT,
+    `${field}: expected ${expected}, got ${describeValue(value)}`,
+    { details: { field, expected } },
+  );
+}
+
+const NATIVE_ERROR = /^\[AIOS:([A-Z][A-Z0-9_]*)\]\s*(.*)$/s;
+
+/**
+ * Native bindings report failures as `[AIOS:<CODE>] message`; this turns such an error
+ * into an `AiosError` with that code, and anything else into `NATIVE_FAILURE`.
+ */
+export function fromNativeError(error: unknown): AiosError {
+  if (error instanceof AiosError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const match = NATIVE_ERROR.exec(message);
+  if (match?.[1] && match[2] !== undefined) {
+    return new AiosError(match[1], match[2], { cause: error });
+  }
+  return new AiosError(ErrorCode.NATIVE_FAILURE, message, { cause: error });
+}
+
+/** Maps a Node.js system error (`ENOENT`, `EACCES`...) to an `AiosError` with an IO code. */
+export function fromNodeIoError(error: unknown, path: string): AiosError {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code =
+    errno === 'ENOENT'
+      ? ErrorCode.IO_NOT_FOUND
+      : errno === 'EACCES' || errno === 'EPERM'
+        ? ErrorCode.IO_PERMISSION_DENIED
+        : errno === 'EISDIR'
+          ? ErrorCode.IO_NOT_A_FILE
+          : ErrorCode.IO_ERROR;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AiosError(code, `${path}: ${reason}`, { cause: error, details: { path } });
+}

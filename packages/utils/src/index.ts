@@ -1,0 +1,25 @@
+import packageJson from '../package.json' with { type: 'json' };
+import { loadUtilsBinding } from './binding.js';
+import type { ImplementationReport, NativeMode } from './native/index.js';
+
+export * from './config/index.js';
+export * from './errors.js';
+export {
+  type BinaryLike,
+  type ContentHasher,
+  contentId,
+  createHashing,
+  defaultHashing,
+  type Hashing,
+  type HashingOptions,
+  hashFile,
+} from './hash/index.js';
+export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
+export * from './native/index.js';
+
+export const VERSION: string = packageJson.version;
+
+/** Which implementation @aios/utils runs in this process, and why. */
+export function implementation(mode?: NativeMode): ImplementationReport {
+  return loadUtilsBinding(mode).report;
+}

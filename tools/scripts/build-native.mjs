@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Builds one core's napi binding: `node tools/scripts/build-native.mjs <core>`, run from
+// packages/<core>. Compiles crates/<core> in release mode and writes the .node file and
+// the generated loader (index.cjs + index.d.cts) into packages/<core>/native/.
+//
+// With no Rust toolchain the build is skipped with a notice (the core then runs its js
+// implementation); with a toolchain, a failed cargo build fails the task.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const core = process.argv[2];
+if (!core) {
+  console.error('usage: build-native.mjs <core>');
+  process.exit(2);
+}
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const manifest = join(root, 'crates', core, 'Cargo.toml');
+if (!existsSync(manifest)) {
+  console.error(`build-native: ${manifest} not found`);
+  process.exit(2);
+}
+
+const toolchain = spawnSync('cargo', ['--version'], { encoding: 'utf8' });
+if (toolchain.error || toolchain.status !== 0) {
+  console.warn(
+    `[aios] no Rust toolchain (cargo) found: @aios/${core} is built without its native binding ` +
+      'and will run its js implementation. Install Rust (https://rustup.rs) and rebuild for native.',
+  );
+  process.exit(0);
+}
+
+const profile = process.env.AIOS_NATIVE_PROFILE === 'debug' ? [] : ['--release'];
+// The napi CLI is a devDependency of the core's package; run its bin with this node.
+const requireFromPackage = createRequire(join(process.cwd(), 'package.json'));
+const cliManifest = requireFromPackage.resolve('@napi-rs/cli/package.json');
+const cliBin = JSON.parse(readFileSync(cliManifest, 'utf8')).bin.napi;
+const napi = spawnSync(
+  process.execPath,
+  [
+    join(dirname(cliManifest), cliBin),
+    'build',
+    '--platform',
+    ...profile,
+    '--manifest-path',
+    manifest,
+    '--output-dir',
+    'native',
+    '--js',
+    'index.cjs',
+    '--dts',
+    'index.d.cts',
+  ],
+  { stdio: 'inherit' },
+);
+if (napi.error) {
+  console.error(`build-native: could not run napi: ${napi.error.message}`);
+  process.exit(1);
+}
+process.exit(napi.status ?? 1);
