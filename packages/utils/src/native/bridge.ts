@@ -67,6 +67,18 @@ function tryLoad<T>(core: string, load: () => T): LoadOutcome<T> {
 const platformTag = `${process.platform}-${process.arch}`;
 
 /**
+ * The one load error worth a status line: the missing per-platform package when that is
+ * the cause (the usual case), else a binary that exists but failed to load, else the first.
+ */
+function summarise(errors: string[]): string {
+  const missingPackage = errors
+    .map((e) => /^Cannot find module '(@[^']+)'/.exec(e)?.[1])
+    .find((name) => name !== undefined && !name.includes('wasm32-wasi'));
+  if (missingPackage) return `${missingPackage} is not installed`;
+  return errors.find((e) => !e.startsWith('Cannot find')) ?? errors[0] ?? 'load failed';
+}
+
+/**
  * Loads a core's native binding according to the native mode.
  *
  * - `js`: never touches the binary.
@@ -83,7 +95,7 @@ export function loadNativeBinding<T>(options: NativeLoadOptions<T>): NativeLoad<
         core,
         implementation: 'js',
         mode,
-        reason: 'js implementation requested (AIOS_NATIVE=js)',
+        reason: 'js implementation requested (native mode "js")',
         loadErrors: [],
       },
     };
@@ -115,7 +127,7 @@ export function loadNativeBinding<T>(options: NativeLoadOptions<T>): NativeLoad<
       core,
       implementation: 'js',
       mode,
-      reason: `no native binding for ${platformTag} (${outcome.errors[0] ?? 'load failed'}); using js`,
+      reason: `no native binding for ${platformTag} (${summarise(outcome.errors)}); using js`,
       loadErrors: outcome.errors,
     },
   };

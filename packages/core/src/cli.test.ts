@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// Drives the built CLI as a person would: a child process with its own AIOS_HOME.
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+const home = mkdtempSync(join(tmpdir(), 'aios-cli-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+function aios(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe.each(testImplementations())('aios status (AIOS_NATIVE=%s)', (impl) => {
+  it('lists every core with its version and implementation', () => {
+    const run = aios(['status'], { AIOS_NATIVE: impl });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`@aios/utils\\s+\\d+\\.\\d+\\.\\d+\\s+${impl}`));
+    expect(run.stdout).toContain(`home    ${home}`);
+  });
+
+  it('prints JSON for scripts', () => {
+    const run = aios(['status', '--json'], { AIOS_NATIVE: impl });
+    expect(run.code).toBe(0);
+    const status = JSON.parse(run.stdout);
+    expect(status.native).toBe(impl);
+    expect(status.cores).toEqual([
+      expect.objectContaining({ name: '@aios/utils', implementation: impl, loadErrors: [] }),
+    ]);
+  });
+});
+
+describe('aios status, bad input', () => {
+  it('the --native flag overrides AIOS_NATIVE', () => {
+    const run = aios(['--native', 'js', 'status', '--json'], { AIOS_NATIVE: 'native' });
+    expect(JSON.parse(run.stdout).cores[0].implementation).toBe('js');
+  });
+
+  it('a bad config value is one clear line, not a stack trace', () => {
+    const run = aios(['status'], { AIOS_NATIVE: 'turbo' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('native = "turbo" (from AIOS_NATIVE)');
+    expect(run.stderr).toContain('[CONFIG_INVALID]');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a malformed config file names the file', () => {
+    const file = join(home, 'broken.json');
+    writeFileSync(file, '{ nope');
+    const run = aios(['--config', file, 'status']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${file} is not valid JSON`);
+  });
+
+  it('unknown commands and flags exit non-zero with usage help', () => {
+    const unknown = aios(['frobnicate']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const flag = aios(['status', '--colour']);
+    expect(flag.code).not.toBe(0);
+    expect(flag.stderr).toContain("unknown option '--colour'");
+  });
+});

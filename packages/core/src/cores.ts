@@ -1,0 +1,18 @@
+import type { ImplementationReport, NativeMode } from '@aios/utils';
+import * as utils from '@aios/utils';
+
+/** One installed core as `aios status` lists it. */
+export interface CoreDescriptor {
+  name: string;
+  version: string;
+  /** Reports the implementation in force; throws when `native` is required but missing. */
+  implementation(mode?: NativeMode): ImplementationReport;
+}
+
+/**
+ * The cores this system is composed of, in dependency order. Adding a core is one entry
+ * here (see ARCHITECTURE.md, "Adding a core").
+ */
+export const CORES: readonly CoreDescriptor[] = [
+  { name: '@aios/utils', version: utils.VERSION, implementation: utils.implementation },
+];

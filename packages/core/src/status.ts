@@ -1,0 +1,58 @@
+import { isAiosError, type LoadedConfig, type NativeMode } from '@aios/utils';
+import packageJson from '../package.json' with { type: 'json' };
+import { CORES, type CoreDescriptor } from './cores.js';
+
+export interface CoreStatus {
+  name: string;
+  version: string;
+  implementation: 'native' | 'js' | 'unavailable';
+  reason: string;
+  loadErrors: string[];
+}
+
+export interface SystemStatus {
+  version: string;
+  node: string;
+  platform: string;
+  home: string;
+  configFile: string | null;
+  native: NativeMode;
+  cores: CoreStatus[];
+}
+
+export function coreStatus(core: CoreDescriptor, mode: NativeMode): CoreStatus {
+  try {
+    const report = core.implementation(mode);
+    return {
+      name: core.name,
+      version: core.version,
+      implementation: report.implementation,
+      reason: report.reason,
+      loadErrors: report.loadErrors,
+    };
+  } catch (error) {
+    if (!isAiosError(error)) throw error;
+    const loadErrors = (error.details?.loadErrors as string[] | undefined) ?? [];
+    return {
+      name: core.name,
+      version: core.version,
+      implementation: 'unavailable',
+      reason: error.message,
+      loadErrors,
+    };
+  }
+}
+
+/** Versions and implementations of every core, for `aios status` and health checks. */
+export function systemStatus(loaded: LoadedConfig): SystemStatus {
+  const mode = loaded.config.native as NativeMode;
+  return {
+    version: packageJson.version,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    home: loaded.config.home,
+    configFile: loaded.file ?? null,
+    native: mode,
+    cores: CORES.map((core) => coreStatus(core, mode)),
+  };
+}
