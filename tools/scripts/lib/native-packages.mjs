@@ -84,9 +84,8 @@ export function run(command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.error) throw result.error;
   if (result.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} exited with ${result.status}\n${result.stdout}\n${result.stderr}`,
-    );
+    const output = [result.stdout, result.stderr].filter(Boolean).join('\n');
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status}\n${output}`);
   }
   return result.stdout;
 }
