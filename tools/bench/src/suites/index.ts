@@ -1,5 +1,6 @@
 import type { Suite } from '../types.js';
 import { hashingSuite } from './hashing.js';
+import { supportSuite } from './support.js';
 
 /** Every suite `pnpm bench` knows, in the order they run. */
-export const SUITES: readonly Suite[] = [hashingSuite];
+export const SUITES: readonly Suite[] = [hashingSuite, supportSuite];

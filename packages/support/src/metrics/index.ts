@@ -1,0 +1,276 @@
+import { invalidInput } from '@aios/utils';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { HealthStatus } from '../health/types.js';
+
+/** Counters a cache keeps and the registry reads at scrape time (see `Cache`). */
+export interface CacheStatsSource {
+  readonly name: string;
+  stats(): {
+    hits: number;
+    misses: number;
+    loads: number;
+    evictions: number;
+    entries: number;
+    bytes: number;
+  };
+}
+
+export interface MetricsOptions {
+  /** Also export prom-client's process and Node.js metrics (CPU, heap, GC, event loop). */
+  defaultMetrics?: boolean;
+  /** Labels added to every series, e.g. `{ instance: 'laptop' }`. */
+  labels?: Record<string, string>;
+}
+
+export interface RequestRecord {
+  /** The core that served it, e.g. `luna`. */
+  core: string;
+  /** What was asked, e.g. `chat`, `search`, `snapshot`. */
+  operation: string;
+  /** `ok` (default), `error`, or any short word. */
+  outcome?: string;
+  /** How long it took, seconds. */
+  seconds: number;
+}
+
+const LABEL_VALUE_MAX = 128;
+
+function label(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.length > LABEL_VALUE_MAX) {
+    throw invalidInput(field, value, `a non-empty string of at most ${LABEL_VALUE_MAX} chars`);
+  }
+  return value;
+}
+
+function amount(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidInput(field, value, 'a finite number >= 0');
+  }
+  return value;
+}
+
+const HEALTH_VALUE: Record<HealthStatus, number> = { pass: 0, warn: 1, fail: 2 };
+
+/**
+ * The metrics registry other cores record into, exposed in the Prometheus text format
+ * (prom-client). Each instance has its own registry; `defaultMetrics()` is the shared one.
+ */
+export class Metrics {
+  readonly registry: Registry;
+  private readonly requests: Counter<'core' | 'operation' | 'outcome'>;
+  private readonly requestSeconds: Histogram<'core' | 'operation'>;
+  private readonly tokens: Counter<'core' | 'kind'>;
+  private readonly memoryItems: Gauge<'core'>;
+  private readonly memoryBytes: Gauge<'core'>;
+  private readonly searchSeconds: Histogram<'core' | 'mode'>;
+  private readonly backupSeconds: Histogram<'operation'>;
+  private readonly backupBytes: Counter<'operation'>;
+  private readonly healthStatus: Gauge<'check'>;
+  private readonly healthSeconds: Histogram<'check'>;
+  private readonly caches = new Map<string, CacheStatsSource>();
+
+  constructor(options: MetricsOptions = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+    if (options.labels) registry.setDefaultLabels(options.labels);
+    const registers = [registry];
+    this.requests = new Counter({
+      name: 'aios_requests_total',
+      help: 'Requests served by an AIOS core, by operation and outcome.',
+      labelNames: ['core', 'operation', 'outcome'],
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'aios_request_duration_seconds',
+      help: 'Time to serve a request, by core and operation.',
+      labelNames: ['core', 'operation'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'aios_tokens_total',
+      help: 'Tokens processed, by core and kind (prompt, completion, embedding...).',
+      labelNames: ['core', 'kind'],
+      registers,
+    });
+    this.memoryItems = new Gauge({
+      name: 'aios_memory_items',
+      help: 'Items held by a memory store (e.g. CARMA fragments).',
+      labelNames: ['core'],
+      registers,
+    });
+    this.memoryBytes = new Gauge({
+      name: 'aios_memory_size_bytes',
+      help: 'Size of a memory store in bytes.',
+      labelNames: ['core'],
+      registers,
+    });
+    this.searchSeconds = new Histogram({
+      name: 'aios_search_duration_seconds',
+      help: 'Search latency, by core and search mode.',
+      labelNames: ['core', 'mode'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.backupSeconds = new Histogram({
+      name: 'aios_backup_duration_seconds',
+      help: 'Duration of backup operations (snapshot, verify, restore, prune).',
+      labelNames: ['operation'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers,
+    });
+    this.backupBytes = new Counter({
+      name: 'aios_backup_processed_bytes_total',
+      help: 'Bytes read by backup operations.',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.healthStatus = new Gauge({
+      name: 'aios_health_check_status',
+      help: 'Last result of a health check: 0 pass, 1 warn, 2 fail.',
+      labelNames: ['check'],
+      registers,
+    });
+    this.healthSeconds = new Histogram({
+      name: 'aios_health_check_duration_seconds',
+      help: 'Time a health check took.',
+      labelNames: ['check'],
+      buckets: [0.0001, 0.001, 0.01, 0.1, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    const caches = this.caches;
+    const cacheCounter = (
+      name: string,
+      help: string,
+      pick: (s: ReturnType<CacheStatsSource['stats']>) => number,
+    ) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers,
+        collect() {
+          this.reset();
+          for (const source of caches.values())
+            this.inc({ cache: source.name }, pick(source.stats()));
+        },
+      });
+    const cacheGauge = (
+      name: string,
+      help: string,
+      pick: (s: ReturnType<CacheStatsSource['stats']>) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers,
+        collect() {
+          this.reset();
+          for (const source of caches.values())
+            this.set({ cache: source.name }, pick(source.stats()));
+        },
+      });
+    cacheCounter('aios_cache_hits_total', 'Cache lookups that found a live entry.', (s) => s.hits);
+    cacheCounter('aios_cache_misses_total', 'Cache lookups that found nothing.', (s) => s.misses);
+    cacheCounter(
+      'aios_cache_loads_total',
+      'Loader calls made on a miss (after single-flight).',
+      (s) => s.loads,
+    );
+    cacheCounter(
+      'aios_cache_evictions_total',
+      'Entries evicted for size or count.',
+      (s) => s.evictions,
+    );
+    cacheGauge('aios_cache_entries', 'Entries held by a cache.', (s) => s.entries);
+    cacheGauge(
+      'aios_cache_size_bytes',
+      'Bytes held by a cache (as its size function counts).',
+      (s) => s.bytes,
+    );
+    if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  }
+
+  /** A request served: counted by outcome, its duration observed. */
+  recordRequest(record: RequestRecord): void {
+    const core = label('core', record.core);
+    const operation = label('operation', record.operation);
+    const outcome = label('outcome', record.outcome ?? 'ok');
+    const seconds = amount('seconds', record.seconds);
+    this.requests.inc({ core, operation, outcome });
+    this.requestSeconds.observe({ core, operation }, seconds);
+  }
+
+  /** Times a request; call the returned function when it is done. */
+  startRequest(core: string, operation: string): (outcome?: string) => number {
+    label('core', core);
+    label('operation', operation);
+    const started = performance.now();
+    return (outcome = 'ok') => {
+      const seconds = (performance.now() - started) / 1000;
+      this.recordRequest({ core, operation, outcome, seconds });
+      return seconds;
+    };
+  }
+
+  recordTokens(core: string, kind: string, count: number): void {
+    this.tokens.inc(
+      { core: label('core', core), kind: label('kind', kind) },
+      amount('count', count),
+    );
+  }
+
+  /** The current size of a memory store. */
+  setMemorySize(core: string, size: { items?: number; bytes?: number }): void {
+    label('core', core);
+    if (size.items !== undefined) this.memoryItems.set({ core }, amount('items', size.items));
+    if (size.bytes !== undefined) this.memoryBytes.set({ core }, amount('bytes', size.bytes));
+  }
+
+  observeSearch(core: string, mode: string, seconds: number): void {
+    this.searchSeconds.observe(
+      { core: label('core', core), mode: label('mode', mode) },
+      amount('seconds', seconds),
+    );
+  }
+
+  observeBackup(operation: string, seconds: number, bytes?: number): void {
+    label('operation', operation);
+    this.backupSeconds.observe({ operation }, amount('seconds', seconds));
+    if (bytes !== undefined) this.backupBytes.inc({ operation }, amount('bytes', bytes));
+  }
+
+  recordHealth(check: string, status: HealthStatus, seconds: number): void {
+    this.healthStatus.set({ check }, HEALTH_VALUE[status]);
+    this.healthSeconds.observe({ check }, seconds);
+  }
+
+  /** Exports a cache's hit/miss/load/eviction counters and sizes under its name. */
+  trackCache(source: CacheStatsSource): void {
+    label('cache name', source.name);
+    this.caches.set(source.name, source);
+  }
+
+  untrackCache(name: string): void {
+    this.caches.delete(name);
+  }
+
+  /** The Prometheus text exposition (format 0.0.4). */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The `Content-Type` of `render()`'s output. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+let shared: Metrics | undefined;
+
+/** The process-wide registry that cores record into unless given their own. */
+export function defaultMetrics(): Metrics {
+  shared ??= new Metrics({ defaultMetrics: true });
+  return shared;
+}
