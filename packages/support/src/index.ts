@@ -29,7 +29,6 @@ export {
 export {
   createHealthMonitor,
   defaultThresholds,
-  EXTRA_THRESHOLD_DEFAULTS,
   HealthMonitor,
   type HealthMonitorOptions,
   httpStatusOf,

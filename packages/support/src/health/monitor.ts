@@ -32,15 +32,9 @@ import type {
   Probe,
 } from './types.js';
 
-/** Defaults of the thresholds that are not (yet) in the shared config's `support` section. */
-export const EXTRA_THRESHOLD_DEFAULTS = {
-  cpuLoadMaxPerCore: 2,
-  processMemoryMaxBytes: 4 * 1024 * 1024 * 1024,
-} as const;
-
-/** The thresholds in force when nothing is configured (config defaults + the extras). */
+/** The thresholds in force when nothing is configured: the config's `support` defaults. */
 export function defaultThresholds(): HealthThresholds {
-  return { ...configSchema.shape.support.parse(undefined), ...EXTRA_THRESHOLD_DEFAULTS };
+  return configSchema.shape.support.parse(undefined);
 }
 
 export interface HealthMonitorOptions {

@@ -90,6 +90,10 @@ export const configSchema = z.strictObject({
       eventLoopDelayMaxMs: z.number().min(1).default(200),
       backupMaxAgeHours: z.number().min(1).default(48),
       checkTimeoutMs: z.int().min(10).max(60_000).default(2_000),
+      /** Load average per logical CPU above which the CPU check warns. */
+      cpuLoadMaxPerCore: z.number().positive().default(2),
+      /** Resident set size above which the process memory check warns. */
+      processMemoryMaxBytes: z.int().positive().default(4 * 1024 ** 3),
     })
     .prefault({}),
 });
