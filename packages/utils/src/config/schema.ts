@@ -93,7 +93,10 @@ export const configSchema = z.strictObject({
       /** Load average per logical CPU above which the CPU check warns. */
       cpuLoadMaxPerCore: z.number().positive().default(2),
       /** Resident set size above which the process memory check warns. */
-      processMemoryMaxBytes: z.int().positive().default(4 * 1024 ** 3),
+      processMemoryMaxBytes: z
+        .int()
+        .positive()
+        .default(4 * 1024 ** 3),
     })
     .prefault({}),
 });
