@@ -1,3 +1,4 @@
+import * as luna from '@aios/luna';
 import * as support from '@aios/support';
 import type { ImplementationReport, NativeMode } from '@aios/utils';
 import * as utils from '@aios/utils';
@@ -16,5 +17,6 @@ export interface CoreDescriptor {
  */
 export const CORES: readonly CoreDescriptor[] = [
   { name: '@aios/utils', version: utils.VERSION, implementation: utils.implementation },
+  { name: '@aios/luna', version: luna.VERSION, implementation: luna.implementation },
   { name: '@aios/support', version: support.VERSION, implementation: support.implementation },
 ];

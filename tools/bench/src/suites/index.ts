@@ -1,6 +1,7 @@
 import type { Suite } from '../types.js';
 import { hashingSuite } from './hashing.js';
+import { lunaSuite } from './luna.js';
 import { supportSuite } from './support.js';
 
 /** Every suite `pnpm bench` knows, in the order they run. */
-export const SUITES: readonly Suite[] = [hashingSuite, supportSuite];
+export const SUITES: readonly Suite[] = [hashingSuite, supportSuite, lunaSuite];

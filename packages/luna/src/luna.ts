@@ -1,0 +1,447 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  type AiosConfig,
+  AiosError,
+  type ImplementationReport,
+  invalidInput,
+  type NativeMode,
+} from '@aios/utils';
+import {
+  type AssembledPrompt,
+  assemblePrompt,
+  classifyQuestion,
+  type QuestionNeeds,
+} from './budget.js';
+import { LunaErrorCode } from './errors.js';
+import { ChatClient, type ChatResult, chatClientOptionsFromConfig } from './llm/client.js';
+import type { MemoryFragment, MemoryProvider } from './memory.js';
+import { extractiveAnswer } from './offline.js';
+import {
+  checkTraits,
+  DEFAULT_TRAITS,
+  type Feedback,
+  feedbackSignals,
+  type GenerationSettings,
+  generationSettings,
+  nudgeTraits,
+  revertChange,
+  systemPrompt,
+  type Traits,
+} from './personality.js';
+import type {
+  ConversationStore,
+  ExchangeRecord,
+  FeedbackRecord,
+  PersonalityChange,
+  SourceRef,
+  Timings,
+  Usage,
+} from './store.js';
+import { createTokenizer, type EncodingName, type Tokenizer } from './tokens/index.js';
+
+/** Longest question accepted, in characters (about 25k tokens of English). */
+export const MAX_QUESTION_CHARS = 100_000;
+const MAX_FEEDBACK_CHARS = 4_000;
+
+export interface LunaOptions {
+  memory: MemoryProvider;
+  store: ConversationStore;
+  /** The chat client; `null` or unset: offline answers only. */
+  llm?: ChatClient | null;
+  /** Defaults to a tokenizer of `encoding` with the `native` mode. */
+  tokenizer?: Tokenizer;
+  encoding?: EncodingName;
+  native?: NativeMode;
+  /** The model's context window in tokens (config `luna.contextWindow`, default 8192). */
+  contextWindow?: number;
+  /** Fragments retrieved per question (config `carma.search.k`, default 8). */
+  k?: number;
+  /** Past exchanges considered for the prompt (default 6). */
+  historyTurns?: number;
+  /**
+   * Keep each LLM exchange as a new memory when the provider can (`remember`); default
+   * true. Offline answers are quotes of memory and are not stored again.
+   */
+  rememberExchanges?: boolean;
+  name?: string;
+}
+
+/** Options from the shared config (`luna` and `carma.search.k`). */
+export function lunaOptionsFromConfig(
+  config: Pick<AiosConfig, 'luna'> & { carma?: { search?: { k?: number } } },
+): Pick<LunaOptions, 'encoding' | 'contextWindow' | 'k'> {
+  return {
+    encoding: config.luna.encoding,
+    contextWindow: config.luna.contextWindow,
+    ...(config.carma?.search?.k ? { k: config.carma.search.k } : {}),
+  };
+}
+
+/**
+ * A Luna wired from the shared config: the chat client from `luna.llm` (probing LM Studio
+ * then Ollama when no base URL is set), the tokenizer from `luna.encoding` and `native`,
+ * the window from `luna.contextWindow`, `k` from `carma.search.k`.
+ */
+export function createLunaFromConfig(
+  config: Pick<AiosConfig, 'luna' | 'native'> & { carma?: { search?: { k?: number } } },
+  parts: Pick<LunaOptions, 'memory' | 'store'> & Partial<LunaOptions>,
+): Luna {
+  const native = parts.native ?? (config.native as NativeMode);
+  return createLuna({
+    ...lunaOptionsFromConfig(config),
+    native,
+    llm: new ChatClient(chatClientOptionsFromConfig(config.luna.llm)),
+    ...parts,
+  });
+}
+
+export interface AskOptions {
+  /** Conversation to continue (default `default`). */
+  conversationId?: string;
+  /** Stream the reply; each piece of text goes to `onDelta`. */
+  onDelta?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface Answer {
+  /** The stored exchange's id (for feedback). */
+  id: string;
+  conversationId: string;
+  answer: string;
+  mode: 'llm' | 'offline';
+  offlineReason?: string;
+  /** Fragments the answer is built on, with their retrieval scores. */
+  sources: SourceRef[];
+  needs: QuestionNeeds;
+  settings: GenerationSettings;
+  prompt: Pick<
+    AssembledPrompt,
+    'promptTokens' | 'replyTokens' | 'omitted' | 'truncated' | 'history'
+  >;
+  usage?: Usage;
+  model?: string;
+  timings: Timings;
+}
+
+export interface FeedbackResult {
+  feedback: FeedbackRecord;
+  traits: Traits;
+}
+
+export interface Luna {
+  readonly tokenizer: Tokenizer;
+  readonly implementation: ImplementationReport['implementation'];
+  readonly report: ImplementationReport;
+  ask(question: string, options?: AskOptions): Promise<Answer>;
+  /** Feedback on an answer: nudges the traits, reinforces the fragments it used. */
+  feedback(exchangeId: string, feedback: Feedback): Promise<FeedbackResult>;
+  /** Takes one feedback back: traits and fragment reinforcement. */
+  undoFeedback(feedbackId: string): Promise<Traits>;
+  traits(): Promise<Traits>;
+  setTraits(traits: Traits): Promise<Traits>;
+  personalityHistory(): Promise<PersonalityChange[]>;
+  /** The persona (system prompt) the current traits give. */
+  persona(): Promise<string>;
+}
+
+const now = () => new Date().toISOString();
+const ms = (from: number) => Math.round((performance.now() - from) * 1000) / 1000;
+
+function checkPositiveInt(value: unknown, field: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw invalidInput(field, value, 'a positive integer');
+  }
+  return value as number;
+}
+
+export function createLuna(options: LunaOptions): Luna {
+  const { memory, store } = options;
+  if (!memory || typeof memory.search !== 'function' || typeof memory.reinforce !== 'function') {
+    throw invalidInput('memory', memory, 'a MemoryProvider (search, reinforce)');
+  }
+  if (!store || typeof store.recordExchange !== 'function') {
+    throw invalidInput('store', store, 'a ConversationStore');
+  }
+  const tokenizer =
+    options.tokenizer ??
+    createTokenizer({
+      ...(options.encoding ? { encoding: options.encoding } : {}),
+      ...(options.native ? { native: options.native } : {}),
+    });
+  const contextWindow = checkPositiveInt(options.contextWindow ?? 8192, 'contextWindow');
+  const k = checkPositiveInt(options.k ?? 8, 'k');
+  const historyTurns = options.historyTurns ?? 6;
+  const name = options.name ?? 'Luna';
+  const llm = options.llm ?? null;
+  const rememberExchanges = options.rememberExchanges ?? true;
+
+  let current: Traits | undefined;
+  const traits = async (): Promise<Traits> => {
+    current ??= (await store.loadPersonality()) ?? { ...DEFAULT_TRAITS };
+    return { ...current };
+  };
+
+  const change = (
+    cause: PersonalityChange['cause'],
+    before: Traits,
+    after: Traits,
+    feedbackId?: string,
+  ): PersonalityChange => ({
+    id: randomUUID(),
+    at: now(),
+    cause,
+    ...(feedbackId ? { feedbackId } : {}),
+    before,
+    after,
+  });
+
+  async function ask(question: string, askOptions: AskOptions = {}): Promise<Answer> {
+    const started = performance.now();
+    if (typeof question !== 'string' || question.trim() === '') {
+      throw invalidInput('question', question, 'a non-empty question');
+    }
+    if (question.length > MAX_QUESTION_CHARS) {
+      throw invalidInput(
+        'question',
+        question,
+        `a question of at most ${MAX_QUESTION_CHARS} characters (got ${question.length})`,
+      );
+    }
+    const conversationId = askOptions.conversationId ?? 'default';
+    const { signal } = askOptions;
+    const checkAbort = () => {
+      if (signal?.aborted) {
+        throw new AiosError(LunaErrorCode.ABORTED, 'the question was cancelled', {
+          cause: signal.reason,
+        });
+      }
+    };
+    checkAbort();
+
+    let t = performance.now();
+    const fragments: MemoryFragment[] = await memory.search(question, { k });
+    const retrieveMs = ms(t);
+
+    t = performance.now();
+    const personality = await traits();
+    const needs = classifyQuestion(question);
+    const settings = generationSettings(personality, needs.replyTokens);
+    const budgetMs = ms(t);
+
+    t = performance.now();
+    const recent =
+      historyTurns > 0 ? await store.recentExchanges(conversationId, historyTurns) : [];
+    const prompt = assemblePrompt({
+      tokenizer,
+      contextWindow,
+      replyTokens: settings.maxTokens,
+      persona: systemPrompt(personality, name),
+      question,
+      fragments,
+      history: recent.map((e) => ({ id: e.id, question: e.question, answer: e.answer })),
+    });
+    const promptMs = ms(t);
+    checkAbort();
+
+    t = performance.now();
+    let result: ChatResult | undefined;
+    let offlineReason: string | undefined;
+    if (llm) {
+      try {
+        result = await llm.chat({
+          messages: prompt.messages,
+          temperature: settings.temperature,
+          topP: settings.topP,
+          maxTokens: prompt.replyTokens,
+          ...(askOptions.onDelta ? { stream: true, onDelta: askOptions.onDelta } : {}),
+          ...(signal ? { signal } : {}),
+        });
+      } catch (error) {
+        if (error instanceof AiosError && error.code === LunaErrorCode.ABORTED) throw error;
+        const code = error instanceof AiosError ? error.code : 'LLM_ERROR';
+        offlineReason = `${code}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    } else {
+      offlineReason = 'no language model configured';
+    }
+    // Tokens spent are accounted even when the reply is unusable.
+    const spent = result;
+    if (result && result.content.trim() === '') {
+      offlineReason = `${LunaErrorCode.LLM_BAD_RESPONSE}: the model returned an empty answer`;
+      result = undefined;
+    }
+    let answer: string;
+    let sources: SourceRef[];
+    if (result) {
+      answer = result.content;
+      sources = prompt.fragments.map((f) => ({ id: f.id, score: f.score }));
+    } else {
+      const offline = extractiveAnswer(question, fragments, {
+        note: llm ? 'The language model did not answer' : 'No language model is configured',
+      });
+      answer = offline.text;
+      sources = offline.sources;
+    }
+    const generateMs = ms(t);
+
+    t = performance.now();
+    const id = randomUUID();
+    const createdAt = now();
+    const timings: Timings = {
+      retrieveMs,
+      budgetMs,
+      promptMs,
+      generateMs,
+      storeMs: 0,
+      totalMs: 0,
+    };
+    const exchange: ExchangeRecord = {
+      id,
+      conversationId,
+      question,
+      answer,
+      mode: result ? 'llm' : 'offline',
+      ...(offlineReason ? { offlineReason } : {}),
+      sources,
+      kind: needs.kind,
+      settings,
+      traits: personality,
+      ...(result ? { model: result.model } : {}),
+      timings,
+      createdAt,
+    };
+    await store.recordExchange(
+      exchange,
+      spent ? { exchangeId: id, model: spent.model, createdAt, ...spent.usage } : undefined,
+    );
+    if (result && rememberExchanges && memory.remember) {
+      await memory.remember(`Q: ${question}\nA: ${answer}`, {
+        kind: 'exchange',
+        exchangeId: id,
+        conversationId,
+      });
+    }
+    timings.storeMs = ms(t);
+    timings.totalMs = ms(started);
+
+    return {
+      id,
+      conversationId,
+      answer,
+      mode: exchange.mode,
+      ...(offlineReason ? { offlineReason } : {}),
+      sources,
+      needs,
+      settings,
+      prompt: {
+        promptTokens: prompt.promptTokens,
+        replyTokens: prompt.replyTokens,
+        omitted: prompt.omitted,
+        truncated: prompt.truncated,
+        history: prompt.history,
+      },
+      ...(result ? { usage: result.usage, model: result.model } : {}),
+      timings,
+    };
+  }
+
+  async function feedback(exchangeId: string, input: Feedback): Promise<FeedbackResult> {
+    if (typeof exchangeId !== 'string' || exchangeId === '') {
+      throw invalidInput('exchangeId', exchangeId, 'the id of an answer');
+    }
+    const rating = input?.rating;
+    if (typeof rating !== 'number' || !Number.isFinite(rating) || rating < -1 || rating > 1) {
+      throw invalidInput('rating', rating, 'a number in [-1, 1] (-1 bad, 1 good)');
+    }
+    const text = input.text;
+    if (text !== undefined && (typeof text !== 'string' || text.length > MAX_FEEDBACK_CHARS)) {
+      throw invalidInput('text', text, `a string of at most ${MAX_FEEDBACK_CHARS} characters`);
+    }
+    const exchange = await store.getExchange(exchangeId);
+    if (!exchange) {
+      throw new AiosError(LunaErrorCode.NOT_FOUND, `no answer with id ${exchangeId}`, {
+        details: { exchangeId },
+      });
+    }
+    const before = await traits();
+    const after = nudgeTraits(before, feedbackSignals({ rating, ...(text ? { text } : {}) }));
+    const ids = exchange.sources.map((s) => s.id);
+    const record: FeedbackRecord = {
+      id: randomUUID(),
+      exchangeId,
+      rating,
+      ...(text ? { text } : {}),
+      createdAt: now(),
+      before,
+      after,
+      reinforced: { ids, weight: rating },
+      undone: false,
+    };
+    if (ids.length > 0 && rating !== 0) await memory.reinforce(ids, rating);
+    try {
+      await store.recordFeedback(record, {
+        traits: after,
+        change: change('feedback', before, after, record.id),
+      });
+    } catch (error) {
+      // Keep memory and store consistent: take the reinforcement back.
+      if (ids.length > 0 && rating !== 0) await memory.reinforce(ids, -rating);
+      throw error;
+    }
+    current = after;
+    return { feedback: record, traits: { ...after } };
+  }
+
+  async function undoFeedback(feedbackId: string): Promise<Traits> {
+    const record = await store.getFeedback(feedbackId);
+    if (!record) {
+      throw new AiosError(LunaErrorCode.NOT_FOUND, `no feedback with id ${feedbackId}`, {
+        details: { feedbackId },
+      });
+    }
+    if (record.undone) {
+      throw new AiosError(
+        LunaErrorCode.ALREADY_UNDONE,
+        `feedback ${feedbackId} was already undone`,
+        {
+          details: { feedbackId, undoneAt: record.undoneAt },
+        },
+      );
+    }
+    const before = await traits();
+    const after = revertChange(before, record.before, record.after);
+    const { ids, weight } = record.reinforced;
+    if (ids.length > 0 && weight !== 0) await memory.reinforce(ids, -weight);
+    try {
+      await store.undoFeedback(feedbackId, now(), {
+        traits: after,
+        change: change('undo', before, after, feedbackId),
+      });
+    } catch (error) {
+      if (ids.length > 0 && weight !== 0) await memory.reinforce(ids, weight);
+      throw error;
+    }
+    current = after;
+    return { ...after };
+  }
+
+  return {
+    tokenizer,
+    implementation: tokenizer.implementation,
+    report: tokenizer.report,
+    ask,
+    feedback,
+    undoFeedback,
+    traits,
+    async setTraits(next) {
+      const checked = checkTraits(next);
+      const before = await traits();
+      await store.setPersonality({ traits: checked, change: change('set', before, checked) });
+      current = checked;
+      return { ...checked };
+    },
+    personalityHistory: () => store.personalityHistory(),
+    persona: async () => systemPrompt(await traits(), name),
+  };
+}

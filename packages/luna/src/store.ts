@@ -1,0 +1,178 @@
+import { AiosError } from '@aios/utils';
+import { LunaErrorCode } from './errors.js';
+import type { AnswerKind, GenerationSettings, Traits } from './personality.js';
+
+/** A fragment an answer used, with its retrieval score. */
+export interface SourceRef {
+  id: string;
+  score: number;
+}
+
+/** Token usage of one LLM call. `estimated` when the server sent none and Luna counted. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  estimated: boolean;
+}
+
+/** Milliseconds spent in each step of `ask`. */
+export interface Timings {
+  retrieveMs: number;
+  budgetMs: number;
+  promptMs: number;
+  generateMs: number;
+  storeMs: number;
+  totalMs: number;
+}
+
+/** One question and its answer, as stored. */
+export interface ExchangeRecord {
+  id: string;
+  conversationId: string;
+  question: string;
+  answer: string;
+  mode: 'llm' | 'offline';
+  /** Why the answer is offline (no LLM configured, or the error that made the LLM fail). */
+  offlineReason?: string;
+  sources: SourceRef[];
+  kind: AnswerKind;
+  settings: GenerationSettings;
+  traits: Traits;
+  model?: string;
+  timings: Timings;
+  createdAt: string;
+}
+
+export interface UsageRecord extends Usage {
+  exchangeId: string;
+  model: string;
+  createdAt: string;
+}
+
+/** Feedback on an exchange and what it changed, so that it can be shown and undone. */
+export interface FeedbackRecord {
+  id: string;
+  exchangeId: string;
+  rating: number;
+  text?: string;
+  createdAt: string;
+  before: Traits;
+  after: Traits;
+  /** The fragments reinforced and the weight used (undo applies `-weight`). */
+  reinforced: { ids: string[]; weight: number };
+  undone: boolean;
+  undoneAt?: string;
+}
+
+/** One entry of the personality's history. */
+export interface PersonalityChange {
+  id: string;
+  at: string;
+  cause: 'feedback' | 'undo' | 'set';
+  feedbackId?: string;
+  before: Traits;
+  after: Traits;
+}
+
+export interface PersonalityUpdate {
+  traits: Traits;
+  change: PersonalityChange;
+}
+
+/**
+ * What Luna needs from a durable store, for @aios/data to provide in the composed system
+ * (each method one transaction); `InMemoryConversationStore` keeps everything in process.
+ */
+export interface ConversationStore {
+  /** Stores an exchange and, for LLM answers, its usage, together. */
+  recordExchange(exchange: ExchangeRecord, usage?: UsageRecord): Promise<void>;
+  getExchange(id: string): Promise<ExchangeRecord | undefined>;
+  /** The last `limit` exchanges of a conversation, oldest first. */
+  recentExchanges(conversationId: string, limit: number): Promise<ExchangeRecord[]>;
+  usage(): Promise<UsageRecord[]>;
+  /** Stores feedback and the personality it led to, together. */
+  recordFeedback(feedback: FeedbackRecord, personality: PersonalityUpdate): Promise<void>;
+  getFeedback(id: string): Promise<FeedbackRecord | undefined>;
+  /** Marks feedback undone and stores the restored personality, together. */
+  undoFeedback(feedbackId: string, at: string, personality: PersonalityUpdate): Promise<void>;
+  /** Stores an explicitly set personality. */
+  setPersonality(personality: PersonalityUpdate): Promise<void>;
+  /** The current traits, or undefined before any change. */
+  loadPersonality(): Promise<Traits | undefined>;
+  /** Every personality change, oldest first. */
+  personalityHistory(): Promise<PersonalityChange[]>;
+}
+
+/** A `ConversationStore` in process memory; records are copied in and out. */
+export class InMemoryConversationStore implements ConversationStore {
+  private readonly exchanges = new Map<string, ExchangeRecord>();
+  private readonly order: string[] = [];
+  private readonly usages: UsageRecord[] = [];
+  private readonly feedbacks = new Map<string, FeedbackRecord>();
+  private traits: Traits | undefined;
+  private readonly history: PersonalityChange[] = [];
+
+  async recordExchange(exchange: ExchangeRecord, usage?: UsageRecord): Promise<void> {
+    this.exchanges.set(exchange.id, structuredClone(exchange));
+    this.order.push(exchange.id);
+    if (usage) this.usages.push(structuredClone(usage));
+  }
+
+  async getExchange(id: string): Promise<ExchangeRecord | undefined> {
+    const found = this.exchanges.get(id);
+    return found && structuredClone(found);
+  }
+
+  async recentExchanges(conversationId: string, limit: number): Promise<ExchangeRecord[]> {
+    const out: ExchangeRecord[] = [];
+    for (let i = this.order.length - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.exchanges.get(this.order[i] as string);
+      if (e && e.conversationId === conversationId) out.push(structuredClone(e));
+    }
+    return out.reverse();
+  }
+
+  async usage(): Promise<UsageRecord[]> {
+    return structuredClone(this.usages);
+  }
+
+  async recordFeedback(feedback: FeedbackRecord, personality: PersonalityUpdate): Promise<void> {
+    this.feedbacks.set(feedback.id, structuredClone(feedback));
+    this.apply(personality);
+  }
+
+  async getFeedback(id: string): Promise<FeedbackRecord | undefined> {
+    const found = this.feedbacks.get(id);
+    return found && structuredClone(found);
+  }
+
+  async undoFeedback(feedbackId: string, at: string, personality: PersonalityUpdate) {
+    const found = this.feedbacks.get(feedbackId);
+    if (!found) {
+      throw new AiosError(LunaErrorCode.NOT_FOUND, `no feedback ${feedbackId}`, {
+        details: { feedbackId },
+      });
+    }
+    found.undone = true;
+    found.undoneAt = at;
+    this.apply(personality);
+  }
+
+  async setPersonality(personality: PersonalityUpdate): Promise<void> {
+    this.apply(personality);
+  }
+
+  async loadPersonality(): Promise<Traits | undefined> {
+    return this.traits && { ...this.traits };
+  }
+
+  async personalityHistory(): Promise<PersonalityChange[]> {
+    return structuredClone(this.history);
+  }
+
+  private apply({ traits, change }: PersonalityUpdate): void {
+    this.traits = { ...traits };
+    this.history.push(structuredClone(change));
+  }
+}
