@@ -1,7 +1,8 @@
 import type { Suite } from '../types.js';
+import { dataSuite } from './data.js';
 import { hashingSuite } from './hashing.js';
 import { lunaSuite } from './luna.js';
 import { supportSuite } from './support.js';
 
 /** Every suite `pnpm bench` knows, in the order they run. */
-export const SUITES: readonly Suite[] = [hashingSuite, supportSuite, lunaSuite];
+export const SUITES: readonly Suite[] = [hashingSuite, supportSuite, lunaSuite, dataSuite];

@@ -1,0 +1,192 @@
+//! The analytics the dashboard and CLI show, computed by SQLite over the whole store;
+//! only the aggregated rows leave the database. Days are UTC calendar days.
+//!
+//! Grouping is done on the integer day number (`created_at / 86400000`) and only each
+//! group's label is formatted, so the cost per row is one division.
+//!
+//! The TypeScript js implementation runs the same SQL text (checked by its tests).
+
+use rusqlite::types::Value;
+
+use crate::error::{DataError, Result};
+use crate::store::{Rows, Store};
+
+/// Parameters shared by every query: `[from, to)` in ms, a row limit, an event type.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyticsParams {
+    pub from: i64,
+    pub to: i64,
+    pub limit: i64,
+    pub event_type: Option<String>,
+}
+
+pub const MESSAGES_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, messages, conversations
+FROM (SELECT created_at / 86400000 AS d, count(*) AS messages,
+        count(DISTINCT conversation_id) AS conversations
+      FROM messages WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d)
+ORDER BY d"#;
+
+pub const TOKENS_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, model, messages,
+  prompt_tokens, completion_tokens, prompt_tokens + completion_tokens AS total_tokens
+FROM (SELECT created_at / 86400000 AS d, model, count(*) AS messages,
+        sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens
+      FROM messages WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d, model)
+ORDER BY d, model"#;
+
+pub const TOKENS_PER_MODEL: &str = r#"SELECT model, count(*) AS messages,
+  sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+  sum(prompt_tokens) + sum(completion_tokens) AS total_tokens
+FROM messages WHERE created_at >= ?1 AND created_at < ?2
+GROUP BY model ORDER BY total_tokens DESC, model"#;
+
+pub const MEMORY_GROWTH: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, added,
+  (SELECT count(*) FROM fragments WHERE created_at < ?1) + sum(added) OVER (ORDER BY d) AS total
+FROM (SELECT created_at / 86400000 AS d, count(*) AS added
+      FROM fragments WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d)
+ORDER BY d"#;
+
+pub const TOP_FRAGMENTS: &str = r#"SELECT id, substr(text, 1, 200) AS preview, use_count, last_used_at
+FROM fragments WHERE use_count > 0
+ORDER BY use_count DESC, last_used_at DESC, id LIMIT ?3"#;
+
+pub const FEEDBACK_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, count, average, min, max
+FROM (SELECT created_at / 86400000 AS d, count(*) AS count, avg(rating) AS average,
+        min(rating) AS min, max(rating) AS max
+      FROM feedback WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d)
+ORDER BY d"#;
+
+pub const FEEDBACK_SUMMARY: &str = r#"SELECT count(*) AS count, avg(rating) AS average,
+  min(rating) AS min, max(rating) AS max
+FROM feedback WHERE created_at >= ?1 AND created_at < ?2"#;
+
+pub const EVENTS_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, type, count, sum, average, min, max
+FROM (SELECT created_at / 86400000 AS d, type, count(*) AS count, sum(value) AS sum,
+        avg(value) AS average, min(value) AS min, max(value) AS max
+      FROM events WHERE created_at >= ?1 AND created_at < ?2 AND (?4 IS NULL OR type = ?4)
+      GROUP BY d, type)
+ORDER BY d, type"#;
+
+/// The SQL of a named analytics query (the names the binding and TypeScript use).
+pub fn sql_for(name: &str) -> Result<&'static str> {
+    Ok(match name {
+        "messagesPerDay" => MESSAGES_PER_DAY,
+        "tokensPerDay" => TOKENS_PER_DAY,
+        "tokensPerModel" => TOKENS_PER_MODEL,
+        "memoryGrowth" => MEMORY_GROWTH,
+        "topFragments" => TOP_FRAGMENTS,
+        "feedbackPerDay" => FEEDBACK_PER_DAY,
+        "feedbackSummary" => FEEDBACK_SUMMARY,
+        "eventsPerDay" => EVENTS_PER_DAY,
+        other => {
+            return Err(DataError::invalid(format!(
+                "analytics: unknown query {other:?}"
+            )))
+        }
+    })
+}
+
+/// Runs a named analytics query.
+pub fn run(store: &Store, name: &str, p: &AnalyticsParams) -> Result<Rows> {
+    let sql = sql_for(name)?;
+    let params = [
+        Value::Integer(p.from),
+        Value::Integer(p.to),
+        Value::Integer(p.limit),
+        p.event_type.clone().map_or(Value::Null, Value::Text),
+    ];
+    // Each query uses a prefix of ?1..?4; bind only those it names.
+    let used = (1..=4)
+        .filter(|i| sql.contains(&format!("?{i}")))
+        .max()
+        .unwrap_or(0);
+    store.query(sql, &params[..used])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::OpenOptions;
+    use crate::store::{EventBatch, MessageBatch};
+
+    const DAY: f64 = 86_400_000.0;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    fn all() -> AnalyticsParams {
+        AnalyticsParams {
+            from: 0,
+            to: i64::MAX,
+            limit: 10,
+            event_type: None,
+        }
+    }
+
+    #[test]
+    fn messages_and_tokens_by_day_and_model() {
+        let st = Store::open(":memory:", &OpenOptions::default()).unwrap();
+        st.exec(
+            "INSERT INTO conversations VALUES ('a', NULL, '{}', 0, 0), ('b', NULL, '{}', 0, 0)",
+        )
+        .unwrap();
+        st.add_messages(&MessageBatch {
+            conversation_ids: &s(&["a", "a", "b", "b"]),
+            roles: &s(&["user", "assistant", "user", "assistant"]),
+            contents: &s(&["q", "r", "q", "r"]),
+            models: &s(&["", "m1", "", "m2"]),
+            prompt_tokens: &[0.0, 10.0, 0.0, 5.0],
+            completion_tokens: &[0.0, 20.0, 0.0, 7.0],
+            metadata: &s(&["{}", "{}", "{}", "{}"]),
+            timestamps: &[1.0, 2.0, DAY + 1.0, DAY + 2.0],
+        })
+        .unwrap();
+        let r = run(&st, "messagesPerDay", &all()).unwrap();
+        assert_eq!(r.columns, s(&["day", "messages", "conversations"]));
+        assert_eq!(
+            r.rows[1],
+            vec![
+                Value::Text("1970-01-02".into()),
+                Value::Integer(2),
+                Value::Integer(1)
+            ]
+        );
+        let r = run(&st, "tokensPerModel", &all()).unwrap();
+        assert_eq!(r.rows[0][0], Value::Text("m1".into()));
+        assert_eq!(r.rows[0][4], Value::Integer(30));
+        let r = run(
+            &st,
+            "messagesPerDay",
+            &AnalyticsParams {
+                from: DAY as i64,
+                ..all()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.rows.len(), 1);
+    }
+
+    #[test]
+    fn events_filter_by_type() {
+        let st = Store::open(":memory:", &OpenOptions::default()).unwrap();
+        st.add_events(&EventBatch {
+            types: &s(&["a", "b", "a"]),
+            values: &[1.0, 2.0, 3.0],
+            data: &s(&["", "", ""]),
+            timestamps: &[0.0, 0.0, 0.0],
+        })
+        .unwrap();
+        let r = run(
+            &st,
+            "eventsPerDay",
+            &AnalyticsParams {
+                event_type: Some("a".into()),
+                ..all()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(r.rows[0][3], Value::Real(4.0));
+        assert_eq!(sql_for("nope").unwrap_err().code, "INVALID_INPUT");
+    }
+}

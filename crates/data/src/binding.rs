@@ -1,0 +1,460 @@
+//! The napi binding: the only module that knows about Node. It converts arguments,
+//! delegates to `store`/`analytics`, and reports failures as `[AIOS:<CODE>] message`,
+//! which the TypeScript bridge turns into `AiosError`s with the same code.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use napi::bindgen_prelude::Float64Array;
+use napi::bindgen_prelude::{
+    AsyncTask, BigInt, BufferSlice, FromNapiValue, Null, ToNapiValue, TypeName, Uint8Array,
+    ValidateNapiValue,
+};
+use napi::{sys, Env, Error, Result, Status, Task, ValueType};
+use napi_derive::napi;
+use rusqlite::types::Value;
+
+use crate::analytics::{self, AnalyticsParams};
+use crate::error::DataError;
+use crate::schema::{self, OpenOptions};
+use crate::store::{self, EventBatch, FragmentBatch, MessageBatch, Store};
+
+fn to_js(err: DataError) -> Error {
+    Error::new(
+        Status::GenericFailure,
+        format!("[AIOS:{}] {}", err.code, err.message),
+    )
+}
+
+/// An SQL parameter from JS: null/undefined, number, bigint, string, boolean, bytes.
+pub struct SqlParam(Value);
+
+impl TypeName for SqlParam {
+    fn type_name() -> &'static str {
+        "SqlValue"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for SqlParam {}
+
+impl FromNapiValue for SqlParam {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        let mut kind = 0;
+        // SAFETY: env and value come from napi for this call.
+        let status = unsafe { sys::napi_typeof(env, value, &mut kind) };
+        if status != sys::Status::napi_ok {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "[AIOS:INVALID_INPUT] unreadable parameter",
+            ));
+        }
+        let v = match kind {
+            sys::ValueType::napi_null | sys::ValueType::napi_undefined => Value::Null,
+            sys::ValueType::napi_number => {
+                let n = unsafe { f64::from_napi_value(env, value)? };
+                if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+                    Value::Integer(n as i64)
+                } else {
+                    Value::Real(n)
+                }
+            }
+            sys::ValueType::napi_string => Value::Text(unsafe { String::from_napi_value(env, value)? }),
+            sys::ValueType::napi_boolean => {
+                Value::Integer(i64::from(unsafe { bool::from_napi_value(env, value)? }))
+            }
+            sys::ValueType::napi_bigint => {
+                let (n, lossless) = unsafe { BigInt::from_napi_value(env, value)? }.get_i64();
+                if !lossless {
+                    return Err(Error::new(
+                        Status::InvalidArg,
+                        "[AIOS:INVALID_INPUT] bigint parameter out of the 64-bit range",
+                    ));
+                }
+                Value::Integer(n)
+            }
+            _ => match unsafe { Uint8Array::from_napi_value(env, value) } {
+                Ok(bytes) => Value::Blob(bytes.to_vec()),
+                Err(_) => {
+                    return Err(Error::new(
+                        Status::InvalidArg,
+                        "[AIOS:INVALID_INPUT] SQL parameters must be null, numbers, bigints, strings, booleans or Uint8Arrays",
+                    ))
+                }
+            },
+        };
+        Ok(SqlParam(v))
+    }
+}
+
+/// An SQL value to JS: null, number, string or Buffer.
+pub struct SqlCell(Value);
+
+impl TypeName for SqlCell {
+    fn type_name() -> &'static str {
+        "SqlValue"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for SqlCell {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        unsafe {
+            match val.0 {
+                Value::Null => Null::to_napi_value(env, Null),
+                Value::Integer(i) => f64::to_napi_value(env, i as f64),
+                Value::Real(r) => f64::to_napi_value(env, r),
+                Value::Text(s) => String::to_napi_value(env, s),
+                Value::Blob(b) => {
+                    // A copy on the JS heap: cheaper than an external buffer for row-sized data.
+                    let mut data = std::ptr::null_mut();
+                    let mut value = std::ptr::null_mut();
+                    napi::check_status!(
+                        sys::napi_create_buffer_copy(
+                            env,
+                            b.len(),
+                            b.as_ptr().cast(),
+                            &mut data,
+                            &mut value
+                        ),
+                        "failed to create a Buffer"
+                    )?;
+                    Ok(value)
+                }
+            }
+        }
+    }
+}
+
+fn params(list: Option<Vec<SqlParam>>) -> Vec<Value> {
+    list.unwrap_or_default().into_iter().map(|p| p.0).collect()
+}
+
+#[napi(object, object_from_js = false)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    #[napi(ts_type = "Array<Array<null | number | string | Buffer>>")]
+    pub rows: Vec<Vec<SqlCell>>,
+}
+
+impl From<store::Rows> for QueryResult {
+    fn from(r: store::Rows) -> Self {
+        Self {
+            columns: r.columns,
+            rows: r
+                .rows
+                .into_iter()
+                .map(|row| row.into_iter().map(SqlCell).collect())
+                .collect(),
+        }
+    }
+}
+
+#[napi(object)]
+pub struct RunResult {
+    pub changes: f64,
+    pub last_insert_rowid: f64,
+}
+
+#[napi(object)]
+pub struct NativeOpenOptions {
+    pub synchronous_full: Option<bool>,
+    pub busy_timeout_ms: Option<u32>,
+}
+
+/// Fragments read back. The numbers and vectors are copied into JS-heap buffers (cheaper
+/// than external buffers for the small results of point reads).
+#[napi(object, object_from_js = false)]
+pub struct NativeFragments<'env> {
+    pub ids: Vec<String>,
+    pub texts: Vec<String>,
+    pub metadata: Vec<String>,
+    /// Per row, as little-endian float64: createdAt, updatedAt, useCount, lastUsedAt (NaN:
+    /// never), hasVector (0/1).
+    pub numbers: BufferSlice<'env>,
+    /// The float32 vectors of the rows with `hasVector`, packed in order.
+    pub vectors: BufferSlice<'env>,
+}
+
+type Shared = Arc<Mutex<Option<Store>>>;
+
+fn lock(shared: &Shared) -> Result<MutexGuard<'_, Option<Store>>> {
+    shared
+        .lock()
+        .map_err(|_| to_js(DataError::new("DATA_SQLITE", "store lock poisoned")))
+}
+
+fn with_store<T>(shared: &Shared, f: impl FnOnce(&Store) -> crate::error::Result<T>) -> Result<T> {
+    let guard = lock(shared)?;
+    match guard.as_ref() {
+        Some(store) => f(store).map_err(to_js),
+        None => Err(to_js(DataError::new("DATA_CLOSED", "the store is closed"))),
+    }
+}
+
+/// One open database. Calls are serialised on one connection.
+#[napi]
+pub struct NativeStore {
+    shared: Shared,
+}
+
+/// The schema version this binding migrates to.
+#[napi(catch_unwind)]
+pub fn latest_schema_version() -> u32 {
+    schema::latest_version()
+}
+
+#[napi]
+impl NativeStore {
+    /// Opens (creating and migrating) the database at `path` or `:memory:`.
+    #[napi(factory, catch_unwind)]
+    pub fn open(path: String, options: Option<NativeOpenOptions>) -> Result<Self> {
+        let mut opts = OpenOptions::default();
+        if let Some(o) = options {
+            opts.synchronous_full = o.synchronous_full.unwrap_or(false);
+            if let Some(ms) = o.busy_timeout_ms {
+                opts.busy_timeout_ms = ms;
+            }
+        }
+        let store = Store::open(&path, &opts).map_err(to_js)?;
+        Ok(Self {
+            shared: Arc::new(Mutex::new(Some(store))),
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn schema_version(&self) -> Result<u32> {
+        with_store(&self.shared, |s| s.schema_version())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn exec(&self, sql: String) -> Result<()> {
+        with_store(&self.shared, |s| s.exec(&sql))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn query(
+        &self,
+        sql: String,
+        #[napi(
+            ts_arg_type = "Array<null | number | bigint | string | boolean | Uint8Array> | undefined | null"
+        )]
+        params: Option<Vec<SqlParam>>,
+    ) -> Result<QueryResult> {
+        let p = self::params(params);
+        with_store(&self.shared, |s| s.query(&sql, &p)).map(QueryResult::from)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn run(
+        &self,
+        sql: String,
+        #[napi(
+            ts_arg_type = "Array<null | number | bigint | string | boolean | Uint8Array> | undefined | null"
+        )]
+        params: Option<Vec<SqlParam>>,
+    ) -> Result<RunResult> {
+        let p = self::params(params);
+        with_store(&self.shared, |s| s.execute(&sql, &p)).map(|(changes, id)| RunResult {
+            changes: changes as f64,
+            last_insert_rowid: id as f64,
+        })
+    }
+
+    /// Runs `sql` once per parameter row in one transaction; returns total changes.
+    #[napi(catch_unwind)]
+    pub fn run_batch(
+        &self,
+        sql: String,
+        #[napi(
+            ts_arg_type = "Array<Array<null | number | bigint | string | boolean | Uint8Array>>"
+        )]
+        rows: Vec<Vec<SqlParam>>,
+    ) -> Result<f64> {
+        let rows: Vec<Vec<Value>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|p| p.0).collect())
+            .collect();
+        with_store(&self.shared, |s| s.run_batch(&sql, &rows)).map(|n| n as f64)
+    }
+
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_fragments(
+        &self,
+        ids: Vec<String>,
+        texts: Vec<String>,
+        metadata: Vec<String>,
+        timestamps: &[f64],
+        has_vector: &[u8],
+        dimension: u32,
+        vectors: &[f32],
+    ) -> Result<u32> {
+        with_store(&self.shared, |s| {
+            s.put_fragments(&FragmentBatch {
+                ids: &ids,
+                texts: &texts,
+                metadata: &metadata,
+                timestamps,
+                has_vector,
+                dimension: dimension as usize,
+                vectors,
+            })
+        })
+        .map(|n| n as u32)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_fragments<'env>(
+        &self,
+        env: &'env Env,
+        ids: Vec<String>,
+    ) -> Result<NativeFragments<'env>> {
+        let rows = with_store(&self.shared, |s| s.get_fragments(&ids))?;
+        let n = rows.ids.len();
+        let mut numbers = Vec::with_capacity(n * 5 * 8);
+        for i in 0..n {
+            for v in [
+                rows.created_at[i],
+                rows.updated_at[i],
+                rows.use_count[i],
+                rows.last_used_at[i],
+                f64::from(rows.has_vector[i]),
+            ] {
+                numbers.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        Ok(NativeFragments {
+            ids: rows.ids,
+            texts: rows.texts,
+            metadata: rows.metadata,
+            numbers: BufferSlice::copy_from(env, numbers)?,
+            vectors: BufferSlice::copy_from(env, crate::vector::to_blob(&rows.vectors))?,
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn mark_fragments_used(&self, ids: Vec<String>, at: f64) -> Result<f64> {
+        with_store(&self.shared, |s| s.mark_fragments_used(&ids, at)).map(|n| n as f64)
+    }
+
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_messages(
+        &self,
+        conversation_ids: Vec<String>,
+        roles: Vec<String>,
+        contents: Vec<String>,
+        models: Vec<String>,
+        prompt_tokens: &[f64],
+        completion_tokens: &[f64],
+        metadata: Vec<String>,
+        timestamps: &[f64],
+    ) -> Result<Float64Array> {
+        let ids = with_store(&self.shared, |s| {
+            s.add_messages(&MessageBatch {
+                conversation_ids: &conversation_ids,
+                roles: &roles,
+                contents: &contents,
+                models: &models,
+                prompt_tokens,
+                completion_tokens,
+                metadata: &metadata,
+                timestamps,
+            })
+        })?;
+        Ok(Float64Array::new(
+            ids.into_iter().map(|i| i as f64).collect(),
+        ))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn add_events(
+        &self,
+        types: Vec<String>,
+        values: &[f64],
+        data: Vec<String>,
+        timestamps: &[f64],
+    ) -> Result<u32> {
+        with_store(&self.shared, |s| {
+            s.add_events(&EventBatch {
+                types: &types,
+                values,
+                data: &data,
+                timestamps,
+            })
+        })
+        .map(|n| n as u32)
+    }
+
+    /// Runs a named analytics query on the libuv thread pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<QueryResult>")]
+    pub fn analytics(
+        &self,
+        name: String,
+        from: f64,
+        to: f64,
+        limit: u32,
+        event_type: Option<String>,
+    ) -> AsyncTask<AnalyticsTask> {
+        AsyncTask::new(AnalyticsTask {
+            shared: self.shared.clone(),
+            name,
+            params: AnalyticsParams {
+                from: clamp_ms(from),
+                to: clamp_ms(to),
+                limit: i64::from(limit),
+                event_type,
+            },
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn integrity_check(&self) -> Result<String> {
+        with_store(&self.shared, |s| s.integrity_check())
+    }
+
+    /// Closes the connection (checkpointing the WAL); later calls fail with DATA_CLOSED.
+    #[napi(catch_unwind)]
+    pub fn close(&self) -> Result<()> {
+        let store = lock(&self.shared)?.take();
+        drop(store);
+        Ok(())
+    }
+}
+
+fn clamp_ms(v: f64) -> i64 {
+    if v.is_nan() {
+        0
+    } else if v >= i64::MAX as f64 {
+        i64::MAX
+    } else if v <= i64::MIN as f64 {
+        i64::MIN
+    } else {
+        v as i64
+    }
+}
+
+pub struct AnalyticsTask {
+    shared: Shared,
+    name: String,
+    params: AnalyticsParams,
+}
+
+impl Task for AnalyticsTask {
+    type Output = store::Rows;
+    type JsValue = QueryResult;
+
+    fn compute(&mut self) -> Result<store::Rows> {
+        with_store(&self.shared, |s| {
+            analytics::run(s, &self.name, &self.params)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: store::Rows) -> Result<QueryResult> {
+        Ok(output.into())
+    }
+}

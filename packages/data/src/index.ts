@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  type ImplementationReport,
+  invalidInput,
+  type LoadConfigOptions,
+  loadConfig,
+  type NativeMode,
+} from '@aios/utils';
+import packageJson from '../package.json' with { type: 'json' };
+import { loadDataBinding } from './binding.js';
+import type { DriverOptions, SqlDriver } from './driver.js';
+import { openJsDriver } from './js-driver.js';
+import { openNativeDriver } from './native-driver.js';
+import { createSqliteStore } from './store.js';
+import type { DataStore } from './types.js';
+
+export { DataErrorCode } from './errors.js';
+export { atomicWriteFile, type FileChunks } from './files.js';
+export {
+  ANALYTICS_SQL,
+  type AnalyticsQuery,
+  APPLICATION_ID,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  type Migration,
+} from './sql.js';
+export { EXPORT_FORMAT, EXPORT_TABLES, EXPORT_VERSION } from './transfer.js';
+export type * from './types.js';
+
+export const VERSION: string = packageJson.version;
+
+/** Rows larger than this are refused (text + metadata + vector bytes). */
+export const DEFAULT_MAX_ROW_BYTES = 16 * 1024 * 1024;
+
+export interface OpenDataStoreOptions {
+  /** Database file or `:memory:`. Default: `data.path` of the AIOS config (`<home>/aios.db`). */
+  path?: string;
+  /** Overrides `AIOS_NATIVE` for this store. */
+  native?: NativeMode;
+  /** Fix the vector dimension up front (else the first vector written fixes it). */
+  vectorDimension?: number;
+  /** Default 16 MiB. */
+  maxRowBytes?: number;
+  /**
+   * `full`: every commit is fsynced (survives power loss). `normal` (default): survives
+   * process crashes; a power loss may roll back the last commits, never corrupt.
+   */
+  durability?: 'normal' | 'full';
+  busyTimeoutMs?: number;
+  /** How the config is loaded when `path` is absent. */
+  config?: LoadConfigOptions;
+}
+
+function positiveInt(value: unknown, field: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw invalidInput(field, value, `an integer from 1 to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * Opens (creating and migrating) an AIOS database with the native implementation when it
+ * loads, else the js one (see `AIOS_NATIVE`).
+ */
+export async function openDataStore(options: OpenDataStoreOptions = {}): Promise<DataStore> {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidInput('options', options, 'an options object');
+  }
+  let path = options.path;
+  if (path === undefined) path = loadConfig(options.config).config.data.path;
+  if (typeof path !== 'string' || path === '') {
+    throw invalidInput('path', path, 'a database file path or ":memory:"');
+  }
+  if (path !== ':memory:') {
+    path = resolve(path);
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  const vectorDimension =
+    options.vectorDimension === undefined
+      ? undefined
+      : positiveInt(options.vectorDimension, 'vectorDimension', 65_536);
+  const maxRowBytes =
+    options.maxRowBytes === undefined
+      ? DEFAULT_MAX_ROW_BYTES
+      : positiveInt(options.maxRowBytes, 'maxRowBytes', 1_000_000_000);
+  if (options.durability !== undefined && !['normal', 'full'].includes(options.durability)) {
+    throw invalidInput('durability', options.durability, '"normal" or "full"');
+  }
+  const driverOptions: DriverOptions = {
+    synchronousFull: options.durability === 'full',
+    busyTimeoutMs:
+      options.busyTimeoutMs === undefined
+        ? 5000
+        : positiveInt(options.busyTimeoutMs, 'busyTimeoutMs', 600_000),
+  };
+  const { binding, report } = loadDataBinding(options.native);
+  const driver: SqlDriver = binding
+    ? openNativeDriver(binding, path, driverOptions)
+    : openJsDriver(path, driverOptions);
+  return createSqliteStore(driver, { path, report, maxRowBytes, vectorDimension });
+}
+
+/** Which implementation @aios/data runs in this process, and why. */
+export function implementation(mode?: NativeMode): ImplementationReport {
+  return loadDataBinding(mode).report;
+}

@@ -1,0 +1,523 @@
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { AiosError, ErrorCode, fromNodeIoError, invalidInput } from '@aios/utils';
+import type * as Sqlite3Wasm from 'node-sqlite3-wasm';
+import type { Statement, Database as WasmDatabase } from 'node-sqlite3-wasm';
+import {
+  analyticsParams,
+  type DriverOptions,
+  type FragmentRowsOut,
+  type SqlDriver,
+  type SqlRow,
+  type SqlValue,
+} from './driver.js';
+import { DataErrorCode, dataError } from './errors.js';
+import {
+  ANALYTICS_SQL,
+  APPLICATION_ID,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  SESSION_PRAGMAS,
+} from './sql.js';
+
+// node-sqlite3-wasm is CommonJS without named ESM exports: load it with require.
+const { Database } = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof Sqlite3Wasm;
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Fails unless `path` is absent, empty, or starts with the SQLite header. Reads only. */
+export function checkDatabaseFile(path: string): void {
+  let size: number;
+  try {
+    const info = statSync(path);
+    if (info.isDirectory()) {
+      throw new AiosError(ErrorCode.IO_NOT_A_FILE, `${path} is a directory, not a database file`, {
+        details: { path },
+      });
+    }
+    size = info.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (error instanceof AiosError) throw error;
+    throw fromNodeIoError(error, path);
+  }
+  if (size === 0) return;
+  const header = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n < 16 || !header.equals(SQLITE_HEADER)) {
+    throw dataError(
+      DataErrorCode.DATA_NOT_A_DATABASE,
+      `${path} is not an SQLite database (the file was left untouched)`,
+      { details: { path } },
+    );
+  }
+}
+
+/** Maps an SQLite error message (the wasm build reports no numeric code) to our codes. */
+export function sqliteError(error: unknown, context?: string): AiosError {
+  if (error instanceof AiosError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /constraint failed/i.test(message)
+    ? DataErrorCode.DATA_CONSTRAINT
+    : /file is not a database/i.test(message)
+      ? DataErrorCode.DATA_NOT_A_DATABASE
+      : /malformed|corrupt/i.test(message)
+        ? DataErrorCode.DATA_CORRUPT
+        : /locked|busy/i.test(message)
+          ? DataErrorCode.DATA_BUSY
+          : /too big|too large/i.test(message)
+            ? DataErrorCode.DATA_ROW_TOO_LARGE
+            : /readonly/i.test(message)
+              ? 'DATA_READ_ONLY'
+              : /unable to open/i.test(message)
+                ? 'DATA_CANNOT_OPEN'
+                : DataErrorCode.DATA_SQLITE;
+  return dataError(code, context ? `${context}: ${message}` : message, { cause: error });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The wasm VFS locks a database with a `<path>.lock` directory, which a killed process
+ * leaves behind. We record the holder's pid beside it and clear the lock of a dead holder.
+ */
+function acquireLock(path: string): string {
+  const lockDir = `${path}.lock`;
+  const owner = `${path}.lock-owner`;
+  let holder: number | undefined;
+  try {
+    holder = Number.parseInt(readFileSync(owner, 'utf8'), 10);
+  } catch {
+    holder = undefined;
+  }
+  let lockExists = false;
+  try {
+    lockExists = statSync(lockDir).isDirectory();
+  } catch {
+    lockExists = false;
+  }
+  if (lockExists && holder !== undefined && Number.isFinite(holder) && pidAlive(holder)) {
+    throw dataError(
+      DataErrorCode.DATA_BUSY,
+      `${path} is in use by process ${holder} (js implementation lock ${lockDir})`,
+      { details: { path, pid: holder } },
+    );
+  }
+  if (lockExists) rmSync(lockDir, { recursive: true, force: true });
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(owner, String(process.pid));
+  return owner;
+}
+
+/**
+ * The js implementation: SQLite compiled to WebAssembly (node-sqlite3-wasm) on a Node fs
+ * VFS, so the file is a regular SQLite database that the native implementation reads.
+ * The wasm build has no shared-memory WAL index, so the database is opened in exclusive
+ * locking mode (WAL kept in process memory): one process at a time.
+ */
+export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
+  const memory = path === ':memory:';
+  let owner: string | undefined;
+  if (!memory) {
+    checkDatabaseFile(path);
+    owner = acquireLock(path);
+  }
+  let db: WasmDatabase;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    if (owner) rmSync(owner, { force: true });
+    throw sqliteError(error, path);
+  }
+  const statements = new Map<string, Statement>();
+  const prepare = (sql: string): Statement => {
+    let stmt = statements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
+  let closed = false;
+  const ensureOpen = () => {
+    if (closed) throw dataError(DataErrorCode.DATA_CLOSED, 'the store is closed');
+  };
+  const query = (sql: string, params?: readonly SqlValue[]): SqlRow[] => {
+    ensureOpen();
+    try {
+      return prepare(sql).all(params as SqlValue[]) as SqlRow[];
+    } catch (error) {
+      throw sqliteError(error);
+    }
+  };
+  const run = (sql: string, params?: readonly SqlValue[]) => {
+    ensureOpen();
+    try {
+      const r = prepare(sql).run(params as SqlValue[]);
+      return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+    } catch (error) {
+      throw sqliteError(error);
+    }
+  };
+  const exec = (sql: string) => {
+    ensureOpen();
+    try {
+      db.exec(sql);
+    } catch (error) {
+      throw sqliteError(error);
+    }
+  };
+  const transaction = <T>(fn: () => T): T => {
+    const nested = db.inTransaction;
+    exec(nested ? 'SAVEPOINT aios_batch' : 'BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      exec(nested ? 'RELEASE aios_batch' : 'COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        db.exec(nested ? 'ROLLBACK TO aios_batch; RELEASE aios_batch' : 'ROLLBACK');
+      } catch {
+        // the original error matters more
+      }
+      throw error;
+    }
+  };
+  const rowError = (i: number, error: unknown) => {
+    const e = sqliteError(error);
+    return dataError(e.code, `row ${i}: ${e.message}`, { cause: error });
+  };
+  const checkLen = (name: string, len: number, expected: number) => {
+    if (len !== expected) throw invalidInput(name, len, `${expected} entries`);
+  };
+
+  const closeAll = () => {
+    for (const stmt of statements.values()) {
+      try {
+        stmt.finalize();
+      } catch {
+        // finalize repeats the statement's last error, already reported to its caller
+      }
+    }
+    statements.clear();
+    if (db.isOpen) db.close();
+    if (owner) rmSync(owner, { force: true });
+  };
+
+  try {
+    // Read the schema before anything writes: a damaged file fails here, unmodified.
+    if (!memory) db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    const objects = Number(
+      (db.get("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") as SqlRow)
+        .n,
+    );
+    const userVersion = Number((db.get('PRAGMA user_version') as SqlRow).user_version);
+    const applicationId = Number((db.get('PRAGMA application_id') as SqlRow).application_id);
+    if (applicationId !== 0 && applicationId !== APPLICATION_ID) {
+      throw dataError(
+        DataErrorCode.DATA_FOREIGN_DATABASE,
+        `${path} belongs to another application (application_id 0x${applicationId.toString(16)})`,
+      );
+    }
+    if (applicationId === 0 && userVersion === 0 && objects > 0) {
+      throw dataError(
+        DataErrorCode.DATA_FOREIGN_DATABASE,
+        `${path} is an SQLite database of another application (${objects} objects, no AIOS schema)`,
+      );
+    }
+    if (userVersion > LATEST_SCHEMA_VERSION) {
+      throw dataError(
+        DataErrorCode.DATA_SCHEMA_TOO_NEW,
+        `${path} has schema version ${userVersion}, newer than this @aios/data supports (${LATEST_SCHEMA_VERSION}); upgrade @aios/data`,
+      );
+    }
+    db.get('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA synchronous = ${options.synchronousFull ? 'FULL' : 'NORMAL'};`);
+    db.exec(SESSION_PRAGMAS);
+    migrate();
+  } catch (error) {
+    closeAll();
+    const e = sqliteError(error);
+    if (e.code === DataErrorCode.DATA_NOT_A_DATABASE || e.code === DataErrorCode.DATA_CORRUPT) {
+      throw dataError(
+        e.code,
+        `${path} is not a readable SQLite database (left untouched): ${e.message}`,
+        { cause: error },
+      );
+    }
+    throw e;
+  }
+
+  function migrate(): void {
+    const start = Number((db.get('PRAGMA user_version') as SqlRow).user_version);
+    for (const m of MIGRATIONS) {
+      if (m.version <= start) continue;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const now = Number((db.get('PRAGMA user_version') as SqlRow).user_version);
+        if (now < m.version) {
+          db.exec(m.sql);
+          db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+            m.version,
+            m.name,
+            Date.now(),
+          ]);
+          db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${m.version};`);
+        }
+        db.exec('COMMIT');
+      } catch (error) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // keep the migration error
+        }
+        const e = sqliteError(error);
+        throw dataError(e.code, `migration ${m.version} (${m.name}) failed: ${e.message}`, {
+          cause: error,
+        });
+      }
+    }
+  }
+
+  return {
+    implementation: 'js',
+    query,
+    run,
+    exec,
+    runBatch(sql, rows) {
+      ensureOpen();
+      return transaction(() => {
+        const stmt = prepare(sql);
+        let changes = 0;
+        rows.forEach((row, i) => {
+          try {
+            changes += stmt.run(row as SqlValue[]).changes;
+          } catch (error) {
+            throw rowError(i, error);
+          }
+        });
+        return changes;
+      });
+    },
+    putFragments(b) {
+      ensureOpen();
+      const n = b.ids.length;
+      checkLen('texts', b.texts.length, n);
+      checkLen('metadata', b.metadata.length, n);
+      checkLen('timestamps', b.timestamps.length, n);
+      checkLen('hasVector', b.hasVector.length, n);
+      return transaction(() => {
+        const stmt = prepare(
+          `INSERT INTO fragments (id, text, metadata, vector, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT (id) DO UPDATE SET text = excluded.text,
+                   metadata = excluded.metadata, vector = excluded.vector,
+                   updated_at = excluded.updated_at`,
+        );
+        let offset = 0;
+        const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
+        for (let i = 0; i < n; i++) {
+          let blob: Uint8Array | null = null;
+          if (b.hasVector[i]) {
+            blob = bytes.subarray(offset * 4, (offset + b.dimension) * 4);
+            offset += b.dimension;
+          }
+          try {
+            stmt.run([
+              b.ids[i] as string,
+              b.texts[i] as string,
+              b.metadata[i] as string,
+              blob,
+              Math.trunc(b.timestamps[i] as number),
+            ]);
+          } catch (error) {
+            throw rowError(i, error);
+          }
+        }
+        return n;
+      });
+    },
+    getFragments(ids) {
+      ensureOpen();
+      const stmt = prepare(
+        `SELECT id, text, metadata, vector, created_at, updated_at, use_count, last_used_at
+             FROM fragments WHERE id = ?1`,
+      );
+      const out: FragmentRowsOut = {
+        ids: [],
+        texts: [],
+        metadata: [],
+        createdAt: [] as number[],
+        updatedAt: [] as number[],
+        useCount: [] as number[],
+        lastUsedAt: [] as number[],
+        vectors: [],
+      };
+      for (const id of ids) {
+        let row: SqlRow | null;
+        try {
+          row = stmt.get([id]) as SqlRow | null;
+        } catch (error) {
+          throw sqliteError(error);
+        }
+        if (!row) continue;
+        out.ids.push(row.id as string);
+        out.texts.push(row.text as string);
+        out.metadata.push(row.metadata as string);
+        (out.createdAt as number[]).push(Number(row.created_at));
+        (out.updatedAt as number[]).push(Number(row.updated_at));
+        (out.useCount as number[]).push(Number(row.use_count));
+        (out.lastUsedAt as number[]).push(
+          row.last_used_at === null ? Number.NaN : Number(row.last_used_at),
+        );
+        out.vectors.push(row.vector === null ? null : blobToVector(row.vector as Uint8Array));
+      }
+      return out;
+    },
+    markFragmentsUsed(ids, at) {
+      ensureOpen();
+      return transaction(() => {
+        const stmt = prepare(
+          'UPDATE fragments SET use_count = use_count + 1, last_used_at = ?2 WHERE id = ?1',
+        );
+        let changes = 0;
+        for (const id of ids) changes += stmt.run([id, Math.trunc(at)]).changes;
+        return changes;
+      });
+    },
+    addMessages(b) {
+      ensureOpen();
+      const n = b.conversationIds.length;
+      checkLen('roles', b.roles.length, n);
+      checkLen('contents', b.contents.length, n);
+      checkLen('models', b.models.length, n);
+      checkLen('promptTokens', b.promptTokens.length, n);
+      checkLen('completionTokens', b.completionTokens.length, n);
+      checkLen('metadata', b.metadata.length, n);
+      checkLen('timestamps', b.timestamps.length, n);
+      return transaction(() => {
+        const stmt = prepare(
+          `INSERT INTO messages (conversation_id, role, content, model, prompt_tokens,
+                   completion_tokens, metadata, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+        );
+        const touch = prepare(
+          'UPDATE conversations SET updated_at = max(updated_at, ?2) WHERE id = ?1',
+        );
+        const ids: number[] = new Array(n);
+        let last: string | undefined;
+        let lastTs = 0;
+        for (let i = 0; i < n; i++) {
+          const model = b.models[i] as string;
+          const ts = Math.trunc(b.timestamps[i] as number);
+          const cid = b.conversationIds[i] as string;
+          try {
+            const r = stmt.run([
+              cid,
+              b.roles[i] as string,
+              b.contents[i] as string,
+              model === '' ? null : model,
+              Math.trunc(b.promptTokens[i] as number),
+              Math.trunc(b.completionTokens[i] as number),
+              b.metadata[i] as string,
+              ts,
+            ]);
+            ids[i] = Number(r.lastInsertRowid);
+          } catch (error) {
+            throw rowError(i, error);
+          }
+          if (last !== undefined && last !== cid) touch.run([last, lastTs]);
+          last = cid;
+          lastTs = Math.max(lastTs, ts);
+        }
+        if (last !== undefined) touch.run([last, lastTs]);
+        return ids;
+      });
+    },
+    addEvents(b) {
+      ensureOpen();
+      const n = b.types.length;
+      checkLen('values', b.values.length, n);
+      checkLen('data', b.data.length, n);
+      checkLen('timestamps', b.timestamps.length, n);
+      return transaction(() => {
+        const stmt = prepare(
+          'INSERT INTO events (type, value, data, created_at) VALUES (?1, ?2, ?3, ?4)',
+        );
+        for (let i = 0; i < n; i++) {
+          const value = b.values[i] as number;
+          const data = b.data[i] as string;
+          try {
+            stmt.run([
+              b.types[i] as string,
+              Number.isNaN(value) ? null : value,
+              data === '' ? null : data,
+              Math.trunc(b.timestamps[i] as number),
+            ]);
+          } catch (error) {
+            throw rowError(i, error);
+          }
+        }
+        return n;
+      });
+    },
+    async analytics(name, args) {
+      const sql = ANALYTICS_SQL[name];
+      return query(sql, analyticsParams(sql, args));
+    },
+    integrityCheck() {
+      return query('PRAGMA integrity_check')
+        .map((r) => String(r.integrity_check))
+        .join('\n');
+    },
+    schemaVersion() {
+      return Number((query('PRAGMA user_version')[0] as SqlRow).user_version);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        closeAll();
+      } catch (error) {
+        throw sqliteError(error);
+      }
+    },
+  };
+}
+
+/** A Float32Array over a blob's bytes: a view when aligned, else one copy. */
+export function blobToVector(blob: Uint8Array): Float32Array {
+  if (blob.byteLength % 4 !== 0) {
+    throw dataError(
+      DataErrorCode.DATA_CORRUPT,
+      `vector blob of ${blob.byteLength} bytes is not a float32 array`,
+    );
+  }
+  if (blob.byteOffset % 4 === 0) {
+    return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
+  }
+  return new Float32Array(blob.slice().buffer);
+}
