@@ -1,3 +1,4 @@
+import * as carma from '@aios/carma';
 import * as data from '@aios/data';
 import * as luna from '@aios/luna';
 import * as support from '@aios/support';
@@ -19,6 +20,7 @@ export interface CoreDescriptor {
 export const CORES: readonly CoreDescriptor[] = [
   { name: '@aios/utils', version: utils.VERSION, implementation: utils.implementation },
   { name: '@aios/data', version: data.VERSION, implementation: data.implementation },
+  { name: '@aios/carma', version: carma.VERSION, implementation: carma.implementation },
   { name: '@aios/luna', version: luna.VERSION, implementation: luna.implementation },
   { name: '@aios/support', version: support.VERSION, implementation: support.implementation },
 ];

@@ -1,8 +1,17 @@
 import type { Suite } from '../types.js';
+import { carmaSuite } from './carma.js';
+import { carmaQualitySuite } from './carma-quality.js';
 import { dataSuite } from './data.js';
 import { hashingSuite } from './hashing.js';
 import { lunaSuite } from './luna.js';
 import { supportSuite } from './support.js';
 
 /** Every suite `pnpm bench` knows, in the order they run. */
-export const SUITES: readonly Suite[] = [hashingSuite, supportSuite, lunaSuite, dataSuite];
+export const SUITES: readonly Suite[] = [
+  hashingSuite,
+  supportSuite,
+  carmaSuite,
+  carmaQualitySuite,
+  lunaSuite,
+  dataSuite,
+];

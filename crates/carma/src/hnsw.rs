@@ -1,0 +1,574 @@
+//! HNSW (Malkov & Yashunin): a layered proximity graph over the rows of a vector matrix
+//! owned by the caller. Similarity is the inner product (vectors are unit length for the
+//! cosine metric); distance is its negation.
+//!
+//! - Insertion is parallel (rayon): each neighbour list has its own lock, and the entry
+//!   point is behind a `RwLock`, as in hnswlib.
+//! - Levels come from a seeded hash of the node id, so a graph is reproducible up to the
+//!   order of parallel insertions.
+//! - Deleted nodes stay in the graph for navigation and are excluded by the `accept`
+//!   predicate at search time (the caller also uses it for filters).
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::{Mutex, OnceLock, RwLock};
+
+use rayon::prelude::*;
+
+use crate::simd::dot;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HnswParams {
+    /// Links per node on the upper layers (twice this on layer 0).
+    pub m: usize,
+    pub ef_construction: usize,
+    pub seed: u64,
+}
+
+impl Default for HnswParams {
+    fn default() -> Self {
+        Self {
+            m: 16,
+            ef_construction: 200,
+            seed: 42,
+        }
+    }
+}
+
+pub const MAX_LEVEL: usize = 15;
+
+#[derive(Clone, Copy, Debug)]
+struct Cand {
+    dist: f32,
+    id: u32,
+}
+
+impl PartialEq for Cand {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Cand {}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Cand {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.dist
+            .total_cmp(&other.dist)
+            .then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+/// Reverse order, for a min-heap of candidates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Near(Cand);
+impl PartialOrd for Near {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Near {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.0.cmp(&self.0)
+    }
+}
+
+struct Visited {
+    marks: Vec<u32>,
+    epoch: u32,
+}
+
+impl Visited {
+    fn reset(&mut self, n: usize) {
+        if self.marks.len() < n {
+            self.marks.resize(n, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.marks.iter_mut().for_each(|m| *m = 0);
+            self.epoch = 1;
+        }
+    }
+    #[inline]
+    fn insert(&mut self, id: u32) -> bool {
+        let slot = &mut self.marks[id as usize];
+        if *slot == self.epoch {
+            false
+        } else {
+            *slot = self.epoch;
+            true
+        }
+    }
+}
+
+thread_local! {
+    static VISITED: RefCell<Visited> = const { RefCell::new(Visited { marks: Vec::new(), epoch: 0 }) };
+}
+
+/// Hints the CPU to fetch the start of row `id` (the next neighbour to score).
+#[inline(always)]
+fn prefetch(data: &[f32], dim: usize, id: u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = id as usize * dim;
+        if start + dim <= data.len() {
+            // SAFETY: the row is in bounds (checked above); prefetching has no effect on
+            // memory contents.
+            unsafe {
+                let p = data.as_ptr().add(start).cast::<i8>();
+                _mm_prefetch(p, _MM_HINT_T0);
+                _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
+                _mm_prefetch(p.wrapping_add(128), _MM_HINT_T0);
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, dim, id);
+}
+
+/// SplitMix64, used to draw node levels deterministically.
+pub fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// The level of node `id`: floor(-ln(u) / ln(m)), u uniform in (0, 1].
+pub fn draw_level(seed: u64, id: u32, m: usize) -> usize {
+    let bits = splitmix64(seed ^ u64::from(id).wrapping_mul(0x2545_f491_4f6c_dd1d));
+    let u = ((bits >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let ml = 1.0 / (m.max(2) as f64).ln();
+    ((-u.ln() * ml).floor() as usize).min(MAX_LEVEL)
+}
+
+pub struct Hnsw {
+    pub params: HnswParams,
+    levels: Vec<u8>,
+    /// links[node][level]: neighbour ids.
+    links: Vec<Box<[Mutex<Vec<u32>>]>>,
+    /// (entry node, its level), None while empty.
+    entry: RwLock<Option<(u32, usize)>>,
+    /// Layer 0 flattened for searching (per node: count, then `2m` slots), built on the
+    /// first search after a change: no locks and one contiguous array on the hot path.
+    flat0: OnceLock<Vec<u32>>,
+}
+
+impl Hnsw {
+    pub fn new(params: HnswParams) -> Self {
+        Self {
+            params,
+            levels: Vec::new(),
+            links: Vec::new(),
+            entry: RwLock::new(None),
+            flat0: OnceLock::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.levels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
+
+    fn max_links(&self, level: usize) -> usize {
+        if level == 0 {
+            self.params.m * 2
+        } else {
+            self.params.m
+        }
+    }
+
+    pub fn entry(&self) -> Option<(u32, usize)> {
+        *self.entry.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn level(&self, node: u32) -> usize {
+        usize::from(self.levels[node as usize])
+    }
+
+    pub fn neighbours(&self, node: u32, level: usize) -> Vec<u32> {
+        self.links[node as usize][level]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds a graph from its parts (see `vector::VectorIndex::write_to`).
+    pub fn from_parts(
+        params: HnswParams,
+        levels: Vec<u8>,
+        links: Vec<Vec<Vec<u32>>>,
+        entry: Option<(u32, usize)>,
+    ) -> Self {
+        let links = links
+            .into_iter()
+            .map(|node| node.into_iter().map(Mutex::new).collect::<Box<[_]>>())
+            .collect();
+        Self {
+            params,
+            levels,
+            links,
+            entry: RwLock::new(entry),
+            flat0: OnceLock::new(),
+        }
+    }
+
+    /// Adds nodes `start..end` (rows of `data`, `dim` wide) to the graph, in parallel when
+    /// there are many.
+    pub fn insert_range(&mut self, data: &[f32], dim: usize, start: usize, end: usize) {
+        self.flat0 = OnceLock::new();
+        for id in start..end {
+            debug_assert_eq!(id, self.levels.len());
+            let level = draw_level(self.params.seed, id as u32, self.params.m);
+            self.levels.push(level as u8);
+            self.links.push(
+                (0..=level)
+                    .map(|l| Mutex::new(Vec::with_capacity(self.max_links(l) + 1)))
+                    .collect(),
+            );
+        }
+        let this = &*self;
+        if end - start >= 64 {
+            // Seed the graph sequentially so parallel inserts start from a real structure.
+            let head = (start + 32).min(end);
+            for id in start..head {
+                this.insert(data, dim, id as u32);
+            }
+            (head..end)
+                .into_par_iter()
+                .for_each(|id| this.insert(data, dim, id as u32));
+        } else {
+            for id in start..end {
+                this.insert(data, dim, id as u32);
+            }
+        }
+    }
+
+    fn flat0(&self) -> &[u32] {
+        self.flat0.get_or_init(|| {
+            let stride = self.params.m * 2 + 1;
+            let mut flat = vec![0u32; self.links.len() * stride];
+            for (node, out) in self.links.iter().zip(flat.chunks_exact_mut(stride)) {
+                let list = node[0].lock().unwrap_or_else(|e| e.into_inner());
+                let n = list.len().min(stride - 1);
+                out[0] = n as u32;
+                out[1..=n].copy_from_slice(&list[..n]);
+            }
+            flat
+        })
+    }
+
+    #[inline]
+    fn dist(data: &[f32], dim: usize, q: &[f32], id: u32) -> f32 {
+        let row = &data[id as usize * dim..(id as usize + 1) * dim];
+        -dot(q, row)
+    }
+
+    fn greedy(&self, data: &[f32], dim: usize, q: &[f32], mut cur: Cand, level: usize) -> Cand {
+        loop {
+            let mut changed = false;
+            let list = self.links[cur.id as usize][level]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for &n in list.iter() {
+                let d = Self::dist(data, dim, q, n);
+                if d < cur.dist {
+                    cur = Cand { dist: d, id: n };
+                    changed = true;
+                }
+            }
+            if !changed {
+                return cur;
+            }
+        }
+    }
+
+    /// Best-first search on one layer; returns up to `ef` accepted nodes, nearest first.
+    #[allow(clippy::too_many_arguments)]
+    fn search_layer(
+        &self,
+        data: &[f32],
+        dim: usize,
+        q: &[f32],
+        entry: &[Cand],
+        ef: usize,
+        level: usize,
+        accept: &dyn Fn(u32) -> bool,
+        flat: Option<&[u32]>,
+    ) -> Vec<Cand> {
+        VISITED.with(|cell| {
+            let mut visited = cell.borrow_mut();
+            visited.reset(self.levels.len());
+            let mut candidates: BinaryHeap<Near> = BinaryHeap::new();
+            let mut results: BinaryHeap<Cand> = BinaryHeap::new();
+            for &e in entry {
+                if visited.insert(e.id) {
+                    candidates.push(Near(e));
+                    if accept(e.id) {
+                        results.push(e);
+                    }
+                }
+            }
+            while results.len() > ef {
+                results.pop();
+            }
+            while let Some(Near(c)) = candidates.pop() {
+                if results.len() >= ef {
+                    if let Some(worst) = results.peek() {
+                        if c.dist > worst.dist {
+                            break;
+                        }
+                    }
+                }
+                // The lock (when used) is held while distances are computed: no other
+                // lock is taken meanwhile.
+                let guard;
+                let list: &[u32] = match flat {
+                    Some(flat) => {
+                        let stride = self.params.m * 2 + 1;
+                        let base = c.id as usize * stride;
+                        &flat[base + 1..base + 1 + flat[base] as usize]
+                    }
+                    None => {
+                        guard = self.links[c.id as usize][level]
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner());
+                        &guard
+                    }
+                };
+                for (i, &n) in list.iter().enumerate() {
+                    if let Some(&next) = list.get(i + 1) {
+                        prefetch(data, dim, next);
+                    }
+                    if !visited.insert(n) {
+                        continue;
+                    }
+                    let d = Self::dist(data, dim, q, n);
+                    let worst = results.peek().map_or(f32::INFINITY, |w| w.dist);
+                    if results.len() < ef || d < worst {
+                        let cand = Cand { dist: d, id: n };
+                        candidates.push(Near(cand));
+                        if accept(n) {
+                            results.push(cand);
+                            if results.len() > ef {
+                                results.pop();
+                            }
+                        }
+                    }
+                }
+            }
+            results.into_sorted_vec()
+        })
+    }
+
+    /// hnswlib's neighbour selection heuristic: keep a candidate only if it is closer to
+    /// the base than to every neighbour already kept. `cands` must be sorted nearest first.
+    fn select(&self, data: &[f32], dim: usize, cands: &[Cand], m: usize) -> Vec<u32> {
+        let mut kept: Vec<Cand> = Vec::with_capacity(m);
+        for &c in cands {
+            if kept.len() >= m {
+                break;
+            }
+            let row = &data[c.id as usize * dim..(c.id as usize + 1) * dim];
+            let good = kept
+                .iter()
+                .all(|k| Self::dist(data, dim, row, k.id) >= c.dist);
+            if good {
+                kept.push(c);
+            }
+        }
+        kept.into_iter().map(|c| c.id).collect()
+    }
+
+    fn insert(&self, data: &[f32], dim: usize, id: u32) {
+        let q = &data[id as usize * dim..(id as usize + 1) * dim];
+        let level = self.level(id);
+        let snapshot = {
+            let mut entry = self.entry.write().unwrap_or_else(|e| e.into_inner());
+            match *entry {
+                None => {
+                    *entry = Some((id, level));
+                    return;
+                }
+                Some(e) => e,
+            }
+        };
+        let (ep, max_level) = snapshot;
+        let mut cur = Cand {
+            dist: Self::dist(data, dim, q, ep),
+            id: ep,
+        };
+        for l in ((level + 1)..=max_level).rev() {
+            cur = self.greedy(data, dim, q, cur, l);
+        }
+        let mut eps = vec![cur];
+        let accept_all = |_: u32| true;
+        for l in (0..=level.min(max_level)).rev() {
+            let found = self.search_layer(
+                data,
+                dim,
+                q,
+                &eps,
+                self.params.ef_construction,
+                l,
+                &accept_all,
+                None,
+            );
+            let found: Vec<Cand> = found.into_iter().filter(|c| c.id != id).collect();
+            let chosen = self.select(data, dim, &found, self.params.m);
+            *self.links[id as usize][l]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = chosen.clone();
+            let cap = self.max_links(l);
+            for &n in &chosen {
+                let mut list = self.links[n as usize][l]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if list.contains(&id) {
+                    continue;
+                }
+                if list.len() < cap {
+                    list.push(id);
+                } else {
+                    let base = &data[n as usize * dim..(n as usize + 1) * dim];
+                    let mut cands: Vec<Cand> = list
+                        .iter()
+                        .chain(std::iter::once(&id))
+                        .map(|&x| Cand {
+                            dist: Self::dist(data, dim, base, x),
+                            id: x,
+                        })
+                        .collect();
+                    cands.sort();
+                    *list = self.select(data, dim, &cands, cap);
+                }
+            }
+            if !found.is_empty() {
+                eps = found;
+            }
+        }
+        if level > max_level {
+            let mut entry = self.entry.write().unwrap_or_else(|e| e.into_inner());
+            if entry.is_none_or(|(_, l)| level > l) {
+                *entry = Some((id, level));
+            }
+        }
+    }
+
+    /// The `k` accepted nodes nearest to `q` (by inner product), best first, as
+    /// (similarity, node) pairs.
+    pub fn search(
+        &self,
+        data: &[f32],
+        dim: usize,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        accept: &dyn Fn(u32) -> bool,
+    ) -> Vec<(f32, u32)> {
+        let Some((ep, max_level)) = self.entry() else {
+            return Vec::new();
+        };
+        let mut cur = Cand {
+            dist: Self::dist(data, dim, q, ep),
+            id: ep,
+        };
+        for l in (1..=max_level).rev() {
+            cur = self.greedy(data, dim, q, cur, l);
+        }
+        let flat = self.flat0();
+        let found = self.search_layer(data, dim, q, &[cur], ef.max(k), 0, accept, Some(flat));
+        found.into_iter().take(k).map(|c| (-c.dist, c.id)).collect()
+    }
+
+    /// Neighbour lists per node and level, for persistence.
+    pub fn parts(&self) -> (&[u8], Vec<Vec<Vec<u32>>>) {
+        let links = self
+            .links
+            .iter()
+            .map(|node| {
+                node.iter()
+                    .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).clone())
+                    .collect()
+            })
+            .collect();
+        (&self.levels, links)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::normalize;
+
+    /// Points on clustered directions (synthetic index-test data, not embeddings).
+    pub fn clustered(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        let mut next = || {
+            s = splitmix64(s);
+            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let centers: Vec<f32> = (0..32 * dim).map(|_| next()).collect();
+        let mut data = vec![0f32; n * dim];
+        for i in 0..n {
+            let c = i % 32;
+            let row = &mut data[i * dim..(i + 1) * dim];
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = centers[c * dim + j] + 0.6 * next();
+            }
+            normalize(row);
+        }
+        data
+    }
+
+    #[test]
+    fn recall_against_brute_force() {
+        let (n, dim) = (3000, 32);
+        let data = clustered(n, dim, 7);
+        let mut g = Hnsw::new(HnswParams {
+            m: 12,
+            ef_construction: 100,
+            seed: 1,
+        });
+        g.insert_range(&data, dim, 0, n);
+        let mut hit = 0;
+        let queries = 100;
+        for qi in 0..queries {
+            let q = &data[(qi * 29 % n) * dim..(qi * 29 % n + 1) * dim];
+            let mut truth: Vec<(f32, u32)> = (0..n as u32)
+                .map(|i| (dot(q, &data[i as usize * dim..(i as usize + 1) * dim]), i))
+                .collect();
+            truth.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let got = g.search(&data, dim, q, 10, 64, &|_| true);
+            for (_, id) in &got {
+                if truth[..10].iter().any(|t| t.1 == *id) {
+                    hit += 1;
+                }
+            }
+        }
+        let recall = hit as f64 / (queries * 10) as f64;
+        assert!(recall > 0.95, "recall {recall}");
+    }
+
+    #[test]
+    fn filters_and_levels() {
+        let (n, dim) = (500, 16);
+        let data = clustered(n, dim, 3);
+        let mut g = Hnsw::new(HnswParams::default());
+        g.insert_range(&data, dim, 0, 250);
+        g.insert_range(&data, dim, 250, n);
+        let q = &data[0..dim];
+        let got = g.search(&data, dim, q, 5, 50, &|id| id % 2 == 1);
+        assert_eq!(got.len(), 5);
+        assert!(got.iter().all(|(_, id)| id % 2 == 1));
+        assert_eq!(draw_level(9, 5, 16), draw_level(9, 5, 16));
+    }
+}

@@ -1,0 +1,26 @@
+//! AIOS CARMA core, native side.
+//!
+//! The logic modules are plain Rust and know nothing of Node:
+//! - `text`: tokenisation shared by the embedder and BM25;
+//! - `embed`: the built-in offline embedder (feature hashing);
+//! - `simd`: dot products with runtime CPU dispatch;
+//! - `topk`: bounded top-k selection;
+//! - `vector`: the vector index (contiguous matrix, exact search, HNSW, persistence);
+//! - `hnsw`: the HNSW graph;
+//! - `bm25`: the inverted index;
+//! - `cluster`: spherical k-means with k-means++ seeding (consolidation).
+//!
+//! `binding` is the only module that talks to napi.
+
+pub mod bm25;
+pub mod cluster;
+pub mod embed;
+pub mod error;
+pub mod fx;
+pub mod hnsw;
+pub mod simd;
+pub mod text;
+pub mod topk;
+pub mod vector;
+
+pub mod binding;

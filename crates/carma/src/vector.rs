@@ -1,0 +1,802 @@
+//! The vector index: rows in one contiguous row-major `f32` matrix addressed by slot,
+//! caller-chosen `u32` labels, tombstones for deletes, exact search (SIMD dot products,
+//! rayon across rows or queries) and an optional HNSW graph over the same rows.
+//!
+//! File format (little-endian), shared with the js implementation:
+//! ```text
+//! "CARMAVI1" | version u32 = 1 | dim u32 | metric u32 (0 cosine, 1 dot) | slots u32 | flags u32 (1 = graph)
+//! labels u32[slots] | alive u8[slots] padded to 4 | data f32[slots * dim]
+//! graph: m u32 | ef_construction u32 | seed u64 | entry u32 (u32::MAX = none) | entry level u32
+//!        levels u8[slots] padded to 4 | per node, per level 0..=level: count u32, ids u32[count]
+//! "CARMAEND"
+//! ```
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::error::{CarmaError, Result};
+use crate::fx::{FxMap, FxSet};
+use crate::hnsw::{Hnsw, HnswParams};
+use crate::simd::{dot, normalize};
+use crate::topk::{Hit, TopK};
+
+pub const MAGIC: &[u8; 8] = b"CARMAVI1";
+pub const END: &[u8; 8] = b"CARMAEND";
+pub const MAX_K: usize = 10_000;
+pub const MAX_DIM: usize = 65_536;
+/// Rows per rayon task in a single-query exact scan.
+const CHUNK_ROWS: usize = 2048;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    Cosine,
+    Dot,
+}
+
+impl Metric {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "cosine" => Ok(Metric::Cosine),
+            "dot" => Ok(Metric::Dot),
+            _ => Err(CarmaError::invalid(format!(
+                "metric: expected \"cosine\" or \"dot\", got {s:?}"
+            ))),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Cosine => "cosine",
+            Metric::Dot => "dot",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct SearchOptions {
+    /// Scan every row even when a graph exists.
+    pub exact: bool,
+    /// HNSW search breadth (at least k).
+    pub ef: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self {
+            exact: false,
+            ef: 64,
+        }
+    }
+}
+
+/// Results of a batch search: `k` entries per query, best first, padded with
+/// `u32::MAX` / `-inf` when fewer rows qualify.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    pub labels: Vec<u32>,
+    pub scores: Vec<f32>,
+}
+
+pub struct VectorIndex {
+    pub dim: usize,
+    pub metric: Metric,
+    data: Vec<f32>,
+    labels: Vec<u32>,
+    alive: Vec<bool>,
+    by_label: FxMap<u32, u32>,
+    hnsw: Option<Hnsw>,
+}
+
+fn validate_k(k: usize) -> Result<()> {
+    if k == 0 || k > MAX_K {
+        return Err(CarmaError::invalid(format!(
+            "k: expected an integer from 1 to {MAX_K}, got {k}"
+        )));
+    }
+    Ok(())
+}
+
+impl VectorIndex {
+    pub fn new(dim: usize, metric: Metric, hnsw: Option<HnswParams>) -> Result<Self> {
+        if dim == 0 || dim > MAX_DIM {
+            return Err(CarmaError::invalid(format!(
+                "dimension: expected an integer from 1 to {MAX_DIM}, got {dim}"
+            )));
+        }
+        if let Some(p) = hnsw {
+            validate_hnsw(p)?;
+        }
+        Ok(Self {
+            dim,
+            metric,
+            data: Vec::new(),
+            labels: Vec::new(),
+            alive: Vec::new(),
+            by_label: FxMap::default(),
+            hnsw: hnsw.map(Hnsw::new),
+        })
+    }
+
+    /// Live rows.
+    pub fn len(&self) -> usize {
+        self.by_label.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_label.is_empty()
+    }
+
+    /// Rows ever stored, deleted ones included (until `compact`).
+    pub fn slots(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn hnsw_params(&self) -> Option<HnswParams> {
+        self.hnsw.as_ref().map(|h| h.params)
+    }
+
+    pub fn contains(&self, label: u32) -> bool {
+        self.by_label.contains_key(&label)
+    }
+
+    /// The stored row of `label` (unit length under the cosine metric).
+    pub fn get(&self, label: u32) -> Option<&[f32]> {
+        self.by_label
+            .get(&label)
+            .map(|&s| &self.data[s as usize * self.dim..(s as usize + 1) * self.dim])
+    }
+
+    /// Live labels in slot order.
+    pub fn labels(&self) -> Vec<u32> {
+        self.labels
+            .iter()
+            .zip(&self.alive)
+            .filter(|(_, a)| **a)
+            .map(|(l, _)| *l)
+            .collect()
+    }
+
+    fn check_vectors(&self, vectors: &[f32], rows: usize, what: &str) -> Result<()> {
+        if vectors.len() != rows * self.dim {
+            return Err(CarmaError::new(
+                "DIMENSION_MISMATCH",
+                format!(
+                    "{what}: expected {rows} x {} = {} floats, got {}",
+                    self.dim,
+                    rows * self.dim,
+                    vectors.len()
+                ),
+            ));
+        }
+        if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
+            return Err(CarmaError::invalid(format!(
+                "{what}: expected finite numbers, got {} at row {} column {}",
+                vectors[i],
+                i / self.dim,
+                i % self.dim
+            )));
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces rows. Everything is validated before anything changes.
+    pub fn add(&mut self, labels: &[u32], vectors: &[f32]) -> Result<()> {
+        self.check_vectors(vectors, labels.len(), "vectors")?;
+        let mut seen = FxSet::with_capacity_and_hasher(labels.len(), Default::default());
+        for l in labels {
+            if *l == u32::MAX {
+                return Err(CarmaError::invalid(
+                    "labels: 4294967295 is reserved for padding",
+                ));
+            }
+            if !seen.insert(*l) {
+                return Err(CarmaError::invalid(format!(
+                    "labels: {l} appears twice in one batch"
+                )));
+            }
+        }
+        let start = self.labels.len();
+        if start + labels.len() > u32::MAX as usize - 1 {
+            return Err(CarmaError::new("CAPACITY", "index is full (2^32 - 2 rows)"));
+        }
+        self.data.reserve(vectors.len());
+        for (i, &label) in labels.iter().enumerate() {
+            if let Some(old) = self.by_label.get(&label) {
+                self.alive[*old as usize] = false;
+            }
+            let slot = self.labels.len() as u32;
+            let row = &vectors[i * self.dim..(i + 1) * self.dim];
+            let from = self.data.len();
+            self.data.extend_from_slice(row);
+            if self.metric == Metric::Cosine {
+                normalize(&mut self.data[from..]);
+            }
+            self.labels.push(label);
+            self.alive.push(true);
+            self.by_label.insert(label, slot);
+        }
+        let end = self.labels.len();
+        if let Some(h) = self.hnsw.as_mut() {
+            h.insert_range(&self.data, self.dim, start, end);
+        } else if self.slots() > 1024 && self.slots() > 2 * self.len() {
+            self.compact();
+        }
+        Ok(())
+    }
+
+    /// Deletes rows; returns how many of the labels were present.
+    pub fn remove(&mut self, labels: &[u32]) -> usize {
+        let mut removed = 0;
+        for l in labels {
+            if let Some(slot) = self.by_label.remove(l) {
+                self.alive[slot as usize] = false;
+                removed += 1;
+            }
+        }
+        if self.hnsw.is_none() && self.slots() > 1024 && self.slots() > 2 * self.len() {
+            self.compact();
+        }
+        removed
+    }
+
+    /// Drops deleted rows; rebuilds the graph (if any) over the live rows.
+    pub fn compact(&mut self) {
+        if self.slots() == self.len() {
+            return;
+        }
+        let dim = self.dim;
+        let mut data = Vec::with_capacity(self.len() * dim);
+        let mut labels = Vec::with_capacity(self.len());
+        for (slot, (&label, &alive)) in self.labels.iter().zip(&self.alive).enumerate() {
+            if alive {
+                data.extend_from_slice(&self.data[slot * dim..(slot + 1) * dim]);
+                labels.push(label);
+            }
+        }
+        self.by_label = labels
+            .iter()
+            .enumerate()
+            .map(|(s, &l)| (l, s as u32))
+            .collect();
+        self.alive = vec![true; labels.len()];
+        self.labels = labels;
+        self.data = data;
+        if let Some(params) = self.hnsw_params() {
+            let mut g = Hnsw::new(params);
+            g.insert_range(&self.data, dim, 0, self.labels.len());
+            self.hnsw = Some(g);
+        }
+    }
+
+    /// Builds (or rebuilds) the HNSW graph over every row, or drops it with `None`.
+    pub fn set_hnsw(&mut self, params: Option<HnswParams>) -> Result<()> {
+        match params {
+            None => self.hnsw = None,
+            Some(p) => {
+                validate_hnsw(p)?;
+                let mut g = Hnsw::new(p);
+                g.insert_range(&self.data, self.dim, 0, self.labels.len());
+                self.hnsw = Some(g);
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn row(&self, slot: usize) -> &[f32] {
+        &self.data[slot * self.dim..(slot + 1) * self.dim]
+    }
+
+    fn scan_all(&self, q: &[f32], k: usize, parallel: bool) -> TopK {
+        let scan = |range: std::ops::Range<usize>| {
+            let mut top = TopK::new(k);
+            for slot in range {
+                if !self.alive[slot] {
+                    continue;
+                }
+                let score = dot(q, self.row(slot));
+                let hit = Hit {
+                    score,
+                    id: self.labels[slot],
+                };
+                if let Some(t) = top.threshold() {
+                    if score < t.score {
+                        continue;
+                    }
+                }
+                top.push(hit);
+            }
+            top
+        };
+        let n = self.slots();
+        if parallel && n > CHUNK_ROWS {
+            let chunks = n.div_ceil(CHUNK_ROWS);
+            (0..chunks)
+                .into_par_iter()
+                .map(|c| scan(c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n)))
+                .reduce(|| TopK::new(k), TopK::merge)
+        } else {
+            scan(0..n)
+        }
+    }
+
+    /// Exact top-k of many queries in one pass: rows are taken in blocks that stay in
+    /// cache while every query is scored against them (blocks in parallel).
+    fn scan_all_batch(&self, queries: &[f32], k: usize) -> Vec<TopK> {
+        const BLOCK: usize = 512;
+        let nq = queries.len() / self.dim;
+        let n = self.slots();
+        let blocks = n.div_ceil(BLOCK);
+        let fresh = || (0..nq).map(|_| TopK::new(k)).collect::<Vec<_>>();
+        (0..blocks)
+            .into_par_iter()
+            .fold(fresh, |mut tops, b| {
+                let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
+                for (q, top) in queries.chunks_exact(self.dim).zip(tops.iter_mut()) {
+                    for slot in rows.clone() {
+                        if !self.alive[slot] {
+                            continue;
+                        }
+                        let score = dot(q, self.row(slot));
+                        if top.threshold().is_some_and(|t| score < t.score) {
+                            continue;
+                        }
+                        top.push(Hit {
+                            score,
+                            id: self.labels[slot],
+                        });
+                    }
+                }
+                tops
+            })
+            .reduce(fresh, |a, b| {
+                a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect()
+            })
+    }
+
+    fn scan_slots(&self, q: &[f32], k: usize, slots: &[u32]) -> TopK {
+        let mut top = TopK::new(k);
+        for &slot in slots {
+            let score = dot(q, self.row(slot as usize));
+            top.push(Hit {
+                score,
+                id: self.labels[slot as usize],
+            });
+        }
+        top
+    }
+
+    /// Searches `queries` (rows of `dim`); `filter` restricts results to those labels.
+    pub fn search(
+        &self,
+        queries: &[f32],
+        k: usize,
+        filter: Option<&[u32]>,
+        options: SearchOptions,
+    ) -> Result<SearchResults> {
+        validate_k(k)?;
+        if queries.is_empty() || !queries.len().is_multiple_of(self.dim) {
+            return Err(CarmaError::new(
+                "DIMENSION_MISMATCH",
+                format!(
+                    "queries: expected a non-empty multiple of {} floats, got {}",
+                    self.dim,
+                    queries.len()
+                ),
+            ));
+        }
+        let nq = queries.len() / self.dim;
+        self.check_vectors(queries, nq, "queries")?;
+        let mut normalized;
+        let queries = if self.metric == Metric::Cosine {
+            normalized = queries.to_vec();
+            normalized.chunks_mut(self.dim).for_each(normalize);
+            &normalized[..]
+        } else {
+            queries
+        };
+        // Filter: the allowed live slots, as a list and as a bitmap.
+        let allowed: Option<(Vec<u32>, Vec<bool>)> = filter.map(|labels| {
+            let mut mask = vec![false; self.slots()];
+            let mut slots = Vec::with_capacity(labels.len());
+            for l in labels {
+                if let Some(&s) = self.by_label.get(l) {
+                    if !mask[s as usize] {
+                        mask[s as usize] = true;
+                        slots.push(s);
+                    }
+                }
+            }
+            slots.sort_unstable();
+            (slots, mask)
+        });
+        let use_graph = self.hnsw.as_ref().filter(|g| {
+            !options.exact
+                && !g.is_empty()
+                && allowed
+                    .as_ref()
+                    .is_none_or(|(slots, _)| slots.len() * 10 >= self.len() && slots.len() > 2000)
+        });
+        let one = |q: &[f32], parallel: bool| -> Vec<Hit> {
+            if let Some(g) = use_graph {
+                let accept = |slot: u32| match &allowed {
+                    Some((_, mask)) => mask[slot as usize],
+                    None => self.alive[slot as usize],
+                };
+                g.search(&self.data, self.dim, q, k, options.ef.max(k), &accept)
+                    .into_iter()
+                    .map(|(score, slot)| Hit {
+                        score,
+                        id: self.labels[slot as usize],
+                    })
+                    .collect()
+            } else {
+                match &allowed {
+                    Some((slots, _)) => self.scan_slots(q, k, slots).into_sorted(),
+                    None => self.scan_all(q, k, parallel).into_sorted(),
+                }
+            }
+        };
+        let per_query: Vec<Vec<Hit>> = if nq == 1 {
+            vec![one(queries, true)]
+        } else if use_graph.is_none() && allowed.is_none() {
+            self.scan_all_batch(queries, k)
+                .into_iter()
+                .map(TopK::into_sorted)
+                .collect()
+        } else {
+            queries
+                .par_chunks(self.dim)
+                .map(|q| one(q, false))
+                .collect()
+        };
+        let mut out = SearchResults {
+            labels: vec![u32::MAX; nq * k],
+            scores: vec![f32::NEG_INFINITY; nq * k],
+        };
+        for (qi, hits) in per_query.into_iter().enumerate() {
+            for (j, h) in hits.into_iter().enumerate() {
+                out.labels[qi * k + j] = h.id;
+                out.scores[qi * k + j] = h.score;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Serialises the index (see the module docs for the format).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let slots = self.slots();
+        let mut out = Vec::with_capacity(48 + slots * (5 + 4 * self.dim));
+        out.extend_from_slice(MAGIC);
+        let put = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+        put(&mut out, 1);
+        put(&mut out, self.dim as u32);
+        put(&mut out, if self.metric == Metric::Cosine { 0 } else { 1 });
+        put(&mut out, slots as u32);
+        put(&mut out, u32::from(self.hnsw.is_some()));
+        for l in &self.labels {
+            put(&mut out, *l);
+        }
+        out.extend(self.alive.iter().map(|a| u8::from(*a)));
+        out.resize(out.len() + (4 - slots % 4) % 4, 0);
+        for v in &self.data {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        if let Some(g) = &self.hnsw {
+            put(&mut out, g.params.m as u32);
+            put(&mut out, g.params.ef_construction as u32);
+            put(&mut out, g.params.seed as u32);
+            put(&mut out, (g.params.seed >> 32) as u32);
+            let (entry, level) = g.entry().map_or((u32::MAX, 0), |(e, l)| (e, l as u32));
+            put(&mut out, entry);
+            put(&mut out, level);
+            let (levels, links) = g.parts();
+            out.extend_from_slice(levels);
+            out.resize(out.len() + (4 - slots % 4) % 4, 0);
+            for node in links {
+                for list in node {
+                    put(&mut out, list.len() as u32);
+                    for id in list {
+                        put(&mut out, id);
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(END);
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let corrupt = |what: &str| CarmaError::new("INDEX_CORRUPT", format!("index file: {what}"));
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(8).ok_or_else(|| corrupt("too short"))? != MAGIC {
+            return Err(corrupt("not a CARMA vector index (bad magic)"));
+        }
+        let mut u = || r_u32(&mut r).ok_or_else(|| corrupt("truncated header"));
+        let version = u()?;
+        if version != 1 {
+            return Err(corrupt(&format!("unsupported version {version}")));
+        }
+        let dim = u()? as usize;
+        let metric = match u()? {
+            0 => Metric::Cosine,
+            1 => Metric::Dot,
+            m => return Err(corrupt(&format!("unknown metric {m}"))),
+        };
+        let slots = u()? as usize;
+        let flags = u()?;
+        if dim == 0 || dim > MAX_DIM {
+            return Err(corrupt(&format!("bad dimension {dim}")));
+        }
+        let truncated = || corrupt("truncated");
+        let labels: Vec<u32> = r.u32s(slots).ok_or_else(truncated)?;
+        let alive: Vec<bool> = r
+            .take(slots)
+            .ok_or_else(truncated)?
+            .iter()
+            .map(|b| *b != 0)
+            .collect();
+        r.take((4 - slots % 4) % 4).ok_or_else(truncated)?;
+        let data = r.f32s(slots * dim).ok_or_else(truncated)?;
+        let mut by_label = FxMap::with_capacity_and_hasher(slots, Default::default());
+        for (s, (&l, &a)) in labels.iter().zip(&alive).enumerate() {
+            if a && by_label.insert(l, s as u32).is_some() {
+                return Err(corrupt(&format!("label {l} is live twice")));
+            }
+        }
+        let hnsw = if flags & 1 == 1 {
+            let m = r_u32(&mut r).ok_or_else(truncated)? as usize;
+            let ef_construction = r_u32(&mut r).ok_or_else(truncated)? as usize;
+            let lo = u64::from(r_u32(&mut r).ok_or_else(truncated)?);
+            let hi = u64::from(r_u32(&mut r).ok_or_else(truncated)?);
+            let entry = r_u32(&mut r).ok_or_else(truncated)?;
+            let entry_level = r_u32(&mut r).ok_or_else(truncated)? as usize;
+            let levels: Vec<u8> = r.take(slots).ok_or_else(truncated)?.to_vec();
+            r.take((4 - slots % 4) % 4).ok_or_else(truncated)?;
+            let mut links = Vec::with_capacity(slots);
+            for &lv in &levels {
+                if usize::from(lv) > crate::hnsw::MAX_LEVEL {
+                    return Err(corrupt("bad node level"));
+                }
+                let mut node = Vec::with_capacity(usize::from(lv) + 1);
+                for _ in 0..=lv {
+                    let n = r_u32(&mut r).ok_or_else(truncated)? as usize;
+                    let ids = r.u32s(n).ok_or_else(truncated)?;
+                    if ids.iter().any(|&i| i as usize >= slots) {
+                        return Err(corrupt("link out of range"));
+                    }
+                    node.push(ids);
+                }
+                links.push(node);
+            }
+            let params = HnswParams {
+                m,
+                ef_construction,
+                seed: lo | (hi << 32),
+            };
+            validate_hnsw(params).map_err(|_| corrupt("bad graph parameters"))?;
+            let entry = if entry == u32::MAX {
+                None
+            } else if (entry as usize) < slots {
+                Some((entry, entry_level))
+            } else {
+                return Err(corrupt("entry out of range"));
+            };
+            Some(Hnsw::from_parts(params, levels, links, entry))
+        } else {
+            None
+        };
+        if r.take(8) != Some(END.as_slice()) {
+            return Err(corrupt("missing end marker (truncated write?)"));
+        }
+        Ok(Self {
+            dim,
+            metric,
+            data,
+            labels,
+            alive,
+            by_label,
+            hnsw,
+        })
+    }
+
+    /// Writes the index to `path` atomically (temporary file, fsync, rename).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let bytes = self.to_bytes();
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, path)
+    }
+
+    pub fn load(path: &Path) -> std::result::Result<Self, LoadError> {
+        let bytes = fs::read(path).map_err(LoadError::Io)?;
+        Self::from_bytes(&bytes).map_err(LoadError::Format)
+    }
+}
+
+#[derive(Debug)]
+pub enum LoadError {
+    Io(std::io::Error),
+    Format(CarmaError),
+}
+
+fn validate_hnsw(p: HnswParams) -> Result<()> {
+    if !(2..=256).contains(&p.m) || !(1..=100_000).contains(&p.ef_construction) {
+        return Err(CarmaError::invalid(format!(
+            "hnsw: expected m from 2 to 256 and efConstruction from 1 to 100000, got m={} efConstruction={}",
+            p.m, p.ef_construction
+        )));
+    }
+    Ok(())
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.bytes.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+    fn u32s(&mut self, n: usize) -> Option<Vec<u32>> {
+        let b = self.take(n.checked_mul(4)?)?;
+        Some(
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
+    }
+    fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
+        let b = self.take(n.checked_mul(4)?)?;
+        Some(
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
+    }
+}
+
+fn r_u32(r: &mut Reader<'_>) -> Option<u32> {
+    r.take(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hnsw::splitmix64;
+
+    fn data(n: usize, dim: usize) -> Vec<f32> {
+        let mut s = 11u64;
+        (0..n * dim)
+            .map(|_| {
+                s = splitmix64(s);
+                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    fn brute(v: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<u32> {
+        let mut q = q.to_vec();
+        normalize(&mut q);
+        let mut all: Vec<(f32, u32)> = v
+            .chunks(dim)
+            .enumerate()
+            .map(|(i, r)| {
+                let mut r = r.to_vec();
+                normalize(&mut r);
+                (dot(&q, &r), i as u32)
+            })
+            .collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        all.into_iter().take(k).map(|x| x.1).collect()
+    }
+
+    #[test]
+    fn exact_matches_brute_force_and_batches() {
+        let (n, dim) = (5000, 24);
+        let v = data(n, dim);
+        let mut idx = VectorIndex::new(dim, Metric::Cosine, None).unwrap();
+        let labels: Vec<u32> = (0..n as u32).collect();
+        idx.add(&labels, &v).unwrap();
+        let queries = &v[..3 * dim];
+        let res = idx
+            .search(queries, 7, None, SearchOptions::default())
+            .unwrap();
+        for qi in 0..3 {
+            let want = brute(&v, dim, &queries[qi * dim..(qi + 1) * dim], 7);
+            assert_eq!(&res.labels[qi * 7..(qi + 1) * 7], &want[..]);
+        }
+        assert!((res.scores[0] - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn deletes_updates_filters_and_validation() {
+        let dim = 8;
+        let v = data(100, dim);
+        let mut idx = VectorIndex::new(dim, Metric::Dot, None).unwrap();
+        let labels: Vec<u32> = (0..100).collect();
+        idx.add(&labels, &v).unwrap();
+        assert_eq!(idx.remove(&[5, 6, 1000]), 2);
+        assert_eq!(idx.len(), 98);
+        let q = &v[5 * dim..6 * dim];
+        let res = idx.search(q, 100, None, SearchOptions::default()).unwrap();
+        assert!(!res.labels.contains(&5));
+        assert_eq!(res.labels[98], u32::MAX);
+        let f = idx
+            .search(q, 3, Some(&[1, 2, 5, 999]), SearchOptions::default())
+            .unwrap();
+        let mut got: Vec<u32> = f.labels[..2].to_vec();
+        got.sort();
+        assert_eq!(got, vec![1, 2]);
+        assert_eq!(f.labels[2], u32::MAX);
+        // Replacing a row.
+        idx.add(&[1], &v[..dim]).unwrap();
+        assert_eq!(idx.len(), 98);
+        assert_eq!(idx.get(1).unwrap(), &v[..dim]);
+        // Bad input leaves the index as it was.
+        assert_eq!(
+            idx.add(&[200], &v[..dim - 1]).unwrap_err().code,
+            "DIMENSION_MISMATCH"
+        );
+        let mut bad = v[..dim].to_vec();
+        bad[3] = f32::NAN;
+        assert_eq!(idx.add(&[200], &bad).unwrap_err().code, "INVALID_INPUT");
+        assert!(idx.add(&[7, 7], &v[..2 * dim]).is_err());
+        assert!(idx.search(q, 0, None, SearchOptions::default()).is_err());
+        assert!(idx
+            .search(q, MAX_K + 1, None, SearchOptions::default())
+            .is_err());
+        assert_eq!(idx.len(), 98);
+    }
+
+    #[test]
+    fn hnsw_persists_and_agrees_with_exact() {
+        let (n, dim) = (2000, 16);
+        let v = data(n, dim);
+        let mut idx = VectorIndex::new(dim, Metric::Cosine, Some(HnswParams::default())).unwrap();
+        let labels: Vec<u32> = (0..n as u32).map(|i| i * 3).collect();
+        idx.add(&labels[..1000], &v[..1000 * dim]).unwrap();
+        idx.add(&labels[1000..], &v[1000 * dim..]).unwrap();
+        idx.remove(&[0, 3]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.idx");
+        idx.save(&path).unwrap();
+        let back = VectorIndex::load(&path).unwrap();
+        assert_eq!(back.len(), idx.len());
+        assert_eq!(back.to_bytes(), idx.to_bytes());
+        let q = &v[10 * dim..13 * dim];
+        let opts = SearchOptions {
+            exact: false,
+            ef: 100,
+        };
+        let a = idx.search(q, 10, None, opts).unwrap();
+        let b = back.search(q, 10, None, opts).unwrap();
+        assert_eq!(a, b);
+        let exact = idx
+            .search(q, 10, None, SearchOptions { exact: true, ef: 0 })
+            .unwrap();
+        let overlap = a.labels.iter().filter(|l| exact.labels.contains(l)).count();
+        assert!(overlap >= 27, "overlap {overlap}");
+        assert!(!a.labels.contains(&0));
+        // Corruption is detected.
+        let bytes = idx.to_bytes();
+        assert_eq!(
+            VectorIndex::from_bytes(&bytes[..bytes.len() - 3])
+                .err()
+                .unwrap()
+                .code,
+            "INDEX_CORRUPT"
+        );
+    }
+}

@@ -1,0 +1,132 @@
+import type { ImplementationReport } from '@aios/utils';
+
+export type Metric = 'cosine' | 'dot';
+
+/** HNSW graph parameters. */
+export interface HnswParams {
+  /** Links per node on the upper layers (twice this on layer 0). Default 16. */
+  m: number;
+  /** Candidate list size while building. Default 100. */
+  efConstruction: number;
+  /** Seed of the level draw. Default 42. */
+  seed: number;
+}
+
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 100, seed: 42 };
+
+/** Label used to pad batch results when fewer than k rows qualify. */
+export const NO_LABEL = 0xffffffff;
+/** Largest k any search accepts. */
+export const MAX_K = 10_000;
+/** Largest vector dimension. */
+export const MAX_DIMENSION = 65_536;
+
+/** Ranked hits: `labels[i]` scored `scores[i]`, best first. */
+export interface Hits {
+  labels: Uint32Array;
+  scores: Float32Array;
+}
+
+export interface VectorSearchOptions {
+  /** Only these labels may be returned. */
+  filter?: Uint32Array;
+  /** Scan every row even when a graph exists. */
+  exact?: boolean;
+  /** HNSW search breadth (raised to k). Default 64. */
+  ef?: number;
+}
+
+/**
+ * A vector index over `u32` labels: rows in one contiguous Float32 matrix, exact top-k,
+ * an optional HNSW graph, deletes, and a file format both implementations read and write.
+ */
+export interface VectorIndex {
+  readonly dimension: number;
+  readonly metric: Metric;
+  /** Live rows. */
+  readonly size: number;
+  /** Rows stored including deleted ones not yet compacted. */
+  readonly slots: number;
+  readonly hnsw: HnswParams | null;
+  /** Adds or replaces rows; `vectors` is `labels.length x dimension`, row-major. */
+  add(labels: Uint32Array, vectors: Float32Array): void;
+  /** `add` off the JS thread where the implementation can. */
+  addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void>;
+  remove(labels: Uint32Array): number;
+  has(label: number): boolean;
+  /** The stored row (unit length under cosine), or null. */
+  get(label: number): Float32Array | null;
+  labels(): Uint32Array;
+  /**
+   * Top-k for each query row of `queries` (a multiple of `dimension` floats): `k` entries
+   * per query, best first, padded with `NO_LABEL` / `-Infinity`.
+   */
+  search(queries: Float32Array, k: number, options?: VectorSearchOptions): Hits;
+  /** Builds the graph over every row, or drops it with null. */
+  setHnsw(params: HnswParams | null): void;
+  /** Drops deleted rows (rebuilding the graph, if any). */
+  compact(): void;
+  /** Writes rows and graph to `path` atomically. */
+  save(path: string): Promise<void>;
+}
+
+/** A BM25 inverted index over `u32` labels. */
+export interface LexicalIndex {
+  readonly size: number;
+  has(label: number): boolean;
+  add(labels: Uint32Array, texts: string[]): void;
+  remove(labels: Uint32Array): number;
+  /** Lucene IDF of each term over the live documents (unknown terms count df = 0). */
+  idf(terms: string[]): Float64Array;
+  /** Documents sharing a term with `query` (at most k), best first. */
+  search(query: string, k: number, filter?: Uint32Array): Hits;
+}
+
+/** A k-means clustering of unit rows. */
+export interface KMeansResult {
+  /** `k x dimension`, unit length. */
+  centroids: Float32Array;
+  /** Cluster of each row. */
+  assignments: Uint32Array;
+  /** Sum over rows of `1 - similarity` to their centroid. */
+  inertia: number;
+  iterations: number;
+}
+
+export interface Bm25Params {
+  k1: number;
+  b: number;
+}
+
+export const DEFAULT_BM25: Bm25Params = { k1: 0.9, b: 0.4 };
+
+/**
+ * What CARMA's hot path needs, implemented twice: natively (crates/carma through napi)
+ * and in TypeScript. Both give the same tokens, embeddings within float tolerance, the
+ * same exact and BM25 rankings up to ties, and read each other's index files.
+ */
+export interface CarmaEngine {
+  readonly implementation: ImplementationReport['implementation'];
+  readonly report: ImplementationReport;
+  tokenize(text: string): string[];
+  /** The built-in hashing embedder: a `texts.length x dimension` row-major matrix. */
+  embed(texts: string[], dimension: number): Float32Array;
+  /** One text embedded with a weight per token (in `tokenize` order), e.g. its IDF. */
+  embedWeighted(text: string, dimension: number, tokenWeights: Float64Array): Float32Array;
+  /** `embed` off the JS thread where the implementation can. */
+  embedAsync(texts: string[], dimension: number): Promise<Float32Array>;
+  createVectorIndex(dimension: number, metric?: Metric, hnsw?: HnswParams | null): VectorIndex;
+  loadVectorIndex(path: string): Promise<VectorIndex>;
+  createLexicalIndex(params?: Bm25Params): LexicalIndex;
+  /**
+   * Spherical k-means (k-means++ seeding, deterministic for a seed) of the unit rows of
+   * `data`; off the JS thread where the implementation can.
+   */
+  kmeans(
+    data: Float32Array,
+    dimension: number,
+    k: number,
+    maxIter: number,
+    seed: number,
+  ): Promise<KMeansResult>;
+}

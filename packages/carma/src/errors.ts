@@ -1,0 +1,24 @@
+/** Error codes CARMA raises on top of the shared ones in @aios/utils. */
+export const CarmaErrorCode = {
+  /** A text is empty or has only whitespace. */
+  TEXT_EMPTY: 'TEXT_EMPTY',
+  /** A text is longer than `MAX_TEXT_LENGTH`. */
+  TEXT_TOO_LARGE: 'TEXT_TOO_LARGE',
+  /** No fragment has this id (in this memory). */
+  FRAGMENT_NOT_FOUND: 'FRAGMENT_NOT_FOUND',
+  /** A search filter is malformed. */
+  INVALID_FILTER: 'INVALID_FILTER',
+  /** A vector has the wrong number of floats for the index. */
+  DIMENSION_MISMATCH: 'DIMENSION_MISMATCH',
+  /** The memory was built with another embedder or dimension; re-embed explicitly. */
+  EMBEDDER_MISMATCH: 'EMBEDDER_MISMATCH',
+  /** An index or store file is damaged. */
+  INDEX_CORRUPT: 'INDEX_CORRUPT',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  /** The memory was closed. */
+  MEMORY_CLOSED: 'MEMORY_CLOSED',
+  /** An embeddings endpoint failed, timed out or answered something unusable. */
+  EMBEDDER_FAILED: 'EMBEDDER_FAILED',
+  /** An embeddings endpoint did not answer in time (after retries). */
+  EMBEDDER_TIMEOUT: 'EMBEDDER_TIMEOUT',
+} as const;

@@ -1,0 +1,31 @@
+import type { ImplementationReport, NativeMode } from '@aios/utils';
+import packageJson from '../package.json' with { type: 'json' };
+import { loadCarmaBinding } from './binding.js';
+
+export {
+  DEFAULT_DIMENSION,
+  type Embedder,
+  HASHING_EMBEDDER_ID,
+  HashingEmbedder,
+} from './embedder.js';
+export * from './engine/index.js';
+export { CarmaErrorCode } from './errors.js';
+export { type Condition, compileFilter, type Filter } from './filter.js';
+export * from './memory.js';
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.js';
+export {
+  type ChangeKind,
+  createFileFragmentStore,
+  FileFragmentStore,
+  type FragmentChange,
+  type FragmentRecord,
+  type FragmentStore,
+  type StoreMeta,
+} from './store.js';
+
+export const VERSION: string = packageJson.version;
+
+/** Which implementation @aios/carma runs in this process, and why. */
+export function implementation(mode?: NativeMode): ImplementationReport {
+  return loadCarmaBinding(mode).report;
+}
