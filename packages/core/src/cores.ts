@@ -1,3 +1,4 @@
+import * as backup from '@aios/backup';
 import * as carma from '@aios/carma';
 import * as data from '@aios/data';
 import * as luna from '@aios/luna';
@@ -22,5 +23,6 @@ export const CORES: readonly CoreDescriptor[] = [
   { name: '@aios/data', version: data.VERSION, implementation: data.implementation },
   { name: '@aios/carma', version: carma.VERSION, implementation: carma.implementation },
   { name: '@aios/luna', version: luna.VERSION, implementation: luna.implementation },
+  { name: '@aios/backup', version: backup.VERSION, implementation: backup.implementation },
   { name: '@aios/support', version: support.VERSION, implementation: support.implementation },
 ];

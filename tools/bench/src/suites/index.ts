@@ -1,4 +1,5 @@
 import type { Suite } from '../types.js';
+import { backupSuite } from './backup.js';
 import { carmaSuite } from './carma.js';
 import { carmaQualitySuite } from './carma-quality.js';
 import { dataSuite } from './data.js';
@@ -14,4 +15,5 @@ export const SUITES: readonly Suite[] = [
   carmaQualitySuite,
   lunaSuite,
   dataSuite,
+  backupSuite,
 ];

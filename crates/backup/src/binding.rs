@@ -1,0 +1,252 @@
+//! The napi binding: the only module that knows about Node. It converts arguments,
+//! delegates to `batch`/`chunker`, and maps errors to `[AIOS:<CODE>] message` strings that
+//! the TypeScript side turns into `AiosError`s with the same code. Per-item failures of a
+//! batch come back as `errorCode`/`errorMessage` fields instead of failing the batch.
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, Uint8Array};
+use napi::{Env, Error, Result, Status, Task};
+use napi_derive::napi;
+
+use crate::batch::{self, BlobRef, ItemError, RangeRequest};
+use crate::chunker::{self, FileChunks, Params};
+
+fn invalid(message: String) -> Error {
+    Error::new(
+        Status::InvalidArg,
+        format!("[AIOS:INVALID_INPUT] {message}"),
+    )
+}
+
+fn params(min_size: u32, avg_size: u32, max_size: u32) -> Result<Params> {
+    let p = Params {
+        min_size,
+        avg_size,
+        max_size,
+    };
+    p.validate().map_err(invalid)?;
+    Ok(p)
+}
+
+#[napi(object)]
+pub struct NativeChunk {
+    pub id: String,
+    pub offset: i64,
+    pub length: u32,
+}
+
+#[napi(object)]
+pub struct NativeFileChunks {
+    pub size: i64,
+    pub chunks: Vec<NativeChunk>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+#[napi(object)]
+pub struct NativeBlob {
+    pub data: Option<Buffer>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+#[napi(object)]
+pub struct NativeRangeRequest {
+    pub path: String,
+    pub offset: i64,
+    pub length: u32,
+    pub id: String,
+}
+
+fn to_native_chunks(chunks: Vec<chunker::ChunkRef>) -> Vec<NativeChunk> {
+    chunks
+        .into_iter()
+        .map(|c| NativeChunk {
+            id: c.id,
+            offset: c.offset as i64,
+            length: c.length,
+        })
+        .collect()
+}
+
+fn to_blobs(results: Vec<std::result::Result<Vec<u8>, ItemError>>) -> Vec<NativeBlob> {
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(data) => NativeBlob {
+                data: Some(data.into()),
+                error_code: None,
+                error_message: None,
+            },
+            Err(e) => NativeBlob {
+                data: None,
+                error_code: Some(e.code.to_string()),
+                error_message: Some(e.message),
+            },
+        })
+        .collect()
+}
+
+/// FastCDC boundaries and BLAKE3 ids of an in-memory buffer (calling thread).
+#[napi(catch_unwind)]
+pub fn chunk_bytes(
+    data: &[u8],
+    min_size: u32,
+    avg_size: u32,
+    max_size: u32,
+) -> Result<Vec<NativeChunk>> {
+    let p = params(min_size, avg_size, max_size)?;
+    Ok(to_native_chunks(chunker::chunk_bytes(data, &p)))
+}
+
+pub struct ChunkFilesTask {
+    paths: Vec<String>,
+    params: Params,
+}
+
+impl Task for ChunkFilesTask {
+    type Output = Vec<std::result::Result<FileChunks, ItemError>>;
+    type JsValue = Vec<NativeFileChunks>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(batch::chunk_files(&self.paths, &self.params))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output
+            .into_iter()
+            .map(|r| match r {
+                Ok(f) => NativeFileChunks {
+                    size: f.size as i64,
+                    chunks: to_native_chunks(f.chunks),
+                    error_code: None,
+                    error_message: None,
+                },
+                Err(e) => NativeFileChunks {
+                    size: 0,
+                    chunks: Vec::new(),
+                    error_code: Some(e.code.to_string()),
+                    error_message: Some(e.message),
+                },
+            })
+            .collect())
+    }
+}
+
+/// Chunks and hashes files in parallel on the libuv pool (rayon inside).
+#[napi(catch_unwind, ts_return_type = "Promise<NativeFileChunks[]>")]
+pub fn chunk_files(
+    paths: Vec<String>,
+    min_size: u32,
+    avg_size: u32,
+    max_size: u32,
+) -> Result<AsyncTask<ChunkFilesTask>> {
+    Ok(AsyncTask::new(ChunkFilesTask {
+        paths,
+        params: params(min_size, avg_size, max_size)?,
+    }))
+}
+
+pub struct CompressRangesTask {
+    reqs: Vec<RangeRequest>,
+    level: i32,
+}
+
+impl Task for CompressRangesTask {
+    type Output = Vec<std::result::Result<Vec<u8>, ItemError>>;
+    type JsValue = Vec<NativeBlob>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(batch::compress_ranges(&self.reqs, self.level))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(to_blobs(output))
+    }
+}
+
+/// Re-reads file ranges, checks each still hashes to its id, and zstd-compresses them.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeBlob[]>")]
+pub fn compress_ranges(
+    requests: Vec<NativeRangeRequest>,
+    level: i32,
+) -> Result<AsyncTask<CompressRangesTask>> {
+    let mut reqs = Vec::with_capacity(requests.len());
+    for r in requests {
+        if r.offset < 0 {
+            return Err(invalid(format!("offset: expected >= 0, got {}", r.offset)));
+        }
+        reqs.push(RangeRequest {
+            path: r.path,
+            offset: r.offset as u64,
+            length: r.length,
+            id: r.id,
+        });
+    }
+    Ok(AsyncTask::new(CompressRangesTask { reqs, level }))
+}
+
+pub struct DecodeBlobsTask {
+    blobs: Vec<Uint8Array>,
+    ids: Vec<String>,
+    raw_lengths: Vec<u32>,
+}
+
+impl Task for DecodeBlobsTask {
+    type Output = Vec<std::result::Result<Vec<u8>, ItemError>>;
+    type JsValue = Vec<NativeBlob>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let refs: Vec<BlobRef> = self
+            .blobs
+            .iter()
+            .zip(&self.ids)
+            .zip(&self.raw_lengths)
+            .map(|((data, id), len)| BlobRef {
+                data,
+                id,
+                raw_length: *len as usize,
+            })
+            .collect();
+        Ok(batch::decode_blobs(&refs))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(to_blobs(output))
+    }
+}
+
+/// Decompresses blobs and checks each against its id and length, in parallel.
+/// The caller must not mutate the buffers until the promise settles.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeBlob[]>")]
+pub fn decode_blobs(
+    blobs: Vec<Uint8Array>,
+    ids: Vec<String>,
+    raw_lengths: Vec<u32>,
+) -> Result<AsyncTask<DecodeBlobsTask>> {
+    if blobs.len() != ids.len() || blobs.len() != raw_lengths.len() {
+        return Err(invalid(format!(
+            "blobs, ids, rawLengths: expected equal lengths, got {}, {}, {}",
+            blobs.len(),
+            ids.len(),
+            raw_lengths.len()
+        )));
+    }
+    Ok(AsyncTask::new(DecodeBlobsTask {
+        blobs,
+        ids,
+        raw_lengths,
+    }))
+}
+
+/// zstd frame of a buffer (calling thread; for small metadata).
+#[napi(catch_unwind)]
+pub fn zstd_compress(data: &[u8], level: i32) -> Result<Buffer> {
+    crate::codec::compress(data, level)
+        .map(Buffer::from)
+        .map_err(|e| {
+            Error::new(
+                Status::GenericFailure,
+                format!("[AIOS:COMPRESSION_FAILED] {e}"),
+            )
+        })
+}

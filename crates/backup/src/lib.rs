@@ -1,0 +1,12 @@
+//! AIOS Backup core, native side.
+//!
+//! `chunker` (FastCDC 2020 content-defined chunking and BLAKE3 chunk ids), `codec`
+//! (zstd blobs checked against their ids) and `batch` (the parallel batch operations the
+//! repository calls) are plain Rust and know nothing of Node; `binding` is the only module
+//! that talks to napi: it converts arguments and errors before delegating.
+
+pub mod batch;
+pub mod chunker;
+pub mod codec;
+
+pub mod binding;

@@ -1,0 +1,68 @@
+import { createHashing, fromNativeError, type ImplementationReport } from '@aios/utils';
+import type * as BackupNative from '../../native/index.cjs';
+import type { Engine, ItemResult } from './types.js';
+
+export type BackupBinding = typeof BackupNative;
+
+function blobResults(
+  blobs: Array<{
+    data?: Uint8Array | null;
+    errorCode?: string | null;
+    errorMessage?: string | null;
+  }>,
+): ItemResult<Uint8Array>[] {
+  return blobs.map((b) =>
+    b.data
+      ? { ok: true, value: b.data }
+      : { ok: false, code: b.errorCode ?? 'NATIVE_FAILURE', message: b.errorMessage ?? '' },
+  );
+}
+
+/** The native implementation: `fastcdc`, `blake3` and `zstd` crates, parallel with rayon. */
+export async function createNativeEngine(
+  binding: BackupBinding,
+  report: ImplementationReport,
+): Promise<Engine> {
+  const hashing = await createHashing({ native: 'native' });
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw fromNativeError(error);
+    }
+  };
+  return {
+    implementation: 'native',
+    report,
+    hash: (data) => hashing.hashSync(data),
+    chunkBytes(data, p) {
+      try {
+        return binding.chunkBytes(data, p.minSize, p.avgSize, p.maxSize);
+      } catch (error) {
+        throw fromNativeError(error);
+      }
+    },
+    async chunkFiles(paths, p) {
+      const out = await call(() => binding.chunkFiles(paths, p.minSize, p.avgSize, p.maxSize));
+      return out.map((f) =>
+        f.errorCode
+          ? { ok: false, code: f.errorCode, message: f.errorMessage ?? '' }
+          : { ok: true, value: { size: f.size, chunks: f.chunks } },
+      );
+    },
+    async compressRanges(requests, level) {
+      return blobResults(await call(() => binding.compressRanges(requests, level)));
+    },
+    async decodeBlobs(blobs) {
+      return blobResults(
+        await call(() =>
+          binding.decodeBlobs(
+            blobs.map((b) => b.data),
+            blobs.map((b) => b.id),
+            blobs.map((b) => b.rawLength),
+          ),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { ImplementationReport, NativeMode } from '@aios/utils';
+import packageJson from '../package.json' with { type: 'json' };
+import { loadBackupBinding } from './binding.js';
+
+export { createEngine } from './engine/index.js';
+export type {
+  BlobRequest,
+  ChunkInfo,
+  Engine,
+  FileChunks,
+  ItemResult,
+  RangeRequest,
+} from './engine/types.js';
+export { boundaries, type ChunkerParams, validateChunkerParams } from './fastcdc.js';
+export {
+  assertSafeTree,
+  type BackupWarning,
+  DEFAULT_CHUNKER,
+  type Entry,
+  type EntryType,
+  FORMAT_VERSION,
+  type IndexFile,
+  isSafeRelativePath,
+  type RepoConfig,
+  type SnapshotFile,
+  type SnapshotInfo,
+  type SnapshotSummary,
+} from './format.js';
+export {
+  type BackupOptions,
+  type BackupProgress,
+  type BackupResult,
+  type DiffResult,
+  type ForgetOptions,
+  type ForgetResult,
+  type InitOptions,
+  initRepository,
+  openRepository,
+  type PruneResult,
+  Repository,
+  type RepositoryOptions,
+  type VerifyOptions,
+  type VerifyResult,
+} from './repository.js';
+export type { ExportOptions, RestoreOptions, RestoreResult } from './restore.js';
+export { applyRetention, type RetentionPolicy } from './retention.js';
+
+export const VERSION: string = packageJson.version;
+
+/** Which implementation @aios/backup runs in this process, and why. */
+export function implementation(mode?: NativeMode): ImplementationReport {
+  return loadBackupBinding(mode).report;
+}

@@ -1,0 +1,362 @@
+import {
+  chmod,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  realpath,
+  rename,
+  rm,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { AiosError, fromNodeIoError, invalidInput } from '@aios/utils';
+import ignore from 'ignore';
+import { pack as tarPack } from 'tar-stream';
+
+type Sink = ReturnType<ReturnType<typeof tarPack>['entry']>;
+
+import { assertSafeTree, type BackupWarning, type Entry, type SnapshotFile } from './format.js';
+import { randomHex } from './repo/fsutil.js';
+import type { ChunkLocation, Repository } from './repository.js';
+
+export interface RestoreOptions {
+  /** gitignore-style patterns of snapshot paths to restore (a directory brings its contents). */
+  include?: string[];
+  signal?: AbortSignal;
+  onProgress?: (progress: {
+    filesDone: number;
+    filesTotal: number;
+    bytesDone: number;
+    bytesTotal: number;
+  }) => void;
+}
+
+export interface RestoreResult {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  /** Files that could not be restored (a damaged or missing chunk...); the rest were. */
+  errors: BackupWarning[];
+}
+
+export interface ExportOptions {
+  include?: string[];
+}
+
+const READ_BATCH_BYTES = 32 * 1024 * 1024;
+/** Small files are read and decoded many at a time (one engine call per batch). */
+const SMALL_FILE = 4 * 1024 * 1024;
+const SMALL_BATCH_FILES = 512;
+/** Small files written concurrently (the libuv pool does the syscalls). */
+const WRITERS = 8;
+
+type Decoded = Awaited<ReturnType<Repository['readChunks']>>[number];
+
+/** The entries `include` selects, plus the directories above them. */
+function select(entries: readonly Entry[], include: string[] | undefined): Entry[] {
+  if (include === undefined) return [...entries];
+  if (!Array.isArray(include) || !include.every((p) => typeof p === 'string')) {
+    throw invalidInput('options.include', include, 'an array of gitignore-style patterns');
+  }
+  const matcher = ignore().add(include);
+  const chosen = new Set<string>();
+  for (const e of entries) {
+    if (matcher.ignores(e.type === 'dir' ? `${e.path}/` : e.path)) {
+      chosen.add(e.path);
+      const parts = e.path.split('/');
+      for (let i = 1; i < parts.length; i++) chosen.add(parts.slice(0, i).join('/'));
+    }
+  }
+  return entries.filter((e) => chosen.has(e.path));
+}
+
+function mtimeOf(e: Entry): Date {
+  return new Date(Number(BigInt(e.mtimeNs) / 1_000_000n));
+}
+
+/** Yields the decoded chunks of a file in order, reading a bounded batch at a time. */
+async function* fileChunks(
+  repo: Repository,
+  entry: Entry,
+  chunks: Map<string, ChunkLocation>,
+  handles: ReturnType<Repository['packHandles']>,
+  prefetched?: Map<string, Decoded>,
+): AsyncGenerator<Uint8Array> {
+  const ids = entry.chunks ?? [];
+  if (prefetched && ids.every((id) => prefetched.has(id))) {
+    for (const id of ids) {
+      const r = prefetched.get(id) as Decoded;
+      if (!r.ok)
+        throw new AiosError(r.code, `${entry.path}: ${r.message}`, {
+          details: { path: entry.path },
+        });
+      yield r.value;
+    }
+    return;
+  }
+  const batches: string[][] = [];
+  let i = 0;
+  while (i < ids.length) {
+    const batch: string[] = [];
+    let bytes = 0;
+    while (i < ids.length && (batch.length === 0 || bytes < READ_BATCH_BYTES)) {
+      const id = ids[i++] as string;
+      batch.push(id);
+      bytes += chunks.get(id)?.rawLength ?? 0;
+    }
+    batches.push(batch);
+  }
+  // The next batch is read and decoded while the current one is consumed.
+  const start = (b: number) => {
+    const p = repo.readChunks(batches[b] as string[], chunks, handles);
+    p.catch(() => undefined); // consumed below; never an unhandled rejection
+    return p;
+  };
+  let next = batches.length > 0 ? start(0) : undefined;
+  for (let b = 0; b < batches.length; b++) {
+    const current = await (next as ReturnType<typeof start>);
+    next = b + 1 < batches.length ? start(b + 1) : undefined;
+    for (const r of current) {
+      if (!r.ok)
+        throw new AiosError(r.code, `${entry.path}: ${r.message}`, {
+          details: { path: entry.path },
+        });
+      yield r.value;
+    }
+  }
+}
+
+/**
+ * Restores entries under `target`. Nothing is written outside it: entry paths are checked
+ * before anything is written (no `..`, no absolute path, nothing below a symlink entry), every
+ * existing path component under the target is checked not to be a symlink, files are written
+ * to a temp name beside their final one and renamed, and symlinks are created last.
+ */
+export async function restoreSnapshot(
+  repo: Repository,
+  snap: SnapshotFile & { id: string },
+  chunks: Map<string, ChunkLocation>,
+  target: string,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
+  assertSafeTree(snap.entries, snap.id);
+  const entries = select(snap.entries, options.include);
+  await mkdir(target, { recursive: true });
+  const root = await realpath(target);
+  const safeDirs = new Set<string>([root]);
+  const result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, errors: [] };
+
+  /** Ensures every directory from the target down to `rel`'s parent is a real directory. */
+  const parentDir = async (rel: string): Promise<string> => {
+    const parts = rel.split('/');
+    let dir = root;
+    for (const part of parts.slice(0, -1)) {
+      const next = join(dir, part);
+      if (!safeDirs.has(next)) {
+        try {
+          const s = await lstat(next);
+          if (!s.isDirectory()) {
+            throw new AiosError(
+              'UNSAFE_PATH',
+              `${next} exists and is not a directory (a symlink is never followed)`,
+              {
+                details: { path: next },
+              },
+            );
+          }
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          try {
+            await mkdir(next);
+          } catch (mkdirError) {
+            // Another writer of this restore may have created it meanwhile.
+            if ((mkdirError as NodeJS.ErrnoException).code !== 'EEXIST') throw mkdirError;
+            if (!(await lstat(next)).isDirectory()) {
+              throw new AiosError('UNSAFE_PATH', `${next} is not a directory`, {
+                details: { path: next },
+              });
+            }
+          }
+        }
+        safeDirs.add(next);
+      }
+      dir = next;
+    }
+    return dir;
+  };
+  const final = (rel: string, dir: string) => join(dir, rel.split('/').at(-1) as string);
+
+  const filesTotal = entries.filter((e) => e.type === 'file').length;
+  const bytesTotal = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
+  const handles = repo.packHandles();
+  try {
+    for (const e of entries) {
+      if (e.type !== 'dir') continue;
+      const path = final(e.path, await parentDir(e.path));
+      try {
+        const s = await lstat(path);
+        if (!s.isDirectory())
+          throw new AiosError('UNSAFE_PATH', `${path} exists and is not a directory`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await mkdir(path);
+      }
+      safeDirs.add(path);
+      result.dirs++;
+    }
+    const files = entries.filter((e) => e.type === 'file');
+    const restoreFile = async (e: Entry, prefetched?: Map<string, Decoded>) => {
+      const dir = await parentDir(e.path);
+      const path = final(e.path, dir);
+      const tmp = join(dir, `.aios-restore-${randomHex(8)}`);
+      const handle = await open(tmp, 'wx', 0o600);
+      let written = 0;
+      try {
+        for await (const data of fileChunks(repo, e, chunks, handles, prefetched)) {
+          await handle.write(data);
+          written += data.length;
+        }
+        await handle.chmod(e.mode);
+        await handle.utimes(mtimeOf(e), mtimeOf(e));
+        await handle.close();
+        await rename(tmp, path);
+        result.files++;
+        result.bytes += written;
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        await rm(tmp, { force: true });
+        if (error instanceof AiosError && error.code !== 'UNSAFE_PATH') {
+          result.errors.push({ path: e.path, code: error.code, message: error.message });
+        } else throw error;
+      }
+      options.onProgress?.({
+        filesDone: result.files,
+        filesTotal,
+        bytesDone: result.bytes,
+        bytesTotal,
+      });
+    };
+    let k = 0;
+    while (k < files.length) {
+      if (options.signal?.aborted) throw new AiosError('ABORTED', 'restore cancelled');
+      const e = files[k] as Entry;
+      if (e.size > SMALL_FILE) {
+        await restoreFile(e);
+        k++;
+        continue;
+      }
+      // A run of small files: their chunks are read and decoded in one batch, then the
+      // files are written a few at a time (each file is a handful of syscalls).
+      const ids: string[] = [];
+      let bytes = 0;
+      let j = k;
+      while (j < files.length && j - k < SMALL_BATCH_FILES && bytes < READ_BATCH_BYTES) {
+        const f = files[j] as Entry;
+        if (f.size > SMALL_FILE) break;
+        ids.push(...(f.chunks ?? []));
+        bytes += f.size;
+        j++;
+      }
+      const unique = [...new Set(ids)];
+      const decoded = await repo.readChunks(unique, chunks, handles);
+      const prefetched = new Map(unique.map((id, i) => [id, decoded[i] as Decoded]));
+      const run = files.slice(k, j);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(WRITERS, run.length) }, async () => {
+          while (next < run.length) await restoreFile(run[next++] as Entry, prefetched);
+        }),
+      );
+      k = j;
+    }
+    for (const e of entries) {
+      if (e.type !== 'symlink') continue;
+      const path = final(e.path, await parentDir(e.path));
+      try {
+        const s = await lstat(path);
+        if (s.isDirectory())
+          throw new AiosError('UNSAFE_PATH', `${path} exists and is a directory`);
+        await unlink(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      await symlink(e.target ?? '', path);
+      await lutimes(path, mtimeOf(e), mtimeOf(e)).catch(() => undefined);
+      result.symlinks++;
+    }
+    // Directory metadata last (deepest first), once nothing more is written inside.
+    for (const e of entries.filter((x) => x.type === 'dir').reverse()) {
+      const path = join(root, ...e.path.split('/'));
+      await chmod(path, e.mode);
+      await utimes(path, mtimeOf(e), mtimeOf(e));
+    }
+  } catch (error) {
+    throw error instanceof AiosError ? error : fromNodeIoError(error, target);
+  } finally {
+    await handles.close();
+  }
+  return result;
+}
+
+/** A tar stream (pax/ustar) of the snapshot; paths are checked like a restore's. */
+export function exportTar(
+  repo: Repository,
+  snap: SnapshotFile & { id: string },
+  chunks: Map<string, ChunkLocation>,
+  options: ExportOptions,
+): NodeJS.ReadableStream {
+  assertSafeTree(snap.entries, snap.id);
+  const entries = select(snap.entries, options.include);
+  const pack = tarPack();
+  const handles = repo.packHandles();
+  const write = (stream: Sink, data: Uint8Array) =>
+    new Promise<void>((ok) => {
+      if (stream.write(data)) ok();
+      else stream.once('drain', () => ok());
+    });
+  (async () => {
+    for (const e of entries) {
+      const header = {
+        name: e.path,
+        mode: e.mode,
+        mtime: mtimeOf(e),
+        uid: e.uid,
+        gid: e.gid,
+      };
+      if (e.type === 'dir') {
+        await new Promise<void>((ok, fail) =>
+          pack.entry({ ...header, type: 'directory' }, (err) => (err ? fail(err) : ok())),
+        );
+      } else if (e.type === 'symlink') {
+        await new Promise<void>((ok, fail) =>
+          pack.entry({ ...header, type: 'symlink', linkname: e.target ?? '' }, (err) =>
+            err ? fail(err) : ok(),
+          ),
+        );
+      } else {
+        await new Promise<void>((ok, fail) => {
+          const stream = pack.entry({ ...header, type: 'file', size: e.size }, (err) =>
+            err ? fail(err) : ok(),
+          );
+          (async () => {
+            for await (const data of fileChunks(repo, e, chunks, handles))
+              await write(stream, data);
+            stream.end(undefined);
+          })().catch((err: unknown) => {
+            stream.destroy(err as Error);
+            fail(err);
+          });
+        });
+      }
+    }
+    pack.finalize();
+  })()
+    .catch((error: unknown) => pack.destroy(error as Error))
+    .finally(() => handles.close());
+  return Readable.from(pack as unknown as AsyncIterable<Uint8Array>);
+}
