@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { aiosPackage } from '../../tsup.preset.mjs';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm', 'cjs'],
-  dts: { entry: 'src/index.ts' },
-  sourcemap: true,
-  clean: true,
-  shims: true,
-  target: 'node20',
-});
+export default aiosPackage(['src/index.ts', 'src/cli.ts'], { dts: { entry: 'src/index.ts' } });

@@ -190,23 +190,26 @@ describe.each(testImplementations())('faults (%s)', (impl) => {
     // CI-sized by default; AIOS_BACKUP_KILL_ROUNDS=50 for a longer soak.
     const KILLS = Number(process.env.AIOS_BACKUP_KILL_ROUNDS ?? 4);
     let killed = 0;
-    // Round 0 runs to completion and measures how long the child's backup takes once it
-    // has scanned; later rounds SIGKILL it at a random moment within that time.
-    let calibratedMs = 0;
+    // Round 0 runs to completion and counts the child's progress events; later rounds
+    // SIGKILL it on a random one of them, so the kill lands mid-way however busy the
+    // machine is (a timer would not).
+    let progressEvents = 0;
     for (let round = 0; round <= KILLS; round++) {
       // New data every round so the child has packs to write when it dies.
       for (let i = 0; i < 6; i++) {
         writeFileSync(join(src, `round-${i}.bin`), noise(1_500_000, 1000 * round + i));
       }
-      const delayMs =
-        round === 0 ? Number.POSITIVE_INFINITY : Math.floor(random() * calibratedMs * 0.8);
+      const killAt =
+        round === 0
+          ? Number.POSITIVE_INFINITY
+          : 1 + Math.floor(random() * Math.max(1, progressEvents - 1));
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', join(packageDir, 'src/testing/backup-child.ts'), repo.path, impl, src],
         { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';
-      let scannedAt = 0;
+      let seen = 0;
       child.stderr.on('data', (d) => {
         stderr += String(d);
       });
@@ -214,13 +217,11 @@ describe.each(testImplementations())('faults (%s)', (impl) => {
         child.on('exit', (code, signal) => ok({ code, signal })),
       );
       child.stdout.on('data', (d: Buffer) => {
-        if (scannedAt === 0 && String(d).includes('"scan"')) {
-          scannedAt = Date.now();
-          if (Number.isFinite(delayMs)) setTimeout(() => child.kill('SIGKILL'), delayMs);
-        }
+        seen += (String(d).match(/"phase"/g) ?? []).length;
+        if (seen >= killAt) child.kill('SIGKILL');
       });
       const { code, signal } = await exit;
-      if (round === 0) calibratedMs = Math.max(20, Date.now() - scannedAt);
+      if (round === 0) progressEvents = seen;
       if (signal === 'SIGKILL') killed++;
       else {
         expect({ code, stderr }).toMatchObject({ code: 0 });
@@ -239,7 +240,8 @@ describe.each(testImplementations())('faults (%s)', (impl) => {
         rmSync(target, { recursive: true, force: true });
       }
     }
-    // A child may finish before its kill moment on a busy machine; most must die mid-way.
+    // A child killed on its last progress event may still finish first; most must die mid-way.
+    expect(progressEvents).toBeGreaterThan(2);
     expect(killed).toBeGreaterThanOrEqual(Math.ceil(KILLS / 2));
     // The stale lock of a killed process is taken over; leftovers are pruned.
     const after = await repo.backup([src]);
