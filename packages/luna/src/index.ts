@@ -3,6 +3,8 @@ import packageJson from '../package.json' with { type: 'json' };
 import { loadLunaBinding } from './binding.js';
 
 export * from './budget.js';
+export * from './carma.js';
+export * from './data.js';
 export { LunaErrorCode } from './errors.js';
 export {
   ChatClient,
@@ -17,6 +19,7 @@ export { parseSse } from './llm/sse.js';
 export * from './luna.js';
 export * from './memory.js';
 export * from './offline.js';
+export * from './open.js';
 export * from './personality.js';
 export * from './store.js';
 export * from './tokens/index.js';

@@ -121,6 +121,8 @@ export interface Answer {
   >;
   usage?: Usage;
   model?: string;
+  /** Set when the exchange was stored but the memory could not keep it (`remember` failed). */
+  rememberError?: string;
   timings: Timings;
 }
 
@@ -315,12 +317,20 @@ export function createLuna(options: LunaOptions): Luna {
       exchange,
       spent ? { exchangeId: id, model: spent.model, createdAt, ...spent.usage } : undefined,
     );
+    let rememberError: string | undefined;
     if (result && rememberExchanges && memory.remember) {
-      await memory.remember(`Q: ${question}\nA: ${answer}`, {
-        kind: 'exchange',
-        exchangeId: id,
-        conversationId,
-      });
+      try {
+        await memory.remember(`Q: ${question}\nA: ${answer}`, {
+          kind: 'exchange',
+          exchangeId: id,
+          conversationId,
+        });
+      } catch (error) {
+        // The exchange is stored; a memory that cannot take it (say its remote embedder is
+        // down) must not lose the answer.
+        const code = error instanceof AiosError ? error.code : 'ERROR';
+        rememberError = `${code}: ${error instanceof Error ? error.message : String(error)}`;
+      }
     }
     timings.storeMs = ms(t);
     timings.totalMs = ms(started);
@@ -342,8 +352,32 @@ export function createLuna(options: LunaOptions): Luna {
         history: prompt.history,
       },
       ...(result ? { usage: result.usage, model: result.model } : {}),
+      ...(rememberError ? { rememberError } : {}),
       timings,
     };
+  }
+
+  /**
+   * Applies `sign` times a recorded reinforcement: exactly what each fragment received when
+   * the memory reported it, else the weight given to all.
+   */
+  async function reinforceBy(
+    reinforced: FeedbackRecord['reinforced'],
+    sign: 1 | -1,
+  ): Promise<void> {
+    const { ids, weight, applied } = reinforced;
+    if (!applied) {
+      if (ids.length > 0 && weight !== 0) await memory.reinforce(ids, sign * weight);
+      return;
+    }
+    const byWeight = new Map<number, string[]>();
+    for (const [id, w] of Object.entries(applied)) {
+      if (w === 0 || !Number.isFinite(w)) continue;
+      const group = byWeight.get(w);
+      if (group) group.push(id);
+      else byWeight.set(w, [id]);
+    }
+    for (const [w, group] of byWeight) await memory.reinforce(group, sign * w);
   }
 
   async function feedback(exchangeId: string, input: Feedback): Promise<FeedbackResult> {
@@ -367,6 +401,11 @@ export function createLuna(options: LunaOptions): Luna {
     const before = await traits();
     const after = nudgeTraits(before, feedbackSignals({ rating, ...(text ? { text } : {}) }));
     const ids = exchange.sources.map((s) => s.id);
+    const reinforced: FeedbackRecord['reinforced'] = { ids, weight: rating };
+    if (ids.length > 0 && rating !== 0) {
+      const result = await memory.reinforce(ids, rating);
+      if (result?.applied) reinforced.applied = { ...result.applied };
+    }
     const record: FeedbackRecord = {
       id: randomUUID(),
       exchangeId,
@@ -375,10 +414,9 @@ export function createLuna(options: LunaOptions): Luna {
       createdAt: now(),
       before,
       after,
-      reinforced: { ids, weight: rating },
+      reinforced,
       undone: false,
     };
-    if (ids.length > 0 && rating !== 0) await memory.reinforce(ids, rating);
     try {
       await store.recordFeedback(record, {
         traits: after,
@@ -386,7 +424,7 @@ export function createLuna(options: LunaOptions): Luna {
       });
     } catch (error) {
       // Keep memory and store consistent: take the reinforcement back.
-      if (ids.length > 0 && rating !== 0) await memory.reinforce(ids, -rating);
+      await reinforceBy(reinforced, -1);
       throw error;
     }
     current = after;
@@ -411,15 +449,14 @@ export function createLuna(options: LunaOptions): Luna {
     }
     const before = await traits();
     const after = revertChange(before, record.before, record.after);
-    const { ids, weight } = record.reinforced;
-    if (ids.length > 0 && weight !== 0) await memory.reinforce(ids, -weight);
+    await reinforceBy(record.reinforced, -1);
     try {
       await store.undoFeedback(feedbackId, now(), {
         traits: after,
         change: change('undo', before, after, feedbackId),
       });
     } catch (error) {
-      if (ids.length > 0 && weight !== 0) await memory.reinforce(ids, weight);
+      await reinforceBy(record.reinforced, 1);
       throw error;
     }
     current = after;

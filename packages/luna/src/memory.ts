@@ -10,6 +10,11 @@ export interface MemoryFragment {
   metadata?: Record<string, unknown>;
 }
 
+/** What a reinforcement changed: the weight applied per fragment id (absent: unchanged). */
+export interface ReinforceResult {
+  applied: Record<string, number>;
+}
+
 export interface MemorySearchOptions {
   /** How many fragments to return at most. */
   k: number;
@@ -24,9 +29,12 @@ export interface MemoryProvider {
   search(query: string, options: MemorySearchOptions): Promise<MemoryFragment[]>;
   /**
    * Strengthens (weight > 0) or weakens (weight < 0) fragments after feedback on an answer
-   * that used them; the same call with the opposite weight undoes it.
+   * that used them; the same call with the opposite weight undoes it. A provider that bounds
+   * the effect (CARMA caps importance at 0 and 1) returns the weight it actually applied to
+   * each fragment, so that an undo takes back exactly that.
    */
-  reinforce(ids: readonly string[], weight: number): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: providers without bounds return nothing
+  reinforce(ids: readonly string[], weight: number): Promise<void | ReinforceResult>;
   /**
    * Optional: keeps a new memory (Luna stores each LLM exchange this way). Returns its id.
    */

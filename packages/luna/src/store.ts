@@ -59,8 +59,11 @@ export interface FeedbackRecord {
   createdAt: string;
   before: Traits;
   after: Traits;
-  /** The fragments reinforced and the weight used (undo applies `-weight`). */
-  reinforced: { ids: string[]; weight: number };
+  /**
+   * The fragments reinforced and the weight used (undo applies `-weight`), and, when the
+   * memory reported it, the weight each fragment actually received (undo takes back that).
+   */
+  reinforced: { ids: string[]; weight: number; applied?: Record<string, number> };
   undone: boolean;
   undoneAt?: string;
 }
