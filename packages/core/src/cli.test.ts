@@ -41,6 +41,15 @@ describe.each(testImplementations())('aios status (AIOS_NATIVE=%s)', (impl) => {
   });
 });
 
+describe('aios output to a pipe', () => {
+  it('has no colour codes, even where CI or FORCE_COLOR would ask for them', () => {
+    const run = aios(['status'], { CI: 'true', FORCE_COLOR: '1' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('@aios/utils');
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+});
+
 describe('aios status, bad input', () => {
   it('the --native flag overrides AIOS_NATIVE', () => {
     const run = aios(['--native', 'js', 'status', '--json'], { AIOS_NATIVE: 'native' });

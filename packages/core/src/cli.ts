@@ -2,7 +2,15 @@
 import { isAiosError } from '@aios/utils';
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { registerAsk } from './commands/ask.js';
+import { registerBackup } from './commands/backup.js';
+import { registerDemo } from './commands/demo.js';
+import { registerFeedback } from './commands/feedback.js';
+import { registerHealth } from './commands/health.js';
+import { registerIngest } from './commands/ingest.js';
+import { registerMemory } from './commands/memory.js';
 import { registerStatus } from './commands/status.js';
+import { shuttingDown } from './lifecycle.js';
 
 const program = new Command('aios')
   .description('AIOS: a local-first AI system (Luna answers with the help of CARMA memory)')
@@ -16,10 +24,37 @@ const program = new Command('aios')
       'native',
     ]),
   )
+  .option('--offline', 'never call a language model: answers are quoted from memory')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+registerDemo(program);
+registerAsk(program);
+registerFeedback(program);
+registerIngest(program);
+registerMemory(program);
+registerHealth(program);
+registerBackup(program);
 registerStatus(program);
+
+// Every subcommand reports errors the same way (exit codes, one line, no stack trace).
+const usageError = (message: string, write: (text: string) => void) => {
+  const [first, ...rest] = message
+    .trim()
+    .replace(/^error: /, '')
+    .split('\n');
+  write(`aios: ${first} [USAGE_ERROR]\n${rest.map((line) => `${line}\n`).join('')}`);
+};
+for (const command of [program, ...allCommands(program)]) {
+  command
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: usageError });
+}
+
+function allCommands(root: Command): Command[] {
+  return root.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
 
 async function main(): Promise<void> {
   try {
@@ -30,6 +65,7 @@ async function main(): Promise<void> {
 }
 
 function reportError(error: unknown): void {
+  if (shuttingDown()) return; // the signal handler closes the cores and sets the exit code
   if (error instanceof CommanderError) {
     // Commander already printed the message (or the help / version text).
     process.exitCode = error.exitCode;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import { systemStatus } from '../status.js';
+import { pc } from './colors.js';
 import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
 
 export function registerStatus(program: Command): void {

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AiosError } from '@aios/utils';
+import type { Command } from 'commander';
+import { CORES } from '../cores.js';
+import { coreStatus } from '../status.js';
+import { pc } from './colors.js';
+import { ingestWithProgress, printIngest } from './ingest.js';
+import { printJson } from './shared.js';
+import { answerJson, askWithSources, printAnswer, printHealth, withAios } from './system.js';
+
+/** The questions `aios demo` asks about the bundled notes. */
+export const DEMO_QUESTIONS = [
+  'What does CARMA do?',
+  'How are backups deduplicated?',
+  'What happens when no language model is running?',
+];
+
+/** The bundled sample notes: `<package>/demo`, beside `dist/`. */
+export function demoDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '..', 'demo'), join(here, '..', '..', 'demo')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new AiosError('IO_NOT_FOUND', `the demo notes are missing (looked beside ${here})`);
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'a first run: ingest the bundled notes about AIOS, ask three questions, show health and implementations',
+    )
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withAios(command, async (aios) => {
+        const json = options.json === true;
+        const dir = demoDir();
+        if (!json) console.log(pc.bold(`1. Ingesting the sample notes in ${dir}`));
+        const ingested = await ingestWithProgress(aios, [dir], json);
+        if (!json) printIngest(ingested);
+        const answers = [];
+        for (const [i, question] of DEMO_QUESTIONS.entries()) {
+          const { answer, sources } = await askWithSources(aios, question);
+          answers.push({ question, ...answerJson(answer, sources) });
+          if (!json) {
+            console.log('');
+            console.log(pc.bold(`${i + 2}. aios ask "${question}"`));
+            printAnswer(answer, sources);
+          }
+        }
+        const health = await aios.health.readiness();
+        const mode = aios.config.native as Parameters<typeof coreStatus>[1];
+        const cores = CORES.map((core) => coreStatus(core, mode));
+        if (json) {
+          printJson({ ingested, answers, health, cores });
+          return;
+        }
+        console.log('');
+        console.log(pc.bold(`${DEMO_QUESTIONS.length + 2}. aios health`));
+        printHealth(health);
+        console.log('');
+        console.log(pc.bold(`${DEMO_QUESTIONS.length + 3}. aios status (what each core runs)`));
+        const width = Math.max(...cores.map((c) => c.name.length));
+        for (const c of cores) {
+          const impl =
+            c.implementation === 'native'
+              ? pc.green('native')
+              : c.implementation === 'js'
+                ? pc.yellow('js    ')
+                : pc.red('unavailable');
+          console.log(
+            `  ${c.name.padEnd(width)}  ${c.version.padEnd(8)}  ${impl}  ${pc.dim(c.reason)}`,
+          );
+        }
+        console.log('');
+        console.log(
+          `Next: ${pc.cyan('aios ingest <your notes>')}, ${pc.cyan('aios ask "..."')}, ${pc.cyan('aios backup create')}.`,
+        );
+      });
+    });
+}

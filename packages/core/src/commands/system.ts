@@ -1,0 +1,148 @@
+import { relative } from 'node:path';
+import type { Memory } from '@aios/carma';
+import type { Answer } from '@aios/luna';
+import type { HealthReport } from '@aios/support';
+import { AiosError } from '@aios/utils';
+import type { Command } from 'commander';
+import { type Aios, createAios } from '../aios.js';
+import { closeOnSignal } from '../lifecycle.js';
+import { pc } from './colors.js';
+import { type GlobalOptions, loadCliConfig } from './shared.js';
+
+export interface SystemOptions extends GlobalOptions {
+  offline?: boolean;
+}
+
+/** Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM). */
+export async function withAios<T>(command: Command, run: (aios: Aios) => Promise<T>): Promise<T> {
+  const options = command.optsWithGlobals<SystemOptions>();
+  const { config } = loadCliConfig(options);
+  const aios = await createAios({ config, offline: options.offline === true });
+  const untrack = closeOnSignal(aios);
+  try {
+    return await run(aios);
+  } finally {
+    untrack();
+    await aios.close();
+  }
+}
+
+export interface SourceView {
+  id: string;
+  score: number;
+  source: string | null;
+  line: number | null;
+  offset: number | null;
+  namespace: string | null;
+  text: string;
+}
+
+/** Where each source of an answer or search result came from (CARMA fragment metadata). */
+export async function describeSources(
+  memory: Memory,
+  sources: Array<{ id: string; score: number }>,
+): Promise<SourceView[]> {
+  const out: SourceView[] = [];
+  for (const s of sources) {
+    let fragment: ReturnType<Memory['get']> | undefined;
+    try {
+      fragment = memory.get(s.id);
+    } catch {
+      fragment = undefined; // merged or deleted since
+    }
+    const meta = (fragment?.metadata ?? {}) as Record<string, unknown>;
+    out.push({
+      id: s.id,
+      score: s.score,
+      source: typeof meta.source === 'string' ? meta.source : null,
+      line: typeof meta.line === 'number' ? meta.line : null,
+      offset: typeof meta.offset === 'number' ? meta.offset : null,
+      namespace: fragment?.namespace ?? null,
+      text: fragment?.text ?? '',
+    });
+  }
+  return out;
+}
+
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
+
+export function sourceLine(s: SourceView, n: number): string {
+  const where = s.source
+    ? `${displayPath(s.source)}${s.line === null ? '' : `:${s.line}`}`
+    : `${s.namespace ?? 'memory'} ${s.id.slice(0, 12)}`;
+  const snippet = s.text.replace(/\s+/g, ' ').slice(0, 80);
+  return `  [${n}] ${pc.cyan(where)} ${pc.dim(`(score ${s.score.toFixed(3)})`)} ${pc.dim(snippet)}`;
+}
+
+export function checkQuestion(question: string): string {
+  if (typeof question !== 'string' || question.trim() === '') {
+    throw new AiosError('INVALID_INPUT', 'question: expected a non-empty question');
+  }
+  return question.trim();
+}
+
+/** Asks Luna and returns the answer with its sources resolved. */
+export async function askWithSources(aios: Aios, question: string) {
+  const done = aios.metrics.startRequest('luna', 'ask');
+  let answer: Answer;
+  try {
+    answer = await aios.luna.ask(question);
+    done(answer.mode === 'offline' ? 'offline' : 'ok');
+  } catch (error) {
+    done('error');
+    throw error;
+  }
+  return { answer, sources: await describeSources(aios.memory, answer.sources) };
+}
+
+export function printAnswer(answer: Answer, sources: SourceView[]): void {
+  const text = answer.answer.trim();
+  if (answer.mode === 'offline' && !text.startsWith('[offline]')) {
+    console.log(`${pc.yellow('[offline]')} ${text}`);
+  } else {
+    console.log(text.replace(/^\[offline\]/, pc.yellow('[offline]')));
+  }
+  if (answer.mode === 'offline' && answer.offlineReason) {
+    const code = answer.offlineReason.split(':')[0];
+    console.log(
+      pc.dim(`(no language model answered: ${code}; \`aios health\` or --json for details)`),
+    );
+  }
+  if (sources.length > 0) {
+    console.log(pc.bold('Sources:'));
+    sources.forEach((s, i) => {
+      console.log(sourceLine(s, i + 1));
+    });
+  } else {
+    console.log(pc.dim('(no sources: the memory has nothing on this yet; try `aios ingest`)'));
+  }
+}
+
+export function answerJson(answer: Answer, sources: SourceView[]) {
+  return {
+    id: answer.id,
+    conversationId: answer.conversationId,
+    answer: answer.answer,
+    mode: answer.mode,
+    ...(answer.offlineReason ? { offlineReason: answer.offlineReason } : {}),
+    model: answer.model ?? null,
+    sources,
+  };
+}
+
+const STATUS_COLOUR = { pass: pc.green, warn: pc.yellow, fail: pc.red } as const;
+
+export function printHealth(report: HealthReport): void {
+  console.log(`${pc.bold('health')}  ${STATUS_COLOUR[report.status](report.status)}`);
+  const names = Object.keys(report.checks).sort();
+  const width = Math.max(0, ...names.map((n) => n.length));
+  for (const name of names) {
+    for (const result of report.checks[name] ?? []) {
+      const status = STATUS_COLOUR[result.status](result.status.padEnd(4));
+      console.log(`  ${name.padEnd(width)}  ${status}  ${pc.dim(result.output ?? '')}`);
+    }
+  }
+}
