@@ -170,9 +170,11 @@ mod tests {
     fn events_filter_by_type() {
         let st = Store::open(":memory:", &OpenOptions::default()).unwrap();
         st.add_events(&EventBatch {
-            types: &s(&["a", "b", "a"]),
+            types: &s(&["a", "b"]),
+            type_index: &[0, 1, 0],
             values: &[1.0, 2.0, 3.0],
-            data: &s(&["", "", ""]),
+            has_data: &[0, 0, 0],
+            data: &[],
             timestamps: &[0.0, 0.0, 0.0],
         })
         .unwrap();

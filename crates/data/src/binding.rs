@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::Float64Array;
 use napi::bindgen_prelude::{
-    AsyncTask, BigInt, BufferSlice, FromNapiValue, Null, ToNapiValue, TypeName, Uint8Array,
+    AsyncTask, BigInt, FromNapiValue, Null, ToNapiValue, TypeName, Uint8Array, Uint8ArraySlice,
     ValidateNapiValue,
 };
 use napi::{sys, Env, Error, Result, Status, Task, ValueType};
@@ -165,20 +165,6 @@ pub struct NativeOpenOptions {
     pub busy_timeout_ms: Option<u32>,
 }
 
-/// Fragments read back. The numbers and vectors are copied into JS-heap buffers (cheaper
-/// than external buffers for the small results of point reads).
-#[napi(object, object_from_js = false)]
-pub struct NativeFragments<'env> {
-    pub ids: Vec<String>,
-    pub texts: Vec<String>,
-    pub metadata: Vec<String>,
-    /// Per row, as little-endian float64: createdAt, updatedAt, useCount, lastUsedAt (NaN:
-    /// never), hasVector (0/1).
-    pub numbers: BufferSlice<'env>,
-    /// The float32 vectors of the rows with `hasVector`, packed in order.
-    pub vectors: BufferSlice<'env>,
-}
-
 type Shared = Arc<Mutex<Option<Store>>>;
 
 fn lock(shared: &Shared) -> Result<MutexGuard<'_, Option<Store>>> {
@@ -307,33 +293,36 @@ impl NativeStore {
         .map(|n| n as u32)
     }
 
+    /// Reads one fragment into `out` from byte `offset` on (the record layout of
+    /// [`store::FRAGMENT_RECORD_HEADER`]; `offset` a multiple of 8). Returns the bytes
+    /// written (0: no such id), or minus the size needed when the rest of `out` is too
+    /// small. The bytes before `offset` are left alone: JS hands out vectors as views on
+    /// them. Runs on the JS thread: a point read is a few microseconds, less than a
+    /// thread-pool hop.
     #[napi(catch_unwind)]
-    pub fn get_fragments<'env>(
+    pub fn read_fragment(
         &self,
-        env: &'env Env,
+        id: String,
+        mut out: Uint8ArraySlice<'_>,
+        offset: u32,
+    ) -> Result<f64> {
+        // SAFETY: a synchronous call on the JS thread: no JS runs while `out` is written.
+        let out = tail(unsafe { out.as_mut() }, offset)?;
+        with_store(&self.shared, |s| s.encode_fragments(&[id.as_str()], out)).map(encoded)
+    }
+
+    /// [`Self::read_fragment`] for many ids: the records of the ids found, in order.
+    #[napi(catch_unwind)]
+    pub fn read_fragments(
+        &self,
         ids: Vec<String>,
-    ) -> Result<NativeFragments<'env>> {
-        let rows = with_store(&self.shared, |s| s.get_fragments(&ids))?;
-        let n = rows.ids.len();
-        let mut numbers = Vec::with_capacity(n * 5 * 8);
-        for i in 0..n {
-            for v in [
-                rows.created_at[i],
-                rows.updated_at[i],
-                rows.use_count[i],
-                rows.last_used_at[i],
-                f64::from(rows.has_vector[i]),
-            ] {
-                numbers.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        Ok(NativeFragments {
-            ids: rows.ids,
-            texts: rows.texts,
-            metadata: rows.metadata,
-            numbers: BufferSlice::copy_from(env, numbers)?,
-            vectors: BufferSlice::copy_from(env, crate::vector::to_blob(&rows.vectors))?,
-        })
+        mut out: Uint8ArraySlice<'_>,
+        offset: u32,
+    ) -> Result<f64> {
+        // SAFETY: as in `read_fragment`.
+        let out = tail(unsafe { out.as_mut() }, offset)?;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        with_store(&self.shared, |s| s.encode_fragments(&ids, out)).map(encoded)
     }
 
     #[napi(catch_unwind)]
@@ -375,14 +364,18 @@ impl NativeStore {
     pub fn add_events(
         &self,
         types: Vec<String>,
+        type_index: &[u32],
         values: &[f64],
+        has_data: &[u8],
         data: Vec<String>,
         timestamps: &[f64],
     ) -> Result<u32> {
         with_store(&self.shared, |s| {
             s.add_events(&EventBatch {
                 types: &types,
+                type_index,
                 values,
+                has_data,
                 data: &data,
                 timestamps,
             })
@@ -423,6 +416,27 @@ impl NativeStore {
         let store = lock(&self.shared)?.take();
         drop(store);
         Ok(())
+    }
+}
+
+/// `out[offset..]`, checking that `offset` is in range and a multiple of 8 (the records
+/// hold f64s that JS reads through a Float64Array on the same memory).
+fn tail(out: &mut [u8], offset: u32) -> Result<&mut [u8]> {
+    let offset = offset as usize;
+    if offset > out.len() || !offset.is_multiple_of(8) || !(out.as_ptr() as usize).is_multiple_of(8)
+    {
+        return Err(to_js(DataError::invalid(format!(
+            "offset: {offset} is not an aligned position in a {}-byte buffer",
+            out.len()
+        ))));
+    }
+    Ok(&mut out[offset..])
+}
+
+fn encoded(r: std::result::Result<usize, usize>) -> f64 {
+    match r {
+        Ok(n) => n as f64,
+        Err(needed) => -(needed as f64),
     }
 }
 

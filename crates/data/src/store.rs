@@ -54,16 +54,33 @@ pub struct MessageBatch<'a> {
 }
 
 pub struct EventBatch<'a> {
+    /// The distinct types of the batch: row `i` has type `types[type_index[i]]` (a batch
+    /// of events repeats a few types; each crosses from JS once).
     pub types: &'a [String],
+    pub type_index: &'a [u32],
     /// NaN means no value.
     pub values: &'a [f64],
-    /// Empty string means no data.
+    /// Row `i` has data when `has_data[i]` is non-zero; the data JSON of those rows is
+    /// packed, in order, in `data`.
+    pub has_data: &'a [u8],
     pub data: &'a [String],
     pub timestamps: &'a [f64],
 }
 
 pub struct Store {
     conn: Connection,
+}
+
+/// Size of the fixed part of an encoded fragment record, all little-endian: createdAt,
+/// updatedAt, useCount, lastUsedAt (NaN: never) as f64 at 0..32; then u32s at 32..56:
+/// the index of the id asked for, the text and metadata byte lengths, the vector byte
+/// length (`u32::MAX`: no vector), flags (1: text is ASCII, 2: metadata is ASCII), zero.
+/// The text and metadata UTF-8 follow, then the vector at the next multiple of 8; the
+/// record is padded to a multiple of 8.
+pub const FRAGMENT_RECORD_HEADER: usize = 56;
+
+fn align8(n: usize) -> usize {
+    (n + 7) & !7
 }
 
 fn check_len(name: &str, len: usize, expected: usize) -> Result<()> {
@@ -238,6 +255,91 @@ impl Store {
         Ok(out)
     }
 
+    /// Reads fragments by id into `out` in the packed form the binding hands to JS (see
+    /// [`FRAGMENT_RECORD_HEADER`]), skipping unknown ids. Returns the bytes written, or,
+    /// when `out` is too small, `Err(needed)` with the size that would have been needed
+    /// (nothing useful is left in `out` then).
+    pub fn encode_fragments(
+        &self,
+        ids: &[&str],
+        out: &mut [u8],
+    ) -> Result<std::result::Result<usize, usize>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT text, metadata, vector, created_at, updated_at, use_count, last_used_at
+             FROM fragments WHERE id = ?1",
+        )?;
+        let mut at = 0usize;
+        let mut fits = true;
+        for (index, id) in ids.iter().enumerate() {
+            let mut rows = stmt.query([id])?;
+            let Some(row) = rows.next()? else { continue };
+            let text = row.get_ref(0)?;
+            let text = text
+                .as_str()
+                .map_err(|e| DataError::new("DATA_CORRUPT", format!("fragment text: {e}")))?;
+            let meta = row.get_ref(1)?;
+            let meta = meta
+                .as_str()
+                .map_err(|e| DataError::new("DATA_CORRUPT", format!("fragment metadata: {e}")))?;
+            let blob = row
+                .get_ref(2)?
+                .as_blob_or_null()
+                .map_err(|e| DataError::new("DATA_CORRUPT", format!("fragment vector: {e}")))?;
+            if let Some(b) = blob {
+                if !b.len().is_multiple_of(4) {
+                    return Err(DataError::new(
+                        "DATA_CORRUPT",
+                        format!("vector blob of {} bytes is not a float32 array", b.len()),
+                    ));
+                }
+            }
+            let text_end = FRAGMENT_RECORD_HEADER + text.len() + meta.len();
+            let vector_at = align8(text_end);
+            let size = align8(vector_at + blob.map_or(0, <[u8]>::len));
+            let end = at + size;
+            if !fits || end > out.len() {
+                fits = false;
+                at = end;
+                continue;
+            }
+            let rec = &mut out[at..end];
+            let last_used = row.get::<_, Option<i64>>(6)?.map_or(f64::NAN, |v| v as f64);
+            for (k, v) in [
+                row.get::<_, i64>(3)? as f64,
+                row.get::<_, i64>(4)? as f64,
+                row.get::<_, i64>(5)? as f64,
+                last_used,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                rec[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            let flags = u32::from(text.is_ascii()) | (u32::from(meta.is_ascii()) << 1);
+            for (k, v) in [
+                index as u32,
+                text.len() as u32,
+                meta.len() as u32,
+                blob.map_or(u32::MAX, |b| b.len() as u32),
+                flags,
+                0,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                rec[32 + k * 4..36 + k * 4].copy_from_slice(&v.to_le_bytes());
+            }
+            let t = FRAGMENT_RECORD_HEADER;
+            rec[t..t + text.len()].copy_from_slice(text.as_bytes());
+            rec[t + text.len()..text_end].copy_from_slice(meta.as_bytes());
+            if let Some(b) = blob {
+                rec[vector_at..vector_at + b.len()].copy_from_slice(b);
+            }
+            at = end;
+        }
+        Ok(if fits { Ok(at) } else { Err(at) })
+    }
+
     /// Adds one use to each fragment id (repeats count); returns rows changed.
     pub fn mark_fragments_used(&self, ids: &[String], at: f64) -> Result<u64> {
         self.transaction(|conn| {
@@ -305,24 +407,42 @@ impl Store {
 
     /// Appends events; returns how many were written.
     pub fn add_events(&self, b: &EventBatch<'_>) -> Result<usize> {
-        let n = b.types.len();
+        let n = b.type_index.len();
         check_len("values", b.values.len(), n)?;
-        check_len("data", b.data.len(), n)?;
+        check_len("hasData", b.has_data.len(), n)?;
         check_len("timestamps", b.timestamps.len(), n)?;
+        let with_data = b.has_data.iter().filter(|&&h| h != 0).count();
+        check_len("data", b.data.len(), with_data)?;
+        if let Some(i) = b
+            .type_index
+            .iter()
+            .position(|&t| t as usize >= b.types.len())
+        {
+            return Err(DataError::invalid(format!(
+                "typeIndex[{i}]: {} is not an index into {} types",
+                b.type_index[i],
+                b.types.len()
+            )));
+        }
         self.transaction(|conn| {
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO events (type, value, data, created_at) VALUES (?1, ?2, ?3, ?4)",
             )?;
+            let mut data = b.data.iter();
             for i in 0..n {
                 let value = (!b.values[i].is_nan()).then_some(b.values[i]);
-                let data = (!b.data[i].is_empty()).then_some(b.data[i].as_str());
-                stmt.execute(rusqlite::params![
-                    b.types[i],
-                    value,
-                    data,
-                    b.timestamps[i] as i64
-                ])
-                .map_err(|e| row_error(i, e.into()))?;
+                let d = if b.has_data[i] != 0 {
+                    data.next().map(String::as_str)
+                } else {
+                    None
+                };
+                // Bound one by one and run without the parameter-count checks of
+                // `execute`: the statement is fixed, and this loop is the bulk path.
+                stmt.raw_bind_parameter(1, b.types[b.type_index[i] as usize].as_str())?;
+                stmt.raw_bind_parameter(2, value)?;
+                stmt.raw_bind_parameter(3, d)?;
+                stmt.raw_bind_parameter(4, b.timestamps[i] as i64)?;
+                stmt.raw_execute().map_err(|e| row_error(i, e.into()))?;
             }
             Ok(n)
         })
@@ -388,6 +508,48 @@ mod tests {
     }
 
     #[test]
+    fn encodes_fragment_records_and_reports_the_size_needed() {
+        let s = store();
+        s.put_fragments(&FragmentBatch {
+            ids: &strings(&["a", "b"]),
+            texts: &strings(&["héllo", "x"]),
+            metadata: &strings(&["{}", "{\"k\":1}"]),
+            timestamps: &[5.0, 6.0],
+            has_vector: &[1, 0],
+            dimension: 3,
+            vectors: &[1.0, 2.0, 3.0],
+        })
+        .unwrap();
+        let mut small = [0u8; 16];
+        let needed = s.encode_fragments(&["b", "zz", "a"], &mut small).unwrap();
+        // b: 56 + 1 + 7 -> 64; a: 56 + 6 + 2 = 64, + 12 vector bytes -> 80.
+        assert_eq!(needed, Err(144));
+        let mut out = vec![0u8; 144];
+        assert_eq!(s.encode_fragments(&["b", "zz", "a"], &mut out), Ok(Ok(144)));
+        let u32_at = |o: usize| u32::from_le_bytes(out[o..o + 4].try_into().unwrap());
+        let f64_at = |o: usize| f64::from_le_bytes(out[o..o + 8].try_into().unwrap());
+        assert_eq!(f64_at(0), 6.0);
+        assert!(f64_at(24).is_nan());
+        assert_eq!(
+            [u32_at(32), u32_at(36), u32_at(40), u32_at(44), u32_at(48)],
+            [0, 1, 7, u32::MAX, 3]
+        );
+        assert_eq!(&out[56..64], b"x{\"k\":1}");
+        assert_eq!(
+            [
+                u32_at(64 + 32),
+                u32_at(64 + 36),
+                u32_at(64 + 44),
+                u32_at(64 + 48)
+            ],
+            [2, 6, 12, 2]
+        );
+        assert_eq!(&out[64 + 56..64 + 62], "héllo".as_bytes());
+        assert_eq!(&out[64 + 64..64 + 68], &1.0f32.to_le_bytes());
+        assert_eq!(s.encode_fragments(&["zz"], &mut small), Ok(Ok(0)));
+    }
+
+    #[test]
     fn a_bad_row_leaves_nothing_written() {
         let s = store();
         let err = s
@@ -434,9 +596,11 @@ mod tests {
     fn events_and_generic_statements() {
         let s = store();
         s.add_events(&EventBatch {
-            types: &strings(&["tick", "tick"]),
+            types: &strings(&["tick"]),
+            type_index: &[0, 0],
             values: &[1.5, f64::NAN],
-            data: &strings(&["", "{\"a\":1}"]),
+            has_data: &[0, 1],
+            data: &strings(&["{\"a\":1}"]),
             timestamps: &[10.0, 20.0],
         })
         .unwrap();

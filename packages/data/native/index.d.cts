@@ -20,10 +20,20 @@ export declare class NativeStore {
   /** Runs `sql` once per parameter row in one transaction; returns total changes. */
   runBatch(sql: string, rows: Array<Array<null | number | bigint | string | boolean | Uint8Array>>): number
   putFragments(ids: Array<string>, texts: Array<string>, metadata: Array<string>, timestamps: Float64Array, hasVector: Uint8Array, dimension: number, vectors: Float32Array): number
-  getFragments(ids: Array<string>): NativeFragments
+  /**
+   * Reads one fragment into `out` from byte `offset` on (the record layout of
+   * [`store::FRAGMENT_RECORD_HEADER`]; `offset` a multiple of 8). Returns the bytes
+   * written (0: no such id), or minus the size needed when the rest of `out` is too
+   * small. The bytes before `offset` are left alone: JS hands out vectors as views on
+   * them. Runs on the JS thread: a point read is a few microseconds, less than a
+   * thread-pool hop.
+   */
+  readFragment(id: string, out: Uint8Array, offset: number): number
+  /** [`Self::read_fragment`] for many ids: the records of the ids found, in order. */
+  readFragments(ids: Array<string>, out: Uint8Array, offset: number): number
   markFragmentsUsed(ids: Array<string>, at: number): number
   addMessages(conversationIds: Array<string>, roles: Array<string>, contents: Array<string>, models: Array<string>, promptTokens: Float64Array, completionTokens: Float64Array, metadata: Array<string>, timestamps: Float64Array): Float64Array
-  addEvents(types: Array<string>, values: Float64Array, data: Array<string>, timestamps: Float64Array): number
+  addEvents(types: Array<string>, typeIndex: Uint32Array, values: Float64Array, hasData: Uint8Array, data: Array<string>, timestamps: Float64Array): number
   /** Runs a named analytics query on the libuv thread pool. */
   analytics(name: string, from: number, to: number, limit: number, eventType?: string | undefined | null): Promise<QueryResult>
   integrityCheck(): string
@@ -33,23 +43,6 @@ export declare class NativeStore {
 
 /** The schema version this binding migrates to. */
 export declare function latestSchemaVersion(): number
-
-/**
- * Fragments read back. The numbers and vectors are copied into JS-heap buffers (cheaper
- * than external buffers for the small results of point reads).
- */
-export interface NativeFragments {
-  ids: Array<string>
-  texts: Array<string>
-  metadata: Array<string>
-  /**
-   * Per row, as little-endian float64: createdAt, updatedAt, useCount, lastUsedAt (NaN:
-   * never), hasVector (0/1).
-   */
-  numbers: Buffer
-  /** The float32 vectors of the rows with `hasVector`, packed in order. */
-  vectors: Buffer
-}
 
 export interface NativeOpenOptions {
   synchronousFull?: boolean

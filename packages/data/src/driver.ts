@@ -1,4 +1,5 @@
 import type { AnalyticsQuery } from './sql.js';
+import type { Fragment } from './types.js';
 
 /** A value SQLite stores: what drivers take as parameters and give back in rows. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
@@ -15,19 +16,6 @@ export interface FragmentColumns {
   vectors: Float32Array;
 }
 
-export interface FragmentRowsOut {
-  ids: string[];
-  texts: string[];
-  metadata: string[];
-  createdAt: ArrayLike<number>;
-  updatedAt: ArrayLike<number>;
-  useCount: ArrayLike<number>;
-  /** NaN where never used. */
-  lastUsedAt: ArrayLike<number>;
-  /** Views on the stored bytes (zero-copy where the implementation allows), or null. */
-  vectors: (Float32Array | null)[];
-}
-
 export interface MessageColumns {
   conversationIds: string[];
   roles: string[];
@@ -41,10 +29,13 @@ export interface MessageColumns {
 }
 
 export interface EventColumns {
+  /** The distinct types of the batch: row i has type `types[typeIndex[i]]`. */
   types: string[];
+  typeIndex: Uint32Array;
   /** NaN: no value. */
   values: Float64Array;
-  /** Empty string: no data. */
+  /** 1 where the row has data; the data JSON of those rows is packed in `data`. */
+  hasData: Uint8Array;
   data: string[];
   timestamps: Float64Array;
 }
@@ -63,13 +54,19 @@ export interface AnalyticsArgs {
  */
 export interface SqlDriver {
   readonly implementation: 'native' | 'js';
+  /**
+   * Whether `putFragments` refuses non-finite vector components itself, before writing
+   * (with `INVALID_INPUT`). The store then skips its own per-component scan.
+   */
+  readonly checksVectors: boolean;
   query(sql: string, params?: readonly SqlValue[]): SqlRow[];
   run(sql: string, params?: readonly SqlValue[]): { changes: number; lastInsertRowid: number };
   exec(sql: string): void;
   /** Runs `sql` once per parameter row in one transaction (a savepoint inside one). */
   runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): number;
   putFragments(batch: FragmentColumns): number;
-  getFragments(ids: string[]): FragmentRowsOut;
+  /** Fragments by id in the order asked, unknown ids skipped: the objects callers get. */
+  getFragments(ids: readonly string[]): Fragment[];
   markFragmentsUsed(ids: string[], at: number): number;
   addMessages(batch: MessageColumns): number[];
   addEvents(batch: EventColumns): number;

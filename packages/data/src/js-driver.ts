@@ -16,7 +16,6 @@ import type { Statement, Database as WasmDatabase } from 'node-sqlite3-wasm';
 import {
   analyticsParams,
   type DriverOptions,
-  type FragmentRowsOut,
   type SqlDriver,
   type SqlRow,
   type SqlValue,
@@ -29,6 +28,8 @@ import {
   MIGRATIONS,
   SESSION_PRAGMAS,
 } from './sql.js';
+import type { Fragment } from './types.js';
+import { parseJson } from './validate.js';
 
 // node-sqlite3-wasm is CommonJS without named ESM exports: load it with require.
 const { Database } = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof Sqlite3Wasm;
@@ -256,7 +257,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     }
     db.get('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${options.synchronousFull ? 'FULL' : 'NORMAL'};`);
-    db.exec(SESSION_PRAGMAS);
+    db.exec(`${SESSION_PRAGMAS} PRAGMA temp_store = MEMORY;`);
     migrate();
   } catch (error) {
     closeAll();
@@ -304,6 +305,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
 
   return {
     implementation: 'js',
+    checksVectors: false,
     query,
     run,
     exec,
@@ -366,16 +368,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
         `SELECT id, text, metadata, vector, created_at, updated_at, use_count, last_used_at
              FROM fragments WHERE id = ?1`,
       );
-      const out: FragmentRowsOut = {
-        ids: [],
-        texts: [],
-        metadata: [],
-        createdAt: [] as number[],
-        updatedAt: [] as number[],
-        useCount: [] as number[],
-        lastUsedAt: [] as number[],
-        vectors: [],
-      };
+      const out: Fragment[] = [];
       for (const id of ids) {
         let row: SqlRow | null;
         try {
@@ -384,16 +377,16 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
           throw sqliteError(error);
         }
         if (!row) continue;
-        out.ids.push(row.id as string);
-        out.texts.push(row.text as string);
-        out.metadata.push(row.metadata as string);
-        (out.createdAt as number[]).push(Number(row.created_at));
-        (out.updatedAt as number[]).push(Number(row.updated_at));
-        (out.useCount as number[]).push(Number(row.use_count));
-        (out.lastUsedAt as number[]).push(
-          row.last_used_at === null ? Number.NaN : Number(row.last_used_at),
-        );
-        out.vectors.push(row.vector === null ? null : blobToVector(row.vector as Uint8Array));
+        out.push({
+          id: row.id as string,
+          text: row.text as string,
+          metadata: parseJson(row.metadata),
+          vector: row.vector === null ? null : blobToVector(row.vector as Uint8Array),
+          createdAt: Number(row.created_at),
+          updatedAt: Number(row.updated_at),
+          useCount: Number(row.use_count),
+          lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+        });
       }
       return out;
     },
@@ -459,24 +452,23 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     },
     addEvents(b) {
       ensureOpen();
-      const n = b.types.length;
+      const n = b.typeIndex.length;
       checkLen('values', b.values.length, n);
-      checkLen('data', b.data.length, n);
+      checkLen('hasData', b.hasData.length, n);
       checkLen('timestamps', b.timestamps.length, n);
       return transaction(() => {
         const stmt = prepare(
           'INSERT INTO events (type, value, data, created_at) VALUES (?1, ?2, ?3, ?4)',
         );
-        for (let i = 0; i < n; i++) {
+        const params: SqlValue[] = [null, null, null, null];
+        for (let i = 0, d = 0; i < n; i++) {
           const value = b.values[i] as number;
-          const data = b.data[i] as string;
+          params[0] = b.types[b.typeIndex[i] as number] as string;
+          params[1] = Number.isNaN(value) ? null : value;
+          params[2] = b.hasData[i] ? (b.data[d++] as string) : null;
+          params[3] = Math.trunc(b.timestamps[i] as number);
           try {
-            stmt.run([
-              b.types[i] as string,
-              Number.isNaN(value) ? null : value,
-              data === '' ? null : data,
-              Math.trunc(b.timestamps[i] as number),
-            ]);
+            stmt.run(params);
           } catch (error) {
             throw rowError(i, error);
           }

@@ -1,6 +1,8 @@
 import { fromNativeError } from '@aios/utils';
 import type * as DataNative from '../native/index.cjs';
-import type { DriverOptions, FragmentRowsOut, SqlDriver, SqlRow, SqlValue } from './driver.js';
+import type { DriverOptions, SqlDriver, SqlRow, SqlValue } from './driver.js';
+import type { Fragment } from './types.js';
+import { parseJson } from './validate.js';
 
 export type DataBinding = typeof DataNative;
 
@@ -18,17 +20,75 @@ function toObjects(result: Result): SqlRow[] {
   return out;
 }
 
-/** A typed-array view on a Buffer's bytes (copied once if the Buffer is misaligned). */
-function view<T extends Float32Array | Float64Array>(
-  bytes: Uint8Array,
-  Type: {
-    new (buffer: ArrayBufferLike, offset: number, length: number): T;
-    BYTES_PER_ELEMENT: number;
-  },
-): T {
-  const size = Type.BYTES_PER_ELEMENT;
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
-  return new Type(aligned.buffer, aligned.byteOffset, aligned.byteLength / size);
+/**
+ * The buffer the binding writes fragment records into (one napi call, no JS objects
+ * created on the native side), with views to read the fixed-size fields. Records go at
+ * `used` and onwards; vectors are handed out as views on their bytes, so the part before
+ * `used` is never written again, and a full buffer is replaced, not reused (like Node's
+ * Buffer pool: a vector kept alive keeps its 64 KiB chunk alive).
+ */
+class Scratch {
+  readonly bytes: Buffer;
+  readonly f64: Float64Array;
+  readonly u32: Uint32Array;
+  used = 0;
+  constructor(size: number) {
+    const buffer = new ArrayBuffer(Math.max(CHUNK, 2 ** Math.ceil(Math.log2(size))));
+    this.bytes = Buffer.from(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+  }
+}
+
+const CHUNK = 64 * 1024;
+/** Below this much room a new chunk is taken before reading (a record did not fit). */
+const LOW_WATER = 8 * 1024;
+
+/** The record layout of `FRAGMENT_RECORD_HEADER` in crates/data/src/store.rs. */
+const HEADER = 56;
+const NO_VECTOR = 0xffff_ffff;
+
+/** Decodes the records in `s.bytes[from, to)`; returns the end of the last vector. */
+function decodeFragments(
+  s: Scratch,
+  from: number,
+  to: number,
+  ids: readonly string[],
+  out: Fragment[],
+): number {
+  const { bytes, f64, u32 } = s;
+  let at = from;
+  let kept = from;
+  while (at < to) {
+    const w = at >>> 2;
+    const textLen = u32[w + 9] as number;
+    const metaLen = u32[w + 10] as number;
+    const vectorLen = u32[w + 11] as number;
+    const flags = u32[w + 12] as number;
+    const textAt = at + HEADER;
+    const metaAt = textAt + textLen;
+    const metaEnd = metaAt + metaLen;
+    let end = (metaEnd + 7) & ~7;
+    let vector: Float32Array | null = null;
+    if (vectorLen !== NO_VECTOR) {
+      vector = new Float32Array(bytes.buffer, end, vectorLen >>> 2);
+      end += vectorLen;
+      kept = end;
+    }
+    const last = f64[(at >>> 3) + 3] as number;
+    out.push({
+      id: ids[u32[w + 8] as number] as string,
+      text: bytes.toString(flags & 1 ? 'latin1' : 'utf8', textAt, metaAt),
+      metadata: parseJson(bytes.toString(flags & 2 ? 'latin1' : 'utf8', metaAt, metaEnd)),
+      vector,
+      createdAt: f64[at >>> 3] as number,
+      updatedAt: f64[(at >>> 3) + 1] as number,
+      useCount: f64[(at >>> 3) + 2] as number,
+      lastUsedAt: Number.isNaN(last) ? null : last,
+    });
+    at = (end + 7) & ~7;
+  }
+  return (kept + 7) & ~7;
 }
 
 function call<T>(fn: () => T): T {
@@ -51,10 +111,14 @@ export function openNativeDriver(
       busyTimeoutMs: options.busyTimeoutMs,
     }),
   );
+  let scratch = new Scratch(CHUNK);
+  /** Bytes per record in the last read: how much room the next one is likely to need. */
+  let recordBytes = 256;
   type Params = Parameters<typeof store.query>[1];
   const p = (params?: readonly SqlValue[]) => (params ?? []) as unknown as Params;
   return {
     implementation: 'native',
+    checksVectors: true,
     query: (sql, params) => call(() => toObjects(store.query(sql, p(params)) as Result)),
     run: (sql, params) => call(() => store.run(sql, p(params))),
     exec: (sql) => call(() => store.exec(sql)),
@@ -74,38 +138,25 @@ export function openNativeDriver(
       ),
     getFragments: (ids) =>
       call(() => {
-        const out = store.getFragments(ids);
-        const n = out.ids.length;
-        const num = view(out.numbers, Float64Array);
-        const packed = view(out.vectors, Float32Array);
-        let withVector = 0;
-        for (let i = 0; i < n; i++) withVector += num[i * 5 + 4] as number;
-        const dim = withVector > 0 ? packed.length / withVector : 0;
-        const rows: FragmentRowsOut = {
-          ids: out.ids,
-          texts: out.texts,
-          metadata: out.metadata,
-          createdAt: new Array(n),
-          updatedAt: new Array(n),
-          useCount: new Array(n),
-          lastUsedAt: new Array(n),
-          vectors: new Array(n),
-        };
-        let offset = 0;
-        for (let i = 0; i < n; i++) {
-          const base = i * 5;
-          (rows.createdAt as number[])[i] = num[base] as number;
-          (rows.updatedAt as number[])[i] = num[base + 1] as number;
-          (rows.useCount as number[])[i] = num[base + 2] as number;
-          (rows.lastUsedAt as number[])[i] = num[base + 3] as number;
-          if (num[base + 4]) {
-            rows.vectors[i] = packed.subarray(offset, offset + dim);
-            offset += dim;
-          } else {
-            rows.vectors[i] = null;
-          }
+        // Room for what these ids are likely to need (from the last record sizes seen), so
+        // that a many-id read seldom runs twice for want of space.
+        const expected = Math.max(LOW_WATER, ids.length * recordBytes);
+        if (scratch.bytes.length - scratch.used < expected) {
+          scratch = new Scratch(Math.max(CHUNK, expected * 1.25));
         }
-        return rows;
+        const read = (s: Scratch) =>
+          ids.length === 1
+            ? store.readFragment(ids[0] as string, s.bytes, s.used)
+            : store.readFragments(ids as string[], s.bytes, s.used);
+        let written = read(scratch);
+        while (written < 0) {
+          scratch = new Scratch(-written);
+          written = read(scratch);
+        }
+        const out: Fragment[] = [];
+        scratch.used = decodeFragments(scratch, scratch.used, scratch.used + written, ids, out);
+        if (out.length > 0) recordBytes = Math.ceil(written / out.length);
+        return out;
       }),
     markFragmentsUsed: (ids, at) => call(() => store.markFragmentsUsed(ids, at)),
     addMessages: (b) =>
@@ -123,7 +174,8 @@ export function openNativeDriver(
           ),
         ),
       ),
-    addEvents: (b) => call(() => store.addEvents(b.types, b.values, b.data, b.timestamps)),
+    addEvents: (b) =>
+      call(() => store.addEvents(b.types, b.typeIndex, b.values, b.hasData, b.data, b.timestamps)),
     async analytics(name, args) {
       try {
         const result = await store.analytics(

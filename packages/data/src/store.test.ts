@@ -96,6 +96,30 @@ describe.each(testImplementations())('data store (%s)', (impl) => {
     expect((await store.fragments.list({ after: 'f2' })).map((f) => f.id)).toEqual(['f3']);
   });
 
+  it('reads back non-ASCII text and fragments larger than a read buffer', async () => {
+    const big = 'ü€'.repeat(60_000);
+    const meta = { note: 'café ☕', n: 1 };
+    await store.fragments.put([
+      { id: 'big', text: big, metadata: meta, vector: vec(4, 7), createdAt: T0 },
+      { id: 'ünï', text: 'plain', createdAt: T0 },
+    ]);
+    const one = await store.fragments.get('big');
+    expect(one?.text).toBe(big);
+    expect(one?.metadata).toEqual(meta);
+    expect(one?.vector).toEqual(vec(4, 7));
+    const many = await store.fragments.getMany(['ünï', 'big', 'f1', 'big', 'nope']);
+    expect(many.map((f) => f.id)).toEqual(['ünï', 'big', 'f1', 'big']);
+    expect(many[1]?.text).toBe(big);
+    expect(many[3]?.vector).toEqual(vec(4, 7));
+    expect(many[2]?.vector).toEqual(vec(4, 1));
+    expect(many[0]?.vector).toBeNull();
+    // Vectors read earlier stay intact while later reads go through the same buffers.
+    const kept = await Promise.all(['f1', 'f2', 'big'].map((id) => store.fragments.get(id)));
+    for (let i = 0; i < 300; i++) await store.fragments.getMany(['f2', i % 50 ? 'f1' : 'big']);
+    expect(kept.map((f) => f?.vector)).toEqual([vec(4, 1), vec(4, 2), vec(4, 7)]);
+    expect(await store.fragments.delete(['big', 'ünï'])).toBe(2);
+  });
+
   it('replaces a fragment by id, keeping its creation time and uses', async () => {
     await store.fragments.put([{ id: 'f9', text: 'v1', createdAt: T0 + 2 * DAY }]);
     await store.fragments.markUsed(['f9']);

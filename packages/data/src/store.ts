@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ImplementationReport, invalidInput } from '@aios/utils';
+import { AiosError, type ImplementationReport, invalidInput } from '@aios/utils';
 import type { SqlDriver, SqlRow } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
 import type { AnalyticsQuery } from './sql.js';
@@ -12,7 +12,6 @@ import type {
   Feedback,
   FeedbackPerDay,
   FeedbackStats,
-  Fragment,
   FragmentInput,
   MemoryGrowth,
   Message,
@@ -44,6 +43,8 @@ import {
 
 const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 const MAX_TIME = 8.64e15;
+/** Floats of the vector packing buffer kept between batches (16 MiB). */
+const MAX_PACK_BUFFER = 4 * 1024 * 1024;
 
 export interface StoreSettings {
   path: string;
@@ -154,6 +155,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     return next;
   };
   const { maxRowBytes } = settings;
+  let packBuffer = new Float32Array(0);
 
   const readDimension = (): number | undefined => {
     const row = driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'")[0];
@@ -206,6 +208,9 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
         const hasVector = new Uint8Array(n);
         let dim = dimension;
         let withVector = 0;
+        // A native driver refuses NaN/Infinity itself, faster than a scan here; while the
+        // store has no dimension yet the scan stays (the batch then records it first).
+        const scan = !driver.checksVectors || dimension === undefined;
         for (let i = 0; i < n; i++) {
           const f = list[i];
           const at = `fragments[${i}]`;
@@ -216,7 +221,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
           timestamps[i] = timestamp(f.createdAt, `${at}.createdAt`, now);
           let vectorBytes = 0;
           if (f.vector !== undefined && f.vector !== null) {
-            const v = checkVector(f.vector, `${at}.vector`, dim);
+            const v = checkVector(f.vector, `${at}.vector`, dim, scan);
             dim = v.length;
             hasVector[i] = 1;
             withVector++;
@@ -228,7 +233,17 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
             at,
           );
         }
-        const vectors = new Float32Array(withVector * (dim ?? 0));
+        // Packed into one array for one napi call. With nothing queued the driver reads it
+        // at once (serial runs it synchronously), so a buffer kept across calls serves and
+        // a batch does not map and fault in fresh memory; a queued batch gets its own copy.
+        const size = withVector * (dim ?? 0);
+        let vectors: Float32Array;
+        if (pending === 0 && size <= MAX_PACK_BUFFER) {
+          if (packBuffer.length < size) packBuffer = new Float32Array(size);
+          vectors = packBuffer.subarray(0, size);
+        } else {
+          vectors = new Float32Array(size);
+        }
         for (let i = 0, offset = 0; i < n; i++) {
           if (!hasVector[i]) continue;
           vectors.set((list[i] as FragmentInput).vector as Float32Array, offset);
@@ -251,43 +266,41 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
             }
             dimension = dim;
           }
-          driver.putFragments({
-            ids,
-            texts,
-            metadata,
-            timestamps,
-            hasVector,
-            dimension: dim ?? 0,
-            vectors,
-          });
+          try {
+            driver.putFragments({
+              ids,
+              texts,
+              metadata,
+              timestamps,
+              hasVector,
+              dimension: dim ?? 0,
+              vectors,
+            });
+          } catch (error) {
+            // Name the item and component at fault, as the scan would have.
+            if (!scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
+              for (let i = 0; i < n; i++) {
+                const v = (list[i] as FragmentInput).vector;
+                if (hasVector[i]) checkVector(v, `fragments[${i}].vector`, dim);
+              }
+            }
+            throw error;
+          }
           return ids;
         });
       },
-      async get(id) {
-        return (await store.fragments.getMany([requireString(id, 'id')]))[0];
+      get(id) {
+        // Not async: a point read is a few microseconds, and each extra promise shows.
+        if (typeof id !== 'string' || id === '') {
+          return Promise.reject(invalidInput('id', id, 'a non-empty string'));
+        }
+        return serial(() => driver.getFragments([id])[0]);
       },
       async getMany(idList) {
         const ids = requireArray<string>(idList, 'ids').map((id, i) =>
           requireString(id, `ids[${i}]`),
         );
-        return serial(() => {
-          const r = driver.getFragments(ids);
-          const out: Fragment[] = new Array(r.ids.length);
-          for (let i = 0; i < r.ids.length; i++) {
-            const last = r.lastUsedAt[i] as number;
-            out[i] = {
-              id: r.ids[i] as string,
-              text: r.texts[i] as string,
-              metadata: parseJson(r.metadata[i]),
-              vector: r.vectors[i] ?? null,
-              createdAt: r.createdAt[i] as number,
-              updatedAt: r.updatedAt[i] as number,
-              useCount: r.useCount[i] as number,
-              lastUsedAt: Number.isNaN(last) ? null : last,
-            };
-          }
-          return out;
-        });
+        return serial(() => driver.getFragments(ids));
       },
       async list(options = {}) {
         const limit = count(options.limit, 'limit', 100, 100_000);
@@ -519,29 +532,50 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
         const list = requireArray<Record<string, unknown>>(events, 'events');
         const n = list.length;
         const now = Date.now();
+        // Types repeat within a batch: each distinct one is passed once, rows by index.
+        const typeIds = new Map<string, number>();
         const cols = {
-          types: new Array<string>(n),
+          types: [] as string[],
+          typeIndex: new Uint32Array(n),
           values: new Float64Array(n),
-          data: new Array<string>(n),
+          hasData: new Uint8Array(n),
+          data: [] as string[],
           timestamps: new Float64Array(n),
         };
         for (let i = 0; i < n; i++) {
           const e = list[i];
-          const at = `events[${i}]`;
-          if (!isPlainObject(e)) throw invalidInput(at, e, 'an event object { type, ... }');
-          cols.types[i] = requireString(e.type, `${at}.type`);
+          if (!isPlainObject(e))
+            throw invalidInput(`events[${i}]`, e, 'an event object { type, ... }');
+          const type = e.type;
+          if (typeof type !== 'string' || type === '') {
+            throw invalidInput(`events[${i}].type`, type, 'a non-empty string');
+          }
+          let t = typeIds.get(type);
+          if (t === undefined) {
+            t = cols.types.length;
+            cols.types.push(type);
+            typeIds.set(type, t);
+          }
+          cols.typeIndex[i] = t;
           const value = e.value;
           if (value === undefined || value === null) cols.values[i] = Number.NaN;
           else if (typeof value !== 'number' || !Number.isFinite(value)) {
-            throw invalidInput(`${at}.value`, value, 'a finite number or null');
+            throw invalidInput(`events[${i}].value`, value, 'a finite number or null');
           } else cols.values[i] = value;
-          cols.data[i] = e.data === undefined || e.data === null ? '' : json(e.data, `${at}.data`);
-          cols.timestamps[i] = timestamp(e.createdAt, `${at}.createdAt`, now);
-          checkRowSize(
-            rowBytes(maxRowBytes, 0, cols.data[i] as string, cols.types[i] as string),
-            maxRowBytes,
-            at,
-          );
+          let data = '';
+          if (e.data !== undefined && e.data !== null) {
+            data = json(e.data, `events[${i}].data`);
+            cols.hasData[i] = 1;
+            cols.data.push(data);
+          }
+          const at = e.createdAt;
+          cols.timestamps[i] =
+            typeof at === 'number' && Number.isSafeInteger(at)
+              ? at
+              : timestamp(at, `events[${i}].createdAt`, now);
+          if ((data.length + type.length) * 3 > maxRowBytes) {
+            checkRowSize(rowBytes(maxRowBytes, 0, data, type), maxRowBytes, `events[${i}]`);
+          }
         }
         return serial(() => driver.addEvents(cols));
       },

@@ -97,8 +97,16 @@ export function checkRowSize(bytes: number, max: number, field: string): void {
   }
 }
 
-/** Checks a vector's type, dimension and values; names the item and index at fault. */
-export function checkVector(value: unknown, field: string, dimension: number | undefined) {
+/**
+ * Checks a vector's type, dimension and (unless `values` is false) that every component is
+ * finite; names the item and index at fault.
+ */
+export function checkVector(
+  value: unknown,
+  field: string,
+  dimension: number | undefined,
+  values = true,
+) {
   if (!(value instanceof Float32Array)) throw invalidInput(field, value, 'a Float32Array');
   if (value.length === 0) throw invalidInput(field, value, 'a non-empty Float32Array');
   if (dimension !== undefined && value.length !== dimension) {
@@ -108,6 +116,7 @@ export function checkVector(value: unknown, field: string, dimension: number | u
       { details: { field, expected: dimension, got: value.length } },
     );
   }
+  if (!values) return value;
   for (let i = 0; i < value.length; i++) {
     if (!Number.isFinite(value[i])) {
       throw invalidInput(`${field}[${i}]`, value[i], 'a finite number');

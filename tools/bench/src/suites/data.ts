@@ -13,7 +13,11 @@ const T0 = Date.UTC(2025, 0, 1);
 type Subject = 'native' | 'js' | 'better-sqlite3';
 const SUBJECTS: Subject[] = ['native', 'js', 'better-sqlite3'];
 
-/** The peer runs the same schema and statements, with the pragmas the store uses. */
+/**
+ * The peer runs the same schema and statements with the store's durability settings (WAL,
+ * synchronous=NORMAL, foreign keys), as a user of better-sqlite3 would open the file; the
+ * store's tuning pragmas (page cache size, checkpoint interval) are not copied.
+ */
 function openPeer(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
