@@ -4,6 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerAsk } from './commands/ask.js';
 import { registerBackup } from './commands/backup.js';
+import { registerChat } from './commands/chat.js';
+import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFeedback } from './commands/feedback.js';
 import { registerHealth } from './commands/health.js';
@@ -30,12 +32,14 @@ const program = new Command('aios')
 
 registerDemo(program);
 registerAsk(program);
+registerChat(program);
 registerFeedback(program);
 registerIngest(program);
 registerMemory(program);
 registerHealth(program);
 registerBackup(program);
 registerStatus(program);
+registerConfig(program);
 
 // Every subcommand reports errors the same way (exit codes, one line, no stack trace).
 const usageError = (message: string, write: (text: string) => void) => {

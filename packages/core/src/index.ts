@@ -10,6 +10,7 @@ export {
 export { CORES, type CoreDescriptor } from './cores.js';
 export {
   type Chunk,
+  chunkChatGptExport,
   chunkFile,
   chunkText,
   collectFiles,
@@ -17,5 +18,6 @@ export {
   type IngestProgress,
   type IngestResult,
   ingest,
+  isChatGptExport,
 } from './ingest.js';
 export { type CoreStatus, coreStatus, type SystemStatus, systemStatus } from './status.js';

@@ -4,6 +4,50 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chunkFile, chunkText, collectFiles, MAX_CHUNK } from './ingest.js';
 
+/** A small ChatGPT data export (`conversations.json`), as the export writes it. */
+function chatGptExport(): unknown[] {
+  const node = (
+    id: string,
+    parent: string | null,
+    role: string | null,
+    text: string,
+    t: number,
+  ) => ({
+    id,
+    parent,
+    children: [],
+    message: role
+      ? { id, author: { role }, create_time: t, content: { content_type: 'text', parts: [text] } }
+      : null,
+  });
+  return [
+    {
+      title: 'Sourdough starter',
+      id: 'conv-1',
+      current_node: 'm3',
+      mapping: {
+        root: node('root', null, null, '', 0),
+        m1: node('m1', 'root', 'system', 'You are helpful.', 1_700_000_000),
+        m2: node(
+          'm2',
+          'm1',
+          'user',
+          'How often should I feed my sourdough starter?',
+          1_700_000_010,
+        ),
+        m3: node(
+          'm3',
+          'm2',
+          'assistant',
+          'Feed the sourdough starter once a day at room temperature.',
+          1_700_000_020,
+        ),
+        old: node('old', 'm2', 'assistant', 'An abandoned answer.', 1_700_000_015),
+      },
+    },
+  ];
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'aios-ingest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -67,5 +111,50 @@ describe('chunking', () => {
     await expect(collectFiles([join(dir, 'missing')])).rejects.toMatchObject({
       code: 'IO_NOT_FOUND',
     });
+  });
+
+  it('ends fragments at sentence ends, or between words for a very long sentence', () => {
+    const sentences = Array.from(
+      { length: 60 },
+      (_, i) =>
+        `Sentence number ${i} says ${'very '.repeat(i % 7)}little${i % 3 === 0 ? '!' : '.'}`,
+    );
+    const chunks = chunkText(sentences.join(' '), '/s.txt');
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const c of chunks) {
+      expect(c.text.length).toBeLessThanOrEqual(MAX_CHUNK);
+      expect(c.text).toMatch(/[.!]$/);
+      expect(c.text).toMatch(/^Sentence number \d+/);
+    }
+    const words = Array.from({ length: 150 }, (_, i) => `word${i}`).join(' ');
+    const cut = chunkText(words, '/w.txt');
+    expect(cut.length).toBeGreaterThan(1);
+    for (const c of cut) expect(c.text).toMatch(/^word\d+( word\d+)*$/);
+    expect(cut.map((c) => c.text).join(' ')).toBe(words);
+  });
+
+  it('reads a ChatGPT export by its shape: the kept thread, with conversation, role and time', async () => {
+    const file = join(dir, 'conversations.json');
+    writeFileSync(file, JSON.stringify(chatGptExport()));
+    const chunks = await chunkFile(file);
+    expect(chunks.map((c) => [c.text, c.kind, c.meta?.role])).toEqual([
+      ['How often should I feed my sourdough starter?', 'chatgpt', 'user'],
+      ['Feed the sourdough starter once a day at room temperature.', 'chatgpt', 'assistant'],
+    ]);
+    expect(chunks[1]?.meta).toMatchObject({
+      conversation: 'Sourdough starter',
+      conversationId: 'conv-1',
+      time: new Date(1_700_000_020_000).toISOString(),
+    });
+    writeFileSync(
+      file,
+      JSON.stringify([{ title: 'Broken', mapping: { a: { message: { content: {} } } } }]),
+    );
+    await expect(chunkFile(file)).rejects.toMatchObject({
+      code: 'INGEST_INVALID',
+      message: expect.stringContaining('not a valid ChatGPT export'),
+    });
+    writeFileSync(file, JSON.stringify([{ title: 'Broken', mapping: 'nope' }]));
+    await expect(chunkFile(file)).rejects.toMatchObject({ code: 'INGEST_INVALID' });
   });
 });

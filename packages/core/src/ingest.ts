@@ -23,7 +23,9 @@ export interface Chunk {
   offset: number;
   /** Line (1-based) where the chunk starts. */
   line: number;
-  kind: 'text' | 'markdown' | 'json' | 'jsonl';
+  kind: 'text' | 'markdown' | 'json' | 'jsonl' | 'chatgpt';
+  /** Extra provenance (a ChatGPT export: conversation, conversationId, role, time). */
+  meta?: Record<string, string>;
 }
 
 export interface IngestFileResult {
@@ -76,6 +78,22 @@ export async function collectFiles(paths: string[]): Promise<string[]> {
   return [...out];
 }
 
+const SENTENCE_END = /[.!?\u2026][)"'\u201d\u2019\]]*(?=\s)/g;
+
+/** Where to end a piece of `para` starting at `start`: a sentence end, else a space. */
+function cutPoint(para: string, start: number): number {
+  const window = para.slice(start, start + MAX_CHUNK + 1);
+  let best = -1;
+  SENTENCE_END.lastIndex = 0;
+  for (let m = SENTENCE_END.exec(window); m; m = SENTENCE_END.exec(window)) {
+    const end = m.index + m[0].length;
+    if (end <= MAX_CHUNK) best = end;
+  }
+  if (best > 0) return start + best;
+  const space = window.search(/\s\S*$/);
+  return space > 0 ? start + space : start + MAX_CHUNK;
+}
+
 function lineAt(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) line++;
@@ -93,13 +111,9 @@ export function chunkText(
   const re = /\S[\s\S]*?(?=\n[ \t]*\n|$)/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const para = m[0].trimEnd();
-    // Long paragraphs are cut at sentence ends, else hard.
+    // Long paragraphs are cut after the last sentence end that fits, else between words.
     for (let start = 0; start < para.length; ) {
-      let end = Math.min(para.length, start + MAX_CHUNK);
-      if (end < para.length) {
-        const cut = para.lastIndexOf('. ', end);
-        if (cut > start + MAX_CHUNK / 2) end = cut + 1;
-      }
+      const end = start + MAX_CHUNK >= para.length ? para.length : cutPoint(para, start);
       const piece = para.slice(start, end).trim();
       if (piece) paragraphs.push({ text: piece, offset: m.index + start });
       start = end;
@@ -142,6 +156,105 @@ function recordText(value: unknown): string {
   return JSON.stringify(value, null, 1);
 }
 
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A ChatGPT data export (`conversations.json`): an array of conversations with a `mapping`. */
+export function isChatGptExport(value: unknown): value is unknown[] {
+  return (
+    Array.isArray(value) && value.length > 0 && value.some((c) => isPlain(c) && 'mapping' in c)
+  );
+}
+
+function messageText(content: unknown): string {
+  if (!isPlain(content)) return '';
+  if (typeof content.text === 'string') return content.text;
+  if (!Array.isArray(content.parts)) return '';
+  return content.parts
+    .map((p) =>
+      typeof p === 'string' ? p : isPlain(p) && typeof p.text === 'string' ? p.text : '',
+    )
+    .filter((p) => p.trim() !== '')
+    .join('\n\n');
+}
+
+/** Each message of each conversation becomes fragments with its conversation, role and time. */
+export function chunkChatGptExport(conversations: unknown[], path: string): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (const [i, conversation] of conversations.entries()) {
+    const where = `conversation ${i + 1}`;
+    if (!isPlain(conversation) || !isPlain(conversation.mapping)) {
+      throw invalidFile(path, `not a valid ChatGPT export: ${where} has no "mapping" object`);
+    }
+    const title = typeof conversation.title === 'string' ? conversation.title : '(untitled)';
+    const id = String(conversation.conversation_id ?? conversation.id ?? i);
+    const nodes = conversation.mapping;
+    // The thread that was kept (current_node up to the root), else every message by time.
+    let order: Plain[] = [];
+    if (
+      typeof conversation.current_node === 'string' &&
+      isPlain(nodes[conversation.current_node])
+    ) {
+      const seen = new Set<string>();
+      for (
+        let key: unknown = conversation.current_node;
+        typeof key === 'string' && !seen.has(key);
+      ) {
+        seen.add(key);
+        const node = nodes[key];
+        if (!isPlain(node)) break;
+        order.unshift(node);
+        key = node.parent;
+      }
+    } else {
+      order = Object.values(nodes).filter(isPlain);
+    }
+    const messages: Array<{ role: string; time: number | null; text: string; id: string }> = [];
+    for (const node of order) {
+      const message = node.message;
+      if (message === null || message === undefined) continue;
+      if (
+        !isPlain(message) ||
+        !isPlain(message.author) ||
+        typeof message.author.role !== 'string'
+      ) {
+        throw invalidFile(
+          path,
+          `not a valid ChatGPT export: ${where} ("${title}") has a message without author.role`,
+        );
+      }
+      const text = messageText(message.content).trim();
+      if (!text || message.author.role === 'system' || message.author.role === 'tool') continue;
+      const time = typeof message.create_time === 'number' ? message.create_time : null;
+      messages.push({
+        role: message.author.role,
+        time,
+        text,
+        id: String(message.id ?? node.id ?? ''),
+      });
+    }
+    if (typeof conversation.current_node !== 'string') {
+      messages.sort(
+        (a, b) => (a.time ?? Number.MAX_SAFE_INTEGER) - (b.time ?? Number.MAX_SAFE_INTEGER),
+      );
+    }
+    for (const m of messages) {
+      const time = m.time === null ? '' : new Date(m.time * 1000).toISOString();
+      for (const c of chunkText(m.text, path)) {
+        chunks.push({
+          ...c,
+          offset: i,
+          line: 1,
+          kind: 'chatgpt',
+          meta: { conversation: title, conversationId: id, role: m.role, time, messageId: m.id },
+        });
+      }
+    }
+  }
+  return chunks;
+}
+
 function invalidFile(path: string, message: string): AiosError {
   return new AiosError('INGEST_INVALID', `${path}: ${message}`, { details: { path } });
 }
@@ -169,6 +282,7 @@ export async function chunkFile(path: string): Promise<Chunk[]> {
     } catch (error) {
       throw invalidFile(path, `not valid JSON (${(error as Error).message})`);
     }
+    if (isChatGptExport(value)) return chunkChatGptExport(value, path);
     if (Array.isArray(value)) {
       for (const [i, item] of value.entries()) push(item, i, 1);
     } else push(value, 0, 1);
@@ -222,7 +336,13 @@ export async function ingest(
         file.chunks.map((c) => ({
           text: c.text,
           namespace: options.namespace ?? 'documents',
-          metadata: { source: c.source, offset: c.offset, line: c.line, kind: c.kind },
+          metadata: {
+            ...c.meta,
+            source: c.source,
+            offset: c.offset,
+            line: c.line,
+            kind: c.kind,
+          },
         })),
       );
       for (const a of added) r[a.status]++;

@@ -1,3 +1,7 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { BackupHandle } from '../aios.js';
@@ -16,6 +20,38 @@ function bytes(n: number): string {
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function count(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 1_000_000) {
+      throw new AiosError('INVALID_INPUT', `${name}: expected a whole number >= 0, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+interface ForgetFlags {
+  keepLast?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+  keepTag?: string[];
+  prune?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+function pruneLine(p: {
+  packsDeleted: number;
+  packsRewritten: number;
+  chunksRemoved: number;
+  bytesFreed: number;
+}): string {
+  return `pruned: ${p.chunksRemoved} chunks removed, ${p.packsDeleted} packs deleted, ${p.packsRewritten} rewritten, ${bytes(p.bytesFreed)} freed`;
 }
 
 export function registerBackup(program: Command): void {
@@ -111,4 +147,115 @@ export function registerBackup(program: Command): void {
       }
       if (!result.ok) process.exitCode = 1;
     });
+
+  backup
+    .command('diff')
+    .description(
+      'what changed between two snapshots: paths added, removed, modified, metadata only',
+    )
+    .argument('<a>', 'the older snapshot (id or unique prefix)')
+    .argument('<b>', 'the newer snapshot (id or unique prefix)')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (a: string, b: string, options: { json?: boolean }, command: Command) => {
+      const repo = await repoOf(command).open();
+      const diff = await repo.diff(a, b);
+      if (options.json) return printJson(diff);
+      const rows: Array<[string, string[], (t: string) => string]> = [
+        ['+', diff.added, pc.green],
+        ['-', diff.removed, pc.red],
+        ['M', diff.modified, pc.yellow],
+        ['m', diff.metadata, pc.dim],
+      ];
+      for (const [mark, paths, colour] of rows)
+        for (const p of paths) console.log(colour(`${mark} ${p}`));
+      console.log(
+        pc.dim(
+          `${diff.added.length} added, ${diff.removed.length} removed, ${diff.modified.length} modified, ${diff.metadata.length} metadata only`,
+        ),
+      );
+    });
+
+  backup
+    .command('forget')
+    .description('remove snapshots outside a retention policy (--prune also frees their data)')
+    .option('--keep-last <n>', 'the n most recent snapshots', count('keep-last'))
+    .option('--keep-hourly <n>', 'the newest of each of the last n hours', count('keep-hourly'))
+    .option('--keep-daily <n>', 'the newest of each of the last n days', count('keep-daily'))
+    .option('--keep-weekly <n>', 'the newest of each of the last n weeks', count('keep-weekly'))
+    .option('--keep-monthly <n>', 'the newest of each of the last n months', count('keep-monthly'))
+    .option('--keep-yearly <n>', 'the newest of each of the last n years', count('keep-yearly'))
+    .option('--keep-tag <tag...>', 'snapshots carrying any of these tags')
+    .option('--prune', 'then delete the data no snapshot uses')
+    .option('--dry-run', 'only show what would be removed')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: ForgetFlags, command: Command) => {
+      const policy = {
+        ...(options.keepLast !== undefined ? { keepLast: options.keepLast } : {}),
+        ...(options.keepHourly !== undefined ? { keepHourly: options.keepHourly } : {}),
+        ...(options.keepDaily !== undefined ? { keepDaily: options.keepDaily } : {}),
+        ...(options.keepWeekly !== undefined ? { keepWeekly: options.keepWeekly } : {}),
+        ...(options.keepMonthly !== undefined ? { keepMonthly: options.keepMonthly } : {}),
+        ...(options.keepYearly !== undefined ? { keepYearly: options.keepYearly } : {}),
+        ...(options.keepTag ? { keepTags: options.keepTag } : {}),
+      };
+      if (Object.keys(policy).length === 0) {
+        throw new AiosError(
+          'INVALID_INPUT',
+          'no retention policy: give at least one --keep-* option',
+        );
+      }
+      const repo = await repoOf(command).open();
+      const result = await repo.forget(policy, {
+        prune: options.prune === true,
+        dryRun: options.dryRun === true,
+      });
+      if (options.json) return printJson(result);
+      const verb = options.dryRun ? 'would remove' : 'removed';
+      console.log(`kept ${result.keep.length} snapshots, ${verb} ${result.remove.length}`);
+      for (const id of result.remove) console.log(pc.dim(`  - ${id.slice(0, 12)}`));
+      if (result.prune) console.log(pruneLine(result.prune));
+    });
+
+  backup
+    .command('prune')
+    .description('delete the data no snapshot uses and leftovers of interrupted runs')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const repo = await repoOf(command).open();
+      const result = await repo.prune();
+      if (options.json) return printJson(result);
+      console.log(pruneLine(result));
+    });
+
+  backup
+    .command('export')
+    .description('write a snapshot as a tar archive (to a file, or "-" / nothing for stdout)')
+    .argument('<snapshot>', 'snapshot id or a unique prefix of it')
+    .argument('[file]', 'the tar file to write; "-" or omitted for stdout')
+    .action(
+      async (snapshot: string, file: string | undefined, _options: unknown, command: Command) => {
+        const repo = await repoOf(command).open();
+        const tar = await repo.exportTar(snapshot);
+        if (!file || file === '-') {
+          if (process.stdout.isTTY) {
+            throw new AiosError(
+              'INVALID_INPUT',
+              'refusing to write a tar archive to a terminal: give a file or redirect stdout',
+            );
+          }
+          await pipeline(tar, process.stdout, { end: false });
+          return;
+        }
+        const target = resolve(file);
+        const temp = `${target}.${process.pid}.tmp`;
+        try {
+          await pipeline(tar, createWriteStream(temp, { flags: 'wx' }));
+          await rename(temp, target);
+        } catch (error) {
+          await rm(temp, { force: true });
+          throw error;
+        }
+        console.log(`exported ${snapshot} to ${target}`);
+      },
+    );
 }

@@ -1,3 +1,5 @@
+import type { Fragment, Memory } from '@aios/carma';
+import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
 import { printJson } from './shared.js';
@@ -9,6 +11,40 @@ function positiveInt(value: string): number {
     throw new Error(`expected a whole number from 1 to 1000, got "${value}"`);
   }
   return n;
+}
+
+/** A fragment by id, or by an unambiguous prefix of its id (as printed by `search`). */
+function findFragment(memory: Memory, id: string): Fragment {
+  const wanted = id.trim();
+  if (wanted === '') throw new AiosError('INVALID_INPUT', 'id: expected a fragment id');
+  const exact = memory.get(wanted);
+  if (exact) return exact;
+  const matches = memory.list().filter((f) => f.id.startsWith(wanted));
+  if (matches.length === 1) return matches[0] as Fragment;
+  if (matches.length > 1) {
+    throw new AiosError(
+      'INVALID_INPUT',
+      `id "${wanted}" matches ${matches.length} fragments; give more characters`,
+    );
+  }
+  throw new AiosError('FRAGMENT_NOT_FOUND', `no fragment "${wanted}" (see \`aios memory search\`)`);
+}
+
+function fragmentView(f: Fragment) {
+  const meta = (f.metadata ?? {}) as Record<string, unknown>;
+  return {
+    id: f.id,
+    namespace: f.namespace,
+    text: f.text,
+    importance: f.importance,
+    core: f.core,
+    version: f.version,
+    createdAt: new Date(f.createdAt).toISOString(),
+    updatedAt: new Date(f.updatedAt).toISOString(),
+    source: typeof meta.source === 'string' ? meta.source : null,
+    line: typeof meta.line === 'number' ? meta.line : null,
+    metadata: meta,
+  };
 }
 
 export function registerMemory(program: Command): void {
@@ -70,6 +106,119 @@ export function registerMemory(program: Command): void {
         console.log(`implementation ${stats.implementation}`);
         console.log(`location       ${stats.location ?? '(in memory)'}`);
         console.log(`conversations  ${stats.conversations} (${stats.messages} messages)`);
+      });
+    });
+
+  memory
+    .command('show')
+    .description('one fragment: its text, where it came from, importance and history')
+    .argument('<id>', 'the fragment id (or an unambiguous prefix)')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      await withAios(command, async (aios) => {
+        const f = findFragment(aios.memory, id);
+        const history = aios.memory.history(f.id).map((c) => ({
+          type: c.kind,
+          version: c.version,
+          at: new Date(c.at).toISOString(),
+        }));
+        const view = { ...fragmentView(f), history };
+        if (options.json) return printJson(view);
+        console.log(`${pc.bold(view.id)} ${pc.dim(`(${view.namespace}, v${view.version})`)}`);
+        if (view.source)
+          console.log(`source      ${view.source}${view.line ? `:${view.line}` : ''}`);
+        console.log(`importance  ${view.importance.toFixed(2)}${view.core ? ' (core)' : ''}`);
+        console.log(`updated     ${view.updatedAt}`);
+        console.log(`history     ${history.map((h) => h.type).join(', ')}`);
+        console.log('');
+        console.log(view.text);
+      });
+    });
+
+  memory
+    .command('edit')
+    .description(
+      'change the text (re-embedded) or importance of a fragment; the old version stays in its history',
+    )
+    .argument('<id>', 'the fragment id (or an unambiguous prefix)')
+    .option('--text <text>', 'the new text')
+    .option('--importance <n>', 'the new importance, from 0 to 1')
+    .option('--json', 'print machine-readable JSON')
+    .action(
+      async (
+        id: string,
+        options: { text?: string; importance?: string; json?: boolean },
+        command: Command,
+      ) => {
+        if (options.text === undefined && options.importance === undefined) {
+          throw new AiosError(
+            'INVALID_INPUT',
+            'nothing to change: give --text and/or --importance',
+          );
+        }
+        if (options.text !== undefined && options.text.trim() === '') {
+          throw new AiosError('INVALID_INPUT', 'text: expected some text, got an empty string');
+        }
+        let importance: number | undefined;
+        if (options.importance !== undefined) {
+          importance = Number(options.importance);
+          if (options.importance.trim() === '' || !(importance >= 0 && importance <= 1)) {
+            throw new AiosError(
+              'INVALID_INPUT',
+              `importance: expected a number from 0 to 1, got "${options.importance}"`,
+            );
+          }
+        }
+        await withAios(command, async (aios) => {
+          const f = findFragment(aios.memory, id);
+          const next = await aios.memory.update(f.id, {
+            ...(options.text !== undefined ? { text: options.text } : {}),
+            ...(importance !== undefined ? { importance } : {}),
+          });
+          const view = fragmentView(next);
+          if (options.json) return printJson(view);
+          console.log(`fragment ${pc.bold(view.id)} updated (v${view.version})`);
+        });
+      },
+    );
+
+  memory
+    .command('delete')
+    .description('delete a fragment (its history stays readable)')
+    .argument('<id>', 'the fragment id (or an unambiguous prefix)')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      await withAios(command, async (aios) => {
+        const f = findFragment(aios.memory, id);
+        await aios.memory.delete(f.id);
+        if (options.json) return printJson({ deleted: f.id });
+        console.log(`fragment ${pc.bold(f.id)} deleted`);
+      });
+    });
+
+  memory
+    .command('consolidate')
+    .description('cluster the memory, merge near-duplicates and link related fragments')
+    .option('--namespace <ns>', 'only this namespace')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: { namespace?: string; json?: boolean }, command: Command) => {
+      await withAios(command, async (aios) => {
+        const tty = process.stderr.isTTY === true;
+        const task = aios.memory.consolidate({
+          ...(options.namespace ? { namespace: options.namespace } : {}),
+          onProgress: (e) => {
+            if (options.json) return;
+            const line = `consolidating: ${e.done}/${e.total} clusters`;
+            if (tty) process.stderr.write(`\r${line}${e.done === e.total ? '\n' : ''}`);
+            else process.stderr.write(`${line}\n`);
+          },
+        });
+        const report = await task.done;
+        if (options.json) return printJson(report);
+        const mergedCount = report.merged.reduce((n, m) => n + m.from.length, 0);
+        console.log(
+          `consolidated ${report.namespaces} namespaces, ${report.clusters} clusters: ${mergedCount} fragments merged, ${report.linked} linked`,
+        );
       });
     });
 }

@@ -98,6 +98,25 @@ export async function askWithSources(aios: Aios, question: string) {
   return { answer, sources: await describeSources(aios.memory, answer.sources) };
 }
 
+/** Asks Luna in a conversation, streaming the reply to `onDelta` when a model answers. */
+export async function askWithSourcesStreaming(
+  aios: Aios,
+  question: string,
+  conversationId: string,
+  onDelta: (text: string) => void,
+) {
+  const done = aios.metrics.startRequest('luna', 'ask');
+  let answer: Answer;
+  try {
+    answer = await aios.luna.ask(question, { conversationId, onDelta });
+    done(answer.mode === 'offline' ? 'offline' : 'ok');
+  } catch (error) {
+    done('error');
+    throw error;
+  }
+  return { answer, sources: await describeSources(aios.memory, answer.sources) };
+}
+
 export function printAnswer(answer: Answer, sources: SourceView[]): void {
   const text = answer.answer.trim();
   if (answer.mode === 'offline' && !text.startsWith('[offline]')) {

@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  AiosError,
+  CONFIG_FILE_NAME,
+  type ConfigIssue,
+  defaultHome,
+  HOME_CONFIG_FILE_NAME,
+  isAiosError,
+  leafPaths,
+  loadConfig,
+} from '@aios/utils';
+import type { Command } from 'commander';
+import { pc } from './colors.js';
+import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
+
+type Plain = Record<string, unknown>;
+
+const isPlain = (value: unknown): value is Plain =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function splitKey(key: string): string[] {
+  const parts = key.split('.');
+  if (key.trim() === '' || parts.some((p) => p === '' || !/^[A-Za-z0-9_]+$/.test(p))) {
+    throw new AiosError(
+      'INVALID_INPUT',
+      `key: expected a dotted path like luna.llm.model, got "${key}"`,
+    );
+  }
+  return parts;
+}
+
+function valueAt(config: unknown, path: string[], key: string): unknown {
+  let current = config;
+  for (const part of path) {
+    if (!isPlain(current) || !(part in current)) {
+      const known = leafPaths().some((leaf) => path.every((p, i) => leaf[i] === p));
+      if (known) return null; // a known key with no value (e.g. luna.llm.model unset)
+      throw new AiosError(
+        'CONFIG_UNKNOWN_KEY',
+        `no config key "${key}" (run \`aios config get\` for all keys)`,
+      );
+    }
+    current = current[part];
+  }
+  return current;
+}
+
+/** A command-line value: JSON when it parses (numbers, booleans, arrays), else the text. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The file `config set` writes, the one the config is read from: `--config <file>`, else
+ * `$AIOS_CONFIG`, else `./aios.config.json` when it exists, else `<home>/config.json`.
+ */
+function targetFile(options: GlobalOptions): string {
+  if (options.config) return resolve(options.config);
+  if (process.env.AIOS_CONFIG) return resolve(process.env.AIOS_CONFIG);
+  if (existsSync(CONFIG_FILE_NAME)) return resolve(CONFIG_FILE_NAME);
+  const home = options.home ? resolve(options.home) : defaultHome();
+  return join(home, HOME_CONFIG_FILE_NAME);
+}
+
+function readJsonObject(file: string): Plain {
+  if (!existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AiosError('CONFIG_PARSE', `${file} is not valid JSON: ${reason}`);
+  }
+  if (!isPlain(parsed)) {
+    throw new AiosError('CONFIG_INVALID', `${file}: expected a JSON object at the top level`);
+  }
+  return parsed;
+}
+
+function formatIssue(i: ConfigIssue): string {
+  return `${i.path} = ${JSON.stringify(i.value) ?? 'undefined'} (from ${i.source}): ${i.message}`;
+}
+
+export function registerConfig(program: Command): void {
+  const config = program
+    .command('config')
+    .description('read, change and check the configuration (validated with the shared schema)');
+
+  config
+    .command('get')
+    .description('the effective configuration (defaults < file < AIOS_* env < flags), or one key')
+    .argument('[key]', 'a dotted key, e.g. luna.llm.model')
+    .option('--json', 'print machine-readable JSON')
+    .action((key: string | undefined, options: { json?: boolean }, command: Command) => {
+      const loaded = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
+      const value = key ? valueAt(loaded.config, splitKey(key), key) : loaded.config;
+      if (options.json || isPlain(value) || Array.isArray(value)) return printJson(value ?? null);
+      console.log(value == null ? '' : String(value));
+    });
+
+  config
+    .command('set')
+    .description(
+      'set one key in <home>/config.json (or --config): the whole config is validated first, the file replaced atomically',
+    )
+    .argument('<key>', 'a dotted key, e.g. carma.search.k')
+    .argument('<value>', 'the value (parsed as JSON when it is JSON: 5, true, ["a"])')
+    .option('--json', 'print machine-readable JSON')
+    .action((key: string, text: string, options: { json?: boolean }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const path = splitKey(key);
+      const file = targetFile(globals);
+      const current = readJsonObject(file);
+      const value = parseValue(text);
+      const next: Plain = structuredClone(current);
+      let node = next;
+      for (const part of path.slice(0, -1)) {
+        if (!isPlain(node[part])) node[part] = {};
+        node = node[part] as Plain;
+      }
+      node[path[path.length - 1] as string] = value;
+
+      mkdirSync(dirname(file), { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`);
+      try {
+        // The same loader every command uses: env and flags included, every field checked.
+        const overrides: Record<string, unknown> = {};
+        if (globals.home) overrides.home = globals.home;
+        if (globals.native) overrides.native = globals.native;
+        loadConfig({ file: temp, overrides });
+      } catch (error) {
+        rmSync(temp, { force: true });
+        if (isAiosError(error) && Array.isArray(error.details?.issues)) {
+          const issues = (error.details.issues as ConfigIssue[]).map((i) => ({
+            ...i,
+            source: i.source === temp ? file : i.source,
+          }));
+          throw new AiosError(
+            'CONFIG_INVALID',
+            `refused, ${file} unchanged: ${issues.map(formatIssue).join('; ')}`,
+          );
+        }
+        throw error;
+      }
+      renameSync(temp, file);
+      if (options.json) return printJson({ file, key, value });
+      console.log(`${pc.bold(key)} = ${JSON.stringify(value)} ${pc.dim(`(${file})`)}`);
+    });
+
+  config
+    .command('validate')
+    .description('check the configuration; exit status 1 with every problem listed')
+    .option('--json', 'print machine-readable JSON')
+    .action((options: { json?: boolean }, command: Command) => {
+      let file: string | undefined;
+      let issues: ConfigIssue[] = [];
+      try {
+        file = loadCliConfig(command.optsWithGlobals<GlobalOptions>()).file;
+      } catch (error) {
+        if (!isAiosError(error)) throw error;
+        const listed = error.details?.issues;
+        if (Array.isArray(listed)) issues = listed as ConfigIssue[];
+        else {
+          // Unreadable or not JSON: one problem, the whole file.
+          issues = [{ path: '(file)', value: undefined, source: 'file', message: error.message }];
+        }
+        file = typeof error.details?.file === 'string' ? error.details.file : undefined;
+      }
+      process.exitCode = issues.length > 0 ? 1 : 0;
+      if (options.json)
+        return printJson({ valid: issues.length === 0, file: file ?? null, issues });
+      if (issues.length === 0) {
+        console.log(`${pc.green('valid')} ${pc.dim(file ?? '(defaults and environment only)')}`);
+        return;
+      }
+      process.stderr.write(
+        `aios: invalid configuration${file ? ` (${file})` : ''}: ${issues.length} problem${issues.length === 1 ? '' : 's'} [CONFIG_INVALID]\n`,
+      );
+      for (const issue of issues) process.stderr.write(`  - ${formatIssue(issue)}\n`);
+    });
+}
