@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock, RwLock};
 
 use rayon::prelude::*;
 
-use crate::simd::dot;
+use crate::simd::{dot, dot_fn};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HnswParams {
@@ -105,8 +105,24 @@ impl Visited {
     }
 }
 
+/// Per-thread search scratch, reused across searches.
+struct Scratch {
+    visited: Visited,
+    candidates: BinaryHeap<Near>,
+    results: BinaryHeap<Cand>,
+    /// Unvisited neighbours of the node being expanded.
+    fresh: Vec<u32>,
+}
+
 thread_local! {
-    static VISITED: RefCell<Visited> = const { RefCell::new(Visited { marks: Vec::new(), epoch: 0 }) };
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            visited: Visited { marks: Vec::new(), epoch: 0 },
+            candidates: BinaryHeap::new(),
+            results: BinaryHeap::new(),
+            fresh: Vec::new(),
+        })
+    };
 }
 
 /// Hints the CPU to fetch the start of row `id` (the next neighbour to score).
@@ -124,6 +140,46 @@ fn prefetch(data: &[f32], dim: usize, id: u32) {
                 _mm_prefetch(p, _MM_HINT_T0);
                 _mm_prefetch(p.wrapping_add(64), _MM_HINT_T0);
                 _mm_prefetch(p.wrapping_add(128), _MM_HINT_T0);
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, dim, id);
+}
+
+/// Hints the CPU to fetch `data[at]` (a neighbour list about to be read).
+#[inline(always)]
+fn prefetch_u32(data: &[u32], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        if at < data.len() {
+            // SAFETY: the address is in bounds (checked above); prefetching has no effect
+            // on memory contents.
+            unsafe { _mm_prefetch(data.as_ptr().add(at).cast::<i8>(), _MM_HINT_T0) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, at);
+}
+
+/// Hints the CPU to fetch all of row `id` (the row scored next).
+#[inline(always)]
+fn prefetch_row(data: &[f32], dim: usize, id: u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = id as usize * dim;
+        if start + dim <= data.len() {
+            // SAFETY: every prefetched address is inside the row (checked above);
+            // prefetching has no effect on memory contents.
+            unsafe {
+                let p = data.as_ptr().add(start).cast::<i8>();
+                let mut off = 0;
+                while off < dim * 4 {
+                    _mm_prefetch(p.add(off), _MM_HINT_T0);
+                    off += 64;
+                }
             }
         }
     }
@@ -292,8 +348,14 @@ impl Hnsw {
     }
 
     /// Best-first search on one layer; returns up to `ef` accepted nodes, nearest first.
+    ///
+    /// The hot loop: per expanded node, its unvisited neighbours are first gathered (and
+    /// their rows prefetched, so several memory fetches are in flight at once), then
+    /// scored with the kernel resolved once per search. Heaps, the gather buffer and the
+    /// visited marks are per-thread scratch reused across searches (no allocation per
+    /// query beyond the returned vector).
     #[allow(clippy::too_many_arguments)]
-    fn search_layer(
+    fn search_layer<A: Fn(u32) -> bool + ?Sized>(
         &self,
         data: &[f32],
         dim: usize,
@@ -301,14 +363,25 @@ impl Hnsw {
         entry: &[Cand],
         ef: usize,
         level: usize,
-        accept: &dyn Fn(u32) -> bool,
+        accept: &A,
         flat: Option<&[u32]>,
     ) -> Vec<Cand> {
-        VISITED.with(|cell| {
-            let mut visited = cell.borrow_mut();
+        let dot = dot_fn();
+        let score = |id: u32| -> f32 {
+            let row = &data[id as usize * dim..(id as usize + 1) * dim];
+            -dot(q, row)
+        };
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let Scratch {
+                visited,
+                candidates,
+                results,
+                fresh,
+            } = &mut *scratch;
             visited.reset(self.levels.len());
-            let mut candidates: BinaryHeap<Near> = BinaryHeap::new();
-            let mut results: BinaryHeap<Cand> = BinaryHeap::new();
+            candidates.clear();
+            results.clear();
             for &e in entry {
                 if visited.insert(e.id) {
                     candidates.push(Near(e));
@@ -320,6 +393,7 @@ impl Hnsw {
             while results.len() > ef {
                 results.pop();
             }
+            let stride = self.params.m * 2 + 1;
             while let Some(Near(c)) = candidates.pop() {
                 if results.len() >= ef {
                     if let Some(worst) = results.peek() {
@@ -328,32 +402,41 @@ impl Hnsw {
                         }
                     }
                 }
-                // The lock (when used) is held while distances are computed: no other
-                // lock is taken meanwhile.
-                let guard;
-                let list: &[u32] = match flat {
+                fresh.clear();
+                match flat {
                     Some(flat) => {
-                        let stride = self.params.m * 2 + 1;
+                        // The next node to expand is likely the nearest candidate left:
+                        // fetch its neighbour list while this one is scored.
+                        if let Some(Near(next)) = candidates.peek() {
+                            prefetch_u32(flat, next.id as usize * stride);
+                        }
                         let base = c.id as usize * stride;
-                        &flat[base + 1..base + 1 + flat[base] as usize]
+                        let list = &flat[base + 1..base + 1 + flat[base] as usize];
+                        for &n in list {
+                            if visited.insert(n) {
+                                prefetch(data, dim, n);
+                                fresh.push(n);
+                            }
+                        }
                     }
                     None => {
-                        guard = self.links[c.id as usize][level]
+                        let list = self.links[c.id as usize][level]
                             .lock()
                             .unwrap_or_else(|e| e.into_inner());
-                        &guard
+                        for &n in list.iter() {
+                            if visited.insert(n) {
+                                prefetch(data, dim, n);
+                                fresh.push(n);
+                            }
+                        }
                     }
-                };
-                for (i, &n) in list.iter().enumerate() {
-                    if let Some(&next) = list.get(i + 1) {
-                        prefetch(data, dim, next);
+                }
+                for (i, &n) in fresh.iter().enumerate() {
+                    if let Some(&next) = fresh.get(i + 1) {
+                        prefetch_row(data, dim, next);
                     }
-                    if !visited.insert(n) {
-                        continue;
-                    }
-                    let d = Self::dist(data, dim, q, n);
-                    let worst = results.peek().map_or(f32::INFINITY, |w| w.dist);
-                    if results.len() < ef || d < worst {
+                    let d = score(n);
+                    if results.len() < ef || d < results.peek().map_or(f32::INFINITY, |w| w.dist) {
                         let cand = Cand { dist: d, id: n };
                         candidates.push(Near(cand));
                         if accept(n) {
@@ -365,7 +448,9 @@ impl Hnsw {
                     }
                 }
             }
-            results.into_sorted_vec()
+            let mut out: Vec<Cand> = results.drain().collect();
+            out.sort_unstable();
+            out
         })
     }
 
@@ -472,7 +557,7 @@ impl Hnsw {
         q: &[f32],
         k: usize,
         ef: usize,
-        accept: &dyn Fn(u32) -> bool,
+        accept: &(impl Fn(u32) -> bool + ?Sized),
     ) -> Vec<(f32, u32)> {
         let Some((ep, max_level)) = self.entry() else {
             return Vec::new();

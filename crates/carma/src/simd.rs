@@ -66,7 +66,7 @@ unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
     r
 }
 
-type DotFn = fn(&[f32], &[f32]) -> f32;
+pub type DotFn = fn(&[f32], &[f32]) -> f32;
 
 fn select() -> DotFn {
     #[cfg(target_arch = "x86_64")]
@@ -80,6 +80,13 @@ fn select() -> DotFn {
 }
 
 static DOT: std::sync::OnceLock<DotFn> = std::sync::OnceLock::new();
+
+/// The inner-product kernel chosen for this CPU (what `dot` calls), for hot loops that
+/// resolve it once instead of on every call.
+#[inline]
+pub fn dot_fn() -> DotFn {
+    *DOT.get_or_init(select)
+}
 
 /// Inner product of two equally long slices (extra elements of the longer are ignored).
 #[inline]
