@@ -23,8 +23,15 @@ describe.each(testImplementations())('createAios (AIOS_NATIVE=%s)', (impl) => {
       writeFileSync(join(home, 'note.md'), 'The kettle descaling happens every second Sunday.\n');
       const result = await ingest(aios.memory, [join(home, 'note.md')]);
       expect(result.added).toBe(1);
-      const answer = await aios.luna.ask('When is the kettle descaled?');
+      const answer = await aios.ask('When is the kettle descaled?');
       expect(answer.mode).toBe('offline');
+      const afterAsk = await aios.metrics.render();
+      expect(afterAsk).toContain(
+        'aios_requests_total{core="luna",operation="ask",outcome="offline"} 1',
+      );
+      expect(afterAsk).toMatch(
+        /aios_search_duration_seconds_count\{core="carma",mode="hybrid"\} 1/,
+      );
       expect(aios.memory.get(answer.sources[0]?.id ?? '')?.metadata).toMatchObject({
         source: join(home, 'note.md'),
       });

@@ -51,6 +51,8 @@ export interface Aios {
   readonly health: HealthMonitor;
   readonly metrics: Metrics;
   readonly backup: BackupHandle;
+  /** Luna's `ask`, recording the request, its tokens and the retrieval time as metrics. */
+  ask(question: string, options?: Parameters<OpenedLuna['ask']>[1]): ReturnType<OpenedLuna['ask']>;
   /** Each core's implementation report (unavailable cores are skipped). */
   reports(): ImplementationReport[];
   /** Flushes and closes every core; later calls return the same promise. */
@@ -294,6 +296,23 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   }
   metrics.setMemorySize('carma', { items: memory.stats().fragments });
 
+  const ask: Aios['ask'] = async (question, askOptions) => {
+    const done = metrics.startRequest('luna', 'ask');
+    try {
+      const answer = await luna.ask(question, askOptions);
+      done(answer.mode);
+      metrics.observeSearch('carma', config.carma.search.mode, answer.timings.retrieveMs / 1000);
+      if (answer.usage) {
+        metrics.recordTokens('luna', 'prompt', answer.usage.promptTokens);
+        metrics.recordTokens('luna', 'completion', answer.usage.completionTokens);
+      }
+      return answer;
+    } catch (error) {
+      done('error');
+      throw error;
+    }
+  };
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -311,6 +330,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     health,
     metrics,
     backup,
+    ask,
     reports,
     close,
   };

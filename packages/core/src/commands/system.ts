@@ -89,7 +89,7 @@ export async function askWithSources(aios: Aios, question: string) {
   const done = aios.metrics.startRequest('luna', 'ask');
   let answer: Answer;
   try {
-    answer = await aios.luna.ask(question);
+    answer = await aios.ask(question);
     done(answer.mode === 'offline' ? 'offline' : 'ok');
   } catch (error) {
     done('error');
@@ -108,7 +108,7 @@ export async function askWithSourcesStreaming(
   const done = aios.metrics.startRequest('luna', 'ask');
   let answer: Answer;
   try {
-    answer = await aios.luna.ask(question, { conversationId, onDelta });
+    answer = await aios.ask(question, { conversationId, onDelta });
     done(answer.mode === 'offline' ? 'offline' : 'ok');
   } catch (error) {
     done('error');
