@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { RetentionPolicy } from '@aios/backup';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { BackupHandle } from '../aios.js';
@@ -32,18 +33,13 @@ function count(name: string) {
   };
 }
 
-interface ForgetFlags {
-  keepLast?: number;
-  keepHourly?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepYearly?: number;
+/** The retention policy as flags: one `--keep-tag` per tag instead of a `keepTags` list. */
+type ForgetFlags = Omit<RetentionPolicy, 'keepTags'> & {
   keepTag?: string[];
   prune?: boolean;
   dryRun?: boolean;
   json?: boolean;
-}
+};
 
 function pruneLine(p: {
   packsDeleted: number;
@@ -189,15 +185,9 @@ export function registerBackup(program: Command): void {
     .option('--dry-run', 'only show what would be removed')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: ForgetFlags, command: Command) => {
-      const policy = {
-        ...(options.keepLast !== undefined ? { keepLast: options.keepLast } : {}),
-        ...(options.keepHourly !== undefined ? { keepHourly: options.keepHourly } : {}),
-        ...(options.keepDaily !== undefined ? { keepDaily: options.keepDaily } : {}),
-        ...(options.keepWeekly !== undefined ? { keepWeekly: options.keepWeekly } : {}),
-        ...(options.keepMonthly !== undefined ? { keepMonthly: options.keepMonthly } : {}),
-        ...(options.keepYearly !== undefined ? { keepYearly: options.keepYearly } : {}),
-        ...(options.keepTag ? { keepTags: options.keepTag } : {}),
-      };
+      // Commander sets only the flags that were given, so the rest are the policy's counts.
+      const { keepTag, prune: _prune, dryRun: _dryRun, json: _json, ...counts } = options;
+      const policy: RetentionPolicy = { ...counts, ...(keepTag ? { keepTags: keepTag } : {}) };
       if (Object.keys(policy).length === 0) {
         throw new AiosError(
           'INVALID_INPUT',
