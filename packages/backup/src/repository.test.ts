@@ -5,17 +5,18 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireLock } from './repo/lock.js';
+import { acquireLock, acquireReadLock } from './repo/lock.js';
 import {
   type BackupProgress,
   initRepository,
@@ -182,6 +183,51 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     ).rejects.toMatchObject({ code: 'ABORTED' });
     expect((await repo.verify()).ok).toBe(true);
     expect(existsSync(join(repo.path, 'locks', 'lock.json'))).toBe(false);
+  });
+
+  it('keeps prune and readers apart, but lets readers overlap a backup', async () => {
+    const [latest] = (await repo.snapshots()).slice(-1);
+    const id = latest?.id as string;
+    const reading = await acquireReadLock(repo.path, 'restore');
+    await expect(repo.prune()).rejects.toMatchObject({
+      code: 'REPO_LOCKED',
+      message: expect.stringContaining('being read by restore'),
+    });
+    // The refused prune left no exclusive lock behind.
+    expect(existsSync(join(repo.path, 'locks', 'lock.json'))).toBe(false);
+    await reading();
+
+    const pruning = await acquireLock(repo.path, 'prune');
+    await expect(repo.restore(id, join(dir, 'during-prune'))).rejects.toMatchObject({
+      code: 'REPO_LOCKED',
+    });
+    await expect(repo.verify()).rejects.toMatchObject({ code: 'REPO_LOCKED' });
+    await expect(repo.exportTar(id)).rejects.toMatchObject({ code: 'REPO_LOCKED' });
+    await pruning();
+
+    const backingUp = await acquireLock(repo.path, 'backup');
+    const target = join(dir, 'during-backup');
+    await repo.restore(id, target);
+    expect(restoredTree(target)).toEqual(expectedTree());
+    await backingUp();
+
+    // An export holds its read lock until the stream is consumed.
+    const tar = await repo.exportTar(id);
+    await expect(repo.prune()).rejects.toMatchObject({ code: 'REPO_LOCKED' });
+    await pipeline(tar, createWriteStream(join(dir, 'held.tar')));
+    await new Promise((r) => setImmediate(r));
+    await repo.prune();
+
+    // A reader killed mid-restore leaves a stale lock that prune takes over.
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => dead.on('exit', r));
+    writeFileSync(
+      join(repo.path, 'locks', 'read-dead.json'),
+      JSON.stringify({ pid: dead.pid, hostname: hostname(), operation: 'restore', time: '' }),
+    );
+    await repo.prune();
+    expect(existsSync(join(repo.path, 'locks', 'read-dead.json'))).toBe(false);
+    expect(readdirSync(join(repo.path, 'locks'))).toEqual([]);
   });
 
   // Retried: whether the writer process gets the CPU while the file is read is up to the

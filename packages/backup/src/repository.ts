@@ -2,6 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { finished } from 'node:stream';
 import {
   AiosError,
   createHashing,
@@ -34,7 +35,7 @@ import {
   type SnapshotSummary,
 } from './format.js';
 import { atomicWrite, clearDir, listDir, randomHex, removeDurably } from './repo/fsutil.js';
-import { acquireLock } from './repo/lock.js';
+import { acquireLock, acquireReadLock } from './repo/lock.js';
 import { indexPath, PackWriter, packPath } from './repo/pack.js';
 import { type WalkItem, walk } from './repo/walk.js';
 import {
@@ -692,16 +693,30 @@ export class Repository {
   ): Promise<RestoreResult> {
     if (typeof target !== 'string' || target === '')
       throw invalidInput('target', target, 'a directory path');
-    const snap = await this.loadSnapshot(snapshot);
-    const { chunks } = await this.loadIndex();
-    return restoreSnapshot(this, snap, chunks, resolve(target), options);
+    const release = await acquireReadLock(this.path, 'restore');
+    try {
+      const snap = await this.loadSnapshot(snapshot);
+      const { chunks } = await this.loadIndex();
+      return await restoreSnapshot(this, snap, chunks, resolve(target), options);
+    } finally {
+      await release();
+    }
   }
 
   /** The snapshot as a tar stream (directories, files, symlinks) that plain `tar` reads. */
   async exportTar(snapshot: string, options: ExportOptions = {}): Promise<NodeJS.ReadableStream> {
-    const snap = await this.loadSnapshot(snapshot);
-    const { chunks } = await this.loadIndex();
-    return exportTar(this, snap, chunks, options);
+    const release = await acquireReadLock(this.path, 'export');
+    try {
+      const snap = await this.loadSnapshot(snapshot);
+      const { chunks } = await this.loadIndex();
+      const stream = exportTar(this, snap, chunks, options);
+      // Held until the stream is consumed, failed or abandoned.
+      finished(stream, () => void release());
+      return stream;
+    } catch (error) {
+      await release();
+      throw error;
+    }
   }
 
   /** Reads blobs from packs and decodes them (checked against their ids), in order. */
@@ -751,6 +766,15 @@ export class Repository {
     if (typeof readData !== 'number' || !(readData >= 0 && readData <= 100)) {
       throw invalidInput('options.readData', readData, 'a percentage from 0 to 100');
     }
+    const release = await acquireReadLock(this.path, 'verify');
+    try {
+      return await this.runVerify(readData, options.signal);
+    } finally {
+      await release();
+    }
+  }
+
+  private async runVerify(readData: number, signal?: AbortSignal): Promise<VerifyResult> {
     const errors: VerifyResult['errors'] = [];
     const damaged = new Set<string>();
     const damagedPacks = new Set<string>();
@@ -837,7 +861,7 @@ export class Repository {
       const count = Math.min(packs.length, Math.ceil((packs.length * readData) / 100));
       const chosen = [...packs].sort(() => Math.random() - 0.5).slice(0, count);
       for (const index of chosen) {
-        aborted(options.signal, 'verify');
+        aborted(signal, 'verify');
         let bytes: Buffer;
         try {
           bytes = await readFile(packPath(this.path, index.pack));

@@ -1,4 +1,4 @@
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
@@ -10,6 +10,9 @@ interface LockInfo {
   operation: string;
   time: string;
 }
+
+/** Operations that delete pack data: readers must not overlap them. */
+const DESTRUCTIVE = new Set(['prune']);
 
 function alive(pid: number): boolean {
   try {
@@ -29,6 +32,25 @@ function alive(pid: number): boolean {
  */
 export async function acquireLock(repo: string, operation: string): Promise<() => Promise<void>> {
   const lockPath = join(repo, 'locks', 'lock.json');
+  const release = await takeExclusive(repo, lockPath, operation);
+  if (DESTRUCTIVE.has(operation)) {
+    // Readers announce themselves before they look at lock.json, and this looks at them
+    // after taking it: one of the two always sees the other.
+    try {
+      await refuseLiveReaders(repo, operation);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+  return release;
+}
+
+async function takeExclusive(
+  repo: string,
+  lockPath: string,
+  operation: string,
+): Promise<() => Promise<void>> {
   const info: LockInfo = {
     pid: process.pid,
     hostname: hostname(),
@@ -78,4 +100,80 @@ export async function acquireLock(repo: string, operation: string): Promise<() =
     released = true;
     await unlink(lockPath).catch(() => undefined);
   };
+}
+
+function isStale(holder: LockInfo): boolean {
+  return holder.hostname === hostname() && !alive(holder.pid);
+}
+
+async function readHolder(path: string): Promise<LockInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as LockInfo;
+  } catch {
+    return undefined; // vanished, or being written
+  }
+}
+
+async function refuseLiveReaders(repo: string, operation: string): Promise<void> {
+  const dir = join(repo, 'locks');
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith('read-') || !name.endsWith('.json')) continue;
+    const holder = await readHolder(join(dir, name));
+    if (!holder) continue;
+    if (isStale(holder)) {
+      await unlink(join(dir, name)).catch(() => undefined);
+      continue;
+    }
+    throw new AiosError(
+      'REPO_LOCKED',
+      `repository ${repo} is being read by ${holder.operation} (pid ${holder.pid} on ${holder.hostname}, since ${holder.time}); ${operation} must wait for it`,
+      { details: { repo, holder } },
+    );
+  }
+}
+
+/**
+ * Takes a shared lock (`locks/read-<random>.json`) for an operation that reads pack data
+ * (restore, export, verify). Any number of readers and writers that only add data
+ * (backup, forget) may overlap; an operation that deletes pack data (prune) may not:
+ * a reader finding one running gets `REPO_LOCKED`, and prune refuses to start while a
+ * live reader holds its lock. Returns the release function.
+ */
+export async function acquireReadLock(
+  repo: string,
+  operation: string,
+): Promise<() => Promise<void>> {
+  const dir = join(repo, 'locks');
+  const info: LockInfo = {
+    pid: process.pid,
+    hostname: hostname(),
+    operation,
+    time: new Date().toISOString(),
+  };
+  const path = join(dir, `read-${randomHex()}.json`);
+  const tmp = `${path}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(info));
+    await rename(tmp, path);
+    await fsyncDir(dir);
+  } catch (error) {
+    await unlink(tmp).catch(() => undefined);
+    throw fromNodeIoError(error, path);
+  }
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await unlink(path).catch(() => undefined);
+  };
+  const holder = await readHolder(join(dir, 'lock.json'));
+  if (holder && DESTRUCTIVE.has(holder.operation) && !isStale(holder)) {
+    await release();
+    throw new AiosError(
+      'REPO_LOCKED',
+      `repository ${repo} is locked by ${holder.operation} (pid ${holder.pid} on ${holder.hostname}, since ${holder.time}); ${operation} must wait for it`,
+      { details: { repo, holder } },
+    );
+  }
+  return release;
 }
