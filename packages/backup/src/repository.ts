@@ -1,5 +1,5 @@
 import type { BigIntStats } from 'node:fs';
-import { lstat, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream';
@@ -26,7 +26,6 @@ import {
   HEX64,
   type IndexBlob,
   type IndexFile,
-  PACK_MAGIC,
   parseIndex,
   parseSnapshot,
   type RepoConfig,
@@ -34,9 +33,19 @@ import {
   type SnapshotInfo,
   type SnapshotSummary,
 } from './format.js';
-import { atomicWrite, clearDir, listDir, randomHex, removeDurably } from './repo/fsutil.js';
+import { aborted } from './repo/cancel.js';
+import {
+  atomicWrite,
+  clearDir,
+  listDir,
+  randomHex,
+  readJson,
+  removeDurably,
+} from './repo/fsutil.js';
 import { acquireLock, acquireReadLock } from './repo/lock.js';
 import { indexPath, PackWriter, packPath } from './repo/pack.js';
+import { PackHandles } from './repo/pack-handles.js';
+import { type VerifyOptions, type VerifyResult, verifyRepository } from './repo/verify.js';
 import { type WalkItem, walk } from './repo/walk.js';
 import {
   type ExportOptions,
@@ -45,6 +54,9 @@ import {
   type RestoreResult,
   restoreSnapshot,
 } from './restore.js';
+
+export type { VerifyOptions, VerifyResult } from './repo/verify.js';
+
 import { applyRetention, type RetentionPolicy, validatePolicy } from './retention.js';
 
 export interface RepositoryOptions {
@@ -97,29 +109,6 @@ export interface DiffResult {
   metadata: string[];
 }
 
-export interface VerifyOptions {
-  /** Percentage (0-100) of pack files whose every chunk is decompressed and hashed. */
-  readData?: number;
-  signal?: AbortSignal;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  /** Structural problems, each with a code. */
-  errors: Array<{ code: string; message: string }>;
-  snapshots: number;
-  packs: number;
-  chunks: number;
-  checkedPacks: number;
-  checkedChunks: number;
-  /** Chunks whose bytes are damaged or missing. */
-  damagedChunks: string[];
-  /** Packs with damage outside any chunk (header) or damaged chunks. */
-  damagedPacks: string[];
-  /** Snapshots holding files that use a damaged or missing chunk. */
-  affectedSnapshots: Array<{ id: string; paths: string[] }>;
-}
-
 export interface PruneResult {
   packsDeleted: number;
   packsRewritten: number;
@@ -165,27 +154,6 @@ function entryOf(item: WalkItem): Entry {
     ...(item.type === 'file' ? { chunks: [] } : {}),
     ...(item.type === 'symlink' ? { target: item.target ?? '' } : {}),
   };
-}
-
-function aborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new AiosError('ABORTED', `${what} cancelled`);
-}
-
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw fromNodeIoError(error, path);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new AiosError('REPO_CORRUPT', `${path}: not valid JSON`, {
-      cause: error,
-      details: { path },
-    });
-  }
 }
 
 /** Creates a repository in an empty (or missing) directory. */
@@ -325,7 +293,8 @@ export class Repository {
     return { ...parseSnapshot(id, parsed), id };
   }
 
-  private async snapshotIds(): Promise<string[]> {
+  /** @internal */
+  async snapshotIds(): Promise<string[]> {
     return (await listDir(join(this.path, 'snapshots')))
       .filter((n) => n.endsWith('.json') && HEX64.test(n.slice(0, -5)))
       .map((n) => n.slice(0, -5));
@@ -768,171 +737,10 @@ export class Repository {
     }
     const release = await acquireReadLock(this.path, 'verify');
     try {
-      return await this.runVerify(readData, options.signal);
+      return await verifyRepository(this, readData, options.signal);
     } finally {
       await release();
     }
-  }
-
-  private async runVerify(readData: number, signal?: AbortSignal): Promise<VerifyResult> {
-    const errors: VerifyResult['errors'] = [];
-    const damaged = new Set<string>();
-    const damagedPacks = new Set<string>();
-    const chunks = new Map<string, ChunkLocation>();
-    const packs: IndexFile[] = [];
-    for (const name of await listDir(join(this.path, 'index'))) {
-      if (!name.endsWith('.json')) continue;
-      let index: IndexFile;
-      try {
-        index = parseIndex(name, await readJson(join(this.path, 'index', name)));
-      } catch (error) {
-        errors.push({
-          code: (error as AiosError).code ?? 'REPO_CORRUPT',
-          message: (error as Error).message,
-        });
-        continue;
-      }
-      if (name !== `${index.pack}.json`) {
-        errors.push({
-          code: 'REPO_CORRUPT',
-          message: `index ${name} describes pack ${index.pack}`,
-        });
-      }
-      try {
-        const s = await stat(packPath(this.path, index.pack));
-        if (s.size !== index.size) {
-          errors.push({
-            code: 'PACK_DAMAGED',
-            message: `pack ${index.pack}: ${s.size} bytes, index says ${index.size}`,
-          });
-          damagedPacks.add(index.pack);
-        }
-      } catch {
-        errors.push({ code: 'PACK_MISSING', message: `pack ${index.pack} is indexed but missing` });
-        for (const b of index.blobs) damaged.add(b.id);
-        continue;
-      }
-      packs.push(index);
-      for (const b of index.blobs)
-        if (!chunks.has(b.id)) chunks.set(b.id, { ...b, pack: index.pack });
-    }
-
-    // Snapshots: ids, shapes, chunk references.
-    const snapshots: Array<SnapshotFile & { id: string }> = [];
-    for (const id of await this.snapshotIds()) {
-      try {
-        snapshots.push(await this.loadSnapshot(id));
-      } catch (error) {
-        errors.push({
-          code: (error as AiosError).code ?? 'REPO_CORRUPT',
-          message: (error as Error).message,
-        });
-      }
-    }
-    for (const s of snapshots) {
-      for (const e of s.entries) {
-        if (e.type !== 'file') continue;
-        let total = 0;
-        for (const c of e.chunks ?? []) {
-          const loc = chunks.get(c);
-          if (!loc) {
-            if (!damaged.has(c)) {
-              errors.push({
-                code: 'CHUNK_MISSING',
-                message: `snapshot ${s.id}: ${e.path} uses chunk ${c}, which no index has`,
-              });
-            }
-            damaged.add(c);
-          } else total += loc.rawLength;
-        }
-        if ([...(e.chunks ?? [])].every((c) => chunks.has(c)) && total !== e.size) {
-          errors.push({
-            code: 'REPO_CORRUPT',
-            message: `snapshot ${s.id}: ${e.path} is ${e.size} bytes but its chunks add up to ${total}`,
-          });
-        }
-      }
-    }
-
-    // Data: decode every blob of the chosen packs.
-    let checkedPacks = 0;
-    let checkedChunks = 0;
-    if (readData > 0 && packs.length > 0) {
-      const count = Math.min(packs.length, Math.ceil((packs.length * readData) / 100));
-      const chosen = [...packs].sort(() => Math.random() - 0.5).slice(0, count);
-      for (const index of chosen) {
-        aborted(signal, 'verify');
-        let bytes: Buffer;
-        try {
-          bytes = await readFile(packPath(this.path, index.pack));
-        } catch (error) {
-          errors.push({
-            code: 'PACK_MISSING',
-            message: fromNodeIoError(error, index.pack).message,
-          });
-          continue;
-        }
-        checkedPacks++;
-        if (
-          bytes.subarray(0, 8).toString('latin1') !== PACK_MAGIC ||
-          bytes.readUInt32LE(8) !== FORMAT_VERSION
-        ) {
-          damagedPacks.add(index.pack);
-          errors.push({ code: 'PACK_DAMAGED', message: `pack ${index.pack}: bad header` });
-        }
-        const requests = index.blobs.map((b) => ({
-          data: bytes.subarray(b.offset, b.offset + b.length),
-          id: b.id,
-          rawLength: b.rawLength,
-        }));
-        for (let i = 0; i < requests.length; i += 64) {
-          const part = requests.slice(i, i + 64);
-          const decoded = await this.engine.decodeBlobs(part);
-          for (const [k, r] of decoded.entries()) {
-            checkedChunks++;
-            if (!r.ok) {
-              const id = (part[k] as (typeof part)[number]).id;
-              damaged.add(id);
-              damagedPacks.add(index.pack);
-              errors.push({ code: 'CHUNK_DAMAGED', message: `pack ${index.pack}: ${r.message}` });
-            }
-          }
-        }
-        if (this.engine.hash(bytes) !== index.pack && !damagedPacks.has(index.pack)) {
-          damagedPacks.add(index.pack);
-          errors.push({
-            code: 'PACK_DAMAGED',
-            message: `pack ${index.pack}: bytes outside any chunk are damaged`,
-          });
-        }
-      }
-    }
-    // A chunk stored intact in another pack is not lost.
-    const lost = new Set(
-      [...damaged].filter((c) => {
-        const loc = chunks.get(c);
-        return !loc || damagedPacks.has(loc.pack);
-      }),
-    );
-    const affectedSnapshots: VerifyResult['affectedSnapshots'] = [];
-    for (const s of snapshots) {
-      const paths = s.entries
-        .filter((e) => e.type === 'file' && e.chunks?.some((c) => lost.has(c)))
-        .map((e) => e.path);
-      if (paths.length > 0) affectedSnapshots.push({ id: s.id, paths });
-    }
-    return {
-      ok: errors.length === 0,
-      errors,
-      snapshots: snapshots.length,
-      packs: packs.length,
-      chunks: chunks.size,
-      checkedPacks,
-      checkedChunks,
-      damagedChunks: [...lost].sort(),
-      damagedPacks: [...damagedPacks].sort(),
-      affectedSnapshots,
-    };
   }
 
   /** Removes snapshots the policy does not keep (per host and path set), then prunes if asked. */
@@ -1055,56 +863,5 @@ export class Repository {
     } finally {
       await release();
     }
-  }
-}
-
-/** Open pack files, read by range. */
-export class PackHandles {
-  private readonly open = new Map<string, Promise<Awaited<ReturnType<typeof open>>>>();
-  private readonly inFlight = new Set<Promise<unknown>>();
-  constructor(private readonly repo: string) {}
-
-  async read(pack: string, offset: number, length: number): Promise<Buffer> {
-    let pending = this.open.get(pack);
-    if (!pending) {
-      if (this.open.size >= 32) await this.close();
-      pending = open(packPath(this.repo, pack), 'r');
-      pending.catch(() => undefined);
-      this.open.set(pack, pending);
-    }
-    const work = this.readFrom(await pending, pack, offset, length);
-    this.inFlight.add(work);
-    try {
-      return await work;
-    } finally {
-      this.inFlight.delete(work);
-    }
-  }
-
-  private async readFrom(
-    handle: Awaited<ReturnType<typeof open>>,
-    pack: string,
-    offset: number,
-    length: number,
-  ): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await handle.read(buf, filled, length - filled, offset + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    if (filled < length) {
-      throw Object.assign(new Error(`pack ${pack} is truncated`), { code: 'EIO' });
-    }
-    return buf;
-  }
-
-  async close(): Promise<void> {
-    // Let reads already running on these handles finish first.
-    await Promise.allSettled([...this.inFlight]);
-    const handles = [...this.open.values()];
-    this.open.clear();
-    await Promise.all(handles.map((p) => p.then((h) => h.close()).catch(() => undefined)));
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fromNodeIoError } from '@aios/utils';
+import { AiosError, fromNodeIoError } from '@aios/utils';
 
 export function randomHex(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
@@ -62,4 +62,22 @@ export async function listDir(dir: string): Promise<string[]> {
 export async function clearDir(dir: string): Promise<void> {
   for (const name of await listDir(dir))
     await rm(join(dir, name), { force: true, recursive: true });
+}
+
+/** Reads a repository JSON file; unparseable content is `REPO_CORRUPT`. */
+export async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw fromNodeIoError(error, path);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AiosError('REPO_CORRUPT', `${path}: not valid JSON`, {
+      cause: error,
+      details: { path },
+    });
+  }
 }
