@@ -1,19 +1,14 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import {
-  type BackupResult,
-  initRepository,
-  openRepository,
-  type Repository,
-  type RestoreResult,
-  type VerifyResult,
-} from '@aios/backup';
+import { resolve } from 'node:path';
 import type { Memory } from '@aios/carma';
 import type { DataStore } from '@aios/data';
-import { ChatClient, chatClientOptionsFromConfig, type OpenedLuna, openLuna } from '@aios/luna';
 import {
-  type BackupStatus,
+  ChatClient,
+  chatClientOptionsFromConfig,
+  type FeedbackResult,
+  type OpenedLuna,
+  openLuna,
+} from '@aios/luna';
+import {
   backupCheck,
   createHealthMonitor,
   databaseCheck,
@@ -22,13 +17,16 @@ import {
 } from '@aios/support';
 import {
   type AiosConfig,
-  AiosError,
   type ImplementationReport,
   invalidInput,
   loadConfig,
   type NativeMode,
 } from '@aios/utils';
+import { BackupHandle } from './backup-handle.js';
 import { CORES } from './cores.js';
+import { MetricsJournal } from './metrics-journal.js';
+
+export { BackupHandle } from './backup-handle.js';
 
 export interface CreateAiosOptions {
   /** Data directory (default `$AIOS_HOME` or ~/.aios); with `config`, it must be the config's home. */
@@ -53,14 +51,24 @@ export interface Aios {
   readonly backup: BackupHandle;
   /** Luna's `ask`, recording the request, its tokens and the retrieval time as metrics. */
   ask(question: string, options?: Parameters<OpenedLuna['ask']>[1]): ReturnType<OpenedLuna['ask']>;
+  /** Luna's `feedback`, recorded as a request (`operation="feedback"`). */
+  feedback(
+    answerId: string,
+    feedback: Parameters<OpenedLuna['feedback']>[1],
+  ): Promise<FeedbackResult>;
+  /**
+   * Luna's `undoFeedback`: the feedback named, or the latest still in effect; recorded as a
+   * request (`operation="feedback-undo"`). Counters never go back: an undo is counted too.
+   */
+  undoFeedback(feedbackId?: string): Promise<FeedbackResult>;
   /** Each core's implementation report (unavailable cores are skipped). */
   reports(): ImplementationReport[];
-  /** Flushes and closes every core; later calls return the same promise. */
+  /**
+   * Saves this process's metrics in the data store, then flushes and closes every core;
+   * later calls return the same promise.
+   */
   close(): Promise<void>;
 }
-
-/** Where the last verify result of a repository is kept (outside the repository format). */
-const VERIFY_STATE = 'backup-verify.json';
 
 /** Implementation reports of every core that loads in this mode. */
 export function coreReports(mode: NativeMode): ImplementationReport[] {
@@ -92,164 +100,6 @@ export function resolveConfig(options: Pick<CreateAiosOptions, 'home' | 'config'
 }
 
 /**
- * The backup repository of the system at `config.backup.repository`: opened on first use,
- * initialised by the first `create`. Backs up the data directory (the SQLite store, CARMA,
- * the config) and restores it in place.
- */
-export class BackupHandle {
-  private repo: Repository | undefined;
-  private opening: Promise<Repository> | undefined;
-
-  constructor(
-    readonly config: AiosConfig,
-    private readonly native: NativeMode = config.native as NativeMode,
-  ) {}
-
-  get path(): string {
-    return resolve(this.config.backup.repository);
-  }
-
-  /** True when the repository has been initialised. */
-  exists(): boolean {
-    return existsSync(join(this.path, 'config.json'));
-  }
-
-  /** Opens the repository; with `create`, initialises it when it does not exist yet. */
-  async open(create = false): Promise<Repository> {
-    if (this.repo) return this.repo;
-    this.opening ??= (async () => {
-      try {
-        return await openRepository(this.path, { native: this.native });
-      } catch (error) {
-        if (create && (error as { code?: string }).code === 'REPO_NOT_FOUND') {
-          return await initRepository(this.path, { native: this.native });
-        }
-        throw error;
-      }
-    })();
-    try {
-      this.repo = await this.opening;
-      return this.repo;
-    } finally {
-      this.opening = undefined;
-    }
-  }
-
-  async init(): Promise<Repository> {
-    this.repo = await initRepository(this.path, { native: this.native });
-    return this.repo;
-  }
-
-  /** Paths excluded from a backup of the home directory (gitignore-style, relative to it). */
-  excludes(): string[] {
-    const home = resolve(this.config.home);
-    const out = ['*.lock/', '*.lock-owner', '.restore-*/', `/${VERIFY_STATE}`];
-    const rel = relative(home, this.path);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) {
-      out.push(`/${rel.split(sep).join('/')}/`);
-    }
-    return [...out, ...this.config.backup.excludes];
-  }
-
-  /** A snapshot of the data directory (the repository is initialised on first use). */
-  async create(options: { tags?: string[] } = {}): Promise<BackupResult> {
-    const repo = await this.open(true);
-    await mkdir(this.config.home, { recursive: true });
-    return repo.backup([resolve(this.config.home)], {
-      excludes: this.excludes(),
-      tags: options.tags ?? [],
-    });
-  }
-
-  async verify(readData = 0): Promise<VerifyResult> {
-    const repo = await this.open();
-    const result = await repo.verify({ readData });
-    await writeFile(
-      join(this.config.home, VERIFY_STATE),
-      `${JSON.stringify({ time: Date.now(), ok: result.ok })}\n`,
-    );
-    return result;
-  }
-
-  /**
-   * Restores a snapshot of the data directory in place: restored under a staging directory,
-   * then each top-level entry replaces the current one (the cores must not be open).
-   * With `target`, restores under that directory instead and touches nothing else.
-   */
-  async restore(snapshot: string, target?: string): Promise<RestoreResult & { target: string }> {
-    const repo = await this.open();
-    if (target) return { ...(await repo.restore(snapshot, target)), target: resolve(target) };
-    const home = resolve(this.config.home);
-    await refuseWhileOpen(resolve(this.config.data.path));
-    const staging = join(home, `.restore-${process.pid}-${Date.now()}`);
-    try {
-      const result = await repo.restore(snapshot, staging);
-      if (result.errors.length > 0) return { ...result, target: home };
-      const restored = join(staging, relative(resolve('/'), home));
-      const entries = existsSync(restored) ? await readdir(restored) : [];
-      const dbName = relative(home, resolve(this.config.data.path));
-      // A stale WAL beside a restored database would corrupt it: remove the database's
-      // companions first, whether or not the snapshot has them.
-      if (!dbName.startsWith('..')) {
-        for (const suffix of ['', '-wal', '-shm', '-journal']) {
-          await rm(join(home, `${dbName}${suffix}`), { recursive: true, force: true });
-        }
-      }
-      for (const name of entries) {
-        await rm(join(home, name), { recursive: true, force: true });
-        await rename(join(restored, name), join(home, name));
-      }
-      return { ...result, target: home };
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
-  }
-
-  /** The last snapshot and the last verify, for the `backup:age` health check. */
-  async lastBackup(): Promise<BackupStatus | null> {
-    if (!this.exists()) return null;
-    const repo = await this.open();
-    const last = (await repo.snapshots()).at(-1);
-    if (!last) return null;
-    let verified: boolean | null = null;
-    try {
-      const state = JSON.parse(await readFile(join(this.config.home, VERIFY_STATE), 'utf8'));
-      if (typeof state.ok === 'boolean' && state.time >= new Date(last.time).getTime()) {
-        verified = state.ok;
-      } else if (state.ok === false) verified = false;
-    } catch {
-      // never verified
-    }
-    return { time: new Date(last.time), verified };
-  }
-}
-
-/**
- * Fails with `DATA_BUSY` when a live process holds the data store's js-implementation lock
- * (`<db>.lock-owner`). The native implementation's SQLite locks cannot be seen from here.
- */
-async function refuseWhileOpen(dbPath: string): Promise<void> {
-  let pid: number;
-  try {
-    if (!existsSync(`${dbPath}.lock`)) return;
-    pid = Number.parseInt(await readFile(`${dbPath}.lock-owner`, 'utf8'), 10);
-  } catch {
-    return;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return; // a stale lock
-  }
-  throw new AiosError(
-    'DATA_BUSY',
-    `${dbPath} is open in process ${pid}; close it before restoring in place (or use --target)`,
-    { details: { pid } },
-  );
-}
-
-/**
  * Opens the whole system from one config: Luna on CARMA and the SQLite store (`openLuna`),
  * the backup repository (lazily), and a health monitor with metrics that sees every core.
  */
@@ -267,10 +117,13 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   const luna = await openLuna({ config, llm });
   const memory = luna.carma as Memory;
   const data = luna.data as DataStore;
-  const backup = new BackupHandle(config, native);
+  const backup = new BackupHandle(config, native, metrics);
   const reports = () => coreReports(native);
+  // Counters and histograms continue the totals of earlier commands (see MetricsJournal).
+  const journal = new MetricsJournal(metrics, data.events);
   let health: HealthMonitor;
   try {
+    await journal.load();
     health = createHealthMonitor({
       config,
       metrics,
@@ -313,11 +166,32 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     }
   };
 
+  /** Runs one Luna call as a request of `operation`, counted by outcome. */
+  const measured = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    const done = metrics.startRequest('luna', operation);
+    try {
+      const result = await run();
+      done('ok');
+      return result;
+    } catch (error) {
+      done('error');
+      throw error;
+    }
+  };
+  const feedback: Aios['feedback'] = (answerId, input) =>
+    measured('feedback', () => luna.feedback(answerId, input));
+  const undoFeedback: Aios['undoFeedback'] = (feedbackId) =>
+    measured('feedback-undo', () => luna.undoFeedback(feedbackId));
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       health.close();
-      await luna.close();
+      try {
+        await journal.save();
+      } finally {
+        await luna.close();
+      }
     })();
     return closing;
   };
@@ -331,6 +205,8 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     metrics,
     backup,
     ask,
+    feedback,
+    undoFeedback,
     reports,
     close,
   };

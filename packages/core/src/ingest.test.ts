@@ -133,6 +133,20 @@ describe('chunking', () => {
     expect(cut.map((c) => c.text).join(' ')).toBe(words);
   });
 
+  it('never ends a fragment at an abbreviation or inside a number', () => {
+    // Sentences of about 60 characters with "e.g." and "3.5" at every place a cut could fall.
+    const sentences = Array.from(
+      { length: 40 },
+      (_, i) => `Note ${i} runs at 3.5 GHz, e.g. on the laptop of Dr. Brown.`,
+    );
+    const chunks = chunkText(sentences.join(' '), '/n.txt');
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const c of chunks) {
+      expect(c.text).toMatch(/^Note \d+ runs at 3\.5 GHz, e\.g\. on the laptop of Dr\. Brown\./);
+      expect(c.text).toMatch(/Dr\. Brown\.$/);
+    }
+  });
+
   it('reads a ChatGPT export by its shape: the kept thread, with conversation, role and time', async () => {
     const file = join(dir, 'conversations.json');
     writeFileSync(file, JSON.stringify(chatGptExport()));

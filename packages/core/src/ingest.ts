@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { Memory } from '@aios/carma';
+import { sentenceEnds } from '@aios/luna';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 
 /** File kinds `ingest` reads; in folders only these extensions are picked up. */
@@ -78,17 +79,15 @@ export async function collectFiles(paths: string[]): Promise<string[]> {
   return [...out];
 }
 
-const SENTENCE_END = /[.!?\u2026][)"'\u201d\u2019\]]*(?=\s)/g;
-
-/** Where to end a piece of `para` starting at `start`: a sentence end, else a space. */
+/**
+ * Where to end a piece of `para` starting at `start`: the last sentence end that fits (as
+ * Luna's offline answer cuts sentences, so "e.g." or "3.5" never end a fragment), else a space.
+ */
 function cutPoint(para: string, start: number): number {
   const window = para.slice(start, start + MAX_CHUNK + 1);
-  let best = -1;
-  SENTENCE_END.lastIndex = 0;
-  for (let m = SENTENCE_END.exec(window); m; m = SENTENCE_END.exec(window)) {
-    const end = m.index + m[0].length;
-    if (end <= MAX_CHUNK) best = end;
-  }
+  const best = sentenceEnds(window)
+    .filter((end) => end <= MAX_CHUNK)
+    .reduce((last, end) => Math.max(last, end), -1);
   if (best > 0) return start + best;
   const space = window.search(/\s\S*$/);
   return space > 0 ? start + space : start + MAX_CHUNK;

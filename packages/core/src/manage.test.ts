@@ -395,7 +395,7 @@ describe.each(testImplementations())('aios chat (AIOS_NATIVE=%s)', (impl) => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('converses over piped stdin: streamed answers, /sources, /feedback, /personality, /exit', async () => {
+  it('converses over piped stdin: streamed answers, /sources, /feedback (and undo), /personality, /exit', async () => {
     const home = tempHome();
     const note = join(home, 'heron.md');
     writeFileSync(note, 'The grey heron fishes at the pond at dawn.\n');
@@ -406,7 +406,9 @@ describe.each(testImplementations())('aios chat (AIOS_NATIVE=%s)', (impl) => {
       '/sources',
       '/feedback 1 short and right',
       '/feedback 9',
+      '/feedback undo',
       '/personality',
+      '/feedback undo',
       'And where?',
       '/exit',
       'never asked',
@@ -416,11 +418,16 @@ describe.each(testImplementations())('aios chat (AIOS_NATIVE=%s)', (impl) => {
     expect(lines[0]).toBe('At dawn [1].');
     expect(lines[1]).toContain('heron.md:1');
     expect(lines[2]).toMatch(/^feedback recorded for /);
-    expect(lines[3]).toMatch(/openness \d\.\d\d, conscientiousness/);
-    expect(lines[4]).toBe('At dawn [1].');
+    expect(lines[3]).toMatch(/^feedback [\w-]+ undone \(rating \+1 "short and right" on answer /);
+    // The undo put the traits back where they started.
+    expect(lines[4]).toBe(
+      'openness 0.70, conscientiousness 0.70, extraversion 0.50, agreeableness 0.75, neuroticism 0.25',
+    );
+    expect(lines[5]).toBe('At dawn [1].');
     expect(chat.stdout).not.toContain('never asked');
     expect(chat.stderr).toBe(
-      'aios: rating: expected a number from -1 to 1, got "9" [INVALID_INPUT]\n',
+      'aios: rating: expected a number from -1 to 1, got "9" [INVALID_INPUT]\n' +
+        'aios: there is no feedback to undo (none given yet, or all of it undone) [LUNA_NOTHING_TO_UNDO]\n',
     );
     expect(chat.code).toBe(1); // a line failed
     expect(requests.filter((r) => r.stream)).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // the loopback one started below.
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const roots: string[] = [];
+// Removing the homes (one holds 1500 notes) can take a while on a busy machine.
 afterAll(() => {
   for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
+}, 60_000);
 
 function tempHome(): string {
   const dir = mkdtempSync(join(tmpdir(), 'aios-e2e-'));
@@ -34,6 +35,8 @@ function run(home: string, args: string[], env: Record<string, string> = {}) {
 }
 
 const noStack = /\n\s+at /;
+const demoNotes = join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe.each(testImplementations())('the system end to end (AIOS_NATIVE=%s)', (impl) => {
   const home = tempHome();
@@ -149,6 +152,32 @@ describe.each(testImplementations())('the system end to end (AIOS_NATIVE=%s)', (
     expect(json.ingested.added).toBe(0); // the second run finds everything known
     expect(json.answers).toHaveLength(3);
     for (const answer of json.answers) expect(answer.sources.length).toBeGreaterThan(0);
+
+    // The bundled notes are hard-wrapped Markdown: every quote is one whole sentence of
+    // them, never a heading or a line cut mid-sentence.
+    const raw = readdirSync(demoNotes)
+      .map((name) => readFileSync(join(demoNotes, name), 'utf8'))
+      .join('\n\n');
+    const notes = raw.replace(/\s+/g, ' ');
+    for (const answer of json.answers) {
+      const quoted = (answer.answer as string).split('; from memory: ')[1] ?? '';
+      const quotes = quoted.split(/ \[\d+\](?: |$)/).filter(Boolean);
+      expect(quotes.length).toBeGreaterThan(0);
+      for (const quote of quotes) {
+        expect(notes).toContain(quote);
+        expect(quote).toMatch(/^[A-Z`]/);
+        expect(quote).toMatch(/[.!?]$/);
+        // It starts a paragraph or follows the end of another sentence.
+        const start = `(?:^|[.!?]\\s+|\\n\\s*\\n)${escapeRegExp(quote).replace(/ /g, '\\s+')}`;
+        expect(raw).toMatch(new RegExp(start));
+      }
+    }
+    const dedup = json.answers.find((a: { question: string }) =>
+      a.question.includes('deduplicated'),
+    );
+    expect(dedup.answer).toContain(
+      'Files are cut into content-defined chunks with FastCDC, and each chunk is named by its BLAKE3 hash and stored only once, so backups are deduplicated: a second snapshot of unchanged data adds almost nothing. [1]',
+    );
   });
 });
 

@@ -200,7 +200,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(traits.extraversion).toBeLessThan(DEFAULT_TRAITS.extraversion);
     for (const v of importance(luna)) expect(v).toBeCloseTo(0.4, 9);
     for (const id of ids) {
-      expect(carmaOf(luna).history(id).at(-1)?.kind).toBe('reinforce');
+      expect((await carmaOf(luna).history(id)).at(-1)?.kind).toBe('reinforce');
     }
     await luna.close();
 
@@ -214,7 +214,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(await dataOf(luna).personality.history('luna')).toHaveLength(1);
 
     const restored = await luna.undoFeedback(feedback.id);
-    expectTraitsClose(restored, DEFAULT_TRAITS);
+    expectTraitsClose(restored.traits, DEFAULT_TRAITS);
     for (const v of importance(luna)) expect(v).toBeCloseTo(0.5, 9);
     await expect(luna.undoFeedback(feedback.id)).rejects.toMatchObject({
       code: 'LUNA_ALREADY_UNDONE',
@@ -229,6 +229,47 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(stored).toMatchObject({ id: feedback.id, rating: -1, undone: true });
     await expect(luna.undoFeedback(feedback.id)).rejects.toMatchObject({
       code: 'LUNA_ALREADY_UNDONE',
+    });
+  });
+
+  it('undo without an id takes back the latest feedback, across reopens: answers as before', async () => {
+    // Exchanges are not remembered here, so that memory changes only by the feedback.
+    const quiet = async () => {
+      const luna = await openLuna({ config, rememberExchanges: false });
+      opened.push(luna);
+      return luna;
+    };
+    const question = 'When does the backup run?';
+    let luna = await quiet();
+    await carmaOf(luna).addMany(FACTS);
+    const before = await luna.ask(question, { conversationId: 'a' });
+    const { feedback } = await luna.feedback(before.id, { rating: 1, text: 'more detail' });
+    const during = await luna.ask(question, { conversationId: 'b' });
+    expect(during.sources[0]?.score).toBeGreaterThan(before.sources[0]?.score ?? 0);
+    expect(during.settings).not.toEqual(before.settings);
+    await luna.close();
+
+    luna = await quiet();
+    const undone = await luna.undoFeedback();
+    expect(undone.feedback).toMatchObject({ id: feedback.id, undone: true });
+    expect(undone.traits).toEqual(DEFAULT_TRAITS);
+    for (const s of before.sources) expect(carmaOf(luna).get(s.id)?.importance).toBeCloseTo(0.5, 9);
+    const after = await luna.ask(question, { conversationId: 'c' });
+    expect(after.settings).toEqual(before.settings);
+    expect(after.sources.map((s) => s.id)).toEqual(before.sources.map((s) => s.id));
+    after.sources.forEach((s, i) => {
+      expect(s.score).toBeCloseTo(before.sources[i]?.score ?? Number.NaN, 9);
+    });
+    await expect(luna.undoFeedback()).rejects.toMatchObject({ code: 'LUNA_NOTHING_TO_UNDO' });
+    await luna.close();
+
+    luna = await quiet();
+    expect((await luna.feedbackHistory()).map((f) => [f.id, f.undone])).toEqual([
+      [feedback.id, true],
+    ]);
+    await expect(luna.undoFeedback()).rejects.toMatchObject({ code: 'LUNA_NOTHING_TO_UNDO' });
+    await expect(luna.undoFeedback('no-such-feedback')).rejects.toMatchObject({
+      code: 'LUNA_NOT_FOUND',
     });
   });
 

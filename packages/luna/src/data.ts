@@ -245,16 +245,24 @@ export function dataConversationStore(
     );
   }
 
-  async function findFeedback(id: string): Promise<FeedbackRecord | undefined> {
-    let found: FeedbackRecord | undefined;
+  /** Every feedback record from the personality versions, with undone flags, oldest first. */
+  async function allFeedback(): Promise<FeedbackRecord[]> {
+    const byId = new Map<string, FeedbackRecord>();
     for (const body of await personalityRows()) {
-      if (body.feedback?.id === id) found = structuredClone(body.feedback);
-      else if (found && body.undo?.feedbackId === id) {
-        found.undone = true;
-        found.undoneAt = body.undo.at;
+      if (body.feedback) byId.set(body.feedback.id, structuredClone(body.feedback));
+      else if (body.undo) {
+        const found = byId.get(body.undo.feedbackId);
+        if (found) {
+          found.undone = true;
+          found.undoneAt = body.undo.at;
+        }
       }
     }
-    return found;
+    return [...byId.values()];
+  }
+
+  async function findFeedback(id: string): Promise<FeedbackRecord | undefined> {
+    return (await allFeedback()).find((f) => f.id === id);
   }
 
   return {
@@ -356,6 +364,8 @@ export function dataConversationStore(
       serial(() => savePersonality(personality, { feedback: structuredClone(feedback) })),
 
     getFeedback: (id: string) => serial(() => findFeedback(id)),
+
+    listFeedback: () => serial(allFeedback),
 
     undoFeedback: (feedbackId: string, at: string, personality: PersonalityUpdate) =>
       serial(async () => {

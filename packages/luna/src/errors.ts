@@ -11,6 +11,8 @@ export const LunaErrorCode = {
   NOT_FOUND: 'LUNA_NOT_FOUND',
   /** Feedback that was already undone. */
   ALREADY_UNDONE: 'LUNA_ALREADY_UNDONE',
+  /** An undo of the latest feedback when no feedback is in effect (none given, or all undone). */
+  NOTHING_TO_UNDO: 'LUNA_NOTHING_TO_UNDO',
   /** The caller's AbortSignal fired. */
   ABORTED: 'LUNA_ABORTED',
   /** No OpenAI-compatible server answered (connection refused, DNS, no candidate up). */

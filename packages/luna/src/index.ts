@@ -21,6 +21,7 @@ export * from './memory.js';
 export * from './offline.js';
 export * from './open.js';
 export * from './personality.js';
+export { sentenceEnds, sentences, splitSentences } from './sentences.js';
 export * from './store.js';
 export * from './tokens/index.js';
 

@@ -269,7 +269,9 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
       }),
     ]);
 
-    expect(await luna.undoFeedback(feedback.id)).toEqual(DEFAULT_TRAITS);
+    const undone = await luna.undoFeedback(feedback.id);
+    expect(undone.traits).toEqual(DEFAULT_TRAITS);
+    expect(undone.feedback).toMatchObject({ id: feedback.id, undone: true });
     expect(memory.reinforcement(used)).toBe(0);
     expect(await luna.persona()).toBe(before);
     expect((await store.getFeedback(feedback.id))?.undone).toBe(true);
@@ -277,6 +279,80 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     await expect(luna.undoFeedback(feedback.id)).rejects.toMatchObject({
       code: 'LUNA_ALREADY_UNDONE',
     });
+  });
+
+  it('undo without an id takes back the latest feedback in effect, newest first', async () => {
+    const first = await luna.ask('Where is the Eiffel Tower?');
+    const a = await luna.feedback(first.id, { rating: 1, text: 'more detail' });
+    const second = await luna.ask('How high is Mount Everest?');
+    const b = await luna.feedback(second.id, { rating: -1, text: 'too long' });
+    expect(memory.reinforcement('fact-1')).toBe(1);
+    expect(memory.reinforcement('fact-4')).toBe(-1);
+
+    const undoB = await luna.undoFeedback();
+    expect(undoB.feedback).toMatchObject({ id: b.feedback.id, rating: -1, undone: true });
+    expect(typeof undoB.feedback.undoneAt).toBe('string');
+    expect(undoB.traits).toEqual(a.traits);
+    expect(await luna.traits()).toEqual(a.traits);
+    expect(memory.reinforcement('fact-4')).toBe(0);
+    expect(memory.reinforcement('fact-1')).toBe(1);
+
+    const undoA = await luna.undoFeedback();
+    expect(undoA.feedback.id).toBe(a.feedback.id);
+    expect(undoA.traits).toEqual(DEFAULT_TRAITS);
+    expect(memory.reinforcement('fact-1')).toBe(0);
+
+    await expect(luna.undoFeedback()).rejects.toMatchObject({ code: 'LUNA_NOTHING_TO_UNDO' });
+    await expect(luna.undoFeedback(a.feedback.id)).rejects.toMatchObject({
+      code: 'LUNA_ALREADY_UNDONE',
+    });
+    await expect(luna.undoFeedback('')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect((await luna.feedbackHistory()).map((f) => [f.id, f.undone])).toEqual([
+      [a.feedback.id, true],
+      [b.feedback.id, true],
+    ]);
+    expect((await luna.personalityHistory()).map((c) => c.cause)).toEqual([
+      'feedback',
+      'feedback',
+      'undo',
+      'undo',
+    ]);
+  });
+
+  it('after feedback and its undo, Luna answers exactly as before the feedback', async () => {
+    const question = 'When does the backup run?';
+    // Each question in its own conversation, and no exchange remembered, so that neither
+    // history nor memory differ.
+    luna = createLuna({ memory, store, tokenizer, llm: llm(), rememberExchanges: false });
+    const before = await luna.ask(question, { conversationId: 'a' });
+    const persona = await luna.persona();
+    const { feedback } = await luna.feedback(before.id, {
+      rating: -1,
+      text: 'too long and made up',
+    });
+    const during = await luna.ask(question, { conversationId: 'b' });
+    expect(during.settings).not.toEqual(before.settings);
+    expect(during.sources.map((s) => s.score)).not.toEqual(before.sources.map((s) => s.score));
+
+    await luna.undoFeedback(feedback.id);
+    const after = await luna.ask(question, { conversationId: 'c' });
+    expect(after.settings).toEqual(before.settings);
+    expect(after.sources).toEqual(before.sources);
+    expect(after.needs).toEqual(before.needs);
+    expect(after.prompt.promptTokens).toBe(before.prompt.promptTokens);
+    expect(await luna.persona()).toBe(persona);
+  });
+
+  it('undoing an older feedback keeps the later ones', async () => {
+    const answer = await luna.ask('Tell me about tea in China');
+    const a = await luna.feedback(answer.id, { rating: 1, text: 'boring' });
+    const b = await luna.feedback(answer.id, { rating: -1, text: 'too long' });
+    const { traits } = await luna.undoFeedback(a.feedback.id);
+    // a raised openness; b did not touch it: it is back where it started.
+    expect(traits.openness).toBeCloseTo(DEFAULT_TRAITS.openness, 4);
+    // b lowered extraversion: that stays.
+    expect(traits.extraversion).toBeCloseTo(b.traits.extraversion, 4);
+    expect((await luna.undoFeedback()).feedback.id).toBe(b.feedback.id);
   });
 
   it('never drifts to extremes under repeated feedback', async () => {

@@ -27,6 +27,7 @@ import {
   nudgeTraits,
   revertChange,
   systemPrompt,
+  TRAITS,
   type Traits,
 } from './personality.js';
 import type {
@@ -127,7 +128,9 @@ export interface Answer {
 }
 
 export interface FeedbackResult {
+  /** The feedback as stored (after an undo: `undone: true` and `undoneAt`). */
   feedback: FeedbackRecord;
+  /** The traits it led to. */
   traits: Traits;
 }
 
@@ -138,8 +141,14 @@ export interface Luna {
   ask(question: string, options?: AskOptions): Promise<Answer>;
   /** Feedback on an answer: nudges the traits, reinforces the fragments it used. */
   feedback(exchangeId: string, feedback: Feedback): Promise<FeedbackResult>;
-  /** Takes one feedback back: traits and fragment reinforcement. */
-  undoFeedback(feedbackId: string): Promise<Traits>;
+  /**
+   * Takes one feedback back: its change of the traits and the reinforcement of the fragments
+   * it gave. Without an id, the latest feedback still in effect (so repeated calls walk back
+   * through the feedback, newest first).
+   */
+  undoFeedback(feedbackId?: string): Promise<FeedbackResult>;
+  /** Every feedback given, with its undone flag, oldest first. */
+  feedbackHistory(): Promise<FeedbackRecord[]>;
   traits(): Promise<Traits>;
   setTraits(traits: Traits): Promise<Traits>;
   personalityHistory(): Promise<PersonalityChange[]>;
@@ -431,13 +440,33 @@ export function createLuna(options: LunaOptions): Luna {
     return { feedback: record, traits: { ...after } };
   }
 
-  async function undoFeedback(feedbackId: string): Promise<Traits> {
+  /** The feedback an undo takes back: the one named, else the latest still in effect. */
+  async function undoTarget(feedbackId: string | undefined): Promise<FeedbackRecord> {
+    if (feedbackId === undefined) {
+      const latest = (await store.listFeedback()).filter((f) => !f.undone).at(-1);
+      if (!latest) {
+        throw new AiosError(
+          LunaErrorCode.NOTHING_TO_UNDO,
+          'there is no feedback to undo (none given yet, or all of it undone)',
+        );
+      }
+      return latest;
+    }
+    if (typeof feedbackId !== 'string' || feedbackId === '') {
+      throw invalidInput('feedbackId', feedbackId, 'the id of a feedback');
+    }
     const record = await store.getFeedback(feedbackId);
     if (!record) {
       throw new AiosError(LunaErrorCode.NOT_FOUND, `no feedback with id ${feedbackId}`, {
         details: { feedbackId },
       });
     }
+    return record;
+  }
+
+  async function undoFeedback(id?: string): Promise<FeedbackResult> {
+    const record = await undoTarget(id);
+    const feedbackId = record.id;
     if (record.undone) {
       throw new AiosError(
         LunaErrorCode.ALREADY_UNDONE,
@@ -448,10 +477,14 @@ export function createLuna(options: LunaOptions): Luna {
       );
     }
     const before = await traits();
-    const after = revertChange(before, record.before, record.after);
+    // When it is the latest change (the traits are still what it made them), the traits it
+    // found come back exactly; after later changes, theirs stay and only its own is taken out.
+    const latest = TRAITS.every((t) => before[t] === record.after[t]);
+    const after = latest ? { ...record.before } : revertChange(before, record.before, record.after);
     await reinforceBy(record.reinforced, -1);
+    const at = now();
     try {
-      await store.undoFeedback(feedbackId, now(), {
+      await store.undoFeedback(feedbackId, at, {
         traits: after,
         change: change('undo', before, after, feedbackId),
       });
@@ -460,7 +493,7 @@ export function createLuna(options: LunaOptions): Luna {
       throw error;
     }
     current = after;
-    return { ...after };
+    return { feedback: { ...record, undone: true, undoneAt: at }, traits: { ...after } };
   }
 
   return {
@@ -470,6 +503,7 @@ export function createLuna(options: LunaOptions): Luna {
     ask,
     feedback,
     undoFeedback,
+    feedbackHistory: () => store.listFeedback(),
     traits,
     async setTraits(next) {
       const checked = checkTraits(next);

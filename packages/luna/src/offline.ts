@@ -1,6 +1,7 @@
 import type { MemoryFragment } from './memory.js';
+import { sentences } from './sentences.js';
 import type { SourceRef } from './store.js';
-import { contentWords, sentences, words } from './text.js';
+import { contentWords, words } from './text.js';
 
 /** The label that starts every offline answer. */
 export const OFFLINE_LABEL = '[offline]';

@@ -97,6 +97,8 @@ export interface ConversationStore {
   /** Stores feedback and the personality it led to, together. */
   recordFeedback(feedback: FeedbackRecord, personality: PersonalityUpdate): Promise<void>;
   getFeedback(id: string): Promise<FeedbackRecord | undefined>;
+  /** Every feedback record with its undone flag, oldest first. */
+  listFeedback(): Promise<FeedbackRecord[]>;
   /** Marks feedback undone and stores the restored personality, together. */
   undoFeedback(feedbackId: string, at: string, personality: PersonalityUpdate): Promise<void>;
   /** Stores an explicitly set personality. */
@@ -148,6 +150,10 @@ export class InMemoryConversationStore implements ConversationStore {
   async getFeedback(id: string): Promise<FeedbackRecord | undefined> {
     const found = this.feedbacks.get(id);
     return found && structuredClone(found);
+  }
+
+  async listFeedback(): Promise<FeedbackRecord[]> {
+    return structuredClone([...this.feedbacks.values()]);
   }
 
   async undoFeedback(feedbackId: string, at: string, personality: PersonalityUpdate) {

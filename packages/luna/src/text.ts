@@ -20,11 +20,3 @@ export function words(text: string): string[] {
 export function contentWords(text: string): string[] {
   return words(text).filter((w) => !STOPWORDS.has(w));
 }
-
-/** Sentences of a text: cut after `.`, `!`, `?` (and their CJK forms) or at line breaks. */
-export function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?。！？])\s+|\n+/u)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}

@@ -44,12 +44,26 @@ export {
   type Probe,
 } from './health/types.js';
 export {
+  type BackupRecord,
   type CacheStatsSource,
   defaultMetrics,
+  type MetricFamily,
+  type MetricSample,
   Metrics,
   type MetricsOptions,
   type RequestRecord,
 } from './metrics/index.js';
+export {
+  addMetricsStates,
+  type CounterSeries,
+  checkMetricsState,
+  emptyMetricsState,
+  type HistogramSeries,
+  isEmptyMetricsState,
+  type MetricLabels,
+  type MetricsState,
+  subtractMetricsStates,
+} from './metrics/state.js';
 export {
   createSystemStats,
   type DiskSpace,

@@ -1,19 +1,66 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { RetentionPolicy } from '@aios/backup';
-import { AiosError } from '@aios/utils';
+import { openDataStore } from '@aios/data';
+import { Metrics } from '@aios/support';
+import { AiosError, isAiosError, type NativeMode } from '@aios/utils';
 import type { Command } from 'commander';
-import { BackupHandle } from '../aios.js';
+import { BackupHandle } from '../backup-handle.js';
+import { MetricsJournal } from '../metrics-journal.js';
 import { pc } from './colors.js';
 import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
 
-function handle(command: Command, repository?: string): BackupHandle {
+function handle(command: Command, repository?: string, metrics?: Metrics): BackupHandle {
   const { config } = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
   return new BackupHandle(
     repository ? { ...config, backup: { ...config.backup, repository } } : config,
+    config.native as NativeMode,
+    metrics,
   );
+}
+
+/**
+ * Keeps the metrics a backup command recorded in the data store, beside those of the other
+ * commands (`aios metrics` shows them). Backup commands do not open the system (a restore in
+ * place needs it closed), so the store is opened only for this, after the operation, and
+ * only when it exists: a home without a database has nothing to measure, and backing it up
+ * must not create one. A failure here never fails the backup: it is one warning line
+ * (none when the operation itself failed: its error is the line that matters).
+ */
+async function keepMetrics(h: BackupHandle, quiet: boolean): Promise<void> {
+  const metrics = h.metrics;
+  if (!metrics || !existsSync(h.config.data.path)) return;
+  try {
+    const data = await openDataStore({
+      path: h.config.data.path,
+      native: h.config.native as NativeMode,
+    });
+    try {
+      await new MetricsJournal(metrics, data.events).save();
+    } finally {
+      await data.close();
+    }
+  } catch (error) {
+    if (quiet) return;
+    const why = isAiosError(error) ? `${error.message} [${error.code}]` : String(error);
+    process.stderr.write(`aios: warning: the backup metrics were not saved: ${why}\n`);
+  }
+}
+
+/** Runs a measured backup operation on the command's repository, then keeps its metrics. */
+async function measured<T>(command: Command, run: (h: BackupHandle) => Promise<T>): Promise<T> {
+  const h = handle(command, command.optsWithGlobals<{ repo?: string }>().repo, new Metrics());
+  let result: T;
+  try {
+    result = await run(h);
+  } catch (error) {
+    await keepMetrics(h, true);
+    throw error;
+  }
+  await keepMetrics(h, false);
+  return result;
 }
 
 function bytes(n: number): string {
@@ -75,8 +122,9 @@ export function registerBackup(program: Command): void {
     .option('--tag <tag...>', 'tags for the snapshot')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { tag?: string[]; json?: boolean }, command: Command) => {
-      const h = repoOf(command);
-      const { snapshot, warnings } = await h.create({ tags: options.tag ?? [] });
+      const { snapshot, warnings } = await measured(command, (h) =>
+        h.create({ tags: options.tag ?? [] }),
+      );
       if (options.json) return printJson({ snapshot, warnings });
       const s = snapshot.summary;
       console.log(
@@ -109,14 +157,15 @@ export function registerBackup(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(
       async (snapshot: string, options: { target?: string; json?: boolean }, command: Command) => {
-        const h = repoOf(command);
         let id = snapshot;
-        if (snapshot === 'latest') {
-          const last = (await (await h.open()).snapshots()).at(-1);
-          if (!last) throw new AiosError('SNAPSHOT_NOT_FOUND', `${h.path} has no snapshots yet`);
-          id = last.id;
-        }
-        const result = await h.restore(id, options.target);
+        const result = await measured(command, async (h) => {
+          if (snapshot === 'latest') {
+            const last = (await (await h.open()).snapshots()).at(-1);
+            if (!last) throw new AiosError('SNAPSHOT_NOT_FOUND', `${h.path} has no snapshots yet`);
+            id = last.id;
+          }
+          return h.restore(id, options.target);
+        });
         if (options.json) printJson(result);
         else {
           console.log(`restored ${id.slice(0, 12)} to ${result.target}`);
@@ -134,7 +183,7 @@ export function registerBackup(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { readData: string; json?: boolean }, command: Command) => {
       const readData = Number(options.readData);
-      const result = await repoOf(command).verify(readData);
+      const result = await measured(command, (h) => h.verify(readData));
       if (options.json) printJson(result);
       else if (result.ok) console.log(pc.green('repository ok'));
       else {
@@ -194,11 +243,9 @@ export function registerBackup(program: Command): void {
           'no retention policy: give at least one --keep-* option',
         );
       }
-      const repo = await repoOf(command).open();
-      const result = await repo.forget(policy, {
-        prune: options.prune === true,
-        dryRun: options.dryRun === true,
-      });
+      const result = await measured(command, (h) =>
+        h.forget(policy, { prune: options.prune === true, dryRun: options.dryRun === true }),
+      );
       if (options.json) return printJson(result);
       const verb = options.dryRun ? 'would remove' : 'removed';
       console.log(`kept ${result.keep.length} snapshots, ${verb} ${result.remove.length}`);
@@ -211,8 +258,7 @@ export function registerBackup(program: Command): void {
     .description('delete the data no snapshot uses and leftovers of interrupted runs')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const repo = await repoOf(command).open();
-      const result = await repo.prune();
+      const result = await measured(command, (h) => h.prune());
       if (options.json) return printJson(result);
       console.log(pruneLine(result));
     });

@@ -3,9 +3,10 @@ import type { Answer } from '@aios/luna';
 import { AiosError, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
+import { undoneLine } from './feedback.js';
 import { askWithSourcesStreaming, type SourceView, sourceLine, withAios } from './system.js';
 
-const HELP = `commands: /feedback <rating -1..1> [text], /sources, /personality, /help, /exit`;
+const HELP = `commands: /feedback <rating -1..1> [text], /feedback undo, /sources, /personality, /help, /exit`;
 
 /**
  * An interactive conversation with Luna: one question per line (a terminal or piped stdin),
@@ -14,8 +15,9 @@ const HELP = `commands: /feedback <rating -1..1> [text], /sources, /personality,
 export function registerChat(program: Command): void {
   program
     .command('chat')
+    .summary('talk with Luna, one question per line (/help lists the chat commands)')
     .description(
-      'talk with Luna: one question per line (terminal or piped stdin); /feedback, /sources, /personality, /exit',
+      'talk with Luna: one question per line (terminal or piped stdin); /feedback, /feedback undo, /sources, /personality, /exit',
     )
     .action(async (_options: unknown, command: Command) => {
       await withAios(command, async (aios) => {
@@ -52,6 +54,9 @@ export function registerChat(program: Command): void {
                   .map(([k, v]) => `${k} ${(v as number).toFixed(2)}`)
                   .join(', '),
               );
+            } else if (line === '/feedback undo') {
+              // The latest feedback still in effect, whichever answer it was on.
+              console.log(pc.dim(undoneLine(await aios.undoFeedback())));
             } else if (line.startsWith('/feedback')) {
               const [, value = '', ...rest] = line.split(/\s+/);
               const rating = Number(value);
@@ -63,7 +68,7 @@ export function registerChat(program: Command): void {
               }
               if (!last) throw new AiosError('INVALID_INPUT', 'no answer to rate yet');
               const text = rest.join(' ');
-              await aios.luna.feedback(last.answer.id, { rating, ...(text ? { text } : {}) });
+              await aios.feedback(last.answer.id, { rating, ...(text ? { text } : {}) });
               console.log(pc.dim(`feedback recorded for ${last.answer.id}`));
             } else if (line.startsWith('/')) {
               throw new AiosError(

@@ -18,11 +18,16 @@ export function registerHealth(program: Command): void {
 
   program
     .command('metrics')
-    .description('the system metrics in the Prometheus text format (after one health run)')
-    .action(async (_options: unknown, command: Command) => {
+    .summary('system metrics, totals of every command run (Prometheus text or --json)')
+    .description(
+      'the system metrics in the Prometheus text format: totals of every command run on this home (after one health run)',
+    )
+    .option('--json', 'print every family and its samples as JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
       await withAios(command, async (aios) => {
         await aios.health.readiness();
-        process.stdout.write(await aios.metrics.render());
+        if (options.json) printJson(await aios.metrics.json());
+        else process.stdout.write(await aios.metrics.render());
       });
     });
 }

@@ -117,7 +117,7 @@ export function registerMemory(program: Command): void {
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
       await withAios(command, async (aios) => {
         const f = findFragment(aios.memory, id);
-        const history = aios.memory.history(f.id).map((c) => ({
+        const history = (await aios.memory.history(f.id)).map((c) => ({
           type: c.kind,
           version: c.version,
           at: new Date(c.at).toISOString(),

@@ -84,17 +84,9 @@ export function checkQuestion(question: string): string {
   return question.trim();
 }
 
-/** Asks Luna and returns the answer with its sources resolved. */
+/** Asks Luna (`aios.ask` records the metrics) and returns the answer with its sources resolved. */
 export async function askWithSources(aios: Aios, question: string) {
-  const done = aios.metrics.startRequest('luna', 'ask');
-  let answer: Answer;
-  try {
-    answer = await aios.ask(question);
-    done(answer.mode === 'offline' ? 'offline' : 'ok');
-  } catch (error) {
-    done('error');
-    throw error;
-  }
+  const answer = await aios.ask(question);
   return { answer, sources: await describeSources(aios.memory, answer.sources) };
 }
 
@@ -105,15 +97,7 @@ export async function askWithSourcesStreaming(
   conversationId: string,
   onDelta: (text: string) => void,
 ) {
-  const done = aios.metrics.startRequest('luna', 'ask');
-  let answer: Answer;
-  try {
-    answer = await aios.ask(question, { conversationId, onDelta });
-    done(answer.mode === 'offline' ? 'offline' : 'ok');
-  } catch (error) {
-    done('error');
-    throw error;
-  }
+  const answer = await aios.ask(question, { conversationId, onDelta });
   return { answer, sources: await describeSources(aios.memory, answer.sources) };
 }
 

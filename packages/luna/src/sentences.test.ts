@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { extractiveAnswer, OFFLINE_LABEL } from './offline.js';
+import { sentenceEnds, sentences } from './sentences.js';
+
+/** A note as people write them: Markdown, hard-wrapped at 80 columns. */
+const NOTE = `# Backups
+
+The Backup core takes snapshots of the AIOS data directory: the SQLite database, the
+CARMA memory and the configuration. Files are cut into content-defined chunks with
+FastCDC, and each chunk is named by its BLAKE3 hash and stored only once, so backups are
+deduplicated: a second snapshot of unchanged data adds almost nothing.
+
+## Commands
+
+- \`aios backup create\` takes a snapshot; the first one
+  initialises the repository.
+- \`aios backup verify\` re-reads the packs
+* [x] checked on the laptop
+
+1. Stop the server.
+2. Restore the snapshot.
+
+\`\`\`sh
+aios backup restore latest. This is code, not prose.
+\`\`\`
+
+> Chunks are compressed with zstd (level 3.5 is not a level, e.g. 3 is) and
+> packed into pack files.
+
+Restore, Verify
+===============
+
+| operation | time |
+|-----------|------|
+| verify    | 2 s  |
+`;
+
+describe('sentences', () => {
+  it('joins the hard-wrapped lines of a paragraph into whole sentences', () => {
+    expect(sentences(NOTE).slice(0, 3)).toEqual([
+      'The Backup core takes snapshots of the AIOS data directory: the SQLite database, the CARMA memory and the configuration.',
+      'Files are cut into content-defined chunks with FastCDC, and each chunk is named by its BLAKE3 hash and stored only once, so backups are deduplicated: a second snapshot of unchanged data adds almost nothing.',
+      '`aios backup create` takes a snapshot; the first one initialises the repository.',
+    ]);
+  });
+
+  it('leaves out headings and code; list items and table rows are units of their own', () => {
+    const all = sentences(NOTE);
+    for (const heading of ['# Backups', 'Backups', 'Commands', 'Restore, Verify']) {
+      expect(all).not.toContain(heading);
+    }
+    expect(all.join(' ')).not.toContain('This is code');
+    expect(all.join(' ')).not.toContain('===');
+    expect(all).toEqual([
+      expect.any(String),
+      expect.any(String),
+      '`aios backup create` takes a snapshot; the first one initialises the repository.',
+      '`aios backup verify` re-reads the packs',
+      'checked on the laptop',
+      'Stop the server.',
+      'Restore the snapshot.',
+      'Chunks are compressed with zstd (level 3.5 is not a level, e.g. 3 is) and packed into pack files.',
+      'operation | time',
+      'verify | 2 s',
+    ]);
+  });
+
+  it('does not cut at abbreviations, initials, decimals or a lower-case continuation', () => {
+    const text = `Dr. Ada Lovelace met C. Babbage in 1833, i.e. early. Prices rose 3.5 % vs. last
+year, e.g. bread. See Fig. 2 and No. 7 in the U.S. archive. Wait... it worked! "Why?" she
+asked. The end`;
+    expect(sentences(text)).toEqual([
+      'Dr. Ada Lovelace met C. Babbage in 1833, i.e. early.',
+      'Prices rose 3.5 % vs. last year, e.g. bread.',
+      'See Fig. 2 and No. 7 in the U.S. archive.',
+      'Wait... it worked!',
+      '"Why?" she asked.',
+      'The end',
+    ]);
+  });
+
+  it('keeps a wrapped line that starts with a number inside its sentence', () => {
+    expect(sentences('The company was founded in\n2019. It grew fast.\n')).toEqual([
+      'The company was founded in 2019.',
+      'It grew fast.',
+    ]);
+  });
+
+  it('cuts after CJK sentence marks and keeps question/answer lines apart', () => {
+    expect(sentences('Q: When does the heron fish?\nA: At dawn.')).toEqual([
+      'Q: When does the heron fish?',
+      'A: At dawn.',
+    ]);
+    expect(sentences('今日は晴れです。明日は雨！')).toEqual(['今日は晴れです。', '明日は雨！']);
+  });
+
+  it('gives offsets of sentence ends in the raw text', () => {
+    const text = 'One e.g. two.  Three.\nFour';
+    expect(sentenceEnds(text).map((end) => text.slice(0, end))).toEqual([
+      'One e.g. two.',
+      'One e.g. two.  Three.',
+    ]);
+  });
+});
+
+describe('the offline answer on Markdown notes', () => {
+  it('quotes whole sentences, never a heading or half a line', () => {
+    const answer = extractiveAnswer('How are backups deduplicated?', [
+      { id: 'backup', text: NOTE, score: 1 },
+    ]);
+    expect(answer.text.startsWith(OFFLINE_LABEL)).toBe(true);
+    expect(answer.sentences[0]?.text).toBe(
+      'Files are cut into content-defined chunks with FastCDC, and each chunk is named by its BLAKE3 hash and stored only once, so backups are deduplicated: a second snapshot of unchanged data adds almost nothing.',
+    );
+    expect(answer.text).not.toContain('#');
+    for (const s of answer.sentences) {
+      expect(s.text).toMatch(/^[A-Z`]/);
+      expect(NOTE.replace(/\s+/g, ' ')).toContain(s.text);
+    }
+  });
+});
