@@ -4,6 +4,9 @@
 //! - `text`: tokenisation shared by the embedder and BM25;
 //! - `embed`: the built-in offline embedder (feature hashing);
 //! - `simd`: dot products with runtime CPU dispatch;
+//! - `simd_int`: integer dot products of a query against row codes;
+//! - `codes`: compact `i8` row codes and the interval that brackets a row's score;
+//! - `code_scan`: exact top-k by scanning the codes and rescoring the survivors;
 //! - `topk`: bounded top-k selection;
 //! - `vector`: the vector index (contiguous matrix, exact search, HNSW, persistence);
 //! - `hnsw`: the HNSW graph;
@@ -14,13 +17,21 @@
 
 pub mod bm25;
 pub mod cluster;
+pub mod code_scan;
+pub mod codes;
 pub mod embed;
 pub mod error;
 pub mod fx;
 pub mod hnsw;
 pub mod simd;
+pub mod simd_int;
 pub mod text;
 pub mod topk;
 pub mod vector;
 
 pub mod binding;
+
+#[cfg(test)]
+mod exact_tests;
+#[cfg(test)]
+mod exact_timings;
