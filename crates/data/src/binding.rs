@@ -16,7 +16,7 @@ use rusqlite::types::Value;
 use crate::analytics::{self, AnalyticsParams};
 use crate::error::DataError;
 use crate::schema::{self, OpenOptions};
-use crate::store::{self, EventBatch, FragmentBatch, MessageBatch, Store};
+use crate::store::{self, ChangeBatch, EventBatch, FragmentBatch, MessageBatch, Store};
 
 fn to_js(err: DataError) -> Error {
     Error::new(
@@ -267,48 +267,70 @@ impl NativeStore {
         with_store(&self.shared, |s| s.run_batch(&sql, &rows)).map(|n| n as f64)
     }
 
+    /// Upserts fragments and appends history rows in one transaction (see
+    /// [`store::FragmentBatch`] for the columns and [`store::FRAGMENT_UPSERT`] for the flags).
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn put_fragments(
         &self,
         ids: Vec<String>,
+        namespaces: Vec<String>,
+        namespace_index: &[u32],
         texts: Vec<String>,
         metadata: Vec<String>,
-        timestamps: &[f64],
-        has_vector: &[u8],
+        attributes: Vec<String>,
+        numbers: &[f64],
+        flags: &[u8],
         dimension: u32,
         vectors: &[f32],
+        change_ids: Vec<String>,
+        change_kinds: Vec<String>,
+        change_data: Vec<String>,
+        change_at: &[f64],
     ) -> Result<u32> {
         with_store(&self.shared, |s| {
             s.put_fragments(&FragmentBatch {
                 ids: &ids,
+                namespaces: &namespaces,
+                namespace_index,
                 texts: &texts,
                 metadata: &metadata,
-                timestamps,
-                has_vector,
+                attributes: &attributes,
+                numbers,
+                flags,
                 dimension: dimension as usize,
                 vectors,
+                changes: ChangeBatch {
+                    fragment_ids: &change_ids,
+                    kinds: &change_kinds,
+                    data: &change_data,
+                    at: change_at,
+                },
             })
         })
         .map(|n| n as u32)
     }
 
     /// Reads one fragment into `out` from byte `offset` on (the record layout of
-    /// [`store::FRAGMENT_RECORD_HEADER`]; `offset` a multiple of 8). Returns the bytes
-    /// written (0: no such id), or minus the size needed when the rest of `out` is too
-    /// small. The bytes before `offset` are left alone: JS hands out vectors as views on
-    /// them. Runs on the JS thread: a point read is a few microseconds, less than a
-    /// thread-pool hop.
+    /// [`store::FRAGMENT_RECORD_HEADER`]; `offset` a multiple of 8), with its vector when
+    /// `with_vector`. Returns the bytes written (0: no such id), or minus the size needed
+    /// when the rest of `out` is too small. The bytes before `offset` are left alone: JS
+    /// hands out vectors as views on them. Runs on the JS thread: a point read is a few
+    /// microseconds, less than a thread-pool hop.
     #[napi(catch_unwind)]
     pub fn read_fragment(
         &self,
         id: String,
         mut out: Uint8ArraySlice<'_>,
         offset: u32,
+        with_vector: bool,
     ) -> Result<f64> {
         // SAFETY: a synchronous call on the JS thread: no JS runs while `out` is written.
         let out = tail(unsafe { out.as_mut() }, offset)?;
-        with_store(&self.shared, |s| s.encode_fragments(&[id.as_str()], out)).map(encoded)
+        with_store(&self.shared, |s| {
+            s.encode_fragments(&[id.as_str()], out, with_vector)
+        })
+        .map(encoded)
     }
 
     /// [`Self::read_fragment`] for many ids: the records of the ids found, in order.
@@ -318,11 +340,41 @@ impl NativeStore {
         ids: Vec<String>,
         mut out: Uint8ArraySlice<'_>,
         offset: u32,
+        with_vectors: bool,
     ) -> Result<f64> {
         // SAFETY: as in `read_fragment`.
         let out = tail(unsafe { out.as_mut() }, offset)?;
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        with_store(&self.shared, |s| s.encode_fragments(&ids, out)).map(encoded)
+        with_store(&self.shared, |s| {
+            s.encode_fragments(&ids, out, with_vectors)
+        })
+        .map(encoded)
+    }
+
+    /// Reads up to `limit` fragments with ids after `after` (of `namespace` when given),
+    /// in id order, into `out` from byte `offset` on, each record with its id (see
+    /// [`store::Store::encode_fragment_range`]). Returns the bytes written (0: none left;
+    /// fewer records than `limit` may mean the rest did not fit), or minus the size
+    /// needed when not even the first record fits.
+    #[napi(catch_unwind)]
+    pub fn read_fragment_range(
+        &self,
+        after: String,
+        namespace: Option<String>,
+        limit: u32,
+        mut out: Uint8ArraySlice<'_>,
+        offset: u32,
+        with_vectors: bool,
+    ) -> Result<f64> {
+        // SAFETY: as in `read_fragment`.
+        let out = tail(unsafe { out.as_mut() }, offset)?;
+        with_store(&self.shared, |s| {
+            s.encode_fragment_range(&after, namespace.as_deref(), limit, out, with_vectors)
+        })
+        .map(|r| match r {
+            Ok((bytes, _)) => bytes as f64,
+            Err(needed) => -(needed as f64),
+        })
     }
 
     #[napi(catch_unwind)]

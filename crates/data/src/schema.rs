@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "access",
         sql: include_str!("../migrations/0002_access.sql"),
     },
+    Migration {
+        version: 3,
+        name: "history",
+        sql: include_str!("../migrations/0003_history.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {
@@ -306,6 +311,32 @@ mod tests {
             .unwrap();
         let err = open(other.to_str().unwrap(), &OpenOptions::default()).unwrap_err();
         assert_eq!(err.code, "DATA_FOREIGN_DATABASE");
+    }
+
+    #[test]
+    fn version_3_keeps_existing_fragments_in_the_default_namespace() {
+        let conn = Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..2] {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO fragments (id, text, created_at, updated_at) VALUES ('old', 'kept', 1, 1);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&conn).unwrap(), 3);
+        let row: (String, String, String) = conn
+            .query_row(
+                "SELECT text, namespace, attributes FROM fragments WHERE id = 'old'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("kept".into(), "default".into(), "{}".into()));
+        let changes: i64 = conn
+            .query_row("SELECT count(*) FROM fragment_changes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(changes, 0);
     }
 
     #[test]

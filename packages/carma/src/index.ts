@@ -3,6 +3,12 @@ import packageJson from '../package.json' with { type: 'json' };
 import { loadCarmaBinding } from './binding.js';
 
 export {
+  CARMA_META_KEY,
+  createDataFragmentStore,
+  DataFragmentStore,
+  type DataFragmentStoreOptions,
+} from './data-store.js';
+export {
   DEFAULT_DIMENSION,
   type Embedder,
   HASHING_EMBEDDER_ID,
@@ -13,14 +19,15 @@ export { CarmaErrorCode } from './errors.js';
 export { type Condition, compileFilter, type Filter } from './filter.js';
 export * from './memory.js';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.js';
-export {
-  type ChangeKind,
-  createFileFragmentStore,
-  FileFragmentStore,
-  type FragmentChange,
-  type FragmentRecord,
-  type FragmentStore,
-  type StoreMeta,
+export type {
+  ChangeKind,
+  FragmentChange,
+  FragmentRecord,
+  FragmentStore,
+  FragmentWrite,
+  IndexCheckpoint,
+  StoredMemory,
+  StoreMeta,
 } from './store.js';
 
 export const VERSION: string = packageJson.version;

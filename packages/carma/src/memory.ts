@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DataStore } from '@aios/data';
 import {
   AiosError,
   createHashing,
   describeValue,
+  fromNodeIoError,
   type Hashing,
   type ImplementationReport,
   invalidInput,
   type NativeMode,
 } from '@aios/utils';
+import { createDataFragmentStore } from './data-store.js';
 import { type Embedder, HashingEmbedder } from './embedder.js';
 import {
   type Bm25Params,
@@ -25,14 +28,14 @@ import {
 } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter, type Predicate } from './filter.js';
-import {
-  createFileFragmentStore,
-  type FragmentChange,
-  type FragmentRecord,
-  type FragmentStore,
-  type Metadata,
-  type MetadataValue,
-  type StoreMeta,
+import type {
+  FragmentChange,
+  FragmentRecord,
+  FragmentStore,
+  IndexCheckpoint,
+  Metadata,
+  MetadataValue,
+  StoreMeta,
 } from './store.js';
 
 /** Longest fragment or query text, in UTF-16 code units. */
@@ -121,10 +124,19 @@ export interface ProgressEvent {
   total: number;
 }
 
+/** The SQLite file of a memory opened with `dir` and no `data`. */
+export const MEMORY_DATABASE_FILE = 'memory.db';
+
 export interface MemoryOptions {
-  /** Directory to persist in; omitted: in memory only. */
+  /**
+   * Directory of the memory: the vector index files (a cache, rebuilt when missing or
+   * stale) and, unless `data` is given, the fragments in `memory.db` (@aios/data).
+   * Omitted: no index files, and without `data` the memory lives in memory only.
+   */
   dir?: string;
-  /** A custom fragment store (takes precedence over `dir` for fragments). */
+  /** The @aios/data store to keep fragments in (not closed by the memory). */
+  data?: DataStore;
+  /** A custom fragment store (takes precedence over `data` and `dir` for fragments). */
   store?: FragmentStore;
   /** Overrides `AIOS_NATIVE` for this memory. */
   native?: NativeMode;
@@ -145,7 +157,10 @@ export interface MemoryOptions {
   /** The stored embedder differs: re-embed every fragment instead of failing. */
   reembed?: boolean;
   onProgress?: (event: ProgressEvent) => void;
-  /** Checkpoint the store after this many logged changes. Default 10,000. */
+  /**
+   * Write the vector index file after this many fragment changes (default 10,000), so
+   * that opening has few changes to bring into it. Closing and `flush()` write it too.
+   */
   checkpointEvery?: number;
   /** Clock for timestamps (tests). Default `Date.now`. */
   now?: () => number;
@@ -310,6 +325,14 @@ export class Memory {
   private readonly graph: HnswParams | null | 'auto';
   private readonly now: () => number;
   private pending: Promise<unknown> = Promise.resolve();
+  /** The index file the store's meta names, once one was written or loaded. */
+  private indexCheckpoint: IndexCheckpoint | undefined;
+  /** Whether the vector index is what that file holds (no change since). */
+  private indexSaved = false;
+  /** `store.written` at the last index file. */
+  private writtenAtCheckpoint = 0;
+  /** The highest index file generation used (the next file is the one after). */
+  private generation = 0;
   /** Bumped by every change that can alter a filter's result. */
   private changes = 0;
   /** Allow-lists of recent (namespace, filter) pairs, valid while `changes` is unchanged. */
@@ -338,13 +361,46 @@ export class Memory {
   static async open(options: MemoryOptions = {}): Promise<Memory> {
     const engine = createEngine({ native: options.native });
     const hashing = await createHashing({ native: options.native });
-    const store =
-      options.store ??
-      createFileFragmentStore(options.dir === undefined ? undefined : join(options.dir, 'store'));
+    const store = options.store ?? Memory.defaultStore(options);
     const embedder = options.embedder ?? new HashingEmbedder(engine, options.dimension ?? 384);
     const memory = new Memory(engine, hashing, store, embedder, options);
-    await memory.load();
+    try {
+      await memory.load();
+    } catch (error) {
+      // A store opened here is closed again (a database file stays locked otherwise).
+      if (!options.store) await store.close().catch(() => undefined);
+      throw error;
+    }
     return memory;
+  }
+
+  /** Fragments in `data`, else in `<dir>/memory.db`, else in an in-memory database. */
+  private static defaultStore(options: MemoryOptions): FragmentStore {
+    const { dir, data, native } = options;
+    if (
+      data !== undefined &&
+      (typeof data !== 'object' || data === null || !('fragments' in data) || !('meta' in data))
+    ) {
+      throw invalidInput('data', data, 'a DataStore from @aios/data (openDataStore)');
+    }
+    if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
+      throw invalidInput('dir', dir, 'a directory path');
+    }
+    if (dir !== undefined) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (error) {
+        throw fromNodeIoError(error, dir);
+      }
+    }
+    return createDataFragmentStore({
+      ...(data
+        ? { data }
+        : { path: dir === undefined ? ':memory:' : join(dir, MEMORY_DATABASE_FILE) }),
+      ...(native ? { native } : {}),
+      // The file format of earlier versions, imported once into the data store.
+      ...(dir === undefined ? {} : { legacyDir: join(dir, 'store') }),
+    });
   }
 
   get implementation(): ImplementationReport['implementation'] {
@@ -366,7 +422,7 @@ export class Memory {
   }
 
   private async load(): Promise<void> {
-    const meta = await this.store.open();
+    const { meta, fragments: records } = await this.store.open();
     let reembed = false;
     if (meta) {
       const dimensionDiffers =
@@ -390,11 +446,17 @@ export class Memory {
       }
       this.dimension = reembed ? this.embedder.dimension : meta.dimension;
       this.nextLabel = meta.nextLabel;
+      this.indexCheckpoint = meta.index;
     } else {
       this.dimension = this.embedder.dimension;
     }
-    const records = this.store.list();
-    for (const f of records) this.remember(f);
+    for (const f of records) {
+      this.remember(f);
+      // A label is never handed out twice, even if the meta lags behind the fragments.
+      if (f.label >= this.nextLabel) this.nextLabel = f.label + 1;
+    }
+    // Links to fragments deleted without their links being cleared (a crash in between).
+    for (const f of records) f.links = f.links.filter((id) => this.byId.has(id));
     this.lexical = this.engine.createLexicalIndex(this.options.bm25 ?? DEFAULT_BM25);
     if (records.length > 0) {
       this.lexical.add(
@@ -407,87 +469,121 @@ export class Memory {
       return;
     }
     if (this.dimension === undefined) return; // remote embedder, nothing stored yet
-    const path = this.indexPath(this.store.generation);
-    let loaded: VectorIndex | undefined;
-    if (path && existsSync(path)) {
-      try {
-        loaded = await this.engine.loadVectorIndex(path);
-        if (loaded.dimension !== this.dimension) loaded = undefined;
-      } catch {
-        loaded = undefined; // a damaged index is rebuilt from the store
-      }
-    }
+    const loaded = await this.loadIndex(records);
     if (loaded) {
       this.vectors = loaded;
-      // Bring the saved index up to date with the changes logged since it was written.
-      const stale = loaded.labels().filter((l) => !this.byLabel.has(l));
-      if (stale.length > 0) loaded.remove(stale);
-      const todo = records.filter((f) => this.store.dirty.has(f.id) || !loaded.has(f.label));
-      await this.indexVectors(todo);
     } else {
       this.vectors = this.engine.createVectorIndex(this.dimension, 'cosine', null);
-      await this.indexVectors(records);
+      await this.indexVectors(records, this.vectors);
     }
     this.maybeBuildGraph();
   }
 
-  private async indexVectors(records: FragmentRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /**
+   * The index file the store names, brought up to date with the changes recorded since it
+   * was written; undefined when there is none or it cannot be trusted (then rebuilt).
+   */
+  private async loadIndex(records: FragmentRecord[]): Promise<VectorIndex | undefined> {
+    const checkpoint = this.indexCheckpoint;
+    const path = checkpoint && this.indexPath(checkpoint.generation);
+    if (!checkpoint || !path || !existsSync(path)) return undefined;
+    let loaded: VectorIndex;
+    try {
+      loaded = await this.engine.loadVectorIndex(path);
+    } catch {
+      return undefined; // a damaged index is rebuilt from the store
+    }
+    if (loaded.dimension !== this.dimension) return undefined;
+    const { ids: changed, seq } = await this.store.changedSince(checkpoint.seq);
+    // A history behind the file's (a restored database): the file describes another state.
+    if (seq < checkpoint.seq) return undefined;
+    const stale = loaded.labels().filter((l) => !this.byLabel.has(l));
+    if (stale.length > 0) loaded.remove(stale);
+    const todo = records.filter((f) => changed.has(f.id) || !loaded.has(f.label));
+    await this.indexVectors(todo, loaded);
+    this.indexSaved = stale.length === 0 && todo.length === 0;
+    return loaded;
+  }
+
+  /** Adds the stored vectors of `records` to `index`, a page at a time. */
+  private async indexVectors(records: FragmentRecord[], index: VectorIndex): Promise<void> {
     const dim = this.dimension as number;
-    const labels = Uint32Array.from(records, (f) => f.label);
-    const matrix = new Float32Array(records.length * dim);
-    records.forEach((f, i) => {
-      const v = this.store.vector(f.id);
-      if (!v || v.length !== dim) {
-        throw new AiosError(
-          CarmaErrorCode.STORE_CORRUPT,
-          `fragment ${f.id}: missing or wrong-sized vector`,
-        );
-      }
-      matrix.set(v, i * dim);
-    });
-    await this.vectors.addAsync(labels, matrix);
+    const page = 5000;
+    for (let start = 0; start < records.length; start += page) {
+      const slice = records.slice(start, start + page);
+      const vectors = await this.store.vectors(slice.map((f) => f.id));
+      const matrix = new Float32Array(slice.length * dim);
+      slice.forEach((f, i) => {
+        const v = vectors[i];
+        if (!v || v.length !== dim) {
+          throw new AiosError(
+            CarmaErrorCode.STORE_CORRUPT,
+            `fragment ${f.id}: missing or wrong-sized vector`,
+          );
+        }
+        matrix.set(v, i * dim);
+      });
+      await index.addAsync(
+        Uint32Array.from(slice, (f) => f.label),
+        matrix,
+      );
+    }
   }
 
   private maybeBuildGraph(): void {
     if (this.graph === null || this.vectors.hnsw) return;
     if (this.graph === 'auto') {
-      if (this.vectors.size >= HNSW_AUTO_THRESHOLD) this.vectors.setHnsw({ ...DEFAULT_HNSW });
+      if (this.vectors.size < HNSW_AUTO_THRESHOLD) return;
+      this.vectors.setHnsw({ ...DEFAULT_HNSW });
     } else {
       this.vectors.setHnsw(this.graph);
     }
+    this.indexSaved = false;
   }
 
+  /**
+   * Embeds every fragment again with this memory's embedder, then replaces every stored
+   * vector and the recorded embedder in one transaction: a failure or a crash part way
+   * leaves the memory as it was, embedded with the old model.
+   */
   private async reembedAll(records: FragmentRecord[]): Promise<void> {
     const total = records.length;
     const progress = this.options.onProgress;
     progress?.({ phase: 'reembed', done: 0, total });
     const batch = 256;
-    let vectorIndex: VectorIndex | undefined;
+    const vectors: Float32Array[] = [];
     for (let i = 0; i < total; i += batch) {
       const slice = records.slice(i, i + batch);
       const matrix = await this.embedChecked(slice.map((f) => f.text));
       const dim = this.dimension as number;
-      vectorIndex ??= this.engine.createVectorIndex(dim, 'cosine', null);
-      const at = this.now();
-      await this.store.put(
-        slice.map((f, j) => ({
-          fragment: f,
-          vector: matrix.slice(j * dim, (j + 1) * dim),
-          change: change(f, 'update', at, `re-embedded with ${this.embedder.id}`),
-        })),
-      );
-      await vectorIndex.addAsync(
-        Uint32Array.from(slice, (f) => f.label),
-        matrix,
-      );
+      for (let j = 0; j < slice.length; j++) vectors.push(matrix.slice(j * dim, (j + 1) * dim));
       progress?.({ phase: 'reembed', done: Math.min(i + batch, total), total });
     }
-    this.vectors =
-      vectorIndex ?? this.engine.createVectorIndex(this.dimension ?? 384, 'cosine', null);
-    if (this.dimension !== undefined) await this.saveMeta();
+    const dim = this.dimension ?? this.embedder.dimension;
+    const index = this.engine.createVectorIndex(dim ?? 384, 'cosine', null);
+    if (dim !== undefined) {
+      const at = this.now();
+      this.indexCheckpoint = undefined;
+      await this.store.replaceVectors(
+        records.map((f, i) => ({
+          id: f.id,
+          vector: vectors[i] as Float32Array,
+          change: change(f, 'update', at, `re-embedded with ${this.embedder.id}`),
+        })),
+        this.metaNow(),
+      );
+      const matrix = new Float32Array(total * dim);
+      vectors.forEach((v, i) => {
+        matrix.set(v, i * dim);
+      });
+      await index.addAsync(
+        Uint32Array.from(records, (f) => f.label),
+        matrix,
+      );
+    }
+    this.vectors = index;
     this.maybeBuildGraph();
-    await this.flush();
+    await this.flushNow();
   }
 
   private remember(f: FragmentRecord): void {
@@ -553,21 +649,22 @@ export class Memory {
       }
     }
     if (this.dimension === undefined) {
+      // The first vectors of a remote embedder: the meta is written with the first add.
       this.dimension = dim;
       this.vectors = this.engine.createVectorIndex(dim, 'cosine', null);
-      await this.saveMeta();
     }
     return matrix;
   }
 
-  private async saveMeta(): Promise<void> {
-    const meta: StoreMeta = {
+  /** What the store records: embedder, dimension, the next label, the index file. */
+  private metaNow(): StoreMeta {
+    return {
       embedder: this.embedder.id,
       dimension: this.dimension as number,
       metric: 'cosine',
       nextLabel: this.nextLabel,
+      ...(this.indexCheckpoint ? { index: this.indexCheckpoint } : {}),
     };
-    await this.store.setMeta(meta);
   }
 
   /** Adds one fragment (see `addMany`). */
@@ -692,13 +789,14 @@ export class Memory {
         }
       });
       if (toStore.length > 0) {
-        await this.saveMeta();
+        // The labels handed out are recorded with the fragments, in one transaction.
         await this.store.put(
           toStore.map((s) => ({
             fragment: s.record,
             vector: s.vector,
             change: change(s.record, 'add', at),
           })),
+          this.metaNow(),
         );
         const labels = Uint32Array.from(toStore, (s) => s.record.label);
         const vectors = new Float32Array(toStore.length * dim);
@@ -770,11 +868,9 @@ export class Memory {
     target.core = target.core || from.core;
     target.version++;
     target.updatedAt = at;
-    const vector = this.store.vector(target.id) as Float32Array;
     await this.store.put([
       {
         fragment: target,
-        vector,
         change: change(target, 'merge', at, `merged near-duplicate text ${from.contentHash}`),
       },
     ]);
@@ -818,7 +914,8 @@ export class Memory {
       const text = patch.text === undefined ? undefined : checkText(patch.text);
       const metadata = patch.metadata === undefined ? undefined : checkMetadata(patch.metadata);
       const importance = checkUnit(patch.importance, 'importance', f.importance);
-      let vector = this.store.vector(f.id) as Float32Array;
+      // Without a new text the stored vector stays as it is.
+      let vector: Float32Array | undefined;
       let contentHash = f.contentHash;
       if (text !== undefined && text !== f.text) {
         contentHash = this.hashing.hashSync(text);
@@ -845,10 +942,12 @@ export class Memory {
         version: f.version + 1,
         updatedAt: at,
       };
-      await this.store.put([{ fragment: next, vector, change: change(next, 'update', at) }]);
+      await this.store.put([
+        { fragment: next, ...(vector ? { vector } : {}), change: change(next, 'update', at) },
+      ]);
       this.forget(f);
       this.remember(next);
-      if (next.text !== f.text) {
+      if (vector) {
         await this.vectors.addAsync(Uint32Array.of(next.label), vector);
         this.lexical.add(Uint32Array.of(next.label), [next.text]);
       }
@@ -869,15 +968,43 @@ export class Memory {
       this.forget(f);
       this.vectors.remove(Uint32Array.of(f.label));
       this.lexical.remove(Uint32Array.of(f.label));
+      await this.unlink(new Set([f.id]), at);
       await this.maybeCheckpoint();
     });
   }
 
+  /** Removes deleted fragments from the links of the others, each with a history entry. */
+  private async unlink(gone: ReadonlySet<string>, at: number): Promise<void> {
+    const linking = [...this.byId.values()].filter((f) => f.links.some((id) => gone.has(id)));
+    if (linking.length === 0) return;
+    const next = linking.map((f) => {
+      const removed = f.links.filter((id) => gone.has(id));
+      const record: FragmentRecord = {
+        ...f,
+        links: f.links.filter((id) => !gone.has(id)),
+        version: f.version + 1,
+      };
+      return { record, note: `unlinked ${removed.join(', ')} (deleted)` };
+    });
+    await this.store.put(
+      next.map(({ record, note }) => ({
+        fragment: record,
+        change: change(record, 'link', at, note),
+      })),
+    );
+    linking.forEach((f, i) => {
+      const { record } = next[i] as { record: FragmentRecord };
+      f.links = record.links;
+      f.version = record.version;
+    });
+    this.changes++;
+  }
+
   /** Every recorded change of a fragment, oldest first (also after it was deleted). */
-  history(id: string): FragmentChange[] {
+  async history(id: string): Promise<FragmentChange[]> {
     this.checkOpen();
     if (typeof id !== 'string' || id === '') throw invalidInput('id', id, 'a fragment id');
-    const h = this.store.history(id);
+    const h = await this.store.history(id);
     if (h.length === 0) {
       throw new AiosError(
         CarmaErrorCode.FRAGMENT_NOT_FOUND,
@@ -929,11 +1056,7 @@ export class Memory {
         f.reinforcements++;
         f.accessedAt = at;
         f.version++;
-        return {
-          fragment: f,
-          vector: this.store.vector(f.id) as Float32Array,
-          change: change(f, 'reinforce', at),
-        };
+        return { fragment: f, change: change(f, 'reinforce', at) };
       });
       await this.store.put(items);
       await this.maybeCheckpoint();
@@ -1221,7 +1344,7 @@ export class Memory {
       options.onProgress?.({ phase: 'consolidate', done: c + 1, total: plan.length });
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await this.maybeCheckpoint();
+    await this.serial(() => this.maybeCheckpoint());
     return report;
   }
 
@@ -1277,7 +1400,6 @@ export class Memory {
         await this.store.put([
           {
             fragment: keeper,
-            vector: this.store.vector(keeper.id) as Float32Array,
             change: change(keeper, 'merge', at, `merged ${mergeFrom.map((f) => f.id).join(', ')}`),
           },
         ]);
@@ -1294,6 +1416,7 @@ export class Memory {
         this.vectors.remove(labels);
         this.lexical.remove(labels);
         for (const f of mergeFrom) this.forget(f);
+        await this.unlink(new Set(mergeFrom.map((f) => f.id)), at);
         report.merged.push({ into: keeper.id, from: mergeFrom.map((f) => f.id) });
       }
       const sortedOld = [...keeper.links].sort().join('\u0000');
@@ -1301,13 +1424,7 @@ export class Memory {
       if ([...next].sort().join('\u0000') !== sortedOld) {
         keeper.links = next;
         keeper.version++;
-        await this.store.put([
-          {
-            fragment: keeper,
-            vector: this.store.vector(keeper.id) as Float32Array,
-            change: change(keeper, 'link', at),
-          },
-        ]);
+        await this.store.put([{ fragment: keeper, change: change(keeper, 'link', at) }]);
         report.linked++;
       }
     }
@@ -1321,29 +1438,46 @@ export class Memory {
       dimension: this.dimension,
       implementation: this.implementation,
       hnsw: this.vectors?.hnsw ?? null,
-      location: this.options.dir,
+      location: this.options.dir ?? this.store.location,
     };
   }
 
   private async maybeCheckpoint(): Promise<void> {
     const every = this.options.checkpointEvery ?? 10_000;
-    const pending = (this.store as { pendingEntries?: number }).pendingEntries;
-    if (pending !== undefined && pending >= every) await this.flushNow();
+    if (this.store.written - this.writtenAtCheckpoint >= every) await this.flushNow();
   }
 
-  /** Writes a snapshot of the store and the vector index (graph included) to disk. */
+  /**
+   * Writes the accesses recorded so far and, when the memory has a directory, the vector
+   * index (graph included) to `index-<generation>.bin`, named in the store's meta.
+   */
   flush(): Promise<void> {
     return this.serial(() => this.flushNow());
   }
 
   private async flushNow(): Promise<void> {
-    const gen = await this.store.checkpoint();
-    const path = this.indexPath(gen);
+    await this.store.flush();
+    this.writtenAtCheckpoint = this.store.written;
     const dir = this.options.dir;
-    if (!path || !dir || !this.vectors) return;
-    await this.vectors.save(path);
+    if (dir === undefined || !this.vectors || this.dimension === undefined) return;
+    const seq = await this.store.latestSeq();
+    const current = this.indexCheckpoint;
+    if (
+      this.indexSaved &&
+      current?.seq === seq &&
+      existsSync(this.indexPath(current.generation) as string)
+    ) {
+      return; // the file on disk is this index
+    }
+    const generation = Math.max(this.generation, current?.generation ?? 0) + 1;
+    await this.vectors.save(this.indexPath(generation) as string);
+    this.generation = generation;
+    // Named in the meta only once written: a crash before leaves the previous file named.
+    this.indexCheckpoint = { generation, seq };
+    await this.store.setMeta(this.metaNow());
+    this.indexSaved = true;
     for (const name of readdirSync(dir)) {
-      if (/^index-\d+\.bin$/.test(name) && name !== `index-${gen}.bin`)
+      if (/^index-\d+\.bin$/.test(name) && name !== `index-${generation}.bin`)
         rmSync(join(dir, name), { force: true });
     }
   }
@@ -1352,9 +1486,12 @@ export class Memory {
   close(): Promise<void> {
     return this.serial(async () => {
       if (this.closed) return;
-      await this.flushNow();
-      await this.store.close();
-      this.closed = true;
+      try {
+        await this.flushNow();
+      } finally {
+        this.closed = true;
+        await this.store.close();
+      }
     });
   }
 }

@@ -19,18 +19,30 @@ export declare class NativeStore {
   run(sql: string, params?: Array<null | number | bigint | string | boolean | Uint8Array> | undefined | null): RunResult
   /** Runs `sql` once per parameter row in one transaction; returns total changes. */
   runBatch(sql: string, rows: Array<Array<null | number | bigint | string | boolean | Uint8Array>>): number
-  putFragments(ids: Array<string>, texts: Array<string>, metadata: Array<string>, timestamps: Float64Array, hasVector: Uint8Array, dimension: number, vectors: Float32Array): number
+  /**
+   * Upserts fragments and appends history rows in one transaction (see
+   * [`store::FragmentBatch`] for the columns and [`store::FRAGMENT_UPSERT`] for the flags).
+   */
+  putFragments(ids: Array<string>, namespaces: Array<string>, namespaceIndex: Uint32Array, texts: Array<string>, metadata: Array<string>, attributes: Array<string>, numbers: Float64Array, flags: Uint8Array, dimension: number, vectors: Float32Array, changeIds: Array<string>, changeKinds: Array<string>, changeData: Array<string>, changeAt: Float64Array): number
   /**
    * Reads one fragment into `out` from byte `offset` on (the record layout of
-   * [`store::FRAGMENT_RECORD_HEADER`]; `offset` a multiple of 8). Returns the bytes
-   * written (0: no such id), or minus the size needed when the rest of `out` is too
-   * small. The bytes before `offset` are left alone: JS hands out vectors as views on
-   * them. Runs on the JS thread: a point read is a few microseconds, less than a
-   * thread-pool hop.
+   * [`store::FRAGMENT_RECORD_HEADER`]; `offset` a multiple of 8), with its vector when
+   * `with_vector`. Returns the bytes written (0: no such id), or minus the size needed
+   * when the rest of `out` is too small. The bytes before `offset` are left alone: JS
+   * hands out vectors as views on them. Runs on the JS thread: a point read is a few
+   * microseconds, less than a thread-pool hop.
    */
-  readFragment(id: string, out: Uint8Array, offset: number): number
+  readFragment(id: string, out: Uint8Array, offset: number, withVector: boolean): number
   /** [`Self::read_fragment`] for many ids: the records of the ids found, in order. */
-  readFragments(ids: Array<string>, out: Uint8Array, offset: number): number
+  readFragments(ids: Array<string>, out: Uint8Array, offset: number, withVectors: boolean): number
+  /**
+   * Reads up to `limit` fragments with ids after `after` (of `namespace` when given),
+   * in id order, into `out` from byte `offset` on, each record with its id (see
+   * [`store::Store::encode_fragment_range`]). Returns the bytes written (0: none left;
+   * fewer records than `limit` may mean the rest did not fit), or minus the size
+   * needed when not even the first record fits.
+   */
+  readFragmentRange(after: string, namespace: string | undefined | null, limit: number, out: Uint8Array, offset: number, withVectors: boolean): number
   markFragmentsUsed(ids: Array<string>, at: number): number
   addMessages(conversationIds: Array<string>, roles: Array<string>, contents: Array<string>, models: Array<string>, promptTokens: Float64Array, completionTokens: Float64Array, metadata: Array<string>, timestamps: Float64Array): Float64Array
   addEvents(types: Array<string>, typeIndex: Uint32Array, values: Float64Array, hasData: Uint8Array, data: Array<string>, timestamps: Float64Array): number

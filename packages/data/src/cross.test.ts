@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataStore, openDataStore } from './index.js';
-import { ANALYTICS_SQL, MIGRATIONS, SESSION_PRAGMAS } from './sql.js';
+import {
+  ANALYTICS_SQL,
+  CHANGE_INSERT,
+  FRAGMENT_UPSERT,
+  MIGRATIONS,
+  SESSION_PRAGMAS,
+} from './sql.js';
 
 const crate = join(dirname(fileURLToPath(import.meta.url)), '../../../crates/data');
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -31,6 +37,12 @@ describe('both implementations run the same SQL', () => {
   it('analytics queries match crates/data/src/analytics.rs', () => {
     const rust = squash(readFileSync(join(crate, 'src/analytics.rs'), 'utf8'));
     for (const sql of Object.values(ANALYTICS_SQL)) expect(rust).toContain(squash(sql));
+  });
+
+  it('fragment writes match crates/data/src/store.rs', () => {
+    const rust = squash(readFileSync(join(crate, 'src/store.rs'), 'utf8'));
+    expect(rust).toContain(squash(FRAGMENT_UPSERT));
+    expect(rust).toContain(squash(CHANGE_INSERT));
   });
 
   it('connection pragmas match crates/data/src/schema.rs', () => {

@@ -7,13 +7,28 @@ export type SqlRow = Record<string, SqlValue>;
 
 export interface FragmentColumns {
   ids: string[];
+  /** The distinct namespaces of the batch: row i is in `namespaces[namespaceIndex[i]]`. */
+  namespaces: string[];
+  namespaceIndex: Uint32Array;
   texts: string[];
   metadata: string[];
-  timestamps: Float64Array;
-  /** 1 where the row has a vector; the vectors of those rows are packed in `vectors`. */
-  hasVector: Uint8Array;
+  attributes: string[];
+  /** Four per row: createdAt, updatedAt, useCount, lastUsedAt (NaN: never). */
+  numbers: Float64Array;
+  /** `FRAGMENT_FLAG` bits per row; the vectors of the rows that have one are packed in `vectors`. */
+  flags: Uint8Array;
   dimension: number;
   vectors: Float32Array;
+  /** History rows written in the same transaction. */
+  changes: ChangeColumns;
+}
+
+export interface ChangeColumns {
+  fragmentIds: string[];
+  kinds: string[];
+  /** JSON, or '' for none. */
+  data: string[];
+  at: Float64Array;
 }
 
 export interface MessageColumns {
@@ -65,8 +80,18 @@ export interface SqlDriver {
   /** Runs `sql` once per parameter row in one transaction (a savepoint inside one). */
   runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): number;
   putFragments(batch: FragmentColumns): number;
-  /** Fragments by id in the order asked, unknown ids skipped: the objects callers get. */
-  getFragments(ids: readonly string[]): Fragment[];
+  /**
+   * Fragments by id in the order asked, unknown ids skipped: the objects callers get.
+   * Without `withVectors` the vectors are not read (null).
+   */
+  getFragments(ids: readonly string[], withVectors: boolean): Fragment[];
+  /** Up to `limit` fragments with ids after `after` (of `namespace` when given), by id. */
+  listFragments(
+    after: string,
+    limit: number,
+    namespace: string | null,
+    withVectors: boolean,
+  ): Fragment[];
   markFragmentsUsed(ids: string[], at: number): number;
   addMessages(batch: MessageColumns): number[];
   addEvents(batch: EventColumns): number;

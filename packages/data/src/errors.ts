@@ -14,6 +14,8 @@ export const DataErrorCode = {
   DATA_DIMENSION_MISMATCH: 'DATA_DIMENSION_MISMATCH',
   /** A row larger than `maxRowBytes`. */
   DATA_ROW_TOO_LARGE: 'DATA_ROW_TOO_LARGE',
+  /** A write names a fragment the store does not have. */
+  DATA_NOT_FOUND: 'DATA_NOT_FOUND',
   /** A uniqueness or reference constraint failed (unknown conversation, duplicate id...). */
   DATA_CONSTRAINT: 'DATA_CONSTRAINT',
   /** Another process holds the database. */

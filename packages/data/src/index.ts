@@ -17,16 +17,19 @@ import type { DataStore } from './types.js';
 
 export { DataErrorCode } from './errors.js';
 export { atomicWriteFile, type FileChunks } from './files.js';
+export { RESERVED_META_KEYS } from './meta.js';
 export {
   ANALYTICS_SQL,
   type AnalyticsQuery,
   APPLICATION_ID,
+  DEFAULT_FRAGMENT_NAMESPACE,
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
   type Migration,
 } from './sql.js';
 export { EXPORT_FORMAT, EXPORT_TABLES, EXPORT_VERSION } from './transfer.js';
 export type * from './types.js';
+export { MAX_NAMESPACE_LENGTH } from './validate.js';
 
 export const VERSION: string = packageJson.version;
 

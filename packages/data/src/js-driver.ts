@@ -24,6 +24,9 @@ import { DataErrorCode, dataError } from './errors.js';
 import {
   ANALYTICS_SQL,
   APPLICATION_ID,
+  CHANGE_INSERT,
+  FRAGMENT_FLAG,
+  FRAGMENT_UPSERT,
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
   SESSION_PRAGMAS,
@@ -327,45 +330,88 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     putFragments(b) {
       ensureOpen();
       const n = b.ids.length;
+      checkLen('namespaceIndex', b.namespaceIndex.length, n);
       checkLen('texts', b.texts.length, n);
       checkLen('metadata', b.metadata.length, n);
-      checkLen('timestamps', b.timestamps.length, n);
-      checkLen('hasVector', b.hasVector.length, n);
+      checkLen('attributes', b.attributes.length, n);
+      checkLen('numbers', b.numbers.length, n * 4);
+      checkLen('flags', b.flags.length, n);
+      const c = b.changes;
+      checkLen('changeKinds', c.kinds.length, c.fragmentIds.length);
+      checkLen('changeData', c.data.length, c.fragmentIds.length);
+      checkLen('changeAt', c.at.length, c.fragmentIds.length);
       return transaction(() => {
-        const stmt = prepare(
-          `INSERT INTO fragments (id, text, metadata, vector, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-                 ON CONFLICT (id) DO UPDATE SET text = excluded.text,
-                   metadata = excluded.metadata, vector = excluded.vector,
-                   updated_at = excluded.updated_at`,
-        );
+        const stmt = prepare(FRAGMENT_UPSERT);
         let offset = 0;
         const bytes = new Uint8Array(b.vectors.buffer, b.vectors.byteOffset, b.vectors.byteLength);
+        const params: SqlValue[] = new Array(11);
         for (let i = 0; i < n; i++) {
+          const flags = b.flags[i] as number;
           let blob: Uint8Array | null = null;
-          if (b.hasVector[i]) {
+          if (flags & FRAGMENT_FLAG.HAS_VECTOR) {
             blob = bytes.subarray(offset * 4, (offset + b.dimension) * 4);
             offset += b.dimension;
           }
+          const lastUsed = b.numbers[i * 4 + 3] as number;
+          params[0] = b.ids[i] as string;
+          params[1] = b.namespaces[b.namespaceIndex[i] as number] as string;
+          params[2] = b.texts[i] as string;
+          params[3] = b.metadata[i] as string;
+          params[4] = b.attributes[i] as string;
+          params[5] = blob;
+          params[6] = Math.trunc(b.numbers[i * 4] as number);
+          params[7] = Math.trunc(b.numbers[i * 4 + 1] as number);
+          params[8] =
+            flags & FRAGMENT_FLAG.SET_USE_COUNT ? Math.trunc(b.numbers[i * 4 + 2] as number) : 0;
+          params[9] =
+            flags & FRAGMENT_FLAG.SET_LAST_USED && !Number.isNaN(lastUsed)
+              ? Math.trunc(lastUsed)
+              : null;
+          params[10] = flags;
           try {
-            stmt.run([
-              b.ids[i] as string,
-              b.texts[i] as string,
-              b.metadata[i] as string,
-              blob,
-              Math.trunc(b.timestamps[i] as number),
-            ]);
+            stmt.run(params);
           } catch (error) {
             throw rowError(i, error);
+          }
+        }
+        const change = prepare(CHANGE_INSERT);
+        for (let i = 0; i < c.fragmentIds.length; i++) {
+          const data = c.data[i] as string;
+          try {
+            change.run([
+              c.fragmentIds[i] as string,
+              c.kinds[i] as string,
+              data === '' ? null : data,
+              Math.trunc(c.at[i] as number),
+            ]);
+          } catch (error) {
+            const e = sqliteError(error);
+            throw dataError(e.code, `change ${i}: ${e.message}`, { cause: error });
           }
         }
         return n;
       });
     },
-    getFragments(ids) {
+    listFragments(after, limit, namespace, withVectors) {
+      const columns = `id, namespace, text, metadata, attributes, ${withVectors ? 'vector' : 'NULL AS vector'},
+             created_at, updated_at, use_count, last_used_at`;
+      const rows =
+        namespace === null
+          ? query(`SELECT ${columns} FROM fragments WHERE id > ?1 ORDER BY id LIMIT ?2`, [
+              after,
+              limit,
+            ])
+          : query(
+              `SELECT ${columns} FROM fragments WHERE namespace = ?3 AND id > ?1 ORDER BY id LIMIT ?2`,
+              [after, limit, namespace],
+            );
+      return rows.map(toFragment);
+    },
+    getFragments(ids, withVectors) {
       ensureOpen();
       const stmt = prepare(
-        `SELECT id, text, metadata, vector, created_at, updated_at, use_count, last_used_at
+        `SELECT id, namespace, text, metadata, attributes, ${withVectors ? 'vector' : 'NULL AS vector'},
+             created_at, updated_at, use_count, last_used_at
              FROM fragments WHERE id = ?1`,
       );
       const out: Fragment[] = [];
@@ -377,16 +423,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
           throw sqliteError(error);
         }
         if (!row) continue;
-        out.push({
-          id: row.id as string,
-          text: row.text as string,
-          metadata: parseJson(row.metadata),
-          vector: row.vector === null ? null : blobToVector(row.vector as Uint8Array),
-          createdAt: Number(row.created_at),
-          updatedAt: Number(row.updated_at),
-          useCount: Number(row.use_count),
-          lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
-        });
+        out.push(toFragment(row));
       }
       return out;
     },
@@ -497,6 +534,21 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
         throw sqliteError(error);
       }
     },
+  };
+}
+
+function toFragment(row: SqlRow): Fragment {
+  return {
+    id: row.id as string,
+    namespace: row.namespace as string,
+    text: row.text as string,
+    metadata: parseJson(row.metadata),
+    attributes: parseJson(row.attributes),
+    vector: row.vector === null ? null : blobToVector(row.vector as Uint8Array),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    useCount: Number(row.use_count),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
   };
 }
 

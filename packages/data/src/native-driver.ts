@@ -41,19 +41,24 @@ class Scratch {
 }
 
 const CHUNK = 64 * 1024;
+/** Largest buffer taken for a page of records (a page that needs more takes several). */
+const MAX_RANGE_CHUNK = 16 * 1024 * 1024;
 /** Below this much room a new chunk is taken before reading (a record did not fit). */
 const LOW_WATER = 8 * 1024;
 
 /** The record layout of `FRAGMENT_RECORD_HEADER` in crates/data/src/store.rs. */
-const HEADER = 56;
+const HEADER = 64;
 const NO_VECTOR = 0xffff_ffff;
 
-/** Decodes the records in `s.bytes[from, to)`; returns the end of the last vector. */
+/**
+ * Decodes the records in `s.bytes[from, to)`; returns the end of the last vector. The id
+ * of a record is `ids[index]`, or (range reads, `ids` null) in the record.
+ */
 function decodeFragments(
   s: Scratch,
   from: number,
   to: number,
-  ids: readonly string[],
+  ids: readonly string[] | null,
   out: Fragment[],
 ): number {
   const { bytes, f64, u32 } = s;
@@ -65,10 +70,16 @@ function decodeFragments(
     const metaLen = u32[w + 10] as number;
     const vectorLen = u32[w + 11] as number;
     const flags = u32[w + 12] as number;
+    const namespaceLen = u32[w + 13] as number;
+    const attributesLen = u32[w + 14] as number;
+    const idLen = u32[w + 15] as number;
     const textAt = at + HEADER;
     const metaAt = textAt + textLen;
-    const metaEnd = metaAt + metaLen;
-    let end = (metaEnd + 7) & ~7;
+    const namespaceAt = metaAt + metaLen;
+    const attributesAt = namespaceAt + namespaceLen;
+    const idAt = attributesAt + attributesLen;
+    const stringsEnd = idAt + idLen;
+    let end = (stringsEnd + 7) & ~7;
     let vector: Float32Array | null = null;
     if (vectorLen !== NO_VECTOR) {
       vector = new Float32Array(bytes.buffer, end, vectorLen >>> 2);
@@ -77,9 +88,14 @@ function decodeFragments(
     }
     const last = f64[(at >>> 3) + 3] as number;
     out.push({
-      id: ids[u32[w + 8] as number] as string,
+      id:
+        ids === null
+          ? bytes.toString(flags & 16 ? 'latin1' : 'utf8', idAt, stringsEnd)
+          : (ids[u32[w + 8] as number] as string),
+      namespace: bytes.toString(flags & 4 ? 'latin1' : 'utf8', namespaceAt, attributesAt),
       text: bytes.toString(flags & 1 ? 'latin1' : 'utf8', textAt, metaAt),
-      metadata: parseJson(bytes.toString(flags & 2 ? 'latin1' : 'utf8', metaAt, metaEnd)),
+      metadata: parseJson(bytes.toString(flags & 2 ? 'latin1' : 'utf8', metaAt, namespaceAt)),
+      attributes: parseJson(bytes.toString(flags & 8 ? 'latin1' : 'utf8', attributesAt, idAt)),
       vector,
       createdAt: f64[at >>> 3] as number,
       updatedAt: f64[(at >>> 3) + 1] as number,
@@ -128,15 +144,48 @@ export function openNativeDriver(
       call(() =>
         store.putFragments(
           b.ids,
+          b.namespaces,
+          b.namespaceIndex,
           b.texts,
           b.metadata,
-          b.timestamps,
-          b.hasVector,
+          b.attributes,
+          b.numbers,
+          b.flags,
           b.dimension,
           b.vectors,
+          b.changes.fragmentIds,
+          b.changes.kinds,
+          b.changes.data,
+          b.changes.at,
         ),
       ),
-    getFragments: (ids) =>
+    listFragments: (after, limit, namespace, withVectors) =>
+      call(() => {
+        const out: Fragment[] = [];
+        let from = after;
+        // Records go into the scratch buffer as far as they fit; the rest on the next round.
+        while (out.length < limit) {
+          const want = limit - out.length;
+          const expected = Math.max(LOW_WATER, want * recordBytes);
+          if (scratch.bytes.length - scratch.used < expected) {
+            scratch = new Scratch(Math.min(Math.max(CHUNK, expected * 1.25), MAX_RANGE_CHUNK));
+          }
+          const read = (s: Scratch) =>
+            store.readFragmentRange(from, namespace, want, s.bytes, s.used, withVectors);
+          let written = read(scratch);
+          while (written < 0) {
+            scratch = new Scratch(-written);
+            written = read(scratch);
+          }
+          if (written === 0) break;
+          const before = out.length;
+          scratch.used = decodeFragments(scratch, scratch.used, scratch.used + written, null, out);
+          recordBytes = Math.ceil(written / (out.length - before));
+          from = (out[out.length - 1] as Fragment).id;
+        }
+        return out;
+      }),
+    getFragments: (ids, withVectors) =>
       call(() => {
         // Room for what these ids are likely to need (from the last record sizes seen), so
         // that a many-id read seldom runs twice for want of space.
@@ -146,8 +195,8 @@ export function openNativeDriver(
         }
         const read = (s: Scratch) =>
           ids.length === 1
-            ? store.readFragment(ids[0] as string, s.bytes, s.used)
-            : store.readFragments(ids as string[], s.bytes, s.used);
+            ? store.readFragment(ids[0] as string, s.bytes, s.used, withVectors)
+            : store.readFragments(ids as string[], s.bytes, s.used, withVectors);
         let written = read(scratch);
         while (written < 0) {
           scratch = new Scratch(-written);

@@ -122,9 +122,31 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_created_at ON audit_log (created_at);
 `,
   },
+  {
+    version: 3,
+    name: 'history',
+    sql: `-- Schema version 3: fragment namespaces, system-owned attributes and change history.
+-- attributes holds what the owning system keeps about a fragment (JSON), apart from the
+-- user's metadata. History rows are append-only and outlive their fragment (there is no
+-- reference to fragments); seq never goes back (AUTOINCREMENT), so "what changed since
+-- seq N" is a range scan that cannot miss a change.
+ALTER TABLE fragments ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE fragments ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX fragments_namespace ON fragments (namespace, id);
+
+CREATE TABLE fragment_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  fragment_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  data TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX fragment_changes_fragment ON fragment_changes (fragment_id, seq);
+`,
+  },
 ];
 
-export const LATEST_SCHEMA_VERSION = 2;
+export const LATEST_SCHEMA_VERSION = 3;
 
 /**
  * Per-connection settings both implementations apply: foreign keys on, a page cache of
@@ -134,6 +156,41 @@ export const LATEST_SCHEMA_VERSION = 2;
  * js implementation keeps its temporary files in memory (its VFS is the wasm one).
  */
 export const SESSION_PRAGMAS = 'PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;';
+
+/**
+ * The upsert of a fragment: a new id is inserted; an existing one keeps its `created_at`,
+ * and its vector and use statistics unless the flags (`?11`, `FRAGMENT_FLAG`) say to set
+ * them. Same text as `FRAGMENT_UPSERT` in crates/data/src/store.rs.
+ */
+export const FRAGMENT_UPSERT = `INSERT INTO fragments (id, namespace, text, metadata, attributes, vector,
+    created_at, updated_at, use_count, last_used_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+  ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, text = excluded.text,
+    metadata = excluded.metadata, attributes = excluded.attributes,
+    vector = CASE WHEN (?11 & 2) AND excluded.vector IS NULL THEN vector ELSE excluded.vector END,
+    updated_at = excluded.updated_at,
+    use_count = CASE WHEN ?11 & 4 THEN excluded.use_count ELSE use_count END,
+    last_used_at = CASE WHEN ?11 & 8 THEN excluded.last_used_at ELSE last_used_at END`;
+
+/** The namespace of fragments written without one (the column default of migration 3). */
+export const DEFAULT_FRAGMENT_NAMESPACE = 'default';
+
+/** Per-row flags of a fragment batch (the FRAGMENT_* constants of crates/data). */
+export const FRAGMENT_FLAG = {
+  HAS_VECTOR: 1,
+  /** A row without a vector keeps the stored one instead of clearing it. */
+  KEEP_VECTOR: 2,
+  SET_USE_COUNT: 4,
+  SET_LAST_USED: 8,
+} as const;
+
+/** One history row; same text as CHANGE_INSERT in crates/data/src/store.rs. */
+export const CHANGE_INSERT =
+  'INSERT INTO fragment_changes (fragment_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)';
+
+/** The history row of a deletion: written only when the fragment is there to delete. */
+export const CHANGE_INSERT_IF_PRESENT = `INSERT INTO fragment_changes (fragment_id, kind, data, created_at)
+  SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM fragments WHERE id = ?1)`;
 
 /** Analytics queries by name; parameters are ?1 from, ?2 to (ms), ?3 limit, ?4 event type. */
 export const ANALYTICS_SQL = {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { AiosError, type ImplementationReport, invalidInput } from '@aios/utils';
+import { type ImplementationReport, invalidInput } from '@aios/utils';
+import type { StoreContext } from './context.js';
 import type { SqlDriver, SqlRow } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
+import { createFragmentRepository } from './fragments.js';
+import { createMetaRepository } from './meta.js';
 import type { AnalyticsQuery } from './sql.js';
 import { exportStore, importStore } from './transfer.js';
 import type {
@@ -12,7 +15,6 @@ import type {
   Feedback,
   FeedbackPerDay,
   FeedbackStats,
-  FragmentInput,
   MemoryGrowth,
   Message,
   MessagesPerDay,
@@ -27,7 +29,6 @@ import type {
 } from './types.js';
 import {
   checkRowSize,
-  checkVector,
   count,
   isPlainObject,
   json,
@@ -43,8 +44,6 @@ import {
 
 const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 const MAX_TIME = 8.64e15;
-/** Floats of the vector packing buffer kept between batches (16 MiB). */
-const MAX_PACK_BUFFER = 4 * 1024 * 1024;
 
 export interface StoreSettings {
   path: string;
@@ -155,25 +154,31 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     return next;
   };
   const { maxRowBytes } = settings;
-  let packBuffer = new Float32Array(0);
 
   const readDimension = (): number | undefined => {
     const row = driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'")[0];
     return row ? Number(row.value) : undefined;
   };
-  let dimension = readDimension();
+  const ctx: StoreContext = {
+    driver,
+    serial,
+    busy: () => pending > 0,
+    maxRowBytes,
+    dimension: readDimension(),
+    readDimension,
+  };
   if (settings.vectorDimension !== undefined) {
-    if (dimension === undefined) {
+    if (ctx.dimension === undefined) {
       driver.run("INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1)", [
         String(settings.vectorDimension),
       ]);
-      dimension = settings.vectorDimension;
-    } else if (dimension !== settings.vectorDimension) {
+      ctx.dimension = settings.vectorDimension;
+    } else if (ctx.dimension !== settings.vectorDimension) {
       driver.close();
       throw dataError(
         DataErrorCode.DATA_DIMENSION_MISMATCH,
-        `${settings.path} stores ${dimension}-dimensional vectors, not ${settings.vectorDimension}`,
-        { details: { expected: settings.vectorDimension, stored: dimension } },
+        `${settings.path} stores ${ctx.dimension}-dimensional vectors, not ${settings.vectorDimension}`,
+        { details: { expected: settings.vectorDimension, stored: ctx.dimension } },
       );
     }
   }
@@ -196,144 +201,8 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     report: settings.report,
     path: settings.path,
 
-    fragments: {
-      async put(fragments) {
-        const list = requireArray<FragmentInput>(fragments, 'fragments');
-        const now = Date.now();
-        const n = list.length;
-        const ids: string[] = new Array(n);
-        const texts: string[] = new Array(n);
-        const metadata: string[] = new Array(n);
-        const timestamps = new Float64Array(n);
-        const hasVector = new Uint8Array(n);
-        let dim = dimension;
-        let withVector = 0;
-        // A native driver refuses NaN/Infinity itself, faster than a scan here; while the
-        // store has no dimension yet the scan stays (the batch then records it first).
-        const scan = !driver.checksVectors || dimension === undefined;
-        for (let i = 0; i < n; i++) {
-          const f = list[i];
-          const at = `fragments[${i}]`;
-          if (!isPlainObject(f)) throw invalidInput(at, f, 'a fragment object { text, ... }');
-          ids[i] = f.id === undefined ? randomUUID() : requireString(f.id, `${at}.id`);
-          texts[i] = requireString(f.text, `${at}.text`, { empty: true });
-          metadata[i] = json(f.metadata, `${at}.metadata`);
-          timestamps[i] = timestamp(f.createdAt, `${at}.createdAt`, now);
-          let vectorBytes = 0;
-          if (f.vector !== undefined && f.vector !== null) {
-            const v = checkVector(f.vector, `${at}.vector`, dim, scan);
-            dim = v.length;
-            hasVector[i] = 1;
-            withVector++;
-            vectorBytes = v.byteLength;
-          }
-          checkRowSize(
-            rowBytes(maxRowBytes, vectorBytes, texts[i] as string, metadata[i] as string),
-            maxRowBytes,
-            at,
-          );
-        }
-        // Packed into one array for one napi call. With nothing queued the driver reads it
-        // at once (serial runs it synchronously), so a buffer kept across calls serves and
-        // a batch does not map and fault in fresh memory; a queued batch gets its own copy.
-        const size = withVector * (dim ?? 0);
-        let vectors: Float32Array;
-        if (pending === 0 && size <= MAX_PACK_BUFFER) {
-          if (packBuffer.length < size) packBuffer = new Float32Array(size);
-          vectors = packBuffer.subarray(0, size);
-        } else {
-          vectors = new Float32Array(size);
-        }
-        for (let i = 0, offset = 0; i < n; i++) {
-          if (!hasVector[i]) continue;
-          vectors.set((list[i] as FragmentInput).vector as Float32Array, offset);
-          offset += dim as number;
-        }
-        return serial(() => {
-          if (dimension === undefined && dim !== undefined) {
-            // Another batch may have fixed the dimension while this one was queued.
-            const stored = readDimension();
-            if (stored !== undefined && stored !== dim) {
-              throw dataError(
-                DataErrorCode.DATA_DIMENSION_MISMATCH,
-                `fragments: expected ${stored} dimensions (the store's), got ${dim}`,
-              );
-            }
-            if (stored === undefined) {
-              driver.run("INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1)", [
-                String(dim),
-              ]);
-            }
-            dimension = dim;
-          }
-          try {
-            driver.putFragments({
-              ids,
-              texts,
-              metadata,
-              timestamps,
-              hasVector,
-              dimension: dim ?? 0,
-              vectors,
-            });
-          } catch (error) {
-            // Name the item and component at fault, as the scan would have.
-            if (!scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
-              for (let i = 0; i < n; i++) {
-                const v = (list[i] as FragmentInput).vector;
-                if (hasVector[i]) checkVector(v, `fragments[${i}].vector`, dim);
-              }
-            }
-            throw error;
-          }
-          return ids;
-        });
-      },
-      get(id) {
-        // Not async: a point read is a few microseconds, and each extra promise shows.
-        if (typeof id !== 'string' || id === '') {
-          return Promise.reject(invalidInput('id', id, 'a non-empty string'));
-        }
-        return serial(() => driver.getFragments([id])[0]);
-      },
-      async getMany(idList) {
-        const ids = requireArray<string>(idList, 'ids').map((id, i) =>
-          requireString(id, `ids[${i}]`),
-        );
-        return serial(() => driver.getFragments(ids));
-      },
-      async list(options = {}) {
-        const limit = count(options.limit, 'limit', 100, 100_000);
-        const after = options.after === undefined ? '' : requireString(options.after, 'after');
-        const ids = await serial(() =>
-          driver
-            .query('SELECT id FROM fragments WHERE id > ?1 ORDER BY id LIMIT ?2', [after, limit])
-            .map((r) => String(r.id)),
-        );
-        return store.fragments.getMany(ids);
-      },
-      async delete(idList) {
-        const ids = requireArray<string>(idList, 'ids').map((id, i) =>
-          requireString(id, `ids[${i}]`),
-        );
-        return serial(() =>
-          driver.runBatch(
-            'DELETE FROM fragments WHERE id = ?1',
-            ids.map((id) => [id]),
-          ),
-        );
-      },
-      count: () =>
-        serial(() => num(driver.query('SELECT count(*) AS n FROM fragments')[0]?.n ?? 0)),
-      async markUsed(idList, at) {
-        const ids = requireArray<string>(idList, 'ids').map((id, i) =>
-          requireString(id, `ids[${i}]`),
-        );
-        const when = timestamp(at, 'at', Date.now());
-        return serial(() => driver.markFragmentsUsed(ids, when));
-      },
-      dimension: () => serial(() => dimension),
-    },
+    fragments: createFragmentRepository(ctx),
+    meta: createMetaRepository(ctx),
 
     conversations: {
       async create(input = {}) {
@@ -661,7 +530,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
       requireString(path, 'path');
       return serial(async () => {
         const summary = await importStore(driver, path, options);
-        dimension = readDimension();
+        ctx.dimension = readDimension();
         return summary;
       });
     },

@@ -18,6 +18,7 @@ export const EXPORT_TABLES = [
   'messages',
   'feedback',
   'fragments',
+  'fragment_changes',
   'personality_states',
   'events',
   'api_keys',

@@ -6,20 +6,84 @@ export type JsonObject = { [key: string]: unknown };
 /** Milliseconds since the Unix epoch, or a Date. */
 export type Timestamp = number | Date;
 
+/** A JSON value: what owners keep in the store's key/value state (`DataStore.meta`). */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** One entry of a fragment's history, as written. */
+export interface FragmentChangeInput {
+  /** What happened, e.g. `add`, `update`, `delete`. */
+  kind: string;
+  /** What the fragment was after the change, or any detail. */
+  data?: JsonObject | null;
+  /** Default: now. */
+  at?: Timestamp;
+}
+
 export interface FragmentInput {
   /** Caller's id (e.g. a content id); a random UUID when absent. Existing ids are replaced. */
   id?: string;
+  /** Default `default`; a replace moves the fragment to this namespace. */
+  namespace?: string;
   text: string;
+  /** The user's fields. */
   metadata?: JsonObject;
-  /** Float32 embedding; every vector in a store has the same dimension. */
+  /** What the owning system keeps about the fragment (importance, links...), apart from `metadata`. */
+  attributes?: JsonObject;
+  /**
+   * Float32 embedding; every vector in a store has the same dimension. Absent or null on a
+   * replace: the stored vector is dropped, unless `keepVectors` is set.
+   */
   vector?: Float32Array | null;
+  /** When the fragment was created (kept on a replace). Default: now. */
   createdAt?: Timestamp;
+  /** Default: `createdAt` as given (or now). */
+  updatedAt?: Timestamp;
+  /** Sets the use count; absent: kept on a replace, 0 when new. */
+  useCount?: number;
+  /** Sets the last use (null: never); absent: kept on a replace, null when new. */
+  lastUsedAt?: Timestamp | null;
+  /** Recorded in the fragment's history, in the same transaction as the write. */
+  change?: FragmentChangeInput;
+}
+
+export interface PutOptions {
+  /** Fragments given without a vector keep their stored vector instead of losing it. */
+  keepVectors?: boolean;
+  /** More history rows, for any fragment id (an importer's), in the same transaction. */
+  history?: ReadonlyArray<FragmentChangeInput & { fragmentId: string }>;
+  /** Owner state (see `DataStore.meta`) set in the same transaction. */
+  meta?: Record<string, JsonValue>;
+}
+
+export interface DeleteOptions {
+  /** `changes[i]` is recorded in the history of `ids[i]`, when that fragment existed. */
+  changes?: readonly FragmentChangeInput[];
+}
+
+export interface ReplaceVectorsOptions {
+  /** The new dimension: every vector given must have it; needed when none is given. */
+  dimension?: number;
+  /** Owner state (see `DataStore.meta`) set in the same transaction. */
+  meta?: Record<string, JsonValue>;
+}
+
+export interface ReadOptions {
+  /** Default true; false leaves `vector` null and reads less. */
+  vectors?: boolean;
 }
 
 export interface Fragment {
   id: string;
+  namespace: string;
   text: string;
   metadata: JsonObject;
+  attributes: JsonObject;
   /** A view on the bytes read from the database (no per-element copy), or null. */
   vector: Float32Array | null;
   createdAt: number;
@@ -28,20 +92,63 @@ export interface Fragment {
   lastUsedAt: number | null;
 }
 
+/** One entry of a fragment's history, as read. */
+export interface FragmentChange {
+  /** Position in the store's history: grows with every change, never reused. */
+  seq: number;
+  fragmentId: string;
+  kind: string;
+  data: JsonObject | null;
+  at: number;
+}
+
 export interface FragmentRepository {
   /** Inserts or replaces fragments in one transaction; returns their ids in order. */
-  put(fragments: readonly FragmentInput[]): Promise<string[]>;
-  get(id: string): Promise<Fragment | undefined>;
+  put(fragments: readonly FragmentInput[], options?: PutOptions): Promise<string[]>;
+  get(id: string, options?: ReadOptions): Promise<Fragment | undefined>;
   /** Fragments by id in the order asked; unknown ids are skipped. */
-  getMany(ids: readonly string[]): Promise<Fragment[]>;
-  /** Pages through all fragments by id. */
-  list(options?: { after?: string; limit?: number }): Promise<Fragment[]>;
-  delete(ids: readonly string[]): Promise<number>;
-  count(): Promise<number>;
+  getMany(ids: readonly string[], options?: ReadOptions): Promise<Fragment[]>;
+  /** Pages through all fragments (or one namespace's) by id. */
+  list(
+    options?: { after?: string; limit?: number; namespace?: string } & ReadOptions,
+  ): Promise<Fragment[]>;
+  /** Deletes in one transaction; returns how many existed. History is kept. */
+  delete(ids: readonly string[], options?: DeleteOptions): Promise<number>;
+  count(options?: { namespace?: string }): Promise<number>;
   /** Adds one use per id (for "most used" analytics). */
   markUsed(ids: readonly string[], at?: Timestamp): Promise<number>;
   /** The store's vector dimension, once known. */
   dimension(): Promise<number | undefined>;
+  /**
+   * Gives fragments new vectors and makes their dimension the store's, in one transaction
+   * (re-embedding with another model). Every fragment that has a vector must get one,
+   * else nothing changes (`DATA_DIMENSION_MISMATCH`); an unknown id fails with
+   * `DATA_NOT_FOUND`. Returns how many were replaced.
+   */
+  replaceVectors(
+    vectors: ReadonlyArray<{ id: string; vector: Float32Array; change?: FragmentChangeInput }>,
+    options?: ReplaceVectorsOptions,
+  ): Promise<number>;
+  /** A fragment's history, oldest first; it outlives the fragment. */
+  history(id: string, options?: { after?: number; limit?: number }): Promise<FragmentChange[]>;
+  /**
+   * The ids with history recorded after `seq` (0: ever), and the latest seq now (below the
+   * one given when the history went back, e.g. a restored backup).
+   */
+  changedSince(seq: number): Promise<{ ids: string[]; seq: number }>;
+  /** The seq of the latest history row (0: none yet). */
+  latestChange(): Promise<number>;
+}
+
+/**
+ * Small key/value state for the systems that own data in the store (e.g. which embedder
+ * wrote the vectors). Values are JSON. Keys the store uses itself are refused.
+ */
+export interface MetaRepository {
+  get(key: string): Promise<JsonValue | undefined>;
+  set(key: string, value: JsonValue): Promise<void>;
+  /** Returns whether the key existed. */
+  delete(key: string): Promise<boolean>;
 }
 
 export interface ConversationInput {
@@ -271,6 +378,7 @@ export interface DataStore {
   /** The database file, or `:memory:`. */
   readonly path: string;
   readonly fragments: FragmentRepository;
+  readonly meta: MetaRepository;
   readonly conversations: ConversationRepository;
   readonly messages: MessageRepository;
   readonly feedback: FeedbackRepository;

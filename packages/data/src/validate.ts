@@ -124,3 +124,58 @@ export function checkVector(
   }
   return value;
 }
+
+/** Longest fragment namespace, in UTF-16 code units. */
+export const MAX_NAMESPACE_LENGTH = 256;
+/** Longest history kind and meta key. */
+export const MAX_NAME_LENGTH = 256;
+
+/** A fragment namespace: a non-empty string of at most 256 characters; `fallback` when absent. */
+export function namespaceName(value: unknown, field: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value === '' || value.length > MAX_NAMESPACE_LENGTH) {
+    throw invalidInput(
+      field,
+      value,
+      `a non-empty string of at most ${MAX_NAMESPACE_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+/** A history entry, validated: kind, data JSON text ('' for none), time. */
+export function changeInput(
+  value: unknown,
+  field: string,
+  now: number,
+): { kind: string; data: string; at: number } {
+  if (!isPlainObject(value))
+    throw invalidInput(field, value, 'a change object { kind, data?, at? }');
+  const kind = value.kind;
+  if (typeof kind !== 'string' || kind === '' || kind.length > MAX_NAME_LENGTH) {
+    throw invalidInput(
+      `${field}.kind`,
+      kind,
+      `a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  const data =
+    value.data === undefined || value.data === null ? '' : json(value.data, `${field}.data`);
+  return { kind, data, at: timestamp(value.at, `${field}.at`, now) };
+}
+
+/** JSON text of any JSON value (objects, arrays, strings, finite numbers, booleans, null). */
+export function jsonValue(value: unknown, field: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`${v} is not JSON`);
+      if (typeof v === 'bigint') throw new Error('a bigint is not JSON');
+      return v;
+    });
+  } catch (error) {
+    throw invalidInput(field, value, `JSON-serialisable data (${(error as Error).message})`);
+  }
+  if (text === undefined) throw invalidInput(field, value, 'a JSON value');
+  return text;
+}

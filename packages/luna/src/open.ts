@@ -16,7 +16,10 @@ export interface OpenLunaOptions extends Partial<LunaOptions> {
   /** The shared config; default `loadConfig(configOptions).config`. */
   config?: AiosConfig;
   configOptions?: LoadConfigOptions;
-  /** CARMA's directory; default `<config.home>/carma`. */
+  /**
+   * CARMA's directory (its vector index files; its fragments too when `store` is given
+   * and no data store is opened); default `<config.home>/carma`.
+   */
   carmaDir?: string;
   /** How Luna uses CARMA (mode defaults to `carma.search.mode`). */
   carma?: Omit<CarmaMemoryOptions, 'mode'> & { mode?: CarmaMemoryOptions['mode'] };
@@ -51,10 +54,11 @@ function embedderFromConfig(config: AiosConfig) {
 }
 
 /**
- * Opens Luna on the real cores, from the shared config: CARMA in `<home>/carma` (embedder
- * from `carma.embedder`, search mode and k from `carma.search`), the SQLite store at
- * `data.path`, the chat client from `luna.llm`, tokens from `luna.encoding` and `native`.
- * Pass `memory` or `store` to use your own instead (they are then not closed here).
+ * Opens Luna on the real cores, from the shared config: the SQLite store at `data.path`,
+ * which also holds CARMA's fragments (CARMA's index files in `<home>/carma`; embedder from
+ * `carma.embedder`, search mode and k from `carma.search`), the chat client from
+ * `luna.llm`, tokens from `luna.encoding` and `native`. Pass `memory` or `store` to use
+ * your own instead (they are then not closed here).
  */
 export async function openLuna(options: OpenLunaOptions = {}): Promise<OpenedLuna> {
   if (typeof options !== 'object' || options === null) {
@@ -79,6 +83,7 @@ export async function openLuna(options: OpenLunaOptions = {}): Promise<OpenedLun
     if (!givenMemory) {
       carma = await openMemory({
         dir: carmaDir ?? join(config.home, 'carma'),
+        ...(data ? { data } : {}),
         native,
         ...embedderFromConfig(config),
       });
@@ -104,12 +109,19 @@ export async function openLuna(options: OpenLunaOptions = {}): Promise<OpenedLun
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      const results = await Promise.allSettled([
-        carma ? carma.close() : Promise.resolve(),
-        data ? data.close() : Promise.resolve(),
-      ]);
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      // The memory first: it writes its last accesses and index state into the data store.
+      let failure: unknown;
+      try {
+        await carma?.close();
+      } catch (error) {
+        failure = error;
+      }
+      try {
+        await data?.close();
+      } catch (error) {
+        failure ??= error;
+      }
+      if (failure !== undefined) throw failure;
     })();
     return closing;
   };

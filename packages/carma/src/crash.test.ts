@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMemory } from './memory.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const writer = join(here, 'crash-writer.mjs');
+const KILLS = 8;
+const BATCH = 20;
+
+let root: string;
+beforeAll(() => {
+  if (!existsSync(join(here, '../dist/index.js'))) {
+    throw new Error('crash.test.ts runs the built package: run `pnpm --filter @aios/carma build`');
+  }
+  root = mkdtempSync(join(tmpdir(), 'carma-crash-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Starts the writer, kills it `delayMs` after it is ready, returns the acknowledged batches. */
+function runAndKill(dir: string, impl: string, base: number, delayMs: number) {
+  return new Promise<number[]>((resolve, reject) => {
+    const child = spawn(process.execPath, [writer, dir, impl, String(base)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const acked: number[] = [];
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      let nl = out.indexOf('\n');
+      while (nl >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (line === 'ready') setTimeout(() => child.kill('SIGKILL'), delayMs);
+        else if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
+        nl = out.indexOf('\n');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(acked);
+      else reject(new Error(`writer exited with ${code ?? signal} before the kill: ${err}`));
+    });
+  });
+}
+
+const impls = testImplementations();
+
+describe.each(impls)('a memory killed while adding (%s)', (impl) => {
+  it(`loses no acknowledged fragment and never half a batch, over ${KILLS} kills`, async () => {
+    const dir = join(root, impl);
+    const acked: number[] = [];
+    let committedUnacked = 0;
+    for (let k = 0; k < KILLS; k++) {
+      const base = k * 100_000;
+      const delayMs = 20 + Math.floor(Math.random() * 250);
+      const run = await runAndKill(dir, impl, base, delayMs);
+      acked.push(...run);
+      // Reopen with each implementation in turn: either must read what the other left.
+      const reader = impls[k % impls.length];
+      const memory = await openMemory({ dir, native: reader, dimension: 64 });
+      try {
+        const batches = new Map<number, number>();
+        for (const f of memory.list()) {
+          const b = f.metadata.batch as number;
+          batches.set(b, (batches.get(b) ?? 0) + 1);
+        }
+        for (const b of run) expect(batches.get(b), `kill ${k}: batch ${b}`).toBe(BATCH);
+        // The batch in flight at the kill is all there or not at all.
+        const inFlight = (run.at(-1) ?? base - 1) + 1;
+        expect([undefined, BATCH]).toContain(batches.get(inFlight));
+        if (batches.get(inFlight) === BATCH) committedUnacked++;
+        // Nothing acknowledged by an earlier run was lost since: the count is exact.
+        expect(memory.size).toBe(BATCH * (acked.length + committedUnacked));
+        // The vector index agrees with the store (rebuilt or brought up to date on open).
+        const last = run.at(-1);
+        if (last !== undefined) {
+          const text = `batch ${last} item 5: reading ${(last * 31 + 35) % 997} on sensor 5`;
+          const [hit] = await memory.search(text, { k: 1, mode: 'vector' });
+          expect(hit?.fragment.text).toBe(text);
+        }
+      } finally {
+        await memory.close();
+      }
+    }
+    expect(acked.length).toBeGreaterThan(0);
+  }, 120_000);
+});

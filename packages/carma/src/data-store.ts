@@ -1,0 +1,435 @@
+import { rename } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  type FragmentChangeInput as DataChangeInput,
+  type Fragment as DataFragment,
+  type FragmentInput as DataFragmentInput,
+  type DataStore,
+  type JsonObject,
+  type JsonValue,
+  openDataStore,
+} from '@aios/data';
+import { AiosError, fromNodeIoError, type NativeMode } from '@aios/utils';
+import { CarmaErrorCode } from './errors.js';
+import { isLegacyStore, readLegacyStore } from './legacy-store.js';
+import type {
+  FragmentChange,
+  FragmentRecord,
+  FragmentStore,
+  FragmentWrite,
+  IndexCheckpoint,
+  Metadata,
+  StoredMemory,
+  StoreMeta,
+} from './store.js';
+
+/** The meta key of CARMA's state in the data store. */
+export const CARMA_META_KEY = 'carma';
+/** Where an import of the old file format is recorded (in the same transaction). */
+const IMPORTED_META_KEY = 'carma.imported';
+/** Fragments per read while loading. */
+const PAGE = 2000;
+/** Accesses are written this long after the first one not yet written. */
+const TOUCH_DELAY_MS = 250;
+
+export interface DataFragmentStoreOptions {
+  /** The store to keep fragments in; it is not closed with this one. */
+  data?: DataStore;
+  /** Without `data`: the database file to open (and close), or `:memory:` (default). */
+  path?: string;
+  /** Implementation of the data store opened here. */
+  native?: NativeMode;
+  /** A directory in CARMA's old file format: imported once, then renamed aside. */
+  legacyDir?: string;
+}
+
+/**
+ * CARMA's fields other than the user's: kept in the fragment's `attributes`. Access
+ * statistics are not among them: they are the store's use count and last use, which
+ * `markUsed` updates without rewriting the fragment (and which the analytics read).
+ */
+function attributesOf(f: FragmentRecord): JsonObject {
+  return {
+    label: f.label,
+    contentHash: f.contentHash,
+    importance: f.importance,
+    core: f.core,
+    reinforcements: f.reinforcements,
+    version: f.version,
+    mergedFrom: f.mergedFrom,
+    links: f.links,
+  };
+}
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+const numberOr = (v: unknown, fallback: number): number =>
+  typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+
+/** The CARMA fragment of a stored one; undefined for a fragment CARMA did not write. */
+function toRecord(f: DataFragment): FragmentRecord | undefined {
+  const a = f.attributes;
+  if (!Number.isInteger(a.label) || (a.label as number) < 0 || typeof a.contentHash !== 'string') {
+    return undefined;
+  }
+  return {
+    id: f.id,
+    label: a.label as number,
+    namespace: f.namespace,
+    text: f.text,
+    contentHash: a.contentHash,
+    metadata: f.metadata as Metadata,
+    importance: numberOr(a.importance, 0.5),
+    core: a.core === true,
+    createdAt: f.createdAt,
+    updatedAt: f.updatedAt,
+    accessedAt: f.lastUsedAt ?? f.createdAt,
+    accessCount: f.useCount,
+    reinforcements: numberOr(a.reinforcements, 0),
+    version: numberOr(a.version, 1),
+    mergedFrom: strings(a.mergedFrom),
+    links: strings(a.links),
+  };
+}
+
+function toChangeInput(c: FragmentChange): DataChangeInput {
+  const data: JsonObject = {
+    version: c.version,
+    text: c.text,
+    metadata: c.metadata,
+    importance: c.importance,
+  };
+  if (c.note) data.note = c.note;
+  return { kind: c.kind, at: c.at, data };
+}
+
+function toChange(kind: string, at: number, data: JsonObject | null): FragmentChange {
+  const d = data ?? {};
+  return {
+    version: numberOr(d.version, 0),
+    kind: kind as FragmentChange['kind'],
+    at,
+    text: typeof d.text === 'string' ? d.text : '',
+    metadata: (d.metadata ?? {}) as Metadata,
+    importance: numberOr(d.importance, 0),
+    ...(typeof d.note === 'string' ? { note: d.note } : {}),
+  };
+}
+
+function toInput(f: FragmentRecord, vector: Float32Array | undefined): DataFragmentInput {
+  return {
+    id: f.id,
+    namespace: f.namespace,
+    text: f.text,
+    metadata: f.metadata,
+    attributes: attributesOf(f),
+    ...(vector ? { vector } : {}),
+    createdAt: f.createdAt,
+    updatedAt: f.updatedAt,
+    useCount: f.accessCount,
+    // Never read nor reinforced since it was added: no last use.
+    lastUsedAt: f.accessCount === 0 && f.accessedAt === f.createdAt ? null : f.accessedAt,
+  };
+}
+
+function parseMeta(value: unknown): StoreMeta | undefined {
+  if (value === undefined) return undefined;
+  const m = value as Partial<StoreMeta> | null;
+  const index = m?.index;
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    typeof m.embedder !== 'string' ||
+    !Number.isInteger(m.dimension) ||
+    (m.metric !== 'cosine' && m.metric !== 'dot') ||
+    !Number.isInteger(m.nextLabel) ||
+    (index !== undefined && (!Number.isInteger(index?.generation) || !Number.isInteger(index?.seq)))
+  ) {
+    throw new AiosError(
+      CarmaErrorCode.STORE_CORRUPT,
+      `the data store's "${CARMA_META_KEY}" state is not CARMA's: ${JSON.stringify(value)}`,
+    );
+  }
+  return m as StoreMeta;
+}
+
+/** A `FragmentStore` in an @aios/data store (SQLite). */
+export class DataFragmentStore implements FragmentStore {
+  private data: DataStore | undefined;
+  private written_ = 0;
+  private metaText: string | undefined;
+  /** Accesses not yet written: count and latest time per fragment id. */
+  private touches = new Map<string, { count: number; at: number }>();
+  private touchTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: DataFragmentStoreOptions = {}) {
+    this.data = options.data;
+  }
+
+  get location(): string | undefined {
+    const path = this.options.data?.path ?? this.options.path ?? ':memory:';
+    return path === ':memory:' ? undefined : path;
+  }
+
+  get written(): number {
+    return this.written_;
+  }
+
+  private get store(): DataStore {
+    if (!this.data) {
+      throw new AiosError(CarmaErrorCode.MEMORY_CLOSED, 'the fragment store is not open');
+    }
+    return this.data;
+  }
+
+  async open(): Promise<StoredMemory> {
+    if (!this.data) {
+      this.data = await openDataStore({
+        path: this.options.path ?? ':memory:',
+        ...(this.options.native ? { native: this.options.native } : {}),
+      });
+    }
+    try {
+      const legacy = this.options.legacyDir;
+      if (legacy !== undefined && isLegacyStore(legacy)) await this.importLegacy(legacy);
+      const meta = parseMeta(await this.store.meta.get(CARMA_META_KEY));
+      this.metaText = JSON.stringify(meta);
+      const fragments: FragmentRecord[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await this.store.fragments.list({
+          limit: PAGE,
+          vectors: false,
+          ...(after === undefined ? {} : { after }),
+        });
+        for (const f of page) {
+          const record = toRecord(f);
+          if (record) fragments.push(record);
+        }
+        if (page.length < PAGE) break;
+        after = (page[page.length - 1] as DataFragment).id;
+      }
+      return { meta, fragments };
+    } catch (error) {
+      if (!this.options.data) await this.data.close().catch(() => undefined);
+      this.data = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes a store in the old file format into the data store in one transaction, then
+   * renames its directory aside. The transaction records where it came from, so that a
+   * crash before the rename does not import it twice.
+   */
+  private async importLegacy(dir: string): Promise<void> {
+    const from = resolve(dir);
+    const imported = (await this.store.meta.get(IMPORTED_META_KEY)) as
+      | { from?: string }
+      | undefined;
+    if (imported?.from !== from) {
+      if ((await this.store.meta.get(CARMA_META_KEY)) !== undefined) {
+        throw new AiosError(
+          CarmaErrorCode.STORE_CONFLICT,
+          `${dir} holds a memory in the old file format, and ${this.store.path} already holds one; move one of them away`,
+          { details: { legacyDir: dir, data: this.store.path } },
+        );
+      }
+      const legacy = await readLegacyStore(dir);
+      // The snapshot's histories first, then the logged changes: the index file of the
+      // snapshot is then up to date with the history up to the last snapshot entry.
+      const history = [
+        ...[...legacy.histories].flatMap(([fragmentId, changes]) =>
+          changes.map((c) => ({ fragmentId, ...toChangeInput(c) })),
+        ),
+        ...legacy.logged.map(({ fragmentId, change }) => ({
+          fragmentId,
+          ...toChangeInput(change),
+        })),
+      ];
+      const state: Record<string, JsonValue> = { [IMPORTED_META_KEY]: { from, at: Date.now() } };
+      const meta = legacy.meta && {
+        embedder: legacy.meta.embedder,
+        dimension: legacy.meta.dimension,
+        metric: legacy.meta.metric,
+        nextLabel: legacy.meta.nextLabel,
+      };
+      if (meta) state[CARMA_META_KEY] = meta;
+      await this.store.fragments.put(
+        legacy.fragments.map((f) => toInput(f, legacy.vectors.get(f.id))),
+        { history, meta: state },
+      );
+      if (meta) {
+        // One transaction numbers its history rows consecutively.
+        const seq = (await this.store.fragments.latestChange()) - legacy.logged.length;
+        const index: IndexCheckpoint = { generation: legacy.generation, seq };
+        await this.store.meta.set(CARMA_META_KEY, { ...meta, index: { ...index } });
+      }
+    }
+    const aside = join(dirname(from), `${basename(from)}.imported-${Date.now()}`);
+    try {
+      await rename(from, aside);
+    } catch (error) {
+      throw fromNodeIoError(error, from);
+    }
+  }
+
+  async setMeta(meta: StoreMeta): Promise<void> {
+    const text = JSON.stringify(meta);
+    if (text === this.metaText) return;
+    await this.store.meta.set(CARMA_META_KEY, JSON.parse(text));
+    this.metaText = text;
+  }
+
+  async put(items: FragmentWrite[], meta?: StoreMeta): Promise<void> {
+    const metaText = meta === undefined ? undefined : JSON.stringify(meta);
+    const withMeta = metaText !== undefined && metaText !== this.metaText;
+    if (items.length === 0 && !withMeta) return;
+    // The records carry every access so far: accesses not yet written are in them.
+    for (const { fragment } of items) this.touches.delete(fragment.id);
+    await this.store.fragments.put(
+      items.map(({ fragment, vector, change }) => ({
+        ...toInput(fragment, vector),
+        change: toChangeInput(change),
+      })),
+      {
+        keepVectors: true,
+        ...(withMeta ? { meta: { [CARMA_META_KEY]: JSON.parse(metaText) } } : {}),
+      },
+    );
+    if (withMeta) this.metaText = metaText;
+    this.written_ += items.length;
+  }
+
+  async delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void> {
+    if (items.length === 0) return;
+    for (const { id } of items) this.touches.delete(id);
+    await this.store.fragments.delete(
+      items.map((i) => i.id),
+      { changes: items.map((i) => toChangeInput(i.change)) },
+    );
+    this.written_ += items.length;
+  }
+
+  async replaceVectors(
+    items: Array<{ id: string; vector: Float32Array; change: FragmentChange }>,
+    meta: StoreMeta,
+  ): Promise<void> {
+    const text = JSON.stringify(meta);
+    await this.store.fragments.replaceVectors(
+      items.map((i) => ({ id: i.id, vector: i.vector, change: toChangeInput(i.change) })),
+      { dimension: meta.dimension, meta: { [CARMA_META_KEY]: JSON.parse(text) } },
+    );
+    this.metaText = text;
+    this.written_ += items.length;
+  }
+
+  async vectors(ids: readonly string[]): Promise<Array<Float32Array | undefined>> {
+    const found = new Map<string, Float32Array>();
+    for (let i = 0; i < ids.length; i += PAGE) {
+      for (const f of await this.store.fragments.getMany(ids.slice(i, i + PAGE))) {
+        if (f.vector) found.set(f.id, f.vector);
+      }
+    }
+    return ids.map((id) => found.get(id));
+  }
+
+  async history(id: string): Promise<FragmentChange[]> {
+    const out: FragmentChange[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await this.store.fragments.history(id, { after, limit: PAGE });
+      for (const c of page) out.push(toChange(c.kind, c.at, c.data));
+      if (page.length < PAGE) return out;
+      after = (page[page.length - 1] as { seq: number }).seq;
+    }
+  }
+
+  async changedSince(seq: number): Promise<{ ids: Set<string>; seq: number }> {
+    const { ids, seq: latest } = await this.store.fragments.changedSince(seq);
+    return { ids: new Set(ids), seq: latest };
+  }
+
+  latestSeq(): Promise<number> {
+    return this.store.fragments.latestChange();
+  }
+
+  touch(fragment: FragmentRecord): void {
+    if (this.closed) return;
+    const t = this.touches.get(fragment.id);
+    if (t) {
+      t.count++;
+      t.at = Math.max(t.at, fragment.accessedAt);
+    } else {
+      this.touches.set(fragment.id, { count: 1, at: fragment.accessedAt });
+    }
+    if (this.touchTimer === undefined) {
+      this.touchTimer = setTimeout(() => {
+        this.touchTimer = undefined;
+        // Kept for the next flush when this one fails; close() reports the error.
+        this.flush().catch(() => undefined);
+      }, TOUCH_DELAY_MS);
+      this.touchTimer.unref();
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.touchTimer !== undefined) {
+      clearTimeout(this.touchTimer);
+      this.touchTimer = undefined;
+    }
+    const run = this.flushing.then(() => this.writeTouches());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One `markUsed` per access time, oldest first; what fails is kept for the next flush. */
+  private async writeTouches(): Promise<void> {
+    if (this.touches.size === 0) return;
+    const batch = this.touches;
+    this.touches = new Map();
+    const byTime = new Map<number, string[]>();
+    for (const [id, { count, at }] of batch) {
+      const ids = byTime.get(at) ?? [];
+      for (let i = 0; i < count; i++) ids.push(id);
+      byTime.set(at, ids);
+    }
+    const groups = [...byTime].sort((a, b) => a[0] - b[0]);
+    // Queued all at once, so that a later put (which writes the counts whole) follows them.
+    const results = await Promise.allSettled(
+      groups.map(([at, ids]) => this.store.fragments.markUsed(ids, at)),
+    );
+    let failure: unknown;
+    results.forEach((r, g) => {
+      if (r.status === 'fulfilled') return;
+      failure ??= r.reason;
+      const [at, ids] = groups[g] as [number, string[]];
+      for (const id of ids) {
+        const t = this.touches.get(id);
+        if (t) {
+          t.count++;
+          t.at = Math.max(t.at, at);
+        } else this.touches.set(id, { count: 1, at });
+      }
+    });
+    if (failure !== undefined) throw failure;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || !this.data) return;
+    this.closed = true;
+    try {
+      await this.flush();
+    } finally {
+      if (!this.options.data) await this.data.close();
+      this.data = undefined;
+    }
+  }
+}
+
+/** A `FragmentStore` on @aios/data; see `DataFragmentStoreOptions`. */
+export function createDataFragmentStore(options: DataFragmentStoreOptions = {}): DataFragmentStore {
+  return new DataFragmentStore(options);
+}

@@ -1,0 +1,460 @@
+import { randomUUID } from 'node:crypto';
+import { AiosError, invalidInput } from '@aios/utils';
+import { atomically, type StoreContext } from './context.js';
+import type { ChangeColumns, SqlRow } from './driver.js';
+import { DataErrorCode, dataError } from './errors.js';
+import { metaEntries, writeMeta } from './meta.js';
+import {
+  CHANGE_INSERT,
+  CHANGE_INSERT_IF_PRESENT,
+  DEFAULT_FRAGMENT_NAMESPACE,
+  FRAGMENT_FLAG,
+} from './sql.js';
+import type {
+  FragmentChange,
+  FragmentChangeInput,
+  FragmentInput,
+  FragmentRepository,
+  ReadOptions,
+} from './types.js';
+import {
+  changeInput,
+  checkRowSize,
+  checkVector,
+  count,
+  isPlainObject,
+  json,
+  namespaceName,
+  nonNegativeInt,
+  parseJson,
+  requireArray,
+  requireString,
+  rowBytes,
+  timestamp,
+} from './validate.js';
+
+/** Largest vector dimension. */
+const MAX_DIMENSION = 65_536;
+/** Floats of the vector packing buffer kept between batches (16 MiB). */
+const MAX_PACK_BUFFER = 4 * 1024 * 1024;
+
+const ids = (list: unknown, field = 'ids'): string[] =>
+  requireArray<string>(list, field).map((id, i) => requireString(id, `${field}[${i}]`));
+
+function withVectors(options: ReadOptions | undefined): boolean {
+  if (options === undefined) return true;
+  if (!isPlainObject(options)) throw invalidInput('options', options, 'an object { vectors? }');
+  if (options.vectors === undefined) return true;
+  if (typeof options.vectors !== 'boolean') {
+    throw invalidInput('options.vectors', options.vectors, 'a boolean');
+  }
+  return options.vectors;
+}
+
+function toChange(r: SqlRow): FragmentChange {
+  return {
+    seq: Number(r.seq),
+    fragmentId: String(r.fragment_id),
+    kind: String(r.kind),
+    data: r.data === null ? null : parseJson(r.data),
+    at: Number(r.created_at),
+  };
+}
+
+function emptyChanges(): ChangeColumns {
+  return { fragmentIds: [], kinds: [], data: [], at: new Float64Array(0) };
+}
+
+/** History rows in columns, from validated entries. */
+function changeColumns(
+  rows: ReadonlyArray<{ fragmentId: string; kind: string; data: string; at: number }>,
+): ChangeColumns {
+  if (rows.length === 0) return emptyChanges();
+  return {
+    fragmentIds: rows.map((r) => r.fragmentId),
+    kinds: rows.map((r) => r.kind),
+    data: rows.map((r) => r.data),
+    at: Float64Array.from(rows, (r) => r.at),
+  };
+}
+
+export function createFragmentRepository(ctx: StoreContext): FragmentRepository {
+  const { driver, serial, maxRowBytes } = ctx;
+  let packBuffer = new Float32Array(0);
+
+  /** Fixes the store's dimension at `dim` unless it has one; fails if it has another. */
+  const recordDimension = (dim: number, field: string): boolean => {
+    if (ctx.dimension !== undefined) return false;
+    // Another batch may have fixed the dimension while this one was queued.
+    const stored = ctx.readDimension();
+    if (stored !== undefined && stored !== dim) {
+      throw dataError(
+        DataErrorCode.DATA_DIMENSION_MISMATCH,
+        `${field}: expected ${stored} dimensions (the store's), got ${dim}`,
+      );
+    }
+    if (stored !== undefined) {
+      ctx.dimension = stored;
+      return false;
+    }
+    driver.run("INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1)", [String(dim)]);
+    return true;
+  };
+
+  const repository: FragmentRepository = {
+    async put(fragments, options = {}) {
+      const list = requireArray<FragmentInput>(fragments, 'fragments');
+      if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');
+      if (options.keepVectors !== undefined && typeof options.keepVectors !== 'boolean') {
+        throw invalidInput('options.keepVectors', options.keepVectors, 'a boolean');
+      }
+      const keep = options.keepVectors === true ? FRAGMENT_FLAG.KEEP_VECTOR : 0;
+      const meta = metaEntries(options.meta, 'options.meta', maxRowBytes);
+      const now = Date.now();
+      const n = list.length;
+      const idList: string[] = new Array(n);
+      const texts: string[] = new Array(n);
+      const metadata: string[] = new Array(n);
+      const attributes: string[] = new Array(n);
+      const namespaces: string[] = [];
+      const namespaceIds = new Map<string, number>();
+      const namespaceIndex = new Uint32Array(n);
+      const numbers = new Float64Array(n * 4);
+      const flags = new Uint8Array(n);
+      const history: Array<{ fragmentId: string; kind: string; data: string; at: number }> = [];
+      let dim = ctx.dimension;
+      let withVector = 0;
+      // A native driver refuses NaN/Infinity itself, faster than a scan here; while the
+      // store has no dimension yet the scan stays (the batch then records it first).
+      const scan = !driver.checksVectors || ctx.dimension === undefined;
+      for (let i = 0; i < n; i++) {
+        const f = list[i];
+        const at = `fragments[${i}]`;
+        if (!isPlainObject(f)) throw invalidInput(at, f, 'a fragment object { text, ... }');
+        const id = f.id === undefined ? randomUUID() : requireString(f.id, `${at}.id`);
+        idList[i] = id;
+        texts[i] = requireString(f.text, `${at}.text`, { empty: true });
+        metadata[i] = json(f.metadata, `${at}.metadata`);
+        attributes[i] = json(f.attributes, `${at}.attributes`);
+        const ns = namespaceName(f.namespace, `${at}.namespace`, DEFAULT_FRAGMENT_NAMESPACE);
+        let nsIndex = namespaceIds.get(ns);
+        if (nsIndex === undefined) {
+          nsIndex = namespaces.push(ns) - 1;
+          namespaceIds.set(ns, nsIndex);
+        }
+        namespaceIndex[i] = nsIndex;
+        const created = timestamp(f.createdAt, `${at}.createdAt`, now);
+        numbers[i * 4] = created;
+        numbers[i * 4 + 1] = timestamp(f.updatedAt, `${at}.updatedAt`, created);
+        let flag = keep;
+        if (f.useCount !== undefined) {
+          numbers[i * 4 + 2] = nonNegativeInt(f.useCount, `${at}.useCount`);
+          flag |= FRAGMENT_FLAG.SET_USE_COUNT;
+        }
+        if (f.lastUsedAt !== undefined) {
+          numbers[i * 4 + 3] =
+            f.lastUsedAt === null ? Number.NaN : timestamp(f.lastUsedAt, `${at}.lastUsedAt`, now);
+          flag |= FRAGMENT_FLAG.SET_LAST_USED;
+        }
+        let vectorBytes = 0;
+        if (f.vector !== undefined && f.vector !== null) {
+          const v = checkVector(f.vector, `${at}.vector`, dim, scan);
+          dim = v.length;
+          flag |= FRAGMENT_FLAG.HAS_VECTOR;
+          withVector++;
+          vectorBytes = v.byteLength;
+        }
+        flags[i] = flag;
+        if (f.change !== undefined) {
+          history.push({ fragmentId: id, ...changeInput(f.change, `${at}.change`, now) });
+        }
+        checkRowSize(
+          rowBytes(
+            maxRowBytes,
+            vectorBytes,
+            texts[i] as string,
+            metadata[i] as string,
+            attributes[i] as string,
+          ),
+          maxRowBytes,
+          at,
+        );
+      }
+      if (options.history !== undefined) {
+        requireArray<unknown>(options.history, 'options.history').forEach((c, i) => {
+          const field = `options.history[${i}]`;
+          if (!isPlainObject(c)) throw invalidInput(field, c, 'a change { fragmentId, kind, ... }');
+          const fragmentId = requireString(c.fragmentId, `${field}.fragmentId`);
+          history.push({ fragmentId, ...changeInput(c, field, now) });
+        });
+      }
+      // Packed into one array for one napi call. With nothing queued the driver reads it
+      // at once (serial runs it synchronously), so a buffer kept across calls serves and
+      // a batch does not map and fault in fresh memory; a queued batch gets its own copy.
+      const size = withVector * (dim ?? 0);
+      let vectors: Float32Array;
+      if (!ctx.busy() && size <= MAX_PACK_BUFFER) {
+        if (packBuffer.length < size) packBuffer = new Float32Array(size);
+        vectors = packBuffer.subarray(0, size);
+      } else {
+        vectors = new Float32Array(size);
+      }
+      for (let i = 0, offset = 0; i < n; i++) {
+        if (!((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)) continue;
+        vectors.set((list[i] as FragmentInput).vector as Float32Array, offset);
+        offset += dim as number;
+      }
+      const columns = {
+        ids: idList,
+        namespaces,
+        namespaceIndex,
+        texts,
+        metadata,
+        attributes,
+        numbers,
+        flags,
+        dimension: dim ?? 0,
+        vectors,
+        changes: changeColumns(history),
+      };
+      return serial(() => {
+        const needsDimension = ctx.dimension === undefined && dim !== undefined;
+        const write = () => {
+          const recorded = needsDimension && recordDimension(dim as number, 'fragments');
+          driver.putFragments(columns);
+          writeMeta(driver, meta);
+          return recorded;
+        };
+        try {
+          // The dimension and owner state commit with the batch, or not at all.
+          const recorded = needsDimension || meta.length > 0 ? atomically(driver, write) : write();
+          if (recorded) ctx.dimension = dim;
+        } catch (error) {
+          // Name the item and component at fault, as the scan would have.
+          if (!scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
+            for (let i = 0; i < n; i++) {
+              const v = (list[i] as FragmentInput).vector;
+              if ((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)
+                checkVector(v, `fragments[${i}].vector`, dim);
+            }
+          }
+          throw error;
+        }
+        return idList;
+      });
+    },
+
+    get(id, options) {
+      // Not async: a point read is a few microseconds, and each extra promise shows.
+      if (typeof id !== 'string' || id === '') {
+        return Promise.reject(invalidInput('id', id, 'a non-empty string'));
+      }
+      let vectorsToo: boolean;
+      try {
+        vectorsToo = withVectors(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return serial(() => driver.getFragments([id], vectorsToo)[0]);
+    },
+
+    async getMany(idList, options) {
+      const list = ids(idList);
+      const vectorsToo = withVectors(options);
+      return serial(() => driver.getFragments(list, vectorsToo));
+    },
+
+    async list(options = {}) {
+      const vectorsToo = withVectors({ vectors: options.vectors });
+      const limit = count(options.limit, 'limit', 100, 100_000);
+      const after = options.after === undefined ? '' : requireString(options.after, 'after');
+      const namespace =
+        options.namespace === undefined
+          ? undefined
+          : namespaceName(options.namespace, 'namespace', DEFAULT_FRAGMENT_NAMESPACE);
+      return serial(() => driver.listFragments(after, limit, namespace ?? null, vectorsToo));
+    },
+
+    async delete(idList, options = {}) {
+      const list = ids(idList);
+      if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');
+      if (options.changes === undefined) {
+        return serial(() =>
+          driver.runBatch(
+            'DELETE FROM fragments WHERE id = ?1',
+            list.map((id) => [id]),
+          ),
+        );
+      }
+      const changes = requireArray<FragmentChangeInput>(options.changes, 'options.changes');
+      if (changes.length !== list.length) {
+        throw invalidInput(
+          'options.changes',
+          changes,
+          `one change per id (${list.length} of them)`,
+        );
+      }
+      const now = Date.now();
+      const rows = changes.map((c, i) => changeInput(c, `options.changes[${i}]`, now));
+      return serial(() =>
+        atomically(driver, () => {
+          let deleted = 0;
+          list.forEach((id, i) => {
+            const c = rows[i] as { kind: string; data: string; at: number };
+            // Only a fragment that was there gets a "deleted" entry.
+            driver.run(CHANGE_INSERT_IF_PRESENT, [id, c.kind, c.data === '' ? null : c.data, c.at]);
+            deleted += driver.run('DELETE FROM fragments WHERE id = ?1', [id]).changes;
+          });
+          return deleted;
+        }),
+      );
+    },
+
+    async count(options = {}) {
+      if (!isPlainObject(options))
+        throw invalidInput('options', options, 'an object { namespace? }');
+      const namespace =
+        options.namespace === undefined
+          ? undefined
+          : namespaceName(options.namespace, 'namespace', DEFAULT_FRAGMENT_NAMESPACE);
+      return serial(() =>
+        Number(
+          (namespace === undefined
+            ? driver.query('SELECT count(*) AS n FROM fragments')
+            : driver.query('SELECT count(*) AS n FROM fragments WHERE namespace = ?1', [
+                namespace,
+              ]))[0]?.n ?? 0,
+        ),
+      );
+    },
+
+    async markUsed(idList, at) {
+      const list = ids(idList);
+      const when = timestamp(at, 'at', Date.now());
+      return serial(() => driver.markFragmentsUsed(list, when));
+    },
+
+    dimension: () => serial(() => ctx.dimension),
+
+    async replaceVectors(entries, options = {}) {
+      const list = requireArray<{ id: string; vector: Float32Array; change?: FragmentChangeInput }>(
+        entries,
+        'vectors',
+      );
+      if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');
+      const meta = metaEntries(options.meta, 'options.meta', maxRowBytes);
+      const now = Date.now();
+      let dim: number | undefined;
+      if (options.dimension !== undefined) {
+        dim = count(options.dimension, 'options.dimension', 0, MAX_DIMENSION);
+        if (dim === 0)
+          throw invalidInput('options.dimension', 0, `an integer from 1 to ${MAX_DIMENSION}`);
+      }
+      const rows = list.map((e, i) => {
+        const at = `vectors[${i}]`;
+        if (!isPlainObject(e)) throw invalidInput(at, e, 'an object { id, vector, change? }');
+        const id = requireString(e.id, `${at}.id`);
+        // The first vector (or options.dimension) sets the new dimension; the others agree.
+        const v = checkVector(e.vector, `${at}.vector`, dim);
+        dim = v.length;
+        const change =
+          e.change === undefined ? undefined : changeInput(e.change, `${at}.change`, now);
+        return { id, bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength), change };
+      });
+      if (dim === undefined) {
+        throw invalidInput(
+          'options.dimension',
+          undefined,
+          'the new dimension when no vector is given',
+        );
+      }
+      const newDimension = dim;
+      return serial(() => {
+        atomically(driver, () => {
+          rows.forEach((r, i) => {
+            if (
+              driver.run('UPDATE fragments SET vector = ?2 WHERE id = ?1', [r.id, r.bytes])
+                .changes === 0
+            ) {
+              throw dataError(
+                DataErrorCode.DATA_NOT_FOUND,
+                `vectors[${i}].id: no fragment ${JSON.stringify(r.id)}`,
+                {
+                  details: { id: r.id },
+                },
+              );
+            }
+          });
+          const left = Number(
+            driver.query(
+              'SELECT count(*) AS n FROM fragments WHERE vector IS NOT NULL AND length(vector) != ?1',
+              [newDimension * 4],
+            )[0]?.n ?? 0,
+          );
+          if (left > 0) {
+            throw dataError(
+              DataErrorCode.DATA_DIMENSION_MISMATCH,
+              `vectors: ${left} fragments would keep vectors of another dimension than ${newDimension}; give every fragment that has a vector a new one (nothing was changed)`,
+              { details: { dimension: newDimension, left } },
+            );
+          }
+          driver.run(
+            "INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [String(newDimension)],
+          );
+          for (const r of rows) {
+            if (r.change) {
+              driver.run(CHANGE_INSERT, [
+                r.id,
+                r.change.kind,
+                r.change.data === '' ? null : r.change.data,
+                r.change.at,
+              ]);
+            }
+          }
+          writeMeta(driver, meta);
+        });
+        ctx.dimension = newDimension;
+        return rows.length;
+      });
+    },
+
+    async history(id, options = {}) {
+      requireString(id, 'id');
+      if (!isPlainObject(options))
+        throw invalidInput('options', options, 'an object { after?, limit? }');
+      const after = count(options.after, 'after', 0, Number.MAX_SAFE_INTEGER);
+      const limit = count(options.limit, 'limit', 1000, 1_000_000);
+      return serial(() =>
+        driver
+          .query(
+            'SELECT * FROM fragment_changes WHERE fragment_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3',
+            [id, after, limit],
+          )
+          .map(toChange),
+      );
+    },
+
+    latestChange: () =>
+      serial(() =>
+        Number(driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes')[0]?.n ?? 0),
+      ),
+
+    async changedSince(seq) {
+      const from = count(seq, 'seq', 0, Number.MAX_SAFE_INTEGER);
+      return serial(() => {
+        const latest = Number(
+          driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes')[0]?.n ?? 0,
+        );
+        const changed =
+          latest > from
+            ? driver
+                .query('SELECT DISTINCT fragment_id FROM fragment_changes WHERE seq > ?1', [from])
+                .map((r) => String(r.fragment_id))
+            : [];
+        return { ids: changed, seq: latest };
+      });
+    },
+  };
+  return repository;
+}
