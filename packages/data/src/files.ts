@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fromNodeIoError, invalidInput } from '@aios/utils';
+import { AiosError, fromNodeIoError, invalidInput } from '@aios/utils';
 
 export type FileChunks =
   | string
@@ -61,4 +61,37 @@ export async function atomicWriteFile(path: string, data: FileChunks): Promise<v
     throw fromNodeIoError(error, path);
   }
   syncDirectory(dir);
+}
+
+/**
+ * Writes a consistent copy of the open database to `path` with `VACUUM INTO` (one read
+ * transaction, so concurrent writers neither block it nor tear it; the copy is compacted
+ * and has no WAL), then moves it into place atomically like `atomicWriteFile`.
+ */
+export function snapshotDatabase(
+  exec: (sql: string) => void,
+  path: string,
+): { path: string; bytes: number } {
+  if (typeof path !== 'string' || path === '' || path === ':memory:' || path.includes('\0')) {
+    throw invalidInput('path', path, 'a file path for the copy');
+  }
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    // A literal, not a bound parameter: a failed VACUUM must not leave a cached statement.
+    exec(`VACUUM INTO '${temp.replaceAll("'", "''")}'`);
+    const fd = openSync(temp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    if (error instanceof AiosError) throw error; // from SQLite, already coded
+    throw fromNodeIoError(error, path);
+  }
+  syncDirectory(dir);
+  return { path, bytes: statSync(path).size };
 }

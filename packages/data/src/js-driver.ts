@@ -165,6 +165,18 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     }
     return stmt;
   };
+  // A statement whose step failed keeps failing on reset in this SQLite build: after any
+  // error, drop the cache so the next call prepares afresh.
+  const dropStatements = () => {
+    for (const stmt of statements.values()) {
+      try {
+        stmt.finalize();
+      } catch {
+        // finalize repeats the statement's last error, already reported to its caller
+      }
+    }
+    statements.clear();
+  };
   let closed = false;
   const ensureOpen = () => {
     if (closed) throw dataError(DataErrorCode.DATA_CLOSED, 'the store is closed');
@@ -174,6 +186,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     try {
       return prepare(sql).all(params as SqlValue[]) as SqlRow[];
     } catch (error) {
+      dropStatements();
       throw sqliteError(error);
     }
   };
@@ -183,6 +196,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
       const r = prepare(sql).run(params as SqlValue[]);
       return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
     } catch (error) {
+      dropStatements();
       throw sqliteError(error);
     }
   };
@@ -202,6 +216,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
       exec(nested ? 'RELEASE aios_batch' : 'COMMIT');
       return result;
     } catch (error) {
+      dropStatements();
       try {
         db.exec(nested ? 'ROLLBACK TO aios_batch; RELEASE aios_batch' : 'ROLLBACK');
       } catch {
@@ -219,14 +234,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
   };
 
   const closeAll = () => {
-    for (const stmt of statements.values()) {
-      try {
-        stmt.finalize();
-      } catch {
-        // finalize repeats the statement's last error, already reported to its caller
-      }
-    }
-    statements.clear();
+    dropStatements();
     if (db.isOpen) db.close();
     if (owner) rmSync(owner, { force: true });
   };

@@ -3,6 +3,7 @@ import { type ImplementationReport, invalidInput } from '@aios/utils';
 import type { StoreContext } from './context.js';
 import type { SqlDriver, SqlRow } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
+import { snapshotDatabase } from './files.js';
 import { createFragmentRepository } from './fragments.js';
 import { createMetaRepository } from './meta.js';
 import type { AnalyticsQuery } from './sql.js';
@@ -533,6 +534,13 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
         ctx.dimension = readDimension();
         return summary;
       });
+    },
+    async snapshotTo(path) {
+      requireString(path, 'path');
+      if (store.path === ':memory:') {
+        throw invalidInput('path', store.path, 'a store in a file (this one is in memory)');
+      }
+      return serial(() => snapshotDatabase((sql) => driver.exec(sql), path));
     },
     integrityCheck: () => serial(() => driver.integrityCheck()),
     async close() {

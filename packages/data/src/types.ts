@@ -390,6 +390,12 @@ export interface DataStore {
   exportTo(path: string, options?: { format?: ExportFormat }): Promise<TransferSummary>;
   /** Reads an export back, all or nothing. */
   importFrom(path: string, options?: ImportOptions): Promise<TransferSummary>;
+  /**
+   * Writes a consistent, compacted copy of the database to `path` (replaced atomically),
+   * while other connections keep reading and writing: what a backup should copy instead
+   * of the live file and its WAL. Not for `:memory:` stores.
+   */
+  snapshotTo(path: string): Promise<{ path: string; bytes: number }>;
   /** `PRAGMA integrity_check`: `ok` or the problems found. */
   integrityCheck(): Promise<string>;
   close(): Promise<void>;
