@@ -117,7 +117,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   const luna = await openLuna({ config, llm });
   const memory = luna.carma as Memory;
   const data = luna.data as DataStore;
-  const backup = new BackupHandle(config, native, metrics);
+  const backup = new BackupHandle(config, native, metrics, (target) => data.snapshotTo(target));
   const reports = () => coreReports(native);
   // Counters and histograms continue the totals of earlier commands (see MetricsJournal).
   const journal = new MetricsJournal(metrics, data.events);

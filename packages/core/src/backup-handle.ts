@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type BackupResult,
@@ -14,16 +14,27 @@ import {
   type RetentionPolicy,
   type VerifyResult,
 } from '@aios/backup';
+import { openDataStore } from '@aios/data';
 import type { BackupRecord, BackupStatus, Metrics } from '@aios/support';
 import { type AiosConfig, AiosError, type NativeMode } from '@aios/utils';
 
 /** Where the last verify result of a repository is kept (outside the repository format). */
 const VERIFY_STATE = 'backup-verify.json';
+/**
+ * Where a backup stages its consistent copy of the database, inside the home directory:
+ * the snapshot holds this copy instead of the live file and its WAL, which another process
+ * may be writing (and checkpointing) while they are read.
+ */
+const DATABASE_COPY_DIR = '.database-copy';
+const DATABASE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
+
+/** Writes a consistent copy of the open database to the given path (`DataStore.snapshotTo`). */
+export type DatabaseSnapshotter = (target: string) => Promise<unknown>;
 
 /**
  * The backup repository of the system at `config.backup.repository`: opened on first use,
- * initialised by the first `create`. Backs up the data directory (the SQLite store, CARMA,
- * the config) and restores it in place.
+ * initialised by the first `create`. Backs up the data directory (a consistent copy of the
+ * SQLite store, CARMA's index files, the config) and restores it in place.
  */
 export class BackupHandle {
   private repo: Repository | undefined;
@@ -39,6 +50,8 @@ export class BackupHandle {
     readonly config: AiosConfig,
     private readonly native: NativeMode = config.native as NativeMode,
     readonly metrics?: Metrics,
+    /** How to copy the database when this process has it open; otherwise it is opened briefly. */
+    private readonly snapshotDatabase?: DatabaseSnapshotter,
   ) {}
 
   /** Runs one operation, recording it in `metrics` whether it succeeds or throws. */
@@ -99,11 +112,42 @@ export class BackupHandle {
   excludes(): string[] {
     const home = resolve(this.config.home);
     const out = ['*.lock/', '*.lock-owner', '.restore-*/', `/${VERIFY_STATE}`];
-    const rel = relative(home, this.path);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) {
-      out.push(`/${rel.split(sep).join('/')}/`);
-    }
+    const inside = (path: string) => {
+      const rel = relative(home, path);
+      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
+        ? `/${rel.split(sep).join('/')}`
+        : undefined;
+    };
+    const repo = inside(this.path);
+    if (repo) out.push(`${repo}/`);
+    // The live database is backed up through its consistent copy (DATABASE_COPY_DIR).
+    const db = inside(resolve(this.config.data.path));
+    if (db) for (const suffix of DATABASE_COMPANIONS) out.push(`${db}${suffix}`);
     return [...out, ...this.config.backup.excludes];
+  }
+
+  /**
+   * Stages a consistent copy of the database in the home directory for the snapshot.
+   * Returns the staging directory, or undefined when there is no database yet.
+   */
+  private async stageDatabase(home: string): Promise<string | undefined> {
+    const dbPath = resolve(this.config.data.path);
+    if (!existsSync(dbPath)) return undefined;
+    const dir = join(home, DATABASE_COPY_DIR);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const target = join(dir, basename(dbPath));
+    if (this.snapshotDatabase) {
+      await this.snapshotDatabase(target);
+    } else {
+      const data = await openDataStore({ path: dbPath, native: this.native });
+      try {
+        await data.snapshotTo(target);
+      } finally {
+        await data.close();
+      }
+    }
+    return dir;
   }
 
   /** A snapshot of the data directory (the repository is initialised on first use). */
@@ -112,11 +156,17 @@ export class BackupHandle {
       'create',
       async () => {
         const repo = await this.open(true);
-        await mkdir(this.config.home, { recursive: true });
-        return repo.backup([resolve(this.config.home)], {
-          excludes: this.excludes(),
-          tags: options.tags ?? [],
-        });
+        const home = resolve(this.config.home);
+        await mkdir(home, { recursive: true });
+        const staged = await this.stageDatabase(home);
+        try {
+          return await repo.backup([home], {
+            excludes: this.excludes(),
+            tags: options.tags ?? [],
+          });
+        } finally {
+          if (staged) await rm(staged, { recursive: true, force: true });
+        }
       },
       ({ snapshot }) => ({ bytes: snapshot.summary.bytes, chunks: snapshot.summary.chunksNew }),
     );
@@ -186,15 +236,24 @@ export class BackupHandle {
       const result = await repo.restore(snapshot, staging);
       if (result.errors.length > 0) return { ...result, target: home };
       const restored = join(staging, relative(resolve('/'), home));
-      const entries = existsSync(restored) ? await readdir(restored) : [];
-      const dbName = relative(home, resolve(this.config.data.path));
+      const dbPath = resolve(this.config.data.path);
+      const copy = join(restored, DATABASE_COPY_DIR, basename(dbPath));
+      const hasCopy = existsSync(copy);
+      const dbName = relative(home, dbPath);
       // A stale WAL beside a restored database would corrupt it: remove the database's
       // companions first, whether or not the snapshot has them.
-      if (!dbName.startsWith('..')) {
-        for (const suffix of ['', '-wal', '-shm', '-journal']) {
-          await rm(join(home, `${dbName}${suffix}`), { recursive: true, force: true });
+      if (hasCopy || !dbName.startsWith('..')) {
+        for (const suffix of DATABASE_COMPANIONS) {
+          await rm(`${dbPath}${suffix}`, { recursive: true, force: true });
         }
       }
+      if (hasCopy) {
+        // Snapshots hold a consistent copy of the database (see DATABASE_COPY_DIR).
+        await mkdir(dirname(dbPath), { recursive: true });
+        await rename(copy, dbPath);
+        await rm(join(restored, DATABASE_COPY_DIR), { recursive: true, force: true });
+      }
+      const entries = existsSync(restored) ? await readdir(restored) : [];
       for (const name of entries) {
         await rm(join(home, name), { recursive: true, force: true });
         await rename(join(restored, name), join(home, name));

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDataStore } from '@aios/data';
+import { loadConfig } from '@aios/utils';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BackupHandle } from './backup-handle.js';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+function setup(impl: string) {
+  const home = mkdtempSync(join(tmpdir(), 'aios-backup-handle-'));
+  roots.push(home);
+  const { config } = loadConfig({ cwd: home, env: { AIOS_HOME: home, AIOS_NATIVE: impl } });
+  return { home, config };
+}
+
+const fragment = (id: string) => ({ id, text: `fragment ${id}` });
+
+describe.each(testImplementations())('BackupHandle and the database (%s)', (impl) => {
+  it('snapshots a consistent copy of the open database, never its live WAL', async () => {
+    const { home, config } = setup(impl);
+    writeFileSync(join(home, 'note.txt'), 'kept beside the database\n');
+    const data = await openDataStore({ path: config.data.path, native: impl });
+    await data.fragments.put([fragment('before-1'), fragment('before-2')]);
+    const handle = new BackupHandle(config, undefined, undefined, (target) =>
+      data.snapshotTo(target),
+    );
+    const { snapshot } = await handle.create();
+    await data.fragments.put([fragment('after')]); // not in the snapshot
+    const repo = await handle.open();
+    const paths = (await repo.loadSnapshot(snapshot.id)).entries.map((e) => e.path);
+    expect(paths.some((p) => p.endsWith('/.database-copy/aios.db'))).toBe(true);
+    expect(
+      paths.filter((p) => /\/aios\.db(-wal|-shm)?$/.test(p) && !p.includes('.database-copy')),
+    ).toEqual([]);
+    expect(existsSync(join(home, '.database-copy'))).toBe(false); // staged only for the run
+    await data.close();
+
+    rmSync(config.data.path);
+    rmSync(join(home, 'note.txt'));
+    const restored = await handle.restore(snapshot.id);
+    expect(restored.errors).toEqual([]);
+    expect(readdirSync(home)).not.toContain('.database-copy');
+    expect(existsSync(join(home, 'note.txt'))).toBe(true);
+    const back = await openDataStore({ path: config.data.path, native: impl });
+    expect(await back.integrityCheck()).toBe('ok');
+    expect((await back.fragments.list()).map((f) => f.id).sort()).toEqual(['before-1', 'before-2']);
+    await back.close();
+  });
+
+  it('opens the database briefly when the caller has not, and skips a home without one', async () => {
+    const { home, config } = setup(impl);
+    const handle = new BackupHandle(config);
+    const empty = await handle.create();
+    const repo = await handle.open();
+    const emptyPaths = (await repo.loadSnapshot(empty.snapshot.id)).entries.map((e) => e.path);
+    expect(emptyPaths.some((p) => p.includes('aios.db'))).toBe(false);
+    expect(existsSync(config.data.path)).toBe(false); // a backup does not create a database
+
+    const data = await openDataStore({ path: config.data.path, native: impl });
+    await data.fragments.put([fragment('only')]);
+    await data.close();
+    const { snapshot } = await handle.create();
+    const target = join(home, 'elsewhere');
+    await handle.restore(snapshot.id, target);
+    const copy = readdirSync(target, { recursive: true }).find((p) =>
+      String(p).endsWith('.database-copy/aios.db'),
+    );
+    expect(copy).toBeDefined();
+    const opened = await openDataStore({ path: join(target, String(copy)), native: impl });
+    expect((await opened.fragments.list()).map((f) => f.id)).toEqual(['only']);
+    await opened.close();
+  });
+});
