@@ -8,6 +8,7 @@ import {
   checkText,
   checkTexts,
   type EncodingName,
+  type TokenizerBackend,
   VOCABULARY_SIZE,
 } from './types.js';
 
@@ -62,39 +63,43 @@ const TRAILING_REPLACEMENT = /\uFFFD+$/u;
 export function createTokenizer(options: TokenizerOptions = {}): Tokenizer {
   const encoding = checkEncoding(options.encoding ?? 'o200k_base');
   const { binding, report } = loadLunaBinding(options.native);
-  const backend = binding ? createNativeBackend(binding, encoding) : createJsBackend(encoding);
+  // Built on first use: loading an encoding's ranks costs hundreds of milliseconds in js,
+  // which commands that never count tokens (memory, backup, health) should not pay.
+  let built: TokenizerBackend | undefined;
+  const backend = () =>
+    (built ??= binding ? createNativeBackend(binding, encoding) : createJsBackend(encoding));
   const tokenizer: Tokenizer = {
     encoding,
     implementation: report.implementation,
     report,
     vocabularySize: VOCABULARY_SIZE[encoding],
-    encode: (text) => backend.encode(checkText(text)),
-    encodeAsync: async (text) => backend.encodeAsync(checkText(text)),
-    count: (text) => backend.count(checkText(text)),
-    countAsync: async (text) => (await backend.countBatchAsync([checkText(text)]))[0] ?? 0,
-    countMany: (texts) => backend.countBatch(checkTexts(texts)),
-    countManyAsync: async (texts) => backend.countBatchAsync(checkTexts(texts)),
+    encode: (text) => backend().encode(checkText(text)),
+    encodeAsync: async (text) => backend().encodeAsync(checkText(text)),
+    count: (text) => backend().count(checkText(text)),
+    countAsync: async (text) => (await backend().countBatchAsync([checkText(text)]))[0] ?? 0,
+    countMany: (texts) => backend().countBatch(checkTexts(texts)),
+    countManyAsync: async (texts) => backend().countBatchAsync(checkTexts(texts)),
     encodeMany(texts) {
-      const { ids, offsets } = backend.encodeBatch(checkTexts(texts));
+      const { ids, offsets } = backend().encodeBatch(checkTexts(texts));
       const out: Uint32Array[] = [];
       for (let i = 0; i + 1 < offsets.length; i++) {
         out.push(ids.subarray(offsets[i], offsets[i + 1]));
       }
       return out;
     },
-    decode: (ids) => backend.decode(checkIds(ids, encoding)),
+    decode: (ids) => backend().decode(checkIds(ids, encoding)),
     truncate(text, maxTokens) {
       checkText(text);
       if (!Number.isInteger(maxTokens) || maxTokens < 0) {
         throw invalidInput('maxTokens', maxTokens, 'a non-negative integer');
       }
-      const ids = backend.encode(text);
+      const ids = backend().encode(text);
       if (ids.length <= maxTokens) return { text, tokens: ids.length, truncated: false };
       // Decode a prefix of the ids; drop a character cut in half, and re-count (a prefix
       // re-encodes to at most as many tokens, but check rather than assume).
       for (let k = maxTokens; k > 0; k--) {
-        const prefix = backend.decode(ids.subarray(0, k)).replace(TRAILING_REPLACEMENT, '');
-        const tokens = backend.count(prefix);
+        const prefix = backend().decode(ids.subarray(0, k)).replace(TRAILING_REPLACEMENT, '');
+        const tokens = backend().count(prefix);
         if (tokens <= maxTokens) return { text: prefix, tokens, truncated: true };
       }
       return { text: '', tokens: 0, truncated: true };
