@@ -19,6 +19,10 @@ export const CarmaErrorCode = {
   STORE_CONFLICT: 'STORE_CONFLICT',
   /** The memory was closed. */
   MEMORY_CLOSED: 'MEMORY_CLOSED',
+  /** An update would make a fragment's text identical to another fragment's in its namespace. */
+  DUPLICATE_CONTENT: 'DUPLICATE_CONTENT',
+  /** Every index label (2^32) has been handed out. */
+  CAPACITY: 'CAPACITY',
   /** An embeddings endpoint failed, timed out or answered something unusable. */
   EMBEDDER_FAILED: 'EMBEDDER_FAILED',
   /** An embeddings endpoint did not answer in time (after retries). */

@@ -266,6 +266,11 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
     });
     await m1.close();
     await expect(m1.search('x')).rejects.toMatchObject({ code: 'MEMORY_CLOSED' });
+    await expect(m1.flush()).rejects.toMatchObject({ code: 'MEMORY_CLOSED' });
+    // Bad options fail after the store was opened: it is closed again, not left locked.
+    await expect(
+      openMemory({ dir, native: impl, fusion: { method: 'best' as 'rrf' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(readdirSync(dir).filter((n) => !n.startsWith('memory.db-'))).toEqual(
       expect.arrayContaining(['index-1.bin', 'memory.db']),
     );

@@ -1,0 +1,112 @@
+/** Adding fragments: validate the batch, drop duplicates, embed, store, index. */
+import type { MemoryContext } from './context.js';
+import {
+  findNearDuplicates,
+  mergeNearDuplicate,
+  resolveSlots,
+  splitExactDuplicates,
+} from './dedup.js';
+import { embedChecked } from './embedding.js';
+import { checkpointIfDue, storeMeta } from './index-files.js';
+import type { AddResult, FragmentInput, NearDuplicate } from './memory-types.js';
+import { historyEntry, publicFragment } from './records.js';
+import type { FragmentRecord } from './store.js';
+import { parseFragmentInputs } from './validation.js';
+
+interface NewFragment {
+  record: FragmentRecord;
+  vector: Float32Array;
+  near: NearDuplicate[];
+  index: number;
+}
+
+interface NearMerge {
+  target: FragmentRecord;
+  from: FragmentRecord;
+  index: number;
+  near: NearDuplicate[];
+}
+
+/**
+ * Adds fragments (the body of `Memory.addMany`, run while no other mutation runs).
+ * Everything is validated before anything is stored.
+ */
+export async function addFragments(
+  ctx: MemoryContext,
+  inputs: Array<FragmentInput | string>,
+): Promise<AddResult[]> {
+  const { fragments, indexes } = ctx;
+  const parsed = parseFragmentInputs(inputs);
+  const at = ctx.now();
+  const { slots, fresh } = splitExactDuplicates(ctx, parsed, at);
+  if (fresh.length > 0) {
+    const matrix = await embedChecked(
+      ctx,
+      fresh.map((f) => f.record.text),
+    );
+    const dim = indexes.dimension as number;
+    const near = findNearDuplicates(
+      ctx,
+      matrix,
+      fresh.map((f) => f.record.namespace),
+    );
+    const toStore: NewFragment[] = [];
+    const merges: NearMerge[] = [];
+    fresh.forEach((f, i) => {
+      const nd = near[i] as NearDuplicate[];
+      const target = nd[0] && fragments.byId.get(nd[0].id);
+      if (ctx.options.mergeNearDuplicates && target) {
+        merges.push({ target, from: f.record, index: f.index, near: nd });
+      } else {
+        f.record.label = fragments.takeLabel();
+        toStore.push({
+          record: f.record,
+          vector: matrix.slice(i * dim, (i + 1) * dim),
+          near: nd,
+          index: f.index,
+        });
+      }
+    });
+    if (toStore.length > 0) {
+      // The labels handed out are recorded with the fragments, in one transaction.
+      await ctx.store.put(
+        toStore.map((s) => ({
+          fragment: s.record,
+          vector: s.vector,
+          change: historyEntry(s.record, 'add', at),
+        })),
+        storeMeta(ctx),
+      );
+      const labels = Uint32Array.from(toStore, (s) => s.record.label);
+      const vectors = new Float32Array(toStore.length * dim);
+      toStore.forEach((s, i) => {
+        vectors.set(s.vector, i * dim);
+      });
+      await indexes.vectors.addAsync(labels, vectors);
+      indexes.lexical.add(
+        labels,
+        toStore.map((s) => s.record.text),
+      );
+      for (const s of toStore) {
+        fragments.remember(s.record);
+        slots[s.index] = {
+          fragment: publicFragment(s.record),
+          status: 'added',
+          nearDuplicates: s.near,
+        };
+      }
+      indexes.maybeBuildGraph();
+    }
+    for (const m of merges) {
+      const merged = await mergeNearDuplicate(ctx, m.target, m.from, at);
+      slots[m.index] = {
+        fragment: publicFragment(merged),
+        status: 'merged',
+        nearDuplicates: m.near,
+      };
+    }
+  }
+  const out = resolveSlots(slots);
+  await checkpointIfDue(ctx);
+  return out;
+}

@@ -1,0 +1,29 @@
+/**
+ * What the parts of a memory share: its collaborators, its settings and its state. The
+ * `Memory` class builds one and hands it to the functions that do the work.
+ */
+import type { Hashing } from '@aios/utils';
+import type { AllowListCache } from './allow-list.js';
+import type { Embedder } from './embedder.js';
+import type { CarmaEngine } from './engine/index.js';
+import type { FragmentState } from './fragment-state.js';
+import type { IndexFileState } from './index-files.js';
+import type { SearchIndexes } from './indexes.js';
+import type { FusionOptions, MemoryOptions } from './memory-types.js';
+import type { FragmentStore } from './store.js';
+
+export interface MemoryContext {
+  readonly engine: CarmaEngine;
+  readonly hashing: Hashing;
+  readonly store: FragmentStore;
+  readonly embedder: Embedder;
+  readonly options: MemoryOptions;
+  /** Clock for timestamps. */
+  readonly now: () => number;
+  /** The memory's fusion settings (a search may override them). */
+  readonly fusion: FusionOptions;
+  readonly fragments: FragmentState;
+  readonly indexes: SearchIndexes;
+  readonly allowLists: AllowListCache;
+  readonly files: IndexFileState;
+}

@@ -1,0 +1,134 @@
+/**
+ * Dedup on write: identical text in a namespace is stored once, and new text very close
+ * to a stored fragment is reported (or merged into it).
+ */
+import { randomUUID } from 'node:crypto';
+import type { MemoryContext } from './context.js';
+import { NO_LABEL } from './engine/index.js';
+import { contentKey } from './fragment-state.js';
+import type { AddResult, NearDuplicate } from './memory-types.js';
+import { historyEntry, publicFragment } from './records.js';
+import type { FragmentRecord } from './store.js';
+import type { ParsedInput } from './validation.js';
+
+/** Near-duplicate similarity when `nearDuplicateThreshold` is not set. */
+const DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.95;
+/** Nearest neighbours looked at per new fragment. */
+const NEAR_CANDIDATES = 10;
+
+/** An input's result slot: decided, or a copy of an earlier input in the same batch. */
+export type AddSlot = AddResult | { sameAs: number } | undefined;
+
+/**
+ * Splits a batch into exact duplicates (of stored fragments, or of an earlier input)
+ * and new records still to be embedded (label -1 until they are stored).
+ */
+export function splitExactDuplicates(
+  ctx: MemoryContext,
+  parsed: ParsedInput[],
+  at: number,
+): { slots: AddSlot[]; fresh: Array<{ index: number; record: FragmentRecord }> } {
+  const slots: AddSlot[] = new Array(parsed.length);
+  const fresh: Array<{ index: number; record: FragmentRecord }> = [];
+  const seen = new Map<string, number>();
+  parsed.forEach((p, index) => {
+    const contentHash = ctx.hashing.hashSync(p.text);
+    const existing = ctx.fragments.idWithContent(p.namespace, contentHash);
+    if (existing) {
+      slots[index] = {
+        fragment: publicFragment(ctx.fragments.byId.get(existing) as FragmentRecord),
+        status: 'duplicate',
+        nearDuplicates: [],
+      };
+      return;
+    }
+    const key = contentKey(p.namespace, contentHash);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      slots[index] = { sameAs: earlier };
+      return;
+    }
+    seen.set(key, index);
+    fresh.push({
+      index,
+      record: {
+        id: randomUUID(),
+        label: -1,
+        namespace: p.namespace,
+        text: p.text,
+        contentHash,
+        metadata: p.metadata,
+        importance: p.importance,
+        core: p.core,
+        createdAt: at,
+        updatedAt: at,
+        accessedAt: at,
+        accessCount: 0,
+        reinforcements: 0,
+        version: 1,
+        mergedFrom: [],
+        links: [],
+      },
+    });
+  });
+  return { slots, fresh };
+}
+
+/** The final results: duplicates within the batch point at what their first copy became. */
+export function resolveSlots(slots: AddSlot[]): AddResult[] {
+  return slots.map((slot) => {
+    if (slot === undefined || !('sameAs' in slot)) return slot as AddResult;
+    const first = slots[slot.sameAs] as AddResult;
+    return { fragment: first.fragment, status: 'duplicate' as const, nearDuplicates: [] };
+  });
+}
+
+/** Near-duplicates of each row of `matrix` in its namespace, most similar first. */
+export function findNearDuplicates(
+  ctx: MemoryContext,
+  matrix: Float32Array,
+  namespaces: string[],
+): NearDuplicate[][] {
+  const vectors = ctx.indexes.vectors;
+  const threshold = ctx.options.nearDuplicateThreshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
+  if (vectors.size === 0 || threshold > 1) return namespaces.map(() => []);
+  const k = Math.min(NEAR_CANDIDATES, vectors.size);
+  const hits = vectors.search(matrix, k, { ef: 64 });
+  return namespaces.map((ns, i) => {
+    const out: NearDuplicate[] = [];
+    for (let j = i * k; j < (i + 1) * k; j++) {
+      const label = hits.labels[j] as number;
+      const score = hits.scores[j] as number;
+      if (label === NO_LABEL || score < threshold) continue;
+      const f = ctx.fragments.byLabel.get(label);
+      if (f && f.namespace === ns) out.push({ id: f.id, similarity: score });
+    }
+    return out;
+  });
+}
+
+/**
+ * Folds a new text into its near-duplicate `target` instead of storing it: the text's
+ * hash joins the provenance, the stronger importance and core flag win, and the target's
+ * metadata wins over the new text's.
+ */
+export async function mergeNearDuplicate(
+  ctx: MemoryContext,
+  target: FragmentRecord,
+  from: FragmentRecord,
+  at: number,
+): Promise<FragmentRecord> {
+  target.mergedFrom = [...target.mergedFrom, ...from.mergedFrom, from.contentHash];
+  target.importance = Math.max(target.importance, from.importance);
+  target.metadata = { ...from.metadata, ...target.metadata };
+  target.core = target.core || from.core;
+  target.version++;
+  target.updatedAt = at;
+  await ctx.store.put([
+    {
+      fragment: target,
+      change: historyEntry(target, 'merge', at, `merged near-duplicate text ${from.contentHash}`),
+    },
+  ]);
+  return target;
+}

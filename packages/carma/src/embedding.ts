@@ -1,0 +1,55 @@
+/** Calling the embedder, and refusing what a misbehaving one returns. */
+import { AiosError, describeValue } from '@aios/utils';
+import type { MemoryContext } from './context.js';
+import { HashingEmbedder } from './embedder.js';
+import { CarmaErrorCode } from './errors.js';
+
+/**
+ * One row per text, checked for shape, dimension and finite values. The first answer of
+ * an embedder whose dimension was unknown fixes the memory's dimension.
+ */
+export async function embedChecked(ctx: MemoryContext, texts: string[]): Promise<Float32Array> {
+  const { embedder, indexes } = ctx;
+  const matrix = await embedder.embed(texts);
+  const dim = embedder.dimension;
+  if (
+    dim === undefined ||
+    !(matrix instanceof Float32Array) ||
+    matrix.length !== texts.length * dim
+  ) {
+    throw new AiosError(
+      CarmaErrorCode.EMBEDDER_FAILED,
+      `embedder ${embedder.id} returned ${describeValue(matrix)} for ${texts.length} texts of dimension ${dim}`,
+    );
+  }
+  if (indexes.dimension !== undefined && dim !== indexes.dimension) {
+    throw new AiosError(
+      CarmaErrorCode.DIMENSION_MISMATCH,
+      `embedder ${embedder.id} returned dimension ${dim}; this memory's index has dimension ${indexes.dimension}`,
+      { details: { expected: indexes.dimension, got: dim } },
+    );
+  }
+  for (let i = 0; i < matrix.length; i++) {
+    if (!Number.isFinite(matrix[i])) {
+      throw new AiosError(
+        CarmaErrorCode.EMBEDDER_FAILED,
+        `embedder ${embedder.id} returned a non-finite value`,
+      );
+    }
+  }
+  if (indexes.dimension === undefined) {
+    // The first vectors of a remote embedder: the meta is written with the first add.
+    indexes.dimension = dim;
+    indexes.vectors = ctx.engine.createVectorIndex(dim, 'cosine', null);
+  }
+  return matrix;
+}
+
+/** The query vector: for the built-in embedder, query tokens are weighted by their IDF. */
+export async function queryVector(ctx: MemoryContext, query: string): Promise<Float32Array> {
+  if (ctx.embedder instanceof HashingEmbedder) {
+    const idf = ctx.indexes.lexical.idf(ctx.engine.tokenize(query));
+    return ctx.embedder.embedWeighted(query, idf);
+  }
+  return embedChecked(ctx, [query]);
+}

@@ -1,0 +1,91 @@
+/**
+ * The fragments a memory holds, indexed the ways its operations look them up: by id,
+ * by index label, by (namespace, text hash) for dedup, and the labels of each namespace.
+ */
+import { AiosError } from '@aios/utils';
+import { NO_LABEL } from './engine/index.js';
+import { CarmaErrorCode } from './errors.js';
+import type { FragmentRecord } from './store.js';
+import { checkId } from './validation.js';
+
+/** The dedup key: identical text is stored once per namespace. */
+export function contentKey(namespace: string, contentHash: string): string {
+  return `${namespace}\u0000${contentHash}`;
+}
+
+export function fragmentNotFound(id: string): AiosError {
+  return new AiosError(
+    CarmaErrorCode.FRAGMENT_NOT_FOUND,
+    `no fragment with id ${JSON.stringify(id)}`,
+    {
+      details: { id },
+    },
+  );
+}
+
+export class FragmentState {
+  readonly byId = new Map<string, FragmentRecord>();
+  readonly byLabel = new Map<number, FragmentRecord>();
+  private readonly byContent = new Map<string, string>();
+  readonly namespaceLabels = new Map<string, Set<number>>();
+  /** The next index label to hand out; labels are never reused. */
+  nextLabel = 0;
+  /**
+   * Bumped by every change that can alter a filter's result, so that cached allow-lists
+   * know when they went stale.
+   */
+  changes = 0;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  remember(f: FragmentRecord): void {
+    this.changes++;
+    this.byId.set(f.id, f);
+    this.byLabel.set(f.label, f);
+    this.byContent.set(contentKey(f.namespace, f.contentHash), f.id);
+    let set = this.namespaceLabels.get(f.namespace);
+    if (!set) {
+      set = new Set();
+      this.namespaceLabels.set(f.namespace, set);
+    }
+    set.add(f.label);
+  }
+
+  forget(f: FragmentRecord): void {
+    this.changes++;
+    this.byId.delete(f.id);
+    this.byLabel.delete(f.label);
+    const key = contentKey(f.namespace, f.contentHash);
+    // Only if the key still points at this fragment (an update may have taken it over).
+    if (this.byContent.get(key) === f.id) this.byContent.delete(key);
+    this.namespaceLabels.get(f.namespace)?.delete(f.label);
+    if (this.namespaceLabels.get(f.namespace)?.size === 0) this.namespaceLabels.delete(f.namespace);
+  }
+
+  /** The id of the fragment holding this text in this namespace, if any. */
+  idWithContent(namespace: string, contentHash: string): string | undefined {
+    return this.byContent.get(contentKey(namespace, contentHash));
+  }
+
+  /** The fragment with this id; a bad id or an unknown one is an error. */
+  mustGet(id: unknown): FragmentRecord {
+    const checked = checkId(id);
+    const f = this.byId.get(checked);
+    if (!f) throw fragmentNotFound(checked);
+    return f;
+  }
+
+  /** Hands out the next label; NO_LABEL itself is the engine's "no hit" marker. */
+  takeLabel(): number {
+    if (this.nextLabel >= NO_LABEL)
+      throw new AiosError(CarmaErrorCode.CAPACITY, 'this memory has used every label');
+    return this.nextLabel++;
+  }
+
+  /** Fragments per namespace. */
+  namespaceCounts(): Record<string, number> {
+    return Object.fromEntries([...this.namespaceLabels].map(([ns, set]) => [ns, set.size]));
+  }
+}

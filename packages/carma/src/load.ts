@@ -1,0 +1,99 @@
+/** Where a memory keeps its fragments, and bringing a memory up from its store. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AiosError, fromNodeIoError } from '@aios/utils';
+import type { MemoryContext } from './context.js';
+import { createDataFragmentStore } from './data-store.js';
+import { DEFAULT_BM25 } from './engine/index.js';
+import { CarmaErrorCode } from './errors.js';
+import { fillFromStore, loadIndexFile } from './index-files.js';
+import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
+import { reembedAll } from './reembed.js';
+import type { FragmentStore } from './store.js';
+import { checkStoreLocation } from './validation.js';
+
+/** Fragments in `data`, else in `<dir>/memory.db`, else in an in-memory database. */
+export function defaultStore(options: MemoryOptions): FragmentStore {
+  const { dir, data, native } = options;
+  checkStoreLocation(data, dir);
+  if (dir !== undefined) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw fromNodeIoError(error, dir);
+    }
+  }
+  return createDataFragmentStore({
+    ...(data
+      ? { data }
+      : { path: dir === undefined ? ':memory:' : join(dir, MEMORY_DATABASE_FILE) }),
+    ...(native ? { native } : {}),
+    // The file format of earlier versions, imported once into the data store.
+    ...(dir === undefined ? {} : { legacyDir: join(dir, 'store') }),
+  });
+}
+
+/**
+ * Reads every fragment into the memory's state and builds the indexes: the lexical one
+ * from the texts, the vector one from its file when that can be trusted, else from the
+ * stored vectors, or by re-embedding everything when the embedder changed (and that was
+ * asked for).
+ */
+export async function loadMemory(ctx: MemoryContext): Promise<void> {
+  const { embedder, fragments, indexes } = ctx;
+  const { meta, fragments: records } = await ctx.store.open();
+  let reembed = false;
+  if (meta) {
+    const dimensionDiffers =
+      embedder.dimension !== undefined && embedder.dimension !== meta.dimension;
+    if (meta.embedder !== embedder.id || dimensionDiffers) {
+      if (!ctx.options.reembed) {
+        throw new AiosError(
+          CarmaErrorCode.EMBEDDER_MISMATCH,
+          `this memory was embedded with ${meta.embedder} (dimension ${meta.dimension}); ` +
+            `it was opened with ${embedder.id} (dimension ${embedder.dimension ?? 'unknown'}). ` +
+            'Open it with the same embedder, or pass reembed: true to re-embed every fragment.',
+          {
+            details: {
+              stored: meta,
+              requested: { embedder: embedder.id, dimension: embedder.dimension },
+            },
+          },
+        );
+      }
+      reembed = true;
+    }
+    indexes.dimension = reembed ? embedder.dimension : meta.dimension;
+    fragments.nextLabel = meta.nextLabel;
+    ctx.files.checkpoint = meta.index;
+  } else {
+    indexes.dimension = embedder.dimension;
+  }
+  for (const f of records) {
+    fragments.remember(f);
+    // A label is never handed out twice, even if the meta lags behind the fragments.
+    if (f.label >= fragments.nextLabel) fragments.nextLabel = f.label + 1;
+  }
+  // Links to fragments deleted without their links being cleared (a crash in between).
+  for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
+  indexes.lexical = ctx.engine.createLexicalIndex(ctx.options.bm25 ?? DEFAULT_BM25);
+  if (records.length > 0) {
+    indexes.lexical.add(
+      Uint32Array.from(records, (f) => f.label),
+      records.map((f) => f.text),
+    );
+  }
+  if (reembed) {
+    await reembedAll(ctx, records);
+    return;
+  }
+  if (indexes.dimension === undefined) return; // remote embedder, nothing stored yet
+  const loaded = await loadIndexFile(ctx, records);
+  if (loaded) {
+    indexes.vectors = loaded;
+  } else {
+    indexes.vectors = ctx.engine.createVectorIndex(indexes.dimension, 'cosine', null);
+    await fillFromStore(ctx, records, indexes.vectors);
+  }
+  indexes.maybeBuildGraph();
+}

@@ -1,0 +1,179 @@
+/**
+ * The public shapes of the Memory API: options, inputs, results and the limits that
+ * go with them. Re-exported by `memory.ts`; nothing here has behaviour.
+ */
+import type { DataStore } from '@aios/data';
+import type { ImplementationReport, NativeMode } from '@aios/utils';
+import type { Embedder } from './embedder.js';
+import type { Bm25Params, HnswParams } from './engine/index.js';
+import type { Filter } from './filter.js';
+import type { FragmentRecord, FragmentStore, Metadata } from './store.js';
+
+/** Longest fragment or query text, in UTF-16 code units. */
+export const MAX_TEXT_LENGTH = 200_000;
+/** Longest namespace name. */
+export const MAX_NAMESPACE_LENGTH = 256;
+export const DEFAULT_NAMESPACE = 'default';
+/** Below this many fragments search is exact; at it, the HNSW graph is built ('auto'). */
+export const HNSW_AUTO_THRESHOLD = 10_000;
+
+/** A fragment as the Memory API returns it (a copy; changing it changes nothing). */
+export type Fragment = Omit<FragmentRecord, 'label'>;
+
+export interface FragmentInput {
+  text: string;
+  namespace?: string;
+  metadata?: Metadata;
+  /** 0 to 1, default 0.5. */
+  importance?: number;
+  /** Core memories are exempt from recency decay. */
+  core?: boolean;
+}
+
+export interface NearDuplicate {
+  id: string;
+  similarity: number;
+}
+
+export interface AddResult {
+  fragment: Fragment;
+  /** `added`; `duplicate` (same text already in the namespace); `merged` into a near-duplicate. */
+  status: 'added' | 'duplicate' | 'merged';
+  /** Fragments in the namespace at least `nearDuplicateThreshold` similar. */
+  nearDuplicates: NearDuplicate[];
+}
+
+export type SearchMode = 'hybrid' | 'vector' | 'lexical';
+
+export interface FusionOptions {
+  /** `weighted`: min-max normalised scores, weighted sum (default); `rrf`: reciprocal rank fusion. */
+  method: 'weighted' | 'rrf';
+  /** Weight of BM25 in the weighted sum (vector gets 1 - this). Default 0.7. */
+  lexicalWeight: number;
+  /** RRF constant. Default 60. */
+  rrfK: number;
+}
+
+export const DEFAULT_FUSION: FusionOptions = { method: 'weighted', lexicalWeight: 0.7, rrfK: 60 };
+
+export interface SearchOptions {
+  k?: number;
+  namespace?: string;
+  filter?: Filter;
+  mode?: SearchMode;
+  explain?: boolean;
+  /** Opt-in recency term: `weight * 0.5^(age / halfLifeMs)` (core memories count as new). */
+  recency?: { weight: number; halfLifeMs: number };
+  /** Opt-in importance term: `weight * importance`. */
+  importance?: { weight: number };
+  /** Overrides the memory's fusion settings for this search. */
+  fusion?: Partial<FusionOptions>;
+  /** Forces an exact vector scan even when a graph exists. */
+  exact?: boolean;
+}
+
+export interface Explanation {
+  lexical?: { score: number; rank: number; normalized: number };
+  vector?: { score: number; rank: number; normalized: number };
+  /** The fused (or single-mode) score before the opt-in terms. */
+  base: number;
+  recency?: number;
+  importance?: number;
+  final: number;
+}
+
+export interface SearchResult {
+  id: string;
+  score: number;
+  fragment: Fragment;
+  explain?: Explanation;
+}
+
+export interface ProgressEvent {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+/** The SQLite file of a memory opened with `dir` and no `data`. */
+export const MEMORY_DATABASE_FILE = 'memory.db';
+
+export interface MemoryOptions {
+  /**
+   * Directory of the memory: the vector index files (a cache, rebuilt when missing or
+   * stale) and, unless `data` is given, the fragments in `memory.db` (@aios/data).
+   * Omitted: no index files, and without `data` the memory lives in memory only.
+   */
+  dir?: string;
+  /** The @aios/data store to keep fragments in (not closed by the memory). */
+  data?: DataStore;
+  /** A custom fragment store (takes precedence over `data` and `dir` for fragments). */
+  store?: FragmentStore;
+  /** Overrides `AIOS_NATIVE` for this memory. */
+  native?: NativeMode;
+  /** Default: the built-in hashing embedder with `dimension`. */
+  embedder?: Embedder;
+  /** Dimension of the built-in embedder. Default 384. */
+  dimension?: number;
+  /** `auto` (default): graph from 10,000 fragments; true: always; false: exact only. */
+  hnsw?: 'auto' | boolean | Partial<HnswParams>;
+  /** HNSW search breadth. Default 128. */
+  efSearch?: number;
+  /** Similarity at or above which an added fragment reports near-duplicates. Default 0.95. */
+  nearDuplicateThreshold?: number;
+  /** Merge a new fragment into its nearest near-duplicate instead of adding it. */
+  mergeNearDuplicates?: boolean;
+  fusion?: Partial<FusionOptions>;
+  bm25?: Bm25Params;
+  /** The stored embedder differs: re-embed every fragment instead of failing. */
+  reembed?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Write the vector index file after this many fragment changes (default 10,000), so
+   * that opening has few changes to bring into it. Closing and `flush()` write it too.
+   */
+  checkpointEvery?: number;
+  /** Clock for timestamps (tests). Default `Date.now`. */
+  now?: () => number;
+}
+
+export interface ConsolidateOptions {
+  /** Only this namespace (default: every namespace, each clustered on its own). */
+  namespace?: string;
+  /** Clusters per namespace. Default `ceil(sqrt(n / 2))`. */
+  clusters?: number;
+  /** Merge fragments at least this similar. Default: the memory's near-duplicate threshold. */
+  mergeThreshold?: number;
+  /** Link fragments at least this similar (within a cluster). Default 0.75. */
+  linkThreshold?: number;
+  /** Links kept per fragment. Default 5. */
+  maxLinks?: number;
+  seed?: number;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ConsolidationReport {
+  namespaces: number;
+  clusters: number;
+  /** Each merge: the fragment kept and the ones merged into it (now deleted, history kept). */
+  merged: Array<{ into: string; from: string[] }>;
+  /** Fragments whose links changed. */
+  linked: number;
+  cancelled: boolean;
+}
+
+/** A running consolidation: await `done`, or `cancel()` it between clusters. */
+export interface ConsolidationTask {
+  done: Promise<ConsolidationReport>;
+  cancel(): void;
+}
+
+export interface MemoryStats {
+  fragments: number;
+  namespaces: Record<string, number>;
+  embedder: string;
+  dimension: number | undefined;
+  implementation: ImplementationReport['implementation'];
+  hnsw: HnswParams | null;
+  location: string | undefined;
+}

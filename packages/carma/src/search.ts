@@ -1,0 +1,112 @@
+/**
+ * Search: gather candidates from the lexical and vector indexes (within the allow-list
+ * of a namespace and filter), score them, and record the access of what is returned.
+ */
+import type { MemoryContext } from './context.js';
+import { queryVector } from './embedding.js';
+import { MAX_K, NO_LABEL } from './engine/index.js';
+import type { Explanation, SearchOptions, SearchResult } from './memory-types.js';
+import { publicFragment } from './records.js';
+import { type Candidate, explainScore, type ScoreRange } from './scoring.js';
+import type { FragmentRecord } from './store.js';
+import { type ParsedSearch, parseSearch } from './validation.js';
+
+/** Candidates per list in hybrid mode: at least this many, so that fusion has overlap. */
+const HYBRID_MIN_DEPTH = 100;
+/** HNSW search breadth when `efSearch` is not set. */
+const DEFAULT_EF_SEARCH = 128;
+
+/** Finds the fragments that best answer `query` (the body of `Memory.search`). */
+export async function searchFragments(
+  ctx: MemoryContext,
+  query: string,
+  options: SearchOptions,
+): Promise<SearchResult[]> {
+  const parsed = parseSearch(query, options, ctx.fusion);
+  const { fragments } = ctx;
+  if (fragments.size === 0) return [];
+  const allowed = ctx.allowLists.labels(parsed.namespace, parsed.filter, parsed.predicate);
+  if (allowed && allowed.length === 0) return [];
+  const { candidates, lexicalRange, vectorRange } = await gatherCandidates(
+    ctx,
+    query,
+    parsed,
+    allowed,
+  );
+  const now = ctx.now();
+  const scoring = {
+    mode: parsed.mode,
+    fusion: parsed.fusion,
+    recency: parsed.recency,
+    importance: parsed.importance,
+    now,
+  };
+  const results: Array<{ f: FragmentRecord; score: number; explain: Explanation }> = [];
+  for (const [label, candidate] of candidates) {
+    const f = fragments.byLabel.get(label);
+    if (!f) continue;
+    const explain = explainScore(candidate, f, lexicalRange, vectorRange, scoring);
+    results.push({ f, score: explain.final, explain });
+  }
+  results.sort((a, b) => b.score - a.score || a.f.label - b.f.label);
+  const top = results.slice(0, parsed.k);
+  for (const r of top) {
+    r.f.accessedAt = now;
+    r.f.accessCount++;
+    ctx.store.touch(r.f);
+  }
+  return top.map((r) => ({
+    id: r.f.id,
+    score: r.score,
+    fragment: publicFragment(r.f),
+    ...(parsed.explain ? { explain: r.explain } : {}),
+  }));
+}
+
+/** The hits of each list the mode asks for, by label, with each list's score range. */
+async function gatherCandidates(
+  ctx: MemoryContext,
+  query: string,
+  parsed: ParsedSearch,
+  allowed: Uint32Array | undefined,
+): Promise<{
+  candidates: Map<number, Candidate>;
+  lexicalRange: ScoreRange;
+  vectorRange: ScoreRange;
+}> {
+  const { mode, k } = parsed;
+  const { indexes } = ctx;
+  const depth = mode === 'hybrid' ? Math.min(MAX_K, Math.max(2 * k, HYBRID_MIN_DEPTH)) : k;
+  const candidates = new Map<number, Candidate>();
+  const lexicalRange: ScoreRange = { max: 0, min: 0 };
+  const vectorRange: ScoreRange = { max: 0, min: 0 };
+  if (mode !== 'vector') {
+    const hits = indexes.lexical.search(query, depth, allowed);
+    hits.labels.forEach((label, rank) => {
+      candidates.set(label, { lexical: [hits.scores[rank] as number, rank] });
+    });
+    lexicalRange.max = hits.scores[0] ?? 0;
+    lexicalRange.min = hits.scores[hits.scores.length - 1] ?? 0;
+  }
+  if (mode !== 'lexical' && indexes.dimension !== undefined && indexes.vectors) {
+    const q = await queryVector(ctx, query);
+    const vectors = indexes.vectors;
+    const hits = vectors.search(q, Math.min(depth, Math.max(1, vectors.size)), {
+      ...(allowed ? { filter: allowed } : {}),
+      ef: Math.max(ctx.options.efSearch ?? DEFAULT_EF_SEARCH, depth),
+      exact: parsed.exact,
+    });
+    let last = 0;
+    hits.labels.forEach((label, rank) => {
+      if (label === NO_LABEL) return;
+      const score = hits.scores[rank] as number;
+      const candidate = candidates.get(label) ?? {};
+      candidate.vector = [score, rank];
+      candidates.set(label, candidate);
+      last = score;
+    });
+    vectorRange.max = hits.labels[0] === NO_LABEL ? 0 : (hits.scores[0] ?? 0);
+    vectorRange.min = last;
+  }
+  return { candidates, lexicalRange, vectorRange };
+}

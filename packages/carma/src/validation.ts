@@ -1,0 +1,301 @@
+/**
+ * Checks of everything a caller hands the Memory API. Each parser checks its fields in
+ * a fixed order, so the first problem reported for a bad call is always the same one.
+ * Nothing here touches the memory's state.
+ */
+import type { DataStore } from '@aios/data';
+import { AiosError, invalidInput } from '@aios/utils';
+import { DEFAULT_HNSW, type HnswParams, MAX_K } from './engine/index.js';
+import { CarmaErrorCode } from './errors.js';
+import { compileFilter, type Filter, type Predicate } from './filter.js';
+import {
+  type ConsolidateOptions,
+  DEFAULT_FUSION,
+  DEFAULT_NAMESPACE,
+  type FragmentInput,
+  type FusionOptions,
+  MAX_NAMESPACE_LENGTH,
+  MAX_TEXT_LENGTH,
+  type MemoryOptions,
+  type SearchMode,
+  type SearchOptions,
+} from './memory-types.js';
+import type { Metadata } from './store.js';
+
+export function checkText(text: unknown, field = 'text'): string {
+  if (typeof text !== 'string') throw invalidInput(field, text, 'a string');
+  if (text.trim() === '') {
+    throw new AiosError(CarmaErrorCode.TEXT_EMPTY, `${field}: expected non-empty text`, {
+      details: { field },
+    });
+  }
+  if (text.length > MAX_TEXT_LENGTH) {
+    throw new AiosError(
+      CarmaErrorCode.TEXT_TOO_LARGE,
+      `${field}: ${text.length} characters, more than the ${MAX_TEXT_LENGTH} allowed (split it into fragments)`,
+      { details: { field, length: text.length, max: MAX_TEXT_LENGTH } },
+    );
+  }
+  return text;
+}
+
+export function checkNamespace(ns: unknown): string {
+  if (ns === undefined) return DEFAULT_NAMESPACE;
+  if (typeof ns !== 'string' || ns === '' || ns.length > MAX_NAMESPACE_LENGTH) {
+    throw invalidInput(
+      'namespace',
+      ns,
+      `a non-empty string of at most ${MAX_NAMESPACE_LENGTH} characters`,
+    );
+  }
+  return ns;
+}
+
+/** A namespace option where undefined means "every namespace", not the default one. */
+function checkOptionalNamespace(ns: unknown): string | undefined {
+  return ns === undefined ? undefined : checkNamespace(ns);
+}
+
+export function checkUnit(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw invalidInput(field, value, 'a number from 0 to 1');
+  }
+  return value;
+}
+
+export function checkMetadata(meta: unknown): Metadata {
+  if (meta === undefined) return {};
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+    throw invalidInput(
+      'metadata',
+      meta,
+      'an object of strings, numbers, booleans, null or arrays of them',
+    );
+  }
+  const ok = (v: unknown) =>
+    v === null ||
+    typeof v === 'string' ||
+    typeof v === 'boolean' ||
+    (typeof v === 'number' && Number.isFinite(v));
+  for (const [key, value] of Object.entries(meta)) {
+    if (!(ok(value) || (Array.isArray(value) && value.every((v) => v !== null && ok(v))))) {
+      throw invalidInput(
+        `metadata.${key}`,
+        value,
+        'a string, finite number, boolean, null or an array of them',
+      );
+    }
+  }
+  // A copy: the caller may go on changing its object.
+  return structuredClone(meta as Metadata);
+}
+
+export function checkK(k: unknown): number {
+  if (k === undefined) return 10;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > MAX_K) {
+    throw invalidInput('k', k, `an integer from 1 to ${MAX_K}`);
+  }
+  return k;
+}
+
+export function checkId(id: unknown): string {
+  if (typeof id !== 'string' || id === '') throw invalidInput('id', id, 'a fragment id');
+  return id;
+}
+
+/** `data` and `dir` of `MemoryOptions`, checked before anything is created on disk. */
+export function checkStoreLocation(data: DataStore | undefined, dir: string | undefined): void {
+  if (
+    data !== undefined &&
+    (typeof data !== 'object' || data === null || !('fragments' in data) || !('meta' in data))
+  ) {
+    throw invalidInput('data', data, 'a DataStore from @aios/data (openDataStore)');
+  }
+  if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
+    throw invalidInput('dir', dir, 'a directory path');
+  }
+}
+
+/** The memory's fusion settings: the defaults with `option` over them. */
+export function resolveFusion(option: Partial<FusionOptions> | undefined): FusionOptions {
+  const fusion = { ...DEFAULT_FUSION, ...option };
+  checkUnit(fusion.lexicalWeight, 'fusion.lexicalWeight', 0.7);
+  if (fusion.method !== 'weighted' && fusion.method !== 'rrf') {
+    throw invalidInput('fusion.method', fusion.method, '"weighted" or "rrf"');
+  }
+  return fusion;
+}
+
+/** The graph policy: `auto` (by size), null (exact search only) or fixed parameters. */
+export function hnswParams(option: MemoryOptions['hnsw']): HnswParams | null | 'auto' {
+  if (option === undefined || option === 'auto') return 'auto';
+  if (option === false) return null;
+  if (option === true) return { ...DEFAULT_HNSW };
+  return { ...DEFAULT_HNSW, ...option };
+}
+
+/** A fragment to add, with its defaults filled in. */
+export interface ParsedInput {
+  text: string;
+  namespace: string;
+  metadata: Metadata;
+  importance: number;
+  core: boolean;
+}
+
+/** The inputs of `addMany`, all checked before any is stored. */
+export function parseFragmentInputs(inputs: unknown): ParsedInput[] {
+  if (!Array.isArray(inputs)) throw invalidInput('inputs', inputs, 'an array of fragments');
+  return inputs.map((raw: FragmentInput | string, i) => {
+    const input = typeof raw === 'string' ? { text: raw } : raw;
+    if (input === null || typeof input !== 'object') {
+      throw invalidInput(
+        `inputs[${i}]`,
+        raw,
+        'a string or { text, namespace?, metadata?, importance?, core? }',
+      );
+    }
+    const text = checkText(input.text, inputs.length === 1 ? 'text' : `inputs[${i}].text`);
+    return {
+      text,
+      namespace: checkNamespace(input.namespace),
+      metadata: checkMetadata(input.metadata),
+      importance: checkUnit(input.importance, 'importance', 0.5),
+      core: input.core === undefined ? false : Boolean(input.core),
+    };
+  });
+}
+
+export interface UpdatePatch {
+  text?: string;
+  metadata?: Metadata;
+  importance?: number;
+  core?: boolean;
+}
+
+/** The fields of an update patch; `importance` falls back to the fragment's own. */
+export function parseUpdatePatch(
+  patch: unknown,
+  currentImportance: number,
+): { text: string | undefined; metadata: Metadata | undefined; importance: number } {
+  if (patch === null || typeof patch !== 'object') {
+    throw invalidInput('patch', patch, 'an object with text, metadata, importance or core');
+  }
+  const p = patch as UpdatePatch;
+  const text = p.text === undefined ? undefined : checkText(p.text);
+  const metadata = p.metadata === undefined ? undefined : checkMetadata(p.metadata);
+  const importance = checkUnit(p.importance, 'importance', currentImportance);
+  return { text, metadata, importance };
+}
+
+/** The ids and amount of `reinforce`. */
+export function parseReinforce(ids: unknown, amount: unknown): string[] {
+  const list = typeof ids === 'string' ? [ids] : ids;
+  if (!Array.isArray(list)) throw invalidInput('ids', ids, 'a fragment id or an array of ids');
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < -1 || amount > 1) {
+    throw invalidInput('amount', amount, 'a number from -1 to 1');
+  }
+  return list;
+}
+
+/** A search's options resolved against the memory's fusion settings. */
+export interface ParsedSearch {
+  k: number;
+  mode: SearchMode;
+  namespace: string | undefined;
+  filter: Filter | undefined;
+  predicate: Predicate | undefined;
+  fusion: FusionOptions;
+  recency: SearchOptions['recency'];
+  importance: SearchOptions['importance'];
+  explain: boolean;
+  exact: boolean;
+}
+
+export function parseSearch(
+  query: unknown,
+  options: SearchOptions,
+  memoryFusion: FusionOptions,
+): ParsedSearch {
+  checkText(query, 'query');
+  if (options === null || typeof options !== 'object')
+    throw invalidInput('options', options, 'an object');
+  const k = checkK(options.k);
+  const mode = options.mode ?? 'hybrid';
+  if (mode !== 'hybrid' && mode !== 'vector' && mode !== 'lexical') {
+    throw invalidInput('mode', mode, '"hybrid", "vector" or "lexical"');
+  }
+  const namespace = checkOptionalNamespace(options.namespace);
+  const predicate = compileFilter(options.filter);
+  const fusion = { ...memoryFusion, ...options.fusion };
+  const recency = options.recency;
+  if (recency !== undefined) {
+    checkUnit(recency.weight, 'recency.weight', 0);
+    if (
+      !(
+        typeof recency.halfLifeMs === 'number' &&
+        recency.halfLifeMs > 0 &&
+        Number.isFinite(recency.halfLifeMs)
+      )
+    ) {
+      throw invalidInput(
+        'recency.halfLifeMs',
+        recency.halfLifeMs,
+        'a positive number of milliseconds',
+      );
+    }
+  }
+  if (options.importance !== undefined)
+    checkUnit(options.importance.weight, 'importance.weight', 0);
+  return {
+    k,
+    mode,
+    namespace,
+    filter: options.filter,
+    predicate,
+    fusion,
+    recency,
+    importance: options.importance,
+    explain: Boolean(options.explain),
+    exact: options.exact ?? false,
+  };
+}
+
+/** Consolidation thresholds and limits; `namespace` undefined means every namespace. */
+export interface ParsedConsolidation {
+  mergeThreshold: number;
+  linkThreshold: number;
+  maxLinks: number;
+  clusters: number | undefined;
+  namespace: string | undefined;
+}
+
+export function parseConsolidation(
+  options: ConsolidateOptions,
+  nearDuplicateThreshold: number | undefined,
+): ParsedConsolidation {
+  const mergeThreshold = checkUnit(
+    options.mergeThreshold,
+    'mergeThreshold',
+    Math.min(1, nearDuplicateThreshold ?? 0.95),
+  );
+  const linkThreshold = checkUnit(options.linkThreshold, 'linkThreshold', 0.75);
+  const maxLinks = options.maxLinks ?? 5;
+  if (!Number.isInteger(maxLinks) || maxLinks < 0 || maxLinks > 100) {
+    throw invalidInput('maxLinks', maxLinks, 'an integer from 0 to 100');
+  }
+  if (
+    options.clusters !== undefined &&
+    (!Number.isInteger(options.clusters) || options.clusters < 1)
+  ) {
+    throw invalidInput('clusters', options.clusters, 'a positive integer');
+  }
+  return {
+    mergeThreshold,
+    linkThreshold,
+    maxLinks,
+    clusters: options.clusters,
+    namespace: checkOptionalNamespace(options.namespace),
+  };
+}
