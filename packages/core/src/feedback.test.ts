@@ -1,28 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempHomes } from './testing/cli.js';
 
 // `aios feedback` and `aios feedback --undo` end to end: the built CLI in child processes,
 // each suite with its own AIOS_HOME, offline.
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-const roots: string[] = [];
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
+const tempHome = tempHomes('aios-feedback-');
 
-function run(home: string, args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [cli, '--offline', ...args], {
-    encoding: 'utf8',
-    cwd: home,
-    timeout: 30_000,
-    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = (home: string, args: string[], env: Record<string, string> = {}) =>
+  runCli(home, ['--offline', ...args], env);
 
 const DEFAULT_TRAITS = {
   openness: 0.7,
@@ -33,8 +20,7 @@ const DEFAULT_TRAITS = {
 };
 
 describe.each(testImplementations())('aios feedback --undo (AIOS_NATIVE=%s)', (impl) => {
-  const home = mkdtempSync(join(tmpdir(), 'aios-feedback-'));
-  roots.push(home);
+  const home = tempHome();
   const aios = (...args: string[]) => run(home, args, { AIOS_NATIVE: impl });
   const json = (...args: string[]) => {
     const r = aios(...args, '--json');

@@ -1,48 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
 
 // `aios config` and `aios memory show|edit|delete|consolidate`, end to end: the built CLI
 // in child processes, each suite with its own AIOS_HOME, offline.
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-const roots: string[] = [];
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
+const tempHome = tempHomes('aios-manage-');
 
-function tempHome(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'aios-manage-'));
-  roots.push(dir);
-  return dir;
-}
+const run = (home: string, args: string[], env: Record<string, string> = {}) =>
+  runCli(home, ['--offline', ...args], env);
 
-function run(home: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [cli, '--offline', ...args], {
-    encoding: 'utf8',
-    cwd: home,
-    timeout: 30_000,
-    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-const oneLineError = (stderr: string, code: string) => {
-  expect(stderr).toMatch(new RegExp(`^aios: .*\\[${code}\\]\\n$`));
-};
+const oneLineError = expectOneLineError;
 
 describe.each(testImplementations())('aios config (AIOS_NATIVE=%s)', (impl) => {
   const home = tempHome();

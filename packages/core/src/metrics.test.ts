@@ -1,28 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runCli, tempHomes } from './testing/cli.js';
 
 // `aios metrics` across processes: every command is its own process, and the metrics show
 // the totals of all of them. The built CLI in child processes, offline.
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-const roots: string[] = [];
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
+const tempHome = tempHomes('aios-metrics-');
 
-function run(home: string, args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [cli, '--offline', ...args], {
-    encoding: 'utf8',
-    cwd: home,
-    timeout: 30_000,
-    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = (home: string, args: string[], env: Record<string, string> = {}) =>
+  runCli(home, ['--offline', ...args], env);
 
 interface Family {
   name: string;
@@ -46,8 +34,7 @@ function sample(
 }
 
 describe.each(testImplementations())('aios metrics across commands (AIOS_NATIVE=%s)', (impl) => {
-  const home = mkdtempSync(join(tmpdir(), 'aios-metrics-'));
-  roots.push(home);
+  const home = tempHome();
   const aios = (...args: string[]) => run(home, args, { AIOS_NATIVE: impl });
   const metricsJson = (): Family[] => {
     const r = aios('metrics', '--json');
@@ -163,8 +150,7 @@ describe.each(testImplementations())('aios metrics across commands (AIOS_NATIVE=
   });
 
   it('backing up a home without a database does not create one', () => {
-    const bare = mkdtempSync(join(tmpdir(), 'aios-metrics-bare-'));
-    roots.push(bare);
+    const bare = tempHome();
     writeFileSync(join(bare, 'a.txt'), 'a file\n');
     const r = run(bare, ['backup', 'create'], { AIOS_NATIVE: impl });
     expect(r.stderr).toBe('');

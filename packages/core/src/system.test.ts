@@ -1,38 +1,19 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, runCli, tempHomes } from './testing/cli.js';
 
 // The whole system end to end, as a person drives it: the built CLI in child processes,
 // each suite with its own AIOS_HOME. `--offline` keeps every test away from any LLM but
 // the loopback one started below.
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-const roots: string[] = [];
-// Removing the homes (one holds 1500 notes) can take a while on a busy machine.
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-}, 60_000);
+const tempHome = tempHomes('aios-e2e-');
 
-function tempHome(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'aios-e2e-'));
-  roots.push(dir);
-  return dir;
-}
-
-function run(home: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [cli, ...args], {
-    encoding: 'utf8',
-    cwd: home,
-    timeout: 30_000,
-    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = runCli;
 
 const noStack = /\n\s+at /;
 const demoNotes = join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testImplementations } from '@aios/utils/testing';
+import { killAfterReady, testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataStore } from './index.js';
 
@@ -20,38 +19,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts the writer, kills it `delayMs` after it is ready, returns the acknowledged batches. */
-function runAndKill(path: string, impl: string, base: number, delayMs: number) {
-  return new Promise<number[]>((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, path, impl, String(base)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const acked: number[] = [];
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      let nl = out.indexOf('\n');
-      while (nl >= 0) {
-        const line = out.slice(0, nl);
-        out = out.slice(nl + 1);
-        if (line === 'ready') setTimeout(() => child.kill('SIGKILL'), delayMs);
-        else if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
-        nl = out.indexOf('\n');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(acked);
-      else reject(new Error(`writer exited with ${code ?? signal} before the kill: ${err}`));
-    });
-  });
-}
-
 const impls = testImplementations();
 
 describe.each(impls)('a writer killed mid-batch (%s)', (impl) => {
@@ -62,7 +29,7 @@ describe.each(impls)('a writer killed mid-batch (%s)', (impl) => {
     for (let k = 0; k < KILLS; k++) {
       const base = k * 100_000;
       const delayMs = 5 + Math.floor(Math.random() * 120);
-      const acked = await runAndKill(path, impl, base, delayMs);
+      const acked = await killAfterReady(writer, [path, impl, String(base)], delayMs);
       allAcked.push(...acked);
       // Recover with each implementation in turn: either must read what the other left.
       const reader = impls[k % impls.length];

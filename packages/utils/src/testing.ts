@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { Implementation } from './native/index.js';
 
 /**
@@ -15,4 +16,41 @@ export function testImplementations(env: NodeJS.ProcessEnv = process.env): Imple
     }
   }
   return list as Implementation[];
+}
+
+/**
+ * Runs `node script ...args` and SIGKILLs it `delayMs` after it prints `ready`; resolves
+ * with the numbers it acknowledged (lines `ack <n>`) before it died. For crash tests: a
+ * writer acknowledges only what is durable, and the test then checks that all of it is
+ * still there. Rejects if the script exits on its own before the kill.
+ */
+export function killAfterReady(script: string, args: string[], delayMs: number): Promise<number[]> {
+  return new Promise<number[]>((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const acked: number[] = [];
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      let nl = out.indexOf('\n');
+      while (nl >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (line === 'ready') setTimeout(() => child.kill('SIGKILL'), delayMs);
+        else if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
+        nl = out.indexOf('\n');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(acked);
+      else reject(new Error(`${script} exited with ${code ?? signal} before the kill: ${err}`));
+    });
+  });
 }
