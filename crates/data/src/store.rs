@@ -236,6 +236,18 @@ fn align8(n: usize) -> usize {
     (n + 7) & !7
 }
 
+/// Batches send repeated strings (namespaces, event types) once; each row names its string
+/// by position, which must be inside the list.
+fn check_dictionary_index(name: &str, index: &[u32], len: usize, what: &str) -> Result<()> {
+    match index.iter().position(|&t| t as usize >= len) {
+        Some(i) => Err(DataError::invalid(format!(
+            "{name}[{i}]: {} is not an index into {len} {what}",
+            index[i]
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn check_len(name: &str, len: usize, expected: usize) -> Result<()> {
     if len != expected {
         return Err(DataError::invalid(format!(
@@ -350,17 +362,12 @@ impl Store {
         if with_vectors > 0 && b.dimension == 0 {
             return Err(DataError::invalid("dimension: expected at least 1, got 0"));
         }
-        if let Some(i) = b
-            .namespace_index
-            .iter()
-            .position(|&t| t as usize >= b.namespaces.len())
-        {
-            return Err(DataError::invalid(format!(
-                "namespaceIndex[{i}]: {} is not an index into {} namespaces",
-                b.namespace_index[i],
-                b.namespaces.len()
-            )));
-        }
+        check_dictionary_index(
+            "namespaceIndex",
+            b.namespace_index,
+            b.namespaces.len(),
+            "namespaces",
+        )?;
         check_changes(&b.changes)?;
         vector::check_finite(b.vectors, "vectors")?;
         self.transaction(|conn| {
@@ -588,17 +595,7 @@ impl Store {
         check_len("timestamps", b.timestamps.len(), n)?;
         let with_data = b.has_data.iter().filter(|&&h| h != 0).count();
         check_len("data", b.data.len(), with_data)?;
-        if let Some(i) = b
-            .type_index
-            .iter()
-            .position(|&t| t as usize >= b.types.len())
-        {
-            return Err(DataError::invalid(format!(
-                "typeIndex[{i}]: {} is not an index into {} types",
-                b.type_index[i],
-                b.types.len()
-            )));
-        }
+        check_dictionary_index("typeIndex", b.type_index, b.types.len(), "types")?;
         self.transaction(|conn| {
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO events (type, value, data, created_at) VALUES (?1, ?2, ?3, ?4)",

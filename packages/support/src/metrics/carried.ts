@@ -55,35 +55,54 @@ function histogramSamples(name: string, bounds: readonly number[], s: HistogramS
 }
 
 /**
+ * A registry entry exporting `metric`'s own series merged with `carried()` ones, by labels:
+ * `series` reads the metric's export, `add` merges two series of the same labels, `samples`
+ * writes merged series back as exported samples. `get()` of the metric itself stays what
+ * this process recorded.
+ */
+function carriedMetric<S extends { labels: MetricLabels }>(
+  metric: Counter<string> | Histogram<string>,
+  type: 'counter' | 'histogram',
+  parts: {
+    carried: () => S[];
+    series: (exported: Exported) => S[];
+    add: (total: S | undefined, more: S) => S;
+    samples: (name: string, series: S) => Sample[];
+  },
+): Metric<string> {
+  const wrapper = {
+    name: (metric as unknown as Exported).name,
+    help: (metric as unknown as Exported).help,
+    type,
+    aggregator: 'sum',
+    async get(): Promise<Exported> {
+      const own = (await metric.get()) as Exported;
+      const total = new Map(parts.series(own).map((s) => [labelsKey(s.labels), s]));
+      for (const s of parts.carried()) {
+        const key = labelsKey(s.labels);
+        total.set(key, parts.add(total.get(key), s));
+      }
+      return { ...own, values: [...total.values()].flatMap((s) => parts.samples(own.name, s)) };
+    },
+    reset: () => metric.reset(),
+  };
+  return wrapper as unknown as Metric<string>;
+}
+
+/**
  * What the registry holds in place of a counter whose totals continue those of earlier
- * processes: it exports the counter's own series plus `carried()`, and `get()` of the
- * counter itself stays what this process recorded.
+ * processes: it exports the counter's own series plus `carried()`.
  */
 export function carriedCounter(
   counter: Counter<string>,
   carried: () => CounterSeries[],
 ): Metric<string> {
-  const wrapper = {
-    name: (counter as unknown as Exported).name,
-    help: (counter as unknown as Exported).help,
-    type: 'counter',
-    aggregator: 'sum',
-    async get(): Promise<Exported> {
-      const own = (await counter.get()) as Exported;
-      const total = new Map(counterSeries(own).map((s) => [labelsKey(s.labels), s]));
-      for (const s of carried()) {
-        const key = labelsKey(s.labels);
-        const found = total.get(key);
-        total.set(key, { labels: s.labels, value: s.value + (found?.value ?? 0) });
-      }
-      return {
-        ...own,
-        values: [...total.values()].map((s) => ({ ...s, labels: { ...s.labels } })),
-      };
-    },
-    reset: () => counter.reset(),
-  };
-  return wrapper as unknown as Metric<string>;
+  return carriedMetric(counter, 'counter', {
+    carried,
+    series: counterSeries,
+    add: (total, more) => ({ labels: more.labels, value: more.value + (total?.value ?? 0) }),
+    samples: (_name, s) => [{ labels: { ...s.labels }, value: s.value }],
+  });
 }
 
 /** The same for a histogram with the bucket `bounds` it was created with. */
@@ -92,30 +111,15 @@ export function carriedHistogram(
   bounds: readonly number[],
   carried: () => HistogramSeries[],
 ): Metric<string> {
-  const wrapper = {
-    name: (histogram as unknown as Exported).name,
-    help: (histogram as unknown as Exported).help,
-    type: 'histogram',
-    aggregator: 'sum',
-    async get(): Promise<Exported> {
-      const own = (await histogram.get()) as Exported;
-      const total = new Map(histogramSeries(own).map((s) => [labelsKey(s.labels), s]));
-      for (const s of carried()) {
-        const key = labelsKey(s.labels);
-        const found = total.get(key);
-        total.set(
-          key,
-          found
-            ? addHistogramSeries(found, s, bounds)
-            : addHistogramSeries({ labels: s.labels, buckets: [], sum: 0, count: 0 }, s, bounds),
-        );
-      }
-      return {
-        ...own,
-        values: [...total.values()].flatMap((s) => histogramSamples(own.name, bounds, s)),
-      };
-    },
-    reset: () => histogram.reset(),
-  };
-  return wrapper as unknown as Metric<string>;
+  return carriedMetric(histogram, 'histogram', {
+    carried,
+    series: histogramSeries,
+    add: (total, more) =>
+      addHistogramSeries(
+        total ?? { labels: more.labels, buckets: [], sum: 0, count: 0 },
+        more,
+        bounds,
+      ),
+    samples: (name, s) => histogramSamples(name, bounds, s),
+  });
 }
