@@ -331,6 +331,11 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
 
   it('searches through the HNSW graph and reloads it without rebuilding', async () => {
     const dir = join(root, `graph-${impl}`);
+    for (const hnsw of [{ m: 1 }, { m: 'x' }, { efConstruction: Number.NaN }, { seed: -1 }, 5]) {
+      await expect(
+        openMemory({ native: impl, hnsw: hnsw as unknown as { m: number } }),
+      ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    }
     const m1 = await openMemory({ dir, native: impl, hnsw: { m: 8, efConstruction: 40 } });
     const topics = ['wing flutter', 'boundary layer', 'heat transfer', 'shock waves', 'jet noise'];
     const texts = Array.from(
@@ -405,9 +410,13 @@ describe.each(testImplementations())('consolidation (%s)', (impl) => {
     const t2 = m.consolidate();
     t2.cancel();
     expect((await t2.done).cancelled).toBe(true);
-    await expect(m.consolidate({ clusters: 0 }).done).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-    });
+    // Bad options fail at the call, not inside a background task nobody may await.
+    for (const bad of [{ clusters: 0 }, { seed: -1 }, { seed: Number.NaN }, { maxLinks: 1.5 }]) {
+      expect(() => m.consolidate(bad)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    }
+    expect(() => m.consolidate({ onProgress: 'x' as unknown as () => void })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     await m.close();
   });
 

@@ -38,7 +38,13 @@ import type {
 import { publicFragment } from './records.js';
 import { searchFragments } from './search.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './store.js';
-import { checkId, checkNamespace, hnswParams, resolveFusion } from './validation.js';
+import {
+  checkId,
+  checkNamespace,
+  hnswParams,
+  parseConsolidation,
+  resolveFusion,
+} from './validation.js';
 
 export {
   type AddResult,
@@ -238,6 +244,11 @@ export class Memory {
    * with progress; never on the request path.
    */
   consolidate(options: ConsolidateOptions = {}): ConsolidationTask {
+    // Bad options fail here, not later inside a background task nobody may be awaiting.
+    if (typeof options !== 'object' || options === null) {
+      throw invalidInput('options', options, 'an options object');
+    }
+    parseConsolidation(options, this.ctx.options.nearDuplicateThreshold);
     let cancelled = false;
     const done = this.consolidateNow(options, () => cancelled);
     return {

@@ -132,7 +132,20 @@ export function hnswParams(option: MemoryOptions['hnsw']): HnswParams | null | '
   if (option === undefined || option === 'auto') return 'auto';
   if (option === false) return null;
   if (option === true) return { ...DEFAULT_HNSW };
-  return { ...DEFAULT_HNSW, ...option };
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) {
+    throw invalidInput('hnsw', option, "'auto', true, false or { m, efConstruction, seed }");
+  }
+  const params = { ...DEFAULT_HNSW, ...option };
+  checkInteger(params.m, 'hnsw.m', 2, 256);
+  checkInteger(params.efConstruction, 'hnsw.efConstruction', 1, 100_000);
+  checkInteger(params.seed, 'hnsw.seed', 0, 0xffff_ffff);
+  return params;
+}
+
+function checkInteger(value: unknown, field: string, min: number, max: number): void {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    throw invalidInput(field, value, `an integer from ${min} to ${max}`);
+  }
 }
 
 /** A fragment to add, with its defaults filled in. */
@@ -290,6 +303,10 @@ export function parseConsolidation(
     (!Number.isInteger(options.clusters) || options.clusters < 1)
   ) {
     throw invalidInput('clusters', options.clusters, 'a positive integer');
+  }
+  if (options.seed !== undefined) checkInteger(options.seed, 'seed', 0, 0xffff_ffff);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw invalidInput('onProgress', options.onProgress, 'a function');
   }
   return {
     mergeThreshold,
