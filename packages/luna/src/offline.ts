@@ -3,6 +3,9 @@ import { sentences } from './sentences.js';
 import type { SourceRef } from './store.js';
 import { contentWords, words } from './text.js';
 
+/** Share of the best sentence's score below which a sentence is not quoted. */
+const RELEVANCE_FLOOR = 0.5;
+
 /** The label that starts every offline answer. */
 export const OFFLINE_LABEL = '[offline]';
 
@@ -66,13 +69,17 @@ export function extractiveAnswer(
         overlap > 0 ? (overlap * (1 + 0.25 * fragmentScore)) / Math.sqrt(1 + s.words.size / 25) : 0;
       return { ...s, score };
     })
-    .filter((s) => s.score > 0)
+    // A question (a remembered one, or a heading-like line) answers nothing: quote statements.
+    .filter((s) => s.score > 0 && !s.text.trimEnd().endsWith('?'))
     .sort((a, b) => b.score - a.score || a.fragment - b.fragment || a.position - b.position);
 
   const chosen: typeof scored = [];
   let chars = 0;
+  // A sentence matching less than half of what the best one matches is beside the point:
+  // quoting it only because it shares one common word makes the answer worse.
+  const floor = (scored[0]?.score ?? 0) * RELEVANCE_FLOOR;
   for (const s of scored) {
-    if (chosen.length >= maxSentences) break;
+    if (chosen.length >= maxSentences || s.score < floor) break;
     if (chosen.length > 0 && chars + s.text.length > maxChars) continue;
     if (chosen.some((c) => c.text === s.text)) continue;
     chosen.push(s);

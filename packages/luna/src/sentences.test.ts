@@ -119,3 +119,28 @@ describe('the offline answer on Markdown notes', () => {
     }
   });
 });
+
+describe('what the offline answer leaves out', () => {
+  it('quotes statements, never a remembered question', () => {
+    const answer = extractiveAnswer('When does the heron fish?', [
+      { id: 'exchange', text: 'Q: When does the heron fish?\nA: At dawn.', score: 1 },
+      { id: 'note', text: 'The grey heron fishes at the pond at dawn.', score: 0.8 },
+    ]);
+    expect(answer.sentences.map((s) => s.text)).toEqual([
+      'The grey heron fishes at the pond at dawn.',
+    ]);
+    expect(answer.sources.map((s) => s.id)).toEqual(['note']);
+  });
+
+  it('drops sentences that share only a minor part of what the best one matches', () => {
+    const answer = extractiveAnswer('How are backups deduplicated and compressed?', [
+      {
+        id: 'dedup',
+        text: 'Backups are deduplicated by chunk hashes and compressed with zstd.',
+        score: 1,
+      },
+      { id: 'health', text: 'The health report says whether backups are recent.', score: 0.5 },
+    ]);
+    expect(answer.sentences.map((s) => s.fragmentId)).toEqual(['dedup']);
+  });
+});
