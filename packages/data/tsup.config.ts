@@ -1,3 +1,4 @@
 import { aiosPackage } from '../../tsup.preset.mjs';
 
-export default aiosPackage(['src/index.ts']);
+// Migrations are imported from crates/data/migrations as text and bundled.
+export default aiosPackage(['src/index.ts'], { loader: { '.sql': 'text' } });

@@ -1,1 +1,19 @@
-export { default } from '../../vitest.shared.mjs';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.mjs';
+
+// Migrations are imported from crates/data/migrations as text, as the build does.
+export default mergeConfig(
+  shared,
+  defineConfig({
+    plugins: [
+      {
+        name: 'sql-as-text',
+        transform(code, id) {
+          return id.endsWith('.sql')
+            ? { code: `export default ${JSON.stringify(code)};`, map: null }
+            : null;
+        },
+      },
+    ],
+  }),
+);

@@ -23,7 +23,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('both implementations run the same SQL', () => {
-  it('migrations match crates/data/migrations', () => {
+  it('migrations are every file of crates/data/migrations, in order', () => {
     const files = readdirSync(join(crate, 'migrations')).sort();
     expect(files.length).toBe(MIGRATIONS.length);
     MIGRATIONS.forEach((m, i) => {
@@ -32,6 +32,8 @@ describe('both implementations run the same SQL', () => {
       );
       expect(m.sql).toBe(readFileSync(join(crate, 'migrations', files[i] as string), 'utf8'));
     });
+    const schema = readFileSync(join(crate, 'src/schema.rs'), 'utf8');
+    for (const f of files) expect(schema).toContain(`include_str!("../migrations/${f}")`);
   });
 
   it('analytics queries match crates/data/src/analytics.rs', () => {

@@ -1,7 +1,11 @@
 /**
- * The SQL both implementations run. The native side has the same text in
- * crates/data (migrations/*.sql and src/analytics.rs); a test checks that they agree.
+ * The SQL both implementations run. Migrations are the crate's .sql files; the native
+ * side has the same statement text in crates/data/src (analytics.rs, store.rs), which a
+ * test checks.
  */
+import initial from '../../../crates/data/migrations/0001_initial.sql';
+import access from '../../../crates/data/migrations/0002_access.sql';
+import history from '../../../crates/data/migrations/0003_history.sql';
 
 /** `PRAGMA application_id` of an AIOS database: "AIOS" in ASCII. */
 export const APPLICATION_ID = 0x41494f53;
@@ -12,138 +16,15 @@ export interface Migration {
   sql: string;
 }
 
-/** Forward-only migrations; `version` is `PRAGMA user_version` after the step. */
+/**
+ * Forward-only migrations; `version` is `PRAGMA user_version` after the step. The SQL is
+ * crates/data/migrations/*.sql itself, which the Rust side includes too: the build (and
+ * the tests) load `.sql` imports as text, so there is one copy.
+ */
 export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'initial',
-    sql: `-- AIOS data store, schema version 1. Times are integer milliseconds since the Unix epoch;
--- metadata and states are JSON text; vectors are little-endian float32 blobs.
-CREATE TABLE meta (
-  key TEXT PRIMARY KEY NOT NULL,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE schema_migrations (
-  version INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  applied_at INTEGER NOT NULL
-);
-
-CREATE TABLE fragments (
-  id TEXT PRIMARY KEY NOT NULL,
-  text TEXT NOT NULL,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  vector BLOB,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  use_count INTEGER NOT NULL DEFAULT 0,
-  last_used_at INTEGER
-);
-CREATE INDEX fragments_created_at ON fragments (created_at);
-CREATE INDEX fragments_use_count ON fragments (use_count) WHERE use_count > 0;
-
-CREATE TABLE conversations (
-  id TEXT PRIMARY KEY NOT NULL,
-  title TEXT,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-
-CREATE TABLE messages (
-  id INTEGER PRIMARY KEY,
-  conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-  role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
-  content TEXT NOT NULL,
-  model TEXT,
-  prompt_tokens INTEGER NOT NULL DEFAULT 0,
-  completion_tokens INTEGER NOT NULL DEFAULT 0,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX messages_conversation ON messages (conversation_id, id);
--- Covering index of the analytics: a range of days is read from the index alone.
-CREATE INDEX messages_usage ON messages
-  (created_at, conversation_id, model, prompt_tokens, completion_tokens);
-
-CREATE TABLE feedback (
-  id INTEGER PRIMARY KEY,
-  conversation_id TEXT REFERENCES conversations (id) ON DELETE SET NULL,
-  message_id INTEGER REFERENCES messages (id) ON DELETE SET NULL,
-  rating REAL NOT NULL CHECK (rating >= 1 AND rating <= 5),
-  comment TEXT,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX feedback_created_at ON feedback (created_at);
-
-CREATE TABLE personality_states (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  state TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX personality_states_name ON personality_states (name, id);
-
-CREATE TABLE events (
-  id INTEGER PRIMARY KEY,
-  type TEXT NOT NULL,
-  value REAL,
-  data TEXT,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX events_usage ON events (created_at, type, value);
-CREATE INDEX events_type_created_at ON events (type, created_at);
-`,
-  },
-  {
-    version: 2,
-    name: 'access',
-    sql: `-- Schema version 2: API keys and the audit log (used by the enterprise API).
-CREATE TABLE api_keys (
-  id TEXT PRIMARY KEY NOT NULL,
-  name TEXT NOT NULL,
-  key_hash TEXT NOT NULL UNIQUE,
-  scopes TEXT NOT NULL DEFAULT '[]',
-  created_at INTEGER NOT NULL,
-  last_used_at INTEGER,
-  revoked_at INTEGER
-);
-
-CREATE TABLE audit_log (
-  id INTEGER PRIMARY KEY,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  target TEXT,
-  data TEXT,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX audit_log_created_at ON audit_log (created_at);
-`,
-  },
-  {
-    version: 3,
-    name: 'history',
-    sql: `-- Schema version 3: fragment namespaces, system-owned attributes and change history.
--- attributes holds what the owning system keeps about a fragment (JSON), apart from the
--- user's metadata. History rows are append-only and outlive their fragment (there is no
--- reference to fragments); seq never goes back (AUTOINCREMENT), so "what changed since
--- seq N" is a range scan that cannot miss a change.
-ALTER TABLE fragments ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
-ALTER TABLE fragments ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
-CREATE INDEX fragments_namespace ON fragments (namespace, id);
-
-CREATE TABLE fragment_changes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  fragment_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  data TEXT,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX fragment_changes_fragment ON fragment_changes (fragment_id, seq);
-`,
-  },
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'access', sql: access },
+  { version: 3, name: 'history', sql: history },
 ];
 
 export const LATEST_SCHEMA_VERSION = 3;
