@@ -6,8 +6,8 @@
 import { consolidateCluster } from './consolidate-cluster.js';
 import type { MemoryContext } from './context.js';
 import { checkpointIfDue } from './index-files.js';
-import type { ConsolidateOptions, ConsolidationReport } from './memory-types.js';
-import { parseConsolidation } from './validation.js';
+import type { ConsolidationReport } from './memory-types.js';
+import type { ParsedConsolidation } from './validation.js';
 
 /** k-means iterations per namespace. */
 const KMEANS_ITERATIONS = 25;
@@ -24,10 +24,9 @@ export interface ConsolidationTurns {
 /** Plans the clusters of every namespace, then consolidates them one by one. */
 export async function runConsolidation(
   ctx: MemoryContext,
-  options: ConsolidateOptions,
+  parsed: ParsedConsolidation,
   turns: ConsolidationTurns,
 ): Promise<ConsolidationReport> {
-  const parsed = parseConsolidation(options, ctx.options.nearDuplicateThreshold);
   const namespaces =
     parsed.namespace === undefined
       ? [...ctx.fragments.namespaceLabels.keys()].sort()
@@ -43,20 +42,20 @@ export async function runConsolidation(
   // Plan first (clusters of every namespace), then work cluster by cluster.
   const plan: number[][] = [];
   for (const ns of namespaces) {
-    const clusters = await clusterNamespace(ctx, ns, parsed.clusters, options.seed);
+    const clusters = await clusterNamespace(ctx, ns, parsed.clusters, parsed.seed);
     if (clusters === undefined) continue;
     report.namespaces++;
     plan.push(...clusters);
   }
   report.clusters = plan.length;
-  options.onProgress?.({ phase: 'consolidate', done: 0, total: plan.length });
+  parsed.onProgress?.({ phase: 'consolidate', done: 0, total: plan.length });
   for (let c = 0; c < plan.length; c++) {
     if (turns.stopped()) {
       report.cancelled = true;
       break;
     }
     await turns.exclusive(() => consolidateCluster(ctx, plan[c] as number[], parsed, report));
-    options.onProgress?.({ phase: 'consolidate', done: c + 1, total: plan.length });
+    parsed.onProgress?.({ phase: 'consolidate', done: c + 1, total: plan.length });
     // Yield to the event loop, so that requests are not held up by a long consolidation.
     await new Promise((resolve) => setImmediate(resolve));
   }

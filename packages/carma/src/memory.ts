@@ -42,6 +42,7 @@ import {
   checkId,
   checkNamespace,
   hnswParams,
+  type ParsedConsolidation,
   parseConsolidation,
   resolveFusion,
 } from './validation.js';
@@ -248,9 +249,9 @@ export class Memory {
     if (typeof options !== 'object' || options === null) {
       throw invalidInput('options', options, 'an options object');
     }
-    parseConsolidation(options, this.ctx.options.nearDuplicateThreshold);
+    const parsed = parseConsolidation(options, this.ctx.options.nearDuplicateThreshold);
     let cancelled = false;
-    const done = this.consolidateNow(options, () => cancelled);
+    const done = this.consolidateNow(parsed, () => cancelled);
     return {
       done,
       cancel: () => {
@@ -260,11 +261,11 @@ export class Memory {
   }
 
   private async consolidateNow(
-    options: ConsolidateOptions,
+    parsed: ParsedConsolidation,
     isCancelled: () => boolean,
   ): Promise<ConsolidationReport> {
     this.checkOpen();
-    return runConsolidation(this.ctx, options, {
+    return runConsolidation(this.ctx, parsed, {
       exclusive: (step) => this.serial(step),
       stopped: () => isCancelled() || this.closed,
     });

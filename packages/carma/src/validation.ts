@@ -282,6 +282,8 @@ export interface ParsedConsolidation {
   maxLinks: number;
   clusters: number | undefined;
   namespace: string | undefined;
+  seed: number | undefined;
+  onProgress: ConsolidateOptions['onProgress'];
 }
 
 export function parseConsolidation(
@@ -314,5 +316,7 @@ export function parseConsolidation(
     maxLinks,
     clusters: options.clusters,
     namespace: checkOptionalNamespace(options.namespace),
+    seed: options.seed,
+    onProgress: options.onProgress,
   };
 }
