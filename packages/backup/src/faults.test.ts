@@ -17,7 +17,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Entry, FORMAT_VERSION, type IndexFile, type SnapshotFile } from './format.js';
+import {
+  type Entry,
+  emptySummary,
+  FORMAT_VERSION,
+  type IndexFile,
+  type SnapshotFile,
+} from './format.js';
 import { initRepository, type Repository } from './repository.js';
 import { describeTree, makeTree, noise, snapPath } from './testing/fixtures.js';
 
@@ -57,19 +63,7 @@ function plantSnapshot(repo: Repository, entries: Entry[]): string {
     paths: ['/x'],
     tags: [],
     parent: null,
-    summary: {
-      files: 0,
-      dirs: 0,
-      symlinks: 0,
-      bytes: 0,
-      filesNew: 0,
-      filesChanged: 0,
-      filesUnchanged: 0,
-      chunksNew: 0,
-      bytesNew: 0,
-      bytesStored: 0,
-      durationMs: 0,
-    },
+    summary: emptySummary(),
     warnings: [],
     entries,
   };

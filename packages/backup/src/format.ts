@@ -92,6 +92,23 @@ export interface SnapshotSummary {
   durationMs: number;
 }
 
+/** A summary with every count at zero, for a backup to fill in. */
+export function emptySummary(): SnapshotSummary {
+  return {
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    bytes: 0,
+    filesNew: 0,
+    filesChanged: 0,
+    filesUnchanged: 0,
+    chunksNew: 0,
+    bytesNew: 0,
+    bytesStored: 0,
+    durationMs: 0,
+  };
+}
+
 /** `snapshots/<id>.json`, where id is the BLAKE3 of the file's bytes. */
 export interface SnapshotFile {
   version: number;

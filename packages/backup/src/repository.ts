@@ -21,6 +21,7 @@ import {
   DEFAULT_COMPRESSION_LEVEL,
   DEFAULT_PACK_SIZE,
   type Entry,
+  emptySummary,
   FORMAT_NAME,
   FORMAT_VERSION,
   HEX64,
@@ -392,19 +393,7 @@ export class Repository {
     const items = await walk(roots, excludes, warnings, signal);
     const entries = new Map<string, Entry>();
     const toRead: Array<{ item: WalkItem; entry: Entry }> = [];
-    const summary: SnapshotSummary = {
-      files: 0,
-      dirs: 0,
-      symlinks: 0,
-      bytes: 0,
-      filesNew: 0,
-      filesChanged: 0,
-      filesUnchanged: 0,
-      chunksNew: 0,
-      bytesNew: 0,
-      bytesStored: 0,
-      durationMs: 0,
-    };
+    const summary: SnapshotSummary = emptySummary();
     const progress: BackupProgress = {
       phase: 'scan',
       filesDone: 0,
