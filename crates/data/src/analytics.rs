@@ -20,51 +20,21 @@ pub struct AnalyticsParams {
     pub event_type: Option<String>,
 }
 
-pub const MESSAGES_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, messages, conversations
-FROM (SELECT created_at / 86400000 AS d, count(*) AS messages,
-        count(DISTINCT conversation_id) AS conversations
-      FROM messages WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d)
-ORDER BY d"#;
+pub const MESSAGES_PER_DAY: &str = include_str!("../sql/analytics/messages_per_day.sql");
 
-pub const TOKENS_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, model, messages,
-  prompt_tokens, completion_tokens, prompt_tokens + completion_tokens AS total_tokens
-FROM (SELECT created_at / 86400000 AS d, model, count(*) AS messages,
-        sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens
-      FROM messages WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d, model)
-ORDER BY d, model"#;
+pub const TOKENS_PER_DAY: &str = include_str!("../sql/analytics/tokens_per_day.sql");
 
-pub const TOKENS_PER_MODEL: &str = r#"SELECT model, count(*) AS messages,
-  sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
-  sum(prompt_tokens) + sum(completion_tokens) AS total_tokens
-FROM messages WHERE created_at >= ?1 AND created_at < ?2
-GROUP BY model ORDER BY total_tokens DESC, model"#;
+pub const TOKENS_PER_MODEL: &str = include_str!("../sql/analytics/tokens_per_model.sql");
 
-pub const MEMORY_GROWTH: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, added,
-  (SELECT count(*) FROM fragments WHERE created_at < ?1) + sum(added) OVER (ORDER BY d) AS total
-FROM (SELECT created_at / 86400000 AS d, count(*) AS added
-      FROM fragments WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d)
-ORDER BY d"#;
+pub const MEMORY_GROWTH: &str = include_str!("../sql/analytics/memory_growth.sql");
 
-pub const TOP_FRAGMENTS: &str = r#"SELECT id, substr(text, 1, 200) AS preview, use_count, last_used_at
-FROM fragments WHERE use_count > 0
-ORDER BY use_count DESC, last_used_at DESC, id LIMIT ?3"#;
+pub const TOP_FRAGMENTS: &str = include_str!("../sql/analytics/top_fragments.sql");
 
-pub const FEEDBACK_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, count, average, min, max
-FROM (SELECT created_at / 86400000 AS d, count(*) AS count, avg(rating) AS average,
-        min(rating) AS min, max(rating) AS max
-      FROM feedback WHERE created_at >= ?1 AND created_at < ?2 GROUP BY d)
-ORDER BY d"#;
+pub const FEEDBACK_PER_DAY: &str = include_str!("../sql/analytics/feedback_per_day.sql");
 
-pub const FEEDBACK_SUMMARY: &str = r#"SELECT count(*) AS count, avg(rating) AS average,
-  min(rating) AS min, max(rating) AS max
-FROM feedback WHERE created_at >= ?1 AND created_at < ?2"#;
+pub const FEEDBACK_SUMMARY: &str = include_str!("../sql/analytics/feedback_summary.sql");
 
-pub const EVENTS_PER_DAY: &str = r#"SELECT date(d * 86400, 'unixepoch') AS day, type, count, sum, average, min, max
-FROM (SELECT created_at / 86400000 AS d, type, count(*) AS count, sum(value) AS sum,
-        avg(value) AS average, min(value) AS min, max(value) AS max
-      FROM events WHERE created_at >= ?1 AND created_at < ?2 AND (?4 IS NULL OR type = ?4)
-      GROUP BY d, type)
-ORDER BY d, type"#;
+pub const EVENTS_PER_DAY: &str = include_str!("../sql/analytics/events_per_day.sql");
 
 /// The SQL of a named analytics query (the names the binding and TypeScript use).
 pub fn sql_for(name: &str) -> Result<&'static str> {

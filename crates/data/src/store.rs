@@ -57,20 +57,11 @@ pub struct ChangeBatch<'a> {
 
 /// The upsert of a fragment: a new id is inserted; an existing one keeps its `created_at`,
 /// and its vector and use statistics unless the flags (`?11`) say to set them. The
-/// TypeScript implementation runs the same text (checked by its tests).
-pub const FRAGMENT_UPSERT: &str = r#"INSERT INTO fragments (id, namespace, text, metadata, attributes, vector,
-    created_at, updated_at, use_count, last_used_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-  ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, text = excluded.text,
-    metadata = excluded.metadata, attributes = excluded.attributes,
-    vector = CASE WHEN (?11 & 2) AND excluded.vector IS NULL THEN vector ELSE excluded.vector END,
-    updated_at = excluded.updated_at,
-    use_count = CASE WHEN ?11 & 4 THEN excluded.use_count ELSE use_count END,
-    last_used_at = CASE WHEN ?11 & 8 THEN excluded.last_used_at ELSE last_used_at END"#;
+/// TypeScript implementation imports the same file.
+pub const FRAGMENT_UPSERT: &str = include_str!("../sql/fragments/upsert.sql");
 
 /// One history row.
-pub const CHANGE_INSERT: &str =
-    "INSERT INTO fragment_changes (fragment_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)";
+pub const CHANGE_INSERT: &str = include_str!("../sql/fragments/change_insert.sql");
 
 /// Fragments read back; vectors packed like in [`FragmentBatch`].
 #[derive(Debug, Default, Clone, PartialEq)]

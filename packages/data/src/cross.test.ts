@@ -5,13 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataStore, openDataStore } from './index.js';
-import {
-  ANALYTICS_SQL,
-  CHANGE_INSERT,
-  FRAGMENT_UPSERT,
-  MIGRATIONS,
-  SESSION_PRAGMAS,
-} from './sql.js';
+import { ANALYTICS_SQL, MIGRATIONS, SESSION_PRAGMAS } from './sql.js';
 
 const crate = join(dirname(fileURLToPath(import.meta.url)), '../../../crates/data');
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -36,15 +30,20 @@ describe('both implementations run the same SQL', () => {
     for (const f of files) expect(schema).toContain(`include_str!("../migrations/${f}")`);
   });
 
-  it('analytics queries match crates/data/src/analytics.rs', () => {
-    const rust = squash(readFileSync(join(crate, 'src/analytics.rs'), 'utf8'));
-    for (const sql of Object.values(ANALYTICS_SQL)) expect(rust).toContain(squash(sql));
-  });
-
-  it('fragment writes match crates/data/src/store.rs', () => {
-    const rust = squash(readFileSync(join(crate, 'src/store.rs'), 'utf8'));
-    expect(rust).toContain(squash(FRAGMENT_UPSERT));
-    expect(rust).toContain(squash(CHANGE_INSERT));
+  it('the Rust side includes every shared .sql file this side imports', () => {
+    const sqlTs = readFileSync(join(crate, '../../packages/data/src/sql.ts'), 'utf8');
+    const rust = ['src/analytics.rs', 'src/store.rs']
+      .map((f) => readFileSync(join(crate, f), 'utf8'))
+      .join('\n');
+    for (const sub of ['analytics', 'fragments']) {
+      for (const f of readdirSync(join(crate, 'sql', sub))) {
+        expect(sqlTs).toContain(`crates/data/sql/${sub}/${f}'`);
+        expect(rust).toContain(`include_str!("../sql/${sub}/${f}")`);
+      }
+    }
+    expect(Object.keys(ANALYTICS_SQL)).toHaveLength(
+      readdirSync(join(crate, 'sql/analytics')).length,
+    );
   });
 
   it('connection pragmas match crates/data/src/schema.rs', () => {
