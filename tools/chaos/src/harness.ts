@@ -1,8 +1,16 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDataStore } from '@aios/data';
 import type { Implementation } from '@aios/utils';
@@ -279,4 +287,71 @@ export function cleanFailure(r: CliResult): string | undefined {
   if (/\n\s+at .+:\d+:\d+/.test(r.stderr)) return `stack trace on stderr: ${r.stderr}`;
   if (!/\[[A-Z][A-Z0-9_]+\]/.test(r.stderr)) return `error without a code: ${r.stderr}`;
   return undefined;
+}
+
+/** Writes `bytes` of random (incompressible, never deduplicated) data to `path`. */
+export function writeRandomFile(path: string, bytes: number): string {
+  mkdirSync(dirname(path), { recursive: true });
+  const data = randomBytes(bytes);
+  writeFileSync(path, data);
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 of every file named in `names` found anywhere under `dir` (by base name). */
+export function hashesUnder(dir: string, names: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && names.has(entry.name)) {
+        out.set(entry.name, createHash('sha256').update(readFileSync(p)).digest('hex'));
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The snapshot ids `aios backup list --json` reports. */
+export function snapshotIds(home: string, impl: Implementation): string[] {
+  const listed = JSON.parse(mustRun(home, impl, ['backup', 'list', '--json']).stdout) as unknown;
+  const items = Array.isArray(listed)
+    ? listed
+    : ((listed as { snapshots?: unknown[] }).snapshots ?? []);
+  return items.map((s) => (s as { id: string }).id);
+}
+
+/** The id of the snapshot a `backup create --json` printed. */
+export function createdId(stdout: string): string {
+  const r = JSON.parse(stdout) as { snapshot?: { id?: string }; id?: string };
+  const id = r.snapshot?.id ?? r.id;
+  if (typeof id !== 'string') throw new Error(`no snapshot id in ${stdout}`);
+  return id;
+}
+
+/** Leftovers of interrupted restores in a home. */
+export function restoreLeftovers(home: string): string[] {
+  return readdirSync(home).filter((n) => n.startsWith('.restore-'));
+}
+
+/**
+ * When to kill a run of an operation: at a random point of its expected duration, learnt
+ * from runs that finished before their kill, so that most attempts land mid-operation.
+ */
+export class KillClock {
+  constructor(
+    private expectedMs: number,
+    private readonly rand: () => number,
+  ) {}
+
+  /** Milliseconds to wait before the kill. */
+  delay(): number {
+    return this.expectedMs * (0.1 + 0.8 * this.rand());
+  }
+
+  /** A run that was not killed took `ms`: aim within that from now on. */
+  finishedIn(ms: number): void {
+    this.expectedMs = Math.max(20, Math.min(this.expectedMs, ms));
+  }
 }
