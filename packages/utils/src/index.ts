@@ -14,6 +14,7 @@ export {
   type HashingOptions,
   hashFile,
 } from './hash/index.js';
+export * from './lock/index.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
 export * from './native/index.js';
 

@@ -1,0 +1,8 @@
+export {
+  currentHolder,
+  describeHolder,
+  isStale,
+  type LockHolder,
+  processStarted,
+} from './holder.js';
+export { acquireLease, type Lease, type LeaseMode, type LeaseOptions } from './lease.js';

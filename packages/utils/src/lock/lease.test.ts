@@ -1,0 +1,213 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isStale, type LockHolder, processStarted } from './holder.js';
+import { acquireLease, type LeaseOptions } from './lease.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const built = join(here, '../../dist/index.js');
+
+let root: string;
+let n = 0;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'aios-lease-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const fresh = (): string => join(root, `lock-${n++}`);
+const options = (dir: string, operation: string, extra: Partial<LeaseOptions> = {}) => ({
+  dir,
+  operation,
+  ...extra,
+});
+
+/** A pid that belonged to a process which has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid as number;
+}
+
+function holderFile(pid: number, operation: string, extra: Partial<LockHolder> = {}): string {
+  return JSON.stringify({ pid, hostname: hostname(), operation, time: 'then', ...extra });
+}
+
+describe('leases', () => {
+  it('keeps a second exclusive taker out, naming the holder, until released', async () => {
+    const dir = fresh();
+    const first = await acquireLease('exclusive', options(dir, 'aios ingest', { detail: 'js' }));
+    const refused = acquireLease('exclusive', options(dir, 'aios chat'));
+    await expect(refused).rejects.toMatchObject({
+      code: 'LOCK_BUSY',
+      message: expect.stringContaining(`process ${process.pid} (aios ingest, js)`),
+    });
+    await first.release();
+    await first.release(); // a second release is a no-op
+    const second = await acquireLease('exclusive', options(dir, 'aios chat'));
+    await second.release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('lets shared holders overlap, and keeps shared and exclusive apart', async () => {
+    const dir = fresh();
+    const a = await acquireLease('shared', options(dir, 'reader a'));
+    const b = await acquireLease('shared', options(dir, 'reader b'));
+    await expect(acquireLease('exclusive', options(dir, 'writer'))).rejects.toMatchObject({
+      code: 'LOCK_BUSY',
+      message: expect.stringMatching(/reader [ab]/),
+    });
+    // The refused exclusive taker left nothing behind.
+    expect(existsSync(join(dir, 'exclusive.json'))).toBe(false);
+    await a.release();
+    await b.release();
+    const writer = await acquireLease('exclusive', options(dir, 'writer'));
+    await expect(acquireLease('shared', options(dir, 'reader c'))).rejects.toMatchObject({
+      code: 'LOCK_BUSY',
+      details: { holder: { operation: 'writer', pid: process.pid } },
+    });
+    await writer.release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('asks `conflicts` which holders of the other mode keep a taker out', async () => {
+    const dir = fresh();
+    const conflicts = (h: LockHolder) => h.operation === 'prune';
+    const backup = await acquireLease('exclusive', options(dir, 'backup'));
+    const reader = await acquireLease('shared', options(dir, 'restore', { conflicts }));
+    await reader.release();
+    await backup.release();
+    const prune = await acquireLease('exclusive', options(dir, 'prune'));
+    await expect(
+      acquireLease('shared', options(dir, 'restore', { conflicts })),
+    ).rejects.toMatchObject({ code: 'LOCK_BUSY' });
+    await prune.release();
+  });
+
+  it('uses the error `busy` makes', async () => {
+    const dir = fresh();
+    const held = await acquireLease('exclusive', options(dir, 'one'));
+    const busy = (h: LockHolder, holds: string) =>
+      new Error(`held ${holds} by ${h.operation} (${h.pid})`);
+    await expect(acquireLease('exclusive', options(dir, 'two', { busy }))).rejects.toThrow(
+      `held exclusive by one (${process.pid})`,
+    );
+    await held.release();
+  });
+
+  it('clears the files of dead holders', async () => {
+    const dir = fresh();
+    mkdirSync(dir, { recursive: true });
+    const pid = await deadPid();
+    writeFileSync(join(dir, 'exclusive.json'), holderFile(pid, 'killed writer'));
+    writeFileSync(join(dir, 'shared-dead.json'), holderFile(pid, 'killed reader'));
+    const lease = await acquireLease('exclusive', options(dir, 'next'));
+    expect(readdirSync(dir)).toEqual(['exclusive.json']);
+    await lease.release();
+    // A stale exclusive holder keeps no shared taker out either.
+    writeFileSync(join(dir, 'exclusive.json'), holderFile(pid, 'killed writer'));
+    const reader = await acquireLease('shared', options(dir, 'reader'));
+    expect(existsSync(join(dir, 'exclusive.json'))).toBe(false);
+    await reader.release();
+  });
+
+  it.runIf(processStarted(process.pid) !== undefined)(
+    'tells a reused pid from its first owner by the start time',
+    async () => {
+      const started = processStarted(process.pid) as number;
+      const reused = { pid: process.pid, hostname: hostname(), operation: 'x', time: '' };
+      expect(isStale({ ...reused, started })).toBe(false);
+      expect(isStale({ ...reused, started: started - 1 })).toBe(true);
+      expect(isStale(reused)).toBe(false);
+      expect(isStale({ ...reused, hostname: `${hostname()}-elsewhere`, started: 1 })).toBe(false);
+    },
+  );
+
+  it('lets exactly one of many concurrent exclusive takers win, also over a stale holder', async () => {
+    for (const stale of [false, true]) {
+      const dir = fresh();
+      if (stale) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'exclusive.json'), holderFile(await deadPid(), 'killed'));
+      }
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) => acquireLease('exclusive', options(dir, `t${i}`))),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won.length, stale ? 'over a stale holder' : 'fresh').toBe(1);
+      for (const r of results) {
+        if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'LOCK_BUSY' });
+      }
+      await (won[0] as PromiseFulfilledResult<{ release(): Promise<void> }>).value.release();
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  });
+
+  it('never lets a shared and an exclusive taker racing each other both in', async () => {
+    for (let round = 0; round < 20; round++) {
+      const dir = fresh();
+      const [s, x] = await Promise.allSettled([
+        acquireLease('shared', options(dir, 'reader')),
+        acquireLease('exclusive', options(dir, 'writer')),
+      ]);
+      expect(s.status === 'fulfilled' && x.status === 'fulfilled').toBe(false);
+      for (const r of [s, x]) if (r.status === 'fulfilled') await r.value.release();
+    }
+  });
+});
+
+describe('leases across processes', () => {
+  beforeAll(() => {
+    if (!existsSync(built)) {
+      throw new Error(
+        'the cross-process lease tests run the built package: run `pnpm --filter @aios/utils build`',
+      );
+    }
+  });
+
+  /** Runs a child that takes a lease, prints `held`, then waits for its end. */
+  function holder(dir: string, mode: string, end: 'kill' | 'exit') {
+    const script = `
+      const { acquireLease } = await import(${JSON.stringify(built)});
+      await acquireLease(${JSON.stringify(mode)}, { dir: ${JSON.stringify(dir)}, operation: 'child' });
+      process.stdout.write('held\\n');
+      ${end === 'exit' ? 'process.stdin.on("end", () => process.exit(0)); process.stdin.resume();' : 'setInterval(() => {}, 1000);'}
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const held = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('held')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`child exited with ${code} before holding`)));
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    return { child, held, exited };
+  }
+
+  it('clears the lease of a SIGKILLed holder, and one left at a clean exit is gone', async () => {
+    for (const mode of ['exclusive', 'shared']) {
+      const dir = fresh();
+      const killed = holder(dir, mode, 'kill');
+      await killed.held;
+      await expect(acquireLease('exclusive', options(dir, 'next'))).rejects.toMatchObject({
+        code: 'LOCK_BUSY',
+        details: { holder: { pid: killed.child.pid, operation: 'child' } },
+      });
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      expect(readdirSync(dir).length).toBe(1); // left behind by the kill
+      const next = await acquireLease('exclusive', options(dir, 'next'));
+      await next.release();
+
+      const clean = holder(dir, mode, 'exit');
+      await clean.held;
+      clean.child.stdin.end(); // exits without releasing
+      await clean.exited;
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,264 @@
+/**
+ * Shared and exclusive leases on a resource, kept as files in one directory, that any
+ * number of processes (of any implementation) honour:
+ *
+ * - the exclusive holder is the one file `<exclusiveName>`, created complete and
+ *   atomically (written aside, then hard-linked into place, which fails if it exists);
+ * - each shared holder is its own file `<sharedPrefix><token>.json` (written aside, then
+ *   renamed into place).
+ *
+ * Each side announces itself before it looks at the other (an exclusive taker takes the
+ * slot, then reads the shared files; a shared taker writes its file, then reads the
+ * slot), so of two conflicting takers at least one sees the other and gives up at once:
+ * they never both proceed. A file of a dead process (crash, SIGKILL) is stale: the next
+ * taker clears it. Leases still held when the process exits normally are removed by an
+ * exit hook.
+ */
+import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AiosError, fromNodeIoError } from '../errors.js';
+import {
+  currentHolder,
+  describeHolder,
+  type HolderFile,
+  isStale,
+  type LockHolder,
+  readHolderFile,
+  readHolderFileSync,
+} from './holder.js';
+import { forgetHeld, rememberHeld } from './registry.js';
+
+export type LeaseMode = 'exclusive' | 'shared';
+
+export interface LeaseOptions {
+  /** The directory of the lock's files; created when missing. */
+  dir: string;
+  /** What the holder does (shown to whoever it keeps out). */
+  operation: string;
+  /** More about the holder (e.g. "js implementation"). */
+  detail?: string;
+  /** File name of the exclusive holder. Default `exclusive.json`. */
+  exclusiveName?: string;
+  /** Prefix of the shared holders' files (`<prefix><token>.json`). Default `shared-`. */
+  sharedPrefix?: string;
+  /**
+   * Whether a live holder of the other mode keeps this taker out (`holds` is the mode of
+   * that holder). Default: always. Two exclusive takers always exclude each other.
+   */
+  conflicts?: (holder: LockHolder, holds: LeaseMode) => boolean;
+  /** The error for a live holder in the way. Default: `LOCK_BUSY` naming the holder. */
+  busy?: (holder: LockHolder, holds: LeaseMode) => Error;
+}
+
+export interface Lease {
+  readonly mode: LeaseMode;
+  /** The file that records this lease. */
+  readonly path: string;
+  readonly holder: LockHolder;
+  /** Gives the lease up; later calls do nothing. */
+  release(): Promise<void>;
+}
+
+/** Attempts at the exclusive slot while its holder vanishes or a stale one is cleared. */
+const MAX_ATTEMPTS = 20;
+
+const defaultBusy = (dir: string) => (holder: LockHolder) =>
+  new AiosError('LOCK_BUSY', `${dir} is held by ${describeHolder(holder)} since ${holder.time}`, {
+    details: { dir, holder },
+  });
+
+interface Layout {
+  dir: string;
+  slot: string;
+  sharedPrefix: string;
+}
+
+function layoutOf(options: LeaseOptions): Layout {
+  return {
+    dir: options.dir,
+    slot: join(options.dir, options.exclusiveName ?? 'exclusive.json'),
+    sharedPrefix: options.sharedPrefix ?? 'shared-',
+  };
+}
+
+/**
+ * Takes a lease, or fails at once with the `busy` error of a live holder in the way
+ * (never waits). See the module comment for the protocol.
+ */
+export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Promise<Lease> {
+  const layout = layoutOf(options);
+  const holder = currentHolder(options.operation, options.detail);
+  const conflicts = options.conflicts ?? (() => true);
+  const busy = options.busy ?? defaultBusy(options.dir);
+  try {
+    await mkdir(layout.dir, { recursive: true });
+  } catch (error) {
+    throw fromNodeIoError(error, layout.dir);
+  }
+  if (mode === 'exclusive') {
+    const lease = await takeSlot(layout, holder, busy);
+    try {
+      await refuseShared(layout, holder, conflicts, busy);
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+    return lease;
+  }
+  if (mode !== 'shared') throw new AiosError('INVALID_INPUT', `unknown lease mode ${String(mode)}`);
+  const lease = await announceShared(layout, holder);
+  try {
+    const found = await readHolderFile(layout.slot);
+    if (found) {
+      if (found.holder === undefined || isStale(found.holder)) {
+        // A stale exclusive holder keeps nobody out; it is cleared on the way.
+        await clearStale(layout, found, holder);
+      } else if (conflicts(found.holder, 'exclusive')) {
+        throw busy(found.holder, 'exclusive');
+      }
+    }
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+  return lease;
+}
+
+async function writeAside(layout: Layout, holder: LockHolder, kind: string): Promise<string> {
+  const tmp = join(layout.dir, `.${holder.token}.${kind}.tmp`);
+  try {
+    await writeFile(tmp, JSON.stringify(holder));
+  } catch (error) {
+    throw fromNodeIoError(error, tmp);
+  }
+  return tmp;
+}
+
+const removeQuietly = (path: string) => unlink(path).catch(() => undefined);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function takeSlot(
+  layout: Layout,
+  holder: LockHolder,
+  busy: (holder: LockHolder, holds: LeaseMode) => Error,
+): Promise<Lease> {
+  const tmp = await writeAside(layout, holder, 'lock');
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(tmp, layout.slot);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw fromNodeIoError(error, layout.slot);
+        }
+      }
+      const found = await readHolderFile(layout.slot);
+      if (found?.holder && !isStale(found.holder)) throw busy(found.holder, 'exclusive');
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new AiosError('LOCK_BUSY', `${layout.dir}: could not take the lock`, {
+          details: { dir: layout.dir },
+        });
+      }
+      // Gone since (retry at once), or stale or unreadable (cleared, then retried).
+      if (found && !(await clearStale(layout, found, holder))) await pause(2 + attempt * 2);
+    }
+  } finally {
+    await removeQuietly(tmp);
+  }
+  return leaseOf('exclusive', layout.slot, holder);
+}
+
+/**
+ * Removes a stale exclusive holder, under a guard file so that two takers clearing the
+ * same stale holder cannot remove the fresh lock one of them took meanwhile: the slot is
+ * removed only if it still holds exactly what was judged stale. False when another
+ * taker holds the guard (then retry).
+ */
+async function clearStale(layout: Layout, seen: HolderFile, holder: LockHolder): Promise<boolean> {
+  const guard = `${layout.slot}.clearing`;
+  const tmp = await writeAside(layout, holder, 'clearing');
+  try {
+    try {
+      await link(tmp, guard);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeIoError(error, guard);
+      // A guard is held for a moment only: one of a dead process is cleared.
+      const other = await readHolderFile(guard);
+      if (other && (other.holder === undefined || isStale(other.holder))) {
+        await removeQuietly(guard);
+      }
+      return false;
+    }
+    try {
+      const now = await readHolderFile(layout.slot);
+      if (now && now.text === seen.text) await removeQuietly(layout.slot);
+    } finally {
+      await removeQuietly(guard);
+    }
+    return true;
+  } finally {
+    await removeQuietly(tmp);
+  }
+}
+
+async function announceShared(layout: Layout, holder: LockHolder): Promise<Lease> {
+  const path = join(layout.dir, `${layout.sharedPrefix}${holder.token}.json`);
+  const tmp = await writeAside(layout, holder, 'shared');
+  try {
+    await rename(tmp, path);
+  } catch (error) {
+    await removeQuietly(tmp);
+    throw fromNodeIoError(error, path);
+  }
+  return leaseOf('shared', path, holder);
+}
+
+/** Fails with the first live conflicting shared holder; clears stale ones. */
+async function refuseShared(
+  layout: Layout,
+  holder: LockHolder,
+  conflicts: (holder: LockHolder, holds: LeaseMode) => boolean,
+  busy: (holder: LockHolder, holds: LeaseMode) => Error,
+): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(layout.dir);
+  } catch (error) {
+    throw fromNodeIoError(error, layout.dir);
+  }
+  for (const name of names) {
+    if (!name.startsWith(layout.sharedPrefix) || !name.endsWith('.json')) continue;
+    const path = join(layout.dir, name);
+    const found = await readHolderFile(path);
+    if (!found) continue;
+    // Shared files are renamed into place complete: an unreadable one is no holder's.
+    if (found.holder === undefined || isStale(found.holder)) {
+      await removeQuietly(path);
+      continue;
+    }
+    if (found.holder.token === holder.token) continue;
+    if (conflicts(found.holder, 'shared')) throw busy(found.holder, 'shared');
+  }
+}
+
+function leaseOf(mode: LeaseMode, path: string, holder: LockHolder): Lease {
+  let released = false;
+  const owned = () => {
+    // The slot is removed only while it is this lease's (never another taker's).
+    if (mode === 'shared') return true;
+    return readHolderFileSync(path)?.holder?.token === holder.token;
+  };
+  rememberHeld(path, owned);
+  return {
+    mode,
+    path,
+    holder,
+    async release() {
+      if (released) return;
+      released = true;
+      forgetHeld(path);
+      if (owned()) await removeQuietly(path);
+    },
+  };
+}
