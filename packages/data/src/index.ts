@@ -11,12 +11,14 @@ import packageJson from '../package.json' with { type: 'json' };
 import { loadDataBinding } from './binding.js';
 import type { DriverOptions, SqlDriver } from './driver.js';
 import { openJsDriver } from './js-driver.js';
+import { defaultOperation, lockDatabase } from './lock.js';
 import { openNativeDriver } from './native-driver.js';
 import { createSqliteStore } from './store.js';
 import type { DataStore } from './types.js';
 
 export { DataErrorCode } from './errors.js';
 export { atomicWriteFile, type FileChunks } from './files.js';
+export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';
 export {
   ANALYTICS_SQL,
@@ -53,6 +55,11 @@ export interface OpenDataStoreOptions {
   busyTimeoutMs?: number;
   /** How the config is loaded when `path` is absent. */
   config?: LoadConfigOptions;
+  /**
+   * What this store is opened for, named to a process the open keeps out (`DATA_BUSY`).
+   * Default: the program and its arguments (e.g. "aios ingest notes").
+   */
+  operation?: string;
 }
 
 function positiveInt(value: unknown, field: string, max: number): number {
@@ -97,11 +104,37 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
         ? 5000
         : positiveInt(options.busyTimeoutMs, 'busyTimeoutMs', 600_000),
   };
+  if (
+    options.operation !== undefined &&
+    (typeof options.operation !== 'string' || options.operation === '')
+  ) {
+    throw invalidInput('operation', options.operation, 'a non-empty string');
+  }
   const { binding, report } = loadDataBinding(options.native);
-  const driver: SqlDriver = binding
-    ? openNativeDriver(binding, path, driverOptions)
-    : openJsDriver(path, driverOptions);
-  return createSqliteStore(driver, { path, report, maxRowBytes, vectorDimension });
+  // Native stores share the file (SQLite's locks serialise them); a js one needs it alone.
+  const lock =
+    path === ':memory:'
+      ? undefined
+      : await lockDatabase(path, {
+          mode: binding ? 'shared' : 'exclusive',
+          operation: options.operation ?? defaultOperation(),
+          detail: `${report.implementation} implementation`,
+        });
+  try {
+    const driver: SqlDriver = binding
+      ? openNativeDriver(binding, path, driverOptions)
+      : openJsDriver(path, driverOptions);
+    return createSqliteStore(driver, {
+      path,
+      report,
+      maxRowBytes,
+      vectorDimension,
+      ...(lock ? { release: lock.release } : {}),
+    });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 }
 
 /** Which implementation @aios/data runs in this process, and why. */

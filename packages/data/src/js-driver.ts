@@ -1,15 +1,5 @@
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { AiosError, ErrorCode, fromNodeIoError, invalidInput } from '@aios/utils';
 import type * as Sqlite3Wasm from 'node-sqlite3-wasm';
 import type { Statement, Database as WasmDatabase } from 'node-sqlite3-wasm';
@@ -95,65 +85,27 @@ export function sqliteError(error: unknown, context?: string): AiosError {
   return dataError(code, context ? `${context}: ${message}` : message, { cause: error });
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * The wasm VFS locks a database with a `<path>.lock` directory, which a killed process
- * leaves behind. We record the holder's pid beside it and clear the lock of a dead holder.
- */
-function acquireLock(path: string): string {
-  const lockDir = `${path}.lock`;
-  const owner = `${path}.lock-owner`;
-  let holder: number | undefined;
-  try {
-    holder = Number.parseInt(readFileSync(owner, 'utf8'), 10);
-  } catch {
-    holder = undefined;
-  }
-  let lockExists = false;
-  try {
-    lockExists = statSync(lockDir).isDirectory();
-  } catch {
-    lockExists = false;
-  }
-  if (lockExists && holder !== undefined && Number.isFinite(holder) && pidAlive(holder)) {
-    throw dataError(
-      DataErrorCode.DATA_BUSY,
-      `${path} is in use by process ${holder} (js implementation lock ${lockDir})`,
-      { details: { path, pid: holder } },
-    );
-  }
-  if (lockExists) rmSync(lockDir, { recursive: true, force: true });
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(owner, String(process.pid));
-  return owner;
-}
-
 /**
  * The js implementation: SQLite compiled to WebAssembly (node-sqlite3-wasm) on a Node fs
  * VFS, so the file is a regular SQLite database that the native implementation reads.
  * The wasm build has no shared-memory WAL index, so the database is opened in exclusive
- * locking mode (WAL kept in process memory): one process at a time.
+ * locking mode (WAL kept in process memory): one process at a time. The caller holds the
+ * database's exclusive lease (lock.ts), which keeps every other process out.
  */
 export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
   const memory = path === ':memory:';
-  let owner: string | undefined;
   if (!memory) {
     checkDatabaseFile(path);
-    owner = acquireLock(path);
+    // The VFS locks with a `<db>.lock` directory, which a killed process leaves behind.
+    // Under the exclusive lease one left now is such a leftover (as is the owner file
+    // earlier versions kept beside it).
+    rmSync(`${path}.lock`, { recursive: true, force: true });
+    rmSync(`${path}.lock-owner`, { force: true });
   }
   let db: WasmDatabase;
   try {
     db = new Database(path);
   } catch (error) {
-    if (owner) rmSync(owner, { force: true });
     throw sqliteError(error, path);
   }
   const statements = new Map<string, Statement>();
@@ -236,7 +188,6 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
   const closeAll = () => {
     dropStatements();
     if (db.isOpen) db.close();
-    if (owner) rmSync(owner, { force: true });
   };
 
   try {

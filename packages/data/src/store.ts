@@ -51,6 +51,8 @@ export interface StoreSettings {
   report: ImplementationReport;
   maxRowBytes: number;
   vectorDimension: number | undefined;
+  /** Gives up the database's lease once the connection is closed. */
+  release?: () => Promise<void>;
 }
 
 const num = (v: unknown): number => Number(v);
@@ -545,10 +547,14 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     integrityCheck: () => serial(() => driver.integrityCheck()),
     async close() {
       if (closed) return;
-      await serial(() => {
-        closed = true;
-        driver.close();
-      });
+      try {
+        await serial(() => {
+          closed = true;
+          driver.close();
+        });
+      } finally {
+        await settings.release?.();
+      }
     },
   };
   return store;
