@@ -13,7 +13,7 @@ use crate::bm25::{Bm25Index, Bm25Params};
 use crate::cluster;
 use crate::error::CarmaError;
 use crate::hnsw::HnswParams;
-use crate::vector::{LoadError, Metric, SearchOptions, VectorIndex};
+use crate::vector::{js_number, LoadError, Metric, SearchOptions, VectorIndex, MAX_DIM, MAX_K};
 use crate::{embed, text};
 
 fn to_napi(err: CarmaError) -> Error {
@@ -38,27 +38,47 @@ pub fn tokenize(text: String) -> Vec<String> {
     text::tokenize(&text)
 }
 
-fn check_dimension(dimension: u32) -> Result<usize> {
-    if dimension == 0 || dimension as usize > crate::vector::MAX_DIM {
-        return Err(to_napi(CarmaError::invalid(format!(
-            "dimension: expected an integer from 1 to {}, got {dimension}",
-            crate::vector::MAX_DIM
-        ))));
+/// Largest HNSW search breadth.
+const MAX_EF: u32 = 100_000;
+
+/// A JS number that must be an integer from `min` to `max`. Numbers arrive as `f64`:
+/// napi's own `u32` conversion would truncate 2.5 to 2, wrap -1 to 4294967295 and read
+/// NaN as 0. The TypeScript wrapper checks the same before calling; this keeps the
+/// binding sound on its own.
+fn integer(field: &str, value: f64, min: u32, max: u32) -> Result<u32> {
+    if value.fract() == 0.0 && value >= f64::from(min) && value <= f64::from(max) {
+        Ok(value as u32)
+    } else {
+        Err(to_napi(CarmaError::invalid(format!(
+            "{field}: expected an integer from {min} to {max}, got {} (number)",
+            js_number(value)
+        ))))
     }
-    Ok(dimension as usize)
+}
+
+fn check_dimension(dimension: f64) -> Result<usize> {
+    Ok(integer("dimension", dimension, 1, MAX_DIM as u32)? as usize)
+}
+
+fn check_k(k: f64) -> Result<usize> {
+    Ok(integer("k", k, 1, MAX_K as u32)? as usize)
+}
+
+fn check_label(label: f64) -> Result<u32> {
+    integer("label", label, 0, u32::MAX)
 }
 
 /// Embeds texts with the built-in hashing embedder: a `texts.length x dimension`
 /// row-major matrix, computed in parallel on the calling thread.
 #[napi(catch_unwind)]
-pub fn embed(texts: Vec<String>, dimension: u32) -> Result<Float32Array> {
+pub fn embed(texts: Vec<String>, dimension: f64) -> Result<Float32Array> {
     let dim = check_dimension(dimension)?;
     Ok(Float32Array::new(embed::embed_batch(&texts, dim)))
 }
 
 /// One text embedded with a weight per token (in `tokenize` order).
 #[napi(catch_unwind)]
-pub fn embed_weighted(text: String, dimension: u32, weights: &[f64]) -> Result<Float32Array> {
+pub fn embed_weighted(text: String, dimension: f64, weights: &[f64]) -> Result<Float32Array> {
     let dim = check_dimension(dimension)?;
     let mut out = vec![0f32; dim];
     embed::embed_weighted_into(&text, Some(weights), &mut out);
@@ -85,7 +105,7 @@ impl Task for EmbedTask {
 
 /// `embed` on the libuv thread pool.
 #[napi(catch_unwind, ts_return_type = "Promise<Float32Array>")]
-pub fn embed_async(texts: Vec<String>, dimension: u32) -> Result<AsyncTask<EmbedTask>> {
+pub fn embed_async(texts: Vec<String>, dimension: f64) -> Result<AsyncTask<EmbedTask>> {
     let dim = check_dimension(dimension)?;
     Ok(AsyncTask::new(EmbedTask { texts, dim }))
 }
@@ -100,18 +120,21 @@ pub struct NativeHits {
 #[napi(object)]
 #[derive(Clone, Copy)]
 pub struct NativeHnswParams {
-    pub m: u32,
-    pub ef_construction: u32,
-    pub seed: u32,
+    pub m: f64,
+    pub ef_construction: f64,
+    pub seed: f64,
 }
 
-impl From<NativeHnswParams> for HnswParams {
-    fn from(p: NativeHnswParams) -> Self {
-        HnswParams {
-            m: p.m as usize,
-            ef_construction: p.ef_construction as usize,
-            seed: u64::from(p.seed),
-        }
+impl NativeHnswParams {
+    fn parse(self) -> Result<HnswParams> {
+        let m = integer("hnsw.m", self.m, 2, 256)?;
+        let ef_construction = integer("hnsw.efConstruction", self.ef_construction, 1, 100_000)?;
+        let seed = integer("hnsw.seed", self.seed, 0, u32::MAX)?;
+        Ok(HnswParams {
+            m: m as usize,
+            ef_construction: ef_construction as usize,
+            seed: u64::from(seed),
+        })
     }
 }
 
@@ -134,10 +157,11 @@ pub struct NativeVectorIndex {
 #[napi]
 impl NativeVectorIndex {
     #[napi(constructor, catch_unwind)]
-    pub fn new(dimension: u32, metric: String, hnsw: Option<NativeHnswParams>) -> Result<Self> {
+    pub fn new(dimension: f64, metric: String, hnsw: Option<NativeHnswParams>) -> Result<Self> {
+        let dim = check_dimension(dimension)?;
         let metric = Metric::parse(&metric).map_err(to_napi)?;
-        let index = VectorIndex::new(dimension as usize, metric, hnsw.map(HnswParams::from))
-            .map_err(to_napi)?;
+        let hnsw = hnsw.map(NativeHnswParams::parse).transpose()?;
+        let index = VectorIndex::new(dim, metric, hnsw).map_err(to_napi)?;
         Ok(Self {
             inner: Arc::new(RwLock::new(index)),
         })
@@ -167,9 +191,9 @@ impl NativeVectorIndex {
     #[napi(getter)]
     pub fn hnsw(&self) -> Option<NativeHnswParams> {
         read(&self.inner).hnsw_params().map(|p| NativeHnswParams {
-            m: p.m as u32,
-            ef_construction: p.ef_construction as u32,
-            seed: p.seed as u32,
+            m: p.m as f64,
+            ef_construction: p.ef_construction as f64,
+            seed: p.seed as f64,
         })
     }
 
@@ -196,16 +220,17 @@ impl NativeVectorIndex {
     }
 
     #[napi(catch_unwind)]
-    pub fn has(&self, label: u32) -> bool {
-        read(&self.inner).contains(label)
+    pub fn has(&self, label: f64) -> Result<bool> {
+        Ok(read(&self.inner).contains(check_label(label)?))
     }
 
     /// The stored row (unit length under cosine), or null.
     #[napi(catch_unwind)]
-    pub fn get(&self, label: u32) -> Option<Float32Array> {
-        read(&self.inner)
+    pub fn get(&self, label: f64) -> Result<Option<Float32Array>> {
+        let label = check_label(label)?;
+        Ok(read(&self.inner)
             .get(label)
-            .map(|r| Float32Array::new(r.to_vec()))
+            .map(|r| Float32Array::new(r.to_vec())))
     }
 
     /// Live labels in storage order.
@@ -220,17 +245,21 @@ impl NativeVectorIndex {
     pub fn search(
         &self,
         queries: &[f32],
-        k: u32,
+        k: f64,
         filter: Option<Uint32Array>,
         exact: Option<bool>,
-        ef: Option<u32>,
+        ef: Option<f64>,
     ) -> Result<NativeHits> {
+        let k = check_k(k)?;
         let options = SearchOptions {
             exact: exact.unwrap_or(false),
-            ef: ef.map_or(64, |e| e as usize),
+            ef: match ef {
+                Some(e) => integer("ef", e, 1, MAX_EF)? as usize,
+                None => 64,
+            },
         };
         let res = read(&self.inner)
-            .search(queries, k as usize, filter.as_deref(), options)
+            .search(queries, k, filter.as_deref(), options)
             .map_err(to_napi)?;
         Ok(NativeHits {
             labels: Uint32Array::new(res.labels),
@@ -241,9 +270,8 @@ impl NativeVectorIndex {
     /// Builds the HNSW graph over every row (or drops it with null).
     #[napi(catch_unwind)]
     pub fn set_hnsw(&self, params: Option<NativeHnswParams>) -> Result<()> {
-        write(&self.inner)
-            .set_hnsw(params.map(HnswParams::from))
-            .map_err(to_napi)
+        let params = params.map(NativeHnswParams::parse).transpose()?;
+        write(&self.inner).set_hnsw(params).map_err(to_napi)
     }
 
     /// Drops deleted rows (rebuilding the graph, if any).
@@ -354,8 +382,8 @@ impl NativeLexicalIndex {
     }
 
     #[napi(catch_unwind)]
-    pub fn has(&self, label: u32) -> bool {
-        self.inner.contains(label)
+    pub fn has(&self, label: f64) -> Result<bool> {
+        Ok(self.inner.contains(check_label(label)?))
     }
 
     /// Adds or replaces documents.
@@ -377,10 +405,10 @@ impl NativeLexicalIndex {
 
     /// The best documents sharing a term with `query` (at most `k`), best first.
     #[napi(catch_unwind)]
-    pub fn search(&self, query: String, k: u32, filter: Option<Uint32Array>) -> Result<NativeHits> {
+    pub fn search(&self, query: String, k: f64, filter: Option<Uint32Array>) -> Result<NativeHits> {
         let hits = self
             .inner
-            .search(&query, k as usize, filter.as_deref())
+            .search(&query, check_k(k)?, filter.as_deref())
             .map_err(to_napi)?;
         Ok(NativeHits {
             labels: Uint32Array::new(hits.iter().map(|h| h.id).collect()),
@@ -436,16 +464,49 @@ impl Task for KMeansTask {
 #[napi(catch_unwind, ts_return_type = "Promise<NativeKMeans>")]
 pub fn kmeans(
     data: Float32Array,
-    dimension: u32,
-    k: u32,
-    max_iter: u32,
-    seed: u32,
-) -> AsyncTask<KMeansTask> {
-    AsyncTask::new(KMeansTask {
+    dimension: f64,
+    k: f64,
+    max_iter: f64,
+    seed: f64,
+) -> Result<AsyncTask<KMeansTask>> {
+    Ok(AsyncTask::new(KMeansTask {
+        dim: integer("dimension", dimension, 1, MAX_DIM as u32)?,
+        k: integer("k", k, 1, u32::MAX)?,
+        max_iter: integer("maxIter", max_iter, 0, u32::MAX)?,
+        seed: integer("seed", seed, 0, u32::MAX)?,
         data,
-        dim: dimension,
-        k,
-        max_iter,
-        seed,
-    })
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_checked_not_truncated() {
+        assert_eq!(integer("k", 3.0, 1, 10).unwrap(), 3);
+        assert_eq!(check_label(4_294_967_295.0).unwrap(), u32::MAX);
+        for bad in [
+            2.5,
+            -1.0,
+            0.0,
+            11.0,
+            f64::NAN,
+            f64::INFINITY,
+            4_294_967_297.0,
+        ] {
+            let err = integer("k", bad, 1, 10).unwrap_err();
+            assert!(
+                err.reason
+                    .starts_with("[AIOS:INVALID_INPUT] k: expected an integer from 1 to 10, got "),
+                "{bad}: {}",
+                err.reason
+            );
+        }
+        assert!(integer("k", f64::NAN, 1, 10)
+            .unwrap_err()
+            .reason
+            .ends_with("got NaN (number)"));
+        assert!(check_label(-1.0).is_err());
+    }
 }

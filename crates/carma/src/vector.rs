@@ -7,18 +7,7 @@
 //! the codes and rescore the few rows they cannot rule out (`code_scan`); the results are
 //! identical to the plain `f32` scan, which small searches still use.
 //!
-//! File format (little-endian), shared with the js implementation:
-//! ```text
-//! "CARMAVI1" | version u32 = 1 | dim u32 | metric u32 (0 cosine, 1 dot) | slots u32 | flags u32 (1 = graph)
-//! labels u32[slots] | alive u8[slots] padded to 4 | data f32[slots * dim]
-//! graph: m u32 | ef_construction u32 | seed u64 | entry u32 (u32::MAX = none) | entry level u32
-//!        levels u8[slots] padded to 4 | per node, per level 0..=level: count u32, ids u32[count]
-//! "CARMAEND"
-//! ```
-
-use std::fs;
-use std::io::Write;
-use std::path::Path;
+//! The file format (shared with the js implementation, checksummed) is in `file`.
 
 use rayon::prelude::*;
 
@@ -29,6 +18,9 @@ use crate::fx::{FxMap, FxSet};
 use crate::hnsw::{Hnsw, HnswParams};
 use crate::simd::{dot, normalize};
 use crate::topk::{Hit, TopK};
+
+mod file;
+pub use file::{temp_path, LoadError, CHECKSUM_BYTES, FORMAT_VERSION};
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
 pub const END: &[u8; 8] = b"CARMAEND";
@@ -127,6 +119,18 @@ pub struct VectorIndex {
     hnsw: Option<Hnsw>,
 }
 
+/// A number as JavaScript prints it (`NaN`, `Infinity`), for messages both
+/// implementations word the same.
+pub fn js_number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_owned()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+    } else {
+        format!("{v}")
+    }
+}
+
 fn validate_k(k: usize) -> Result<()> {
     if k == 0 || k > MAX_K {
         return Err(CarmaError::invalid(format!(
@@ -212,7 +216,7 @@ impl VectorIndex {
         if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
             return Err(CarmaError::invalid(format!(
                 "{what}: expected finite numbers, got {} at row {} column {}",
-                vectors[i],
+                js_number(f64::from(vectors[i])),
                 i / self.dim,
                 i % self.dim
             )));
@@ -227,12 +231,12 @@ impl VectorIndex {
         for l in labels {
             if *l == u32::MAX {
                 return Err(CarmaError::invalid(
-                    "labels: 4294967295 is reserved for padding",
+                    "labels: expected labels below 4294967295 (reserved), got 4294967295 (number)",
                 ));
             }
             if !seen.insert(*l) {
                 return Err(CarmaError::invalid(format!(
-                    "labels: {l} appears twice in one batch"
+                    "labels: expected distinct labels within one batch, got {l} (number)"
                 )));
             }
         }
@@ -562,170 +566,9 @@ impl VectorIndex {
         }
         Ok(out)
     }
-
-    /// Serialises the index (see the module docs for the format).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let slots = self.slots();
-        let mut out = Vec::with_capacity(48 + slots * (5 + 4 * self.dim));
-        out.extend_from_slice(MAGIC);
-        let put = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
-        put(&mut out, 1);
-        put(&mut out, self.dim as u32);
-        put(&mut out, if self.metric == Metric::Cosine { 0 } else { 1 });
-        put(&mut out, slots as u32);
-        put(&mut out, u32::from(self.hnsw.is_some()));
-        for l in &self.labels {
-            put(&mut out, *l);
-        }
-        out.extend(self.alive.iter().map(|a| u8::from(*a)));
-        out.resize(out.len() + (4 - slots % 4) % 4, 0);
-        for v in &self.data {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        if let Some(g) = &self.hnsw {
-            put(&mut out, g.params.m as u32);
-            put(&mut out, g.params.ef_construction as u32);
-            put(&mut out, g.params.seed as u32);
-            put(&mut out, (g.params.seed >> 32) as u32);
-            let (entry, level) = g.entry().map_or((u32::MAX, 0), |(e, l)| (e, l as u32));
-            put(&mut out, entry);
-            put(&mut out, level);
-            let (levels, links) = g.parts();
-            out.extend_from_slice(levels);
-            out.resize(out.len() + (4 - slots % 4) % 4, 0);
-            for node in links {
-                for list in node {
-                    put(&mut out, list.len() as u32);
-                    for id in list {
-                        put(&mut out, id);
-                    }
-                }
-            }
-        }
-        out.extend_from_slice(END);
-        out
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let corrupt = |what: &str| CarmaError::new("INDEX_CORRUPT", format!("index file: {what}"));
-        let mut r = Reader { bytes, pos: 0 };
-        if r.take(8).ok_or_else(|| corrupt("too short"))? != MAGIC {
-            return Err(corrupt("not a CARMA vector index (bad magic)"));
-        }
-        let mut u = || r_u32(&mut r).ok_or_else(|| corrupt("truncated header"));
-        let version = u()?;
-        if version != 1 {
-            return Err(corrupt(&format!("unsupported version {version}")));
-        }
-        let dim = u()? as usize;
-        let metric = match u()? {
-            0 => Metric::Cosine,
-            1 => Metric::Dot,
-            m => return Err(corrupt(&format!("unknown metric {m}"))),
-        };
-        let slots = u()? as usize;
-        let flags = u()?;
-        if dim == 0 || dim > MAX_DIM {
-            return Err(corrupt(&format!("bad dimension {dim}")));
-        }
-        let truncated = || corrupt("truncated");
-        let labels: Vec<u32> = r.u32s(slots).ok_or_else(truncated)?;
-        let alive: Vec<bool> = r
-            .take(slots)
-            .ok_or_else(truncated)?
-            .iter()
-            .map(|b| *b != 0)
-            .collect();
-        r.take((4 - slots % 4) % 4).ok_or_else(truncated)?;
-        let data = r.f32s(slots * dim).ok_or_else(truncated)?;
-        let mut by_label = FxMap::with_capacity_and_hasher(slots, Default::default());
-        for (s, (&l, &a)) in labels.iter().zip(&alive).enumerate() {
-            if a && by_label.insert(l, s as u32).is_some() {
-                return Err(corrupt(&format!("label {l} is live twice")));
-            }
-        }
-        let hnsw = if flags & 1 == 1 {
-            let m = r_u32(&mut r).ok_or_else(truncated)? as usize;
-            let ef_construction = r_u32(&mut r).ok_or_else(truncated)? as usize;
-            let lo = u64::from(r_u32(&mut r).ok_or_else(truncated)?);
-            let hi = u64::from(r_u32(&mut r).ok_or_else(truncated)?);
-            let entry = r_u32(&mut r).ok_or_else(truncated)?;
-            let entry_level = r_u32(&mut r).ok_or_else(truncated)? as usize;
-            let levels: Vec<u8> = r.take(slots).ok_or_else(truncated)?.to_vec();
-            r.take((4 - slots % 4) % 4).ok_or_else(truncated)?;
-            let mut links = Vec::with_capacity(slots);
-            for &lv in &levels {
-                if usize::from(lv) > crate::hnsw::MAX_LEVEL {
-                    return Err(corrupt("bad node level"));
-                }
-                let mut node = Vec::with_capacity(usize::from(lv) + 1);
-                for _ in 0..=lv {
-                    let n = r_u32(&mut r).ok_or_else(truncated)? as usize;
-                    let ids = r.u32s(n).ok_or_else(truncated)?;
-                    if ids.iter().any(|&i| i as usize >= slots) {
-                        return Err(corrupt("link out of range"));
-                    }
-                    node.push(ids);
-                }
-                links.push(node);
-            }
-            let params = HnswParams {
-                m,
-                ef_construction,
-                seed: lo | (hi << 32),
-            };
-            validate_hnsw(params).map_err(|_| corrupt("bad graph parameters"))?;
-            let entry = if entry == u32::MAX {
-                None
-            } else if (entry as usize) < slots {
-                Some((entry, entry_level))
-            } else {
-                return Err(corrupt("entry out of range"));
-            };
-            Some(Hnsw::from_parts(params, levels, links, entry))
-        } else {
-            None
-        };
-        if r.take(8) != Some(END.as_slice()) {
-            return Err(corrupt("missing end marker (truncated write?)"));
-        }
-        Ok(Self {
-            dim,
-            metric,
-            codes: RowCodes::build(&data, dim),
-            data,
-            labels,
-            alive,
-            by_label,
-            hnsw,
-        })
-    }
-
-    /// Writes the index to `path` atomically (temporary file, fsync, rename).
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let bytes = self.to_bytes();
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, path)
-    }
-
-    pub fn load(path: &Path) -> std::result::Result<Self, LoadError> {
-        let bytes = fs::read(path).map_err(LoadError::Io)?;
-        Self::from_bytes(&bytes).map_err(LoadError::Format)
-    }
 }
 
-#[derive(Debug)]
-pub enum LoadError {
-    Io(std::io::Error),
-    Format(CarmaError),
-}
-
-fn validate_hnsw(p: HnswParams) -> Result<()> {
+pub(crate) fn validate_hnsw(p: HnswParams) -> Result<()> {
     if !(2..=256).contains(&p.m) || !(1..=100_000).contains(&p.ef_construction) {
         return Err(CarmaError::invalid(format!(
             "hnsw: expected m from 2 to 256 and efConstruction from 1 to 100000, got m={} efConstruction={}",
@@ -733,41 +576,6 @@ fn validate_hnsw(p: HnswParams) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.pos.checked_add(n)?;
-        let s = self.bytes.get(self.pos..end)?;
-        self.pos = end;
-        Some(s)
-    }
-    fn u32s(&mut self, n: usize) -> Option<Vec<u32>> {
-        let b = self.take(n.checked_mul(4)?)?;
-        Some(
-            b.chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-        )
-    }
-    fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
-        let b = self.take(n.checked_mul(4)?)?;
-        Some(
-            b.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-        )
-    }
-}
-
-fn r_u32(r: &mut Reader<'_>) -> Option<u32> {
-    r.take(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 }
 
 #[cfg(test)]

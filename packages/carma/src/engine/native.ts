@@ -1,6 +1,21 @@
 import { fromNativeError, type ImplementationReport, invalidInput } from '@aios/utils';
 import type { CarmaBinding } from '../binding.js';
-import { checkBm25, checkDimension } from './js/index.js';
+import {
+  checkBm25,
+  checkDimension,
+  checkDocuments,
+  checkFloats,
+  checkHnsw,
+  checkK,
+  checkKMeans,
+  checkLabel,
+  checkLabels,
+  checkMetric,
+  checkPath,
+  checkText,
+  checkTexts,
+  checkVectorSearch,
+} from './checks.js';
 import {
   type Bm25Params,
   type CarmaEngine,
@@ -50,33 +65,45 @@ class NativeVectorIndexWrapper implements VectorIndex {
     return this.inner.hnsw ?? null;
   }
   add(labels: Uint32Array, vectors: Float32Array): void {
+    checkLabels(labels);
+    checkFloats(vectors, 'vectors');
     call(() => this.inner.add(labels, vectors));
   }
-  addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void> {
+  async addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void> {
+    checkLabels(labels);
+    checkFloats(vectors, 'vectors');
     return callAsync(() => this.inner.addAsync(labels, vectors));
   }
   remove(labels: Uint32Array): number {
+    checkLabels(labels);
     return call(() => this.inner.remove(labels));
   }
   has(label: number): boolean {
-    return this.inner.has(label);
+    checkLabel(label);
+    return call(() => this.inner.has(label));
   }
   get(label: number): Float32Array | null {
-    return this.inner.get(label) ?? null;
+    checkLabel(label);
+    return call(() => this.inner.get(label)) ?? null;
   }
   labels(): Uint32Array {
     return this.inner.labels();
   }
   search(queries: Float32Array, k: number, options: VectorSearchOptions = {}): Hits {
-    return call(() => this.inner.search(queries, k, options.filter, options.exact, options.ef));
+    checkK(k);
+    checkFloats(queries, 'queries');
+    const { filter, exact, ef } = checkVectorSearch(options);
+    return call(() => this.inner.search(queries, k, filter, exact, ef));
   }
   setHnsw(params: HnswParams | null): void {
-    call(() => this.inner.setHnsw(params ?? undefined));
+    const checked = params === null ? undefined : checkHnsw(params);
+    call(() => this.inner.setHnsw(checked));
   }
   compact(): void {
     call(() => this.inner.compact());
   }
-  save(path: string): Promise<void> {
+  async save(path: string): Promise<void> {
+    checkPath(path);
     return callAsync(() => this.inner.save(path));
   }
 }
@@ -87,18 +114,25 @@ class NativeLexicalWrapper implements LexicalIndex {
     return this.inner.size;
   }
   has(label: number): boolean {
-    return this.inner.has(label);
+    checkLabel(label);
+    return call(() => this.inner.has(label));
   }
   add(labels: Uint32Array, texts: string[]): void {
+    checkDocuments(labels, texts);
     call(() => this.inner.add(labels, texts));
   }
   remove(labels: Uint32Array): number {
+    checkLabels(labels);
     return call(() => this.inner.remove(labels));
   }
   idf(terms: string[]): Float64Array {
+    checkTexts(terms, 'terms');
     return call(() => this.inner.idf(terms));
   }
   search(query: string, k: number, filter?: Uint32Array): Hits {
+    checkText(query, 'query');
+    checkK(k);
+    if (filter !== undefined) checkLabels(filter, 'filter');
     return call(() => this.inner.search(query, k, filter));
   }
 }
@@ -111,16 +145,22 @@ export function createNativeEngine(
   return {
     implementation: 'native',
     report,
-    tokenize: (text) => call(() => binding.tokenize(text)),
+    tokenize: (text) => call(() => binding.tokenize(checkText(text))),
     embed(texts, dimension) {
+      checkTexts(texts);
       checkDimension(dimension);
       return call(() => binding.embed(texts, dimension));
     },
     embedWeighted(text, dimension, tokenWeights) {
+      checkText(text);
       checkDimension(dimension);
+      if (!(tokenWeights instanceof Float64Array)) {
+        throw invalidInput('tokenWeights', tokenWeights, 'a Float64Array');
+      }
       return call(() => binding.embedWeighted(text, dimension, tokenWeights));
     },
-    embedAsync(texts, dimension) {
+    async embedAsync(texts, dimension) {
+      checkTexts(texts);
       checkDimension(dimension);
       return callAsync(() => binding.embedAsync(texts, dimension));
     },
@@ -130,33 +170,25 @@ export function createNativeEngine(
       hnsw: HnswParams | null = null,
     ) {
       checkDimension(dimension);
+      checkMetric(metric);
+      const params = hnsw === null ? undefined : checkHnsw(hnsw);
       return new NativeVectorIndexWrapper(
-        call(() => new binding.NativeVectorIndex(dimension, metric, hnsw ?? undefined)),
+        call(() => new binding.NativeVectorIndex(dimension, metric, params)),
       );
     },
     async loadVectorIndex(path) {
+      checkPath(path);
       return new NativeVectorIndexWrapper(
         await callAsync(() => binding.NativeVectorIndex.load(path)),
       );
     },
     async kmeans(data, dimension, k, maxIter, seed) {
-      if (!(data instanceof Float32Array)) throw invalidInput('data', data, 'a Float32Array');
-      for (const [field, v] of [
-        ['dimension', dimension],
-        ['k', k],
-        ['maxIter', maxIter],
-        ['seed', seed],
-      ] as const) {
-        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
-          throw invalidInput(field, v, 'a u32 integer');
-      }
+      checkKMeans(data, dimension, k, maxIter, seed);
       return callAsync(() => binding.kmeans(data, dimension, k, maxIter, seed));
     },
     createLexicalIndex(params: Bm25Params = DEFAULT_BM25) {
-      checkBm25(params);
-      return new NativeLexicalWrapper(
-        call(() => new binding.NativeLexicalIndex(params.k1, params.b)),
-      );
+      const { k1, b } = checkBm25(params);
+      return new NativeLexicalWrapper(call(() => new binding.NativeLexicalIndex(k1, b)));
     },
   };
 }

@@ -20,6 +20,8 @@ export const NO_LABEL = 0xffffffff;
 export const MAX_K = 10_000;
 /** Largest vector dimension. */
 export const MAX_DIMENSION = 65_536;
+/** Largest HNSW search breadth (`ef`). */
+export const MAX_EF = 100_000;
 
 /** Ranked hits: `labels[i]` scored `scores[i]`, best first. */
 export interface Hits {
@@ -32,7 +34,7 @@ export interface VectorSearchOptions {
   filter?: Uint32Array;
   /** Scan every row even when a graph exists. */
   exact?: boolean;
-  /** HNSW search breadth (raised to k). Default 64. */
+  /** HNSW search breadth (raised to k), an integer from 1 to `MAX_EF`. Default 64. */
   ef?: number;
 }
 
@@ -66,7 +68,10 @@ export interface VectorIndex {
   setHnsw(params: HnswParams | null): void;
   /** Drops deleted rows (rebuilding the graph, if any). */
   compact(): void;
-  /** Writes rows and graph to `path` atomically. */
+  /**
+   * Writes rows and graph to `path` atomically, with a checksum: through `<path>.tmp-<pid>`,
+   * removed again when writing fails.
+   */
   save(path: string): Promise<void>;
 }
 
@@ -116,6 +121,10 @@ export interface CarmaEngine {
   /** `embed` off the JS thread where the implementation can. */
   embedAsync(texts: string[], dimension: number): Promise<Float32Array>;
   createVectorIndex(dimension: number, metric?: Metric, hnsw?: HnswParams | null): VectorIndex;
+  /**
+   * Reads a file `save` wrote (either implementation, either format version); refuses
+   * one that fails its checksum or holds non-finite rows with `INDEX_CORRUPT`.
+   */
   loadVectorIndex(path: string): Promise<VectorIndex>;
   createLexicalIndex(params?: Bm25Params): LexicalIndex;
   /**

@@ -1,5 +1,12 @@
-import { invalidInput } from '@aios/utils';
-import { type Bm25Params, type Hits, type LexicalIndex, MAX_K } from '../types.js';
+import {
+  checkDocuments,
+  checkK,
+  checkLabel,
+  checkLabels,
+  checkText,
+  checkTexts,
+} from '../checks.js';
+import type { Bm25Params, Hits, LexicalIndex } from '../types.js';
 import { tokenize } from './text.js';
 import { TopK } from './topk.js';
 
@@ -21,16 +28,11 @@ export class JsLexicalIndex implements LexicalIndex {
   }
 
   has(label: number): boolean {
-    return this.bySlot.has(label);
+    return this.bySlot.has(checkLabel(label));
   }
 
   add(labels: Uint32Array, texts: string[]): void {
-    if (labels.length !== texts.length) {
-      throw invalidInput('texts', texts, `${labels.length} texts (one per label)`);
-    }
-    if (new Set(labels).size !== labels.length) {
-      throw invalidInput('labels', labels, 'distinct labels within one batch');
-    }
+    checkDocuments(labels, texts);
     this.remove(labels);
     for (let i = 0; i < labels.length; i++) {
       const tokens = tokenize(texts[i] as string);
@@ -60,6 +62,7 @@ export class JsLexicalIndex implements LexicalIndex {
   }
 
   remove(labels: Uint32Array): number {
+    checkLabels(labels);
     let removed = 0;
     for (const label of labels) {
       const slot = this.bySlot.get(label);
@@ -82,6 +85,7 @@ export class JsLexicalIndex implements LexicalIndex {
   }
 
   idf(terms: string[]): Float64Array {
+    checkTexts(terms, 'terms');
     const n = this.size;
     return Float64Array.from(terms, (t) => {
       const id = this.vocab.get(t);
@@ -91,9 +95,9 @@ export class JsLexicalIndex implements LexicalIndex {
   }
 
   search(query: string, k: number, filter?: Uint32Array): Hits {
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
-      throw invalidInput('k', k, `an integer from 1 to ${MAX_K}`);
-    }
+    checkText(query, 'query');
+    checkK(k);
+    if (filter !== undefined) checkLabels(filter, 'filter');
     const n = this.size;
     if (n === 0) return { labels: new Uint32Array(0), scores: new Float32Array(0) };
     const avgdl = this.totalLen / n;

@@ -1,4 +1,4 @@
-import { AiosError, invalidInput } from '@aios/utils';
+import { checkKMeans } from '../checks.js';
 import type { KMeansResult } from '../types.js';
 import { dotAt, splitmix64 } from './hnsw.js';
 
@@ -19,17 +19,7 @@ export function kmeans(
   maxIter: number,
   seed: number,
 ): KMeansResult {
-  if (!Number.isInteger(dim) || dim < 1 || data.length % dim !== 0) {
-    throw new AiosError(
-      'DIMENSION_MISMATCH',
-      `data: expected a multiple of ${dim} floats, got ${data.length}`,
-    );
-  }
-  const n = data.length / dim;
-  if (!Number.isInteger(k) || k < 1 || k > n) {
-    throw invalidInput('k', k, `an integer from 1 to the number of rows (${n})`);
-  }
-  if (!data.every(Number.isFinite)) throw invalidInput('data', data, 'finite numbers');
+  const n = checkKMeans(data, dim, k, maxIter, seed);
   let state = BigInt(seed >>> 0);
   const next = () => {
     state = splitmix64(state);

@@ -1,40 +1,28 @@
-import { writeFile as fsWriteFile, readFile, rename } from 'node:fs/promises';
-import { AiosError, fromNodeIoError, invalidInput } from '@aios/utils';
+import { writeFile as fsWriteFile, readFile, rename, rm } from 'node:fs/promises';
+import { AiosError, fromNodeIoError, type Hashing, invalidInput } from '@aios/utils';
+import {
+  checkDimension,
+  checkFloats,
+  checkHnsw,
+  checkK,
+  checkLabel,
+  checkLabels,
+  checkMetric,
+  checkPath,
+  checkVectorSearch,
+} from '../checks.js';
+import { tempPath } from '../file-format.js';
 import {
   type Hits,
   type HnswParams,
-  MAX_DIMENSION,
-  MAX_K,
   type Metric,
   NO_LABEL,
   type VectorIndex,
   type VectorSearchOptions,
 } from '../types.js';
-import { dotAt, JsHnsw, MAX_LEVEL } from './hnsw.js';
+import { dotAt, JsHnsw } from './hnsw.js';
+import { decodeIndexFile, encodeIndexFile, jsHashing } from './index-file.js';
 import { TopK } from './topk.js';
-
-const MAGIC = 'CARMAVI1';
-const END = 'CARMAEND';
-
-export function checkHnsw(p: HnswParams): void {
-  if (
-    !Number.isInteger(p.m) ||
-    p.m < 2 ||
-    p.m > 256 ||
-    !Number.isInteger(p.efConstruction) ||
-    p.efConstruction < 1 ||
-    p.efConstruction > 100_000 ||
-    !Number.isInteger(p.seed) ||
-    p.seed < 0 ||
-    p.seed > 0xffffffff
-  ) {
-    throw invalidInput(
-      'hnsw',
-      `m=${p.m} efConstruction=${p.efConstruction} seed=${p.seed}`,
-      'm from 2 to 256, efConstruction from 1 to 100000, seed a u32',
-    );
-  }
-}
 
 function normalizeRow(v: Float32Array, offset: number, dim: number): void {
   let sq = 0;
@@ -59,13 +47,9 @@ export class JsVectorIndex implements VectorIndex {
     readonly metric: Metric,
     hnsw: HnswParams | null,
   ) {
-    if (!Number.isInteger(dimension) || dimension < 1 || dimension > MAX_DIMENSION) {
-      throw invalidInput('dimension', dimension, `an integer from 1 to ${MAX_DIMENSION}`);
-    }
-    if (metric !== 'cosine' && metric !== 'dot') {
-      throw invalidInput('metric', metric, '"cosine" or "dot"');
-    }
-    if (hnsw) checkHnsw(hnsw);
+    checkDimension(dimension);
+    checkMetric(metric);
+    if (hnsw !== null) checkHnsw(hnsw);
     this.data = new Float32Array(64 * dimension);
     this.slotLabels = new Uint32Array(64);
     this.alive = new Uint8Array(64);
@@ -82,8 +66,8 @@ export class JsVectorIndex implements VectorIndex {
     return this.graph ? { ...this.graph.params } : null;
   }
 
+  /** The contents of a batch of rows (their type was checked by `checkFloats`). */
   private checkVectors(vectors: Float32Array, rows: number, what: string): void {
-    if (!(vectors instanceof Float32Array)) throw invalidInput(what, vectors, 'a Float32Array');
     if (vectors.length !== rows * this.dimension) {
       throw new AiosError(
         'DIMENSION_MISMATCH',
@@ -115,7 +99,8 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   add(labels: Uint32Array, vectors: Float32Array): void {
-    if (!(labels instanceof Uint32Array)) throw invalidInput('labels', labels, 'a Uint32Array');
+    checkLabels(labels);
+    checkFloats(vectors, 'vectors');
     this.checkVectors(vectors, labels.length, 'vectors');
     const seen = new Set<number>();
     for (const l of labels) {
@@ -146,6 +131,7 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   remove(labels: Uint32Array): number {
+    checkLabels(labels);
     let removed = 0;
     for (const l of labels) {
       const slot = this.byLabel.get(l);
@@ -159,10 +145,11 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   has(label: number): boolean {
-    return this.byLabel.has(label);
+    return this.byLabel.has(checkLabel(label));
   }
 
   get(label: number): Float32Array | null {
+    checkLabel(label);
     const slot = this.byLabel.get(label);
     if (slot === undefined) return null;
     return this.data.slice(slot * this.dimension, (slot + 1) * this.dimension);
@@ -175,14 +162,14 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   search(queries: Float32Array, k: number, options: VectorSearchOptions = {}): Hits {
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
-      throw invalidInput('k', k, `an integer from 1 to ${MAX_K}`);
-    }
+    checkK(k);
+    checkFloats(queries, 'queries');
+    checkVectorSearch(options);
     const dim = this.dimension;
-    if (!(queries instanceof Float32Array) || queries.length === 0 || queries.length % dim !== 0) {
+    if (queries.length === 0 || queries.length % dim !== 0) {
       throw new AiosError(
         'DIMENSION_MISMATCH',
-        `queries: expected a non-empty multiple of ${dim} floats, got ${queries?.length}`,
+        `queries: expected a non-empty multiple of ${dim} floats, got ${queries.length}`,
       );
     }
     const nq = queries.length / dim;
@@ -250,7 +237,7 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   setHnsw(params: HnswParams | null): void {
-    if (params) checkHnsw(params);
+    if (params !== null) checkHnsw(params);
     this.graph = params ? new JsHnsw({ ...params }) : null;
     this.graph?.insertRange(this.data, this.dimension, 0, this.count);
   }
@@ -275,173 +262,57 @@ export class JsVectorIndex implements VectorIndex {
     if (this.graph) this.setHnsw(this.graph.params);
   }
 
-  toBytes(): Uint8Array {
-    const n = this.count;
-    const dim = this.dimension;
-    const pad = (4 - (n % 4)) % 4;
-    const parts: Uint8Array[] = [];
-    const header = new DataView(new ArrayBuffer(28));
-    for (let i = 0; i < 8; i++) header.setUint8(i, MAGIC.charCodeAt(i));
-    header.setUint32(8, 1, true);
-    header.setUint32(12, dim, true);
-    header.setUint32(16, this.metric === 'cosine' ? 0 : 1, true);
-    header.setUint32(20, n, true);
-    header.setUint32(24, this.graph ? 1 : 0, true);
-    parts.push(new Uint8Array(header.buffer));
-    parts.push(leBytes(this.slotLabels.subarray(0, n)));
-    const alive = new Uint8Array(n + pad);
-    alive.set(this.alive.subarray(0, n));
-    parts.push(alive);
-    parts.push(leBytes(this.data.subarray(0, n * dim)));
-    if (this.graph) {
-      const g = this.graph;
-      parts.push(
-        leBytes(
-          Uint32Array.from([
-            g.params.m,
-            g.params.efConstruction,
-            g.params.seed >>> 0,
-            0,
-            g.entry < 0 ? NO_LABEL : g.entry,
-            g.entry < 0 ? 0 : g.entryLevel,
-          ]),
-        ),
-      );
-      const levels = new Uint8Array(n + pad);
-      levels.set(g.levels);
-      parts.push(levels);
-      const words: number[] = [];
-      for (const node of g.links) {
-        for (const list of node) {
-          words.push(list.length, ...list);
-        }
-      }
-      parts.push(leBytes(Uint32Array.from(words)));
+  /** Reads `bytes` (an index file); `INDEX_CORRUPT` when they cannot be trusted. */
+  static fromBytes(bytes: Uint8Array, blake3: Hashing): JsVectorIndex {
+    const c = decodeIndexFile(bytes, blake3);
+    const index = new JsVectorIndex(c.dim, c.metric, null);
+    index.data = c.data.length > 0 ? c.data : new Float32Array(c.dim);
+    index.slotLabels = c.labels.length > 0 ? c.labels : new Uint32Array(1);
+    index.alive = c.alive.length > 0 ? c.alive : new Uint8Array(1);
+    index.count = c.count;
+    for (let s = 0; s < c.count; s++) {
+      if (c.alive[s]) index.byLabel.set(c.labels[s] as number, s);
     }
-    parts.push(new Uint8Array(Buffer.from(END, 'latin1')));
-    return Buffer.concat(parts);
-  }
-
-  static fromBytes(bytes: Uint8Array): JsVectorIndex {
-    const corrupt = (what: string) => new AiosError('INDEX_CORRUPT', `index file: ${what}`);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let pos = 0;
-    const need = (n: number) => {
-      if (pos + n > bytes.length) throw corrupt('truncated');
-    };
-    const u32 = () => {
-      need(4);
-      const v = view.getUint32(pos, true);
-      pos += 4;
-      return v;
-    };
-    need(8);
-    if (Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== MAGIC) {
-      throw corrupt('not a CARMA vector index (bad magic)');
-    }
-    pos = 8;
-    const version = u32();
-    if (version !== 1) throw corrupt(`unsupported version ${version}`);
-    const dim = u32();
-    const metricCode = u32();
-    const n = u32();
-    const flags = u32();
-    if (metricCode > 1) throw corrupt(`unknown metric ${metricCode}`);
-    if (dim < 1 || dim > MAX_DIMENSION) throw corrupt(`bad dimension ${dim}`);
-    const pad = (4 - (n % 4)) % 4;
-    const readU32s = (count: number) => {
-      need(count * 4);
-      const out = new Uint32Array(count);
-      for (let i = 0; i < count; i++) out[i] = view.getUint32(pos + i * 4, true);
-      pos += count * 4;
-      return out;
-    };
-    const labels = readU32s(n);
-    need(n + pad);
-    const alive = bytes.slice(pos, pos + n);
-    pos += n + pad;
-    need(n * dim * 4);
-    const data = new Float32Array(n * dim);
-    for (let i = 0; i < n * dim; i++) data[i] = view.getFloat32(pos + i * 4, true);
-    pos += n * dim * 4;
-    let hnsw: HnswParams | null = null;
-    let graph: JsHnsw | null = null;
-    if (flags & 1) {
-      const m = u32();
-      const efConstruction = u32();
-      const seed = u32();
-      const seedHi = u32();
-      const entry = u32();
-      const entryLevel = u32();
-      hnsw = { m, efConstruction, seed };
-      try {
-        checkHnsw(hnsw);
-      } catch {
-        throw corrupt('bad graph parameters');
-      }
-      if (seedHi !== 0) throw corrupt('seed wider than 32 bits is not supported');
-      need(n + pad);
-      const levels = Array.from(bytes.subarray(pos, pos + n));
-      pos += n + pad;
-      graph = new JsHnsw(hnsw);
-      graph.levels = levels;
-      for (const lv of levels) {
-        if (lv > MAX_LEVEL) throw corrupt('bad node level');
-        const node: number[][] = [];
-        for (let l = 0; l <= lv; l++) {
-          const list = Array.from(readU32s(u32()));
-          if (list.some((id) => id >= n)) throw corrupt('link out of range');
-          node.push(list);
-        }
-        graph.links.push(node);
-      }
-      if (entry !== NO_LABEL) {
-        if (entry >= n) throw corrupt('entry out of range');
-        graph.entry = entry;
-        graph.entryLevel = entryLevel;
-      }
-    }
-    need(8);
-    if (Buffer.from(bytes.subarray(pos, pos + 8)).toString('latin1') !== END) {
-      throw corrupt('missing end marker (truncated write?)');
-    }
-    const index = new JsVectorIndex(dim, metricCode === 0 ? 'cosine' : 'dot', null);
-    index.data = data.length > 0 ? data : new Float32Array(dim);
-    index.slotLabels = labels.length > 0 ? labels : new Uint32Array(1);
-    index.alive = alive.length > 0 ? alive : new Uint8Array(1);
-    index.count = n;
-    for (let s = 0; s < n; s++) {
-      if (!alive[s]) continue;
-      const l = labels[s] as number;
-      if (index.byLabel.has(l)) throw corrupt(`label ${l} is live twice`);
-      index.byLabel.set(l, s);
-    }
-    index.graph = graph;
+    index.graph = c.graph;
     return index;
   }
 
+  toBytes(blake3: Hashing): Uint8Array {
+    return encodeIndexFile(
+      {
+        dim: this.dimension,
+        metric: this.metric,
+        count: this.count,
+        labels: this.slotLabels,
+        alive: this.alive,
+        data: this.data,
+        graph: this.graph,
+      },
+      blake3,
+    );
+  }
+
   async save(path: string): Promise<void> {
-    const tmp = `${path}.tmp-${process.pid}`;
+    checkPath(path);
+    const bytes = this.toBytes(await jsHashing());
+    const tmp = tempPath(path);
     try {
-      await fsWriteFile(tmp, this.toBytes(), { flush: true });
+      await fsWriteFile(tmp, bytes, { flush: true });
       await rename(tmp, path);
     } catch (error) {
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw fromNodeIoError(error, path);
     }
   }
 
   static async load(path: string): Promise<JsVectorIndex> {
+    checkPath(path);
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
     } catch (error) {
       throw fromNodeIoError(error, path);
     }
-    return JsVectorIndex.fromBytes(bytes);
+    return JsVectorIndex.fromBytes(bytes, await jsHashing());
   }
-}
-
-function leBytes(a: Uint32Array | Float32Array): Uint8Array {
-  // Little-endian platforms (every supported target) can copy the memory as is.
-  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 }

@@ -1,0 +1,444 @@
+//! The index file: what `VectorIndex::save` writes and `load` reads, in both
+//! implementations (packages/carma/src/engine/js/index-file.ts is the js side).
+//!
+//! Format version 2 (little-endian):
+//! ```text
+//! "CARMAVI1" | version u32 = 2 | dim u32 | metric u32 (0 cosine, 1 dot) | slots u32 | flags u32 (1 = graph)
+//! labels u32[slots] | alive u8[slots] padded to 4 | data f32[slots * dim]
+//! graph: m u32 | ef_construction u32 | seed u64 | entry u32 (u32::MAX = none) | entry level u32
+//!        levels u8[slots] padded to 4 | per node, per level 0..=level: count u32, ids u32[count]
+//! "CARMAEND" | BLAKE3 of every byte before it (32 bytes)
+//! ```
+//! Version 1 is the same without the checksum; it is still read. Whatever the version,
+//! a file is only trusted when its structure holds together (links within the graph and
+//! its levels, one live slot per label) and its rows are finite (and at most unit length
+//! under the cosine metric, as `add` stores them): anything else is `INDEX_CORRUPT`, and
+//! the caller rebuilds the index from its source of truth.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
+use crate::codes::RowCodes;
+use crate::error::{CarmaError, Result};
+use crate::fx::FxMap;
+use crate::hnsw::{Hnsw, HnswParams, MAX_LEVEL};
+
+/// The version `save` writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// Bytes of the trailing BLAKE3 checksum (version 2).
+pub const CHECKSUM_BYTES: usize = 32;
+/// Above this, the checksum is computed with rayon (BLAKE3's tree hashing in parallel).
+const PARALLEL_HASH_BYTES: usize = 1 << 20;
+
+#[derive(Debug)]
+pub enum LoadError {
+    Io(std::io::Error),
+    Format(CarmaError),
+}
+
+fn checksum(bytes: &[u8]) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    if bytes.len() >= PARALLEL_HASH_BYTES {
+        hasher.update_rayon(bytes);
+    } else {
+        hasher.update(bytes);
+    }
+    hasher.finalize()
+}
+
+fn corrupt(what: &str) -> CarmaError {
+    CarmaError::new("INDEX_CORRUPT", format!("index file: {what}"))
+}
+
+/// How much longer than unit length a stored cosine row may be: the rounding of
+/// normalisation in `f32`, with a wide margin.
+pub fn unit_slack(dim: usize) -> f64 {
+    1e-3 + dim as f64 / (1u64 << 23) as f64
+}
+
+/// Index file names: `<path>.tmp-<pid>` while being written.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let mut name = OsString::from(path.as_os_str());
+    name.push(format!(".tmp-{}", std::process::id()));
+    PathBuf::from(name)
+}
+
+impl VectorIndex {
+    /// Serialises the index (see the module docs for the format).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let slots = self.slots();
+        let mut out = Vec::with_capacity(80 + slots * (5 + 4 * self.dim));
+        out.extend_from_slice(MAGIC);
+        let put = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+        put(&mut out, FORMAT_VERSION);
+        put(&mut out, self.dim as u32);
+        put(&mut out, if self.metric == Metric::Cosine { 0 } else { 1 });
+        put(&mut out, slots as u32);
+        put(&mut out, u32::from(self.hnsw.is_some()));
+        for l in &self.labels {
+            put(&mut out, *l);
+        }
+        out.extend(self.alive.iter().map(|a| u8::from(*a)));
+        out.resize(out.len() + (4 - slots % 4) % 4, 0);
+        for v in &self.data {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        if let Some(g) = &self.hnsw {
+            put(&mut out, g.params.m as u32);
+            put(&mut out, g.params.ef_construction as u32);
+            put(&mut out, g.params.seed as u32);
+            put(&mut out, (g.params.seed >> 32) as u32);
+            let (entry, level) = g.entry().map_or((u32::MAX, 0), |(e, l)| (e, l as u32));
+            put(&mut out, entry);
+            put(&mut out, level);
+            let (levels, links) = g.parts();
+            out.extend_from_slice(levels);
+            out.resize(out.len() + (4 - slots % 4) % 4, 0);
+            for node in links {
+                for list in node {
+                    put(&mut out, list.len() as u32);
+                    for id in list {
+                        put(&mut out, id);
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(END);
+        let sum = checksum(&out);
+        out.extend_from_slice(sum.as_bytes());
+        out
+    }
+
+    /// Reads a file of either version; `INDEX_CORRUPT` when it cannot be trusted.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let truncated = || corrupt("truncated");
+        if bytes.len() < 12 {
+            return Err(truncated());
+        }
+        if &bytes[..8] != MAGIC {
+            return Err(corrupt("not a CARMA vector index (bad magic)"));
+        }
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        let body = match version {
+            1 => bytes,
+            2 => {
+                if bytes.len() < 12 + CHECKSUM_BYTES {
+                    return Err(truncated());
+                }
+                let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_BYTES);
+                if checksum(body).as_bytes() != sum {
+                    return Err(corrupt(
+                        "checksum mismatch (damaged or incomplete since it was written)",
+                    ));
+                }
+                body
+            }
+            v => return Err(corrupt(&format!("unsupported version {v}"))),
+        };
+        let mut r = Reader {
+            bytes: body,
+            pos: 12,
+        };
+        let mut u = || r.u32().ok_or_else(truncated);
+        let dim = u()? as usize;
+        let metric = match u()? {
+            0 => Metric::Cosine,
+            1 => Metric::Dot,
+            m => return Err(corrupt(&format!("unknown metric {m}"))),
+        };
+        let slots = u()? as usize;
+        let flags = u()?;
+        if dim == 0 || dim > super::MAX_DIM {
+            return Err(corrupt(&format!("bad dimension {dim}")));
+        }
+        let labels: Vec<u32> = r.u32s(slots).ok_or_else(truncated)?;
+        let alive: Vec<bool> = r
+            .take(slots)
+            .ok_or_else(truncated)?
+            .iter()
+            .map(|b| *b != 0)
+            .collect();
+        r.take((4 - slots % 4) % 4).ok_or_else(truncated)?;
+        let data = r
+            .f32s(slots.checked_mul(dim).ok_or_else(truncated)?)
+            .ok_or_else(truncated)?;
+        let mut by_label = FxMap::with_capacity_and_hasher(slots, Default::default());
+        for (s, (&l, &a)) in labels.iter().zip(&alive).enumerate() {
+            if !a {
+                continue;
+            }
+            if l == u32::MAX {
+                return Err(corrupt("label 4294967295 (reserved) is live"));
+            }
+            if by_label.insert(l, s as u32).is_some() {
+                return Err(corrupt(&format!("label {l} is live twice")));
+            }
+        }
+        let hnsw = if flags & 1 == 1 {
+            Some(read_graph(&mut r, slots)?)
+        } else {
+            None
+        };
+        if r.take(8) != Some(END.as_slice()) {
+            return Err(corrupt("missing end marker (truncated write?)"));
+        }
+        if r.pos != body.len() {
+            return Err(corrupt("bytes after the end marker"));
+        }
+        check_rows(&data, dim, metric)?;
+        Ok(Self {
+            dim,
+            metric,
+            codes: RowCodes::build(&data, dim),
+            data,
+            labels,
+            alive,
+            by_label,
+            hnsw,
+        })
+    }
+
+    /// Writes the index to `path` atomically: a temporary file beside it (removed again
+    /// if anything fails), fsync, rename.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let bytes = self.to_bytes();
+        let tmp = temp_path(path);
+        let written = (|| {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, path)
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    pub fn load(path: &Path) -> std::result::Result<Self, LoadError> {
+        let bytes = fs::read(path).map_err(LoadError::Io)?;
+        Self::from_bytes(&bytes).map_err(LoadError::Format)
+    }
+}
+
+/// The graph section; every link stays within the graph and its levels, so searches
+/// never index out of bounds.
+fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
+    let truncated = || corrupt("truncated");
+    let m = r.u32().ok_or_else(truncated)? as usize;
+    let ef_construction = r.u32().ok_or_else(truncated)? as usize;
+    let lo = u64::from(r.u32().ok_or_else(truncated)?);
+    let hi = u64::from(r.u32().ok_or_else(truncated)?);
+    let entry = r.u32().ok_or_else(truncated)?;
+    let entry_level = r.u32().ok_or_else(truncated)? as usize;
+    let params = HnswParams {
+        m,
+        ef_construction,
+        seed: lo | (hi << 32),
+    };
+    validate_hnsw(params).map_err(|_| corrupt("bad graph parameters"))?;
+    let levels: Vec<u8> = r.take(slots).ok_or_else(truncated)?.to_vec();
+    r.take((4 - slots % 4) % 4).ok_or_else(truncated)?;
+    if levels.iter().any(|&lv| usize::from(lv) > MAX_LEVEL) {
+        return Err(corrupt("bad node level"));
+    }
+    let mut links = Vec::with_capacity(slots);
+    for &lv in &levels {
+        let mut node = Vec::with_capacity(usize::from(lv) + 1);
+        for level in 0..=lv {
+            let n = r.u32().ok_or_else(truncated)? as usize;
+            let ids = r.u32s(n).ok_or_else(truncated)?;
+            for &id in &ids {
+                match levels.get(id as usize) {
+                    None => return Err(corrupt("link out of range")),
+                    Some(&to) if to < level => {
+                        return Err(corrupt("link to a node below its level"));
+                    }
+                    Some(_) => {}
+                }
+            }
+            node.push(ids);
+        }
+        links.push(node);
+    }
+    let entry = if entry == u32::MAX {
+        None
+    } else if (entry as usize) < slots {
+        if usize::from(levels[entry as usize]) != entry_level {
+            return Err(corrupt("entry level differs from its node's level"));
+        }
+        Some((entry, entry_level))
+    } else {
+        return Err(corrupt("entry out of range"));
+    };
+    Ok(Hnsw::from_parts(params, levels, links, entry))
+}
+
+/// Rows as `add` stores them: finite, and at most unit length under the cosine metric.
+fn check_rows(data: &[f32], dim: usize, metric: Metric) -> Result<()> {
+    let limit = 1.0 + unit_slack(dim);
+    for (slot, row) in data.chunks_exact(dim).enumerate() {
+        if row.iter().any(|v| !v.is_finite()) {
+            return Err(corrupt(&format!("row {slot} holds a non-finite number")));
+        }
+        if metric == Metric::Cosine {
+            let sq: f64 = row.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            if sq > limit {
+                return Err(corrupt(&format!(
+                    "row {slot} is longer than unit length under the cosine metric"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.bytes.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+    fn u32s(&mut self, n: usize) -> Option<Vec<u32>> {
+        let b = self.take(n.checked_mul(4)?)?;
+        Some(
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
+    }
+    fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
+        let b = self.take(n.checked_mul(4)?)?;
+        Some(
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hnsw::splitmix64;
+
+    fn index(n: usize, dim: usize, graph: bool) -> VectorIndex {
+        let mut s = 5u64;
+        let v: Vec<f32> = (0..n * dim)
+            .map(|_| {
+                s = splitmix64(s);
+                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        let params = graph.then(HnswParams::default);
+        let mut idx = VectorIndex::new(dim, Metric::Cosine, params).unwrap();
+        let labels: Vec<u32> = (0..n as u32).collect();
+        idx.add(&labels, &v).unwrap();
+        idx
+    }
+
+    fn code(bytes: &[u8]) -> String {
+        let err = VectorIndex::from_bytes(bytes).err().expect("refused");
+        assert_eq!(err.code, "INDEX_CORRUPT");
+        err.message
+    }
+
+    /// The same file in format version 1: no checksum.
+    fn version1(bytes: &[u8]) -> Vec<u8> {
+        let mut old = bytes[..bytes.len() - CHECKSUM_BYTES].to_vec();
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        old
+    }
+
+    /// Offset of the first float of row `slot`.
+    fn row_at(idx: &VectorIndex, slot: usize) -> usize {
+        let slots = idx.slots();
+        28 + 4 * slots + slots + (4 - slots % 4) % 4 + 4 * slot * idx.dim
+    }
+
+    #[test]
+    fn round_trips_and_reads_version_1() {
+        let idx = index(300, 16, true);
+        let bytes = idx.to_bytes();
+        let back = VectorIndex::from_bytes(&bytes).unwrap();
+        assert_eq!(back.to_bytes(), bytes);
+        let old = VectorIndex::from_bytes(&version1(&bytes)).unwrap();
+        assert_eq!(old.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn damage_anywhere_fails_the_checksum() {
+        let idx = index(200, 16, true);
+        let bytes = idx.to_bytes();
+        for at in [
+            20,
+            bytes.len() / 3,
+            bytes.len() / 2,
+            bytes.len() - 40,
+            bytes.len() - 1,
+        ] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x01;
+            assert!(code(&bad).contains("checksum mismatch"), "byte {at}");
+        }
+        assert!(code(&bytes[..bytes.len() - 1]).contains("checksum"));
+        assert_eq!(code(&bytes[..10]), "index file: truncated");
+        let mut other = bytes.clone();
+        other[8] = 3;
+        assert!(code(&other).contains("unsupported version 3"));
+    }
+
+    #[test]
+    fn version_1_files_with_bad_rows_or_links_are_refused() {
+        let idx = index(200, 16, true);
+        let good = version1(&idx.to_bytes());
+        let mut huge = good.clone();
+        let at = row_at(&idx, 5);
+        for i in 0..16 {
+            huge[at + 4 * i..at + 4 * i + 4].copy_from_slice(&1e30f32.to_le_bytes());
+        }
+        assert!(code(&huge).contains("row 5 is longer than unit length"));
+        let mut nan = good.clone();
+        nan[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(code(&nan).contains("row 5 holds a non-finite number"));
+        let mut trailing = good.clone();
+        trailing.push(0);
+        assert!(code(&trailing).contains("bytes after the end marker"));
+        // Under the dot metric rows keep their length; only non-finite ones are refused.
+        let mut dot = VectorIndex::new(4, Metric::Dot, None).unwrap();
+        dot.add(&[1], &[1e30, 2.0, 3.0, 4.0]).unwrap();
+        let bytes = dot.to_bytes();
+        assert!(VectorIndex::from_bytes(&bytes).is_ok());
+    }
+
+    #[test]
+    fn a_failed_save_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index-1.bin");
+        fs::create_dir_all(path.join("occupied")).unwrap();
+        let idx = index(10, 8, false);
+        assert!(idx.save(&path).is_err());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![OsString::from("index-1.bin")]);
+        let ok = dir.path().join("index-2.bin");
+        idx.save(&ok).unwrap();
+        assert!(VectorIndex::load(&ok).is_ok());
+        assert!(!temp_path(&ok).exists());
+    }
+}

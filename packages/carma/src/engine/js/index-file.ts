@@ -1,0 +1,235 @@
+/**
+ * The index file in TypeScript: the same bytes as crates/carma/src/vector/file.rs writes,
+ * and the same checks (in the same order, with the same messages) when reading.
+ */
+import { AiosError, createHashing, type Hashing } from '@aios/utils';
+import { checkHnsw } from '../checks.js';
+import {
+  CHECKSUM_BYTES,
+  END,
+  FORMAT_VERSION,
+  HEADER_PREFIX_BYTES,
+  MAGIC,
+  unitSlack,
+} from '../file-format.js';
+import { type HnswParams, MAX_DIMENSION, type Metric, NO_LABEL } from '../types.js';
+import { JsHnsw, MAX_LEVEL } from './hnsw.js';
+
+/** What an index file holds: `count` slots of rows, their labels and liveness, a graph. */
+export interface IndexFileContents {
+  dim: number;
+  metric: Metric;
+  count: number;
+  labels: Uint32Array;
+  alive: Uint8Array;
+  data: Float32Array;
+  graph: JsHnsw | null;
+}
+
+let hashing: Promise<Hashing> | undefined;
+
+/** BLAKE3 of the js implementation (hash-wasm through @aios/utils), created once. */
+export function jsHashing(): Promise<Hashing> {
+  hashing ??= createHashing({ native: 'js' }).catch((error: unknown) => {
+    hashing = undefined;
+    throw error;
+  });
+  return hashing;
+}
+
+const corrupt = (what: string) => new AiosError('INDEX_CORRUPT', `index file: ${what}`);
+
+function leBytes(a: Uint32Array | Float32Array | Uint8Array): Uint8Array {
+  // Little-endian platforms (every supported target) can copy the memory as is.
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function padded(bytes: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n + ((4 - (n % 4)) % 4));
+  out.set(bytes.subarray(0, n));
+  return out;
+}
+
+export function encodeIndexFile(c: IndexFileContents, blake3: Hashing): Uint8Array {
+  const n = c.count;
+  const header = new DataView(new ArrayBuffer(28));
+  for (let i = 0; i < 8; i++) header.setUint8(i, MAGIC.charCodeAt(i));
+  header.setUint32(8, FORMAT_VERSION, true);
+  header.setUint32(12, c.dim, true);
+  header.setUint32(16, c.metric === 'cosine' ? 0 : 1, true);
+  header.setUint32(20, n, true);
+  header.setUint32(24, c.graph ? 1 : 0, true);
+  const parts: Uint8Array[] = [
+    new Uint8Array(header.buffer),
+    leBytes(c.labels.subarray(0, n)),
+    padded(c.alive, n),
+    leBytes(c.data.subarray(0, n * c.dim)),
+  ];
+  const g = c.graph;
+  if (g) {
+    parts.push(
+      leBytes(
+        Uint32Array.from([
+          g.params.m,
+          g.params.efConstruction,
+          g.params.seed >>> 0,
+          0,
+          g.entry < 0 ? NO_LABEL : g.entry,
+          g.entry < 0 ? 0 : g.entryLevel,
+        ]),
+      ),
+    );
+    parts.push(padded(Uint8Array.from(g.levels), n));
+    const words: number[] = [];
+    for (const node of g.links) {
+      for (const list of node) {
+        words.push(list.length);
+        for (const id of list) words.push(id);
+      }
+    }
+    parts.push(leBytes(Uint32Array.from(words)));
+  }
+  parts.push(new Uint8Array(Buffer.from(END, 'latin1')));
+  const body = Buffer.concat(parts);
+  const sum = Buffer.from(blake3.hashSync(body), 'hex');
+  return Buffer.concat([body, sum]);
+}
+
+/** Reads a file of either version; `INDEX_CORRUPT` when it cannot be trusted. */
+export function decodeIndexFile(bytes: Uint8Array, blake3: Hashing): IndexFileContents {
+  if (bytes.length < HEADER_PREFIX_BYTES) throw corrupt('truncated');
+  if (Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== MAGIC) {
+    throw corrupt('not a CARMA vector index (bad magic)');
+  }
+  const full = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = full.getUint32(8, true);
+  let body: Uint8Array;
+  if (version === 1) {
+    body = bytes;
+  } else if (version === 2) {
+    if (bytes.length < HEADER_PREFIX_BYTES + CHECKSUM_BYTES) throw corrupt('truncated');
+    body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
+    const stored = Buffer.from(bytes.subarray(bytes.length - CHECKSUM_BYTES)).toString('hex');
+    if (blake3.hashSync(body) !== stored) {
+      throw corrupt('checksum mismatch (damaged or incomplete since it was written)');
+    }
+  } else {
+    throw corrupt(`unsupported version ${version}`);
+  }
+  const r = new Reader(body);
+  const dim = r.u32();
+  const metricCode = r.u32();
+  if (metricCode > 1) throw corrupt(`unknown metric ${metricCode}`);
+  const n = r.u32();
+  const flags = r.u32();
+  if (dim < 1 || dim > MAX_DIMENSION) throw corrupt(`bad dimension ${dim}`);
+  const labels = r.u32s(n);
+  const alive = r.take(n).slice();
+  r.take((4 - (n % 4)) % 4);
+  const data = r.f32s(n * dim);
+  const live = new Set<number>();
+  for (let s = 0; s < n; s++) {
+    if (!alive[s]) continue;
+    const l = labels[s] as number;
+    if (l === NO_LABEL) throw corrupt('label 4294967295 (reserved) is live');
+    if (live.has(l)) throw corrupt(`label ${l} is live twice`);
+    live.add(l);
+  }
+  const graph = flags & 1 ? readGraph(r, n) : null;
+  if (Buffer.from(r.take(8)).toString('latin1') !== END) {
+    throw corrupt('missing end marker (truncated write?)');
+  }
+  if (r.pos !== body.length) throw corrupt('bytes after the end marker');
+  const metric: Metric = metricCode === 0 ? 'cosine' : 'dot';
+  checkRows(data, dim, metric);
+  return { dim, metric, count: n, labels, alive, data, graph };
+}
+
+function readGraph(r: Reader, n: number): JsHnsw {
+  const m = r.u32();
+  const efConstruction = r.u32();
+  const seed = r.u32();
+  const seedHi = r.u32();
+  const entry = r.u32();
+  const entryLevel = r.u32();
+  const params: HnswParams = { m, efConstruction, seed };
+  try {
+    checkHnsw(params);
+  } catch {
+    throw corrupt('bad graph parameters');
+  }
+  if (seedHi !== 0) throw corrupt('seed wider than 32 bits is not supported');
+  const levels = Array.from(r.take(n));
+  r.take((4 - (n % 4)) % 4);
+  if (levels.some((lv) => lv > MAX_LEVEL)) throw corrupt('bad node level');
+  const graph = new JsHnsw(params);
+  graph.levels = levels;
+  for (const lv of levels) {
+    const node: number[][] = [];
+    for (let level = 0; level <= lv; level++) {
+      const list = Array.from(r.u32s(r.u32()));
+      for (const id of list) {
+        const to = levels[id];
+        if (to === undefined) throw corrupt('link out of range');
+        if (to < level) throw corrupt('link to a node below its level');
+      }
+      node.push(list);
+    }
+    graph.links.push(node);
+  }
+  if (entry !== NO_LABEL) {
+    if (entry >= n) throw corrupt('entry out of range');
+    if (levels[entry] !== entryLevel) throw corrupt("entry level differs from its node's level");
+    graph.entry = entry;
+    graph.entryLevel = entryLevel;
+  }
+  return graph;
+}
+
+/** Rows as `add` stores them: finite, and at most unit length under the cosine metric. */
+function checkRows(data: Float32Array, dim: number, metric: Metric): void {
+  const limit = 1 + unitSlack(dim);
+  for (let slot = 0, at = 0; at < data.length; slot++, at += dim) {
+    let sq = 0;
+    for (let i = at; i < at + dim; i++) {
+      const v = data[i] as number;
+      if (!Number.isFinite(v)) throw corrupt(`row ${slot} holds a non-finite number`);
+      sq += v * v;
+    }
+    if (metric === 'cosine' && sq > limit) {
+      throw corrupt(`row ${slot} is longer than unit length under the cosine metric`);
+    }
+  }
+}
+
+class Reader {
+  pos = HEADER_PREFIX_BYTES;
+  private readonly view: DataView;
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  take(n: number): Uint8Array {
+    if (this.pos + n > this.bytes.length) throw corrupt('truncated');
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  u32(): number {
+    const at = this.pos;
+    this.take(4);
+    return this.view.getUint32(at, true);
+  }
+  u32s(count: number): Uint32Array {
+    const raw = this.take(count * 4);
+    const out = new Uint32Array(count);
+    // Copied byte for byte: the buffer may not be 4-byte aligned.
+    new Uint8Array(out.buffer).set(raw);
+    return out;
+  }
+  f32s(count: number): Float32Array {
+    const raw = this.take(count * 4);
+    const out = new Float32Array(count);
+    new Uint8Array(out.buffer).set(raw);
+    return out;
+  }
+}
