@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ describe.each(impls)('a memory killed while adding (%s)', (impl) => {
       const reader = impls[k % impls.length];
       const memory = await openMemory({ dir, native: reader, dimension: 64 });
       try {
+        // An index file the killed writer was writing is not left behind.
+        expect(readdirSync(dir).filter((n) => /\.tmp-\d+$/.test(n))).toEqual([]);
         const batches = new Map<number, number>();
         for (const f of memory.list()) {
           const b = f.metadata.batch as number;

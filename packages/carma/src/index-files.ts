@@ -1,14 +1,20 @@
 /**
  * The vector index file, a cache of what the store holds: `index-<generation>.bin` in the
  * memory's directory, named in the store's meta together with the history seq it is up
- * to date at. Opening loads it and brings it up to date; checkpoints write a new one.
+ * to date at. Opening loads it (when its checksum and contents hold) and brings it up to
+ * date; checkpoints of a memory that changed something write a new one. Opening to read
+ * writes none, so readers never race writers for the file or the meta.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AiosError } from '@aios/utils';
+import { AiosError, createLogger, isAiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
+import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
 import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
+import { removeStaleIndexTempFiles } from './index-file-check.js';
+import type { IndexLogger } from './memory-types.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './store.js';
 
 /** Fragment changes between automatic checkpoints, unless `checkpointEvery` says otherwise. */
@@ -27,6 +33,30 @@ export interface IndexFileState {
 
 export function createIndexFileState(): IndexFileState {
   return { checkpoint: undefined, writtenAtCheckpoint: 0, generation: 0 };
+}
+
+let defaultLogger: IndexLogger | undefined;
+
+function logger(ctx: MemoryContext): IndexLogger {
+  if (ctx.options.logger) return ctx.options.logger;
+  defaultLogger ??= createLogger('carma');
+  return defaultLogger;
+}
+
+/** The format version in a file's header, or undefined when it has none to read. */
+async function formatVersion(path: string): Promise<number | undefined> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(HEADER_PREFIX_BYTES);
+      const { bytesRead } = await file.read(head, 0, HEADER_PREFIX_BYTES, 0);
+      return bytesRead === HEADER_PREFIX_BYTES ? head.readUInt32LE(8) : undefined;
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return undefined; // the load that follows reports it
+  }
 }
 
 function indexPath(ctx: MemoryContext, generation: number): string | undefined {
@@ -77,22 +107,41 @@ export async function fillFromStore(
 
 /**
  * The index file the store names, brought up to date with the changes recorded since it
- * was written; undefined when there is none or it cannot be trusted (then rebuilt).
+ * was written; undefined when there is none or it cannot be trusted (then rebuilt, and
+ * logged). Temporary files of writers that died are removed first.
  */
 export async function loadIndexFile(
   ctx: MemoryContext,
   records: FragmentRecord[],
 ): Promise<VectorIndex | undefined> {
+  if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
   const checkpoint = ctx.files.checkpoint;
   const path = checkpoint && indexPath(ctx, checkpoint.generation);
   if (!checkpoint || !path || !existsSync(path)) return undefined;
+  const version = await formatVersion(path);
   let loaded: VectorIndex;
   try {
     loaded = await ctx.engine.loadVectorIndex(path);
-  } catch {
-    return undefined; // a damaged index is rebuilt from the store
+  } catch (error) {
+    const code = isAiosError(error) ? error.code : 'UNEXPECTED';
+    const reason = error instanceof Error ? error.message : String(error);
+    logger(ctx).warn(
+      { file: path, code, reason },
+      'the index file cannot be trusted: rebuilt from the database',
+    );
+    return undefined;
   }
-  if (loaded.dimension !== ctx.indexes.dimension) return undefined;
+  if (loaded.dimension !== ctx.indexes.dimension) {
+    logger(ctx).warn(
+      {
+        file: path,
+        code: CarmaErrorCode.DIMENSION_MISMATCH,
+        reason: `dimension ${loaded.dimension}`,
+      },
+      'the index file holds vectors of another dimension: rebuilt from the database',
+    );
+    return undefined;
+  }
   const { ids: changed, seq } = await ctx.store.changedSince(checkpoint.seq);
   // A history behind the file's (a restored database): the file describes another state.
   if (seq < checkpoint.seq) return undefined;
@@ -100,7 +149,8 @@ export async function loadIndexFile(
   if (stale.length > 0) loaded.remove(stale);
   const todo = records.filter((f) => changed.has(f.id) || !loaded.has(f.label));
   await fillFromStore(ctx, todo, loaded);
-  ctx.indexes.savedToFile = stale.length === 0 && todo.length === 0;
+  // An older format is rewritten (with a checksum) by the next checkpoint.
+  ctx.indexes.savedToFile = stale.length === 0 && todo.length === 0 && version === FORMAT_VERSION;
   return loaded;
 }
 
@@ -111,8 +161,10 @@ export async function checkpointIfDue(ctx: MemoryContext): Promise<void> {
 }
 
 /**
- * Writes the accesses recorded so far and, when the memory has a directory, the vector
- * index (graph included) to the next `index-<generation>.bin`, then names it in the meta.
+ * Writes the accesses recorded so far and, when the memory has a directory and changed
+ * fragments since it was opened, the vector index (graph included) to the next
+ * `index-<generation>.bin`, then names it in the meta. A memory opened to read leaves the
+ * files and the meta as they are, even when it rebuilt or brought its index up to date.
  */
 export async function checkpointNow(ctx: MemoryContext): Promise<void> {
   const { store, indexes, files } = ctx;
@@ -120,6 +172,7 @@ export async function checkpointNow(ctx: MemoryContext): Promise<void> {
   files.writtenAtCheckpoint = store.written;
   const dir = ctx.options.dir;
   if (dir === undefined || !indexes.vectors || indexes.dimension === undefined) return;
+  if (store.written === 0) return;
   const seq = await store.latestSeq();
   const current = files.checkpoint;
   if (

@@ -17,7 +17,13 @@ export {
 export * from './engine/index.js';
 export { CarmaErrorCode } from './errors.js';
 export { type Condition, compileFilter, type Filter } from './filter.js';
+export {
+  type IndexFileCheck,
+  removeStaleIndexTempFiles,
+  verifyIndexFiles,
+} from './index-file-check.js';
 export * from './memory.js';
+export type { IndexLogger } from './memory-types.js';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.js';
 export type {
   ChangeKind,

@@ -95,6 +95,11 @@ export interface ProgressEvent {
   total: number;
 }
 
+/** Where a memory reports what it does on its own (a pino `Logger` fits). */
+export interface IndexLogger {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
 /** The SQLite file of a memory opened with `dir` and no `data`. */
 export const MEMORY_DATABASE_FILE = 'memory.db';
 
@@ -135,6 +140,11 @@ export interface MemoryOptions {
   checkpointEvery?: number;
   /** Clock for timestamps (tests). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Receives warnings, such as an index file that failed its checks and was rebuilt.
+   * Default: the `carma` logger of `@aios/utils` (JSON lines on stderr).
+   */
+  logger?: IndexLogger;
 }
 
 export interface ConsolidateOptions {
