@@ -26,10 +26,13 @@ export {
   type SnapshotInfo,
   type SnapshotSummary,
 } from './format.js';
+export { StorageErrorCode, storageError } from './repo/errors.js';
+export { DEFAULT_READ_DATA } from './repo/verify.js';
 export {
   type BackupOptions,
   type BackupProgress,
   type BackupResult,
+  type DamagedSnapshot,
   type DiffResult,
   type ForgetOptions,
   type ForgetResult,
@@ -37,13 +40,23 @@ export {
   initRepository,
   openRepository,
   type PruneResult,
+  type PruneWarning,
   Repository,
   type RepositoryOptions,
+  type RepositoryWarning,
+  type SnapshotList,
   type VerifyOptions,
   type VerifyResult,
 } from './repository.js';
 export type { ExportOptions, RestoreOptions, RestoreResult } from './restore.js';
 export { applyRetention, type RetentionPolicy } from './retention.js';
+export {
+  InPlaceSwap,
+  recoverSwaps,
+  SWAP_PREFIX,
+  type SwapMove,
+  type SwapRecovery,
+} from './swap.js';
 
 export const VERSION: string = packageJson.version;
 

@@ -1,12 +1,11 @@
 import type { BigIntStats } from 'node:fs';
-import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream';
 import {
   AiosError,
   createHashing,
-  fromNodeIoError,
   type Hashing,
   type ImplementationReport,
   invalidInput,
@@ -25,9 +24,6 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   HEX64,
-  type IndexBlob,
-  type IndexFile,
-  parseIndex,
   parseSnapshot,
   type RepoConfig,
   type SnapshotFile,
@@ -35,6 +31,8 @@ import {
   type SnapshotSummary,
 } from './format.js';
 import { aborted } from './repo/cancel.js';
+import { type ChunkIndex, type ChunkLocation, loadChunkIndex } from './repo/chunk-index.js';
+import { storageError, withStorageErrors } from './repo/errors.js';
 import {
   atomicWrite,
   clearDir,
@@ -44,9 +42,16 @@ import {
   removeDurably,
 } from './repo/fsutil.js';
 import { acquireLock, acquireReadLock } from './repo/lock.js';
-import { indexPath, PackWriter, packPath } from './repo/pack.js';
+import { PackWriter, packPath } from './repo/pack.js';
 import { PackHandles } from './repo/pack-handles.js';
-import { type VerifyOptions, type VerifyResult, verifyRepository } from './repo/verify.js';
+import { type PruneResult, pruneRepository } from './repo/prune.js';
+import { ReuseGuard } from './repo/reuse-guard.js';
+import {
+  DEFAULT_READ_DATA,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyRepository,
+} from './repo/verify.js';
 import { type WalkItem, walk } from './repo/walk.js';
 import {
   type ExportOptions,
@@ -56,6 +61,8 @@ import {
   restoreSnapshot,
 } from './restore.js';
 
+export type { ChunkLocation } from './repo/chunk-index.js';
+export type { PruneResult, PruneWarning } from './repo/prune.js';
 export type { VerifyOptions, VerifyResult } from './repo/verify.js';
 
 import { applyRetention, type RetentionPolicy, validatePolicy } from './retention.js';
@@ -96,9 +103,34 @@ export interface BackupOptions {
   force?: boolean;
 }
 
+/** Something about the repository (not the backed-up files) that a backup worked around. */
+export interface RepositoryWarning {
+  code: string;
+  message: string;
+}
+
 export interface BackupResult {
   snapshot: SnapshotInfo;
   warnings: BackupWarning[];
+  /**
+   * Damaged snapshots skipped when choosing the parent (`SNAPSHOT_DAMAGED`) and damaged
+   * stored chunks found before reuse and stored again from the live files (`CHUNK_DAMAGED`).
+   */
+  repositoryWarnings: RepositoryWarning[];
+}
+
+/** A snapshot file that cannot be read or does not match its id. */
+export interface DamagedSnapshot {
+  id: string;
+  code: string;
+  message: string;
+}
+
+export interface SnapshotList {
+  /** The intact snapshots, oldest first. */
+  snapshots: SnapshotInfo[];
+  /** The damaged ones, which every operation skips; `forgetSnapshots` removes them. */
+  damaged: DamagedSnapshot[];
 }
 
 export interface DiffResult {
@@ -110,14 +142,6 @@ export interface DiffResult {
   metadata: string[];
 }
 
-export interface PruneResult {
-  packsDeleted: number;
-  packsRewritten: number;
-  packsWritten: number;
-  chunksRemoved: number;
-  bytesFreed: number;
-}
-
 export interface ForgetOptions {
   prune?: boolean;
   dryRun?: boolean;
@@ -126,12 +150,9 @@ export interface ForgetOptions {
 export interface ForgetResult {
   keep: string[];
   remove: string[];
+  /** Damaged snapshots, which a policy neither keeps nor removes. */
+  damaged: DamagedSnapshot[];
   prune?: PruneResult;
-}
-
-/** Where a chunk is stored. */
-export interface ChunkLocation extends IndexBlob {
-  pack: string;
 }
 
 const BATCH_FILES = 64;
@@ -157,8 +178,30 @@ function entryOf(item: WalkItem): Entry {
   };
 }
 
-/** Creates a repository in an empty (or missing) directory. */
-export async function initRepository(path: string, options: InitOptions = {}): Promise<Repository> {
+const SKELETON = ['data', 'index', 'snapshots', 'locks', 'tmp'];
+
+/**
+ * True when `root` holds only what an interrupted `initRepository` leaves (some of the
+ * skeleton directories, empty but for temp files, and no config.json): init may go on.
+ */
+async function unfinishedInit(root: string, names: string[]): Promise<boolean> {
+  if (!names.every((n) => SKELETON.includes(n))) return false;
+  for (const name of names) {
+    if (name === 'tmp') continue;
+    if ((await listDir(join(root, name))).length > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Creates a repository in an empty (or missing) directory, or finishes one whose init was
+ * interrupted (a full disk, a kill) before config.json was written.
+ */
+export function initRepository(path: string, options: InitOptions = {}): Promise<Repository> {
+  return withStorageErrors(() => init(path, options));
+}
+
+async function init(path: string, options: InitOptions): Promise<Repository> {
   if (typeof path !== 'string' || path === '') throw invalidInput('path', path, 'a directory path');
   const root = resolve(path);
   const chunker = validateChunkerParams(options.chunker ?? DEFAULT_CHUNKER, 'chunker');
@@ -171,7 +214,8 @@ export async function initRepository(path: string, options: InitOptions = {}): P
     throw invalidInput('packSize', packSize, 'an integer from 1 MiB to 1 GiB');
   }
   await mkdir(root, { recursive: true });
-  if ((await listDir(root)).length > 0) {
+  const names = await listDir(root);
+  if (names.length > 0 && !(await unfinishedInit(root, names))) {
     throw new AiosError(
       'REPO_EXISTS',
       `${root} is not empty; a repository needs an empty directory`,
@@ -180,7 +224,8 @@ export async function initRepository(path: string, options: InitOptions = {}): P
       },
     );
   }
-  for (const dir of ['data', 'index', 'snapshots', 'locks', 'tmp']) await mkdir(join(root, dir));
+  for (const dir of SKELETON) await mkdir(join(root, dir), { recursive: true });
+  await clearDir(join(root, 'tmp'));
   const config: RepoConfig = {
     format: FORMAT_NAME,
     version: FORMAT_VERSION,
@@ -201,10 +246,11 @@ export async function initRepository(path: string, options: InitOptions = {}): P
 }
 
 /** Opens an existing repository. */
-export async function openRepository(
-  path: string,
-  options: RepositoryOptions = {},
-): Promise<Repository> {
+export function openRepository(path: string, options: RepositoryOptions = {}): Promise<Repository> {
+  return withStorageErrors(() => open(path, options));
+}
+
+async function open(path: string, options: RepositoryOptions): Promise<Repository> {
   if (typeof path !== 'string' || path === '') throw invalidInput('path', path, 'a directory path');
   const root = resolve(path);
   let raw: unknown;
@@ -212,9 +258,15 @@ export async function openRepository(
     raw = await readJson(join(root, 'config.json'));
   } catch (error) {
     if ((error as AiosError).code === 'IO_NOT_FOUND') {
-      throw new AiosError('REPO_NOT_FOUND', `${root} is not a backup repository (no config.json)`, {
-        details: { path: root },
-      });
+      const names = await listDir(root);
+      const resumable = names.length > 0 && (await unfinishedInit(root, names));
+      throw new AiosError(
+        'REPO_NOT_FOUND',
+        resumable
+          ? `${root} is a repository whose creation was interrupted (no config.json yet); init (or a first backup) finishes it`
+          : `${root} is not a backup repository (no config.json)`,
+        { details: { path: root, resumable } },
+      );
     }
     throw error;
   }
@@ -255,29 +307,27 @@ export class Repository {
     return join(this.path, 'tmp');
   }
 
-  /** Every indexed chunk (the first location wins when a chunk is stored twice). */
-  async loadIndex(): Promise<{ chunks: Map<string, ChunkLocation>; files: IndexFile[] }> {
-    const chunks = new Map<string, ChunkLocation>();
-    const files: IndexFile[] = [];
-    for (const name of await listDir(join(this.path, 'index'))) {
-      if (!name.endsWith('.json')) continue;
-      const index = parseIndex(name, await readJson(join(this.path, 'index', name)));
-      files.push(index);
-      for (const b of index.blobs)
-        if (!chunks.has(b.id)) chunks.set(b.id, { ...b, pack: index.pack });
-    }
-    return { chunks, files };
+  /**
+   * Every indexed chunk at its preferred copy (intact copies first, the others linked
+   * through `next`), the index files, and what is known about each pack's bytes.
+   */
+  loadIndex(): Promise<ChunkIndex> {
+    return withStorageErrors(() => loadChunkIndex(this.path));
   }
 
   /** Reads and checks one snapshot file (its id is the BLAKE3 of its bytes). */
-  async loadSnapshot(idOrPrefix: string): Promise<SnapshotFile & { id: string }> {
+  loadSnapshot(idOrPrefix: string): Promise<SnapshotFile & { id: string }> {
+    return withStorageErrors(() => this.readSnapshot(idOrPrefix));
+  }
+
+  private async readSnapshot(idOrPrefix: string): Promise<SnapshotFile & { id: string }> {
     const id = await this.resolveSnapshotId(idOrPrefix);
     const path = join(this.path, 'snapshots', `${id}.json`);
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
     } catch (error) {
-      throw fromNodeIoError(error, path);
+      throw storageError(error, path);
     }
     const actual = this.engine.hash(bytes);
     if (actual !== id) {
@@ -321,18 +371,61 @@ export class Repository {
     );
   }
 
-  /** Every snapshot, oldest first. */
+  /** Every intact snapshot, oldest first (damaged ones are skipped: see `listSnapshots`). */
   async snapshots(): Promise<SnapshotInfo[]> {
-    const out: SnapshotInfo[] = [];
-    for (const id of await this.snapshotIds()) {
-      const { entries: _entries, ...info } = await this.loadSnapshot(id);
-      out.push(info);
+    return (await this.listSnapshots()).snapshots;
+  }
+
+  /**
+   * The intact snapshots, oldest first, and the damaged ones (a file that does not hash to
+   * its id, is not JSON or not a snapshot): one damaged file never hides the others.
+   */
+  listSnapshots(): Promise<SnapshotList> {
+    return withStorageErrors(async () => {
+      const snapshots: SnapshotInfo[] = [];
+      const damaged: DamagedSnapshot[] = [];
+      for (const id of await this.snapshotIds()) {
+        try {
+          const { entries: _entries, ...info } = await this.readSnapshot(id);
+          snapshots.push(info);
+        } catch (error) {
+          if (!(error instanceof AiosError)) throw error;
+          if (error.code === 'IO_NOT_FOUND') continue; // forgotten meanwhile
+          damaged.push({ id, code: error.code, message: error.message });
+        }
+      }
+      snapshots.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+      return { snapshots, damaged };
+    });
+  }
+
+  /**
+   * Removes the given snapshots (ids or unique prefixes), damaged ones included. Their data
+   * stays until `prune`.
+   */
+  async forgetSnapshots(ids: string[]): Promise<string[]> {
+    if (!Array.isArray(ids) || ids.length === 0) {
+      throw invalidInput('ids', ids, 'a non-empty array of snapshot ids');
     }
-    return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    return withStorageErrors(async () => {
+      const resolved = [];
+      for (const id of ids) resolved.push(await this.resolveSnapshotId(id));
+      const release = await acquireLock(this.path, 'forget');
+      try {
+        for (const id of resolved) await removeDurably(join(this.path, 'snapshots', `${id}.json`));
+      } finally {
+        await release();
+      }
+      return resolved;
+    });
   }
 
   /** Backs up files and directories as a new snapshot. */
-  async backup(paths: string[], options: BackupOptions = {}): Promise<BackupResult> {
+  backup(paths: string[], options: BackupOptions = {}): Promise<BackupResult> {
+    return withStorageErrors(() => this.lockedBackup(paths, options));
+  }
+
+  private async lockedBackup(paths: string[], options: BackupOptions): Promise<BackupResult> {
     if (
       !Array.isArray(paths) ||
       paths.length === 0 ||
@@ -375,16 +468,27 @@ export class Repository {
     const { signal, onProgress } = options;
     const roots = [...new Set(paths.map((p) => resolve(p)))].sort();
     const host = hostname();
-    const { chunks: index } = await this.loadIndex();
+    const loaded = await loadChunkIndex(this.path);
+    // The chunks this backup may reuse: those with a copy not known to be damaged.
+    const index = new Map([...loaded.chunks].filter(([, loc]) => !loc.damaged));
+    const guard = new ReuseGuard(this, index, loaded.files, loaded.checks);
+    const repositoryWarnings: RepositoryWarning[] = [];
 
     let parent: (SnapshotFile & { id: string }) | undefined;
-    if (options.parent) parent = await this.loadSnapshot(options.parent);
+    if (options.parent) parent = await this.readSnapshot(options.parent);
     else {
-      const same = (await this.snapshots()).filter(
+      const { snapshots, damaged } = await this.listSnapshots();
+      for (const d of damaged) {
+        repositoryWarnings.push({
+          code: 'SNAPSHOT_DAMAGED',
+          message: `snapshot ${d.id.slice(0, 12)} is damaged and was skipped (${d.message}); forget it by id to remove it`,
+        });
+      }
+      const same = snapshots.filter(
         (s) => s.hostname === host && JSON.stringify(s.paths) === JSON.stringify(roots),
       );
       const latest = same.at(-1);
-      if (latest) parent = await this.loadSnapshot(latest.id);
+      if (latest) parent = await this.readSnapshot(latest.id);
     }
     const previous = new Map<string, Entry>();
     if (parent && !options.force) for (const e of parent.entries) previous.set(e.path, e);
@@ -403,6 +507,23 @@ export class Repository {
       bytesPerSecond: 0,
       etaSeconds: null,
     };
+    const unchanged = (entry: Entry) => {
+      const prev = previous.get(entry.path);
+      return prev?.type === 'file' &&
+        prev.size === entry.size &&
+        prev.mtimeNs === entry.mtimeNs &&
+        prev.inode === entry.inode &&
+        prev.chunks?.every((c) => index.has(c))
+        ? prev
+        : undefined;
+    };
+    // The chunks of unchanged files are reused unread: their packs are proven intact first.
+    const reusable: string[] = [];
+    for (const item of items) {
+      if (item.type !== 'file') continue;
+      for (const c of unchanged(entryOf(item))?.chunks ?? []) reusable.push(c);
+    }
+    await guard.ensure(reusable, signal);
     for (const item of items) {
       const entry = entryOf(item);
       entries.set(entry.path, entry);
@@ -410,13 +531,7 @@ export class Repository {
       progress.filesTotal++;
       progress.bytesTotal += entry.size;
       const prev = previous.get(entry.path);
-      if (
-        prev?.type === 'file' &&
-        prev.size === entry.size &&
-        prev.mtimeNs === entry.mtimeNs &&
-        prev.inode === entry.inode &&
-        prev.chunks?.every((c) => index.has(c))
-      ) {
+      if (prev && unchanged(entry)) {
         entry.chunks = prev.chunks;
         summary.filesUnchanged++;
         progress.filesDone++;
@@ -495,6 +610,11 @@ export class Repository {
           }
           ready.push({ w, file: result.value, changed });
         }
+        // Chunks the repository has are reused: their packs are proven intact first.
+        await guard.ensure(
+          ready.flatMap(({ file }) => file.chunks.map((c) => c.id)),
+          signal,
+        );
         // Compress the new chunks, bounded in memory.
         const failed = new Set<(typeof pending)[number]>();
         let requests: Array<{
@@ -531,7 +651,7 @@ export class Repository {
             summary.chunksNew++;
             summary.bytesNew += r.length;
             summary.bytesStored += blob.value.length;
-            if (writer.size >= this.config.packSize) await this.finishPack(writer, index);
+            if (writer.size >= this.config.packSize) await this.finishPack(writer, index, guard);
           }
         };
         const queued = new Set<string>();
@@ -582,7 +702,19 @@ export class Repository {
       await flushBatch(batches[b] as Work[], current);
     }
     aborted(signal, 'backup');
-    await this.finishPack(writer, index);
+    await this.finishPack(writer, index, guard);
+    for (const d of guard.damaged) {
+      repositoryWarnings.push({
+        code: 'CHUNK_DAMAGED',
+        message: `chunk ${d.chunk} is damaged in pack ${d.pack} and was not reused: ${
+          d.relocated
+            ? 'an intact copy is used'
+            : index.has(d.chunk)
+              ? 'it was stored again from the live data'
+              : 'no file backed up now holds it, so older snapshots that use it cannot restore it'
+        }`,
+      });
+    }
 
     const finalEntries = [...entries.values()];
     for (const e of finalEntries) {
@@ -610,40 +742,52 @@ export class Repository {
     progress.phase = 'done';
     report();
     const { entries: _e, ...info } = snapshot;
-    return { snapshot: { ...info, id }, warnings };
+    return { snapshot: { ...info, id }, warnings, repositoryWarnings };
   }
 
-  private async finishPack(writer: PackWriter, index: Map<string, ChunkLocation>): Promise<void> {
+  private async finishPack(
+    writer: PackWriter,
+    index: Map<string, ChunkLocation>,
+    guard?: ReuseGuard,
+  ): Promise<string | undefined> {
     const written = await writer.finish();
-    if (!written) return;
+    if (!written) return undefined;
+    guard?.written(written.pack);
     for (const b of written.blobs)
       if (!index.has(b.id)) index.set(b.id, { ...b, pack: written.pack });
+    return written.pack;
   }
 
   /** Paths added, removed and changed from snapshot `a` to snapshot `b`. */
-  async diff(a: string, b: string): Promise<DiffResult> {
-    const [left, right] = await Promise.all([this.loadSnapshot(a), this.loadSnapshot(b)]);
-    const before = new Map(left.entries.map((e) => [e.path, e]));
-    const result: DiffResult = { added: [], removed: [], modified: [], metadata: [] };
-    const seen = new Set<string>();
-    for (const e of right.entries) {
-      seen.add(e.path);
-      const old = before.get(e.path);
-      if (!old) result.added.push(e.path);
-      else if (
-        old.type !== e.type ||
-        old.size !== e.size ||
-        old.target !== e.target ||
-        (old.chunks ?? []).join() !== (e.chunks ?? []).join()
-      ) {
-        result.modified.push(e.path);
-      } else if (old.mode !== e.mode || old.mtimeNs !== e.mtimeNs) result.metadata.push(e.path);
-    }
-    for (const e of left.entries) if (!seen.has(e.path)) result.removed.push(e.path);
-    return result;
+  diff(a: string, b: string): Promise<DiffResult> {
+    return withStorageErrors(async () => {
+      const [left, right] = await Promise.all([this.readSnapshot(a), this.readSnapshot(b)]);
+      const before = new Map(left.entries.map((e) => [e.path, e]));
+      const result: DiffResult = { added: [], removed: [], modified: [], metadata: [] };
+      const seen = new Set<string>();
+      for (const e of right.entries) {
+        seen.add(e.path);
+        const old = before.get(e.path);
+        if (!old) result.added.push(e.path);
+        else if (
+          old.type !== e.type ||
+          old.size !== e.size ||
+          old.target !== e.target ||
+          (old.chunks ?? []).join() !== (e.chunks ?? []).join()
+        ) {
+          result.modified.push(e.path);
+        } else if (old.mode !== e.mode || old.mtimeNs !== e.mtimeNs) result.metadata.push(e.path);
+      }
+      for (const e of left.entries) if (!seen.has(e.path)) result.removed.push(e.path);
+      return result;
+    });
   }
 
-  /** Restores a snapshot (or the paths matching `include`) under `target`, checking every chunk. */
+  /**
+   * Restores a snapshot (or the paths matching `include`) under `target`, checking every
+   * chunk; with `root`, the contents of that directory of the snapshot go straight under
+   * `target`.
+   */
   async restore(
     snapshot: string,
     target: string,
@@ -651,33 +795,40 @@ export class Repository {
   ): Promise<RestoreResult> {
     if (typeof target !== 'string' || target === '')
       throw invalidInput('target', target, 'a directory path');
-    const release = await acquireReadLock(this.path, 'restore');
-    try {
-      const snap = await this.loadSnapshot(snapshot);
-      const { chunks } = await this.loadIndex();
-      return await restoreSnapshot(this, snap, chunks, resolve(target), options);
-    } finally {
-      await release();
-    }
+    return withStorageErrors(async () => {
+      const release = await acquireReadLock(this.path, 'restore');
+      try {
+        const snap = await this.readSnapshot(snapshot);
+        const { chunks } = await loadChunkIndex(this.path);
+        return await restoreSnapshot(this, snap, chunks, resolve(target), options);
+      } finally {
+        await release();
+      }
+    });
   }
 
   /** The snapshot as a tar stream (directories, files, symlinks) that plain `tar` reads. */
-  async exportTar(snapshot: string, options: ExportOptions = {}): Promise<NodeJS.ReadableStream> {
-    const release = await acquireReadLock(this.path, 'export');
-    try {
-      const snap = await this.loadSnapshot(snapshot);
-      const { chunks } = await this.loadIndex();
-      const stream = exportTar(this, snap, chunks, options);
-      // Held until the stream is consumed, failed or abandoned.
-      finished(stream, () => void release());
-      return stream;
-    } catch (error) {
-      await release();
-      throw error;
-    }
+  exportTar(snapshot: string, options: ExportOptions = {}): Promise<NodeJS.ReadableStream> {
+    return withStorageErrors(async () => {
+      const release = await acquireReadLock(this.path, 'export');
+      try {
+        const snap = await this.readSnapshot(snapshot);
+        const { chunks } = await loadChunkIndex(this.path);
+        const stream = exportTar(this, snap, chunks, options);
+        // Held until the stream is consumed, failed or abandoned.
+        finished(stream, () => void release());
+        return stream;
+      } catch (error) {
+        await release();
+        throw error;
+      }
+    });
   }
 
-  /** Reads blobs from packs and decodes them (checked against their ids), in order. */
+  /**
+   * Reads blobs from packs and decodes them (checked against their ids), in order. A copy
+   * that cannot be read or decoded is replaced by the chunk's next copy, when it has one.
+   */
   async readChunks(
     ids: string[],
     chunks: Map<string, ChunkLocation>,
@@ -685,31 +836,43 @@ export class Repository {
   ): Promise<
     Array<{ ok: true; value: Uint8Array } | { ok: false; code: string; message: string }>
   > {
-    const out: Array<
-      { ok: true; value: Uint8Array } | { ok: false; code: string; message: string }
-    > = [];
-    const requests: Array<{ i: number; data: Uint8Array; id: string; rawLength: number }> = [];
-    for (const id of ids) {
-      const loc = chunks.get(id);
-      if (!loc) {
-        out.push({ ok: false, code: 'CHUNK_MISSING', message: `chunk ${id} is in no index` });
-        continue;
+    type Decoded = { ok: true; value: Uint8Array } | { ok: false; code: string; message: string };
+    const out: Decoded[] = ids.map((id) => ({
+      ok: false,
+      code: 'CHUNK_MISSING',
+      message: `chunk ${id} is in no index`,
+    }));
+    let tries: Array<{ i: number; loc: ChunkLocation | undefined }> = ids.map((id, i) => ({
+      i,
+      loc: chunks.get(id),
+    }));
+    while (tries.length > 0) {
+      const next: typeof tries = [];
+      const requests: Array<{ i: number; loc: ChunkLocation; data: Uint8Array }> = [];
+      for (const { i, loc } of tries) {
+        if (!loc) continue;
+        try {
+          requests.push({ i, loc, data: await handles.read(loc.pack, loc.offset, loc.length) });
+        } catch (error) {
+          const e = storageError(error, packPath(this.path, loc.pack));
+          out[i] = {
+            ok: false,
+            code: e.code === 'IO_NOT_FOUND' ? 'CHUNK_MISSING' : e.code,
+            message: e.message,
+          };
+          if (loc.next) next.push({ i, loc: loc.next });
+        }
       }
-      try {
-        const data = await handles.read(loc.pack, loc.offset, loc.length);
-        requests.push({ i: out.length, data, id, rawLength: loc.rawLength });
-        out.push({ ok: true, value: new Uint8Array() });
-      } catch (error) {
-        const e = fromNodeIoError(error, packPath(this.path, loc.pack));
-        out.push({
-          ok: false,
-          code: e.code === 'IO_NOT_FOUND' ? 'CHUNK_MISSING' : e.code,
-          message: e.message,
-        });
+      const decoded = await this.engine.decodeBlobs(
+        requests.map((r) => ({ data: r.data, id: r.loc.id, rawLength: r.loc.rawLength })),
+      );
+      for (const [k, result] of decoded.entries()) {
+        const r = requests[k] as (typeof requests)[number];
+        out[r.i] = result;
+        if (!result.ok && r.loc.next) next.push({ i: r.i, loc: r.loc.next });
       }
+      tries = next;
     }
-    const decoded = await this.engine.decodeBlobs(requests);
-    for (const [k, r] of decoded.entries()) out[(requests[k] as (typeof requests)[number]).i] = r;
     return out;
   }
 
@@ -718,139 +881,75 @@ export class Repository {
     return new PackHandles(this.path);
   }
 
-  /** Checks the repository's structure and, for `readData` percent of packs, every chunk. */
+  /**
+   * Checks the repository's structure and, for `readData` percent of packs (default
+   * `DEFAULT_READ_DATA`: those written to since their last check first), every chunk.
+   */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-    const readData = options.readData ?? 0;
+    const readData = options.readData ?? DEFAULT_READ_DATA;
     if (typeof readData !== 'number' || !(readData >= 0 && readData <= 100)) {
       throw invalidInput('options.readData', readData, 'a percentage from 0 to 100');
     }
-    const release = await acquireReadLock(this.path, 'verify');
-    try {
-      return await verifyRepository(this, readData, options.signal);
-    } finally {
-      await release();
-    }
-  }
-
-  /** Removes snapshots the policy does not keep (per host and path set), then prunes if asked. */
-  async forget(policy: RetentionPolicy, options: ForgetOptions = {}): Promise<ForgetResult> {
-    validatePolicy(policy);
-    const all = await this.snapshots();
-    const groups = new Map<string, SnapshotInfo[]>();
-    for (const s of all) {
-      const key = JSON.stringify([s.hostname, s.paths]);
-      groups.set(key, [...(groups.get(key) ?? []), s]);
-    }
-    const keep: string[] = [];
-    const remove: string[] = [];
-    for (const group of groups.values()) {
-      const r = applyRetention(group, policy);
-      keep.push(...r.keep.map((s) => s.id));
-      remove.push(...r.remove.map((s) => s.id));
-    }
-    if (options.dryRun) return { keep, remove };
-    const release = await acquireLock(this.path, 'forget');
-    try {
-      for (const id of remove) await removeDurably(join(this.path, 'snapshots', `${id}.json`));
-    } finally {
-      await release();
-    }
-    return options.prune ? { keep, remove, prune: await this.prune() } : { keep, remove };
+    return withStorageErrors(async () => {
+      const release = await acquireReadLock(this.path, 'verify');
+      try {
+        return await verifyRepository(this, readData, options.signal);
+      } finally {
+        await release();
+      }
+    });
   }
 
   /**
-   * Deletes data no snapshot uses: packs with no used chunk are removed, packs with some
-   * are rewritten with only the used chunks (new pack and index durable before the old
-   * index, then the old pack, are removed), unindexed packs and temp files are removed.
+   * Removes snapshots the policy does not keep (per host and path set), then prunes if
+   * asked. Damaged snapshots are neither kept nor removed (they are listed).
    */
-  async prune(): Promise<PruneResult> {
-    const release = await acquireLock(this.path, 'prune');
-    const writer = new PackWriter(this.path, await this.hashing.createHasher());
-    try {
-      await clearDir(this.tmpDir);
-      const used = new Set<string>();
-      for (const id of await this.snapshotIds()) {
-        for (const e of (await this.loadSnapshot(id)).entries)
-          for (const c of e.chunks ?? []) used.add(c);
+  async forget(policy: RetentionPolicy, options: ForgetOptions = {}): Promise<ForgetResult> {
+    validatePolicy(policy);
+    return withStorageErrors(async () => {
+      const { snapshots: all, damaged } = await this.listSnapshots();
+      const groups = new Map<string, SnapshotInfo[]>();
+      for (const s of all) {
+        const key = JSON.stringify([s.hostname, s.paths]);
+        groups.set(key, [...(groups.get(key) ?? []), s]);
       }
-      const { files } = await this.loadIndex();
-      const result: PruneResult = {
-        packsDeleted: 0,
-        packsRewritten: 0,
-        packsWritten: 0,
-        chunksRemoved: 0,
-        bytesFreed: 0,
-      };
-      const kept = new Set<string>();
-      const toDelete: IndexFile[] = [];
-      const toRewrite: IndexFile[] = [];
-      for (const f of files) {
-        const usedHere = f.blobs.filter((b) => used.has(b.id) && !kept.has(b.id));
-        if (usedHere.length === f.blobs.length) {
-          for (const b of f.blobs) kept.add(b.id);
-        } else if (usedHere.length === 0) toDelete.push(f);
-        else toRewrite.push(f);
+      const keep: string[] = [];
+      const remove: string[] = [];
+      for (const group of groups.values()) {
+        const r = applyRetention(group, policy);
+        keep.push(...r.keep.map((s) => s.id));
+        remove.push(...r.remove.map((s) => s.id));
       }
-      const handles = this.packHandles();
-      const fresh = new Map<string, ChunkLocation>();
+      if (options.dryRun) return { keep, remove, damaged };
+      const release = await acquireLock(this.path, 'forget');
       try {
-        for (const f of toRewrite) {
-          const wanted = f.blobs.filter((b) => used.has(b.id) && !kept.has(b.id));
-          const requests = [];
-          for (const b of wanted) {
-            requests.push({
-              data: await handles.read(f.pack, b.offset, b.length),
-              id: b.id,
-              rawLength: b.rawLength,
-            });
-          }
-          const decoded = await this.engine.decodeBlobs(requests);
-          for (const [i, r] of decoded.entries()) {
-            const req = requests[i] as (typeof requests)[number];
-            // A damaged chunk is not copied; verify keeps reporting it as missing.
-            if (!r.ok || kept.has(req.id)) continue;
-            await writer.add(req.id, req.data, req.rawLength);
-            kept.add(req.id);
-            if (writer.size >= this.config.packSize) {
-              await this.finishPack(writer, fresh);
-              result.packsWritten++;
-            }
-          }
-          toDelete.push(f);
-          result.packsRewritten++;
-        }
+        for (const id of remove) await removeDurably(join(this.path, 'snapshots', `${id}.json`));
       } finally {
-        await handles.close();
+        await release();
       }
-      if (writer.count > 0) {
-        await this.finishPack(writer, fresh);
-        result.packsWritten++;
+      return options.prune
+        ? { keep, remove, damaged, prune: await this.prune() }
+        : { keep, remove, damaged };
+    });
+  }
+
+  /**
+   * Deletes data no snapshot uses, and only what it can prove unused (see `pruneRepository`),
+   * plus leftovers of crashed runs.
+   */
+  prune(): Promise<PruneResult> {
+    return withStorageErrors(async () => {
+      const release = await acquireLock(this.path, 'prune');
+      const writer = new PackWriter(this.path, await this.hashing.createHasher());
+      try {
+        await clearDir(this.tmpDir);
+        return await pruneRepository(this, writer, () => this.finishPack(writer, new Map()));
+      } catch (error) {
+        await writer.abandon();
+        throw error;
+      } finally {
+        await release();
       }
-      const rewritten = new Set(toRewrite.map((f) => f.pack));
-      for (const f of toDelete) {
-        await removeDurably(indexPath(this.path, f.pack));
-        await removeDurably(packPath(this.path, f.pack));
-        if (!rewritten.has(f.pack)) result.packsDeleted++;
-        result.bytesFreed += f.size;
-        result.chunksRemoved += f.blobs.filter((b) => !kept.has(b.id)).length;
-      }
-      // Packs no index describes (left by a crash before their index was written).
-      const indexed = new Set((await this.loadIndex()).files.map((f) => f.pack));
-      for (const dir of await listDir(join(this.path, 'data'))) {
-        for (const name of await listDir(join(this.path, 'data', dir))) {
-          if (indexed.has(name)) continue;
-          const path = join(this.path, 'data', dir, name);
-          result.bytesFreed += (await stat(path)).size;
-          await removeDurably(path);
-          result.packsDeleted++;
-        }
-      }
-      return result;
-    } catch (error) {
-      await writer.abandon();
-      throw error;
-    } finally {
-      await release();
-    }
+    });
   }
 }

@@ -13,19 +13,28 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { AiosError, fromNodeIoError, invalidInput } from '@aios/utils';
+import { AiosError, invalidInput } from '@aios/utils';
 import ignore from 'ignore';
 import { pack as tarPack } from 'tar-stream';
 
 type Sink = ReturnType<ReturnType<typeof tarPack>['entry']>;
 
 import { assertSafeTree, type BackupWarning, type Entry, type SnapshotFile } from './format.js';
+import type { ChunkLocation } from './repo/chunk-index.js';
+import { storageError } from './repo/errors.js';
 import { randomHex } from './repo/fsutil.js';
-import type { ChunkLocation, Repository } from './repository.js';
+import { snapshotPath } from './repo/walk.js';
+import type { Repository } from './repository.js';
 
 export interface RestoreOptions {
   /** gitignore-style patterns of snapshot paths to restore (a directory brings its contents). */
   include?: string[];
+  /**
+   * An absolute source path of a directory in the snapshot (one of its `paths`, or below
+   * one): its contents are restored straight under the target, without the path above
+   * them (`/home/me` restored to `/tmp/t` gives `/tmp/t/notes`, not `/tmp/t/home/me/notes`).
+   */
+  root?: string;
   signal?: AbortSignal;
   onProgress?: (progress: {
     filesDone: number;
@@ -56,6 +65,30 @@ const SMALL_BATCH_FILES = 512;
 const WRITERS = 8;
 
 type Decoded = Awaited<ReturnType<Repository['readChunks']>>[number];
+
+/**
+ * The entries below the directory `root` (an absolute source path), with paths relative to
+ * it. `INVALID_INPUT` when the snapshot has no directory there.
+ */
+function below(entries: Entry[], root: string | undefined, snapshotId: string): Entry[] {
+  if (root === undefined) return entries;
+  if (typeof root !== 'string' || root === '') {
+    throw invalidInput('options.root', root, 'an absolute path of a directory in the snapshot');
+  }
+  const prefix = snapshotPath(root).replace(/\/+$/, '');
+  if (prefix === '') return entries;
+  const self = entries.find((e) => e.path === prefix);
+  if (self?.type !== 'dir') {
+    throw new AiosError(
+      'INVALID_INPUT',
+      `snapshot ${snapshotId.slice(0, 12)} has no directory ${root}${self ? ` (it is a ${self.type})` : ''}`,
+      { details: { snapshot: snapshotId, root } },
+    );
+  }
+  return entries
+    .filter((e) => e.path.startsWith(`${prefix}/`))
+    .map((e) => ({ ...e, path: e.path.slice(prefix.length + 1) }));
+}
 
 /** The entries `include` selects, plus the directories above them. */
 function select(entries: readonly Entry[], include: string[] | undefined): Entry[] {
@@ -145,7 +178,7 @@ export async function restoreSnapshot(
   options: RestoreOptions,
 ): Promise<RestoreResult> {
   assertSafeTree(snap.entries, snap.id);
-  const entries = select(snap.entries, options.include);
+  const entries = below(select(snap.entries, options.include), options.root, snap.id);
   await mkdir(target, { recursive: true });
   const root = await realpath(target);
   const safeDirs = new Set<string>([root]);
@@ -296,7 +329,7 @@ export async function restoreSnapshot(
       await utimes(path, mtimeOf(e), mtimeOf(e));
     }
   } catch (error) {
-    throw error instanceof AiosError ? error : fromNodeIoError(error, target);
+    throw storageError(error, target);
   } finally {
     await handles.close();
   }
@@ -314,10 +347,14 @@ export function exportTar(
   const entries = select(snap.entries, options.include);
   const pack = tarPack();
   const handles = repo.packHandles();
+  // A destroyed entry (the consumer went away) ends the wait too: its callback reports why.
   const write = (stream: Sink, data: Uint8Array) =>
     new Promise<void>((ok) => {
-      if (stream.write(data)) ok();
-      else stream.once('drain', () => ok());
+      if (stream.destroyed || stream.write(data)) ok();
+      else {
+        stream.once('drain', () => ok());
+        stream.once('close', () => ok());
+      }
     });
   (async () => {
     for (const e of entries) {
@@ -343,9 +380,14 @@ export function exportTar(
           const stream = pack.entry({ ...header, type: 'file', size: e.size }, (err) =>
             err ? fail(err) : ok(),
           );
+          // When the archive is destroyed (its reader failed), the entry is destroyed with
+          // the same error, which the callback above reports: it is not a second failure.
+          stream.on('error', () => undefined);
           (async () => {
-            for await (const data of fileChunks(repo, e, chunks, handles))
+            for await (const data of fileChunks(repo, e, chunks, handles)) {
+              if (stream.destroyed) return;
               await write(stream, data);
+            }
             stream.end(undefined);
           })().catch((err: unknown) => {
             stream.destroy(err as Error);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AiosError, fromNodeIoError } from '@aios/utils';
+import { AiosError } from '@aios/utils';
+import { storageError } from './errors.js';
 
 export function randomHex(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
@@ -45,7 +46,7 @@ export async function removeDurably(path: string): Promise<void> {
     await unlink(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw fromNodeIoError(error, path);
+    throw storageError(error, path);
   }
   await fsyncDir(dirname(path));
 }
@@ -55,7 +56,7 @@ export async function listDir(dir: string): Promise<string[]> {
     return (await readdir(dir)).sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fromNodeIoError(error, dir);
+    throw storageError(error, dir);
   }
 }
 
@@ -70,7 +71,7 @@ export async function readJson(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw fromNodeIoError(error, path);
+    throw storageError(error, path);
   }
   try {
     return JSON.parse(text);

@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentHasher } from '@aios/utils';
 import {
@@ -9,6 +9,7 @@ import {
   PACK_MAGIC,
 } from '../format.js';
 import { atomicWrite, fsyncDir, randomHex } from './fsutil.js';
+import { recordPackCheck } from './pack-checks.js';
 
 export function packPath(repo: string, packId: string): string {
   return join(repo, 'data', packId.slice(0, 2), packId);
@@ -28,8 +29,9 @@ export function packHeader(): Uint8Array {
 /**
  * Appends blobs to a temp pack file. `finish()` makes it durable in this order: pack data
  * fsynced, renamed to `data/<xx>/<packId>` (packId = BLAKE3 of the whole file), directory
- * fsynced, then its index written atomically. A crash before the index leaves an unindexed
- * pack, which nothing references and `prune` removes.
+ * fsynced, then its index written atomically, then its check record (see pack-checks.ts).
+ * A crash before the index leaves an unindexed pack, which nothing references and `prune`
+ * removes.
  */
 export class PackWriter {
   private handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -89,6 +91,8 @@ export class PackWriter {
       blobs: this.blobs,
     };
     await atomicWrite(join(this.repo, 'tmp'), indexPath(this.repo, packId), JSON.stringify(index));
+    // Its bytes are known: a later backup may reuse its chunks without reading them back.
+    await recordPackCheck(this.repo, packId, await stat(target, { bigint: true }), []);
     this.blobs = [];
     this.ids.clear();
     this.position = 0;

@@ -1,0 +1,279 @@
+import {
+  closeSync,
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { IndexFile, SnapshotFile } from './format.js';
+import { initRepository, openRepository, type Repository } from './repository.js';
+import { describeTree, noise } from './testing/fixtures.js';
+
+// What a repository must never do with damaged or missing parts: reuse them, free the only
+// copy of data, or let one bad file block every operation.
+
+const SMALL_CHUNKS = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 };
+
+let base: string;
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'aios-backup-integrity-'));
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+function indexFiles(repo: Repository): IndexFile[] {
+  const dir = join(repo.path, 'index');
+  return readdirSync(dir).map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as IndexFile);
+}
+
+const packFile = (repo: Repository, pack: string) =>
+  join(repo.path, 'data', pack.slice(0, 2), pack);
+
+/** Flips one byte in the middle of the stored copy of `chunk`; returns its pack. */
+function damageChunk(repo: Repository, chunk: string): string {
+  for (const index of indexFiles(repo)) {
+    const blob = index.blobs.find((b) => b.id === chunk);
+    if (!blob) continue;
+    const path = packFile(repo, index.pack);
+    const at = blob.offset + Math.floor(blob.length / 2);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from([(readFileSync(path)[at] as number) ^ 0x40]), 0, 1, at);
+    closeSync(fd);
+    return index.pack;
+  }
+  throw new Error(`chunk ${chunk} is in no index`);
+}
+
+function snapshotFile(repo: Repository, id: string): SnapshotFile {
+  return JSON.parse(readFileSync(join(repo.path, 'snapshots', `${id}.json`), 'utf8'));
+}
+
+function chunksOf(repo: Repository, id: string, name: string): string[] {
+  const entry = snapshotFile(repo, id).entries.find((e) => e.path.endsWith(`/${name}`));
+  return entry?.chunks ?? [];
+}
+
+describe.each(testImplementations())('integrity (%s)', (impl) => {
+  let n = 0;
+  async function setup(files: Record<string, Buffer>) {
+    const dir = join(base, `${impl}-${n++}`);
+    const src = join(dir, 'src');
+    mkdirSync(src, { recursive: true });
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(src, name), data);
+    const repo = await initRepository(join(dir, 'repo'), {
+      native: impl,
+      chunker: SMALL_CHUNKS,
+      packSize: 1024 * 1024,
+    });
+    return { dir, src, repo };
+  }
+
+  it('a plain verify reads the packs written to since their last check', async () => {
+    const { repo, src } = await setup({ 'a.bin': noise(600_000, 1), 'b.bin': noise(900_000, 2) });
+    const { snapshot } = await repo.backup([src]);
+    expect((await repo.verify()).ok).toBe(true);
+    damageChunk(repo, chunksOf(repo, snapshot.id, 'b.bin')[2] as string);
+    const v = await repo.verify();
+    expect(v.ok).toBe(false);
+    expect(v.errors.map((e) => e.code)).toContain('CHUNK_DAMAGED');
+    expect(v.affectedSnapshots.map((s) => s.id)).toEqual([snapshot.id]);
+  });
+
+  it('never reuses a damaged chunk: a new backup stores it again from the live file', async () => {
+    const a = noise(700_000, 3);
+    const { dir, src, repo } = await setup({ 'a.bin': a, 'b.bin': noise(300_000, 4) });
+    const first = await repo.backup([src]);
+    const damaged = chunksOf(repo, first.snapshot.id, 'a.bin')[1] as string;
+    const pack = damageChunk(repo, damaged);
+    // a.bin is unchanged (its chunks would be reused unread) and a-copy.bin deduplicates
+    // against the same chunks.
+    copyFileSync(join(src, 'a.bin'), join(src, 'a-copy.bin'));
+    const second = await repo.backup([src]);
+    expect(second.repositoryWarnings).toEqual([
+      expect.objectContaining({ code: 'CHUNK_DAMAGED', message: expect.stringContaining(pack) }),
+    ]);
+    const target = join(dir, 'second');
+    expect((await repo.restore(second.snapshot.id, target, { root: src })).errors).toEqual([]);
+    expect(describeTree(target)).toEqual(describeTree(src));
+
+    // The damaged copy is still there and reported, but nothing is lost: the first snapshot
+    // restores from the copy stored again.
+    const v = await repo.verify({ readData: 0 });
+    expect(v.errors.map((e) => e.code)).toEqual(['CHUNK_DAMAGED']);
+    expect(v.damagedChunks).toEqual([]);
+    expect(v.affectedSnapshots).toEqual([]);
+    const old = join(dir, 'first');
+    expect((await repo.restore(first.snapshot.id, old, { root: src })).errors).toEqual([]);
+    expect(readFileSync(join(old, 'a.bin')).equals(a)).toBe(true);
+
+    // Prune drops the damaged copy (an intact one exists) and keeps everything used.
+    const pruned = await repo.prune();
+    expect(pruned.warnings).toEqual([]);
+    expect(existsSync(packFile(repo, pack))).toBe(false);
+    expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+  });
+
+  it('reuses chunks of packs nothing wrote to without reading them', async () => {
+    const { src, repo } = await setup({ 'a.bin': noise(500_000, 5) });
+    await repo.backup([src]);
+    const decode = vi.spyOn(repo.engine, 'decodeBlobs');
+    copyFileSync(join(src, 'a.bin'), join(src, 'again.bin'));
+    const { repositoryWarnings } = await repo.backup([src]);
+    expect(repositoryWarnings).toEqual([]);
+    expect(decode).not.toHaveBeenCalled();
+    decode.mockRestore();
+  });
+
+  it('prune keeps a pack whose index is missing while snapshots use chunks in no index', async () => {
+    const { dir, src, repo } = await setup({
+      'a.bin': noise(900_000, 6),
+      'b.bin': noise(900_000, 7),
+      'c.bin': noise(900_000, 8),
+    });
+    const { snapshot } = await repo.backup([src]);
+    const [lost] = indexFiles(repo);
+    const indexPath = join(repo.path, 'index', `${lost?.pack}.json`);
+    const saved = readFileSync(indexPath);
+    unlinkSync(indexPath);
+    expect((await repo.verify({ readData: 0 })).errors.map((e) => e.code)).toContain(
+      'CHUNK_MISSING',
+    );
+    const pruned = await repo.prune();
+    expect(pruned.packsDeleted).toBe(0);
+    expect(pruned.packsKept).toBe(1);
+    expect(pruned.warnings).toEqual([
+      expect.objectContaining({ code: 'PACK_KEPT', message: expect.stringContaining('no index') }),
+    ]);
+    expect(existsSync(packFile(repo, lost?.pack as string))).toBe(true);
+    // With its index back, everything is there.
+    writeFileSync(indexPath, saved);
+    expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+    const target = join(dir, 'restored');
+    expect((await repo.restore(snapshot.id, target, { root: src })).errors).toEqual([]);
+    expect(describeTree(target)).toEqual(describeTree(src));
+
+    // A pack no index describes while every used chunk is indexed is a crash leftover.
+    const stray = join(repo.path, 'data', 'ab', 'ab'.repeat(32));
+    mkdirSync(join(repo.path, 'data', 'ab'), { recursive: true });
+    writeFileSync(stray, noise(1000, 9));
+    const again = await repo.prune();
+    expect(again).toMatchObject({ packsDeleted: 1, packsKept: 0, warnings: [] });
+    expect(existsSync(stray)).toBe(false);
+  });
+
+  it('prune keeps a partly used pack whole when a chunk it must keep is damaged', async () => {
+    const { src, repo } = await setup({ 'keep.bin': noise(200_000, 10) });
+    writeFileSync(join(src, 'drop.bin'), noise(200_000, 11));
+    await repo.backup([src]);
+    unlinkSync(join(src, 'drop.bin'));
+    const { snapshot } = await repo.backup([src]);
+    await repo.forget({ keepLast: 1 });
+    const [pack] = indexFiles(repo);
+    expect(indexFiles(repo)).toHaveLength(1);
+    damageChunk(repo, chunksOf(repo, snapshot.id, 'keep.bin')[0] as string);
+    const pruned = await repo.prune();
+    expect(pruned).toMatchObject({ packsDeleted: 0, packsRewritten: 0, packsKept: 1 });
+    expect(pruned.warnings.map((w) => w.code)).toEqual(['PACK_KEPT']);
+    expect(existsSync(packFile(repo, pack?.pack as string))).toBe(true);
+  });
+
+  it('isolates a damaged snapshot file: listed, skipped with a warning, removable by id', async () => {
+    const { src, repo } = await setup({ 'a.bin': noise(300_000, 12) });
+    const first = await repo.backup([src]);
+    writeFileSync(join(src, 'b.bin'), noise(300_000, 13));
+    const second = await repo.backup([src]);
+    const file = join(repo.path, 'snapshots', `${first.snapshot.id}.json`);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"hostname":"', '"hostname":"x'));
+
+    const list = await repo.listSnapshots();
+    expect(list.snapshots.map((s) => s.id)).toEqual([second.snapshot.id]);
+    expect(list.damaged).toEqual([
+      expect.objectContaining({ id: first.snapshot.id, code: 'REPO_CORRUPT' }),
+    ]);
+    expect((await repo.snapshots()).map((s) => s.id)).toEqual([second.snapshot.id]);
+
+    const third = await repo.backup([src]);
+    expect(third.repositoryWarnings.map((w) => w.code)).toEqual(['SNAPSHOT_DAMAGED']);
+    const forgot = await repo.forget({ keepLast: 1 });
+    expect(forgot.damaged.map((d) => d.id)).toEqual([first.snapshot.id]);
+    expect(forgot.remove).toEqual([second.snapshot.id]);
+
+    // Prune keeps every chunk the damaged file still names.
+    const pruned = await repo.prune();
+    expect(pruned.warnings.map((w) => w.code)).toEqual(['SNAPSHOT_DAMAGED']);
+    const indexed = new Set(indexFiles(repo).flatMap((f) => f.blobs.map((b) => b.id)));
+    for (const c of chunksOf(repo, first.snapshot.id, 'a.bin')) expect(indexed.has(c)).toBe(true);
+
+    expect(await repo.forgetSnapshots([first.snapshot.id.slice(0, 10)])).toEqual([
+      first.snapshot.id,
+    ]);
+    expect((await repo.listSnapshots()).damaged).toEqual([]);
+    expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+  });
+
+  it('finishes an init that was interrupted, and still refuses a directory in use', async () => {
+    const dir = join(base, `${impl}-init`);
+    const half = join(dir, 'half');
+    for (const sub of ['data', 'index', 'tmp']) mkdirSync(join(half, sub), { recursive: true });
+    writeFileSync(join(half, 'tmp', 'abc.tmp'), 'partial config');
+    await expect(openRepository(half, { native: impl })).rejects.toMatchObject({
+      code: 'REPO_NOT_FOUND',
+      details: { resumable: true },
+    });
+    const repo = await initRepository(half, { native: impl });
+    expect(readdirSync(join(half, 'tmp'))).toEqual([]);
+    expect((await openRepository(half, { native: impl })).config.id).toBe(repo.config.id);
+
+    const used = join(dir, 'used');
+    mkdirSync(join(used, 'data'), { recursive: true });
+    writeFileSync(join(used, 'data', 'x'), 'not ours');
+    await expect(initRepository(used, { native: impl })).rejects.toMatchObject({
+      code: 'REPO_EXISTS',
+    });
+  });
+
+  it('restores the contents of a directory of the snapshot straight under the target', async () => {
+    const { dir, src, repo } = await setup({ 'a.bin': noise(1000, 14) });
+    mkdirSync(join(src, 'sub'));
+    writeFileSync(join(src, 'sub', 'b.txt'), 'below');
+    const { snapshot } = await repo.backup([src]);
+    const target = join(dir, 'as-root');
+    await repo.restore(snapshot.id, target, { root: src });
+    expect(describeTree(target)).toEqual(describeTree(src));
+    await expect(
+      repo.restore(snapshot.id, join(dir, 'nowhere'), { root: join(src, 'a.bin') }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('a tar export whose destination fails rejects once, with no stray error', async () => {
+    const { src, repo } = await setup({ 'a.bin': noise(600_000, 15) });
+    const { snapshot } = await repo.backup([src]);
+    const stray: unknown[] = [];
+    const onError = (error: unknown) => stray.push(error);
+    process.on('uncaughtException', onError);
+    try {
+      const tar = await repo.exportTar(snapshot.id);
+      await expect(
+        pipeline(tar, createWriteStream(join(base, 'missing', 'dir', 'x.tar'))),
+      ).rejects.toMatchObject({ code: 'ENOENT' });
+      await new Promise((ok) => setTimeout(ok, 100));
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+    expect(stray).toEqual([]);
+    // The export's read lock was released: prune (which waits for no reader) runs.
+    await repo.prune();
+  });
+});
