@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { AiosError, ErrorCode } from '../errors.js';
 import { type Implementation, type NativeMode, resolveNativeMode } from './mode.js';
 
@@ -66,17 +67,72 @@ function tryLoad<T>(core: string, load: () => T): LoadOutcome<T> {
 
 const platformTag = `${process.platform}-${process.arch}`;
 
+/** The napi platform at the end of a binary package's name: `@aios/luna-linux-arm64-musl`. */
+const PLATFORM_SUFFIX =
+  /-((?:linux|darwin|win32|freebsd|android|openharmony)-[a-z0-9]+(?:-(?:gnu|musl|msvc|gnueabihf|musleabihf|eabi))?)$/;
+
+let publishedCache: readonly string[] | undefined;
+
 /**
- * The one load error worth a status line: the missing per-platform package when that is
- * the cause (the usual case), else a binary that exists but failed to load, else the first.
+ * The platforms AIOS publishes binaries for: the binary packages @aios/utils declares as
+ * optionalDependencies (every core declares the same platforms; the release checks it).
  */
-function summarise(errors: string[]): string {
-  const missingPackage = errors
-    .map((e) => /^Cannot find module '(@[^']+)'/.exec(e)?.[1])
-    .find((name) => name !== undefined && !name.includes('wasm32-wasi'));
-  if (missingPackage) return `${missingPackage} is not installed`;
-  return errors.find((e) => !e.startsWith('Cannot find')) ?? errors[0] ?? 'load failed';
+export function publishedPlatforms(): readonly string[] {
+  if (publishedCache) return publishedCache;
+  let optional: Record<string, string> = {};
+  try {
+    const require = createRequire(import.meta.url);
+    optional = (require('@aios/utils/package.json') as { optionalDependencies?: typeof optional })
+      .optionalDependencies ?? {};
+  } catch {
+    // Unreadable manifest: no platform is known to be published.
+  }
+  publishedCache = Object.keys(optional)
+    .map((name) => PLATFORM_SUFFIX.exec(name)?.[1])
+    .filter((platform): platform is string => platform !== undefined);
+  return publishedCache;
 }
+
+/** Why no binary loaded, in one line, and whether any binary exists for this platform. */
+export interface LoadFailure {
+  summary: string;
+  /** False when no binary is published for this platform (js is then the only choice). */
+  published: boolean;
+}
+
+/**
+ * The one load error worth a status line. When the loader looked for a binary package
+ * for a platform AIOS publishes no binary for, it says so plainly (not npm's
+ * optional-dependency bug the generated loader quotes); a published one that is missing
+ * was left out of the install; else a binary that exists but failed to load.
+ */
+export function describeLoadFailure(
+  errors: string[],
+  published: readonly string[] = publishedPlatforms(),
+): LoadFailure {
+  const missingPackage = errors
+    .map((e) => /^Cannot find module '(@[^'/]+\/[^'/]+)'/.exec(e)?.[1])
+    .find((name) => name !== undefined && !name.includes('wasm32-wasi'));
+  const available = published.length > 0 ? published.join(', ') : 'none';
+  const unpublished = (platform: string): LoadFailure => ({
+    summary: `no native binary is published for ${platform} (binaries exist for: ${available})`,
+    published: false,
+  });
+  if (missingPackage) {
+    const platform = PLATFORM_SUFFIX.exec(missingPackage)?.[1];
+    if (platform && !published.includes(platform)) return unpublished(platform);
+    return {
+      summary: `${missingPackage} is not installed`,
+      published: true,
+    };
+  }
+  if (errors.some((e) => e.startsWith('Unsupported '))) return unpublished(platformTag);
+  const failed = errors.find((e) => !e.startsWith('Cannot find')) ?? errors[0] ?? 'load failed';
+  return { summary: failed, published: true };
+}
+
+/** The loader's hint about npm's optional-dependency bug, beside the point when no binary exists. */
+const NPM_BUG_HINT = /npm has a bug related to optional dependencies/;
 
 /**
  * Loads a core's native binding according to the native mode.
@@ -113,11 +169,15 @@ export function loadNativeBinding<T>(options: NativeLoadOptions<T>): NativeLoad<
       },
     };
   }
-  const tried = outcome.errors.length > 0 ? outcome.errors.join('; ') : 'no error reported';
+  const failure = describeLoadFailure(outcome.errors);
+  const shown = failure.published
+    ? outcome.errors
+    : outcome.errors.filter((e) => !NPM_BUG_HINT.test(e));
+  const tried = shown.length > 0 ? shown.join('; ') : 'no error reported';
   if (mode === 'native') {
     throw new AiosError(
       ErrorCode.NATIVE_UNAVAILABLE,
-      `${core}: AIOS_NATIVE=native but no native binding loaded for ${platformTag}. Tried: ${tried}`,
+      `${core}: AIOS_NATIVE=native but no native binding loaded for ${platformTag}: ${failure.summary}. Tried: ${tried}`,
       { details: { core, platform: platformTag, loadErrors: outcome.errors } },
     );
   }
@@ -127,7 +187,9 @@ export function loadNativeBinding<T>(options: NativeLoadOptions<T>): NativeLoad<
       core,
       implementation: 'js',
       mode,
-      reason: `no native binding for ${platformTag} (${summarise(outcome.errors)}); using js`,
+      reason: failure.published
+        ? `no native binding for ${platformTag} (${failure.summary}); using js`
+        : `${failure.summary}; running the js implementation`,
       loadErrors: outcome.errors,
     },
   };
