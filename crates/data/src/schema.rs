@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "history",
         sql: include_str!("../migrations/0003_history.sql"),
     },
+    Migration {
+        version: 4,
+        name: "exchanges",
+        sql: include_str!("../migrations/0004_exchanges.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {
@@ -324,7 +329,7 @@ mod tests {
              INSERT INTO fragments (id, text, created_at, updated_at) VALUES ('old', 'kept', 1, 1);",
         )
         .unwrap();
-        assert_eq!(migrate(&conn).unwrap(), 3);
+        assert_eq!(migrate(&conn).unwrap(), latest_version());
         let row: (String, String, String) = conn
             .query_row(
                 "SELECT text, namespace, attributes FROM fragments WHERE id = 'old'",

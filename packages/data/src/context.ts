@@ -1,4 +1,5 @@
 import type { SqlDriver } from './driver.js';
+import { inTransaction } from './transaction.js';
 
 /** What the repositories of one store share: its connection, its queue and its limits. */
 export interface StoreContext {
@@ -14,16 +15,20 @@ export interface StoreContext {
   readDimension(): number | undefined;
 }
 
-/** Runs `fn` in one transaction on `driver` (batches inside it become savepoints). */
+/**
+ * Runs `fn` in one transaction on `driver` (batches inside it become savepoints), or in a
+ * savepoint of the `store.transaction` it is part of.
+ */
 export function atomically<T>(driver: SqlDriver, fn: () => T): T {
-  driver.exec('BEGIN IMMEDIATE');
+  const nested = inTransaction(driver);
+  driver.exec(nested ? 'SAVEPOINT aios_atomic' : 'BEGIN IMMEDIATE');
   try {
     const result = fn();
-    driver.exec('COMMIT');
+    driver.exec(nested ? 'RELEASE aios_atomic' : 'COMMIT');
     return result;
   } catch (error) {
     try {
-      driver.exec('ROLLBACK');
+      driver.exec(nested ? 'ROLLBACK TO aios_atomic; RELEASE aios_atomic' : 'ROLLBACK');
     } catch {
       // the original error matters more
     }

@@ -22,6 +22,11 @@ export const DataErrorCode = {
   DATA_BUSY: 'DATA_BUSY',
   /** The store was closed. */
   DATA_CLOSED: 'DATA_CLOSED',
+  /**
+   * A call that cannot be part of a transaction of the same store (`close`, `importFrom`,
+   * `snapshotTo`): it would wait for the transaction it is in to end.
+   */
+  DATA_IN_TRANSACTION: 'DATA_IN_TRANSACTION',
   /** An export file that cannot be imported. */
   DATA_IMPORT_INVALID: 'DATA_IMPORT_INVALID',
   /** Any other SQLite failure. */

@@ -6,6 +6,7 @@
 import initial from '../../../crates/data/migrations/0001_initial.sql';
 import access from '../../../crates/data/migrations/0002_access.sql';
 import history from '../../../crates/data/migrations/0003_history.sql';
+import exchanges from '../../../crates/data/migrations/0004_exchanges.sql';
 import eventsPerDaySql from '../../../crates/data/sql/analytics/events_per_day.sql';
 import feedbackPerDaySql from '../../../crates/data/sql/analytics/feedback_per_day.sql';
 import feedbackSummarySql from '../../../crates/data/sql/analytics/feedback_summary.sql';
@@ -35,9 +36,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'access', sql: access },
   { version: 3, name: 'history', sql: history },
+  { version: 4, name: 'exchanges', sql: exchanges },
 ];
 
-export const LATEST_SCHEMA_VERSION = 3;
+export const LATEST_SCHEMA_VERSION = 4;
 
 /**
  * Per-connection settings both implementations apply: foreign keys on, a page cache of
@@ -73,6 +75,13 @@ export const CHANGE_INSERT = changeInsertSql;
 /** The history row of a deletion: written only when the fragment is there to delete. */
 export const CHANGE_INSERT_IF_PRESENT = `INSERT INTO fragment_changes (fragment_id, kind, data, created_at)
   SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM fragments WHERE id = ?1)`;
+
+/**
+ * The messages of one exchange: its expression is the one of the index messages_exchange
+ * (migration 4), so that SQLite uses it.
+ */
+export const MESSAGES_BY_EXCHANGE =
+  "SELECT * FROM messages WHERE json_extract(metadata, '$.exchangeId') = ?1 ORDER BY id";
 
 /** Analytics queries by name; parameters are ?1 from, ?2 to (ms), ?3 limit, ?4 event type. */
 export const ANALYTICS_SQL = {

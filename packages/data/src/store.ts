@@ -6,7 +6,8 @@ import { DataErrorCode, dataError } from './errors.js';
 import { snapshotDatabase } from './files.js';
 import { createFragmentRepository } from './fragments.js';
 import { createMetaRepository } from './meta.js';
-import type { AnalyticsQuery } from './sql.js';
+import { type AnalyticsQuery, MESSAGES_BY_EXCHANGE } from './sql.js';
+import { createTransactions, notInTransaction } from './transaction.js';
 import { exportStore, importStore } from './transfer.js';
 import type {
   Analytics,
@@ -131,7 +132,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
    * Runs `fn` after every earlier call has finished (one connection, not re-entrant).
    * With nothing outstanding a synchronous `fn` runs at once, without a queue hop.
    */
-  const serial = <T>(fn: () => T | Promise<T>): Promise<T> => {
+  const enqueue = <T>(fn: () => T | Promise<T>): Promise<T> => {
     if (pending === 0) {
       if (closed) return Promise.reject(closedError());
       let result: T | Promise<T>;
@@ -155,6 +156,12 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
       .finally(() => pending--);
     queue = next.catch(() => undefined);
     return next;
+  };
+  // Calls from inside `store.transaction(fn)` run in that transaction instead.
+  const transactions = createTransactions(driver, enqueue);
+  const serial = <T>(fn: () => T | Promise<T>): Promise<T> => transactions.join(fn) ?? enqueue(fn);
+  const outsideTransaction = (what: string) => {
+    if (transactions.inside()) throw notInTransaction(what);
   };
   const { maxRowBytes } = settings;
 
@@ -311,6 +318,10 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
             .map(toMessage),
         );
       },
+      async byExchange(exchangeId) {
+        requireString(exchangeId, 'exchangeId');
+        return serial(() => driver.query(MESSAGES_BY_EXCHANGE, [exchangeId]).map(toMessage));
+      },
       count: () => serial(() => num(driver.query('SELECT count(*) AS n FROM messages')[0]?.n ?? 0)),
     },
 
@@ -356,6 +367,21 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
         const limit = count(options.limit, 'limit', 100, 1_000_000);
         return serial(() =>
           driver.query('SELECT * FROM feedback ORDER BY id DESC LIMIT ?1', [limit]).map(toFeedback),
+        );
+      },
+      async delete(ids) {
+        const list = requireArray<unknown>(ids, 'ids').map((id, i) => {
+          if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
+            throw invalidInput(`ids[${i}]`, id, 'a feedback id (a positive integer)');
+          }
+          return id;
+        });
+        if (list.length === 0) return 0;
+        return serial(() =>
+          driver.runBatch(
+            'DELETE FROM feedback WHERE id = ?1',
+            list.map((id) => [id]),
+          ),
         );
       },
     },
@@ -531,6 +557,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     },
     async importFrom(path, options = {}) {
       requireString(path, 'path');
+      outsideTransaction('importFrom');
       return serial(async () => {
         const summary = await importStore(driver, path, options);
         ctx.dimension = readDimension();
@@ -539,13 +566,16 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     },
     async snapshotTo(path) {
       requireString(path, 'path');
+      outsideTransaction('snapshotTo');
       if (store.path === ':memory:') {
         throw invalidInput('path', store.path, 'a store in a file (this one is in memory)');
       }
       return serial(() => snapshotDatabase((sql) => driver.exec(sql), path));
     },
     integrityCheck: () => serial(() => driver.integrityCheck()),
+    transaction: (fn) => transactions.run(store, fn),
     async close() {
+      outsideTransaction('close');
       if (closed) return;
       try {
         await serial(() => {

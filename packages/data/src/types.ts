@@ -206,6 +206,11 @@ export interface MessageRepository {
   add(messages: readonly MessageInput[]): Promise<number[]>;
   /** A conversation's messages, oldest first. */
   list(conversationId: string, options?: { afterId?: number; limit?: number }): Promise<Message[]>;
+  /**
+   * The messages of one exchange (messages written together, such as a question and its
+   * answer, each with the string `metadata.exchangeId`), oldest first: one index lookup.
+   */
+  byExchange(exchangeId: string): Promise<Message[]>;
   count(): Promise<number>;
 }
 
@@ -233,6 +238,8 @@ export interface FeedbackRepository {
   add(feedback: readonly FeedbackInput[]): Promise<number[]>;
   /** Newest first. */
   list(options?: { limit?: number }): Promise<Feedback[]>;
+  /** Deletes feedback rows (a feedback taken back); returns how many existed. */
+  delete(ids: readonly number[]): Promise<number>;
 }
 
 export interface PersonalityState {
@@ -398,5 +405,16 @@ export interface DataStore {
   snapshotTo(path: string): Promise<{ path: string; bytes: number }>;
   /** `PRAGMA integrity_check`: `ok` or the problems found. */
   integrityCheck(): Promise<string>;
+  /**
+   * Runs `fn` as one transaction: every call on this store made from inside `fn` (by `fn`,
+   * or by another core sharing the store, such as CARMA) is committed together when `fn`
+   * resolves, or rolled back when it rejects (then the error is rethrown). Calls from
+   * outside wait until it ends. `tx` is this store. A transaction inside a transaction is
+   * part of it; `close`, `importFrom` and `snapshotTo` inside one fail with
+   * `DATA_IN_TRANSACTION`. The transaction begins at the first call from inside, so let
+   * another core write first: waiting inside for work that waits for this store from
+   * outside never ends.
+   */
+  transaction<T>(fn: (tx: DataStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
