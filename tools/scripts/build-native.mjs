@@ -3,6 +3,13 @@
 // packages/<core>. Compiles crates/<core> in release mode and writes the .node file and
 // the generated loader (index.cjs + index.d.cts) into packages/<core>/native/.
 //
+// turbo keys this task on the Rust sources only (turbo.json) and caches the binary and the
+// typings, not index.cjs: the loader carries the package version, which changes at every
+// release without any Rust change. `pnpm version-packages` regenerates the loader for the
+// new version (tools/scripts/sync-platform-versions.mjs), so a build after it, and the
+// release after that build, replay the binaries from cache instead of recompiling.
+// (A renamed napi.binaryName is the one package.json change that needs `--force`.)
+//
 // With no Rust toolchain the build is skipped with a notice (the core then runs its js
 // implementation); with a toolchain, a failed cargo build fails the task.
 import { spawnSync } from 'node:child_process';
