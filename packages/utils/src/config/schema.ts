@@ -32,7 +32,7 @@ export const configSchema = z.strictObject({
   /** The data directory. Defaults to `$AIOS_HOME`, else `~/.aios`. */
   home: z.string().min(1),
   /** Which implementation hybrid cores use: native when it loads (`auto`), or forced. */
-  native: z.enum(NATIVE_MODES as [string, ...string[]]).default('auto'),
+  native: z.enum(NATIVE_MODES).default('auto'),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   data: z
     .strictObject({
