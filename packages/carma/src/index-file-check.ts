@@ -61,7 +61,8 @@ export function isProcessAlive(pid: number): boolean {
 /**
  * Removes the temporary index files in `dir` whose writer is no longer running, and
  * returns their paths. Files of running processes (this one included) are left alone:
- * they may be writing them right now.
+ * they may be writing them right now. One that cannot be removed (permissions) is left
+ * too, and not listed: it is garbage, never read, so it is not worth failing an open for.
  */
 export async function removeStaleIndexTempFiles(dir: string): Promise<string[]> {
   checkDir(dir);
@@ -71,11 +72,11 @@ export async function removeStaleIndexTempFiles(dir: string): Promise<string[]> 
     if (pid <= 0 || isProcessAlive(pid)) continue;
     const path = join(dir, name);
     try {
-      await rm(path, { force: true });
-    } catch (error) {
-      throw fromNodeIoError(error, path);
+      await rm(path);
+      removed.push(path);
+    } catch {
+      // Gone already (another process cleaned it) or not ours to remove.
     }
-    removed.push(path);
   }
   return removed;
 }

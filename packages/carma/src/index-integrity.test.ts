@@ -40,6 +40,13 @@ function rowsOffset(file: Buffer): { offset: number; dim: number; slots: number 
   return { offset: 28 + 4 * slots + slots + ((4 - (slots % 4)) % 4), dim, slots };
 }
 
+/** The same file in format version 1: no checksum. */
+function version1(file: Buffer): Buffer {
+  const old = Buffer.from(file.subarray(0, file.length - 32));
+  old.writeUInt32LE(1, 8);
+  return old;
+}
+
 /** A pid that was alive a moment ago and is not any more. */
 function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', '']);
@@ -111,6 +118,45 @@ describe.each(testImplementations())('index files (%s)', (impl) => {
     expect(m2.size).toBe(TEXTS.length + 1);
     await m2.close();
     expect(again).toEqual([]);
+  });
+
+  it('reads a file of format version 1, and rewrites it in version 2 with the next change', async () => {
+    const dir = await writeMemory('version-1');
+    const path = join(dir, indexFiles(dir)[0] as string);
+    writeFileSync(path, version1(readFileSync(path)));
+    const warnings: Warning[] = [];
+    const m = await open(dir, warnings);
+    expect((await m.search(TEXTS[9] as string, { k: 1, mode: 'vector' }))[0]?.fragment.text).toBe(
+      TEXTS[9],
+    );
+    await m.close();
+    // Loaded, not rebuilt: a file that fails to load is logged.
+    expect(warnings).toEqual([]);
+    expect((await verifyIndexFiles(dir))[0]?.reason).toMatch(/version 1/);
+    const writer = await open(dir);
+    await writer.add('A change that rewrites the index file');
+    await writer.close();
+    expect(await verifyIndexFiles(dir)).toEqual([
+      { file: join(dir, indexFiles(dir)[0] as string), ok: true },
+    ]);
+  });
+
+  it('refuses a version 1 file with a row longer than unit length or not finite', async () => {
+    for (const value of [1e30, Number.NaN]) {
+      const dir = await writeMemory(`version-1-${value}`);
+      const path = join(dir, indexFiles(dir)[0] as string);
+      const file = version1(readFileSync(path));
+      const { offset, dim } = rowsOffset(file);
+      for (let i = 0; i < dim; i++) file.writeFloatLE(value, offset + 4 * (2 * dim + i));
+      writeFileSync(path, file);
+      const warnings: Warning[] = [];
+      const m = await open(dir, warnings);
+      const [hit] = await m.search(TEXTS[11] as string, { k: 1, mode: 'vector' });
+      expect(hit?.fragment.text).toBe(TEXTS[11]);
+      await m.close();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.details.reason).toMatch(/row 2 (is longer than unit|holds a non-finite)/);
+    }
   });
 
   it('opening to read writes no index file, whatever state the file is in', async () => {

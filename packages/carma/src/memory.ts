@@ -40,6 +40,7 @@ import { searchFragments } from './search.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './store.js';
 import {
   checkId,
+  checkMemoryOptions,
   checkNamespace,
   hnswParams,
   type ParsedConsolidation,
@@ -89,6 +90,7 @@ export class Memory {
     readonly embedder: Embedder,
     options: MemoryOptions,
   ) {
+    checkMemoryOptions(options);
     const fusion = resolveFusion(options.fusion);
     const fragments = new FragmentState();
     this.ctx = {

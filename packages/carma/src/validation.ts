@@ -5,7 +5,7 @@
  */
 import type { DataStore } from '@aios/data';
 import { AiosError, invalidInput } from '@aios/utils';
-import { DEFAULT_HNSW, type HnswParams, MAX_K } from './engine/index.js';
+import { DEFAULT_HNSW, type HnswParams, MAX_EF, MAX_K } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter, type Predicate } from './filter.js';
 import {
@@ -117,14 +117,67 @@ export function checkStoreLocation(data: DataStore | undefined, dir: string | un
   }
 }
 
-/** The memory's fusion settings: the defaults with `option` over them. */
-export function resolveFusion(option: Partial<FusionOptions> | undefined): FusionOptions {
-  const fusion = { ...DEFAULT_FUSION, ...option };
-  checkUnit(fusion.lexicalWeight, 'fusion.lexicalWeight', 0.7);
-  if (fusion.method !== 'weighted' && fusion.method !== 'rrf') {
-    throw invalidInput('fusion.method', fusion.method, '"weighted" or "rrf"');
+/** A plain object, or INVALID_INPUT naming `field`. */
+function checkObject(value: unknown, field: string, expected: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidInput(field, value, expected);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Refuses keys an options object does not have (a misspelt option is not ignored). */
+function checkKeys(obj: Record<string, unknown>, field: string, keys: readonly string[]): void {
+  for (const [key, value] of Object.entries(obj)) {
+    if (!keys.includes(key)) {
+      const names = keys.length > 1 ? `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}` : keys[0];
+      throw invalidInput(`${field}.${key}`, value, `an option of ${field} (${names})`);
+    }
+  }
+}
+
+/** A number from 0 to 1 that must be given. */
+function checkWeight(value: unknown, field: string): number {
+  if (value === undefined) throw invalidInput(field, value, 'a number from 0 to 1');
+  return checkUnit(value, field, 0);
+}
+
+const FUSION_KEYS = ['method', 'lexicalWeight', 'rrfK'] as const;
+
+/** `base` with the fields `option` sets (each checked) over it. */
+function mergeFusion(base: FusionOptions, option: unknown): FusionOptions {
+  const obj = checkObject(option, 'fusion', 'an object with method, lexicalWeight or rrfK');
+  checkKeys(obj, 'fusion', FUSION_KEYS);
+  const fusion = { ...base };
+  const { method, lexicalWeight, rrfK } = obj;
+  if (method !== undefined) {
+    if (method !== 'weighted' && method !== 'rrf') {
+      throw invalidInput('fusion.method', method, '"weighted" or "rrf"');
+    }
+    fusion.method = method;
+  }
+  if (lexicalWeight !== undefined) {
+    fusion.lexicalWeight = checkUnit(lexicalWeight, 'fusion.lexicalWeight', 0);
+  }
+  if (rrfK !== undefined) {
+    if (typeof rrfK !== 'number' || !Number.isFinite(rrfK) || rrfK < 0) {
+      throw invalidInput('fusion.rrfK', rrfK, 'a finite number >= 0');
+    }
+    fusion.rrfK = rrfK;
   }
   return fusion;
+}
+
+/** The memory's fusion settings: the defaults with `option` over them. */
+export function resolveFusion(option: Partial<FusionOptions> | undefined): FusionOptions {
+  return option === undefined ? { ...DEFAULT_FUSION } : mergeFusion(DEFAULT_FUSION, option);
+}
+
+/** The memory options that tune search and checkpoints, checked when it opens. */
+export function checkMemoryOptions(options: MemoryOptions): void {
+  if (options.efSearch !== undefined) checkInteger(options.efSearch, 'efSearch', 1, MAX_EF);
+  if (options.checkpointEvery !== undefined) {
+    checkInteger(options.checkpointEvery, 'checkpointEvery', 1, Number.MAX_SAFE_INTEGER);
+  }
 }
 
 /** The graph policy: `auto` (by size), null (exact search only) or fixed parameters. */
@@ -232,8 +285,7 @@ export function parseSearch(
   memoryFusion: FusionOptions,
 ): ParsedSearch {
   checkText(query, 'query');
-  if (options === null || typeof options !== 'object')
-    throw invalidInput('options', options, 'an object');
+  checkObject(options, 'options', 'an object');
   const k = checkK(options.k);
   const mode = options.mode ?? 'hybrid';
   if (mode !== 'hybrid' && mode !== 'vector' && mode !== 'lexical') {
@@ -241,26 +293,25 @@ export function parseSearch(
   }
   const namespace = checkOptionalNamespace(options.namespace);
   const predicate = compileFilter(options.filter);
-  const fusion = { ...memoryFusion, ...options.fusion };
-  const recency = options.recency;
-  if (recency !== undefined) {
-    checkUnit(recency.weight, 'recency.weight', 0);
-    if (
-      !(
-        typeof recency.halfLifeMs === 'number' &&
-        recency.halfLifeMs > 0 &&
-        Number.isFinite(recency.halfLifeMs)
-      )
-    ) {
-      throw invalidInput(
-        'recency.halfLifeMs',
-        recency.halfLifeMs,
-        'a positive number of milliseconds',
-      );
+  const fusion =
+    options.fusion === undefined ? memoryFusion : mergeFusion(memoryFusion, options.fusion);
+  let recency: SearchOptions['recency'];
+  if (options.recency !== undefined) {
+    const r = checkObject(options.recency, 'recency', 'an object { weight, halfLifeMs }');
+    checkKeys(r, 'recency', ['weight', 'halfLifeMs']);
+    const weight = checkWeight(r.weight, 'recency.weight');
+    const { halfLifeMs } = r;
+    if (!(typeof halfLifeMs === 'number' && halfLifeMs > 0 && Number.isFinite(halfLifeMs))) {
+      throw invalidInput('recency.halfLifeMs', halfLifeMs, 'a positive number of milliseconds');
     }
+    recency = { weight, halfLifeMs };
   }
-  if (options.importance !== undefined)
-    checkUnit(options.importance.weight, 'importance.weight', 0);
+  let importance: SearchOptions['importance'];
+  if (options.importance !== undefined) {
+    const i = checkObject(options.importance, 'importance', 'an object { weight }');
+    checkKeys(i, 'importance', ['weight']);
+    importance = { weight: checkWeight(i.weight, 'importance.weight') };
+  }
   return {
     k,
     mode,
@@ -269,10 +320,17 @@ export function parseSearch(
     predicate,
     fusion,
     recency,
-    importance: options.importance,
-    explain: Boolean(options.explain),
-    exact: options.exact ?? false,
+    importance,
+    explain: checkFlag(options.explain, 'explain'),
+    exact: checkFlag(options.exact, 'exact'),
   };
+}
+
+/** An optional boolean option, false when not given. */
+function checkFlag(value: unknown, field: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidInput(field, value, 'true or false');
+  return value;
 }
 
 /** Consolidation thresholds and limits; `namespace` undefined means every namespace. */
