@@ -4,6 +4,7 @@ import { atomically, type StoreContext } from './context.js';
 import type { ChangeColumns, SqlRow } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
 import { metaEntries, writeMeta } from './meta.js';
+import { numberingOptions, numberRows, takeNumbers, withoutKey } from './numbering.js';
 import {
   CHANGE_INSERT,
   CHANGE_INSERT_IF_PRESENT,
@@ -15,6 +16,7 @@ import type {
   FragmentChangeInput,
   FragmentInput,
   FragmentRepository,
+  PutOptions,
   ReadOptions,
 } from './types.js';
 import {
@@ -101,146 +103,186 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
     return true;
   };
 
+  /**
+   * Validates and packs a batch for `driver.putFragments`. With `numbered`, each row's
+   * attributes are kept without that key, for `numberRows` to add the number to.
+   */
+  const prepare = (fragments: unknown, options: PutOptions, numbered?: string) => {
+    const list = requireArray<FragmentInput>(fragments, 'fragments');
+    if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');
+    if (options.keepVectors !== undefined && typeof options.keepVectors !== 'boolean') {
+      throw invalidInput('options.keepVectors', options.keepVectors, 'a boolean');
+    }
+    const keep = options.keepVectors === true ? FRAGMENT_FLAG.KEEP_VECTOR : 0;
+    const meta = metaEntries(options.meta, 'options.meta', maxRowBytes);
+    const now = Date.now();
+    const n = list.length;
+    const idList: string[] = new Array(n);
+    const texts: string[] = new Array(n);
+    const metadata: string[] = new Array(n);
+    const attributes: string[] = new Array(n);
+    const namespaces: string[] = [];
+    const namespaceIds = new Map<string, number>();
+    const namespaceIndex = new Uint32Array(n);
+    const numbers = new Float64Array(n * 4);
+    const flags = new Uint8Array(n);
+    const history: Array<{ fragmentId: string; kind: string; data: string; at: number }> = [];
+    let dim = ctx.dimension;
+    let withVector = 0;
+    // A native driver refuses NaN/Infinity itself, faster than a scan here; while the
+    // store has no dimension yet the scan stays (the batch then records it first).
+    const scan = !driver.checksVectors || ctx.dimension === undefined;
+    for (let i = 0; i < n; i++) {
+      const f = list[i];
+      const at = `fragments[${i}]`;
+      if (!isPlainObject(f)) throw invalidInput(at, f, 'a fragment object { text, ... }');
+      const id = f.id === undefined ? randomUUID() : requireString(f.id, `${at}.id`);
+      idList[i] = id;
+      texts[i] = requireString(f.text, `${at}.text`, { empty: true });
+      metadata[i] = json(f.metadata, `${at}.metadata`);
+      attributes[i] = json(
+        numbered === undefined ? f.attributes : withoutKey(f.attributes, numbered),
+        `${at}.attributes`,
+      );
+      const ns = namespaceName(f.namespace, `${at}.namespace`, DEFAULT_FRAGMENT_NAMESPACE);
+      let nsIndex = namespaceIds.get(ns);
+      if (nsIndex === undefined) {
+        nsIndex = namespaces.push(ns) - 1;
+        namespaceIds.set(ns, nsIndex);
+      }
+      namespaceIndex[i] = nsIndex;
+      const created = timestamp(f.createdAt, `${at}.createdAt`, now);
+      numbers[i * 4] = created;
+      numbers[i * 4 + 1] = timestamp(f.updatedAt, `${at}.updatedAt`, created);
+      let flag = keep;
+      if (f.useCount !== undefined) {
+        numbers[i * 4 + 2] = nonNegativeInt(f.useCount, `${at}.useCount`);
+        flag |= FRAGMENT_FLAG.SET_USE_COUNT;
+      }
+      if (f.lastUsedAt !== undefined) {
+        numbers[i * 4 + 3] =
+          f.lastUsedAt === null ? Number.NaN : timestamp(f.lastUsedAt, `${at}.lastUsedAt`, now);
+        flag |= FRAGMENT_FLAG.SET_LAST_USED;
+      }
+      let vectorBytes = 0;
+      if (f.vector !== undefined && f.vector !== null) {
+        const v = checkVector(f.vector, `${at}.vector`, dim, scan);
+        dim = v.length;
+        flag |= FRAGMENT_FLAG.HAS_VECTOR;
+        withVector++;
+        vectorBytes = v.byteLength;
+      }
+      flags[i] = flag;
+      if (f.change !== undefined) {
+        history.push({ fragmentId: id, ...changeInput(f.change, `${at}.change`, now) });
+      }
+      checkRowSize(
+        rowBytes(
+          maxRowBytes,
+          vectorBytes,
+          texts[i] as string,
+          metadata[i] as string,
+          attributes[i] as string,
+        ),
+        maxRowBytes,
+        at,
+      );
+    }
+    if (options.history !== undefined) {
+      requireArray<unknown>(options.history, 'options.history').forEach((c, i) => {
+        const field = `options.history[${i}]`;
+        if (!isPlainObject(c)) throw invalidInput(field, c, 'a change { fragmentId, kind, ... }');
+        const fragmentId = requireString(c.fragmentId, `${field}.fragmentId`);
+        history.push({ fragmentId, ...changeInput(c, field, now) });
+      });
+    }
+    // Packed into one array for one napi call. With nothing queued the driver reads it
+    // at once (serial runs it synchronously), so a buffer kept across calls serves and
+    // a batch does not map and fault in fresh memory; a queued batch gets its own copy.
+    const size = withVector * (dim ?? 0);
+    let vectors: Float32Array;
+    if (!ctx.busy() && size <= MAX_PACK_BUFFER) {
+      if (packBuffer.length < size) packBuffer = new Float32Array(size);
+      vectors = packBuffer.subarray(0, size);
+    } else {
+      vectors = new Float32Array(size);
+    }
+    for (let i = 0, offset = 0; i < n; i++) {
+      if (!((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)) continue;
+      vectors.set((list[i] as FragmentInput).vector as Float32Array, offset);
+      offset += dim as number;
+    }
+    const columns = {
+      ids: idList,
+      namespaces,
+      namespaceIndex,
+      texts,
+      metadata,
+      attributes,
+      numbers,
+      flags,
+      dimension: dim ?? 0,
+      vectors,
+      changes: changeColumns(history),
+    };
+    return { list, idList, n, flags, dim, scan, meta, columns };
+  };
+  type Prepared = ReturnType<typeof prepare>;
+
+  /**
+   * Writes a prepared batch (in the store's queue). `inTransaction` runs first in the
+   * same transaction (then there always is one).
+   */
+  const write = (p: Prepared, inTransaction?: () => void): void => {
+    const { list, n, flags, dim, scan, meta, columns } = p;
+    const needsDimension = ctx.dimension === undefined && dim !== undefined;
+    const body = () => {
+      inTransaction?.();
+      const recorded = needsDimension && recordDimension(dim as number, 'fragments');
+      driver.putFragments(columns);
+      writeMeta(driver, meta);
+      return recorded;
+    };
+    try {
+      // The dimension, numbers and owner state commit with the batch, or not at all.
+      const recorded =
+        needsDimension || meta.length > 0 || inTransaction ? atomically(driver, body) : body();
+      if (recorded) ctx.dimension = dim;
+    } catch (error) {
+      // Name the item and component at fault, as the scan would have.
+      if (!scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
+        for (let i = 0; i < n; i++) {
+          const v = (list[i] as FragmentInput).vector;
+          if ((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)
+            checkVector(v, `fragments[${i}].vector`, dim);
+        }
+      }
+      throw error;
+    }
+  };
+
   const repository: FragmentRepository = {
     async put(fragments, options = {}) {
-      const list = requireArray<FragmentInput>(fragments, 'fragments');
-      if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');
-      if (options.keepVectors !== undefined && typeof options.keepVectors !== 'boolean') {
-        throw invalidInput('options.keepVectors', options.keepVectors, 'a boolean');
-      }
-      const keep = options.keepVectors === true ? FRAGMENT_FLAG.KEEP_VECTOR : 0;
-      const meta = metaEntries(options.meta, 'options.meta', maxRowBytes);
-      const now = Date.now();
-      const n = list.length;
-      const idList: string[] = new Array(n);
-      const texts: string[] = new Array(n);
-      const metadata: string[] = new Array(n);
-      const attributes: string[] = new Array(n);
-      const namespaces: string[] = [];
-      const namespaceIds = new Map<string, number>();
-      const namespaceIndex = new Uint32Array(n);
-      const numbers = new Float64Array(n * 4);
-      const flags = new Uint8Array(n);
-      const history: Array<{ fragmentId: string; kind: string; data: string; at: number }> = [];
-      let dim = ctx.dimension;
-      let withVector = 0;
-      // A native driver refuses NaN/Infinity itself, faster than a scan here; while the
-      // store has no dimension yet the scan stays (the batch then records it first).
-      const scan = !driver.checksVectors || ctx.dimension === undefined;
-      for (let i = 0; i < n; i++) {
-        const f = list[i];
-        const at = `fragments[${i}]`;
-        if (!isPlainObject(f)) throw invalidInput(at, f, 'a fragment object { text, ... }');
-        const id = f.id === undefined ? randomUUID() : requireString(f.id, `${at}.id`);
-        idList[i] = id;
-        texts[i] = requireString(f.text, `${at}.text`, { empty: true });
-        metadata[i] = json(f.metadata, `${at}.metadata`);
-        attributes[i] = json(f.attributes, `${at}.attributes`);
-        const ns = namespaceName(f.namespace, `${at}.namespace`, DEFAULT_FRAGMENT_NAMESPACE);
-        let nsIndex = namespaceIds.get(ns);
-        if (nsIndex === undefined) {
-          nsIndex = namespaces.push(ns) - 1;
-          namespaceIds.set(ns, nsIndex);
-        }
-        namespaceIndex[i] = nsIndex;
-        const created = timestamp(f.createdAt, `${at}.createdAt`, now);
-        numbers[i * 4] = created;
-        numbers[i * 4 + 1] = timestamp(f.updatedAt, `${at}.updatedAt`, created);
-        let flag = keep;
-        if (f.useCount !== undefined) {
-          numbers[i * 4 + 2] = nonNegativeInt(f.useCount, `${at}.useCount`);
-          flag |= FRAGMENT_FLAG.SET_USE_COUNT;
-        }
-        if (f.lastUsedAt !== undefined) {
-          numbers[i * 4 + 3] =
-            f.lastUsedAt === null ? Number.NaN : timestamp(f.lastUsedAt, `${at}.lastUsedAt`, now);
-          flag |= FRAGMENT_FLAG.SET_LAST_USED;
-        }
-        let vectorBytes = 0;
-        if (f.vector !== undefined && f.vector !== null) {
-          const v = checkVector(f.vector, `${at}.vector`, dim, scan);
-          dim = v.length;
-          flag |= FRAGMENT_FLAG.HAS_VECTOR;
-          withVector++;
-          vectorBytes = v.byteLength;
-        }
-        flags[i] = flag;
-        if (f.change !== undefined) {
-          history.push({ fragmentId: id, ...changeInput(f.change, `${at}.change`, now) });
-        }
-        checkRowSize(
-          rowBytes(
-            maxRowBytes,
-            vectorBytes,
-            texts[i] as string,
-            metadata[i] as string,
-            attributes[i] as string,
-          ),
-          maxRowBytes,
-          at,
-        );
-      }
-      if (options.history !== undefined) {
-        requireArray<unknown>(options.history, 'options.history').forEach((c, i) => {
-          const field = `options.history[${i}]`;
-          if (!isPlainObject(c)) throw invalidInput(field, c, 'a change { fragmentId, kind, ... }');
-          const fragmentId = requireString(c.fragmentId, `${field}.fragmentId`);
-          history.push({ fragmentId, ...changeInput(c, field, now) });
-        });
-      }
-      // Packed into one array for one napi call. With nothing queued the driver reads it
-      // at once (serial runs it synchronously), so a buffer kept across calls serves and
-      // a batch does not map and fault in fresh memory; a queued batch gets its own copy.
-      const size = withVector * (dim ?? 0);
-      let vectors: Float32Array;
-      if (!ctx.busy() && size <= MAX_PACK_BUFFER) {
-        if (packBuffer.length < size) packBuffer = new Float32Array(size);
-        vectors = packBuffer.subarray(0, size);
-      } else {
-        vectors = new Float32Array(size);
-      }
-      for (let i = 0, offset = 0; i < n; i++) {
-        if (!((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)) continue;
-        vectors.set((list[i] as FragmentInput).vector as Float32Array, offset);
-        offset += dim as number;
-      }
-      const columns = {
-        ids: idList,
-        namespaces,
-        namespaceIndex,
-        texts,
-        metadata,
-        attributes,
-        numbers,
-        flags,
-        dimension: dim ?? 0,
-        vectors,
-        changes: changeColumns(history),
-      };
+      const p = prepare(fragments, options);
       return serial(() => {
-        const needsDimension = ctx.dimension === undefined && dim !== undefined;
-        const write = () => {
-          const recorded = needsDimension && recordDimension(dim as number, 'fragments');
-          driver.putFragments(columns);
-          writeMeta(driver, meta);
-          return recorded;
-        };
-        try {
-          // The dimension and owner state commit with the batch, or not at all.
-          const recorded = needsDimension || meta.length > 0 ? atomically(driver, write) : write();
-          if (recorded) ctx.dimension = dim;
-        } catch (error) {
-          // Name the item and component at fault, as the scan would have.
-          if (!scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
-            for (let i = 0; i < n; i++) {
-              const v = (list[i] as FragmentInput).vector;
-              if ((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)
-                checkVector(v, `fragments[${i}].vector`, dim);
-            }
-          }
-          throw error;
-        }
-        return idList;
+        write(p);
+        return p.idList;
+      });
+    },
+
+    async putNumbered(fragments, options) {
+      if (!isPlainObject(options)) {
+        throw invalidInput('options', options, 'an options object { numbering, ... }');
+      }
+      const numbering = numberingOptions(options.numbering);
+      const p = prepare(fragments, options, numbering.attribute);
+      return serial(() => {
+        let first = 0;
+        write(p, () => {
+          first = takeNumbers(driver, numbering, p.n);
+          numberRows(p.columns.attributes, numbering.attribute, first);
+        });
+        return { ids: p.idList, numbers: p.idList.map((_, i) => first + i) };
       });
     },
 

@@ -61,6 +61,23 @@ export interface PutOptions {
   meta?: Record<string, JsonValue>;
 }
 
+/**
+ * Numbers for a batch from a counter the store keeps in `meta`, taken in the batch's own
+ * transaction, so that writers in other processes never get the same ones.
+ */
+export interface Numbering {
+  /** The `meta` key of the counter (a key of the caller's, like any meta key). */
+  counter: string;
+  /** The attribute each fragment's number is written to (replacing any given). */
+  attribute: string;
+  /** The lowest number to hand out (e.g. where numbering kept elsewhere got to). */
+  floor?: number;
+}
+
+export interface NumberedPutOptions extends PutOptions {
+  numbering: Numbering;
+}
+
 export interface DeleteOptions {
   /** `changes[i]` is recorded in the history of `ids[i]`, when that fragment existed. */
   changes?: readonly FragmentChangeInput[];
@@ -105,6 +122,14 @@ export interface FragmentChange {
 export interface FragmentRepository {
   /** Inserts or replaces fragments in one transaction; returns their ids in order. */
   put(fragments: readonly FragmentInput[], options?: PutOptions): Promise<string[]>;
+  /**
+   * `put`, giving every fragment of the batch the next number of a counter (in order),
+   * in the same transaction; returns the ids and the numbers.
+   */
+  putNumbered(
+    fragments: readonly FragmentInput[],
+    options: NumberedPutOptions,
+  ): Promise<{ ids: string[]; numbers: number[] }>;
   get(id: string, options?: ReadOptions): Promise<Fragment | undefined>;
   /** Fragments by id in the order asked; unknown ids are skipped. */
   getMany(ids: readonly string[], options?: ReadOptions): Promise<Fragment[]>;
