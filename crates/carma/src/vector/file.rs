@@ -402,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn version_1_files_with_bad_rows_or_links_are_refused() {
+    fn version_1_files_with_bad_rows_are_refused() {
         let idx = index(200, 16, true);
         let good = version1(&idx.to_bytes());
         let mut huge = good.clone();
@@ -422,6 +422,28 @@ mod tests {
         dot.add(&[1], &[1e30, 2.0, 3.0, 4.0]).unwrap();
         let bytes = dot.to_bytes();
         assert!(VectorIndex::from_bytes(&bytes).is_ok());
+    }
+
+    #[test]
+    fn version_1_graphs_that_would_send_a_search_out_of_bounds_are_refused() {
+        let idx = index(40, 8, true);
+        let good = version1(&idx.to_bytes());
+        let graph = row_at(&idx, idx.slots());
+        let u32_at =
+            |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        let level = u32_at(&good, graph + 20);
+        let mut wrong_level = good.clone();
+        wrong_level[graph + 20..graph + 24].copy_from_slice(&(level + 1).to_le_bytes());
+        assert!(code(&wrong_level).contains("entry level differs"));
+        let mut wrong_entry = good.clone();
+        wrong_entry[graph + 16..graph + 20].copy_from_slice(&40u32.to_le_bytes());
+        assert!(code(&wrong_entry).contains("entry out of range"));
+        // The first link of node 0 (after the levels, padded to 4, and node 0's count).
+        let lists = graph + 24 + 40;
+        assert!(u32_at(&good, lists) > 0, "node 0 has links");
+        let mut far = good.clone();
+        far[lists + 4..lists + 8].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(code(&far).contains("link out of range"));
     }
 
     #[test]

@@ -1,0 +1,154 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CarmaEngine, createEngine } from './engine/index.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'carma-file-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const DIM = 8;
+const ROWS = 40;
+
+/** A graph index file of ROWS rows, written by `engine`. */
+async function written(engine: CarmaEngine, name: string): Promise<Buffer> {
+  const index = engine.createVectorIndex(DIM, 'cosine', { m: 4, efConstruction: 20, seed: 9 });
+  const data = Float32Array.from({ length: ROWS * DIM }, (_, i) => Math.sin(i * 0.7) + 0.1);
+  index.add(
+    Uint32Array.from({ length: ROWS }, (_, i) => i + 1),
+    data,
+  );
+  const path = join(dir, name);
+  await index.save(path);
+  return readFileSync(path);
+}
+
+/** The same file in format version 1 (no checksum). */
+const version1 = (file: Buffer) => {
+  const old = Buffer.from(file.subarray(0, file.length - 32));
+  old.writeUInt32LE(1, 8);
+  return old;
+};
+
+const ROWS_AT = 28 + 4 * ROWS + ROWS;
+const GRAPH_AT = ROWS_AT + 4 * ROWS * DIM;
+
+/** Damaged files, each with the reason both implementations give for refusing it. */
+const DAMAGE: Array<[string, RegExp, (file: Buffer) => Buffer]> = [
+  [
+    'a flipped byte',
+    /checksum mismatch/,
+    (f) => {
+      const out = Buffer.from(f);
+      out.writeUInt8(out.readUInt8(ROWS_AT + 100) ^ 1, ROWS_AT + 100);
+      return out;
+    },
+  ],
+  ['a missing last byte', /checksum mismatch/, (f) => f.subarray(0, f.length - 1)],
+  [
+    'version 3',
+    /unsupported version 3/,
+    (f) => {
+      const out = Buffer.from(f);
+      out.writeUInt32LE(3, 8);
+      return out;
+    },
+  ],
+  [
+    'a NaN row (version 1)',
+    /row 3 holds a non-finite number/,
+    (f) => {
+      const out = version1(f);
+      out.writeFloatLE(Number.NaN, ROWS_AT + 4 * 3 * DIM);
+      return out;
+    },
+  ],
+  [
+    'a row of 1e30 (version 1)',
+    /row 4 is longer than unit length/,
+    (f) => {
+      const out = version1(f);
+      for (let i = 0; i < DIM; i++) out.writeFloatLE(1e30, ROWS_AT + 4 * (4 * DIM + i));
+      return out;
+    },
+  ],
+  [
+    'a wrong entry level (version 1)',
+    /entry level differs/,
+    (f) => {
+      const out = version1(f);
+      out.writeUInt32LE(out.readUInt32LE(GRAPH_AT + 20) + 1, GRAPH_AT + 20);
+      return out;
+    },
+  ],
+  [
+    'a link out of range (version 1)',
+    /link out of range/,
+    (f) => {
+      const out = version1(f);
+      out.writeUInt32LE(1000, GRAPH_AT + 24 + ROWS + 4);
+      return out;
+    },
+  ],
+  [
+    'a byte after the end (version 1)',
+    /bytes after the end marker/,
+    (f) => Buffer.concat([version1(f), Buffer.of(0)]),
+  ],
+];
+
+describe.each(testImplementations())('index files of the engine (%s)', (impl) => {
+  const engine = createEngine({ native: impl });
+
+  it('reads format version 1, and writes version 2', async () => {
+    const file = await written(engine, `${impl}-v2.idx`);
+    expect(file.readUInt32LE(8)).toBe(2);
+    const path = join(dir, `${impl}-v1.idx`);
+    writeFileSync(path, version1(file));
+    const old = await engine.loadVectorIndex(path);
+    expect(old.size).toBe(ROWS);
+    expect(old.hnsw).toEqual({ m: 4, efConstruction: 20, seed: 9 });
+    await old.save(path);
+    expect(readFileSync(path)).toEqual(file);
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it.each(DAMAGE)('refuses a file with %s', async (_, reason, damage) => {
+    const path = join(dir, `${impl}-damaged.idx`);
+    writeFileSync(path, damage(await written(engine, `${impl}-source.idx`)));
+    await expect(engine.loadVectorIndex(path)).rejects.toMatchObject({
+      code: 'INDEX_CORRUPT',
+      message: expect.stringMatching(reason),
+    });
+  });
+});
+
+describe('native and js read each other index files the same way', () => {
+  const impls = testImplementations();
+  it.runIf(impls.length === 2)(
+    'byte for byte, and refuse damage with the same message',
+    async () => {
+      const [native, js] = [createEngine({ native: 'native' }), createEngine({ native: 'js' })];
+      const fromNative = await written(native, 'cross-native.idx');
+      expect(await written(js, 'cross-js.idx')).toEqual(fromNative);
+      for (const [name, , damage] of DAMAGE) {
+        const path = join(dir, 'cross-damaged.idx');
+        writeFileSync(path, damage(fromNative));
+        const errors = await Promise.all(
+          [native, js].map((e) =>
+            e.loadVectorIndex(path).then(
+              () => undefined,
+              (e) => e.message,
+            ),
+          ),
+        );
+        expect(errors[0], name).toBeDefined();
+        expect(errors[0], name).toBe(errors[1]);
+      }
+    },
+  );
+});
