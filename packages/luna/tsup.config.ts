@@ -1,3 +1,3 @@
 import { aiosPackage } from '../../tsup.preset.mjs';
 
-export default aiosPackage(['src/index.ts']);
+export default aiosPackage(['src/index.ts', 'src/testing.ts']);

@@ -49,8 +49,9 @@ function flatMetadata(metadata: Record<string, unknown>): Record<string, FlatVal
 
 /**
  * A `MemoryProvider` over a CARMA memory (`openMemory` of @aios/carma): `search` runs
- * CARMA's search with the configured mode (sources are CARMA fragment ids with CARMA's
- * scores; when a remote embedder fails, it falls back to CARMA's lexical search), `reinforce` moves the fragments' importance by `weight * reinforceStep`
+ * CARMA's search with the configured mode (fragments with CARMA's ids, scores, namespace
+ * and metadata; when a remote embedder fails, it falls back to CARMA's lexical search),
+ * `reinforce` moves the fragments' importance by `weight * reinforceStep`
  * (fragments deleted or merged away since the answer are skipped), and `remember` adds the
  * exchange as a fragment with its provenance (`source: 'luna'`, `kind`, `exchangeId`,
  * `conversationId`, `rememberedAt`). The caller owns the memory and closes it.
@@ -108,11 +109,8 @@ export function carmaMemory(
         id: r.id,
         text: r.fragment.text,
         score: r.score,
-        metadata: {
-          ...r.fragment.metadata,
-          namespace: r.fragment.namespace,
-          importance: r.fragment.importance,
-        },
+        namespace: r.fragment.namespace,
+        metadata: { ...r.fragment.metadata },
       }));
     },
 

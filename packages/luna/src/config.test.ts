@@ -1,10 +1,10 @@
 import { loadConfig } from '@aios/utils';
 import { describe, expect, it } from 'vitest';
 import { chatClientOptionsFromConfig } from './llm/client.js';
-import { closedPort } from './llm/test-server.js';
 import { createLunaFromConfig, lunaOptionsFromConfig } from './luna.js';
-import { InMemoryMemory } from './memory.js';
-import { InMemoryConversationStore } from './store.js';
+import { closedPort } from './testing/chat-server.js';
+import { InMemoryConversationStore } from './testing/conversation-store.js';
+import { InMemoryMemory } from './testing/memory.js';
 
 describe('configuration', () => {
   it('reads the luna section of the shared config', () => {
@@ -51,6 +51,8 @@ describe('configuration', () => {
     const answer = await luna.ask('Where is the spare key?');
     expect(answer.mode).toBe('offline');
     expect(answer.offlineReason).toMatch(/^LLM_UNREACHABLE/);
-    expect(answer.sources).toEqual([{ id: 'key', score: expect.any(Number) }]);
+    expect(answer.sources).toEqual([
+      expect.objectContaining({ id: 'key', text: 'The spare key is under the blue flower pot.' }),
+    ]);
   });
 });

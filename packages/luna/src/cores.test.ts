@@ -9,15 +9,17 @@ import {
   openMemory,
 } from '@aios/carma';
 import { type DataStore, openDataStore } from '@aios/data';
-import { type AiosConfig, loadConfig } from '@aios/utils';
+import { type AiosConfig, AiosError, loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { carmaMemory } from './carma.js';
 import { dataConversationStore } from './data.js';
-import { type ChatServer, startChatServer } from './llm/test-server.js';
+import { ChatClient, chatClientOptionsFromConfig } from './llm/client.js';
 import { OFFLINE_LABEL } from './offline.js';
 import { type OpenedLuna, openLuna } from './open.js';
 import { DEFAULT_TRAITS, type Traits } from './personality.js';
+import { type ChatServer, startChatServer } from './testing/chat-server.js';
+import { carmaOptionsFromConfig, lunaOnCores } from './wire.js';
 
 const FACTS = [
   'The Eiffel Tower is in Paris. It was completed in 1889 for the World Fair.',
@@ -47,15 +49,24 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
   let dir: string;
   let config: AiosConfig;
   const opened: OpenedLuna[] = [];
-  const others: DataStore[] = [];
+  const others: Array<DataStore | Memory> = [];
 
   const open = async () => {
     const luna = await openLuna({ config });
     opened.push(luna);
     return luna;
   };
-  const carmaOf = (luna: OpenedLuna) => luna.carma as Memory;
-  const dataOf = (luna: OpenedLuna) => luna.data as DataStore;
+  const carmaOf = (luna: OpenedLuna) => luna.carma;
+  const dataOf = (luna: OpenedLuna) => luna.data;
+  /** A Luna on cores a test opened itself. */
+  const onCores = (data: DataStore, carma: Memory) =>
+    lunaOnCores({
+      config,
+      data,
+      carma,
+      llm: new ChatClient(chatClientOptionsFromConfig(config.luna.llm)),
+    });
+
   /** Opens, seeds CARMA with the facts, and returns Luna. */
   const openSeeded = async () => {
     const luna = await open();
@@ -79,7 +90,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
   });
   afterEach(async () => {
     for (const luna of opened.splice(0)) await luna.close();
-    for (const store of others.splice(0)) await store.close();
+    for (const other of others.splice(0).reverse()) await other.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -168,7 +179,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
       question: 'When does the backup run?',
       answer: answer.answer,
       mode: 'llm',
-      sources: answer.sources,
+      sources: answer.sources.map(({ id, score }) => ({ id, score })),
       model: 'test-model',
       settings: answer.settings,
     });
@@ -337,9 +348,13 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     const path = join(dir, 'small.db');
     const small = await openDataStore({ path, native: impl, maxRowBytes: 4096 });
     others.push(small);
-    const luna = await openLuna({ config, store: dataConversationStore(small) });
-    opened.push(luna);
-    const carma = carmaOf(luna);
+    const carma = await openMemory({
+      ...carmaOptionsFromConfig(config),
+      dir: join(dir, 'small-carma'),
+      data: small,
+    });
+    others.push(carma);
+    const luna = onCores(small, carma);
     await carma.addMany(FACTS);
     const size = carma.size;
 
@@ -358,7 +373,6 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
       'assistant',
     ]);
     expect(ok.prompt.history).toEqual([]); // the refused exchange is not history
-    expect(luna.data).toBeUndefined(); // the given store is the caller's
   });
 
   it('answers from memory when the LLM and a remote embedder are both down', async () => {
@@ -381,30 +395,28 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
         return new Response(JSON.stringify({ data }), { status: 200 });
       }) as unknown as typeof fetch,
     });
-    const memory = await openMemory({ dir: join(dir, 'remote'), embedder, native: impl });
-    const luna = await openLuna({ config, memory: carmaMemory(memory) });
-    opened.push(luna);
-    try {
-      await memory.addMany(FACTS);
-      const up = await luna.ask('When does the backup run?');
-      expect(up.mode).toBe('llm');
-      expect(up.rememberError).toBeUndefined();
+    const data = await openDataStore({ path: join(dir, 'remote.db'), native: impl });
+    others.push(data);
+    const memory = await openMemory({ dir: join(dir, 'remote'), data, embedder, native: impl });
+    others.push(memory);
+    const luna = onCores(data, memory);
+    await memory.addMany(FACTS);
+    const up = await luna.ask('When does the backup run?');
+    expect(up.mode).toBe('llm');
+    expect(up.rememberError).toBeUndefined();
 
-      down = true;
-      server.queue.push({ kind: 'status', status: 500 });
-      const offline = await luna.ask('How high is Mount Everest?');
-      expect(offline.mode).toBe('offline');
-      expect(offline.answer).toContain('8849');
-      expect(offline.sources.length).toBeGreaterThan(0);
+    down = true;
+    server.queue.push({ kind: 'status', status: 500 });
+    const offline = await luna.ask('How high is Mount Everest?');
+    expect(offline.mode).toBe('offline');
+    expect(offline.answer).toContain('8849');
+    expect(offline.sources.length).toBeGreaterThan(0);
 
-      // The LLM answers but the memory cannot embed the exchange: the answer is kept.
-      const kept = await luna.ask('Where is the Eiffel Tower?');
-      expect(kept.mode).toBe('llm');
-      expect(kept.rememberError).toMatch(/^EMBEDDER_FAILED/);
-      expect(await dataOf(luna).messages.list('default')).toHaveLength(6);
-    } finally {
-      await memory.close();
-    }
+    // The LLM answers but the memory cannot embed the exchange: the answer is kept.
+    const kept = await luna.ask('Where is the Eiffel Tower?');
+    expect(kept.mode).toBe('llm');
+    expect(kept.rememberError).toMatch(/^EMBEDDER_FAILED/);
+    expect(await data.messages.list('default')).toHaveLength(6);
   });
 
   it('keeps personality and memory across close and reopen', async () => {
@@ -455,6 +467,115 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
       nested: { a: 1 },
     });
     expect(carma.get(id)?.metadata).toMatchObject({ source: 'luna', nested: '{"a":1}' });
+  });
+
+  it('a feedback, or an undo, whose second half fails leaves nothing in the database', async () => {
+    let luna = await openSeeded();
+    const answer = await luna.ask('When does the backup run?');
+    const ids = answer.sources.map((s) => s.id);
+    /** What a feedback changes in the database. */
+    const stored = async (l: OpenedLuna) => ({
+      history: await Promise.all(ids.map(async (id) => (await l.carma.history(id)).length)),
+      changes: await l.data.fragments.latestChange(),
+      feedback: await l.data.feedback.list(),
+      versions: (await l.data.personality.history('luna')).length,
+    });
+    const importance = (l: OpenedLuna) => ids.map((id) => l.carma.get(id)?.importance);
+    /** The personality version, the last write of a feedback and of an undo, fails once. */
+    const failNextSave = (l: OpenedLuna) =>
+      vi
+        .spyOn(l.data.personality, 'save')
+        .mockRejectedValueOnce(new AiosError('DATA_SQLITE', 'disk I/O error'));
+
+    const before = { stored: await stored(luna), importance: importance(luna) };
+    failNextSave(luna);
+    await expect(luna.feedback(answer.id, { rating: 1, text: 'great' })).rejects.toMatchObject({
+      code: 'DATA_SQLITE',
+    });
+    expect(await stored(luna)).toEqual(before.stored);
+    expect(await luna.traits()).toEqual(DEFAULT_TRAITS);
+    await luna.close();
+    luna = await open();
+    expect(importance(luna)).toEqual(before.importance);
+
+    // The same for an undo, after a feedback that went through.
+    const { feedback } = await luna.feedback(answer.id, { rating: 1, text: 'great' });
+    const given = { stored: await stored(luna), importance: importance(luna) };
+    expect(given.stored.feedback).toHaveLength(1);
+    failNextSave(luna);
+    await expect(luna.undoFeedback(feedback.id)).rejects.toMatchObject({ code: 'DATA_SQLITE' });
+    expect(await stored(luna)).toEqual(given.stored);
+    await luna.close();
+    luna = await open();
+    expect(importance(luna)).toEqual(given.importance);
+    expect((await luna.undoFeedback()).feedback.id).toBe(feedback.id);
+  });
+
+  it('after a feedback rolled back, CARMA reinforces from what the database holds', async () => {
+    const luna = await openSeeded();
+    const answer = await luna.ask('When does the backup run?');
+    const ids = answer.sources.map((s) => s.id);
+    vi.spyOn(luna.data.personality, 'save').mockRejectedValueOnce(
+      new AiosError('DATA_SQLITE', 'disk I/O error'),
+    );
+    await expect(luna.feedback(answer.id, { rating: 1 })).rejects.toMatchObject({
+      code: 'DATA_SQLITE',
+    });
+    // CARMA follows its database (a search catches up): the next feedback starts from
+    // 0.5, not from the rolled-back 0.6.
+    const again = await luna.ask('When does the backup run?');
+    expect(again.sources.map((s) => s.id)).toEqual(expect.arrayContaining(ids));
+    await luna.feedback(again.id, { rating: 1 });
+    for (const s of again.sources) expect(luna.carma.get(s.id)?.importance).toBeCloseTo(0.6, 9);
+  });
+
+  it("keeps feedback in the store's feedback table, on its answer; an undo takes the row back", async () => {
+    const luna = await openSeeded();
+    const data = dataOf(luna);
+    const answer = await luna.ask('When does the backup run?', { conversationId: 'chat-9' });
+    const { feedback } = await luna.feedback(answer.id, { rating: -0.5, text: 'too long' });
+    const reply = (await data.messages.byExchange(answer.id)).find((m) => m.role === 'assistant');
+    expect(await data.feedback.list()).toEqual([
+      expect.objectContaining({
+        conversationId: 'chat-9',
+        messageId: reply?.id,
+        rating: 2, // 3 + 2 * -0.5 on the store's 1-5 scale
+        comment: 'too long',
+        metadata: { luna: { feedbackId: feedback.id, exchangeId: answer.id, rating: -0.5 } },
+      }),
+    ]);
+    expect(await data.analytics.feedbackSummary()).toMatchObject({ count: 1, average: 2 });
+    await luna.undoFeedback();
+    expect(await data.feedback.list()).toEqual([]);
+    expect((await luna.feedbackHistory()).map((f) => f.undone)).toEqual([true]);
+  });
+
+  it('finds an exchange another process wrote, with one indexed lookup', async () => {
+    const luna = await openSeeded();
+    const data = dataOf(luna);
+    const template = await luna.ask('When does the backup run?');
+    // Luna looked an exchange up before the other writer came.
+    await expect(luna.feedback('written-elsewhere', { rating: 1 })).rejects.toMatchObject({
+      code: 'LUNA_NOT_FOUND',
+    });
+    // Another process: a second store on the same file. (The js implementation holds the
+    // file alone: there, another adapter of the same store plays the other process.)
+    const other = impl === 'native' ? await openDataStore({ path: config.data.path }) : data;
+    if (other !== data) others.push(other);
+    const fragment = carmaOf(luna).list()[0];
+    const base = await dataConversationStore(data).getExchange(template.id);
+    await dataConversationStore(other).recordExchange({
+      ...(base as NonNullable<typeof base>),
+      id: 'written-elsewhere',
+      conversationId: 'elsewhere',
+      sources: [{ id: fragment?.id as string, score: 1 }],
+    });
+
+    const scans = [vi.spyOn(data.messages, 'list'), vi.spyOn(data.conversations, 'list')];
+    const { feedback } = await luna.feedback('written-elsewhere', { rating: 1 });
+    expect(feedback.reinforced.ids).toEqual([fragment?.id]);
+    expect(carmaOf(luna).get(fragment?.id as string)?.importance).toBeCloseTo(0.6, 9);
+    for (const scan of scans) expect(scan).not.toHaveBeenCalled();
   });
 
   it('dataConversationStore reports unknown ids', async () => {

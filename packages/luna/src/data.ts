@@ -27,6 +27,8 @@ interface PersonalityStateBody {
   change: PersonalityChange;
   /** The feedback this version comes from (cause `feedback`). */
   feedback?: FeedbackRecord;
+  /** Its row in the store's `feedback` table (absent for feedback stored before it had one). */
+  feedbackRow?: number;
   /** The feedback this version takes back (cause `undo`). */
   undo?: { feedbackId: string; at: string };
 }
@@ -81,6 +83,24 @@ function isConstraint(error: unknown): boolean {
   return error instanceof AiosError && error.code === 'DATA_CONSTRAINT';
 }
 
+/** The store's feedback scale (1 worst to 5 best) for a Luna rating (-1 to 1). */
+const feedbackTableRating = (rating: number): number => 3 + 2 * rating;
+
+/** One exchange from its two messages, or undefined when either is missing. */
+function exchangeOf(question: Message | undefined, answer: Message | undefined) {
+  const meta = answer && (lunaMeta(answer) as unknown as AnswerMeta | undefined);
+  if (!question || !answer || !meta) return undefined;
+  const record: ExchangeRecord = {
+    id: meta.exchangeId,
+    conversationId: answer.conversationId,
+    question: question.content,
+    answer: answer.content,
+    ...structuredClone(meta.exchange),
+    createdAt: meta.createdAt,
+  };
+  return record;
+}
+
 /**
  * A `ConversationStore` over an @aios/data `DataStore` (the caller owns it and closes it).
  *
@@ -88,16 +108,19 @@ function isConstraint(error: unknown): boolean {
  *   'luna'`) and two messages, the question (`user`) and the answer (`assistant`, with the
  *   model and the token usage in its columns, so `analytics.tokensPerDay/PerModel` count
  *   it, and the rest of the record in `metadata.luna`). Both messages are one
- *   `messages.add` batch: one transaction, never half an exchange.
+ *   `messages.add` batch: one transaction, never half an exchange. Both carry
+ *   `metadata.exchangeId`, so `getExchange` is one indexed lookup (`messages.byExchange`)
+ *   that sees what any process wrote.
  * - The personality is the store's versioned `personality` state named `luna`: every change
- *   is one `personality.save` (one row, one transaction) holding the traits, the change and
- *   the feedback that caused it, or the undo that took feedback back. The history of
- *   changes, the feedback records and their undone flags are read back from those versions.
- *
- * Messages have no lookup by metadata in the `DataStore` interface, so exchange ids are
- * located by reading the conversations' messages once per process (for `getExchange` of
- * an exchange not written by this process, and `usage`); later writes keep that index up
- * to date. Writes from other processes after that are not seen until a new adapter.
+ *   is one `personality.save` holding the traits, the change and the feedback that caused
+ *   it, or the undo that took feedback back. The history of changes, the feedback records
+ *   and their undone flags are read back from those versions.
+ * - Feedback is also a row of the store's `feedback` table (rating `3 + 2r` on its 1-5
+ *   scale, the comment, the answer's message), written with its personality version in one
+ *   transaction; an undo deletes that row with its own version, so the store's feedback
+ *   analytics count the feedback in effect.
+ * - `transaction(fn)` is the data store's: Luna runs a feedback's reinforcement of CARMA
+ *   (which writes to the same database) and its record in one.
  */
 export function dataConversationStore(
   store: DataStore,
@@ -112,26 +135,21 @@ export function dataConversationStore(
   }
 
   const knownConversations = new Set<string>();
-  const byExchange = new Map<string, Located>();
-  /** Per conversation: its exchanges in message order, as far as read, and where to go on. */
+  /**
+   * Per conversation: its exchanges in message order as far as read, and where to go on
+   * (for `recentExchanges`, which reads only what is new). Reads may overlap: an exchange
+   * read twice is kept once, in its first place.
+   */
   const byConversation = new Map<
     string,
-    { list: Located[]; lastId: number; questions: Map<string, number> }
+    { exchanges: Map<string, Located>; lastId: number; questions: Map<string, number> }
   >();
-
-  // One operation at a time, so that scans and writes do not interleave.
-  let pending: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = pending.then(fn, fn);
-    pending = run.catch(() => undefined);
-    return run;
-  };
 
   /** Reads a conversation's messages written since the last read (by anyone). */
   async function scanConversation(conversationId: string): Promise<Located[]> {
     let seen = byConversation.get(conversationId);
     if (!seen) {
-      seen = { list: [], lastId: 0, questions: new Map() };
+      seen = { exchanges: new Map(), lastId: 0, questions: new Map() };
       byConversation.set(conversationId, seen);
     }
     for (;;) {
@@ -140,6 +158,7 @@ export function dataConversationStore(
         limit: 1000,
       });
       for (const m of page) {
+        if (m.id <= seen.lastId) continue; // read by an overlapping scan meanwhile
         const meta = lunaMeta(m);
         if (!meta) continue;
         const exchangeId = meta.exchangeId as string;
@@ -154,18 +173,18 @@ export function dataConversationStore(
           seen.questions.delete(exchangeId);
           const usage = usageOf(m, meta as unknown as AnswerMeta);
           if (usage) located.usage = usage;
-          seen.list.push(located);
-          byExchange.set(exchangeId, located);
+          if (!seen.exchanges.has(exchangeId)) seen.exchanges.set(exchangeId, located);
         }
       }
-      if (page.length > 0) seen.lastId = (page[page.length - 1] as Message).id;
+      const last = page[page.length - 1];
+      if (last) seen.lastId = Math.max(seen.lastId, last.id);
       if (page.length < 1000) break;
     }
     knownConversations.add(conversationId);
-    return seen.list;
+    return [...seen.exchanges.values()];
   }
 
-  /** Brings every conversation up to date (for lookups by exchange id and usage). */
+  /** Brings every conversation up to date (for `usage`). */
   async function scanAll(): Promise<void> {
     const ids: string[] = [];
     for (let offset = 0; ; offset += 1000) {
@@ -187,20 +206,18 @@ export function dataConversationStore(
     const byId = new Map(messages.map((m) => [m.id, m]));
     const out: ExchangeRecord[] = [];
     for (const l of located) {
-      const q = byId.get(l.question);
-      const a = byId.get(l.answer);
-      if (!q || !a) continue; // deleted with its conversation
-      const meta = lunaMeta(a) as unknown as AnswerMeta;
-      out.push({
-        id: l.exchangeId,
-        conversationId: l.conversationId,
-        question: q.content,
-        answer: a.content,
-        ...structuredClone(meta.exchange),
-        createdAt: meta.createdAt,
-      });
+      // Missing when deleted with its conversation.
+      const record = exchangeOf(byId.get(l.question), byId.get(l.answer));
+      if (record) out.push(record);
     }
     return out;
+  }
+
+  /** The question and answer messages of an exchange, by its id (one index lookup). */
+  async function exchangeMessages(id: string) {
+    const messages = await store.messages.byExchange(id);
+    const part = (p: string) => messages.find((m) => lunaMeta(m)?.part === p);
+    return { question: part('question'), answer: part('answer') };
   }
 
   async function ensureConversation(conversationId: string): Promise<void> {
@@ -228,7 +245,7 @@ export function dataConversationStore(
 
   async function savePersonality(
     update: PersonalityUpdate,
-    extra: Pick<PersonalityStateBody, 'feedback' | 'undo'> = {},
+    extra: Pick<PersonalityStateBody, 'feedback' | 'feedbackRow' | 'undo'> = {},
   ): Promise<void> {
     const body: PersonalityStateBody = {
       format: STATE_FORMAT,
@@ -245,13 +262,17 @@ export function dataConversationStore(
     );
   }
 
-  /** Every feedback record from the personality versions, with undone flags, oldest first. */
-  async function allFeedback(): Promise<FeedbackRecord[]> {
-    const byId = new Map<string, FeedbackRecord>();
+  /** Every feedback with its undone flag and table row, oldest first. */
+  async function allFeedback(): Promise<{ record: FeedbackRecord; row?: number }[]> {
+    const byId = new Map<string, { record: FeedbackRecord; row?: number }>();
     for (const body of await personalityRows()) {
-      if (body.feedback) byId.set(body.feedback.id, structuredClone(body.feedback));
-      else if (body.undo) {
-        const found = byId.get(body.undo.feedbackId);
+      if (body.feedback) {
+        byId.set(body.feedback.id, {
+          record: structuredClone(body.feedback),
+          ...(typeof body.feedbackRow === 'number' ? { row: body.feedbackRow } : {}),
+        });
+      } else if (body.undo) {
+        const found = byId.get(body.undo.feedbackId)?.record;
         if (found) {
           found.undone = true;
           found.undoneAt = body.undo.at;
@@ -261,143 +282,151 @@ export function dataConversationStore(
     return [...byId.values()];
   }
 
-  async function findFeedback(id: string): Promise<FeedbackRecord | undefined> {
-    return (await allFeedback()).find((f) => f.id === id);
-  }
+  const findFeedback = async (id: string) => (await allFeedback()).find((f) => f.record.id === id);
 
   return {
     store,
 
-    recordExchange: (exchange: ExchangeRecord, usage?: UsageRecord) =>
-      serial(async () => {
-        const { id, conversationId, question, answer, createdAt: createdAtIso, ...rest } = exchange;
-        const createdAt = Date.parse(createdAtIso);
-        const meta: AnswerMeta = {
-          exchangeId: id,
-          part: 'answer',
-          createdAt: createdAtIso,
-          exchange: rest,
-          ...(usage
-            ? {
-                usage: {
-                  model: usage.model,
-                  estimated: usage.estimated,
-                  totalTokens: usage.totalTokens,
-                  createdAt: usage.createdAt,
-                },
-              }
-            : {}),
-        };
-        const write = () =>
-          store.messages.add([
-            {
-              conversationId,
-              role: 'user',
-              content: question,
-              metadata: { luna: { exchangeId: id, part: 'question' } },
-              createdAt,
-            },
-            {
-              conversationId,
-              role: 'assistant',
-              content: answer,
-              model: usage?.model || exchange.model || null,
-              promptTokens: usage?.promptTokens ?? 0,
-              completionTokens: usage?.completionTokens ?? 0,
-              metadata: { luna: meta as unknown as JsonObject },
-              createdAt,
-            },
-          ]);
+    transaction: (fn) => store.transaction(() => fn()),
+
+    async recordExchange(exchange: ExchangeRecord, usage?: UsageRecord) {
+      const { id, conversationId, question, answer, createdAt: createdAtIso, ...rest } = exchange;
+      const createdAt = Date.parse(createdAtIso);
+      const meta: AnswerMeta = {
+        exchangeId: id,
+        part: 'answer',
+        createdAt: createdAtIso,
+        exchange: rest,
+        ...(usage
+          ? {
+              usage: {
+                model: usage.model,
+                estimated: usage.estimated,
+                totalTokens: usage.totalTokens,
+                createdAt: usage.createdAt,
+              },
+            }
+          : {}),
+      };
+      const write = () =>
+        store.messages.add([
+          {
+            conversationId,
+            role: 'user',
+            content: question,
+            metadata: { exchangeId: id, luna: { exchangeId: id, part: 'question' } },
+            createdAt,
+          },
+          {
+            conversationId,
+            role: 'assistant',
+            content: answer,
+            model: usage?.model || exchange.model || null,
+            promptTokens: usage?.promptTokens ?? 0,
+            completionTokens: usage?.completionTokens ?? 0,
+            metadata: { exchangeId: id, luna: meta as unknown as JsonObject },
+            createdAt,
+          },
+        ]);
+      await ensureConversation(conversationId);
+      try {
+        await write();
+      } catch (error) {
+        // The conversation was deleted since it was seen: create it again, once.
+        if (!isConstraint(error) || (await store.conversations.get(conversationId))) throw error;
+        knownConversations.delete(conversationId);
+        byConversation.delete(conversationId);
         await ensureConversation(conversationId);
-        let ids: number[];
-        try {
-          ids = await write();
-        } catch (error) {
-          // The conversation was deleted since it was seen: create it again, once.
-          if (!isConstraint(error) || (await store.conversations.get(conversationId))) throw error;
-          knownConversations.delete(conversationId);
-          byConversation.delete(conversationId);
-          await ensureConversation(conversationId);
-          ids = await write();
-        }
-        byExchange.set(id, {
-          exchangeId: id,
-          conversationId,
-          question: ids[0] as number,
-          answer: ids[1] as number,
-          ...(usage ? { usage: structuredClone(usage) } : {}),
+        await write();
+      }
+    },
+
+    async getExchange(id: string) {
+      const { question, answer } = await exchangeMessages(id);
+      return exchangeOf(question, answer);
+    },
+
+    async recentExchanges(conversationId: string, limit: number) {
+      if (!Number.isInteger(limit) || limit < 1) return [];
+      if (
+        !knownConversations.has(conversationId) &&
+        !(await store.conversations.get(conversationId))
+      ) {
+        return [];
+      }
+      const list = await scanConversation(conversationId);
+      return readExchanges(list.slice(-limit));
+    },
+
+    async usage() {
+      await scanAll();
+      return [...byConversation.values()]
+        .flatMap((c) => [...c.exchanges.values()])
+        .filter((l) => l.usage)
+        .sort((a, b) => a.answer - b.answer)
+        .map((l) => structuredClone(l.usage as UsageRecord));
+    },
+
+    recordFeedback: (feedback: FeedbackRecord, personality: PersonalityUpdate) =>
+      store.transaction(async () => {
+        const { answer } = await exchangeMessages(feedback.exchangeId);
+        const [row] = await store.feedback.add([
+          {
+            conversationId: answer?.conversationId ?? null,
+            messageId: answer?.id ?? null,
+            rating: feedbackTableRating(feedback.rating),
+            comment: feedback.text ?? null,
+            metadata: {
+              luna: {
+                feedbackId: feedback.id,
+                exchangeId: feedback.exchangeId,
+                rating: feedback.rating,
+              },
+            },
+            createdAt: Date.parse(feedback.createdAt),
+          },
+        ]);
+        await savePersonality(personality, {
+          feedback: structuredClone(feedback),
+          ...(row === undefined ? {} : { feedbackRow: row }),
         });
       }),
 
-    getExchange: (id: string) =>
-      serial(async () => {
-        if (!byExchange.has(id)) await scanAll();
-        const located = byExchange.get(id);
-        if (!located) return undefined;
-        return (await readExchanges([located]))[0];
-      }),
+    getFeedback: async (id: string) => (await findFeedback(id))?.record,
 
-    recentExchanges: (conversationId: string, limit: number) =>
-      serial(async () => {
-        if (!Number.isInteger(limit) || limit < 1) return [];
-        if (
-          !knownConversations.has(conversationId) &&
-          !(await store.conversations.get(conversationId))
-        ) {
-          return [];
-        }
-        const list = await scanConversation(conversationId);
-        return readExchanges(list.slice(-limit));
-      }),
-
-    usage: () =>
-      serial(async () => {
-        await scanAll();
-        return [...byConversation.values()]
-          .flatMap((c) => c.list)
-          .filter((l) => l.usage)
-          .sort((a, b) => a.answer - b.answer)
-          .map((l) => structuredClone(l.usage as UsageRecord));
-      }),
-
-    recordFeedback: (feedback: FeedbackRecord, personality: PersonalityUpdate) =>
-      serial(() => savePersonality(personality, { feedback: structuredClone(feedback) })),
-
-    getFeedback: (id: string) => serial(() => findFeedback(id)),
-
-    listFeedback: () => serial(allFeedback),
+    listFeedback: async () => (await allFeedback()).map((f) => f.record),
 
     undoFeedback: (feedbackId: string, at: string, personality: PersonalityUpdate) =>
-      serial(async () => {
+      store.transaction(async () => {
         const found = await findFeedback(feedbackId);
         if (!found) {
           throw new AiosError(LunaErrorCode.NOT_FOUND, `no feedback ${feedbackId}`, {
             details: { feedbackId },
           });
         }
-        if (found.undone) {
+        if (found.record.undone) {
           throw new AiosError(
             LunaErrorCode.ALREADY_UNDONE,
             `feedback ${feedbackId} was already undone`,
-            { details: { feedbackId, undoneAt: found.undoneAt } },
+            { details: { feedbackId, undoneAt: found.record.undoneAt } },
           );
         }
+        if (found.row !== undefined) await store.feedback.delete([found.row]);
         await savePersonality(personality, { undo: { feedbackId, at } });
       }),
 
-    setPersonality: (personality: PersonalityUpdate) => serial(() => savePersonality(personality)),
+    setPersonality: (personality: PersonalityUpdate) => savePersonality(personality),
 
-    loadPersonality: () =>
-      serial(async () => {
-        const latest = await store.personality.latest(name);
-        const body = latest && stateBody(latest);
-        if (body) return { ...body.traits };
-        const rows = await personalityRows();
-        const last = rows[rows.length - 1];
-        return last && { ...last.traits };
-      }),
+    async loadPersonality() {
+      const latest = await store.personality.latest(name);
+      const body = latest && stateBody(latest);
+      if (body) return { ...body.traits };
+      const rows = await personalityRows();
+      const last = rows[rows.length - 1];
+      return last && { ...last.traits };
+    },
 
-    personalityHistory: () =>
-      serial(async () => (await personalityRows()).map((body) => structuredClone(body.change))),
+    personalityHistory: async () =>
+      (await personalityRows()).map((body) => structuredClone(body.change)),
   };
 }

@@ -2,10 +2,27 @@ import type { ImplementationReport, NativeMode } from '@aios/utils';
 import packageJson from '../package.json' with { type: 'json' };
 import { loadLunaBinding } from './binding.js';
 
-export * from './budget.js';
-export * from './carma.js';
-export * from './data.js';
+// The public API, by name. Test doubles (in-process memory and store, a chat server) are in
+// `@aios/luna/testing`.
+
+// The prompt budget and the offline answer
+export {
+  type AssembledPrompt,
+  type AssembleOptions,
+  assemblePrompt,
+  type ChatMessage,
+  classifyQuestion,
+  type HistoryTurn,
+  type IncludedFragment,
+  type PromptPart,
+  type QuestionNeeds,
+  REPLY_BUDGETS,
+} from './budget.js';
+// On the other cores
+export { type CarmaMemoryOptions, carmaMemory } from './carma.js';
+export { type DataConversationStoreOptions, dataConversationStore } from './data.js';
 export { LunaErrorCode } from './errors.js';
+// The chat client
 export {
   ChatClient,
   type ChatClientOptions,
@@ -16,14 +33,82 @@ export {
   type Endpoint,
 } from './llm/client.js';
 export { parseSse } from './llm/sse.js';
-export * from './luna.js';
-export * from './memory.js';
-export * from './offline.js';
-export * from './open.js';
-export * from './personality.js';
+// The agent
+export {
+  type Answer,
+  type AnswerSource,
+  type AskOptions,
+  createLuna,
+  createLunaFromConfig,
+  type FeedbackResult,
+  type Luna,
+  type LunaOptions,
+  lunaOptionsFromConfig,
+  MAX_QUESTION_CHARS,
+  SNIPPET_CHARS,
+} from './luna.js';
+// The interfaces Luna works through, and what they carry
+export type {
+  MemoryFragment,
+  MemoryProvider,
+  MemorySearchOptions,
+  ReinforceResult,
+} from './memory.js';
+export {
+  type ExtractedSentence,
+  type ExtractiveAnswer,
+  type ExtractiveOptions,
+  extractiveAnswer,
+  OFFLINE_LABEL,
+} from './offline.js';
+export { type OpenedLuna, type OpenLunaOptions, openLuna } from './open.js';
+// The personality
+export {
+  type AnswerKind,
+  checkTraits,
+  DEFAULT_TRAITS,
+  type Feedback,
+  feedbackSignals,
+  type GenerationSettings,
+  generationSettings,
+  LEARNING_BOUNDS,
+  LEARNING_RATE,
+  nudgeTraits,
+  revertChange,
+  systemPrompt,
+  TRAITS,
+  type Trait,
+  type TraitSignals,
+  type Traits,
+} from './personality.js';
 export { sentenceEnds, sentences, splitSentences } from './sentences.js';
-export * from './store.js';
-export * from './tokens/index.js';
+export type {
+  ConversationStore,
+  ExchangeRecord,
+  FeedbackRecord,
+  PersonalityChange,
+  PersonalityUpdate,
+  SourceRef,
+  Timings,
+  Usage,
+  UsageRecord,
+} from './store.js';
+// Tokens
+export {
+  createTokenizer,
+  ENCODINGS,
+  type EncodingName,
+  type Tokenizer,
+  type TokenizerOptions,
+  type Truncated,
+  VOCABULARY_SIZE,
+} from './tokens/index.js';
+export {
+  carmaOptionsFromConfig,
+  type LunaCores,
+  type LunaOnCoresOptions,
+  lunaOnCores,
+} from './wire.js';
 
 export const VERSION: string = packageJson.version;
 

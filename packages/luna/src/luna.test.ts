@@ -1,12 +1,12 @@
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient } from './llm/client.js';
-import { type ChatServer, closedPort, startChatServer } from './llm/test-server.js';
 import { createLuna, type Luna, MAX_QUESTION_CHARS } from './luna.js';
-import { InMemoryMemory } from './memory.js';
 import { OFFLINE_LABEL } from './offline.js';
 import { DEFAULT_TRAITS, LEARNING_BOUNDS } from './personality.js';
-import { InMemoryConversationStore } from './store.js';
+import { type ChatServer, closedPort, startChatServer } from './testing/chat-server.js';
+import { InMemoryConversationStore } from './testing/conversation-store.js';
+import { InMemoryMemory } from './testing/memory.js';
 import { createTokenizer } from './tokens/index.js';
 
 const FACTS = [
@@ -96,6 +96,27 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     );
   });
 
+  it('gives each source its text, snippet, namespace and metadata as retrieved; stores ids and scores', async () => {
+    const note =
+      'The garden hose hangs\nin the shed,   behind the door. It is green, 25 metres long, and has a brass nozzle.';
+    const where = { source: '/notes/garden.md', line: 3, offset: 120 };
+    memory.add(note, { id: 'hose', metadata: where });
+    const offline = createLuna({ memory, store, tokenizer });
+    for (const l of [luna, offline]) {
+      const answer = await l.ask('Where does the garden hose hang?');
+      expect(answer.sources[0]).toEqual({
+        id: 'hose',
+        score: expect.any(Number),
+        text: note,
+        snippet: 'The garden hose hangs in the shed, behind the door. It is green, 25 metres long,',
+        namespace: null,
+        metadata: where,
+      });
+      const stored = await store.getExchange(answer.id);
+      expect(stored?.sources[0]).toEqual({ id: 'hose', score: answer.sources[0]?.score });
+    }
+  });
+
   it('streams, and carries the conversation into the next prompt', async () => {
     const deltas: string[] = [];
     const first = await luna.ask('Where does the cat sleep?', {
@@ -130,7 +151,16 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     expect(answer.answer.startsWith(OFFLINE_LABEL)).toBe(true);
     expect(answer.answer).toContain('Mount Everest is 8849 metres high. [1]');
     expect(answer.answer).not.toContain('Eiffel');
-    expect(answer.sources).toEqual([{ id: 'fact-4', score: expect.any(Number) }]);
+    expect(answer.sources).toEqual([
+      {
+        id: 'fact-4',
+        score: expect.any(Number),
+        text: FACTS[3],
+        snippet: FACTS[3],
+        namespace: null,
+        metadata: {},
+      },
+    ]);
     expect((await store.getExchange(answer.id))?.mode).toBe('offline');
     expect(await store.usage()).toEqual([]);
     expect(memory.size).toBe(FACTS.length);
@@ -317,6 +347,22 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
       'undo',
       'undo',
     ]);
+  });
+
+  it('takes a reinforcement back when a store without transactions fails to record it', async () => {
+    const answer = await luna.ask('When does the backup run?');
+    const used = answer.sources.map((s) => s.id);
+    expect(used.length).toBeGreaterThan(0);
+    vi.spyOn(store, 'recordFeedback').mockRejectedValueOnce(new Error('disk full'));
+    await expect(luna.feedback(answer.id, { rating: 1 })).rejects.toThrow('disk full');
+    for (const id of used) expect(memory.reinforcement(id)).toBe(0);
+    expect(await luna.feedbackHistory()).toEqual([]);
+
+    const { feedback } = await luna.feedback(answer.id, { rating: 1 });
+    vi.spyOn(store, 'undoFeedback').mockRejectedValueOnce(new Error('disk full'));
+    await expect(luna.undoFeedback(feedback.id)).rejects.toThrow('disk full');
+    for (const id of used) expect(memory.reinforcement(id)).toBe(1);
+    expect((await luna.feedbackHistory()).map((f) => f.undone)).toEqual([false]);
   });
 
   it('after feedback and its undo, Luna answers exactly as before the feedback', async () => {

@@ -80,20 +80,21 @@ export function lunaOptionsFromConfig(
 }
 
 /**
- * A Luna wired from the shared config: the chat client from `luna.llm` (probing LM Studio
- * then Ollama when no base URL is set), the tokenizer from `luna.encoding` and `native`,
- * the window from `luna.contextWindow`, `k` from `carma.search.k`.
+ * A Luna wired from the shared config: the chat client from `luna.llm` unless one is given
+ * (`parts.llm`, `null` for none; made from the config it probes LM Studio then Ollama when
+ * no base URL is set), the tokenizer from `luna.encoding` and `native`, the window from
+ * `luna.contextWindow`, `k` from `carma.search.k`.
  */
 export function createLunaFromConfig(
   config: Pick<AiosConfig, 'luna' | 'native'> & { carma?: { search?: { k?: number } } },
   parts: Pick<LunaOptions, 'memory' | 'store'> & Partial<LunaOptions>,
 ): Luna {
-  const native = parts.native ?? (config.native as NativeMode);
+  const { llm, ...rest } = parts;
   return createLuna({
     ...lunaOptionsFromConfig(config),
-    native,
-    llm: new ChatClient(chatClientOptionsFromConfig(config.luna.llm)),
-    ...parts,
+    native: config.native,
+    llm: llm === undefined ? new ChatClient(chatClientOptionsFromConfig(config.luna.llm)) : llm,
+    ...rest,
   });
 }
 
@@ -105,6 +106,33 @@ export interface AskOptions {
   signal?: AbortSignal;
 }
 
+/** A fragment an answer is built on, as the memory returned it. */
+export interface AnswerSource extends SourceRef {
+  /** The fragment's text. */
+  text: string;
+  /** The text on one line, at most `SNIPPET_CHARS` characters: for a list of sources. */
+  snippet: string;
+  /** Where the memory keeps it (CARMA's namespace), or null when it has no namespaces. */
+  namespace: string | null;
+  /** The fragment's own fields: for an ingested note, `source` (its file), `line`, `offset`. */
+  metadata: Record<string, unknown>;
+}
+
+/** Length of `AnswerSource.snippet`. */
+export const SNIPPET_CHARS = 80;
+
+function answerSource(ref: SourceRef, fragment: MemoryFragment | undefined): AnswerSource {
+  const text = fragment?.text ?? '';
+  return {
+    id: ref.id,
+    score: ref.score,
+    text,
+    snippet: text.replace(/\s+/g, ' ').slice(0, SNIPPET_CHARS),
+    namespace: fragment?.namespace ?? null,
+    metadata: { ...fragment?.metadata },
+  };
+}
+
 export interface Answer {
   /** The stored exchange's id (for feedback). */
   id: string;
@@ -112,8 +140,11 @@ export interface Answer {
   answer: string;
   mode: 'llm' | 'offline';
   offlineReason?: string;
-  /** Fragments the answer is built on, with their retrieval scores. */
-  sources: SourceRef[];
+  /**
+   * Fragments the answer is built on, best first: their retrieval scores, and their text
+   * and metadata as retrieved (the stored exchange keeps the ids and scores).
+   */
+  sources: AnswerSource[];
   needs: QuestionNeeds;
   settings: GenerationSettings;
   prompt: Pick<
@@ -135,6 +166,8 @@ export interface FeedbackResult {
 }
 
 export interface Luna {
+  /** The chat client Luna asks, or null when she answers offline only. */
+  readonly llm: ChatClient | null;
   readonly tokenizer: Tokenizer;
   readonly implementation: ImplementationReport['implementation'];
   readonly report: ImplementationReport;
@@ -344,13 +377,14 @@ export function createLuna(options: LunaOptions): Luna {
     timings.storeMs = ms(t);
     timings.totalMs = ms(started);
 
+    const retrieved = new Map(fragments.map((f) => [f.id, f]));
     return {
       id,
       conversationId,
       answer,
       mode: exchange.mode,
       ...(offlineReason ? { offlineReason } : {}),
-      sources,
+      sources: sources.map((s) => answerSource(s, retrieved.get(s.id))),
       needs,
       settings,
       prompt: {
@@ -365,6 +399,31 @@ export function createLuna(options: LunaOptions): Luna {
       timings,
     };
   }
+
+  /**
+   * Runs `fn` as one transaction of the store when it has them (the composed system: the
+   * memory's writes to the same database are part of it), else as it comes. `fn` calls the
+   * memory before the store: the transaction begins at its first write, so the memory's
+   * lock is taken before the store's, in the order the memory's own writes take them.
+   * A memory given with such a store must keep its state in that database: a rollback
+   * takes its writes back there.
+   */
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> =>
+    store.transaction ? store.transaction(fn) : fn();
+
+  /**
+   * After a failed `atomically`, takes a reinforcement back when the store has no
+   * transactions (the opposite reinforcement). With them there is nothing to take back:
+   * the reinforcement was rolled back with the rest, and a memory that keeps its fragments
+   * in the store's database (CARMA) follows it there.
+   */
+  const takeBack = async (
+    applied: boolean,
+    reinforced: FeedbackRecord['reinforced'],
+    sign: 1 | -1,
+  ) => {
+    if (applied && !store.transaction) await reinforceBy(reinforced, sign);
+  };
 
   /**
    * Applies `sign` times a recorded reinforcement: exactly what each fragment received when
@@ -411,10 +470,6 @@ export function createLuna(options: LunaOptions): Luna {
     const after = nudgeTraits(before, feedbackSignals({ rating, ...(text ? { text } : {}) }));
     const ids = exchange.sources.map((s) => s.id);
     const reinforced: FeedbackRecord['reinforced'] = { ids, weight: rating };
-    if (ids.length > 0 && rating !== 0) {
-      const result = await memory.reinforce(ids, rating);
-      if (result?.applied) reinforced.applied = { ...result.applied };
-    }
     const record: FeedbackRecord = {
       id: randomUUID(),
       exchangeId,
@@ -426,14 +481,22 @@ export function createLuna(options: LunaOptions): Luna {
       reinforced,
       undone: false,
     };
+    let applied = false;
     try {
-      await store.recordFeedback(record, {
-        traits: after,
-        change: change('feedback', before, after, record.id),
+      // The memory first: it takes its own lock before the store's (see atomically).
+      await atomically(async () => {
+        if (ids.length > 0 && rating !== 0) {
+          const result = await memory.reinforce(ids, rating);
+          applied = true;
+          if (result?.applied) reinforced.applied = { ...result.applied };
+        }
+        await store.recordFeedback(record, {
+          traits: after,
+          change: change('feedback', before, after, record.id),
+        });
       });
     } catch (error) {
-      // Keep memory and store consistent: take the reinforcement back.
-      await reinforceBy(reinforced, -1);
+      await takeBack(applied, reinforced, -1);
       throw error;
     }
     current = after;
@@ -481,15 +544,19 @@ export function createLuna(options: LunaOptions): Luna {
     // found come back exactly; after later changes, theirs stay and only its own is taken out.
     const latest = TRAITS.every((t) => before[t] === record.after[t]);
     const after = latest ? { ...record.before } : revertChange(before, record.before, record.after);
-    await reinforceBy(record.reinforced, -1);
     const at = now();
+    let applied = false;
     try {
-      await store.undoFeedback(feedbackId, at, {
-        traits: after,
-        change: change('undo', before, after, feedbackId),
+      await atomically(async () => {
+        await reinforceBy(record.reinforced, -1);
+        applied = true;
+        await store.undoFeedback(feedbackId, at, {
+          traits: after,
+          change: change('undo', before, after, feedbackId),
+        });
       });
     } catch (error) {
-      await reinforceBy(record.reinforced, 1);
+      await takeBack(applied, record.reinforced, 1);
       throw error;
     }
     current = after;
@@ -497,6 +564,7 @@ export function createLuna(options: LunaOptions): Luna {
   }
 
   return {
+    llm,
     tokenizer,
     implementation: tokenizer.implementation,
     report: tokenizer.report,

@@ -1,129 +1,81 @@
-import { join } from 'node:path';
-import { type Memory, OpenAIEmbedder, openMemory } from '@aios/carma';
+import { type Memory, openMemory } from '@aios/carma';
 import { type DataStore, openDataStore } from '@aios/data';
-import {
-  type AiosConfig,
-  invalidInput,
-  type LoadConfigOptions,
-  loadConfig,
-  type NativeMode,
-} from '@aios/utils';
-import { type CarmaMemoryOptions, carmaMemory } from './carma.js';
-import { dataConversationStore } from './data.js';
-import { createLunaFromConfig, type Luna, type LunaOptions } from './luna.js';
+import { type AiosConfig, invalidInput, type LoadConfigOptions, loadConfig } from '@aios/utils';
+import { ChatClient, chatClientOptionsFromConfig } from './llm/client.js';
+import type { Luna } from './luna.js';
+import { carmaOptionsFromConfig, type LunaOnCoresOptions, lunaOnCores } from './wire.js';
 
-export interface OpenLunaOptions extends Partial<LunaOptions> {
+export interface OpenLunaOptions extends LunaOnCoresOptions {
   /** The shared config; default `loadConfig(configOptions).config`. */
   config?: AiosConfig;
   configOptions?: LoadConfigOptions;
-  /**
-   * CARMA's directory (its vector index files; its fragments too when `store` is given
-   * and no data store is opened); default `<config.home>/carma`.
-   */
-  carmaDir?: string;
-  /** How Luna uses CARMA (mode defaults to `carma.search.mode`). */
-  carma?: Omit<CarmaMemoryOptions, 'mode'> & { mode?: CarmaMemoryOptions['mode'] };
+  /** The chat client; default one from `luna.llm`; `null`: offline answers only. */
+  llm?: ChatClient | null;
 }
 
-/** A Luna that owns its cores: `close()` closes the CARMA memory and the data store it opened. */
+/** A Luna that owns its cores: `close()` closes the CARMA memory and the data store. */
 export interface OpenedLuna extends Luna {
   readonly config: AiosConfig;
-  /** The CARMA memory opened for this Luna (undefined when `memory` was given). */
-  readonly carma: Memory | undefined;
-  /** The data store opened for this Luna (undefined when `store` was given). */
-  readonly data: DataStore | undefined;
-  /** Flushes and closes what `openLuna` opened; later calls do nothing. */
+  readonly carma: Memory;
+  readonly data: DataStore;
+  /** Flushes and closes CARMA, then the data store; later calls return the same promise. */
   close(): Promise<void>;
 }
 
-function embedderFromConfig(config: AiosConfig) {
-  const e = config.carma.embedder;
-  if (e.provider === 'openai') {
-    return {
-      embedder: new OpenAIEmbedder({
-        baseUrl: e.baseUrl,
-        model: e.model,
-        ...(e.apiKey ? { apiKey: e.apiKey } : {}),
-        batchSize: e.batchSize,
-        timeoutMs: e.timeoutMs,
-        retries: e.maxRetries,
-      }),
-    };
-  }
-  return { dimension: e.dimension };
-}
-
 /**
- * Opens Luna on the real cores, from the shared config: the SQLite store at `data.path`,
- * which also holds CARMA's fragments (CARMA's index files in `<home>/carma`; embedder from
- * `carma.embedder`, search mode and k from `carma.search`), the chat client from
- * `luna.llm`, tokens from `luna.encoding` and `native`. Pass `memory` or `store` to use
- * your own instead (they are then not closed here).
+ * For @aios/luna on its own: opens the data store at `data.path` and CARMA on it (from the
+ * config, `carmaOptionsFromConfig`), and a Luna on them (`lunaOnCores`). The composed
+ * system (`createAios` of @aios/core) opens the cores itself and uses `lunaOnCores`.
  */
 export async function openLuna(options: OpenLunaOptions = {}): Promise<OpenedLuna> {
   if (typeof options !== 'object' || options === null) {
     throw invalidInput('options', options, 'an options object');
   }
-  const {
-    config: given,
-    configOptions,
-    carmaDir,
-    carma: carmaOptions,
-    memory: givenMemory,
-    store: givenStore,
-    ...parts
-  } = options;
+  const { config: given, configOptions, llm: givenLlm, ...parts } = options;
   const config = given ?? loadConfig(configOptions).config;
-  const native = (parts.native ?? config.native) as NativeMode;
-
-  let data: DataStore | undefined;
-  let carma: Memory | undefined;
-  try {
-    if (!givenStore) data = await openDataStore({ path: config.data.path, native });
-    if (!givenMemory) {
-      carma = await openMemory({
-        dir: carmaDir ?? join(config.home, 'carma'),
-        ...(data ? { data } : {}),
-        native,
-        ...embedderFromConfig(config),
-      });
-    }
-  } catch (error) {
-    await data?.close().catch(() => undefined);
-    throw error;
-  }
+  const data = await openDataStore({ path: config.data.path, native: config.native });
+  let carma: Memory;
   let luna: Luna;
   try {
-    const memory =
-      givenMemory ??
-      carmaMemory(carma as Memory, { mode: config.carma.search.mode, ...carmaOptions });
-    const store = givenStore ?? dataConversationStore(data as DataStore);
-    luna = createLunaFromConfig(config, { ...parts, native, memory, store });
+    carma = await openMemory({ ...carmaOptionsFromConfig(config), data });
+  } catch (error) {
+    await data.close().catch(() => undefined);
+    throw error;
+  }
+  try {
+    const llm =
+      givenLlm === undefined
+        ? new ChatClient(chatClientOptionsFromConfig(config.luna.llm))
+        : givenLlm;
+    luna = lunaOnCores({ config, data, carma, llm }, parts);
   } catch (error) {
     // Bad options: close what was opened before reporting them.
-    await carma?.close().catch(() => undefined);
-    await data?.close().catch(() => undefined);
+    await carma.close().catch(() => undefined);
+    await data.close().catch(() => undefined);
     throw error;
   }
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      // The memory first: it writes its last accesses and index state into the data store.
-      let failure: unknown;
-      try {
-        await carma?.close();
-      } catch (error) {
-        failure = error;
-      }
-      try {
-        await data?.close();
-      } catch (error) {
-        failure ??= error;
-      }
-      if (failure !== undefined) throw failure;
-    })();
+    closing ??= closeInOrder([() => carma.close(), () => data.close()]);
     return closing;
   };
   return Object.assign(luna, { config, carma, data, close });
+}
+
+/**
+ * Closes one after the other, every one even when an earlier fails, and rethrows the first
+ * failure. The memory goes before the data store: it writes its last accesses and index
+ * state into it.
+ */
+export async function closeInOrder(steps: ReadonlyArray<() => Promise<void>>): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
 }

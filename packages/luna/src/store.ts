@@ -1,5 +1,3 @@
-import { AiosError } from '@aios/utils';
-import { LunaErrorCode } from './errors.js';
 import type { AnswerKind, GenerationSettings, Traits } from './personality.js';
 
 /** A fragment an answer used, with its retrieval score. */
@@ -85,9 +83,18 @@ export interface PersonalityUpdate {
 
 /**
  * What Luna needs from a durable store, for @aios/data to provide in the composed system
- * (each method one transaction); `InMemoryConversationStore` keeps everything in process.
+ * (each method one transaction); `InMemoryConversationStore` (`@aios/luna/testing`)
+ * keeps everything in process.
  */
 export interface ConversationStore {
+  /**
+   * Optional: runs `fn` as one transaction, so that what it writes, here and in a memory
+   * that shares this store's database, is committed together or not at all. Luna wraps
+   * each feedback and each undo in it: the reinforcement of the memory and the record of
+   * the feedback. Without it, Luna takes a reinforcement back by the opposite one when
+   * the record fails.
+   */
+  transaction?<T>(fn: () => Promise<T>): Promise<T>;
   /** Stores an exchange and, for LLM answers, its usage, together. */
   recordExchange(exchange: ExchangeRecord, usage?: UsageRecord): Promise<void>;
   getExchange(id: string): Promise<ExchangeRecord | undefined>;
@@ -107,81 +114,4 @@ export interface ConversationStore {
   loadPersonality(): Promise<Traits | undefined>;
   /** Every personality change, oldest first. */
   personalityHistory(): Promise<PersonalityChange[]>;
-}
-
-/** A `ConversationStore` in process memory; records are copied in and out. */
-export class InMemoryConversationStore implements ConversationStore {
-  private readonly exchanges = new Map<string, ExchangeRecord>();
-  private readonly order: string[] = [];
-  private readonly usages: UsageRecord[] = [];
-  private readonly feedbacks = new Map<string, FeedbackRecord>();
-  private traits: Traits | undefined;
-  private readonly history: PersonalityChange[] = [];
-
-  async recordExchange(exchange: ExchangeRecord, usage?: UsageRecord): Promise<void> {
-    this.exchanges.set(exchange.id, structuredClone(exchange));
-    this.order.push(exchange.id);
-    if (usage) this.usages.push(structuredClone(usage));
-  }
-
-  async getExchange(id: string): Promise<ExchangeRecord | undefined> {
-    const found = this.exchanges.get(id);
-    return found && structuredClone(found);
-  }
-
-  async recentExchanges(conversationId: string, limit: number): Promise<ExchangeRecord[]> {
-    const out: ExchangeRecord[] = [];
-    for (let i = this.order.length - 1; i >= 0 && out.length < limit; i--) {
-      const e = this.exchanges.get(this.order[i] as string);
-      if (e && e.conversationId === conversationId) out.push(structuredClone(e));
-    }
-    return out.reverse();
-  }
-
-  async usage(): Promise<UsageRecord[]> {
-    return structuredClone(this.usages);
-  }
-
-  async recordFeedback(feedback: FeedbackRecord, personality: PersonalityUpdate): Promise<void> {
-    this.feedbacks.set(feedback.id, structuredClone(feedback));
-    this.apply(personality);
-  }
-
-  async getFeedback(id: string): Promise<FeedbackRecord | undefined> {
-    const found = this.feedbacks.get(id);
-    return found && structuredClone(found);
-  }
-
-  async listFeedback(): Promise<FeedbackRecord[]> {
-    return structuredClone([...this.feedbacks.values()]);
-  }
-
-  async undoFeedback(feedbackId: string, at: string, personality: PersonalityUpdate) {
-    const found = this.feedbacks.get(feedbackId);
-    if (!found) {
-      throw new AiosError(LunaErrorCode.NOT_FOUND, `no feedback ${feedbackId}`, {
-        details: { feedbackId },
-      });
-    }
-    found.undone = true;
-    found.undoneAt = at;
-    this.apply(personality);
-  }
-
-  async setPersonality(personality: PersonalityUpdate): Promise<void> {
-    this.apply(personality);
-  }
-
-  async loadPersonality(): Promise<Traits | undefined> {
-    return this.traits && { ...this.traits };
-  }
-
-  async personalityHistory(): Promise<PersonalityChange[]> {
-    return structuredClone(this.history);
-  }
-
-  private apply({ traits, change }: PersonalityUpdate): void {
-    this.traits = { ...traits };
-    this.history.push(structuredClone(change));
-  }
 }

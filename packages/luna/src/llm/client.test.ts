@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ChatServer, closedPort, startChatServer } from '../testing/chat-server.js';
 import { createTokenizer } from '../tokens/index.js';
 import { ChatClient } from './client.js';
-import { type ChatServer, closedPort, startChatServer } from './test-server.js';
 
 let server: ChatServer;
 beforeAll(async () => {

@@ -4,10 +4,10 @@ import {
   createTokenizer,
   DEFAULT_TRAITS,
   generationSettings,
-  InMemoryMemory,
   systemPrompt,
   type Tokenizer,
 } from '@aios/luna';
+import { InMemoryMemory } from '@aios/luna/testing';
 import * as gptTokenizer from 'gpt-tokenizer/encoding/o200k_base';
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200kRanks from 'js-tiktoken/ranks/o200k_base';

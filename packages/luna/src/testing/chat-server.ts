@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A loopback HTTP server that speaks the OpenAI chat completions protocol (JSON and SSE
- * streaming) for tests, and misbehaves on request. Test-only: not exported by the package.
+ * streaming) for tests, and misbehaves on request. For tests: exported by `@aios/luna/testing`.
  */
 export type Behaviour =
   | { kind: 'ok'; content?: string; usage?: boolean }

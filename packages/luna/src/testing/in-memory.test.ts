@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { InMemoryConversationStore } from './conversation-store.js';
 import { InMemoryMemory } from './memory.js';
-import { InMemoryConversationStore } from './store.js';
 
 describe('InMemoryMemory (the in-process MemoryProvider)', () => {
   const memory = () => {
