@@ -57,6 +57,7 @@ export {
   type SwapMove,
   type SwapRecovery,
 } from './swap.js';
+export { type WriteMode, writeStreamToPath } from './write-out.js';
 
 export const VERSION: string = packageJson.version;
 

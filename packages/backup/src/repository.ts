@@ -198,7 +198,7 @@ async function unfinishedInit(root: string, names: string[]): Promise<boolean> {
  * interrupted (a full disk, a kill) before config.json was written.
  */
 export function initRepository(path: string, options: InitOptions = {}): Promise<Repository> {
-  return withStorageErrors(() => init(path, options));
+  return withStorageErrors(() => init(path, options), path);
 }
 
 async function init(path: string, options: InitOptions): Promise<Repository> {
@@ -247,7 +247,7 @@ async function init(path: string, options: InitOptions): Promise<Repository> {
 
 /** Opens an existing repository. */
 export function openRepository(path: string, options: RepositoryOptions = {}): Promise<Repository> {
-  return withStorageErrors(() => open(path, options));
+  return withStorageErrors(() => open(path, options), path);
 }
 
 async function open(path: string, options: RepositoryOptions): Promise<Repository> {
@@ -312,12 +312,12 @@ export class Repository {
    * through `next`), the index files, and what is known about each pack's bytes.
    */
   loadIndex(): Promise<ChunkIndex> {
-    return withStorageErrors(() => loadChunkIndex(this.path));
+    return withStorageErrors(() => loadChunkIndex(this.path), this.path);
   }
 
   /** Reads and checks one snapshot file (its id is the BLAKE3 of its bytes). */
   loadSnapshot(idOrPrefix: string): Promise<SnapshotFile & { id: string }> {
-    return withStorageErrors(() => this.readSnapshot(idOrPrefix));
+    return withStorageErrors(() => this.readSnapshot(idOrPrefix), this.path);
   }
 
   private async readSnapshot(idOrPrefix: string): Promise<SnapshotFile & { id: string }> {
@@ -396,7 +396,7 @@ export class Repository {
       }
       snapshots.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
       return { snapshots, damaged };
-    });
+    }, this.path);
   }
 
   /**
@@ -417,12 +417,12 @@ export class Repository {
         await release();
       }
       return resolved;
-    });
+    }, this.path);
   }
 
   /** Backs up files and directories as a new snapshot. */
   backup(paths: string[], options: BackupOptions = {}): Promise<BackupResult> {
-    return withStorageErrors(() => this.lockedBackup(paths, options));
+    return withStorageErrors(() => this.lockedBackup(paths, options), this.path);
   }
 
   private async lockedBackup(paths: string[], options: BackupOptions): Promise<BackupResult> {
@@ -481,7 +481,7 @@ export class Repository {
       for (const d of damaged) {
         repositoryWarnings.push({
           code: 'SNAPSHOT_DAMAGED',
-          message: `snapshot ${d.id.slice(0, 12)} is damaged and was skipped (${d.message}); forget it by id to remove it`,
+          message: `${d.message}; the damaged snapshot was skipped (forgetting it by id removes it)`,
         });
       }
       const same = snapshots.filter(
@@ -780,7 +780,7 @@ export class Repository {
       }
       for (const e of left.entries) if (!seen.has(e.path)) result.removed.push(e.path);
       return result;
-    });
+    }, this.path);
   }
 
   /**
@@ -804,7 +804,7 @@ export class Repository {
       } finally {
         await release();
       }
-    });
+    }, this.path);
   }
 
   /** The snapshot as a tar stream (directories, files, symlinks) that plain `tar` reads. */
@@ -822,7 +822,7 @@ export class Repository {
         await release();
         throw error;
       }
-    });
+    }, this.path);
   }
 
   /**
@@ -897,7 +897,7 @@ export class Repository {
       } finally {
         await release();
       }
-    });
+    }, this.path);
   }
 
   /**
@@ -930,7 +930,7 @@ export class Repository {
       return options.prune
         ? { keep, remove, damaged, prune: await this.prune() }
         : { keep, remove, damaged };
-    });
+    }, this.path);
   }
 
   /**
@@ -950,6 +950,6 @@ export class Repository {
       } finally {
         await release();
       }
-    });
+    }, this.path);
   }
 }

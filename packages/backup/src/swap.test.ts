@@ -135,6 +135,21 @@ describe('in-place swap', () => {
     }
   });
 
+  it('replaying a finished swap leaves what was written after it alone', async () => {
+    const pid = deadPid();
+    const parent = home();
+    const dir = plantSwap(parent, pid, true);
+    // Every move was made, then the process died before removing its folder; since then
+    // the database got a new WAL.
+    renameSync(join(parent, 'db-wal'), join(parent, `.restore-${pid}-abc123.0.old`));
+    renameSync(join(dir, 'new', 'db'), join(parent, 'db'));
+    renameSync(join(parent, 'dir'), join(parent, `.restore-${pid}-abc123.2.old`));
+    renameSync(join(dir, 'new', 'dir'), join(parent, 'dir'));
+    writeFileSync(join(parent, 'db-wal'), 'later writes');
+    expect((await recoverSwaps(parent)).completed).toEqual([dir]);
+    expect(contents(parent)).toEqual({ ...REPLACED, 'db-wal': 'later writes' });
+  });
+
   it('removes an uncommitted swap of a dead process and leaves live ones alone', async () => {
     const parent = home();
     const before = contents(parent);

@@ -1,7 +1,6 @@
 import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { invalidInput } from '@aios/utils';
+import { currentHolder, invalidInput, isStale, type LockHolder } from '@aios/utils';
 import { withStorageErrors } from './repo/errors.js';
 import { atomicWrite, fsyncDir, randomHex } from './repo/fsutil.js';
 
@@ -38,37 +37,55 @@ interface Journal {
   moves: JournalMove[];
 }
 
-interface Owner {
+/** Who runs the swap (a lock holder record: pid, host, process start time). */
+interface Owner extends LockHolder {
   version: 1;
-  pid: number;
-  hostname: string;
-  time: string;
   /** Files outside the swap directory that belong to it until the commit. */
   extra: string[];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
 }
 
 async function writeJson(dir: string, name: string, value: unknown): Promise<void> {
   await atomicWrite(dir, join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Applies one journal move; safe to repeat after a crash at any point of it. */
+async function isDir(path: string): Promise<boolean | undefined> {
+  try {
+    return (await lstat(path)).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Applies one journal move; safe to repeat after a crash at any point of it, and after it
+ * completed (a later process may have written a new `to` by then: it is left alone).
+ *
+ * - With `from` gone, the move is done.
+ * - A file replacing a file is one atomic rename: there is no moment without one.
+ * - Otherwise the current `to` is set aside first (rename cannot replace a non-empty
+ *   directory), then `from` takes its place.
+ * - Without `from`, `to` is only set aside; an empty folder at `aside` records that this
+ *   was done when there was nothing to set aside.
+ */
 async function rollForward(move: JournalMove): Promise<void> {
-  if (move.from !== undefined && !(await exists(move.from))) return; // done already
-  if (await exists(move.to)) {
-    if (await exists(move.aside)) await rm(move.to, { recursive: true, force: true });
+  if (move.from === undefined) {
+    if ((await isDir(move.aside)) !== undefined) return; // done
+    if ((await isDir(move.to)) !== undefined) await rename(move.to, move.aside);
+    else await mkdir(move.aside);
+    await fsyncDir(dirname(move.to));
+    return;
+  }
+  const from = await isDir(move.from);
+  if (from === undefined) return; // done
+  const to = await isDir(move.to);
+  if (to !== undefined && (from || to)) {
+    // A directory on either side: set the current one aside (or drop what appeared since).
+    if ((await isDir(move.aside)) !== undefined)
+      await rm(move.to, { recursive: true, force: true });
     else await rename(move.to, move.aside);
   }
-  if (move.from !== undefined) await rename(move.from, move.to);
+  await rename(move.from, move.to);
   await fsyncDir(dirname(move.to));
 }
 
@@ -99,13 +116,7 @@ export class InPlaceSwap {
     return withStorageErrors(async () => {
       const dir = join(parent, `${SWAP_PREFIX}${process.pid}-${randomHex(6)}`);
       await mkdir(dir);
-      const owner: Owner = {
-        version: 1,
-        pid: process.pid,
-        hostname: hostname(),
-        time: new Date().toISOString(),
-        extra: [],
-      };
+      const owner: Owner = { version: 1, ...currentHolder('restore in place'), extra: [] };
       const swap = new InPlaceSwap(dir, owner);
       try {
         await writeJson(dir, 'owner.json', owner);
@@ -155,15 +166,6 @@ export class InPlaceSwap {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function readJsonFile<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -207,9 +209,13 @@ export function recoverSwaps(
       const dir = join(parent, name);
       if (!(await lstat(dir)).isDirectory()) continue;
       const owner = await readJsonFile<Owner>(join(dir, 'owner.json'));
-      const pid = owner?.pid ?? Number(match[1]);
-      const here = (owner?.hostname ?? hostname()) === hostname();
-      if (!options.force && (!here || pid === process.pid || alive(pid))) {
+      // Without an owner file (killed before writing it, or an older version's staging
+      // folder), the pid in the name tells who made it.
+      const holder: LockHolder =
+        typeof owner?.pid === 'number' && typeof owner.hostname === 'string'
+          ? owner
+          : { ...currentHolder(''), pid: Number(match[1]), started: undefined };
+      if (!options.force && (holder.pid === process.pid || !isStale(holder))) {
         out.busy.push(dir);
         continue;
       }

@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataStore } from '@aios/data';
@@ -68,12 +76,42 @@ describe.each(testImplementations())('BackupHandle and the database (%s)', (impl
     const { snapshot } = await handle.create();
     const target = join(home, 'elsewhere');
     await handle.restore(snapshot.id, target);
-    const copy = readdirSync(target, { recursive: true }).find((p) =>
-      String(p).endsWith('.database-copy/aios.db'),
-    );
-    expect(copy).toBeDefined();
-    const opened = await openDataStore({ path: join(target, String(copy)), native: impl });
+    // The target is a home of its own: the database where a home keeps it.
+    expect(readdirSync(target)).toEqual(['aios.db']);
+    const opened = await openDataStore({ path: join(target, 'aios.db'), native: impl });
     expect((await opened.fragments.list()).map((f) => f.id)).toEqual(['only']);
     await opened.close();
+  });
+
+  it('maps a snapshot of a moved home onto the current one; never replaces an open database', async () => {
+    const { home, config } = setup(impl);
+    const data = await openDataStore({ path: config.data.path, native: impl });
+    await data.fragments.put([fragment('kept')]);
+    await data.close();
+    writeFileSync(join(home, 'note.txt'), 'beside the database\n');
+    const { snapshot } = await new BackupHandle(config).create();
+
+    const moved = `${home}-moved`;
+    roots.push(moved);
+    renameSync(home, moved);
+    const { config: movedConfig } = loadConfig({
+      cwd: moved,
+      env: { AIOS_HOME: moved, AIOS_NATIVE: impl },
+    });
+    const handle = new BackupHandle(movedConfig);
+    rmSync(join(moved, 'note.txt'));
+    const open = await openDataStore({ path: movedConfig.data.path, native: impl });
+    await expect(handle.restore(snapshot.id)).rejects.toMatchObject({ code: 'DATA_BUSY' });
+    await open.fragments.put([fragment('written while the restore was refused')]);
+    await open.close();
+    expect(existsSync(join(moved, 'note.txt'))).toBe(false); // nothing was touched
+
+    const restored = await handle.restore(snapshot.id);
+    expect(restored).toMatchObject({ target: moved, applied: true, errors: [] });
+    expect(readFileSync(join(moved, 'note.txt'), 'utf8')).toBe('beside the database\n');
+    expect(readdirSync(moved).filter((n) => n.startsWith('.restore-'))).toEqual([]);
+    const back = await openDataStore({ path: movedConfig.data.path, native: impl });
+    expect((await back.fragments.list()).map((f) => f.id)).toEqual(['kept']);
+    await back.close();
   });
 });

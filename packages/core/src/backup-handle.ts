@@ -1,22 +1,39 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type BackupResult,
+  DEFAULT_READ_DATA,
   type ForgetOptions,
   type ForgetResult,
+  InPlaceSwap,
   initRepository,
   openRepository,
   type PruneResult,
   type Repository,
   type RestoreResult,
   type RetentionPolicy,
+  recoverSwaps,
+  type SnapshotFile,
+  type SnapshotList,
+  SWAP_PREFIX,
+  type SwapMove,
+  storageError,
   type VerifyResult,
 } from '@aios/backup';
-import { openDataStore } from '@aios/data';
+import { lockDatabase, openDataStore } from '@aios/data';
 import type { BackupRecord, BackupStatus, Metrics } from '@aios/support';
-import { type AiosConfig, AiosError, type NativeMode } from '@aios/utils';
+import { type AiosConfig, AiosError, isAiosError, type NativeMode } from '@aios/utils';
 
 /** Where the last verify result of a repository is kept (outside the repository format). */
 const VERIFY_STATE = 'backup-verify.json';
@@ -26,10 +43,72 @@ const VERIFY_STATE = 'backup-verify.json';
  * may be writing (and checkpointing) while they are read.
  */
 const DATABASE_COPY_DIR = '.database-copy';
-const DATABASE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
+/** Files SQLite keeps beside a database; a stale one beside a restored database corrupts it. */
+const DATABASE_COMPANIONS = ['-wal', '-shm', '-journal'];
 
 /** Writes a consistent copy of the open database to the given path (`DataStore.snapshotTo`). */
 export type DatabaseSnapshotter = (target: string) => Promise<unknown>;
+
+/** The home, its database and the repository as the filesystem names them. */
+export interface HomePaths {
+  home: string;
+  db: string;
+  repo: string;
+}
+
+/** A restore's outcome; `applied` is false when files could not be restored and nothing was replaced. */
+export type HomeRestoreResult = RestoreResult & { target: string; applied: boolean };
+
+/** What a snapshot of a home holds, relative to the home it was taken of. */
+interface HomeLayout {
+  /** The home the snapshot was taken of (its one path). */
+  root: string;
+  /** Where the database is in the restored tree: its consistent copy, or (older snapshots) the file. */
+  database: string | undefined;
+}
+
+/** A path with its symlinks resolved as far as it exists; the rest is appended as given. */
+async function realPath(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await realpath(abs);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(error, abs);
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(await realPath(parent), basename(abs));
+  }
+}
+
+/** The path of an absolute path in a snapshot: `/`-separated, without the leading `/`. */
+function snapshotPath(abs: string): string {
+  return abs
+    .split(sep)
+    .join('/')
+    .replace(/^[a-zA-Z]:/, '')
+    .replace(/^\/+/, '');
+}
+
+/** `path` relative to `dir` when it lies inside it, else undefined. */
+function inside(dir: string, path: string): string | undefined {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : undefined;
+}
+
+async function isEmptyDir(path: string): Promise<boolean> {
+  try {
+    return (await readdir(path)).length === 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw storageError(error, path);
+  }
+}
+
+/** Gives a system error (a full disk, a read-only home...) its code; anything else as is. */
+function coded(error: unknown): unknown {
+  return isAiosError(error) || typeof (error as NodeJS.ErrnoException)?.code === 'string'
+    ? storageError(error)
+    : error;
+}
 
 /**
  * The backup repository of the system at `config.backup.repository`: opened on first use,
@@ -67,7 +146,7 @@ export class BackupHandle {
       result = await run();
     } catch (error) {
       this.metrics?.recordBackup({ operation, outcome: 'error', seconds: seconds() });
-      throw error;
+      throw coded(error);
     }
     this.metrics?.recordBackup({ operation, seconds: seconds(), ...describe(result) });
     return result;
@@ -82,14 +161,14 @@ export class BackupHandle {
     return existsSync(join(this.path, 'config.json'));
   }
 
-  /** Opens the repository; with `create`, initialises it when it does not exist yet. */
+  /** Opens the repository; with `create`, initialises it (or finishes an interrupted init). */
   async open(create = false): Promise<Repository> {
     if (this.repo) return this.repo;
     this.opening ??= (async () => {
       try {
         return await openRepository(this.path, { native: this.native });
       } catch (error) {
-        if (create && (error as { code?: string }).code === 'REPO_NOT_FOUND') {
+        if (create && isAiosError(error, 'REPO_NOT_FOUND')) {
           return await initRepository(this.path, { native: this.native });
         }
         throw error;
@@ -108,46 +187,87 @@ export class BackupHandle {
     return this.repo;
   }
 
+  /**
+   * The home, the database and the repository with symlinks resolved: a snapshot holds the
+   * directory the home really is, never a link to it, and the excludes match its paths.
+   */
+  async paths(): Promise<HomePaths> {
+    const [home, db, repo] = await Promise.all(
+      [this.config.home, this.config.data.path, this.path].map((p) => realPath(p)),
+    );
+    return { home: home as string, db: db as string, repo: repo as string };
+  }
+
   /** Paths excluded from a backup of the home directory (gitignore-style, relative to it). */
-  excludes(): string[] {
-    const home = resolve(this.config.home);
-    const out = ['*.lock/', '*.lock-owner', '.restore-*/', `/${VERIFY_STATE}`];
-    const inside = (path: string) => {
-      const rel = relative(home, path);
-      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
-        ? `/${rel.split(sep).join('/')}`
-        : undefined;
+  excludes(paths: HomePaths): string[] {
+    const out = ['*.lock/', '*.lock-owner', `${SWAP_PREFIX}*`, `/${VERIFY_STATE}`];
+    const rel = (path: string) => {
+      const r = inside(paths.home, path);
+      return r === undefined ? undefined : `/${r.split(sep).join('/')}`;
     };
-    const repo = inside(this.path);
+    const repo = rel(paths.repo);
     if (repo) out.push(`${repo}/`);
     // The live database is backed up through its consistent copy (DATABASE_COPY_DIR).
-    const db = inside(resolve(this.config.data.path));
-    if (db) for (const suffix of DATABASE_COMPANIONS) out.push(`${db}${suffix}`);
+    const db = rel(paths.db);
+    if (db) for (const suffix of ['', ...DATABASE_COMPANIONS]) out.push(`${db}${suffix}`);
     return [...out, ...this.config.backup.excludes];
   }
 
   /**
    * Stages a consistent copy of the database in the home directory for the snapshot.
-   * Returns the staging directory, or undefined when there is no database yet.
+   * Returns the copy, or undefined when there is no database yet.
    */
-  private async stageDatabase(home: string): Promise<string | undefined> {
-    const dbPath = resolve(this.config.data.path);
-    if (!existsSync(dbPath)) return undefined;
-    const dir = join(home, DATABASE_COPY_DIR);
+  private async stageDatabase(paths: HomePaths): Promise<string | undefined> {
+    if (!existsSync(paths.db)) return undefined;
+    const dir = join(paths.home, DATABASE_COPY_DIR);
     await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
-    const target = join(dir, basename(dbPath));
+    // Not recursive: the home exists, and a recursive mkdir reports a read-only home as ENOENT.
+    await mkdir(dir);
+    const target = join(dir, basename(paths.db));
     if (this.snapshotDatabase) {
       await this.snapshotDatabase(target);
     } else {
-      const data = await openDataStore({ path: dbPath, native: this.native });
+      const data = await openDataStore({
+        path: paths.db,
+        native: this.native,
+        operation: 'aios backup create',
+      });
       try {
         await data.snapshotTo(target);
       } finally {
         await data.close();
       }
     }
-    return dir;
+    return target;
+  }
+
+  /**
+   * Finishes restores in place that were killed (their staging folders), when no process
+   * holds the database: a committed one is completed, an uncommitted one removed.
+   */
+  private async finishInterruptedRestores(paths: HomePaths): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(paths.home);
+    } catch {
+      return;
+    }
+    if (!names.some((n) => n.startsWith(SWAP_PREFIX))) return;
+    let lock: Awaited<ReturnType<typeof lockDatabase>>;
+    try {
+      lock = await lockDatabase(paths.db, {
+        mode: 'exclusive',
+        operation: 'aios backup (finishing an interrupted restore)',
+      });
+    } catch (error) {
+      if (isAiosError(error, 'DATA_BUSY')) return; // the database is in use: next time
+      throw error;
+    }
+    try {
+      await recoverSwaps(paths.home);
+    } finally {
+      await lock.release();
+    }
   }
 
   /** A snapshot of the data directory (the repository is initialised on first use). */
@@ -156,31 +276,54 @@ export class BackupHandle {
       'create',
       async () => {
         const repo = await this.open(true);
-        const home = resolve(this.config.home);
-        await mkdir(home, { recursive: true });
-        const staged = await this.stageDatabase(home);
+        await mkdir(resolve(this.config.home), { recursive: true });
+        const paths = await this.paths();
+        await this.finishInterruptedRestores(paths);
+        const staged = await this.stageDatabase(paths);
         try {
-          return await repo.backup([home], {
-            excludes: this.excludes(),
+          const result = await repo.backup([paths.home], {
+            excludes: this.excludes(paths),
             tags: options.tags ?? [],
           });
+          if (staged) await this.requireDatabase(repo, result, staged);
+          return result;
         } finally {
-          if (staged) await rm(staged, { recursive: true, force: true });
+          if (staged) await rm(dirname(staged), { recursive: true, force: true });
         }
       },
       ({ snapshot }) => ({ bytes: snapshot.summary.bytes, chunks: snapshot.summary.chunksNew }),
     );
   }
 
-  verify(readData = 0): Promise<VerifyResult> {
+  /** A snapshot of a home with a database that does not hold it is removed and refused. */
+  private async requireDatabase(repo: Repository, result: BackupResult, copy: string) {
+    const want = snapshotPath(copy);
+    const snap = await repo.loadSnapshot(result.snapshot.id);
+    if (snap.entries.some((e) => e.path === want && e.type === 'file')) return;
+    await repo.forgetSnapshots([result.snapshot.id]);
+    const why = result.warnings.find((w) => w.path === copy);
+    throw new AiosError(
+      'BACKUP_INCOMPLETE',
+      `the snapshot did not get the database copy ${copy}${why ? ` (${why.message})` : ''}; it was discarded`,
+      { details: { path: copy } },
+    );
+  }
+
+  verify(readData = DEFAULT_READ_DATA): Promise<VerifyResult> {
     return this.measured(
       'verify',
       async () => {
         const repo = await this.open();
         const result = await repo.verify({ readData });
-        await writeFile(
-          join(this.config.home, VERIFY_STATE),
-          `${JSON.stringify({ time: Date.now(), ok: result.ok })}\n`,
+        const state = {
+          time: Date.now(),
+          ok: result.ok,
+          readData: result.readData,
+          checkedPacks: result.checkedPacks,
+          packs: result.packs,
+        };
+        await writeFile(join(this.config.home, VERIFY_STATE), `${JSON.stringify(state)}\n`).catch(
+          () => undefined, // a read-only home still verifies
         );
         return result;
       },
@@ -188,11 +331,37 @@ export class BackupHandle {
     );
   }
 
+  /** The snapshots, and the damaged snapshot files listed apart. */
+  async list(): Promise<SnapshotList> {
+    try {
+      return await (await this.open()).listSnapshots();
+    } catch (error) {
+      throw coded(error);
+    }
+  }
+
   /** Removes the snapshots outside `policy` (and with `prune`, the data only they used). */
   forget(policy: RetentionPolicy, options: ForgetOptions = {}): Promise<ForgetResult> {
     return this.measured(
       'forget',
       async () => (await this.open()).forget(policy, options),
+      (result) =>
+        result.prune ? { bytes: result.prune.bytesFreed, chunks: result.prune.chunksRemoved } : {},
+    );
+  }
+
+  /** Removes the given snapshots (ids or prefixes; damaged ones too), then prunes if asked. */
+  forgetSnapshots(
+    ids: string[],
+    options: { prune?: boolean } = {},
+  ): Promise<{ remove: string[]; prune?: PruneResult }> {
+    return this.measured(
+      'forget',
+      async () => {
+        const repo = await this.open();
+        const remove = await repo.forgetSnapshots(ids);
+        return options.prune ? { remove, prune: await repo.prune() } : { remove };
+      },
       (result) =>
         result.prune ? { bytes: result.prune.bytesFreed, chunks: result.prune.chunksRemoved } : {},
     );
@@ -208,14 +377,22 @@ export class BackupHandle {
   }
 
   /**
-   * Restores a snapshot of the data directory in place: restored under a staging directory,
-   * then each top-level entry replaces the current one (the cores must not be open).
-   * With `target`, restores under that directory instead and touches nothing else.
+   * Restores a snapshot of the data directory in place (see `restoreInPlace`), or with
+   * `target`, as a home of its own under that (new or empty) directory, touching nothing else.
+   * The snapshot's home is mapped onto this one: a home that moved restores all the same.
    */
-  restore(snapshot: string, target?: string): Promise<RestoreResult & { target: string }> {
+  restore(snapshot: string, target?: string): Promise<HomeRestoreResult> {
     return this.measured(
       'restore',
-      () => this.restoreUnmeasured(snapshot, target),
+      async () => {
+        const repo = await this.open();
+        const snap = await repo.loadSnapshot(snapshot);
+        const paths = await this.paths();
+        const layout = homeLayout(snap, paths);
+        return target
+          ? this.restoreToTarget(repo, snap, layout, paths, resolve(target))
+          : this.restoreInPlace(repo, snap, layout, paths);
+      },
       (result) => ({
         outcome: result.errors.length > 0 ? 'incomplete' : 'ok',
         bytes: result.bytes,
@@ -223,45 +400,131 @@ export class BackupHandle {
     );
   }
 
-  private async restoreUnmeasured(
-    snapshot: string,
-    target?: string,
-  ): Promise<RestoreResult & { target: string }> {
-    const repo = await this.open();
-    if (target) return { ...(await repo.restore(snapshot, target)), target: resolve(target) };
-    const home = resolve(this.config.home);
-    await refuseWhileOpen(resolve(this.config.data.path));
-    const staging = join(home, `.restore-${process.pid}-${Date.now()}`);
+  /**
+   * Restores in place, holding the database exclusively throughout (`DATA_BUSY` while any
+   * process has it open). The snapshot is restored into a staging folder in the home, its
+   * database copy put where the database goes and checked; only then are the home's entries
+   * replaced, by a journaled swap that a killed restore leaves to be finished (never
+   * undone) by the next restore or backup. Entries of the home that the snapshot does not
+   * hold (the repository, files added since) are left alone.
+   */
+  private async restoreInPlace(
+    repo: Repository,
+    snap: SnapshotFile & { id: string },
+    layout: HomeLayout,
+    paths: HomePaths,
+  ): Promise<HomeRestoreResult> {
+    await mkdir(paths.home, { recursive: true });
+    const lock = await lockDatabase(paths.db, {
+      mode: 'exclusive',
+      operation: 'aios backup restore',
+    });
     try {
-      const result = await repo.restore(snapshot, staging);
-      if (result.errors.length > 0) return { ...result, target: home };
-      const restored = join(staging, relative(resolve('/'), home));
-      const dbPath = resolve(this.config.data.path);
-      const copy = join(restored, DATABASE_COPY_DIR, basename(dbPath));
-      const hasCopy = existsSync(copy);
-      const dbName = relative(home, dbPath);
-      // A stale WAL beside a restored database would corrupt it: remove the database's
-      // companions first, whether or not the snapshot has them.
-      if (hasCopy || !dbName.startsWith('..')) {
-        for (const suffix of DATABASE_COMPANIONS) {
-          await rm(`${dbPath}${suffix}`, { recursive: true, force: true });
+      await recoverSwaps(paths.home);
+      if (!layout.database && existsSync(paths.db)) {
+        throw new AiosError(
+          'SNAPSHOT_NO_DATABASE',
+          `snapshot ${snap.id.slice(0, 12)} holds no database; restoring it in place would leave ${paths.home} without its database (restore it with --target to look at it)`,
+          { details: { snapshot: snap.id } },
+        );
+      }
+      const swap = await InPlaceSwap.begin(paths.home);
+      try {
+        const result = await repo.restore(snap.id, swap.staging, { root: layout.root });
+        if (result.errors.length > 0) {
+          await swap.discard();
+          return { ...result, target: paths.home, applied: false };
         }
+        const moves: SwapMove[] = [];
+        const db = await this.placeDatabase(swap.staging, layout, paths, swap);
+        // A database at the top of the home (or outside it) is replaced on its own, in one
+        // atomic rename; one deeper in the home comes with the directory holding it.
+        if (db && dirname(db) !== swap.staging && inside(swap.staging, db) !== undefined) {
+          for (const suffix of DATABASE_COMPANIONS) moves.push({ to: `${paths.db}${suffix}` });
+        } else if (db) {
+          // The live database's companions go first (replaced by the restored ones, if it
+          // has any), then the restored file replaces it.
+          for (const suffix of DATABASE_COMPANIONS) {
+            const staged = `${db}${suffix}`;
+            moves.push(
+              existsSync(staged)
+                ? { from: staged, to: `${paths.db}${suffix}` }
+                : { to: `${paths.db}${suffix}` },
+            );
+          }
+          moves.push({ from: db, to: paths.db });
+        }
+        const carried = new Set(moves.map((m) => m.from));
+        for (const name of await readdir(swap.staging)) {
+          const from = join(swap.staging, name);
+          if (!carried.has(from)) moves.push({ from, to: join(paths.home, name) });
+        }
+        await swap.commit(moves);
+        return { ...result, target: paths.home, applied: true };
+      } catch (error) {
+        await swap.discard();
+        throw error;
       }
-      if (hasCopy) {
-        // Snapshots hold a consistent copy of the database (see DATABASE_COPY_DIR).
-        await mkdir(dirname(dbPath), { recursive: true });
-        await rename(copy, dbPath);
-        await rm(join(restored, DATABASE_COPY_DIR), { recursive: true, force: true });
-      }
-      const entries = existsSync(restored) ? await readdir(restored) : [];
-      for (const name of entries) {
-        await rm(join(home, name), { recursive: true, force: true });
-        await rename(join(restored, name), join(home, name));
-      }
-      return { ...result, target: home };
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      await lock.release();
     }
+  }
+
+  /** Restores the snapshot as a home of its own under `target`: database in place. */
+  private async restoreToTarget(
+    repo: Repository,
+    snap: SnapshotFile & { id: string },
+    layout: HomeLayout,
+    paths: HomePaths,
+    target: string,
+  ): Promise<HomeRestoreResult> {
+    if (!(await isEmptyDir(target))) {
+      throw new AiosError(
+        'TARGET_NOT_EMPTY',
+        `${target} is not empty; restore into a new or empty directory`,
+        { details: { target } },
+      );
+    }
+    const result = await repo.restore(snap.id, target, { root: layout.root });
+    if (result.errors.length === 0) await this.placeDatabase(target, layout, paths, undefined);
+    return { ...result, target, applied: true };
+  }
+
+  /**
+   * Puts the restored database (the snapshot's copy, or an older snapshot's file) in the
+   * restored tree `tree` where the database lies in the home (`paths`); a database outside
+   * the home goes beside the live one for a swap, at the top of the tree otherwise. Checks
+   * that it opens and passes SQLite's integrity check. Returns its path, or undefined
+   * without a database.
+   */
+  private async placeDatabase(
+    tree: string,
+    layout: HomeLayout,
+    paths: HomePaths,
+    swap: InPlaceSwap | undefined,
+  ): Promise<string | undefined> {
+    if (!layout.database) return undefined;
+    const source = join(tree, ...layout.database.split('/'));
+    if (!existsSync(source)) return undefined; // not restored (an include left it out)
+    const rel = inside(paths.home, paths.db);
+    let place: string;
+    if (rel !== undefined) place = join(tree, rel);
+    else if (swap) {
+      // Beside the live database, so that the final rename stays on one filesystem.
+      place = join(dirname(paths.db), `${basename(swap.dir)}-${basename(paths.db)}`);
+      await swap.track(place);
+    } else place = join(tree, basename(paths.db));
+    if (place !== source) {
+      await mkdir(dirname(place), { recursive: true });
+      await rename(source, place).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV') throw error;
+        await copyFile(source, place);
+        await rm(source);
+      });
+    }
+    await rm(join(tree, DATABASE_COPY_DIR), { recursive: true, force: true });
+    await checkDatabase(place, this.native);
+    return place;
   }
 
   /** The last snapshot and the last verify, for the `backup:age` health check. */
@@ -270,40 +533,103 @@ export class BackupHandle {
     const repo = await this.open();
     const last = (await repo.snapshots()).at(-1);
     if (!last) return null;
-    let verified: boolean | null = null;
+    let state: { time?: unknown; ok?: unknown; readData?: unknown; checkedPacks?: unknown };
     try {
-      const state = JSON.parse(await readFile(join(this.config.home, VERIFY_STATE), 'utf8'));
-      if (typeof state.ok === 'boolean' && state.time >= new Date(last.time).getTime()) {
-        verified = state.ok;
-      } else if (state.ok === false) verified = false;
+      state = JSON.parse(await readFile(join(this.config.home, VERIFY_STATE), 'utf8'));
     } catch {
-      // never verified
+      return { time: new Date(last.time), verified: null }; // never verified
     }
-    return { time: new Date(last.time), verified };
+    if (state.ok === false) return { time: new Date(last.time), verified: false };
+    if (typeof state.time !== 'number' || state.time < new Date(last.time).getTime()) {
+      return { time: new Date(last.time), verified: null, detail: 'not since the last backup' };
+    }
+    // A verify that read no pack data checked the structure only: it proves nothing about
+    // the bytes, so the backup does not count as verified.
+    if (state.readData === 0 || state.checkedPacks === 0) {
+      return {
+        time: new Date(last.time),
+        verified: null,
+        detail: 'the last verify read no pack data (structure only)',
+      };
+    }
+    return {
+      time: new Date(last.time),
+      verified: state.ok === true,
+      ...(typeof state.readData === 'number'
+        ? { detail: `${state.readData}% of the packs read back` }
+        : {}),
+    };
   }
 }
 
-/**
- * Fails with `DATA_BUSY` when a live process holds the data store's js-implementation lock
- * (`<db>.lock-owner`). The native implementation's SQLite locks cannot be seen from here.
- */
-async function refuseWhileOpen(dbPath: string): Promise<void> {
-  let pid: number;
-  try {
-    if (!existsSync(`${dbPath}.lock`)) return;
-    pid = Number.parseInt(await readFile(`${dbPath}.lock-owner`, 'utf8'), 10);
-  } catch {
-    return;
+/** Where the home and its database are in a snapshot; refuses one that is not of a home. */
+function homeLayout(snap: SnapshotFile & { id: string }, paths: HomePaths): HomeLayout {
+  const id = snap.id.slice(0, 12);
+  if (snap.paths.length !== 1) {
+    throw new AiosError(
+      'SNAPSHOT_NOT_A_HOME',
+      `snapshot ${id} holds ${snap.paths.length} paths; a snapshot of a home holds one`,
+      { details: { snapshot: snap.id } },
+    );
   }
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return; // a stale lock
+  const root = snap.paths[0] as string;
+  const rootRel = snapshotPath(root);
+  const self = snap.entries.find((e) => e.path === rootRel);
+  if (self?.type !== 'dir') {
+    throw new AiosError(
+      'SNAPSHOT_NOT_A_HOME',
+      `snapshot ${id} holds ${root} as ${self ? `a ${self.type}` : 'nothing'}, not a home directory${self?.type === 'symlink' ? ' (it was taken through a symlink before those were resolved)' : ''}`,
+      { details: { snapshot: snap.id } },
+    );
   }
-  throw new AiosError(
-    'DATA_BUSY',
-    `${dbPath} is open in process ${pid}; close it before restoring in place (or use --target)`,
-    { details: { pid } },
+  const files = new Set(
+    snap.entries
+      .filter((e) => e.type === 'file' && e.path.startsWith(`${rootRel}/`))
+      .map((e) => e.path.slice(rootRel.length + 1)),
   );
+  const name = basename(paths.db);
+  const copy = `${DATABASE_COPY_DIR}/${name}`;
+  const live = inside(paths.home, paths.db)?.split(sep).join('/');
+  const anyCopy = [...files].find((f) => f.startsWith(`${DATABASE_COPY_DIR}/`));
+  const database = files.has(copy)
+    ? copy
+    : anyCopy !== undefined
+      ? anyCopy
+      : live !== undefined && files.has(live)
+        ? live
+        : undefined;
+  return { root, database };
+}
+
+/** Opens a restored database and runs SQLite's integrity check on it. */
+async function checkDatabase(path: string, native: NativeMode): Promise<void> {
+  let verdict: string;
+  try {
+    const data = await openDataStore({
+      path,
+      native,
+      operation: 'aios backup restore (checking the restored database)',
+    });
+    try {
+      verdict = await data.integrityCheck();
+    } finally {
+      await data.close();
+    }
+  } catch (error) {
+    throw new AiosError(
+      'BACKUP_DATABASE_DAMAGED',
+      `the restored database does not open (${error instanceof Error ? error.message : String(error)}); nothing was replaced`,
+      { cause: error, details: { path } },
+    );
+  } finally {
+    // The check's lease folder is not part of what is restored.
+    await rm(`${path}.lease.lock`, { recursive: true, force: true });
+  }
+  if (verdict !== 'ok') {
+    throw new AiosError(
+      'BACKUP_DATABASE_DAMAGED',
+      `the restored database fails its integrity check (${verdict.slice(0, 200)}); nothing was replaced`,
+      { details: { path } },
+    );
+  }
 }

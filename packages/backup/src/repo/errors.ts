@@ -30,7 +30,7 @@ export function storageError(error: unknown, path?: string): AiosError {
   if (error instanceof AiosError) {
     // `fromNodeIoError` (used by shared helpers) calls a full or read-only disk IO_ERROR.
     const refined = error.code === 'IO_ERROR' && SPECIFIC.has(errnoOf(error.cause) ?? '');
-    return refined ? storageError(error.cause, path ?? pathOf(error)) : error;
+    return refined ? storageError(error.cause, pathOf(error) ?? path) : error;
   }
   const errno = errnoOf(error);
   const where = path ?? (error as NodeJS.ErrnoException | undefined)?.path ?? 'repository';
@@ -54,13 +54,18 @@ export function storageError(error: unknown, path?: string): AiosError {
 
 /**
  * Runs an operation and reports any system error it throws as an `AiosError` (see
- * `storageError`). Errors that are neither (programming errors) pass through unchanged.
+ * `storageError`), named after its file or else `path`. Errors that are neither
+ * (programming errors) pass through unchanged.
  */
-export async function withStorageErrors<T>(run: () => Promise<T>): Promise<T> {
+export async function withStorageErrors<T>(run: () => Promise<T>, path?: string): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof AiosError || errnoOf(error) !== undefined) throw storageError(error);
+    if (error instanceof AiosError || errnoOf(error) !== undefined) {
+      // A system error names its file when it has one; else the operation's place.
+      const where = (error as NodeJS.ErrnoException).path === undefined ? path : undefined;
+      throw storageError(error, where);
+    }
     throw error;
   }
 }

@@ -44,7 +44,7 @@ async function usedChunks(repo: Repository, warnings: PruneWarning[]): Promise<S
       for (const c of named) used.add(c);
       warnings.push({
         code: 'SNAPSHOT_DAMAGED',
-        message: `snapshot ${id} is damaged (${(error as Error).message}); the ${named.length} chunk ids it still names are kept (\`forget ${id.slice(0, 12)}\` removes it)`,
+        message: `${(error as Error).message}; the ${named.length} chunk ids the damaged snapshot still names are kept (forgetting it by id removes it)`,
       });
     }
   }

@@ -1,8 +1,13 @@
-import { createWriteStream, existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { RetentionPolicy } from '@aios/backup';
+import {
+  DEFAULT_READ_DATA,
+  type PruneWarning,
+  type RetentionPolicy,
+  storageError,
+  writeStreamToPath,
+} from '@aios/backup';
 import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
 import { AiosError, isAiosError, type NativeMode } from '@aios/utils';
@@ -88,13 +93,24 @@ type ForgetFlags = Omit<RetentionPolicy, 'keepTags'> & {
   json?: boolean;
 };
 
-function pruneLine(p: {
+function pruneLines(p: {
   packsDeleted: number;
   packsRewritten: number;
+  packsKept: number;
   chunksRemoved: number;
   bytesFreed: number;
-}): string {
-  return `pruned: ${p.chunksRemoved} chunks removed, ${p.packsDeleted} packs deleted, ${p.packsRewritten} rewritten, ${bytes(p.bytesFreed)} freed`;
+  warnings: PruneWarning[];
+}): string[] {
+  const kept = p.packsKept > 0 ? `, ${p.packsKept} kept` : '';
+  return [
+    `pruned: ${p.chunksRemoved} chunks removed, ${p.packsDeleted} packs deleted, ${p.packsRewritten} rewritten${kept}, ${bytes(p.bytesFreed)} freed`,
+    ...p.warnings.map((w) => pc.yellow(`warning: ${w.message} [${w.code}]`)),
+  ];
+}
+
+/** Warnings about the repository go to stderr, so that stdout stays the command's output. */
+function warnAbout(items: Array<{ code: string; message: string }>): void {
+  for (const w of items) process.stderr.write(`aios: warning: ${w.message} [${w.code}]\n`);
 }
 
 export function registerBackup(program: Command): void {
@@ -122,15 +138,16 @@ export function registerBackup(program: Command): void {
     .option('--tag <tag...>', 'tags for the snapshot')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { tag?: string[]; json?: boolean }, command: Command) => {
-      const { snapshot, warnings } = await measured(command, (h) =>
-        h.create({ tags: options.tag ?? [] }),
-      );
-      if (options.json) return printJson({ snapshot, warnings });
+      const created = await measured(command, (h) => h.create({ tags: options.tag ?? [] }));
+      const { snapshot, warnings, repositoryWarnings } = created;
+      if (options.json) return printJson({ snapshot, warnings, repositoryWarnings });
       const s = snapshot.summary;
       console.log(
         `snapshot ${pc.bold(snapshot.id.slice(0, 12))}: ${s.files} files, ${bytes(s.bytes)} (${bytes(s.bytesNew)} new)`,
       );
       for (const w of warnings) console.log(pc.yellow(`warning: ${w.path}: ${w.message}`));
+      for (const w of repositoryWarnings)
+        console.log(pc.yellow(`warning: ${w.message} [${w.code}]`));
     });
 
   backup
@@ -138,14 +155,23 @@ export function registerBackup(program: Command): void {
     .description('the snapshots, oldest first')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const repo = await repoOf(command).open();
-      const snapshots = await repo.snapshots();
-      if (options.json) return printJson(snapshots);
-      if (snapshots.length === 0) console.log(pc.dim('no snapshots yet'));
+      const { snapshots, damaged } = await repoOf(command).list();
+      // Damaged snapshot files are listed apart (and skipped by every other command).
+      const hint = (d: { id: string }) =>
+        `\`aios backup forget ${d.id.slice(0, 12)}\` removes the damaged snapshot`;
+      if (options.json) {
+        warnAbout(damaged.map((d) => ({ code: d.code, message: `${d.message}; ${hint(d)}` })));
+        return printJson(snapshots);
+      }
+      if (snapshots.length === 0 && damaged.length === 0) console.log(pc.dim('no snapshots yet'));
       for (const s of snapshots) {
         console.log(
           `${pc.bold(s.id.slice(0, 12))}  ${s.time}  ${s.summary.files} files  ${bytes(s.summary.bytes)}${s.tags.length ? `  [${s.tags.join(', ')}]` : ''}`,
         );
+      }
+      for (const d of damaged) {
+        console.log(pc.red(`${pc.bold(d.id.slice(0, 12))}  DAMAGED  ${d.message} [${d.code}]`));
+        console.log(pc.dim(`  ${hint(d)}`));
       }
     });
 
@@ -160,7 +186,7 @@ export function registerBackup(program: Command): void {
         let id = snapshot;
         const result = await measured(command, async (h) => {
           if (snapshot === 'latest') {
-            const last = (await (await h.open()).snapshots()).at(-1);
+            const last = (await h.list()).snapshots.at(-1);
             if (!last) throw new AiosError('SNAPSHOT_NOT_FOUND', `${h.path} has no snapshots yet`);
             id = last.id;
           }
@@ -168,7 +194,14 @@ export function registerBackup(program: Command): void {
         });
         if (options.json) printJson(result);
         else {
-          console.log(`restored ${id.slice(0, 12)} to ${result.target}`);
+          if (result.applied) console.log(`restored ${id.slice(0, 12)} to ${result.target}`);
+          else {
+            console.log(
+              pc.red(
+                `not restored: ${result.errors.length} files of ${id.slice(0, 12)} could not be read; ${result.target} is unchanged`,
+              ),
+            );
+          }
           for (const e of result.errors)
             console.log(pc.red(`error: ${e.path}: ${e.message} [${e.code}]`));
         }
@@ -179,13 +212,18 @@ export function registerBackup(program: Command): void {
   backup
     .command('verify')
     .description('check the repository (exit status 1 when damaged)')
-    .option('--read-data <percent>', 'also re-read and re-hash this share of packs', '0')
+    .option(
+      '--read-data <percent>',
+      'share of packs to read back and re-hash (packs written to since their last check first; 0: structure only)',
+      String(DEFAULT_READ_DATA),
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { readData: string; json?: boolean }, command: Command) => {
       const readData = Number(options.readData);
       const result = await measured(command, (h) => h.verify(readData));
+      const read = `${result.checkedPacks} of ${result.packs} packs read back`;
       if (options.json) printJson(result);
-      else if (result.ok) console.log(pc.green('repository ok'));
+      else if (result.ok) console.log(pc.green(`repository ok (${read})`));
       else {
         console.log(pc.red('repository damaged'));
         for (const e of result.errors) console.log(`  ${e.code}: ${e.message}`);
@@ -222,7 +260,10 @@ export function registerBackup(program: Command): void {
 
   backup
     .command('forget')
-    .description('remove snapshots outside a retention policy (--prune also frees their data)')
+    .description(
+      'remove the given snapshots (damaged ones too), or those outside a retention policy (--prune also frees their data)',
+    )
+    .argument('[snapshots...]', 'snapshot ids or unique prefixes to remove')
     .option('--keep-last <n>', 'the n most recent snapshots', count('keep-last'))
     .option('--keep-hourly <n>', 'the newest of each of the last n hours', count('keep-hourly'))
     .option('--keep-daily <n>', 'the newest of each of the last n days', count('keep-daily'))
@@ -233,14 +274,30 @@ export function registerBackup(program: Command): void {
     .option('--prune', 'then delete the data no snapshot uses')
     .option('--dry-run', 'only show what would be removed')
     .option('--json', 'print machine-readable JSON')
-    .action(async (options: ForgetFlags, command: Command) => {
+    .action(async (ids: string[], options: ForgetFlags, command: Command) => {
       // Commander sets only the flags that were given, so the rest are the policy's counts.
       const { keepTag, prune: _prune, dryRun: _dryRun, json: _json, ...counts } = options;
       const policy: RetentionPolicy = { ...counts, ...(keepTag ? { keepTags: keepTag } : {}) };
+      if (ids.length > 0) {
+        if (Object.keys(policy).length > 0 || options.dryRun) {
+          throw new AiosError(
+            'INVALID_INPUT',
+            'give either snapshot ids or --keep-* options (with --dry-run), not both',
+          );
+        }
+        const result = await measured(command, (h) =>
+          h.forgetSnapshots(ids, { prune: options.prune === true }),
+        );
+        if (options.json) return printJson(result);
+        console.log(`removed ${result.remove.length} snapshots`);
+        for (const id of result.remove) console.log(pc.dim(`  - ${id.slice(0, 12)}`));
+        if (result.prune) for (const line of pruneLines(result.prune)) console.log(line);
+        return;
+      }
       if (Object.keys(policy).length === 0) {
         throw new AiosError(
           'INVALID_INPUT',
-          'no retention policy: give at least one --keep-* option',
+          'no retention policy: give at least one --keep-* option, or snapshot ids',
         );
       }
       const result = await measured(command, (h) =>
@@ -250,7 +307,13 @@ export function registerBackup(program: Command): void {
       const verb = options.dryRun ? 'would remove' : 'removed';
       console.log(`kept ${result.keep.length} snapshots, ${verb} ${result.remove.length}`);
       for (const id of result.remove) console.log(pc.dim(`  - ${id.slice(0, 12)}`));
-      if (result.prune) console.log(pruneLine(result.prune));
+      warnAbout(
+        result.damaged.map((d) => ({
+          code: d.code,
+          message: `${d.message}; the damaged snapshot was left out of the policy (forgetting it by id removes it)`,
+        })),
+      );
+      if (result.prune) for (const line of pruneLines(result.prune)) console.log(line);
     });
 
   backup
@@ -260,7 +323,7 @@ export function registerBackup(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const result = await measured(command, (h) => h.prune());
       if (options.json) return printJson(result);
-      console.log(pruneLine(result));
+      for (const line of pruneLines(result)) console.log(line);
     });
 
   backup
@@ -271,7 +334,6 @@ export function registerBackup(program: Command): void {
     .action(
       async (snapshot: string, file: string | undefined, _options: unknown, command: Command) => {
         const repo = await repoOf(command).open();
-        const tar = await repo.exportTar(snapshot);
         if (!file || file === '-') {
           if (process.stdout.isTTY) {
             throw new AiosError(
@@ -279,18 +341,17 @@ export function registerBackup(program: Command): void {
               'refusing to write a tar archive to a terminal: give a file or redirect stdout',
             );
           }
-          await pipeline(tar, process.stdout, { end: false });
+          const tar = await repo.exportTar(snapshot);
+          try {
+            await pipeline(tar, process.stdout, { end: false });
+          } catch (error) {
+            throw storageError(error, 'stdout');
+          }
           return;
         }
+        // A regular file is written atomically; a device or FIFO is written to as it is.
         const target = resolve(file);
-        const temp = `${target}.${process.pid}.tmp`;
-        try {
-          await pipeline(tar, createWriteStream(temp, { flags: 'wx' }));
-          await rename(temp, target);
-        } catch (error) {
-          await rm(temp, { force: true });
-          throw error;
-        }
+        await writeStreamToPath(await repo.exportTar(snapshot), target);
         console.log(`exported ${snapshot} to ${target}`);
       },
     );
