@@ -83,6 +83,21 @@ describe.each(testImplementations())('BackupHandle and the database (%s)', (impl
     await opened.close();
   });
 
+  it('a verify that read no pack data does not make the backup count as verified', async () => {
+    const { home, config } = setup(impl);
+    writeFileSync(join(home, 'note.txt'), 'something to back up\n');
+    const handle = new BackupHandle(config);
+    await handle.create();
+    expect((await handle.lastBackup())?.verified).toBeNull();
+    expect((await handle.verify(0)).checkedPacks).toBe(0);
+    expect(await handle.lastBackup()).toMatchObject({
+      verified: null,
+      detail: expect.stringContaining('structure only'),
+    });
+    expect((await handle.verify()).checkedPacks).toBe(1); // the default reads a share of packs
+    expect((await handle.lastBackup())?.verified).toBe(true);
+  });
+
   it('maps a snapshot of a moved home onto the current one; never replaces an open database', async () => {
     const { home, config } = setup(impl);
     const data = await openDataStore({ path: config.data.path, native: impl });
