@@ -1,80 +1,57 @@
 #!/usr/bin/env node
-import { isAiosError } from '@aios/utils';
-import { Command, CommanderError, Option } from 'commander';
-import packageJson from '../package.json' with { type: 'json' };
-import { registerAsk } from './commands/ask.js';
-import { registerBackup } from './commands/backup.js';
-import { registerChat } from './commands/chat.js';
-import { registerConfig } from './commands/config.js';
-import { registerDemo } from './commands/demo.js';
-import { registerFeedback } from './commands/feedback.js';
-import { registerHealth } from './commands/health.js';
-import { registerIngest } from './commands/ingest.js';
-import { registerMemory } from './commands/memory.js';
-import { registerStatus } from './commands/status.js';
-import { shuttingDown } from './lifecycle.js';
+import { AiosError, fromNodeIoError, isAiosError } from '@aios/utils';
+import { CommanderError } from 'commander';
+import { buildProgram } from './commands/index.js';
+import { shuttingDown, signalExitCode } from './lifecycle.js';
 
-const program = new Command('aios')
-  .description('AIOS: a local-first AI system (Luna answers with the help of CARMA memory)')
-  .version(packageJson.version, '-v, --version')
-  .option('--home <dir>', 'data directory (default: $AIOS_HOME or ~/.aios)')
-  .option('--config <file>', 'config file (default: ./aios.config.json or <home>/config.json)')
-  .addOption(
-    new Option('--native <mode>', 'implementation of hybrid cores').choices([
-      'auto',
-      'js',
-      'native',
-    ]),
-  )
-  .option('--offline', 'never call a language model: answers are quoted from memory')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
-
-registerDemo(program);
-registerAsk(program);
-registerChat(program);
-registerFeedback(program);
-registerIngest(program);
-registerMemory(program);
-registerHealth(program);
-registerBackup(program);
-registerStatus(program);
-registerConfig(program);
-
-// Every subcommand reports errors the same way (exit codes, one line, no stack trace).
-const usageError = (message: string, write: (text: string) => void) => {
-  const [first, ...rest] = message
-    .trim()
-    .replace(/^error: /, '')
-    .split('\n');
-  write(`aios: ${first} [USAGE_ERROR]\n${rest.map((line) => `${line}\n`).join('')}`);
-};
-for (const command of [program, ...allCommands(program)]) {
-  command
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: usageError });
-}
-
-function allCommands(root: Command): Command[] {
-  return root.commands.flatMap((c) => [c, ...allCommands(c)]);
-}
-
+/**
+ * Exit status: 0 done; 1 a reported error (`aios: <message> [CODE]`) or a failed check;
+ * 70 an unexpected error (a bug: AIOS_DEBUG=1 prints its stack); 130 / 143 stopped by
+ * SIGINT / SIGTERM. Commander's own errors use the same one-line form.
+ */
 async function main(): Promise<void> {
   try {
-    await program.parseAsync(process.argv);
+    await buildProgram().parseAsync(process.argv);
   } catch (error) {
     reportError(error);
   }
+  const stopped = signalExitCode();
+  if (stopped !== undefined) process.exitCode = stopped;
+}
+
+/** Commander printed these itself (help, version). */
+const SHOWN = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
+
+function reportUsageError(error: CommanderError): void {
+  const code = error.code === 'commander.invalidArgument' ? 'INVALID_INPUT' : 'USAGE_ERROR';
+  const [first = '', ...rest] = error.message
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/ is invalid\. /, ' is invalid: ')
+    .split('\n');
+  const more = rest.map((line) => `${line}\n`).join('');
+  process.stderr.write(`aios: ${first} [${code}]\n${more}(run with --help for usage)\n`);
+}
+
+/** A Node.js system error (`EACCES`, `EROFS`, ...) that reached the top without a code of ours. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  const e = error as NodeJS.ErrnoException | undefined;
+  return error instanceof Error && typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
 function reportError(error: unknown): void {
   if (shuttingDown()) return; // the signal handler closes the cores and sets the exit code
   if (error instanceof CommanderError) {
-    // Commander already printed the message (or the help / version text).
+    if (!SHOWN.has(error.code)) reportUsageError(error);
     process.exitCode = error.exitCode;
-  } else if (isAiosError(error)) {
-    process.stderr.write(`aios: ${error.message} [${error.code}]\n`);
+    return;
+  }
+  // Node's message already names the path and the call ("EROFS: read-only file system, open '…'").
+  const coded = isSystemError(error)
+    ? new AiosError(fromNodeIoError(error, error.path ?? '').code, error.message, { cause: error })
+    : error;
+  if (isAiosError(coded)) {
+    process.stderr.write(`aios: ${coded.message} [${coded.code}]\n`);
     process.exitCode = 1;
   } else {
     process.stderr.write(

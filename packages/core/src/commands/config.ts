@@ -5,10 +5,13 @@ import {
   CONFIG_FILE_NAME,
   type ConfigIssue,
   defaultHome,
+  envName,
+  fromNodeIoError,
   HOME_CONFIG_FILE_NAME,
   isAiosError,
   leafPaths,
   loadConfig,
+  suggestConfigKey,
 } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
@@ -19,28 +22,39 @@ type Plain = Record<string, unknown>;
 const isPlain = (value: unknown): value is Plain =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Keys that would reach an object's prototype instead of the config. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function unknownKey(key: string): AiosError {
+  const suggestion = suggestConfigKey(key);
+  return new AiosError(
+    'CONFIG_UNKNOWN_KEY',
+    `no config key "${key}": unknown field${suggestion ? ` (did you mean ${suggestion}?)` : ''} (run \`aios config get\` for all keys)`,
+    { details: { key, ...(suggestion ? { suggestion } : {}) } },
+  );
+}
+
+/** A dotted key of the schema (a leaf such as `luna.llm.model`, or a section such as `luna`). */
 function splitKey(key: string): string[] {
   const parts = key.split('.');
   if (key.trim() === '' || parts.some((p) => p === '' || !/^[A-Za-z0-9_]+$/.test(p))) {
     throw new AiosError(
       'INVALID_INPUT',
-      `key: expected a dotted path like luna.llm.model, got "${key}"`,
+      `key: expected a dotted path like luna.llm.model, got ${JSON.stringify(key)}`,
     );
   }
+  const known =
+    !parts.some((p) => PROTOTYPE_KEYS.has(p)) &&
+    leafPaths().some((leaf) => parts.every((p, i) => leaf[i] === p));
+  if (!known) throw unknownKey(key);
   return parts;
 }
 
-function valueAt(config: unknown, path: string[], key: string): unknown {
+/** The value at a known key; null where it has none (e.g. luna.llm.model unset). */
+function valueAt(config: unknown, path: string[]): unknown {
   let current = config;
   for (const part of path) {
-    if (!isPlain(current) || !(part in current)) {
-      const known = leafPaths().some((leaf) => path.every((p, i) => leaf[i] === p));
-      if (known) return null; // a known key with no value (e.g. luna.llm.model unset)
-      throw new AiosError(
-        'CONFIG_UNKNOWN_KEY',
-        `no config key "${key}" (run \`aios config get\` for all keys)`,
-      );
-    }
+    if (!isPlain(current) || !Object.hasOwn(current, part)) return null;
     current = current[part];
   }
   return current;
@@ -69,9 +83,15 @@ function targetFile(options: GlobalOptions): string {
 
 function readJsonObject(file: string): Plain {
   if (!existsSync(file)) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw fromNodeIoError(error, file);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new AiosError('CONFIG_PARSE', `${file} is not valid JSON: ${reason}`);
@@ -86,6 +106,54 @@ function formatIssue(i: ConfigIssue): string {
   return `${i.path} = ${JSON.stringify(i.value) ?? 'undefined'} (from ${i.source}): ${i.message}`;
 }
 
+/** The `AIOS_*` variable set in this environment that overrides `path` (or a section of it). */
+function envOverride(path: string[]): string | undefined {
+  return leafPaths()
+    .filter((leaf) => path.every((p, i) => leaf[i] === p) || leaf.every((p, i) => path[i] === p))
+    .map(envName)
+    .find((name) => process.env[name] !== undefined && process.env[name] !== '');
+}
+
+/**
+ * Writes `content` to `file` if it is a valid config file on its own: checked as the file
+ * that will be written (defaults < this file), not as the merged config, so an `AIOS_*`
+ * variable that happens to override a key cannot let a bad value into the file. Written to a
+ * temporary file, checked, then renamed over the old one: the file is whole at every moment.
+ */
+function writeChecked(file: string, content: Plain): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw fromNodeIoError(error, file);
+  }
+  try {
+    loadConfig({ file: temp, env: {}, cwd: dirname(file) });
+  } catch (error) {
+    rmSync(temp, { force: true });
+    if (isAiosError(error) && Array.isArray(error.details?.issues)) {
+      const issues = (error.details.issues as ConfigIssue[]).map((i) => ({
+        ...i,
+        source: i.source === temp ? file : i.source,
+      }));
+      throw new AiosError(
+        'CONFIG_INVALID',
+        `refused, ${file} unchanged: ${issues.map(formatIssue).join('; ')}`,
+        { details: { file, issues } },
+      );
+    }
+    throw error;
+  }
+  try {
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw fromNodeIoError(error, file);
+  }
+}
+
 export function registerConfig(program: Command): void {
   const config = program
     .command('config')
@@ -98,7 +166,7 @@ export function registerConfig(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action((key: string | undefined, options: { json?: boolean }, command: Command) => {
       const loaded = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
-      const value = key ? valueAt(loaded.config, splitKey(key), key) : loaded.config;
+      const value = key === undefined ? loaded.config : valueAt(loaded.config, splitKey(key));
       if (options.json || isPlain(value) || Array.isArray(value)) return printJson(value ?? null);
       console.log(value == null ? '' : String(value));
     });
@@ -106,7 +174,7 @@ export function registerConfig(program: Command): void {
   config
     .command('set')
     .description(
-      'set one key in <home>/config.json (or --config): the whole config is validated first, the file replaced atomically',
+      'set one key in <home>/config.json (or --config): the file is validated as it will be written, then replaced atomically',
     )
     .argument('<key>', 'a dotted key, e.g. carma.search.k')
     .argument('<value>', 'the value (parsed as JSON when it is JSON: 5, true, ["a"])')
@@ -125,30 +193,13 @@ export function registerConfig(program: Command): void {
       }
       node[path[path.length - 1] as string] = value;
 
-      mkdirSync(dirname(file), { recursive: true });
-      const temp = `${file}.${process.pid}.tmp`;
-      writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`);
-      try {
-        // The same loader every command uses: env and flags included, every field checked.
-        const overrides: Record<string, unknown> = {};
-        if (globals.home) overrides.home = globals.home;
-        if (globals.native) overrides.native = globals.native;
-        loadConfig({ file: temp, overrides });
-      } catch (error) {
-        rmSync(temp, { force: true });
-        if (isAiosError(error) && Array.isArray(error.details?.issues)) {
-          const issues = (error.details.issues as ConfigIssue[]).map((i) => ({
-            ...i,
-            source: i.source === temp ? file : i.source,
-          }));
-          throw new AiosError(
-            'CONFIG_INVALID',
-            `refused, ${file} unchanged: ${issues.map(formatIssue).join('; ')}`,
-          );
-        }
-        throw error;
+      writeChecked(file, next);
+      const overriding = envOverride(path);
+      if (overriding) {
+        process.stderr.write(
+          `aios: note: ${overriding} is set and overrides ${key} from ${file} while it is\n`,
+        );
       }
-      renameSync(temp, file);
       if (options.json) return printJson({ file, key, value });
       console.log(`${pc.bold(key)} = ${JSON.stringify(value)} ${pc.dim(`(${file})`)}`);
     });

@@ -1,20 +1,8 @@
 import type { FeedbackResult } from '@aios/luna';
-import { AiosError } from '@aios/utils';
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { pc } from './colors.js';
-import { printJson } from './shared.js';
+import { numberIn, printJson } from './shared.js';
 import { withAios } from './system.js';
-
-function rating(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < -1 || n > 1) {
-    throw new AiosError(
-      'INVALID_INPUT',
-      `rating: expected a number from -1 (bad) to 1 (good), got "${value}"`,
-    );
-  }
-  return n;
-}
 
 /** `openness 0.70, conscientiousness 0.70, ...` */
 export function traitsLine(traits: FeedbackResult['traits']): string {
@@ -45,7 +33,9 @@ export function registerFeedback(program: Command): void {
       "rate an answer (its id from `aios ask --json`): nudges Luna's personality and reinforces the memories it used; --undo takes feedback back",
     )
     .argument('[answer-id]', 'the id of the answer')
-    .argument('[rating]', 'from -1 (bad) to 1 (good)')
+    .addArgument(
+      new Argument('[rating]', 'from -1 (bad) to 1 (good)').argParser(numberIn(-1, 1, 'a rating')),
+    )
     .option('--text <comment>', 'what was good or bad ("too long", "more detail", ...)')
     .option(
       '--undo [feedback-id]',
@@ -55,7 +45,7 @@ export function registerFeedback(program: Command): void {
     .action(
       async (
         id: string | undefined,
-        value: string | undefined,
+        value: number | undefined,
         options: FeedbackOptions,
         command: Command,
       ) => {
@@ -74,7 +64,7 @@ export function registerFeedback(program: Command): void {
         }
         if (id === undefined) command.error("error: missing required argument 'answer-id'");
         if (value === undefined) command.error("error: missing required argument 'rating'");
-        const r = rating(value as string);
+        const r = value as number;
         await withAios(command, async (aios) => {
           const result = await aios.feedback(id as string, {
             rating: r,

@@ -2,16 +2,8 @@ import type { Fragment, Memory } from '@aios/carma';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
-import { printJson } from './shared.js';
+import { integerIn, numberIn, printJson } from './shared.js';
 import { checkQuestion, describeSources, sourceLine, withAios } from './system.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new Error(`expected a whole number from 1 to 1000, got "${value}"`);
-  }
-  return n;
-}
 
 /** A fragment by id, or by an unambiguous prefix of its id (as printed by `search`). */
 function findFragment(memory: Memory, id: string): Fragment {
@@ -56,7 +48,7 @@ export function registerMemory(program: Command): void {
     .command('search')
     .description('the fragments that best match a query, with where they came from')
     .argument('<query>', 'what to look for')
-    .option('-k, --limit <n>', 'how many results', positiveInt, 8)
+    .option('-k, --limit <n>', 'how many results (1 to 1000)', integerIn(1, 1000), 8)
     .option('--json', 'print machine-readable JSON')
     .action(async (query: string, options: { limit: number; json?: boolean }, command: Command) => {
       const q = checkQuestion(query);
@@ -142,12 +134,12 @@ export function registerMemory(program: Command): void {
     )
     .argument('<id>', 'the fragment id (or an unambiguous prefix)')
     .option('--text <text>', 'the new text')
-    .option('--importance <n>', 'the new importance, from 0 to 1')
+    .option('--importance <n>', 'the new importance, from 0 to 1', numberIn(0, 1))
     .option('--json', 'print machine-readable JSON')
     .action(
       async (
         id: string,
-        options: { text?: string; importance?: string; json?: boolean },
+        options: { text?: string; importance?: number; json?: boolean },
         command: Command,
       ) => {
         if (options.text === undefined && options.importance === undefined) {
@@ -159,16 +151,7 @@ export function registerMemory(program: Command): void {
         if (options.text !== undefined && options.text.trim() === '') {
           throw new AiosError('INVALID_INPUT', 'text: expected some text, got an empty string');
         }
-        let importance: number | undefined;
-        if (options.importance !== undefined) {
-          importance = Number(options.importance);
-          if (options.importance.trim() === '' || !(importance >= 0 && importance <= 1)) {
-            throw new AiosError(
-              'INVALID_INPUT',
-              `importance: expected a number from 0 to 1, got "${options.importance}"`,
-            );
-          }
-        }
+        const importance = options.importance;
         await withAios(command, async (aios) => {
           const f = findFragment(aios.memory, id);
           const next = await aios.memory.update(f.id, {

@@ -91,3 +91,84 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvLayer {
   }
   return { values, sources };
 }
+
+/**
+ * `AIOS_*` variables that are not configuration: read by the CLI (`AIOS_CONFIG`,
+ * `AIOS_DEBUG`), the test suites and the build and benchmark tools. Any other `AIOS_*`
+ * variable that names no config key is most likely a typo, which would otherwise be
+ * ignored without a word.
+ */
+export const OTHER_ENV_VARIABLES: ReadonlySet<string> = new Set([
+  'AIOS_CONFIG',
+  'AIOS_DEBUG',
+  'AIOS_TEST_IMPLEMENTATIONS',
+  'AIOS_BACKUP_KILL_ROUNDS',
+  'AIOS_CRANFIELD_DIR',
+  'AIOS_NATIVE_PROFILE',
+  'AIOS_NODE22',
+  'AIOS_RUST_TOOLCHAIN',
+]);
+
+export interface UnknownEnvVariable {
+  name: string;
+  /** The closest config variable, when one is close enough to be a likely typo. */
+  suggestion: string | undefined;
+}
+
+/** Edit distance (insertions, deletions, substitutions and swaps of neighbours). */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    const row = rows[i] as number[];
+    const up = rows[i - 1] as number[];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(
+        (up[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (up[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row[j] = best;
+    }
+  }
+  return (rows[a.length] as number[])[b.length] as number;
+}
+
+/** Every set `AIOS_*` variable that maps to no config key, with the closest one that does. */
+export function unknownEnvVariables(env: NodeJS.ProcessEnv): UnknownEnvVariable[] {
+  const known = leafPaths().map(envName);
+  const names = new Set([...known, ...OTHER_ENV_VARIABLES]);
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !names.has(name))
+    .sort()
+    .map((name) => {
+      let suggestion: string | undefined;
+      let best = Number.POSITIVE_INFINITY;
+      for (const candidate of known) {
+        const d = editDistance(name.toUpperCase(), candidate);
+        if (d < best) [best, suggestion] = [d, candidate];
+      }
+      // A suggestion only where it is plausibly what was meant.
+      const close = best <= Math.max(2, Math.floor(name.length / 3));
+      return { name, suggestion: close ? suggestion : undefined };
+    });
+}
+
+/** The config key (dotted, a leaf or a section) closest to `key`, if it is a likely typo. */
+export function suggestConfigKey(key: string): string | undefined {
+  const keys = new Set(
+    leafPaths().flatMap((path) => path.map((_, i) => path.slice(0, i + 1).join('.'))),
+  );
+  let suggestion: string | undefined;
+  let best = Number.POSITIVE_INFINITY;
+  for (const candidate of keys) {
+    const d = editDistance(key, candidate);
+    if (d < best) [best, suggestion] = [d, candidate];
+  }
+  return best <= Math.max(2, Math.floor(key.length / 3)) ? suggestion : undefined;
+}

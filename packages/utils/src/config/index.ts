@@ -1,7 +1,16 @@
-export { ENV_PREFIX, envName, leafPaths } from './env.js';
+export {
+  ENV_PREFIX,
+  envName,
+  leafPaths,
+  OTHER_ENV_VARIABLES,
+  suggestConfigKey,
+  type UnknownEnvVariable,
+  unknownEnvVariables,
+} from './env.js';
 export {
   CONFIG_FILE_NAME,
   type ConfigIssue,
+  type ConfigWarning,
   defaultHome,
   HOME_CONFIG_FILE_NAME,
   type LoadConfigOptions,

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, describeValue, ErrorCode } from '../errors.js';
-import { readEnv } from './env.js';
+import { readEnv, unknownEnvVariables } from './env.js';
 import { type AiosConfig, type AiosConfigInput, configSchema } from './schema.js';
 
 export const CONFIG_FILE_NAME = 'aios.config.json';
@@ -29,10 +29,22 @@ export interface ConfigIssue {
   message: string;
 }
 
+/** Something worth telling but not an error, such as an `AIOS_*` variable that is no config key. */
+export interface ConfigWarning {
+  code: 'CONFIG_UNKNOWN_ENV';
+  /** The variable the warning is about. */
+  variable: string;
+  /** The config variable it most likely meant, if any. */
+  suggestion: string | undefined;
+  message: string;
+}
+
 export interface LoadedConfig {
   config: AiosConfig;
   /** The config file that was read, if any. */
   file: string | undefined;
+  /** Problems that do not stop loading (a misspelled `AIOS_*` variable is ignored). */
+  warnings: ConfigWarning[];
 }
 
 type Plain = Record<string, unknown>;
@@ -40,14 +52,32 @@ type Plain = Record<string, unknown>;
 const isPlain = (value: unknown): value is Plain =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Merges `over` onto `base`; objects merge key by key, everything else is replaced. */
+/**
+ * Merges `over` onto `base`; objects merge key by key, everything else is replaced. Keys
+ * are defined as own properties, so a `"__proto__"` key in a file stays a key (reported as
+ * unknown by the schema) instead of replacing the prototype of the merged object.
+ */
 function merge(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
-    out[key] = isPlain(current) && isPlain(value) ? merge(current, value) : value;
+    const current = Object.hasOwn(out, key) ? out[key] : undefined;
+    Object.defineProperty(out, key, {
+      value: isPlain(current) && isPlain(value) ? merge(current, value) : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
+}
+
+function envWarnings(env: NodeJS.ProcessEnv): ConfigWarning[] {
+  return unknownEnvVariables(env).map(({ name, suggestion }) => ({
+    code: 'CONFIG_UNKNOWN_ENV',
+    variable: name,
+    suggestion,
+    message: `${name} is not a config variable and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+  }));
 }
 
 /** Records `source` for every leaf path present in `layer`. */
@@ -197,7 +227,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       repository: resolvePath(root, parsed.backup.repository, 'backups'),
     },
   };
-  return { config, file };
+  return { config, file, warnings: envWarnings(env) };
 }
 
 function resolvePath(home: string, value: string | undefined, fallback: string): string {

@@ -1,0 +1,178 @@
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { AiosError, fromNodeIoError } from '@aios/utils';
+
+export type FileKind = 'text' | 'markdown' | 'json' | 'jsonl';
+
+/** File kinds `ingest` reads; in folders only these extensions are picked up. */
+const KINDS: Record<string, FileKind> = {
+  '.txt': 'text',
+  '.text': 'text',
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.json': 'json',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+};
+
+/** How a file is read: by its extension, as text when it has none that ingest knows. */
+export function kindOf(path: string): FileKind {
+  return KINDS[extname(path).toLowerCase()] ?? 'text';
+}
+
+/**
+ * Largest file read (a file is held as one string while it is chunked; V8 strings stop at
+ * about 512 million characters).
+ */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/** A file or folder entry that was not ingested, and why. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+/** What a path is when it is neither a regular file nor a folder. */
+function special(info: Stats): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The files named by `paths`, sorted per folder: folders are walked recursively (hidden
+ * entries skipped, each folder once even through symbolic links), and only regular files
+ * are taken, since reading a FIFO or a device would block or never end. In folders, an
+ * entry that is not a regular file, or that cannot be read, is skipped with `onSkip`; a
+ * path given explicitly must be a regular file or a folder (`IO_NOT_A_FILE` otherwise).
+ */
+export async function collectFiles(
+  paths: string[],
+  options: { onSkip?: (skipped: SkippedFile) => void } = {},
+): Promise<string[]> {
+  const out = new Set<string>();
+  const folders = new Set<string>();
+  const visit = async (path: string, explicit: boolean): Promise<void> => {
+    let info: Stats;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      if (explicit) throw fromNodeIoError(error, path);
+      options.onSkip?.({ path, reason: fromNodeIoError(error, path).code });
+      return;
+    }
+    if (info.isDirectory()) {
+      const key = `${info.dev}:${info.ino}`;
+      if (folders.has(key)) return;
+      folders.add(key);
+      let names: string[];
+      try {
+        names = await readdir(path);
+      } catch (error) {
+        if (explicit) throw fromNodeIoError(error, path);
+        options.onSkip?.({ path, reason: fromNodeIoError(error, path).code });
+        return;
+      }
+      for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
+        await visit(join(path, name), false);
+      }
+    } else if (!info.isFile()) {
+      if (explicit) {
+        throw new AiosError(
+          'IO_NOT_A_FILE',
+          `${path}: ${special(info)}, not a regular file or folder (ingest reads regular files only)`,
+          { details: { path } },
+        );
+      }
+      options.onSkip?.({ path, reason: special(info) });
+    } else if (explicit || KINDS[extname(path).toLowerCase()]) {
+      out.add(path);
+    }
+  };
+  for (const p of paths) await visit(resolve(p), true);
+  return [...out];
+}
+
+/** How many leading bytes are checked for binary content, as git does. */
+const SNIFF_BYTES = 1024;
+
+/**
+ * Why `head` (the start of a file) is not text, or undefined: a NUL byte, or bytes that are
+ * not UTF-8 (a multi-byte character cut at the end of `head` is not counted).
+ */
+export function binaryReason(head: Uint8Array): string | undefined {
+  const sample = head.subarray(0, SNIFF_BYTES);
+  if (sample.includes(0)) return 'binary (a NUL byte in the first KiB)';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+  } catch {
+    return 'binary (not UTF-8 in the first KiB)';
+  }
+  return undefined;
+}
+
+/**
+ * Opens a regular file for reading. Non-blocking, so a path that became a FIFO since it was
+ * listed cannot hang the open; anything but a regular file is refused.
+ */
+async function openRegular(path: string): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw new AiosError('IO_NOT_A_FILE', `${path}: ${special(info)}, not a regular file`, {
+        details: { path },
+      });
+    }
+    checkSize(path, info.size);
+    return { handle, size: info.size };
+  } catch (error) {
+    await handle?.close();
+    throw error instanceof AiosError ? error : fromNodeIoError(error, path);
+  }
+}
+
+/** A regular file's size and the reason it is not text, reading only its first KiB. */
+export async function sniffFile(path: string): Promise<{ size: number; binary?: string }> {
+  const { handle, size } = await openRegular(path);
+  try {
+    const head = new Uint8Array(Math.min(SNIFF_BYTES, size));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const binary = binaryReason(head.subarray(0, bytesRead));
+    return binary ? { size, binary } : { size };
+  } catch (error) {
+    throw fromNodeIoError(error, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkSize(path: string, size: number): void {
+  if (size > MAX_FILE_BYTES) {
+    throw new AiosError(
+      'INGEST_TOO_LARGE',
+      `${path}: ${(size / 1024 ** 2).toFixed(0)} MiB, more than the ${MAX_FILE_BYTES / 1024 ** 2} MiB ingest reads from one file (split it)`,
+      { details: { path, size, max: MAX_FILE_BYTES } },
+    );
+  }
+}
+
+/** The text of a regular file (UTF-8, a leading byte order mark dropped). */
+export async function readText(path: string): Promise<string> {
+  const { handle } = await openRegular(path);
+  let bytes: Buffer;
+  try {
+    bytes = await handle.readFile();
+  } catch (error) {
+    throw fromNodeIoError(error, path);
+  } finally {
+    await handle.close();
+  }
+  checkSize(path, bytes.length);
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
