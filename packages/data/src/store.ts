@@ -574,6 +574,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     },
     integrityCheck: () => serial(() => driver.integrityCheck()),
     transaction: (fn) => transactions.run(store, fn),
+    inTransaction: () => transactions.inside(),
     async close() {
       outsideTransaction('close');
       if (closed) return;

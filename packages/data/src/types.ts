@@ -441,5 +441,10 @@ export interface DataStore {
    * outside never ends.
    */
   transaction<T>(fn: (tx: DataStore) => Promise<T>): Promise<T>;
+  /**
+   * Whether the calling context is inside a `transaction` of this store: what it reads
+   * includes that transaction's writes, which a rollback may still take back.
+   */
+  inTransaction(): boolean;
   close(): Promise<void>;
 }
