@@ -58,7 +58,6 @@ export async function addFragments(
       if (ctx.options.mergeNearDuplicates && target) {
         merges.push({ target, from: f.record, index: f.index, near: nd });
       } else {
-        f.record.label = fragments.takeLabel();
         toStore.push({
           record: f.record,
           vector: matrix.slice(i * dim, (i + 1) * dim),
@@ -68,15 +67,18 @@ export async function addFragments(
       }
     });
     if (toStore.length > 0) {
-      // The labels handed out are recorded with the fragments, in one transaction.
-      await ctx.store.put(
+      fragments.checkCapacity(toStore.length);
+      // Labels come from the store's counter in the transaction that stores the fragments,
+      // so that another process adding at the same time gets other ones.
+      await ctx.store.add(
         toStore.map((s) => ({
           fragment: s.record,
           vector: s.vector,
           change: historyEntry(s.record, 'add', at),
         })),
-        storeMeta(ctx),
+        { meta: storeMeta(ctx), lowestLabel: fragments.nextLabel },
       );
+      fragments.claimLabels(toStore.map((s) => s.record.label));
       const labels = Uint32Array.from(toStore, (s) => s.record.label);
       const vectors = new Float32Array(toStore.length * dim);
       toStore.forEach((s, i) => {

@@ -6,6 +6,7 @@ import type { Hashing } from '@aios/utils';
 import type { AllowListCache } from './allow-list.js';
 import type { Embedder } from './embedder.js';
 import type { CarmaEngine } from './engine/index.js';
+import type { FollowState } from './follow.js';
 import type { FragmentState } from './fragment-state.js';
 import type { IndexFileState } from './index-files.js';
 import type { SearchIndexes } from './indexes.js';
@@ -26,4 +27,6 @@ export interface MemoryContext {
   readonly indexes: SearchIndexes;
   readonly allowLists: AllowListCache;
   readonly files: IndexFileState;
+  /** Where the memory is in the database's history (what other processes wrote). */
+  readonly follow: FollowState;
 }

@@ -25,6 +25,11 @@ import type {
 
 /** The meta key of CARMA's state in the data store. */
 export const CARMA_META_KEY = 'carma';
+/**
+ * The label counter: the next index label to hand out, advanced in the transaction of
+ * each add (`FragmentStore.add`), so that processes adding at once never share a label.
+ */
+export const LABEL_COUNTER_KEY = 'carma.next_label';
 /** Where an import of the old file format is recorded (in the same transaction). */
 const IMPORTED_META_KEY = 'carma.imported';
 /** Fragments per read while loading. */
@@ -153,6 +158,17 @@ function parseMeta(value: unknown): StoreMeta | undefined {
   return m as StoreMeta;
 }
 
+function parseCounter(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new AiosError(
+      CarmaErrorCode.STORE_CORRUPT,
+      `the data store's "${LABEL_COUNTER_KEY}" is not a label counter: ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 /** A `FragmentStore` in an @aios/data store (SQLite). */
 export class DataFragmentStore implements FragmentStore {
   private data: DataStore | undefined;
@@ -161,6 +177,8 @@ export class DataFragmentStore implements FragmentStore {
   /** Accesses not yet written: count and latest time per fragment id. */
   private touches = new Map<string, { count: number; at: number }>();
   private touchTimer: NodeJS.Timeout | undefined;
+  /** History rows written through this store (and their fragments) not yet taken. */
+  private own = { rows: 0, ids: new Set<string>() };
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -194,8 +212,11 @@ export class DataFragmentStore implements FragmentStore {
     try {
       const legacy = this.options.legacyDir;
       if (legacy !== undefined && isLegacyStore(legacy)) await this.importLegacy(legacy);
+      // Read first: whatever changes while the fragments are read comes after it.
+      const seq = await this.store.fragments.latestChange();
       const meta = parseMeta(await this.store.meta.get(CARMA_META_KEY));
       this.metaText = JSON.stringify(meta);
+      const nextLabel = parseCounter(await this.store.meta.get(LABEL_COUNTER_KEY));
       const fragments: FragmentRecord[] = [];
       let after: string | undefined;
       for (;;) {
@@ -211,7 +232,8 @@ export class DataFragmentStore implements FragmentStore {
         if (page.length < PAGE) break;
         after = (page[page.length - 1] as DataFragment).id;
       }
-      return { meta, fragments };
+      this.own = { rows: 0, ids: new Set() }; // an import's rows are before `seq`
+      return { meta, fragments, seq, nextLabel };
     } catch (error) {
       if (!this.options.data) await this.data.close().catch(() => undefined);
       this.data = undefined;
@@ -301,16 +323,88 @@ export class DataFragmentStore implements FragmentStore {
     );
     if (withMeta) this.metaText = metaText;
     this.written_ += items.length;
+    this.noteOwn(
+      items.length,
+      items.map((i) => i.fragment.id),
+    );
+  }
+
+  async add(
+    items: FragmentWrite[],
+    options: { meta?: StoreMeta; lowestLabel: number },
+  ): Promise<void> {
+    const metaText = options.meta === undefined ? undefined : JSON.stringify(options.meta);
+    const withMeta = metaText !== undefined && metaText !== this.metaText;
+    if (items.length === 0) return;
+    const { numbers } = await this.store.fragments.putNumbered(
+      items.map(({ fragment, vector, change }) => ({
+        ...toInput(fragment, vector),
+        change: toChangeInput(change),
+      })),
+      {
+        keepVectors: true,
+        numbering: { counter: LABEL_COUNTER_KEY, attribute: 'label', floor: options.lowestLabel },
+        ...(withMeta ? { meta: { [CARMA_META_KEY]: JSON.parse(metaText) } } : {}),
+      },
+    );
+    items.forEach(({ fragment }, i) => {
+      fragment.label = numbers[i] as number;
+    });
+    if (withMeta) this.metaText = metaText;
+    this.written_ += items.length;
+    this.noteOwn(
+      items.length,
+      items.map((i) => i.fragment.id),
+    );
+  }
+
+  /** Notes history rows this store wrote (see `takeOwnWrites`). */
+  private noteOwn(rows: number, ids: readonly string[]): void {
+    this.own.rows += rows;
+    for (const id of ids) this.own.ids.add(id);
+  }
+
+  takeOwnWrites(): { rows: number; ids: Set<string> } {
+    const own = this.own;
+    this.own = { rows: 0, ids: new Set() };
+    return own;
+  }
+
+  async read(ids: readonly string[]): Promise<Array<FragmentRecord | undefined>> {
+    const found = new Map<string, FragmentRecord>();
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const page = await this.store.fragments.getMany(ids.slice(i, i + PAGE), { vectors: false });
+      for (const f of page) {
+        const record = toRecord(f);
+        if (record) found.set(f.id, record);
+      }
+    }
+    return ids.map((id) => found.get(id));
+  }
+
+  inTransaction(): boolean {
+    return this.data?.inTransaction() ?? false;
+  }
+
+  async readMeta(): Promise<StoreMeta | undefined> {
+    const meta = parseMeta(await this.store.meta.get(CARMA_META_KEY));
+    this.metaText = JSON.stringify(meta);
+    return meta;
   }
 
   async delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void> {
     if (items.length === 0) return;
     for (const { id } of items) this.touches.delete(id);
-    await this.store.fragments.delete(
+    // One history row per fragment that was there to delete: as many as it counts.
+    const deleted = await this.store.fragments.delete(
       items.map((i) => i.id),
       { changes: items.map((i) => toChangeInput(i.change)) },
     );
     this.written_ += items.length;
+    this.noteOwn(
+      deleted,
+      items.map((i) => i.id),
+    );
   }
 
   async replaceVectors(
@@ -324,6 +418,10 @@ export class DataFragmentStore implements FragmentStore {
     );
     this.metaText = text;
     this.written_ += items.length;
+    this.noteOwn(
+      items.length,
+      items.map((i) => i.id),
+    );
   }
 
   async vectors(ids: readonly string[]): Promise<Array<Float32Array | undefined>> {

@@ -28,7 +28,10 @@ export class FragmentState {
   readonly byLabel = new Map<number, FragmentRecord>();
   private readonly byContent = new Map<string, string>();
   readonly namespaceLabels = new Map<string, Set<number>>();
-  /** The next index label to hand out; labels are never reused. */
+  /**
+   * No label below this one is free: the lowest the store's label counter may hand out
+   * next (labels are never reused; the counter itself is in the store, see `FragmentStore.add`).
+   */
   nextLabel = 0;
   /**
    * Bumped by every change that can alter a filter's result, so that cached allow-lists
@@ -77,11 +80,15 @@ export class FragmentState {
     return f;
   }
 
-  /** Hands out the next label; NO_LABEL itself is the engine's "no hit" marker. */
-  takeLabel(): number {
-    if (this.nextLabel >= NO_LABEL)
+  /** Fails unless `count` more labels fit below NO_LABEL (the engine's "no hit" marker). */
+  checkCapacity(count: number): void {
+    if (this.nextLabel + count > NO_LABEL)
       throw new AiosError(CarmaErrorCode.CAPACITY, 'this memory has used every label');
-    return this.nextLabel++;
+  }
+
+  /** Notes labels handed out (here or by another process): none below them is free. */
+  claimLabels(labels: Iterable<number>): void {
+    for (const label of labels) if (label >= this.nextLabel) this.nextLabel = label + 1;
   }
 
   /** Fragments per namespace. */

@@ -13,6 +13,7 @@ import type { MemoryContext } from './context.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
 import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
+import { catchUp } from './follow.js';
 import { removeStaleIndexTempFiles } from './index-file-check.js';
 import type { IndexLogger } from './memory-types.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './store.js';
@@ -173,7 +174,10 @@ export async function checkpointNow(ctx: MemoryContext): Promise<void> {
   const dir = ctx.options.dir;
   if (dir === undefined || !indexes.vectors || indexes.dimension === undefined) return;
   if (store.written === 0) return;
-  const seq = await store.latestSeq();
+  // Inside a transaction the index may hold writes a rollback takes back: not now.
+  if (store.inTransaction()) return;
+  // The position the index reflects: what other processes wrote is taken in first.
+  const seq = await catchUp(ctx, { checkpoint: true });
   const current = files.checkpoint;
   if (
     indexes.savedToFile &&

@@ -9,7 +9,8 @@ import { CarmaErrorCode } from './errors.js';
 import { fillFromStore, loadIndexFile } from './index-files.js';
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
 import { reembedAll } from './reembed.js';
-import type { FragmentStore } from './store.js';
+import { relabel } from './relabel.js';
+import type { FragmentRecord, FragmentStore } from './store.js';
 import { checkStoreLocation } from './validation.js';
 
 /** Fragments in `data`, else in `<dir>/memory.db`, else in an in-memory database. */
@@ -33,6 +34,18 @@ export function defaultStore(options: MemoryOptions): FragmentStore {
   });
 }
 
+/** The fragments (after the first) whose label an earlier one has. */
+function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
+  const seen = new Set<number>();
+  return records.filter((f) => {
+    if (!seen.has(f.label)) {
+      seen.add(f.label);
+      return false;
+    }
+    return true;
+  });
+}
+
 /**
  * Reads every fragment into the memory's state and builds the indexes: the lexical one
  * from the texts, the vector one from its file when that can be trusted, else from the
@@ -41,7 +54,8 @@ export function defaultStore(options: MemoryOptions): FragmentStore {
  */
 export async function loadMemory(ctx: MemoryContext): Promise<void> {
   const { embedder, fragments, indexes } = ctx;
-  const { meta, fragments: records } = await ctx.store.open();
+  const { meta, fragments: records, seq, nextLabel } = await ctx.store.open();
+  ctx.follow.seq = seq;
   let reembed = false;
   if (meta) {
     const dimensionDiffers =
@@ -64,16 +78,20 @@ export async function loadMemory(ctx: MemoryContext): Promise<void> {
       reembed = true;
     }
     indexes.dimension = reembed ? embedder.dimension : meta.dimension;
-    fragments.nextLabel = meta.nextLabel;
     ctx.files.checkpoint = meta.index;
   } else {
     indexes.dimension = embedder.dimension;
   }
-  for (const f of records) {
-    fragments.remember(f);
-    // A label is never handed out twice, even if the meta lags behind the fragments.
-    if (f.label >= fragments.nextLabel) fragments.nextLabel = f.label + 1;
+  // A label is never handed out twice, even if the meta or counter lag behind.
+  fragments.nextLabel = Math.max(meta?.nextLabel ?? 0, nextLabel);
+  fragments.claimLabels(records.map((f) => f.label));
+  const clashing = sharedLabels(records);
+  if (clashing.length > 0) {
+    await relabel(ctx, clashing);
+    // The index file holds one vector per label: not those of every fragment that had it.
+    ctx.files.checkpoint = undefined;
   }
+  for (const f of records) fragments.remember(f);
   // Links to fragments deleted without their links being cleared (a crash in between).
   for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
   indexes.lexical = ctx.engine.createLexicalIndex(ctx.options.bm25 ?? DEFAULT_BM25);

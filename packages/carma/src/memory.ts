@@ -19,6 +19,7 @@ import { type Embedder, HashingEmbedder } from './embedder.js';
 import { type CarmaEngine, createEngine } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
+import { catchUp, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
 import { checkpointNow, createIndexFileState } from './index-files.js';
 import { SearchIndexes } from './indexes.js';
@@ -105,6 +106,7 @@ export class Memory {
       indexes: new SearchIndexes(hnswParams(options.hnsw)),
       allowLists: new AllowListCache(fragments),
       files: createIndexFileState(),
+      follow: { seq: 0, doubt: new Set() },
     };
   }
 
@@ -149,6 +151,44 @@ export class Memory {
     return run;
   }
 
+  /**
+   * Runs a mutation (one at a time) on a state that has every change other processes
+   * made, and takes in what they made meanwhile once it is done, so that searches
+   * seldom have to wait for a mutation to catch up.
+   */
+  private mutate<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      this.checkOpen();
+      return this.caughtUp(fn);
+    });
+  }
+
+  /** Runs `fn` between two catch-ups with the database (none once the memory is closed). */
+  private async caughtUp<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.closed) await catchUp(this.ctx);
+    const result = await fn();
+    if (!this.closed) await catchUp(this.ctx);
+    return result;
+  }
+
+  /** Brings the memory up to date with the database when another process wrote to it. */
+  private async follow(): Promise<void> {
+    if (await upToDate(this.ctx)) return;
+    await this.serial(async () => {
+      if (!this.closed) await catchUp(this.ctx);
+    });
+  }
+
+  /**
+   * Takes in what other processes sharing the database added, changed or deleted since
+   * this memory last looked. Searches and writes do it themselves; call it before `get`,
+   * `list`, `namespaces` or `stats` when another process may have written.
+   */
+  async refresh(): Promise<void> {
+    this.checkOpen();
+    await this.follow();
+  }
+
   /** Adds one fragment (see `addMany`). */
   async add(input: FragmentInput | string): Promise<AddResult> {
     const [result] = await this.addMany([input]);
@@ -161,10 +201,7 @@ export class Memory {
    * Everything is validated before anything is stored.
    */
   addMany(inputs: Array<FragmentInput | string>): Promise<AddResult[]> {
-    return this.serial(() => {
-      this.checkOpen();
-      return addFragments(this.ctx, inputs);
-    });
+    return this.mutate(() => addFragments(this.ctx, inputs));
   }
 
   /** The fragment, or undefined when no fragment has this id. */
@@ -180,18 +217,12 @@ export class Memory {
     id: string,
     patch: { text?: string; metadata?: Metadata; importance?: number; core?: boolean },
   ): Promise<Fragment> {
-    return this.serial(() => {
-      this.checkOpen();
-      return updateFragment(this.ctx, id, patch);
-    });
+    return this.mutate(() => updateFragment(this.ctx, id, patch));
   }
 
   /** Deletes a fragment (its history stays readable). */
   delete(id: string): Promise<void> {
-    return this.serial(() => {
-      this.checkOpen();
-      return deleteFragment(this.ctx, id);
-    });
+    return this.mutate(() => deleteFragment(this.ctx, id));
   }
 
   /** Every recorded change of a fragment, oldest first (also after it was deleted). */
@@ -227,15 +258,13 @@ export class Memory {
    * (default 0.1, capped at 1) and the reinforcement is recorded in history.
    */
   reinforce(ids: string | string[], amount = 0.1): Promise<Fragment[]> {
-    return this.serial(() => {
-      this.checkOpen();
-      return reinforceFragments(this.ctx, ids, amount);
-    });
+    return this.mutate(() => reinforceFragments(this.ctx, ids, amount));
   }
 
   /** Finds the fragments that best answer `query`. */
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     this.checkOpen();
+    await this.follow();
     return searchFragments(this.ctx, query, options);
   }
 
@@ -268,7 +297,7 @@ export class Memory {
   ): Promise<ConsolidationReport> {
     this.checkOpen();
     return runConsolidation(this.ctx, parsed, {
-      exclusive: (step) => this.serial(step),
+      exclusive: (step) => this.serial(() => this.caughtUp(step)),
       stopped: () => isCancelled() || this.closed,
     });
   }

@@ -64,6 +64,13 @@ export interface StoredMemory {
   meta: StoreMeta | undefined;
   /** Every fragment, without its vector. */
   fragments: FragmentRecord[];
+  /**
+   * The history position read before the fragments: they reflect at least every change
+   * up to it (a change made while they were read may show or not; it is after it).
+   */
+  seq: number;
+  /** The lowest label not yet handed out, as the store's label counter says. */
+  nextLabel: number;
 }
 
 /** A fragment write: `vector` absent keeps the stored one. */
@@ -89,6 +96,26 @@ export interface FragmentStore {
   setMeta(meta: StoreMeta): Promise<void>;
   /** Adds or replaces fragments with a history entry each, and `meta` when given. */
   put(items: FragmentWrite[], meta?: StoreMeta): Promise<void>;
+  /**
+   * Stores fragments under new labels, taken from the store's label counter (not below
+   * `lowestLabel`) in the same transaction, so that no other writer, in this process or
+   * another, gets the same ones; sets `fragment.label` of each item. Otherwise `put`.
+   */
+  add(items: FragmentWrite[], options: { meta?: StoreMeta; lowestLabel: number }): Promise<void>;
+  /** The stored fragments by id, in the order asked (undefined: no such fragment). */
+  read(ids: readonly string[]): Promise<Array<FragmentRecord | undefined>>;
+  /** The meta as stored now. */
+  readMeta(): Promise<StoreMeta | undefined>;
+  /**
+   * Whether the caller is inside a transaction of the underlying store (what it reads
+   * then may still be rolled back).
+   */
+  inTransaction(): boolean;
+  /**
+   * The history rows written through this store since the last call (exactly as many as
+   * it wrote), and the fragments they are about; taking them starts the count again.
+   */
+  takeOwnWrites(): { rows: number; ids: Set<string> };
   /** Deletes fragments with a history entry each; the history is kept. */
   delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void>;
   /**

@@ -1,0 +1,285 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DataStore, implementation as dataImplementation, openDataStore } from '@aios/data';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEMORY_DATABASE_FILE, openMemory } from './memory.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const writer = join(here, '../test/follow-writer.mjs');
+
+let root: string;
+let n = 0;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'carma-follow-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const freshDir = () => join(root, `m${n++}`);
+
+const impls = testImplementations();
+const nativeLoads = dataImplementation('auto').implementation === 'native';
+if (impls.includes('native') && !nativeLoads) {
+  console.warn('follow.test.ts: no native binary here; the cross-process cases are skipped');
+}
+
+/** Every label the database holds for CARMA's fragments. */
+async function storedLabels(data: DataStore): Promise<number[]> {
+  const labels: number[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await data.fragments.list({
+      limit: 1000,
+      vectors: false,
+      ...(after ? { after } : {}),
+    });
+    for (const f of page) labels.push(f.attributes.label as number);
+    if (page.length < 1000) return labels;
+    after = page[page.length - 1]?.id;
+  }
+}
+
+const distinct = (labels: number[]) => new Set(labels).size === labels.length;
+
+describe.each(impls)('memories on one database (%s)', (impl) => {
+  it('see what another adds, changes and deletes', async () => {
+    const data = await openDataStore({ path: ':memory:', native: impl });
+    const a = await openMemory({ data, native: impl });
+    const b = await openMemory({ data, native: impl });
+    await b.add('the orchard is pruned in late winter');
+    const added = await a.add('the lighthouse keeper logs the tide at dawn');
+    const id = added.fragment.id;
+    for (const mode of ['lexical', 'vector', 'hybrid'] as const) {
+      const [hit] = await b.search('lighthouse keeper tide', { k: 1, mode });
+      expect(hit?.id, mode).toBe(id);
+    }
+    await a.update(id, { text: 'the lighthouse keeper logs the storm at dusk' });
+    const [changed] = await b.search('storm at dusk', { k: 1, mode: 'lexical' });
+    expect(changed?.fragment.text).toBe('the lighthouse keeper logs the storm at dusk');
+    expect(await b.search('tide dawn', { k: 5, mode: 'lexical' })).toEqual([]);
+    await a.reinforce(id, 0.3);
+    await b.refresh();
+    expect(b.get(id)?.importance).toBeCloseTo(0.8, 10);
+    await a.delete(id);
+    expect((await b.search('lighthouse keeper', { k: 5 })).map((r) => r.id)).not.toContain(id);
+    expect(b.get(id)).toBeUndefined();
+    expect(b.size).toBe(1);
+    // And the other way round: b's write reaches a before a's next write.
+    const fromB = await b.add('the well is tested for nitrates each spring');
+    await a.add('the bees are moved to the heather in August');
+    expect(a.get(fromB.fragment.id)?.text).toBe('the well is tested for nitrates each spring');
+    expect(distinct(await storedLabels(data))).toBe(true);
+    await a.close();
+    await b.close();
+    await data.close();
+  });
+
+  it('take back what a rolled-back transaction of the store held, and miss nothing after', async () => {
+    const data = await openDataStore({ path: ':memory:', native: impl });
+    const m = await openMemory({ data, native: impl });
+    const other = await openMemory({ data, native: impl });
+    const kept = await m.add('the ferry leaves at seven');
+    await expect(
+      data.transaction(async () => {
+        await m.add('a note that is rolled back');
+        await m.reinforce(kept.fragment.id, 0.4);
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    // Another writer now gets the history positions the rolled-back rows had, and more.
+    const [late] = await other.addMany([
+      'the ferry is late on Sundays',
+      'the ferry carries bicycles for free',
+      'the ferry stops at the island twice',
+    ]);
+    const hits = (await m.search('ferry note rolled back', { k: 10 })).map((r) => r.fragment.text);
+    expect(hits).toContain('the ferry is late on Sundays');
+    expect(hits).toContain('the ferry carries bicycles for free');
+    expect(hits).not.toContain('a note that is rolled back');
+    expect(m.size).toBe(4);
+    expect(m.get(kept.fragment.id)?.importance).toBe(0.5);
+    expect(m.get(late?.fragment.id as string)).toBeDefined();
+    await m.close();
+    await other.close();
+    await data.close();
+  });
+
+  it('hand out distinct labels when adding at the same time', async () => {
+    const data = await openDataStore({ path: ':memory:', native: impl });
+    const a = await openMemory({ data, native: impl });
+    const b = await openMemory({ data, native: impl });
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(
+        [a, b].map((m, who) =>
+          m.addMany(
+            Array.from(
+              { length: 40 },
+              (_, i) => `writer ${who} round ${round} note ${i} w${who}r${round}n${i}`,
+            ),
+          ),
+        ),
+      );
+    }
+    const labels = await storedLabels(data);
+    expect(labels).toHaveLength(240);
+    expect(distinct(labels)).toBe(true);
+    for (const m of [a, b]) {
+      for (const marker of ['w0r2n39', 'w1r0n0', 'w1r1n17']) {
+        const [hit] = await m.search(marker, { k: 1, mode: 'lexical' });
+        expect(hit?.fragment.text).toContain(marker);
+      }
+      expect(m.size).toBe(240);
+    }
+    await a.close();
+    await b.close();
+    await data.close();
+  });
+
+  it('gives new labels to fragments that share one (written by processes adding at once)', async () => {
+    const dir = freshDir();
+    const texts = Array.from({ length: 12 }, (_, i) => `field notebook page ${i} entry p${i}q`);
+    const first = await openMemory({ dir, native: impl, dimension: 64 });
+    await first.addMany(texts);
+    await first.close(); // writes the index file
+    // What two processes handing out labels from their own counters left: pairs of
+    // fragments with one label.
+    const data = await openDataStore({ path: join(dir, MEMORY_DATABASE_FILE), native: impl });
+    const stored = await data.fragments.list({ limit: 100 });
+    const byLabel = [...stored].sort(
+      (x, y) => (x.attributes.label as number) - (y.attributes.label as number),
+    );
+    await data.fragments.put(
+      byLabel.slice(6).map((f, i) => ({
+        ...f,
+        attributes: { ...f.attributes, label: byLabel[i]?.attributes.label as number },
+      })),
+      { meta: { 'carma.next_label': 6 } },
+    );
+    expect(distinct(await storedLabels(data))).toBe(false);
+    await data.close();
+
+    const reopened = await openMemory({ dir, native: impl, dimension: 64 });
+    expect(reopened.size).toBe(12);
+    for (const [i, text] of texts.entries()) {
+      for (const mode of ['lexical', 'vector'] as const) {
+        const [hit] = await reopened.search(`p${i}q ${text}`, { k: 1, mode });
+        expect(hit?.fragment.text, `${mode} ${i}`).toBe(text);
+      }
+    }
+    const added = await reopened.add('a page added after the repair');
+    expect(reopened.get(added.fragment.id)).toBeDefined();
+    // One fragment of each pair moved to a new label, with an entry in its history.
+    let moved = 0;
+    for (const f of stored) {
+      const last = (await reopened.history(f.id)).at(-1);
+      if (last?.kind === 'update') {
+        expect(last).toMatchObject({
+          version: 2,
+          note: expect.stringContaining('new index label'),
+        });
+        moved++;
+      }
+    }
+    expect(moved).toBe(6);
+    await reopened.close();
+    const check = await openDataStore({ path: join(dir, MEMORY_DATABASE_FILE), native: impl });
+    const labels = await storedLabels(check);
+    expect(labels).toHaveLength(13);
+    expect(distinct(labels)).toBe(true);
+    await check.close();
+  });
+});
+
+interface Writer {
+  child: ChildProcessWithoutNullStreams;
+  acked(batch: number): Promise<void>;
+  exit: Promise<number | null>;
+}
+
+function startWriter(dir: string, tag: string, batches: number, hold = false): Writer {
+  const child = spawn(process.execPath, [
+    writer,
+    dir,
+    'native',
+    tag,
+    String(batches),
+    hold ? 'hold' : '',
+  ]);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const acked = (batch: number) =>
+    new Promise<void>((resolve, reject) => {
+      const look = () => {
+        if (out.includes(`ack ${batch}\n`)) resolve();
+      };
+      child.stdout.on('data', look);
+      look();
+      exit.then((code) =>
+        reject(new Error(`writer ${tag} exited ${code} before ack ${batch}: ${err}`)),
+      );
+    });
+  return { child, acked, exit };
+}
+
+describe.runIf(impls.includes('native') && nativeLoads)('memories in several processes', () => {
+  beforeAll(() => {
+    if (!existsSync(join(here, '../dist/index.js'))) {
+      throw new Error(
+        'follow.test.ts runs the built package: run `pnpm --filter @aios/carma build`',
+      );
+    }
+  });
+
+  it('an open memory sees what another process adds', async () => {
+    const dir = freshDir();
+    const memory = await openMemory({ dir, native: 'native', dimension: 64 });
+    await memory.add('a note written here first');
+    const other = startWriter(dir, 'remote', 2, true);
+    await other.acked(1);
+    const [hit] = await memory.search('markerremotex1x7', { k: 1 });
+    expect(hit?.fragment.text).toContain('markerremotex1x7');
+    expect(memory.size).toBe(51);
+    other.child.stdin.end();
+    expect(await other.exit).toBe(0);
+    const local = await memory.add('a note written here after the other process');
+    await memory.close();
+    const reopened = await openMemory({ dir, native: 'native', dimension: 64 });
+    expect(reopened.size).toBe(52);
+    expect(reopened.get(local.fragment.id)).toBeDefined();
+    await reopened.close();
+  });
+
+  it('two processes adding at once share no label; a third finds every fragment', async () => {
+    const dir = freshDir();
+    const first = await openMemory({ dir, native: 'native', dimension: 64 });
+    await first.close();
+    const writers = ['p', 'q'].map((tag) => startWriter(dir, tag, 12));
+    expect(await Promise.all(writers.map((w) => w.exit))).toEqual([0, 0]);
+    const data = await openDataStore({ path: join(dir, MEMORY_DATABASE_FILE), native: 'native' });
+    const labels = await storedLabels(data);
+    expect(labels).toHaveLength(2 * 12 * 25);
+    expect(distinct(labels)).toBe(true);
+    await data.close();
+    const third = await openMemory({ dir, native: 'native', dimension: 64 });
+    expect(third.size).toBe(600);
+    for (const tag of ['p', 'q']) {
+      for (let batch = 0; batch < 12; batch += 5) {
+        for (const i of [0, 13, 24]) {
+          const marker = `marker${tag}x${batch}x${i}`;
+          const [hit] = await third.search(marker, { k: 1 });
+          expect(hit?.fragment.text).toContain(marker);
+        }
+      }
+    }
+    await third.close();
+  });
+});

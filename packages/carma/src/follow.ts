@@ -1,0 +1,200 @@
+/**
+ * A memory that follows its database. Other processes write to the same database (any
+ * number of native ones share it): they add, change and delete fragments, each change
+ * with a row in the history. The memory knows the history position its state reflects;
+ * before a search it compares that with the database's latest (one indexed query), and
+ * around each write it applies whatever changed since: fragments added, changed or
+ * deleted elsewhere reach its state, its lexical index and its vector index.
+ */
+import { AiosError } from '@aios/utils';
+import type { MemoryContext } from './context.js';
+import { CarmaErrorCode } from './errors.js';
+import { relabel } from './relabel.js';
+import type { FragmentRecord } from './store.js';
+
+export interface FollowState {
+  /** The history position the memory's state reflects (of committed changes only). */
+  seq: number;
+  /**
+   * Fragments changed inside a transaction of the store (by this memory or seen by it):
+   * a rollback takes their rows back, so the first catch-up outside compares them again.
+   */
+  doubt: Set<string>;
+}
+
+/** Whether nothing was written to the database since the memory last caught up. */
+export async function upToDate(ctx: MemoryContext): Promise<boolean> {
+  return ctx.follow.doubt.size === 0 && (await ctx.store.latestSeq()) === ctx.follow.seq;
+}
+
+/**
+ * Applies every change recorded after the memory's position and returns the position it
+ * is at now. Runs while no mutation of the memory runs. With `checkpoint`, the index
+ * file another process named in the meta is taken over (see `adoptCheckpoint`).
+ *
+ * Inside a transaction of the store the changes it sees (its own writes among them) are
+ * applied but the position stays: the history rows of a transaction that is rolled back
+ * are taken back and their numbers used again, so only committed rows may move it.
+ */
+export async function catchUp(
+  ctx: MemoryContext,
+  options: { checkpoint?: boolean } = {},
+): Promise<number> {
+  const { follow } = ctx;
+  const inside = ctx.store.inTransaction();
+  const from = follow.seq;
+  let { ids, seq } = await ctx.store.changedSince(from);
+  if (seq < from) {
+    // The history went back (the database was replaced): compare every fragment.
+    const all = await ctx.store.changedSince(0);
+    ids = new Set([...all.ids, ...ctx.fragments.byId.keys()]);
+    seq = all.seq;
+  }
+  if (inside) {
+    for (const id of ids) follow.doubt.add(id);
+  } else {
+    const own = ctx.store.takeOwnWrites();
+    // Nothing but this memory's own rows (every one of them is counted, so a row of
+    // another writer would make more): its state already has them.
+    if (
+      follow.doubt.size === 0 &&
+      seq - from === own.rows &&
+      [...ids].every((id) => own.ids.has(id))
+    ) {
+      ids.clear();
+    }
+    for (const id of follow.doubt) ids.add(id);
+    follow.doubt.clear();
+  }
+  if (ids.size > 0) await applyChanges(ctx, [...ids]);
+  if (!inside) follow.seq = seq;
+  if (options.checkpoint || seq !== from) await adoptCheckpoint(ctx);
+  return seq;
+}
+
+/**
+ * Takes over the index file another process checkpointed (named in the meta, newer than
+ * this memory's), so that this memory's meta writes keep naming it and its next file
+ * gets a generation after it.
+ */
+async function adoptCheckpoint(ctx: MemoryContext): Promise<void> {
+  const theirs = (await ctx.store.readMeta())?.index;
+  if (!theirs) return;
+  const { files } = ctx;
+  files.generation = Math.max(files.generation, theirs.generation);
+  if (files.checkpoint === undefined || theirs.generation > files.checkpoint.generation) {
+    files.checkpoint = theirs;
+    ctx.indexes.savedToFile = false;
+  }
+}
+
+/** Whether two records of one fragment agree on everything but access statistics. */
+function sameRecord(a: FragmentRecord, b: FragmentRecord): boolean {
+  return (
+    a.label === b.label &&
+    a.version === b.version &&
+    a.updatedAt === b.updatedAt &&
+    a.contentHash === b.contentHash &&
+    a.text === b.text &&
+    a.namespace === b.namespace &&
+    a.importance === b.importance &&
+    a.core === b.core &&
+    a.createdAt === b.createdAt &&
+    a.reinforcements === b.reinforcements &&
+    JSON.stringify([a.metadata, a.mergedFrom, a.links]) ===
+      JSON.stringify([b.metadata, b.mergedFrom, b.links])
+  );
+}
+
+/** Brings the state and indexes of these fragments to what the database holds now. */
+async function applyChanges(ctx: MemoryContext, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const { fragments, indexes } = ctx;
+  const stored = await ctx.store.read(ids);
+  const gone: FragmentRecord[] = [];
+  const changed: Array<{ before: FragmentRecord | undefined; after: FragmentRecord }> = [];
+  ids.forEach((id, i) => {
+    const before = fragments.byId.get(id);
+    const after = stored[i];
+    if (!after) {
+      if (before) gone.push(before);
+    } else if (!before || !sameRecord(before, after)) {
+      changed.push({ before, after });
+    }
+  });
+  if (gone.length === 0 && changed.length === 0) return; // this memory's own writes
+  // Out first: what was deleted, and the old version (and label) of what changed.
+  const removed: number[] = [];
+  for (const f of gone) {
+    fragments.forget(f);
+    removed.push(f.label);
+  }
+  const reindex: FragmentRecord[] = [];
+  for (const { before, after } of changed) {
+    if (before) {
+      // Accesses recorded here and not yet written stay counted.
+      after.accessCount = Math.max(after.accessCount, before.accessCount);
+      after.accessedAt = Math.max(after.accessedAt, before.accessedAt);
+      fragments.forget(before);
+      if (before.label !== after.label) removed.push(before.label);
+    }
+    if (!before || before.label !== after.label || before.text !== after.text) {
+      reindex.push(after);
+    }
+  }
+  if (removed.length > 0) {
+    const labels = Uint32Array.from(removed);
+    indexes.vectors?.remove(labels);
+    indexes.lexical.remove(labels);
+  }
+  // A label held by another fragment here (data written before labels came from the
+  // store's counter): that fragment gets a new one.
+  const taken = new Set(
+    changed.filter((c) => !reindex.includes(c.after)).map((c) => c.after.label),
+  );
+  const clashing = reindex.filter((f) => {
+    const clash = fragments.byLabel.has(f.label) || taken.has(f.label);
+    taken.add(f.label);
+    return clash;
+  });
+  if (clashing.length > 0) await relabel(ctx, clashing);
+  for (const { after } of changed) fragments.remember(after);
+  // Links to fragments this memory does not hold are dropped, as on open.
+  for (const { after } of changed) after.links = after.links.filter((id) => fragments.byId.has(id));
+  fragments.claimLabels(reindex.map((f) => f.label));
+  if (reindex.length > 0) await indexAll(ctx, reindex);
+  indexes.savedToFile = false;
+}
+
+/** Adds the texts and stored vectors of these fragments to the indexes. */
+async function indexAll(ctx: MemoryContext, records: FragmentRecord[]): Promise<void> {
+  const { indexes } = ctx;
+  const labels = Uint32Array.from(records, (f) => f.label);
+  indexes.lexical.add(
+    labels,
+    records.map((f) => f.text),
+  );
+  const vectors = await ctx.store.vectors(records.map((f) => f.id));
+  if (indexes.dimension === undefined) {
+    // A memory that had not embedded anything yet: the first vectors fix the dimension.
+    const first = vectors.find((v) => v !== undefined);
+    if (!first) return;
+    indexes.dimension = first.length;
+    indexes.vectors = ctx.engine.createVectorIndex(first.length, 'cosine', null);
+  }
+  const dim = indexes.dimension;
+  const matrix = new Float32Array(records.length * dim);
+  records.forEach((f, i) => {
+    const v = vectors[i];
+    if (!v || v.length !== dim) {
+      throw new AiosError(
+        CarmaErrorCode.STORE_CORRUPT,
+        `fragment ${f.id}: missing or wrong-sized vector (this memory's dimension is ${dim})`,
+        { details: { id: f.id } },
+      );
+    }
+    matrix.set(v, i * dim);
+  });
+  await indexes.vectors.addAsync(labels, matrix);
+  indexes.maybeBuildGraph();
+}

@@ -1,0 +1,37 @@
+/**
+ * New labels for fragments whose label another fragment holds. Before labels came from
+ * the store's counter, two processes adding at once could hand out the same ones; such a
+ * database is repaired on open (and when another process's writes bring a clash).
+ */
+import type { MemoryContext } from './context.js';
+import { historyEntry } from './records.js';
+import type { FragmentRecord } from './store.js';
+
+/**
+ * Stores each fragment under a new label from the store's counter, with a history entry
+ * (so that other processes following the database see it), then updates the records.
+ */
+export async function relabel(ctx: MemoryContext, records: FragmentRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  ctx.fragments.checkCapacity(records.length);
+  const at = ctx.now();
+  const items = records.map((f) => {
+    const next: FragmentRecord = { ...f, label: -1, version: f.version + 1 };
+    return {
+      fragment: next,
+      change: historyEntry(
+        next,
+        'update',
+        at,
+        `new index label (fragment label ${f.label} was shared)`,
+      ),
+    };
+  });
+  await ctx.store.add(items, { lowestLabel: ctx.fragments.nextLabel });
+  records.forEach((f, i) => {
+    const next = (items[i] as { fragment: FragmentRecord }).fragment;
+    f.label = next.label;
+    f.version = next.version;
+  });
+  ctx.fragments.claimLabels(records.map((f) => f.label));
+}
