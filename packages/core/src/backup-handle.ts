@@ -127,7 +127,7 @@ export class BackupHandle {
    */
   constructor(
     readonly config: AiosConfig,
-    private readonly native: NativeMode = config.native as NativeMode,
+    private readonly native: NativeMode = config.native,
     readonly metrics?: Metrics,
     /** How to copy the database when this process has it open; otherwise it is opened briefly. */
     private readonly snapshotDatabase?: DatabaseSnapshotter,
@@ -200,7 +200,7 @@ export class BackupHandle {
 
   /** Paths excluded from a backup of the home directory (gitignore-style, relative to it). */
   excludes(paths: HomePaths): string[] {
-    const out = ['*.lock/', '*.lock-owner', `${SWAP_PREFIX}*`, `/${VERIFY_STATE}`];
+    const out = ['*.lock/', '*.lock-owner', `/${SWAP_PREFIX}*`, `/${VERIFY_STATE}`];
     const rel = (path: string) => {
       const r = inside(paths.home, path);
       return r === undefined ? undefined : `/${r.split(sep).join('/')}`;
