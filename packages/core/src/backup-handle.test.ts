@@ -83,6 +83,19 @@ describe.each(testImplementations())('BackupHandle and the database (%s)', (impl
     await opened.close();
   });
 
+  it('discards a snapshot that did not get the database, and says why', async () => {
+    const { config } = setup(impl);
+    const data = await openDataStore({ path: config.data.path, native: impl });
+    await data.fragments.put([fragment('needed')]);
+    await data.close();
+    const handle = new BackupHandle({
+      ...config,
+      backup: { ...config.backup, excludes: ['.database-copy/'] },
+    });
+    await expect(handle.create()).rejects.toMatchObject({ code: 'BACKUP_INCOMPLETE' });
+    expect(await (await handle.open()).snapshots()).toEqual([]);
+  });
+
   it('a verify that read no pack data does not make the backup count as verified', async () => {
     const { home, config } = setup(impl);
     writeFileSync(join(home, 'note.txt'), 'something to back up\n');
