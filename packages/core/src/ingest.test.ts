@@ -1,8 +1,21 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '@aios/utils';
+import { testImplementations } from '@aios/utils/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chunkFile, chunkText, collectFiles, MAX_CHUNK } from './ingest.js';
+import { createAios } from './aios.js';
+import {
+  binaryReason,
+  chunkFile,
+  chunkText,
+  collectFiles,
+  ingest,
+  MAX_CHUNK,
+  MAX_JSON_DEPTH,
+  type SkippedFile,
+} from './ingest.js';
 
 /** A small ChatGPT data export (`conversations.json`), as the export writes it. */
 function chatGptExport(): unknown[] {
@@ -170,5 +183,207 @@ describe('chunking', () => {
     });
     writeFileSync(file, JSON.stringify([{ title: 'Broken', mapping: 'nope' }]));
     await expect(chunkFile(file)).rejects.toMatchObject({ code: 'INGEST_INVALID' });
+  });
+});
+
+/** Prose of about `bytes` characters: numbered sentences in paragraphs, some lines wrapped. */
+function prose(bytes: number): string {
+  const out: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const para = `Note ${i} says the heron fished at pond ${i % 17} at dawn.${i % 3 === 0 ? '\nA wrapped line of the same note.' : ''} It rained ${i % 5} times.\n\n`;
+    out.push(para);
+    size += para.length;
+  }
+  return out.join('');
+}
+
+describe('chunking, large inputs', () => {
+  it('is linear: 4 MB in a few seconds (each line was looked up from the start: minutes)', () => {
+    const text = prose(4 * 1024 * 1024);
+    const started = performance.now();
+    const chunks = chunkText(text, '/big.txt');
+    const seconds = (performance.now() - started) / 1000;
+    expect(chunks.length).toBeGreaterThan(8000);
+    expect(seconds).toBeLessThan(20);
+    // Lines are still exact: checked against a plain count at a sample of chunks.
+    for (const c of [chunks[0], chunks[1], chunks[4321], chunks[chunks.length - 1]]) {
+      if (!c) throw new Error('missing chunk');
+      expect(c.line).toBe(text.slice(0, c.offset).split('\n').length);
+      expect(text.startsWith(c.text.slice(0, 20), c.offset)).toBe(true);
+    }
+  });
+
+  it('refuses JSON nested too deeply, naming the file and the line, instead of overflowing the stack', async () => {
+    const deep = join(dir, 'deep.json');
+    writeFileSync(deep, `{\n"a":\n${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    await expect(chunkFile(deep)).rejects.toMatchObject({
+      code: 'INGEST_TOO_DEEP',
+      message: `${deep}:3: JSON nested more than ${MAX_JSON_DEPTH} levels deep; not ingested`,
+    });
+    const lines = join(dir, 'deep.jsonl');
+    writeFileSync(lines, `{"text":"fine"}\n\n${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+    await expect(chunkFile(lines)).rejects.toMatchObject({
+      code: 'INGEST_TOO_DEEP',
+      details: { path: lines, line: 3 },
+    });
+    // Up to the limit is fine, and brackets inside strings do not count.
+    const ok = join(dir, 'ok.json');
+    const nested = `${'['.repeat(MAX_JSON_DEPTH - 1)}"${'['.repeat(1000)}"${']'.repeat(MAX_JSON_DEPTH - 1)}`;
+    writeFileSync(ok, JSON.stringify([{ text: 'deep but fine' }, JSON.parse(nested)]));
+    const chunks = await chunkFile(ok);
+    expect(chunks[0]?.text).toBe('deep but fine');
+    expect(chunks.slice(1).every((c) => c.kind === 'json' && c.offset >= 1)).toBe(true);
+  });
+
+  it('refuses a ChatGPT export with a time that is no time or an id that is no string', async () => {
+    const file = join(dir, 'odd-conversations.json');
+    const exported = (message: Record<string, unknown>, conversation = {}) => [
+      {
+        title: 'Odd',
+        ...conversation,
+        mapping: {
+          a: {
+            id: 'a',
+            message: {
+              id: 'm1',
+              author: { role: 'user' },
+              content: { parts: ['hello there'] },
+              ...message,
+            },
+          },
+        },
+      },
+    ];
+    for (const [message, conversation, expected] of [
+      [{ create_time: 1e20 }, {}, 'create_time that is not a time'],
+      [{ create_time: 'yesterday' }, {}, 'create_time that is not a time'],
+      [{}, { id: { toString: 1 } }, 'has an id that is not a string'],
+      [{ id: ['m'] }, {}, 'has an id that is not a string'],
+    ] as const) {
+      writeFileSync(file, JSON.stringify(exported(message, conversation)));
+      await expect(chunkFile(file)).rejects.toMatchObject({
+        code: 'INGEST_INVALID',
+        message: expect.stringContaining(expected),
+      });
+    }
+    writeFileSync(file, JSON.stringify(exported({ id: 7, create_time: 1_700_000_000 }, { id: 3 })));
+    expect((await chunkFile(file))[0]?.meta).toMatchObject({
+      conversationId: '3',
+      messageId: '7',
+      time: new Date(1_700_000_000_000).toISOString(),
+    });
+  });
+});
+
+describe('what ingest reads', () => {
+  it('tells binary from text by the first KiB, as git does', () => {
+    expect(binaryReason(new TextEncoder().encode('plain text, café'))).toBeUndefined();
+    expect(binaryReason(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 1]))).toContain('NUL');
+    expect(binaryReason(Uint8Array.from([0x61, 0xff, 0xfe, 0x61]))).toContain('not UTF-8');
+    // A multi-byte character cut by the end of the sample is still text.
+    const cut = new TextEncoder().encode(`${'a'.repeat(1023)}é`);
+    expect(cut.length).toBe(1025);
+    expect(binaryReason(cut)).toBeUndefined();
+    // Only the first KiB counts.
+    expect(binaryReason(Uint8Array.from([...new Uint8Array(1024).fill(0x61), 0]))).toBeUndefined();
+  });
+
+  it('reads regular files only: FIFOs and devices are refused when named, skipped in folders', async () => {
+    const tree = join(dir, 'special');
+    mkdirSync(tree);
+    writeFileSync(join(tree, 'a.md'), 'A note.\n');
+    writeFileSync(join(tree, 'b.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 1]));
+    execFileSync('mkfifo', [join(tree, 'pipe.txt')]);
+    symlinkSync(tree, join(tree, 'loop')); // a folder reached twice is walked once
+    const skipped: SkippedFile[] = [];
+    const files = await collectFiles([tree], { onSkip: (s) => skipped.push(s) });
+    expect(files).toEqual([join(tree, 'a.md'), join(tree, 'b.txt')]);
+    expect(skipped).toEqual([{ path: join(tree, 'pipe.txt'), reason: 'a FIFO' }]);
+    await expect(collectFiles([join(tree, 'pipe.txt')])).rejects.toMatchObject({
+      code: 'IO_NOT_A_FILE',
+      message: expect.stringContaining('a FIFO'),
+    });
+    await expect(collectFiles(['/dev/zero'])).rejects.toMatchObject({
+      code: 'IO_NOT_A_FILE',
+      message: expect.stringContaining('a character device'),
+    });
+    // The binary file is read by nobody: chunkFile gives nothing.
+    expect(await chunkFile(join(tree, 'b.txt'))).toEqual([]);
+  });
+
+  it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {
+    const file = join(dir, 'bom.json');
+    writeFileSync(file, `\uFEFF${JSON.stringify([{ text: 'after the mark' }])}`);
+    expect((await chunkFile(file)).map((c) => c.text)).toEqual(['after the mark']);
+  });
+});
+
+describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (impl) => {
+  const open = async () => {
+    const home = mkdtempSync(join(tmpdir(), 'aios-ingest-mem-'));
+    const { config } = loadConfig({ cwd: home, env: { AIOS_HOME: home, AIOS_NATIVE: impl } });
+    return { home, aios: await createAios({ config, offline: true }) };
+  };
+
+  it('stops between batches once aborted: what it reports stored is stored, nothing else', async () => {
+    const { home, aios } = await open();
+    try {
+      const file = join(home, 'long.txt');
+      writeFileSync(file, prose(200_000));
+      const total = chunkText(prose(200_000), file).length;
+      const stop = new AbortController();
+      let reported = 0;
+      const result = await ingest(aios.memory, [file], {
+        signal: stop.signal,
+        batchSize: 16,
+        onProgress: (p) => {
+          reported = p.chunksDone;
+          if (p.chunksDone >= 48) stop.abort('SIGINT');
+        },
+      });
+      expect(result.interrupted).toBe('SIGINT');
+      expect(result.chunks).toBe(reported);
+      expect(result.chunks).toBe(48);
+      expect(result.chunks).toBeLessThan(total);
+      expect(result.files).toEqual([]);
+      expect(result.partial).toMatchObject({ path: file, chunks: 48 });
+      expect(result.partial?.line).toBeGreaterThan(1);
+      expect(aios.memory.stats().fragments).toBe(result.added);
+      // What was stored is the start of the file, in order.
+      const texts = new Set(aios.memory.list().map((f) => f.text));
+      for (const c of chunkText(prose(200_000), file).slice(0, 48)) {
+        expect(texts.has(c.text)).toBe(true);
+      }
+      // Running again stores the rest and nothing twice.
+      const again = await ingest(aios.memory, [file]);
+      expect(again.interrupted).toBeUndefined();
+      expect(again.duplicate).toBe(result.added + result.duplicate);
+      expect(aios.memory.stats().fragments).toBe(result.added + again.added);
+    } finally {
+      await aios.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('skips binary files with a notice and stores the rest', async () => {
+    const { home, aios } = await open();
+    try {
+      writeFileSync(join(home, 'image.md'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]));
+      writeFileSync(join(home, 'note.md'), 'The heron fished at dawn.\n');
+      const skipped: SkippedFile[] = [];
+      const result = await ingest(aios.memory, [join(home, 'image.md'), join(home, 'note.md')], {
+        onSkip: (s) => skipped.push(s),
+      });
+      expect(skipped).toEqual([
+        { path: join(home, 'image.md'), reason: 'binary (a NUL byte in the first KiB)' },
+      ]);
+      expect(result.skipped).toEqual(skipped);
+      expect(result.files.map((f) => f.path)).toEqual([join(home, 'note.md')]);
+      expect(result.added).toBe(1);
+    } finally {
+      await aios.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

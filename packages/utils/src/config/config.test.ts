@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
-import { envName, leafPaths } from './env.js';
+import { envName, leafPaths, suggestConfigKey } from './env.js';
 import { loadConfig } from './load.js';
 
 let cwd: string;
@@ -145,5 +145,51 @@ describe('loadConfig', () => {
     expect(names).toContain('AIOS_LUNA__LLM__BASE_URL');
     expect(names).toContain('AIOS_CARMA__EMBEDDER__PROVIDER');
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('warns about AIOS_* variables that are no config key, with the closest one', () => {
+    const { config, warnings } = load({
+      AIOS_LUNA_LLM_MODEL: 'qwen3',
+      AIOS_NATIVEE: 'js',
+      AIOS_SOMETHING_ELSE_ENTIRELY: '1',
+      AIOS_CONFIG: '',
+      AIOS_DEBUG: '1',
+      AIOS_TEST_IMPLEMENTATIONS: 'js',
+      AIOS_LUNA__LLM__MODEL: 'real',
+    });
+    expect(config.luna.llm.model).toBe('real');
+    expect(warnings).toEqual([
+      {
+        code: 'CONFIG_UNKNOWN_ENV',
+        variable: 'AIOS_LUNA_LLM_MODEL',
+        suggestion: 'AIOS_LUNA__LLM__MODEL',
+        message:
+          'AIOS_LUNA_LLM_MODEL is not a config variable and is ignored (did you mean AIOS_LUNA__LLM__MODEL?)',
+      },
+      expect.objectContaining({ variable: 'AIOS_NATIVEE', suggestion: 'AIOS_NATIVE' }),
+      expect.objectContaining({
+        variable: 'AIOS_SOMETHING_ELSE_ENTIRELY',
+        suggestion: undefined,
+        message: 'AIOS_SOMETHING_ELSE_ENTIRELY is not a config variable and is ignored',
+      }),
+    ]);
+    expect(load().warnings).toEqual([]);
+  });
+
+  it('keeps a "__proto__" key in a file a key: reported as unknown, never a prototype', () => {
+    writeFileSync(
+      join(cwd, 'aios.config.json'),
+      '{"__proto__": {"native": "js"}, "carma": {"__proto__": {"search": {"k": 0}}}}',
+    );
+    const issues = (configError(() => load()).details?.issues ?? []) as { path: string }[];
+    expect(issues.map((i) => i.path).sort()).toEqual(['__proto__', 'carma.__proto__']);
+    expect(({} as Record<string, unknown>).native).toBeUndefined();
+  });
+
+  it('suggests the config key closest to a misspelled one', () => {
+    expect(suggestConfigKey('carma.serch.k')).toBe('carma.search.k');
+    expect(suggestConfigKey('luna.llm.modle')).toBe('luna.llm.model');
+    expect(suggestConfigKey('luna')).toBe('luna');
+    expect(suggestConfigKey('completely.different.thing')).toBeUndefined();
   });
 });

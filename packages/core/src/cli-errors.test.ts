@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testImplementations } from '@aios/utils/testing';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli, tempHomes } from './testing/cli.js';
+
+// Hostile input to the built CLI: every refusal is one line with a code and exit status 1,
+// never `unexpected error` (70) and never a stack trace.
+const tempHome = tempHomes('aios-errors-');
+const noStack = /\n\s+at /;
+
+describe('numbers on the command line', () => {
+  const home = tempHome();
+
+  it.each(['-1', 'NaN', '2.5', '1e9', '', 'abc', '0', '1001', '0x10'])(
+    'memory search -k %j is refused naming the option',
+    (value) => {
+      const r = runCli(home, ['--offline', 'memory', 'search', 'heron', '-k', value]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `aios: option '-k, --limit <n>' argument '${value}' is invalid: expected a whole number from 1 to 1000 [INVALID_INPUT]\n`,
+      );
+      expect(r.stderr).not.toMatch(noStack);
+    },
+  );
+
+  it.each(['2', '-1.5', 'NaN', '', 'one'])('feedback rating %j is refused', (value) => {
+    const r = runCli(home, ['--offline', 'feedback', 'some-answer', value]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`value '${value}' is invalid for argument 'rating'`);
+    expect(r.stderr).toContain('expected a rating from -1 to 1 [INVALID_INPUT]');
+  });
+
+  it.each(['1.5', '-0.1', 'NaN', '', 'high'])('memory edit --importance %j is refused', (value) => {
+    const r = runCli(home, ['--offline', 'memory', 'edit', 'abc', '--importance', value]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("option '--importance <n>'");
+    expect(r.stderr).toContain('[INVALID_INPUT]');
+  });
+});
+
+describe('config keys that are not in the schema', () => {
+  const home = tempHome();
+
+  it('set refuses prototype keys and unknown paths, and the file stays as it was', () => {
+    for (const key of ['__proto__.polluted', 'constructor.prototype.x', 'carma.search.k.deeper']) {
+      const r = runCli(home, ['config', 'set', key, '1']);
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, 'CONFIG_UNKNOWN_KEY');
+    }
+    const typo = runCli(home, ['config', 'set', 'carma.serch.k', '3']);
+    expect(typo.stderr).toContain('(did you mean carma.search.k?)');
+    expect(runCli(home, ['config', 'validate']).code).toBe(0);
+  });
+
+  it('get refuses them too instead of printing what the object inherits', () => {
+    for (const key of ['constructor', '__proto__', 'toString', 'luna.hasOwnProperty']) {
+      const r = runCli(home, ['config', 'get', key]);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, 'CONFIG_UNKNOWN_KEY');
+    }
+  });
+
+  it('a "__proto__" key in the file is an unknown field, not a prototype', () => {
+    const file = join(home, 'proto.json');
+    writeFileSync(file, '{"__proto__": {"native": "turbo"}}');
+    const r = runCli(home, ['--config', file, 'config', 'validate', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).issues).toMatchObject([
+      { path: '__proto__', message: expect.stringContaining('unknown field') },
+    ]);
+  });
+});
+
+describe.each(testImplementations())('config set with AIOS_* set (AIOS_NATIVE=%s)', (impl) => {
+  it('validates the file as it will be written, not the config the environment overrides', () => {
+    const home = tempHome();
+    const env = { AIOS_NATIVE: impl };
+    const set = runCli(home, ['config', 'set', 'native', 'fastest'], env);
+    expect(set.code).toBe(1);
+    expectOneLineError(set.stderr, 'CONFIG_INVALID');
+    expect(set.stderr).toContain('native = "fastest"');
+    // Nothing was written, so every command still works.
+    expect(runCli(home, ['status', '--json'], env).code).toBe(0);
+    const good = runCli(home, ['config', 'set', 'native', 'js'], env);
+    expect(good.code).toBe(0);
+    expect(good.stderr).toBe(
+      `aios: note: AIOS_NATIVE is set and overrides native from ${join(home, 'config.json')} while it is\n`,
+    );
+    expect(JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))).toEqual({ native: 'js' });
+  });
+});
+
+describe('unknown AIOS_* variables', () => {
+  const home = tempHome();
+
+  it('are named on stderr with the closest config variable, and the command goes on', () => {
+    const r = runCli(home, ['config', 'get', 'luna.llm.model'], {
+      AIOS_LUNA_LLM_MODEL: 'qwen3',
+      AIOS_NATIVEE: 'js',
+      AIOS_DEBUG: '',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('\n');
+    expect(r.stderr).toBe(
+      'aios: warning: AIOS_LUNA_LLM_MODEL is not a config variable and is ignored (did you mean AIOS_LUNA__LLM__MODEL?) [CONFIG_UNKNOWN_ENV]\n' +
+        'aios: warning: AIOS_NATIVEE is not a config variable and is ignored (did you mean AIOS_NATIVE?) [CONFIG_UNKNOWN_ENV]\n',
+    );
+  });
+});
+
+describe.each(testImplementations())('a home that cannot be written (AIOS_NATIVE=%s)', (impl) => {
+  // Tests run as root, where permission bits do not stop writes: a home below a regular file
+  // fails the same calls (mkdir, open) with ENOTDIR, through the same error paths.
+  it('opening the system or writing the config is a coded error', () => {
+    const base = tempHome();
+    writeFileSync(join(base, 'file'), 'not a folder');
+    const home = join(base, 'file', 'home');
+    const env = { AIOS_NATIVE: impl };
+    for (const args of [
+      ['--offline', 'memory', 'stats'],
+      ['config', 'set', 'logLevel', 'debug'],
+      ['--offline', 'ingest', join(base, 'file')],
+    ]) {
+      const r = runCli(base, ['--home', home, ...args], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^aios: .*ENOTDIR.* \[IO_ERROR\]\n$/);
+    }
+    const dir = join(base, 'dir.json');
+    mkdirSync(dir);
+    const r = runCli(base, ['--config', dir, 'config', 'set', 'logLevel', 'debug'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[(IO_NOT_A_FILE|IO_ERROR|CONFIG_PARSE)\]\n$/);
+  });
+});
+
+describe('ingest of what is not a regular text file', () => {
+  const home = tempHome();
+
+  it('FIFOs and devices named on the command line are refused; binary files are skipped', () => {
+    execFileSync('mkfifo', [join(home, 'pipe')]);
+    for (const path of [join(home, 'pipe'), '/dev/zero']) {
+      const r = runCli(home, ['--offline', '--native', 'js', 'ingest', path]);
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, 'IO_NOT_A_FILE');
+    }
+    writeFileSync(join(home, 'photo.txt'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]));
+    writeFileSync(join(home, 'note.md'), 'The heron fished at dawn.\n');
+    const r = runCli(home, [
+      '--offline',
+      '--native',
+      'js',
+      'ingest',
+      join(home, 'photo.txt'),
+      join(home, 'note.md'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('aios: skipped photo.txt: binary (a NUL byte in the first KiB)\n');
+    expect(r.stdout).toContain('ingested 1 files: 1 fragments added, 0 already known; 1 skipped');
+  });
+});
