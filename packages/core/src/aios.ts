@@ -1,12 +1,16 @@
 import { resolve } from 'node:path';
-import type { Memory } from '@aios/carma';
-import type { DataStore } from '@aios/data';
+import { type Memory, openMemory } from '@aios/carma';
+import { type DataStore, openDataStore } from '@aios/data';
 import {
+  type Answer,
+  type AskOptions,
   ChatClient,
+  carmaOptionsFromConfig,
   chatClientOptionsFromConfig,
+  type Feedback,
   type FeedbackResult,
-  type OpenedLuna,
-  openLuna,
+  type Luna,
+  lunaOnCores,
 } from '@aios/luna';
 import {
   backupCheck,
@@ -26,8 +30,6 @@ import { BackupHandle } from './backup-handle.js';
 import { CORES } from './cores.js';
 import { MetricsJournal } from './metrics-journal.js';
 
-export { BackupHandle } from './backup-handle.js';
-
 export interface CreateAiosOptions {
   /** Data directory (default `$AIOS_HOME` or ~/.aios); with `config`, it must be the config's home. */
   home?: string;
@@ -39,23 +41,28 @@ export interface CreateAiosOptions {
   probeTimeoutMs?: number;
 }
 
-/** The whole system: Luna on CARMA and Data, Backup, and Support's health and metrics. */
+/**
+ * The whole system, opened from one config: the data store, CARMA on it, the one chat
+ * client, Luna on those three, Backup, and Support's health and metrics.
+ */
 export interface Aios {
   readonly config: AiosConfig;
   readonly home: string;
-  readonly luna: OpenedLuna;
+  /** Luna, wired onto `data`, `memory` and `llm` (`lunaOnCores`). */
+  readonly luna: Luna;
+  /** CARMA, keeping its fragments in `data`. */
   readonly memory: Memory;
+  /** The SQLite store at `data.path`. */
   readonly data: DataStore;
+  /** The chat client Luna asks; null when offline. */
+  readonly llm: ChatClient | null;
   readonly health: HealthMonitor;
   readonly metrics: Metrics;
   readonly backup: BackupHandle;
   /** Luna's `ask`, recording the request, its tokens and the retrieval time as metrics. */
-  ask(question: string, options?: Parameters<OpenedLuna['ask']>[1]): ReturnType<OpenedLuna['ask']>;
+  ask(question: string, options?: AskOptions): Promise<Answer>;
   /** Luna's `feedback`, recorded as a request (`operation="feedback"`). */
-  feedback(
-    answerId: string,
-    feedback: Parameters<OpenedLuna['feedback']>[1],
-  ): Promise<FeedbackResult>;
+  feedback(answerId: string, feedback: Feedback): Promise<FeedbackResult>;
   /**
    * Luna's `undoFeedback`: the feedback named, or the latest still in effect; recorded as a
    * request (`operation="feedback-undo"`). Counters never go back: an undo is counted too.
@@ -64,8 +71,9 @@ export interface Aios {
   /** Each core's implementation report (unavailable cores are skipped). */
   reports(): ImplementationReport[];
   /**
-   * Saves this process's metrics in the data store, then flushes and closes every core;
-   * later calls return the same promise.
+   * Saves this process's metrics in the data store, then closes CARMA (it writes its last
+   * accesses and index state into the store) and the data store; later calls return the
+   * same promise.
    */
   close(): Promise<void>;
 }
@@ -100,29 +108,61 @@ export function resolveConfig(options: Pick<CreateAiosOptions, 'home' | 'config'
 }
 
 /**
- * Opens the whole system from one config: Luna on CARMA and the SQLite store (`openLuna`),
- * the backup repository (lazily), and a health monitor with metrics that sees every core.
+ * Runs each step, every one even when an earlier fails, and rethrows the first failure:
+ * what was opened is closed whatever happens to the rest.
+ */
+async function closeAll(steps: ReadonlyArray<() => Promise<void> | void>): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
+}
+
+/**
+ * The composition root: opens the whole system from one config, and is the only place
+ * that does. The data store at `data.path`; CARMA on it (index files in `<home>/carma`,
+ * the embedder of `carma.embedder`); one chat client from `luna.llm` (none when offline);
+ * Luna on those three (`lunaOnCores`); the backup repository (opened lazily); a health
+ * monitor and metrics that see every core, with the metrics of earlier commands loaded
+ * from the store. When a step fails, what was opened is closed before the error is thrown.
  */
 export async function createAios(options: CreateAiosOptions = {}): Promise<Aios> {
   const config = resolveConfig(options);
-  const native = config.native as NativeMode;
-  const metrics = new Metrics({ defaultMetrics: true });
-  const llm = options.offline
-    ? null
-    : new ChatClient(
-        chatClientOptionsFromConfig(config.luna.llm, {
-          probeTimeoutMs: options.probeTimeoutMs ?? 400,
-        }),
-      );
-  const luna = await openLuna({ config, llm });
-  const memory = luna.carma as Memory;
-  const data = luna.data as DataStore;
-  const backup = new BackupHandle(config, native, metrics, (target) => data.snapshotTo(target));
-  const reports = () => coreReports(native);
-  // Counters and histograms continue the totals of earlier commands (see MetricsJournal).
-  const journal = new MetricsJournal(metrics, data.events);
-  let health: HealthMonitor;
+  const { native } = config;
+  const data = await openDataStore({ path: config.data.path, native });
+  let memory: Memory;
   try {
+    memory = await openMemory({ ...carmaOptionsFromConfig(config), data });
+  } catch (error) {
+    await data.close().catch(() => undefined);
+    throw error;
+  }
+  const closeCores = () => closeAll([() => memory.close(), () => data.close()]);
+
+  const metrics = new Metrics({ defaultMetrics: true });
+  const reports = () => coreReports(native);
+  let llm: ChatClient | null;
+  let luna: Luna;
+  let backup: BackupHandle;
+  let journal: MetricsJournal;
+  let health: HealthMonitor | undefined;
+  try {
+    llm = options.offline
+      ? null
+      : new ChatClient(
+          chatClientOptionsFromConfig(config.luna.llm, {
+            probeTimeoutMs: options.probeTimeoutMs ?? 400,
+          }),
+        );
+    luna = lunaOnCores({ config, data, carma: memory, llm });
+    backup = new BackupHandle(config, native, metrics, (target) => data.snapshotTo(target));
+    // Counters and histograms continue the totals of earlier commands (see MetricsJournal).
+    journal = new MetricsJournal(metrics, data.events);
     await journal.load();
     health = createHealthMonitor({
       config,
@@ -144,10 +184,12 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     );
     health.register(backupCheck({ lastBackup: () => backup.lastBackup() }, health.thresholds));
   } catch (error) {
-    await luna.close().catch(() => undefined);
+    health?.close();
+    await closeCores().catch(() => undefined);
     throw error;
   }
   metrics.setMemorySize('carma', { items: memory.stats().fragments });
+  const monitor = health;
 
   const ask: Aios['ask'] = async (question, askOptions) => {
     const done = metrics.startRequest('luna', 'ask');
@@ -178,21 +220,10 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
       throw error;
     }
   };
-  const feedback: Aios['feedback'] = (answerId, input) =>
-    measured('feedback', () => luna.feedback(answerId, input));
-  const undoFeedback: Aios['undoFeedback'] = (feedbackId) =>
-    measured('feedback-undo', () => luna.undoFeedback(feedbackId));
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      health.close();
-      try {
-        await journal.save();
-      } finally {
-        await luna.close();
-      }
-    })();
+    closing ??= closeAll([() => monitor.close(), () => journal.save(), closeCores]);
     return closing;
   };
   return {
@@ -201,12 +232,13 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     luna,
     memory,
     data,
-    health,
+    llm,
+    health: monitor,
     metrics,
     backup,
     ask,
-    feedback,
-    undoFeedback,
+    feedback: (answerId, input) => measured('feedback', () => luna.feedback(answerId, input)),
+    undoFeedback: (feedbackId) => measured('feedback-undo', () => luna.undoFeedback(feedbackId)),
     reports,
     close,
   };

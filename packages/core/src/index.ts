@@ -1,13 +1,32 @@
-export * from '@aios/utils';
+// The public API of @aios/core, by name. Each core's own API is in its package
+// (@aios/luna, @aios/carma, @aios/data, @aios/backup, @aios/support, @aios/utils).
+
+// What calling the above takes: the config and the errors
+export {
+  type AiosConfig,
+  type AiosConfigInput,
+  AiosError,
+  ConfigError,
+  ErrorCode,
+  type ImplementationReport,
+  isAiosError,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  type NativeMode,
+} from '@aios/utils';
+// The system
 export {
   type Aios,
-  BackupHandle,
   type CreateAiosOptions,
   coreReports,
   createAios,
   resolveConfig,
 } from './aios.js';
+export { BackupHandle } from './backup-handle.js';
 export { CORES, type CoreDescriptor } from './cores.js';
+
+// Ingest
 export {
   type Chunk,
   chunkChatGptExport,

@@ -45,7 +45,7 @@ export function coreStatus(core: CoreDescriptor, mode: NativeMode): CoreStatus {
 
 /** Versions and implementations of every core, for `aios status` and health checks. */
 export function systemStatus(loaded: LoadedConfig): SystemStatus {
-  const mode = loaded.config.native as NativeMode;
+  const mode = loaded.config.native;
   return {
     version: packageJson.version,
     node: process.version,

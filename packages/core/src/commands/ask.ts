@@ -1,6 +1,30 @@
+import type { Answer, AskOptions } from '@aios/luna';
 import type { Command } from 'commander';
+import type { Aios } from '../aios.js';
 import { printJson } from './shared.js';
-import { answerJson, askWithSources, checkQuestion, printAnswer, withAios } from './system.js';
+import { answerJson, checkQuestion, printAnswer, type SourceView, withAios } from './system.js';
+
+const text = (value: unknown) => (typeof value === 'string' ? value : null);
+const number = (value: unknown) => (typeof value === 'number' ? value : null);
+
+/** What the CLI shows of an answer's sources: what Luna retrieved, carried by the answer. */
+export function sourceViews(answer: Answer): SourceView[] {
+  return answer.sources.map((s) => ({
+    id: s.id,
+    score: s.score,
+    source: text(s.metadata.source),
+    line: number(s.metadata.line),
+    offset: number(s.metadata.offset),
+    namespace: s.namespace,
+    text: s.text,
+  }));
+}
+
+/** Asks Luna (`aios.ask` records the metrics); the sources are printed from the answer. */
+export async function askWithSources(aios: Aios, question: string, options?: AskOptions) {
+  const answer = await aios.ask(question, options);
+  return { answer, sources: sourceViews(answer) };
+}
 
 export function registerAsk(program: Command): void {
   program

@@ -10,7 +10,7 @@ import {
 } from '@aios/backup';
 import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
-import { AiosError, isAiosError, type NativeMode } from '@aios/utils';
+import { AiosError, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { BackupHandle } from '../backup-handle.js';
 import { MetricsJournal } from '../metrics-journal.js';
@@ -21,7 +21,7 @@ function handle(command: Command, repository?: string, metrics?: Metrics): Backu
   const { config } = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
   return new BackupHandle(
     repository ? { ...config, backup: { ...config.backup, repository } } : config,
-    config.native as NativeMode,
+    config.native,
     metrics,
   );
 }
@@ -40,7 +40,7 @@ async function keepMetrics(h: BackupHandle, quiet: boolean): Promise<void> {
   try {
     const data = await openDataStore({
       path: h.config.data.path,
-      native: h.config.native as NativeMode,
+      native: h.config.native,
     });
     try {
       await new MetricsJournal(metrics, data.events).save();

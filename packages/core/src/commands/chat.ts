@@ -2,9 +2,10 @@ import { createInterface } from 'node:readline';
 import type { Answer } from '@aios/luna';
 import { AiosError, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
+import { askWithSources } from './ask.js';
 import { pc } from './colors.js';
 import { undoneLine } from './feedback.js';
-import { askWithSourcesStreaming, type SourceView, sourceLine, withAios } from './system.js';
+import { type SourceView, sourceLine, withAios } from './system.js';
 
 const HELP = `commands: /feedback <rating -1..1> [text], /feedback undo, /sources, /personality, /help, /exit`;
 
@@ -77,9 +78,12 @@ export function registerChat(program: Command): void {
               );
             } else {
               let streamed = false;
-              const result = await askWithSourcesStreaming(aios, line, conversationId, (t) => {
-                streamed = true;
-                process.stdout.write(t);
+              const result = await askWithSources(aios, line, {
+                conversationId,
+                onDelta: (t) => {
+                  streamed = true;
+                  process.stdout.write(t);
+                },
               });
               last = result;
               if (streamed) process.stdout.write('\n');

@@ -5,10 +5,11 @@ import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { CORES } from '../cores.js';
 import { coreStatus } from '../status.js';
+import { askWithSources } from './ask.js';
 import { pc } from './colors.js';
 import { ingestWithProgress, printIngest } from './ingest.js';
 import { printJson } from './shared.js';
-import { answerJson, askWithSources, printAnswer, printHealth, withAios } from './system.js';
+import { answerJson, printAnswer, printHealth, withAios } from './system.js';
 
 /** The questions `aios demo` asks about the bundled notes. */
 export const DEMO_QUESTIONS = [
@@ -40,6 +41,11 @@ export function registerDemo(program: Command): void {
         if (!json) console.log(pc.bold(`1. Ingesting the sample notes in ${dir}`));
         const ingested = await ingestWithProgress(aios, [dir], json);
         if (!json) printIngest(ingested);
+        if (ingested.interrupted) {
+          // Stopped by a signal: nothing more to show (the exit status says so).
+          if (json) printJson({ ingested });
+          return;
+        }
         const answers = [];
         for (const [i, question] of DEMO_QUESTIONS.entries()) {
           const { answer, sources } = await askWithSources(aios, question);
@@ -51,8 +57,7 @@ export function registerDemo(program: Command): void {
           }
         }
         const health = await aios.health.readiness();
-        const mode = aios.config.native as Parameters<typeof coreStatus>[1];
-        const cores = CORES.map((core) => coreStatus(core, mode));
+        const cores = CORES.map((core) => coreStatus(core, aios.config.native));
         if (json) {
           printJson({ ingested, answers, health, cores });
           return;

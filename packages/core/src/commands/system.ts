@@ -37,7 +37,7 @@ export interface SourceView {
   text: string;
 }
 
-/** Where each source of an answer or search result came from (CARMA fragment metadata). */
+/** Where each search result came from (CARMA fragment metadata); answers carry theirs. */
 export async function describeSources(
   memory: Memory,
   sources: Array<{ id: string; score: number }>,
@@ -82,23 +82,6 @@ export function checkQuestion(question: string): string {
     throw new AiosError('INVALID_INPUT', 'question: expected a non-empty question');
   }
   return question.trim();
-}
-
-/** Asks Luna (`aios.ask` records the metrics) and returns the answer with its sources resolved. */
-export async function askWithSources(aios: Aios, question: string) {
-  const answer = await aios.ask(question);
-  return { answer, sources: await describeSources(aios.memory, answer.sources) };
-}
-
-/** Asks Luna in a conversation, streaming the reply to `onDelta` when a model answers. */
-export async function askWithSourcesStreaming(
-  aios: Aios,
-  question: string,
-  conversationId: string,
-  onDelta: (text: string) => void,
-) {
-  const answer = await aios.ask(question, { conversationId, onDelta });
-  return { answer, sources: await describeSources(aios.memory, answer.sources) };
 }
 
 export function printAnswer(answer: Answer, sources: SourceView[]): void {
