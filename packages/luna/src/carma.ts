@@ -52,7 +52,8 @@ function flatMetadata(metadata: Record<string, unknown>): Record<string, FlatVal
  * CARMA's search with the configured mode (fragments with CARMA's ids, scores, namespace
  * and metadata; when a remote embedder fails, it falls back to CARMA's lexical search),
  * `reinforce` moves the fragments' importance by `weight * reinforceStep`
- * (fragments deleted or merged away since the answer are skipped), and `remember` adds the
+ * (fragments deleted or merged away since the answer are skipped), `refresh` is CARMA's
+ * (the memory takes in what its database holds now), and `remember` adds the
  * exchange as a fragment with its provenance (`source: 'luna'`, `kind`, `exchangeId`,
  * `conversationId`, `rememberedAt`). The caller owns the memory and closes it.
  */
@@ -132,6 +133,8 @@ export function carmaMemory(
       }
       return { applied };
     },
+
+    refresh: () => memory.refresh(),
 
     async remember(text: string, metadata: Record<string, unknown> = {}): Promise<string> {
       if (typeof text !== 'string' || text.trim() === '') {

@@ -412,17 +412,20 @@ export function createLuna(options: LunaOptions): Luna {
     store.transaction ? store.transaction(fn) : fn();
 
   /**
-   * After a failed `atomically`, takes a reinforcement back when the store has no
-   * transactions (the opposite reinforcement). With them there is nothing to take back:
-   * the reinforcement was rolled back with the rest, and a memory that keeps its fragments
-   * in the store's database (CARMA) follows it there.
+   * After a failed `atomically`, undoes what the reinforcement did. Without transactions,
+   * by the opposite reinforcement. With them its writes were rolled back with the rest:
+   * the memory only has to take in what its store holds again (`refresh`), else its next
+   * write would start from the rolled-back values. A failure of that is dropped: the
+   * caller hears of the first one, and CARMA also catches up at its next search.
    */
   const takeBack = async (
     applied: boolean,
     reinforced: FeedbackRecord['reinforced'],
     sign: 1 | -1,
   ) => {
-    if (applied && !store.transaction) await reinforceBy(reinforced, sign);
+    if (!applied) return;
+    if (!store.transaction) await reinforceBy(reinforced, sign);
+    else await memory.refresh?.().catch(() => undefined);
   };
 
   /**

@@ -39,4 +39,10 @@ export interface MemoryProvider {
    * Optional: keeps a new memory (Luna stores each LLM exchange this way). Returns its id.
    */
   remember?(text: string, metadata?: Record<string, unknown>): Promise<string>;
+  /**
+   * Optional: brings what the provider keeps in process back to what its store holds. Luna
+   * calls it after a transaction of the conversation store that the provider wrote in was
+   * rolled back (CARMA keeps its fragments in that store's database and in memory).
+   */
+  refresh?(): Promise<void>;
 }
