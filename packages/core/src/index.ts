@@ -28,15 +28,22 @@ export { CORES, type CoreDescriptor } from './cores.js';
 
 // Ingest
 export {
+  binaryReason,
   type Chunk,
   chunkChatGptExport,
   chunkFile,
   chunkText,
   collectFiles,
   type IngestFileResult,
+  type IngestOptions,
   type IngestProgress,
   type IngestResult,
   ingest,
   isChatGptExport,
+  MAX_FILE_BYTES,
+  MAX_JSON_DEPTH,
+  type PartialFile,
+  type SkippedFile,
+  textChunks,
 } from './ingest.js';
 export { type CoreStatus, coreStatus, type SystemStatus, systemStatus } from './status.js';
