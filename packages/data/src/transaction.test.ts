@@ -19,6 +19,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const refused = new Error('refused');
 
+/** A promise and the function that resolves it. */
+function deferred() {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 /** A writer with its own queue that writes through the store, as CARMA does. */
 class OtherCore {
   private pending: Promise<unknown> = Promise.resolve();
@@ -110,21 +119,15 @@ describe.each(testImplementations())('store.transaction (%s)', (impl) => {
   it('makes calls from outside wait until it ends', async () => {
     const store = await open();
     try {
-      let inside!: () => void;
-      const reached = new Promise<void>((resolve) => {
-        inside = resolve;
-      });
-      let finish!: () => void;
-      const gate = new Promise<void>((resolve) => {
-        finish = resolve;
-      });
+      const reached = deferred();
+      const gate = deferred();
       const tx = store.transaction(async (t) => {
         await t.feedback.add([{ rating: 5 }]);
-        inside();
-        await gate;
+        reached.resolve();
+        await gate.promise;
         throw refused;
       });
-      await reached;
+      await reached.promise;
       let outsideDone = false;
       const outside = store.feedback.list().then((rows) => {
         outsideDone = true;
@@ -132,7 +135,7 @@ describe.each(testImplementations())('store.transaction (%s)', (impl) => {
       });
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(outsideDone).toBe(false);
-      finish();
+      gate.resolve();
       await expect(tx).rejects.toBe(refused);
       // It ran after the rollback: it never saw the row.
       expect(await outside).toEqual([]);
