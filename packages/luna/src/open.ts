@@ -68,7 +68,7 @@ export async function openLuna(options: OpenLunaOptions = {}): Promise<OpenedLun
  * failure. The memory goes before the data store: it writes its last accesses and index
  * state into it.
  */
-export async function closeInOrder(steps: ReadonlyArray<() => Promise<void>>): Promise<void> {
+async function closeInOrder(steps: ReadonlyArray<() => Promise<void>>): Promise<void> {
   let failure: { error: unknown } | undefined;
   for (const step of steps) {
     try {
