@@ -16,7 +16,22 @@ fn invalid(message: impl std::fmt::Display) -> Error {
 }
 
 fn parse_encoding(name: &str) -> Result<Encoding> {
-    name.parse::<Encoding>().map_err(invalid)
+    let encoding = name.parse::<Encoding>().map_err(invalid)?;
+    if !encoding.is_loaded() {
+        return Err(Error::new(
+            Status::GenericFailure,
+            format!("[AIOS:TOKENIZER_NOT_LOADED] {encoding}: loadVocabulary was not called"),
+        ));
+    }
+    Ok(encoding)
+}
+
+/// Loads an encoding's vocabulary from its gzip'd tiktoken file (`vocab/<name>.tiktoken.gz`
+/// of the npm package); later calls for the same encoding do nothing.
+#[napi(catch_unwind)]
+pub fn load_vocabulary(encoding: String, data: &[u8]) -> Result<()> {
+    let encoding = encoding.parse::<Encoding>().map_err(invalid)?;
+    encoding.load(data).map_err(invalid)
 }
 
 /// Token ids of `text` (ordinary text: special tokens are never produced).
@@ -68,7 +83,7 @@ pub fn decode(encoding: String, ids: Uint32Array) -> Result<String> {
 /// Number of ordinary tokens in the vocabulary.
 #[napi(catch_unwind)]
 pub fn vocabulary_size(encoding: String) -> Result<u32> {
-    let encoding = parse_encoding(&encoding)?;
+    let encoding = encoding.parse::<Encoding>().map_err(invalid)?;
     Ok(u32::try_from(encoding.vocabulary_size()).unwrap_or(u32::MAX))
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Pieces made of ASCII characters (and ended by one) are cut by hand-written logic that
 //! follows the regular expressions' backtracking semantics; any piece whose extent depends
-//! on a non-ASCII character is cut by the `bpe-openai` regular expression, anchored at
+//! on a non-ASCII character is cut by the regular expression (`splitter`), anchored at
 //! that position. So English and code run at memory speed and every other text stays
 //! exact. `cargo test` checks both against the regular expression on random text mixing
 //! every relevant Unicode class.
@@ -19,7 +19,7 @@
 //! (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 //! ```
 
-use bpe_openai::Tokenizer;
+use crate::splitter::Splitter;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -238,16 +238,16 @@ pub struct Pieces<'a> {
     text: &'a str,
     at: usize,
     o200k: bool,
-    tokenizer: &'static Tokenizer,
+    splitter: &'static Splitter,
 }
 
 impl<'a> Pieces<'a> {
-    pub fn new(tokenizer: &'static Tokenizer, o200k: bool, text: &'a str) -> Self {
+    pub fn new(splitter: &'static Splitter, o200k: bool, text: &'a str) -> Self {
         Pieces {
             text,
             at: 0,
             o200k,
-            tokenizer,
+            splitter,
         }
     }
 }
@@ -270,12 +270,8 @@ impl<'a> Iterator for Pieces<'a> {
         let end = match fast {
             Some(end) if end > start => end,
             _ => {
-                // The regular expression, anchored here, decides this piece.
-                let rest = &self.text[start..];
-                let piece = self.tokenizer.split(rest).next().unwrap_or(rest);
-                // The patterns never match empty; should one, step over one character.
-                let first = rest.chars().next().map_or(1, char::len_utf8);
-                start + piece.len().max(first)
+                // The regular expression, anchored here, decides this piece (never empty).
+                start + self.splitter.first_piece_len(&self.text[start..])
             }
         };
         self.at = end;
@@ -288,9 +284,9 @@ impl<'a> Iterator for Pieces<'a> {
 mod tests {
     use super::*;
 
-    fn check(tokenizer: &'static Tokenizer, o200k: bool, text: &str) {
-        let expected: Vec<&str> = tokenizer.split(text).collect();
-        let got: Vec<&str> = Pieces::new(tokenizer, o200k, text).collect();
+    fn check(splitter: &'static Splitter, o200k: bool, text: &str) {
+        let expected: Vec<&str> = splitter.split(text).collect();
+        let got: Vec<&str> = Pieces::new(splitter, o200k, text).collect();
         assert_eq!(got, expected, "o200k={o200k} text={text:?}");
     }
 
@@ -311,10 +307,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for (tokenizer, o200k) in [
-            (bpe_openai::o200k_base(), true),
-            (bpe_openai::cl100k_base(), false),
-        ] {
+        for (splitter, o200k) in [(Splitter::o200k(), true), (Splitter::cl100k(), false)] {
             for round in 0..3000 {
                 let len = 1 + (next() % 40) as usize;
                 // Some rounds are mostly ASCII (the fast path), some fully mixed.
@@ -325,7 +318,7 @@ mod tests {
                         ALPHABET[(next() % limit as u64) as usize]
                     })
                     .collect();
-                check(tokenizer, o200k, &text);
+                check(splitter, o200k, &text);
             }
         }
     }
@@ -347,8 +340,8 @@ mod tests {
             "x'",
         ];
         for text in cases {
-            check(bpe_openai::o200k_base(), true, text);
-            check(bpe_openai::cl100k_base(), false, text);
+            check(Splitter::o200k(), true, text);
+            check(Splitter::cl100k(), false, text);
         }
     }
 }

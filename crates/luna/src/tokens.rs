@@ -1,33 +1,35 @@
 //! Exact BPE token ids and counts for OpenAI's `o200k_base` and `cl100k_base`.
 //!
-//! The vocabularies and the byte-pair encoder come from the `bpe-openai` crate (compiled
-//! into the binary at build time; nothing is downloaded). Text is cut into pieces by
-//! `pretokenize` (tiktoken's regular expressions, with a fast path for ASCII); a piece
-//! that is a whole token is one hash lookup, as in tiktoken, and any other piece goes
-//! through the crate's backtracking encoder, which gives tiktoken's ids. `cargo test`
-//! checks the ids against `tiktoken-rs` on a varied corpus. Special tokens
-//! (`<|endoftext|>`...) are never produced: every input is ordinary text, so user text
-//! cannot inject control tokens.
+//! The vocabularies are loaded at run time from the tiktoken files of the npm package
+//! (`vocab`); the js implementation reads the same files. Text is cut into pieces by
+//! `pretokenize` (tiktoken's regular expressions, with a fast path for ASCII); a piece that
+//! is a whole token is one hash lookup, and any other piece is merged pair by pair as
+//! tiktoken does (`merge`). `cargo test` checks the ids against `tiktoken-rs` on a varied
+//! corpus. Special tokens (`<|endoftext|>`...) are never produced: every input is ordinary
+//! text, so user text cannot inject control tokens.
 //!
 //! Large inputs are cut at boundaries that no piece can cross (a line feed followed by an
 //! ASCII letter) and the chunks are encoded in parallel with rayon; the ids are the same
 //! as a sequential encode.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
-use bpe_openai::Tokenizer;
 use rayon::prelude::*;
 
+use crate::merge::{count_piece, encode_piece};
 use crate::pretokenize::Pieces;
+use crate::splitter::Splitter;
+use crate::vocab::{self, BadVocabulary, Vocabulary};
 
 /// Inputs at least this large are split and encoded across threads.
 pub const PARALLEL_THRESHOLD: usize = 256 * 1024;
 /// Target size of one parallel chunk.
 const CHUNK_TARGET: usize = 64 * 1024;
+
+static O200K: OnceLock<Vocabulary> = OnceLock::new();
+static CL100K: OnceLock<Vocabulary> = OnceLock::new();
 
 /// A supported encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,27 +48,53 @@ impl Encoding {
         }
     }
 
-    fn tokenizer(self) -> &'static Tokenizer {
+    fn slot(self) -> &'static OnceLock<Vocabulary> {
         match self {
-            Encoding::O200kBase => bpe_openai::o200k_base(),
-            Encoding::Cl100kBase => bpe_openai::cl100k_base(),
+            Encoding::O200kBase => &O200K,
+            Encoding::Cl100kBase => &CL100K,
         }
     }
 
-    fn pieces(self, text: &str) -> Pieces<'_> {
-        Pieces::new(self.tokenizer(), self == Encoding::O200kBase, text)
+    /// Loads this encoding's vocabulary from its gzip'd tiktoken file (once per process).
+    pub fn load(self, gzipped: &[u8]) -> Result<(), BadVocabulary> {
+        let vocabulary = vocab::load(self.slot(), gzipped)?;
+        if vocabulary.tokens.len() != self.expected_size() {
+            return Err(BadVocabulary(format!(
+                "{self} has {} tokens, expected {}",
+                vocabulary.tokens.len(),
+                self.expected_size()
+            )));
+        }
+        Ok(())
     }
 
-    fn vocabulary(self) -> &'static Vocabulary {
+    pub fn is_loaded(self) -> bool {
+        vocab::loaded(self.slot()).is_some()
+    }
+
+    fn expected_size(self) -> usize {
         match self {
-            Encoding::O200kBase => &O200K_VOCABULARY,
-            Encoding::Cl100kBase => &CL100K_VOCABULARY,
+            Encoding::O200kBase => 199_998,
+            Encoding::Cl100kBase => 100_256,
+        }
+    }
+
+    /// The loaded vocabulary. Callers check `is_loaded` first (the binding refuses calls
+    /// before `load`), so a missing one is a bug.
+    fn vocabulary(self) -> &'static Vocabulary {
+        vocab::loaded(self.slot()).expect("vocabulary loaded before use")
+    }
+
+    fn pieces(self, text: &str) -> Pieces<'_> {
+        match self {
+            Encoding::O200kBase => Pieces::new(Splitter::o200k(), true, text),
+            Encoding::Cl100kBase => Pieces::new(Splitter::cl100k(), false, text),
         }
     }
 
     /// Number of ordinary (non-special) tokens in the vocabulary.
     pub fn vocabulary_size(self) -> usize {
-        self.tokenizer().bpe.num_tokens()
+        self.expected_size()
     }
 }
 
@@ -76,75 +104,18 @@ impl fmt::Display for Encoding {
     }
 }
 
-/// FNV-1a: a fast hash for the short byte strings that pieces are.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-/// Every token's bytes to its id. A piece that is a whole token encodes to that token
-/// (tiktoken looks pieces up the same way before merging), so most words cost one
-/// hash lookup instead of a BPE run.
-type Vocabulary = HashMap<&'static [u8], u32, BuildHasherDefault<Fnv>>;
-
-fn build_vocabulary(encoding: Encoding) -> Vocabulary {
-    let bpe = &encoding.tokenizer().bpe;
-    let size = bpe.num_tokens();
-    let mut map = Vocabulary::with_capacity_and_hasher(size, BuildHasherDefault::default());
-    for id in 0..size {
-        let id = u32::try_from(id).expect("vocabulary fits u32");
-        map.insert(bpe.token_bytes(id), id);
-    }
-    map
-}
-
-static O200K_VOCABULARY: LazyLock<Vocabulary> =
-    LazyLock::new(|| build_vocabulary(Encoding::O200kBase));
-static CL100K_VOCABULARY: LazyLock<Vocabulary> =
-    LazyLock::new(|| build_vocabulary(Encoding::Cl100kBase));
-
 fn encode_into(encoding: Encoding, text: &str, out: &mut Vec<u32>) {
-    let tokenizer = encoding.tokenizer();
-    let vocabulary = encoding.vocabulary();
+    let ranks = &encoding.vocabulary().ranks;
     for piece in encoding.pieces(text) {
-        let bytes = piece.as_bytes();
-        match vocabulary.get(bytes) {
-            Some(&id) => out.push(id),
-            None => out.extend(tokenizer.bpe.encode_via_backtracking(bytes)),
-        }
+        encode_piece(ranks, piece.as_bytes(), out);
     }
 }
 
 fn count_sequential(encoding: Encoding, text: &str) -> usize {
-    let tokenizer = encoding.tokenizer();
-    let vocabulary = encoding.vocabulary();
+    let ranks = &encoding.vocabulary().ranks;
     encoding
         .pieces(text)
-        .map(|piece| {
-            let bytes = piece.as_bytes();
-            if vocabulary.contains_key(bytes) {
-                1
-            } else {
-                tokenizer.bpe.count(bytes)
-            }
-        })
+        .map(|piece| count_piece(ranks, piece.as_bytes()))
         .sum()
 }
 
@@ -305,8 +276,8 @@ pub fn encode_batch<S: AsRef<str> + Sync>(encoding: Encoding, texts: &[S]) -> (V
 
 /// The bytes of the given token ids.
 pub fn decode_bytes(encoding: Encoding, ids: &[u32]) -> Result<Vec<u8>, InvalidToken> {
-    let bpe = &encoding.tokenizer().bpe;
-    let vocabulary_size = bpe.num_tokens();
+    let tokens = &encoding.vocabulary().tokens;
+    let vocabulary_size = tokens.len();
     if let Some((index, &id)) = ids
         .iter()
         .enumerate()
@@ -318,7 +289,11 @@ pub fn decode_bytes(encoding: Encoding, ids: &[u32]) -> Result<Vec<u8>, InvalidT
             vocabulary_size,
         });
     }
-    Ok(bpe.decode_tokens(ids))
+    Ok(ids
+        .iter()
+        .flat_map(|&id| tokens[id as usize])
+        .copied()
+        .collect())
 }
 
 /// The text of the given token ids; byte sequences that are not valid UTF-8 (a cut in
@@ -329,6 +304,21 @@ pub fn decode(encoding: Encoding, ids: &[u32]) -> Result<String, InvalidToken> {
         Ok(text) => text,
         Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
     })
+}
+
+/// Loads both vocabularies from the package's files (for tests).
+#[cfg(test)]
+pub fn load_for_tests() {
+    Encoding::O200kBase
+        .load(include_bytes!(
+            "../../../packages/luna/vocab/o200k_base.tiktoken.gz"
+        ))
+        .expect("o200k_base");
+    Encoding::Cl100kBase
+        .load(include_bytes!(
+            "../../../packages/luna/vocab/cl100k_base.tiktoken.gz"
+        ))
+        .expect("cl100k_base");
 }
 
 #[cfg(test)]
@@ -373,6 +363,7 @@ mod tests {
 
     #[test]
     fn matches_tiktoken_on_a_varied_corpus() {
+        load_for_tests();
         for encoding in Encoding::ALL {
             let tiktoken = reference(encoding);
             for text in corpus() {
@@ -385,6 +376,7 @@ mod tests {
 
     #[test]
     fn known_ids() {
+        load_for_tests();
         assert_eq!(
             encode(Encoding::Cl100kBase, "hello world"),
             vec![15339, 1917]
@@ -397,6 +389,7 @@ mod tests {
 
     #[test]
     fn parallel_encode_equals_sequential() {
+        load_for_tests();
         let mut text = String::new();
         let mut i = 0u32;
         while text.len() < 3 * PARALLEL_THRESHOLD {
@@ -418,6 +411,7 @@ mod tests {
 
     #[test]
     fn batch_apis_agree_with_single_calls() {
+        load_for_tests();
         let texts = corpus();
         for encoding in Encoding::ALL {
             let counts = count_batch(encoding, &texts);
@@ -434,6 +428,7 @@ mod tests {
 
     #[test]
     fn decode_round_trips_and_rejects_bad_ids() {
+        load_for_tests();
         for encoding in Encoding::ALL {
             for text in corpus() {
                 let ids = encode(encoding, &text);

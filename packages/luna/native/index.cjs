@@ -785,4 +785,5 @@ module.exports.decode = nativeBinding.decode
 module.exports.encode = nativeBinding.encode
 module.exports.encodeAsync = nativeBinding.encodeAsync
 module.exports.encodeBatch = nativeBinding.encodeBatch
+module.exports.loadVocabulary = nativeBinding.loadVocabulary
 module.exports.vocabularySize = nativeBinding.vocabularySize

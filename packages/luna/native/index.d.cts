@@ -36,5 +36,11 @@ export interface EncodedBatch {
   offsets: Uint32Array
 }
 
+/**
+ * Loads an encoding's vocabulary from its gzip'd tiktoken file (`vocab/<name>.tiktoken.gz`
+ * of the npm package); later calls for the same encoding do nothing.
+ */
+export declare function loadVocabulary(encoding: string, data: Uint8Array): void
+
 /** Number of ordinary tokens in the vocabulary. */
 export declare function vocabularySize(encoding: string): number

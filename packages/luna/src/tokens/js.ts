@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
-import type { Tiktoken, TiktokenBPE } from 'js-tiktoken/lite';
 import type { EncodedBatch, EncodingName, TokenizerBackend } from './types.js';
-
-const require = createRequire(import.meta.url);
+import { type JsVocabulary, parseVocabulary, vocabularyFile } from './vocabulary.js';
 
 /**
  * Unicode White_Space, what `\s` means in tiktoken's (Rust) regular expressions. JavaScript's
@@ -24,11 +21,19 @@ export function exactPattern(pattern: string): string {
     .replaceAll("'s|'S|", "'s|'S|'\u017f|");
 }
 
+/** tiktoken's patterns (JavaScript spelling of the case-insensitive contractions). */
+const PATTERNS: Record<EncodingName, string> = {
+  o200k_base:
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  cl100k_base:
+    "('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+};
+
 /** Most pieces kept in an encoding's cache of piece -> ids (then it starts over). */
 const CACHE_LIMIT = 100_000;
 
 interface JsEncoder {
-  bpe: Tiktoken;
+  vocabulary: JsVocabulary;
   pattern: RegExp;
   cache: Map<string, number[]>;
 }
@@ -39,15 +44,9 @@ const encoders = new Map<EncodingName, JsEncoder>();
 function encoder(encoding: EncodingName): JsEncoder {
   let found = encoders.get(encoding);
   if (!found) {
-    const { Tiktoken: TiktokenClass } = require('js-tiktoken/lite') as {
-      Tiktoken: new (ranks: TiktokenBPE) => Tiktoken;
-    };
-    // The CommonJS build of a vocabulary exports the ranks object itself.
-    const ranks = require(`js-tiktoken/ranks/${encoding}`) as TiktokenBPE;
-    const pat_str = exactPattern(ranks.pat_str);
     found = {
-      bpe: new TiktokenClass({ ...ranks, pat_str }),
-      pattern: new RegExp(pat_str, 'gu'),
+      vocabulary: parseVocabulary(vocabularyFile(encoding)),
+      pattern: new RegExp(exactPattern(PATTERNS[encoding]), 'gu'),
       cache: new Map(),
     };
     encoders.set(encoding, found);
@@ -55,22 +54,63 @@ function encoder(encoding: EncodingName): JsEncoder {
   return found;
 }
 
-// Every input is ordinary text: text that looks like a special token is encoded as the
-// characters it is made of, never as a control token (and never throws).
-const NO_SPECIAL: string[] = [];
+const MAX_RANK = Number.MAX_SAFE_INTEGER;
 
 /**
- * The js implementation: js-tiktoken, the JavaScript port of OpenAI's tiktoken, with the
- * vocabularies its package ships.
+ * Byte-pair merging of one piece (given as a latin1 string of its UTF-8 bytes), as tiktoken
+ * does it: from single bytes, merge the adjacent pair of lowest rank until none is a token.
+ */
+export function bytePairEncode(ranks: Map<string, number>, piece: string): number[] {
+  const whole = ranks.get(piece);
+  if (whole !== undefined) return [whole];
+  const starts: number[] = [];
+  const pairRanks: number[] = [];
+  for (let i = 0; i < piece.length - 1; i++) {
+    starts.push(i);
+    pairRanks.push(ranks.get(piece.slice(i, i + 2)) ?? MAX_RANK);
+  }
+  starts.push(piece.length - 1, piece.length);
+  pairRanks.push(MAX_RANK, MAX_RANK);
+  const rankAt = (i: number) =>
+    i + 3 < starts.length
+      ? (ranks.get(piece.slice(starts[i] as number, starts[i + 3] as number)) ?? MAX_RANK)
+      : MAX_RANK;
+  for (;;) {
+    let min = MAX_RANK;
+    let at = -1;
+    for (let i = 0; i < pairRanks.length - 1; i++) {
+      const rank = pairRanks[i] as number;
+      if (rank < min) {
+        min = rank;
+        at = i;
+      }
+    }
+    if (at < 0) break;
+    if (at > 0) pairRanks[at - 1] = rankAt(at - 1);
+    pairRanks[at] = rankAt(at);
+    starts.splice(at + 1, 1);
+    pairRanks.splice(at + 1, 1);
+  }
+  const ids: number[] = [];
+  for (let i = 0; i + 1 < starts.length; i++) {
+    ids.push(ranks.get(piece.slice(starts[i] as number, starts[i + 1] as number)) as number);
+  }
+  return ids;
+}
+
+/**
+ * The js implementation: tiktoken's algorithm (pattern, then byte-pair merges) over the
+ * vocabulary files this package ships, the ones the native implementation reads.
  */
 export function createJsBackend(encoding: EncodingName): TokenizerBackend {
-  const { bpe, pattern, cache } = encoder(encoding);
-  // Pieces repeat (words, indentation): each distinct piece is merged by js-tiktoken once,
-  // then looked up. A piece encodes alone as it does in context (the pattern cuts it whole).
+  const { vocabulary, pattern, cache } = encoder(encoding);
+  const { ranks, tokens } = vocabulary;
+  // Pieces repeat (words, indentation): each distinct piece is merged once, then looked up.
+  // A piece encodes alone as it does in context (the pattern cuts it whole).
   const pieceIds = (piece: string): number[] => {
     let ids = cache.get(piece);
     if (ids === undefined) {
-      ids = bpe.encode(piece, NO_SPECIAL, NO_SPECIAL);
+      ids = bytePairEncode(ranks, Buffer.from(piece, 'utf8').toString('latin1'));
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(piece, ids);
     }
@@ -112,6 +152,17 @@ export function createJsBackend(encoding: EncodingName): TokenizerBackend {
       });
       return { ids, offsets };
     },
-    decode: (ids) => bpe.decode(Array.from(ids)),
+    decode(ids) {
+      let length = 0;
+      for (const id of ids) length += (tokens[id] as Uint8Array).length;
+      const bytes = new Uint8Array(length);
+      let at = 0;
+      for (const id of ids) {
+        const token = tokens[id] as Uint8Array;
+        bytes.set(token, at);
+        at += token.length;
+      }
+      return new TextDecoder().decode(bytes);
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { fromNativeError } from '@aios/utils';
 import type { LunaBinding } from '../binding.js';
 import type { EncodingName, TokenizerBackend } from './types.js';
+import { vocabularyFile } from './vocabulary.js';
 
 /**
  * Below this many UTF-16 code units a thread-pool round trip costs more than encoding on
@@ -16,11 +17,15 @@ function wrap<T>(fn: () => T): T {
   }
 }
 
-/** The native implementation: the `bpe-openai` crate through napi. */
+/**
+ * The native implementation: crates/luna through napi. It reads the same vocabulary file as
+ * the js one, handed over once per process (the binary carries no vocabulary).
+ */
 export function createNativeBackend(
   binding: LunaBinding,
   encoding: EncodingName,
 ): TokenizerBackend {
+  wrap(() => binding.loadVocabulary(encoding, vocabularyFile(encoding)));
   return {
     encode: (text) => wrap(() => binding.encode(encoding, text)),
     async encodeAsync(text) {
