@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
-import { expectOneLineError, runCli, tempHomes } from './testing/cli.js';
+import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
 
 // Hostile input to the built CLI: every refusal is one line with a code and exit status 1,
 // never `unexpected error` (70) and never a stack trace.
@@ -133,6 +133,57 @@ describe.each(testImplementations())('a home that cannot be written (AIOS_NATIVE
     const r = runCli(base, ['--config', dir, 'config', 'set', 'logLevel', 'debug'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\[(IO_NOT_A_FILE|IO_ERROR|CONFIG_PARSE)\]\n$/);
+  });
+});
+
+/**
+ * Runs the CLI as a user who may not write `home`: this user when it is not root (for whom
+ * permission bits do not count), else nobody (uid 65534) through setpriv.
+ */
+function runAsOther(home: string, args: string[], env: Record<string, string>) {
+  const root = process.getuid?.() === 0;
+  const command = root
+    ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath]
+    : [process.execPath];
+  const result = spawnSync(command[0] as string, [...command.slice(1), cli, ...args], {
+    encoding: 'utf8',
+    cwd: '/',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const canDropRoot = process.getuid?.() !== 0 || existsSync('/usr/bin/setpriv');
+
+describe.each(testImplementations())('a home the user may not write (AIOS_NATIVE=%s)', (impl) => {
+  it.skipIf(!canDropRoot)('every command that opens it, and config set, is a coded error', () => {
+    const base = tempHome();
+    chmodSync(base, 0o755);
+    const home = join(base, 'home');
+    const note = join(base, 'note.md');
+    writeFileSync(note, 'The heron fished at dawn.\n');
+    const env = { AIOS_NATIVE: impl };
+    expect(runCli(base, ['--offline', '--home', home, 'ingest', note], env).code).toBe(0);
+    execFileSync('chmod', ['-R', 'a-w,a+rX', home]);
+    try {
+      for (const args of [
+        ['--offline', 'memory', 'stats'],
+        ['--offline', 'ingest', note],
+        ['config', 'set', 'logLevel', 'debug'],
+      ]) {
+        const r = runAsOther(home, args, env);
+        expect(r.stderr).not.toMatch(noStack);
+        expect(r.code).toBe(1);
+        expectOneLineError(r.stderr, 'IO_PERMISSION_DENIED');
+      }
+      // A home that does not exist in a folder that may not be written.
+      const r = runAsOther(join(home, 'inner'), ['--offline', 'memory', 'stats'], env);
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, 'IO_PERMISSION_DENIED');
+    } finally {
+      execFileSync('chmod', ['-R', 'u+w', home]);
+    }
   });
 });
 
