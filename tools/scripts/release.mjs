@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkNativePackage, declaredPlatforms, root, run } from './lib/native-packages.mjs';
 import { packCore, packPlatform, publishUnits, tarballManifest } from './lib/publish.mjs';
-import { npm, publishedVersion } from './lib/registry.mjs';
+import { aiosRegistry, npm, publishedVersion } from './lib/registry.mjs';
 
 const dryRun = process.argv.includes('--dry-run');
 const skipBuild = process.argv.includes('--no-build');
@@ -76,12 +76,13 @@ for (const { unit, platforms, core } of plan) {
 
 // 3. Credentials, before anything is published.
 if (!dryRun) {
+  const registry = aiosRegistry();
   try {
-    const user = npm(['whoami']).trim();
-    console.log(`release: publishing as ${user}`);
+    const user = npm(['whoami', '--registry', registry]).trim();
+    console.log(`release: publishing to ${registry} as ${user}`);
   } catch (error) {
     fail([
-      'the registry did not accept the credentials (npm whoami failed).',
+      `${registry} did not accept the credentials (npm whoami failed).`,
       `Put the token in ${join(root, '.npmrc')} (//<registry host>/:_authToken=...) or in ~/.npmrc.`,
       String(error.message).split('\n').slice(-3).join(' '),
     ]);
@@ -96,7 +97,7 @@ try {
     unit,
     platforms: platforms.map((platform) => ({
       name: platform.name,
-      tarball: packPlatform(unit, platform, staging),
+      tarball: packPlatform(platform, staging),
     })),
     core: core ? packCore(unit, staging) : undefined,
   }));
@@ -120,10 +121,7 @@ try {
       ...platforms,
       ...(core ? [{ name: unit.name, tarball: core }] : []),
     ]) {
-      npm(
-        ['publish', tarball, '--access', 'public', ...(dryRun ? ['--dry-run'] : [])],
-        'inherit',
-      );
+      npm(['publish', tarball, '--access', 'public', ...(dryRun ? ['--dry-run'] : [])], 'inherit');
       published.push(`${name}@${unit.manifest.version}`);
     }
   }

@@ -85,7 +85,10 @@ export function platformPackage(pkgDir, manifest, platform) {
 /** The optionalDependencies a core's manifest must declare at `version`. */
 export function expectedOptionalDependencies(pkgDir, manifest, platforms) {
   return Object.fromEntries(
-    platforms.map((platform) => [platformPackage(pkgDir, manifest, platform).name, manifest.version]),
+    platforms.map((platform) => [
+      platformPackage(pkgDir, manifest, platform).name,
+      manifest.version,
+    ]),
   );
 }
 

@@ -25,7 +25,7 @@ export async function publishUnits(base) {
 }
 
 /** Packs one binary package (its npm/<platform>/ files and the binary) into `staging`. */
-export function packPlatform(unit, platform, staging) {
+export function packPlatform(platform, staging) {
   const staged = join(staging, 'binaries', platform.name.replace('/', '__'));
   mkdirSync(staged, { recursive: true });
   cpSync(platform.dir, staged, { recursive: true });

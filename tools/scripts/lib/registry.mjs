@@ -35,3 +35,10 @@ export function publishedVersion(name, version, cwd = root) {
     throw error;
   }
 }
+
+/** The registry @aios packages go to: `@aios:registry` when the config sets it, else `registry`. */
+export function aiosRegistry(cwd = root) {
+  const scoped = npm(['config', 'get', '@aios:registry'], 'pipe', cwd).trim();
+  if (scoped && scoped !== 'undefined' && scoped !== 'null') return scoped;
+  return npm(['config', 'get', 'registry'], 'pipe', cwd).trim();
+}
