@@ -150,6 +150,50 @@ describe('in-place swap', () => {
     expect(contents(parent)).toEqual({ ...REPLACED, 'db-wal': 'later writes' });
   });
 
+  it('a database replaced with its companions never meets a stale WAL, however often replayed', async () => {
+    const pid = deadPid();
+    const parent = home();
+    const dir = join(parent, `.restore-${pid}-def456`);
+    mkdirSync(join(dir, 'new'), { recursive: true });
+    writeFileSync(join(dir, 'new', 'db'), 'new db');
+    const owner = { version: 1, pid, hostname: hostname(), time: '', extra: [] };
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner));
+    const aside = join(parent, `.restore-${pid}-def456.0.old`);
+    const move = {
+      from: join(dir, 'new', 'db'),
+      to: join(parent, 'db'),
+      aside,
+      companions: ['-wal'],
+    };
+    writeFileSync(join(dir, 'journal.json'), JSON.stringify({ version: 1, moves: [move] }));
+    // Killed after the old WAL was set aside; a reader of the old database then made a new one.
+    renameSync(join(parent, 'db-wal'), `${aside}-wal`);
+    writeFileSync(join(parent, 'db-wal'), 'a WAL of the old database');
+    await recoverSwaps(parent);
+    expect(contents(parent)).toEqual({
+      db: 'new db',
+      dir: 'dir',
+      'dir/old.txt': 'old',
+      keep: 'untouched',
+    });
+  });
+
+  it('a swap marked done is only cleaned up', async () => {
+    const pid = deadPid();
+    const parent = home();
+    const dir = plantSwap(parent, pid, true);
+    renameSync(join(parent, 'db-wal'), join(parent, `.restore-${pid}-abc123.0.old`));
+    renameSync(join(dir, 'new', 'db'), join(parent, 'db'));
+    renameSync(join(parent, 'dir'), join(parent, `.restore-${pid}-abc123.2.old`));
+    renameSync(join(dir, 'new', 'dir'), join(parent, 'dir'));
+    renameSync(join(dir, 'journal.json'), join(dir, 'done.json'));
+    // Cleaning up had begun: the first set-aside entry is gone already.
+    rmSync(join(parent, `.restore-${pid}-abc123.0.old`));
+    writeFileSync(join(parent, 'db-wal'), 'later writes');
+    expect((await recoverSwaps(parent)).completed).toEqual([dir]);
+    expect(contents(parent)).toEqual({ ...REPLACED, 'db-wal': 'later writes' });
+  });
+
   it('removes an uncommitted swap of a dead process and leaves live ones alone', async () => {
     const parent = home();
     const before = contents(parent);

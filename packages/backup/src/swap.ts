@@ -13,11 +13,12 @@ import { atomicWrite, fsyncDir, randomHex } from './repo/fsutil.js';
  *    commit nothing outside this directory has been touched (except files `track`ed).
  * 2. `commit(moves)` writes `journal.json` atomically (the commit point), then for each move
  *    renames the current `to` aside (`<parent of to>/.restore-<id>.<n>.old`) and renames
- *    `from` to `to`; then removes the set-aside entries and the swap directory.
+ *    `from` to `to`; then renames the journal to `done.json` (from then on nothing is
+ *    moved again) and removes the set-aside entries and the swap directory.
  *
  * `recoverSwaps(parent)` finishes what a killed process left: a swap with a journal is
- * rolled forward (every move is idempotent), one without is removed; swaps of live
- * processes are left alone.
+ * rolled forward (every move is idempotent), one marked done is cleaned up, one without
+ * either is removed; swaps of live processes are left alone.
  */
 
 export const SWAP_PREFIX = '.restore-';
@@ -26,6 +27,12 @@ export const SWAP_PREFIX = '.restore-';
 export interface SwapMove {
   from?: string;
   to: string;
+  /**
+   * Suffixes of files that belong to `to` (a database's `-wal`, `-shm`): each `to + suffix`
+   * is removed together with `to`, right before `from` takes its place, however often the
+   * move is repeated until then (a process may have recreated one meanwhile).
+   */
+  companions?: string[];
 }
 
 interface JournalMove extends SwapMove {
@@ -78,6 +85,12 @@ async function rollForward(move: JournalMove): Promise<void> {
   }
   const from = await isDir(move.from);
   if (from === undefined) return; // done
+  for (const suffix of move.companions ?? []) {
+    const companion = `${move.to}${suffix}`;
+    if ((await isDir(companion)) === undefined) continue;
+    if ((await isDir(`${move.aside}${suffix}`)) !== undefined) await rm(companion, { force: true });
+    else await rename(companion, `${move.aside}${suffix}`);
+  }
   const to = await isDir(move.to);
   if (to !== undefined && (from || to)) {
     // A directory on either side: set the current one aside (or drop what appeared since).
@@ -89,12 +102,28 @@ async function rollForward(move: JournalMove): Promise<void> {
   await fsyncDir(dirname(move.to));
 }
 
+/** Rolls the journal's moves forward, marks the swap done, then cleans up. */
 async function finish(dir: string, journal: Journal, owner: Owner | undefined): Promise<void> {
   for (const move of journal.moves) await rollForward(move);
-  for (const move of journal.moves) await rm(move.aside, { recursive: true, force: true });
+  // Done: from here on a crash leads to cleaning up only. A move repeated after its
+  // set-aside entry was removed would take away what was written since (a new WAL).
+  await rename(join(dir, 'journal.json'), join(dir, 'done.json'));
+  await fsyncDir(dir);
+  await cleanUp(dir, journal, owner);
+}
+
+async function cleanUp(dir: string, journal: Journal, owner: Owner | undefined): Promise<void> {
+  for (const move of journal.moves) {
+    await rm(move.aside, { recursive: true, force: true });
+    for (const suffix of move.companions ?? []) await rm(`${move.aside}${suffix}`, { force: true });
+  }
   for (const path of owner?.extra ?? []) await rm(path, { recursive: true, force: true });
   await rm(dir, { recursive: true, force: true });
   await fsyncDir(dirname(dir));
+}
+
+function isJournal(value: Journal | undefined): value is Journal {
+  return value?.version === 1 && Array.isArray(value.moves);
 }
 
 export class InPlaceSwap {
@@ -139,8 +168,13 @@ export class InPlaceSwap {
 
   /** Makes the moves, crash-safely (see above), then removes what they replaced. */
   async commit(moves: SwapMove[]): Promise<void> {
-    if (!Array.isArray(moves) || !moves.every((m) => typeof m?.to === 'string')) {
-      throw invalidInput('moves', moves, 'an array of { from?, to }');
+    const valid = (m: SwapMove) =>
+      typeof m?.to === 'string' &&
+      (m.from === undefined || typeof m.from === 'string') &&
+      (m.companions === undefined ||
+        (Array.isArray(m.companions) && m.companions.every((c) => typeof c === 'string')));
+    if (!Array.isArray(moves) || !moves.every(valid)) {
+      throw invalidInput('moves', moves, 'an array of { from?, to, companions? }');
     }
     return withStorageErrors(async () => {
       const journal: Journal = {
@@ -220,8 +254,12 @@ export function recoverSwaps(
         continue;
       }
       const journal = await readJsonFile<Journal>(join(dir, 'journal.json'));
-      if (journal?.version === 1 && Array.isArray(journal.moves)) {
+      const done = await readJsonFile<Journal>(join(dir, 'done.json'));
+      if (isJournal(journal)) {
         await finish(dir, journal, owner);
+        out.completed.push(dir);
+      } else if (isJournal(done)) {
+        await cleanUp(dir, done, owner);
         out.completed.push(dir);
       } else {
         for (const path of owner?.extra ?? []) await rm(path, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import {
   realpath,
   rename,
   rm,
+  stat,
   writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -438,21 +439,12 @@ export class BackupHandle {
         const moves: SwapMove[] = [];
         const db = await this.placeDatabase(swap.staging, layout, paths, swap);
         // A database at the top of the home (or outside it) is replaced on its own, in one
-        // atomic rename; one deeper in the home comes with the directory holding it.
+        // atomic rename right after its live companions (a stale WAL would corrupt it) are
+        // set aside; one deeper in the home comes with the directory holding it.
         if (db && dirname(db) !== swap.staging && inside(swap.staging, db) !== undefined) {
           for (const suffix of DATABASE_COMPANIONS) moves.push({ to: `${paths.db}${suffix}` });
         } else if (db) {
-          // The live database's companions go first (replaced by the restored ones, if it
-          // has any), then the restored file replaces it.
-          for (const suffix of DATABASE_COMPANIONS) {
-            const staged = `${db}${suffix}`;
-            moves.push(
-              existsSync(staged)
-                ? { from: staged, to: `${paths.db}${suffix}` }
-                : { to: `${paths.db}${suffix}` },
-            );
-          }
-          moves.push({ from: db, to: paths.db });
+          moves.push({ from: db, to: paths.db, companions: DATABASE_COMPANIONS });
         }
         const carried = new Set(moves.map((m) => m.from));
         for (const name of await readdir(swap.staging)) {
@@ -524,6 +516,20 @@ export class BackupHandle {
     }
     await rm(join(tree, DATABASE_COPY_DIR), { recursive: true, force: true });
     await checkDatabase(place, this.native);
+    // The check closed the database: SQLite checkpointed and removed its WAL. An empty one
+    // may stay; one with content would have to travel with the file, and none should.
+    for (const suffix of DATABASE_COMPANIONS) {
+      const companion = `${place}${suffix}`;
+      if (!existsSync(companion)) continue;
+      if (suffix === '-wal' && (await stat(companion)).size > 0) {
+        throw new AiosError(
+          'BACKUP_DATABASE_DAMAGED',
+          `the restored database kept a write-ahead log after its check (${companion}); nothing was replaced`,
+          { details: { path: companion } },
+        );
+      }
+      await rm(companion, { force: true });
+    }
     return place;
   }
 

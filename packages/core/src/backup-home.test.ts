@@ -59,287 +59,301 @@ function start(home: string, args: string[], env: Record<string, string>) {
   return { child, exited };
 }
 
-describe.each(testImplementations())('aios backup of a home (AIOS_NATIVE=%s)', (impl) => {
-  const env = { AIOS_NATIVE: impl };
-  const aios = (home: string, ...args: string[]) => runCli(home, ['--offline', ...args], env);
-  const ok = (home: string, ...args: string[]) => {
-    const r = aios(home, ...args);
-    expect(r, `aios ${args.join(' ')}`).toMatchObject({ code: 0 });
-    return r;
-  };
-  const fragments = (home: string) =>
-    JSON.parse(ok(home, 'memory', 'stats', '--json').stdout).fragments as number;
-  const create = (home: string) =>
-    JSON.parse(ok(home, 'backup', 'create', '--json').stdout).snapshot as Snapshot;
-  /** A home with a database (the demo's notes) and a file of its own. */
-  const demoHome = (home: string) => {
-    mkdirSync(join(home, 'files'), { recursive: true });
-    ok(home, 'demo');
-    writeFileSync(join(home, 'files', 'blob.bin'), Buffer.alloc(300_000, 7));
-    return fragments(home);
-  };
-
-  it('restores in place into a home that was moved, and backs up a symlinked home', () => {
-    const root = tempHome();
-    const home = join(root, 'home');
-    const count = demoHome(home);
-    create(home);
-    const moved = join(root, 'home2');
-    renameSync(home, moved);
-    const restored = aios(moved, 'backup', 'restore', 'latest');
-    expect(restored.stderr).toBe('');
-    expect(restored.code).toBe(0);
-    expect(restored.stdout).toContain(`to ${moved}`);
-    expect(existsSync(join(moved, 'aios.db'))).toBe(true);
-    expect(fragments(moved)).toBe(count);
-
-    // Through a symlink, the snapshot holds the directory it points to.
-    const link = join(root, 'link');
-    symlinkSync(moved, link);
-    const snapshot = create(link);
-    expect(snapshot.paths).toEqual([realpathSync(moved)]);
-    expect(snapshot.summary.files).toBeGreaterThanOrEqual(3); // the database, an index, blob.bin
-    ok(link, 'backup', 'restore', 'latest');
-    expect(fragments(link)).toBe(count);
-    expect(leftovers(moved)).toEqual([]);
-  });
-
-  it('restores under --target a directory that opens as a home', () => {
-    const home = tempHome();
-    const count = demoHome(home);
-    create(home);
-    const target = join(home, 'elsewhere');
-    ok(home, 'backup', 'restore', 'latest', '--target', target);
-    expect(readdirSync(target).sort()).toEqual(['aios.db', 'carma', 'files']);
-    expect(fragments(target)).toBe(count);
-    const again = aios(home, 'backup', 'restore', 'latest', '--target', target);
-    expect(again.code).toBe(1);
-    expectOneLineError(again.stderr, 'TARGET_NOT_EMPTY');
-  });
-
-  it('will not restore in place while another process has the database open', async () => {
-    const home = tempHome();
-    demoHome(home);
-    create(home);
-    const messages = () =>
-      JSON.parse(ok(home, 'memory', 'stats', '--json').stdout).messages as number;
-    const before = messages();
-    const chat = start(home, ['chat'], env);
-    let out = '';
-    chat.child.stdout.on('data', (d) => {
-      out += String(d);
-    });
-    chat.child.stdin.write('what does the backup core do?\n');
-    // The chat has the database open once it has answered.
-    while (!out.includes('\n')) await new Promise((ok) => setTimeout(ok, 20));
-    const refused = aios(home, 'backup', 'restore', 'latest');
-    expect(refused.code).toBe(1);
-    expectOneLineError(refused.stderr, 'DATA_BUSY');
-    expect(refused.stderr).toContain(`process ${chat.child.pid}`);
-    chat.child.stdin.end('and how are restores checked?\n/exit\n');
-    expect((await chat.exited).code).toBe(0);
-    // Both exchanges of the chat are kept: nothing replaced the database under it.
-    expect(messages()).toBe(before + 4);
-  });
-
-  it('what a killed restore leaves is finished or removed by the next backup command', async () => {
-    const home = tempHome();
-    const count = demoHome(home);
-    const snapshot = create(home);
-    mkdirSync(join(home, 'notes'));
-    writeFileSync(join(home, 'notes', 'extra.md'), '# Extra\n\nA note added after the snapshot.\n');
-    ok(home, 'ingest', join(home, 'notes'));
-    const changed = fragments(home);
-    expect(changed).toBeGreaterThan(count);
-    let killedMidway = 0;
-    for (const [round, recover] of [
-      [0, 'restore'],
-      [1, 'create'],
-      [2, 'restore'],
-    ] as const) {
-      const run = start(home, ['backup', 'restore', snapshot.id], env);
-      // Killed as soon as its staging folder appears (or its commit, in round 2).
-      await new Promise<void>((ok) => {
-        const watcher = watch(home, (_event, name) => {
-          if (!String(name).startsWith('.restore-')) return;
-          const dir = join(home, String(name));
-          const kill = () => {
-            watcher.close();
-            run.child.kill('SIGKILL');
-            ok();
-          };
-          if (round !== 2) return kill();
-          const poll = () =>
-            existsSync(join(dir, 'journal.json')) || !existsSync(dir) ? kill() : setImmediate(poll);
-          poll();
-        });
-        run.exited.then(() => {
-          watcher.close();
-          ok();
-        });
+// Each case runs the CLI a dozen times or more: minutes on a busy machine.
+describe.each(testImplementations())(
+  'aios backup of a home (AIOS_NATIVE=%s)',
+  { timeout: 240_000 },
+  (impl) => {
+    const env = { AIOS_NATIVE: impl };
+    const aios = (home: string, ...args: string[]) => runCli(home, ['--offline', ...args], env);
+    const ok = (home: string, ...args: string[]) => {
+      const r = aios(home, ...args);
+      expect({ code: r.code, stderr: r.stderr }, `aios ${args.join(' ')}`).toEqual({
+        code: 0,
+        stderr: expect.any(String),
       });
-      if ((await run.exited).signal === 'SIGKILL' && leftovers(home).length > 0) killedMidway++;
-      // The home opens, holding the state before the restore or the restored one.
-      expect([count, changed]).toContain(fragments(home));
-      if (recover === 'create') create(home);
-      else ok(home, 'backup', 'restore', snapshot.id);
-      expect(leftovers(home)).toEqual([]);
-      if (recover === 'restore') expect(fragments(home)).toBe(count);
-    }
-    expect(killedMidway).toBeGreaterThan(0);
-  });
+      return r;
+    };
+    const fragments = (home: string) =>
+      JSON.parse(ok(home, 'memory', 'stats', '--json').stdout).fragments as number;
+    const create = (home: string) =>
+      JSON.parse(ok(home, 'backup', 'create', '--json').stdout).snapshot as Snapshot;
+    /** A home with a database (the demo's notes) and a file of its own. */
+    const demoHome = (home: string) => {
+      mkdirSync(join(home, 'files'), { recursive: true });
+      ok(home, 'demo');
+      writeFileSync(join(home, 'files', 'blob.bin'), Buffer.alloc(300_000, 7));
+      return fragments(home);
+    };
 
-  it('exports to a file, a device or a FIFO, and refuses what it cannot write', async () => {
-    const home = tempHome();
-    writeFileSync(join(home, 'a.txt'), 'exported\n');
-    const { id } = create(home);
-    const missing = aios(home, 'backup', 'export', id, join(home, 'missing', 'dir', 'x.tar'));
-    expect(missing.code).toBe(1);
-    expectOneLineError(missing.stderr, 'IO_NOT_FOUND');
-    const dir = aios(home, 'backup', 'export', id, home);
-    expect(dir.code).toBe(1);
-    expectOneLineError(dir.stderr, 'IO_NOT_A_FILE');
-    const file = join(home, 'out.tar');
-    writeFileSync(file, 'an older archive');
-    ok(home, 'backup', 'export', id, file);
-    expect(readFileSync(file).subarray(257, 262).toString()).toBe('ustar');
-    expect(readdirSync(home).filter((n) => n.endsWith('.tmp'))).toEqual([]);
-    if (!isRoot) return;
+    it('restores in place into a home that was moved, and backs up a symlinked home', () => {
+      const root = tempHome();
+      const home = join(root, 'home');
+      const count = demoHome(home);
+      create(home);
+      const moved = join(root, 'home2');
+      renameSync(home, moved);
+      const restored = aios(moved, 'backup', 'restore', 'latest');
+      expect(restored.stderr).toBe('');
+      expect(restored.code).toBe(0);
+      expect(restored.stdout).toContain(`to ${moved}`);
+      expect(existsSync(join(moved, 'aios.db'))).toBe(true);
+      expect(fragments(moved)).toBe(count);
 
-    // A device node is written to, never replaced by a regular file.
-    const full = join(home, 'full');
-    const nul = join(home, 'null');
-    spawnSync('mknod', [full, 'c', '1', '7']);
-    spawnSync('mknod', [nul, 'c', '1', '3']);
-    const disk = aios(home, 'backup', 'export', id, full);
-    expect(disk.code).toBe(1);
-    expectOneLineError(disk.stderr, 'IO_DISK_FULL');
-    ok(home, 'backup', 'export', id, nul);
-    expect(statSync(full).isCharacterDevice()).toBe(true);
-    expect(statSync(nul).isCharacterDevice()).toBe(true);
+      // Through a symlink, the snapshot holds the directory it points to.
+      const link = join(root, 'link');
+      symlinkSync(moved, link);
+      const snapshot = create(link);
+      expect(snapshot.paths).toEqual([realpathSync(moved)]);
+      expect(snapshot.summary.files).toBeGreaterThanOrEqual(3); // the database, an index, blob.bin
+      ok(link, 'backup', 'restore', 'latest');
+      expect(fragments(link)).toBe(count);
+      expect(leftovers(moved)).toEqual([]);
+    });
 
-    const fifo = join(home, 'fifo');
-    spawnSync('mkfifo', [fifo]);
-    const reader = spawn('cat', [fifo]);
-    const chunks: Buffer[] = [];
-    reader.stdout.on('data', (d: Buffer) => chunks.push(d));
-    const read = new Promise((ok) => reader.on('exit', ok));
-    const exported = start(home, ['backup', 'export', id, fifo], env);
-    expect((await exported.exited).code).toBe(0);
-    await read;
-    expect(Buffer.concat(chunks).subarray(257, 262).toString()).toBe('ustar');
-    expect(statSync(fifo).isFIFO()).toBe(true);
-  });
+    it('restores under --target a directory that opens as a home', () => {
+      const home = tempHome();
+      const count = demoHome(home);
+      create(home);
+      const target = join(home, 'elsewhere');
+      ok(home, 'backup', 'restore', 'latest', '--target', target);
+      expect(readdirSync(target).sort()).toEqual(['aios.db', 'carma', 'files']);
+      expect(fragments(target)).toBe(count);
+      const again = aios(home, 'backup', 'restore', 'latest', '--target', target);
+      expect(again.code).toBe(1);
+      expectOneLineError(again.stderr, 'TARGET_NOT_EMPTY');
+    });
 
-  it('lists a damaged snapshot file apart and removes it by id; prune keeps unprovable data', () => {
-    const home = tempHome();
-    writeFileSync(join(home, 'a.bin'), Buffer.alloc(200_000, 1));
-    const first = create(home);
-    writeFileSync(join(home, 'b.bin'), Buffer.alloc(200_000, 2));
-    create(home);
-    const file = join(home, 'backups', 'snapshots', `${first.id}.json`);
-    writeFileSync(file, readFileSync(file, 'utf8').replace('"tags":[]', '"tags":["edited"]'));
+    it('will not restore in place while another process has the database open', async () => {
+      const home = tempHome();
+      demoHome(home);
+      create(home);
+      const messages = () =>
+        JSON.parse(ok(home, 'memory', 'stats', '--json').stdout).messages as number;
+      const before = messages();
+      const chat = start(home, ['chat'], env);
+      let out = '';
+      chat.child.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      chat.child.stdin.write('what does the backup core do?\n');
+      // The chat has the database open once it has answered.
+      while (!out.includes('\n')) await new Promise((ok) => setTimeout(ok, 20));
+      const refused = aios(home, 'backup', 'restore', 'latest');
+      expect(refused.code).toBe(1);
+      expectOneLineError(refused.stderr, 'DATA_BUSY');
+      expect(refused.stderr).toContain(`process ${chat.child.pid}`);
+      chat.child.stdin.end('and how are restores checked?\n/exit\n');
+      expect((await chat.exited).code).toBe(0);
+      // Both exchanges of the chat are kept: nothing replaced the database under it.
+      expect(messages()).toBe(before + 4);
+    });
 
-    const list = aios(home, 'backup', 'list');
-    expect(list.code).toBe(0);
-    expect(list.stdout).toContain(`${first.id.slice(0, 12)}  DAMAGED`);
-    const third = aios(home, 'backup', 'create');
-    expect(third.code).toBe(0);
-    expect(third.stdout).toContain('[SNAPSHOT_DAMAGED]');
-    const prune = aios(home, 'backup', 'prune');
-    expect(prune.code).toBe(0);
-    expect(prune.stdout).toContain('[SNAPSHOT_DAMAGED]');
-    expect(aios(home, 'backup', 'forget', '--keep-last', '1').code).toBe(0);
-    const forgot = aios(home, 'backup', 'forget', first.id.slice(0, 8));
-    expect(forgot.code).toBe(0);
-    expect(aios(home, 'backup', 'list').stdout).not.toContain('DAMAGED');
-
-    // A lost index: prune cannot prove its pack unused, so it keeps it.
-    const index = join(home, 'backups', 'index');
-    const [name] = readdirSync(index);
-    const pack = (JSON.parse(readFileSync(join(index, name as string), 'utf8')) as IndexFile).pack;
-    unlinkSync(join(index, name as string));
-    const kept = aios(home, 'backup', 'prune');
-    expect(kept.code).toBe(0);
-    expect(kept.stdout).toContain('[PACK_KEPT]');
-    expect(existsSync(join(home, 'backups', 'data', pack.slice(0, 2), pack))).toBe(true);
-  });
-
-  it('a flipped byte fails a plain verify and the health check; the next backup does not reuse it', () => {
-    const home = tempHome();
-    demoHome(home);
-    const first = create(home);
-    ok(home, 'backup', 'verify');
-    const snap = JSON.parse(
-      readFileSync(join(home, 'backups', 'snapshots', `${first.id}.json`), 'utf8'),
-    ) as { entries: Array<{ path: string; chunks?: string[] }> };
-    const chunk = snap.entries.find((e) => e.path.endsWith('/files/blob.bin'))?.chunks?.[0];
-    const index = join(home, 'backups', 'index');
-    for (const name of readdirSync(index)) {
-      const f = JSON.parse(readFileSync(join(index, name), 'utf8')) as IndexFile;
-      const blob = f.blobs.find((b) => b.id === chunk);
-      if (!blob) continue;
-      const path = join(home, 'backups', 'data', f.pack.slice(0, 2), f.pack);
-      const fd = openSync(path, 'r+');
-      writeSync(fd, Buffer.from([0x5a]), 0, 1, blob.offset + Math.floor(blob.length / 2));
-      closeSync(fd);
-    }
-    const second = aios(home, 'backup', 'create');
-    expect(second.code).toBe(0);
-    expect(second.stdout).toContain('stored again from the live data [CHUNK_DAMAGED]');
-    const target = join(home, 'restored');
-    ok(home, 'backup', 'restore', 'latest', '--target', target);
-    expect(readFileSync(join(target, 'files', 'blob.bin')).equals(Buffer.alloc(300_000, 7))).toBe(
-      true,
-    );
-    const verify = aios(home, 'backup', 'verify');
-    expect(verify.code).toBe(1);
-    expect(verify.stdout).toContain('CHUNK_DAMAGED');
-    const health = JSON.parse(aios(home, 'health', '--json').stdout);
-    expect(health.checks['backup:age'][0].status).toBe('fail');
-  });
-
-  it.runIf(isRoot)(
-    'a full disk and a read-only home give coded errors; backups work again after',
-    () => {
-      const disk = tempHome();
-      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'tmpfs', disk]).status).toBe(0);
-      try {
-        const home = join(disk, 'home');
-        const count = demoHome(home);
-        const filler = join(disk, 'filler');
-        mkdirSync(filler);
-        for (let i = 0; ; i++) {
-          try {
-            writeFileSync(join(filler, `f${i}`), Buffer.alloc(256 * 1024, 1));
-          } catch {
-            break;
-          }
-        }
-        const full = aios(home, 'backup', 'create');
-        expect(full.code).toBe(1);
-        expectOneLineError(full.stderr, 'IO_DISK_FULL');
-        spawnSync('rm', ['-rf', filler]);
-        create(home);
-        ok(home, 'backup', 'verify');
-
-        expect(spawnSync('mount', ['-o', 'remount,ro', disk]).status).toBe(0);
-        try {
-          for (const args of [
-            ['backup', 'create'],
-            ['backup', 'restore', 'latest'],
-          ]) {
-            const r = aios(home, ...args);
-            expect(r.code, `aios ${args.join(' ')}`).toBe(1);
-            expectOneLineError(r.stderr, 'IO_READ_ONLY');
-          }
-        } finally {
-          spawnSync('mount', ['-o', 'remount,rw', disk]);
-        }
-        expect(fragments(home)).toBe(count);
-      } finally {
-        spawnSync('umount', ['-l', disk]);
+    it('what a killed restore leaves is finished or removed by the next backup command', async () => {
+      const home = tempHome();
+      const count = demoHome(home);
+      const snapshot = create(home);
+      mkdirSync(join(home, 'notes'));
+      writeFileSync(
+        join(home, 'notes', 'extra.md'),
+        '# Extra\n\nA note added after the snapshot.\n',
+      );
+      ok(home, 'ingest', join(home, 'notes'));
+      const changed = fragments(home);
+      expect(changed).toBeGreaterThan(count);
+      let killedMidway = 0;
+      for (const [round, recover] of [
+        [0, 'restore'],
+        [1, 'create'],
+        [2, 'restore'],
+      ] as const) {
+        const run = start(home, ['backup', 'restore', snapshot.id], env);
+        // Killed as soon as its staging folder appears (or its commit, in round 2).
+        await new Promise<void>((ok) => {
+          const watcher = watch(home, (_event, name) => {
+            if (!String(name).startsWith('.restore-')) return;
+            const dir = join(home, String(name));
+            const kill = () => {
+              watcher.close();
+              run.child.kill('SIGKILL');
+              ok();
+            };
+            if (round !== 2) return kill();
+            const poll = () =>
+              existsSync(join(dir, 'journal.json')) || !existsSync(dir)
+                ? kill()
+                : setImmediate(poll);
+            poll();
+          });
+          run.exited.then(() => {
+            watcher.close();
+            ok();
+          });
+        });
+        if ((await run.exited).signal === 'SIGKILL' && leftovers(home).length > 0) killedMidway++;
+        // The home opens, holding the state before the restore or the restored one.
+        expect([count, changed]).toContain(fragments(home));
+        if (recover === 'create') create(home);
+        else ok(home, 'backup', 'restore', snapshot.id);
+        expect(leftovers(home)).toEqual([]);
+        if (recover === 'restore') expect(fragments(home)).toBe(count);
       }
-    },
-  );
-});
+      expect(killedMidway).toBeGreaterThan(0);
+    });
+
+    it('exports to a file, a device or a FIFO, and refuses what it cannot write', async () => {
+      const home = tempHome();
+      writeFileSync(join(home, 'a.txt'), 'exported\n');
+      const { id } = create(home);
+      const missing = aios(home, 'backup', 'export', id, join(home, 'missing', 'dir', 'x.tar'));
+      expect(missing.code).toBe(1);
+      expectOneLineError(missing.stderr, 'IO_NOT_FOUND');
+      const dir = aios(home, 'backup', 'export', id, home);
+      expect(dir.code).toBe(1);
+      expectOneLineError(dir.stderr, 'IO_NOT_A_FILE');
+      const file = join(home, 'out.tar');
+      writeFileSync(file, 'an older archive');
+      ok(home, 'backup', 'export', id, file);
+      expect(readFileSync(file).subarray(257, 262).toString()).toBe('ustar');
+      expect(readdirSync(home).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+      if (!isRoot) return;
+
+      // A device node is written to, never replaced by a regular file.
+      const full = join(home, 'full');
+      const nul = join(home, 'null');
+      spawnSync('mknod', [full, 'c', '1', '7']);
+      spawnSync('mknod', [nul, 'c', '1', '3']);
+      const disk = aios(home, 'backup', 'export', id, full);
+      expect(disk.code).toBe(1);
+      expectOneLineError(disk.stderr, 'IO_DISK_FULL');
+      ok(home, 'backup', 'export', id, nul);
+      expect(statSync(full).isCharacterDevice()).toBe(true);
+      expect(statSync(nul).isCharacterDevice()).toBe(true);
+
+      const fifo = join(home, 'fifo');
+      spawnSync('mkfifo', [fifo]);
+      const reader = spawn('cat', [fifo]);
+      const chunks: Buffer[] = [];
+      reader.stdout.on('data', (d: Buffer) => chunks.push(d));
+      const read = new Promise((ok) => reader.on('exit', ok));
+      const exported = start(home, ['backup', 'export', id, fifo], env);
+      expect((await exported.exited).code).toBe(0);
+      await read;
+      expect(Buffer.concat(chunks).subarray(257, 262).toString()).toBe('ustar');
+      expect(statSync(fifo).isFIFO()).toBe(true);
+    });
+
+    it('lists a damaged snapshot file apart and removes it by id; prune keeps unprovable data', () => {
+      const home = tempHome();
+      writeFileSync(join(home, 'a.bin'), Buffer.alloc(200_000, 1));
+      const first = create(home);
+      writeFileSync(join(home, 'b.bin'), Buffer.alloc(200_000, 2));
+      create(home);
+      const file = join(home, 'backups', 'snapshots', `${first.id}.json`);
+      writeFileSync(file, readFileSync(file, 'utf8').replace('"tags":[]', '"tags":["edited"]'));
+
+      const list = aios(home, 'backup', 'list');
+      expect(list.code).toBe(0);
+      expect(list.stdout).toContain(`${first.id.slice(0, 12)}  DAMAGED`);
+      const third = aios(home, 'backup', 'create');
+      expect(third.code).toBe(0);
+      expect(third.stdout).toContain('[SNAPSHOT_DAMAGED]');
+      const prune = aios(home, 'backup', 'prune');
+      expect(prune.code).toBe(0);
+      expect(prune.stdout).toContain('[SNAPSHOT_DAMAGED]');
+      expect(aios(home, 'backup', 'forget', '--keep-last', '1').code).toBe(0);
+      const forgot = aios(home, 'backup', 'forget', first.id.slice(0, 8));
+      expect(forgot.code).toBe(0);
+      expect(aios(home, 'backup', 'list').stdout).not.toContain('DAMAGED');
+
+      // A lost index: prune cannot prove its pack unused, so it keeps it.
+      const index = join(home, 'backups', 'index');
+      const [name] = readdirSync(index);
+      const pack = (JSON.parse(readFileSync(join(index, name as string), 'utf8')) as IndexFile)
+        .pack;
+      unlinkSync(join(index, name as string));
+      const kept = aios(home, 'backup', 'prune');
+      expect(kept.code).toBe(0);
+      expect(kept.stdout).toContain('[PACK_KEPT]');
+      expect(existsSync(join(home, 'backups', 'data', pack.slice(0, 2), pack))).toBe(true);
+    });
+
+    it('a flipped byte fails a plain verify and the health check; the next backup does not reuse it', () => {
+      const home = tempHome();
+      demoHome(home);
+      const first = create(home);
+      ok(home, 'backup', 'verify');
+      const snap = JSON.parse(
+        readFileSync(join(home, 'backups', 'snapshots', `${first.id}.json`), 'utf8'),
+      ) as { entries: Array<{ path: string; chunks?: string[] }> };
+      const chunk = snap.entries.find((e) => e.path.endsWith('/files/blob.bin'))?.chunks?.[0];
+      const index = join(home, 'backups', 'index');
+      for (const name of readdirSync(index)) {
+        const f = JSON.parse(readFileSync(join(index, name), 'utf8')) as IndexFile;
+        const blob = f.blobs.find((b) => b.id === chunk);
+        if (!blob) continue;
+        const path = join(home, 'backups', 'data', f.pack.slice(0, 2), f.pack);
+        const fd = openSync(path, 'r+');
+        writeSync(fd, Buffer.from([0x5a]), 0, 1, blob.offset + Math.floor(blob.length / 2));
+        closeSync(fd);
+      }
+      const second = aios(home, 'backup', 'create');
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('stored again from the live data [CHUNK_DAMAGED]');
+      const target = join(home, 'restored');
+      ok(home, 'backup', 'restore', 'latest', '--target', target);
+      expect(readFileSync(join(target, 'files', 'blob.bin')).equals(Buffer.alloc(300_000, 7))).toBe(
+        true,
+      );
+      const verify = aios(home, 'backup', 'verify');
+      expect(verify.code).toBe(1);
+      expect(verify.stdout).toContain('CHUNK_DAMAGED');
+      const health = JSON.parse(aios(home, 'health', '--json').stdout);
+      expect(health.checks['backup:age'][0].status).toBe('fail');
+    });
+
+    it.runIf(isRoot)(
+      'a full disk and a read-only home give coded errors; backups work again after',
+      () => {
+        const disk = tempHome();
+        expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'tmpfs', disk]).status).toBe(0);
+        try {
+          const home = join(disk, 'home');
+          const count = demoHome(home);
+          const filler = join(disk, 'filler');
+          mkdirSync(filler);
+          for (let i = 0; ; i++) {
+            try {
+              writeFileSync(join(filler, `f${i}`), Buffer.alloc(256 * 1024, 1));
+            } catch {
+              break;
+            }
+          }
+          const full = aios(home, 'backup', 'create');
+          expect(full.code).toBe(1);
+          expectOneLineError(full.stderr, 'IO_DISK_FULL');
+          spawnSync('rm', ['-rf', filler]);
+          create(home);
+          ok(home, 'backup', 'verify');
+
+          expect(spawnSync('mount', ['-o', 'remount,ro', disk]).status).toBe(0);
+          try {
+            for (const args of [
+              ['backup', 'create'],
+              ['backup', 'restore', 'latest'],
+            ]) {
+              const r = aios(home, ...args);
+              expect(r.code, `aios ${args.join(' ')}`).toBe(1);
+              expectOneLineError(r.stderr, 'IO_READ_ONLY');
+            }
+          } finally {
+            spawnSync('mount', ['-o', 'remount,rw', disk]);
+          }
+          expect(fragments(home)).toBe(count);
+        } finally {
+          spawnSync('umount', ['-l', disk]);
+        }
+      },
+    );
+  },
+);
