@@ -212,6 +212,20 @@ try {
     'the registry is still empty after both refusals',
   );
 
+  const plainPublish = spawnSync('pnpm', ['publish', '--dry-run', '--no-git-checks'], {
+    cwd: join(repo, 'packages/utils'),
+    encoding: 'utf8',
+    env: { ...process.env, ...repoEnv },
+  });
+  expect(
+    plainPublish.status !== 0 &&
+      /its binary packages are not on the registry/.test(
+        `${plainPublish.stdout}${plainPublish.stderr}`,
+      ),
+    'a plain pnpm publish (as changeset publish runs it) refuses a core whose binaries are not published',
+    `${plainPublish.stdout}${plainPublish.stderr}`.slice(-2000),
+  );
+
   step('a release that fails half-way, then pnpm release again');
   await registry.stop();
   registry = await startRegistry(join(work, 'registry'), {

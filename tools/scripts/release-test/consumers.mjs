@@ -17,6 +17,8 @@ function configure(pm, dir, registry, optional) {
       [
         'nodeLinker: node-modules',
         'enableTelemetry: false',
+        // Just published: yarn 4 holds back versions younger than a day by default.
+        'npmMinimalAgeGate: 0',
         `unsafeHttpWhitelist: ["${host}"]`,
         'npmScopes:',
         '  aios:',
