@@ -17,12 +17,12 @@ function configure(pm, dir, registry, optional) {
       [
         'nodeLinker: node-modules',
         'enableTelemetry: false',
-        // Just published: yarn 4 holds back versions younger than a day by default.
-        'npmMinimalAgeGate: 0',
         `unsafeHttpWhitelist: ["${host}"]`,
         'npmScopes:',
         '  aios:',
         `    npmRegistryServer: "${registry}"`,
+        // Just published: yarn 4 holds back versions younger than a day by default.
+        '    npmMinimalAgeGate: 0',
         // Yarn 4 has no "omit optional": installing for another platform leaves the
         // linux binary package out, as on a machine AIOS publishes no binary for.
         ...(optional ? [] : ['supportedArchitectures:', '  os: [darwin]', '  cpu: [arm64]']),
