@@ -17,6 +17,9 @@ function configure(pm, dir, registry, optional) {
       [
         'nodeLinker: node-modules',
         'enableTelemetry: false',
+        // Its own metadata and cache: yarn keeps package metadata (with tarball URLs, whose
+        // port changes from run to run) in its global folder.
+        'globalFolder: ./.yarn-global',
         `unsafeHttpWhitelist: ["${host}"]`,
         'npmScopes:',
         '  aios:',
