@@ -426,8 +426,10 @@ try {
   );
 
   step('install sizes (npm, with the binary)');
-  for (const [name, mb] of Object.entries(sizes))
-    console.log(`  ${name}: ${mb.toFixed(1)} MB installed`);
+  const limits = { '@aios/luna': 25, '@aios/core': 45 };
+  for (const [name, mb] of Object.entries(sizes)) {
+    expect(mb < limits[name], `${name}: ${mb.toFixed(1)} MB installed (under ${limits[name]} MB)`);
+  }
 } catch (error) {
   if (failed === 0) failed++;
   console.error(`\nrelease-test: ${error.stack}`);
