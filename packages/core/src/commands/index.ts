@@ -5,6 +5,7 @@ import { registerBackup } from './backup.js';
 import { registerChat } from './chat.js';
 import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
+import { registerDoctor } from './doctor.js';
 import { registerFeedback } from './feedback.js';
 import { registerHealth } from './health.js';
 import { registerIngest } from './ingest.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerStatus(program);
   registerConfig(program);
+  registerDoctor(program);
 
   for (const command of [program, ...allCommands(program)]) {
     command.exitOverride().configureOutput({ outputError: () => undefined });
