@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultHashing, fromNodeIoError, invalidInput } from '@aios/utils';
+import { defaultHashing, fromNodeIoError, invalidInput, isProcessAlive } from '@aios/utils';
 import {
   CHECKSUM_BYTES,
   END,
@@ -44,17 +44,6 @@ async function names(dir: string): Promise<string[]> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw fromNodeIoError(error, dir);
-  }
-}
-
-/** Whether a process with this id runs (one of another user counts: it may be writing). */
-export function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

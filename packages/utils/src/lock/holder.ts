@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isProcessAlive } from '../process/alive.js';
 
 export interface LockHolder {
   pid: number;
@@ -66,16 +67,6 @@ export function currentHolder(operation: string, detail?: string): LockHolder {
   };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists, it belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Whether the holder is a process of this host that is gone (or whose pid now belongs
  * to a process started later). A holder on another host is never judged stale: there is
@@ -84,7 +75,7 @@ function pidAlive(pid: number): boolean {
 export function isStale(holder: LockHolder): boolean {
   if (holder.hostname !== hostname()) return false;
   if (!Number.isSafeInteger(holder.pid) || holder.pid <= 0) return true;
-  if (!pidAlive(holder.pid)) return true;
+  if (!isProcessAlive(holder.pid)) return true;
   if (holder.started !== undefined) {
     const started = processStarted(holder.pid);
     if (started !== undefined && started !== holder.started) return true;
