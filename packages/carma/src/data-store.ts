@@ -1,23 +1,18 @@
-import { rename } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
 import {
   type FragmentChangeInput as DataChangeInput,
   type Fragment as DataFragment,
   type FragmentInput as DataFragmentInput,
   type DataStore,
   type JsonObject,
-  type JsonValue,
   openDataStore,
 } from '@aios/data';
-import { AiosError, fromNodeIoError, type NativeMode } from '@aios/utils';
+import { AiosError, type NativeMode } from '@aios/utils';
 import { CarmaErrorCode } from './errors.js';
-import { isLegacyStore, readLegacyStore } from './legacy-store.js';
 import type {
   FragmentChange,
   FragmentRecord,
   FragmentStore,
   FragmentWrite,
-  IndexCheckpoint,
   Metadata,
   StoredMemory,
   StoreMeta,
@@ -30,8 +25,6 @@ export const CARMA_META_KEY = 'carma';
  * each add (`FragmentStore.add`), so that processes adding at once never share a label.
  */
 export const LABEL_COUNTER_KEY = 'carma.next_label';
-/** Where an import of the old file format is recorded (in the same transaction). */
-const IMPORTED_META_KEY = 'carma.imported';
 /** Fragments per read while loading. */
 const PAGE = 2000;
 /** Accesses are written this long after the first one not yet written. */
@@ -44,8 +37,6 @@ export interface DataFragmentStoreOptions {
   path?: string;
   /** Implementation of the data store opened here. */
   native?: NativeMode;
-  /** A directory in CARMA's old file format: imported once, then renamed aside. */
-  legacyDir?: string;
 }
 
 /**
@@ -210,8 +201,6 @@ export class DataFragmentStore implements FragmentStore {
       });
     }
     try {
-      const legacy = this.options.legacyDir;
-      if (legacy !== undefined && isLegacyStore(legacy)) await this.importLegacy(legacy);
       // Read first: whatever changes while the fragments are read comes after it.
       const seq = await this.store.fragments.latestChange();
       const meta = parseMeta(await this.store.meta.get(CARMA_META_KEY));
@@ -232,69 +221,12 @@ export class DataFragmentStore implements FragmentStore {
         if (page.length < PAGE) break;
         after = (page[page.length - 1] as DataFragment).id;
       }
-      this.own = { rows: 0, ids: new Set() }; // an import's rows are before `seq`
+      this.own = { rows: 0, ids: new Set() };
       return { meta, fragments, seq, nextLabel };
     } catch (error) {
       if (!this.options.data) await this.data.close().catch(() => undefined);
       this.data = undefined;
       throw error;
-    }
-  }
-
-  /**
-   * Writes a store in the old file format into the data store in one transaction, then
-   * renames its directory aside. The transaction records where it came from, so that a
-   * crash before the rename does not import it twice.
-   */
-  private async importLegacy(dir: string): Promise<void> {
-    const from = resolve(dir);
-    const imported = (await this.store.meta.get(IMPORTED_META_KEY)) as
-      | { from?: string }
-      | undefined;
-    if (imported?.from !== from) {
-      if ((await this.store.meta.get(CARMA_META_KEY)) !== undefined) {
-        throw new AiosError(
-          CarmaErrorCode.STORE_CONFLICT,
-          `${dir} holds a memory in the old file format, and ${this.store.path} already holds one; move one of them away`,
-          { details: { legacyDir: dir, data: this.store.path } },
-        );
-      }
-      const legacy = await readLegacyStore(dir);
-      // The snapshot's histories first, then the logged changes: the index file of the
-      // snapshot is then up to date with the history up to the last snapshot entry.
-      const history = [
-        ...[...legacy.histories].flatMap(([fragmentId, changes]) =>
-          changes.map((c) => ({ fragmentId, ...toChangeInput(c) })),
-        ),
-        ...legacy.logged.map(({ fragmentId, change }) => ({
-          fragmentId,
-          ...toChangeInput(change),
-        })),
-      ];
-      const state: Record<string, JsonValue> = { [IMPORTED_META_KEY]: { from, at: Date.now() } };
-      const meta = legacy.meta && {
-        embedder: legacy.meta.embedder,
-        dimension: legacy.meta.dimension,
-        metric: legacy.meta.metric,
-        nextLabel: legacy.meta.nextLabel,
-      };
-      if (meta) state[CARMA_META_KEY] = meta;
-      await this.store.fragments.put(
-        legacy.fragments.map((f) => toInput(f, legacy.vectors.get(f.id))),
-        { history, meta: state },
-      );
-      if (meta) {
-        // One transaction numbers its history rows consecutively.
-        const seq = (await this.store.fragments.latestChange()) - legacy.logged.length;
-        const index: IndexCheckpoint = { generation: legacy.generation, seq };
-        await this.store.meta.set(CARMA_META_KEY, { ...meta, index: { ...index } });
-      }
-    }
-    const aside = join(dirname(from), `${basename(from)}.imported-${Date.now()}`);
-    try {
-      await rename(from, aside);
-    } catch (error) {
-      throw fromNodeIoError(error, from);
     }
   }
 

@@ -15,8 +15,6 @@ export const CarmaErrorCode = {
   /** An index or store file is damaged. */
   INDEX_CORRUPT: 'INDEX_CORRUPT',
   STORE_CORRUPT: 'STORE_CORRUPT',
-  /** A memory in the old file format next to a data store that already holds one. */
-  STORE_CONFLICT: 'STORE_CONFLICT',
   /** The memory was closed. */
   MEMORY_CLOSED: 'MEMORY_CLOSED',
   /** An update would make a fragment's text identical to another fragment's in its namespace. */

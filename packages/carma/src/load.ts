@@ -29,8 +29,6 @@ export function defaultStore(options: MemoryOptions): FragmentStore {
       ? { data }
       : { path: dir === undefined ? ':memory:' : join(dir, MEMORY_DATABASE_FILE) }),
     ...(native ? { native } : {}),
-    // The file format of earlier versions, imported once into the data store.
-    ...(dir === undefined ? {} : { legacyDir: join(dir, 'store') }),
   });
 }
 
