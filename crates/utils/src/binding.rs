@@ -1,28 +1,15 @@
 //! The napi binding: the only module that knows about Node. It converts arguments,
-//! delegates to `hash`, and maps errors to `[AIOS:<CODE>] message` strings that the
-//! TypeScript bridge turns into `AiosError`s with the same code.
+//! delegates to `hash`, and maps errors through `aios_error` to `[AIOS:<CODE>] message`
+//! strings that the TypeScript bridge turns into `AiosError`s with the same code.
 
-use std::io;
 use std::path::PathBuf;
 
+use aios_error::AiosError;
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
-use napi::{Env, Error, Result, Status, Task};
+use napi::{Env, Result, Task};
 use napi_derive::napi;
 
 use crate::hash;
-
-fn io_error(err: &io::Error, path: &str) -> Error {
-    let code = match err.kind() {
-        io::ErrorKind::NotFound => "IO_NOT_FOUND",
-        io::ErrorKind::PermissionDenied => "IO_PERMISSION_DENIED",
-        io::ErrorKind::InvalidInput => "IO_NOT_A_FILE",
-        _ => "IO_ERROR",
-    };
-    Error::new(
-        Status::GenericFailure,
-        format!("[AIOS:{code}] {path}: {err}"),
-    )
-}
 
 /// BLAKE3 hex digest of a byte buffer, computed on the calling thread.
 #[napi(catch_unwind)]
@@ -63,7 +50,7 @@ impl Task for HashFileTask {
     type JsValue = String;
 
     fn compute(&mut self) -> Result<String> {
-        hash::hash_file_hex(&self.path).map_err(|e| io_error(&e, &self.path.to_string_lossy()))
+        hash::hash_file_hex(&self.path).map_err(|e| AiosError::io(&e, self.path.display()).into())
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {

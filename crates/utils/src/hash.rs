@@ -27,10 +27,10 @@ pub fn hash_file_hex(path: &Path) -> io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is a directory", path.display()),
-        ));
+        return Err(aios_error::not_a_file(format!(
+            "{} is a directory",
+            path.display()
+        )));
     }
     if meta.is_file() && meta.len() as usize >= PARALLEL_THRESHOLD {
         hasher.update_mmap_rayon(path)?;
@@ -141,5 +141,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = hash_file_hex(dir.path()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(aios_error::io_code(&err), "IO_NOT_A_FILE");
     }
 }
