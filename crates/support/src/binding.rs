@@ -1,38 +1,19 @@
 //! The napi binding: the only module that knows about Node. It converts arguments,
-//! delegates to `stats` and `bytecache`, and maps errors to `[AIOS:<CODE>] message`
-//! strings that the TypeScript bridge turns into `AiosError`s with the same code.
+//! delegates to `stats` and `bytecache`, and maps errors through `aios_error` to
+//! `[AIOS:<CODE>] message` strings that the TypeScript bridge turns into `AiosError`s
+//! with the same code.
 
-use std::io;
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::time::Duration;
 
+use aios_error::AiosError;
 use napi::bindgen_prelude::{AsyncTask, Buffer};
-use napi::{Env, Error, Result, Status, Task};
+use napi::{Env, Result, Task};
 use napi_derive::napi;
 
 use crate::bytecache::ByteCache;
 use crate::stats::{self, Sampler, Source};
-
-fn aios_error(code: &str, message: impl std::fmt::Display) -> Error {
-    Error::new(Status::GenericFailure, format!("[AIOS:{code}] {message}"))
-}
-
-fn io_error(err: &io::Error, what: &str) -> Error {
-    let code = match err.kind() {
-        io::ErrorKind::NotFound => "IO_NOT_FOUND",
-        io::ErrorKind::PermissionDenied => "IO_PERMISSION_DENIED",
-        _ => "IO_ERROR",
-    };
-    aios_error(code, format!("{what}: {err}"))
-}
-
-fn invalid_input(field: &str, expected: &str, got: impl std::fmt::Display) -> Error {
-    aios_error(
-        "INVALID_INPUT",
-        format!("{field}: expected {expected}, got {got}"),
-    )
-}
 
 /// One sample of the machine and this process (bytes and milliseconds as numbers).
 #[napi(object)]
@@ -72,11 +53,12 @@ impl NativeSampler {
             Some("portable") => Source::Portable,
             Some("procfs") if cfg!(target_os = "linux") => Source::Procfs,
             Some(other) => {
-                return Err(invalid_input(
+                return Err(AiosError::invalid_input(
                     "source",
                     "\"portable\" or, on Linux, \"procfs\"",
                     format!("{other:?}"),
-                ))
+                )
+                .into())
             }
         };
         Ok(Self {
@@ -97,7 +79,7 @@ impl NativeSampler {
         let s = self
             .inner
             .sample()
-            .map_err(|e| io_error(&e, "system stats"))?;
+            .map_err(|e| AiosError::io(&e, "system stats"))?;
         Ok(NativeSample {
             time_ms: s.time_ms,
             cpu_count: s.cpu_count,
@@ -114,7 +96,7 @@ impl NativeSampler {
 /// Space on the file system holding `path` (one statvfs call; fast enough to stay sync).
 #[napi(catch_unwind)]
 pub fn disk_space(path: String) -> Result<NativeDiskSpace> {
-    let space = stats::disk_space(Path::new(&path)).map_err(|e| io_error(&e, &path))?;
+    let space = stats::disk_space(Path::new(&path)).map_err(|e| AiosError::io(&e, &path))?;
     Ok(NativeDiskSpace {
         total: space.total as f64,
         free: space.free as f64,
@@ -131,7 +113,7 @@ impl Task for DiskSpaceTask {
     type JsValue = NativeDiskSpace;
 
     fn compute(&mut self) -> Result<stats::DiskSpace> {
-        stats::disk_space(Path::new(&self.path)).map_err(|e| io_error(&e, &self.path))
+        stats::disk_space(Path::new(&self.path)).map_err(|e| AiosError::io(&e, &self.path).into())
     }
 
     fn resolve(&mut self, _env: Env, space: stats::DiskSpace) -> Result<NativeDiskSpace> {
@@ -160,15 +142,16 @@ pub struct NativeByteCache {
 impl NativeByteCache {
     #[napi(constructor, catch_unwind)]
     pub fn new(max_entries: u32, max_bytes: f64, ttl_ms: Option<f64>) -> Result<Self> {
-        let entries = NonZeroUsize::new(max_entries as usize)
-            .ok_or_else(|| invalid_input("maxEntries", "an integer >= 1", max_entries))?;
+        let entries = NonZeroUsize::new(max_entries as usize).ok_or_else(|| {
+            AiosError::invalid_input("maxEntries", "an integer >= 1", max_entries)
+        })?;
         if !(max_bytes.is_finite() && max_bytes >= 1.0) {
-            return Err(invalid_input("maxBytes", "a number >= 1", max_bytes));
+            return Err(AiosError::invalid_input("maxBytes", "a number >= 1", max_bytes).into());
         }
         let ttl = match ttl_ms {
             None => None,
             Some(ms) if ms.is_finite() && ms > 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
-            Some(ms) => return Err(invalid_input("ttlMs", "a number > 0", ms)),
+            Some(ms) => return Err(AiosError::invalid_input("ttlMs", "a number > 0", ms).into()),
         };
         Ok(Self {
             inner: ByteCache::new(entries, max_bytes as usize, ttl),
