@@ -1,6 +1,4 @@
-import type { BigIntStats } from 'node:fs';
-import { lstat, mkdir, readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream';
 import {
@@ -11,16 +9,14 @@ import {
   invalidInput,
   type NativeMode,
 } from '@aios/utils';
+import { runBackup } from './backup-run/run.js';
 import { createEngine } from './engine/index.js';
-import type { Engine, FileChunks } from './engine/types.js';
+import type { Engine } from './engine/types.js';
 import { type ChunkerParams, validateChunkerParams } from './fastcdc.js';
 import {
-  type BackupWarning,
   DEFAULT_CHUNKER,
   DEFAULT_COMPRESSION_LEVEL,
   DEFAULT_PACK_SIZE,
-  type Entry,
-  emptySummary,
   FORMAT_NAME,
   FORMAT_VERSION,
   HEX64,
@@ -28,7 +24,6 @@ import {
   type RepoConfig,
   type SnapshotFile,
   type SnapshotInfo,
-  type SnapshotSummary,
 } from './format.js';
 import { aborted } from './repo/cancel.js';
 import { type ChunkIndex, type ChunkLocation, loadChunkIndex } from './repo/chunk-index.js';
@@ -45,14 +40,12 @@ import { acquireLock, acquireReadLock } from './repo/lock.js';
 import { PackWriter, packPath } from './repo/pack.js';
 import { PackHandles } from './repo/pack-handles.js';
 import { type PruneResult, pruneRepository } from './repo/prune.js';
-import { ReuseGuard } from './repo/reuse-guard.js';
 import {
   DEFAULT_READ_DATA,
   type VerifyOptions,
   type VerifyResult,
   verifyRepository,
 } from './repo/verify.js';
-import { type WalkItem, walk } from './repo/walk.js';
 import {
   type ExportOptions,
   exportTar,
@@ -64,8 +57,17 @@ import {
 export type { ChunkLocation } from './repo/chunk-index.js';
 export type { PruneResult, PruneWarning } from './repo/prune.js';
 export type { VerifyOptions, VerifyResult } from './repo/verify.js';
+export type {
+  BackupOptions,
+  BackupProgress,
+  BackupResult,
+  DamagedSnapshot,
+  RepositoryWarning,
+  SnapshotList,
+} from './types.js';
 
 import { applyRetention, type RetentionPolicy, validatePolicy } from './retention.js';
+import type { BackupOptions, BackupResult, DamagedSnapshot, SnapshotList } from './types.js';
 
 export interface RepositoryOptions {
   /** Overrides `AIOS_NATIVE` for this repository handle. */
@@ -76,61 +78,6 @@ export interface InitOptions extends RepositoryOptions {
   chunker?: ChunkerParams;
   compressionLevel?: number;
   packSize?: number;
-}
-
-export interface BackupProgress {
-  phase: 'scan' | 'backup' | 'done';
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  /** Bytes per second since the backup phase started. */
-  bytesPerSecond: number;
-  /** Seconds left at the current rate; null before there is a rate. */
-  etaSeconds: number | null;
-  currentPath?: string;
-}
-
-export interface BackupOptions {
-  /** gitignore-style patterns, relative to each backed-up path. */
-  excludes?: string[];
-  tags?: string[];
-  onProgress?: (progress: BackupProgress) => void;
-  signal?: AbortSignal;
-  /** Parent snapshot for the unchanged-file shortcut; default: the latest with the same paths and host. */
-  parent?: string;
-  /** Read every file again even when size, mtime and inode are unchanged. */
-  force?: boolean;
-}
-
-/** Something about the repository (not the backed-up files) that a backup worked around. */
-export interface RepositoryWarning {
-  code: string;
-  message: string;
-}
-
-export interface BackupResult {
-  snapshot: SnapshotInfo;
-  warnings: BackupWarning[];
-  /**
-   * Damaged snapshots skipped when choosing the parent (`SNAPSHOT_DAMAGED`) and damaged
-   * stored chunks found before reuse and stored again from the live files (`CHUNK_DAMAGED`).
-   */
-  repositoryWarnings: RepositoryWarning[];
-}
-
-/** A snapshot file that cannot be read or does not match its id. */
-export interface DamagedSnapshot {
-  id: string;
-  code: string;
-  message: string;
-}
-
-export interface SnapshotList {
-  /** The intact snapshots, oldest first. */
-  snapshots: SnapshotInfo[];
-  /** The damaged ones, which every operation skips; `forgetSnapshots` removes them. */
-  damaged: DamagedSnapshot[];
 }
 
 export interface DiffResult {
@@ -153,29 +100,6 @@ export interface ForgetResult {
   /** Damaged snapshots, which a policy neither keeps nor removes. */
   damaged: DamagedSnapshot[];
   prune?: PruneResult;
-}
-
-const BATCH_FILES = 64;
-const BATCH_BYTES = 32 * 1024 * 1024;
-
-function mtimeNs(s: BigIntStats): string {
-  return s.mtimeNs.toString();
-}
-
-function entryOf(item: WalkItem): Entry {
-  const s = item.stats;
-  return {
-    path: item.path,
-    type: item.type,
-    mode: Number(s.mode & 0o7777n),
-    size: item.type === 'file' ? Number(s.size) : 0,
-    mtimeNs: mtimeNs(s),
-    uid: Number(s.uid),
-    gid: Number(s.gid),
-    inode: Number(s.ino),
-    ...(item.type === 'file' ? { chunks: [] } : {}),
-    ...(item.type === 'symlink' ? { target: item.target ?? '' } : {}),
-  };
 }
 
 const SKELETON = ['data', 'index', 'snapshots', 'locks', 'tmp'];
@@ -448,314 +372,13 @@ export class Repository {
     const writer = new PackWriter(this.path, await this.hashing.createHasher());
     try {
       await clearDir(this.tmpDir);
-      return await this.runBackup(paths, excludes, tags, writer, options);
+      return await runBackup(this, writer, { paths, excludes, tags, options });
     } catch (error) {
       await writer.abandon();
       throw error;
     } finally {
       await release();
     }
-  }
-
-  private async runBackup(
-    paths: string[],
-    excludes: string[],
-    tags: string[],
-    writer: PackWriter,
-    options: BackupOptions,
-  ): Promise<BackupResult> {
-    const started = Date.now();
-    const { signal, onProgress } = options;
-    const roots = [...new Set(paths.map((p) => resolve(p)))].sort();
-    const host = hostname();
-    const loaded = await loadChunkIndex(this.path);
-    // The chunks this backup may reuse: those with a copy not known to be damaged.
-    const index = new Map([...loaded.chunks].filter(([, loc]) => !loc.damaged));
-    const guard = new ReuseGuard(this, index, loaded.files, loaded.checks);
-    const repositoryWarnings: RepositoryWarning[] = [];
-
-    let parent: (SnapshotFile & { id: string }) | undefined;
-    if (options.parent) parent = await this.readSnapshot(options.parent);
-    else {
-      const { snapshots, damaged } = await this.listSnapshots();
-      for (const d of damaged) {
-        repositoryWarnings.push({
-          code: 'SNAPSHOT_DAMAGED',
-          message: `${d.message}; the damaged snapshot was skipped (forgetting it by id removes it)`,
-        });
-      }
-      const same = snapshots.filter(
-        (s) => s.hostname === host && JSON.stringify(s.paths) === JSON.stringify(roots),
-      );
-      const latest = same.at(-1);
-      if (latest) parent = await this.readSnapshot(latest.id);
-    }
-    const previous = new Map<string, Entry>();
-    if (parent && !options.force) for (const e of parent.entries) previous.set(e.path, e);
-
-    const warnings: BackupWarning[] = [];
-    const items = await walk(roots, excludes, warnings, signal);
-    const entries = new Map<string, Entry>();
-    const toRead: Array<{ item: WalkItem; entry: Entry }> = [];
-    const summary: SnapshotSummary = emptySummary();
-    const progress: BackupProgress = {
-      phase: 'scan',
-      filesDone: 0,
-      filesTotal: 0,
-      bytesDone: 0,
-      bytesTotal: 0,
-      bytesPerSecond: 0,
-      etaSeconds: null,
-    };
-    const unchanged = (entry: Entry) => {
-      const prev = previous.get(entry.path);
-      return prev?.type === 'file' &&
-        prev.size === entry.size &&
-        prev.mtimeNs === entry.mtimeNs &&
-        prev.inode === entry.inode &&
-        prev.chunks?.every((c) => index.has(c))
-        ? prev
-        : undefined;
-    };
-    // The chunks of unchanged files are reused unread: their packs are proven intact first.
-    const reusable: string[] = [];
-    for (const item of items) {
-      if (item.type !== 'file') continue;
-      for (const c of unchanged(entryOf(item))?.chunks ?? []) reusable.push(c);
-    }
-    await guard.ensure(reusable, signal);
-    for (const item of items) {
-      const entry = entryOf(item);
-      entries.set(entry.path, entry);
-      if (item.type !== 'file') continue;
-      progress.filesTotal++;
-      progress.bytesTotal += entry.size;
-      const prev = previous.get(entry.path);
-      if (prev && unchanged(entry)) {
-        entry.chunks = prev.chunks;
-        summary.filesUnchanged++;
-        progress.filesDone++;
-        progress.bytesDone += entry.size;
-      } else {
-        if (prev) summary.filesChanged++;
-        else summary.filesNew++;
-        toRead.push({ item, entry });
-      }
-    }
-    onProgress?.({ ...progress });
-    progress.phase = 'backup';
-    const backupStart = Date.now();
-    const bytesAtStart = progress.bytesDone;
-    const report = (current?: string) => {
-      const secs = (Date.now() - backupStart) / 1000;
-      const done = progress.bytesDone - bytesAtStart;
-      progress.bytesPerSecond = secs > 0 ? done / secs : 0;
-      const left = progress.bytesTotal - progress.bytesDone;
-      progress.etaSeconds =
-        progress.bytesPerSecond > 0 ? left / progress.bytesPerSecond : left === 0 ? 0 : null;
-      onProgress?.({ ...progress, ...(current ? { currentPath: current } : {}) });
-    };
-
-    const drop = (entry: Entry, warning: BackupWarning) => {
-      warnings.push(warning);
-      entries.delete(entry.path);
-    };
-
-    // Files are read in batches: the engine chunks a batch (in parallel, natively), then
-    // compresses the chunks the repository does not have yet, re-reading them and checking
-    // they still hash to what was chunked.
-    let batch: Array<{ item: WalkItem; entry: Entry; attempt: number }> = [];
-    let batchBytes = 0;
-    type Work = { item: WalkItem; entry: Entry; attempt: number };
-    const chunk = (work: Work[]) => {
-      const p = this.engine.chunkFiles(
-        work.map((w) => w.item.abs),
-        this.config.chunker,
-      );
-      p.catch(() => undefined); // awaited below; never an unhandled rejection
-      return p;
-    };
-    const flushBatch = async (work: Work[], prechunked?: ReturnType<typeof chunk>) => {
-      let pending = work;
-      let first = prechunked;
-      while (pending.length > 0) {
-        aborted(signal, 'backup');
-        const retry: typeof pending = [];
-        const chunked = await (first ?? chunk(pending));
-        first = undefined;
-        const ready: Array<{ w: (typeof pending)[number]; file: FileChunks; changed: boolean }> =
-          [];
-        for (const [i, result] of chunked.entries()) {
-          const w = pending[i] as (typeof pending)[number];
-          if (!result.ok) {
-            drop(w.entry, { path: w.item.abs, code: result.code, message: result.message });
-            continue;
-          }
-          // A file whose size or mtime moved while it was read is read once more; if it
-          // keeps changing, what was read is kept and the file is reported.
-          let after: BigIntStats | undefined;
-          try {
-            after = await lstat(w.item.abs, { bigint: true });
-          } catch {
-            after = undefined;
-          }
-          const changed =
-            !after ||
-            after.size !== w.item.stats.size ||
-            after.mtimeNs !== w.item.stats.mtimeNs ||
-            BigInt(result.value.size) !== w.item.stats.size;
-          if (changed && w.attempt === 0 && after) {
-            retry.push({ item: { ...w.item, stats: after }, entry: w.entry, attempt: 1 });
-            continue;
-          }
-          ready.push({ w, file: result.value, changed });
-        }
-        // Chunks the repository has are reused: their packs are proven intact first.
-        await guard.ensure(
-          ready.flatMap(({ file }) => file.chunks.map((c) => c.id)),
-          signal,
-        );
-        // Compress the new chunks, bounded in memory.
-        const failed = new Set<(typeof pending)[number]>();
-        let requests: Array<{
-          w: (typeof pending)[number];
-          id: string;
-          offset: number;
-          length: number;
-        }> = [];
-        let requestBytes = 0;
-        const compress = async () => {
-          const reqs = requests;
-          requests = [];
-          requestBytes = 0;
-          if (reqs.length === 0) return;
-          const blobs = await this.engine.compressRanges(
-            reqs.map((r) => ({ path: r.w.item.abs, offset: r.offset, length: r.length, id: r.id })),
-            this.config.compression.level,
-          );
-          for (const [i, blob] of blobs.entries()) {
-            const r = reqs[i] as (typeof reqs)[number];
-            if (!blob.ok) {
-              if (!failed.has(r.w)) {
-                failed.add(r.w);
-                if (blob.code === 'FILE_CHANGED' && r.w.attempt === 0) {
-                  retry.push({ ...r.w, attempt: 1 });
-                } else {
-                  drop(r.w.entry, { path: r.w.item.abs, code: blob.code, message: blob.message });
-                }
-              }
-              continue;
-            }
-            if (index.has(r.id) || writer.has(r.id)) continue;
-            await writer.add(r.id, blob.value, r.length);
-            summary.chunksNew++;
-            summary.bytesNew += r.length;
-            summary.bytesStored += blob.value.length;
-            if (writer.size >= this.config.packSize) await this.finishPack(writer, index, guard);
-          }
-        };
-        const queued = new Set<string>();
-        for (const { w, file } of ready) {
-          for (const c of file.chunks) {
-            if (index.has(c.id) || writer.has(c.id) || queued.has(c.id)) continue;
-            queued.add(c.id);
-            requests.push({ w, id: c.id, offset: c.offset, length: c.length });
-            requestBytes += c.length;
-            if (requestBytes >= BATCH_BYTES) await compress();
-          }
-        }
-        await compress();
-        for (const { w, file, changed } of ready) {
-          if (failed.has(w)) continue;
-          if (changed) {
-            warnings.push({
-              path: w.item.abs,
-              code: 'FILE_CHANGED',
-              message: `${w.item.abs}: changed while being backed up; stored as read`,
-            });
-          }
-          w.entry.chunks = file.chunks.map((c) => c.id);
-          w.entry.size = file.size;
-          progress.filesDone++;
-          progress.bytesDone += Number(w.item.stats.size);
-        }
-        pending = retry;
-        report(work.at(-1)?.item.abs);
-      }
-    };
-    const batches: Work[][] = [];
-    for (const w of toRead) {
-      batch.push({ ...w, attempt: 0 });
-      batchBytes += w.entry.size;
-      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
-        batches.push(batch);
-        batch = [];
-        batchBytes = 0;
-      }
-    }
-    if (batch.length > 0) batches.push(batch);
-    // Batch n+1 is chunked (off the JS thread, natively) while batch n is compressed and packed.
-    let next = batches.length > 0 ? chunk(batches[0] as Work[]) : undefined;
-    for (let b = 0; b < batches.length; b++) {
-      const current = next;
-      next = b + 1 < batches.length ? chunk(batches[b + 1] as Work[]) : undefined;
-      await flushBatch(batches[b] as Work[], current);
-    }
-    aborted(signal, 'backup');
-    await this.finishPack(writer, index, guard);
-    for (const d of guard.damaged) {
-      repositoryWarnings.push({
-        code: 'CHUNK_DAMAGED',
-        message: `chunk ${d.chunk} is damaged in pack ${d.pack} and was not reused: ${
-          d.relocated
-            ? 'an intact copy is used'
-            : index.has(d.chunk)
-              ? 'it was stored again from the live data'
-              : 'no file backed up now holds it, so older snapshots that use it cannot restore it'
-        }`,
-      });
-    }
-
-    const finalEntries = [...entries.values()];
-    for (const e of finalEntries) {
-      if (e.type === 'file') {
-        summary.files++;
-        summary.bytes += e.size;
-      } else if (e.type === 'dir') summary.dirs++;
-      else summary.symlinks++;
-    }
-    summary.durationMs = Date.now() - started;
-    const snapshot: SnapshotFile = {
-      version: FORMAT_VERSION,
-      time: new Date().toISOString(),
-      hostname: host,
-      paths: roots,
-      tags,
-      parent: parent?.id ?? null,
-      summary,
-      warnings,
-      entries: finalEntries,
-    };
-    const bytes = Buffer.from(JSON.stringify(snapshot));
-    const id = this.engine.hash(bytes);
-    await atomicWrite(this.tmpDir, join(this.path, 'snapshots', `${id}.json`), bytes);
-    progress.phase = 'done';
-    report();
-    const { entries: _e, ...info } = snapshot;
-    return { snapshot: { ...info, id }, warnings, repositoryWarnings };
-  }
-
-  private async finishPack(
-    writer: PackWriter,
-    index: Map<string, ChunkLocation>,
-    guard?: ReuseGuard,
-  ): Promise<string | undefined> {
-    const written = await writer.finish();
-    if (!written) return undefined;
-    guard?.written(written.pack);
-    for (const b of written.blobs)
-      if (!index.has(b.id)) index.set(b.id, { ...b, pack: written.pack });
-    return written.pack;
   }
 
   /** Paths added, removed and changed from snapshot `a` to snapshot `b`. */
@@ -943,7 +566,7 @@ export class Repository {
       const writer = new PackWriter(this.path, await this.hashing.createHasher());
       try {
         await clearDir(this.tmpDir);
-        return await pruneRepository(this, writer, () => this.finishPack(writer, new Map()));
+        return await pruneRepository(this, writer, async () => (await writer.finish())?.pack);
       } catch (error) {
         await writer.abandon();
         throw error;

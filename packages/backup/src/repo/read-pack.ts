@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { FORMAT_VERSION, type IndexFile, PACK_MAGIC } from '../format.js';
-import type { Repository } from '../repository.js';
 import { packPath } from './pack.js';
+import type { PackStore } from './stores.js';
 
 export interface PackDataCheck {
   /** Chunks whose stored copy does not decode to its id and length. */
@@ -16,7 +16,7 @@ export interface PackDataCheck {
 const DECODE_BATCH = 64;
 
 /** Reads a whole pack: header, every blob decoded and hashed, and the pack's own BLAKE3. */
-export async function checkPackData(repo: Repository, index: IndexFile): Promise<PackDataCheck> {
+export async function checkPackData(repo: PackStore, index: IndexFile): Promise<PackDataCheck> {
   const bytes = await readFile(packPath(repo.path, index.pack));
   const badHeader =
     bytes.length < 12 ||

@@ -1,8 +1,8 @@
 import type { IndexFile } from '../format.js';
-import type { Repository } from '../repository.js';
 import type { ChunkLocation } from './chunk-index.js';
 import { isCurrent, type PackCheck, packStats, recordPackCheck } from './pack-checks.js';
 import { checkPackData } from './read-pack.js';
+import type { PackStore } from './stores.js';
 
 /** A stored chunk found damaged while a backup was about to reuse it. */
 export interface DamagedCopy {
@@ -25,7 +25,7 @@ export class ReuseGuard {
   readonly damaged: DamagedCopy[] = [];
 
   constructor(
-    private readonly repo: Repository,
+    private readonly repo: PackStore,
     /** The chunks the backup may reuse, at the copy it would use (updated in place). */
     private readonly index: Map<string, ChunkLocation>,
     files: IndexFile[],

@@ -1,0 +1,65 @@
+import type { BackupWarning, Entry, RepoConfig } from '../format.js';
+import { emptySummary } from '../format.js';
+import type { ChunkLocation } from '../repo/chunk-index.js';
+import type { PackWriter } from '../repo/pack.js';
+import type { ReuseGuard } from '../repo/reuse-guard.js';
+import type { SnapshotStore } from '../repo/stores.js';
+import type { WalkItem } from '../repo/walk.js';
+import type { BackupProgress, RepositoryWarning, SnapshotList } from '../types.js';
+import { ProgressReporter } from './progress.js';
+
+/** What a backup run needs of its repository. */
+export interface BackupTarget extends SnapshotStore {
+  readonly config: RepoConfig;
+  listSnapshots(): Promise<SnapshotList>;
+}
+
+/** A file to read and store; `attempt` is 1 when it is read again after it changed. */
+export interface FileWork {
+  item: WalkItem;
+  entry: Entry;
+  attempt: number;
+}
+
+/** The state the steps of one backup run share: what it found, stored and reports. */
+export class BackupRun {
+  readonly warnings: BackupWarning[] = [];
+  readonly repositoryWarnings: RepositoryWarning[] = [];
+  /** The snapshot's entries by path; a file that cannot be stored is removed. */
+  readonly entries = new Map<string, Entry>();
+  readonly summary = emptySummary();
+  readonly progress: ProgressReporter;
+
+  constructor(
+    readonly repo: BackupTarget,
+    readonly writer: PackWriter,
+    /** The chunks this run may reuse or has stored, at the copy it uses. */
+    readonly index: Map<string, ChunkLocation>,
+    readonly guard: ReuseGuard,
+    readonly signal: AbortSignal | undefined,
+    onProgress: ((progress: BackupProgress) => void) | undefined,
+  ) {
+    this.progress = new ProgressReporter(onProgress);
+  }
+
+  /** The repository has the chunk, or this run is writing it. */
+  has(id: string): boolean {
+    return this.index.has(id) || this.writer.has(id);
+  }
+
+  /** Leaves a file out of the snapshot, saying why. */
+  drop(entry: Entry, warning: BackupWarning): void {
+    this.warnings.push(warning);
+    this.entries.delete(entry.path);
+  }
+
+  /** Makes the pack being written durable; its chunks become reusable without a check. */
+  async finishPack(): Promise<void> {
+    const written = await this.writer.finish();
+    if (!written) return;
+    this.guard.written(written.pack);
+    for (const b of written.blobs) {
+      if (!this.index.has(b.id)) this.index.set(b.id, { ...b, pack: written.pack });
+    }
+  }
+}
