@@ -26,7 +26,8 @@ import {
   type SnapshotInfo,
 } from './format.js';
 import { aborted } from './repo/cancel.js';
-import { type ChunkIndex, type ChunkLocation, loadChunkIndex } from './repo/chunk-index.js';
+import { type ChunkIndex, loadChunkIndex } from './repo/chunk-index.js';
+import { PackChunkReader } from './repo/chunk-reader.js';
 import { storageError, withStorageErrors } from './repo/errors.js';
 import {
   atomicWrite,
@@ -37,9 +38,9 @@ import {
   removeDurably,
 } from './repo/fsutil.js';
 import { acquireLock, acquireReadLock } from './repo/lock.js';
-import { PackWriter, packPath } from './repo/pack.js';
-import { PackHandles } from './repo/pack-handles.js';
+import { PackWriter } from './repo/pack.js';
 import { type PruneResult, pruneRepository } from './repo/prune.js';
+import type { SnapshotStore } from './repo/stores.js';
 import {
   DEFAULT_READ_DATA,
   type VerifyOptions,
@@ -54,7 +55,6 @@ import {
   restoreSnapshot,
 } from './restore.js';
 
-export type { ChunkLocation } from './repo/chunk-index.js';
 export type { PruneResult, PruneWarning } from './repo/prune.js';
 export type { VerifyOptions, VerifyResult } from './repo/verify.js';
 export type {
@@ -211,7 +211,7 @@ async function open(path: string, options: RepositoryOptions): Promise<Repositor
 }
 
 /** A backup repository (see FORMAT.md); every operation works on both implementations. */
-export class Repository {
+export class Repository implements SnapshotStore {
   /** @internal */
   constructor(
     readonly path: string,
@@ -423,7 +423,8 @@ export class Repository {
       try {
         const snap = await this.readSnapshot(snapshot);
         const { chunks } = await loadChunkIndex(this.path);
-        return await restoreSnapshot(this, snap, chunks, resolve(target), options);
+        const source = new PackChunkReader(this, chunks);
+        return await restoreSnapshot(source, snap, resolve(target), options);
       } finally {
         await release();
       }
@@ -437,7 +438,7 @@ export class Repository {
       try {
         const snap = await this.readSnapshot(snapshot);
         const { chunks } = await loadChunkIndex(this.path);
-        const stream = exportTar(this, snap, chunks, options);
+        const stream = exportTar(new PackChunkReader(this, chunks), snap, options);
         // Held until the stream is consumed, failed or abandoned.
         finished(stream, () => void release());
         return stream;
@@ -446,62 +447,6 @@ export class Repository {
         throw error;
       }
     }, this.path);
-  }
-
-  /**
-   * Reads blobs from packs and decodes them (checked against their ids), in order. A copy
-   * that cannot be read or decoded is replaced by the chunk's next copy, when it has one.
-   */
-  async readChunks(
-    ids: string[],
-    chunks: Map<string, ChunkLocation>,
-    handles: PackHandles,
-  ): Promise<
-    Array<{ ok: true; value: Uint8Array } | { ok: false; code: string; message: string }>
-  > {
-    type Decoded = { ok: true; value: Uint8Array } | { ok: false; code: string; message: string };
-    const out: Decoded[] = ids.map((id) => ({
-      ok: false,
-      code: 'CHUNK_MISSING',
-      message: `chunk ${id} is in no index`,
-    }));
-    let tries: Array<{ i: number; loc: ChunkLocation | undefined }> = ids.map((id, i) => ({
-      i,
-      loc: chunks.get(id),
-    }));
-    while (tries.length > 0) {
-      const next: typeof tries = [];
-      const requests: Array<{ i: number; loc: ChunkLocation; data: Uint8Array }> = [];
-      for (const { i, loc } of tries) {
-        if (!loc) continue;
-        try {
-          requests.push({ i, loc, data: await handles.read(loc.pack, loc.offset, loc.length) });
-        } catch (error) {
-          const e = storageError(error, packPath(this.path, loc.pack));
-          out[i] = {
-            ok: false,
-            code: e.code === 'IO_NOT_FOUND' ? 'CHUNK_MISSING' : e.code,
-            message: e.message,
-          };
-          if (loc.next) next.push({ i, loc: loc.next });
-        }
-      }
-      const decoded = await this.engine.decodeBlobs(
-        requests.map((r) => ({ data: r.data, id: r.loc.id, rawLength: r.loc.rawLength })),
-      );
-      for (const [k, result] of decoded.entries()) {
-        const r = requests[k] as (typeof requests)[number];
-        out[r.i] = result;
-        if (!result.ok && r.loc.next) next.push({ i: r.i, loc: r.loc.next });
-      }
-      tries = next;
-    }
-    return out;
-  }
-
-  /** Opens pack files for reading (closed by `close()`). */
-  packHandles(): PackHandles {
-    return new PackHandles(this.path);
   }
 
   /**

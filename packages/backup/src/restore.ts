@@ -20,11 +20,10 @@ import { pack as tarPack } from 'tar-stream';
 type Sink = ReturnType<ReturnType<typeof tarPack>['entry']>;
 
 import { assertSafeTree, type BackupWarning, type Entry, type SnapshotFile } from './format.js';
-import type { ChunkLocation } from './repo/chunk-index.js';
+import type { ChunkSource } from './repo/chunk-reader.js';
 import { storageError } from './repo/errors.js';
 import { randomHex } from './repo/fsutil.js';
 import { snapshotPath } from './repo/walk.js';
-import type { Repository } from './repository.js';
 
 export interface RestoreOptions {
   /** gitignore-style patterns of snapshot paths to restore (a directory brings its contents). */
@@ -64,7 +63,7 @@ const SMALL_BATCH_FILES = 512;
 /** Small files written concurrently (the libuv pool does the syscalls). */
 const WRITERS = 8;
 
-type Decoded = Awaited<ReturnType<Repository['readChunks']>>[number];
+type Decoded = Awaited<ReturnType<ChunkSource['readChunks']>>[number];
 
 /**
  * The entries below the directory `root` (an absolute source path), with paths relative to
@@ -114,10 +113,8 @@ function mtimeOf(e: Entry): Date {
 
 /** Yields the decoded chunks of a file in order, reading a bounded batch at a time. */
 async function* fileChunks(
-  repo: Repository,
+  source: ChunkSource,
   entry: Entry,
-  chunks: Map<string, ChunkLocation>,
-  handles: ReturnType<Repository['packHandles']>,
   prefetched?: Map<string, Decoded>,
 ): AsyncGenerator<Uint8Array> {
   const ids = entry.chunks ?? [];
@@ -140,13 +137,13 @@ async function* fileChunks(
     while (i < ids.length && (batch.length === 0 || bytes < READ_BATCH_BYTES)) {
       const id = ids[i++] as string;
       batch.push(id);
-      bytes += chunks.get(id)?.rawLength ?? 0;
+      bytes += source.rawLength(id) ?? 0;
     }
     batches.push(batch);
   }
   // The next batch is read and decoded while the current one is consumed.
   const start = (b: number) => {
-    const p = repo.readChunks(batches[b] as string[], chunks, handles);
+    const p = source.readChunks(batches[b] as string[]);
     p.catch(() => undefined); // consumed below; never an unhandled rejection
     return p;
   };
@@ -169,11 +166,11 @@ async function* fileChunks(
  * before anything is written (no `..`, no absolute path, nothing below a symlink entry), every
  * existing path component under the target is checked not to be a symlink, files are written
  * to a temp name beside their final one and renamed, and symlinks are created last.
+ * `source` is closed when the restore ends.
  */
 export async function restoreSnapshot(
-  repo: Repository,
+  source: ChunkSource,
   snap: SnapshotFile & { id: string },
-  chunks: Map<string, ChunkLocation>,
   target: string,
   options: RestoreOptions,
 ): Promise<RestoreResult> {
@@ -226,7 +223,6 @@ export async function restoreSnapshot(
 
   const filesTotal = entries.filter((e) => e.type === 'file').length;
   const bytesTotal = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
-  const handles = repo.packHandles();
   try {
     for (const e of entries) {
       if (e.type !== 'dir') continue;
@@ -250,7 +246,7 @@ export async function restoreSnapshot(
       const handle = await open(tmp, 'wx', 0o600);
       let written = 0;
       try {
-        for await (const data of fileChunks(repo, e, chunks, handles, prefetched)) {
+        for await (const data of fileChunks(source, e, prefetched)) {
           await handle.write(data);
           written += data.length;
         }
@@ -296,7 +292,7 @@ export async function restoreSnapshot(
         j++;
       }
       const unique = [...new Set(ids)];
-      const decoded = await repo.readChunks(unique, chunks, handles);
+      const decoded = await source.readChunks(unique);
       const prefetched = new Map(unique.map((id, i) => [id, decoded[i] as Decoded]));
       const run = files.slice(k, j);
       let next = 0;
@@ -331,22 +327,23 @@ export async function restoreSnapshot(
   } catch (error) {
     throw storageError(error, target);
   } finally {
-    await handles.close();
+    await source.close();
   }
   return result;
 }
 
-/** A tar stream (pax/ustar) of the snapshot; paths are checked like a restore's. */
+/**
+ * A tar stream (pax/ustar) of the snapshot; paths are checked like a restore's. `source`
+ * is closed once the archive is written or has failed.
+ */
 export function exportTar(
-  repo: Repository,
+  source: ChunkSource,
   snap: SnapshotFile & { id: string },
-  chunks: Map<string, ChunkLocation>,
   options: ExportOptions,
 ): NodeJS.ReadableStream {
   assertSafeTree(snap.entries, snap.id);
   const entries = select(snap.entries, options.include);
   const pack = tarPack();
-  const handles = repo.packHandles();
   // A destroyed entry (the consumer went away) ends the wait too: its callback reports why.
   const write = (stream: Sink, data: Uint8Array) =>
     new Promise<void>((ok) => {
@@ -384,7 +381,7 @@ export function exportTar(
           // the same error, which the callback above reports: it is not a second failure.
           stream.on('error', () => undefined);
           (async () => {
-            for await (const data of fileChunks(repo, e, chunks, handles)) {
+            for await (const data of fileChunks(source, e)) {
               if (stream.destroyed) return;
               await write(stream, data);
             }
@@ -399,6 +396,6 @@ export function exportTar(
     pack.finalize();
   })()
     .catch((error: unknown) => pack.destroy(error as Error))
-    .finally(() => handles.close());
+    .finally(() => source.close());
   return Readable.from(pack as unknown as AsyncIterable<Uint8Array>);
 }

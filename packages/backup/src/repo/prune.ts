@@ -1,11 +1,17 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IndexBlob, IndexFile } from '../format.js';
-import type { Repository } from '../repository.js';
+import type { IndexBlob, IndexFile, RepoConfig } from '../format.js';
 import { loadChunkIndex } from './chunk-index.js';
 import { listDir, removeDurably } from './fsutil.js';
 import { indexPath, type PackWriter, packPath } from './pack.js';
 import { checkPath, removeStaleChecks } from './pack-checks.js';
+import { PackHandles } from './pack-handles.js';
+import type { SnapshotStore } from './stores.js';
+
+/** What prune needs of its repository. */
+export interface PruneTarget extends SnapshotStore {
+  readonly config: RepoConfig;
+}
 
 export interface PruneWarning {
   code: string;
@@ -31,7 +37,7 @@ const HEX64_ANYWHERE = /[0-9a-f]{64}/g;
  * parsed into a tree, but every chunk id still written in it is counted as used: prune
  * never frees what a snapshot may still name.
  */
-async function usedChunks(repo: Repository, warnings: PruneWarning[]): Promise<Set<string>> {
+async function usedChunks(repo: SnapshotStore, warnings: PruneWarning[]): Promise<Set<string>> {
   const used = new Set<string>();
   for (const id of await repo.snapshotIds()) {
     try {
@@ -63,7 +69,7 @@ const copyKey = (pack: string, b: IndexBlob) => `${pack}@${b.offset}`;
  * chunk a snapshot uses is in no index (it may be there). Each such decision is a warning.
  */
 export async function pruneRepository(
-  repo: Repository,
+  repo: PruneTarget,
   writer: PackWriter,
   /** Makes the writer's pack durable; returns its id. */
   finishPack: () => Promise<string | undefined>,
@@ -114,7 +120,7 @@ export async function pruneRepository(
       result.packsWritten++;
     }
   };
-  const handles = repo.packHandles();
+  const handles = new PackHandles(repo.path);
   try {
     for (const f of files) {
       if (!present.has(f.pack)) continue;

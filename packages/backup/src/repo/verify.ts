@@ -3,11 +3,11 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AiosError } from '@aios/utils';
 import { type IndexFile, parseIndex, type SnapshotFile } from '../format.js';
-import type { Repository } from '../repository.js';
 import { aborted } from './cancel.js';
 import { listDir, readJson } from './fsutil.js';
 import { isCurrent, type PackCheck, readPackChecks, recordPackCheck } from './pack-checks.js';
 import { checkPackData } from './read-pack.js';
+import type { SnapshotStore } from './stores.js';
 
 /**
  * Repository verification: the structure (config, indexes, snapshots, which chunks each
@@ -71,7 +71,7 @@ function choosePacks(packs: PackInfo[], readData: number): PackInfo[] {
 }
 
 export async function verifyRepository(
-  repo: Repository,
+  repo: SnapshotStore,
   readData: number,
   signal?: AbortSignal,
 ): Promise<VerifyResult> {

@@ -1,0 +1,84 @@
+import type { ItemResult } from '../engine/types.js';
+import type { ChunkLocation } from './chunk-index.js';
+import { storageError } from './errors.js';
+import { packPath } from './pack.js';
+import { PackHandles } from './pack-handles.js';
+import type { PackStore } from './stores.js';
+
+/** Stored chunks read by id, each decoded and checked against its id. */
+export interface ChunkSource {
+  /** The chunks, in the order of `ids`; one that cannot be read or decoded is an error item. */
+  readChunks(ids: string[]): Promise<Array<ItemResult<Uint8Array>>>;
+  /** A chunk's length before compression; undefined when no index has it. */
+  rawLength(id: string): number | undefined;
+  /** Closes the pack files it opened (after the reads under way). */
+  close(): Promise<void>;
+}
+
+/** Reads chunks from a repository's packs at the locations its indexes give. */
+export class PackChunkReader implements ChunkSource {
+  private readonly handles: PackHandles;
+
+  constructor(
+    private readonly store: PackStore,
+    private readonly chunks: Map<string, ChunkLocation>,
+  ) {
+    this.handles = new PackHandles(store.path);
+  }
+
+  rawLength(id: string): number | undefined {
+    return this.chunks.get(id)?.rawLength;
+  }
+
+  close(): Promise<void> {
+    return this.handles.close();
+  }
+
+  /**
+   * Reads blobs from packs and decodes them (checked against their ids), in order. A copy
+   * that cannot be read or decoded is replaced by the chunk's next copy, when it has one.
+   */
+  async readChunks(ids: string[]): Promise<Array<ItemResult<Uint8Array>>> {
+    const out: Array<ItemResult<Uint8Array>> = ids.map((id) => ({
+      ok: false,
+      code: 'CHUNK_MISSING',
+      message: `chunk ${id} is in no index`,
+    }));
+    let tries: Array<{ i: number; loc: ChunkLocation | undefined }> = ids.map((id, i) => ({
+      i,
+      loc: this.chunks.get(id),
+    }));
+    while (tries.length > 0) {
+      const next: typeof tries = [];
+      const requests: Array<{ i: number; loc: ChunkLocation; data: Uint8Array }> = [];
+      for (const { i, loc } of tries) {
+        if (!loc) continue;
+        try {
+          requests.push({
+            i,
+            loc,
+            data: await this.handles.read(loc.pack, loc.offset, loc.length),
+          });
+        } catch (error) {
+          const e = storageError(error, packPath(this.store.path, loc.pack));
+          out[i] = {
+            ok: false,
+            code: e.code === 'IO_NOT_FOUND' ? 'CHUNK_MISSING' : e.code,
+            message: e.message,
+          };
+          if (loc.next) next.push({ i, loc: loc.next });
+        }
+      }
+      const decoded = await this.store.engine.decodeBlobs(
+        requests.map((r) => ({ data: r.data, id: r.loc.id, rawLength: r.loc.rawLength })),
+      );
+      for (const [k, result] of decoded.entries()) {
+        const r = requests[k] as (typeof requests)[number];
+        out[r.i] = result;
+        if (!result.ok && r.loc.next) next.push({ i: r.i, loc: r.loc.next });
+      }
+      tries = next;
+    }
+    return out;
+  }
+}
