@@ -5,6 +5,7 @@ import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import {
   createdId,
+  doctorPasses,
   hashesUnder,
   KillClock,
   kill,
@@ -97,6 +98,7 @@ describe.each(testImplementations())('backup create SIGKILLed at random points (
         rmSync(target, { recursive: true, force: true });
       }
     }
+    doctorPasses(home, impl);
     const { integrity } = await readHome(home, impl);
     expect(integrity).toBe('ok');
   });

@@ -4,6 +4,7 @@ import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import {
   cleanFailure,
+  doctorPasses,
   ingestAcks,
   missingMarkers,
   mustRun,
@@ -60,6 +61,7 @@ describe.each(pairs)('two writers on one home (%s + %s)', (first, second) => {
       expect(missing).toEqual([]);
       expect(new Set(texts).size).toBe(texts.length);
     }
+    doctorPasses(home, first === 'js' || second === 'js' ? 'js' : 'native');
     // The home stays usable by both implementations, with every note searchable.
     mustRun(home, second, ['ingest', join(home, 'a'), join(home, 'b')]);
     const stats = JSON.parse(mustRun(home, first, ['memory', 'stats', '--json']).stdout);

@@ -188,6 +188,12 @@ describe.each(testImplementations())('faults (%s)', (impl) => {
       tally.operations++;
       expect(cleanFailure(r), `aios ${args.join(' ')}`).toBeUndefined();
     }
+    // Reading on a full disk answers, or fails with a coded error (its lease needs a file).
+    const read = runCli(home, impl, ['memory', 'stats']);
+    tally.operations++;
+    expect(cleanFailure(read), 'aios memory stats').toBeUndefined();
+    // With a little room again, everything acknowledged before the disk filled is there.
+    spawnSync('rm', ['-f', join(filler, 'f0')]);
     const { texts, integrity } = await readHome(home, impl);
     expect(integrity).toBe('ok');
     tally.acknowledged += markers.size;

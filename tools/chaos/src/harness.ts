@@ -355,3 +355,12 @@ export class KillClock {
     this.expectedMs = Math.max(20, Math.min(this.expectedMs, ms));
   }
 }
+
+/** Fails unless `aios doctor` finds nothing failed in the home (warnings are allowed). */
+export function doctorPasses(home: string, impl: Implementation): void {
+  const r = runCli(home, impl, ['doctor', '--json']);
+  const report = JSON.parse(r.stdout) as { status: string; findings: unknown[] };
+  if (report.status === 'fail') {
+    throw new Error(`aios doctor failed:\n${JSON.stringify(report.findings, null, 2)}`);
+  }
+}

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import {
+  doctorPasses,
   ingestAcks,
   kill,
   missingMarkers,
@@ -60,6 +61,7 @@ describe.each(testImplementations())('ingest SIGKILLed at random points (%s)', (
     expect(integrity).toBe('ok');
     expect(missingMarkers(texts, expected.values())).toEqual([]);
     expect(texts.length).toBe(expected.size);
+    doctorPasses(home, impl);
     const stats = mustRun(home, impl, ['memory', 'stats', '--json']);
     expect(JSON.parse(stats.stdout).fragments).toBe(expected.size);
     const hit = mustRun(home, impl, ['memory', 'search', [...expected.values()][7] as string]);

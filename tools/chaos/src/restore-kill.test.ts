@@ -4,6 +4,7 @@ import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import {
   createdId,
+  doctorPasses,
   hashesUnder,
   KillClock,
   kill,
@@ -85,5 +86,6 @@ describe.each(testImplementations())('restore in place SIGKILLed (%s)', (impl) =
       expect(blob).toBe(want.blob);
       expect(restoreLeftovers(home), 'staging folders left by killed restores').toEqual([]);
     }
+    doctorPasses(home, impl);
   });
 });
