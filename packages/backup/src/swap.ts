@@ -1,8 +1,8 @@
 import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { currentHolder, invalidInput, isStale, type LockHolder } from '@aios/utils';
+import { currentHolder, fsyncDir, invalidInput, isStale, type LockHolder } from '@aios/utils';
 import { withStorageErrors } from './repo/errors.js';
-import { atomicWrite, fsyncDir, randomHex } from './repo/fsutil.js';
+import { atomicWrite, randomHex } from './repo/fsutil.js';
 
 /**
  * Replacing entries of a live directory (a restore in place) so that a crash at any point

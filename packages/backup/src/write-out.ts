@@ -1,11 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AiosError } from '@aios/utils';
+import { AiosError, atomicWriteFile } from '@aios/utils';
 import { storageError } from './repo/errors.js';
-import { randomHex } from './repo/fsutil.js';
 
 /** How `writeStreamToPath` wrote: `atomic` (a regular file) or `streamed` (a device, a FIFO). */
 export type WriteMode = 'atomic' | 'streamed';
@@ -56,18 +55,9 @@ export async function writeStreamToPath(
     }
     throw storageError(error, dir);
   }
-  const temp = join(dir, `.${basename(path)}.${randomHex(6)}.tmp`);
   try {
-    await pipeline(stream, createWriteStream(temp, { flags: 'wx' }));
-    const handle = await open(temp, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await atomicWriteFile(path, stream as AsyncIterable<string | Uint8Array>);
   } catch (error) {
-    await rm(temp, { force: true });
     throw storageError(error, path);
   }
   return 'atomic';

@@ -16,8 +16,8 @@ import { openNativeDriver } from './native-driver.js';
 import { createSqliteStore } from './store.js';
 import type { DataStore } from './types.js';
 
+export { atomicWriteFile, type FileChunks } from '@aios/utils';
 export { DataErrorCode } from './errors.js';
-export { atomicWriteFile, type FileChunks } from './files.js';
 export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';
 export {

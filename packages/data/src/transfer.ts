@@ -1,9 +1,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fromNodeIoError, invalidInput } from '@aios/utils';
+import { atomicWriteFile, fromNodeIoError, invalidInput } from '@aios/utils';
 import type { SqlDriver, SqlRow, SqlValue } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
-import { atomicWriteFile } from './files.js';
 import { LATEST_SCHEMA_VERSION } from './sql.js';
 import type { ExportFormat, ImportOptions, TransferSummary } from './types.js';
 import { isPlainObject } from './validate.js';

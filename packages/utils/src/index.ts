@@ -4,6 +4,7 @@ import type { ImplementationReport, NativeMode } from './native/index.js';
 
 export * from './config/index.js';
 export * from './errors.js';
+export * from './fs/index.js';
 export {
   type BinaryLike,
   type ContentHasher,

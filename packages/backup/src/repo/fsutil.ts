@@ -1,43 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AiosError } from '@aios/utils';
+import { AiosError, atomicWriteFile, fsyncDir } from '@aios/utils';
 import { storageError } from './errors.js';
 
 export function randomHex(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** fsync a directory so that a rename or unlink in it is durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch (error) {
-    // Some filesystems refuse fsync on directories; the rename is still atomic there.
-    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
- * Writes `data` to `target` atomically: a temp file in `tmpDir`, fsync, rename over the
- * target, fsync of the target's directory. A crash leaves the old file or the new one,
- * never a torn one (a stray temp file at worst, which the next locked operation removes).
+ * Writes `data` to `target` atomically with `atomicWriteFile` from @aios/utils, the
+ * temporary file in `tmpDir` (the repository's `tmp/`, which the next locked operation
+ * clears, so a writer killed mid-way leaves nothing elsewhere). The target's directory is
+ * created when missing.
  */
-export async function atomicWrite(tmpDir: string, target: string, data: Uint8Array | string) {
-  const tmp = join(tmpDir, `${randomHex()}.tmp`);
-  const handle = await open(tmp, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await mkdir(dirname(target), { recursive: true });
-  await rename(tmp, target);
-  await fsyncDir(dirname(target));
+export function atomicWrite(tmpDir: string, target: string, data: Uint8Array | string) {
+  return atomicWriteFile(target, data, { tempDir: tmpDir, createDirectory: true });
 }
 
 /** Removes a file and makes the removal durable; a missing file is fine. */

@@ -1,8 +1,9 @@
 import type { BigIntStats } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { atomicWriteFile } from '@aios/utils';
 import { HEX64 } from '../format.js';
-import { fsyncDir, listDir, randomHex } from './fsutil.js';
+import { listDir } from './fsutil.js';
 
 /**
  * What the repository knows about a pack's bytes: `verified/<packId>.json` records when the
@@ -109,24 +110,12 @@ export async function recordPackCheck(
     ino: s.ino.toString(),
     damaged: [...new Set(damaged)].sort(),
   };
-  const dir = join(repo, CHECKS_DIR);
-  // The temp file lives beside the record (not in tmp/, which a locked operation clears
-  // while verify, holding only a read lock, may be writing here).
-  const tmp = join(dir, `.${randomHex()}.tmp`);
+  // The temp file lives beside the record (atomicWriteFile's default; not in tmp/, which a
+  // locked operation clears while verify, holding only a read lock, may be writing here).
   try {
-    await mkdir(dir, { recursive: true });
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(JSON.stringify(check));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, checkPath(repo, pack));
-    await fsyncDir(dir);
+    await atomicWriteFile(checkPath(repo, pack), JSON.stringify(check), { createDirectory: true });
     return check;
   } catch {
-    await unlink(tmp).catch(() => undefined);
     return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContentHasher } from '@aios/utils';
+import { type ContentHasher, fsyncDir } from '@aios/utils';
 import {
   FORMAT_VERSION,
   type IndexBlob,
@@ -8,7 +8,7 @@ import {
   PACK_HEADER_SIZE,
   PACK_MAGIC,
 } from '../format.js';
-import { atomicWrite, fsyncDir, randomHex } from './fsutil.js';
+import { atomicWrite, randomHex } from './fsutil.js';
 import { recordPackCheck } from './pack-checks.js';
 
 export function packPath(repo: string, packId: string): string {

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   AiosError,
+  atomicWriteFileSync,
   CONFIG_FILE_NAME,
   type ConfigIssue,
   defaultHome,
@@ -121,18 +122,17 @@ function envOverride(path: string[]): string | undefined {
  * temporary file, checked, then renamed over the old one: the file is whole at every moment.
  */
 function writeChecked(file: string, content: Plain): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw fromNodeIoError(error, file);
-  }
+  atomicWriteFileSync(file, `${JSON.stringify(content, null, 2)}\n`, {
+    createDirectory: true,
+    check: (temp) => checkConfigFile(file, temp),
+  });
+}
+
+/** Loads `temp` as the config file `file` will be; issues are reported against `file`. */
+function checkConfigFile(file: string, temp: string): void {
   try {
     loadConfig({ file: temp, env: {}, cwd: dirname(file) });
   } catch (error) {
-    rmSync(temp, { force: true });
     if (isAiosError(error) && Array.isArray(error.details?.issues)) {
       const issues = (error.details.issues as ConfigIssue[]).map((i) => ({
         ...i,
@@ -145,12 +145,6 @@ function writeChecked(file: string, content: Plain): void {
       );
     }
     throw error;
-  }
-  try {
-    renameSync(temp, file);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw fromNodeIoError(error, file);
   }
 }
 

@@ -1,5 +1,11 @@
-import { writeFile as fsWriteFile, readFile, rename, rm } from 'node:fs/promises';
-import { AiosError, fromNodeIoError, type Hashing, invalidInput } from '@aios/utils';
+import { readFile } from 'node:fs/promises';
+import {
+  AiosError,
+  atomicWriteFile,
+  fromNodeIoError,
+  type Hashing,
+  invalidInput,
+} from '@aios/utils';
 import {
   checkDimension,
   checkFloats,
@@ -295,14 +301,9 @@ export class JsVectorIndex implements VectorIndex {
   async save(path: string): Promise<void> {
     checkPath(path);
     const bytes = this.toBytes(await jsHashing());
-    const tmp = tempPath(path);
-    try {
-      await fsWriteFile(tmp, bytes, { flush: true });
-      await rename(tmp, path);
-    } catch (error) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      throw fromNodeIoError(error, path);
-    }
+    // The temp file's name carries this pid, so that a writer killed mid-way leaves a file
+    // that removeStaleIndexTempFiles recognises.
+    await atomicWriteFile(path, bytes, { tempPath: tempPath(path) });
   }
 
   static async load(path: string): Promise<JsVectorIndex> {

@@ -1,0 +1,10 @@
+export {
+  type AtomicWriteOptions,
+  type AtomicWriteSyncOptions,
+  atomicWriteFile,
+  atomicWriteFileSync,
+  type FileChunks,
+  type SyncFileChunks,
+  tempFileFor,
+} from './atomic-write.js';
+export { fsyncDir, fsyncDirSync } from './sync-dir.js';
