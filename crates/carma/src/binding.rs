@@ -13,6 +13,7 @@ use crate::bm25::{Bm25Index, Bm25Params};
 use crate::cluster;
 use crate::error::CarmaError;
 use crate::hnsw::HnswParams;
+use crate::query::prepare_query;
 use crate::vector::{js_number, LoadError, Metric, SearchOptions, VectorIndex, MAX_DIM, MAX_K};
 use crate::{embed, text};
 
@@ -410,11 +411,56 @@ impl NativeLexicalIndex {
             .inner
             .search(&query, check_k(k)?, filter.as_deref())
             .map_err(to_napi)?;
-        Ok(NativeHits {
-            labels: Uint32Array::new(hits.iter().map(|h| h.id).collect()),
-            scores: Float32Array::new(hits.iter().map(|h| h.score).collect()),
+        Ok(to_hits(&hits))
+    }
+
+    /// A search query tokenised once, in one call: the ids of its terms in this index
+    /// (for `searchTerms`) and, with a `dimension`, its embedding by the built-in embedder
+    /// with each token weighted by its IDF here.
+    #[napi(catch_unwind)]
+    pub fn prepare_query(
+        &self,
+        query: String,
+        dimension: Option<f64>,
+    ) -> Result<NativePreparedQuery> {
+        let dim = dimension.map(check_dimension).transpose()?;
+        let prepared = prepare_query(&self.inner, &query, dim);
+        Ok(NativePreparedQuery {
+            terms: Uint32Array::new(prepared.terms),
+            vector: prepared.vector.map(Float32Array::new),
         })
     }
+
+    /// `search` for the term ids of `prepareQuery`: the query is not tokenised again.
+    #[napi(catch_unwind)]
+    pub fn search_terms(
+        &self,
+        terms: &[u32],
+        k: f64,
+        filter: Option<Uint32Array>,
+    ) -> Result<NativeHits> {
+        let hits = self
+            .inner
+            .search_terms(terms, check_k(k)?, filter.as_deref())
+            .map_err(to_napi)?;
+        Ok(to_hits(&hits))
+    }
+}
+
+fn to_hits(hits: &[crate::topk::Hit]) -> NativeHits {
+    NativeHits {
+        labels: Uint32Array::new(hits.iter().map(|h| h.id).collect()),
+        scores: Float32Array::new(hits.iter().map(|h| h.score).collect()),
+    }
+}
+
+/// What `prepareQuery` returns.
+#[napi(object)]
+pub struct NativePreparedQuery {
+    /// Term ids of the query's known tokens, in order, repeats kept.
+    pub terms: Uint32Array,
+    /// The IDF-weighted embedding, when a dimension was given.
+    pub vector: Option<Float32Array>,
 }
 
 /// A k-means clustering.

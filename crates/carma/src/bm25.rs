@@ -148,9 +148,49 @@ impl Bm25Index {
             .collect()
     }
 
+    /// The ids of the `tokens` this index knows, in order (repeats kept: BM25 counts every
+    /// occurrence of a query term), and the IDF of every token (unknown ones: df = 0), from
+    /// one look-up per token.
+    pub fn lookup_terms(&self, tokens: &[String]) -> (Vec<u32>, Vec<f64>) {
+        let n = self.len() as f64;
+        let mut ids = Vec::with_capacity(tokens.len());
+        let idf = tokens
+            .iter()
+            .map(|t| {
+                let id = self.vocab.get(t).copied();
+                ids.extend(id);
+                let df = id.map_or(0, |id| self.postings[id as usize].len()) as f64;
+                (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+            })
+            .collect();
+        (ids, idf)
+    }
+
     /// The `k` best documents for `query`, restricted to `filter` labels when given.
     /// Documents sharing no term with the query are not returned.
     pub fn search(&self, query: &str, k: usize, filter: Option<&[u32]>) -> Result<Vec<Hit>> {
+        let terms: Vec<u32> = tokenize(query)
+            .iter()
+            .filter_map(|t| self.vocab.get(t).copied())
+            .collect();
+        self.search_terms(&terms, k, filter)
+    }
+
+    /// `search` for a query already turned into term ids (`lookup_terms`), so that a
+    /// query is tokenised once for every index it goes to. Ids are those of this index:
+    /// one it never handed out is refused.
+    pub fn search_terms(
+        &self,
+        terms: &[u32],
+        k: usize,
+        filter: Option<&[u32]>,
+    ) -> Result<Vec<Hit>> {
+        if let Some(t) = terms.iter().find(|t| **t as usize >= self.postings.len()) {
+            return Err(CarmaError::invalid(format!(
+                "terms: {t} is not a term id of this index ({} terms)",
+                self.postings.len()
+            )));
+        }
         if k == 0 || k > crate::vector::MAX_K {
             return Err(CarmaError::invalid(format!(
                 "k: expected an integer from 1 to {}, got {k}",
@@ -164,10 +204,7 @@ impl Bm25Index {
         let avgdl = self.total_len as f64 / n as f64;
         let Bm25Params { k1, b } = self.params;
         let mut scores: FxMap<u32, f64> = FxMap::default();
-        for token in tokenize(query) {
-            let Some(&t) = self.vocab.get(&token) else {
-                continue;
-            };
+        for &t in terms {
             let list = &self.postings[t as usize];
             if list.is_empty() {
                 continue;

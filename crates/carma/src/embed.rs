@@ -117,7 +117,12 @@ pub fn embed_into(text: &str, out: &mut [f32]) {
 /// 1): a word's features, its character n-grams and (geometric mean) its bigrams are
 /// scaled by it. CARMA weights query tokens by their IDF in the memory.
 pub fn embed_weighted_into(text: &str, weights: Option<&[f64]>, out: &mut [f32]) {
-    let tokens = tokenize(text);
+    embed_tokens_into(&tokenize(text), weights, out);
+}
+
+/// `embed_weighted_into` for a text already tokenised (`text::tokenize`), so that a
+/// query's tokens serve BM25 and the embedder from one tokenisation.
+pub fn embed_tokens_into(tokens: &[String], weights: Option<&[f64]>, out: &mut [f32]) {
     let weight_of = |i: usize| {
         weights
             .and_then(|w| w.get(i).copied())

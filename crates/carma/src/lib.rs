@@ -11,6 +11,7 @@
 //! - `vector`: the vector index (contiguous matrix, exact search, HNSW, persistence);
 //! - `hnsw`: the HNSW graph;
 //! - `bm25`: the inverted index;
+//! - `query`: a search query tokenised once, for BM25 and the embedder;
 //! - `cluster`: spherical k-means with k-means++ seeding (consolidation).
 //!
 //! `binding` is the only module that talks to napi.
@@ -23,6 +24,7 @@ pub mod embed;
 pub mod error;
 pub mod fx;
 pub mod hnsw;
+pub mod query;
 pub mod simd;
 pub mod simd_int;
 pub mod text;

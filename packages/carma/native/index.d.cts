@@ -21,6 +21,14 @@ export declare class NativeLexicalIndex {
   idf(terms: Array<string>): Float64Array
   /** The best documents sharing a term with `query` (at most `k`), best first. */
   search(query: string, k: number, filter?: Uint32Array | undefined | null): NativeHits
+  /**
+   * A search query tokenised once, in one call: the ids of its terms in this index
+   * (for `searchTerms`) and, with a `dimension`, its embedding by the built-in embedder
+   * with each token weighted by its IDF here.
+   */
+  prepareQuery(query: string, dimension?: number | undefined | null): NativePreparedQuery
+  /** `search` for the term ids of `prepareQuery`: the query is not tokenised again. */
+  searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array | undefined | null): NativeHits
 }
 
 /** A vector index: contiguous rows, exact search, optional HNSW graph, file persistence. */
@@ -96,6 +104,14 @@ export interface NativeKMeans {
   assignments: Uint32Array
   inertia: number
   iterations: number
+}
+
+/** What `prepareQuery` returns. */
+export interface NativePreparedQuery {
+  /** Term ids of the query's known tokens, in order, repeats kept. */
+  terms: Uint32Array
+  /** The IDF-weighted embedding, when a dimension was given. */
+  vector?: Float32Array
 }
 
 /** Lowercased alphanumeric tokens, as BM25 and the embedder see them. */

@@ -1,7 +1,6 @@
 /** Calling the embedder, and refusing what a misbehaving one returns. */
 import { AiosError, describeValue } from '@aios/utils';
 import type { MemoryContext } from './context.js';
-import { HashingEmbedder } from './embedder.js';
 import { CarmaErrorCode } from './errors.js';
 
 /**
@@ -43,13 +42,4 @@ export async function embedChecked(ctx: MemoryContext, texts: string[]): Promise
     indexes.vectors = ctx.engine.createVectorIndex(dim, 'cosine', null);
   }
   return matrix;
-}
-
-/** The query vector: for the built-in embedder, query tokens are weighted by their IDF. */
-export async function queryVector(ctx: MemoryContext, query: string): Promise<Float32Array> {
-  if (ctx.embedder instanceof HashingEmbedder) {
-    const idf = ctx.indexes.lexical.idf(ctx.engine.tokenize(query));
-    return ctx.embedder.embedWeighted(query, idf);
-  }
-  return embedChecked(ctx, [query]);
 }

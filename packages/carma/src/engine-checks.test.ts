@@ -127,6 +127,16 @@ const BAD: Array<[string, string, Call]> = [
   ['lexical add label twice', 'labels', (e) => lexical(e).add(Uint32Array.of(3, 3), ['x', 'y'])],
   ['lexical remove array', 'labels', (e) => lexical(e).remove([1] as never)],
   ['lexical idf string', 'terms', (e) => lexical(e).idf('tea' as never)],
+  ['lexical prepareQuery query number', 'query', (e) => lexical(e).prepareQuery(42 as never)],
+  ['lexical prepareQuery dimension=2.5', 'dimension', (e) => lexical(e).prepareQuery('tea', 2.5)],
+  ['lexical prepareQuery dimension=0', 'dimension', (e) => lexical(e).prepareQuery('tea', 0)],
+  ['lexical searchTerms terms array', 'terms', (e) => lexical(e).searchTerms([0] as never, 1)],
+  ['lexical searchTerms k=2.5', 'k', (e) => lexical(e).searchTerms(Uint32Array.of(0), 2.5)],
+  [
+    'lexical searchTerms filter array',
+    'filter',
+    (e) => lexical(e).searchTerms(Uint32Array.of(0), 1, [1] as never),
+  ],
   ['createLexicalIndex k1=NaN', 'bm25', (e) => e.createLexicalIndex({ k1: Number.NaN, b: 0.4 })],
   ['createLexicalIndex null', 'bm25', (e) => e.createLexicalIndex(null as never)],
   ...(

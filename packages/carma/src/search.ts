@@ -3,8 +3,9 @@
  * of a namespace and filter), score them, and record the access of what is returned.
  */
 import type { MemoryContext } from './context.js';
-import { queryVector } from './embedding.js';
-import { MAX_K, NO_LABEL } from './engine/index.js';
+import { HashingEmbedder } from './embedder.js';
+import { embedChecked } from './embedding.js';
+import { MAX_K, NO_LABEL, type PreparedQuery } from './engine/index.js';
 import type { Explanation, SearchOptions, SearchResult } from './memory-types.js';
 import { publicFragment } from './records.js';
 import { type Candidate, explainScore, type ScoreRange } from './scoring.js';
@@ -80,8 +81,9 @@ async function gatherCandidates(
   const candidates = new Map<number, Candidate>();
   const lexicalRange: ScoreRange = { max: 0, min: 0 };
   const vectorRange: ScoreRange = { max: 0, min: 0 };
-  if (mode !== 'vector') {
-    const hits = indexes.lexical.search(query, depth, allowed);
+  const prepared = prepareQuery(ctx, query, mode);
+  if (prepared && mode !== 'vector') {
+    const hits = indexes.lexical.searchTerms(prepared.terms, depth, allowed);
     hits.labels.forEach((label, rank) => {
       candidates.set(label, { lexical: [hits.scores[rank] as number, rank] });
     });
@@ -89,7 +91,8 @@ async function gatherCandidates(
     lexicalRange.min = hits.scores[hits.scores.length - 1] ?? 0;
   }
   if (mode !== 'lexical' && indexes.dimension !== undefined && indexes.vectors) {
-    const q = await queryVector(ctx, query);
+    // The built-in embedder's vector came with the terms; a remote embedder is asked.
+    const q = prepared?.vector ?? (await embedChecked(ctx, [query]));
     const vectors = indexes.vectors;
     const hits = vectors.search(q, Math.min(depth, Math.max(1, vectors.size)), {
       ...(allowed ? { filter: allowed } : {}),
@@ -109,4 +112,25 @@ async function gatherCandidates(
     vectorRange.min = last;
   }
   return { candidates, lexicalRange, vectorRange };
+}
+
+/**
+ * The query tokenised once for what the mode needs, in one engine call (one crossing into
+ * Rust natively): its terms for BM25 and, for the built-in embedder, its vector with each
+ * token weighted by its IDF in the memory. Undefined when neither is needed (a vector
+ * search with a remote embedder).
+ */
+function prepareQuery(
+  ctx: MemoryContext,
+  query: string,
+  mode: ParsedSearch['mode'],
+): PreparedQuery | undefined {
+  const { indexes, embedder } = ctx;
+  const hashing =
+    mode !== 'lexical' &&
+    indexes.dimension !== undefined &&
+    indexes.vectors !== undefined &&
+    embedder instanceof HashingEmbedder;
+  if (mode === 'vector' && !hashing) return undefined;
+  return indexes.lexical.prepareQuery(query, hashing ? embedder.dimension : undefined);
 }

@@ -24,6 +24,7 @@ import {
   type HnswParams,
   type LexicalIndex,
   type Metric,
+  type PreparedQuery,
   type VectorIndex,
   type VectorSearchOptions,
 } from './types.js';
@@ -134,6 +135,18 @@ class NativeLexicalWrapper implements LexicalIndex {
     checkK(k);
     if (filter !== undefined) checkLabels(filter, 'filter');
     return call(() => this.inner.search(query, k, filter));
+  }
+  prepareQuery(query: string, dimension?: number): PreparedQuery {
+    checkText(query, 'query');
+    if (dimension !== undefined) checkDimension(dimension);
+    const { terms, vector } = call(() => this.inner.prepareQuery(query, dimension));
+    return vector ? { terms, vector } : { terms };
+  }
+  searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array): Hits {
+    checkLabels(terms, 'terms');
+    checkK(k);
+    if (filter !== undefined) checkLabels(filter, 'filter');
+    return call(() => this.inner.searchTerms(terms, k, filter));
   }
 }
 

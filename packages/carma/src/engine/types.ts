@@ -85,6 +85,26 @@ export interface LexicalIndex {
   idf(terms: string[]): Float64Array;
   /** Documents sharing a term with `query` (at most k), best first. */
   search(query: string, k: number, filter?: Uint32Array): Hits;
+  /**
+   * A search query tokenised once, in one call (one crossing into Rust natively): the ids
+   * of its terms here, for `searchTerms`, and with a `dimension` its built-in embedding
+   * with each token weighted by its IDF here (what `embedWeighted(query, dimension,
+   * idf(tokenize(query)))` gives).
+   */
+  prepareQuery(query: string, dimension?: number): PreparedQuery;
+  /**
+   * `search` for the `terms` of `prepareQuery` (the same hits as `search` of its text),
+   * without tokenising again. An id this index never handed out is `INVALID_INPUT`.
+   */
+  searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array): Hits;
+}
+
+/** A query as a search needs it (`LexicalIndex.prepareQuery`). */
+export interface PreparedQuery {
+  /** Ids of the query's tokens the index knows, in order, repeats kept (BM25 counts each). */
+  terms: Uint32Array;
+  /** The IDF-weighted embedding, when a dimension was asked for. */
+  vector?: Float32Array;
 }
 
 /** A k-means clustering of unit rows. */

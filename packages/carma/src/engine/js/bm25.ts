@@ -1,4 +1,6 @@
+import { AiosError, ErrorCode } from '@aios/utils';
 import {
+  checkDimension,
   checkDocuments,
   checkK,
   checkLabel,
@@ -6,7 +8,8 @@ import {
   checkText,
   checkTexts,
 } from '../checks.js';
-import type { Bm25Params, Hits, LexicalIndex } from '../types.js';
+import type { Bm25Params, Hits, LexicalIndex, PreparedQuery } from '../types.js';
+import { embedTokensInto } from './embed.js';
 import { tokenize } from './text.js';
 import { TopK } from './topk.js';
 
@@ -98,14 +101,59 @@ export class JsLexicalIndex implements LexicalIndex {
     checkText(query, 'query');
     checkK(k);
     if (filter !== undefined) checkLabels(filter, 'filter');
+    const terms: number[] = [];
+    for (const token of tokenize(query)) {
+      const t = this.vocab.get(token);
+      if (t !== undefined) terms.push(t);
+    }
+    return this.scoreTerms(terms, k, filter);
+  }
+
+  prepareQuery(query: string, dimension?: number): PreparedQuery {
+    checkText(query, 'query');
+    if (dimension !== undefined) checkDimension(dimension);
+    const tokens = tokenize(query);
+    const n = this.size;
+    const terms: number[] = [];
+    const idf = new Float64Array(tokens.length);
+    tokens.forEach((token, i) => {
+      const t = this.vocab.get(token);
+      if (t !== undefined) terms.push(t);
+      const df = t === undefined ? 0 : (this.postSlots[t] as number[]).length;
+      idf[i] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    });
+    const prepared: PreparedQuery = { terms: Uint32Array.from(terms) };
+    if (dimension !== undefined) {
+      prepared.vector = new Float32Array(dimension);
+      embedTokensInto(tokens, prepared.vector, idf);
+    }
+    return prepared;
+  }
+
+  searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array): Hits {
+    checkLabels(terms, 'terms');
+    checkK(k);
+    if (filter !== undefined) checkLabels(filter, 'filter');
+    const known = this.postSlots.length;
+    const foreign = terms.find((t) => t >= known);
+    if (foreign !== undefined) {
+      throw new AiosError(
+        ErrorCode.INVALID_INPUT,
+        `terms: ${foreign} is not a term id of this index (${known} terms)`,
+      );
+    }
+    return this.scoreTerms(terms, k, filter);
+  }
+
+  /** BM25 over term ids of this index, in query order (the float sums in Rust's order). */
+  private scoreTerms(terms: ArrayLike<number>, k: number, filter?: Uint32Array): Hits {
     const n = this.size;
     if (n === 0) return { labels: new Uint32Array(0), scores: new Float32Array(0) };
     const avgdl = this.totalLen / n;
     const { k1, b } = this.params;
     const scores = new Map<number, number>();
-    for (const token of tokenize(query)) {
-      const t = this.vocab.get(token);
-      if (t === undefined) continue;
+    for (let q = 0; q < terms.length; q++) {
+      const t = terms[q] as number;
       const slots = this.postSlots[t] as number[];
       if (slots.length === 0) continue;
       const tfs = this.postTfs[t] as number[];

@@ -80,7 +80,15 @@ function addFamily(out: Float64Array, features: Map<number, Feature>, weight: nu
  * character n-grams and (geometric mean) its bigrams.
  */
 export function embedInto(text: string, out: Float32Array, tokenWeights?: ArrayLike<number>): void {
-  const tokens = tokenize(text);
+  embedTokensInto(tokenize(text), out, tokenWeights);
+}
+
+/** `embedInto` for a text already tokenised, so a query is tokenised once per search. */
+export function embedTokensInto(
+  tokens: string[],
+  out: Float32Array,
+  tokenWeights?: ArrayLike<number>,
+): void {
   const weights = tokens.map((_, i) => {
     const w = tokenWeights?.[i];
     return w !== undefined && Number.isFinite(w) && w >= 0 ? w : 1;

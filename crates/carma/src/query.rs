@@ -1,0 +1,87 @@
+//! A search query as CARMA's search needs it, from one tokenisation: the ids of its terms
+//! in the lexical index (for BM25) and, for the built-in embedder, its embedding with each
+//! token weighted by its IDF in that index. Without it a query was tokenised once for
+//! BM25, once to look up the IDFs and once more to embed.
+
+use crate::bm25::Bm25Index;
+use crate::embed::embed_tokens_into;
+use crate::text::tokenize;
+
+#[derive(Debug, PartialEq)]
+pub struct PreparedQuery {
+    /// Ids (in `index`) of the query's known tokens, in order, repeats kept.
+    pub terms: Vec<u32>,
+    /// The IDF-weighted embedding, when a dimension was asked for.
+    pub vector: Option<Vec<f32>>,
+}
+
+/// Tokenises `text` once and derives from the tokens what a search over `index` needs;
+/// `dim` asks for the IDF-weighted embedding of that dimension as well.
+pub fn prepare_query(index: &Bm25Index, text: &str, dim: Option<usize>) -> PreparedQuery {
+    let tokens = tokenize(text);
+    let (terms, idf) = index.lookup_terms(&tokens);
+    let vector = dim.map(|d| {
+        let mut out = vec![0f32; d];
+        embed_tokens_into(&tokens, Some(&idf), &mut out);
+        out
+    });
+    PreparedQuery { terms, vector }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bm25::Bm25Params;
+    use crate::embed::embed_weighted_into;
+
+    fn index() -> Bm25Index {
+        let mut idx = Bm25Index::new(Bm25Params::default()).unwrap();
+        idx.add(
+            &[1, 2, 3],
+            &[
+                "the boundary layer on a flat plate",
+                "heat transfer in a boundary layer with boundary suction",
+                "aircraft wing flutter",
+            ],
+        )
+        .unwrap();
+        idx
+    }
+
+    #[test]
+    fn gives_what_the_three_separate_steps_gave() {
+        let idx = index();
+        let query = "Boundary layer of the WING, boundary again; unknownword";
+        let prepared = prepare_query(&idx, query, Some(64));
+        // The embedding equals tokenize + idf + embed_weighted_into, bit for bit.
+        let idf = idx.idf(&tokenize(query));
+        let mut expected = vec![0f32; 64];
+        embed_weighted_into(query, Some(&idf), &mut expected);
+        assert_eq!(prepared.vector.as_deref(), Some(expected.as_slice()));
+        // BM25 over the term ids ranks exactly as BM25 over the text.
+        for filter in [None, Some(&[2u32, 3][..])] {
+            assert_eq!(
+                idx.search_terms(&prepared.terms, 10, filter).unwrap(),
+                idx.search(query, 10, filter).unwrap()
+            );
+        }
+        // Unknown tokens are dropped, repeats kept.
+        assert_eq!(prepared.terms.len(), 5);
+        assert_eq!(prepared.terms[0], prepared.terms[4]);
+    }
+
+    #[test]
+    fn no_vector_unless_asked_and_foreign_ids_refused() {
+        let idx = index();
+        let prepared = prepare_query(&idx, "wing", None);
+        assert_eq!(prepared.vector, None);
+        assert_eq!(prepared.terms.len(), 1);
+        let err = idx.search_terms(&[u32::MAX], 5, None).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("terms: 4294967295 is not a term id"),
+            "{err}"
+        );
+        assert!(prepare_query(&idx, "", Some(8)).terms.is_empty());
+    }
+}
