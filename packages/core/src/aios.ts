@@ -28,6 +28,7 @@ import {
 } from '@aios/utils';
 import { BackupHandle } from './backup-handle.js';
 import { CORES } from './cores.js';
+import { homeIntegrityCheck } from './doctor/health.js';
 import { MetricsJournal } from './metrics-journal.js';
 
 export interface CreateAiosOptions {
@@ -183,6 +184,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
       }),
     );
     health.register(backupCheck({ lastBackup: () => backup.lastBackup() }, health.thresholds));
+    health.register(homeIntegrityCheck(config, native));
   } catch (error) {
     health?.close();
     await closeCores().catch(() => undefined);

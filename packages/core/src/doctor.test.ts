@@ -116,4 +116,18 @@ describe.each(testImplementations())('aios doctor (%s)', (impl) => {
     const stats = runCli(home, ['memory', 'stats', '--json'], { AIOS_NATIVE: impl });
     expect(JSON.parse(stats.stdout).fragments).toBe(30);
   });
+
+  it('is what the health check reports, without repairing anything', () => {
+    const home = seeded(impl);
+    const staging = join(home, '.restore-999999-abc123');
+    mkdirSync(staging);
+    const r = runCli(home, ['health', '--json', '--offline'], { AIOS_NATIVE: impl });
+    const report = JSON.parse(r.stdout) as {
+      checks: Record<string, Array<{ status: string; output?: string }>>;
+    };
+    const check = report.checks['home:integrity']?.[0];
+    expect(check?.status).toBe('warn');
+    expect(check?.output).toContain('.restore-999999-abc123');
+    expect(existsSync(staging)).toBe(true);
+  });
 });
