@@ -4,62 +4,51 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { acquireLock, acquireReadLock } from './repo/lock.js';
-import {
-  type BackupProgress,
-  initRepository,
-  openRepository,
-  type Repository,
-} from './repository.js';
-import { describeTree, makeTree, noise, snapPath } from './testing/fixtures.js';
+import { type BackupProgress, initRepository, openRepository } from './repository.js';
+import { describeTree, noise, snapPath } from './testing/fixtures.js';
+import { freshRepo, tempBase } from './testing/repo-fixture.js';
 
-const SMALL_CHUNKS = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 };
 const EXCLUDES = ['cache/', '*.log'];
 
-let base: string;
-beforeAll(() => {
-  base = mkdtempSync(join(tmpdir(), 'aios-backup-'));
-});
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+const base = tempBase('aios-backup-');
 
+/** The tree of `src` as restored under `target`. */
+const restoredTree = (src: string, target: string) => describeTree(join(target, snapPath(src)));
+
+/** The tree of `src` without what `EXCLUDES` leaves out. */
+const expectedTree = (src: string) => {
+  const all = describeTree(src);
+  delete all.cache;
+  delete all['cache/skip.tmp'];
+  delete all['notes.log'];
+  return all;
+};
+
+// Every test works on a repository of its own: none depends on what another one did.
 describe.each(testImplementations())('repository (%s)', (impl) => {
-  let dir: string;
-  let src: string;
-  let repo: Repository;
-  beforeAll(async () => {
-    dir = join(base, impl);
-    src = join(dir, 'src');
-    mkdirSync(src, { recursive: true });
-    makeTree(src);
-    repo = await initRepository(join(dir, 'repo'), {
-      native: impl,
-      chunker: SMALL_CHUNKS,
-      packSize: 1024 * 1024,
-    });
-  });
-
-  const restoredTree = (target: string) => describeTree(join(target, snapPath(src)));
-  const expectedTree = () => {
-    const all = describeTree(src);
-    delete all.cache;
-    delete all['cache/skip.tmp'];
-    delete all['notes.log'];
-    return all;
+  const fresh = () => freshRepo(base(), impl);
+  /** A fresh repository holding one snapshot of its source. */
+  const backedUp = async () => {
+    const fixture = await fresh();
+    const { snapshot } = await fixture.repo.backup([fixture.src], { excludes: EXCLUDES });
+    return { ...fixture, id: snapshot.id };
   };
 
   it('runs the requested implementation and refuses bad repositories', async () => {
+    const { dir, src, repo } = await fresh();
     expect(repo.implementation).toBe(impl);
     await expect(openRepository(join(dir, 'nowhere'), { native: impl })).rejects.toMatchObject({
       code: 'REPO_NOT_FOUND',
@@ -77,6 +66,7 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
   });
 
   it('backs up, restores byte for byte, and skips excluded paths', async () => {
+    const { dir, src, repo } = await fresh();
     const events: BackupProgress[] = [];
     const { snapshot, warnings } = await repo.backup([src], {
       excludes: EXCLUDES,
@@ -99,11 +89,12 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     const target = join(dir, 'restore1');
     const result = await repo.restore(snapshot.id, target);
     expect(result.errors).toEqual([]);
-    expect(restoredTree(target)).toEqual(expectedTree());
+    expect(restoredTree(src, target)).toEqual(expectedTree(src));
     expect((await repo.snapshots()).map((s) => s.id)).toEqual([snapshot.id]);
   });
 
   it('reuses unchanged files without reading them and stores only changed chunks', async () => {
+    const { dir, src, repo } = await backedUp();
     const again = await repo.backup([src], { excludes: EXCLUDES });
     expect(again.snapshot.summary).toMatchObject({
       filesUnchanged: 5,
@@ -130,18 +121,15 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     expect(diff.removed).toEqual([]);
     const target = join(dir, 'restore2');
     await repo.restore(changed.snapshot.id.slice(0, 8), target);
-    expect(restoredTree(target)).toEqual(expectedTree());
+    expect(restoredTree(src, target)).toEqual(expectedTree(src));
   });
 
   it('restores only what include selects', async () => {
-    const [latest] = (await repo.snapshots()).slice(-1);
+    const { dir, src, repo, id } = await backedUp();
     const target = join(dir, 'restore-include');
-    const r = await repo.restore(latest?.id as string, target, {
-      include: [`${snapPath(src)}/docs/`],
-    });
+    const r = await repo.restore(id, target, { include: [`${snapPath(src)}/docs/`] });
     expect(r.files).toBe(2);
-    const tree = restoredTree(target);
-    expect(Object.keys(tree).sort()).toEqual([
+    expect(Object.keys(restoredTree(src, target)).sort()).toEqual([
       'docs',
       'docs/a.bin',
       'docs/deep',
@@ -151,6 +139,7 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
   });
 
   it('verifies structure and data', async () => {
+    const { repo } = await backedUp();
     const v = await repo.verify({ readData: 100 });
     expect(v.errors).toEqual([]);
     expect(v.ok).toBe(true);
@@ -160,16 +149,17 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
   });
 
   it('exports a tar stream that plain tar extracts', async () => {
-    const [latest] = (await repo.snapshots()).slice(-1);
+    const { dir, src, repo, id } = await backedUp();
     const tarFile = join(dir, 'snap.tar');
-    await pipeline(await repo.exportTar(latest?.id as string), createWriteStream(tarFile));
+    await pipeline(await repo.exportTar(id), createWriteStream(tarFile));
     const out = join(dir, 'untar');
     mkdirSync(out);
     execFileSync('tar', ['-xf', tarFile, '-C', out]);
-    expect(describeTree(join(out, snapPath(src)))).toEqual(expectedTree());
+    expect(describeTree(join(out, snapPath(src)))).toEqual(expectedTree(src));
   });
 
   it('refuses a second writer while the lock is held, and cancels cleanly', async () => {
+    const { src, repo } = await backedUp();
     const release = await acquireLock(repo.path, 'test');
     await expect(repo.backup([src])).rejects.toMatchObject({ code: 'REPO_LOCKED' });
     await release();
@@ -183,11 +173,11 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     ).rejects.toMatchObject({ code: 'ABORTED' });
     expect((await repo.verify()).ok).toBe(true);
     expect(existsSync(join(repo.path, 'locks', 'lock.json'))).toBe(false);
+    expect(await repo.snapshots()).toHaveLength(1);
   });
 
   it('keeps prune and readers apart, but lets readers overlap a backup', async () => {
-    const [latest] = (await repo.snapshots()).slice(-1);
-    const id = latest?.id as string;
+    const { dir, src, repo, id } = await backedUp();
     const reading = await acquireReadLock(repo.path, 'restore');
     await expect(repo.prune()).rejects.toMatchObject({
       code: 'REPO_LOCKED',
@@ -208,7 +198,7 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     const backingUp = await acquireLock(repo.path, 'backup');
     const target = join(dir, 'during-backup');
     await repo.restore(id, target);
-    expect(restoredTree(target)).toEqual(expectedTree());
+    expect(restoredTree(src, target)).toEqual(expectedTree(src));
     await backingUp();
 
     // An export holds its read lock until the stream is consumed.
@@ -230,49 +220,68 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     expect(readdirSync(join(repo.path, 'locks'))).toEqual([]);
   });
 
-  // Retried: whether the writer process gets the CPU while the file is read is up to the
-  // scheduler of a busy machine.
-  it('reports special, vanished and changing files and still completes', { retry: 2 }, async () => {
-    const odd = mkdtempSync(join(dir, 'odd-')); // fresh on a retry
+  it('reports special, vanished and changing files and still completes', async () => {
+    const { dir, repo } = await fresh();
+    const odd = join(dir, 'odd');
+    mkdirSync(odd);
     writeFileSync(join(odd, 'ok.txt'), 'fine');
     writeFileSync(join(odd, 'vanishes.txt'), 'gone soon');
     execFileSync('mkfifo', [join(odd, 'pipe')]);
     const changing = join(odd, 'changing.bin');
-    writeFileSync(changing, noise(16 * 1024 * 1024, 5));
-    // A separate process rewrites the file in a tight loop during the backup.
-    const writer = spawn(process.execPath, [
-      '-e',
-      `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(changing)},'r+');let i=0;for(;;){fs.writeSync(fd,Buffer.from([i++&255]),0,1,(i*7919)%16000000);}`,
-    ]);
-    // Wait until the writer is demonstrably rewriting the file.
-    const mtime = () => statSync(changing).mtimeMs;
-    const initial = mtime();
-    for (let i = 0; i < 200 && mtime() === initial; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    const settles = join(odd, 'settles.bin');
+    writeFileSync(changing, noise(2 * 1024 * 1024, 5));
+    writeFileSync(settles, noise(1024 * 1024, 6));
+    // A file is changed right after each time the engine has read it: `changing.bin` every
+    // time (its first read and the one read again), `settles.bin` the first time only.
+    const touched = new Map<string, number>();
+    const touch = (path: string) => {
+      const n = (touched.get(path) ?? 0) + 1;
+      touched.set(path, n);
+      const mtime = statSync(path).mtimeMs / 1000 + n;
+      utimesSync(path, mtime, mtime);
+    };
+    const chunkFiles = repo.engine.chunkFiles.bind(repo.engine);
+    const spy = vi.spyOn(repo.engine, 'chunkFiles').mockImplementation(async (paths, params) => {
+      const results = await chunkFiles(paths, params);
+      if (paths.includes(changing)) touch(changing);
+      if (paths.includes(settles) && !touched.has(settles)) touch(settles);
+      return results;
+    });
     try {
       const { snapshot, warnings } = await repo.backup([odd], {
         onProgress: (p) => {
           if (p.phase === 'scan') rmSync(join(odd, 'vanishes.txt'));
         },
       });
-      expect(writer.exitCode).toBe(null);
-      expect(warnings.length).toBe(3);
+      expect(touched).toEqual(
+        new Map([
+          [changing, 2],
+          [settles, 1],
+        ]),
+      );
       const codes = Object.fromEntries(warnings.map((w) => [w.path.split('/').at(-1), w.code]));
-      expect(codes.pipe).toBe('SPECIAL_FILE');
-      expect(codes['vanishes.txt']).toBe('IO_NOT_FOUND');
-      expect(codes['changing.bin']).toBe('FILE_CHANGED');
+      expect(codes).toEqual({
+        pipe: 'SPECIAL_FILE',
+        'vanishes.txt': 'IO_NOT_FOUND',
+        'changing.bin': 'FILE_CHANGED',
+      });
       expect(snapshot.warnings).toEqual(warnings);
-      const target = mkdtempSync(join(dir, 'restore-odd-'));
-      await repo.restore(snapshot.id, target);
-      expect(readFileSync(join(target, snapPath(odd), 'ok.txt'), 'utf8')).toBe('fine');
+      // Both were stored: `changing.bin` as last read, `settles.bin` from its second read.
+      const target = join(dir, 'restore-odd');
+      expect((await repo.restore(snapshot.id, target, { root: odd })).errors).toEqual([]);
+      expect(readFileSync(join(target, 'ok.txt'), 'utf8')).toBe('fine');
+      for (const name of ['changing.bin', 'settles.bin']) {
+        expect(readFileSync(join(target, name)).equals(readFileSync(join(odd, name)))).toBe(true);
+      }
     } finally {
-      writer.kill('SIGKILL');
+      spy.mockRestore();
     }
   });
 
   it.skipIf(process.getuid?.() === 0)(
     'reports unreadable files (not as root: root reads anything)',
     async () => {
+      const { dir, repo } = await fresh();
       const locked = join(dir, 'locked');
       mkdirSync(locked);
       writeFileSync(join(locked, 'ok.txt'), 'fine');
@@ -287,21 +296,29 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
   );
 
   it('forgets by policy and prunes unreferenced data', async () => {
-    const before = await repo.snapshots();
-    const keep = before.at(-1)?.id as string;
+    const { dir, src, repo } = await backedUp();
+    // Two path sets, two snapshots each; the big file changed between the first two.
+    writeFileSync(join(src, 'big.bin'), noise(3 * 1024 * 1024, 9));
+    const keep = (await repo.backup([src], { excludes: EXCLUDES })).snapshot.id;
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'a.txt'), 'other path set');
+    await repo.backup([other]);
+    await repo.backup([other]);
+    expect(await repo.snapshots()).toHaveLength(4);
+
     const dry = await repo.forget({ keepLast: 1 }, { dryRun: true });
-    const groups = new Set(before.map((s) => JSON.stringify([s.hostname, s.paths]))).size;
-    expect(dry.remove.length).toBe(before.length - groups); // one per path set is kept
+    expect(dry.remove).toHaveLength(2); // one per path set is kept
+    expect(await repo.snapshots()).toHaveLength(4);
     const r = await repo.forget({ keepLast: 1 }, { prune: true });
     expect(r.keep).toContain(keep);
     expect(r.prune?.bytesFreed).toBeGreaterThan(0);
-    expect((await repo.snapshots()).length).toBe(groups);
+    expect(await repo.snapshots()).toHaveLength(2);
     const v = await repo.verify({ readData: 100 });
     expect(v.errors).toEqual([]);
-    const latest = (await repo.snapshots()).find((s) => s.paths[0] === src);
     const target = join(dir, 'restore-after-prune');
-    await repo.restore(latest?.id as string, target);
-    expect(restoredTree(target)).toEqual(expectedTree());
+    await repo.restore(keep, target);
+    expect(restoredTree(src, target)).toEqual(expectedTree(src));
     await expect(repo.forget({})).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
