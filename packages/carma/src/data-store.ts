@@ -6,7 +6,7 @@ import {
   type JsonObject,
   openDataStore,
 } from '@aios/data';
-import { AiosError, type NativeMode } from '@aios/utils';
+import { AiosError, type NativeMode, SerialQueue } from '@aios/utils';
 import { CarmaErrorCode } from './errors.js';
 import type {
   FragmentChange,
@@ -170,7 +170,7 @@ export class DataFragmentStore implements FragmentStore {
   private touchTimer: NodeJS.Timeout | undefined;
   /** History rows written through this store (and their fragments) not yet taken. */
   private own = { rows: 0, ids: new Set<string>() };
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly flushes = new SerialQueue();
   private closed = false;
 
   constructor(private readonly options: DataFragmentStoreOptions = {}) {
@@ -410,9 +410,7 @@ export class DataFragmentStore implements FragmentStore {
       clearTimeout(this.touchTimer);
       this.touchTimer = undefined;
     }
-    const run = this.flushing.then(() => this.writeTouches());
-    this.flushing = run.catch(() => undefined);
-    return run;
+    return this.flushes.run(() => this.writeTouches());
   }
 
   /** One `markUsed` per access time, oldest first; what fails is kept for the next flush. */

@@ -9,6 +9,7 @@ import {
   type Hashing,
   type ImplementationReport,
   invalidInput,
+  SerialQueue,
 } from '@aios/utils';
 import { addFragments } from './add.js';
 import { AllowListCache } from './allow-list.js';
@@ -81,7 +82,8 @@ export type { Metadata, MetadataValue } from './store.js';
 export class Memory {
   private readonly ctx: MemoryContext;
   private closed = false;
-  private pending: Promise<unknown> = Promise.resolve();
+  /** Mutations, one at a time, so that concurrent calls cannot interleave. */
+  private readonly mutations = new SerialQueue();
 
   private constructor(
     readonly engine: CarmaEngine,
@@ -103,7 +105,7 @@ export class Memory {
       now: options.now ?? Date.now,
       fusion,
       fragments,
-      indexes: new SearchIndexes(hnswParams(options.hnsw)),
+      indexes: new SearchIndexes(engine, hnswParams(options.hnsw), options.bm25),
       allowLists: new AllowListCache(fragments),
       files: createIndexFileState(),
       follow: { seq: 0, doubt: new Set() },
@@ -144,20 +146,13 @@ export class Memory {
     if (this.closed) throw new AiosError(CarmaErrorCode.MEMORY_CLOSED, 'this memory is closed');
   }
 
-  /** Runs mutations one at a time, so concurrent calls cannot interleave. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.pending.then(fn, fn);
-    this.pending = run.catch(() => undefined);
-    return run;
-  }
-
   /**
    * Runs a mutation (one at a time) on a state that has every change other processes
    * made, and takes in what they made meanwhile once it is done, so that searches
    * seldom have to wait for a mutation to catch up.
    */
   private mutate<T>(fn: () => Promise<T>): Promise<T> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       this.checkOpen();
       return this.caughtUp(fn);
     });
@@ -174,7 +169,7 @@ export class Memory {
   /** Brings the memory up to date with the database when another process wrote to it. */
   private async follow(): Promise<void> {
     if (await upToDate(this.ctx)) return;
-    await this.serial(async () => {
+    await this.mutations.run(async () => {
       if (!this.closed) await catchUp(this.ctx);
     });
   }
@@ -297,7 +292,7 @@ export class Memory {
   ): Promise<ConsolidationReport> {
     this.checkOpen();
     return runConsolidation(this.ctx, parsed, {
-      exclusive: (step) => this.serial(() => this.caughtUp(step)),
+      exclusive: (step) => this.mutations.run(() => this.caughtUp(step)),
       stopped: () => isCancelled() || this.closed,
     });
   }
@@ -320,7 +315,7 @@ export class Memory {
    * index (graph included) to `index-<generation>.bin`, named in the store's meta.
    */
   flush(): Promise<void> {
-    return this.serial(() => {
+    return this.mutations.run(() => {
       this.checkOpen();
       return checkpointNow(this.ctx);
     });
@@ -328,7 +323,7 @@ export class Memory {
 
   /** Flushes and closes; the memory cannot be used afterwards. */
   close(): Promise<void> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       if (this.closed) return;
       try {
         await checkpointNow(this.ctx);

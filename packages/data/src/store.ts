@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ImplementationReport, invalidInput } from '@aios/utils';
+import { type ImplementationReport, invalidInput, SerialQueue } from '@aios/utils';
 import type { StoreContext } from './context.js';
 import type { SqlDriver, SqlRow } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
@@ -124,39 +124,16 @@ const stats = (r: SqlRow | undefined): FeedbackStats => ({
 
 /** The one DataStore over SQLite, for both drivers. Calls run one at a time, in order. */
 export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): DataStore {
-  let queue: Promise<unknown> = Promise.resolve();
-  let pending = 0;
+  // One connection, not re-entrant: calls run one at a time, in order; with nothing
+  // outstanding a synchronous call runs at once, without a queue hop.
+  const queue = new SerialQueue({ immediate: true });
   let closed = false;
   const closedError = () => dataError(DataErrorCode.DATA_CLOSED, 'the store is closed');
-  /**
-   * Runs `fn` after every earlier call has finished (one connection, not re-entrant).
-   * With nothing outstanding a synchronous `fn` runs at once, without a queue hop.
-   */
-  const enqueue = <T>(fn: () => T | Promise<T>): Promise<T> => {
-    if (pending === 0) {
-      if (closed) return Promise.reject(closedError());
-      let result: T | Promise<T>;
-      try {
-        result = fn();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (!(result instanceof Promise)) return Promise.resolve(result);
-      pending++;
-      const running = result.finally(() => pending--);
-      queue = running.catch(() => undefined);
-      return running;
-    }
-    pending++;
-    const next = queue
-      .then(() => {
-        if (closed) throw closedError();
-        return fn();
-      })
-      .finally(() => pending--);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const enqueue = <T>(fn: () => T | Promise<T>): Promise<T> =>
+    queue.run(() => {
+      if (closed) throw closedError();
+      return fn();
+    });
   // Calls from inside `store.transaction(fn)` run in that transaction instead.
   const transactions = createTransactions(driver, enqueue);
   const serial = <T>(fn: () => T | Promise<T>): Promise<T> => transactions.join(fn) ?? enqueue(fn);
@@ -172,7 +149,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
   const ctx: StoreContext = {
     driver,
     serial,
-    busy: () => pending > 0,
+    busy: () => queue.pending > 0,
     maxRowBytes,
     dimension: readDimension(),
     readDimension,

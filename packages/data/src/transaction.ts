@@ -13,7 +13,7 @@
  * waits for this store from outside would never end.)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { invalidInput } from '@aios/utils';
+import { invalidInput, SerialQueue } from '@aios/utils';
 import type { SqlDriver } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
 
@@ -25,7 +25,7 @@ interface Transaction {
   /** BEGIN IMMEDIATE issued on the store's queue; undefined until the first call. */
   begun: Promise<void> | undefined;
   /** The calls inside, one after the other. */
-  tail: Promise<unknown>;
+  calls: SerialQueue;
   /** Lets the store's queue go on once the transaction is over. */
   release: (() => void) | undefined;
 }
@@ -121,7 +121,7 @@ export function createTransactions(
       owner,
       open: true,
       begun: undefined,
-      tail: Promise.resolve(),
+      calls: new SerialQueue(),
       release: undefined,
     };
     let result: T | undefined;
@@ -134,7 +134,7 @@ export function createTransactions(
     tx.open = false;
     if (tx.begun) {
       // Calls made inside and not awaited still belong to the transaction.
-      await tx.tail;
+      await tx.calls.idle();
       let began = true;
       await tx.begun.catch((error: unknown) => {
         began = false;
@@ -154,9 +154,10 @@ export function createTransactions(
       if (!tx) return undefined;
       if (!tx.begun) tx.begun = begin(tx);
       const begun = tx.begun;
-      const run = tx.tail.then(() => begun).then(() => fn());
-      tx.tail = run.catch(() => undefined);
-      return run;
+      return tx.calls.run(async () => {
+        await begun;
+        return fn();
+      });
     },
 
     inside: () => ours() !== undefined,

@@ -2,6 +2,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { loadUtilsBinding } from './binding.js';
 import type { ImplementationReport, NativeMode } from './native/index.js';
 
+export * from './async/index.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './fs/index.js';

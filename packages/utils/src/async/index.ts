@@ -1,0 +1,1 @@
+export { SerialQueue, type SerialQueueOptions, serial } from './serial-queue.js';
