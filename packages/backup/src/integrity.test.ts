@@ -4,34 +4,26 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
-  rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { IndexFile, SnapshotFile } from './format.js';
 import { initRepository, openRepository, type Repository } from './repository.js';
 import { describeTree, noise } from './testing/fixtures.js';
+import { freshRepo, tempBase } from './testing/repo-fixture.js';
 
 // What a repository must never do with damaged or missing parts: reuse them, free the only
 // copy of data, or let one bad file block every operation.
 
-const SMALL_CHUNKS = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 };
-
-let base: string;
-beforeAll(() => {
-  base = mkdtempSync(join(tmpdir(), 'aios-backup-integrity-'));
-});
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+const base = tempBase('aios-backup-integrity-');
 
 function indexFiles(repo: Repository): IndexFile[] {
   const dir = join(repo.path, 'index');
@@ -66,19 +58,7 @@ function chunksOf(repo: Repository, id: string, name: string): string[] {
 }
 
 describe.each(testImplementations())('integrity (%s)', (impl) => {
-  let n = 0;
-  async function setup(files: Record<string, Buffer>) {
-    const dir = join(base, `${impl}-${n++}`);
-    const src = join(dir, 'src');
-    mkdirSync(src, { recursive: true });
-    for (const [name, data] of Object.entries(files)) writeFileSync(join(src, name), data);
-    const repo = await initRepository(join(dir, 'repo'), {
-      native: impl,
-      chunker: SMALL_CHUNKS,
-      packSize: 1024 * 1024,
-    });
-    return { dir, src, repo };
-  }
+  const setup = (files: Record<string, Buffer>) => freshRepo(base(), impl, { files });
 
   it('a plain verify reads the packs written to since their last check', async () => {
     const { repo, src } = await setup({ 'a.bin': noise(600_000, 1), 'b.bin': noise(900_000, 2) });
@@ -224,7 +204,7 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
   });
 
   it('finishes an init that was interrupted, and still refuses a directory in use', async () => {
-    const dir = join(base, `${impl}-init`);
+    const dir = join(base(), `${impl}-init`);
     const half = join(dir, 'half');
     for (const sub of ['data', 'index', 'tmp']) mkdirSync(join(half, sub), { recursive: true });
     writeFileSync(join(half, 'tmp', 'abc.tmp'), 'partial config');
@@ -266,7 +246,7 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
     try {
       const tar = await repo.exportTar(snapshot.id);
       await expect(
-        pipeline(tar, createWriteStream(join(base, 'missing', 'dir', 'x.tar'))),
+        pipeline(tar, createWriteStream(join(base(), 'missing', 'dir', 'x.tar'))),
       ).rejects.toMatchObject({ code: 'ENOENT' });
       await new Promise((ok) => setTimeout(ok, 100));
     } finally {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -22,9 +22,16 @@ export function tempBase(prefix: string): () => string {
 export interface RepoFixture {
   /** A directory of the test's own, holding `src` and `repo`. */
   dir: string;
-  /** A `makeTree` source tree. */
+  /** The source: a `makeTree` tree, or the files asked for. */
   src: string;
   repo: Repository;
+}
+
+export interface SourceOptions {
+  /** The seed of the `makeTree` tree. */
+  seed?: number;
+  /** These files (name to content) instead of a `makeTree` tree. */
+  files?: Record<string, Buffer>;
 }
 
 /**
@@ -34,12 +41,14 @@ export interface RepoFixture {
 export async function freshRepo(
   base: string,
   impl: 'native' | 'js',
-  seed = 1,
+  source: SourceOptions = {},
 ): Promise<RepoFixture> {
   const dir = mkdtempSync(join(base, `${impl}-`));
   const src = join(dir, 'src');
   mkdirSync(src, { recursive: true });
-  makeTree(src, seed);
+  if (source.files) {
+    for (const [name, data] of Object.entries(source.files)) writeFileSync(join(src, name), data);
+  } else makeTree(src, source.seed ?? 1);
   const repo = await initRepository(join(dir, 'repo'), {
     native: impl,
     chunker: SMALL_CHUNKS,
