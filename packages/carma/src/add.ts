@@ -84,7 +84,7 @@ export async function addFragments(
       toStore.forEach((s, i) => {
         vectors.set(s.vector, i * dim);
       });
-      await indexes.vectors.addAsync(labels, vectors);
+      await indexes.vectorsFor(dim).addAsync(labels, vectors);
       indexes.lexical.add(
         labels,
         toStore.map((s) => s.record.text),

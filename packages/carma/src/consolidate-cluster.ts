@@ -22,6 +22,8 @@ export async function consolidateCluster(
 ): Promise<void> {
   const { mergeThreshold, linkThreshold, maxLinks } = settings;
   const { fragments, indexes } = ctx;
+  const vectors = indexes.vectors;
+  if (vectors === undefined) return; // nothing embedded, nothing to compare
   // Fragments deleted since the plan was made are skipped.
   const members = cluster
     .map((l) => fragments.byLabel.get(l))
@@ -34,8 +36,8 @@ export async function consolidateCluster(
   const at = ctx.now();
   for (const keeper of members) {
     if (gone.has(keeper.label)) continue;
-    const v = indexes.vectors.get(keeper.label) as Float32Array;
-    const hits = indexes.vectors.search(v, k, { filter: allowed, exact: true });
+    const v = vectors.get(keeper.label) as Float32Array;
+    const hits = vectors.search(v, k, { filter: allowed, exact: true });
     const mergeFrom: FragmentRecord[] = [];
     const links: string[] = [];
     hits.labels.forEach((label, i) => {
@@ -92,7 +94,7 @@ async function mergeInto(
     })),
   );
   const labels = Uint32Array.from(mergeFrom, (f) => f.label);
-  indexes.vectors.remove(labels);
+  indexes.vectors?.remove(labels);
   indexes.lexical.remove(labels);
   for (const f of mergeFrom) fragments.forget(f);
   await unlinkDeleted(ctx, new Set(mergeFrom.map((f) => f.id)), at);

@@ -70,12 +70,12 @@ async function clusterNamespace(
   clusters: number | undefined,
   seed: number | undefined,
 ): Promise<number[][] | undefined> {
-  const dim = ctx.indexes.dimension as number;
+  const { dimension: dim, vectors } = ctx.indexes;
   const labels = [...(ctx.fragments.namespaceLabels.get(namespace) ?? [])].sort((a, b) => a - b);
-  if (labels.length < 2) return undefined;
+  if (dim === undefined || vectors === undefined || labels.length < 2) return undefined;
   const matrix = new Float32Array(labels.length * dim);
   labels.forEach((l, i) => {
-    matrix.set(ctx.indexes.vectors.get(l) as Float32Array, i * dim);
+    matrix.set(vectors.get(l) as Float32Array, i * dim);
   });
   const k = Math.min(labels.length, clusters ?? Math.ceil(Math.sqrt(labels.length / 2)));
   const { assignments } = await ctx.engine.kmeans(

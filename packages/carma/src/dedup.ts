@@ -91,7 +91,7 @@ export function findNearDuplicates(
 ): NearDuplicate[][] {
   const vectors = ctx.indexes.vectors;
   const threshold = ctx.options.nearDuplicateThreshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
-  if (vectors.size === 0 || threshold > 1) return namespaces.map(() => []);
+  if (!vectors || vectors.size === 0 || threshold > 1) return namespaces.map(() => []);
   const k = Math.min(NEAR_CANDIDATES, vectors.size);
   const hits = vectors.search(matrix, k, { ef: 64 });
   return namespaces.map((ns, i) => {

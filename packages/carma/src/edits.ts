@@ -57,7 +57,7 @@ export async function updateFragment(
   fragments.remember(next);
   if (vector) {
     // Same label: adding replaces the old vector and text in the indexes.
-    await indexes.vectors.addAsync(Uint32Array.of(next.label), vector);
+    await indexes.vectorsFor(vector.length).addAsync(Uint32Array.of(next.label), vector);
     indexes.lexical.add(Uint32Array.of(next.label), [next.text]);
   }
   await checkpointIfDue(ctx);
@@ -73,7 +73,7 @@ export async function deleteFragment(ctx: MemoryContext, id: string): Promise<vo
     { id: f.id, change: { ...historyEntry(f, 'delete', at), version: f.version + 1 } },
   ]);
   fragments.forget(f);
-  indexes.vectors.remove(Uint32Array.of(f.label));
+  indexes.vectors?.remove(Uint32Array.of(f.label));
   indexes.lexical.remove(Uint32Array.of(f.label));
   await unlinkDeleted(ctx, new Set([f.id]), at);
   await checkpointIfDue(ctx);

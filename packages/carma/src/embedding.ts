@@ -36,10 +36,8 @@ export async function embedChecked(ctx: MemoryContext, texts: string[]): Promise
       );
     }
   }
-  if (indexes.dimension === undefined) {
-    // The first vectors of a remote embedder: the meta is written with the first add.
-    indexes.dimension = dim;
-    indexes.vectors = ctx.engine.createVectorIndex(dim, 'cosine', null);
-  }
+  // The first vectors of a remote embedder fix the dimension (the meta is written with the
+  // first add).
+  indexes.vectorsFor(dim);
   return matrix;
 }

@@ -175,14 +175,9 @@ async function indexAll(ctx: MemoryContext, records: FragmentRecord[]): Promise<
     records.map((f) => f.text),
   );
   const vectors = await ctx.store.vectors(records.map((f) => f.id));
-  if (indexes.dimension === undefined) {
-    // A memory that had not embedded anything yet: the first vectors fix the dimension.
-    const first = vectors.find((v) => v !== undefined);
-    if (!first) return;
-    indexes.dimension = first.length;
-    indexes.vectors = ctx.engine.createVectorIndex(first.length, 'cosine', null);
-  }
-  const dim = indexes.dimension;
+  // A memory that had not embedded anything yet: the first vectors fix the dimension.
+  const dim = indexes.dimension ?? vectors.find((v) => v !== undefined)?.length;
+  if (dim === undefined) return;
   const matrix = new Float32Array(records.length * dim);
   records.forEach((f, i) => {
     const v = vectors[i];
@@ -195,6 +190,6 @@ async function indexAll(ctx: MemoryContext, records: FragmentRecord[]): Promise<
     }
     matrix.set(v, i * dim);
   });
-  await indexes.vectors.addAsync(labels, matrix);
+  await indexes.vectorsFor(dim).addAsync(labels, matrix);
   indexes.maybeBuildGraph();
 }

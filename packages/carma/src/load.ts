@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { createDataFragmentStore } from './data-store.js';
-import { DEFAULT_BM25 } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { fillFromStore, loadIndexFile } from './index-files.js';
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
@@ -92,7 +91,6 @@ export async function loadMemory(ctx: MemoryContext): Promise<void> {
   for (const f of records) fragments.remember(f);
   // Links to fragments deleted without their links being cleared (a crash in between).
   for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
-  indexes.lexical = ctx.engine.createLexicalIndex(ctx.options.bm25 ?? DEFAULT_BM25);
   if (records.length > 0) {
     indexes.lexical.add(
       Uint32Array.from(records, (f) => f.label),
