@@ -11,6 +11,7 @@ export type {
   ItemResult,
   RangeRequest,
 } from './engine/types.js';
+export type { ExportOptions } from './export-tar.js';
 export { boundaries, type ChunkerParams, validateChunkerParams } from './fastcdc.js';
 export {
   assertSafeTree,
@@ -48,7 +49,7 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './repository.js';
-export type { ExportOptions, RestoreOptions, RestoreResult } from './restore.js';
+export type { RestoreOptions, RestoreResult } from './restore.js';
 export { applyRetention, type RetentionPolicy } from './retention.js';
 export {
   InPlaceSwap,

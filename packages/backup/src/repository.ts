@@ -12,6 +12,7 @@ import {
 import { runBackup } from './backup-run/run.js';
 import { createEngine } from './engine/index.js';
 import type { Engine } from './engine/types.js';
+import { type ExportOptions, exportTar } from './export-tar.js';
 import { type ChunkerParams, validateChunkerParams } from './fastcdc.js';
 import {
   DEFAULT_CHUNKER,
@@ -47,13 +48,7 @@ import {
   type VerifyResult,
   verifyRepository,
 } from './repo/verify.js';
-import {
-  type ExportOptions,
-  exportTar,
-  type RestoreOptions,
-  type RestoreResult,
-  restoreSnapshot,
-} from './restore.js';
+import { type RestoreOptions, type RestoreResult, restoreSnapshot } from './restore.js';
 
 export type { PruneResult, PruneWarning } from './repo/prune.js';
 export type { VerifyOptions, VerifyResult } from './repo/verify.js';

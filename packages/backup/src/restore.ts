@@ -12,18 +12,13 @@ import {
   utimes,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { AiosError, invalidInput } from '@aios/utils';
-import ignore from 'ignore';
-import { pack as tarPack } from 'tar-stream';
-
-type Sink = ReturnType<ReturnType<typeof tarPack>['entry']>;
-
 import { assertSafeTree, type BackupWarning, type Entry, type SnapshotFile } from './format.js';
 import type { ChunkSource } from './repo/chunk-reader.js';
 import { storageError } from './repo/errors.js';
 import { randomHex } from './repo/fsutil.js';
 import { snapshotPath } from './repo/walk.js';
+import { type Decoded, fileChunks, mtimeOf, READ_BATCH_BYTES, select } from './snapshot-read.js';
 
 export interface RestoreOptions {
   /** gitignore-style patterns of snapshot paths to restore (a directory brings its contents). */
@@ -52,18 +47,11 @@ export interface RestoreResult {
   errors: BackupWarning[];
 }
 
-export interface ExportOptions {
-  include?: string[];
-}
-
-const READ_BATCH_BYTES = 32 * 1024 * 1024;
 /** Small files are read and decoded many at a time (one engine call per batch). */
 const SMALL_FILE = 4 * 1024 * 1024;
 const SMALL_BATCH_FILES = 512;
 /** Small files written concurrently (the libuv pool does the syscalls). */
 const WRITERS = 8;
-
-type Decoded = Awaited<ReturnType<ChunkSource['readChunks']>>[number];
 
 /**
  * The entries below the directory `root` (an absolute source path), with paths relative to
@@ -87,78 +75,6 @@ function below(entries: Entry[], root: string | undefined, snapshotId: string): 
   return entries
     .filter((e) => e.path.startsWith(`${prefix}/`))
     .map((e) => ({ ...e, path: e.path.slice(prefix.length + 1) }));
-}
-
-/** The entries `include` selects, plus the directories above them. */
-function select(entries: readonly Entry[], include: string[] | undefined): Entry[] {
-  if (include === undefined) return [...entries];
-  if (!Array.isArray(include) || !include.every((p) => typeof p === 'string')) {
-    throw invalidInput('options.include', include, 'an array of gitignore-style patterns');
-  }
-  const matcher = ignore().add(include);
-  const chosen = new Set<string>();
-  for (const e of entries) {
-    if (matcher.ignores(e.type === 'dir' ? `${e.path}/` : e.path)) {
-      chosen.add(e.path);
-      const parts = e.path.split('/');
-      for (let i = 1; i < parts.length; i++) chosen.add(parts.slice(0, i).join('/'));
-    }
-  }
-  return entries.filter((e) => chosen.has(e.path));
-}
-
-function mtimeOf(e: Entry): Date {
-  return new Date(Number(BigInt(e.mtimeNs) / 1_000_000n));
-}
-
-/** Yields the decoded chunks of a file in order, reading a bounded batch at a time. */
-async function* fileChunks(
-  source: ChunkSource,
-  entry: Entry,
-  prefetched?: Map<string, Decoded>,
-): AsyncGenerator<Uint8Array> {
-  const ids = entry.chunks ?? [];
-  if (prefetched && ids.every((id) => prefetched.has(id))) {
-    for (const id of ids) {
-      const r = prefetched.get(id) as Decoded;
-      if (!r.ok)
-        throw new AiosError(r.code, `${entry.path}: ${r.message}`, {
-          details: { path: entry.path },
-        });
-      yield r.value;
-    }
-    return;
-  }
-  const batches: string[][] = [];
-  let i = 0;
-  while (i < ids.length) {
-    const batch: string[] = [];
-    let bytes = 0;
-    while (i < ids.length && (batch.length === 0 || bytes < READ_BATCH_BYTES)) {
-      const id = ids[i++] as string;
-      batch.push(id);
-      bytes += source.rawLength(id) ?? 0;
-    }
-    batches.push(batch);
-  }
-  // The next batch is read and decoded while the current one is consumed.
-  const start = (b: number) => {
-    const p = source.readChunks(batches[b] as string[]);
-    p.catch(() => undefined); // consumed below; never an unhandled rejection
-    return p;
-  };
-  let next = batches.length > 0 ? start(0) : undefined;
-  for (let b = 0; b < batches.length; b++) {
-    const current = await (next as ReturnType<typeof start>);
-    next = b + 1 < batches.length ? start(b + 1) : undefined;
-    for (const r of current) {
-      if (!r.ok)
-        throw new AiosError(r.code, `${entry.path}: ${r.message}`, {
-          details: { path: entry.path },
-        });
-      yield r.value;
-    }
-  }
 }
 
 /**
@@ -330,72 +246,4 @@ export async function restoreSnapshot(
     await source.close();
   }
   return result;
-}
-
-/**
- * A tar stream (pax/ustar) of the snapshot; paths are checked like a restore's. `source`
- * is closed once the archive is written or has failed.
- */
-export function exportTar(
-  source: ChunkSource,
-  snap: SnapshotFile & { id: string },
-  options: ExportOptions,
-): NodeJS.ReadableStream {
-  assertSafeTree(snap.entries, snap.id);
-  const entries = select(snap.entries, options.include);
-  const pack = tarPack();
-  // A destroyed entry (the consumer went away) ends the wait too: its callback reports why.
-  const write = (stream: Sink, data: Uint8Array) =>
-    new Promise<void>((ok) => {
-      if (stream.destroyed || stream.write(data)) ok();
-      else {
-        stream.once('drain', () => ok());
-        stream.once('close', () => ok());
-      }
-    });
-  (async () => {
-    for (const e of entries) {
-      const header = {
-        name: e.path,
-        mode: e.mode,
-        mtime: mtimeOf(e),
-        uid: e.uid,
-        gid: e.gid,
-      };
-      if (e.type === 'dir') {
-        await new Promise<void>((ok, fail) =>
-          pack.entry({ ...header, type: 'directory' }, (err) => (err ? fail(err) : ok())),
-        );
-      } else if (e.type === 'symlink') {
-        await new Promise<void>((ok, fail) =>
-          pack.entry({ ...header, type: 'symlink', linkname: e.target ?? '' }, (err) =>
-            err ? fail(err) : ok(),
-          ),
-        );
-      } else {
-        await new Promise<void>((ok, fail) => {
-          const stream = pack.entry({ ...header, type: 'file', size: e.size }, (err) =>
-            err ? fail(err) : ok(),
-          );
-          // When the archive is destroyed (its reader failed), the entry is destroyed with
-          // the same error, which the callback above reports: it is not a second failure.
-          stream.on('error', () => undefined);
-          (async () => {
-            for await (const data of fileChunks(source, e)) {
-              if (stream.destroyed) return;
-              await write(stream, data);
-            }
-            stream.end(undefined);
-          })().catch((err: unknown) => {
-            stream.destroy(err as Error);
-            fail(err);
-          });
-        });
-      }
-    }
-    pack.finalize();
-  })()
-    .catch((error: unknown) => pack.destroy(error as Error))
-    .finally(() => source.close());
-  return Readable.from(pack as unknown as AsyncIterable<Uint8Array>);
 }
