@@ -1,8 +1,9 @@
 import type { Answer, AskOptions } from '@aios/luna';
 import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
+import { answerJson, checkQuestion, printAnswer, type SourceView } from './answers.js';
+import { withAios } from './open-system.js';
 import { printJson } from './shared.js';
-import { answerJson, checkQuestion, printAnswer, type SourceView, withAios } from './system.js';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 const number = (value: unknown) => (typeof value === 'number' ? value : null);

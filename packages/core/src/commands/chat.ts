@@ -2,10 +2,11 @@ import { createInterface } from 'node:readline';
 import type { Answer } from '@aios/luna';
 import { AiosError, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
+import { type SourceView, sourceLine } from './answers.js';
 import { askWithSources } from './ask.js';
 import { pc } from './colors.js';
 import { undoneLine } from './feedback.js';
-import { type SourceView, sourceLine, withAios } from './system.js';
+import { withAios } from './open-system.js';
 
 const HELP = `commands: /feedback <rating -1..1> [text], /feedback undo, /sources, /personality, /help, /exit`;
 

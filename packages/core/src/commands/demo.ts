@@ -5,11 +5,13 @@ import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { CORES } from '../cores.js';
 import { coreStatus } from '../status.js';
+import { answerJson, printAnswer } from './answers.js';
 import { askWithSources } from './ask.js';
 import { pc } from './colors.js';
+import { printHealth } from './health-print.js';
 import { ingestWithProgress, printIngest } from './ingest.js';
+import { withAios } from './open-system.js';
 import { printJson } from './shared.js';
-import { answerJson, printAnswer, printHealth, withAios } from './system.js';
 
 /** The questions `aios demo` asks about the bundled notes. */
 export const DEMO_QUESTIONS = [

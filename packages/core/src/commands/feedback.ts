@@ -1,8 +1,8 @@
 import type { FeedbackResult } from '@aios/luna';
 import { Argument, type Command } from 'commander';
 import { pc } from './colors.js';
+import { withAios } from './open-system.js';
 import { numberIn, printJson } from './shared.js';
-import { withAios } from './system.js';
 
 /** `openness 0.70, conscientiousness 0.70, ...` */
 export function traitsLine(traits: FeedbackResult['traits']): string {

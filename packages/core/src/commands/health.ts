@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { printHealth } from './health-print.js';
+import { withAios } from './open-system.js';
 import { printJson } from './shared.js';
-import { printHealth, withAios } from './system.js';
 
 export function registerHealth(program: Command): void {
   program

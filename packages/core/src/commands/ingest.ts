@@ -9,8 +9,9 @@ import {
 } from '../ingest.js';
 import { stopOnSignal } from '../lifecycle.js';
 import { pc } from './colors.js';
+import { displayPath } from './display-path.js';
+import { withAios } from './open-system.js';
 import { printJson } from './shared.js';
-import { displayPath, withAios } from './system.js';
 
 /** How often a progress line is printed when stderr is not a terminal. */
 const PROGRESS_EVERY_MS = 1000;

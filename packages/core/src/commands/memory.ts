@@ -1,9 +1,10 @@
 import type { Fragment, Memory } from '@aios/carma';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
+import { checkQuestion, describeSources, sourceLine } from './answers.js';
 import { pc } from './colors.js';
+import { withAios } from './open-system.js';
 import { integerIn, numberIn, printJson } from './shared.js';
-import { checkQuestion, describeSources, sourceLine, withAios } from './system.js';
 
 /** A fragment by id, or by an unambiguous prefix of its id (as printed by `search`). */
 function findFragment(memory: Memory, id: string): Fragment {

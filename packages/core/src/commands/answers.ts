@@ -1,31 +1,9 @@
-import { relative } from 'node:path';
+/** Questions and answers on the command line: the question checked, the answer and its sources printed. */
 import type { Memory } from '@aios/carma';
 import type { Answer } from '@aios/luna';
-import type { HealthReport } from '@aios/support';
 import { AiosError } from '@aios/utils';
-import type { Command } from 'commander';
-import { type Aios, createAios } from '../aios.js';
-import { closeOnSignal } from '../lifecycle.js';
 import { pc } from './colors.js';
-import { type GlobalOptions, loadCliConfig } from './shared.js';
-
-export interface SystemOptions extends GlobalOptions {
-  offline?: boolean;
-}
-
-/** Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM). */
-export async function withAios<T>(command: Command, run: (aios: Aios) => Promise<T>): Promise<T> {
-  const options = command.optsWithGlobals<SystemOptions>();
-  const { config } = loadCliConfig(options);
-  const aios = await createAios({ config, offline: options.offline === true });
-  const untrack = closeOnSignal(aios);
-  try {
-    return await run(aios);
-  } finally {
-    untrack();
-    await aios.close();
-  }
-}
+import { displayPath } from './display-path.js';
 
 export interface SourceView {
   id: string;
@@ -62,11 +40,6 @@ export async function describeSources(
     });
   }
   return out;
-}
-
-export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
 }
 
 export function sourceLine(s: SourceView, n: number): string {
@@ -117,18 +90,4 @@ export function answerJson(answer: Answer, sources: SourceView[]) {
     model: answer.model ?? null,
     sources,
   };
-}
-
-const STATUS_COLOUR = { pass: pc.green, warn: pc.yellow, fail: pc.red } as const;
-
-export function printHealth(report: HealthReport): void {
-  console.log(`${pc.bold('health')}  ${STATUS_COLOUR[report.status](report.status)}`);
-  const names = Object.keys(report.checks).sort();
-  const width = Math.max(0, ...names.map((n) => n.length));
-  for (const name of names) {
-    for (const result of report.checks[name] ?? []) {
-      const status = STATUS_COLOUR[result.status](result.status.padEnd(4));
-      console.log(`  ${name.padEnd(width)}  ${status}  ${pc.dim(result.output ?? '')}`);
-    }
-  }
 }
