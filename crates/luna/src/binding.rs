@@ -1,27 +1,22 @@
 //! The napi binding: the only module that knows about Node. It converts arguments,
-//! delegates to `tokens`, and maps errors to `[AIOS:<CODE>] message` strings that the
-//! TypeScript bridge turns into `AiosError`s with the same code.
+//! delegates to `tokens`, and maps errors through `aios_error` to `[AIOS:<CODE>] message`
+//! strings that the TypeScript bridge turns into `AiosError`s with the same code.
 
+use aios_error::AiosError;
 use napi::bindgen_prelude::{AsyncTask, Uint32Array};
-use napi::{Env, Error, Result, Status, Task};
+use napi::{Env, Result, Task};
 use napi_derive::napi;
 
 use crate::tokens::{self, Encoding};
 
-fn invalid(message: impl std::fmt::Display) -> Error {
-    Error::new(
-        Status::InvalidArg,
-        format!("[AIOS:INVALID_INPUT] {message}"),
-    )
-}
-
 fn parse_encoding(name: &str) -> Result<Encoding> {
-    let encoding = name.parse::<Encoding>().map_err(invalid)?;
+    let encoding = name.parse::<Encoding>().map_err(AiosError::from)?;
     if !encoding.is_loaded() {
-        return Err(Error::new(
-            Status::GenericFailure,
-            format!("[AIOS:TOKENIZER_NOT_LOADED] {encoding}: loadVocabulary was not called"),
-        ));
+        return Err(AiosError::new(
+            "TOKENIZER_NOT_LOADED",
+            format!("{encoding}: loadVocabulary was not called"),
+        )
+        .into());
     }
     Ok(encoding)
 }
@@ -30,8 +25,8 @@ fn parse_encoding(name: &str) -> Result<Encoding> {
 /// of the npm package); later calls for the same encoding do nothing.
 #[napi(catch_unwind)]
 pub fn load_vocabulary(encoding: String, data: &[u8]) -> Result<()> {
-    let encoding = encoding.parse::<Encoding>().map_err(invalid)?;
-    encoding.load(data).map_err(invalid)
+    let encoding = encoding.parse::<Encoding>().map_err(AiosError::from)?;
+    Ok(encoding.load(data).map_err(AiosError::from)?)
 }
 
 /// Token ids of `text` (ordinary text: special tokens are never produced).
@@ -77,13 +72,13 @@ pub fn encode_batch(encoding: String, texts: Vec<String>) -> Result<EncodedBatch
 #[napi(catch_unwind)]
 pub fn decode(encoding: String, ids: Uint32Array) -> Result<String> {
     let encoding = parse_encoding(&encoding)?;
-    tokens::decode(encoding, &ids).map_err(invalid)
+    Ok(tokens::decode(encoding, &ids).map_err(AiosError::from)?)
 }
 
 /// Number of ordinary tokens in the vocabulary.
 #[napi(catch_unwind)]
 pub fn vocabulary_size(encoding: String) -> Result<u32> {
-    let encoding = encoding.parse::<Encoding>().map_err(invalid)?;
+    let encoding = encoding.parse::<Encoding>().map_err(AiosError::from)?;
     Ok(u32::try_from(encoding.vocabulary_size()).unwrap_or(u32::MAX))
 }
 

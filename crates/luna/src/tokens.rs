@@ -16,6 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+use aios_error::AiosError;
 use rayon::prelude::*;
 
 use crate::merge::{count_piece, encode_piece};
@@ -135,6 +136,12 @@ impl fmt::Display for UnknownEncoding {
 
 impl std::error::Error for UnknownEncoding {}
 
+impl From<UnknownEncoding> for AiosError {
+    fn from(err: UnknownEncoding) -> Self {
+        AiosError::invalid(err.to_string())
+    }
+}
+
 impl FromStr for Encoding {
     type Err = UnknownEncoding;
 
@@ -166,6 +173,12 @@ impl fmt::Display for InvalidToken {
 }
 
 impl std::error::Error for InvalidToken {}
+
+impl From<InvalidToken> for AiosError {
+    fn from(err: InvalidToken) -> Self {
+        AiosError::invalid(err.to_string())
+    }
+}
 
 /// Byte offsets that cut `text` into chunks of about `target` bytes at positions no
 /// pre-tokenizer piece crosses: right after a `\n` that is followed by an ASCII letter.
@@ -452,5 +465,32 @@ mod tests {
         assert_eq!("cl100k_base".parse(), Ok(Encoding::Cl100kBase));
         let err = "gpt2".parse::<Encoding>().unwrap_err();
         assert!(err.to_string().contains("\"gpt2\""));
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn bad_arguments_cross_as_invalid_input() {
+        let unknown: AiosError = "p50k".parse::<Encoding>().unwrap_err().into();
+        assert_eq!(
+            unknown.js_message(),
+            "[AIOS:INVALID_INPUT] encoding: expected \"o200k_base\" or \"cl100k_base\", got \"p50k\""
+        );
+        let bad_id: AiosError = InvalidToken {
+            index: 2,
+            id: 7,
+            vocabulary_size: 5,
+        }
+        .into();
+        assert_eq!(
+            bad_id.js_message(),
+            "[AIOS:INVALID_INPUT] ids[2]: expected a token id below 5, got 7"
+        );
+        let bad_vocab: AiosError = BadVocabulary("not gzip".into()).into();
+        assert_eq!(bad_vocab.code, "INVALID_INPUT");
+        assert_eq!(bad_vocab.message, "vocabulary: not gzip");
     }
 }

@@ -12,6 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::sync::OnceLock;
 
+use aios_error::AiosError;
 use base64::Engine;
 
 /// FNV-1a: a fast hash for the short byte strings that tokens and pieces are.
@@ -58,6 +59,12 @@ impl fmt::Display for BadVocabulary {
 }
 
 impl std::error::Error for BadVocabulary {}
+
+impl From<BadVocabulary> for AiosError {
+    fn from(err: BadVocabulary) -> Self {
+        AiosError::invalid(err.to_string())
+    }
+}
 
 /// Parses a gzip'd tiktoken file. Ranks must run 0, 1, 2... in file order.
 pub fn parse(gzipped: &[u8]) -> Result<Vocabulary, BadVocabulary> {
