@@ -1,4 +1,4 @@
-import { invalidInput } from '@aios/utils';
+import { invalidInput, nonNegativeInteger } from '@aios/utils';
 
 /** How many snapshots to keep; a snapshot kept by any rule stays. */
 export interface RetentionPolicy {
@@ -42,10 +42,7 @@ export function validatePolicy(policy: RetentionPolicy): RetentionPolicy {
   for (const key of ['keepLast', ...BUCKETS.map(([k]) => k)] as const) {
     const v = policy[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw invalidInput(`policy.${key}`, v, 'a non-negative integer');
-    }
-    if (v > 0) any = true;
+    if (nonNegativeInteger(v, `policy.${key}`) > 0) any = true;
   }
   if (policy.keepTags !== undefined) {
     if (!Array.isArray(policy.keepTags) || !policy.keepTags.every((t) => typeof t === 'string')) {

@@ -4,7 +4,7 @@
  * Nothing here touches the memory's state.
  */
 import type { DataStore } from '@aios/data';
-import { AiosError, invalidInput } from '@aios/utils';
+import { AiosError, integerInRange, invalidInput, numberInRange } from '@aios/utils';
 import { DEFAULT_HNSW, type HnswParams, MAX_EF, MAX_K } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter, type Predicate } from './filter.js';
@@ -58,10 +58,7 @@ function checkOptionalNamespace(ns: unknown): string | undefined {
 
 export function checkUnit(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw invalidInput(field, value, 'a number from 0 to 1');
-  }
-  return value;
+  return numberInRange(value, field, 0, 1);
 }
 
 export function checkMetadata(meta: unknown): Metadata {
@@ -93,10 +90,7 @@ export function checkMetadata(meta: unknown): Metadata {
 
 export function checkK(k: unknown): number {
   if (k === undefined) return 10;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > MAX_K) {
-    throw invalidInput('k', k, `an integer from 1 to ${MAX_K}`);
-  }
-  return k;
+  return integerInRange(k, 'k', 1, MAX_K);
 }
 
 export function checkId(id: unknown): string {
@@ -174,9 +168,9 @@ export function resolveFusion(option: Partial<FusionOptions> | undefined): Fusio
 
 /** The memory options that tune search and checkpoints, checked when it opens. */
 export function checkMemoryOptions(options: MemoryOptions): void {
-  if (options.efSearch !== undefined) checkInteger(options.efSearch, 'efSearch', 1, MAX_EF);
+  if (options.efSearch !== undefined) integerInRange(options.efSearch, 'efSearch', 1, MAX_EF);
   if (options.checkpointEvery !== undefined) {
-    checkInteger(options.checkpointEvery, 'checkpointEvery', 1, Number.MAX_SAFE_INTEGER);
+    integerInRange(options.checkpointEvery, 'checkpointEvery', 1, Number.MAX_SAFE_INTEGER);
   }
 }
 
@@ -189,16 +183,10 @@ export function hnswParams(option: MemoryOptions['hnsw']): HnswParams | null | '
     throw invalidInput('hnsw', option, "'auto', true, false or { m, efConstruction, seed }");
   }
   const params = { ...DEFAULT_HNSW, ...option };
-  checkInteger(params.m, 'hnsw.m', 2, 256);
-  checkInteger(params.efConstruction, 'hnsw.efConstruction', 1, 100_000);
-  checkInteger(params.seed, 'hnsw.seed', 0, 0xffff_ffff);
+  integerInRange(params.m, 'hnsw.m', 2, 256);
+  integerInRange(params.efConstruction, 'hnsw.efConstruction', 1, 100_000);
+  integerInRange(params.seed, 'hnsw.seed', 0, 0xffff_ffff);
   return params;
-}
-
-function checkInteger(value: unknown, field: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    throw invalidInput(field, value, `an integer from ${min} to ${max}`);
-  }
 }
 
 /** A fragment to add, with its defaults filled in. */
@@ -364,7 +352,7 @@ export function parseConsolidation(
   ) {
     throw invalidInput('clusters', options.clusters, 'a positive integer');
   }
-  if (options.seed !== undefined) checkInteger(options.seed, 'seed', 0, 0xffff_ffff);
+  if (options.seed !== undefined) integerInRange(options.seed, 'seed', 0, 0xffff_ffff);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw invalidInput('onProgress', options.onProgress, 'a function');
   }

@@ -1,4 +1,4 @@
-import { invalidInput } from '@aios/utils';
+import { integerInRange, invalidInput, nonNegativeInteger } from '@aios/utils';
 import { DataErrorCode, dataError } from './errors.js';
 import type { JsonObject, Timestamp } from './types.js';
 
@@ -42,18 +42,12 @@ export function rangeBound(value: Timestamp | undefined, field: string, fallback
 
 export function count(value: unknown, field: string, fallback: number, max = 1_000_000): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
-    throw invalidInput(field, value, `an integer from 0 to ${max}`);
-  }
-  return value;
+  return integerInRange(value, field, 0, max);
 }
 
 export function nonNegativeInt(value: unknown, field: string): number {
   if (value === undefined || value === null) return 0;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidInput(field, value, 'a non-negative integer');
-  }
-  return value;
+  return nonNegativeInteger(value, field);
 }
 
 /** JSON text of a plain object (`{}` when absent). */

@@ -1,4 +1,4 @@
-import { AiosError, invalidInput } from '@aios/utils';
+import { AiosError, invalidInput, positiveInteger } from '@aios/utils';
 import { LunaErrorCode } from './errors.js';
 import type { MemoryFragment } from './memory.js';
 import type { AnswerKind } from './personality.js';
@@ -123,13 +123,6 @@ interface Candidate {
   truncatedFrom?: number;
 }
 
-function checkWindow(value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw invalidInput('contextWindow', value, 'a positive integer');
-  }
-  return value as number;
-}
-
 /**
  * Builds the chat messages for a question so that prompt plus reply fit the context
  * window. The persona and the question always go in (else `LUNA_CONTEXT_TOO_SMALL` or
@@ -140,10 +133,8 @@ function checkWindow(value: unknown): number {
  */
 export function assemblePrompt(options: AssembleOptions): AssembledPrompt {
   const { tokenizer, persona, question } = options;
-  const contextWindow = checkWindow(options.contextWindow);
-  if (!Number.isInteger(options.replyTokens) || options.replyTokens < 1) {
-    throw invalidInput('replyTokens', options.replyTokens, 'a positive integer');
-  }
+  const contextWindow = positiveInteger(options.contextWindow, 'contextWindow');
+  positiveInteger(options.replyTokens, 'replyTokens');
   const fragments = options.fragments ?? [];
   const history = options.history ?? [];
   const [personaTokens = 0, questionTokens = 0, headerTokens = 0] = tokenizer.countMany([

@@ -6,7 +6,7 @@
  * data (finite vectors, distinct labels of a vector batch) stay in each implementation,
  * worded the same.
  */
-import { AiosError, invalidInput } from '@aios/utils';
+import { AiosError, integerInRange, invalidInput, isIntegerInRange } from '@aios/utils';
 import {
   type Bm25Params,
   type HnswParams,
@@ -18,28 +18,17 @@ import {
   type VectorSearchOptions,
 } from './types.js';
 
-function isInteger(value: unknown, min: number, max: number): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
-}
-
-export function checkInteger(value: unknown, field: string, min: number, max: number): number {
-  if (!isInteger(value, min, max)) {
-    throw invalidInput(field, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
 export function checkDimension(dimension: unknown): number {
-  return checkInteger(dimension, 'dimension', 1, MAX_DIMENSION);
+  return integerInRange(dimension, 'dimension', 1, MAX_DIMENSION);
 }
 
 export function checkK(k: unknown): number {
-  return checkInteger(k, 'k', 1, MAX_K);
+  return integerInRange(k, 'k', 1, MAX_K);
 }
 
 /** A label to look up: any u32. */
 export function checkLabel(label: unknown): number {
-  return checkInteger(label, 'label', 0, NO_LABEL);
+  return integerInRange(label, 'label', 0, NO_LABEL);
 }
 
 export function checkMetric(metric: unknown): Metric {
@@ -52,9 +41,9 @@ export function checkMetric(metric: unknown): Metric {
 export function checkHnsw(params: unknown): HnswParams {
   const p = (typeof params === 'object' && params !== null ? params : {}) as Partial<HnswParams>;
   if (
-    !isInteger(p.m, 2, 256) ||
-    !isInteger(p.efConstruction, 1, 100_000) ||
-    !isInteger(p.seed, 0, 0xffff_ffff)
+    !isIntegerInRange(p.m, 2, 256) ||
+    !isIntegerInRange(p.efConstruction, 1, 100_000) ||
+    !isIntegerInRange(p.seed, 0, 0xffff_ffff)
   ) {
     throw invalidInput(
       'hnsw',
@@ -125,7 +114,7 @@ export function checkVectorSearch(options: unknown): VectorSearchOptions {
   if (exact !== undefined && typeof exact !== 'boolean') {
     throw invalidInput('exact', exact, 'a boolean');
   }
-  if (ef !== undefined) checkInteger(ef, 'ef', 1, MAX_EF);
+  if (ef !== undefined) integerInRange(ef, 'ef', 1, MAX_EF);
   return options as VectorSearchOptions;
 }
 
@@ -158,11 +147,11 @@ export function checkKMeans(
     );
   }
   const n = rows.length / dim;
-  if (!isInteger(k, 1, n)) {
+  if (!isIntegerInRange(k, 1, n)) {
     throw invalidInput('k', k, `an integer from 1 to the number of rows (${n})`);
   }
-  checkInteger(maxIter, 'maxIter', 0, 0xffff_ffff);
-  checkInteger(seed, 'seed', 0, 0xffff_ffff);
+  integerInRange(maxIter, 'maxIter', 0, 0xffff_ffff);
+  integerInRange(seed, 'seed', 0, 0xffff_ffff);
   if (!rows.every(Number.isFinite)) throw invalidInput('data', rows, 'finite numbers');
   return n;
 }

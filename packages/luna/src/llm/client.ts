@@ -1,4 +1,4 @@
-import { type AiosConfig, AiosError, invalidInput } from '@aios/utils';
+import { type AiosConfig, AiosError, integerAtLeast, invalidInput } from '@aios/utils';
 import type { ChatMessage } from '../budget.js';
 import { MESSAGE_OVERHEAD, REPLY_PRIMING } from '../budget.js';
 import { LunaErrorCode } from '../errors.js';
@@ -172,10 +172,7 @@ class Attempt {
 
 function positiveInt(value: number | undefined, field: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw invalidInput(field, value, `an integer >= ${min}`);
-  }
-  return value;
+  return integerAtLeast(value, field, min);
 }
 
 /**

@@ -1,0 +1,8 @@
+export {
+  integerAtLeast,
+  integerInRange,
+  isIntegerInRange,
+  nonNegativeInteger,
+  numberInRange,
+  positiveInteger,
+} from './numbers.js';
