@@ -5,33 +5,27 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use aios_error::AiosError;
 use rayon::prelude::*;
 
 use crate::chunker::{self, chunk_id, FileChunks, Params};
 use crate::codec;
 
-/// A per-item failure with a stable AIOS error code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemError {
-    pub code: &'static str,
-    pub message: String,
-}
+/// A per-item failure: its code and message go back as the item's `errorCode` and
+/// `errorMessage` instead of failing the batch.
+pub type ItemError = AiosError;
 
+/// The `IO_*` code of `aios_error::io_code`, except that a file that ends before a range
+/// it had when chunked has changed since (`FILE_CHANGED`).
 pub fn io_code(err: &io::Error) -> &'static str {
     match err.kind() {
-        io::ErrorKind::NotFound => "IO_NOT_FOUND",
-        io::ErrorKind::PermissionDenied => "IO_PERMISSION_DENIED",
-        io::ErrorKind::InvalidInput => "IO_NOT_A_FILE",
         io::ErrorKind::UnexpectedEof => "FILE_CHANGED",
-        _ => "IO_ERROR",
+        _ => aios_error::io_code(err),
     }
 }
 
 fn item_io(err: &io::Error, path: &str) -> ItemError {
-    ItemError {
-        code: io_code(err),
-        message: format!("{path}: {err}"),
-    }
+    AiosError::new(io_code(err), format!("{path}: {err}"))
 }
 
 /// Chunks and hashes each file.
@@ -66,19 +60,18 @@ pub fn compress_ranges(reqs: &[RangeRequest], level: i32) -> Vec<Result<Vec<u8>,
         .map(|req| {
             let data = read_range(req).map_err(|e| item_io(&e, &req.path))?;
             if chunk_id(&data) != req.id {
-                return Err(ItemError {
-                    code: "FILE_CHANGED",
-                    message: format!(
+                return Err(AiosError::new(
+                    "FILE_CHANGED",
+                    format!(
                         "{}: bytes {}..{} changed while being backed up",
                         req.path,
                         req.offset,
                         req.offset + u64::from(req.length)
                     ),
-                });
+                ));
             }
-            codec::compress(&data, level).map_err(|e| ItemError {
-                code: "COMPRESSION_FAILED",
-                message: format!("{}: zstd: {e}", req.path),
+            codec::compress(&data, level).map_err(|e| {
+                AiosError::new("COMPRESSION_FAILED", format!("{}: zstd: {e}", req.path))
             })
         })
         .collect()
@@ -95,12 +88,7 @@ pub struct BlobRef<'a> {
 pub fn decode_blobs(blobs: &[BlobRef<'_>]) -> Vec<Result<Vec<u8>, ItemError>> {
     blobs
         .par_iter()
-        .map(|b| {
-            codec::decode(b.data, b.id, b.raw_length).map_err(|e| ItemError {
-                code: e.code(),
-                message: e.message().to_string(),
-            })
-        })
+        .map(|b| codec::decode(b.data, b.id, b.raw_length).map_err(AiosError::from))
         .collect()
 }
 
@@ -164,5 +152,24 @@ mod tests {
         );
         let missing = chunk_files(&["/no/such/file".to_string()], &params);
         assert_eq!(missing[0].as_ref().unwrap_err().code, "IO_NOT_FOUND");
+    }
+
+    #[test]
+    fn a_directory_is_not_a_file_and_a_bad_path_is_an_io_error() {
+        let params = Params {
+            min_size: 64,
+            avg_size: 256,
+            max_size: 1024,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_string_lossy().into_owned();
+        let results = chunk_files(&[path.clone(), "nul\0byte".to_string()], &params);
+        let refused = results[0].as_ref().unwrap_err();
+        assert_eq!(refused.code, "IO_NOT_A_FILE");
+        assert_eq!(
+            refused.message,
+            format!("{path}: {path} is not a regular file")
+        );
+        assert_eq!(results[1].as_ref().unwrap_err().code, "IO_ERROR");
     }
 }

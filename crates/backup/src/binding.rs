@@ -1,21 +1,16 @@
 //! The napi binding: the only module that knows about Node. It converts arguments,
-//! delegates to `batch`/`chunker`, and maps errors to `[AIOS:<CODE>] message` strings that
-//! the TypeScript side turns into `AiosError`s with the same code. Per-item failures of a
-//! batch come back as `errorCode`/`errorMessage` fields instead of failing the batch.
+//! delegates to `batch`/`chunker`, and maps errors through `aios_error` to
+//! `[AIOS:<CODE>] message` strings that the TypeScript side turns into `AiosError`s with
+//! the same code. Per-item failures of a batch come back as `errorCode`/`errorMessage`
+//! fields instead of failing the batch.
 
+use aios_error::AiosError;
 use napi::bindgen_prelude::{AsyncTask, Buffer, Uint8Array};
-use napi::{Env, Error, Result, Status, Task};
+use napi::{Env, Result, Task};
 use napi_derive::napi;
 
 use crate::batch::{self, BlobRef, ItemError, RangeRequest};
 use crate::chunker::{self, FileChunks, Params};
-
-fn invalid(message: String) -> Error {
-    Error::new(
-        Status::InvalidArg,
-        format!("[AIOS:INVALID_INPUT] {message}"),
-    )
-}
 
 fn params(min_size: u32, avg_size: u32, max_size: u32) -> Result<Params> {
     let p = Params {
@@ -23,7 +18,7 @@ fn params(min_size: u32, avg_size: u32, max_size: u32) -> Result<Params> {
         avg_size,
         max_size,
     };
-    p.validate().map_err(invalid)?;
+    p.validate().map_err(AiosError::invalid)?;
     Ok(p)
 }
 
@@ -173,7 +168,9 @@ pub fn compress_ranges(
     let mut reqs = Vec::with_capacity(requests.len());
     for r in requests {
         if r.offset < 0 {
-            return Err(invalid(format!("offset: expected >= 0, got {}", r.offset)));
+            return Err(
+                AiosError::invalid(format!("offset: expected >= 0, got {}", r.offset)).into(),
+            );
         }
         reqs.push(RangeRequest {
             path: r.path,
@@ -224,12 +221,13 @@ pub fn decode_blobs(
     raw_lengths: Vec<u32>,
 ) -> Result<AsyncTask<DecodeBlobsTask>> {
     if blobs.len() != ids.len() || blobs.len() != raw_lengths.len() {
-        return Err(invalid(format!(
+        return Err(AiosError::invalid(format!(
             "blobs, ids, rawLengths: expected equal lengths, got {}, {}, {}",
             blobs.len(),
             ids.len(),
             raw_lengths.len()
-        )));
+        ))
+        .into());
     }
     Ok(AsyncTask::new(DecodeBlobsTask {
         blobs,
@@ -243,10 +241,5 @@ pub fn decode_blobs(
 pub fn zstd_compress(data: &[u8], level: i32) -> Result<Buffer> {
     crate::codec::compress(data, level)
         .map(Buffer::from)
-        .map_err(|e| {
-            Error::new(
-                Status::GenericFailure,
-                format!("[AIOS:COMPRESSION_FAILED] {e}"),
-            )
-        })
+        .map_err(|e| AiosError::new("COMPRESSION_FAILED", e.to_string()).into())
 }

@@ -135,10 +135,10 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
 pub fn chunk_file(path: &Path, params: &Params) -> io::Result<FileChunks> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is not a regular file", path.display()),
-        ));
+        return Err(aios_error::not_a_file(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
     }
     let mut file = File::open(path)?;
     let m = masks(params);

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use aios_error::AiosError;
+
 use crate::chunker::chunk_id;
 
 /// Why a blob could not be turned back into its chunk.
@@ -23,6 +25,12 @@ impl DecodeError {
         match self {
             DecodeError::Corrupt(m) | DecodeError::Mismatch(m) => m,
         }
+    }
+}
+
+impl From<DecodeError> for AiosError {
+    fn from(err: DecodeError) -> Self {
+        AiosError::new(err.code(), err.message())
     }
 }
 
