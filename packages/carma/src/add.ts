@@ -7,11 +7,11 @@ import {
   splitExactDuplicates,
 } from './dedup.js';
 import { embedChecked } from './embedding.js';
-import { checkpointIfDue, storeMeta } from './index-files.js';
 import type { AddResult, FragmentInput, NearDuplicate } from './memory-types.js';
 import { historyEntry, publicFragment } from './records.js';
 import type { FragmentRecord } from './store.js';
 import { parseFragmentInputs } from './validation.js';
+import { checkpointIfDue, storeMeta } from './vector-index-file.js';
 
 interface NewFragment {
   record: FragmentRecord;

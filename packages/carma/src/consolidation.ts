@@ -5,9 +5,9 @@
  */
 import { consolidateCluster } from './consolidate-cluster.js';
 import type { MemoryContext } from './context.js';
-import { checkpointIfDue } from './index-files.js';
 import type { ConsolidationReport } from './memory-types.js';
 import type { ParsedConsolidation } from './validation.js';
+import { checkpointIfDue } from './vector-index-file.js';
 
 /** k-means iterations per namespace. */
 const KMEANS_ITERATIONS = 25;

@@ -17,11 +17,6 @@ export {
 export * from './engine/index.js';
 export { CarmaErrorCode } from './errors.js';
 export { type Condition, compileFilter, type Filter } from './filter.js';
-export {
-  type IndexFileCheck,
-  removeStaleIndexTempFiles,
-  verifyIndexFiles,
-} from './index-file-check.js';
 export * from './memory.js';
 export type { IndexLogger } from './memory-types.js';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.js';
@@ -35,6 +30,11 @@ export type {
   StoredMemory,
   StoreMeta,
 } from './store.js';
+export {
+  type IndexFileCheck,
+  removeStaleIndexTempFiles,
+  verifyIndexFiles,
+} from './vector-index-file-check.js';
 
 export const VERSION: string = packageJson.version;
 

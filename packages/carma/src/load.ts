@@ -5,12 +5,12 @@ import { AiosError, fromNodeIoError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { createDataFragmentStore } from './data-store.js';
 import { CarmaErrorCode } from './errors.js';
-import { fillFromStore, loadIndexFile } from './index-files.js';
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
 import { reembedAll } from './reembed.js';
 import { relabel } from './relabel.js';
 import type { FragmentRecord, FragmentStore } from './store.js';
 import { checkStoreLocation } from './validation.js';
+import { fillFromStore, loadIndexFile } from './vector-index-file.js';
 
 /** Fragments in `data`, else in `<dir>/memory.db`, else in an in-memory database. */
 export function defaultStore(options: MemoryOptions): FragmentStore {

@@ -22,8 +22,6 @@ import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
 import { catchUp, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
-import { checkpointNow, createIndexFileState } from './index-files.js';
-import { SearchIndexes } from './indexes.js';
 import { defaultStore, loadMemory } from './load.js';
 import type {
   AddResult,
@@ -39,6 +37,7 @@ import type {
 } from './memory-types.js';
 import { publicFragment } from './records.js';
 import { searchFragments } from './search.js';
+import { SearchIndexes } from './search-indexes.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './store.js';
 import {
   checkId,
@@ -49,6 +48,7 @@ import {
   parseConsolidation,
   resolveFusion,
 } from './validation.js';
+import { checkpointNow, createIndexFileState } from './vector-index-file.js';
 
 export {
   type AddResult,
