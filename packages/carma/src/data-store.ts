@@ -1,10 +1,10 @@
 import {
-  type FragmentChangeInput as DataChangeInput,
-  type Fragment as DataFragment,
-  type FragmentInput as DataFragmentInput,
   type DataStore,
   type JsonObject,
   openDataStore,
+  type StoredFragment,
+  type StoredFragmentChangeInput,
+  type StoredFragmentInput,
 } from '@aios/data';
 import { AiosError, type NativeMode, SerialQueue } from '@aios/utils';
 import { CarmaErrorCode } from './errors.js';
@@ -63,7 +63,7 @@ const numberOr = (v: unknown, fallback: number): number =>
   typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 
 /** The CARMA fragment of a stored one; undefined for a fragment CARMA did not write. */
-function toRecord(f: DataFragment): FragmentRecord | undefined {
+function toRecord(f: StoredFragment): FragmentRecord | undefined {
   const a = f.attributes;
   if (!Number.isInteger(a.label) || (a.label as number) < 0 || typeof a.contentHash !== 'string') {
     return undefined;
@@ -88,7 +88,7 @@ function toRecord(f: DataFragment): FragmentRecord | undefined {
   };
 }
 
-function toChangeInput(c: FragmentChange): DataChangeInput {
+function toChangeInput(c: FragmentChange): StoredFragmentChangeInput {
   const data: JsonObject = {
     version: c.version,
     text: c.text,
@@ -112,7 +112,7 @@ function toChange(kind: string, at: number, data: JsonObject | null): FragmentCh
   };
 }
 
-function toInput(f: FragmentRecord, vector: Float32Array | undefined): DataFragmentInput {
+function toInput(f: FragmentRecord, vector: Float32Array | undefined): StoredFragmentInput {
   return {
     id: f.id,
     namespace: f.namespace,
@@ -219,7 +219,7 @@ export class DataFragmentStore implements FragmentStore {
           if (record) fragments.push(record);
         }
         if (page.length < PAGE) break;
-        after = (page[page.length - 1] as DataFragment).id;
+        after = (page[page.length - 1] as StoredFragment).id;
       }
       this.own = { rows: 0, ids: new Set() };
       return { meta, fragments, seq, nextLabel };

@@ -1,5 +1,5 @@
 import type { AnalyticsQuery } from './sql.js';
-import type { Fragment } from './types.js';
+import type { StoredFragment } from './types.js';
 
 /** A value SQLite stores: what drivers take as parameters and give back in rows. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
@@ -84,14 +84,14 @@ export interface SqlDriver {
    * Fragments by id in the order asked, unknown ids skipped: the objects callers get.
    * Without `withVectors` the vectors are not read (null).
    */
-  getFragments(ids: readonly string[], withVectors: boolean): Fragment[];
+  getFragments(ids: readonly string[], withVectors: boolean): StoredFragment[];
   /** Up to `limit` fragments with ids after `after` (of `namespace` when given), by id. */
   listFragments(
     after: string,
     limit: number,
     namespace: string | null,
     withVectors: boolean,
-  ): Fragment[];
+  ): StoredFragment[];
   markFragmentsUsed(ids: string[], at: number): number;
   addMessages(batch: MessageColumns): number[];
   addEvents(batch: EventColumns): number;

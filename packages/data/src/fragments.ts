@@ -12,12 +12,12 @@ import {
   FRAGMENT_FLAG,
 } from './sql.js';
 import type {
-  FragmentChange,
-  FragmentChangeInput,
-  FragmentInput,
   FragmentRepository,
   PutOptions,
   ReadOptions,
+  StoredFragmentChange,
+  StoredFragmentChangeInput,
+  StoredFragmentInput,
 } from './types.js';
 import {
   changeInput,
@@ -53,7 +53,7 @@ function withVectors(options: ReadOptions | undefined): boolean {
   return options.vectors;
 }
 
-function toChange(r: SqlRow): FragmentChange {
+function toChange(r: SqlRow): StoredFragmentChange {
   return {
     seq: Number(r.seq),
     fragmentId: String(r.fragment_id),
@@ -108,7 +108,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
    * attributes are kept without that key, for `numberRows` to add the number to.
    */
   const prepare = (fragments: unknown, options: PutOptions, numbered?: string) => {
-    const list = requireArray<FragmentInput>(fragments, 'fragments');
+    const list = requireArray<StoredFragmentInput>(fragments, 'fragments');
     if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');
     if (options.keepVectors !== undefined && typeof options.keepVectors !== 'boolean') {
       throw invalidInput('options.keepVectors', options.keepVectors, 'a boolean');
@@ -209,7 +209,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
     }
     for (let i = 0, offset = 0; i < n; i++) {
       if (!((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)) continue;
-      vectors.set((list[i] as FragmentInput).vector as Float32Array, offset);
+      vectors.set((list[i] as StoredFragmentInput).vector as Float32Array, offset);
       offset += dim as number;
     }
     const columns = {
@@ -252,7 +252,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       // Name the item and component at fault, as the scan would have.
       if (!scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
         for (let i = 0; i < n; i++) {
-          const v = (list[i] as FragmentInput).vector;
+          const v = (list[i] as StoredFragmentInput).vector;
           if ((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)
             checkVector(v, `fragments[${i}].vector`, dim);
         }
@@ -328,7 +328,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
           ),
         );
       }
-      const changes = requireArray<FragmentChangeInput>(options.changes, 'options.changes');
+      const changes = requireArray<StoredFragmentChangeInput>(options.changes, 'options.changes');
       if (changes.length !== list.length) {
         throw invalidInput(
           'options.changes',
@@ -379,10 +379,11 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
     dimension: () => serial(() => ctx.dimension),
 
     async replaceVectors(entries, options = {}) {
-      const list = requireArray<{ id: string; vector: Float32Array; change?: FragmentChangeInput }>(
-        entries,
-        'vectors',
-      );
+      const list = requireArray<{
+        id: string;
+        vector: Float32Array;
+        change?: StoredFragmentChangeInput;
+      }>(entries, 'vectors');
       if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');
       const meta = metaEntries(options.meta, 'options.meta', maxRowBytes);
       const now = Date.now();

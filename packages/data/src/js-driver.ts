@@ -21,7 +21,7 @@ import {
   MIGRATIONS,
   SESSION_PRAGMAS,
 } from './sql.js';
-import type { Fragment } from './types.js';
+import type { StoredFragment } from './types.js';
 import { parseJson } from './validate.js';
 
 // node-sqlite3-wasm is CommonJS without named ESM exports: load it with require.
@@ -373,7 +373,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
              created_at, updated_at, use_count, last_used_at
              FROM fragments WHERE id = ?1`,
       );
-      const out: Fragment[] = [];
+      const out: StoredFragment[] = [];
       for (const id of ids) {
         let row: SqlRow | null;
         try {
@@ -496,7 +496,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
   };
 }
 
-function toFragment(row: SqlRow): Fragment {
+function toFragment(row: SqlRow): StoredFragment {
   return {
     id: row.id as string,
     namespace: row.namespace as string,

@@ -1,7 +1,7 @@
 import { fromNativeError } from '@aios/utils';
 import type * as DataNative from '../native/index.cjs';
 import type { DriverOptions, SqlDriver, SqlRow, SqlValue } from './driver.js';
-import type { Fragment } from './types.js';
+import type { StoredFragment } from './types.js';
 import { parseJson } from './validate.js';
 
 export type DataBinding = typeof DataNative;
@@ -59,7 +59,7 @@ function decodeFragments(
   from: number,
   to: number,
   ids: readonly string[] | null,
-  out: Fragment[],
+  out: StoredFragment[],
 ): number {
   const { bytes, f64, u32 } = s;
   let at = from;
@@ -161,7 +161,7 @@ export function openNativeDriver(
       ),
     listFragments: (after, limit, namespace, withVectors) =>
       call(() => {
-        const out: Fragment[] = [];
+        const out: StoredFragment[] = [];
         let from = after;
         // Records go into the scratch buffer as far as they fit; the rest on the next round.
         while (out.length < limit) {
@@ -181,7 +181,7 @@ export function openNativeDriver(
           const before = out.length;
           scratch.used = decodeFragments(scratch, scratch.used, scratch.used + written, null, out);
           recordBytes = Math.ceil(written / (out.length - before));
-          from = (out[out.length - 1] as Fragment).id;
+          from = (out[out.length - 1] as StoredFragment).id;
         }
         return out;
       }),
@@ -202,7 +202,7 @@ export function openNativeDriver(
           scratch = new Scratch(-written);
           written = read(scratch);
         }
-        const out: Fragment[] = [];
+        const out: StoredFragment[] = [];
         scratch.used = decodeFragments(scratch, scratch.used, scratch.used + written, ids, out);
         if (out.length > 0) recordBytes = Math.ceil(written / out.length);
         return out;

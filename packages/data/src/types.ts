@@ -16,7 +16,7 @@ export type JsonValue =
   | { [key: string]: JsonValue };
 
 /** One entry of a fragment's history, as written. */
-export interface FragmentChangeInput {
+export interface StoredFragmentChangeInput {
   /** What happened, e.g. `add`, `update`, `delete`. */
   kind: string;
   /** What the fragment was after the change, or any detail. */
@@ -25,7 +25,7 @@ export interface FragmentChangeInput {
   at?: Timestamp;
 }
 
-export interface FragmentInput {
+export interface StoredFragmentInput {
   /** Caller's id (e.g. a content id); a random UUID when absent. Existing ids are replaced. */
   id?: string;
   /** Default `default`; a replace moves the fragment to this namespace. */
@@ -49,14 +49,14 @@ export interface FragmentInput {
   /** Sets the last use (null: never); absent: kept on a replace, null when new. */
   lastUsedAt?: Timestamp | null;
   /** Recorded in the fragment's history, in the same transaction as the write. */
-  change?: FragmentChangeInput;
+  change?: StoredFragmentChangeInput;
 }
 
 export interface PutOptions {
   /** Fragments given without a vector keep their stored vector instead of losing it. */
   keepVectors?: boolean;
   /** More history rows, for any fragment id (an importer's), in the same transaction. */
-  history?: ReadonlyArray<FragmentChangeInput & { fragmentId: string }>;
+  history?: ReadonlyArray<StoredFragmentChangeInput & { fragmentId: string }>;
   /** Owner state (see `DataStore.meta`) set in the same transaction. */
   meta?: Record<string, JsonValue>;
 }
@@ -80,7 +80,7 @@ export interface NumberedPutOptions extends PutOptions {
 
 export interface DeleteOptions {
   /** `changes[i]` is recorded in the history of `ids[i]`, when that fragment existed. */
-  changes?: readonly FragmentChangeInput[];
+  changes?: readonly StoredFragmentChangeInput[];
 }
 
 export interface ReplaceVectorsOptions {
@@ -95,7 +95,7 @@ export interface ReadOptions {
   vectors?: boolean;
 }
 
-export interface Fragment {
+export interface StoredFragment {
   id: string;
   namespace: string;
   text: string;
@@ -110,7 +110,7 @@ export interface Fragment {
 }
 
 /** One entry of a fragment's history, as read. */
-export interface FragmentChange {
+export interface StoredFragmentChange {
   /** Position in the store's history: grows with every change, never reused. */
   seq: number;
   fragmentId: string;
@@ -121,22 +121,22 @@ export interface FragmentChange {
 
 export interface FragmentRepository {
   /** Inserts or replaces fragments in one transaction; returns their ids in order. */
-  put(fragments: readonly FragmentInput[], options?: PutOptions): Promise<string[]>;
+  put(fragments: readonly StoredFragmentInput[], options?: PutOptions): Promise<string[]>;
   /**
    * `put`, giving every fragment of the batch the next number of a counter (in order),
    * in the same transaction; returns the ids and the numbers.
    */
   putNumbered(
-    fragments: readonly FragmentInput[],
+    fragments: readonly StoredFragmentInput[],
     options: NumberedPutOptions,
   ): Promise<{ ids: string[]; numbers: number[] }>;
-  get(id: string, options?: ReadOptions): Promise<Fragment | undefined>;
+  get(id: string, options?: ReadOptions): Promise<StoredFragment | undefined>;
   /** Fragments by id in the order asked; unknown ids are skipped. */
-  getMany(ids: readonly string[], options?: ReadOptions): Promise<Fragment[]>;
+  getMany(ids: readonly string[], options?: ReadOptions): Promise<StoredFragment[]>;
   /** Pages through all fragments (or one namespace's) by id. */
   list(
     options?: { after?: string; limit?: number; namespace?: string } & ReadOptions,
-  ): Promise<Fragment[]>;
+  ): Promise<StoredFragment[]>;
   /** Deletes in one transaction; returns how many existed. History is kept. */
   delete(ids: readonly string[], options?: DeleteOptions): Promise<number>;
   count(options?: { namespace?: string }): Promise<number>;
@@ -151,11 +151,18 @@ export interface FragmentRepository {
    * `DATA_NOT_FOUND`. Returns how many were replaced.
    */
   replaceVectors(
-    vectors: ReadonlyArray<{ id: string; vector: Float32Array; change?: FragmentChangeInput }>,
+    vectors: ReadonlyArray<{
+      id: string;
+      vector: Float32Array;
+      change?: StoredFragmentChangeInput;
+    }>,
     options?: ReplaceVectorsOptions,
   ): Promise<number>;
   /** A fragment's history, oldest first; it outlives the fragment. */
-  history(id: string, options?: { after?: number; limit?: number }): Promise<FragmentChange[]>;
+  history(
+    id: string,
+    options?: { after?: number; limit?: number },
+  ): Promise<StoredFragmentChange[]>;
   /**
    * The ids with history recorded after `seq` (0: ever), and the latest seq now (below the
    * one given when the history went back, e.g. a restored backup).
