@@ -1,4 +1,4 @@
-import { fromNativeError } from '@aios/utils';
+import { callNative } from '@aios/utils';
 import type * as DataNative from '../native/index.cjs';
 import type { DriverOptions, SqlDriver, SqlRow, SqlValue } from './driver.js';
 import type { StoredFragment } from './types.js';
@@ -107,21 +107,13 @@ function decodeFragments(
   return (kept + 7) & ~7;
 }
 
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw fromNativeError(error);
-  }
-}
-
 /** The native implementation: rusqlite (bundled SQLite) in crates/data, through napi. */
 export function openNativeDriver(
   binding: DataBinding,
   path: string,
   options: DriverOptions,
 ): SqlDriver {
-  const store = call(() =>
+  const store = callNative(() =>
     binding.NativeStore.open(path, {
       synchronousFull: options.synchronousFull,
       busyTimeoutMs: options.busyTimeoutMs,
@@ -135,13 +127,15 @@ export function openNativeDriver(
   return {
     implementation: 'native',
     checksVectors: true,
-    query: (sql, params) => call(() => toObjects(store.query(sql, p(params)) as Result)),
-    run: (sql, params) => call(() => store.run(sql, p(params))),
-    exec: (sql) => call(() => store.exec(sql)),
+    query: (sql, params) => callNative(() => toObjects(store.query(sql, p(params)) as Result)),
+    run: (sql, params) => callNative(() => store.run(sql, p(params))),
+    exec: (sql) => callNative(() => store.exec(sql)),
     runBatch: (sql, rows) =>
-      call(() => store.runBatch(sql, rows as unknown as Parameters<typeof store.runBatch>[1])),
+      callNative(() =>
+        store.runBatch(sql, rows as unknown as Parameters<typeof store.runBatch>[1]),
+      ),
     putFragments: (b) =>
-      call(() =>
+      callNative(() =>
         store.putFragments(
           b.ids,
           b.namespaces,
@@ -160,7 +154,7 @@ export function openNativeDriver(
         ),
       ),
     listFragments: (after, limit, namespace, withVectors) =>
-      call(() => {
+      callNative(() => {
         const out: StoredFragment[] = [];
         let from = after;
         // Records go into the scratch buffer as far as they fit; the rest on the next round.
@@ -186,7 +180,7 @@ export function openNativeDriver(
         return out;
       }),
     getFragments: (ids, withVectors) =>
-      call(() => {
+      callNative(() => {
         // Room for what these ids are likely to need (from the last record sizes seen), so
         // that a many-id read seldom runs twice for want of space.
         const expected = Math.max(LOW_WATER, ids.length * recordBytes);
@@ -207,9 +201,9 @@ export function openNativeDriver(
         if (out.length > 0) recordBytes = Math.ceil(written / out.length);
         return out;
       }),
-    markFragmentsUsed: (ids, at) => call(() => store.markFragmentsUsed(ids, at)),
+    markFragmentsUsed: (ids, at) => callNative(() => store.markFragmentsUsed(ids, at)),
     addMessages: (b) =>
-      call(() =>
+      callNative(() =>
         Array.from(
           store.addMessages(
             b.conversationIds,
@@ -224,23 +218,17 @@ export function openNativeDriver(
         ),
       ),
     addEvents: (b) =>
-      call(() => store.addEvents(b.types, b.typeIndex, b.values, b.hasData, b.data, b.timestamps)),
+      callNative(() =>
+        store.addEvents(b.types, b.typeIndex, b.values, b.hasData, b.data, b.timestamps),
+      ),
     async analytics(name, args) {
-      try {
-        const result = await store.analytics(
-          name,
-          args.from,
-          args.to,
-          args.limit,
-          args.type ?? undefined,
-        );
-        return toObjects(result as Result);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      const result = await callNative(() =>
+        store.analytics(name, args.from, args.to, args.limit, args.type ?? undefined),
+      );
+      return toObjects(result as Result);
     },
-    integrityCheck: () => call(() => store.integrityCheck()),
-    schemaVersion: () => call(() => store.schemaVersion()),
-    close: () => call(() => store.close()),
+    integrityCheck: () => callNative(() => store.integrityCheck()),
+    schemaVersion: () => callNative(() => store.schemaVersion()),
+    close: () => callNative(() => store.close()),
   };
 }

@@ -1,4 +1,4 @@
-import { createHashing, fromNativeError, type ImplementationReport } from '@aios/utils';
+import { callNative, createHashing, type ImplementationReport } from '@aios/utils';
 import type * as BackupNative from '../../native/index.cjs';
 import type { Engine, ItemResult } from './types.js';
 
@@ -24,26 +24,17 @@ export async function createNativeEngine(
   report: ImplementationReport,
 ): Promise<Engine> {
   const hashing = await createHashing({ native: 'native' });
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      throw fromNativeError(error);
-    }
-  };
   return {
     implementation: 'native',
     report,
     hash: (data) => hashing.hashSync(data),
     chunkBytes(data, p) {
-      try {
-        return binding.chunkBytes(data, p.minSize, p.avgSize, p.maxSize);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      return callNative(() => binding.chunkBytes(data, p.minSize, p.avgSize, p.maxSize));
     },
     async chunkFiles(paths, p) {
-      const out = await call(() => binding.chunkFiles(paths, p.minSize, p.avgSize, p.maxSize));
+      const out = await callNative(() =>
+        binding.chunkFiles(paths, p.minSize, p.avgSize, p.maxSize),
+      );
       return out.map((f) =>
         f.errorCode
           ? { ok: false, code: f.errorCode, message: f.errorMessage ?? '' }
@@ -51,11 +42,11 @@ export async function createNativeEngine(
       );
     },
     async compressRanges(requests, level) {
-      return blobResults(await call(() => binding.compressRanges(requests, level)));
+      return blobResults(await callNative(() => binding.compressRanges(requests, level)));
     },
     async decodeBlobs(blobs) {
       return blobResults(
-        await call(() =>
+        await callNative(() =>
           binding.decodeBlobs(
             blobs.map((b) => b.data),
             blobs.map((b) => b.id),

@@ -1,4 +1,4 @@
-import { fromNativeError, type ImplementationReport, invalidInput } from '@aios/utils';
+import { callNative, type ImplementationReport, invalidInput } from '@aios/utils';
 import type { CarmaBinding } from '../binding.js';
 import {
   checkBm25,
@@ -32,22 +32,6 @@ import {
 type NativeVector = InstanceType<CarmaBinding['NativeVectorIndex']>;
 type NativeLexical = InstanceType<CarmaBinding['NativeLexicalIndex']>;
 
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw fromNativeError(error);
-  }
-}
-
-async function callAsync<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw fromNativeError(error);
-  }
-}
-
 class NativeVectorIndexWrapper implements VectorIndex {
   constructor(private readonly inner: NativeVector) {}
   get dimension(): number {
@@ -68,44 +52,44 @@ class NativeVectorIndexWrapper implements VectorIndex {
   add(labels: Uint32Array, vectors: Float32Array): void {
     checkLabels(labels);
     checkFloats(vectors, 'vectors');
-    call(() => this.inner.add(labels, vectors));
+    callNative(() => this.inner.add(labels, vectors));
   }
   async addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void> {
     checkLabels(labels);
     checkFloats(vectors, 'vectors');
-    return callAsync(() => this.inner.addAsync(labels, vectors));
+    return callNative(() => this.inner.addAsync(labels, vectors));
   }
   remove(labels: Uint32Array): number {
     checkLabels(labels);
-    return call(() => this.inner.remove(labels));
+    return callNative(() => this.inner.remove(labels));
   }
   has(label: number): boolean {
     checkLabel(label);
-    return call(() => this.inner.has(label));
+    return callNative(() => this.inner.has(label));
   }
   get(label: number): Float32Array | null {
     checkLabel(label);
-    return call(() => this.inner.get(label)) ?? null;
+    return callNative(() => this.inner.get(label)) ?? null;
   }
   labels(): Uint32Array {
-    return this.inner.labels();
+    return callNative(() => this.inner.labels());
   }
   search(queries: Float32Array, k: number, options: VectorSearchOptions = {}): Hits {
     checkK(k);
     checkFloats(queries, 'queries');
     const { filter, exact, ef } = checkVectorSearch(options);
-    return call(() => this.inner.search(queries, k, filter, exact, ef));
+    return callNative(() => this.inner.search(queries, k, filter, exact, ef));
   }
   setHnsw(params: HnswParams | null): void {
     const checked = params === null ? undefined : checkHnsw(params);
-    call(() => this.inner.setHnsw(checked));
+    callNative(() => this.inner.setHnsw(checked));
   }
   compact(): void {
-    call(() => this.inner.compact());
+    callNative(() => this.inner.compact());
   }
   async save(path: string): Promise<void> {
     checkPath(path);
-    return callAsync(() => this.inner.save(path));
+    return callNative(() => this.inner.save(path));
   }
 }
 
@@ -116,37 +100,37 @@ class NativeLexicalWrapper implements LexicalIndex {
   }
   has(label: number): boolean {
     checkLabel(label);
-    return call(() => this.inner.has(label));
+    return callNative(() => this.inner.has(label));
   }
   add(labels: Uint32Array, texts: string[]): void {
     checkDocuments(labels, texts);
-    call(() => this.inner.add(labels, texts));
+    callNative(() => this.inner.add(labels, texts));
   }
   remove(labels: Uint32Array): number {
     checkLabels(labels);
-    return call(() => this.inner.remove(labels));
+    return callNative(() => this.inner.remove(labels));
   }
   idf(terms: string[]): Float64Array {
     checkTexts(terms, 'terms');
-    return call(() => this.inner.idf(terms));
+    return callNative(() => this.inner.idf(terms));
   }
   search(query: string, k: number, filter?: Uint32Array): Hits {
     checkText(query, 'query');
     checkK(k);
     if (filter !== undefined) checkLabels(filter, 'filter');
-    return call(() => this.inner.search(query, k, filter));
+    return callNative(() => this.inner.search(query, k, filter));
   }
   prepareQuery(query: string, dimension?: number): PreparedQuery {
     checkText(query, 'query');
     if (dimension !== undefined) checkDimension(dimension);
-    const { terms, vector } = call(() => this.inner.prepareQuery(query, dimension));
+    const { terms, vector } = callNative(() => this.inner.prepareQuery(query, dimension));
     return vector ? { terms, vector } : { terms };
   }
   searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array): Hits {
     checkLabels(terms, 'terms');
     checkK(k);
     if (filter !== undefined) checkLabels(filter, 'filter');
-    return call(() => this.inner.searchTerms(terms, k, filter));
+    return callNative(() => this.inner.searchTerms(terms, k, filter));
   }
 }
 
@@ -158,11 +142,11 @@ export function createNativeEngine(
   return {
     implementation: 'native',
     report,
-    tokenize: (text) => call(() => binding.tokenize(checkText(text))),
+    tokenize: (text) => callNative(() => binding.tokenize(checkText(text))),
     embed(texts, dimension) {
       checkTexts(texts);
       checkDimension(dimension);
-      return call(() => binding.embed(texts, dimension));
+      return callNative(() => binding.embed(texts, dimension));
     },
     embedWeighted(text, dimension, tokenWeights) {
       checkText(text);
@@ -170,12 +154,12 @@ export function createNativeEngine(
       if (!(tokenWeights instanceof Float64Array)) {
         throw invalidInput('tokenWeights', tokenWeights, 'a Float64Array');
       }
-      return call(() => binding.embedWeighted(text, dimension, tokenWeights));
+      return callNative(() => binding.embedWeighted(text, dimension, tokenWeights));
     },
     async embedAsync(texts, dimension) {
       checkTexts(texts);
       checkDimension(dimension);
-      return callAsync(() => binding.embedAsync(texts, dimension));
+      return callNative(() => binding.embedAsync(texts, dimension));
     },
     createVectorIndex(
       dimension: number,
@@ -186,22 +170,22 @@ export function createNativeEngine(
       checkMetric(metric);
       const params = hnsw === null ? undefined : checkHnsw(hnsw);
       return new NativeVectorIndexWrapper(
-        call(() => new binding.NativeVectorIndex(dimension, metric, params)),
+        callNative(() => new binding.NativeVectorIndex(dimension, metric, params)),
       );
     },
     async loadVectorIndex(path) {
       checkPath(path);
       return new NativeVectorIndexWrapper(
-        await callAsync(() => binding.NativeVectorIndex.load(path)),
+        await callNative(() => binding.NativeVectorIndex.load(path)),
       );
     },
     async kmeans(data, dimension, k, maxIter, seed) {
       checkKMeans(data, dimension, k, maxIter, seed);
-      return callAsync(() => binding.kmeans(data, dimension, k, maxIter, seed));
+      return callNative(() => binding.kmeans(data, dimension, k, maxIter, seed));
     },
     createLexicalIndex(params: Bm25Params = DEFAULT_BM25) {
       const { k1, b } = checkBm25(params);
-      return new NativeLexicalWrapper(call(() => new binding.NativeLexicalIndex(k1, b)));
+      return new NativeLexicalWrapper(callNative(() => new binding.NativeLexicalIndex(k1, b)));
     },
   };
 }

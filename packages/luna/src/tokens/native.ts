@@ -1,4 +1,4 @@
-import { fromNativeError } from '@aios/utils';
+import { callNative } from '@aios/utils';
 import type { LunaBinding } from '../binding.js';
 import type { EncodingName, TokenizerBackend } from './types.js';
 import { vocabularyFile } from './vocabulary.js';
@@ -9,14 +9,6 @@ import { vocabularyFile } from './vocabulary.js';
  */
 const OFF_THREAD_CHARS = 64 * 1024;
 
-function wrap<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw fromNativeError(error);
-  }
-}
-
 /**
  * The native implementation: crates/luna through napi. It reads the same vocabulary file as
  * the js one, handed over once per process (the binary carries no vocabulary).
@@ -25,30 +17,22 @@ export function createNativeBackend(
   binding: LunaBinding,
   encoding: EncodingName,
 ): TokenizerBackend {
-  wrap(() => binding.loadVocabulary(encoding, vocabularyFile(encoding)));
+  callNative(() => binding.loadVocabulary(encoding, vocabularyFile(encoding)));
   return {
-    encode: (text) => wrap(() => binding.encode(encoding, text)),
+    encode: (text) => callNative(() => binding.encode(encoding, text)),
     async encodeAsync(text) {
-      if (text.length < OFF_THREAD_CHARS) return wrap(() => binding.encode(encoding, text));
-      try {
-        return await binding.encodeAsync(encoding, text);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      if (text.length < OFF_THREAD_CHARS) return callNative(() => binding.encode(encoding, text));
+      return callNative(() => binding.encodeAsync(encoding, text));
     },
-    count: (text) => wrap(() => binding.count(encoding, text)),
-    countBatch: (texts) => wrap(() => binding.countBatch(encoding, texts)),
+    count: (text) => callNative(() => binding.count(encoding, text)),
+    countBatch: (texts) => callNative(() => binding.countBatch(encoding, texts)),
     async countBatchAsync(texts) {
       let size = 0;
       for (const text of texts) size += text.length;
-      if (size < OFF_THREAD_CHARS) return wrap(() => binding.countBatch(encoding, texts));
-      try {
-        return await binding.countBatchAsync(encoding, texts);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      if (size < OFF_THREAD_CHARS) return callNative(() => binding.countBatch(encoding, texts));
+      return callNative(() => binding.countBatchAsync(encoding, texts));
     },
-    encodeBatch: (texts) => wrap(() => binding.encodeBatch(encoding, texts)),
-    decode: (ids) => wrap(() => binding.decode(encoding, ids)),
+    encodeBatch: (texts) => callNative(() => binding.encodeBatch(encoding, texts)),
+    decode: (ids) => callNative(() => binding.decode(encoding, ids)),
   };
 }

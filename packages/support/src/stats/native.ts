@@ -1,4 +1,4 @@
-import { fromNativeError } from '@aios/utils';
+import { callNative } from '@aios/utils';
 import type { SupportBinding } from '../binding.js';
 import type { StatsBackend, SystemSample } from './types.js';
 
@@ -7,21 +7,11 @@ export function createNativeStats(
   binding: SupportBinding,
   source?: 'procfs' | 'portable',
 ): StatsBackend {
-  let sampler: InstanceType<SupportBinding['NativeSampler']>;
-  try {
-    sampler = new binding.NativeSampler(source);
-  } catch (error) {
-    throw fromNativeError(error);
-  }
+  const sampler = callNative(() => new binding.NativeSampler(source));
   return {
     source: sampler.source === 'procfs' ? 'procfs' : 'sysinfo',
     sample(): SystemSample {
-      let s: ReturnType<typeof sampler.sample>;
-      try {
-        s = sampler.sample();
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      const s = callNative(() => sampler.sample());
       return {
         timeMs: s.timeMs,
         cpuCount: s.cpuCount,
@@ -34,18 +24,10 @@ export function createNativeStats(
       };
     },
     diskSpaceSync(path) {
-      try {
-        return binding.diskSpace(path);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      return callNative(() => binding.diskSpace(path));
     },
     async diskSpace(path) {
-      try {
-        return await binding.diskSpaceAsync(path);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      return callNative(() => binding.diskSpaceAsync(path));
     },
   };
 }

@@ -1,5 +1,5 @@
 import type * as UtilsNative from '../../native/index.cjs';
-import { fromNativeError } from '../errors.js';
+import { callNative } from '../native/call.js';
 import { type ContentHasher, type HashingBackend, toBytes } from './types.js';
 
 export type UtilsBinding = typeof UtilsNative;
@@ -13,14 +13,14 @@ const OFF_THREAD_BYTES = 1024 * 1024;
 class NativeContentHasher implements ContentHasher {
   constructor(private readonly inner: InstanceType<UtilsBinding['NativeHasher']>) {}
   update(data: Uint8Array | string): this {
-    this.inner.update(toBytes(data));
+    callNative(() => this.inner.update(toBytes(data)));
     return this;
   }
   digest(): string {
-    return this.inner.digest();
+    return callNative(() => this.inner.digest());
   }
   reset(): this {
-    this.inner.reset();
+    callNative(() => this.inner.reset());
     return this;
   }
 }
@@ -28,22 +28,14 @@ class NativeContentHasher implements ContentHasher {
 /** The native implementation: the `blake3` crate through napi. */
 export function createNativeBackend(binding: UtilsBinding): HashingBackend {
   return {
-    hashSync: (data) => binding.hashBytes(data),
+    hashSync: (data) => callNative(() => binding.hashBytes(data)),
     async hash(data) {
-      if (data.byteLength < OFF_THREAD_BYTES) return binding.hashBytes(data);
-      try {
-        return await binding.hashBytesAsync(data);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      if (data.byteLength < OFF_THREAD_BYTES) return callNative(() => binding.hashBytes(data));
+      return callNative(() => binding.hashBytesAsync(data));
     },
     async hashFile(path) {
-      try {
-        return await binding.hashFile(path);
-      } catch (error) {
-        throw fromNativeError(error);
-      }
+      return callNative(() => binding.hashFile(path));
     },
-    createHasher: async () => new NativeContentHasher(new binding.NativeHasher()),
+    createHasher: async () => new NativeContentHasher(callNative(() => new binding.NativeHasher())),
   };
 }

@@ -1,3 +1,4 @@
+export { callNative } from './call.js';
 export {
   collectLoadErrors,
   type ImplementationReport,
