@@ -7,9 +7,9 @@ import {
   splitExactDuplicates,
 } from './dedup.js';
 import { embedChecked } from './embedding.js';
+import type { FragmentRecord } from './fragment-store.js';
 import type { AddResult, FragmentInput, NearDuplicate } from './memory-types.js';
 import { historyEntry, publicFragment } from './records.js';
-import type { FragmentRecord } from './store.js';
 import { parseFragmentInputs } from './validation.js';
 import { checkpointIfDue, storeMeta } from './vector-index-file.js';
 

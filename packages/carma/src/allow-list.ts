@@ -5,7 +5,7 @@
  */
 import type { Filter, Predicate } from './filter.js';
 import type { FragmentState } from './fragment-state.js';
-import type { FragmentRecord } from './store.js';
+import type { FragmentRecord } from './fragment-store.js';
 
 /** Allow-lists kept, least recently used dropped first. */
 const CACHED_LISTS = 32;

@@ -6,9 +6,9 @@
 import type { MemoryContext } from './context.js';
 import { unlinkDeleted } from './edits.js';
 import { NO_LABEL } from './engine/index.js';
+import type { FragmentRecord } from './fragment-store.js';
 import type { ConsolidationReport } from './memory-types.js';
 import { historyEntry } from './records.js';
-import type { FragmentRecord } from './store.js';
 import type { ParsedConsolidation } from './validation.js';
 
 /** Neighbours looked at beyond `maxLinks`, so that merged ones leave room for links. */

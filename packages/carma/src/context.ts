@@ -8,9 +8,9 @@ import type { Embedder } from './embedder.js';
 import type { CarmaEngine } from './engine/index.js';
 import type { FollowState } from './follow.js';
 import type { FragmentState } from './fragment-state.js';
+import type { FragmentStore } from './fragment-store.js';
 import type { FusionOptions, MemoryOptions } from './memory-types.js';
 import type { SearchIndexes } from './search-indexes.js';
-import type { FragmentStore } from './store.js';
 import type { IndexFileState } from './vector-index-file.js';
 
 export interface MemoryContext {

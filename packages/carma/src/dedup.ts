@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { MemoryContext } from './context.js';
 import { NO_LABEL } from './engine/index.js';
 import { contentKey } from './fragment-state.js';
+import type { FragmentRecord } from './fragment-store.js';
 import type { AddResult, NearDuplicate } from './memory-types.js';
 import { historyEntry, publicFragment } from './records.js';
-import type { FragmentRecord } from './store.js';
 import type { ParsedInput } from './validation.js';
 
 /** Near-duplicate similarity when `nearDuplicateThreshold` is not set. */

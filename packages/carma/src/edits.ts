@@ -7,9 +7,9 @@ import { AiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { embedChecked } from './embedding.js';
 import { CarmaErrorCode } from './errors.js';
+import type { FragmentRecord } from './fragment-store.js';
 import type { Fragment } from './memory-types.js';
 import { historyEntry, publicFragment } from './records.js';
-import type { FragmentRecord } from './store.js';
 import { parseReinforce, parseUpdatePatch, type UpdatePatch } from './validation.js';
 import { checkpointIfDue } from './vector-index-file.js';
 

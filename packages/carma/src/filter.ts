@@ -1,6 +1,6 @@
 import { AiosError, describeValue } from '@aios/utils';
 import { CarmaErrorCode } from './errors.js';
-import type { FragmentRecord, MetadataValue } from './store.js';
+import type { FragmentRecord, MetadataValue } from './fragment-store.js';
 
 type Scalar = string | number | boolean | null;
 

@@ -9,8 +9,8 @@
 import { AiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { CarmaErrorCode } from './errors.js';
+import type { FragmentRecord } from './fragment-store.js';
 import { relabel } from './relabel.js';
-import type { FragmentRecord } from './store.js';
 
 export interface FollowState {
   /** The history position the memory's state reflects (of committed changes only). */

@@ -5,7 +5,7 @@
 import { AiosError } from '@aios/utils';
 import { NO_LABEL } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
-import type { FragmentRecord } from './store.js';
+import type { FragmentRecord } from './fragment-store.js';
 import { checkId } from './validation.js';
 
 /** The dedup key: identical text is stored once per namespace. */

@@ -7,7 +7,7 @@ export {
   createDataFragmentStore,
   DataFragmentStore,
   type DataFragmentStoreOptions,
-} from './data-store.js';
+} from './data-fragment-store.js';
 export {
   DEFAULT_DIMENSION,
   type Embedder,
@@ -17,9 +17,6 @@ export {
 export * from './engine/index.js';
 export { CarmaErrorCode } from './errors.js';
 export { type Condition, compileFilter, type Filter } from './filter.js';
-export * from './memory.js';
-export type { IndexLogger } from './memory-types.js';
-export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.js';
 export type {
   ChangeKind,
   FragmentChange,
@@ -29,7 +26,10 @@ export type {
   IndexCheckpoint,
   StoredMemory,
   StoreMeta,
-} from './store.js';
+} from './fragment-store.js';
+export * from './memory.js';
+export type { IndexLogger } from './memory-types.js';
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.js';
 export {
   type IndexFileCheck,
   removeStaleIndexTempFiles,

@@ -3,12 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
-import { createDataFragmentStore } from './data-store.js';
+import { createDataFragmentStore } from './data-fragment-store.js';
 import { CarmaErrorCode } from './errors.js';
+import type { FragmentRecord, FragmentStore } from './fragment-store.js';
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
 import { reembedAll } from './reembed.js';
 import { relabel } from './relabel.js';
-import type { FragmentRecord, FragmentStore } from './store.js';
 import { checkStoreLocation } from './validation.js';
 import { fillFromStore, loadIndexFile } from './vector-index-file.js';
 

@@ -7,7 +7,7 @@ import type { ImplementationReport, NativeMode } from '@aios/utils';
 import type { Embedder } from './embedder.js';
 import type { Bm25Params, HnswParams } from './engine/index.js';
 import type { Filter } from './filter.js';
-import type { FragmentRecord, FragmentStore, Metadata } from './store.js';
+import type { FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
 
 /** Longest fragment or query text, in UTF-16 code units. */
 export const MAX_TEXT_LENGTH = 200_000;

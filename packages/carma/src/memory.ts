@@ -22,6 +22,7 @@ import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
 import { catchUp, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
+import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
 import { defaultStore, loadMemory } from './load.js';
 import type {
   AddResult,
@@ -38,7 +39,6 @@ import type {
 import { publicFragment } from './records.js';
 import { searchFragments } from './search.js';
 import { SearchIndexes } from './search-indexes.js';
-import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './store.js';
 import {
   checkId,
   checkMemoryOptions,
@@ -50,6 +50,7 @@ import {
 } from './validation.js';
 import { checkpointNow, createIndexFileState } from './vector-index-file.js';
 
+export type { Metadata, MetadataValue } from './fragment-store.js';
 export {
   type AddResult,
   type ConsolidateOptions,
@@ -73,7 +74,6 @@ export {
   type SearchOptions,
   type SearchResult,
 } from './memory-types.js';
-export type { Metadata, MetadataValue } from './store.js';
 
 /**
  * CARMA's memory: fragments with namespaces, metadata, importance and history; dedup on

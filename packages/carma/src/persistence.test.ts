@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CARMA_META_KEY } from './data-store.js';
+import { CARMA_META_KEY } from './data-fragment-store.js';
+import type { StoreMeta } from './fragment-store.js';
 import { MEMORY_DATABASE_FILE, openMemory } from './memory.js';
-import type { StoreMeta } from './store.js';
 
 let root: string;
 beforeAll(() => {

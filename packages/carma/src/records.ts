@@ -1,6 +1,7 @@
 /** Turning internal fragment records into what callers and the history see. */
+
+import type { FragmentChange, FragmentRecord } from './fragment-store.js';
 import type { Fragment } from './memory-types.js';
-import type { FragmentChange, FragmentRecord } from './store.js';
 
 /** A deep copy without the index label, so callers cannot change the memory's records. */
 export function publicFragment(f: FragmentRecord): Fragment {

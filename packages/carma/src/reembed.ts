@@ -1,8 +1,8 @@
 /** Moving a memory to another embedder by embedding every fragment again. */
 import type { MemoryContext } from './context.js';
 import { embedChecked } from './embedding.js';
+import type { FragmentRecord } from './fragment-store.js';
 import { historyEntry } from './records.js';
-import type { FragmentRecord } from './store.js';
 import { checkpointNow, storeMeta } from './vector-index-file.js';
 
 /** Texts per call to the embedder (and per progress event). */

@@ -4,8 +4,8 @@
  * database is repaired on open (and when another process's writes bring a clash).
  */
 import type { MemoryContext } from './context.js';
+import type { FragmentRecord } from './fragment-store.js';
 import { historyEntry } from './records.js';
-import type { FragmentRecord } from './store.js';
 
 /**
  * Stores each fragment under a new label from the store's counter, with a history entry

@@ -3,8 +3,9 @@
  * vector scores (weighted sum of min-max normalised scores, or reciprocal rank fusion),
  * plus the opt-in recency and importance terms. Every step is kept for `explain`.
  */
+
+import type { FragmentRecord } from './fragment-store.js';
 import type { Explanation, FusionOptions, SearchMode, SearchOptions } from './memory-types.js';
-import type { FragmentRecord } from './store.js';
 
 /** A candidate's score and 0-based rank in each list that returned it. */
 export interface Candidate {

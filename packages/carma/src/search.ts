@@ -6,10 +6,10 @@ import type { MemoryContext } from './context.js';
 import { HashingEmbedder } from './embedder.js';
 import { embedChecked } from './embedding.js';
 import { MAX_K, NO_LABEL, type PreparedQuery } from './engine/index.js';
+import type { FragmentRecord } from './fragment-store.js';
 import type { Explanation, SearchOptions, SearchResult } from './memory-types.js';
 import { publicFragment } from './records.js';
 import { type Candidate, explainScore, type ScoreRange } from './scoring.js';
-import type { FragmentRecord } from './store.js';
 import { type ParsedSearch, parseSearch } from './validation.js';
 
 /** Candidates per list in hybrid mode: at least this many, so that fusion has overlap. */

@@ -8,6 +8,7 @@ import { AiosError, integerInRange, invalidInput, numberInRange } from '@aios/ut
 import { DEFAULT_HNSW, type HnswParams, MAX_EF, MAX_K } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter, type Predicate } from './filter.js';
+import type { Metadata } from './fragment-store.js';
 import {
   type ConsolidateOptions,
   DEFAULT_FUSION,
@@ -20,7 +21,6 @@ import {
   type SearchMode,
   type SearchOptions,
 } from './memory-types.js';
-import type { Metadata } from './store.js';
 
 export function checkText(text: unknown, field = 'text'): string {
   if (typeof text !== 'string') throw invalidInput(field, text, 'a string');

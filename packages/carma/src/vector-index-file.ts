@@ -14,8 +14,8 @@ import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
 import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { catchUp } from './follow.js';
+import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
 import type { IndexLogger } from './memory-types.js';
-import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './store.js';
 import { removeStaleIndexTempFiles } from './vector-index-file-check.js';
 
 /** Fragment changes between automatic checkpoints, unless `checkpointEvery` says otherwise. */

@@ -16,7 +16,7 @@ import type {
   Metadata,
   StoredMemory,
   StoreMeta,
-} from './store.js';
+} from './fragment-store.js';
 
 /** The meta key of CARMA's state in the data store. */
 export const CARMA_META_KEY = 'carma';
@@ -186,7 +186,7 @@ export class DataFragmentStore implements FragmentStore {
     return this.written_;
   }
 
-  private get store(): DataStore {
+  private get db(): DataStore {
     if (!this.data) {
       throw new AiosError(CarmaErrorCode.MEMORY_CLOSED, 'the fragment store is not open');
     }
@@ -202,14 +202,14 @@ export class DataFragmentStore implements FragmentStore {
     }
     try {
       // Read first: whatever changes while the fragments are read comes after it.
-      const seq = await this.store.fragments.latestChange();
-      const meta = parseMeta(await this.store.meta.get(CARMA_META_KEY));
+      const seq = await this.db.fragments.latestChange();
+      const meta = parseMeta(await this.db.meta.get(CARMA_META_KEY));
       this.metaText = JSON.stringify(meta);
-      const nextLabel = parseCounter(await this.store.meta.get(LABEL_COUNTER_KEY));
+      const nextLabel = parseCounter(await this.db.meta.get(LABEL_COUNTER_KEY));
       const fragments: FragmentRecord[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = await this.store.fragments.list({
+        const page = await this.db.fragments.list({
           limit: PAGE,
           vectors: false,
           ...(after === undefined ? {} : { after }),
@@ -233,7 +233,7 @@ export class DataFragmentStore implements FragmentStore {
   async setMeta(meta: StoreMeta): Promise<void> {
     const text = JSON.stringify(meta);
     if (text === this.metaText) return;
-    await this.store.meta.set(CARMA_META_KEY, JSON.parse(text));
+    await this.db.meta.set(CARMA_META_KEY, JSON.parse(text));
     this.metaText = text;
   }
 
@@ -243,7 +243,7 @@ export class DataFragmentStore implements FragmentStore {
     if (items.length === 0 && !withMeta) return;
     // The records carry every access so far: accesses not yet written are in them.
     for (const { fragment } of items) this.touches.delete(fragment.id);
-    await this.store.fragments.put(
+    await this.db.fragments.put(
       items.map(({ fragment, vector, change }) => ({
         ...toInput(fragment, vector),
         change: toChangeInput(change),
@@ -268,7 +268,7 @@ export class DataFragmentStore implements FragmentStore {
     const metaText = options.meta === undefined ? undefined : JSON.stringify(options.meta);
     const withMeta = metaText !== undefined && metaText !== this.metaText;
     if (items.length === 0) return;
-    const { numbers } = await this.store.fragments.putNumbered(
+    const { numbers } = await this.db.fragments.putNumbered(
       items.map(({ fragment, vector, change }) => ({
         ...toInput(fragment, vector),
         change: toChangeInput(change),
@@ -305,7 +305,7 @@ export class DataFragmentStore implements FragmentStore {
   async read(ids: readonly string[]): Promise<Array<FragmentRecord | undefined>> {
     const found = new Map<string, FragmentRecord>();
     for (let i = 0; i < ids.length; i += PAGE) {
-      const page = await this.store.fragments.getMany(ids.slice(i, i + PAGE), { vectors: false });
+      const page = await this.db.fragments.getMany(ids.slice(i, i + PAGE), { vectors: false });
       for (const f of page) {
         const record = toRecord(f);
         if (record) found.set(f.id, record);
@@ -319,7 +319,7 @@ export class DataFragmentStore implements FragmentStore {
   }
 
   async readMeta(): Promise<StoreMeta | undefined> {
-    const meta = parseMeta(await this.store.meta.get(CARMA_META_KEY));
+    const meta = parseMeta(await this.db.meta.get(CARMA_META_KEY));
     this.metaText = JSON.stringify(meta);
     return meta;
   }
@@ -328,7 +328,7 @@ export class DataFragmentStore implements FragmentStore {
     if (items.length === 0) return;
     for (const { id } of items) this.touches.delete(id);
     // One history row per fragment that was there to delete: as many as it counts.
-    const deleted = await this.store.fragments.delete(
+    const deleted = await this.db.fragments.delete(
       items.map((i) => i.id),
       { changes: items.map((i) => toChangeInput(i.change)) },
     );
@@ -344,7 +344,7 @@ export class DataFragmentStore implements FragmentStore {
     meta: StoreMeta,
   ): Promise<void> {
     const text = JSON.stringify(meta);
-    await this.store.fragments.replaceVectors(
+    await this.db.fragments.replaceVectors(
       items.map((i) => ({ id: i.id, vector: i.vector, change: toChangeInput(i.change) })),
       { dimension: meta.dimension, meta: { [CARMA_META_KEY]: JSON.parse(text) } },
     );
@@ -359,7 +359,7 @@ export class DataFragmentStore implements FragmentStore {
   async vectors(ids: readonly string[]): Promise<Array<Float32Array | undefined>> {
     const found = new Map<string, Float32Array>();
     for (let i = 0; i < ids.length; i += PAGE) {
-      for (const f of await this.store.fragments.getMany(ids.slice(i, i + PAGE))) {
+      for (const f of await this.db.fragments.getMany(ids.slice(i, i + PAGE))) {
         if (f.vector) found.set(f.id, f.vector);
       }
     }
@@ -370,7 +370,7 @@ export class DataFragmentStore implements FragmentStore {
     const out: FragmentChange[] = [];
     let after = 0;
     for (;;) {
-      const page = await this.store.fragments.history(id, { after, limit: PAGE });
+      const page = await this.db.fragments.history(id, { after, limit: PAGE });
       for (const c of page) out.push(toChange(c.kind, c.at, c.data));
       if (page.length < PAGE) return out;
       after = (page[page.length - 1] as { seq: number }).seq;
@@ -378,12 +378,12 @@ export class DataFragmentStore implements FragmentStore {
   }
 
   async changedSince(seq: number): Promise<{ ids: Set<string>; seq: number }> {
-    const { ids, seq: latest } = await this.store.fragments.changedSince(seq);
+    const { ids, seq: latest } = await this.db.fragments.changedSince(seq);
     return { ids: new Set(ids), seq: latest };
   }
 
   latestSeq(): Promise<number> {
-    return this.store.fragments.latestChange();
+    return this.db.fragments.latestChange();
   }
 
   touch(fragment: FragmentRecord): void {
@@ -427,7 +427,7 @@ export class DataFragmentStore implements FragmentStore {
     const groups = [...byTime].sort((a, b) => a[0] - b[0]);
     // Queued all at once, so that a later put (which writes the counts whole) follows them.
     const results = await Promise.allSettled(
-      groups.map(([at, ids]) => this.store.fragments.markUsed(ids, at)),
+      groups.map(([at, ids]) => this.db.fragments.markUsed(ids, at)),
     );
     let failure: unknown;
     results.forEach((r, g) => {
