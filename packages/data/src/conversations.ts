@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { invalidInput } from '@aios/utils';
+import type { StoreContext } from './context.js';
+import { num, toConversation } from './rows.js';
+import type { Conversation, DataStore } from './types.js';
+import {
+  checkRowSize,
+  count,
+  isPlainObject,
+  json,
+  optionalString,
+  requireString,
+  rowBytes,
+  timestamp,
+} from './validate.js';
+
+/** Conversations: created, listed, renamed and deleted (with their messages). */
+export function createConversationRepository(ctx: StoreContext): DataStore['conversations'] {
+  const { driver, serial, maxRowBytes } = ctx;
+  return {
+    async create(input = {}) {
+      if (!isPlainObject(input)) throw invalidInput('conversation', input, 'an object');
+      const now = Date.now();
+      const c: Conversation = {
+        id: input.id === undefined ? randomUUID() : requireString(input.id, 'id'),
+        title: optionalString(input.title, 'title'),
+        metadata: JSON.parse(json(input.metadata, 'metadata')),
+        createdAt: timestamp(input.createdAt, 'createdAt', now),
+        updatedAt: 0,
+      };
+      c.updatedAt = c.createdAt;
+      const meta = JSON.stringify(c.metadata);
+      checkRowSize(rowBytes(maxRowBytes, 0, meta, c.title ?? ''), maxRowBytes, 'conversation');
+      return serial(() => {
+        driver.run(
+          'INSERT INTO conversations (id, title, metadata, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)',
+          [c.id, c.title, meta, c.createdAt],
+        );
+        return c;
+      });
+    },
+    async get(id) {
+      requireString(id, 'id');
+      return serial(() => {
+        const r = driver.query('SELECT * FROM conversations WHERE id = ?1', [id])[0];
+        return r ? toConversation(r) : undefined;
+      });
+    },
+    async list(options = {}) {
+      const limit = count(options.limit, 'limit', 50, 100_000);
+      const offset = count(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
+      return serial(() =>
+        driver
+          .query('SELECT * FROM conversations ORDER BY updated_at DESC, id LIMIT ?1 OFFSET ?2', [
+            limit,
+            offset,
+          ])
+          .map(toConversation),
+      );
+    },
+    async delete(id) {
+      requireString(id, 'id');
+      return serial(() => driver.run('DELETE FROM conversations WHERE id = ?1', [id]).changes > 0);
+    },
+    count: () =>
+      serial(() => num(driver.query('SELECT count(*) AS n FROM conversations')[0]?.n ?? 0)),
+  };
+}

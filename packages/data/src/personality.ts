@@ -1,0 +1,48 @@
+import { invalidInput } from '@aios/utils';
+import type { StoreContext } from './context.js';
+import { toPersonality } from './rows.js';
+import type { DataStore } from './types.js';
+import { checkRowSize, count, json, requireString, rowBytes, timestamp } from './validate.js';
+
+/** The personality state, one row per version. */
+export function createPersonalityRepository(ctx: StoreContext): DataStore['personality'] {
+  const { driver, serial, maxRowBytes } = ctx;
+  return {
+    async save(name, state, at) {
+      requireString(name, 'name');
+      const text = json(state, 'state');
+      if (state === undefined) throw invalidInput('state', state, 'a plain JSON object');
+      checkRowSize(rowBytes(maxRowBytes, 0, text), maxRowBytes, 'state');
+      const createdAt = timestamp(at, 'at', Date.now());
+      return serial(() => {
+        const r = driver.run(
+          'INSERT INTO personality_states (name, state, created_at) VALUES (?1, ?2, ?3)',
+          [name, text, createdAt],
+        );
+        return { id: r.lastInsertRowid, name, state: JSON.parse(text), createdAt };
+      });
+    },
+    async latest(name) {
+      requireString(name, 'name');
+      return serial(() => {
+        const r = driver.query(
+          'SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT 1',
+          [name],
+        )[0];
+        return r ? toPersonality(r) : undefined;
+      });
+    },
+    async history(name, options = {}) {
+      requireString(name, 'name');
+      const limit = count(options.limit, 'limit', 100, 1_000_000);
+      return serial(() =>
+        driver
+          .query('SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT ?2', [
+            name,
+            limit,
+          ])
+          .map(toPersonality),
+      );
+    },
+  };
+}
