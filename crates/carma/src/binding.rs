@@ -1,37 +1,22 @@
 //! The napi binding: the only module that knows about Node. It converts arguments,
-//! delegates to the logic modules, and maps errors to `[AIOS:<CODE>] message` strings that
-//! the TypeScript side turns into `AiosError`s with the same code.
+//! delegates to the logic modules, and maps errors through `aios_error` to
+//! `[AIOS:<CODE>] message` strings that the TypeScript side turns into `AiosError`s with
+//! the same code.
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use aios_error::AiosError;
 use napi::bindgen_prelude::{AsyncTask, Float32Array, Float64Array, Uint32Array};
-use napi::{Env, Error, Result, Status, Task};
+use napi::{Env, Result, Task};
 use napi_derive::napi;
 
 use crate::bm25::{Bm25Index, Bm25Params};
 use crate::cluster;
-use crate::error::CarmaError;
 use crate::hnsw::HnswParams;
 use crate::query::prepare_query;
-use crate::vector::{js_number, LoadError, Metric, SearchOptions, VectorIndex, MAX_DIM, MAX_K};
+use crate::vector::{js_number, Metric, SearchOptions, VectorIndex, MAX_DIM, MAX_K};
 use crate::{embed, text};
-
-fn to_napi(err: CarmaError) -> Error {
-    Error::new(Status::GenericFailure, err.to_string())
-}
-
-fn io_error(err: &std::io::Error, path: &str) -> Error {
-    let code = match err.kind() {
-        std::io::ErrorKind::NotFound => "IO_NOT_FOUND",
-        std::io::ErrorKind::PermissionDenied => "IO_PERMISSION_DENIED",
-        _ => "IO_ERROR",
-    };
-    Error::new(
-        Status::GenericFailure,
-        format!("[AIOS:{code}] {path}: {err}"),
-    )
-}
 
 /// Lowercased alphanumeric tokens, as BM25 and the embedder see them.
 #[napi(catch_unwind)]
@@ -50,10 +35,12 @@ fn integer(field: &str, value: f64, min: u32, max: u32) -> Result<u32> {
     if value.fract() == 0.0 && value >= f64::from(min) && value <= f64::from(max) {
         Ok(value as u32)
     } else {
-        Err(to_napi(CarmaError::invalid(format!(
-            "{field}: expected an integer from {min} to {max}, got {} (number)",
-            js_number(value)
-        ))))
+        Err(AiosError::invalid_input(
+            field,
+            &format!("an integer from {min} to {max}"),
+            format!("{} (number)", js_number(value)),
+        )
+        .into())
     }
 }
 
@@ -160,9 +147,9 @@ impl NativeVectorIndex {
     #[napi(constructor, catch_unwind)]
     pub fn new(dimension: f64, metric: String, hnsw: Option<NativeHnswParams>) -> Result<Self> {
         let dim = check_dimension(dimension)?;
-        let metric = Metric::parse(&metric).map_err(to_napi)?;
+        let metric = Metric::parse(&metric).map_err(AiosError::into_napi)?;
         let hnsw = hnsw.map(NativeHnswParams::parse).transpose()?;
-        let index = VectorIndex::new(dim, metric, hnsw).map_err(to_napi)?;
+        let index = VectorIndex::new(dim, metric, hnsw).map_err(AiosError::into_napi)?;
         Ok(Self {
             inner: Arc::new(RwLock::new(index)),
         })
@@ -201,7 +188,9 @@ impl NativeVectorIndex {
     /// Adds or replaces rows (`labels.length x dimension` floats), on the calling thread.
     #[napi(catch_unwind)]
     pub fn add(&self, labels: &[u32], vectors: &[f32]) -> Result<()> {
-        write(&self.inner).add(labels, vectors).map_err(to_napi)
+        write(&self.inner)
+            .add(labels, vectors)
+            .map_err(AiosError::into_napi)
     }
 
     /// `add` on the libuv thread pool (for large batches with a graph to extend). The
@@ -261,7 +250,7 @@ impl NativeVectorIndex {
         };
         let res = read(&self.inner)
             .search(queries, k, filter.as_deref(), options)
-            .map_err(to_napi)?;
+            .map_err(AiosError::into_napi)?;
         Ok(NativeHits {
             labels: Uint32Array::new(res.labels),
             scores: Float32Array::new(res.scores),
@@ -272,7 +261,9 @@ impl NativeVectorIndex {
     #[napi(catch_unwind)]
     pub fn set_hnsw(&self, params: Option<NativeHnswParams>) -> Result<()> {
         let params = params.map(NativeHnswParams::parse).transpose()?;
-        write(&self.inner).set_hnsw(params).map_err(to_napi)
+        write(&self.inner)
+            .set_hnsw(params)
+            .map_err(AiosError::into_napi)
     }
 
     /// Drops deleted rows (rebuilding the graph, if any).
@@ -312,7 +303,7 @@ impl Task for AddTask {
     fn compute(&mut self) -> Result<()> {
         write(&self.index)
             .add(&self.labels, &self.vectors)
-            .map_err(to_napi)
+            .map_err(AiosError::into_napi)
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
@@ -332,7 +323,7 @@ impl Task for SaveTask {
     fn compute(&mut self) -> Result<()> {
         read(&self.index)
             .save(&self.path)
-            .map_err(|e| io_error(&e, &self.path.to_string_lossy()))
+            .map_err(|e| AiosError::io(&e, self.path.display()).into())
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
@@ -349,10 +340,7 @@ impl Task for LoadTask {
     type JsValue = NativeVectorIndex;
 
     fn compute(&mut self) -> Result<VectorIndex> {
-        VectorIndex::load(&self.path).map_err(|e| match e {
-            LoadError::Io(io) => io_error(&io, &self.path.to_string_lossy()),
-            LoadError::Format(f) => to_napi(f),
-        })
+        VectorIndex::load(&self.path).map_err(AiosError::into_napi)
     }
 
     fn resolve(&mut self, _env: Env, output: VectorIndex) -> Result<NativeVectorIndex> {
@@ -373,7 +361,7 @@ impl NativeLexicalIndex {
     #[napi(constructor, catch_unwind)]
     pub fn new(k1: f64, b: f64) -> Result<Self> {
         Ok(Self {
-            inner: Bm25Index::new(Bm25Params { k1, b }).map_err(to_napi)?,
+            inner: Bm25Index::new(Bm25Params { k1, b }).map_err(AiosError::into_napi)?,
         })
     }
 
@@ -390,7 +378,7 @@ impl NativeLexicalIndex {
     /// Adds or replaces documents.
     #[napi(catch_unwind)]
     pub fn add(&mut self, labels: &[u32], texts: Vec<String>) -> Result<()> {
-        self.inner.add(labels, &texts).map_err(to_napi)
+        self.inner.add(labels, &texts).map_err(AiosError::into_napi)
     }
 
     #[napi(catch_unwind)]
@@ -410,7 +398,7 @@ impl NativeLexicalIndex {
         let hits = self
             .inner
             .search(&query, check_k(k)?, filter.as_deref())
-            .map_err(to_napi)?;
+            .map_err(AiosError::into_napi)?;
         Ok(to_hits(&hits))
     }
 
@@ -442,7 +430,7 @@ impl NativeLexicalIndex {
         let hits = self
             .inner
             .search_terms(terms, check_k(k)?, filter.as_deref())
-            .map_err(to_napi)?;
+            .map_err(AiosError::into_napi)?;
         Ok(to_hits(&hits))
     }
 }
@@ -492,7 +480,7 @@ impl Task for KMeansTask {
             self.max_iter,
             u64::from(self.seed),
         )
-        .map_err(to_napi)
+        .map_err(AiosError::into_napi)
     }
 
     fn resolve(&mut self, _env: Env, out: cluster::KMeans) -> Result<NativeKMeans> {

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use crate::error::{CarmaError, Result};
 use crate::fx::{FxMap, FxSet};
 use crate::text::tokenize;
 use crate::topk::{Hit, TopK};
+use aios_error::{AiosError, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bm25Params {
@@ -37,7 +37,7 @@ pub struct Bm25Index {
 impl Bm25Index {
     pub fn new(params: Bm25Params) -> Result<Self> {
         if !(params.k1.is_finite() && params.k1 >= 0.0 && (0.0..=1.0).contains(&params.b)) {
-            return Err(CarmaError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "bm25: expected k1 >= 0 and b in [0, 1], got k1={} b={}",
                 params.k1, params.b
             )));
@@ -73,7 +73,7 @@ impl Bm25Index {
     /// Adds or replaces documents.
     pub fn add<S: AsRef<str>>(&mut self, labels: &[u32], texts: &[S]) -> Result<()> {
         if labels.len() != texts.len() {
-            return Err(CarmaError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "texts: expected {} texts (one per label), got {}",
                 labels.len(),
                 texts.len()
@@ -81,7 +81,7 @@ impl Bm25Index {
         }
         let mut seen = FxSet::with_capacity_and_hasher(labels.len(), Default::default());
         if let Some(l) = labels.iter().find(|l| !seen.insert(**l)) {
-            return Err(CarmaError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "labels: {l} appears twice in one batch"
             )));
         }
@@ -186,13 +186,13 @@ impl Bm25Index {
         filter: Option<&[u32]>,
     ) -> Result<Vec<Hit>> {
         if let Some(t) = terms.iter().find(|t| **t as usize >= self.postings.len()) {
-            return Err(CarmaError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "terms: {t} is not a term id of this index ({} terms)",
                 self.postings.len()
             )));
         }
         if k == 0 || k > crate::vector::MAX_K {
-            return Err(CarmaError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "k: expected an integer from 1 to {}, got {k}",
                 crate::vector::MAX_K
             )));

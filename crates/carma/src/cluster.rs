@@ -3,9 +3,9 @@
 
 use rayon::prelude::*;
 
-use crate::error::{CarmaError, Result};
 use crate::hnsw::splitmix64;
 use crate::simd::{dot, normalize};
+use aios_error::{AiosError, Result};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KMeans {
@@ -42,7 +42,7 @@ fn nearest(centroids: &[f32], dim: usize, row: &[f32]) -> (u32, f32) {
 /// Clusters the rows of `data` (`n x dim`) into `k` groups.
 pub fn kmeans(data: &[f32], dim: usize, k: usize, max_iter: u32, seed: u64) -> Result<KMeans> {
     if dim == 0 || !data.len().is_multiple_of(dim) {
-        return Err(CarmaError::new(
+        return Err(AiosError::new(
             "DIMENSION_MISMATCH",
             format!(
                 "data: expected a multiple of {dim} floats, got {}",
@@ -52,12 +52,12 @@ pub fn kmeans(data: &[f32], dim: usize, k: usize, max_iter: u32, seed: u64) -> R
     }
     let n = data.len() / dim;
     if k == 0 || k > n {
-        return Err(CarmaError::invalid(format!(
+        return Err(AiosError::invalid(format!(
             "k: expected an integer from 1 to the number of rows ({n}), got {k}"
         )));
     }
     if data.iter().any(|v| !v.is_finite()) {
-        return Err(CarmaError::invalid("data: expected finite numbers"));
+        return Err(AiosError::invalid("data: expected finite numbers"));
     }
     let row = |i: usize| &data[i * dim..(i + 1) * dim];
     // k-means++: each next seed is drawn with probability proportional to its distance.

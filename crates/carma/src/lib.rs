@@ -21,7 +21,6 @@ pub mod cluster;
 pub mod code_scan;
 pub mod codes;
 pub mod embed;
-pub mod error;
 pub mod fx;
 pub mod hnsw;
 pub mod query;

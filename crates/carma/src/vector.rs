@@ -13,14 +13,14 @@ use rayon::prelude::*;
 
 use crate::code_scan::{self, ScanRows};
 use crate::codes::{QueryCode, RowCodes};
-use crate::error::{CarmaError, Result};
 use crate::fx::{FxMap, FxSet};
 use crate::hnsw::{Hnsw, HnswParams};
 use crate::simd::{dot, normalize};
 use crate::topk::{Hit, TopK};
+use aios_error::{AiosError, Result};
 
 mod file;
-pub use file::{temp_path, LoadError, CHECKSUM_BYTES, FORMAT_VERSION};
+pub use file::{temp_path, CHECKSUM_BYTES, FORMAT_VERSION};
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
 pub const END: &[u8; 8] = b"CARMAEND";
@@ -69,7 +69,7 @@ impl Metric {
         match s {
             "cosine" => Ok(Metric::Cosine),
             "dot" => Ok(Metric::Dot),
-            _ => Err(CarmaError::invalid(format!(
+            _ => Err(AiosError::invalid(format!(
                 "metric: expected \"cosine\" or \"dot\", got {s:?}"
             ))),
         }
@@ -133,7 +133,7 @@ pub fn js_number(v: f64) -> String {
 
 fn validate_k(k: usize) -> Result<()> {
     if k == 0 || k > MAX_K {
-        return Err(CarmaError::invalid(format!(
+        return Err(AiosError::invalid(format!(
             "k: expected an integer from 1 to {MAX_K}, got {k}"
         )));
     }
@@ -143,7 +143,7 @@ fn validate_k(k: usize) -> Result<()> {
 impl VectorIndex {
     pub fn new(dim: usize, metric: Metric, hnsw: Option<HnswParams>) -> Result<Self> {
         if dim == 0 || dim > MAX_DIM {
-            return Err(CarmaError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "dimension: expected an integer from 1 to {MAX_DIM}, got {dim}"
             )));
         }
@@ -203,7 +203,7 @@ impl VectorIndex {
 
     fn check_vectors(&self, vectors: &[f32], rows: usize, what: &str) -> Result<()> {
         if vectors.len() != rows * self.dim {
-            return Err(CarmaError::new(
+            return Err(AiosError::new(
                 "DIMENSION_MISMATCH",
                 format!(
                     "{what}: expected {rows} x {} = {} floats, got {}",
@@ -214,7 +214,7 @@ impl VectorIndex {
             ));
         }
         if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
-            return Err(CarmaError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "{what}: expected finite numbers, got {} at row {} column {}",
                 js_number(f64::from(vectors[i])),
                 i / self.dim,
@@ -230,19 +230,19 @@ impl VectorIndex {
         let mut seen = FxSet::with_capacity_and_hasher(labels.len(), Default::default());
         for l in labels {
             if *l == u32::MAX {
-                return Err(CarmaError::invalid(
+                return Err(AiosError::invalid(
                     "labels: expected labels below 4294967295 (reserved), got 4294967295 (number)",
                 ));
             }
             if !seen.insert(*l) {
-                return Err(CarmaError::invalid(format!(
+                return Err(AiosError::invalid(format!(
                     "labels: expected distinct labels within one batch, got {l} (number)"
                 )));
             }
         }
         let start = self.labels.len();
         if start + labels.len() > u32::MAX as usize - 1 {
-            return Err(CarmaError::new("CAPACITY", "index is full (2^32 - 2 rows)"));
+            return Err(AiosError::new("CAPACITY", "index is full (2^32 - 2 rows)"));
         }
         self.data.reserve(vectors.len());
         for (i, &label) in labels.iter().enumerate() {
@@ -482,7 +482,7 @@ impl VectorIndex {
     ) -> Result<SearchResults> {
         validate_k(k)?;
         if queries.is_empty() || !queries.len().is_multiple_of(self.dim) {
-            return Err(CarmaError::new(
+            return Err(AiosError::new(
                 "DIMENSION_MISMATCH",
                 format!(
                     "queries: expected a non-empty multiple of {} floats, got {}",
@@ -570,7 +570,7 @@ impl VectorIndex {
 
 pub(crate) fn validate_hnsw(p: HnswParams) -> Result<()> {
     if !(2..=256).contains(&p.m) || !(1..=100_000).contains(&p.ef_construction) {
-        return Err(CarmaError::invalid(format!(
+        return Err(AiosError::invalid(format!(
             "hnsw: expected m from 2 to 256 and efConstruction from 1 to 100000, got m={} efConstruction={}",
             p.m, p.ef_construction
         )));

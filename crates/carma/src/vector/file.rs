@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::RowCodes;
-use crate::error::{CarmaError, Result};
 use crate::fx::FxMap;
 use crate::hnsw::{Hnsw, HnswParams, MAX_LEVEL};
+use aios_error::{AiosError, Result};
 
 /// The version `save` writes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -32,12 +32,6 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const CHECKSUM_BYTES: usize = 32;
 /// Above this, the checksum is computed with rayon (BLAKE3's tree hashing in parallel).
 const PARALLEL_HASH_BYTES: usize = 1 << 20;
-
-#[derive(Debug)]
-pub enum LoadError {
-    Io(std::io::Error),
-    Format(CarmaError),
-}
 
 fn checksum(bytes: &[u8]) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
@@ -49,8 +43,8 @@ fn checksum(bytes: &[u8]) -> blake3::Hash {
     hasher.finalize()
 }
 
-fn corrupt(what: &str) -> CarmaError {
-    CarmaError::new("INDEX_CORRUPT", format!("index file: {what}"))
+fn corrupt(what: &str) -> AiosError {
+    AiosError::new("INDEX_CORRUPT", format!("index file: {what}"))
 }
 
 /// How much longer than unit length a stored cosine row may be: the rounding of
@@ -218,9 +212,11 @@ impl VectorIndex {
         written
     }
 
-    pub fn load(path: &Path) -> std::result::Result<Self, LoadError> {
-        let bytes = fs::read(path).map_err(LoadError::Io)?;
-        Self::from_bytes(&bytes).map_err(LoadError::Format)
+    /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
+    /// damaged one `INDEX_CORRUPT`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = fs::read(path).map_err(|e| AiosError::io(&e, path.display()))?;
+        Self::from_bytes(&bytes)
     }
 }
 
@@ -462,5 +458,25 @@ mod tests {
         idx.save(&ok).unwrap();
         assert!(VectorIndex::load(&ok).is_ok());
         assert!(!temp_path(&ok).exists());
+    }
+
+    #[test]
+    fn load_failures_carry_their_codes_and_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("index-9.bin");
+        let err = VectorIndex::load(&missing).err().unwrap();
+        assert_eq!(err.code, "IO_NOT_FOUND");
+        assert!(err.message.starts_with(&format!("{}: ", missing.display())));
+        // EISDIR, as fromNodeIoError reads it on the js side.
+        assert_eq!(
+            VectorIndex::load(dir.path()).err().unwrap().code,
+            "IO_NOT_A_FILE"
+        );
+        let garbage = dir.path().join("index-3.bin");
+        fs::write(&garbage, b"not an index").unwrap();
+        assert_eq!(
+            VectorIndex::load(&garbage).err().unwrap().code,
+            "INDEX_CORRUPT"
+        );
     }
 }
