@@ -12,6 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempHomes } from './testing/cli.js';
@@ -52,7 +53,7 @@ describe.each(testImplementations())('aios doctor (%s)', (impl) => {
     expect(report.status).toBe('ok');
     expect(code).toBe(0);
     expect(new Set(report.findings.map((f) => f.check))).toEqual(
-      new Set(['leftovers', 'database', 'index-files', 'backup']),
+      new Set(['leftovers', 'database', 'labels', 'index-files', 'backup']),
     );
   });
 
@@ -129,5 +130,44 @@ describe.each(testImplementations())('aios doctor (%s)', (impl) => {
     expect(check?.status).toBe('warn');
     expect(check?.output).toContain('.restore-999999-abc123');
     expect(existsSync(staging)).toBe(true);
+  });
+
+  it('finds fragments sharing an index label and gives them their own with --repair', async () => {
+    const home = seeded(impl);
+    // Two fragments with one label, as two writers at once could leave them before labels
+    // were taken inside the write transaction.
+    const data = await openDataStore({ path: join(home, 'aios.db'), native: impl });
+    try {
+      const [a, b] = await data.fragments.list({ limit: 2, vectors: false });
+      if (!a || !b) throw new Error('expected fragments');
+      await data.fragments.put(
+        [
+          {
+            id: b.id,
+            namespace: b.namespace,
+            text: b.text,
+            metadata: b.metadata,
+            attributes: { ...b.attributes, label: a.attributes.label },
+          },
+        ],
+        { keepVectors: true },
+      );
+    } finally {
+      await data.close();
+    }
+    const found = doctor(home, impl);
+    expect(found.code).toBe(1);
+    expect(found.report.findings).toContainEqual(
+      expect.objectContaining({ check: 'labels', status: 'fail' }),
+    );
+    const repaired = doctor(home, impl, '--repair');
+    expect(repaired.report.findings).toContainEqual(
+      expect.objectContaining({ check: 'labels', status: 'repaired' }),
+    );
+    expect(doctor(home, impl).report.status).toBe('ok');
+    const search = runCli(home, ['memory', 'search', 'boiler 3 serviced day 3'], {
+      AIOS_NATIVE: impl,
+    });
+    expect(search.stdout).toContain('Note 3');
   });
 });

@@ -1,6 +1,7 @@
 import { backupCheck } from './checks/backup.js';
 import { databaseCheck } from './checks/database.js';
 import { indexFilesCheck } from './checks/index-files.js';
+import { labelsCheck } from './checks/labels.js';
 import { leftoversCheck } from './checks/leftovers.js';
 import type { DoctorCheck, DoctorContext, DoctorReport, Finding } from './types.js';
 
@@ -10,6 +11,7 @@ export type { DoctorCheck, DoctorContext, DoctorReport, Finding, FindingStatus }
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   leftoversCheck,
   databaseCheck,
+  labelsCheck,
   indexFilesCheck,
   backupCheck,
 ];
