@@ -8,8 +8,8 @@
 
 use rusqlite::types::Value;
 
-use crate::error::{DataError, Result};
 use crate::store::{Rows, Store};
+use aios_error::{AiosError, Result};
 
 /// Parameters shared by every query: `[from, to)` in ms, a row limit, an event type.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +48,7 @@ pub fn sql_for(name: &str) -> Result<&'static str> {
         "feedbackSummary" => FEEDBACK_SUMMARY,
         "eventsPerDay" => EVENTS_PER_DAY,
         other => {
-            return Err(DataError::invalid(format!(
+            return Err(AiosError::invalid(format!(
                 "analytics: unknown query {other:?}"
             )))
         }

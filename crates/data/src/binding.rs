@@ -1,29 +1,23 @@
 //! The napi binding: the only module that knows about Node. It converts arguments,
-//! delegates to `store`/`analytics`, and reports failures as `[AIOS:<CODE>] message`,
-//! which the TypeScript bridge turns into `AiosError`s with the same code.
+//! delegates to `store`/`analytics`, and reports failures through `aios_error` as
+//! `[AIOS:<CODE>] message`, which the TypeScript bridge turns into `AiosError`s with the
+//! same code.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use aios_error::AiosError;
 use napi::bindgen_prelude::Float64Array;
 use napi::bindgen_prelude::{
     AsyncTask, BigInt, FromNapiValue, Null, ToNapiValue, TypeName, Uint8Array, Uint8ArraySlice,
     ValidateNapiValue,
 };
-use napi::{sys, Env, Error, Result, Status, Task, ValueType};
+use napi::{sys, Env, Result, Task, ValueType};
 use napi_derive::napi;
 use rusqlite::types::Value;
 
 use crate::analytics::{self, AnalyticsParams};
-use crate::error::DataError;
 use crate::schema::{self, OpenOptions};
 use crate::store::{self, ChangeBatch, EventBatch, FragmentBatch, MessageBatch, Store};
-
-fn to_js(err: DataError) -> Error {
-    Error::new(
-        Status::GenericFailure,
-        format!("[AIOS:{}] {}", err.code, err.message),
-    )
-}
 
 /// An SQL parameter from JS: null/undefined, number, bigint, string, boolean, bytes.
 pub struct SqlParam(Value);
@@ -45,10 +39,7 @@ impl FromNapiValue for SqlParam {
         // SAFETY: env and value come from napi for this call.
         let status = unsafe { sys::napi_typeof(env, value, &mut kind) };
         if status != sys::Status::napi_ok {
-            return Err(Error::new(
-                Status::InvalidArg,
-                "[AIOS:INVALID_INPUT] unreadable parameter",
-            ));
+            return Err(AiosError::invalid("unreadable parameter").into());
         }
         let v = match kind {
             sys::ValueType::napi_null | sys::ValueType::napi_undefined => Value::Null,
@@ -67,20 +58,14 @@ impl FromNapiValue for SqlParam {
             sys::ValueType::napi_bigint => {
                 let (n, lossless) = unsafe { BigInt::from_napi_value(env, value)? }.get_i64();
                 if !lossless {
-                    return Err(Error::new(
-                        Status::InvalidArg,
-                        "[AIOS:INVALID_INPUT] bigint parameter out of the 64-bit range",
-                    ));
+                    return Err(AiosError::invalid("bigint parameter out of the 64-bit range").into());
                 }
                 Value::Integer(n)
             }
             _ => match unsafe { Uint8Array::from_napi_value(env, value) } {
                 Ok(bytes) => Value::Blob(bytes.to_vec()),
                 Err(_) => {
-                    return Err(Error::new(
-                        Status::InvalidArg,
-                        "[AIOS:INVALID_INPUT] SQL parameters must be null, numbers, bigints, strings, booleans or Uint8Arrays",
-                    ))
+                    return Err(AiosError::invalid("SQL parameters must be null, numbers, bigints, strings, booleans or Uint8Arrays").into())
                 }
             },
         };
@@ -170,14 +155,14 @@ type Shared = Arc<Mutex<Option<Store>>>;
 fn lock(shared: &Shared) -> Result<MutexGuard<'_, Option<Store>>> {
     shared
         .lock()
-        .map_err(|_| to_js(DataError::new("DATA_SQLITE", "store lock poisoned")))
+        .map_err(|_| AiosError::new("DATA_SQLITE", "store lock poisoned").into_napi())
 }
 
-fn with_store<T>(shared: &Shared, f: impl FnOnce(&Store) -> crate::error::Result<T>) -> Result<T> {
+fn with_store<T>(shared: &Shared, f: impl FnOnce(&Store) -> aios_error::Result<T>) -> Result<T> {
     let guard = lock(shared)?;
     match guard.as_ref() {
-        Some(store) => f(store).map_err(to_js),
-        None => Err(to_js(DataError::new("DATA_CLOSED", "the store is closed"))),
+        Some(store) => f(store).map_err(AiosError::into_napi),
+        None => Err(AiosError::new("DATA_CLOSED", "the store is closed").into()),
     }
 }
 
@@ -205,7 +190,7 @@ impl NativeStore {
                 opts.busy_timeout_ms = ms;
             }
         }
-        let store = Store::open(&path, &opts).map_err(to_js)?;
+        let store = Store::open(&path, &opts).map_err(AiosError::into_napi)?;
         Ok(Self {
             shared: Arc::new(Mutex::new(Some(store))),
         })
@@ -477,10 +462,11 @@ fn tail(out: &mut [u8], offset: u32) -> Result<&mut [u8]> {
     let offset = offset as usize;
     if offset > out.len() || !offset.is_multiple_of(8) || !(out.as_ptr() as usize).is_multiple_of(8)
     {
-        return Err(to_js(DataError::invalid(format!(
+        return Err(AiosError::invalid(format!(
             "offset: {offset} is not an aligned position in a {}-byte buffer",
             out.len()
-        ))));
+        ))
+        .into());
     }
     Ok(&mut out[offset..])
 }

@@ -5,7 +5,6 @@
 //! plain Rust; `binding` is the only module that knows napi.
 
 pub mod analytics;
-pub mod error;
 pub mod schema;
 pub mod store;
 pub mod vector;

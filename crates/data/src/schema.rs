@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::error::{DataError, Result};
+use aios_error::{AiosError, Result};
 
 /// `PRAGMA application_id` of an AIOS database: "AIOS" in ASCII.
 pub const APPLICATION_ID: i32 = 0x4149_4F53;
@@ -90,10 +90,10 @@ pub fn check_file(path: &str) -> Result<()> {
     let meta = match std::fs::metadata(p) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(DataError::new("IO_ERROR", format!("{path}: {e}"))),
+        Err(e) => return Err(AiosError::new("IO_ERROR", format!("{path}: {e}"))),
     };
     if meta.is_dir() {
-        return Err(DataError::new(
+        return Err(AiosError::new(
             "IO_NOT_A_FILE",
             format!("{path} is a directory, not a database file"),
         ));
@@ -102,11 +102,11 @@ pub fn check_file(path: &str) -> Result<()> {
         return Ok(());
     }
     let mut header = [0u8; 16];
-    let mut file = File::open(p).map_err(|e| DataError::new("IO_ERROR", format!("{path}: {e}")))?;
+    let mut file = File::open(p).map_err(|e| AiosError::new("IO_ERROR", format!("{path}: {e}")))?;
     let n = read_up_to(&mut file, &mut header)
-        .map_err(|e| DataError::new("IO_ERROR", format!("{path}: {e}")))?;
+        .map_err(|e| AiosError::new("IO_ERROR", format!("{path}: {e}")))?;
     if n < 16 || &header != SQLITE_HEADER {
-        return Err(DataError::new(
+        return Err(AiosError::new(
             "DATA_NOT_A_DATABASE",
             format!("{path} is not an SQLite database (the file was left untouched)"),
         ));
@@ -155,7 +155,7 @@ pub fn open(path: &str, options: &OpenOptions) -> Result<Connection> {
     // Read the schema before anything writes: a damaged file fails here, unmodified.
     let (objects, user_version, application_id) = inspect(&conn).map_err(|e| {
         if e.code == "DATA_NOT_A_DATABASE" || e.code == "DATA_CORRUPT" {
-            DataError::new(
+            AiosError::new(
                 e.code,
                 format!(
                     "{path} is not a readable SQLite database (left untouched): {}",
@@ -167,20 +167,20 @@ pub fn open(path: &str, options: &OpenOptions) -> Result<Connection> {
         }
     })?;
     if application_id != 0 && application_id != APPLICATION_ID {
-        return Err(DataError::new(
+        return Err(AiosError::new(
             "DATA_FOREIGN_DATABASE",
             format!("{path} belongs to another application (application_id {application_id:#x})"),
         ));
     }
     if application_id == 0 && user_version == 0 && objects > 0 {
-        return Err(DataError::new(
+        return Err(AiosError::new(
             "DATA_FOREIGN_DATABASE",
             format!("{path} is an SQLite database of another application ({objects} objects, no AIOS schema)"),
         ));
     }
     let latest = latest_version();
     if user_version > latest {
-        return Err(DataError::new(
+        return Err(AiosError::new(
             "DATA_SCHEMA_TOO_NEW",
             format!(
                 "{path} has schema version {user_version}, newer than this @aios/data supports ({latest}); upgrade @aios/data"
@@ -246,7 +246,7 @@ pub fn migrate(conn: &Connection) -> Result<u32> {
             Ok(()) => conn.execute_batch("COMMIT")?,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                return Err(DataError::new(
+                return Err(AiosError::new(
                     e.code,
                     format!("migration {} ({}) failed: {}", m.version, m.name, e.message),
                 ));

@@ -4,9 +4,9 @@
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
-use crate::error::{DataError, Result};
 use crate::schema::{self, OpenOptions};
 use crate::vector;
+use aios_error::{AiosError, Result};
 
 /// Rows of a query, column-oriented names plus row-major values.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,21 +145,21 @@ impl<'r> Record<'r> {
             strings[k] = row
                 .get_ref(k)?
                 .as_str()
-                .map_err(|e| DataError::new("DATA_CORRUPT", format!("fragment {name}: {e}")))?;
+                .map_err(|e| AiosError::new("DATA_CORRUPT", format!("fragment {name}: {e}")))?;
         }
         if with_id {
             strings[4] = row
                 .get_ref(9)?
                 .as_str()
-                .map_err(|e| DataError::new("DATA_CORRUPT", format!("fragment id: {e}")))?;
+                .map_err(|e| AiosError::new("DATA_CORRUPT", format!("fragment id: {e}")))?;
         }
         let vector = row
             .get_ref(8)?
             .as_blob_or_null()
-            .map_err(|e| DataError::new("DATA_CORRUPT", format!("fragment vector: {e}")))?;
+            .map_err(|e| AiosError::new("DATA_CORRUPT", format!("fragment vector: {e}")))?;
         if let Some(b) = vector {
             if !b.len().is_multiple_of(4) {
-                return Err(DataError::new(
+                return Err(AiosError::new(
                     "DATA_CORRUPT",
                     format!("vector blob of {} bytes is not a float32 array", b.len()),
                 ));
@@ -231,7 +231,7 @@ fn align8(n: usize) -> usize {
 /// by position, which must be inside the list.
 fn check_dictionary_index(name: &str, index: &[u32], len: usize, what: &str) -> Result<()> {
     match index.iter().position(|&t| t as usize >= len) {
-        Some(i) => Err(DataError::invalid(format!(
+        Some(i) => Err(AiosError::invalid(format!(
             "{name}[{i}]: {} is not an index into {len} {what}",
             index[i]
         ))),
@@ -241,7 +241,7 @@ fn check_dictionary_index(name: &str, index: &[u32], len: usize, what: &str) -> 
 
 fn check_len(name: &str, len: usize, expected: usize) -> Result<()> {
     if len != expected {
-        return Err(DataError::invalid(format!(
+        return Err(AiosError::invalid(format!(
             "{name}: expected {expected} entries, got {len}"
         )));
     }
@@ -351,7 +351,7 @@ impl Store {
             .count();
         check_len("vectors", b.vectors.len(), with_vectors * b.dimension)?;
         if with_vectors > 0 && b.dimension == 0 {
-            return Err(DataError::invalid("dimension: expected at least 1, got 0"));
+            return Err(AiosError::invalid("dimension: expected at least 1, got 0"));
         }
         check_dictionary_index(
             "namespaceIndex",
@@ -424,7 +424,7 @@ impl Store {
                 match row
                     .get_ref(8)?
                     .as_blob_or_null()
-                    .map_err(|e| DataError::new("DATA_CORRUPT", format!("fragment vector: {e}")))?
+                    .map_err(|e| AiosError::new("DATA_CORRUPT", format!("fragment vector: {e}")))?
                 {
                     Some(blob) => {
                         out.has_vector.push(1);
@@ -621,8 +621,8 @@ impl Store {
     }
 }
 
-fn row_error(i: usize, e: DataError) -> DataError {
-    DataError::new(e.code, format!("row {i}: {}", e.message))
+fn row_error(i: usize, e: AiosError) -> AiosError {
+    e.context(format_args!("row {i}"))
 }
 
 fn check_changes(c: &ChangeBatch<'_>) -> Result<()> {
@@ -645,10 +645,7 @@ fn insert_changes(conn: &Connection, c: &ChangeBatch<'_>) -> Result<()> {
             data,
             c.at[i] as i64
         ])
-        .map_err(|e| {
-            let e = DataError::from(e);
-            DataError::new(e.code, format!("change {i}: {}", e.message))
-        })?;
+        .map_err(|e| AiosError::from(e).context(format_args!("change {i}")))?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::{DataError, Result};
+use aios_error::{AiosError, Result};
 
 /// The blob bytes of a vector (borrowed as-is on little-endian machines).
 pub fn to_blob(vector: &[f32]) -> Cow<'_, [u8]> {
@@ -20,7 +20,7 @@ pub fn to_blob(vector: &[f32]) -> Cow<'_, [u8]> {
 /// Appends the floats of a blob to `out`; the blob must be a whole number of floats.
 pub fn extend_from_blob(out: &mut Vec<f32>, blob: &[u8]) -> Result<()> {
     if !blob.len().is_multiple_of(4) {
-        return Err(DataError::new(
+        return Err(AiosError::new(
             "DATA_CORRUPT",
             format!("vector blob of {} bytes is not a float32 array", blob.len()),
         ));
@@ -44,7 +44,7 @@ pub fn check_finite(vector: &[f32], what: &str) -> Result<()> {
     }
     match vector.iter().position(|x| !x.is_finite()) {
         None => Ok(()),
-        Some(i) => Err(DataError::invalid(format!(
+        Some(i) => Err(AiosError::invalid(format!(
             "{what}: expected finite numbers, got {} at index {i}",
             vector[i]
         ))),
