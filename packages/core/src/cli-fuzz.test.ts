@@ -122,10 +122,20 @@ describe('every command with hostile input (AIOS_NATIVE=js)', () => {
       };
       mkdirSync(paths['{dir}'] as string);
       writeFileSync(paths['{file}'] as string, 'The heron fished at dawn.\n');
+      // Something to find: a fragment for memory commands, a snapshot for backup commands.
+      const [group] = pathOf(command);
+      const setup =
+        group === 'memory'
+          ? [['ingest', paths['{file}'] as string]]
+          : group === 'backup'
+            ? [['backup', 'create']]
+            : [];
+      for (const args of setup) expect((await run(home, args)).code).toBe(0);
       const jobs = [pathOf(command)];
       if (command.registeredArguments.length > 0 || valueOptions(command).length > 0) {
         for (const value of HOSTILE) {
-          jobs.push(...invocations(command, paths[value] ?? value, value));
+          const given = Object.hasOwn(paths, value) ? (paths[value] as string) : value;
+          jobs.push(...invocations(command, given, value));
         }
       }
       const runs = await runAll(home, jobs);
