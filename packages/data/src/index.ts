@@ -10,7 +10,7 @@ import {
 import packageJson from '../package.json' with { type: 'json' };
 import { loadDataBinding } from './binding.js';
 import type { DriverOptions, SqlDriver } from './driver.js';
-import { openJsDriver } from './js-driver.js';
+import { openJsDriver } from './js-driver/index.js';
 import { defaultOperation, lockDatabase } from './lock.js';
 import { openNativeDriver } from './native-driver.js';
 import { createSqliteStore } from './store.js';

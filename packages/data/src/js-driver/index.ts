@@ -1,0 +1,42 @@
+import { analyticsParams, type DriverOptions, type SqlDriver, type SqlRow } from '../driver.js';
+import { ANALYTICS_SQL } from '../sql.js';
+import { addEvents, addMessages, markFragmentsUsed, putFragments, runBatch } from './bulk.js';
+import { Connection } from './connection.js';
+import { getFragments, listFragments } from './fragments.js';
+import { openDatabase } from './open.js';
+
+/**
+ * The js implementation: SQLite compiled to WebAssembly (node-sqlite3-wasm) on a Node fs
+ * VFS, so the file is a regular SQLite database that the native implementation reads.
+ * One process at a time (see open.ts). The bulk paths run here, row by row, what the
+ * native implementation runs in Rust.
+ */
+export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
+  const conn = new Connection(openDatabase(path, options));
+  return {
+    implementation: 'js',
+    checksVectors: false,
+    query: (sql, params) => conn.query(sql, params),
+    run: (sql, params) => conn.run(sql, params),
+    exec: (sql) => conn.exec(sql),
+    runBatch: (sql, rows) => runBatch(conn, sql, rows),
+    putFragments: (b) => putFragments(conn, b),
+    listFragments: (after, limit, namespace, withVectors) =>
+      listFragments(conn, after, limit, namespace, withVectors),
+    getFragments: (ids, withVectors) => getFragments(conn, ids, withVectors),
+    markFragmentsUsed: (ids, at) => markFragmentsUsed(conn, ids, at),
+    addMessages: (b) => addMessages(conn, b),
+    addEvents: (b) => addEvents(conn, b),
+    async analytics(name, args) {
+      const sql = ANALYTICS_SQL[name];
+      return conn.query(sql, analyticsParams(sql, args));
+    },
+    integrityCheck: () =>
+      conn
+        .query('PRAGMA integrity_check')
+        .map((r) => String(r.integrity_check))
+        .join('\n'),
+    schemaVersion: () => Number((conn.query('PRAGMA user_version')[0] as SqlRow).user_version),
+    close: () => conn.close(),
+  };
+}
