@@ -53,6 +53,10 @@ const napi = spawnSync(
     ...profile,
     '--manifest-path',
     manifest,
+    // The binding module and napi itself sit behind the crate's `napi` feature, so the
+    // logic modules build and test as plain Rust.
+    '--features',
+    'napi',
     '--output-dir',
     'native',
     '--js',

@@ -15,6 +15,9 @@
 //! - `cluster`: spherical k-means with k-means++ seeding (consolidation).
 //!
 //! `binding` is the only module that talks to napi.
+//!
+//! `binding` is compiled with the `napi` feature only (the Node build turns it on);
+//! errors are `aios_error::AiosError`s, which it converts for JS.
 
 pub mod bm25;
 pub mod cluster;
@@ -30,6 +33,7 @@ pub mod text;
 pub mod topk;
 pub mod vector;
 
+#[cfg(feature = "napi")]
 pub mod binding;
 
 #[cfg(test)]
