@@ -94,7 +94,7 @@ pub fn is_code(code: &str) -> bool {
 
 impl fmt::Display for AiosError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[AIOS:{}] {}", self.code, self.message)
+        f.write_str(&format_message(self.code, &self.message))
     }
 }
 
