@@ -1,4 +1,4 @@
-import { AiosError, invalidInput } from '@aios/utils';
+import { AiosError, HttpErrorCode, httpRequest, invalidInput } from '@aios/utils';
 import type { Embedder } from './embedder.js';
 import { CarmaErrorCode } from './errors.js';
 
@@ -22,8 +22,6 @@ export interface OpenAIEmbedderOptions {
 interface EmbeddingsResponse {
   data?: Array<{ embedding?: unknown; index?: number }>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Embeddings from any OpenAI-compatible `/v1/embeddings` endpoint (Ollama, LM Studio,
@@ -90,44 +88,47 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   private async request(input: string[]): Promise<Float32Array> {
-    let lastError: AiosError | undefined;
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
-      let response: Response;
-      try {
-        response = await this.fetchFn(this.url, {
+    let body: unknown;
+    try {
+      const response = await httpRequest(
+        this.url,
+        {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
             ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
           },
           body: JSON.stringify({ model: this.options.model, input, encoding_format: 'float' }),
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-      } catch (error) {
-        const timeout = (error as Error)?.name === 'TimeoutError';
-        lastError = new AiosError(
-          timeout ? CarmaErrorCode.EMBEDDER_TIMEOUT : CarmaErrorCode.EMBEDDER_FAILED,
-          timeout
-            ? `${this.url}: no answer within ${this.timeoutMs} ms`
-            : `${this.url}: ${(error as Error)?.message ?? String(error)}`,
-          { cause: error, details: { url: this.url, attempt } },
-        );
-        continue;
-      }
-      if (!response.ok) {
-        const body = (await response.text().catch(() => '')).slice(0, 200);
-        lastError = new AiosError(
-          CarmaErrorCode.EMBEDDER_FAILED,
-          `${this.url}: HTTP ${response.status}${body ? `: ${body}` : ''}`,
-          { details: { url: this.url, status: response.status, attempt } },
-        );
-        if (response.status === 429 || response.status >= 500) continue;
-        throw lastError;
-      }
-      return this.parse(await response.json().catch(() => undefined), input.length);
+        },
+        {
+          timeoutMs: this.timeoutMs,
+          retries: this.retries,
+          retryBaseMs: 100,
+          retryMaxMs: 2_000,
+          fetch: this.fetchFn,
+        },
+      );
+      body = await response.json();
+    } catch (error) {
+      throw this.embedderError(error);
     }
-    throw lastError as AiosError;
+    return this.parse(body, input.length);
+  }
+
+  /** CARMA's codes for the HTTP helper's: a timeout, or any other failure of the endpoint. */
+  private embedderError(error: unknown): AiosError {
+    const e =
+      error instanceof AiosError
+        ? error
+        : new AiosError(HttpErrorCode.HTTP_NETWORK, `${this.url}: ${String(error)}`);
+    const code =
+      e.code === HttpErrorCode.HTTP_TIMEOUT
+        ? CarmaErrorCode.EMBEDDER_TIMEOUT
+        : CarmaErrorCode.EMBEDDER_FAILED;
+    return new AiosError(code, e.message, {
+      cause: e,
+      details: { ...e.details, url: this.url },
+    });
   }
 
   private parse(body: unknown, count: number): Float32Array {

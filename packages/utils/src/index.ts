@@ -16,6 +16,18 @@ export {
   type HashingOptions,
   hashFile,
 } from './hash/index.js';
+export {
+  backoffDelay,
+  HttpErrorCode,
+  type HttpRequestOptions,
+  HttpResponse,
+  httpRequest,
+  isRetryableHttpError,
+  parseRetryAfter,
+  parseSse,
+  type RetryOptions,
+  withRetries,
+} from './http/index.js';
 export * from './lock/index.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
 export * from './native/index.js';

@@ -1,10 +1,18 @@
-import { type AiosConfig, AiosError, integerAtLeast, invalidInput } from '@aios/utils';
+import {
+  type AiosConfig,
+  AiosError,
+  type HttpResponse,
+  httpRequest,
+  integerAtLeast,
+  invalidInput,
+  withRetries,
+} from '@aios/utils';
 import type { ChatMessage } from '../budget.js';
 import { MESSAGE_OVERHEAD, REPLY_PRIMING } from '../budget.js';
 import { LunaErrorCode } from '../errors.js';
 import type { Usage } from '../store.js';
 import type { Tokenizer } from '../tokens/index.js';
-import { parseSse } from './sse.js';
+import { toLunaError } from './http-errors.js';
 
 /** Where Luna looks for a local server when no base URL is configured, in order. */
 export const DEFAULT_CANDIDATES = [
@@ -96,80 +104,6 @@ function aborted(signal: AbortSignal | undefined): AiosError {
   return llmError(LunaErrorCode.ABORTED, 'the request was cancelled', {}, signal?.reason);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(aborted(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * One attempt's cancellation: the caller's signal plus a timer that fires after
- * `timeoutMs` of silence (`touch()` restarts it, for streams).
- */
-class Attempt {
-  readonly controller = new AbortController();
-  timedOut = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly onAbort = () => this.controller.abort(this.signal?.reason);
-
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.touch();
-  }
-
-  touch(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.controller.abort(new Error('timeout'));
-    }, this.timeoutMs);
-  }
-
-  done(): void {
-    clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
-  }
-
-  /** Maps a fetch/read failure to a coded error. */
-  classify(error: unknown, url: string, during: 'connect' | 'stream'): AiosError {
-    if (error instanceof AiosError) return error;
-    if (this.signal?.aborted) return aborted(this.signal);
-    if (this.timedOut) {
-      return llmError(
-        LunaErrorCode.LLM_TIMEOUT,
-        `${url}: no answer within ${this.timeoutMs} ms`,
-        { url, timeoutMs: this.timeoutMs },
-        error,
-      );
-    }
-    const reason =
-      error instanceof Error
-        ? ((error.cause as Error | undefined)?.message ?? error.message)
-        : String(error);
-    if (during === 'stream') {
-      return llmError(
-        LunaErrorCode.LLM_STREAM_INTERRUPTED,
-        `${url}: the stream broke off: ${reason}`,
-        { url },
-        error,
-      );
-    }
-    return llmError(LunaErrorCode.LLM_UNREACHABLE, `${url}: ${reason}`, { url }, error);
-  }
-}
-
 function positiveInt(value: number | undefined, field: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   return integerAtLeast(value, field, min);
@@ -208,37 +142,36 @@ export class ChatClient {
     return headers;
   }
 
-  /** Lists the server's models (`GET /models`). */
+  /** Lists the server's models (`GET /models`); one attempt, probes must be quick. */
   private async listModels(
     baseUrl: string,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<string[]> {
     const url = `${baseUrl}/models`;
-    const attempt = new Attempt(timeoutMs, signal);
+    let body: string;
     try {
-      const response = await fetch(url, {
-        headers: this.headers(),
-        signal: attempt.controller.signal,
-      });
-      const body = await response.text();
-      if (!response.ok) {
-        throw llmError(LunaErrorCode.LLM_HTTP_ERROR, `${url}: HTTP ${response.status}`, {
-          url,
-          status: response.status,
-        });
+      const response = await httpRequest(
+        url,
+        { headers: this.headers() },
+        { timeoutMs, retries: 0, ...(signal ? { signal } : {}) },
+      );
+      body = await response.text();
+    } catch (error) {
+      const e = toLunaError(error);
+      // Any status means the server is there but will not list models.
+      if (e.code === LunaErrorCode.LLM_RATE_LIMITED || e.code === LunaErrorCode.LLM_SERVER_ERROR) {
+        throw llmError(LunaErrorCode.LLM_HTTP_ERROR, e.message, e.details, e.cause);
       }
+      throw e;
+    }
+    try {
       const parsed = JSON.parse(body) as { data?: { id?: unknown }[] };
       return (parsed.data ?? [])
         .map((m) => m.id)
         .filter((id): id is string => typeof id === 'string');
     } catch (error) {
-      if (error instanceof SyntaxError) {
-        throw llmError(LunaErrorCode.LLM_BAD_RESPONSE, `${url}: not JSON`, { url }, error);
-      }
-      throw attempt.classify(error, url, 'connect');
-    } finally {
-      attempt.done();
+      throw llmError(LunaErrorCode.LLM_BAD_RESPONSE, `${url}: not JSON`, { url }, error);
     }
   }
 
@@ -300,31 +233,34 @@ export class ChatClient {
         ? error
         : llmError(LunaErrorCode.LLM_UNREACHABLE, String(error));
     }
-    for (let attempt = 0; ; attempt++) {
-      let emitted = false;
-      try {
-        const result = await this.once(endpoint, request, () => {
-          emitted = true;
-        });
-        return { ...result, attempts: attempt + 1 };
-      } catch (error) {
-        const e =
-          error instanceof AiosError
-            ? error
-            : llmError(LunaErrorCode.LLM_BAD_RESPONSE, String(error));
-        const retryable =
-          RETRYABLE.has(e.code) || (e.code === LunaErrorCode.LLM_STREAM_INTERRUPTED && !emitted);
-        if (!retryable || attempt >= this.maxRetries) {
-          if (e.code === LunaErrorCode.LLM_UNREACHABLE && !this.options.baseUrl) {
-            this.endpoint = undefined; // probe again next time
-          }
-          if (e.details) e.details.attempts = attempt + 1;
-          throw e;
-        }
-        const retryAfter = typeof e.details?.retryAfterMs === 'number' ? e.details.retryAfterMs : 0;
-        const backoff = this.retryBaseMs * 2 ** attempt * (0.5 + Math.random() * 0.5);
-        await sleep(Math.min(this.retryMaxMs, Math.max(backoff, retryAfter)), signal);
+    // A stream that broke off is tried again only while nothing of it reached `onDelta`.
+    let emitted = false;
+    try {
+      const { value, attempts } = await withRetries(
+        () => {
+          emitted = false;
+          return this.once(endpoint, request, () => {
+            emitted = true;
+          });
+        },
+        {
+          retries: this.maxRetries,
+          retryBaseMs: this.retryBaseMs,
+          retryMaxMs: this.retryMaxMs,
+          ...(signal ? { signal } : {}),
+          retryable: (error) =>
+            error instanceof AiosError &&
+            (RETRYABLE.has(error.code) ||
+              (error.code === LunaErrorCode.LLM_STREAM_INTERRUPTED && !emitted)),
+        },
+      );
+      return { ...value, attempts };
+    } catch (error) {
+      const e = toLunaError(error);
+      if (e.code === LunaErrorCode.LLM_UNREACHABLE && !this.options.baseUrl) {
+        this.endpoint = undefined; // probe again next time
       }
+      throw e;
     }
   }
 
@@ -343,93 +279,69 @@ export class ChatClient {
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
       ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     };
-    const attempt = new Attempt(this.timeoutMs, request.signal);
+    let response: HttpResponse;
     try {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method: 'POST',
-          headers: this.headers(),
-          body: JSON.stringify(body),
-          signal: attempt.controller.signal,
-        });
-      } catch (error) {
-        throw attempt.classify(error, url, 'connect');
-      }
-      if (!response.ok) {
-        const text = await response.text().catch(() => '');
-        const status = response.status;
-        const retryAfterS = Number(response.headers.get('retry-after'));
-        const details = {
-          url,
-          status,
-          body: text.slice(0, 500),
-          ...(Number.isFinite(retryAfterS) && retryAfterS > 0
-            ? { retryAfterMs: retryAfterS * 1000 }
-            : {}),
-        };
-        const code =
-          status === 429
-            ? LunaErrorCode.LLM_RATE_LIMITED
-            : status >= 500
-              ? LunaErrorCode.LLM_SERVER_ERROR
-              : LunaErrorCode.LLM_HTTP_ERROR;
-        throw llmError(code, `${url}: HTTP ${status} ${text.slice(0, 200)}`.trim(), details);
-      }
-      if (stream)
-        return await this.readStream(response, endpoint, request, attempt, url, markEmitted);
-      let text: string;
-      try {
-        text = await response.text();
-      } catch (error) {
-        throw attempt.classify(error, url, 'connect');
-      }
-      let parsed: {
-        model?: string;
-        choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
-        usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
-      };
-      try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        throw llmError(
-          LunaErrorCode.LLM_BAD_RESPONSE,
-          `${url}: the reply is not JSON: ${text.slice(0, 120)}`,
-          { url },
-          error,
-        );
-      }
-      const choice = parsed?.choices?.[0];
-      const content = choice?.message?.content;
-      if (typeof content !== 'string') {
-        throw llmError(
-          LunaErrorCode.LLM_BAD_RESPONSE,
-          `${url}: the reply has no choices[0].message.content`,
-          { url },
-        );
-      }
-      return {
-        content,
-        model: typeof parsed.model === 'string' ? parsed.model : endpoint.model,
-        baseUrl: endpoint.baseUrl,
-        finishReason: choice?.finish_reason ?? null,
-        usage: this.usage(request.messages, content, parsed.usage),
-        streamed: false,
-      };
-    } finally {
-      attempt.done();
+      response = await httpRequest(
+        url,
+        { method: 'POST', headers: this.headers(), body: JSON.stringify(body) },
+        {
+          timeoutMs: this.timeoutMs,
+          retries: 0, // chat() retries, knowing whether a stream already emitted text
+          ...(request.signal ? { signal: request.signal } : {}),
+        },
+      );
+    } catch (error) {
+      throw toLunaError(error);
     }
+    if (stream) return await this.readStream(response, endpoint, request, url, markEmitted);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw toLunaError(error);
+    }
+    let parsed: {
+      model?: string;
+      choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
+      usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+    };
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw llmError(
+        LunaErrorCode.LLM_BAD_RESPONSE,
+        `${url}: the reply is not JSON: ${text.slice(0, 120)}`,
+        { url },
+        error,
+      );
+    }
+    const choice = parsed?.choices?.[0];
+    const content = choice?.message?.content;
+    if (typeof content !== 'string') {
+      throw llmError(
+        LunaErrorCode.LLM_BAD_RESPONSE,
+        `${url}: the reply has no choices[0].message.content`,
+        { url },
+      );
+    }
+    return {
+      content,
+      model: typeof parsed.model === 'string' ? parsed.model : endpoint.model,
+      baseUrl: endpoint.baseUrl,
+      finishReason: choice?.finish_reason ?? null,
+      usage: this.usage(request.messages, content, parsed.usage),
+      streamed: false,
+    };
   }
 
   private async readStream(
-    response: Response,
+    response: HttpResponse,
     endpoint: Endpoint,
     request: ChatRequest,
-    attempt: Attempt,
     url: string,
     markEmitted: () => void,
   ): Promise<Omit<ChatResult, 'attempts'>> {
-    if (!response.body) {
+    if (!response.response.body) {
       throw llmError(LunaErrorCode.LLM_BAD_RESPONSE, `${url}: no body`, { url });
     }
     let content = '';
@@ -440,7 +352,7 @@ export class ChatClient {
       | { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number }
       | undefined;
     try {
-      for await (const data of parseSse(response.body, () => attempt.touch())) {
+      for await (const data of response.events()) {
         if (data === '[DONE]') {
           done = true;
           break;
@@ -480,7 +392,7 @@ export class ChatClient {
         if (choice?.finish_reason) finishReason = choice.finish_reason;
       }
     } catch (error) {
-      throw attempt.classify(error, url, 'stream');
+      throw toLunaError(error, 'stream');
     }
     if (!done && finishReason === null) {
       throw llmError(
