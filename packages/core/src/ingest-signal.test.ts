@@ -13,10 +13,10 @@ import { cli, tempHomes } from './testing/cli.js';
 // ingested. The signal is sent only after a progress line was seen, never on a timer.
 const tempHome = tempHomes('aios-ingest-signal-');
 
-/** About 3 MB of prose in numbered paragraphs: thousands of fragments. */
+/** About 12 MB of prose in numbered paragraphs: far more than is stored before the signal. */
 function prose(): string {
   const out: string[] = [];
-  for (let i = 0; i < 30_000; i++) {
+  for (let i = 0; i < 120_000; i++) {
     out.push(
       `Note ${i} says the heron fished at pond ${i % 17} at dawn.${i % 3 === 0 ? '\nA wrapped line.' : ''} It rained ${i % 5} times that week.\n\n`,
     );
