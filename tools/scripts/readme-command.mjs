@@ -1,16 +1,13 @@
 #!/usr/bin/env node
-// Prints the n-th (1-based) shell command of the README's "On a fresh machine" section, so
-// that CI runs exactly what the README tells a user to run. Fails when the section, the
-// command, or the pnpm version it installs (which must equal `packageManager`) is missing.
+// Checks that CI runs exactly what the README tells a user to run on a fresh machine:
+// every shell command of the README's "On a fresh machine" section must start a line of
+// the CI script given (default .ci/run) verbatim, and must install the pnpm that
+// package.json pins (`packageManager`).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
-const n = Number.parseInt(process.argv[2] ?? '', 10);
-if (!Number.isInteger(n) || n < 1) {
-  console.error('usage: readme-command.mjs <n>   (n >= 1)');
-  process.exit(2);
-}
+const script = process.argv[2] ?? join(root, '.ci/run');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const section = readme.split(/^## On a fresh machine$/m)[1]?.split(/^## /m)[0];
 if (!section) {
@@ -18,14 +15,22 @@ if (!section) {
   process.exit(1);
 }
 const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1].trim());
-const command = commands[n - 1];
-if (!command) {
-  console.error(`README.md's "On a fresh machine" section has ${commands.length} commands, not ${n}`);
+if (commands.length !== 2) {
+  console.error(`README.md's "On a fresh machine" section has ${commands.length} commands, not 2`);
   process.exit(1);
 }
 const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager;
-if (!command.includes(`npm install -g ${pinned}`)) {
-  console.error(`README command ${n} must install the pinned ${pinned} (package.json packageManager)`);
-  process.exit(1);
+const lines = readFileSync(script, 'utf8').split('\n').map((l) => l.trim());
+let ok = true;
+for (const command of commands) {
+  if (!command.includes(`npm install -g ${pinned}`)) {
+    console.error(`README command "${command}" must install the pinned ${pinned}`);
+    ok = false;
+  }
+  if (!lines.some((line) => line === command || line.startsWith(`${command} `))) {
+    console.error(`${script} does not run the README's command verbatim: ${command}`);
+    ok = false;
+  }
 }
-process.stdout.write(`${command}\n`);
+if (!ok) process.exit(1);
+console.log(`${script} runs the README's ${commands.length} commands verbatim`);
