@@ -246,11 +246,11 @@ impl Bm25Index {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    #[test]
-    fn ranks_and_deletes() {
+    /// Three short documents, two about boundary layers: the fixture of the query tests too.
+    pub(crate) fn sample_index() -> Bm25Index {
         let mut idx = Bm25Index::new(Bm25Params::default()).unwrap();
         idx.add(
             &[1, 2, 3],
@@ -261,6 +261,12 @@ mod tests {
             ],
         )
         .unwrap();
+        idx
+    }
+
+    #[test]
+    fn ranks_and_deletes() {
+        let mut idx = sample_index();
         let hits = idx.search("boundary layer", 10, None).unwrap();
         assert_eq!(hits.len(), 2);
         assert_eq!(

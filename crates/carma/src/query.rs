@@ -31,22 +31,9 @@ pub fn prepare_query(index: &Bm25Index, text: &str, dim: Option<usize>) -> Prepa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bm25::Bm25Params;
     use crate::embed::embed_weighted_into;
 
-    fn index() -> Bm25Index {
-        let mut idx = Bm25Index::new(Bm25Params::default()).unwrap();
-        idx.add(
-            &[1, 2, 3],
-            &[
-                "the boundary layer on a flat plate",
-                "heat transfer in a boundary layer with boundary suction",
-                "aircraft wing flutter",
-            ],
-        )
-        .unwrap();
-        idx
-    }
+    use crate::bm25::tests::sample_index as index;
 
     #[test]
     fn gives_what_the_three_separate_steps_gave() {

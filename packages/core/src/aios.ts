@@ -25,6 +25,7 @@ import {
   invalidInput,
   loadConfig,
   type NativeMode,
+  runAll,
 } from '@aios/utils';
 import { BackupHandle } from './backup-handle.js';
 import { CORES } from './cores.js';
@@ -109,22 +110,6 @@ export function resolveConfig(options: Pick<CreateAiosOptions, 'home' | 'config'
 }
 
 /**
- * Runs each step, every one even when an earlier fails, and rethrows the first failure:
- * what was opened is closed whatever happens to the rest.
- */
-async function closeAll(steps: ReadonlyArray<() => Promise<void> | void>): Promise<void> {
-  let failure: { error: unknown } | undefined;
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      failure ??= { error };
-    }
-  }
-  if (failure) throw failure.error;
-}
-
-/**
  * The composition root: opens the whole system from one config, and is the only place
  * that does. The data store at `data.path`; CARMA on it (index files in `<home>/carma`,
  * the embedder of `carma.embedder`); one chat client from `luna.llm` (none when offline);
@@ -143,7 +128,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     await data.close().catch(() => undefined);
     throw error;
   }
-  const closeCores = () => closeAll([() => memory.close(), () => data.close()]);
+  const closeCores = () => runAll([() => memory.close(), () => data.close()]);
 
   const metrics = new Metrics({ defaultMetrics: true });
   const reports = () => coreReports(native);
@@ -225,7 +210,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= closeAll([() => monitor.close(), () => journal.save(), closeCores]);
+    closing ??= runAll([() => monitor.close(), () => journal.save(), closeCores]);
     return closing;
   };
   return {

@@ -1,6 +1,12 @@
 import { type Memory, openMemory } from '@aios/carma';
 import { type DataStore, openDataStore } from '@aios/data';
-import { type AiosConfig, invalidInput, type LoadConfigOptions, loadConfig } from '@aios/utils';
+import {
+  type AiosConfig,
+  invalidInput,
+  type LoadConfigOptions,
+  loadConfig,
+  runAll,
+} from '@aios/utils';
 import { ChatClient, chatClientOptionsFromConfig } from './llm/client.js';
 import type { Luna } from './luna.js';
 import { carmaOptionsFromConfig, type LunaOnCoresOptions, lunaOnCores } from './wire.js';
@@ -57,25 +63,9 @@ export async function openLuna(options: OpenLunaOptions = {}): Promise<OpenedLun
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= closeInOrder([() => carma.close(), () => data.close()]);
+    // The memory before the data store: it writes its last accesses and index state into it.
+    closing ??= runAll([() => carma.close(), () => data.close()]);
     return closing;
   };
   return Object.assign(luna, { config, carma, data, close });
-}
-
-/**
- * Closes one after the other, every one even when an earlier fails, and rethrows the first
- * failure. The memory goes before the data store: it writes its last accesses and index
- * state into it.
- */
-async function closeInOrder(steps: ReadonlyArray<() => Promise<void>>): Promise<void> {
-  let failure: { error: unknown } | undefined;
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      failure ??= { error };
-    }
-  }
-  if (failure) throw failure.error;
 }

@@ -1,1 +1,2 @@
+export { runAll } from './run-all.js';
 export { SerialQueue, type SerialQueueOptions, serial } from './serial-queue.js';
