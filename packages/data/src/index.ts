@@ -16,7 +16,6 @@ import { openNativeDriver } from './native-driver.js';
 import { createSqliteStore } from './store.js';
 import type { DataStore } from './types.js';
 
-export { atomicWriteFile, type FileChunks } from '@aios/utils';
 export { DataErrorCode } from './errors.js';
 export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';
