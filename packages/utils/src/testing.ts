@@ -54,3 +54,5 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
     });
   });
 }
+
+export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
