@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "exchanges",
         sql: include_str!("../migrations/0004_exchanges.sql"),
     },
+    Migration {
+        version: 5,
+        name: "enterprise",
+        sql: include_str!("../migrations/0005_enterprise.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

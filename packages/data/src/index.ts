@@ -16,6 +16,8 @@ import { openNativeDriver } from './native-driver.js';
 import { createSqliteStore } from './store.js';
 import type { DataStore } from './types.js';
 
+export type * from './access-types.js';
+export { AUDIT_GENESIS, auditHash } from './audit.js';
 export { DataErrorCode } from './errors.js';
 export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';

@@ -7,6 +7,7 @@ import initial from '../../../crates/data/migrations/0001_initial.sql';
 import access from '../../../crates/data/migrations/0002_access.sql';
 import history from '../../../crates/data/migrations/0003_history.sql';
 import exchanges from '../../../crates/data/migrations/0004_exchanges.sql';
+import enterprise from '../../../crates/data/migrations/0005_enterprise.sql';
 import eventsPerDaySql from '../../../crates/data/sql/analytics/events_per_day.sql';
 import feedbackPerDaySql from '../../../crates/data/sql/analytics/feedback_per_day.sql';
 import feedbackSummarySql from '../../../crates/data/sql/analytics/feedback_summary.sql';
@@ -37,9 +38,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'access', sql: access },
   { version: 3, name: 'history', sql: history },
   { version: 4, name: 'exchanges', sql: exchanges },
+  { version: 5, name: 'enterprise', sql: enterprise },
 ];
 
-export const LATEST_SCHEMA_VERSION = 4;
+export const LATEST_SCHEMA_VERSION = 5;
 
 /**
  * Per-connection settings both implementations apply: foreign keys on, a page cache of

@@ -1,5 +1,7 @@
 import { type ImplementationReport, invalidInput, SerialQueue } from '@aios/utils';
 import { createAnalyticsRepository } from './analytics.js';
+import { createApiKeyRepository } from './api-keys.js';
+import { createAuditRepository } from './audit.js';
 import type { StoreContext } from './context.js';
 import { createConversationRepository } from './conversations.js';
 import type { SqlDriver } from './driver.js';
@@ -11,6 +13,7 @@ import { createFragmentRepository } from './fragments.js';
 import { createMessageRepository } from './messages.js';
 import { createMetaRepository } from './meta.js';
 import { createPersonalityRepository } from './personality.js';
+import { createTenantRepository } from './tenants.js';
 import { createTransactions, notInTransaction } from './transaction.js';
 import { exportStore, importStore } from './transfer.js';
 import type { DataStore } from './types.js';
@@ -87,6 +90,9 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     personality: createPersonalityRepository(ctx),
     events: createEventRepository(ctx),
     analytics: createAnalyticsRepository(ctx),
+    tenants: createTenantRepository(ctx),
+    apiKeys: createApiKeyRepository(ctx),
+    audit: createAuditRepository(ctx),
 
     schemaVersion: () => serial(() => driver.schemaVersion()),
     async exportTo(path, options = {}) {

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import type * as Sqlite3Wasm from 'node-sqlite3-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPLICATION_ID, type DataStore, MIGRATIONS, openDataStore } from './index.js';
+import {
+  APPLICATION_ID,
+  type DataStore,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  openDataStore,
+} from './index.js';
 import { MESSAGES_BY_EXCHANGE } from './sql.js';
 import { rawSql } from './test-support.js';
 
@@ -301,7 +307,7 @@ describe.each(testImplementations())('messages by exchange and feedback deletion
     );
     const store = await openDataStore({ path, native: impl });
     try {
-      expect(await store.schemaVersion()).toBe(4);
+      expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       const found = await store.messages.byExchange('old');
       expect(found.map((m) => [m.content, m.metadata])).toEqual([
         ['q', { luna: { exchangeId: 'old', part: 'question' }, exchangeId: 'old' }],

@@ -20,6 +20,7 @@ export const EXPORT_TABLES = [
   'fragment_changes',
   'personality_states',
   'events',
+  'tenants',
   'api_keys',
   'audit_log',
 ] as const;

@@ -1,4 +1,5 @@
 import type { ImplementationReport } from '@aios/utils';
+import type { ApiKeyRepository, AuditRepository, TenantRepository } from './access-types.js';
 
 /** A JSON object: metadata and states are stored as JSON text. */
 export type JsonObject = { [key: string]: unknown };
@@ -424,6 +425,12 @@ export interface DataStore {
   readonly personality: PersonalityRepository;
   readonly events: EventRepository;
   readonly analytics: Analytics;
+  /** Tenants of a server on this home. */
+  readonly tenants: TenantRepository;
+  /** API keys (hashes of their secrets), by tenant. */
+  readonly apiKeys: ApiKeyRepository;
+  /** The hash-chained audit log. */
+  readonly audit: AuditRepository;
   schemaVersion(): Promise<number>;
   /** Writes every table to a JSON or JSONL file, atomically. */
   exportTo(path: string, options?: { format?: ExportFormat }): Promise<TransferSummary>;

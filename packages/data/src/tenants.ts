@@ -1,0 +1,52 @@
+import type { TenantRepository } from './access-types.js';
+import type { StoreContext } from './context.js';
+import type { SqlRow } from './driver.js';
+import { dataError } from './errors.js';
+import { num } from './rows.js';
+import { json, parseJson, requireString, timestamp } from './validate.js';
+
+const toTenant = (r: SqlRow) => ({
+  id: String(r.id),
+  name: String(r.name),
+  createdAt: num(r.created_at),
+  settings: parseJson(r.settings),
+});
+
+export function createTenantRepository(ctx: StoreContext): TenantRepository {
+  const { driver, serial } = ctx;
+  return {
+    async create(input) {
+      const id = requireString(input?.id, 'id');
+      const name = requireString(input.name, 'name');
+      const settings = json(input.settings ?? {}, 'settings');
+      const createdAt = timestamp(input.createdAt, 'createdAt', Date.now());
+      return serial(() => {
+        if (driver.query('SELECT 1 FROM tenants WHERE id = ?1', [id]).length > 0) {
+          throw dataError('TENANT_EXISTS', `a tenant named ${JSON.stringify(id)} exists`, {
+            details: { id },
+          });
+        }
+        driver.run('INSERT INTO tenants (id, name, created_at, settings) VALUES (?1, ?2, ?3, ?4)', [
+          id,
+          name,
+          createdAt,
+          settings,
+        ]);
+        return { id, name, createdAt, settings: parseJson(settings) };
+      });
+    },
+    async get(id) {
+      requireString(id, 'id');
+      return serial(() => {
+        const row = driver.query('SELECT * FROM tenants WHERE id = ?1', [id])[0];
+        return row ? toTenant(row) : undefined;
+      });
+    },
+    list: () =>
+      serial(() => driver.query('SELECT * FROM tenants ORDER BY created_at, id').map(toTenant)),
+    async delete(id) {
+      requireString(id, 'id');
+      return serial(() => driver.run('DELETE FROM tenants WHERE id = ?1', [id]).changes > 0);
+    },
+  };
+}
