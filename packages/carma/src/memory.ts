@@ -256,6 +256,20 @@ export class Memory {
     return this.mutate(() => reinforceFragments(this.ctx, ids, amount));
   }
 
+  /**
+   * BM25's (Lucene) IDF of each term over the live fragments, every namespace (a term no
+   * fragment has counts df = 0): how informative a word is in this memory. Terms are
+   * tokens as search cuts them (lower-case letter and digit runs).
+   */
+  async termIdf(terms: readonly string[]): Promise<Float64Array> {
+    this.checkOpen();
+    if (!Array.isArray(terms) || terms.some((t) => typeof t !== 'string')) {
+      throw invalidInput('terms', terms, 'an array of strings');
+    }
+    await this.follow();
+    return this.ctx.indexes.lexical.idf([...terms]);
+  }
+
   /** Finds the fragments that best answer `query`. */
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     this.checkOpen();
