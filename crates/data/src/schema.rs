@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "enterprise",
         sql: include_str!("../migrations/0005_enterprise.sql"),
     },
+    Migration {
+        version: 6,
+        name: "sources",
+        sql: include_str!("../migrations/0006_sources.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

@@ -21,6 +21,7 @@ export { AUDIT_GENESIS, auditHash } from './audit.js';
 export { DataErrorCode } from './errors.js';
 export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';
+export type * from './source-types.js';
 export {
   ANALYTICS_SQL,
   type AnalyticsQuery,

@@ -13,6 +13,7 @@ import { createFragmentRepository } from './fragments.js';
 import { createMessageRepository } from './messages.js';
 import { createMetaRepository } from './meta.js';
 import { createPersonalityRepository } from './personality.js';
+import { createSourceRepository } from './sources.js';
 import { createTenantRepository } from './tenants.js';
 import { createTransactions, notInTransaction } from './transaction.js';
 import { exportStore, importStore } from './transfer.js';
@@ -93,6 +94,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     tenants: createTenantRepository(ctx),
     apiKeys: createApiKeyRepository(ctx),
     audit: createAuditRepository(ctx),
+    sources: createSourceRepository(ctx),
 
     schemaVersion: () => serial(() => driver.schemaVersion()),
     async exportTo(path, options = {}) {

@@ -23,6 +23,8 @@ export const EXPORT_TABLES = [
   'tenants',
   'api_keys',
   'audit_log',
+  'sources',
+  'source_pieces',
 ] as const;
 
 const PAGE = 2000;

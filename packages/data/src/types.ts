@@ -1,5 +1,6 @@
 import type { ImplementationReport } from '@aios/utils';
 import type { ApiKeyRepository, AuditRepository, TenantRepository } from './access-types.js';
+import type { SourceRepository } from './source-types.js';
 
 /** A JSON object: metadata and states are stored as JSON text. */
 export type JsonObject = { [key: string]: unknown };
@@ -431,6 +432,8 @@ export interface DataStore {
   readonly apiKeys: ApiKeyRepository;
   /** The hash-chained audit log. */
   readonly audit: AuditRepository;
+  /** The files ingested into the memory and the fragments their pieces became. */
+  readonly sources: SourceRepository;
   schemaVersion(): Promise<number>;
   /** Writes every table to a JSON or JSONL file, atomically. */
   exportTo(path: string, options?: { format?: ExportFormat }): Promise<TransferSummary>;

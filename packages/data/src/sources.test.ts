@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDataStore } from './index.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'aios-data-sources-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const piece = (path: string, pieceHash: string, fragmentId: string, namespace = 'documents') => ({
+  namespace,
+  path,
+  pieceHash,
+  fragmentId,
+});
+
+describe.each(testImplementations())('the source index (%s)', (impl) => {
+  it('records sources and their pieces, looks pieces up by fragment, removes a source whole', async () => {
+    const path = join(dir, `${impl}-index.db`);
+    const store = await openDataStore({ path, native: impl });
+    const source = {
+      namespace: 'documents',
+      path: '/notes/a.md',
+      contentHash: null,
+      size: 10,
+      modifiedAt: 1000,
+      ingestedAt: 2000,
+    };
+    await store.sources.put(source);
+    await store.sources.put({ ...source, path: '/notes/b.md' });
+    await store.sources.put({ ...source, namespace: 'demo', path: '/demo/x.md' });
+    await store.sources.put({ ...source, contentHash: 'h1', size: 12 });
+    expect(await store.sources.get('documents', '/notes/a.md')).toEqual({
+      ...source,
+      contentHash: 'h1',
+      size: 12,
+    });
+    expect((await store.sources.list()).map((s) => `${s.namespace}:${s.path}`)).toEqual([
+      'demo:/demo/x.md',
+      'documents:/notes/a.md',
+      'documents:/notes/b.md',
+    ]);
+    expect((await store.sources.list({ namespace: 'demo' })).map((s) => s.path)).toEqual([
+      '/demo/x.md',
+    ]);
+
+    expect(
+      await store.sources.putPieces([
+        piece('/notes/a.md', 'p1', 'f1'),
+        piece('/notes/a.md', 'p2', 'f2'),
+        piece('/notes/b.md', 'p1', 'f1'),
+      ]),
+    ).toBe(3);
+    // A piece recorded again points at the fragment given.
+    await store.sources.putPieces([piece('/notes/a.md', 'p2', 'f3')]);
+    expect(await store.sources.pieces('documents', '/notes/a.md')).toEqual([
+      piece('/notes/a.md', 'p1', 'f1'),
+      piece('/notes/a.md', 'p2', 'f3'),
+    ]);
+    expect(await store.sources.piecesOf(['f1', 'nope'])).toEqual([
+      piece('/notes/a.md', 'p1', 'f1'),
+      piece('/notes/b.md', 'p1', 'f1'),
+    ]);
+    expect(
+      await store.sources.removePieces([
+        { namespace: 'documents', path: '/notes/a.md', pieceHash: 'p1' },
+      ]),
+    ).toBe(1);
+    expect(await store.sources.remove('documents', '/notes/a.md')).toBe(true);
+    expect(await store.sources.remove('documents', '/notes/a.md')).toBe(false);
+    expect(await store.sources.get('documents', '/notes/a.md')).toBeUndefined();
+    expect(await store.sources.pieces('documents', '/notes/a.md')).toEqual([]);
+    expect(await store.sources.pieces('documents', '/notes/b.md')).toHaveLength(1);
+    await store.close();
+
+    const other = await openDataStore({ path, native: impl });
+    expect((await other.sources.list()).length).toBe(2);
+    await other.close();
+  });
+
+  it('refuses a missing namespace or path with INVALID_INPUT', async () => {
+    const store = await openDataStore({ path: join(dir, `${impl}-bad.db`), native: impl });
+    await expect(store.sources.get(undefined as unknown as string, '/a')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(
+      store.sources.putPieces([{ namespace: 'n', path: '', pieceHash: 'p', fragmentId: 'f' }]),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await store.close();
+  });
+});
