@@ -9,6 +9,9 @@ import { NATIVE_MODES } from '../native/mode.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Longest system prompt (saved persona or given per call), in characters. */
+export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
+
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://localhost:1234/v1' })
   .transform((url) => url.replace(/\/+$/, ''));
@@ -74,6 +77,28 @@ export const configSchema = z.strictObject({
         .prefault({}),
       encoding: z.enum(['o200k_base', 'cl100k_base']).default('o200k_base'),
       contextWindow: z.int().min(512).max(2_000_000).default(8192),
+      /** Saved system prompts by name (`ask --persona <name>`). */
+      personas: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
+            error: 'a persona name: letters, digits, "-" and "_" (at most 64)',
+          }),
+          z.string().trim().min(1).max(MAX_SYSTEM_PROMPT_CHARS),
+        )
+        .default({}),
+      /** The saved persona used when a call names none; unset: Luna's own. */
+      persona: z.string().min(1).optional(),
+    })
+    .superRefine((luna, ctx) => {
+      if (luna.persona !== undefined && !Object.hasOwn(luna.personas, luna.persona)) {
+        const saved = Object.keys(luna.personas);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['persona'],
+          input: luna.persona,
+          message: `no saved persona of that name (${saved.length > 0 ? `saved: ${saved.join(', ')}` : 'none saved: set luna.personas.<name> first'})`,
+        });
+      }
     })
     .prefault({}),
   backup: z
@@ -81,6 +106,33 @@ export const configSchema = z.strictObject({
       /** Backup repository directory; defaults to `<home>/backups`. */
       repository: z.string().min(1).optional(),
       excludes: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  server: z
+    .strictObject({
+      /** Address `aios serve` binds; anything but loopback needs an API key to exist. */
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.int().min(0).max(65535).default(7711),
+      /** Largest JSON request body. */
+      bodyLimitBytes: z
+        .int()
+        .min(1024)
+        .max(1024 ** 3)
+        .default(1024 ** 2),
+      /** Largest upload (ingest) request. */
+      uploadLimitBytes: z
+        .int()
+        .min(1024)
+        .max(16 * 1024 ** 3)
+        .default(256 * 1024 ** 2),
+      /** Requests per minute each API key may make. */
+      requestsPerMinute: z.int().min(1).max(10_000_000).default(1200),
+      /** Language-model tokens each tenant may use per UTC day; unset: no budget. */
+      tokenBudgetPerDay: z.int().min(1).optional(),
+      /** Conversations untouched for this many days are deleted; unset: kept. */
+      conversationRetentionDays: z.int().min(1).max(36_500).optional(),
+      /** How long a stopping server waits for requests and jobs before cancelling them. */
+      shutdownTimeoutMs: z.int().min(0).max(600_000).default(10_000),
     })
     .prefault({}),
   support: z

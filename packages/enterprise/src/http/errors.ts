@@ -1,0 +1,201 @@
+import { AiosError, isAiosError } from '@aios/utils';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Every non-2xx answer of the API has one shape, `{ error: { code, message, details } }`,
+ * with the stable AiosError codes. Bad input is a 4xx, always: a 5xx means a bug or a
+ * failure of the machine (disk, a language model), never the caller's request.
+ */
+export interface ErrorBody {
+  error: { code: string; message: string; details: Record<string, unknown>; requestId?: string };
+}
+
+/** Status of the codes whose status the rules below do not give. */
+const STATUS: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  TENANT_EXISTS: 409,
+  DUPLICATE_CONTENT: 409,
+  TARGET_NOT_EMPTY: 409,
+  REPO_EXISTS: 409,
+  LUNA_ALREADY_UNDONE: 409,
+  LUNA_NOTHING_TO_UNDO: 409,
+  JOB_FINISHED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  TEXT_TOO_LARGE: 413,
+  INGEST_TOO_LARGE: 413,
+  DATA_ROW_TOO_LARGE: 413,
+  LUNA_QUESTION_TOO_LONG: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  TOKEN_BUDGET_EXCEEDED: 429,
+  DATA_BUSY: 503,
+  LOCK_BUSY: 503,
+  REPO_LOCKED: 503,
+  SHUTTING_DOWN: 503,
+  NOT_READY: 503,
+  IO_DISK_FULL: 507,
+  LLM_UNREACHABLE: 502,
+  LLM_TIMEOUT: 504,
+  LLM_BAD_RESPONSE: 502,
+  LLM_SERVER_ERROR: 502,
+  LLM_HTTP_ERROR: 502,
+  LLM_RATE_LIMITED: 503,
+  LLM_NO_MODEL: 503,
+  LLM_STREAM_INTERRUPTED: 502,
+  LLM_ERROR: 502,
+  EMBEDDER_FAILED: 502,
+  EMBEDDER_TIMEOUT: 504,
+};
+
+/** The HTTP status of an error code. */
+export function statusOf(code: string): number {
+  const known = STATUS[code];
+  if (known !== undefined) return known;
+  if (code.endsWith('_NOT_FOUND')) return 404;
+  if (
+    code.startsWith('INVALID_') ||
+    code.endsWith('_INVALID') ||
+    code.endsWith('_MISMATCH') ||
+    code.startsWith('TEXT_') ||
+    code === 'USAGE_ERROR' ||
+    code === 'UNSAFE_PATH' ||
+    code === 'SPECIAL_FILE' ||
+    code === 'INGEST_TOO_DEEP' ||
+    code === 'CONFIG_UNKNOWN_KEY' ||
+    code === 'LUNA_CONTEXT_TOO_SMALL' ||
+    code === 'SNAPSHOT_AMBIGUOUS' ||
+    code === 'SNAPSHOT_NOT_A_HOME' ||
+    code === 'SNAPSHOT_NO_DATABASE'
+  ) {
+    return 400;
+  }
+  if (code.endsWith('_ABORTED')) return 499;
+  return 500;
+}
+
+/** An error the API answers with `status` (default: the code's). */
+export function apiError(
+  code: string,
+  message: string,
+  details: Record<string, unknown> = {},
+): AiosError {
+  return new AiosError(code, message, { details });
+}
+
+export const notFound = (what: string, id: string) =>
+  apiError('NOT_FOUND', `${what} ${JSON.stringify(id)} was not found`, { id });
+
+/** Turns a Fastify error (validation, body limit, parse...) into an AiosError. */
+function fromFastify(error: FastifyError): AiosError {
+  if (error.validation) {
+    const first = error.validation[0];
+    const where = error.validationContext ?? 'body';
+    const field = first?.instancePath
+      ? `${where}${first.instancePath.replaceAll('/', '.')}`
+      : where;
+    const extra =
+      first?.keyword === 'additionalProperties'
+        ? ` (unknown field ${JSON.stringify((first.params as { additionalProperty?: string }).additionalProperty)})`
+        : '';
+    return apiError('INVALID_INPUT', `${field}: ${first?.message ?? 'invalid'}${extra}`, {
+      field,
+      issues: error.validation.map((v) => ({
+        path: v.instancePath,
+        keyword: v.keyword,
+        message: v.message ?? '',
+      })),
+    });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return apiError('PAYLOAD_TOO_LARGE', error.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return apiError('UNSUPPORTED_MEDIA_TYPE', error.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return apiError('INVALID_JSON', error.message);
+    default:
+      break;
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return apiError('INVALID_REQUEST', error.message, { fastifyCode: error.code });
+  }
+  return new AiosError('INTERNAL', 'internal error', { cause: error });
+}
+
+const STATUS_OF_FASTIFY: Record<string, number> = {
+  INVALID_JSON: 400,
+  INVALID_REQUEST: 400,
+};
+
+function isFastifyError(error: unknown): error is FastifyError {
+  if (!(error instanceof Error)) return false;
+  const { code, validation } = error as Partial<FastifyError>;
+  return Array.isArray(validation) || (typeof code === 'string' && code.startsWith('FST_'));
+}
+
+/** The status and body an error is answered with. */
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody } {
+  let aios: AiosError;
+  let status: number | undefined;
+  if (isAiosError(error)) {
+    aios = error;
+  } else if (isFastifyError(error)) {
+    aios = fromFastify(error);
+    const given = error.statusCode;
+    if (aios.code === 'INVALID_REQUEST' && given) status = given;
+  } else {
+    aios = new AiosError('INTERNAL', 'internal error', { cause: error });
+  }
+  status ??= STATUS_OF_FASTIFY[aios.code] ?? statusOf(aios.code);
+  // An internal failure says what failed only in the log, never to the caller.
+  const message = status >= 500 && aios.code === 'INTERNAL' ? 'internal error' : aios.message;
+  return {
+    status,
+    body: { error: { code: aios.code, message, details: safeDetails(aios.details), requestId } },
+  };
+}
+
+/** Details are echoed to callers: only JSON-safe values, never causes or stacks. */
+function safeDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!details) return {};
+  try {
+    return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** Installs the one error handler and the not-found handler. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = errorResponse(error, request.id);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.error.code, status }, 'request refused');
+    if (status === 429 || status === 503) {
+      const retry = (isAiosError(error) && error.details?.retryAfterSeconds) || undefined;
+      if (typeof retry === 'number') void reply.header('retry-after', String(Math.ceil(retry)));
+    }
+    void reply.status(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = errorResponse(
+      apiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request.id,
+    );
+    void reply.status(status).send(body);
+  });
+}

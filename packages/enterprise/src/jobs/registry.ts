@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { isAiosError } from '@aios/utils';
+import { apiError, errorResponse } from '../http/errors.js';
+
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobProgress {
+  done: number;
+  total: number | null;
+  unit: string;
+  message?: string;
+}
+
+export interface JobView {
+  id: string;
+  kind: string;
+  status: JobStatus;
+  progress: JobProgress | null;
+  result: unknown;
+  error: { code: string; message: string; details: Record<string, unknown> } | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface JobContext {
+  signal: AbortSignal;
+  progress(progress: JobProgress): void;
+}
+
+interface Job {
+  view: JobView;
+  tenantId: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/** Finished jobs kept per tenant for their callers to read. */
+const KEEP_FINISHED = 200;
+
+/**
+ * Long operations (ingest, consolidate, backup, restore, verify) run as jobs: the request
+ * answers 202 with the job at once; the job reports progress (read, or followed as SSE)
+ * and can be cancelled. Jobs belong to a tenant: another tenant's job ids are not found.
+ * On shutdown, running jobs get a bounded time to finish, then are cancelled.
+ */
+export class JobRegistry {
+  private readonly jobs = new Map<string, Job>();
+  private readonly events = new EventEmitter();
+  private accepting = true;
+
+  constructor() {
+    this.events.setMaxListeners(0);
+  }
+
+  start(tenantId: string, kind: string, run: (ctx: JobContext) => Promise<unknown>): JobView {
+    if (!this.accepting) throw apiError('SHUTTING_DOWN', 'the server is shutting down');
+    const controller = new AbortController();
+    const view: JobView = {
+      id: `job_${randomUUID().replaceAll('-', '')}`,
+      kind,
+      status: 'running',
+      progress: null,
+      result: null,
+      error: null,
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+    };
+    const job: Job = { view, tenantId, controller, done: Promise.resolve() };
+    const emit = () => this.events.emit(view.id, { ...view });
+    job.done = (async () => {
+      // Let the 202 go out before the work starts.
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        const result = await run({
+          signal: controller.signal,
+          progress: (progress) => {
+            view.progress = progress;
+            emit();
+          },
+        });
+        view.result = result ?? null;
+        view.status = controller.signal.aborted ? 'cancelled' : 'succeeded';
+      } catch (error) {
+        const aborted =
+          controller.signal.aborted || (isAiosError(error) && error.code.endsWith('_ABORTED'));
+        view.status = aborted ? 'cancelled' : 'failed';
+        const { body } = errorResponse(error, view.id);
+        view.error = {
+          code: body.error.code,
+          message: body.error.message,
+          details: body.error.details,
+        };
+      } finally {
+        view.finishedAt = new Date().toISOString();
+        emit();
+        this.forgetOldJobs(tenantId);
+      }
+    })();
+    this.jobs.set(view.id, job);
+    return { ...view };
+  }
+
+  private find(tenantId: string, id: string): Job {
+    const job = this.jobs.get(id);
+    if (!job || job.tenantId !== tenantId)
+      throw apiError('JOB_NOT_FOUND', `no job ${JSON.stringify(id)}`, { id });
+    return job;
+  }
+
+  get(tenantId: string, id: string): JobView {
+    return { ...this.find(tenantId, id).view };
+  }
+
+  /** Newest first. */
+  list(tenantId: string): JobView[] {
+    return [...this.jobs.values()]
+      .filter((job) => job.tenantId === tenantId)
+      .map((job) => ({ ...job.view }))
+      .reverse();
+  }
+
+  /** Asks a running job to stop; a finished one is `JOB_FINISHED`. */
+  cancel(tenantId: string, id: string): JobView {
+    const job = this.find(tenantId, id);
+    if (job.view.status !== 'running') {
+      throw apiError('JOB_FINISHED', `job ${id} has already ${job.view.status}`, {
+        id,
+        status: job.view.status,
+      });
+    }
+    job.controller.abort(apiError('JOB_CANCELLED', 'cancelled by request'));
+    return { ...job.view };
+  }
+
+  /** Calls `listener` on every change of the job until it ends; returns the unsubscribe. */
+  follow(tenantId: string, id: string, listener: (view: JobView) => void): () => void {
+    const job = this.find(tenantId, id);
+    listener({ ...job.view });
+    if (job.view.status !== 'running') return () => undefined;
+    this.events.on(id, listener);
+    return () => this.events.off(id, listener);
+  }
+
+  /** Tenant `tenantId`'s jobs are cancelled and forgotten (its data is being erased). */
+  async cancelTenant(tenantId: string): Promise<void> {
+    const jobs = [...this.jobs.values()].filter((job) => job.tenantId === tenantId);
+    for (const job of jobs)
+      job.controller.abort(apiError('JOB_CANCELLED', 'the tenant is being erased'));
+    await Promise.allSettled(jobs.map((job) => job.done));
+    for (const job of jobs) this.jobs.delete(job.view.id);
+  }
+
+  running(): number {
+    return [...this.jobs.values()].filter((job) => job.view.status === 'running').length;
+  }
+
+  /**
+   * Stops taking jobs, waits up to `timeoutMs` for the running ones, then cancels what is
+   * left and waits for it to stop (what a job stored before it stopped stays stored).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.accepting = false;
+    const all = () => Promise.allSettled([...this.jobs.values()].map((job) => job.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const job of this.jobs.values()) {
+        if (job.view.status === 'running')
+          job.controller.abort(apiError('SHUTTING_DOWN', 'the server is shutting down'));
+      }
+      await all();
+    }
+  }
+
+  private forgetOldJobs(tenantId: string): void {
+    const finished = [...this.jobs.values()].filter(
+      (job) => job.tenantId === tenantId && job.view.status !== 'running',
+    );
+    for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) {
+      this.jobs.delete(job.view.id);
+    }
+  }
+}

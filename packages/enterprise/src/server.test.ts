@@ -1,0 +1,104 @@
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './test-support/server.js';
+
+describe.each(testImplementations())('the server (%s)', (impl) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(impl);
+  });
+  afterAll(() => t.close());
+
+  it('answers the probes without a key, and puts a request id on every answer', async () => {
+    const live = await t.server.app.inject({ method: 'GET', url: '/livez' });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ status: 'ok' });
+    expect(live.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const given = await t.server.app.inject({
+      method: 'GET',
+      url: '/readyz',
+      headers: { 'x-request-id': 'trace-42' },
+    });
+    expect(given.headers['x-request-id']).toBe('trace-42');
+  });
+
+  it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {
+    const res = await t.server.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/v1/keys');
+    expect(doc.paths['/v1/keys'].post.security).toEqual([{ apiKey: [] }]);
+    expect(doc.paths['/livez'].get.security).toBeUndefined();
+  });
+
+  it('answers every error in one shape with a stable code', async () => {
+    const none = await t.server.app.inject({ method: 'GET', url: '/v1/keys' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toMatchObject({
+      error: { code: 'UNAUTHENTICATED', details: { reason: 'missing' } },
+    });
+    const unknownRoute = await t.server.app.inject({ method: 'GET', url: '/v1/nothing-here' });
+    expect(unknownRoute.statusCode).toBe(404);
+    expect(unknownRoute.json().error.code).toBe('NOT_FOUND');
+    const badBody = await t.server.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      headers: t.auth(t.adminKey),
+      payload: { name: 'x', scopes: ['chat'], extra: 1 },
+    });
+    expect(badBody.statusCode).toBe(400);
+    expect(badBody.json().error).toMatchObject({ code: 'INVALID_INPUT' });
+    expect(badBody.json().error.message).toMatch(/extra/);
+    const badJson = await t.server.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      headers: { ...t.auth(t.adminKey), 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
+    expect(badJson.statusCode).toBe(400);
+    expect(badJson.json().error.code).toBe('INVALID_JSON');
+  });
+
+  it('creates a key shown once, lists it without its secret, and refuses it once revoked', async () => {
+    const created = await t.server.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      headers: t.auth(t.adminKey),
+      payload: { name: 'reader', scopes: ['memory:read'] },
+    });
+    expect(created.statusCode).toBe(201);
+    const { key, apiKey } = created.json();
+    expect(key).toMatch(/^aios_sk_[a-z2-7]{10}_[A-Za-z0-9_-]{43}$/);
+    const list = await t.server.app.inject({ method: 'GET', url: '/v1/keys', headers: t.auth(t.adminKey) });
+    expect(JSON.stringify(list.json())).not.toContain(key.split('_').at(-1));
+    const status = await t.server.app.inject({ method: 'GET', url: '/v1/status', headers: t.auth(key) });
+    expect(status.statusCode).toBe(200);
+    expect(status.json().tenant).toBe('default');
+    const forbidden = await t.server.app.inject({ method: 'GET', url: '/v1/keys', headers: t.auth(key) });
+    expect(forbidden.statusCode).toBe(403);
+    const revoked = await t.server.app.inject({
+      method: 'DELETE',
+      url: `/v1/keys/${apiKey.id}`,
+      headers: t.auth(t.adminKey),
+    });
+    expect(revoked.statusCode).toBe(200);
+    const after = await t.server.app.inject({ method: 'GET', url: '/v1/status', headers: t.auth(key) });
+    expect(after.statusCode).toBe(401);
+    expect(after.json().error.details.reason).toBe('revoked');
+  });
+
+  it('audits mutations and failed authentication in a chain that verifies', async () => {
+    await t.server.app.inject({ method: 'GET', url: '/v1/keys', headers: t.auth('aios_sk_bad') });
+    const audit = await t.server.app.inject({ method: 'GET', url: '/v1/audit', headers: t.auth(t.adminKey) });
+    const actions = audit.json().items.map((e: { action: string }) => e.action);
+    expect(actions).toContain('keys.create');
+    expect(actions).toContain('auth.failed');
+    const verify = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/audit/verify',
+      headers: t.auth(t.adminKey),
+    });
+    expect(verify.json()).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,95 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Aios, type AiosConfig, createAios } from '@aios/core';
+import type { DataStore } from '@aios/data';
+import { apiError } from '../http/errors.js';
+import { DEFAULT_TENANT, tenantId } from './ids.js';
+
+/**
+ * Each tenant is a home of its own: the default tenant is the server's home (what the CLI
+ * works on), every other one `<home>/tenants/<id>`, opened on first use through the one
+ * composition root, `createAios`. A tenant's memories, conversations, feedback, personality
+ * and backups live in its files, so another tenant's ids are simply not there (404), and
+ * erasing a tenant removes its directory.
+ */
+export class TenantRegistry {
+  private readonly open = new Map<string, Promise<Aios>>();
+  private closed = false;
+
+  constructor(
+    /** The server's own system: the default tenant, and the store of keys and the audit log. */
+    readonly root: Aios,
+    private readonly options: { offline?: boolean } = {},
+  ) {}
+
+  /** Where tenants' access records live (the home's data store). */
+  get control(): DataStore {
+    return this.root.data;
+  }
+
+  homeOf(id: string): string {
+    return id === DEFAULT_TENANT ? this.root.home : join(this.root.home, 'tenants', tenantId(id));
+  }
+
+  /** The config of tenant `id`: the server's, with every path inside the tenant's home. */
+  configOf(id: string): AiosConfig {
+    const home = this.homeOf(id);
+    const base = this.root.config;
+    return {
+      ...base,
+      home,
+      data: { ...base.data, path: join(home, 'aios.db') },
+      backup: { ...base.backup, repository: join(home, 'backups') },
+    };
+  }
+
+  /** The system of tenant `id`, opened once; `TENANT_NOT_FOUND` for an unknown tenant. */
+  async system(id: string): Promise<Aios> {
+    if (id === DEFAULT_TENANT) return this.root;
+    if (this.closed) throw apiError('SHUTTING_DOWN', 'the server is shutting down');
+    let opening = this.open.get(id);
+    if (!opening) {
+      const tenant = await this.control.tenants.get(id);
+      if (!tenant) throw apiError('TENANT_NOT_FOUND', `no tenant ${JSON.stringify(id)}`, { id });
+      opening = this.open.get(id);
+      if (!opening) {
+        opening = createAios({
+          config: this.configOf(id),
+          ...(this.options.offline ? { offline: true } : {}),
+        });
+        this.open.set(id, opening);
+        opening.catch(() => this.open.delete(id));
+      }
+    }
+    return opening;
+  }
+
+  /** Tenants whose system is open now. */
+  openTenants(): string[] {
+    return [DEFAULT_TENANT, ...this.open.keys()];
+  }
+
+  /** Closes tenant `id`'s system (not the default tenant's). */
+  async closeTenant(id: string): Promise<void> {
+    const opening = this.open.get(id);
+    if (!opening) return;
+    this.open.delete(id);
+    const system = await opening.catch(() => undefined);
+    await system?.close();
+  }
+
+  /** Closes every tenant's system, then removes tenant `id`'s directory. */
+  async removeTenantFiles(id: string): Promise<void> {
+    if (id === DEFAULT_TENANT)
+      throw apiError('INVALID_INPUT', 'the default tenant cannot be removed');
+    await this.closeTenant(id);
+    await rm(this.homeOf(id), { recursive: true, force: true });
+  }
+
+  /** Closes every tenant's system but the root (the server closes that last). */
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    const ids = [...this.open.keys()];
+    await Promise.allSettled(ids.map((id) => this.closeTenant(id)));
+  }
+}

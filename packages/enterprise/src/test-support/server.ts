@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Aios, type AiosConfigInput, createAios, loadConfig } from '@aios/core';
+import type { Implementation } from '@aios/utils';
+import { createKey } from '../access/keys.js';
+import { type AiosServer, buildServer } from '../app.js';
+import type { Scope } from '../auth/keys.js';
+
+export interface TestServer {
+  home: string;
+  system: Aios;
+  server: AiosServer;
+  /** An admin key of the default tenant (a server admin). */
+  adminKey: string;
+  /** Creates a key; `tenant` is created first when missing. */
+  key(scopes: Scope[], options?: { tenant?: string; expiresAt?: number }): Promise<{ key: string; id: string }>;
+  /** `Authorization` header of a key. */
+  auth(key: string): { authorization: string };
+  close(): Promise<void>;
+}
+
+/** A real server on a real, offline system in a temporary home (tests only). */
+export async function startTestServer(
+  native: Implementation,
+  overrides: Omit<AiosConfigInput, 'home'> = {},
+): Promise<TestServer> {
+  const home = mkdtempSync(join(tmpdir(), 'aios-enterprise-'));
+  const config = loadConfig({
+    overrides: { ...overrides, home, native, logLevel: 'silent' },
+    env: {},
+  }).config;
+  const system = await createAios({ config, offline: true });
+  const server = await buildServer({ system, offline: true, logger: false });
+  const control = system.data;
+  const key: TestServer['key'] = async (scopes, options = {}) => {
+    const tenant = options.tenant ?? 'default';
+    if (!(await control.tenants.get(tenant))) await control.tenants.create({ id: tenant, name: tenant });
+    const created = await createKey(control, {
+      tenant,
+      name: 'test',
+      scopes,
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+    });
+    return { key: created.key, id: created.view.id };
+  };
+  const admin = await key(['admin']);
+  return {
+    home,
+    system,
+    server,
+    adminKey: admin.key,
+    key,
+    auth: (k) => ({ authorization: `Bearer ${k}` }),
+    async close() {
+      await server.close();
+      await system.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

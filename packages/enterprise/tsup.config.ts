@@ -1,0 +1,3 @@
+import { aiosPackage } from '../../tsup.preset.mjs';
+
+export default aiosPackage(['src/index.ts']);
