@@ -118,14 +118,26 @@ describe.each(testImplementations())(
       const consolidate = aios('memory', 'consolidate');
       expect(consolidate.code).toBe(0);
       expect(consolidate.stderr).toMatch(/consolidating: \d+\/\d+ clusters/);
-      expect(consolidate.stdout).toMatch(/^consolidated \d+ namespaces/);
+      expect(consolidate.stdout).toMatch(/^consolidated 1 namespace, \d+ clusters?: /);
 
       const del = aios('memory', 'delete', id, '--json');
       expect(del.code).toBe(0);
       expect(JSON.parse(del.stdout)).toEqual({ deleted: id });
-      const gone = aios('memory', 'show', id);
-      expect(gone.code).toBe(1);
-      oneLineError(gone.stderr, 'FRAGMENT_NOT_FOUND');
+      // The history outlives the fragment, the old texts with it.
+      const gone = aios('memory', 'show', id, '--json');
+      expect(gone.stderr).toBe('');
+      const history = JSON.parse(gone.stdout);
+      expect(history).toMatchObject({ id, deleted: true });
+      expect(history.history[0]).toMatchObject({ type: 'add', textChanged: true });
+      expect(history.history[0].text).toContain('The barn owl hunts over the meadow at night.');
+      expect(history.history.at(-1).type).toBe('delete');
+      const readable = aios('memory', 'show', id);
+      expect(readable.stdout).toContain('(deleted');
+      expect(readable.stdout).toContain('The barn owl hunts over the meadow at night.');
+      expect(readable.stdout).toContain('The barn owl hunts voles at night.');
+      const unknown = aios('memory', 'show', 'f00dbeef');
+      expect(unknown.code).toBe(1);
+      oneLineError(unknown.stderr, 'FRAGMENT_NOT_FOUND');
     });
   },
 );

@@ -1,77 +1,19 @@
-import type { Fragment, Memory } from '@aios/carma';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
-import { checkQuestion, describeSources, sourceLine } from './answers.js';
 import { pc } from './colors.js';
+import { findFragment } from './memory-find.js';
+import { registerMemorySearch } from './memory-search.js';
+import { fragmentView, registerMemoryShow } from './memory-show.js';
 import { withAios } from './open-system.js';
-import { integerIn, numberIn, printJson } from './shared.js';
-
-/** A fragment by id, or by an unambiguous prefix of its id (as printed by `search`). */
-function findFragment(memory: Memory, id: string): Fragment {
-  const wanted = id.trim();
-  if (wanted === '') throw new AiosError('INVALID_INPUT', 'id: expected a fragment id');
-  const exact = memory.get(wanted);
-  if (exact) return exact;
-  const matches = memory.list().filter((f) => f.id.startsWith(wanted));
-  if (matches.length === 1) return matches[0] as Fragment;
-  if (matches.length > 1) {
-    throw new AiosError(
-      'INVALID_INPUT',
-      `id "${wanted}" matches ${matches.length} fragments; give more characters`,
-    );
-  }
-  throw new AiosError('FRAGMENT_NOT_FOUND', `no fragment "${wanted}" (see \`aios memory search\`)`);
-}
-
-function fragmentView(f: Fragment) {
-  const meta = (f.metadata ?? {}) as Record<string, unknown>;
-  return {
-    id: f.id,
-    namespace: f.namespace,
-    text: f.text,
-    importance: f.importance,
-    core: f.core,
-    version: f.version,
-    createdAt: new Date(f.createdAt).toISOString(),
-    updatedAt: new Date(f.updatedAt).toISOString(),
-    source: typeof meta.source === 'string' ? meta.source : null,
-    line: typeof meta.line === 'number' ? meta.line : null,
-    metadata: meta,
-  };
-}
+import { plural } from './plural.js';
+import { numberIn, printJson } from './shared.js';
 
 export function registerMemory(program: Command): void {
   const memory = program
     .command('memory')
     .description('search and inspect the long-term memory (CARMA)');
 
-  memory
-    .command('search')
-    .description('the fragments that best match a query, with where they came from')
-    .argument('<query>', 'what to look for')
-    .option('-k, --limit <n>', 'how many results (1 to 1000)', integerIn(1, 1000), 8)
-    .option('--json', 'print machine-readable JSON')
-    .action(async (query: string, options: { limit: number; json?: boolean }, command: Command) => {
-      const q = checkQuestion(query);
-      await withAios(command, async (aios) => {
-        const started = performance.now();
-        const results = await aios.memory.search(q, { k: options.limit });
-        aios.metrics.observeSearch(
-          'carma',
-          aios.config.carma.search.mode,
-          (performance.now() - started) / 1000,
-        );
-        const views = await describeSources(
-          aios.memory,
-          results.map((r) => ({ id: r.id, score: r.score })),
-        );
-        if (options.json) return printJson({ query: q, results: views });
-        if (views.length === 0) console.log(pc.dim('no matching fragments'));
-        views.forEach((v, i) => {
-          console.log(sourceLine(v, i + 1));
-        });
-      });
-    });
+  registerMemorySearch(memory);
 
   memory
     .command('stats')
@@ -102,31 +44,7 @@ export function registerMemory(program: Command): void {
       });
     });
 
-  memory
-    .command('show')
-    .description('one fragment: its text, where it came from, importance and history')
-    .argument('<id>', 'the fragment id (or an unambiguous prefix)')
-    .option('--json', 'print machine-readable JSON')
-    .action(async (id: string, options: { json?: boolean }, command: Command) => {
-      await withAios(command, async (aios) => {
-        const f = findFragment(aios.memory, id);
-        const history = (await aios.memory.history(f.id)).map((c) => ({
-          type: c.kind,
-          version: c.version,
-          at: new Date(c.at).toISOString(),
-        }));
-        const view = { ...fragmentView(f), history };
-        if (options.json) return printJson(view);
-        console.log(`${pc.bold(view.id)} ${pc.dim(`(${view.namespace}, v${view.version})`)}`);
-        if (view.source)
-          console.log(`source      ${view.source}${view.line ? `:${view.line}` : ''}`);
-        console.log(`importance  ${view.importance.toFixed(2)}${view.core ? ' (core)' : ''}`);
-        console.log(`updated     ${view.updatedAt}`);
-        console.log(`history     ${history.map((h) => h.type).join(', ')}`);
-        console.log('');
-        console.log(view.text);
-      });
-    });
+  registerMemoryShow(memory);
 
   memory
     .command('edit')
@@ -177,6 +95,7 @@ export function registerMemory(program: Command): void {
         await aios.memory.delete(f.id);
         if (options.json) return printJson({ deleted: f.id });
         console.log(`fragment ${pc.bold(f.id)} deleted`);
+        console.log(pc.dim(`(its history stays readable: aios memory show ${f.id})`));
       });
     });
 
@@ -201,7 +120,7 @@ export function registerMemory(program: Command): void {
         if (options.json) return printJson(report);
         const mergedCount = report.merged.reduce((n, m) => n + m.from.length, 0);
         console.log(
-          `consolidated ${report.namespaces} namespaces, ${report.clusters} clusters: ${mergedCount} fragments merged, ${report.linked} linked`,
+          `consolidated ${plural(report.namespaces, 'namespace')}, ${plural(report.clusters, 'cluster')}: ${plural(mergedCount, 'fragment')} merged, ${report.linked} linked`,
         );
       });
     });

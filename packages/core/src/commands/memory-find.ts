@@ -1,0 +1,53 @@
+import type { Fragment, FragmentChange, Memory } from '@aios/carma';
+import { AiosError, isAiosError } from '@aios/utils';
+
+/** How many characters of a fragment id the CLI prints (commands take any unambiguous prefix). */
+export const SHORT_ID = 8;
+
+/** A fragment by id, or by an unambiguous prefix of its id (as printed by `search`). */
+export function findFragment(memory: Memory, id: string): Fragment {
+  const wanted = id.trim();
+  if (wanted === '') throw new AiosError('INVALID_INPUT', 'id: expected a fragment id');
+  const exact = memory.get(wanted);
+  if (exact) return exact;
+  const matches = memory.list().filter((f) => f.id.startsWith(wanted));
+  if (matches.length === 1) return matches[0] as Fragment;
+  if (matches.length > 1) {
+    throw new AiosError(
+      'INVALID_INPUT',
+      `id "${wanted}" matches ${matches.length} fragments; give more characters`,
+    );
+  }
+  throw new AiosError('FRAGMENT_NOT_FOUND', `no fragment "${wanted}" (see \`aios memory search\`)`);
+}
+
+/**
+ * A fragment (by id or prefix) with its history, or the history of one that was deleted
+ * (or merged away), which outlives it: a deleted fragment is found by its full id only, as
+ * `memory delete` prints it.
+ */
+export async function findWithHistory(
+  memory: Memory,
+  id: string,
+): Promise<{ id: string; fragment: Fragment | undefined; history: FragmentChange[] }> {
+  let fragment: Fragment | undefined;
+  try {
+    fragment = findFragment(memory, id);
+  } catch (error) {
+    if (!isAiosError(error, 'FRAGMENT_NOT_FOUND')) throw error;
+  }
+  const wanted = fragment?.id ?? id.trim();
+  let history: FragmentChange[] = [];
+  try {
+    history = await memory.history(wanted);
+  } catch (error) {
+    if (!isAiosError(error, 'FRAGMENT_NOT_FOUND')) throw error;
+  }
+  if (!fragment && history.length === 0) {
+    throw new AiosError(
+      'FRAGMENT_NOT_FOUND',
+      `no fragment "${wanted}" (see \`aios memory search\`; a deleted fragment's history is found by its full id)`,
+    );
+  }
+  return { id: wanted, fragment, history };
+}

@@ -1,0 +1,60 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testImplementations } from '@aios/utils/testing';
+import { describe, expect, it } from 'vitest';
+import { runCli, tempHomes } from './testing/cli.js';
+
+// `aios memory search` previews what `ask` retrieves: config carma.search.k and mode, ids
+// that show/edit/delete take, counts in words.
+const tempHome = tempHomes('aios-memory-search-');
+
+describe.each(testImplementations())('aios memory search (AIOS_NATIVE=%s)', (impl) => {
+  const home = tempHome();
+  const aios = (...args: string[]) => runCli(home, ['--offline', ...args], { AIOS_NATIVE: impl });
+  const notes = join(home, 'notes');
+  mkdirSync(notes);
+  writeFileSync(join(notes, 'car.md'), '# Car\n\nThe car is serviced at the garage in spring.\n');
+  writeFileSync(join(notes, 'bike.md'), '# Bike\n\nThe bike is serviced at the shop in autumn.\n');
+  writeFileSync(join(notes, 'boat.md'), '# Boat\n\nThe boat is serviced at the marina in May.\n');
+
+  it('takes k and mode from the config unless told, and prints ids that show accepts', () => {
+    expect(aios('ingest', notes).code).toBe(0);
+    const search = (...args: string[]) => {
+      const r = aios('memory', 'search', 'serviced', ...args, '--json');
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout);
+    };
+    expect(search()).toMatchObject({ k: 8, mode: 'hybrid' });
+    expect(search().results).toHaveLength(3);
+    expect(aios('config', 'set', 'carma.search.k', '2').code).toBe(0);
+    expect(aios('config', 'set', 'carma.search.mode', 'lexical').code).toBe(0);
+    const configured = search();
+    expect(configured).toMatchObject({ k: 2, mode: 'lexical' });
+    expect(configured.results).toHaveLength(2);
+    expect(search('-k', '3', '--mode', 'vector')).toMatchObject({ k: 3, mode: 'vector' });
+
+    // Unquoted words are one query; each line starts with the id's first characters.
+    const text = aios('memory', 'search', 'serviced', 'at', 'the', 'marina', '-k', '1');
+    expect(text.code).toBe(0);
+    const line = text.stdout.split('\n')[0] as string;
+    const id = /^\s+\[1\] ([0-9a-f]{8})\s/.exec(line)?.[1];
+    expect(id, line).toBeDefined();
+    expect(line).toContain('boat.md:1');
+    expect(text.stdout).toContain('1 fragment (k 1, lexical)');
+    const show = aios('memory', 'show', id as string, '--json');
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout).text).toContain('marina');
+  });
+
+  it('refuses a bad -k or --mode with a coded error, not an unexpected one', () => {
+    for (const args of [
+      ['-k', 'abc'],
+      ['-k', '0'],
+      ['--mode', 'fuzzy'],
+    ]) {
+      const r = aios('memory', 'search', 'car', ...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^aios: .*\[(INVALID_INPUT|USAGE_ERROR)\]\n/);
+    }
+  });
+});
