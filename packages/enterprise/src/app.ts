@@ -62,7 +62,6 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    logController: { requestIdLogLabel: 'requestId' },
     ajv: {
       // Unknown fields are refused (schemas say additionalProperties: false), not dropped.
       customOptions: {
