@@ -103,7 +103,12 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
     }
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      routes.push({ method, url: route.url, access, serverAdmin: route.config?.serverAdmin === true });
+      routes.push({
+        method,
+        url: route.url,
+        access,
+        serverAdmin: route.config?.serverAdmin === true,
+      });
     }
     route.schema ??= {};
     const schema = route.schema;

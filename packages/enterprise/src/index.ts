@@ -9,8 +9,10 @@ export {
 export { type AiosServer, buildServer, type ServerOptions } from './app.js';
 export { generateKey, hashSecret, KEY_PREFIX, parseKey, SCOPES, type Scope } from './auth/keys.js';
 export type { Principal } from './auth/principal.js';
+export * as cli from './cli.js';
 export type { Api, RouteModule, ServerContext } from './context.js';
 export { type ErrorBody, errorResponse, statusOf } from './http/errors.js';
 export { JobRegistry, type JobView } from './jobs/registry.js';
+export { isLoopback, type RunningServer, type StartOptions, startServer } from './serve.js';
 export { DEFAULT_TENANT } from './tenants/ids.js';
 export { TenantRegistry } from './tenants/registry.js';

@@ -70,12 +70,24 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
     expect(created.statusCode).toBe(201);
     const { key, apiKey } = created.json();
     expect(key).toMatch(/^aios_sk_[a-z2-7]{10}_[A-Za-z0-9_-]{43}$/);
-    const list = await t.server.app.inject({ method: 'GET', url: '/v1/keys', headers: t.auth(t.adminKey) });
+    const list = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/keys',
+      headers: t.auth(t.adminKey),
+    });
     expect(JSON.stringify(list.json())).not.toContain(key.split('_').at(-1));
-    const status = await t.server.app.inject({ method: 'GET', url: '/v1/status', headers: t.auth(key) });
+    const status = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/status',
+      headers: t.auth(key),
+    });
     expect(status.statusCode).toBe(200);
     expect(status.json().tenant).toBe('default');
-    const forbidden = await t.server.app.inject({ method: 'GET', url: '/v1/keys', headers: t.auth(key) });
+    const forbidden = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/keys',
+      headers: t.auth(key),
+    });
     expect(forbidden.statusCode).toBe(403);
     const revoked = await t.server.app.inject({
       method: 'DELETE',
@@ -83,14 +95,22 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
       headers: t.auth(t.adminKey),
     });
     expect(revoked.statusCode).toBe(200);
-    const after = await t.server.app.inject({ method: 'GET', url: '/v1/status', headers: t.auth(key) });
+    const after = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/status',
+      headers: t.auth(key),
+    });
     expect(after.statusCode).toBe(401);
     expect(after.json().error.details.reason).toBe('revoked');
   });
 
   it('audits mutations and failed authentication in a chain that verifies', async () => {
     await t.server.app.inject({ method: 'GET', url: '/v1/keys', headers: t.auth('aios_sk_bad') });
-    const audit = await t.server.app.inject({ method: 'GET', url: '/v1/audit', headers: t.auth(t.adminKey) });
+    const audit = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/audit',
+      headers: t.auth(t.adminKey),
+    });
     const actions = audit.json().items.map((e: { action: string }) => e.action);
     expect(actions).toContain('keys.create');
     expect(actions).toContain('auth.failed');

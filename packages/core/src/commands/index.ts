@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerAsk } from './ask.js';
+import { registerAudit } from './audit.js';
 import { registerBackup } from './backup.js';
 import { registerChat } from './chat.js';
 import { registerConfig } from './config.js';
@@ -9,7 +10,9 @@ import { registerDoctor } from './doctor.js';
 import { registerFeedback } from './feedback.js';
 import { registerHealth } from './health.js';
 import { registerIngest } from './ingest.js';
+import { registerKeys } from './keys.js';
 import { registerMemory } from './memory.js';
+import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 
 /**
@@ -42,6 +45,9 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerConfig(program);
   registerDoctor(program);
+  registerServe(program);
+  registerKeys(program);
+  registerAudit(program);
 
   for (const command of [program, ...allCommands(program)]) {
     command.exitOverride().configureOutput({ outputError: () => undefined });

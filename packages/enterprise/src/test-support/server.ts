@@ -14,7 +14,10 @@ export interface TestServer {
   /** An admin key of the default tenant (a server admin). */
   adminKey: string;
   /** Creates a key; `tenant` is created first when missing. */
-  key(scopes: Scope[], options?: { tenant?: string; expiresAt?: number }): Promise<{ key: string; id: string }>;
+  key(
+    scopes: Scope[],
+    options?: { tenant?: string; expiresAt?: number },
+  ): Promise<{ key: string; id: string }>;
   /** `Authorization` header of a key. */
   auth(key: string): { authorization: string };
   close(): Promise<void>;
@@ -35,7 +38,8 @@ export async function startTestServer(
   const control = system.data;
   const key: TestServer['key'] = async (scopes, options = {}) => {
     const tenant = options.tenant ?? 'default';
-    if (!(await control.tenants.get(tenant))) await control.tenants.create({ id: tenant, name: tenant });
+    if (!(await control.tenants.get(tenant)))
+      await control.tenants.create({ id: tenant, name: tenant });
     const created = await createKey(control, {
       tenant,
       name: 'test',
