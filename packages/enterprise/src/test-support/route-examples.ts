@@ -1,0 +1,55 @@
+import type { TestServer } from './server.js';
+
+/**
+ * Resources of the owner tenant ("default") that examples refer to, made once by
+ * `makeFixture`. Route modules that need another kind of resource add it here.
+ */
+export interface Fixture {
+  /** A key of the owner tenant (not the admin key). */
+  keyId: string;
+  /** A tenant other than the owner, created by a server admin. */
+  tenantId: string;
+}
+
+export async function makeFixture(t: TestServer): Promise<Fixture> {
+  const { id: keyId } = await t.key(['memory:read']);
+  await t.system.data.tenants.create({ id: 'matrix-extra', name: 'extra' });
+  return { keyId, tenantId: 'matrix-extra' };
+}
+
+export interface RouteExample {
+  /** A valid request to the route in the owner tenant (path with its ids filled in). */
+  request(fixture: Fixture): { url: string; payload?: unknown; headers?: Record<string, string> };
+  /**
+   * Whether the request names a resource of the owner tenant: another tenant's key must
+   * then get 404 (it is not there), never 403 and never the resource.
+   */
+  ownResource?: boolean;
+  /** Statuses other than 2xx/4xx that are a correct answer too (a failing health check). */
+  alsoValid?: number[];
+}
+
+/**
+ * One valid request for every route, by `METHOD /url` as Fastify registered it. The
+ * authorization matrix fails for a route without an example: no route goes untested.
+ */
+export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
+  'GET /health': { request: () => ({ url: '/health' }), alsoValid: [503] },
+  'GET /metrics': { request: () => ({ url: '/metrics' }) },
+  'GET /v1/status': { request: () => ({ url: '/v1/status' }) },
+  'GET /v1/config': { request: () => ({ url: '/v1/config' }) },
+  'POST /v1/keys': {
+    request: () => ({ url: '/v1/keys', payload: { name: 'matrix', scopes: ['chat'] } }),
+  },
+  'GET /v1/keys': { request: () => ({ url: '/v1/keys' }) },
+  'DELETE /v1/keys/:id': {
+    request: (f) => ({ url: `/v1/keys/${f.keyId}` }),
+    ownResource: true,
+  },
+  'POST /v1/tenants': {
+    request: () => ({ url: '/v1/tenants', payload: { id: 'matrix-new', name: 'new' } }),
+  },
+  'GET /v1/tenants': { request: () => ({ url: '/v1/tenants' }) },
+  'GET /v1/audit': { request: () => ({ url: '/v1/audit' }) },
+  'GET /v1/audit/verify': { request: () => ({ url: '/v1/audit/verify' }) },
+};
