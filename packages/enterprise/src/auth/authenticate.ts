@@ -77,7 +77,8 @@ export function installAuthentication(
       void deps.control.apiKeys.touch(key.id, now).catch(() => undefined);
     }
     const needsServerAdmin = config.serverAdmin === true;
-    if (!hasScope(key.scopes, config.access) || (needsServerAdmin && !isServerAdmin(principal))) {
+    const scopeMissing = config.access !== 'authenticated' && !hasScope(key.scopes, config.access);
+    if (scopeMissing || (needsServerAdmin && !isServerAdmin(principal))) {
       deps.audit.record({
         action: 'auth.forbidden',
         outcome: 'denied',

@@ -7,8 +7,11 @@ export interface Principal {
   scopes: readonly string[];
 }
 
-/** What a route requires: a scope, or nothing (`public`). */
-export type RouteAccess = Scope | 'public';
+/**
+ * What a route requires: a scope, any valid key (`authenticated`: the handler then checks
+ * what the resource needs, as jobs do by their kind), or nothing (`public`).
+ */
+export type RouteAccess = Scope | 'authenticated' | 'public';
 
 declare module 'fastify' {
   interface FastifyRequest {
