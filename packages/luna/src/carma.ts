@@ -136,6 +136,8 @@ export function carmaMemory(
 
     refresh: () => memory.refresh(),
 
+    termIdf: (words: readonly string[]) => memory.termIdf(words),
+
     async remember(text: string, metadata: Record<string, unknown> = {}): Promise<string> {
       if (typeof text !== 'string' || text.trim() === '') {
         throw invalidInput('text', text, 'a non-empty string');

@@ -139,7 +139,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(remembered[0]?.metadata).toMatchObject({
       source: 'luna',
       kind: 'exchange',
-      conversationId: 'default',
+      conversationId: answer.conversationId,
     });
     expect(remembered[0]?.text).toContain('When does the backup run?');
   });
@@ -287,7 +287,9 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
   it('undo takes back exactly what CARMA applied when importance hit its cap', async () => {
     const luna = await openSeeded();
     const carma = carmaOf(luna);
-    const answer = await luna.ask('When does the backup run?');
+    // Two fragments hold the answer, so the answer uses both.
+    const answer = await luna.ask('What is in China?');
+    expect(answer.sources).toHaveLength(2);
     const [top, other] = answer.sources.map((s) => s.id) as [string, string];
     await carma.update(top, { importance: 0.95 });
     const { feedback } = await luna.feedback(answer.id, { rating: 1 });
@@ -316,7 +318,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     const size = carma.size;
 
     server.queue.push({ kind: 'status', status: 500 });
-    const failed = await luna.ask('When does the backup run?');
+    const failed = await luna.ask('When does the backup run?', { conversationId: 'c' });
     expect(failed.mode).toBe('offline');
     expect(failed.offlineReason).toMatch(/^LLM_SERVER_ERROR/);
     expect(failed.answer.startsWith(OFFLINE_LABEL)).toBe(true);
@@ -327,11 +329,14 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     // A stream cut mid-way: the partial text is not stored, the offline answer is.
     server.queue.push({ kind: 'stream-cut', afterChunks: 2 });
     const deltas: string[] = [];
-    const cut = await luna.ask('How high is Mount Everest?', { onDelta: (t) => deltas.push(t) });
+    const cut = await luna.ask('How high is Mount Everest?', {
+      conversationId: 'c',
+      onDelta: (t) => deltas.push(t),
+    });
     expect(cut.mode).toBe('offline');
     expect(cut.answer).toContain('8849');
 
-    const messages = await data.messages.list('default');
+    const messages = await data.messages.list('c');
     expect(messages.map((m) => [m.role, m.content])).toEqual([
       ['user', 'When does the backup run?'],
       ['assistant', failed.answer],
@@ -368,7 +373,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
 
     const ok = await luna.ask('When does the backup run?');
     expect(ok.mode).toBe('llm');
-    expect((await small.messages.list('default')).map((m) => m.role)).toEqual([
+    expect((await small.messages.list(ok.conversationId)).map((m) => m.role)).toEqual([
       'user',
       'assistant',
     ]);
@@ -401,22 +406,22 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     others.push(memory);
     const luna = onCores(data, memory);
     await memory.addMany(FACTS);
-    const up = await luna.ask('When does the backup run?');
+    const up = await luna.ask('When does the backup run?', { conversationId: 'c' });
     expect(up.mode).toBe('llm');
     expect(up.rememberError).toBeUndefined();
 
     down = true;
     server.queue.push({ kind: 'status', status: 500 });
-    const offline = await luna.ask('How high is Mount Everest?');
+    const offline = await luna.ask('How high is Mount Everest?', { conversationId: 'c' });
     expect(offline.mode).toBe('offline');
     expect(offline.answer).toContain('8849');
     expect(offline.sources.length).toBeGreaterThan(0);
 
     // The LLM answers but the memory cannot embed the exchange: the answer is kept.
-    const kept = await luna.ask('Where is the Eiffel Tower?');
+    const kept = await luna.ask('Where is the Eiffel Tower?', { conversationId: 'c' });
     expect(kept.mode).toBe('llm');
     expect(kept.rememberError).toMatch(/^EMBEDDER_FAILED/);
-    expect(await data.messages.list('default')).toHaveLength(6);
+    expect(await data.messages.list('c')).toHaveLength(6);
   });
 
   it('keeps personality and memory across close and reopen', async () => {

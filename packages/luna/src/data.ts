@@ -346,6 +346,19 @@ export function dataConversationStore(
       return exchangeOf(question, answer);
     },
 
+    async hasConversation(conversationId: string) {
+      return (
+        knownConversations.has(conversationId) ||
+        (await store.conversations.get(conversationId)) !== undefined
+      );
+    },
+
+    async latestConversation() {
+      // Most recently updated first: a message moves its conversation to the front.
+      const recent = await store.conversations.list({ limit: 100 });
+      return (recent.find((c) => c.metadata.agent === 'luna') ?? recent[0])?.id;
+    },
+
     async recentExchanges(conversationId: string, limit: number) {
       if (!Number.isInteger(limit) || limit < 1) return [];
       if (

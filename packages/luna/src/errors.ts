@@ -9,6 +9,8 @@ export const LunaErrorCode = {
   QUESTION_TOO_LONG: 'LUNA_QUESTION_TOO_LONG',
   /** An exchange or feedback id that the conversation store does not know. */
   NOT_FOUND: 'LUNA_NOT_FOUND',
+  /** `ask` with `continue: true` on a conversation id that the store does not know. */
+  CONVERSATION_NOT_FOUND: 'LUNA_CONVERSATION_NOT_FOUND',
   /** Feedback that was already undone. */
   ALREADY_UNDONE: 'LUNA_ALREADY_UNDONE',
   /** An undo of the latest feedback when no feedback is in effect (none given, or all undone). */

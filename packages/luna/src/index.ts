@@ -34,9 +34,9 @@ export {
 } from './llm/client.js';
 export { parseSse } from './llm/sse.js';
 // The agent
+export { type AnswerSource, SNIPPET_CHARS, snippet } from './answer-source.js';
 export {
   type Answer,
-  type AnswerSource,
   type AskOptions,
   createLuna,
   createLunaFromConfig,
@@ -45,7 +45,7 @@ export {
   type LunaOptions,
   lunaOptionsFromConfig,
   MAX_QUESTION_CHARS,
-  SNIPPET_CHARS,
+  NOTHING_RELEVANT,
 } from './luna.js';
 // The interfaces Luna works through, and what they carry
 export type {
@@ -60,6 +60,7 @@ export {
   type ExtractiveOptions,
   extractiveAnswer,
   OFFLINE_LABEL,
+  type QuotedSource,
 } from './offline.js';
 export { type OpenedLuna, type OpenLunaOptions, openLuna } from './open.js';
 // The personality
@@ -81,7 +82,28 @@ export {
   type TraitSignals,
   type Traits,
 } from './personality.js';
-export { sentenceEnds, sentences, splitSentences } from './sentences.js';
+// Relevance on an absolute scale, and what a quoted sentence is about
+export {
+  type Coverage,
+  cover,
+  GROUNDED_AT,
+  type JudgedFragment,
+  type JudgedSentence,
+  type Judgement,
+  judge,
+  judgeFragment,
+  type QuestionTerm,
+  questionTerms,
+  weighTerms,
+} from './relevance.js';
+export {
+  type SentenceSpan,
+  sentenceEnds,
+  sentenceSpans,
+  sentences,
+  splitSentences,
+} from './sentences.js';
+export { leadingSubject, type SubjectSentence, subjectSentences } from './subject.js';
 export type {
   ConversationStore,
   ExchangeRecord,

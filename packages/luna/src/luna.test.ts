@@ -96,7 +96,7 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     );
   });
 
-  it('gives each source its text, snippet, namespace and metadata as retrieved; stores ids and scores', async () => {
+  it('gives each source its relevance, quote, line, text, snippet, namespace and metadata as retrieved; stores ids, scores and relevance', async () => {
     const note =
       'The garden hose hangs\nin the shed,   behind the door. It is green, 25 metres long, and has a brass nozzle.';
     const where = { source: '/notes/garden.md', line: 3, offset: 120 };
@@ -104,16 +104,26 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     const offline = createLuna({ memory, store, tokenizer });
     for (const l of [luna, offline]) {
       const answer = await l.ask('Where does the garden hose hang?');
+      expect(answer.grounded).toBe(true);
+      expect(answer.relevance).toBe(1);
       expect(answer.sources[0]).toEqual({
         id: 'hose',
         score: expect.any(Number),
+        relevance: 1,
+        grounded: true,
         text: note,
-        snippet: 'The garden hose hangs in the shed, behind the door. It is green, 25 metres long,',
+        quote: 'The garden hose hangs in the shed, behind the door.',
+        line: 3,
+        snippet: 'The garden hose hangs in the shed, behind the door.',
         namespace: null,
         metadata: where,
       });
       const stored = await store.getExchange(answer.id);
-      expect(stored?.sources[0]).toEqual({ id: 'hose', score: answer.sources[0]?.score });
+      expect(stored?.sources[0]).toEqual({
+        id: 'hose',
+        score: answer.sources[0]?.score,
+        relevance: 1,
+      });
     }
   });
 
@@ -155,8 +165,12 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
       {
         id: 'fact-4',
         score: expect.any(Number),
+        relevance: 1,
+        grounded: true,
         text: FACTS[3],
-        snippet: FACTS[3],
+        quote: 'Mount Everest is 8849 metres high.',
+        line: null,
+        snippet: 'Mount Everest is 8849 metres high.',
         namespace: null,
         metadata: {},
       },
@@ -170,9 +184,10 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     expect(different.sources[0]?.id).toBe('fact-5');
 
     const unknown = await offline.ask('What is the airspeed of a swallow?');
+    expect(unknown.grounded).toBe(false);
     expect(unknown.sources).toEqual([]);
     expect(unknown.answer).toContain(
-      'nothing in memory matches "What is the airspeed of a swallow?"',
+      'memory holds nothing that answers "What is the airspeed of a swallow?"',
     );
   });
 

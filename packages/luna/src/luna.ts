@@ -16,7 +16,10 @@ import {
 import { LunaErrorCode } from './errors.js';
 import { ChatClient, type ChatResult, chatClientOptionsFromConfig } from './llm/client.js';
 import type { MemoryFragment, MemoryProvider } from './memory.js';
-import { extractiveAnswer } from './offline.js';
+import { type AnswerSource, answerSource } from './answer-source.js';
+import { followUpQuery } from './follow-up.js';
+import { extractiveAnswer, type QuotedSource } from './offline.js';
+import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
 import {
   checkTraits,
   DEFAULT_TRAITS,
@@ -40,6 +43,12 @@ import type {
   Usage,
 } from './store.js';
 import { createTokenizer, type EncodingName, type Tokenizer } from './tokens/index.js';
+
+/** Told to the model when memory holds nothing relevant to the question. */
+export const NOTHING_RELEVANT =
+  'Nothing relevant to this question was found in memory. If it asks about the user, their ' +
+  'household or anything only memory could know, say plainly that you do not know it from ' +
+  'memory; do not guess or make it up.';
 
 /** Longest question accepted, in characters (about 25k tokens of English). */
 export const MAX_QUESTION_CHARS = 100_000;
@@ -99,38 +108,22 @@ export function createLunaFromConfig(
 }
 
 export interface AskOptions {
-  /** Conversation to continue (default `default`). */
+  /**
+   * The conversation this question belongs to: its earlier turns (the last `historyTurns`,
+   * within the token budget) go into the prompt, and the exchange is added to it. A new
+   * id starts a conversation of that id. Unset: a new conversation (its id is on the
+   * answer), unless `continue`.
+   */
   conversationId?: string;
+  /**
+   * Continue a conversation that exists: with `conversationId`, that one (an unknown id is
+   * `LUNA_CONVERSATION_NOT_FOUND`); without, the one with the latest exchange (a new one
+   * when there is none).
+   */
+  continue?: boolean;
   /** Stream the reply; each piece of text goes to `onDelta`. */
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
-}
-
-/** A fragment an answer is built on, as the memory returned it. */
-export interface AnswerSource extends SourceRef {
-  /** The fragment's text. */
-  text: string;
-  /** The text on one line, at most `SNIPPET_CHARS` characters: for a list of sources. */
-  snippet: string;
-  /** Where the memory keeps it (CARMA's namespace), or null when it has no namespaces. */
-  namespace: string | null;
-  /** The fragment's own fields: for an ingested note, `source` (its file), `line`, `offset`. */
-  metadata: Record<string, unknown>;
-}
-
-/** Length of `AnswerSource.snippet`. */
-export const SNIPPET_CHARS = 80;
-
-function answerSource(ref: SourceRef, fragment: MemoryFragment | undefined): AnswerSource {
-  const text = fragment?.text ?? '';
-  return {
-    id: ref.id,
-    score: ref.score,
-    text,
-    snippet: text.replace(/\s+/g, ' ').slice(0, SNIPPET_CHARS),
-    namespace: fragment?.namespace ?? null,
-    metadata: { ...fragment?.metadata },
-  };
 }
 
 export interface Answer {
@@ -141,8 +134,18 @@ export interface Answer {
   mode: 'llm' | 'offline';
   offlineReason?: string;
   /**
-   * Fragments the answer is built on, best first: their retrieval scores, and their text
-   * and metadata as retrieved (the stored exchange keeps the ids and scores).
+   * Whether memory holds the answer, judged on an absolute scale (`relevance >=
+   * GROUNDED_AT`). When false, an offline answer says so and quotes only what came
+   * closest (its `sources`), and a language model was told that nothing relevant was found.
+   */
+  grounded: boolean;
+  /** The best relevance of what was retrieved, 0 to 1, the same scale in every retrieval mode. */
+  relevance: number;
+  /**
+   * Fragments the answer is built on: the ones quoted (offline) or given to the model,
+   * with their retrieval scores, absolute relevance, the sentence quoted with its subject,
+   * the line to cite, and their text and metadata as retrieved (the stored exchange keeps
+   * ids, scores and relevance). Not grounded: what came closest.
    */
   sources: AnswerSource[];
   needs: QuestionNeeds;
@@ -240,6 +243,41 @@ export function createLuna(options: LunaOptions): Luna {
     after,
   });
 
+  /** The conversation a question goes to (see `AskOptions`). */
+  async function conversationFor(options: AskOptions): Promise<string> {
+    const { conversationId } = options;
+    if (conversationId !== undefined) {
+      if (typeof conversationId !== 'string' || conversationId.trim() === '') {
+        throw invalidInput('conversationId', conversationId, 'a non-empty conversation id');
+      }
+      if (options.continue && !(await conversationExists(conversationId))) {
+        throw new AiosError(
+          LunaErrorCode.CONVERSATION_NOT_FOUND,
+          `no conversation with id ${conversationId}`,
+          { details: { conversationId } },
+        );
+      }
+      return conversationId;
+    }
+    if (options.continue) {
+      const latest = store.latestConversation ? await store.latestConversation() : undefined;
+      if (latest !== undefined) return latest;
+    }
+    return randomUUID();
+  }
+
+  async function conversationExists(conversationId: string): Promise<boolean> {
+    if (store.hasConversation) return store.hasConversation(conversationId);
+    return (await store.recentExchanges(conversationId, 1)).length > 0;
+  }
+
+  /** The absolute judgement of what was retrieved, with IDF over the whole memory when it can. */
+  async function judgeRetrieved(question: string, fragments: MemoryFragment[]): Promise<Judgement> {
+    if (fragments.length === 0 || !memory.termIdf) return judge(question, fragments);
+    const idf = await memory.termIdf(questionTerms(question).map((t) => t.word));
+    return judge(question, fragments, idf);
+  }
+
   async function ask(question: string, askOptions: AskOptions = {}): Promise<Answer> {
     const started = performance.now();
     if (typeof question !== 'string' || question.trim() === '') {
@@ -252,7 +290,7 @@ export function createLuna(options: LunaOptions): Luna {
         `a question of at most ${MAX_QUESTION_CHARS} characters (got ${question.length})`,
       );
     }
-    const conversationId = askOptions.conversationId ?? 'default';
+    const conversationId = await conversationFor(askOptions);
     const { signal } = askOptions;
     const checkAbort = () => {
       if (signal?.aborted) {
@@ -264,7 +302,15 @@ export function createLuna(options: LunaOptions): Luna {
     checkAbort();
 
     let t = performance.now();
-    const fragments: MemoryFragment[] = await memory.search(question, { k });
+    const recent =
+      historyTurns > 0 ? await store.recentExchanges(conversationId, historyTurns) : [];
+    // A follow-up ("when is her birthday?") is searched with who the last turn was about.
+    const query = followUpQuery(question, recent.at(-1));
+    const fragments: MemoryFragment[] = await memory.search(query, { k });
+    const judgement = await judgeRetrieved(query, fragments);
+    const grounded = judgement.fragments
+      .filter((j) => j.relevance >= GROUNDED_AT)
+      .map((j) => j.fragment);
     const retrieveMs = ms(t);
 
     t = performance.now();
@@ -274,15 +320,15 @@ export function createLuna(options: LunaOptions): Luna {
     const budgetMs = ms(t);
 
     t = performance.now();
-    const recent =
-      historyTurns > 0 ? await store.recentExchanges(conversationId, historyTurns) : [];
+    // Only what holds the answer goes to the model; with nothing, the model is told so.
+    const persona = systemPrompt(personality, name);
     const prompt = assemblePrompt({
       tokenizer,
       contextWindow,
       replyTokens: settings.maxTokens,
-      persona: systemPrompt(personality, name),
+      persona: grounded.length > 0 ? persona : `${persona}\n\n${NOTHING_RELEVANT}`,
       question,
-      fragments,
+      fragments: grounded,
       history: recent.map((e) => ({ id: e.id, question: e.question, answer: e.answer })),
     });
     const promptMs = ms(t);
@@ -316,13 +362,19 @@ export function createLuna(options: LunaOptions): Luna {
       result = undefined;
     }
     let answer: string;
-    let sources: SourceRef[];
+    let sources: Array<SourceRef & Partial<QuotedSource>>;
+    const relevanceOf = new Map(judgement.fragments.map((j) => [j.fragment.id, j.relevance]));
     if (result) {
       answer = result.content;
-      sources = prompt.fragments.map((f) => ({ id: f.id, score: f.score }));
+      sources = prompt.fragments.map((f) => ({
+        id: f.id,
+        score: f.score,
+        relevance: relevanceOf.get(f.id) ?? 0,
+      }));
     } else {
-      const offline = extractiveAnswer(question, fragments, {
+      const offline = extractiveAnswer(query, fragments, {
         note: llm ? 'The language model did not answer' : 'No language model is configured',
+        judgement,
       });
       answer = offline.text;
       sources = offline.sources;
@@ -347,7 +399,11 @@ export function createLuna(options: LunaOptions): Luna {
       answer,
       mode: result ? 'llm' : 'offline',
       ...(offlineReason ? { offlineReason } : {}),
-      sources,
+      sources: sources.map(({ id, score, relevance }) => ({
+        id,
+        score,
+        ...(relevance === undefined ? {} : { relevance }),
+      })),
       kind: needs.kind,
       settings,
       traits: personality,
@@ -377,14 +433,16 @@ export function createLuna(options: LunaOptions): Luna {
     timings.storeMs = ms(t);
     timings.totalMs = ms(started);
 
-    const retrieved = new Map(fragments.map((f) => [f.id, f]));
+    const judged = new Map(judgement.fragments.map((j) => [j.fragment.id, j]));
     return {
       id,
       conversationId,
       answer,
       mode: exchange.mode,
       ...(offlineReason ? { offlineReason } : {}),
-      sources: sources.map((s) => answerSource(s, retrieved.get(s.id))),
+      grounded: judgement.grounded,
+      relevance: judgement.relevance,
+      sources: sources.map((s) => answerSource(s, judged.get(s.id)?.fragment, judged.get(s.id))),
       needs,
       settings,
       prompt: {

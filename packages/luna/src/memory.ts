@@ -36,6 +36,13 @@ export interface MemoryProvider {
   // biome-ignore lint/suspicious/noConfusingVoidType: providers without bounds return nothing
   reinforce(ids: readonly string[], weight: number): Promise<void | ReinforceResult>;
   /**
+   * Optional: the IDF of each word (lower-case, as `words` of ./text cuts them) over all
+   * the provider holds, Lucene's `ln(1 + (N - df + 0.5) / (df + 0.5))`. Luna weighs a
+   * question's words with it to judge, on an absolute scale, whether a fragment answers
+   * the question; without it, IDF over the retrieved fragments stands in (less sure).
+   */
+  termIdf?(words: readonly string[]): Promise<ArrayLike<number>> | ArrayLike<number>;
+  /**
    * Optional: keeps a new memory (Luna stores each LLM exchange this way). Returns its id.
    */
   remember?(text: string, metadata?: Record<string, unknown>): Promise<string>;

@@ -1,10 +1,13 @@
 import type { MemoryFragment } from './memory.js';
-import { sentences } from './sentences.js';
+import { GROUNDED_AT, type JudgedFragment, type Judgement, judge } from './relevance.js';
 import type { SourceRef } from './store.js';
-import { contentWords, words } from './text.js';
 
-/** Share of the best sentence's score below which a sentence is not quoted. */
-const RELEVANCE_FLOOR = 0.5;
+/**
+ * Share of the best sentence's relevance below which a sentence is not quoted: one that
+ * covers much less of the question than the best (the wifi note's "the cat's name" next
+ * to "[Grandma Rose] is allergic to cats") is beside the point.
+ */
+const RELEVANCE_FLOOR = 0.75;
 
 /** The label that starts every offline answer. */
 export const OFFLINE_LABEL = '[offline]';
@@ -16,25 +19,109 @@ export interface ExtractiveOptions {
   maxChars?: number;
   /** Why the answer is offline, said first (default: no language model is reachable). */
   note?: string;
+  /**
+   * The judgement of the fragments (`judge` of ./relevance), with IDF over the whole
+   * memory; without it the fragments are judged with IDF over themselves.
+   */
+  judgement?: Judgement;
 }
 
 export interface ExtractedSentence {
   fragmentId: string;
+  /** The sentence as it stands in the fragment. */
   text: string;
+  /** As quoted: with its subject (`[Grandma Rose] is allergic to cats`). */
+  quote: string;
+  /** 0-based line of the fragment's text where the sentence starts. */
+  line: number;
+  /** 0 to 1, absolute: how much of the question the sentence (with its subject) covers. */
   score: number;
+}
+
+/** A fragment an offline answer quotes, with what it quotes. */
+export interface QuotedSource extends SourceRef {
+  /** 0 to 1, absolute: how well the fragment answers the question. */
+  relevance: number;
+  /** The first sentence quoted from it, as quoted. */
+  quote: string;
+  /** 0-based line of the fragment's text where that sentence starts. */
+  quoteLine: number;
 }
 
 export interface ExtractiveAnswer {
   text: string;
-  sources: SourceRef[];
+  /** Whether memory holds the answer; when false, `sources` has what came closest. */
+  grounded: boolean;
+  /** The best relevance of the fragments, 0 to 1. */
+  relevance: number;
+  sources: QuotedSource[];
   sentences: ExtractedSentence[];
 }
 
+interface Candidate {
+  fragment: number;
+  judged: JudgedFragment;
+  position: number;
+  text: string;
+  quote: string;
+  line: number;
+  score: number;
+}
+
+/** Every quotable sentence of the fragments, best first. */
+function candidates(judgement: Judgement, only: (f: JudgedFragment) => boolean): Candidate[] {
+  const out: Candidate[] = [];
+  judgement.fragments.forEach((judged, fragment) => {
+    if (!only(judged)) return;
+    for (const s of judged.sentences) {
+      // A question (a remembered one, or a heading-like line) answers nothing.
+      if (s.relevance <= 0 || s.text.trimEnd().endsWith('?')) continue;
+      out.push({
+        fragment,
+        judged,
+        position: s.position,
+        text: s.text,
+        quote: s.quote,
+        line: s.line,
+        score: s.relevance,
+      });
+    }
+  });
+  // Relevance decides; the fragment's, then brevity break ties.
+  return out.sort(
+    (a, b) =>
+      b.score - a.score ||
+      b.judged.relevance - a.judged.relevance ||
+      a.text.length - b.text.length ||
+      a.fragment - b.fragment ||
+      a.position - b.position,
+  );
+}
+
+function sourcesOf(chosen: Candidate[], fragments: readonly MemoryFragment[]): QuotedSource[] {
+  const sources: QuotedSource[] = [];
+  const cited: number[] = [];
+  for (const c of chosen) {
+    if (cited.includes(c.fragment)) continue;
+    cited.push(c.fragment);
+    sources.push({
+      id: fragments[c.fragment]?.id ?? '',
+      score: fragments[c.fragment]?.score ?? 0,
+      relevance: c.judged.relevance,
+      quote: c.quote,
+      quoteLine: c.line,
+    });
+  }
+  return sources;
+}
+
 /**
- * An answer built only from memory: the sentences of the retrieved fragments that share
- * the most (idf-weighted) words with the question, quoted in fragment order with their
- * citation, under the `[offline]` label. No sentence shares a word: it says so, naming
- * the question. Nothing is made up.
+ * An answer built only from memory, on an absolute judgement of relevance. When some
+ * fragment holds the answer (`GROUNDED_AT`), the sentences of such fragments that cover
+ * the most of the question are quoted in fragment order, each with its subject (the
+ * heading it sits under, or the sentence before that names it) and its citation, under
+ * the `[offline]` label. When none does, the answer says plainly that memory does not hold
+ * it, and quotes what came closest, labelled as such. Nothing is made up.
  */
 export function extractiveAnswer(
   question: string,
@@ -44,71 +131,56 @@ export function extractiveAnswer(
   const maxSentences = options.maxSentences ?? 3;
   const maxChars = options.maxChars ?? 1200;
   const note = options.note ?? 'No language model is reachable';
-  let terms = new Set(contentWords(question));
-  if (terms.size === 0) terms = new Set(words(question));
+  const judgement = options.judgement ?? judge(question, fragments);
+  const asked = question.trim();
 
-  const all: { fragment: number; position: number; text: string; words: Set<string> }[] = [];
-  fragments.forEach((fragment, f) => {
-    sentences(fragment.text).forEach((text, position) => {
-      all.push({ fragment: f, position, text, words: new Set(words(text)) });
-    });
-  });
-  const df = new Map<string, number>();
-  for (const s of all) for (const t of terms) if (s.words.has(t)) df.set(t, (df.get(t) ?? 0) + 1);
-  const best = fragments.reduce((m, f) => Math.max(m, f.score), 0) || 1;
-
-  const scored = all
-    .map((s) => {
-      let overlap = 0;
-      for (const t of terms) {
-        if (s.words.has(t)) overlap += Math.log(1 + all.length / (df.get(t) ?? 1));
-      }
-      const fragmentScore = Math.max(0, fragments[s.fragment]?.score ?? 0) / best;
-      // Overlap decides; the fragment's retrieval score and brevity break ties.
-      const score =
-        overlap > 0 ? (overlap * (1 + 0.25 * fragmentScore)) / Math.sqrt(1 + s.words.size / 25) : 0;
-      return { ...s, score };
-    })
-    // A question (a remembered one, or a heading-like line) answers nothing: quote statements.
-    .filter((s) => s.score > 0 && !s.text.trimEnd().endsWith('?'))
-    .sort((a, b) => b.score - a.score || a.fragment - b.fragment || a.position - b.position);
-
-  const chosen: typeof scored = [];
-  let chars = 0;
-  // A sentence matching less than half of what the best one matches is beside the point:
-  // quoting it only because it shares one common word makes the answer worse.
-  const floor = (scored[0]?.score ?? 0) * RELEVANCE_FLOOR;
-  for (const s of scored) {
-    if (chosen.length >= maxSentences || s.score < floor) break;
-    if (chosen.length > 0 && chars + s.text.length > maxChars) continue;
-    if (chosen.some((c) => c.text === s.text)) continue;
-    chosen.push(s);
-    chars += s.text.length;
-  }
-  if (chosen.length === 0) {
+  if (!judgement.grounded) {
+    const [closest] = candidates(judgement, () => true);
+    const refusal = `${OFFLINE_LABEL} ${note}, and memory holds nothing that answers "${asked}".`;
+    if (!closest) {
+      return { text: refusal, grounded: false, relevance: 0, sources: [], sentences: [] };
+    }
     return {
-      text: `${OFFLINE_LABEL} ${note}, and nothing in memory matches "${question.trim()}".`,
-      sources: [],
-      sentences: [],
+      text: `${refusal} Closest (not an answer): ${closest.quote} [1]`,
+      grounded: false,
+      relevance: judgement.relevance,
+      sources: sourcesOf([closest], fragments),
+      sentences: [sentenceOf(closest, fragments)],
     };
   }
+
+  const ranked = candidates(judgement, (f) => f.relevance >= GROUNDED_AT);
+  const chosen: Candidate[] = [];
+  let chars = 0;
+  const floor = Math.max(GROUNDED_AT, (ranked[0]?.score ?? 0) * RELEVANCE_FLOOR);
+  for (const c of ranked) {
+    if (chosen.length >= maxSentences || c.score < floor) break;
+    if (chosen.length > 0 && chars + c.quote.length > maxChars) continue;
+    if (chosen.some((s) => s.text === c.text)) continue;
+    chosen.push(c);
+    chars += c.quote.length;
+  }
   chosen.sort((a, b) => a.fragment - b.fragment || a.position - b.position);
-  const cited: number[] = [];
-  const quoted = chosen.map((s) => {
-    if (!cited.includes(s.fragment)) cited.push(s.fragment);
-    return `${s.text} [${cited.indexOf(s.fragment) + 1}]`;
+  const sources = sourcesOf(chosen, fragments);
+  const quoted = chosen.map((c) => {
+    const n = sources.findIndex((s) => s.id === (fragments[c.fragment]?.id ?? '')) + 1;
+    return `${c.quote} [${n}]`;
   });
-  const sources = cited.map((f) => ({
-    id: fragments[f]?.id ?? '',
-    score: fragments[f]?.score ?? 0,
-  }));
   return {
     text: `${OFFLINE_LABEL} ${note}; from memory: ${quoted.join(' ')}`,
+    grounded: true,
+    relevance: judgement.relevance,
     sources,
-    sentences: chosen.map((s) => ({
-      fragmentId: fragments[s.fragment]?.id ?? '',
-      text: s.text,
-      score: s.score,
-    })),
+    sentences: chosen.map((c) => sentenceOf(c, fragments)),
+  };
+}
+
+function sentenceOf(c: Candidate, fragments: readonly MemoryFragment[]): ExtractedSentence {
+  return {
+    fragmentId: fragments[c.fragment]?.id ?? '',
+    text: c.text,
+    quote: c.quote,
+    line: c.line,
+    score: c.score,
   };
 }

@@ -107,6 +107,18 @@ export function splitSentences(paragraph: string): string[] {
 interface Block {
   kind: 'paragraph' | 'item' | 'row';
   lines: string[];
+  /** 0-based line number in the text of each of `lines`. */
+  at: number[];
+  /** The text of the nearest heading above the block, if any. */
+  heading: string | undefined;
+}
+
+/** A heading's text without its `#` marks (and closing `#`s). */
+function headingText(line: string): string {
+  return line
+    .replace(/^\s{0,3}#{1,6}\s*/, '')
+    .replace(/\s+#+\s*$/, '')
+    .trim();
 }
 
 /** The prose blocks of a text: paragraphs, list items and table rows, in order. */
@@ -114,11 +126,20 @@ function proseBlocks(text: string): Block[] {
   const blocks: Block[] = [];
   let open: Block | undefined;
   let fence: string | undefined;
+  let heading: string | undefined;
   const close = () => {
     if (open && open.lines.length > 0) blocks.push(open);
     open = undefined;
   };
-  for (const raw of text.split(/\r\n|\r|\n/)) {
+  const start = (kind: Block['kind'], first: string, at: number): Block => ({
+    kind,
+    lines: [first],
+    at: [at],
+    heading,
+  });
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let n = 0; n < lines.length; n++) {
+    const raw = lines[n] as string;
     if (fence !== undefined) {
       const m = FENCE.exec(raw);
       if (m && (m[1] as string)[0] === fence[0] && (m[1] as string).length >= fence.length) {
@@ -139,10 +160,12 @@ function proseBlocks(text: string): Block[] {
     }
     if (ATX_HEADING.test(line)) {
       close();
+      heading = headingText(line) || heading;
       continue;
     }
     if (SETEXT_UNDERLINE.test(line) && (open === undefined || open.kind === 'paragraph')) {
       // Under a paragraph: that paragraph was a heading. Alone: a break, or nothing.
+      if (open) heading = open.lines.join(' ');
       open = undefined;
       continue;
     }
@@ -159,7 +182,7 @@ function proseBlocks(text: string): Block[] {
           .split('|')
           .map((c) => c.trim())
           .filter(Boolean);
-        if (cells.length > 0) blocks.push({ kind: 'row', lines: [cells.join(' | ')] });
+        if (cells.length > 0) blocks.push(start('row', cells.join(' | '), n));
       }
       continue;
     }
@@ -169,14 +192,65 @@ function proseBlocks(text: string): Block[] {
     const numberedNotOne = /^\s*\d+[.)]/.test(line) && !/^\s*1[.)]/.test(line);
     if (item && !(open?.kind === 'paragraph' && numberedNotOne)) {
       close();
-      open = { kind: 'item', lines: [line.slice(item[0].length).replace(TASK_BOX, '')] };
+      open = start('item', line.slice(item[0].length).replace(TASK_BOX, ''), n);
       continue;
     }
-    if (!open) open = { kind: 'paragraph', lines: [] };
-    open.lines.push(line.trim());
+    if (!open) open = start('paragraph', line.trim(), n);
+    else {
+      open.lines.push(line.trim());
+      open.at.push(n);
+    }
   }
   close();
   return blocks;
+}
+
+/** A sentence of a text, with where it is and what it is under. */
+export interface SentenceSpan {
+  text: string;
+  /** 0-based line of the text where the sentence starts. */
+  line: number;
+  /** The nearest heading above it (Markdown `#` or underlined), if any. */
+  heading?: string;
+  /** Index of its block (paragraph, list item or row): sentences of one block share it. */
+  block: number;
+}
+
+/** Non-space characters of `text`: an offset that survives joining lines and collapsing spaces. */
+const solid = (text: string) => text.replace(/\s+/g, '').length;
+
+/**
+ * `sentences` with positions: each sentence's first line in `text` (a sentence may run over
+ * several lines of a paragraph) and the heading it sits under.
+ */
+export function sentenceSpans(text: string): SentenceSpan[] {
+  const out: SentenceSpan[] = [];
+  proseBlocks(text).forEach((block, b) => {
+    const joined = block.lines.join(' ');
+    const parts = block.kind === 'row' ? [joined.trim()] : splitSentences(joined);
+    // Where each line starts, counted in non-space characters of the block.
+    const starts: number[] = [];
+    let count = 0;
+    for (const line of block.lines) {
+      starts.push(count);
+      count += solid(line);
+    }
+    let before = 0;
+    for (const part of parts) {
+      let i = starts.length - 1;
+      while (i > 0 && (starts[i] as number) > before) i--;
+      if (/[\p{L}\p{N}]/u.test(part)) {
+        out.push({
+          text: part,
+          line: block.at[i] ?? 0,
+          ...(block.heading ? { heading: block.heading } : {}),
+          block: b,
+        });
+      }
+      before += solid(part);
+    }
+  });
+  return out;
 }
 
 /**
@@ -185,11 +259,5 @@ function proseBlocks(text: string): Block[] {
  * rules above).
  */
 export function sentences(text: string): string[] {
-  const out: string[] = [];
-  for (const block of proseBlocks(text)) {
-    const joined = block.lines.join(' ');
-    if (block.kind === 'row') out.push(joined.trim());
-    else out.push(...splitSentences(joined));
-  }
-  return out.filter((s) => /[\p{L}\p{N}]/u.test(s));
+  return sentenceSpans(text).map((s) => s.text);
 }

@@ -4,6 +4,8 @@ import type { AnswerKind, GenerationSettings, Traits } from './personality.js';
 export interface SourceRef {
   id: string;
   score: number;
+  /** 0 to 1, absolute: how well the fragment answers the question (absent in older records). */
+  relevance?: number;
 }
 
 /** Token usage of one LLM call. `estimated` when the server sent none and Luna counted. */
@@ -100,6 +102,13 @@ export interface ConversationStore {
   getExchange(id: string): Promise<ExchangeRecord | undefined>;
   /** The last `limit` exchanges of a conversation, oldest first. */
   recentExchanges(conversationId: string, limit: number): Promise<ExchangeRecord[]>;
+  /**
+   * Optional: whether a conversation exists. Without it, Luna takes a conversation with no
+   * exchanges for one that does not.
+   */
+  hasConversation?(conversationId: string): Promise<boolean>;
+  /** Optional: the id of the conversation with the latest exchange, if any. */
+  latestConversation?(): Promise<string | undefined>;
   usage(): Promise<UsageRecord[]>;
   /** Stores feedback and the personality it led to, together. */
   recordFeedback(feedback: FeedbackRecord, personality: PersonalityUpdate): Promise<void>;

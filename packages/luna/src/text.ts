@@ -1,6 +1,7 @@
 /** Small text helpers shared by the in-process memory, the budget and the offline answer. */
+import porter2 from 'wink-porter2-stemmer';
 
-const STOPWORDS = new Set(
+export const STOPWORDS: ReadonlySet<string> = new Set(
   (
     'a an and are as at be been but by can could did do does for from had has have how i ' +
     'if in into is it its me my no not of on or our so than that the their them then there ' +
@@ -19,4 +20,19 @@ export function words(text: string): string[] {
 /** Words that carry meaning: `words` without common function words. */
 export function contentWords(text: string): string[] {
   return words(text).filter((w) => !STOPWORDS.has(w));
+}
+
+/**
+ * The English (Porter2) stem of a lower-case word, so that "serviced" meets "service" and
+ * "allergies" meets "allergy"; words that are not plain Latin letters are left as they are.
+ */
+export function stem(word: string): string {
+  return /^[a-z]+$/.test(word) && word.length > 3 ? porter2(word) : word;
+}
+
+/** True when two stems name the same word: equal, or one a prefix of the other of 5+ letters. */
+export function sameStem(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short.length >= 5 && long.startsWith(short);
 }

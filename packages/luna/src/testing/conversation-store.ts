@@ -39,6 +39,15 @@ export class InMemoryConversationStore implements ConversationStore {
     return out.reverse();
   }
 
+  async hasConversation(conversationId: string): Promise<boolean> {
+    return [...this.exchanges.values()].some((e) => e.conversationId === conversationId);
+  }
+
+  async latestConversation(): Promise<string | undefined> {
+    const last = this.order.at(-1);
+    return last === undefined ? undefined : this.exchanges.get(last)?.conversationId;
+  }
+
   async usage(): Promise<UsageRecord[]> {
     return structuredClone(this.usages);
   }

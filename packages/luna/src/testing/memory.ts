@@ -166,6 +166,15 @@ export class InMemoryMemory implements MemoryProvider {
     });
   }
 
+  /** BM25's IDF of each word over the fragments (df 0 for a word none of them has). */
+  termIdf(words: readonly string[]): Float64Array {
+    const n = this.docs.length;
+    return Float64Array.from(words, (word) => {
+      const df = this.postings.get(word)?.length ?? 0;
+      return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    });
+  }
+
   async remember(text: string, metadata?: Record<string, unknown>): Promise<string> {
     return this.add(text, metadata ? { metadata } : {});
   }

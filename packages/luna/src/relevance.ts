@@ -1,0 +1,203 @@
+/**
+ * Whether memory holds the answer to a question, on an absolute scale. Retrieval scores are
+ * relative (CARMA's hybrid score puts its best hit near 1 however weak it is), so they
+ * cannot tell a real answer from the least bad match. What can: how much of the question's
+ * informative content a fragment covers. Each content word of the question weighs its IDF
+ * in the whole memory (a word the memory never uses weighs most: no note can answer a
+ * question that turns on it), names weigh half as much again and are required (a sentence
+ * about Grandma does not answer a question about Tom), and words meet across inflections
+ * (Porter2 stems). A fragment's relevance, from 0 to 1, is half its own coverage (the
+ * fragment's words, its heading and file name) and half the coverage of its best sentence
+ * with that sentence's subject: the answer has to be in one place, not scattered.
+ */
+import type { MemoryFragment } from './memory.js';
+import { type SubjectSentence, subjectSentences } from './subject.js';
+import { sameStem, STOPWORDS, stem, words } from './text.js';
+
+/** Relevance from which a fragment is taken to hold the answer. */
+export const GROUNDED_AT = 0.5;
+
+/** How much more a name in the question weighs than another word of the same IDF. */
+const ENTITY_BOOST = 1.5;
+/** Least weight of a word, so that one found in every fragment still counts a little. */
+const MIN_WEIGHT = 0.05;
+
+/** A content word of a question, with what it weighs. */
+export interface QuestionTerm {
+  word: string;
+  stem: string;
+  /** Written with a capital inside the question (a name: Maya, Klaus): required. */
+  entity: boolean;
+  weight: number;
+}
+
+/** Words of a question that ask rather than inform (beyond the usual stopwords). */
+const ASKING = new Set(['whose', 'anything', 'something', 's', 't', 'd', 'll', 're', 've']);
+
+/** The content words of a question, once per stem, names marked; weights not yet set (1). */
+export function questionTerms(question: string): QuestionTerm[] {
+  const out = new Map<string, QuestionTerm>();
+  const raw = question.match(/[\p{L}\p{N}]+/gu) ?? [];
+  raw.forEach((token, i) => {
+    const word = token.toLowerCase();
+    if (STOPWORDS.has(word) || ASKING.has(word)) return;
+    const s = stem(word);
+    const entity = i > 0 && /^\p{Lu}/u.test(token);
+    const known = out.get(s);
+    if (known) known.entity ||= entity;
+    else out.set(s, { word, stem: s, entity, weight: 1 });
+  });
+  if (out.size === 0) {
+    // A question of stopwords only ("who is it?"): every word counts, none is a name.
+    for (const token of raw) {
+      const word = token.toLowerCase();
+      out.set(stem(word), { word, stem: stem(word), entity: false, weight: 1 });
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * The terms weighed by IDF: `idf[i]` is the IDF of `terms[i].word` over the memory
+ * (Lucene's `ln(1 + (N - df + 0.5) / (df + 0.5))`, which a word the memory never uses
+ * maximises).
+ */
+export function weighTerms(terms: readonly QuestionTerm[], idf: ArrayLike<number>): QuestionTerm[] {
+  return terms.map((t, i) => {
+    const value = Number(idf[i]);
+    const base = Number.isFinite(value) ? Math.max(MIN_WEIGHT, value) : 1;
+    return { ...t, weight: base * (t.entity ? ENTITY_BOOST : 1) };
+  });
+}
+
+/**
+ * IDF of each term over the given fragments only, for a memory that cannot say (no
+ * `termIdf`): a rough stand-in, since the fragments were retrieved for these very words.
+ */
+export function localIdf(terms: readonly QuestionTerm[], texts: readonly string[]): number[] {
+  const docs = texts.map((t) => new Set(words(t).map(stem)));
+  const n = docs.length + 1;
+  return terms.map((t) => {
+    const df = docs.filter((d) => [...d].some((s) => sameStem(s, t.stem))).length;
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+  });
+}
+
+/** How much of the question a text covers. */
+export interface Coverage {
+  /** 0 to 1: the weight of the terms found over the weight of all, less for names missing. */
+  score: number;
+  /** The question's words found. */
+  matched: string[];
+}
+
+/** Stems of `words`, as a set. */
+export const stemSet = (list: readonly string[]): Set<string> => new Set(list.map(stem));
+
+function found(term: QuestionTerm, stems: ReadonlySet<string>): boolean {
+  if (stems.has(term.stem)) return true;
+  if (term.stem.length < 5) return false;
+  for (const s of stems) if (sameStem(s, term.stem)) return true;
+  return false;
+}
+
+/** The coverage of `terms` by a text given as the set of its stems. */
+export function cover(terms: readonly QuestionTerm[], stems: ReadonlySet<string>): Coverage {
+  let total = 0;
+  let got = 0;
+  let names = 0;
+  let namesGot = 0;
+  let rest = 0;
+  let restGot = 0;
+  const matched: string[] = [];
+  for (const t of terms) {
+    total += t.weight;
+    if (t.entity) names += t.weight;
+    else rest += t.weight;
+    if (!found(t, stems)) continue;
+    got += t.weight;
+    if (t.entity) namesGot += t.weight;
+    else restGot += t.weight;
+    matched.push(t.word);
+  }
+  if (total === 0) return { score: 0, matched };
+  // A question about someone asks something about them: both must be there. The names
+  // missing, or all of what is asked about them, halve the rest in proportion.
+  const both = names > 0 && rest > 0;
+  const nameFactor = names > 0 ? 0.5 + 0.5 * (namesGot / names) : 1;
+  const restFactor = both ? 0.5 + 0.5 * (restGot / rest) : 1;
+  return { score: (got / total) * nameFactor * restFactor, matched };
+}
+
+/** A sentence of a fragment with how well it answers the question. */
+export interface JudgedSentence extends SubjectSentence {
+  relevance: number;
+  matched: string[];
+}
+
+/** A fragment with how well it answers the question. */
+export interface JudgedFragment {
+  fragment: MemoryFragment;
+  /** 0 to 1, absolute: `GROUNDED_AT` and above holds the answer. */
+  relevance: number;
+  sentences: JudgedSentence[];
+}
+
+/** Judges one fragment: its relevance, and each of its sentences'. */
+export function judgeFragment(
+  terms: readonly QuestionTerm[],
+  fragment: MemoryFragment,
+): JudgedFragment {
+  const source = fragment.metadata?.source;
+  const sentences = subjectSentences(fragment.text, source).map((s) => ({
+    ...s,
+    ...cover(terms, stemSet(s.context)),
+  }));
+  const all = stemSet([
+    ...words(fragment.text),
+    ...sentences.flatMap((s) => words(s.heading ?? '')),
+  ]);
+  const whole = cover(terms, all).score;
+  const best = sentences.reduce((m, s) => Math.max(m, s.score), 0);
+  const relevance = sentences.length > 0 ? (whole + best) / 2 : whole;
+  return {
+    fragment,
+    relevance: Math.round(relevance * 1000) / 1000,
+    sentences: sentences.map(({ score, ...s }) => ({ ...s, relevance: score })),
+  };
+}
+
+/** What memory holds for a question. */
+export interface Judgement {
+  terms: QuestionTerm[];
+  /** The fragments in the order given, each judged. */
+  fragments: JudgedFragment[];
+  /** The best relevance. */
+  relevance: number;
+  /** Whether some fragment holds the answer (relevance at or above `GROUNDED_AT`). */
+  grounded: boolean;
+}
+
+/**
+ * Judges the fragments retrieved for `question`. `idf` gives the IDF of each question word
+ * over the whole memory (a `MemoryProvider`'s `termIdf`); without it, IDF over the
+ * fragments themselves stands in.
+ */
+export function judge(
+  question: string,
+  fragments: readonly MemoryFragment[],
+  idf?: ArrayLike<number>,
+): Judgement {
+  const bare = questionTerms(question);
+  const terms = weighTerms(
+    bare,
+    idf ??
+      localIdf(
+        bare,
+        fragments.map((f) => f.text),
+      ),
+  );
+  const judged = fragments.map((f) => judgeFragment(terms, f));
+  const relevance = judged.reduce((m, f) => Math.max(m, f.relevance), 0);
+  return { terms, fragments: judged, relevance, grounded: relevance >= GROUNDED_AT };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { sentenceSpans } from './sentences.js';
+import { leadingSubject, subjectSentences } from './subject.js';
+
+describe('sentenceSpans', () => {
+  it('gives each sentence the line it starts on and the heading it is under', () => {
+    const text = [
+      'Title', // 0
+      '=====', // 1
+      '', // 2
+      'First sentence runs', // 3
+      'over two lines. Second one', // 4
+      'starts on line four.', // 5
+      '', // 6
+      '## Part two', // 7
+      '- an item', // 8
+      '| a | b |', // 9
+    ].join('\n');
+    expect(sentenceSpans(text)).toEqual([
+      { text: 'First sentence runs over two lines.', line: 3, heading: 'Title', block: 0 },
+      { text: 'Second one starts on line four.', line: 4, heading: 'Title', block: 0 },
+      { text: 'an item', line: 8, heading: 'Part two', block: 1 },
+      { text: 'a | b', line: 9, heading: 'Part two', block: 2 },
+    ]);
+  });
+});
+
+describe('subjectSentences', () => {
+  it('resolves an opening pronoun to the nearest earlier sentence that names an agreeing subject', () => {
+    const quotes = subjectSentences(
+      '# Heating\n\nThe boiler is a Vaillant in the utility room.\nIt is serviced every autumn by Klaus.',
+    ).map((s) => s.quote);
+    expect(quotes).toEqual([
+      'Heating: The boiler is a Vaillant in the utility room.',
+      'Heating: [The boiler] is serviced every autumn by Klaus.',
+    ]);
+    const grandma = subjectSentences(
+      '# Grandma Rose\n\nGrandma Rose lives with us. She is allergic to cats.\nHer birthday is on 14 March.',
+    );
+    expect(grandma.map((s) => s.quote)).toEqual([
+      'Grandma Rose lives with us.',
+      '[Grandma Rose] is allergic to cats.',
+      "[Grandma Rose's] birthday is on 14 March.",
+    ]);
+    expect(grandma[2]).toMatchObject({ subject: 'Grandma Rose', line: 3 });
+    expect(grandma[2]?.context).toEqual(expect.arrayContaining(['birthday', 'grandma', 'rose']));
+  });
+
+  it('falls back on the heading, then the file name, and never reaches into another section', () => {
+    const text = '# Maya\n\nMaya is eight.\n\n# Grandma\n\nShe is allergic to cats.';
+    expect(subjectSentences(text).map((s) => s.quote)).toEqual([
+      'Maya is eight.',
+      '[Grandma] is allergic to cats.',
+    ]);
+    expect(subjectSentences('She is allergic to cats.', '/notes/grandma-rose.txt')[0]?.quote).toBe(
+      '[grandma rose] is allergic to cats.',
+    );
+    expect(subjectSentences('She is allergic to cats.')[0]?.quote).toBe('She is allergic to cats.');
+  });
+
+  it('says which note a sentence that names neither heading nor subject comes from', () => {
+    expect(subjectSentences("# Dentist\n\nTom's check-up is in September.")[0]?.quote).toBe(
+      "Dentist: Tom's check-up is in September.",
+    );
+  });
+
+  it('finds the subject a sentence opens with', () => {
+    expect(leadingSubject('Grandma Rose has lived with us since 2021.')).toBe('Grandma Rose');
+    expect(leadingSubject("Maya's next check-up is in June.")).toBe('Maya');
+    expect(leadingSubject('The home insurance renews in May.')).toBe('The home insurance');
+    expect(leadingSubject('If the pressure drops, top it up.')).toBeUndefined();
+    expect(leadingSubject('She is allergic.')).toBeUndefined();
+  });
+});
