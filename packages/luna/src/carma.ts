@@ -6,6 +6,7 @@ import type {
   MemorySearchOptions,
   ReinforceResult,
 } from './memory.js';
+import { judge, questionTerms } from './relevance.js';
 
 /** CARMA's longest fragment text (`MAX_TEXT_LENGTH` of @aios/carma). */
 const CARMA_MAX_TEXT = 200_000;
@@ -50,7 +51,7 @@ function flatMetadata(metadata: Record<string, unknown>): Record<string, FlatVal
 /**
  * A `MemoryProvider` over a CARMA memory (`openMemory` of @aios/carma): `search` runs
  * CARMA's search with the configured mode (fragments with CARMA's ids, scores, namespace
- * and metadata; when a remote embedder fails, it falls back to CARMA's lexical search),
+ * and metadata, and their relevance on the absolute scale of `judge`; when a remote embedder fails, it falls back to CARMA's lexical search),
  * `reinforce` moves the fragments' importance by `weight * reinforceStep`
  * (fragments deleted or merged away since the answer are skipped), `refresh` is CARMA's
  * (the memory takes in what its database holds now), and `remember` adds the
@@ -106,13 +107,18 @@ export function carmaMemory(
         }
         results = await search('lexical');
       }
-      return results.map((r) => ({
+      const fragments: MemoryFragment[] = results.map((r) => ({
         id: r.id,
         text: r.fragment.text,
         score: r.score,
         namespace: r.fragment.namespace,
         metadata: { ...r.fragment.metadata },
       }));
+      if (fragments.length === 0) return fragments;
+      // Each fragment's relevance on the absolute scale, with IDF over the whole memory.
+      const idf = await memory.termIdf(questionTerms(query).map((t) => t.word));
+      const judged = judge(query, fragments, idf).fragments;
+      return fragments.map((f, i) => ({ ...f, relevance: judged[i]?.relevance ?? 0 }));
     },
 
     async reinforce(ids: readonly string[], weight: number): Promise<ReinforceResult> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { carmaMemory } from './carma.js';
 import { type OpenedLuna, openLuna } from './open.js';
 import { HOUSEHOLD, householdNotes } from './testing/household.js';
 
@@ -90,6 +91,17 @@ describe.each(testImplementations())('a household of notes, end to end (%s)', (i
       expect(answer.answer).toMatch(/Closest \(not an answer\): .+ \[1\]$/);
       expect(answer.sources).toHaveLength(1);
       expect(answer.sources[0]?.grounded).toBe(false);
+    }
+  });
+
+  it('gives each search result its relevance on the same absolute scale, in every mode', async () => {
+    for (const mode of ['hybrid', 'lexical', 'vector'] as const) {
+      const memory = carmaMemory(luna.carma, { mode });
+      const [cats] = await memory.search('Who is allergic to cats?', { k: 3 });
+      expect(cats?.metadata?.source).toBe(join(HOUSEHOLD, 'grandma.md'));
+      expect(cats?.relevance).toBe(1);
+      const shoe = await memory.search("What is Tom's shoe size?", { k: 3 });
+      for (const f of shoe) expect(f.relevance).toBeLessThan(0.5);
     }
   });
 

@@ -4,6 +4,12 @@ export interface MemoryFragment {
   text: string;
   /** Relevance to the query, higher is better (the provider's own scale). */
   score: number;
+  /**
+   * Optional: relevance on Luna's absolute scale, 0 to 1 (`judge` of ./relevance: how much
+   * of the query the fragment covers), the same in every retrieval mode. `carmaMemory` sets
+   * it, so that a search shows what an answer would make of each fragment.
+   */
+  relevance?: number;
   /** Where the memory keeps it, when it has namespaces (CARMA does). */
   namespace?: string;
   /** The fragment's own fields (for an ingested note: `source`, `line`, `offset`). */
