@@ -16,5 +16,28 @@ export {
   type LoadConfigOptions,
   type LoadedConfig,
   loadConfig,
+  type SecretsWarning,
+  type UnknownEnvWarning,
 } from './load.js';
-export { type AiosConfig, type AiosConfigInput, configSchema } from './schema.js';
+export {
+  type AiosConfig,
+  type AiosConfigInput,
+  configSchema,
+  MAX_SYSTEM_PROMPT_CHARS,
+} from './schema.js';
+export {
+  deletePath,
+  describeConfigValue,
+  isSecretKey,
+  looksSecret,
+  maskSecret,
+  maskSecrets,
+  readSecretsFile,
+  SECRETS_FILE_MODE,
+  SECRETS_FILE_NAME,
+  secretPaths,
+  secretsFileFor,
+  setPath,
+  splitSecrets,
+  writeSecretsFile,
+} from './secrets.js';

@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import { ConfigError, describeValue, ErrorCode } from '../errors.js';
 import { readEnv, unknownEnvVariables } from './env.js';
 import { type AiosConfig, type AiosConfigInput, configSchema } from './schema.js';
+import { looksSecret, secretsFileFor } from './secrets.js';
+import { secretsLayer } from './secrets-layer.js';
 
 export const CONFIG_FILE_NAME = 'aios.config.json';
 export const HOME_CONFIG_FILE_NAME = 'config.json';
@@ -18,6 +20,11 @@ export interface LoadConfigOptions {
   file?: string;
   /** Values that win over everything else (e.g. CLI flags). */
   overrides?: Partial<AiosConfigInput> | Record<string, unknown>;
+  /**
+   * Read `<home>/secrets.json` (above the config file) and move any secret found in the
+   * config file there (default true). False: the config file alone, nothing written.
+   */
+  secrets?: boolean;
 }
 
 export interface ConfigIssue {
@@ -30,7 +37,9 @@ export interface ConfigIssue {
 }
 
 /** Something worth telling but not an error, such as an `AIOS_*` variable that is no config key. */
-export interface ConfigWarning {
+export type ConfigWarning = UnknownEnvWarning | SecretsWarning;
+
+export interface UnknownEnvWarning {
   code: 'CONFIG_UNKNOWN_ENV';
   /** The variable the warning is about. */
   variable: string;
@@ -39,10 +48,38 @@ export interface ConfigWarning {
   message: string;
 }
 
+/** What the loader did or could not do about secrets (messages never hold their values). */
+export interface SecretsWarning {
+  /**
+   * `CONFIG_SECRETS_MOVED`: secrets found in the config file were moved to the secrets file;
+   * `CONFIG_SECRETS_NOT_MOVED`: they could not be (used from the config file meanwhile);
+   * `CONFIG_SECRETS_CONFLICT`: the config file holds a different value than the secrets file
+   * (whose value is used; the config file is left as it is);
+   * `CONFIG_SECRETS_PERMISSIONS`: the secrets file was readable by others (made owner-only,
+   * or not, said which).
+   */
+  code:
+    | 'CONFIG_SECRETS_MOVED'
+    | 'CONFIG_SECRETS_NOT_MOVED'
+    | 'CONFIG_SECRETS_CONFLICT'
+    | 'CONFIG_SECRETS_PERMISSIONS';
+  /** The config keys concerned (dotted). */
+  keys: string[];
+  file: string;
+  message: string;
+}
+
 export interface LoadedConfig {
   config: AiosConfig;
   /** The config file that was read, if any. */
   file: string | undefined;
+  /** Where secrets are kept (`<home>/secrets.json`, existing or not); undefined with `secrets: false`. */
+  secretsFile: string | undefined;
+  /**
+   * Where each value set by a layer came from, by dotted path (sections and leaves): the
+   * config file, the secrets file, an `AIOS_*` variable or `overrides`; defaults are absent.
+   */
+  sources: Record<string, string>;
   /** Problems that do not stop loading (a misspelled `AIOS_*` variable is ignored). */
   warnings: ConfigWarning[];
 }
@@ -71,7 +108,7 @@ function merge(base: Plain, over: Plain): Plain {
   return out;
 }
 
-function envWarnings(env: NodeJS.ProcessEnv): ConfigWarning[] {
+function envWarnings(env: NodeJS.ProcessEnv): UnknownEnvWarning[] {
   return unknownEnvVariables(env).map(({ name, suggestion }) => ({
     code: 'CONFIG_UNKNOWN_ENV',
     variable: name,
@@ -143,10 +180,18 @@ function toIssues(error: z.ZodError, input: Plain, sources: Map<string, string>)
       const message =
         issue.code === 'unrecognized_keys'
           ? 'unknown field (check the spelling; see the config reference in @aios/utils README)'
-          : issue.message;
-      return { path, value: valueAt(input, segments), source, message };
+          : issue.code === 'invalid_key'
+            ? `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`
+            : issue.message;
+      const value = valueAt(input, segments);
+      return { path, value: isSecretLike(segments, value) ? '****' : value, source, message };
     });
   });
+}
+
+/** A secret's value never reaches an error message or its details. */
+function isSecretLike(segments: readonly string[], value: unknown): boolean {
+  return looksSecret(segments) && value !== undefined && value !== null;
 }
 
 function formatIssues(issues: ConfigIssue[]): string {
@@ -178,8 +223,9 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Loads the configuration: defaults < config file < `AIOS_*` environment < overrides.
- * Throws a `ConfigError` listing every invalid field, its value, where it came from and
+ * Loads the configuration: defaults < config file < secrets file (`<home>/secrets.json`)
+ * < `AIOS_*` environment < overrides. Secrets found in the config file are moved to the
+ * secrets file (see `secretsLayer`). Throws a `ConfigError` listing every invalid field, its value, where it came from and
  * what is allowed.
  */
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
@@ -200,15 +246,32 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const home = resolve(cwd, preHome ?? fileHome ?? defaultHome({}));
 
   const file = findConfigFile(cwd, home, env, options.file);
-  const fileLayer =
+  const readLayer =
     file === cwdFile && cwdFileLayer ? cwdFileLayer : file ? readConfigFile(file) : {};
+
+  // The secrets file lives in the home the layers without it settle on.
+  const warnings: ConfigWarning[] = envWarnings(env);
+  let fileLayer = readLayer;
+  let secrets: Plain = {};
+  let secretsFile: string | undefined;
+  const settled = merge(merge(merge({ home }, readLayer), envLayer.values), overrides).home;
+  if (options.secrets !== false && typeof settled === 'string' && settled !== '') {
+    secretsFile = secretsFileFor(resolve(cwd, settled));
+    const layer = secretsLayer(secretsFile, file, readLayer);
+    ({ fileLayer, secrets } = layer);
+    warnings.push(...layer.warnings);
+  }
 
   const sources = new Map<string, string>();
   recordSources(fileLayer, file ?? 'file', sources);
+  if (secretsFile) recordSources(secrets, secretsFile, sources);
   for (const [path, name] of envLayer.sources) sources.set(path, name);
   recordSources(overrides, 'overrides', sources);
 
-  const input = merge(merge(merge({ home }, fileLayer), envLayer.values), overrides);
+  const input = merge(
+    merge(merge(merge({ home }, fileLayer), secrets), envLayer.values),
+    overrides,
+  );
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const issues = toIssues(result.error, input, sources);
@@ -227,7 +290,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       repository: resolvePath(root, parsed.backup.repository, 'backups'),
     },
   };
-  return { config, file, warnings: envWarnings(env) };
+  return { config, file, secretsFile, sources: Object.fromEntries(sources), warnings };
 }
 
 function resolvePath(home: string, value: string | undefined, fallback: string): string {
