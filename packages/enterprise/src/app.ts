@@ -3,14 +3,14 @@ import type { Aios } from '@aios/core';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify';
 import packageJson from '../package.json' with { type: 'json' };
 import { ensureDefaultTenant } from './access/keys.js';
 import { installAuditHook } from './audit/hook.js';
 import { AuditWriter } from './audit/writer.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { Api, ServerContext } from './context.js';
-import { apiError, installErrorHandlers } from './http/errors.js';
+import { apiError, errorResponse, installErrorHandlers } from './http/errors.js';
 import { JobRegistry } from './jobs/registry.js';
 import { TokenBudget } from './limits/token-budget.js';
 import { ROOT_MODULES, ROUTE_MODULES } from './routes/index.js';
@@ -71,8 +71,15 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
         allErrors: false,
       },
     },
+    routerOptions: { maxParamLength: 500 },
+    // Errors of the router itself (a bad URL, a parameter over maxParamLength) in the one shape.
+    frameworkErrors: (error, request, reply) => {
+      const { status, body } = errorResponse(error, request.id);
+      void (reply as FastifyReply).status(status).send(body);
+    },
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // A stopping server answers 503 in the one shape (below), not Fastify's own.
+    return503OnClosing: false,
   }).withTypeProvider() as unknown as Api;
 
   const tenants = new TenantRegistry(system, options.offline ? { offline: true } : {});
@@ -93,6 +100,10 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
   installErrorHandlers(app);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (context.stopping && request.routeOptions.url !== '/livez') {
+      void reply.header('connection', 'close');
+      throw apiError('SHUTTING_DOWN', 'the server is shutting down', { retryAfterSeconds: 5 });
+    }
   });
   // Every route states its access, and documents the error shape for every failure.
   const routes: RouteInfo[] = [];

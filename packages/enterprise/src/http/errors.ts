@@ -25,6 +25,7 @@ const STATUS: Record<string, number> = {
   LUNA_NOTHING_TO_UNDO: 409,
   JOB_FINISHED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   TEXT_TOO_LARGE: 413,
   INGEST_TOO_LARGE: 413,
   DATA_ROW_TOO_LARGE: 413,
@@ -120,6 +121,11 @@ function fromFastify(error: FastifyError): AiosError {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return apiError('UNSUPPORTED_MEDIA_TYPE', error.message);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return apiError('URI_TOO_LONG', 'a path parameter is too long');
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return apiError('INVALID_URL', error.message);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -135,6 +141,7 @@ function fromFastify(error: FastifyError): AiosError {
 
 const STATUS_OF_FASTIFY: Record<string, number> = {
   INVALID_JSON: 400,
+  INVALID_URL: 400,
   INVALID_REQUEST: 400,
 };
 

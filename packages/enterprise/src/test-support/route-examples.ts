@@ -9,12 +9,15 @@ export interface Fixture {
   keyId: string;
   /** A tenant other than the owner, created by a server admin. */
   tenantId: string;
+  /** A finished job of the owner tenant (kind `consolidate`). */
+  jobId: string;
 }
 
 export async function makeFixture(t: TestServer): Promise<Fixture> {
   const { id: keyId } = await t.key(['memory:read']);
   await t.system.data.tenants.create({ id: 'matrix-extra', name: 'extra' });
-  return { keyId, tenantId: 'matrix-extra' };
+  const job = t.server.context.jobs.start('default', 'consolidate', async () => ({ merged: 0 }));
+  return { keyId, tenantId: 'matrix-extra', jobId: job.id };
 }
 
 export interface RouteExample {
@@ -52,4 +55,11 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   'GET /v1/tenants': { request: () => ({ url: '/v1/tenants' }) },
   'GET /v1/audit': { request: () => ({ url: '/v1/audit' }) },
   'GET /v1/audit/verify': { request: () => ({ url: '/v1/audit/verify' }) },
+  'GET /v1/jobs': { request: () => ({ url: '/v1/jobs' }) },
+  'GET /v1/jobs/:id': { request: (f) => ({ url: `/v1/jobs/${f.jobId}` }), ownResource: true },
+  'GET /v1/jobs/:id/events': {
+    request: (f) => ({ url: `/v1/jobs/${f.jobId}/events` }),
+    ownResource: true,
+  },
+  'DELETE /v1/jobs/:id': { request: (f) => ({ url: `/v1/jobs/${f.jobId}` }), ownResource: true },
 };
