@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
-import { envName, leafPaths, suggestConfigKey } from './env.js';
+import { envName, leafPaths, recordPaths, suggestConfigKey } from './env.js';
 import { loadConfig } from './load.js';
 
 let cwd: string;
@@ -145,6 +145,11 @@ describe('loadConfig', () => {
     expect(names).toContain('AIOS_LUNA__LLM__BASE_URL');
     expect(names).toContain('AIOS_CARMA__EMBEDDER__PROVIDER');
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('knows which leaves are maps of names (their entries are keys too)', () => {
+    expect(recordPaths()).toEqual([['luna', 'personas']]);
+    expect(leafPaths()).toContainEqual(['luna', 'personas']);
   });
 
   it('warns about AIOS_* variables that are no config key, with the closest one', () => {

@@ -27,26 +27,41 @@ function defOf(schema: z.ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
 }
 
-/** Every leaf path of the schema (object keys, through defaults and union options). */
-export function leafPaths(schema: z.ZodType = configSchema, prefix: string[] = []): string[][] {
+/** Every leaf of the schema with the type of its value (`string`, `record`, `enum`...). */
+function leaves(schema: z.ZodType, prefix: string[]): { path: string[]; type: string }[] {
   const def = defOf(schema);
   if (WRAPPERS.has(def.type)) {
     const inner = def.innerType ?? def.in;
-    return inner ? leafPaths(inner, prefix) : [prefix];
+    return inner ? leaves(inner, prefix) : [{ path: prefix, type: def.type }];
   }
   if (def.type === 'pipe' && def.in && def.out) {
     // A preprocess pipe starts with a transform: the shape lives in its output schema.
-    return leafPaths(defOf(def.in).type === 'transform' ? def.out : def.in, prefix);
+    return leaves(defOf(def.in).type === 'transform' ? def.out : def.in, prefix);
   }
   if (def.type === 'object' && def.shape) {
-    return Object.entries(def.shape).flatMap(([key, child]) => leafPaths(child, [...prefix, key]));
+    return Object.entries(def.shape).flatMap(([key, child]) => leaves(child, [...prefix, key]));
   }
   if (def.type === 'union' && def.options) {
-    const all = def.options.flatMap((option) => leafPaths(option, prefix));
-    const unique = new Map(all.map((path) => [path.join('.'), path]));
+    const all = def.options.flatMap((option) => leaves(option, prefix));
+    const unique = new Map(all.map((leaf) => [leaf.path.join('.'), leaf]));
     return [...unique.values()];
   }
-  return [prefix];
+  return [{ path: prefix, type: def.type }];
+}
+
+/** Every leaf path of the schema (object keys, through defaults and union options). */
+export function leafPaths(schema: z.ZodType = configSchema, prefix: string[] = []): string[][] {
+  return leaves(schema, prefix).map((leaf) => leaf.path);
+}
+
+/**
+ * The leaves that are maps of names to values (such as `luna.personas`): their entries,
+ * `luna.personas.<name>`, are keys too.
+ */
+export function recordPaths(schema: z.ZodType = configSchema): string[][] {
+  return leaves(schema, [])
+    .filter((leaf) => leaf.type === 'record')
+    .map((leaf) => leaf.path);
 }
 
 export function envName(path: readonly string[]): string {

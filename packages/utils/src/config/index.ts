@@ -3,6 +3,7 @@ export {
   envName,
   leafPaths,
   OTHER_ENV_VARIABLES,
+  recordPaths,
   suggestConfigKey,
   type UnknownEnvVariable,
   unknownEnvVariables,
