@@ -123,6 +123,14 @@ export interface AskOptions {
   continue?: boolean;
   /** Stream the reply; each piece of text goes to `onDelta`. */
   onDelta?: (text: string) => void;
+  /**
+   * Receives the answer's sources as soon as they are known, so that a door can show them
+   * before the reply streams: the fragments given to the model, before it is asked; or the
+   * offline answer's, once it is composed. When the model fails and the answer falls back
+   * to the offline one, it is called again with that answer's sources: what `onDelta`
+   * received until then is not part of the answer.
+   */
+  onSources?: (sources: AnswerSource[]) => void;
   signal?: AbortSignal;
 }
 
@@ -334,10 +342,21 @@ export function createLuna(options: LunaOptions): Luna {
     const promptMs = ms(t);
     checkAbort();
 
+    const judged = new Map(judgement.fragments.map((j) => [j.fragment.id, j]));
+    const relevanceOf = new Map(judgement.fragments.map((j) => [j.fragment.id, j.relevance]));
+    const sourcesOf = (refs: Array<SourceRef & Partial<QuotedSource>>) =>
+      refs.map((s) => answerSource(s, judged.get(s.id)?.fragment, judged.get(s.id)));
+    const modelSources = prompt.fragments.map((f) => ({
+      id: f.id,
+      score: f.score,
+      relevance: relevanceOf.get(f.id) ?? 0,
+    }));
+
     t = performance.now();
     let result: ChatResult | undefined;
     let offlineReason: string | undefined;
     if (llm) {
+      askOptions.onSources?.(sourcesOf(modelSources));
       try {
         result = await llm.chat({
           messages: prompt.messages,
@@ -363,14 +382,9 @@ export function createLuna(options: LunaOptions): Luna {
     }
     let answer: string;
     let sources: Array<SourceRef & Partial<QuotedSource>>;
-    const relevanceOf = new Map(judgement.fragments.map((j) => [j.fragment.id, j.relevance]));
     if (result) {
       answer = result.content;
-      sources = prompt.fragments.map((f) => ({
-        id: f.id,
-        score: f.score,
-        relevance: relevanceOf.get(f.id) ?? 0,
-      }));
+      sources = modelSources;
     } else {
       const offline = extractiveAnswer(query, fragments, {
         note: llm ? 'The language model did not answer' : 'No language model is configured',
@@ -378,6 +392,7 @@ export function createLuna(options: LunaOptions): Luna {
       });
       answer = offline.text;
       sources = offline.sources;
+      askOptions.onSources?.(sourcesOf(sources));
     }
     const generateMs = ms(t);
 
@@ -433,7 +448,6 @@ export function createLuna(options: LunaOptions): Luna {
     timings.storeMs = ms(t);
     timings.totalMs = ms(started);
 
-    const judged = new Map(judgement.fragments.map((j) => [j.fragment.id, j]));
     return {
       id,
       conversationId,
@@ -442,7 +456,7 @@ export function createLuna(options: LunaOptions): Luna {
       ...(offlineReason ? { offlineReason } : {}),
       grounded: judgement.grounded,
       relevance: judgement.relevance,
-      sources: sources.map((s) => answerSource(s, judged.get(s.id)?.fragment, judged.get(s.id))),
+      sources: sourcesOf(sources),
       needs,
       settings,
       prompt: {
