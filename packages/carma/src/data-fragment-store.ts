@@ -7,6 +7,7 @@ import {
   type StoredFragmentInput,
 } from '@aios/data';
 import { AiosError, type NativeMode, SerialQueue } from '@aios/utils';
+import { isEmbeddingRoles } from './embedding-roles.js';
 import { CarmaErrorCode } from './errors.js';
 import type {
   FragmentChange,
@@ -139,6 +140,7 @@ function parseMeta(value: unknown): StoreMeta | undefined {
     !Number.isInteger(m.dimension) ||
     (m.metric !== 'cosine' && m.metric !== 'dot') ||
     !Number.isInteger(m.nextLabel) ||
+    (m.roles !== undefined && !isEmbeddingRoles(m.roles)) ||
     (index !== undefined && (!Number.isInteger(index?.generation) || !Number.isInteger(index?.seq)))
   ) {
     throw new AiosError(

