@@ -88,11 +88,12 @@ export function carmaMemory(
       const k = searchOptions?.k;
       if (!Number.isInteger(k) || k < 1) throw invalidInput('k', k, 'a positive integer');
       if (query.trim() === '' || memory.size === 0) return [];
+      const only = searchOptions.namespace ?? namespace;
       const search = (m: SearchMode) =>
         memory.search(query.slice(0, CARMA_MAX_TEXT), {
           k,
           mode: m,
-          ...(namespace === undefined ? {} : { namespace }),
+          ...(only === undefined ? {} : { namespace: only }),
           ...(importanceWeight > 0 ? { importance: { weight: importanceWeight } } : {}),
         });
       let results: Awaited<ReturnType<typeof search>>;
@@ -144,14 +145,18 @@ export function carmaMemory(
 
     termIdf: (words: readonly string[]) => memory.termIdf(words),
 
-    async remember(text: string, metadata: Record<string, unknown> = {}): Promise<string> {
+    async remember(
+      text: string,
+      metadata: Record<string, unknown> = {},
+      rememberOptions: { namespace?: string } = {},
+    ): Promise<string> {
       if (typeof text !== 'string' || text.trim() === '') {
         throw invalidInput('text', text, 'a non-empty string');
       }
       const truncated = text.length > CARMA_MAX_TEXT;
       const { fragment } = await memory.add({
         text: truncated ? text.slice(0, CARMA_MAX_TEXT) : text,
-        namespace: rememberNamespace,
+        namespace: rememberOptions.namespace ?? rememberNamespace,
         metadata: {
           source: 'luna',
           ...flatMetadata(metadata),

@@ -21,7 +21,20 @@ export {
 // On the other cores
 export { type CarmaMemoryOptions, carmaMemory } from './carma.js';
 export { type DataConversationStoreOptions, dataConversationStore } from './data.js';
+export {
+  type Conflict,
+  type ConflictSide,
+  findConflicts,
+} from './conflicts.js';
 export { LunaErrorCode } from './errors.js';
+export {
+  canLearn,
+  EXTRACTION_PROMPT,
+  FACT_KIND,
+  parseChanges,
+  statesSomething,
+} from './facts/learn.js';
+export type { LearnedFacts, MemoryChange, MemoryChangeLog } from './facts/types.js';
 // The chat client
 export {
   ChatClient,
@@ -35,6 +48,7 @@ export {
 export { parseSse } from './llm/sse.js';
 // The agent
 export { type AnswerSource, SNIPPET_CHARS, snippet } from './answer-source.js';
+export { type GivenTurn, MAX_STOP_SEQUENCES, type Sampling } from './ask-options.js';
 export {
   type Answer,
   type AskOptions,

@@ -17,6 +17,14 @@ import { LunaErrorCode } from './errors.js';
 import { ChatClient, type ChatResult, chatClientOptionsFromConfig } from './llm/client.js';
 import type { MemoryFragment, MemoryProvider } from './memory.js';
 import { type AnswerSource, answerSource } from './answer-source.js';
+import {
+  asAiosError,
+  checkSampling,
+  type GivenTurn,
+  givenHistory,
+  type Sampling,
+  withSampling,
+} from './ask-options.js';
 import { followUpQuery } from './follow-up.js';
 import { extractiveAnswer, type QuotedSource } from './offline.js';
 import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
@@ -132,6 +140,23 @@ export interface AskOptions {
    */
   onSources?: (sources: AnswerSource[]) => void;
   signal?: AbortSignal;
+  /**
+   * The conversation so far, held by the caller (an OpenAI-style client sends it whole): it
+   * takes the place of the stored turns, all of it within the token budget (the oldest
+   * turns are left out first). The exchange is still stored in `conversationId`.
+   */
+  history?: readonly GivenTurn[];
+  /** A system prompt in place of the persona the traits give (a saved persona). */
+  persona?: string;
+  /** Sampling that replaces the personality's (see `Sampling`). */
+  sampling?: Sampling;
+  /** Search only this namespace of the memory, and remember the exchange in it. */
+  namespace?: string;
+  /**
+   * Which failures of the language model give the offline answer; the others are thrown.
+   * Default: every failure (a cancellation is always thrown).
+   */
+  fallback?: (error: AiosError) => boolean;
 }
 
 export interface Answer {
@@ -164,6 +189,8 @@ export interface Answer {
   >;
   usage?: Usage;
   model?: string;
+  /** Why the model stopped (`stop`, `length`...), as it said; absent for offline answers. */
+  finishReason?: string | null;
   /** Set when the exchange was stored but the memory could not keep it (`remember` failed). */
   rememberError?: string;
   timings: Timings;
@@ -299,7 +326,9 @@ export function createLuna(options: LunaOptions): Luna {
       );
     }
     const conversationId = await conversationFor(askOptions);
-    const { signal } = askOptions;
+    const { signal, namespace } = askOptions;
+    const sampling = askOptions.sampling ? checkSampling(askOptions.sampling) : undefined;
+    const given = askOptions.history ? givenHistory(askOptions.history) : undefined;
     const checkAbort = () => {
       if (signal?.aborted) {
         throw new AiosError(LunaErrorCode.ABORTED, 'the question was cancelled', {
@@ -311,10 +340,13 @@ export function createLuna(options: LunaOptions): Luna {
 
     let t = performance.now();
     const recent =
-      historyTurns > 0 ? await store.recentExchanges(conversationId, historyTurns) : [];
+      given ?? (historyTurns > 0 ? await store.recentExchanges(conversationId, historyTurns) : []);
     // A follow-up ("when is her birthday?") is searched with who the last turn was about.
     const query = followUpQuery(question, recent.at(-1));
-    const fragments: MemoryFragment[] = await memory.search(query, { k });
+    const fragments: MemoryFragment[] = await memory.search(query, {
+      k,
+      ...(namespace === undefined ? {} : { namespace }),
+    });
     const judgement = await judgeRetrieved(query, fragments);
     const grounded = judgement.fragments
       .filter((j) => j.relevance >= GROUNDED_AT)
@@ -324,12 +356,12 @@ export function createLuna(options: LunaOptions): Luna {
     t = performance.now();
     const personality = await traits();
     const needs = classifyQuestion(question);
-    const settings = generationSettings(personality, needs.replyTokens);
+    const settings = withSampling(generationSettings(personality, needs.replyTokens), sampling);
     const budgetMs = ms(t);
 
     t = performance.now();
     // Only what holds the answer goes to the model; with nothing, the model is told so.
-    const persona = systemPrompt(personality, name);
+    const persona = askOptions.persona ?? systemPrompt(personality, name);
     const prompt = assemblePrompt({
       tokenizer,
       contextWindow,
@@ -363,11 +395,13 @@ export function createLuna(options: LunaOptions): Luna {
           temperature: settings.temperature,
           topP: settings.topP,
           maxTokens: prompt.replyTokens,
+          ...(sampling?.stop ? { stop: sampling.stop } : {}),
           ...(askOptions.onDelta ? { stream: true, onDelta: askOptions.onDelta } : {}),
           ...(signal ? { signal } : {}),
         });
       } catch (error) {
         if (error instanceof AiosError && error.code === LunaErrorCode.ABORTED) throw error;
+        if (askOptions.fallback && !askOptions.fallback(asAiosError(error))) throw error;
         const code = error instanceof AiosError ? error.code : 'LLM_ERROR';
         offlineReason = `${code}: ${error instanceof Error ? error.message : String(error)}`;
       }
@@ -433,11 +467,11 @@ export function createLuna(options: LunaOptions): Luna {
     let rememberError: string | undefined;
     if (result && rememberExchanges && memory.remember) {
       try {
-        await memory.remember(`Q: ${question}\nA: ${answer}`, {
-          kind: 'exchange',
-          exchangeId: id,
-          conversationId,
-        });
+        await memory.remember(
+          `Q: ${question}\nA: ${answer}`,
+          { kind: 'exchange', exchangeId: id, conversationId },
+          namespace === undefined ? undefined : { namespace },
+        );
       } catch (error) {
         // The exchange is stored; a memory that cannot take it (say its remote embedder is
         // down) must not lose the answer.
@@ -466,7 +500,9 @@ export function createLuna(options: LunaOptions): Luna {
         truncated: prompt.truncated,
         history: prompt.history,
       },
-      ...(result ? { usage: result.usage, model: result.model } : {}),
+      ...(result
+        ? { usage: result.usage, model: result.model, finishReason: result.finishReason }
+        : {}),
       ...(rememberError ? { rememberError } : {}),
       timings,
     };

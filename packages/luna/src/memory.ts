@@ -24,6 +24,8 @@ export interface ReinforceResult {
 export interface MemorySearchOptions {
   /** How many fragments to return at most. */
   k: number;
+  /** Only this namespace, in place of the provider's own choice (when it has namespaces). */
+  namespace?: string;
 }
 
 /**
@@ -51,7 +53,11 @@ export interface MemoryProvider {
   /**
    * Optional: keeps a new memory (Luna stores each LLM exchange this way). Returns its id.
    */
-  remember?(text: string, metadata?: Record<string, unknown>): Promise<string>;
+  remember?(
+    text: string,
+    metadata?: Record<string, unknown>,
+    options?: { namespace?: string },
+  ): Promise<string>;
   /**
    * Optional: brings what the provider keeps in process back to what its store holds. Luna
    * calls it after a transaction of the conversation store that the provider wrote in was

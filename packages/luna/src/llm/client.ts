@@ -47,6 +47,8 @@ export interface ChatRequest {
   temperature?: number;
   topP?: number;
   maxTokens?: number;
+  /** Sequences at which the model stops (OpenAI's `stop`, at most 4). */
+  stop?: readonly string[];
   /** Stream the reply (SSE); `onDelta` receives each piece of text. */
   stream?: boolean;
   onDelta?: (text: string) => void;
@@ -277,6 +279,7 @@ export class ChatClient {
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.topP === undefined ? {} : { top_p: request.topP }),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+      ...(request.stop === undefined || request.stop.length === 0 ? {} : { stop: request.stop }),
       ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     };
     let response: HttpResponse;
