@@ -49,12 +49,26 @@ export function createConversationRepository(ctx: StoreContext): DataStore['conv
     async list(options = {}) {
       const limit = count(options.limit, 'limit', 50, 100_000);
       const offset = count(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
+      const after = options.after;
+      if (after === undefined) {
+        return serial(() =>
+          driver
+            .query('SELECT * FROM conversations ORDER BY updated_at DESC, id LIMIT ?1 OFFSET ?2', [
+              limit,
+              offset,
+            ])
+            .map(toConversation),
+        );
+      }
+      if (!isPlainObject(after)) throw invalidInput('after', after, 'an object { updatedAt, id }');
+      const updatedAt = timestamp(after.updatedAt, 'after.updatedAt', 0);
+      const id = requireString(after.id, 'after.id');
       return serial(() =>
         driver
-          .query('SELECT * FROM conversations ORDER BY updated_at DESC, id LIMIT ?1 OFFSET ?2', [
-            limit,
-            offset,
-          ])
+          .query(
+            'SELECT * FROM conversations WHERE updated_at < ?3 OR (updated_at = ?3 AND id > ?4) ORDER BY updated_at DESC, id LIMIT ?1 OFFSET ?2',
+            [limit, offset, updatedAt, id],
+          )
           .map(toConversation),
       );
     },

@@ -203,8 +203,16 @@ export interface Conversation {
 export interface ConversationRepository {
   create(input?: ConversationInput): Promise<Conversation>;
   get(id: string): Promise<Conversation | undefined>;
-  /** Most recently updated first. */
-  list(options?: { limit?: number; offset?: number }): Promise<Conversation[]>;
+  /**
+   * Most recently updated first (then by id). `after` continues a listing after that
+   * conversation (its `updatedAt` and `id` as listed): unlike `offset`, deleting
+   * conversations between pages skips none of the others.
+   */
+  list(options?: {
+    limit?: number;
+    offset?: number;
+    after?: { updatedAt: number; id: string };
+  }): Promise<Conversation[]>;
   /** Deletes the conversation and its messages. */
   delete(id: string): Promise<boolean>;
   count(): Promise<number>;
