@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { ConfigError, describeValue, ErrorCode } from '../errors.js';
 import { readEnv, unknownEnvVariables } from './env.js';
 import { type AiosConfig, type AiosConfigInput, configSchema } from './schema.js';
-import { looksSecret, secretsFileFor } from './secrets.js';
+import { deletePath, isSecretKey, looksSecret, secretsFileFor } from './secrets.js';
 import { secretsLayer } from './secrets-layer.js';
 
 export const CONFIG_FILE_NAME = 'aios.config.json';
@@ -272,7 +272,19 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     merge(merge(merge({ home }, fileLayer), secrets), envLayer.values),
     overrides,
   );
-  const result = configSchema.safeParse(input);
+  let result = configSchema.safeParse(input);
+  if (!result.success && secretsFile) {
+    // A key kept for a section that does not take it now (the embedder's while the
+    // built-in one is configured) waits in the secrets file instead of being an error.
+    const idle = toIssues(result.error, input, sources).filter(
+      (i) =>
+        i.source === secretsFile && i.message.startsWith('unknown field') && isSecretKey(i.path),
+    );
+    if (idle.length > 0) {
+      for (const i of idle) deletePath(input, i.path.split('.'));
+      result = configSchema.safeParse(input);
+    }
+  }
   if (!result.success) {
     const issues = toIssues(result.error, input, sources);
     throw new ConfigError(ErrorCode.CONFIG_INVALID, formatIssues(issues), {

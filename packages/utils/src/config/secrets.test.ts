@@ -80,6 +80,18 @@ describe('loadConfig with a secrets file', () => {
     expect(env.sources['luna.llm.apiKey']).toBe('AIOS_LUNA__LLM__API_KEY');
   });
 
+  it('keeps a key for a section that does not take it now without an error', () => {
+    // The embedder's key, kept while the built-in embedder is configured.
+    writeSecretsFile(join(home, SECRETS_FILE_NAME), { carma: { embedder: { apiKey: KEY } } });
+    expect(load().config.carma.embedder).toEqual({ provider: 'builtin', dimension: 384 });
+    const remote = load({
+      AIOS_CARMA__EMBEDDER__PROVIDER: 'openai',
+      AIOS_CARMA__EMBEDDER__BASE_URL: 'http://127.0.0.1:9/v1',
+      AIOS_CARMA__EMBEDDER__MODEL: 'e5',
+    });
+    expect(remote.config.carma.embedder).toMatchObject({ provider: 'openai', apiKey: KEY });
+  });
+
   it.runIf(posix)('writes the secrets file readable by its owner only', () => {
     const file = join(home, SECRETS_FILE_NAME);
     const umask = process.umask(0);
