@@ -1,201 +1,235 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename } from 'node:path';
 import {
   AiosError,
-  atomicWriteFileSync,
-  CONFIG_FILE_NAME,
   type ConfigIssue,
-  defaultHome,
-  envName,
-  fromNodeIoError,
-  HOME_CONFIG_FILE_NAME,
+  deletePath,
   isAiosError,
+  isSecretKey,
   leafPaths,
-  loadConfig,
-  suggestConfigKey,
+  maskSecret,
+  maskSecrets,
+  readSecretsFile,
+  recordPaths,
+  setPath,
+  splitSecrets,
+  writeSecretsFile,
 } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
+import {
+  envOverride,
+  formatIssue,
+  isPlain,
+  type Plain,
+  parseValue,
+  readJsonObject,
+  secretsTarget,
+  splitKey,
+  targetFile,
+  valueAt,
+  writeChecked,
+} from './config-files.js';
+import { readSecretInput } from './secret-input.js';
 import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
 
-type Plain = Record<string, unknown>;
-
-const isPlain = (value: unknown): value is Plain =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Keys that would reach an object's prototype instead of the config. */
-const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-function unknownKey(key: string): AiosError {
-  const suggestion = suggestConfigKey(key);
-  return new AiosError(
-    'CONFIG_UNKNOWN_KEY',
-    `no config key "${key}": unknown field${suggestion ? ` (did you mean ${suggestion}?)` : ''} (run \`aios config get\` for all keys)`,
-    { details: { key, ...(suggestion ? { suggestion } : {}) } },
-  );
-}
-
-/** A dotted key of the schema (a leaf such as `luna.llm.model`, or a section such as `luna`). */
-function splitKey(key: string): string[] {
-  const parts = key.split('.');
-  if (key.trim() === '' || parts.some((p) => p === '' || !/^[A-Za-z0-9_]+$/.test(p))) {
-    throw new AiosError(
-      'INVALID_INPUT',
-      `key: expected a dotted path like luna.llm.model, got ${JSON.stringify(key)}`,
+function noteOverride(path: string[], key: string, where: string): void {
+  const overriding = envOverride(path);
+  if (overriding) {
+    process.stderr.write(
+      `aios: note: ${overriding} is set and overrides ${key} from ${where} while it is\n`,
     );
   }
-  const known =
-    !parts.some((p) => PROTOTYPE_KEYS.has(p)) &&
-    leafPaths().some((leaf) => parts.every((p, i) => leaf[i] === p));
-  if (!known) throw unknownKey(key);
-  return parts;
 }
 
-/** The value at a known key; null where it has none (e.g. luna.llm.model unset). */
-function valueAt(config: unknown, path: string[]): unknown {
-  let current = config;
-  for (const part of path) {
-    if (!isPlain(current) || !Object.hasOwn(current, part)) return null;
-    current = current[part];
+/** A secret given on the command line: the text as typed (an API key is never JSON). */
+function checkSecret(key: string, value: unknown): string {
+  const control = typeof value === 'string' && [...value].some((c) => c < ' ' || c === '\u007f');
+  if (typeof value !== 'string' || value.trim() === '' || /\s/.test(value) || control) {
+    throw new AiosError(
+      'INVALID_INPUT',
+      `${key}: expected a key without spaces or line breaks (the value is not shown)`,
+    );
   }
-  return current;
-}
-
-/** A command-line value: JSON when it parses (numbers, booleans, arrays), else the text. */
-function parseValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  return value;
 }
 
 /**
- * The file `config set` writes, the one the config is read from: `--config <file>`, else
- * `$AIOS_CONFIG`, else `./aios.config.json` when it exists, else `<home>/config.json`.
+ * Sets `path` to `value`: the secrets it holds (the key itself, or those of a section) go
+ * to the secrets file, owner-only; the rest to the config file, validated as it will be
+ * written. A secret the config file still holds is taken out of it.
  */
-function targetFile(options: GlobalOptions): string {
-  if (options.config) return resolve(options.config);
-  if (process.env.AIOS_CONFIG) return resolve(process.env.AIOS_CONFIG);
-  if (existsSync(CONFIG_FILE_NAME)) return resolve(CONFIG_FILE_NAME);
-  const home = options.home ? resolve(options.home) : defaultHome();
-  return join(home, HOME_CONFIG_FILE_NAME);
-}
-
-function readJsonObject(file: string): Plain {
-  if (!existsSync(file)) return {};
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw fromNodeIoError(error, file);
+function setValue(globals: GlobalOptions, path: string[], value: unknown) {
+  const file = targetFile(globals);
+  const current = readJsonObject(file);
+  const next: Plain = structuredClone(current);
+  setPath(next, path, value);
+  const { plain, secrets } = splitSecrets(next);
+  if (secrets.length === 0) {
+    writeChecked(file, plain);
+    return { file, secretsFile: undefined };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new AiosError('CONFIG_PARSE', `${file} is not valid JSON: ${reason}`);
+  const secretsFile = secretsTarget(globals);
+  const stored = readSecretsFile(secretsFile);
+  for (const s of secrets) setPath(stored, s.path, checkSecret(s.path.join('.'), s.value));
+  // The secrets are written first: a config file that held one loses it only after.
+  if (JSON.stringify(plain) === JSON.stringify(current)) writeSecretsFile(secretsFile, stored);
+  else writeChecked(file, plain, () => writeSecretsFile(secretsFile, stored));
+  return { file, secretsFile };
+}
+
+/** Removes `path` from the config file, or a secret from the secrets file (and the config file). */
+function unsetValue(globals: GlobalOptions, path: string[]) {
+  const file = targetFile(globals);
+  const content: Plain = structuredClone(readJsonObject(file));
+  const fromFile = deletePath(content, path);
+  if (fromFile) writeChecked(file, content);
+  let fromSecrets = false;
+  let secretsFile: string | undefined;
+  const secretInside = leafPaths().some(
+    (leaf) => isSecretKey(leaf) && path.every((p, i) => leaf[i] === p),
+  );
+  if (secretInside) {
+    secretsFile = secretsTarget(globals);
+    const stored = readSecretsFile(secretsFile);
+    fromSecrets = deletePath(stored, path);
+    if (fromSecrets) writeSecretsFile(secretsFile, stored);
   }
-  if (!isPlain(parsed)) {
-    throw new AiosError('CONFIG_INVALID', `${file}: expected a JSON object at the top level`);
-  }
-  return parsed;
+  return { file, secretsFile, fromFile, fromSecrets };
 }
 
-function formatIssue(i: ConfigIssue): string {
-  return `${i.path} = ${JSON.stringify(i.value) ?? 'undefined'} (from ${i.source}): ${i.message}`;
-}
-
-/** The `AIOS_*` variable set in this environment that overrides `path` (or a section of it). */
-function envOverride(path: string[]): string | undefined {
-  return leafPaths()
-    .filter((leaf) => path.every((p, i) => leaf[i] === p) || leaf.every((p, i) => path[i] === p))
-    .map(envName)
-    .find((name) => process.env[name] !== undefined && process.env[name] !== '');
-}
-
-/**
- * Writes `content` to `file` if it is a valid config file on its own: checked as the file
- * that will be written (defaults < this file), not as the merged config, so an `AIOS_*`
- * variable that happens to override a key cannot let a bad value into the file. Written to a
- * temporary file, checked, then renamed over the old one: the file is whole at every moment.
- */
-function writeChecked(file: string, content: Plain): void {
-  atomicWriteFileSync(file, `${JSON.stringify(content, null, 2)}\n`, {
-    createDirectory: true,
-    check: (temp) => checkConfigFile(file, temp),
-  });
-}
-
-/** Loads `temp` as the config file `file` will be; issues are reported against `file`. */
-function checkConfigFile(file: string, temp: string): void {
-  try {
-    loadConfig({ file: temp, env: {}, cwd: dirname(file) });
-  } catch (error) {
-    if (isAiosError(error) && Array.isArray(error.details?.issues)) {
-      const issues = (error.details.issues as ConfigIssue[]).map((i) => ({
-        ...i,
-        source: i.source === temp ? file : i.source,
-      }));
-      throw new AiosError(
-        'CONFIG_INVALID',
-        `refused, ${file} unchanged: ${issues.map(formatIssue).join('; ')}`,
-        { details: { file, issues } },
-      );
+/** Every key that has a value, with where it comes from; entries of maps one by one. */
+function listEntries(config: unknown, sources: Record<string, string>) {
+  const records = new Set(recordPaths().map((p) => p.join('.')));
+  const out: { key: string; value: unknown; source: string }[] = [];
+  for (const leaf of leafPaths()) {
+    const key = leaf.join('.');
+    const value = valueAt(config, leaf);
+    if (value === null || value === undefined) continue;
+    if (records.has(key) && isPlain(value)) {
+      for (const [name, v] of Object.entries(value)) {
+        const entry = `${key}.${name}`;
+        out.push({ key: entry, value: v, source: sources[entry] ?? sources[key] ?? 'default' });
+      }
+      continue;
     }
-    throw error;
+    const source = sources[key] ?? 'default';
+    out.push({ key, value: isSecretKey(leaf) ? maskSecret(value) : value, source });
   }
+  return out;
 }
 
 export function registerConfig(program: Command): void {
   const config = program
     .command('config')
-    .description('read, change and check the configuration (validated with the shared schema)');
+    .description(
+      'read, change and check the configuration (validated with the shared schema; API keys are kept in <home>/secrets.json and never shown)',
+    );
 
   config
     .command('get')
-    .description('the effective configuration (defaults < file < AIOS_* env < flags), or one key')
+    .description(
+      'the effective configuration (defaults < file < secrets < AIOS_* env < flags), or one key; secrets are masked',
+    )
     .argument('[key]', 'a dotted key, e.g. luna.llm.model')
     .option('--json', 'print machine-readable JSON')
     .action((key: string | undefined, options: { json?: boolean }, command: Command) => {
       const loaded = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
-      const value = key === undefined ? loaded.config : valueAt(loaded.config, splitKey(key));
+      const path = key === undefined ? [] : splitKey(key);
+      const value = maskSecrets(valueAt(loaded.config, path), path);
       if (options.json || isPlain(value) || Array.isArray(value)) return printJson(value ?? null);
       console.log(value == null ? '' : String(value));
     });
 
   config
+    .command('list')
+    .description('every key that has a value, one per line, with where it comes from')
+    .option('--json', 'print machine-readable JSON')
+    .action((options: { json?: boolean }, command: Command) => {
+      const loaded = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
+      const entries = listEntries(loaded.config, loaded.sources);
+      if (options.json) return printJson(entries);
+      const width = Math.max(0, ...entries.map((e) => e.key.length));
+      for (const e of entries) {
+        const shown = typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
+        console.log(`${e.key.padEnd(width)}  ${shown}  ${pc.dim(`(${e.source})`)}`);
+      }
+    });
+
+  config
     .command('set')
     .description(
-      'set one key in <home>/config.json (or --config): the file is validated as it will be written, then replaced atomically',
+      'set one key in <home>/config.json (or --config), validated as it will be written and replaced atomically; API keys go to <home>/secrets.json (owner-only) and are not echoed',
     )
-    .argument('<key>', 'a dotted key, e.g. carma.search.k')
-    .argument('<value>', 'the value (parsed as JSON when it is JSON: 5, true, ["a"])')
+    .argument('<key>', 'a dotted key, e.g. carma.search.k or luna.personas.<name>')
+    .argument(
+      '[value]',
+      'the value (parsed as JSON when it is JSON: 5, true, ["a"]); for an API key, leave it out to type it unseen or pipe it in',
+    )
     .option('--json', 'print machine-readable JSON')
-    .action((key: string, text: string, options: { json?: boolean }, command: Command) => {
+    .action(
+      async (
+        key: string,
+        text: string | undefined,
+        options: { json?: boolean },
+        command: Command,
+      ) => {
+        const globals = command.optsWithGlobals<GlobalOptions>();
+        const path = splitKey(key);
+        const secret = isSecretKey(path);
+        if (text === undefined && !secret) {
+          command.error(`error: missing required argument 'value'`);
+        }
+        const value =
+          text === undefined ? await readSecretInput(key) : secret ? text : parseValue(text);
+        const written = setValue(globals, path, value);
+        noteOverride(path, key, written.secretsFile ?? written.file);
+        const shown = maskSecrets(value, path);
+        const where = secret && written.secretsFile ? written.secretsFile : written.file;
+        if (options.json) return printJson({ file: where, key, value: shown });
+        const note =
+          written.secretsFile === undefined
+            ? ''
+            : secret
+              ? ', readable by you only'
+              : `; its secrets in ${written.secretsFile}, readable by you only`;
+        console.log(`${pc.bold(key)} = ${JSON.stringify(shown)} ${pc.dim(`(${where}${note})`)}`);
+        if (secret && text !== undefined && process.stdin.isTTY) {
+          console.log(
+            pc.dim(
+              `(tip: \`aios config set ${key}\` without a value asks for it unseen, which keeps it out of your shell history)`,
+            ),
+          );
+        }
+      },
+    );
+
+  config
+    .command('unset')
+    .description(
+      'remove one key from the config file (an API key from the secrets file): back to its default',
+    )
+    .argument('<key>', 'a dotted key, e.g. luna.llm.model')
+    .option('--json', 'print machine-readable JSON')
+    .action((key: string, options: { json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const path = splitKey(key);
-      const file = targetFile(globals);
-      const current = readJsonObject(file);
-      const value = parseValue(text);
-      const next: Plain = structuredClone(current);
-      let node = next;
-      for (const part of path.slice(0, -1)) {
-        if (!isPlain(node[part])) node[part] = {};
-        node = node[part] as Plain;
+      const result = unsetValue(globals, path);
+      const removed = result.fromFile || result.fromSecrets;
+      const files = [
+        ...(result.fromFile ? [result.file] : []),
+        ...(result.fromSecrets && result.secretsFile ? [result.secretsFile] : []),
+      ];
+      if (options.json) return printJson({ key, removed, files });
+      if (removed) {
+        console.log(`${pc.bold(key)} unset ${pc.dim(`(${files.join(', ')})`)}`);
+        noteOverride(path, key, 'the defaults');
+      } else {
+        const where = [result.file, ...(result.secretsFile ? [result.secretsFile] : [])]
+          .map((f) => basename(f))
+          .join(' or ');
+        console.log(`${pc.bold(key)} was not set ${pc.dim(`(in ${where})`)}`);
+        noteOverride(path, key, 'the defaults');
       }
-      node[path[path.length - 1] as string] = value;
-
-      writeChecked(file, next);
-      const overriding = envOverride(path);
-      if (overriding) {
-        process.stderr.write(
-          `aios: note: ${overriding} is set and overrides ${key} from ${file} while it is\n`,
-        );
-      }
-      if (options.json) return printJson({ file, key, value });
-      console.log(`${pc.bold(key)} = ${JSON.stringify(value)} ${pc.dim(`(${file})`)}`);
     });
 
   config
