@@ -145,6 +145,28 @@ export function carmaMemory(
 
     termIdf: (words: readonly string[]) => memory.termIdf(words),
 
+    async get(id: string): Promise<MemoryFragment | undefined> {
+      const f = memory.get(id);
+      return (
+        f && {
+          id: f.id,
+          text: f.text,
+          score: 0,
+          namespace: f.namespace,
+          metadata: { ...f.metadata },
+        }
+      );
+    },
+
+    async update(id, patch) {
+      await memory.update(id, {
+        ...(patch.text === undefined ? {} : { text: patch.text.slice(0, CARMA_MAX_TEXT) }),
+        ...(patch.metadata === undefined ? {} : { metadata: flatMetadata(patch.metadata) }),
+      });
+    },
+
+    forget: (id: string) => memory.delete(id),
+
     async remember(
       text: string,
       metadata: Record<string, unknown> = {},

@@ -1,5 +1,6 @@
 import type { DataStore, JsonObject, Message, PersonalityState } from '@aios/data';
 import { AiosError, invalidInput } from '@aios/utils';
+import { dataMemoryChangeLog } from './facts/data-log.js';
 import { LunaErrorCode } from './errors.js';
 import { TRAITS, type Traits } from './personality.js';
 import type {
@@ -441,5 +442,8 @@ export function dataConversationStore(
 
     personalityHistory: async () =>
       (await personalityRows()).map((body) => structuredClone(body.change)),
+
+    // What Luna learnt from conversations, and its undos (./facts).
+    ...dataMemoryChangeLog(store, `${name}.memory`),
   };
 }

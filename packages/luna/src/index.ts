@@ -21,7 +21,20 @@ export {
 // On the other cores
 export { type CarmaMemoryOptions, carmaMemory } from './carma.js';
 export { type DataConversationStoreOptions, dataConversationStore } from './data.js';
+export {
+  type Conflict,
+  type ConflictSide,
+  findConflicts,
+} from './conflicts.js';
 export { LunaErrorCode } from './errors.js';
+export {
+  canLearn,
+  EXTRACTION_PROMPT,
+  FACT_KIND,
+  parseChanges,
+  statesSomething,
+} from './facts/learn.js';
+export type { LearnedFacts, MemoryChange, MemoryChangeLog } from './facts/types.js';
 // The chat client
 export {
   ChatClient,

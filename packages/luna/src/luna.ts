@@ -25,6 +25,8 @@ import {
   type Sampling,
   withSampling,
 } from './ask-options.js';
+import { canLearn, learnFromExchange, statesSomething, undoMemoryChange } from './facts/learn.js';
+import type { LearnedFacts, MemoryChange, MemoryChangeLog } from './facts/types.js';
 import { followUpQuery } from './follow-up.js';
 import { extractiveAnswer, type QuotedSource } from './offline.js';
 import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
@@ -82,6 +84,13 @@ export interface LunaOptions {
    * true. Offline answers are quotes of memory and are not stored again.
    */
   rememberExchanges?: boolean;
+  /**
+   * Learn durable facts from what the user states (default true): after the model answered
+   * a message that is not only a question, it is asked which facts to add, update or
+   * retire (see ./facts/learn). Needs a memory with `remember`, `update`, `forget` and
+   * `get` and a store with the memory-change log; otherwise nothing is learnt.
+   */
+  learnFacts?: boolean;
   name?: string;
 }
 
@@ -193,6 +202,13 @@ export interface Answer {
   finishReason?: string | null;
   /** Set when the exchange was stored but the memory could not keep it (`remember` failed). */
   rememberError?: string;
+  /**
+   * What Luna learnt from this exchange (LLM answers to messages that state something):
+   * the memory changes made, each with its id for `undoMemoryChange`, and contradictions
+   * between what changed and other memories. `error` when learning failed (the answer
+   * stands).
+   */
+  learned?: LearnedFacts;
   timings: Timings;
 }
 
@@ -225,6 +241,13 @@ export interface Luna {
   personalityHistory(): Promise<PersonalityChange[]>;
   /** The persona (system prompt) the current traits give. */
   persona(): Promise<string>;
+  /** Every memory change learnt from conversations, oldest first (empty when none can be). */
+  memoryChanges(): Promise<MemoryChange[]>;
+  /**
+   * Takes back a memory change (the latest still in effect without an id): an added fact
+   * is deleted, an updated one restored, a retired one brought back.
+   */
+  undoMemoryChange(changeId?: string): Promise<MemoryChange>;
 }
 
 const now = () => new Date().toISOString();
@@ -257,6 +280,16 @@ export function createLuna(options: LunaOptions): Luna {
   const name = options.name ?? 'Luna';
   const llm = options.llm ?? null;
   const rememberExchanges = options.rememberExchanges ?? true;
+  const learnFacts = options.learnFacts ?? true;
+  const changeLog: MemoryChangeLog | undefined =
+    store.recordMemoryChanges && store.listMemoryChanges && store.markMemoryChangeUndone
+      ? {
+          recordMemoryChanges: (c) => store.recordMemoryChanges?.(c) ?? Promise.resolve(),
+          listMemoryChanges: () => store.listMemoryChanges?.() ?? Promise.resolve([]),
+          markMemoryChangeUndone: (id, at, restoredAs) =>
+            store.markMemoryChangeUndone?.(id, at, restoredAs) ?? Promise.resolve(),
+        }
+      : undefined;
 
   let current: Traits | undefined;
   const traits = async (): Promise<Traits> => {
@@ -479,6 +512,30 @@ export function createLuna(options: LunaOptions): Luna {
         rememberError = `${code}: ${error instanceof Error ? error.message : String(error)}`;
       }
     }
+    let learned: LearnedFacts | undefined;
+    if (result && learnFacts && llm && changeLog && canLearn(memory) && statesSomething(question)) {
+      try {
+        learned = await learnFromExchange({
+          llm,
+          memory,
+          log: changeLog,
+          atomically,
+          question,
+          answer,
+          conversationId,
+          exchangeId: id,
+          ...(signal ? { signal } : {}),
+        });
+      } catch (error) {
+        // The answer is stored and stands; what could not be learnt is reported.
+        const code = error instanceof AiosError ? error.code : 'ERROR';
+        learned = {
+          changes: [],
+          conflicts: [],
+          error: `${code}: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+    }
     timings.storeMs = ms(t);
     timings.totalMs = ms(started);
 
@@ -504,6 +561,7 @@ export function createLuna(options: LunaOptions): Luna {
         ? { usage: result.usage, model: result.model, finishReason: result.finishReason }
         : {}),
       ...(rememberError ? { rememberError } : {}),
+      ...(learned ? { learned } : {}),
       timings,
     };
   }
@@ -693,5 +751,18 @@ export function createLuna(options: LunaOptions): Luna {
     },
     personalityHistory: () => store.personalityHistory(),
     persona: async () => systemPrompt(await traits(), name),
+    memoryChanges: async () => (changeLog ? changeLog.listMemoryChanges() : []),
+    async undoMemoryChange(changeId) {
+      if (changeId !== undefined && (typeof changeId !== 'string' || changeId === '')) {
+        throw invalidInput('changeId', changeId, 'the id of a memory change');
+      }
+      if (!changeLog || !canLearn(memory)) {
+        throw new AiosError(
+          LunaErrorCode.NOTHING_TO_UNDO,
+          'this memory and store keep no memory changes to undo',
+        );
+      }
+      return undoMemoryChange(memory, changeLog, atomically, changeId);
+    },
   };
 }

@@ -58,6 +58,15 @@ export interface MemoryProvider {
     metadata?: Record<string, unknown>,
     options?: { namespace?: string },
   ): Promise<string>;
+  /** Optional: one fragment by id (undefined when there is none). Needed to learn facts. */
+  get?(id: string): Promise<MemoryFragment | undefined>;
+  /**
+   * Optional: changes a fragment's text and/or metadata (replaced whole), keeping the old
+   * version in its history. Needed to learn facts.
+   */
+  update?(id: string, patch: { text?: string; metadata?: Record<string, unknown> }): Promise<void>;
+  /** Optional: deletes a fragment (its history stays readable). Needed to learn facts. */
+  forget?(id: string): Promise<void>;
   /**
    * Optional: brings what the provider keeps in process back to what its store holds. Luna
    * calls it after a transaction of the conversation store that the provider wrote in was

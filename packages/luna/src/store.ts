@@ -1,3 +1,4 @@
+import type { MemoryChange } from './facts/types.js';
 import type { AnswerKind, GenerationSettings, Traits } from './personality.js';
 
 /** A fragment an answer used, with its retrieval score. */
@@ -109,6 +110,11 @@ export interface ConversationStore {
   hasConversation?(conversationId: string): Promise<boolean>;
   /** Optional: the id of the conversation with the latest exchange, if any. */
   latestConversation?(): Promise<string | undefined>;
+  /** Optional (with the next two): the log of memory changes learnt from conversations. */
+  recordMemoryChanges?(changes: readonly MemoryChange[]): Promise<void>;
+  /** Every memory change, oldest first, with its undone flag. */
+  listMemoryChanges?(): Promise<MemoryChange[]>;
+  markMemoryChangeUndone?(id: string, at: string, restoredAs?: string): Promise<void>;
   usage(): Promise<UsageRecord[]>;
   /** Stores feedback and the personality it led to, together. */
   recordFeedback(feedback: FeedbackRecord, personality: PersonalityUpdate): Promise<void>;

@@ -1,5 +1,6 @@
 import { AiosError } from '@aios/utils';
 import { LunaErrorCode } from '../errors.js';
+import type { MemoryChange } from '../facts/types.js';
 import type { Traits } from '../personality.js';
 import type {
   ConversationStore,
@@ -46,6 +47,24 @@ export class InMemoryConversationStore implements ConversationStore {
   async latestConversation(): Promise<string | undefined> {
     const last = this.order.at(-1);
     return last === undefined ? undefined : this.exchanges.get(last)?.conversationId;
+  }
+
+  private readonly memoryChanges: MemoryChange[] = [];
+
+  async recordMemoryChanges(changes: readonly MemoryChange[]): Promise<void> {
+    this.memoryChanges.push(...structuredClone([...changes]));
+  }
+
+  async listMemoryChanges(): Promise<MemoryChange[]> {
+    return structuredClone(this.memoryChanges);
+  }
+
+  async markMemoryChangeUndone(id: string, at: string, restoredAs?: string): Promise<void> {
+    const change = this.memoryChanges.find((c) => c.id === id);
+    if (!change) return;
+    change.undone = true;
+    change.undoneAt = at;
+    if (restoredAs) change.restoredAs = restoredAs;
   }
 
   async usage(): Promise<UsageRecord[]> {

@@ -8,6 +8,8 @@ interface Doc {
   length: number;
   metadata: Record<string, unknown> | undefined;
   reinforcement: number;
+  /** Deleted or replaced by a newer version: no longer found. */
+  gone?: boolean;
 }
 
 const K1 = 1.2;
@@ -57,7 +59,7 @@ export class InMemoryMemory implements MemoryProvider {
   }
 
   get size(): number {
-    return this.docs.length;
+    return this.byId.size;
   }
 
   /** Adds a fragment; returns its id (`f<n>` unless given). */
@@ -67,13 +69,17 @@ export class InMemoryMemory implements MemoryProvider {
     }
     const id = options.id ?? `f${this.docs.length + 1}`;
     if (this.byId.has(id)) throw invalidInput('id', id, 'an id not already in memory');
+    return this.insert(id, text, options.metadata);
+  }
+
+  private insert(id: string, text: string, metadata: Record<string, unknown> | undefined): string {
     const terms = contentWords(text);
     const index = this.docs.length;
     this.docs.push({
       id,
       text,
       length: terms.length,
-      metadata: options.metadata,
+      metadata,
       reinforcement: 0,
     });
     this.byId.set(id, index);
@@ -135,6 +141,7 @@ export class InMemoryMemory implements MemoryProvider {
       const doc = this.docs[index] as Doc;
       const score = (scores[index] ?? 0) * (1 + 0.25 * Math.tanh(doc.reinforcement));
       scores[index] = 0;
+      if (doc.gone) continue;
       if (top.length === k) {
         const last = top[k - 1] as { index: number; score: number };
         if (
@@ -168,11 +175,43 @@ export class InMemoryMemory implements MemoryProvider {
 
   /** BM25's IDF of each word over the fragments (df 0 for a word none of them has). */
   termIdf(words: readonly string[]): Float64Array {
-    const n = this.docs.length;
+    const n = this.size;
     return Float64Array.from(words, (word) => {
-      const df = this.postings.get(word)?.length ?? 0;
+      const list = this.postings.get(word);
+      let df = 0;
+      for (let i = 0; i < (list?.length ?? 0); i++) {
+        if (!this.docs[list?.docs[i] as number]?.gone) df++;
+      }
       return Math.log(1 + (n - df + 0.5) / (df + 0.5));
     });
+  }
+
+  async get(id: string): Promise<MemoryFragment | undefined> {
+    const index = this.byId.get(id);
+    const doc = index === undefined ? undefined : this.docs[index];
+    if (!doc) return undefined;
+    return { id, text: doc.text, score: 0, ...(doc.metadata ? { metadata: doc.metadata } : {}) };
+  }
+
+  /** A new version of the fragment under the same id (the old one is no longer found). */
+  async update(
+    id: string,
+    patch: { text?: string; metadata?: Record<string, unknown> },
+  ): Promise<void> {
+    const index = this.byId.get(id);
+    const doc = index === undefined ? undefined : this.docs[index];
+    if (!doc) throw invalidInput('id', id, 'the id of a fragment in memory');
+    doc.gone = true;
+    this.byId.delete(id);
+    this.insert(id, patch.text ?? doc.text, patch.metadata ?? doc.metadata);
+  }
+
+  async forget(id: string): Promise<void> {
+    const index = this.byId.get(id);
+    const doc = index === undefined ? undefined : this.docs[index];
+    if (!doc) throw invalidInput('id', id, 'the id of a fragment in memory');
+    doc.gone = true;
+    this.byId.delete(id);
   }
 
   async remember(text: string, metadata?: Record<string, unknown>): Promise<string> {

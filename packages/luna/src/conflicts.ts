@@ -1,0 +1,175 @@
+/**
+ * Contradictions between memories: two sentences of different fragments that say the same
+ * thing about the same subject ("Maya's dental check-up is on ...") with different values
+ * (3 June against 10 June, Mondays against Thursdays). A sentence says something (its
+ * frame: its content words, less names and values) about someone (its subject, see
+ * ./subject, and the names in it) with values (numbers, dates, days). Two sentences are in
+ * conflict when their subjects meet (or one names no one), most of the smaller frame is in
+ * the other (two words at least), and neither's values are all in the other's (so a shorter
+ * restatement is no conflict).
+ */
+import type { MemoryFragment } from './memory.js';
+import { leadingSubject, subjectSentences } from './subject.js';
+import { STOPWORDS, stem, words } from './text.js';
+
+/** Share of the smaller frame that the other must hold. */
+const SAME_FRAME = 0.6;
+/** Words of a frame shared by more fragments than this say nothing about which are alike. */
+const MAX_SHARED_BY = 50;
+/** Pairs compared at most, so a large memory is still checked in bounded time. */
+const MAX_PAIRS = 200_000;
+
+const MONTHS =
+  'january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec';
+const DAYS =
+  'monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays';
+const VALUE_WORDS = new Set(`${MONTHS} ${DAYS}`.split(' '));
+
+/** One side of a conflict. */
+export interface ConflictSide {
+  fragmentId: string;
+  /** The sentence, as quoted (with its subject). */
+  quote: string;
+  /** Its values (numbers, dates, days). */
+  values: string[];
+  /** The fragment's metadata (for a note, its `source` and `line`). */
+  metadata: Record<string, unknown>;
+  namespace: string | null;
+}
+
+export interface Conflict {
+  a: ConflictSide;
+  b: ConflictSide;
+  /** Words both sentences say it about. */
+  about: string[];
+}
+
+interface Claim {
+  fragment: number;
+  quote: string;
+  /** Who or what it is about: its subject and the names in it. */
+  names: Set<string>;
+  /** The words of its subject (resolved, or the phrase it opens with), if it has one. */
+  subject: Set<string>;
+  /** What it says of them: its other content words (stems). */
+  frame: Set<string>;
+  values: Set<string>;
+}
+
+const PRONOUNS = new Set(['she', 'he', 'her', 'hers', 'him', 'his', 'they', 'them', 'us', 'now']);
+
+/** The words of a sentence that are values: numbers and anything with a digit, months, days. */
+function isValue(word: string): boolean {
+  return /\d/.test(word) || VALUE_WORDS.has(word);
+}
+
+function claims(fragment: MemoryFragment, index: number): Claim[] {
+  const out: Claim[] = [];
+  for (const s of subjectSentences(fragment.text, fragment.metadata?.source)) {
+    const subject = words(s.subject ?? leadingSubject(s.text) ?? '').filter(
+      (w) => !STOPWORDS.has(w),
+    );
+    const named = [...subject];
+    const tokens = s.text.match(/[\p{L}\p{N}]+(?:['’]s)?/gu) ?? [];
+    tokens.forEach((token, i) => {
+      if (i > 0 && /^\p{Lu}/u.test(token)) named.push(token.replace(/['’]s$/u, '').toLowerCase());
+    });
+    const names = new Set(
+      named.filter((w) => !STOPWORDS.has(w) && !PRONOUNS.has(w) && !isValue(w)).map(stem),
+    );
+    const values = new Set<string>();
+    const frame = new Set<string>();
+    for (const w of words(s.text)) {
+      if (isValue(w)) values.add(w);
+      else if (!STOPWORDS.has(w) && !PRONOUNS.has(w) && w.length > 1 && !names.has(stem(w))) {
+        frame.add(stem(w));
+      }
+    }
+    if (values.size > 0 && frame.size >= 2) {
+      out.push({
+        fragment: index,
+        quote: s.quote,
+        names,
+        subject: new Set(subject.map(stem)),
+        frame,
+        values,
+      });
+    }
+  }
+  return out;
+}
+
+const subset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x));
+
+/**
+ * Two claims are about the same one when their subjects agree (one's words all in the
+ * other's: "the black bin" and "the black bin for general waste", not "the blue bin"),
+ * else when either names no one or their names meet.
+ */
+function sameSubject(c: Claim, d: Claim): boolean {
+  if (c.subject.size > 0 && d.subject.size > 0) {
+    return subset(c.subject, d.subject) || subset(d.subject, c.subject);
+  }
+  return c.names.size === 0 || d.names.size === 0 || [...c.names].some((n) => d.names.has(n));
+}
+
+const side = (f: MemoryFragment, c: Claim): ConflictSide => ({
+  fragmentId: f.id,
+  quote: c.quote,
+  values: [...c.values],
+  metadata: { ...f.metadata },
+  namespace: f.namespace ?? null,
+});
+
+/** True when every value of `small` is among those of `big`. */
+const within = (small: Set<string>, big: Set<string>) => [...small].every((v) => big.has(v));
+
+/**
+ * The contradictions among `fragments` (any order), each pair of sentences once, most
+ * alike first. `among`, when given, limits them to conflicts involving those fragment ids
+ * (what one change of memory may have brought about).
+ */
+export function findConflicts(
+  fragments: readonly MemoryFragment[],
+  among?: ReadonlySet<string>,
+): Conflict[] {
+  // A remembered exchange (`Q: … A: …`) quotes other memories; it states nothing of its own.
+  const all = fragments.flatMap((f, i) => (f.metadata?.kind === 'exchange' ? [] : claims(f, i)));
+  // Candidates share a frame word; words of many fragments are left out of the index.
+  const byWord = new Map<string, number[]>();
+  all.forEach((c, i) => {
+    for (const w of c.frame) {
+      const list = byWord.get(w);
+      if (list) list.push(i);
+      else byWord.set(w, [i]);
+    }
+  });
+  const seen = new Set<string>();
+  const found: Array<Conflict & { overlap: number }> = [];
+  let compared = 0;
+  all.forEach((c, i) => {
+    const f = fragments[c.fragment] as MemoryFragment;
+    for (const w of c.frame) {
+      const list = byWord.get(w) ?? [];
+      if (list.length > MAX_SHARED_BY) continue;
+      for (const j of list) {
+        if (j <= i || compared >= MAX_PAIRS) continue;
+        const d = all[j] as Claim;
+        const key = `${i}:${j}`;
+        if (d.fragment === c.fragment || seen.has(key)) continue;
+        seen.add(key);
+        compared++;
+        const g = fragments[d.fragment] as MemoryFragment;
+        if (among && !among.has(f.id) && !among.has(g.id)) continue;
+        if (!sameSubject(c, d)) continue;
+        const shared = [...c.frame].filter((x) => d.frame.has(x));
+        const overlap = shared.length / Math.min(c.frame.size, d.frame.size);
+        if (shared.length < 2 || overlap < SAME_FRAME) continue;
+        if (within(c.values, d.values) || within(d.values, c.values)) continue;
+        const about = [...new Set([...c.names].filter((n) => d.names.has(n)).concat(shared))];
+        found.push({ a: side(f, c), b: side(g, d), about, overlap });
+      }
+    }
+  });
+  return found.sort((x, y) => y.overlap - x.overlap).map(({ overlap: _, ...conflict }) => conflict);
+}
