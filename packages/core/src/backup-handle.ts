@@ -34,7 +34,13 @@ import {
 } from '@aios/backup';
 import { lockDatabase, openDataStore } from '@aios/data';
 import type { BackupRecord, BackupStatus, Metrics } from '@aios/support';
-import { type AiosConfig, AiosError, isAiosError, type NativeMode } from '@aios/utils';
+import {
+  type AiosConfig,
+  AiosError,
+  isAiosError,
+  type NativeMode,
+  SECRETS_FILE_NAME,
+} from '@aios/utils';
 
 /** Where the last verify result of a repository is kept (outside the repository format). */
 const VERIFY_STATE = 'backup-verify.json';
@@ -202,6 +208,8 @@ export class BackupHandle {
   /** Paths excluded from a backup of the home directory (gitignore-style, relative to it). */
   excludes(paths: HomePaths): string[] {
     const out = ['*.lock/', '*.lock-owner', `/${SWAP_PREFIX}*`, `/${VERIFY_STATE}`];
+    // API keys stay out of snapshots unless asked for (`backup.includeSecrets`).
+    if (!this.config.backup.includeSecrets) out.push(`/${SECRETS_FILE_NAME}`);
     const rel = (path: string) => {
       const r = inside(paths.home, path);
       return r === undefined ? undefined : `/${r.split(sep).join('/')}`;

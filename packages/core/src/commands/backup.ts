@@ -19,11 +19,13 @@ import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
 
 function handle(command: Command, repository?: string, metrics?: Metrics): BackupHandle {
   const { config } = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
-  return new BackupHandle(
-    repository ? { ...config, backup: { ...config.backup, repository } } : config,
-    config.native,
-    metrics,
-  );
+  const includeSecrets = command.opts<{ includeSecrets?: boolean }>().includeSecrets === true;
+  const backup = {
+    ...config.backup,
+    ...(repository ? { repository } : {}),
+    ...(includeSecrets ? { includeSecrets } : {}),
+  };
+  return new BackupHandle({ ...config, backup }, config.native, metrics);
 }
 
 /**
@@ -136,6 +138,10 @@ export function registerBackup(program: Command): void {
     .command('create')
     .description('snapshot the data directory (initialises the repository on first use)')
     .option('--tag <tag...>', 'tags for the snapshot')
+    .option(
+      '--include-secrets',
+      'also back up <home>/secrets.json (the API keys), left out otherwise (config backup.includeSecrets)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { tag?: string[]; json?: boolean }, command: Command) => {
       const created = await measured(command, (h) => h.create({ tags: options.tag ?? [] }));

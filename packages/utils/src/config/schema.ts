@@ -140,6 +140,8 @@ export const configSchema = z.strictObject({
       /** Backup repository directory; defaults to `<home>/backups`. */
       repository: z.string().min(1).optional(),
       excludes: z.array(z.string()).default([]),
+      /** Back up `<home>/secrets.json` (API keys) too; left out unless asked. */
+      includeSecrets: z.boolean().default(false),
     })
     .prefault({}),
   server: z
