@@ -13,6 +13,7 @@ import {
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  type BackupOptions,
   type BackupResult,
   DEFAULT_READ_DATA,
   type ForgetOptions,
@@ -52,6 +53,12 @@ const VERIFY_STATE = 'backup-verify.json';
 const DATABASE_COPY_DIR = '.database-copy';
 /** Files SQLite keeps beside a database; a stale one beside a restored database corrupts it. */
 const DATABASE_COMPANIONS = ['-wal', '-shm', '-journal'];
+/**
+ * Directories of a home that its backups leave out: the homes of a server's other tenants
+ * (`aios serve` keeps each under `tenants/`, with a repository of its own, so one tenant's
+ * snapshots never hold another's data) and uploads staged there while they are ingested.
+ */
+export const HOME_EXCLUDED_DIRS = ['tenants', '.uploads'];
 
 /** Writes a consistent copy of the open database to the given path (`DataStore.snapshotTo`). */
 export type DatabaseSnapshotter = (target: string) => Promise<unknown>;
@@ -210,6 +217,7 @@ export class BackupHandle {
     const out = ['*.lock/', '*.lock-owner', `/${SWAP_PREFIX}*`, `/${VERIFY_STATE}`];
     // API keys stay out of snapshots unless asked for (`backup.includeSecrets`).
     if (!this.config.backup.includeSecrets) out.push(`/${SECRETS_FILE_NAME}`);
+    for (const dir of HOME_EXCLUDED_DIRS) out.push(`/${dir}/`);
     const rel = (path: string) => {
       const r = inside(paths.home, path);
       return r === undefined ? undefined : `/${r.split(sep).join('/')}`;
@@ -280,7 +288,9 @@ export class BackupHandle {
   }
 
   /** A snapshot of the data directory (the repository is initialised on first use). */
-  create(options: { tags?: string[] } = {}): Promise<BackupResult> {
+  create(
+    options: Pick<BackupOptions, 'tags' | 'signal' | 'onProgress'> = {},
+  ): Promise<BackupResult> {
     return this.measured(
       'create',
       async () => {
@@ -293,6 +303,8 @@ export class BackupHandle {
           const result = await repo.backup([paths.home], {
             excludes: this.excludes(paths),
             tags: options.tags ?? [],
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
           });
           if (staged) await this.requireDatabase(repo, result, staged);
           return result;
@@ -318,12 +330,12 @@ export class BackupHandle {
     );
   }
 
-  verify(readData = DEFAULT_READ_DATA): Promise<VerifyResult> {
+  verify(readData = DEFAULT_READ_DATA, signal?: AbortSignal): Promise<VerifyResult> {
     return this.measured(
       'verify',
       async () => {
         const repo = await this.open();
-        const result = await repo.verify({ readData });
+        const result = await repo.verify({ readData, ...(signal ? { signal } : {}) });
         const state = {
           time: Date.now(),
           ok: result.ok,
@@ -390,7 +402,11 @@ export class BackupHandle {
    * `target`, as a home of its own under that (new or empty) directory, touching nothing else.
    * The snapshot's home is mapped onto this one: a home that moved restores all the same.
    */
-  restore(snapshot: string, target?: string): Promise<HomeRestoreResult> {
+  restore(
+    snapshot: string,
+    target?: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<HomeRestoreResult> {
     return this.measured(
       'restore',
       async () => {
@@ -398,9 +414,11 @@ export class BackupHandle {
         const snap = await repo.loadSnapshot(snapshot);
         const paths = await this.paths();
         const layout = homeLayout(snap, paths);
+        // Only reading the snapshot can be stopped: nothing is replaced before it is whole.
+        const signal = options.signal;
         return target
-          ? this.restoreToTarget(repo, snap, layout, paths, resolve(target))
-          : this.restoreInPlace(repo, snap, layout, paths);
+          ? this.restoreToTarget(repo, snap, layout, paths, resolve(target), signal)
+          : this.restoreInPlace(repo, snap, layout, paths, signal);
       },
       (result) => ({
         outcome: result.errors.length > 0 ? 'incomplete' : 'ok',
@@ -422,6 +440,7 @@ export class BackupHandle {
     snap: SnapshotFile & { id: string },
     layout: HomeLayout,
     paths: HomePaths,
+    signal?: AbortSignal,
   ): Promise<HomeRestoreResult> {
     await mkdir(paths.home, { recursive: true });
     const lock = await lockDatabase(paths.db, {
@@ -439,7 +458,10 @@ export class BackupHandle {
       }
       const swap = await InPlaceSwap.begin(paths.home);
       try {
-        const result = await repo.restore(snap.id, swap.staging, { root: layout.root });
+        const result = await repo.restore(snap.id, swap.staging, {
+          root: layout.root,
+          ...(signal ? { signal } : {}),
+        });
         if (result.errors.length > 0) {
           await swap.discard();
           return { ...result, target: paths.home, applied: false };
@@ -477,6 +499,7 @@ export class BackupHandle {
     layout: HomeLayout,
     paths: HomePaths,
     target: string,
+    signal?: AbortSignal,
   ): Promise<HomeRestoreResult> {
     if (!(await isEmptyDir(target))) {
       throw new AiosError(
@@ -485,7 +508,10 @@ export class BackupHandle {
         { details: { target } },
       );
     }
-    const result = await repo.restore(snap.id, target, { root: layout.root });
+    const result = await repo.restore(snap.id, target, {
+      root: layout.root,
+      ...(signal ? { signal } : {}),
+    });
     if (result.errors.length === 0) await this.placeDatabase(target, layout, paths, undefined);
     return { ...result, target, applied: true };
   }

@@ -1,5 +1,6 @@
 import type { RouteModule } from '../context.js';
 import { adminRoutes } from './admin.js';
+import { backupRoutes } from './backups.js';
 import { jobRoutes } from './jobs.js';
 import { probeRoutes, systemRoutes } from './system.js';
 
@@ -7,7 +8,12 @@ import { probeRoutes, systemRoutes } from './system.js';
  * The route table: every module of the API. The authorization matrix test walks the routes
  * these register, so a route added here is tested without anyone remembering to.
  */
-export const ROUTE_MODULES: readonly RouteModule[] = [systemRoutes, adminRoutes, jobRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [
+  systemRoutes,
+  adminRoutes,
+  jobRoutes,
+  backupRoutes,
+];
 
 /** Routes outside `/v1`: the probes a supervisor or load balancer calls. */
 export const ROOT_MODULES: readonly RouteModule[] = [probeRoutes];

@@ -14,6 +14,8 @@ import { DEFAULT_TENANT, tenantId } from './ids.js';
  */
 export class TenantRegistry {
   private readonly open = new Map<string, Promise<Aios>>();
+  /** Tenants whose system is kept closed (a restore runs), with what runs. */
+  private readonly held = new Map<string, string>();
   private closed = false;
 
   constructor(
@@ -47,6 +49,7 @@ export class TenantRegistry {
   async system(id: string): Promise<Aios> {
     if (id === DEFAULT_TENANT) return this.root;
     if (this.closed) throw apiError('SHUTTING_DOWN', 'the server is shutting down');
+    this.checkNotHeld(id);
     let opening = this.open.get(id);
     if (!opening) {
       const tenant = await this.control.tenants.get(id);
@@ -76,6 +79,37 @@ export class TenantRegistry {
     this.open.delete(id);
     const system = await opening.catch(() => undefined);
     await system?.close();
+  }
+
+  private checkNotHeld(id: string): void {
+    const held = this.held.get(id);
+    if (held !== undefined) {
+      throw apiError('TENANT_BUSY', `tenant ${JSON.stringify(id)} is unavailable while ${held}`, {
+        id,
+        retryAfterSeconds: 5,
+      });
+    }
+  }
+
+  /**
+   * Runs `fn` with tenant `id`'s system closed (its files may then be replaced); meanwhile
+   * its requests fail with `TENANT_BUSY`. The next request after it opens the system again.
+   */
+  async whileClosed<T>(id: string, what: string, fn: () => Promise<T>): Promise<T> {
+    if (id === DEFAULT_TENANT) {
+      throw apiError(
+        'INVALID_INPUT',
+        "the default tenant's system stays open while the server runs",
+      );
+    }
+    this.checkNotHeld(id);
+    this.held.set(id, what);
+    try {
+      await this.closeTenant(id);
+      return await fn();
+    } finally {
+      this.held.delete(id);
+    }
   }
 
   /** Closes every tenant's system, then removes tenant `id`'s directory. */

@@ -11,13 +11,16 @@ export interface Fixture {
   tenantId: string;
   /** A finished job of the owner tenant (kind `consolidate`). */
   jobId: string;
+  /** A backup snapshot of the owner tenant. */
+  snapshotId: string;
 }
 
 export async function makeFixture(t: TestServer): Promise<Fixture> {
   const { id: keyId } = await t.key(['memory:read']);
   await t.system.data.tenants.create({ id: 'matrix-extra', name: 'extra' });
   const job = t.server.context.jobs.start('default', 'consolidate', async () => ({ merged: 0 }));
-  return { keyId, tenantId: 'matrix-extra', jobId: job.id };
+  const { snapshot } = await t.system.backup.create({ tags: ['matrix'] });
+  return { keyId, tenantId: 'matrix-extra', jobId: job.id, snapshotId: snapshot.id };
 }
 
 export interface RouteExample {
@@ -62,4 +65,25 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
     ownResource: true,
   },
   'DELETE /v1/jobs/:id': { request: (f) => ({ url: `/v1/jobs/${f.jobId}` }), ownResource: true },
+  'POST /v1/backups': { request: () => ({ url: '/v1/backups', payload: { tags: ['matrix'] } }) },
+  'GET /v1/backups': { request: () => ({ url: '/v1/backups' }) },
+  'GET /v1/backups/diff': {
+    request: (f) => ({ url: `/v1/backups/diff?from=${f.snapshotId}&to=latest` }),
+    ownResource: true,
+  },
+  'POST /v1/backups/verify': {
+    request: () => ({ url: '/v1/backups/verify', payload: { readData: 0 } }),
+  },
+  'POST /v1/backups/prune': { request: () => ({ url: '/v1/backups/prune' }) },
+  'POST /v1/backups/:id/restore': {
+    request: (f) => ({
+      url: `/v1/backups/${f.snapshotId}/restore`,
+      payload: { confirm: true },
+    }),
+    ownResource: true,
+  },
+  'DELETE /v1/backups/:id': {
+    request: (f) => ({ url: `/v1/backups/${f.snapshotId}` }),
+    ownResource: true,
+  },
 };
