@@ -121,7 +121,7 @@ describe.each(testImplementations())('ask with caller-held options (%s)', (impl)
   it('refuses bad sampling and history with INVALID_INPUT, storing nothing', async () => {
     const bad: Array<Parameters<Luna['ask']>[1]> = [
       { sampling: { temperature: 3 } },
-      { sampling: { topP: 0 } },
+      { sampling: { topP: 1.5 } },
       { sampling: { maxTokens: 0 } },
       { sampling: { stop: ['a', 'b', 'c', 'd', 'e'] } },
       { sampling: { stop: [''] } },

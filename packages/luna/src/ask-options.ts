@@ -18,7 +18,7 @@ export interface GivenTurn {
 export interface Sampling {
   /** 0 to 2. */
   temperature?: number;
-  /** Above 0, at most 1. */
+  /** 0 to 1. */
   topP?: number;
   /**
    * The reply budget in tokens, in place of the budget of the question's kind; the prompt
@@ -56,10 +56,7 @@ export function checkSampling(sampling: unknown): Sampling {
   if (temperature !== undefined) {
     out.temperature = numberInRange(temperature, 'sampling.temperature', 0, 2);
   }
-  if (topP !== undefined) {
-    out.topP = numberInRange(topP, 'sampling.topP', 0, 1);
-    if (out.topP === 0) throw invalidInput('sampling.topP', topP, 'a number above 0, at most 1');
-  }
+  if (topP !== undefined) out.topP = numberInRange(topP, 'sampling.topP', 0, 1);
   if (maxTokens !== undefined) out.maxTokens = positiveInteger(maxTokens, 'sampling.maxTokens');
   if (stop !== undefined) {
     const valid =

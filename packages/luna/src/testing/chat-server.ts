@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
  * streaming) for tests, and misbehaves on request. For tests: exported by `@aios/luna/testing`.
  */
 export type Behaviour =
-  | { kind: 'ok'; content?: string; usage?: boolean }
+  | { kind: 'ok'; content?: string; usage?: boolean; finishReason?: string }
   | { kind: 'status'; status: number; retryAfter?: number }
   | { kind: 'malformed' }
   | { kind: 'hang' }
@@ -25,6 +25,7 @@ export interface RecordedRequest {
     temperature?: number;
     top_p?: number;
     max_tokens?: number;
+    stop?: string[];
     stream_options?: { include_usage?: boolean };
   };
 }
@@ -91,6 +92,7 @@ export async function startChatServer(): Promise<ChatServer> {
           ? behaviour.content
           : replyFor(body);
       const promptTokens = JSON.stringify(body.messages ?? []).length;
+      const finish = (behaviour.kind === 'ok' && behaviour.finishReason) || 'stop';
       const usage = { prompt_tokens: promptTokens, completion_tokens: pieces(content).length };
       switch (behaviour.kind) {
         case 'status':
@@ -117,7 +119,7 @@ export async function startChatServer(): Promise<ChatServer> {
           id: 'chatcmpl-test',
           object: 'chat.completion',
           model,
-          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }],
           ...(withUsage
             ? { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }
             : {}),
@@ -126,7 +128,7 @@ export async function startChatServer(): Promise<ChatServer> {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const events = [chunk('c', model, { role: 'assistant', content: '' }, null)];
       for (const piece of pieces(content)) events.push(chunk('c', model, { content: piece }, null));
-      events.push(chunk('c', model, {}, 'stop'));
+      events.push(chunk('c', model, {}, finish));
       const wantsUsage = body.stream_options?.include_usage === true;
       if (wantsUsage && (behaviour.kind !== 'ok' || behaviour.usage !== false)) {
         events.push(
