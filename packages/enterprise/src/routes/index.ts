@@ -1,8 +1,11 @@
 import type { RouteModule } from '../context.js';
 import { adminRoutes } from './admin.js';
+import { memoryRoutes } from './memory.js';
 import { backupRoutes } from './backups.js';
 import { jobRoutes } from './jobs.js';
+import { openAiRoutes } from './openai.js';
 import { probeRoutes, systemRoutes } from './system.js';
+import { webRoutes } from './web.js';
 
 /**
  * The route table: every module of the API. The authorization matrix test walks the routes
@@ -12,8 +15,10 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   systemRoutes,
   adminRoutes,
   jobRoutes,
+  openAiRoutes,
   backupRoutes,
+  memoryRoutes,
 ];
 
 /** Routes outside `/v1`: the probes a supervisor or load balancer calls. */
-export const ROOT_MODULES: readonly RouteModule[] = [probeRoutes];
+export const ROOT_MODULES: readonly RouteModule[] = [probeRoutes, webRoutes];

@@ -5,6 +5,14 @@ import type { TestServer } from './server.js';
  * `makeFixture`. Route modules that need another kind of resource add it here.
  */
 export interface Fixture {
+  /** A fragment of the owner tenant. */
+  fragmentId: string;
+  /** A conversation of the owner tenant, holding `answerId`. */
+  conversationId: string;
+  /** An answer of the owner tenant. */
+  answerId: string;
+  /** Feedback on that answer. */
+  feedbackId: string;
   /** A key of the owner tenant (not the admin key). */
   keyId: string;
   /** A tenant other than the owner, created by a server admin. */
@@ -16,11 +24,25 @@ export interface Fixture {
 }
 
 export async function makeFixture(t: TestServer): Promise<Fixture> {
+  const chat = await makeMemoryAndChatFixture(t);
   const { id: keyId } = await t.key(['memory:read']);
   await t.system.data.tenants.create({ id: 'matrix-extra', name: 'extra' });
   const job = t.server.context.jobs.start('default', 'consolidate', async () => ({ merged: 0 }));
   const { snapshot } = await t.system.backup.create({ tags: ['matrix'] });
-  return { keyId, tenantId: 'matrix-extra', jobId: job.id, snapshotId: snapshot.id };
+  return { ...chat, keyId, tenantId: 'matrix-extra', jobId: job.id, snapshotId: snapshot.id };
+}
+
+/** A fragment, an answer (and so a conversation) and feedback on it, of the owner tenant. */
+async function makeMemoryAndChatFixture(t: TestServer) {
+  const { fragment } = await t.system.memory.add('The matrix boiler is serviced every May.');
+  const answer = await t.system.ask('When is the matrix boiler serviced?');
+  const { feedback } = await t.system.feedback(answer.id, { rating: 1 });
+  return {
+    fragmentId: fragment.id,
+    conversationId: answer.conversationId,
+    answerId: answer.id,
+    feedbackId: feedback.id,
+  };
 }
 
 export interface RouteExample {
@@ -40,6 +62,56 @@ export interface RouteExample {
  * authorization matrix fails for a route without an example: no route goes untested.
  */
 export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
+  'POST /v1/memory': {
+    request: () => ({ url: '/v1/memory', payload: { text: 'The matrix fence is green.' } }),
+  },
+  'POST /v1/memory/batch': {
+    request: () => ({
+      url: '/v1/memory/batch',
+      payload: {
+        items: [{ text: 'The matrix gate is red.' }, { text: 'The matrix shed is blue.' }],
+      },
+    }),
+  },
+  'GET /v1/memory': { request: () => ({ url: '/v1/memory?limit=5' }) },
+  'POST /v1/memory/search': {
+    request: () => ({
+      url: '/v1/memory/search',
+      payload: { query: 'boiler', k: 3, mode: 'hybrid', explain: true },
+    }),
+  },
+  'GET /v1/memory/namespaces': { request: () => ({ url: '/v1/memory/namespaces' }) },
+  'GET /v1/memory/stats': { request: () => ({ url: '/v1/memory/stats' }) },
+  'POST /v1/memory/consolidate': {
+    request: () => ({ url: '/v1/memory/consolidate', payload: {} }),
+  },
+  'GET /v1/memory/:id': {
+    request: (f) => ({ url: `/v1/memory/${f.fragmentId}` }),
+    ownResource: true,
+  },
+  'PATCH /v1/memory/:id': {
+    request: (f) => ({ url: `/v1/memory/${f.fragmentId}`, payload: { importance: 0.9 } }),
+    ownResource: true,
+  },
+  'GET /v1/memory/:id/history': {
+    request: (f) => ({ url: `/v1/memory/${f.fragmentId}/history` }),
+    ownResource: true,
+  },
+  'DELETE /v1/memory/:id': {
+    request: (f) => ({ url: `/v1/memory/${f.fragmentId}` }),
+    ownResource: true,
+  },
+  'GET /v1/models': { request: () => ({ url: '/v1/models' }) },
+  'GET /v1/models/:model': { request: () => ({ url: '/v1/models/luna' }) },
+  'POST /v1/chat/completions': {
+    request: () => ({
+      url: '/v1/chat/completions',
+      payload: { model: 'luna', messages: [{ role: 'user', content: 'What do you remember?' }] },
+    }),
+  },
+  'POST /v1/embeddings': {
+    request: () => ({ url: '/v1/embeddings', payload: { model: 'carma', input: 'hello' } }),
+  },
   'GET /health': { request: () => ({ url: '/health' }), alsoValid: [503] },
   'GET /metrics': { request: () => ({ url: '/metrics' }) },
   'GET /v1/status': { request: () => ({ url: '/v1/status' }) },

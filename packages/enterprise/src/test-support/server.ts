@@ -23,18 +23,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on a real, offline system in a temporary home (tests only). */
+/**
+ * A real server on a real system in a temporary home (tests only); offline unless
+ * `options.offline` is false (then `luna.llm` of `overrides` is asked).
+ */
 export async function startTestServer(
   native: Implementation,
   overrides: Omit<AiosConfigInput, 'home'> = {},
+  options: { offline?: boolean } = {},
 ): Promise<TestServer> {
+  const offline = options.offline ?? true;
   const home = mkdtempSync(join(tmpdir(), 'aios-enterprise-'));
   const config = loadConfig({
     overrides: { ...overrides, home, native, logLevel: 'silent' },
     env: {},
   }).config;
-  const system = await createAios({ config, offline: true });
-  const server = await buildServer({ system, offline: true, logger: false });
+  const system = await createAios({ config, offline });
+  const server = await buildServer({ system, offline, logger: false });
   const control = system.data;
   const key: TestServer['key'] = async (scopes, options = {}) => {
     const tenant = options.tenant ?? 'default';

@@ -5,6 +5,7 @@ import { carmaQualitySuite } from './carma-quality.js';
 import { dataSuite } from './data.js';
 import { hashingSuite } from './hashing.js';
 import { lunaSuite } from './luna.js';
+import { serveSuite } from './serve.js';
 import { supportSuite } from './support.js';
 
 /** Every suite `pnpm bench` knows, in the order they run. */
@@ -16,4 +17,5 @@ export const SUITES: readonly Suite[] = [
   lunaSuite,
   dataSuite,
   backupSuite,
+  serveSuite,
 ];
