@@ -14,6 +14,7 @@ import { registerKeys } from './keys.js';
 import { registerMemory } from './memory.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
+import { registerUi } from './ui.js';
 
 /**
  * The `aios` command tree. Commander never prints errors or exits by itself: every command
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerDoctor(program);
   registerServe(program);
+  registerUi(program);
   registerKeys(program);
   registerAudit(program);
 

@@ -1,0 +1,376 @@
+import { useState } from 'preact/hooks';
+import { api, ok } from '../api/client';
+import { type ApiError, asApiError } from '../api/errors';
+import type { paths } from '../api/schema.gen';
+import { Confirm } from '../components/confirm';
+import { ErrorNote, needsScope } from '../components/error-note';
+import { formatDate } from '../components/format';
+import { useLoad } from '../hooks';
+
+type KeyRequest = paths['/v1/keys']['post']['requestBody']['content']['application/json'];
+type Scope = KeyRequest['scopes'][number];
+const SCOPES: readonly Scope[] = [
+  'memory:read',
+  'memory:write',
+  'chat',
+  'ingest',
+  'backup',
+  'admin',
+];
+
+function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError>();
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (failure) {
+      setError(asApiError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
+function CreateKey({ onCreated }: { onCreated: () => void }) {
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>(['memory:read']);
+  const [tenant, setTenant] = useState('');
+  const [expires, setExpires] = useState('');
+  const [secret, setSecret] = useState<string>();
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      const created = await ok(
+        api.POST('/v1/keys', {
+          body: {
+            name: name.trim(),
+            scopes,
+            ...(tenant.trim() ? { tenant: tenant.trim() } : {}),
+            ...(expires ? { expiresAt: new Date(`${expires}T23:59:59`).toISOString() } : {}),
+          },
+        }),
+      );
+      setSecret(created.key);
+      setName('');
+      onCreated();
+    });
+  };
+  const toggle = (scope: Scope, on: boolean) =>
+    setScopes((s) => (on ? [...s, scope] : s.filter((x) => x !== scope)));
+  return (
+    <form onSubmit={submit} aria-labelledby="create-key-title" class="panel">
+      <h3 id="create-key-title">Create a key</h3>
+      <label for="key-name">Name</label>
+      <input
+        id="key-name"
+        required
+        maxLength={200}
+        value={name}
+        onInput={(e) => setName((e.target as HTMLInputElement).value)}
+      />
+      <fieldset>
+        <legend>Scopes</legend>
+        {SCOPES.map((scope) => (
+          <label key={scope} class="check">
+            <input
+              type="checkbox"
+              name="scope"
+              value={scope}
+              checked={scopes.includes(scope)}
+              onChange={(e) => toggle(scope, (e.target as HTMLInputElement).checked)}
+            />
+            {scope}
+          </label>
+        ))}
+      </fieldset>
+      <label for="key-tenant">Tenant (default: this key's)</label>
+      <input
+        id="key-tenant"
+        pattern="[a-z0-9][a-z0-9\-]{0,62}"
+        value={tenant}
+        onInput={(e) => setTenant((e.target as HTMLInputElement).value)}
+      />
+      <label for="key-expires">Expires (optional)</label>
+      <input
+        id="key-expires"
+        type="date"
+        value={expires}
+        onInput={(e) => setExpires((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" class="primary" disabled={action.busy || scopes.length === 0}>
+        Create key
+      </button>
+      <ErrorNote error={action.error} />
+      {secret && (
+        <div class="secret" role="status">
+          <p>
+            <strong>Copy this key now: it is shown this once.</strong>
+          </p>
+          <output id="new-key" data-testid="new-key">
+            {secret}
+          </output>
+          <div class="actions">
+            <button type="button" onClick={() => void navigator.clipboard?.writeText(secret)}>
+              Copy
+            </button>
+            <button type="button" onClick={() => setSecret(undefined)}>
+              I have saved it
+            </button>
+          </div>
+        </div>
+      )}
+    </form>
+  );
+}
+
+type KeyView = Awaited<ReturnType<typeof loadKeys>>[number];
+
+async function loadKeys() {
+  return (await ok(api.GET('/v1/keys', {}))).items;
+}
+
+function KeysSection() {
+  const keys = useLoad(loadKeys, []);
+  const [revoking, setRevoking] = useState<KeyView>();
+  const action = useAction();
+  const revoke = () => {
+    const key = revoking;
+    setRevoking(undefined);
+    if (!key) return;
+    void action.run(async () => {
+      await ok(api.DELETE('/v1/keys/{id}', { params: { path: { id: key.id } } }));
+      keys.reload();
+    });
+  };
+  return (
+    <section aria-labelledby="keys-title">
+      <h2 id="keys-title">API keys</h2>
+      <ErrorNote error={keys.error ?? action.error} />
+      {keys.data && (
+        <table>
+          <caption class="visually-hidden">API keys</caption>
+          <thead>
+            <tr>
+              <th scope="col">Id</th>
+              <th scope="col">Name</th>
+              <th scope="col">Tenant</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Created</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last used</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.data.map((key) => (
+              <tr key={key.id} data-key-id={key.id}>
+                <th scope="row">
+                  <code>{key.id}</code>
+                </th>
+                <td>{key.name}</td>
+                <td>{key.tenant}</td>
+                <td>{key.scopes.join(', ')}</td>
+                <td>{formatDate(key.createdAt)}</td>
+                <td>{formatDate(key.expiresAt)}</td>
+                <td>{formatDate(key.lastUsedAt)}</td>
+                <td>
+                  {key.revokedAt ? (
+                    <span class="badge status-fail">revoked {formatDate(key.revokedAt)}</span>
+                  ) : (
+                    <button
+                      type="button"
+                      class="danger"
+                      aria-label={`Revoke key ${key.id} (${key.name})`}
+                      onClick={() => setRevoking(key)}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <CreateKey onCreated={keys.reload} />
+      <Confirm
+        open={revoking !== undefined}
+        title="Revoke this key?"
+        confirmLabel="Revoke"
+        danger
+        onConfirm={revoke}
+        onCancel={() => setRevoking(undefined)}
+      >
+        <p>
+          Key <code>{revoking?.id}</code> ({revoking?.name}) is refused from its next request on.
+          This cannot be undone.
+        </p>
+      </Confirm>
+    </section>
+  );
+}
+
+function TenantsSection() {
+  const tenants = useLoad(async () => (await ok(api.GET('/v1/tenants'))).items, []);
+  const [id, setId] = useState('');
+  const [name, setName] = useState('');
+  const action = useAction();
+  if (needsScope(tenants.error)) {
+    return (
+      <section aria-labelledby="tenants-title">
+        <h2 id="tenants-title">Tenants</h2>
+        <p class="notice">Tenants are managed with an admin key of the default tenant.</p>
+      </section>
+    );
+  }
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      await ok(api.POST('/v1/tenants', { body: { id: id.trim(), name: name.trim() } }));
+      setId('');
+      setName('');
+      tenants.reload();
+    });
+  };
+  return (
+    <section aria-labelledby="tenants-title">
+      <h2 id="tenants-title">Tenants</h2>
+      <ErrorNote error={tenants.error} />
+      {tenants.data && (
+        <ul class="plain">
+          {tenants.data.map((t) => (
+            <li key={t.id}>
+              <code>{t.id}</code> {t.name} <span class="muted">{formatDate(t.createdAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form onSubmit={submit} class="panel inline" aria-label="Create a tenant">
+        <label for="tenant-id">Id</label>
+        <input
+          id="tenant-id"
+          required
+          pattern="[a-z0-9][a-z0-9\-]{0,62}"
+          value={id}
+          onInput={(e) => setId((e.target as HTMLInputElement).value)}
+        />
+        <label for="tenant-name">Name</label>
+        <input
+          id="tenant-name"
+          required
+          maxLength={200}
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
+        <button type="submit" disabled={action.busy}>
+          Create tenant
+        </button>
+      </form>
+      <ErrorNote error={action.error} />
+    </section>
+  );
+}
+
+const AUDIT_PAGE = 50;
+
+function AuditSection() {
+  const [after, setAfter] = useState<number[]>([0]);
+  const cursor = after.at(-1) ?? 0;
+  const entries = useLoad(
+    () => ok(api.GET('/v1/audit', { params: { query: { after: cursor, limit: AUDIT_PAGE } } })),
+    [cursor],
+  );
+  const verify = useLoad(() => ok(api.GET('/v1/audit/verify')), []);
+  const v = verify.data;
+  return (
+    <section aria-labelledby="audit-title">
+      <h2 id="audit-title">Audit log</h2>
+      <p role="status" data-testid="audit-verify">
+        {verify.loading && 'Verifying the hash chain…'}
+        {v?.ok && (
+          <span class="badge status-pass">
+            chain verified: {v.entries} entr{v.entries === 1 ? 'y' : 'ies'}
+          </span>
+        )}
+        {v && !v.ok && (
+          <span class="badge status-fail">
+            chain broken at entry {v.firstBad?.seq}: {v.firstBad?.message}
+          </span>
+        )}
+        {needsScope(verify.error) && ' Verification needs an admin key of the default tenant.'}
+      </p>
+      {!needsScope(verify.error) && <ErrorNote error={verify.error} />}
+      <button type="button" onClick={verify.reload}>
+        Verify again
+      </button>
+      <ErrorNote error={entries.error} />
+      {entries.data && (
+        <table>
+          <caption class="visually-hidden">Audit entries, oldest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">When</th>
+              <th scope="col">Action</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Tenant</th>
+              <th scope="col">Key</th>
+              <th scope="col">Target</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.data.items.map((e) => (
+              <tr key={e.seq}>
+                <th scope="row">{e.seq}</th>
+                <td>{formatDate(e.at)}</td>
+                <td>{e.action}</td>
+                <td>
+                  {e.outcome}
+                  {e.status === null ? '' : ` (${e.status})`}
+                </td>
+                <td>{e.tenant ?? '—'}</td>
+                <td>{e.keyId ?? '—'}</td>
+                <td>{e.target ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="actions">
+        <button
+          type="button"
+          disabled={after.length <= 1}
+          onClick={() => setAfter((a) => a.slice(0, -1))}
+        >
+          Previous page
+        </button>
+        <button
+          type="button"
+          disabled={!entries.data?.nextAfter}
+          onClick={() => {
+            const next = entries.data?.nextAfter;
+            if (next) setAfter((a) => [...a, next]);
+          }}
+        >
+          Next page
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/** API keys (the secret shown once), tenants, and the audit log with its verification. */
+export function AdminPage() {
+  return (
+    <>
+      <KeysSection />
+      <TenantsSection />
+      <AuditSection />
+    </>
+  );
+}
