@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAios, loadConfig } from '@aios/core';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from './index.js';
+import { serveAios } from './test-support/cli.js';
+
+const homes: string[] = [];
+afterAll(() => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+
+/** A home with `fragments` memories and an admin key. */
+async function preparedHome(
+  impl: string,
+  fragments: number,
+): Promise<{ home: string; key: string }> {
+  const home = mkdtempSync(join(tmpdir(), 'aios-lifecycle-'));
+  homes.push(home);
+  const config = loadConfig({
+    overrides: { home, native: impl, logLevel: 'silent' },
+    env: {},
+  }).config;
+  const aios = await createAios({ config, offline: true });
+  try {
+    const texts = Array.from(
+      { length: fragments },
+      (_, i) =>
+        `Note ${i}: the ${i % 7 === 0 ? 'boiler' : 'garden'} needs attention in week ${i % 52} of the year, item ${i * 7919}.`,
+    );
+    for (let i = 0; i < texts.length; i += 500) await aios.memory.addMany(texts.slice(i, i + 500));
+    const { key } = await cli.keysCreate(aios, { name: 'ops', scopes: ['admin'] });
+    return { home, key };
+  } finally {
+    await aios.close();
+  }
+}
+
+describe.each(testImplementations())('SIGTERM (%s)', (impl) => {
+  it('during a backup job: the job ends, the server closes, no snapshot is half-written', async () => {
+    const { home, key } = await preparedHome(impl, 3000);
+    const server = await serveAios(home, [], { AIOS_NATIVE: impl });
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const started = await fetch(`${server.url}/v1/backups`, {
+      method: 'POST',
+      headers,
+      body: '{}',
+    });
+    expect(started.status).toBe(202);
+    const job = (await started.json()) as { id: string };
+    server.child.kill('SIGTERM');
+    // A request after the signal is refused in the one error shape (or the socket is closed).
+    const late = await fetch(`${server.url}/v1/jobs/${job.id}`, { headers }).catch(() => undefined);
+    if (late) {
+      expect([200, 503]).toContain(late.status);
+      if (late.status === 503)
+        expect(((await late.json()) as { error: { code: string } }).error.code).toBe(
+          'SHUTTING_DOWN',
+        );
+    }
+    const code = await server.exited;
+    expect(server.stderr()).toMatch(/stopped/);
+    expect(code).toBe(143);
+
+    const config = loadConfig({
+      overrides: { home, native: impl, logLevel: 'silent' },
+      env: {},
+    }).config;
+    const aios = await createAios({ config, offline: true });
+    try {
+      const list = await aios.backup.list();
+      expect(list.damaged).toEqual([]);
+      const verified = await aios.backup.verify(1);
+      expect(verified.errors).toEqual([]);
+      // The job finished within the shutdown time, so its snapshot is there, whole.
+      expect(list.snapshots.length).toBe(1);
+      expect(aios.memory.stats().fragments).toBe(3000);
+    } finally {
+      await aios.close();
+    }
+  }, 180_000);
+});
