@@ -34,6 +34,7 @@ export {
   chunkFile,
   chunkText,
   collectFiles,
+  DEFAULT_INGEST_NAMESPACE,
   type IngestFileResult,
   type IngestOptions,
   type IngestProgress,

@@ -1,8 +1,9 @@
 import type { RouteModule } from '../context.js';
 import { adminRoutes } from './admin.js';
-import { memoryRoutes } from './memory.js';
 import { backupRoutes } from './backups.js';
+import { ingestRoutes } from './ingest.js';
 import { jobRoutes } from './jobs.js';
+import { memoryRoutes } from './memory.js';
 import { openAiRoutes } from './openai.js';
 import { probeRoutes, systemRoutes } from './system.js';
 import { webRoutes } from './web.js';
@@ -17,6 +18,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   jobRoutes,
   openAiRoutes,
   backupRoutes,
+  ingestRoutes,
   memoryRoutes,
 ];
 

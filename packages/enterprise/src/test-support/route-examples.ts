@@ -157,5 +157,16 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   'DELETE /v1/backups/:id': {
     request: (f) => ({ url: `/v1/backups/${f.snapshotId}` }),
     ownResource: true,
+    // The backup the example of POST /v1/backups started may still hold the repository.
+    alsoValid: [503],
+  },
+  'POST /v1/ingest': {
+    request: () => ({
+      url: '/v1/ingest',
+      headers: { 'content-type': 'multipart/form-data; boundary=matrix' },
+      payload:
+        '--matrix\r\nContent-Disposition: form-data; name="file"; filename="matrix.md"\r\n' +
+        'Content-Type: text/markdown\r\n\r\n# Matrix\n\nA note uploaded by the matrix.\r\n--matrix--\r\n',
+    }),
   },
 };

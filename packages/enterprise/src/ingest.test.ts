@@ -1,0 +1,299 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobView } from './jobs/registry.js';
+import { startTestServer, type TestServer } from './test-support/server.js';
+
+type Part = { name: string; value: string | Uint8Array; filename?: string };
+
+/** A multipart/form-data body, as a browser or curl sends it. */
+async function multipart(parts: Part[]): Promise<{ payload: Buffer; type: string }> {
+  const form = new FormData();
+  for (const p of parts) {
+    if (p.filename === undefined) form.append(p.name, p.value as string);
+    else form.append(p.name, new Blob([p.value]), p.filename);
+  }
+  const res = new Response(form);
+  return {
+    payload: Buffer.from(await res.arrayBuffer()),
+    type: res.headers.get('content-type') as string,
+  };
+}
+
+function chatGptExport(): string {
+  const node = (id: string, parent: string | null, role: string | null, text: string) => ({
+    id,
+    parent,
+    children: [],
+    message: role
+      ? { id, author: { role }, create_time: 1_700_000_000, content: { parts: [text] } }
+      : null,
+  });
+  return JSON.stringify([
+    {
+      title: 'Sourdough',
+      id: 'conv-1',
+      current_node: 'm2',
+      mapping: {
+        root: node('root', null, null, ''),
+        m1: node('m1', 'root', 'user', 'How often should I feed my sourdough starter?'),
+        m2: node('m2', 'm1', 'assistant', 'Feed the sourdough starter once a day.'),
+      },
+    },
+  ]);
+}
+
+describe.each(testImplementations())('ingest route (%s)', (impl) => {
+  let t: TestServer;
+  let key: string;
+  let otherKey: string;
+
+  beforeAll(async () => {
+    t = await startTestServer(impl, { server: { uploadLimitBytes: 64 * 1024 * 1024 } });
+    key = (await t.key(['ingest', 'memory:read'])).key;
+    otherKey = (await t.key(['ingest'], { tenant: 'ingest-other' })).key;
+  });
+  afterAll(() => t.close());
+
+  async function upload(parts: Part[], as = key) {
+    const { payload, type } = await multipart(parts);
+    return t.server.app.inject({
+      method: 'POST',
+      url: '/v1/ingest',
+      headers: { ...t.auth(as), 'content-type': type },
+      payload,
+    });
+  }
+
+  async function finished(id: string, as = key): Promise<JobView> {
+    let view: JobView | undefined;
+    await expect
+      .poll(
+        async () => {
+          view = (
+            await t.server.app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: t.auth(as) })
+          ).json();
+          return view?.status;
+        },
+        { timeout: 60_000, interval: 50 },
+      )
+      .not.toBe('running');
+    return view as JobView;
+  }
+
+  const uploadsLeft = () => {
+    const dir = join(t.home, '.uploads');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  };
+
+  it('ingests text, Markdown, JSONL and a ChatGPT export into a namespace, then removes the files', async () => {
+    const res = await upload([
+      { name: 'namespace', value: 'kitchen' },
+      {
+        name: 'file',
+        filename: 'notes/bread.md',
+        value: '# Bread\n\nThe oven runs hot: bake at 220.',
+      },
+      { name: 'file', filename: 'list.txt', value: 'Buy flour and salt on Friday.' },
+      { name: 'file', filename: 'log.jsonl', value: '{"note":"The mixer was serviced in May."}\n' },
+      { name: 'file', filename: 'conversations.json', value: chatGptExport() },
+    ]);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ kind: 'ingest', status: 'running' });
+    const job = await finished(res.json().id);
+    expect(job.status).toBe('succeeded');
+    const result = job.result as {
+      namespace: string;
+      files: Array<{ name: string }>;
+      added: number;
+    };
+    expect(result.namespace).toBe('kitchen');
+    expect(result.files.map((f) => f.name).sort()).toEqual([
+      'conversations.json',
+      'list.txt',
+      'log.jsonl',
+      'notes/bread.md',
+    ]);
+    const texts = t.system.memory.list({ namespace: 'kitchen' }).map((f) => f.text);
+    expect(result.added).toBe(texts.length);
+    expect(texts.join('\n')).toMatch(/bake at 220/);
+    expect(texts.join('\n')).toMatch(/serviced in May/);
+    expect(texts.join('\n')).toMatch(/Feed the sourdough starter once a day/);
+    expect(uploadsLeft()).toEqual([]);
+  });
+
+  it('keeps a file uploaded again in step: unchanged is skipped, a changed one replaces its pieces', async () => {
+    const first = await finished(
+      (
+        await upload([
+          { name: 'file', filename: 'plan.md', value: '# Plan\n\nPaint the shed in June.' },
+        ])
+      ).json().id,
+    );
+    expect(first.status).toBe('succeeded');
+    const same = await finished(
+      (
+        await upload([
+          { name: 'file', filename: 'plan.md', value: '# Plan\n\nPaint the shed in June.' },
+        ])
+      ).json().id,
+    );
+    expect((same.result as { unchanged: number }).unchanged).toBe(1);
+    const changed = await finished(
+      (
+        await upload([
+          { name: 'file', filename: 'plan.md', value: '# Plan\n\nPaint the shed in July.' },
+        ])
+      ).json().id,
+    );
+    expect((changed.result as { files: Array<{ status: string }> }).files[0]?.status).toBe(
+      'changed',
+    );
+    const texts = t.system.memory.list({ namespace: 'documents' }).map((f) => f.text);
+    expect(texts.filter((x) => x.includes('Paint the shed'))).toEqual([
+      '# Plan\n\nPaint the shed in July.',
+    ]);
+  });
+
+  it('refuses bad uploads with 4xx and a code, keeping nothing', async () => {
+    const before = t.system.memory.stats().fragments;
+    const cases: Array<
+      [string, Promise<{ statusCode: number; json(): { error: { code: string } } }>, number, string]
+    > = [
+      ['no file', upload([{ name: 'namespace', value: 'x' }]), 400, 'INVALID_INPUT'],
+      [
+        'a binary',
+        upload([
+          { name: 'file', filename: 'photo.md', value: new Uint8Array([0x89, 0x50, 0, 1, 2, 3]) },
+        ]),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'an unknown field',
+        upload([
+          { name: 'colour', value: 'blue' },
+          { name: 'file', filename: 'a.txt', value: 'text' },
+        ]),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'a path out of the folder',
+        upload([{ name: 'file', filename: '../../etc/x.txt', value: 'x' }]),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'a namespace too long',
+        upload([
+          { name: 'namespace', value: 'n'.repeat(300) },
+          { name: 'file', filename: 'a.txt', value: 'text' },
+        ]),
+        400,
+        'INVALID_INPUT',
+      ],
+      [
+        'JSON instead of a form',
+        t.server.app.inject({
+          method: 'POST',
+          url: '/v1/ingest',
+          headers: t.auth(key),
+          payload: { file: 'text' },
+        }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+    ];
+    for (const [what, pending, status, code] of cases) {
+      const res = await pending;
+      expect(res.statusCode, what).toBe(status);
+      expect(res.json().error.code, what).toBe(code);
+    }
+    expect(t.system.memory.stats().fragments).toBe(before);
+    expect(uploadsLeft()).toEqual([]);
+  });
+
+  it('refuses an upload over server.uploadLimitBytes with 413', async () => {
+    const small = await startTestServer(impl, { server: { uploadLimitBytes: 4096 } });
+    try {
+      const { payload, type } = await multipart([
+        { name: 'file', filename: 'big.txt', value: 'word '.repeat(2000) },
+      ]);
+      const res = await small.server.app.inject({
+        method: 'POST',
+        url: '/v1/ingest',
+        headers: { ...small.auth(small.adminKey), 'content-type': type },
+        payload,
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(
+        existsSync(join(small.home, '.uploads')) ? readdirSync(join(small.home, '.uploads')) : [],
+      ).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('cancels a running ingest: it stops between batches, keeps what it stored, removes the files', async () => {
+    const lines = Array.from(
+      { length: 40_000 },
+      (_, i) =>
+        `Paragraph ${i}: the inventory of shelf ${i % 97} lists ${i * 7} jars of preserves.\n`,
+    );
+    const res = await upload([
+      { name: 'namespace', value: 'pantry' },
+      { name: 'file', filename: 'inventory.txt', value: lines.join('\n') },
+    ]);
+    expect(res.statusCode).toBe(202);
+    const id = res.json().id as string;
+    // Cancelled once the job reported stored progress (never on a timer).
+    const progressed = new Promise<void>((resolve) => {
+      const stop = t.server.context.jobs.follow('default', id, (view) => {
+        if ((view.progress?.done ?? 0) > 0) {
+          stop?.();
+          resolve();
+        }
+      });
+    });
+    await progressed;
+    const cancel = await t.server.app.inject({
+      method: 'DELETE',
+      url: `/v1/jobs/${id}`,
+      headers: t.auth(key),
+    });
+    expect(cancel.statusCode).toBe(202);
+    const job = await finished(id);
+    expect(job.status).toBe('cancelled');
+    const result = job.result as { interrupted: string | null; chunks: number; added: number };
+    expect(result.interrupted).not.toBeNull();
+    const stored = t.system.memory.list({ namespace: 'pantry' }).length;
+    expect(stored).toBe(result.added);
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(lines.length);
+    expect(uploadsLeft()).toEqual([]);
+  });
+
+  it("keeps a tenant's uploads in its own home; its jobs are 404 to the owner", async () => {
+    const res = await upload(
+      [{ name: 'file', filename: 'mine.txt', value: 'The other tenant owns this line.' }],
+      otherKey,
+    );
+    expect(res.statusCode).toBe(202);
+    const job = await finished(res.json().id, otherKey);
+    expect(job.status).toBe('succeeded');
+    const read = await t.server.app.inject({
+      method: 'GET',
+      url: `/v1/jobs/${job.id}`,
+      headers: t.auth(key),
+    });
+    expect(read.statusCode).toBe(404);
+    expect(t.system.memory.list().map((f) => f.text)).not.toContain(
+      'The other tenant owns this line.',
+    );
+    const other = await t.server.context.tenants.system('ingest-other');
+    expect(other.memory.list().map((f) => f.text)).toContain('The other tenant owns this line.');
+  });
+});
