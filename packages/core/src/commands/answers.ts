@@ -1,6 +1,6 @@
 /** Questions and answers on the command line: the question checked, the answer and its sources printed. */
 import type { Memory } from '@aios/carma';
-import type { Answer } from '@aios/luna';
+import { type Answer, snippet } from '@aios/luna';
 import { AiosError } from '@aios/utils';
 import { pc } from './colors.js';
 import { displayPath } from './display-path.js';
@@ -8,6 +8,10 @@ import { displayPath } from './display-path.js';
 export interface SourceView {
   id: string;
   score: number;
+  /** 0 to 1 on Luna's absolute scale (an answer's sources have it), else undefined. */
+  relevance?: number;
+  /** The sentence quoted from it, with its subject (an answer's sources have it). */
+  quote?: string | null;
   source: string | null;
   line: number | null;
   offset: number | null;
@@ -42,12 +46,33 @@ export async function describeSources(
   return out;
 }
 
+/** `  [1] notes/grandma.md:4 (relevance 1.00) [Grandma Rose] is allergic to cats…` */
 export function sourceLine(s: SourceView, n: number): string {
   const where = s.source
     ? `${displayPath(s.source)}${s.line === null ? '' : `:${s.line}`}`
     : `${s.namespace ?? 'memory'} ${s.id.slice(0, 12)}`;
-  const snippet = s.text.replace(/\s+/g, ' ').slice(0, 80);
-  return `  [${n}] ${pc.cyan(where)} ${pc.dim(`(score ${s.score.toFixed(3)})`)} ${pc.dim(snippet)}`;
+  const scale =
+    s.relevance === undefined
+      ? `score ${s.score.toFixed(3)}`
+      : `relevance ${s.relevance.toFixed(2)}`;
+  return `  [${n}] ${pc.cyan(where)} ${pc.dim(`(${scale})`)} ${pc.dim(snippet(s.quote ?? s.text))}`;
+}
+
+/**
+ * The views with what the answer knows of each source: its relevance, the sentence it
+ * quotes, and the line of that sentence (not the fragment's first line).
+ */
+function withAnswer(answer: Answer, sources: SourceView[]): SourceView[] {
+  return sources.map((view) => {
+    const s = answer.sources.find((a) => a.id === view.id);
+    if (!s) return view;
+    return {
+      ...view,
+      relevance: s.relevance,
+      quote: s.quote,
+      line: s.line ?? view.line,
+    };
+  });
 }
 
 export function checkQuestion(question: string): string {
@@ -70,11 +95,15 @@ export function printAnswer(answer: Answer, sources: SourceView[]): void {
       pc.dim(`(no language model answered: ${code}; \`aios health\` or --json for details)`),
     );
   }
-  if (sources.length > 0) {
-    console.log(pc.bold('Sources:'));
-    sources.forEach((s, i) => {
+  const views = withAnswer(answer, sources);
+  if (views.length > 0) {
+    // Not grounded: what is listed came closest and does not answer the question.
+    console.log(pc.bold(answer.grounded === false ? 'Closest (not an answer):' : 'Sources:'));
+    views.forEach((s, i) => {
       console.log(sourceLine(s, i + 1));
     });
+  } else if (answer.grounded === false) {
+    console.log(pc.dim('(memory holds nothing on this; `aios ingest` notes that answer it)'));
   } else {
     console.log(pc.dim('(no sources: the memory has nothing on this yet; try `aios ingest`)'));
   }
@@ -87,7 +116,9 @@ export function answerJson(answer: Answer, sources: SourceView[]) {
     answer: answer.answer,
     mode: answer.mode,
     ...(answer.offlineReason ? { offlineReason: answer.offlineReason } : {}),
+    grounded: answer.grounded,
+    relevance: answer.relevance,
     model: answer.model ?? null,
-    sources,
+    sources: withAnswer(answer, sources),
   };
 }

@@ -1,6 +1,7 @@
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
+import { registerMemoryConflicts } from './memory-conflicts.js';
 import { findFragment } from './memory-find.js';
 import { registerMemorySearch } from './memory-search.js';
 import { fragmentView, registerMemoryShow } from './memory-show.js';
@@ -14,6 +15,7 @@ export function registerMemory(program: Command): void {
     .description('search and inspect the long-term memory (CARMA)');
 
   registerMemorySearch(memory);
+  registerMemoryConflicts(memory);
 
   memory
     .command('stats')
