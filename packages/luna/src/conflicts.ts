@@ -30,6 +30,8 @@ export interface ConflictSide {
   fragmentId: string;
   /** The sentence, as quoted (with its subject). */
   quote: string;
+  /** 0-based line of the fragment's text where the sentence starts. */
+  line: number;
   /** Its values (numbers, dates, days). */
   values: string[];
   /** The fragment's metadata (for a note, its `source` and `line`). */
@@ -47,6 +49,7 @@ export interface Conflict {
 interface Claim {
   fragment: number;
   quote: string;
+  line: number;
   /** Who or what it is about: its subject and the names in it. */
   names: Set<string>;
   /** The words of its subject (resolved, or the phrase it opens with), if it has one. */
@@ -89,6 +92,7 @@ function claims(fragment: MemoryFragment, index: number): Claim[] {
       out.push({
         fragment: index,
         quote: s.quote,
+        line: s.line,
         names,
         subject: new Set(subject.map(stem)),
         frame,
@@ -116,6 +120,7 @@ function sameSubject(c: Claim, d: Claim): boolean {
 const side = (f: MemoryFragment, c: Claim): ConflictSide => ({
   fragmentId: f.id,
   quote: c.quote,
+  line: c.line,
   values: [...c.values],
   metadata: { ...f.metadata },
   namespace: f.namespace ?? null,
