@@ -36,6 +36,8 @@ export interface ChatServer {
   /** Behaviours for the next chat requests, consumed in order; then `ok`. */
   queue: Behaviour[];
   models: string[];
+  /** Chat requests closed before their answer was complete (the client went away, a cut). */
+  readonly abandoned: number;
   close(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ function pieces(content: string): string[] {
 export async function startChatServer(): Promise<ChatServer> {
   const requests: RecordedRequest[] = [];
   const queue: Behaviour[] = [];
-  const state = { models: ['test-model'] };
+  const state = { models: ['test-model'], abandoned: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
   const server: Server = createServer((req, res) => {
@@ -86,6 +88,9 @@ export async function startChatServer(): Promise<ChatServer> {
         return json(res, 404, { error: { message: 'not found' } });
       }
       const behaviour = queue.shift() ?? { kind: 'ok' };
+      res.on('close', () => {
+        if (!res.writableFinished) state.abandoned++;
+      });
       const model = body.model ?? 'test-model';
       const content =
         behaviour.kind === 'ok' && behaviour.content !== undefined
@@ -167,6 +172,9 @@ export async function startChatServer(): Promise<ChatServer> {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     queue,
+    get abandoned() {
+      return state.abandoned;
+    },
     get models() {
       return state.models;
     },
