@@ -405,6 +405,679 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This tenant's snapshots, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Snapshot files that cannot be read; forgetting them by id removes them */
+                            damaged: {
+                                code: string;
+                                id: string;
+                                message: string;
+                            }[];
+                            /** @description The intact snapshots, oldest first */
+                            items: {
+                                id: string;
+                                parent: string | null;
+                                summary: {
+                                    bytes: number;
+                                    bytesStored: number;
+                                    dirs: number;
+                                    durationMs: number;
+                                    files: number;
+                                    filesChanged: number;
+                                    filesNew: number;
+                                    filesUnchanged: number;
+                                };
+                                tags: string[];
+                                time: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Snapshot this tenant's data (a job; the repository is created on first use) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        tags?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Forget a snapshot (damaged ones too); its data is freed by the next prune (POST /v1/backups/prune) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a snapshot id, a unique prefix of at least 4 hex digits, or "latest" */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            removed: string[];
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace this tenant's data with a snapshot's (a job; the tenant is unavailable meanwhile). The default tenant is restored with the CLI, the server stopped */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a snapshot id, a unique prefix of at least 4 hex digits, or "latest" */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Restoring replaces the tenant's data with the snapshot's: say so
+                         * @enum {boolean}
+                         */
+                        confirm: true;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Paths added, removed and changed from one snapshot to another */
+        get: {
+            parameters: {
+                query: {
+                    /** @description a snapshot id, a unique prefix of at least 4 hex digits, or "latest" */
+                    from: string;
+                    /** @description a snapshot id, a unique prefix of at least 4 hex digits, or "latest" */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added: string[];
+                            from: string;
+                            /** @description Only mode or mtime changed */
+                            metadata: string[];
+                            /** @description Content, type or link target changed */
+                            modified: string[];
+                            removed: string[];
+                            to: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete the data no snapshot uses any more (a job) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check this tenant's repository, reading back a share of its data (a job) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Percentage of packs read back and re-hashed (0: structure only) */
+                        readData?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A chat completion by Luna from the caller’s memory (OpenAI-compatible; `stream: true` for server-sent events ending in `data: [DONE]`) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        max_completion_tokens?: number | null;
+                        max_tokens?: number | null;
+                        messages: ({
+                            /** @description A string, or an array of `{ type: "text", text }` parts */
+                            content?: unknown;
+                            name?: string;
+                            /** @description system, developer, user or assistant (tool messages are refused) */
+                            role: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description A Luna profile listed by GET /v1/models: `luna` or `luna:<persona>` */
+                        model: string;
+                        n?: number | null;
+                        stop?: string | string[] | null;
+                        stream?: boolean | null;
+                        stream_options?: ({
+                            include_usage?: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        }) | null;
+                        temperature?: number | null;
+                        top_p?: number | null;
+                        /** @description Selects the memory namespace searched and written (empty: every namespace) */
+                        user?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A chat.completion, or with `stream: true` chat.completion.chunk events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            aios: {
+                                conversation_id: string;
+                                exchange_id: string;
+                                grounded: boolean;
+                                mode: "llm" | "offline";
+                                namespace: string | null;
+                                /** @description Why the answer is the offline one (an error code) */
+                                offline_reason?: string;
+                                relevance: number;
+                                sources: {
+                                    id: string;
+                                    line: number | null;
+                                    metadata: {
+                                        [key: string]: unknown;
+                                    };
+                                    namespace: string | null;
+                                    quote: string | null;
+                                    relevance: number;
+                                    score: number;
+                                    snippet: string;
+                                }[];
+                            };
+                            choices: {
+                                finish_reason: string;
+                                index: number;
+                                logprobs: null;
+                                message: {
+                                    content: string;
+                                    refusal: null;
+                                    /** @enum {string} */
+                                    role: "assistant";
+                                };
+                            }[];
+                            created: number;
+                            id: string;
+                            model: string;
+                            /** @enum {string} */
+                            object: "chat.completion";
+                            system_fingerprint: null;
+                            usage: {
+                                completion_tokens: number;
+                                prompt_tokens: number;
+                                total_tokens: number;
+                            };
+                        };
+                        "text/event-stream": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/config": {
         parameters: {
             query?: never;
@@ -449,6 +1122,471 @@ export type paths = {
                         "application/json": {
                             [key: string]: unknown;
                         };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embeddings of texts by CARMA's configured embedder (OpenAI-compatible) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dimensions?: number;
+                        encoding_format?: "float" | "base64";
+                        input: string | string[] | unknown[];
+                        /** @description Accepted and echoed back as asked; CARMA's configured embedder answers */
+                        model: string;
+                        user?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                embedding: number[] | string;
+                                index: number;
+                                /** @enum {string} */
+                                object: "embedding";
+                            }[];
+                            model: string;
+                            /** @enum {string} */
+                            object: "list";
+                            usage: {
+                                prompt_tokens: number;
+                                total_tokens: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload files (multipart/form-data) and ingest them into memory as a job: text, Markdown, JSON, JSONL, ChatGPT exports */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /** @description The files, one part each: text, Markdown, JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which */
+                        file: string[];
+                        /** @description Default: documents */
+                        namespace?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This tenant's jobs, newest first (those whose kind the key's scopes cover) */
+        get: {
+            parameters: {
+                query?: {
+                    kind?: string;
+                    status?: "running" | "succeeded" | "failed" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: date-time */
+                                createdAt: string;
+                                error: {
+                                    code: string;
+                                    details: {
+                                        [key: string]: unknown;
+                                    };
+                                    message: string;
+                                } | null;
+                                finishedAt: string | null;
+                                id: string;
+                                /** @description ingest, consolidate, backup.create, backup.verify... */
+                                kind: string;
+                                progress: {
+                                    done: number;
+                                    message?: string;
+                                    total: number | null;
+                                    unit: string;
+                                } | null;
+                                /** @description What the job returned, once it succeeded */
+                                result: unknown;
+                                status: "running" | "succeeded" | "failed" | "cancelled";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job: its status, progress, and its result or error once it ended */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Cancel a running job (it stops at its next step; what it stored stays); JOB_FINISHED when it has ended */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow a job as server-sent events: `job` on every change of its progress, then `end` with its final state */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description event: job / event: end, each with the job as JSON data */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
                     };
                 };
             };
@@ -648,6 +1786,1078 @@ export type paths = {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List fragments in a stable order, a page at a time (a page may be short, even empty, while nextCursor is set: follow it to the end) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    /** @description created at or after */
+                    from?: string;
+                    limit?: number;
+                    /** @description 0 to 1 */
+                    maxImportance?: number;
+                    /** @description 0 to 1 */
+                    minImportance?: number;
+                    namespace?: string;
+                    /** @description metadata.source equals this */
+                    source?: string;
+                    /** @description created before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                accessCount: number;
+                                /** Format: date-time */
+                                accessedAt: string;
+                                core: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                importance: number;
+                                links: string[];
+                                mergedFrom: string[];
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                namespace: string;
+                                reinforcements: number;
+                                source: string | null;
+                                text: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                version: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a fragment (201; 200 when the namespace already holds the same text, or it was merged into a near-duplicate) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Core memories are exempt from recency decay */
+                        core?: boolean;
+                        /** @description 0 to 1 */
+                        importance?: number;
+                        /** @description The fragment’s own fields: scalars or arrays of scalars */
+                        metadata?: {
+                            [key: string]: (string | number | boolean) | null | (string | number | boolean)[];
+                        };
+                        namespace?: string;
+                        /** @description The fragment's text (at most 200000 characters) */
+                        text: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            fragment: {
+                                accessCount: number;
+                                /** Format: date-time */
+                                accessedAt: string;
+                                core: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                importance: number;
+                                links: string[];
+                                mergedFrom: string[];
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                namespace: string;
+                                reinforcements: number;
+                                source: string | null;
+                                text: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                version: number;
+                            };
+                            nearDuplicates: {
+                                id: string;
+                                similarity: number;
+                            }[];
+                            status: "added" | "duplicate" | "merged";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            fragment: {
+                                accessCount: number;
+                                /** Format: date-time */
+                                accessedAt: string;
+                                core: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                importance: number;
+                                links: string[];
+                                mergedFrom: string[];
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                namespace: string;
+                                reinforcements: number;
+                                source: string | null;
+                                text: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                version: number;
+                            };
+                            nearDuplicates: {
+                                id: string;
+                                similarity: number;
+                            }[];
+                            status: "added" | "duplicate" | "merged";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memory/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One fragment */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accessCount: number;
+                            /** Format: date-time */
+                            accessedAt: string;
+                            core: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            importance: number;
+                            links: string[];
+                            mergedFrom: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            namespace: string;
+                            reinforcements: number;
+                            source: string | null;
+                            text: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            version: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a fragment (its history stays readable) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            deleted: true;
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a fragment: text (embedded again), metadata (replaced whole), importance, core; the old version stays in its history */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        core?: boolean;
+                        /** @description 0 to 1 */
+                        importance?: number;
+                        /** @description The fragment’s own fields: scalars or arrays of scalars */
+                        metadata?: {
+                            [key: string]: (string | number | boolean) | null | (string | number | boolean)[];
+                        };
+                        /** @description The fragment's text (at most 200000 characters) */
+                        text?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accessCount: number;
+                            /** Format: date-time */
+                            accessedAt: string;
+                            core: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            importance: number;
+                            links: string[];
+                            mergedFrom: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            namespace: string;
+                            reinforcements: number;
+                            source: string | null;
+                            text: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            version: number;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/memory/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change of a fragment, oldest first, each with what the fragment was after it (also once deleted) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: boolean;
+                            id: string;
+                            items: {
+                                /** Format: date-time */
+                                at: string;
+                                importance: number;
+                                /** @description add, update, delete, reinforce, merge or link */
+                                kind: string;
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                note: string | null;
+                                text: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memory/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add many fragments at once: all are checked before any is stored; each result in the order given */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Core memories are exempt from recency decay */
+                            core?: boolean;
+                            /** @description 0 to 1 */
+                            importance?: number;
+                            /** @description The fragment’s own fields: scalars or arrays of scalars */
+                            metadata?: {
+                                [key: string]: (string | number | boolean) | null | (string | number | boolean)[];
+                            };
+                            namespace?: string;
+                            /** @description The fragment's text (at most 200000 characters) */
+                            text: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                fragment: {
+                                    accessCount: number;
+                                    /** Format: date-time */
+                                    accessedAt: string;
+                                    core: boolean;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    id: string;
+                                    importance: number;
+                                    links: string[];
+                                    mergedFrom: string[];
+                                    metadata: {
+                                        [key: string]: unknown;
+                                    };
+                                    namespace: string;
+                                    reinforcements: number;
+                                    source: string | null;
+                                    text: string;
+                                    /** Format: date-time */
+                                    updatedAt: string;
+                                    version: number;
+                                };
+                                nearDuplicates: {
+                                    id: string;
+                                    similarity: number;
+                                }[];
+                                status: "added" | "duplicate" | "merged";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memory/consolidate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Consolidate the memory as a job (202): cluster, merge near-duplicates, link related fragments; progress in clusters, cancel through the job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        clusters?: number;
+                        linkThreshold?: number;
+                        maxLinks?: number;
+                        mergeThreshold?: number;
+                        namespace?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            id: string;
+                            /** @description ingest, consolidate, backup.create, backup.verify... */
+                            kind: string;
+                            progress: {
+                                done: number;
+                                message?: string;
+                                total: number | null;
+                                unit: string;
+                            } | null;
+                            /** @description What the job returned, once it succeeded */
+                            result: unknown;
+                            status: "running" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memory/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The namespaces of the memory, with how many fragments each holds */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                fragments: number;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memory/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search the memory (hybrid, vector or lexical), with a namespace, a filter and, on request, the lexical and vector parts of each score */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Add the lexical and vector parts of each score */
+                        explain?: boolean;
+                        /** @description Every condition must hold: a value, or operators $eq $ne $gt $gte $lt $lte $in $nin $exists, on importance, createdAt, updatedAt, accessedAt, core, namespace, id or a metadata field */
+                        filter?: {
+                            [key: string]: unknown;
+                        };
+                        k?: number;
+                        mode?: "hybrid" | "vector" | "lexical";
+                        namespace?: string;
+                        query: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            fallback: {
+                                from: "hybrid" | "vector" | "lexical";
+                                reason: string;
+                            } | null;
+                            k: number;
+                            mode: "hybrid" | "vector" | "lexical";
+                            query: string;
+                            results: {
+                                explain?: {
+                                    base: number;
+                                    final: number;
+                                    importance?: number;
+                                    lexical?: {
+                                        normalized: number;
+                                        rank: number;
+                                        score: number;
+                                    };
+                                    recency?: number;
+                                    vector?: {
+                                        normalized: number;
+                                        rank: number;
+                                        score: number;
+                                    };
+                                };
+                                fragment: {
+                                    accessCount: number;
+                                    /** Format: date-time */
+                                    accessedAt: string;
+                                    core: boolean;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    id: string;
+                                    importance: number;
+                                    links: string[];
+                                    mergedFrom: string[];
+                                    metadata: {
+                                        [key: string]: unknown;
+                                    };
+                                    namespace: string;
+                                    reinforcements: number;
+                                    source: string | null;
+                                    text: string;
+                                    /** Format: date-time */
+                                    updatedAt: string;
+                                    version: number;
+                                };
+                                id: string;
+                                score: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memory/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How much the memory holds: fragments per namespace, embedder, conversations */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            conversations: number;
+                            dimension: number | null;
+                            embedder: string;
+                            fragments: number;
+                            implementation: string;
+                            messages: number;
+                            namespaces: {
+                                [key: string]: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Luna's profiles, as OpenAI models: `luna`, and `luna:<persona>` per saved persona */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                created: number;
+                                id: string;
+                                /** @enum {string} */
+                                object: "model";
+                                owned_by: string;
+                            }[];
+                            /** @enum {string} */
+                            object: "list";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of Luna’s profiles, as an OpenAI model (404 model_not_found otherwise) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    model: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description OpenAI's code where it has one (invalid_api_key, model_not_found, context_length_exceeded, rate_limit_exceeded, insufficient_quota), else the AIOS error code */
+                                code: string;
+                                message: string;
+                                param: string | null;
+                                /** @description invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, insufficient_quota or api_error */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            id: string;
+                            /** @enum {string} */
+                            object: "model";
+                            owned_by: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

@@ -1,0 +1,113 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, launchBrowser, screenshot, seriousViolations } from './support/browser.js';
+import { type LiveServer, startLiveServer } from './support/serve.js';
+import { checkPage, openPage, signIn } from './support/session.js';
+
+describe.skipIf(!chromiumPath)('key entry, System and Admin in Chromium against aios serve', () => {
+  let server: LiveServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startLiveServer(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('asks for a key, refuses a wrong one, and keeps a good one for the session only', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/admin`);
+    await screenshot(page, 'key-entry');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('API key').fill('aios_sk_nothere_0000000000000000');
+    await page.getByLabel('API key').press('Enter');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('UNAUTHENTICATED');
+    await page.getByLabel('API key').fill(server.adminKey);
+    await page.getByLabel('API key').press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Admin' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('aios.apiKey'))).toBe(server.adminKey);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    // A reload keeps the session; another tab (a new session) asks again.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Admin' }).waitFor();
+    const other = await context.newPage();
+    await other.goto(`${server.url}/admin`);
+    await other.getByLabel('API key').waitFor();
+    await context.close();
+  });
+
+  it('shows health, implementations and metrics on the System page', async () => {
+    const { context, page } = await signIn(browser, server.url, server.adminKey);
+    await openPage(page, 'System');
+    await page.getByRole('table', { name: 'Health checks' }).waitFor();
+    await page.getByRole('table', { name: 'The implementation each core runs' }).waitFor();
+    const cores = await page
+      .getByRole('table', { name: 'The implementation each core runs' })
+      .locator('tbody th')
+      .allTextContents();
+    expect(cores).toEqual(expect.arrayContaining(['@aios/data', '@aios/carma']));
+    // Two scrapes of /metrics five seconds apart make the first points of the charts.
+    await page
+      .getByRole('img', { name: /Requests per minute over time/ })
+      .waitFor({ timeout: 20_000 });
+    await checkPage(page, 'system');
+    await context.close();
+  });
+
+  it('creates a key (shown once), which works until it is revoked', async () => {
+    const admin = await signIn(browser, server.url, server.adminKey);
+    await openPage(admin.page, 'Admin');
+    await checkPage(admin.page, 'admin');
+    const form = admin.page.getByRole('form', { name: 'Create a key' });
+    await form.getByLabel('Name').fill('reader');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await admin.page.getByTestId('new-key').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^aios_sk_/);
+    const id = /^aios_sk_([A-Za-z0-9]+)_/.exec(secret)?.[1] as string;
+    await admin.page.locator(`tr[data-key-id="${id}"]`).waitFor();
+    await admin.page.getByRole('button', { name: 'I have saved it' }).click();
+    expect(await admin.page.getByTestId('new-key').count()).toBe(0);
+
+    // The new key signs in and reads.
+    const reader = await signIn(browser, server.url, secret);
+    await reader.page.getByRole('table', { name: 'The implementation each core runs' }).waitFor();
+
+    // Revoked (with a confirmation), it is refused from its next request on.
+    await admin.page.getByRole('button', { name: new RegExp(`Revoke key ${id}`) }).click();
+    const dialog = admin.page.getByRole('dialog', { name: 'Revoke this key?' });
+    await screenshot(admin.page, 'admin-revoke-confirm');
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await admin.page
+      .locator(`tr[data-key-id="${id}"]`)
+      .getByText(/revoked/)
+      .waitFor();
+    await reader.page.reload();
+    await reader.page.getByText('The server refused the key').waitFor();
+    const refused = await fetch(`${server.url}/v1/status`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    expect(refused.status).toBe(401);
+    await admin.context.close();
+    await reader.context.close();
+  });
+
+  it('lists tenants, creates one, and shows the audit log verified', async () => {
+    const { context, page } = await signIn(browser, server.url, server.adminKey, '/admin');
+    const form = page.getByRole('form', { name: 'Create a tenant' });
+    await form.getByLabel('Id').fill('acme');
+    await form.getByLabel('Name').fill('Acme');
+    await form.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByText('acme', { exact: true }).waitFor();
+    await expect
+      .poll(() => page.getByTestId('audit-verify').textContent())
+      .toMatch(/chain verified/);
+    const actions = await page
+      .getByRole('table', { name: /Audit entries/ })
+      .locator('tbody td:nth-child(3)')
+      .allTextContents();
+    expect(actions).toContain('keys.create');
+    await context.close();
+  });
+});
