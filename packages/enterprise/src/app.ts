@@ -172,6 +172,17 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
   });
   installAuthentication(app, { control: tenants.control, audit });
   installAuditHook(app, audit);
+  // Requests by route and outcome, and their durations, in the server's metrics.
+  app.addHook('onResponse', async (request, reply) => {
+    const url = request.routeOptions.url;
+    if (!url) return;
+    system.metrics.recordRequest({
+      core: 'enterprise',
+      operation: request.routeOptions.config.action ?? `${request.method} ${url}`,
+      outcome: reply.statusCode < 400 ? 'ok' : reply.statusCode < 500 ? 'refused' : 'error',
+      seconds: reply.elapsedTime / 1000,
+    });
+  });
 
   for (const register of ROOT_MODULES) register(app, context);
   await app.register(

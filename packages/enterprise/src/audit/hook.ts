@@ -13,7 +13,7 @@ export function actionOf(method: string, url: string): string {
 }
 
 /**
- * Every mutating request (and every request to a route that asks for it) leaves an audit
+ * Every mutating request and every admin request (and a route that asks for it) leaves an audit
  * entry once answered: who (key, tenant), what (the route's action and the id it named),
  * when, the status and the request id. Never bodies, prompts, memory text or keys.
  * Authentication failures are recorded by authentication itself.
@@ -23,7 +23,8 @@ export function installAuditHook(app: FastifyInstance, audit: AuditWriter): void
     const url = request.routeOptions.url;
     const config = request.routeOptions.config;
     if (!url || !request.principal) return;
-    const audited = config.audit ?? MUTATING.has(request.method);
+    // Every change, and every admin action (reading keys or the log is one too).
+    const audited = config.audit ?? (MUTATING.has(request.method) || config.access === 'admin');
     if (!audited) return;
     const params = (request.params ?? {}) as Record<string, unknown>;
     const id = typeof params.id === 'string' ? params.id : undefined;
