@@ -282,6 +282,13 @@ try {
   mustRun('pnpm', ['version-packages']);
   mustRun('git', ['commit', '-qam', 'version packages']);
   const supportVersion = versionOf('support');
+  // @aios/enterprise depends on support and is an optional peer of @aios/core: a patch of
+  // support must not major-bump core (changesets does that to peer dependents unless told
+  // not to); a patch, as a dependent of support, is right.
+  expect(
+    /^0\.1\.\d+$/.test(versionOf('core')),
+    `a support patch bumps @aios/core by a patch at most (got ${versionOf('core')})`,
+  );
   const supportManifest = readJson(join(repo, 'packages/support/package.json'));
   expect(
     supportManifest.optionalDependencies['@aios/support-linux-x64-gnu'] === supportVersion &&
