@@ -42,9 +42,11 @@ export function getFragments(
              FROM fragments WHERE id = ?1`);
   const out: StoredFragment[] = [];
   for (const id of ids) {
-    let row: SqlRow | null;
+    let row: SqlRow | undefined;
     try {
-      row = stmt.get([id]) as SqlRow | null;
+      // `all`, not `get`: `get` leaves the statement stepping after its row, and an active
+      // statement makes VACUUM INTO (snapshots) and compaction fail until it is reused.
+      row = (stmt.all([id]) as SqlRow[])[0];
     } catch (error) {
       throw sqliteError(error);
     }
