@@ -3,7 +3,7 @@
  * loopback language model behind Luna: shapes clients rely on, the history, streaming,
  * errors in OpenAI's shape with the right status, keys, tenants and namespaces.
  */
-import { type ChatServer, startChatServer } from '@aios/luna/testing';
+import { type ChatServer, closedPort, startChatServer } from '@aios/luna/testing';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-support/server.js';
@@ -15,6 +15,7 @@ interface Chunk {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
   aios?: {
     mode: string;
+    offline_reason?: string;
     sources: Array<{ id: string }>;
     exchange_id: string;
     conversation_id: string;
@@ -486,6 +487,39 @@ describe.each(testImplementations())('OpenAI-compatible routes without a model (
     const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
     expect(text).toBe(body.choices[0].message.content);
     expect(chunks.at(-1)?.aios?.mode).toBe('offline');
+  });
+
+  it('answers offline, marked LLM_UNREACHABLE, when the configured model cannot be reached', async () => {
+    const port = await closedPort();
+    const unreachable = await startTestServer(
+      impl,
+      { luna: { llm: { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm', maxRetries: 0 } } },
+      { offline: false },
+    );
+    try {
+      await unreachable.system.memory.add({ text: 'The boiler is serviced every October.' });
+      const res = await unreachable.server.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: unreachable.auth((await unreachable.key(['chat'])).key),
+        payload: {
+          model: 'luna',
+          stream: true,
+          messages: [{ role: 'user', content: 'When is the boiler serviced?' }],
+        },
+      });
+      expect(res.statusCode).toBe(200);
+      const chunks = events(res.body)
+        .slice(0, -1)
+        .map((d) => JSON.parse(d) as Chunk);
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toContain('October');
+      expect(chunks.at(-1)?.aios).toMatchObject({
+        mode: 'offline',
+        offline_reason: 'LLM_UNREACHABLE',
+      });
+    } finally {
+      await unreachable.close();
+    }
   });
 
   it('cuts the offline answer at `stop` and `max_tokens` as a model would', async () => {
