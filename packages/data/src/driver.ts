@@ -98,6 +98,11 @@ export interface SqlDriver {
   analytics(name: AnalyticsQuery, args: AnalyticsArgs): Promise<SqlRow[]>;
   integrityCheck(): string;
   schemaVersion(): number;
+  /**
+   * Ends every prepared statement still in progress (a read stepped once and kept for
+   * reuse), before SQL that needs none running on the connection, such as `VACUUM`.
+   */
+  settleStatements(): void;
   close(): void;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AiosError, invalidInput } from '@aios/utils';
 import { atomically, type StoreContext } from './context.js';
 import type { ChangeColumns, SqlRow } from './driver.js';
+import { eraseNamespaceRows } from './erase.js';
 import { DataErrorCode, dataError } from './errors.js';
 import { metaEntries, writeMeta } from './meta.js';
 import { numberingOptions, numberRows, takeNumbers, withoutKey } from './numbering.js';
@@ -476,6 +477,14 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
           )
           .map(toChange),
       );
+    },
+
+    async eraseNamespace(namespace, options = {}) {
+      const ns = namespaceName(namespace, 'namespace', DEFAULT_FRAGMENT_NAMESPACE);
+      if (!isPlainObject(options)) throw invalidInput('options', options, 'an object { ids? }');
+      const extra = options.ids === undefined ? [] : ids(options.ids, 'options.ids');
+      const at = Date.now();
+      return serial(() => eraseNamespaceRows(driver, ns, extra, at));
     },
 
     latestChange: () =>

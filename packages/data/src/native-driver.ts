@@ -229,6 +229,8 @@ export function openNativeDriver(
     },
     integrityCheck: () => callNative(() => store.integrityCheck()),
     schemaVersion: () => callNative(() => store.schemaVersion()),
+    // The Rust side resets every cached statement after each use: none is ever left open.
+    settleStatements: () => undefined,
     close: () => callNative(() => store.close()),
   };
 }

@@ -5,6 +5,7 @@ import { createAuditRepository } from './audit.js';
 import type { StoreContext } from './context.js';
 import { createConversationRepository } from './conversations.js';
 import type { SqlDriver } from './driver.js';
+import { compactDatabase } from './erase.js';
 import { DataErrorCode, dataError } from './errors.js';
 import { createEventRepository } from './events.js';
 import { createFeedbackRepository } from './feedback.js';
@@ -119,6 +120,10 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
       return serial(() => snapshotDatabase((sql) => driver.exec(sql), path));
     },
     integrityCheck: () => serial(() => driver.integrityCheck()),
+    async compact() {
+      outsideTransaction('compact');
+      return serial(() => compactDatabase(driver));
+    },
     transaction: (fn) => transactions.run(store, fn),
     inTransaction: () => transactions.inside(),
     async close() {

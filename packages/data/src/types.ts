@@ -172,6 +172,40 @@ export interface FragmentRepository {
   changedSince(seq: number): Promise<{ ids: string[]; seq: number }>;
   /** The seq of the latest history row (0: none yet). */
   latestChange(): Promise<number>;
+  /**
+   * Erases a namespace in one transaction: its fragments and their vectors, the history of
+   * every fragment ever in it (also deleted ones: those its source records name, those whose
+   * history rows record the namespace, and `ids`), and its source records. Each erased
+   * fragment keeps one history row of kind `erase` without data, so that other processes
+   * drop it. Freed bytes are zeroed; `DataStore.compact` then leaves none in the files.
+   */
+  eraseNamespace(
+    namespace: string,
+    options?: { ids?: readonly string[] },
+  ): Promise<NamespaceErasure>;
+}
+
+/** What `eraseNamespace` removed. */
+export interface NamespaceErasure {
+  namespace: string;
+  fragments: number;
+  vectors: number;
+  /** History rows removed. */
+  history: number;
+  sources: number;
+  sourcePieces: number;
+  /** The fragments erased (those that were there, and deleted ones whose history went). */
+  ids: string[];
+  /** When the oldest of what was erased was written (ms), null when nothing was. */
+  since: number | null;
+}
+
+/** What `DataStore.compact` did. */
+export interface CompactResult {
+  pagesBefore: number;
+  pagesAfter: number;
+  /** Whether the write-ahead log was copied into the file and emptied (a reader may stop it). */
+  checkpointed: boolean;
 }
 
 /**
@@ -455,6 +489,12 @@ export interface DataStore {
   snapshotTo(path: string): Promise<{ path: string; bytes: number }>;
   /** `PRAGMA integrity_check`: `ok` or the problems found. */
   integrityCheck(): Promise<string>;
+  /**
+   * Rewrites the database without free pages and empties its write-ahead log into it
+   * (VACUUM, then a TRUNCATE checkpoint): no byte of a deleted row stays in either file.
+   * Takes as long as copying the database; not inside a transaction.
+   */
+  compact(): Promise<CompactResult>;
   /**
    * Runs `fn` as one transaction: every call on this store made from inside `fn` (by `fn`,
    * or by another core sharing the store, such as CARMA) is committed together when `fn`

@@ -76,6 +76,12 @@ export class Connection {
     }
   }
 
+  /** Finalizes the cached statements (a read stepped once stays in progress until reset). */
+  settleStatements(): void {
+    this.ensureOpen();
+    this.statements.drop();
+  }
+
   /** Closes the database; later calls fail with `DATA_CLOSED`, a second close does nothing. */
   close(): void {
     if (this.closed) return;

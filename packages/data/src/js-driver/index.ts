@@ -37,6 +37,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
         .map((r) => String(r.integrity_check))
         .join('\n'),
     schemaVersion: () => Number((conn.query('PRAGMA user_version')[0] as SqlRow).user_version),
+    settleStatements: () => conn.settleStatements(),
     close: () => conn.close(),
   };
 }
