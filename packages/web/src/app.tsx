@@ -2,6 +2,7 @@ import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AdminPage } from './pages/admin';
 import { KeyEntry } from './pages/key-entry';
+import { MemoriesPage } from './pages/memories';
 import { SystemPage } from './pages/system';
 import { linkHandler, navigate, usePath } from './router';
 import { keyIdOf, onSessionKey, sessionKey, setSessionKey } from './session';
@@ -14,6 +15,7 @@ interface Page {
 
 /** The pages, in the order of the navigation. */
 export const PAGES: readonly Page[] = [
+  { path: '/memories', title: 'Memories', component: MemoriesPage },
   { path: '/system', title: 'System', component: SystemPage },
   { path: '/admin', title: 'Admin', component: AdminPage },
 ];
