@@ -169,6 +169,11 @@ export const configSchema = z.strictObject({
       conversationRetentionDays: z.int().min(1).max(36_500).optional(),
       /** How long a stopping server waits for requests and jobs before cancelling them. */
       shutdownTimeoutMs: z.int().min(0).max(600_000).default(10_000),
+      /**
+       * Host names `/mcp` accepts in the Host and Origin headers besides loopback names and
+       * the address a request came in on (DNS-rebinding protection): the server's own names.
+       */
+      allowedHosts: z.array(z.string().min(1).max(253)).max(100).default([]),
     })
     .prefault({}),
   support: z
