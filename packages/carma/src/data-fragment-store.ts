@@ -1,6 +1,7 @@
 import {
   type DataStore,
   type JsonObject,
+  type NamespaceErasure,
   openDataStore,
   type StoredFragment,
   type StoredFragmentChangeInput,
@@ -96,6 +97,7 @@ function toChangeInput(c: FragmentChange): StoredFragmentChangeInput {
     metadata: c.metadata,
     importance: c.importance,
   };
+  if (c.namespace !== undefined) data.namespace = c.namespace;
   if (c.note) data.note = c.note;
   return { kind: c.kind, at: c.at, data };
 }
@@ -109,6 +111,7 @@ function toChange(kind: string, at: number, data: JsonObject | null): FragmentCh
     text: typeof d.text === 'string' ? d.text : '',
     metadata: (d.metadata ?? {}) as Metadata,
     importance: numberOr(d.importance, 0),
+    ...(typeof d.namespace === 'string' ? { namespace: d.namespace } : {}),
     ...(typeof d.note === 'string' ? { note: d.note } : {}),
   };
 }
@@ -341,6 +344,15 @@ export class DataFragmentStore implements FragmentStore {
     );
   }
 
+  async eraseNamespace(namespace: string, ids: readonly string[]): Promise<NamespaceErasure> {
+    const erased = await this.db.fragments.eraseNamespace(namespace, { ids });
+    for (const id of erased.ids) this.touches.delete(id);
+    this.written_ += erased.ids.length;
+    // One `erase` row per fragment erased.
+    this.noteOwn(erased.ids.length, erased.ids);
+    return erased;
+  }
+
   async replaceVectors(
     items: Array<{ id: string; vector: Float32Array; change: FragmentChange }>,
     meta: StoreMeta,
@@ -373,7 +385,8 @@ export class DataFragmentStore implements FragmentStore {
     let after = 0;
     for (;;) {
       const page = await this.db.fragments.history(id, { after, limit: PAGE });
-      for (const c of page) out.push(toChange(c.kind, c.at, c.data));
+      // An erased fragment keeps only a data-less `erase` row: it has no history to show.
+      for (const c of page) if (c.kind !== 'erase') out.push(toChange(c.kind, c.at, c.data));
       if (page.length < PAGE) return out;
       after = (page[page.length - 1] as { seq: number }).seq;
     }

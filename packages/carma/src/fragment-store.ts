@@ -1,3 +1,4 @@
+import type { NamespaceErasure } from '@aios/data';
 import type { EmbeddingRoles } from './embedding-roles.js';
 
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
@@ -42,6 +43,11 @@ export interface FragmentChange {
   text: string;
   metadata: Metadata;
   importance: number;
+  /**
+   * The fragment's namespace (absent in entries written before it was recorded): what an
+   * erasure of the namespace finds the history of deleted fragments by.
+   */
+  namespace?: string;
   /** Free-form detail (e.g. the ids merged in). */
   note?: string;
 }
@@ -122,6 +128,12 @@ export interface FragmentStore {
   takeOwnWrites(): { rows: number; ids: Set<string> };
   /** Deletes fragments with a history entry each; the history is kept. */
   delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void>;
+  /**
+   * Erases a namespace for good: its fragments, their vectors and the history of every
+   * fragment ever in it (with `ids`, fragments known to have been merged into them), and
+   * its source records; one data-less `erase` history row per fragment erased.
+   */
+  eraseNamespace(namespace: string, ids: readonly string[]): Promise<NamespaceErasure>;
   /**
    * Gives every fragment a new vector (another embedder), with `meta` and a history entry
    * each, in one transaction.

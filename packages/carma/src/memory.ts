@@ -19,6 +19,7 @@ import { deleteFragment, reinforceFragments, updateFragment } from './edits.js';
 import { type Embedder, HashingEmbedder } from './embedder.js';
 import { normalizeRoles } from './embedding-roles.js';
 import { type CarmaEngine, createEngine } from './engine/index.js';
+import { eraseNamespace, type NamespaceErasure } from './erase.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
 import { catchUp, upToDate } from './follow.js';
@@ -219,6 +220,20 @@ export class Memory {
   /** Deletes a fragment (its history stays readable). */
   delete(id: string): Promise<void> {
     return this.mutate(() => deleteFragment(this.ctx, id));
+  }
+
+  /**
+   * Erases a namespace for good: its fragments, their vectors and index entries, the
+   * history of every fragment ever in it (deleted ones too) and its source records, with
+   * the index file rewritten without them. What remains elsewhere (free pages of the
+   * database file, its log) is for `DataStore.compact` to clear.
+   */
+  async eraseNamespace(namespace: string): Promise<NamespaceErasure> {
+    this.checkOpen();
+    // Named, never the default by omission.
+    if (namespace === undefined) throw invalidInput('namespace', namespace, 'a namespace');
+    const ns = checkNamespace(namespace);
+    return this.mutate(() => eraseNamespace(this.ctx, ns));
   }
 
   /** Every recorded change of a fragment, oldest first (also after it was deleted). */

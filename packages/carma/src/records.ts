@@ -23,6 +23,7 @@ export function historyEntry(
     text: f.text,
     metadata: structuredClone(f.metadata),
     importance: f.importance,
+    namespace: f.namespace,
     ...(note ? { note } : {}),
   };
 }
