@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
 import { printHealth } from './health-print.js';
-import { withAios } from './open-system.js';
+import { modelCheck } from './models.js';
+import { type SystemOptions, withAios } from './open-system.js';
 import { printJson } from './shared.js';
 
 export function registerHealth(program: Command): void {
   program
     .command('health')
-    .description('readiness of every part of the system (exit status 1 when a check fails)')
+    .description(
+      'readiness of every part of the system, the language model included (exit status 1 when a check fails)',
+    )
     .option('--json', 'print the report as application/health+json')
     .action(async (options: { json?: boolean }, command: Command) => {
+      const offline = command.optsWithGlobals<SystemOptions>().offline === true;
       await withAios(command, async (aios) => {
+        // Which model answers (or why none does), whether or not a server is configured.
+        aios.health.register(modelCheck(aios.config, offline));
         const report = await aios.health.readiness();
         if (options.json) printJson(report);
         else printHealth(report);

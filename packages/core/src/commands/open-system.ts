@@ -1,4 +1,5 @@
 /** Opening the whole system for one CLI command. */
+import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { type Aios, createAios } from '../aios.js';
 import { closeOnSignal } from '../lifecycle.js';
@@ -6,12 +7,24 @@ import { type GlobalOptions, loadCliConfig } from './shared.js';
 
 export interface SystemOptions extends GlobalOptions {
   offline?: boolean;
+  /** The model for this call (`ask`, `chat`): `luna.llm.model` for this command only. */
+  model?: string;
+}
+
+/** The config settings a command's flags give for this call only. */
+function callOverrides(options: SystemOptions): Record<string, unknown> {
+  if (options.model === undefined) return {};
+  const model = options.model.trim();
+  if (model === '') {
+    throw new AiosError('INVALID_INPUT', 'model: expected a model id (`aios models` lists them)');
+  }
+  return { luna: { llm: { model } } };
 }
 
 /** Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM). */
 export async function withAios<T>(command: Command, run: (aios: Aios) => Promise<T>): Promise<T> {
   const options = command.optsWithGlobals<SystemOptions>();
-  const { config } = loadCliConfig(options);
+  const { config } = loadCliConfig(options, callOverrides(options));
   const aios = await createAios({ config, offline: options.offline === true });
   const untrack = closeOnSignal(aios);
   try {

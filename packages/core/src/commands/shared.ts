@@ -9,9 +9,15 @@ export interface GlobalOptions {
 
 let warned = false;
 
-/** Loads the configuration with the global flags as the highest layer; warnings go to stderr. */
-export function loadCliConfig(options: GlobalOptions): LoadedConfig {
-  const overrides: Record<string, unknown> = {};
+/**
+ * Loads the configuration with the global flags as the highest layer (and `extra`, the
+ * settings a command's own flags give for one call, above them); warnings go to stderr.
+ */
+export function loadCliConfig(
+  options: GlobalOptions,
+  extra: Record<string, unknown> = {},
+): LoadedConfig {
+  const overrides: Record<string, unknown> = { ...extra };
   if (options.home) overrides.home = options.home;
   if (options.native) overrides.native = options.native;
   const loaded = loadConfig({ file: options.config, overrides });
