@@ -27,5 +27,11 @@ export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'string' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(formatValue).join(', ');
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) return 'none';
+    return entries.map(([k, v]) => `${k} ${formatValue(v)}`).join(', ');
+  }
+  return String(value);
 }
