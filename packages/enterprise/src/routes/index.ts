@@ -1,5 +1,6 @@
 import type { RouteModule } from '../context.js';
 import { adminRoutes } from './admin.js';
+import { askRoutes } from './ask.js';
 import { backupRoutes } from './backups.js';
 import { ingestRoutes } from './ingest.js';
 import { jobRoutes } from './jobs.js';
@@ -20,6 +21,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   backupRoutes,
   ingestRoutes,
   memoryRoutes,
+  askRoutes,
 ];
 
 /** Routes outside `/v1`: the probes a supervisor or load balancer calls. */

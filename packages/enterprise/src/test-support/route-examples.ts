@@ -62,6 +62,12 @@ export interface RouteExample {
  * authorization matrix fails for a route without an example: no route goes untested.
  */
 export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
+  'POST /v1/ask': {
+    request: () => ({
+      url: '/v1/ask',
+      payload: { question: 'When is the matrix boiler serviced?' },
+    }),
+  },
   'POST /v1/memory': {
     request: () => ({ url: '/v1/memory', payload: { text: 'The matrix fence is green.' } }),
   },

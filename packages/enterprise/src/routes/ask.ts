@@ -1,0 +1,110 @@
+import type { Aios } from '@aios/core';
+import type { AskOptions } from '@aios/luna';
+import { Type } from 'typebox';
+import { AnswerStream } from '../ask/stream.js';
+import { answerView } from '../ask/views.js';
+import type { RouteModule } from '../context.js';
+import { apiError } from '../http/errors.js';
+import { AnswerView, AskBody } from '../schemas/ask.js';
+import { systemOf } from './tenant.js';
+
+/** Whether the client asked for server-sent events. */
+function wantsEvents(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/event-stream\b/i.test(accept);
+}
+
+/**
+ * The options of one question: the conversation it continues (which must be one of this
+ * tenant's: another tenant's id is not there, 404), the namespace, and the signal that a
+ * client going away fires.
+ */
+async function askOptions(
+  system: Aios,
+  body: { conversationId?: string; namespace?: string },
+  signal: AbortSignal,
+): Promise<AskOptions> {
+  const { conversationId, namespace } = body;
+  if (conversationId !== undefined && !(await system.data.conversations.get(conversationId))) {
+    throw apiError(
+      'CONVERSATION_NOT_FOUND',
+      `no conversation with id ${JSON.stringify(conversationId)}`,
+      { id: conversationId },
+    );
+  }
+  return {
+    signal,
+    ...(conversationId === undefined ? {} : { conversationId, continue: true }),
+    ...(namespace === undefined ? {} : { namespace }),
+  };
+}
+
+/** Questions to Luna on the tenant's memory: a JSON answer, or server-sent events. */
+export const askRoutes: RouteModule = (api, ctx) => {
+  api.post(
+    '/ask',
+    {
+      config: { access: 'chat', action: 'ask' },
+      schema: {
+        summary:
+          'Ask Luna: an answer from the tenant’s memory with its sources and ids (Accept: text/event-stream for events sources, token..., done)',
+        tags: ['ask'],
+        body: AskBody,
+        response: {
+          200: {
+            description:
+              'The answer; with Accept: text/event-stream, the events `sources` (again before any token when the model failed and the offline answer replaces it), `token` ({ text }), then `done` (the answer without its text and sources) or `error` ({ error })',
+            content: {
+              'application/json': { schema: AnswerView },
+              'text/event-stream': { schema: Type.String() },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const system = await systemOf(ctx, request);
+      // A client that goes away cancels the answer: the model call stops, nothing is stored.
+      const abort = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) {
+          abort.abort(apiError('CLIENT_CLOSED', 'the client closed the connection'));
+        }
+      });
+      const options = await askOptions(system, request.body, abort.signal);
+      if (system.llm) await ctx.budget.check(system.data);
+      const { question } = request.body;
+
+      if (!wantsEvents(request.headers.accept)) {
+        const answer = await system.ask(question, options);
+        return reply.type('application/json').send(answerView(answer));
+      }
+
+      const stream = new AnswerStream();
+      const answered = system
+        .ask(question, {
+          ...options,
+          onSources: (sources) => stream.sources(sources),
+          onDelta: (text) => stream.token(text),
+          // Once tokens went out the model's reply cannot be taken back: a model failing
+          // then is an error event (and nothing is stored), not the offline answer.
+          fallback: () => !stream.streaming,
+        })
+        .then(
+          (answer) => stream.finish(answer),
+          (error: unknown) => {
+            if (abort.signal.aborted) return stream.end();
+            // Before the first event a failure is the request's: an HTTP error.
+            if (!stream.fail(error, request.id)) throw error;
+            request.log.warn({ err: error }, 'a streamed answer failed mid-way');
+          },
+        );
+      await Promise.race([stream.begun, answered]);
+      // The type provider types send() by the JSON schema; a stream is sent as it is.
+      return reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .header('x-accel-buffering', 'no')
+        .send(stream.body as unknown as string);
+    },
+  );
+};
