@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ChatServer, startChatServer } from '@aios/luna/testing';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempHomes } from './testing/cli.js';
+import { tempHomes } from './testing/cli.js';
+import { runCliAsync } from './testing/run.js';
 
 // API keys end to end: kept in <home>/secrets.json (owner-only), used, and never printed by
 // any command, nor put in a backup unless asked. Every byte the CLI writes is collected and
@@ -14,34 +14,6 @@ const tempHome = tempHomes('aios-secrets-');
 const LLM_KEY = 'sk-llm-0123456789abcdefghijklmnopqrstuv';
 const EMBEDDER_KEY = 'sk-embed-9876543210zyxwvutsrqponmlkji';
 const posix = process.platform !== 'win32';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI without blocking this process (the loopback model answers from it). */
-function run(home: string, args: string[], env: Record<string, string>, input?: string) {
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 let server: ChatServer;
 beforeAll(async () => {
@@ -53,7 +25,7 @@ describe.each(testImplementations())('API keys (AIOS_NATIVE=%s)', (impl) => {
   const env = { AIOS_NATIVE: impl };
   const outputs: string[] = [];
   const aios = async (home: string, args: string[], input?: string) => {
-    const r = await run(home, args, env, input);
+    const r = await runCliAsync(home, args, env, input);
     outputs.push(r.stdout, r.stderr);
     return r;
   };
@@ -66,7 +38,9 @@ describe.each(testImplementations())('API keys (AIOS_NATIVE=%s)', (impl) => {
     expect(all).not.toContain(EMBEDDER_KEY);
   });
 
-  it('are stored owner-only apart from config.json, masked when shown, and used', async () => {
+  it('are stored owner-only apart from config.json, masked when shown, and used', {
+    timeout: 180_000,
+  }, async () => {
     const home = tempHome();
     const set = await aios(home, ['config', 'set', 'luna.llm.apiKey', LLM_KEY]);
     expect(set.code).toBe(0);
@@ -122,7 +96,9 @@ describe.each(testImplementations())('API keys (AIOS_NATIVE=%s)', (impl) => {
     expect(readFileSync(join(home, 'secrets.json'), 'utf8')).toContain(LLM_KEY);
   });
 
-  it('stay out of backups unless asked for with --include-secrets', async () => {
+  it('stay out of backups unless asked for with --include-secrets', {
+    timeout: 120_000,
+  }, async () => {
     const home = tempHome();
     await aios(home, ['config', 'set', 'luna.llm.apiKey', LLM_KEY]);
     await aios(home, ['config', 'set', 'luna.llm.model', 'm']);

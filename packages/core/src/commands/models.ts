@@ -136,7 +136,7 @@ export function noModelReason(servers: readonly ServerListing[]): string {
     return `no language model is configured, and none was found running (${down.map(serverName).join(', ')}); set one with \`aios config set luna.llm.baseUrl <url>\``;
   }
   const s = servers[0] as ServerListing;
-  if (s.error) return `${serverName(s)} did not answer: ${s.error.message} [${s.error.code}]`;
+  if (s.error) return `${serverName(s)} did not answer (${s.error.message})`;
   return `${serverName(s)} lists no model; set one with \`aios config set luna.llm.model <id>\``;
 }
 
