@@ -61,12 +61,13 @@ describe.each(testImplementations())('the system end to end (AIOS_NATIVE=%s)', (
     expect(first.mode).toBe('offline');
     expect(first.answer).toContain('Tuesday');
     expect(first.sources[0].source).toBe(join(notes, 'garden', 'tomatoes.md'));
-    expect(first.sources[0]).toMatchObject({ line: 1, offset: 0 });
+    // Cited at the line of the quoted sentence (line 1 is the note's heading).
+    expect(first.sources[0]).toMatchObject({ line: 3, offset: 0 });
 
     const text = aios('ask', 'When are the tomatoes watered?');
     expect(text.stdout).toContain('[offline]');
     expect(text.stdout).toContain('Sources:');
-    expect(text.stdout).toContain('tomatoes.md:1');
+    expect(text.stdout).toContain('tomatoes.md:3');
 
     const feedback = aios('feedback', first.id, '1', '--text', 'more detail', '--json');
     expect(feedback.stderr).toBe('');
