@@ -56,6 +56,10 @@ describe('subjectSentences', () => {
       '[grandma rose] is allergic to cats.',
     );
     expect(subjectSentences('She is allergic to cats.')[0]?.quote).toBe('She is allergic to cats.');
+    // A file name resolves a pronoun but is not put before every sentence.
+    expect(subjectSentences('The kettle is descaled on Sundays.', '/notes/note.md')[0]?.quote).toBe(
+      'The kettle is descaled on Sundays.',
+    );
   });
 
   it('says which note a sentence that names neither heading nor subject comes from', () => {

@@ -7,7 +7,7 @@
  * else the heading it sits under, else the note's file name.
  */
 import { type SentenceSpan, sentenceSpans } from './sentences.js';
-import { sameStem, stem, words } from './text.js';
+import { sameStem, STOPWORDS, stem, words } from './text.js';
 
 /** A sentence of a fragment with its subject, ready to be quoted. */
 export interface SubjectSentence extends SentenceSpan {
@@ -85,8 +85,9 @@ function fileSubject(source: unknown): string | undefined {
 /** True when the sentence (its words' stems) contains a word of `phrase`. */
 const mentions = (sentenceStems: readonly string[], phrase: string) =>
   words(phrase).some((w) => {
+    if (w.length < 2 || STOPWORDS.has(w)) return false; // "the", "of" name nothing
     const s = stem(w);
-    return w.length > 1 && sentenceStems.some((t) => sameStem(t, s));
+    return sentenceStems.some((t) => sameStem(t, s));
   });
 
 /**
@@ -119,8 +120,9 @@ export function subjectSentences(text: string, source?: unknown): SubjectSentenc
       quote = `[${possessive ? `${subject}'s` : subject}]${span.text.trim().slice(opener[0].length)}`;
     }
     const quoteStems = words(quote).map(stem);
-    // A quote that names neither its heading nor a subject of its own says where it is from.
-    if (heading && !mentions(quoteStems, heading)) quote = `${heading}: ${quote}`;
+    // A quote that names neither its heading nor a subject of its own says which section it
+    // is from (a file name is too weak a title to put before every sentence of a note).
+    if (span.heading && !mentions(quoteStems, span.heading)) quote = `${span.heading}: ${quote}`;
     out.push({
       ...span,
       ...(heading && span.heading === undefined ? { heading } : {}),
