@@ -46,6 +46,11 @@ export interface EnterpriseApi {
     port?: number;
     offline?: boolean;
   }): Promise<RunningServer>;
+  /** `aios mcp`: the MCP memory tools over stdio, until the client closes stdin. */
+  serveMcpStdio(options: { config: AiosConfig; offline?: boolean }): Promise<{
+    readonly closed: Promise<void>;
+    close(): Promise<void>;
+  }>;
   cli: {
     keysCreate(
       aios: Aios,

@@ -12,6 +12,7 @@ import { registerFeedback } from './feedback.js';
 import { registerHealth } from './health.js';
 import { registerIngest } from './ingest.js';
 import { registerKeys } from './keys.js';
+import { registerMcp } from './mcp.js';
 import { registerMemory } from './memory.js';
 import { registerModels } from './models.js';
 import { registerServe } from './serve.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerDoctor(program);
   registerServe(program);
+  registerMcp(program);
   registerUi(program);
   registerKeys(program);
   registerAudit(program);

@@ -4,6 +4,7 @@ import { askRoutes } from './ask.js';
 import { backupRoutes } from './backups.js';
 import { ingestRoutes } from './ingest.js';
 import { jobRoutes } from './jobs.js';
+import { mcpRoutes } from './mcp.js';
 import { memoryRoutes } from './memory.js';
 import { openAiRoutes } from './openai.js';
 import { probeRoutes, systemRoutes } from './system.js';
@@ -25,4 +26,4 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
 ];
 
 /** Routes outside `/v1`: the probes a supervisor or load balancer calls. */
-export const ROOT_MODULES: readonly RouteModule[] = [probeRoutes, webRoutes];
+export const ROOT_MODULES: readonly RouteModule[] = [probeRoutes, mcpRoutes, webRoutes];

@@ -107,6 +107,24 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
     request: (f) => ({ url: `/v1/memory/${f.fragmentId}` }),
     ownResource: true,
   },
+  'POST /mcp': {
+    request: () => ({
+      url: '/mcp',
+      headers: { accept: 'application/json, text/event-stream' },
+      payload: {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'matrix', version: '1' },
+        },
+      },
+    }),
+  },
+  'GET /mcp': { request: () => ({ url: '/mcp' }) },
+  'DELETE /mcp': { request: () => ({ url: '/mcp' }) },
   'GET /v1/models': { request: () => ({ url: '/v1/models' }) },
   'GET /v1/models/:model': { request: () => ({ url: '/v1/models/luna' }) },
   'POST /v1/chat/completions': {
