@@ -209,6 +209,6 @@ describe('ingest of what is not a regular text file', () => {
     ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('aios: skipped photo.txt: binary (a NUL byte in the first KiB)\n');
-    expect(r.stdout).toContain('ingested 1 files: 1 fragments added, 0 already known; 1 skipped');
+    expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 1 skipped');
   });
 });

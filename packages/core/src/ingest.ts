@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import type { Memory } from '@aios/carma';
+import { AiosError, createHashing, type Hashing } from '@aios/utils';
 import { chatGptChunks, chatGptMessages, isChatGptExport } from './ingest/chatgpt.js';
 import { type Chunk, textChunks } from './ingest/chunk.js';
 import {
@@ -9,19 +12,49 @@ import {
   type SkippedFile,
   sniffFile,
 } from './ingest/files.js';
+import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
 import { jsonLines, parseJsonFile, recordChunks } from './ingest/json.js';
+import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
+import { type IngestTarget, isIngestTarget, sourceOf, within } from './ingest/target.js';
 
 export { chunkChatGptExport, isChatGptExport } from './ingest/chatgpt.js';
 export { type Chunk, chunkText, MAX_CHUNK, textChunks } from './ingest/chunk.js';
 export { binaryReason, collectFiles, MAX_FILE_BYTES, type SkippedFile } from './ingest/files.js';
+export {
+  type ForgetPlan,
+  type ForgetResult,
+  type ForgetSelection,
+  forgetSources,
+  planForget,
+} from './ingest/forget.js';
 export { MAX_JSON_DEPTH } from './ingest/json.js';
+export type { SyncConflict } from './ingest/sync.js';
+export type { IngestTarget } from './ingest/target.js';
+
+/** Where ingested fragments go unless told otherwise. */
+export const DEFAULT_INGEST_NAMESPACE = 'documents';
 
 export interface IngestFileResult {
   path: string;
+  /**
+   * `new`: not ingested before (always, without a source index); `changed` since it was;
+   * `unchanged`: skipped, its fragments are as the last ingest left them.
+   */
+  status: 'new' | 'changed' | 'unchanged';
   chunks: number;
   added: number;
   duplicate: number;
   merged: number;
+  /** Pieces ingested before and still stored as they were. */
+  kept: number;
+  /** Pieces whose fragment the user edited: kept as edited. */
+  edited: number;
+  /** Pieces whose fragment the user deleted: left out, not added again. */
+  deleted: number;
+  /** Fragments removed because the file no longer has them. */
+  removed: number;
+  /** Fragments the user edited that the file no longer has as ingested: kept (see `conflicts`). */
+  conflicts: number;
 }
 
 /** The file a stopped run was in: what of it was stored, up to which line. */
@@ -31,12 +64,29 @@ export interface PartialFile extends IngestFileResult {
 }
 
 export interface IngestResult {
-  /** The files ingested completely. */
+  /** The namespace the fragments are in. */
+  namespace: string;
+  /** The files ingested completely (and those skipped as unchanged). */
   files: IngestFileResult[];
   added: number;
   duplicate: number;
   merged: number;
   chunks: number;
+  /** Files skipped because they did not change since they were last ingested. */
+  unchanged: number;
+  kept: number;
+  edited: number;
+  deleted: number;
+  removed: number;
+  /** Fragments the user edited whose text the file no longer has: kept, for the user to decide. */
+  conflicts: SyncConflict[];
+  /**
+   * Files ingested before from the paths given that are gone from disk: their fragments stay
+   * unless `prune` was given (then they are in `pruned`).
+   */
+  missing: string[];
+  /** What `prune` removed: the fragments of the files in `missing`. */
+  pruned?: ForgetResult;
   /** Entries not read: binary files, FIFOs and devices in folders, unreadable entries. */
   skipped: SkippedFile[];
   /** Why the run stopped early (the abort reason, e.g. `SIGINT`); absent when it finished. */
@@ -68,6 +118,11 @@ export interface IngestProgress {
 export interface IngestOptions {
   /** CARMA namespace of the fragments (default `documents`). */
   namespace?: string;
+  /**
+   * Removes the fragments of files ingested before from the paths given that are gone from
+   * disk (a path given that no longer exists counts when files were ingested from it).
+   */
+  prune?: boolean;
   /** Stops the run before the next batch once aborted; what was stored stays. */
   signal?: AbortSignal;
   /**
@@ -93,7 +148,10 @@ function nextBatchSize(size: number, ms: number): number {
 interface Planned {
   path: string;
   size: number;
+  modifiedAt: number;
   kind: FileKind;
+  /** What the source index knows of it: unchanged files are skipped. */
+  status: IngestFileResult['status'];
 }
 
 /** The chunks of a file, made as they are taken, and how far through the file they are. */
@@ -106,13 +164,19 @@ interface FileChunks {
  * Checks a file before anything is written: binary files are skipped, JSON and JSONL must
  * parse (a ChatGPT export must have its shape) and nest at most `MAX_JSON_DEPTH` deep.
  */
-async function plan(path: string, onSkip: (s: SkippedFile) => void): Promise<Planned | undefined> {
-  const { size, binary } = await sniffFile(path);
+async function plan(
+  path: string,
+  onSkip: (s: SkippedFile) => void,
+  sync?: SyncContext,
+): Promise<Planned | undefined> {
+  const { size, modifiedAt, binary } = await sniffFile(path);
   if (binary) {
     onSkip({ path, reason: binary });
     return undefined;
   }
   const kind = kindOf(path);
+  const status = sync ? await sync.status(path, size, modifiedAt) : 'new';
+  if (status === 'unchanged') return { path, size, modifiedAt, kind, status };
   if (kind === 'json') {
     const value = parseJsonFile(await readText(path), path);
     if (isChatGptExport(value)) chatGptMessages(value, path);
@@ -121,10 +185,56 @@ async function plan(path: string, onSkip: (s: SkippedFile) => void): Promise<Pla
       // parsing each line is the check
     }
   }
-  return { path, size, kind };
+  return { path, size, modifiedAt, kind, status };
 }
 
-async function openChunks(file: Planned): Promise<FileChunks> {
+/** The source index of an ingest, when it has one. */
+interface SyncContext {
+  target: IngestTarget;
+  hashing: Hashing;
+  namespace: string;
+  /** Whether the file changed since it was last ingested completely. */
+  status(path: string, size: number, modifiedAt: number): Promise<IngestFileResult['status']>;
+  /** Fragments ingested from each path before the source index existed (built once). */
+  legacy: LegacyIndex;
+}
+
+async function syncContext(target: IngestTarget, namespace: string): Promise<SyncContext> {
+  const hashing = await createHashing({
+    native: target.memory.implementation === 'native' ? 'native' : 'js',
+  });
+  let legacy: Map<string, string[]> | undefined;
+  return {
+    target,
+    hashing,
+    namespace,
+    async status(path, size, modifiedAt) {
+      const known = await target.data.sources.get(namespace, path);
+      if (!known) return 'new';
+      if (known.contentHash === null) return 'changed'; // a first ingest that was stopped
+      if (known.size === size && known.modifiedAt === modifiedAt) return 'unchanged';
+      // Touched but maybe not changed: the text decides (and the record takes the new time).
+      if ((await hashing.hash(await readText(path))) !== known.contentHash) return 'changed';
+      await target.data.sources.put({ ...known, size, modifiedAt });
+      return 'unchanged';
+    },
+    legacy: () => {
+      if (!legacy) {
+        legacy = new Map();
+        for (const f of target.memory.list({ namespace })) {
+          const source = sourceOf(f);
+          if (source === undefined) continue;
+          const ids = legacy.get(source);
+          if (ids) ids.push(f.id);
+          else legacy.set(source, [f.id]);
+        }
+      }
+      return legacy;
+    },
+  };
+}
+
+async function openChunks(file: Planned): Promise<FileChunks & { text: string }> {
   const { path, kind } = file;
   const text = await readText(path);
   let fraction = 0;
@@ -163,7 +273,7 @@ async function openChunks(file: Planned): Promise<FileChunks> {
       })();
     }
   }
-  return { chunks, fraction: () => fraction };
+  return { chunks, fraction: () => fraction, text };
 }
 
 /** Reads one file into chunks (JSON: one record per array element; JSONL: one per line). */
@@ -176,30 +286,92 @@ export async function chunkFile(path: string): Promise<Chunk[]> {
   return out;
 }
 
+const emptyFile = (path: string, status: IngestFileResult['status']): IngestFileResult => ({
+  path,
+  status,
+  chunks: 0,
+  added: 0,
+  duplicate: 0,
+  merged: 0,
+  kept: 0,
+  edited: 0,
+  deleted: 0,
+  removed: 0,
+  conflicts: 0,
+});
+
+/**
+ * The paths to walk, and those given that no longer exist but had files ingested from them:
+ * with `prune` those are forgotten, without it the run fails saying how to forget them.
+ */
+async function splitGone(
+  sync: SyncContext | undefined,
+  paths: string[],
+  prune: boolean,
+): Promise<{ walk: string[]; gone: string[] }> {
+  const missing = paths.filter((p) => !existsSync(resolve(p)));
+  if (!sync || missing.length === 0) return { walk: paths, gone: [] };
+  const recorded = (await sync.target.data.sources.list({ namespace: sync.namespace })).map(
+    (s) => s.path,
+  );
+  const gone = new Set<string>();
+  for (const p of missing) {
+    const abs = resolve(p);
+    if (!recorded.some((r) => within(r, [abs], sep))) continue; // collectFiles reports it
+    if (!prune) {
+      throw new AiosError(
+        'IO_NOT_FOUND',
+        `${abs}: no such file or folder; it was ingested before: \`aios ingest --prune ${p}\` or \`aios forget ${p}\` removes what came from it`,
+        { details: { path: abs } },
+      );
+    }
+    gone.add(p);
+  }
+  return { walk: paths.filter((p) => !gone.has(p)), gone: [...gone].map((p) => resolve(p)) };
+}
+
 /**
  * Imports files and folders into CARMA. Every file is checked first (a missing or malformed
  * file fails the run before anything is written; binary files, FIFOs and devices are
  * skipped), then each is chunked as it is read and stored in batches, one transaction each,
  * with its provenance (`metadata.source`, `offset`, `line`, `kind`). The work is linear in
  * the size of the input. Once `signal` is aborted the run stops before the next batch and
- * returns what was stored, with `interrupted` set. CARMA dedups by content hash, so running
- * again adds only what is missing.
+ * returns what was stored, with `interrupted` set.
+ *
+ * Given an `IngestTarget` (an `Aios`), ingest keeps the memory in step with the files
+ * through the data store's source index: an unchanged file is skipped; a changed file's
+ * new pieces are added and those it no longer has removed; a piece whose fragment the user
+ * edited is kept as edited, one the user deleted is not added again, and an edited piece
+ * the file no longer has is kept and reported in `conflicts`. Files ingested before from
+ * the paths that are gone are listed in `missing`, and forgotten with `prune`. Given a bare
+ * `Memory`, files are only added (CARMA dedups by content hash).
  */
 export async function ingest(
-  memory: Memory,
+  target: Memory | IngestTarget,
   paths: string[],
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   const { signal } = options;
+  const memory = isIngestTarget(target) ? target.memory : target;
+  const namespace = options.namespace ?? DEFAULT_INGEST_NAMESPACE;
+  const sync = isIngestTarget(target) ? await syncContext(target, namespace) : undefined;
   const fixed =
     options.batchSize === undefined ? undefined : Math.max(1, Math.floor(options.batchSize));
   let batchSize = fixed ?? 32;
   const result: IngestResult = {
+    namespace,
     files: [],
     added: 0,
     duplicate: 0,
     merged: 0,
     chunks: 0,
+    unchanged: 0,
+    kept: 0,
+    edited: 0,
+    deleted: 0,
+    removed: 0,
+    conflicts: [],
+    missing: [],
     skipped: [],
   };
   const skip = (s: SkippedFile) => {
@@ -211,25 +383,33 @@ export async function ingest(
     return result;
   };
 
+  const { walk, gone } = await splitGone(sync, paths, options.prune === true);
   const planned: Planned[] = [];
-  for (const path of await collectFiles(paths, { onSkip: skip })) {
+  const collected = await collectFiles(walk, { onSkip: skip });
+  for (const path of collected) {
     if (signal?.aborted) return stop();
-    const file = await plan(path, skip);
+    const file = await plan(path, skip, sync);
     if (file) planned.push(file);
+  }
+  if (sync) {
+    // Files ingested before from these paths that are gone from disk.
+    const roots = [...walk.map((p) => resolve(p)), ...gone];
+    const seen = new Set(collected);
+    result.missing = (await sync.target.data.sources.list({ namespace }))
+      .map((s) => s.path)
+      .filter((p) => within(p, roots, sep) && !seen.has(p) && !existsSync(p));
   }
   const bytesTotal = planned.reduce((n, f) => n + f.size, 0);
   let bytesBefore = 0;
   for (const [i, file] of planned.entries()) {
     if (signal?.aborted) return stop();
-    const r: IngestFileResult = { path: file.path, chunks: 0, added: 0, duplicate: 0, merged: 0 };
-    const { chunks, fraction } = await openChunks(file);
-    let line = 0;
-    const report = (fileDone: boolean) =>
+    const r = emptyFile(file.path, file.status);
+    const report = (fileDone: boolean, fraction: number) =>
       options.onProgress?.({
         file: file.path,
         filesDone: i + (fileDone ? 1 : 0),
         filesTotal: planned.length,
-        bytesDone: bytesBefore + (fileDone ? file.size : Math.round(fraction() * file.size)),
+        bytesDone: bytesBefore + (fileDone ? file.size : Math.round(fraction * file.size)),
         bytesTotal,
         chunksDone: result.chunks,
         added: result.added,
@@ -238,6 +418,24 @@ export async function ingest(
         result: { ...r },
         fileDone,
       });
+    if (file.status === 'unchanged') {
+      result.unchanged++;
+      result.files.push(r);
+      bytesBefore += file.size;
+      report(true, 1);
+      continue;
+    }
+    const { chunks, fraction, text } = await openChunks(file);
+    const fileSync = sync
+      ? await FileSync.open(
+          sync.target,
+          sync.hashing,
+          namespace,
+          { ...file, contentHash: await sync.hashing.hash(text) },
+          sync.legacy,
+        )
+      : undefined;
+    let line = 0;
     for (let next = chunks.next(); !next.done; ) {
       const batch: Chunk[] = [];
       for (; !next.done && batch.length < batchSize; next = chunks.next()) batch.push(next.value);
@@ -249,13 +447,21 @@ export async function ingest(
         return stop();
       }
       const started = performance.now();
-      const added = await memory.addMany(
-        batch.map((c) => ({
-          text: c.text,
-          namespace: options.namespace ?? 'documents',
-          metadata: { ...c.meta, source: c.source, offset: c.offset, line: c.line, kind: c.kind },
-        })),
-      );
+      const added = fileSync
+        ? await fileSync.store(batch, next.done === true)
+        : await memory.addMany(
+            batch.map((c) => ({
+              text: c.text,
+              namespace,
+              metadata: {
+                ...c.meta,
+                source: c.source,
+                offset: c.offset,
+                line: c.line,
+                kind: c.kind,
+              },
+            })),
+          );
       if (fixed === undefined) batchSize = nextBatchSize(batchSize, performance.now() - started);
       for (const a of added) {
         r[a.status]++;
@@ -264,12 +470,39 @@ export async function ingest(
       r.chunks += batch.length;
       result.chunks += batch.length;
       line = (batch[batch.length - 1] as Chunk).line;
-      report(false);
+      if (fileSync) Object.assign(r, syncCounts(fileSync));
+      report(false, fraction());
+    }
+    if (fileSync && sync) {
+      await fileSync.finish();
+      Object.assign(r, syncCounts(fileSync));
+      for (const key of ['kept', 'edited', 'deleted', 'removed'] as const) result[key] += r[key];
+      r.duplicate += fileSync.counts.repeated;
+      result.duplicate += fileSync.counts.repeated;
+      result.conflicts.push(...fileSync.counts.conflicts);
     }
     result.files.push(r);
     bytesBefore += file.size;
-    report(true);
+    report(true, 1);
+  }
+  if (sync && options.prune && result.missing.length > 0) {
+    if (signal?.aborted) return stop();
+    const forget = await planForget(sync.target, { paths: result.missing, namespace });
+    result.pruned = await forgetSources(sync.target, forget, signal ? { signal } : {});
+    if (result.pruned.interrupted) return stop();
   }
   await memory.flush();
   return result;
+}
+
+/** A file's sync counts, as its result reports them. */
+function syncCounts(sync: FileSync) {
+  const c = sync.counts;
+  return {
+    kept: c.kept,
+    edited: c.edited,
+    deleted: c.deleted,
+    removed: c.removed,
+    conflicts: c.conflicts.length,
+  };
 }

@@ -276,7 +276,7 @@ describe.each(testImplementations())('aios ingest of a ChatGPT export (AIOS_NATI
     expect(JSON.parse(ingest.stdout)).toMatchObject({ added: 2, duplicate: 0 });
     expect(JSON.parse(aios('ingest', file, '--json').stdout)).toMatchObject({
       added: 0,
-      duplicate: 2,
+      unchanged: 1,
     });
     const hit = JSON.parse(aios('memory', 'search', 'Ardèche gorge calm', '--json').stdout)
       .results[0];

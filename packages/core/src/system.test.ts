@@ -53,7 +53,7 @@ describe.each(testImplementations())('the system end to end (AIOS_NATIVE=%s)', (
     expect(result.added).toBe(5);
 
     const again = JSON.parse(aios('ingest', notes, '--json').stdout);
-    expect(again).toMatchObject({ added: 0, duplicate: 5 }); // idempotent
+    expect(again).toMatchObject({ added: 0, duplicate: 0, unchanged: 4 }); // skipped: unchanged
 
     const ask = aios('ask', 'When are the tomatoes watered?', '--json');
     expect(ask.code).toBe(0);
@@ -205,8 +205,9 @@ describe.each(testImplementations())('SIGTERM during an ingest (AIOS_NATIVE=%s)'
     const rerun = JSON.parse(
       run(home, ['--offline', 'ingest', dir, '--json'], { AIOS_NATIVE: impl }).stdout,
     );
-    expect(rerun.duplicate).toBe(stats.fragments);
-    expect(rerun.added + rerun.duplicate).toBe(total);
+    // Files done before the signal are unchanged (skipped), the one it stopped in is kept.
+    expect(rerun.added).toBe(total - stats.fragments);
+    expect(rerun.unchanged + rerun.kept + rerun.duplicate).toBe(stats.fragments);
   });
 });
 

@@ -20,6 +20,9 @@ export const DEMO_QUESTIONS = [
   'What happens when no language model is running?',
 ];
 
+/** The namespace the demo's notes go to, so that one command takes them out again. */
+export const DEMO_NAMESPACE = 'demo';
+
 /** The bundled sample notes: `<package>/demo`, beside `dist/`. */
 export function demoDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -40,8 +43,14 @@ export function registerDemo(program: Command): void {
       await withAios(command, async (aios) => {
         const json = options.json === true;
         const dir = demoDir();
-        if (!json) console.log(pc.bold(`1. Ingesting the sample notes in ${dir}`));
-        const ingested = await ingestWithProgress(aios, [dir], json);
+        if (!json) {
+          console.log(
+            pc.bold(`1. Ingesting the sample notes in ${dir} (namespace ${DEMO_NAMESPACE})`),
+          );
+        }
+        const ingested = await ingestWithProgress(aios, [dir], json, {
+          namespace: DEMO_NAMESPACE,
+        });
         if (!json) printIngest(ingested);
         if (ingested.interrupted) {
           // Stopped by a signal: nothing more to show (the exit status says so).
@@ -60,8 +69,9 @@ export function registerDemo(program: Command): void {
         }
         const health = await aios.health.readiness();
         const cores = CORES.map((core) => coreStatus(core, aios.config.native));
+        const remove = `aios forget --namespace ${DEMO_NAMESPACE} --yes`;
         if (json) {
-          printJson({ ingested, answers, health, cores });
+          printJson({ ingested, answers, health, cores, namespace: DEMO_NAMESPACE, remove });
           return;
         }
         console.log('');
@@ -82,6 +92,9 @@ export function registerDemo(program: Command): void {
           );
         }
         console.log('');
+        console.log(
+          `The demo notes are in the namespace "${DEMO_NAMESPACE}"; ${pc.cyan(remove)} removes them.`,
+        );
         console.log(
           `Next: ${pc.cyan('aios ingest <your notes>')}, ${pc.cyan('aios ask "..."')}, ${pc.cyan('aios backup create')}.`,
         );

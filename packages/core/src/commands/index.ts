@@ -9,6 +9,7 @@ import { registerConversations } from './conversations.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerFeedback } from './feedback.js';
+import { registerForget } from './forget.js';
 import { registerHealth } from './health.js';
 import { registerIngest } from './ingest.js';
 import { registerKeys } from './keys.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerFeedback(program);
   registerIngest(program);
+  registerForget(program);
   registerMemory(program);
   registerHealth(program);
   registerBackup(program);

@@ -2,15 +2,19 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
 import {
+  DEFAULT_INGEST_NAMESPACE,
   type IngestFileResult,
   type IngestProgress,
   type IngestResult,
   ingest,
+  type SyncConflict,
 } from '../ingest.js';
 import { stopOnSignal } from '../lifecycle.js';
 import { pc } from './colors.js';
 import { displayPath } from './display-path.js';
+import { SHORT_ID } from './memory-find.js';
 import { withAios } from './open-system.js';
+import { plural } from './plural.js';
 import { printJson } from './shared.js';
 
 /** How often a progress line is printed when stderr is not a terminal. */
@@ -21,7 +25,7 @@ const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(1);
 /** `ingest: 35% of 10.0 MB, 12288 fragments stored (12288 added, 0 already known), in big.txt` */
 function progressLine(p: IngestProgress): string {
   const pct = p.bytesTotal > 0 ? Math.floor((100 * p.bytesDone) / p.bytesTotal) : 100;
-  return `ingest: ${pct}% of ${mb(p.bytesTotal)} MB, ${p.chunksDone} fragments stored (${p.added} added, ${p.duplicate} already known), in ${displayPath(p.file)}`;
+  return `ingest: ${pct}% of ${mb(p.bytesTotal)} MB, ${plural(p.chunksDone, 'fragment')} stored (${p.added} added, ${p.duplicate} already known), in ${displayPath(p.file)}`;
 }
 
 /**
@@ -33,6 +37,7 @@ export async function ingestWithProgress(
   aios: Aios,
   paths: string[],
   quiet = false,
+  options: { namespace?: string; prune?: boolean } = {},
 ): Promise<IngestResult> {
   const tty = !quiet && process.stderr.isTTY === true;
   const bar = tty
@@ -68,7 +73,8 @@ export async function ingestWithProgress(
   const done = aios.metrics.startRequest('carma', 'ingest');
   const stop = stopOnSignal();
   try {
-    const result = await ingest(aios.memory, paths, {
+    const result = await ingest(aios, paths, {
+      ...options,
       signal: stop.signal,
       onProgress,
       onSkip: (s) => {
@@ -88,8 +94,52 @@ export async function ingestWithProgress(
   }
 }
 
+/** What the sync did to a file beyond adding, when it did anything. */
+function syncParts(r: {
+  kept: number;
+  removed: number;
+  edited: number;
+  deleted: number;
+}): string[] {
+  return [
+    r.kept ? `${r.kept} kept` : '',
+    r.removed ? `${r.removed} removed` : '',
+    r.edited ? `${r.edited} edited by you (kept as edited)` : '',
+    r.deleted ? `${r.deleted} deleted by you (left out)` : '',
+  ].filter(Boolean);
+}
+
 function fileLine(f: IngestFileResult): string {
-  return `${displayPath(f.path)}: ${f.chunks} fragments, ${pc.green(`${f.added} added`)}, ${f.duplicate} already known`;
+  const where = displayPath(f.path);
+  if (f.status === 'unchanged') return `${where}: unchanged since the last ingest, skipped`;
+  const parts = [
+    plural(f.chunks, 'fragment'),
+    pc.green(`${f.added} added`),
+    `${f.duplicate} already known`,
+    ...syncParts(f),
+    f.conflicts ? pc.yellow(plural(f.conflicts, 'conflict')) : '',
+  ].filter(Boolean);
+  return `${where}: ${parts.join(', ')}${f.status === 'changed' ? pc.dim(' (changed since the last ingest)') : ''}`;
+}
+
+const oneLine = (text: string) => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 100 ? `${flat.slice(0, 100).replace(/\s+\S*$/, '')}…` : flat;
+};
+
+function printConflict(c: SyncConflict): void {
+  const id = c.id.slice(0, SHORT_ID);
+  const where = `${displayPath(c.path)}${c.line === null ? '' : `:${c.line}`}`;
+  console.log(
+    pc.yellow(`conflict: ${where} changed where you edited fragment ${id}; your text is kept:`),
+  );
+  console.log(`  yours:        ${oneLine(c.text)}`);
+  console.log(pc.dim(`  was ingested: ${oneLine(c.ingested)}`));
+  console.log(
+    pc.dim(
+      `  (\`aios memory delete ${id}\` drops yours; \`aios memory show ${id}\` has its history)`,
+    ),
+  );
 }
 
 /** The summary (per-file lines were printed as the files were done, or on a TTY now). */
@@ -97,35 +147,81 @@ export function printIngest(result: IngestResult): void {
   if (process.stderr.isTTY && result.files.length <= 20) {
     for (const f of result.files) console.log(fileLine(f));
   }
-  const counts = `${result.added} fragments added, ${result.duplicate} already known${result.merged ? `, ${result.merged} merged` : ''}${result.skipped.length ? `; ${result.skipped.length} skipped` : ''}`;
-  if (!result.interrupted) {
-    console.log(pc.bold(`ingested ${result.files.length} files: ${counts}`));
-    return;
+  const done = result.files.length - result.unchanged;
+  const files = `${plural(done, 'file')}${result.unchanged ? ` (${result.unchanged} unchanged, skipped)` : ''}`;
+  const counts = [
+    `${plural(result.added, 'fragment')} added, ${result.duplicate} already known`,
+    result.merged ? `${result.merged} merged` : '',
+    ...syncParts(result),
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const tail = [
+    result.conflicts.length ? plural(result.conflicts.length, 'conflict') : '',
+    result.skipped.length ? `${result.skipped.length} skipped` : '',
+  ]
+    .filter(Boolean)
+    .map((t) => `; ${t}`)
+    .join('');
+  if (!result.interrupted && done === 0 && result.unchanged > 0 && !tail) {
+    console.log(
+      pc.bold(`nothing new: ${plural(result.unchanged, 'file')} unchanged since the last ingest`),
+    );
+  } else if (!result.interrupted) {
+    console.log(pc.bold(`ingested ${files}: ${counts}${tail}`));
+  } else {
+    const part = result.partial
+      ? ` and ${displayPath(result.partial.path)} up to line ${result.partial.line}`
+      : '';
+    console.log(
+      pc.bold(`interrupted by ${result.interrupted}: ingested ${files}${part}: ${counts}${tail}`),
+    );
+    console.log(pc.dim('(run the same command again to ingest the rest: what is stored is kept)'));
   }
-  const part = result.partial
-    ? ` and ${displayPath(result.partial.path)} up to line ${result.partial.line}`
-    : '';
-  console.log(
-    pc.bold(
-      `interrupted by ${result.interrupted}: ingested ${result.files.length} files${part}: ${counts}`,
-    ),
-  );
-  console.log(pc.dim('(run the same command again to ingest the rest: what is stored is kept)'));
+  for (const c of result.conflicts) printConflict(c);
+  if (result.pruned) {
+    console.log(
+      `pruned ${plural(result.pruned.sources, 'file')} gone from disk: ${plural(result.pruned.fragments, 'fragment')} removed`,
+    );
+  } else if (result.missing.length > 0) {
+    console.log(
+      pc.yellow(
+        `${plural(result.missing.length, 'file')} ingested before ${result.missing.length === 1 ? 'is' : 'are'} gone from disk; ${result.missing.length === 1 ? 'its' : 'their'} fragments stay (--prune removes them):`,
+      ),
+    );
+    for (const path of result.missing.slice(0, 20)) console.log(pc.dim(`  ${displayPath(path)}`));
+    if (result.missing.length > 20)
+      console.log(pc.dim(`  ... and ${result.missing.length - 20} more`));
+  }
 }
 
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
     .description(
-      'import text, Markdown and JSON/JSONL files and folders into memory (re-running adds nothing new; SIGINT stops it between batches, keeping what was stored)',
+      "import text, Markdown and JSON/JSONL files and folders into memory, keeping it in step with them: unchanged files are skipped, a changed file's fragments replaced, your edits and deletes kept (SIGINT stops it between batches, keeping what was stored)",
     )
     .argument('<paths...>', 'files or folders')
+    .option(
+      '--namespace <ns>',
+      `the namespace of the fragments (default ${DEFAULT_INGEST_NAMESPACE})`,
+    )
+    .option('--prune', 'also remove the fragments of files ingested before that are gone from disk')
     .option('--json', 'print machine-readable JSON')
-    .action(async (paths: string[], options: { json?: boolean }, command: Command) => {
-      await withAios(command, async (aios) => {
-        const result = await ingestWithProgress(aios, paths, options.json === true);
-        if (options.json) printJson(result);
-        else printIngest(result);
-      });
-    });
+    .action(
+      async (
+        paths: string[],
+        options: { json?: boolean; namespace?: string; prune?: boolean },
+        command: Command,
+      ) => {
+        await withAios(command, async (aios) => {
+          const result = await ingestWithProgress(aios, paths, options.json === true, {
+            ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+            prune: options.prune === true,
+          });
+          if (options.json) printJson(result);
+          else printIngest(result);
+        });
+      },
+    );
 }

@@ -118,7 +118,9 @@ export function binaryReason(head: Uint8Array): string | undefined {
  * Opens a regular file for reading. Non-blocking, so a path that became a FIFO since it was
  * listed cannot hang the open; anything but a regular file is refused.
  */
-async function openRegular(path: string): Promise<{ handle: FileHandle; size: number }> {
+async function openRegular(
+  path: string,
+): Promise<{ handle: FileHandle; size: number; modifiedAt: number }> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -129,21 +131,26 @@ async function openRegular(path: string): Promise<{ handle: FileHandle; size: nu
       });
     }
     checkSize(path, info.size);
-    return { handle, size: info.size };
+    return { handle, size: info.size, modifiedAt: Math.floor(info.mtimeMs) };
   } catch (error) {
     await handle?.close();
     throw error instanceof AiosError ? error : fromNodeIoError(error, path);
   }
 }
 
-/** A regular file's size and the reason it is not text, reading only its first KiB. */
-export async function sniffFile(path: string): Promise<{ size: number; binary?: string }> {
-  const { handle, size } = await openRegular(path);
+/**
+ * A regular file's size, modification time (ms) and the reason it is not text, reading
+ * only its first KiB.
+ */
+export async function sniffFile(
+  path: string,
+): Promise<{ size: number; modifiedAt: number; binary?: string }> {
+  const { handle, size, modifiedAt } = await openRegular(path);
   try {
     const head = new Uint8Array(Math.min(SNIFF_BYTES, size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const binary = binaryReason(head.subarray(0, bytesRead));
-    return binary ? { size, binary } : { size };
+    return binary ? { size, modifiedAt, binary } : { size, modifiedAt };
   } catch (error) {
     throw fromNodeIoError(error, path);
   } finally {
