@@ -2,6 +2,7 @@ import type { RouteModule } from '../context.js';
 import { adminRoutes } from './admin.js';
 import { askRoutes } from './ask.js';
 import { backupRoutes } from './backups.js';
+import { conversationRoutes } from './conversations.js';
 import { ingestRoutes } from './ingest.js';
 import { jobRoutes } from './jobs.js';
 import { mcpRoutes } from './mcp.js';
@@ -23,6 +24,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   ingestRoutes,
   memoryRoutes,
   askRoutes,
+  conversationRoutes,
 ];
 
 /** Routes outside `/v1`: the probes a supervisor or load balancer calls. */

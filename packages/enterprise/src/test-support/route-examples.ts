@@ -62,6 +62,19 @@ export interface RouteExample {
  * authorization matrix fails for a route without an example: no route goes untested.
  */
 export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
+  'GET /v1/conversations': { request: () => ({ url: '/v1/conversations?limit=5' }) },
+  'GET /v1/conversations/:id': {
+    request: (f) => ({ url: `/v1/conversations/${f.conversationId}` }),
+    ownResource: true,
+  },
+  'GET /v1/conversations/:id/messages': {
+    request: (f) => ({ url: `/v1/conversations/${f.conversationId}/messages` }),
+    ownResource: true,
+  },
+  'DELETE /v1/conversations/:id': {
+    request: (f) => ({ url: `/v1/conversations/${f.conversationId}` }),
+    ownResource: true,
+  },
   'POST /v1/ask': {
     request: () => ({
       url: '/v1/ask',

@@ -1,0 +1,47 @@
+import type { Conversation, Message } from '@aios/data';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function conversationView(c: Conversation) {
+  return {
+    id: c.id,
+    title: c.title,
+    metadata: c.metadata,
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.updatedAt),
+  };
+}
+
+/** What Luna keeps with an answer (`metadata.luna.exchange`): its mode and sources. */
+function lunaAnswer(m: Message) {
+  const luna = m.metadata.luna;
+  const exchange = isObject(luna) && luna.part === 'answer' ? luna.exchange : undefined;
+  if (!isObject(exchange)) return { mode: null, sources: null };
+  const given = exchange.mode;
+  const mode: 'llm' | 'offline' | null = given === 'llm' || given === 'offline' ? given : null;
+  const sources = Array.isArray(exchange.sources)
+    ? exchange.sources.filter(isObject).map((s) => ({
+        id: String(s.id),
+        score: typeof s.score === 'number' ? s.score : 0,
+        relevance: typeof s.relevance === 'number' ? s.relevance : null,
+      }))
+    : null;
+  return { mode, sources };
+}
+
+export function messageView(m: Message) {
+  const answerId = m.metadata.exchangeId;
+  return {
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    createdAt: iso(m.createdAt),
+    model: m.model,
+    promptTokens: m.promptTokens,
+    completionTokens: m.completionTokens,
+    answerId: typeof answerId === 'string' ? answerId : null,
+    ...lunaAnswer(m),
+  };
+}
