@@ -4,12 +4,13 @@
  * notes do not answer are refused, with what came closest labelled as such. Both
  * implementations, through the built CLI.
  */
+import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closedPort } from '@aios/luna/testing';
+import { closedPort, startChatServer } from '@aios/luna/testing';
 import { testImplementations } from '@aios/utils/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempHomes } from '../testing/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, runCli, tempHomes } from '../testing/cli.js';
 
 const HOUSEHOLD = resolve(
   dirname(fileURLToPath(import.meta.url)),
@@ -86,5 +87,62 @@ describe.each(testImplementations())('answers over a household of notes (%s)', (
     expect(grounded.grounded).toBe(true);
     expect(grounded.sources[0]).toMatchObject({ relevance: 1, line: 3 });
     expect(grounded.sources[0]?.quote).toContain("Miller's Garage");
+  });
+});
+
+/** `runCli` without blocking this process (where the scripted model runs). */
+function runCliAsync(home: string, args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      {
+        cwd: home,
+        timeout: 60_000,
+        env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
+      },
+      (error, stdout, stderr) =>
+        done({ code: error ? ((error.code as number) ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe.each(testImplementations())('what aios ask learns, with a model (%s)', (impl) => {
+  const tempHome = tempHomes('aios-learn-');
+  let server: Awaited<ReturnType<typeof startChatServer>>;
+  beforeAll(async () => {
+    server = await startChatServer();
+  });
+  afterAll(() => server.close());
+
+  it('prints the facts remembered, with their change ids, and the conflicts they bring', async () => {
+    const home = tempHome();
+    const env = { AIOS_NATIVE: impl, NO_COLOR: '1', AIOS_LUNA__LLM__BASE_URL: server.baseUrl };
+    expect(runCli(home, ['ingest', HOUSEHOLD], env).code).toBe(0);
+    server.queue.push(
+      { kind: 'ok', content: 'Noted, the check-up is now on 10 June.' },
+      {
+        kind: 'ok',
+        content: JSON.stringify({
+          changes: [{ op: 'add', text: "Maya's next dental check-up moved to 10 June." }],
+        }),
+      },
+    );
+    // Not runCli: the model answers from this process, whose event loop must keep running.
+    const out = await runCliAsync(
+      home,
+      ['ask', "Maya's next dental check-up moved to 10 June."],
+      env,
+    );
+    expect(out.stderr).toBe('');
+    const lines = out.stdout.split('\n');
+    expect(lines[0]).toBe('Noted, the check-up is now on 10 June.');
+    expect(lines[1]).toMatch(
+      /^remembered: Maya's next dental check-up moved to 10 June\. \(change [0-9a-f]{8}\)$/,
+    );
+    expect(lines[2]).toBe(
+      "conflicts with memory: Dentist: Maya's next dental check-up is on 3 June at 9:30 with Dr. Patel at Smile Dental, 12 High Street. <> Maya's next dental check-up moved to 10 June.",
+    );
+    expect(runCli(home, ['memory', 'conflicts'], env).stdout).toMatch(/^\[1\] about /);
   });
 });

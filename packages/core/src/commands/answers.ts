@@ -95,6 +95,7 @@ export function printAnswer(answer: Answer, sources: SourceView[]): void {
       pc.dim(`(no language model answered: ${code}; \`aios health\` or --json for details)`),
     );
   }
+  printLearned(answer);
   const views = withAnswer(answer, sources);
   if (views.length > 0) {
     // Not grounded: what is listed came closest and does not answer the question.
@@ -109,6 +110,25 @@ export function printAnswer(answer: Answer, sources: SourceView[]): void {
   }
 }
 
+/** What Luna learnt from the exchange: each memory change (with its id, to undo it) and conflict. */
+function printLearned(answer: Answer): void {
+  const learned = answer.learned;
+  if (!learned) return;
+  for (const c of learned.changes) {
+    const what =
+      c.op === 'retire'
+        ? `retired: ${c.before ?? ''}`
+        : `${c.op === 'add' ? 'remembered' : 'updated'}: ${c.after ?? ''}`;
+    console.log(pc.green(`${what} ${pc.dim(`(change ${c.id.slice(0, 8)})`)}`));
+  }
+  for (const conflict of learned.conflicts) {
+    console.log(
+      pc.yellow(`conflicts with memory: ${conflict.a.quote} ${pc.dim('<>')} ${conflict.b.quote}`),
+    );
+  }
+  if (learned.error) console.log(pc.dim(`(nothing learnt: ${learned.error.split(':')[0]})`));
+}
+
 export function answerJson(answer: Answer, sources: SourceView[]) {
   return {
     id: answer.id,
@@ -119,6 +139,7 @@ export function answerJson(answer: Answer, sources: SourceView[]) {
     grounded: answer.grounded,
     relevance: answer.relevance,
     model: answer.model ?? null,
+    ...(answer.learned ? { learned: answer.learned } : {}),
     sources: withAnswer(answer, sources),
   };
 }
