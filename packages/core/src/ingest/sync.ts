@@ -284,22 +284,28 @@ export class FileSync {
 
   /**
    * Deletes the fragments of pieces the file no longer has, except one another file also
-   * has, or one that did not come from this file (the user's own, which a file repeated).
+   * has (it becomes that file's) or one that did not come from this file (the user's own,
+   * which the file repeated).
    */
   private async removeStale(remove: SourcePiece[]): Promise<void> {
     if (remove.length === 0) return;
     const { memory, data } = this.target;
-    const others = await data.sources.piecesOf(remove.map((p) => p.fragmentId));
-    const shared = new Set(
-      others
-        .filter((p) => p.path !== this.path || p.namespace !== this.namespace)
-        .map((p) => p.fragmentId),
-    );
+    const elsewhere = new Map<string, string>();
+    for (const p of await data.sources.piecesOf(remove.map((r) => r.fragmentId))) {
+      if (p.path !== this.path || p.namespace !== this.namespace) {
+        elsewhere.set(p.fragmentId, p.path);
+      }
+    }
     for (const p of remove) {
       const f = memory.get(p.fragmentId);
-      if (f && !shared.has(p.fragmentId) && sourceOf(f) === this.path) {
+      if (!f || sourceOf(f) !== this.path) continue;
+      const other = elsewhere.get(p.fragmentId);
+      if (other === undefined) {
         await memory.delete(p.fragmentId);
         this.counts.removed++;
+      } else {
+        const { line: _line, offset: _offset, ...rest } = f.metadata;
+        await memory.update(p.fragmentId, { metadata: { ...rest, source: other } });
       }
     }
   }

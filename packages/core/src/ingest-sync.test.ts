@@ -1,0 +1,144 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@aios/utils';
+import { testImplementations } from '@aios/utils/testing';
+import { describe, expect, it } from 'vitest';
+import { type Aios, createAios } from './aios.js';
+import { forgetSources, ingest, planForget } from './ingest.js';
+
+// The source index through the API: what `aios ingest` and `aios forget` are built on.
+
+describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=%s)', (impl) => {
+  const withAios = async (run: (aios: Aios, dir: string) => Promise<void>) => {
+    const home = mkdtempSync(join(tmpdir(), 'aios-ingest-sync-'));
+    const { config } = loadConfig({ cwd: home, env: { AIOS_HOME: home, AIOS_NATIVE: impl } });
+    const aios = await createAios({ config, offline: true });
+    const dir = join(home, 'notes');
+    mkdirSync(dir);
+    try {
+      await run(aios, dir);
+    } finally {
+      await aios.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  };
+  const texts = (aios: Aios) =>
+    aios.memory
+      .list()
+      .map((f) => f.text)
+      .sort();
+  const byText = (aios: Aios, text: string) => aios.memory.list().find((f) => f.text === text);
+
+  it('cleans up after ingests made before the index: the edit kept, the copy of the old text gone', async () => {
+    await withAios(async (aios, dir) => {
+      const file = join(dir, 'grandma.md');
+      writeFileSync(
+        file,
+        '# Grandma\n\nShe is allergic to cats.\n\n# Car\n\nServiced in spring.\n',
+      );
+      // Ingests without the index add only, as every ingest did before it existed: an edit
+      // followed by such an ingest stores the file's text again beside the edit.
+      await ingest(aios.memory, [file]);
+      const original = byText(aios, '# Grandma\n\nShe is allergic to cats.');
+      await aios.memory.update(original?.id as string, { text: 'Grandma is allergic to cats.' });
+      await ingest(aios.memory, [file]);
+      expect(texts(aios)).toHaveLength(3);
+
+      const synced = await ingest(aios, [file]);
+      expect(synced).toMatchObject({ added: 0, edited: 1, removed: 1, conflicts: [] });
+      expect(texts(aios)).toEqual(['# Car\n\nServiced in spring.', 'Grandma is allergic to cats.']);
+      expect((await ingest(aios, [file])).unchanged).toBe(1);
+    });
+  });
+
+  it('keeps a fragment two files share until neither has it, and the user’s own text always', async () => {
+    await withAios(async (aios, dir) => {
+      const shared = 'The spare key is with Mrs Green at number 14.';
+      const own = 'The bins go out on Monday evenings.';
+      await aios.memory.add({ text: own, namespace: 'documents' });
+      const [a, b, c] = ['a.md', 'b.md', 'c.md'].map((name) => join(dir, name)) as [
+        string,
+        string,
+        string,
+      ];
+      writeFileSync(a, `${shared}\n\n# A\n\nOnly in a.\n`);
+      writeFileSync(b, `${shared}\n\n# B\n\nOnly in b.\n`);
+      writeFileSync(c, `${own}\n`);
+      expect((await ingest(aios, [dir])).added).toBe(3);
+      expect(texts(aios)).toHaveLength(4);
+
+      // a drops the shared paragraph: b still has it, so it stays, as b's.
+      writeFileSync(a, '# A\n\nOnly in a.\n');
+      expect((await ingest(aios, [a])).removed).toBe(0);
+      expect(byText(aios, shared)?.metadata.source).toBe(b);
+
+      // Forgetting b takes the shared paragraph with it; forgetting c, which only repeated
+      // the user's own text, takes nothing.
+      const plan = await planForget(aios, { paths: [b] });
+      expect(plan.fragments.map((f) => f.text).sort()).toEqual(['# B\n\nOnly in b.', shared]);
+      expect(await forgetSources(aios, plan)).toMatchObject({ sources: 1, fragments: 2 });
+      expect(await forgetSources(aios, await planForget(aios, { paths: [c] }))).toMatchObject({
+        sources: 1,
+        fragments: 0,
+      });
+      expect(texts(aios)).toEqual(['# A\n\nOnly in a.', own]);
+    });
+  });
+
+  it('forgetting one of two files that share a fragment keeps it, now as the other file’s', async () => {
+    await withAios(async (aios, dir) => {
+      const shared = 'The wifi hint is the name of the dog.';
+      const a = join(dir, 'a.md');
+      const b = join(dir, 'b.md');
+      writeFileSync(a, `${shared}\n`);
+      writeFileSync(b, `${shared}\n`);
+      await ingest(aios, [dir]);
+      const plan = await planForget(aios, { paths: [a] });
+      expect(plan.fragments).toEqual([]);
+      expect(plan.shared).toEqual([{ id: byText(aios, shared)?.id, source: b }]);
+      expect(await forgetSources(aios, plan)).toMatchObject({ sources: 1, shared: 1 });
+      expect(byText(aios, shared)?.metadata.source).toBe(b);
+      expect(await forgetSources(aios, await planForget(aios, { paths: [b] }))).toMatchObject({
+        fragments: 1,
+      });
+      expect(texts(aios)).toEqual([]);
+    });
+  });
+
+  it('a stopped ingest resumes: what it stored is kept, nothing is stored twice', async () => {
+    await withAios(async (aios, dir) => {
+      const file = join(dir, 'long.md');
+      const sections = Array.from({ length: 60 }, (_, i) => `# Part ${i}\n\nPart ${i} text.`);
+      writeFileSync(file, `${sections.join('\n\n')}\n`);
+      const stop = new AbortController();
+      const first = await ingest(aios, [file], {
+        signal: stop.signal,
+        batchSize: 8,
+        onProgress: (p) => {
+          if (p.chunksDone >= 16) stop.abort('SIGINT');
+        },
+      });
+      expect(first.interrupted).toBe('SIGINT');
+      expect(first.added).toBe(16);
+      const rest = await ingest(aios, [file], { batchSize: 8 });
+      expect(rest).toMatchObject({ added: 44, kept: 16, removed: 0 });
+      expect(rest.files[0]?.status).toBe('changed');
+      expect(texts(aios)).toHaveLength(60);
+      expect((await ingest(aios, [file])).unchanged).toBe(1);
+    });
+  });
+
+  it('keeps namespaces apart: the same file in two namespaces, forgotten from one', async () => {
+    await withAios(async (aios, dir) => {
+      const file = join(dir, 'note.md');
+      writeFileSync(file, 'The heron fished at dawn.\n');
+      await ingest(aios, [file]);
+      expect((await ingest(aios, [file], { namespace: 'demo' })).added).toBe(1);
+      expect(aios.memory.namespaces()).toEqual({ documents: 1, demo: 1 });
+      await forgetSources(aios, await planForget(aios, { namespace: 'demo' }));
+      expect(aios.memory.namespaces()).toEqual({ documents: 1 });
+      expect((await ingest(aios, [file])).unchanged).toBe(1);
+    });
+  });
+});
