@@ -24,6 +24,13 @@ export {
   resolveConfig,
 } from './aios.js';
 export { BackupHandle } from './backup-handle.js';
+// The config file writer of `aios config set`, for doors that change the config
+export {
+  readJsonObject as readConfigFile,
+  splitKey as configKeyPath,
+  targetFile as configFileOf,
+  writeChecked as writeConfigFile,
+} from './commands/config-files.js';
 export { CORES, type CoreDescriptor } from './cores.js';
 
 // Ingest

@@ -2,6 +2,8 @@ import type { RouteModule } from '../context.js';
 import { adminRoutes } from './admin.js';
 import { askRoutes } from './ask.js';
 import { backupRoutes } from './backups.js';
+import { complianceRoutes } from './compliance.js';
+import { configRoutes } from './config.js';
 import { conversationRoutes } from './conversations.js';
 import { ingestRoutes } from './ingest.js';
 import { jobRoutes } from './jobs.js';
@@ -22,6 +24,8 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   openAiRoutes,
   backupRoutes,
   ingestRoutes,
+  complianceRoutes,
+  configRoutes,
   memoryRoutes,
   askRoutes,
   conversationRoutes,

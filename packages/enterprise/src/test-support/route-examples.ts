@@ -197,6 +197,18 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
     // The backup the example of POST /v1/backups started may still hold the repository.
     alsoValid: [503],
   },
+  'GET /v1/compliance/export': { request: () => ({ url: '/v1/compliance/export' }) },
+  'POST /v1/compliance/erase': {
+    request: () => ({
+      url: '/v1/compliance/erase',
+      payload: { namespace: 'matrix-nothing-here', confirm: true },
+    }),
+  },
+  'DELETE /v1/tenants/:id': {
+    request: (f) => ({ url: `/v1/tenants/${f.tenantId}` }),
+    ownResource: true,
+  },
+  'PATCH /v1/config': { request: () => ({ url: '/v1/config', payload: { 'carma.search.k': 9 } }) },
   'POST /v1/ingest': {
     request: () => ({
       url: '/v1/ingest',
