@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ChatServer, type RecordedRequest, startChatServer } from '@aios/luna/testing';
+import { testImplementations, testTool } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, tempHomes } from './testing/cli.js';
+import { runCliAsync } from './testing/run.js';
+
+// `aios chat` at a terminal: driven through a pseudo-terminal (Python's pty module, no
+// native module), against a scripted language model on loopback that records its prompts.
+// Each input waits for the output it answers (never a timer).
+
+const python = testTool('python3');
+const driver = join(dirname(fileURLToPath(import.meta.url)), 'testing', 'pty-driver.py');
+const tempHome = tempHomes('aios-chat-pty-');
+const SLOW = { timeout: 180_000 };
+const ENTER = '\r';
+const CTRL_C = '\u0003';
+const CTRL_D = '\u0004';
+
+interface Step {
+  wait: string;
+  send?: string;
+}
+
+interface Session {
+  /** What the terminal showed, without colours and cursor moves. */
+  output: string;
+  /** The raw bytes as text, to see where the cursor was left. */
+  raw: string;
+  status: number | null;
+  done: number;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+/** Runs `aios chat ...args` at a pseudo-terminal, going through `steps`. */
+function chat(home: string, args: string[], env: Record<string, string>, steps: Step[]) {
+  const spec = {
+    argv: [process.execPath, cli, 'chat', ...args],
+    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, NO_COLOR: '1', TERM: 'xterm', ...env },
+    timeout: 150,
+    steps,
+  };
+  return new Promise<Session>((resolve, reject) => {
+    const child = spawn(python as string, [driver, JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        const r = JSON.parse(out) as { output: string; status: number | null; done: number };
+        resolve({ ...r, raw: r.output, output: r.output.replace(ANSI, '').replace(/\r/g, '') });
+      } catch {
+        reject(new Error(`the pty driver failed: ${err || out}`));
+      }
+    });
+  });
+}
+
+let server: ChatServer;
+beforeAll(async () => {
+  server = await startChatServer();
+});
+afterAll(() => server.close());
+
+/** The chat request that asked `question` (its last message). */
+function requestFor(question: string): RecordedRequest | undefined {
+  return server.requests
+    .filter((r) => r.url === '/v1/chat/completions')
+    .filter((r) => r.body.messages?.at(-1)?.content === question)
+    .at(-1);
+}
+const asked = (question: string) => `You asked: ${question}`;
+
+describe.skipIf(!python).each(testImplementations())(
+  'aios chat at a terminal (AIOS_NATIVE=%s)',
+  (impl) => {
+    const env = { AIOS_NATIVE: impl };
+    let home: string;
+
+    beforeAll(async () => {
+      home = tempHome();
+      await runCliAsync(home, ['config', 'set', 'luna.llm.baseUrl', server.baseUrl], env);
+      await runCliAsync(home, ['config', 'set', 'luna.llm.model', 'test-model'], env);
+    }, 60_000);
+
+    it(
+      'goes on after a mistyped command or a bad line, knows the earlier turns, and Ctrl-D leaves on a fresh line',
+      SLOW,
+      async () => {
+        const session = await chat(home, [], env, [
+          { wait: 'you> ', send: `who is allergic to cats${ENTER}` },
+          { wait: asked('who is allergic to cats') },
+          { wait: 'you> ', send: `/nope${ENTER}` },
+          { wait: '[USAGE_ERROR]' },
+          { wait: 'you> ', send: `/feedback lots${ENTER}` },
+          { wait: '[INVALID_INPUT]' },
+          { wait: 'you> ', send: `and to what else${ENTER}` },
+          { wait: asked('and to what else') },
+          { wait: 'you> ', send: CTRL_D },
+        ]);
+        expect(session.done).toBe(9);
+        expect(session.output).toContain('unknown chat command /nope');
+        expect(session.output).toContain('rating: expected a number from -1 to 1, got "lots"');
+        // The second question was asked with the first exchange before it.
+        const second = requestFor('and to what else');
+        expect(second?.body.messages?.slice(1).map((m) => m.role)).toEqual([
+          'user',
+          'assistant',
+          'user',
+        ]);
+        expect(second?.body.messages?.[1]?.content).toBe('who is allergic to cats');
+        // Ctrl-D: the shell's prompt will start on a line of its own.
+        expect(session.raw).toMatch(/you> [^\n]*\r?\n$/);
+        expect(session.status).toBe(1); // the mistakes were reported
+        const list = await runCliAsync(home, ['conversations', 'list', '--json'], env);
+        expect(JSON.parse(list.stdout).conversations).toMatchObject([{ turns: 2 }]);
+      },
+    );
+
+    it(
+      '--resume goes on with the latest conversation; Ctrl-C clears a line, then leaves',
+      SLOW,
+      async () => {
+        const session = await chat(home, ['--resume'], env, [
+          { wait: 'resuming conversation' },
+          { wait: '(2 earlier turns)' },
+          { wait: 'chatting with Luna' },
+          { wait: 'you> ', send: `never mind${CTRL_C}` },
+          { wait: '^C' },
+          { wait: 'you> ', send: `one more thing${ENTER}` },
+          { wait: asked('one more thing') },
+          { wait: 'you> ', send: CTRL_C },
+        ]);
+        expect(session.done).toBe(8);
+        expect(requestFor('never mind')).toBeUndefined();
+        const turns = requestFor('one more thing')
+          ?.body.messages?.slice(1)
+          .map((m) => m.content);
+        expect(turns?.filter((_, i) => i % 2 === 0)).toEqual([
+          'who is allergic to cats',
+          'and to what else',
+          'one more thing',
+        ]);
+        expect(session.raw).toMatch(/you> [^\n]*\r?\n$/);
+        expect(session.status).toBe(0);
+      },
+    );
+  },
+);
