@@ -197,6 +197,13 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     expect(answer.mode).toBe('offline');
     expect(answer.offlineReason).toBe('no language model configured');
     expect(answer.answer).toContain('hybrid lexical and vector search');
+    const told = createLuna({ memory, store, tokenizer, offlineNote: 'Asked to stay offline' });
+    expect((await told.ask('What does CARMA rank fragments with?')).answer).toMatch(
+      /^\[offline\] Asked to stay offline; from memory: /,
+    );
+    expect(() => createLuna({ memory, store, tokenizer, offlineNote: ' ' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
   });
 
   it.each([

@@ -91,6 +91,11 @@ export interface LunaOptions {
    * `get` and a store with the memory-change log; otherwise nothing is learnt.
    */
   learnFacts?: boolean;
+  /**
+   * Why an offline answer has no model when none was given, said first in it (default
+   * "No language model is configured"); a door that was told to stay offline says so.
+   */
+  offlineNote?: string;
   name?: string;
 }
 
@@ -281,6 +286,10 @@ export function createLuna(options: LunaOptions): Luna {
   const llm = options.llm ?? null;
   const rememberExchanges = options.rememberExchanges ?? true;
   const learnFacts = options.learnFacts ?? true;
+  const offlineNote = options.offlineNote ?? 'No language model is configured';
+  if (typeof offlineNote !== 'string' || offlineNote.trim() === '') {
+    throw invalidInput('offlineNote', offlineNote, 'a non-empty sentence');
+  }
   const changeLog: MemoryChangeLog | undefined =
     store.recordMemoryChanges && store.listMemoryChanges && store.markMemoryChangeUndone
       ? {
@@ -454,7 +463,7 @@ export function createLuna(options: LunaOptions): Luna {
       sources = modelSources;
     } else {
       const offline = extractiveAnswer(query, fragments, {
-        note: llm ? 'The language model did not answer' : 'No language model is configured',
+        note: llm ? 'The language model did not answer' : offlineNote,
         judgement,
       });
       answer = offline.text;
