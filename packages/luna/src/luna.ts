@@ -536,7 +536,9 @@ export function createLuna(options: LunaOptions): Luna {
           ...(signal ? { signal } : {}),
         });
       } catch (error) {
-        // The answer is stored and stands; what could not be learnt is reported.
+        // The answer is stored and stands; what could not be learnt is reported. A rolled
+        // back transaction took the memory's writes back in its database: it follows.
+        if (store.transaction) await memory.refresh?.().catch(() => undefined);
         const code = error instanceof AiosError ? error.code : 'ERROR';
         learned = {
           changes: [],
@@ -771,7 +773,12 @@ export function createLuna(options: LunaOptions): Luna {
           'this memory and store keep no memory changes to undo',
         );
       }
-      return undoMemoryChange(memory, changeLog, atomically, changeId);
+      try {
+        return await undoMemoryChange(memory, changeLog, atomically, changeId);
+      } catch (error) {
+        if (store.transaction) await memory.refresh?.().catch(() => undefined);
+        throw error;
+      }
     },
   };
 }

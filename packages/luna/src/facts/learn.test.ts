@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient } from '../llm/client.js';
 import { type OpenedLuna, openLuna } from '../open.js';
 import { type ChatServer, startChatServer } from '../testing/chat-server.js';
@@ -239,6 +239,26 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
       error: expect.stringMatching(/^LLM_BAD_RESPONSE: /),
     });
     expect(await luna.memoryChanges()).toEqual([]);
+  });
+
+  it('keeps no fact when its record cannot be written: memory and log change together', async () => {
+    const facts = () => luna.carma.list({ filter: { kind: 'fact' } });
+    const save = vi
+      .spyOn(luna.data.personality, 'save')
+      .mockRejectedValueOnce(new Error('disk full'));
+    server.queue.push(
+      { kind: 'ok', content: 'Noted.' },
+      changes([{ op: 'add', text: 'The piano tuner comes on 5 May.' }]),
+    );
+    const answer = await luna.ask('The piano tuner comes on 5 May.');
+    save.mockRestore();
+    expect(answer.answer).toBe('Noted.');
+    expect(answer.learned?.error).toMatch(/disk full/);
+    expect(facts()).toEqual([]);
+    expect(await luna.memoryChanges()).toEqual([]);
+    expect(
+      (await luna.carma.search('piano tuner', { k: 5 })).map((r) => r.fragment.metadata.kind),
+    ).not.toContain('fact');
   });
 
   it('learns nothing offline, or when told not to', async () => {
