@@ -1,7 +1,35 @@
+import { existsSync } from 'node:fs';
+import { DEFAULT_CANDIDATES } from '@aios/luna';
+import { type LoadedConfig, readSecretsFile, secretPaths } from '@aios/utils';
 import type { Command } from 'commander';
 import { systemStatus } from '../status.js';
 import { pc } from './colors.js';
 import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
+
+/**
+ * The language model set up (no request made: `aios models` and `aios health` ask it) and
+ * the secrets file: which keys it holds, never their values.
+ */
+function setup(loaded: LoadedConfig) {
+  const { baseUrl, model } = loaded.config.luna.llm;
+  const file = loaded.secretsFile;
+  const stored = file && existsSync(file) ? readSecretsFile(file) : {};
+  const keys = secretPaths()
+    .filter((path) => {
+      let node: unknown = stored;
+      for (const p of path) node = (node as Record<string, unknown> | undefined)?.[p];
+      return node !== undefined;
+    })
+    .map((path) => path.join('.'));
+  return {
+    llm: {
+      baseUrl: baseUrl ?? null,
+      model: model ?? null,
+      detects: baseUrl ? [] : [...DEFAULT_CANDIDATES],
+    },
+    secrets: { file: file ?? null, keys },
+  };
+}
 
 export function registerStatus(program: Command): void {
   program
@@ -9,9 +37,11 @@ export function registerStatus(program: Command): void {
     .description('show each core, its version, the implementation it runs and why')
     .option('--json', 'print machine-readable JSON')
     .action((options: { json?: boolean }, command: Command) => {
-      const status = systemStatus(loadCliConfig(command.optsWithGlobals<GlobalOptions>()));
+      const loaded = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
+      const status = systemStatus(loaded);
+      const { llm, secrets } = setup(loaded);
       if (options.json) {
-        printJson(status);
+        printJson({ ...status, llm, secrets });
       } else {
         console.log(
           `${pc.bold('AIOS')} ${status.version}  node ${status.node}  ${status.platform}`,
@@ -19,6 +49,14 @@ export function registerStatus(program: Command): void {
         console.log(`home    ${status.home}`);
         console.log(`config  ${status.configFile ?? '(defaults and environment only)'}`);
         console.log(`native  ${status.native}`);
+        const model = llm.model ? `model ${llm.model}` : 'the first model it lists';
+        console.log(
+          `llm     ${llm.baseUrl ? `${llm.baseUrl}, ${model}` : `not configured: looks for ${llm.detects.join(', ')} (\`aios models\`)`}`,
+        );
+        const keys = secrets.keys.length > 0 ? secrets.keys.join(', ') : 'no keys';
+        console.log(
+          `secrets ${secrets.file ?? '(not read)'} ${pc.dim(`(${keys}; readable by you only)`)}`,
+        );
         console.log('');
         const width = Math.max(...status.cores.map((c) => c.name.length));
         for (const core of status.cores) {
