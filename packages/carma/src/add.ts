@@ -6,11 +6,11 @@ import {
   resolveSlots,
   splitExactDuplicates,
 } from './dedup.js';
-import { embedChecked } from './embedding.js';
+import { type DocumentVectors, documentVectors } from './document-vectors.js';
 import type { FragmentRecord } from './fragment-store.js';
-import type { AddResult, FragmentInput, NearDuplicate } from './memory-types.js';
+import type { AddResult, NearDuplicate } from './memory-types.js';
 import { historyEntry, publicFragment } from './records.js';
-import { parseFragmentInputs } from './validation.js';
+import type { ParsedInput } from './validation.js';
 import { checkpointIfDue, storeMeta } from './vector-index-file.js';
 
 interface NewFragment {
@@ -33,18 +33,25 @@ interface NearMerge {
  */
 export async function addFragments(
   ctx: MemoryContext,
-  inputs: Array<FragmentInput | string>,
+  parsed: ParsedInput[],
+  ready?: DocumentVectors,
 ): Promise<AddResult[]> {
   const { fragments, indexes } = ctx;
-  const parsed = parseFragmentInputs(inputs);
   const at = ctx.now();
   const { slots, fresh } = splitExactDuplicates(ctx, parsed, at);
   if (fresh.length > 0) {
-    const matrix = await embedChecked(
+    // Embedded ahead (see embedAhead); what was not (say another process stored a copy
+    // meanwhile and deleted it) is embedded now.
+    const vectors = await documentVectors(
       ctx,
-      fresh.map((f) => f.record.text),
+      fresh.map((f) => f.record),
+      ready,
     );
     const dim = indexes.dimension as number;
+    const matrix = new Float32Array(fresh.length * dim);
+    fresh.forEach((f, i) => {
+      matrix.set(vectors.get(f.record.contentHash) as Float32Array, i * dim);
+    });
     const near = findNearDuplicates(
       ctx,
       matrix,

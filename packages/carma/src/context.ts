@@ -10,6 +10,7 @@ import type { FollowState } from './follow.js';
 import type { FragmentState } from './fragment-state.js';
 import type { FragmentStore } from './fragment-store.js';
 import type { FusionOptions, MemoryOptions } from './memory-types.js';
+import type { QueryVectors } from './query-vectors.js';
 import type { SearchIndexes } from './search-indexes.js';
 import type { IndexFileState } from './vector-index-file.js';
 
@@ -29,4 +30,6 @@ export interface MemoryContext {
   readonly files: IndexFileState;
   /** Where the memory is in the database's history (what other processes wrote). */
   readonly follow: FollowState;
+  /** Recent query vectors of a remote embedder. */
+  readonly queryVectors: QueryVectors;
 }

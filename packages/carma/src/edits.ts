@@ -5,7 +5,7 @@
  */
 import { AiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
-import { embedChecked } from './embedding.js';
+import { documentVectors } from './document-vectors.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord } from './fragment-store.js';
 import type { Fragment } from './memory-types.js';
@@ -37,7 +37,9 @@ export async function updateFragment(
         },
       );
     }
-    vector = (await embedChecked(ctx, [text])).slice();
+    // A text another fragment holds reuses its vector; otherwise it is embedded.
+    const vectors = await documentVectors(ctx, [{ text, contentHash }]);
+    vector = (vectors.get(contentHash) as Float32Array).slice();
   }
   const at = ctx.now();
   const next: FragmentRecord = {

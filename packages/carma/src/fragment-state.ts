@@ -23,10 +23,14 @@ export function fragmentNotFound(id: string): AiosError {
   );
 }
 
+const EMPTY: ReadonlySet<string> = new Set();
+
 export class FragmentState {
   readonly byId = new Map<string, FragmentRecord>();
   readonly byLabel = new Map<number, FragmentRecord>();
   private readonly byContent = new Map<string, string>();
+  /** Fragments by text hash alone, in any namespace: whose vector a new copy can reuse. */
+  private readonly byHash = new Map<string, Set<string>>();
   readonly namespaceLabels = new Map<string, Set<number>>();
   /**
    * No label below this one is free: the lowest the store's label counter may hand out
@@ -48,6 +52,12 @@ export class FragmentState {
     this.byId.set(f.id, f);
     this.byLabel.set(f.label, f);
     this.byContent.set(contentKey(f.namespace, f.contentHash), f.id);
+    let ids = this.byHash.get(f.contentHash);
+    if (!ids) {
+      ids = new Set();
+      this.byHash.set(f.contentHash, ids);
+    }
+    ids.add(f.id);
     let set = this.namespaceLabels.get(f.namespace);
     if (!set) {
       set = new Set();
@@ -63,6 +73,9 @@ export class FragmentState {
     const key = contentKey(f.namespace, f.contentHash);
     // Only if the key still points at this fragment (an update may have taken it over).
     if (this.byContent.get(key) === f.id) this.byContent.delete(key);
+    const ids = this.byHash.get(f.contentHash);
+    ids?.delete(f.id);
+    if (ids?.size === 0) this.byHash.delete(f.contentHash);
     this.namespaceLabels.get(f.namespace)?.delete(f.label);
     if (this.namespaceLabels.get(f.namespace)?.size === 0) this.namespaceLabels.delete(f.namespace);
   }
@@ -70,6 +83,11 @@ export class FragmentState {
   /** The id of the fragment holding this text in this namespace, if any. */
   idWithContent(namespace: string, contentHash: string): string | undefined {
     return this.byContent.get(contentKey(namespace, contentHash));
+  }
+
+  /** The fragments holding this text, in any namespace. */
+  withHash(contentHash: string): ReadonlySet<string> {
+    return this.byHash.get(contentHash) ?? EMPTY;
   }
 
   /** The fragment with this id; a bad id or an unknown one is an error. */

@@ -15,6 +15,7 @@ import { addFragments } from './add.js';
 import { AllowListCache } from './allow-list.js';
 import { runConsolidation } from './consolidation.js';
 import type { MemoryContext } from './context.js';
+import { embedAhead } from './document-vectors.js';
 import { deleteFragment, reinforceFragments, updateFragment } from './edits.js';
 import { type Embedder, HashingEmbedder } from './embedder.js';
 import { normalizeRoles } from './embedding-roles.js';
@@ -38,6 +39,7 @@ import type {
   SearchOptions,
   SearchResult,
 } from './memory-types.js';
+import { QueryVectors } from './query-vectors.js';
 import { publicFragment } from './records.js';
 import { searchFragments } from './search.js';
 import { SearchIndexes } from './search-indexes.js';
@@ -48,6 +50,7 @@ import {
   hnswParams,
   type ParsedConsolidation,
   parseConsolidation,
+  parseFragmentInputs,
   resolveFusion,
 } from './validation.js';
 import { checkpointNow, createIndexFileState } from './vector-index-file.js';
@@ -111,6 +114,7 @@ export class Memory {
       allowLists: new AllowListCache(fragments),
       files: createIndexFileState(),
       follow: { seq: 0, doubt: new Set() },
+      queryVectors: new QueryVectors(),
     };
   }
 
@@ -197,8 +201,13 @@ export class Memory {
    * (`duplicate`); near-duplicates are reported, or merged with `mergeNearDuplicates`.
    * Everything is validated before anything is stored.
    */
-  addMany(inputs: Array<FragmentInput | string>): Promise<AddResult[]> {
-    return this.mutate(() => addFragments(this.ctx, inputs));
+  async addMany(inputs: Array<FragmentInput | string>): Promise<AddResult[]> {
+    this.checkOpen();
+    const parsed = parseFragmentInputs(inputs);
+    // Embedding (the slow part with a remote model) runs before the batch's turn among
+    // the mutations, so that a batch is embedded while the one before it is stored.
+    const ready = await embedAhead(this.ctx, parsed);
+    return this.mutate(() => addFragments(this.ctx, parsed, ready));
   }
 
   /** The fragment, or undefined when no fragment has this id. */

