@@ -110,7 +110,7 @@ describe.skipIf(!python).each(testImplementations())(
           { wait: asked('and to what else') },
           { wait: 'you> ', send: CTRL_D },
         ]);
-        expect(session.done).toBe(9);
+        expect(session.done, session.output).toBe(9);
         expect(session.output).toContain('unknown chat command /nope');
         expect(session.output).toContain('rating: expected a number from -1 to 1, got "lots"');
         // The second question was asked with the first exchange before it.
@@ -143,7 +143,7 @@ describe.skipIf(!python).each(testImplementations())(
           { wait: asked('one more thing') },
           { wait: 'you> ', send: CTRL_C },
         ]);
-        expect(session.done).toBe(8);
+        expect(session.done, session.output).toBe(8);
         expect(requestFor('never mind')).toBeUndefined();
         const turns = requestFor('one more thing')
           ?.body.messages?.slice(1)
@@ -157,5 +157,21 @@ describe.skipIf(!python).each(testImplementations())(
         expect(session.status).toBe(0);
       },
     );
+
+    it('Ctrl-C while an answer is written cancels it, and the chat goes on', SLOW, async () => {
+      // The next reply comes a word every 1.5 s: long enough to be interrupted mid-answer.
+      server.queue.push({ kind: 'slow-stream', gapMs: 1_500 });
+      const session = await chat(home, [], env, [
+        { wait: 'you> ', send: `tell me a long story?${ENTER}` },
+        { wait: 'You ', send: CTRL_C },
+        { wait: '(cancelled)' },
+        { wait: 'you> ', send: `a short one?${ENTER}` },
+        { wait: asked('a short one?') },
+        { wait: 'you> ', send: `/exit${ENTER}` },
+      ]);
+      expect(session.done, session.output).toBe(6);
+      expect(session.output).not.toContain(asked('tell me a long story?'));
+      expect(session.status).toBe(0);
+    });
   },
 );
