@@ -5,6 +5,7 @@ import { backupRoutes } from './backups.js';
 import { complianceRoutes } from './compliance.js';
 import { configRoutes } from './config.js';
 import { conversationRoutes } from './conversations.js';
+import { feedbackRoutes, personalityRoutes } from './feedback.js';
 import { ingestRoutes } from './ingest.js';
 import { jobRoutes } from './jobs.js';
 import { mcpRoutes } from './mcp.js';
@@ -29,6 +30,8 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   memoryRoutes,
   askRoutes,
   conversationRoutes,
+  feedbackRoutes,
+  personalityRoutes,
 ];
 
 /** Routes outside `/v1`: the probes a supervisor or load balancer calls. */

@@ -62,6 +62,21 @@ export interface RouteExample {
  * authorization matrix fails for a route without an example: no route goes untested.
  */
 export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
+  'POST /v1/answers/:id/feedback': {
+    request: (f) => ({
+      url: `/v1/answers/${f.answerId}/feedback`,
+      payload: { vote: 'up', comment: 'more detail' },
+    }),
+    ownResource: true,
+  },
+  'GET /v1/feedback': { request: () => ({ url: '/v1/feedback' }) },
+  'POST /v1/feedback/undo': { request: () => ({ url: '/v1/feedback/undo' }) },
+  'POST /v1/feedback/:id/undo': {
+    request: (f) => ({ url: `/v1/feedback/${f.feedbackId}/undo` }),
+    ownResource: true,
+  },
+  'GET /v1/personality': { request: () => ({ url: '/v1/personality' }) },
+  'GET /v1/personality/history': { request: () => ({ url: '/v1/personality/history' }) },
   'GET /v1/conversations': { request: () => ({ url: '/v1/conversations?limit=5' }) },
   'GET /v1/conversations/:id': {
     request: (f) => ({ url: `/v1/conversations/${f.conversationId}` }),
