@@ -6,6 +6,7 @@ import { dataSuite } from './data.js';
 import { hashingSuite } from './hashing.js';
 import { lunaSuite } from './luna.js';
 import { serveSuite } from './serve.js';
+import { serveTtftSuite } from './serve-ttft.js';
 import { supportSuite } from './support.js';
 
 /** Every suite `pnpm bench` knows, in the order they run. */
@@ -18,4 +19,5 @@ export const SUITES: readonly Suite[] = [
   dataSuite,
   backupSuite,
   serveSuite,
+  serveTtftSuite,
 ];
