@@ -104,6 +104,22 @@ describe.each(testImplementations())('backup routes (%s)', (impl) => {
     expect((await call('DELETE', `/v1/backups/${first}`, ownerKey)).statusCode).toBe(404);
   });
 
+  it('runs backup jobs started together one after the other', async () => {
+    const started = await Promise.all(
+      [['a'], ['b'], ['c']].map((tags) => call('POST', '/v1/backups', ownerKey, { tags })),
+    );
+    const verify = await call('POST', '/v1/backups/verify', ownerKey, { readData: 0 });
+    const jobs = await Promise.all(
+      [...started, verify].map((res) => finished(res.json(), ownerKey)),
+    );
+    expect(jobs.map((j) => [j.kind, j.status, j.error])).toEqual([
+      ['backup.create', 'succeeded', null],
+      ['backup.create', 'succeeded', null],
+      ['backup.create', 'succeeded', null],
+      ['backup.verify', 'succeeded', null],
+    ]);
+  });
+
   it("gives another tenant's key 404 for this tenant's snapshots", async () => {
     const id = await backup(ownerKey);
     expect((await call('GET', '/v1/backups', otherKey)).json()).toEqual({ items: [], damaged: [] });

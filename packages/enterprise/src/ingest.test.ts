@@ -195,6 +195,29 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
         'INVALID_INPUT',
       ],
       [
+        'a form without its boundary',
+        t.server.app.inject({
+          method: 'POST',
+          url: '/v1/ingest',
+          headers: { ...t.auth(key), 'content-type': 'multipart/form-data' },
+          payload: 'file=x',
+        }),
+        400,
+        'INVALID_MULTIPART',
+      ],
+      [
+        'a form cut short',
+        t.server.app.inject({
+          method: 'POST',
+          url: '/v1/ingest',
+          headers: { ...t.auth(key), 'content-type': 'multipart/form-data; boundary=cut' },
+          payload:
+            '--cut\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nsome text',
+        }),
+        400,
+        'INVALID_MULTIPART',
+      ],
+      [
         'JSON instead of a form',
         t.server.app.inject({
           method: 'POST',

@@ -1,6 +1,7 @@
 import type { Aios } from '@aios/core';
 import type { RouteModule, ServerContext } from '../context.js';
 import { apiError } from '../http/errors.js';
+import { Turns } from '../jobs/turns.js';
 import {
   CreateBackupBody,
   DiffQuery,
@@ -76,6 +77,9 @@ function refuseWhileJobsRun(ctx: ServerContext, tenant: string, except?: string)
  * create, verify, restore and prune run as jobs; list, diff and forget answer at once.
  */
 export const backupRoutes: RouteModule = (api, ctx) => {
+  /** A tenant's backup jobs take turns: they share its repository (and its lock). */
+  const turns = new Turns();
+
   api.post(
     '/backups',
     {
@@ -90,24 +94,27 @@ export const backupRoutes: RouteModule = (api, ctx) => {
     async (request, reply) => {
       const system = await systemOf(ctx, request);
       const tags = request.body.tags ?? [];
-      const job = ctx.jobs.start(tenantOf(request), 'backup.create', async (run) => {
-        const result = await system.backup.create({
-          tags,
-          signal: run.signal,
-          onProgress: (p) =>
-            run.progress({
-              done: p.bytesDone,
-              total: p.bytesTotal,
-              unit: 'bytes',
-              message: p.phase,
-            }),
-        });
-        return {
-          snapshot: snapshotView(result.snapshot),
-          warnings: result.warnings,
-          repositoryWarnings: result.repositoryWarnings,
-        };
-      });
+      const tenant = tenantOf(request);
+      const job = ctx.jobs.start(tenant, 'backup.create', (run) =>
+        turns.run(tenant, run, async () => {
+          const result = await system.backup.create({
+            tags,
+            signal: run.signal,
+            onProgress: (p) =>
+              run.progress({
+                done: p.bytesDone,
+                total: p.bytesTotal,
+                unit: 'bytes',
+                message: p.phase,
+              }),
+          });
+          return {
+            snapshot: snapshotView(result.snapshot),
+            warnings: result.warnings,
+            repositoryWarnings: result.repositoryWarnings,
+          };
+        }),
+      );
       return reply.status(202).send(job);
     },
   );
@@ -167,8 +174,9 @@ export const backupRoutes: RouteModule = (api, ctx) => {
         throw apiError('REPO_NOT_FOUND', 'this tenant has no backups yet: create one first');
       }
       const readData = request.body.readData;
-      const job = ctx.jobs.start(tenantOf(request), 'backup.verify', ({ signal }) =>
-        system.backup.verify(readData, signal),
+      const tenant = tenantOf(request);
+      const job = ctx.jobs.start(tenant, 'backup.verify', (run) =>
+        turns.run(tenant, run, () => system.backup.verify(readData, run.signal)),
       );
       return reply.status(202).send(job);
     },
@@ -189,7 +197,10 @@ export const backupRoutes: RouteModule = (api, ctx) => {
       if (!system.backup.exists()) {
         throw apiError('REPO_NOT_FOUND', 'this tenant has no backups yet: nothing to prune');
       }
-      const job = ctx.jobs.start(tenantOf(request), 'backup.prune', () => system.backup.prune());
+      const tenant = tenantOf(request);
+      const job = ctx.jobs.start(tenant, 'backup.prune', (run) =>
+        turns.run(tenant, run, () => system.backup.prune()),
+      );
       return reply.status(202).send(job);
     },
   );
@@ -220,7 +231,10 @@ export const backupRoutes: RouteModule = (api, ctx) => {
         );
       }
       refuseWhileJobsRun(ctx, tenant);
-      const job = ctx.jobs.start(tenant, 'backup.restore', ({ signal }) =>
+      const job = ctx.jobs.start(tenant, 'backup.restore', (run) =>
+        turns.run(tenant, run, () => restore(run.signal)),
+      );
+      const restore = (signal: AbortSignal) =>
         ctx.tenants.whileClosed(tenant, `snapshot ${id.slice(0, 12)} is restored`, async () => {
           // A job started before the tenant was held would see its system closed under it.
           refuseWhileJobsRun(ctx, tenant, job.id);
@@ -234,8 +248,7 @@ export const backupRoutes: RouteModule = (api, ctx) => {
             bytes: result.bytes,
             errors: result.errors,
           };
-        }),
-      );
+        });
       return reply.status(202).send(job);
     },
   );

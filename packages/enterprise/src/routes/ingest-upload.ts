@@ -153,8 +153,14 @@ export async function stageUpload(
     return staged;
   } catch (error) {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    if (isAiosError(error) || (error as { code?: string })?.code?.startsWith('FST_')) throw error;
-    throw fromNodeIoError(error, dir);
+    const code = (error as { code?: unknown })?.code;
+    if (isAiosError(error) || (typeof code === 'string' && code.startsWith('FST_'))) throw error;
+    // A system error (a full disk...) writing the files; anything else is the body's.
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw fromNodeIoError(error, dir);
+    throw apiError(
+      'INVALID_MULTIPART',
+      `the upload is not a readable multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import { relative, sep } from 'node:path';
 import { type Aios, DEFAULT_INGEST_NAMESPACE, type IngestResult, ingest } from '@aios/core';
 import type { RouteModule } from '../context.js';
 import type { JobContext } from '../jobs/registry.js';
+import { Turns } from '../jobs/turns.js';
 import { IngestUpload } from '../schemas/ingest.js';
 import { JobSchema } from '../schemas/jobs.js';
 import { namespaceDir, placeUpload, type StagedUpload, stageUpload } from './ingest-upload.js';
@@ -37,7 +38,6 @@ async function ingestUpload(
   namespace: string,
   { signal, progress }: JobContext,
 ) {
-  signal.throwIfAborted();
   const dir = namespaceDir(system.home, namespace);
   try {
     const paths = await placeUpload(upload, dir);
@@ -61,33 +61,7 @@ async function ingestUpload(
 /** `POST /v1/ingest`: a multipart upload of files, ingested into CARMA as a job. */
 export const ingestRoutes: RouteModule = (api, ctx) => {
   /** Each tenant's ingests run one after the other (they share the uploads' directories). */
-  const queues = new Map<string, Promise<void>>();
-
-  /** Runs `fn` once the tenant's ingests before it ended. */
-  async function inTurn<T>(tenant: string, job: JobContext, fn: () => Promise<T>): Promise<T> {
-    const before = queues.get(tenant);
-    let done: () => void = () => undefined;
-    const mine = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const turn = (before ?? Promise.resolve()).then(() => mine);
-    queues.set(tenant, turn);
-    try {
-      if (before) {
-        job.progress({
-          done: 0,
-          total: null,
-          unit: 'bytes',
-          message: 'waiting for the ingest before it',
-        });
-        await before;
-      }
-      return await fn();
-    } finally {
-      done();
-      if (queues.get(tenant) === turn) queues.delete(tenant);
-    }
-  }
+  const turns = new Turns();
 
   api.post(
     '/ingest',
@@ -113,7 +87,7 @@ export const ingestRoutes: RouteModule = (api, ctx) => {
       try {
         const job = ctx.jobs.start(tenant, 'ingest', async (run) => {
           try {
-            return await inTurn(tenant, run, () => ingestUpload(system, upload, namespace, run));
+            return await turns.run(tenant, run, () => ingestUpload(system, upload, namespace, run));
           } finally {
             await rm(upload.dir, { recursive: true, force: true });
           }

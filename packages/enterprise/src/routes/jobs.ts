@@ -1,12 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { principalOf } from '../auth/authenticate.js';
 import { hasScope, type Scope } from '../auth/keys.js';
 import type { RouteModule } from '../context.js';
 import { apiError } from '../http/errors.js';
 import type { JobView } from '../jobs/registry.js';
 import { IdParams } from '../schemas/common.js';
-import { JobList, JobListQuery, JobSchema } from '../schemas/jobs.js';
+import { JobEvent, JobList, JobListQuery, JobSchema } from '../schemas/jobs.js';
 
 /**
  * The scope a job's kind needs: what starting it needed. Reading, following or cancelling a
@@ -88,7 +87,7 @@ export const jobRoutes: RouteModule = (api, ctx) => {
         response: {
           200: {
             description: 'event: job / event: end, each with the job as JSON data',
-            content: { 'text/event-stream': { schema: Type.String() } },
+            content: { 'text/event-stream': { schema: JobEvent } },
           },
         },
       },

@@ -40,3 +40,11 @@ export const JobListQuery = Type.Object({
 });
 
 export const JobList = Type.Object({ items: Type.Array(JobSchema) });
+
+/** One server-sent event of a followed job (OpenAPI 3.1: the schema of each event). */
+export const JobEvent = Type.Object({
+  event: Type.Union([Type.Literal('job'), Type.Literal('end')], {
+    description: '`job` on every change while it runs, `end` once with its final state',
+  }),
+  data: Type.String({ contentMediaType: 'application/json', contentSchema: JobSchema }),
+});
