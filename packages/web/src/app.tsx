@@ -2,6 +2,7 @@ import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AdminPage } from './pages/admin';
 import { BackupsPage } from './pages/backups';
+import { ChatPage } from './pages/chat';
 import { KeyEntry } from './pages/key-entry';
 import { MemoriesPage } from './pages/memories';
 import { SystemPage } from './pages/system';
@@ -16,6 +17,7 @@ interface Page {
 
 /** The pages, in the order of the navigation. */
 export const PAGES: readonly Page[] = [
+  { path: '/chat', title: 'Chat', component: ChatPage },
   { path: '/memories', title: 'Memories', component: MemoriesPage },
   { path: '/backups', title: 'Backups', component: BackupsPage },
   { path: '/system', title: 'System', component: SystemPage },

@@ -268,6 +268,209 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/answers/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rate an answer (vote up/down, or a rating from -1 to 1) with an optional comment: nudges the personality and reinforces the fragments the answer used */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What was good or bad ("too long", "more detail"...): it moves the traits too */
+                        comment?: string;
+                        /** @description From -1 (bad) to 1 (good); or give vote */
+                        rating?: number;
+                        /** @description up is rating 1, down -1 */
+                        vote?: "up" | "down";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            feedback: {
+                                after: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                answerId: string;
+                                before: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                comment: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                rating: number;
+                                reinforced: string[];
+                                undone: boolean;
+                                undoneAt: string | null;
+                            };
+                            traits: {
+                                agreeableness: number;
+                                conscientiousness: number;
+                                extraversion: number;
+                                neuroticism: number;
+                                openness: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask Luna: an answer from the tenant’s memory with its sources and ids (Accept: text/event-stream for events sources, token..., done) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Continue this conversation of yours (its earlier turns go into the prompt); absent: a new conversation */
+                        conversationId?: string;
+                        namespace?: string;
+                        question: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The answer; with Accept: text/event-stream, the events `sources` (again before any token when the model failed and the offline answer replaces it), `token` ({ text }), then `done` (the answer without its text and sources) or `error` ({ error }) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            answer: string;
+                            conversationId: string;
+                            /** @description Whether memory holds the answer */
+                            grounded: boolean;
+                            /** @description The answer id, for feedback */
+                            id: string;
+                            mode: "llm" | "offline";
+                            model: string | null;
+                            offlineReason: string | null;
+                            relevance: number;
+                            sources: {
+                                /** @description Whether this fragment holds the answer */
+                                grounded: boolean;
+                                /** @description The fragment id */
+                                id: string;
+                                line: number | null;
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                namespace: string | null;
+                                quote: string | null;
+                                /** @description 0 to 1, the same scale in every mode */
+                                relevance: number;
+                                /** @description Retrieval score, on the scale of the search mode */
+                                score: number;
+                                snippet: string;
+                                source: string | null;
+                                text: string;
+                            }[];
+                            timings: {
+                                [key: string]: number;
+                            };
+                            usage: {
+                                completionTokens: number;
+                                estimated: boolean;
+                                promptTokens: number;
+                                totalTokens: number;
+                            } | null;
+                        };
+                        "text/event-stream": string;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -1078,6 +1281,194 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a namespace of a tenant for good: every memory, vector, index entry, history row and source record of it, the database compacted; the report lists the backups that still hold it and how to forget them */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Erasure cannot be undone: say so
+                         * @enum {boolean}
+                         */
+                        confirm: true;
+                        /**
+                         * @description Also delete the conversations whose answers cite an erased memory (their text may quote it)
+                         * @default false
+                         */
+                        deleteCitingConversations?: boolean;
+                        namespace: string;
+                        tenant?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            backups: {
+                                /** @description The command that forgets them and frees their data */
+                                command: string | null;
+                                /** @description Snapshots taken while the erased data existed: they still hold it */
+                                snapshots: {
+                                    id: string;
+                                    time: string;
+                                }[];
+                            };
+                            conversations: {
+                                citing: string[];
+                                deleted: boolean;
+                            };
+                            database: {
+                                compacted: boolean;
+                                walCheckpointed: boolean;
+                            };
+                            erasedAt: string;
+                            namespace: string;
+                            removed: {
+                                fragments: number;
+                                historyRows: number;
+                                sourcePieces: number;
+                                sources: number;
+                                vectors: number;
+                            };
+                            tenant: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything a tenant holds, as one JSON archive: memories with their history, conversations with their messages, feedback, personality versions, ingested files, its audit entries */
+        get: {
+            parameters: {
+                query?: {
+                    tenant?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The audit entries about the tenant */
+                            audit: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Every conversation with its messages */
+                            conversations: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Memories deleted whose history is kept: their id and history */
+                            deletedMemories: {
+                                [key: string]: unknown;
+                            }[];
+                            exportedAt: string;
+                            feedback: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @enum {string} */
+                            format: "aios-tenant-export";
+                            /** @description Every memory with its history */
+                            memories: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description Every version of the personality */
+                            personality: {
+                                [key: string]: unknown;
+                            }[];
+                            /** @description The files ingested */
+                            sources: {
+                                [key: string]: unknown;
+                            }[];
+                            tenant: string;
+                            version: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/config": {
         parameters: {
             query?: never;
@@ -1121,6 +1512,318 @@ export type paths = {
                     content: {
                         "application/json": {
                             [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change keys of the home's config file, validated as the file will be written; they take effect when the server restarts */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Dotted keys and their new values (`null` removes the key from the file: its default applies again) */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            file: string;
+                            removed: string[];
+                            /** @enum {boolean} */
+                            restartRequired: true;
+                            set: string[];
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Conversations, most recently active first, a page at a time */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                title: string | null;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            title: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a conversation and its messages (feedback given on its answers stays, without them) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            deleted: true;
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The messages of a conversation, oldest first, a page at a time (each answer with its id for feedback, its mode and sources) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description The answer (exchange) this message belongs to: the id feedback takes */
+                                answerId: string | null;
+                                completionTokens: number;
+                                content: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: number;
+                                /** @description How an answer was made (assistant messages of Luna) */
+                                mode: "llm" | "offline" | null;
+                                model: string | null;
+                                promptTokens: number;
+                                /** @description user, assistant, system or tool */
+                                role: string;
+                                sources: {
+                                    id: string;
+                                    relevance: number | null;
+                                    score: number;
+                                }[] | null;
+                            }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1221,6 +1924,266 @@ export type paths = {
                             usage: {
                                 prompt_tokens: number;
                                 total_tokens: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feedback given, newest first, with whether it was taken back */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                after: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                answerId: string;
+                                before: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                comment: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                rating: number;
+                                reinforced: string[];
+                                undone: boolean;
+                                undoneAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/feedback/{id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take back one feedback: its change of the traits (later changes stay) and its reinforcement of the fragments */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            feedback: {
+                                after: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                answerId: string;
+                                before: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                comment: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                rating: number;
+                                reinforced: string[];
+                                undone: boolean;
+                                undoneAt: string | null;
+                            };
+                            traits: {
+                                agreeableness: number;
+                                conscientiousness: number;
+                                extraversion: number;
+                                neuroticism: number;
+                                openness: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/feedback/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take back the latest feedback still in effect (again for the one before it): its change of the traits and its reinforcement of the fragments */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            feedback: {
+                                after: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                answerId: string;
+                                before: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                comment: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                rating: number;
+                                reinforced: string[];
+                                undone: boolean;
+                                undoneAt: string | null;
+                            };
+                            traits: {
+                                agreeableness: number;
+                                conscientiousness: number;
+                                extraversion: number;
+                                neuroticism: number;
+                                openness: number;
                             };
                         };
                     };
@@ -2863,6 +3826,174 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/personality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The personality now: the Big Five traits and the persona they give */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            persona: string;
+                            traits: {
+                                agreeableness: number;
+                                conscientiousness: number;
+                                extraversion: number;
+                                neuroticism: number;
+                                openness: number;
+                            };
+                            updatedAt: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/personality/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of the personality, oldest first, each with the feedback that moved it (or that an undo took back) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                after: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                /** Format: date-time */
+                                at: string;
+                                before: {
+                                    agreeableness: number;
+                                    conscientiousness: number;
+                                    extraversion: number;
+                                    neuroticism: number;
+                                    openness: number;
+                                };
+                                cause: "feedback" | "undo" | "set";
+                                feedback: {
+                                    after: {
+                                        agreeableness: number;
+                                        conscientiousness: number;
+                                        extraversion: number;
+                                        neuroticism: number;
+                                        openness: number;
+                                    };
+                                    answerId: string;
+                                    before: {
+                                        agreeableness: number;
+                                        conscientiousness: number;
+                                        extraversion: number;
+                                        neuroticism: number;
+                                        openness: number;
+                                    };
+                                    comment: string | null;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    id: string;
+                                    rating: number;
+                                    reinforced: string[];
+                                    undone: boolean;
+                                    undoneAt: string | null;
+                                } | null;
+                                id: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/status": {
         parameters: {
             query?: never;
@@ -3033,6 +4164,71 @@ export type paths = {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Erase a tenant: its jobs cancelled, its home (memories, conversations, index files, backups) deleted, its keys and row removed */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Snapshots deleted with its home */
+                            backupSnapshots: number;
+                            bytes: number;
+                            erasedAt: string;
+                            files: number;
+                            jobsCancelled: number;
+                            keysDeleted: number;
+                            tenant: string;
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
