@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAios, loadConfig } from '@aios/core';
+import { startChatServer } from '@aios/luna/testing';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './index.js';
@@ -79,6 +80,77 @@ describe.each(testImplementations())('SIGTERM (%s)', (impl) => {
       expect(aios.memory.stats().fragments).toBe(3000);
     } finally {
       await aios.close();
+    }
+  }, 180_000);
+
+  it('during a streamed answer: the answer ends with done, whole and stored', async () => {
+    const chat = await startChatServer();
+    const { home, key } = await preparedHome(impl, 200);
+    // About twenty words, one every 100 ms: the signal lands mid-answer.
+    chat.queue.push({ kind: 'slow-stream', gapMs: 100 });
+    const server = await serveAios(home, [], {
+      AIOS_NATIVE: impl,
+      AIOS_LUNA__LLM__BASE_URL: chat.baseUrl,
+      AIOS_LUNA__LLM__MODEL: 'test-model',
+    });
+    try {
+      const res = await fetch(`${server.url}/v1/ask`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+        },
+        body: JSON.stringify({ question: 'When does the boiler need attention?' }),
+      });
+      expect(res.status).toBe(200);
+      const events: Array<{ event: string; data: Record<string, unknown> }> = [];
+      const decoder = new TextDecoder();
+      let buffer = '';
+      let signalled = false;
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const name = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+          const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}') as Record<
+            string,
+            unknown
+          >;
+          events.push({ event: name, data });
+          if (name === 'token' && !signalled) {
+            signalled = true;
+            server.child.kill('SIGTERM');
+          }
+        }
+      }
+      expect(signalled).toBe(true);
+      const last = events.at(-1);
+      expect(last?.event).toBe('done');
+      const text = events
+        .filter((e) => e.event === 'token')
+        .map((e) => e.data.text)
+        .join('');
+      expect(text).toMatch(/^You asked: When does the boiler need attention\?/);
+      expect(await server.exited).toBe(143);
+
+      const config = loadConfig({
+        overrides: { home, native: impl, logLevel: 'silent' },
+        env: {},
+      }).config;
+      const aios = await createAios({ config, offline: true });
+      try {
+        const conversationId = String(last?.data.conversationId);
+        const messages = await aios.data.messages.list(conversationId);
+        expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+        expect(messages[1]?.content).toBe(text);
+      } finally {
+        await aios.close();
+      }
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await chat.close();
     }
   }, 180_000);
 });
