@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import {
   copyFile,
   mkdir,
+  mkdtemp,
   readdir,
   readFile,
   realpath,
@@ -10,6 +11,7 @@ import {
   stat,
   writeFile,
 } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -33,7 +35,7 @@ import {
   storageError,
   type VerifyResult,
 } from '@aios/backup';
-import { lockDatabase, openDataStore } from '@aios/data';
+import { type DataStore, lockDatabase, openDataStore } from '@aios/data';
 import type { BackupRecord, BackupStatus, Metrics } from '@aios/support';
 import {
   type AiosConfig,
@@ -72,6 +74,12 @@ export interface HomePaths {
 
 /** A restore's outcome; `applied` is false when files could not be restored and nothing was replaced. */
 export type HomeRestoreResult = RestoreResult & { target: string; applied: boolean };
+
+/** A snapshot of a home, as `homeSnapshot` describes it. */
+export interface HomeSnapshot extends HomeLayout {
+  id: string;
+  time: string;
+}
 
 /** What a snapshot of a home holds, relative to the home it was taken of. */
 interface HomeLayout {
@@ -565,6 +573,75 @@ export class BackupHandle {
       await rm(companion, { force: true });
     }
     return place;
+  }
+
+  /**
+   * A snapshot id from a reference: `latest` (the newest snapshot), `latest~N` (the Nth
+   * before it), or an id or unique prefix of one (checked when it is used).
+   */
+  async resolveSnapshot(ref: string): Promise<string> {
+    const m = /^latest(?:~(\d{1,6}))?$/.exec(ref.trim());
+    if (!m) return ref;
+    const { snapshots } = await this.list();
+    const back = Number(m[1] ?? 0);
+    const found = snapshots.at(-1 - back);
+    if (!found) {
+      throw new AiosError(
+        'SNAPSHOT_NOT_FOUND',
+        snapshots.length === 0
+          ? `${this.path} has no snapshots yet`
+          : `${ref}: ${this.path} has only ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}`,
+        { details: { snapshot: ref } },
+      );
+    }
+    return found.id;
+  }
+
+  /** A snapshot of a home: its id and time, the home it was taken of, where its database is. */
+  async homeSnapshot(snapshot: string): Promise<HomeSnapshot> {
+    const repo = await this.open();
+    const snap = await repo.loadSnapshot(snapshot);
+    const layout = homeLayout(snap, await this.paths());
+    return { id: snap.id, time: snap.time, ...layout };
+  }
+
+  /**
+   * Runs `fn` on the database of a snapshot, restored alone into a temporary directory
+   * that is removed afterwards (`undefined` for a snapshot without a database). The live
+   * home is not touched.
+   */
+  async withSnapshotDatabase<T>(
+    snapshot: HomeSnapshot,
+    fn: (data: DataStore | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (!snapshot.database) return fn(undefined);
+    const repo = await this.open();
+    const dir = await mkdtemp(join(tmpdir(), 'aios-snapshot-db-'));
+    try {
+      const path = `/${snapshotPath(snapshot.root)}/${snapshot.database}`;
+      const result = await repo.restore(snapshot.id, dir, {
+        root: snapshot.root,
+        include: [path.replace(/[\\*?[\]!#]/g, '\\$&')],
+      });
+      const first = result.errors[0];
+      if (first) {
+        throw new AiosError(first.code, `${first.path}: ${first.message}`, {
+          details: { path: first.path },
+        });
+      }
+      const data = await openDataStore({
+        path: join(dir, ...snapshot.database.split('/')),
+        native: this.native,
+        operation: 'aios backup (reading a snapshot)',
+      });
+      try {
+        return await fn(data);
+      } finally {
+        await data.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** The last snapshot and the last verify, for the `backup:age` health check. */

@@ -12,10 +12,12 @@ import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
 import { AiosError, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
+import { diffHome } from '../backup-diff.js';
 import { BackupHandle } from '../backup-handle.js';
 import { MetricsJournal } from '../metrics-journal.js';
+import { printDiff } from './backup-diff-print.js';
 import { pc } from './colors.js';
-import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
+import { type GlobalOptions, loadCliConfig, numberIn, printJson } from './shared.js';
 
 function handle(command: Command, repository?: string, metrics?: Metrics): BackupHandle {
   const { config } = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
@@ -184,24 +186,34 @@ export function registerBackup(program: Command): void {
   backup
     .command('restore')
     .description('restore a snapshot in place (the data directory), or under --target')
-    .argument('<snapshot>', 'snapshot id or a unique prefix of it; "latest" for the newest')
-    .option('--target <dir>', 'restore under this directory instead of in place')
+    .argument(
+      '<snapshot>',
+      'snapshot id or a unique prefix of it; "latest" for the newest, "latest~N" for the Nth before it',
+    )
+    .option(
+      '--target <dir>',
+      'restore into this new or empty directory, as a home of its own (AIOS_HOME=<dir> opens it), instead of in place',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(
       async (snapshot: string, options: { target?: string; json?: boolean }, command: Command) => {
         let id = snapshot;
         const result = await measured(command, async (h) => {
-          if (snapshot === 'latest') {
-            const last = (await h.list()).snapshots.at(-1);
-            if (!last) throw new AiosError('SNAPSHOT_NOT_FOUND', `${h.path} has no snapshots yet`);
-            id = last.id;
-          }
+          id = await h.resolveSnapshot(snapshot);
           return h.restore(id, options.target);
         });
         if (options.json) printJson(result);
         else {
-          if (result.applied) console.log(`restored ${id.slice(0, 12)} to ${result.target}`);
-          else {
+          if (result.applied) {
+            console.log(`restored ${id.slice(0, 12)} to ${result.target}`);
+            if (options.target) {
+              console.log(
+                pc.dim(
+                  `(a home of its own: AIOS_HOME=${result.target} aios memory stats shows what it holds)`,
+                ),
+              );
+            }
+          } else {
             console.log(
               pc.red(
                 `not restored: ${result.errors.length} files of ${id.slice(0, 12)} could not be read; ${result.target} is unchanged`,
@@ -220,13 +232,13 @@ export function registerBackup(program: Command): void {
     .description('check the repository (exit status 1 when damaged)')
     .option(
       '--read-data <percent>',
-      'share of packs to read back and re-hash (packs written to since their last check first; 0: structure only)',
-      String(DEFAULT_READ_DATA),
+      'share of packs to read back and re-hash, in percent (packs written to since their last check first; 0: structure only)',
+      numberIn(0, 100, 'a percentage'),
+      DEFAULT_READ_DATA,
     )
     .option('--json', 'print machine-readable JSON')
-    .action(async (options: { readData: string; json?: boolean }, command: Command) => {
-      const readData = Number(options.readData);
-      const result = await measured(command, (h) => h.verify(readData));
+    .action(async (options: { readData: number; json?: boolean }, command: Command) => {
+      const result = await measured(command, (h) => h.verify(options.readData));
       const read = `${result.checkedPacks} of ${result.packs} packs read back`;
       if (options.json) printJson(result);
       else if (result.ok) console.log(pc.green(`repository ok (${read})`));
@@ -240,28 +252,16 @@ export function registerBackup(program: Command): void {
   backup
     .command('diff')
     .description(
-      'what changed between two snapshots: paths added, removed, modified, metadata only',
+      'what changed between two snapshots: memories and conversations added, removed and changed, and the other files of the home',
     )
-    .argument('<a>', 'the older snapshot (id or unique prefix)')
-    .argument('<b>', 'the newer snapshot (id or unique prefix)')
+    .argument('<a>', 'the older snapshot: id, unique prefix, "latest" or "latest~N" (N before it)')
+    .argument('[b]', 'the newer snapshot (default: latest)', 'latest')
     .option('--json', 'print machine-readable JSON')
     .action(async (a: string, b: string, options: { json?: boolean }, command: Command) => {
-      const repo = await repoOf(command).open();
-      const diff = await repo.diff(a, b);
+      const h = repoOf(command);
+      const diff = await diffHome(h, await h.resolveSnapshot(a), await h.resolveSnapshot(b));
       if (options.json) return printJson(diff);
-      const rows: Array<[string, string[], (t: string) => string]> = [
-        ['+', diff.added, pc.green],
-        ['-', diff.removed, pc.red],
-        ['M', diff.modified, pc.yellow],
-        ['m', diff.metadata, pc.dim],
-      ];
-      for (const [mark, paths, colour] of rows)
-        for (const p of paths) console.log(colour(`${mark} ${p}`));
-      console.log(
-        pc.dim(
-          `${diff.added.length} added, ${diff.removed.length} removed, ${diff.modified.length} modified, ${diff.metadata.length} metadata only`,
-        ),
-      );
+      printDiff(diff);
     });
 
   backup
