@@ -13,6 +13,7 @@ import {
   classifyQuestion,
   type QuestionNeeds,
 } from './budget.js';
+import { conversationFor } from './conversation-choice.js';
 import { LunaErrorCode } from './errors.js';
 import { ChatClient, type ChatResult, chatClientOptionsFromConfig } from './llm/client.js';
 import type { MemoryFragment, MemoryProvider } from './memory.js';
@@ -25,8 +26,14 @@ import {
   type Sampling,
   withSampling,
 } from './ask-options.js';
-import { canLearn, learnFromExchange, statesSomething, undoMemoryChange } from './facts/learn.js';
-import type { LearnedFacts, MemoryChange, MemoryChangeLog } from './facts/types.js';
+import {
+  canLearn,
+  changeLogOf,
+  learnFromExchange,
+  statesSomething,
+  undoMemoryChange,
+} from './facts/learn.js';
+import type { LearnedFacts, MemoryChange } from './facts/types.js';
 import { followUpQuery } from './follow-up.js';
 import { extractiveAnswer, type QuotedSource } from './offline.js';
 import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
@@ -290,15 +297,7 @@ export function createLuna(options: LunaOptions): Luna {
   if (typeof offlineNote !== 'string' || offlineNote.trim() === '') {
     throw invalidInput('offlineNote', offlineNote, 'a non-empty sentence');
   }
-  const changeLog: MemoryChangeLog | undefined =
-    store.recordMemoryChanges && store.listMemoryChanges && store.markMemoryChangeUndone
-      ? {
-          recordMemoryChanges: (c) => store.recordMemoryChanges?.(c) ?? Promise.resolve(),
-          listMemoryChanges: () => store.listMemoryChanges?.() ?? Promise.resolve([]),
-          markMemoryChangeUndone: (id, at, restoredAs) =>
-            store.markMemoryChangeUndone?.(id, at, restoredAs) ?? Promise.resolve(),
-        }
-      : undefined;
+  const changeLog = changeLogOf(store);
 
   let current: Traits | undefined;
   const traits = async (): Promise<Traits> => {
@@ -320,34 +319,6 @@ export function createLuna(options: LunaOptions): Luna {
     after,
   });
 
-  /** The conversation a question goes to (see `AskOptions`). */
-  async function conversationFor(options: AskOptions): Promise<string> {
-    const { conversationId } = options;
-    if (conversationId !== undefined) {
-      if (typeof conversationId !== 'string' || conversationId.trim() === '') {
-        throw invalidInput('conversationId', conversationId, 'a non-empty conversation id');
-      }
-      if (options.continue && !(await conversationExists(conversationId))) {
-        throw new AiosError(
-          LunaErrorCode.CONVERSATION_NOT_FOUND,
-          `no conversation with id ${conversationId}`,
-          { details: { conversationId } },
-        );
-      }
-      return conversationId;
-    }
-    if (options.continue) {
-      const latest = store.latestConversation ? await store.latestConversation() : undefined;
-      if (latest !== undefined) return latest;
-    }
-    return randomUUID();
-  }
-
-  async function conversationExists(conversationId: string): Promise<boolean> {
-    if (store.hasConversation) return store.hasConversation(conversationId);
-    return (await store.recentExchanges(conversationId, 1)).length > 0;
-  }
-
   /** The absolute judgement of what was retrieved, with IDF over the whole memory when it can. */
   async function judgeRetrieved(question: string, fragments: MemoryFragment[]): Promise<Judgement> {
     if (fragments.length === 0 || !memory.termIdf) return judge(question, fragments);
@@ -367,7 +338,7 @@ export function createLuna(options: LunaOptions): Luna {
         `a question of at most ${MAX_QUESTION_CHARS} characters (got ${question.length})`,
       );
     }
-    const conversationId = await conversationFor(askOptions);
+    const conversationId = await conversationFor(store, askOptions);
     const { signal, namespace } = askOptions;
     const sampling = askOptions.sampling ? checkSampling(askOptions.sampling) : undefined;
     const given = askOptions.history ? givenHistory(askOptions.history) : undefined;

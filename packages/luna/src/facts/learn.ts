@@ -298,3 +298,19 @@ export async function undoMemoryChange(
   });
   return { ...change, undone: true, undoneAt: at, ...(restoredAs ? { restoredAs } : {}) };
 }
+
+/** The change log a `ConversationStore` keeps, when it has the three methods of one. */
+export function changeLogOf(store: {
+  recordMemoryChanges?: MemoryChangeLog['recordMemoryChanges'];
+  listMemoryChanges?: MemoryChangeLog['listMemoryChanges'];
+  markMemoryChangeUndone?: MemoryChangeLog['markMemoryChangeUndone'];
+}): MemoryChangeLog | undefined {
+  const { recordMemoryChanges, listMemoryChanges, markMemoryChangeUndone } = store;
+  if (!recordMemoryChanges || !listMemoryChanges || !markMemoryChangeUndone) return undefined;
+  return {
+    recordMemoryChanges: (changes) => recordMemoryChanges.call(store, changes),
+    listMemoryChanges: () => listMemoryChanges.call(store),
+    markMemoryChangeUndone: (id, at, restoredAs) =>
+      markMemoryChangeUndone.call(store, id, at, restoredAs),
+  };
+}
