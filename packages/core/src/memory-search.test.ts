@@ -17,15 +17,26 @@ describe.each(testImplementations())('aios memory search (AIOS_NATIVE=%s)', (imp
   writeFileSync(join(notes, 'bike.md'), '# Bike\n\nThe bike is serviced at the shop in autumn.\n');
   writeFileSync(join(notes, 'boat.md'), '# Boat\n\nThe boat is serviced at the marina in May.\n');
 
-  it('takes k and mode from the config unless told, and prints ids that show accepts', () => {
+  // A dozen CLI runs: slow on a busy machine.
+  it('takes k and mode from the config unless told, and prints ids that show accepts', {
+    timeout: 180_000,
+  }, () => {
     expect(aios('ingest', notes).code).toBe(0);
     const search = (...args: string[]) => {
       const r = aios('memory', 'search', 'serviced', ...args, '--json');
       expect(r.stderr).toBe('');
       return JSON.parse(r.stdout);
     };
-    expect(search()).toMatchObject({ k: 8, mode: 'hybrid' });
-    expect(search().results).toHaveLength(3);
+    const first = search();
+    expect(first).toMatchObject({ k: 8, mode: 'hybrid' });
+    expect(first.results).toHaveLength(3);
+    // Scores on one scale in every mode: Luna's relevance, from 0 to 1.
+    for (const mode of ['hybrid', 'vector', 'lexical']) {
+      for (const r of search('--mode', mode).results) {
+        expect(r.relevance).toBeGreaterThanOrEqual(0);
+        expect(r.relevance).toBeLessThanOrEqual(1);
+      }
+    }
     expect(aios('config', 'set', 'carma.search.k', '2').code).toBe(0);
     expect(aios('config', 'set', 'carma.search.mode', 'lexical').code).toBe(0);
     const configured = search();
@@ -40,6 +51,7 @@ describe.each(testImplementations())('aios memory search (AIOS_NATIVE=%s)', (imp
     const id = /^\s+\[1\] ([0-9a-f]{8})\s/.exec(line)?.[1];
     expect(id, line).toBeDefined();
     expect(line).toContain('boat.md:1');
+    expect(line).toMatch(/ relevance [01]\.\d\d /);
     expect(text.stdout).toContain('1 fragment (k 1, lexical)');
     const show = aios('memory', 'show', id as string, '--json');
     expect(show.code).toBe(0);
