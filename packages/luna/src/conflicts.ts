@@ -68,7 +68,11 @@ function isValue(word: string): boolean {
 
 function claims(fragment: MemoryFragment, index: number): Claim[] {
   const out: Claim[] = [];
-  for (const s of subjectSentences(fragment.text, fragment.metadata?.source)) {
+  for (const s of subjectSentences(
+    fragment.text,
+    fragment.metadata?.source,
+    fragment.metadata?.kind,
+  )) {
     const subject = words(s.subject ?? leadingSubject(s.text) ?? '').filter(
       (w) => !STOPWORDS.has(w),
     );

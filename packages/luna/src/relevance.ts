@@ -149,7 +149,7 @@ export function judgeFragment(
   fragment: MemoryFragment,
 ): JudgedFragment {
   const source = fragment.metadata?.source;
-  const sentences = subjectSentences(fragment.text, source).map((s) => ({
+  const sentences = subjectSentences(fragment.text, source, fragment.metadata?.kind).map((s) => ({
     ...s,
     ...cover(terms, stemSet(s.context)),
   }));

@@ -56,6 +56,16 @@ describe('subjectSentences', () => {
       '[grandma rose] is allergic to cats.',
     );
     expect(subjectSentences('She is allergic to cats.')[0]?.quote).toBe('She is allergic to cats.');
+    // Not the name of a JSON or chat export file, nor Luna's own source.
+    for (const [source, kind] of [
+      ['/exports/conversations.json', 'chatgpt'],
+      ['/data/people.jsonl', 'jsonl'],
+      ['luna', undefined],
+    ]) {
+      expect(subjectSentences('She is allergic to cats.', source, kind)[0]?.quote).toBe(
+        'She is allergic to cats.',
+      );
+    }
     // A file name resolves a pronoun but is not put before every sentence.
     expect(subjectSentences('The kettle is descaled on Sundays.', '/notes/note.md')[0]?.quote).toBe(
       'The kettle is descaled on Sundays.',

@@ -74,9 +74,17 @@ function agrees(pronoun: string, subject: string): boolean {
   return true;
 }
 
-/** The file name without folders and extension: a note's subject when it has no heading. */
-function fileSubject(source: unknown): string | undefined {
-  if (typeof source !== 'string' || source === '') return undefined;
+/** Kinds of ingested file whose name says nothing of what a piece of them is about. */
+const RECORD_KINDS = new Set(['json', 'jsonl', 'chatgpt']);
+
+/**
+ * The file name without folders and extension: a note's subject when it has no heading.
+ * Only for a file of notes (a path; not a JSON record or a chat export, whose file name
+ * names the collection, nor Luna's own memories, whose source is `luna`).
+ */
+function fileSubject(source: unknown, kind: unknown): string | undefined {
+  if (typeof source !== 'string' || !/[\\/]/.test(source)) return undefined;
+  if (typeof kind === 'string' && RECORD_KINDS.has(kind)) return undefined;
   const base = source.split(/[\\/]/).pop() ?? '';
   const stem = base.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ');
   return /[\p{L}]/u.test(stem) ? stem : undefined;
@@ -91,12 +99,16 @@ const mentions = (sentenceStems: readonly string[], phrase: string) =>
   });
 
 /**
- * The sentences of a fragment with their subjects. `source` (an ingested note's file) names
- * the subject of a fragment without a heading.
+ * The sentences of a fragment with their subjects. `source` (an ingested note's file, with
+ * its `kind`) names the subject of a fragment without a heading.
  */
-export function subjectSentences(text: string, source?: unknown): SubjectSentence[] {
+export function subjectSentences(
+  text: string,
+  source?: unknown,
+  kind?: unknown,
+): SubjectSentence[] {
   const spans = sentenceSpans(text);
-  const fallback = fileSubject(source);
+  const fallback = fileSubject(source, kind);
   const out: SubjectSentence[] = [];
   spans.forEach((span, position) => {
     const heading = span.heading ?? fallback;
