@@ -17,6 +17,7 @@ import { BackupHandle } from '../backup-handle.js';
 import { MetricsJournal } from '../metrics-journal.js';
 import { printDiff } from './backup-diff-print.js';
 import { pc } from './colors.js';
+import { plural } from './plural.js';
 import { type GlobalOptions, loadCliConfig, numberIn, printJson } from './shared.js';
 
 function handle(command: Command, repository?: string, metrics?: Metrics): BackupHandle {
@@ -107,7 +108,7 @@ function pruneLines(p: {
 }): string[] {
   const kept = p.packsKept > 0 ? `, ${p.packsKept} kept` : '';
   return [
-    `pruned: ${p.chunksRemoved} chunks removed, ${p.packsDeleted} packs deleted, ${p.packsRewritten} rewritten${kept}, ${bytes(p.bytesFreed)} freed`,
+    `pruned: ${plural(p.chunksRemoved, 'chunk')} removed, ${plural(p.packsDeleted, 'pack')} deleted, ${p.packsRewritten} rewritten${kept}, ${bytes(p.bytesFreed)} freed`,
     ...p.warnings.map((w) => pc.yellow(`warning: ${w.message} [${w.code}]`)),
   ];
 }
@@ -151,7 +152,7 @@ export function registerBackup(program: Command): void {
       if (options.json) return printJson({ snapshot, warnings, repositoryWarnings });
       const s = snapshot.summary;
       console.log(
-        `snapshot ${pc.bold(snapshot.id.slice(0, 12))}: ${s.files} files, ${bytes(s.bytes)} (${bytes(s.bytesNew)} new)`,
+        `snapshot ${pc.bold(snapshot.id.slice(0, 12))}: ${plural(s.files, 'file')}, ${bytes(s.bytes)} (${bytes(s.bytesNew)} new)`,
       );
       for (const w of warnings) console.log(pc.yellow(`warning: ${w.path}: ${w.message}`));
       for (const w of repositoryWarnings)
@@ -174,7 +175,7 @@ export function registerBackup(program: Command): void {
       if (snapshots.length === 0 && damaged.length === 0) console.log(pc.dim('no snapshots yet'));
       for (const s of snapshots) {
         console.log(
-          `${pc.bold(s.id.slice(0, 12))}  ${s.time}  ${s.summary.files} files  ${bytes(s.summary.bytes)}${s.tags.length ? `  [${s.tags.join(', ')}]` : ''}`,
+          `${pc.bold(s.id.slice(0, 12))}  ${s.time}  ${plural(s.summary.files, 'file')}  ${bytes(s.summary.bytes)}${s.tags.length ? `  [${s.tags.join(', ')}]` : ''}`,
         );
       }
       for (const d of damaged) {
@@ -216,7 +217,7 @@ export function registerBackup(program: Command): void {
           } else {
             console.log(
               pc.red(
-                `not restored: ${result.errors.length} files of ${id.slice(0, 12)} could not be read; ${result.target} is unchanged`,
+                `not restored: ${plural(result.errors.length, 'file')} of ${id.slice(0, 12)} could not be read; ${result.target} is unchanged`,
               ),
             );
           }
@@ -239,7 +240,7 @@ export function registerBackup(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { readData: number; json?: boolean }, command: Command) => {
       const result = await measured(command, (h) => h.verify(options.readData));
-      const read = `${result.checkedPacks} of ${result.packs} packs read back`;
+      const read = `${result.checkedPacks} of ${plural(result.packs, 'pack')} read back`;
       if (options.json) printJson(result);
       else if (result.ok) console.log(pc.green(`repository ok (${read})`));
       else {
@@ -295,7 +296,7 @@ export function registerBackup(program: Command): void {
           h.forgetSnapshots(ids, { prune: options.prune === true }),
         );
         if (options.json) return printJson(result);
-        console.log(`removed ${result.remove.length} snapshots`);
+        console.log(`removed ${plural(result.remove.length, 'snapshot')}`);
         for (const id of result.remove) console.log(pc.dim(`  - ${id.slice(0, 12)}`));
         if (result.prune) for (const line of pruneLines(result.prune)) console.log(line);
         return;
@@ -311,7 +312,9 @@ export function registerBackup(program: Command): void {
       );
       if (options.json) return printJson(result);
       const verb = options.dryRun ? 'would remove' : 'removed';
-      console.log(`kept ${result.keep.length} snapshots, ${verb} ${result.remove.length}`);
+      console.log(
+        `kept ${plural(result.keep.length, 'snapshot')}, ${verb} ${result.remove.length}`,
+      );
       for (const id of result.remove) console.log(pc.dim(`  - ${id.slice(0, 12)}`));
       warnAbout(
         result.damaged.map((d) => ({
