@@ -1,72 +1,20 @@
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type ChatServer, type RecordedRequest, startChatServer } from '@aios/luna/testing';
-import { testImplementations, testTool } from '@aios/utils/testing';
+import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempHomes } from './testing/cli.js';
+import { tempHomes } from './testing/cli.js';
+import { CTRL_C, CTRL_D, ENTER, type PtyStep, python, runInPty } from './testing/pty.js';
 import { runCliAsync } from './testing/run.js';
 
 // `aios chat` at a terminal: driven through a pseudo-terminal (Python's pty module, no
 // native module), against a scripted language model on loopback that records its prompts.
 // Each input waits for the output it answers (never a timer).
 
-const python = testTool('python3');
-const driver = join(dirname(fileURLToPath(import.meta.url)), 'testing', 'pty-driver.py');
 const tempHome = tempHomes('aios-chat-pty-');
 const SLOW = { timeout: 180_000 };
-const ENTER = '\r';
-const CTRL_C = '\u0003';
-const CTRL_D = '\u0004';
-
-interface Step {
-  wait: string;
-  send?: string;
-}
-
-interface Session {
-  /** What the terminal showed, without colours and cursor moves. */
-  output: string;
-  /** The raw bytes as text, to see where the cursor was left. */
-  raw: string;
-  status: number | null;
-  done: number;
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
 /** Runs `aios chat ...args` at a pseudo-terminal, going through `steps`. */
-function chat(home: string, args: string[], env: Record<string, string>, steps: Step[]) {
-  const spec = {
-    argv: [process.execPath, cli, 'chat', ...args],
-    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, NO_COLOR: '1', TERM: 'xterm', ...env },
-    timeout: 150,
-    steps,
-  };
-  return new Promise<Session>((resolve, reject) => {
-    const child = spawn(python as string, [driver, JSON.stringify(spec)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        const r = JSON.parse(out) as { output: string; status: number | null; done: number };
-        resolve({ ...r, raw: r.output, output: r.output.replace(ANSI, '').replace(/\r/g, '') });
-      } catch {
-        reject(new Error(`the pty driver failed: ${err || out}`));
-      }
-    });
-  });
-}
+const chat = (home: string, args: string[], env: Record<string, string>, steps: PtyStep[]) =>
+  runInPty(home, ['chat', ...args], env, steps);
 
 let server: ChatServer;
 beforeAll(async () => {

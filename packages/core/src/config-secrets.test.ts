@@ -1,9 +1,10 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ChatServer, startChatServer } from '@aios/luna/testing';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHomes } from './testing/cli.js';
+import { CTRL_C, ENTER, python, runInPty } from './testing/pty.js';
 import { runCliAsync } from './testing/run.js';
 
 // API keys end to end: kept in <home>/secrets.json (owner-only), used, and never printed by
@@ -82,6 +83,34 @@ describe.each(testImplementations())('API keys (AIOS_NATIVE=%s)', (impl) => {
       carma: { embedder: { apiKey: EMBEDDER_KEY } },
     });
   });
+
+  it.skipIf(!python)(
+    'typed at a terminal are not shown, and Ctrl-C there changes nothing',
+    { timeout: 120_000 },
+    async () => {
+      const home = tempHome();
+      const typed = await runInPty(home, ['config', 'set', 'luna.llm.apiKey'], env, [
+        { wait: '(what you type is not shown): ', send: `${LLM_KEY}${ENTER}` },
+      ]);
+      outputs.push(typed.raw);
+      expect(typed.done, typed.output).toBe(1);
+      expect(typed.status).toBe(0);
+      expect(typed.output).toContain('luna.llm.apiKey = "****stuv"');
+      expect(JSON.parse(readFileSync(join(home, 'secrets.json'), 'utf8'))).toEqual({
+        luna: { llm: { apiKey: LLM_KEY } },
+      });
+
+      const other = tempHome();
+      const cancelled = await runInPty(other, ['config', 'set', 'carma.embedder.apiKey'], env, [
+        { wait: '(what you type is not shown): ', send: `half-typed${CTRL_C}` },
+      ]);
+      outputs.push(cancelled.raw);
+      expect(cancelled.status).toBe(1);
+      expect(cancelled.output).toContain('[CANCELLED]');
+      expect(cancelled.output).not.toContain('half-typed');
+      expect(existsSync(join(other, 'secrets.json'))).toBe(false);
+    },
+  );
 
   it('found in an existing config.json are moved to the secrets file', async () => {
     const home = tempHome();

@@ -137,7 +137,9 @@ describe.each(testImplementations())('why no model answered (AIOS_NATIVE=%s)', (
   it('a reachable one is reported with its model', SLOW, async () => {
     const home = tempHome();
     await runCliAsync(home, ['config', 'set', 'luna.llm.baseUrl', server.baseUrl], env);
-    const health = JSON.parse((await runCliAsync(home, ['health', '--json'], env)).stdout);
+    const run = await runCliAsync(home, ['health', '--json'], env);
+    expect(run.stderr).toBe('');
+    const health = JSON.parse(run.stdout);
     expect(health.checks['llm:model'][0]).toMatchObject({
       status: 'pass',
       observedValue: 'qwen3-8b',

@@ -25,10 +25,12 @@ async function readPiped(key: string): Promise<string> {
 /** One line typed at the terminal with echo off; Ctrl-C (or Ctrl-D on nothing) cancels. */
 function readHidden(key: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(`${key} (what you type is not shown): `);
+  // Raw before the prompt shows: keys typed at it never reach the terminal's line editing
+  // (where Ctrl-C would be a signal and the text an echo).
   stdin.setRawMode(true);
   stdin.setEncoding('utf8');
   stdin.resume();
+  process.stderr.write(`${key} (what you type is not shown): `);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = (cancelled: boolean) => {
