@@ -53,4 +53,42 @@ describe.skipIf(!chromiumPath)('Chat in Chromium against aios serve (offline)', 
     expect(await page.getByLabel('Text').inputValue()).toContain('serviced in March');
     expect(new URL(page.url()).pathname).toMatch(/^\/memories\//);
   });
+
+  const feedbackList = async () => {
+    const res = await fetch(`${server.url}/v1/feedback`, {
+      headers: { authorization: `Bearer ${server.adminKey}` },
+    });
+    return ((await res.json()) as { items: Array<{ rating: number; undone: boolean }> }).items;
+  };
+
+  it('rates an answer, and takes the rating back', async () => {
+    await page.goBack();
+    const turn = page.getByRole('list', { name: 'Conversation' }).locator('li.turn').first();
+    await turn.getByRole('button', { name: 'Good answer' }).click();
+    await turn.getByTestId('feedback').getByText('Thanks: rated good').waitFor();
+    expect(await feedbackList()).toMatchObject([{ rating: 1, undone: false }]);
+    await turn.getByRole('button', { name: 'Undo feedback' }).click();
+    await turn.getByTestId('feedback').getByText('Feedback taken back.').waitFor();
+    expect(await feedbackList()).toMatchObject([{ rating: 1, undone: true }]);
+  });
+
+  it('lists conversations, and opens and continues one', async () => {
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    const turns = page.getByRole('list', { name: 'Conversation' }).locator('li.turn');
+    await expect.poll(() => turns.count()).toBe(0);
+    await page.getByLabel('Ask Luna').fill('What do the tomatoes need?');
+    await page.getByLabel('Ask Luna').press('Enter');
+    await turns.first().getByTestId('feedback').waitFor();
+    const list = page.getByRole('navigation', { name: 'Conversations' }).getByRole('button');
+    await expect.poll(() => list.count()).toBe(2);
+    // The older one (the car) is second: most recently active first.
+    await list.nth(1).click();
+    await turns.first().getByText('When was the car serviced?').waitFor();
+    expect(await turns.first().locator('.answer-text').textContent()).toMatch(/March/);
+    await page.getByLabel('Ask Luna').fill('And where?');
+    await page.getByLabel('Ask Luna').press('Enter');
+    await expect.poll(() => turns.count()).toBe(2);
+    await turns.nth(1).getByTestId('feedback').waitFor();
+    await expect.poll(() => list.count()).toBe(2);
+  });
 });

@@ -1,9 +1,18 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, asApiError } from '../api/errors';
 import { type AnswerMeta, askStreaming, type Source } from '../chat/ask-stream';
+import { ConversationList, loadMessages, type Message } from '../chat/conversations';
+import { Feedback } from '../chat/feedback';
 import { ErrorNote } from '../components/error-note';
 import { formatNumber } from '../components/format';
-import { linkHandler } from '../router';
+import { linkHandler, navigate, usePath } from '../router';
+
+/** A source of an answer, as a citation: the fragment it opens and what to show of it. */
+interface Citation {
+  id: string;
+  text: string;
+  detail: string;
+}
 
 interface Turn {
   /** Stable within the page: turns are keyed by it. */
@@ -12,27 +21,64 @@ interface Turn {
   answer: string;
   /** How many streamed pieces made the answer so far. */
   pieces: number;
-  sources: Source[];
-  meta?: AnswerMeta;
+  citations: Citation[];
+  answerId?: string;
+  mode?: AnswerMeta['mode'];
+  offlineReason?: string | null;
   error?: ApiError;
+  done: boolean;
 }
 
-function Citations({ sources }: { sources: Source[] }) {
-  if (sources.length === 0) return null;
+function citationOf(s: Source): Citation {
+  const where = s.source ?? s.namespace ?? '';
+  return {
+    id: s.id,
+    text: s.quote ?? s.snippet,
+    detail: `${where} · relevance ${formatNumber(s.relevance)}${s.grounded ? ' · holds the answer' : ''}`,
+  };
+}
+
+/** Turns of a stored conversation: each question with the answer that followed it. */
+function turnsOf(messages: Message[], nextId: () => number): Turn[] {
+  const turns: Turn[] = [];
+  for (const m of messages) {
+    if (m.role === 'user') {
+      turns.push({
+        id: nextId(),
+        question: m.content,
+        answer: '',
+        pieces: 0,
+        citations: [],
+        done: true,
+      });
+    } else if (m.role === 'assistant') {
+      const turn = turns.at(-1);
+      if (!turn || turn.answer) continue;
+      turn.answer = m.content;
+      if (m.answerId) turn.answerId = m.answerId;
+      if (m.mode) turn.mode = m.mode;
+      turn.citations = (m.sources ?? []).map((s) => ({
+        id: s.id,
+        text: `fragment ${s.id}`,
+        detail: s.relevance === null ? '' : `relevance ${formatNumber(s.relevance)}`,
+      }));
+    }
+  }
+  return turns;
+}
+
+function Citations({ citations }: { citations: Citation[] }) {
+  if (citations.length === 0) return null;
   return (
     <ol class="sources" aria-label="Sources">
-      {sources.map((s) => {
-        const path = `/memories/${encodeURIComponent(s.id)}`;
+      {citations.map((c) => {
+        const path = `/memories/${encodeURIComponent(c.id)}`;
         return (
-          <li key={s.id}>
-            <a href={path} onClick={linkHandler(path)} data-source-id={s.id}>
-              {s.quote ?? s.snippet}
+          <li key={c.id}>
+            <a href={path} onClick={linkHandler(path)} data-source-id={c.id}>
+              {c.text}
             </a>
-            <span class="muted">
-              {' '}
-              {s.source ?? s.namespace ?? ''} · relevance {formatNumber(s.relevance)}
-              {s.grounded ? ' · holds the answer' : ''}
-            </span>
+            <span class="muted"> {c.detail}</span>
           </li>
         );
       })}
@@ -41,7 +87,6 @@ function Citations({ sources }: { sources: Source[] }) {
 }
 
 function TurnView({ turn }: { turn: Turn }) {
-  const offline = turn.meta?.mode === 'offline';
   return (
     <li class="turn">
       <p class="question">
@@ -50,95 +95,150 @@ function TurnView({ turn }: { turn: Turn }) {
       </p>
       <div class="answer">
         <span class="visually-hidden">Luna: </span>
-        {offline && (
+        {turn.mode === 'offline' && (
           <span class="badge status-warn" data-testid="offline-badge">
             Quoted from memory: no language model answered
-            {turn.meta?.offlineReason ? ` (${turn.meta.offlineReason})` : ''}
+            {turn.offlineReason ? ` (${turn.offlineReason})` : ''}
           </span>
         )}
         <p class="answer-text" data-pieces={turn.pieces}>
-          {turn.answer || (turn.meta || turn.error ? '' : '…')}
+          {turn.answer || (turn.done ? '' : '…')}
         </p>
-        <Citations sources={turn.sources} />
+        <Citations citations={turn.citations} />
+        {turn.answerId && <Feedback answerId={turn.answerId} />}
         <ErrorNote error={turn.error} />
       </div>
     </li>
   );
 }
 
-/** Ask Luna: the answer streams in, its sources are citations that open the fragment. */
+/**
+ * Ask Luna: the answer streams in, its sources are citations that open the fragment,
+ * thumbs up or down (with undo) rate it; conversations are listed and continued.
+ */
 export function ChatPage() {
   const [turns, setTurns] = useState<Turn[]>([]);
   const [question, setQuestion] = useState('');
   const [conversationId, setConversationId] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [listVersion, setListVersion] = useState(0);
+  const [loadError, setLoadError] = useState<ApiError>();
   const form = useRef<HTMLFormElement>(null);
   const nextId = useRef(0);
+  const newId = () => nextId.current++;
   const update = (id: number, change: (t: Turn) => Turn) =>
     setTurns((all) => all.map((t) => (t.id === id ? change(t) : t)));
+  // The conversation is in the address (/chat/<id>): reload, back and links find it again.
+  const path = usePath();
+  const routeId = path.startsWith('/chat/')
+    ? decodeURIComponent(path.slice('/chat/'.length))
+    : undefined;
 
+  const open = async (id: string) => {
+    setLoadError(undefined);
+    setConversationId(id);
+    try {
+      setTurns(turnsOf(await loadMessages(id), newId));
+    } catch (failure) {
+      setTurns([]);
+      setLoadError(asApiError(failure));
+    }
+  };
+  useEffect(() => {
+    if (routeId !== undefined && routeId !== conversationId) void open(routeId);
+    if (routeId === undefined && conversationId !== undefined) {
+      setTurns([]);
+      setConversationId(undefined);
+    }
+  }, [routeId]);
   const ask = async (event: Event) => {
     event.preventDefault();
     const text = question.trim();
     if (!text || busy) return;
-    const index = nextId.current++;
-    setTurns((all) => [...all, { id: index, question: text, answer: '', pieces: 0, sources: [] }]);
+    const id = newId();
+    setTurns((all) => [
+      ...all,
+      { id, question: text, answer: '', pieces: 0, citations: [], done: false },
+    ]);
     setQuestion('');
     setBusy(true);
     try {
       const meta = await askStreaming(
         { question: text, ...(conversationId ? { conversationId } : {}) },
         {
-          onSources: (sources) => update(index, (t) => ({ ...t, sources, answer: '', pieces: 0 })),
+          onSources: (sources) =>
+            update(id, (t) => ({
+              ...t,
+              citations: sources.map(citationOf),
+              answer: '',
+              pieces: 0,
+            })),
           onToken: (piece) =>
-            update(index, (t) => ({ ...t, answer: t.answer + piece, pieces: t.pieces + 1 })),
+            update(id, (t) => ({ ...t, answer: t.answer + piece, pieces: t.pieces + 1 })),
         },
       );
       setConversationId(meta.conversationId);
-      update(index, (t) => ({ ...t, meta }));
+      navigate(`/chat/${encodeURIComponent(meta.conversationId)}`, { replace: true });
+      update(id, (t) => ({
+        ...t,
+        answerId: meta.id,
+        mode: meta.mode,
+        offlineReason: meta.offlineReason,
+        done: true,
+      }));
+      setListVersion((v) => v + 1);
     } catch (failure) {
-      update(index, (t) => ({ ...t, error: asApiError(failure) }));
+      update(id, (t) => ({ ...t, error: asApiError(failure), done: true }));
     } finally {
       setBusy(false);
     }
   };
   return (
-    <>
-      <div class="actions">
-        <button
-          type="button"
-          onClick={() => {
-            setTurns([]);
-            setConversationId(undefined);
-          }}
-        >
-          New conversation
-        </button>
+    <div class="chat">
+      <ConversationList
+        current={conversationId}
+        version={listVersion}
+        onOpen={(c) => navigate(`/chat/${encodeURIComponent(c.id)}`)}
+      />
+      <div class="chat-main">
+        <div class="actions">
+          <button
+            type="button"
+            onClick={() => {
+              setTurns([]);
+              setConversationId(undefined);
+              navigate('/chat');
+            }}
+          >
+            New conversation
+          </button>
+        </div>
+        <ErrorNote error={loadError} />
+        <ol class="turns" aria-label="Conversation" aria-live="polite">
+          {turns.map((turn) => (
+            <TurnView key={turn.id} turn={turn} />
+          ))}
+        </ol>
+        <form ref={form} onSubmit={ask} aria-label="New question" class="ask">
+          <label for="question">Ask Luna</label>
+          <textarea
+            id="question"
+            rows={3}
+            value={question}
+            placeholder="Ask about anything in your memory… (Enter sends, Shift+Enter: new line)"
+            onInput={(e) => setQuestion((e.target as HTMLTextAreaElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                form.current?.requestSubmit();
+              }
+            }}
+          />
+          <button type="submit" class="primary" disabled={busy || question.trim() === ''}>
+            {busy ? 'Answering…' : 'Send'}
+          </button>
+        </form>
       </div>
-      <ol class="turns" aria-label="Conversation" aria-live="polite">
-        {turns.map((turn) => (
-          <TurnView key={turn.id} turn={turn} />
-        ))}
-      </ol>
-      <form ref={form} onSubmit={ask} aria-label="New question" class="ask">
-        <label for="question">Ask Luna</label>
-        <textarea
-          id="question"
-          rows={3}
-          value={question}
-          placeholder="Ask about anything in your memory… (Enter sends, Shift+Enter: new line)"
-          onInput={(e) => setQuestion((e.target as HTMLTextAreaElement).value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) {
-              e.preventDefault();
-              form.current?.requestSubmit();
-            }
-          }}
-        />
-        <button type="submit" class="primary" disabled={busy || question.trim() === ''}>
-          {busy ? 'Answering…' : 'Send'}
-        </button>
-      </form>
-    </>
+    </div>
   );
 }
