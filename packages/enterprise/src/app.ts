@@ -201,7 +201,16 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
     closing ??= (async () => {
       context.stopping = true;
       await jobs.drain(server.shutdownTimeoutMs);
-      await app.close();
+      // Running requests get the shutdown time to finish. A connection that never sent a
+      // request (a browser's preconnect, a client's spare socket) is not idle to Node and
+      // would hold close() forever: after that time every connection is closed.
+      const force = setTimeout(() => app.server.closeAllConnections(), server.shutdownTimeoutMs);
+      force.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       await audit.flush();
       await tenants.closeAll();
     })();

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-support/server.js';
@@ -120,5 +122,19 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
       headers: t.auth(t.adminKey),
     });
     expect(verify.json()).toMatchObject({ ok: true });
+  });
+});
+
+describe('closing the server', () => {
+  it('is not held up by a connection that never sent a request', async () => {
+    const t = await startTestServer('js', { server: { shutdownTimeoutMs: 300 } });
+    await t.server.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.server.app.server.address() as AddressInfo;
+    const socket = connect(address.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const started = Date.now();
+    await t.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    socket.destroy();
   });
 });
