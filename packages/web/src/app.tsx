@@ -5,6 +5,7 @@ import { BackupsPage } from './pages/backups';
 import { ChatPage } from './pages/chat';
 import { KeyEntry } from './pages/key-entry';
 import { MemoriesPage } from './pages/memories';
+import { PersonalityPage } from './pages/personality';
 import { SystemPage } from './pages/system';
 import { linkHandler, navigate, usePath } from './router';
 import { keyIdOf, onSessionKey, sessionKey, setSessionKey } from './session';
@@ -19,6 +20,7 @@ interface Page {
 export const PAGES: readonly Page[] = [
   { path: '/chat', title: 'Chat', component: ChatPage },
   { path: '/memories', title: 'Memories', component: MemoriesPage },
+  { path: '/personality', title: 'Personality', component: PersonalityPage },
   { path: '/backups', title: 'Backups', component: BackupsPage },
   { path: '/system', title: 'System', component: SystemPage },
   { path: '/admin', title: 'Admin', component: AdminPage },
