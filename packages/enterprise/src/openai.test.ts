@@ -385,6 +385,27 @@ describe.each(testImplementations())('OpenAI-compatible routes (%s)', (impl) => 
     expect(await other.data.messages.byExchange(theirs.aios.exchange_id)).toHaveLength(2);
     expect(await t.system.data.messages.byExchange(theirs.aios.exchange_id)).toEqual([]);
 
+    const noRoute = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/models/luna/extra',
+      headers: t.auth(chatKey),
+    });
+    expect(noRoute.statusCode).toBe(404);
+    expect(noRoute.json()).toEqual({
+      error: {
+        message: expect.any(String),
+        type: 'not_found_error',
+        param: null,
+        code: 'NOT_FOUND',
+      },
+    });
+    const badParam = await t.server.app.inject({
+      method: 'GET',
+      url: `/v1/models/${'m'.repeat(201)}`,
+      headers: t.auth(chatKey),
+    });
+    expect(badParam.json().error).toMatchObject({ param: 'model', type: 'invalid_request_error' });
+
     const aiosShape = await t.server.app.inject({ method: 'GET', url: '/v1/keys' });
     expect(aiosShape.json().error).toMatchObject({ code: 'UNAUTHENTICATED', details: {} });
   });

@@ -1,5 +1,6 @@
 import { AiosError, isAiosError } from '@aios/utils';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isOpenAiPath, openAiErrorResponse } from '../openai/errors.js';
 
 /**
  * Every non-2xx answer of the API has one shape, `{ error: { code, message, details } }`,
@@ -204,10 +205,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
     void reply.status(status).type('application/json').send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const { status, body } = errorResponse(
-      apiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
-      request.id,
-    );
-    void reply.status(status).send(body);
+    const error = apiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+    // OpenAI's clients parse their own error shape under the paths of that API.
+    const { status, body } = isOpenAiPath(request.url)
+      ? openAiErrorResponse(error, request.id)
+      : errorResponse(error, request.id);
+    void reply.status(status).type('application/json').send(body);
   });
 }

@@ -57,13 +57,20 @@ function typeOf(status: number, code: string): string {
 function paramOf(details: Record<string, unknown>): string | null {
   if (typeof details.param === 'string') return details.param;
   const field = details.field;
-  if (typeof field !== 'string' || !field.startsWith('body')) return null;
+  const where =
+    typeof field === 'string' ? /^(body|params|querystring)/.exec(field)?.[1] : undefined;
+  if (typeof field !== 'string' || where === undefined) return null;
   const path = field
-    .slice('body'.length)
+    .slice(where.length)
     .replace(/^\./, '')
     .replace(/\.(\d+)(?=\.|$)/g, '[$1]');
   const missing = (details.issues as Array<{ keyword?: string }> | undefined)?.[0];
   return path === '' && missing?.keyword === 'required' ? null : path || null;
+}
+
+/** Paths of the OpenAI-compatible API: a path under them that is no route is answered in its shape. */
+export function isOpenAiPath(url: string): boolean {
+  return /^\/v1\/(?:chat|models|embeddings)(?:[/?]|$)/.test(url);
 }
 
 /** The status and OpenAI-shaped body of an error. */
