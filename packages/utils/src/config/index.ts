@@ -29,6 +29,7 @@ export {
 export {
   deletePath,
   describeConfigValue,
+  hideUrlPassword,
   isSecretKey,
   looksSecret,
   maskSecret,

@@ -5,7 +5,13 @@ import type { z } from 'zod';
 import { ConfigError, describeValue, ErrorCode } from '../errors.js';
 import { readEnv, unknownEnvVariables } from './env.js';
 import { type AiosConfig, type AiosConfigInput, configSchema } from './schema.js';
-import { deletePath, isSecretKey, looksSecret, secretsFileFor } from './secrets.js';
+import {
+  deletePath,
+  hideUrlPassword,
+  isSecretKey,
+  looksSecret,
+  secretsFileFor,
+} from './secrets.js';
 import { secretsLayer } from './secrets-layer.js';
 
 export const CONFIG_FILE_NAME = 'aios.config.json';
@@ -184,7 +190,12 @@ function toIssues(error: z.ZodError, input: Plain, sources: Map<string, string>)
             ? `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`
             : issue.message;
       const value = valueAt(input, segments);
-      return { path, value: isSecretLike(segments, value) ? '****' : value, source, message };
+      return {
+        path,
+        value: isSecretLike(segments, value) ? '****' : hideUrlPassword(value),
+        source,
+        message,
+      };
     });
   });
 }

@@ -16,6 +16,16 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://localhost:1234/v1' })
   .transform((url) => url.replace(/\/+$/, ''));
 
+const redisUrl = z
+  .url({
+    protocol: /^rediss?$/,
+    error: 'expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379',
+  })
+  .refine((url) => new URL(url).password === '', {
+    error:
+      'a password in the URL is refused: set it as redis.password (a secret, kept in secrets.json)',
+  });
+
 const builtinEmbedder = z.strictObject({
   provider: z.literal('builtin'),
   dimension: z.int().min(16).max(4096).default(384),
@@ -174,6 +184,17 @@ export const configSchema = z.strictObject({
        * the address a request came in on (DNS-rebinding protection): the server's own names.
        */
       allowedHosts: z.array(z.string().min(1).max(253)).max(100).default([]),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /**
+       * `redis://[user@]host[:port][/db]` (or `rediss://`): the Redis every `aios serve`
+       * instance shares its rate limits through; unset: each instance limits alone. The
+       * password is a secret, so it is `redis.password` (kept in secrets.json), never the URL.
+       */
+      url: redisUrl.optional(),
+      password: z.string().min(1).max(1024).optional(),
     })
     .prefault({}),
   support: z

@@ -68,6 +68,23 @@ export function maskSecrets<T>(value: T, prefix: readonly string[] = []): T {
   return out as T;
 }
 
+/**
+ * A URL string with its password replaced by `****` (`redis://u:****@host`); any other
+ * value unchanged. For values shown in messages: a URL may carry a credential whatever
+ * the field's name.
+ */
+export function hideUrlPassword<T>(value: T): T {
+  if (typeof value !== 'string' || !value.includes('@')) return value;
+  try {
+    const url = new URL(value);
+    if (url.password === '') return value;
+    url.password = '****';
+    return url.toString() as T;
+  } catch {
+    return value;
+  }
+}
+
 /** `describeValue`, masked for a secret field. */
 export function describeConfigValue(path: string | readonly string[], value: unknown): string {
   return looksSecret(path) && value !== undefined && value !== null
