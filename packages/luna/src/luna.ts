@@ -428,6 +428,7 @@ export function createLuna(options: LunaOptions): Luna {
       result = undefined;
     }
     let answer: string;
+    let answered = judgement.grounded;
     let sources: Array<SourceRef & Partial<QuotedSource>>;
     if (result) {
       answer = result.content;
@@ -439,6 +440,7 @@ export function createLuna(options: LunaOptions): Luna {
       });
       answer = offline.text;
       sources = offline.sources;
+      answered = offline.grounded;
       askOptions.onSources?.(sourcesOf(sources));
     }
     const generateMs = ms(t);
@@ -478,7 +480,10 @@ export function createLuna(options: LunaOptions): Luna {
       spent ? { exchangeId: id, model: spent.model, createdAt, ...spent.usage } : undefined,
     );
     let rememberError: string | undefined;
-    if (result && rememberExchanges && memory.remember) {
+    // A question memory could not answer, answered by the model all the same, is not kept:
+    // its words would make it look like an answer to the same question next time.
+    const keep = answered || statesSomething(question);
+    if (result && rememberExchanges && memory.remember && keep) {
       try {
         await memory.remember(
           `Q: ${question}\nA: ${answer}`,
@@ -527,7 +532,7 @@ export function createLuna(options: LunaOptions): Luna {
       answer,
       mode: exchange.mode,
       ...(offlineReason ? { offlineReason } : {}),
-      grounded: judgement.grounded,
+      grounded: answered,
       relevance: judgement.relevance,
       sources: sourcesOf(sources),
       needs,

@@ -134,7 +134,9 @@ export function extractiveAnswer(
   const judgement = options.judgement ?? judge(question, fragments);
   const asked = question.trim();
 
-  if (!judgement.grounded) {
+  const ranked = candidates(judgement, (f) => f.relevance >= GROUNDED_AT);
+  // Grounded, but only by words of a question (a remembered exchange's): nothing to quote.
+  if (!judgement.grounded || ranked.length === 0) {
     const [closest] = candidates(judgement, () => true);
     const refusal = `${OFFLINE_LABEL} ${note}, and memory holds nothing that answers "${asked}".`;
     if (!closest) {
@@ -149,7 +151,6 @@ export function extractiveAnswer(
     };
   }
 
-  const ranked = candidates(judgement, (f) => f.relevance >= GROUNDED_AT);
   const chosen: Candidate[] = [];
   let chars = 0;
   const floor = Math.max(GROUNDED_AT, (ranked[0]?.score ?? 0) * RELEVANCE_FLOOR);

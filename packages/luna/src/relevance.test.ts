@@ -70,6 +70,20 @@ describe('judge', () => {
     expect(sentence).toMatchObject({ subject: 'Grandma Rose', relevance: 1 });
   });
 
+  it('never takes a question for the best sentence, though it has the words asked about', () => {
+    const question = "What is Tom's shoe size?";
+    const remembered = {
+      id: 'x',
+      score: 1,
+      text: "Q: What is Tom's shoe size?\nA: I do not know that from memory.",
+      metadata: { kind: 'exchange' },
+    };
+    const [judged] = judge(question, [remembered], [3, 3, 3]).fragments;
+    expect(judged?.sentences.map((s) => s.relevance)).toEqual([0, 0]);
+    // Half of it: the words are in the fragment, in no statement of it.
+    expect(judged?.relevance).toBe(0.5);
+  });
+
   it('stands in IDF over the fragments when the memory cannot give it', async () => {
     const question = 'Who is allergic to cats?';
     const fragments = await memory.search(question, { k: 8 });

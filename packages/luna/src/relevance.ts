@@ -7,8 +7,9 @@
  * question that turns on it), names weigh half as much again and are required (a sentence
  * about Grandma does not answer a question about Tom), and words meet across inflections
  * (Porter2 stems). A fragment's relevance, from 0 to 1, is half its own coverage (the
- * fragment's words, its heading and file name) and half the coverage of its best sentence
- * with that sentence's subject: the answer has to be in one place, not scattered.
+ * fragment's words, its heading and file name) and half the coverage of its best
+ * sentence with that sentence's subject: the answer has to be in one place, not scattered.
+ * A question is never the best sentence.
  */
 import type { MemoryFragment } from './memory.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
@@ -149,10 +150,12 @@ export function judgeFragment(
   fragment: MemoryFragment,
 ): JudgedFragment {
   const source = fragment.metadata?.source;
-  const sentences = subjectSentences(fragment.text, source, fragment.metadata?.kind).map((s) => ({
-    ...s,
-    ...cover(terms, stemSet(s.context)),
-  }));
+  // A question answers nothing, though it has the words asked about: it counts for the
+  // fragment (an FAQ's question says what its answer is about) but is no best sentence.
+  const asks = (text: string) => text.trimEnd().endsWith('?');
+  const sentences = subjectSentences(fragment.text, source, fragment.metadata?.kind).map((s) =>
+    asks(s.text) ? { ...s, score: 0, matched: [] } : { ...s, ...cover(terms, stemSet(s.context)) },
+  );
   const all = stemSet([
     ...words(fragment.text),
     ...sentences.flatMap((s) => words(s.heading ?? '')),

@@ -241,6 +241,20 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
     expect(await luna.memoryChanges()).toEqual([]);
   });
 
+  it('keeps no memory of a question memory could not answer, so it stays unanswered', async () => {
+    server.queue.push({ kind: 'ok', content: "I don't know Tom's shoe size." });
+    const first = await luna.ask("What is Tom's shoe size?");
+    expect(first.grounded).toBe(false);
+    expect(luna.carma.list({ filter: { exchangeId: first.id } })).toEqual([]);
+    server.queue.push({ kind: 'ok', content: 'Still no idea.' });
+    const again = await luna.ask("What is Tom's shoe size?");
+    expect(again.grounded).toBe(false);
+    // A question memory answers is kept, as before.
+    const cats = await luna.ask('Who is allergic to cats?');
+    expect(cats.grounded).toBe(true);
+    expect(luna.carma.list({ filter: { exchangeId: cats.id } })).toHaveLength(1);
+  });
+
   it('keeps no fact when its record cannot be written: memory and log change together', async () => {
     const facts = () => luna.carma.list({ filter: { kind: 'fact' } });
     const save = vi
