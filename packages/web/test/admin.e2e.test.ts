@@ -110,4 +110,53 @@ describe.skipIf(!chromiumPath)('key entry, System and Admin in Chromium against 
     expect(actions).toContain('keys.create');
     await context.close();
   });
+
+  it('exports a tenant as one JSON archive, and erases a namespace (confirmed by its name)', async () => {
+    const auth = { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' };
+    for (const text of ['Scratch note one about the kiln.', 'Scratch note two about the glaze.']) {
+      const res = await fetch(`${server.url}/v1/memory`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ text, namespace: 'scratch' }),
+      });
+      expect(res.status).toBe(201);
+    }
+    const { context, page } = await signIn(browser, server.url, server.adminKey, '/admin');
+    const exportForm = page.getByRole('form', { name: 'Export a tenant' });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      exportForm.getByRole('button', { name: /Export everything/ }).click(),
+    ]);
+    const archive = JSON.parse(await streamText(await download.createReadStream()));
+    expect(JSON.stringify(archive)).toContain('Scratch note one about the kiln.');
+
+    const form = page.getByRole('form', { name: 'Erase a namespace' });
+    await form.getByLabel('Namespace', { exact: true }).fill('scratch');
+    await form.getByRole('button', { name: /Erase namespace/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Erase this namespace for good?' });
+    const confirm = dialog.getByRole('button', { name: 'Erase' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel('Namespace to erase').fill('scratch');
+    await screenshot(page, 'admin-erase-confirm');
+    await confirm.click();
+    await page
+      .getByTestId('erase-report')
+      .getByText(/2 fragment\(s\)/)
+      .waitFor();
+    const list = await fetch(`${server.url}/v1/memory?namespace=scratch`, { headers: auth });
+    expect(((await list.json()) as { items: unknown[] }).items).toEqual([]);
+    const search = await fetch(`${server.url}/v1/memory/search`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ query: 'kiln glaze scratch note' }),
+    });
+    expect(JSON.stringify(await search.json())).not.toContain('Scratch note');
+    await context.close();
+  });
 });
+
+async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 
 interface ConfirmProps {
   open: boolean;
@@ -10,6 +10,8 @@ interface ConfirmProps {
   onCancel: () => void;
   /** A destructive action gets the danger style. */
   danger?: boolean;
+  /** The confirm button stays disabled while this holds (a name not typed yet). */
+  confirmDisabled?: boolean;
 }
 
 /**
@@ -18,6 +20,7 @@ interface ConfirmProps {
  */
 export function Confirm(props: ConfirmProps) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const element = dialog.current;
     if (!element) return;
@@ -27,19 +30,24 @@ export function Confirm(props: ConfirmProps) {
   return (
     <dialog
       ref={dialog}
-      aria-labelledby="confirm-title"
+      aria-labelledby={titleId}
       onCancel={(event) => {
         event.preventDefault();
         props.onCancel();
       }}
     >
-      <h2 id="confirm-title">{props.title}</h2>
+      <h2 id={titleId}>{props.title}</h2>
       <div>{props.children}</div>
       <div class="actions">
         <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <button type="button" class={props.danger ? 'danger' : 'primary'} onClick={props.onConfirm}>
+        <button
+          type="button"
+          class={props.danger ? 'danger' : 'primary'}
+          disabled={props.confirmDisabled === true}
+          onClick={props.onConfirm}
+        >
           {props.confirmLabel}
         </button>
       </div>

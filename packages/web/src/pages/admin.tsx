@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { ComplianceSection } from '../admin/compliance';
 import { api, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
 import type { paths } from '../api/schema.gen';
@@ -364,13 +365,14 @@ function AuditSection() {
   );
 }
 
-/** API keys (the secret shown once), tenants, and the audit log with its verification. */
+/** API keys (the secret shown once), tenants, the audit log with its verification, export and erase. */
 export function AdminPage() {
   return (
     <>
       <KeysSection />
       <TenantsSection />
       <AuditSection />
+      <ComplianceSection />
     </>
   );
 }

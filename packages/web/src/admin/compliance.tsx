@@ -1,0 +1,191 @@
+import { useState } from 'preact/hooks';
+import { api, authorizedFetch, ok } from '../api/client';
+import { type ApiError, asApiError } from '../api/errors';
+import type { paths } from '../api/schema.gen';
+import { Confirm } from '../components/confirm';
+import { ErrorNote } from '../components/error-note';
+import { formatDate } from '../components/format';
+
+type EraseReport =
+  paths['/v1/compliance/erase']['post']['responses'][200]['content']['application/json'];
+
+/** Saves `blob` as a file, as a link with `download` does. */
+function save(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function Export() {
+  const [tenant, setTenant] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError>();
+  const [done, setDone] = useState<string>();
+  const run = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      const query = tenant.trim() ? `?tenant=${encodeURIComponent(tenant.trim())}` : '';
+      const response = await authorizedFetch(`/v1/compliance/export${query}`);
+      const blob = await response.blob();
+      const name = `aios-export-${tenant.trim() || 'tenant'}-${new Date().toISOString().slice(0, 10)}.json`;
+      save(blob, name);
+      setDone(`Exported ${name} (${blob.size} bytes).`);
+    } catch (failure) {
+      setError(asApiError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="panel inline" onSubmit={run} aria-label="Export a tenant">
+      <label for="export-tenant">Tenant (default: this key's)</label>
+      <input
+        id="export-tenant"
+        pattern="[a-z0-9][a-z0-9\-]{0,62}"
+        value={tenant}
+        onInput={(e) => setTenant((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Exporting…' : 'Export everything as JSON'}
+      </button>
+      {done && <p role="status">{done}</p>}
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+function Erase() {
+  const [namespace, setNamespace] = useState('');
+  const [tenant, setTenant] = useState('');
+  const [conversations, setConversations] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [typed, setTyped] = useState('');
+  const [report, setReport] = useState<EraseReport>();
+  const [error, setError] = useState<ApiError>();
+  const erase = async () => {
+    setConfirming(false);
+    setError(undefined);
+    setReport(undefined);
+    try {
+      setReport(
+        await ok(
+          api.POST('/v1/compliance/erase', {
+            body: {
+              namespace: namespace.trim(),
+              confirm: true,
+              deleteCitingConversations: conversations,
+              ...(tenant.trim() ? { tenant: tenant.trim() } : {}),
+            },
+          }),
+        ),
+      );
+    } catch (failure) {
+      setError(asApiError(failure));
+    }
+  };
+  return (
+    <>
+      <form
+        class="panel"
+        aria-label="Erase a namespace"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setTyped('');
+          setConfirming(true);
+        }}
+      >
+        <label for="erase-namespace">Namespace</label>
+        <input
+          id="erase-namespace"
+          required
+          maxLength={256}
+          value={namespace}
+          onInput={(e) => setNamespace((e.target as HTMLInputElement).value)}
+        />
+        <label for="erase-tenant">Tenant (default: this key's)</label>
+        <input
+          id="erase-tenant"
+          pattern="[a-z0-9][a-z0-9\-]{0,62}"
+          value={tenant}
+          onInput={(e) => setTenant((e.target as HTMLInputElement).value)}
+        />
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={conversations}
+            onChange={(e) => setConversations((e.target as HTMLInputElement).checked)}
+          />
+          Also delete the conversations whose answers cite it
+        </label>
+        <div>
+          <button type="submit" class="danger">
+            Erase namespace…
+          </button>
+        </div>
+      </form>
+      <ErrorNote error={error} />
+      {report && (
+        <div role="status" data-testid="erase-report" class="panel">
+          <p>
+            Erased namespace <code>{report.namespace}</code> of tenant <code>{report.tenant}</code>{' '}
+            at {formatDate(report.erasedAt)}: {report.removed.fragments} fragment(s),{' '}
+            {report.removed.vectors} vector(s), {report.removed.historyRows} history row(s),{' '}
+            {report.removed.sources} source(s) removed
+            {report.database.compacted ? '; the database compacted' : ''}.
+          </p>
+          {report.backups.snapshots.length > 0 && (
+            <p>
+              {report.backups.snapshots.length} backup snapshot(s) still hold it
+              {report.backups.command && (
+                <>
+                  : forget them with <code>{report.backups.command}</code>
+                </>
+              )}
+              .
+            </p>
+          )}
+        </div>
+      )}
+      <Confirm
+        open={confirming}
+        title="Erase this namespace for good?"
+        confirmLabel="Erase"
+        danger
+        confirmDisabled={typed !== namespace.trim()}
+        onConfirm={() => void erase()}
+        onCancel={() => setConfirming(false)}
+      >
+        <p>
+          Every memory of <code>{namespace.trim()}</code>, its vectors, index entries and history
+          are removed; this cannot be undone. Type the namespace to confirm.
+        </p>
+        <label for="erase-typed">Namespace to erase</label>
+        <input
+          id="erase-typed"
+          autocomplete="off"
+          value={typed}
+          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+        />
+      </Confirm>
+    </>
+  );
+}
+
+/** Export everything a tenant holds; erase a namespace for good, with its report. */
+export function ComplianceSection() {
+  return (
+    <section aria-labelledby="compliance-title">
+      <h2 id="compliance-title">Export and erase</h2>
+      <Export />
+      <Erase />
+    </section>
+  );
+}
