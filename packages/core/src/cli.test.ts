@@ -41,6 +41,32 @@ describe.each(testImplementations())('aios status (AIOS_NATIVE=%s)', (impl) => {
   });
 });
 
+describe('aios status, rate limits of aios serve', () => {
+  it('says they are per instance without redis.url', () => {
+    const run = aios(['status']);
+    expect(run.stdout).toContain('per aios serve instance (no redis.url)');
+    const json = JSON.parse(aios(['status', '--json']).stdout);
+    expect(json.rateLimits).toEqual({ scope: 'instance', redis: null, requestsPerMinute: 1200 });
+  });
+
+  it('says they are shared through the Redis URL, never showing its password', () => {
+    const env = {
+      AIOS_REDIS__URL: 'redis://limits@10.0.0.5:6380/1',
+      AIOS_REDIS__PASSWORD: 'redis-password-not-shown',
+    };
+    const run = aios(['status'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('shared by every aios serve using redis://limits@10.0.0.5:6380/1');
+    const json = aios(['status', '--json'], env).stdout;
+    expect(JSON.parse(json).rateLimits).toEqual({
+      scope: 'shared',
+      redis: 'redis://limits@10.0.0.5:6380/1',
+      requestsPerMinute: 1200,
+    });
+    expect(run.stdout + json).not.toContain('redis-password-not-shown');
+  });
+});
+
 describe('aios output to a pipe', () => {
   it('has no colour codes, even where CI or FORCE_COLOR would ask for them', () => {
     const run = aios(['status'], { CI: 'true', FORCE_COLOR: '1' });

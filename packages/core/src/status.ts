@@ -1,4 +1,4 @@
-import { isAiosError, type LoadedConfig, type NativeMode } from '@aios/utils';
+import { hideUrlPassword, isAiosError, type LoadedConfig, type NativeMode } from '@aios/utils';
 import packageJson from '../package.json' with { type: 'json' };
 import { CORES, type CoreDescriptor } from './cores.js';
 
@@ -18,6 +18,13 @@ export interface SystemStatus {
   configFile: string | null;
   native: NativeMode;
   cores: CoreStatus[];
+  /** Where `aios serve` counts each key's requests: in Redis (shared) or per instance. */
+  rateLimits: {
+    scope: 'shared' | 'instance';
+    /** The Redis URL without a password; null without Redis. */
+    redis: string | null;
+    requestsPerMinute: number;
+  };
 }
 
 export function coreStatus(core: CoreDescriptor, mode: NativeMode): CoreStatus {
@@ -54,5 +61,10 @@ export function systemStatus(loaded: LoadedConfig): SystemStatus {
     configFile: loaded.file ?? null,
     native: mode,
     cores: CORES.map((core) => coreStatus(core, mode)),
+    rateLimits: {
+      scope: loaded.config.redis.url ? 'shared' : 'instance',
+      redis: loaded.config.redis.url ? hideUrlPassword(loaded.config.redis.url) : null,
+      requestsPerMinute: loaded.config.server.requestsPerMinute,
+    },
   };
 }

@@ -57,6 +57,14 @@ export function registerStatus(program: Command): void {
         console.log(
           `secrets ${secrets.file ?? '(not read)'} ${pc.dim(`(${keys}; readable by you only)`)}`,
         );
+        const { rateLimits } = status;
+        console.log(
+          `limits  ${rateLimits.requestsPerMinute} requests a minute per key, ${
+            rateLimits.redis
+              ? `shared by every aios serve using ${rateLimits.redis}`
+              : 'per aios serve instance (no redis.url)'
+          }`,
+        );
         console.log('');
         const width = Math.max(...status.cores.map((c) => c.name.length));
         for (const core of status.cores) {
