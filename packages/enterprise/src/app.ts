@@ -12,6 +12,7 @@ import { installAuthentication } from './auth/authenticate.js';
 import type { Api, ServerContext } from './context.js';
 import { apiError, errorResponse, installErrorHandlers } from './http/errors.js';
 import { JobRegistry } from './jobs/registry.js';
+import { RequestLimits } from './limits/request-limits.js';
 import { TokenBudget } from './limits/token-budget.js';
 import { ROOT_MODULES, ROUTE_MODULES } from './routes/index.js';
 import { ErrorSchema } from './schemas/common.js';
@@ -86,12 +87,17 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
   await ensureDefaultTenant(tenants.control);
   const audit = new AuditWriter(tenants.control, app.log);
   const jobs = new JobRegistry();
+  // Per-key request limits: shared through Redis when `redis.url` is set.
+  const limits = new RequestLimits(config, app.log);
+  const redisCheck = limits.healthCheck();
+  const unregisterRedisCheck = redisCheck ? system.health.register(redisCheck) : undefined;
   const context: ServerContext = {
     config,
     tenants,
     jobs,
     audit,
     budget: new TokenBudget(server.tokenBudgetPerDay),
+    limits,
     startedAt: new Date(),
     stopping: false,
   };
@@ -158,6 +164,7 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
     hook: 'preHandler',
     max: server.requestsPerMinute,
     timeWindow: 60_000,
+    ...(limits.store ? { store: limits.store } : {}),
     enableDraftSpec: true,
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,
     allowList: (request) => request.routeOptions.config.access === 'public',
@@ -195,6 +202,7 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
     app.swagger(),
   );
   await app.ready();
+  await limits.connected();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -212,6 +220,8 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
         clearTimeout(force);
       }
       await audit.flush();
+      unregisterRedisCheck?.();
+      await limits.close();
       await tenants.closeAll();
     })();
     return closing;

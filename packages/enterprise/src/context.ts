@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { AuditWriter } from './audit/writer.js';
 import type { JobRegistry } from './jobs/registry.js';
+import type { RequestLimits } from './limits/request-limits.js';
 import type { TokenBudget } from './limits/token-budget.js';
 import type { TenantRegistry } from './tenants/registry.js';
 
@@ -23,6 +24,8 @@ export interface ServerContext {
   readonly jobs: JobRegistry;
   readonly audit: AuditWriter;
   readonly budget: TokenBudget;
+  /** The per-key request limit: where it is counted (`/v1/status`). */
+  readonly limits: RequestLimits;
   readonly startedAt: Date;
   /** Whether the server is stopping (readiness then fails). */
   stopping: boolean;

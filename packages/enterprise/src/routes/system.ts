@@ -110,6 +110,12 @@ export const systemRoutes: RouteModule = (api, ctx) => {
             memory: JsonObject,
             jobsRunning: Type.Integer(),
             tokenBudgetPerDay: Type.Union([Type.Integer(), Type.Null()]),
+            rateLimits: Type.Object({
+              scope: Type.Union([Type.Literal('shared'), Type.Literal('instance')]),
+              redis: Type.Union([Type.String(), Type.Null()]),
+              reachable: Type.Union([Type.Boolean(), Type.Null()]),
+              requestsPerMinute: Type.Integer(),
+            }),
           }),
         },
       },
@@ -124,6 +130,7 @@ export const systemRoutes: RouteModule = (api, ctx) => {
         memory: { ...system.memory.stats() } as Record<string, unknown>,
         jobsRunning: ctx.jobs.running(),
         tokenBudgetPerDay: ctx.budget.limit ?? null,
+        rateLimits: ctx.limits.status(),
       };
     },
   );
