@@ -1,15 +1,42 @@
 import { defineConfig } from 'vitest/config';
 
+const jsx = { jsx: { runtime: 'automatic' as const, importSource: 'preact' } };
+
 /**
- * Component and unit tests run next to the code (src/**), the browser suite and the API
- * freshness check under test/. The browser suite starts a real server and Chromium, so it
- * gets a longer timeout.
+ * Two projects: unit and component tests (next to the code, plus the checks of the build
+ * and the generated client), and the browser suites, which share one live `aios serve`
+ * (test/support/global-server.ts) and get longer timeouts.
  */
 export default defineConfig({
-  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  oxc: jsx,
   test: {
-    include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
+    projects: [
+      {
+        oxc: jsx,
+        test: {
+          name: 'unit',
+          include: [
+            'src/**/*.test.ts',
+            'src/**/*.test.tsx',
+            'test/bundle.test.ts',
+            'test/openapi.test.ts',
+          ],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: [
+            'test/**/*.e2e.test.ts',
+            'test/search-latency.test.ts',
+            'test/ui-command.test.ts',
+          ],
+          globalSetup: ['test/support/global-server.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

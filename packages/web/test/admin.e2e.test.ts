@@ -1,18 +1,17 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchBrowser, screenshot, seriousViolations } from './support/browser.js';
-import { type LiveServer, startLiveServer } from './support/serve.js';
 import { checkPage, openPage, signIn } from './support/session.js';
+import { sharedServer } from './support/shared.js';
 
 describe.skipIf(!chromiumPath)('key entry, System and Admin in Chromium against aios serve', () => {
-  let server: LiveServer;
+  const server = sharedServer();
   let browser: Browser;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startLiveServer(), launchBrowser()]);
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
   });
 
   it('asks for a key, refuses a wrong one, and keeps a good one for the session only', async () => {

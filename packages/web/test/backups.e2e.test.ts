@@ -1,11 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchBrowser, screenshot } from './support/browser.js';
-import { type LiveServer, startLiveServer } from './support/serve.js';
 import { checkPage, signIn } from './support/session.js';
+import { tenantKey as newTenantKey, sharedServer } from './support/shared.js';
 
 describe.skipIf(!chromiumPath)('Backups in Chromium against aios serve', () => {
-  let server: LiveServer;
+  const server = sharedServer();
   let browser: Browser;
   let page: Page;
   let tenantKey: string;
@@ -25,23 +25,8 @@ describe.skipIf(!chromiumPath)('Backups in Chromium against aios serve', () => {
     ((await call('/v1/memory')).items as Array<{ text: string }>).map((f) => f.text).sort();
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startLiveServer(), launchBrowser()]);
     // A tenant of its own: the default tenant's home is restored with the server stopped.
-    const admin = {
-      authorization: `Bearer ${server.adminKey}`,
-      'content-type': 'application/json',
-    };
-    await fetch(`${server.url}/v1/tenants`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ id: 'harbour', name: 'Harbour' }),
-    });
-    const created = await fetch(`${server.url}/v1/keys`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ name: 'harbour', scopes: ['admin'], tenant: 'harbour' }),
-    });
-    tenantKey = ((await created.json()) as { key: string }).key;
+    [tenantKey, browser] = await Promise.all([newTenantKey('harbour'), launchBrowser()]);
     await call('/v1/memory', {
       method: 'POST',
       body: { text: 'The lighthouse keeper logs the tide at six.' },
@@ -50,7 +35,6 @@ describe.skipIf(!chromiumPath)('Backups in Chromium against aios serve', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
   });
 
   const createSnapshot = async (tags: string) => {

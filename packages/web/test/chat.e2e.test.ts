@@ -1,15 +1,18 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchBrowser } from './support/browser.js';
-import { type LiveServer, startLiveServer } from './support/serve.js';
 import { checkPage, signIn } from './support/session.js';
+import { sharedServer, tenantKey } from './support/shared.js';
 
 describe.skipIf(!chromiumPath)('Chat in Chromium against aios serve (offline)', () => {
-  let server: LiveServer;
+  /** The shared server, with an admin key of this suite's own tenant. */
+  let server: { url: string; adminKey: string };
   let browser: Browser;
   let page: Page;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startLiveServer(), launchBrowser()]);
+    let key: string;
+    [key, browser] = await Promise.all([tenantKey('chat'), launchBrowser()]);
+    server = { url: sharedServer().url, adminKey: key };
     for (const text of [
       'The car was serviced in March at the garage on Elm Street.',
       'The tomatoes in the garden need water every second evening.',
@@ -25,7 +28,6 @@ describe.skipIf(!chromiumPath)('Chat in Chromium against aios serve (offline)', 
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
   });
 
   it('answers offline from memory, with a clear badge and its sources as citations', async () => {

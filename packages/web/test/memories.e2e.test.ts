@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchBrowser } from './support/browser.js';
-import { type LiveServer, startLiveServer } from './support/serve.js';
 import { checkPage, signIn } from './support/session.js';
+import { sharedServer, tenantKey } from './support/shared.js';
 
 const NOTES = `# Garden
 
@@ -27,16 +27,18 @@ async function dropFile(page: Page, name: string, text: string): Promise<void> {
 }
 
 describe.skipIf(!chromiumPath)('Memories in Chromium against aios serve', () => {
-  let server: LiveServer;
+  /** The shared server, with an admin key of this suite's own tenant. */
+  let server: { url: string; adminKey: string };
   let browser: Browser;
   let page: Page;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startLiveServer(), launchBrowser()]);
+    let key: string;
+    [key, browser] = await Promise.all([tenantKey('memories'), launchBrowser()]);
+    server = { url: sharedServer().url, adminKey: key };
     ({ page } = await signIn(browser, server.url, server.adminKey, '/memories'));
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
   });
 
   it('imports a dropped file with progress, and finds it by search with why it matched', async () => {

@@ -1,11 +1,12 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchBrowser } from './support/browser.js';
-import { type LiveServer, startLiveServer } from './support/serve.js';
 import { checkPage, signIn } from './support/session.js';
+import { sharedServer, tenantKey } from './support/shared.js';
 
 describe.skipIf(!chromiumPath)('Personality in Chromium against aios serve', () => {
-  let server: LiveServer;
+  /** The shared server, with an admin key of this suite's own tenant. */
+  let server: { url: string; adminKey: string };
   let browser: Browser;
   let page: Page;
   const call = async (path: string, body?: unknown) => {
@@ -22,7 +23,9 @@ describe.skipIf(!chromiumPath)('Personality in Chromium against aios serve', () 
   };
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startLiveServer(), launchBrowser()]);
+    let key: string;
+    [key, browser] = await Promise.all([tenantKey('personality'), launchBrowser()]);
+    server = { url: sharedServer().url, adminKey: key };
     await call('/v1/memory', { text: 'The boiler was repaired on the fourth of June.' });
     const answer = await call('/v1/ask', { question: 'When was the boiler repaired?' });
     await call(`/v1/answers/${answer.id as string}/feedback`, {
@@ -33,7 +36,6 @@ describe.skipIf(!chromiumPath)('Personality in Chromium against aios serve', () 
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
   });
 
   it('shows the Big Five and the feedback that moved them, and undoes it', async () => {

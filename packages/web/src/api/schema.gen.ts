@@ -2549,7 +2549,11 @@ export type paths = {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": string;
+                        "text/event-stream": {
+                            data: string;
+                            /** @description `job` on every change while it runs, `end` once with its final state */
+                            event: "job" | "end";
+                        };
                     };
                 };
             };
