@@ -37,6 +37,10 @@ describe('statesSomething and parseChanges', () => {
     expect(statesSomething("Maya's check-up moved to 10 June.")).toBe(true);
     expect(statesSomething('We moved it. When is the next one?')).toBe(true);
     expect(statesSomething('And where? Ok.')).toBe(false);
+    // A question typed without its question mark is still a question.
+    expect(statesSomething('who is allergic to cats')).toBe(false);
+    expect(statesSomething('and how old is she')).toBe(false);
+    expect(statesSomething('Tom is allergic to wasps')).toBe(true);
     expect(statesSomething('When is the next check-up?')).toBe(false);
   });
 

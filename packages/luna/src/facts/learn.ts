@@ -39,12 +39,21 @@ export function canLearn(memory: MemoryProvider): memory is LearningMemory {
   );
 }
 
-/** True when a message states something (a sentence that is not a question), not only asks. */
+/** Words that open a question, typed with or without its question mark. */
+const ASKS =
+  /^(?:(?:and|so|but|then|ok|okay|also)\s+)?(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|will|would|should|shall|may|might|have|has|had)\b/i;
+
+/**
+ * True when a message states something (a sentence of three words or more that is not a
+ * question: it ends with no question mark and opens with no question word), not only asks.
+ */
 export function statesSomething(message: string): boolean {
   return message
     .split(/(?<=[.!?])\s+|\n+/)
     .map((s) => s.trim())
-    .some((s) => !s.endsWith('?') && (s.match(/[\p{L}\p{N}]+/gu) ?? []).length >= 3);
+    .some(
+      (s) => !s.endsWith('?') && !ASKS.test(s) && (s.match(/[\p{L}\p{N}]+/gu) ?? []).length >= 3,
+    );
 }
 
 const isFact = (f: MemoryFragment) => f.metadata?.kind === FACT_KIND;
