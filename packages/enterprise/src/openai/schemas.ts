@@ -140,7 +140,8 @@ export const EmbeddingsBody = Type.Object(
     model: Type.String({
       minLength: 1,
       maxLength: 200,
-      description: "Accepted and echoed back as asked; CARMA's configured embedder answers",
+      description:
+        "Any name: CARMA's configured embedder answers, and the response's model names it",
     }),
     input: Type.Union([
       Type.String({ maxLength: 200_000 }),
