@@ -416,6 +416,7 @@ impl NativeLexicalIndex {
         Ok(NativePreparedQuery {
             terms: Uint32Array::new(prepared.terms),
             vector: prepared.vector.map(Float32Array::new),
+            idf_mass: prepared.idf_mass,
         })
     }
 
@@ -449,6 +450,8 @@ pub struct NativePreparedQuery {
     pub terms: Uint32Array,
     /// The IDF-weighted embedding, when a dimension was given.
     pub vector: Option<Float32Array>,
+    /// The sum of the IDF of every token (repeats kept; unknown tokens at the highest).
+    pub idf_mass: f64,
 }
 
 /// A k-means clustering.

@@ -13,6 +13,10 @@ pub struct PreparedQuery {
     pub terms: Vec<u32>,
     /// The IDF-weighted embedding, when a dimension was asked for.
     pub vector: Option<Vec<f32>>,
+    /// The sum of every token's IDF (repeats kept, a token the index does not know at its
+    /// highest): the BM25 score of a document holding each token once at average length.
+    /// A hit's score over it says how much of the query it matches.
+    pub idf_mass: f64,
 }
 
 /// Tokenises `text` once and derives from the tokens what a search over `index` needs;
@@ -25,7 +29,13 @@ pub fn prepare_query(index: &Bm25Index, text: &str, dim: Option<usize>) -> Prepa
         embed_tokens_into(&tokens, Some(&idf), &mut out);
         out
     });
-    PreparedQuery { terms, vector }
+    // Folded from +0.0 (f64's `sum` starts at -0.0), as the js side adds them.
+    let idf_mass = idf.iter().fold(0.0, |a, x| a + x);
+    PreparedQuery {
+        terms,
+        vector,
+        idf_mass,
+    }
 }
 
 #[cfg(test)]
@@ -55,6 +65,23 @@ mod tests {
         // Unknown tokens are dropped, repeats kept.
         assert_eq!(prepared.terms.len(), 5);
         assert_eq!(prepared.terms[0], prepared.terms[4]);
+        // The IDF mass counts every token, the unknown one at the highest IDF.
+        assert_eq!(prepared.idf_mass, idf.iter().sum::<f64>());
+        let unknown = prepare_query(&idx, "unknownword", None).idf_mass;
+        let n = idx.len() as f64;
+        assert!((unknown - (1.0 + (n + 0.5) / 0.5).ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_document_holding_each_query_token_once_scores_the_idf_mass() {
+        // Two documents of the same length: each holds every query term once, so both are
+        // at average length and BM25 gives each term exactly its IDF.
+        let mut idx = crate::bm25::Bm25Index::new(Default::default()).unwrap();
+        idx.add(&[1, 2], &["wing flutter speed", "wing noise heat"])
+            .unwrap();
+        let prepared = prepare_query(&idx, "wing flutter", None);
+        let hits = idx.search_terms(&prepared.terms, 1, None).unwrap();
+        assert!((f64::from(hits[0].score) - prepared.idf_mass).abs() < 1e-5);
     }
 
     #[test]

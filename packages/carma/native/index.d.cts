@@ -112,6 +112,8 @@ export interface NativePreparedQuery {
   terms: Uint32Array
   /** The IDF-weighted embedding, when a dimension was given. */
   vector?: Float32Array
+  /** The sum of the IDF of every token (repeats kept; unknown tokens at the highest). */
+  idfMass: number
 }
 
 /** Lowercased alphanumeric tokens, as BM25 and the embedder see them. */

@@ -47,15 +47,29 @@ export interface AddResult {
 export type SearchMode = 'hybrid' | 'vector' | 'lexical';
 
 export interface FusionOptions {
-  /** `weighted`: min-max normalised scores, weighted sum (default); `rrf`: reciprocal rank fusion. */
-  method: 'weighted' | 'rrf';
-  /** Weight of BM25 in the weighted sum (vector gets 1 - this). Default 0.7. */
+  /**
+   * `adaptive` (default): min-max normalised scores, weighted by how much of the query the
+   * best lexical hit matches (see `scoring.ts`); `weighted`: the same with a fixed
+   * `lexicalWeight`; `rrf`: reciprocal rank fusion.
+   */
+  method: 'adaptive' | 'weighted' | 'rrf';
+  /**
+   * Weight of BM25 (vector gets 1 - this): fixed with `weighted`, the weight when the
+   * query is matched in full with `adaptive`. Default 0.7 with the built-in embedder, 0.5
+   * with a model.
+   */
   lexicalWeight: number;
   /** RRF constant. Default 60. */
   rrfK: number;
 }
 
-export const DEFAULT_FUSION: FusionOptions = { method: 'weighted', lexicalWeight: 0.7, rrfK: 60 };
+/** The fusion settings of a memory on the built-in embedder. */
+export const DEFAULT_FUSION: FusionOptions = { method: 'adaptive', lexicalWeight: 0.7, rrfK: 60 };
+/**
+ * BM25's weight in full with an embedding model: its vectors carry evidence of their own,
+ * where the built-in embedder's hashed words and n-grams mostly repeat BM25's.
+ */
+export const MODEL_LEXICAL_WEIGHT = 0.5;
 
 export interface SearchOptions {
   k?: number;
@@ -78,6 +92,17 @@ export interface Explanation {
   vector?: { score: number; rank: number; normalized: number };
   /** The fused (or single-mode) score before the opt-in terms. */
   base: number;
+  /**
+   * Hybrid searches: the fusion used for this query. `lexicalWeight` is BM25's weight
+   * (adaptive: the full weight times `evidence`); `coverage` is the best lexical hit's
+   * BM25 score over the query's IDF mass (1: every query token matched once).
+   */
+  fusion?: {
+    method: FusionOptions['method'];
+    lexicalWeight?: number;
+    coverage?: number;
+    evidence?: number;
+  };
   recency?: number;
   importance?: number;
   final: number;

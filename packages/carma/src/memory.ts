@@ -73,6 +73,7 @@ export {
   MEMORY_DATABASE_FILE,
   type MemoryOptions,
   type MemoryStats,
+  MODEL_LEXICAL_WEIGHT,
   type NearDuplicate,
   type ProgressEvent,
   type SearchMode,
@@ -99,7 +100,7 @@ export class Memory {
     options: MemoryOptions,
   ) {
     checkMemoryOptions(options);
-    const fusion = resolveFusion(options.fusion);
+    const fusion = resolveFusion(options.fusion, embedder instanceof HashingEmbedder);
     const fragments = new FragmentState();
     this.ctx = {
       engine,
@@ -204,9 +205,11 @@ export class Memory {
   async addMany(inputs: Array<FragmentInput | string>): Promise<AddResult[]> {
     this.checkOpen();
     const parsed = parseFragmentInputs(inputs);
-    // Embedding (the slow part with a remote model) runs before the batch's turn among
-    // the mutations, so that a batch is embedded while the one before it is stored.
-    const ready = await embedAhead(this.ctx, parsed);
+    // A remote model's embedding (the slow part, waiting on the server) runs before the
+    // batch's turn among the mutations, so that a batch is embedded while the one before
+    // it is stored. The built-in embedder computes on this thread: nothing to overlap.
+    const ready =
+      this.embedder instanceof HashingEmbedder ? undefined : await embedAhead(this.ctx, parsed);
     return this.mutate(() => addFragments(this.ctx, parsed, ready));
   }
 

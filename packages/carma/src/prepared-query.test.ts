@@ -35,6 +35,8 @@ describe.each(testImplementations())('a query prepared in one call (%s)', (impl)
       const prepared = lex.prepareQuery(query, 96);
       const idf = lex.idf(engine.tokenize(query));
       expect(prepared.vector).toEqual(engine.embedWeighted(query, 96, idf));
+      // Every token's IDF, unknown ones included (summed in token order).
+      expect(prepared.idfMass).toBe(idf.reduce((a, b) => a + b, 0));
       for (const filter of [undefined, Uint32Array.of(11, 13, 14)]) {
         expect(lex.searchTerms(prepared.terms, 5, filter)).toEqual(lex.search(query, 5, filter));
       }
@@ -80,6 +82,7 @@ describe('a prepared query: native and js agree', () => {
       const a = n.prepareQuery(query, 384);
       const b = j.prepareQuery(query, 384);
       expect(Array.from(a.terms)).toEqual(Array.from(b.terms));
+      expect(a.idfMass).toBe(b.idfMass);
       const [va, vb] = [a.vector as Float32Array, b.vector as Float32Array];
       expect(va).toHaveLength(384);
       for (let i = 0; i < va.length; i++) {

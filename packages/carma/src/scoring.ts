@@ -1,7 +1,21 @@
 /**
  * Scoring of search candidates: a single-mode score, or the fusion of the lexical and
- * vector scores (weighted sum of min-max normalised scores, or reciprocal rank fusion),
- * plus the opt-in recency and importance terms. Every step is kept for `explain`.
+ * vector scores (weighted sum of min-max normalised scores, with BM25's weight adapted to
+ * the query or fixed, or reciprocal rank fusion), plus the opt-in recency and importance
+ * terms. Every step is kept for `explain`.
+ *
+ * Why adapt: min-max normalisation gives each list's best hit a 1, however weak it is. A
+ * question worded otherwise than the notes that answer it ("which food is my friend
+ * allergic to?" for "Alice cannot eat peanuts") shares only minor words with them; BM25
+ * still ranks something first, and a fixed weight lets that noise outvote a model that
+ * found the answer. How much of the query the best lexical hit matches says how much
+ * BM25's ranking is worth: its score over the query's IDF mass (the score of a document
+ * holding every query token once, at average length; unknown tokens count at full IDF,
+ * since no document can match them). From half the IDF mass on, BM25 has its full
+ * weight; below, its weight shrinks in proportion. Nothing here is fitted to a
+ * collection: the measure is BM25's own scale, computed per query from the memory's own
+ * statistics. The full weight depends only on the embedder: 0.7 for the built-in one,
+ * whose hashed words mostly repeat BM25's evidence, 0.5 for a model.
  */
 
 import type { FragmentRecord } from './fragment-store.js';
@@ -19,9 +33,39 @@ export interface ScoreRange {
   min: number;
 }
 
+/** Share of the query's IDF mass at which lexical evidence counts in full. */
+export const FULL_LEXICAL_EVIDENCE = 0.5;
+
+/** BM25's weight for one query, and what it came from. */
+export interface QueryFusion {
+  lexicalWeight: number;
+  /** The best lexical hit's score over the query's IDF mass, capped at 1. */
+  coverage?: number;
+  /** 0 to 1: how far `coverage` is towards full evidence. */
+  evidence?: number;
+}
+
+/**
+ * BM25's weight for a query: fixed (`weighted`), or (`adaptive`) the full weight scaled
+ * by the evidence of the best lexical hit (`lexicalTop`, its BM25 score) against the
+ * query's IDF mass.
+ */
+export function queryFusion(
+  fusion: FusionOptions,
+  lexicalTop: number,
+  idfMass: number,
+): QueryFusion {
+  if (fusion.method !== 'adaptive') return { lexicalWeight: fusion.lexicalWeight };
+  const coverage = idfMass > 0 ? Math.min(1, Math.max(0, lexicalTop) / idfMass) : 0;
+  const evidence = Math.min(1, coverage / FULL_LEXICAL_EVIDENCE);
+  return { lexicalWeight: fusion.lexicalWeight * evidence, coverage, evidence };
+}
+
 export interface ScoringOptions {
   mode: SearchMode;
   fusion: FusionOptions;
+  /** BM25's weight for this query (`queryFusion`). */
+  query: QueryFusion;
   recency: SearchOptions['recency'];
   importance: SearchOptions['importance'];
   /** The time recency is measured from. */
@@ -62,9 +106,15 @@ export function explainScore(
       (candidate.lexical ? 1 / (fusion.rrfK + candidate.lexical[1] + 1) : 0) +
       (candidate.vector ? 1 / (fusion.rrfK + candidate.vector[1] + 1) : 0);
   } else {
+    const w = options.query.lexicalWeight;
     explain.base =
-      fusion.lexicalWeight * (explain.lexical?.normalized ?? 0) +
-      (1 - fusion.lexicalWeight) * (explain.vector?.normalized ?? 0);
+      w * (explain.lexical?.normalized ?? 0) + (1 - w) * (explain.vector?.normalized ?? 0);
+  }
+  if (mode === 'hybrid') {
+    explain.fusion = {
+      method: fusion.method,
+      ...(fusion.method === 'rrf' ? {} : options.query),
+    };
   }
   let score = explain.base;
   if (recency) {

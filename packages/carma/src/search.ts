@@ -8,7 +8,7 @@ import { MAX_K, NO_LABEL, type PreparedQuery } from './engine/index.js';
 import type { FragmentRecord } from './fragment-store.js';
 import type { Explanation, SearchOptions, SearchResult } from './memory-types.js';
 import { publicFragment } from './records.js';
-import { type Candidate, explainScore, type ScoreRange } from './scoring.js';
+import { type Candidate, explainScore, queryFusion, type ScoreRange } from './scoring.js';
 import { type ParsedSearch, parseSearch } from './validation.js';
 
 /** Candidates per list in hybrid mode: at least this many, so that fusion has overlap. */
@@ -27,7 +27,7 @@ export async function searchFragments(
   if (fragments.size === 0) return [];
   const allowed = ctx.allowLists.labels(parsed.namespace, parsed.filter, parsed.predicate);
   if (allowed && allowed.length === 0) return [];
-  const { candidates, lexicalRange, vectorRange } = await gatherCandidates(
+  const { candidates, lexicalRange, vectorRange, idfMass } = await gatherCandidates(
     ctx,
     query,
     parsed,
@@ -37,6 +37,7 @@ export async function searchFragments(
   const scoring = {
     mode: parsed.mode,
     fusion: parsed.fusion,
+    query: queryFusion(parsed.fusion, lexicalRange.max, idfMass),
     recency: parsed.recency,
     importance: parsed.importance,
     now,
@@ -73,6 +74,8 @@ async function gatherCandidates(
   candidates: Map<number, Candidate>;
   lexicalRange: ScoreRange;
   vectorRange: ScoreRange;
+  /** The query's IDF mass (0 when the lexical side was not asked). */
+  idfMass: number;
 }> {
   const { mode, k } = parsed;
   const { indexes } = ctx;
@@ -110,7 +113,7 @@ async function gatherCandidates(
     vectorRange.max = hits.labels[0] === NO_LABEL ? 0 : (hits.scores[0] ?? 0);
     vectorRange.min = last;
   }
-  return { candidates, lexicalRange, vectorRange };
+  return { candidates, lexicalRange, vectorRange, idfMass: prepared?.idfMass ?? 0 };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   MAX_NAMESPACE_LENGTH,
   MAX_TEXT_LENGTH,
   type MemoryOptions,
+  MODEL_LEXICAL_WEIGHT,
   type SearchMode,
   type SearchOptions,
 } from './memory-types.js';
@@ -144,8 +145,8 @@ function mergeFusion(base: FusionOptions, option: unknown): FusionOptions {
   const fusion = { ...base };
   const { method, lexicalWeight, rrfK } = obj;
   if (method !== undefined) {
-    if (method !== 'weighted' && method !== 'rrf') {
-      throw invalidInput('fusion.method', method, '"weighted" or "rrf"');
+    if (method !== 'adaptive' && method !== 'weighted' && method !== 'rrf') {
+      throw invalidInput('fusion.method', method, '"adaptive", "weighted" or "rrf"');
     }
     fusion.method = method;
   }
@@ -161,9 +162,18 @@ function mergeFusion(base: FusionOptions, option: unknown): FusionOptions {
   return fusion;
 }
 
-/** The memory's fusion settings: the defaults with `option` over them. */
-export function resolveFusion(option: Partial<FusionOptions> | undefined): FusionOptions {
-  return option === undefined ? { ...DEFAULT_FUSION } : mergeFusion(DEFAULT_FUSION, option);
+/**
+ * The memory's fusion settings: the defaults (BM25's weight depends on whether the
+ * embedder is the built-in one or a model) with `option` over them.
+ */
+export function resolveFusion(
+  option: Partial<FusionOptions> | undefined,
+  builtinEmbedder = true,
+): FusionOptions {
+  const defaults = builtinEmbedder
+    ? { ...DEFAULT_FUSION }
+    : { ...DEFAULT_FUSION, lexicalWeight: MODEL_LEXICAL_WEIGHT };
+  return option === undefined ? defaults : mergeFusion(defaults, option);
 }
 
 /** The memory options that tune search and checkpoints, checked when it opens. */

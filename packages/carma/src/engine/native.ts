@@ -123,8 +123,8 @@ class NativeLexicalWrapper implements LexicalIndex {
   prepareQuery(query: string, dimension?: number): PreparedQuery {
     checkText(query, 'query');
     if (dimension !== undefined) checkDimension(dimension);
-    const { terms, vector } = callNative(() => this.inner.prepareQuery(query, dimension));
-    return vector ? { terms, vector } : { terms };
+    const { terms, vector, idfMass } = callNative(() => this.inner.prepareQuery(query, dimension));
+    return vector ? { terms, vector, idfMass } : { terms, idfMass };
   }
   searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array): Hits {
     checkLabels(terms, 'terms');

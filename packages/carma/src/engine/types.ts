@@ -105,6 +105,12 @@ export interface PreparedQuery {
   terms: Uint32Array;
   /** The IDF-weighted embedding, when a dimension was asked for. */
   vector?: Float32Array;
+  /**
+   * The sum of every token's IDF (repeats kept; a token the index does not know at the
+   * highest IDF): what BM25 gives a document holding each token once at average length,
+   * so a hit's score over it says how much of the query it matches.
+   */
+  idfMass: number;
 }
 
 /** A k-means clustering of unit rows. */

@@ -122,7 +122,10 @@ export class JsLexicalIndex implements LexicalIndex {
       const df = t === undefined ? 0 : (this.postSlots[t] as number[]).length;
       idf[i] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
     });
-    const prepared: PreparedQuery = { terms: Uint32Array.from(terms) };
+    // Summed in token order, as the native side does, for the same value to the last bit.
+    let idfMass = 0;
+    for (const x of idf) idfMass += x;
+    const prepared: PreparedQuery = { terms: Uint32Array.from(terms), idfMass };
     if (dimension !== undefined) {
       prepared.vector = new Float32Array(dimension);
       embedTokensInto(tokens, prepared.vector, idf);
