@@ -146,7 +146,9 @@ describe.each(testImplementations())('conversations (AIOS_NATIVE=%s)', (impl) =>
     expect(refused.code).toBe(1);
     expectOneLineError(refused.stderr, 'CONFIRMATION_REQUIRED');
     const deleted = await json('conversations', 'delete', first.conversationId, '--yes', '--json');
-    expect(deleted).toEqual({ deleted: [first.conversationId], memoriesDeleted: 4 });
+    // The exchanges Luna remembered: those that state something ("and to what else", "one
+    // more thing"), not the question memory (empty here) could not answer, nor "thanks".
+    expect(deleted).toEqual({ deleted: [first.conversationId], memoriesDeleted: 2 });
     const after = await json('conversations', 'list', '--json');
     expect(after.conversations.map((c: { id: string }) => c.id)).toEqual([other.conversationId]);
     const gone = await aios('conversations', 'show', first.conversationId);
