@@ -92,7 +92,7 @@ describe.skipIf(!chromiumPath)('key entry, System and Admin in Chromium against 
     await reader.context.close();
   });
 
-  it('lists tenants, creates one, and shows the audit log verified', async () => {
+  it('lists tenants, creates and erases one, and shows the audit log verified', async () => {
     const { context, page } = await signIn(browser, server.url, server.adminKey, '/admin');
     const form = page.getByRole('form', { name: 'Create a tenant' });
     await form.getByLabel('Id').fill('acme');
@@ -107,6 +107,20 @@ describe.skipIf(!chromiumPath)('key entry, System and Admin in Chromium against 
       .locator('tbody td:nth-child(3)')
       .allTextContents();
     expect(actions).toContain('keys.create');
+    // Erased (after typing its id), the tenant is gone.
+    await page.getByRole('button', { name: 'Erase tenant acme' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Erase this tenant for good?' });
+    await dialog.getByLabel('Tenant to erase').fill('acme');
+    await dialog.getByRole('button', { name: 'Erase tenant' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Tenant acme erased/)
+      .waitFor();
+    const res = await fetch(`${server.url}/v1/tenants`, {
+      headers: { authorization: `Bearer ${server.adminKey}` },
+    });
+    const ids = ((await res.json()) as { items: Array<{ id: string }> }).items.map((t) => t.id);
+    expect(ids).not.toContain('acme');
     await context.close();
   });
 

@@ -5,7 +5,7 @@ import { type ApiError, asApiError } from '../api/errors';
 import type { paths } from '../api/schema.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote, needsScope } from '../components/error-note';
-import { formatDate } from '../components/format';
+import { formatBytes, formatDate } from '../components/format';
 import { useLoad } from '../hooks';
 
 type KeyRequest = paths['/v1/keys']['post']['requestBody']['content']['application/json'];
@@ -220,6 +220,9 @@ function TenantsSection() {
   const tenants = useLoad(async () => (await ok(api.GET('/v1/tenants'))).items, []);
   const [id, setId] = useState('');
   const [name, setName] = useState('');
+  const [erasing, setErasing] = useState<string>();
+  const [typed, setTyped] = useState('');
+  const [erased, setErased] = useState<string>();
   const action = useAction();
   if (needsScope(tenants.error)) {
     return (
@@ -238,19 +241,46 @@ function TenantsSection() {
       tenants.reload();
     });
   };
+  const erase = () => {
+    const tenant = erasing;
+    setErasing(undefined);
+    if (!tenant) return;
+    setErased(undefined);
+    void action.run(async () => {
+      const report = await ok(api.DELETE('/v1/tenants/{id}', { params: { path: { id: tenant } } }));
+      setErased(
+        `Tenant ${report.tenant} erased: ${report.keysDeleted} key(s), ${report.files} file(s) (${formatBytes(report.bytes)}), ${report.backupSnapshots} snapshot(s) removed; ${report.jobsCancelled} job(s) cancelled.`,
+      );
+      tenants.reload();
+    });
+  };
   return (
     <section aria-labelledby="tenants-title">
       <h2 id="tenants-title">Tenants</h2>
       <ErrorNote error={tenants.error} />
       {tenants.data && (
-        <ul class="plain">
+        <ul class="plain tenants">
           {tenants.data.map((t) => (
-            <li key={t.id}>
+            <li key={t.id} data-tenant-id={t.id}>
               <code>{t.id}</code> {t.name} <span class="muted">{formatDate(t.createdAt)}</span>
+              {t.id !== 'default' && (
+                <button
+                  type="button"
+                  class="danger"
+                  aria-label={`Erase tenant ${t.id}`}
+                  onClick={() => {
+                    setTyped('');
+                    setErasing(t.id);
+                  }}
+                >
+                  Erase
+                </button>
+              )}
             </li>
           ))}
         </ul>
       )}
+      {erased && <p role="status">{erased}</p>}
       <form onSubmit={submit} class="panel inline" aria-label="Create a tenant">
         <label for="tenant-id">Id</label>
         <input
@@ -273,6 +303,27 @@ function TenantsSection() {
         </button>
       </form>
       <ErrorNote error={action.error} />
+      <Confirm
+        open={erasing !== undefined}
+        title="Erase this tenant for good?"
+        confirmLabel="Erase tenant"
+        danger
+        confirmDisabled={typed !== erasing}
+        onConfirm={erase}
+        onCancel={() => setErasing(undefined)}
+      >
+        <p>
+          Every memory, conversation, index file and backup of <code>{erasing}</code> is deleted
+          with its keys; this cannot be undone. Type its id to confirm.
+        </p>
+        <label for="erase-tenant-typed">Tenant to erase</label>
+        <input
+          id="erase-tenant-typed"
+          autocomplete="off"
+          value={typed}
+          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+        />
+      </Confirm>
     </section>
   );
 }
