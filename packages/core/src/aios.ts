@@ -145,7 +145,11 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
             probeTimeoutMs: options.probeTimeoutMs ?? 400,
           }),
         );
-    luna = lunaOnCores({ config, data, carma: memory, llm });
+    // Told to stay offline: the offline answers say so, not that no model is configured.
+    luna = lunaOnCores(
+      { config, data, carma: memory, llm },
+      options.offline ? { offlineNote: 'Working offline as asked' } : {},
+    );
     backup = new BackupHandle(config, native, metrics, (target) => data.snapshotTo(target));
     // Counters and histograms continue the totals of earlier commands (see MetricsJournal).
     journal = new MetricsJournal(metrics, data.events);
