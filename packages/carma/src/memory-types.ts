@@ -55,7 +55,7 @@ export interface FusionOptions {
   method: 'adaptive' | 'weighted' | 'rrf';
   /**
    * Weight of BM25 (vector gets 1 - this): fixed with `weighted`, the weight when the
-   * query is matched in full with `adaptive`. Default 0.7 with the built-in embedder, 0.5
+   * query is matched in full with `adaptive`. Default 0.7 with the built-in embedder, 0.4
    * with a model.
    */
   lexicalWeight: number;
@@ -69,7 +69,7 @@ export const DEFAULT_FUSION: FusionOptions = { method: 'adaptive', lexicalWeight
  * BM25's weight in full with an embedding model: its vectors carry evidence of their own,
  * where the built-in embedder's hashed words and n-grams mostly repeat BM25's.
  */
-export const MODEL_LEXICAL_WEIGHT = 0.5;
+export const MODEL_LEXICAL_WEIGHT = 0.4;
 
 export interface SearchOptions {
   k?: number;

@@ -15,7 +15,7 @@
  * weight; below, its weight shrinks in proportion. Nothing here is fitted to a
  * collection: the measure is BM25's own scale, computed per query from the memory's own
  * statistics. The full weight depends only on the embedder: 0.7 for the built-in one,
- * whose hashed words mostly repeat BM25's evidence, 0.5 for a model.
+ * whose hashed words mostly repeat BM25's evidence, 0.4 for a model.
  */
 
 import type { FragmentRecord } from './fragment-store.js';
