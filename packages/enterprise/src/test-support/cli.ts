@@ -13,7 +13,8 @@ export function runAios(home: string, args: string[], env: Record<string, string
   const result = spawnSync(process.execPath, [aiosCli, ...args], {
     encoding: 'utf8',
     cwd: home,
-    timeout: 60_000,
+    // A loaded 2-core machine can take many seconds per command; a hang still ends.
+    timeout: 180_000,
     env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, AIOS_LOG_LEVEL: 'warn', ...env },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
