@@ -86,8 +86,11 @@ describe.each(testImplementations())('adaptive fusion (%s)', (impl) => {
     expect(fusion?.method).toBe('adaptive');
     expect(fusion?.coverage).toBeLessThan(FULL_LEXICAL_EVIDENCE);
     expect(fusion?.lexicalWeight).toBeCloseTo(MODEL_LEXICAL_WEIGHT * (fusion?.evidence ?? 1), 12);
-    // A fixed weight lets BM25's best (a 1 after normalisation, however weak) win.
-    const [fixed] = await memory.search(query, { k: 1, fusion: { method: 'weighted' } });
+    // The fixed weight of before lets BM25's best (a 1 after normalisation, however weak) win.
+    const [fixed] = await memory.search(query, {
+      k: 1,
+      fusion: { method: 'weighted', lexicalWeight: 0.7 },
+    });
     expect(fixed?.fragment.text).toBe(NOTES[4]);
     await memory.close();
   });
