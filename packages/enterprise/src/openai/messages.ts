@@ -107,7 +107,8 @@ export function readConversation(messages: readonly RawMessage[]): Conversation 
   };
   for (const turn of turns.slice(0, -1)) {
     if (turn.role === 'user' && answer.length > 0) flush();
-    (turn.role === 'user' ? asked : answer).push(turn.text);
+    // An assistant message that only called tools (no content) adds nothing to the turn.
+    if (turn.text !== '') (turn.role === 'user' ? asked : answer).push(turn.text);
   }
   // User messages right before the last one belong to the question.
   const pending = answer.length === 0 ? asked : [];
