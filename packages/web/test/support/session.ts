@@ -10,6 +10,14 @@ export async function signIn(
   path = '/system',
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // Anything the Content-Security-Policy blocks is recorded, and checkPage fails on it.
+  await context.addInitScript(() => {
+    const w = window as unknown as { __cspViolations: string[] };
+    w.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
   const page = await context.newPage();
   page.on('pageerror', (error) => {
     throw error;
@@ -27,9 +35,16 @@ export async function openPage(page: Page, title: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
 }
 
-/** The checks every page gets: a screenshot, axe (0 serious/critical), every control by Tab. */
+/**
+ * The checks every page gets: a screenshot, nothing blocked by the Content-Security-Policy,
+ * axe (0 serious/critical), every control reached by Tab.
+ */
 export async function checkPage(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
+  const blocked = await page.evaluate(
+    () => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [],
+  );
+  expect(blocked, `CSP on ${name}`).toEqual([]);
   expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
   expect(await unreachableByKeyboard(page), `keyboard on ${name}`).toEqual([]);
 }
