@@ -1,3 +1,4 @@
+import { describeRoles } from '@aios/carma';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
@@ -29,6 +30,7 @@ export function registerMemory(program: Command): void {
           namespaces: carma.namespaces,
           embedder: carma.embedder,
           dimension: carma.dimension ?? null,
+          roles: carma.roles,
           implementation: carma.implementation,
           location: carma.location ?? null,
           conversations: await aios.data.conversations.count(),
@@ -40,6 +42,7 @@ export function registerMemory(program: Command): void {
           console.log(`  ${ns.padEnd(12)} ${n}`);
         }
         console.log(`embedder       ${stats.embedder} (${stats.dimension ?? '-'} dimensions)`);
+        console.log(`query/document ${describeRoles(stats.roles ?? undefined)}`);
         console.log(`implementation ${stats.implementation}`);
         console.log(`location       ${stats.location ?? '(in memory)'}`);
         console.log(`conversations  ${stats.conversations} (${stats.messages} messages)`);

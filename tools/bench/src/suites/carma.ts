@@ -13,6 +13,7 @@ import {
 } from '@aios/carma';
 import { measure } from '../measure.js';
 import type { BenchResult, Suite } from '../types.js';
+import { providerIngest } from './carma-provider.js';
 
 const require = createRequire(import.meta.url);
 
@@ -123,7 +124,8 @@ interface AnnSubject {
 
 export const carmaSuite: Suite = {
   name: 'carma',
-  description: 'CARMA: exact top-10, HNSW build + QPS at recall 0.95, add and end-to-end search',
+  description:
+    'CARMA: exact top-10, HNSW build + QPS at recall 0.95, add and end-to-end search, ingest through a model server',
   async run({ quick, scratch, log }) {
     const results: BenchResult[] = [];
     const push = (
@@ -490,6 +492,9 @@ export const carmaSuite: Suite = {
       }
       await memory.close();
     }
+    await providerIngest({ quick, scratch, log }, (c, subject, metric, value, params) =>
+      push(c, subject, metric, value, params as Record<string, unknown>),
+    );
     return results;
   },
 };
