@@ -33,7 +33,7 @@ function serve(home: string, native: string): Promise<{ url: string; child: Chil
       AIOS_HOME: home,
       AIOS_NATIVE: native,
       AIOS_LOG_LEVEL: 'warn',
-      AIOS_SERVER__REQUESTS_PER_MINUTE: '100000000',
+      AIOS_SERVER__REQUESTS_PER_MINUTE: '10000000',
     },
   });
   return new Promise((resolve, reject) => {
