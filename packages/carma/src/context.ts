@@ -18,12 +18,13 @@ export interface MemoryContext {
   readonly engine: CarmaEngine;
   readonly hashing: Hashing;
   readonly store: FragmentStore;
-  readonly embedder: Embedder;
+  /** Replaced only by a switch to another embedder (`switch-embedder.ts`). */
+  embedder: Embedder;
   readonly options: MemoryOptions;
   /** Clock for timestamps. */
   readonly now: () => number;
   /** The memory's fusion settings (a search may override them). */
-  readonly fusion: FusionOptions;
+  fusion: FusionOptions;
   readonly fragments: FragmentState;
   readonly indexes: SearchIndexes;
   readonly allowLists: AllowListCache;

@@ -25,4 +25,6 @@ export const CarmaErrorCode = {
   EMBEDDER_FAILED: 'EMBEDDER_FAILED',
   /** An embeddings endpoint did not answer in time (after retries). */
   EMBEDDER_TIMEOUT: 'EMBEDDER_TIMEOUT',
+  /** A switch to another embedder was cancelled (or the memory closed) before the swap. */
+  SWITCH_CANCELLED: 'SWITCH_CANCELLED',
 } as const;

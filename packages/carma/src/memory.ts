@@ -36,6 +36,7 @@ import type {
   FragmentInput,
   MemoryOptions,
   MemoryStats,
+  ProgressEvent,
   SearchOptions,
   SearchResult,
 } from './memory-types.js';
@@ -43,6 +44,7 @@ import { QueryVectors } from './query-vectors.js';
 import { publicFragment } from './records.js';
 import { searchFragments } from './search.js';
 import { SearchIndexes } from './search-indexes.js';
+import { switchEmbedder } from './switch-embedder.js';
 import {
   checkId,
   checkMemoryOptions,
@@ -96,7 +98,7 @@ export class Memory {
     hashing: Hashing,
     /** The same store as `ctx.store`; a member too, as tests close it to simulate a crash. */
     private readonly store: FragmentStore,
-    readonly embedder: Embedder,
+    embedder: Embedder,
     options: MemoryOptions,
   ) {
     checkMemoryOptions(options);
@@ -135,6 +137,11 @@ export class Memory {
       throw error;
     }
     return memory;
+  }
+
+  /** The embedder fragments and queries are embedded with (another after a switch). */
+  get embedder(): Embedder {
+    return this.ctx.embedder;
   }
 
   get implementation(): ImplementationReport['implementation'] {
@@ -337,6 +344,40 @@ export class Memory {
       exclusive: (step) => this.mutations.run(() => this.caughtUp(step)),
       stopped: () => isCancelled() || this.closed,
     });
+  }
+
+  /**
+   * Moves the memory to another embedder (another model, dimension or query/document
+   * split) while it keeps serving: every fragment is embedded with `embedder` in the
+   * background; searches and writes meanwhile use the old embedder and index; then what
+   * changed since is embedded as well and the new vectors, embedder and index replace the
+   * old ones in one transaction (history: an `update` per fragment). Cancelling, a
+   * failure or closing before the swap leaves the memory as it was (`done` rejects).
+   */
+  switchEmbedder(
+    embedder: Embedder,
+    options: { onProgress?: (event: ProgressEvent) => void } = {},
+  ): { done: Promise<void>; cancel(): void } {
+    this.checkOpen();
+    if (typeof embedder?.embed !== 'function' || typeof embedder.id !== 'string') {
+      throw invalidInput('embedder', embedder, 'an Embedder (id, dimension, embed)');
+    }
+    let cancelled = false;
+    const done = switchEmbedder(this.ctx, embedder, {
+      exclusive: (step) =>
+        this.mutations.run(() => {
+          this.checkOpen();
+          return this.caughtUp(step);
+        }),
+      stopped: () => cancelled || this.closed,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return {
+      done,
+      cancel: () => {
+        cancelled = true;
+      },
+    };
   }
 
   stats(): MemoryStats {

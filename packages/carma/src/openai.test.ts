@@ -388,3 +388,77 @@ describe('the model is asked only for what the memory does not know', () => {
     },
   );
 });
+
+describe('switching to another embedder while the memory serves', () => {
+  it.each(testImplementations())(
+    'embeds in the background, keeps serving with the old one, then swaps (%s)',
+    async (impl) => {
+      state.dim = 32;
+      const dir = join(root, `switch-${impl}`);
+      const memory = await openMemory({ dir, native: impl });
+      await memory.addMany(['the wing flutters at high speed', 'photos are backed up on Sunday']);
+      state.seen = [];
+      state.stallMs = 150;
+      const events: number[] = [];
+      const next = new OpenAIEmbedder({ baseUrl, model: 'test-embed-e5-small', batchSize: 1 });
+      const task = memory.switchEmbedder(next, { onProgress: (e) => events.push(e.done) });
+      // Meanwhile: searches and adds go on with the built-in embedder.
+      const [hit] = await memory.search('wing flutter', { k: 1, mode: 'vector' });
+      expect(hit?.fragment.text).toContain('wing');
+      expect(memory.stats()).toMatchObject({ embedder: 'carma-hash-v1', dimension: 384 });
+      await memory.add('the cat sleeps on the warm laptop');
+      await task.done;
+      state.stallMs = 0;
+      expect(memory.stats()).toMatchObject({
+        embedder: `openai:${baseUrl}#test-embed-e5-small`,
+        dimension: 32,
+        roles: { query: { prefix: 'query: ' }, document: { prefix: 'passage: ' } },
+        fragments: 3,
+      });
+      // Every fragment, the one added during the switch too, was embedded as a passage.
+      expect(state.seen.flatMap((s) => s.input).sort()).toEqual([
+        'passage: photos are backed up on Sunday',
+        'passage: the cat sleeps on the warm laptop',
+        'passage: the wing flutters at high speed',
+      ]);
+      expect(events.at(-1)).toBe(3);
+      const [cat] = await memory.search('cat laptop', { k: 1, mode: 'vector' });
+      expect(cat?.fragment.text).toContain('cat');
+      await memory.close();
+      // Recorded: the new embedder opens it, the old one is refused.
+      const again = await openMemory({
+        dir,
+        native: impl,
+        embedder: new OpenAIEmbedder({ baseUrl, model: 'test-embed-e5-small' }),
+      });
+      expect(again.size).toBe(3);
+      await again.close();
+      await expect(openMemory({ dir, native: impl })).rejects.toMatchObject({
+        code: 'EMBEDDER_MISMATCH',
+      });
+    },
+  );
+
+  it.each(testImplementations())(
+    'a failure or a cancel leaves the old embedder (%s)',
+    async (impl) => {
+      state.dim = 32;
+      const memory = await openMemory({ native: impl });
+      await memory.addMany(['alpha text', 'beta text']);
+      state.failNext = 10;
+      const failing = memory.switchEmbedder(
+        new OpenAIEmbedder({ baseUrl, model: 'test-embed', retries: 0 }),
+      );
+      await expect(failing.done).rejects.toMatchObject({ code: 'EMBEDDER_FAILED' });
+      state.failNext = 0;
+      const cancelled = memory.switchEmbedder(new OpenAIEmbedder({ baseUrl, model: 'test-embed' }));
+      cancelled.cancel();
+      await expect(cancelled.done).rejects.toMatchObject({ code: 'SWITCH_CANCELLED' });
+      expect(memory.stats()).toMatchObject({ embedder: 'carma-hash-v1', dimension: 384 });
+      expect((await memory.search('alpha', { k: 1, mode: 'vector' }))[0]?.fragment.text).toBe(
+        'alpha text',
+      );
+      await memory.close();
+    },
+  );
+});
