@@ -1860,7 +1860,7 @@ export type paths = {
                         dimensions?: number;
                         encoding_format?: "float" | "base64";
                         input: string | string[] | unknown[];
-                        /** @description Accepted and echoed back as asked; CARMA's configured embedder answers */
+                        /** @description Any name: CARMA's configured embedder answers, and the response's model names it */
                         model: string;
                         user?: string;
                     } & {
@@ -4046,6 +4046,12 @@ export type paths = {
                             jobsRunning: number;
                             memory: {
                                 [key: string]: unknown;
+                            };
+                            rateLimits: {
+                                reachable: boolean | null;
+                                redis: string | null;
+                                requestsPerMinute: number;
+                                scope: "shared" | "instance";
                             };
                             startedAt: string;
                             tenant: string;
