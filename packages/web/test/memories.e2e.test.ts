@@ -59,6 +59,29 @@ describe.skipIf(!chromiumPath)('Memories in Chromium against aios serve', () => 
     await page.getByLabel('Mode').selectOption('hybrid');
   });
 
+  it('imports with the file picker (the keyboard path) into a namespace of its choice', async () => {
+    await page.getByLabel('Into namespace (default: documents)').fill('imports');
+    await page.getByLabel('Or choose files').setInputFiles({
+      name: 'tasks.jsonl',
+      mimeType: 'application/jsonl',
+      buffer: Buffer.from(
+        '{"text":"Renew the passport before the trip to Lisbon."}\n{"text":"Call the plumber about the dripping tap."}\n',
+      ),
+    });
+    const namespace = page.getByLabel('Namespace', { exact: true });
+    await namespace.locator('option', { hasText: 'imports (2)' }).waitFor({ state: 'attached' });
+    await namespace.selectOption({ label: 'imports (2)' });
+    await page.getByLabel('Search memories').fill('passport Lisbon');
+    const results = page.getByRole('list', { name: 'Search results' });
+    await results.getByText(/Renew the passport/).waitFor();
+    // The best match first, and nothing from another namespace.
+    expect(await results.locator('li').first().textContent()).toMatch(/Renew the passport/);
+    for (const meta of await results.locator('.meta').allTextContents()) {
+      expect(meta).toMatch(/^imports/);
+    }
+    await namespace.selectOption({ label: 'All' });
+  });
+
   it('edits a fragment (embedded again) and shows its history as a timeline', async () => {
     await page.getByLabel('Search memories').fill('heron');
     await page.getByRole('link', { name: /heron fished at dawn/ }).click();

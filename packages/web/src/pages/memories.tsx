@@ -105,11 +105,17 @@ function useListing(
 function FilterControls({
   filters,
   onChange,
+  version,
 }: {
   filters: Filters;
   onChange: (f: Filters) => void;
+  /** Changes when fragments were added or removed: the namespaces are read again. */
+  version: number;
 }) {
-  const namespaces = useLoad(async () => (await ok(api.GET('/v1/memory/namespaces'))).items, []);
+  const namespaces = useLoad(
+    async () => (await ok(api.GET('/v1/memory/namespaces'))).items,
+    [version],
+  );
   const field = (key: keyof Filters) => ({
     value: filters[key],
     onInput: (e: Event) => onChange({ ...filters, [key]: (e.target as HTMLInputElement).value }),
@@ -256,7 +262,7 @@ export function MemoriesPage() {
             <option value="lexical">lexical</option>
           </select>
         </div>
-        <FilterControls filters={filters} onChange={setFilters} />
+        <FilterControls filters={filters} onChange={setFilters} version={tick} />
       </search>
       <ErrorNote error={error} />
       {listing?.fallback && <p class="notice">{listing.fallback}</p>}
