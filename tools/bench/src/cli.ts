@@ -70,5 +70,13 @@ const order = SUITES.map((s) => s.name);
 file.results.sort((a, b) => order.indexOf(a.suite) - order.indexOf(b.suite));
 writeFileSync(values.out, `${JSON.stringify(file, null, 2)}\n`);
 const command = `pnpm bench${values.quick ? ' --quick' : ''}`;
-writeFileSync(values.markdown, renderMarkdown(file, command));
+// Sections measured outside `pnpm bench` (a browser run, a real model) follow this line
+// in BENCHMARKS.md and are kept as they are.
+const KEPT = '<!-- measured outside pnpm bench: kept as is -->';
+const existing = existsSync(values.markdown) ? readFileSync(values.markdown, 'utf8') : '';
+const kept = existing.includes(KEPT) ? existing.slice(existing.indexOf(KEPT)) : '';
+writeFileSync(
+  values.markdown,
+  kept ? `${renderMarkdown(file, command).trimEnd()}\n\n${kept}` : renderMarkdown(file, command),
+);
 console.log(`wrote ${values.out} and ${values.markdown}`);
