@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
-    testTimeout: 30_000,
+    // End-to-end tests run the CLI a dozen times; on a loaded 2-core machine that takes
+    // a minute. A hang still fails.
+    testTimeout: 120_000,
   },
 });
