@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, loadConfig } from '@aios/utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { embedderOptionsFromConfig } from './embedder-config.js';
+import { embedderOptionsFromConfig, summarizeEmbedderConfig } from './embedder-config.js';
 import { ROLE_PRESET_NAMES } from './embedding-roles.js';
 import type { OpenAIEmbedder } from './openai.js';
 
@@ -62,5 +62,23 @@ describe('the embedder of the shared config', () => {
     ).embedder as OpenAIEmbedder;
     expect(e.roles?.query).toEqual({ prefix: 'query: ' });
     expect(embedderOptionsFromConfig(load({}).carma.embedder)).toEqual({ dimension: 384 });
+  });
+
+  it('summarizes what is configured, for aios status', () => {
+    expect(summarizeEmbedderConfig(load({}).carma.embedder)).toEqual({
+      embedder: 'carma-hash-v1',
+      dimension: 384,
+      roles: null,
+    });
+    const e5 = load({
+      AIOS_CARMA__EMBEDDER__PROVIDER: 'openai',
+      AIOS_CARMA__EMBEDDER__BASE_URL: 'http://127.0.0.1:8765/v1',
+      AIOS_CARMA__EMBEDDER__MODEL: 'e5-small-v2',
+    }).carma.embedder;
+    expect(summarizeEmbedderConfig(e5)).toEqual({
+      embedder: 'openai:http://127.0.0.1:8765/v1#e5-small-v2',
+      dimension: null,
+      roles: { query: { prefix: 'query: ' }, document: { prefix: 'passage: ' } },
+    });
   });
 });

@@ -1,6 +1,7 @@
 /** The embedder of the shared config's `carma.embedder` section. */
 import type { AiosConfig } from '@aios/utils';
-import type { RoleSetting } from './embedding-roles.js';
+import { HASHING_EMBEDDER_ID } from './embedder.js';
+import type { EmbeddingRoles, RoleSetting } from './embedding-roles.js';
 import type { MemoryOptions } from './memory-types.js';
 import { OpenAIEmbedder } from './openai.js';
 
@@ -38,4 +39,22 @@ export function embedderOptionsFromConfig(
       document: roleSetting(e.documentPrefix, e.documentInputType),
     }),
   };
+}
+
+/** What `carma.embedder` configures, for `aios status`: the embedder, its dimension, the split. */
+export interface EmbedderSummary {
+  /** The id recorded with the memory (`carma-hash-v1`, `openai:<baseUrl>#<model>`). */
+  embedder: string;
+  /** Null for a model: its first answer fixes it. */
+  dimension: number | null;
+  /** How queries and documents are embedded when they differ; null when alike. */
+  roles: EmbeddingRoles | null;
+}
+
+export function summarizeEmbedderConfig(e: EmbedderConfig): EmbedderSummary {
+  if (e.provider !== 'openai') {
+    return { embedder: HASHING_EMBEDDER_ID, dimension: e.dimension, roles: null };
+  }
+  const embedder = embedderOptionsFromConfig(e).embedder as OpenAIEmbedder;
+  return { embedder: embedder.id, dimension: null, roles: embedder.roles ?? null };
 }

@@ -14,7 +14,12 @@ export {
   HASHING_EMBEDDER_ID,
   HashingEmbedder,
 } from './embedder.js';
-export { type EmbedderConfig, embedderOptionsFromConfig } from './embedder-config.js';
+export {
+  type EmbedderConfig,
+  type EmbedderSummary,
+  embedderOptionsFromConfig,
+  summarizeEmbedderConfig,
+} from './embedder-config.js';
 export {
   describeRoles,
   type EmbeddingRoles,

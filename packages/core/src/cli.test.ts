@@ -67,6 +67,26 @@ describe('aios status, rate limits of aios serve', () => {
   });
 });
 
+describe('aios status, the memory embedder', () => {
+  it('names the model, its dimension and the query/document split', () => {
+    const run = aios(['status']);
+    expect(run.stdout).toContain('memory  carma-hash-v1 (384; query/document: none');
+    const env = {
+      AIOS_CARMA__EMBEDDER__PROVIDER: 'openai',
+      AIOS_CARMA__EMBEDDER__BASE_URL: 'http://127.0.0.1:9/v1',
+      AIOS_CARMA__EMBEDDER__MODEL: 'multilingual-e5-small-q4',
+    };
+    expect(JSON.parse(aios(['status', '--json'], env).stdout).embedder).toEqual({
+      embedder: 'openai:http://127.0.0.1:9/v1#multilingual-e5-small-q4',
+      dimension: null,
+      roles: { query: { inputType: 'query' }, document: { inputType: 'passage' } },
+    });
+    expect(aios(['status'], env).stdout).toContain(
+      'query/document: query: input_type "query"; document: input_type "passage"',
+    );
+  });
+});
+
 describe('aios output to a pipe', () => {
   it('has no colour codes, even where CI or FORCE_COLOR would ask for them', () => {
     const run = aios(['status'], { CI: 'true', FORCE_COLOR: '1' });

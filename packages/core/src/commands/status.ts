@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { describeRoles, summarizeEmbedderConfig } from '@aios/carma';
 import { DEFAULT_CANDIDATES } from '@aios/luna';
 import { type LoadedConfig, readSecretsFile, secretPaths } from '@aios/utils';
 import type { Command } from 'commander';
@@ -40,8 +41,9 @@ export function registerStatus(program: Command): void {
       const loaded = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
       const status = systemStatus(loaded);
       const { llm, secrets } = setup(loaded);
+      const embedder = summarizeEmbedderConfig(loaded.config.carma.embedder);
       if (options.json) {
-        printJson({ ...status, llm, secrets });
+        printJson({ ...status, llm, secrets, embedder });
       } else {
         console.log(
           `${pc.bold('AIOS')} ${status.version}  node ${status.node}  ${status.platform}`,
@@ -49,6 +51,9 @@ export function registerStatus(program: Command): void {
         console.log(`home    ${status.home}`);
         console.log(`config  ${status.configFile ?? '(defaults and environment only)'}`);
         console.log(`native  ${status.native}`);
+        console.log(
+          `memory  ${embedder.embedder} (${embedder.dimension ?? 'dimension from the model'}; query/document: ${describeRoles(embedder.roles ?? undefined)})`,
+        );
         const model = llm.model ? `model ${llm.model}` : 'the first model it lists';
         console.log(
           `llm     ${llm.baseUrl ? `${llm.baseUrl}, ${model}` : `not configured: looks for ${llm.detects.join(', ')} (\`aios models\`)`}`,
