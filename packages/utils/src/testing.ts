@@ -19,10 +19,12 @@ export function testImplementations(env: NodeJS.ProcessEnv = process.env): Imple
 }
 
 /**
- * Runs `node script ...args` and SIGKILLs it `delayMs` after it prints `ready`; resolves
- * with the numbers it acknowledged (lines `ack <n>`) before it died. For crash tests: a
- * writer acknowledges only what is durable, and the test then checks that all of it is
- * still there. Rejects if the script exits on its own before the kill.
+ * Runs `node script ...args` and SIGKILLs it `delayMs` after its first acknowledgement
+ * (a line `ack <n>`, printed after `ready`); resolves with the numbers it acknowledged
+ * before it died. For crash tests: a writer acknowledges only what is durable, and the test
+ * then checks that all of it is still there. Timing the kill from the first acknowledgement,
+ * not from `ready`, makes every round kill a writer mid-work however loaded the machine is.
+ * Rejects if the script exits on its own before the kill.
  */
 export function killAfterReady(script: string, args: string[], delayMs: number): Promise<number[]> {
   return new Promise<number[]>((resolve, reject) => {
@@ -39,8 +41,10 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
       while (nl >= 0) {
         const line = out.slice(0, nl);
         out = out.slice(nl + 1);
-        if (line === 'ready') setTimeout(() => child.kill('SIGKILL'), delayMs);
-        else if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
+        if (line.startsWith('ack ')) {
+          if (acked.length === 0) setTimeout(() => child.kill('SIGKILL'), delayMs);
+          acked.push(Number(line.slice(4)));
+        }
         nl = out.indexOf('\n');
       }
     });
