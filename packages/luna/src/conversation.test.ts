@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatClient } from './llm/client.js';
 import { createLuna, type Luna } from './luna.js';
 import { type OpenedLuna, openLuna } from './open.js';
 import { type ChatServer, startChatServer } from './testing/chat-server.js';
 import { InMemoryConversationStore } from './testing/conversation-store.js';
 import { InMemoryMemory } from './testing/memory.js';
-import { ChatClient } from './llm/client.js';
 
 let server: ChatServer;
 beforeAll(async () => {

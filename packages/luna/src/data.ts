@@ -1,7 +1,7 @@
 import type { DataStore, JsonObject, Message, PersonalityState } from '@aios/data';
 import { AiosError, invalidInput } from '@aios/utils';
-import { dataMemoryChangeLog } from './facts/data-log.js';
 import { LunaErrorCode } from './errors.js';
+import { dataMemoryChangeLog } from './facts/data-log.js';
 import { TRAITS, type Traits } from './personality.js';
 import type {
   ConversationStore,

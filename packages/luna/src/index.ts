@@ -5,6 +5,9 @@ import { loadLunaBinding } from './binding.js';
 // The public API, by name. Test doubles (in-process memory and store, a chat server) are in
 // `@aios/luna/testing`.
 
+// The agent
+export { type AnswerSource, SNIPPET_CHARS, snippet } from './answer-source.js';
+export { type GivenTurn, MAX_STOP_SEQUENCES, type Sampling } from './ask-options.js';
 // The prompt budget and the offline answer
 export {
   type AssembledPrompt,
@@ -20,12 +23,12 @@ export {
 } from './budget.js';
 // On the other cores
 export { type CarmaMemoryOptions, carmaMemory } from './carma.js';
-export { type DataConversationStoreOptions, dataConversationStore } from './data.js';
 export {
   type Conflict,
   type ConflictSide,
   findConflicts,
 } from './conflicts.js';
+export { type DataConversationStoreOptions, dataConversationStore } from './data.js';
 export { LunaErrorCode } from './errors.js';
 export {
   canLearn,
@@ -46,9 +49,6 @@ export {
   type Endpoint,
 } from './llm/client.js';
 export { parseSse } from './llm/sse.js';
-// The agent
-export { type AnswerSource, SNIPPET_CHARS, snippet } from './answer-source.js';
-export { type GivenTurn, MAX_STOP_SEQUENCES, type Sampling } from './ask-options.js';
 export {
   type Answer,
   type AskOptions,
@@ -117,7 +117,6 @@ export {
   sentences,
   splitSentences,
 } from './sentences.js';
-export { leadingSubject, type SubjectSentence, subjectSentences } from './subject.js';
 export type {
   ConversationStore,
   ExchangeRecord,
@@ -129,6 +128,7 @@ export type {
   Usage,
   UsageRecord,
 } from './store.js';
+export { leadingSubject, type SubjectSentence, subjectSentences } from './subject.js';
 // Tokens
 export {
   createTokenizer,

@@ -7,16 +7,6 @@ import {
   invalidInput,
   type NativeMode,
 } from '@aios/utils';
-import {
-  type AssembledPrompt,
-  assemblePrompt,
-  classifyQuestion,
-  type QuestionNeeds,
-} from './budget.js';
-import { conversationFor } from './conversation-choice.js';
-import { LunaErrorCode } from './errors.js';
-import { ChatClient, type ChatResult, chatClientOptionsFromConfig } from './llm/client.js';
-import type { MemoryFragment, MemoryProvider } from './memory.js';
 import { type AnswerSource, answerSource } from './answer-source.js';
 import {
   asAiosError,
@@ -27,6 +17,14 @@ import {
   withSampling,
 } from './ask-options.js';
 import {
+  type AssembledPrompt,
+  assemblePrompt,
+  classifyQuestion,
+  type QuestionNeeds,
+} from './budget.js';
+import { conversationFor } from './conversation-choice.js';
+import { LunaErrorCode } from './errors.js';
+import {
   canLearn,
   changeLogOf,
   learnFromExchange,
@@ -35,8 +33,9 @@ import {
 } from './facts/learn.js';
 import type { LearnedFacts, MemoryChange } from './facts/types.js';
 import { followUpQuery } from './follow-up.js';
+import { ChatClient, type ChatResult, chatClientOptionsFromConfig } from './llm/client.js';
+import type { MemoryFragment, MemoryProvider } from './memory.js';
 import { extractiveAnswer, type QuotedSource } from './offline.js';
-import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
 import {
   checkTraits,
   DEFAULT_TRAITS,
@@ -50,6 +49,7 @@ import {
   TRAITS,
   type Traits,
 } from './personality.js';
+import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
 import type {
   ConversationStore,
   ExchangeRecord,

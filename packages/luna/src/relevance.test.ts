@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { snippet } from './answer-source.js';
-import { householdNotes } from './testing/household.js';
 import { createLuna } from './luna.js';
 import { cover, GROUNDED_AT, judge, questionTerms, stemSet, weighTerms } from './relevance.js';
 import { InMemoryConversationStore } from './testing/conversation-store.js';
+import { householdNotes } from './testing/household.js';
 import { InMemoryMemory } from './testing/memory.js';
 import { createTokenizer } from './tokens/index.js';
 

@@ -13,7 +13,7 @@
  */
 import type { MemoryFragment } from './memory.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
-import { sameStem, STOPWORDS, stem, words } from './text.js';
+import { STOPWORDS, sameStem, stem, words } from './text.js';
 
 /** Relevance from which a fragment is taken to hold the answer. */
 export const GROUNDED_AT = 0.5;

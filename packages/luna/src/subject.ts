@@ -7,7 +7,7 @@
  * else the heading it sits under, else the note's file name.
  */
 import { type SentenceSpan, sentenceSpans } from './sentences.js';
-import { sameStem, STOPWORDS, stem, words } from './text.js';
+import { STOPWORDS, sameStem, stem, words } from './text.js';
 
 /** A sentence of a fragment with its subject, ready to be quoted. */
 export interface SubjectSentence extends SentenceSpan {
