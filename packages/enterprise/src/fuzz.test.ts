@@ -13,9 +13,15 @@ const schemathesis = testTool('schemathesis');
 /** Examples per operation: enough to reach every branch of the validators, within CI time. */
 const MAX_EXAMPLES = Number(process.env.AIOS_FUZZ_EXAMPLES ?? 25);
 
-function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
+    // In a temporary directory: schemathesis keeps its run data in ./.schemathesis.
     const child = spawn(command, args, {
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -51,31 +57,35 @@ describe.skipIf(!schemathesis)('the API under schemathesis', () => {
       await setup.close();
       const running = await startServer({ config, port: 0, offline: true, logger: false });
       try {
-        const { code, output } = await run(schemathesis as string, [
-          'run',
-          `${running.url}/openapi.json`,
-          '--header',
-          `Authorization: Bearer ${key}`,
-          '--checks',
-          'not_a_server_error,response_schema_conformance',
-          '--phases',
-          'examples,coverage,fuzzing',
-          '--max-examples',
-          String(MAX_EXAMPLES),
-          '--workers',
-          '2',
-          '--request-timeout',
-          '30',
-          // Revoking keys is tested by the authorization matrix; the fuzzer would revoke its own.
-          '--exclude-method-regex',
-          '^DELETE$',
-          '--exclude-path-regex',
-          '^/v1/keys/',
-          '--suppress-health-check',
-          'all',
-          '--no-color',
-        ]);
-        if (code !== 0) console.error(output.slice(-20_000));
+        const { code, output } = await run(
+          schemathesis as string,
+          [
+            'run',
+            `${running.url}/openapi.json`,
+            '--header',
+            `Authorization: Bearer ${key}`,
+            '--checks',
+            'not_a_server_error,response_schema_conformance',
+            '--phases',
+            'examples,coverage,fuzzing',
+            '--max-examples',
+            String(MAX_EXAMPLES),
+            '--workers',
+            '2',
+            '--request-timeout',
+            '30',
+            // Revoking keys is tested by the authorization matrix; the fuzzer would revoke its own.
+            '--exclude-method-regex',
+            '^DELETE$',
+            '--exclude-path-regex',
+            '^/v1/keys/',
+            '--suppress-health-check',
+            'all',
+            '--no-color',
+          ],
+          home,
+        );
+        if (code !== 0) console.error(output.slice(0, 200_000));
         expect(code, 'schemathesis found failures (see the output above)').toBe(0);
       } finally {
         await running.close();
