@@ -288,7 +288,11 @@ describe.each(testImplementations())('MCP over HTTP: /mcp on aios serve (%s)', (
     expect(adds).toHaveLength(1);
     expect(adds[0]).toMatchObject({ outcome: 'ok', tenantId: 'default' });
     const refused = entries.filter((e) => e.action === 'mcp.memory_delete');
-    expect(refused.map((e) => e.outcome)).toContain('refused');
+    expect(refused.map((e) => [e.outcome, e.details.code])).toContainEqual([
+      'refused',
+      'FORBIDDEN',
+    ]);
+    expect(adds[0]?.details).toEqual({ via: 'mcp' });
     expect(entries.some((e) => e.action === 'mcp.memory_get')).toBe(false);
   });
 

@@ -15,8 +15,16 @@ export interface McpAccess {
   authorize(scope: Scope): void;
   /** Runs before Luna may ask a language model (a tenant's token budget). */
   beforeModelCall?(system: Aios): Promise<void>;
-  /** A tool that changes the memory ran (`outcome`), on `target` (a fragment id). */
-  changed?(action: string, target: string | null, outcome: 'ok' | 'refused' | 'failed'): void;
+  /**
+   * A tool that changes the memory ran: its `outcome` on `target` (a fragment id), and the
+   * error code when it did not succeed.
+   */
+  changed?(
+    action: string,
+    target: string | null,
+    outcome: 'ok' | 'refused' | 'failed',
+    code?: string,
+  ): void;
 }
 
 /** A tool's answer: its structured content, and the same as JSON text for older clients. */

@@ -60,19 +60,19 @@ export function registerMemoryTools(server: McpServer, access: McpAccess): void 
   const run =
     <A>(name: string, scope: Scope, writes: boolean, handler: Handler<A>) =>
     async (args: A): Promise<CallToolResult> => {
-      let target: string | null = null;
+      const id = (args as { id?: unknown }).id;
+      let target = typeof id === 'string' ? id : null;
       try {
         access.authorize(scope);
         const system = await access.system();
-        target =
-          (args as { id?: unknown }).id === undefined ? null : String((args as { id: unknown }).id);
         const result = await handler(args, system);
-        if (writes) access.changed?.(`mcp.${name}`, target ?? String(result.id ?? ''), 'ok');
+        if (typeof result.id === 'string') target ??= result.id;
+        if (writes) access.changed?.(`mcp.${name}`, target, 'ok');
         return toolResult(result);
       } catch (error) {
         if (writes) {
-          const refused = error instanceof AiosError && error.code !== 'INTERNAL';
-          access.changed?.(`mcp.${name}`, target, refused ? 'refused' : 'failed');
+          const code = error instanceof AiosError ? error.code : 'INTERNAL';
+          access.changed?.(`mcp.${name}`, target, code === 'INTERNAL' ? 'failed' : 'refused', code);
         }
         return toolError(error);
       }

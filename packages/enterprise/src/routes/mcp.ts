@@ -51,15 +51,16 @@ export const mcpRoutes: RouteModule = (api, ctx) => {
           }
         },
         beforeModelCall: (system) => ctx.budget.check(system.data),
-        changed: (action, target, outcome) =>
+        // One entry per tool call that changes the memory (the request itself is not audited).
+        changed: (action, target, outcome, code) =>
           ctx.audit.record({
             action,
             outcome,
-            status: reply.statusCode,
             requestId: request.id,
             keyId: principal.keyId,
             tenantId: principal.tenantId,
             target,
+            details: code === undefined ? { via: 'mcp' } : { via: 'mcp', code },
           }),
       });
       const transport = new StreamableHTTPServerTransport({
