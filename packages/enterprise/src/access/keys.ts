@@ -2,6 +2,7 @@ import type { ApiKeyRecord, DataStore } from '@aios/data';
 import { invalidInput } from '@aios/utils';
 import { generateKey, isScope, SCOPES, type Scope } from '../auth/keys.js';
 import { apiError } from '../http/errors.js';
+import { iso, isoOrNull } from '../http/time.js';
 import { DEFAULT_TENANT, tenantId } from '../tenants/ids.js';
 
 /** A key as shown to people and programs: never its hash. */
@@ -16,18 +17,16 @@ export interface KeyView {
   revokedAt: string | null;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 export function keyView(record: ApiKeyRecord): KeyView {
   return {
     id: record.id,
     tenant: record.tenantId,
     name: record.name,
     scopes: record.scopes,
-    createdAt: new Date(record.createdAt).toISOString(),
-    expiresAt: iso(record.expiresAt),
-    lastUsedAt: iso(record.lastUsedAt),
-    revokedAt: iso(record.revokedAt),
+    createdAt: iso(record.createdAt),
+    expiresAt: isoOrNull(record.expiresAt),
+    lastUsedAt: isoOrNull(record.lastUsedAt),
+    revokedAt: isoOrNull(record.revokedAt),
   };
 }
 

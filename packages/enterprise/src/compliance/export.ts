@@ -7,15 +7,14 @@
 import type { Aios } from '@aios/core';
 import type { DataStore } from '@aios/data';
 import { isAiosError } from '@aios/utils';
+import { auditView } from '../audit/view.js';
+import { isoOrNull } from '../http/time.js';
 
 export const EXPORT_FORMAT = 'aios-tenant-export';
 export const EXPORT_VERSION = 1;
 /** The personality Luna keeps (its versions are the tenant's). */
 const PERSONALITY = 'luna';
 const PAGE = 500;
-
-const iso = (ms: number | null | undefined) =>
-  typeof ms === 'number' ? new Date(ms).toISOString() : null;
 
 /** A fragment's history, without failing on one that has none left to show. */
 async function historyOf(system: Aios, id: string) {
@@ -47,9 +46,9 @@ async function* memories(system: Aios) {
       metadata: f.metadata,
       importance: f.importance,
       core: f.core,
-      createdAt: iso(f.createdAt),
-      updatedAt: iso(f.updatedAt),
-      accessedAt: iso(f.accessedAt),
+      createdAt: isoOrNull(f.createdAt),
+      updatedAt: isoOrNull(f.updatedAt),
+      accessedAt: isoOrNull(f.accessedAt),
       accessCount: f.accessCount,
       version: f.version,
       mergedFrom: f.mergedFrom,
@@ -85,7 +84,7 @@ async function* conversations(data: DataStore) {
             promptTokens: m.promptTokens,
             completionTokens: m.completionTokens,
             metadata: m.metadata,
-            createdAt: iso(m.createdAt),
+            createdAt: isoOrNull(m.createdAt),
           });
         }
         const last = batch.at(-1);
@@ -96,8 +95,8 @@ async function* conversations(data: DataStore) {
         id: c.id,
         title: c.title,
         metadata: c.metadata,
-        createdAt: iso(c.createdAt),
-        updatedAt: iso(c.updatedAt),
+        createdAt: isoOrNull(c.createdAt),
+        updatedAt: isoOrNull(c.updatedAt),
         messages,
       };
     }
@@ -109,18 +108,7 @@ async function* auditEntries(control: DataStore, tenant: string) {
   for (let after = 0; ; ) {
     const page = await control.audit.list({ tenantId: tenant, afterSeq: after, limit: 1000 });
     for (const e of page) {
-      yield {
-        seq: e.seq,
-        at: iso(e.at),
-        keyId: e.keyId,
-        action: e.action,
-        outcome: e.outcome,
-        status: e.status,
-        requestId: e.requestId,
-        target: e.target,
-        details: e.details,
-        hash: e.hash,
-      };
+      yield auditView(e);
     }
     const last = page.at(-1);
     if (!last || page.length < 1000) return;
@@ -154,14 +142,18 @@ export async function* exportTenant(
   yield* array(conversations(data));
   yield ',"feedback":';
   const feedback = await data.feedback.list({ limit: 1_000_000 });
-  yield* array(feedback.reverse().map((f) => ({ ...f, createdAt: iso(f.createdAt) })));
+  yield* array(feedback.reverse().map((f) => ({ ...f, createdAt: isoOrNull(f.createdAt) })));
   yield ',"personality":';
   const versions = await data.personality.history(PERSONALITY, { limit: 1_000_000 });
-  yield* array(versions.reverse().map((v) => ({ ...v, createdAt: iso(v.createdAt) })));
+  yield* array(versions.reverse().map((v) => ({ ...v, createdAt: isoOrNull(v.createdAt) })));
   yield ',"sources":';
   const sources = await data.sources.list();
   yield* array(
-    sources.map((s) => ({ ...s, modifiedAt: iso(s.modifiedAt), ingestedAt: iso(s.ingestedAt) })),
+    sources.map((s) => ({
+      ...s,
+      modifiedAt: isoOrNull(s.modifiedAt),
+      ingestedAt: isoOrNull(s.ingestedAt),
+    })),
   );
   yield ',"audit":';
   yield* array(auditEntries(control, tenant));

@@ -1,6 +1,6 @@
 import type { Conversation, Message } from '@aios/data';
+import { iso } from '../http/time.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -1,5 +1,6 @@
 import type { Fragment, FragmentChange } from '@aios/carma';
 import { z } from 'zod';
+import { iso } from '../http/time.js';
 
 /**
  * What the MCP tools return, as zod schemas (the tools' output schemas) and the functions
@@ -42,8 +43,6 @@ export const ChangeView = z.object({
   importance: z.number(),
   note: z.string().optional(),
 });
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function cut(text: string, max: number | undefined): { text: string; truncated: boolean } {
   return max !== undefined && text.length > max

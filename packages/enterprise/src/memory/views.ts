@@ -1,6 +1,5 @@
 import type { Fragment, FragmentChange, SearchResult } from '@aios/carma';
-
-const iso = (ms: number) => new Date(ms).toISOString();
+import { iso } from '../http/time.js';
 
 /** A fragment as the API shows it: CARMA's fields, times in ISO 8601, and its source file. */
 export function fragmentView(f: Fragment) {

@@ -1,11 +1,13 @@
-import type { AuditEntry } from '@aios/data';
+import type { Tenant } from '@aios/data';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { createKey, keyView } from '../access/keys.js';
+import { auditView } from '../audit/view.js';
 import { isServerAdmin, principalOf } from '../auth/authenticate.js';
 import { SCOPES } from '../auth/keys.js';
 import type { RouteModule } from '../context.js';
 import { notFound } from '../http/errors.js';
+import { iso } from '../http/time.js';
 import { Body, IdParams, JsonObject } from '../schemas/common.js';
 import { DEFAULT_TENANT, tenantId } from '../tenants/ids.js';
 
@@ -40,23 +42,9 @@ const AuditEntryView = Type.Object({
   hash: Type.String(),
 });
 
-const TENANT_ID = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
+const tenantView = (t: Tenant) => ({ id: t.id, name: t.name, createdAt: iso(t.createdAt) });
 
-export function auditView(e: AuditEntry) {
-  return {
-    seq: e.seq,
-    at: new Date(e.at).toISOString(),
-    tenant: e.tenantId,
-    keyId: e.keyId,
-    action: e.action,
-    outcome: e.outcome,
-    status: e.status,
-    requestId: e.requestId,
-    target: e.target,
-    details: e.details,
-    hash: e.hash,
-  };
-}
+const TENANT_ID = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
 
 /**
  * The tenant an admin request acts on: its own, or (for a server admin only) the one it
@@ -162,11 +150,7 @@ export const adminRoutes: RouteModule = (api, ctx) => {
         id: tenantId(request.body.id),
         name: request.body.name,
       });
-      return reply.status(201).send({
-        id: tenant.id,
-        name: tenant.name,
-        createdAt: new Date(tenant.createdAt).toISOString(),
-      });
+      return reply.status(201).send(tenantView(tenant));
     },
   );
 
@@ -180,13 +164,7 @@ export const adminRoutes: RouteModule = (api, ctx) => {
         response: { 200: Type.Object({ items: Type.Array(TenantView) }) },
       },
     },
-    async () => ({
-      items: (await control.tenants.list()).map((t) => ({
-        id: t.id,
-        name: t.name,
-        createdAt: new Date(t.createdAt).toISOString(),
-      })),
-    }),
+    async () => ({ items: (await control.tenants.list()).map(tenantView) }),
   );
 
   api.get(
