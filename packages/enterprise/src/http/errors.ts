@@ -192,10 +192,19 @@ function safeDetails(details: Record<string, unknown> | undefined): Record<strin
   }
 }
 
-/** Installs the one error handler and the not-found handler. */
-export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = errorResponse(error, request.id);
+/** Renders an error as the status and body a group of routes answers with. */
+export type ErrorRenderer = (
+  error: unknown,
+  requestId: string,
+) => { status: number; body: { error: { code?: string | null } } };
+
+/**
+ * A Fastify error handler answering in the shape `render` gives: server failures logged
+ * with their cause, refusals logged by code, Retry-After on 429 and 503 when known.
+ */
+export function errorHandler(render: ErrorRenderer) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = render(error, request.id);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.error.code, status }, 'request refused');
     if (status === 429 || status === 503) {
@@ -203,7 +212,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
       if (typeof retry === 'number') void reply.header('retry-after', String(Math.ceil(retry)));
     }
     void reply.status(status).type('application/json').send(body);
-  });
+  };
+}
+
+/** Installs the one error handler and the not-found handler. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler(errorHandler(errorResponse));
   app.setNotFoundHandler((request, reply) => {
     const error = apiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
     // OpenAI's clients parse their own error shape under the paths of that API.

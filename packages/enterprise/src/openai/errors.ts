@@ -1,7 +1,6 @@
-import { isAiosError } from '@aios/utils';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
-import { errorResponse } from '../http/errors.js';
+import { errorHandler, errorResponse } from '../http/errors.js';
 
 /**
  * The OpenAI-compatible routes answer errors as the OpenAI API does, because the clients
@@ -98,14 +97,5 @@ export function openAiErrorResponse(
  * rate-limit refusals included.
  */
 export function installOpenAiErrors(scope: FastifyInstance): void {
-  scope.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = openAiErrorResponse(error, request.id);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: body.error.code, status }, 'request refused');
-    if (status === 429 || status === 503) {
-      const retry = (isAiosError(error) && error.details?.retryAfterSeconds) || undefined;
-      if (typeof retry === 'number') void reply.header('retry-after', String(Math.ceil(retry)));
-    }
-    void reply.status(status).type('application/json').send(body);
-  });
+  scope.setErrorHandler(errorHandler(openAiErrorResponse));
 }
