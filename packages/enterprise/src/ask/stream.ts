@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Answer, AnswerSource } from '@aios/luna';
 import { errorResponse } from '../http/errors.js';
+import { sseEvent } from '../http/sse.js';
 import { answerMetaView, sourceView } from './views.js';
 
 /**
@@ -35,7 +36,7 @@ export class AnswerStream {
 
   private event(name: string, data: unknown): void {
     if (this.ended) return;
-    this.body.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.body.write(sseEvent(name, data));
     if (!this.started) {
       this.started = true;
       this.markBegun();

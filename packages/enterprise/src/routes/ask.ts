@@ -5,6 +5,7 @@ import { AnswerStream } from '../ask/stream.js';
 import { answerView } from '../ask/views.js';
 import type { RouteModule } from '../context.js';
 import { apiError } from '../http/errors.js';
+import { sendEventStream } from '../http/sse.js';
 import { AnswerView, AskBody } from '../schemas/ask.js';
 import { systemOf } from './tenant.js';
 
@@ -99,12 +100,7 @@ export const askRoutes: RouteModule = (api, ctx) => {
           },
         );
       await Promise.race([stream.begun, answered]);
-      // The type provider types send() by the JSON schema; a stream is sent as it is.
-      return reply
-        .header('content-type', 'text/event-stream; charset=utf-8')
-        .header('cache-control', 'no-cache')
-        .header('x-accel-buffering', 'no')
-        .send(stream.body as unknown as string);
+      return sendEventStream(reply, stream.body);
     },
   );
 };

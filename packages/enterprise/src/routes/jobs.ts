@@ -1,8 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PassThrough } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/authenticate.js';
 import { hasScope, type Scope } from '../auth/keys.js';
 import type { RouteModule } from '../context.js';
 import { apiError } from '../http/errors.js';
+import { sendEventStream, sseEvent } from '../http/sse.js';
 import type { JobView } from '../jobs/registry.js';
 import { IdParams } from '../schemas/common.js';
 import { JobEvent, JobList, JobListQuery, JobSchema } from '../schemas/jobs.js';
@@ -29,11 +31,6 @@ function visibleJob(ctx: Parameters<RouteModule>[1], request: FastifyRequest, id
     });
   }
   return { principal, job };
-}
-
-/** One server-sent event. */
-function sse(reply: FastifyReply, event: string, data: unknown): void {
-  reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /** The jobs of the caller's tenant: read, followed as server-sent events, cancelled. */
@@ -94,35 +91,25 @@ export const jobRoutes: RouteModule = (api, ctx) => {
     },
     async (request, reply) => {
       const { principal } = visibleJob(ctx, request, request.params.id);
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      });
-      await new Promise<void>((resolve) => {
-        let stop: (() => void) | undefined;
-        let ended = false;
-        const end = () => {
-          if (ended) return;
-          ended = true;
-          stop?.();
-          reply.raw.end();
-          resolve();
-        };
-        const send = (view: JobView) => {
-          if (ended) return;
-          if (view.status === 'running') return sse(reply, 'job', view);
-          sse(reply, 'end', view);
-          end();
-        };
-        stop = ctx.jobs.follow(principal.tenantId, request.params.id, send);
-        if (ended) stop();
-        // The response closes when the client goes away (or the stream ended).
-        reply.raw.on('close', end);
-      });
+      const body = new PassThrough();
+      let stop: (() => void) | undefined;
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        stop?.();
+        body.end();
+      };
+      const send = (view: JobView) => {
+        if (ended) return;
+        body.write(sseEvent(view.status === 'running' ? 'job' : 'end', view));
+        if (view.status !== 'running') end();
+      };
+      stop = ctx.jobs.follow(principal.tenantId, request.params.id, send);
+      if (ended) stop();
+      // The client going away ends the stream (and the following).
+      reply.raw.on('close', end);
+      return sendEventStream(reply, body);
     },
   );
 

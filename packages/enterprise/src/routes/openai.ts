@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import type { Api, RouteModule } from '../context.js';
+import { sendEventStream } from '../http/sse.js';
 import { type Completion, complete } from '../openai/completion.js';
 import { embed } from '../openai/embeddings.js';
 import { installOpenAiErrors, OpenAIErrorSchema } from '../openai/errors.js';
@@ -140,12 +141,7 @@ export const openAiRoutes: RouteModule = (api, ctx) => {
           },
         );
         await Promise.race([stream.begun, answered]);
-        // The type provider types send() by the JSON schemas; a stream is sent as it is.
-        return reply
-          .header('content-type', 'text/event-stream; charset=utf-8')
-          .header('cache-control', 'no-cache')
-          .header('x-accel-buffering', 'no')
-          .send(stream.body as unknown as string);
+        return sendEventStream(reply, stream.body);
       },
     );
 
