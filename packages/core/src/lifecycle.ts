@@ -81,3 +81,32 @@ export function stopOnSignal(): { signal: AbortSignal; release: () => void } {
     },
   };
 }
+
+/**
+ * Keeps a long-running service (`aios serve`, `aios ui`, `aios mcp`) until SIGINT/SIGTERM
+ * (or until `ended` settles, when the service can end by itself), then closes it: it
+ * finishes what runs and stops. Should that take too long, the lifecycle closes it anyway
+ * before exiting.
+ */
+export async function runUntilStopped(
+  service: Closable,
+  options: { ended?: Promise<unknown>; onStop?: () => void } = {},
+): Promise<void> {
+  const untrack = closeOnSignal(service);
+  const stop = stopOnSignal();
+  try {
+    await new Promise<void>((resolve) => {
+      if (stop.signal.aborted) return resolve();
+      stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      void options.ended?.then(
+        () => resolve(),
+        () => resolve(),
+      );
+    });
+    options.onStop?.();
+    await service.close();
+  } finally {
+    stop.release();
+    untrack();
+  }
+}

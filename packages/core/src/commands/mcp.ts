@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { closeOnSignal, stopOnSignal } from '../lifecycle.js';
+import { runUntilStopped } from '../lifecycle.js';
 import { loadEnterprise } from './enterprise.js';
 import { type GlobalOptions, loadCliConfig } from './shared.js';
 
@@ -26,18 +26,7 @@ export function registerMcp(program: Command): void {
         config,
         ...(options.offline ? { offline: true } : {}),
       });
-      const untrack = closeOnSignal(running);
-      const stop = stopOnSignal();
-      try {
-        await new Promise<void>((resolve) => {
-          if (stop.signal.aborted) return resolve();
-          stop.signal.addEventListener('abort', () => resolve(), { once: true });
-          void running.closed.then(resolve, resolve);
-        });
-        await running.close();
-      } finally {
-        stop.release();
-        untrack();
-      }
+      // Until a signal, or the client closing stdin.
+      await runUntilStopped(running, { ended: running.closed });
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { closeOnSignal, stopOnSignal } from '../lifecycle.js';
+import { runUntilStopped } from '../lifecycle.js';
 import { loadEnterprise } from './enterprise.js';
 import { type GlobalOptions, integerIn, loadCliConfig } from './shared.js';
 
@@ -34,21 +34,10 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `AIOS listening on ${running.url} (OpenAPI: ${running.url}/openapi.json)\n`,
       );
-      // SIGTERM/SIGINT: stop taking connections, finish what runs, close. Should that take
-      // too long, the lifecycle closes the server anyway before exiting.
-      const untrack = closeOnSignal(running);
-      const stop = stopOnSignal();
-      try {
-        await new Promise<void>((resolve) => {
-          if (stop.signal.aborted) resolve();
-          else stop.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        process.stderr.write('aios serve: stopping (finishing requests and jobs)…\n');
-        await running.close();
-        process.stderr.write('aios serve: stopped\n');
-      } finally {
-        stop.release();
-        untrack();
-      }
+      // SIGTERM/SIGINT: stop taking connections, finish what runs, close.
+      await runUntilStopped(running, {
+        onStop: () => process.stderr.write('aios serve: stopping (finishing requests and jobs)…\n'),
+      });
+      process.stderr.write('aios serve: stopped\n');
     });
 }

@@ -1,6 +1,6 @@
 import { isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
-import { closeOnSignal, stopOnSignal } from '../lifecycle.js';
+import { runUntilStopped } from '../lifecycle.js';
 import { type EnterpriseApi, loadEnterprise, type RunningServer } from './enterprise.js';
 import { type GlobalOptions, integerIn, loadCliConfig } from './shared.js';
 
@@ -55,18 +55,7 @@ export function registerUi(program: Command): void {
       process.stderr.write(
         'aios ui: sign in with an API key (create one with `aios keys create --name web --scope admin`)\n',
       );
-      const untrack = closeOnSignal(running);
-      const stop = stopOnSignal();
-      try {
-        await new Promise<void>((resolve) => {
-          if (stop.signal.aborted) resolve();
-          else stop.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        await running.close();
-        process.stderr.write('aios ui: stopped\n');
-      } finally {
-        stop.release();
-        untrack();
-      }
+      await runUntilStopped(running);
+      process.stderr.write('aios ui: stopped\n');
     });
 }
