@@ -1,47 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createAios, loadConfig } from '@aios/core';
-import { cli } from '@aios/enterprise';
-import { type ChatServer, startChatServer } from '@aios/luna/testing';
+import { startChatServer } from '@aios/luna/testing';
+import { percentile, seededHome, serveProcess } from '../serve-process.js';
 import type { BenchResult, Suite } from '../types.js';
 import { generateCorpus } from './carma.js';
-
-const require = createRequire(import.meta.url);
-const aiosCli = join(require.resolve('@aios/core/package.json'), '..', 'dist', 'cli.js');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
-}
-
-/** `aios serve` on `home` in its own process, with the loopback model as its LLM. */
-function serve(
-  home: string,
-  native: string,
-  llm: ChatServer,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [aiosCli, 'serve', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      AIOS_HOME: home,
-      AIOS_NATIVE: native,
-      AIOS_LOG_LEVEL: 'warn',
-      AIOS_SERVER__REQUESTS_PER_MINUTE: '10000000',
-      AIOS_LUNA__LLM__BASE_URL: llm.baseUrl,
-      AIOS_LUNA__LLM__MODEL: 'test-model',
-    },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /AIOS listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve({ url: match[1], child });
-    });
-    child.on('exit', (code) => reject(new Error(`aios serve exited with ${code}`)));
-  });
-}
 
 /**
  * Milliseconds from sending a streamed chat completion to the first piece of text, then
@@ -143,18 +104,13 @@ export const serveTtftSuite: Suite = {
 
       for (const native of ['native', 'js'] as const) {
         const home = join(scratch, `serve-ttft-${native}`);
-        const config = loadConfig({
-          overrides: { home, native, logLevel: 'silent' },
-          env: {},
-        }).config;
-        const system = await createAios({ config, offline: true });
-        log(`serve-ttft (${native}): adding ${size} fragments`);
-        for (let i = 0; i < corpus.length; i += 1000) {
-          await system.memory.addMany(corpus.slice(i, i + 1000));
-        }
-        const { key } = await cli.keysCreate(system, { name: 'bench', scopes: ['chat'] });
+        const { system, key } = await seededHome(home, native, corpus, ['chat'], (m) =>
+          log(`serve-ttft ${m}`),
+        );
         await system.close();
-        const running = await serve(home, native, llm);
+        const running = await serveProcess(home, native, {
+          env: { AIOS_LUNA__LLM__BASE_URL: llm.baseUrl, AIOS_LUNA__LLM__MODEL: 'test-model' },
+        });
         try {
           const via: number[] = [];
           for (let i = 0; i < warmup + requests; i++) {
@@ -201,8 +157,7 @@ export const serveTtftSuite: Suite = {
             },
           );
         } finally {
-          running.child.kill('SIGTERM');
-          await new Promise((resolve) => running.child.once('exit', resolve));
+          await running.stop();
         }
       }
     } finally {

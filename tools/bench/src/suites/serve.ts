@@ -1,49 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createAios, loadConfig } from '@aios/core';
-import { buildServer, cli } from '@aios/enterprise';
+import { buildServer } from '@aios/enterprise';
 import autocannon from 'autocannon';
 import type { InjectOptions } from 'fastify';
+import { percentile, seededHome, serveProcess } from '../serve-process.js';
 import type { BenchResult, Suite } from '../types.js';
 import { generateCorpus } from './carma.js';
 
 const CONNECTIONS = 32;
 const require = createRequire(import.meta.url);
-const aiosCli = join(require.resolve('@aios/core/package.json'), '..', 'dist', 'cli.js');
 
 /** The words of the corpus, for queries that hit realistic posting lists. */
 function queries(corpus: string[], count: number): string[] {
   return Array.from({ length: count }, (_, i) => {
     const words = (corpus[(i * 7919) % corpus.length] as string).split(' ');
     return words.slice(0, 3).join(' ');
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
-}
-
-/** Runs `aios serve --port 0` on `home`; resolves with its URL. */
-function serve(home: string, native: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [aiosCli, 'serve', '--port', '0', '--offline'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      AIOS_HOME: home,
-      AIOS_NATIVE: native,
-      AIOS_LOG_LEVEL: 'warn',
-      AIOS_SERVER__REQUESTS_PER_MINUTE: '10000000',
-    },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /AIOS listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve({ url: match[1], child });
-    });
-    child.on('exit', (code) => reject(new Error(`aios serve exited with ${code}`)));
   });
 }
 
@@ -105,15 +77,9 @@ export const serveSuite: Suite = {
     const asked = queries(corpus, 200);
     for (const native of ['native', 'js'] as const) {
       const home = join(scratch, `serve-${native}`);
-      const config = loadConfig({
-        overrides: { home, native, logLevel: 'silent' },
-        env: {},
-      }).config;
-      const system = await createAios({ config, offline: true });
-      log(`serve (${native}): adding ${size} fragments`);
-      for (let i = 0; i < corpus.length; i += 1000)
-        await system.memory.addMany(corpus.slice(i, i + 1000));
-      const { key } = await cli.keysCreate(system, { name: 'bench', scopes: ['admin'] });
+      const { system, key } = await seededHome(home, native, corpus, ['admin'], (m) =>
+        log(`serve ${m}`),
+      );
       const params = { fragments: size, connections: CONNECTIONS, k: 8 };
 
       // In-process: the same search, at the same concurrency, no HTTP.
@@ -197,7 +163,7 @@ export const serveSuite: Suite = {
       });
 
       // Over HTTP: `aios serve` in its own process, autocannon here.
-      const running = await serve(home, native);
+      const running = await serveProcess(home, native, { offline: true });
       try {
         const bodies = asked.map((q) => JSON.stringify({ query: q, k: 8 }));
         await cannon(
@@ -248,8 +214,7 @@ export const serveSuite: Suite = {
           },
         );
       } finally {
-        running.child.kill('SIGTERM');
-        await new Promise((resolve) => running.child.once('exit', resolve));
+        await running.stop();
       }
     }
 

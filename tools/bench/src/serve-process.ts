@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { type Aios, createAios, loadConfig } from '@aios/core';
+import { cli } from '@aios/enterprise';
+
+// What the suites that measure `aios serve` share: a home with a memory and a key, the
+// server in its own process, percentiles of a sorted sample.
+
+const require = createRequire(import.meta.url);
+const aiosCli = join(require.resolve('@aios/core/package.json'), '..', 'dist', 'cli.js');
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+/** A home in `dir` holding `texts` and a key with `scopes`; the system is left open. */
+export async function seededHome(
+  dir: string,
+  native: 'native' | 'js',
+  texts: string[],
+  scopes: string[],
+  log: (message: string) => void,
+): Promise<{ home: string; system: Aios; key: string }> {
+  const config = loadConfig({
+    overrides: { home: dir, native, logLevel: 'silent' },
+    env: {},
+  }).config;
+  const system = await createAios({ config, offline: true });
+  log(`${native}: adding ${texts.length} fragments`);
+  for (let i = 0; i < texts.length; i += 1000)
+    await system.memory.addMany(texts.slice(i, i + 1000));
+  const { key } = await cli.keysCreate(system, { name: 'bench', scopes });
+  return { home: dir, system, key };
+}
+
+/** `aios serve --port 0` on `home` in its own process; resolves once it listens. */
+export function serveProcess(
+  home: string,
+  native: string,
+  options: { offline?: boolean; env?: Record<string, string> } = {},
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const args = [aiosCli, 'serve', '--port', '0', ...(options.offline ? ['--offline'] : [])];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      AIOS_HOME: home,
+      AIOS_NATIVE: native,
+      AIOS_LOG_LEVEL: 'warn',
+      // The measurement, not the limit, is the point.
+      AIOS_SERVER__REQUESTS_PER_MINUTE: '10000000',
+      ...options.env,
+    },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /AIOS listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) {
+        resolve({
+          url: match[1],
+          child,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`aios serve exited with ${code}`)));
+  });
+}
