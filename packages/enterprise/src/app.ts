@@ -10,6 +10,7 @@ import { installAuditHook } from './audit/hook.js';
 import { AuditWriter } from './audit/writer.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { Api, ServerContext } from './context.js';
+import { answerClientError } from './http/client-errors.js';
 import { apiError, errorResponse, installErrorHandlers } from './http/errors.js';
 import { JobRegistry } from './jobs/registry.js';
 import { RequestLimits } from './limits/request-limits.js';
@@ -78,6 +79,8 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
       const { status, body } = errorResponse(error, request.id);
       void (reply as FastifyReply).status(status).send(body);
     },
+    // Requests Node's parser refuses (headers over the limit...) in the one shape too.
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     // A stopping server answers 503 in the one shape (below), not Fastify's own.
     return503OnClosing: false,

@@ -12,6 +12,8 @@ const schemathesis = testTool('schemathesis');
 
 /** Examples per operation: enough to reach every branch of the validators, within CI time. */
 const MAX_EXAMPLES = Number(process.env.AIOS_FUZZ_EXAMPLES ?? 25);
+/** Replays a run: schemathesis prints its seed at the end of every run. */
+const SEED = process.env.AIOS_FUZZ_SEED;
 
 function run(
   command: string,
@@ -82,6 +84,7 @@ describe.skipIf(!schemathesis)('the API under schemathesis', () => {
             '--suppress-health-check',
             'all',
             '--no-color',
+            ...(SEED ? ['--seed', SEED] : []),
           ],
           home,
         );

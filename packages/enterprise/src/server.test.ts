@@ -125,6 +125,44 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
   });
 });
 
+describe('a request refused before routing', () => {
+  it('is answered in the one error shape, and the server goes on', async () => {
+    const t = await startTestServer('js');
+    try {
+      await t.server.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = t.server.app.server.address() as AddressInfo;
+      const base = `http://127.0.0.1:${port}`;
+      // A URL over Node's 16 KiB header limit: the parser refuses it before Fastify sees it.
+      const long = await fetch(`${base}/v1/memory?source=${'%F4%81%A3%B1'.repeat(2_000)}`, {
+        headers: t.auth(t.adminKey),
+      });
+      expect(long.status).toBe(431);
+      const body = (await long.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ code: 'HEADERS_TOO_LARGE', details: {} });
+      expect(long.headers.get('x-request-id')).toBe(body.error.requestId);
+      const garbage = await rawRequest(port, 'NOT HTTP AT ALL\r\n\r\n');
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+      expect(garbage).toContain('"code":"INVALID_REQUEST"');
+      expect((await fetch(`${base}/livez`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+/** Sends bytes as they are and reads the answer until the server closes. */
+function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}
+
 describe('closing the server', () => {
   it('is not held up by a connection that never sent a request', async () => {
     const t = await startTestServer('js', { server: { shutdownTimeoutMs: 300 } });
