@@ -15,7 +15,7 @@ use crate::bm25::{Bm25Index, Bm25Params};
 use crate::cluster;
 use crate::hnsw::HnswParams;
 use crate::query::prepare_query;
-use crate::vector::{js_number, Metric, SearchOptions, VectorIndex, MAX_DIM, MAX_K};
+use crate::vector::{js_number, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM, MAX_K};
 use crate::{embed, text};
 
 /// Lowercased alphanumeric tokens, as BM25 and the embedder see them.
@@ -240,14 +240,7 @@ impl NativeVectorIndex {
         exact: Option<bool>,
         ef: Option<f64>,
     ) -> Result<NativeHits> {
-        let k = check_k(k)?;
-        let options = SearchOptions {
-            exact: exact.unwrap_or(false),
-            ef: match ef {
-                Some(e) => integer("ef", e, 1, MAX_EF)? as usize,
-                None => 64,
-            },
-        };
+        let (k, options) = search_options(k, exact, ef)?;
         let res = read(&self.inner)
             .search(queries, k, filter.as_deref(), options)
             .map_err(AiosError::into_napi)?;
@@ -255,6 +248,29 @@ impl NativeVectorIndex {
             labels: Uint32Array::new(res.labels),
             scores: Float32Array::new(res.scores),
         })
+    }
+
+    /// `search` on the libuv thread pool: a server's event loop goes on with other
+    /// requests while the graph is walked. Writes wait for the searches in progress (a
+    /// read lock each), never the other way round. The caller must not mutate the arrays
+    /// until the promise settles.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeHits>")]
+    pub fn search_async(
+        &self,
+        queries: Float32Array,
+        k: f64,
+        filter: Option<Uint32Array>,
+        exact: Option<bool>,
+        ef: Option<f64>,
+    ) -> Result<AsyncTask<SearchTask>> {
+        let (k, options) = search_options(k, exact, ef)?;
+        Ok(AsyncTask::new(SearchTask {
+            index: self.inner.clone(),
+            queries,
+            k,
+            filter,
+            options,
+        }))
     }
 
     /// Builds the HNSW graph over every row (or drops it with null).
@@ -286,6 +302,44 @@ impl NativeVectorIndex {
     pub fn load(path: String) -> AsyncTask<LoadTask> {
         AsyncTask::new(LoadTask {
             path: PathBuf::from(path),
+        })
+    }
+}
+
+fn search_options(k: f64, exact: Option<bool>, ef: Option<f64>) -> Result<(usize, SearchOptions)> {
+    let k = check_k(k)?;
+    let options = SearchOptions {
+        exact: exact.unwrap_or(false),
+        ef: match ef {
+            Some(e) => integer("ef", e, 1, MAX_EF)? as usize,
+            None => 64,
+        },
+    };
+    Ok((k, options))
+}
+
+pub struct SearchTask {
+    index: Shared,
+    queries: Float32Array,
+    k: usize,
+    filter: Option<Uint32Array>,
+    options: SearchOptions,
+}
+
+impl Task for SearchTask {
+    type Output = SearchResults;
+    type JsValue = NativeHits;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        read(&self.index)
+            .search(&self.queries, self.k, self.filter.as_deref(), self.options)
+            .map_err(AiosError::into_napi)
+    }
+
+    fn resolve(&mut self, _env: Env, res: Self::Output) -> Result<NativeHits> {
+        Ok(NativeHits {
+            labels: Uint32Array::new(res.labels),
+            scores: Float32Array::new(res.scores),
         })
     }
 }

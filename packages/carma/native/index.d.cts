@@ -58,6 +58,13 @@ export declare class NativeVectorIndex {
    * score -Infinity. `filter` restricts results to those labels.
    */
   search(queries: Float32Array, k: number, filter?: Uint32Array | undefined | null, exact?: boolean | undefined | null, ef?: number | undefined | null): NativeHits
+  /**
+   * `search` on the libuv thread pool: a server's event loop goes on with other
+   * requests while the graph is walked. Writes wait for the searches in progress (a
+   * read lock each), never the other way round. The caller must not mutate the arrays
+   * until the promise settles.
+   */
+  searchAsync(queries: Float32Array, k: number, filter?: Uint32Array | undefined | null, exact?: boolean | undefined | null, ef?: number | undefined | null): Promise<NativeHits>
   /** Builds the HNSW graph over every row (or drops it with null). */
   setHnsw(params?: NativeHnswParams | undefined | null): void
   /** Drops deleted rows (rebuilding the graph, if any). */

@@ -187,6 +187,35 @@ describe.each(testImplementations())('engine (%s)', (impl) => {
     expect(back.search(queries, 10, { ef: 80 })).toEqual(index.search(queries, 10, { ef: 80 }));
   });
 
+  it('searches off the JS thread with the same answers, while rows are added and removed', async () => {
+    const dim = 16;
+    const n = 3000;
+    const data = synthetic(n, dim, 5);
+    const index = engine.createVectorIndex(dim, 'cosine', { m: 12, efConstruction: 80, seed: 7 });
+    index.add(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      data,
+    );
+    const queries = data.slice(0, 20 * dim);
+    const sync = index.search(queries, 10, { ef: 80 });
+    expect(await index.searchAsync(queries, 10, { ef: 80 })).toEqual(sync);
+    const allowed = Uint32Array.from({ length: 500 }, (_, i) => i * 3);
+    expect(await index.searchAsync(queries, 5, { filter: allowed, exact: true })).toEqual(
+      index.search(queries, 5, { filter: allowed, exact: true }),
+    );
+    // Writes between searches in flight: every search settles with labels that existed.
+    const inFlight = Array.from({ length: 8 }, (_, i) =>
+      index.searchAsync(data.slice(i * dim, (i + 1) * dim), 5, { ef: 80 }),
+    );
+    index.add(Uint32Array.of(n), synthetic(1, dim, 9));
+    index.remove(Uint32Array.of(1));
+    for (const hits of await Promise.all(inFlight)) {
+      expect(hits.labels.length).toBe(5);
+      for (const label of hits.labels) expect(label <= n).toBe(true);
+    }
+    await expect(index.searchAsync(queries, 0)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it('reports unreadable index files with codes', async () => {
     const bad = join(dir, `${impl}-bad.idx`);
     writeFileSync(bad, 'not an index');

@@ -80,6 +80,12 @@ class NativeVectorIndexWrapper implements VectorIndex {
     const { filter, exact, ef } = checkVectorSearch(options);
     return callNative(() => this.inner.search(queries, k, filter, exact, ef));
   }
+  async searchAsync(queries: Float32Array, k: number, options: VectorSearchOptions = {}) {
+    checkK(k);
+    checkFloats(queries, 'queries');
+    const { filter, exact, ef } = checkVectorSearch(options);
+    return callNative(() => this.inner.searchAsync(queries, k, filter, exact, ef));
+  }
   setHnsw(params: HnswParams | null): void {
     const checked = params === null ? undefined : checkHnsw(params);
     callNative(() => this.inner.setHnsw(checked));

@@ -64,6 +64,12 @@ export interface VectorIndex {
    * per query, best first, padded with `NO_LABEL` / `-Infinity`.
    */
   search(queries: Float32Array, k: number, options?: VectorSearchOptions): Hits;
+  /**
+   * `search` off the JS thread where the implementation can (natively: the libuv pool),
+   * so a server answers other requests meanwhile. `queries` and the filter must not
+   * change until it settles.
+   */
+  searchAsync(queries: Float32Array, k: number, options?: VectorSearchOptions): Promise<Hits>;
   /** Builds the graph over every row, or drops it with null. */
   setHnsw(params: HnswParams | null): void;
   /** Drops deleted rows (rebuilding the graph, if any). */

@@ -136,6 +136,11 @@ export class JsVectorIndex implements VectorIndex {
     this.add(labels, vectors);
   }
 
+  // One thread here: the search runs at once, on the caller's.
+  async searchAsync(queries: Float32Array, k: number, options: VectorSearchOptions = {}) {
+    return this.search(queries, k, options);
+  }
+
   remove(labels: Uint32Array): number {
     checkLabels(labels);
     let removed = 0;
