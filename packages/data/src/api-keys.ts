@@ -36,8 +36,8 @@ export function createApiKeyRepository(ctx: StoreContext): ApiKeyRepository {
         input.expiresAt === null || input.expiresAt === undefined
           ? null
           : timestamp(input.expiresAt, 'expiresAt', 0);
-      return serial(() => {
-        driver.run(
+      return serial(async () => {
+        await driver.run(
           'INSERT INTO api_keys (id, tenant_id, name, secret_hash, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)',
           [id, tenantId, name, secretHash, JSON.stringify(scopes), createdAt, expiresAt],
         );
@@ -56,20 +56,21 @@ export function createApiKeyRepository(ctx: StoreContext): ApiKeyRepository {
     },
     async get(id) {
       requireString(id, 'id');
-      return serial(() => {
-        const row = driver.query('SELECT * FROM api_keys WHERE id = ?1', [id])[0];
+      return serial(async () => {
+        const row = (await driver.query('SELECT * FROM api_keys WHERE id = ?1', [id]))[0];
         return row ? toKey(row) : undefined;
       });
     },
     async list(options = {}) {
       const tenantId =
         options.tenantId === undefined ? undefined : requireString(options.tenantId, 'tenantId');
-      return serial(() =>
+      return serial(async () =>
         (tenantId === undefined
-          ? driver.query('SELECT * FROM api_keys ORDER BY created_at, id')
-          : driver.query('SELECT * FROM api_keys WHERE tenant_id = ?1 ORDER BY created_at, id', [
-              tenantId,
-            ])
+          ? await driver.query('SELECT * FROM api_keys ORDER BY created_at, id')
+          : await driver.query(
+              'SELECT * FROM api_keys WHERE tenant_id = ?1 ORDER BY created_at, id',
+              [tenantId],
+            )
         ).map(toKey),
       );
     },
@@ -86,12 +87,12 @@ export function createApiKeyRepository(ctx: StoreContext): ApiKeyRepository {
     async revoke(id, at) {
       requireString(id, 'id');
       const when = timestamp(at, 'at', Date.now());
-      return serial(() => {
-        driver.run('UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL', [
-          id,
-          when,
-        ]);
-        return driver.query('SELECT 1 FROM api_keys WHERE id = ?1', [id]).length > 0;
+      return serial(async () => {
+        await driver.run(
+          'UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL',
+          [id, when],
+        );
+        return (await driver.query('SELECT 1 FROM api_keys WHERE id = ?1', [id])).length > 0;
       });
     },
   };

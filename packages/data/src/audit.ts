@@ -92,8 +92,9 @@ function problem(seq: number, kind: AuditProblem, message: string): AuditVerific
 
 export function createAuditRepository(ctx: StoreContext): AuditRepository {
   const { driver, serial } = ctx;
-  const readHead = (): { seq: number; hash: string } => {
-    const row = driver.query('SELECT value FROM meta WHERE key = ?1', [HEAD_KEY])[0];
+  const HEAD = 'SELECT value FROM meta WHERE key = ?1';
+  const toHead = (rows: SqlRow[]): { seq: number; hash: string } => {
+    const row = rows[0];
     return row
       ? (JSON.parse(String(row.value)) as { seq: number; hash: string })
       : { seq: 0, hash: AUDIT_GENESIS };
@@ -105,39 +106,45 @@ export function createAuditRepository(ctx: StoreContext): AuditRepository {
       const now = Date.now();
       const inputs = entries.map((e, i) => checkInput(e, i, now));
       return serial(() =>
-        atomically(driver, () => {
-          let { seq, hash } = readHead();
-          const stored: AuditEntry[] = [];
-          for (const input of inputs) {
-            const fields: Fields = { seq: seq + 1, ...input, prevHash: hash };
-            const entry = { ...fields, hash: auditHash(fields) };
-            driver.run(
-              'INSERT INTO audit_log (seq, at, tenant_id, key_id, action, outcome, status, request_id, target, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)',
-              [
-                entry.seq,
-                entry.at,
-                entry.tenantId,
-                entry.keyId,
-                entry.action,
-                entry.outcome,
-                entry.status,
-                entry.requestId,
-                entry.target,
-                JSON.stringify(entry.details),
-                entry.prevHash,
-                entry.hash,
-              ],
+        atomically(
+          driver,
+          function* () {
+            const current: SqlRow[] = yield driver.query(HEAD, [HEAD_KEY]);
+            let { seq, hash } = toHead(current);
+            const stored: AuditEntry[] = [];
+            for (const input of inputs) {
+              const fields: Fields = { seq: seq + 1, ...input, prevHash: hash };
+              const entry = { ...fields, hash: auditHash(fields) };
+              yield driver.run(
+                'INSERT INTO audit_log (seq, at, tenant_id, key_id, action, outcome, status, request_id, target, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)',
+                [
+                  entry.seq,
+                  entry.at,
+                  entry.tenantId,
+                  entry.keyId,
+                  entry.action,
+                  entry.outcome,
+                  entry.status,
+                  entry.requestId,
+                  entry.target,
+                  JSON.stringify(entry.details),
+                  entry.prevHash,
+                  entry.hash,
+                ],
+              );
+              stored.push(entry);
+              seq = entry.seq;
+              hash = entry.hash;
+            }
+            yield driver.run(
+              'INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+              [HEAD_KEY, JSON.stringify({ seq, hash })],
             );
-            stored.push(entry);
-            seq = entry.seq;
-            hash = entry.hash;
-          }
-          driver.run(
-            'INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-            [HEAD_KEY, JSON.stringify({ seq, hash })],
-          );
-          return stored;
-        }),
+            return stored;
+          },
+          // Entries from other connections wait: the chain has one order, the commit order.
+          'audit',
+        ),
       );
     },
     async list(options = {}) {
@@ -146,13 +153,13 @@ export function createAuditRepository(ctx: StoreContext): AuditRepository {
         options.afterSeq === undefined ? 0 : nonNegativeInt(options.afterSeq, 'afterSeq');
       const tenantId =
         options.tenantId === undefined ? undefined : requireString(options.tenantId, 'tenantId');
-      return serial(() =>
+      return serial(async () =>
         (tenantId === undefined
-          ? driver.query('SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2', [
+          ? await driver.query('SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2', [
               after,
               limit,
             ])
-          : driver.query(
+          : await driver.query(
               'SELECT * FROM audit_log WHERE tenant_id = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2',
               [after, limit, tenantId],
             )
@@ -160,17 +167,17 @@ export function createAuditRepository(ctx: StoreContext): AuditRepository {
       );
     },
     async verify() {
-      return serial(() => {
-        const head = readHead();
+      return serial(async () => {
+        const head = toHead(await driver.query(HEAD, [HEAD_KEY]));
         // Every hash, to tell an entry moved from elsewhere in the chain from a forged one.
         const known = new Set(
-          driver.query('SELECT hash FROM audit_log').map((r) => String(r.hash)),
+          (await driver.query('SELECT hash FROM audit_log')).map((r) => String(r.hash)),
         );
         let expectedSeq = 1;
         let prev = AUDIT_GENESIS;
         let entries = 0;
         for (let after = 0; ; ) {
-          const rows = driver.query(
+          const rows = await driver.query(
             'SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2',
             [after, PAGE],
           );

@@ -1,9 +1,13 @@
+import { type Awaitable, drive, type Steps } from './awaitable.js';
+import type { Dialect, WriteLock } from './dialect.js';
 import type { SqlDriver } from './driver.js';
 import { inTransaction } from './transaction.js';
 
 /** What the repositories of one store share: its connection, its queue and its limits. */
 export interface StoreContext {
   readonly driver: SqlDriver;
+  /** The statements that differ between databases (`driver.dialect`). */
+  readonly sql: Dialect;
   /** Runs `fn` after every earlier call of the store has finished. */
   serial<T>(fn: () => T | Promise<T>): Promise<T>;
   /** Whether calls are queued or running (then a batch cannot borrow shared buffers). */
@@ -12,23 +16,35 @@ export interface StoreContext {
   /** The vector dimension recorded in the store, as last read or written. */
   dimension: number | undefined;
   /** Reads the recorded dimension from the database. */
-  readDimension(): number | undefined;
+  readDimension(): Promise<number | undefined>;
 }
 
 /**
- * Runs `fn` in one transaction on `driver` (batches inside it become savepoints), or in a
- * savepoint of the `store.transaction` it is part of.
+ * Runs `body` in one transaction on `driver` (batches inside it become savepoints), or in
+ * a savepoint of the `store.transaction` it is part of. `lock` is taken first (see
+ * `WriteLock`): before anything else is written, so that two writers never wait for each
+ * other's rows in opposite orders. On SQLite it all runs synchronously (see `drive`).
  */
-export function atomically<T>(driver: SqlDriver, fn: () => T): T {
+export function atomically<T>(
+  driver: SqlDriver,
+  body: () => Steps<T>,
+  lock?: WriteLock,
+): Awaitable<T> {
+  return drive(atomicSteps(driver, body, lock));
+}
+
+function* atomicSteps<T>(driver: SqlDriver, body: () => Steps<T>, lock?: WriteLock): Steps<T> {
   const nested = inTransaction(driver);
-  driver.exec(nested ? 'SAVEPOINT aios_atomic' : 'BEGIN IMMEDIATE');
+  yield driver.exec(nested ? 'SAVEPOINT aios_atomic' : driver.dialect.begin);
   try {
-    const result = fn();
-    driver.exec(nested ? 'RELEASE aios_atomic' : 'COMMIT');
+    const locking = lock === undefined ? null : driver.dialect.lock(lock);
+    if (locking !== null) yield driver.query(locking);
+    const result: T = yield* body();
+    yield driver.exec(nested ? 'RELEASE aios_atomic' : 'COMMIT');
     return result;
   } catch (error) {
     try {
-      driver.exec(nested ? 'ROLLBACK TO aios_atomic; RELEASE aios_atomic' : 'ROLLBACK');
+      yield driver.exec(nested ? 'ROLLBACK TO aios_atomic; RELEASE aios_atomic' : 'ROLLBACK');
     } catch {
       // the original error matters more
     }

@@ -31,8 +31,8 @@ export function createConversationRepository(ctx: StoreContext): DataStore['conv
       c.updatedAt = c.createdAt;
       const meta = JSON.stringify(c.metadata);
       checkRowSize(rowBytes(maxRowBytes, 0, meta, c.title ?? ''), maxRowBytes, 'conversation');
-      return serial(() => {
-        driver.run(
+      return serial(async () => {
+        await driver.run(
           'INSERT INTO conversations (id, title, metadata, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)',
           [c.id, c.title, meta, c.createdAt],
         );
@@ -41,8 +41,8 @@ export function createConversationRepository(ctx: StoreContext): DataStore['conv
     },
     async get(id) {
       requireString(id, 'id');
-      return serial(() => {
-        const r = driver.query('SELECT * FROM conversations WHERE id = ?1', [id])[0];
+      return serial(async () => {
+        const r = (await driver.query('SELECT * FROM conversations WHERE id = ?1', [id]))[0];
         return r ? toConversation(r) : undefined;
       });
     },
@@ -51,32 +51,36 @@ export function createConversationRepository(ctx: StoreContext): DataStore['conv
       const offset = count(options.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
       const after = options.after;
       if (after === undefined) {
-        return serial(() =>
-          driver
-            .query('SELECT * FROM conversations ORDER BY updated_at DESC, id LIMIT ?1 OFFSET ?2', [
-              limit,
-              offset,
-            ])
-            .map(toConversation),
+        return serial(async () =>
+          (
+            await driver.query(
+              'SELECT * FROM conversations ORDER BY updated_at DESC, id LIMIT ?1 OFFSET ?2',
+              [limit, offset],
+            )
+          ).map(toConversation),
         );
       }
       if (!isPlainObject(after)) throw invalidInput('after', after, 'an object { updatedAt, id }');
       const updatedAt = timestamp(after.updatedAt, 'after.updatedAt', 0);
       const id = requireString(after.id, 'after.id');
-      return serial(() =>
-        driver
-          .query(
+      return serial(async () =>
+        (
+          await driver.query(
             'SELECT * FROM conversations WHERE updated_at < ?3 OR (updated_at = ?3 AND id > ?4) ORDER BY updated_at DESC, id LIMIT ?1 OFFSET ?2',
             [limit, offset, updatedAt, id],
           )
-          .map(toConversation),
+        ).map(toConversation),
       );
     },
     async delete(id) {
       requireString(id, 'id');
-      return serial(() => driver.run('DELETE FROM conversations WHERE id = ?1', [id]).changes > 0);
+      return serial(
+        async () => (await driver.run('DELETE FROM conversations WHERE id = ?1', [id])).changes > 0,
+      );
     },
     count: () =>
-      serial(() => num(driver.query('SELECT count(*) AS n FROM conversations')[0]?.n ?? 0)),
+      serial(async () =>
+        num((await driver.query('SELECT count(*) AS n FROM conversations'))[0]?.n ?? 0),
+      ),
   };
 }

@@ -1,7 +1,9 @@
+import type { Awaitable } from './awaitable.js';
+import type { Dialect } from './dialect.js';
 import type { AnalyticsQuery } from './sql.js';
 import type { StoredFragment } from './types.js';
 
-/** A value SQLite stores: what drivers take as parameters and give back in rows. */
+/** A value the database stores: what drivers take as parameters and give back in rows. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
 export type SqlRow = Record<string, SqlValue>;
 
@@ -63,47 +65,54 @@ export interface AnalyticsArgs {
 }
 
 /**
- * What each implementation provides: synchronous SQL on one connection plus the bulk
- * paths. The store (store.ts) builds the repositories on top, once for both.
- * Every failure is an `AiosError` with a code.
+ * What each implementation provides: SQL on one connection plus the bulk paths. The store
+ * (store.ts) builds the repositories on top, once for every driver. A method gives back
+ * its result (the SQLite drivers, synchronous underneath) or a promise of it (PostgreSQL):
+ * the repositories await it, so one set of repositories serves both. Every failure is an
+ * `AiosError` with a code. Statements are written with `?1`, `?2`... placeholders; where
+ * the SQL itself differs, `dialect` has the statement.
  */
 export interface SqlDriver {
   readonly implementation: 'native' | 'js';
+  readonly dialect: Dialect;
   /**
    * Whether `putFragments` refuses non-finite vector components itself, before writing
    * (with `INVALID_INPUT`). The store then skips its own per-component scan.
    */
   readonly checksVectors: boolean;
-  query(sql: string, params?: readonly SqlValue[]): SqlRow[];
-  run(sql: string, params?: readonly SqlValue[]): { changes: number; lastInsertRowid: number };
-  exec(sql: string): void;
+  query(sql: string, params?: readonly SqlValue[]): Awaitable<SqlRow[]>;
+  run(
+    sql: string,
+    params?: readonly SqlValue[],
+  ): Awaitable<{ changes: number; lastInsertRowid: number }>;
+  exec(sql: string): Awaitable<void>;
   /** Runs `sql` once per parameter row in one transaction (a savepoint inside one). */
-  runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): number;
-  putFragments(batch: FragmentColumns): number;
+  runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Awaitable<number>;
+  putFragments(batch: FragmentColumns): Awaitable<number>;
   /**
    * Fragments by id in the order asked, unknown ids skipped: the objects callers get.
    * Without `withVectors` the vectors are not read (null).
    */
-  getFragments(ids: readonly string[], withVectors: boolean): StoredFragment[];
+  getFragments(ids: readonly string[], withVectors: boolean): Awaitable<StoredFragment[]>;
   /** Up to `limit` fragments with ids after `after` (of `namespace` when given), by id. */
   listFragments(
     after: string,
     limit: number,
     namespace: string | null,
     withVectors: boolean,
-  ): StoredFragment[];
-  markFragmentsUsed(ids: string[], at: number): number;
-  addMessages(batch: MessageColumns): number[];
-  addEvents(batch: EventColumns): number;
+  ): Awaitable<StoredFragment[]>;
+  markFragmentsUsed(ids: string[], at: number): Awaitable<number>;
+  addMessages(batch: MessageColumns): Awaitable<number[]>;
+  addEvents(batch: EventColumns): Awaitable<number>;
   analytics(name: AnalyticsQuery, args: AnalyticsArgs): Promise<SqlRow[]>;
-  integrityCheck(): string;
-  schemaVersion(): number;
+  integrityCheck(): Awaitable<string>;
+  schemaVersion(): Awaitable<number>;
   /**
    * Ends every prepared statement still in progress (a read stepped once and kept for
    * reuse), before SQL that needs none running on the connection, such as `VACUUM`.
    */
-  settleStatements(): void;
-  close(): void;
+  settleStatements(): Awaitable<void>;
+  close(): Awaitable<void>;
 }
 
 export interface DriverOptions {

@@ -31,6 +31,21 @@ export const DataErrorCode = {
   DATA_IMPORT_INVALID: 'DATA_IMPORT_INVALID',
   /** Any other SQLite failure. */
   DATA_SQLITE: 'DATA_SQLITE',
+  /** What this database cannot do (`snapshotTo` of a PostgreSQL store...). */
+  DATA_NOT_SUPPORTED: 'DATA_NOT_SUPPORTED',
+  /** The PostgreSQL server cannot be reached, or the connection to it was lost. */
+  DATA_UNREACHABLE: 'DATA_UNREACHABLE',
+  /** The PostgreSQL server refused the user or password. */
+  DATA_AUTH_FAILED: 'DATA_AUTH_FAILED',
+  /** The PostgreSQL database named in the URL does not exist. */
+  DATA_DATABASE_MISSING: 'DATA_DATABASE_MISSING',
+  /**
+   * A statement failed inside a `store.transaction` on PostgreSQL: the transaction can
+   * only roll back (the callback's later calls fail with this code).
+   */
+  DATA_TRANSACTION_ABORTED: 'DATA_TRANSACTION_ABORTED',
+  /** Any other PostgreSQL failure. */
+  DATA_POSTGRES: 'DATA_POSTGRES',
 } as const;
 
 export function dataError(

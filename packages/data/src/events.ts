@@ -74,15 +74,16 @@ export function createEventRepository(ctx: StoreContext): DataStore['events'] {
       const from = rangeBound(options.from, 'from', -MAX_TIME);
       const to = rangeBound(options.to, 'to', MAX_TIME);
       const type = options.type === undefined ? null : requireString(options.type, 'type');
-      return serial(() =>
-        driver
-          .query(
-            'SELECT * FROM events WHERE created_at >= ?1 AND created_at < ?2 AND (?3 IS NULL OR type = ?3) ORDER BY created_at DESC, id DESC LIMIT ?4',
+      return serial(async () =>
+        (
+          await driver.query(
+            'SELECT * FROM events WHERE created_at >= ?1 AND created_at < ?2 AND (CAST(?3 AS TEXT) IS NULL OR type = ?3) ORDER BY created_at DESC, id DESC LIMIT ?4',
             [from, to, type, limit],
           )
-          .map(toEvent),
+        ).map(toEvent),
       );
     },
-    count: () => serial(() => num(driver.query('SELECT count(*) AS n FROM events')[0]?.n ?? 0)),
+    count: () =>
+      serial(async () => num((await driver.query('SELECT count(*) AS n FROM events'))[0]?.n ?? 0)),
   };
 }

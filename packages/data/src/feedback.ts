@@ -1,5 +1,6 @@
 import { invalidInput } from '@aios/utils';
-import type { StoreContext } from './context.js';
+import { atomically, type StoreContext } from './context.js';
+import type { SqlRow } from './driver.js';
 import { num, toFeedback } from './rows.js';
 import type { DataStore } from './types.js';
 import {
@@ -44,21 +45,35 @@ export function createFeedbackRepository(ctx: StoreContext): DataStore['feedback
           timestamp(f.createdAt, `${at}.createdAt`, now),
         ];
       });
-      return serial(() => {
+      const insert =
+        'INSERT INTO feedback (conversation_id, message_id, rating, comment, metadata, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)';
+      if (ctx.sql.returningIds) {
+        // Other connections take ids at the same time: each row says which it got.
+        return serial(() =>
+          atomically(driver, function* () {
+            const ids: number[] = [];
+            for (const row of rows) {
+              const returned: SqlRow[] = yield driver.query(`${insert} RETURNING id`, row);
+              ids.push(num(returned[0]?.id));
+            }
+            return ids;
+          }),
+        );
+      }
+      return serial(async () => {
         const first = num(
-          driver.query('SELECT coalesce(max(id), 0) AS n FROM feedback')[0]?.n ?? 0,
+          (await driver.query('SELECT coalesce(max(id), 0) AS n FROM feedback'))[0]?.n ?? 0,
         );
-        driver.runBatch(
-          'INSERT INTO feedback (conversation_id, message_id, rating, comment, metadata, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)',
-          rows,
-        );
+        await driver.runBatch(insert, rows);
         return rows.map((_, i) => first + i + 1);
       });
     },
     async list(options = {}) {
       const limit = count(options.limit, 'limit', 100, 1_000_000);
-      return serial(() =>
-        driver.query('SELECT * FROM feedback ORDER BY id DESC LIMIT ?1', [limit]).map(toFeedback),
+      return serial(async () =>
+        (await driver.query('SELECT * FROM feedback ORDER BY id DESC LIMIT ?1', [limit])).map(
+          toFeedback,
+        ),
       );
     },
     async delete(ids) {

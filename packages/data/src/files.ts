@@ -7,10 +7,10 @@ import { AiosError, fromNodeIoError, fsyncDirSync, invalidInput, tempFileFor } f
  * transaction, so concurrent writers neither block it nor tear it; the copy is compacted
  * and has no WAL), then moves it into place atomically like `atomicWriteFile` (@aios/utils).
  */
-export function snapshotDatabase(
-  exec: (sql: string) => void,
+export async function snapshotDatabase(
+  exec: (sql: string) => unknown,
   path: string,
-): { path: string; bytes: number } {
+): Promise<{ path: string; bytes: number }> {
   if (typeof path !== 'string' || path === '' || path === ':memory:' || path.includes('\0')) {
     throw invalidInput('path', path, 'a file path for the copy');
   }
@@ -18,7 +18,7 @@ export function snapshotDatabase(
   const temp = tempFileFor(path);
   try {
     // A literal, not a bound parameter: a failed VACUUM must not leave a cached statement.
-    exec(`VACUUM INTO '${temp.replaceAll("'", "''")}'`);
+    await exec(`VACUUM INTO '${temp.replaceAll("'", "''")}'`);
     const fd = openSync(temp, 'r+');
     try {
       fsyncSync(fd);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AiosError, invalidInput } from '@aios/utils';
+import { type Awaitable, chain, type Steps } from './awaitable.js';
 import { atomically, type StoreContext } from './context.js';
 import type { ChangeColumns, SqlRow } from './driver.js';
 import { eraseNamespaceRows } from './erase.js';
@@ -86,10 +87,15 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
   let packBuffer = new Float32Array(0);
 
   /** Fixes the store's dimension at `dim` unless it has one; fails if it has another. */
-  const recordDimension = (dim: number, field: string): boolean => {
+  function* recordDimension(dim: number, field: string): Steps<boolean> {
     if (ctx.dimension !== undefined) return false;
-    // Another batch may have fixed the dimension while this one was queued.
-    const stored = ctx.readDimension();
+    const locking = driver.dialect.lock('dimension');
+    if (locking !== null) yield driver.query(locking);
+    // Another batch (or another process) may have fixed the dimension meanwhile.
+    const rows: SqlRow[] = yield driver.query(
+      "SELECT value FROM meta WHERE key = 'vector_dimension'",
+    );
+    const stored = rows[0] ? Number(rows[0].value) : undefined;
     if (stored !== undefined && stored !== dim) {
       throw dataError(
         DataErrorCode.DATA_DIMENSION_MISMATCH,
@@ -100,9 +106,11 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       ctx.dimension = stored;
       return false;
     }
-    driver.run("INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1)", [String(dim)]);
+    yield driver.run("INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1)", [
+      String(dim),
+    ]);
     return true;
-  };
+  }
 
   /**
    * Validates and packs a batch for `driver.putFragments`. With `numbered`, each row's
@@ -230,45 +238,55 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
   };
   type Prepared = ReturnType<typeof prepare>;
 
+  /** Names the item and component at fault when the driver refused a vector, as the scan would have. */
+  const nameVector = (p: Prepared, error: unknown): never => {
+    if (!p.scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
+      for (let i = 0; i < p.n; i++) {
+        const v = (p.list[i] as StoredFragmentInput).vector;
+        if ((p.flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)
+          checkVector(v, `fragments[${i}].vector`, p.dim);
+      }
+    }
+    throw error;
+  };
+
   /**
    * Writes a prepared batch (in the store's queue). `inTransaction` runs first in the
    * same transaction (then there always is one).
    */
-  const write = (p: Prepared, inTransaction?: () => void): void => {
-    const { list, n, flags, dim, scan, meta, columns } = p;
+  const write = (p: Prepared, inTransaction?: () => Steps<void>): Awaitable<void> => {
+    const { dim, meta, columns } = p;
     const needsDimension = ctx.dimension === undefined && dim !== undefined;
-    const body = () => {
-      inTransaction?.();
-      const recorded = needsDimension && recordDimension(dim as number, 'fragments');
-      driver.putFragments(columns);
-      writeMeta(driver, meta);
-      return recorded;
-    };
+    let written: Awaitable<boolean>;
     try {
-      // The dimension, numbers and owner state commit with the batch, or not at all.
-      const recorded =
-        needsDimension || meta.length > 0 || inTransaction ? atomically(driver, body) : body();
-      if (recorded) ctx.dimension = dim;
+      written =
+        !needsDimension && meta.length === 0 && !inTransaction
+          ? // The common case, one driver call: synchronous on SQLite, no microtask hop.
+            chain(driver.putFragments(columns), () => false)
+          : // The dimension, numbers and owner state commit with the batch, or not at all.
+            atomically(driver, function* () {
+              if (inTransaction) yield* inTransaction();
+              const recorded =
+                needsDimension && (yield* recordDimension(dim as number, 'fragments'));
+              yield driver.putFragments(columns);
+              yield* writeMeta(driver, meta);
+              return recorded;
+            });
     } catch (error) {
-      // Name the item and component at fault, as the scan would have.
-      if (!scan && error instanceof AiosError && error.code === 'INVALID_INPUT') {
-        for (let i = 0; i < n; i++) {
-          const v = (list[i] as StoredFragmentInput).vector;
-          if ((flags[i] as number) & FRAGMENT_FLAG.HAS_VECTOR)
-            checkVector(v, `fragments[${i}].vector`, dim);
-        }
-      }
-      throw error;
+      return nameVector(p, error);
     }
+    const recorded = (done: boolean) => {
+      if (done) ctx.dimension = dim;
+    };
+    return written instanceof Promise
+      ? written.then(recorded, (error: unknown) => nameVector(p, error))
+      : recorded(written);
   };
 
   const repository: FragmentRepository = {
     async put(fragments, options = {}) {
       const p = prepare(fragments, options);
-      return serial(() => {
-        write(p);
-        return p.idList;
-      });
+      return serial(() => chain(write(p), () => p.idList));
     },
 
     async putNumbered(fragments, options) {
@@ -279,11 +297,13 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       const p = prepare(fragments, options, numbering.attribute);
       return serial(() => {
         let first = 0;
-        write(p, () => {
-          first = takeNumbers(driver, numbering, p.n);
-          numberRows(p.columns.attributes, numbering.attribute, first);
-        });
-        return { ids: p.idList, numbers: p.idList.map((_, i) => first + i) };
+        return chain(
+          write(p, function* () {
+            first = yield* takeNumbers(driver, numbering, p.n);
+            numberRows(p.columns.attributes, numbering.attribute, first);
+          }),
+          () => ({ ids: p.idList, numbers: p.idList.map((_, i) => first + i) }),
+        );
       });
     },
 
@@ -298,7 +318,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       } catch (error) {
         return Promise.reject(error);
       }
-      return serial(() => driver.getFragments([id], vectorsToo)[0]);
+      return serial(() => chain(driver.getFragments([id], vectorsToo), (found) => found[0]));
     },
 
     async getMany(idList, options) {
@@ -340,16 +360,29 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       const now = Date.now();
       const rows = changes.map((c, i) => changeInput(c, `options.changes[${i}]`, now));
       return serial(() =>
-        atomically(driver, () => {
-          let deleted = 0;
-          list.forEach((id, i) => {
-            const c = rows[i] as { kind: string; data: string; at: number };
-            // Only a fragment that was there gets a "deleted" entry.
-            driver.run(CHANGE_INSERT_IF_PRESENT, [id, c.kind, c.data === '' ? null : c.data, c.at]);
-            deleted += driver.run('DELETE FROM fragments WHERE id = ?1', [id]).changes;
-          });
-          return deleted;
-        }),
+        atomically(
+          driver,
+          function* () {
+            let deleted = 0;
+            for (const [i, id] of list.entries()) {
+              const c = rows[i] as { kind: string; data: string; at: number };
+              // Only a fragment that was there gets a "deleted" entry.
+              yield driver.run(CHANGE_INSERT_IF_PRESENT, [
+                id,
+                c.kind,
+                c.data === '' ? null : c.data,
+                c.at,
+              ]);
+              const removed: { changes: number } = yield driver.run(
+                'DELETE FROM fragments WHERE id = ?1',
+                [id],
+              );
+              deleted += removed.changes;
+            }
+            return deleted;
+          },
+          'history',
+        ),
       );
     },
 
@@ -360,11 +393,11 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
         options.namespace === undefined
           ? undefined
           : namespaceName(options.namespace, 'namespace', DEFAULT_FRAGMENT_NAMESPACE);
-      return serial(() =>
+      return serial(async () =>
         Number(
           (namespace === undefined
-            ? driver.query('SELECT count(*) AS n FROM fragments')
-            : driver.query('SELECT count(*) AS n FROM fragments WHERE namespace = ?1', [
+            ? await driver.query('SELECT count(*) AS n FROM fragments')
+            : await driver.query('SELECT count(*) AS n FROM fragments WHERE namespace = ?1', [
                 namespace,
               ]))[0]?.n ?? 0,
         ),
@@ -413,54 +446,60 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
         );
       }
       const newDimension = dim;
-      return serial(() => {
-        atomically(driver, () => {
-          rows.forEach((r, i) => {
-            if (
-              driver.run('UPDATE fragments SET vector = ?2 WHERE id = ?1', [r.id, r.bytes])
-                .changes === 0
-            ) {
-              throw dataError(
-                DataErrorCode.DATA_NOT_FOUND,
-                `vectors[${i}].id: no fragment ${JSON.stringify(r.id)}`,
-                {
-                  details: { id: r.id },
-                },
+      return serial(() =>
+        chain(
+          atomically(
+            driver,
+            function* () {
+              for (const [i, r] of rows.entries()) {
+                const updated: { changes: number } = yield driver.run(
+                  'UPDATE fragments SET vector = ?2 WHERE id = ?1',
+                  [r.id, r.bytes],
+                );
+                if (updated.changes === 0) {
+                  throw dataError(
+                    DataErrorCode.DATA_NOT_FOUND,
+                    `vectors[${i}].id: no fragment ${JSON.stringify(r.id)}`,
+                    { details: { id: r.id } },
+                  );
+                }
+              }
+              const others: SqlRow[] = yield driver.query(
+                'SELECT count(*) AS n FROM fragments WHERE vector IS NOT NULL AND length(vector) != ?1',
+                [newDimension * 4],
               );
-            }
-          });
-          const left = Number(
-            driver.query(
-              'SELECT count(*) AS n FROM fragments WHERE vector IS NOT NULL AND length(vector) != ?1',
-              [newDimension * 4],
-            )[0]?.n ?? 0,
-          );
-          if (left > 0) {
-            throw dataError(
-              DataErrorCode.DATA_DIMENSION_MISMATCH,
-              `vectors: ${left} fragments would keep vectors of another dimension than ${newDimension}; give every fragment that has a vector a new one (nothing was changed)`,
-              { details: { dimension: newDimension, left } },
-            );
-          }
-          driver.run(
-            "INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [String(newDimension)],
-          );
-          for (const r of rows) {
-            if (r.change) {
-              driver.run(CHANGE_INSERT, [
-                r.id,
-                r.change.kind,
-                r.change.data === '' ? null : r.change.data,
-                r.change.at,
-              ]);
-            }
-          }
-          writeMeta(driver, meta);
-        });
-        ctx.dimension = newDimension;
-        return rows.length;
-      });
+              const left = Number(others[0]?.n ?? 0);
+              if (left > 0) {
+                throw dataError(
+                  DataErrorCode.DATA_DIMENSION_MISMATCH,
+                  `vectors: ${left} fragments would keep vectors of another dimension than ${newDimension}; give every fragment that has a vector a new one (nothing was changed)`,
+                  { details: { dimension: newDimension, left } },
+                );
+              }
+              yield driver.run(
+                "INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [String(newDimension)],
+              );
+              for (const r of rows) {
+                if (r.change) {
+                  yield driver.run(CHANGE_INSERT, [
+                    r.id,
+                    r.change.kind,
+                    r.change.data === '' ? null : r.change.data,
+                    r.change.at,
+                  ]);
+                }
+              }
+              yield* writeMeta(driver, meta);
+            },
+            rows.some((r) => r.change) ? 'history' : undefined,
+          ),
+          () => {
+            ctx.dimension = newDimension;
+            return rows.length;
+          },
+        ),
+      );
     },
 
     async history(id, options = {}) {
@@ -469,13 +508,13 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
         throw invalidInput('options', options, 'an object { after?, limit? }');
       const after = count(options.after, 'after', 0, Number.MAX_SAFE_INTEGER);
       const limit = count(options.limit, 'limit', 1000, 1_000_000);
-      return serial(() =>
-        driver
-          .query(
+      return serial(async () =>
+        (
+          await driver.query(
             'SELECT * FROM fragment_changes WHERE fragment_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3',
             [id, after, limit],
           )
-          .map(toChange),
+        ).map(toChange),
       );
     },
 
@@ -488,21 +527,28 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
     },
 
     latestChange: () =>
-      serial(() =>
-        Number(driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes')[0]?.n ?? 0),
+      serial(async () =>
+        Number(
+          (await driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes'))[0]?.n ??
+            0,
+        ),
       ),
 
     async changedSince(seq) {
       const from = count(seq, 'seq', 0, Number.MAX_SAFE_INTEGER);
-      return serial(() => {
+      return serial(async () => {
         const latest = Number(
-          driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes')[0]?.n ?? 0,
+          (await driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes'))[0]?.n ??
+            0,
         );
         const changed =
           latest > from
-            ? driver
-                .query('SELECT DISTINCT fragment_id FROM fragment_changes WHERE seq > ?1', [from])
-                .map((r) => String(r.fragment_id))
+            ? (
+                await driver.query(
+                  'SELECT DISTINCT fragment_id FROM fragment_changes WHERE seq > ?1 AND seq <= ?2',
+                  [from, latest],
+                )
+              ).map((r) => String(r.fragment_id))
             : [];
         return { ids: changed, seq: latest };
       });

@@ -13,7 +13,8 @@ import type { DriverOptions, SqlDriver } from './driver.js';
 import { openJsDriver } from './js-driver/index.js';
 import { defaultOperation, lockDatabase } from './lock.js';
 import { openNativeDriver } from './native-driver.js';
-import { createSqliteStore } from './store.js';
+import { isPostgresUrl } from './postgres/url.js';
+import { createStore } from './store.js';
 import type { DataStore } from './types.js';
 
 export type * from './access-types.js';
@@ -21,6 +22,7 @@ export { AUDIT_GENESIS, auditHash } from './audit.js';
 export { DataErrorCode } from './errors.js';
 export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';
+export { isPostgresUrl } from './postgres/url.js';
 export type * from './source-types.js';
 export {
   ANALYTICS_SQL,
@@ -41,8 +43,17 @@ export const VERSION: string = packageJson.version;
 export const DEFAULT_MAX_ROW_BYTES = 16 * 1024 * 1024;
 
 export interface OpenDataStoreOptions {
-  /** Database file or `:memory:`. Default: `data.path` of the AIOS config (`<home>/aios.db`). */
+  /**
+   * Database file or `:memory:`, or a PostgreSQL server's `postgres://` URL. Default:
+   * `data.url` of the AIOS config when set, else its `data.path` (`<home>/aios.db`).
+   */
   path?: string;
+  /** A PostgreSQL server: `postgres://user[:password]@host[:port]/database` (or `postgresql://`). */
+  url?: string;
+  /** The PostgreSQL password, when the URL has none (the config keeps it apart, as a secret). */
+  password?: string;
+  /** How long to wait for a PostgreSQL server to accept the connection. Default 10 s. */
+  connectTimeoutMs?: number;
   /** Overrides `AIOS_NATIVE` for this store. */
   native?: NativeMode;
   /** Fix the vector dimension up front (else the first vector written fixes it). */
@@ -55,7 +66,7 @@ export interface OpenDataStoreOptions {
    */
   durability?: 'normal' | 'full';
   busyTimeoutMs?: number;
-  /** How the config is loaded when `path` is absent. */
+  /** How the config is loaded when neither `path` nor `url` is given. */
   config?: LoadConfigOptions;
   /**
    * What this store is opened for, named to a process the open keeps out (`DATA_BUSY`).
@@ -79,14 +90,22 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
   if (typeof options !== 'object' || options === null) {
     throw invalidInput('options', options, 'an options object');
   }
-  let path = options.path;
-  if (path === undefined) path = loadConfig(options.config).config.data.path;
-  if (typeof path !== 'string' || path === '') {
-    throw invalidInput('path', path, 'a database file path or ":memory:"');
+  let path = options.url ?? options.path;
+  let password = options.password;
+  if (path === undefined) {
+    const { data } = loadConfig(options.config).config;
+    path = data.url ?? data.path;
+    if (data.url !== undefined) password ??= data.password;
   }
-  if (path !== ':memory:') {
-    path = resolve(path);
-    mkdirSync(dirname(path), { recursive: true });
+  if (typeof path !== 'string' || path === '') {
+    throw invalidInput(
+      options.url === undefined ? 'path' : 'url',
+      path,
+      'a database file path, ":memory:" or a postgres:// URL',
+    );
+  }
+  if (password !== undefined && (typeof password !== 'string' || password === '')) {
+    throw invalidInput('password', '****', 'a non-empty string');
   }
   const vectorDimension =
     options.vectorDimension === undefined
@@ -98,6 +117,29 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
       : positiveInt(options.maxRowBytes, 'maxRowBytes', 1_000_000_000);
   if (options.durability !== undefined && !['normal', 'full'].includes(options.durability)) {
     throw invalidInput('durability', options.durability, '"normal" or "full"');
+  }
+  if (isPostgresUrl(path)) {
+    // Imported here: a user of SQLite only never loads node-postgres.
+    const { openPostgres } = await import('./postgres/driver.js');
+    const parts = await openPostgres(path, {
+      password,
+      connectTimeoutMs:
+        options.connectTimeoutMs === undefined
+          ? 10_000
+          : positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', 600_000),
+      mode: options.native ?? 'auto',
+    });
+    return createStore(parts.driver, {
+      path: parts.display,
+      report: parts.report,
+      maxRowBytes,
+      vectorDimension,
+      maintenance: parts.maintenance,
+    });
+  }
+  if (path !== ':memory:') {
+    path = resolve(path);
+    mkdirSync(dirname(path), { recursive: true });
   }
   const driverOptions: DriverOptions = {
     synchronousFull: options.durability === 'full',
@@ -126,7 +168,7 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
     const driver: SqlDriver = binding
       ? openNativeDriver(binding, path, driverOptions)
       : openJsDriver(path, driverOptions);
-    return createSqliteStore(driver, {
+    return await createStore(driver, {
       path,
       report,
       maxRowBytes,

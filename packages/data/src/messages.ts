@@ -1,7 +1,6 @@
 import { invalidInput } from '@aios/utils';
 import type { StoreContext } from './context.js';
 import { num, ROLES, toMessage } from './rows.js';
-import { MESSAGES_BY_EXCHANGE } from './sql.js';
 import type { DataStore, Role } from './types.js';
 import {
   checkRowSize,
@@ -63,19 +62,24 @@ export function createMessageRepository(ctx: StoreContext): DataStore['messages'
       requireString(conversationId, 'conversationId');
       const limit = count(options.limit, 'limit', 1000, 1_000_000);
       const after = count(options.afterId, 'afterId', 0, Number.MAX_SAFE_INTEGER);
-      return serial(() =>
-        driver
-          .query(
+      return serial(async () =>
+        (
+          await driver.query(
             'SELECT * FROM messages WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3',
             [conversationId, after, limit],
           )
-          .map(toMessage),
+        ).map(toMessage),
       );
     },
     async byExchange(exchangeId) {
       requireString(exchangeId, 'exchangeId');
-      return serial(() => driver.query(MESSAGES_BY_EXCHANGE, [exchangeId]).map(toMessage));
+      return serial(async () =>
+        (await driver.query(ctx.sql.messagesByExchange, [exchangeId])).map(toMessage),
+      );
     },
-    count: () => serial(() => num(driver.query('SELECT count(*) AS n FROM messages')[0]?.n ?? 0)),
+    count: () =>
+      serial(async () =>
+        num((await driver.query('SELECT count(*) AS n FROM messages'))[0]?.n ?? 0),
+      ),
   };
 }

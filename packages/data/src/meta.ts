@@ -1,4 +1,5 @@
 import { invalidInput } from '@aios/utils';
+import { drive, type Steps } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import type { SqlDriver } from './driver.js';
 import type { JsonValue, MetaRepository } from './types.js';
@@ -40,9 +41,12 @@ export function metaEntries(
   });
 }
 
-/** Writes owner state; the caller provides the transaction. */
-export function writeMeta(driver: SqlDriver, entries: ReadonlyArray<[string, string]>): void {
-  for (const [key, text] of entries) driver.run(UPSERT, [key, text]);
+/** Writes owner state; the caller provides the transaction (see `atomically`). */
+export function* writeMeta(
+  driver: SqlDriver,
+  entries: ReadonlyArray<[string, string]>,
+): Steps<void> {
+  for (const [key, text] of entries) yield driver.run(UPSERT, [key, text]);
 }
 
 export function createMetaRepository(ctx: StoreContext): MetaRepository {
@@ -50,8 +54,8 @@ export function createMetaRepository(ctx: StoreContext): MetaRepository {
   return {
     async get(key) {
       metaKey(key);
-      return serial(() => {
-        const row = driver.query('SELECT value FROM meta WHERE key = ?1', [key])[0];
+      return serial(async () => {
+        const row = (await driver.query('SELECT value FROM meta WHERE key = ?1', [key]))[0];
         return row === undefined ? undefined : (JSON.parse(String(row.value)) as JsonValue);
       });
     },
@@ -59,11 +63,13 @@ export function createMetaRepository(ctx: StoreContext): MetaRepository {
       metaKey(key);
       const text = jsonValue(value, 'value');
       checkRowSize(rowBytes(maxRowBytes, 0, key, text), maxRowBytes, 'value');
-      return serial(() => writeMeta(driver, [[key, text]]));
+      return serial(() => drive(writeMeta(driver, [[key, text]])));
     },
     async delete(key) {
       metaKey(key);
-      return serial(() => driver.run('DELETE FROM meta WHERE key = ?1', [key]).changes > 0);
+      return serial(
+        async () => (await driver.run('DELETE FROM meta WHERE key = ?1', [key])).changes > 0,
+      );
     },
   };
 }

@@ -1,5 +1,6 @@
 import { callNative } from '@aios/utils';
 import type * as DataNative from '../native/index.cjs';
+import { SQLITE_DIALECT } from './dialect.js';
 import type { DriverOptions, SqlDriver, SqlRow, SqlValue } from './driver.js';
 import type { StoredFragment } from './types.js';
 import { parseJson } from './validate.js';
@@ -126,6 +127,7 @@ export function openNativeDriver(
   const p = (params?: readonly SqlValue[]) => (params ?? []) as unknown as Params;
   return {
     implementation: 'native',
+    dialect: SQLITE_DIALECT,
     checksVectors: true,
     query: (sql, params) => callNative(() => toObjects(store.query(sql, p(params)) as Result)),
     run: (sql, params) => callNative(() => store.run(sql, p(params))),

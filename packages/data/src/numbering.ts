@@ -1,10 +1,12 @@
 /**
  * Numbers handed out from a counter in `meta`, read and advanced inside the transaction
  * of the write that uses them: SQLite lets one writer at a time into a write transaction
- * (across processes too), so no two writers ever get the same number.
+ * (across processes too), and on PostgreSQL the transaction holds the `numbering` lock
+ * (see `WriteLock`), so no two writers ever get the same number.
  */
 import { invalidInput } from '@aios/utils';
-import type { SqlDriver } from './driver.js';
+import type { Steps } from './awaitable.js';
+import type { SqlDriver, SqlRow } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
 import { metaKey } from './meta.js';
 import type { JsonObject, Numbering } from './types.js';
@@ -37,8 +39,17 @@ export function withoutKey(attributes: unknown, key: string): unknown {
  * Takes `count` numbers from the counter (not below `floor`) and returns the first. The
  * caller runs this inside the write transaction.
  */
-export function takeNumbers(driver: SqlDriver, numbering: Required<Numbering>, count: number) {
-  const row = driver.query('SELECT value FROM meta WHERE key = ?1', [numbering.counter])[0];
+export function* takeNumbers(
+  driver: SqlDriver,
+  numbering: Required<Numbering>,
+  count: number,
+): Steps<number> {
+  const locking = driver.dialect.lock('numbering');
+  if (locking !== null) yield driver.query(locking);
+  const rows: SqlRow[] = yield driver.query('SELECT value FROM meta WHERE key = ?1', [
+    numbering.counter,
+  ]);
+  const row = rows[0];
   let stored = 0;
   if (row) {
     stored = Number(row.value);
@@ -51,7 +62,7 @@ export function takeNumbers(driver: SqlDriver, numbering: Required<Numbering>, c
     }
   }
   const first = Math.max(stored, numbering.floor);
-  driver.run(
+  yield driver.run(
     'INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     [numbering.counter, String(first + count)],
   );

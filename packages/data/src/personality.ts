@@ -1,6 +1,6 @@
 import { invalidInput } from '@aios/utils';
 import type { StoreContext } from './context.js';
-import { toPersonality } from './rows.js';
+import { num, toPersonality } from './rows.js';
 import type { DataStore } from './types.js';
 import { checkRowSize, count, json, requireString, rowBytes, timestamp } from './validate.js';
 
@@ -14,20 +14,22 @@ export function createPersonalityRepository(ctx: StoreContext): DataStore['perso
       if (state === undefined) throw invalidInput('state', state, 'a plain JSON object');
       checkRowSize(rowBytes(maxRowBytes, 0, text), maxRowBytes, 'state');
       const createdAt = timestamp(at, 'at', Date.now());
-      return serial(() => {
-        const r = driver.run(
-          'INSERT INTO personality_states (name, state, created_at) VALUES (?1, ?2, ?3)',
-          [name, text, createdAt],
-        );
-        return { id: r.lastInsertRowid, name, state: JSON.parse(text), createdAt };
+      const insert = 'INSERT INTO personality_states (name, state, created_at) VALUES (?1, ?2, ?3)';
+      return serial(async () => {
+        const id = ctx.sql.returningIds
+          ? num((await driver.query(`${insert} RETURNING id`, [name, text, createdAt]))[0]?.id)
+          : (await driver.run(insert, [name, text, createdAt])).lastInsertRowid;
+        return { id, name, state: JSON.parse(text), createdAt };
       });
     },
     async latest(name) {
       requireString(name, 'name');
-      return serial(() => {
-        const r = driver.query(
-          'SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT 1',
-          [name],
+      return serial(async () => {
+        const r = (
+          await driver.query(
+            'SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT 1',
+            [name],
+          )
         )[0];
         return r ? toPersonality(r) : undefined;
       });
@@ -35,13 +37,13 @@ export function createPersonalityRepository(ctx: StoreContext): DataStore['perso
     async history(name, options = {}) {
       requireString(name, 'name');
       const limit = count(options.limit, 'limit', 100, 1_000_000);
-      return serial(() =>
-        driver
-          .query('SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT ?2', [
-            name,
-            limit,
-          ])
-          .map(toPersonality),
+      return serial(async () =>
+        (
+          await driver.query(
+            'SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT ?2',
+            [name, limit],
+          )
+        ).map(toPersonality),
       );
     },
   };

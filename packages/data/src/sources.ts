@@ -47,24 +47,23 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
     async get(namespace, path) {
       const ns = requireNamespace(namespace, 'namespace');
       requireString(path, 'path');
-      return serial(() => {
-        const row = driver.query('SELECT * FROM sources WHERE namespace = ?1 AND path = ?2', [
-          ns,
-          path,
-        ])[0];
+      return serial(async () => {
+        const row = (
+          await driver.query('SELECT * FROM sources WHERE namespace = ?1 AND path = ?2', [ns, path])
+        )[0];
         return row ? toSource(row) : undefined;
       });
     },
     async list(options = {}) {
       const ns =
         options.namespace === undefined ? null : requireNamespace(options.namespace, 'namespace');
-      return serial(() =>
-        driver
-          .query(
-            'SELECT * FROM sources WHERE ?1 IS NULL OR namespace = ?1 ORDER BY namespace, path',
+      return serial(async () =>
+        (
+          await driver.query(
+            'SELECT * FROM sources WHERE CAST(?1 AS TEXT) IS NULL OR namespace = ?1 ORDER BY namespace, path',
             [ns],
           )
-          .map(toSource),
+        ).map(toSource),
       );
     },
     async put(source) {
@@ -80,7 +79,11 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       ];
       await serial(() =>
         driver.run(
-          'INSERT OR REPLACE INTO sources (namespace, path, content_hash, size, modified_at, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)',
+          `INSERT INTO sources (namespace, path, content_hash, size, modified_at, ingested_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (namespace, path) DO UPDATE SET content_hash = excluded.content_hash,
+               size = excluded.size, modified_at = excluded.modified_at,
+               ingested_at = excluded.ingested_at`,
           row,
         ),
       );
@@ -88,13 +91,13 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
     async pieces(namespace, path) {
       const ns = requireNamespace(namespace, 'namespace');
       requireString(path, 'path');
-      return serial(() =>
-        driver
-          .query(
+      return serial(async () =>
+        (
+          await driver.query(
             'SELECT * FROM source_pieces WHERE namespace = ?1 AND path = ?2 ORDER BY piece_hash',
             [ns, path],
           )
-          .map(toPiece),
+        ).map(toPiece),
       );
     },
     async putPieces(pieces) {
@@ -105,7 +108,8 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       if (rows.length === 0) return 0;
       return serial(() =>
         driver.runBatch(
-          'INSERT OR REPLACE INTO source_pieces (namespace, path, piece_hash, fragment_id) VALUES (?1, ?2, ?3, ?4)',
+          `INSERT INTO source_pieces (namespace, path, piece_hash, fragment_id) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (namespace, path, piece_hash) DO UPDATE SET fragment_id = excluded.fragment_id`,
           rows,
         ),
       );
@@ -126,18 +130,18 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       const ids = requireArray<string>(fragmentIds, 'fragmentIds').map((id, i) =>
         requireString(id, `fragmentIds[${i}]`),
       );
-      return serial(() => {
+      return serial(async () => {
         const out: SourcePiece[] = [];
         for (let i = 0; i < ids.length; i += ID_BATCH) {
           const batch = ids.slice(i, i + ID_BATCH);
           const marks = batch.map((_, j) => `?${j + 1}`).join(', ');
           out.push(
-            ...driver
-              .query(
+            ...(
+              await driver.query(
                 `SELECT * FROM source_pieces WHERE fragment_id IN (${marks}) ORDER BY namespace, path, piece_hash`,
                 batch,
               )
-              .map(toPiece),
+            ).map(toPiece),
           );
         }
         return out;
@@ -147,12 +151,16 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       const ns = requireNamespace(namespace, 'namespace');
       requireString(path, 'path');
       return serial(() =>
-        atomically(driver, () => {
-          driver.run('DELETE FROM source_pieces WHERE namespace = ?1 AND path = ?2', [ns, path]);
-          return (
-            driver.run('DELETE FROM sources WHERE namespace = ?1 AND path = ?2', [ns, path])
-              .changes > 0
+        atomically(driver, function* () {
+          yield driver.run('DELETE FROM source_pieces WHERE namespace = ?1 AND path = ?2', [
+            ns,
+            path,
+          ]);
+          const removed: { changes: number } = yield driver.run(
+            'DELETE FROM sources WHERE namespace = ?1 AND path = ?2',
+            [ns, path],
           );
+          return removed.changes > 0;
         }),
       );
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataStore, LATEST_SCHEMA_VERSION, openDataStore } from './index.js';
-import { rawSql } from './test-support.js';
+import { openTestStore, rawSql, storeTargets } from './test-support.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 1); // 2025-01-01
@@ -65,16 +65,18 @@ async function seed(store: DataStore) {
   return ids;
 }
 
-describe.each(testImplementations())('data store (%s)', (impl) => {
+describe.each(storeTargets())('data store (%s)', (impl) => {
   let store: DataStore;
+  const sqlite = impl !== 'postgres';
   beforeAll(async () => {
-    store = await openDataStore({ path: join(dir, `${impl}-main.db`), native: impl });
+    store = await openTestStore(impl, join(dir, `${impl}-main.db`));
     await seed(store);
   });
   afterAll(() => store.close());
 
   it('runs the requested implementation at the latest schema', async () => {
-    expect(store.implementation).toBe(impl);
+    expect(store.implementation).toBe(sqlite ? impl : 'js');
+    expect(store.database).toBe(sqlite ? 'sqlite' : 'postgres');
     expect(store.report.core).toBe('@aios/data');
     expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
   });
@@ -288,7 +290,7 @@ describe.each(testImplementations())('data store (%s)', (impl) => {
       const out = await store.exportTo(file);
       expect(out.format).toBe(format);
       expect(out.tables).toMatchObject({ fragments: 3, messages: 4, conversations: 2, events: 3 });
-      const copy = await openDataStore({ path: ':memory:', native: impl });
+      const copy = await openTestStore(impl, ':memory:');
       const back = await copy.importFrom(file);
       expect(back.tables).toMatchObject({ fragments: 3, messages: 4, feedback: 3 });
       expect(await copy.fragments.get('f1')).toEqual(await store.fragments.get('f1'));
@@ -308,7 +310,7 @@ describe.each(testImplementations())('data store (%s)', (impl) => {
   });
 
   it('refuses a broken export without writing anything', async () => {
-    const copy = await openDataStore({ path: ':memory:', native: impl });
+    const copy = await openTestStore(impl, ':memory:');
     const file = join(dir, `${impl}-bad.jsonl`);
     const lines = readFileSync(join(dir, `${impl}-export.jsonl`), 'utf8')
       .trim()
@@ -332,21 +334,21 @@ describe.each(testImplementations())('data store (%s)', (impl) => {
 
   it('keeps data across reopen and passes the integrity check', async () => {
     const path = join(dir, `${impl}-reopen.db`);
-    const a = await openDataStore({ path, native: impl, vectorDimension: 8 });
+    const a = await openTestStore(impl, path, { vectorDimension: 8 });
     await a.fragments.put([{ id: 'x', text: 'persisted', vector: vec(8, 3) }]);
     await a.close();
     await a.close(); // closing twice is harmless
     await expect(a.fragments.count()).rejects.toMatchObject({ code: 'DATA_CLOSED' });
-    const b = await openDataStore({ path, native: impl });
+    const b = await openTestStore(impl, path);
     expect((await b.fragments.get('x'))?.vector).toEqual(vec(8, 3));
     expect(await b.integrityCheck()).toBe('ok');
     await b.close();
-    await expect(openDataStore({ path, native: impl, vectorDimension: 16 })).rejects.toMatchObject({
+    await expect(openTestStore(impl, path, { vectorDimension: 16 })).rejects.toMatchObject({
       code: 'DATA_DIMENSION_MISMATCH',
     });
   });
 
-  it('leaves a non-SQLite or damaged file untouched and says so', async () => {
+  it.runIf(sqlite)('leaves a non-SQLite or damaged file untouched and says so', async () => {
     const junk = join(dir, `${impl}-junk.db`);
     const bytes = Buffer.from('{"this": "is a JSON file, not a database"}\n'.repeat(100));
     writeFileSync(junk, bytes);
@@ -370,7 +372,7 @@ describe.each(testImplementations())('data store (%s)', (impl) => {
     });
   });
 
-  it('refuses a database from a newer version or another application', async () => {
+  it.runIf(sqlite)('refuses a database from a newer version or another application', async () => {
     const newer = join(dir, `${impl}-newer.db`);
     const s = await openDataStore({ path: newer, native: impl });
     await s.close();

@@ -18,20 +18,56 @@ import { createSourceRepository } from './sources.js';
 import { createTenantRepository } from './tenants.js';
 import { createTransactions, notInTransaction } from './transaction.js';
 import { exportStore, importStore } from './transfer.js';
-import type { DataStore } from './types.js';
+import type { CompactResult, DataStore } from './types.js';
 import { requireString } from './validate.js';
 
+/** What the store does with the database as a whole, which differs between databases. */
+export interface Maintenance {
+  snapshotTo(path: string): Promise<{ path: string; bytes: number }>;
+  compact(): Promise<CompactResult>;
+}
+
 export interface StoreSettings {
+  /** The database file or `:memory:`; for PostgreSQL its URL without the password. */
   path: string;
   report: ImplementationReport;
   maxRowBytes: number;
   vectorDimension: number | undefined;
+  /** Default: SQLite's (`VACUUM INTO`, `VACUUM` and a WAL checkpoint). */
+  maintenance?: Maintenance;
   /** Gives up the database's lease once the connection is closed. */
   release?: () => Promise<void>;
 }
 
-/** The one DataStore over SQLite, for both drivers. Calls run one at a time, in order. */
-export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): DataStore {
+/** SQLite's snapshot and compaction, on the store's one connection. */
+function sqliteMaintenance(driver: SqlDriver, path: string): Maintenance {
+  return {
+    async snapshotTo(target) {
+      if (path === ':memory:') {
+        throw invalidInput('path', path, 'a store in a file (this one is in memory)');
+      }
+      return snapshotDatabase((sql) => driver.exec(sql), target);
+    },
+    compact: () => compactDatabase(driver),
+  };
+}
+
+/**
+ * The one DataStore, for every driver: calls run one at a time, in order, on the driver's
+ * one connection. On failure the driver is closed before the error is thrown.
+ */
+export async function createStore(driver: SqlDriver, settings: StoreSettings): Promise<DataStore> {
+  try {
+    return await buildStore(driver, settings);
+  } catch (error) {
+    await Promise.resolve()
+      .then(() => driver.close())
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function buildStore(driver: SqlDriver, settings: StoreSettings): Promise<DataStore> {
   // One connection, not re-entrant: calls run one at a time, in order; with nothing
   // outstanding a synchronous call runs at once, without a queue hop.
   const queue = new SerialQueue({ immediate: true });
@@ -49,27 +85,31 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     if (transactions.inside()) throw notInTransaction(what);
   };
   const { maxRowBytes } = settings;
+  const maintenance = settings.maintenance ?? sqliteMaintenance(driver, settings.path);
 
-  const readDimension = (): number | undefined => {
-    const row = driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'")[0];
+  const readDimension = async (): Promise<number | undefined> => {
+    const row = (await driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'"))[0];
     return row ? Number(row.value) : undefined;
   };
   const ctx: StoreContext = {
     driver,
+    sql: driver.dialect,
     serial,
     busy: () => queue.pending > 0,
     maxRowBytes,
-    dimension: readDimension(),
+    dimension: await readDimension(),
     readDimension,
   };
   if (settings.vectorDimension !== undefined) {
     if (ctx.dimension === undefined) {
-      driver.run("INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1)", [
-        String(settings.vectorDimension),
-      ]);
-      ctx.dimension = settings.vectorDimension;
-    } else if (ctx.dimension !== settings.vectorDimension) {
-      driver.close();
+      await driver.run(
+        "INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1) ON CONFLICT (key) DO NOTHING",
+        [String(settings.vectorDimension)],
+      );
+      // Another process may have fixed it first.
+      ctx.dimension = await readDimension();
+    }
+    if (ctx.dimension !== settings.vectorDimension) {
       throw dataError(
         DataErrorCode.DATA_DIMENSION_MISMATCH,
         `${settings.path} stores ${ctx.dimension}-dimensional vectors, not ${settings.vectorDimension}`,
@@ -82,6 +122,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
     implementation: settings.report.implementation,
     report: settings.report,
     path: settings.path,
+    database: driver.dialect.name,
 
     fragments: createFragmentRepository(ctx),
     meta: createMetaRepository(ctx),
@@ -107,22 +148,19 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
       outsideTransaction('importFrom');
       return serial(async () => {
         const summary = await importStore(driver, path, options);
-        ctx.dimension = readDimension();
+        ctx.dimension = await readDimension();
         return summary;
       });
     },
     async snapshotTo(path) {
       requireString(path, 'path');
       outsideTransaction('snapshotTo');
-      if (store.path === ':memory:') {
-        throw invalidInput('path', store.path, 'a store in a file (this one is in memory)');
-      }
-      return serial(() => snapshotDatabase((sql) => driver.exec(sql), path));
+      return serial(() => maintenance.snapshotTo(path));
     },
     integrityCheck: () => serial(() => driver.integrityCheck()),
     async compact() {
       outsideTransaction('compact');
-      return serial(() => compactDatabase(driver));
+      return serial(() => maintenance.compact());
     },
     transaction: (fn) => transactions.run(store, fn),
     inTransaction: () => transactions.inside(),
@@ -132,7 +170,7 @@ export function createSqliteStore(driver: SqlDriver, settings: StoreSettings): D
       try {
         await serial(() => {
           closed = true;
-          driver.close();
+          return driver.close();
         });
       } finally {
         await settings.release?.();

@@ -20,33 +20,35 @@ export function createTenantRepository(ctx: StoreContext): TenantRepository {
       const name = requireString(input.name, 'name');
       const settings = json(input.settings ?? {}, 'settings');
       const createdAt = timestamp(input.createdAt, 'createdAt', Date.now());
-      return serial(() => {
-        if (driver.query('SELECT 1 FROM tenants WHERE id = ?1', [id]).length > 0) {
+      return serial(async () => {
+        if ((await driver.query('SELECT 1 FROM tenants WHERE id = ?1', [id])).length > 0) {
           throw dataError('TENANT_EXISTS', `a tenant named ${JSON.stringify(id)} exists`, {
             details: { id },
           });
         }
-        driver.run('INSERT INTO tenants (id, name, created_at, settings) VALUES (?1, ?2, ?3, ?4)', [
-          id,
-          name,
-          createdAt,
-          settings,
-        ]);
+        await driver.run(
+          'INSERT INTO tenants (id, name, created_at, settings) VALUES (?1, ?2, ?3, ?4)',
+          [id, name, createdAt, settings],
+        );
         return { id, name, createdAt, settings: parseJson(settings) };
       });
     },
     async get(id) {
       requireString(id, 'id');
-      return serial(() => {
-        const row = driver.query('SELECT * FROM tenants WHERE id = ?1', [id])[0];
+      return serial(async () => {
+        const row = (await driver.query('SELECT * FROM tenants WHERE id = ?1', [id]))[0];
         return row ? toTenant(row) : undefined;
       });
     },
     list: () =>
-      serial(() => driver.query('SELECT * FROM tenants ORDER BY created_at, id').map(toTenant)),
+      serial(async () =>
+        (await driver.query('SELECT * FROM tenants ORDER BY created_at, id')).map(toTenant),
+      ),
     async delete(id) {
       requireString(id, 'id');
-      return serial(() => driver.run('DELETE FROM tenants WHERE id = ?1', [id]).changes > 0);
+      return serial(
+        async () => (await driver.run('DELETE FROM tenants WHERE id = ?1', [id])).changes > 0,
+      );
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Transactions that span repositories, and cores: `store.transaction(fn)` makes every call
  * on the store from inside `fn`'s asynchronous context (its own calls, and those of another
- * core that shares the store, such as CARMA writing fragments) one SQLite transaction,
+ * core that shares the store, such as CARMA writing fragments) one database transaction,
  * committed when `fn` resolves and rolled back when it rejects.
  *
  * The store has one connection and runs its calls one at a time. A transaction holds that
@@ -22,7 +22,7 @@ interface Transaction {
   readonly owner: object;
   /** False once the callback settled: later calls (say from a timer set inside) go to the store's queue. */
   open: boolean;
-  /** BEGIN IMMEDIATE issued on the store's queue; undefined until the first call. */
+  /** BEGIN issued on the store's queue; undefined until the first call. */
   begun: Promise<void> | undefined;
   /** The calls inside, one after the other. */
   calls: SerialQueue;
@@ -71,28 +71,34 @@ export function createTransactions(
       enqueue(
         () =>
           new Promise<void>((release) => {
-            try {
-              driver.exec('BEGIN IMMEDIATE');
-            } catch (error) {
+            const began = () => {
+              openOn.add(driver);
+              tx.release = release;
+              ready();
+            };
+            const failed = (error: unknown) => {
               fail(error);
               release();
-              return;
+            };
+            try {
+              const pending = driver.exec(driver.dialect.begin);
+              if (pending instanceof Promise) pending.then(began, failed);
+              else began();
+            } catch (error) {
+              failed(error);
             }
-            openOn.add(driver);
-            tx.release = release;
-            ready();
           }),
       ).catch(fail); // the store was closed before the transaction's turn
     });
 
-  const finish = (tx: Transaction, commit: boolean): void => {
+  const finish = async (tx: Transaction, commit: boolean): Promise<void> => {
     try {
       if (commit) {
         try {
-          driver.exec('COMMIT');
+          await driver.exec('COMMIT');
         } catch (error) {
           try {
-            driver.exec('ROLLBACK');
+            await driver.exec('ROLLBACK');
           } catch {
             // the failed commit is what the caller must hear about
           }
@@ -100,7 +106,7 @@ export function createTransactions(
         }
       } else {
         try {
-          driver.exec('ROLLBACK');
+          await driver.exec('ROLLBACK');
         } catch {
           // the error that made the transaction fail matters more
         }
@@ -142,7 +148,7 @@ export function createTransactions(
         // failed write; either way the transaction did not happen.
         failure ??= { error };
       });
-      if (began) finish(tx, failure === undefined);
+      if (began) await finish(tx, failure === undefined);
     }
     if (failure) throw failure.error;
     return result as T;

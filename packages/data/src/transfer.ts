@@ -29,6 +29,26 @@ export const EXPORT_TABLES = [
 
 const PAGE = 2000;
 
+/** The primary key of each table: export pages and import upserts on PostgreSQL go by it. */
+const TABLE_KEYS: Record<(typeof EXPORT_TABLES)[number], readonly string[]> = {
+  meta: ['key'],
+  conversations: ['id'],
+  messages: ['id'],
+  feedback: ['id'],
+  fragments: ['id'],
+  fragment_changes: ['seq'],
+  personality_states: ['id'],
+  events: ['id'],
+  tenants: ['id'],
+  api_keys: ['id'],
+  audit_log: ['seq'],
+  sources: ['namespace', 'path'],
+  source_pieces: ['namespace', 'path', 'piece_hash'],
+};
+
+const keysOf = (table: string): readonly string[] =>
+  TABLE_KEYS[table as keyof typeof TABLE_KEYS] ?? [];
+
 type JsonCell = null | number | string | { $bytes: string };
 
 function encode(value: SqlValue): JsonCell {
@@ -41,19 +61,41 @@ function encode(value: SqlValue): JsonCell {
   return value;
 }
 
-function* tableRows(driver: SqlDriver, table: string): Generator<Record<string, JsonCell>> {
+/** One page of `table` after the row `last` (none: from the start), in key order. */
+async function page(driver: SqlDriver, table: string, last: SqlRow | undefined): Promise<SqlRow[]> {
+  if (driver.dialect.name === 'sqlite') {
+    // SQLite pages by rowid, the order the rows were written in.
+    const after = last === undefined ? Number.MIN_SAFE_INTEGER : Number(last.__rowid);
+    return driver.query(
+      `SELECT rowid AS __rowid, * FROM ${table} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2`,
+      [after, PAGE],
+    );
+  }
+  const keys = keysOf(table);
+  const order = keys.join(', ');
+  if (last === undefined) {
+    return driver.query(`SELECT * FROM ${table} ORDER BY ${order} LIMIT ?1`, [PAGE]);
+  }
+  const marks = keys.map((_, i) => `?${i + 2}`).join(', ');
+  return driver.query(
+    `SELECT * FROM ${table} WHERE (${order}) > (${marks}) ORDER BY ${order} LIMIT ?1`,
+    [PAGE, ...keys.map((k) => last[k] as SqlValue)],
+  );
+}
+
+async function* tableRows(
+  driver: SqlDriver,
+  table: string,
+): AsyncGenerator<Record<string, JsonCell>> {
   if (table === 'meta') {
-    for (const row of driver.query('SELECT key, value FROM meta ORDER BY key')) {
+    for (const row of await driver.query('SELECT key, value FROM meta ORDER BY key')) {
       yield { key: row.key as string, value: row.value as string };
     }
     return;
   }
-  let after = Number.MIN_SAFE_INTEGER;
+  let last: SqlRow | undefined;
   for (;;) {
-    const rows = driver.query(
-      `SELECT rowid AS __rowid, * FROM ${table} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2`,
-      [after, PAGE],
-    );
+    const rows = await page(driver, table, last);
     for (const row of rows) {
       const out: Record<string, JsonCell> = {};
       for (const [key, value] of Object.entries(row)) {
@@ -62,7 +104,7 @@ function* tableRows(driver: SqlDriver, table: string): Generator<Record<string, 
       yield out;
     }
     if (rows.length < PAGE) return;
-    after = Number((rows[rows.length - 1] as SqlRow).__rowid);
+    last = rows[rows.length - 1] as SqlRow;
   }
 }
 
@@ -84,16 +126,16 @@ export async function exportStore(
   const header = {
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
-    schemaVersion: driver.schemaVersion(),
+    schemaVersion: await driver.schemaVersion(),
     exportedAt: new Date().toISOString(),
   };
   const tables: Record<string, number> = {};
-  function* jsonl(): Generator<string> {
+  async function* jsonl(): AsyncGenerator<string> {
     yield `${JSON.stringify({ ...header, tables: EXPORT_TABLES })}\n`;
     for (const table of EXPORT_TABLES) {
       let n = 0;
       let buffer = '';
-      for (const row of tableRows(driver, table)) {
+      for await (const row of tableRows(driver, table)) {
         buffer += `${JSON.stringify({ table, row })}\n`;
         n++;
         if (buffer.length > 1 << 20) {
@@ -105,14 +147,14 @@ export async function exportStore(
       tables[table] = n;
     }
   }
-  function* json(): Generator<string> {
+  async function* json(): AsyncGenerator<string> {
     yield `${JSON.stringify(header).slice(0, -1)},"tables":{`;
     let firstTable = true;
     for (const table of EXPORT_TABLES) {
       yield `${firstTable ? '' : ','}\n${JSON.stringify(table)}:[`;
       firstTable = false;
       let n = 0;
-      for (const row of tableRows(driver, table)) {
+      for await (const row of tableRows(driver, table)) {
         yield `${n === 0 ? '' : ','}\n${JSON.stringify(row)}`;
         n++;
       }
@@ -165,18 +207,31 @@ export async function importStore(
   const format = formatFor(path, options.format);
   const columns = new Map<string, Set<string>>();
   for (const table of EXPORT_TABLES) {
-    const info = driver.query(`PRAGMA table_info(${table})`);
+    const info = await driver.query(driver.dialect.tableColumns(table));
     columns.set(table, new Set(info.map((c) => String(c.name))));
   }
-  const verb = options.replace ? 'INSERT OR REPLACE' : 'INSERT';
+  const sqlite = driver.dialect.name === 'sqlite';
+  /** The insert of `keys` into `table`; with `replace`, a row with the same key is replaced. */
+  const insert = (table: string, keys: string[]) => {
+    const values = keys.map((_, i) => `?${i + 1}`).join(', ');
+    if (!options.replace) return `INSERT INTO ${table} (${keys.join(', ')}) VALUES (${values})`;
+    if (sqlite) return `INSERT OR REPLACE INTO ${table} (${keys.join(', ')}) VALUES (${values})`;
+    const key = keysOf(table);
+    const rest = keys.filter((k) => !key.includes(k));
+    return `INSERT INTO ${table} (${keys.join(', ')}) VALUES (${values}) ON CONFLICT (${key.join(', ')}) DO ${
+      rest.length === 0
+        ? 'NOTHING'
+        : `UPDATE SET ${rest.map((k) => `${k} = excluded.${k}`).join(', ')}`
+    }`;
+  };
   const tables: Record<string, number> = {};
   let pending: { table: string; keys: string[]; rows: SqlValue[][] } | undefined;
-  const flush = () => {
+  const flush = async () => {
     if (!pending || pending.rows.length === 0) return;
     const { table, keys, rows } = pending;
-    const sql = `${verb} INTO ${table} (${keys.join(', ')}) VALUES (${keys.map((_, i) => `?${i + 1}`).join(', ')})`;
+    const sql = insert(table, keys);
     try {
-      driver.runBatch(sql, rows);
+      await driver.runBatch(sql, rows);
     } catch (error) {
       const e = error as { code?: string; message?: string };
       throw dataError(e.code ?? DataErrorCode.DATA_SQLITE, `import into ${table}: ${e.message}`, {
@@ -186,9 +241,10 @@ export async function importStore(
     tables[table] = (tables[table] ?? 0) + rows.length;
     pending = undefined;
   };
-  let storedDimension = driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'")[0]
-    ?.value as string | undefined;
-  const add = (table: unknown, row: unknown, where: string) => {
+  let storedDimension = (
+    await driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'")
+  )[0]?.value as string | undefined;
+  const add = async (table: unknown, row: unknown, where: string) => {
     if (typeof table !== 'string' || !columns.has(table)) {
       throw dataError(
         DataErrorCode.DATA_IMPORT_INVALID,
@@ -218,26 +274,26 @@ export async function importStore(
         }
         storedDimension = String(row.value);
       }
-      flush();
-      driver.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)', [
-        decodeCell(row.key, where),
-        decodeCell(row.value, where),
-      ]);
+      await flush();
+      await driver.run(
+        'INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        [decodeCell(row.key, where), decodeCell(row.value, where)],
+      );
       tables.meta = (tables.meta ?? 0) + 1;
       return;
     }
     const values = keys.map((k) => decodeCell(row[k], `${where}.${k}`));
     if (!pending || pending.table !== table || pending.keys.join() !== keys.join()) {
-      flush();
+      await flush();
       pending = { table, keys, rows: [] };
     }
     pending.rows.push(values);
-    if (pending.rows.length >= PAGE) flush();
+    if (pending.rows.length >= PAGE) await flush();
   };
 
-  driver.exec('BEGIN IMMEDIATE');
+  await driver.exec(driver.dialect.begin);
   try {
-    driver.exec('PRAGMA defer_foreign_keys = ON');
+    await driver.exec(driver.dialect.deferForeignKeys);
     if (format === 'json') {
       let doc: unknown;
       try {
@@ -261,7 +317,7 @@ export async function importStore(
             `${path}: tables.${table} must be an array`,
           );
         }
-        for (const [i, row] of rows.entries()) add(table, row, `tables.${table}[${i}]`);
+        for (const [i, row] of rows.entries()) await add(table, row, `tables.${table}[${i}]`);
       }
     } else {
       const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
@@ -289,7 +345,7 @@ export async function importStore(
               `${path}:${lineNo}: expected {"table", "row"}`,
             );
           }
-          add(record.table, record.row, `${path}:${lineNo}`);
+          await add(record.table, record.row, `${path}:${lineNo}`);
         }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw fromNodeIoError(error, path);
@@ -299,11 +355,12 @@ export async function importStore(
         throw dataError(DataErrorCode.DATA_IMPORT_INVALID, `${path} is empty`);
       }
     }
-    flush();
-    driver.exec('COMMIT');
+    await flush();
+    if (driver.dialect.afterImport) await driver.exec(driver.dialect.afterImport);
+    await driver.exec('COMMIT');
   } catch (error) {
     try {
-      driver.exec('ROLLBACK');
+      await driver.exec('ROLLBACK');
     } catch {
       // keep the import error
     }

@@ -458,8 +458,13 @@ export interface ImportOptions {
 export interface DataStore {
   readonly implementation: ImplementationReport['implementation'];
   readonly report: ImplementationReport;
-  /** The database file, or `:memory:`. */
+  /**
+   * The database file, or `:memory:`; for a PostgreSQL store, its URL without the
+   * password (`postgres://aios@db.example:5432/aios`).
+   */
   readonly path: string;
+  /** Which database holds the store: an SQLite file, or a PostgreSQL server. */
+  readonly database: 'sqlite' | 'postgres';
   readonly fragments: FragmentRepository;
   readonly meta: MetaRepository;
   readonly conversations: ConversationRepository;
@@ -484,15 +489,21 @@ export interface DataStore {
   /**
    * Writes a consistent, compacted copy of the database to `path` (replaced atomically),
    * while other connections keep reading and writing: what a backup should copy instead
-   * of the live file and its WAL. Not for `:memory:` stores.
+   * of the live file and its WAL. Not for `:memory:` stores; a PostgreSQL store fails with
+   * `DATA_NOT_SUPPORTED` (its server is backed up with pg_dump).
    */
   snapshotTo(path: string): Promise<{ path: string; bytes: number }>;
-  /** `PRAGMA integrity_check`: `ok` or the problems found. */
+  /**
+   * `PRAGMA integrity_check`: `ok` or the problems found. On PostgreSQL, amcheck's check
+   * of every index of the store's tables (`DATA_NOT_SUPPORTED` without the extension).
+   */
   integrityCheck(): Promise<string>;
   /**
    * Rewrites the database without free pages and empties its write-ahead log into it
    * (VACUUM, then a TRUNCATE checkpoint): no byte of a deleted row stays in either file.
-   * Takes as long as copying the database; not inside a transaction.
+   * Takes as long as copying the database; not inside a transaction. On PostgreSQL,
+   * `VACUUM FULL` of the tables an erasure writes (fragments, history, sources), then a
+   * `CHECKPOINT` when the role may run one (`checkpointed`).
    */
   compact(): Promise<CompactResult>;
   /**

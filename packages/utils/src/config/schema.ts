@@ -26,6 +26,16 @@ const redisUrl = z
       'a password in the URL is refused: set it as redis.password (a secret, kept in secrets.json)',
   });
 
+const postgresUrl = z
+  .url({
+    protocol: /^postgres(ql)?$/,
+    error: 'expected a postgres:// or postgresql:// URL such as postgres://aios@127.0.0.1:5432/aios',
+  })
+  .refine((url) => new URL(url).password === '', {
+    error:
+      'a password in the URL is refused: set it as data.password (a secret, kept in secrets.json)',
+  });
+
 const builtinEmbedder = z.strictObject({
   provider: z.literal('builtin'),
   dimension: z.int().min(16).max(4096).default(384),
@@ -85,6 +95,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** SQLite database file; defaults to `<home>/aios.db`. `:memory:` is allowed. */
       path: z.string().min(1).optional(),
+      /**
+       * `postgres://[user@]host[:port]/database`: the store is that PostgreSQL database
+       * instead of the SQLite file (`path` is then unused), shared by every process that
+       * names it. The password is a secret, so it is `data.password` (kept in
+       * secrets.json), never the URL.
+       */
+      url: postgresUrl.optional(),
+      password: z.string().min(1).max(1024).optional(),
     })
     .prefault({}),
   carma: z

@@ -1,0 +1,54 @@
+/**
+ * The statements whose SQL differs between SQLite and PostgreSQL. Everything else the
+ * repositories run is written once (with `?1` placeholders, which the PostgreSQL driver
+ * numbers as `$1`); the SQLite text of these stays where it was (sql.ts and
+ * crates/data/sql, which the Rust side reads too), and PostgreSQL's is in postgres/.
+ */
+import { MESSAGES_BY_EXCHANGE } from './sql.js';
+
+/**
+ * Writers that must not interleave. On SQLite a write transaction holds the whole
+ * database (BEGIN IMMEDIATE), so these cost nothing there; on PostgreSQL each is an
+ * advisory lock held to the end of the transaction.
+ */
+export type WriteLock = 'history' | 'audit' | 'numbering' | 'dimension';
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Begins a write transaction. */
+  readonly begin: string;
+  /** The statement that takes `lock` until the transaction ends; null when none is needed. */
+  lock(lock: WriteLock): string | null;
+  /** The messages of one exchange (`?1`), oldest first, through their index. */
+  readonly messagesByExchange: string;
+  /** Ids of fragments whose history data records the namespace `?1` (erase rows aside). */
+  readonly historyInNamespace: string;
+  /** Statements around an erasure that make freed bytes zeroed; null when unsupported. */
+  readonly secureDelete: { on: string; off: string } | null;
+  /**
+   * Whether inserts learn their row ids with `RETURNING id` (PostgreSQL: several writers
+   * take ids at once) instead of the connection's last insert id.
+   */
+  readonly returningIds: boolean;
+  /** The column names (as `name`) of `table` (one of the store's own, never user input). */
+  tableColumns(table: string): string;
+  /** Makes the foreign keys of the transaction checked at commit (an import). */
+  readonly deferForeignKeys: string;
+  /** Run after an import that set ids itself: counters and sequences catch up. */
+  readonly afterImport: string | null;
+}
+
+export const SQLITE_DIALECT: Dialect = {
+  name: 'sqlite',
+  // Takes the write lock at once: the transaction's reads see what it will write over.
+  begin: 'BEGIN IMMEDIATE',
+  lock: () => null,
+  messagesByExchange: MESSAGES_BY_EXCHANGE,
+  historyInNamespace:
+    "SELECT DISTINCT fragment_id FROM fragment_changes WHERE kind != 'erase' AND json_valid(data) AND json_extract(data, '$.namespace') = ?1",
+  secureDelete: { on: 'PRAGMA secure_delete = ON', off: 'PRAGMA secure_delete = OFF' },
+  returningIds: false,
+  tableColumns: (table) => `PRAGMA table_info(${table})`,
+  deferForeignKeys: 'PRAGMA defer_foreign_keys = ON',
+  afterImport: null,
+};

@@ -1,0 +1,157 @@
+import type { Client, QueryResultRow } from 'pg';
+import { DataErrorCode, dataError } from '../errors.js';
+import { pgError } from './errors.js';
+import { toPostgresParams } from './placeholders.js';
+import type { PostgresTarget } from './url.js';
+
+type Pg = typeof import('pg');
+type Param = null | number | bigint | string | Uint8Array;
+
+/** Type ids of the values whose default parsing does not suit the store. */
+const INT8 = 20;
+const NUMERIC = 1700;
+const BYTEA = 17;
+
+/**
+ * bytea arrives as hex text (`\x0a1b...`). It is decoded into a buffer of its own, so the
+ * vector read from it is a `Float32Array` view (a pooled buffer may be misaligned for one).
+ */
+function parseBytea(text: string): Uint8Array {
+  const bytes = Buffer.allocUnsafeSlow((text.length - 2) >>> 1);
+  bytes.write(text.slice(2), 'hex');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export interface ConnectOptions {
+  /** How long to wait for the server to answer a connection. */
+  connectTimeoutMs: number;
+}
+
+/**
+ * The one PostgreSQL connection of a store (node-postgres `Client`): statements in the
+ * store's `?1` notation, rows with bigint and numeric as numbers, every failure an
+ * `AiosError`. It knows whether a transaction is open: a connection lost outside one is
+ * opened again at the next call; lost inside one, every call fails until the store rolls
+ * it back (the server already has).
+ */
+export class PgConnection {
+  private client: Client | undefined;
+  private lost: unknown;
+  private inTransaction = false;
+  private closed = false;
+
+  private constructor(
+    private readonly pg: Pg,
+    private readonly target: PostgresTarget,
+    private readonly options: ConnectOptions,
+  ) {}
+
+  static async open(pg: Pg, target: PostgresTarget, options: ConnectOptions) {
+    const connection = new PgConnection(pg, target, options);
+    await connection.connect();
+    return connection;
+  }
+
+  private async connect(): Promise<Client> {
+    const { pg, target } = this;
+    const client = new pg.Client({
+      connectionString: target.connectionString,
+      ...(target.password === undefined ? {} : { password: target.password }),
+      connectionTimeoutMillis: this.options.connectTimeoutMs,
+      application_name: 'aios',
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+          if (format !== 'binary') {
+            if (oid === INT8 || oid === NUMERIC) return (text: string) => Number(text);
+            if (oid === BYTEA) return parseBytea;
+          }
+          return pg.types.getTypeParser(oid, format);
+        }) as Pg['types']['getTypeParser'],
+      },
+    });
+    // A connection that breaks between calls is reported here, not thrown: noted, and the
+    // next call opens another (or fails, inside a transaction).
+    client.on('error', (error) => {
+      this.lost = error;
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw pgError(error, `cannot connect to ${target.display}`);
+    }
+    this.client = client;
+    this.lost = undefined;
+    return client;
+  }
+
+  /** The live client: reconnected when it was lost outside a transaction. */
+  private async live(): Promise<Client> {
+    if (this.closed) throw dataError(DataErrorCode.DATA_CLOSED, 'the store is closed');
+    if (this.client && this.lost === undefined) return this.client;
+    if (this.inTransaction) {
+      throw dataError(
+        DataErrorCode.DATA_UNREACHABLE,
+        `the connection to ${this.target.display} was lost inside a transaction, which the server rolled back`,
+        { cause: this.lost },
+      );
+    }
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
+    return this.connect();
+  }
+
+  private failed(error: unknown): never {
+    const e = pgError(error);
+    if (e.code === DataErrorCode.DATA_UNREACHABLE) {
+      this.lost ??= error;
+      throw dataError(e.code, `${this.target.display}: ${e.message}`, { cause: error });
+    }
+    throw e;
+  }
+
+  async query<R extends QueryResultRow = Record<string, Param>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: R[]; rowCount: number }> {
+    const client = await this.live();
+    try {
+      const result = await client.query<R>(toPostgresParams(sql), params as unknown[]);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      return this.failed(error);
+    }
+  }
+
+  /** SQL without parameters (several statements allowed); follows BEGIN/COMMIT/ROLLBACK. */
+  async exec(sql: string): Promise<void> {
+    const statement = sql.trim().toUpperCase();
+    const ends = statement === 'COMMIT' || statement === 'ROLLBACK';
+    if (this.lost !== undefined && this.inTransaction && statement === 'ROLLBACK') {
+      // The server rolled it back when the connection went.
+      this.inTransaction = false;
+      return;
+    }
+    const client = await this.live();
+    try {
+      await client.query(sql);
+      if (statement === 'BEGIN') this.inTransaction = true;
+      if (ends) this.inTransaction = false;
+    } catch (error) {
+      // A failed COMMIT ends the transaction too (the server rolled it back).
+      if (ends) this.inTransaction = false;
+      this.failed(error);
+    }
+  }
+
+  /** Whether a transaction is open on the connection. */
+  get transactionOpen(): boolean {
+    return this.inTransaction;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,47 @@
+import { AiosError } from '@aios/utils';
+import { DataErrorCode, dataError } from '../errors.js';
+
+/** What node-postgres errors carry: the server's SQLSTATE, or the socket's errno code. */
+interface PgLikeError {
+  code?: string;
+  message?: string;
+  detail?: string;
+}
+
+/** The store's code for a SQLSTATE (server errors) or a socket error code. */
+function codeOf(code: string | undefined): string {
+  if (code === undefined) return DataErrorCode.DATA_POSTGRES;
+  if (code.startsWith('23')) return DataErrorCode.DATA_CONSTRAINT;
+  if (code === '28P01' || code === '28000') return DataErrorCode.DATA_AUTH_FAILED;
+  if (code === '3D000') return DataErrorCode.DATA_DATABASE_MISSING;
+  if (code === '25P02') return DataErrorCode.DATA_TRANSACTION_ABORTED;
+  // A deadlock or a serialization failure: the other writer went first, try again.
+  if (code === '40P01' || code === '40001' || code === '55P03') return DataErrorCode.DATA_BUSY;
+  if (code === '54000') return DataErrorCode.DATA_ROW_TOO_LARGE;
+  if (code === '22P02' || code === '22021') return 'INVALID_INPUT';
+  // Connection failures: SQLSTATE class 08, 57P01-57P03 (shut down), and socket errors.
+  if (code.startsWith('08') || /^57P0[123]$/.test(code) || /^E[A-Z]+$/.test(code)) {
+    return DataErrorCode.DATA_UNREACHABLE;
+  }
+  return DataErrorCode.DATA_POSTGRES;
+}
+
+/**
+ * A PostgreSQL or connection failure as an `AiosError` with the store's codes. `where`
+ * names the server (its URL without the password, never with it) or the statement.
+ */
+export function pgError(error: unknown, where?: string): AiosError {
+  if (error instanceof AiosError) return error;
+  const e = (error ?? {}) as PgLikeError;
+  const code = codeOf(e.code);
+  let message = e.message || String(error);
+  if (code === DataErrorCode.DATA_TRANSACTION_ABORTED) {
+    message =
+      'an earlier statement of this transaction failed: on PostgreSQL the transaction can only roll back';
+  }
+  if (e.detail) message += ` (${e.detail})`;
+  return dataError(code, where ? `${where}: ${message}` : message, {
+    cause: error,
+    details: e.code ? { sqlstate: e.code } : undefined,
+  });
+}
