@@ -51,3 +51,28 @@ export function useInterval(tick: () => void, ms: number): void {
     return () => clearInterval(timer);
   }, [ms]);
 }
+
+export interface Action {
+  busy: boolean;
+  error: ApiError | undefined;
+  /** Runs `action` with `busy` set, keeping its failure in `error` (cleared at the start). */
+  run: (action: () => Promise<void>) => Promise<void>;
+}
+
+/** One user action at a time, with its busy state and its error. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError>();
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (failure) {
+      setError(asApiError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}

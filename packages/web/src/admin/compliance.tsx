@@ -5,6 +5,7 @@ import type { paths } from '../api/schema.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { formatDate } from '../components/format';
+import { useAction } from '../hooks';
 
 type EraseReport =
   paths['/v1/compliance/erase']['post']['responses'][200]['content']['application/json'];
@@ -23,29 +24,22 @@ function save(blob: Blob, name: string): void {
 
 function Export() {
   const [tenant, setTenant] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState<string>();
-  const run = async (event: Event) => {
+  const exportAll = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setDone(undefined);
-    try {
+    return run(async () => {
       const query = tenant.trim() ? `?tenant=${encodeURIComponent(tenant.trim())}` : '';
       const response = await authorizedFetch(`/v1/compliance/export${query}`);
       const blob = await response.blob();
       const name = `aios-export-${tenant.trim() || 'tenant'}-${new Date().toISOString().slice(0, 10)}.json`;
       save(blob, name);
       setDone(`Exported ${name} (${blob.size} bytes).`);
-    } catch (failure) {
-      setError(asApiError(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
-    <form class="panel inline" onSubmit={run} aria-label="Export a tenant">
+    <form class="panel inline" onSubmit={exportAll} aria-label="Export a tenant">
       <label for="export-tenant">Tenant (default: this key's)</label>
       <input
         id="export-tenant"

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ok } from '../api/client';
-import { type ApiError, asApiError } from '../api/errors';
 import { ErrorNote } from '../components/error-note';
+import { useAction } from '../hooks';
 
 /**
  * Thumbs up or down on an answer (it nudges Luna's personality and reinforces the
@@ -10,19 +10,7 @@ import { ErrorNote } from '../components/error-note';
 export function Feedback({ answerId }: { answerId: string }) {
   const [given, setGiven] = useState<{ id: string; vote: 'up' | 'down' }>();
   const [undone, setUndone] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await action();
-    } catch (failure) {
-      setError(asApiError(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
   const vote = (v: 'up' | 'down') =>
     run(async () => {
       const answer = await ok(

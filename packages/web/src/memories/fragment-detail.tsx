@@ -4,7 +4,7 @@ import { type ApiError, asApiError } from '../api/errors';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { formatDate, formatNumber } from '../components/format';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 import type { Fragment } from './types';
 
 interface DetailProps {
@@ -47,8 +47,7 @@ function History({ id, version }: { id: string; version: number }) {
 function Editor({ fragment, onSaved }: { fragment: Fragment; onSaved: (f: Fragment) => void }) {
   const [text, setText] = useState(fragment.text);
   const [importance, setImportance] = useState(String(fragment.importance));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
+  const { busy, error, run } = useAction();
   useEffect(() => {
     setText(fragment.text);
     setImportance(String(fragment.importance));
@@ -60,17 +59,11 @@ function Editor({ fragment, onSaved }: { fragment: Fragment; onSaved: (f: Fragme
     const weight = Number(importance);
     if (weight !== fragment.importance) body.importance = weight;
     if (Object.keys(body).length === 0) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () =>
       onSaved(
         await ok(api.PATCH('/v1/memory/{id}', { params: { path: { id: fragment.id } }, body })),
-      );
-    } catch (failure) {
-      setError(asApiError(failure));
-    } finally {
-      setBusy(false);
-    }
+      ),
+    );
   };
   return (
     <form onSubmit={save} aria-label="Edit fragment">

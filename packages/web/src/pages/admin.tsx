@@ -1,12 +1,11 @@
 import { useState } from 'preact/hooks';
 import { ComplianceSection } from '../admin/compliance';
 import { api, ok } from '../api/client';
-import { type ApiError, asApiError } from '../api/errors';
 import type { paths } from '../api/schema.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote, needsScope } from '../components/error-note';
 import { formatBytes, formatDate } from '../components/format';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 
 type KeyRequest = paths['/v1/keys']['post']['requestBody']['content']['application/json'];
 type Scope = KeyRequest['scopes'][number];
@@ -18,23 +17,6 @@ const SCOPES: readonly Scope[] = [
   'backup',
   'admin',
 ];
-
-function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await action();
-    } catch (failure) {
-      setError(asApiError(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run };
-}
 
 function CreateKey({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState('');

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import { type ApiError, apiErrorOf, asApiError } from '../api/errors';
+import { apiErrorOf } from '../api/errors';
 import { ErrorNote } from '../components/error-note';
+import { useAction } from '../hooks';
 import { setSessionKey } from '../session';
 
 /** Checks a key against the server: 401 refuses it; a key without memory:read is still a key. */
@@ -16,21 +17,14 @@ async function checkKey(key: string): Promise<void> {
 /** The key is asked once per browser session; nothing else of the app shows without it. */
 export function KeyEntry({ ended }: { ended: boolean }) {
   const [key, setKey] = useState('');
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    return run(async () => {
       const given = key.trim();
       await checkKey(given);
       setSessionKey(given);
-    } catch (failure) {
-      setError(asApiError(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <main id="main" class="key-entry">

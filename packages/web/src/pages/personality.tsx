@@ -1,11 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api, ok } from '../api/client';
-import { type ApiError, asApiError } from '../api/errors';
 import type { paths } from '../api/schema.gen';
 import { ErrorNote } from '../components/error-note';
 import { formatDate, formatNumber } from '../components/format';
 import { MultiChart } from '../components/multi-chart';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 
 type Personality = paths['/v1/personality']['get']['responses'][200]['content']['application/json'];
 type Traits = Personality['traits'];
@@ -63,25 +62,18 @@ function TraitBars({ traits }: { traits: Traits }) {
 export function PersonalityPage() {
   const now = useLoad(() => ok(api.GET('/v1/personality')), []);
   const history = useLoad(loadHistory, []);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
+  const { busy, error, run } = useAction();
   const [notice, setNotice] = useState<string>();
-  const undo = async (feedbackId?: string) => {
-    setBusy(true);
-    setError(undefined);
+  const undo = (feedbackId?: string) => {
     setNotice(undefined);
-    try {
+    return run(async () => {
       const result = feedbackId
         ? await ok(api.POST('/v1/feedback/{id}/undo', { params: { path: { id: feedbackId } } }))
         : await ok(api.POST('/v1/feedback/undo'));
       setNotice(`Feedback ${result.feedback.id} taken back.`);
       now.reload();
       history.reload();
-    } catch (failure) {
-      setError(asApiError(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const versions = history.data ?? [];
   const times = versions.map((v) => Date.parse(v.at) / 1000);
