@@ -19,33 +19,9 @@ describe.each(testImplementations())('backup routes (%s)', (impl) => {
   });
   afterAll(() => t.close());
 
-  const call = (
-    method: 'GET' | 'POST' | 'DELETE',
-    url: string,
-    key: string,
-    payload?: Record<string, unknown>,
-  ) =>
-    t.server.app.inject({
-      method,
-      url,
-      headers: t.auth(key),
-      ...(payload === undefined ? {} : { payload }),
-    });
-
+  const call: TestServer['call'] = (...args) => t.call(...args);
   /** Waits for a job to end and returns its final state. */
-  async function finished(job: JobView, key: string): Promise<JobView> {
-    let view = job;
-    await expect
-      .poll(
-        async () => {
-          view = (await call('GET', `/v1/jobs/${job.id}`, key)).json();
-          return view.status;
-        },
-        { timeout: 60_000, interval: 50 },
-      )
-      .not.toBe('running');
-    return view;
-  }
+  const finished = (job: JobView, key: string) => t.jobEnd(job.id, key);
 
   async function backup(key: string, tags: string[] = []): Promise<string> {
     const res = await call('POST', '/v1/backups', key, { tags });

@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView } from './jobs/registry.js';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
 /** Every file under `dir` (recursively) whose raw bytes hold `text`. */
@@ -53,32 +52,8 @@ describe.each(testImplementations())('compliance routes (%s)', (impl) => {
   });
   afterAll(() => t.close());
 
-  const call = (
-    method: 'GET' | 'POST' | 'DELETE',
-    url: string,
-    key: string,
-    payload?: Record<string, unknown>,
-  ) =>
-    t.server.app.inject({
-      method,
-      url,
-      headers: t.auth(key),
-      ...(payload === undefined ? {} : { payload }),
-    });
-
-  async function finished(id: string, key: string): Promise<JobView> {
-    let view: JobView | undefined;
-    await expect
-      .poll(
-        async () => {
-          view = (await call('GET', `/v1/jobs/${id}`, key)).json();
-          return view?.status;
-        },
-        { timeout: 60_000, interval: 50 },
-      )
-      .not.toBe('running');
-    return view as JobView;
-  }
+  const call: TestServer['call'] = (...args) => t.call(...args);
+  const finished = (id: string, key: string) => t.jobEnd(id, key);
 
   async function ingest(key: string, name: string, text: string, namespace: string) {
     const { payload, type } = await uploadBody(name, text, namespace);

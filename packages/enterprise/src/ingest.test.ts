@@ -2,7 +2,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView } from './jobs/registry.js';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
 type Part = { name: string; value: string | Uint8Array; filename?: string };
@@ -66,21 +65,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     });
   }
 
-  async function finished(id: string, as = key): Promise<JobView> {
-    let view: JobView | undefined;
-    await expect
-      .poll(
-        async () => {
-          view = (
-            await t.server.app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: t.auth(as) })
-          ).json();
-          return view?.status;
-        },
-        { timeout: 60_000, interval: 50 },
-      )
-      .not.toBe('running');
-    return view as JobView;
-  }
+  const finished = (id: string, as = key) => t.jobEnd(id, as);
 
   const uploadsLeft = () => {
     const dir = join(t.home, '.uploads');

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Aios, type AiosConfigInput, createAios, loadConfig } from '@aios/core';
 import type { Implementation } from '@aios/utils';
+import type { LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
 import { createKey } from '../access/keys.js';
 import { type AiosServer, buildServer } from '../app.js';
 import type { Scope } from '../auth/keys.js';
+import type { JobView } from '../jobs/registry.js';
 
 export interface TestServer {
   home: string;
@@ -20,6 +23,15 @@ export interface TestServer {
   ): Promise<{ key: string; id: string }>;
   /** `Authorization` header of a key. */
   auth(key: string): { authorization: string };
+  /** A request made with `key`, JSON `payload` when given. */
+  call(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    key: string,
+    payload?: object,
+  ): Promise<LightMyRequestResponse>;
+  /** Waits until job `id` has ended (asked with `key`) and returns its last state. */
+  jobEnd(id: string, key: string): Promise<JobView>;
   close(): Promise<void>;
 }
 
@@ -54,13 +66,36 @@ export async function startTestServer(
     return { key: created.key, id: created.view.id };
   };
   const admin = await key(['admin']);
+  const auth = (k: string) => ({ authorization: `Bearer ${k}` });
+  const call: TestServer['call'] = (method, url, k, payload) =>
+    server.app.inject({
+      method,
+      url,
+      headers: auth(k),
+      ...(payload === undefined ? {} : { payload }),
+    });
+  const jobEnd: TestServer['jobEnd'] = async (id, k) => {
+    let view: JobView | undefined;
+    await expect
+      .poll(
+        async () => {
+          view = (await call('GET', `/v1/jobs/${id}`, k)).json();
+          return view?.status;
+        },
+        { timeout: 60_000, interval: 50 },
+      )
+      .not.toBe('running');
+    return view as JobView;
+  };
   return {
     home,
     system,
     server,
     adminKey: admin.key,
     key,
-    auth: (k) => ({ authorization: `Bearer ${k}` }),
+    auth,
+    call,
+    jobEnd,
     async close() {
       await server.close();
       await system.close();
