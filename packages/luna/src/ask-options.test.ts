@@ -4,24 +4,17 @@
  */
 import { openMemory } from '@aios/carma';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { carmaMemory } from './carma.js';
 import { ChatClient } from './llm/client.js';
 import { createLuna, type Luna } from './luna.js';
-import { type ChatServer, startChatServer } from './testing/chat-server.js';
+import type { ChatServer } from './testing/chat-server.js';
 import { InMemoryConversationStore } from './testing/conversation-store.js';
 import { InMemoryMemory } from './testing/memory.js';
+import { useChatServer } from './testing/use-chat-server.js';
 import { createTokenizer } from './tokens/index.js';
 
-let server: ChatServer;
-beforeAll(async () => {
-  server = await startChatServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.queue.length = 0;
-  server.requests.length = 0;
-});
+const server = useChatServer();
 
 type SentBody = ChatServer['requests'][number]['body'] & { stop?: string[] };
 const lastSent = (): SentBody | undefined =>

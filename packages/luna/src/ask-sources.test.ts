@@ -1,20 +1,13 @@
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChatClient } from './llm/client.js';
 import { createLuna, type Luna } from './luna.js';
-import { type ChatServer, startChatServer } from './testing/chat-server.js';
 import { InMemoryConversationStore } from './testing/conversation-store.js';
 import { InMemoryMemory } from './testing/memory.js';
+import { useChatServer } from './testing/use-chat-server.js';
 import { createTokenizer } from './tokens/index.js';
 
-let server: ChatServer;
-beforeAll(async () => {
-  server = await startChatServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.queue.length = 0;
-});
+const server = useChatServer();
 
 /** What `onSources` and `onDelta` received, in the order they were called. */
 type Call = { kind: 'sources'; ids: string[] } | { kind: 'delta'; text: string };

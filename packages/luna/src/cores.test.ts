@@ -11,14 +11,14 @@ import {
 import { type DataStore, openDataStore } from '@aios/data';
 import { type AiosConfig, AiosError, loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { carmaMemory } from './carma.js';
 import { dataConversationStore } from './data.js';
 import { ChatClient, chatClientOptionsFromConfig } from './llm/client.js';
 import { OFFLINE_LABEL } from './offline.js';
 import { type OpenedLuna, openLuna } from './open.js';
 import { DEFAULT_TRAITS, type Traits } from './personality.js';
-import { type ChatServer, startChatServer } from './testing/chat-server.js';
+import { useChatServer } from './testing/use-chat-server.js';
 import { carmaOptionsFromConfig, lunaOnCores } from './wire.js';
 
 const FACTS = [
@@ -29,15 +29,7 @@ const FACTS = [
   'The cat sleeps on the red sofa most afternoons. She ignores the dog.',
 ];
 
-let server: ChatServer;
-beforeAll(async () => {
-  server = await startChatServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.queue.length = 0;
-  server.requests.length = 0;
-});
+const server = useChatServer();
 
 const expectTraitsClose = (actual: Traits, expected: Traits) => {
   for (const [name, value] of Object.entries(expected)) {

@@ -1,12 +1,13 @@
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient } from './llm/client.js';
 import { createLuna, type Luna, MAX_QUESTION_CHARS } from './luna.js';
 import { OFFLINE_LABEL } from './offline.js';
 import { DEFAULT_TRAITS, LEARNING_BOUNDS } from './personality.js';
-import { type ChatServer, closedPort, startChatServer } from './testing/chat-server.js';
+import { closedPort } from './testing/chat-server.js';
 import { InMemoryConversationStore } from './testing/conversation-store.js';
 import { InMemoryMemory } from './testing/memory.js';
+import { useChatServer } from './testing/use-chat-server.js';
 import { createTokenizer } from './tokens/index.js';
 
 const FACTS = [
@@ -26,16 +27,10 @@ function memoryWithFacts(): InMemoryMemory {
   return memory;
 }
 
-let server: ChatServer;
+const server = useChatServer();
 let deadPort: number;
 beforeAll(async () => {
-  server = await startChatServer();
   deadPort = await closedPort();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.queue.length = 0;
-  server.requests.length = 0;
 });
 
 describe.each(testImplementations())('Luna (%s)', (impl) => {

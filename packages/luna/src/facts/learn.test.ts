@@ -8,22 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient } from '../llm/client.js';
 import { type OpenedLuna, openLuna } from '../open.js';
-import { type ChatServer, startChatServer } from '../testing/chat-server.js';
 import { HOUSEHOLD, householdNotes } from '../testing/household.js';
+import { useChatServer } from '../testing/use-chat-server.js';
 import { EXTRACTION_PROMPT, parseChanges, statesSomething } from './learn.js';
 
-let server: ChatServer;
-beforeAll(async () => {
-  server = await startChatServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.queue.length = 0;
-  server.requests.length = 0;
-});
+const server = useChatServer();
 
 const changes = (list: unknown[]) => ({
   kind: 'ok' as const,

@@ -1,18 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatServer, closedPort, startChatServer } from '../testing/chat-server.js';
+import { describe, expect, it } from 'vitest';
+import { closedPort } from '../testing/chat-server.js';
+import { useChatServer } from '../testing/use-chat-server.js';
 import { createTokenizer } from '../tokens/index.js';
 import { ChatClient } from './client.js';
 
-let server: ChatServer;
-beforeAll(async () => {
-  server = await startChatServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.queue.length = 0;
-  server.requests.length = 0;
-  server.models = ['test-model'];
-});
+const server = useChatServer();
 
 const messages = [
   { role: 'system' as const, content: 'You are a test.' },
