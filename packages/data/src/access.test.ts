@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DataStore, openDataStore } from './index.js';
-import { rawSql } from './test-support.js';
+import type { DataStore } from './index.js';
+import { openTestStore, rawStoreSql, storeTargets } from './test-support.js';
 
 let dir: string;
 beforeAll(() => {
@@ -14,12 +13,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const HASH = 'ab'.repeat(32);
 
-describe.each(testImplementations())('tenants, API keys and the audit log (%s)', (impl) => {
+describe.each(storeTargets())('tenants, API keys and the audit log (%s)', (impl) => {
   let n = 0;
   /** A fresh store with `entries` audit entries appended. */
   async function withLog(entries: number): Promise<{ store: DataStore; path: string }> {
     const path = join(dir, `${impl}-${++n}.db`);
-    const store = await openDataStore({ path, native: impl });
+    const store = await openTestStore(impl, path);
     await store.audit.append(
       Array.from({ length: entries }, (_, i) => ({
         action: 'memory.add',
@@ -101,8 +100,8 @@ describe.each(testImplementations())('tenants, API keys and the audit log (%s)',
   it.each(tampering)('names the first bad entry after %s', async (_what, sql, seq, problem) => {
     const { store, path } = await withLog(5);
     await store.close();
-    rawSql(path, sql);
-    const reopened = await openDataStore({ path, native: impl });
+    await rawStoreSql(impl, path, sql);
+    const reopened = await openTestStore(impl, path);
     const result = await reopened.audit.verify();
     expect(result.ok).toBe(false);
     expect(result.firstBad).toMatchObject({ seq, problem });

@@ -1,10 +1,10 @@
-import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
-import { openDataStore } from './index.js';
+import {} from './index.js';
+import { openTestStore, storeTargets } from './test-support.js';
 
-describe.each(testImplementations())('conversation pages (%s)', (impl) => {
+describe.each(storeTargets())('conversation pages (%s)', (impl) => {
   it('continue after the last one listed, skipping none when others are deleted', async () => {
-    const store = await openDataStore({ path: ':memory:', native: impl });
+    const store = await openTestStore(impl, ':memory:');
     // Pairs share an update time, so the order within a time is by id.
     for (let i = 0; i < 20; i++) {
       await store.conversations.create({
@@ -31,7 +31,7 @@ describe.each(testImplementations())('conversation pages (%s)', (impl) => {
   });
 
   it('refuses a malformed position', async () => {
-    const store = await openDataStore({ path: ':memory:', native: impl });
+    const store = await openTestStore(impl, ':memory:');
     await expect(
       store.conversations.list({ after: { updatedAt: 1.5, id: 'x' } }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });

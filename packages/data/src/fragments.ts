@@ -410,7 +410,12 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       return serial(() => driver.markFragmentsUsed(list, when));
     },
 
-    dimension: () => serial(() => ctx.dimension),
+    // Another process (or store) may have fixed the dimension since this one last looked.
+    dimension: () =>
+      serial(async () => {
+        ctx.dimension ??= await ctx.readDimension();
+        return ctx.dimension;
+      }),
 
     async replaceVectors(entries, options = {}) {
       const list = requireArray<{

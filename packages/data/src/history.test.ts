@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLICATION_ID, type DataStore, MIGRATIONS, openDataStore } from './index.js';
-import { rawSql } from './test-support.js';
+import { openTestStore, rawSql, storeTargets } from './test-support.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -17,10 +17,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const vec = (dim: number, seed: number) =>
   Float32Array.from({ length: dim }, (_, i) => Math.cos(seed * 17 + i) * 0.5);
 
-describe.each(testImplementations())('namespaces, attributes and history (%s)', (impl) => {
+describe.each(storeTargets())('namespaces, attributes and history (%s)', (impl) => {
   let store: DataStore;
   beforeAll(async () => {
-    store = await openDataStore({ path: join(dir, `${impl}.db`), native: impl });
+    store = await openTestStore(impl, join(dir, `${impl}.db`));
   });
   afterAll(() => store.close());
 
@@ -273,7 +273,7 @@ describe.each(testImplementations())('namespaces, attributes and history (%s)', 
     const file = join(dir, `${impl}-export.jsonl`);
     const out = await store.exportTo(file);
     expect(out.tables.fragment_changes).toBeGreaterThan(0);
-    const copy = await openDataStore({ path: ':memory:', native: impl });
+    const copy = await openTestStore(impl, ':memory:');
     await copy.importFrom(file);
     expect(await copy.fragments.get('n1')).toEqual(await store.fragments.get('n1'));
     expect(await copy.fragments.history('h1')).toEqual(await store.fragments.history('h1'));
@@ -283,9 +283,9 @@ describe.each(testImplementations())('namespaces, attributes and history (%s)', 
   });
 });
 
-describe.each(testImplementations())('replacing every vector at once (%s)', (impl) => {
+describe.each(storeTargets())('replacing every vector at once (%s)', (impl) => {
   it('changes the dimension atomically, or not at all', async () => {
-    const store = await openDataStore({ path: join(dir, `${impl}-reembed.db`), native: impl });
+    const store = await openTestStore(impl, join(dir, `${impl}-reembed.db`));
     await store.fragments.put([
       { id: 'a', text: 'a', vector: vec(4, 1) },
       { id: 'b', text: 'b', vector: vec(4, 2) },
@@ -343,7 +343,7 @@ describe.each(testImplementations())('replacing every vector at once (%s)', (imp
     expect(await store.meta.get('embedder')).toBe('wide');
     await store.fragments.put([{ id: 'd', text: 'd', vector: vec(8, 4) }]);
     await store.close();
-    const again = await openDataStore({ path: join(dir, `${impl}-reembed.db`), native: impl });
+    const again = await openTestStore(impl, join(dir, `${impl}-reembed.db`));
     expect(await again.fragments.dimension()).toBe(8);
     await expect(
       again.fragments.put([{ id: 'e', text: 'e', vector: vec(4, 4) }]),
@@ -352,7 +352,7 @@ describe.each(testImplementations())('replacing every vector at once (%s)', (imp
   });
 
   it('sets the dimension of a store without vectors', async () => {
-    const store = await openDataStore({ path: ':memory:', native: impl, vectorDimension: 4 });
+    const store = await openTestStore(impl, ':memory:', { vectorDimension: 4 });
     await store.fragments.put([{ id: 'a', text: 'no vector' }]);
     expect(await store.fragments.replaceVectors([], { dimension: 6 })).toBe(0);
     expect(await store.fragments.dimension()).toBe(6);
@@ -371,7 +371,7 @@ describe.each(testImplementations())('a version 2 database (%s)', (impl) => {
          VALUES ('old', 'from version 2', '{"k":1}', 5, 6, 2);
        PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = 2;`,
     );
-    const store = await openDataStore({ path, native: impl });
+    const store = await openTestStore(impl, path);
     expect(await store.schemaVersion()).toBe(MIGRATIONS.at(-1)?.version);
     expect(await store.fragments.get('old')).toMatchObject({
       namespace: 'default',

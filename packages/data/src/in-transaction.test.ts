@@ -1,11 +1,11 @@
-import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
-import { openDataStore } from './index.js';
+import {} from './index.js';
+import { openTestStore, storeTargets } from './test-support.js';
 
-describe.each(testImplementations())('inTransaction (%s)', (impl) => {
+describe.each(storeTargets())('inTransaction (%s)', (impl) => {
   it('tells calls made inside a transaction of the store from any other', async () => {
-    const store = await openDataStore({ path: ':memory:', native: impl });
-    const other = await openDataStore({ path: ':memory:', native: impl });
+    const store = await openTestStore(impl, ':memory:');
+    const other = await openTestStore(impl, ':memory:');
     expect(store.inTransaction()).toBe(false);
     const seen: boolean[] = [];
     await store.transaction(async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataStore, implementation, openDataStore } from './index.js';
+import { openTestStore, storeTargets } from './test-support.js';
 
 let dir: string;
 beforeAll(() => {
@@ -19,10 +20,10 @@ const batch = (prefix: string, count: number) =>
     attributes: { kept: i },
   }));
 
-describe.each(testImplementations())('putNumbered (%s)', (impl) => {
+describe.each(storeTargets())('putNumbered (%s)', (impl) => {
   let store: DataStore;
   beforeAll(async () => {
-    store = await openDataStore({ path: ':memory:', native: impl });
+    store = await openTestStore(impl, ':memory:');
   });
   afterAll(() => store.close());
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataStore } from './index.js';
+import { openTestStore, storeTargets } from './test-support.js';
 
 let dir: string;
 beforeAll(() => {
@@ -18,10 +18,10 @@ const piece = (path: string, pieceHash: string, fragmentId: string, namespace = 
   fragmentId,
 });
 
-describe.each(testImplementations())('the source index (%s)', (impl) => {
+describe.each(storeTargets())('the source index (%s)', (impl) => {
   it('records sources and their pieces, looks pieces up by fragment, removes a source whole', async () => {
     const path = join(dir, `${impl}-index.db`);
-    const store = await openDataStore({ path, native: impl });
+    const store = await openTestStore(impl, path);
     const source = {
       namespace: 'documents',
       path: '/notes/a.md',
@@ -77,13 +77,13 @@ describe.each(testImplementations())('the source index (%s)', (impl) => {
     expect(await store.sources.pieces('documents', '/notes/b.md')).toHaveLength(1);
     await store.close();
 
-    const other = await openDataStore({ path, native: impl });
+    const other = await openTestStore(impl, path);
     expect((await other.sources.list()).length).toBe(2);
     await other.close();
   });
 
   it('refuses a missing namespace or path with INVALID_INPUT', async () => {
-    const store = await openDataStore({ path: join(dir, `${impl}-bad.db`), native: impl });
+    const store = await openTestStore(impl, join(dir, `${impl}-bad.db`));
     await expect(store.sources.get(undefined as unknown as string, '/a')).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });

@@ -1,10 +1,10 @@
-import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
-import { openDataStore } from './index.js';
+import {} from './index.js';
+import { openTestStore, storeTargets } from './test-support.js';
 
-describe.each(testImplementations())('after a failed statement (%s)', (impl) => {
+describe.each(storeTargets())('after a failed statement (%s)', (impl) => {
   it('the same statements work again', async () => {
-    const store = await openDataStore({ path: ':memory:', native: impl });
+    const store = await openTestStore(impl, ':memory:');
     const orphan = { conversationId: 'missing', role: 'user' as const, content: 'x' };
     await expect(store.messages.add([orphan])).rejects.toMatchObject({ code: 'DATA_CONSTRAINT' });
     const c = await store.conversations.create({});

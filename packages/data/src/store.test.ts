@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataStore, LATEST_SCHEMA_VERSION, openDataStore } from './index.js';
 import { openTestStore, rawSql, storeTargets } from './test-support.js';
@@ -352,7 +351,7 @@ describe.each(storeTargets())('data store (%s)', (impl) => {
     const junk = join(dir, `${impl}-junk.db`);
     const bytes = Buffer.from('{"this": "is a JSON file, not a database"}\n'.repeat(100));
     writeFileSync(junk, bytes);
-    await expect(openDataStore({ path: junk, native: impl })).rejects.toMatchObject({
+    await expect(openTestStore(impl, junk)).rejects.toMatchObject({
       code: 'DATA_NOT_A_DATABASE',
       message: expect.stringContaining('untouched'),
     });
@@ -363,28 +362,28 @@ describe.each(storeTargets())('data store (%s)', (impl) => {
     const garbage = Buffer.alloc(8192, 0xa5);
     Buffer.from('SQLite format 3\0', 'latin1').copy(garbage);
     writeFileSync(damaged, garbage);
-    const err = await openDataStore({ path: damaged, native: impl }).catch((e: unknown) => e);
+    const err = await openTestStore(impl, damaged).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: expect.stringMatching(/^DATA_(NOT_A_DATABASE|CORRUPT)$/) });
     expect(readFileSync(damaged).equals(garbage)).toBe(true);
 
-    await expect(openDataStore({ path: dir, native: impl })).rejects.toMatchObject({
+    await expect(openTestStore(impl, dir)).rejects.toMatchObject({
       code: 'IO_NOT_A_FILE',
     });
   });
 
   it.runIf(sqlite)('refuses a database from a newer version or another application', async () => {
     const newer = join(dir, `${impl}-newer.db`);
-    const s = await openDataStore({ path: newer, native: impl });
+    const s = await openTestStore(impl, newer);
     await s.close();
     // Bump the schema version as a future release would.
     rawSql(newer, 'PRAGMA user_version = 99');
-    await expect(openDataStore({ path: newer, native: impl })).rejects.toMatchObject({
+    await expect(openTestStore(impl, newer)).rejects.toMatchObject({
       code: 'DATA_SCHEMA_TOO_NEW',
       message: expect.stringContaining('99'),
     });
     const foreign = join(dir, `${impl}-foreign.db`);
     rawSql(foreign, 'CREATE TABLE notes (body TEXT)');
-    await expect(openDataStore({ path: foreign, native: impl })).rejects.toMatchObject({
+    await expect(openTestStore(impl, foreign)).rejects.toMatchObject({
       code: 'DATA_FOREIGN_DATABASE',
     });
   });

@@ -105,3 +105,10 @@ export async function openTestStore(
   if (target === 'postgres') return openDataStore({ ...options, url: await postgresUrlFor(path) });
   return openDataStore({ ...options, path, native: target });
 }
+
+/** Runs SQL under the store that `openTestStore(target, path)` opens (for tests that tamper). */
+export async function rawStoreSql(target: StoreTarget, path: string, sql: string): Promise<void> {
+  if (target !== 'postgres') return rawSql(path, sql);
+  const url = new URL(await postgresUrlFor(path));
+  await (await testPostgres()).sql(url.pathname.slice(1), sql);
+}

@@ -56,7 +56,6 @@ export class PgConnection {
     const { pg, target } = this;
     const client = new pg.Client({
       connectionString: target.connectionString,
-      ...(target.password === undefined ? {} : { password: target.password }),
       connectionTimeoutMillis: this.options.connectTimeoutMs,
       application_name: 'aios',
       types: {

@@ -33,7 +33,10 @@ function codeOf(code: string | undefined): string {
 export function pgError(error: unknown, where?: string): AiosError {
   if (error instanceof AiosError) return error;
   const e = (error ?? {}) as PgLikeError;
-  const code = codeOf(e.code);
+  // node-postgres's own words when the server asks for a password and none was given.
+  const code = /password must be a string/.test(e.message ?? '')
+    ? DataErrorCode.DATA_AUTH_FAILED
+    : codeOf(e.code);
   let message = e.message || String(error);
   if (code === DataErrorCode.DATA_TRANSACTION_ABORTED) {
     message =

@@ -11,7 +11,7 @@ function masked(location: string): string {
 }
 
 export interface PostgresTarget {
-  /** What node-postgres connects with. */
+  /** What node-postgres connects with (the password in it). */
   connectionString: string;
   password: string | undefined;
   /** The URL without its password: what the store shows as its `path` and in errors. */
@@ -43,10 +43,10 @@ export function postgresTarget(location: string, password?: string): PostgresTar
     );
   }
   const inUrl = url.password === '' ? undefined : decodeURIComponent(url.password);
+  const secret = password ?? inUrl;
   url.password = '';
-  return {
-    connectionString: location,
-    password: password ?? inUrl,
-    display: url.toString(),
-  };
+  const display = url.toString();
+  // node-postgres lets the URL's fields override the others: the password goes in it.
+  if (secret !== undefined) url.password = encodeURIComponent(secret);
+  return { connectionString: url.toString(), password: secret, display };
 }
