@@ -5,6 +5,9 @@ import shared from '../../vitest.shared.mjs';
 export default mergeConfig(
   shared,
   defineConfig({
+    // A suite's first PostgreSQL store starts the file's server (initdb, start, a
+    // migrated template): seconds on a loaded machine, in a beforeAll.
+    test: { hookTimeout: 60_000 },
     plugins: [
       {
         name: 'sql-as-text',

@@ -31,6 +31,7 @@ import { BackupHandle } from './backup-handle.js';
 import { CORES } from './cores.js';
 import { homeIntegrityCheck } from './doctor/health.js';
 import { MetricsJournal } from './metrics-journal.js';
+import { postgresCheck } from './postgres-check.js';
 
 export interface CreateAiosOptions {
   /** Data directory (default `$AIOS_HOME` or ~/.aios); with `config`, it must be the config's home. */
@@ -54,7 +55,7 @@ export interface Aios {
   readonly luna: Luna;
   /** CARMA, keeping its fragments in `data`. */
   readonly memory: Memory;
-  /** The SQLite store at `data.path`. */
+  /** The store: the SQLite file at `data.path`, or the PostgreSQL database at `data.url`. */
   readonly data: DataStore;
   /** The chat client Luna asks; null when offline. */
   readonly llm: ChatClient | null;
@@ -111,7 +112,7 @@ export function resolveConfig(options: Pick<CreateAiosOptions, 'home' | 'config'
 
 /**
  * The composition root: opens the whole system from one config, and is the only place
- * that does. The data store at `data.path`; CARMA on it (index files in `<home>/carma`,
+ * that does. The data store at `data.path` (or the PostgreSQL database at `data.url`); CARMA on it (index files in `<home>/carma`,
  * the embedder of `carma.embedder`); one chat client from `luna.llm` (none when offline);
  * Luna on those three (`lunaOnCores`); the backup repository (opened lazily); a health
  * monitor and metrics that see every core, with the metrics of earlier commands loaded
@@ -120,7 +121,12 @@ export function resolveConfig(options: Pick<CreateAiosOptions, 'home' | 'config'
 export async function createAios(options: CreateAiosOptions = {}): Promise<Aios> {
   const config = resolveConfig(options);
   const { native } = config;
-  const data = await openDataStore({ path: config.data.path, native });
+  // PostgreSQL when `data.url` is set (its password is `data.password`), else the SQLite file.
+  const data = await openDataStore(
+    config.data.url === undefined
+      ? { path: config.data.path, native }
+      : { url: config.data.url, password: config.data.password, native },
+  );
   let memory: Memory;
   try {
     memory = await openMemory({ ...carmaOptionsFromConfig(config), data });
@@ -172,6 +178,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
         },
       }),
     );
+    if (data.database === 'postgres') health.register(postgresCheck(data));
     health.register(backupCheck({ lastBackup: () => backup.lastBackup() }, health.thresholds));
     health.register(homeIntegrityCheck(config, native));
   } catch (error) {

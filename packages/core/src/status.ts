@@ -18,6 +18,8 @@ export interface SystemStatus {
   configFile: string | null;
   native: NativeMode;
   cores: CoreStatus[];
+  /** Where the data lives: the SQLite file, or the PostgreSQL URL without its password. */
+  store: { database: 'sqlite' | 'postgres'; location: string };
   /** Where `aios serve` counts each key's requests: in Redis (shared) or per instance. */
   rateLimits: {
     scope: 'shared' | 'instance';
@@ -50,6 +52,17 @@ export function coreStatus(core: CoreDescriptor, mode: NativeMode): CoreStatus {
   }
 }
 
+/** A URL without its password (the config refuses one in `data.url`; shown safe anyway). */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return hideUrlPassword(url);
+  }
+}
+
 /** Versions and implementations of every core, for `aios status` and health checks. */
 export function systemStatus(loaded: LoadedConfig): SystemStatus {
   const mode = loaded.config.native;
@@ -61,6 +74,9 @@ export function systemStatus(loaded: LoadedConfig): SystemStatus {
     configFile: loaded.file ?? null,
     native: mode,
     cores: CORES.map((core) => coreStatus(core, mode)),
+    store: loaded.config.data.url
+      ? { database: 'postgres', location: withoutPassword(loaded.config.data.url) }
+      : { database: 'sqlite', location: loaded.config.data.path },
     rateLimits: {
       scope: loaded.config.redis.url ? 'shared' : 'instance',
       redis: loaded.config.redis.url ? hideUrlPassword(loaded.config.redis.url) : null,

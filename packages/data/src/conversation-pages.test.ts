@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import {} from './index.js';
 import { openTestStore, storeTargets } from './test-support.js';
 
 describe.each(storeTargets())('conversation pages (%s)', (impl) => {

@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Sqlite3Wasm from 'node-sqlite3-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  APPLICATION_ID,
-  type DataStore,
-  LATEST_SCHEMA_VERSION,
-  MIGRATIONS,
-  openDataStore,
-} from './index.js';
+import { APPLICATION_ID, type DataStore, LATEST_SCHEMA_VERSION, MIGRATIONS } from './index.js';
 import { MESSAGES_BY_EXCHANGE } from './sql.js';
 import { openTestStore, rawSql, storeTargets } from './test-support.js';
 

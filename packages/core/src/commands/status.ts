@@ -52,6 +52,9 @@ export function registerStatus(program: Command): void {
         console.log(`config  ${status.configFile ?? '(defaults and environment only)'}`);
         console.log(`native  ${status.native}`);
         console.log(
+          `store   ${status.store.database === 'postgres' ? `PostgreSQL ${status.store.location}` : `SQLite ${status.store.location}`}`,
+        );
+        console.log(
           `memory  ${embedder.embedder} (${embedder.dimension ?? 'dimension from the model'}; query/document: ${describeRoles(embedder.roles ?? undefined)})`,
         );
         const model = llm.model ? `model ${llm.model}` : 'the first model it lists';
