@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { testImplementations } from '@aios/utils/testing';
+import { runProcess, testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
 
@@ -299,22 +299,11 @@ describe.each(testImplementations())('aios ingest of a ChatGPT export (AIOS_NATI
 
 /** Runs the CLI asynchronously (a loopback server in this process must keep answering). */
 function runPiped(home: string, args: string[], input: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [cli, ...args], {
+  return runProcess(process.execPath, [cli, ...args], {
     cwd: home,
     env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
+    input,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => {
-    stdout += c;
-  });
-  child.stderr.on('data', (c) => {
-    stderr += c;
-  });
-  child.stdin.end(input);
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
 }
 
 describe.each(testImplementations())('aios chat (AIOS_NATIVE=%s)', (impl) => {

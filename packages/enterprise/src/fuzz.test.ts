@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAios, loadConfig } from '@aios/core';
-import { testTool } from '@aios/utils/testing';
+import { runProcess, testTool } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { cli } from './index.js';
 import { startServer } from './serve.js';
@@ -14,30 +13,6 @@ const schemathesis = testTool('schemathesis');
 const MAX_EXAMPLES = Number(process.env.AIOS_FUZZ_EXAMPLES ?? 25);
 /** Replays a run: schemathesis prints its seed at the end of every run. */
 const SEED = process.env.AIOS_FUZZ_SEED;
-
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    // In a temporary directory: schemathesis keeps its run data in ./.schemathesis.
-    const child = spawn(command, args, {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
 
 /**
  * Schemathesis against a live `aios serve` on loopback, driven by its own /openapi.json
@@ -59,7 +34,8 @@ describe.skipIf(!schemathesis)('the API under schemathesis', () => {
       await setup.close();
       const running = await startServer({ config, port: 0, offline: true, logger: false });
       try {
-        const { code, output } = await run(
+        // In the temporary home: schemathesis keeps its run data in ./.schemathesis.
+        const { code, stdout, stderr } = await runProcess(
           schemathesis as string,
           [
             'run',
@@ -86,9 +62,9 @@ describe.skipIf(!schemathesis)('the API under schemathesis', () => {
             '--no-color',
             ...(SEED ? ['--seed', SEED] : []),
           ],
-          home,
+          { cwd: home, env: { ...process.env, NO_COLOR: '1' } },
         );
-        if (code !== 0) console.error(output.slice(0, 200_000));
+        if (code !== 0) console.error(`${stdout}${stderr}`.slice(0, 200_000));
         expect(code, 'schemathesis found failures (see the output above)').toBe(0);
       } finally {
         await running.close();

@@ -8,12 +8,11 @@
  * Native stores share a home (SQLite's own locks serialise the processes); a js store keeps
  * its home to itself, so on js the second process is refused at once, naming the first.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAios, loadConfig } from '@aios/core';
-import { testImplementations } from '@aios/utils/testing';
+import { runProcess, testImplementations } from '@aios/utils/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from './index.js';
 import { aiosCli, runAios, serveAios } from './test-support/cli.js';
@@ -23,18 +22,9 @@ const implementations = testImplementations();
 
 /** `aios <args>` on `home` without blocking the event loop (the other writers run meanwhile). */
 function aiosAsync(home: string, args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [aiosCli, ...args], {
-      cwd: home,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, AIOS_LOG_LEVEL: 'warn', ...env },
-    });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+  return runProcess(process.execPath, [aiosCli, ...args], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, AIOS_LOG_LEVEL: 'warn', ...env },
   });
 }
 

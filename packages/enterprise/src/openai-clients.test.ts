@@ -4,14 +4,13 @@
  * non-streaming, streaming with usage, abort mid-stream, multi-turn history, bad requests,
  * keys and tenants. No AIOS-specific code on the client side but the base URL and the key.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAios, loadConfig } from '@aios/core';
 import { type ChatServer, startChatServer } from '@aios/luna/testing';
-import { testImplementations, testTool } from '@aios/utils/testing';
+import { runProcess, testImplementations, testTool } from '@aios/utils/testing';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './index.js';
@@ -21,23 +20,7 @@ import { type RunningServer, startServer } from './serve.js';
 const python = testTool('python3', { ...process.env, PATH: '' });
 const SCRIPT = fileURLToPath(new URL('./test-support/openai_client.py', import.meta.url));
 
-function runPython(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python as string, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runPython = (args: string[]) => runProcess(python as string, [SCRIPT, ...args]);
 
 /** Resolves once `check` holds, polling (the condition is an observed fact, not a delay). */
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {

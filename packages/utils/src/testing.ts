@@ -71,3 +71,8 @@ export {
   type TestPostgres,
   type TestPostgresOptions,
 } from './testing-tools/postgres.js';
+export {
+  type ProcessRun,
+  type RunProcessOptions,
+  runProcess,
+} from './testing-tools/run-process.js';

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProcess } from '@aios/utils/testing';
 import { loadServerPackages } from '../../scripts/openapi.js';
 
 /** A live `aios serve` on 127.0.0.1 (any free port) in a temporary home, started by the CLI. */
@@ -29,22 +30,7 @@ function environment(home: string): NodeJS.ProcessEnv {
 }
 
 function runCli(home: string, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      env: environment(home),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [cliPath, ...args], { env: environment(home) });
 }
 
 /** Waits for the line where `command` prints its address, and returns the URL. */
