@@ -96,7 +96,10 @@ async function gatherCandidates(
     // The built-in embedder's vector came with the terms; a remote embedder is asked.
     const q = prepared?.vector ?? (await ctx.queryVectors.get(ctx, query));
     const vectors = indexes.vectors;
-    const hits = vectors.search(q, Math.min(depth, Math.max(1, vectors.size)), {
+    // Off the JS thread natively: the walk of the graph is most of a search's time, and a
+    // server answers other requests meanwhile. What changes in the memory until it ends
+    // is handled below: a label no longer live is skipped.
+    const hits = await vectors.searchAsync(q, Math.min(depth, Math.max(1, vectors.size)), {
       ...(allowed ? { filter: allowed } : {}),
       ef: Math.max(ctx.options.efSearch ?? DEFAULT_EF_SEARCH, depth),
       exact: parsed.exact,
