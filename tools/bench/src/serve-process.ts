@@ -38,9 +38,9 @@ export async function seededHome(
 export function serveProcess(
   home: string,
   native: string,
-  options: { offline?: boolean; env?: Record<string, string> } = {},
+  options: { offline?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const args = [aiosCli, 'serve', '--port', '0', ...(options.offline ? ['--offline'] : [])];
+  const args = [...(options.nodeArgs ?? []), aiosCli, 'serve', '--port', '0', ...(options.offline ? ['--offline'] : [])];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
