@@ -1,4 +1,5 @@
 import { invalidInput } from '@aios/utils';
+import { chain } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import type { SqlRow } from './driver.js';
 import { MAX_TIME, num, numOrNull, stats, strOrNull } from './rows.js';
@@ -16,6 +17,7 @@ import type {
   TokensPerModel,
   TopFragment,
 } from './types.js';
+
 import { count, isPlainObject, rangeBound, requireString } from './validate.js';
 
 /** Aggregates over messages, tokens, memory and feedback, per day or per model. */
@@ -31,7 +33,9 @@ export function createAnalyticsRepository(ctx: StoreContext): DataStore['analyti
     const from = rangeBound(range.from as Timestamp | undefined, 'range.from', -MAX_TIME);
     const to = rangeBound(range.to as Timestamp | undefined, 'range.to', MAX_TIME);
     const type = range.type === undefined ? null : requireString(range.type, 'type');
-    return serial(async () => (await driver.analytics(name, { from, to, limit, type })).map(map));
+    return serial(() =>
+      chain(driver.analytics(name, { from, to, limit, type }), (result) => result.map(map)),
+    );
   };
   return {
     messagesPerDay: (range) =>

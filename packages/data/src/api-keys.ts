@@ -1,5 +1,6 @@
 import { invalidInput } from '@aios/utils';
 import type { ApiKeyRecord, ApiKeyRepository } from './access-types.js';
+import { chain } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import type { SqlRow } from './driver.js';
 import { num, numOrNull } from './rows.js';
@@ -36,42 +37,50 @@ export function createApiKeyRepository(ctx: StoreContext): ApiKeyRepository {
         input.expiresAt === null || input.expiresAt === undefined
           ? null
           : timestamp(input.expiresAt, 'expiresAt', 0);
-      return serial(async () => {
-        await driver.run(
-          'INSERT INTO api_keys (id, tenant_id, name, secret_hash, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)',
-          [id, tenantId, name, secretHash, JSON.stringify(scopes), createdAt, expiresAt],
-        );
-        return {
-          id,
-          tenantId,
-          name,
-          secretHash,
-          scopes,
-          createdAt,
-          expiresAt,
-          lastUsedAt: null,
-          revokedAt: null,
-        };
-      });
+      return serial(() =>
+        chain(
+          driver.run(
+            'INSERT INTO api_keys (id, tenant_id, name, secret_hash, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)',
+            [id, tenantId, name, secretHash, JSON.stringify(scopes), createdAt, expiresAt],
+          ),
+          (result) => {
+            result;
+            return {
+              id,
+              tenantId,
+              name,
+              secretHash,
+              scopes,
+              createdAt,
+              expiresAt,
+              lastUsedAt: null,
+              revokedAt: null,
+            };
+          },
+        ),
+      );
     },
     async get(id) {
       requireString(id, 'id');
-      return serial(async () => {
-        const row = (await driver.query('SELECT * FROM api_keys WHERE id = ?1', [id]))[0];
-        return row ? toKey(row) : undefined;
-      });
+      return serial(() =>
+        chain(driver.query('SELECT * FROM api_keys WHERE id = ?1', [id]), (result) => {
+          const row = result[0];
+          return row ? toKey(row) : undefined;
+        }),
+      );
     },
     async list(options = {}) {
       const tenantId =
         options.tenantId === undefined ? undefined : requireString(options.tenantId, 'tenantId');
-      return serial(async () =>
-        (tenantId === undefined
-          ? await driver.query('SELECT * FROM api_keys ORDER BY created_at, id')
-          : await driver.query(
-              'SELECT * FROM api_keys WHERE tenant_id = ?1 ORDER BY created_at, id',
-              [tenantId],
-            )
-        ).map(toKey),
+      return serial(() =>
+        chain(
+          tenantId === undefined
+            ? driver.query('SELECT * FROM api_keys ORDER BY created_at, id')
+            : driver.query('SELECT * FROM api_keys WHERE tenant_id = ?1 ORDER BY created_at, id', [
+                tenantId,
+              ]),
+          (rows) => rows.map(toKey),
+        ),
       );
     },
     async touch(id, at) {
@@ -87,13 +96,19 @@ export function createApiKeyRepository(ctx: StoreContext): ApiKeyRepository {
     async revoke(id, at) {
       requireString(id, 'id');
       const when = timestamp(at, 'at', Date.now());
-      return serial(async () => {
-        await driver.run(
-          'UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL',
-          [id, when],
-        );
-        return (await driver.query('SELECT 1 FROM api_keys WHERE id = ?1', [id])).length > 0;
-      });
+      return serial(() =>
+        chain(
+          driver.run('UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL', [
+            id,
+            when,
+          ]),
+          () =>
+            chain(
+              driver.query('SELECT 1 FROM api_keys WHERE id = ?1', [id]),
+              (rows) => rows.length > 0,
+            ),
+        ),
+      );
     },
   };
 }

@@ -7,6 +7,7 @@ import type {
   AuditRepository,
   AuditVerification,
 } from './access-types.js';
+import { chain, type Steps } from './awaitable.js';
 import { atomically, type StoreContext } from './context.js';
 import type { SqlRow } from './driver.js';
 import { num, numOrNull, strOrNull } from './rows.js';
@@ -91,7 +92,7 @@ function problem(seq: number, kind: AuditProblem, message: string): AuditVerific
 }
 
 export function createAuditRepository(ctx: StoreContext): AuditRepository {
-  const { driver, serial } = ctx;
+  const { driver, serial, steps } = ctx;
   const HEAD = 'SELECT value FROM meta WHERE key = ?1';
   const toHead = (rows: SqlRow[]): { seq: number; hash: string } => {
     const row = rows[0];
@@ -99,6 +100,120 @@ export function createAuditRepository(ctx: StoreContext): AuditRepository {
       ? (JSON.parse(String(row.value)) as { seq: number; hash: string })
       : { seq: 0, hash: AUDIT_GENESIS };
   };
+  function* appendSteps(inputs: ReturnType<typeof checkInput>[]): Steps<AuditEntry[]> {
+    const current: SqlRow[] = yield driver.query(HEAD, [HEAD_KEY]);
+    let { seq, hash } = toHead(current);
+    const stored: AuditEntry[] = [];
+    for (const input of inputs) {
+      const fields: Fields = { seq: seq + 1, ...input, prevHash: hash };
+      const entry = { ...fields, hash: auditHash(fields) };
+      yield driver.run(
+        'INSERT INTO audit_log (seq, at, tenant_id, key_id, action, outcome, status, request_id, target, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)',
+        [
+          entry.seq,
+          entry.at,
+          entry.tenantId,
+          entry.keyId,
+          entry.action,
+          entry.outcome,
+          entry.status,
+          entry.requestId,
+          entry.target,
+          JSON.stringify(entry.details),
+          entry.prevHash,
+          entry.hash,
+        ],
+      );
+      stored.push(entry);
+      seq = entry.seq;
+      hash = entry.hash;
+    }
+    yield driver.run(
+      'INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [HEAD_KEY, JSON.stringify({ seq, hash })],
+    );
+    return stored;
+  }
+
+  function* verifySteps(): Steps<AuditVerification> {
+    const head = toHead(yield driver.query(HEAD, [HEAD_KEY]));
+    // Every hash, to tell an entry moved from elsewhere in the chain from a forged one.
+    const known = new Set(
+      (yield driver.query('SELECT hash FROM audit_log')).map((r: SqlRow) => String(r.hash)),
+    );
+    let expectedSeq = 1;
+    let prev = AUDIT_GENESIS;
+    let entries = 0;
+    for (let after = 0; ; ) {
+      const rows = yield driver.query(
+        'SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2',
+        [after, PAGE],
+      );
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const e = toEntry(row);
+        entries++;
+        after = e.seq;
+        if (e.seq !== expectedSeq) {
+          return {
+            ok: false,
+            entries,
+            firstBad: problem(expectedSeq, 'deleted', `missing (the next entry is ${e.seq})`),
+          };
+        }
+        if (e.seq > head.seq) {
+          return {
+            ok: false,
+            entries,
+            firstBad: problem(e.seq, 'inserted', 'not appended by the store'),
+          };
+        }
+        if (e.prevHash !== prev) {
+          const kind = known.has(e.prevHash) ? 'reordered' : 'inserted';
+          return {
+            ok: false,
+            entries,
+            firstBad: problem(
+              e.seq,
+              kind,
+              kind === 'reordered'
+                ? 'it follows another entry than the one before it'
+                : 'it does not follow from the entry before it',
+            ),
+          };
+        }
+        if (auditHash(e) !== e.hash) {
+          return {
+            ok: false,
+            entries,
+            firstBad: problem(e.seq, 'edited', 'its content was changed'),
+          };
+        }
+        prev = e.hash;
+        expectedSeq++;
+      }
+    }
+    const last = expectedSeq - 1;
+    if (last < head.seq) {
+      return {
+        ok: false,
+        entries,
+        firstBad: problem(last + 1, 'deleted', `missing (the log ended at ${head.seq})`),
+      };
+    }
+    if (last > head.seq) {
+      return {
+        ok: false,
+        entries,
+        firstBad: problem(head.seq + 1, 'inserted', 'not appended by the store'),
+      };
+    }
+    if (prev !== head.hash) {
+      return { ok: false, entries, firstBad: problem(last, 'edited', 'it was replaced') };
+    }
+    return { ok: true, entries };
+  }
+
   return {
     async append(entries) {
       if (!Array.isArray(entries))
@@ -108,40 +223,7 @@ export function createAuditRepository(ctx: StoreContext): AuditRepository {
       return serial(() =>
         atomically(
           driver,
-          function* () {
-            const current: SqlRow[] = yield driver.query(HEAD, [HEAD_KEY]);
-            let { seq, hash } = toHead(current);
-            const stored: AuditEntry[] = [];
-            for (const input of inputs) {
-              const fields: Fields = { seq: seq + 1, ...input, prevHash: hash };
-              const entry = { ...fields, hash: auditHash(fields) };
-              yield driver.run(
-                'INSERT INTO audit_log (seq, at, tenant_id, key_id, action, outcome, status, request_id, target, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)',
-                [
-                  entry.seq,
-                  entry.at,
-                  entry.tenantId,
-                  entry.keyId,
-                  entry.action,
-                  entry.outcome,
-                  entry.status,
-                  entry.requestId,
-                  entry.target,
-                  JSON.stringify(entry.details),
-                  entry.prevHash,
-                  entry.hash,
-                ],
-              );
-              stored.push(entry);
-              seq = entry.seq;
-              hash = entry.hash;
-            }
-            yield driver.run(
-              'INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-              [HEAD_KEY, JSON.stringify({ seq, hash })],
-            );
-            return stored;
-          },
+          () => appendSteps(inputs),
           // Entries from other connections wait: the chain has one order, the commit order.
           'audit',
         ),
@@ -153,98 +235,23 @@ export function createAuditRepository(ctx: StoreContext): AuditRepository {
         options.afterSeq === undefined ? 0 : nonNegativeInt(options.afterSeq, 'afterSeq');
       const tenantId =
         options.tenantId === undefined ? undefined : requireString(options.tenantId, 'tenantId');
-      return serial(async () =>
-        (tenantId === undefined
-          ? await driver.query('SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2', [
-              after,
-              limit,
-            ])
-          : await driver.query(
-              'SELECT * FROM audit_log WHERE tenant_id = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2',
-              [after, limit, tenantId],
-            )
-        ).map(toEntry),
+      return serial(() =>
+        chain(
+          tenantId === undefined
+            ? driver.query('SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2', [
+                after,
+                limit,
+              ])
+            : driver.query(
+                'SELECT * FROM audit_log WHERE tenant_id = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2',
+                [after, limit, tenantId],
+              ),
+          (rows) => rows.map(toEntry),
+        ),
       );
     },
     async verify() {
-      return serial(async () => {
-        const head = toHead(await driver.query(HEAD, [HEAD_KEY]));
-        // Every hash, to tell an entry moved from elsewhere in the chain from a forged one.
-        const known = new Set(
-          (await driver.query('SELECT hash FROM audit_log')).map((r) => String(r.hash)),
-        );
-        let expectedSeq = 1;
-        let prev = AUDIT_GENESIS;
-        let entries = 0;
-        for (let after = 0; ; ) {
-          const rows = await driver.query(
-            'SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2',
-            [after, PAGE],
-          );
-          if (rows.length === 0) break;
-          for (const row of rows) {
-            const e = toEntry(row);
-            entries++;
-            after = e.seq;
-            if (e.seq !== expectedSeq) {
-              return {
-                ok: false,
-                entries,
-                firstBad: problem(expectedSeq, 'deleted', `missing (the next entry is ${e.seq})`),
-              };
-            }
-            if (e.seq > head.seq) {
-              return {
-                ok: false,
-                entries,
-                firstBad: problem(e.seq, 'inserted', 'not appended by the store'),
-              };
-            }
-            if (e.prevHash !== prev) {
-              const kind = known.has(e.prevHash) ? 'reordered' : 'inserted';
-              return {
-                ok: false,
-                entries,
-                firstBad: problem(
-                  e.seq,
-                  kind,
-                  kind === 'reordered'
-                    ? 'it follows another entry than the one before it'
-                    : 'it does not follow from the entry before it',
-                ),
-              };
-            }
-            if (auditHash(e) !== e.hash) {
-              return {
-                ok: false,
-                entries,
-                firstBad: problem(e.seq, 'edited', 'its content was changed'),
-              };
-            }
-            prev = e.hash;
-            expectedSeq++;
-          }
-        }
-        const last = expectedSeq - 1;
-        if (last < head.seq) {
-          return {
-            ok: false,
-            entries,
-            firstBad: problem(last + 1, 'deleted', `missing (the log ended at ${head.seq})`),
-          };
-        }
-        if (last > head.seq) {
-          return {
-            ok: false,
-            entries,
-            firstBad: problem(head.seq + 1, 'inserted', 'not appended by the store'),
-          };
-        }
-        if (prev !== head.hash) {
-          return { ok: false, entries, firstBad: problem(last, 'edited', 'it was replaced') };
-        }
-        return { ok: true, entries };
-      });
+      return steps(verifySteps);
     },
   };
 }

@@ -10,13 +10,18 @@ export interface StoreContext {
   readonly sql: Dialect;
   /** Runs `fn` after every earlier call of the store has finished. */
   serial<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * `serial` for work written as steps (`yield driver.query(...)`): on SQLite it runs at
+   * once, synchronously, like the driver; on PostgreSQL, step by step.
+   */
+  steps<T>(body: () => Steps<T>): Promise<T>;
   /** Whether calls are queued or running (then a batch cannot borrow shared buffers). */
   busy(): boolean;
   readonly maxRowBytes: number;
   /** The vector dimension recorded in the store, as last read or written. */
   dimension: number | undefined;
   /** Reads the recorded dimension from the database. */
-  readDimension(): Promise<number | undefined>;
+  readDimension(): Awaitable<number | undefined>;
 }
 
 /**

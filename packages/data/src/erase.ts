@@ -41,86 +41,90 @@ function* eraseSteps(
   try {
     const erasure: NamespaceErasure = yield atomically(
       driver,
-      function* () {
-        const present: SqlRow[] = yield driver.query(
-          'SELECT id, created_at, vector IS NOT NULL AS has_vector FROM fragments WHERE namespace = ?1',
-          [namespace],
-        );
-        const presentIds = new Set(present.map((r) => String(r.id)));
-        const pieces: SqlRow[] = yield driver.query(
-          'SELECT DISTINCT fragment_id FROM source_pieces WHERE namespace = ?1',
-          [namespace],
-        );
-        const recorded: SqlRow[] = yield driver.query(driver.dialect.historyInNamespace, [
-          namespace,
-        ]);
-        const candidates = new Set<string>([
-          ...presentIds,
-          ...column(pieces),
-          ...column(recorded),
-          ...ids,
-        ]);
-        let since: number | null = null;
-        const earliest = (t: unknown) => {
-          if (typeof t === 'number' || typeof t === 'bigint') {
-            const ms = Number(t);
-            since = since === null ? ms : Math.min(since, ms);
-          }
-        };
-        for (const r of present) earliest(r.created_at);
-        const erased: string[] = [];
-        let history = 0;
-        for (const id of candidates) {
-          const elsewhere: SqlRow[] = yield driver.query(
-            'SELECT 1 FROM fragments WHERE id = ?1 AND namespace != ?2',
-            [id, namespace],
-          );
-          if (elsewhere.length > 0) continue;
-          const counted: SqlRow[] = yield driver.query(
-            "SELECT count(*) AS n, min(created_at) AS t FROM fragment_changes WHERE fragment_id = ?1 AND kind != 'erase'",
-            [id],
-          );
-          const n = Number(counted[0]?.n ?? 0);
-          if (n === 0 && !presentIds.has(id)) continue;
-          earliest(counted[0]?.t);
-          const removed: Changes = yield driver.run(
-            'DELETE FROM fragment_changes WHERE fragment_id = ?1',
-            [id],
-          );
-          history += removed.changes;
-          yield driver.run(
-            'INSERT INTO fragment_changes (fragment_id, kind, data, created_at) VALUES (?1, ?2, NULL, ?3)',
-            [id, ERASE_CHANGE_KIND, at],
-          );
-          erased.push(id);
-        }
-        const fragments: Changes = yield driver.run('DELETE FROM fragments WHERE namespace = ?1', [
-          namespace,
-        ]);
-        const sourcePieces: Changes = yield driver.run(
-          'DELETE FROM source_pieces WHERE namespace = ?1',
-          [namespace],
-        );
-        const sources: Changes = yield driver.run('DELETE FROM sources WHERE namespace = ?1', [
-          namespace,
-        ]);
-        return {
-          namespace,
-          fragments: fragments.changes,
-          vectors: present.filter((r) => Number(r.has_vector) === 1).length,
-          history,
-          sources: sources.changes,
-          sourcePieces: sourcePieces.changes,
-          ids: erased,
-          since,
-        };
-      },
+      () => eraseBody(driver, namespace, ids, at),
       'history',
     );
     return erasure;
   } finally {
     if (secure) yield driver.exec(secure.off);
   }
+}
+
+function* eraseBody(
+  driver: SqlDriver,
+  namespace: string,
+  ids: readonly string[],
+  at: number,
+): Steps<NamespaceErasure> {
+  const present: SqlRow[] = yield driver.query(
+    'SELECT id, created_at, vector IS NOT NULL AS has_vector FROM fragments WHERE namespace = ?1',
+    [namespace],
+  );
+  const presentIds = new Set(present.map((r) => String(r.id)));
+  const pieces: SqlRow[] = yield driver.query(
+    'SELECT DISTINCT fragment_id FROM source_pieces WHERE namespace = ?1',
+    [namespace],
+  );
+  const recorded: SqlRow[] = yield driver.query(driver.dialect.historyInNamespace, [namespace]);
+  const candidates = new Set<string>([
+    ...presentIds,
+    ...column(pieces),
+    ...column(recorded),
+    ...ids,
+  ]);
+  let since: number | null = null;
+  const earliest = (t: unknown) => {
+    if (typeof t === 'number' || typeof t === 'bigint') {
+      const ms = Number(t);
+      since = since === null ? ms : Math.min(since, ms);
+    }
+  };
+  for (const r of present) earliest(r.created_at);
+  const erased: string[] = [];
+  let history = 0;
+  for (const id of candidates) {
+    const elsewhere: SqlRow[] = yield driver.query(
+      'SELECT 1 FROM fragments WHERE id = ?1 AND namespace != ?2',
+      [id, namespace],
+    );
+    if (elsewhere.length > 0) continue;
+    const counted: SqlRow[] = yield driver.query(
+      "SELECT count(*) AS n, min(created_at) AS t FROM fragment_changes WHERE fragment_id = ?1 AND kind != 'erase'",
+      [id],
+    );
+    const n = Number(counted[0]?.n ?? 0);
+    if (n === 0 && !presentIds.has(id)) continue;
+    earliest(counted[0]?.t);
+    const removed: Changes = yield driver.run(
+      'DELETE FROM fragment_changes WHERE fragment_id = ?1',
+      [id],
+    );
+    history += removed.changes;
+    yield driver.run(
+      'INSERT INTO fragment_changes (fragment_id, kind, data, created_at) VALUES (?1, ?2, NULL, ?3)',
+      [id, ERASE_CHANGE_KIND, at],
+    );
+    erased.push(id);
+  }
+  const fragments: Changes = yield driver.run('DELETE FROM fragments WHERE namespace = ?1', [
+    namespace,
+  ]);
+  const sourcePieces: Changes = yield driver.run('DELETE FROM source_pieces WHERE namespace = ?1', [
+    namespace,
+  ]);
+  const sources: Changes = yield driver.run('DELETE FROM sources WHERE namespace = ?1', [
+    namespace,
+  ]);
+  return {
+    namespace,
+    fragments: fragments.changes,
+    vectors: present.filter((r) => Number(r.has_vector) === 1).length,
+    history,
+    sources: sources.changes,
+    sourcePieces: sourcePieces.changes,
+    ids: erased,
+    since,
+  };
 }
 
 type Changes = { changes: number };

@@ -1,4 +1,5 @@
 import { invalidInput } from '@aios/utils';
+import { chain } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import { MAX_TIME, num, toEvent } from './rows.js';
 import type { DataStore } from './types.js';
@@ -74,16 +75,19 @@ export function createEventRepository(ctx: StoreContext): DataStore['events'] {
       const from = rangeBound(options.from, 'from', -MAX_TIME);
       const to = rangeBound(options.to, 'to', MAX_TIME);
       const type = options.type === undefined ? null : requireString(options.type, 'type');
-      return serial(async () =>
-        (
-          await driver.query(
+      return serial(() =>
+        chain(
+          driver.query(
             'SELECT * FROM events WHERE created_at >= ?1 AND created_at < ?2 AND (CAST(?3 AS TEXT) IS NULL OR type = ?3) ORDER BY created_at DESC, id DESC LIMIT ?4',
             [from, to, type, limit],
-          )
-        ).map(toEvent),
+          ),
+          (result) => result.map(toEvent),
+        ),
       );
     },
     count: () =>
-      serial(async () => num((await driver.query('SELECT count(*) AS n FROM events'))[0]?.n ?? 0)),
+      serial(() =>
+        chain(driver.query('SELECT count(*) AS n FROM events'), (result) => num(result[0]?.n ?? 0)),
+      ),
   };
 }

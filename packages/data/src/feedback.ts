@@ -1,6 +1,7 @@
 import { invalidInput } from '@aios/utils';
+import { chain, type Steps } from './awaitable.js';
 import { atomically, type StoreContext } from './context.js';
-import type { SqlRow } from './driver.js';
+import type { SqlRow, SqlValue } from './driver.js';
 import { num, toFeedback } from './rows.js';
 import type { DataStore } from './types.js';
 import {
@@ -18,6 +19,15 @@ import {
 /** Ratings of answers and their summary. */
 export function createFeedbackRepository(ctx: StoreContext): DataStore['feedback'] {
   const { driver, serial, maxRowBytes } = ctx;
+  /** Inserts row by row, each telling the id it got. */
+  function* insertReturning(insert: string, rows: unknown[][]): Steps<number[]> {
+    const ids: number[] = [];
+    for (const row of rows) {
+      const returned: SqlRow[] = yield driver.query(`${insert} RETURNING id`, row as SqlValue[]);
+      ids.push(num(returned[0]?.id));
+    }
+    return ids;
+  }
   return {
     async add(feedback) {
       const list = requireArray<Record<string, unknown>>(feedback, 'feedback');
@@ -49,30 +59,20 @@ export function createFeedbackRepository(ctx: StoreContext): DataStore['feedback
         'INSERT INTO feedback (conversation_id, message_id, rating, comment, metadata, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)';
       if (ctx.sql.returningIds) {
         // Other connections take ids at the same time: each row says which it got.
-        return serial(() =>
-          atomically(driver, function* () {
-            const ids: number[] = [];
-            for (const row of rows) {
-              const returned: SqlRow[] = yield driver.query(`${insert} RETURNING id`, row);
-              ids.push(num(returned[0]?.id));
-            }
-            return ids;
-          }),
-        );
+        return serial(() => atomically(driver, () => insertReturning(insert, rows)));
       }
-      return serial(async () => {
-        const first = num(
-          (await driver.query('SELECT coalesce(max(id), 0) AS n FROM feedback'))[0]?.n ?? 0,
-        );
-        await driver.runBatch(insert, rows);
-        return rows.map((_, i) => first + i + 1);
-      });
+      return serial(() =>
+        chain(driver.query('SELECT coalesce(max(id), 0) AS n FROM feedback'), (found) => {
+          const first = num(found[0]?.n ?? 0);
+          return chain(driver.runBatch(insert, rows), () => rows.map((_, i) => first + i + 1));
+        }),
+      );
     },
     async list(options = {}) {
       const limit = count(options.limit, 'limit', 100, 1_000_000);
-      return serial(async () =>
-        (await driver.query('SELECT * FROM feedback ORDER BY id DESC LIMIT ?1', [limit])).map(
-          toFeedback,
+      return serial(() =>
+        chain(driver.query('SELECT * FROM feedback ORDER BY id DESC LIMIT ?1', [limit]), (result) =>
+          result.map(toFeedback),
         ),
       );
     },

@@ -15,6 +15,7 @@ import {
 } from './sql.js';
 import type {
   FragmentRepository,
+  Numbering,
   PutOptions,
   ReadOptions,
   StoredFragmentChange,
@@ -83,7 +84,7 @@ function changeColumns(
 }
 
 export function createFragmentRepository(ctx: StoreContext): FragmentRepository {
-  const { driver, serial, maxRowBytes } = ctx;
+  const { driver, serial, steps, maxRowBytes } = ctx;
   let packBuffer = new Float32Array(0);
 
   /** Fixes the store's dimension at `dim` unless it has one; fails if it has another. */
@@ -254,6 +255,99 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
    * Writes a prepared batch (in the store's queue). `inTransaction` runs first in the
    * same transaction (then there always is one).
    */
+  /** Deletes with a history row for each fragment that was there. */
+  function* deleteSteps(
+    list: string[],
+    rows: Array<{ kind: string; data: string; at: number }>,
+  ): Steps<number> {
+    let deleted = 0;
+    for (const [i, id] of list.entries()) {
+      const c = rows[i] as { kind: string; data: string; at: number };
+      // Only a fragment that was there gets a "deleted" entry.
+      yield driver.run(CHANGE_INSERT_IF_PRESENT, [id, c.kind, c.data === '' ? null : c.data, c.at]);
+      const removed: { changes: number } = yield driver.run('DELETE FROM fragments WHERE id = ?1', [
+        id,
+      ]);
+      deleted += removed.changes;
+    }
+    return deleted;
+  }
+
+  /** New vectors for every fragment that has one, and the new dimension. */
+  function* replaceSteps(
+    rows: Array<{
+      id: string;
+      bytes: Uint8Array;
+      change: { kind: string; data: string; at: number } | undefined;
+    }>,
+    newDimension: number,
+    meta: Array<[string, string]>,
+  ): Steps<void> {
+    for (const [i, r] of rows.entries()) {
+      const updated: { changes: number } = yield driver.run(
+        'UPDATE fragments SET vector = ?2 WHERE id = ?1',
+        [r.id, r.bytes],
+      );
+      if (updated.changes === 0) {
+        throw dataError(
+          DataErrorCode.DATA_NOT_FOUND,
+          `vectors[${i}].id: no fragment ${JSON.stringify(r.id)}`,
+          { details: { id: r.id } },
+        );
+      }
+    }
+    const others: SqlRow[] = yield driver.query(
+      'SELECT count(*) AS n FROM fragments WHERE vector IS NOT NULL AND length(vector) != ?1',
+      [newDimension * 4],
+    );
+    const left = Number(others[0]?.n ?? 0);
+    if (left > 0) {
+      throw dataError(
+        DataErrorCode.DATA_DIMENSION_MISMATCH,
+        `vectors: ${left} fragments would keep vectors of another dimension than ${newDimension}; give every fragment that has a vector a new one (nothing was changed)`,
+        { details: { dimension: newDimension, left } },
+      );
+    }
+    yield driver.run(
+      "INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [String(newDimension)],
+    );
+    for (const r of rows) {
+      if (r.change) {
+        yield driver.run(CHANGE_INSERT, [
+          r.id,
+          r.change.kind,
+          r.change.data === '' ? null : r.change.data,
+          r.change.at,
+        ]);
+      }
+    }
+    yield* writeMeta(driver, meta);
+  }
+
+  /** Takes the batch's numbers and puts them into its rows' attributes. */
+  function* numberSteps(
+    p: Prepared,
+    numbering: Required<Numbering>,
+    taken: { first: number },
+  ): Steps<void> {
+    taken.first = yield* takeNumbers(driver, numbering, p.n);
+    numberRows(p.columns.attributes, numbering.attribute, taken.first);
+  }
+
+  /** A batch with what must commit with it (see `write`). */
+  function* writeSteps(
+    p: Prepared,
+    needsDimension: boolean,
+    inTransaction?: () => Steps<void>,
+  ): Steps<boolean> {
+    if (inTransaction) yield* inTransaction();
+    const recorded = needsDimension && (yield* recordDimension(p.dim as number, 'fragments'));
+    yield driver.putFragments(p.columns);
+    yield* writeMeta(driver, p.meta);
+    return recorded;
+  }
+
   const write = (p: Prepared, inTransaction?: () => Steps<void>): Awaitable<void> => {
     const { dim, meta, columns } = p;
     const needsDimension = ctx.dimension === undefined && dim !== undefined;
@@ -264,14 +358,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
           ? // The common case, one driver call: synchronous on SQLite, no microtask hop.
             chain(driver.putFragments(columns), () => false)
           : // The dimension, numbers and owner state commit with the batch, or not at all.
-            atomically(driver, function* () {
-              if (inTransaction) yield* inTransaction();
-              const recorded =
-                needsDimension && (yield* recordDimension(dim as number, 'fragments'));
-              yield driver.putFragments(columns);
-              yield* writeMeta(driver, meta);
-              return recorded;
-            });
+            atomically(driver, () => writeSteps(p, needsDimension, inTransaction));
     } catch (error) {
       return nameVector(p, error);
     }
@@ -295,16 +382,16 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       }
       const numbering = numberingOptions(options.numbering);
       const p = prepare(fragments, options, numbering.attribute);
-      return serial(() => {
-        let first = 0;
-        return chain(
-          write(p, function* () {
-            first = yield* takeNumbers(driver, numbering, p.n);
-            numberRows(p.columns.attributes, numbering.attribute, first);
+      const taken = { first: 0 };
+      return serial(() =>
+        chain(
+          write(p, () => numberSteps(p, numbering, taken)),
+          () => ({
+            ids: p.idList,
+            numbers: p.idList.map((_, i) => taken.first + i),
           }),
-          () => ({ ids: p.idList, numbers: p.idList.map((_, i) => first + i) }),
-        );
-      });
+        ),
+      );
     },
 
     get(id, options) {
@@ -359,31 +446,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       }
       const now = Date.now();
       const rows = changes.map((c, i) => changeInput(c, `options.changes[${i}]`, now));
-      return serial(() =>
-        atomically(
-          driver,
-          function* () {
-            let deleted = 0;
-            for (const [i, id] of list.entries()) {
-              const c = rows[i] as { kind: string; data: string; at: number };
-              // Only a fragment that was there gets a "deleted" entry.
-              yield driver.run(CHANGE_INSERT_IF_PRESENT, [
-                id,
-                c.kind,
-                c.data === '' ? null : c.data,
-                c.at,
-              ]);
-              const removed: { changes: number } = yield driver.run(
-                'DELETE FROM fragments WHERE id = ?1',
-                [id],
-              );
-              deleted += removed.changes;
-            }
-            return deleted;
-          },
-          'history',
-        ),
-      );
+      return serial(() => atomically(driver, () => deleteSteps(list, rows), 'history'));
     },
 
     async count(options = {}) {
@@ -393,13 +456,12 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
         options.namespace === undefined
           ? undefined
           : namespaceName(options.namespace, 'namespace', DEFAULT_FRAGMENT_NAMESPACE);
-      return serial(async () =>
-        Number(
-          (namespace === undefined
-            ? await driver.query('SELECT count(*) AS n FROM fragments')
-            : await driver.query('SELECT count(*) AS n FROM fragments WHERE namespace = ?1', [
-                namespace,
-              ]))[0]?.n ?? 0,
+      return serial(() =>
+        chain(
+          namespace === undefined
+            ? driver.query('SELECT count(*) AS n FROM fragments')
+            : driver.query('SELECT count(*) AS n FROM fragments WHERE namespace = ?1', [namespace]),
+          (rows) => Number(rows[0]?.n ?? 0),
         ),
       );
     },
@@ -412,10 +474,14 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
 
     // Another process (or store) may have fixed the dimension since this one last looked.
     dimension: () =>
-      serial(async () => {
-        ctx.dimension ??= await ctx.readDimension();
-        return ctx.dimension;
-      }),
+      serial(() =>
+        ctx.dimension !== undefined
+          ? ctx.dimension
+          : chain(ctx.readDimension(), (dimension) => {
+              ctx.dimension = dimension;
+              return dimension;
+            }),
+      ),
 
     async replaceVectors(entries, options = {}) {
       const list = requireArray<{
@@ -455,48 +521,7 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
         chain(
           atomically(
             driver,
-            function* () {
-              for (const [i, r] of rows.entries()) {
-                const updated: { changes: number } = yield driver.run(
-                  'UPDATE fragments SET vector = ?2 WHERE id = ?1',
-                  [r.id, r.bytes],
-                );
-                if (updated.changes === 0) {
-                  throw dataError(
-                    DataErrorCode.DATA_NOT_FOUND,
-                    `vectors[${i}].id: no fragment ${JSON.stringify(r.id)}`,
-                    { details: { id: r.id } },
-                  );
-                }
-              }
-              const others: SqlRow[] = yield driver.query(
-                'SELECT count(*) AS n FROM fragments WHERE vector IS NOT NULL AND length(vector) != ?1',
-                [newDimension * 4],
-              );
-              const left = Number(others[0]?.n ?? 0);
-              if (left > 0) {
-                throw dataError(
-                  DataErrorCode.DATA_DIMENSION_MISMATCH,
-                  `vectors: ${left} fragments would keep vectors of another dimension than ${newDimension}; give every fragment that has a vector a new one (nothing was changed)`,
-                  { details: { dimension: newDimension, left } },
-                );
-              }
-              yield driver.run(
-                "INSERT INTO meta (key, value) VALUES ('vector_dimension', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [String(newDimension)],
-              );
-              for (const r of rows) {
-                if (r.change) {
-                  yield driver.run(CHANGE_INSERT, [
-                    r.id,
-                    r.change.kind,
-                    r.change.data === '' ? null : r.change.data,
-                    r.change.at,
-                  ]);
-                }
-              }
-              yield* writeMeta(driver, meta);
-            },
+            () => replaceSteps(rows, newDimension, meta),
             rows.some((r) => r.change) ? 'history' : undefined,
           ),
           () => {
@@ -513,13 +538,14 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
         throw invalidInput('options', options, 'an object { after?, limit? }');
       const after = count(options.after, 'after', 0, Number.MAX_SAFE_INTEGER);
       const limit = count(options.limit, 'limit', 1000, 1_000_000);
-      return serial(async () =>
-        (
-          await driver.query(
+      return serial(() =>
+        chain(
+          driver.query(
             'SELECT * FROM fragment_changes WHERE fragment_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3',
             [id, after, limit],
-          )
-        ).map(toChange),
+          ),
+          (result) => result.map(toChange),
+        ),
       );
     },
 
@@ -532,32 +558,30 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
     },
 
     latestChange: () =>
-      serial(async () =>
-        Number(
-          (await driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes'))[0]?.n ??
-            0,
+      serial(() =>
+        chain(driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes'), (result) =>
+          Number(result[0]?.n ?? 0),
         ),
       ),
 
     async changedSince(seq) {
       const from = count(seq, 'seq', 0, Number.MAX_SAFE_INTEGER);
-      return serial(async () => {
-        const latest = Number(
-          (await driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes'))[0]?.n ??
-            0,
-        );
-        const changed =
-          latest > from
-            ? (
-                await driver.query(
-                  'SELECT DISTINCT fragment_id FROM fragment_changes WHERE seq > ?1 AND seq <= ?2',
-                  [from, latest],
-                )
-              ).map((r) => String(r.fragment_id))
-            : [];
-        return { ids: changed, seq: latest };
-      });
+      return steps(() => changedSinceSteps(from));
     },
   };
   return repository;
+
+  function* changedSinceSteps(from: number): Steps<{ ids: string[]; seq: number }> {
+    const latest = Number(
+      (yield driver.query('SELECT coalesce(max(seq), 0) AS n FROM fragment_changes'))[0]?.n ?? 0,
+    );
+    const changed =
+      latest > from
+        ? (yield driver.query(
+            'SELECT DISTINCT fragment_id FROM fragment_changes WHERE seq > ?1 AND seq <= ?2',
+            [from, latest],
+          )).map((r: SqlRow) => String(r.fragment_id))
+        : [];
+    return { ids: changed, seq: latest };
+  }
 }

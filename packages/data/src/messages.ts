@@ -1,4 +1,5 @@
 import { invalidInput } from '@aios/utils';
+import { chain } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import { num, ROLES, toMessage } from './rows.js';
 import type { DataStore, Role } from './types.js';
@@ -62,24 +63,29 @@ export function createMessageRepository(ctx: StoreContext): DataStore['messages'
       requireString(conversationId, 'conversationId');
       const limit = count(options.limit, 'limit', 1000, 1_000_000);
       const after = count(options.afterId, 'afterId', 0, Number.MAX_SAFE_INTEGER);
-      return serial(async () =>
-        (
-          await driver.query(
+      return serial(() =>
+        chain(
+          driver.query(
             'SELECT * FROM messages WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3',
             [conversationId, after, limit],
-          )
-        ).map(toMessage),
+          ),
+          (result) => result.map(toMessage),
+        ),
       );
     },
     async byExchange(exchangeId) {
       requireString(exchangeId, 'exchangeId');
-      return serial(async () =>
-        (await driver.query(ctx.sql.messagesByExchange, [exchangeId])).map(toMessage),
+      return serial(() =>
+        chain(driver.query(ctx.sql.messagesByExchange, [exchangeId]), (result) =>
+          result.map(toMessage),
+        ),
       );
     },
     count: () =>
-      serial(async () =>
-        num((await driver.query('SELECT count(*) AS n FROM messages'))[0]?.n ?? 0),
+      serial(() =>
+        chain(driver.query('SELECT count(*) AS n FROM messages'), (result) =>
+          num(result[0]?.n ?? 0),
+        ),
       ),
   };
 }

@@ -1,5 +1,5 @@
 import { invalidInput } from '@aios/utils';
-import { drive, type Steps } from './awaitable.js';
+import { chain, drive, type Steps } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import type { SqlDriver } from './driver.js';
 import type { JsonValue, MetaRepository } from './types.js';
@@ -54,10 +54,12 @@ export function createMetaRepository(ctx: StoreContext): MetaRepository {
   return {
     async get(key) {
       metaKey(key);
-      return serial(async () => {
-        const row = (await driver.query('SELECT value FROM meta WHERE key = ?1', [key]))[0];
-        return row === undefined ? undefined : (JSON.parse(String(row.value)) as JsonValue);
-      });
+      return serial(() =>
+        chain(driver.query('SELECT value FROM meta WHERE key = ?1', [key]), (result) => {
+          const row = result[0];
+          return row === undefined ? undefined : (JSON.parse(String(row.value)) as JsonValue);
+        }),
+      );
     },
     async set(key, value) {
       metaKey(key);
@@ -67,8 +69,8 @@ export function createMetaRepository(ctx: StoreContext): MetaRepository {
     },
     async delete(key) {
       metaKey(key);
-      return serial(
-        async () => (await driver.run('DELETE FROM meta WHERE key = ?1', [key])).changes > 0,
+      return serial(() =>
+        chain(driver.run('DELETE FROM meta WHERE key = ?1', [key]), (r) => r.changes > 0),
       );
     },
   };

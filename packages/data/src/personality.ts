@@ -1,4 +1,5 @@
 import { invalidInput } from '@aios/utils';
+import { chain } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import { num, toPersonality } from './rows.js';
 import type { DataStore } from './types.js';
@@ -15,35 +16,41 @@ export function createPersonalityRepository(ctx: StoreContext): DataStore['perso
       checkRowSize(rowBytes(maxRowBytes, 0, text), maxRowBytes, 'state');
       const createdAt = timestamp(at, 'at', Date.now());
       const insert = 'INSERT INTO personality_states (name, state, created_at) VALUES (?1, ?2, ?3)';
-      return serial(async () => {
-        const id = ctx.sql.returningIds
-          ? num((await driver.query(`${insert} RETURNING id`, [name, text, createdAt]))[0]?.id)
-          : (await driver.run(insert, [name, text, createdAt])).lastInsertRowid;
-        return { id, name, state: JSON.parse(text), createdAt };
-      });
+      const saved = (id: number) => ({ id, name, state: JSON.parse(text), createdAt });
+      return serial(() =>
+        ctx.sql.returningIds
+          ? chain(driver.query(`${insert} RETURNING id`, [name, text, createdAt]), (rows) =>
+              saved(num(rows[0]?.id)),
+            )
+          : chain(driver.run(insert, [name, text, createdAt]), (r) => saved(r.lastInsertRowid)),
+      );
     },
     async latest(name) {
       requireString(name, 'name');
-      return serial(async () => {
-        const r = (
-          await driver.query(
+      return serial(() =>
+        chain(
+          driver.query(
             'SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT 1',
             [name],
-          )
-        )[0];
-        return r ? toPersonality(r) : undefined;
-      });
+          ),
+          (result) => {
+            const r = result[0];
+            return r ? toPersonality(r) : undefined;
+          },
+        ),
+      );
     },
     async history(name, options = {}) {
       requireString(name, 'name');
       const limit = count(options.limit, 'limit', 100, 1_000_000);
-      return serial(async () =>
-        (
-          await driver.query(
+      return serial(() =>
+        chain(
+          driver.query(
             'SELECT * FROM personality_states WHERE name = ?1 ORDER BY id DESC LIMIT ?2',
             [name, limit],
-          )
-        ).map(toPersonality),
+          ),
+          (result) => result.map(toPersonality),
+        ),
       );
     },
   };

@@ -1,3 +1,4 @@
+import { chain, type Steps } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import { atomically } from './context.js';
 import type { SqlRow } from './driver.js';
@@ -42,28 +43,32 @@ function key(value: SourcePieceKey | undefined, field: string) {
 const ID_BATCH = 500;
 
 export function createSourceRepository(ctx: StoreContext): SourceRepository {
-  const { driver, serial } = ctx;
+  const { driver, serial, steps } = ctx;
   return {
     async get(namespace, path) {
       const ns = requireNamespace(namespace, 'namespace');
       requireString(path, 'path');
-      return serial(async () => {
-        const row = (
-          await driver.query('SELECT * FROM sources WHERE namespace = ?1 AND path = ?2', [ns, path])
-        )[0];
-        return row ? toSource(row) : undefined;
-      });
+      return serial(() =>
+        chain(
+          driver.query('SELECT * FROM sources WHERE namespace = ?1 AND path = ?2', [ns, path]),
+          (result) => {
+            const row = result[0];
+            return row ? toSource(row) : undefined;
+          },
+        ),
+      );
     },
     async list(options = {}) {
       const ns =
         options.namespace === undefined ? null : requireNamespace(options.namespace, 'namespace');
-      return serial(async () =>
-        (
-          await driver.query(
+      return serial(() =>
+        chain(
+          driver.query(
             'SELECT * FROM sources WHERE CAST(?1 AS TEXT) IS NULL OR namespace = ?1 ORDER BY namespace, path',
             [ns],
-          )
-        ).map(toSource),
+          ),
+          (result) => result.map(toSource),
+        ),
       );
     },
     async put(source) {
@@ -91,13 +96,14 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
     async pieces(namespace, path) {
       const ns = requireNamespace(namespace, 'namespace');
       requireString(path, 'path');
-      return serial(async () =>
-        (
-          await driver.query(
+      return serial(() =>
+        chain(
+          driver.query(
             'SELECT * FROM source_pieces WHERE namespace = ?1 AND path = ?2 ORDER BY piece_hash',
             [ns, path],
-          )
-        ).map(toPiece),
+          ),
+          (result) => result.map(toPiece),
+        ),
       );
     },
     async putPieces(pieces) {
@@ -130,39 +136,36 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       const ids = requireArray<string>(fragmentIds, 'fragmentIds').map((id, i) =>
         requireString(id, `fragmentIds[${i}]`),
       );
-      return serial(async () => {
-        const out: SourcePiece[] = [];
-        for (let i = 0; i < ids.length; i += ID_BATCH) {
-          const batch = ids.slice(i, i + ID_BATCH);
-          const marks = batch.map((_, j) => `?${j + 1}`).join(', ');
-          out.push(
-            ...(
-              await driver.query(
-                `SELECT * FROM source_pieces WHERE fragment_id IN (${marks}) ORDER BY namespace, path, piece_hash`,
-                batch,
-              )
-            ).map(toPiece),
-          );
-        }
-        return out;
-      });
+      return steps(() => piecesOfSteps(ids));
     },
     async remove(namespace, path) {
       const ns = requireNamespace(namespace, 'namespace');
       requireString(path, 'path');
-      return serial(() =>
-        atomically(driver, function* () {
-          yield driver.run('DELETE FROM source_pieces WHERE namespace = ?1 AND path = ?2', [
-            ns,
-            path,
-          ]);
-          const removed: { changes: number } = yield driver.run(
-            'DELETE FROM sources WHERE namespace = ?1 AND path = ?2',
-            [ns, path],
-          );
-          return removed.changes > 0;
-        }),
-      );
+      return serial(() => atomically(driver, () => removeSteps(ns, path)));
     },
   };
+
+  function* piecesOfSteps(ids: string[]): Steps<SourcePiece[]> {
+    const out: SourcePiece[] = [];
+    for (let i = 0; i < ids.length; i += ID_BATCH) {
+      const batch = ids.slice(i, i + ID_BATCH);
+      const marks = batch.map((_, j) => `?${j + 1}`).join(', ');
+      out.push(
+        ...(yield driver.query(
+          `SELECT * FROM source_pieces WHERE fragment_id IN (${marks}) ORDER BY namespace, path, piece_hash`,
+          batch,
+        )).map(toPiece),
+      );
+    }
+    return out;
+  }
+
+  function* removeSteps(ns: string, path: string): Steps<boolean> {
+    yield driver.run('DELETE FROM source_pieces WHERE namespace = ?1 AND path = ?2', [ns, path]);
+    const removed: { changes: number } = yield driver.run(
+      'DELETE FROM sources WHERE namespace = ?1 AND path = ?2',
+      [ns, path],
+    );
+    return removed.changes > 0;
+  }
 }

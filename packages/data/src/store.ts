@@ -2,6 +2,7 @@ import { type ImplementationReport, invalidInput, SerialQueue } from '@aios/util
 import { createAnalyticsRepository } from './analytics.js';
 import { createApiKeyRepository } from './api-keys.js';
 import { createAuditRepository } from './audit.js';
+import { type Awaitable, chain, drive } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import { createConversationRepository } from './conversations.js';
 import type { SqlDriver } from './driver.js';
@@ -87,14 +88,15 @@ async function buildStore(driver: SqlDriver, settings: StoreSettings): Promise<D
   const { maxRowBytes } = settings;
   const maintenance = settings.maintenance ?? sqliteMaintenance(driver, settings.path);
 
-  const readDimension = async (): Promise<number | undefined> => {
-    const row = (await driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'"))[0];
-    return row ? Number(row.value) : undefined;
-  };
+  const readDimension = (): Awaitable<number | undefined> =>
+    chain(driver.query("SELECT value FROM meta WHERE key = 'vector_dimension'"), (rows) =>
+      rows[0] ? Number(rows[0].value) : undefined,
+    );
   const ctx: StoreContext = {
     driver,
     sql: driver.dialect,
     serial,
+    steps: (body) => serial(() => drive(body())),
     busy: () => queue.pending > 0,
     maxRowBytes,
     dimension: await readDimension(),

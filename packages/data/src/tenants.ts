@@ -1,4 +1,5 @@
 import type { TenantRepository } from './access-types.js';
+import { chain } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import type { SqlRow } from './driver.js';
 import { dataError } from './errors.js';
@@ -20,34 +21,42 @@ export function createTenantRepository(ctx: StoreContext): TenantRepository {
       const name = requireString(input.name, 'name');
       const settings = json(input.settings ?? {}, 'settings');
       const createdAt = timestamp(input.createdAt, 'createdAt', Date.now());
-      return serial(async () => {
-        if ((await driver.query('SELECT 1 FROM tenants WHERE id = ?1', [id])).length > 0) {
-          throw dataError('TENANT_EXISTS', `a tenant named ${JSON.stringify(id)} exists`, {
-            details: { id },
-          });
-        }
-        await driver.run(
-          'INSERT INTO tenants (id, name, created_at, settings) VALUES (?1, ?2, ?3, ?4)',
-          [id, name, createdAt, settings],
-        );
-        return { id, name, createdAt, settings: parseJson(settings) };
-      });
+      return serial(() =>
+        chain(driver.query('SELECT 1 FROM tenants WHERE id = ?1', [id]), (found) => {
+          if (found.length > 0) {
+            throw dataError('TENANT_EXISTS', `a tenant named ${JSON.stringify(id)} exists`, {
+              details: { id },
+            });
+          }
+          return chain(
+            driver.run(
+              'INSERT INTO tenants (id, name, created_at, settings) VALUES (?1, ?2, ?3, ?4)',
+              [id, name, createdAt, settings],
+            ),
+            () => ({ id, name, createdAt, settings: parseJson(settings) }),
+          );
+        }),
+      );
     },
     async get(id) {
       requireString(id, 'id');
-      return serial(async () => {
-        const row = (await driver.query('SELECT * FROM tenants WHERE id = ?1', [id]))[0];
-        return row ? toTenant(row) : undefined;
-      });
+      return serial(() =>
+        chain(driver.query('SELECT * FROM tenants WHERE id = ?1', [id]), (result) => {
+          const row = result[0];
+          return row ? toTenant(row) : undefined;
+        }),
+      );
     },
     list: () =>
-      serial(async () =>
-        (await driver.query('SELECT * FROM tenants ORDER BY created_at, id')).map(toTenant),
+      serial(() =>
+        chain(driver.query('SELECT * FROM tenants ORDER BY created_at, id'), (result) =>
+          result.map(toTenant),
+        ),
       ),
     async delete(id) {
       requireString(id, 'id');
-      return serial(
-        async () => (await driver.run('DELETE FROM tenants WHERE id = ?1', [id])).changes > 0,
+      return serial(() =>
+        chain(driver.run('DELETE FROM tenants WHERE id = ?1', [id]), (r) => r.changes > 0),
       );
     },
   };

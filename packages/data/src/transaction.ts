@@ -14,6 +14,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { invalidInput, SerialQueue } from '@aios/utils';
+import { drive, type Steps } from './awaitable.js';
 import type { SqlDriver } from './driver.js';
 import { DataErrorCode, dataError } from './errors.js';
 
@@ -91,14 +92,15 @@ export function createTransactions(
       ).catch(fail); // the store was closed before the transaction's turn
     });
 
-  const finish = async (tx: Transaction, commit: boolean): Promise<void> => {
+  /** Commits or rolls back; synchronous on SQLite (see `drive`). */
+  function* finish(tx: Transaction, commit: boolean): Steps<void> {
     try {
       if (commit) {
         try {
-          await driver.exec('COMMIT');
+          yield driver.exec('COMMIT');
         } catch (error) {
           try {
-            await driver.exec('ROLLBACK');
+            yield driver.exec('ROLLBACK');
           } catch {
             // the failed commit is what the caller must hear about
           }
@@ -106,7 +108,7 @@ export function createTransactions(
         }
       } else {
         try {
-          await driver.exec('ROLLBACK');
+          yield driver.exec('ROLLBACK');
         } catch {
           // the error that made the transaction fail matters more
         }
@@ -115,7 +117,7 @@ export function createTransactions(
       openOn.delete(driver);
       tx.release?.();
     }
-  };
+  }
 
   async function run<T, S>(store: S, fn: (tx: S) => Promise<T>): Promise<T> {
     if (typeof fn !== 'function') {
@@ -148,7 +150,7 @@ export function createTransactions(
         // failed write; either way the transaction did not happen.
         failure ??= { error };
       });
-      if (began) await finish(tx, failure === undefined);
+      if (began) await drive(finish(tx, failure === undefined));
     }
     if (failure) throw failure.error;
     return result as T;
