@@ -7,6 +7,23 @@ import type { PostgresTarget } from './url.js';
 type Pg = typeof import('pg');
 type Param = null | number | bigint | string | Uint8Array;
 
+/**
+ * Statements with parameters are prepared once per connection under a name (node-postgres
+ * keeps which it prepared), so a repeated call skips the parse: a point read is one
+ * round trip. Texts built from counts (IN lists) are named only up to a bound.
+ */
+const names = new Map<string, string>();
+const MAX_NAMED = 1000;
+
+function statementName(sql: string): string | undefined {
+  let name = names.get(sql);
+  if (name === undefined && names.size < MAX_NAMED) {
+    name = `aios_${names.size + 1}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
 /** Type ids of the values whose default parsing does not suit the store. */
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -115,7 +132,11 @@ export class PgConnection {
   ): Promise<{ rows: R[]; rowCount: number }> {
     const client = await this.live();
     try {
-      const result = await client.query<R>(toPostgresParams(sql), params as unknown[]);
+      const result = await client.query<R>({
+        text: toPostgresParams(sql),
+        values: params as unknown[],
+        ...(params && params.length > 0 ? { name: statementName(sql) } : {}),
+      });
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     } catch (error) {
       return this.failed(error);
