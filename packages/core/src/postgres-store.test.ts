@@ -9,6 +9,19 @@ import { runCli, tempHomes } from './testing/cli.js';
 const initdb = testTool('initdb');
 const tempHome = tempHomes('aios-postgres-');
 
+describe('aios status without data.url', () => {
+  it('names the SQLite file as the store', () => {
+    const home = tempHome();
+    const status = runCli(home, ['status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).store).toEqual({
+      database: 'sqlite',
+      location: join(home, 'aios.db'),
+    });
+    expect(runCli(home, ['status']).stdout).toContain(`store   SQLite ${join(home, 'aios.db')}`);
+  });
+});
+
 describe.skipIf(!initdb)('aios with data.url (PostgreSQL)', () => {
   let pg: TestPostgres;
   beforeAll(async () => {
