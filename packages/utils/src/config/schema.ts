@@ -29,7 +29,8 @@ const redisUrl = z
 const postgresUrl = z
   .url({
     protocol: /^postgres(ql)?$/,
-    error: 'expected a postgres:// or postgresql:// URL such as postgres://aios@127.0.0.1:5432/aios',
+    error:
+      'expected a postgres:// or postgresql:// URL such as postgres://aios@127.0.0.1:5432/aios',
   })
   .refine((url) => new URL(url).password === '', {
     error:
