@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -233,6 +235,48 @@ describe.runIf(storeTargets().includes('postgres'))('a PostgreSQL store', () => 
       expect(await store.fragments.count()).toBe(0);
     } finally {
       await store.close();
+    }
+  });
+
+  it('exports to and imports from SQLite: one schema, column for column', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aios-pg-transfer-'));
+    const pgStore = await openDataStore({ url: await postgresUrlFor(':memory:') });
+    const sqlite = await openDataStore({ path: join(dir, 'a.db'), native: 'js' });
+    try {
+      await sqlite.fragments.put([
+        {
+          id: 'é',
+          namespace: 'n',
+          text: 'from SQLite',
+          attributes: { label: 1 },
+          vector: Float32Array.of(0.5, -1),
+          change: { kind: 'add', data: { v: 1 } },
+        },
+      ]);
+      await sqlite.conversations.create({ id: 'c' });
+      await sqlite.messages.add([{ conversationId: 'c', role: 'user', content: 'hi' }]);
+      await sqlite.feedback.add([{ conversationId: 'c', rating: 4.5 }]);
+      await sqlite.audit.append([{ action: 'a', outcome: 'ok' }]);
+      await sqlite.exportTo(join(dir, 'sqlite.jsonl'));
+      await pgStore.importFrom(join(dir, 'sqlite.jsonl'));
+      expect(await pgStore.fragments.get('é')).toEqual(await sqlite.fragments.get('é'));
+      expect(await pgStore.fragments.history('é')).toEqual(await sqlite.fragments.history('é'));
+      expect(await pgStore.messages.list('c')).toEqual(await sqlite.messages.list('c'));
+      expect(await pgStore.audit.verify()).toEqual({ ok: true, entries: 1 });
+      // Ids and seqs taken after the import continue after the imported ones.
+      expect(await pgStore.feedback.add([{ rating: 2 }])).toEqual([2]);
+      await pgStore.fragments.put([{ id: 'x', text: 'after', change: { kind: 'add' } }]);
+      expect((await pgStore.fragments.history('x'))[0]?.seq).toBe(2);
+      await pgStore.exportTo(join(dir, 'pg.json'));
+      const back = await openDataStore({ path: ':memory:', native: 'js' });
+      await back.importFrom(join(dir, 'pg.json'));
+      expect(await back.fragments.get('x')).toEqual(await pgStore.fragments.get('x'));
+      expect(await back.feedback.list()).toEqual(await pgStore.feedback.list());
+      await back.close();
+    } finally {
+      await pgStore.close();
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
