@@ -89,7 +89,7 @@ describe.each(testImplementations())(
         );
       }
       const ok = runAios(home, ['audit', 'verify'], env);
-      expect(ok.stdout).toMatch(/intact: 3 entries/);
+      expect(ok.stdout, `exit ${ok.code}: ${ok.stderr}`).toMatch(/intact: 3 entries/);
       rawSql(join(home, 'aios.db'), sql);
       const broken = runAios(home, ['audit', 'verify'], env);
       expect(broken.code).not.toBe(0);

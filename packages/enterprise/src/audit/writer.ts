@@ -4,9 +4,10 @@ import type { FastifyBaseLogger } from 'fastify';
 const MAX_ATTEMPTS = 5;
 
 /**
- * Audit entries of requests are appended in batches: everything recorded while one append
- * runs goes into the next one, a single transaction. `flush()` waits until all that was
- * recorded is stored (reads of the log, and shutdown, call it first).
+ * Audit entries of requests are appended in batches, off the request's path: everything
+ * recorded in one turn of the event loop, or while an append runs, goes into the next one,
+ * a single transaction. `flush()` waits until all that was recorded is stored (reads of the
+ * log, and shutdown, call it first).
  */
 export class AuditWriter {
   private pending: AuditEntryInput[] = [];
@@ -23,6 +24,9 @@ export class AuditWriter {
   }
 
   private async drain(): Promise<void> {
+    // After the current turn of the event loop: the request that recorded the entry is
+    // answered first, and what the requests of the same turn record goes in one transaction.
+    await new Promise((resolve) => setImmediate(resolve));
     let failures = 0;
     try {
       while (this.pending.length > 0) {
