@@ -40,7 +40,14 @@ export function serveProcess(
   native: string,
   options: { offline?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const args = [...(options.nodeArgs ?? []), aiosCli, 'serve', '--port', '0', ...(options.offline ? ['--offline'] : [])];
+  const args = [
+    ...(options.nodeArgs ?? []),
+    aiosCli,
+    'serve',
+    '--port',
+    '0',
+    ...(options.offline ? ['--offline'] : []),
+  ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
