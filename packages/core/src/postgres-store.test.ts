@@ -72,6 +72,14 @@ describe.skipIf(!initdb)('aios with data.url (PostgreSQL)', () => {
     });
     expect(health.stdout).not.toContain(pg.password);
 
+    // A backup of the home says that the store is not in it (it lives on the server).
+    const backup = aios('backup', 'create', '--json');
+    expect(backup.code).toBe(0);
+    expect(JSON.parse(backup.stdout).warnings).toContainEqual({
+      path: url,
+      message: expect.stringContaining('pg_dump'),
+    });
+
     // A password in data.url is refused (it belongs in data.password, a secret).
     const refused = runCli(home, ['status'], {
       AIOS_DATA__URL: pg.url(database),

@@ -10,7 +10,7 @@ import {
 } from '@aios/backup';
 import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
-import { AiosError, isAiosError } from '@aios/utils';
+import { AiosError, hideUrlPassword, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { diffHome } from '../backup-diff.js';
 import { BackupHandle } from '../backup-handle.js';
@@ -148,7 +148,19 @@ export function registerBackup(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { tag?: string[]; json?: boolean }, command: Command) => {
       const created = await measured(command, (h) => h.create({ tags: options.tag ?? [] }));
-      const { snapshot, warnings, repositoryWarnings } = created;
+      const { snapshot, repositoryWarnings } = created;
+      // A PostgreSQL store lives on its server, not in the home: say so, never imply it is saved.
+      const url = loadCliConfig(command.optsWithGlobals<GlobalOptions>()).config.data.url;
+      const warnings = url
+        ? [
+            ...created.warnings,
+            {
+              path: hideUrlPassword(url),
+              message:
+                'the data store is this PostgreSQL database, which is not in the snapshot: back it up with pg_dump',
+            },
+          ]
+        : created.warnings;
       if (options.json) return printJson({ snapshot, warnings, repositoryWarnings });
       const s = snapshot.summary;
       console.log(
