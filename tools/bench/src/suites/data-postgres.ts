@@ -5,11 +5,10 @@
  * fragment inserts and point reads through the DataStore) on PostgreSQL against SQLite.
  *
  * Needs PostgreSQL's server binaries (initdb); starts its own server on 127.0.0.1.
- * Run alone: `pnpm --filter @aios/bench exec tsx src/suites/data-postgres.ts [--quick]`.
+ * Alone: `pnpm bench data-postgres [--quick]`.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type DataStore, openDataStore } from '@aios/data';
 import { startTestPostgres, testTool } from '@aios/utils/testing';
 import type { BenchResult, Suite } from '../types.js';
@@ -210,22 +209,3 @@ export const dataPostgresSuite: Suite = {
     return results;
   },
 };
-
-// Run alone (the suite list is tools/bench's to keep): prints the figures.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const scratch = mkdtempSync(join(tmpdir(), 'aios-bench-pg-'));
-  try {
-    const results = await dataPostgresSuite.run({
-      quick: process.argv.includes('--quick'),
-      scratch,
-      log: (message) => console.log(`  ${message}`),
-    });
-    for (const r of results) {
-      console.log(`${r.case.padEnd(58)} ${r.subject.padEnd(14)} ${r.value.toFixed(1)} ${r.metric}`);
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}

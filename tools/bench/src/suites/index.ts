@@ -3,6 +3,7 @@ import { backupSuite } from './backup.js';
 import { carmaSuite } from './carma.js';
 import { carmaQualitySuite } from './carma-quality.js';
 import { dataSuite } from './data.js';
+import { dataPostgresSuite } from './data-postgres.js';
 import { hashingSuite } from './hashing.js';
 import { lunaSuite } from './luna.js';
 import { serveSuite } from './serve.js';
@@ -17,6 +18,7 @@ export const SUITES: readonly Suite[] = [
   carmaQualitySuite,
   lunaSuite,
   dataSuite,
+  dataPostgresSuite,
   backupSuite,
   serveSuite,
   serveTtftSuite,
