@@ -32,6 +32,7 @@ import { CORES } from './cores.js';
 import { homeIntegrityCheck } from './doctor/health.js';
 import { MetricsJournal } from './metrics-journal.js';
 import { postgresCheck } from './postgres-check.js';
+import { storeOptionsFromConfig } from './store-options.js';
 
 export interface CreateAiosOptions {
   /** Data directory (default `$AIOS_HOME` or ~/.aios); with `config`, it must be the config's home. */
@@ -121,12 +122,7 @@ export function resolveConfig(options: Pick<CreateAiosOptions, 'home' | 'config'
 export async function createAios(options: CreateAiosOptions = {}): Promise<Aios> {
   const config = resolveConfig(options);
   const { native } = config;
-  // PostgreSQL when `data.url` is set (its password is `data.password`), else the SQLite file.
-  const data = await openDataStore(
-    config.data.url === undefined
-      ? { path: config.data.path, native }
-      : { url: config.data.url, password: config.data.password, native },
-  );
+  const data = await openDataStore(storeOptionsFromConfig(config));
   let memory: Memory;
   try {
     memory = await openMemory({ ...carmaOptionsFromConfig(config), data });

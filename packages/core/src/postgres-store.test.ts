@@ -72,6 +72,18 @@ describe.skipIf(!initdb)('aios with data.url (PostgreSQL)', () => {
     });
     expect(health.stdout).not.toContain(pg.password);
 
+    // The doctor checks the store on the server, not an SQLite file of the home.
+    const doctor = aios('doctor', '--json');
+    expect(doctor.stdout).not.toContain(pg.password);
+    const checked = (
+      JSON.parse(doctor.stdout) as {
+        findings: Array<{ check: string; status: string; message: string }>;
+      }
+    ).findings.find((f) => f.check === 'database');
+    expect(checked?.status).toBe('ok');
+    expect(checked?.message.startsWith(`${url}: `)).toBe(true);
+    expect(checked?.message).toContain('schema version 6');
+
     // A backup of the home says that the store is not in it (it lives on the server).
     const backup = aios('backup', 'create', '--json');
     expect(backup.code).toBe(0);

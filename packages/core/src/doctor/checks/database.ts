@@ -1,37 +1,54 @@
 import { existsSync } from 'node:fs';
-import { openDataStore } from '@aios/data';
+import { type DataStore, openDataStore } from '@aios/data';
 import { isAiosError } from '@aios/utils';
+import { storeOptionsFromConfig } from '../../store-options.js';
 import type { DoctorCheck, Finding } from '../types.js';
 
 /**
- * The SQLite database: it opens (ours, not too new, not busy) and SQLite finds it intact.
- * Nothing here repairs a damaged database: the file is left as it is, and the finding
- * says how to get the data back from a backup.
+ * The store: it opens (ours, not too new, not busy) and its database finds it intact
+ * (SQLite's integrity check; on PostgreSQL, amcheck's where the server has it). Nothing
+ * here repairs a damaged database: it is left as it is, and the finding says how to get
+ * the data back from a backup.
  */
 export const databaseCheck: DoctorCheck = {
   name: 'database',
   async run({ config, native }) {
-    const path = config.data.path;
-    if (!existsSync(path)) {
+    const onServer = config.data.url !== undefined;
+    let path = config.data.url ?? config.data.path;
+    if (!onServer && !existsSync(path)) {
       return [{ check: 'database', status: 'ok', message: `no database yet (${path})` }];
     }
     let data: Awaited<ReturnType<typeof openDataStore>>;
     try {
-      data = await openDataStore({ path, native });
+      data = await openDataStore({ ...storeOptionsFromConfig(config), native });
     } catch (error) {
       return [failure(path, error)];
     }
+    // A PostgreSQL store names itself by its URL without the password.
+    path = data.path;
     try {
       const version = await data.schemaVersion();
-      const problems = await data.integrityCheck();
+      const problems = await integrity(data);
+      if (problems === undefined) {
+        return [
+          {
+            check: 'database',
+            status: 'ok',
+            message: `${path}: schema version ${version} (integrity not checked: the server has no amcheck)`,
+            details: { path, schemaVersion: version },
+          },
+        ];
+      }
       if (problems !== 'ok') {
         return [
           {
             check: 'database',
             status: 'fail',
             message:
-              `${path} is damaged (${problems.split('\n')[0]}); the file was left untouched: ` +
-              'restore it with `aios backup restore latest`',
+              `${path} is damaged (${problems.split('\n')[0]}); it was left untouched: ` +
+              (onServer
+                ? 'restore the database from its dump (pg_restore)'
+                : 'restore it with `aios backup restore latest`'),
             details: { path, problems: problems.split('\n').slice(0, 20) },
           },
         ];
@@ -51,6 +68,16 @@ export const databaseCheck: DoctorCheck = {
     }
   },
 };
+
+/** The problems the database finds, `ok`, or undefined when it cannot look. */
+async function integrity(data: DataStore): Promise<string | undefined> {
+  try {
+    return await data.integrityCheck();
+  } catch (error) {
+    if (isAiosError(error) && error.code === 'DATA_NOT_SUPPORTED') return undefined;
+    throw error;
+  }
+}
 
 /** Codes that mean the file itself is damaged (not busy, not ours, not readable). */
 const DAMAGE = new Set(['DATA_CORRUPT', 'DATA_NOT_A_DATABASE']);
