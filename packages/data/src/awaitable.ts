@@ -28,29 +28,20 @@ export type Steps<T> = Generator<unknown, T, any>;
  * cannot get in between), and from the first promise on, asynchronously.
  */
 export function drive<T>(steps: Steps<T>): Awaitable<T> {
-  let next = steps.next();
+  return advance(steps, steps.next());
+}
+
+/** Steps on from `next`: in a loop while values come, and after each promise settles. */
+function advance<T>(steps: Steps<T>, next: IteratorResult<unknown, T>): Awaitable<T> {
   for (;;) {
     if (next.done) return next.value;
     const value = next.value;
     if (value instanceof Promise) {
       return value.then(
-        (result) => resume(steps, () => steps.next(result)),
-        (error: unknown) => resume(steps, () => steps.throw(error)),
+        (result) => advance(steps, steps.next(result)),
+        (error: unknown) => advance(steps, steps.throw(error)),
       );
     }
     next = steps.next(value);
   }
-}
-
-function resume<T>(steps: Steps<T>, step: () => IteratorResult<unknown, T>): Awaitable<T> {
-  const next = step();
-  if (next.done) return next.value;
-  const value = next.value;
-  if (value instanceof Promise) {
-    return value.then(
-      (result) => resume(steps, () => steps.next(result)),
-      (error: unknown) => resume(steps, () => steps.throw(error)),
-    );
-  }
-  return resume(steps, () => steps.next(value));
 }
