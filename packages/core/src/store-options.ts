@@ -3,7 +3,8 @@ import type { AiosConfig } from '@aios/utils';
 
 /**
  * How the configured store is opened: the PostgreSQL database at `data.url` (its password
- * is the secret `data.password`) when one is set, else the SQLite file at `data.path`.
+ * is the secret `data.password`, its schema `data.schema`) when one is set, else the
+ * SQLite file at `data.path`.
  */
 export function storeOptionsFromConfig(
   config: AiosConfig,
@@ -12,5 +13,11 @@ export function storeOptionsFromConfig(
   const { native } = config;
   return config.data.url === undefined
     ? { path: config.data.path, native, ...extra }
-    : { url: config.data.url, password: config.data.password, native, ...extra };
+    : {
+        url: config.data.url,
+        password: config.data.password,
+        ...(config.data.schema === undefined ? {} : { schema: config.data.schema }),
+        native,
+        ...extra,
+      };
 }

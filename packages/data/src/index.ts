@@ -13,6 +13,7 @@ import type { DriverOptions, SqlDriver } from './driver.js';
 import { openJsDriver } from './js-driver/index.js';
 import { defaultOperation, lockDatabase } from './lock.js';
 import { openNativeDriver } from './native-driver.js';
+import type { DropSchemaOptions } from './postgres/drop-schema.js';
 import { isPostgresUrl } from './postgres/url.js';
 import { createStore } from './store.js';
 import type { DataStore } from './types.js';
@@ -22,6 +23,7 @@ export { AUDIT_GENESIS, auditHash } from './audit.js';
 export { DataErrorCode } from './errors.js';
 export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';
+export type { DropSchemaOptions } from './postgres/drop-schema.js';
 export { isPostgresUrl } from './postgres/url.js';
 export type * from './source-types.js';
 export {
@@ -52,6 +54,12 @@ export interface OpenDataStoreOptions {
   url?: string;
   /** The PostgreSQL password, when the URL has none (the config keeps it apart, as a secret). */
   password?: string;
+  /**
+   * The PostgreSQL schema the store lives in (created when missing, the search_path of
+   * its connections): several stores in one database, such as a server's tenants. Default:
+   * the role's (`public`). Not for SQLite.
+   */
+  schema?: string;
   /** How long to wait for a PostgreSQL server to accept the connection. Default 10 s. */
   connectTimeoutMs?: number;
   /** Overrides `AIOS_NATIVE` for this store. */
@@ -92,10 +100,14 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
   }
   let path = options.url ?? options.path;
   let password = options.password;
+  let schema = options.schema;
   if (path === undefined) {
     const { data } = loadConfig(options.config).config;
     path = data.url ?? data.path;
-    if (data.url !== undefined) password ??= data.password;
+    if (data.url !== undefined) {
+      password ??= data.password;
+      schema ??= data.schema;
+    }
   }
   if (typeof path !== 'string' || path === '') {
     throw invalidInput(
@@ -118,11 +130,15 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
   if (options.durability !== undefined && !['normal', 'full'].includes(options.durability)) {
     throw invalidInput('durability', options.durability, '"normal" or "full"');
   }
+  if (schema !== undefined && !isPostgresUrl(path)) {
+    throw invalidInput('schema', schema, 'no schema: an SQLite store is a file of its own');
+  }
   if (isPostgresUrl(path)) {
     // Imported here: a user of SQLite only never loads node-postgres.
     const { openPostgres } = await import('./postgres/driver.js');
     const parts = await openPostgres(path, {
       password,
+      ...(schema === undefined ? {} : { schema }),
       connectTimeoutMs:
         options.connectTimeoutMs === undefined
           ? 10_000
@@ -179,6 +195,22 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
     await lock?.release();
     throw error;
   }
+}
+
+/**
+ * Drops a PostgreSQL store's schema (`openDataStore({ url, schema })`) with everything in
+ * it: the erasure of a store that has a schema of its own. Whether it existed.
+ */
+export async function dropPostgresSchema(
+  url: string,
+  options: DropSchemaOptions,
+): Promise<{ dropped: boolean }> {
+  if (typeof url !== 'string' || !isPostgresUrl(url)) {
+    throw invalidInput('url', url, 'a postgres:// URL');
+  }
+  // Imported here: a user of SQLite only never loads node-postgres.
+  const { dropPostgresSchema: drop } = await import('./postgres/drop-schema.js');
+  return drop(url, options);
 }
 
 /** Which implementation @aios/data runs in this process, and why. */

@@ -3,11 +3,13 @@ import type { AnalyticsArgs, SqlDriver, SqlRow, SqlValue } from '../driver.js';
 import { DataErrorCode, dataError } from '../errors.js';
 import type { Maintenance } from '../store.js';
 import { addEvents, addMessages, markFragmentsUsed, putFragments, runBatch } from './bulk.js';
+import { withClusterLock } from './cluster-lock.js';
 import { type ConnectOptions, PgConnection } from './connection.js';
 import { POSTGRES_DIALECT } from './dialect.js';
 import { getFragments, listFragments } from './fragments.js';
 import { integrityCheck, postgresMaintenance } from './maintenance.js';
 import { migrate, schemaVersion } from './migrate.js';
+import { ChangeNotices, ensureChangeNotices } from './notices.js';
 import { POSTGRES_ANALYTICS_SQL } from './sql.js';
 import { postgresTarget } from './url.js';
 
@@ -34,7 +36,7 @@ function analyticsStatement(sql: string, args: AnalyticsArgs): [string, SqlValue
 }
 
 /** node-postgres, loaded only when a PostgreSQL store is opened: SQLite users never load it. */
-async function loadPg(): Promise<typeof import('pg')> {
+export async function loadPg(): Promise<typeof import('pg')> {
   try {
     const module = (await import('pg')) as unknown as { default?: typeof import('pg') };
     return (module.default ?? module) as typeof import('pg');
@@ -54,17 +56,19 @@ async function loadPg(): Promise<typeof import('pg')> {
  */
 export async function openPostgres(
   location: string,
-  options: ConnectOptions & { password?: string; mode: NativeMode },
+  options: ConnectOptions & { password?: string; schema?: string; mode: NativeMode },
 ): Promise<PostgresStoreParts> {
-  const target = postgresTarget(location, options.password);
+  const target = postgresTarget(location, options.password, options.schema);
   const pg = await loadPg();
   const conn = await PgConnection.open(pg, target, options);
   try {
-    await migrate(conn, target.display);
+    await migrate(conn, target.display, target.schema);
+    await ensureChangeNotices(conn);
   } catch (error) {
     await conn.close();
     throw error;
   }
+  const notices = new ChangeNotices(pg, target, options);
   const query = async (sql: string, params?: readonly SqlValue[]) =>
     (await conn.query<SqlRow>(sql, params)).rows;
   const driver: SqlDriver = {
@@ -92,7 +96,12 @@ export async function openPostgres(
     integrityCheck: () => integrityCheck(conn, target.display),
     schemaVersion: () => schemaVersion(conn),
     settleStatements: () => undefined,
-    close: () => conn.close(),
+    watchChanges: (handlers) => notices.watch(handlers),
+    clusterLock: (name, fn) => withClusterLock(pg, target, options, name, fn),
+    async close() {
+      await notices.close();
+      await conn.close();
+    },
   };
   return {
     driver,

@@ -44,11 +44,14 @@ async function check(conn: PgConnection, display: string): Promise<number> {
 /**
  * Brings the database to the latest schema, each migration in its own transaction, under
  * a session advisory lock: processes that start together wait for one another, and the
- * second finds the work done.
+ * second finds the work done. A store in a schema of its own (`schema`, already the
+ * connection's search_path) creates it first.
  */
-export async function migrate(conn: PgConnection, display: string): Promise<void> {
+export async function migrate(conn: PgConnection, display: string, schema?: string): Promise<void> {
   await conn.query('SELECT pg_advisory_lock(?1, 0)', [LOCK_KEY]);
   try {
+    // A checked plain identifier (postgresSchema): nothing to quote.
+    if (schema !== undefined) await conn.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     const version = await check(conn, display);
     for (const migration of POSTGRES_MIGRATIONS) {
       if (migration.version <= version) continue;

@@ -104,6 +104,17 @@ export const configSchema = z.strictObject({
        */
       url: postgresUrl.optional(),
       password: z.string().min(1).max(1024).optional(),
+      /**
+       * The schema of that database the store lives in (created when missing); default the
+       * role's (`public`). A server's other tenants live in schemas `aios_t_<tenant>`.
+       */
+      schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+          error: 'expected a schema name: lowercase letters, digits and _, 1-63 characters',
+        })
+        .refine((name) => !name.startsWith('pg_'), { error: 'pg_ schemas belong to PostgreSQL' })
+        .optional(),
     })
     .prefault({}),
   carma: z
