@@ -2,6 +2,7 @@ import type { ImplementationReport, NativeMode } from '@aios/utils';
 import packageJson from '../package.json' with { type: 'json' };
 import { loadBackupBinding } from './binding.js';
 
+export type { StreamedEntry } from './backup-run/stream-entry.js';
 export { createEngine } from './engine/index.js';
 export type {
   BlobRequest,
@@ -27,6 +28,7 @@ export {
   type SnapshotInfo,
   type SnapshotSummary,
 } from './format.js';
+export { type EntryReader, readEntry } from './read-entry.js';
 export { StorageErrorCode, storageError } from './repo/errors.js';
 export { DEFAULT_READ_DATA } from './repo/verify.js';
 export {

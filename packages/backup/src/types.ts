@@ -1,3 +1,4 @@
+import type { StreamedEntry } from './backup-run/stream-entry.js';
 import type { BackupWarning, SnapshotInfo } from './format.js';
 
 // The public shapes of a backup run and of a snapshot listing, apart from the modules
@@ -26,6 +27,8 @@ export interface BackupOptions {
   parent?: string;
   /** Read every file again even when size, mtime and inode are unchanged. */
   force?: boolean;
+  /** Files whose bytes come from streams (a database dump), stored after the paths' files. */
+  streams?: StreamedEntry[];
 }
 
 /** Something about the repository (not the backed-up files) that a backup worked around. */

@@ -11,6 +11,7 @@ import { commitSnapshot } from './commit.js';
 import { chooseParent, planFiles } from './plan.js';
 import { storeFiles } from './read-files.js';
 import { BackupRun, type BackupTarget } from './state.js';
+import { checkStreamedEntries, storeStreamedEntries } from './stream-entry.js';
 
 export interface BackupRequest {
   paths: string[];
@@ -31,6 +32,7 @@ export async function runBackup(
 ): Promise<BackupResult> {
   const started = Date.now();
   const { options } = request;
+  const streams = checkStreamedEntries(options.streams);
   const roots = [...new Set(request.paths.map((p) => resolve(p)))].sort();
   const host = hostname();
   const loaded = await loadChunkIndex(repo.path);
@@ -47,6 +49,7 @@ export async function runBackup(
   run.progress.scanned();
 
   await storeFiles(run, toRead);
+  await storeStreamedEntries(run, streams);
   aborted(run.signal, 'backup');
   await run.finishPack();
   reportDamage(run);

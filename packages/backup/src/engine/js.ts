@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 let zstdReady: Promise<ZstdWasm> | undefined;
 
 /** zstd compiled to WebAssembly (`@bokuweb/zstd-wasm`), initialised once per process. */
-function loadZstd(): Promise<ZstdWasm> {
+export function loadZstd(): Promise<ZstdWasm> {
   zstdReady ??= (async () => {
     const zstd = require('@bokuweb/zstd-wasm') as ZstdWasm;
     await zstd.init();
