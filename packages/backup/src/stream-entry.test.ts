@@ -61,7 +61,7 @@ describe.each(testImplementations())('streamed entries (%s)', (impl) => {
     });
     expect(again.snapshot.summary.chunksNew).toBe(0);
     const changed = Buffer.from(dump);
-    changed[1_000_000] ^= 1;
+    changed[1_000_000] = (changed[1_000_000] as number) ^ 1;
     const third = await repo.backup([src], {
       excludes: ['dump.sql'],
       streams: [{ path, chunker: SMALL_CHUNKS, open: () => pieces(changed) }],
