@@ -1,7 +1,7 @@
 import type { Awaitable } from './awaitable.js';
 import type { Dialect } from './dialect.js';
 import type { AnalyticsQuery } from './sql.js';
-import type { StoredFragment } from './types.js';
+import type { ChangeHandlers, ChangeWatch, ClusterLockResult, StoredFragment } from './types.js';
 
 /** A value the database stores: what drivers take as parameters and give back in rows. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
@@ -112,6 +112,10 @@ export interface SqlDriver {
    * reuse), before SQL that needs none running on the connection, such as `VACUUM`.
    */
   settleStatements(): Awaitable<void>;
+  /** Notices of committed history (`DataStore.watchChanges`); absent: none (SQLite). */
+  watchChanges?(handlers: ChangeHandlers): ChangeWatch;
+  /** `DataStore.withClusterLock` across processes; absent: `fn` simply runs (SQLite). */
+  clusterLock?<T>(name: string, fn: () => Promise<T>): Promise<ClusterLockResult<T>>;
   close(): Awaitable<void>;
 }
 

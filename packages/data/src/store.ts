@@ -166,6 +166,20 @@ async function buildStore(driver: SqlDriver, settings: StoreSettings): Promise<D
     },
     transaction: (fn) => transactions.run(store, fn),
     inTransaction: () => transactions.inside(),
+    watchChanges(handlers) {
+      if (typeof handlers?.onChange !== 'function' || typeof handlers.onResync !== 'function') {
+        throw invalidInput('handlers', handlers, '{ onChange(seq), onResync() }');
+      }
+      if (closed) throw closedError();
+      return driver.watchChanges?.(handlers);
+    },
+    async withClusterLock(name, fn) {
+      requireString(name, 'name');
+      if (typeof fn !== 'function') throw invalidInput('fn', fn, 'a function () => Promise');
+      if (closed) throw closedError();
+      if (!driver.clusterLock) return { status: 'ran', value: await fn() };
+      return driver.clusterLock(name, fn);
+    },
     async close() {
       outsideTransaction('close');
       if (closed) return;

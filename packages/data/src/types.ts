@@ -451,6 +451,28 @@ export interface ImportOptions {
   replace?: boolean;
 }
 
+/** What `DataStore.watchChanges` calls. */
+export interface ChangeHandlers {
+  /** Every change up to history position `seq` is committed (by any process on the database). */
+  onChange(seq: number): void;
+  /**
+   * Notices may have been missed (the listening connection was opened or opened again):
+   * compare with the latest position (`fragments.latestChange`).
+   */
+  onResync(): void;
+}
+
+/** A subscription to a store's change notices. */
+export interface ChangeWatch {
+  /** Whether notices arrive now: the listening connection is up. */
+  readonly live: boolean;
+  /** Ends the subscription; the listening connection closes with the last one. */
+  close(): Promise<void>;
+}
+
+/** What `DataStore.withClusterLock` did: ran `fn`, or skipped it (another holder). */
+export type ClusterLockResult<T> = { status: 'ran'; value: T } | { status: 'skipped' };
+
 /**
  * The storage interface the other cores use. Every method is asynchronous and every
  * batch is atomic, so that a server database (PostgreSQL) can implement it as well.
@@ -522,5 +544,17 @@ export interface DataStore {
    * includes that transaction's writes, which a rollback may still take back.
    */
   inTransaction(): boolean;
+  /**
+   * Subscribes to notices of committed history (PostgreSQL: LISTEN on one dedicated
+   * connection per store, opened again with backoff when lost, `onResync` after every
+   * connect). Undefined on SQLite, which has no notices: read `fragments.latestChange()`.
+   */
+  watchChanges(handlers: ChangeHandlers): ChangeWatch | undefined;
+  /**
+   * Runs `fn` unless another process on the same database runs work of this `name` now,
+   * so that periodic work of several servers on one PostgreSQL runs once (a session
+   * advisory lock on a connection of its own, held while `fn` runs). On SQLite `fn` runs.
+   */
+  withClusterLock<T>(name: string, fn: () => Promise<T>): Promise<ClusterLockResult<T>>;
   close(): Promise<void>;
 }
