@@ -1,6 +1,7 @@
 /**
  * Erasing a whole tenant: its jobs stopped, its home (database, index files, backups,
- * uploads) deleted, its row and keys gone. What the server keeps about it afterwards is
+ * uploads) deleted, its PostgreSQL schema dropped (when the store is PostgreSQL), its row
+ * and keys gone. What the server keeps about it afterwards is
  * the audit log, which never holds memory text.
  */
 import { existsSync } from 'node:fs';
@@ -19,6 +20,8 @@ export interface TenantErasureReport {
   files: number;
   bytes: number;
   backupSnapshots: number;
+  /** The PostgreSQL schema dropped with its store; null when its store was a file in its home. */
+  schema: string | null;
 }
 
 /** Files and bytes under `dir`. */
@@ -63,6 +66,7 @@ export async function eraseTenant(ctx: ServerContext, id: string): Promise<Tenan
     const keys = await control.apiKeys.list({ tenantId: id });
     for (const key of keys) await control.apiKeys.revoke(key.id);
     await ctx.tenants.removeTenantFiles(id);
+    const schema = await ctx.tenants.removeTenantStore(id);
     // Its keys go with its row.
     await control.tenants.delete(id);
     return {
@@ -73,6 +77,7 @@ export async function eraseTenant(ctx: ServerContext, id: string): Promise<Tenan
       files: size.files,
       bytes: size.bytes,
       backupSnapshots,
+      schema,
     };
   });
 }

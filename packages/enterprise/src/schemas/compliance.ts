@@ -83,6 +83,9 @@ export const TenantErasureSchema = Type.Object(
     files: Type.Integer(),
     bytes: Type.Integer(),
     backupSnapshots: Type.Integer({ description: 'Snapshots deleted with its home' }),
+    schema: Type.Union([Type.String(), Type.Null()], {
+      description: 'The PostgreSQL schema dropped with its store (null: a file in its home)',
+    }),
   },
   { title: 'TenantErasure' },
 );

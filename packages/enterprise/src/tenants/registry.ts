@@ -1,16 +1,18 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Aios, type AiosConfig, createAios } from '@aios/core';
-import type { DataStore } from '@aios/data';
+import { type DataStore, dropPostgresSchema } from '@aios/data';
 import { apiError } from '../http/errors.js';
-import { DEFAULT_TENANT, tenantId } from './ids.js';
+import { DEFAULT_TENANT, tenantId, tenantSchema } from './ids.js';
 
 /**
  * Each tenant is a home of its own: the default tenant is the server's home (what the CLI
  * works on), every other one `<home>/tenants/<id>`, opened on first use through the one
  * composition root, `createAios`. A tenant's memories, conversations, feedback, personality
  * and backups live in its files, so another tenant's ids are simply not there (404), and
- * erasing a tenant removes its directory.
+ * erasing a tenant removes its directory. On PostgreSQL (`data.url`) every instance names
+ * the same database: there a tenant's store is a schema of its own (`tenantSchema`), the
+ * same on every instance, and erasing the tenant drops it.
  */
 export class TenantRegistry {
   private readonly open = new Map<string, Promise<Aios>>();
@@ -40,9 +42,19 @@ export class TenantRegistry {
     return {
       ...base,
       home,
-      data: { ...base.data, path: join(home, 'aios.db') },
+      data: {
+        ...base.data,
+        path: join(home, 'aios.db'),
+        ...(base.data.url === undefined ? {} : { schema: this.schemaOf(id) }),
+      },
       backup: { ...base.backup, repository: join(home, 'backups') },
     };
+  }
+
+  /** Tenant `id`'s PostgreSQL schema (the default tenant's: `data.schema`, else the role's). */
+  schemaOf(id: string): string | undefined {
+    const base = this.root.config.data.schema;
+    return id === DEFAULT_TENANT ? base : tenantSchema(id, base);
   }
 
   /** The system of tenant `id`, opened once; `TENANT_NOT_FOUND` for an unknown tenant. */
@@ -118,6 +130,21 @@ export class TenantRegistry {
       throw apiError('INVALID_INPUT', 'the default tenant cannot be removed');
     await this.closeTenant(id);
     await rm(this.homeOf(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Drops tenant `id`'s schema on PostgreSQL (its system closed first): its store with
+   * every row. The schema's name, or null when the store is a file in its home.
+   */
+  async removeTenantStore(id: string): Promise<string | null> {
+    if (id === DEFAULT_TENANT)
+      throw apiError('INVALID_INPUT', 'the default tenant cannot be removed');
+    const { url, password } = this.root.config.data;
+    const schema = this.schemaOf(id);
+    if (url === undefined || schema === undefined) return null;
+    await this.closeTenant(id);
+    await dropPostgresSchema(url, { schema, ...(password === undefined ? {} : { password }) });
+    return schema;
   }
 
   /** Closes every tenant's system but the root (the server closes that last). */
