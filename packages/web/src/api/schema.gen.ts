@@ -4233,6 +4233,8 @@ export type paths = {
                             files: number;
                             jobsCancelled: number;
                             keysDeleted: number;
+                            /** @description The PostgreSQL schema dropped with its store (null: a file in its home) */
+                            schema: string | null;
                             tenant: string;
                         };
                     };
