@@ -1,18 +1,24 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openMemory } from '@aios/carma';
 import {
   assemblePrompt,
+  carmaMemory,
   classifyQuestion,
   createTokenizer,
   DEFAULT_TRAITS,
   generationSettings,
+  type MemoryFragment,
+  type MemoryProvider,
   systemPrompt,
   type Tokenizer,
 } from '@aios/luna';
-import { InMemoryMemory } from '@aios/luna/testing';
 import * as gptTokenizer from 'gpt-tokenizer/encoding/o200k_base';
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200kRanks from 'js-tiktoken/ranks/o200k_base';
 import { measure } from '../measure.js';
 import type { BenchResult, Suite } from '../types.js';
+import { generateCorpus } from './carma.js';
 
 const MiB = 1024 * 1024;
 
@@ -40,71 +46,6 @@ function mixedText(bytes: number): string {
   return parts.join('');
 }
 
-/**
- * Synthetic notes over a 20,000-word vocabulary with Zipf-distributed word frequencies (as
- * in natural text), so that query terms hit realistic posting-list lengths.
- */
-function fragments(count: number): string[] {
-  let seed = 42;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
-  const syllables = [
-    'ka',
-    'lo',
-    'mi',
-    'ne',
-    'ru',
-    'sa',
-    'ti',
-    'vo',
-    'ze',
-    'pa',
-    'qu',
-    'de',
-    'fi',
-    'go',
-    'ha',
-  ];
-  const vocabulary = Array.from({ length: 20_000 }, (_, i) => {
-    let word = '';
-    for (let n = i + 1; n > 0; n = Math.floor(n / syllables.length)) {
-      word += syllables[n % syllables.length];
-    }
-    return word;
-  });
-  const cumulative: number[] = [];
-  let total = 0;
-  for (let r = 1; r <= vocabulary.length; r++) {
-    total += 1 / r;
-    cumulative.push(total);
-  }
-  const pick = () => {
-    const x = random() * total;
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((cumulative[mid] as number) < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return vocabulary[lo] as string;
-  };
-  return Array.from({ length: count }, (_, i) => {
-    const n = 20 + Math.floor(random() * 40);
-    return `Note ${i}: ${Array.from({ length: n }, pick).join(' ')}.`;
-  });
-}
-
-/** Questions made of a few mid-frequency words of the same vocabulary. */
-function questionsFor(notes: readonly string[]): string[] {
-  return [3, 17, 101, 257].map((i) => {
-    const words = (notes[i] ?? '').split(' ').slice(2, 7).join(' ');
-    return i % 2 === 0 ? `What do my notes say about ${words}?` : `Explain ${words}`;
-  });
-}
-
 function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -114,7 +55,7 @@ function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 export const lunaSuite: Suite = {
   name: 'luna',
   description: 'o200k_base token counting and the retrieve + budget + prompt path',
-  async run({ quick, log }) {
+  async run({ quick, scratch, log }) {
     const results: BenchResult[] = [];
     const native = createTokenizer({ native: 'native' });
     const js = createTokenizer({ native: 'js' });
@@ -201,15 +142,13 @@ export const lunaSuite: Suite = {
       });
     }
 
-    // 3. Retrieval + budget + prompt assembly over an in-process memory (no LLM).
+    // 3. Retrieval + budget + prompt assembly over a CARMA memory as a home holds it
+    // (fragments in SQLite, index files in its directory), through Luna's provider; no LLM.
     const size = quick ? 10_000 : 100_000;
-    log(`indexing ${size} fragments`);
-    const memory = new InMemoryMemory();
-    const notes = fragments(size);
-    for (const note of notes) memory.add(note);
-    const questions = questionsFor(notes);
+    const texts = generateCorpus(size, 1);
+    const questions = generateCorpus(64, 2, 4, 12);
     const persona = systemPrompt(DEFAULT_TRAITS);
-    const path = (tokenizer: Tokenizer) => {
+    const path = (memory: MemoryProvider, tokenizer: Tokenizer) => {
       let i = 0;
       return async () => {
         const question = questions[i++ % questions.length] as string;
@@ -226,7 +165,55 @@ export const lunaSuite: Suite = {
         });
       };
     };
-    const found = await memory.search(questions[0] as string, { k: 8 });
+    const retrieveOnly = (memory: MemoryProvider) => {
+      let i = 0;
+      return () => memory.search(questions[i++ % questions.length] as string, { k: 8 });
+    };
+    let found: MemoryFragment[] = [];
+    for (const [subject, tokenizer] of [
+      ['native', native],
+      ['js', js],
+    ] as const) {
+      const dir = join(scratch, `luna-carma-${subject}`);
+      mkdirSync(dir, { recursive: true });
+      log(`${subject}: adding ${size} fragments to a CARMA memory in ${dir}`);
+      const carma = await openMemory({ dir, native: subject });
+      try {
+        for (let i = 0; i < size; i += 5000) {
+          await carma.addMany(texts.slice(i, i + 5000).map((text) => ({ text })));
+        }
+        const memory = carmaMemory(carma);
+        found = await memory.search(questions[0] as string, { k: 8 });
+        if (found.length === 0) throw new Error(`${subject}: the CARMA memory found nothing`);
+        log(`${subject}: retrieve + budget + prompt over ${size} fragments`);
+        const timed = await measure(
+          [
+            { subject, fn: path(memory, tokenizer) },
+            { subject: `${subject}:retrieve`, fn: retrieveOnly(memory) },
+          ],
+          { timeMs: quick ? 300 : 2000 },
+        );
+        const params = {
+          fragments: size,
+          k: 8,
+          contextWindow: 8192,
+          memory: 'CARMA (SQLite + index files, hybrid), carma corpus',
+        };
+        for (const m of timed) {
+          const retrieve = m.subject.endsWith(':retrieve');
+          results.push({
+            suite: 'luna',
+            case: retrieve ? `retrieve-${size / 1000}k` : `ask-path-${size / 1000}k`,
+            subject,
+            metric: 'p50_ms',
+            value: m.p50_ms,
+            params,
+          });
+        }
+      } finally {
+        await carma.close();
+      }
+    }
     const assembleOnly = (tokenizer: Tokenizer) => () =>
       assemblePrompt({
         tokenizer,
@@ -236,24 +223,6 @@ export const lunaSuite: Suite = {
         question: questions[0] as string,
         fragments: found,
       });
-    log(`retrieve + budget + prompt over ${size} fragments`);
-    const timed = await measure(
-      [
-        { subject: 'native', fn: path(native) },
-        { subject: 'js', fn: path(js) },
-      ],
-      { timeMs: quick ? 300 : 2000 },
-    );
-    for (const m of timed) {
-      results.push({
-        suite: 'luna',
-        case: `ask-path-${size / 1000}k`,
-        subject: m.subject,
-        metric: 'p50_ms',
-        value: m.p50_ms,
-        params: { fragments: size, k: 8, contextWindow: 8192, memory: 'InMemoryMemory (BM25)' },
-      });
-    }
     const assembled = await measure(
       [
         { subject: 'native', fn: assembleOnly(native) },
