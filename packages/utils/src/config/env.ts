@@ -116,6 +116,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvLayer {
 export const OTHER_ENV_VARIABLES: ReadonlySet<string> = new Set([
   'AIOS_CONFIG',
   'AIOS_DEBUG',
+  'AIOS_POSTGRES_BIN',
   'AIOS_TEST_IMPLEMENTATIONS',
   'AIOS_BACKUP_KILL_ROUNDS',
   'AIOS_CRANFIELD_DIR',
