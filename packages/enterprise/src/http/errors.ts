@@ -36,6 +36,8 @@ const STATUS: Record<string, number> = {
   RATE_LIMITED: 429,
   TOKEN_BUDGET_EXCEEDED: 429,
   DATA_BUSY: 503,
+  // The PostgreSQL server is down or restarting: the next request may succeed.
+  DATA_UNREACHABLE: 503,
   LOCK_BUSY: 503,
   REPO_LOCKED: 503,
   SHUTTING_DOWN: 503,
