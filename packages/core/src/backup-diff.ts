@@ -3,7 +3,7 @@
  * conversations added, removed and changed (read from each snapshot's database), and the
  * other files of the home (the config, notes kept there) added, removed or modified. The
  * database copy and CARMA's index files are how a home is stored, not what it holds, so
- * they are not listed.
+ * they are not listed. A PostgreSQL store's dump is listed as a file when it changed.
  */
 import type { DataStore, StoredFragment } from '@aios/data';
 import type { BackupHandle, HomeSnapshot } from './backup-handle.js';
@@ -111,6 +111,9 @@ function homeFiles(paths: string[], snapshot: HomeSnapshot): string[] {
     .replace(/\\/g, '/')
     .replace(/^\/+/, '');
   const database = snapshot.database;
+  // A PostgreSQL store's dump lies beside the home's tree: listed as it is (what changed in
+  // it is not read back: that would take loading it into a server).
+  const dumps = paths.filter((p) => snapshot.dumps.includes(p));
   return paths
     .filter((p) => p.startsWith(`${root}/`))
     .map((p) => p.slice(root.length + 1))
@@ -120,7 +123,8 @@ function homeFiles(paths: string[], snapshot: HomeSnapshot): string[] {
         !p.startsWith('.database-copy') &&
         p !== 'carma' &&
         !p.startsWith('carma/'),
-    );
+    )
+    .concat(dumps);
 }
 
 /** The difference between two snapshots of the home, `a` the older. */

@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import {
   type BackupOptions,
   type BackupResult,
@@ -27,6 +28,7 @@ import {
   type Repository,
   type RestoreResult,
   type RetentionPolicy,
+  readEntry,
   recoverSwaps,
   type SnapshotFile,
   type SnapshotList,
@@ -34,16 +36,29 @@ import {
   type SwapMove,
   storageError,
   type VerifyResult,
+  writeStreamToPath,
 } from '@aios/backup';
 import { type DataStore, lockDatabase, openDataStore } from '@aios/data';
 import type { BackupRecord, BackupStatus, Metrics } from '@aios/support';
 import {
   type AiosConfig,
   AiosError,
+  acquireLease,
+  describeHolder,
   isAiosError,
   type NativeMode,
   SECRETS_FILE_NAME,
 } from '@aios/utils';
+import {
+  DUMP_DIR,
+  dumpEntry,
+  dumpPath,
+  inspectStore,
+  type PostgresRestore,
+  type PostgresStore,
+  postgresOf,
+  restoreDump,
+} from './backup-postgres.js';
 
 /** Where the last verify result of a repository is kept (outside the repository format). */
 const VERIFY_STATE = 'backup-verify.json';
@@ -72,8 +87,17 @@ export interface HomePaths {
   repo: string;
 }
 
-/** A restore's outcome; `applied` is false when files could not be restored and nothing was replaced. */
-export type HomeRestoreResult = RestoreResult & { target: string; applied: boolean };
+/**
+ * A restore's outcome; `applied` is false when files could not be restored and nothing was
+ * replaced. `postgres`: what a restore in place loaded into the PostgreSQL store; `dumps`:
+ * the PostgreSQL dumps a restore under a target wrote out.
+ */
+export type HomeRestoreResult = RestoreResult & {
+  target: string;
+  applied: boolean;
+  postgres?: PostgresRestore;
+  dumps?: string[];
+};
 
 /** A snapshot of a home, as `homeSnapshot` describes it. */
 export interface HomeSnapshot extends HomeLayout {
@@ -87,6 +111,8 @@ interface HomeLayout {
   root: string;
   /** Where the database is in the restored tree: its consistent copy, or (older snapshots) the file. */
   database: string | undefined;
+  /** The PostgreSQL dumps of the snapshot (`postgres/<database>/<schema>.sql`, beside the home's tree). */
+  dumps: string[];
 }
 
 /** A path with its symlinks resolved as far as it exists; the rest is appended as given. */
@@ -302,6 +328,8 @@ export class BackupHandle {
     return this.measured(
       'create',
       async () => {
+        // A PostgreSQL store is reached (and pg_dump found) before anything is written.
+        const streams = await this.postgresDumps();
         const repo = await this.open(true);
         await mkdir(resolve(this.config.home), { recursive: true });
         const paths = await this.paths();
@@ -311,6 +339,7 @@ export class BackupHandle {
           const result = await repo.backup([paths.home], {
             excludes: this.excludes(paths),
             tags: options.tags ?? [],
+            streams,
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
           });
@@ -322,6 +351,17 @@ export class BackupHandle {
       },
       ({ snapshot }) => ({ bytes: snapshot.summary.bytes, chunks: snapshot.summary.chunksNew }),
     );
+  }
+
+  /**
+   * The dump of the PostgreSQL store (`data.url`) that a snapshot of the home takes, none
+   * for an SQLite home or a database that holds no store yet.
+   */
+  private async postgresDumps() {
+    const conn = postgresOf(this.config);
+    if (!conn) return [];
+    const store = await inspectStore(this.config, conn);
+    return store.exists ? [await dumpEntry(store)] : [];
   }
 
   /** A snapshot of a home with a database that does not hold it is removed and refused. */
@@ -451,13 +491,20 @@ export class BackupHandle {
     signal?: AbortSignal,
   ): Promise<HomeRestoreResult> {
     await mkdir(paths.home, { recursive: true });
+    const conn = postgresOf(this.config);
+    const server = conn ? await holdServerLock(paths.home) : undefined;
     const lock = await lockDatabase(paths.db, {
       mode: 'exclusive',
       operation: 'aios backup restore',
+    }).catch(async (error: unknown) => {
+      await server?.release();
+      throw error;
     });
     try {
       await recoverSwaps(paths.home);
-      if (!layout.database && existsSync(paths.db)) {
+      const store = conn ? await inspectStore(this.config, conn) : undefined;
+      const dump = store ? snapshotDump(snap, layout, store) : undefined;
+      if (!store && !layout.database && existsSync(paths.db)) {
         throw new AiosError(
           'SNAPSHOT_NO_DATABASE',
           `snapshot ${snap.id.slice(0, 12)} holds no database; restoring it in place would leave ${paths.home} without its database (restore it with --target to look at it)`,
@@ -473,6 +520,16 @@ export class BackupHandle {
         if (result.errors.length > 0) {
           await swap.discard();
           return { ...result, target: paths.home, applied: false };
+        }
+        // The database is loaded (in one transaction, checked) before any file is replaced.
+        let postgres: PostgresRestore | undefined;
+        if (store && dump) {
+          const reader = await readEntry(repo, snap.id, dump);
+          try {
+            postgres = await restoreDump(store, dump, reader.data);
+          } finally {
+            await reader.close();
+          }
         }
         const moves: SwapMove[] = [];
         const db = await this.placeDatabase(swap.staging, layout, paths, swap);
@@ -490,13 +547,14 @@ export class BackupHandle {
           if (!carried.has(from)) moves.push({ from, to: join(paths.home, name) });
         }
         await swap.commit(moves);
-        return { ...result, target: paths.home, applied: true };
+        return { ...result, target: paths.home, applied: true, ...(postgres ? { postgres } : {}) };
       } catch (error) {
         await swap.discard();
         throw error;
       }
     } finally {
       await lock.release();
+      await server?.release();
     }
   }
 
@@ -521,7 +579,18 @@ export class BackupHandle {
       ...(signal ? { signal } : {}),
     });
     if (result.errors.length === 0) await this.placeDatabase(target, layout, paths, undefined);
-    return { ...result, target, applied: true };
+    // A PostgreSQL dump is written out as the file it is (psql loads it), beside the home's files.
+    const dumps: string[] = [];
+    if (result.errors.length === 0) {
+      for (const entry of layout.dumps) {
+        const path = join(target, ...entry.split('/'));
+        await mkdir(dirname(path), { recursive: true });
+        const reader = await readEntry(repo, snap.id, entry);
+        await writeStreamToPath(Readable.from(reader.data), path).finally(() => reader.close());
+        dumps.push(path);
+      }
+    }
+    return { ...result, target, applied: true, ...(dumps.length > 0 ? { dumps } : {}) };
   }
 
   /**
@@ -715,7 +784,55 @@ function homeLayout(snap: SnapshotFile & { id: string }, paths: HomePaths): Home
       : live !== undefined && files.has(live)
         ? live
         : undefined;
-  return { root, database };
+  const dumps = snap.entries
+    .filter(
+      (e) => e.type === 'file' && e.path.startsWith(`${DUMP_DIR}/`) && e.path.endsWith('.sql'),
+    )
+    .map((e) => e.path);
+  return { root, database, dumps };
+}
+
+/**
+ * The snapshot's dump of this store, refused when the snapshot holds none
+ * (`SNAPSHOT_NO_DATABASE`) or only another database's or schema's (`SNAPSHOT_OTHER_DATABASE`).
+ */
+function snapshotDump(
+  snap: SnapshotFile & { id: string },
+  layout: HomeLayout,
+  store: PostgresStore,
+): string {
+  const want = dumpPath(store);
+  if (layout.dumps.includes(want)) return want;
+  const id = snap.id.slice(0, 12);
+  if (layout.dumps.length === 0) {
+    throw new AiosError(
+      'SNAPSHOT_NO_DATABASE',
+      `snapshot ${id} holds no dump of a PostgreSQL store; restoring it in place would leave ${store.conn.url} as it is beside older files (restore it with --target to look at it)`,
+      { details: { snapshot: snap.id } },
+    );
+  }
+  throw new AiosError(
+    'SNAPSHOT_OTHER_DATABASE',
+    `snapshot ${id} holds ${layout.dumps.join(', ')}, not ${want} (the store at ${store.conn.url}, schema ${store.schema}); restore it with --target and load the dump with psql`,
+    { details: { snapshot: snap.id, dumps: layout.dumps } },
+  );
+}
+
+/**
+ * The server's lease on the home, held by a restore in place of a PostgreSQL home: the
+ * store lives on the server, so no lease on a database file shows that a server uses it.
+ */
+async function holdServerLock(home: string) {
+  return acquireLease('exclusive', {
+    dir: join(home, '.serve.lock'),
+    operation: 'aios backup restore',
+    busy: (holder) =>
+      new AiosError(
+        'DATA_BUSY',
+        `a server runs on ${home} (${describeHolder(holder)}): stop it, then restore`,
+        { details: { home, pid: holder.pid } },
+      ),
+  });
 }
 
 /** Opens a restored database and runs SQLite's integrity check on it. */

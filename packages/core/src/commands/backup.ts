@@ -10,11 +10,12 @@ import {
 } from '@aios/backup';
 import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
-import { AiosError, hideUrlPassword, isAiosError } from '@aios/utils';
+import { AiosError, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { diffHome } from '../backup-diff.js';
 import { BackupHandle } from '../backup-handle.js';
 import { MetricsJournal } from '../metrics-journal.js';
+import { storeOptionsFromConfig } from '../store-options.js';
 import { printDiff } from './backup-diff-print.js';
 import { pc } from './colors.js';
 import { plural } from './plural.js';
@@ -41,12 +42,10 @@ function handle(command: Command, repository?: string, metrics?: Metrics): Backu
  */
 async function keepMetrics(h: BackupHandle, quiet: boolean): Promise<void> {
   const metrics = h.metrics;
-  if (!metrics || !existsSync(h.config.data.path)) return;
+  const postgres = h.config.data.url !== undefined;
+  if (!metrics || (!postgres && !existsSync(h.config.data.path))) return;
   try {
-    const data = await openDataStore({
-      path: h.config.data.path,
-      native: h.config.native,
-    });
+    const data = await openDataStore(storeOptionsFromConfig(h.config));
     try {
       await new MetricsJournal(metrics, data.events).save();
     } finally {
@@ -148,19 +147,7 @@ export function registerBackup(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { tag?: string[]; json?: boolean }, command: Command) => {
       const created = await measured(command, (h) => h.create({ tags: options.tag ?? [] }));
-      const { snapshot, repositoryWarnings } = created;
-      // A PostgreSQL store lives on its server, not in the home: say so, never imply it is saved.
-      const url = loadCliConfig(command.optsWithGlobals<GlobalOptions>()).config.data.url;
-      const warnings = url
-        ? [
-            ...created.warnings,
-            {
-              path: hideUrlPassword(url),
-              message:
-                'the data store is this PostgreSQL database, which is not in the snapshot: back it up with pg_dump',
-            },
-          ]
-        : created.warnings;
+      const { snapshot, warnings, repositoryWarnings } = created;
       if (options.json) return printJson({ snapshot, warnings, repositoryWarnings });
       const s = snapshot.summary;
       console.log(
@@ -219,6 +206,16 @@ export function registerBackup(program: Command): void {
         else {
           if (result.applied) {
             console.log(`restored ${id.slice(0, 12)} to ${result.target}`);
+            const pg = result.postgres;
+            if (pg) {
+              const rows = Object.values(pg.tables).reduce((n, r) => n + r, 0);
+              console.log(
+                `loaded ${pg.entry} into ${pg.url} (schema ${pg.schema}, version ${pg.schemaVersion}): ${plural(rows, 'row')} in ${plural(Object.keys(pg.tables).length, 'table')}, checked`,
+              );
+            }
+            for (const dump of result.dumps ?? []) {
+              console.log(pc.dim(`PostgreSQL dump written to ${dump} (psql -1 -f loads it)`));
+            }
             if (options.target) {
               console.log(
                 pc.dim(

@@ -1,0 +1,178 @@
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { openRepository } from '@aios/backup';
+import { startTestPostgres, type TestPostgres, testTool } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli, tempHomes } from './testing/cli.js';
+
+// Backups of a home whose store is PostgreSQL (data.url): pg_dump streamed into the
+// snapshot, restored through psql in one transaction, on both implementations.
+const initdb = testTool('initdb');
+const tempHome = tempHomes('aios-backup-pg-');
+
+/** A command that succeeded (its stderr shown when it did not). */
+function ok(r: { code: number | null; stderr: string }): void {
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/** A Markdown file of `n` sections, one memory each, with words of their own. */
+function notes(prefix: string, n: number): string {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      `## ${prefix} ${i}\n\nThe ${prefix}${i} record says that item ${i} of ${prefix} is kept in drawer ${i % 17} with label ${prefix}-${i * 7919}.\n`,
+  ).join('\n');
+}
+
+describe.skipIf(!initdb)('aios backup with a PostgreSQL store', () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await startTestPostgres(initdb as string);
+  }, 120_000);
+  afterAll(() => pg?.close());
+
+  it.each(['native', 'js'])(
+    'dumps, deduplicates and restores the store (%s)',
+    {
+      timeout: 300_000,
+    },
+    async (impl) => {
+      const home = tempHome();
+      const database = await pg.createDatabase();
+      const url = pg.url(database, { password: null });
+      const env = { AIOS_DATA__URL: url, AIOS_DATA__PASSWORD: pg.password, AIOS_NATIVE: impl };
+      const output: string[] = [];
+      const aios = (...args: string[]) => {
+        const r = runCli(home, ['--offline', ...args], env);
+        output.push(r.stdout, r.stderr);
+        return r;
+      };
+      const ids = async () =>
+        pg.sql(database, "SELECT string_agg(id, ',' ORDER BY id) FROM fragments");
+      const search = (query: string) =>
+        (
+          JSON.parse(aios('memory', 'search', query, '-k', '5', '--json').stdout) as {
+            results: Array<{ id: string; text: string }>;
+          }
+        ).results;
+
+      const dir = join(home, 'notes');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'first.md'), notes('walrus', 1000));
+      ok(aios('ingest', dir));
+      const firstIds = await ids();
+      expect(firstIds.split(',').length).toBeGreaterThanOrEqual(1000);
+
+      const first = aios('backup', 'create', '--json');
+      expect(first.stderr).toBe('');
+      ok(first);
+      const snap1 = JSON.parse(first.stdout) as { snapshot: { id: string }; warnings: unknown[] };
+      expect(snap1.warnings).toEqual([]);
+
+      // More memories, one deleted: the second dump differs in a few places only.
+      writeFileSync(join(dir, 'second.md'), notes('pelican', 5));
+      ok(aios('ingest', dir));
+      const walrus = search('walrus7 record')[0];
+      expect(walrus?.text).toContain('walrus7 ');
+      ok(aios('memory', 'delete', walrus?.id as string));
+      expect(search('pelican3 record')[0]?.text).toContain('pelican3 ');
+      const second = aios('backup', 'create', '--json');
+      ok(second);
+      const snap2 = JSON.parse(second.stdout) as { snapshot: { id: string } };
+
+      const repo = await openRepository(join(home, 'backups'), { native: 'js' });
+      const dumpOf = async (id: string) =>
+        (await repo.loadSnapshot(id)).entries.find(
+          (e) => e.path === `postgres/${database}/public.sql`,
+        );
+      const [dump1, dump2] = [await dumpOf(snap1.snapshot.id), await dumpOf(snap2.snapshot.id)];
+      expect(dump1?.size).toBeGreaterThan(2_000_000);
+      const { chunks } = await repo.loadIndex();
+      const had = new Set(dump1?.chunks);
+      const added = (dump2?.chunks ?? [])
+        .filter((c) => !had.has(c))
+        .reduce((n, c) => n + (chunks.get(c)?.rawLength ?? 0), 0);
+      expect(added).toBeLessThan((dump2?.size ?? 0) * 0.25);
+
+      const diff = aios('backup', 'diff', snap1.snapshot.id, snap2.snapshot.id, '--json');
+      expect(JSON.parse(diff.stdout).files.modified).toContain(`postgres/${database}/public.sql`);
+      const verify = aios('backup', 'verify', '--read-data', '100');
+      ok(verify);
+
+      // Back to the first state: exactly its memories, in the database and in search.
+      const restore = aios('backup', 'restore', snap1.snapshot.id);
+      expect(restore.stderr).toBe('');
+      ok(restore);
+      expect(restore.stdout).toMatch(/loaded postgres\/.*public\.sql .*checked/);
+      expect(await ids()).toBe(firstIds);
+      expect(search('pelican3 record').some((r) => r.text.includes('pelican'))).toBe(false);
+      expect(search('walrus7 record')[0]?.text).toContain('walrus7 ');
+      ok(aios('memory', 'stats', '--json'));
+
+      // --target writes the dump out as the file it is.
+      const target = mkdtempSync(join(tmpdir(), 'aios-pg-target-'));
+      ok(aios('backup', 'restore', snap2.snapshot.id, '--target', join(target, 'home')));
+      const sql = readFileSync(join(target, 'home', 'postgres', database, 'public.sql'), 'utf8');
+      expect(sql).toContain('pelican3 ');
+      expect(sql).toContain('COPY public.fragments');
+
+      // The password is in no output and no file of the repository or the restored tree.
+      for (const text of output) expect(text).not.toContain(pg.password);
+      for (const file of [...filesUnder(join(home, 'backups')), ...filesUnder(target)]) {
+        expect(readFileSync(file).includes(pg.password)).toBe(false);
+      }
+    },
+  );
+
+  it('a wrong password or a missing pg_dump is a coded error and no snapshot', {
+    timeout: 120_000,
+  }, async () => {
+    const home = tempHome();
+    const database = await pg.createDatabase();
+    const url = pg.url(database, { password: null });
+    const env = { AIOS_DATA__URL: url, AIOS_DATA__PASSWORD: pg.password };
+    expect(runCli(home, ['memory', 'stats'], env).code).toBe(0); // the store is created
+    const snapshots = () => {
+      const r = runCli(home, ['backup', 'list', '--json'], env);
+      return r.code === 0 ? (JSON.parse(r.stdout) as unknown[]).length : 0;
+    };
+
+    const wrong = runCli(home, ['backup', 'create'], {
+      ...env,
+      AIOS_DATA__PASSWORD: 'not-the-password',
+    });
+    expect(wrong.code).not.toBe(0);
+    expectOneLineError(wrong.stderr, 'DATA_AUTH_FAILED');
+    expect(wrong.stderr + wrong.stdout).not.toContain(pg.password);
+    expect(snapshots()).toBe(0);
+
+    // Only psql where AIOS_POSTGRES_BIN points: pg_dump is missing.
+    const bin = mkdtempSync(join(tmpdir(), 'aios-pg-bin-'));
+    symlinkSync(join(dirname(realpathSync(initdb as string)), 'psql'), join(bin, 'psql'));
+    const missing = runCli(home, ['backup', 'create'], { ...env, AIOS_POSTGRES_BIN: bin });
+    expect(missing.code).not.toBe(0);
+    expectOneLineError(missing.stderr, 'POSTGRES_TOOL_MISSING');
+    expect(missing.stderr).toContain('pg_dump');
+    expect(snapshots()).toBe(0);
+
+    const created = runCli(home, ['backup', 'create'], env);
+    ok(created);
+    expect(snapshots()).toBe(1);
+  });
+});
