@@ -6,6 +6,7 @@ import { dataSuite } from './data.js';
 import { dataPostgresSuite } from './data-postgres.js';
 import { hashingSuite } from './hashing.js';
 import { lunaSuite } from './luna.js';
+import { scaleSuite } from './scale.js';
 import { serveSuite } from './serve.js';
 import { serveTtftSuite } from './serve-ttft.js';
 import { supportSuite } from './support.js';
@@ -22,4 +23,5 @@ export const SUITES: readonly Suite[] = [
   backupSuite,
   serveSuite,
   serveTtftSuite,
+  scaleSuite,
 ];
