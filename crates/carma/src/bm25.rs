@@ -2,6 +2,14 @@
 //! non-alphanumerics, no stemming, no stopwords); IDF is Lucene's
 //! `ln(1 + (N - df + 0.5) / (df + 0.5))`; repeated query terms count once per occurrence.
 //! Deletes remove the document's postings, so statistics always describe the live set.
+//!
+//! Search is document-at-a-time with MaxScore pruning: each query term has an upper bound
+//! on what it can add to a score (from the largest term frequency and the shortest
+//! document it was ever seen with), and once the top-k is full, the terms whose bounds
+//! together cannot reach its threshold only complete the scores of documents found
+//! through the others. Common words (long lists, low IDF) are then never walked in full.
+//! Every score that is kept is summed in query order, as a full scan would, so the
+//! results are the same to the last bit.
 
 use std::collections::HashMap;
 
@@ -32,6 +40,51 @@ pub struct Bm25Index {
     labels: Vec<u32>,
     by_label: FxMap<u32, u32>,
     total_len: u64,
+    /// Per term: the largest term frequency and the shortest document length it has been
+    /// seen with. Not lowered by deletes (a stale bound is still a bound).
+    max_tf: Vec<u32>,
+    min_len: Vec<u32>,
+}
+
+/// One occurrence of a query term during a search: its postings, IDF, the bound of what
+/// it adds to a score, and the cursor into its postings.
+struct Cursor<'a> {
+    list: &'a [(u32, u32)],
+    idf: f64,
+    bound: f64,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    #[inline]
+    fn doc(&self) -> Option<u32> {
+        self.list.get(self.pos).map(|p| p.0)
+    }
+
+    /// The term frequency in `slot`, moving the cursor to the first posting at or after it.
+    #[inline]
+    fn seek(&mut self, slot: u32) -> Option<u32> {
+        let rest = &self.list[self.pos..];
+        if rest.first().is_some_and(|p| p.0 < slot) {
+            // Galloping: the next match is usually near.
+            let mut step = 1;
+            while step < rest.len() && rest[step].0 < slot {
+                step *= 2;
+            }
+            let end = (step + 1).min(rest.len());
+            self.pos += step / 2 + rest[step / 2..end].partition_point(|p| p.0 < slot);
+        }
+        self.list
+            .get(self.pos)
+            .and_then(|p| (p.0 == slot).then_some(p.1))
+    }
+}
+
+/// Loosens a bound by far more than the rounding of any sum of a few terms, so that a
+/// document is only skipped when its score is certainly below the threshold.
+#[inline]
+fn loose(bound: f64) -> f32 {
+    (bound * (1.0 + 1e-9)) as f32
 }
 
 impl Bm25Index {
@@ -51,6 +104,8 @@ impl Bm25Index {
             labels: Vec::new(),
             by_label: FxMap::default(),
             total_len: 0,
+            max_tf: Vec::new(),
+            min_len: Vec::new(),
         })
     }
 
@@ -94,16 +149,23 @@ impl Bm25Index {
                 let id = *self.vocab.entry(t.clone()).or_insert(next);
                 if id as usize == self.postings.len() {
                     self.postings.push(Vec::new());
+                    self.max_tf.push(0);
+                    self.min_len.push(u32::MAX);
                 }
                 *tf.entry(id).or_insert(0) += 1;
             }
             let slot = self.labels.len() as u32;
             let mut terms: Vec<u32> = tf.keys().copied().collect();
             terms.sort_unstable();
+            let len = tokens.len() as u32;
             for &t in &terms {
-                self.postings[t as usize].push((slot, tf[&t]));
+                let f = tf[&t];
+                self.postings[t as usize].push((slot, f));
+                let t = t as usize;
+                self.max_tf[t] = self.max_tf[t].max(f);
+                self.min_len[t] = self.min_len[t].min(len);
             }
-            self.doc_len.push(tokens.len() as u32);
+            self.doc_len.push(len);
             self.total_len += tokens.len() as u64;
             self.doc_terms.push(terms);
             self.labels.push(label);
@@ -203,25 +265,37 @@ impl Bm25Index {
         }
         let avgdl = self.total_len as f64 / n as f64;
         let Bm25Params { k1, b } = self.params;
-        let mut scores: FxMap<u32, f64> = FxMap::default();
-        for &t in terms {
-            let list = &self.postings[t as usize];
-            if list.is_empty() {
-                continue;
-            }
-            let df = list.len() as f64;
-            let idf = (1.0 + (n as f64 - df + 0.5) / (df + 0.5)).ln();
-            for &(slot, tf) in list {
-                let tf = f64::from(tf);
-                let dl = f64::from(self.doc_len[slot as usize]);
-                let norm = if avgdl > 0.0 {
-                    k1 * (1.0 - b + b * dl / avgdl)
-                } else {
-                    k1
-                };
-                *scores.entry(slot).or_insert(0.0) += idf * tf * (k1 + 1.0) / (tf + norm);
-            }
-        }
+        let score = |idf: f64, tf: u32, dl: u32| -> f64 {
+            let tf = f64::from(tf);
+            let dl = f64::from(dl);
+            let norm = if avgdl > 0.0 {
+                k1 * (1.0 - b + b * dl / avgdl)
+            } else {
+                k1
+            };
+            idf * tf * (k1 + 1.0) / (tf + norm)
+        };
+        // Query order is kept: scores are summed in it.
+        let mut cursors: Vec<Cursor<'_>> = terms
+            .iter()
+            .filter_map(|&t| {
+                let list = &self.postings[t as usize][..];
+                if list.is_empty() {
+                    return None;
+                }
+                let df = list.len() as f64;
+                let idf = (1.0 + (n as f64 - df + 0.5) / (df + 0.5)).ln();
+                // The score grows with the term frequency and shrinks with the length.
+                let t = t as usize;
+                let bound = score(idf, self.max_tf[t], self.min_len[t]);
+                Some(Cursor {
+                    list,
+                    idf,
+                    bound,
+                    pos: 0,
+                })
+            })
+            .collect();
         let allowed: Option<Vec<bool>> = filter.map(|f| {
             let mut mask = vec![false; self.labels.len()];
             for l in f {
@@ -231,17 +305,99 @@ impl Bm25Index {
             }
             mask
         });
+        // Terms by ascending bound; `below[j]` bounds what the first j of them add together.
+        // The first `passive` terms cannot lift a document into the top-k on their own:
+        // documents are only drawn from the others.
+        let mut order: Vec<usize> = (0..cursors.len()).collect();
+        order.sort_by(|&x, &y| cursors[x].bound.total_cmp(&cursors[y].bound));
+        let mut below = vec![0.0f64; order.len() + 1];
+        for (j, &i) in order.iter().enumerate() {
+            below[j + 1] = below[j] + cursors[i].bound;
+        }
+        let mut passive = 0;
+        let mut threshold = f32::NEG_INFINITY;
         let mut top = TopK::new(k);
-        for (slot, score) in scores {
-            if allowed.as_ref().is_some_and(|a| !a[slot as usize]) {
-                continue;
+        while let Some(slot) = order[passive..]
+            .iter()
+            .filter_map(|&i| cursors[i].doc())
+            .min()
+        {
+            let keep = allowed.as_ref().is_none_or(|a| a[slot as usize])
+                && self.bounded_score(
+                    &mut cursors,
+                    &order,
+                    &below,
+                    passive,
+                    slot,
+                    threshold,
+                    &score,
+                );
+            if keep {
+                let mut total = 0.0;
+                for c in &cursors {
+                    if let Some(&(s, tf)) = c.list.get(c.pos) {
+                        if s == slot {
+                            total += score(c.idf, tf, self.doc_len[slot as usize]);
+                        }
+                    }
+                }
+                top.push(Hit {
+                    score: total as f32,
+                    id: self.labels[slot as usize],
+                });
+                if let Some(t) = top.threshold() {
+                    threshold = t.score;
+                    while passive < order.len() && loose(below[passive + 1]) < threshold {
+                        passive += 1;
+                    }
+                }
             }
-            top.push(Hit {
-                score: score as f32,
-                id: self.labels[slot as usize],
-            });
+            for &i in &order[passive..] {
+                let c = &mut cursors[i];
+                if c.doc() == Some(slot) {
+                    c.pos += 1;
+                }
+            }
         }
         Ok(top.into_sorted())
+    }
+    /// Whether `slot` may still reach `threshold`: what the active terms give it, plus the
+    /// bounds of the passive ones, completed term by term (most promising first) until
+    /// the score is known or certainly too low. Moves the passive cursors to `slot`.
+    #[allow(clippy::too_many_arguments)]
+    fn bounded_score(
+        &self,
+        cursors: &mut [Cursor<'_>],
+        order: &[usize],
+        below: &[f64],
+        passive: usize,
+        slot: u32,
+        threshold: f32,
+        score: &impl Fn(f64, u32, u32) -> f64,
+    ) -> bool {
+        let dl = self.doc_len[slot as usize];
+        let mut sum = 0.0;
+        for &i in &order[passive..] {
+            let c = &cursors[i];
+            if let Some(&(s, tf)) = c.list.get(c.pos) {
+                if s == slot {
+                    sum += score(c.idf, tf, dl);
+                }
+            }
+        }
+        if loose(sum + below[passive]) < threshold {
+            return false;
+        }
+        for j in (0..passive).rev() {
+            let c = &mut cursors[order[j]];
+            if let Some(tf) = c.seek(slot) {
+                sum += score(c.idf, tf, dl);
+            }
+            if loose(sum + below[j]) < threshold {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -282,5 +438,84 @@ pub(crate) mod tests {
         assert!(idx.search("boundary", 10, None).unwrap().is_empty());
         assert_eq!(idx.len(), 2);
         assert!(idx.search("x", 0, None).is_err());
+    }
+    /// Every document's score term by term, as the scan before pruning computed it.
+    fn brute_force(idx: &Bm25Index, terms: &[u32], k: usize, filter: Option<&[u32]>) -> Vec<Hit> {
+        let n = idx.len() as f64;
+        let avgdl = idx.total_len as f64 / n;
+        let Bm25Params { k1, b } = idx.params;
+        let mut scores: FxMap<u32, f64> = FxMap::default();
+        for &t in terms {
+            let list = &idx.postings[t as usize];
+            if list.is_empty() {
+                continue;
+            }
+            let df = list.len() as f64;
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            for &(slot, tf) in list {
+                let tf = f64::from(tf);
+                let dl = f64::from(idx.doc_len[slot as usize]);
+                let norm = k1 * (1.0 - b + b * dl / avgdl);
+                *scores.entry(slot).or_insert(0.0) += idf * tf * (k1 + 1.0) / (tf + norm);
+            }
+        }
+        let mut top = TopK::new(k);
+        for (slot, score) in scores {
+            let id = idx.labels[slot as usize];
+            if filter.is_none_or(|f| f.contains(&id)) {
+                top.push(Hit {
+                    score: score as f32,
+                    id,
+                });
+            }
+        }
+        top.into_sorted()
+    }
+
+    #[test]
+    fn pruned_search_equals_the_full_scan() {
+        // Zipf-like words: a few in most documents, many rare; documents of many lengths,
+        // some deleted and replaced, so that bounds are stale and ties occur.
+        let mut s = 5u64;
+        let mut next = |n: u64| {
+            s = crate::hnsw::splitmix64(s);
+            s % n
+        };
+        let mut idx = Bm25Index::new(Bm25Params::default()).unwrap();
+        let docs: Vec<String> = (0..3000)
+            .map(|_| {
+                let words = 1 + next(30);
+                (0..words)
+                    .map(|_| {
+                        let w = next(400);
+                        format!("w{}", (w * w) / 400)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let labels: Vec<u32> = (0..3000).map(|i| i * 2 + 1).collect();
+        idx.add(&labels, &docs).unwrap();
+        let gone: Vec<u32> = labels.iter().copied().filter(|l| l % 7 == 0).collect();
+        idx.remove(&gone);
+        idx.add(&[1, 3], &["w0 w0 w0", "w0"]).unwrap();
+        let vocab = idx.postings.len() as u64;
+        let filter: Vec<u32> = labels.iter().copied().filter(|l| l % 3 != 0).collect();
+        for q in 0..300 {
+            let len = 1 + next(5) as usize;
+            let mut terms: Vec<u32> = (0..len).map(|_| next(vocab.min(60)) as u32).collect();
+            if q % 10 == 0 {
+                terms.push(terms[0]);
+            }
+            for k in [1, 8, 100, 5000] {
+                let f = (q % 4 == 0).then_some(&filter[..]);
+                let got = idx.search_terms(&terms, k, f).unwrap();
+                assert_eq!(
+                    got,
+                    brute_force(&idx, &terms, k, f),
+                    "terms {terms:?} k {k}"
+                );
+            }
+        }
     }
 }

@@ -13,7 +13,12 @@ import { embedTokensInto } from './embed.js';
 import { tokenize } from './text.js';
 import { TopK } from './topk.js';
 
-/** BM25 in TypeScript, the same scoring as crates/carma/src/bm25.rs. */
+/**
+ * BM25 in TypeScript, the same scoring as crates/carma/src/bm25.rs, with the same
+ * MaxScore pruning (document at a time; terms whose bounds cannot lift a document into
+ * the top-k only complete the scores of documents found through the others) and every
+ * kept score summed in query order, so both return the same hits to the last bit.
+ */
 export class JsLexicalIndex implements LexicalIndex {
   private readonly vocab = new Map<string, number>();
   private readonly postSlots: number[][] = [];
@@ -22,6 +27,9 @@ export class JsLexicalIndex implements LexicalIndex {
   private readonly docTerms: number[][] = [];
   private readonly slotLabels: number[] = [];
   private readonly bySlot = new Map<number, number>();
+  /** Per term: the largest term frequency and shortest document seen (never lowered). */
+  private readonly maxTf: number[] = [];
+  private readonly minLen: number[] = [];
   private totalLen = 0;
 
   constructor(readonly params: Bm25Params) {}
@@ -47,14 +55,19 @@ export class JsLexicalIndex implements LexicalIndex {
           this.vocab.set(t, id);
           this.postSlots.push([]);
           this.postTfs.push([]);
+          this.maxTf.push(0);
+          this.minLen.push(Number.POSITIVE_INFINITY);
         }
         tf.set(id, (tf.get(id) ?? 0) + 1);
       }
       const slot = this.slotLabels.length;
       const terms = [...tf.keys()].sort((a, b) => a - b);
       for (const t of terms) {
+        const f = tf.get(t) as number;
         (this.postSlots[t] as number[]).push(slot);
-        (this.postTfs[t] as number[]).push(tf.get(t) as number);
+        (this.postTfs[t] as number[]).push(f);
+        this.maxTf[t] = Math.max(this.maxTf[t] as number, f);
+        this.minLen[t] = Math.min(this.minLen[t] as number, tokens.length);
       }
       this.docLen.push(tokens.length);
       this.totalLen += tokens.length;
@@ -154,38 +167,140 @@ export class JsLexicalIndex implements LexicalIndex {
     if (n === 0) return { labels: new Uint32Array(0), scores: new Float32Array(0) };
     const avgdl = this.totalLen / n;
     const { k1, b } = this.params;
-    const scores = new Map<number, number>();
+    const score = (idf: number, tf: number, dl: number): number => {
+      const norm = avgdl > 0 ? k1 * (1 - b + (b * dl) / avgdl) : k1;
+      return (idf * tf * (k1 + 1)) / (tf + norm);
+    };
+    // Query order is kept: scores are summed in it.
+    const cursors: Cursor[] = [];
     for (let q = 0; q < terms.length; q++) {
       const t = terms[q] as number;
       const slots = this.postSlots[t] as number[];
       if (slots.length === 0) continue;
-      const tfs = this.postTfs[t] as number[];
       const df = slots.length;
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i] as number;
-        const tf = tfs[i] as number;
-        const dl = this.docLen[slot] as number;
-        const norm = avgdl > 0 ? k1 * (1 - b + (b * dl) / avgdl) : k1;
-        scores.set(slot, (scores.get(slot) ?? 0) + (idf * tf * (k1 + 1)) / (tf + norm));
-      }
+      // The score grows with the term frequency and shrinks with the length.
+      const bound = score(idf, this.maxTf[t] as number, this.minLen[t] as number);
+      cursors.push({ slots, tfs: this.postTfs[t] as number[], idf, bound, pos: 0 });
     }
-    let allowed: Set<number> | undefined;
+    let allowed: Uint8Array | undefined;
     if (filter) {
-      allowed = new Set();
+      allowed = new Uint8Array(this.slotLabels.length);
       for (const l of filter) {
         const s = this.bySlot.get(l);
-        if (s !== undefined) allowed.add(s);
+        if (s !== undefined) allowed[s] = 1;
       }
     }
+    // Terms by ascending bound; below[j] bounds what the first j of them add together. The
+    // first `passive` terms cannot lift a document into the top-k on their own: documents
+    // are only drawn from the others.
+    const order = cursors
+      .map((_, i) => i)
+      .sort((x, y) => {
+        const d = (cursors[x] as Cursor).bound - (cursors[y] as Cursor).bound;
+        return d !== 0 ? d : x - y;
+      });
+    const below = new Float64Array(order.length + 1);
+    order.forEach((i, j) => {
+      below[j + 1] = (below[j] as number) + (cursors[i] as Cursor).bound;
+    });
+    let passive = 0;
+    let threshold = Number.NEGATIVE_INFINITY;
     const top = new TopK(k);
-    for (const [slot, score] of scores) {
-      if (allowed && !allowed.has(slot)) continue;
-      top.push(Math.fround(score), this.slotLabels[slot] as number);
+    for (;;) {
+      let slot = Number.POSITIVE_INFINITY;
+      for (let j = passive; j < order.length; j++) {
+        const c = cursors[order[j] as number] as Cursor;
+        if (c.pos < c.slots.length) slot = Math.min(slot, c.slots[c.pos] as number);
+      }
+      if (slot === Number.POSITIVE_INFINITY) break;
+      const dl = this.docLen[slot] as number;
+      if (
+        (!allowed || allowed[slot] === 1) &&
+        this.mayReach(cursors, order, below, passive, slot, dl, threshold, score)
+      ) {
+        let total = 0;
+        for (const c of cursors) {
+          if (c.slots[c.pos] === slot) total += score(c.idf, c.tfs[c.pos] as number, dl);
+        }
+        top.push(Math.fround(total), this.slotLabels[slot] as number);
+        if (top.size === k) {
+          threshold = top.threshold();
+          while (passive < order.length && loose(below[passive + 1] as number) < threshold)
+            passive++;
+        }
+      }
+      for (let j = passive; j < order.length; j++) {
+        const c = cursors[order[j] as number] as Cursor;
+        if (c.slots[c.pos] === slot) c.pos++;
+      }
     }
     const { scores: s, ids } = top.sorted();
     return { labels: Uint32Array.from(ids), scores: Float32Array.from(s) };
   }
+
+  /**
+   * Whether `slot` may still reach `threshold`: what the active terms give it plus the
+   * bounds of the passive ones, completed term by term (most promising first) until the
+   * score is known or certainly too low. Moves the passive cursors to `slot`.
+   */
+  private mayReach(
+    cursors: Cursor[],
+    order: number[],
+    below: Float64Array,
+    passive: number,
+    slot: number,
+    dl: number,
+    threshold: number,
+    score: (idf: number, tf: number, dl: number) => number,
+  ): boolean {
+    let sum = 0;
+    for (let j = passive; j < order.length; j++) {
+      const c = cursors[order[j] as number] as Cursor;
+      if (c.slots[c.pos] === slot) sum += score(c.idf, c.tfs[c.pos] as number, dl);
+    }
+    if (loose(sum + (below[passive] as number)) < threshold) return false;
+    for (let j = passive - 1; j >= 0; j--) {
+      const c = cursors[order[j] as number] as Cursor;
+      c.pos = seek(c.slots, c.pos, slot);
+      if (c.slots[c.pos] === slot) sum += score(c.idf, c.tfs[c.pos] as number, dl);
+      if (loose(sum + (below[j] as number)) < threshold) return false;
+    }
+    return true;
+  }
+}
+
+/** One occurrence of a query term during a search, with its cursor into the postings. */
+interface Cursor {
+  slots: number[];
+  tfs: number[];
+  idf: number;
+  /** What this term can add to a score at most. */
+  bound: number;
+  pos: number;
+}
+
+/**
+ * A bound loosened by far more than the rounding of any sum of a few terms, as a float32
+ * like the kept scores: a document is only skipped when certainly below the threshold.
+ */
+function loose(bound: number): number {
+  return Math.fround(bound * (1 + 1e-9));
+}
+
+/** The first position at or after `from` whose slot is at least `slot` (galloping). */
+function seek(slots: number[], from: number, slot: number): number {
+  if (from >= slots.length || (slots[from] as number) >= slot) return from;
+  let step = 1;
+  while (from + step < slots.length && (slots[from + step] as number) < slot) step *= 2;
+  let lo = from + (step >> 1) + 1;
+  let hi = Math.min(from + step, slots.length);
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((slots[mid] as number) < slot) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function binarySearch(list: number[], value: number): number {
