@@ -1,13 +1,17 @@
 /**
  * Conversation retention (`server.conversationRetentionDays`): conversations no message
  * has touched for longer are deleted, tenant by tenant, when the server starts and every
- * hour after; each tenant's sweep is one audit entry (`retention.sweep`).
+ * hour after; each tenant's sweep is one audit entry (`retention.sweep`). Servers that
+ * share a PostgreSQL store sweep once per turn, not once each: the sweep runs under the
+ * store's cluster lock, and a server that finds it held skips its turn.
  */
 import type { Aios } from '@aios/core';
 import type { Api, ServerContext } from './context.js';
 import { DEFAULT_TENANT } from './tenants/ids.js';
 
 export const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+/** The name of the sweep's cluster lock (`DataStore.withClusterLock`). */
+export const RETENTION_LOCK = 'retention.conversations';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PAGE = 500;
 
@@ -77,9 +81,19 @@ export function installRetention(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   const sweep = () => {
-    running ??= sweepAllTenants(ctx, api.log).finally(() => {
-      running = undefined;
-    });
+    running ??= ctx.tenants.control
+      .withClusterLock(RETENTION_LOCK, () => sweepAllTenants(ctx, api.log))
+      .then((result) => {
+        if (result.status === 'skipped') {
+          api.log.debug('conversation retention: another server is sweeping, this turn skipped');
+        }
+      })
+      .catch((error: unknown) => {
+        api.log.error({ err: error }, 'conversation retention sweep failed');
+      })
+      .finally(() => {
+        running = undefined;
+      });
   };
   api.addHook('onReady', async () => {
     sweep();
