@@ -11,6 +11,8 @@ use napi_derive::napi;
 
 use crate::batch::{self, BlobRef, ItemError, RangeRequest};
 use crate::chunker::{self, FileChunks, Params};
+use crate::restore::{self, BlobLocation, RestoreFile};
+use crate::window::{self, Window, WindowRequest};
 
 fn params(min_size: u32, avg_size: u32, max_size: u32) -> Result<Params> {
     let p = Params {
@@ -242,4 +244,192 @@ pub fn zstd_compress(data: &[u8], level: i32) -> Result<Buffer> {
     crate::codec::compress(data, level)
         .map(Buffer::from)
         .map_err(|e| AiosError::new("COMPRESSION_FAILED", e.to_string()).into())
+}
+
+#[napi(object)]
+pub struct NativeWindowRequest {
+    pub path: String,
+    pub offset: i64,
+    pub budget: i64,
+}
+
+#[napi(object)]
+pub struct NativeBlobChunk {
+    pub id: String,
+    pub offset: i64,
+    pub length: u32,
+    pub data: Buffer,
+}
+
+#[napi(object)]
+pub struct NativeWindow {
+    pub chunks: Vec<NativeBlobChunk>,
+    pub end: i64,
+    pub eof: bool,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+pub struct ChunkWindowsTask {
+    reqs: Vec<WindowRequest>,
+    params: Params,
+    level: i32,
+}
+
+impl Task for ChunkWindowsTask {
+    type Output = Vec<std::result::Result<Window, ItemError>>;
+    type JsValue = Vec<NativeWindow>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(window::chunk_windows(&self.reqs, &self.params, self.level))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output
+            .into_iter()
+            .map(|r| match r {
+                Ok(w) => NativeWindow {
+                    chunks: w
+                        .chunks
+                        .into_iter()
+                        .map(|c| NativeBlobChunk {
+                            id: c.id,
+                            offset: c.offset as i64,
+                            length: c.length,
+                            data: c.blob.into(),
+                        })
+                        .collect(),
+                    end: w.end as i64,
+                    eof: w.eof,
+                    error_code: None,
+                    error_message: None,
+                },
+                Err(e) => NativeWindow {
+                    chunks: Vec::new(),
+                    end: 0,
+                    eof: false,
+                    error_code: Some(e.code.to_string()),
+                    error_message: Some(e.message),
+                },
+            })
+            .collect())
+    }
+}
+
+/// Reads, chunks, hashes and compresses a window of each file in one pass (rayon).
+#[napi(catch_unwind, ts_return_type = "Promise<NativeWindow[]>")]
+pub fn chunk_windows(
+    requests: Vec<NativeWindowRequest>,
+    min_size: u32,
+    avg_size: u32,
+    max_size: u32,
+    level: i32,
+) -> Result<AsyncTask<ChunkWindowsTask>> {
+    let mut reqs = Vec::with_capacity(requests.len());
+    for r in requests {
+        if r.offset < 0 || r.budget < 1 {
+            return Err(AiosError::invalid(format!(
+                "window: expected offset >= 0 and budget >= 1, got {} and {}",
+                r.offset, r.budget
+            ))
+            .into());
+        }
+        reqs.push(WindowRequest {
+            path: r.path,
+            offset: r.offset as u64,
+            budget: r.budget as u64,
+        });
+    }
+    Ok(AsyncTask::new(ChunkWindowsTask {
+        reqs,
+        params: params(min_size, avg_size, max_size)?,
+        level,
+    }))
+}
+
+#[napi(object)]
+pub struct NativeBlobLocation {
+    pub pack: String,
+    pub offset: i64,
+    pub length: u32,
+    pub raw_length: u32,
+    pub id: String,
+}
+
+#[napi(object)]
+pub struct NativeRestoreFile {
+    pub tmp: String,
+    pub target: String,
+    pub mode: u32,
+    pub mtime_ms: i64,
+    pub chunks: Vec<NativeBlobLocation>,
+}
+
+#[napi(object)]
+pub struct NativeRestored {
+    pub bytes: i64,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+pub struct RestoreFilesTask {
+    items: Vec<RestoreFile>,
+}
+
+impl Task for RestoreFilesTask {
+    type Output = Vec<std::result::Result<u64, ItemError>>;
+    type JsValue = Vec<NativeRestored>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(restore::restore_files(&self.items))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output
+            .into_iter()
+            .map(|r| match r {
+                Ok(bytes) => NativeRestored {
+                    bytes: bytes as i64,
+                    error_code: None,
+                    error_message: None,
+                },
+                Err(e) => NativeRestored {
+                    bytes: 0,
+                    error_code: Some(e.code.to_string()),
+                    error_message: Some(e.message),
+                },
+            })
+            .collect())
+    }
+}
+
+/// Restores whole files from their blobs (decoded, checked, positioned writes; rayon).
+#[napi(catch_unwind, ts_return_type = "Promise<NativeRestored[]>")]
+pub fn restore_files(items: Vec<NativeRestoreFile>) -> Result<AsyncTask<RestoreFilesTask>> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let mut chunks = Vec::with_capacity(item.chunks.len());
+        for c in item.chunks {
+            if c.offset < 0 {
+                return Err(
+                    AiosError::invalid(format!("offset: expected >= 0, got {}", c.offset)).into(),
+                );
+            }
+            chunks.push(BlobLocation {
+                pack: c.pack,
+                offset: c.offset as u64,
+                length: c.length,
+                raw_length: c.raw_length,
+                id: c.id,
+            });
+        }
+        out.push(RestoreFile {
+            tmp: item.tmp,
+            target: item.target,
+            mode: item.mode,
+            mtime_ms: item.mtime_ms,
+            chunks,
+        });
+    }
+    Ok(AsyncTask::new(RestoreFilesTask { items: out }))
 }

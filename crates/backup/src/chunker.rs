@@ -47,12 +47,12 @@ pub struct ChunkRef {
     pub length: u32,
 }
 
-struct Masks {
+pub(crate) struct Masks {
     s: u64,
     l: u64,
 }
 
-fn masks(params: &Params) -> Masks {
+pub(crate) fn masks(params: &Params) -> Masks {
     let bits = v2020::logarithm2(params.avg_size);
     let level = Normalization::Level1.bits();
     Masks {
@@ -61,7 +61,7 @@ fn masks(params: &Params) -> Masks {
     }
 }
 
-fn cut(source: &[u8], params: &Params, m: &Masks) -> usize {
+pub(crate) fn cut(source: &[u8], params: &Params, m: &Masks) -> usize {
     let (_, count) = v2020::cut(
         source,
         params.min_size as usize,
@@ -99,6 +99,11 @@ pub fn chunk_id(data: &[u8]) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
+/// Hex BLAKE3 of bytes on the calling thread (for work already spread over the pool).
+pub fn chunk_id_serial(data: &[u8]) -> String {
+    blake3::hash(data).to_hex().to_string()
+}
+
 /// Chunks of a whole buffer with their ids.
 pub fn chunk_bytes(data: &[u8], params: &Params) -> Vec<ChunkRef> {
     boundaries(data, params)
@@ -118,7 +123,7 @@ pub struct FileChunks {
     pub chunks: Vec<ChunkRef>,
 }
 
-fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read(&mut buf[filled..]) {

@@ -11,6 +11,8 @@
 pub mod batch;
 pub mod chunker;
 pub mod codec;
+pub mod restore;
+pub mod window;
 
 #[cfg(feature = "napi")]
 pub mod binding;

@@ -15,6 +15,9 @@ export declare function chunkBytes(data: Uint8Array, minSize: number, avgSize: n
 /** Chunks and hashes files in parallel on the libuv pool (rayon inside). */
 export declare function chunkFiles(paths: Array<string>, minSize: number, avgSize: number, maxSize: number): Promise<NativeFileChunks[]>
 
+/** Reads, chunks, hashes and compresses a window of each file in one pass (rayon). */
+export declare function chunkWindows(requests: Array<NativeWindowRequest>, minSize: number, avgSize: number, maxSize: number, level: number): Promise<NativeWindow[]>
+
 /** Re-reads file ranges, checks each still hashes to its id, and zstd-compresses them. */
 export declare function compressRanges(requests: Array<NativeRangeRequest>, level: number): Promise<NativeBlob[]>
 
@@ -28,6 +31,21 @@ export interface NativeBlob {
   data?: Buffer
   errorCode?: string
   errorMessage?: string
+}
+
+export interface NativeBlobChunk {
+  id: string
+  offset: number
+  length: number
+  data: Buffer
+}
+
+export interface NativeBlobLocation {
+  pack: string
+  offset: number
+  length: number
+  rawLength: number
+  id: string
 }
 
 export interface NativeChunk {
@@ -49,6 +67,37 @@ export interface NativeRangeRequest {
   length: number
   id: string
 }
+
+export interface NativeRestored {
+  bytes: number
+  errorCode?: string
+  errorMessage?: string
+}
+
+export interface NativeRestoreFile {
+  tmp: string
+  target: string
+  mode: number
+  mtimeMs: number
+  chunks: Array<NativeBlobLocation>
+}
+
+export interface NativeWindow {
+  chunks: Array<NativeBlobChunk>
+  end: number
+  eof: boolean
+  errorCode?: string
+  errorMessage?: string
+}
+
+export interface NativeWindowRequest {
+  path: string
+  offset: number
+  budget: number
+}
+
+/** Restores whole files from their blobs (decoded, checked, positioned writes; rayon). */
+export declare function restoreFiles(items: Array<NativeRestoreFile>): Promise<NativeRestored[]>
 
 /** zstd frame of a buffer (calling thread; for small metadata). */
 export declare function zstdCompress(data: Uint8Array, level: number): Buffer

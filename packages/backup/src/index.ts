@@ -5,12 +5,17 @@ import { loadBackupBinding } from './binding.js';
 export type { StreamedEntry } from './backup-run/stream-entry.js';
 export { createEngine } from './engine/index.js';
 export type {
+  BlobChunk,
+  BlobLocation,
   BlobRequest,
   ChunkInfo,
   Engine,
   FileChunks,
+  FileWindow,
   ItemResult,
   RangeRequest,
+  RestoreFileRequest,
+  WindowRequest,
 } from './engine/types.js';
 export type { ExportOptions } from './export-tar.js';
 export { boundaries, type ChunkerParams, validateChunkerParams } from './fastcdc.js';

@@ -240,13 +240,27 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
       const mtime = statSync(path).mtimeMs / 1000 + n;
       utimesSync(path, mtime, mtime);
     };
+    const afterRead = (paths: string[]) => {
+      if (paths.includes(changing)) touch(changing);
+      if (paths.includes(settles) && !touched.has(settles)) touch(settles);
+    };
     const chunkFiles = repo.engine.chunkFiles.bind(repo.engine);
     const spy = vi.spyOn(repo.engine, 'chunkFiles').mockImplementation(async (paths, params) => {
       const results = await chunkFiles(paths, params);
-      if (paths.includes(changing)) touch(changing);
-      if (paths.includes(settles) && !touched.has(settles)) touch(settles);
+      afterRead(paths);
       return results;
     });
+    // The one-pass read of new files (native): a file is read once its last window is.
+    const chunkWindows = repo.engine.chunkWindows?.bind(repo.engine);
+    const windowSpy = chunkWindows
+      ? vi.spyOn(repo.engine, 'chunkWindows').mockImplementation(async (reqs, params, level) => {
+          const results = await chunkWindows(reqs, params, level);
+          afterRead(
+            reqs.filter((_, i) => results[i]?.ok && results[i].value.eof).map((r) => r.path),
+          );
+          return results;
+        })
+      : undefined;
     try {
       const { snapshot, warnings } = await repo.backup([odd], {
         onProgress: (p) => {
@@ -275,6 +289,7 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
       }
     } finally {
       spy.mockRestore();
+      windowSpy?.mockRestore();
     }
   });
 

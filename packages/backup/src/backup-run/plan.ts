@@ -92,7 +92,7 @@ export async function planFiles(
     } else {
       if (prev) run.summary.filesChanged++;
       else run.summary.filesNew++;
-      toRead.push({ item, entry, attempt: 0 });
+      toRead.push({ item, entry, attempt: 0, fresh: !prev });
     }
   }
   return toRead;

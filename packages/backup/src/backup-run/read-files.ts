@@ -4,6 +4,7 @@ import type { FileChunks, ItemResult } from '../engine/types.js';
 import { aborted } from '../repo/cancel.js';
 import type { BackupRun, FileWork } from './state.js';
 import { type ChunkedFile, storeNewChunks } from './store-chunks.js';
+import { storeInWindows } from './store-windows.js';
 
 /** Files are chunked this many (or this many bytes) at a time. */
 const BATCH_FILES = 64;
@@ -12,11 +13,25 @@ const BATCH_BYTES = 32 * 1024 * 1024;
 type Chunking = Promise<Array<ItemResult<FileChunks>>>;
 
 /**
- * Reads, chunks and stores the files, in batches: the engine chunks a batch (in parallel,
- * natively) while the previous one is compressed and packed.
+ * Reads, chunks and stores the files. Files new since the parent snapshot are read once
+ * each when the engine can (`chunkWindows`: chunked, hashed and compressed in one pass);
+ * the others in batches: the engine chunks a batch (in parallel, natively) while the
+ * previous one is compressed and packed, so only their new chunks are compressed.
  */
 export async function storeFiles(run: BackupRun, toRead: FileWork[]): Promise<void> {
-  const batches = intoBatches(toRead);
+  const windows = run.repo.engine.chunkWindows !== undefined;
+  const fresh = windows ? toRead.filter((w) => w.fresh) : [];
+  const retry: FileWork[] = [];
+  if (fresh.length > 0) {
+    await storeInWindows(run, fresh, async ({ w, chunks, size }) => {
+      const file = { size, chunks };
+      recordFiles(run, await checkUnchanged(run, [w], [{ ok: true, value: file }], retry));
+      run.progress.report(w.item.abs);
+    });
+  }
+  // Files that changed while read in one pass are read again the two-pass way.
+  const rest = [...(windows ? toRead.filter((w) => !w.fresh) : toRead), ...retry];
+  const batches = intoBatches(rest);
   let next = batches.length > 0 ? chunk(run, batches[0] as FileWork[]) : undefined;
   for (let b = 0; b < batches.length; b++) {
     const current = next as Chunking;

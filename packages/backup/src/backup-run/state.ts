@@ -14,11 +14,15 @@ export interface BackupTarget extends SnapshotStore {
   listSnapshots(): Promise<SnapshotList>;
 }
 
-/** A file to read and store; `attempt` is 1 when it is read again after it changed. */
+/**
+ * A file to read and store; `attempt` is 1 when it is read again after it changed, `fresh`
+ * when the parent snapshot has no file at its path (its chunks are likely new).
+ */
 export interface FileWork {
   item: WalkItem;
   entry: Entry;
   attempt: number;
+  fresh?: boolean;
 }
 
 /** The state the steps of one backup run share: what it found, stored and reports. */

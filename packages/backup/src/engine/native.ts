@@ -44,6 +44,24 @@ export async function createNativeEngine(
     async compressRanges(requests, level) {
       return blobResults(await callNative(() => binding.compressRanges(requests, level)));
     },
+    async chunkWindows(requests, p, level) {
+      const out = await callNative(() =>
+        binding.chunkWindows(requests, p.minSize, p.avgSize, p.maxSize, level),
+      );
+      return out.map((w) =>
+        w.errorCode
+          ? { ok: false, code: w.errorCode, message: w.errorMessage ?? '' }
+          : { ok: true, value: { chunks: w.chunks, end: w.end, eof: w.eof } },
+      );
+    },
+    async restoreFiles(items) {
+      const out = await callNative(() => binding.restoreFiles(items));
+      return out.map((r) =>
+        r.errorCode
+          ? { ok: false, code: r.errorCode, message: r.errorMessage ?? '' }
+          : { ok: true, value: r.bytes },
+      );
+    },
     async decodeBlobs(blobs) {
       return blobResults(
         await callNative(() =>

@@ -31,6 +31,44 @@ export interface BlobRequest {
   rawLength: number;
 }
 
+/** Where a window of a file starts (a chunk boundary) and about how many bytes it spans. */
+export interface WindowRequest {
+  path: string;
+  offset: number;
+  /** The window ends at the first chunk boundary at or past `offset + budget`. */
+  budget: number;
+}
+
+/** A chunk read in one pass with its blob (zstd frame). */
+export interface BlobChunk extends ChunkInfo {
+  data: Uint8Array;
+}
+
+/** The chunks of a window; `eof` when it reached the end of the file, at `end`. */
+export interface FileWindow {
+  chunks: BlobChunk[];
+  end: number;
+  eof: boolean;
+}
+
+/** Where a stored chunk lies: the pack file's path and the blob's place in it. */
+export interface BlobLocation {
+  pack: string;
+  offset: number;
+  length: number;
+  rawLength: number;
+  id: string;
+}
+
+/** A file to restore whole: written at `tmp` (new), then given its mode and mtime, renamed to `target`. */
+export interface RestoreFileRequest {
+  tmp: string;
+  target: string;
+  mode: number;
+  mtimeMs: number;
+  chunks: BlobLocation[];
+}
+
 /**
  * The data path of a repository, implemented twice (native: Rust via napi, rayon-parallel;
  * js: TypeScript FastCDC, BLAKE3 from `@aios/utils`, zstd from `@bokuweb/zstd-wasm`).
@@ -48,6 +86,22 @@ export interface Engine {
   compressRanges(requests: RangeRequest[], level: number): Promise<ItemResult<Uint8Array>[]>;
   /** Decompresses each blob and checks it against its id and length (`CHUNK_DAMAGED`). */
   decodeBlobs(blobs: BlobRequest[]): Promise<ItemResult<Uint8Array>[]>;
+  /**
+   * Reads, chunks, hashes and compresses a window of each file in one pass (every chunk is
+   * compressed: meant for files the repository is unlikely to hold). Optional: engines
+   * without it chunk with `chunkFiles` and compress with `compressRanges`.
+   */
+  chunkWindows?(
+    requests: WindowRequest[],
+    params: ChunkerParams,
+    level: number,
+  ): Promise<ItemResult<FileWindow>[]>;
+  /**
+   * Restores whole files from their blobs (decoded and checked, each file's temp file removed
+   * on failure); the value is the bytes written. Optional: engines without it restore
+   * through `decodeBlobs`.
+   */
+  restoreFiles?(items: RestoreFileRequest[]): Promise<ItemResult<number>[]>;
   /** BLAKE3 hex of bytes. */
   hash(data: Uint8Array): string;
 }

@@ -1,4 +1,4 @@
-import type { ItemResult } from '../engine/types.js';
+import type { BlobLocation, ItemResult } from '../engine/types.js';
 import type { ChunkLocation } from './chunk-index.js';
 import { storageError } from './errors.js';
 import { packPath } from './pack.js';
@@ -13,6 +13,21 @@ export interface ChunkSource {
   rawLength(id: string): number | undefined;
   /** Closes the pack files it opened (after the reads under way). */
   close(): Promise<void>;
+  /**
+   * Restores whole files, when the engine can (each from the first copy of its chunks; a
+   * failed file's temp file is removed, and the caller reads it the chunk-by-chunk way,
+   * which falls back to other copies). The value is the bytes written.
+   */
+  restoreFiles?(items: FileToRestore[]): Promise<Array<ItemResult<number>>>;
+}
+
+/** A file to restore at `tmp`, then renamed to `target`. */
+export interface FileToRestore {
+  tmp: string;
+  target: string;
+  mode: number;
+  mtimeMs: number;
+  chunks: string[];
 }
 
 /** Reads chunks from a repository's packs at the locations its indexes give. */
@@ -24,7 +39,39 @@ export class PackChunkReader implements ChunkSource {
     private readonly chunks: Map<string, ChunkLocation>,
   ) {
     this.handles = new PackHandles(store.path);
+    const restore = store.engine.restoreFiles?.bind(store.engine);
+    if (restore) this.restoreFiles = (items) => this.restoreWith(restore, items);
   }
+
+  private async restoreWith(
+    restore: NonNullable<PackStore['engine']['restoreFiles']>,
+    items: FileToRestore[],
+  ): Promise<Array<ItemResult<number>>> {
+    const out: Array<ItemResult<number>> = items.map((item) => ({
+      ok: false,
+      code: 'CHUNK_MISSING',
+      message: `${item.target}: a chunk is in no index`,
+    }));
+    const known: number[] = [];
+    const requests = [];
+    for (const [i, item] of items.entries()) {
+      const chunks: BlobLocation[] = [];
+      for (const id of item.chunks) {
+        const loc = this.chunks.get(id);
+        if (!loc) break;
+        const { offset, length, rawLength } = loc;
+        chunks.push({ pack: packPath(this.store.path, loc.pack), offset, length, rawLength, id });
+      }
+      if (chunks.length < item.chunks.length) continue;
+      known.push(i);
+      requests.push({ ...item, chunks });
+    }
+    const done = requests.length > 0 ? await restore(requests) : [];
+    for (const [k, r] of done.entries()) out[known[k] as number] = r;
+    return out;
+  }
+
+  readonly restoreFiles?: (items: FileToRestore[]) => Promise<Array<ItemResult<number>>>;
 
   rawLength(id: string): number | undefined {
     return this.chunks.get(id)?.rawLength;

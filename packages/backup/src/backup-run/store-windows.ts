@@ -1,0 +1,116 @@
+import type { BlobChunk, ChunkInfo, FileWindow, ItemResult } from '../engine/types.js';
+import { aborted } from '../repo/cancel.js';
+import type { BackupRun, FileWork } from './state.js';
+
+/** A call covers about this many bytes (a window of a large file, or many small files). */
+const WINDOW_BYTES = 32 * 1024 * 1024;
+const WINDOW_FILES = 64;
+
+interface Reading {
+  w: FileWork;
+  chunks: ChunkInfo[];
+  offset: number;
+}
+
+type Windows = Promise<Array<ItemResult<FileWindow>>>;
+
+/**
+ * Stores files the parent snapshot does not have in one pass each: the engine reads,
+ * chunks, hashes and compresses a window at a time (`chunkWindows`), and the chunks the
+ * repository lacks are appended to the pack while the next window is read. A file larger
+ * than a window goes on from where its last window ended. Calls `done` with each file read
+ * to its end and its chunks (the caller checks it did not change meanwhile); an unreadable
+ * file is dropped with a warning.
+ */
+export async function storeInWindows(
+  run: BackupRun,
+  files: FileWork[],
+  done: (file: Reading & { size: number }) => Promise<void>,
+): Promise<void> {
+  const { engine, config } = run.repo;
+  const chunkWindows = engine.chunkWindows?.bind(engine);
+  if (!chunkWindows) throw new Error('the engine reads no windows');
+  const queue = groups(files);
+  const start = (unit: Reading[]): Windows => {
+    const p = chunkWindows(
+      unit.map((r) => ({ path: r.w.item.abs, offset: r.offset, budget: WINDOW_BYTES })),
+      config.chunker,
+      config.compression.level,
+    );
+    p.catch(() => undefined); // awaited below; never an unhandled rejection
+    return p;
+  };
+  let unit = queue.shift();
+  let pending = unit ? start(unit) : undefined;
+  while (unit && pending) {
+    aborted(run.signal, 'backup');
+    const results = await pending;
+    const current = unit;
+    // A file that goes on is read on at once, while this window is written.
+    const continued: Reading[] = [];
+    for (const [i, r] of current.entries()) {
+      const res = results[i] as ItemResult<FileWindow>;
+      if (res.ok && !res.value.eof) continued.push({ ...r, offset: res.value.end });
+    }
+    unit = continued.length > 0 ? continued : queue.shift();
+    pending = unit ? start(unit) : undefined;
+    await writeWindows(run, current, results, continued, done);
+  }
+}
+
+/** Small files together, up to WINDOW_BYTES or WINDOW_FILES; a large file on its own. */
+function groups(files: FileWork[]): Reading[][] {
+  const out: Reading[][] = [];
+  let unit: Reading[] = [];
+  let bytes = 0;
+  for (const w of files) {
+    const size = Math.min(w.entry.size, WINDOW_BYTES);
+    if (unit.length > 0 && (bytes + size > WINDOW_BYTES || unit.length >= WINDOW_FILES)) {
+      out.push(unit);
+      unit = [];
+      bytes = 0;
+    }
+    unit.push({ w, chunks: [], offset: 0 });
+    bytes += size;
+  }
+  if (unit.length > 0) out.push(unit);
+  return out;
+}
+
+async function writeWindows(
+  run: BackupRun,
+  unit: Reading[],
+  results: Array<ItemResult<FileWindow>>,
+  continued: Reading[],
+  done: (file: Reading & { size: number }) => Promise<void>,
+): Promise<void> {
+  const blobs: BlobChunk[] = [];
+  for (const res of results) if (res.ok) blobs.push(...res.value.chunks);
+  // Chunks the repository has are reused once their packs are proven intact.
+  await run.guard.ensure(
+    blobs.map((b) => b.id),
+    run.signal,
+  );
+  for (const b of blobs) {
+    if (run.has(b.id)) continue;
+    await run.writer.add(b.id, b.data, b.length);
+    run.summary.chunksNew++;
+    run.summary.bytesNew += b.length;
+    run.summary.bytesStored += b.data.length;
+    if (run.writer.size >= run.repo.config.packSize) await run.finishPack();
+  }
+  for (const [i, r] of unit.entries()) {
+    const res = results[i] as ItemResult<FileWindow>;
+    if (!res.ok) {
+      run.drop(r.w.entry, { path: r.w.item.abs, code: res.code, message: res.message });
+      continue;
+    }
+    const chunks = [
+      ...r.chunks,
+      ...res.value.chunks.map((c) => ({ id: c.id, offset: c.offset, length: c.length })),
+    ];
+    const next = continued.find((c) => c.w === r.w);
+    if (next) next.chunks = chunks;
+    else await done({ ...r, chunks, size: res.value.end });
+  }
+}
