@@ -1,4 +1,6 @@
 import {
+  type ChangeHandlers,
+  type ChangeWatch,
   type DataStore,
   type JsonObject,
   type NamespaceErasure,
@@ -19,6 +21,11 @@ import type {
   StoredMemory,
   StoreMeta,
 } from './fragment-store.js';
+import {
+  localCheckpointText,
+  readLocalCheckpoint,
+  writeLocalCheckpoint,
+} from './local-checkpoint.js';
 
 /** The meta key of CARMA's state in the data store. */
 export const CARMA_META_KEY = 'carma';
@@ -39,6 +46,12 @@ export interface DataFragmentStoreOptions {
   path?: string;
   /** Implementation of the data store opened here. */
   native?: NativeMode;
+  /**
+   * The memory's directory. When the store is shared over the network (PostgreSQL), the
+   * index checkpoint is recorded there instead of in the store's meta (see
+   * local-checkpoint.ts): each server's home has its own index file.
+   */
+  indexDir?: string;
 }
 
 /**
@@ -165,11 +178,14 @@ function parseCounter(value: unknown): number {
   return value;
 }
 
-/** A `FragmentStore` in an @aios/data store (SQLite). */
+/** A `FragmentStore` in an @aios/data store (SQLite or PostgreSQL). */
 export class DataFragmentStore implements FragmentStore {
   private data: DataStore | undefined;
   private written_ = 0;
+  /** The meta as in the store (without the checkpoint when that is local). */
   private metaText: string | undefined;
+  /** The local checkpoint record as last read or written. */
+  private localText: string | undefined;
   /** Accesses not yet written: count and latest time per fragment id. */
   private touches = new Map<string, { count: number; at: number }>();
   private touchTimer: NodeJS.Timeout | undefined;
@@ -198,6 +214,44 @@ export class DataFragmentStore implements FragmentStore {
     return this.data;
   }
 
+  /** Whether the index checkpoint is the home's own rather than the store's (shared store). */
+  private get localCheckpoint(): boolean {
+    return this.db.database === 'postgres';
+  }
+
+  /** The part of `meta` the store keeps: all of it, or all but a local checkpoint. */
+  private storedPart(meta: StoreMeta): StoreMeta {
+    if (!this.localCheckpoint) return meta;
+    const { index: _local, ...shared } = meta;
+    return shared;
+  }
+
+  /** `meta` as read from the store, with the home's checkpoint when that is local. */
+  private withCheckpoint(meta: StoreMeta | undefined): StoreMeta | undefined {
+    if (!meta || !this.localCheckpoint) return meta;
+    const { index: _shared, ...rest } = meta;
+    const dir = this.options.indexDir;
+    const index = dir === undefined ? undefined : readLocalCheckpoint(dir, this.db.path);
+    return index ? { ...rest, index } : rest;
+  }
+
+  /** Records a local checkpoint in the home, when it changed. */
+  private async saveCheckpoint(meta: StoreMeta | undefined): Promise<void> {
+    const dir = this.options.indexDir;
+    if (!meta?.index || dir === undefined || !this.localCheckpoint) return;
+    const text = localCheckpointText(meta.index, this.db.path);
+    if (text === this.localText) return;
+    await writeLocalCheckpoint(dir, text);
+    this.localText = text;
+  }
+
+  /** The stored part of `meta` when it differs from what the store has, as JSON text. */
+  private changedMeta(meta: StoreMeta | undefined): string | undefined {
+    if (meta === undefined) return undefined;
+    const text = JSON.stringify(this.storedPart(meta));
+    return text === this.metaText ? undefined : text;
+  }
+
   async open(): Promise<StoredMemory> {
     if (!this.data) {
       this.data = await openDataStore({
@@ -208,8 +262,9 @@ export class DataFragmentStore implements FragmentStore {
     try {
       // Read first: whatever changes while the fragments are read comes after it.
       const seq = await this.db.fragments.latestChange();
-      const meta = parseMeta(await this.db.meta.get(CARMA_META_KEY));
-      this.metaText = JSON.stringify(meta);
+      const stored = parseMeta(await this.db.meta.get(CARMA_META_KEY));
+      this.metaText = JSON.stringify(stored);
+      const meta = this.withCheckpoint(stored);
       const nextLabel = parseCounter(await this.db.meta.get(LABEL_COUNTER_KEY));
       const fragments: FragmentRecord[] = [];
       let after: string | undefined;
@@ -236,15 +291,17 @@ export class DataFragmentStore implements FragmentStore {
   }
 
   async setMeta(meta: StoreMeta): Promise<void> {
-    const text = JSON.stringify(meta);
-    if (text === this.metaText) return;
-    await this.db.meta.set(CARMA_META_KEY, JSON.parse(text));
-    this.metaText = text;
+    const text = this.changedMeta(meta);
+    if (text !== undefined) {
+      await this.db.meta.set(CARMA_META_KEY, JSON.parse(text));
+      this.metaText = text;
+    }
+    await this.saveCheckpoint(meta);
   }
 
   async put(items: FragmentWrite[], meta?: StoreMeta): Promise<void> {
-    const metaText = meta === undefined ? undefined : JSON.stringify(meta);
-    const withMeta = metaText !== undefined && metaText !== this.metaText;
+    const metaText = this.changedMeta(meta);
+    const withMeta = metaText !== undefined;
     if (items.length === 0 && !withMeta) return;
     // The records carry every access so far: accesses not yet written are in them.
     for (const { fragment } of items) this.touches.delete(fragment.id);
@@ -264,14 +321,15 @@ export class DataFragmentStore implements FragmentStore {
       items.length,
       items.map((i) => i.fragment.id),
     );
+    await this.saveCheckpoint(meta);
   }
 
   async add(
     items: FragmentWrite[],
     options: { meta?: StoreMeta; lowestLabel: number },
   ): Promise<void> {
-    const metaText = options.meta === undefined ? undefined : JSON.stringify(options.meta);
-    const withMeta = metaText !== undefined && metaText !== this.metaText;
+    const metaText = this.changedMeta(options.meta);
+    const withMeta = metaText !== undefined;
     if (items.length === 0) return;
     const { numbers } = await this.db.fragments.putNumbered(
       items.map(({ fragment, vector, change }) => ({
@@ -293,6 +351,7 @@ export class DataFragmentStore implements FragmentStore {
       items.length,
       items.map((i) => i.fragment.id),
     );
+    await this.saveCheckpoint(options.meta);
   }
 
   /** Notes history rows this store wrote (see `takeOwnWrites`). */
@@ -324,9 +383,9 @@ export class DataFragmentStore implements FragmentStore {
   }
 
   async readMeta(): Promise<StoreMeta | undefined> {
-    const meta = parseMeta(await this.db.meta.get(CARMA_META_KEY));
-    this.metaText = JSON.stringify(meta);
-    return meta;
+    const stored = parseMeta(await this.db.meta.get(CARMA_META_KEY));
+    this.metaText = JSON.stringify(stored);
+    return this.withCheckpoint(stored);
   }
 
   async delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void> {
@@ -357,12 +416,13 @@ export class DataFragmentStore implements FragmentStore {
     items: Array<{ id: string; vector: Float32Array; change: FragmentChange }>,
     meta: StoreMeta,
   ): Promise<void> {
-    const text = JSON.stringify(meta);
+    const text = JSON.stringify(this.storedPart(meta));
     await this.db.fragments.replaceVectors(
       items.map((i) => ({ id: i.id, vector: i.vector, change: toChangeInput(i.change) })),
       { dimension: meta.dimension, meta: { [CARMA_META_KEY]: JSON.parse(text) } },
     );
     this.metaText = text;
+    await this.saveCheckpoint(meta);
     this.written_ += items.length;
     this.noteOwn(
       items.length,
@@ -399,6 +459,10 @@ export class DataFragmentStore implements FragmentStore {
 
   latestSeq(): Promise<number> {
     return this.db.fragments.latestChange();
+  }
+
+  watchChanges(handlers: ChangeHandlers): ChangeWatch | undefined {
+    return this.db.watchChanges(handlers);
   }
 
   touch(fragment: FragmentRecord): void {

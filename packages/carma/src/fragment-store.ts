@@ -1,4 +1,4 @@
-import type { NamespaceErasure } from '@aios/data';
+import type { ChangeHandlers, ChangeWatch, NamespaceErasure } from '@aios/data';
 import type { EmbeddingRoles } from './embedding-roles.js';
 
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
@@ -150,6 +150,11 @@ export interface FragmentStore {
   changedSince(seq: number): Promise<{ ids: Set<string>; seq: number }>;
   /** The latest history position. */
   latestSeq(): Promise<number>;
+  /**
+   * Notices of changes committed by any writer, when the store sends them (a shared
+   * PostgreSQL database); undefined or absent when it does not.
+   */
+  watchChanges?(handlers: ChangeHandlers): ChangeWatch | undefined;
   /** Records an access (`accessCount`, `accessedAt`); written in batches, soon after. */
   touch(fragment: FragmentRecord): void;
   /** Writes the accesses recorded so far. */

@@ -29,6 +29,7 @@ export function defaultStore(options: MemoryOptions): FragmentStore {
     ...(data
       ? { data }
       : { path: dir === undefined ? ':memory:' : join(dir, MEMORY_DATABASE_FILE) }),
+    ...(dir === undefined ? {} : { indexDir: dir }),
     ...(native ? { native } : {}),
   });
 }
@@ -71,12 +72,19 @@ function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
 }
 
 /**
+ * Where the vector index of an opened memory came from: its file (brought up to date),
+ * the stored vectors (no file, or one that could not be trusted), a re-embedding, or
+ * nowhere yet (nothing embedded).
+ */
+export type IndexOrigin = 'file' | 'store' | 'reembedded' | 'none';
+
+/**
  * Reads every fragment into the memory's state and builds the indexes: the lexical one
  * from the texts, the vector one from its file when that can be trusted, else from the
  * stored vectors, or by re-embedding everything when the embedder changed (and that was
  * asked for).
  */
-export async function loadMemory(ctx: MemoryContext): Promise<void> {
+export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
   const { embedder, fragments, indexes } = ctx;
   const { meta, fragments: records, seq, nextLabel } = await ctx.store.open();
   ctx.follow.seq = seq;
@@ -114,9 +122,9 @@ export async function loadMemory(ctx: MemoryContext): Promise<void> {
   }
   if (reembed) {
     await reembedAll(ctx, records);
-    return;
+    return 'reembedded';
   }
-  if (indexes.dimension === undefined) return; // remote embedder, nothing stored yet
+  if (indexes.dimension === undefined) return 'none'; // remote embedder, nothing stored yet
   const loaded = await loadIndexFile(ctx, records);
   if (loaded) {
     indexes.vectors = loaded;
@@ -125,4 +133,5 @@ export async function loadMemory(ctx: MemoryContext): Promise<void> {
     await fillFromStore(ctx, records, indexes.vectors);
   }
   indexes.maybeBuildGraph();
+  return loaded ? 'file' : 'store';
 }

@@ -164,6 +164,11 @@ export interface MemoryOptions {
    * that opening has few changes to bring into it. Closing and `flush()` write it too.
    */
   checkpointEvery?: number;
+  /**
+   * On a store other servers write to (PostgreSQL): how often to ask it for changes
+   * whose notice was lost (ms, default 1000). Unused on SQLite.
+   */
+  followPollMs?: number;
   /** Clock for timestamps (tests). Default `Date.now`. */
   now?: () => number;
   /**

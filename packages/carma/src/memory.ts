@@ -6,13 +6,16 @@
 import {
   AiosError,
   createHashing,
+  createLogger,
   type Hashing,
   type ImplementationReport,
+  integerInRange,
   invalidInput,
   SerialQueue,
 } from '@aios/utils';
 import { addFragments } from './add.js';
 import { AllowListCache } from './allow-list.js';
+import { ChangeFollower, DEFAULT_FOLLOW_POLL_MS, type FollowStatus } from './change-follower.js';
 import { runConsolidation } from './consolidation.js';
 import type { MemoryContext } from './context.js';
 import { embedAhead } from './document-vectors.js';
@@ -26,7 +29,7 @@ import { compileFilter, type Filter } from './filter.js';
 import { catchUp, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
-import { defaultStore, loadMemory } from './load.js';
+import { defaultStore, type IndexOrigin, loadMemory } from './load.js';
 import type {
   AddResult,
   ConsolidateOptions,
@@ -57,7 +60,9 @@ import {
 } from './validation.js';
 import { checkpointNow, createIndexFileState } from './vector-index-file.js';
 
+export type { FollowStatus } from './change-follower.js';
 export type { Metadata, MetadataValue } from './fragment-store.js';
+export type { IndexOrigin } from './load.js';
 export {
   type AddResult,
   type ConsolidateOptions,
@@ -92,6 +97,9 @@ export class Memory {
   private closed = false;
   /** Mutations, one at a time, so that concurrent calls cannot interleave. */
   private readonly mutations = new SerialQueue();
+  /** Keeps the memory up to date with a store other servers write to (notices, polls). */
+  private readonly follower: ChangeFollower;
+  private origin: IndexOrigin = 'none';
 
   private constructor(
     readonly engine: CarmaEngine,
@@ -102,6 +110,9 @@ export class Memory {
     options: MemoryOptions,
   ) {
     checkMemoryOptions(options);
+    if (options.followPollMs !== undefined) {
+      integerInRange(options.followPollMs, 'followPollMs', 10, 3_600_000);
+    }
     const fusion = resolveFusion(options.fusion, embedder instanceof HashingEmbedder);
     const fragments = new FragmentState();
     this.ctx = {
@@ -119,6 +130,23 @@ export class Memory {
       follow: { seq: 0, doubt: new Set() },
       queryVectors: new QueryVectors(),
     };
+    this.follower = new ChangeFollower({
+      store,
+      position: () => this.ctx.follow.seq,
+      catchUp: (started) =>
+        this.mutations.run(async () => {
+          started();
+          if (!this.closed) await catchUp(this.ctx);
+        }),
+      pollMs: options.followPollMs ?? DEFAULT_FOLLOW_POLL_MS,
+      failed: (error) => {
+        const log = options.logger ?? createLogger('carma');
+        log.warn(
+          { reason: error instanceof Error ? error.message : String(error) },
+          'following the store failed: tried again at the next notice or poll',
+        );
+      },
+    });
   }
 
   /** Opens (or creates) a memory. */
@@ -130,7 +158,8 @@ export class Memory {
     try {
       const embedder = options.embedder ?? new HashingEmbedder(engine, options.dimension ?? 384);
       memory = new Memory(engine, hashing, store, embedder, options);
-      await loadMemory(memory.ctx);
+      memory.origin = await loadMemory(memory.ctx);
+      memory.follower.start();
     } catch (error) {
       // A store opened here is closed again (a database file stays locked otherwise).
       if (!options.store) await store.close().catch(() => undefined);
@@ -180,8 +209,13 @@ export class Memory {
     return result;
   }
 
-  /** Brings the memory up to date with the database when another process wrote to it. */
+  /**
+   * Brings the memory up to date with the database when another process wrote to it.
+   * While the store's notices are trusted they do it in the background, and this asks
+   * nothing (see change-follower.ts).
+   */
   private async follow(): Promise<void> {
+    if (this.follower.trusted && this.ctx.follow.doubt.size === 0) return;
     if (await upToDate(this.ctx)) return;
     await this.mutations.run(async () => {
       if (!this.closed) await catchUp(this.ctx);
@@ -405,8 +439,23 @@ export class Memory {
     });
   }
 
+  /**
+   * How the memory follows its store: by the store's notices, by polling while they are
+   * not live, or by a check before each search (a store without notices, SQLite).
+   */
+  followStatus(): FollowStatus {
+    return this.follower.status();
+  }
+
+  /** Where the vector index came from when the memory was opened. */
+  get indexOrigin(): IndexOrigin {
+    return this.origin;
+  }
+
   /** Flushes and closes; the memory cannot be used afterwards. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // No more background catch-ups; the listening connection and the poll timer end.
+    await this.follower.stop();
     return this.mutations.run(async () => {
       if (this.closed) return;
       try {

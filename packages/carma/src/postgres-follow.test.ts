@@ -1,0 +1,217 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DataStore, openDataStore } from '@aios/data';
+import {
+  startTestPostgres,
+  type TestPostgres,
+  testImplementations,
+  testTool,
+} from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Memory, openMemory } from './index.js';
+
+const initdb = testTool('initdb');
+
+/** A store whose `fragments.latestChange` calls are counted (the per-search check). */
+function counted(store: DataStore): { store: DataStore; checks: () => number } {
+  let checks = 0;
+  const fragments = {
+    ...store.fragments,
+    latestChange: () => {
+      checks++;
+      return store.fragments.latestChange();
+    },
+  };
+  return { store: { ...store, fragments }, checks: () => checks };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
+  let pg: TestPostgres;
+  let database = 0;
+  const dirs: string[] = [];
+  const stores: DataStore[] = [];
+
+  beforeAll(async () => {
+    pg = await startTestPostgres(initdb as string);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.allSettled(stores.map((s) => s.close()));
+    await pg?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function freshUrl(): Promise<string> {
+    return pg.url(await pg.createDatabase(`carma_follow_${++database}`));
+  }
+
+  async function open(url: string): Promise<DataStore> {
+    const store = await openDataStore({ url });
+    stores.push(store);
+    return store;
+  }
+
+  function home(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'carma-pg-'));
+    dirs.push(dir);
+    return dir;
+  }
+
+  /** The backends on the database of `url` with an AIOS application name, by name. */
+  async function aiosBackends(url: string): Promise<string[]> {
+    const name = new URL(url).pathname.slice(1);
+    const out = await pg.sql(
+      'postgres',
+      `SELECT application_name FROM pg_stat_activity WHERE datname = '${name}' AND application_name LIKE 'aios%' ORDER BY 1`,
+    );
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('aios'));
+  }
+
+  describe.each(testImplementations())('%s', (native) => {
+    it('makes a write through one memory searchable through another by the notices, without a check per search', async () => {
+      const url = await freshUrl();
+      const a = await openMemory({ native, data: await open(url), dir: home() });
+      const b$ = counted(await open(url));
+      // No fallback poll in this test: only the notices can bring the writes in.
+      const b = await openMemory({ native, data: b$.store, dir: home(), followPollMs: 3_600_000 });
+      try {
+        await expect.poll(() => b.followStatus().mode).toBe('notices');
+        const before = b$.checks();
+        const delays: number[] = [];
+        for (let i = 0; i < 200; i++) {
+          const token = `zq${(i + 1).toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[Number(d)] as string)}${native}`;
+          const id = (await a.add(`note ${token} written through the first server`)).fragment.id;
+          const acked = performance.now();
+          for (;;) {
+            const hits = await b.search(token, { k: 3, mode: 'lexical' });
+            if (hits.some((h) => h.id === id)) break;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          delays.push(performance.now() - acked);
+        }
+        delays.sort((x, y) => x - y);
+        const p50 = percentile(delays, 50);
+        const p99 = percentile(delays, 99);
+        console.log(
+          `propagation through notices (${native}, 200 writes): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${delays.at(-1)?.toFixed(2)} ms`,
+        );
+        expect(p99).toBeLessThan(2000);
+        // Every search relied on the notices: none asked the store for its latest seq.
+        expect(b$.checks()).toBe(before);
+        expect(b.followStatus().notices).toBeGreaterThan(0);
+        expect(b.size).toBe(200);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }, 120_000);
+
+    it('still takes in a write made while its listener was killed: resync after the reconnect, or the poll', async () => {
+      const url = await freshUrl();
+      const a = await openMemory({ native, data: await open(url), dir: home() });
+      const b = await openMemory({ native, data: await open(url), followPollMs: 3_600_000 });
+      const c = await openMemory({ native, data: await open(url), followPollMs: 50 });
+      try {
+        await expect
+          .poll(() => [b, c].map((m) => m.followStatus().mode))
+          .toEqual(['notices', 'notices']);
+        const resyncs = b.followStatus().resyncs;
+        await pg.sql(
+          'postgres',
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aios-changes' AND datname = '${new URL(url).pathname.slice(1)}'`,
+        );
+        await expect.poll(() => b.followStatus().mode).toBe('polling');
+        // Written while the listener is down (or reconnecting): its notice may be lost.
+        const id = (await a.add('written while the listener was down')).fragment.id;
+        // b (no poll) gets it from the catch-up after its reconnect, without a search.
+        await expect
+          .poll(() => b.get(id)?.text, { timeout: 15_000 })
+          .toBe('written while the listener was down');
+        expect(b.followStatus().resyncs).toBeGreaterThan(resyncs);
+        await expect.poll(() => b.followStatus().mode, { timeout: 15_000 }).toBe('notices');
+        await expect.poll(() => c.get(id)?.text, { timeout: 15_000 }).toBeDefined();
+        // And the notices work again.
+        const next = (await a.add('after the reconnect')).fragment.id;
+        await expect.poll(() => b.get(next)?.text).toBe('after the reconnect');
+      } finally {
+        await a.close();
+        await b.close();
+        await c.close();
+      }
+    }, 60_000);
+
+    it('leaves no listening connection and no timer behind once closed', async () => {
+      const url = await freshUrl();
+      const data = await openDataStore({ url });
+      const memory = await openMemory({ native, data, followPollMs: 20 });
+      await expect.poll(() => memory.followStatus().mode).toBe('notices');
+      expect(await aiosBackends(url)).toContain('aios-changes');
+      await memory.close();
+      await data.close();
+      await expect.poll(() => aiosBackends(url)).toEqual([]);
+      expect(memory.followStatus().mode).toBe('per-search');
+    });
+
+    it('keeps each home its own index file and opens from it, catching up from its own seq', async () => {
+      const url = await freshUrl();
+      const [dirA, dirB] = [home(), home()];
+      const dataA = await open(url);
+      const dataB = await open(url);
+      let a: Memory = await openMemory({ native, data: dataA, dir: dirA });
+      let b: Memory = await openMemory({ native, data: dataB, dir: dirB });
+      await a.addMany(Array.from({ length: 150 }, (_, i) => `first server fragment ${i} alpha`));
+      await b.addMany(Array.from({ length: 150 }, (_, i) => `second server fragment ${i} beta`));
+      await a.close();
+      await b.close();
+      // Both homes have a file of their own, recorded beside it; the shared meta names none.
+      for (const dir of [dirA, dirB]) {
+        expect(readdirSync(dir).filter((n) => /^index-\d+\.bin$/.test(n))).toHaveLength(1);
+        expect(existsSync(join(dir, 'index.json'))).toBe(true);
+      }
+      expect((await dataA.meta.get('carma')) as object).not.toHaveProperty('index');
+      // Written after b's checkpoint: b's reopen brings it into b's own file.
+      a = await openMemory({ native, data: dataA, dir: dirA });
+      await a.add('written after the checkpoints gamma');
+      await a.close();
+      a = await openMemory({ native, data: dataA, dir: dirA });
+      b = await openMemory({ native, data: dataB, dir: dirB });
+      try {
+        expect(a.indexOrigin).toBe('file');
+        expect(b.indexOrigin).toBe('file');
+        expect(a.size).toBe(301);
+        expect(b.size).toBe(301);
+        const [fromA] = await b.search('first server fragment 7 alpha', { k: 1, mode: 'vector' });
+        expect(fromA?.fragment.text).toBe('first server fragment 7 alpha');
+        const [fromB] = await a.search('second server fragment 9 beta', { k: 1, mode: 'vector' });
+        expect(fromB?.fragment.text).toBe('second server fragment 9 beta');
+        const [late] = await b.search('written after the checkpoints gamma', {
+          k: 1,
+          mode: 'vector',
+        });
+        expect(late?.fragment.text).toBe('written after the checkpoints gamma');
+      } finally {
+        await a.close();
+        await b.close();
+      }
+      // A home pointed at another database does not open from a file of the first one.
+      const other = await open(await freshUrl());
+      const seed = await openMemory({ native, data: other });
+      await seed.addMany(Array.from({ length: 400 }, (_, i) => `another database ${i}`));
+      await seed.close();
+      const c = await openMemory({ native, data: other, dir: dirA });
+      try {
+        expect(c.indexOrigin).toBe('store');
+        expect(c.size).toBe(400);
+      } finally {
+        await c.close();
+      }
+    }, 60_000);
+  });
+});
