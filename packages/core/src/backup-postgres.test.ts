@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -10,14 +11,26 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { openRepository } from '@aios/backup';
+import { acquireLease } from '@aios/utils';
 import { startTestPostgres, type TestPostgres, testTool } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, runCli, tempHomes } from './testing/cli.js';
+import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
 
 // Backups of a home whose store is PostgreSQL (data.url): pg_dump streamed into the
 // snapshot, restored through psql in one transaction, on both implementations.
 const initdb = testTool('initdb');
 const tempHome = tempHomes('aios-backup-pg-');
+
+/** `aios ...args` as runCli runs it, given the time an ingest of 1,000 notes takes on js. */
+function runLong(home: string, args: string[], env: Record<string, string>) {
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    cwd: home,
+    timeout: 240_000,
+    env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** A command that succeeded (its stderr shown when it did not). */
 function ok(r: { code: number | null; stderr: string }): void {
@@ -59,7 +72,7 @@ describe.skipIf(!initdb)('aios backup with a PostgreSQL store', () => {
       const env = { AIOS_DATA__URL: url, AIOS_DATA__PASSWORD: pg.password, AIOS_NATIVE: impl };
       const output: string[] = [];
       const aios = (...args: string[]) => {
-        const r = runCli(home, ['--offline', ...args], env);
+        const r = runLong(home, ['--offline', ...args], env);
         output.push(r.stdout, r.stderr);
         return r;
       };
@@ -116,7 +129,9 @@ describe.skipIf(!initdb)('aios backup with a PostgreSQL store', () => {
       ok(verify);
 
       // Back to the first state: exactly its memories, in the database and in search.
-      const restore = aios('backup', 'restore', snap1.snapshot.id);
+      const unconfirmed = aios('backup', 'restore', snap1.snapshot.id);
+      expectOneLineError(unconfirmed.stderr, 'CONFIRMATION_REQUIRED');
+      const restore = aios('backup', 'restore', snap1.snapshot.id, '--confirm');
       expect(restore.stderr).toBe('');
       ok(restore);
       expect(restore.stdout).toMatch(/loaded postgres\/.*public\.sql .*checked/);
@@ -174,5 +189,18 @@ describe.skipIf(!initdb)('aios backup with a PostgreSQL store', () => {
     const created = runCli(home, ['backup', 'create'], env);
     ok(created);
     expect(snapshots()).toBe(1);
+
+    // A server holding the home keeps a restore in place out (its store is on the server).
+    const server = await acquireLease('exclusive', {
+      dir: join(home, '.serve.lock'),
+      operation: 'aios serve',
+    });
+    try {
+      const busy = runCli(home, ['backup', 'restore', 'latest', '--confirm'], env);
+      expectOneLineError(busy.stderr, 'DATA_BUSY');
+      expect(busy.stderr).toContain('a server runs on');
+    } finally {
+      await server.release();
+    }
   });
 });

@@ -10,7 +10,7 @@ import {
 } from '@aios/backup';
 import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
-import { AiosError, isAiosError } from '@aios/utils';
+import { AiosError, hideUrlPassword, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { diffHome } from '../backup-diff.js';
 import { BackupHandle } from '../backup-handle.js';
@@ -194,9 +194,27 @@ export function registerBackup(program: Command): void {
       '--target <dir>',
       'restore into this new or empty directory, as a home of its own (AIOS_HOME=<dir> opens it), instead of in place',
     )
+    .option(
+      '--confirm',
+      'replace the PostgreSQL database of data.url (required to restore such a home in place)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(
-      async (snapshot: string, options: { target?: string; json?: boolean }, command: Command) => {
+      async (
+        snapshot: string,
+        options: { target?: string; confirm?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        // In place, a PostgreSQL home's restore replaces a database on a server, which
+        // other machines may use: it is said out loud.
+        const url = loadCliConfig(command.optsWithGlobals<GlobalOptions>()).config.data.url;
+        if (url !== undefined && !options.target && !options.confirm) {
+          throw new AiosError(
+            'CONFIRMATION_REQUIRED',
+            `restoring in place replaces the store in the PostgreSQL database ${hideUrlPassword(url)}: give --confirm to do it (stop every aios process using it first), or --target <dir> to write the snapshot out`,
+            { details: { url: hideUrlPassword(url) } },
+          );
+        }
         let id = snapshot;
         const result = await measured(command, async (h) => {
           id = await h.resolveSnapshot(snapshot);
