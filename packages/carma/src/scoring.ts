@@ -77,6 +77,53 @@ function normalize(score: number, range: ScoreRange): number {
   return range.max > range.min ? (score - range.min) / (range.max - range.min) : 1;
 }
 
+/** The fused (or single-mode) score of a candidate, before the opt-in terms. */
+function baseScore(
+  candidate: Candidate,
+  lexicalRange: ScoreRange,
+  vectorRange: ScoreRange,
+  options: ScoringOptions,
+): number {
+  const { mode, fusion } = options;
+  if (mode === 'lexical') return candidate.lexical?.[0] ?? 0;
+  if (mode === 'vector') return candidate.vector?.[0] ?? 0;
+  if (fusion.method === 'rrf') {
+    return (
+      (candidate.lexical ? 1 / (fusion.rrfK + candidate.lexical[1] + 1) : 0) +
+      (candidate.vector ? 1 / (fusion.rrfK + candidate.vector[1] + 1) : 0)
+    );
+  }
+  const w = options.query.lexicalWeight;
+  const lexical = candidate.lexical ? normalize(candidate.lexical[0], lexicalRange) : 0;
+  const vector = candidate.vector ? normalize(candidate.vector[0], vectorRange) : 0;
+  return w * lexical + (1 - w) * vector;
+}
+
+/** The recency term: core memories do not decay, they count as just written. */
+function recencyTerm(f: FragmentRecord, options: ScoringOptions): number {
+  const recency = options.recency as NonNullable<ScoringOptions['recency']>;
+  const age = Math.max(0, options.now - f.createdAt);
+  return recency.weight * (f.core ? 1 : 0.5 ** (age / recency.halfLifeMs));
+}
+
+/**
+ * The score of one candidate, what `explainScore(...).final` is, without building the
+ * explanation: a search scores every candidate of both lists and explains only those it
+ * returns.
+ */
+export function finalScore(
+  candidate: Candidate,
+  f: FragmentRecord,
+  lexicalRange: ScoreRange,
+  vectorRange: ScoreRange,
+  options: ScoringOptions,
+): number {
+  let score = baseScore(candidate, lexicalRange, vectorRange, options);
+  if (options.recency) score += recencyTerm(f, options);
+  if (options.importance) score += options.importance.weight * f.importance;
+  return score;
+}
+
 /** The score of one candidate with how it came about; the score is `final`. */
 export function explainScore(
   candidate: Candidate,
@@ -86,7 +133,10 @@ export function explainScore(
   options: ScoringOptions,
 ): Explanation {
   const { mode, fusion, recency, importance } = options;
-  const explain: Explanation = { base: 0, final: 0 };
+  const explain: Explanation = {
+    base: baseScore(candidate, lexicalRange, vectorRange, options),
+    final: 0,
+  };
   if (candidate.lexical)
     explain.lexical = {
       score: candidate.lexical[0],
@@ -99,17 +149,6 @@ export function explainScore(
       rank: candidate.vector[1] + 1,
       normalized: normalize(candidate.vector[0], vectorRange),
     };
-  if (mode === 'lexical') explain.base = candidate.lexical?.[0] ?? 0;
-  else if (mode === 'vector') explain.base = candidate.vector?.[0] ?? 0;
-  else if (fusion.method === 'rrf') {
-    explain.base =
-      (candidate.lexical ? 1 / (fusion.rrfK + candidate.lexical[1] + 1) : 0) +
-      (candidate.vector ? 1 / (fusion.rrfK + candidate.vector[1] + 1) : 0);
-  } else {
-    const w = options.query.lexicalWeight;
-    explain.base =
-      w * (explain.lexical?.normalized ?? 0) + (1 - w) * (explain.vector?.normalized ?? 0);
-  }
   if (mode === 'hybrid') {
     explain.fusion = {
       method: fusion.method,
@@ -118,9 +157,7 @@ export function explainScore(
   }
   let score = explain.base;
   if (recency) {
-    // Core memories do not decay: they count as just written.
-    const age = Math.max(0, options.now - f.createdAt);
-    explain.recency = recency.weight * (f.core ? 1 : 0.5 ** (age / recency.halfLifeMs));
+    explain.recency = recencyTerm(f, options);
     score += explain.recency;
   }
   if (importance) {

@@ -6,9 +6,15 @@ import type { MemoryContext } from './context.js';
 import { HashingEmbedder } from './embedder.js';
 import { MAX_K, NO_LABEL, type PreparedQuery } from './engine/index.js';
 import type { FragmentRecord } from './fragment-store.js';
-import type { Explanation, SearchOptions, SearchResult } from './memory-types.js';
+import type { SearchOptions, SearchResult } from './memory-types.js';
 import { publicFragment } from './records.js';
-import { type Candidate, explainScore, queryFusion, type ScoreRange } from './scoring.js';
+import {
+  type Candidate,
+  explainScore,
+  finalScore,
+  queryFusion,
+  type ScoreRange,
+} from './scoring.js';
 import { type ParsedSearch, parseSearch } from './validation.js';
 
 /** Candidates per list in hybrid mode: at least this many, so that fusion has overlap. */
@@ -42,12 +48,12 @@ export async function searchFragments(
     importance: parsed.importance,
     now,
   };
-  const results: Array<{ f: FragmentRecord; score: number; explain: Explanation }> = [];
+  const results: Array<{ f: FragmentRecord; score: number; candidate: Candidate }> = [];
   for (const [label, candidate] of candidates) {
     const f = fragments.byLabel.get(label);
     if (!f) continue;
-    const explain = explainScore(candidate, f, lexicalRange, vectorRange, scoring);
-    results.push({ f, score: explain.final, explain });
+    const score = finalScore(candidate, f, lexicalRange, vectorRange, scoring);
+    results.push({ f, score, candidate });
   }
   results.sort((a, b) => b.score - a.score || a.f.label - b.f.label);
   const top = results.slice(0, parsed.k);
@@ -60,7 +66,9 @@ export async function searchFragments(
     id: r.f.id,
     score: r.score,
     fragment: publicFragment(r.f),
-    ...(parsed.explain ? { explain: r.explain } : {}),
+    ...(parsed.explain
+      ? { explain: explainScore(r.candidate, r.f, lexicalRange, vectorRange, scoring) }
+      : {}),
   }));
 }
 
