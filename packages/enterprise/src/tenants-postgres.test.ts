@@ -124,6 +124,20 @@ describe.skipIf(!initdb).each(testImplementations())('tenants on one PostgreSQL 
     ).toBe('1');
   });
 
+  it("backs a tenant up as a dump of its own schema, not the others'", async () => {
+    const res = await t.call('POST', '/v1/backups', other, {});
+    expect(res.statusCode, res.body).toBe(202);
+    const job = await t.jobEnd(res.json().id, other);
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const system = await t.server.context.tenants.system('pg-other');
+    const [snapshot] = (await system.backup.list()).snapshots;
+    const repo = await system.backup.open();
+    const dumps = (await repo.loadSnapshot(snapshot?.id as string)).entries
+      .map((e) => e.path)
+      .filter((path) => path.startsWith('postgres/') && path.endsWith('.sql'));
+    expect(dumps).toEqual([`postgres/${database}/aios_t_pg_other.sql`]);
+  });
+
   it("erases a tenant by dropping its schema, leaving the others' untouched", async () => {
     const doomed = (await t.key(['memory:read', 'memory:write'], { tenant: 'pg-doomed' })).key;
     const res = await t.call('POST', '/v1/memory', doomed, { text: 'Doomed tenant: the mill.' });
