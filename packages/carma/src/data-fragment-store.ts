@@ -1,6 +1,7 @@
 import {
   type ChangeHandlers,
   type ChangeWatch,
+  type ClusterLockResult,
   type DataStore,
   type JsonObject,
   type NamespaceErasure,
@@ -354,6 +355,10 @@ export class DataFragmentStore implements FragmentStore {
     await this.saveCheckpoint(options.meta);
   }
 
+  noteFollowed(changes: number): void {
+    if (this.data && this.localCheckpoint) this.written_ += changes;
+  }
+
   /** Notes history rows this store wrote (see `takeOwnWrites`). */
   private noteOwn(rows: number, ids: readonly string[]): void {
     this.own.rows += rows;
@@ -463,6 +468,10 @@ export class DataFragmentStore implements FragmentStore {
 
   watchChanges(handlers: ChangeHandlers): ChangeWatch | undefined {
     return this.db.watchChanges(handlers);
+  }
+
+  withClusterLock<T>(name: string, fn: () => Promise<T>): Promise<ClusterLockResult<T>> {
+    return this.db.withClusterLock(name, fn);
   }
 
   touch(fragment: FragmentRecord): void {

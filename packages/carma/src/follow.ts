@@ -123,6 +123,7 @@ async function applyChanges(ctx: MemoryContext, ids: string[]): Promise<void> {
     }
   });
   if (gone.length === 0 && changed.length === 0) return; // this memory's own writes
+  ctx.store.noteFollowed?.(gone.length + changed.length);
   // Out first: what was deleted, and the old version (and label) of what changed.
   const removed: number[] = [];
   for (const f of gone) {

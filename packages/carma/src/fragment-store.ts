@@ -1,4 +1,4 @@
-import type { ChangeHandlers, ChangeWatch, NamespaceErasure } from '@aios/data';
+import type { ChangeHandlers, ChangeWatch, ClusterLockResult, NamespaceErasure } from '@aios/data';
 import type { EmbeddingRoles } from './embedding-roles.js';
 
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
@@ -98,8 +98,17 @@ export interface FragmentWrite {
 export interface FragmentStore {
   /** The database file, or undefined when the store lives in memory only. */
   readonly location: string | undefined;
-  /** Fragment changes written through this store since it was opened. */
+  /**
+   * Fragment changes written through this store since it was opened (what makes a new
+   * index checkpoint worthwhile); on a shared store, those taken in from other writers too.
+   */
   readonly written: number;
+  /**
+   * Notes changes of other writers the memory took in: on a shared store, whose index
+   * checkpoint is the home's own, they count as `written` (so a server that only follows
+   * writes its own index file as well); elsewhere nothing.
+   */
+  noteFollowed?(changes: number): void;
   /** Opens the store and loads its state and fragments. */
   open(): Promise<StoredMemory>;
   /** Records the meta (a no-op when it did not change). */
@@ -155,6 +164,11 @@ export interface FragmentStore {
    * PostgreSQL database); undefined or absent when it does not.
    */
   watchChanges?(handlers: ChangeHandlers): ChangeWatch | undefined;
+  /**
+   * Runs `fn` unless another process on the store runs work of this name (PostgreSQL:
+   * servers sharing the database); absent or on SQLite, `fn` runs.
+   */
+  withClusterLock?<T>(name: string, fn: () => Promise<T>): Promise<ClusterLockResult<T>>;
   /** Records an access (`accessCount`, `accessedAt`); written in batches, soon after. */
   touch(fragment: FragmentRecord): void;
   /** Writes the accesses recorded so far. */

@@ -201,6 +201,11 @@ export interface ConsolidationReport {
   /** Fragments whose links changed. */
   linked: number;
   cancelled: boolean;
+  /**
+   * Set when another server sharing the store (PostgreSQL) was consolidating it: this one
+   * did nothing.
+   */
+  skipped?: boolean;
 }
 
 /** A running consolidation: await `done`, or `cancel()` it between clusters. */

@@ -58,7 +58,7 @@ import {
   parseFragmentInputs,
   resolveFusion,
 } from './validation.js';
-import { checkpointNow, createIndexFileState } from './vector-index-file.js';
+import { checkpointIfDue, checkpointNow, createIndexFileState } from './vector-index-file.js';
 
 export type { FollowStatus } from './change-follower.js';
 export type { Metadata, MetadataValue } from './fragment-store.js';
@@ -87,6 +87,9 @@ export {
   type SearchOptions,
   type SearchResult,
 } from './memory-types.js';
+
+/** The cluster lock of a consolidation (`DataStore.withClusterLock`). */
+export const CONSOLIDATION_LOCK = 'carma.consolidate';
 
 /**
  * CARMA's memory: fragments with namespaces, metadata, importance and history; dedup on
@@ -136,7 +139,10 @@ export class Memory {
       catchUp: (started) =>
         this.mutations.run(async () => {
           started();
-          if (!this.closed) await catchUp(this.ctx);
+          if (this.closed) return;
+          await catchUp(this.ctx);
+          // A server that only follows checkpoints its own index too (shared store).
+          await checkpointIfDue(this.ctx);
         }),
       pollMs: options.followPollMs ?? DEFAULT_FOLLOW_POLL_MS,
       failed: (error) => {
@@ -215,7 +221,9 @@ export class Memory {
    * nothing (see change-follower.ts).
    */
   private async follow(): Promise<void> {
-    if (this.follower.trusted && this.ctx.follow.doubt.size === 0) return;
+    // Inside a transaction of the store its own uncommitted writes have no notice yet.
+    const { follow, store } = this.ctx;
+    if (this.follower.trusted && follow.doubt.size === 0 && !store.inTransaction()) return;
     if (await upToDate(this.ctx)) return;
     await this.mutations.run(async () => {
       if (!this.closed) await catchUp(this.ctx);
@@ -374,10 +382,17 @@ export class Memory {
     isCancelled: () => boolean,
   ): Promise<ConsolidationReport> {
     this.checkOpen();
-    return runConsolidation(this.ctx, parsed, {
-      exclusive: (step) => this.mutations.run(() => this.caughtUp(step)),
-      stopped: () => isCancelled() || this.closed,
-    });
+    const run = () =>
+      runConsolidation(this.ctx, parsed, {
+        exclusive: (step) => this.mutations.run(() => this.caughtUp(step)),
+        stopped: () => isCancelled() || this.closed,
+      });
+    if (!this.store.withClusterLock) return run();
+    // Servers sharing the store consolidate it one at a time: two at once would merge the
+    // same fragments from different snapshots. Asked while another runs: skipped.
+    const turn = await this.store.withClusterLock(CONSOLIDATION_LOCK, run);
+    if (turn.status === 'ran') return turn.value;
+    return { namespaces: 0, clusters: 0, merged: [], linked: 0, cancelled: false, skipped: true };
   }
 
   /**

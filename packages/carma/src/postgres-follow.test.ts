@@ -9,7 +9,7 @@ import {
   testTool,
 } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Memory, openMemory } from './index.js';
+import { CONSOLIDATION_LOCK, type Memory, openMemory } from './index.js';
 
 const initdb = testTool('initdb');
 
@@ -159,6 +159,34 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
       expect(memory.followStatus().mode).toBe('per-search');
     });
 
+    it('consolidates a shared store in one server at a time: one asked meanwhile skips', async () => {
+      const url = await freshUrl();
+      const dataA = await open(url);
+      const a = await openMemory({ native, data: dataA });
+      const b = await openMemory({ native, data: await open(url) });
+      try {
+        await a.addMany(['the backup runs at night', 'the backup runs at night!']);
+        await expect.poll(() => b.size).toBe(2);
+        // Another server consolidating: its lock is held while b is asked.
+        const report = await dataA.withClusterLock(
+          CONSOLIDATION_LOCK,
+          () => b.consolidate({ mergeThreshold: 0.9 }).done,
+        );
+        expect(report).toEqual({
+          status: 'ran',
+          value: expect.objectContaining({ skipped: true, merged: [] }),
+        });
+        expect(b.size).toBe(2);
+        const done = await b.consolidate({ mergeThreshold: 0.9 }).done;
+        expect(done.skipped).toBeUndefined();
+        expect(done.merged).toHaveLength(1);
+        await expect.poll(() => a.size).toBe(1);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     it('keeps each home its own index file and opens from it, catching up from its own seq', async () => {
       const url = await freshUrl();
       const [dirA, dirB] = [home(), home()];
@@ -199,6 +227,25 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
       } finally {
         await a.close();
         await b.close();
+      }
+      // A server that only follows writes its own index file too, and opens from it.
+      const dirF = home();
+      const dataF = await open(url);
+      let f = await openMemory({ native, data: dataF, dir: dirF });
+      expect(f.indexOrigin).toBe('store');
+      a = await openMemory({ native, data: dataA, dir: dirA });
+      await a.addMany(Array.from({ length: 50 }, (_, i) => `followed fragment ${i} delta`));
+      await a.close();
+      await expect.poll(() => f.size).toBe(351);
+      await f.close();
+      f = await openMemory({ native, data: dataF, dir: dirF });
+      try {
+        expect(f.indexOrigin).toBe('file');
+        expect(f.size).toBe(351);
+        const [hit] = await f.search('followed fragment 3 delta', { k: 1, mode: 'vector' });
+        expect(hit?.fragment.text).toBe('followed fragment 3 delta');
+      } finally {
+        await f.close();
       }
       // A home pointed at another database does not open from a file of the first one.
       const other = await open(await freshUrl());
