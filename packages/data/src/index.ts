@@ -199,12 +199,13 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
 
 /**
  * Drops a PostgreSQL store's schema (`openDataStore({ url, schema })`) with everything in
- * it: the erasure of a store that has a schema of its own. Whether it existed.
+ * it, then checkpoints when the role may: the erasure of a store that has a schema of its
+ * own. Whether it existed, and whether the checkpoint ran.
  */
 export async function dropPostgresSchema(
   url: string,
   options: DropSchemaOptions,
-): Promise<{ dropped: boolean }> {
+): Promise<{ dropped: boolean; checkpointed: boolean }> {
   if (typeof url !== 'string' || !isPostgresUrl(url)) {
     throw invalidInput('url', url, 'a postgres:// URL');
   }

@@ -1,3 +1,4 @@
+import { AiosError } from '@aios/utils';
 import { PgConnection } from './connection.js';
 import { loadPg } from './driver.js';
 import { postgresTarget } from './url.js';
@@ -14,12 +15,14 @@ export interface DropSchemaOptions {
 /**
  * Drops schema `schema` of the database at `url` with every table, row and function in it
  * (`DROP SCHEMA ... CASCADE`, one statement: all or nothing): how a store opened with that
- * schema is erased. Stores still open on it fail at their next call. Whether it existed.
+ * schema is erased. Stores still open on it fail at their next call. Then a CHECKPOINT,
+ * when the role may run one, lets the server recycle the WAL that still holds the rows
+ * (as `compact` does). Whether it existed, and whether the checkpoint ran.
  */
 export async function dropPostgresSchema(
   url: string,
   options: DropSchemaOptions,
-): Promise<{ dropped: boolean }> {
+): Promise<{ dropped: boolean; checkpointed: boolean }> {
   const target = postgresTarget(url, options.password, options.schema);
   const conn = await PgConnection.open(await loadPg(), target, {
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -30,7 +33,14 @@ export async function dropPostgresSchema(
     ]);
     // A checked plain identifier (postgresSchema): nothing to quote.
     await conn.exec(`DROP SCHEMA IF EXISTS ${target.schema} CASCADE`);
-    return { dropped: rowCount > 0 };
+    let checkpointed = true;
+    try {
+      await conn.exec('CHECKPOINT');
+    } catch (error) {
+      if (!(error instanceof AiosError)) throw error;
+      checkpointed = false;
+    }
+    return { dropped: rowCount > 0, checkpointed };
   } finally {
     await conn.close();
   }
