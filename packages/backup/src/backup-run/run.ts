@@ -52,6 +52,8 @@ export async function runBackup(
   await storeStreamedEntries(run, streams);
   aborted(run.signal, 'backup');
   await run.finishPack();
+  // The snapshot only ever refers to chunks whose packs and indexes are durable.
+  await run.packsDurable();
   reportDamage(run);
   return commitSnapshot(run, {
     hostname: host,

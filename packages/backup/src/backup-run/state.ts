@@ -57,13 +57,28 @@ export class BackupRun {
     this.entries.delete(entry.path);
   }
 
-  /** Makes the pack being written durable; its chunks become reusable without a check. */
+  /** Packs sealed and on their way to the disk, oldest first. */
+  private readonly finishing: Array<Promise<void>> = [];
+
+  /**
+   * Seals the pack being written: its chunks are reusable at once (without a check: this
+   * run wrote them), and it is made durable while the next pack fills. At most two packs
+   * are in flight; `packsDurable()` waits for them all before the snapshot is written.
+   */
   async finishPack(): Promise<void> {
-    const written = await this.writer.finish();
-    if (!written) return;
-    this.guard.written(written.pack);
-    for (const b of written.blobs) {
-      if (!this.index.has(b.id)) this.index.set(b.id, { ...b, pack: written.pack });
+    const sealed = await this.writer.seal();
+    if (!sealed) return;
+    const { index } = sealed;
+    this.guard.written(index.pack);
+    for (const b of index.blobs) {
+      if (!this.index.has(b.id)) this.index.set(b.id, { ...b, pack: index.pack });
     }
+    this.finishing.push(sealed.durable);
+    if (this.finishing.length > 2) await this.finishing.shift();
+  }
+
+  /** Waits until every sealed pack and its index are durable (the first failure throws). */
+  async packsDurable(): Promise<void> {
+    while (this.finishing.length > 0) await this.finishing.shift();
   }
 }

@@ -26,12 +26,22 @@ export function packHeader(): Uint8Array {
   return header;
 }
 
+/** Blobs are written to the pack file in runs of about this many bytes (one writev). */
+const WRITE_BYTES = 8 * 1024 * 1024;
+
+/** A pack whose bytes are all written: its index, and the promise that makes it durable. */
+export interface SealedPack {
+  index: IndexFile;
+  durable: Promise<void>;
+}
+
 /**
- * Appends blobs to a temp pack file. `finish()` makes it durable in this order: pack data
- * fsynced, renamed to `data/<xx>/<packId>` (packId = BLAKE3 of the whole file), directory
- * fsynced, then its index written atomically, then its check record (see pack-checks.ts).
- * A crash before the index leaves an unindexed pack, which nothing references and `prune`
- * removes.
+ * Appends blobs to a temp pack file, in large sequential writes. `finish()` makes it
+ * durable in this order: pack data fsynced, renamed to `data/<xx>/<packId>` (packId =
+ * BLAKE3 of the whole file), directory fsynced, then its index written atomically, then
+ * its check record (see pack-checks.ts). `seal()` starts the same steps and returns at
+ * once, so the next pack is filled while this one reaches the disk. A crash before the
+ * index leaves an unindexed pack, which nothing references and `prune` removes.
  */
 export class PackWriter {
   private handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -39,6 +49,10 @@ export class PackWriter {
   private blobs: IndexBlob[] = [];
   private position = 0;
   private readonly ids = new Set<string>();
+  private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private written = 0;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly repo: string,
@@ -62,48 +76,124 @@ export class PackWriter {
       const header = packHeader();
       this.hasher.reset();
       this.hasher.update(header);
-      await this.handle.write(header);
+      this.queued.push(header);
+      this.queuedBytes = header.length;
+      this.written = 0;
       this.position = header.length;
     }
-    await this.handle.write(data, 0, data.length, this.position);
     this.hasher.update(data);
+    this.queued.push(data);
+    this.queuedBytes += data.length;
     this.blobs.push({ id, offset: this.position, length: data.length, rawLength });
     this.ids.add(id);
     this.position += data.length;
+    if (this.queuedBytes >= WRITE_BYTES) await this.flush();
   }
 
-  /** Writes the pack and its index durably; undefined when nothing was added. */
-  async finish(): Promise<IndexFile | undefined> {
+  private async flush(): Promise<void> {
+    const handle = this.handle;
+    if (!handle || this.queued.length === 0) return;
+    const buffers = this.queued;
+    this.queued = [];
+    this.queuedBytes = 0;
+    let at = this.written;
+    // writev takes at most IOV_MAX (1024) buffers per call; a short write is completed
+    // buffer by buffer (a full disk then fails with its error).
+    for (let i = 0; i < buffers.length; i += 1024) {
+      const part = buffers.slice(i, i + 1024);
+      let skip = (await handle.writev(part, at)).bytesWritten;
+      for (const b of part) {
+        if (skip < b.length) await writeAll(handle, b.subarray(skip), at + skip);
+        skip = Math.max(0, skip - b.length);
+        at += b.length;
+      }
+    }
+    this.written = at;
+  }
+
+  /**
+   * Writes out the pack's bytes and starts making it durable (see the class); returns its
+   * index at once, or undefined when nothing was added.
+   */
+  async seal(): Promise<SealedPack | undefined> {
     const handle = this.handle;
     if (!handle) return undefined;
-    await handle.sync();
-    await handle.close();
+    try {
+      await this.flush();
+    } catch (error) {
+      await this.abandon();
+      throw error;
+    }
     this.handle = undefined;
     const packId = this.hasher.digest();
-    const target = packPath(this.repo, packId);
-    await mkdir(join(this.repo, 'data', packId.slice(0, 2)), { recursive: true });
-    await rename(this.tmp, target);
-    await fsyncDir(join(this.repo, 'data', packId.slice(0, 2)));
+    const tmp = this.tmp;
     const index: IndexFile = {
       version: FORMAT_VERSION,
       pack: packId,
       size: this.position,
       blobs: this.blobs,
     };
-    await atomicWrite(join(this.repo, 'tmp'), indexPath(this.repo, packId), JSON.stringify(index));
-    // Its bytes are known: a later backup may reuse its chunks without reading them back.
-    await recordPackCheck(this.repo, packId, await stat(target, { bigint: true }), []);
     this.blobs = [];
     this.ids.clear();
     this.position = 0;
-    return index;
+    const durable = this.makeDurable(handle, tmp, index);
+    durable.catch(() => undefined); // awaited by the caller; never an unhandled rejection
+    this.inFlight.add(durable);
+    void durable.finally(() => this.inFlight.delete(durable)).catch(() => undefined);
+    return { index, durable };
   }
 
-  /** Drops an unfinished pack (cancellation). */
+  private async makeDurable(
+    handle: Awaited<ReturnType<typeof open>>,
+    tmp: string,
+    index: IndexFile,
+  ): Promise<void> {
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const packId = index.pack;
+    const target = packPath(this.repo, packId);
+    await mkdir(join(this.repo, 'data', packId.slice(0, 2)), { recursive: true });
+    await rename(tmp, target);
+    await fsyncDir(join(this.repo, 'data', packId.slice(0, 2)));
+    await atomicWrite(join(this.repo, 'tmp'), indexPath(this.repo, packId), JSON.stringify(index));
+    // Its bytes are known: a later backup may reuse its chunks without reading them back.
+    await recordPackCheck(this.repo, packId, await stat(target, { bigint: true }), []);
+  }
+
+  /** Writes the pack and its index durably; undefined when nothing was added. */
+  async finish(): Promise<IndexFile | undefined> {
+    const sealed = await this.seal();
+    if (!sealed) return undefined;
+    await sealed.durable;
+    return sealed.index;
+  }
+
+  /**
+   * Drops an unfinished pack (cancellation), once the sealed ones have finished (nothing
+   * is written to the repository after the caller lets go of its lock).
+   */
   async abandon(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
     if (!this.handle) return;
     await this.handle.close().catch(() => undefined);
     this.handle = undefined;
+    this.queued = [];
+    this.queuedBytes = 0;
     await rm(this.tmp, { force: true });
+  }
+}
+
+async function writeAll(
+  handle: Awaited<ReturnType<typeof open>>,
+  data: Uint8Array,
+  position: number,
+): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
   }
 }
