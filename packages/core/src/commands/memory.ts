@@ -123,6 +123,10 @@ export function registerMemory(program: Command): void {
         });
         const report = await task.done;
         if (options.json) return printJson(report);
+        if (report.skipped) {
+          console.log('skipped: another server sharing the store is consolidating it');
+          return;
+        }
         const mergedCount = report.merged.reduce((n, m) => n + m.from.length, 0);
         console.log(
           `consolidated ${plural(report.namespaces, 'namespace')}, ${plural(report.clusters, 'cluster')}: ${plural(mergedCount, 'fragment')} merged, ${report.linked} linked`,
