@@ -105,6 +105,39 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
     expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
   });
 
+  it('restores from the next copy of a chunk whose first copy is damaged unrecorded', async () => {
+    const a = noise(700_000, 21);
+    const { dir, src, repo } = await setup({ 'a.bin': a });
+    const first = await repo.backup([src]);
+    const chunk = chunksOf(repo, first.snapshot.id, 'a.bin')[1] as string;
+    const old = damageChunk(repo, chunk);
+    copyFileSync(join(src, 'a.bin'), join(src, 'a-copy.bin'));
+    await repo.backup([src]); // finds the damage and stores the chunk again
+    const copies = indexFiles(repo).filter((f) => f.blobs.some((b) => b.id === chunk));
+    expect(copies).toHaveLength(2);
+    // Nothing records which copy is damaged, and the copy read first (index name order)
+    // is the damaged one.
+    const [firstRead] = copies.map((f) => f.pack).sort();
+    if (firstRead !== old) {
+      damageChunk(repo, chunk); // flips the old copy's byte back...
+      const blob = copies
+        .find((f) => f.pack === firstRead)
+        ?.blobs.find((b) => b.id === chunk) as IndexFile['blobs'][number];
+      const path = packFile(repo, firstRead as string);
+      const fd = openSync(path, 'r+');
+      const at = blob.offset + Math.floor(blob.length / 2);
+      writeSync(fd, Buffer.from([(readFileSync(path)[at] as number) ^ 0x40]), 0, 1, at);
+      closeSync(fd); // ...and damages the new one
+    }
+    for (const name of readdirSync(join(repo.path, 'verified'))) {
+      unlinkSync(join(repo.path, 'verified', name));
+    }
+    const target = join(dir, 'restored');
+    const result = await repo.restore(first.snapshot.id, target, { root: src });
+    expect(result.errors).toEqual([]);
+    expect(readFileSync(join(target, 'a.bin')).equals(a)).toBe(true);
+  });
+
   it('reuses chunks of packs nothing wrote to without reading them', async () => {
     const { src, repo } = await setup({ 'a.bin': noise(500_000, 5) });
     await repo.backup([src]);

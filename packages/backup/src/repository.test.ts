@@ -220,6 +220,24 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     expect(readdirSync(join(repo.path, 'locks'))).toEqual([]);
   });
 
+  it('stores a file larger than a read window with the chunks of the whole file', async () => {
+    const { dir, src, repo } = await fresh();
+    // Past the 32 MiB window of the one-pass read: the read goes on from where a window ended.
+    const big = Buffer.concat([noise(20 * 1024 * 1024, 31), noise(16 * 1024 * 1024, 32)]);
+    writeFileSync(join(src, 'big.bin'), big);
+    const { snapshot } = await repo.backup([src]);
+    const entry = (await repo.loadSnapshot(snapshot.id)).entries.find((e) =>
+      e.path.endsWith('/big.bin'),
+    );
+    expect(entry?.chunks).toEqual(
+      repo.engine.chunkBytes(big, repo.config.chunker).map((c) => c.id),
+    );
+    const target = join(dir, 'big-restored');
+    expect((await repo.restore(snapshot.id, target)).errors).toEqual([]);
+    expect(restoredTree(src, target)).toEqual(describeTree(src));
+    expect((await repo.verify({ readData: 100 })).ok).toBe(true);
+  });
+
   it('reports special, vanished and changing files and still completes', async () => {
     const { dir, repo } = await fresh();
     const odd = join(dir, 'odd');
