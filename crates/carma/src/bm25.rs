@@ -361,6 +361,7 @@ impl Bm25Index {
         }
         Ok(top.into_sorted())
     }
+
     /// Whether `slot` may still reach `threshold`: what the active terms give it, plus the
     /// bounds of the passive ones, completed term by term (most promising first) until
     /// the score is known or certainly too low. Moves the passive cursors to `slot`.
