@@ -7,6 +7,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from './auth/keys.js';
 import { tenantSchema } from './tenants/ids.js';
+import { TENANT_RECHECK_MS } from './tenants/registry.js';
 import { type Fixture, makeFixture, ROUTE_EXAMPLES } from './test-support/route-examples.js';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
@@ -160,6 +161,55 @@ describe.skipIf(!initdb).each(testImplementations())('tenants on one PostgreSQL 
     const list = await t.call('GET', '/v1/memory', reborn);
     expect(list.statusCode, list.body).toBe(200);
     expect(list.json().items).toEqual([]);
+  });
+});
+
+describe.skipIf(!initdb)('a tenant erased through another server on the same PostgreSQL', () => {
+  let pg: TestPostgres;
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    pg = await startTestPostgres(initdb as string);
+    const database = await pg.createDatabase('tenants_two');
+    const overrides = {
+      data: { url: pg.url(database, { password: null }), password: pg.password },
+      server: { requestsPerMinute: 100_000 },
+    };
+    const impl = testImplementations()[0] as 'native';
+    servers.push(await startTestServer(impl, overrides), await startTestServer(impl, overrides));
+  }, 120_000);
+  afterAll(async () => {
+    for (const t of servers) await t.close();
+    await pg?.close();
+  }, 60_000);
+
+  it('is not served from the other server’s open system once erased, nor when its id is made again', async () => {
+    const [a, b] = servers as [TestServer, TestServer];
+    const search = async (t: TestServer, key: string, query: string) => {
+      const res = await t.call('POST', '/v1/memory/search', key, { query, k: 20 });
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json().results as Array<{ fragment: { text: string } }>).map(
+        (r) => r.fragment.text,
+      );
+    };
+    const before = (await a.key(['memory:read', 'memory:write'], { tenant: 'pg-twice' })).key;
+    const erased = 'Erased tenant: the old vault code is nine nine four.';
+    const added = await b.call('POST', '/v1/memory', before, { text: erased });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(await search(b, before, 'vault code nine')).toContain(erased);
+
+    expect((await a.call('DELETE', '/v1/tenants/pg-twice', a.adminKey)).statusCode).toBe(200);
+    expect((await b.call('GET', '/v1/memory', before)).statusCode).toBe(401);
+    // Made again under the same id, through the first server.
+    const after = (await a.key(['memory:read', 'memory:write'], { tenant: 'pg-twice' })).key;
+    const fresh = 'New tenant: the new vault code is one two three.';
+    expect((await a.call('POST', '/v1/memory', after, { text: fresh })).statusCode).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, TENANT_RECHECK_MS + 100));
+    const found = await search(b, after, 'vault code');
+    expect(found).toContain(fresh);
+    expect(found).not.toContain(erased);
+    const list = await b.call('GET', '/v1/memory', after);
+    expect(list.statusCode, list.body).toBe(200);
+    expect(list.json().items.map((f: { text: string }) => f.text)).toEqual([fresh]);
   });
 });
 

@@ -14,8 +14,17 @@ import { DEFAULT_TENANT, tenantId, tenantSchema } from './ids.js';
  * the same database: there a tenant's store is a schema of its own (`tenantSchema`), the
  * same on every instance, and erasing the tenant drops it.
  */
+/**
+ * How long an open tenant's system is used before the registry looks again whether the
+ * tenant is still the one it opened: another server on the same PostgreSQL may have
+ * erased it (and its id may have been given to a new tenant since).
+ */
+export const TENANT_RECHECK_MS = 2_000;
+
 export class TenantRegistry {
   private readonly open = new Map<string, Promise<Aios>>();
+  /** When each open tenant was created (its row) and when that was last looked at. */
+  private readonly opened = new Map<string, { createdAt: number; checkedAt: number }>();
   /** Tenants whose system is kept closed (a restore runs), with what runs. */
   private readonly held = new Map<string, string>();
   private closed = false;
@@ -63,6 +72,8 @@ export class TenantRegistry {
     if (this.closed) throw apiError('SHUTTING_DOWN', 'the server is shutting down');
     this.checkNotHeld(id);
     let opening = this.open.get(id);
+    if (opening) await this.recheck(id);
+    opening = this.open.get(id);
     if (!opening) {
       const tenant = await this.control.tenants.get(id);
       if (!tenant) throw apiError('TENANT_NOT_FOUND', `no tenant ${JSON.stringify(id)}`, { id });
@@ -73,10 +84,30 @@ export class TenantRegistry {
           ...(this.options.offline ? { offline: true } : {}),
         });
         this.open.set(id, opening);
-        opening.catch(() => this.open.delete(id));
+        this.opened.set(id, { createdAt: tenant.createdAt, checkedAt: Date.now() });
+        opening.catch(() => this.forget(id, opening));
       }
     }
     return opening;
+  }
+
+  /**
+   * Closes tenant `id`'s system when its row is gone or belongs to a tenant created since
+   * (erased, and perhaps made again, through another server): its index caches hold what
+   * was erased. Looked at once every `TENANT_RECHECK_MS` at most.
+   */
+  private async recheck(id: string): Promise<void> {
+    const seen = this.opened.get(id);
+    if (!seen || Date.now() - seen.checkedAt < TENANT_RECHECK_MS) return;
+    seen.checkedAt = Date.now();
+    const tenant = await this.control.tenants.get(id);
+    if (tenant?.createdAt !== seen.createdAt) await this.closeTenant(id);
+  }
+
+  private forget(id: string, opening: Promise<Aios> | undefined): void {
+    if (this.open.get(id) !== opening) return;
+    this.open.delete(id);
+    this.opened.delete(id);
   }
 
   /** Tenants whose system is open now. */
@@ -88,7 +119,7 @@ export class TenantRegistry {
   async closeTenant(id: string): Promise<void> {
     const opening = this.open.get(id);
     if (!opening) return;
-    this.open.delete(id);
+    this.forget(id, opening);
     const system = await opening.catch(() => undefined);
     await system?.close();
   }
