@@ -186,6 +186,16 @@ describe.skipIf(!initdb)('aios backup with a PostgreSQL store', () => {
     expect(missing.stderr).toContain('pg_dump');
     expect(snapshots()).toBe(0);
 
+    // A pg_dump older than the server is refused before it runs.
+    const old = mkdtempSync(join(tmpdir(), 'aios-pg-old-'));
+    symlinkSync(join(dirname(realpathSync(initdb as string)), 'psql'), join(old, 'psql'));
+    writeFileSync(join(old, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 11.22"\n', {
+      mode: 0o755,
+    });
+    const tooOld = runCli(home, ['backup', 'create'], { ...env, AIOS_POSTGRES_BIN: old });
+    expectOneLineError(tooOld.stderr, 'POSTGRES_TOOL_TOO_OLD');
+    expect(snapshots()).toBe(0);
+
     const created = runCli(home, ['backup', 'create'], env);
     ok(created);
     expect(snapshots()).toBe(1);
