@@ -23,10 +23,14 @@ export async function storeFiles(run: BackupRun, toRead: FileWork[]): Promise<vo
   const fresh = windows ? toRead.filter((w) => w.fresh) : [];
   const retry: FileWork[] = [];
   if (fresh.length > 0) {
-    await storeInWindows(run, fresh, async ({ w, chunks, size }) => {
-      const file = { size, chunks };
-      recordFiles(run, await checkUnchanged(run, [w], [{ ok: true, value: file }], retry));
-      run.progress.report(w.item.abs);
+    await storeInWindows(run, fresh, async (read) => {
+      const results = read.map(({ chunks, size }) => ({
+        ok: true as const,
+        value: { size, chunks },
+      }));
+      const works = read.map((r) => r.w);
+      recordFiles(run, await checkUnchanged(run, works, results, retry));
+      run.progress.report(works.at(-1)?.item.abs);
     });
   }
   // Files that changed while read in one pass are read again the two-pass way.
@@ -97,18 +101,21 @@ async function checkUnchanged(
   retry: FileWork[],
 ): Promise<ChunkedFile[]> {
   const ready: ChunkedFile[] = [];
+  // The files' stats after the read, taken together (the libuv pool runs them in parallel).
+  const stats = await Promise.all(
+    results.map((result, i) =>
+      result.ok
+        ? lstat((pending[i] as FileWork).item.abs, { bigint: true }).catch(() => undefined)
+        : undefined,
+    ),
+  );
   for (const [i, result] of results.entries()) {
     const w = pending[i] as FileWork;
     if (!result.ok) {
       run.drop(w.entry, { path: w.item.abs, code: result.code, message: result.message });
       continue;
     }
-    let after: BigIntStats | undefined;
-    try {
-      after = await lstat(w.item.abs, { bigint: true });
-    } catch {
-      after = undefined;
-    }
+    const after: BigIntStats | undefined = stats[i];
     const changed =
       !after ||
       after.size !== w.item.stats.size ||

@@ -4,7 +4,7 @@ import type { BackupRun, FileWork } from './state.js';
 
 /** A call covers about this many bytes (a window of a large file, or many small files). */
 const WINDOW_BYTES = 32 * 1024 * 1024;
-const WINDOW_FILES = 64;
+const WINDOW_FILES = 256;
 
 interface Reading {
   w: FileWork;
@@ -19,13 +19,13 @@ type Windows = Promise<Array<ItemResult<FileWindow>>>;
  * chunks, hashes and compresses a window at a time (`chunkWindows`), and the chunks the
  * repository lacks are appended to the pack while the next window is read. A file larger
  * than a window goes on from where its last window ended. Calls `done` with each file read
- * to its end and its chunks (the caller checks it did not change meanwhile); an unreadable
+ * to its end and its chunks, a window's worth at a time (the caller checks they did not change meanwhile); an unreadable
  * file is dropped with a warning.
  */
 export async function storeInWindows(
   run: BackupRun,
   files: FileWork[],
-  done: (file: Reading & { size: number }) => Promise<void>,
+  done: (files: Array<Reading & { size: number }>) => Promise<void>,
 ): Promise<void> {
   const { engine, config } = run.repo;
   const chunkWindows = engine.chunkWindows?.bind(engine);
@@ -82,7 +82,7 @@ async function writeWindows(
   unit: Reading[],
   results: Array<ItemResult<FileWindow>>,
   continued: Reading[],
-  done: (file: Reading & { size: number }) => Promise<void>,
+  done: (files: Array<Reading & { size: number }>) => Promise<void>,
 ): Promise<void> {
   const blobs: BlobChunk[] = [];
   for (const res of results) if (res.ok) blobs.push(...res.value.chunks);
@@ -99,6 +99,7 @@ async function writeWindows(
     run.summary.bytesStored += b.data.length;
     if (run.writer.size >= run.repo.config.packSize) await run.finishPack();
   }
+  const finished: Array<Reading & { size: number }> = [];
   for (const [i, r] of unit.entries()) {
     const res = results[i] as ItemResult<FileWindow>;
     if (!res.ok) {
@@ -111,6 +112,7 @@ async function writeWindows(
     ];
     const next = continued.find((c) => c.w === r.w);
     if (next) next.chunks = chunks;
-    else await done({ ...r, chunks, size: res.value.end });
+    else finished.push({ ...r, chunks, size: res.value.end });
   }
+  if (finished.length > 0) await done(finished);
 }
