@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type DataStore, openDataStore } from '@aios/data';
 import {
   startTestPostgres,
@@ -12,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLIDATION_LOCK, type Memory, openMemory } from './index.js';
 
 const initdb = testTool('initdb');
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** A store whose `fragments.latestChange` calls are counted (the per-search check). */
 function counted(store: DataStore): { store: DataStore; checks: () => number } {
@@ -176,10 +179,46 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
       await expect.poll(() => memory.followStatus().mode).toBe('notices');
       expect(await aiosBackends(url)).toContain('aios-changes');
       await memory.close();
+      // The memory's listener is gone with it; the store's own connection stays its caller's.
+      await expect.poll(() => aiosBackends(url)).toEqual(['aios']);
       await data.close();
       await expect.poll(() => aiosBackends(url)).toEqual([]);
       expect(memory.followStatus().mode).toBe('per-search');
     });
+
+    it('lets a process that closed its memory exit by itself', async () => {
+      const url = await freshUrl();
+      // The built package, in a process of its own: it must end without process.exit.
+      const script = `
+        const { openDataStore } = await import('@aios/data');
+        const { openMemory } = await import('@aios/carma');
+        const data = await openDataStore({ url: process.env.URL });
+        const memory = await openMemory({ native: process.env.IMPL, data, followPollMs: 20 });
+        for (let i = 0; i < 100 && memory.followStatus().mode !== 'notices'; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await memory.add('from a process that then exits');
+        console.log(memory.followStatus().mode);
+        await memory.close();
+        await data.close();
+      `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: packageDir,
+        env: { ...process.env, URL: url, IMPL: native },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await new Promise((resolve) =>
+        child.on('exit', (c, signal) => resolve(c ?? signal)),
+      );
+      clearTimeout(killer);
+      expect(out.trim()).toBe('notices');
+      expect(code).toBe(0);
+    }, 60_000);
 
     it('consolidates a shared store in one server at a time: one asked meanwhile skips', async () => {
       const url = await freshUrl();
