@@ -47,6 +47,8 @@ describe.each(testImplementations())('streamed entries (%s)', (impl) => {
     expect(entry?.chunks).toEqual(fileEntry?.chunks);
     expect(first.snapshot.summary.bytesNew).toBeLessThan(100);
     expect(snap.entries.find((e) => e.path === 'postgres')).toMatchObject({ type: 'dir' });
+    const paths = snap.entries.map((e) => e.path);
+    expect(paths).toEqual([...paths].sort());
 
     const reader = await readEntry(repo, first.snapshot.id, path);
     expect((await collect(reader.data)).equals(dump)).toBe(true);

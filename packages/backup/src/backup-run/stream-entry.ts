@@ -125,6 +125,12 @@ export async function storeStreamedEntries(run: BackupRun, streams: StreamedEntr
     run.progress.fileDone(entry.size);
     run.progress.report(entry.path);
   }
+  // Snapshot entries are sorted by path (FORMAT.md), the streamed ones among the others.
+  const sorted = [...run.entries.values()].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+  );
+  run.entries.clear();
+  for (const e of sorted) run.entries.set(e.path, e);
 }
 
 /**
