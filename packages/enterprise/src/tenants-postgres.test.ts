@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   startTestPostgres,
   type TestPostgres,
@@ -191,11 +193,20 @@ describe.skipIf(!initdb)('a tenant erased through another server on the same Pos
         (r) => r.fragment.text,
       );
     };
-    const before = (await a.key(['memory:read', 'memory:write'], { tenant: 'pg-twice' })).key;
+    const before = (await a.key(['memory:read', 'memory:write', 'backup'], { tenant: 'pg-twice' }))
+      .key;
     const erased = 'Erased tenant: the old vault code is nine nine four.';
     const added = await b.call('POST', '/v1/memory', before, { text: erased });
     expect(added.statusCode, added.body).toBe(201);
     expect(await search(b, before, 'vault code nine')).toContain(erased);
+    // A backup of it through the second server: in that server's home.
+    const backup = await b.call('POST', '/v1/backups', before, {});
+    expect(backup.statusCode, backup.body).toBe(202);
+    expect((await b.jobEnd(backup.json().id, before)).status).toBe('succeeded');
+    const snapshots = join(b.server.context.tenants.homeOf('pg-twice'), 'backups', 'snapshots');
+    const count = () =>
+      existsSync(snapshots) ? readdirSync(snapshots).filter((n) => n.endsWith('.json')).length : 0;
+    expect(count()).toBe(1);
 
     expect((await a.call('DELETE', '/v1/tenants/pg-twice', a.adminKey)).statusCode).toBe(200);
     expect((await b.call('GET', '/v1/memory', before)).statusCode).toBe(401);
@@ -210,6 +221,8 @@ describe.skipIf(!initdb)('a tenant erased through another server on the same Pos
     const list = await b.call('GET', '/v1/memory', after);
     expect(list.statusCode, list.body).toBe(200);
     expect(list.json().items.map((f: { text: string }) => f.text)).toEqual([fresh]);
+    // The erased tenant's files on the second server (its backup among them) went with it.
+    expect(count()).toBe(0);
   });
 });
 

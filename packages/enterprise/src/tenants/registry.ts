@@ -92,16 +92,20 @@ export class TenantRegistry {
   }
 
   /**
-   * Closes tenant `id`'s system when its row is gone or belongs to a tenant created since
-   * (erased, and perhaps made again, through another server): its index caches hold what
-   * was erased. Looked at once every `TENANT_RECHECK_MS` at most.
+   * Closes tenant `id`'s system and removes its files here when its row is gone or belongs
+   * to a tenant created since (erased, and perhaps made again, through another server):
+   * its index caches and backups hold what was erased. Looked at once every
+   * `TENANT_RECHECK_MS` at most; meanwhile its requests wait with `TENANT_BUSY`.
    */
   private async recheck(id: string): Promise<void> {
     const seen = this.opened.get(id);
     if (!seen || Date.now() - seen.checkedAt < TENANT_RECHECK_MS) return;
     seen.checkedAt = Date.now();
     const tenant = await this.control.tenants.get(id);
-    if (tenant?.createdAt !== seen.createdAt) await this.closeTenant(id);
+    if (tenant?.createdAt === seen.createdAt) return;
+    await this.whileClosed(id, 'it was erased through another server', () =>
+      rm(this.homeOf(id), { recursive: true, force: true }),
+    );
   }
 
   private forget(id: string, opening: Promise<Aios> | undefined): void {
