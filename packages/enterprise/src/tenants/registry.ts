@@ -6,6 +6,13 @@ import { apiError } from '../http/errors.js';
 import { DEFAULT_TENANT, tenantId, tenantSchema } from './ids.js';
 
 /**
+ * How long an open tenant's system is used before the registry looks again whether the
+ * tenant is still the one it opened: another server on the same PostgreSQL may have
+ * erased it (and its id may have been given to a new tenant since).
+ */
+export const TENANT_RECHECK_MS = 2_000;
+
+/**
  * Each tenant is a home of its own: the default tenant is the server's home (what the CLI
  * works on), every other one `<home>/tenants/<id>`, opened on first use through the one
  * composition root, `createAios`. A tenant's memories, conversations, feedback, personality
@@ -14,13 +21,6 @@ import { DEFAULT_TENANT, tenantId, tenantSchema } from './ids.js';
  * the same database: there a tenant's store is a schema of its own (`tenantSchema`), the
  * same on every instance, and erasing the tenant drops it.
  */
-/**
- * How long an open tenant's system is used before the registry looks again whether the
- * tenant is still the one it opened: another server on the same PostgreSQL may have
- * erased it (and its id may have been given to a new tenant since).
- */
-export const TENANT_RECHECK_MS = 2_000;
-
 export class TenantRegistry {
   private readonly open = new Map<string, Promise<Aios>>();
   /** When each open tenant was created (its row) and when that was last looked at. */
