@@ -41,7 +41,10 @@ export interface ChangeFollowerOptions {
    */
   catchUp(started: () => void): Promise<void>;
   pollMs: number;
-  /** Called with a background catch-up's or poll's failure (the next one tries again). */
+  /**
+   * Called with the first failure of a background catch-up or poll after a success (the
+   * next one tries again; a server that is down is reported once, not once a poll).
+   */
   failed(error: unknown): void;
 }
 
@@ -54,6 +57,8 @@ export class ChangeFollower {
   private resyncsAsked = 0;
   private resyncsDone = 0;
   private stopped = false;
+  /** The last background catch-up or poll failed (its failure was reported). */
+  private failing = false;
   private readonly counts = { catchUps: 0, notices: 0 };
 
   constructor(private readonly options: ChangeFollowerOptions) {}
@@ -105,10 +110,11 @@ export class ChangeFollower {
       .catchUp(started)
       .then(() => {
         this.resyncsDone = Math.max(this.resyncsDone, asked);
+        this.failing = false;
       })
       .catch((error: unknown) => {
         this.queued = false;
-        if (!this.stopped) this.options.failed(error);
+        this.fail(error);
       });
   }
 
@@ -119,14 +125,19 @@ export class ChangeFollower {
     this.options.store
       .latestSeq()
       .then((seq) => {
+        this.failing = false;
         if (seq !== this.options.position()) this.request();
       })
-      .catch((error: unknown) => {
-        if (!this.stopped) this.options.failed(error);
-      })
+      .catch((error: unknown) => this.fail(error))
       .finally(() => {
         this.polling = false;
       });
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped || this.failing) return;
+    this.failing = true;
+    this.options.failed(error);
   }
 
   /** Stops the poll and the subscription (the listening connection closes with it). */

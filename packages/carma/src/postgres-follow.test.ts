@@ -145,16 +145,22 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
         const quiet = (await silently(() => a.add('no notice was sent'))).fragment.id;
         await expect.poll(() => c.get(quiet)?.text).toBe('no notice was sent');
         expect(b.get(quiet)).toBeUndefined();
-        // Listeners killed, a write without notice meanwhile: b takes it in after its
-        // reconnect (the resync), without a search.
+        // Listeners killed and kept from connecting again, a write without notice
+        // meanwhile: b takes it in after its reconnect (the resync), without a search.
         const resyncs = b.followStatus().resyncs;
-        await pg.sql(
-          'postgres',
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aios-changes' AND datname = '${database}'`,
-        );
-        await expect.poll(() => b.followStatus().mode).toBe('polling');
-        const lost = (await silently(() => a.add('written while the listener was down'))).fragment
-          .id;
+        const lost = await silently(async () => {
+          await pg.sql('postgres', `ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
+          try {
+            await pg.sql(
+              'postgres',
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aios-changes' AND datname = '${database}'`,
+            );
+            await expect.poll(() => b.followStatus().mode).toBe('polling');
+            return (await a.add('written while the listener was down')).fragment.id;
+          } finally {
+            await pg.sql('postgres', `ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
+          }
+        });
         await expect
           .poll(() => b.get(lost)?.text, { timeout: 15_000 })
           .toBe('written while the listener was down');
@@ -171,6 +177,41 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
         await c.close();
       }
     }, 60_000);
+
+    it('follows again after PostgreSQL restarts, having said once that it could not', async () => {
+      const url = await freshUrl();
+      const warnings: string[] = [];
+      const logger = { warn: (_details: unknown, message: string) => warnings.push(message) };
+      const b = await openMemory({ native, data: await open(url), followPollMs: 20, logger });
+      try {
+        await expect.poll(() => b.followStatus().mode).toBe('notices');
+        await pg.stop('fast');
+        try {
+          await expect.poll(() => warnings.length, { timeout: 10_000 }).toBe(1);
+          // Polls every 20 ms, all failing: reported once.
+          await new Promise((resolve) => setTimeout(resolve, 400));
+          expect(warnings).toEqual([
+            'following the store failed: tried again at the next notice or poll',
+          ]);
+          expect(b.followStatus().mode).toBe('polling');
+        } finally {
+          await pg.start();
+        }
+        const writer = await open(url);
+        const a = await openMemory({ native, data: writer });
+        try {
+          const id = (await a.add('written after the restart')).fragment.id;
+          await expect
+            .poll(() => b.get(id)?.text, { timeout: 20_000 })
+            .toBe('written after the restart');
+          await expect.poll(() => b.followStatus().mode, { timeout: 20_000 }).toBe('notices');
+        } finally {
+          await a.close();
+        }
+      } finally {
+        await b.close();
+      }
+    }, 90_000);
 
     it('leaves no listening connection and no timer behind once closed', async () => {
       const url = await freshUrl();
