@@ -80,5 +80,6 @@ export class BackupRun {
   /** Waits until every sealed pack and its index are durable (the first failure throws). */
   async packsDurable(): Promise<void> {
     while (this.finishing.length > 0) await this.finishing.shift();
+    await this.writer.publishIndexes();
   }
 }

@@ -1,7 +1,7 @@
 import type { BigIntStats } from 'node:fs';
-import { readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { atomicWriteFile } from '@aios/utils';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { atomicWriteFile, tempFileFor } from '@aios/utils';
 import { HEX64 } from '../format.js';
 import { listDir } from './fsutil.js';
 
@@ -99,6 +99,7 @@ export async function recordPackCheck(
   pack: string,
   s: BigIntStats,
   damaged: string[],
+  options: { durable?: boolean } = {},
 ): Promise<PackCheck | undefined> {
   const check: PackCheck = {
     version: 1,
@@ -113,7 +114,21 @@ export async function recordPackCheck(
   // The temp file lives beside the record (atomicWriteFile's default; not in tmp/, which a
   // locked operation clears while verify, holding only a read lock, may be writing here).
   try {
-    await atomicWriteFile(checkPath(repo, pack), JSON.stringify(check), { createDirectory: true });
+    if (options.durable === false) {
+      // Renamed whole into place, unsynced: after a crash it is there, absent or unreadable.
+      const target = checkPath(repo, pack);
+      const temp = tempFileFor(target);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(temp, JSON.stringify(check), { flag: 'wx' });
+      await rename(temp, target).catch(async (error) => {
+        await unlink(temp).catch(() => undefined);
+        throw error;
+      });
+    } else {
+      await atomicWriteFile(checkPath(repo, pack), JSON.stringify(check), {
+        createDirectory: true,
+      });
+    }
     return check;
   } catch {
     return undefined;

@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ContentHasher, fsyncDir } from '@aios/utils';
 import {
@@ -8,7 +8,7 @@ import {
   PACK_HEADER_SIZE,
   PACK_MAGIC,
 } from '../format.js';
-import { atomicWrite, randomHex } from './fsutil.js';
+import { randomHex } from './fsutil.js';
 import { recordPackCheck } from './pack-checks.js';
 
 export function packPath(repo: string, packId: string): string {
@@ -53,6 +53,7 @@ export class PackWriter {
   private queuedBytes = 0;
   private written = 0;
   private readonly inFlight = new Set<Promise<void>>();
+  private unpublished: Array<{ tmp: string; target: string }> = [];
 
   constructor(
     private readonly repo: string,
@@ -158,9 +159,40 @@ export class PackWriter {
     await mkdir(join(this.repo, 'data', packId.slice(0, 2)), { recursive: true });
     await rename(tmp, target);
     await fsyncDir(join(this.repo, 'data', packId.slice(0, 2)));
-    await atomicWrite(join(this.repo, 'tmp'), indexPath(this.repo, packId), JSON.stringify(index));
+    // The index waits in tmp/ (unsynced) until `publishIndexes()`: one fsync per index file
+    // and one of index/ for all the packs of a backup, instead of two per pack.
+    const waiting = join(this.repo, 'tmp', `${randomHex()}.index`);
+    await writeFile(waiting, JSON.stringify(index), { flag: 'wx' });
+    this.unpublished.push({ tmp: waiting, target: indexPath(this.repo, packId) });
     // Its bytes are known: a later backup may reuse its chunks without reading them back.
-    await recordPackCheck(this.repo, packId, await stat(target, { bigint: true }), []);
+    // A cache: not synced (a record lost in a crash only costs a re-read of the pack).
+    await recordPackCheck(this.repo, packId, await stat(target, { bigint: true }), [], {
+      durable: false,
+    });
+  }
+
+  /**
+   * Makes the indexes of the packs made durable so far durable and visible: each fsynced
+   * in tmp/, renamed into index/, and index/ fsynced once. Until then a crash leaves
+   * complete packs without an index, which no snapshot uses (prune removes them).
+   */
+  async publishIndexes(): Promise<void> {
+    const list = this.unpublished;
+    this.unpublished = [];
+    if (list.length === 0) return;
+    await Promise.all(
+      list.map(async ({ tmp }) => {
+        const handle = await open(tmp, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }),
+    );
+    await mkdir(join(this.repo, 'index'), { recursive: true });
+    for (const { tmp, target } of list) await rename(tmp, target);
+    await fsyncDir(join(this.repo, 'index'));
   }
 
   /** Writes the pack and its index durably; undefined when nothing was added. */
@@ -168,6 +200,7 @@ export class PackWriter {
     const sealed = await this.seal();
     if (!sealed) return undefined;
     await sealed.durable;
+    await this.publishIndexes();
     return sealed.index;
   }
 
