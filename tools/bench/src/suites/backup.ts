@@ -254,8 +254,10 @@ export const backupSuite: Suite = {
 
     for (const s of subjects) {
       const repo = join(scratch, `repo-${s.name}`);
-      // Every subject starts from the same original tree.
+      // Every subject starts from the same original tree, with nothing left to write back
+      // (the tree just written, the previous subject's files): none pays for another's I/O.
       writeTree(src, files, 0, changed);
+      spawnSync('sync');
       await s.init(repo);
       log(`${s.name}: first backup`);
       const first = await timed(() => s.backup(repo, src, 1));
@@ -263,6 +265,7 @@ export const backupSuite: Suite = {
       log(`${s.name}: no-change backup`);
       const again = await timed(() => s.backup(repo, src, 2));
       writeTree(src, files, 1, changed);
+      spawnSync('sync');
       const changedBytes = files
         .filter((f) => changed.has(f.rel))
         .reduce((n, f) => n + (f.size > MiB ? 64 * 1024 : f.size), 0);
@@ -271,6 +274,7 @@ export const backupSuite: Suite = {
       const third = await timed(() => s.backup(repo, src, 3));
       const added = dirSize(repo) - sizeBefore;
       const target = join(scratch, `restore-${s.name}`);
+      spawnSync('sync');
       log(`${s.name}: restore`);
       const restore = await timed(() => s.restore(repo, target, 3));
       const restoredRoot = join(target, src.replace(/^\/+/, ''));
