@@ -433,3 +433,17 @@ pub fn restore_files(items: Vec<NativeRestoreFile>) -> Result<AsyncTask<RestoreF
     }
     Ok(AsyncTask::new(RestoreFilesTask { items: out }))
 }
+
+/// Starts writing a range of an open file (a pack being written) to the disk, without
+/// waiting; its fsync later has little left to write.
+#[napi(catch_unwind)]
+pub fn start_writeback(fd: i32, offset: i64, length: i64) -> Result<()> {
+    if offset < 0 || length < 0 {
+        return Err(AiosError::invalid(format!(
+            "writeback: expected offset and length >= 0, got {offset} and {length}"
+        ))
+        .into());
+    }
+    crate::writeback::start_writeback(fd, offset as u64, length as u64)
+        .map_err(|e| AiosError::io(&e, format!("fd {fd}")).into())
+}

@@ -13,6 +13,7 @@ pub mod chunker;
 pub mod codec;
 pub mod restore;
 pub mod window;
+pub mod writeback;
 
 #[cfg(feature = "napi")]
 pub mod binding;

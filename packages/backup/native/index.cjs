@@ -784,4 +784,5 @@ module.exports.chunkWindows = nativeBinding.chunkWindows
 module.exports.compressRanges = nativeBinding.compressRanges
 module.exports.decodeBlobs = nativeBinding.decodeBlobs
 module.exports.restoreFiles = nativeBinding.restoreFiles
+module.exports.startWriteback = nativeBinding.startWriteback
 module.exports.zstdCompress = nativeBinding.zstdCompress

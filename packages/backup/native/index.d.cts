@@ -99,5 +99,11 @@ export interface NativeWindowRequest {
 /** Restores whole files from their blobs (decoded, checked, positioned writes; rayon). */
 export declare function restoreFiles(items: Array<NativeRestoreFile>): Promise<NativeRestored[]>
 
+/**
+ * Starts writing a range of an open file (a pack being written) to the disk, without
+ * waiting; its fsync later has little left to write.
+ */
+export declare function startWriteback(fd: number, offset: number, length: number): void
+
 /** zstd frame of a buffer (calling thread; for small metadata). */
 export declare function zstdCompress(data: Uint8Array, level: number): Buffer

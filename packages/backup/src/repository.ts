@@ -364,7 +364,11 @@ export class Repository implements SnapshotStore {
     }
     aborted(options.signal, 'backup');
     const release = await acquireLock(this.path, 'backup');
-    const writer = new PackWriter(this.path, await this.hashing.createHasher());
+    const writer = new PackWriter(
+      this.path,
+      await this.hashing.createHasher(),
+      this.engine.startWriteback?.bind(this.engine),
+    );
     try {
       await clearDir(this.tmpDir);
       return await runBackup(this, writer, { paths, excludes, tags, options });
@@ -503,7 +507,11 @@ export class Repository implements SnapshotStore {
   prune(): Promise<PruneResult> {
     return withStorageErrors(async () => {
       const release = await acquireLock(this.path, 'prune');
-      const writer = new PackWriter(this.path, await this.hashing.createHasher());
+      const writer = new PackWriter(
+        this.path,
+        await this.hashing.createHasher(),
+        this.engine.startWriteback?.bind(this.engine),
+      );
       try {
         await clearDir(this.tmpDir);
         return await pruneRepository(this, writer, async () => (await writer.finish())?.pack);

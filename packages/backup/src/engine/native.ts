@@ -62,6 +62,9 @@ export async function createNativeEngine(
           : { ok: true, value: r.bytes },
       );
     },
+    startWriteback(fd, offset, length) {
+      callNative(() => binding.startWriteback(fd, offset, length));
+    },
     async decodeBlobs(blobs) {
       return blobResults(
         await callNative(() =>

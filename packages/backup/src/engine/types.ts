@@ -102,6 +102,11 @@ export interface Engine {
    * through `decodeBlobs`.
    */
   restoreFiles?(items: RestoreFileRequest[]): Promise<ItemResult<number>[]>;
+  /**
+   * Starts writing a range of an open file to the disk without waiting (Linux
+   * `sync_file_range`), so that its fsync has little left to do. Optional.
+   */
+  startWriteback?(fd: number, offset: number, length: number): void;
   /** BLAKE3 hex of bytes. */
   hash(data: Uint8Array): string;
 }
