@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChangeWatch, type DataStore, openDataStore } from './index.js';
-import { postgresUrlFor, storeTargets, testPostgres } from './test-support.js';
+import { deferred, postgresUrlFor, storeTargets, testPostgres } from './test-support.js';
 
 /** Notices and resyncs a watch heard, in order. */
 function recorder() {
@@ -15,15 +15,6 @@ function recorder() {
     changes: () => heard.filter((h): h is number => h !== 'resync'),
     resyncs: () => heard.filter((h) => h === 'resync').length,
   };
-}
-
-/** A promise and the function that resolves it. */
-function deferred<T = void>() {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

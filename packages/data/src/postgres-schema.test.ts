@@ -1,7 +1,13 @@
 import { AiosError } from '@aios/utils';
 import { describe, expect, it } from 'vitest';
 import { dropPostgresSchema, openDataStore } from './index.js';
-import { postgresUrlFor, storeTargets, testPostgres } from './test-support.js';
+import {
+  deferred,
+  pendingAfter,
+  postgresUrlFor,
+  storeTargets,
+  testPostgres,
+} from './test-support.js';
 
 describe.runIf(storeTargets().includes('postgres'))('PostgreSQL stores in schemas', () => {
   it('keeps stores of one database apart, one per schema, the schema created at the first open', async () => {
@@ -103,6 +109,38 @@ describe.runIf(storeTargets().includes('postgres'))('PostgreSQL stores in schema
       expect(await reopened.fragments.get('x')).toBeUndefined();
     } finally {
       await reopened.close();
+    }
+  });
+
+  it("lets stores of other schemas write history while one holds its change sequence's lock", async () => {
+    const url = await postgresUrlFor(':memory:');
+    const a = await openDataStore({ url, schema: 'aios_t_lock_a' });
+    const sameSchema = await openDataStore({ url, schema: 'aios_t_lock_a' });
+    const other = await openDataStore({ url, schema: 'aios_t_lock_b' });
+    try {
+      const gate = deferred();
+      const inside = deferred();
+      const held = a.transaction(async (t) => {
+        await t.fragments.put([{ id: 'held', text: 'held', change: { kind: 'add' } }]);
+        inside.resolve();
+        await gate.promise;
+      });
+      await inside.promise;
+      // Another tenant's schema: its write commits while a's transaction is open.
+      await other.fragments.put([{ id: 'free', text: 'free', change: { kind: 'add' } }]);
+      expect((await other.fragments.get('free'))?.text).toBe('free');
+      // The same schema waits for a's commit (the sequence stays in commit order).
+      const queued = sameSchema.fragments.put([
+        { id: 'after', text: 'after', change: { kind: 'add' } },
+      ]);
+      expect(await pendingAfter(queued, 300)).toBe(true);
+      gate.resolve();
+      await held;
+      await queued;
+      // The schema's first two seqs, in commit order.
+      expect(await sameSchema.fragments.changedSince(1)).toEqual({ ids: ['after'], seq: 2 });
+    } finally {
+      await Promise.all([a.close(), sameSchema.close(), other.close()]);
     }
   });
 

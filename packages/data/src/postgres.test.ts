@@ -6,34 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type DataStore, LATEST_SCHEMA_VERSION, openDataStore } from './index.js';
 import { POSTGRES_MIGRATIONS } from './postgres/sql.js';
-import { postgresUrlFor, storeTargets, testPostgres } from './test-support.js';
+import {
+  deferred,
+  pendingAfter,
+  postgresUrlFor,
+  storeTargets,
+  testPostgres,
+} from './test-support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECRET = 'test-postgres-password';
-
-/** A promise and the function that resolves it. */
-function deferred() {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-/** Whether `promise` is still pending after `ms`. */
-async function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let settled = false;
-  void promise.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return !settled;
-}
 
 it('has a PostgreSQL migration up to every SQLite schema version', () => {
   expect(POSTGRES_MIGRATIONS.at(-1)?.version).toBe(LATEST_SCHEMA_VERSION);

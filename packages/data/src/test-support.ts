@@ -112,3 +112,23 @@ export async function rawStoreSql(target: StoreTarget, path: string, sql: string
   const url = new URL(await postgresUrlFor(path));
   await (await testPostgres()).sql(url.pathname.slice(1), sql);
 }
+
+/** A promise and the function that resolves it. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Whether `promise` is still pending after `ms`. */
+export async function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  const settle = () => {
+    settled = true;
+  };
+  void promise.then(settle, settle);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return !settled;
+}

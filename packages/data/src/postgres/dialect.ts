@@ -1,7 +1,9 @@
 import type { Dialect, WriteLock } from '../dialect.js';
-import { LOCK_KEY } from './sql.js';
 
-/** The second key of each lock; 1 is also the change sequence's (in its migration). */
+/**
+ * The second key of each lock; 1 is also the change sequence's (sql/change_seq_lock.sql).
+ * The first is the schema's: stores in other schemas (tenants) never wait for these.
+ */
 const LOCKS: Record<WriteLock, number> = { history: 1, audit: 2, numbering: 3, dimension: 4 };
 
 /** Identity columns an import may have filled with its own ids. */
@@ -11,7 +13,7 @@ export const POSTGRES_DIALECT: Dialect = {
   name: 'postgres',
   // READ COMMITTED: writers run side by side; those that must not take the locks below.
   begin: 'BEGIN',
-  lock: (lock) => `SELECT pg_advisory_xact_lock(${LOCK_KEY}, ${LOCKS[lock]})`,
+  lock: (lock) => `SELECT pg_advisory_xact_lock(hashtext(current_schema()), ${LOCKS[lock]})`,
   // The index messages_exchange holds the exchange id as JSON: a number 7 is not "7".
   messagesByExchange:
     "SELECT * FROM messages WHERE (metadata::jsonb) -> 'exchangeId' = to_jsonb(?1::text) ORDER BY id",

@@ -10,6 +10,7 @@ import { getFragments, listFragments } from './fragments.js';
 import { integrityCheck, postgresMaintenance } from './maintenance.js';
 import { migrate, schemaVersion } from './migrate.js';
 import { ChangeNotices, ensureChangeNotices } from './notices.js';
+import { ensureSchemaLocks } from './schema-locks.js';
 import { POSTGRES_ANALYTICS_SQL } from './sql.js';
 import { postgresTarget } from './url.js';
 
@@ -64,6 +65,7 @@ export async function openPostgres(
   try {
     await migrate(conn, target.display, target.schema);
     await ensureChangeNotices(conn);
+    await ensureSchemaLocks(conn);
   } catch (error) {
     await conn.close();
     throw error;
