@@ -1,12 +1,11 @@
-import {
-  startTestPostgres,
-  type TestPostgres,
-  testImplementations,
-  testTool,
-} from '@aios/utils/testing';
+import { testImplementations, testTool } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from './jobs/registry.js';
-import { startTestServer, type TestServer } from './test-support/server.js';
+import {
+  type PostgresTestServer,
+  startPostgresTestServer,
+} from './test-support/postgres-server.js';
+import type { TestServer } from './test-support/server.js';
 
 const initdb = testTool('initdb');
 
@@ -15,21 +14,14 @@ const initdb = testTool('initdb');
  * each tenant's schema into its snapshot and loads it back on restore.
  */
 describe.skipIf(!initdb).each(testImplementations())('backup routes on PostgreSQL (%s)', (impl) => {
-  let pg: TestPostgres;
-  let database: string;
+  let cluster: PostgresTestServer;
   let t: TestServer;
 
   beforeAll(async () => {
-    pg = await startTestPostgres(initdb as string);
-    database = await pg.createDatabase(`backups_${impl}`);
-    t = await startTestServer(impl, {
-      data: { url: pg.url(database, { password: null }), password: pg.password },
-    });
+    cluster = await startPostgresTestServer(initdb as string, impl, `backups_${impl}`);
+    t = cluster.server;
   }, 120_000);
-  afterAll(async () => {
-    await t?.close();
-    await pg?.close();
-  }, 60_000);
+  afterAll(() => cluster?.close(), 60_000);
 
   const finished = (job: JobView, key: string) => t.jobEnd(job.id, key);
 
@@ -54,7 +46,9 @@ describe.skipIf(!initdb).each(testImplementations())('backup routes on PostgreSQ
     const id = (job.result as { snapshot: { id: string } }).snapshot.id;
     const tenant = await t.server.context.tenants.system('pg-bk');
     const snap = await (await tenant.backup.open()).loadSnapshot(id);
-    expect(snap.entries.map((e) => e.path)).toContain(`postgres/${database}/aios_t_pg_bk.sql`);
+    expect(snap.entries.map((e) => e.path)).toContain(
+      `postgres/${cluster.database}/aios_t_pg_bk.sql`,
+    );
 
     await add('Gone: written after the snapshot.');
     const restore = await t.call('POST', `/v1/backups/${id}/restore`, key, { confirm: true });
@@ -63,7 +57,7 @@ describe.skipIf(!initdb).each(testImplementations())('backup routes on PostgreSQ
     expect(restored, JSON.stringify(restored.error)).toMatchObject({ status: 'succeeded' });
     expect(await texts()).toEqual(['Kept: the boat is serviced at the marina in May.']);
     expect(
-      await pg.sql(database, 'SELECT count(*) FROM aios_t_pg_bk.fragments'),
+      await cluster.pg.sql(cluster.database, 'SELECT count(*) FROM aios_t_pg_bk.fragments'),
       'the tenant schema holds the first state',
     ).toBe('1');
 
@@ -75,7 +69,9 @@ describe.skipIf(!initdb).each(testImplementations())('backup routes on PostgreSQ
     expect(ownerJob, JSON.stringify(ownerJob.error)).toMatchObject({ status: 'succeeded' });
     const ownerId = (ownerJob.result as { snapshot: { id: string } }).snapshot.id;
     const ownerSnap = await (await t.system.backup.open()).loadSnapshot(ownerId);
-    expect(ownerSnap.entries.map((e) => e.path)).toContain(`postgres/${database}/public.sql`);
+    expect(ownerSnap.entries.map((e) => e.path)).toContain(
+      `postgres/${cluster.database}/public.sql`,
+    );
     const owner = await t.call('POST', '/v1/backups/latest/restore', t.adminKey, {
       confirm: true,
     });

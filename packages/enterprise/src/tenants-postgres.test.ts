@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from './auth/keys.js';
 import { tenantSchema } from './tenants/ids.js';
 import { TENANT_RECHECK_MS } from './tenants/registry.js';
+import {
+  type PostgresTestServer,
+  startPostgresTestServer,
+} from './test-support/postgres-server.js';
 import { type Fixture, makeFixture, ROUTE_EXAMPLES } from './test-support/route-examples.js';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
@@ -27,21 +31,18 @@ describe.skipIf(!initdb).each(testImplementations())('tenants on one PostgreSQL 
   let other: string;
   let third: string;
 
+  let cluster: PostgresTestServer;
+
   beforeAll(async () => {
-    pg = await startTestPostgres(initdb as string);
-    database = await pg.createDatabase(`tenants_${impl}`);
-    t = await startTestServer(impl, {
-      data: { url: pg.url(database, { password: null }), password: pg.password },
+    cluster = await startPostgresTestServer(initdb as string, impl, `tenants_${impl}`, {
       server: { requestsPerMinute: 100_000 },
     });
+    ({ pg, database, server: t } = cluster);
     fixture = await makeFixture(t);
     other = (await t.key([...SCOPES], { tenant: 'pg-other' })).key;
     third = (await t.key(['memory:read', 'memory:write'], { tenant: 'pg-third' })).key;
   }, 120_000);
-  afterAll(async () => {
-    await t?.close();
-    await pg?.close();
-  }, 60_000);
+  afterAll(() => cluster?.close(), 60_000);
 
   const schemas = async () =>
     (
