@@ -1,9 +1,14 @@
-import { freePort, testImplementations, testTool } from '@aios/utils/testing';
+import {
+  freePort,
+  startTestRedis,
+  type TestRedis,
+  testImplementations,
+  testTool,
+} from '@aios/utils/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from './auth/keys.js';
 import { REDIS_KEY_PREFIX } from './limits/rate-store.js';
-import { startTestRedis, type TestRedis } from './test-support/redis.js';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
 const redisServer = testTool('redis-server');

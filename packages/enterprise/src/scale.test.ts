@@ -10,7 +10,9 @@
 import { rmSync } from 'node:fs';
 import {
   startTestPostgres,
+  startTestRedis,
   type TestPostgres,
+  type TestRedis,
   testImplementations,
   testTool,
 } from '@aios/utils/testing';
@@ -25,7 +27,6 @@ import {
   percentile,
   startInstance,
 } from './test-support/cluster.js';
-import { startTestRedis, type TestRedis } from './test-support/redis.js';
 
 const initdb = testTool('initdb');
 const redisServer = testTool('redis-server');

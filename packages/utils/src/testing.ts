@@ -71,6 +71,7 @@ export {
   type TestPostgres,
   type TestPostgresOptions,
 } from './testing-tools/postgres.js';
+export { startTestRedis, type TestRedis } from './testing-tools/redis.js';
 export {
   type ProcessRun,
   type RunProcessOptions,

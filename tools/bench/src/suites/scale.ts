@@ -9,12 +9,11 @@
  * Alone: `pnpm bench scale [--quick]`.
  */
 
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAios, loadConfig } from '@aios/core';
 import { cli } from '@aios/enterprise';
-import { freePort, startTestPostgres, testTool } from '@aios/utils/testing';
+import { startTestPostgres, startTestRedis, testTool } from '@aios/utils/testing';
 import autocannon from 'autocannon';
 import { percentile, serveProcess } from '../serve-process.js';
 import type { BenchResult, Suite } from '../types.js';
@@ -86,38 +85,6 @@ async function seed(
   } finally {
     await system.close();
   }
-}
-
-/** `redis-server` on a free loopback port without persistence, when installed. */
-async function startRedis(dir: string): Promise<{ url: string; stop(): void } | undefined> {
-  const path = testTool('redis-server');
-  if (!path) return undefined;
-  const port = await freePort();
-  const child = spawn(
-    path,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
 
 /** The delay until each of `writes` writes through one instance is found through the others. */
@@ -229,7 +196,8 @@ export const scaleSuite: Suite = {
 
     // PostgreSQL, one then three instances (one Redis for their rate limits).
     const pg = await startTestPostgres(initdb);
-    const redis = await startRedis(scratch);
+    const redisServer = testTool('redis-server');
+    const redis = redisServer ? await startTestRedis(redisServer) : undefined;
     const servers: Server[] = [];
     try {
       const database = await pg.createDatabase('scale');
@@ -239,7 +207,7 @@ export const scaleSuite: Suite = {
       const env = {
         AIOS_DATA__URL: data.url,
         AIOS_DATA__PASSWORD: data.password,
-        ...(redis ? { AIOS_REDIS__URL: redis.url } : {}),
+        ...(redis ? { AIOS_REDIS__URL: redis.url, AIOS_REDIS__PASSWORD: redis.password } : {}),
       };
       for (let i = 0; i < 3; i++) {
         servers.push(
@@ -266,7 +234,7 @@ export const scaleSuite: Suite = {
       }
     } finally {
       for (const s of servers) await s.stop();
-      redis?.stop();
+      await redis?.close();
       await pg.close();
     }
     return results;

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@aios/utils/testing';
+import { freePort } from './free-port.js';
 
 /** A real `redis-server` for tests: loopback, no persistence, its own temporary directory. */
 export interface TestRedis {
