@@ -1,6 +1,6 @@
-import { AiosError } from '@aios/utils';
 import { PgConnection } from './connection.js';
 import { loadPg } from './driver.js';
+import { checkpoint } from './maintenance.js';
 import { postgresTarget } from './url.js';
 
 export interface DropSchemaOptions {
@@ -33,14 +33,7 @@ export async function dropPostgresSchema(
     ]);
     // A checked plain identifier (postgresSchema): nothing to quote.
     await conn.exec(`DROP SCHEMA IF EXISTS ${target.schema} CASCADE`);
-    let checkpointed = true;
-    try {
-      await conn.exec('CHECKPOINT');
-    } catch (error) {
-      if (!(error instanceof AiosError)) throw error;
-      checkpointed = false;
-    }
-    return { dropped: rowCount > 0, checkpointed };
+    return { dropped: rowCount > 0, checkpointed: await checkpoint(conn) };
   } finally {
     await conn.close();
   }

@@ -8,6 +8,20 @@ import { DataErrorCode, dataError } from '../errors.js';
 import type { Maintenance } from '../store.js';
 import type { PgConnection } from './connection.js';
 
+/**
+ * A CHECKPOINT, so that the server may recycle the WAL that still holds erased rows; false
+ * when the role may not run one (it needs pg_checkpoint or superuser).
+ */
+export async function checkpoint(conn: PgConnection): Promise<boolean> {
+  try {
+    await conn.exec('CHECKPOINT');
+    return true;
+  } catch (error) {
+    if (!(error instanceof AiosError)) throw error;
+    return false;
+  }
+}
+
 /** The tables an erasure writes: what `compact` rewrites. */
 const ERASED_TABLES = ['fragments', 'fragment_changes', 'sources', 'source_pieces'];
 
@@ -37,13 +51,7 @@ export function postgresMaintenance(conn: PgConnection, display: string): Mainte
     async compact() {
       const before = await pages(conn);
       await conn.exec(`VACUUM FULL ${ERASED_TABLES.join(', ')}`);
-      let checkpointed = true;
-      try {
-        await conn.exec('CHECKPOINT');
-      } catch (error) {
-        if (!(error instanceof AiosError)) throw error;
-        checkpointed = false;
-      }
+      const checkpointed = await checkpoint(conn);
       return { pagesBefore: before, pagesAfter: await pages(conn), checkpointed };
     },
   };

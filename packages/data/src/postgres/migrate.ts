@@ -1,6 +1,7 @@
 import type { SqlRow } from '../driver.js';
 import { DataErrorCode, dataError } from '../errors.js';
 import { LATEST_SCHEMA_VERSION } from '../sql.js';
+import { atomic } from './bulk.js';
 import type { PgConnection } from './connection.js';
 import { LOCK_KEY, POSTGRES_MIGRATIONS } from './sql.js';
 
@@ -47,27 +48,32 @@ async function check(conn: PgConnection, display: string): Promise<number> {
  * second finds the work done. A store in a schema of its own (`schema`, already the
  * connection's search_path) creates it first.
  */
-export async function migrate(conn: PgConnection, display: string, schema?: string): Promise<void> {
-  await conn.query('SELECT pg_advisory_lock(?1, 0)', [LOCK_KEY]);
-  try {
+export function migrate(conn: PgConnection, display: string, schema?: string): Promise<void> {
+  return underMigrationLock(conn, async () => {
     // A checked plain identifier (postgresSchema): nothing to quote.
     if (schema !== undefined) await conn.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     const version = await check(conn, display);
     for (const migration of POSTGRES_MIGRATIONS) {
       if (migration.version <= version) continue;
-      await conn.exec('BEGIN');
-      try {
+      await atomic(conn, async () => {
         await conn.exec(migration.sql);
         await conn.query(
           'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)',
           [migration.version, migration.name, Date.now()],
         );
-        await conn.exec('COMMIT');
-      } catch (error) {
-        await conn.exec('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      });
     }
+  });
+}
+
+/**
+ * Runs `fn` holding the session advisory lock of schema changes: processes that start
+ * together wait for one another, and each one after the first finds the work done.
+ */
+export async function underMigrationLock<T>(conn: PgConnection, fn: () => Promise<T>): Promise<T> {
+  await conn.query('SELECT pg_advisory_lock(?1, 0)', [LOCK_KEY]);
+  try {
+    return await fn();
   } finally {
     await conn.query('SELECT pg_advisory_unlock(?1, 0)', [LOCK_KEY]).catch(() => undefined);
   }

@@ -11,9 +11,10 @@
 import type { Client, Notification } from 'pg';
 import { DataErrorCode, dataError } from '../errors.js';
 import type { ChangeHandlers, ChangeWatch } from '../types.js';
+import { atomic } from './bulk.js';
 import type { ConnectOptions, PgConnection } from './connection.js';
+import { underMigrationLock } from './migrate.js';
 import changeNoticesSql from './sql/change_notices.sql';
-import { LOCK_KEY } from './sql.js';
 import type { PostgresTarget } from './url.js';
 
 type Pg = typeof import('pg');
@@ -48,20 +49,9 @@ async function hasTrigger(conn: PgConnection): Promise<boolean> {
  */
 export async function ensureChangeNotices(conn: PgConnection): Promise<void> {
   if (await hasTrigger(conn)) return;
-  await conn.query('SELECT pg_advisory_lock(?1, 0)', [LOCK_KEY]);
-  try {
-    if (await hasTrigger(conn)) return;
-    await conn.exec('BEGIN');
-    try {
-      await conn.exec(changeNoticesSql);
-      await conn.exec('COMMIT');
-    } catch (error) {
-      await conn.exec('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  } finally {
-    await conn.query('SELECT pg_advisory_unlock(?1, 0)', [LOCK_KEY]).catch(() => undefined);
-  }
+  await underMigrationLock(conn, async () => {
+    if (!(await hasTrigger(conn))) await atomic(conn, () => conn.exec(changeNoticesSql));
+  });
 }
 
 /** `<schema> <seq>` of a notice, or undefined for one that is not the store's. */

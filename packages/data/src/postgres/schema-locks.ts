@@ -7,8 +7,8 @@
  * which SQLite shares.
  */
 import type { PgConnection } from './connection.js';
+import { underMigrationLock } from './migrate.js';
 import changeSeqLockSql from './sql/change_seq_lock.sql';
-import { LOCK_KEY } from './sql.js';
 
 /** Whether the schema's change-sequence function takes the schema's own lock. */
 async function scoped(conn: PgConnection): Promise<boolean> {
@@ -23,11 +23,7 @@ async function scoped(conn: PgConnection): Promise<boolean> {
 /** Replaces a change-sequence function on the database-wide key, under the migration lock. */
 export async function ensureSchemaLocks(conn: PgConnection): Promise<void> {
   if (await scoped(conn)) return;
-  await conn.query('SELECT pg_advisory_lock(?1, 0)', [LOCK_KEY]);
-  try {
-    if (await scoped(conn)) return;
-    await conn.exec(changeSeqLockSql);
-  } finally {
-    await conn.query('SELECT pg_advisory_unlock(?1, 0)', [LOCK_KEY]).catch(() => undefined);
-  }
+  await underMigrationLock(conn, async () => {
+    if (!(await scoped(conn))) await conn.exec(changeSeqLockSql);
+  });
 }
