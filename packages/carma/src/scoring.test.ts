@@ -1,5 +1,5 @@
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FragmentRecord } from './fragment-store.js';
 import { type Memory, openMemory, type SearchOptions } from './memory.js';
 import type { FusionOptions, SearchMode } from './memory-types.js';
@@ -48,6 +48,9 @@ describe('finalScore', () => {
 describe.each(testImplementations())('search scores with and without explain (%s)', (impl) => {
   let memory: Memory;
   beforeAll(async () => {
+    // Recency is scored from the last access against the clock, and a search is an
+    // access: with the clock still, the first search of a pair does not move the second.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     memory = await openMemory({ native: impl, dimension: 64 });
     await memory.addMany([
       'Alice prefers green tea in the morning',
@@ -56,7 +59,10 @@ describe.each(testImplementations())('search scores with and without explain (%s
       'the photo backup failed on Sunday morning',
     ]);
   });
-  afterAll(() => memory.close());
+  afterAll(async () => {
+    await memory.close();
+    vi.useRealTimers();
+  });
 
   it('are the same, and each explanation ends in its score', async () => {
     const asked: SearchOptions[] = [
