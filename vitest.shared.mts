@@ -7,5 +7,7 @@ export default defineConfig({
     // End-to-end tests run the CLI a dozen times; on a loaded 2-core machine that takes
     // a minute. A hang still fails.
     testTimeout: 120_000,
+    // Setup hooks start servers and open homes: under the same load they need the same room.
+    hookTimeout: 120_000,
   },
 });
