@@ -29,12 +29,14 @@ function runLong(home: string, args: string[], env: Record<string, string>) {
     timeout: 240_000,
     env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  // How it ended, when not by itself (a signal, or the spawn failing), for the failure's message.
+  const ended = [r.signal, r.error?.message].filter(Boolean).join(' ');
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ended };
 }
 
-/** A command that succeeded (its stderr shown when it did not). */
-function ok(r: { code: number | null; stdout: string; stderr: string }): void {
-  const said = r.code === 0 ? '' : `${r.stderr}${r.stdout.slice(-2000)}`;
+/** A command that succeeded (its stderr, and how it ended, shown when it did not). */
+function ok(r: { code: number | null; stdout: string; stderr: string; ended?: string }): void {
+  const said = r.code === 0 ? '' : `${r.ended ?? ''}${r.stderr}${r.stdout.slice(-2000)}`;
   expect({ code: r.code, said }).toEqual({ code: 0, said: '' });
 }
 
