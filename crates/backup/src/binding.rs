@@ -14,6 +14,12 @@ use crate::chunker::{self, FileChunks, Params};
 use crate::restore::{self, BlobLocation, RestoreFile};
 use crate::window::{self, Window, WindowRequest};
 
+/// A byte offset from JavaScript (napi has no u64): refused when negative.
+fn offset(value: i64) -> Result<u64> {
+    u64::try_from(value)
+        .map_err(|_| AiosError::invalid(format!("offset: expected >= 0, got {value}")).into())
+}
+
 fn params(min_size: u32, avg_size: u32, max_size: u32) -> Result<Params> {
     let p = Params {
         min_size,
@@ -169,14 +175,9 @@ pub fn compress_ranges(
 ) -> Result<AsyncTask<CompressRangesTask>> {
     let mut reqs = Vec::with_capacity(requests.len());
     for r in requests {
-        if r.offset < 0 {
-            return Err(
-                AiosError::invalid(format!("offset: expected >= 0, got {}", r.offset)).into(),
-            );
-        }
         reqs.push(RangeRequest {
+            offset: offset(r.offset)?,
             path: r.path,
-            offset: r.offset as u64,
             length: r.length,
             id: r.id,
         });
@@ -410,14 +411,9 @@ pub fn restore_files(items: Vec<NativeRestoreFile>) -> Result<AsyncTask<RestoreF
     for item in items {
         let mut chunks = Vec::with_capacity(item.chunks.len());
         for c in item.chunks {
-            if c.offset < 0 {
-                return Err(
-                    AiosError::invalid(format!("offset: expected >= 0, got {}", c.offset)).into(),
-                );
-            }
             chunks.push(BlobLocation {
+                offset: offset(c.offset)?,
                 pack: c.pack,
-                offset: c.offset as u64,
                 length: c.length,
                 raw_length: c.raw_length,
                 id: c.id,

@@ -5,7 +5,7 @@
 //! ahead of the cut point (or reaches the end of the file), so the boundaries are exactly
 //! those `fastcdc::v2020::FastCDC` finds on the whole file at once.
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -136,8 +136,9 @@ pub(crate) fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Streams a file through FastCDC and hashes every chunk.
-pub fn chunk_file(path: &Path, params: &Params) -> io::Result<FileChunks> {
+/// Opens `path` for reading with its metadata, refusing anything but a regular file
+/// (looked at before the open: opening a FIFO would block).
+pub fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(aios_error::not_a_file(format!(
@@ -145,7 +146,12 @@ pub fn chunk_file(path: &Path, params: &Params) -> io::Result<FileChunks> {
             path.display()
         )));
     }
-    let mut file = File::open(path)?;
+    Ok((File::open(path)?, meta))
+}
+
+/// Streams a file through FastCDC and hashes every chunk.
+pub fn chunk_file(path: &Path, params: &Params) -> io::Result<FileChunks> {
+    let (mut file, meta) = open_regular(path)?;
     let m = masks(params);
     let max = params.max_size as usize;
     // Room for several maximal chunks per read keeps the copies of the tail cheap; a small

@@ -4,7 +4,6 @@
 //! both cores work on one large file; a window is resumed from its end (FastCDC cuts depend
 //! only on the bytes from the chunk start), which bounds memory to one window per call.
 
-use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Mutex;
@@ -48,15 +47,7 @@ fn item_io(err: &io::Error, path: &str) -> ItemError {
 }
 
 fn read_window(req: &WindowRequest, params: &Params) -> io::Result<(Vec<u8>, bool)> {
-    let path = Path::new(&req.path);
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(aios_error::not_a_file(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    let mut file = File::open(path)?;
+    let (mut file, meta) = chunker::open_regular(Path::new(&req.path))?;
     file.seek(SeekFrom::Start(req.offset))?;
     // budget + max_size bytes always hold max_size bytes ahead of every cut the window
     // makes; a file that ends sooner gets its remaining size plus one byte, so one read
