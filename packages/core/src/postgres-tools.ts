@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { postgresTarget } from '@aios/data';
 import { AiosError } from '@aios/utils';
 
 /**
@@ -24,12 +25,10 @@ export interface PostgresConnection {
   database: string;
 }
 
-/** The connection of a `data.url` (and `data.password`) from the config. */
+/** The connection of a `data.url` (and `data.password`) from the config, checked as the store checks it. */
 export function postgresConnection(url: string, password: string | undefined): PostgresConnection {
-  const parsed = new URL(url);
-  parsed.password = '';
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  return { url: parsed.toString(), password, database };
+  const target = postgresTarget(url, password);
+  return { url: target.display, password: target.password, database: target.database };
 }
 
 function executable(path: string): boolean {

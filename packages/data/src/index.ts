@@ -24,7 +24,7 @@ export { DataErrorCode } from './errors.js';
 export { type DatabaseLock, type LockDatabaseOptions, lockDatabase } from './lock.js';
 export { RESERVED_META_KEYS } from './meta.js';
 export type { DropSchemaOptions } from './postgres/drop-schema.js';
-export { isPostgresUrl } from './postgres/url.js';
+export { isPostgresUrl, type PostgresTarget, postgresTarget } from './postgres/url.js';
 export type * from './source-types.js';
 export {
   ANALYTICS_SQL,

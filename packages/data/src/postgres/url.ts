@@ -16,6 +16,8 @@ export interface PostgresTarget {
   password: string | undefined;
   /** The URL without its password: what the store shows as its `path` and in errors. */
   display: string;
+  /** The database's name (the URL's path). */
+  database: string;
   /** The schema the store lives in (its connections' search_path), or the role's default. */
   schema: string | undefined;
 }
@@ -77,5 +79,11 @@ export function postgresTarget(
     const options = url.searchParams.get('options');
     url.searchParams.set('options', `${options ? `${options} ` : ''}-c search_path=${inSchema}`);
   }
-  return { connectionString: url.toString(), password: secret, display, schema: inSchema };
+  return {
+    connectionString: url.toString(),
+    password: secret,
+    display,
+    database,
+    schema: inSchema,
+  };
 }
