@@ -11,7 +11,7 @@ import {
   type ImplementationReport,
   integerInRange,
   invalidInput,
-  SerialQueue,
+  ReentrantQueue,
 } from '@aios/utils';
 import { addFragments } from './add.js';
 import { AllowListCache } from './allow-list.js';
@@ -98,8 +98,11 @@ export const CONSOLIDATION_LOCK = 'carma.consolidate';
 export class Memory {
   private readonly ctx: MemoryContext;
   private closed = false;
-  /** Mutations, one at a time, so that concurrent calls cannot interleave. */
-  private readonly mutations = new SerialQueue();
+  /**
+   * Mutations, one at a time, so that concurrent calls cannot interleave; those made
+   * inside `exclusive` run inside its turn.
+   */
+  private readonly mutations = new ReentrantQueue();
   /** Keeps the memory up to date with a store other servers write to (notices, polls). */
   private readonly follower: ChangeFollower;
   private origin: IndexOrigin = 'none';
@@ -238,6 +241,20 @@ export class Memory {
   async refresh(): Promise<void> {
     this.checkOpen();
     await this.follow();
+  }
+
+  /**
+   * Runs `fn` while no other mutation of this memory runs (nor a background catch-up);
+   * the memory's own calls made from inside `fn` run in it, in order.
+   *
+   * Take it around a transaction of the memory's data store that calls the memory:
+   * the memory's writes take its turn before the store's queue, and a transaction holds
+   * that queue from its first statement, so a memory call inside it that waited for
+   * another mutation (itself waiting for the store) would never end.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.checkOpen();
+    return this.mutations.run(fn);
   }
 
   /** Adds one fragment (see `addMany`). */

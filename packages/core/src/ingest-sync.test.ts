@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { type Aios, createAios } from './aios.js';
+import { atomically } from './ingest/target.js';
 import { forgetSources, ingest, planForget } from './ingest.js';
 
 // The source index through the API: what `aios ingest` and `aios forget` are built on.
@@ -139,6 +141,24 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       await forgetSources(aios, await planForget(aios, { namespace: 'demo' }));
       expect(aios.memory.namespaces()).toEqual({ documents: 1 });
       expect((await ingest(aios, [file])).unchanged).toBe(1);
+    });
+  });
+  it('lets a write from elsewhere wait for an ingest transaction, and neither hangs', async () => {
+    await withAios(async (aios) => {
+      // Bound out here: called from inside the transaction, it is still someone else's write
+      // (another request of a server, a catch-up after another server's notice).
+      const fromElsewhere = AsyncResource.bind((text: string) => aios.memory.add(text));
+      let other: Promise<unknown> | undefined;
+      await atomically(aios, async () => {
+        const file = { namespace: 'documents', path: '/notes/a.md', contentHash: null };
+        await aios.data.sources.put({ ...file, size: 1, modifiedAt: 0, ingestedAt: 0 });
+        other = fromElsewhere('Written by someone else meanwhile.');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await aios.memory.add({ text: 'Written by the ingest.', namespace: 'documents' });
+      });
+      await other;
+      expect(texts(aios)).toEqual(['Written by someone else meanwhile.', 'Written by the ingest.']);
+      expect(await aios.data.sources.list()).toHaveLength(1);
     });
   });
 });

@@ -142,6 +142,7 @@ export function carmaMemory(
     },
 
     refresh: () => memory.refresh(),
+    exclusive: (fn) => memory.exclusive(fn),
 
     termIdf: (words: readonly string[]) => memory.termIdf(words),
 

@@ -557,12 +557,16 @@ export function createLuna(options: LunaOptions): Luna {
    * Runs `fn` as one transaction of the store when it has them (the composed system: the
    * memory's writes to the same database are part of it), else as it comes. `fn` calls the
    * memory before the store: the transaction begins at its first write, so the memory's
-   * lock is taken before the store's, in the order the memory's own writes take them.
+   * lock is taken before the store's, in the order the memory's own writes take them, and
+   * held (`exclusive`) until the transaction ends.
    * A memory given with such a store must keep its state in that database: a rollback
    * takes its writes back there.
    */
-  const atomically = <T>(fn: () => Promise<T>): Promise<T> =>
-    store.transaction ? store.transaction(fn) : fn();
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (!store.transaction) return fn();
+    const run = (): Promise<T> => (store.transaction ? store.transaction(fn) : fn());
+    return memory.exclusive ? memory.exclusive(run) : run();
+  };
 
   /**
    * After a failed `atomically`, undoes what the reinforcement did. Without transactions,

@@ -73,4 +73,12 @@ export interface MemoryProvider {
    * rolled back (CARMA keeps its fragments in that store's database and in memory).
    */
   refresh?(): Promise<void>;
+  /**
+   * Optional: runs `fn` while no other write of the provider runs, its own calls from
+   * inside `fn` included. Luna wraps each transaction of a conversation store the provider
+   * writes in with it, so that the provider's turn is taken before the store's (CARMA's
+   * `exclusive`); without it, a provider write waiting inside the transaction for another
+   * write that waits for the store would never end.
+   */
+  exclusive?<T>(fn: () => Promise<T>): Promise<T>;
 }

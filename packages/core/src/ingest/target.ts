@@ -23,11 +23,15 @@ export function isIngestTarget(value: Memory | IngestTarget): value is IngestTar
  * change since, and a run of many transactions would grow quadratic. After a rollback it
  * takes in what the database holds again, or its next write would start from what was
  * taken back.
+ *
+ * The memory's turn is taken first (`exclusive`), then the store's: a memory write made
+ * while the transaction holds the store must not wait behind another mutation or a
+ * background catch-up of the memory, which would be waiting for the store.
  */
 export async function atomically<T>(target: IngestTarget, fn: () => Promise<T>): Promise<T> {
   let result: T;
   try {
-    result = await target.data.transaction(() => fn());
+    result = await target.memory.exclusive(() => target.data.transaction(() => fn()));
   } catch (error) {
     await target.memory.refresh().catch(() => undefined); // the first failure is the one to report
     throw error;
