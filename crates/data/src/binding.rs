@@ -363,8 +363,13 @@ impl NativeStore {
     }
 
     #[napi(catch_unwind)]
-    pub fn mark_fragments_used(&self, ids: Vec<String>, at: f64) -> Result<f64> {
-        with_store(&self.shared, |s| s.mark_fragments_used(&ids, at)).map(|n| n as f64)
+    pub fn record_fragment_uses(
+        &self,
+        ids: Vec<String>,
+        counts: &[f64],
+        ats: &[f64],
+    ) -> Result<f64> {
+        with_store(&self.shared, |s| s.record_fragment_uses(&ids, counts, ats)).map(|n| n as f64)
     }
 
     #[napi(catch_unwind)]

@@ -513,17 +513,22 @@ impl Store {
         Ok(Ok((at, count)))
     }
 
-    /// Adds one use to each fragment id (repeats count); returns rows changed.
-    pub fn mark_fragments_used(&self, ids: &[String], at: f64) -> Result<u64> {
+    /// Counts `counts[i]` uses of fragment `ids[i]`, the last at `ats[i]` (a use never moves
+    /// the time back), in one transaction; returns the uses counted (of fragments found).
+    pub fn record_fragment_uses(&self, ids: &[String], counts: &[f64], ats: &[f64]) -> Result<u64> {
+        check_len("counts", counts.len(), ids.len())?;
+        check_len("ats", ats.len(), ids.len())?;
         self.transaction(|conn| {
             let mut stmt = conn.prepare_cached(
-                "UPDATE fragments SET use_count = use_count + 1, last_used_at = ?2 WHERE id = ?1",
+                "UPDATE fragments SET use_count = use_count + ?2,
+                   last_used_at = max(coalesce(last_used_at, ?3), ?3) WHERE id = ?1",
             )?;
-            let mut changes = 0;
-            for id in ids {
-                changes += stmt.execute(rusqlite::params![id, at as i64])? as u64;
+            let mut counted = 0;
+            for ((id, count), at) in ids.iter().zip(counts).zip(ats) {
+                let found = stmt.execute(rusqlite::params![id, *count as i64, *at as i64])?;
+                counted += found as u64 * *count as u64;
             }
-            Ok(changes)
+            Ok(counted)
         })
     }
 
@@ -726,13 +731,22 @@ mod tests {
         assert_eq!(got.attributes, strings(&["{}"; 3]));
         assert!(got.last_used_at[0].is_nan());
         assert_eq!(
-            s.mark_fragments_used(&strings(&["a", "a", "zz"]), 9.0)
+            s.record_fragment_uses(&strings(&["a", "zz"]), &[2.0, 1.0], &[9.0, 9.0])
                 .unwrap(),
             2
         );
         let got = s.get_fragments(&strings(&["a"])).unwrap();
         assert_eq!(got.use_count, vec![2.0]);
         assert_eq!(got.last_used_at, vec![9.0]);
+        // A use recorded late (an earlier time) counts, and leaves the time where it was.
+        s.record_fragment_uses(&strings(&["a"]), &[3.0], &[4.0])
+            .unwrap();
+        let got = s.get_fragments(&strings(&["a"])).unwrap();
+        assert_eq!(got.use_count, vec![5.0]);
+        assert_eq!(got.last_used_at, vec![9.0]);
+        assert!(s
+            .record_fragment_uses(&strings(&["a"]), &[], &[1.0])
+            .is_err());
     }
 
     #[test]
@@ -749,7 +763,8 @@ mod tests {
             .batch(2, &[1.0, 2.0, 3.0, 4.0]),
         )
         .unwrap();
-        s.mark_fragments_used(&strings(&["a", "b"]), 5.0).unwrap();
+        s.record_fragment_uses(&strings(&["a", "b"]), &[1.0, 1.0], &[5.0, 5.0])
+            .unwrap();
         // a: no vector, keep flag -> vector kept; use statistics set. b: no flags -> cleared.
         let mut again = Plain::new(
             &["a", "b"],

@@ -39,6 +39,12 @@ export const LABEL_COUNTER_KEY = 'carma.next_label';
 const PAGE = 2000;
 /** Accesses are written this long after the first one not yet written. */
 const TOUCH_DELAY_MS = 250;
+/**
+ * Fragments whose accesses one write records. Each write is a transaction that holds the
+ * thread on SQLite (tens of microseconds a fragment): a server's flush of thousands is cut
+ * into such slices with other work (searches) between them, not one stall of its p99.
+ */
+const USES_PER_WRITE = 256;
 
 export interface DataFragmentStoreOptions {
   /** The store to keep fragments in; it is not closed with this one. */
@@ -58,7 +64,7 @@ export interface DataFragmentStoreOptions {
 /**
  * CARMA's fields other than the user's: kept in the fragment's `attributes`. Access
  * statistics are not among them: they are the store's use count and last use, which
- * `markUsed` updates without rewriting the fragment (and which the analytics read).
+ * `recordUses` updates without rewriting the fragment (and which the analytics read).
  */
 function attributesOf(f: FragmentRecord): JsonObject {
   return {
@@ -189,6 +195,8 @@ export class DataFragmentStore implements FragmentStore {
   private localText: string | undefined;
   /** Accesses not yet written: count and latest time per fragment id. */
   private touches = new Map<string, { count: number; at: number }>();
+  /** Accesses a running flush has yet to write (a put takes its fragments out, as above). */
+  private writing = new Map<string, { count: number; at: number }>();
   private touchTimer: NodeJS.Timeout | undefined;
   /** History rows written through this store (and their fragments) not yet taken. */
   private own = { rows: 0, ids: new Set<string>() };
@@ -305,7 +313,7 @@ export class DataFragmentStore implements FragmentStore {
     const withMeta = metaText !== undefined;
     if (items.length === 0 && !withMeta) return;
     // The records carry every access so far: accesses not yet written are in them.
-    for (const { fragment } of items) this.touches.delete(fragment.id);
+    for (const { fragment } of items) this.forgetTouches(fragment.id);
     await this.db.fragments.put(
       items.map(({ fragment, vector, change }) => ({
         ...toInput(fragment, vector),
@@ -395,7 +403,7 @@ export class DataFragmentStore implements FragmentStore {
 
   async delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void> {
     if (items.length === 0) return;
-    for (const { id } of items) this.touches.delete(id);
+    for (const { id } of items) this.forgetTouches(id);
     // One history row per fragment that was there to delete: as many as it counts.
     const deleted = await this.db.fragments.delete(
       items.map((i) => i.id),
@@ -410,7 +418,7 @@ export class DataFragmentStore implements FragmentStore {
 
   async eraseNamespace(namespace: string, ids: readonly string[]): Promise<NamespaceErasure> {
     const erased = await this.db.fragments.eraseNamespace(namespace, { ids });
-    for (const id of erased.ids) this.touches.delete(id);
+    for (const id of erased.ids) this.forgetTouches(id);
     this.written_ += erased.ids.length;
     // One `erase` row per fragment erased.
     this.noteOwn(erased.ids.length, erased.ids);
@@ -501,35 +509,45 @@ export class DataFragmentStore implements FragmentStore {
     return this.flushes.run(() => this.writeTouches());
   }
 
-  /** One `markUsed` per access time, oldest first; what fails is kept for the next flush. */
+  /** Accesses of a fragment whose record is being written whole (its counts with them). */
+  private forgetTouches(id: string): void {
+    this.touches.delete(id);
+    this.writing.delete(id);
+  }
+
+  /**
+   * Writes the accesses recorded so far, `USES_PER_WRITE` fragments at a time with the
+   * event loop turning between them; what fails is kept for the next flush.
+   */
   private async writeTouches(): Promise<void> {
     if (this.touches.size === 0) return;
-    const batch = this.touches;
+    this.writing = this.touches;
     this.touches = new Map();
-    const byTime = new Map<number, string[]>();
-    for (const [id, { count, at }] of batch) {
-      const ids = byTime.get(at) ?? [];
-      for (let i = 0; i < count; i++) ids.push(id);
-      byTime.set(at, ids);
-    }
-    const groups = [...byTime].sort((a, b) => a[0] - b[0]);
-    // Queued all at once, so that a later put (which writes the counts whole) follows them.
-    const results = await Promise.allSettled(
-      groups.map(([at, ids]) => this.db.fragments.markUsed(ids, at)),
-    );
     let failure: unknown;
-    results.forEach((r, g) => {
-      if (r.status === 'fulfilled') return;
-      failure ??= r.reason;
-      const [at, ids] = groups[g] as [number, string[]];
-      for (const id of ids) {
-        const t = this.touches.get(id);
-        if (t) {
-          t.count++;
-          t.at = Math.max(t.at, at);
-        } else this.touches.set(id, { count: 1, at });
+    while (this.writing.size > 0 && failure === undefined) {
+      const slice: Array<{ id: string; count: number; at: number }> = [];
+      for (const [id, t] of this.writing) {
+        slice.push({ id, count: t.count, at: t.at });
+        this.writing.delete(id);
+        if (slice.length === USES_PER_WRITE) break;
       }
-    });
+      try {
+        await this.db.fragments.recordUses(slice);
+      } catch (error) {
+        failure = error;
+        for (const u of slice) this.writing.set(u.id, u);
+      }
+      if (this.writing.size > 0 && failure === undefined) await yieldToEventLoop();
+    }
+    // Not written: back among the accesses to write, merged with those made since.
+    for (const [id, { count, at }] of this.writing) {
+      const t = this.touches.get(id);
+      if (t) {
+        t.count += count;
+        t.at = Math.max(t.at, at);
+      } else this.touches.set(id, { count, at });
+    }
+    this.writing = new Map();
     if (failure !== undefined) throw failure;
   }
 
@@ -544,6 +562,9 @@ export class DataFragmentStore implements FragmentStore {
     }
   }
 }
+
+/** Lets pending I/O and timers run (a search waiting on the socket) before going on. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A `FragmentStore` on @aios/data; see `DataFragmentStoreOptions`. */
 export function createDataFragmentStore(options: DataFragmentStoreOptions = {}): DataFragmentStore {

@@ -99,6 +99,44 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     await data.close();
   });
 
+  it('writes the accesses of many fragments in slices, each counted once, a rewrite in between included', async () => {
+    const data = await openDataStore({ path: ':memory:', native: impl });
+    const m = await openMemory({ data, native: impl, dimension: 64 });
+    const added = await m.addMany(
+      Array.from({ length: 700 }, (_, i) => `note ${i} about the pantry shelf number ${i * 13}`),
+    );
+    const ids = added.map((a) => a.fragment.id);
+    // Each listed fragment accessed by one search (more than one slice of a flush).
+    let last: string | undefined;
+    for (let i = 0; i < ids.length; i += 50) {
+      const ws = ids.slice(i, i + 50).map((_, j) => `${i + j}`);
+      last = (await m.search(ws.join(' '), { k: 50, mode: 'lexical' }))[0]?.id;
+    }
+    const accessed = m.list().filter((f) => f.accessCount > 0);
+    expect(accessed.length).toBeGreaterThan(300);
+    // A rewrite of one accessed last (in the flush's last slice), made once the first
+    // slice is written, carries its counts whole: the flush must not add them again.
+    const { fragments } = data;
+    const record = fragments.recordUses.bind(fragments);
+    let slices = 0;
+    fragments.recordUses = async (uses) => {
+      const counted = await record(uses);
+      if (++slices === 1) await m.update(last as string, { metadata: { moved: true } });
+      return counted;
+    };
+    await m.flush();
+    expect(slices).toBeGreaterThan(1);
+    await m.flush();
+    const stored = await data.fragments.getMany(m.list().map((f) => f.id));
+    const counts = (list: Array<{ id: string; count: number }>) =>
+      Object.fromEntries(list.filter((x) => x.count > 0).map((x) => [x.id, x.count]));
+    expect(counts(stored.map((f) => ({ id: f?.id as string, count: f?.useCount ?? 0 })))).toEqual(
+      counts(m.list().map((f) => ({ id: f.id, count: f.accessCount }))),
+    );
+    await m.close();
+    await data.close();
+  });
+
   it('keeps the history of a deleted fragment across reopen', async () => {
     const dir = join(root, `${impl}-history`);
     const m1 = await openMemory({ dir, native: impl, dimension: 64 });

@@ -43,7 +43,7 @@ export declare class NativeStore {
    * needed when not even the first record fits.
    */
   readFragmentRange(after: string, namespace: string | undefined | null, limit: number, out: Uint8Array, offset: number, withVectors: boolean): number
-  markFragmentsUsed(ids: Array<string>, at: number): number
+  recordFragmentUses(ids: Array<string>, counts: Float64Array, ats: Float64Array): number
   addMessages(conversationIds: Array<string>, roles: Array<string>, contents: Array<string>, models: Array<string>, promptTokens: Float64Array, completionTokens: Float64Array, metadata: Array<string>, timestamps: Float64Array): Float64Array
   addEvents(types: Array<string>, typeIndex: Uint32Array, values: Float64Array, hasData: Uint8Array, data: Array<string>, timestamps: Float64Array): number
   /** Runs a named analytics query on the libuv thread pool. */

@@ -101,7 +101,8 @@ export interface SqlDriver {
     namespace: string | null,
     withVectors: boolean,
   ): Awaitable<StoredFragment[]>;
-  markFragmentsUsed(ids: string[], at: number): Awaitable<number>;
+  /** `counts[i]` uses of `ids[i]`, the last at `ats[i]`, in one transaction; the uses counted. */
+  recordFragmentUses(ids: string[], counts: number[], ats: number[]): Awaitable<number>;
   addMessages(batch: MessageColumns): Awaitable<number[]>;
   addEvents(batch: EventColumns): Awaitable<number>;
   analytics(name: AnalyticsQuery, args: AnalyticsArgs): Promise<SqlRow[]>;

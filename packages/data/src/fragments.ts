@@ -15,6 +15,7 @@ import {
 } from './sql.js';
 import type {
   FragmentRepository,
+  FragmentUse,
   Numbering,
   PutOptions,
   ReadOptions,
@@ -40,6 +41,8 @@ import {
 
 /** Largest vector dimension. */
 const MAX_DIMENSION = 65_536;
+/** Uses one entry of `recordUses` may count (a use count is a 64-bit integer). */
+const MAX_USES = 2 ** 31 - 1;
 /** Floats of the vector packing buffer kept between batches (16 MiB). */
 const MAX_PACK_BUFFER = 4 * 1024 * 1024;
 
@@ -467,9 +470,33 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
     },
 
     async markUsed(idList, at) {
-      const list = ids(idList);
       const when = timestamp(at, 'at', Date.now());
-      return serial(() => driver.markFragmentsUsed(list, when));
+      const counts = new Map<string, number>();
+      for (const id of ids(idList)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      return serial(() =>
+        driver.recordFragmentUses(
+          [...counts.keys()],
+          [...counts.values()],
+          [...counts.keys()].map(() => when),
+        ),
+      );
+    },
+
+    async recordUses(uses) {
+      const list = requireArray<FragmentUse>(uses, 'uses');
+      const now = Date.now();
+      const idList: string[] = [];
+      const counts: number[] = [];
+      const ats: number[] = [];
+      list.forEach((u, i) => {
+        const at = `uses[${i}]`;
+        if (!isPlainObject(u)) throw invalidInput(at, u, 'an object { id, count, at? }');
+        idList.push(requireString(u.id, `${at}.id`));
+        counts.push(count(u.count, `${at}.count`, 1, MAX_USES));
+        ats.push(timestamp(u.at, `${at}.at`, now));
+      });
+      if (idList.length === 0) return 0;
+      return serial(() => driver.recordFragmentUses(idList, counts, ats));
     },
 
     // Another process (or store) may have fixed the dimension since this one last looked.

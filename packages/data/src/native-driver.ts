@@ -203,7 +203,10 @@ export function openNativeDriver(
         if (out.length > 0) recordBytes = Math.ceil(written / out.length);
         return out;
       }),
-    markFragmentsUsed: (ids, at) => callNative(() => store.markFragmentsUsed(ids, at)),
+    recordFragmentUses: (ids, counts, ats) =>
+      callNative(() =>
+        store.recordFragmentUses(ids, Float64Array.from(counts), Float64Array.from(ats)),
+      ),
     addMessages: (b) =>
       callNative(() =>
         Array.from(

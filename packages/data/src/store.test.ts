@@ -133,6 +133,37 @@ describe.each(storeTargets())('data store (%s)', (impl) => {
     expect(await store.fragments.delete(['f9', 'zz'])).toBe(1);
   });
 
+  it('records uses in bulk: counts added, the latest time kept, unknown ids counting none', async () => {
+    await store.fragments.put([
+      { id: 'u1', text: 'one', createdAt: T0 },
+      { id: 'u2', text: 'two', createdAt: T0 },
+    ]);
+    const uses = [
+      { id: 'u1', count: 3, at: T0 + 50 },
+      { id: 'u2', at: T0 + 70 },
+      { id: 'nope', count: 9, at: T0 },
+    ];
+    expect(await store.fragments.recordUses(uses)).toBe(4);
+    // Written late (an older access): counted, the time stays the latest.
+    expect(await store.fragments.recordUses([{ id: 'u1', count: 2, at: T0 + 10 }])).toBe(2);
+    const [u1, u2] = await store.fragments.getMany(['u1', 'u2']);
+    expect([u1?.useCount, u1?.lastUsedAt, u2?.useCount, u2?.lastUsedAt]).toEqual([
+      5,
+      T0 + 50,
+      1,
+      T0 + 70,
+    ]);
+    expect(await store.fragments.recordUses([])).toBe(0);
+    await expect(store.fragments.recordUses([{ id: 'u1', count: -1 }])).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(store.fragments.recordUses([{ count: 1 } as never])).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect((await store.fragments.get('u1'))?.useCount).toBe(5);
+    expect(await store.fragments.delete(['u1', 'u2'])).toBe(2);
+  });
+
   it('keeps conversations, messages, feedback, personality and events', async () => {
     expect(await store.conversations.get('c1')).toMatchObject({ title: 'first', createdAt: T0 });
     expect((await store.conversations.get('c1'))?.updatedAt).toBe(T0 + 20);

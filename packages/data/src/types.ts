@@ -121,6 +121,15 @@ export interface StoredFragmentChange {
   at: number;
 }
 
+/** Uses of one fragment to count (`FragmentRepository.recordUses`). */
+export interface FragmentUse {
+  id: string;
+  /** How many uses; default 1. */
+  count?: number;
+  /** When the last of them was; default now. */
+  at?: Timestamp;
+}
+
 export interface FragmentRepository {
   /** Inserts or replaces fragments in one transaction; returns their ids in order. */
   put(fragments: readonly StoredFragmentInput[], options?: PutOptions): Promise<string[]>;
@@ -142,8 +151,14 @@ export interface FragmentRepository {
   /** Deletes in one transaction; returns how many existed. History is kept. */
   delete(ids: readonly string[], options?: DeleteOptions): Promise<number>;
   count(options?: { namespace?: string }): Promise<number>;
-  /** Adds one use per id (for "most used" analytics). */
+  /** Adds one use per id (an id given twice, two) at `at` (for "most used" analytics); the uses counted. */
   markUsed(ids: readonly string[], at?: Timestamp): Promise<number>;
+  /**
+   * Adds `count` uses of each fragment, the last at `at` (a time before the stored one
+   * leaves it), in one transaction: what a cache of accesses writes at once. Returns the
+   * uses counted (unknown ids count none).
+   */
+  recordUses(uses: readonly FragmentUse[]): Promise<number>;
   /** The store's vector dimension, once known. */
   dimension(): Promise<number | undefined>;
   /**

@@ -100,16 +100,30 @@ export function putFragments(conn: Connection, b: FragmentColumns): number {
   });
 }
 
-/** Counts one use of each fragment at `at`; returns the fragments found. */
-export function markFragmentsUsed(conn: Connection, ids: readonly string[], at: number): number {
+/**
+ * Counts `counts[i]` uses of fragment `ids[i]`, the last at `ats[i]` (never moving the time
+ * back); returns the uses counted (of fragments found).
+ */
+export function recordFragmentUses(
+  conn: Connection,
+  ids: readonly string[],
+  counts: readonly number[],
+  ats: readonly number[],
+): number {
   conn.ensureOpen();
+  checkLen('counts', counts.length, ids.length);
+  checkLen('ats', ats.length, ids.length);
   return conn.transaction(() => {
     const stmt = conn.prepare(
-      'UPDATE fragments SET use_count = use_count + 1, last_used_at = ?2 WHERE id = ?1',
+      `UPDATE fragments SET use_count = use_count + ?2,
+         last_used_at = max(coalesce(last_used_at, ?3), ?3) WHERE id = ?1`,
     );
-    let changes = 0;
-    for (const id of ids) changes += stmt.run([id, Math.trunc(at)]).changes;
-    return changes;
+    let counted = 0;
+    ids.forEach((id, i) => {
+      const count = counts[i] as number;
+      counted += stmt.run([id, count, Math.trunc(ats[i] as number)]).changes * count;
+    });
+    return counted;
   });
 }
 

@@ -1,7 +1,7 @@
 import { SQLITE_DIALECT } from '../dialect.js';
 import { analyticsParams, type DriverOptions, type SqlDriver, type SqlRow } from '../driver.js';
 import { ANALYTICS_SQL } from '../sql.js';
-import { addEvents, addMessages, markFragmentsUsed, putFragments, runBatch } from './bulk.js';
+import { addEvents, addMessages, putFragments, recordFragmentUses, runBatch } from './bulk.js';
 import { Connection } from './connection.js';
 import { getFragments, listFragments } from './fragments.js';
 import { openDatabase } from './open.js';
@@ -26,7 +26,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     listFragments: (after, limit, namespace, withVectors) =>
       listFragments(conn, after, limit, namespace, withVectors),
     getFragments: (ids, withVectors) => getFragments(conn, ids, withVectors),
-    markFragmentsUsed: (ids, at) => markFragmentsUsed(conn, ids, at),
+    recordFragmentUses: (ids, counts, ats) => recordFragmentUses(conn, ids, counts, ats),
     addMessages: (b) => addMessages(conn, b),
     addEvents: (b) => addEvents(conn, b),
     async analytics(name, args) {

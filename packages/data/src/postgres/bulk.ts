@@ -219,17 +219,23 @@ export async function putFragments(conn: PgConnection, b: FragmentColumns): Prom
   );
 }
 
-/** Counts one use of each id (an id given twice, two) at `at`; returns the uses counted. */
-export async function markFragmentsUsed(
+/**
+ * Counts `counts[i]` uses of fragment `ids[i]`, the last at `ats[i]` (never moving the time
+ * back), in one statement; returns the uses counted (of fragments found).
+ */
+export async function recordFragmentUses(
   conn: PgConnection,
   ids: readonly string[],
-  at: number,
+  counts: readonly number[],
+  ats: readonly number[],
 ): Promise<number> {
   const { rows } = await conn.query<SqlRow>(
-    `UPDATE fragments AS f SET use_count = f.use_count + u.n, last_used_at = ?2
-       FROM (SELECT id, count(*) AS n FROM unnest(?1::text[]) AS id GROUP BY id) AS u
+    `UPDATE fragments AS f SET use_count = f.use_count + u.n,
+         last_used_at = GREATEST(coalesce(f.last_used_at, u.at), u.at)
+       FROM (SELECT id, sum(n) AS n, max(at) AS at
+               FROM unnest(?1::text[], ?2::bigint[], ?3::bigint[]) AS u(id, n, at) GROUP BY id) AS u
        WHERE f.id = u.id RETURNING u.n`,
-    [ids, int(at)],
+    [ids, counts.map(int), ats.map(int)],
   );
   return rows.reduce((sum, r) => sum + Number(r.n), 0);
 }

@@ -2,7 +2,7 @@ import type { ImplementationReport, NativeMode } from '@aios/utils';
 import type { AnalyticsArgs, SqlDriver, SqlRow, SqlValue } from '../driver.js';
 import { DataErrorCode, dataError } from '../errors.js';
 import type { Maintenance } from '../store.js';
-import { addEvents, addMessages, markFragmentsUsed, putFragments, runBatch } from './bulk.js';
+import { addEvents, addMessages, putFragments, recordFragmentUses, runBatch } from './bulk.js';
 import { withClusterLock } from './cluster-lock.js';
 import { type ConnectOptions, PgConnection } from './connection.js';
 import { POSTGRES_DIALECT } from './dialect.js';
@@ -89,7 +89,7 @@ export async function openPostgres(
     getFragments: (ids, withVectors) => getFragments(conn, ids, withVectors),
     listFragments: (after, limit, namespace, withVectors) =>
       listFragments(conn, after, limit, namespace, withVectors),
-    markFragmentsUsed: (ids, at) => markFragmentsUsed(conn, ids, at),
+    recordFragmentUses: (ids, counts, ats) => recordFragmentUses(conn, ids, counts, ats),
     addMessages: (b) => addMessages(conn, b),
     addEvents: (b) => addEvents(conn, b),
     analytics(name, args) {
