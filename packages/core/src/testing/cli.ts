@@ -41,3 +41,11 @@ export function runCli(home: string, args: string[], env: Record<string, string>
 export function expectOneLineError(stderr: string, code: string): void {
   expect(stderr).toMatch(new RegExp(`^aios: .*\\[${code}\\]\\n$`));
 }
+
+/**
+ * What `aios ingest` said on stderr besides its progress lines (one a second when stderr
+ * is not a terminal, so a slow machine prints some): warnings and errors only.
+ */
+export function besidesProgress(stderr: string): string {
+  return stderr.replace(/^ingest: \d+% of .*\n/gm, '');
+}
