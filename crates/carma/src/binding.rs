@@ -126,13 +126,16 @@ impl NativeHnswParams {
     }
 }
 
-type Shared = Arc<RwLock<VectorIndex>>;
+/// An index that searches off the JS thread (a task holds it while JS may change it).
+type SharedIndex<T> = Arc<RwLock<T>>;
+type Shared = SharedIndex<VectorIndex>;
 
-fn read(index: &Shared) -> RwLockReadGuard<'_, VectorIndex> {
+// A panic while a lock was held is reported by its call; the index stays usable.
+fn read<T>(index: &SharedIndex<T>) -> RwLockReadGuard<'_, T> {
     index.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn write(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
+fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
     index.write().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -407,7 +410,7 @@ impl Task for LoadTask {
 /// A BM25 inverted index.
 #[napi]
 pub struct NativeLexicalIndex {
-    inner: Bm25Index,
+    inner: SharedIndex<Bm25Index>,
 }
 
 #[napi]
@@ -415,42 +418,45 @@ impl NativeLexicalIndex {
     #[napi(constructor, catch_unwind)]
     pub fn new(k1: f64, b: f64) -> Result<Self> {
         Ok(Self {
-            inner: Bm25Index::new(Bm25Params { k1, b }).map_err(AiosError::into_napi)?,
+            inner: Arc::new(RwLock::new(
+                Bm25Index::new(Bm25Params { k1, b }).map_err(AiosError::into_napi)?,
+            )),
         })
     }
 
     #[napi(getter)]
     pub fn size(&self) -> u32 {
-        self.inner.len() as u32
+        read(&self.inner).len() as u32
     }
 
     #[napi(catch_unwind)]
     pub fn has(&self, label: f64) -> Result<bool> {
-        Ok(self.inner.contains(check_label(label)?))
+        Ok(read(&self.inner).contains(check_label(label)?))
     }
 
     /// Adds or replaces documents.
     #[napi(catch_unwind)]
-    pub fn add(&mut self, labels: &[u32], texts: Vec<String>) -> Result<()> {
-        self.inner.add(labels, &texts).map_err(AiosError::into_napi)
+    pub fn add(&self, labels: &[u32], texts: Vec<String>) -> Result<()> {
+        write(&self.inner)
+            .add(labels, &texts)
+            .map_err(AiosError::into_napi)
     }
 
     #[napi(catch_unwind)]
-    pub fn remove(&mut self, labels: &[u32]) -> u32 {
-        self.inner.remove(labels) as u32
+    pub fn remove(&self, labels: &[u32]) -> u32 {
+        write(&self.inner).remove(labels) as u32
     }
 
     /// IDF of each term over the live documents (unknown terms: df = 0).
     #[napi(catch_unwind)]
     pub fn idf(&self, terms: Vec<String>) -> Float64Array {
-        Float64Array::new(self.inner.idf(&terms))
+        Float64Array::new(read(&self.inner).idf(&terms))
     }
 
     /// The best documents sharing a term with `query` (at most `k`), best first.
     #[napi(catch_unwind)]
     pub fn search(&self, query: String, k: f64, filter: Option<Uint32Array>) -> Result<NativeHits> {
-        let hits = self
-            .inner
+        let hits = read(&self.inner)
             .search(&query, check_k(k)?, filter.as_deref())
             .map_err(AiosError::into_napi)?;
         Ok(to_hits(&hits))
@@ -466,7 +472,7 @@ impl NativeLexicalIndex {
         dimension: Option<f64>,
     ) -> Result<NativePreparedQuery> {
         let dim = dimension.map(check_dimension).transpose()?;
-        let prepared = prepare_query(&self.inner, &query, dim);
+        let prepared = prepare_query(&read(&self.inner), &query, dim);
         Ok(NativePreparedQuery {
             terms: Uint32Array::new(prepared.terms),
             vector: prepared.vector.map(Float32Array::new),
@@ -482,10 +488,47 @@ impl NativeLexicalIndex {
         k: f64,
         filter: Option<Uint32Array>,
     ) -> Result<NativeHits> {
-        let hits = self
-            .inner
+        let hits = read(&self.inner)
             .search_terms(terms, check_k(k)?, filter.as_deref())
             .map_err(AiosError::into_napi)?;
+        Ok(to_hits(&hits))
+    }
+
+    /// `searchTerms` off the JS thread (the vector search of a hybrid query runs beside it).
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeHits>")]
+    pub fn search_terms_async(
+        &self,
+        terms: Uint32Array,
+        k: f64,
+        filter: Option<Uint32Array>,
+    ) -> Result<AsyncTask<LexicalSearchTask>> {
+        Ok(AsyncTask::new(LexicalSearchTask {
+            index: self.inner.clone(),
+            terms,
+            k: check_k(k)?,
+            filter,
+        }))
+    }
+}
+
+pub struct LexicalSearchTask {
+    index: SharedIndex<Bm25Index>,
+    terms: Uint32Array,
+    k: usize,
+    filter: Option<Uint32Array>,
+}
+
+impl Task for LexicalSearchTask {
+    type Output = Vec<crate::topk::Hit>;
+    type JsValue = NativeHits;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        read(&self.index)
+            .search_terms(&self.terms, self.k, self.filter.as_deref())
+            .map_err(AiosError::into_napi)
+    }
+
+    fn resolve(&mut self, _env: Env, hits: Self::Output) -> Result<NativeHits> {
         Ok(to_hits(&hits))
     }
 }

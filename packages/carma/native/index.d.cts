@@ -29,6 +29,8 @@ export declare class NativeLexicalIndex {
   prepareQuery(query: string, dimension?: number | undefined | null): NativePreparedQuery
   /** `search` for the term ids of `prepareQuery`: the query is not tokenised again. */
   searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array | undefined | null): NativeHits
+  /** `searchTerms` off the JS thread (the vector search of a hybrid query runs beside it). */
+  searchTermsAsync(terms: Uint32Array, k: number, filter?: Uint32Array | undefined | null): Promise<NativeHits>
 }
 
 /** A vector index: contiguous rows, exact search, optional HNSW graph, file persistence. */

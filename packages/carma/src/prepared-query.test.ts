@@ -43,6 +43,26 @@ describe.each(testImplementations())('a query prepared in one call (%s)', (impl)
     }
   });
 
+  it('searches off the JS thread with the same hits, while documents are added and removed', async () => {
+    const lex = lexicalOf(impl);
+    const query = 'boundary layer wing';
+    const prepared = lex.prepareQuery(query);
+    const expected = lex.searchTerms(prepared.terms, 5);
+    // Writes while searches are in flight: neither waits for the other to be collected.
+    const inFlight = Array.from({ length: 20 }, () => lex.searchTermsAsync(prepared.terms, 5));
+    lex.add(Uint32Array.of(900), ['boundary layer of the wing, added while searching']);
+    expect(lex.remove(Uint32Array.of(900))).toBe(1);
+    for (const hits of await Promise.all(inFlight)) {
+      expect(Array.from(hits.labels).filter((l) => l !== 900)).toEqual(
+        Array.from(expected.labels).filter((l) => l !== 900),
+      );
+    }
+    expect(await lex.searchTermsAsync(prepared.terms, 5)).toEqual(expected);
+    await expect(lex.searchTermsAsync(Uint32Array.of(4_000_000), 5)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+
   it('keeps repeated terms, drops unknown ones, and embeds only when asked', () => {
     const lex = lexicalOf(impl);
     const prepared = lex.prepareQuery('boundary wing boundary unknownword');

@@ -92,26 +92,41 @@ async function gatherCandidates(
   const lexicalRange: ScoreRange = { max: 0, min: 0 };
   const vectorRange: ScoreRange = { max: 0, min: 0 };
   const prepared = prepareQuery(ctx, query, mode);
-  if (prepared && mode !== 'vector') {
-    const hits = indexes.lexical.searchTerms(prepared.terms, depth, allowed);
+  // Both halves off the JS thread natively, side by side: the walk of the graph and the
+  // scoring of the postings are most of a search's time, and a server answers other
+  // requests meanwhile. What changes in the memory until they end is handled by the
+  // caller: a label no longer live is skipped.
+  const lexical =
+    prepared && mode !== 'vector'
+      ? indexes.lexical.searchTermsAsync(prepared.terms, depth, allowed)
+      : undefined;
+  const vectors =
+    mode !== 'lexical' && indexes.dimension !== undefined ? indexes.vectors : undefined;
+  const vectorHits = vectors
+    ? // The built-in embedder's vector came with the terms; a remote embedder is asked.
+      Promise.resolve(prepared?.vector ?? ctx.queryVectors.get(ctx, query)).then((q) =>
+        vectors.searchAsync(q, Math.min(depth, Math.max(1, vectors.size)), {
+          ...(allowed ? { filter: allowed } : {}),
+          ef: Math.max(ctx.options.efSearch ?? DEFAULT_EF_SEARCH, depth),
+          exact: parsed.exact,
+        }),
+      )
+    : undefined;
+  // Both settle before either is read, so that a failure of one never leaves the other
+  // running unobserved.
+  const [lexicalSettled, vectorSettled] = await Promise.allSettled([lexical, vectorHits]);
+  if (lexicalSettled.status === 'rejected') throw lexicalSettled.reason;
+  if (vectorSettled.status === 'rejected') throw vectorSettled.reason;
+  if (lexicalSettled.value) {
+    const hits = lexicalSettled.value;
     hits.labels.forEach((label, rank) => {
       candidates.set(label, { lexical: [hits.scores[rank] as number, rank] });
     });
     lexicalRange.max = hits.scores[0] ?? 0;
     lexicalRange.min = hits.scores[hits.scores.length - 1] ?? 0;
   }
-  if (mode !== 'lexical' && indexes.dimension !== undefined && indexes.vectors) {
-    // The built-in embedder's vector came with the terms; a remote embedder is asked.
-    const q = prepared?.vector ?? (await ctx.queryVectors.get(ctx, query));
-    const vectors = indexes.vectors;
-    // Off the JS thread natively: the walk of the graph is most of a search's time, and a
-    // server answers other requests meanwhile. What changes in the memory until it ends
-    // is handled below: a label no longer live is skipped.
-    const hits = await vectors.searchAsync(q, Math.min(depth, Math.max(1, vectors.size)), {
-      ...(allowed ? { filter: allowed } : {}),
-      ef: Math.max(ctx.options.efSearch ?? DEFAULT_EF_SEARCH, depth),
-      exact: parsed.exact,
-    });
+  if (vectorSettled.value) {
+    const hits = vectorSettled.value;
     let last = 0;
     hits.labels.forEach((label, rank) => {
       if (label === NO_LABEL) return;

@@ -138,6 +138,12 @@ class NativeLexicalWrapper implements LexicalIndex {
     if (filter !== undefined) checkLabels(filter, 'filter');
     return callNative(() => this.inner.searchTerms(terms, k, filter));
   }
+  async searchTermsAsync(terms: Uint32Array, k: number, filter?: Uint32Array): Promise<Hits> {
+    checkLabels(terms, 'terms');
+    checkK(k);
+    if (filter !== undefined) checkLabels(filter, 'filter');
+    return callNative(() => this.inner.searchTermsAsync(terms, k, filter));
+  }
 }
 
 /** The native implementation: crates/carma through napi. */

@@ -103,6 +103,12 @@ export interface LexicalIndex {
    * without tokenising again. An id this index never handed out is `INVALID_INPUT`.
    */
   searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array): Hits;
+  /**
+   * `searchTerms` off the JS thread where the implementation can (natively: the libuv
+   * pool), beside the vector half of a hybrid search. `terms` and the filter must not
+   * change until it settles.
+   */
+  searchTermsAsync(terms: Uint32Array, k: number, filter?: Uint32Array): Promise<Hits>;
 }
 
 /** A query as a search needs it (`LexicalIndex.prepareQuery`). */

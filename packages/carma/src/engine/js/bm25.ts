@@ -146,6 +146,11 @@ export class JsLexicalIndex implements LexicalIndex {
     return prepared;
   }
 
+  // One thread here: the search runs at once, on the caller's.
+  async searchTermsAsync(terms: Uint32Array, k: number, filter?: Uint32Array): Promise<Hits> {
+    return this.searchTerms(terms, k, filter);
+  }
+
   searchTerms(terms: Uint32Array, k: number, filter?: Uint32Array): Hits {
     checkLabels(terms, 'terms');
     checkK(k);
