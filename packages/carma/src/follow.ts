@@ -163,7 +163,16 @@ async function applyChanges(ctx: MemoryContext, ids: string[]): Promise<void> {
   // Links to fragments this memory does not hold are dropped, as on open.
   for (const { after } of changed) after.links = after.links.filter((id) => fragments.byId.has(id));
   fragments.claimLabels(reindex.map((f) => f.label));
-  if (reindex.length > 0) await indexAll(ctx, reindex);
+  if (reindex.length > 0) {
+    try {
+      await indexAll(ctx, reindex);
+    } catch (error) {
+      // Not (all) in the indexes: forgotten again, so that the next catch-up, from the
+      // same position, takes them in as new instead of as records it already holds.
+      for (const f of reindex) fragments.forget(f);
+      throw error;
+    }
+  }
   indexes.savedToFile = false;
 }
 
