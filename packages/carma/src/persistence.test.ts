@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CARMA_META_KEY } from './data-fragment-store.js';
+import { CARMA_META_KEY, TOUCH_DELAY_MS } from './data-fragment-store.js';
 import type { StoreMeta } from './fragment-store.js';
 import { MEMORY_DATABASE_FILE, openMemory } from './memory.js';
 
@@ -84,7 +84,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     await m.addMany(TEXTS);
     const [hit] = await m.search('green tea in the morning', { k: 1 });
     await m.search('green tea', { k: 1 });
-    await sleep(600);
+    await sleep(TOUCH_DELAY_MS + 400);
     const stored = await data.fragments.get(hit?.id as string);
     expect(stored?.useCount).toBe(2);
     expect(stored?.lastUsedAt).toBe(m.get(hit?.id as string)?.accessedAt);
