@@ -11,7 +11,7 @@ use napi::bindgen_prelude::{AsyncTask, Float32Array, Float64Array, Uint32Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
-use crate::bm25::{Bm25Index, Bm25Params};
+use crate::bm25::{count_terms, Bm25Index, Bm25Params};
 use crate::cluster;
 use crate::hnsw::HnswParams;
 use crate::query::prepare_query;
@@ -442,6 +442,17 @@ impl NativeLexicalIndex {
             .map_err(AiosError::into_napi)
     }
 
+    /// `add` off the JS thread (a memory opening tokenizes its texts while its vector index
+    /// file loads).
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn add_async(&self, labels: Uint32Array, texts: Vec<String>) -> AsyncTask<LexicalAddTask> {
+        AsyncTask::new(LexicalAddTask {
+            index: self.inner.clone(),
+            labels,
+            texts,
+        })
+    }
+
     #[napi(catch_unwind)]
     pub fn remove(&self, labels: &[u32]) -> u32 {
         write(&self.inner).remove(labels) as u32
@@ -508,6 +519,30 @@ impl NativeLexicalIndex {
             k: check_k(k)?,
             filter,
         }))
+    }
+}
+
+pub struct LexicalAddTask {
+    index: SharedIndex<Bm25Index>,
+    labels: Uint32Array,
+    texts: Vec<String>,
+}
+
+impl Task for LexicalAddTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        // Tokenized on this pool thread before the lock is taken (searches go on); not on
+        // rayon, whose threads may be loading the vector index meanwhile.
+        let counted = count_terms(&self.texts, false);
+        write(&self.index)
+            .add_counted(&self.labels, &counted)
+            .map_err(AiosError::into_napi)
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
     }
 }
 

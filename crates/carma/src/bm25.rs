@@ -11,12 +11,28 @@
 //! Every score that is kept is summed in query order, as a full scan would, so the
 //! results are the same to the last bit.
 
-use std::collections::HashMap;
+use rayon::prelude::*;
 
 use crate::fx::{FxMap, FxSet};
-use crate::text::tokenize;
+use crate::text::{tokenize, TermCounts};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
+
+/// Documents from which one `add` tokenizes on every core.
+const PARALLEL_BATCH: usize = 512;
+
+/// The terms of each text (`TermCounts::of`). Tokenizing is most of the work of an add and
+/// touches no index: `parallel` does it on every core (rayon), else on the caller's thread.
+pub fn count_terms<S: AsRef<str> + Sync>(texts: &[S], parallel: bool) -> Vec<TermCounts> {
+    if parallel {
+        texts
+            .par_iter()
+            .map(|t| TermCounts::of(t.as_ref()))
+            .collect()
+    } else {
+        texts.iter().map(|t| TermCounts::of(t.as_ref())).collect()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bm25Params {
@@ -32,7 +48,7 @@ impl Default for Bm25Params {
 
 pub struct Bm25Index {
     pub params: Bm25Params,
-    vocab: HashMap<String, u32>,
+    vocab: FxMap<String, u32>,
     /// postings[term]: (slot, term frequency), in slot order.
     postings: Vec<Vec<(u32, u32)>>,
     doc_len: Vec<u32>,
@@ -97,7 +113,7 @@ impl Bm25Index {
         }
         Ok(Self {
             params,
-            vocab: HashMap::new(),
+            vocab: FxMap::default(),
             postings: Vec::new(),
             doc_len: Vec::new(),
             doc_terms: Vec::new(),
@@ -126,12 +142,17 @@ impl Bm25Index {
     }
 
     /// Adds or replaces documents.
-    pub fn add<S: AsRef<str>>(&mut self, labels: &[u32], texts: &[S]) -> Result<()> {
-        if labels.len() != texts.len() {
+    pub fn add<S: AsRef<str> + Sync>(&mut self, labels: &[u32], texts: &[S]) -> Result<()> {
+        self.add_counted(labels, &count_terms(texts, texts.len() >= PARALLEL_BATCH))
+    }
+
+    /// Adds or replaces documents whose terms `count_terms` counted (outside any lock).
+    pub fn add_counted(&mut self, labels: &[u32], counted: &[TermCounts]) -> Result<()> {
+        if labels.len() != counted.len() {
             return Err(AiosError::invalid(format!(
                 "texts: expected {} texts (one per label), got {}",
                 labels.len(),
-                texts.len()
+                counted.len()
             )));
         }
         let mut seen = FxSet::with_capacity_and_hasher(labels.len(), Default::default());
@@ -141,37 +162,40 @@ impl Bm25Index {
             )));
         }
         self.remove(labels);
-        for (&label, text) in labels.iter().zip(texts) {
-            let tokens = tokenize(text.as_ref());
-            let mut tf: FxMap<u32, u32> = FxMap::default();
-            for t in &tokens {
-                let next = self.vocab.len() as u32;
-                let id = *self.vocab.entry(t.clone()).or_insert(next);
-                if id as usize == self.postings.len() {
-                    self.postings.push(Vec::new());
-                    self.max_tf.push(0);
-                    self.min_len.push(u32::MAX);
-                }
-                *tf.entry(id).or_insert(0) += 1;
-            }
+        // Term ids are handed out in batch order, as one document after another would.
+        for (&label, doc) in labels.iter().zip(counted) {
             let slot = self.labels.len() as u32;
-            let mut terms: Vec<u32> = tf.keys().copied().collect();
-            terms.sort_unstable();
-            let len = tokens.len() as u32;
-            for &t in &terms {
-                let f = tf[&t];
-                self.postings[t as usize].push((slot, f));
-                let t = t as usize;
+            let len = doc.tokens;
+            let mut terms: Vec<u32> = Vec::with_capacity(doc.terms.len());
+            for &(start, end, f) in &doc.terms {
+                let id = self.term_id(&doc.lower[start as usize..end as usize]);
+                let t = id as usize;
+                self.postings[t].push((slot, f));
                 self.max_tf[t] = self.max_tf[t].max(f);
                 self.min_len[t] = self.min_len[t].min(len);
+                terms.push(id);
             }
+            terms.sort_unstable();
             self.doc_len.push(len);
-            self.total_len += tokens.len() as u64;
+            self.total_len += u64::from(len);
             self.doc_terms.push(terms);
             self.labels.push(label);
             self.by_label.insert(label, slot);
         }
         Ok(())
+    }
+
+    /// The id of a term, handed out (with its empty postings) on first sight.
+    fn term_id(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.vocab.get(term) {
+            return id;
+        }
+        let id = self.postings.len() as u32;
+        self.vocab.insert(term.to_owned(), id);
+        self.postings.push(Vec::new());
+        self.max_tf.push(0);
+        self.min_len.push(u32::MAX);
+        id
     }
 
     /// Deletes documents; returns how many were present.

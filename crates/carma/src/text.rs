@@ -2,6 +2,8 @@
 //! alphanumeric (Unicode `Alphabetic` or `Numeric`). The js implementation uses
 //! `toLowerCase()` and `/[\p{Alphabetic}\p{N}]+/gu`, which is the same rule.
 
+use crate::fx::FxMap;
+
 /// Lowercased alphanumeric runs of `text`, in order.
 pub fn tokenize(text: &str) -> Vec<String> {
     text.to_lowercase()
@@ -9,6 +11,70 @@ pub fn tokenize(text: &str) -> Vec<String> {
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// Distinct terms up to which a document's terms are looked up by a scan.
+const SCAN_TERMS: usize = 24;
+
+/// One document's distinct terms with their frequencies, in order of first occurrence, as
+/// ranges of its lowercased text (no string per token), and how many tokens it has.
+pub struct TermCounts {
+    pub lower: String,
+    pub terms: Vec<(u32, u32, u32)>,
+    pub tokens: u32,
+}
+
+impl TermCounts {
+    /// The same tokens as `tokenize`, counted.
+    pub fn of(text: &str) -> Self {
+        // ASCII (most text) lowercases byte by byte, as `to_lowercase` would.
+        let lower = if text.is_ascii() {
+            text.to_ascii_lowercase()
+        } else {
+            text.to_lowercase()
+        };
+        let mut terms: Vec<(u32, u32, u32)> = Vec::new();
+        let mut tokens = 0u32;
+        {
+            // A short document's terms are found by a scan; a long one's through a map.
+            let mut seen: Option<FxMap<&str, usize>> = None;
+            let base = lower.as_ptr() as usize;
+            let term = |t: &(u32, u32, u32)| &lower[t.0 as usize..t.1 as usize];
+            for token in lower.split(|c: char| !c.is_alphanumeric()) {
+                if token.is_empty() {
+                    continue;
+                }
+                tokens += 1;
+                let found = match &seen {
+                    Some(map) => map.get(token).copied(),
+                    None => terms.iter().position(|t| term(t) == token),
+                };
+                match found {
+                    Some(i) => terms[i].2 += 1,
+                    None => {
+                        let start = (token.as_ptr() as usize - base) as u32;
+                        terms.push((start, start + token.len() as u32, 1));
+                        if let Some(map) = &mut seen {
+                            map.insert(token, terms.len() - 1);
+                        } else if terms.len() == SCAN_TERMS {
+                            seen = Some(
+                                terms
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, t)| (term(t), i))
+                                    .collect(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Self {
+            lower,
+            terms,
+            tokens,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -22,5 +88,32 @@ mod tests {
             vec!["hello", "world", "l", "été", "2024", "x", "ray"]
         );
         assert!(tokenize("  ...  ").is_empty());
+    }
+
+    #[test]
+    fn counts_the_tokens_of_tokenize() {
+        for text in [
+            "Hello, World! hello l'été 2024 x-ray ray RAY",
+            "",
+            " .. ",
+            "ΑΣ'Β Σ",
+        ] {
+            let counted = TermCounts::of(text);
+            let tokens = tokenize(text);
+            assert_eq!(counted.tokens as usize, tokens.len());
+            let expanded: Vec<(&str, u32)> = counted
+                .terms
+                .iter()
+                .map(|&(s, e, n)| (&counted.lower[s as usize..e as usize], n))
+                .collect();
+            let mut expected: Vec<(&str, u32)> = Vec::new();
+            for t in &tokens {
+                match expected.iter_mut().find(|(x, _)| x == t) {
+                    Some(e) => e.1 += 1,
+                    None => expected.push((t, 1)),
+                }
+            }
+            assert_eq!(expanded, expected, "{text}");
+        }
     }
 }

@@ -16,6 +16,11 @@ export declare class NativeLexicalIndex {
   has(label: number): boolean
   /** Adds or replaces documents. */
   add(labels: Uint32Array, texts: Array<string>): void
+  /**
+   * `add` off the JS thread (a memory opening tokenizes its texts while its vector index
+   * file loads).
+   */
+  addAsync(labels: Uint32Array, texts: Array<string>): Promise<void>
   remove(labels: Uint32Array): number
   /** IDF of each term over the live documents (unknown terms: df = 0). */
   idf(terms: Array<string>): Float64Array

@@ -19,6 +19,7 @@ import type {
   FragmentStore,
   FragmentWrite,
   Metadata,
+  OpenHooks,
   StoredMemory,
   StoreMeta,
 } from './fragment-store.js';
@@ -269,7 +270,7 @@ export class DataFragmentStore implements FragmentStore {
     return text === this.metaText ? undefined : text;
   }
 
-  async open(): Promise<StoredMemory> {
+  async open(hooks: OpenHooks = {}): Promise<StoredMemory> {
     if (!this.data) {
       this.data = await openDataStore({
         path: this.options.path ?? ':memory:',
@@ -283,6 +284,7 @@ export class DataFragmentStore implements FragmentStore {
       this.metaText = JSON.stringify(stored);
       const meta = this.withCheckpoint(stored);
       const nextLabel = parseCounter(await this.db.meta.get(LABEL_COUNTER_KEY));
+      hooks.meta?.(meta);
       const fragments: FragmentRecord[] = [];
       let after: string | undefined;
       for (;;) {
@@ -291,10 +293,13 @@ export class DataFragmentStore implements FragmentStore {
           vectors: false,
           ...(after === undefined ? {} : { after }),
         });
+        const records: FragmentRecord[] = [];
         for (const f of page) {
           const record = toRecord(f);
-          if (record) fragments.push(record);
+          if (record) records.push(record);
         }
+        hooks.page?.(records);
+        for (const r of records) fragments.push(r);
         if (page.length < PAGE) break;
         after = (page[page.length - 1] as StoredFragment).id;
       }

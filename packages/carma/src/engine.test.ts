@@ -249,6 +249,38 @@ describe.each(testImplementations())('engine (%s)', (impl) => {
       expect.objectContaining({ code: 'INVALID_INPUT' }),
     );
   });
+
+  it('adds documents off the JS thread as add does, in batches tokenized on every core', async () => {
+    // Enough documents for one add to tokenize in parallel; repeated, mixed-case and
+    // non-ASCII terms, long documents, an empty one.
+    const words = ['Wing', 'flutter', 'boundary', 'layer', 'café', 'Σίσυφος', '日本語', 'x2'];
+    const docs = Array.from({ length: 1500 }, (_, i) =>
+      Array.from({ length: (i % 40) + 1 }, (_, w) => words[(i * 7 + w * w) % words.length]).join(
+        i % 3 ? ' ' : ', ',
+      ),
+    );
+    docs[17] = '';
+    const labels = Uint32Array.from(docs, (_, i) => i * 3 + 1);
+    const whole = engine.createLexicalIndex();
+    whole.add(labels, docs);
+    const inParts = engine.createLexicalIndex();
+    await Promise.all(
+      [0, 700, 1400].map((from) =>
+        inParts.addAsync(labels.slice(from, from + 700), docs.slice(from, from + 700)),
+      ),
+    );
+    expect(inParts.size).toBe(whole.size);
+    expect(inParts.idf(words.map((w) => w.toLowerCase()))).toEqual(
+      whole.idf(words.map((w) => w.toLowerCase())),
+    );
+    for (const q of ['wing flutter', 'CAFÉ layer', 'σίσυφος 日本語', 'x2 x2 boundary']) {
+      expect(inParts.search(q, 20)).toEqual(whole.search(q, 20));
+    }
+    await expect(inParts.addAsync(Uint32Array.of(5, 5), ['a', 'b'])).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect(inParts.size).toBe(whole.size);
+  });
 });
 
 describe('native and js agree', () => {

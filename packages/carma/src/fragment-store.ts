@@ -70,6 +70,12 @@ export interface StoreMeta {
   index?: IndexCheckpoint;
 }
 
+/** Called while a store opens (`FragmentStore.open`). A hook that throws fails the open. */
+export interface OpenHooks {
+  meta?(meta: StoreMeta | undefined): void;
+  page?(fragments: FragmentRecord[]): void;
+}
+
 export interface StoredMemory {
   meta: StoreMeta | undefined;
   /** Every fragment, without its vector. */
@@ -109,8 +115,11 @@ export interface FragmentStore {
    * writes its own index file as well); elsewhere nothing.
    */
   noteFollowed?(changes: number): void;
-  /** Opens the store and loads its state and fragments. */
-  open(): Promise<StoredMemory>;
+  /**
+   * Opens the store and loads its state and fragments; `hooks` see the meta before any
+   * fragment is read and each page of fragments as it is read (work can start on them).
+   */
+  open(hooks?: OpenHooks): Promise<StoredMemory>;
   /** Records the meta (a no-op when it did not change). */
   setMeta(meta: StoreMeta): Promise<void>;
   /** Adds or replaces fragments with a history entry each, and `meta` when given. */

@@ -12,7 +12,12 @@ import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
 import { reembedAll } from './reembed.js';
 import { relabel } from './relabel.js';
 import { checkStoreLocation } from './validation.js';
-import { fillFromStore, loadIndexFile } from './vector-index-file.js';
+import {
+  adoptIndexFile,
+  fillFromStore,
+  type ReadIndexFile,
+  readIndexFile,
+} from './vector-index-file.js';
 
 /** Fragments in `data`, else in `<dir>/memory.db`, else in an in-memory database. */
 export function defaultStore(options: MemoryOptions): FragmentStore {
@@ -79,29 +84,65 @@ function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
 export type IndexOrigin = 'file' | 'store' | 'reembedded' | 'none';
 
 /**
+ * Whether the memory must be re-embedded to open (another embedder than its vectors were
+ * made with, and `reembed` asked for; refused without it), with the index dimension set.
+ */
+function takeMeta(ctx: MemoryContext, meta: StoreMeta | undefined): boolean {
+  const { embedder, indexes } = ctx;
+  if (!meta) {
+    indexes.dimension = embedder.dimension;
+    return false;
+  }
+  let reembed = false;
+  const dimensionDiffers =
+    embedder.dimension !== undefined && embedder.dimension !== meta.dimension;
+  const rolesDiffer = rolesKey(meta.roles) !== rolesKey(embedder.roles);
+  if (meta.embedder !== embedder.id || dimensionDiffers || rolesDiffer) {
+    if (!ctx.options.reembed) throw embedderMismatch(meta, embedder);
+    reembed = true;
+  }
+  indexes.dimension = reembed ? embedder.dimension : meta.dimension;
+  ctx.files.checkpoint = meta.index;
+  return reembed;
+}
+
+/**
  * Reads every fragment into the memory's state and builds the indexes: the lexical one
  * from the texts, the vector one from its file when that can be trusted, else from the
  * stored vectors, or by re-embedding everything when the embedder changed (and that was
  * asked for).
+ *
+ * Natively the three overlap: the index file loads and each page of texts is tokenized
+ * on the libuv pool while the JS thread reads the next page from the store.
  */
 export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
-  const { embedder, fragments, indexes } = ctx;
-  const { meta, fragments: records, seq, nextLabel } = await ctx.store.open();
-  ctx.follow.seq = seq;
+  const { fragments, indexes } = ctx;
   let reembed = false;
-  if (meta) {
-    const dimensionDiffers =
-      embedder.dimension !== undefined && embedder.dimension !== meta.dimension;
-    const rolesDiffer = rolesKey(meta.roles) !== rolesKey(embedder.roles);
-    if (meta.embedder !== embedder.id || dimensionDiffers || rolesDiffer) {
-      if (!ctx.options.reembed) throw embedderMismatch(meta, embedder);
-      reembed = true;
-    }
-    indexes.dimension = reembed ? embedder.dimension : meta.dimension;
-    ctx.files.checkpoint = meta.index;
-  } else {
-    indexes.dimension = embedder.dimension;
-  }
+  let indexFile: Promise<ReadIndexFile | undefined> | undefined;
+  // One page after another, so that the index hands out term ids in the fragments' order.
+  let lexical: Promise<void> = Promise.resolve();
+  const seen = new Set<number>();
+  const stored = await ctx.store
+    .open({
+      meta(meta) {
+        reembed = takeMeta(ctx, meta);
+        if (!reembed && indexes.dimension !== undefined) indexFile = readIndexFile(ctx);
+      },
+      page(records) {
+        // A fragment whose label an earlier one has waits for its new label (below).
+        const first = records.filter((f) => !seen.has(f.label) && seen.add(f.label));
+        if (first.length === 0) return;
+        const labels = Uint32Array.from(first, (f) => f.label);
+        const texts = first.map((f) => f.text);
+        lexical = lexical.then(() => indexes.lexical.addAsync(labels, texts));
+      },
+    })
+    .finally(() => {
+      // Settled below; until then a failure must not go unhandled.
+      lexical.catch(() => undefined);
+    });
+  const { fragments: records, seq, nextLabel, meta } = stored;
+  ctx.follow.seq = seq;
   // A label is never handed out twice, even if the meta or counter lag behind.
   fragments.nextLabel = Math.max(meta?.nextLabel ?? 0, nextLabel);
   fragments.claimLabels(records.map((f) => f.label));
@@ -110,14 +151,16 @@ export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
     await relabel(ctx, clashing);
     // The index file holds one vector per label: not those of every fragment that had it.
     ctx.files.checkpoint = undefined;
+    indexFile = undefined;
   }
   for (const f of records) fragments.remember(f);
   // Links to fragments deleted without their links being cleared (a crash in between).
   for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
-  if (records.length > 0) {
-    indexes.lexical.add(
-      Uint32Array.from(records, (f) => f.label),
-      records.map((f) => f.text),
+  await lexical;
+  if (clashing.length > 0) {
+    await indexes.lexical.addAsync(
+      Uint32Array.from(clashing, (f) => f.label),
+      clashing.map((f) => f.text),
     );
   }
   if (reembed) {
@@ -125,7 +168,8 @@ export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
     return 'reembedded';
   }
   if (indexes.dimension === undefined) return 'none'; // remote embedder, nothing stored yet
-  const loaded = await loadIndexFile(ctx, records);
+  const read = await indexFile;
+  const loaded = read && (await adoptIndexFile(ctx, read, records));
   if (loaded) {
     indexes.vectors = loaded;
   } else {

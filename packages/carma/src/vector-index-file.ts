@@ -109,23 +109,38 @@ export async function fillFromStore(
   }
 }
 
+/** An index file read while the fragments load (`readIndexFile`), before `adoptIndexFile`. */
+export interface ReadIndexFile {
+  index: VectorIndex;
+  checkpoint: IndexCheckpoint;
+  version: number | undefined;
+}
+
 /**
- * The index file the store names, brought up to date with the changes recorded since it
- * was written; undefined when there is none or it cannot be trusted (then rebuilt, and
- * logged). Temporary files of writers that died are removed first.
+ * Reads the index file the store names (off the JS thread natively): undefined when there
+ * is none, or it cannot be trusted (then logged, and the index is rebuilt from the store).
+ * Never rejects. Temporary files of writers that died are removed first.
  */
-export async function loadIndexFile(
-  ctx: MemoryContext,
-  records: FragmentRecord[],
-): Promise<VectorIndex | undefined> {
-  if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
+export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile | undefined> {
   const checkpoint = ctx.files.checkpoint;
   const path = checkpoint && indexPath(ctx, checkpoint.generation);
-  if (!checkpoint || !path || !existsSync(path)) return undefined;
-  const version = await formatVersion(path);
-  let loaded: VectorIndex;
   try {
-    loaded = await ctx.engine.loadVectorIndex(path);
+    if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
+    if (!checkpoint || !path || !existsSync(path)) return undefined;
+    const version = await formatVersion(path);
+    const index = await ctx.engine.loadVectorIndex(path);
+    if (index.dimension !== ctx.indexes.dimension) {
+      logger(ctx).warn(
+        {
+          file: path,
+          code: CarmaErrorCode.DIMENSION_MISMATCH,
+          reason: `dimension ${index.dimension}`,
+        },
+        'the index file holds vectors of another dimension: rebuilt from the database',
+      );
+      return undefined;
+    }
+    return { index, checkpoint, version };
   } catch (error) {
     const code = isAiosError(error) ? error.code : 'UNEXPECTED';
     const reason = error instanceof Error ? error.message : String(error);
@@ -135,27 +150,28 @@ export async function loadIndexFile(
     );
     return undefined;
   }
-  if (loaded.dimension !== ctx.indexes.dimension) {
-    logger(ctx).warn(
-      {
-        file: path,
-        code: CarmaErrorCode.DIMENSION_MISMATCH,
-        reason: `dimension ${loaded.dimension}`,
-      },
-      'the index file holds vectors of another dimension: rebuilt from the database',
-    );
-    return undefined;
-  }
+}
+
+/**
+ * A read index file brought up to date with the changes recorded since it was written
+ * (every fragment of the memory known by then); undefined when the history is behind the
+ * file's (a restored database: the file describes another state).
+ */
+export async function adoptIndexFile(
+  ctx: MemoryContext,
+  read: ReadIndexFile,
+  records: FragmentRecord[],
+): Promise<VectorIndex | undefined> {
+  const { index, checkpoint, version } = read;
   const { ids: changed, seq } = await ctx.store.changedSince(checkpoint.seq);
-  // A history behind the file's (a restored database): the file describes another state.
   if (seq < checkpoint.seq) return undefined;
-  const stale = loaded.labels().filter((l) => !ctx.fragments.byLabel.has(l));
-  if (stale.length > 0) loaded.remove(stale);
-  const todo = records.filter((f) => changed.has(f.id) || !loaded.has(f.label));
-  await fillFromStore(ctx, todo, loaded);
+  const stale = index.labels().filter((l) => !ctx.fragments.byLabel.has(l));
+  if (stale.length > 0) index.remove(stale);
+  const todo = records.filter((f) => changed.has(f.id) || !index.has(f.label));
+  await fillFromStore(ctx, todo, index);
   // An older format is rewritten (with a checksum) by the next checkpoint.
   ctx.indexes.savedToFile = stale.length === 0 && todo.length === 0 && version === FORMAT_VERSION;
-  return loaded;
+  return index;
 }
 
 /** Checkpoints once `checkpointEvery` fragment changes were written since the last one. */

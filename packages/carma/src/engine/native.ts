@@ -112,6 +112,10 @@ class NativeLexicalWrapper implements LexicalIndex {
     checkDocuments(labels, texts);
     callNative(() => this.inner.add(labels, texts));
   }
+  async addAsync(labels: Uint32Array, texts: string[]): Promise<void> {
+    checkDocuments(labels, texts);
+    return callNative(() => this.inner.addAsync(labels, texts));
+  }
   remove(labels: Uint32Array): number {
     checkLabels(labels);
     return callNative(() => this.inner.remove(labels));

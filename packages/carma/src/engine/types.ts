@@ -86,6 +86,11 @@ export interface LexicalIndex {
   readonly size: number;
   has(label: number): boolean;
   add(labels: Uint32Array, texts: string[]): void;
+  /**
+   * `add` off the JS thread where the implementation can (natively: the libuv pool, the
+   * texts tokenized on every core). Searches and writes of the index wait for it.
+   */
+  addAsync(labels: Uint32Array, texts: string[]): Promise<void>;
   remove(labels: Uint32Array): number;
   /** Lucene IDF of each term over the live documents (unknown terms count df = 0). */
   idf(terms: string[]): Float64Array;

@@ -146,6 +146,11 @@ export class JsLexicalIndex implements LexicalIndex {
     return prepared;
   }
 
+  // One thread here: the documents are added at once, on the caller's.
+  async addAsync(labels: Uint32Array, texts: string[]): Promise<void> {
+    this.add(labels, texts);
+  }
+
   // One thread here: the search runs at once, on the caller's.
   async searchTermsAsync(terms: Uint32Array, k: number, filter?: Uint32Array): Promise<Hits> {
     return this.searchTerms(terms, k, filter);
