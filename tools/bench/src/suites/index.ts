@@ -9,6 +9,7 @@ import { lunaSuite } from './luna.js';
 import { scaleSuite } from './scale.js';
 import { serveSuite } from './serve.js';
 import { serveTtftSuite } from './serve-ttft.js';
+import { startupSuite } from './startup.js';
 import { supportSuite } from './support.js';
 
 /** Every suite `pnpm bench` knows, in the order they run. */
@@ -21,6 +22,7 @@ export const SUITES: readonly Suite[] = [
   dataSuite,
   dataPostgresSuite,
   backupSuite,
+  startupSuite,
   serveSuite,
   serveTtftSuite,
   scaleSuite,

@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { createAios, loadConfig } from '@aios/core';
+import { percentile, seededHome } from '../serve-process.js';
+import type { BenchResult, Suite } from '../types.js';
+import { generateCorpus } from './carma.js';
+
+const require = createRequire(import.meta.url);
+const aiosCli = join(require.resolve('@aios/core/package.json'), '..', 'dist', 'cli.js');
+
+/** Loaded before the CLI: writes the process's peak resident set (bytes) when it exits. */
+const RSS_PRELOAD = `
+import { writeFileSync } from 'node:fs';
+process.on('exit', () => {
+  writeFileSync(process.env.AIOS_BENCH_RSS_FILE, String(process.resourceUsage().maxRSS * 1024));
+});
+`;
+
+interface Run {
+  wallMs: number;
+  rssBytes: number;
+}
+
+/** One `aios ...` as a user types it: wall time from spawn to exit, and peak RSS. */
+function runCli(
+  args: string[],
+  home: string,
+  native: string,
+  preload: string,
+  rssFile: string,
+): Promise<Run> {
+  const start = performance.now();
+  const child = spawn(process.execPath, ['--import', preload, aiosCli, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      AIOS_HOME: home,
+      AIOS_NATIVE: native,
+      AIOS_LOG_LEVEL: 'warn',
+      AIOS_BENCH_RSS_FILE: rssFile,
+    },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const wallMs = performance.now() - start;
+      if (code !== 0) {
+        reject(new Error(`aios ${args.join(' ')} exited with ${code}: ${stderr}`));
+        return;
+      }
+      resolve({ wallMs, rssBytes: Number(readFileSync(rssFile, 'utf8')) });
+    });
+  });
+}
+
+function bytesOf(paths: string[]): number {
+  let total = 0;
+  for (const path of paths) {
+    try {
+      total += statSync(path).size;
+    } catch {
+      // absent (no WAL left after a clean close)
+    }
+  }
+  return total;
+}
+
+export const startupSuite: Suite = {
+  name: 'startup',
+  description:
+    'a command at the prompt on a seeded home: aios memory search and aios ask --offline (wall time, peak RSS), and opening the system in-process',
+  async run({ quick, scratch, log }) {
+    const results: BenchResult[] = [];
+    const size = quick ? 10_000 : 100_000;
+    const runs = quick ? 2 : 5;
+    const corpus = generateCorpus(size, 11);
+    const preload = join(scratch, 'rss-preload.mjs');
+    writeFileSync(preload, RSS_PRELOAD);
+    const rssFile = join(scratch, 'rss');
+    const query = (corpus[42] as string).split(' ').slice(0, 2).join(' ');
+    const commands: Array<{ case: string; args: string[] }> = [
+      { case: 'aios memory search -k 3', args: ['memory', 'search', query, '-k', '3'] },
+      { case: 'aios ask --offline', args: ['ask', '--offline', `what about ${query}?`] },
+    ];
+    for (const native of ['native', 'js'] as const) {
+      const home = join(scratch, `startup-${native}`);
+      const { system } = await seededHome(home, native, corpus, ['admin'], (m) =>
+        log(`startup ${m}`),
+      );
+      await system.close();
+      const params = { fragments: size, runs };
+      const files = [join(home, 'aios.db'), join(home, 'aios.db-wal')];
+      const onDisk = bytesOf(files) + bytesOf(indexFiles(home));
+      results.push({
+        suite: 'startup',
+        case: 'home on disk',
+        subject: native,
+        metric: 'mb',
+        value: onDisk / 2 ** 20,
+        params,
+      });
+
+      // Opening the system in-process (the memory with its indexes), then closing it.
+      const opens: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const config = loadConfig({
+          overrides: { home, native, logLevel: 'silent' },
+          env: {},
+        }).config;
+        const start = performance.now();
+        const opened = await createAios({ config, offline: true });
+        await opened.memory.search(query, { k: 3 });
+        opens.push(performance.now() - start);
+        await opened.close();
+      }
+      opens.sort((a, b) => a - b);
+      results.push({
+        suite: 'startup',
+        case: 'open + first search, in-process',
+        subject: native,
+        metric: 'p50_ms',
+        value: percentile(opens, 50),
+        params,
+      });
+
+      for (const command of commands) {
+        const measured: Run[] = [];
+        for (let i = 0; i < runs; i++) {
+          measured.push(await runCli(command.args, home, native, preload, rssFile));
+        }
+        const walls = measured.map((r) => r.wallMs).sort((a, b) => a - b);
+        const rss = measured.map((r) => r.rssBytes).sort((a, b) => a - b);
+        log(`startup ${native} ${command.case}: ${walls.map((w) => w.toFixed(0)).join(' ')} ms`);
+        results.push(
+          {
+            suite: 'startup',
+            case: command.case,
+            subject: native,
+            metric: 'wall_p50_ms',
+            value: percentile(walls, 50),
+            params,
+          },
+          {
+            suite: 'startup',
+            case: command.case,
+            subject: native,
+            metric: 'rss_mb',
+            value: percentile(rss, 50) / 2 ** 20,
+            params,
+          },
+        );
+      }
+    }
+    return results;
+  },
+};
+
+/** The vector index files of a home (CARMA's checkpoints). */
+function indexFiles(home: string): string[] {
+  const dir = join(home, 'carma');
+  try {
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.bin'))
+      .map((name) => join(dir, name));
+  } catch {
+    return [];
+  }
+}
