@@ -10,11 +10,20 @@ import { generateCorpus } from './carma.js';
 const require = createRequire(import.meta.url);
 const aiosCli = join(require.resolve('@aios/core/package.json'), '..', 'dist', 'cli.js');
 
-/** Loaded before the CLI: writes the process's peak resident set (bytes) when it exits. */
+/**
+ * Loaded before the CLI: writes the process's peak resident set (bytes) when it exits.
+ * Linux's VmHWM is the peak of this program's own memory; getrusage's maxrss would also
+ * count the bench process it was forked from (kept across exec).
+ */
 const RSS_PRELOAD = `
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 process.on('exit', () => {
-  writeFileSync(process.env.AIOS_BENCH_RSS_FILE, String(process.resourceUsage().maxRSS * 1024));
+  let peak;
+  try {
+    const kb = /VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (kb) peak = Number(kb[1]) * 1024;
+  } catch {}
+  writeFileSync(process.env.BENCH_RSS_FILE, String(peak ?? process.resourceUsage().maxRSS * 1024));
 });
 `;
 
@@ -39,7 +48,7 @@ function runCli(
       AIOS_HOME: home,
       AIOS_NATIVE: native,
       AIOS_LOG_LEVEL: 'warn',
-      AIOS_BENCH_RSS_FILE: rssFile,
+      BENCH_RSS_FILE: rssFile,
     },
   });
   let stderr = '';
@@ -136,7 +145,9 @@ export const startupSuite: Suite = {
         }
         const walls = measured.map((r) => r.wallMs).sort((a, b) => a - b);
         const rss = measured.map((r) => r.rssBytes).sort((a, b) => a - b);
-        log(`startup ${native} ${command.case}: ${walls.map((w) => w.toFixed(0)).join(' ')} ms`);
+        log(
+          `startup ${native} ${command.case}: ${measured.map((r) => `${r.wallMs.toFixed(0)} ms ${(r.rssBytes / 2 ** 20).toFixed(0)} MB`).join(', ')}`,
+        );
         results.push(
           {
             suite: 'startup',
