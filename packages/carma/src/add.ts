@@ -91,11 +91,14 @@ export async function addFragments(
       toStore.forEach((s, i) => {
         vectors.set(s.vector, i * dim);
       });
-      await indexes.vectorsFor(dim).addAsync(labels, vectors);
-      indexes.lexical.add(
-        labels,
-        toStore.map((s) => s.record.text),
-      );
+      // Both on the libuv pool natively: the graph inserts beside the tokenizing.
+      await Promise.all([
+        indexes.vectorsFor(dim).addAsync(labels, vectors),
+        indexes.lexical.addAsync(
+          labels,
+          toStore.map((s) => s.record.text),
+        ),
+      ]);
       for (const s of toStore) {
         fragments.remember(s.record);
         slots[s.index] = {
