@@ -126,7 +126,11 @@ export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
     .open({
       meta(meta) {
         reembed = takeMeta(ctx, meta);
-        if (!reembed && indexes.dimension !== undefined) indexFile = readIndexFile(ctx);
+        if (!reembed && indexes.dimension !== undefined) {
+          indexFile = readIndexFile(ctx);
+          // Awaited below (a failure fails the open there); unhandled until then.
+          indexFile.catch(() => undefined);
+        }
       },
       page(records) {
         // A fragment whose label an earlier one has waits for its new label (below).

@@ -119,28 +119,17 @@ export interface ReadIndexFile {
 /**
  * Reads the index file the store names (off the JS thread natively): undefined when there
  * is none, or it cannot be trusted (then logged, and the index is rebuilt from the store).
- * Never rejects. Temporary files of writers that died are removed first.
+ * Temporary files of writers that died are removed first.
  */
 export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile | undefined> {
+  if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
   const checkpoint = ctx.files.checkpoint;
   const path = checkpoint && indexPath(ctx, checkpoint.generation);
+  if (!checkpoint || !path || !existsSync(path)) return undefined;
+  const version = await formatVersion(path);
+  let index: VectorIndex;
   try {
-    if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
-    if (!checkpoint || !path || !existsSync(path)) return undefined;
-    const version = await formatVersion(path);
-    const index = await ctx.engine.loadVectorIndex(path);
-    if (index.dimension !== ctx.indexes.dimension) {
-      logger(ctx).warn(
-        {
-          file: path,
-          code: CarmaErrorCode.DIMENSION_MISMATCH,
-          reason: `dimension ${index.dimension}`,
-        },
-        'the index file holds vectors of another dimension: rebuilt from the database',
-      );
-      return undefined;
-    }
-    return { index, checkpoint, version };
+    index = await ctx.engine.loadVectorIndex(path);
   } catch (error) {
     const code = isAiosError(error) ? error.code : 'UNEXPECTED';
     const reason = error instanceof Error ? error.message : String(error);
@@ -150,6 +139,18 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
     );
     return undefined;
   }
+  if (index.dimension !== ctx.indexes.dimension) {
+    logger(ctx).warn(
+      {
+        file: path,
+        code: CarmaErrorCode.DIMENSION_MISMATCH,
+        reason: `dimension ${index.dimension}`,
+      },
+      'the index file holds vectors of another dimension: rebuilt from the database',
+    );
+    return undefined;
+  }
+  return { index, checkpoint, version };
 }
 
 /**
