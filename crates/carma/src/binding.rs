@@ -4,6 +4,7 @@
 //! the same code.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use aios_error::AiosError;
@@ -15,7 +16,9 @@ use crate::bm25::{count_terms, Bm25Index, Bm25Params};
 use crate::cluster;
 use crate::hnsw::HnswParams;
 use crate::query::prepare_query;
-use crate::vector::{js_number, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM, MAX_K};
+use crate::vector::{
+    js_number, Compaction, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM, MAX_K,
+};
 use crate::{embed, text};
 
 /// Lowercased alphanumeric tokens, as BM25 and the embedder see them.
@@ -143,6 +146,8 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
 #[napi]
 pub struct NativeVectorIndex {
     inner: Shared,
+    /// Set to stop a running `compactAsync`.
+    stop: Arc<AtomicBool>,
 }
 
 #[napi]
@@ -155,6 +160,7 @@ impl NativeVectorIndex {
         let index = VectorIndex::new(dim, metric, hnsw).map_err(AiosError::into_napi)?;
         Ok(Self {
             inner: Arc::new(RwLock::new(index)),
+            stop: Arc::default(),
         })
     }
 
@@ -291,6 +297,27 @@ impl NativeVectorIndex {
         write(&self.inner).compact();
     }
 
+    /// `compact` on the libuv thread pool, beside searches and writes: they wait only for
+    /// the swap at the end. Resolves false when stopped (`stopCompaction`) or when the
+    /// index was renumbered meanwhile (the copy is then dropped, nothing changed).
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
+    pub fn compact_async(&self) -> AsyncTask<CompactTask> {
+        self.stop.store(false, Ordering::Relaxed);
+        // Started here, so that a `compact` called before the task runs drops it.
+        let start = read(&self.inner).start_compaction();
+        AsyncTask::new(CompactTask {
+            index: self.inner.clone(),
+            stop: self.stop.clone(),
+            start: Some(start),
+        })
+    }
+
+    /// Stops a running `compactAsync` at its next step.
+    #[napi]
+    pub fn stop_compaction(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
     /// Writes the index (rows and graph) to `path` atomically, off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn save(&self, path: String) -> AsyncTask<SaveTask> {
@@ -368,6 +395,54 @@ impl Task for AddTask {
     }
 }
 
+/// Source rows copied per read lock by `CompactTask` (about a millisecond of copying).
+const COMPACT_COPY_ROWS: usize = 2048;
+/// Rounds of catching up with rows written meanwhile before the swap takes the write
+/// lock (and indexes whatever arrived after the last round under it).
+const COMPACT_CATCH_UP_ROUNDS: usize = 16;
+
+pub struct CompactTask {
+    index: Shared,
+    stop: Arc<AtomicBool>,
+    start: Option<Compaction>,
+}
+
+impl CompactTask {
+    /// Copies what the index holds beyond `c`, a few rows per read lock.
+    fn copy(&self, c: &mut Compaction) {
+        while read(&self.index).copy_for_compaction(c, COMPACT_COPY_ROWS) {}
+    }
+}
+
+impl Task for CompactTask {
+    type Output = bool;
+    type JsValue = bool;
+
+    fn compute(&mut self) -> Result<bool> {
+        let Some(mut c) = self.start.take() else {
+            return Ok(false);
+        };
+        for _ in 0..COMPACT_CATCH_UP_ROUNDS {
+            self.copy(&mut c);
+            if c.pending() == 0 {
+                break;
+            }
+            if !c.index(&self.stop) {
+                return Ok(false);
+            }
+        }
+        c.warm();
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        Ok(write(&self.index).finish_compaction(c))
+    }
+
+    fn resolve(&mut self, _env: Env, done: bool) -> Result<bool> {
+        Ok(done)
+    }
+}
+
 pub struct SaveTask {
     index: Shared,
     path: PathBuf,
@@ -403,6 +478,7 @@ impl Task for LoadTask {
     fn resolve(&mut self, _env: Env, output: VectorIndex) -> Result<NativeVectorIndex> {
         Ok(NativeVectorIndex {
             inner: Arc::new(RwLock::new(output)),
+            stop: Arc::default(),
         })
     }
 }

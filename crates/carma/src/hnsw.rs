@@ -308,6 +308,11 @@ impl Hnsw {
         }
     }
 
+    /// Builds the flattened layer 0 now rather than on the first search.
+    pub fn warm(&self) {
+        self.flat0();
+    }
+
     fn flat0(&self) -> &[u32] {
         self.flat0.get_or_init(|| {
             let stride = self.params.m * 2 + 1;

@@ -19,7 +19,9 @@ use crate::simd::{dot, normalize};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
 
+mod compaction;
 mod file;
+pub use compaction::Compaction;
 pub use file::{temp_path, CHECKSUM_BYTES, FORMAT_VERSION};
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
@@ -117,6 +119,9 @@ pub struct VectorIndex {
     alive: Vec<bool>,
     by_label: FxMap<u32, u32>,
     hnsw: Option<Hnsw>,
+    /// Bumped whenever slots are renumbered or the graph rebuilt (`compact`, `set_hnsw`),
+    /// so that a compaction copied from the index before is not swapped in after.
+    generation: u64,
 }
 
 /// A number as JavaScript prints it (`NaN`, `Infinity`), for messages both
@@ -159,6 +164,7 @@ impl VectorIndex {
             alive: Vec::new(),
             by_label: FxMap::default(),
             hnsw: hnsw.map(Hnsw::new),
+            generation: 0,
         })
     }
 
@@ -308,6 +314,7 @@ impl VectorIndex {
         self.alive = vec![true; labels.len()];
         self.labels = labels;
         self.data = data;
+        self.generation += 1;
         if let Some(params) = self.hnsw_params() {
             let mut g = Hnsw::new(params);
             g.insert_range(&self.data, dim, 0, self.labels.len());
@@ -317,10 +324,13 @@ impl VectorIndex {
 
     /// Builds (or rebuilds) the HNSW graph over every row, or drops it with `None`.
     pub fn set_hnsw(&mut self, params: Option<HnswParams>) -> Result<()> {
+        if let Some(p) = params {
+            validate_hnsw(p)?;
+        }
+        self.generation += 1;
         match params {
             None => self.hnsw = None,
             Some(p) => {
-                validate_hnsw(p)?;
                 let mut g = Hnsw::new(p);
                 g.insert_range(&self.data, self.dim, 0, self.labels.len());
                 self.hnsw = Some(g);

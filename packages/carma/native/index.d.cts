@@ -76,6 +76,14 @@ export declare class NativeVectorIndex {
   setHnsw(params?: NativeHnswParams | undefined | null): void
   /** Drops deleted rows (rebuilding the graph, if any). */
   compact(): void
+  /**
+   * `compact` on the libuv thread pool, beside searches and writes: they wait only for
+   * the swap at the end. Resolves false when stopped (`stopCompaction`) or when the
+   * index was renumbered meanwhile (the copy is then dropped, nothing changed).
+   */
+  compactAsync(): Promise<boolean>
+  /** Stops a running `compactAsync` at its next step. */
+  stopCompaction(): void
   /** Writes the index (rows and graph) to `path` atomically, off the JS thread. */
   save(path: string): Promise<void>
   /** Reads an index written by `save` (by either implementation), off the JS thread. */

@@ -223,5 +223,10 @@ export interface MemoryStats {
   roles: EmbeddingRoles | null;
   implementation: ImplementationReport['implementation'];
   hnsw: HnswParams | null;
+  /**
+   * Rows of the vector index still held by deleted or replaced fragments; a background
+   * compaction drops them once they are a tenth of the index.
+   */
+  deadRows: number;
   location: string | undefined;
 }

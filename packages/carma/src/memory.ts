@@ -144,6 +144,7 @@ export class Memory {
           started();
           if (this.closed) return;
           await catchUp(this.ctx);
+          this.maybeCompact();
           // A server that only follows checkpoints its own index too (shared store).
           await checkpointIfDue(this.ctx);
         }),
@@ -214,8 +215,22 @@ export class Memory {
   private async caughtUp<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.closed) await catchUp(this.ctx);
     const result = await fn();
-    if (!this.closed) await catchUp(this.ctx);
+    if (!this.closed) {
+      await catchUp(this.ctx);
+      this.maybeCompact();
+    }
     return result;
+  }
+
+  /** Compacts the vector index in the background once writes left enough dead rows. */
+  private maybeCompact(): void {
+    this.ctx.indexes.maybeCompact((error) => {
+      const log = this.ctx.options.logger ?? createLogger('carma');
+      log.warn(
+        { reason: error instanceof Error ? error.message : String(error) },
+        'compacting the vector index failed: it keeps its deleted rows until the next try',
+      );
+    });
   }
 
   /**
@@ -456,6 +471,7 @@ export class Memory {
       roles: normalizeRoles(this.embedder.roles) ?? null,
       implementation: this.implementation,
       hnsw: indexes.vectors?.hnsw ?? null,
+      deadRows: indexes.vectors ? indexes.vectors.slots - indexes.vectors.size : 0,
       location: options.dir ?? store.location,
     };
   }
@@ -490,6 +506,8 @@ export class Memory {
     await this.follower.stop();
     return this.mutations.run(async () => {
       if (this.closed) return;
+      // A compaction left unfinished is the next writer's to do again.
+      await this.ctx.indexes.stopCompaction();
       try {
         await checkpointNow(this.ctx);
       } finally {

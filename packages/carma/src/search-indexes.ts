@@ -10,6 +10,14 @@ import {
 } from './engine/index.js';
 import { HNSW_AUTO_THRESHOLD } from './memory-types.js';
 
+/**
+ * The share of the vector index's slots held by deleted or replaced rows at which it is
+ * compacted, and the fewest such rows worth it: below either, the tombstones cost less
+ * than rebuilding the graph (a graph search steps over them; a scan skips them).
+ */
+export const COMPACT_DEAD_SHARE = 0.1;
+export const COMPACT_MIN_DEAD = 1024;
+
 export class SearchIndexes {
   readonly lexical: LexicalIndex;
   /**
@@ -40,6 +48,39 @@ export class SearchIndexes {
       this.vectors = this.engine.createVectorIndex(dimension, 'cosine', null);
     }
     return this.vectors;
+  }
+
+  /** The background compaction under way, if any (see `maybeCompact`). */
+  private compaction: { done: Promise<void>; stop: AbortController } | undefined;
+
+  /**
+   * Starts compacting the vector index in the background once deleted and replaced rows
+   * reach COMPACT_DEAD_SHARE of its slots (and COMPACT_MIN_DEAD): searches and writes go
+   * on meanwhile, and the next checkpoint writes the smaller file.
+   */
+  maybeCompact(failed: (error: unknown) => void): void {
+    const vectors = this.vectors;
+    if (vectors === undefined || this.compaction !== undefined) return;
+    const dead = vectors.slots - vectors.size;
+    if (dead < COMPACT_MIN_DEAD || dead < vectors.slots * COMPACT_DEAD_SHARE) return;
+    const stop = new AbortController();
+    const done = vectors
+      .compactAsync({ signal: stop.signal })
+      .then((swapped) => {
+        if (swapped && this.vectors === vectors) this.savedToFile = false;
+      }, failed)
+      .finally(() => {
+        this.compaction = undefined;
+      });
+    this.compaction = { done, stop };
+  }
+
+  /** Stops a background compaction (the index stays as it was) and waits for it. */
+  async stopCompaction(): Promise<void> {
+    const compaction = this.compaction;
+    if (compaction === undefined) return;
+    compaction.stop.abort();
+    await compaction.done;
   }
 
   /** Builds the HNSW graph once the policy asks for one; exact search until then. */

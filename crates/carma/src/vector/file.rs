@@ -192,6 +192,7 @@ impl VectorIndex {
             alive,
             by_label,
             hnsw,
+            generation: 0,
         })
     }
 

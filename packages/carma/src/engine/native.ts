@@ -93,6 +93,17 @@ class NativeVectorIndexWrapper implements VectorIndex {
   compact(): void {
     callNative(() => this.inner.compact());
   }
+  async compactAsync(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const { signal } = options;
+    if (signal?.aborted) return false;
+    const stop = () => this.inner.stopCompaction();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      return await callNative(() => this.inner.compactAsync());
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
   async save(path: string): Promise<void> {
     checkPath(path);
     return callNative(() => this.inner.save(path));

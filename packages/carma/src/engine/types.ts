@@ -75,6 +75,14 @@ export interface VectorIndex {
   /** Drops deleted rows (rebuilding the graph, if any). */
   compact(): void;
   /**
+   * `compact` beside searches and writes, which see the old rows until the swap at the
+   * end and wait only for it: natively on the libuv pool, in js in slices of about a
+   * millisecond between which the event loop runs. Writes made meanwhile are kept.
+   * Resolves false, changing nothing, when `signal` aborts it or `compact`/`setHnsw` ran
+   * meanwhile.
+   */
+  compactAsync(options?: { signal?: AbortSignal }): Promise<boolean>;
+  /**
    * Writes rows and graph to `path` atomically, with a checksum: through `<path>.tmp-<pid>`,
    * removed again when writing fails.
    */

@@ -30,6 +30,10 @@ import { dotAt, JsHnsw } from './hnsw.js';
 import { decodeIndexFile, encodeIndexFile, jsHashing } from './index-file.js';
 import { TopK } from './topk.js';
 
+/** Rows `compactAsync` copies per slice, and the time it gives graph nodes per slice. */
+const COMPACT_COPY_ROWS = 2048;
+const COMPACT_SLICE_MS = 1;
+
 function normalizeRow(v: Float32Array, offset: number, dim: number): void {
   let sq = 0;
   for (let i = 0; i < dim; i++) sq += (v[offset + i] as number) * (v[offset + i] as number);
@@ -47,6 +51,8 @@ export class JsVectorIndex implements VectorIndex {
   private count = 0;
   private byLabel = new Map<number, number>();
   private graph: JsHnsw | null;
+  /** Bumped by `compact` and `setHnsw`: a `compactAsync` that began before is dropped. */
+  private generation = 0;
 
   constructor(
     readonly dimension: number,
@@ -249,6 +255,7 @@ export class JsVectorIndex implements VectorIndex {
 
   setHnsw(params: HnswParams | null): void {
     if (params !== null) checkHnsw(params);
+    this.generation++;
     this.graph = params ? new JsHnsw({ ...params }) : null;
     this.graph?.insertRange(this.data, this.dimension, 0, this.count);
   }
@@ -270,7 +277,71 @@ export class JsVectorIndex implements VectorIndex {
     this.alive.fill(1, 0, live.length);
     this.count = live.length;
     this.byLabel = new Map(live.map((_, i) => [labels[i] as number, i]));
+    this.generation++;
     if (this.graph) this.setHnsw(this.graph.params);
+  }
+
+  /**
+   * The native `CompactTask` on one thread: the live rows are copied, then given graph
+   * nodes, in slices of about `COMPACT_SLICE_MS` with the event loop running between
+   * them; the last step (rows written since, tombstones set since, the swap) is one slice.
+   */
+  async compactAsync(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const { signal } = options;
+    if (signal?.aborted) return false;
+    const generation = this.generation;
+    const dim = this.dimension;
+    const next = new JsVectorIndex(dim, this.metric, null);
+    const graph = this.graph ? new JsHnsw({ ...this.graph.params }) : null;
+    const from: number[] = [];
+    let copied = 0;
+    let indexed = 0;
+    const copy = (until: number) => {
+      const end = Math.min(this.count, until);
+      next.grow(next.count + (end - copied));
+      for (; copied < end; copied++) {
+        if (!this.alive[copied]) continue;
+        const label = this.slotLabels[copied] as number;
+        const at = next.count++;
+        // A label replaced after its first row was copied: the newer row wins.
+        const old = next.byLabel.get(label);
+        if (old !== undefined) next.alive[old] = 0;
+        next.byLabel.set(label, at);
+        next.data.set(this.data.subarray(copied * dim, (copied + 1) * dim), at * dim);
+        next.slotLabels[at] = label;
+        next.alive[at] = 1;
+        from.push(copied);
+      }
+    };
+    const index = (until: number) => {
+      for (; indexed < next.count && performance.now() < until; indexed++) {
+        graph?.insertRange(next.data, dim, indexed, indexed + 1);
+      }
+    };
+    const current = () => generation === this.generation && !signal?.aborted;
+    while (copied < this.count || indexed < next.count) {
+      const until = performance.now() + COMPACT_SLICE_MS;
+      if (copied < this.count) copy(copied + COMPACT_COPY_ROWS);
+      else index(until);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!current()) return false;
+    }
+    copy(this.count);
+    for (let row = 0; row < from.length; row++) {
+      if (next.alive[row] && !this.alive[from[row] as number]) {
+        next.alive[row] = 0;
+        next.byLabel.delete(next.slotLabels[row] as number);
+      }
+    }
+    index(Number.POSITIVE_INFINITY);
+    this.data = next.data;
+    this.slotLabels = next.slotLabels;
+    this.alive = next.alive;
+    this.count = next.count;
+    this.byLabel = next.byLabel;
+    this.graph = graph;
+    this.generation++;
+    return true;
   }
 
   /** Reads `bytes` (an index file); `INDEX_CORRUPT` when they cannot be trusted. */
