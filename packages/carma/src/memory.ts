@@ -46,7 +46,7 @@ import type {
 import { QueryVectors } from './query-vectors.js';
 import { publicFragment } from './records.js';
 import { searchFragments } from './search.js';
-import { SearchIndexes } from './search-indexes.js';
+import { COMPACT_IDLE_MS, SearchIndexes } from './search-indexes.js';
 import { switchEmbedder } from './switch-embedder.js';
 import {
   checkId,
@@ -98,6 +98,9 @@ export const CONSOLIDATION_LOCK = 'carma.consolidate';
 export class Memory {
   private readonly ctx: MemoryContext;
   private closed = false;
+  /** When this memory last wrote, and the timer that compacts once writes pause. */
+  private lastWrite = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
   /**
    * Mutations, one at a time, so that concurrent calls cannot interleave; those made
    * inside `exclusive` run inside its turn.
@@ -144,7 +147,7 @@ export class Memory {
           started();
           if (this.closed) return;
           await catchUp(this.ctx);
-          this.maybeCompact();
+          this.afterWrite(false);
           // A server that only follows checkpoints its own index too (shared store).
           await checkpointIfDue(this.ctx);
         }),
@@ -217,20 +220,41 @@ export class Memory {
     const result = await fn();
     if (!this.closed) {
       await catchUp(this.ctx);
-      this.maybeCompact();
+      this.afterWrite(true);
     }
     return result;
   }
 
-  /** Compacts the vector index in the background once writes left enough dead rows. */
-  private maybeCompact(): void {
+  /**
+   * After a write of this memory (`own`) or one taken in from another process: compacts
+   * the vector index in the background once writes left enough dead rows, and checks
+   * again (for a lower share) once this memory's writes pause.
+   */
+  private afterWrite(own: boolean): void {
+    if (own) this.lastWrite = performance.now();
+    this.compact(false);
+    this.idleTimer ??= setTimeout(() => this.whenIdle(), COMPACT_IDLE_MS).unref();
+  }
+
+  private whenIdle(): void {
+    this.idleTimer = undefined;
+    if (this.closed) return;
+    const quiet = performance.now() - this.lastWrite;
+    if (quiet < COMPACT_IDLE_MS) {
+      this.idleTimer = setTimeout(() => this.whenIdle(), COMPACT_IDLE_MS - quiet).unref();
+    } else {
+      this.compact(true);
+    }
+  }
+
+  private compact(idle: boolean): void {
     this.ctx.indexes.maybeCompact((error) => {
       const log = this.ctx.options.logger ?? createLogger('carma');
       log.warn(
         { reason: error instanceof Error ? error.message : String(error) },
         'compacting the vector index failed: it keeps its deleted rows until the next try',
       );
-    });
+    }, idle);
   }
 
   /**
@@ -507,6 +531,7 @@ export class Memory {
     return this.mutations.run(async () => {
       if (this.closed) return;
       // A compaction left unfinished is the next writer's to do again.
+      clearTimeout(this.idleTimer);
       await this.ctx.indexes.stopCompaction();
       try {
         await checkpointNow(this.ctx);

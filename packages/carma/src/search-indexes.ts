@@ -17,6 +17,12 @@ import { HNSW_AUTO_THRESHOLD } from './memory-types.js';
  */
 export const COMPACT_DEAD_SHARE = 0.1;
 export const COMPACT_MIN_DEAD = 1024;
+/**
+ * Once writes pause (no write for COMPACT_IDLE_MS), the share at which it is compacted,
+ * however few the rows: a memory at rest holds at most this much dead space.
+ */
+export const COMPACT_IDLE_SHARE = 0.03;
+export const COMPACT_IDLE_MS = 2000;
 
 export class SearchIndexes {
   readonly lexical: LexicalIndex;
@@ -55,14 +61,16 @@ export class SearchIndexes {
 
   /**
    * Starts compacting the vector index in the background once deleted and replaced rows
-   * reach COMPACT_DEAD_SHARE of its slots (and COMPACT_MIN_DEAD): searches and writes go
-   * on meanwhile, and the next checkpoint writes the smaller file.
+   * reach COMPACT_DEAD_SHARE of its slots and COMPACT_MIN_DEAD rows, or, once writes
+   * pause (`idle`), COMPACT_IDLE_SHARE: searches and writes go on meanwhile, and the
+   * next checkpoint writes the smaller file.
    */
-  maybeCompact(failed: (error: unknown) => void): void {
+  maybeCompact(failed: (error: unknown) => void, idle = false): void {
     const vectors = this.vectors;
     if (vectors === undefined || this.compaction !== undefined) return;
     const dead = vectors.slots - vectors.size;
-    if (dead < COMPACT_MIN_DEAD || dead < vectors.slots * COMPACT_DEAD_SHARE) return;
+    const [share, least] = idle ? [COMPACT_IDLE_SHARE, 1] : [COMPACT_DEAD_SHARE, COMPACT_MIN_DEAD];
+    if (dead < least || dead < vectors.slots * share) return;
     const stop = new AbortController();
     const done = vectors
       .compactAsync({ signal: stop.signal })
