@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { MemoryContext } from './context.js';
 import { type Memory, openMemory } from './index.js';
 import { COMPACT_IDLE_MS, COMPACT_MIN_DEAD } from './search-indexes.js';
 
@@ -89,4 +90,31 @@ describe.each(testImplementations())('background compaction (%s)', (impl) => {
     expect(gone.map((r) => r.id)).not.toContain(added[5]?.fragment.id);
     await reopened.close();
   });
+
+  it('drops the rows deleted while a compaction ran, once writes pause', async () => {
+    const memory = await openMemory({
+      dir: join(root, `${impl}-overlap`),
+      native: impl,
+      dimension: 64,
+      hnsw: true,
+    });
+    const added = await memory.addMany(Array.from({ length: 2400 }, (_, i) => text(i)));
+    // A compaction that outlasts the pause (as one of a large index does): the check made
+    // once writes pause finds it still running.
+    const vectors = (memory as unknown as { ctx: MemoryContext }).ctx.indexes.vectors;
+    if (vectors === undefined) throw new Error('no vector index');
+    const compactAsync = vectors.compactAsync.bind(vectors);
+    vi.spyOn(vectors, 'compactAsync').mockImplementation(async (options) => {
+      const swapped = await compactAsync(options);
+      await sleep(COMPACT_IDLE_MS * 1.5);
+      return swapped;
+    });
+    // The 1,024th delete starts it; the 176 after it are dead rows of the new index too.
+    for (const r of added.slice(0, COMPACT_MIN_DEAD + 176)) await memory.delete(r.fragment.id);
+    await until(memory, 177);
+    expect(memory.stats().deadRows).toBeGreaterThan(0);
+    await until(memory, 1);
+    expect(memory.stats().fragments).toBe(2400 - COMPACT_MIN_DEAD - 176);
+    await memory.close();
+  }, 30_000);
 });

@@ -233,6 +233,11 @@ export class Memory {
   private afterWrite(own: boolean): void {
     if (own) this.lastWrite = performance.now();
     this.compact(false);
+    this.armIdleCheck();
+  }
+
+  private armIdleCheck(): void {
+    if (this.closed) return;
     this.idleTimer ??= setTimeout(() => this.whenIdle(), COMPACT_IDLE_MS).unref();
   }
 
@@ -248,13 +253,18 @@ export class Memory {
   }
 
   private compact(idle: boolean): void {
-    this.ctx.indexes.maybeCompact((error) => {
-      const log = this.ctx.options.logger ?? createLogger('carma');
-      log.warn(
-        { reason: error instanceof Error ? error.message : String(error) },
-        'compacting the vector index failed: it keeps its deleted rows until the next try',
-      );
-    }, idle);
+    this.ctx.indexes.maybeCompact(
+      (error) => {
+        const log = this.ctx.options.logger ?? createLogger('carma');
+        log.warn(
+          { reason: error instanceof Error ? error.message : String(error) },
+          'compacting the vector index failed: it keeps its deleted rows until the next try',
+        );
+      },
+      // A check once idle may have found this compaction running: it is due again now.
+      () => this.armIdleCheck(),
+      idle,
+    );
   }
 
   /**

@@ -63,23 +63,27 @@ export class SearchIndexes {
    * Starts compacting the vector index in the background once deleted and replaced rows
    * reach COMPACT_DEAD_SHARE of its slots and COMPACT_MIN_DEAD rows, or, once writes
    * pause (`idle`), COMPACT_IDLE_SHARE: searches and writes go on meanwhile, and the
-   * next checkpoint writes the smaller file.
+   * next checkpoint writes the smaller file. `settled` runs once it ended without failing:
+   * rows deleted meanwhile are dead in the new index too, and may call for another one.
    */
-  maybeCompact(failed: (error: unknown) => void, idle = false): void {
+  maybeCompact(failed: (error: unknown) => void, settled: () => void, idle = false): void {
     const vectors = this.vectors;
     if (vectors === undefined || this.compaction !== undefined) return;
     const dead = vectors.slots - vectors.size;
     const [share, least] = idle ? [COMPACT_IDLE_SHARE, 1] : [COMPACT_DEAD_SHARE, COMPACT_MIN_DEAD];
     if (dead < least || dead < vectors.slots * share) return;
     const stop = new AbortController();
-    const done = vectors
-      .compactAsync({ signal: stop.signal })
-      .then((swapped) => {
+    const done = vectors.compactAsync({ signal: stop.signal }).then(
+      (swapped) => {
         if (swapped && this.vectors === vectors) this.savedToFile = false;
-      }, failed)
-      .finally(() => {
         this.compaction = undefined;
-      });
+        settled();
+      },
+      (error: unknown) => {
+        this.compaction = undefined;
+        failed(error);
+      },
+    );
     this.compaction = { done, stop };
   }
 
