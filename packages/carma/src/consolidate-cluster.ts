@@ -111,6 +111,7 @@ async function relink(
   const next = [...new Set(links)];
   if ([...next].sort().join('\u0000') === sortedOld) return false;
   keeper.links = next;
+  ctx.fragments.noteLinks(keeper);
   keeper.version++;
   await ctx.store.put([{ fragment: keeper, change: historyEntry(keeper, 'link', at) }]);
   return true;

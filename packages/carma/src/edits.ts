@@ -87,9 +87,9 @@ export async function unlinkDeleted(
   gone: ReadonlySet<string>,
   at: number,
 ): Promise<void> {
-  const linking = [...ctx.fragments.byId.values()].filter((f) =>
-    f.links.some((id) => gone.has(id)),
-  );
+  const linking = ctx.fragments
+    .linkingFragments()
+    .filter((f) => f.links.some((id) => gone.has(id)));
   if (linking.length === 0) return;
   const next = linking.map((f) => {
     const removed = f.links.filter((id) => gone.has(id));

@@ -33,6 +33,11 @@ export class FragmentState {
   private readonly byHash = new Map<string, Set<string>>();
   readonly namespaceLabels = new Map<string, Set<number>>();
   /**
+   * Ids of the fragments that may link to others (every one that does, and maybe some
+   * that no longer do): what a delete looks through to unlink, instead of every fragment.
+   */
+  private readonly linking = new Set<string>();
+  /**
    * No label below this one is free: the lowest the store's label counter may hand out
    * next (labels are never reused; the counter itself is in the store, see `FragmentStore.add`).
    */
@@ -64,10 +69,28 @@ export class FragmentState {
       this.namespaceLabels.set(f.namespace, set);
     }
     set.add(f.label);
+    this.noteLinks(f);
+  }
+
+  /** Notes that `f` may now link to others (its `links` were set). */
+  noteLinks(f: FragmentRecord): void {
+    if (f.links.length > 0) this.linking.add(f.id);
+  }
+
+  /** The fragments that link to others. */
+  linkingFragments(): FragmentRecord[] {
+    const out: FragmentRecord[] = [];
+    for (const id of this.linking) {
+      const f = this.byId.get(id);
+      if (f && f.links.length > 0) out.push(f);
+      else this.linking.delete(id);
+    }
+    return out;
   }
 
   forget(f: FragmentRecord): void {
     this.changes++;
+    this.linking.delete(f.id);
     this.byId.delete(f.id);
     this.byLabel.delete(f.label);
     const key = contentKey(f.namespace, f.contentHash);

@@ -406,6 +406,10 @@ describe.each(testImplementations())('consolidation (%s)', (impl) => {
     expect(m.size).toBe(texts.length - 2);
     const bob = m.get(ids[6] as string);
     expect(bob?.links ?? []).toEqual([]);
+    // Deleting a linked fragment unlinks it, with a history entry saying so.
+    await m.delete(ids[3] as string);
+    expect(m.get(ids[1] as string)?.links).not.toContain(ids[3]);
+    expect((await m.history(ids[1] as string)).at(-1)?.note).toBe(`unlinked ${ids[3]} (deleted)`);
     // Cancelled before the first cluster: nothing happens.
     const t2 = m.consolidate();
     t2.cancel();
