@@ -8,6 +8,7 @@
 //! the rows appended since and the tombstones set since, which is what `finish` does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use super::VectorIndex;
 use crate::hnsw::Hnsw;
@@ -15,6 +16,22 @@ use crate::hnsw::Hnsw;
 /// Rows given codes and graph nodes per step of `Compaction::index`, between which it
 /// checks whether it was asked to stop.
 const INDEX_STEP_ROWS: usize = 4096;
+
+/// The threads compaction builds on: one fewer than the cores, at least one. On the
+/// global pool its inserts would hold every core, and the searches and adds of the
+/// foreground, which use that pool too, would queue behind them.
+fn background_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.saturating_sub(1).max(1))
+            .thread_name(|i| format!("carma-compact-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
 
 /// A compacted copy of a `VectorIndex` in the making (see the module docs).
 pub struct Compaction {
@@ -98,6 +115,14 @@ impl Compaction {
     /// Gives the copied rows their codes and graph nodes, a step at a time; returns false
     /// when `stop` was set before it was done.
     pub fn index(&mut self, stop: &AtomicBool) -> bool {
+        match background_pool() {
+            Some(pool) => pool.install(|| self.index_here(stop)),
+            // No thread could be started for it: built where it was called.
+            None => self.index_here(stop),
+        }
+    }
+
+    fn index_here(&mut self, stop: &AtomicBool) -> bool {
         let dim = self.next.dim;
         while self.indexed < self.next.slots() {
             if stop.load(Ordering::Relaxed) {
