@@ -21,3 +21,17 @@ export interface Suite {
   description: string;
   run(context: SuiteContext): Promise<BenchResult[]>;
 }
+
+/** The figures of one run of `suite`, and how a suite adds one. */
+export function figures(suite: string): {
+  results: BenchResult[];
+  push(c: string, subject: string, metric: string, value: number, params?: object): void;
+} {
+  const results: BenchResult[] = [];
+  return {
+    results,
+    push(c, subject, metric, value, params = {}) {
+      results.push({ suite, case: c, subject, metric, value, params: { ...params } });
+    },
+  };
+}

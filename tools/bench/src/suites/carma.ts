@@ -12,7 +12,7 @@ import {
   type VectorIndex,
 } from '@aios/carma';
 import { measure } from '../measure.js';
-import type { BenchResult, Suite } from '../types.js';
+import { figures, type Suite } from '../types.js';
 import { providerIngest } from './carma-provider.js';
 
 const require = createRequire(import.meta.url);
@@ -127,14 +127,7 @@ export const carmaSuite: Suite = {
   description:
     'CARMA: exact top-10, HNSW build + QPS at recall 0.95, add and end-to-end search, ingest through a model server',
   async run({ quick, scratch, log }) {
-    const results: BenchResult[] = [];
-    const push = (
-      c: string,
-      subject: string,
-      metric: string,
-      value: number,
-      params: Record<string, unknown>,
-    ) => results.push({ suite: 'carma', case: c, subject, metric, value, params });
+    const { results, push } = figures('carma');
     const native = createEngine({ native: 'native' });
     const js = createEngine({ native: 'js' });
     const N = quick ? 5_000 : 100_000;

@@ -2,6 +2,7 @@ import type { Suite } from '../types.js';
 import { backupSuite } from './backup.js';
 import { carmaSuite } from './carma.js';
 import { carmaQualitySuite } from './carma-quality.js';
+import { churnSuite } from './churn.js';
 import { dataSuite } from './data.js';
 import { dataPostgresSuite } from './data-postgres.js';
 import { hashingSuite } from './hashing.js';
@@ -23,6 +24,7 @@ export const SUITES: readonly Suite[] = [
   dataPostgresSuite,
   backupSuite,
   startupSuite,
+  churnSuite,
   serveSuite,
   serveTtftSuite,
   scaleSuite,
