@@ -92,13 +92,22 @@ export async function addFragments(
         vectors.set(s.vector, i * dim);
       });
       // Both on the libuv pool natively: the graph inserts beside the tokenizing.
-      await Promise.all([
+      const indexed = await Promise.allSettled([
         indexes.vectorsFor(dim).addAsync(labels, vectors),
         indexes.lexical.addAsync(
           labels,
           toStore.map((s) => s.record.text),
         ),
       ]);
+      const failed = indexed.find((r) => r.status === 'rejected');
+      if (failed) {
+        // Stored, but not (all) indexed: taken out of both indexes, and left for the next
+        // catch-up to take in from the database as fragments it does not hold yet.
+        indexes.vectors?.remove(labels);
+        indexes.lexical.remove(labels);
+        for (const s of toStore) ctx.follow.doubt.add(s.record.id);
+        throw failed.reason;
+      }
       for (const s of toStore) {
         fragments.remember(s.record);
         slots[s.index] = {

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DataStore, implementation as dataImplementation, openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { MemoryContext } from './context.js';
 import { MEMORY_DATABASE_FILE, openMemory } from './memory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -70,6 +71,26 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
     await a.close();
     await b.close();
     await data.close();
+  });
+
+  it('takes in the fragments of an add whose indexing failed after they were stored', async () => {
+    const memory = await openMemory({ native: impl, dimension: 64 });
+    await memory.add('the library opens at nine');
+    const vectors = (memory as unknown as { ctx: MemoryContext }).ctx.indexes.vectors;
+    if (vectors === undefined) throw new Error('no vector index');
+    vi.spyOn(vectors, 'addAsync').mockRejectedValueOnce(new Error('out of memory'));
+    const texts = ['the ferry timetable changes in October', 'the bakery sells rye bread'];
+    await expect(memory.addMany(texts)).rejects.toThrow('out of memory');
+    // Stored all the same: the next call takes them in, indexed both ways, once.
+    for (const mode of ['vector', 'lexical'] as const) {
+      const [hit] = await memory.search('ferry timetable October', { k: 1, mode });
+      expect(hit?.fragment.text, mode).toBe(texts[0]);
+    }
+    expect(memory.size).toBe(3);
+    const again = await memory.addMany(texts);
+    expect(again.map((r) => r.status)).toEqual(['duplicate', 'duplicate']);
+    expect(memory.size).toBe(3);
+    await memory.close();
   });
 
   it('see what another adds, changes and deletes', async () => {

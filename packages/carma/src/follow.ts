@@ -16,8 +16,10 @@ export interface FollowState {
   /** The history position the memory's state reflects (of committed changes only). */
   seq: number;
   /**
-   * Fragments changed inside a transaction of the store (by this memory or seen by it):
-   * a rollback takes their rows back, so the first catch-up outside compares them again.
+   * Fragments the memory's state may not match the database on, compared again by the
+   * first catch-up outside a transaction: those changed inside a transaction of the store
+   * (by this memory or seen by it), whose rows a rollback takes back, and those stored
+   * by an add whose indexing failed.
    */
   doubt: Set<string>;
 }
