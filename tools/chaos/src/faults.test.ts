@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   mkdirSync,
@@ -47,8 +48,7 @@ function filesUnder(dir: string, pattern: RegExp): string[] {
   return out;
 }
 
-/** Overwrites `bytes` at the middle of `path` with random bytes. */
-// Inverts the bytes in the middle of a file: unlike random bytes, every byte is sure to change.
+/** Inverts `bytes` at the middle of `path`: unlike random bytes, every byte is sure to change. */
 function damage(path: string, bytes: number): void {
   const size = statSync(path).size;
   const length = Math.min(bytes, size);
@@ -57,7 +57,7 @@ function damage(path: string, bytes: number): void {
   try {
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, at);
-    for (let i = 0; i < length; i++) buffer[i] = ~buffer[i] & 0xff;
+    for (let i = 0; i < length; i++) buffer[i] = ~(buffer[i] ?? 0) & 0xff;
     writeSync(fd, buffer, 0, length, at);
   } finally {
     closeSync(fd);
