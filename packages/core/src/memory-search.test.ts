@@ -58,6 +58,22 @@ describe.each(testImplementations())('aios memory search (AIOS_NATIVE=%s)', (imp
     expect(JSON.parse(show.stdout).text).toContain('marina');
   });
 
+  it('counts in stats the rows a delete left in the vector index until it is compacted', {
+    timeout: 120_000,
+  }, () => {
+    const stats = () => JSON.parse(aios('memory', 'stats', '--json').stdout);
+    if (stats().fragments === 0) expect(aios('ingest', notes).code).toBe(0);
+    const before = stats();
+    const found = JSON.parse(aios('memory', 'search', 'marina', '-k', '1', '--json').stdout);
+    const id = found.results[0].id as string;
+    expect(aios('memory', 'delete', id).code).toBe(0);
+    // Far below the share that starts a compaction: the row stays, counted, in the file.
+    const after = stats();
+    expect(after.fragments).toBe(before.fragments - 1);
+    expect(after.deadRows).toBe(before.deadRows + 1);
+    expect(aios('memory', 'stats').stdout).toMatch(new RegExp(`dead rows\\s+${after.deadRows} `));
+  });
+
   it('refuses a bad -k or --mode with a coded error, not an unexpected one', () => {
     for (const args of [
       ['-k', 'abc'],

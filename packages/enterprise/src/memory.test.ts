@@ -351,6 +351,7 @@ describe.each(testImplementations())('memory routes (%s)', (impl) => {
     const stats = await call('GET', '/v1/memory/stats', reader);
     expect(stats.json()).toMatchObject({
       fragments: t.system.memory.stats().fragments,
+      deadRows: t.system.memory.stats().deadRows,
       namespaces: expect.objectContaining({ batch: 2 }),
       conversations: expect.any(Number),
     });

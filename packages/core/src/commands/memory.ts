@@ -27,6 +27,7 @@ export function registerMemory(program: Command): void {
         const carma = aios.memory.stats();
         const stats = {
           fragments: carma.fragments,
+          deadRows: carma.deadRows,
           namespaces: carma.namespaces,
           embedder: carma.embedder,
           dimension: carma.dimension ?? null,
@@ -41,6 +42,9 @@ export function registerMemory(program: Command): void {
         for (const [ns, n] of Object.entries(stats.namespaces)) {
           console.log(`  ${ns.padEnd(12)} ${n}`);
         }
+        console.log(
+          `dead rows      ${stats.deadRows} (of deleted and replaced fragments, until the index is compacted)`,
+        );
         console.log(`embedder       ${stats.embedder} (${stats.dimension ?? '-'} dimensions)`);
         console.log(`query/document ${describeRoles(stats.roles ?? undefined)}`);
         console.log(`implementation ${stats.implementation}`);

@@ -227,6 +227,7 @@ export const memoryRoutes: RouteModule = (api, ctx) => {
       const stats = system.memory.stats();
       return {
         fragments: stats.fragments,
+        deadRows: stats.deadRows,
         namespaces: stats.namespaces,
         embedder: stats.embedder,
         dimension: stats.dimension ?? null,

@@ -166,6 +166,8 @@ export const NamespacesResponse = Type.Object({
 
 export const StatsResponse = Type.Object({
   fragments: Type.Integer(),
+  /** Rows of deleted and replaced fragments the vector index holds until it is compacted. */
+  deadRows: Type.Integer({ minimum: 0 }),
   namespaces: Type.Record(Type.String(), Type.Integer()),
   embedder: Type.String(),
   dimension: Type.Union([Type.Integer(), Type.Null()]),

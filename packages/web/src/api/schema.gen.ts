@@ -3647,6 +3647,7 @@ export type paths = {
                     content: {
                         "application/json": {
                             conversations: number;
+                            deadRows: number;
                             dimension: number | null;
                             embedder: string;
                             fragments: number;
