@@ -6,6 +6,7 @@ import { AiosError } from '@aios/utils';
 import { NO_LABEL } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord } from './fragment-store.js';
+import { LabelTable } from './label-table.js';
 import { checkId } from './validation.js';
 
 /** The dedup key: identical text is stored once per namespace. */
@@ -27,7 +28,7 @@ const EMPTY: ReadonlySet<string> = new Set();
 
 export class FragmentState {
   readonly byId = new Map<string, FragmentRecord>();
-  readonly byLabel = new Map<number, FragmentRecord>();
+  readonly byLabel = new LabelTable<FragmentRecord>();
   private readonly byContent = new Map<string, string>();
   /** Fragments by text hash alone, in any namespace: whose vector a new copy can reuse. */
   private readonly byHash = new Map<string, Set<string>>();
