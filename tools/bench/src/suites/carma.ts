@@ -36,7 +36,8 @@ const HNSW: HnswParams = { m: 16, efConstruction: 100, seed: 42 };
 const EF_SWEEP = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
 const RECALL_TARGET = 0.95;
 
-function rng(seed: number): () => number {
+/** A seeded generator of numbers in [0, 1): the same corpus and plans on every run. */
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;

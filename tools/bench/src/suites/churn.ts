@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createEngine, type Memory, openMemory } from '@aios/carma';
 import { percentile } from '../serve-process.js';
 import { type BenchResult, figures, type Suite } from '../types.js';
-import { generateCorpus } from './carma.js';
+import { generateCorpus, rng } from './carma.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,15 +28,6 @@ const RESTING_DEAD_SHARE = 0.03;
 interface Live {
   id: string;
   text: string;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    s ^= s >>> 12;
-    return (s >>> 0) / 2 ** 32;
-  };
 }
 
 /** Picks `count` distinct indexes of `length`, seeded. */
@@ -212,7 +203,8 @@ export const churnSuite: Suite = {
       }
       push(c, subject, 'compaction_settle_s', settleSeconds, {
         ...params,
-        includes: 'until at most 3% dead rows; 2 s without writes before the last one starts',
+        includes:
+          'from the last write until at most 3% of the rows are dead (the last compaction starts once writes paused 2 s)',
       });
       const stats = memory.stats();
       push(c, subject, 'index_dead_share', stats.deadRows / (stats.fragments + stats.deadRows), {
