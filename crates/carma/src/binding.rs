@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use aios_error::AiosError;
 use napi::bindgen_prelude::{AsyncTask, Float32Array, Float64Array, Uint32Array};
@@ -148,6 +148,9 @@ pub struct NativeVectorIndex {
     inner: Shared,
     /// Set to stop a running `compactAsync`.
     stop: Arc<AtomicBool>,
+    /// Held by an `addAsync` from its rows to its last link and by `save`: a file never
+    /// holds a graph with nodes not yet linked.
+    linking: Arc<Mutex<()>>,
 }
 
 #[napi]
@@ -161,6 +164,7 @@ impl NativeVectorIndex {
         Ok(Self {
             inner: Arc::new(RwLock::new(index)),
             stop: Arc::default(),
+            linking: Arc::default(),
         })
     }
 
@@ -202,12 +206,15 @@ impl NativeVectorIndex {
             .map_err(AiosError::into_napi)
     }
 
-    /// `add` on the libuv thread pool (for large batches with a graph to extend). The
-    /// caller must not mutate the arrays until the promise settles.
+    /// `add` on the libuv thread pool (for large batches with a graph to extend): the
+    /// rows are stored under the write lock, and linked into the graph under the read
+    /// lock, so that searches are answered meanwhile. The caller must not mutate the
+    /// arrays until the promise settles.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn add_async(&self, labels: Uint32Array, vectors: Float32Array) -> AsyncTask<AddTask> {
         AsyncTask::new(AddTask {
             index: self.inner.clone(),
+            linking: self.linking.clone(),
             labels,
             vectors,
         })
@@ -323,6 +330,7 @@ impl NativeVectorIndex {
     pub fn save(&self, path: String) -> AsyncTask<SaveTask> {
         AsyncTask::new(SaveTask {
             index: self.inner.clone(),
+            linking: self.linking.clone(),
             path: PathBuf::from(path),
         })
     }
@@ -376,6 +384,7 @@ impl Task for SearchTask {
 
 pub struct AddTask {
     index: Shared,
+    linking: Arc<Mutex<()>>,
     labels: Uint32Array,
     vectors: Float32Array,
 }
@@ -385,9 +394,15 @@ impl Task for AddTask {
     type JsValue = ();
 
     fn compute(&mut self) -> Result<()> {
-        write(&self.index)
-            .add(&self.labels, &self.vectors)
-            .map_err(AiosError::into_napi)
+        let _linking = self.linking.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = write(&self.index)
+            .append(&self.labels, &self.vectors)
+            .map_err(AiosError::into_napi)?;
+        if let Some(pending) = pending {
+            read(&self.index).link(&pending);
+            write(&self.index).end_link();
+        }
+        Ok(())
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
@@ -445,6 +460,7 @@ impl Task for CompactTask {
 
 pub struct SaveTask {
     index: Shared,
+    linking: Arc<Mutex<()>>,
     path: PathBuf,
 }
 
@@ -453,6 +469,7 @@ impl Task for SaveTask {
     type JsValue = ();
 
     fn compute(&mut self) -> Result<()> {
+        let _linking = self.linking.lock().unwrap_or_else(|e| e.into_inner());
         read(&self.index)
             .save(&self.path)
             .map_err(|e| AiosError::io(&e, self.path.display()).into())
@@ -479,6 +496,7 @@ impl Task for LoadTask {
         Ok(NativeVectorIndex {
             inner: Arc::new(RwLock::new(output)),
             stop: Arc::default(),
+            linking: Arc::default(),
         })
     }
 }

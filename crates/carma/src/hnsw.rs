@@ -280,6 +280,13 @@ impl Hnsw {
     /// Adds nodes `start..end` (rows of `data`, `dim` wide) to the graph, in parallel when
     /// there are many.
     pub fn insert_range(&mut self, data: &[f32], dim: usize, start: usize, end: usize) {
+        self.reserve_nodes(start, end);
+        self.link_range(data, dim, start, end);
+    }
+
+    /// Gives nodes `start..end` their levels and empty neighbour lists: the part of an
+    /// insert that needs the graph to itself. `link_range` then links them.
+    pub fn reserve_nodes(&mut self, start: usize, end: usize) {
         self.flat0 = OnceLock::new();
         for id in start..end {
             debug_assert_eq!(id, self.levels.len());
@@ -291,7 +298,13 @@ impl Hnsw {
                     .collect(),
             );
         }
-        let this = &*self;
+    }
+
+    /// Links nodes `start..end` (reserved by `reserve_nodes`) into the graph, in parallel
+    /// when there are many. Takes the graph shared: every neighbour list has its own lock,
+    /// so searches go on meanwhile (they may not find these nodes until they are linked).
+    pub fn link_range(&self, data: &[f32], dim: usize, start: usize, end: usize) {
+        let this = self;
         if end - start >= 64 {
             // Seed the graph sequentially so parallel inserts start from a real structure.
             let head = (start + 32).min(end);
@@ -306,6 +319,12 @@ impl Hnsw {
                 this.insert(data, dim, id as u32);
             }
         }
+    }
+
+    /// Drops the flattened layer 0 after `link_range`: a search that ran while nodes were
+    /// being linked may have flattened the links of that moment.
+    pub fn links_changed(&mut self) {
+        self.flat0 = OnceLock::new();
     }
 
     /// Builds the flattened layer 0 now rather than on the first search.

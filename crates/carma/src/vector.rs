@@ -109,6 +109,14 @@ pub struct SearchResults {
     pub scores: Vec<f32>,
 }
 
+/// Graph nodes reserved by `VectorIndex::append`, still to be linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingLinks {
+    start: usize,
+    end: usize,
+    generation: u64,
+}
+
 pub struct VectorIndex {
     pub dim: usize,
     pub metric: Metric,
@@ -232,6 +240,18 @@ impl VectorIndex {
 
     /// Adds or replaces rows. Everything is validated before anything changes.
     pub fn add(&mut self, labels: &[u32], vectors: &[f32]) -> Result<()> {
+        if let Some(pending) = self.append(labels, vectors)? {
+            self.link(&pending);
+        }
+        Ok(())
+    }
+
+    /// `add` in the parts a caller can run under different locks: `append` (the index to
+    /// itself) stores the rows, searchable at once by exact scan, and reserves their graph
+    /// nodes; `link` (the index shared, searches going on) links them; `end_link` (to
+    /// itself again, briefly) lets searches see the new links. Returns what is left to
+    /// link, if the index has a graph.
+    pub fn append(&mut self, labels: &[u32], vectors: &[f32]) -> Result<Option<PendingLinks>> {
         self.check_vectors(vectors, labels.len(), "vectors")?;
         let mut seen = FxSet::with_capacity_and_hasher(labels.len(), Default::default());
         for l in labels {
@@ -269,11 +289,36 @@ impl VectorIndex {
         let end = self.labels.len();
         self.codes.extend(&self.data[start * self.dim..]);
         if let Some(h) = self.hnsw.as_mut() {
-            h.insert_range(&self.data, self.dim, start, end);
-        } else if self.slots() > 1024 && self.slots() > 2 * self.len() {
+            h.reserve_nodes(start, end);
+            return Ok(Some(PendingLinks {
+                start,
+                end,
+                generation: self.generation,
+            }));
+        }
+        if self.slots() > 1024 && self.slots() > 2 * self.len() {
             self.compact();
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// Links the graph nodes `append` reserved. Nothing to do when the index was
+    /// renumbered or regraphed since (`compact`, `set_hnsw`, a compaction's swap): that
+    /// built a graph over every live row, these included.
+    pub fn link(&self, pending: &PendingLinks) {
+        if pending.generation != self.generation {
+            return;
+        }
+        if let Some(h) = &self.hnsw {
+            h.link_range(&self.data, self.dim, pending.start, pending.end);
+        }
+    }
+
+    /// After `link` under a shared lock: searches flatten the graph's links again.
+    pub fn end_link(&mut self) {
+        if let Some(h) = self.hnsw.as_mut() {
+            h.links_changed();
+        }
     }
 
     /// Deletes rows; returns how many of the labels were present.
@@ -675,6 +720,82 @@ mod tests {
             .search(q, MAX_K + 1, None, SearchOptions::default())
             .is_err());
         assert_eq!(idx.len(), 98);
+    }
+
+    /// The share of `rows` that a graph search for their own vector returns first (an
+    /// approximate search: nearly all of them, and none that the graph cannot reach).
+    fn found_by_graph(idx: &VectorIndex, v: &[f32], dim: usize, rows: std::ops::Range<u32>) -> f64 {
+        let opts = SearchOptions {
+            exact: false,
+            ef: 64,
+        };
+        let total = rows.len();
+        let found = rows
+            .filter(|&r| {
+                let q = &v[r as usize * dim..(r as usize + 1) * dim];
+                idx.search(q, 1, None, opts).unwrap().labels == vec![r]
+            })
+            .count();
+        found as f64 / total as f64
+    }
+
+    #[test]
+    fn rows_appended_are_searchable_at_once_and_found_by_the_graph_once_linked() {
+        let (n, dim) = (1200, 16);
+        let v = data(n, dim);
+        let mut idx = VectorIndex::new(dim, Metric::Cosine, Some(HnswParams::default())).unwrap();
+        let labels: Vec<u32> = (0..n as u32).collect();
+        idx.add(&labels[..800], &v[..800 * dim]).unwrap();
+        let pending = idx
+            .append(&labels[800..], &v[800 * dim..])
+            .unwrap()
+            .expect("a graph to extend");
+        assert_eq!(idx.len(), n);
+        // Before they are linked: an exact search finds them, and graph searches go on
+        // (from another thread while this one links, as the binding does under a read lock).
+        let q = &v[900 * dim..901 * dim];
+        let exact = SearchOptions { exact: true, ef: 0 };
+        assert_eq!(idx.search(q, 1, None, exact).unwrap().labels, vec![900]);
+        let shared = &idx;
+        std::thread::scope(|scope| {
+            let searcher = scope.spawn(|| {
+                for i in 0..50 {
+                    let q = &v[i * dim..(i + 1) * dim];
+                    let opts = SearchOptions {
+                        exact: false,
+                        ef: 64,
+                    };
+                    assert_eq!(shared.search(q, 1, None, opts).unwrap().labels.len(), 1);
+                }
+            });
+            shared.link(&pending);
+            searcher.join().unwrap();
+        });
+        idx.end_link();
+        assert!(found_by_graph(&idx, &v, dim, 780..820) >= 0.95);
+        assert!(found_by_graph(&idx, &v, dim, 1100..1200) >= 0.95);
+    }
+
+    #[test]
+    fn rows_renumbered_before_they_were_linked_are_in_the_new_graph() {
+        let (n, dim) = (600, 16);
+        let v = data(n, dim);
+        let mut idx = VectorIndex::new(dim, Metric::Cosine, Some(HnswParams::default())).unwrap();
+        let labels: Vec<u32> = (0..n as u32).collect();
+        idx.add(&labels[..400], &v[..400 * dim]).unwrap();
+        let pending = idx
+            .append(&labels[400..], &v[400 * dim..])
+            .unwrap()
+            .unwrap();
+        // A compaction swapped in between the rows and their links: it built its graph
+        // over every live row, and the links of the old slots must not be made in it.
+        idx.remove(&[0, 1, 2]);
+        idx.compact();
+        idx.link(&pending);
+        idx.end_link();
+        assert_eq!(idx.len(), n - 3);
+        assert_eq!(idx.slots(), n - 3);
+        assert!(found_by_graph(&idx, &v, dim, 400..600) >= 0.95);
     }
 
     #[test]

@@ -50,8 +50,10 @@ export declare class NativeVectorIndex {
   /** Adds or replaces rows (`labels.length x dimension` floats), on the calling thread. */
   add(labels: Uint32Array, vectors: Float32Array): void
   /**
-   * `add` on the libuv thread pool (for large batches with a graph to extend). The
-   * caller must not mutate the arrays until the promise settles.
+   * `add` on the libuv thread pool (for large batches with a graph to extend): the
+   * rows are stored under the write lock, and linked into the graph under the read
+   * lock, so that searches are answered meanwhile. The caller must not mutate the
+   * arrays until the promise settles.
    */
   addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void>
   remove(labels: Uint32Array): number

@@ -14,6 +14,7 @@ import {
 import { measure } from '../measure.js';
 import { figures, type Suite } from '../types.js';
 import { providerIngest } from './carma-provider.js';
+import { searchWhileAdding } from './carma-search-while-adding.js';
 
 const require = createRequire(import.meta.url);
 
@@ -377,6 +378,30 @@ export const carmaSuite: Suite = {
       push(qpsCase, s.subject, 'recall_at_10', chosen.recall, params);
       log(
         `${s.subject}: ${qps.toFixed(0)} QPS at recall ${chosen.recall.toFixed(3)} (ef ${chosen.ef})`,
+      );
+    }
+
+    // ---- searches while rows are added ----
+    for (const [subject, engine, n] of [
+      ['native', native, N],
+      ['js', js, NJ],
+    ] as const) {
+      const base = n / 2;
+      log(`${subject}: searches while ${n - base} rows are added to ${base}`);
+      const r = await searchWhileAdding(
+        engine,
+        { data, dim: DIM, base, rows: n - base, hnsw: HNSW },
+        queries,
+      );
+      const c = `search-while-adding-${label(n)}`;
+      const params = { base, added: n - base, batch: 5000, dim: DIM, k: K, ...HNSW };
+      push(c, subject, 'search_p50_ms', r.p50Ms, params);
+      push(c, subject, 'search_p99_ms', r.p99Ms, params);
+      push(c, subject, 'search_max_ms', r.maxMs, params);
+      push(c, subject, 'searches', r.searches, params);
+      push(c, subject, 'rows_per_s', r.rowsPerS, params);
+      log(
+        `${subject}: ${r.searches} searches while adding, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms; ${r.rowsPerS.toFixed(0)} rows/s`,
       );
     }
 

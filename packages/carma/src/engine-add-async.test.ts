@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CarmaEngine, createEngine, type VectorIndex } from './engine/index.js';
+
+const DIM = 24;
+const HNSW = { m: 16, efConstruction: 100, seed: 5 };
+
+function rows(from: number, count: number): Float32Array {
+  const out = new Float32Array(count * DIM);
+  let s = (from * 2654435761 + 1) >>> 0;
+  for (let i = 0; i < out.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = (s >>> 8) / 2 ** 24 - 0.5;
+  }
+  return out;
+}
+
+const range = (from: number, count: number) =>
+  Uint32Array.from({ length: count }, (_, i) => from + i);
+
+/** The share of `labels` (rows of `data`) that a graph search returns first for their own row. */
+function foundByGraph(index: VectorIndex, labels: Uint32Array, data: Float32Array): number {
+  let found = 0;
+  labels.forEach((label, i) => {
+    const hits = index.search(data.subarray(i * DIM, (i + 1) * DIM), 1, { ef: 64 });
+    if (hits.labels[0] === label) found++;
+  });
+  return found / labels.length;
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'carma-add-async-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(testImplementations())('addAsync with a graph (%s)', (impl) => {
+  let engine: CarmaEngine;
+  beforeAll(() => {
+    engine = createEngine({ native: impl });
+  });
+
+  it('answers searches while a large batch is linked into the graph', async () => {
+    const index = engine.createVectorIndex(DIM, 'cosine', HNSW);
+    const first = rows(0, 2000);
+    index.add(range(0, 2000), first);
+    const batch = rows(2000, 8000);
+    let added = false;
+    const adding = index.addAsync(range(2000, 8000), batch).then(() => {
+      added = true;
+    });
+    const hits = await index.searchAsync(first.subarray(5 * DIM, 6 * DIM), 3);
+    expect(hits.labels[0]).toBe(5);
+    // Natively the rows are linked under a read lock, so the search did not wait for them
+    // (it waited for the whole batch while the add held the index to itself).
+    if (impl === 'native') expect(added).toBe(false);
+    await adding;
+    expect(index.size).toBe(10_000);
+    expect(foundByGraph(index, range(2000, 400), batch)).toBeGreaterThanOrEqual(0.95);
+    expect(
+      foundByGraph(index, range(9600, 400), batch.subarray(7600 * DIM)),
+    ).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('saves either before a batch or with all of it linked', async () => {
+    const index = engine.createVectorIndex(DIM, 'cosine', HNSW);
+    index.add(range(0, 1000), rows(0, 1000));
+    const batch = rows(1000, 6000);
+    const path = join(dir, `during-add-${impl}.bin`);
+    await Promise.all([index.addAsync(range(1000, 6000), batch), index.save(path)]);
+    const loaded = await engine.loadVectorIndex(path);
+    expect([1000, 7000]).toContain(loaded.size);
+    if (loaded.size === 7000) {
+      expect(foundByGraph(loaded, range(1000, 400), batch)).toBeGreaterThanOrEqual(0.95);
+      expect(
+        foundByGraph(loaded, range(6600, 400), batch.subarray(5600 * DIM)),
+      ).toBeGreaterThanOrEqual(0.95);
+    }
+  });
+});
