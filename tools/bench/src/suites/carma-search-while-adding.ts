@@ -16,8 +16,8 @@ export interface SearchWhileAdding {
 /**
  * Searches one after the other while `rows` more rows are added to an index that holds
  * `base` rows with a graph, in batches of 5,000 (as an ingest lands): how long a search
- * waits for an add. Natively an add links its rows under a shared lock; in js the add and
- * the search share one thread.
+ * waits for an add. Natively an add links its rows under a shared lock; in js a slice of
+ * the event loop at a time.
  */
 export async function searchWhileAdding(
   engine: CarmaEngine,

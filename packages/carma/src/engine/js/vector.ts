@@ -30,9 +30,10 @@ import { dotAt, JsHnsw } from './hnsw.js';
 import { decodeIndexFile, encodeIndexFile, jsHashing } from './index-file.js';
 import { TopK } from './topk.js';
 
-/** Rows `compactAsync` copies per slice, and the time it gives graph nodes per slice. */
+/** Rows `compactAsync` copies per slice. */
 const COMPACT_COPY_ROWS = 2048;
-const COMPACT_SLICE_MS = 1;
+/** The time `compactAsync` and `addAsync` give graph nodes per slice of the event loop. */
+const SLICE_MS = 1;
 
 function normalizeRow(v: Float32Array, offset: number, dim: number): void {
   let sq = 0;
@@ -111,6 +112,15 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   add(labels: Uint32Array, vectors: Float32Array): void {
+    this.append(labels, vectors);
+    this.link(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Stores rows (an exact scan finds them at once) without their graph nodes, which
+   * `link` gives them; without a graph, drops the deleted rows once they are the most.
+   */
+  private append(labels: Uint32Array, vectors: Float32Array): void {
     checkLabels(labels);
     checkFloats(vectors, 'vectors');
     this.checkVectors(vectors, labels.length, 'vectors');
@@ -121,8 +131,7 @@ export class JsVectorIndex implements VectorIndex {
       seen.add(l);
     }
     const dim = this.dimension;
-    const start = this.count;
-    this.grow(start + labels.length);
+    this.grow(this.count + labels.length);
     for (let i = 0; i < labels.length; i++) {
       const label = labels[i] as number;
       const old = this.byLabel.get(label);
@@ -134,12 +143,37 @@ export class JsVectorIndex implements VectorIndex {
       this.alive[slot] = 1;
       this.byLabel.set(label, slot);
     }
-    if (this.graph) this.graph.insertRange(this.data, dim, start, this.count);
-    else if (this.count > 1024 && this.count > 2 * this.size) this.compact();
+    if (!this.graph && this.count > 1024 && this.count > 2 * this.size) this.compact();
   }
 
+  /** Gives the rows after the graph's last node their nodes, in order, until `until` (ms). */
+  private link(until: number): void {
+    const graph = this.graph;
+    if (!graph) return;
+    if (until === Number.POSITIVE_INFINITY) {
+      graph.insertRange(this.data, this.dimension, graph.size, this.count);
+      return;
+    }
+    while (graph.size < this.count && performance.now() < until) {
+      graph.insertRange(this.data, this.dimension, graph.size, graph.size + 1);
+    }
+  }
+
+  /**
+   * `add` whose graph nodes are made a slice of the event loop at a time, as the native
+   * add links under a read lock: searches are answered meanwhile (they find these rows by
+   * exact scan at once, through the graph once linked). A renumbering meanwhile (`compact`,
+   * `setHnsw`, the swap of `compactAsync`) builds a graph over every row, these included.
+   */
   async addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void> {
-    this.add(labels, vectors);
+    this.append(labels, vectors);
+    const end = this.count;
+    const generation = this.generation;
+    for (;;) {
+      this.link(performance.now() + SLICE_MS);
+      if (generation !== this.generation || !this.graph || this.graph.size >= end) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   // One thread here: the search runs at once, on the caller's.
@@ -320,7 +354,7 @@ export class JsVectorIndex implements VectorIndex {
     };
     const current = () => generation === this.generation && !signal?.aborted;
     while (copied < this.count || indexed < next.count) {
-      const until = performance.now() + COMPACT_SLICE_MS;
+      const until = performance.now() + SLICE_MS;
       if (copied < this.count) copy(copied + COMPACT_COPY_ROWS);
       else index(until);
       await new Promise((resolve) => setImmediate(resolve));
@@ -360,6 +394,8 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   toBytes(blake3: Hashing): Uint8Array {
+    // A file holds no row that its graph does not reach.
+    this.link(Number.POSITIVE_INFINITY);
     return encodeIndexFile(
       {
         dim: this.dimension,
