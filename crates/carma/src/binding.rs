@@ -501,6 +501,12 @@ impl Task for LoadTask {
     }
 }
 
+#[napi(object)]
+pub struct NativeBm25Params {
+    pub k1: f64,
+    pub b: f64,
+}
+
 /// A BM25 inverted index.
 #[napi]
 pub struct NativeLexicalIndex {
@@ -526,6 +532,36 @@ impl NativeLexicalIndex {
     #[napi(catch_unwind)]
     pub fn has(&self, label: f64) -> Result<bool> {
         Ok(read(&self.inner).contains(check_label(label)?))
+    }
+
+    /// The BM25 parameters (`k1`, `b`) it scores with.
+    #[napi(getter)]
+    pub fn params(&self) -> NativeBm25Params {
+        let p = read(&self.inner).params;
+        NativeBm25Params { k1: p.k1, b: p.b }
+    }
+
+    /// The labels of the live documents, in the order they were added.
+    #[napi]
+    pub fn labels(&self) -> Uint32Array {
+        Uint32Array::new(read(&self.inner).labels())
+    }
+
+    /// Writes the live documents and terms to `path` atomically, off the JS thread.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn save(&self, path: String) -> AsyncTask<LexicalSaveTask> {
+        AsyncTask::new(LexicalSaveTask {
+            index: self.inner.clone(),
+            path: PathBuf::from(path),
+        })
+    }
+
+    /// Reads an index written by `save` (by either implementation), off the JS thread.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeLexicalIndex>")]
+    pub fn load(path: String) -> AsyncTask<LexicalLoadTask> {
+        AsyncTask::new(LexicalLoadTask {
+            path: PathBuf::from(path),
+        })
     }
 
     /// Adds or replaces documents.
@@ -637,6 +673,45 @@ impl Task for LexicalAddTask {
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
         Ok(())
+    }
+}
+
+pub struct LexicalSaveTask {
+    index: SharedIndex<Bm25Index>,
+    path: PathBuf,
+}
+
+impl Task for LexicalSaveTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        read(&self.index)
+            .save(&self.path)
+            .map_err(|e| AiosError::io(&e, self.path.display()).into())
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+pub struct LexicalLoadTask {
+    path: PathBuf,
+}
+
+impl Task for LexicalLoadTask {
+    type Output = Bm25Index;
+    type JsValue = NativeLexicalIndex;
+
+    fn compute(&mut self) -> Result<Bm25Index> {
+        Bm25Index::load(&self.path).map_err(AiosError::into_napi)
+    }
+
+    fn resolve(&mut self, _env: Env, output: Bm25Index) -> Result<NativeLexicalIndex> {
+        Ok(NativeLexicalIndex {
+            inner: Arc::new(RwLock::new(output)),
+        })
     }
 }
 

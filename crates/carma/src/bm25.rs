@@ -11,6 +11,9 @@
 //! Every score that is kept is summed in query order, as a full scan would, so the
 //! results are the same to the last bit.
 
+mod file;
+
+pub use file::LEXICAL_FORMAT_VERSION;
 use rayon::prelude::*;
 
 use crate::fx::{FxMap, FxSet};
@@ -135,6 +138,16 @@ impl Bm25Index {
 
     pub fn contains(&self, label: u32) -> bool {
         self.by_label.contains_key(&label)
+    }
+
+    /// The labels of the live documents, in the order they were added.
+    pub fn labels(&self) -> Vec<u32> {
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(|(slot, l)| self.by_label.get(l) == Some(&(*slot as u32)))
+            .map(|(_, &l)| l)
+            .collect()
     }
 
     pub fn vocabulary_size(&self) -> usize {

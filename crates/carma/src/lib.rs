@@ -10,7 +10,8 @@
 //! - `topk`: bounded top-k selection;
 //! - `vector`: the vector index (contiguous matrix, exact search, HNSW, persistence);
 //! - `hnsw`: the HNSW graph;
-//! - `bm25`: the inverted index;
+//! - `bm25`: the inverted index (and its file);
+//! - `file_bytes`: reading, checksumming and atomically writing the index files;
 //! - `query`: a search query tokenised once, for BM25 and the embedder;
 //! - `cluster`: spherical k-means with k-means++ seeding (consolidation).
 //!
@@ -24,6 +25,7 @@ pub mod cluster;
 pub mod code_scan;
 pub mod codes;
 pub mod embed;
+pub mod file_bytes;
 pub mod fx;
 pub mod hnsw;
 pub mod query;

@@ -14,6 +14,14 @@ export declare class NativeLexicalIndex {
   constructor(k1: number, b: number)
   get size(): number
   has(label: number): boolean
+  /** The BM25 parameters (`k1`, `b`) it scores with. */
+  get params(): NativeBm25Params
+  /** The labels of the live documents, in the order they were added. */
+  labels(): Uint32Array
+  /** Writes the live documents and terms to `path` atomically, off the JS thread. */
+  save(path: string): Promise<void>
+  /** Reads an index written by `save` (by either implementation), off the JS thread. */
+  static load(path: string): Promise<NativeLexicalIndex>
   /** Adds or replaces documents. */
   add(labels: Uint32Array, texts: Array<string>): void
   /**
@@ -109,6 +117,11 @@ export declare function embedWeighted(text: string, dimension: number, weights: 
  * not mutate `data` until the promise settles.
  */
 export declare function kmeans(data: Float32Array, dimension: number, k: number, maxIter: number, seed: number): Promise<NativeKMeans>
+
+export interface NativeBm25Params {
+  k1: number
+  b: number
+}
 
 /** Search hits: labels and scores, best first. */
 export interface NativeHits {

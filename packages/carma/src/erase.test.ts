@@ -54,6 +54,10 @@ describe.each(testImplementations())('erasing a namespace (%s)', (impl) => {
     await memory.flush();
     const [generation] = readdirSync(dir).filter((n) => n.startsWith('index-'));
     expect(generation).toBeDefined();
+    // The lexical file holds the words of the texts (lowercased, as BM25 sees them).
+    expect(holders(dir, 'ruiz')).toEqual([
+      join(dir, generation?.replace('index-', 'lexical-') as string),
+    ]);
     expect(await memory.history(alarm)).toHaveLength(2);
     expect((await memory.history(safe))[0]?.namespace).toBe('private');
 
@@ -86,6 +90,8 @@ describe.each(testImplementations())('erasing a namespace (%s)', (impl) => {
     for (const text of [...PRIVATE, 'The safe in the study opens with 9031']) {
       expect(holders(home, text), text).toEqual([]);
     }
+    // Nor a word only they had.
+    expect(holders(home, 'ruiz')).toEqual([]);
     expect(holders(home, PUBLIC[0] as string)).not.toEqual([]);
 
     // Reopened, nothing of it comes back.

@@ -136,8 +136,10 @@ describe.each(testImplementations())('index files (%s)', (impl) => {
     const writer = await open(dir);
     await writer.add('A change that rewrites the index file');
     await writer.close();
+    const generation = (indexFiles(dir)[0] as string).replace('index-', '');
     expect(await verifyIndexFiles(dir)).toEqual([
-      { file: join(dir, indexFiles(dir)[0] as string), ok: true },
+      { file: join(dir, `index-${generation}`), ok: true },
+      { file: join(dir, `lexical-${generation}`), ok: true },
     ]);
   });
 
@@ -246,7 +248,11 @@ describe('checking index files without opening the memory', () => {
     await m.close();
     const [name] = indexFiles(dir);
     const good = join(dir, name as string);
-    expect(await verifyIndexFiles(dir)).toEqual([{ file: good, ok: true }]);
+    const lexical = good.replace(/index-(\d+)\.bin$/, 'lexical-$1.bin');
+    expect(await verifyIndexFiles(dir)).toEqual([
+      { file: good, ok: true },
+      { file: lexical, ok: true },
+    ]);
 
     const bytes = readFileSync(good);
     writeFileSync(join(dir, 'index-90.bin'), bytes.subarray(0, bytes.length - 100));
@@ -255,20 +261,30 @@ describe('checking index files without opening the memory', () => {
     flipped.writeUInt8(flipped.readUInt8(middle) ^ 0x40, middle);
     writeFileSync(join(dir, 'index-91.bin'), flipped);
     writeFileSync(join(dir, 'index-92.bin'), 'not an index');
+    const lexicalBytes = Buffer.from(readFileSync(lexical));
+    lexicalBytes.writeUInt8(lexicalBytes.readUInt8(40) ^ 1, 40);
+    writeFileSync(join(dir, 'lexical-92.bin'), lexicalBytes);
     const checks = await verifyIndexFiles(dir);
     expect(checks.map((c) => [c.file, c.ok])).toEqual([
       [good, true],
+      [lexical, true],
       [join(dir, 'index-90.bin'), false],
       [join(dir, 'index-91.bin'), false],
       [join(dir, 'index-92.bin'), false],
+      [join(dir, 'lexical-92.bin'), false],
     ]);
-    expect(checks[2]?.reason).toMatch(/checksum/);
-    expect(checks[3]?.reason).toMatch(/not a CARMA vector index/);
+    expect(checks[3]?.reason).toMatch(/checksum/);
+    expect(checks[4]?.reason).toMatch(/not a CARMA index file/);
+    expect(checks[5]?.reason).toMatch(/checksum/);
 
     const dead = deadPid();
     writeFileSync(join(dir, `index-93.bin.tmp-${dead}`), 'partial');
     writeFileSync(join(dir, `index-94.bin.tmp-${process.pid}`), 'partial');
-    expect(await removeStaleIndexTempFiles(dir)).toEqual([join(dir, `index-93.bin.tmp-${dead}`)]);
+    writeFileSync(join(dir, `lexical-93.bin.tmp-${dead}`), 'partial');
+    expect(await removeStaleIndexTempFiles(dir)).toEqual([
+      join(dir, `index-93.bin.tmp-${dead}`),
+      join(dir, `lexical-93.bin.tmp-${dead}`),
+    ]);
     expect(tempFiles(dir)).toEqual([`index-94.bin.tmp-${process.pid}`]);
 
     expect(await verifyIndexFiles(join(root, 'no-such-dir'))).toEqual([]);

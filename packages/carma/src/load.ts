@@ -6,8 +6,15 @@ import type { MemoryContext } from './context.js';
 import { createDataFragmentStore } from './data-fragment-store.js';
 import type { Embedder } from './embedder.js';
 import { describeRoles, normalizeRoles, rolesKey } from './embedding-roles.js';
+import type { LexicalIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord, FragmentStore, StoreMeta } from './fragment-store.js';
+import {
+  addTexts,
+  adoptLexicalFile,
+  hasLexicalFile,
+  readLexicalFile,
+} from './lexical-index-file.js';
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
 import { reembedAll } from './reembed.js';
 import { relabel } from './relabel.js';
@@ -83,6 +90,9 @@ function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
  */
 export type IndexOrigin = 'file' | 'store' | 'reembedded' | 'none';
 
+/** Where the lexical index of an opened memory came from: its file, or the texts. */
+export type LexicalOrigin = 'file' | 'texts';
+
 /**
  * Whether the memory must be re-embedded to open (another embedder than its vectors were
  * made with, and `reembed` asked for; refused without it), with the index dimension set.
@@ -108,17 +118,21 @@ function takeMeta(ctx: MemoryContext, meta: StoreMeta | undefined): boolean {
 
 /**
  * Reads every fragment into the memory's state and builds the indexes: the lexical one
- * from the texts, the vector one from its file when that can be trusted, else from the
- * stored vectors, or by re-embedding everything when the embedder changed (and that was
- * asked for).
+ * from its file when the checkpoint has one that can be trusted, else from the texts; the
+ * vector one from its file when that can be trusted, else from the stored vectors, or by
+ * re-embedding everything when the embedder changed (and that was asked for).
  *
- * Natively the three overlap: the index file loads and each page of texts is tokenized
- * on the libuv pool while the JS thread reads the next page from the store.
+ * Natively the three overlap: the index files load on the libuv pool (or, without a
+ * lexical file, each page of texts is tokenized there) while the JS thread reads the next
+ * page from the store.
  */
-export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
+export async function loadMemory(
+  ctx: MemoryContext,
+): Promise<{ vectors: IndexOrigin; lexical: LexicalOrigin }> {
   const { fragments, indexes } = ctx;
   let reembed = false;
   let indexFile: Promise<ReadIndexFile | undefined> | undefined;
+  let lexicalFile: Promise<LexicalIndex | undefined> | undefined;
   // One page after another, so that the index hands out term ids in the fragments' order.
   let lexical: Promise<void> = Promise.resolve();
   const seen = new Set<number>();
@@ -131,8 +145,14 @@ export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
           // Awaited below (a failure fails the open there); unhandled until then.
           indexFile.catch(() => undefined);
         }
+        const checkpoint = ctx.files.checkpoint;
+        if (checkpoint && hasLexicalFile(ctx, checkpoint)) {
+          lexicalFile = readLexicalFile(ctx, checkpoint);
+          lexicalFile.catch(() => undefined); // awaited below, like the index file
+        }
       },
       page(records) {
+        if (lexicalFile) return; // the postings come from the file
         // A fragment whose label an earlier one has waits for its new label (below).
         const first = records.filter((f) => !seen.has(f.label) && seen.add(f.label));
         if (first.length === 0) return;
@@ -146,6 +166,7 @@ export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
       lexical.catch(() => undefined);
     });
   const { fragments: records, seq, nextLabel, meta } = stored;
+  const pagesSkipped = lexicalFile !== undefined;
   ctx.follow.seq = seq;
   // A label is never handed out twice, even if the meta or counter lag behind.
   fragments.nextLabel = Math.max(meta?.nextLabel ?? 0, nextLabel);
@@ -156,17 +177,33 @@ export async function loadMemory(ctx: MemoryContext): Promise<IndexOrigin> {
     // The index file holds one vector per label: not those of every fragment that had it.
     ctx.files.checkpoint = undefined;
     indexFile = undefined;
+    lexicalFile = undefined;
   }
   for (const f of records) fragments.remember(f);
   // Links to fragments deleted without their links being cleared (a crash in between).
   for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
   await lexical;
-  if (clashing.length > 0) {
-    await indexes.lexical.addAsync(
-      Uint32Array.from(clashing, (f) => f.label),
-      clashing.map((f) => f.text),
-    );
+  const read = await lexicalFile;
+  const adopted = read && meta?.index && (await adoptLexicalFile(ctx, read, meta.index, records));
+  if (adopted) {
+    indexes.lexical = adopted;
+  } else if (pagesSkipped) {
+    await addTexts(indexes.lexical, records);
+  } else if (clashing.length > 0) {
+    await addTexts(indexes.lexical, clashing);
   }
+  const lexicalOrigin: LexicalOrigin = adopted ? 'file' : 'texts';
+  return { vectors: await loadVectors(ctx, records, reembed, indexFile), lexical: lexicalOrigin };
+}
+
+/** The vector half of `loadMemory`, once the fragments are in. */
+async function loadVectors(
+  ctx: MemoryContext,
+  records: FragmentRecord[],
+  reembed: boolean,
+  indexFile: Promise<ReadIndexFile | undefined> | undefined,
+): Promise<IndexOrigin> {
+  const { indexes } = ctx;
   if (reembed) {
     await reembedAll(ctx, records);
     return 'reembedded';

@@ -29,7 +29,7 @@ import { compileFilter, type Filter } from './filter.js';
 import { catchUp, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
-import { defaultStore, type IndexOrigin, loadMemory } from './load.js';
+import { defaultStore, type IndexOrigin, type LexicalOrigin, loadMemory } from './load.js';
 import type {
   AddResult,
   ConsolidateOptions,
@@ -109,6 +109,7 @@ export class Memory {
   /** Keeps the memory up to date with a store other servers write to (notices, polls). */
   private readonly follower: ChangeFollower;
   private origin: IndexOrigin = 'none';
+  private lexicalFrom: LexicalOrigin = 'texts';
 
   private constructor(
     readonly engine: CarmaEngine,
@@ -171,7 +172,9 @@ export class Memory {
     try {
       const embedder = options.embedder ?? new HashingEmbedder(engine, options.dimension ?? 384);
       memory = new Memory(engine, hashing, store, embedder, options);
-      memory.origin = await loadMemory(memory.ctx);
+      const origins = await loadMemory(memory.ctx);
+      memory.origin = origins.vectors;
+      memory.lexicalFrom = origins.lexical;
       memory.follower.start();
     } catch (error) {
       // A store opened here is closed again (a database file stays locked otherwise).
@@ -532,6 +535,11 @@ export class Memory {
   /** Where the vector index came from when the memory was opened. */
   get indexOrigin(): IndexOrigin {
     return this.origin;
+  }
+
+  /** Where the lexical index came from when the memory was opened. */
+  get lexicalOrigin(): LexicalOrigin {
+    return this.lexicalFrom;
   }
 
   /** Flushes and closes; the memory cannot be used afterwards. */

@@ -25,7 +25,8 @@ export const COMPACT_IDLE_SHARE = 0.03;
 export const COMPACT_IDLE_MS = 2000;
 
 export class SearchIndexes {
-  readonly lexical: LexicalIndex;
+  /** Replaced once, by the one read from its file, while the memory opens. */
+  lexical: LexicalIndex;
   /**
    * Undefined while the dimension is unknown (a remote embedder before its first answer):
    * `vectorsFor` creates it with the first vectors.

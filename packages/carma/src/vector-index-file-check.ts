@@ -1,8 +1,9 @@
 /**
  * Checks of a memory's index files from the outside, without opening the memory (for
- * `aios doctor`): the checksum of each `index-<generation>.bin`, and the removal of
- * temporary files (`index-<generation>.bin.tmp-<pid>`) left by processes that died
- * while writing one.
+ * `aios doctor`): the checksum of each `index-<generation>.bin` and
+ * `lexical-<generation>.bin`, and the removal of temporary files
+ * (`index-<generation>.bin.tmp-<pid>`, the same for lexical files) left by processes that
+ * died while writing one.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
@@ -26,9 +27,11 @@ export interface IndexFileCheck {
   reason?: string;
 }
 
-const INDEX_FILE = /^index-(\d+)\.bin$/;
+const INDEX_FILE = /^(?:index|lexical)-(\d+)\.bin$/;
 /** Temporary files of both implementations' writers, past and present. */
-const TEMP_FILE = /^index-\d+(?:\.bin)?\.tmp-(\d+)$/;
+const TEMP_FILE = /^(?:index|lexical)-\d+(?:\.bin)?\.tmp-(\d+)$/;
+/** The lexical index file's magic (crates/carma/src/bm25/file.rs): version 1 has a checksum. */
+const LEXICAL_MAGIC = 'CARMALX1';
 
 function checkDir(dir: unknown): string {
   if (typeof dir !== 'string' || dir === '') {
@@ -94,11 +97,13 @@ async function checkFile(file: string): Promise<IndexFileCheck> {
     return { file, ok: false, reason: fromNodeIoError(error, file).message };
   }
   if (size < HEADER_PREFIX_BYTES) return { file, ok: false, reason: 'truncated' };
-  if (head.subarray(0, 8).toString('latin1') !== MAGIC) {
-    return { file, ok: false, reason: 'not a CARMA vector index (bad magic)' };
+  const magic = head.subarray(0, 8).toString('latin1');
+  if (magic !== MAGIC && magic !== LEXICAL_MAGIC) {
+    return { file, ok: false, reason: 'not a CARMA index file (bad magic)' };
   }
   const version = head.readUInt32LE(8);
-  if (version === 1) {
+  const expected = magic === MAGIC ? FORMAT_VERSION : 1;
+  if (version === 1 && magic === MAGIC) {
     return {
       file,
       ok: true,
@@ -106,7 +111,7 @@ async function checkFile(file: string): Promise<IndexFileCheck> {
         'format version 1 has no checksum: it is read with structural checks, and rewritten in version 2 by the next change',
     };
   }
-  if (version !== FORMAT_VERSION) {
+  if (version !== expected) {
     return { file, ok: false, reason: `unsupported version ${version}` };
   }
   if (size < HEADER_PREFIX_BYTES + keep) return { file, ok: false, reason: 'truncated' };
@@ -126,7 +131,7 @@ async function checkFile(file: string): Promise<IndexFileCheck> {
 
 /**
  * Verifies the checksum of every index file in a memory's directory (oldest generation
- * first) without loading them. A file that is not ok is harmless to the memory, which
+ * first, its vector file before its lexical one) without loading them. A file that is not ok is harmless to the memory, which
  * rebuilds its index from the database instead of trusting it. A directory that does
  * not exist has no files to check.
  */
@@ -135,7 +140,7 @@ export async function verifyIndexFiles(dir: string): Promise<IndexFileCheck[]> {
   const files = (await names(dir))
     .map((name) => ({ name, generation: Number(INDEX_FILE.exec(name)?.[1] ?? -1) }))
     .filter((f) => f.generation >= 0)
-    .sort((a, b) => a.generation - b.generation);
+    .sort((a, b) => a.generation - b.generation || (a.name < b.name ? -1 : 1));
   const checks: IndexFileCheck[] = [];
   for (const { name } of files) checks.push(await checkFile(join(dir, name)));
   return checks;

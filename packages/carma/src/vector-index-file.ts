@@ -16,6 +16,7 @@ import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { catchUp } from './follow.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
+import { hasLexicalFile, lexicalPath } from './lexical-index-file.js';
 import type { IndexLogger } from './memory-types.js';
 import { removeStaleIndexTempFiles } from './vector-index-file-check.js';
 
@@ -184,7 +185,8 @@ export async function checkpointIfDue(ctx: MemoryContext): Promise<void> {
 /**
  * Writes the accesses recorded so far and, when the memory has a directory and changed
  * fragments since it was opened, the vector index (graph included) to the next
- * `index-<generation>.bin`, then names it in the meta. A memory opened to read leaves the
+ * `index-<generation>.bin` and the lexical index to `lexical-<generation>.bin`, then
+ * names them in the meta. A memory opened to read leaves the
  * files and the meta as they are, even when it rebuilt or brought its index up to date.
  */
 export async function checkpointNow(ctx: MemoryContext): Promise<void> {
@@ -202,19 +204,21 @@ export async function checkpointNow(ctx: MemoryContext): Promise<void> {
   if (
     indexes.savedToFile &&
     current?.seq === seq &&
-    existsSync(indexPath(ctx, current.generation) as string)
+    existsSync(indexPath(ctx, current.generation) as string) &&
+    hasLexicalFile(ctx, current)
   ) {
-    return; // the file on disk is this index
+    return; // the files on disk are these indexes
   }
   const generation = Math.max(files.generation, current?.generation ?? 0) + 1;
   await indexes.vectors.save(indexPath(ctx, generation) as string);
+  await indexes.lexical.save(lexicalPath(ctx, generation) as string);
   files.generation = generation;
   // Named in the meta only once written: a crash before leaves the previous file named.
   files.checkpoint = { generation, seq };
   await store.setMeta(storeMeta(ctx));
   indexes.savedToFile = true;
   for (const name of readdirSync(dir)) {
-    if (/^index-\d+\.bin$/.test(name) && name !== `index-${generation}.bin`)
-      rmSync(join(dir, name), { force: true });
+    const file = /^(?:index|lexical)-(\d+)\.bin$/.exec(name);
+    if (file && Number(file[1]) !== generation) rmSync(join(dir, name), { force: true });
   }
 }

@@ -15,34 +15,19 @@
 //! under the cosine metric, as `add` stores them): anything else is `INDEX_CORRUPT`, and
 //! the caller rebuilds the index from its source of truth.
 
-use std::ffi::OsString;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::RowCodes;
+use crate::file_bytes::{checksum, write_atomically, Reader};
+pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
 use crate::hnsw::{Hnsw, HnswParams, MAX_LEVEL};
 use aios_error::{AiosError, Result};
 
 /// The version `save` writes.
 pub const FORMAT_VERSION: u32 = 2;
-/// Bytes of the trailing BLAKE3 checksum (version 2).
-pub const CHECKSUM_BYTES: usize = 32;
-/// Above this, the checksum is computed with rayon (BLAKE3's tree hashing in parallel).
-const PARALLEL_HASH_BYTES: usize = 1 << 20;
-
-fn checksum(bytes: &[u8]) -> blake3::Hash {
-    let mut hasher = blake3::Hasher::new();
-    if bytes.len() >= PARALLEL_HASH_BYTES {
-        hasher.update_rayon(bytes);
-    } else {
-        hasher.update(bytes);
-    }
-    hasher.finalize()
-}
-
 fn corrupt(what: &str) -> AiosError {
     AiosError::new("INDEX_CORRUPT", format!("index file: {what}"))
 }
@@ -51,13 +36,6 @@ fn corrupt(what: &str) -> AiosError {
 /// normalisation in `f32`, with a wide margin.
 pub fn unit_slack(dim: usize) -> f64 {
     1e-3 + dim as f64 / (1u64 << 23) as f64
-}
-
-/// Index file names: `<path>.tmp-<pid>` while being written.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let mut name = OsString::from(path.as_os_str());
-    name.push(format!(".tmp-{}", std::process::id()));
-    PathBuf::from(name)
 }
 
 impl VectorIndex {
@@ -132,10 +110,7 @@ impl VectorIndex {
             }
             v => return Err(corrupt(&format!("unsupported version {v}"))),
         };
-        let mut r = Reader {
-            bytes: body,
-            pos: 12,
-        };
+        let mut r = Reader::new(body, 12);
         let mut u = || r.u32().ok_or_else(truncated);
         let dim = u()? as usize;
         let metric = match u()? {
@@ -199,18 +174,7 @@ impl VectorIndex {
     /// Writes the index to `path` atomically: a temporary file beside it (removed again
     /// if anything fails), fsync, rename.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let bytes = self.to_bytes();
-        let tmp = temp_path(path);
-        let written = (|| {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, path)
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written
+        write_atomically(path, &self.to_bytes())
     }
 
     /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
@@ -293,44 +257,11 @@ fn check_rows(data: &[f32], dim: usize, metric: Metric) -> Result<()> {
     Ok(())
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.pos.checked_add(n)?;
-        let s = self.bytes.get(self.pos..end)?;
-        self.pos = end;
-        Some(s)
-    }
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-    }
-    fn u32s(&mut self, n: usize) -> Option<Vec<u32>> {
-        let b = self.take(n.checked_mul(4)?)?;
-        Some(
-            b.chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-        )
-    }
-    fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
-        let b = self.take(n.checked_mul(4)?)?;
-        Some(
-            b.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::hnsw::splitmix64;
+    use std::ffi::OsString;
 
     fn index(n: usize, dim: usize, graph: bool) -> VectorIndex {
         let mut s = 5u64;

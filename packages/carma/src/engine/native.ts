@@ -115,6 +115,12 @@ class NativeLexicalWrapper implements LexicalIndex {
   get size(): number {
     return this.inner.size;
   }
+  get params(): Bm25Params {
+    return this.inner.params;
+  }
+  labels(): Uint32Array {
+    return callNative(() => this.inner.labels());
+  }
   has(label: number): boolean {
     checkLabel(label);
     return callNative(() => this.inner.has(label));
@@ -158,6 +164,10 @@ class NativeLexicalWrapper implements LexicalIndex {
     checkK(k);
     if (filter !== undefined) checkLabels(filter, 'filter');
     return callNative(() => this.inner.searchTermsAsync(terms, k, filter));
+  }
+  async save(path: string): Promise<void> {
+    checkPath(path);
+    return callNative(() => this.inner.save(path));
   }
 }
 
@@ -213,6 +223,12 @@ export function createNativeEngine(
     createLexicalIndex(params: Bm25Params = DEFAULT_BM25) {
       const { k1, b } = checkBm25(params);
       return new NativeLexicalWrapper(callNative(() => new binding.NativeLexicalIndex(k1, b)));
+    },
+    async loadLexicalIndex(path) {
+      checkPath(path);
+      return new NativeLexicalWrapper(
+        await callNative(() => binding.NativeLexicalIndex.load(path)),
+      );
     },
   };
 }

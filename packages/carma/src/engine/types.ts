@@ -92,7 +92,11 @@ export interface VectorIndex {
 /** A BM25 inverted index over `u32` labels. */
 export interface LexicalIndex {
   readonly size: number;
+  /** What it scores with (a loaded index: what it was saved with). */
+  readonly params: Bm25Params;
   has(label: number): boolean;
+  /** The labels of the live documents, in the order they were added. */
+  labels(): Uint32Array;
   add(labels: Uint32Array, texts: string[]): void;
   /**
    * `add` off the JS thread where the implementation can (natively: the libuv pool, the
@@ -122,6 +126,11 @@ export interface LexicalIndex {
    * change until it settles.
    */
   searchTermsAsync(terms: Uint32Array, k: number, filter?: Uint32Array): Promise<Hits>;
+  /**
+   * Writes the live documents and terms to `path` atomically, with a checksum (a deleted
+   * text leaves no word in the file), off the JS thread natively.
+   */
+  save(path: string): Promise<void>;
 }
 
 /** A query as a search needs it (`LexicalIndex.prepareQuery`). */
@@ -178,6 +187,11 @@ export interface CarmaEngine {
    */
   loadVectorIndex(path: string): Promise<VectorIndex>;
   createLexicalIndex(params?: Bm25Params): LexicalIndex;
+  /**
+   * Reads a file a lexical index's `save` wrote (either implementation); refuses one that
+   * fails its checksum or whose structure does not hold with `INDEX_CORRUPT`.
+   */
+  loadLexicalIndex(path: string): Promise<LexicalIndex>;
   /**
    * Spherical k-means (k-means++ seeding, deterministic for a seed) of the unit rows of
    * `data`; off the JS thread where the implementation can.

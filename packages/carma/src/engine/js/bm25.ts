@@ -1,15 +1,20 @@
-import { AiosError, ErrorCode } from '@aios/utils';
+import { readFile } from 'node:fs/promises';
+import { AiosError, atomicWriteFile, ErrorCode, fromNodeIoError, type Hashing } from '@aios/utils';
 import {
   checkDimension,
   checkDocuments,
   checkK,
   checkLabel,
   checkLabels,
+  checkPath,
   checkText,
   checkTexts,
 } from '../checks.js';
+import { tempPath } from '../file-format.js';
 import type { Bm25Params, Hits, LexicalIndex, PreparedQuery } from '../types.js';
 import { embedTokensInto } from './embed.js';
+import { jsHashing } from './index-file.js';
+import { decodeLexicalFile, encodeLexicalFile, type LexicalFileContents } from './lexical-file.js';
 import { tokenize } from './text.js';
 import { TopK } from './topk.js';
 
@@ -34,12 +39,97 @@ export class JsLexicalIndex implements LexicalIndex {
 
   constructor(readonly params: Bm25Params) {}
 
+  /** The live documents and terms, renumbered in order (see lexical-file.ts). */
+  private contents(): LexicalFileContents {
+    const newSlot = new Map<number, number>();
+    const labels: number[] = [];
+    const lengths: number[] = [];
+    this.slotLabels.forEach((label, slot) => {
+      if (this.bySlot.get(label) !== slot) return;
+      newSlot.set(slot, labels.length);
+      labels.push(label);
+      lengths.push(this.docLen[slot] as number);
+    });
+    const names: string[] = [];
+    for (const [term, id] of this.vocab) names[id] = term;
+    const terms: LexicalFileContents['terms'] = [];
+    this.postSlots.forEach((slots, t) => {
+      if (slots.length === 0) return;
+      terms.push({
+        term: names[t] as string,
+        slots: Uint32Array.from(slots, (s) => newSlot.get(s) as number),
+        tfs: Uint32Array.from(this.postTfs[t] as number[]),
+      });
+    });
+    return {
+      params: this.params,
+      labels: Uint32Array.from(labels),
+      lengths: Uint32Array.from(lengths),
+      terms,
+    };
+  }
+
+  toBytes(blake3: Hashing): Uint8Array {
+    return encodeLexicalFile(this.contents(), blake3);
+  }
+
+  /** Reads `bytes` (a lexical file); `INDEX_CORRUPT` when they cannot be trusted. */
+  static fromBytes(bytes: Uint8Array, blake3: Hashing): JsLexicalIndex {
+    const c = decodeLexicalFile(bytes, blake3);
+    const index = new JsLexicalIndex(c.params);
+    c.labels.forEach((label, slot) => {
+      index.slotLabels.push(label);
+      index.bySlot.set(label, slot);
+      index.docLen.push(c.lengths[slot] as number);
+      index.docTerms.push([]);
+      index.totalLen += c.lengths[slot] as number;
+    });
+    c.terms.forEach(({ term, slots, tfs }, t) => {
+      index.vocab.set(term, t);
+      index.postSlots.push(Array.from(slots));
+      index.postTfs.push(Array.from(tfs));
+      let maxTf = 0;
+      let minLen = Number.POSITIVE_INFINITY;
+      slots.forEach((slot, i) => {
+        (index.docTerms[slot] as number[]).push(t);
+        maxTf = Math.max(maxTf, tfs[i] as number);
+        minLen = Math.min(minLen, c.lengths[slot] as number);
+      });
+      index.maxTf.push(maxTf);
+      index.minLen.push(minLen);
+    });
+    return index;
+  }
+
+  async save(path: string): Promise<void> {
+    checkPath(path);
+    const bytes = this.toBytes(await jsHashing());
+    await atomicWriteFile(path, bytes, { tempPath: tempPath(path) });
+  }
+
+  static async load(path: string): Promise<JsLexicalIndex> {
+    checkPath(path);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      throw fromNodeIoError(error, path);
+    }
+    return JsLexicalIndex.fromBytes(bytes, await jsHashing());
+  }
+
   get size(): number {
     return this.bySlot.size;
   }
 
   has(label: number): boolean {
     return this.bySlot.has(checkLabel(label));
+  }
+
+  labels(): Uint32Array {
+    return Uint32Array.from(
+      this.slotLabels.filter((label, slot) => this.bySlot.get(label) === slot),
+    );
   }
 
   add(labels: Uint32Array, texts: string[]): void {

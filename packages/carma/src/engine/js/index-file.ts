@@ -13,6 +13,7 @@ import {
   unitSlack,
 } from '../file-format.js';
 import { type HnswParams, MAX_DIMENSION, type Metric, NO_LABEL } from '../types.js';
+import { FileReader } from './file-reader.js';
 import { JsHnsw, MAX_LEVEL } from './hnsw.js';
 
 /** What an index file holds: `count` slots of rows, their labels and liveness, a graph. */
@@ -116,7 +117,7 @@ export function decodeIndexFile(bytes: Uint8Array, blake3: Hashing): IndexFileCo
   } else {
     throw corrupt(`unsupported version ${version}`);
   }
-  const r = new Reader(body);
+  const r = new FileReader(body, HEADER_PREFIX_BYTES, corrupt);
   const dim = r.u32();
   const metricCode = r.u32();
   if (metricCode > 1) throw corrupt(`unknown metric ${metricCode}`);
@@ -145,7 +146,7 @@ export function decodeIndexFile(bytes: Uint8Array, blake3: Hashing): IndexFileCo
   return { dim, metric, count: n, labels, alive, data, graph };
 }
 
-function readGraph(r: Reader, n: number): JsHnsw {
+function readGraph(r: FileReader, n: number): JsHnsw {
   const m = r.u32();
   const efConstruction = r.u32();
   const seed = r.u32();
@@ -199,37 +200,5 @@ function checkRows(data: Float32Array, dim: number, metric: Metric): void {
     if (metric === 'cosine' && sq > limit) {
       throw corrupt(`row ${slot} is longer than unit length under the cosine metric`);
     }
-  }
-}
-
-class Reader {
-  pos = HEADER_PREFIX_BYTES;
-  private readonly view: DataView;
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  take(n: number): Uint8Array {
-    if (this.pos + n > this.bytes.length) throw corrupt('truncated');
-    const out = this.bytes.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  u32(): number {
-    const at = this.pos;
-    this.take(4);
-    return this.view.getUint32(at, true);
-  }
-  u32s(count: number): Uint32Array {
-    const raw = this.take(count * 4);
-    const out = new Uint32Array(count);
-    // Copied byte for byte: the buffer may not be 4-byte aligned.
-    new Uint8Array(out.buffer).set(raw);
-    return out;
-  }
-  f32s(count: number): Float32Array {
-    const raw = this.take(count * 4);
-    const out = new Float32Array(count);
-    new Uint8Array(out.buffer).set(raw);
-    return out;
   }
 }

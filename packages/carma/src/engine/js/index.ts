@@ -58,6 +58,9 @@ export function createJsEngine(report: ImplementationReport): CarmaEngine {
     createLexicalIndex(params = DEFAULT_BM25) {
       return new JsLexicalIndex(checkBm25(params));
     },
+    async loadLexicalIndex(path) {
+      return JsLexicalIndex.load(checkPath(path));
+    },
     async kmeans(data, dimension, k, maxIter, seed) {
       return kmeans(data, dimension, k, maxIter, seed);
     },

@@ -4,9 +4,9 @@ import { verifyIndexFiles } from '@aios/carma';
 import type { DoctorCheck, Finding } from '../types.js';
 
 /**
- * CARMA's vector index files (a cache of what the database holds): each one's checksum.
- * A damaged file is rebuilt from the database by the next open anyway; `--repair` removes
- * it now, so that no process spends time on it.
+ * CARMA's index files, vector and lexical (a cache of what the database holds): each
+ * one's checksum. A damaged file is rebuilt from the database by the next open anyway;
+ * `--repair` removes it now, so that no process spends time on it.
  */
 export const indexFilesCheck: DoctorCheck = {
   name: 'index-files',

@@ -1,0 +1,100 @@
+/**
+ * The lexical index file, `lexical-<generation>.bin` beside `index-<generation>.bin`: the
+ * BM25 index of the same checkpoint (written by `checkpointNow` with it), so that opening
+ * reads the postings instead of tokenizing every text again. Like the vector index file it
+ * is a cache of the store: brought up to date with the changes recorded since, and when it
+ * is missing, damaged or describes another state, the index is built from the texts.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, isAiosError } from '@aios/utils';
+import type { MemoryContext } from './context.js';
+import { DEFAULT_BM25, type LexicalIndex } from './engine/index.js';
+import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
+import type { IndexLogger } from './memory-types.js';
+
+/** Texts tokenized per call while a lexical index is built or brought up to date. */
+const ADD_PAGE = 5000;
+
+let defaultLogger: IndexLogger | undefined;
+
+function logger(ctx: MemoryContext): IndexLogger {
+  if (ctx.options.logger) return ctx.options.logger;
+  defaultLogger ??= createLogger('carma');
+  return defaultLogger;
+}
+
+/** The lexical file of a checkpoint, when the memory has a directory. */
+export function lexicalPath(ctx: MemoryContext, generation: number): string | undefined {
+  return ctx.options.dir === undefined
+    ? undefined
+    : join(ctx.options.dir, `lexical-${generation}.bin`);
+}
+
+/** Whether the checkpoint named in the store has a lexical file (opening then reads it). */
+export function hasLexicalFile(ctx: MemoryContext, checkpoint: IndexCheckpoint): boolean {
+  const path = lexicalPath(ctx, checkpoint.generation);
+  return path !== undefined && existsSync(path);
+}
+
+/**
+ * Reads the lexical file of `checkpoint`: undefined when it cannot be trusted (logged) or
+ * was written with other BM25 parameters than the memory's.
+ */
+export async function readLexicalFile(
+  ctx: MemoryContext,
+  checkpoint: IndexCheckpoint,
+): Promise<LexicalIndex | undefined> {
+  const path = lexicalPath(ctx, checkpoint.generation) as string;
+  let index: LexicalIndex;
+  try {
+    index = await ctx.engine.loadLexicalIndex(path);
+  } catch (error) {
+    logger(ctx).warn(
+      {
+        file: path,
+        code: isAiosError(error) ? error.code : 'UNEXPECTED',
+        reason: error instanceof Error ? error.message : String(error),
+      },
+      'the lexical index file cannot be trusted: rebuilt from the texts',
+    );
+    return undefined;
+  }
+  const wanted = ctx.options.bm25 ?? DEFAULT_BM25;
+  const { k1, b } = index.params;
+  return k1 === wanted.k1 && b === wanted.b ? index : undefined;
+}
+
+/**
+ * A read lexical file brought up to date with the store: the fragments deleted since
+ * dropped, those changed since (or missing from it) added again. Undefined when the
+ * store's history is behind the file's (a restored database).
+ */
+export async function adoptLexicalFile(
+  ctx: MemoryContext,
+  index: LexicalIndex,
+  checkpoint: IndexCheckpoint,
+  records: FragmentRecord[],
+): Promise<LexicalIndex | undefined> {
+  const { ids: changed, seq } = await ctx.store.changedSince(checkpoint.seq);
+  if (seq < checkpoint.seq) return undefined;
+  const inFile = new Set(index.labels());
+  const stale = [...inFile].filter((l) => !ctx.fragments.byLabel.has(l));
+  if (stale.length > 0) index.remove(Uint32Array.from(stale));
+  await addTexts(
+    index,
+    records.filter((f) => changed.has(f.id) || !inFile.has(f.label)),
+  );
+  return index;
+}
+
+/** Adds the texts of `records` to `index`, a page at a time. */
+export async function addTexts(index: LexicalIndex, records: FragmentRecord[]): Promise<void> {
+  for (let at = 0; at < records.length; at += ADD_PAGE) {
+    const page = records.slice(at, at + ADD_PAGE);
+    await index.addAsync(
+      Uint32Array.from(page, (f) => f.label),
+      page.map((f) => f.text),
+    );
+  }
+}
