@@ -21,6 +21,17 @@ pub fn checksum(bytes: &[u8]) -> blake3::Hash {
     hasher.finalize()
 }
 
+/// The end marker of every index file, before its checksum.
+pub const END: &[u8; 8] = b"CARMAEND";
+
+/// Ends a file's bytes: the end marker, then the BLAKE3 checksum of everything before it.
+pub fn seal(mut out: Vec<u8>) -> Vec<u8> {
+    out.extend_from_slice(END);
+    let sum = checksum(&out);
+    out.extend_from_slice(sum.as_bytes());
+    out
+}
+
 /// The bytes before a trailing checksum, when the checksum holds.
 pub fn checked_body(bytes: &[u8]) -> Option<&[u8]> {
     if bytes.len() < CHECKSUM_BYTES {

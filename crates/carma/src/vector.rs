@@ -25,7 +25,7 @@ pub use compaction::Compaction;
 pub use file::{temp_path, CHECKSUM_BYTES, FORMAT_VERSION};
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
-pub const END: &[u8; 8] = b"CARMAEND";
+pub use crate::file_bytes::END;
 pub const MAX_K: usize = 10_000;
 pub const MAX_DIM: usize = 65_536;
 /// Rows per rayon task in a single-query exact scan.

@@ -21,12 +21,11 @@ use std::fs;
 use std::path::Path;
 
 use super::{Bm25Index, Bm25Params};
-use crate::file_bytes::{checked_body, checksum, write_atomically, Reader};
+use crate::file_bytes::{checked_body, seal, write_atomically, Reader, END};
 use crate::fx::FxMap;
 use aios_error::{AiosError, Result};
 
 const MAGIC: &[u8; 8] = b"CARMALX1";
-const END: &[u8; 8] = b"CARMAEND";
 /// The version `to_bytes` writes.
 pub const LEXICAL_FORMAT_VERSION: u32 = 1;
 
@@ -81,10 +80,7 @@ impl Bm25Index {
                 put(&mut out, tf);
             }
         }
-        out.extend_from_slice(END);
-        let sum = checksum(&out);
-        out.extend_from_slice(sum.as_bytes());
-        out
+        seal(out)
     }
 
     /// Reads a file written by `to_bytes` (either implementation); `INDEX_CORRUPT` when it
@@ -189,6 +185,7 @@ impl Bm25Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::file_bytes::checksum;
 
     /// Texts of a few hundred words, some documents deleted and some replaced.
     fn churned() -> (Bm25Index, Vec<String>) {

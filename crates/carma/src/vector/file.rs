@@ -20,7 +20,7 @@ use std::path::Path;
 
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::RowCodes;
-use crate::file_bytes::{checksum, write_atomically, Reader};
+use crate::file_bytes::{checksum, seal, write_atomically, Reader};
 pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
 use crate::hnsw::{Hnsw, HnswParams, MAX_LEVEL};
@@ -78,10 +78,7 @@ impl VectorIndex {
                 }
             }
         }
-        out.extend_from_slice(END);
-        let sum = checksum(&out);
-        out.extend_from_slice(sum.as_bytes());
-        out
+        seal(out)
     }
 
     /// Reads a file of either version; `INDEX_CORRUPT` when it cannot be trusted.

@@ -1,19 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { AiosError, atomicWriteFile, ErrorCode, fromNodeIoError, type Hashing } from '@aios/utils';
+import { AiosError, ErrorCode, type Hashing } from '@aios/utils';
 import {
   checkDimension,
   checkDocuments,
   checkK,
   checkLabel,
   checkLabels,
-  checkPath,
   checkText,
   checkTexts,
 } from '../checks.js';
-import { tempPath } from '../file-format.js';
 import type { Bm25Params, Hits, LexicalIndex, PreparedQuery } from '../types.js';
 import { embedTokensInto } from './embed.js';
-import { jsHashing } from './index-file.js';
+import { loadIndexFile, saveIndexFile } from './index-file.js';
 import { decodeLexicalFile, encodeLexicalFile, type LexicalFileContents } from './lexical-file.js';
 import { tokenize } from './text.js';
 import { TopK } from './topk.js';
@@ -102,20 +99,11 @@ export class JsLexicalIndex implements LexicalIndex {
   }
 
   async save(path: string): Promise<void> {
-    checkPath(path);
-    const bytes = this.toBytes(await jsHashing());
-    await atomicWriteFile(path, bytes, { tempPath: tempPath(path) });
+    await saveIndexFile(path, (blake3) => this.toBytes(blake3));
   }
 
   static async load(path: string): Promise<JsLexicalIndex> {
-    checkPath(path);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw fromNodeIoError(error, path);
-    }
-    return JsLexicalIndex.fromBytes(bytes, await jsHashing());
+    return loadIndexFile(path, JsLexicalIndex.fromBytes);
   }
 
   get size(): number {

@@ -2,14 +2,22 @@
  * The index file in TypeScript: the same bytes as crates/carma/src/vector/file.rs writes,
  * and the same checks (in the same order, with the same messages) when reading.
  */
-import { AiosError, createHashing, type Hashing } from '@aios/utils';
-import { checkHnsw } from '../checks.js';
+import { readFile } from 'node:fs/promises';
+import {
+  AiosError,
+  atomicWriteFile,
+  createHashing,
+  fromNodeIoError,
+  type Hashing,
+} from '@aios/utils';
+import { checkHnsw, checkPath } from '../checks.js';
 import {
   CHECKSUM_BYTES,
   END,
   FORMAT_VERSION,
   HEADER_PREFIX_BYTES,
   MAGIC,
+  tempPath,
   unitSlack,
 } from '../file-format.js';
 import { type HnswParams, MAX_DIMENSION, type Metric, NO_LABEL } from '../types.js';
@@ -36,6 +44,34 @@ export function jsHashing(): Promise<Hashing> {
     throw error;
   });
   return hashing;
+}
+
+/**
+ * Writes the bytes `encode` makes to `path` atomically. The temp file's name carries this
+ * pid, so that a writer killed mid-way leaves a file that removeStaleIndexTempFiles
+ * recognises.
+ */
+export async function saveIndexFile(
+  path: string,
+  encode: (blake3: Hashing) => Uint8Array,
+): Promise<void> {
+  checkPath(path);
+  await atomicWriteFile(path, encode(await jsHashing()), { tempPath: tempPath(path) });
+}
+
+/** Reads an index file for `decode`: an unreadable one is an `IO_*` error naming it. */
+export async function loadIndexFile<T>(
+  path: string,
+  decode: (bytes: Uint8Array, blake3: Hashing) => T,
+): Promise<T> {
+  checkPath(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw fromNodeIoError(error, path);
+  }
+  return decode(bytes, await jsHashing());
 }
 
 const corrupt = (what: string) => new AiosError('INDEX_CORRUPT', `index file: ${what}`);

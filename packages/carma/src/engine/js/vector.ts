@@ -1,11 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import {
-  AiosError,
-  atomicWriteFile,
-  fromNodeIoError,
-  type Hashing,
-  invalidInput,
-} from '@aios/utils';
+import { AiosError, type Hashing, invalidInput } from '@aios/utils';
 import {
   checkDimension,
   checkFloats,
@@ -14,10 +7,8 @@ import {
   checkLabel,
   checkLabels,
   checkMetric,
-  checkPath,
   checkVectorSearch,
 } from '../checks.js';
-import { tempPath } from '../file-format.js';
 import {
   type Hits,
   type HnswParams,
@@ -27,7 +18,7 @@ import {
   type VectorSearchOptions,
 } from '../types.js';
 import { dotAt, JsHnsw } from './hnsw.js';
-import { decodeIndexFile, encodeIndexFile, jsHashing } from './index-file.js';
+import { decodeIndexFile, encodeIndexFile, loadIndexFile, saveIndexFile } from './index-file.js';
 import { TopK } from './topk.js';
 
 /** Rows `compactAsync` copies per slice. */
@@ -411,21 +402,10 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   async save(path: string): Promise<void> {
-    checkPath(path);
-    const bytes = this.toBytes(await jsHashing());
-    // The temp file's name carries this pid, so that a writer killed mid-way leaves a file
-    // that removeStaleIndexTempFiles recognises.
-    await atomicWriteFile(path, bytes, { tempPath: tempPath(path) });
+    await saveIndexFile(path, (blake3) => this.toBytes(blake3));
   }
 
   static async load(path: string): Promise<JsVectorIndex> {
-    checkPath(path);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw fromNodeIoError(error, path);
-    }
-    return JsVectorIndex.fromBytes(bytes, await jsHashing());
+    return loadIndexFile(path, JsVectorIndex.fromBytes);
   }
 }
