@@ -60,7 +60,13 @@ describe.each(testImplementations())('lexical index files (%s)', (impl) => {
       expect(loaded.idf(['layer', 'flutter', 'absent'])).toEqual(
         index.idf(['layer', 'flutter', 'absent']),
       );
-      // The loaded index goes on like any other.
+      // The loaded index goes on like any other: removals and replacements included.
+      const gone = Uint32Array.of(3, 4, 400);
+      const copy = await createEngine({ native: reader }).loadLexicalIndex(path);
+      copy.remove(gone);
+      const reference = churned(createEngine({ native: reader }));
+      reference.remove(gone);
+      for (const q of QUERIES) expect(copy.search(q, 50)).toEqual(reference.search(q, 50));
       loaded.add(Uint32Array.of(9), ['a new boundary']);
       expect(loaded.search('new', 1).labels[0]).toBe(9);
     }

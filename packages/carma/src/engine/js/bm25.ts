@@ -27,6 +27,11 @@ export class JsLexicalIndex implements LexicalIndex {
   private readonly postTfs: number[][] = [];
   private readonly docLen: number[] = [];
   private readonly docTerms: number[][] = [];
+  /**
+   * Documents read from a file whose `docTerms` are not listed yet: only a removal needs
+   * them, and most opens remove nothing (see `listDocTerms`).
+   */
+  private unlistedDocs = 0;
   private readonly slotLabels: number[] = [];
   private readonly bySlot = new Map<number, number>();
   /** Per term: the largest term frequency and shortest document seen (never lowered). */
@@ -72,29 +77,33 @@ export class JsLexicalIndex implements LexicalIndex {
 
   /** Reads `bytes` (a lexical file); `INDEX_CORRUPT` when they cannot be trusted. */
   static fromBytes(bytes: Uint8Array, blake3: Hashing): JsLexicalIndex {
-    const c = decodeLexicalFile(bytes, blake3);
-    const index = new JsLexicalIndex(c.params);
-    c.labels.forEach((label, slot) => {
+    const { params, labels, lengths, terms } = decodeLexicalFile(bytes, blake3);
+    const index = new JsLexicalIndex(params);
+    for (let slot = 0; slot < labels.length; slot++) {
+      const label = labels[slot] as number;
+      const length = lengths[slot] as number;
       index.slotLabels.push(label);
       index.bySlot.set(label, slot);
-      index.docLen.push(c.lengths[slot] as number);
+      index.docLen.push(length);
       index.docTerms.push([]);
-      index.totalLen += c.lengths[slot] as number;
-    });
-    c.terms.forEach(({ term, slots, tfs }, t) => {
+      index.totalLen += length;
+    }
+    index.unlistedDocs = labels.length;
+    for (let t = 0; t < terms.length; t++) {
+      const { term, slots, tfs } = terms[t] as (typeof terms)[number];
       index.vocab.set(term, t);
       index.postSlots.push(Array.from(slots));
       index.postTfs.push(Array.from(tfs));
       let maxTf = 0;
       let minLen = Number.POSITIVE_INFINITY;
-      slots.forEach((slot, i) => {
-        (index.docTerms[slot] as number[]).push(t);
-        maxTf = Math.max(maxTf, tfs[i] as number);
-        minLen = Math.min(minLen, c.lengths[slot] as number);
-      });
+      for (let i = 0; i < slots.length; i++) {
+        if ((tfs[i] as number) > maxTf) maxTf = tfs[i] as number;
+        const length = lengths[slots[i] as number] as number;
+        if (length < minLen) minLen = length;
+      }
       index.maxTf.push(maxTf);
       index.minLen.push(minLen);
-    });
+    }
     return index;
   }
 
@@ -155,8 +164,19 @@ export class JsLexicalIndex implements LexicalIndex {
     }
   }
 
+  /** Lists the terms of the documents read from a file, from the postings (in term order). */
+  private listDocTerms(): void {
+    const docs = this.unlistedDocs;
+    if (docs === 0) return;
+    this.unlistedDocs = 0;
+    this.postSlots.forEach((slots, t) => {
+      for (const slot of slots) if (slot < docs) (this.docTerms[slot] as number[]).push(t);
+    });
+  }
+
   remove(labels: Uint32Array): number {
     checkLabels(labels);
+    this.listDocTerms();
     let removed = 0;
     for (const label of labels) {
       const slot = this.bySlot.get(label);
