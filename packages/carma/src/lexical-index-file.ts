@@ -7,22 +7,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, isAiosError } from '@aios/utils';
+import { isAiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { DEFAULT_BM25, type LexicalIndex } from './engine/index.js';
 import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
-import type { IndexLogger } from './memory-types.js';
+import { type ChangesSince, drift, indexLogger } from './index-file-drift.js';
 
 /** Texts tokenized per call while a lexical index is built or brought up to date. */
 const ADD_PAGE = 5000;
-
-let defaultLogger: IndexLogger | undefined;
-
-function logger(ctx: MemoryContext): IndexLogger {
-  if (ctx.options.logger) return ctx.options.logger;
-  defaultLogger ??= createLogger('carma');
-  return defaultLogger;
-}
 
 /** The lexical file of a checkpoint, when the memory has a directory. */
 export function lexicalPath(ctx: MemoryContext, generation: number): string | undefined {
@@ -50,7 +42,7 @@ export async function readLexicalFile(
   try {
     index = await ctx.engine.loadLexicalIndex(path);
   } catch (error) {
-    logger(ctx).warn(
+    indexLogger(ctx).warn(
       {
         file: path,
         code: isAiosError(error) ? error.code : 'UNEXPECTED',
@@ -73,18 +65,14 @@ export async function readLexicalFile(
 export async function adoptLexicalFile(
   ctx: MemoryContext,
   index: LexicalIndex,
-  checkpoint: IndexCheckpoint,
+  since: ChangesSince,
   records: FragmentRecord[],
 ): Promise<LexicalIndex | undefined> {
-  const { ids: changed, seq } = await ctx.store.changedSince(checkpoint.seq);
-  if (seq < checkpoint.seq) return undefined;
-  const inFile = new Set(index.labels());
-  const stale = [...inFile].filter((l) => !ctx.fragments.byLabel.has(l));
-  if (stale.length > 0) index.remove(Uint32Array.from(stale));
-  await addTexts(
-    index,
-    records.filter((f) => changed.has(f.id) || !inFile.has(f.label)),
-  );
+  const changed = await since();
+  if (!changed) return undefined;
+  const { stale, todo } = drift(ctx, index.labels(), changed, records);
+  if (stale.length > 0) index.remove(stale);
+  await addTexts(index, todo);
   return index;
 }
 

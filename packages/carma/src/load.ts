@@ -9,6 +9,7 @@ import { describeRoles, normalizeRoles, rolesKey } from './embedding-roles.js';
 import type { LexicalIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord, FragmentStore, StoreMeta } from './fragment-store.js';
+import { type ChangesSince, changesSince } from './index-file-drift.js';
 import {
   addTexts,
   adoptLexicalFile,
@@ -133,6 +134,8 @@ export async function loadMemory(
   let reembed = false;
   let indexFile: Promise<ReadIndexFile | undefined> | undefined;
   let lexicalFile: Promise<LexicalIndex | undefined> | undefined;
+  // What changed since the checkpoint the files were written at: read once, for both.
+  let since: ChangesSince | undefined;
   // One page after another, so that the index hands out term ids in the fragments' order.
   let lexical: Promise<void> = Promise.resolve();
   const seen = new Set<number>();
@@ -146,6 +149,7 @@ export async function loadMemory(
           indexFile.catch(() => undefined);
         }
         const checkpoint = ctx.files.checkpoint;
+        if (checkpoint) since = changesSince(ctx, checkpoint);
         if (checkpoint && hasLexicalFile(ctx, checkpoint)) {
           lexicalFile = readLexicalFile(ctx, checkpoint);
           lexicalFile.catch(() => undefined); // awaited below, like the index file
@@ -184,7 +188,7 @@ export async function loadMemory(
   for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
   await lexical;
   const read = await lexicalFile;
-  const adopted = read && meta?.index && (await adoptLexicalFile(ctx, read, meta.index, records));
+  const adopted = read && since && (await adoptLexicalFile(ctx, read, since, records));
   if (adopted) {
     indexes.lexical = adopted;
   } else if (pagesSkipped) {
@@ -193,7 +197,8 @@ export async function loadMemory(
     await addTexts(indexes.lexical, clashing);
   }
   const lexicalOrigin: LexicalOrigin = adopted ? 'file' : 'texts';
-  return { vectors: await loadVectors(ctx, records, reembed, indexFile), lexical: lexicalOrigin };
+  const vectors = await loadVectors(ctx, records, reembed, indexFile, since);
+  return { vectors, lexical: lexicalOrigin };
 }
 
 /** The vector half of `loadMemory`, once the fragments are in. */
@@ -202,6 +207,7 @@ async function loadVectors(
   records: FragmentRecord[],
   reembed: boolean,
   indexFile: Promise<ReadIndexFile | undefined> | undefined,
+  since: ChangesSince | undefined,
 ): Promise<IndexOrigin> {
   const { indexes } = ctx;
   if (reembed) {
@@ -210,7 +216,7 @@ async function loadVectors(
   }
   if (indexes.dimension === undefined) return 'none'; // remote embedder, nothing stored yet
   const read = await indexFile;
-  const loaded = read && (await adoptIndexFile(ctx, read, records));
+  const loaded = read && since && (await adoptIndexFile(ctx, read, since, records));
   if (loaded) {
     indexes.vectors = loaded;
   } else {

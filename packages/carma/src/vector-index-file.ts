@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AiosError, createLogger, isAiosError } from '@aios/utils';
+import { AiosError, isAiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { normalizeRoles } from './embedding-roles.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
@@ -16,8 +16,8 @@ import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { catchUp } from './follow.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
+import { type ChangesSince, drift, indexLogger } from './index-file-drift.js';
 import { hasLexicalFile, lexicalPath } from './lexical-index-file.js';
-import type { IndexLogger } from './memory-types.js';
 import { removeStaleIndexTempFiles } from './vector-index-file-check.js';
 
 /** Fragment changes between automatic checkpoints, unless `checkpointEvery` says otherwise. */
@@ -36,14 +36,6 @@ export interface IndexFileState {
 
 export function createIndexFileState(): IndexFileState {
   return { checkpoint: undefined, writtenAtCheckpoint: 0, generation: 0 };
-}
-
-let defaultLogger: IndexLogger | undefined;
-
-function logger(ctx: MemoryContext): IndexLogger {
-  if (ctx.options.logger) return ctx.options.logger;
-  defaultLogger ??= createLogger('carma');
-  return defaultLogger;
 }
 
 /** The format version in a file's header, or undefined when it has none to read. */
@@ -113,7 +105,6 @@ export async function fillFromStore(
 /** An index file read while the fragments load (`readIndexFile`), before `adoptIndexFile`. */
 export interface ReadIndexFile {
   index: VectorIndex;
-  checkpoint: IndexCheckpoint;
   version: number | undefined;
 }
 
@@ -134,14 +125,14 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
   } catch (error) {
     const code = isAiosError(error) ? error.code : 'UNEXPECTED';
     const reason = error instanceof Error ? error.message : String(error);
-    logger(ctx).warn(
+    indexLogger(ctx).warn(
       { file: path, code, reason },
       'the index file cannot be trusted: rebuilt from the database',
     );
     return undefined;
   }
   if (index.dimension !== ctx.indexes.dimension) {
-    logger(ctx).warn(
+    indexLogger(ctx).warn(
       {
         file: path,
         code: CarmaErrorCode.DIMENSION_MISMATCH,
@@ -151,7 +142,7 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
     );
     return undefined;
   }
-  return { index, checkpoint, version };
+  return { index, version };
 }
 
 /**
@@ -162,16 +153,14 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
 export async function adoptIndexFile(
   ctx: MemoryContext,
   read: ReadIndexFile,
+  since: ChangesSince,
   records: FragmentRecord[],
 ): Promise<VectorIndex | undefined> {
-  const { index, checkpoint, version } = read;
-  const { ids: changed, seq } = await ctx.store.changedSince(checkpoint.seq);
-  if (seq < checkpoint.seq) return undefined;
-  // One call for the file's labels rather than one per fragment (100k crossings natively).
-  const inFile = new Set(index.labels());
-  const stale = [...inFile].filter((l) => !ctx.fragments.byLabel.has(l));
-  if (stale.length > 0) index.remove(Uint32Array.from(stale));
-  const todo = records.filter((f) => changed.has(f.id) || !inFile.has(f.label));
+  const { index, version } = read;
+  const changed = await since();
+  if (!changed) return undefined;
+  const { stale, todo } = drift(ctx, index.labels(), changed, records);
+  if (stale.length > 0) index.remove(stale);
   await fillFromStore(ctx, todo, index);
   // An older format is rewritten (with a checksum) by the next checkpoint.
   ctx.indexes.savedToFile = stale.length === 0 && todo.length === 0 && version === FORMAT_VERSION;
