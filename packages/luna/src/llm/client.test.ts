@@ -189,6 +189,25 @@ describe('ChatClient against a loopback chat completions server', () => {
     expect(deltas).toHaveLength(2);
   });
 
+  it('cancels a stream whose whole rest arrived in one read', async () => {
+    // The server writes every event at once: the cancel lands while the rest is buffered.
+    server.queue.push({ kind: 'ok' });
+    const controller = new AbortController();
+    const deltas: string[] = [];
+    await expect(
+      client().chat({
+        messages,
+        stream: true,
+        signal: controller.signal,
+        onDelta: (d) => {
+          deltas.push(d);
+          controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'LUNA_ABORTED' });
+    expect(deltas).toHaveLength(1);
+  });
+
   it('probes the candidates in order and picks the first listed model', async () => {
     const port = await closedPort();
     const probing = new ChatClient({

@@ -356,6 +356,9 @@ export class ChatClient {
       | undefined;
     try {
       for await (const data of response.events()) {
+        // Events already buffered when the caller cancels (one read can hold the rest of
+        // the stream) must not complete the answer it gave up on.
+        if (request.signal?.aborted) throw aborted(request.signal);
         if (data === '[DONE]') {
           done = true;
           break;
@@ -397,6 +400,7 @@ export class ChatClient {
     } catch (error) {
       throw toLunaError(error, 'stream');
     }
+    if (request.signal?.aborted) throw aborted(request.signal);
     if (!done && finishReason === null) {
       throw llmError(
         LunaErrorCode.LLM_STREAM_INTERRUPTED,
