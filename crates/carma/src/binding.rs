@@ -305,18 +305,21 @@ impl NativeVectorIndex {
     }
 
     /// `compact` on the libuv thread pool, beside searches and writes: they wait only for
-    /// the swap at the end. Resolves false when stopped (`stopCompaction`) or when the
-    /// index was renumbered meanwhile (the copy is then dropped, nothing changed).
+    /// the swap at the end. With `hnsw`, the new index has a graph of those parameters
+    /// (how a large index gets its first graph without blocking). Resolves false when
+    /// stopped (`stopCompaction`) or when the index was renumbered meanwhile (the copy is
+    /// then dropped, nothing changed).
     #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
-    pub fn compact_async(&self) -> AsyncTask<CompactTask> {
+    pub fn compact_async(&self, hnsw: Option<NativeHnswParams>) -> Result<AsyncTask<CompactTask>> {
+        let graph = hnsw.map(NativeHnswParams::parse).transpose()?;
         self.stop.store(false, Ordering::Relaxed);
         // Started here, so that a `compact` called before the task runs drops it.
-        let start = read(&self.inner).start_compaction();
-        AsyncTask::new(CompactTask {
+        let start = read(&self.inner).start_compaction(graph);
+        Ok(AsyncTask::new(CompactTask {
             index: self.inner.clone(),
             stop: self.stop.clone(),
             start: Some(start),
-        })
+        }))
     }
 
     /// Stops a running `compactAsync` at its next step.

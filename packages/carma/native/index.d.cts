@@ -88,10 +88,12 @@ export declare class NativeVectorIndex {
   compact(): void
   /**
    * `compact` on the libuv thread pool, beside searches and writes: they wait only for
-   * the swap at the end. Resolves false when stopped (`stopCompaction`) or when the
-   * index was renumbered meanwhile (the copy is then dropped, nothing changed).
+   * the swap at the end. With `hnsw`, the new index has a graph of those parameters
+   * (how a large index gets its first graph without blocking). Resolves false when
+   * stopped (`stopCompaction`) or when the index was renumbered meanwhile (the copy is
+   * then dropped, nothing changed).
    */
-  compactAsync(): Promise<boolean>
+  compactAsync(hnsw?: NativeHnswParams | undefined | null): Promise<boolean>
   /** Stops a running `compactAsync` at its next step. */
   stopCompaction(): void
   /** Writes the index (rows and graph) to `path` atomically, off the JS thread. */

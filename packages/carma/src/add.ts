@@ -52,7 +52,7 @@ export async function addFragments(
     fresh.forEach((f, i) => {
       matrix.set(vectors.get(f.record.contentHash) as Float32Array, i * dim);
     });
-    const near = findNearDuplicates(
+    const near = await findNearDuplicates(
       ctx,
       matrix,
       fresh.map((f) => f.record.namespace),

@@ -83,17 +83,20 @@ export function resolveSlots(slots: AddSlot[]): AddResult[] {
   });
 }
 
-/** Near-duplicates of each row of `matrix` in its namespace, most similar first. */
-export function findNearDuplicates(
+/**
+ * Near-duplicates of each row of `matrix` in its namespace, most similar first. A batch
+ * is thousands of searches: off the JS thread where the engine can.
+ */
+export async function findNearDuplicates(
   ctx: MemoryContext,
   matrix: Float32Array,
   namespaces: string[],
-): NearDuplicate[][] {
+): Promise<NearDuplicate[][]> {
   const vectors = ctx.indexes.vectors;
   const threshold = ctx.options.nearDuplicateThreshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
   if (!vectors || vectors.size === 0 || threshold > 1) return namespaces.map(() => []);
   const k = Math.min(NEAR_CANDIDATES, vectors.size);
-  const hits = vectors.search(matrix, k, { ef: 64 });
+  const hits = await vectors.searchAsync(matrix, k, { ef: 64 });
   return namespaces.map((ns, i) => {
     const out: NearDuplicate[] = [];
     for (let j = i * k; j < (i + 1) * k; j++) {

@@ -138,4 +138,36 @@ describe.each(testImplementations())('compactAsync (%s)', (impl) => {
     expect(index.slots).toBe(600);
     expect(index.size).toBe(600);
   });
+  it('gives an index without a graph its first one, keeping what was added meanwhile', async () => {
+    const index = engine.createVectorIndex(DIM, 'cosine', null);
+    const labels = Array.from({ length: 1200 }, (_, i) => i);
+    index.add(Uint32Array.from(labels), rows(labels));
+    await expect(index.compactAsync({ hnsw: { ...HNSW, m: 1 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    let settled = false;
+    const build = index.compactAsync({ hnsw: HNSW }).finally(() => {
+      settled = true;
+    });
+    // The swap at the end (natively on another thread) is the first change anyone sees.
+    expect(index.hnsw).toBeNull();
+    let next = 20_000;
+    do {
+      // Answered (exactly until the swap) while rows are added; the rows added are kept.
+      index.add(Uint32Array.of(next), row(next));
+      expect((await index.searchAsync(row(next), 1)).labels[0]).toBe(next);
+      next++;
+      await sleep(1);
+    } while (!settled);
+    expect(await build).toBe(true);
+    expect(index.hnsw).toEqual(HNSW);
+    expect(index.size).toBe(1200 + (next - 20_000));
+    const probes = rows([20_000, next - 1, 5]);
+    const truth = index.search(probes, 10, { exact: true });
+    const graph = index.search(probes, 10, { ef: 64 });
+    expect(graph.labels[0]).toBe(20_000);
+    expect(graph.labels[10]).toBe(next - 1);
+    const found = [...graph.labels].filter((l) => truth.labels.includes(l)).length;
+    expect(found).toBeGreaterThanOrEqual(27);
+  });
 });

@@ -140,6 +140,17 @@ export class Memory {
       follow: { seq: 0, doubt: new Set() },
       queryVectors: new QueryVectors(),
     };
+    this.ctx.indexes.background = {
+      failed: (error) => {
+        const log = options.logger ?? createLogger('carma');
+        log.warn(
+          { reason: error instanceof Error ? error.message : String(error) },
+          'compacting the vector index or building its graph failed: tried again later',
+        );
+      },
+      // A check once idle may have found this compaction running: it is due again now.
+      settled: () => this.armIdleCheck(),
+    };
     this.follower = new ChangeFollower({
       store,
       position: () => this.ctx.follow.seq,
@@ -235,7 +246,7 @@ export class Memory {
    */
   private afterWrite(own: boolean): void {
     if (own) this.lastWrite = performance.now();
-    this.compact(false);
+    this.ctx.indexes.maybeCompact();
     this.armIdleCheck();
   }
 
@@ -251,23 +262,8 @@ export class Memory {
     if (quiet < COMPACT_IDLE_MS) {
       this.idleTimer = setTimeout(() => this.whenIdle(), COMPACT_IDLE_MS - quiet).unref();
     } else {
-      this.compact(true);
+      this.ctx.indexes.maybeCompact(true);
     }
-  }
-
-  private compact(idle: boolean): void {
-    this.ctx.indexes.maybeCompact(
-      (error) => {
-        const log = this.ctx.options.logger ?? createLogger('carma');
-        log.warn(
-          { reason: error instanceof Error ? error.message : String(error) },
-          'compacting the vector index failed: it keeps its deleted rows until the next try',
-        );
-      },
-      // A check once idle may have found this compaction running: it is due again now.
-      () => this.armIdleCheck(),
-      idle,
-    );
   }
 
   /**
@@ -548,9 +544,10 @@ export class Memory {
     await this.follower.stop();
     return this.mutations.run(async () => {
       if (this.closed) return;
-      // A compaction left unfinished is the next writer's to do again.
+      // A compaction left unfinished is the next writer's to do again; a graph being
+      // built is finished when this memory wrote (the checkpoint below saves it).
       clearTimeout(this.idleTimer);
-      await this.ctx.indexes.stopCompaction();
+      await this.ctx.indexes.stopBackground({ keepGraph: this.ctx.store.written > 0 });
       try {
         await checkpointNow(this.ctx);
       } finally {

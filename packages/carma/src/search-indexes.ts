@@ -23,6 +23,11 @@ export const COMPACT_MIN_DEAD = 1024;
  */
 export const COMPACT_IDLE_SHARE = 0.03;
 export const COMPACT_IDLE_MS = 2000;
+/**
+ * The most rows an index gets its first graph over in one call (natively about 10 ms,
+ * in js about a second); above, a background compaction builds it.
+ */
+export const GRAPH_AT_ONCE_ROWS = 1000;
 
 export class SearchIndexes {
   /** Replaced once, by the one read from its file, while the memory opens. */
@@ -58,54 +63,81 @@ export class SearchIndexes {
   }
 
   /** The background compaction under way, if any (see `maybeCompact`). */
-  private compaction: { done: Promise<void>; stop: AbortController } | undefined;
+  private compaction: { done: Promise<void>; stop: AbortController; graph: boolean } | undefined;
+  /** Set once the memory closes: no background work starts after. */
+  private closing = false;
+
+  /**
+   * Told when a background compaction or graph build fails (the index stays as it was)
+   * and when one ends without failing (rows deleted meanwhile may call for another).
+   */
+  background: { failed(error: unknown): void; settled(): void } = {
+    failed: () => undefined,
+    settled: () => undefined,
+  };
 
   /**
    * Starts compacting the vector index in the background once deleted and replaced rows
    * reach COMPACT_DEAD_SHARE of its slots and COMPACT_MIN_DEAD rows, or, once writes
    * pause (`idle`), COMPACT_IDLE_SHARE: searches and writes go on meanwhile, and the
-   * next checkpoint writes the smaller file. `settled` runs once it ended without failing:
-   * rows deleted meanwhile are dead in the new index too, and may call for another one.
+   * next checkpoint writes the smaller file.
    */
-  maybeCompact(failed: (error: unknown) => void, settled: () => void, idle = false): void {
+  maybeCompact(idle = false): void {
     const vectors = this.vectors;
-    if (vectors === undefined || this.compaction !== undefined) return;
+    if (vectors === undefined || this.compaction !== undefined || this.closing) return;
     const dead = vectors.slots - vectors.size;
     const [share, least] = idle ? [COMPACT_IDLE_SHARE, 1] : [COMPACT_DEAD_SHARE, COMPACT_MIN_DEAD];
     if (dead < least || dead < vectors.slots * share) return;
-    const stop = new AbortController();
-    const done = vectors.compactAsync({ signal: stop.signal }).then(
-      (swapped) => {
-        if (swapped && this.vectors === vectors) this.savedToFile = false;
-        this.compaction = undefined;
-        settled();
-      },
-      (error: unknown) => {
-        this.compaction = undefined;
-        failed(error);
-      },
-    );
-    this.compaction = { done, stop };
+    this.startCompaction(vectors, undefined);
   }
 
-  /** Stops a background compaction (the index stays as it was) and waits for it. */
-  async stopCompaction(): Promise<void> {
-    const compaction = this.compaction;
-    if (compaction === undefined) return;
-    compaction.stop.abort();
-    await compaction.done;
-  }
-
-  /** Builds the HNSW graph once the policy asks for one; exact search until then. */
+  /**
+   * Gives the vector index its HNSW graph once the policy asks for one; exact search
+   * until then. A small index gets it at once; a larger one from a background
+   * compaction that builds it (natively off the JS thread, in js in millisecond slices),
+   * so that reaching the threshold, or opening a memory whose file had no graph, never
+   * holds searches and writes for the seconds a graph over every row takes.
+   */
   maybeBuildGraph(): void {
     const vectors = this.vectors;
     if (this.graph === null || vectors === undefined || vectors.hnsw) return;
-    if (this.graph === 'auto') {
-      if (vectors.size < HNSW_AUTO_THRESHOLD) return;
-      vectors.setHnsw({ ...DEFAULT_HNSW });
-    } else {
-      vectors.setHnsw(this.graph);
-    }
-    this.savedToFile = false;
+    if (this.graph === 'auto' && vectors.size < HNSW_AUTO_THRESHOLD) return;
+    const params = this.graph === 'auto' ? { ...DEFAULT_HNSW } : this.graph;
+    if (vectors.slots <= GRAPH_AT_ONCE_ROWS) {
+      vectors.setHnsw(params);
+      this.savedToFile = false;
+    } else if (this.compaction === undefined && !this.closing) {
+      this.startCompaction(vectors, params);
+    } // else: a compaction is under way; the graph is built once it ends (startCompaction)
+  }
+
+  private startCompaction(vectors: VectorIndex, hnsw: HnswParams | undefined): void {
+    const stop = new AbortController();
+    const done = vectors.compactAsync({ signal: stop.signal, ...(hnsw ? { hnsw } : {}) }).then(
+      (swapped) => {
+        if (swapped && this.vectors === vectors) this.savedToFile = false;
+        this.compaction = undefined;
+        this.maybeBuildGraph();
+        this.background.settled();
+      },
+      (error: unknown) => {
+        this.compaction = undefined;
+        this.background.failed(error);
+      },
+    );
+    this.compaction = { done, stop, graph: hnsw !== undefined };
+  }
+
+  /**
+   * Stops background work for good and waits for it: a compaction is stopped (the index
+   * stays as it was, the next writer compacts), a graph being built is waited for when
+   * `keepGraph` (a checkpoint is about to save it; else the next open builds it again).
+   */
+  async stopBackground(options: { keepGraph?: boolean } = {}): Promise<void> {
+    this.closing = true;
+    const compaction = this.compaction;
+    if (compaction === undefined) return;
+    if (!(options.keepGraph && compaction.graph)) compaction.stop.abort();
+    await compaction.done;
   }
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use super::VectorIndex;
-use crate::hnsw::Hnsw;
+use crate::hnsw::{Hnsw, HnswParams};
 
 /// Rows given codes and graph nodes per step of `Compaction::index`, between which it
 /// checks whether it was asked to stop.
@@ -46,11 +46,13 @@ pub struct Compaction {
 }
 
 impl VectorIndex {
-    /// Starts a compacted copy of this index (nothing copied yet).
-    pub fn start_compaction(&self) -> Compaction {
+    /// Starts a compacted copy of this index (nothing copied yet), with a graph of
+    /// `graph`'s parameters when given, else of this index's (none if it has none): how a
+    /// large index gets its first graph without holding the index meanwhile.
+    pub fn start_compaction(&self, graph: Option<HnswParams>) -> Compaction {
         let mut next = VectorIndex::new(self.dim, self.metric, None)
             .expect("the dimension of an existing index is valid");
-        next.hnsw = self.hnsw_params().map(Hnsw::new);
+        next.hnsw = graph.or(self.hnsw_params()).map(Hnsw::new);
         Compaction {
             next,
             from: Vec::new(),
@@ -186,7 +188,7 @@ mod tests {
         let gone: Vec<u32> = (0..3000).filter(|l| l % 3 == 0).collect();
         index.remove(&gone);
 
-        let mut c = index.start_compaction();
+        let mut c = index.start_compaction(None);
         assert!(index.copy_for_compaction(&mut c, 1000));
         // Written while the copy is under way: a row already copied is replaced, one
         // already copied is deleted, one not yet copied is deleted, new rows arrive.
@@ -232,17 +234,51 @@ mod tests {
         let mut index = VectorIndex::new(dim, Metric::Dot, None).unwrap();
         index.add(&[1, 2, 3], &rows(3, dim, 2)).unwrap();
         index.remove(&[2]);
-        let mut c = index.start_compaction();
+        let mut c = index.start_compaction(None);
         while index.copy_for_compaction(&mut c, 2) {}
         index.compact();
         assert!(!index.finish_compaction(c));
         assert_eq!(index.len(), 2);
 
         index.set_hnsw(Some(HnswParams::default())).unwrap();
-        let mut c = index.start_compaction();
+        let mut c = index.start_compaction(None);
         while index.copy_for_compaction(&mut c, 2) {}
         assert_eq!(c.pending(), 2);
         assert!(!c.index(&AtomicBool::new(true)));
         assert_eq!(c.pending(), 2);
+    }
+
+    #[test]
+    fn gives_an_index_without_a_graph_its_first_one() {
+        let dim = 16;
+        let mut index = VectorIndex::new(dim, Metric::Cosine, None).unwrap();
+        let labels: Vec<u32> = (0..2000).collect();
+        index.add(&labels, &rows(2000, dim, 5)).unwrap();
+        let params = HnswParams {
+            m: 12,
+            ef_construction: 60,
+            seed: 3,
+        };
+        let mut c = index.start_compaction(Some(params));
+        while index.copy_for_compaction(&mut c, 500) {}
+        assert!(c.index(&AtomicBool::new(false)));
+        // Written while the graph was being built: in it after the swap.
+        let fresh: Vec<u32> = (9000..9100).collect();
+        let fresh_rows = rows(100, dim, 8);
+        index.add(&fresh, &fresh_rows).unwrap();
+        assert!(index.hnsw_params().is_none());
+        assert!(index.finish_compaction(c));
+        assert_eq!(index.hnsw_params(), Some(params));
+        assert_eq!(index.len(), 2100);
+        let probe = &fresh_rows[..5 * dim];
+        let expected = exact(&index, probe, 10);
+        let graph = index
+            .search(probe, 10, None, SearchOptions::default())
+            .unwrap();
+        let hit = graph.labels.iter().filter(|l| expected.contains(l)).count();
+        assert!(hit >= 45, "graph recall {hit}/50");
+        for (q, label) in fresh.iter().take(5).enumerate() {
+            assert_eq!(graph.labels[q * 10], *label, "a row added during the build");
+        }
     }
 }

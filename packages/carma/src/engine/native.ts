@@ -93,13 +93,14 @@ class NativeVectorIndexWrapper implements VectorIndex {
   compact(): void {
     callNative(() => this.inner.compact());
   }
-  async compactAsync(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async compactAsync(options: { signal?: AbortSignal; hnsw?: HnswParams } = {}): Promise<boolean> {
     const { signal } = options;
+    const graph = options.hnsw === undefined ? undefined : checkHnsw(options.hnsw);
     if (signal?.aborted) return false;
     const stop = () => this.inner.stopCompaction();
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      return await callNative(() => this.inner.compactAsync());
+      return await callNative(() => this.inner.compactAsync(graph));
     } finally {
       signal?.removeEventListener('abort', stop);
     }

@@ -79,9 +79,11 @@ export interface VectorIndex {
    * end and wait only for it: natively on the libuv pool, in js in slices of about a
    * millisecond between which the event loop runs. Writes made meanwhile are kept.
    * Resolves false, changing nothing, when `signal` aborts it or `compact`/`setHnsw` ran
-   * meanwhile.
+   * meanwhile. With `hnsw`, the new index has a graph of those parameters: how an index
+   * gets its first graph without blocking (`setHnsw` builds it in one call); exact
+   * search answers until the swap.
    */
-  compactAsync(options?: { signal?: AbortSignal }): Promise<boolean>;
+  compactAsync(options?: { signal?: AbortSignal; hnsw?: HnswParams }): Promise<boolean>;
   /**
    * Writes rows and graph to `path` atomically, with a checksum: through `<path>.tmp-<pid>`,
    * removed again when writing fails.

@@ -311,13 +311,14 @@ export class JsVectorIndex implements VectorIndex {
    * nodes, in slices of about `COMPACT_SLICE_MS` with the event loop running between
    * them; the last step (rows written since, tombstones set since, the swap) is one slice.
    */
-  async compactAsync(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async compactAsync(options: { signal?: AbortSignal; hnsw?: HnswParams } = {}): Promise<boolean> {
     const { signal } = options;
+    const params = options.hnsw === undefined ? this.graph?.params : checkHnsw(options.hnsw);
     if (signal?.aborted) return false;
     const generation = this.generation;
     const dim = this.dimension;
     const next = new JsVectorIndex(dim, this.metric, null);
-    const graph = this.graph ? new JsHnsw({ ...this.graph.params }) : null;
+    const graph = params ? new JsHnsw({ ...params }) : null;
     const from: number[] = [];
     let copied = 0;
     let indexed = 0;
