@@ -29,9 +29,16 @@ const EMPTY: ReadonlySet<string> = new Set();
 export class FragmentState {
   readonly byId = new Map<string, FragmentRecord>();
   readonly byLabel = new LabelTable<FragmentRecord>();
-  private readonly byContent = new Map<string, string>();
-  /** Fragments by text hash alone, in any namespace: whose vector a new copy can reuse. */
-  private readonly byHash = new Map<string, Set<string>>();
+  /**
+   * The fragment holding each text hash, per namespace (the dedup key). Nested rather
+   * than keyed by a joined string: opening a memory builds it for every fragment.
+   */
+  private readonly byContent = new Map<string, Map<string, string>>();
+  /**
+   * Fragments by text hash alone, in any namespace: whose vector a new copy can reuse.
+   * Most texts are held once: their id alone, a set only for the others.
+   */
+  private readonly byHash = new Map<string, string | Set<string>>();
   readonly namespaceLabels = new Map<string, Set<number>>();
   /**
    * Ids of the fragments that may link to others (every one that does, and maybe some
@@ -57,13 +64,16 @@ export class FragmentState {
     this.changes++;
     this.byId.set(f.id, f);
     this.byLabel.set(f.label, f);
-    this.byContent.set(contentKey(f.namespace, f.contentHash), f.id);
-    let ids = this.byHash.get(f.contentHash);
-    if (!ids) {
-      ids = new Set();
-      this.byHash.set(f.contentHash, ids);
+    let inNamespace = this.byContent.get(f.namespace);
+    if (!inNamespace) {
+      inNamespace = new Map();
+      this.byContent.set(f.namespace, inNamespace);
     }
-    ids.add(f.id);
+    inNamespace.set(f.contentHash, f.id);
+    const ids = this.byHash.get(f.contentHash);
+    if (ids === undefined || ids === f.id) this.byHash.set(f.contentHash, f.id);
+    else if (typeof ids === 'string') this.byHash.set(f.contentHash, new Set([ids, f.id]));
+    else ids.add(f.id);
     let set = this.namespaceLabels.get(f.namespace);
     if (!set) {
       set = new Set();
@@ -94,24 +104,31 @@ export class FragmentState {
     this.linking.delete(f.id);
     this.byId.delete(f.id);
     this.byLabel.delete(f.label);
-    const key = contentKey(f.namespace, f.contentHash);
+    const inNamespace = this.byContent.get(f.namespace);
     // Only if the key still points at this fragment (an update may have taken it over).
-    if (this.byContent.get(key) === f.id) this.byContent.delete(key);
+    if (inNamespace?.get(f.contentHash) === f.id) {
+      inNamespace.delete(f.contentHash);
+      if (inNamespace.size === 0) this.byContent.delete(f.namespace);
+    }
     const ids = this.byHash.get(f.contentHash);
-    ids?.delete(f.id);
-    if (ids?.size === 0) this.byHash.delete(f.contentHash);
+    if (ids === f.id) this.byHash.delete(f.contentHash);
+    else if (typeof ids === 'object') {
+      ids.delete(f.id);
+      if (ids.size === 1) this.byHash.set(f.contentHash, ids.values().next().value as string);
+    }
     this.namespaceLabels.get(f.namespace)?.delete(f.label);
     if (this.namespaceLabels.get(f.namespace)?.size === 0) this.namespaceLabels.delete(f.namespace);
   }
 
   /** The id of the fragment holding this text in this namespace, if any. */
   idWithContent(namespace: string, contentHash: string): string | undefined {
-    return this.byContent.get(contentKey(namespace, contentHash));
+    return this.byContent.get(namespace)?.get(contentHash);
   }
 
   /** The fragments holding this text, in any namespace. */
-  withHash(contentHash: string): ReadonlySet<string> {
-    return this.byHash.get(contentHash) ?? EMPTY;
+  withHash(contentHash: string): Iterable<string> {
+    const ids = this.byHash.get(contentHash);
+    return ids === undefined ? EMPTY : typeof ids === 'string' ? [ids] : ids;
   }
 
   /** The fragment with this id; a bad id or an unknown one is an error. */

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { FragmentState } from './fragment-state.js';
+import type { FragmentRecord } from './fragment-store.js';
+
+function fragment(id: string, label: number, namespace: string, contentHash: string) {
+  return { id, label, namespace, contentHash, links: [] } as unknown as FragmentRecord;
+}
+
+describe('FragmentState', () => {
+  it('finds a text by namespace and in every namespace, through removals', () => {
+    const state = new FragmentState();
+    const a = fragment('a', 0, 'work', 'h1');
+    const b = fragment('b', 1, 'home', 'h1');
+    const c = fragment('c', 2, 'travel', 'h1');
+    const d = fragment('d', 3, 'work', 'h2');
+    for (const f of [a, b, c, d]) state.remember(f);
+    expect(state.idWithContent('work', 'h1')).toBe('a');
+    expect(state.idWithContent('home', 'h1')).toBe('b');
+    expect(state.idWithContent('home', 'h2')).toBeUndefined();
+    expect([...state.withHash('h1')].sort()).toEqual(['a', 'b', 'c']);
+    expect([...state.withHash('h2')]).toEqual(['d']);
+    state.forget(b);
+    expect([...state.withHash('h1')].sort()).toEqual(['a', 'c']);
+    expect(state.idWithContent('home', 'h1')).toBeUndefined();
+    state.forget(a);
+    expect([...state.withHash('h1')]).toEqual(['c']);
+    state.forget(c);
+    expect([...state.withHash('h1')]).toEqual([]);
+    expect(state.namespaceCounts()).toEqual({ work: 1 });
+    // Remembered twice (an update that kept its text): still one holder.
+    state.remember(d);
+    expect([...state.withHash('h2')]).toEqual(['d']);
+  });
+
+  it('keeps the key of a fragment that took a text over when the old holder goes', () => {
+    const state = new FragmentState();
+    const old = fragment('old', 0, 'notes', 'h');
+    const taker = fragment('new', 1, 'notes', 'h');
+    state.remember(old);
+    state.remember(taker);
+    state.forget(old);
+    expect(state.idWithContent('notes', 'h')).toBe('new');
+    expect([...state.withHash('h')]).toEqual(['new']);
+    expect(state.size).toBe(1);
+  });
+});
