@@ -114,14 +114,20 @@ export interface ReadIndexFile {
  * Temporary files of writers that died are removed first.
  */
 export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile | undefined> {
-  if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
   const checkpoint = ctx.files.checkpoint;
   const path = checkpoint && indexPath(ctx, checkpoint.generation);
-  if (!checkpoint || !path || !existsSync(path)) return undefined;
+  const exists = path !== undefined && existsSync(path);
+  // Started before anything is awaited: natively the load then runs on the pool while the
+  // JS thread reads the fragments, which leaves no turn of the event loop to the callbacks
+  // of the file operations below until it is done.
+  const loading = exists ? ctx.engine.loadVectorIndex(path) : undefined;
+  loading?.catch(() => undefined); // awaited below
+  if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
+  if (!loading || !path) return undefined;
   const version = await formatVersion(path);
   let index: VectorIndex;
   try {
-    index = await ctx.engine.loadVectorIndex(path);
+    index = await loading;
   } catch (error) {
     const code = isAiosError(error) ? error.code : 'UNEXPECTED';
     const reason = error instanceof Error ? error.message : String(error);
