@@ -171,8 +171,13 @@ describe('ChatClient against a loopback chat completions server', () => {
     ).rejects.toMatchObject({ code: 'LUNA_ABORTED' });
   });
 
-  it('cancels a stream mid-way', async () => {
-    server.queue.push({ kind: 'slow-stream', gapMs: 30 });
+  // Slow: the cancel lands between two reads. Whole: the server writes every event at
+  // once, so the cancel lands while the rest of the stream is already buffered.
+  it.each([
+    { stream: 'slow', behaviour: { kind: 'slow-stream', gapMs: 30 } as const, cancelAt: 2 },
+    { stream: 'whole', behaviour: { kind: 'ok' } as const, cancelAt: 1 },
+  ])('cancels a stream mid-way ($stream)', async ({ behaviour, cancelAt }) => {
+    server.queue.push(behaviour);
     const controller = new AbortController();
     const deltas: string[] = [];
     await expect(
@@ -182,30 +187,11 @@ describe('ChatClient against a loopback chat completions server', () => {
         signal: controller.signal,
         onDelta: (d) => {
           deltas.push(d);
-          if (deltas.length === 2) controller.abort();
+          if (deltas.length === cancelAt) controller.abort();
         },
       }),
     ).rejects.toMatchObject({ code: 'LUNA_ABORTED' });
-    expect(deltas).toHaveLength(2);
-  });
-
-  it('cancels a stream whose whole rest arrived in one read', async () => {
-    // The server writes every event at once: the cancel lands while the rest is buffered.
-    server.queue.push({ kind: 'ok' });
-    const controller = new AbortController();
-    const deltas: string[] = [];
-    await expect(
-      client().chat({
-        messages,
-        stream: true,
-        signal: controller.signal,
-        onDelta: (d) => {
-          deltas.push(d);
-          controller.abort();
-        },
-      }),
-    ).rejects.toMatchObject({ code: 'LUNA_ABORTED' });
-    expect(deltas).toHaveLength(1);
+    expect(deltas).toHaveLength(cancelAt);
   });
 
   it('probes the candidates in order and picks the first listed model', async () => {
