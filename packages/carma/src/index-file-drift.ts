@@ -10,7 +10,7 @@ import type { IndexLogger } from './memory-types.js';
 let defaultLogger: IndexLogger | undefined;
 
 /** The memory's logger, else the `carma` logger of @aios/utils. */
-export function indexLogger(ctx: MemoryContext): IndexLogger {
+export function memoryLogger(ctx: MemoryContext): IndexLogger {
   if (ctx.options.logger) return ctx.options.logger;
   defaultLogger ??= createLogger('carma');
   return defaultLogger;

@@ -11,7 +11,7 @@ import { isAiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { DEFAULT_BM25, type LexicalIndex } from './engine/index.js';
 import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
-import { type ChangesSince, drift, indexLogger } from './index-file-drift.js';
+import { type ChangesSince, drift, memoryLogger } from './index-file-drift.js';
 
 /** Texts tokenized per call while a lexical index is built or brought up to date. */
 const ADD_PAGE = 5000;
@@ -42,7 +42,7 @@ export async function readLexicalFile(
   try {
     index = await ctx.engine.loadLexicalIndex(path);
   } catch (error) {
-    indexLogger(ctx).warn(
+    memoryLogger(ctx).warn(
       {
         file: path,
         code: isAiosError(error) ? error.code : 'UNEXPECTED',

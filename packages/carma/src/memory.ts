@@ -6,7 +6,6 @@
 import {
   AiosError,
   createHashing,
-  createLogger,
   type Hashing,
   type ImplementationReport,
   integerInRange,
@@ -29,6 +28,7 @@ import { compileFilter, type Filter } from './filter.js';
 import { catchUp, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
+import { memoryLogger } from './index-file-drift.js';
 import { defaultStore, type IndexOrigin, type LexicalOrigin, loadMemory } from './load.js';
 import type {
   AddResult,
@@ -141,13 +141,11 @@ export class Memory {
       queryVectors: new QueryVectors(),
     };
     this.ctx.indexes.background = {
-      failed: (error) => {
-        const log = options.logger ?? createLogger('carma');
-        log.warn(
+      failed: (error) =>
+        memoryLogger(this.ctx).warn(
           { reason: error instanceof Error ? error.message : String(error) },
           'compacting the vector index or building its graph failed: tried again later',
-        );
-      },
+        ),
       // A check once idle may have found this compaction running: it is due again now.
       settled: () => this.armIdleCheck(),
     };
@@ -164,13 +162,11 @@ export class Memory {
           await checkpointIfDue(this.ctx);
         }),
       pollMs: options.followPollMs ?? DEFAULT_FOLLOW_POLL_MS,
-      failed: (error) => {
-        const log = options.logger ?? createLogger('carma');
-        log.warn(
+      failed: (error) =>
+        memoryLogger(this.ctx).warn(
           { reason: error instanceof Error ? error.message : String(error) },
           'following the store failed: tried again at the next notice or poll',
-        );
-      },
+        ),
     });
   }
 

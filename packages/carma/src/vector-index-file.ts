@@ -16,7 +16,7 @@ import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { catchUp } from './follow.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
-import { type ChangesSince, drift, indexLogger } from './index-file-drift.js';
+import { type ChangesSince, drift, memoryLogger } from './index-file-drift.js';
 import { hasLexicalFile, lexicalPath } from './lexical-index-file.js';
 import { removeStaleIndexTempFiles } from './vector-index-file-check.js';
 
@@ -131,14 +131,14 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
   } catch (error) {
     const code = isAiosError(error) ? error.code : 'UNEXPECTED';
     const reason = error instanceof Error ? error.message : String(error);
-    indexLogger(ctx).warn(
+    memoryLogger(ctx).warn(
       { file: path, code, reason },
       'the index file cannot be trusted: rebuilt from the database',
     );
     return undefined;
   }
   if (index.dimension !== ctx.indexes.dimension) {
-    indexLogger(ctx).warn(
+    memoryLogger(ctx).warn(
       {
         file: path,
         code: CarmaErrorCode.DIMENSION_MISMATCH,
