@@ -1,20 +1,9 @@
 /**
- * What the two index files (vector and lexical) share when a memory opens: the logger
- * their warnings go to, and how a file written at a checkpoint differs from the store now.
+ * What the two index files (vector and lexical) share when a memory opens: how a file
+ * written at a checkpoint differs from the store now.
  */
-import { createLogger } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
-import type { IndexLogger } from './memory-types.js';
-
-let defaultLogger: IndexLogger | undefined;
-
-/** The memory's logger, else the `carma` logger of @aios/utils. */
-export function memoryLogger(ctx: MemoryContext): IndexLogger {
-  if (ctx.options.logger) return ctx.options.logger;
-  defaultLogger ??= createLogger('carma');
-  return defaultLogger;
-}
 
 /**
  * The ids changed in the store since `checkpoint`, read once however many files ask;

@@ -11,7 +11,8 @@ import { isAiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { DEFAULT_BM25, type LexicalIndex } from './engine/index.js';
 import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
-import { type ChangesSince, drift, memoryLogger } from './index-file-drift.js';
+import { type ChangesSince, drift } from './index-file-drift.js';
+import { memoryLogger } from './memory-logger.js';
 
 /** Texts tokenized per call while a lexical index is built or brought up to date. */
 const ADD_PAGE = 5000;

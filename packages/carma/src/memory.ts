@@ -28,8 +28,8 @@ import { compileFilter, type Filter } from './filter.js';
 import { catchUp, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
-import { memoryLogger } from './index-file-drift.js';
 import { defaultStore, type IndexOrigin, type LexicalOrigin, loadMemory } from './load.js';
+import { memoryLogger } from './memory-logger.js';
 import type {
   AddResult,
   ConsolidateOptions,

@@ -16,8 +16,9 @@ import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import { catchUp } from './follow.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
-import { type ChangesSince, drift, memoryLogger } from './index-file-drift.js';
+import { type ChangesSince, drift } from './index-file-drift.js';
 import { hasLexicalFile, lexicalPath } from './lexical-index-file.js';
+import { memoryLogger } from './memory-logger.js';
 import { removeStaleIndexTempFiles } from './vector-index-file-check.js';
 
 /** Fragment changes between automatic checkpoints, unless `checkpointEvery` says otherwise. */
