@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use aios_error::AiosError;
 use napi::bindgen_prelude::Float64Array;
 use napi::bindgen_prelude::{
-    AsyncTask, BigInt, FromNapiValue, Null, ToNapiValue, TypeName, Uint8Array, Uint8ArraySlice,
-    ValidateNapiValue,
+    AsyncTask, BigInt, Buffer, FromNapiValue, Null, ToNapiValue, TypeName, Uint8Array,
+    Uint8ArraySlice, ValidateNapiValue,
 };
 use napi::{sys, Env, Result, Task, ValueType};
 use napi_derive::napi;
@@ -362,6 +362,24 @@ impl NativeStore {
         })
     }
 
+    /// Reads up to `limit` fragments with rowids after `after` on the libuv thread pool
+    /// (see [`store::Store::encode_fragment_rows`]): while one page is read, the JS thread
+    /// decodes the one before.
+    #[napi(catch_unwind, ts_return_type = "Promise<FragmentRows>")]
+    pub fn read_fragment_rows(
+        &self,
+        after: f64,
+        limit: u32,
+        with_vectors: bool,
+    ) -> AsyncTask<RowsTask> {
+        AsyncTask::new(RowsTask {
+            shared: self.shared.clone(),
+            after: after as i64,
+            limit,
+            with_vectors,
+        })
+    }
+
     #[napi(catch_unwind)]
     pub fn record_fragment_uses(
         &self,
@@ -513,5 +531,39 @@ impl Task for AnalyticsTask {
 
     fn resolve(&mut self, _env: Env, output: store::Rows) -> Result<QueryResult> {
         Ok(output.into())
+    }
+}
+
+/// A page of fragment records in storage order, and where the next page starts.
+#[napi(object)]
+pub struct FragmentRows {
+    /// The records, each with its id (see [`store::FRAGMENT_RECORD_HEADER`]).
+    pub records: Buffer,
+    /// The rowid of the last record (the `after` asked when there was none).
+    pub last: f64,
+}
+
+pub struct RowsTask {
+    shared: Shared,
+    after: i64,
+    limit: u32,
+    with_vectors: bool,
+}
+
+impl Task for RowsTask {
+    type Output = (Vec<u8>, i64);
+    type JsValue = FragmentRows;
+
+    fn compute(&mut self) -> Result<(Vec<u8>, i64)> {
+        with_store(&self.shared, |s| {
+            s.encode_fragment_rows(self.after, self.limit, self.with_vectors)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, (records, last): (Vec<u8>, i64)) -> Result<FragmentRows> {
+        Ok(FragmentRows {
+            records: records.into(),
+            last: last as f64,
+        })
     }
 }

@@ -43,6 +43,12 @@ export declare class NativeStore {
    * needed when not even the first record fits.
    */
   readFragmentRange(after: string, namespace: string | undefined | null, limit: number, out: Uint8Array, offset: number, withVectors: boolean): number
+  /**
+   * Reads up to `limit` fragments with rowids after `after` on the libuv thread pool
+   * (see [`store::Store::encode_fragment_rows`]): while one page is read, the JS thread
+   * decodes the one before.
+   */
+  readFragmentRows(after: number, limit: number, withVectors: boolean): Promise<FragmentRows>
   recordFragmentUses(ids: Array<string>, counts: Float64Array, ats: Float64Array): number
   addMessages(conversationIds: Array<string>, roles: Array<string>, contents: Array<string>, models: Array<string>, promptTokens: Float64Array, completionTokens: Float64Array, metadata: Array<string>, timestamps: Float64Array): Float64Array
   addEvents(types: Array<string>, typeIndex: Uint32Array, values: Float64Array, hasData: Uint8Array, data: Array<string>, timestamps: Float64Array): number
@@ -51,6 +57,14 @@ export declare class NativeStore {
   integrityCheck(): string
   /** Closes the connection (checkpointing the WAL); later calls fail with DATA_CLOSED. */
   close(): void
+}
+
+/** A page of fragment records in storage order, and where the next page starts. */
+export interface FragmentRows {
+  /** The records, each with its id (see [`store::FRAGMENT_RECORD_HEADER`]). */
+  records: Buffer
+  /** The rowid of the last record (the `after` asked when there was none). */
+  last: number
 }
 
 /** The schema version this binding migrates to. */

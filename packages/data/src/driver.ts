@@ -101,6 +101,11 @@ export interface SqlDriver {
     namespace: string | null,
     withVectors: boolean,
   ): Awaitable<StoredFragment[]>;
+  /**
+   * Every fragment, read in one snapshot of the database, in the order cheapest to read
+   * (storage order), handed to `visit` a page at a time: what opening a memory reads.
+   */
+  scanFragments(withVectors: boolean, visit: (page: StoredFragment[]) => void): Awaitable<void>;
   /** `counts[i]` uses of `ids[i]`, the last at `ats[i]`, in one transaction; the uses counted. */
   recordFragmentUses(ids: string[], counts: number[], ats: number[]): Awaitable<number>;
   addMessages(batch: MessageColumns): Awaitable<number[]>;

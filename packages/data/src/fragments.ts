@@ -428,6 +428,12 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       return serial(() => driver.listFragments(after, limit, namespace ?? null, vectorsToo));
     },
 
+    async scan(visit, options) {
+      if (typeof visit !== 'function') throw invalidInput('visit', visit, 'a function');
+      const vectorsToo = withVectors(options);
+      return serial(() => driver.scanFragments(vectorsToo, visit));
+    },
+
     async delete(idList, options = {}) {
       const list = ids(idList);
       if (!isPlainObject(options)) throw invalidInput('options', options, 'an options object');

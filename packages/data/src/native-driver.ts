@@ -28,7 +28,25 @@ function toObjects(result: Result): SqlRow[] {
  * `used` is never written again, and a full buffer is replaced, not reused (like Node's
  * Buffer pool: a vector kept alive keeps its 64 KiB chunk alive).
  */
-class Scratch {
+/** Encoded records and the views that read their fixed-size fields. */
+interface RecordBytes {
+  readonly bytes: Buffer;
+  readonly f64: Float64Array;
+  readonly u32: Uint32Array;
+}
+
+/** Views on records the binding returned in a buffer of its own (an 8-aligned start). */
+function recordsIn(buffer: Buffer): RecordBytes {
+  const bytes = buffer.byteOffset % 8 === 0 ? buffer : Buffer.from(buffer);
+  const { buffer: memory, byteOffset, length } = bytes;
+  return {
+    bytes,
+    f64: new Float64Array(memory, byteOffset, length >>> 3),
+    u32: new Uint32Array(memory, byteOffset, length >>> 2),
+  };
+}
+
+class Scratch implements RecordBytes {
   readonly bytes: Buffer;
   readonly f64: Float64Array;
   readonly u32: Uint32Array;
@@ -42,6 +60,8 @@ class Scratch {
 }
 
 const CHUNK = 64 * 1024;
+/** Fragments per page of a scan. */
+const SCAN_PAGE = 2000;
 /** Largest buffer taken for a page of records (a page that needs more takes several). */
 const MAX_RANGE_CHUNK = 16 * 1024 * 1024;
 /** Below this much room a new chunk is taken before reading (a record did not fit). */
@@ -56,7 +76,7 @@ const NO_VECTOR = 0xffff_ffff;
  * of a record is `ids[index]`, or (range reads, `ids` null) in the record.
  */
 function decodeFragments(
-  s: Scratch,
+  s: RecordBytes,
   from: number,
   to: number,
   ids: readonly string[] | null,
@@ -181,6 +201,32 @@ export function openNativeDriver(
         }
         return out;
       }),
+    scanFragments: async (withVectors, visit) => {
+      // Rowids hold still only within a transaction: the pages are read inside one (a
+      // savepoint, which nests in a transaction already open). The store's queue runs
+      // nothing else on the connection until it is released.
+      callNative(() => store.exec('SAVEPOINT aios_scan'));
+      const read = (after: number) =>
+        callNative(() => store.readFragmentRows(after, SCAN_PAGE, withVectors));
+      let next = read(0);
+      try {
+        for (;;) {
+          const page = await next;
+          if (page.records.length === 0) return;
+          // The pool reads the next page while this thread decodes this one.
+          next = read(page.last);
+          const records = recordsIn(page.records);
+          const out: StoredFragment[] = [];
+          decodeFragments(records, 0, records.bytes.length, null, out);
+          visit(out);
+        }
+      } catch (error) {
+        next.catch(() => undefined);
+        throw error;
+      } finally {
+        callNative(() => store.exec('RELEASE aios_scan'));
+      }
+    },
     getFragments: (ids, withVectors) =>
       callNative(() => {
         // Room for what these ids are likely to need (from the last record sizes seen), so

@@ -148,6 +148,13 @@ export interface FragmentRepository {
   list(
     options?: { after?: string; limit?: number; namespace?: string } & ReadOptions,
   ): Promise<StoredFragment[]>;
+  /**
+   * Every fragment, read in one snapshot of the database and in no particular order (the
+   * order cheapest to read), handed to `visit` a page at a time: for reading all of them,
+   * as opening a memory does. Natively the pages are read off the JS thread. Other calls
+   * on the store wait until the scan ends, so `visit` must not wait for one.
+   */
+  scan(visit: (page: StoredFragment[]) => void, options?: ReadOptions): Promise<void>;
   /** Deletes in one transaction; returns how many existed. History is kept. */
   delete(ids: readonly string[], options?: DeleteOptions): Promise<number>;
   count(options?: { namespace?: string }): Promise<number>;

@@ -63,6 +63,7 @@ export function json(value: unknown, field: string): string {
 
 export function parseJson(text: unknown): JsonObject {
   if (typeof text !== 'string') return {};
+  if (text === '{}') return {}; // most metadata: no parse
   const value = JSON.parse(text) as unknown;
   return isPlainObject(value) ? value : {};
 }

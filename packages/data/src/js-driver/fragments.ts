@@ -31,6 +31,15 @@ export function listFragments(
   return rows.map(toFragment);
 }
 
+/** Every fragment, in storage order: one statement, so one snapshot. */
+export function scanFragments(
+  conn: Connection,
+  withVectors: boolean,
+  visit: (page: StoredFragment[]) => void,
+): void {
+  visit(conn.query(`SELECT ${columns(withVectors)} FROM fragments`).map(toFragment));
+}
+
 /** Fragments by id in the order asked, unknown ids skipped. */
 export function getFragments(
   conn: Connection,

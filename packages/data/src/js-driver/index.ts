@@ -3,7 +3,7 @@ import { analyticsParams, type DriverOptions, type SqlDriver, type SqlRow } from
 import { ANALYTICS_SQL } from '../sql.js';
 import { addEvents, addMessages, putFragments, recordFragmentUses, runBatch } from './bulk.js';
 import { Connection } from './connection.js';
-import { getFragments, listFragments } from './fragments.js';
+import { getFragments, listFragments, scanFragments } from './fragments.js';
 import { openDatabase } from './open.js';
 
 /**
@@ -25,6 +25,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     putFragments: (b) => putFragments(conn, b),
     listFragments: (after, limit, namespace, withVectors) =>
       listFragments(conn, after, limit, namespace, withVectors),
+    scanFragments: (withVectors, visit) => scanFragments(conn, withVectors, visit),
     getFragments: (ids, withVectors) => getFragments(conn, ids, withVectors),
     recordFragmentUses: (ids, counts, ats) => recordFragmentUses(conn, ids, counts, ats),
     addMessages: (b) => addMessages(conn, b),

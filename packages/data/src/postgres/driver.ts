@@ -6,7 +6,7 @@ import { addEvents, addMessages, putFragments, recordFragmentUses, runBatch } fr
 import { withClusterLock } from './cluster-lock.js';
 import { type ConnectOptions, PgConnection } from './connection.js';
 import { POSTGRES_DIALECT } from './dialect.js';
-import { getFragments, listFragments } from './fragments.js';
+import { getFragments, listFragments, scanFragments } from './fragments.js';
 import { integrityCheck, postgresMaintenance } from './maintenance.js';
 import { migrate, schemaVersion } from './migrate.js';
 import { ChangeNotices, ensureChangeNotices } from './notices.js';
@@ -89,6 +89,7 @@ export async function openPostgres(
     getFragments: (ids, withVectors) => getFragments(conn, ids, withVectors),
     listFragments: (after, limit, namespace, withVectors) =>
       listFragments(conn, after, limit, namespace, withVectors),
+    scanFragments: (withVectors, visit) => scanFragments(conn, withVectors, visit),
     recordFragmentUses: (ids, counts, ats) => recordFragmentUses(conn, ids, counts, ats),
     addMessages: (b) => addMessages(conn, b),
     addEvents: (b) => addEvents(conn, b),

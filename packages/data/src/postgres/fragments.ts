@@ -25,6 +25,16 @@ export function toFragment(r: SqlRow): StoredFragment {
   };
 }
 
+/** Every fragment, in storage order: one statement, so one snapshot. */
+export async function scanFragments(
+  conn: PgConnection,
+  withVectors: boolean,
+  visit: (page: StoredFragment[]) => void,
+): Promise<void> {
+  const { rows } = await conn.query<SqlRow>(`SELECT ${columns(withVectors)} FROM fragments`);
+  visit(rows.map(toFragment));
+}
+
 /** Fragments by id in the order asked (an id asked twice comes twice), unknown ids skipped. */
 export async function getFragments(
   conn: PgConnection,
