@@ -285,24 +285,17 @@ export class DataFragmentStore implements FragmentStore {
       const meta = this.withCheckpoint(stored);
       const nextLabel = parseCounter(await this.db.meta.get(LABEL_COUNTER_KEY));
       hooks.meta?.(meta);
+      // One read of all of them: one snapshot, in the order cheapest to read.
       const fragments: FragmentRecord[] = [];
-      let after: string | undefined;
-      for (;;) {
-        const page = await this.db.fragments.list({
-          limit: PAGE,
-          vectors: false,
-          ...(after === undefined ? {} : { after }),
-        });
-        const records: FragmentRecord[] = [];
-        for (const f of page) {
-          const record = toRecord(f);
-          if (record) records.push(record);
-        }
-        hooks.page?.(records);
-        for (const r of records) fragments.push(r);
-        if (page.length < PAGE) break;
-        after = (page[page.length - 1] as StoredFragment).id;
-      }
+      await this.db.fragments.scan(
+        (page) => {
+          for (const f of page) {
+            const record = toRecord(f);
+            if (record) fragments.push(record);
+          }
+        },
+        { vectors: false },
+      );
       this.own = { rows: 0, ids: new Set() };
       return { meta, fragments, seq, nextLabel };
     } catch (error) {

@@ -73,7 +73,6 @@ export interface StoreMeta {
 /** Called while a store opens (`FragmentStore.open`). A hook that throws fails the open. */
 export interface OpenHooks {
   meta?(meta: StoreMeta | undefined): void;
-  page?(fragments: FragmentRecord[]): void;
 }
 
 export interface StoredMemory {
@@ -117,7 +116,7 @@ export interface FragmentStore {
   noteFollowed?(changes: number): void;
   /**
    * Opens the store and loads its state and fragments; `hooks` see the meta before any
-   * fragment is read and each page of fragments as it is read (work can start on them).
+   * fragment is read (work on the index files can start then).
    */
   open(hooks?: OpenHooks): Promise<StoredMemory>;
   /** Records the meta (a no-op when it did not change). */

@@ -72,16 +72,25 @@ function embedderMismatch(meta: StoreMeta, embedder: Embedder): AiosError {
   );
 }
 
-/** The fragments (after the first) whose label an earlier one has. */
+/**
+ * The fragments that must take a new label because another one has theirs: of those
+ * sharing a label, the one with the lowest id keeps it (whatever order they were read in).
+ */
 function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
-  const seen = new Set<number>();
-  return records.filter((f) => {
-    if (!seen.has(f.label)) {
-      seen.add(f.label);
-      return false;
+  const holder = new Map<number, FragmentRecord>();
+  const out: FragmentRecord[] = [];
+  for (const f of records) {
+    const other = holder.get(f.label);
+    if (other === undefined) {
+      holder.set(f.label, f);
+    } else if (f.id < other.id) {
+      holder.set(f.label, f);
+      out.push(other);
+    } else {
+      out.push(f);
     }
-    return true;
-  });
+  }
+  return out;
 }
 
 /**
@@ -123,9 +132,8 @@ function takeMeta(ctx: MemoryContext, meta: StoreMeta | undefined): boolean {
  * vector one from its file when that can be trusted, else from the stored vectors, or by
  * re-embedding everything when the embedder changed (and that was asked for).
  *
- * Natively the three overlap: the index files load on the libuv pool (or, without a
- * lexical file, each page of texts is tokenized there) while the JS thread reads the next
- * page from the store.
+ * Natively the reads overlap: the index files load on the libuv pool while the store
+ * reads the fragments (on the pool as well) and the JS thread decodes them.
  */
 export async function loadMemory(
   ctx: MemoryContext,
@@ -136,41 +144,23 @@ export async function loadMemory(
   let lexicalFile: Promise<LexicalIndex | undefined> | undefined;
   // What changed since the checkpoint the files were written at: read once, for both.
   let since: ChangesSince | undefined;
-  // One page after another, so that the index hands out term ids in the fragments' order.
-  let lexical: Promise<void> = Promise.resolve();
-  const seen = new Set<number>();
-  const stored = await ctx.store
-    .open({
-      meta(meta) {
-        reembed = takeMeta(ctx, meta);
-        if (!reembed && indexes.dimension !== undefined) {
-          indexFile = readIndexFile(ctx);
-          // Awaited below (a failure fails the open there); unhandled until then.
-          indexFile.catch(() => undefined);
-        }
-        const checkpoint = ctx.files.checkpoint;
-        if (checkpoint) since = changesSince(ctx, checkpoint);
-        if (checkpoint && hasLexicalFile(ctx, checkpoint)) {
-          lexicalFile = readLexicalFile(ctx, checkpoint);
-          lexicalFile.catch(() => undefined); // awaited below, like the index file
-        }
-      },
-      page(records) {
-        if (lexicalFile) return; // the postings come from the file
-        // A fragment whose label an earlier one has waits for its new label (below).
-        const first = records.filter((f) => !seen.has(f.label) && seen.add(f.label));
-        if (first.length === 0) return;
-        const labels = Uint32Array.from(first, (f) => f.label);
-        const texts = first.map((f) => f.text);
-        lexical = lexical.then(() => indexes.lexical.addAsync(labels, texts));
-      },
-    })
-    .finally(() => {
-      // Settled below; until then a failure must not go unhandled.
-      lexical.catch(() => undefined);
-    });
+  const stored = await ctx.store.open({
+    meta(meta) {
+      reembed = takeMeta(ctx, meta);
+      if (!reembed && indexes.dimension !== undefined) {
+        indexFile = readIndexFile(ctx);
+        // Awaited below (a failure fails the open there); unhandled until then.
+        indexFile.catch(() => undefined);
+      }
+      const checkpoint = ctx.files.checkpoint;
+      if (checkpoint) since = changesSince(ctx, checkpoint);
+      if (checkpoint && hasLexicalFile(ctx, checkpoint)) {
+        lexicalFile = readLexicalFile(ctx, checkpoint);
+        lexicalFile.catch(() => undefined); // awaited below, like the index file
+      }
+    },
+  });
   const { fragments: records, seq, nextLabel, meta } = stored;
-  const pagesSkipped = lexicalFile !== undefined;
   ctx.follow.seq = seq;
   // A label is never handed out twice, even if the meta or counter lag behind.
   fragments.nextLabel = Math.max(meta?.nextLabel ?? 0, nextLabel);
@@ -186,16 +176,10 @@ export async function loadMemory(
   for (const f of records) fragments.remember(f);
   // Links to fragments deleted without their links being cleared (a crash in between).
   for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
-  await lexical;
   const read = await lexicalFile;
   const adopted = read && since && (await adoptLexicalFile(ctx, read, since, records));
-  if (adopted) {
-    indexes.lexical = adopted;
-  } else if (pagesSkipped) {
-    await addTexts(indexes.lexical, records);
-  } else if (clashing.length > 0) {
-    await addTexts(indexes.lexical, clashing);
-  }
+  if (adopted) indexes.lexical = adopted;
+  else await addTexts(indexes.lexical, records);
   const lexicalOrigin: LexicalOrigin = adopted ? 'file' : 'texts';
   const vectors = await loadVectors(ctx, records, reembed, indexFile, since);
   return { vectors, lexical: lexicalOrigin };
