@@ -62,6 +62,8 @@ class Scratch implements RecordBytes {
 const CHUNK = 64 * 1024;
 /** Fragments per page of a scan. */
 const SCAN_PAGE = 2000;
+/** The page cache of a scan (`PRAGMA cache_size`: negative, in KiB). */
+const SCAN_CACHE_KIB = -2048;
 /** Largest buffer taken for a page of records (a page that needs more takes several). */
 const MAX_RANGE_CHUNK = 16 * 1024 * 1024;
 /** Below this much room a new chunk is taken before reading (a record did not fit). */
@@ -208,8 +210,15 @@ export function openNativeDriver(
       callNative(() => store.exec('SAVEPOINT aios_scan'));
       const read = (after: number) =>
         callNative(() => store.readFragmentRows(after, SCAN_PAGE, withVectors));
-      let next = read(0);
+      let next: ReturnType<typeof read> | undefined;
+      let cacheSize = Number.NaN;
       try {
+        // Each page is read once: the connection's page cache, filled by a scan, would
+        // only hold memory (up to its 64 MiB) that nothing reads again.
+        const rows = (callNative(() => store.query('PRAGMA cache_size', [])) as Result).rows;
+        cacheSize = Number(rows[0]?.[0]);
+        callNative(() => store.exec(`PRAGMA cache_size = ${SCAN_CACHE_KIB}`));
+        next = read(0);
         for (;;) {
           const page = await next;
           if (page.records.length === 0) return;
@@ -221,10 +230,11 @@ export function openNativeDriver(
           visit(out);
         }
       } catch (error) {
-        next.catch(() => undefined);
+        next?.catch(() => undefined);
         throw error;
       } finally {
-        callNative(() => store.exec('RELEASE aios_scan'));
+        const restore = Number.isInteger(cacheSize) ? `; PRAGMA cache_size = ${cacheSize}` : '';
+        callNative(() => store.exec(`RELEASE aios_scan${restore}`));
       }
     },
     getFragments: (ids, withVectors) =>
