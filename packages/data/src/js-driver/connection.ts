@@ -34,6 +34,17 @@ export class Connection {
     }
   }
 
+  /** The rows of `sql` one at a time (one statement, so one snapshot): for long reads. */
+  *iterate(sql: string, params?: readonly SqlValue[]): Generator<SqlRow> {
+    this.ensureOpen();
+    try {
+      yield* this.prepare(sql).iterate(params as SqlValue[]) as Iterable<SqlRow>;
+    } catch (error) {
+      this.statements.drop();
+      throw sqliteError(error);
+    }
+  }
+
   run(sql: string, params?: readonly SqlValue[]): { changes: number; lastInsertRowid: number } {
     this.ensureOpen();
     try {

@@ -31,13 +31,24 @@ export function listFragments(
   return rows.map(toFragment);
 }
 
+/** Fragments per page of a scan. */
+const SCAN_PAGE = 2000;
+
 /** Every fragment, in storage order: one statement, so one snapshot. */
 export function scanFragments(
   conn: Connection,
   withVectors: boolean,
   visit: (page: StoredFragment[]) => void,
 ): void {
-  visit(conn.query(`SELECT ${columns(withVectors)} FROM fragments`).map(toFragment));
+  let page: StoredFragment[] = [];
+  for (const row of conn.iterate(`SELECT ${columns(withVectors)} FROM fragments`)) {
+    page.push(toFragment(row));
+    if (page.length === SCAN_PAGE) {
+      visit(page);
+      page = [];
+    }
+  }
+  if (page.length > 0) visit(page);
 }
 
 /** Fragments by id in the order asked, unknown ids skipped. */
