@@ -88,8 +88,14 @@ function attributesOf(f: FragmentRecord): JsonObject {
   };
 }
 
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+/** The strings of a parsed array: the array itself when it holds nothing else (most do). */
+const strings = (v: unknown): string[] => {
+  if (!Array.isArray(v)) return [];
+  for (const x of v) {
+    if (typeof x !== 'string') return v.filter((y): y is string => typeof y === 'string');
+  }
+  return v as string[];
+};
 const numberOr = (v: unknown, fallback: number): number =>
   typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 

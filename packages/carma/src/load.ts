@@ -77,6 +77,7 @@ function embedderMismatch(meta: StoreMeta, embedder: Embedder): AiosError {
  * sharing a label, the one with the lowest id keeps it (whatever order they were read in).
  */
 function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
+  if (!anyLabelTwice(records)) return []; // the rule: only a repaired old database has any
   const holder = new Map<number, FragmentRecord>();
   const out: FragmentRecord[] = [];
   for (const f of records) {
@@ -91,6 +92,19 @@ function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
     }
   }
   return out;
+}
+
+/** Whether two fragments share a label: through a bitmap when labels are dense enough. */
+function anyLabelTwice(records: FragmentRecord[]): boolean {
+  let top = 0;
+  for (const f of records) if (f.label > top) top = f.label;
+  if (top > 8 * records.length + (1 << 20)) return true; // sparse: let the Map tell
+  const seen = new Uint8Array(top + 1);
+  for (const f of records) {
+    if (seen[f.label] === 1) return true;
+    seen[f.label] = 1;
+  }
+  return false;
 }
 
 /**
@@ -175,7 +189,9 @@ export async function loadMemory(
   }
   for (const f of records) fragments.remember(f);
   // Links to fragments deleted without their links being cleared (a crash in between).
-  for (const f of records) f.links = f.links.filter((id) => fragments.byId.has(id));
+  for (const f of records) {
+    if (f.links.length > 0) f.links = f.links.filter((id) => fragments.byId.has(id));
+  }
   const read = await lexicalFile;
   const adopted = read && since && (await adoptLexicalFile(ctx, read, since, records));
   if (adopted) indexes.lexical = adopted;
