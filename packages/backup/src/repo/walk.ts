@@ -1,5 +1,5 @@
 import type { BigIntStats } from 'node:fs';
-import { lstat, opendir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import ignore from 'ignore';
@@ -17,6 +17,30 @@ export interface WalkItem {
 export function snapshotPath(abs: string): string {
   const posix = sep === '/' ? abs : abs.split(sep).join('/');
   return posix.replace(/^[a-zA-Z]:/, '').replace(/^\/+/, '');
+}
+
+type Stat = { ok: true; stats: BigIntStats } | { ok: false; error: unknown };
+
+/** A directory's entries are stat'ed this many at a time. */
+const STAT_BATCH = 128;
+
+/**
+ * lstat of each path, in order. They run together on the libuv pool (as do the subtrees
+ * of a directory): one at a time, a round trip to the pool per file was most of a walk's
+ * time (half a second for 6,000 files).
+ */
+async function statAll(paths: string[]): Promise<Stat[]> {
+  const out: Stat[] = [];
+  for (let i = 0; i < paths.length; i += STAT_BATCH) {
+    const batch = paths.slice(i, i + STAT_BATCH).map((p) =>
+      lstat(p, { bigint: true }).then(
+        (stats): Stat => ({ ok: true, stats }),
+        (error: unknown): Stat => ({ ok: false, error }),
+      ),
+    );
+    out.push(...(await Promise.all(batch)));
+  }
+  return out;
 }
 
 function warn(warnings: BackupWarning[], path: string, error: unknown): void {
@@ -38,15 +62,20 @@ export async function walk(
   const items = new Map<string, WalkItem>();
   for (const root of roots.map((r) => resolve(r))) {
     const matcher = ignore().add(excludes);
-    const visit = async (abs: string, rel: string): Promise<void> => {
+    // `out` collects the warnings of one subtree: subtrees are walked together and their
+    // warnings joined in path order, so the list does not depend on which finished first.
+    const visit = async (
+      abs: string,
+      rel: string,
+      stat: Stat,
+      out: BackupWarning[],
+    ): Promise<void> => {
       if (signal?.aborted) throw new AiosError('ABORTED', 'backup cancelled');
-      let stats: BigIntStats;
-      try {
-        stats = await lstat(abs, { bigint: true });
-      } catch (error) {
-        warn(warnings, abs, error);
+      if (!stat.ok) {
+        warn(out, abs, stat.error);
         return;
       }
+      const { stats } = stat;
       const isDir = stats.isDirectory();
       if (rel !== '' && matcher.ignores(isDir ? `${rel}/` : rel)) return;
       const path = snapshotPath(abs);
@@ -54,23 +83,33 @@ export async function walk(
         items.set(path, { abs, path, type: 'dir', stats });
         let names: string[];
         try {
-          const dir = await opendir(abs);
-          names = [];
-          for await (const d of dir) names.push(d.name);
+          names = await readdir(abs);
         } catch (error) {
-          warn(warnings, abs, error);
+          warn(out, abs, error);
           return;
         }
         names.sort();
-        for (const name of names)
-          await visit(join(abs, name), rel === '' ? name : `${rel}/${name}`);
+        const paths = names.map((name) => join(abs, name));
+        const children = await statAll(paths);
+        const nested = names.map((): BackupWarning[] => []);
+        await Promise.all(
+          names.map((name, i) =>
+            visit(
+              paths[i] as string,
+              rel === '' ? name : `${rel}/${name}`,
+              children[i] as Stat,
+              nested[i] as BackupWarning[],
+            ),
+          ),
+        );
+        for (const list of nested) out.push(...list);
       } else if (stats.isFile()) {
         items.set(path, { abs, path, type: 'file', stats });
       } else if (stats.isSymbolicLink()) {
         try {
           items.set(path, { abs, path, type: 'symlink', stats, target: await readlink(abs) });
         } catch (error) {
-          warn(warnings, abs, error);
+          warn(out, abs, error);
         }
       } else {
         const kind = stats.isFIFO()
@@ -80,14 +119,14 @@ export async function walk(
             : stats.isBlockDevice() || stats.isCharacterDevice()
               ? 'a device'
               : 'not a regular file';
-        warnings.push({
+        out.push({
           path: abs,
           code: 'SPECIAL_FILE',
           message: `${abs}: ${kind}, not backed up`,
         });
       }
     };
-    await visit(root, '');
+    await visit(root, '', (await statAll([root]))[0] as Stat, warnings);
   }
   return [...items.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
