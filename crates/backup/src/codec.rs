@@ -1,5 +1,6 @@
 //! Blobs: zstd-compressed chunks, always checked against their BLAKE3 id when decoded.
 
+use std::cell::RefCell;
 use std::io;
 
 use aios_error::AiosError;
@@ -34,9 +35,27 @@ impl From<DecodeError> for AiosError {
     }
 }
 
+thread_local! {
+    /// This thread's compression context and its level. A context holds about a megabyte
+    /// of match tables: making one per chunk cost an allocation, page faults and its
+    /// setup for every chunk; a reused one gives the same frames (same level, same
+    /// parameters sized from each input).
+    static COMPRESSOR: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { RefCell::new(None) };
+}
+
 /// zstd frame of `data` at `level` (with the content size in the frame header).
 pub fn compress(data: &[u8], level: i32) -> io::Result<Vec<u8>> {
-    zstd::bulk::compress(data, level)
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if !matches!(&*slot, Some((l, _)) if *l == level) {
+            *slot = Some((level, zstd::bulk::Compressor::new(level)?));
+        }
+        match slot.as_mut() {
+            Some((_, compressor)) => compressor.compress(data),
+            None => zstd::bulk::compress(data, level),
+        }
+    })
 }
 
 /// Decompresses a blob and checks that it is the chunk `expected_id` of `raw_length` bytes.
@@ -76,5 +95,21 @@ mod tests {
         assert_eq!(err.code(), "CHUNK_DAMAGED");
         assert!(decode(&blob, &chunk_id(b"other"), data.len()).is_err());
         assert!(decode(&blob, &id, data.len() - 1).is_err());
+    }
+
+    #[test]
+    fn a_reused_context_gives_the_frames_of_a_fresh_one() {
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        for (data, level) in [
+            (&big[..], 3),
+            (&big[..1000], 3),
+            (&big[..], 1),
+            (&big[..5], 3),
+        ] {
+            assert_eq!(
+                compress(data, level).unwrap(),
+                zstd::bulk::compress(data, level).unwrap()
+            );
+        }
     }
 }

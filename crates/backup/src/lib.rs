@@ -9,6 +9,7 @@
 //! errors are `aios_error::AiosError`s, which it converts for JS.
 
 pub mod batch;
+pub mod bufpool;
 pub mod chunker;
 pub mod codec;
 pub mod restore;

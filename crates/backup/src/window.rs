@@ -12,6 +12,7 @@ use aios_error::AiosError;
 use rayon::prelude::*;
 
 use crate::batch::{io_code, ItemError};
+use crate::bufpool;
 use crate::chunker::{self, Params};
 use crate::codec;
 
@@ -46,7 +47,8 @@ fn item_io(err: &io::Error, path: &str) -> ItemError {
     AiosError::new(io_code(err), format!("{path}: {err}"))
 }
 
-fn read_window(req: &WindowRequest, params: &Params) -> io::Result<(Vec<u8>, bool)> {
+/// The window's bytes, read into a pooled buffer: `(buffer, bytes read, eof)`.
+fn read_window(req: &WindowRequest, params: &Params) -> io::Result<(Vec<u8>, usize, bool)> {
     let (mut file, meta) = chunker::open_regular(Path::new(&req.path))?;
     file.seek(SeekFrom::Start(req.offset))?;
     // budget + max_size bytes always hold max_size bytes ahead of every cut the window
@@ -57,15 +59,32 @@ fn read_window(req: &WindowRequest, params: &Params) -> io::Result<(Vec<u8>, boo
         .saturating_add(u64::from(params.max_size))
         .min(meta.len().saturating_sub(req.offset).saturating_add(1));
     let capacity = usize::try_from(want).unwrap_or(usize::MAX);
-    let mut buf = vec![0u8; capacity];
-    let filled = chunker::read_full(&mut file, &mut buf)?;
-    buf.truncate(filled);
-    Ok((buf, filled < capacity))
+    let mut buf = bufpool::take(capacity);
+    match chunker::read_full(&mut file, &mut buf[..capacity]) {
+        Ok(filled) => Ok((buf, filled, filled < capacity)),
+        Err(e) => {
+            bufpool::give_back(buf);
+            Err(e)
+        }
+    }
 }
 
 /// Reads, chunks, hashes and compresses one window of a file.
 pub fn chunk_window(req: &WindowRequest, params: &Params, level: i32) -> Result<Window, ItemError> {
-    let (buf, eof) = read_window(req, params).map_err(|e| item_io(&e, &req.path))?;
+    let (buf, filled, eof) = read_window(req, params).map_err(|e| item_io(&e, &req.path))?;
+    let result = cut_window(req, &buf[..filled], eof, params, level);
+    bufpool::give_back(buf);
+    result
+}
+
+/// Cuts the bytes read at `req.offset` into chunks, hashed and compressed on the pool.
+fn cut_window(
+    req: &WindowRequest,
+    buf: &[u8],
+    eof: bool,
+    params: &Params,
+    level: i32,
+) -> Result<Window, ItemError> {
     let budget = usize::try_from(req.budget.max(1)).unwrap_or(usize::MAX);
     let m = chunker::masks(params);
     let slots: Mutex<Vec<Option<Result<BlobChunk, ItemError>>>> = Mutex::new(Vec::new());
