@@ -21,8 +21,11 @@ use aios_error::{AiosError, Result};
 
 mod compaction;
 mod file;
+mod rows;
+
 pub use compaction::Compaction;
 pub use file::{temp_path, CHECKSUM_BYTES, FORMAT_VERSION};
+use rows::Rows;
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
 pub use crate::file_bytes::END;
@@ -120,7 +123,7 @@ pub struct PendingLinks {
 pub struct VectorIndex {
     pub dim: usize,
     pub metric: Metric,
-    data: Vec<f32>,
+    data: Rows,
     /// One code per slot, in step with `data`.
     codes: RowCodes,
     labels: Vec<u32>,
@@ -166,7 +169,7 @@ impl VectorIndex {
         Ok(Self {
             dim,
             metric,
-            data: Vec::new(),
+            data: Rows::default(),
             codes: RowCodes::new(dim),
             labels: Vec::new(),
             alive: Vec::new(),
@@ -270,17 +273,18 @@ impl VectorIndex {
         if start + labels.len() > u32::MAX as usize - 1 {
             return Err(AiosError::new("CAPACITY", "index is full (2^32 - 2 rows)"));
         }
-        self.data.reserve(vectors.len());
+        let data = self.data.to_mut();
+        data.reserve(vectors.len());
         for (i, &label) in labels.iter().enumerate() {
             if let Some(old) = self.by_label.get(&label) {
                 self.alive[*old as usize] = false;
             }
             let slot = self.labels.len() as u32;
             let row = &vectors[i * self.dim..(i + 1) * self.dim];
-            let from = self.data.len();
-            self.data.extend_from_slice(row);
+            let from = data.len();
+            data.extend_from_slice(row);
             if self.metric == Metric::Cosine {
-                normalize(&mut self.data[from..]);
+                normalize(&mut data[from..]);
             }
             self.labels.push(label);
             self.alive.push(true);
@@ -358,7 +362,7 @@ impl VectorIndex {
         self.codes.retain(&self.alive);
         self.alive = vec![true; labels.len()];
         self.labels = labels;
-        self.data = data;
+        self.data = data.into();
         self.generation += 1;
         if let Some(params) = self.hnsw_params() {
             let mut g = Hnsw::new(params);

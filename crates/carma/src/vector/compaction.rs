@@ -77,7 +77,7 @@ impl VectorIndex {
             if let Some(old) = next.by_label.insert(label, at) {
                 next.alive[old as usize] = false;
             }
-            next.data.extend_from_slice(self.row(slot));
+            next.data.to_mut().extend_from_slice(self.row(slot));
             next.labels.push(label);
             next.alive.push(true);
             c.from.push(slot as u32);

@@ -18,7 +18,11 @@
 use std::fs;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
+use memmap2::{Advice, Mmap, UncheckedAdvice};
+
+use super::rows::{MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::RowCodes;
 use crate::file_bytes::{checksum, seal, write_atomically, Reader};
@@ -56,7 +60,7 @@ impl VectorIndex {
         }
         out.extend(self.alive.iter().map(|a| u8::from(*a)));
         out.resize(out.len() + (4 - slots % 4) % 4, 0);
-        for v in &self.data {
+        for v in self.data.iter() {
             out.extend_from_slice(&v.to_le_bytes());
         }
         if let Some(g) = &self.hnsw {
@@ -102,12 +106,13 @@ impl VectorIndex {
         let rows = Reader::new(body, rows_at)
             .f32s(rows_len / 4)
             .ok_or_else(truncated)?;
+        let rows = CheckedRows::of(rows.into(), &header);
         Self::from_sections(&header, &body[..rows_at], rows, &body[rows_at + rows_len..])
     }
 
     /// The index from the bytes before its rows, the rows, and the bytes after them up to
     /// the checksum (which the caller checked).
-    fn from_sections(header: &Header, head: &[u8], data: Vec<f32>, tail: &[u8]) -> Result<Self> {
+    fn from_sections(header: &Header, head: &[u8], rows: CheckedRows, tail: &[u8]) -> Result<Self> {
         let Header {
             dim,
             metric,
@@ -147,12 +152,14 @@ impl VectorIndex {
         if !r.at_end() {
             return Err(corrupt("bytes after the end marker"));
         }
-        check_rows(&data, dim, metric)?;
+        if let Some(bad) = rows.bad {
+            return Err(bad);
+        }
         Ok(Self {
             dim,
             metric,
-            codes: RowCodes::build(&data, dim),
-            data,
+            codes: rows.codes,
+            data: rows.data,
             labels,
             alive,
             by_label,
@@ -168,10 +175,71 @@ impl VectorIndex {
     }
 
     /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
-    /// damaged one `INDEX_CORRUPT`. The rows (most of the file) are read straight into the
-    /// index's own buffer, the checksum taken on the way: never the whole file in memory
-    /// besides the index (at 100k rows of 384 dimensions, 154 MB less at the peak).
+    /// damaged one `INDEX_CORRUPT`. The rows stay in the file, mapped read-only (see
+    /// [`super::rows`]): they are checked (checksum, finite, unit length) and coded a chunk
+    /// at a time, each chunk's pages let go of once done, so that the process never holds
+    /// them all. Where the file cannot be mapped, the rows are read into memory instead.
     pub fn load(path: &Path) -> Result<Self> {
+        let io = |e: std::io::Error| AiosError::io(&e, path.display());
+        let file = fs::File::open(path).map_err(io)?;
+        // SAFETY: index files are written beside their place and renamed into it, never
+        // changed after (see `save`): the mapping sees fixed bytes. (A file truncated under
+        // it by another program would fault the process, as with any mapped file.)
+        match unsafe { Mmap::map(&file) } {
+            Ok(map) => Self::from_map(Arc::new(map)),
+            Err(_) => Self::read_into_memory(path),
+        }
+    }
+
+    /// The index over a mapped file (see `load`).
+    fn from_map(map: Arc<Mmap>) -> Result<Self> {
+        let bytes: &[u8] = &map;
+        let header = Header::parse(bytes)?;
+        let body = match header.version {
+            1 => bytes,
+            _ => bytes
+                .len()
+                .checked_sub(CHECKSUM_BYTES)
+                .filter(|&n| n >= HEADER_BYTES)
+                .map(|n| &bytes[..n])
+                .ok_or_else(truncated)?,
+        };
+        let (rows_at, rows_len) = header.rows(body.len() as u64)?;
+        let Some(mapped) = MappedRows::new(Arc::clone(&map), rows_at, rows_len / 4) else {
+            return Self::from_bytes(bytes);
+        };
+        let _ = map.advise(Advice::Sequential);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&body[..rows_at]);
+        let mut rows = CheckedRows::empty(&header);
+        let chunk = ROWS_CHUNK_BYTES.div_ceil(4 * header.dim) * 4 * header.dim;
+        let mut at = rows_at;
+        while at < rows_at + rows_len {
+            let end = (at + chunk).min(rows_at + rows_len);
+            hasher.update_rayon(&body[at..end]);
+            rows.extend(bytemuck::cast_slice(&body[at..end]), header.metric);
+            let_go(&map, at, end);
+            at = end;
+        }
+        let tail = &body[rows_at + rows_len..];
+        if header.version != 1 && hasher.update(tail).finalize().as_bytes() != &bytes[body.len()..]
+        {
+            return Err(mismatch());
+        }
+        rows.data = Rows::Mapped(mapped);
+        let index = Self::from_sections(&header, &body[..rows_at], rows, tail);
+        // The labels and the graph are copied into the index: their pages are not needed.
+        let_go(&map, 0, map.len());
+        // Searches read rows here and there: a fault maps its own page, not the ones
+        // around it (read ahead, a graph search would map ten times the rows it visits).
+        let _ = map.advise(Advice::Random);
+        index
+    }
+
+    /// `load` without a mapping: the rows (most of the file) are read straight into the
+    /// index's own buffer, the checksum taken on the way, never the whole file in memory
+    /// besides the index.
+    fn read_into_memory(path: &Path) -> Result<Self> {
         let io = |e: std::io::Error| AiosError::io(&e, path.display());
         let mut file = fs::File::open(path).map_err(io)?;
         let size = file.metadata().map_err(io)?.len();
@@ -210,7 +278,62 @@ impl VectorIndex {
         for v in &mut rows {
             *v = f32::from_bits(u32::from_le(v.to_bits()));
         }
+        let rows = CheckedRows::of(rows.into(), &header);
         Self::from_sections(&header, &head, rows, &tail)
+    }
+}
+
+/// Rows checked and coded a chunk at a time while a file loads.
+const ROWS_CHUNK_BYTES: usize = 8 << 20;
+
+/// Lets go of the pages of `map[from..to]` (whole 64 KiB blocks, a multiple of any page
+/// size): the process no longer counts them, and a later read finds them in the page cache
+/// or on disk again.
+fn let_go(map: &Mmap, from: usize, to: usize) {
+    const BLOCK: usize = 64 << 10;
+    let (from, to) = (from / BLOCK * BLOCK, to / BLOCK * BLOCK);
+    if to > from {
+        // SAFETY: the mapping is a read-only view of a file: dropping its pages changes
+        // nothing it reads (they are read back from the file).
+        let _ = unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from) };
+    }
+}
+
+/// An index's rows with their codes, and the first row that cannot be trusted (reported
+/// only after the file's structure, as every path that reads a file does).
+struct CheckedRows {
+    data: Rows,
+    codes: RowCodes,
+    slots: usize,
+    dim: usize,
+    bad: Option<AiosError>,
+}
+
+impl CheckedRows {
+    fn empty(header: &Header) -> Self {
+        Self {
+            data: Rows::default(),
+            codes: RowCodes::new(header.dim),
+            slots: 0,
+            dim: header.dim,
+            bad: None,
+        }
+    }
+
+    fn of(data: Rows, header: &Header) -> Self {
+        let mut rows = Self::empty(header);
+        rows.extend(&data, header.metric);
+        rows.data = data;
+        rows
+    }
+
+    /// Checks and codes the next rows.
+    fn extend(&mut self, rows: &[f32], metric: Metric) {
+        if self.bad.is_none() {
+            self.bad = check_rows(rows, self.dim, metric, self.slots).err();
+        }
+        self.codes.extend(rows);
+        self.slots += rows.len() / self.dim;
     }
 }
 
@@ -343,9 +466,10 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
 }
 
 /// Rows as `add` stores them: finite, and at most unit length under the cosine metric.
-fn check_rows(data: &[f32], dim: usize, metric: Metric) -> Result<()> {
+/// Checks rows of `dim`, the first of them at slot `first`.
+fn check_rows(data: &[f32], dim: usize, metric: Metric, first: usize) -> Result<()> {
     let limit = 1.0 + unit_slack(dim);
-    for (slot, row) in data.chunks_exact(dim).enumerate() {
+    for (slot, row) in (first..).zip(data.chunks_exact(dim)) {
         if row.iter().any(|v| !v.is_finite()) {
             return Err(corrupt(&format!("row {slot} holds a non-finite number")));
         }
@@ -365,6 +489,7 @@ fn check_rows(data: &[f32], dim: usize, metric: Metric) -> Result<()> {
 mod tests {
     use super::*;
     use crate::hnsw::splitmix64;
+    use crate::vector::SearchOptions;
     use std::ffi::OsString;
 
     fn index(n: usize, dim: usize, graph: bool) -> VectorIndex {
@@ -428,6 +553,45 @@ mod tests {
         let old = both(&version1(&bytes));
         assert_eq!(old.to_bytes(), bytes);
         assert_eq!(both(&index(7, 3, false).to_bytes()).len(), 7);
+    }
+
+    #[test]
+    fn a_loaded_index_reads_its_rows_from_the_file_until_its_first_write() {
+        // More rows than one chunk of a load (8 MiB).
+        let idx = index(6000, 384, false);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index-1.bin");
+        idx.save(&path).unwrap();
+        let mut loaded = VectorIndex::load(&path).unwrap();
+        assert!(loaded.data.is_mapped());
+        assert_eq!(loaded.to_bytes(), idx.to_bytes());
+        // Another index saved in its place (as a checkpoint writes) changes nothing it reads.
+        index(10, 384, false).save(&path).unwrap();
+        let q: Vec<f32> = [4321, 17, 5999]
+            .iter()
+            .flat_map(|&l| idx.get(l).unwrap().to_vec())
+            .collect();
+        let exact = SearchOptions {
+            exact: true,
+            ..SearchOptions::default()
+        };
+        let want = idx.search(&q, 5, None, exact).unwrap();
+        assert_eq!(loaded.search(&q, 5, None, exact).unwrap(), want);
+        assert_eq!(want.labels[0], 4321);
+        // The first write copies the rows into memory of its own.
+        loaded.add(&[6000], &q[..384]).unwrap();
+        assert!(!loaded.data.is_mapped());
+        assert_eq!(loaded.get(6000), idx.get(4321));
+        assert_eq!(loaded.get(5999), idx.get(5999));
+    }
+
+    #[test]
+    fn a_bad_row_past_the_first_chunk_of_a_load_is_named() {
+        let idx = index(6000, 384, false);
+        let mut bytes = version1(&idx.to_bytes());
+        let at = row_at(&idx, 5800);
+        bytes[at..at + 4].copy_from_slice(&f32::INFINITY.to_le_bytes());
+        assert!(code(&bytes).contains("row 5800 holds a non-finite number"));
     }
 
     #[test]
