@@ -20,9 +20,9 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use memmap2::{Advice, Mmap, UncheckedAdvice};
+use memmap2::{Advice, Mmap};
 
-use super::rows::{MappedRows, Rows};
+use super::rows::{let_go, MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::RowCodes;
 use crate::file_bytes::{checksum, seal, write_atomically, Reader};
@@ -285,19 +285,6 @@ impl VectorIndex {
 
 /// Rows checked and coded a chunk at a time while a file loads.
 const ROWS_CHUNK_BYTES: usize = 8 << 20;
-
-/// Lets go of the pages of `map[from..to]` (whole 64 KiB blocks, a multiple of any page
-/// size): the process no longer counts them, and a later read finds them in the page cache
-/// or on disk again.
-fn let_go(map: &Mmap, from: usize, to: usize) {
-    const BLOCK: usize = 64 << 10;
-    let (from, to) = (from / BLOCK * BLOCK, to / BLOCK * BLOCK);
-    if to > from {
-        // SAFETY: the mapping is a read-only view of a file: dropping its pages changes
-        // nothing it reads (they are read back from the file).
-        let _ = unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from) };
-    }
-}
 
 /// An index's rows with their codes, and the first row that cannot be trusted (reported
 /// only after the file's structure, as every path that reads a file does).

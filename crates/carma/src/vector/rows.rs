@@ -6,7 +6,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use memmap2::Mmap;
+use memmap2::{Mmap, UncheckedAdvice};
 
 pub enum Rows {
     Owned(Vec<f32>),
@@ -37,10 +37,18 @@ impl Default for Rows {
 }
 
 impl Rows {
-    /// The rows as memory of this index's own, copied out of the file on the first call.
+    /// The rows as memory of this index's own, copied out of the file on the first call
+    /// (a chunk at a time, letting go of each chunk's pages: never the rows twice over).
     pub fn to_mut(&mut self) -> &mut Vec<f32> {
         if let Self::Mapped(m) = self {
-            *self = Self::Owned(rows_of(m).to_vec());
+            let rows = rows_of(m);
+            let mut own = Vec::with_capacity(rows.len());
+            for (i, chunk) in rows.chunks(COPY_CHUNK_FLOATS).enumerate() {
+                own.extend_from_slice(chunk);
+                let at = m.at + 4 * i * COPY_CHUNK_FLOATS;
+                let_go(&m.map, at, at + 4 * chunk.len());
+            }
+            *self = Self::Owned(own);
         }
         match self {
             Self::Owned(v) => v,
@@ -72,5 +80,21 @@ impl Deref for Rows {
 impl From<Vec<f32>> for Rows {
     fn from(v: Vec<f32>) -> Self {
         Self::Owned(v)
+    }
+}
+
+/// Floats copied at a time out of a mapping (8 MiB).
+const COPY_CHUNK_FLOATS: usize = 2 << 20;
+
+/// Lets go of the pages of `map[from..to]` (whole 64 KiB blocks, a multiple of any page
+/// size): the process no longer counts them, and a later read finds them in the page cache
+/// or on disk again.
+pub fn let_go(map: &Mmap, from: usize, to: usize) {
+    const BLOCK: usize = 64 << 10;
+    let (from, to) = (from / BLOCK * BLOCK, to / BLOCK * BLOCK);
+    if to > from {
+        // SAFETY: the mapping is a read-only view of a file: dropping its pages changes
+        // nothing it reads (they are read back from the file).
+        let _ = unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from) };
     }
 }
