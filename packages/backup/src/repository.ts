@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { finished } from 'node:stream';
 import {
   AiosError,
+  type ContentHasher,
   createHashing,
   type Hashing,
   type ImplementationReport,
@@ -366,7 +367,7 @@ export class Repository implements SnapshotStore {
     const release = await acquireLock(this.path, 'backup');
     const writer = new PackWriter(
       this.path,
-      await this.hashing.createHasher(),
+      await this.packHasher(),
       this.engine.startWriteback?.bind(this.engine),
     );
     try {
@@ -500,6 +501,11 @@ export class Repository implements SnapshotStore {
     }, this.path);
   }
 
+  /** The hasher of pack ids: the engine's own when it has one (see `Engine`). */
+  private async packHasher(): Promise<ContentHasher> {
+    return this.engine.createPackHasher?.() ?? (await this.hashing.createHasher());
+  }
+
   /**
    * Deletes data no snapshot uses, and only what it can prove unused (see `pruneRepository`),
    * plus leftovers of crashed runs.
@@ -509,7 +515,7 @@ export class Repository implements SnapshotStore {
       const release = await acquireLock(this.path, 'prune');
       const writer = new PackWriter(
         this.path,
-        await this.hashing.createHasher(),
+        await this.packHasher(),
         this.engine.startWriteback?.bind(this.engine),
       );
       try {

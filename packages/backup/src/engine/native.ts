@@ -1,4 +1,9 @@
-import { callNative, createHashing, type ImplementationReport } from '@aios/utils';
+import {
+  type ContentHasher,
+  callNative,
+  createHashing,
+  type ImplementationReport,
+} from '@aios/utils';
 import type * as BackupNative from '../../native/index.cjs';
 import type { Engine, ItemResult } from './types.js';
 
@@ -18,6 +23,23 @@ function blobResults(
   );
 }
 
+/** The pack id hasher of the binding (serial BLAKE3 on the JS thread, see binding.rs). */
+function packHasher(binding: BackupBinding): ContentHasher {
+  const inner = callNative(() => new binding.PackHasher());
+  const hasher: ContentHasher = {
+    update(data) {
+      callNative(() => inner.update(typeof data === 'string' ? Buffer.from(data) : data));
+      return hasher;
+    },
+    digest: () => callNative(() => inner.digest()),
+    reset() {
+      callNative(() => inner.reset());
+      return hasher;
+    },
+  };
+  return hasher;
+}
+
 /** The native implementation: `fastcdc`, `blake3` and `zstd` crates, parallel with rayon. */
 export async function createNativeEngine(
   binding: BackupBinding,
@@ -28,6 +50,7 @@ export async function createNativeEngine(
     implementation: 'native',
     report,
     hash: (data) => hashing.hashSync(data),
+    createPackHasher: () => packHasher(binding),
     chunkBytes(data, p) {
       return callNative(() => binding.chunkBytes(data, p.minSize, p.avgSize, p.maxSize));
     },

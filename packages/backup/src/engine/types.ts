@@ -1,4 +1,4 @@
-import type { ImplementationReport } from '@aios/utils';
+import type { ContentHasher, ImplementationReport } from '@aios/utils';
 import type { ChunkerParams } from '../fastcdc.js';
 
 /** One chunk of a file: its BLAKE3 id and where it lies. */
@@ -109,4 +109,9 @@ export interface Engine {
   startWriteback?(fd: number, offset: number, length: number): void;
   /** BLAKE3 hex of bytes. */
   hash(data: Uint8Array): string;
+  /**
+   * An incremental BLAKE3 for pack ids that hashes on the calling thread. Optional:
+   * without it packs are hashed with `@aios/utils`' hasher.
+   */
+  createPackHasher?(): ContentHasher;
 }
