@@ -778,6 +778,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.PackHasher = nativeBinding.PackHasher
 module.exports.chunkBytes = nativeBinding.chunkBytes
 module.exports.chunkFiles = nativeBinding.chunkFiles
 module.exports.chunkWindows = nativeBinding.chunkWindows

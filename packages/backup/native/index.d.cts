@@ -9,6 +9,21 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Incremental BLAKE3 of a pack file as it is written (its id), on the calling thread.
+ * `@aios/utils`' hasher hands inputs of 128 KiB and more to its rayon pool and blocks
+ * the JS thread until that pool, competing with the chunk workers for the same cores,
+ * has done them (0.7 s of a 1 GB backup on two cores); one thread with SIMD hashes a
+ * pack's blobs far faster than they are produced.
+ */
+export declare class PackHasher {
+  constructor()
+  update(data: Uint8Array): void
+  /** Hex digest of everything fed so far; the hasher stays usable. */
+  digest(): string
+  reset(): void
+}
+
 /** FastCDC boundaries and BLAKE3 ids of an in-memory buffer (calling thread). */
 export declare function chunkBytes(data: Uint8Array, minSize: number, avgSize: number, maxSize: number): Array<NativeChunk>
 
