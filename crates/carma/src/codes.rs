@@ -253,11 +253,18 @@ impl QueryCode {
         })
     }
 
+    /// The estimate of the row's score from its integer inner product `dot` (the middle
+    /// of `interval`).
+    #[inline]
+    pub fn estimate(&self, dot: i32, row: &RowBound) -> f32 {
+        (self.scale * row.scale) * dot as f32
+    }
+
     /// `(lower, upper)` around the `f32` kernel's score of the row with integer inner
     /// product `dot` and bound terms `row`.
     #[inline]
     pub fn interval(&self, dot: i32, row: &RowBound) -> (f32, f32) {
-        let approx = (self.scale * row.scale) * dot as f32;
+        let approx = self.estimate(dot, row);
         let slack = self.alpha * row.err + self.beta * row.norm + ABS_SLACK;
         (approx - slack, approx + slack)
     }

@@ -18,6 +18,10 @@ use rayon::prelude::*;
 
 use crate::simd::{dot, dot_fn};
 
+mod space;
+
+pub use space::{CodeSpace, FloatSpace, Space};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HnswParams {
     /// Links per node on the upper layers (twice this on layer 0).
@@ -161,6 +165,26 @@ fn prefetch_u32(data: &[u32], at: usize) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (data, at);
+}
+
+/// Hints the CPU to fetch `len` bytes of `data` from `at` (a node's code).
+#[inline(always)]
+fn prefetch_bytes(data: &[i8], at: usize, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        if at + len <= data.len() {
+            let mut off = 0;
+            while off < len {
+                // SAFETY: every prefetched address is inside `data` (checked above);
+                // prefetching has no effect on memory contents.
+                unsafe { _mm_prefetch(data.as_ptr().add(at + off), _MM_HINT_T0) };
+                off += 64;
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, at, len);
 }
 
 /// Hints the CPU to fetch all of row `id` (the row scored next).
@@ -352,14 +376,14 @@ impl Hnsw {
         -dot(q, row)
     }
 
-    fn greedy(&self, data: &[f32], dim: usize, q: &[f32], mut cur: Cand, level: usize) -> Cand {
+    fn greedy(&self, space: &impl Space, mut cur: Cand, level: usize) -> Cand {
         loop {
             let mut changed = false;
             let list = self.links[cur.id as usize][level]
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             for &n in list.iter() {
-                let d = Self::dist(data, dim, q, n);
+                let d = space.dist(n);
                 if d < cur.dist {
                     cur = Cand { dist: d, id: n };
                     changed = true;
@@ -381,20 +405,13 @@ impl Hnsw {
     #[allow(clippy::too_many_arguments)]
     fn search_layer<A: Fn(u32) -> bool + ?Sized>(
         &self,
-        data: &[f32],
-        dim: usize,
-        q: &[f32],
+        space: &impl Space,
         entry: &[Cand],
         ef: usize,
         level: usize,
         accept: &A,
         flat: Option<&[u32]>,
     ) -> Vec<Cand> {
-        let dot = dot_fn();
-        let score = |id: u32| -> f32 {
-            let row = &data[id as usize * dim..(id as usize + 1) * dim];
-            -dot(q, row)
-        };
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let Scratch {
@@ -438,7 +455,7 @@ impl Hnsw {
                         let list = &flat[base + 1..base + 1 + flat[base] as usize];
                         for &n in list {
                             if visited.insert(n) {
-                                prefetch(data, dim, n);
+                                space.prefetch(n);
                                 fresh.push(n);
                             }
                         }
@@ -449,7 +466,7 @@ impl Hnsw {
                             .unwrap_or_else(|e| e.into_inner());
                         for &n in list.iter() {
                             if visited.insert(n) {
-                                prefetch(data, dim, n);
+                                space.prefetch(n);
                                 fresh.push(n);
                             }
                         }
@@ -457,9 +474,9 @@ impl Hnsw {
                 }
                 for (i, &n) in fresh.iter().enumerate() {
                     if let Some(&next) = fresh.get(i + 1) {
-                        prefetch_row(data, dim, next);
+                        space.prefetch_next(next);
                     }
-                    let d = score(n);
+                    let d = space.dist(n);
                     if results.len() < ef || d < results.peek().map_or(f32::INFINITY, |w| w.dist) {
                         let cand = Cand { dist: d, id: n };
                         candidates.push(Near(cand));
@@ -511,20 +528,24 @@ impl Hnsw {
             }
         };
         let (ep, max_level) = snapshot;
+        let space = FloatSpace {
+            data,
+            dim,
+            q,
+            dot: dot_fn(),
+        };
         let mut cur = Cand {
-            dist: Self::dist(data, dim, q, ep),
+            dist: space.dist(ep),
             id: ep,
         };
         for l in ((level + 1)..=max_level).rev() {
-            cur = self.greedy(data, dim, q, cur, l);
+            cur = self.greedy(&space, cur, l);
         }
         let mut eps = vec![cur];
         let accept_all = |_: u32| true;
         for l in (0..=level.min(max_level)).rev() {
             let found = self.search_layer(
-                data,
-                dim,
-                q,
+                &space,
                 &eps,
                 self.params.ef_construction,
                 l,
@@ -572,13 +593,11 @@ impl Hnsw {
         }
     }
 
-    /// The `k` accepted nodes nearest to `q` (by inner product), best first, as
-    /// (similarity, node) pairs.
+    /// The `k` accepted nodes nearest to the query of `space` (by inner product), best
+    /// first, as (similarity, node) pairs.
     pub fn search(
         &self,
-        data: &[f32],
-        dim: usize,
-        q: &[f32],
+        space: &impl Space,
         k: usize,
         ef: usize,
         accept: &(impl Fn(u32) -> bool + ?Sized),
@@ -587,14 +606,14 @@ impl Hnsw {
             return Vec::new();
         };
         let mut cur = Cand {
-            dist: Self::dist(data, dim, q, ep),
+            dist: space.dist(ep),
             id: ep,
         };
         for l in (1..=max_level).rev() {
-            cur = self.greedy(data, dim, q, cur, l);
+            cur = self.greedy(space, cur, l);
         }
         let flat = self.flat0();
-        let found = self.search_layer(data, dim, q, &[cur], ef.max(k), 0, accept, Some(flat));
+        let found = self.search_layer(space, &[cur], ef.max(k), 0, accept, Some(flat));
         found.into_iter().take(k).map(|c| (-c.dist, c.id)).collect()
     }
 
@@ -656,7 +675,13 @@ mod tests {
                 .map(|i| (dot(q, &data[i as usize * dim..(i as usize + 1) * dim]), i))
                 .collect();
             truth.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let got = g.search(&data, dim, q, 10, 64, &|_| true);
+            let space = FloatSpace {
+                data: &data,
+                dim,
+                q,
+                dot: dot_fn(),
+            };
+            let got = g.search(&space, 10, 64, &|_| true);
             for (_, id) in &got {
                 if truth[..10].iter().any(|t| t.1 == *id) {
                     hit += 1;
@@ -675,7 +700,13 @@ mod tests {
         g.insert_range(&data, dim, 0, 250);
         g.insert_range(&data, dim, 250, n);
         let q = &data[0..dim];
-        let got = g.search(&data, dim, q, 5, 50, &|id| id % 2 == 1);
+        let space = FloatSpace {
+            data: &data,
+            dim,
+            q,
+            dot: dot_fn(),
+        };
+        let got = g.search(&space, 5, 50, &|id| id % 2 == 1);
         assert_eq!(got.len(), 5);
         assert!(got.iter().all(|(_, id)| id % 2 == 1));
         assert_eq!(draw_level(9, 5, 16), draw_level(9, 5, 16));

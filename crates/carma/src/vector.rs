@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use crate::code_scan::{self, ScanRows};
 use crate::codes::{QueryCode, RowCodes};
 use crate::fx::{FxMap, FxSet};
-use crate::hnsw::{Hnsw, HnswParams};
-use crate::simd::{dot, normalize};
+use crate::hnsw::{CodeSpace, FloatSpace, Hnsw, HnswParams};
+use crate::simd::{dot, dot_fn, normalize};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
 
@@ -388,6 +388,53 @@ impl VectorIndex {
         Ok(())
     }
 
+    /// The `k` accepted rows nearest `q` by a walk of the graph `g` with breadth `ef`, best
+    /// first. The walk measures rows by their int8 codes (in memory, where the rows may be
+    /// mapped from the index file and the codes are a quarter of their bytes); the `ef` rows
+    /// it ends on are rescored exactly, so scores and order are those of the `f32` rows. A
+    /// query without a code (zero, or of a magnitude codes cannot bound) walks the rows.
+    fn graph_search(
+        &self,
+        g: &Hnsw,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        accept: &impl Fn(u32) -> bool,
+    ) -> Vec<Hit> {
+        let Some(code) = QueryCode::new(q) else {
+            let space = FloatSpace {
+                data: &self.data,
+                dim: self.dim,
+                q,
+                dot: dot_fn(),
+            };
+            return g
+                .search(&space, k, ef, accept)
+                .into_iter()
+                .map(|(score, slot)| Hit {
+                    score,
+                    id: self.labels[slot as usize],
+                })
+                .collect();
+        };
+        let space = CodeSpace {
+            codes: &self.codes,
+            q: &code,
+        };
+        let mut top = TopK::new(k);
+        for (_, slot) in g.search(&space, ef, ef, accept) {
+            top.push(Hit {
+                score: dot(q, self.row(slot as usize)),
+                id: slot,
+            });
+        }
+        let mut hits = top.into_sorted();
+        for h in &mut hits {
+            h.id = self.labels[h.id as usize];
+        }
+        hits
+    }
+
     #[inline]
     fn row(&self, slot: usize) -> &[f32] {
         &self.data[slot * self.dim..(slot + 1) * self.dim]
@@ -588,13 +635,7 @@ impl VectorIndex {
                     Some((_, mask)) => mask[slot as usize],
                     None => self.alive[slot as usize],
                 };
-                g.search(&self.data, self.dim, q, k, options.ef.max(k), &accept)
-                    .into_iter()
-                    .map(|(score, slot)| Hit {
-                        score,
-                        id: self.labels[slot as usize],
-                    })
-                    .collect()
+                self.graph_search(g, q, k, options.ef.max(k), &accept)
             } else {
                 let slots = allowed.as_ref().map(|(slots, _)| &slots[..]);
                 self.exact_one(q, k, slots, parallel, path).into_sorted()
@@ -666,6 +707,49 @@ mod tests {
             .collect();
         all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         all.into_iter().take(k).map(|x| x.1).collect()
+    }
+
+    #[test]
+    fn graph_searches_walk_the_codes_and_score_with_the_rows() {
+        let (n, dim) = (3000, 48);
+        let v = data(n, dim);
+        let mut idx = VectorIndex::new(dim, Metric::Cosine, Some(HnswParams::default())).unwrap();
+        idx.add(&(0..n as u32).collect::<Vec<_>>(), &v).unwrap();
+        let opts = SearchOptions::default();
+        let (mut found, mut asked) = (0, 0);
+        for qi in (0..n).step_by(97) {
+            let q = idx.get(qi as u32).unwrap().to_vec();
+            let got = idx.search(&q, 10, None, opts).unwrap();
+            // Scores are those of the rows, best first (the query as searched: normalised).
+            let mut unit = q.clone();
+            normalize(&mut unit);
+            for (l, s) in got.labels.iter().zip(&got.scores) {
+                assert_eq!(*s, dot(&unit, idx.get(*l).unwrap()));
+            }
+            assert!(got.scores.windows(2).all(|w| w[0] >= w[1]));
+            assert_eq!(got.labels[0], qi as u32);
+            let exact = idx
+                .search(
+                    &q,
+                    10,
+                    None,
+                    SearchOptions {
+                        exact: true,
+                        ..opts
+                    },
+                )
+                .unwrap();
+            found += got
+                .labels
+                .iter()
+                .filter(|l| exact.labels.contains(l))
+                .count();
+            asked += 10;
+        }
+        assert!(found as f64 / asked as f64 > 0.95, "recall {found}/{asked}");
+        // A zero query has no code: it walks the rows (every score 0).
+        let zero = idx.search(&vec![0.0; dim], 5, None, opts).unwrap();
+        assert!(zero.scores.iter().all(|&s| s == 0.0));
     }
 
     #[test]

@@ -38,6 +38,9 @@ export function dotAt(a: Float32Array, ao: number, b: Float32Array, bo: number, 
   return s0 + s1 + (s2 + s3);
 }
 
+/** The query's distance to a node (lower is nearer). */
+export type Dist = (id: number) => number;
+
 /** Binary heap of (dist, id); `max` puts the largest on top. Ties order by id. */
 class Heap {
   readonly dists: number[] = [];
@@ -99,7 +102,7 @@ class Heap {
   }
 }
 
-interface Cand {
+export interface Cand {
   dist: number;
   id: number;
 }
@@ -135,19 +138,12 @@ export class JsHnsw {
     for (let id = start; id < end; id++) this.insert(data, dim, id);
   }
 
-  private greedy(
-    data: Float32Array,
-    dim: number,
-    q: Float32Array,
-    qo: number,
-    start: Cand,
-    level: number,
-  ): Cand {
+  private greedy(dist: Dist, start: Cand, level: number): Cand {
     const cur = { ...start };
     for (;;) {
       let changed = false;
       for (const n of (this.links[cur.id] as number[][])[level] as number[]) {
-        const d = this.dist(data, dim, q, qo, n);
+        const d = dist(n);
         if (d < cur.dist) {
           cur.dist = d;
           cur.id = n;
@@ -159,10 +155,7 @@ export class JsHnsw {
   }
 
   private searchLayer(
-    data: Float32Array,
-    dim: number,
-    q: Float32Array,
-    qo: number,
+    dist: Dist,
     entries: Cand[],
     ef: number,
     level: number,
@@ -194,7 +187,7 @@ export class JsHnsw {
       for (const n of (this.links[cid] as number[][])[level] as number[]) {
         if (marks[n] === epoch) continue;
         marks[n] = epoch;
-        const d = this.dist(data, dim, q, qo, n);
+        const d = dist(n);
         if (results.size < ef || d < results.topDist()) {
           candidates.push(d, n);
           if (accept(n)) {
@@ -233,21 +226,15 @@ export class JsHnsw {
       return;
     }
     const qo = id * dim;
+    const dist: Dist = (n) => this.dist(data, dim, data, qo, n);
     const maxLevel = this.entryLevel;
-    let cur: Cand = { dist: this.dist(data, dim, data, qo, this.entry), id: this.entry };
-    for (let l = maxLevel; l > level; l--) cur = this.greedy(data, dim, data, qo, cur, l);
+    let cur: Cand = { dist: dist(this.entry), id: this.entry };
+    for (let l = maxLevel; l > level; l--) cur = this.greedy(dist, cur, l);
     let eps: Cand[] = [cur];
     for (let l = Math.min(level, maxLevel); l >= 0; l--) {
-      const found = this.searchLayer(
-        data,
-        dim,
-        data,
-        qo,
-        eps,
-        this.params.efConstruction,
-        l,
-        () => true,
-      ).filter((c) => c.id !== id);
+      const found = this.searchLayer(dist, eps, this.params.efConstruction, l, () => true).filter(
+        (c) => c.id !== id,
+      );
       const chosen = this.select(data, dim, found, this.params.m);
       (this.links[id] as number[][])[l] = chosen.slice();
       const cap = this.maxLinks(l);
@@ -273,19 +260,15 @@ export class JsHnsw {
     }
   }
 
-  /** The k accepted nodes nearest to the query (by inner product), best first. */
-  search(
-    data: Float32Array,
-    dim: number,
-    q: Float32Array,
-    k: number,
-    ef: number,
-    accept: (id: number) => boolean,
-  ): Cand[] {
+  /**
+   * The k accepted nodes nearest to the query, best first, by `dist` (the query's distance
+   * to a node, lower nearer: minus an inner product), as (similarity, node) pairs.
+   */
+  search(dist: Dist, k: number, ef: number, accept: (id: number) => boolean): Cand[] {
     if (this.entry < 0) return [];
-    let cur: Cand = { dist: this.dist(data, dim, q, 0, this.entry), id: this.entry };
-    for (let l = this.entryLevel; l >= 1; l--) cur = this.greedy(data, dim, q, 0, cur, l);
-    return this.searchLayer(data, dim, q, 0, [cur], Math.max(ef, k), 0, accept)
+    let cur: Cand = { dist: dist(this.entry), id: this.entry };
+    for (let l = this.entryLevel; l >= 1; l--) cur = this.greedy(dist, cur, l);
+    return this.searchLayer(dist, [cur], Math.max(ef, k), 0, accept)
       .slice(0, k)
       .map((c) => ({ dist: -c.dist, id: c.id }));
   }

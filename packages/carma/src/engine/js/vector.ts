@@ -17,7 +17,8 @@ import {
   type VectorIndex,
   type VectorSearchOptions,
 } from '../types.js';
-import { dotAt, JsHnsw } from './hnsw.js';
+import { LazyRowCodes, queryCode } from './codes.js';
+import { type Cand, dotAt, JsHnsw } from './hnsw.js';
 import { decodeIndexFile, encodeIndexFile, loadIndexFile, saveIndexFile } from './index-file.js';
 import { TopK } from './topk.js';
 
@@ -45,6 +46,9 @@ export class JsVectorIndex implements VectorIndex {
   private graph: JsHnsw | null;
   /** Bumped by `compact` and `setHnsw`: a `compactAsync` that began before is dropped. */
   private generation = 0;
+  /** The rows' codes for graph walks, made as searches need them, of `codesGeneration`. */
+  private readonly codes: LazyRowCodes;
+  private codesGeneration = 0;
 
   constructor(
     readonly dimension: number,
@@ -58,6 +62,7 @@ export class JsVectorIndex implements VectorIndex {
     this.slotLabels = new Uint32Array(64);
     this.alive = new Uint8Array(64);
     this.graph = hnsw ? new JsHnsw({ ...hnsw }) : null;
+    this.codes = new LazyRowCodes(dimension);
   }
 
   get size(): number {
@@ -249,14 +254,7 @@ export class JsVectorIndex implements VectorIndex {
         const accept = mask
           ? (slot: number) => mask[slot] === 1
           : (slot: number) => this.alive[slot] === 1;
-        const found = graph.search(
-          this.data,
-          dim,
-          q.subarray(qi * dim, (qi + 1) * dim),
-          k,
-          ef,
-          accept,
-        );
+        const found = this.graphSearch(graph, q, qi * dim, k, ef, accept);
         ids = found.map((c) => this.slotLabels[c.id] as number);
         ss = found.map((c) => c.dist);
       } else {
@@ -283,6 +281,38 @@ export class JsVectorIndex implements VectorIndex {
     this.generation++;
     this.graph = params ? new JsHnsw({ ...params }) : null;
     this.graph?.insertRange(this.data, this.dimension, 0, this.count);
+  }
+
+  /**
+   * The `k` accepted slots nearest the query at `q[qo..]` by a walk of `graph` with
+   * breadth `ef`, best first, as (score, slot): the walk measures rows by their int8 codes,
+   * as natively, and the `ef` slots it ends on are rescored with the rows. A query without
+   * a code walks the rows.
+   */
+  private graphSearch(
+    graph: JsHnsw,
+    q: Float32Array,
+    qo: number,
+    k: number,
+    ef: number,
+    accept: (slot: number) => boolean,
+  ): Cand[] {
+    const dim = this.dimension;
+    const data = this.data;
+    const code = queryCode(q, qo, dim);
+    if (!code) return graph.search((n) => -dotAt(q, qo, data, n * dim, dim), k, ef, accept);
+    if (this.codesGeneration !== this.generation) {
+      this.codes.reset();
+      this.codesGeneration = this.generation;
+    }
+    const codes = this.codes;
+    const found = graph.search((n) => -codes.estimate(code, data, n), ef, ef, accept);
+    const rescored = found.map((c) => ({
+      dist: Math.fround(dotAt(q, qo, data, c.id * dim, dim)),
+      id: c.id,
+    }));
+    rescored.sort((a, b) => b.dist - a.dist || a.id - b.id);
+    return rescored.slice(0, k);
   }
 
   compact(): void {
