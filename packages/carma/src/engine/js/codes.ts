@@ -67,8 +67,20 @@ export class LazyRowCodes {
     const at = slot * dim;
     const codes = this.codes;
     const p = q.codes;
-    let dot = 0;
-    for (let i = 0; i < dim; i++) dot += (p[i] as number) * (codes[at + i] as number);
+    // Integer sums are exact in any order (within 2^53): four at once.
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    let i = 0;
+    for (; i + 3 < dim; i += 4) {
+      d0 += (p[i] as number) * (codes[at + i] as number);
+      d1 += (p[i + 1] as number) * (codes[at + i + 1] as number);
+      d2 += (p[i + 2] as number) * (codes[at + i + 2] as number);
+      d3 += (p[i + 3] as number) * (codes[at + i + 3] as number);
+    }
+    for (; i < dim; i++) d0 += (p[i] as number) * (codes[at + i] as number);
+    const dot = d0 + d1 + d2 + d3;
     return Math.fround(Math.fround(q.scale * (this.scales[slot] as number)) * Math.fround(dot));
   }
 
