@@ -8,6 +8,13 @@ import type { WalkItem } from '../repo/walk.js';
 import type { BackupProgress, RepositoryWarning, SnapshotList } from '../types.js';
 import { ProgressReporter } from './progress.js';
 
+/**
+ * Sealed packs that may still be on their way to the disk while the next one fills: an
+ * fsync that waits for a busy disk then stalls the backup only once this many (16 MiB
+ * each by default) are behind.
+ */
+const PACKS_IN_FLIGHT = 4;
+
 /** What a backup run needs of its repository. */
 export interface BackupTarget extends SnapshotStore {
   readonly config: RepoConfig;
@@ -62,8 +69,8 @@ export class BackupRun {
 
   /**
    * Seals the pack being written: its chunks are reusable at once (without a check: this
-   * run wrote them), and it is made durable while the next pack fills. At most two packs
-   * are in flight; `packsDurable()` waits for them all before the snapshot is written.
+   * run wrote them), and it is made durable while the next pack fills. At most
+   * PACKS_IN_FLIGHT are;  `packsDurable()` waits for them all before the snapshot is written.
    */
   async finishPack(): Promise<void> {
     const sealed = await this.writer.seal();
@@ -74,7 +81,7 @@ export class BackupRun {
       if (!this.index.has(b.id)) this.index.set(b.id, { ...b, pack: index.pack });
     }
     this.finishing.push(sealed.durable);
-    if (this.finishing.length > 2) await this.finishing.shift();
+    if (this.finishing.length > PACKS_IN_FLIGHT) await this.finishing.shift();
   }
 
   /** Waits until every sealed pack and its index are durable (the first failure throws). */

@@ -28,6 +28,12 @@ export function packHeader(): Uint8Array {
 
 /** Blobs are written to the pack file in runs of about this many bytes (one writev). */
 const WRITE_BYTES = 8 * 1024 * 1024;
+/**
+ * `add` returns while the writes of up to this many bytes are still running: a write
+ * that waits for the disk (dirty-page throttling) then holds the next chunk's bytes only,
+ * not the caller, which goes on chunking and compressing meanwhile.
+ */
+const BEHIND_BYTES = 32 * 1024 * 1024;
 
 /** A pack whose bytes are all written: its index, and the promise that makes it durable. */
 export interface SealedPack {
@@ -52,6 +58,9 @@ export class PackWriter {
   private queued: Uint8Array[] = [];
   private queuedBytes = 0;
   private written = 0;
+  /** Writes under way, oldest first; each starts when the one before it is done. */
+  private writes: Array<{ done: Promise<void>; bytes: number }> = [];
+  private writesBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private unpublished: Array<{ tmp: string; target: string }> = [];
 
@@ -90,16 +99,47 @@ export class PackWriter {
     this.blobs.push({ id, offset: this.position, length: data.length, rawLength });
     this.ids.add(id);
     this.position += data.length;
-    if (this.queuedBytes >= WRITE_BYTES) await this.flush();
+    if (this.queuedBytes >= WRITE_BYTES) {
+      this.flush();
+      await this.settle(BEHIND_BYTES);
+    }
   }
 
-  private async flush(): Promise<void> {
+  /** Starts writing the queued blobs after the writes under way. */
+  private flush(): void {
     const handle = this.handle;
     if (!handle || this.queued.length === 0) return;
     const buffers = this.queued;
+    const bytes = this.queuedBytes;
+    const at = this.written;
     this.queued = [];
     this.queuedBytes = 0;
-    let at = this.written;
+    this.written += bytes;
+    // After a failed write the next ones fail with its error, without writing.
+    const before = this.writes.at(-1)?.done ?? Promise.resolve();
+    const done = before.then(() => this.writeOut(handle, buffers, at, bytes));
+    done.catch(() => undefined); // awaited by settle(); never an unhandled rejection
+    this.writes.push({ done, bytes });
+    this.writesBytes += bytes;
+  }
+
+  /** Waits until at most `limit` bytes are still being written; throws a write's error. */
+  private async settle(limit: number): Promise<void> {
+    while (this.writesBytes > limit) {
+      const write = this.writes.shift();
+      if (!write) break;
+      this.writesBytes -= write.bytes;
+      await write.done;
+    }
+  }
+
+  private async writeOut(
+    handle: Awaited<ReturnType<typeof open>>,
+    buffers: Uint8Array[],
+    start: number,
+    bytes: number,
+  ): Promise<void> {
+    let at = start;
     // writev takes at most IOV_MAX (1024) buffers per call; a short write is completed
     // buffer by buffer (a full disk then fails with its error).
     for (let i = 0; i < buffers.length; i += 1024) {
@@ -113,11 +153,10 @@ export class PackWriter {
     }
     // The disk starts on these bytes now, while the pack fills: its fsync waits for little.
     try {
-      this.writeback?.(handle.fd, this.written, at - this.written);
+      this.writeback?.(handle.fd, start, bytes);
     } catch {
       // only a hint: the fsync still makes the pack durable
     }
-    this.written = at;
   }
 
   /**
@@ -128,7 +167,8 @@ export class PackWriter {
     const handle = this.handle;
     if (!handle) return undefined;
     try {
-      await this.flush();
+      this.flush();
+      await this.settle(0);
     } catch (error) {
       await this.abandon();
       throw error;
@@ -218,6 +258,10 @@ export class PackWriter {
    */
   async abandon(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+    const writes = this.writes;
+    this.writes = [];
+    this.writesBytes = 0;
+    await Promise.allSettled(writes.map((w) => w.done));
     if (!this.handle) return;
     await this.handle.close().catch(() => undefined);
     this.handle = undefined;
