@@ -7,30 +7,37 @@ function fragment(id: string, label: number, namespace: string, contentHash: str
 }
 
 describe('FragmentState', () => {
-  it('finds a text by namespace and in every namespace, through removals', () => {
-    const state = new FragmentState();
-    const a = fragment('a', 0, 'work', 'h1');
-    const b = fragment('b', 1, 'home', 'h1');
-    const c = fragment('c', 2, 'travel', 'h1');
-    const d = fragment('d', 3, 'work', 'h2');
-    for (const f of [a, b, c, d]) state.remember(f);
-    expect(state.idWithContent('work', 'h1')).toBe('a');
-    expect(state.idWithContent('home', 'h1')).toBe('b');
-    expect(state.idWithContent('home', 'h2')).toBeUndefined();
-    expect([...state.withHash('h1')].sort()).toEqual(['a', 'b', 'c']);
-    expect([...state.withHash('h2')]).toEqual(['d']);
-    state.forget(b);
-    expect([...state.withHash('h1')].sort()).toEqual(['a', 'c']);
-    expect(state.idWithContent('home', 'h1')).toBeUndefined();
-    state.forget(a);
-    expect([...state.withHash('h1')]).toEqual(['c']);
-    state.forget(c);
-    expect([...state.withHash('h1')]).toEqual([]);
-    expect(state.namespaceCounts()).toEqual({ work: 1 });
-    // Remembered twice (an update that kept its text): still one holder.
-    state.remember(d);
-    expect([...state.withHash('h2')]).toEqual(['d']);
-  });
+  // Taken in one by one (the lookups kept up to date), or all at once as an open does
+  // (the lookups built at their first use).
+  it.each(['one by one', 'on open'])(
+    'finds a text by namespace and in every namespace, through removals (%s)',
+    (how) => {
+      const state = new FragmentState();
+      const a = fragment('a', 0, 'work', 'h1');
+      const b = fragment('b', 1, 'home', 'h1');
+      const c = fragment('c', 2, 'travel', 'h1');
+      const d = fragment('d', 3, 'work', 'h2');
+      if (how === 'on open') state.rememberAll([a, b, c, d]);
+      else for (const f of [a, b, c, d]) state.remember(f);
+      expect(state.size).toBe(4);
+      expect(state.idWithContent('work', 'h1')).toBe('a');
+      expect(state.idWithContent('home', 'h1')).toBe('b');
+      expect(state.idWithContent('home', 'h2')).toBeUndefined();
+      expect([...state.withHash('h1')].sort()).toEqual(['a', 'b', 'c']);
+      expect([...state.withHash('h2')]).toEqual(['d']);
+      state.forget(b);
+      expect([...state.withHash('h1')].sort()).toEqual(['a', 'c']);
+      expect(state.idWithContent('home', 'h1')).toBeUndefined();
+      state.forget(a);
+      expect([...state.withHash('h1')]).toEqual(['c']);
+      state.forget(c);
+      expect([...state.withHash('h1')]).toEqual([]);
+      expect(state.namespaceCounts()).toEqual({ work: 1 });
+      // Remembered twice (an update that kept its text): still one holder.
+      state.remember(d);
+      expect([...state.withHash('h2')]).toEqual(['d']);
+    },
+  );
 
   it('keeps the key of a fragment that took a text over when the old holder goes', () => {
     const state = new FragmentState();

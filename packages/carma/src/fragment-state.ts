@@ -30,15 +30,10 @@ export class FragmentState {
   readonly byId = new Map<string, FragmentRecord>();
   readonly byLabel = new LabelTable<FragmentRecord>();
   /**
-   * The fragment holding each text hash, per namespace (the dedup key). Nested rather
-   * than keyed by a joined string: opening a memory builds it for every fragment.
+   * The lookups by text hash (see `Dedup`), built at their first use rather than on open:
+   * a memory opened to search never needs them.
    */
-  private readonly byContent = new Map<string, Map<string, string>>();
-  /**
-   * Fragments by text hash alone, in any namespace: whose vector a new copy can reuse.
-   * Most texts are held once: their id alone, a set only for the others.
-   */
-  private readonly byHash = new Map<string, string | Set<string>>();
+  private dedup: Dedup | undefined;
   readonly namespaceLabels = new Map<string, Set<number>>();
   /**
    * Ids of the fragments that may link to others (every one that does, and maybe some
@@ -60,20 +55,33 @@ export class FragmentState {
     return this.byId.size;
   }
 
+  /** Takes in a fragment, new or changed. */
   remember(f: FragmentRecord): void {
+    this.lookups().add(f);
+    this.take(f);
+  }
+
+  /**
+   * Takes in the fragments of a memory being opened, without the lookups by text hash
+   * (built from `byId` when first used: the same result, since nothing changed between).
+   */
+  rememberAll(records: readonly FragmentRecord[]): void {
+    if (this.dedup) for (const f of records) this.dedup.add(f);
+    for (const f of records) this.take(f);
+  }
+
+  private lookups(): Dedup {
+    if (!this.dedup) {
+      this.dedup = new Dedup();
+      for (const f of this.byId.values()) this.dedup.add(f);
+    }
+    return this.dedup;
+  }
+
+  private take(f: FragmentRecord): void {
     this.changes++;
     this.byId.set(f.id, f);
     this.byLabel.set(f.label, f);
-    let inNamespace = this.byContent.get(f.namespace);
-    if (!inNamespace) {
-      inNamespace = new Map();
-      this.byContent.set(f.namespace, inNamespace);
-    }
-    inNamespace.set(f.contentHash, f.id);
-    const ids = this.byHash.get(f.contentHash);
-    if (ids === undefined || ids === f.id) this.byHash.set(f.contentHash, f.id);
-    else if (typeof ids === 'string') this.byHash.set(f.contentHash, new Set([ids, f.id]));
-    else ids.add(f.id);
     let set = this.namespaceLabels.get(f.namespace);
     if (!set) {
       set = new Set();
@@ -102,32 +110,21 @@ export class FragmentState {
   forget(f: FragmentRecord): void {
     this.changes++;
     this.linking.delete(f.id);
+    this.lookups().delete(f);
     this.byId.delete(f.id);
     this.byLabel.delete(f.label);
-    const inNamespace = this.byContent.get(f.namespace);
-    // Only if the key still points at this fragment (an update may have taken it over).
-    if (inNamespace?.get(f.contentHash) === f.id) {
-      inNamespace.delete(f.contentHash);
-      if (inNamespace.size === 0) this.byContent.delete(f.namespace);
-    }
-    const ids = this.byHash.get(f.contentHash);
-    if (ids === f.id) this.byHash.delete(f.contentHash);
-    else if (typeof ids === 'object') {
-      ids.delete(f.id);
-      if (ids.size === 1) this.byHash.set(f.contentHash, ids.values().next().value as string);
-    }
     this.namespaceLabels.get(f.namespace)?.delete(f.label);
     if (this.namespaceLabels.get(f.namespace)?.size === 0) this.namespaceLabels.delete(f.namespace);
   }
 
   /** The id of the fragment holding this text in this namespace, if any. */
   idWithContent(namespace: string, contentHash: string): string | undefined {
-    return this.byContent.get(namespace)?.get(contentHash);
+    return this.lookups().byContent.get(namespace)?.get(contentHash);
   }
 
   /** The fragments holding this text, in any namespace. */
   withHash(contentHash: string): Iterable<string> {
-    const ids = this.byHash.get(contentHash);
+    const ids = this.lookups().byHash.get(contentHash);
     return ids === undefined ? EMPTY : typeof ids === 'string' ? [ids] : ids;
   }
 
@@ -153,5 +150,47 @@ export class FragmentState {
   /** Fragments per namespace. */
   namespaceCounts(): Record<string, number> {
     return Object.fromEntries([...this.namespaceLabels].map(([ns, set]) => [ns, set.size]));
+  }
+}
+
+/** The lookups by text hash: the dedup key per namespace, and the holders of a text. */
+class Dedup {
+  /**
+   * The fragment holding each text hash, per namespace (the dedup key). Nested rather
+   * than keyed by a joined string: it is built for every fragment at once.
+   */
+  readonly byContent = new Map<string, Map<string, string>>();
+  /**
+   * Fragments by text hash alone, in any namespace: whose vector a new copy can reuse.
+   * Most texts are held once: their id alone, a set only for the others.
+   */
+  readonly byHash = new Map<string, string | Set<string>>();
+
+  add(f: FragmentRecord): void {
+    let inNamespace = this.byContent.get(f.namespace);
+    if (!inNamespace) {
+      inNamespace = new Map();
+      this.byContent.set(f.namespace, inNamespace);
+    }
+    inNamespace.set(f.contentHash, f.id);
+    const ids = this.byHash.get(f.contentHash);
+    if (ids === undefined || ids === f.id) this.byHash.set(f.contentHash, f.id);
+    else if (typeof ids === 'string') this.byHash.set(f.contentHash, new Set([ids, f.id]));
+    else ids.add(f.id);
+  }
+
+  delete(f: FragmentRecord): void {
+    const inNamespace = this.byContent.get(f.namespace);
+    // Only if the key still points at this fragment (an update may have taken it over).
+    if (inNamespace?.get(f.contentHash) === f.id) {
+      inNamespace.delete(f.contentHash);
+      if (inNamespace.size === 0) this.byContent.delete(f.namespace);
+    }
+    const ids = this.byHash.get(f.contentHash);
+    if (ids === f.id) this.byHash.delete(f.contentHash);
+    else if (typeof ids === 'object') {
+      ids.delete(f.id);
+      if (ids.size === 1) this.byHash.set(f.contentHash, ids.values().next().value as string);
+    }
   }
 }

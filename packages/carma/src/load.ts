@@ -187,7 +187,7 @@ export async function loadMemory(
     indexFile = undefined;
     lexicalFile = undefined;
   }
-  for (const f of records) fragments.remember(f);
+  fragments.rememberAll(records);
   // Links to fragments deleted without their links being cleared (a crash in between).
   for (const f of records) {
     if (f.links.length > 0) f.links = f.links.filter((id) => fragments.byId.has(id));
