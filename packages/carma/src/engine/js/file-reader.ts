@@ -1,4 +1,7 @@
+import { endianness } from 'node:os';
 import type { AiosError } from '@aios/utils';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
  * Reads little-endian values from an index file's bytes; past their end, the error of
@@ -38,6 +41,17 @@ export class FileReader {
     // Copied byte for byte: the buffer may not be 4-byte aligned.
     new Uint8Array(out.buffer).set(raw);
     return out;
+  }
+  /**
+   * `count` floats: a view on the bytes where they are aligned for one and the machine is
+   * little-endian like the file (for bytes the caller owns and keeps: a loaded file's),
+   * else a copy.
+   */
+  f32View(count: number): Float32Array {
+    const at = this.bytes.byteOffset + this.pos;
+    if (at % 4 !== 0 || !LITTLE_ENDIAN) return this.f32s(count);
+    this.take(count * 4);
+    return new Float32Array(this.bytes.buffer, at, count);
   }
   f32s(count: number): Float32Array {
     const raw = this.take(count * 4);

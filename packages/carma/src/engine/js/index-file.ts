@@ -132,8 +132,16 @@ export function encodeIndexFile(c: IndexFileContents, blake3: Hashing): Uint8Arr
   return Buffer.concat([body, sum]);
 }
 
-/** Reads a file of either version; `INDEX_CORRUPT` when it cannot be trusted. */
-export function decodeIndexFile(bytes: Uint8Array, blake3: Hashing): IndexFileContents {
+/**
+ * Reads a file of either version; `INDEX_CORRUPT` when it cannot be trusted. With
+ * `owned` (bytes nothing else holds, as those of a file just read) the rows are a view on
+ * them rather than a copy: loading a file then holds its rows once, not twice.
+ */
+export function decodeIndexFile(
+  bytes: Uint8Array,
+  blake3: Hashing,
+  options: { owned?: boolean } = {},
+): IndexFileContents {
   if (bytes.length < HEADER_PREFIX_BYTES) throw corrupt('truncated');
   if (Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== MAGIC) {
     throw corrupt('not a CARMA vector index (bad magic)');
@@ -163,7 +171,7 @@ export function decodeIndexFile(bytes: Uint8Array, blake3: Hashing): IndexFileCo
   const labels = r.u32s(n);
   const alive = r.take(n).slice();
   r.take((4 - (n % 4)) % 4);
-  const data = r.f32s(n * dim);
+  const data = options.owned ? r.f32View(n * dim) : r.f32s(n * dim);
   const live = new Set<number>();
   for (let s = 0; s < n; s++) {
     if (!alive[s]) continue;

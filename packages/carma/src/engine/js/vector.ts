@@ -19,7 +19,13 @@ import {
 } from '../types.js';
 import { LazyRowCodes, queryCode } from './codes.js';
 import { type Cand, dotAt, JsHnsw } from './hnsw.js';
-import { decodeIndexFile, encodeIndexFile, loadIndexFile, saveIndexFile } from './index-file.js';
+import {
+  decodeIndexFile,
+  encodeIndexFile,
+  type IndexFileContents,
+  loadIndexFile,
+  saveIndexFile,
+} from './index-file.js';
 import { TopK } from './topk.js';
 
 /** Rows `compactAsync` copies per slice. */
@@ -402,7 +408,10 @@ export class JsVectorIndex implements VectorIndex {
 
   /** Reads `bytes` (an index file); `INDEX_CORRUPT` when they cannot be trusted. */
   static fromBytes(bytes: Uint8Array, blake3: Hashing): JsVectorIndex {
-    const c = decodeIndexFile(bytes, blake3);
+    return JsVectorIndex.fromContents(decodeIndexFile(bytes, blake3));
+  }
+
+  private static fromContents(c: IndexFileContents): JsVectorIndex {
     const index = new JsVectorIndex(c.dim, c.metric, null);
     index.data = c.data.length > 0 ? c.data : new Float32Array(c.dim);
     index.slotLabels = c.labels.length > 0 ? c.labels : new Uint32Array(1);
@@ -437,6 +446,9 @@ export class JsVectorIndex implements VectorIndex {
   }
 
   static async load(path: string): Promise<JsVectorIndex> {
-    return loadIndexFile(path, JsVectorIndex.fromBytes);
+    // The file's bytes are this index's alone: its rows stay where they were read.
+    return loadIndexFile(path, (bytes, blake3) =>
+      JsVectorIndex.fromContents(decodeIndexFile(bytes, blake3, { owned: true })),
+    );
   }
 }
