@@ -9,6 +9,7 @@ use napi::bindgen_prelude::{AsyncTask, Buffer, Uint8Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
+use crate::arena;
 use crate::batch::{self, BlobRef, ItemError, RangeRequest};
 use crate::chunker::{self, FileChunks, Params};
 use crate::restore::{self, BlobLocation, RestoreFile};
@@ -259,7 +260,11 @@ pub struct NativeBlobChunk {
     pub id: String,
     pub offset: i64,
     pub length: u32,
-    pub data: Buffer,
+    /// The blob, when it is not in the arena.
+    pub data: Option<Buffer>,
+    /// Where the blob lies in the arena, and its size.
+    pub at: Option<i64>,
+    pub size: u32,
 }
 
 #[napi(object)]
@@ -275,29 +280,59 @@ pub struct ChunkWindowsTask {
     reqs: Vec<WindowRequest>,
     params: Params,
     level: i32,
+    /// The caller's buffer for the blobs (see `arena`); JS leaves it alone until the
+    /// promise settles.
+    arena: Option<Uint8Array>,
 }
 
+type PlacedWindows = (
+    Vec<std::result::Result<Window, ItemError>>,
+    Vec<Vec<Option<(usize, usize)>>>,
+);
+
 impl Task for ChunkWindowsTask {
-    type Output = Vec<std::result::Result<Window, ItemError>>;
+    type Output = PlacedWindows;
     type JsValue = Vec<NativeWindow>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(window::chunk_windows(&self.reqs, &self.params, self.level))
+        let mut windows = window::chunk_windows(&self.reqs, &self.params, self.level);
+        let placed = match self.arena.as_mut() {
+            // SAFETY: the JS side does not read or write the arena while this task runs
+            // (engine/native.ts hands it over until the promise settles).
+            Some(a) => arena::place_blobs(&mut windows, unsafe { a.as_mut() }),
+            None => Vec::new(),
+        };
+        Ok((windows, placed))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output
+        let (windows, placed) = output;
+        Ok(windows
             .into_iter()
-            .map(|r| match r {
+            .enumerate()
+            .map(|(i, r)| match r {
                 Ok(w) => NativeWindow {
                     chunks: w
                         .chunks
                         .into_iter()
-                        .map(|c| NativeBlobChunk {
-                            id: c.id,
-                            offset: c.offset as i64,
-                            length: c.length,
-                            data: c.blob.into(),
+                        .enumerate()
+                        .map(|(j, c)| {
+                            let spot = placed.get(i).and_then(|p| p.get(j).copied().flatten());
+                            let (data, at, size) = match spot {
+                                Some((at, size)) => (None, Some(at as i64), size as u32),
+                                None => {
+                                    let size = c.blob.len() as u32;
+                                    (Some(c.blob.into()), None, size)
+                                }
+                            };
+                            NativeBlobChunk {
+                                id: c.id,
+                                offset: c.offset as i64,
+                                length: c.length,
+                                data,
+                                at,
+                                size,
+                            }
                         })
                         .collect(),
                     end: w.end as i64,
@@ -317,7 +352,8 @@ impl Task for ChunkWindowsTask {
     }
 }
 
-/// Reads, chunks, hashes and compresses a window of each file in one pass (rayon).
+/// Reads, chunks, hashes and compresses a window of each file in one pass (rayon). The
+/// blobs that fit go into `arena` (`at`, `size`), the others come back as `data`.
 #[napi(catch_unwind, ts_return_type = "Promise<NativeWindow[]>")]
 pub fn chunk_windows(
     requests: Vec<NativeWindowRequest>,
@@ -325,6 +361,7 @@ pub fn chunk_windows(
     avg_size: u32,
     max_size: u32,
     level: i32,
+    arena: Option<Uint8Array>,
 ) -> Result<AsyncTask<ChunkWindowsTask>> {
     let mut reqs = Vec::with_capacity(requests.len());
     for r in requests {
@@ -345,6 +382,7 @@ pub fn chunk_windows(
         reqs,
         params: params(min_size, avg_size, max_size)?,
         level,
+        arena,
     }))
 }
 

@@ -8,6 +8,7 @@
 //! `binding` is compiled with the `napi` feature only (the Node build turns it on);
 //! errors are `aios_error::AiosError`s, which it converts for JS.
 
+pub mod arena;
 pub mod batch;
 pub mod bufpool;
 pub mod chunker;

@@ -30,8 +30,11 @@ export declare function chunkBytes(data: Uint8Array, minSize: number, avgSize: n
 /** Chunks and hashes files in parallel on the libuv pool (rayon inside). */
 export declare function chunkFiles(paths: Array<string>, minSize: number, avgSize: number, maxSize: number): Promise<NativeFileChunks[]>
 
-/** Reads, chunks, hashes and compresses a window of each file in one pass (rayon). */
-export declare function chunkWindows(requests: Array<NativeWindowRequest>, minSize: number, avgSize: number, maxSize: number, level: number): Promise<NativeWindow[]>
+/**
+ * Reads, chunks, hashes and compresses a window of each file in one pass (rayon). The
+ * blobs that fit go into `arena` (`at`, `size`), the others come back as `data`.
+ */
+export declare function chunkWindows(requests: Array<NativeWindowRequest>, minSize: number, avgSize: number, maxSize: number, level: number, arena?: Uint8Array | undefined | null): Promise<NativeWindow[]>
 
 /** Re-reads file ranges, checks each still hashes to its id, and zstd-compresses them. */
 export declare function compressRanges(requests: Array<NativeRangeRequest>, level: number): Promise<NativeBlob[]>
@@ -52,7 +55,11 @@ export interface NativeBlobChunk {
   id: string
   offset: number
   length: number
-  data: Buffer
+  /** The blob, when it is not in the arena. */
+  data?: Buffer
+  /** Where the blob lies in the arena, and its size. */
+  at?: number
+  size: number
 }
 
 export interface NativeBlobLocation {

@@ -5,6 +5,8 @@ import type { BackupRun, FileWork } from './state.js';
 /** A call covers about this many bytes (a window of a large file, or many small files). */
 const WINDOW_BYTES = 32 * 1024 * 1024;
 const WINDOW_FILES = 256;
+/** Room in an arena for zstd's framing of incompressible chunks (a window of small files). */
+const ARENA_SLACK = 1024 * 1024;
 
 interface Reading {
   w: FileWork;
@@ -31,11 +33,18 @@ export async function storeInWindows(
   const chunkWindows = engine.chunkWindows?.bind(engine);
   if (!chunkWindows) throw new Error('the engine reads no windows');
   const queue = groups(files);
+  // Two arenas for the blobs, one per window in flight (see the engine's `chunkWindows`):
+  // a window's arena is passed again only once its blobs are written.
+  const arenaBytes = WINDOW_BYTES + 2 * config.chunker.maxSize + ARENA_SLACK;
+  const arenas = [Buffer.allocUnsafeSlow(arenaBytes), Buffer.allocUnsafeSlow(arenaBytes)];
+  let turn = 0;
   const start = (unit: Reading[]): Windows => {
+    const arena = arenas[turn++ % 2] as Buffer;
     const p = chunkWindows(
       unit.map((r) => ({ path: r.w.item.abs, offset: r.offset, budget: WINDOW_BYTES })),
       config.chunker,
       config.compression.level,
+      arena,
     );
     p.catch(() => undefined); // awaited below; never an unhandled rejection
     return p;
@@ -55,6 +64,8 @@ export async function storeInWindows(
     unit = continued.length > 0 ? continued : queue.shift();
     pending = unit ? start(unit) : undefined;
     await writeWindows(run, current, results, continued, done);
+    // This window's arena is reused by the next window started.
+    await run.writer.drain();
   }
 }
 

@@ -67,14 +67,26 @@ export async function createNativeEngine(
     async compressRanges(requests, level) {
       return blobResults(await callNative(() => binding.compressRanges(requests, level)));
     },
-    async chunkWindows(requests, p, level) {
+    async chunkWindows(requests, p, level, arena) {
       const out = await callNative(() =>
-        binding.chunkWindows(requests, p.minSize, p.avgSize, p.maxSize, level),
+        binding.chunkWindows(requests, p.minSize, p.avgSize, p.maxSize, level, arena),
       );
       return out.map((w) =>
         w.errorCode
           ? { ok: false, code: w.errorCode, message: w.errorMessage ?? '' }
-          : { ok: true, value: { chunks: w.chunks, end: w.end, eof: w.eof } },
+          : {
+              ok: true,
+              value: {
+                chunks: w.chunks.map((c) => ({
+                  id: c.id,
+                  offset: c.offset,
+                  length: c.length,
+                  data: c.data ?? (arena as Uint8Array).subarray(c.at ?? 0, (c.at ?? 0) + c.size),
+                })),
+                end: w.end,
+                eof: w.eof,
+              },
+            },
       );
     },
     async restoreFiles(items) {

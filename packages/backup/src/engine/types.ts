@@ -88,13 +88,16 @@ export interface Engine {
   decodeBlobs(blobs: BlobRequest[]): Promise<ItemResult<Uint8Array>[]>;
   /**
    * Reads, chunks, hashes and compresses a window of each file in one pass (every chunk is
-   * compressed: meant for files the repository is unlikely to hold). Optional: engines
+   * compressed: meant for files the repository is unlikely to hold). Blobs may be views of
+   * `arena` (the caller's buffer, reused): they are valid until the arena is passed again,
+   * and the caller does not touch it until the promise settles. Optional: engines
    * without it chunk with `chunkFiles` and compress with `compressRanges`.
    */
   chunkWindows?(
     requests: WindowRequest[],
     params: ChunkerParams,
     level: number,
+    arena?: Uint8Array,
   ): Promise<ItemResult<FileWindow>[]>;
   /**
    * Restores whole files from their blobs (decoded and checked, each file's temp file removed

@@ -105,6 +105,15 @@ export class PackWriter {
     }
   }
 
+  /**
+   * Waits until every blob added so far is written to the pack file (not durable: see
+   * `seal`), so that the caller may reuse their buffers.
+   */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.settle(0);
+  }
+
   /** Starts writing the queued blobs after the writes under way. */
   private flush(): void {
     const handle = this.handle;
