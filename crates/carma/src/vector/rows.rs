@@ -1,7 +1,7 @@
 //! The rows of a vector index: memory of its own, or the pages of the index file it was
 //! loaded from, mapped read-only. A mapped index holds in memory only the rows its
-//! searches touch (a graph search visits a few thousand of 100k); the first write copies
-//! the rows into memory of its own.
+//! searches read (a graph search walks the codes and reads the rows of the `ef` nodes it
+//! ends on); the first write copies the rows into memory of its own.
 
 use std::ops::Deref;
 use std::sync::Arc;
