@@ -230,8 +230,9 @@ impl VectorIndex {
         let index = Self::from_sections(&header, &body[..rows_at], rows, tail);
         // The labels and the graph are copied into the index: their pages are not needed.
         let_go(&map, 0, map.len());
-        // Searches read rows here and there: a fault maps its own page, not the ones
-        // around it (read ahead, a graph search would map ten times the rows it visits).
+        // Searches read rows here and there: no read-ahead from disk for them. (Pages the
+        // page cache already holds around a row may still be mapped with it: the kernel's
+        // fault-around, and large folios.)
         let _ = map.advise(Advice::Random);
         index
     }
@@ -452,8 +453,8 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
     Ok(Hnsw::from_parts(params, levels, links, entry))
 }
 
-/// Rows as `add` stores them: finite, and at most unit length under the cosine metric.
-/// Checks rows of `dim`, the first of them at slot `first`.
+/// Rows as `add` stores them: finite, and at most unit length under the cosine metric
+/// (rows of `dim`, the first of them at slot `first`, as errors name it).
 fn check_rows(data: &[f32], dim: usize, metric: Metric, first: usize) -> Result<()> {
     let limit = 1.0 + unit_slack(dim);
     for (slot, row) in (first..).zip(data.chunks_exact(dim)) {
