@@ -4,6 +4,7 @@
  */
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
+import { labelSet } from './label-table.js';
 
 /**
  * The ids changed in the store since `checkpoint`, read once however many files ask;
@@ -40,30 +41,4 @@ export function drift(
     stale: Uint32Array.from(stale),
     todo: records.filter((f) => changed.has(f.id) || !inFile.has(f.label)),
   };
-}
-
-/** Labels below this always go in a bitmap, whatever their count. */
-const BITMAP_FLOOR = 1 << 20;
-
-/**
- * The labels as a set to test against, and each distinct one once. A bitmap while the
- * labels are not much sparser than their count (opening a 100k memory tests every
- * fragment's label, several times faster than in a Set); a Set otherwise.
- */
-function labelSet(labels: Uint32Array): { has(label: number): boolean; added: number[] } {
-  let top = 0;
-  for (const l of labels) if (l > top) top = l;
-  const added: number[] = [];
-  if (top >= 8 * labels.length + BITMAP_FLOOR) {
-    const set = new Set<number>();
-    for (const l of labels) if (!set.has(l) && set.add(l)) added.push(l);
-    return { has: (label) => set.has(label), added };
-  }
-  const bits = new Uint8Array(top + 1);
-  for (const l of labels) {
-    if (bits[l] === 1) continue;
-    bits[l] = 1;
-    added.push(l);
-  }
-  return { has: (label) => bits[label] === 1, added };
 }

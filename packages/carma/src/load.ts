@@ -10,6 +10,7 @@ import type { LexicalIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord, FragmentStore, StoreMeta } from './fragment-store.js';
 import { type ChangesSince, changesSince } from './index-file-drift.js';
+import { labelSet } from './label-table.js';
 import {
   addTexts,
   adoptLexicalFile,
@@ -77,7 +78,9 @@ function embedderMismatch(meta: StoreMeta, embedder: Embedder): AiosError {
  * sharing a label, the one with the lowest id keeps it (whatever order they were read in).
  */
 function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
-  if (!anyLabelTwice(records)) return []; // the rule: only a repaired old database has any
+  // The rule: no label is held twice (only an old database repaired on open has any).
+  const labels = Uint32Array.from(records, (f) => f.label);
+  if (labelSet(labels).added.length === records.length) return [];
   const holder = new Map<number, FragmentRecord>();
   const out: FragmentRecord[] = [];
   for (const f of records) {
@@ -92,19 +95,6 @@ function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
     }
   }
   return out;
-}
-
-/** Whether two fragments share a label: through a bitmap when labels are dense enough. */
-function anyLabelTwice(records: FragmentRecord[]): boolean {
-  let top = 0;
-  for (const f of records) if (f.label > top) top = f.label;
-  if (top > 8 * records.length + (1 << 20)) return true; // sparse: let the Map tell
-  const seen = new Uint8Array(top + 1);
-  for (const f of records) {
-    if (seen[f.label] === 1) return true;
-    seen[f.label] = 1;
-  }
-  return false;
 }
 
 /**
