@@ -131,11 +131,19 @@ impl RowCodes {
         codes
     }
 
+    /// Makes room for `rows` more rows at once (a load knows how many it reads), so that
+    /// the codes are one allocation, on huge pages where the kernel has them.
+    pub fn reserve(&mut self, rows: usize) {
+        crate::huge_pages::reserve(&mut self.codes, rows * self.dim);
+        self.bounds.reserve(rows);
+    }
+
     /// Appends the codes of `rows` (rows of `dim`), in parallel when there are many.
     pub fn extend(&mut self, rows: &[f32]) {
         let dim = self.dim;
         let n = rows.len() / dim;
         let from = self.bounds.len();
+        crate::huge_pages::reserve(&mut self.codes, n * dim);
         self.codes.resize((from + n) * dim, 0);
         self.bounds.resize(
             from + n,

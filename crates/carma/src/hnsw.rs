@@ -81,29 +81,28 @@ impl Ord for Near {
     }
 }
 
+/// The nodes a walk has reached, one bit each: a graph of 100k nodes takes 12.5 KiB, which
+/// stays in the L1/L2 cache, where a mark per node (400 KiB of u32 epochs) missed it on
+/// most neighbours. Clearing it costs a memset of that size per search.
 struct Visited {
-    marks: Vec<u32>,
-    epoch: u32,
+    words: Vec<u64>,
 }
 
 impl Visited {
     fn reset(&mut self, n: usize) {
-        if self.marks.len() < n {
-            self.marks.resize(n, 0);
-        }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.marks.iter_mut().for_each(|m| *m = 0);
-            self.epoch = 1;
-        }
+        self.words.clear();
+        self.words.resize(n.div_ceil(64), 0);
     }
+
+    /// Marks `id`; false when it was marked already.
     #[inline]
     fn insert(&mut self, id: u32) -> bool {
-        let slot = &mut self.marks[id as usize];
-        if *slot == self.epoch {
+        let (word, bit) = ((id >> 6) as usize, 1u64 << (id & 63));
+        let w = &mut self.words[word];
+        if *w & bit != 0 {
             false
         } else {
-            *slot = self.epoch;
+            *w |= bit;
             true
         }
     }
@@ -121,7 +120,7 @@ struct Scratch {
 thread_local! {
     static SCRATCH: RefCell<Scratch> = const {
         RefCell::new(Scratch {
-            visited: Visited { marks: Vec::new(), epoch: 0 },
+            visited: Visited { words: Vec::new() },
             candidates: BinaryHeap::new(),
             results: BinaryHeap::new(),
             fresh: Vec::new(),
@@ -185,6 +184,22 @@ fn prefetch_bytes(data: &[i8], at: usize, len: usize) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (data, at, len);
+}
+
+/// Hints the CPU to fetch `bounds[at]` (the bounds of a node's code).
+#[inline(always)]
+fn prefetch_bound<T>(bounds: &[T], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        if at < bounds.len() {
+            // SAFETY: the address is in bounds (checked above); prefetching has no effect
+            // on memory contents.
+            unsafe { _mm_prefetch(bounds.as_ptr().add(at).cast::<i8>(), _MM_HINT_T0) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (bounds, at);
 }
 
 /// Hints the CPU to fetch all of row `id` (the row scored next).
@@ -359,7 +374,9 @@ impl Hnsw {
     fn flat0(&self) -> &[u32] {
         self.flat0.get_or_init(|| {
             let stride = self.params.m * 2 + 1;
-            let mut flat = vec![0u32; self.links.len() * stride];
+            let mut flat = Vec::new();
+            crate::huge_pages::reserve(&mut flat, self.links.len() * stride);
+            flat.resize(self.links.len() * stride, 0u32);
             for (node, out) in self.links.iter().zip(flat.chunks_exact_mut(stride)) {
                 let list = node[0].lock().unwrap_or_else(|e| e.into_inner());
                 let n = list.len().min(stride - 1);

@@ -78,7 +78,7 @@ function normalize(score: number, range: ScoreRange): number {
 }
 
 /** The fused (or single-mode) score of a candidate, before the opt-in terms. */
-function baseScore(
+export function baseScore(
   candidate: Candidate,
   lexicalRange: ScoreRange,
   vectorRange: ScoreRange,
@@ -106,10 +106,15 @@ function recencyTerm(f: FragmentRecord, options: ScoringOptions): number {
   return recency.weight * (f.core ? 1 : 0.5 ** (age / recency.halfLifeMs));
 }
 
+/** Whether a score needs the candidate's record (its age or importance), not only its ranks. */
+export function scoreNeedsRecord(options: ScoringOptions): boolean {
+  return options.recency !== undefined || options.importance !== undefined;
+}
+
 /**
  * The score of one candidate, what `explainScore(...).final` is, without building the
  * explanation: a search scores every candidate of both lists and explains only those it
- * returns.
+ * returns. Without the opt-in terms (`scoreNeedsRecord`) it is `baseScore`.
  */
 export function finalScore(
   candidate: Candidate,

@@ -9,11 +9,13 @@ import type { FragmentRecord } from './fragment-store.js';
 import type { SearchOptions, SearchResult } from './memory-types.js';
 import { publicFragment } from './records.js';
 import {
+  baseScore,
   type Candidate,
   explainScore,
   finalScore,
   queryFusion,
   type ScoreRange,
+  scoreNeedsRecord,
 } from './scoring.js';
 import { type ParsedSearch, parseSearch } from './validation.js';
 
@@ -48,15 +50,30 @@ export async function searchFragments(
     importance: parsed.importance,
     now,
   };
-  const results: Array<{ f: FragmentRecord; score: number; candidate: Candidate }> = [];
+  // A candidate's record is looked up only when its score needs it (recency, importance),
+  // else only for the k it returns: the records are spread over a large heap, and reaching
+  // each of a few hundred candidates' costs more than scoring them.
+  const needsRecord = scoreNeedsRecord(scoring);
+  const scored: Array<{ label: number; score: number; candidate: Candidate }> = [];
   for (const [label, candidate] of candidates) {
-    const f = fragments.byLabel.get(label);
-    if (!f) continue;
-    const score = finalScore(candidate, f, lexicalRange, vectorRange, scoring);
-    results.push({ f, score, candidate });
+    let score: number;
+    if (needsRecord) {
+      const f = fragments.byLabel.get(label);
+      if (!f) continue;
+      score = finalScore(candidate, f, lexicalRange, vectorRange, scoring);
+    } else {
+      score = baseScore(candidate, lexicalRange, vectorRange, scoring);
+    }
+    scored.push({ label, score, candidate });
   }
-  results.sort((a, b) => b.score - a.score || a.f.label - b.f.label);
-  const top = results.slice(0, parsed.k);
+  scored.sort((a, b) => b.score - a.score || a.label - b.label);
+  const top: Array<{ f: FragmentRecord; score: number; candidate: Candidate }> = [];
+  for (const { label, score, candidate } of scored) {
+    if (top.length === parsed.k) break;
+    // An index may still hold a label whose fragment is gone: it is passed over.
+    const f = fragments.byLabel.get(label);
+    if (f) top.push({ f, score, candidate });
+  }
   for (const r of top) {
     r.f.accessedAt = now;
     r.f.accessCount++;

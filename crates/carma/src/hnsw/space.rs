@@ -63,6 +63,8 @@ impl Space for CodeSpace<'_> {
     fn prefetch(&self, id: u32) {
         let dim = self.q.codes.len();
         crate::hnsw::prefetch_bytes(self.codes.codes(), id as usize * dim, dim);
+        // The row's bounds live apart from its code: a miss there stalled the estimate.
+        crate::hnsw::prefetch_bound(self.codes.bounds(), id as usize);
     }
 
     #[inline]

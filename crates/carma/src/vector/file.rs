@@ -299,9 +299,11 @@ struct CheckedRows {
 
 impl CheckedRows {
     fn empty(header: &Header) -> Self {
+        let mut codes = RowCodes::new(header.dim);
+        codes.reserve(header.slots);
         Self {
             data: Rows::default(),
-            codes: RowCodes::new(header.dim),
+            codes,
             slots: 0,
             dim: header.dim,
             bad: None,
