@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Aios, createAios, loadConfig } from '@aios/core';
@@ -12,6 +13,22 @@ const aiosCli = join(require.resolve('@aios/core/package.json'), '..', 'dist', '
 
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, read from /proc (Linux; undefined
+ * elsewhere). Clock ticks are 1/100 s: USER_HZ is fixed at 100 in Linux's ABI.
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A home in `dir` holding `texts` and a key with `scopes`; the system is left open. */

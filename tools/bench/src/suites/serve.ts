@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildServer } from '@aios/enterprise';
 import autocannon from 'autocannon';
 import type { InjectOptions } from 'fastify';
-import { percentile, seededHome, serveProcess } from '../serve-process.js';
+import { percentile, processCpuMs, seededHome, serveProcess } from '../serve-process.js';
 import type { BenchResult, Suite } from '../types.js';
 import { generateCorpus } from './carma.js';
 
@@ -86,6 +86,7 @@ export const serveSuite: Suite = {
       const latencies: number[] = [];
       const until = performance.now() + seconds * 1000;
       let done = 0;
+      const cpuBefore = process.cpuUsage();
       await Promise.all(
         Array.from({ length: CONNECTIONS }, async (_, worker) => {
           for (let q = worker; performance.now() < until; q += CONNECTIONS) {
@@ -96,8 +97,11 @@ export const serveSuite: Suite = {
           }
         }),
       );
+      const cpu = process.cpuUsage(cpuBefore);
       latencies.sort((a, b) => a - b);
       const inProcess = done / seconds;
+      // CPU per search, on every thread of the process (the libuv pool's searches too).
+      const inProcessCpuMs = (cpu.user + cpu.system) / 1000 / done;
       results.push(
         {
           suite: 'serve',
@@ -121,6 +125,14 @@ export const serveSuite: Suite = {
           subject: native,
           metric: 'p99_ms',
           value: percentile(latencies, 99),
+          params,
+        },
+        {
+          suite: 'serve',
+          case: 'search, in-process',
+          subject: native,
+          metric: 'cpu_ms_per_request',
+          value: inProcessCpuMs,
           params,
         },
       );
@@ -172,12 +184,19 @@ export const serveSuite: Suite = {
           { authorization: `Bearer ${key}` },
           1,
         );
+        // Where the CPU goes over HTTP: the server's process, and this one (autocannon),
+        // which shares the same two cores.
+        const serverBefore = processCpuMs(running.child.pid);
+        const clientBefore = process.cpuUsage();
         const http = await cannon(
           `${running.url}/v1/memory/search`,
           bodies,
           { authorization: `Bearer ${key}` },
           seconds,
         );
+        const clientCpu = process.cpuUsage(clientBefore);
+        const serverAfter = processCpuMs(running.child.pid);
+        const requests = http.rps * seconds;
         if (http.errors > 0) log(`serve (${native}): ${http.errors} failed requests`);
         results.push(
           {
@@ -202,6 +221,26 @@ export const serveSuite: Suite = {
             subject: native,
             metric: 'p99_ms',
             value: http.p99,
+            params,
+          },
+          ...(serverBefore === undefined || serverAfter === undefined
+            ? []
+            : [
+                {
+                  suite: 'serve',
+                  case: 'search, HTTP',
+                  subject: native,
+                  metric: 'server_cpu_ms_per_request',
+                  value: (serverAfter - serverBefore) / requests,
+                  params,
+                },
+              ]),
+          {
+            suite: 'serve',
+            case: 'search, HTTP',
+            subject: native,
+            metric: 'load_generator_cpu_ms_per_request',
+            value: (clientCpu.user + clientCpu.system) / 1000 / requests,
             params,
           },
           {
