@@ -17,7 +17,8 @@ use crate::cluster;
 use crate::hnsw::HnswParams;
 use crate::query::prepare_query;
 use crate::vector::{
-    js_number, Compaction, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM, MAX_K,
+    js_number, Compaction, MappedRows, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM,
+    MAX_K,
 };
 use crate::{embed, text};
 
@@ -142,6 +143,21 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
     index.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The write lock of a vector index whose rows are its own: rows still mapped from the
+/// index file are copied first with no lock held (searches go on), and only installed
+/// under the lock.
+fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
+    // The read guard is dropped before the copy: a writer queued meanwhile would
+    // otherwise hold back every search behind it for the whole copy.
+    let mapped = read(index).mapped_rows();
+    let copy = mapped.map(MappedRows::copy);
+    let mut guard = write(index);
+    if let Some(copy) = copy {
+        guard.adopt_rows(copy);
+    }
+    guard
+}
+
 /// A vector index: contiguous rows, exact search, optional HNSW graph, file persistence.
 #[napi]
 pub struct NativeVectorIndex {
@@ -201,7 +217,7 @@ impl NativeVectorIndex {
     /// Adds or replaces rows (`labels.length x dimension` floats), on the calling thread.
     #[napi(catch_unwind)]
     pub fn add(&self, labels: &[u32], vectors: &[f32]) -> Result<()> {
-        write(&self.inner)
+        write_owning_rows(&self.inner)
             .add(labels, vectors)
             .map_err(AiosError::into_napi)
     }
@@ -398,12 +414,11 @@ impl Task for AddTask {
 
     fn compute(&mut self) -> Result<()> {
         let _linking = self.linking.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = write(&self.index)
+        let pending = write_owning_rows(&self.index)
             .append(&self.labels, &self.vectors)
             .map_err(AiosError::into_napi)?;
         if let Some(pending) = pending {
             read(&self.index).link(&pending);
-            write(&self.index).end_link();
         }
         Ok(())
     }
@@ -449,7 +464,6 @@ impl Task for CompactTask {
                 return Ok(false);
             }
         }
-        c.warm();
         if self.stop.load(Ordering::Relaxed) {
             return Ok(false);
         }

@@ -132,9 +132,9 @@ impl RowCodes {
     }
 
     /// Makes room for `rows` more rows at once (a load knows how many it reads), so that
-    /// the codes are one allocation, on huge pages where the kernel has them.
+    /// the codes are one allocation, not a series of copies as they grow.
     pub fn reserve(&mut self, rows: usize) {
-        crate::huge_pages::reserve(&mut self.codes, rows * self.dim);
+        self.codes.reserve(rows * self.dim);
         self.bounds.reserve(rows);
     }
 
@@ -143,7 +143,6 @@ impl RowCodes {
         let dim = self.dim;
         let n = rows.len() / dim;
         let from = self.bounds.len();
-        crate::huge_pages::reserve(&mut self.codes, n * dim);
         self.codes.resize((from + n) * dim, 0);
         self.bounds.resize(
             from + n,

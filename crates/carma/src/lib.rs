@@ -28,7 +28,6 @@ pub mod embed;
 pub mod file_bytes;
 pub mod fx;
 pub mod hnsw;
-pub mod huge_pages;
 pub mod query;
 pub mod simd;
 pub mod simd_int;

@@ -26,6 +26,7 @@ mod rows;
 pub use compaction::Compaction;
 pub use file::{temp_path, CHECKSUM_BYTES, FORMAT_VERSION};
 use rows::Rows;
+pub use rows::{MappedRows, RowsCopy};
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
 pub use crate::file_bytes::END;
@@ -180,6 +181,20 @@ impl VectorIndex {
     }
 
     /// Live rows.
+    /// The file mapping the rows are read from, if they are mapped: the first write
+    /// copies them into memory of the index's own. A writer copies them with no lock held
+    /// (`MappedRows::copy`, a mapped file never changes) and hands the copy to
+    /// `adopt_rows` under its write lock, so that searches wait only for the swap.
+    pub fn mapped_rows(&self) -> Option<MappedRows> {
+        self.data.mapped()
+    }
+
+    /// Takes `copy` as the rows if they are still those it was copied from (else a write
+    /// or a compaction replaced them meanwhile, and the copy is dropped).
+    pub fn adopt_rows(&mut self, copy: RowsCopy) {
+        self.data.adopt(copy);
+    }
+
     pub fn len(&self) -> usize {
         self.by_label.len()
     }
@@ -251,9 +266,8 @@ impl VectorIndex {
 
     /// `add` in the parts a caller can run under different locks: `append` (the index to
     /// itself) stores the rows, searchable at once by exact scan, and reserves their graph
-    /// nodes; `link` (the index shared, searches going on) links them; `end_link` (to
-    /// itself again, briefly) lets searches see the new links. Returns what is left to
-    /// link, if the index has a graph.
+    /// nodes; `link` (the index shared, searches going on) links them, each new link
+    /// searchable once made. Returns what is left to link, if the index has a graph.
     pub fn append(&mut self, labels: &[u32], vectors: &[f32]) -> Result<Option<PendingLinks>> {
         self.check_vectors(vectors, labels.len(), "vectors")?;
         let mut seen = FxSet::with_capacity_and_hasher(labels.len(), Default::default());
@@ -315,13 +329,6 @@ impl VectorIndex {
         }
         if let Some(h) = &self.hnsw {
             h.link_range(&self.data, self.dim, pending.start, pending.end);
-        }
-    }
-
-    /// After `link` under a shared lock: searches flatten the graph's links again.
-    pub fn end_link(&mut self) {
-        if let Some(h) = self.hnsw.as_mut() {
-            h.links_changed();
         }
     }
 
@@ -859,7 +866,6 @@ mod tests {
             shared.link(&pending);
             searcher.join().unwrap();
         });
-        idx.end_link();
         assert!(found_by_graph(&idx, &v, dim, 780..820) >= 0.95);
         assert!(found_by_graph(&idx, &v, dim, 1100..1200) >= 0.95);
     }
@@ -880,7 +886,6 @@ mod tests {
         idx.remove(&[0, 1, 2]);
         idx.compact();
         idx.link(&pending);
-        idx.end_link();
         assert_eq!(idx.len(), n - 3);
         assert_eq!(idx.slots(), n - 3);
         assert!(found_by_graph(&idx, &v, dim, 400..600) >= 0.95);

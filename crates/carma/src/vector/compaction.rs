@@ -142,13 +142,6 @@ impl Compaction {
         }
         true
     }
-
-    /// Prepares what the first search after the swap would otherwise build.
-    pub fn warm(&self) {
-        if let Some(graph) = &self.next.hnsw {
-            graph.warm();
-        }
-    }
 }
 
 #[cfg(test)]

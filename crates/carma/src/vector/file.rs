@@ -576,6 +576,38 @@ mod tests {
     }
 
     #[test]
+    fn rows_copied_outside_the_lock_are_taken_only_while_still_current() {
+        let idx = index(6000, 384, false);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index-1.bin");
+        idx.save(&path).unwrap();
+        // A copy of the mapping the index still reads becomes its rows.
+        let mut loaded = VectorIndex::load(&path).unwrap();
+        let copy = loaded.mapped_rows().unwrap().copy();
+        loaded.adopt_rows(copy);
+        assert!(!loaded.data.is_mapped());
+        assert!(loaded.mapped_rows().is_none());
+        assert_eq!(loaded.to_bytes(), idx.to_bytes());
+        // A copy made before the index changed its rows is dropped, whatever it holds.
+        let mut other = VectorIndex::load(&path).unwrap();
+        let stale = other.mapped_rows().unwrap().copy();
+        let row = idx.get(17).unwrap().to_vec();
+        other.add(&[6000], &row).unwrap();
+        other.adopt_rows(stale);
+        assert_eq!(other.len(), 6001);
+        assert_eq!(other.get(6000), idx.get(17));
+        // And one from another load of the file is not this index's mapping.
+        let mut third = VectorIndex::load(&path).unwrap();
+        let foreign = VectorIndex::load(&path)
+            .unwrap()
+            .mapped_rows()
+            .unwrap()
+            .copy();
+        third.adopt_rows(foreign);
+        assert!(third.data.is_mapped());
+    }
+
+    #[test]
     fn a_bad_row_past_the_first_chunk_of_a_load_is_named() {
         let idx = index(6000, 384, false);
         let mut bytes = version1(&idx.to_bytes());
