@@ -145,17 +145,22 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
 
 /// The write lock of a vector index whose rows are its own: rows still mapped from the
 /// index file are copied first with no lock held (searches go on), and only installed
-/// under the lock.
+/// under the lock. One copy at a time (a sync `add` beside an `addAsync`): the second
+/// writer finds the rows its own by then, and the rows are never in memory twice over.
 fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
-    // The read guard is dropped before the copy: a writer queued meanwhile would
-    // otherwise hold back every search behind it for the whole copy.
-    let mapped = read(index).mapped_rows();
-    let copy = mapped.map(MappedRows::copy);
-    let mut guard = write(index);
-    if let Some(copy) = copy {
-        guard.adopt_rows(copy);
+    static COPYING: Mutex<()> = Mutex::new(());
+    if read(index).mapped_rows().is_some() {
+        let _one = COPYING.lock().unwrap_or_else(|e| e.into_inner());
+        // The read guard is dropped before the copy: a writer queued meanwhile would
+        // otherwise hold back every search behind it for the whole copy.
+        let mapped = read(index).mapped_rows();
+        if let Some(copy) = mapped.map(MappedRows::copy) {
+            let mut guard = write(index);
+            guard.adopt_rows(copy);
+            return guard;
+        }
     }
-    guard
+    write(index)
 }
 
 /// A vector index: contiguous rows, exact search, optional HNSW graph, file persistence.
