@@ -83,7 +83,7 @@ function bytesOf(paths: string[]): number {
 export const startupSuite: Suite = {
   name: 'startup',
   description:
-    'a command at the prompt on a seeded home: aios memory search and aios ask --offline (wall time, peak RSS), and opening the system in-process',
+    'a command at the prompt on a seeded home: aios memory search and aios ask --offline (wall time, peak RSS), opening the system in-process, and the slowest search beside the first write after opening',
   async run({ quick, scratch, log }) {
     const results: BenchResult[] = [];
     const size = quick ? 10_000 : 100_000;
@@ -137,6 +137,53 @@ export const startupSuite: Suite = {
         value: percentile(opens, 50),
         params,
       });
+
+      // The first write after opening (natively: the rows are still mapped from the index
+      // file, and that write copies them), with searches running one after the other
+      // beside it: how long the slowest of them waited.
+      {
+        const config = loadConfig({
+          overrides: { home, native, logLevel: 'silent' },
+          env: {},
+        }).config;
+        const opened = await createAios({ config, offline: true });
+        await opened.memory.search(query, { k: 3 });
+        const waits: number[] = [];
+        let writing = true;
+        const searching = (async () => {
+          while (writing) {
+            const start = performance.now();
+            await opened.memory.search(query, { k: 3 });
+            waits.push(performance.now() - start);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        })();
+        const start = performance.now();
+        await opened.memory.add(`${corpus[7]} written after opening`);
+        const writeMs = performance.now() - start;
+        writing = false;
+        await searching;
+        await opened.close();
+        waits.sort((a, b) => a - b);
+        results.push(
+          {
+            suite: 'startup',
+            case: 'first write beside searches',
+            subject: native,
+            metric: 'write_ms',
+            value: writeMs,
+            params,
+          },
+          {
+            suite: 'startup',
+            case: 'first write beside searches',
+            subject: native,
+            metric: 'slowest_search_ms',
+            value: waits.at(-1) ?? 0,
+            params: { ...params, searches: waits.length },
+          },
+        );
+      }
 
       for (const command of commands) {
         const measured: Run[] = [];
