@@ -149,7 +149,7 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
 /// writer finds the rows its own by then, and the rows are never in memory twice over.
 fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
     static COPYING: Mutex<()> = Mutex::new(());
-    if read(index).mapped_rows().is_some() {
+    if read(index).rows_mapped() {
         let _one = COPYING.lock().unwrap_or_else(|e| e.into_inner());
         // The read guard is dropped before the copy: a writer queued meanwhile would
         // otherwise hold back every search behind it for the whole copy.

@@ -151,9 +151,10 @@ fn prefetch(data: &[f32], dim: usize, id: u32) {
     let _ = (data, dim, id);
 }
 
-/// Hints the CPU to fetch `data[at]` (a neighbour list about to be read).
+/// Hints the CPU to fetch `data[at]` (a neighbour list or a code's bounds about to be
+/// read).
 #[inline(always)]
-fn prefetch_u32(data: &[AtomicU32], at: usize) {
+pub(crate) fn prefetch_at<T>(data: &[T], at: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -185,22 +186,6 @@ fn prefetch_bytes(data: &[i8], at: usize, len: usize) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (data, at, len);
-}
-
-/// Hints the CPU to fetch `bounds[at]` (the bounds of a node's code).
-#[inline(always)]
-fn prefetch_bound<T>(bounds: &[T], at: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        if at < bounds.len() {
-            // SAFETY: the address is in bounds (checked above); prefetching has no effect
-            // on memory contents.
-            unsafe { _mm_prefetch(bounds.as_ptr().add(at).cast::<i8>(), _MM_HINT_T0) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (bounds, at);
 }
 
 /// Hints the CPU to fetch all of row `id` (the row scored next).
@@ -473,7 +458,7 @@ impl Hnsw {
                         // The next node to expand is likely the nearest candidate left:
                         // fetch its neighbour list while this one is scored.
                         if let Some(Near(next)) = candidates.peek() {
-                            prefetch_u32(flat, next.id as usize * stride);
+                            prefetch_at(flat, next.id as usize * stride);
                         }
                         let base = c.id as usize * stride;
                         let count =

@@ -180,13 +180,17 @@ impl VectorIndex {
         })
     }
 
-    /// Live rows.
     /// The file mapping the rows are read from, if they are mapped: the first write
     /// copies them into memory of the index's own. A writer copies them with no lock held
     /// (`MappedRows::copy`, a mapped file never changes) and hands the copy to
     /// `adopt_rows` under its write lock, so that searches wait only for the swap.
     pub fn mapped_rows(&self) -> Option<MappedRows> {
         self.data.mapped()
+    }
+
+    /// Whether the rows are still read from the index file (no write has copied them).
+    pub fn rows_mapped(&self) -> bool {
+        self.data.is_mapped()
     }
 
     /// Takes `copy` as the rows if they are still those it was copied from (else a write

@@ -64,7 +64,7 @@ impl Space for CodeSpace<'_> {
         let dim = self.q.codes.len();
         crate::hnsw::prefetch_bytes(self.codes.codes(), id as usize * dim, dim);
         // The row's bounds live apart from its code: a miss there stalled the estimate.
-        crate::hnsw::prefetch_bound(self.codes.bounds(), id as usize);
+        crate::hnsw::prefetch_at(self.codes.bounds(), id as usize);
     }
 
     #[inline]

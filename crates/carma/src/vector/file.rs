@@ -545,15 +545,30 @@ mod tests {
         assert_eq!(both(&index(7, 3, false).to_bytes()).len(), 7);
     }
 
-    #[test]
-    fn a_loaded_index_reads_its_rows_from_the_file_until_its_first_write() {
-        // More rows than one chunk of a load (8 MiB).
-        let idx = index(6000, 384, false);
+    /// An index of `n` rows, saved in a temporary directory (kept alive by the returned
+    /// handle) and loaded back from there.
+    fn saved_and_loaded(
+        n: usize,
+        dim: usize,
+    ) -> (
+        VectorIndex,
+        tempfile::TempDir,
+        std::path::PathBuf,
+        VectorIndex,
+    ) {
+        let idx = index(n, dim, false);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("index-1.bin");
         idx.save(&path).unwrap();
-        let mut loaded = VectorIndex::load(&path).unwrap();
-        assert!(loaded.data.is_mapped());
+        let loaded = VectorIndex::load(&path).unwrap();
+        (idx, dir, path, loaded)
+    }
+
+    #[test]
+    fn a_loaded_index_reads_its_rows_from_the_file_until_its_first_write() {
+        // More rows than one chunk of a load (8 MiB).
+        let (idx, _dir, path, mut loaded) = saved_and_loaded(6000, 384);
+        assert!(loaded.rows_mapped());
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
         // Another index saved in its place (as a checkpoint writes) changes nothing it reads.
         index(10, 384, false).save(&path).unwrap();
@@ -570,22 +585,18 @@ mod tests {
         assert_eq!(want.labels[0], 4321);
         // The first write copies the rows into memory of its own.
         loaded.add(&[6000], &q[..384]).unwrap();
-        assert!(!loaded.data.is_mapped());
+        assert!(!loaded.rows_mapped());
         assert_eq!(loaded.get(6000), idx.get(4321));
         assert_eq!(loaded.get(5999), idx.get(5999));
     }
 
     #[test]
     fn rows_copied_outside_the_lock_are_taken_only_while_still_current() {
-        let idx = index(6000, 384, false);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("index-1.bin");
-        idx.save(&path).unwrap();
+        let (idx, _dir, path, mut loaded) = saved_and_loaded(6000, 384);
         // A copy of the mapping the index still reads becomes its rows.
-        let mut loaded = VectorIndex::load(&path).unwrap();
         let copy = loaded.mapped_rows().unwrap().copy();
         loaded.adopt_rows(copy);
-        assert!(!loaded.data.is_mapped());
+        assert!(!loaded.rows_mapped());
         assert!(loaded.mapped_rows().is_none());
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
         // A copy made before the index changed its rows is dropped, whatever it holds.
@@ -604,7 +615,7 @@ mod tests {
             .unwrap()
             .copy();
         third.adopt_rows(foreign);
-        assert!(third.data.is_mapped());
+        assert!(third.rows_mapped());
     }
 
     #[test]

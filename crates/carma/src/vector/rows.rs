@@ -103,7 +103,6 @@ impl Rows {
         }
     }
 
-    #[cfg(test)]
     pub fn is_mapped(&self) -> bool {
         matches!(self, Self::Mapped(_))
     }

@@ -116,12 +116,12 @@ export const startupSuite: Suite = {
       });
 
       // Opening the system in-process (the memory with its indexes), then closing it.
+      const { config } = loadConfig({
+        overrides: { home, native, logLevel: 'silent' },
+        env: {},
+      });
       const opens: number[] = [];
       for (let i = 0; i < runs; i++) {
-        const config = loadConfig({
-          overrides: { home, native, logLevel: 'silent' },
-          env: {},
-        }).config;
         const start = performance.now();
         const opened = await createAios({ config, offline: true });
         await opened.memory.search(query, { k: 3 });
@@ -142,10 +142,6 @@ export const startupSuite: Suite = {
       // file, and that write copies them), with searches running one after the other
       // beside it: how long the slowest of them waited.
       {
-        const config = loadConfig({
-          overrides: { home, native, logLevel: 'silent' },
-          env: {},
-        }).config;
         const opened = await createAios({ config, offline: true });
         await opened.memory.search(query, { k: 3 });
         const waits: number[] = [];
