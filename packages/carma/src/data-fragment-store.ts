@@ -385,6 +385,10 @@ export class DataFragmentStore implements FragmentStore {
     for (const id of ids) this.own.ids.add(id);
   }
 
+  ownWriteCount(): number {
+    return this.own.rows;
+  }
+
   takeOwnWrites(): { rows: number; ids: Set<string> } {
     const own = this.own;
     this.own = { rows: 0, ids: new Set() };

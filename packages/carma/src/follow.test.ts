@@ -93,6 +93,52 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
     await memory.close();
   });
 
+  it("search beside the memory's own write without waiting for it, but not past another's", async () => {
+    const data = await openDataStore({ path: ':memory:', native: impl });
+    const a = await openMemory({ data, native: impl });
+    const b = await openMemory({ data, native: impl });
+    await a.add('the orchard is pruned in late winter');
+    const vectors = (a as unknown as { ctx: MemoryContext }).ctx.indexes.vectors;
+    if (vectors === undefined) throw new Error('no vector index');
+    // a's next write is stored, then held before it is indexed.
+    const addAsync = vectors.addAsync.bind(vectors);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let indexing = () => {};
+    const stored = new Promise<void>((resolve) => {
+      indexing = resolve;
+    });
+    vi.spyOn(vectors, 'addAsync').mockImplementationOnce(async (labels, rows) => {
+      indexing();
+      await held;
+      return addAsync(labels, rows);
+    });
+    const writing = a.add('the lighthouse keeper logs the tide at dawn');
+    await stored;
+    // Its own row is in the database, not yet in its state: the search answers at once.
+    const [beside] = await a.search('orchard pruned winter', { k: 1, mode: 'lexical' });
+    expect(beside?.fragment.text).toBe('the orchard is pruned in late winter');
+    // A row of another memory's is not its own: the search waits to take it in.
+    await b.add('the well is tested for nitrates each spring');
+    let answered = false;
+    const after = a.search('well nitrates spring', { k: 1, mode: 'lexical' }).then((hits) => {
+      answered = true;
+      return hits;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    release();
+    await writing;
+    expect((await after)[0]?.fragment.text).toBe('the well is tested for nitrates each spring');
+    const [own] = await a.search('lighthouse keeper tide', { k: 1, mode: 'lexical' });
+    expect(own?.fragment.text).toBe('the lighthouse keeper logs the tide at dawn');
+    await a.close();
+    await b.close();
+    await data.close();
+  });
+
   it('see what another adds, changes and deletes', async () => {
     const data = await openDataStore({ path: ':memory:', native: impl });
     const a = await openMemory({ data, native: impl });

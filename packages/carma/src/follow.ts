@@ -24,9 +24,20 @@ export interface FollowState {
   doubt: Set<string>;
 }
 
-/** Whether nothing was written to the database since the memory last caught up. */
+/**
+ * Whether nothing was written to the database since the memory last caught up, but by
+ * the memory itself: a write of its own is in its state, or is being put there by the
+ * mutation that wrote it, and a search running beside that mutation need not wait for it.
+ *
+ * Its own rows are counted before and after the latest seq is read: a write noted in
+ * between (committed before or after that read, no telling) answers no.
+ */
 export async function upToDate(ctx: MemoryContext): Promise<boolean> {
-  return ctx.follow.doubt.size === 0 && (await ctx.store.latestSeq()) === ctx.follow.seq;
+  const { follow, store } = ctx;
+  if (follow.doubt.size !== 0) return false;
+  const own = store.ownWriteCount();
+  const latest = await store.latestSeq();
+  return store.ownWriteCount() === own && latest === follow.seq + own;
 }
 
 /**

@@ -39,6 +39,35 @@ describe('FragmentState', () => {
     },
   );
 
+  it('builds its lookups a slice at a time, taking in what changed meanwhile', async () => {
+    const state = new FragmentState();
+    const count = 20_000;
+    const records = Array.from({ length: count }, (_, i) => fragment(`f${i}`, i, 'ns', `h${i}`));
+    state.rememberAll(records);
+    let turns = 0;
+    let building = true;
+    const ticking = (async () => {
+      while (building) {
+        turns++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const built = state.prepareLookups();
+    await new Promise((resolve) => setImmediate(resolve));
+    // A catch-up takes in a fragment and drops another while the lookups are built.
+    state.remember(fragment('late', count, 'ns', 'late-hash'));
+    state.forget(records[0] as FragmentRecord);
+    await built;
+    building = false;
+    await ticking;
+    // The event loop ran between slices (searches are not held for the whole build).
+    expect(turns).toBeGreaterThan(5);
+    expect(state.idWithContent('ns', 'late-hash')).toBe('late');
+    expect(state.idWithContent('ns', 'h0')).toBeUndefined();
+    expect(state.idWithContent('ns', `h${count - 1}`)).toBe(`f${count - 1}`);
+    expect([...state.withHash('h7')]).toEqual(['f7']);
+  });
+
   it('keeps the key of a fragment that took a text over when the old holder goes', () => {
     const state = new FragmentState();
     const old = fragment('old', 0, 'notes', 'h');

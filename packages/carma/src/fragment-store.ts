@@ -143,6 +143,8 @@ export interface FragmentStore {
    * it wrote), and the fragments they are about; taking them starts the count again.
    */
   takeOwnWrites(): { rows: number; ids: Set<string> };
+  /** The count `takeOwnWrites` would return, without taking it. */
+  ownWriteCount(): number;
   /** Deletes fragments with a history entry each; the history is kept. */
   delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void>;
   /**

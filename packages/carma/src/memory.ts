@@ -315,6 +315,8 @@ export class Memory {
   async addMany(inputs: Array<FragmentInput | string>): Promise<AddResult[]> {
     this.checkOpen();
     const parsed = parseFragmentInputs(inputs);
+    // Built a slice at a time, not in one block that searches would wait for.
+    await this.ctx.fragments.prepareLookups();
     // A remote model's embedding (the slow part, waiting on the server) runs before the
     // batch's turn among the mutations, so that a batch is embedded while the one before
     // it is stored. The built-in embedder computes on this thread: nothing to overlap.
@@ -336,7 +338,10 @@ export class Memory {
     id: string,
     patch: { text?: string; metadata?: Metadata; importance?: number; core?: boolean },
   ): Promise<Fragment> {
-    return this.mutate(() => updateFragment(this.ctx, id, patch));
+    return this.mutate(async () => {
+      await this.ctx.fragments.prepareLookups();
+      return updateFragment(this.ctx, id, patch);
+    });
   }
 
   /** Deletes a fragment (its history stays readable). */
