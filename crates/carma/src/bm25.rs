@@ -55,7 +55,10 @@ pub struct Bm25Index {
     /// postings[term]: (slot, term frequency), in slot order.
     postings: Vec<Vec<(u32, u32)>>,
     doc_len: Vec<u32>,
-    doc_terms: Vec<Vec<u32>>,
+    /// The term ids of each slot's document: what a delete looks its postings up by.
+    /// Built from the postings at the first delete, not on load (an index opened to
+    /// search never needs it, and a load that built it spent most of its time so).
+    doc_terms: Option<Vec<Vec<u32>>>,
     labels: Vec<u32>,
     by_label: FxMap<u32, u32>,
     total_len: u64,
@@ -99,6 +102,27 @@ impl Cursor<'_> {
     }
 }
 
+/// The term ids of each of `slots` documents, from the postings (each list sized before
+/// it is filled: one allocation a document).
+fn forward_index(postings: &[Vec<(u32, u32)>], slots: usize) -> Vec<Vec<u32>> {
+    let mut counts = vec![0u32; slots];
+    for list in postings {
+        for &(slot, _) in list {
+            counts[slot as usize] += 1;
+        }
+    }
+    let mut terms: Vec<Vec<u32>> = counts
+        .iter()
+        .map(|&n| Vec::with_capacity(n as usize))
+        .collect();
+    for (id, list) in postings.iter().enumerate() {
+        for &(slot, _) in list {
+            terms[slot as usize].push(id as u32);
+        }
+    }
+    terms
+}
+
 /// Loosens a bound by far more than the rounding of any sum of a few terms, so that a
 /// document is only skipped when its score is certainly below the threshold.
 #[inline]
@@ -119,7 +143,7 @@ impl Bm25Index {
             vocab: FxMap::default(),
             postings: Vec::new(),
             doc_len: Vec::new(),
-            doc_terms: Vec::new(),
+            doc_terms: Some(Vec::new()),
             labels: Vec::new(),
             by_label: FxMap::default(),
             total_len: 0,
@@ -188,10 +212,12 @@ impl Bm25Index {
                 self.min_len[t] = self.min_len[t].min(len);
                 terms.push(id);
             }
-            terms.sort_unstable();
             self.doc_len.push(len);
             self.total_len += u64::from(len);
-            self.doc_terms.push(terms);
+            // Not built yet: it will be, from the postings, which hold this document now.
+            if let Some(doc_terms) = &mut self.doc_terms {
+                doc_terms.push(terms);
+            }
             self.labels.push(label);
             self.by_label.insert(label, slot);
         }
@@ -213,10 +239,16 @@ impl Bm25Index {
 
     /// Deletes documents; returns how many were present.
     pub fn remove(&mut self, labels: &[u32]) -> usize {
+        if !labels.iter().any(|l| self.by_label.contains_key(l)) {
+            return 0;
+        }
+        let doc_terms = self
+            .doc_terms
+            .get_or_insert_with(|| forward_index(&self.postings, self.labels.len()));
         let mut removed = 0;
         for l in labels {
             if let Some(slot) = self.by_label.remove(l) {
-                let terms = std::mem::take(&mut self.doc_terms[slot as usize]);
+                let terms = std::mem::take(&mut doc_terms[slot as usize]);
                 for t in terms {
                     let list = &mut self.postings[t as usize];
                     if let Ok(pos) = list.binary_search_by_key(&slot, |p| p.0) {
