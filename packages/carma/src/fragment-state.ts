@@ -25,8 +25,14 @@ export function fragmentNotFound(id: string): AiosError {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
-/** Fragments taken into the lookups by text hash between two turns of the event loop. */
-const LOOKUP_SLICE = 2048;
+/**
+ * How long the lookups by text hash are built before the event loop gets a turn: long
+ * enough that the write waiting for them is not drawn out by the searches in between,
+ * short enough that those searches hardly wait.
+ */
+const LOOKUP_SLICE_MS = 8;
+/** Fragments taken in between two looks at the clock. */
+const LOOKUP_STEP = 256;
 
 export class FragmentState {
   readonly byId = new Map<string, FragmentRecord>();
@@ -76,9 +82,9 @@ export class FragmentState {
   }
 
   /**
-   * Builds the lookups by text hash, if not built yet, a slice at a time with the event
-   * loop let go in between (about 1.5 µs a fragment: 150 ms at 100k, which searches
-   * would otherwise wait for behind the first write). Call it before the first write.
+   * Builds the lookups by text hash, if not built yet, 8 ms at a time with the event loop
+   * let go in between (about 1.5 µs a fragment: 150 ms at 100k, which searches would
+   * otherwise wait for behind the first write). Call it before the first write.
    */
   prepareLookups(): Promise<void> {
     if (this.dedup) return Promise.resolve();
@@ -96,8 +102,11 @@ export class FragmentState {
       const records = [...this.byId.values()];
       const dedup = new Dedup();
       for (let i = 0; i < records.length && this.changes === at; ) {
-        const end = Math.min(records.length, i + LOOKUP_SLICE);
-        for (; i < end; i++) dedup.add(records[i] as FragmentRecord);
+        const until = performance.now() + LOOKUP_SLICE_MS;
+        while (i < records.length && performance.now() < until) {
+          const end = Math.min(records.length, i + LOOKUP_STEP);
+          for (; i < end; i++) dedup.add(records[i] as FragmentRecord);
+        }
         if (i < records.length) await new Promise((resolve) => setImmediate(resolve));
         if (this.dedup) return; // built at once meanwhile
       }
