@@ -43,6 +43,11 @@ impl Default for HnswParams {
 
 pub const MAX_LEVEL: usize = 15;
 
+/// Slots per node of a flattened layer 0: the count, then room for a full list (`2m`).
+pub fn layer0_stride(params: HnswParams) -> usize {
+    params.m * 2 + 1
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Cand {
     dist: f32,
@@ -231,17 +236,28 @@ pub fn draw_level(seed: u64, id: u32, m: usize) -> usize {
 pub struct Hnsw {
     pub params: HnswParams,
     levels: Vec<u8>,
-    /// links[node][level]: neighbour ids.
-    links: Vec<Box<[Mutex<Vec<u32>>]>>,
+    /// upper[node][level - 1]: the neighbour ids of levels 1 and up. Most nodes have none
+    /// (an empty box: no allocation).
+    upper: Vec<Box<[Mutex<Vec<u32>>]>>,
     /// (entry node, its level), None while empty.
     entry: RwLock<Option<(u32, usize)>>,
-    /// Layer 0 flattened for searching (per node: count, then `2m` slots): no locks and
-    /// one contiguous array on the hot path. Kept up to date by every change of a layer-0
-    /// list (written under that list's lock), so that a write never leaves the next
-    /// search to flatten the whole graph again (tens of milliseconds at 100k nodes). A
-    /// search that reads a list while it is rewritten may see some old and some new
-    /// neighbours: all of them nodes of the graph, which a walk may visit as well as any.
+    /// Layer 0, the one copy of its lists: per node, the count, then room for `2m` ids.
+    /// No locks and one contiguous array on the hot path of a search, and no list of its
+    /// own per node (100k of them took 15 MB and as many allocations on load). A list is
+    /// rewritten under its lock in `locks0`, the ids before the count; a search that
+    /// reads it meanwhile may see some old and some new neighbours: all of them nodes of
+    /// the graph, which a walk may visit as well as any.
     flat0: Vec<AtomicU32>,
+    /// The locks of the layer-0 lists, by node modulo their number (a writer holds one at
+    /// a time, so nodes sharing a lock only ever wait for each other).
+    locks0: Box<[Mutex<()>]>,
+}
+
+/// Locks of the layer-0 lists (see `Hnsw::locks0`).
+const LAYER0_LOCKS: usize = 1024;
+
+fn layer0_locks() -> Box<[Mutex<()>]> {
+    (0..LAYER0_LOCKS).map(|_| Mutex::new(())).collect()
 }
 
 impl Hnsw {
@@ -249,9 +265,10 @@ impl Hnsw {
         Self {
             params,
             levels: Vec::new(),
-            links: Vec::new(),
+            upper: Vec::new(),
             entry: RwLock::new(None),
             flat0: Vec::new(),
+            locks0: layer0_locks(),
         }
     }
 
@@ -280,50 +297,65 @@ impl Hnsw {
     }
 
     pub fn neighbours(&self, node: u32, level: usize) -> Vec<u32> {
-        self.links[node as usize][level]
+        if level == 0 {
+            return self.list0(node);
+        }
+        self.upper[node as usize][level - 1]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
 
-    /// Rebuilds a graph from its parts (see `vector::VectorIndex::write_to`).
+    /// Rebuilds a graph from its parts (see `vector::file`): layer 0 as `flat0` holds it
+    /// (`layer0_stride(params)` slots a node), and the lists of the levels above, per node.
     pub fn from_parts(
         params: HnswParams,
         levels: Vec<u8>,
-        links: Vec<Vec<Vec<u32>>>,
+        layer0: Vec<u32>,
+        upper: Vec<Vec<Vec<u32>>>,
         entry: Option<(u32, usize)>,
     ) -> Self {
-        let links = links
+        let upper = upper
             .into_iter()
             .map(|node| node.into_iter().map(Mutex::new).collect::<Box<[_]>>())
             .collect();
-        let mut graph = Self {
+        Self {
             params,
             levels,
-            links,
+            upper,
             entry: RwLock::new(entry),
-            flat0: Vec::new(),
-        };
-        graph.flat0 = (0..graph.links.len() * graph.stride())
-            .map(|_| AtomicU32::new(0))
-            .collect();
-        for node in 0..graph.links.len() {
-            let list = graph.links[node][0]
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            graph.flatten(node as u32, &list);
+            // The same size and layout: collected in place.
+            flat0: layer0.into_iter().map(AtomicU32::new).collect(),
+            locks0: layer0_locks(),
         }
-        graph
     }
 
     /// Slots per node in `flat0`: the count, then room for a full layer-0 list.
     fn stride(&self) -> usize {
-        self.params.m * 2 + 1
+        layer0_stride(self.params)
     }
 
-    /// Copies node `node`'s layer-0 list into `flat0` (the caller holds the list's lock):
-    /// the neighbours first, then the count, so that a search reading the new count finds
-    /// the new neighbours.
+    /// The lock of node `node`'s layer-0 list.
+    fn lock0(&self, node: u32) -> std::sync::MutexGuard<'_, ()> {
+        self.locks0[node as usize % LAYER0_LOCKS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Node `node`'s layer-0 list.
+    fn list0(&self, node: u32) -> Vec<u32> {
+        let stride = self.stride();
+        let base = node as usize * stride;
+        let count = (self.flat0[base].load(AtomicOrdering::Acquire) as usize).min(stride - 1);
+        self.flat0[base + 1..base + 1 + count]
+            .iter()
+            .map(|slot| slot.load(AtomicOrdering::Relaxed))
+            .collect()
+    }
+
+    /// Writes node `node`'s layer-0 list (the caller holds its lock): the neighbours
+    /// first, then the count, so that a search reading the new count finds the new
+    /// neighbours.
     fn flatten(&self, node: u32, list: &[u32]) {
         let stride = self.stride();
         let base = node as usize * stride;
@@ -350,8 +382,8 @@ impl Hnsw {
             debug_assert_eq!(id, self.levels.len());
             let level = draw_level(self.params.seed, id as u32, self.params.m);
             self.levels.push(level as u8);
-            self.links.push(
-                (0..=level)
+            self.upper.push(
+                (1..=level)
                     .map(|l| Mutex::new(Vec::with_capacity(self.max_links(l) + 1)))
                     .collect(),
             );
@@ -385,10 +417,11 @@ impl Hnsw {
         -dot(q, row)
     }
 
+    /// Greedy descent on a level above 0.
     fn greedy(&self, space: &impl Space, mut cur: Cand, level: usize) -> Cand {
         loop {
             let mut changed = false;
-            let list = self.links[cur.id as usize][level]
+            let list = self.upper[cur.id as usize][level - 1]
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             for &n in list.iter() {
@@ -404,7 +437,8 @@ impl Hnsw {
         }
     }
 
-    /// Best-first search on one layer; returns up to `ef` accepted nodes, nearest first.
+    /// Best-first search on one layer (layer 0 read from `flat0`); returns up to `ef`
+    /// accepted nodes, nearest first.
     ///
     /// The hot loop: per expanded node, its unvisited neighbours are first gathered (and
     /// their rows prefetched, so several memory fetches are in flight at once), then
@@ -419,8 +453,8 @@ impl Hnsw {
         ef: usize,
         level: usize,
         accept: &A,
-        flat: Option<&[AtomicU32]>,
     ) -> Vec<Cand> {
+        let flat = (level == 0).then_some(self.flat0.as_slice());
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let Scratch {
@@ -443,7 +477,7 @@ impl Hnsw {
             while results.len() > ef {
                 results.pop();
             }
-            let stride = self.params.m * 2 + 1;
+            let stride = self.stride();
             while let Some(Near(c)) = candidates.pop() {
                 if results.len() >= ef {
                     if let Some(worst) = results.peek() {
@@ -472,7 +506,7 @@ impl Hnsw {
                         }
                     }
                     None => {
-                        let list = self.links[c.id as usize][level]
+                        let list = self.upper[c.id as usize][level - 1]
                             .lock()
                             .unwrap_or_else(|e| e.into_inner());
                         for &n in list.iter() {
@@ -504,6 +538,39 @@ impl Hnsw {
             out.sort_unstable();
             out
         })
+    }
+
+    /// Node `n`'s neighbour list `list` with `id` linked in (pushed while there is room,
+    /// else the best `cap` of both chosen again); None when it already holds `id`.
+    fn linked(
+        &self,
+        data: &[f32],
+        dim: usize,
+        n: u32,
+        list: &[u32],
+        id: u32,
+        cap: usize,
+    ) -> Option<Vec<u32>> {
+        if list.contains(&id) {
+            return None;
+        }
+        if list.len() < cap {
+            let mut out = Vec::with_capacity(list.len() + 1);
+            out.extend_from_slice(list);
+            out.push(id);
+            return Some(out);
+        }
+        let base = &data[n as usize * dim..(n as usize + 1) * dim];
+        let mut cands: Vec<Cand> = list
+            .iter()
+            .chain(std::iter::once(&id))
+            .map(|&x| Cand {
+                dist: Self::dist(data, dim, base, x),
+                id: x,
+            })
+            .collect();
+        cands.sort();
+        Some(self.select(data, dim, &cands, cap))
     }
 
     /// hnswlib's neighbour selection heuristic: keep a candidate only if it is closer to
@@ -555,50 +622,32 @@ impl Hnsw {
         let mut eps = vec![cur];
         let accept_all = |_: u32| true;
         for l in (0..=level.min(max_level)).rev() {
-            let found = self.search_layer(
-                &space,
-                &eps,
-                self.params.ef_construction,
-                l,
-                &accept_all,
-                None,
-            );
+            let found =
+                self.search_layer(&space, &eps, self.params.ef_construction, l, &accept_all);
             let found: Vec<Cand> = found.into_iter().filter(|c| c.id != id).collect();
             let chosen = self.select(data, dim, &found, self.params.m);
-            {
-                let mut own = self.links[id as usize][l]
+            if l == 0 {
+                let _lock = self.lock0(id);
+                self.flatten(id, &chosen);
+            } else {
+                *self.upper[id as usize][l - 1]
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                *own = chosen.clone();
-                if l == 0 {
-                    self.flatten(id, &own);
-                }
+                    .unwrap_or_else(|e| e.into_inner()) = chosen.clone();
             }
             let cap = self.max_links(l);
             for &n in &chosen {
-                let mut list = self.links[n as usize][l]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                if list.contains(&id) {
-                    continue;
-                }
-                if list.len() < cap {
-                    list.push(id);
-                } else {
-                    let base = &data[n as usize * dim..(n as usize + 1) * dim];
-                    let mut cands: Vec<Cand> = list
-                        .iter()
-                        .chain(std::iter::once(&id))
-                        .map(|&x| Cand {
-                            dist: Self::dist(data, dim, base, x),
-                            id: x,
-                        })
-                        .collect();
-                    cands.sort();
-                    *list = self.select(data, dim, &cands, cap);
-                }
                 if l == 0 {
-                    self.flatten(n, &list);
+                    let _lock = self.lock0(n);
+                    if let Some(list) = self.linked(data, dim, n, &self.list0(n), id, cap) {
+                        self.flatten(n, &list);
+                    }
+                } else {
+                    let mut list = self.upper[n as usize][l - 1]
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    if let Some(new) = self.linked(data, dim, n, &list, id, cap) {
+                        *list = new;
+                    }
                 }
             }
             if !found.is_empty() {
@@ -632,19 +681,21 @@ impl Hnsw {
         for l in (1..=max_level).rev() {
             cur = self.greedy(space, cur, l);
         }
-        let found = self.search_layer(space, &[cur], ef.max(k), 0, accept, Some(&self.flat0));
+        let found = self.search_layer(space, &[cur], ef.max(k), 0, accept);
         found.into_iter().take(k).map(|c| (-c.dist, c.id)).collect()
     }
 
     /// Neighbour lists per node and level, for persistence.
     pub fn parts(&self) -> (&[u8], Vec<Vec<Vec<u32>>>) {
-        let links = self
-            .links
-            .iter()
+        let links = (0..self.levels.len())
             .map(|node| {
-                node.iter()
-                    .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).clone())
-                    .collect()
+                let mut lists = vec![self.list0(node as u32)];
+                lists.extend(
+                    self.upper[node]
+                        .iter()
+                        .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+                );
+                lists
             })
             .collect();
         (&self.levels, links)

@@ -95,6 +95,15 @@ const DAMAGE: Array<[string, RegExp, (file: Buffer) => Buffer]> = [
     },
   ],
   [
+    'a neighbour list longer than the graph allows (version 1)',
+    /a neighbour list longer than the graph allows/,
+    (f) => {
+      const out = version1(f);
+      out.writeUInt32LE(1000, GRAPH_AT + 24 + ROWS);
+      return out;
+    },
+  ],
+  [
     'a byte after the end (version 1)',
     /bytes after the end marker/,
     (f) => Buffer.concat([version1(f), Buffer.of(0)]),

@@ -28,7 +28,7 @@ use crate::codes::RowCodes;
 use crate::file_bytes::{checksum, seal, write_atomically, Reader};
 pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
-use crate::hnsw::{Hnsw, HnswParams, MAX_LEVEL};
+use crate::hnsw::{layer0_stride, Hnsw, HnswParams, MAX_LEVEL};
 use aios_error::{AiosError, Result};
 
 /// The version `save` writes.
@@ -423,11 +423,18 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
     if levels.iter().any(|&lv| usize::from(lv) > MAX_LEVEL) {
         return Err(corrupt("bad node level"));
     }
-    let mut links = Vec::with_capacity(slots);
-    for &lv in &levels {
-        let mut node = Vec::with_capacity(usize::from(lv) + 1);
+    // Layer 0 straight into the layout searches walk; lists only for the levels above.
+    let stride = layer0_stride(params);
+    let mut layer0 = vec![0u32; slots * stride];
+    let mut upper = Vec::with_capacity(slots);
+    for (node, &lv) in levels.iter().enumerate() {
+        let mut lists = Vec::with_capacity(usize::from(lv));
         for level in 0..=lv {
             let n = r.u32().ok_or_else(truncated)? as usize;
+            let cap = if level == 0 { 2 * m } else { m };
+            if n > cap {
+                return Err(corrupt("a neighbour list longer than the graph allows"));
+            }
             let ids = r.u32s(n).ok_or_else(truncated)?;
             for &id in &ids {
                 match levels.get(id as usize) {
@@ -438,9 +445,15 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
                     Some(_) => {}
                 }
             }
-            node.push(ids);
+            if level == 0 {
+                let at = node * stride;
+                layer0[at] = n as u32;
+                layer0[at + 1..at + 1 + n].copy_from_slice(&ids);
+            } else {
+                lists.push(ids);
+            }
         }
-        links.push(node);
+        upper.push(lists);
     }
     let entry = if entry == u32::MAX {
         None
@@ -452,7 +465,7 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
     } else {
         return Err(corrupt("entry out of range"));
     };
-    Ok(Hnsw::from_parts(params, levels, links, entry))
+    Ok(Hnsw::from_parts(params, levels, layer0, upper, entry))
 }
 
 /// `Σ v²` in `f64`, summed in eight lanes (vector registers, not one running sum).
@@ -709,6 +722,9 @@ mod tests {
         let mut far = good.clone();
         far[lists + 4..lists + 8].copy_from_slice(&1000u32.to_le_bytes());
         assert!(code(&far).contains("link out of range"));
+        let mut long = good.clone();
+        long[lists..lists + 4].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(code(&long).contains("a neighbour list longer than the graph allows"));
     }
 
     #[test]

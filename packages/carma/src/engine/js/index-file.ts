@@ -212,7 +212,11 @@ function readGraph(r: FileReader, n: number): JsHnsw {
   for (const lv of levels) {
     const node: number[][] = [];
     for (let level = 0; level <= lv; level++) {
-      const list = Array.from(r.u32s(r.u32()));
+      const count = r.u32();
+      if (count > (level === 0 ? 2 * m : m)) {
+        throw corrupt('a neighbour list longer than the graph allows');
+      }
+      const list = Array.from(r.u32s(count));
       for (const id of list) {
         const to = levels[id];
         if (to === undefined) throw corrupt('link out of range');
