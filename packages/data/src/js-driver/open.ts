@@ -9,8 +9,16 @@ import { APPLICATION_ID, LATEST_SCHEMA_VERSION, SESSION_PRAGMAS } from '../sql.j
 import { migrate } from './migrate.js';
 import { sqliteError } from './statements.js';
 
-// node-sqlite3-wasm is CommonJS without named ESM exports: load it with require.
-const { Database } = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof Sqlite3Wasm;
+/**
+ * node-sqlite3-wasm, loaded with require (CommonJS without named ESM exports) when the js
+ * implementation first opens a database: a process on the native one never loads it
+ * (40 ms of every CLI command).
+ */
+let wasm: typeof Sqlite3Wasm | undefined;
+function wasmDatabase(): typeof Sqlite3Wasm.Database {
+  wasm ??= createRequire(import.meta.url)('node-sqlite3-wasm') as typeof Sqlite3Wasm;
+  return wasm.Database;
+}
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -97,6 +105,7 @@ export function openDatabase(path: string, options: DriverOptions): WasmDatabase
     rmSync(`${path}.lock`, { recursive: true, force: true });
     rmSync(`${path}.lock-owner`, { force: true });
   }
+  const Database = wasmDatabase();
   let db: WasmDatabase;
   try {
     db = new Database(path);
