@@ -159,10 +159,6 @@ fn encode_rows_with(rows: &[f32], dim: usize, codes: &mut [i8], bounds: &mut [Ro
     }
 }
 
-fn encode_rows_portable(rows: &[f32], dim: usize, codes: &mut [i8], bounds: &mut [RowBound]) {
-    encode_rows_with(rows, dim, codes, bounds);
-}
-
 /// The same loop compiled for AVX2: twice the lanes of the baseline's SSE2. (No fused
 /// multiply-adds: Rust never contracts `a * b + c`, so the codes and bounds are the same.)
 #[cfg(target_arch = "x86_64")]
@@ -186,7 +182,7 @@ fn encode_rows_fn() -> EncodeRowsFn {
                 };
             }
         }
-        encode_rows_portable
+        encode_rows_with
     })
 }
 

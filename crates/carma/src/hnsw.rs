@@ -43,9 +43,20 @@ impl Default for HnswParams {
 
 pub const MAX_LEVEL: usize = 15;
 
-/// Slots per node of a flattened layer 0: the count, then room for a full list (`2m`).
+impl HnswParams {
+    /// The longest neighbour list of `level`: `2m` on layer 0, `m` above.
+    pub fn max_links(&self, level: usize) -> usize {
+        if level == 0 {
+            self.m * 2
+        } else {
+            self.m
+        }
+    }
+}
+
+/// Slots per node of a flattened layer 0: the count, then room for a full list.
 pub fn layer0_stride(params: HnswParams) -> usize {
-    params.m * 2 + 1
+    params.max_links(0) + 1
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -281,11 +292,7 @@ impl Hnsw {
     }
 
     fn max_links(&self, level: usize) -> usize {
-        if level == 0 {
-            self.params.m * 2
-        } else {
-            self.params.m
-        }
+        self.params.max_links(level)
     }
 
     pub fn entry(&self) -> Option<(u32, usize)> {
@@ -540,25 +547,23 @@ impl Hnsw {
         })
     }
 
-    /// Node `n`'s neighbour list `list` with `id` linked in (pushed while there is room,
-    /// else the best `cap` of both chosen again); None when it already holds `id`.
-    fn linked(
+    /// Links `id` into node `n`'s neighbour list `list` (pushed while there is room, else
+    /// the best `cap` of both chosen again); false when it already held `id`.
+    fn link_into(
         &self,
         data: &[f32],
         dim: usize,
         n: u32,
-        list: &[u32],
+        list: &mut Vec<u32>,
         id: u32,
         cap: usize,
-    ) -> Option<Vec<u32>> {
+    ) -> bool {
         if list.contains(&id) {
-            return None;
+            return false;
         }
         if list.len() < cap {
-            let mut out = Vec::with_capacity(list.len() + 1);
-            out.extend_from_slice(list);
-            out.push(id);
-            return Some(out);
+            list.push(id);
+            return true;
         }
         let base = &data[n as usize * dim..(n as usize + 1) * dim];
         let mut cands: Vec<Cand> = list
@@ -570,7 +575,8 @@ impl Hnsw {
             })
             .collect();
         cands.sort();
-        Some(self.select(data, dim, &cands, cap))
+        *list = self.select(data, dim, &cands, cap);
+        true
     }
 
     /// hnswlib's neighbour selection heuristic: keep a candidate only if it is closer to
@@ -638,16 +644,15 @@ impl Hnsw {
             for &n in &chosen {
                 if l == 0 {
                     let _lock = self.lock0(n);
-                    if let Some(list) = self.linked(data, dim, n, &self.list0(n), id, cap) {
+                    let mut list = self.list0(n);
+                    if self.link_into(data, dim, n, &mut list, id, cap) {
                         self.flatten(n, &list);
                     }
                 } else {
                     let mut list = self.upper[n as usize][l - 1]
                         .lock()
                         .unwrap_or_else(|e| e.into_inner());
-                    if let Some(new) = self.linked(data, dim, n, &list, id, cap) {
-                        *list = new;
-                    }
+                    self.link_into(data, dim, n, &mut list, id, cap);
                 }
             }
             if !found.is_empty() {

@@ -431,8 +431,7 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
         let mut lists = Vec::with_capacity(usize::from(lv));
         for level in 0..=lv {
             let n = r.u32().ok_or_else(truncated)? as usize;
-            let cap = if level == 0 { 2 * m } else { m };
-            if n > cap {
+            if n > params.max_links(usize::from(level)) {
                 return Err(corrupt("a neighbour list longer than the graph allows"));
             }
             let ids = r.u32s(n).ok_or_else(truncated)?;

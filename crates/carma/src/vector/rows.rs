@@ -14,6 +14,7 @@ pub enum Rows {
 }
 
 /// `len` floats at byte `at` of a mapped index file.
+#[derive(Clone)]
 pub struct MappedRows {
     map: Arc<Mmap>,
     at: usize,
@@ -68,11 +69,7 @@ impl Rows {
     /// 100 ms at 100k x 384).
     pub fn mapped(&self) -> Option<MappedRows> {
         match self {
-            Self::Mapped(m) => Some(MappedRows {
-                map: Arc::clone(&m.map),
-                at: m.at,
-                len: m.len,
-            }),
+            Self::Mapped(m) => Some(m.clone()),
             Self::Owned(_) => None,
         }
     }
