@@ -55,7 +55,11 @@ export async function documentVectors(
  * What can be embedded before a batch's turn: its texts not already stored in their
  * namespace (those are duplicates and need no vector).
  */
-export function embedAhead(ctx: MemoryContext, parsed: ParsedInput[]): Promise<DocumentVectors> {
+export async function embedAhead(
+  ctx: MemoryContext,
+  parsed: ParsedInput[],
+): Promise<DocumentVectors> {
+  await ctx.fragments.prepareLookups();
   const items: Array<{ text: string; contentHash: string }> = [];
   for (const p of parsed) {
     const contentHash = ctx.hashing.hashSync(p.text);

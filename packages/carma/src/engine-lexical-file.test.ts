@@ -61,11 +61,14 @@ describe.each(testImplementations())('lexical index files (%s)', (impl) => {
         index.idf(['layer', 'flutter', 'absent']),
       );
       // The loaded index goes on like any other: removals and replacements included.
-      const gone = Uint32Array.of(3, 4, 400);
+      // An add before the first removal, and its document removed with the others.
+      const gone = Uint32Array.of(3, 4, 400, 9000);
       const copy = await createEngine({ native: reader }).loadLexicalIndex(path);
-      copy.remove(gone);
       const reference = churned(createEngine({ native: reader }));
-      reference.remove(gone);
+      for (const target of [copy, reference]) {
+        target.add(Uint32Array.of(9000, 9001), ['an added boundary', 'a kept boundary']);
+        target.remove(gone);
+      }
       for (const q of QUERIES) expect(copy.search(q, 50)).toEqual(reference.search(q, 50));
       loaded.add(Uint32Array.of(9), ['a new boundary']);
       expect(loaded.search('new', 1).labels[0]).toBe(9);

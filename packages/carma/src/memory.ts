@@ -220,6 +220,9 @@ export class Memory {
   private mutate<T>(fn: () => Promise<T>): Promise<T> {
     return this.mutations.run(async () => {
       this.checkOpen();
+      // The lookups by text hash every write may need (dedup, a new text's holder), built
+      // a slice at a time before the first one rather than in a block searches wait for.
+      await this.ctx.fragments.prepareLookups();
       return this.caughtUp(fn);
     });
   }
@@ -315,8 +318,6 @@ export class Memory {
   async addMany(inputs: Array<FragmentInput | string>): Promise<AddResult[]> {
     this.checkOpen();
     const parsed = parseFragmentInputs(inputs);
-    // Built a slice at a time, not in one block that searches would wait for.
-    await this.ctx.fragments.prepareLookups();
     // A remote model's embedding (the slow part, waiting on the server) runs before the
     // batch's turn among the mutations, so that a batch is embedded while the one before
     // it is stored. The built-in embedder computes on this thread: nothing to overlap.
@@ -338,10 +339,7 @@ export class Memory {
     id: string,
     patch: { text?: string; metadata?: Metadata; importance?: number; core?: boolean },
   ): Promise<Fragment> {
-    return this.mutate(async () => {
-      await this.ctx.fragments.prepareLookups();
-      return updateFragment(this.ctx, id, patch);
-    });
+    return this.mutate(() => updateFragment(this.ctx, id, patch));
   }
 
   /** Deletes a fragment (its history stays readable). */
