@@ -39,7 +39,7 @@ describe.each(impls)('a memory killed while adding (%s)', (impl) => {
         // An index file the killed writer was writing is not left behind.
         expect(readdirSync(dir).filter((n) => /\.tmp-\d+$/.test(n))).toEqual([]);
         const batches = new Map<number, number>();
-        for (const f of memory.list()) {
+        for (const f of await memory.list()) {
           const b = f.metadata.batch as number;
           batches.set(b, (batches.get(b) ?? 0) + 1);
         }
@@ -62,10 +62,7 @@ describe.each(impls)('a memory killed while adding (%s)', (impl) => {
             filter: { batch: last },
           });
           expect(hits.map((h) => h.fragment.text).sort()).toEqual(
-            memory
-              .list({ filter: { batch: last } })
-              .map((f) => f.text)
-              .sort(),
+            (await memory.list({ filter: { batch: last } })).map((f) => f.text).sort(),
           );
           expect(hits).toHaveLength(BATCH);
         }

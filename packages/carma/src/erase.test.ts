@@ -64,14 +64,14 @@ describe.each(testImplementations())('erasing a namespace (%s)', (impl) => {
     const erased = await memory.eraseNamespace('private');
     expect(erased).toMatchObject({ namespace: 'private', fragments: 3, vectors: 3 });
     expect([...erased.ids].sort()).toEqual([...ids.slice(0, PRIVATE.length)].sort());
-    expect(memory.list({ namespace: 'private' })).toEqual([]);
+    expect(await memory.list({ namespace: 'private' })).toEqual([]);
     expect(memory.namespaces()).toEqual({ public: 2 });
     for (const text of [...PRIVATE, 'opens with 9031']) {
       const hits = await memory.search(text, { k: 10 });
       expect(hits.map((h) => h.fragment.namespace)).not.toContain('private');
     }
     for (const id of [safe, key, alarm]) {
-      expect(memory.get(id)).toBeUndefined();
+      expect(await memory.get(id)).toBeUndefined();
       await expect(memory.history(id)).rejects.toMatchObject({ code: 'FRAGMENT_NOT_FOUND' });
     }
     // A new index file, holding only the fragments left.

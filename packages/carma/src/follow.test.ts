@@ -67,7 +67,7 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
       const [hit] = await b.search('ferry timetable October', { k: 1, mode });
       expect(hit?.id, mode).toBe(id);
     }
-    expect(b.get(id)?.text).toBe('the ferry timetable changes in October');
+    expect((await b.get(id))?.text).toBe('the ferry timetable changes in October');
     await a.close();
     await b.close();
     await data.close();
@@ -156,15 +156,17 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
     expect(await b.search('tide dawn', { k: 5, mode: 'lexical' })).toEqual([]);
     await a.reinforce(id, 0.3);
     await b.refresh();
-    expect(b.get(id)?.importance).toBeCloseTo(0.8, 10);
+    expect((await b.get(id))?.importance).toBeCloseTo(0.8, 10);
     await a.delete(id);
     expect((await b.search('lighthouse keeper', { k: 5 })).map((r) => r.id)).not.toContain(id);
-    expect(b.get(id)).toBeUndefined();
+    expect(await b.get(id)).toBeUndefined();
     expect(b.size).toBe(1);
     // And the other way round: b's write reaches a before a's next write.
     const fromB = await b.add('the well is tested for nitrates each spring');
     await a.add('the bees are moved to the heather in August');
-    expect(a.get(fromB.fragment.id)?.text).toBe('the well is tested for nitrates each spring');
+    expect((await a.get(fromB.fragment.id))?.text).toBe(
+      'the well is tested for nitrates each spring',
+    );
     expect(distinct(await storedLabels(data))).toBe(true);
     await a.close();
     await b.close();
@@ -194,8 +196,8 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
     expect(hits).toContain('the ferry carries bicycles for free');
     expect(hits).not.toContain('a note that is rolled back');
     expect(m.size).toBe(4);
-    expect(m.get(kept.fragment.id)?.importance).toBe(0.5);
-    expect(m.get(late?.fragment.id as string)).toBeDefined();
+    expect((await m.get(kept.fragment.id))?.importance).toBe(0.5);
+    expect(await m.get(late?.fragment.id as string)).toBeDefined();
     await m.close();
     await other.close();
     await data.close();
@@ -264,7 +266,7 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
       }
     }
     const added = await reopened.add('a page added after the repair');
-    expect(reopened.get(added.fragment.id)).toBeDefined();
+    expect(await reopened.get(added.fragment.id)).toBeDefined();
     // One fragment of each pair moved to a new label, with an entry in its history: the
     // one with the higher id, whatever order the store hands them over in.
     const moved: string[] = [];
@@ -351,7 +353,7 @@ describe.runIf(impls.includes('native') && nativeLoads)('memories in several pro
     await memory.close();
     const reopened = await openMemory({ dir, native: 'native', dimension: 64 });
     expect(reopened.size).toBe(52);
-    expect(reopened.get(local.fragment.id)).toBeDefined();
+    expect(await reopened.get(local.fragment.id)).toBeDefined();
     await reopened.close();
   });
 

@@ -170,7 +170,7 @@ describe.each(testImplementations())('index files (%s)', (impl) => {
       const m = await open(dir);
       await m.search(TEXTS[2] as string, { k: 3 });
       m.stats();
-      m.list();
+      await m.list();
       await m.close();
     };
     // Up to date.

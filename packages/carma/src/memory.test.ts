@@ -150,7 +150,7 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
   it('dedups identical text and reports near-duplicates', async () => {
     const again = await memory.add(FACTS[0]?.text as string);
     expect(again.status).toBe('duplicate');
-    const first = memory.list({ filter: { topic: 'food' } })[0];
+    const first = (await memory.list({ filter: { topic: 'food' } }))[0];
     expect(again.fragment.id).toBe(first?.id);
     const batch = await memory.addMany(['Carol sings in a choir', 'Carol sings in a choir']);
     expect(batch[1]?.status).toBe('duplicate');
@@ -187,7 +187,7 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
     expect(r?.importance).toBeCloseTo(0.95, 10);
     expect(r?.reinforcements).toBe(1);
     await memory.delete(fragment.id);
-    expect(memory.get(fragment.id)).toBeUndefined();
+    expect(await memory.get(fragment.id)).toBeUndefined();
     expect((await memory.search('car parked level', { k: 10 })).map((x) => x.id)).not.toContain(
       fragment.id,
     );
@@ -278,7 +278,7 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
 
     const m2 = await openMemory({ dir, native: impl, now });
     expect(m2.size).toBe(FACTS.length);
-    expect(m2.get(added[1]?.fragment.id as string)?.metadata).toEqual({
+    expect((await m2.get(added[1]?.fragment.id as string))?.metadata).toEqual({
       topic: 'backup',
       moved: true,
     });
@@ -290,8 +290,8 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
 
     const m3 = await openMemory({ dir, native: impl, now });
     expect(m3.size).toBe(FACTS.length);
-    expect(m3.get(extra.fragment.id)?.text).toContain('spare key');
-    expect(m3.get(added[4]?.fragment.id as string)).toBeUndefined();
+    expect((await m3.get(extra.fragment.id))?.text).toContain('spare key');
+    expect(await m3.get(added[4]?.fragment.id as string)).toBeUndefined();
     expect((await m3.search('where is the spare key', { k: 1 }))[0]?.id).toBe(extra.fragment.id);
     expect((await m3.search('cello orchestra', { k: 6 })).map((r) => r.id)).not.toContain(
       added[4]?.fragment.id,
@@ -446,16 +446,16 @@ describe.each(testImplementations())('consolidation (%s)', (impl) => {
     // The most important copy is kept; the others are merged into it.
     const merge = report.merged.find((x) => x.into === ids[1]);
     expect(merge?.from.sort()).toEqual([ids[0], ids[2]].sort());
-    expect(m.get(ids[0] as string)).toBeUndefined();
-    expect(m.get(ids[1] as string)?.mergedFrom.sort()).toEqual([ids[0], ids[2]].sort());
+    expect(await m.get(ids[0] as string)).toBeUndefined();
+    expect((await m.get(ids[1] as string))?.mergedFrom.sort()).toEqual([ids[0], ids[2]].sort());
     expect((await m.history(ids[0] as string)).at(-1)?.note).toContain(`merged into ${ids[1]}`);
-    expect(m.get(ids[1] as string)?.links).toContain(ids[3]);
+    expect((await m.get(ids[1] as string))?.links).toContain(ids[3]);
     expect(m.size).toBe(texts.length - 2);
-    const bob = m.get(ids[6] as string);
+    const bob = await m.get(ids[6] as string);
     expect(bob?.links ?? []).toEqual([]);
     // Deleting a linked fragment unlinks it, with a history entry saying so.
     await m.delete(ids[3] as string);
-    expect(m.get(ids[1] as string)?.links).not.toContain(ids[3]);
+    expect((await m.get(ids[1] as string))?.links).not.toContain(ids[3]);
     expect((await m.history(ids[1] as string)).at(-1)?.note).toBe(`unlinked ${ids[3]} (deleted)`);
     // Cancelled before the first cluster: nothing happens.
     const t2 = m.consolidate();

@@ -327,7 +327,7 @@ export class Memory {
   }
 
   /** The fragment, or undefined when no fragment has this id. */
-  get(id: string): Fragment | undefined {
+  async get(id: string): Promise<Fragment | undefined> {
     this.checkOpen();
     if (typeof id !== 'string') throw invalidInput('id', id, 'a fragment id');
     const f = this.ctx.fragments.byId.get(id);
@@ -371,7 +371,7 @@ export class Memory {
   }
 
   /** Fragments, optionally of one namespace and matching a filter, oldest first. */
-  list(options: { namespace?: string; filter?: Filter } = {}): Fragment[] {
+  async list(options: { namespace?: string; filter?: Filter } = {}): Promise<Fragment[]> {
     this.checkOpen();
     const ns = options.namespace === undefined ? undefined : checkNamespace(options.namespace);
     const predicate = compileFilter(options.filter);

@@ -45,7 +45,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     clock += 10;
     await m1.reinforce(a?.fragment.id as string, 0.2);
     await m1.update(b?.fragment.id as string, { metadata: { topic: 'backup' } });
-    const before = m1.list();
+    const before = await m1.list();
     await m1.close();
     // The memory is closed; the data store is not.
     expect(await data.fragments.count()).toBe(2);
@@ -63,8 +63,8 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
 
     const m2 = await openMemory({ data, dir, native: impl, dimension: 64, now });
     // Every field comes back as it was.
-    expect(m2.list()).toEqual(before);
-    expect(m2.get(a?.fragment.id as string)).toMatchObject({
+    expect(await m2.list()).toEqual(before);
+    expect(await m2.get(a?.fragment.id as string)).toMatchObject({
       importance: 0.7,
       core: true,
       reinforcements: 1,
@@ -72,7 +72,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
       accessedAt: 1_010,
       namespace: 'alice',
     });
-    expect(m2.get(b?.fragment.id as string)?.metadata).toEqual({ topic: 'backup' });
+    expect((await m2.get(b?.fragment.id as string))?.metadata).toEqual({ topic: 'backup' });
     expect(m2.stats().location).toBe(dir);
     await m2.close();
     await data.close();
@@ -87,7 +87,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     await sleep(TOUCH_DELAY_MS + 400);
     const stored = await data.fragments.get(hit?.id as string);
     expect(stored?.useCount).toBe(2);
-    expect(stored?.lastUsedAt).toBe(m.get(hit?.id as string)?.accessedAt);
+    expect(stored?.lastUsedAt).toBe((await m.get(hit?.id as string))?.accessedAt);
     // The store's analytics see what CARMA retrieves.
     expect((await data.analytics.topFragments(1))[0]?.id).toBe(hit?.id);
     // A write of the fragment carries its counts; later accesses add to them.
@@ -112,7 +112,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
       const ws = ids.slice(i, i + 50).map((_, j) => `${i + j}`);
       last = (await m.search(ws.join(' '), { k: 50, mode: 'lexical' }))[0]?.id;
     }
-    const accessed = m.list().filter((f) => f.accessCount > 0);
+    const accessed = (await m.list()).filter((f) => f.accessCount > 0);
     expect(accessed.length).toBeGreaterThan(300);
     // A rewrite of one accessed last (in the flush's last slice), made once the first
     // slice is written, carries its counts whole: the flush must not add them again.
@@ -127,11 +127,11 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     await m.flush();
     expect(slices).toBeGreaterThan(1);
     await m.flush();
-    const stored = await data.fragments.getMany(m.list().map((f) => f.id));
+    const stored = await data.fragments.getMany((await m.list()).map((f) => f.id));
     const counts = (list: Array<{ id: string; count: number }>) =>
       Object.fromEntries(list.filter((x) => x.count > 0).map((x) => [x.id, x.count]));
     expect(counts(stored.map((f) => ({ id: f?.id as string, count: f?.useCount ?? 0 })))).toEqual(
-      counts(m.list().map((f) => ({ id: f.id, count: f.accessCount }))),
+      counts((await m.list()).map((f) => ({ id: f.id, count: f.accessCount }))),
     );
     await m.close();
     await data.close();
@@ -145,7 +145,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     await m1.delete(fragment.id);
     await m1.close();
     const m2 = await openMemory({ dir, native: impl, dimension: 64 });
-    expect(m2.get(fragment.id)).toBeUndefined();
+    expect(await m2.get(fragment.id)).toBeUndefined();
     const history = await m2.history(fragment.id);
     expect(history.map((h) => [h.kind, h.version, h.text])).toEqual([
       ['add', 1, 'The car is parked on level 2'],
@@ -160,14 +160,14 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     const m1 = await openMemory({ dir, native: impl, nearDuplicateThreshold: 2 });
     const ids = (await m1.addMany(CLUSTER)).map((r) => r.fragment.id);
     await m1.consolidate({ clusters: 2, mergeThreshold: 0.99, linkThreshold: 0.4 }).done;
-    const linked = m1.list().filter((f) => f.links.length > 0);
+    const linked = (await m1.list()).filter((f) => f.links.length > 0);
     expect(linked.length).toBeGreaterThan(0);
     const target = linked[0]?.links[0] as string;
-    const pointing = m1.list().filter((f) => f.links.includes(target));
+    const pointing = (await m1.list()).filter((f) => f.links.includes(target));
     await m1.delete(target);
     const size = m1.size;
     for (const f of pointing) {
-      const now = m1.get(f.id);
+      const now = await m1.get(f.id);
       expect(now?.links).not.toContain(target);
       expect(now?.version).toBe(f.version + 1);
       const last = (await m1.history(f.id)).at(-1);
@@ -175,7 +175,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     }
     await m1.close();
     const m2 = await openMemory({ dir, native: impl });
-    expect(m2.list().some((f) => f.links.includes(target))).toBe(false);
+    expect((await m2.list()).some((f) => f.links.includes(target))).toBe(false);
     expect(m2.size).toBe(size);
     expect(size).toBeLessThan(ids.length);
     await m2.close();
@@ -192,7 +192,7 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     const m2 = await openMemory({ data, native: impl, dimension: 32, reembed: true });
     expect(await data.fragments.dimension()).toBe(32);
     expect(((await data.meta.get(CARMA_META_KEY)) as unknown as StoreMeta).dimension).toBe(32);
-    const [id] = m2.list().map((f) => f.id);
+    const [id] = (await m2.list()).map((f) => f.id);
     expect((await m2.history(id as string)).at(-1)?.note).toContain('re-embedded');
     expect((await m2.search('cello orchestra', { k: 1, mode: 'vector' }))[0]?.fragment.text).toBe(
       TEXTS[2],

@@ -143,8 +143,8 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
           .toEqual(['notices', 'notices']);
         // Listeners up, no notice: c's poll finds it; b (no poll) does not know yet.
         const quiet = (await silently(() => a.add('no notice was sent'))).fragment.id;
-        await expect.poll(() => c.get(quiet)?.text).toBe('no notice was sent');
-        expect(b.get(quiet)).toBeUndefined();
+        await expect.poll(async () => (await c.get(quiet))?.text).toBe('no notice was sent');
+        expect(await b.get(quiet)).toBeUndefined();
         // Listeners killed and kept from connecting again, a write without notice
         // meanwhile: b takes it in after its reconnect (the resync), without a search.
         const resyncs = b.followStatus().resyncs;
@@ -162,15 +162,15 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
           }
         });
         await expect
-          .poll(() => b.get(lost)?.text, { timeout: 15_000 })
+          .poll(async () => (await b.get(lost))?.text, { timeout: 15_000 })
           .toBe('written while the listener was down');
-        expect(b.get(quiet)?.text).toBe('no notice was sent');
+        expect((await b.get(quiet))?.text).toBe('no notice was sent');
         expect(b.followStatus().resyncs).toBeGreaterThan(resyncs);
         await expect.poll(() => b.followStatus().mode, { timeout: 15_000 }).toBe('notices');
-        await expect.poll(() => c.get(lost)?.text, { timeout: 15_000 }).toBeDefined();
+        await expect.poll(async () => (await c.get(lost))?.text, { timeout: 15_000 }).toBeDefined();
         // And the notices work again.
         const next = (await a.add('after the reconnect')).fragment.id;
-        await expect.poll(() => b.get(next)?.text).toBe('after the reconnect');
+        await expect.poll(async () => (await b.get(next))?.text).toBe('after the reconnect');
       } finally {
         await a.close();
         await b.close();
@@ -202,7 +202,7 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
         try {
           const id = (await a.add('written after the restart')).fragment.id;
           await expect
-            .poll(() => b.get(id)?.text, { timeout: 20_000 })
+            .poll(async () => (await b.get(id))?.text, { timeout: 20_000 })
             .toBe('written after the restart');
           await expect.poll(() => b.followStatus().mode, { timeout: 20_000 }).toBe('notices');
         } finally {

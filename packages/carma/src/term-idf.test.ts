@@ -23,7 +23,7 @@ describe.each(testImplementations())('termIdf (%s)', (impl) => {
   });
 
   it('follows deletes', async () => {
-    const [cats] = memory.list().filter((f) => f.text.includes('cats'));
+    const [cats] = (await memory.list()).filter((f) => f.text.includes('cats'));
     await memory.delete(cats?.id as string);
     const [idf] = await memory.termIdf(['cats']);
     expect(idf).toBeCloseTo(Math.log(1 + 2.5 / 0.5), 6);

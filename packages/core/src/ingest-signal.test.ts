@@ -106,7 +106,7 @@ describe.each(testImplementations())('a signal during a large ingest (AIOS_NATIV
       try {
         expect(await aios.data.integrityCheck()).toBe('ok');
         expect(aios.memory.stats().fragments).toBe(added);
-        const texts = new Set(aios.memory.list().map((f) => f.text));
+        const texts = new Set((await aios.memory.list()).map((f) => f.text));
         for (const c of chunks.slice(0, stored)) expect(texts.has(c.text)).toBe(true);
         expect(texts.has((chunks[stored] as { text: string }).text)).toBe(false);
       } finally {

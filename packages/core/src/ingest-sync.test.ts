@@ -25,12 +25,9 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       rmSync(home, { recursive: true, force: true });
     }
   };
-  const texts = (aios: Aios) =>
-    aios.memory
-      .list()
-      .map((f) => f.text)
-      .sort();
-  const byText = (aios: Aios, text: string) => aios.memory.list().find((f) => f.text === text);
+  const texts = async (aios: Aios) => (await aios.memory.list()).map((f) => f.text).sort();
+  const byText = async (aios: Aios, text: string) =>
+    (await aios.memory.list()).find((f) => f.text === text);
 
   it('cleans up after ingests made before the index: the edit kept, the copy of the old text gone', async () => {
     await withAios(async (aios, dir) => {
@@ -42,14 +39,17 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       // Ingests without the index add only, as every ingest did before it existed: an edit
       // followed by such an ingest stores the file's text again beside the edit.
       await ingest(aios.memory, [file]);
-      const original = byText(aios, '# Grandma\n\nShe is allergic to cats.');
+      const original = await byText(aios, '# Grandma\n\nShe is allergic to cats.');
       await aios.memory.update(original?.id as string, { text: 'Grandma is allergic to cats.' });
       await ingest(aios.memory, [file]);
-      expect(texts(aios)).toHaveLength(3);
+      expect(await texts(aios)).toHaveLength(3);
 
       const synced = await ingest(aios, [file]);
       expect(synced).toMatchObject({ added: 0, edited: 1, removed: 1, conflicts: [] });
-      expect(texts(aios)).toEqual(['# Car\n\nServiced in spring.', 'Grandma is allergic to cats.']);
+      expect(await texts(aios)).toEqual([
+        '# Car\n\nServiced in spring.',
+        'Grandma is allergic to cats.',
+      ]);
       expect((await ingest(aios, [file])).unchanged).toBe(1);
     });
   });
@@ -68,12 +68,12 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       writeFileSync(b, `${shared}\n\n# B\n\nOnly in b.\n`);
       writeFileSync(c, `${own}\n`);
       expect((await ingest(aios, [dir])).added).toBe(3);
-      expect(texts(aios)).toHaveLength(4);
+      expect(await texts(aios)).toHaveLength(4);
 
       // a drops the shared paragraph: b still has it, so it stays, as b's.
       writeFileSync(a, '# A\n\nOnly in a.\n');
       expect((await ingest(aios, [a])).removed).toBe(0);
-      expect(byText(aios, shared)?.metadata.source).toBe(b);
+      expect((await byText(aios, shared))?.metadata.source).toBe(b);
 
       // Forgetting b takes the shared paragraph with it; forgetting c, which only repeated
       // the user's own text, takes nothing.
@@ -84,7 +84,7 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
         sources: 1,
         fragments: 0,
       });
-      expect(texts(aios)).toEqual(['# A\n\nOnly in a.', own]);
+      expect(await texts(aios)).toEqual(['# A\n\nOnly in a.', own]);
     });
   });
 
@@ -98,13 +98,13 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       await ingest(aios, [dir]);
       const plan = await planForget(aios, { paths: [a] });
       expect(plan.fragments).toEqual([]);
-      expect(plan.shared).toEqual([{ id: byText(aios, shared)?.id, source: b }]);
+      expect(plan.shared).toEqual([{ id: (await byText(aios, shared))?.id, source: b }]);
       expect(await forgetSources(aios, plan)).toMatchObject({ sources: 1, shared: 1 });
-      expect(byText(aios, shared)?.metadata.source).toBe(b);
+      expect((await byText(aios, shared))?.metadata.source).toBe(b);
       expect(await forgetSources(aios, await planForget(aios, { paths: [b] }))).toMatchObject({
         fragments: 1,
       });
-      expect(texts(aios)).toEqual([]);
+      expect(await texts(aios)).toEqual([]);
     });
   });
 
@@ -126,7 +126,7 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       const rest = await ingest(aios, [file], { batchSize: 8 });
       expect(rest).toMatchObject({ added: 44, kept: 16, removed: 0 });
       expect(rest.files[0]?.status).toBe('changed');
-      expect(texts(aios)).toHaveLength(60);
+      expect(await texts(aios)).toHaveLength(60);
       expect((await ingest(aios, [file])).unchanged).toBe(1);
     });
   });
@@ -157,7 +157,10 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
         await aios.memory.add({ text: 'Written by the ingest.', namespace: 'documents' });
       });
       await other;
-      expect(texts(aios)).toEqual(['Written by someone else meanwhile.', 'Written by the ingest.']);
+      expect(await texts(aios)).toEqual([
+        'Written by someone else meanwhile.',
+        'Written by the ingest.',
+      ]);
       expect(await aios.data.sources.list()).toHaveLength(1);
     });
   });

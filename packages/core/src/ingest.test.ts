@@ -351,7 +351,7 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
       expect(result.partial?.line).toBeGreaterThan(1);
       expect(aios.memory.stats().fragments).toBe(result.added);
       // What was stored is the start of the file, in order.
-      const texts = new Set(aios.memory.list().map((f) => f.text));
+      const texts = new Set((await aios.memory.list()).map((f) => f.text));
       for (const c of chunkText(prose(200_000), file).slice(0, 48)) {
         expect(texts.has(c.text)).toBe(true);
       }

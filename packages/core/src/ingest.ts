@@ -218,10 +218,10 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
       await target.data.sources.put({ ...known, size, modifiedAt });
       return 'unchanged';
     },
-    legacy: () => {
+    legacy: async () => {
       if (!legacy) {
         legacy = new Map();
-        for (const f of target.memory.list({ namespace })) {
+        for (const f of await target.memory.list({ namespace })) {
           const source = sourceOf(f);
           if (source === undefined) continue;
           const ids = legacy.get(source);

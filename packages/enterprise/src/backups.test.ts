@@ -138,9 +138,11 @@ describe.each(testImplementations())('backup routes (%s)', (impl) => {
 
     const reopened = await t.server.context.tenants.system('bk-a');
     expect(reopened).not.toBe(tenantSystem);
-    const texts = reopened.memory.list().map((f) => f.text);
+    const texts = (await reopened.memory.list()).map((f) => f.text);
     expect(texts).toEqual(['Kept from before the snapshot.']);
     // The owner's data did not move.
-    expect(t.system.memory.list().map((f) => f.text)).toContain('The owner keeps this note.');
+    expect((await t.system.memory.list()).map((f) => f.text)).toContain(
+      'The owner keeps this note.',
+    );
   });
 });

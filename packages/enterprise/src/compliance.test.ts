@@ -160,7 +160,7 @@ describe.each(testImplementations())('compliance routes (%s)', (impl) => {
       confirm: true,
     });
     expect(elsewhere.json().removed.fragments).toBe(0);
-    expect(system.memory.list({ namespace: 'secret' })).toHaveLength(3);
+    expect(await system.memory.list({ namespace: 'secret' })).toHaveLength(3);
     const unconfirmed = await call('POST', '/v1/compliance/erase', acmeAdmin, {
       namespace: 'secret',
     });
@@ -183,7 +183,7 @@ describe.each(testImplementations())('compliance routes (%s)', (impl) => {
     expect(report.removed.historyRows).toBeGreaterThanOrEqual(5);
     expect(report.backups.snapshots.map((s: { id: string }) => s.id)).toEqual([snapshot]);
     expect(report.backups.command).toContain(`forget ${snapshot} --prune`);
-    expect(system.memory.list({ namespace: 'secret' })).toEqual([]);
+    expect(await system.memory.list({ namespace: 'secret' })).toEqual([]);
     expect(
       (await system.memory.search('launch code word', { k: 20 })).map((r) => r.fragment.text),
     ).not.toContain(SECRET.added);

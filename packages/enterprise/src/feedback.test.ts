@@ -51,7 +51,7 @@ describe.each(testImplementations())('feedback and personality routes (%s)', (im
 
   it('takes feedback on an answer: the traits move, the fragments used are reinforced', async () => {
     const id = await answer();
-    const importance = t.system.memory.get(boiler)?.importance ?? 0;
+    const importance = (await t.system.memory.get(boiler))?.importance ?? 0;
     const res = await post(`/v1/answers/${id}/feedback`, { vote: 'up', comment: 'more detail' });
     expect(res.statusCode, res.body).toBe(201);
     const { feedback, traits } = res.json() as { feedback: FeedbackBody; traits: Traits };
@@ -64,7 +64,7 @@ describe.each(testImplementations())('feedback and personality routes (%s)', (im
     expect(feedback.reinforced).toContain(boiler);
     expect(traits).toEqual(feedback.after);
     expect(traits).not.toEqual(feedback.before);
-    expect(t.system.memory.get(boiler)?.importance).toBeGreaterThan(importance);
+    expect((await t.system.memory.get(boiler))?.importance).toBeGreaterThan(importance);
 
     const down = await post(`/v1/answers/${id}/feedback`, { rating: -0.5 });
     expect(down.statusCode).toBe(201);

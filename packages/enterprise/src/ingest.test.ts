@@ -100,7 +100,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       'log.jsonl',
       'notes/bread.md',
     ]);
-    const texts = t.system.memory.list({ namespace: 'kitchen' }).map((f) => f.text);
+    const texts = (await t.system.memory.list({ namespace: 'kitchen' })).map((f) => f.text);
     expect(result.added).toBe(texts.length);
     expect(texts.join('\n')).toMatch(/bake at 220/);
     expect(texts.join('\n')).toMatch(/serviced in May/);
@@ -135,7 +135,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     expect((changed.result as { files: Array<{ status: string }> }).files[0]?.status).toBe(
       'changed',
     );
-    const texts = t.system.memory.list({ namespace: 'documents' }).map((f) => f.text);
+    const texts = (await t.system.memory.list({ namespace: 'documents' })).map((f) => f.text);
     expect(texts.filter((x) => x.includes('Paint the shed'))).toEqual([
       '# Plan\n\nPaint the shed in July.',
     ]);
@@ -277,7 +277,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     expect(job.status).toBe('cancelled');
     const result = job.result as { interrupted: string | null; chunks: number; added: number };
     expect(result.interrupted).not.toBeNull();
-    const stored = t.system.memory.list({ namespace: 'pantry' }).length;
+    const stored = (await t.system.memory.list({ namespace: 'pantry' })).length;
     expect(stored).toBe(result.added);
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(lines.length);
@@ -298,10 +298,12 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       headers: t.auth(key),
     });
     expect(read.statusCode).toBe(404);
-    expect(t.system.memory.list().map((f) => f.text)).not.toContain(
+    expect((await t.system.memory.list()).map((f) => f.text)).not.toContain(
       'The other tenant owns this line.',
     );
     const other = await t.server.context.tenants.system('ingest-other');
-    expect(other.memory.list().map((f) => f.text)).toContain('The other tenant owns this line.');
+    expect((await other.memory.list()).map((f) => f.text)).toContain(
+      'The other tenant owns this line.',
+    );
   });
 });

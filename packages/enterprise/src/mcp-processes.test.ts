@@ -126,7 +126,7 @@ describe('one home, several processes', () => {
       }).config;
       const after = await createAios({ config, offline: true });
       try {
-        const texts = after.memory.list().map((f) => f.text);
+        const texts = (await after.memory.list()).map((f) => f.text);
         const missing = acknowledged.filter((token) => !texts.some((t) => t.includes(token)));
         expect(missing).toEqual([]);
         for (const token of acknowledged) {
@@ -163,7 +163,7 @@ describe('one home, several processes', () => {
       }).config;
       const after = await createAios({ config, offline: true });
       try {
-        const texts = after.memory.list().map((f) => f.text);
+        const texts = (await after.memory.list()).map((f) => f.text);
         expect(texts.some((t) => t.includes('jsfactzq'))).toBe(true);
         expect(texts.some((t) => t.includes('jsfact2zq'))).toBe(true);
       } finally {

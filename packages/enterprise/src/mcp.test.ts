@@ -280,7 +280,7 @@ describe.each(testImplementations())('MCP over HTTP: /mcp on aios serve (%s)', (
     expect(await other.error('memory_delete', { id })).toMatch(/NOT_FOUND/);
     const theirs = await other.ok<{ results: unknown[] }>('memory_search', { query: 'wifi' });
     expect(theirs.results).toEqual([]);
-    expect(running.system.memory.get(id)).toBeDefined();
+    expect(await running.system.memory.get(id)).toBeDefined();
 
     await running.server.context.audit.flush();
     const entries = await running.system.data.audit.list({ afterSeq: 0, limit: 10_000 });

@@ -348,7 +348,9 @@ describe.each(testImplementations())('OpenAI-compatible routes (%s)', (impl) => 
     ).json();
     expect(bob.aios.sources).toEqual([]);
     await t.system.memory.refresh();
-    const remembered = t.system.memory.list({ filter: { exchangeId: alice.aios.exchange_id } });
+    const remembered = await t.system.memory.list({
+      filter: { exchangeId: alice.aios.exchange_id },
+    });
     expect(remembered.map((f) => f.namespace)).toEqual(['alice']);
   });
 

@@ -164,7 +164,7 @@ describe.each(testImplementations())('namespaces per question on CARMA (%s)', (i
       expect((await memory.search('Which key opens the shed?', { k: 5 })).length).toBe(2);
 
       const id = await memory.remember?.('Q: hi\nA: hello', {}, { namespace: 'alice' });
-      expect(carma.get(id ?? '')?.namespace).toBe('alice');
+      expect((await carma.get(id ?? ''))?.namespace).toBe('alice');
       const luna = createLuna({
         memory,
         store: new InMemoryConversationStore(),
@@ -173,12 +173,9 @@ describe.each(testImplementations())('namespaces per question on CARMA (%s)', (i
       });
       const answer = await luna.ask('Which key opens the shed?', { namespace: 'bob' });
       expect(answer.sources.map((s) => s.id)).toEqual(
-        carma
-          .list({ namespace: 'bob' })
-          .map((f) => f.id)
-          .slice(0, 1),
+        (await carma.list({ namespace: 'bob' })).map((f) => f.id).slice(0, 1),
       );
-      const remembered = carma.list({ filter: { exchangeId: answer.id } });
+      const remembered = await carma.list({ filter: { exchangeId: answer.id } });
       expect(remembered.map((f) => f.namespace)).toEqual(['bob']);
     } finally {
       await carma.close();

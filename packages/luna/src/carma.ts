@@ -128,7 +128,7 @@ export function carmaMemory(
       const amount = Math.max(-1, Math.min(1, weight * step));
       const before = new Map<string, number>();
       for (const id of ids) {
-        const f = typeof id === 'string' ? memory.get(id) : undefined;
+        const f = typeof id === 'string' ? await memory.get(id) : undefined;
         if (f) before.set(id, f.importance);
       }
       const applied: Record<string, number> = {};
@@ -147,7 +147,7 @@ export function carmaMemory(
     termIdf: (words: readonly string[]) => memory.termIdf(words),
 
     async get(id: string): Promise<MemoryFragment | undefined> {
-      const f = memory.get(id);
+      const f = await memory.get(id);
       return (
         f && {
           id: f.id,

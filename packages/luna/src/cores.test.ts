@@ -117,15 +117,15 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(answer.mode).toBe('llm');
     expect(answer.sources.length).toBeGreaterThan(0);
     for (const source of answer.sources) {
-      expect(carma.get(source.id)).toBeDefined();
+      expect(await carma.get(source.id)).toBeDefined();
       expect(Number.isFinite(source.score)).toBe(true);
     }
-    const top = carma.get(answer.sources[0]?.id as string);
+    const top = await carma.get(answer.sources[0]?.id as string);
     expect(top?.text).toContain('backup runs every night');
     // The prompt cited the CARMA fragments.
     expect(server.requests[0]?.body.messages?.[0]?.content).toContain('02:00');
     // The exchange became a memory, with its provenance.
-    const remembered = carma.list({ filter: { exchangeId: answer.id } });
+    const remembered = await carma.list({ filter: { exchangeId: answer.id } });
     expect(remembered).toHaveLength(1);
     expect(remembered[0]?.namespace).toBe('luna');
     expect(remembered[0]?.metadata).toMatchObject({
@@ -190,8 +190,9 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     let luna = await openSeeded();
     const answer = await luna.ask('When does the backup run?');
     const ids = answer.sources.map((s) => s.id);
-    const importance = (l: OpenedLuna) => ids.map((id) => carmaOf(l).get(id)?.importance);
-    const before = importance(luna);
+    const importance = (l: OpenedLuna) =>
+      Promise.all(ids.map(async (id) => (await carmaOf(l).get(id))?.importance));
+    const before = await importance(luna);
     expect(before.every((v) => v === 0.5)).toBe(true);
 
     const { feedback, traits } = await luna.feedback(answer.id, {
@@ -201,7 +202,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(feedback.reinforced.ids).toEqual(ids);
     expect(traits).not.toEqual(DEFAULT_TRAITS);
     expect(traits.extraversion).toBeLessThan(DEFAULT_TRAITS.extraversion);
-    for (const v of importance(luna)) expect(v).toBeCloseTo(0.4, 9);
+    for (const v of await importance(luna)) expect(v).toBeCloseTo(0.4, 9);
     for (const id of ids) {
       expect((await carmaOf(luna).history(id)).at(-1)?.kind).toBe('reinforce');
     }
@@ -209,7 +210,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
 
     luna = await open();
     expectTraitsClose(await luna.traits(), traits);
-    for (const v of importance(luna)) expect(v).toBeCloseTo(0.4, 9);
+    for (const v of await importance(luna)) expect(v).toBeCloseTo(0.4, 9);
     const history = await luna.personalityHistory();
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ cause: 'feedback', feedbackId: feedback.id });
@@ -218,7 +219,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
 
     const restored = await luna.undoFeedback(feedback.id);
     expectTraitsClose(restored.traits, DEFAULT_TRAITS);
-    for (const v of importance(luna)) expect(v).toBeCloseTo(0.5, 9);
+    for (const v of await importance(luna)) expect(v).toBeCloseTo(0.5, 9);
     await expect(luna.undoFeedback(feedback.id)).rejects.toMatchObject({
       code: 'LUNA_ALREADY_UNDONE',
     });
@@ -226,7 +227,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
 
     luna = await open();
     expectTraitsClose(await luna.traits(), DEFAULT_TRAITS);
-    for (const v of importance(luna)) expect(v).toBeCloseTo(0.5, 9);
+    for (const v of await importance(luna)) expect(v).toBeCloseTo(0.5, 9);
     expect((await luna.personalityHistory()).map((c) => c.cause)).toEqual(['feedback', 'undo']);
     const stored = await dataConversationStore(dataOf(luna)).getFeedback(feedback.id);
     expect(stored).toMatchObject({ id: feedback.id, rating: -1, undone: true });
@@ -256,7 +257,8 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     const undone = await luna.undoFeedback();
     expect(undone.feedback).toMatchObject({ id: feedback.id, undone: true });
     expect(undone.traits).toEqual(DEFAULT_TRAITS);
-    for (const s of before.sources) expect(carmaOf(luna).get(s.id)?.importance).toBeCloseTo(0.5, 9);
+    for (const s of before.sources)
+      expect((await carmaOf(luna).get(s.id))?.importance).toBeCloseTo(0.5, 9);
     const after = await luna.ask(question, { conversationId: 'c' });
     expect(after.settings).toEqual(before.settings);
     expect(after.sources.map((s) => s.id)).toEqual(before.sources.map((s) => s.id));
@@ -285,13 +287,13 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     const [top, other] = answer.sources.map((s) => s.id) as [string, string];
     await carma.update(top, { importance: 0.95 });
     const { feedback } = await luna.feedback(answer.id, { rating: 1 });
-    expect(carma.get(top)?.importance).toBe(1);
-    expect(carma.get(other)?.importance).toBeCloseTo(0.6, 9);
+    expect((await carma.get(top))?.importance).toBe(1);
+    expect((await carma.get(other))?.importance).toBeCloseTo(0.6, 9);
     expect(feedback.reinforced.applied?.[top]).toBeCloseTo(0.5, 9);
     expect(feedback.reinforced.applied?.[other]).toBeCloseTo(1, 9);
     await luna.undoFeedback(feedback.id);
-    expect(carma.get(top)?.importance).toBeCloseTo(0.95, 9);
-    expect(carma.get(other)?.importance).toBeCloseTo(0.5, 9);
+    expect((await carma.get(top))?.importance).toBeCloseTo(0.95, 9);
+    expect((await carma.get(other))?.importance).toBeCloseTo(0.5, 9);
   });
 
   it('feedback still works when a fragment the answer used was deleted since', async () => {
@@ -300,7 +302,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     const [gone, ...kept] = answer.sources.map((s) => s.id);
     await carmaOf(luna).delete(gone as string);
     await luna.feedback(answer.id, { rating: 1 });
-    for (const id of kept) expect(carmaOf(luna).get(id)?.importance).toBeCloseTo(0.6, 9);
+    for (const id of kept) expect((await carmaOf(luna).get(id))?.importance).toBeCloseTo(0.6, 9);
   });
 
   it('an LLM failure gives the offline answer from CARMA and stores one whole exchange', async () => {
@@ -316,7 +318,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(failed.answer.startsWith(OFFLINE_LABEL)).toBe(true);
     expect(failed.answer).toContain('02:00');
     expect(failed.sources.length).toBeGreaterThan(0);
-    for (const s of failed.sources) expect(carma.get(s.id)).toBeDefined();
+    for (const s of failed.sources) expect(await carma.get(s.id)).toBeDefined();
 
     // A stream cut mid-way: the partial text is not stored, the offline answer is.
     server.queue.push({ kind: 'stream-cut', afterChunks: 2 });
@@ -437,7 +439,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(carmaOf(luna).size).toBe(size);
     // The remembered exchange is found again by the reopened memory.
     const again = await luna.ask('What did I ask about the Eiffel Tower?');
-    const remembered = carmaOf(luna).list({ filter: { exchangeId: first.id } })[0];
+    const remembered = (await carmaOf(luna).list({ filter: { exchangeId: first.id } }))[0];
     expect(again.sources.map((s) => s.id)).toContain(remembered?.id);
     // A state saved under the same name by another writer is not taken for Luna's.
     await dataOf(luna).personality.save('luna', { warmth: 0.9 });
@@ -457,13 +459,13 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(await memory.search('   ', { k: 3 })).toEqual([]);
     const result = await memory.reinforce([found[0]?.id as string, 'no-such-id'], 1);
     expect(Object.keys(result?.applied ?? {})).toEqual([found[0]?.id]);
-    expect(carma.get(found[0]?.id as string)?.importance).toBeCloseTo(0.75, 9);
+    expect((await carma.get(found[0]?.id as string))?.importance).toBeCloseTo(0.75, 9);
     await memory.reinforce([found[0]?.id as string], -1);
-    expect(carma.get(found[0]?.id as string)?.importance).toBeCloseTo(0.5, 9);
+    expect((await carma.get(found[0]?.id as string))?.importance).toBeCloseTo(0.5, 9);
     const id = await (memory.remember as NonNullable<typeof memory.remember>)('A new note.', {
       nested: { a: 1 },
     });
-    expect(carma.get(id)?.metadata).toMatchObject({ source: 'luna', nested: '{"a":1}' });
+    expect((await carma.get(id))?.metadata).toMatchObject({ source: 'luna', nested: '{"a":1}' });
   });
 
   it('a feedback, or an undo, whose second half fails leaves nothing in the database', async () => {
@@ -477,14 +479,15 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
       feedback: await l.data.feedback.list(),
       versions: (await l.data.personality.history('luna')).length,
     });
-    const importance = (l: OpenedLuna) => ids.map((id) => l.carma.get(id)?.importance);
+    const importance = (l: OpenedLuna) =>
+      Promise.all(ids.map(async (id) => (await l.carma.get(id))?.importance));
     /** The personality version, the last write of a feedback and of an undo, fails once. */
     const failNextSave = (l: OpenedLuna) =>
       vi
         .spyOn(l.data.personality, 'save')
         .mockRejectedValueOnce(new AiosError('DATA_SQLITE', 'disk I/O error'));
 
-    const before = { stored: await stored(luna), importance: importance(luna) };
+    const before = { stored: await stored(luna), importance: await importance(luna) };
     failNextSave(luna);
     await expect(luna.feedback(answer.id, { rating: 1, text: 'great' })).rejects.toMatchObject({
       code: 'DATA_SQLITE',
@@ -493,18 +496,18 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     expect(await luna.traits()).toEqual(DEFAULT_TRAITS);
     await luna.close();
     luna = await open();
-    expect(importance(luna)).toEqual(before.importance);
+    expect(await importance(luna)).toEqual(before.importance);
 
     // The same for an undo, after a feedback that went through.
     const { feedback } = await luna.feedback(answer.id, { rating: 1, text: 'great' });
-    const given = { stored: await stored(luna), importance: importance(luna) };
+    const given = { stored: await stored(luna), importance: await importance(luna) };
     expect(given.stored.feedback).toHaveLength(1);
     failNextSave(luna);
     await expect(luna.undoFeedback(feedback.id)).rejects.toMatchObject({ code: 'DATA_SQLITE' });
     expect(await stored(luna)).toEqual(given.stored);
     await luna.close();
     luna = await open();
-    expect(importance(luna)).toEqual(given.importance);
+    expect(await importance(luna)).toEqual(given.importance);
     expect((await luna.undoFeedback()).feedback.id).toBe(feedback.id);
   });
 
@@ -518,13 +521,13 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     await expect(luna.feedback(answer.id, { rating: 1 })).rejects.toMatchObject({
       code: 'DATA_SQLITE',
     });
-    for (const id of ids) expect(luna.carma.get(id)?.importance).toBe(0.5);
+    for (const id of ids) expect((await luna.carma.get(id))?.importance).toBe(0.5);
     // The next feedback starts from 0.5, not from the rolled-back 0.6.
     await luna.feedback(answer.id, { rating: 1 });
-    for (const id of ids) expect(luna.carma.get(id)?.importance).toBeCloseTo(0.6, 9);
+    for (const id of ids) expect((await luna.carma.get(id))?.importance).toBeCloseTo(0.6, 9);
     await luna.close();
     const again = await open();
-    for (const id of ids) expect(again.carma.get(id)?.importance).toBeCloseTo(0.6, 9);
+    for (const id of ids) expect((await again.carma.get(id))?.importance).toBeCloseTo(0.6, 9);
   });
 
   it("keeps feedback in the store's feedback table, on its answer; an undo takes the row back", async () => {
@@ -560,7 +563,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     // file alone: there, another adapter of the same store plays the other process.)
     const other = impl === 'native' ? await openDataStore({ path: config.data.path }) : data;
     if (other !== data) others.push(other);
-    const fragment = carmaOf(luna).list()[0];
+    const fragment = (await carmaOf(luna).list())[0];
     const base = await dataConversationStore(data).getExchange(template.id);
     await dataConversationStore(other).recordExchange({
       ...(base as NonNullable<typeof base>),
@@ -572,7 +575,7 @@ describe.each(testImplementations())('Luna on CARMA and Data (%s)', (impl) => {
     const scans = [vi.spyOn(data.messages, 'list'), vi.spyOn(data.conversations, 'list')];
     const { feedback } = await luna.feedback('written-elsewhere', { rating: 1 });
     expect(feedback.reinforced.ids).toEqual([fragment?.id]);
-    expect(carmaOf(luna).get(fragment?.id as string)?.importance).toBeCloseTo(0.6, 9);
+    expect((await carmaOf(luna).get(fragment?.id as string))?.importance).toBeCloseTo(0.6, 9);
     for (const scan of scans) expect(scan).not.toHaveBeenCalled();
   });
 

@@ -26,9 +26,9 @@ export async function describeSources(
 ): Promise<SourceView[]> {
   const out: SourceView[] = [];
   for (const s of sources) {
-    let fragment: ReturnType<Memory['get']> | undefined;
+    let fragment: Awaited<ReturnType<Memory['get']>> | undefined;
     try {
-      fragment = memory.get(s.id);
+      fragment = await memory.get(s.id);
     } catch {
       fragment = undefined; // merged or deleted since
     }

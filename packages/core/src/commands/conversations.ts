@@ -132,10 +132,9 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 /** The exchanges Luna remembered from a conversation (not facts learnt from it). */
-function rememberedExchanges(aios: Aios, conversationId: string): string[] {
-  return aios.memory
-    .list({ filter: { conversationId, kind: 'exchange' } })
-    .map((fragment) => fragment.id);
+async function rememberedExchanges(aios: Aios, conversationId: string): Promise<string[]> {
+  const fragments = await aios.memory.list({ filter: { conversationId, kind: 'exchange' } });
+  return fragments.map((fragment) => fragment.id);
 }
 
 export function registerConversations(program: Command): void {
@@ -245,7 +244,7 @@ export function registerConversations(program: Command): void {
           ];
           const memories = options.keepMemories
             ? []
-            : ids.flatMap((id) => rememberedExchanges(aios, id));
+            : (await Promise.all(ids.map((id) => rememberedExchanges(aios, id)))).flat();
           const summary = `${plural(ids.length, 'conversation')} (${ids.map(shortId).join(', ')})${memories.length > 0 ? ` and ${plural(memories.length, 'remembered exchange')}` : ''}`;
           if (!options.yes) {
             const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;

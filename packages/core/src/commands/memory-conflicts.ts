@@ -58,15 +58,17 @@ export function registerMemoryConflicts(memory: Command): void {
     .action(async (options: { namespace?: string; json?: boolean }, command: Command) => {
       await withAios(command, async (aios) => {
         await aios.memory.refresh();
-        const fragments: MemoryFragment[] = aios.memory
-          .list(options.namespace === undefined ? {} : { namespace: options.namespace })
-          .map((f) => ({
-            id: f.id,
-            text: f.text,
-            score: 0,
-            namespace: f.namespace,
-            metadata: { ...f.metadata },
-          }));
+        const fragments: MemoryFragment[] = (
+          await aios.memory.list(
+            options.namespace === undefined ? {} : { namespace: options.namespace },
+          )
+        ).map((f) => ({
+          id: f.id,
+          text: f.text,
+          score: 0,
+          namespace: f.namespace,
+          metadata: { ...f.metadata },
+        }));
         const conflicts = findConflicts(fragments);
         if (options.json) return printJson({ checked: fragments.length, conflicts });
         print(conflicts, fragments.length);

@@ -5,12 +5,12 @@ import { AiosError, isAiosError } from '@aios/utils';
 export const SHORT_ID = 8;
 
 /** A fragment by id, or by an unambiguous prefix of its id (as printed by `search`). */
-export function findFragment(memory: Memory, id: string): Fragment {
+export async function findFragment(memory: Memory, id: string): Promise<Fragment> {
   const wanted = id.trim();
   if (wanted === '') throw new AiosError('INVALID_INPUT', 'id: expected a fragment id');
-  const exact = memory.get(wanted);
+  const exact = await memory.get(wanted);
   if (exact) return exact;
-  const matches = memory.list().filter((f) => f.id.startsWith(wanted));
+  const matches = (await memory.list()).filter((f) => f.id.startsWith(wanted));
   if (matches.length === 1) return matches[0] as Fragment;
   if (matches.length > 1) {
     throw new AiosError(
@@ -32,7 +32,7 @@ export async function findWithHistory(
 ): Promise<{ id: string; fragment: Fragment | undefined; history: FragmentChange[] }> {
   let fragment: Fragment | undefined;
   try {
-    fragment = findFragment(memory, id);
+    fragment = await findFragment(memory, id);
   } catch (error) {
     if (!isAiosError(error, 'FRAGMENT_NOT_FOUND')) throw error;
   }

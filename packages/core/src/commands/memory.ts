@@ -81,7 +81,7 @@ export function registerMemory(program: Command): void {
         }
         const importance = options.importance;
         await withAios(command, async (aios) => {
-          const f = findFragment(aios.memory, id);
+          const f = await findFragment(aios.memory, id);
           const next = await aios.memory.update(f.id, {
             ...(options.text !== undefined ? { text: options.text } : {}),
             ...(importance !== undefined ? { importance } : {}),
@@ -100,7 +100,7 @@ export function registerMemory(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
       await withAios(command, async (aios) => {
-        const f = findFragment(aios.memory, id);
+        const f = await findFragment(aios.memory, id);
         await aios.memory.delete(f.id);
         if (options.json) return printJson({ deleted: f.id });
         console.log(`fragment ${pc.bold(f.id)} deleted`);

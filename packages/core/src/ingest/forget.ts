@@ -66,11 +66,11 @@ export async function planForget(
   const candidates = new Map<string, Fragment>();
   for (const s of sources) {
     for (const p of await data.sources.pieces(s.namespace, s.path)) {
-      const f = memory.get(p.fragmentId);
+      const f = await memory.get(p.fragmentId);
       if (f) candidates.set(f.id, f);
     }
   }
-  for (const f of memory.list(namespace === null ? {} : { namespace })) {
+  for (const f of await memory.list(namespace === null ? {} : { namespace })) {
     const source = sourceOf(f);
     if (paths.length === 0 || (source !== undefined && within(source, paths, sep))) {
       candidates.set(f.id, f);
@@ -126,7 +126,7 @@ export async function forgetSources(
 
   for (const s of plan.shared) {
     if (options.signal?.aborted) return stopped(result, options.signal);
-    const f = memory.get(s.id);
+    const f = await memory.get(s.id);
     if (!f) continue;
     const { line: _line, offset: _offset, ...rest } = f.metadata;
     await memory.update(s.id, { metadata: { ...rest, source: s.source } });
@@ -140,7 +140,7 @@ export async function forgetSources(
       const last = i + BATCH >= ids.length;
       await atomically(target, async () => {
         for (const id of batch) {
-          if (memory.get(id)) {
+          if (await memory.get(id)) {
             await memory.delete(id);
             result.fragments++;
           }

@@ -52,7 +52,7 @@ function stateOf(f: Fragment | undefined, pieceHash: string): PieceState {
 }
 
 /** Fragments ingested from each path before the source index existed (built once). */
-export type LegacyIndex = () => Map<string, string[]>;
+export type LegacyIndex = () => Promise<Map<string, string[]>>;
 
 /** The file as read for this ingest: what its record says once it is done. */
 export type FileState = Pick<SourceFile, 'path' | 'size' | 'modifiedAt'> & { contentHash: string };
@@ -105,9 +105,9 @@ export class FileSync {
     const recorded = (await sources.get(namespace, file.path)) !== undefined;
     const known = new Map<string, string>();
     const pending: SourcePiece[] = [];
-    const before = recorded ? [] : (legacy().get(file.path) ?? []);
+    const before = recorded ? [] : ((await legacy()).get(file.path) ?? []);
     for (const id of before) {
-      const f = target.memory.get(id);
+      const f = await target.memory.get(id);
       if (!f || f.namespace !== namespace) continue;
       const first = (await target.memory.history(id))[0];
       if (first === undefined || first.text === f.text) continue;
@@ -154,7 +154,7 @@ export class FileSync {
         continue;
       }
       this.current.set(hash, id);
-      const f = memory.get(id);
+      const f = await memory.get(id);
       const state = stateOf(f, hash);
       if (state === 'gone') this.counts.deleted++;
       else if (state === 'edited') this.counts.edited++;
@@ -241,7 +241,7 @@ export class FileSync {
     const remove: SourcePiece[] = [];
     for (const [hash, id] of this.known) {
       if (this.current.has(hash)) continue;
-      const f = memory.get(id);
+      const f = await memory.get(id);
       const state = stateOf(f, hash);
       // Deleted by the user, or now another piece of the file (an edit that became the
       // file's text): the record of this piece is no longer needed.
@@ -251,7 +251,7 @@ export class FileSync {
     }
     const claimed = new Set(this.known.values());
     for (const id of this.legacy) {
-      const f = memory.get(id);
+      const f = await memory.get(id);
       if (f && f.namespace === this.namespace && !inFile.has(id) && !claimed.has(id)) {
         remove.push(this.piece(f.contentHash, id));
       }
@@ -297,7 +297,7 @@ export class FileSync {
       }
     }
     for (const p of remove) {
-      const f = memory.get(p.fragmentId);
+      const f = await memory.get(p.fragmentId);
       if (!f || sourceOf(f) !== this.path) continue;
       const other = elsewhere.get(p.fragmentId);
       if (other === undefined) {

@@ -38,7 +38,7 @@ async function* array<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<
 }
 
 async function* memories(system: Aios) {
-  for (const f of system.memory.list()) {
+  for (const f of await system.memory.list()) {
     yield {
       id: f.id,
       namespace: f.namespace,
@@ -62,7 +62,7 @@ async function* memories(system: Aios) {
 async function* deletedMemories(system: Aios) {
   const { ids } = await system.data.fragments.changedSince(0);
   for (const id of ids) {
-    if (system.memory.get(id)) continue;
+    if (await system.memory.get(id)) continue;
     const history = await historyOf(system, id);
     if (history.length > 0) yield { id, history };
   }

@@ -167,7 +167,7 @@ export function registerMemoryTools(server: McpServer, access: McpAccess): void 
     run('memory_get', 'memory:read', false, async (args, system) => {
       // What other processes changed since this one last looked.
       await system.memory.refresh();
-      const fragment = system.memory.get(args.id);
+      const fragment = await system.memory.get(args.id);
       if (!fragment) {
         throw new AiosError(
           'FRAGMENT_NOT_FOUND',
@@ -287,12 +287,13 @@ export function registerMemoryTools(server: McpServer, access: McpAccess): void 
     run('memory_list', 'memory:read', false, async (args, system) => {
       await system.memory.refresh();
       const after = args.cursor === undefined ? undefined : decodeCursor(args.cursor);
-      const all = system.memory
-        .list({
-          ...(args.namespace === undefined ? {} : { namespace: args.namespace }),
-          ...(args.filter === undefined ? {} : { filter: args.filter as never }),
-        })
-        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const listed = await system.memory.list({
+        ...(args.namespace === undefined ? {} : { namespace: args.namespace }),
+        ...(args.filter === undefined ? {} : { filter: args.filter as never }),
+      });
+      const all = listed.sort(
+        (a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
       const start = after
         ? all.findIndex(
             (f) => f.createdAt > after[0] || (f.createdAt === after[0] && f.id > after[1]),

@@ -69,12 +69,12 @@ export async function listPage(
     for (const row of rows) {
       scanned++;
       after = row.id;
-      let f = system.memory.get(row.id);
+      let f = await system.memory.get(row.id);
       if (!f && !refreshed) {
         // Written after the refresh above (by this server or another process).
         await system.memory.refresh();
         refreshed = true;
-        f = system.memory.get(row.id);
+        f = await system.memory.get(row.id);
       }
       if (f && matches(f, q)) {
         items.push(f);

@@ -301,7 +301,7 @@ export const memoryRoutes: RouteModule = (api, ctx) => {
     async (request) => {
       const system = await systemOf(ctx, request);
       await system.memory.refresh();
-      const f = system.memory.get(request.params.id);
+      const f = await system.memory.get(request.params.id);
       if (!f) throw fragmentNotFound(request.params.id);
       return fragmentView(f);
     },
@@ -367,7 +367,7 @@ export const memoryRoutes: RouteModule = (api, ctx) => {
       await system.memory.refresh();
       return {
         id,
-        deleted: system.memory.get(id) === undefined,
+        deleted: (await system.memory.get(id)) === undefined,
         items: changes.map(historyEntryView),
       };
     },

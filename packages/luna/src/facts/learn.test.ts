@@ -104,7 +104,7 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
       exchangeId: answer.id,
       undone: false,
     });
-    const fact = luna.carma.get(added?.fragmentId as string);
+    const fact = await luna.carma.get(added?.fragmentId as string);
     expect(fact?.metadata).toMatchObject({
       kind: 'fact',
       conversationId: answer.conversationId,
@@ -128,7 +128,7 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
 
     const undone = await luna.undoMemoryChange();
     expect(undone).toMatchObject({ id: added?.id, undone: true });
-    expect(luna.carma.get(added?.fragmentId as string)).toBeUndefined();
+    expect(await luna.carma.get(added?.fragmentId as string)).toBeUndefined();
     expect((await luna.carma.history(added?.fragmentId as string)).map((h) => h.kind)).toEqual([
       'add',
       'delete',
@@ -179,7 +179,7 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
       reason: 'switched',
       conversationId: updated.conversationId,
     });
-    expect(luna.carma.get(factId)?.text).toBe('Tom drinks coffee every morning.');
+    expect((await luna.carma.get(factId))?.text).toBe('Tom drinks coffee every morning.');
     const history = await luna.carma.history(factId);
     expect(history.map((h) => h.kind)).toEqual(['add', 'update']);
     expect(history[1]?.metadata).toMatchObject({
@@ -198,7 +198,7 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
       fragmentId: factId,
       before: 'Tom drinks coffee every morning.',
     });
-    expect(luna.carma.get(factId)).toBeUndefined();
+    expect(await luna.carma.get(factId)).toBeUndefined();
     const afterRetire = await luna.carma.history(factId);
     expect(afterRetire.map((h) => h.kind)).toEqual(['add', 'update', 'update', 'delete']);
     expect(afterRetire[2]?.metadata).toMatchObject({
@@ -209,13 +209,13 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
     // Undo, newest first: the retired fact comes back, then its old text.
     const back = await luna.undoMemoryChange();
     expect(back.op).toBe('retire');
-    expect(luna.carma.get(back.restoredAs as string)?.text).toBe(
+    expect((await luna.carma.get(back.restoredAs as string))?.text).toBe(
       'Tom drinks coffee every morning.',
     );
     // The update is undone on the fact as it was brought back.
     const reverted = await luna.undoMemoryChange(update?.id);
     expect(reverted.op).toBe('update');
-    expect(luna.carma.get(back.restoredAs as string)?.text).toBe(
+    expect((await luna.carma.get(back.restoredAs as string))?.text).toBe(
       'Tom drinks green tea every morning.',
     );
     expect((await luna.memoryChanges()).map((c) => [c.op, c.undone])).toEqual([
@@ -241,14 +241,14 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
     server.queue.push({ kind: 'ok', content: "I don't know Tom's shoe size." });
     const first = await luna.ask("What is Tom's shoe size?");
     expect(first.grounded).toBe(false);
-    expect(luna.carma.list({ filter: { exchangeId: first.id } })).toEqual([]);
+    expect(await luna.carma.list({ filter: { exchangeId: first.id } })).toEqual([]);
     server.queue.push({ kind: 'ok', content: 'Still no idea.' });
     const again = await luna.ask("What is Tom's shoe size?");
     expect(again.grounded).toBe(false);
     // A question memory answers is kept, as before.
     const cats = await luna.ask('Who is allergic to cats?');
     expect(cats.grounded).toBe(true);
-    expect(luna.carma.list({ filter: { exchangeId: cats.id } })).toHaveLength(1);
+    expect(await luna.carma.list({ filter: { exchangeId: cats.id } })).toHaveLength(1);
   });
 
   it('keeps no fact when its record cannot be written: memory and log change together', async () => {
@@ -264,7 +264,7 @@ describe.each(testImplementations())('learning facts from conversations (%s)', (
     save.mockRestore();
     expect(answer.answer).toBe('Noted.');
     expect(answer.learned?.error).toMatch(/disk full/);
-    expect(facts()).toEqual([]);
+    expect(await facts()).toEqual([]);
     expect(await luna.memoryChanges()).toEqual([]);
     expect(
       (await luna.carma.search('piano tuner', { k: 5 })).map((r) => r.fragment.metadata.kind),
