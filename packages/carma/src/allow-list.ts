@@ -44,7 +44,12 @@ export class AllowListCache {
     predicate: Predicate | undefined,
   ): Uint32Array | undefined {
     if (namespace === undefined && predicate === undefined) return undefined;
-    const { byLabel, namespaceLabels, size } = this.fragments;
+    const { byLabel, namespaceLabels, size, onDemand } = this.fragments;
+    if (onDemand) {
+      // A filter needs the records: the search read them all before asking.
+      const labels = onDemand.labelsIn(namespace as string);
+      return labels.length === size ? undefined : labels;
+    }
     const inNamespace =
       namespace === undefined ? undefined : (namespaceLabels.get(namespace) ?? new Set<number>());
     if (inNamespace && !predicate) {

@@ -290,18 +290,8 @@ export class DataFragmentStore implements FragmentStore {
       this.metaText = JSON.stringify(stored);
       const meta = this.withCheckpoint(stored);
       const nextLabel = parseCounter(await this.db.meta.get(LABEL_COUNTER_KEY));
-      hooks.meta?.(meta);
-      // One read of all of them: one snapshot, in the order cheapest to read.
-      const fragments: FragmentRecord[] = [];
-      await this.db.fragments.scan(
-        (page) => {
-          for (const f of page) {
-            const record = toRecord(f);
-            if (record) fragments.push(record);
-          }
-        },
-        { vectors: false },
-      );
+      const read = hooks.meta?.(meta)?.fragments ?? true;
+      const fragments = read ? await this.readAll() : undefined;
       this.own = { rows: 0, ids: new Set() };
       return { meta, fragments, seq, nextLabel };
     } catch (error) {
@@ -309,6 +299,21 @@ export class DataFragmentStore implements FragmentStore {
       this.data = undefined;
       throw error;
     }
+  }
+
+  async readAll(): Promise<FragmentRecord[]> {
+    // One read of all of them: one snapshot, in the order cheapest to read.
+    const fragments: FragmentRecord[] = [];
+    await this.db.fragments.scan(
+      (page) => {
+        for (const f of page) {
+          const record = toRecord(f);
+          if (record) fragments.push(record);
+        }
+      },
+      { vectors: false },
+    );
+    return fragments;
   }
 
   async setMeta(meta: StoreMeta): Promise<void> {

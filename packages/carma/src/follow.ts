@@ -7,6 +7,7 @@
  * deleted elsewhere reach its state, its lexical index and its vector index.
  */
 import { AiosError } from '@aios/utils';
+import { completeRecords } from './complete-records.js';
 import type { MemoryContext } from './context.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord } from './fragment-store.js';
@@ -54,6 +55,9 @@ export async function catchUp(
   options: { checkpoint?: boolean } = {},
 ): Promise<number> {
   const { follow } = ctx;
+  // Every record first, for a memory opened from a checkpoint: what changed since its
+  // position is then taken in below.
+  await completeRecords(ctx);
   const inside = ctx.store.inTransaction();
   const from = follow.seq;
   let { ids, seq } = await ctx.store.changedSince(from);

@@ -7,6 +7,7 @@ import { NO_LABEL } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord } from './fragment-store.js';
 import { LabelTable } from './label-table.js';
+import type { RecordsOnDemand } from './records-on-demand.js';
 import { checkId } from './validation.js';
 
 /** The dedup key: identical text is stored once per namespace. */
@@ -46,6 +47,11 @@ export class FragmentState {
   private building: Promise<void> | undefined;
   readonly namespaceLabels = new Map<string, Set<number>>();
   /**
+   * Set while the memory, opened from a checkpoint, has not read every record: then
+   * `byId`, `byLabel` and `namespaceLabels` are empty, and this says who holds what.
+   */
+  onDemand: RecordsOnDemand | undefined;
+  /**
    * Ids of the fragments that may link to others (every one that does, and maybe some
    * that no longer do): what a delete looks through to unlink, instead of every fragment.
    */
@@ -62,7 +68,7 @@ export class FragmentState {
   changes = 0;
 
   get size(): number {
-    return this.byId.size;
+    return this.onDemand ? this.onDemand.size : this.byId.size;
   }
 
   /** Takes in a fragment, new or changed. */
@@ -193,6 +199,7 @@ export class FragmentState {
 
   /** Fragments per namespace. */
   namespaceCounts(): Record<string, number> {
+    if (this.onDemand) return Object.fromEntries(this.onDemand.namespaceCounts());
     return Object.fromEntries([...this.namespaceLabels].map(([ns, set]) => [ns, set.size]));
   }
 }

@@ -72,13 +72,14 @@ export interface StoreMeta {
 
 /** Called while a store opens (`FragmentStore.open`). A hook that throws fails the open. */
 export interface OpenHooks {
-  meta?(meta: StoreMeta | undefined): void;
+  /** Sees the meta; answering `{ fragments: false }` skips reading the fragments. */
+  meta?(meta: StoreMeta | undefined): { fragments: boolean } | undefined;
 }
 
 export interface StoredMemory {
   meta: StoreMeta | undefined;
-  /** Every fragment, without its vector. */
-  fragments: FragmentRecord[];
+  /** Every fragment, without its vector (undefined when the meta hook said not to read them). */
+  fragments: FragmentRecord[] | undefined;
   /**
    * The history position read before the fragments: they reflect at least every change
    * up to it (a change made while they were read may show or not; it is after it).
@@ -119,6 +120,8 @@ export interface FragmentStore {
    * fragment is read (work on the index files can start then).
    */
   open(hooks?: OpenHooks): Promise<StoredMemory>;
+  /** Every fragment, without its vector, in one snapshot. */
+  readAll(): Promise<FragmentRecord[]>;
   /** Records the meta (a no-op when it did not change). */
   setMeta(meta: StoreMeta): Promise<void>;
   /** Adds or replaces fragments with a history entry each, and `meta` when given. */

@@ -1,5 +1,5 @@
 /** Where a memory keeps its fragments, and bringing a memory up from its store. */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
@@ -10,6 +10,7 @@ import type { LexicalIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord, FragmentStore, StoreMeta } from './fragment-store.js';
 import { type ChangesSince, changesSince } from './index-file-drift.js';
+import { type LabelMap, labelMapPath, readLabelMap } from './label-map-file.js';
 import { labelSet } from './label-table.js';
 import {
   addTexts,
@@ -18,6 +19,7 @@ import {
   readLexicalFile,
 } from './lexical-index-file.js';
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
+import { openFromCheckpoint } from './open-from-checkpoint.js';
 import { reembedAll } from './reembed.js';
 import { relabel } from './relabel.js';
 import { checkStoreLocation } from './validation.js';
@@ -26,6 +28,7 @@ import {
   fillFromStore,
   type ReadIndexFile,
   readIndexFile,
+  saveMissingLabelMap,
 } from './vector-index-file.js';
 
 /** Fragments in `data`, else in `<dir>/memory.db`, else in an in-memory database. */
@@ -146,7 +149,8 @@ export async function loadMemory(
   let reembed = false;
   let indexFile: Promise<ReadIndexFile | undefined> | undefined;
   let lexicalFile: Promise<LexicalIndex | undefined> | undefined;
-  // What changed since the checkpoint the files were written at: read once, for both.
+  let labelMap: Promise<LabelMap | undefined> | undefined;
+  // What changed since the checkpoint the files were written at: read once, for all.
   let since: ChangesSince | undefined;
   const stored = await ctx.store.open({
     meta(meta) {
@@ -161,13 +165,32 @@ export async function loadMemory(
       if (checkpoint && hasLexicalFile(ctx, checkpoint)) {
         lexicalFile = readLexicalFile(ctx, checkpoint);
         lexicalFile.catch(() => undefined); // awaited below, like the index file
+        const mapPath = labelMapPath(ctx, checkpoint.generation);
+        if (indexFile && mapPath !== undefined && existsSync(mapPath)) {
+          labelMap = readLabelMap(ctx, mapPath);
+          // With all three files the records are read on demand (openFromCheckpoint).
+          return { fragments: false };
+        }
       }
+      return undefined;
     },
   });
-  const { fragments: records, seq, nextLabel, meta } = stored;
+  const { seq, nextLabel, meta } = stored;
   ctx.follow.seq = seq;
   // A label is never handed out twice, even if the meta or counter lag behind.
   fragments.nextLabel = Math.max(meta?.nextLabel ?? 0, nextLabel);
+  if (
+    !stored.fragments &&
+    (await openFromCheckpoint(ctx, {
+      labelMap,
+      vectors: indexFile,
+      lexical: lexicalFile,
+      since,
+    }))
+  ) {
+    return { vectors: 'file', lexical: 'file' };
+  }
+  const records = stored.fragments ?? (await ctx.store.readAll());
   fragments.claimLabels(records.map((f) => f.label));
   const clashing = sharedLabels(records);
   if (clashing.length > 0) {
@@ -188,6 +211,9 @@ export async function loadMemory(
   else await addTexts(indexes.lexical, records);
   const lexicalOrigin: LexicalOrigin = adopted ? 'file' : 'texts';
   const vectors = await loadVectors(ctx, records, reembed, indexFile, since);
+  // The checkpoint's files as they are, of a version without label maps: the next open
+  // reads the records on demand.
+  if (vectors === 'file' && lexicalOrigin === 'file') await saveMissingLabelMap(ctx);
   return { vectors, lexical: lexicalOrigin };
 }
 

@@ -220,6 +220,8 @@ export class Memory {
   private mutate<T>(fn: () => Promise<T>): Promise<T> {
     return this.mutations.run(async () => {
       this.checkOpen();
+      // Every record, for a memory opened from a checkpoint (a catch-up reads them first).
+      if (this.ctx.fragments.onDemand) await catchUp(this.ctx);
       // The lookups by text hash every write may need (dedup, a new text's holder), built
       // a slice at a time before the first one rather than in a block searches wait for.
       await this.ctx.fragments.prepareLookups();
@@ -281,6 +283,27 @@ export class Memory {
   }
 
   /**
+   * Reads every fragment's record, when the memory was opened from a checkpoint and has
+   * not yet (with what other processes changed since it last looked).
+   */
+  private async allRecords(): Promise<void> {
+    if (!this.ctx.fragments.onDemand) return;
+    await this.mutations.run(async () => {
+      this.checkOpen();
+      await catchUp(this.ctx);
+    });
+  }
+
+  /**
+   * Whether every fragment's record is in memory. A memory opened from a checkpoint reads
+   * only the records of the search results it returns, until something needs them all (a
+   * write, a listing, a filter, a catch-up with another process's writes).
+   */
+  get allLoaded(): boolean {
+    return this.ctx.fragments.onDemand === undefined;
+  }
+
+  /**
    * Takes in what other processes sharing the database added, changed or deleted since
    * this memory last looked. Searches and writes do it themselves; call it before `get`,
    * `list`, `namespaces` or `stats` when another process may have written.
@@ -321,8 +344,11 @@ export class Memory {
     // A remote model's embedding (the slow part, waiting on the server) runs before the
     // batch's turn among the mutations, so that a batch is embedded while the one before
     // it is stored. The built-in embedder computes on this thread: nothing to overlap.
-    const ready =
-      this.embedder instanceof HashingEmbedder ? undefined : await embedAhead(this.ctx, parsed);
+    let ready: Awaited<ReturnType<typeof embedAhead>> | undefined;
+    if (!(this.embedder instanceof HashingEmbedder)) {
+      await this.allRecords(); // what is stored already needs no vector
+      ready = await embedAhead(this.ctx, parsed);
+    }
     return this.mutate(() => addFragments(this.ctx, parsed, ready));
   }
 
@@ -330,6 +356,7 @@ export class Memory {
   async get(id: string): Promise<Fragment | undefined> {
     this.checkOpen();
     if (typeof id !== 'string') throw invalidInput('id', id, 'a fragment id');
+    await this.allRecords();
     const f = this.ctx.fragments.byId.get(id);
     return f ? publicFragment(f) : undefined;
   }
@@ -375,6 +402,7 @@ export class Memory {
     this.checkOpen();
     const ns = options.namespace === undefined ? undefined : checkNamespace(options.namespace);
     const predicate = compileFilter(options.filter);
+    await this.allRecords();
     const out: FragmentRecord[] = [];
     for (const f of this.ctx.fragments.byId.values()) {
       if (ns !== undefined && f.namespace !== ns) continue;
@@ -415,7 +443,7 @@ export class Memory {
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     this.checkOpen();
     await this.follow();
-    return searchFragments(this.ctx, query, options);
+    return searchFragments(this.ctx, query, options, () => this.allRecords());
   }
 
   /**
@@ -446,6 +474,7 @@ export class Memory {
     isCancelled: () => boolean,
   ): Promise<ConsolidationReport> {
     this.checkOpen();
+    await this.allRecords();
     const run = () =>
       runConsolidation(this.ctx, parsed, {
         exclusive: (step) => this.mutations.run(() => this.caughtUp(step)),
@@ -476,15 +505,17 @@ export class Memory {
       throw invalidInput('embedder', embedder, 'an Embedder (id, dimension, embed)');
     }
     let cancelled = false;
-    const done = switchEmbedder(this.ctx, embedder, {
-      exclusive: (step) =>
-        this.mutations.run(() => {
-          this.checkOpen();
-          return this.caughtUp(step);
-        }),
-      stopped: () => cancelled || this.closed,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    const done = this.allRecords().then(() =>
+      switchEmbedder(this.ctx, embedder, {
+        exclusive: (step) =>
+          this.mutations.run(() => {
+            this.checkOpen();
+            return this.caughtUp(step);
+          }),
+        stopped: () => cancelled || this.closed,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      }),
+    );
     return {
       done,
       cancel: () => {

@@ -24,15 +24,23 @@ const HYBRID_MIN_DEPTH = 100;
 /** HNSW search breadth when `efSearch` is not set. */
 const DEFAULT_EF_SEARCH = 128;
 
-/** Finds the fragments that best answer `query` (the body of `Memory.search`). */
+/**
+ * Finds the fragments that best answer `query` (the body of `Memory.search`).
+ * `allRecords` reads every record of a memory that has not (a filter or a score term
+ * reads the candidates' records; without them only the results' are read).
+ */
 export async function searchFragments(
   ctx: MemoryContext,
   query: string,
   options: SearchOptions,
+  allRecords: () => Promise<void>,
 ): Promise<SearchResult[]> {
   const parsed = parseSearch(query, options, ctx.fusion);
   const { fragments } = ctx;
   if (fragments.size === 0) return [];
+  if (fragments.onDemand && (parsed.predicate || parsed.recency || parsed.importance)) {
+    await allRecords();
+  }
   const allowed = ctx.allowLists.labels(parsed.namespace, parsed.filter, parsed.predicate);
   if (allowed && allowed.length === 0) return [];
   const { candidates, lexicalRange, vectorRange, idfMass } = await gatherCandidates(
@@ -67,13 +75,7 @@ export async function searchFragments(
     scored.push({ label, score, candidate });
   }
   scored.sort((a, b) => b.score - a.score || a.label - b.label);
-  const top: Array<{ f: FragmentRecord; score: number; candidate: Candidate }> = [];
-  for (const { label, score, candidate } of scored) {
-    if (top.length === parsed.k) break;
-    // An index may still hold a label whose fragment is gone: it is passed over.
-    const f = fragments.byLabel.get(label);
-    if (f) top.push({ f, score, candidate });
-  }
+  const top = await topRecords(ctx, scored, parsed.k);
   for (const r of top) {
     r.f.accessedAt = now;
     r.f.accessCount++;
@@ -87,6 +89,43 @@ export async function searchFragments(
       ? { explain: explainScore(r.candidate, r.f, lexicalRange, vectorRange, scoring) }
       : {}),
   }));
+}
+
+/**
+ * The first `k` scored candidates whose fragment is held, with its record. An index may
+ * still hold a label whose fragment is gone: it is passed over.
+ */
+async function topRecords(
+  ctx: MemoryContext,
+  scored: ReadonlyArray<{ label: number; score: number; candidate: Candidate }>,
+  k: number,
+): Promise<Array<{ f: FragmentRecord; score: number; candidate: Candidate }>> {
+  const { fragments } = ctx;
+  const top: Array<{ f: FragmentRecord; score: number; candidate: Candidate }> = [];
+  const onDemand = fragments.onDemand;
+  if (!onDemand) {
+    for (const { label, score, candidate } of scored) {
+      if (top.length === k) break;
+      const f = fragments.byLabel.get(label);
+      if (f) top.push({ f, score, candidate });
+    }
+    return top;
+  }
+  // The records of the first k held, read together (one read from the store).
+  const chosen: Array<{ label: number; score: number; candidate: Candidate }> = [];
+  for (const hit of scored) {
+    if (chosen.length === k) break;
+    if (onDemand.has(hit.label)) chosen.push(hit);
+  }
+  const records = await onDemand.records(
+    ctx.store,
+    chosen.map((hit) => hit.label),
+  );
+  chosen.forEach(({ score, candidate }, i) => {
+    const f = records[i];
+    if (f) top.push({ f, score, candidate });
+  });
+  return top;
 }
 
 /** The hits of each list the mode asks for, by label, with each list's score range. */

@@ -28,8 +28,9 @@ export interface IndexFileCheck {
 }
 
 const INDEX_FILE = /^(?:index|lexical)-(\d+)\.bin$/;
-/** Temporary files of both implementations' writers, past and present. */
-const TEMP_FILE = /^(?:index|lexical)-\d+(?:\.bin)?\.tmp-(\d+)$/;
+/** Temporary files of both implementations' writers, past and present (and of label maps). */
+const TEMP_FILE =
+  /^(?:(?:index|lexical)-\d+(?:\.bin)?\.tmp-(\d+)|\.labels-\d+\.bin\.(\d+)\.[0-9a-f]+\.tmp)$/;
 /** The lexical index file's magic (crates/carma/src/bm25/file.rs): version 1 has a checksum. */
 const LEXICAL_MAGIC = 'CARMALX1';
 
@@ -60,7 +61,8 @@ export async function removeStaleIndexTempFiles(dir: string): Promise<string[]> 
   checkDir(dir);
   const removed: string[] = [];
   for (const name of (await names(dir)).sort()) {
-    const pid = Number(TEMP_FILE.exec(name)?.[1] ?? 0);
+    const found = TEMP_FILE.exec(name);
+    const pid = Number(found?.[1] ?? found?.[2] ?? 0);
     if (pid <= 0 || isProcessAlive(pid)) continue;
     const path = join(dir, name);
     try {

@@ -17,6 +17,7 @@ import { CarmaErrorCode } from './errors.js';
 import { catchUp } from './follow.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
 import { type ChangesSince, drift } from './index-file-drift.js';
+import { labelMapPath, saveLabelMap } from './label-map-file.js';
 import { hasLexicalFile, lexicalPath } from './lexical-index-file.js';
 import { memoryLogger } from './memory-logger.js';
 import { removeStaleIndexTempFiles } from './vector-index-file-check.js';
@@ -174,6 +175,26 @@ export async function adoptIndexFile(
   return index;
 }
 
+/**
+ * Writes the label map of the checkpoint the store names when it has none (written before
+ * label maps existed), while the memory's indexes are that checkpoint's files and every
+ * record is at hand: the next open then reads the records on demand. A failure (a
+ * read-only directory) is logged: the files stay usable without it.
+ */
+export async function saveMissingLabelMap(ctx: MemoryContext): Promise<void> {
+  const checkpoint = ctx.files.checkpoint;
+  const path = checkpoint && labelMapPath(ctx, checkpoint.generation);
+  if (!path || existsSync(path) || !ctx.indexes.savedToFile || ctx.fragments.onDemand) return;
+  try {
+    await saveLabelMap(ctx, path, ctx.fragments.byId.values());
+  } catch (error) {
+    memoryLogger(ctx).warn(
+      { file: path, reason: error instanceof Error ? error.message : String(error) },
+      'the label map could not be written: the next open reads every fragment',
+    );
+  }
+}
+
 /** Checkpoints once `checkpointEvery` fragment changes were written since the last one. */
 export async function checkpointIfDue(ctx: MemoryContext): Promise<void> {
   const every = ctx.options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
@@ -205,18 +226,22 @@ export async function checkpointNow(ctx: MemoryContext): Promise<void> {
     existsSync(indexPath(ctx, current.generation) as string) &&
     hasLexicalFile(ctx, current)
   ) {
-    return; // the files on disk are these indexes
+    // The files on disk are these indexes (a checkpoint written before label maps
+    // existed gets its own).
+    await saveMissingLabelMap(ctx);
+    return;
   }
   const generation = Math.max(files.generation, current?.generation ?? 0) + 1;
   await indexes.vectors.save(indexPath(ctx, generation) as string);
   await indexes.lexical.save(lexicalPath(ctx, generation) as string);
+  await saveLabelMap(ctx, labelMapPath(ctx, generation) as string, ctx.fragments.byId.values());
   files.generation = generation;
   // Named in the meta only once written: a crash before leaves the previous file named.
   files.checkpoint = { generation, seq };
   await store.setMeta(storeMeta(ctx));
   indexes.savedToFile = true;
   for (const name of readdirSync(dir)) {
-    const file = /^(?:index|lexical)-(\d+)\.bin$/.exec(name);
+    const file = /^(?:index|lexical|labels)-(\d+)\.bin$/.exec(name);
     if (file && Number(file[1]) !== generation) rmSync(join(dir, name), { force: true });
   }
 }

@@ -1,0 +1,263 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DataStore, openDataStore } from '@aios/data';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEMORY_DATABASE_FILE, type Memory, openMemory, type SearchOptions } from './memory.js';
+
+let root: string;
+let n = 0;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'carma-on-demand-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const freshDir = () => join(root, `m${n++}`);
+
+const TOPICS = ['ferry', 'garden', 'invoice', 'piano', 'bicycle', 'passport'];
+const texts = Array.from(
+  { length: 60 },
+  (_, i) =>
+    `${TOPICS[i % TOPICS.length]} note ${i}: item w${i}x filed under ${TOPICS[(i * 7) % TOPICS.length]}`,
+);
+const inputs = texts.map((text, i) => ({
+  text,
+  namespace: i % 3 === 0 ? 'work' : 'home',
+  metadata: { n: i, even: i % 2 === 0 },
+}));
+
+const QUERIES: Array<[string, SearchOptions]> = [
+  ['ferry note', { k: 5 }],
+  ['piano w13x', { k: 3, mode: 'lexical' }],
+  ['passport filed under garden', { k: 4, mode: 'vector' }],
+  ['invoice', { k: 6, namespace: 'work' }],
+  ['bicycle garden', { k: 5, explain: true }],
+];
+
+const labelMaps = (dir: string) => readdirSync(dir).filter((f) => /^labels-\d+\.bin$/.test(f));
+
+/** What a search answers, without the access statistics it changes. */
+async function answers(memory: Memory, queries = QUERIES) {
+  const out = [];
+  for (const [query, options] of queries) {
+    for (const r of await memory.search(query, options)) {
+      const { accessedAt: _at, accessCount: _count, ...fragment } = r.fragment;
+      out.push({ query, id: r.id, score: r.score, fragment, explain: r.explain });
+    }
+  }
+  return out;
+}
+
+/** A fixed clock: recency scores of two memories compare. */
+const now = () => 1_800_000_000_000;
+
+describe.each(testImplementations())('a memory opened from its checkpoint (%s)', (impl) => {
+  /** Memories of one directory share its database, as the processes of a home do. */
+  const stores = new Map<string, DataStore>();
+  afterAll(async () => {
+    for (const data of stores.values()) await data.close();
+  });
+  const open = async (dir: string) => {
+    let data = stores.get(dir);
+    if (!data) {
+      data = await openDataStore({ path: join(dir, MEMORY_DATABASE_FILE), native: impl });
+      stores.set(dir, data);
+    }
+    return openMemory({ dir, data, native: impl, dimension: 64, now });
+  };
+
+  /** The memory in `dir` opened reading every record (its label map removed first). */
+  async function openFully(dir: string): Promise<Memory> {
+    for (const name of labelMaps(dir)) rmSync(join(dir, name));
+    const memory = await open(dir);
+    expect(memory.allLoaded).toBe(true);
+    return memory;
+  }
+
+  async function written(): Promise<string> {
+    const dir = freshDir();
+    const m = await openMemory({ dir, native: impl, dimension: 64, now });
+    await m.addMany(inputs);
+    await m.close(); // writes the checkpoint, its label map with it
+    expect(labelMaps(dir)).toHaveLength(1);
+    return dir;
+  }
+
+  it('answers from its files and reads only the results, as a full open answers', async () => {
+    const dir = await written();
+    const m = await open(dir);
+    const full = await openFully(dir);
+    try {
+      expect(m.allLoaded).toBe(false);
+      expect(m.size).toBe(60);
+      expect(m.namespaces()).toEqual({ work: 20, home: 40 });
+      expect(m.stats()).toMatchObject({ fragments: 60, namespaces: { work: 20, home: 40 } });
+      const expected = await answers(full);
+      expect(expected.length).toBeGreaterThan(15);
+      expect(await answers(m)).toEqual(expected);
+      // Nothing above needed every record.
+      expect(m.allLoaded).toBe(false);
+    } finally {
+      await m.close();
+      await full.close();
+    }
+  });
+
+  it('takes in what other writers changed since the checkpoint', async () => {
+    const dir = await written();
+    const writer = await open(dir);
+    const all = await writer.list();
+    const byText = (text: string) => all.find((f) => f.text === text)?.id as string;
+    await writer.update(byText(texts[4] as string), { text: 'piano tuning moved to Friday w4x' });
+    await writer.update(byText(texts[9] as string), { metadata: { n: 9, moved: true } });
+    await writer.delete(byText(texts[13] as string));
+    await writer.delete(byText(texts[0] as string));
+    await writer.addMany([
+      { text: 'ferry timetable for the winter w100x', namespace: 'work' },
+      { text: 'a new namespace holds this passport copy', namespace: 'travel' },
+    ]);
+    // Not closed: its changes are in no checkpoint yet.
+    const m = await open(dir);
+    const full = await openFully(dir);
+    try {
+      expect(m.allLoaded).toBe(false);
+      expect(m.size).toBe(60);
+      expect(m.namespaces()).toEqual({ work: 20, home: 39, travel: 1 });
+      const queries: Array<[string, SearchOptions]> = [
+        ...QUERIES,
+        ['piano tuning Friday', { k: 3 }],
+        ['ferry timetable winter', { k: 3, namespace: 'work' }],
+        ['passport copy', { k: 2, namespace: 'travel' }],
+        ['w13x', { k: 3, mode: 'lexical' }],
+      ];
+      const expected = await answers(full, queries);
+      expect(await answers(m, queries)).toEqual(expected);
+      const texts = expected.map((a) => a.fragment.text);
+      expect(texts).toContain('piano tuning moved to Friday w4x');
+      expect(texts).toContain('ferry timetable for the winter w100x');
+      expect(texts).not.toContain(inputs[13]?.text);
+      expect(m.allLoaded).toBe(false);
+    } finally {
+      await m.close();
+      await full.close();
+      await writer.close();
+    }
+  });
+
+  it('reads every record for a filter, a listing, a lookup and a write', async () => {
+    const dir = await written();
+    const full = await openFully(dir);
+    try {
+      const filtered: Array<[string, SearchOptions]> = [
+        ['note', { k: 8, filter: { even: true } }],
+        ['garden', { k: 5, recency: { weight: 0.2, halfLifeMs: 86_400_000 } }],
+      ];
+      const byFilter = await open(dir);
+      expect(await answers(byFilter, filtered)).toEqual(await answers(full, filtered));
+      expect(byFilter.allLoaded).toBe(true);
+      await byFilter.close();
+
+      const byList = await open(dir);
+      expect((await byList.list({ namespace: 'work' })).map((f) => f.text)).toEqual(
+        (await full.list({ namespace: 'work' })).map((f) => f.text),
+      );
+      expect(byList.allLoaded).toBe(true);
+      await byList.close();
+
+      const byWrite = await open(dir);
+      // The text is stored already: the write finds it, whose record it had not read.
+      const again = await byWrite.add(inputs[7] as (typeof inputs)[number]);
+      expect(again.status).toBe('duplicate');
+      expect(byWrite.allLoaded).toBe(true);
+      const fresh = await byWrite.add({
+        text: 'garden hose stored in the shed',
+        namespace: 'home',
+      });
+      expect((await byWrite.get(fresh.fragment.id))?.text).toBe('garden hose stored in the shed');
+      expect(byWrite.size).toBe(61);
+      expect(await answers(byWrite)).toEqual(await answers(full));
+      await byWrite.close();
+    } finally {
+      await full.close();
+    }
+  });
+
+  it('sees a write of another memory at its next search', async () => {
+    const dir = await written();
+    const m = await open(dir);
+    const other = await open(dir);
+    try {
+      expect(m.allLoaded).toBe(false);
+      await other.add({ text: 'the boiler service is booked for March', namespace: 'home' });
+      const [hit] = await m.search('boiler service March', { k: 1 });
+      expect(hit?.fragment.text).toBe('the boiler service is booked for March');
+      expect(m.size).toBe(61);
+    } finally {
+      await other.close();
+      await m.close();
+    }
+  });
+
+  it('counts the accesses of the results it read', async () => {
+    const dir = await written();
+    const m = await open(dir);
+    const [first] = await m.search('piano w13x', { k: 1, mode: 'lexical' });
+    const [second] = await m.search('piano w13x', { k: 1, mode: 'lexical' });
+    expect(first?.id).toBe(second?.id);
+    expect(second?.fragment.accessCount).toBe((first?.fragment.accessCount ?? 0) + 1);
+    expect(m.allLoaded).toBe(false);
+    await m.close();
+    const reopened = await open(dir);
+    expect((await reopened.get(first?.id as string))?.accessCount).toBe(2);
+    await reopened.close();
+  });
+
+  it('reads every record when the label map is damaged, missing or of other files', async () => {
+    const dir = await written();
+    const full = await openFully(dir);
+    const expected = await answers(full);
+    await full.close();
+    const [name] = labelMaps(dir);
+    const path = join(dir, name as string);
+    const good = readFileSync(path);
+
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3] = (flipped[flipped.length - 3] as number) ^ 0x20;
+    writeFileSync(path, flipped);
+    const damaged = await open(dir);
+    expect(damaged.allLoaded).toBe(true);
+    expect(await answers(damaged)).toEqual(expected);
+    await damaged.close();
+
+    writeFileSync(path, good.subarray(0, good.length - 7));
+    const truncated = await open(dir);
+    expect(truncated.allLoaded).toBe(true);
+    expect(await answers(truncated)).toEqual(expected);
+    await truncated.close();
+
+    rmSync(path);
+    // A checkpoint without a label map (written by a version before them) gets one from
+    // the first open that finds the files as they are; the next open uses it.
+    const migrating = await open(dir);
+    expect(migrating.allLoaded).toBe(true);
+    await migrating.close();
+    expect(existsSync(path)).toBe(true);
+    const onDemand = await open(dir);
+    expect(onDemand.allLoaded).toBe(false);
+    expect(await answers(onDemand)).toEqual(expected);
+    await onDemand.close();
+  });
+
+  it('keeps the label map of the checkpoint only', async () => {
+    const dir = await written();
+    const m = await open(dir);
+    await m.add({ text: 'the spare tyre is in the garage', namespace: 'home' });
+    await m.close();
+    expect(labelMaps(dir)).toHaveLength(1);
+    const reopened = await open(dir);
+    expect(reopened.allLoaded).toBe(false);
+    const [hit] = await reopened.search('spare tyre garage', { k: 1 });
+    expect(hit?.fragment.text).toBe('the spare tyre is in the garage');
+    await reopened.close();
+  });
+});
