@@ -203,6 +203,11 @@ impl RowCodes {
         }
     }
 
+    /// Codes and bounds as an index file holds them (rows of `dim`, one bound each).
+    pub fn from_parts(dim: usize, codes: Vec<i8>, bounds: Vec<RowBound>) -> Option<Self> {
+        (codes.len() == bounds.len() * dim).then_some(Self { dim, codes, bounds })
+    }
+
     /// Codes of every row of `data` (rows of `dim`).
     pub fn build(data: &[f32], dim: usize) -> Self {
         let mut codes = Self::new(dim);

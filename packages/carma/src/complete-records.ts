@@ -4,7 +4,9 @@
  */
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord } from './fragment-store.js';
+import { indexRecords } from './index-records.js';
 import { labelSet } from './label-table.js';
+import { relabel, sharedLabels } from './relabel.js';
 
 /**
  * Takes in every fragment's record, as the store holds it now, but those changed since
@@ -41,6 +43,11 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
     }
   }
   fragments.onDemand = undefined;
+  const clashing = sharedLabels(records);
+  if (clashing.length > 0) {
+    await repairLabels(ctx, records, clashing, changed);
+    return;
+  }
   const unchanged = historyWentBack ? [] : records.filter((f) => !changed.has(f.id));
   // Links to fragments deleted without their links being cleared, as on open.
   for (const f of unchanged) {
@@ -48,4 +55,31 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
   }
   fragments.rememberAll(unchanged);
   fragments.claimLabels(unchanged.map((f) => f.label));
+}
+
+/**
+ * Every record taken in as it is now when some share a label (changed without history by
+ * a version that handed labels out itself): the later ones get labels of their own, as a
+ * full open gives them, and the indexes take in again the fragments of the labels once
+ * shared and those changed since the memory's position.
+ */
+async function repairLabels(
+  ctx: MemoryContext,
+  records: FragmentRecord[],
+  clashing: FragmentRecord[],
+  changed: Set<string>,
+): Promise<void> {
+  const { fragments } = ctx;
+  const moved = new Set(clashing);
+  const shared = new Set(clashing.map((f) => f.label));
+  const reindex = records.filter((f) => moved.has(f) || shared.has(f.label) || changed.has(f.id));
+  fragments.claimLabels(records.map((f) => f.label));
+  await relabel(ctx, clashing);
+  const ids = new Set(records.map((f) => f.id));
+  for (const f of records) {
+    if (f.links.length > 0) f.links = f.links.filter((id) => ids.has(id));
+  }
+  fragments.rememberAll(records);
+  await indexRecords(ctx, reindex);
+  ctx.indexes.savedToFile = false;
 }

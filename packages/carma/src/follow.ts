@@ -6,11 +6,10 @@
  * around each write it applies whatever changed since: fragments added, changed or
  * deleted elsewhere reach its state, its lexical index and its vector index.
  */
-import { AiosError } from '@aios/utils';
 import { completeRecords } from './complete-records.js';
 import type { MemoryContext } from './context.js';
-import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord } from './fragment-store.js';
+import { indexRecords } from './index-records.js';
 import { relabel } from './relabel.js';
 
 export interface FollowState {
@@ -182,7 +181,7 @@ async function applyChanges(ctx: MemoryContext, ids: string[]): Promise<void> {
   fragments.claimLabels(reindex.map((f) => f.label));
   if (reindex.length > 0) {
     try {
-      await indexAll(ctx, reindex);
+      await indexRecords(ctx, reindex);
     } catch (error) {
       // Not (all) in the indexes: forgotten again, so that the next catch-up, from the
       // same position, takes them in as new instead of as records it already holds.
@@ -191,32 +190,4 @@ async function applyChanges(ctx: MemoryContext, ids: string[]): Promise<void> {
     }
   }
   indexes.savedToFile = false;
-}
-
-/** Adds the texts and stored vectors of these fragments to the indexes. */
-async function indexAll(ctx: MemoryContext, records: FragmentRecord[]): Promise<void> {
-  const { indexes } = ctx;
-  const labels = Uint32Array.from(records, (f) => f.label);
-  indexes.lexical.add(
-    labels,
-    records.map((f) => f.text),
-  );
-  const vectors = await ctx.store.vectors(records.map((f) => f.id));
-  // A memory that had not embedded anything yet: the first vectors fix the dimension.
-  const dim = indexes.dimension ?? vectors.find((v) => v !== undefined)?.length;
-  if (dim === undefined) return;
-  const matrix = new Float32Array(records.length * dim);
-  records.forEach((f, i) => {
-    const v = vectors[i];
-    if (!v || v.length !== dim) {
-      throw new AiosError(
-        CarmaErrorCode.STORE_CORRUPT,
-        `fragment ${f.id}: missing or wrong-sized vector (this memory's dimension is ${dim})`,
-        { details: { id: f.id } },
-      );
-    }
-    matrix.set(v, i * dim);
-  });
-  await indexes.vectorsFor(dim).addAsync(labels, matrix);
-  indexes.maybeBuildGraph();
 }

@@ -14,6 +14,7 @@ import { openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARMA_META_KEY } from './data-fragment-store.js';
+import { version1 } from './engine/file-versions.test-support.js';
 import type { StoreMeta } from './fragment-store.js';
 import { removeStaleIndexTempFiles, verifyIndexFiles } from './index.js';
 import { type MemoryOptions, openMemory } from './memory.js';
@@ -38,13 +39,6 @@ function rowsOffset(file: Buffer): { offset: number; dim: number; slots: number 
   const dim = file.readUInt32LE(12);
   const slots = file.readUInt32LE(20);
   return { offset: 28 + 4 * slots + slots + ((4 - (slots % 4)) % 4), dim, slots };
-}
-
-/** The same file in format version 1: no checksum. */
-function version1(file: Buffer): Buffer {
-  const old = Buffer.from(file.subarray(0, file.length - 32));
-  old.writeUInt32LE(1, 8);
-  return old;
 }
 
 /** A pid that was alive a moment ago and is not any more. */
@@ -120,7 +114,7 @@ describe.each(testImplementations())('index files (%s)', (impl) => {
     expect(again).toEqual([]);
   });
 
-  it('reads a file of format version 1, and rewrites it in version 2 with the next change', async () => {
+  it('reads a file of format version 1, and rewrites it in version 3 with the next change', async () => {
     const dir = await writeMemory('version-1');
     const path = join(dir, indexFiles(dir)[0] as string);
     writeFileSync(path, version1(readFileSync(path)));

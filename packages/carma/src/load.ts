@@ -11,7 +11,6 @@ import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord, FragmentStore, StoreMeta } from './fragment-store.js';
 import { type ChangesSince, changesSince } from './index-file-drift.js';
 import { type LabelMap, labelMapPath, readLabelMap } from './label-map-file.js';
-import { labelSet } from './label-table.js';
 import {
   addTexts,
   adoptLexicalFile,
@@ -21,7 +20,7 @@ import {
 import { MEMORY_DATABASE_FILE, type MemoryOptions } from './memory-types.js';
 import { openFromCheckpoint } from './open-from-checkpoint.js';
 import { reembedAll } from './reembed.js';
-import { relabel } from './relabel.js';
+import { relabel, sharedLabels } from './relabel.js';
 import { checkStoreLocation } from './validation.js';
 import {
   adoptIndexFile,
@@ -74,30 +73,6 @@ function embedderMismatch(meta: StoreMeta, embedder: Embedder): AiosError {
       },
     },
   );
-}
-
-/**
- * The fragments that must take a new label because another one has theirs: of those
- * sharing a label, the one with the lowest id keeps it (whatever order they were read in).
- */
-function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
-  // The rule: no label is held twice (only an old database repaired on open has any).
-  const labels = Uint32Array.from(records, (f) => f.label);
-  if (labelSet(labels).added.length === records.length) return [];
-  const holder = new Map<number, FragmentRecord>();
-  const out: FragmentRecord[] = [];
-  for (const f of records) {
-    const other = holder.get(f.label);
-    if (other === undefined) {
-      holder.set(f.label, f);
-    } else if (f.id < other.id) {
-      holder.set(f.label, f);
-      out.push(other);
-    } else {
-      out.push(f);
-    }
-  }
-  return out;
 }
 
 /**

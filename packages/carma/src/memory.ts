@@ -284,9 +284,10 @@ export class Memory {
 
   /**
    * Reads every fragment's record, when the memory was opened from a checkpoint and has
-   * not yet (with what other processes changed since it last looked).
+   * not yet (with what other processes changed since it last looked). What needs them
+   * does it itself; a repair of the stored labels (`aios doctor --repair`) asks for it.
    */
-  private async allRecords(): Promise<void> {
+  async loadAll(): Promise<void> {
     if (!this.ctx.fragments.onDemand) return;
     await this.mutations.run(async () => {
       this.checkOpen();
@@ -346,7 +347,7 @@ export class Memory {
     // it is stored. The built-in embedder computes on this thread: nothing to overlap.
     let ready: Awaited<ReturnType<typeof embedAhead>> | undefined;
     if (!(this.embedder instanceof HashingEmbedder)) {
-      await this.allRecords(); // what is stored already needs no vector
+      await this.loadAll(); // what is stored already needs no vector
       ready = await embedAhead(this.ctx, parsed);
     }
     return this.mutate(() => addFragments(this.ctx, parsed, ready));
@@ -356,7 +357,7 @@ export class Memory {
   async get(id: string): Promise<Fragment | undefined> {
     this.checkOpen();
     if (typeof id !== 'string') throw invalidInput('id', id, 'a fragment id');
-    await this.allRecords();
+    await this.loadAll();
     const f = this.ctx.fragments.byId.get(id);
     return f ? publicFragment(f) : undefined;
   }
@@ -402,7 +403,7 @@ export class Memory {
     this.checkOpen();
     const ns = options.namespace === undefined ? undefined : checkNamespace(options.namespace);
     const predicate = compileFilter(options.filter);
-    await this.allRecords();
+    await this.loadAll();
     const out: FragmentRecord[] = [];
     for (const f of this.ctx.fragments.byId.values()) {
       if (ns !== undefined && f.namespace !== ns) continue;
@@ -443,7 +444,7 @@ export class Memory {
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     this.checkOpen();
     await this.follow();
-    return searchFragments(this.ctx, query, options, () => this.allRecords());
+    return searchFragments(this.ctx, query, options, () => this.loadAll());
   }
 
   /**
@@ -474,7 +475,7 @@ export class Memory {
     isCancelled: () => boolean,
   ): Promise<ConsolidationReport> {
     this.checkOpen();
-    await this.allRecords();
+    await this.loadAll();
     const run = () =>
       runConsolidation(this.ctx, parsed, {
         exclusive: (step) => this.mutations.run(() => this.caughtUp(step)),
@@ -505,7 +506,7 @@ export class Memory {
       throw invalidInput('embedder', embedder, 'an Embedder (id, dimension, embed)');
     }
     let cancelled = false;
-    const done = this.allRecords().then(() =>
+    const done = this.loadAll().then(() =>
       switchEmbedder(this.ctx, embedder, {
         exclusive: (step) =>
           this.mutations.run(() => {

@@ -5,6 +5,7 @@
  */
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord } from './fragment-store.js';
+import { labelSet } from './label-table.js';
 import { historyEntry } from './records.js';
 
 /**
@@ -34,4 +35,28 @@ export async function relabel(ctx: MemoryContext, records: FragmentRecord[]): Pr
     f.version = next.version;
   });
   ctx.fragments.claimLabels(records.map((f) => f.label));
+}
+
+/**
+ * The fragments that must take a new label because another one has theirs: of those
+ * sharing a label, the one with the lowest id keeps it (whatever order they were read in).
+ */
+export function sharedLabels(records: FragmentRecord[]): FragmentRecord[] {
+  // The rule: no label is held twice (only an old database repaired on open has any).
+  const labels = Uint32Array.from(records, (f) => f.label);
+  if (labelSet(labels).added.length === records.length) return [];
+  const holder = new Map<number, FragmentRecord>();
+  const out: FragmentRecord[] = [];
+  for (const f of records) {
+    const other = holder.get(f.label);
+    if (other === undefined) {
+      holder.set(f.label, f);
+    } else if (f.id < other.id) {
+      holder.set(f.label, f);
+      out.push(other);
+    } else {
+      out.push(f);
+    }
+  }
+  return out;
 }

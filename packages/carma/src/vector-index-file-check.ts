@@ -104,16 +104,16 @@ async function checkFile(file: string): Promise<IndexFileCheck> {
     return { file, ok: false, reason: 'not a CARMA index file (bad magic)' };
   }
   const version = head.readUInt32LE(8);
-  const expected = magic === MAGIC ? FORMAT_VERSION : 1;
   if (version === 1 && magic === MAGIC) {
     return {
       file,
       ok: true,
-      reason:
-        'format version 1 has no checksum: it is read with structural checks, and rewritten in version 2 by the next change',
+      reason: `format version 1 has no checksum: it is read with structural checks, and rewritten in version ${FORMAT_VERSION} by the next change`,
     };
   }
-  if (version !== expected) {
+  // Vector index files of version 2 differ from 3 only in having no row codes.
+  const known = magic === MAGIC ? version === 2 || version === FORMAT_VERSION : version === 1;
+  if (!known) {
     return { file, ok: false, reason: `unsupported version ${version}` };
   }
   if (size < HEADER_PREFIX_BYTES + keep) return { file, ok: false, reason: 'truncated' };

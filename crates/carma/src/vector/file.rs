@@ -1,15 +1,20 @@
 //! The index file: what `VectorIndex::save` writes and `load` reads, in both
 //! implementations (packages/carma/src/engine/js/index-file.ts is the js side).
 //!
-//! Format version 2 (little-endian):
+//! Format version 3 (little-endian):
 //! ```text
-//! "CARMAVI1" | version u32 = 2 | dim u32 | metric u32 (0 cosine, 1 dot) | slots u32 | flags u32 (1 = graph)
+//! "CARMAVI1" | version u32 = 3 | dim u32 | metric u32 (0 cosine, 1 dot) | slots u32
+//! flags u32 (1 = graph, 2 = codes)
 //! labels u32[slots] | alive u8[slots] padded to 4 | data f32[slots * dim]
+//! codes: i8[slots * dim] padded to 4 | bounds (scale f32, err f32, norm f32)[slots]
 //! graph: m u32 | ef_construction u32 | seed u64 | entry u32 (u32::MAX = none) | entry level u32
 //!        levels u8[slots] padded to 4 | per node, per level 0..=level: count u32, ids u32[count]
 //! "CARMAEND" | BLAKE3 of every byte before it (32 bytes)
 //! ```
-//! Version 1 is the same without the checksum; it is still read. Whatever the version,
+//! The codes (see `crate::codes`) are optional: a loaded file that has them takes them
+//! instead of coding every row again; the js implementation writes none, and skips them.
+//! Version 2 is the same without codes, version 1 without the checksum either; both are
+//! still read. Whatever the version,
 //! a file is only trusted when its structure holds together (links within the graph and
 //! its levels, one live slot per label) and its rows are finite (and at most unit length
 //! under the cosine metric, as `add` stores them): anything else is `INDEX_CORRUPT`, and
@@ -24,7 +29,7 @@ use memmap2::{Advice, Mmap};
 
 use super::rows::{let_go, MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
-use crate::codes::RowCodes;
+use crate::codes::{RowBound, RowCodes};
 use crate::file_bytes::{checksum, seal, write_atomically, Reader};
 pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
@@ -32,7 +37,12 @@ use crate::hnsw::{layer0_stride, Hnsw, HnswParams, MAX_LEVEL};
 use aios_error::{AiosError, Result};
 
 /// The version `save` writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+/// Bytes of a row's bounds in the codes section.
+const ROW_BOUND_BYTES: usize = 12;
+/// Flags: the file holds the graph; the file holds the row codes.
+const GRAPH_FLAG: u32 = 1;
+const CODES_FLAG: u32 = 2;
 fn corrupt(what: &str) -> AiosError {
     AiosError::new("INDEX_CORRUPT", format!("index file: {what}"))
 }
@@ -54,7 +64,10 @@ impl VectorIndex {
         put(&mut out, self.dim as u32);
         put(&mut out, if self.metric == Metric::Cosine { 0 } else { 1 });
         put(&mut out, slots as u32);
-        put(&mut out, u32::from(self.hnsw.is_some()));
+        // Codes of every slot (an index being filled in the background has fewer).
+        let codes = self.codes.len() == slots;
+        let graph = if self.hnsw.is_some() { GRAPH_FLAG } else { 0 };
+        put(&mut out, graph | if codes { CODES_FLAG } else { 0 });
         for l in &self.labels {
             put(&mut out, *l);
         }
@@ -62,6 +75,15 @@ impl VectorIndex {
         out.resize(out.len() + (4 - slots % 4) % 4, 0);
         for v in self.data.iter() {
             out.extend_from_slice(&v.to_le_bytes());
+        }
+        if codes {
+            out.extend_from_slice(bytemuck::cast_slice(self.codes.codes()));
+            out.resize(out.len() + (4 - (slots * self.dim) % 4) % 4, 0);
+            for b in self.codes.bounds() {
+                for v in [b.scale, b.err, b.norm] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
         }
         if let Some(g) = &self.hnsw {
             put(&mut out, g.params.m as u32);
@@ -106,8 +128,10 @@ impl VectorIndex {
         let rows = Reader::new(body, rows_at)
             .f32s(rows_len / 4)
             .ok_or_else(truncated)?;
+        // The rows are coded again rather than the file's codes copied (a rare path).
         let rows = CheckedRows::of(rows.into(), &header);
-        Self::from_sections(&header, &body[..rows_at], rows, &body[rows_at + rows_len..])
+        let after = header.codes_end(rows_at + rows_len, body.len())?;
+        Self::from_sections(&header, &body[..rows_at], rows, &body[after..])
     }
 
     /// The index from the bytes before its rows, the rows, and the bytes after them up to
@@ -141,7 +165,7 @@ impl VectorIndex {
             }
         }
         let mut r = Reader::new(tail, 0);
-        let hnsw = if flags & 1 == 1 {
+        let hnsw = if flags & GRAPH_FLAG != 0 {
             Some(read_graph(&mut r, slots)?)
         } else {
             None
@@ -211,17 +235,38 @@ impl VectorIndex {
         let _ = map.advise(Advice::Sequential);
         let mut hasher = blake3::Hasher::new();
         hasher.update(&body[..rows_at]);
-        let mut rows = CheckedRows::empty(&header);
+        let rows_end = rows_at + rows_len;
+        let after = header.codes_end(rows_end, body.len())?;
+        // The file's codes, when it has them, are taken as they are: the rows are only
+        // checked.
+        let file_codes = after > rows_end;
+        let mut rows = if file_codes {
+            CheckedRows::unencoded(&header)
+        } else {
+            CheckedRows::empty(&header)
+        };
         let chunk = ROWS_CHUNK_BYTES.div_ceil(4 * header.dim) * 4 * header.dim;
         let mut at = rows_at;
-        while at < rows_at + rows_len {
-            let end = (at + chunk).min(rows_at + rows_len);
+        while at < rows_end {
+            let end = (at + chunk).min(rows_end);
             hasher.update_rayon(&body[at..end]);
             rows.extend(bytemuck::cast_slice(&body[at..end]), header.metric);
             let_go(&map, at, end);
             at = end;
         }
-        let tail = &body[rows_at + rows_len..];
+        // The codes section, hashed the same way.
+        let mut at = rows_end;
+        while at < after {
+            let end = (at + ROWS_CHUNK_BYTES).min(after);
+            hasher.update_rayon(&body[at..end]);
+            at = end;
+        }
+        if file_codes {
+            rows.codes = file_row_codes(&header, &body[rows_end..after])?;
+        }
+        let_go(&map, rows_end, after);
+        // The graph and the end marker.
+        let tail = &body[after..];
         if header.version != 1 && hasher.update(tail).finalize().as_bytes() != &bytes[body.len()..]
         {
             return Err(mismatch());
@@ -280,8 +325,28 @@ impl VectorIndex {
             *v = f32::from_bits(u32::from_le(v.to_bits()));
         }
         let rows = CheckedRows::of(rows.into(), &header);
-        Self::from_sections(&header, &head, rows, &tail)
+        let rows_end = rows_at + rows_len;
+        let after = header.codes_end(rows_end, rows_end + tail.len())?;
+        Self::from_sections(&header, &head, rows, &tail[after - rows_end..])
     }
+}
+
+/// The codes section of a file (see the module docs).
+fn file_row_codes(header: &Header, section: &[u8]) -> Result<RowCodes> {
+    let n = header.slots * header.dim;
+    let codes: Vec<i8> = bytemuck::cast_slice(&section[..n]).to_vec();
+    let bounds = section[n + (4 - n % 4) % 4..]
+        .chunks_exact(ROW_BOUND_BYTES)
+        .map(|b| {
+            let f = |i: usize| f32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            RowBound {
+                scale: f(0),
+                err: f(4),
+                norm: f(8),
+            }
+        })
+        .collect();
+    RowCodes::from_parts(header.dim, codes, bounds).ok_or_else(truncated)
 }
 
 /// Rows checked and coded a chunk at a time while a file loads.
@@ -292,6 +357,8 @@ const ROWS_CHUNK_BYTES: usize = 8 << 20;
 struct CheckedRows {
     data: Rows,
     codes: RowCodes,
+    /// Whether `extend` codes the rows (not when the file's codes are taken).
+    encode: bool,
     slots: usize,
     dim: usize,
     bad: Option<AiosError>,
@@ -304,9 +371,19 @@ impl CheckedRows {
         Self {
             data: Rows::default(),
             codes,
+            encode: true,
             slots: 0,
             dim: header.dim,
             bad: None,
+        }
+    }
+
+    /// Rows only checked: their codes come from the file.
+    fn unencoded(header: &Header) -> Self {
+        Self {
+            codes: RowCodes::new(header.dim),
+            encode: false,
+            ..Self::empty(header)
         }
     }
 
@@ -322,7 +399,9 @@ impl CheckedRows {
         if self.bad.is_none() {
             self.bad = check_rows(rows, self.dim, metric, self.slots).err();
         }
-        self.codes.extend(rows);
+        if self.encode {
+            self.codes.extend(rows);
+        }
         self.slots += rows.len() / self.dim;
     }
 }
@@ -359,7 +438,7 @@ impl Header {
         let mut r = Reader::new(bytes, 8);
         let mut u = || r.u32().ok_or_else(truncated);
         let version = u()?;
-        if version != 1 && version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(corrupt(&format!("unsupported version {version}")));
         }
         let dim = u()? as usize;
@@ -380,6 +459,24 @@ impl Header {
             slots,
             flags,
         })
+    }
+
+    /// Where the codes section, starting at `rows_end`, ends in a body of `body_len`
+    /// bytes: `rows_end` itself when the file has none.
+    fn codes_end(&self, rows_end: usize, body_len: usize) -> Result<usize> {
+        if self.flags & CODES_FLAG == 0 || self.version < 3 {
+            return Ok(rows_end);
+        }
+        let len = self
+            .slots
+            .checked_mul(self.dim)
+            .map(|n| n + (4 - n % 4) % 4)
+            .and_then(|n| n.checked_add(self.slots.checked_mul(ROW_BOUND_BYTES)?))
+            .ok_or_else(truncated)?;
+        match rows_end.checked_add(len) {
+            Some(end) if end <= body_len => Ok(end),
+            _ => Err(truncated()),
+        }
     }
 
     /// Where the rows start and how many bytes they take, in a body (the file without
@@ -550,9 +647,23 @@ mod tests {
         loaded
     }
 
-    /// The same file in format version 1: no checksum.
+    /// The same file in format version 2: no codes.
+    fn version2(bytes: &[u8]) -> Vec<u8> {
+        let header = Header::parse(bytes).unwrap();
+        let body = &bytes[..bytes.len() - CHECKSUM_BYTES];
+        let (rows_at, rows_len) = header.rows(body.len() as u64).unwrap();
+        let after = header.codes_end(rows_at + rows_len, body.len()).unwrap();
+        let mut old = body[..rows_at + rows_len].to_vec();
+        old.extend_from_slice(&body[after..body.len() - END.len()]);
+        old[8..12].copy_from_slice(&2u32.to_le_bytes());
+        old[24..28].copy_from_slice(&(header.flags & !CODES_FLAG).to_le_bytes());
+        seal(old)
+    }
+
+    /// The same file in format version 1: no codes, no checksum.
     fn version1(bytes: &[u8]) -> Vec<u8> {
-        let mut old = bytes[..bytes.len() - CHECKSUM_BYTES].to_vec();
+        let v2 = version2(bytes);
+        let mut old = v2[..v2.len() - CHECKSUM_BYTES].to_vec();
         old[8..12].copy_from_slice(&1u32.to_le_bytes());
         old
     }
@@ -571,7 +682,43 @@ mod tests {
         assert_eq!(back.to_bytes(), bytes);
         let old = both(&version1(&bytes));
         assert_eq!(old.to_bytes(), bytes);
+        let v2 = both(&version2(&bytes));
+        assert_eq!(v2.to_bytes(), bytes);
         assert_eq!(both(&index(7, 3, false).to_bytes()).len(), 7);
+    }
+
+    #[test]
+    fn a_loaded_index_takes_its_codes_from_the_file_and_searches_as_one_that_coded_its_rows() {
+        let (idx, dir, path, mut loaded) = saved_and_loaded(3000, 96);
+        // The same rows from a file without codes: coded on load.
+        let old = dir.path().join("index-2.bin");
+        fs::write(&old, version2(&fs::read(&path).unwrap())).unwrap();
+        let coded = VectorIndex::load(&old).unwrap();
+        assert_eq!(loaded.codes.codes(), coded.codes.codes());
+        assert_eq!(loaded.codes.bounds(), coded.codes.bounds());
+        let exact = SearchOptions {
+            exact: true,
+            ..SearchOptions::default()
+        };
+        for l in [0u32, 1234, 2999] {
+            let q = idx.get(l).unwrap().to_vec();
+            let want = idx.search(&q, 7, None, exact).unwrap();
+            assert_eq!(loaded.search(&q, 7, None, exact).unwrap(), want);
+            assert_eq!(coded.search(&q, 7, None, exact).unwrap(), want);
+        }
+        // A write codes the new row beside those taken from the file.
+        let q = idx.get(17).unwrap().to_vec();
+        loaded.add(&[5000], &q).unwrap();
+        assert_eq!(loaded.codes.len(), 3001);
+        let hits = loaded.search(&q, 2, None, exact).unwrap();
+        assert_eq!(hits.labels.len(), 2);
+        assert!(hits.labels.contains(&5000) && hits.labels.contains(&17));
+        // Saved again, the file holds the codes of every row.
+        let again = dir.path().join("index-3.bin");
+        loaded.save(&again).unwrap();
+        let back = VectorIndex::load(&again).unwrap();
+        assert_eq!(back.codes.codes(), loaded.codes.codes());
+        assert_eq!(back.codes.bounds(), loaded.codes.bounds());
     }
 
     /// An index of `n` rows, saved in a temporary directory (kept alive by the returned
@@ -674,8 +821,8 @@ mod tests {
         assert!(code(&bytes[..bytes.len() - 1]).contains("checksum"));
         assert_eq!(code(&bytes[..10]), "index file: truncated");
         let mut other = bytes.clone();
-        other[8] = 3;
-        assert!(code(&other).contains("unsupported version 3"));
+        other[8] = 4;
+        assert!(code(&other).contains("unsupported version 4"));
     }
 
     #[test]

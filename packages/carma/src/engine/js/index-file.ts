@@ -13,10 +13,13 @@ import {
 import { checkHnsw, checkPath } from '../checks.js';
 import {
   CHECKSUM_BYTES,
+  CODES_FLAG,
   END,
   FORMAT_VERSION,
+  GRAPH_FLAG,
   HEADER_PREFIX_BYTES,
   MAGIC,
+  ROW_BOUND_BYTES,
   tempPath,
   unitSlack,
 } from '../file-format.js';
@@ -95,7 +98,7 @@ export function encodeIndexFile(c: IndexFileContents, blake3: Hashing): Uint8Arr
   header.setUint32(12, c.dim, true);
   header.setUint32(16, c.metric === 'cosine' ? 0 : 1, true);
   header.setUint32(20, n, true);
-  header.setUint32(24, c.graph ? 1 : 0, true);
+  header.setUint32(24, c.graph ? GRAPH_FLAG : 0, true);
   const parts: Uint8Array[] = [
     new Uint8Array(header.buffer),
     leBytes(c.labels.subarray(0, n)),
@@ -151,7 +154,7 @@ export function decodeIndexFile(
   let body: Uint8Array;
   if (version === 1) {
     body = bytes;
-  } else if (version === 2) {
+  } else if (version === 2 || version === FORMAT_VERSION) {
     if (bytes.length < HEADER_PREFIX_BYTES + CHECKSUM_BYTES) throw corrupt('truncated');
     body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
     const stored = Buffer.from(bytes.subarray(bytes.length - CHECKSUM_BYTES)).toString('hex');
@@ -172,6 +175,10 @@ export function decodeIndexFile(
   const alive = r.take(n).slice();
   r.take((4 - (n % 4)) % 4);
   const data = options.owned ? r.f32View(n * dim) : r.f32s(n * dim);
+  // The native implementation's row codes (version 3): not used here.
+  if (version >= 3 && flags & CODES_FLAG) {
+    r.take(n * dim + ((4 - ((n * dim) % 4)) % 4) + ROW_BOUND_BYTES * n);
+  }
   const live = new Set<number>();
   for (let s = 0; s < n; s++) {
     if (!alive[s]) continue;
@@ -180,7 +187,7 @@ export function decodeIndexFile(
     if (live.has(l)) throw corrupt(`label ${l} is live twice`);
     live.add(l);
   }
-  const graph = flags & 1 ? readGraph(r, n) : null;
+  const graph = flags & GRAPH_FLAG ? readGraph(r, n) : null;
   if (Buffer.from(r.take(8)).toString('latin1') !== END) {
     throw corrupt('missing end marker (truncated write?)');
   }

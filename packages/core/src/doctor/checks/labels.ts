@@ -6,8 +6,8 @@ import type { DoctorCheck, DoctorContext, Finding } from '../types.js';
 /**
  * CARMA's vector-index labels: each fragment has its own. (Homes written by two processes
  * at once before labels were taken inside the write transaction can hold fragments that
- * share one.) Opening the memory gives the later fragments new labels, each recorded in
- * their history, and rebuilds the index: that is what `--repair` does.
+ * share one.) Reading every record of the memory gives the later fragments new labels,
+ * each recorded in their history, and indexes them again: that is what `--repair` does.
  */
 export const labelsCheck: DoctorCheck = {
   name: 'labels',
@@ -33,7 +33,11 @@ export const labelsCheck: DoctorCheck = {
     };
     if (!ctx.repair) return [found];
     const aios = await createAios({ config: ctx.config, offline: true });
-    await aios.close();
+    try {
+      await aios.memory.loadAll(); // a memory opened from its checkpoint repairs them then
+    } finally {
+      await aios.close();
+    }
     const after = await sharedLabels(ctx);
     return after?.fragments === 0
       ? [
