@@ -1,10 +1,11 @@
 /**
  * The label map file, `labels-<generation>.bin` beside the index files of a checkpoint:
- * which fragment (id, namespace) holds each label the indexes return. Opening a memory
- * from a checkpoint reads it instead of every fragment's record, so that a search answers
- * after reading a few megabytes, and the records of its results are read from the store.
+ * which fragment (id, namespace, importance) holds each label the indexes return. Opening
+ * a memory from a checkpoint reads it instead of every fragment's record, so that a search
+ * answers after reading a few megabytes, and the records of its results are read from the
+ * store. (The importance is what the opt-in importance term of a search scores with.)
  *
- * Layout (little-endian, every section 4-byte aligned):
+ * Layout (little-endian, every section aligned to its numbers):
  *
  *   0   magic `CARMALM1`
  *   8   u32 format version
@@ -13,7 +14,8 @@
  *   20  u32 bytes of the ids (UTF-8, back to back)
  *   24  8 bytes reserved (zero)
  *   32  BLAKE3 of every byte from 64 on
- *   64  u32[count] labels, ascending
+ *   64  f64[count] the importance of each (in label order)
+ *       u32[count] labels, ascending
  *       u32[count] the namespace of each (index into the list)
  *       u32[count] where each id ends in the ids
  *       u32[count] the entries in the order of their ids (JavaScript string order)
@@ -45,6 +47,8 @@ export class LabelMap {
   private readonly decoder = new TextDecoder();
 
   constructor(
+    /** By entry. */
+    private readonly importance: Float64Array,
     /** Ascending. */
     readonly labels: Uint32Array,
     private readonly namespaceOf: Uint32Array,
@@ -76,6 +80,10 @@ export class LabelMap {
   idAt(entry: number): string {
     const start = entry === 0 ? 0 : (this.idEnds[entry - 1] as number);
     return this.decoder.decode(this.ids.subarray(start, this.idEnds[entry]));
+  }
+
+  importanceAt(entry: number): number {
+    return this.importance[entry] as number;
   }
 
   namespaceAt(entry: number): string {
@@ -114,6 +122,7 @@ export async function encodeLabelMap(
   const namespaceIndex = new Map<string, number>();
   const encoder = new TextEncoder();
   const idBytes = entries.map((f) => encoder.encode(f.id));
+  const importance = Float64Array.from(entries, (f) => f.importance);
   const numbers = new Uint32Array(4 * count);
   const labels = numbers.subarray(0, count);
   const namespaceOf = numbers.subarray(count, 2 * count);
@@ -147,7 +156,12 @@ export async function encodeLabelMap(
     ids.set(bytes, at);
     at += bytes.length;
   }
-  const body = [new Uint8Array(numbers.buffer), namesPadded, ids];
+  const body = [
+    new Uint8Array(importance.buffer),
+    new Uint8Array(numbers.buffer),
+    namesPadded,
+    ids,
+  ];
   const hasher = await ctx.hashing.createHasher();
   for (const part of body) hasher.update(part);
   const header = Buffer.alloc(HEADER_BYTES);
@@ -184,21 +198,25 @@ export async function decodeLabelMap(ctx: MemoryContext, bytes: Buffer): Promise
   const count = bytes.readUInt32LE(12);
   const namesLength = bytes.readUInt32LE(16);
   const idsLength = bytes.readUInt32LE(20);
-  const namesAt = HEADER_BYTES + 16 * count;
+  const numbersAt = HEADER_BYTES + 8 * count;
+  const namesAt = numbersAt + 16 * count;
   const idsAt = namesAt + Math.ceil(namesLength / 4) * 4;
   if (idsAt + idsLength !== bytes.length) throw damaged('wrong length');
   const digest = await ctx.hashing.hash(bytes.subarray(HEADER_BYTES));
   if (digest !== bytes.toString('hex', CHECKSUM_AT, CHECKSUM_AT + 32)) {
     throw damaged('checksum mismatch');
   }
-  // A copy aligned for the typed arrays (a read file's buffer may start anywhere).
+  // Copies aligned for the typed arrays (a read file's buffer may start anywhere).
+  const importance = new Float64Array(count);
+  new Uint8Array(importance.buffer).set(bytes.subarray(HEADER_BYTES, numbersAt));
   const numbers = new Uint32Array(4 * count);
-  new Uint8Array(numbers.buffer).set(bytes.subarray(HEADER_BYTES, namesAt));
+  new Uint8Array(numbers.buffer).set(bytes.subarray(numbersAt, namesAt));
   const names: unknown = JSON.parse(bytes.toString('utf8', namesAt, namesAt + namesLength));
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
     throw damaged('bad namespace list');
   }
   const map = new LabelMap(
+    importance,
     numbers.subarray(0, count),
     numbers.subarray(count, 2 * count),
     numbers.subarray(2 * count, 3 * count),

@@ -24,6 +24,7 @@ const inputs = texts.map((text, i) => ({
   text,
   namespace: i % 3 === 0 ? 'work' : 'home',
   metadata: { n: i, even: i % 2 === 0 },
+  importance: (i % 5) / 5,
 }));
 
 const QUERIES: Array<[string, SearchOptions]> = [
@@ -32,6 +33,8 @@ const QUERIES: Array<[string, SearchOptions]> = [
   ['passport filed under garden', { k: 4, mode: 'vector' }],
   ['invoice', { k: 6, namespace: 'work' }],
   ['bicycle garden', { k: 5, explain: true }],
+  // As Luna asks: the importance term needs no record but the label map's.
+  ['garden note', { k: 6, importance: { weight: 0.3 }, explain: true }],
 ];
 
 const labelMaps = (dir: string) => readdirSync(dir).filter((f) => /^labels-\d+\.bin$/.test(f));
@@ -110,6 +113,7 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
     const byText = (text: string) => all.find((f) => f.text === text)?.id as string;
     await writer.update(byText(texts[4] as string), { text: 'piano tuning moved to Friday w4x' });
     await writer.update(byText(texts[9] as string), { metadata: { n: 9, moved: true } });
+    await writer.reinforce(byText(texts[20] as string), 0.5);
     await writer.delete(byText(texts[13] as string));
     await writer.delete(byText(texts[0] as string));
     await writer.addMany([

@@ -63,6 +63,14 @@ export class RecordsOnDemand {
     return entry < 0 ? undefined : this.map.idAt(entry);
   }
 
+  /** The importance of the fragment holding `label` (undefined: none holds it). */
+  importanceOf(label: number): number | undefined {
+    const changed = this.since.get(label);
+    if (changed) return changed.importance;
+    const entry = this.entry(label);
+    return entry < 0 ? undefined : this.map.importanceAt(entry);
+  }
+
   has(label: number): boolean {
     return this.since.has(label) || this.entry(label) >= 0;
   }

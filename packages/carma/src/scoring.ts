@@ -125,8 +125,13 @@ export function finalScore(
 ): number {
   let score = baseScore(candidate, lexicalRange, vectorRange, options);
   if (options.recency) score += recencyTerm(f, options);
-  if (options.importance) score += options.importance.weight * f.importance;
+  if (options.importance) score += importanceTerm(f.importance, options);
   return score;
+}
+
+/** The importance term of a fragment of this importance (0 without the option). */
+export function importanceTerm(importance: number, options: ScoringOptions): number {
+  return options.importance ? options.importance.weight * importance : 0;
 }
 
 /** The score of one candidate with how it came about; the score is `final`. */
@@ -166,7 +171,7 @@ export function explainScore(
     score += explain.recency;
   }
   if (importance) {
-    explain.importance = importance.weight * f.importance;
+    explain.importance = importanceTerm(f.importance, options);
     score += explain.importance;
   }
   explain.final = score;

@@ -13,6 +13,7 @@ import {
   type Candidate,
   explainScore,
   finalScore,
+  importanceTerm,
   queryFusion,
   type ScoreRange,
   scoreNeedsRecord,
@@ -38,9 +39,8 @@ export async function searchFragments(
   const parsed = parseSearch(query, options, ctx.fusion);
   const { fragments } = ctx;
   if (fragments.size === 0) return [];
-  if (fragments.onDemand && (parsed.predicate || parsed.recency || parsed.importance)) {
-    await allRecords();
-  }
+  // A filter or the recency term reads records: the label map has only the importance.
+  if (fragments.onDemand && (parsed.predicate || parsed.recency)) await allRecords();
   const allowed = ctx.allowLists.labels(parsed.namespace, parsed.filter, parsed.predicate);
   if (allowed && allowed.length === 0) return [];
   const { candidates, lexicalRange, vectorRange, idfMass } = await gatherCandidates(
@@ -62,10 +62,18 @@ export async function searchFragments(
   // else only for the k it returns: the records are spread over a large heap, and reaching
   // each of a few hundred candidates' costs more than scoring them.
   const needsRecord = scoreNeedsRecord(scoring);
+  const onDemand = fragments.onDemand;
   const scored: Array<{ label: number; score: number; candidate: Candidate }> = [];
   for (const [label, candidate] of candidates) {
     let score: number;
-    if (needsRecord) {
+    if (needsRecord && onDemand) {
+      // Only the importance term (a search with the recency term read every record).
+      const importance = onDemand.importanceOf(label);
+      if (importance === undefined) continue;
+      score =
+        baseScore(candidate, lexicalRange, vectorRange, scoring) +
+        importanceTerm(importance, scoring);
+    } else if (needsRecord) {
       const f = fragments.byLabel.get(label);
       if (!f) continue;
       score = finalScore(candidate, f, lexicalRange, vectorRange, scoring);
