@@ -8,28 +8,34 @@ import { indexRecords } from './index-records.js';
 import { labelSet } from './label-table.js';
 import { relabel, sharedLabels } from './relabel.js';
 
+/** Records read per call to the store while completing. */
+const PAGE = 2000;
+
 /**
  * Takes in every fragment's record, as the store holds it now, but those changed since
  * the memory's history position: those are left to the catch-up that must follow (run
  * only as its first step), which takes them in as new. Labels the indexes hold that no
  * fragment holds any more leave them here, as the catch-up cannot know them.
+ *
+ * Searches go on meanwhile from the label map: the records are read a page at a time
+ * (each page one read of the store, so that theirs run in between) and taken in 8 ms at a
+ * time, and the memory switches to them at the end, in one step.
  */
 export async function completeRecords(ctx: MemoryContext): Promise<void> {
-  const { fragments, indexes } = ctx;
+  const { fragments, store } = ctx;
   const onDemand = fragments.onDemand;
   if (!onDemand) return;
-  const records = await ctx.store.readAll();
-  // Read after the records: every change they may show is in it.
-  const { ids: changed, seq } = await ctx.store.changedSince(ctx.follow.seq);
-  const historyWentBack = seq < ctx.follow.seq;
-  const held = labelSet(Uint32Array.from(records, (f) => f.label));
-  const stale = onDemand.labels().filter((label) => !held.has(label));
-  if (stale.length > 0) {
-    const labels = Uint32Array.from(stale);
-    indexes.vectors?.remove(labels);
-    indexes.lexical.remove(labels);
-    indexes.savedToFile = false;
+  const records: FragmentRecord[] = [];
+  for (let after: string | undefined, more = true; more; ) {
+    const page = await store.readPage(after, PAGE);
+    for (const f of page.records) records.push(f);
+    after = page.next;
+    more = after !== undefined;
   }
+  // Read after the records: every change they may show is in it. (The pages are not one
+  // snapshot: a fragment changed while they were read is among these too.)
+  const { ids: changed, seq } = await store.changedSince(ctx.follow.seq);
+  const historyWentBack = seq < ctx.follow.seq;
   // Accesses recorded on the records read for results, and not written yet, stay counted.
   const atHand = new Map<string, FragmentRecord>();
   for (const f of onDemand.atHand()) atHand.set(f.id, f);
@@ -42,19 +48,44 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
       f.accessedAt = Math.max(f.accessedAt, seen.accessedAt);
     }
   }
-  fragments.onDemand = undefined;
   const clashing = sharedLabels(records);
   if (clashing.length > 0) {
+    const held = labelSet(Uint32Array.from(records, (f) => f.label));
+    dropLabels(
+      ctx,
+      onDemand.labels().filter((label) => !held.has(label)),
+    );
+    fragments.onDemand = undefined;
     await repairLabels(ctx, records, clashing, changed);
     return;
   }
   const unchanged = historyWentBack ? [] : records.filter((f) => !changed.has(f.id));
+  // The labels held now: those of the unchanged, and of the changed still there (the
+  // catch-up indexes these again under their labels).
+  const present = await store.read([...changed]);
+  const held = labelSet(
+    Uint32Array.from([...unchanged, ...present.filter((f) => f !== undefined)], (f) => f.label),
+  );
   // Links to fragments deleted without their links being cleared, as on open.
   for (const f of unchanged) {
     if (f.links.length > 0) f.links = f.links.filter((id) => ids.has(id));
   }
-  fragments.rememberAll(unchanged);
+  await fragments.rememberInSlices(unchanged);
   fragments.claimLabels(unchanged.map((f) => f.label));
+  dropLabels(
+    ctx,
+    onDemand.labels().filter((label) => !held.has(label)),
+  );
+  fragments.onDemand = undefined;
+}
+
+/** Takes out of the indexes labels no fragment holds any more. */
+function dropLabels(ctx: MemoryContext, stale: number[]): void {
+  if (stale.length === 0) return;
+  const labels = Uint32Array.from(stale);
+  ctx.indexes.vectors?.remove(labels);
+  ctx.indexes.lexical.remove(labels);
+  ctx.indexes.savedToFile = false;
 }
 
 /**

@@ -316,6 +316,23 @@ export class DataFragmentStore implements FragmentStore {
     return fragments;
   }
 
+  async readPage(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ records: FragmentRecord[]; next: string | undefined }> {
+    const page = await this.db.fragments.list({
+      ...(after === undefined ? {} : { after }),
+      limit,
+      vectors: false,
+    });
+    const records: FragmentRecord[] = [];
+    for (const f of page) {
+      const record = toRecord(f);
+      if (record) records.push(record);
+    }
+    return { records, next: page.length === limit ? page.at(-1)?.id : undefined };
+  }
+
   async setMeta(meta: StoreMeta): Promise<void> {
     const text = this.changedMeta(meta);
     if (text !== undefined) {

@@ -122,6 +122,15 @@ export interface FragmentStore {
   open(hooks?: OpenHooks): Promise<StoredMemory>;
   /** Every fragment, without its vector, in one snapshot. */
   readAll(): Promise<FragmentRecord[]>;
+  /**
+   * Up to `limit` fragments without their vectors, by id, after `after` (from the first
+   * when undefined), and the id to read the next page after (undefined after the last):
+   * one read, so that other reads of the store run between pages.
+   */
+  readPage(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ records: FragmentRecord[]; next: string | undefined }>;
   /** Records the meta (a no-op when it did not change). */
   setMeta(meta: StoreMeta): Promise<void>;
   /** Adds or replaces fragments with a history entry each, and `meta` when given. */

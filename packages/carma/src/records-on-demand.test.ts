@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type DataStore, openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FragmentStore } from './fragment-store.js';
 import { MEMORY_DATABASE_FILE, type Memory, openMemory, type SearchOptions } from './memory.js';
 
 let root: string;
@@ -295,6 +296,32 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
       expect(hit?.fragment.text).toBe(input.text);
     }
     await reopened.close();
+  });
+
+  it('answers searches from the label map while it reads every record', async () => {
+    const dir = freshDir();
+    const first = await openMemory({ dir, native: impl, dimension: 64, now });
+    await first.addMany(Array.from({ length: 6_000 }, (_, i) => `logbook entry ${i} code z${i}q`));
+    await first.close();
+    const m = await open(dir);
+    expect(m.allLoaded).toBe(false);
+    // A slow store: each page of records takes 100 ms to arrive.
+    const store = (m as unknown as { store: FragmentStore }).store;
+    const readPage = store.readPage.bind(store);
+    store.readPage = async (after, limit) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return readPage(after, limit);
+    };
+    const order: string[] = [];
+    const loading = m.loadAll().then(() => order.push('loaded'));
+    const [hit] = await m.search('z4321q', { k: 1, mode: 'lexical' });
+    order.push('searched');
+    await loading;
+    expect(hit?.fragment.text).toBe('logbook entry 4321 code z4321q');
+    expect(order).toEqual(['searched', 'loaded']);
+    expect(m.allLoaded).toBe(true);
+    expect((await m.search('z4321q', { k: 1, mode: 'lexical' }))[0]?.id).toBe(hit?.id);
+    await m.close();
   });
 
   it('keeps the label map of the checkpoint only', async () => {
