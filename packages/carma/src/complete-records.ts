@@ -31,6 +31,10 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
     for (const f of page.records) records.push(f);
     after = page.next;
     more = after !== undefined;
+    // A store may answer at once (the native SQLite driver reads on this thread): the
+    // event loop gets its turn here, or the pages would follow each other as microtasks
+    // and no search would run until the last.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   // Read after the records: every change they may show is in it. (The pages are not one
   // snapshot: a fragment changed while they were read is among these too.)
