@@ -43,13 +43,13 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
   // Accesses recorded on the records read for results, and not written yet, stay counted.
   const atHand = new Map<string, FragmentRecord>();
   for (const f of onDemand.atHand()) atHand.set(f.id, f);
-  const ids = new Set<string>();
-  for (const f of records) {
-    ids.add(f.id);
-    const seen = atHand.get(f.id);
-    if (seen) {
-      f.accessCount = Math.max(f.accessCount, seen.accessCount);
-      f.accessedAt = Math.max(f.accessedAt, seen.accessedAt);
+  if (atHand.size > 0) {
+    for (const f of records) {
+      const seen = atHand.get(f.id);
+      if (seen) {
+        f.accessCount = Math.max(f.accessCount, seen.accessCount);
+        f.accessedAt = Math.max(f.accessedAt, seen.accessedAt);
+      }
     }
   }
   const clashing = sharedLabels(records);
@@ -70,9 +70,12 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
   const held = labelSet(
     Uint32Array.from([...unchanged, ...present.filter((f) => f !== undefined)], (f) => f.label),
   );
-  // Links to fragments deleted without their links being cleared, as on open.
-  for (const f of unchanged) {
-    if (f.links.length > 0) f.links = f.links.filter((id) => ids.has(id));
+  // Links to fragments deleted without their links being cleared, as on open (the ids
+  // are gathered only when some fragment links: most never do).
+  const linking = unchanged.filter((f) => f.links.length > 0);
+  if (linking.length > 0) {
+    const ids = new Set(records.map((f) => f.id));
+    for (const f of linking) f.links = f.links.filter((id) => ids.has(id));
   }
   await fragments.rememberInSlices(unchanged);
   fragments.claimLabels(unchanged.map((f) => f.label));
