@@ -6,6 +6,7 @@ import { createAios, loadConfig } from '@aios/core';
 import { percentile, seededHome } from '../serve-process.js';
 import type { BenchResult, Suite } from '../types.js';
 import { generateCorpus } from './carma.js';
+import { type MemoryProcess, memoryProcess } from './startup-memory-process.js';
 
 const require = createRequire(import.meta.url);
 const aiosCli = join(require.resolve('@aios/core/package.json'), '..', 'dist', 'cli.js');
@@ -83,12 +84,13 @@ function bytesOf(paths: string[]): number {
 export const startupSuite: Suite = {
   name: 'startup',
   description:
-    'a command at the prompt on a seeded home: aios memory search and aios ask --offline (wall time, peak RSS), opening the system in-process, and the slowest search beside the first write after opening',
+    'a command at the prompt on a seeded home: aios memory search and aios ask --offline (wall time, peak RSS), opening the system in-process, a process that opens the memory alone (time, RSS against the live data), and the slowest search beside the first write after opening',
   async run({ quick, scratch, log }) {
     const results: BenchResult[] = [];
     const size = quick ? 10_000 : 100_000;
     const runs = quick ? 2 : 5;
     const corpus = generateCorpus(size, 11);
+    const textBytes = corpus.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
     const preload = join(scratch, 'rss-preload.mjs');
     writeFileSync(preload, RSS_PRELOAD);
     const rssFile = join(scratch, 'rss');
@@ -137,6 +139,43 @@ export const startupSuite: Suite = {
         value: percentile(opens, 50),
         params,
       });
+
+      // A process that opens the memory alone and answers a search: what it holds,
+      // against the bytes of what the memory holds (its index files and texts).
+      {
+        const measured: MemoryProcess[] = [];
+        for (let i = 0; i < runs; i++) {
+          measured.push(await memoryProcess(scratch, home, native, query));
+        }
+        const median = (pick: (m: MemoryProcess) => number) =>
+          percentile(
+            measured.map(pick).sort((a, b) => a - b),
+            50,
+          );
+        const live = bytesOf(indexFiles(home)) + textBytes;
+        const peak = median((m) => m.peak);
+        const metrics: Array<[string, number]> = [
+          ['p50_ms', median((m) => m.ms)],
+          ['peak_rss_mb', peak / 2 ** 20],
+          ['anon_mb', median((m) => m.anon) / 2 ** 20],
+          ['mapped_file_mb', median((m) => m.file) / 2 ** 20],
+          ['live_data_mb', live / 2 ** 20],
+          ['peak_rss_per_live_data', peak / live],
+        ];
+        log(
+          `startup ${native} memory process: ${measured.map((m) => `${m.ms.toFixed(0)} ms ${(m.peak / 2 ** 20).toFixed(0)} MB (anon ${(m.anon / 2 ** 20).toFixed(0)}, file ${(m.file / 2 ** 20).toFixed(0)})`).join(', ')}`,
+        );
+        for (const [metric, value] of metrics) {
+          results.push({
+            suite: 'startup',
+            case: 'open + first search, a process of its own',
+            subject: native,
+            metric,
+            value,
+            params,
+          });
+        }
+      }
 
       // The first write after opening (natively: the rows are still mapped from the index
       // file, and that write copies them), with searches running one after the other
