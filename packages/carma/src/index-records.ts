@@ -16,6 +16,19 @@ export async function indexRecords(ctx: MemoryContext, records: FragmentRecord[]
   // A memory that had not embedded anything yet: the first vectors fix the dimension.
   const dim = indexes.dimension ?? vectors.find((v) => v !== undefined)?.length;
   if (dim === undefined) return;
+  await indexes.vectorsFor(dim).addAsync(labels, vectorMatrix(records, vectors, dim));
+  indexes.maybeBuildGraph();
+}
+
+/**
+ * The stored vectors of `records` (read in their order) as one row-major matrix; a
+ * missing or wrong-sized one is a damaged store.
+ */
+export function vectorMatrix(
+  records: readonly FragmentRecord[],
+  vectors: ReadonlyArray<Float32Array | undefined>,
+  dim: number,
+): Float32Array {
   const matrix = new Float32Array(records.length * dim);
   records.forEach((f, i) => {
     const v = vectors[i];
@@ -28,6 +41,5 @@ export async function indexRecords(ctx: MemoryContext, records: FragmentRecord[]
     }
     matrix.set(v, i * dim);
   });
-  await indexes.vectorsFor(dim).addAsync(labels, matrix);
-  indexes.maybeBuildGraph();
+  return matrix;
 }

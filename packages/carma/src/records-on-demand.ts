@@ -18,7 +18,10 @@ const CACHED_RECORDS = 10_000;
 export class RecordsOnDemand {
   /** Per entry of the map: 1 when it no longer holds (deleted or changed since). */
   private readonly gone: Uint8Array;
-  /** Records added or changed since the checkpoint, by label. */
+  /**
+   * Records added or changed since the checkpoint, by label: never the label of an entry
+   * still held (a changed fragment's entry is gone; the open refuses a label held twice).
+   */
   private readonly since = new LabelTable<FragmentRecord>();
   private readonly sinceIds = new Set<string>();
   /** Records read for results, by label, oldest first. */
@@ -86,9 +89,7 @@ export class RecordsOnDemand {
   labels(): number[] {
     const out: number[] = [];
     const { labels } = this.map;
-    for (let i = 0; i < labels.length; i++) {
-      if (this.gone[i] === 0 && !this.since.has(labels[i] as number)) out.push(labels[i] as number);
-    }
+    for (let i = 0; i < labels.length; i++) if (this.gone[i] === 0) out.push(labels[i] as number);
     for (const [label] of this.since) out.push(label);
     return out;
   }
@@ -99,7 +100,7 @@ export class RecordsOnDemand {
     const { map } = this;
     const perIndex = new Uint32Array(map.namespaces.length);
     for (let i = 0; i < map.count; i++) {
-      if (this.gone[i] === 0 && !this.since.has(map.labels[i] as number)) {
+      if (this.gone[i] === 0) {
         const ns = map.namespaceIndexAt(i);
         perIndex[ns] = (perIndex[ns] as number) + 1;
       }
@@ -121,9 +122,7 @@ export class RecordsOnDemand {
     if (index >= 0) {
       for (let i = 0; i < map.count; i++) {
         const label = map.labels[i] as number;
-        if (map.namespaceIndexAt(i) === index && this.gone[i] === 0 && !this.since.has(label)) {
-          out.push(label);
-        }
+        if (map.namespaceIndexAt(i) === index && this.gone[i] === 0) out.push(label);
       }
     }
     for (const [label, f] of this.since) if (f.namespace === namespace) out.push(label);

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AiosError, isAiosError } from '@aios/utils';
+import { isAiosError } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { normalizeRoles } from './embedding-roles.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
@@ -17,6 +17,7 @@ import { CarmaErrorCode } from './errors.js';
 import { catchUp } from './follow.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
 import { type ChangesSince, drift } from './index-file-drift.js';
+import { vectorMatrix } from './index-records.js';
 import { labelMapPath, saveLabelMap } from './label-map-file.js';
 import { hasLexicalFile, lexicalPath } from './lexical-index-file.js';
 import { memoryLogger } from './memory-logger.js';
@@ -86,20 +87,9 @@ export async function fillFromStore(
   for (let start = 0; start < records.length; start += FILL_PAGE) {
     const slice = records.slice(start, start + FILL_PAGE);
     const vectors = await ctx.store.vectors(slice.map((f) => f.id));
-    const matrix = new Float32Array(slice.length * dim);
-    slice.forEach((f, i) => {
-      const v = vectors[i];
-      if (!v || v.length !== dim) {
-        throw new AiosError(
-          CarmaErrorCode.STORE_CORRUPT,
-          `fragment ${f.id}: missing or wrong-sized vector`,
-        );
-      }
-      matrix.set(v, i * dim);
-    });
     await index.addAsync(
       Uint32Array.from(slice, (f) => f.label),
-      matrix,
+      vectorMatrix(slice, vectors, dim),
     );
   }
 }
