@@ -3,9 +3,9 @@
  * and answers one search: how long that takes, and what it holds afterwards, its own
  * memory (anonymous pages) apart from the pages of the index files it mapped.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runProcess } from '@aios/utils/testing';
 
 const SCRIPT = `
 import { readFileSync } from 'node:fs';
@@ -52,19 +52,7 @@ export async function memoryProcess(
     query,
     native,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  if (code !== 0) throw new Error(`the memory process exited with ${code}: ${err}`);
-  return JSON.parse(out) as MemoryProcess;
+  const run = await runProcess(process.execPath, args);
+  if (run.code !== 0) throw new Error(`the memory process exited with ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as MemoryProcess;
 }
