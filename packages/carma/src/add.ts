@@ -38,13 +38,14 @@ export async function addFragments(
 ): Promise<AddResult[]> {
   const { fragments, indexes } = ctx;
   const at = ctx.now();
-  const { slots, fresh } = splitExactDuplicates(ctx, parsed, at);
+  const { slots, fresh, holders } = await splitExactDuplicates(ctx, parsed, at);
   if (fresh.length > 0) {
     // Embedded ahead (see embedAhead); what was not (say another process stored a copy
     // meanwhile and deleted it) is embedded now.
     const vectors = await documentVectors(
       ctx,
       fresh.map((f) => f.record),
+      holders,
       ready,
     );
     const dim = indexes.dimension as number;

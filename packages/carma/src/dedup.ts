@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MemoryContext } from './context.js';
 import { NO_LABEL } from './engine/index.js';
-import { contentKey } from './fragment-state.js';
+import { type ContentHolders, contentKey } from './fragment-state.js';
 import type { FragmentRecord } from './fragment-store.js';
 import type { AddResult, NearDuplicate } from './memory-types.js';
 import { historyEntry, publicFragment } from './records.js';
@@ -21,22 +21,29 @@ export type AddSlot = AddResult | { sameAs: number } | undefined;
 
 /**
  * Splits a batch into exact duplicates (of stored fragments, or of an earlier input)
- * and new records still to be embedded (label -1 until they are stored).
+ * and new records still to be embedded (label -1 until they are stored). Also returns
+ * the holders of the batch's texts, for the vectors a copy in another namespace reuses.
  */
-export function splitExactDuplicates(
+export async function splitExactDuplicates(
   ctx: MemoryContext,
   parsed: ParsedInput[],
   at: number,
-): { slots: AddSlot[]; fresh: Array<{ index: number; record: FragmentRecord }> } {
+): Promise<{
+  slots: AddSlot[];
+  fresh: Array<{ index: number; record: FragmentRecord }>;
+  holders: ContentHolders;
+}> {
   const slots: AddSlot[] = new Array(parsed.length);
   const fresh: Array<{ index: number; record: FragmentRecord }> = [];
   const seen = new Map<string, number>();
+  const hashes = parsed.map((p) => ctx.hashing.hashSync(p.text));
+  const holders = await ctx.fragments.contentHolders(ctx.store, hashes);
   parsed.forEach((p, index) => {
-    const contentHash = ctx.hashing.hashSync(p.text);
-    const existing = ctx.fragments.idWithContent(p.namespace, contentHash);
+    const contentHash = hashes[index] as string;
+    const existing = holders.inNamespace(p.namespace, contentHash);
     if (existing) {
       slots[index] = {
-        fragment: publicFragment(ctx.fragments.byId.get(existing) as FragmentRecord),
+        fragment: publicFragment(existing),
         status: 'duplicate',
         nearDuplicates: [],
       };
@@ -71,7 +78,7 @@ export function splitExactDuplicates(
       },
     });
   });
-  return { slots, fresh };
+  return { slots, fresh, holders };
 }
 
 /** The final results: duplicates within the batch point at what their first copy became. */
@@ -103,7 +110,7 @@ export async function findNearDuplicates(
       const label = hits.labels[j] as number;
       const score = hits.scores[j] as number;
       if (label === NO_LABEL || score < threshold) continue;
-      const f = ctx.fragments.byLabel.get(label);
+      const f = ctx.fragments.holderOf(label);
       if (f && f.namespace === ns) out.push({ id: f.id, similarity: score });
     }
     return out;

@@ -7,36 +7,28 @@
  */
 import type { MemoryContext } from './context.js';
 import { embedChecked } from './embedding.js';
+import type { ContentHolders } from './fragment-state.js';
 import type { ParsedInput } from './validation.js';
 
 /** Vectors by content hash, for the texts of a batch that are not stored in their namespace. */
 export type DocumentVectors = Map<string, Float32Array>;
 
-/** A stored fragment's vector for this text, from the vector index; undefined if none. */
-export function knownVector(ctx: MemoryContext, contentHash: string): Float32Array | undefined {
-  const vectors = ctx.indexes.vectors;
-  if (!vectors) return undefined;
-  for (const id of ctx.fragments.withHash(contentHash)) {
-    const f = ctx.fragments.byId.get(id);
-    const v = f && vectors.get(f.label);
-    if (v) return v;
-  }
-  return undefined;
-}
-
 /**
- * The vectors of `items` by content hash: reused when known, embedded (as documents, in
- * one call) otherwise. `have` holds vectors computed earlier and is added to.
+ * The vectors of `items` by content hash: reused from the vector index when `holders`
+ * names a fragment holding the text, embedded (as documents, in one call) otherwise.
+ * `have` holds vectors computed earlier and is added to.
  */
 export async function documentVectors(
   ctx: MemoryContext,
   items: ReadonlyArray<{ text: string; contentHash: string }>,
+  holders: ContentHolders,
   have: DocumentVectors = new Map(),
 ): Promise<DocumentVectors> {
   const todo = new Map<string, string>();
   for (const { text, contentHash } of items) {
     if (have.has(contentHash) || todo.has(contentHash)) continue;
-    const known = knownVector(ctx, contentHash);
+    const holder = holders.any(contentHash);
+    const known = holder && ctx.indexes.vectors?.get(holder.label);
     if (known) have.set(contentHash, known);
     else todo.set(contentHash, text);
   }
@@ -59,12 +51,12 @@ export async function embedAhead(
   ctx: MemoryContext,
   parsed: ParsedInput[],
 ): Promise<DocumentVectors> {
-  await ctx.fragments.prepareLookups();
+  const hashes = parsed.map((p) => ctx.hashing.hashSync(p.text));
+  const holders = await ctx.fragments.contentHolders(ctx.store, hashes);
   const items: Array<{ text: string; contentHash: string }> = [];
-  for (const p of parsed) {
-    const contentHash = ctx.hashing.hashSync(p.text);
-    if (!ctx.fragments.idWithContent(p.namespace, contentHash))
-      items.push({ text: p.text, contentHash });
-  }
-  return documentVectors(ctx, items);
+  parsed.forEach((p, i) => {
+    const contentHash = hashes[i] as string;
+    if (!holders.inNamespace(p.namespace, contentHash)) items.push({ text: p.text, contentHash });
+  });
+  return documentVectors(ctx, items, holders);
 }

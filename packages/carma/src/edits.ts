@@ -27,7 +27,8 @@ export async function updateFragment(
   let contentHash = f.contentHash;
   if (text !== undefined && text !== f.text) {
     contentHash = ctx.hashing.hashSync(text);
-    const other = fragments.idWithContent(f.namespace, contentHash);
+    const holders = await fragments.contentHolders(ctx.store, [contentHash]);
+    const other = holders.inNamespace(f.namespace, contentHash)?.id;
     if (other && other !== f.id) {
       throw new AiosError(
         CarmaErrorCode.DUPLICATE_CONTENT,
@@ -38,7 +39,7 @@ export async function updateFragment(
       );
     }
     // A text another fragment holds reuses its vector; otherwise it is embedded.
-    const vectors = await documentVectors(ctx, [{ text, contentHash }]);
+    const vectors = await documentVectors(ctx, [{ text, contentHash }], holders);
     vector = (vectors.get(contentHash) as Float32Array).slice();
   }
   const at = ctx.now();

@@ -10,6 +10,7 @@ import { completeRecords } from './complete-records.js';
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord } from './fragment-store.js';
 import { indexRecords } from './index-records.js';
+import type { RecordsOnDemand } from './records-on-demand.js';
 import { relabel } from './relabel.js';
 
 export interface FollowState {
@@ -54,12 +55,14 @@ export async function catchUp(
   options: { checkpoint?: boolean } = {},
 ): Promise<number> {
   const { follow } = ctx;
-  // Every record first, for a memory opened from a checkpoint: what changed since its
-  // position is then taken in below.
-  await completeRecords(ctx);
   const inside = ctx.store.inTransaction();
   const from = follow.seq;
   let { ids, seq } = await ctx.store.changedSince(from);
+  if (seq < from && ctx.fragments.onDemand) {
+    // Every fragment is compared below: with every record.
+    await completeRecords(ctx);
+    return catchUp(ctx, options);
+  }
   if (seq < from) {
     // The history went back (the database was replaced): compare every fragment.
     const all = await ctx.store.changedSince(0);
@@ -82,7 +85,10 @@ export async function catchUp(
     for (const id of follow.doubt) ids.add(id);
     follow.doubt.clear();
   }
-  if (ids.size > 0) await applyChanges(ctx, [...ids]);
+  if (ids.size > 0) {
+    if (ctx.fragments.onDemand) await applyChangesOnDemand(ctx, [...ids]);
+    else await applyChanges(ctx, [...ids]);
+  }
   if (!inside) follow.seq = seq;
   if (options.checkpoint || seq !== from) await adoptCheckpoint(ctx);
   return seq;
@@ -120,6 +126,82 @@ function sameRecord(a: FragmentRecord, b: FragmentRecord): boolean {
     JSON.stringify([a.metadata, a.mergedFrom, a.links]) ===
       JSON.stringify([b.metadata, b.mergedFrom, b.links])
   );
+}
+
+/**
+ * Reads every fragment's record, for a memory opened from a checkpoint that has not yet
+ * (`completeRecords`), and takes in what changed since its position.
+ */
+export async function readEveryRecord(ctx: MemoryContext): Promise<void> {
+  if (!ctx.fragments.onDemand) return;
+  await completeRecords(ctx);
+  await catchUp(ctx);
+}
+
+/**
+ * `applyChanges` for a memory answering from its label map (records on demand): what
+ * another writer added, changed or deleted goes into the map's overlay and the indexes.
+ * The texts the map's entries held are not known, so a changed fragment is indexed again.
+ * A label held by another fragment here needs every record (see `applyChanges`).
+ */
+async function applyChangesOnDemand(ctx: MemoryContext, ids: string[]): Promise<void> {
+  const { fragments, indexes } = ctx;
+  const onDemand = fragments.onDemand as RecordsOnDemand;
+  const stored = await ctx.store.read(ids);
+  const removed: number[] = [];
+  const reindex: FragmentRecord[] = [];
+  const gone: string[] = [];
+  const taken = new Set<number>();
+  for (const [i, id] of ids.entries()) {
+    const before = onDemand.labelOfId(id);
+    const after = stored[i];
+    if (after) {
+      const holder = onDemand.idOf(after.label);
+      if ((holder !== undefined && holder !== id) || taken.has(after.label)) {
+        // Every record but those changed since the position (these among them) first.
+        await completeRecords(ctx);
+        return applyChanges(ctx, ids);
+      }
+      taken.add(after.label);
+    }
+    if (before !== undefined && before !== after?.label) removed.push(before);
+    if (!after) {
+      if (before !== undefined) gone.push(id);
+      continue;
+    }
+    const earlier = before === undefined ? undefined : onDemand.atHandFor(before);
+    if (earlier && sameRecord(earlier, after)) continue; // this memory's own write
+    if (earlier) {
+      // Accesses recorded here and not yet written stay counted.
+      after.accessCount = Math.max(after.accessCount, earlier.accessCount);
+      after.accessedAt = Math.max(after.accessedAt, earlier.accessedAt);
+    }
+    reindex.push(after);
+  }
+  if (removed.length === 0 && reindex.length === 0 && gone.length === 0) return;
+  ctx.store.noteFollowed?.(gone.length + reindex.length);
+  for (const id of gone) onDemand.drop(id);
+  if (removed.length > 0) {
+    const labels = Uint32Array.from(removed);
+    indexes.vectors?.remove(labels);
+    indexes.lexical.remove(labels);
+  }
+  for (const f of reindex) fragments.remember(f);
+  // Links to fragments this memory does not hold are dropped, as on open.
+  for (const f of reindex) {
+    if (f.links.length > 0) f.links = f.links.filter((id) => onDemand.holds(id));
+  }
+  fragments.claimLabels(reindex.map((f) => f.label));
+  if (reindex.length > 0) {
+    try {
+      await indexRecords(ctx, reindex);
+    } catch (error) {
+      // As in `applyChanges`: taken in as new by the next catch-up from the same position.
+      for (const f of reindex) fragments.forget(f);
+      throw error;
+    }
+  }
+  indexes.savedToFile = false;
 }
 
 /** Brings the state and indexes of these fragments to what the database holds now. */

@@ -5,7 +5,7 @@
 import { AiosError } from '@aios/utils';
 import { NO_LABEL } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
-import type { FragmentRecord } from './fragment-store.js';
+import type { FragmentRecord, FragmentStore } from './fragment-store.js';
 import { LabelTable } from './label-table.js';
 import type { RecordsOnDemand } from './records-on-demand.js';
 import { checkId } from './validation.js';
@@ -26,6 +26,14 @@ export function fragmentNotFound(id: string): AiosError {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** The fragments holding the texts of a write, found before it (`contentHolders`). */
+export interface ContentHolders {
+  /** The fragment holding this text in this namespace: what a copy of it duplicates. */
+  inNamespace(namespace: string, contentHash: string): FragmentRecord | undefined;
+  /** A fragment holding this text in any namespace: whose vector a copy can reuse. */
+  any(contentHash: string): FragmentRecord | undefined;
+}
 /**
  * How long the lookups by text hash are built before the event loop gets a turn: long
  * enough that the write waiting for them is not drawn out by the searches in between,
@@ -73,9 +81,72 @@ export class FragmentState {
 
   /** Takes in a fragment, new or changed. */
   remember(f: FragmentRecord): void {
+    if (this.onDemand) {
+      this.changes++;
+      this.onDemand.set(f);
+      return;
+    }
     // Without the lookups yet, they are built from `byId` when first used: the same.
     this.dedup?.add(f);
     this.take(f);
+  }
+
+  /** The id and namespace of the fragment holding `label`, if any. */
+  holderOf(label: number): { id: string; namespace: string } | undefined {
+    if (this.onDemand) {
+      const id = this.onDemand.idOf(label);
+      const namespace = this.onDemand.namespaceOf(label);
+      return id === undefined || namespace === undefined ? undefined : { id, namespace };
+    }
+    return this.byLabel.get(label);
+  }
+
+  /**
+   * Whether a write that adds can run on the records at hand: always once every record
+   * is read, and from a label map that knows the fragments' texts (format 2 on).
+   */
+  get addsOnDemand(): boolean {
+    return this.onDemand === undefined || this.onDemand.knowsContent;
+  }
+
+  /**
+   * The fragments holding these texts (by content hash). Opened from a checkpoint, the
+   * map names candidates and their records are read from `store` in one call.
+   */
+  async contentHolders(store: FragmentStore, hashes: Iterable<string>): Promise<ContentHolders> {
+    const onDemand = this.onDemand;
+    if (!onDemand) {
+      await this.prepareLookups();
+      return {
+        inNamespace: (namespace, hash) => {
+          const id = this.idWithContent(namespace, hash);
+          return id === undefined ? undefined : this.byId.get(id);
+        },
+        any: (hash) => {
+          for (const id of this.withHash(hash)) {
+            const f = this.byId.get(id);
+            if (f) return f;
+          }
+          return undefined;
+        },
+      };
+    }
+    const wanted = new Set(hashes);
+    const ids = new Set<string>();
+    for (const hash of wanted) for (const id of onDemand.mayHoldContent(hash)) ids.add(id);
+    const byKey = new Map<string, FragmentRecord>();
+    const byHash = new Map<string, FragmentRecord>();
+    for (const f of await store.read([...ids])) {
+      // Read as stored now: only a record the memory holds under that label counts.
+      if (!f || !wanted.has(f.contentHash) || onDemand.labelOfId(f.id) !== f.label) continue;
+      const held = onDemand.atHandFor(f.label) ?? f;
+      byKey.set(contentKey(held.namespace, held.contentHash), held);
+      byHash.set(held.contentHash, held);
+    }
+    return {
+      inNamespace: (namespace, hash) => byKey.get(contentKey(namespace, hash)),
+      any: (hash) => byHash.get(hash),
+    };
   }
 
   /**
@@ -96,7 +167,11 @@ export class FragmentState {
       const until = performance.now() + LOOKUP_SLICE_MS;
       while (i < records.length && performance.now() < until) {
         const end = Math.min(records.length, i + LOOKUP_STEP);
-        for (; i < end; i++) this.remember(records[i] as FragmentRecord);
+        for (; i < end; i++) {
+          const f = records[i] as FragmentRecord;
+          this.dedup?.add(f);
+          this.take(f);
+        }
       }
       if (i < records.length) await new Promise((resolve) => setImmediate(resolve));
     }
@@ -174,6 +249,10 @@ export class FragmentState {
 
   forget(f: FragmentRecord): void {
     this.changes++;
+    if (this.onDemand) {
+      this.onDemand.drop(f.id);
+      return;
+    }
     this.linking.delete(f.id);
     this.dedup?.delete(f);
     this.byId.delete(f.id);

@@ -6,8 +6,13 @@ import type { MemoryContext } from './context.js';
 import type { FragmentRecord } from './fragment-store.js';
 import { decodeLabelMap, encodeLabelMap } from './label-map-file.js';
 
-const record = (label: number, id: string, namespace: string, importance: number) =>
-  ({ label, id, namespace, importance }) as FragmentRecord;
+const record = (
+  label: number,
+  id: string,
+  namespace: string,
+  importance: number,
+  contentHash = `hash-of-${id}`,
+) => ({ label, id, namespace, importance, contentHash }) as FragmentRecord;
 
 describe.each(testImplementations())('label map files (%s)', (impl) => {
   it('finds every fragment by label and by id, hash collisions and all', async () => {
@@ -33,6 +38,53 @@ describe.each(testImplementations())('label map files (%s)', (impl) => {
     });
     expect(map.entryOf(2)).toBe(-1);
     expect(map.entryOfId('no-such-fragment')).toBe(-1);
+  });
+
+  it('names the entries that may hold a text, and writes itself again from its entries', async () => {
+    const ctx = { hashing: await createHashing({ native: impl }) } as MemoryContext;
+    // 100k texts, each held in two namespaces: some of their 32-bit keys collide.
+    const records = Array.from({ length: 200_000 }, (_, i) =>
+      record(i, randomUUID(), i % 2 === 0 ? 'a' : 'b', 0.5, `text-${i >> 1}`),
+    );
+    const map = await decodeLabelMap(ctx, Buffer.concat(await encodeLabelMap(ctx, records)));
+    expect(map.knowsContent).toBe(true);
+    let extra = 0;
+    for (let t = 0; t < 100_000; t++) {
+      const entries = map.entriesWithContent(`text-${t}`);
+      expect(entries).toEqual(expect.arrayContaining([2 * t, 2 * t + 1]));
+      extra += entries.length - 2;
+    }
+    expect(extra).toBeLessThan(100); // candidates beyond the holders: a handful of collisions
+    expect(map.entriesWithContent('no such text')).toEqual([]);
+    // A map written from the entries of one read (a checkpoint of a memory that answers
+    // from its map) is the same map.
+    const again = Buffer.concat(
+      await encodeLabelMap(
+        ctx,
+        records.map((_, i) => map.entryAt(i)),
+      ),
+    );
+    expect(again.equals(Buffer.concat(await encodeLabelMap(ctx, records)))).toBe(true);
+  });
+
+  it('reads a version 1 map, which knows no texts', async () => {
+    const ctx = { hashing: await createHashing({ native: impl }) } as MemoryContext;
+    const records = [record(0, 'a', 'default', 0.5), record(5, 'b', 'work', 1)];
+    const v2 = Buffer.concat(await encodeLabelMap(ctx, records));
+    // Version 1: the same without the two content sections (2 x 4 bytes per entry).
+    const numbersAt = 64 + 8 * records.length;
+    const contentAt = numbersAt + 20 * records.length;
+    const v1 = Buffer.concat([
+      v2.subarray(0, contentAt),
+      v2.subarray(contentAt + 8 * records.length),
+    ]);
+    v1.writeUInt32LE(1, 8);
+    Buffer.from(await ctx.hashing.hash(v1.subarray(64)), 'hex').copy(v1, 32);
+    const map = await decodeLabelMap(ctx, v1);
+    expect(map.knowsContent).toBe(false);
+    expect(map.entriesWithContent('hash-of-a')).toEqual([]);
+    expect(map.idAt(map.entryOfId('b'))).toBe('b');
+    expect(map.namespaceAt(map.entryOf(5))).toBe('work');
   });
 
   it('refuses bytes it cannot trust', async () => {

@@ -20,8 +20,14 @@
  *       u32[count] where each id ends in the ids
  *       u32[count] the FNV-1a hashes of the ids (of their UTF-8 bytes), ascending
  *       u32[count] the entry of each of those hashes
+ *       u32[count] the FNV-1a hashes of the content hashes, ascending (version 2 on)
+ *       u32[count] the entry of each of those hashes (version 2 on)
  *       the namespace list, padded to 4 bytes
  *       the ids
+ *
+ * The content hashes let a write find the fragment already holding a text (dedup) without
+ * every record: they name candidates, whose records are read to compare. A version 1 map
+ * has none: a write then reads every record first.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,7 +38,9 @@ import type { FragmentRecord } from './fragment-store.js';
 import { memoryLogger } from './memory-logger.js';
 
 const MAGIC = 'CARMALM1';
-const VERSION = 1;
+const VERSION = 2;
+/** u32 arrays per entry, by format version. */
+const NUMBERS_PER_ENTRY: Record<number, number> = { 1: 5, 2: 7 };
 const HEADER_BYTES = 64;
 const CHECKSUM_AT = 32;
 
@@ -41,6 +49,37 @@ export function labelMapPath(ctx: MemoryContext, generation: number): string | u
   return ctx.options.dir === undefined
     ? undefined
     : join(ctx.options.dir, `labels-${generation}.bin`);
+}
+
+/** What a label map records of each fragment. */
+export interface LabelMapEntry {
+  id: string;
+  label: number;
+  namespace: string;
+  importance: number;
+  /** `contentKeyHash` of the fragment's content hash. */
+  contentKey: number;
+}
+
+/** A fragment record's entry in a label map. */
+export function labelMapEntry(f: FragmentRecord): LabelMapEntry {
+  return {
+    id: f.id,
+    label: f.label,
+    namespace: f.namespace,
+    importance: f.importance,
+    contentKey: contentKeyHash(f.contentHash),
+  };
+}
+
+/** FNV-1a (32-bit) of a content hash's characters: what a map finds texts by. */
+export function contentKeyHash(contentHash: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < contentHash.length; i++) {
+    hash ^= contentHash.charCodeAt(i) & 0xff;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** Who holds each label, as read from a label map file (see the layout above). */
@@ -58,7 +97,57 @@ export class LabelMap {
     private readonly hashEntries: Uint32Array,
     readonly namespaces: readonly string[],
     private readonly ids: Uint8Array,
+    /** `contentKeyHash` of each entry's content, ascending; absent from a version 1 map. */
+    private readonly contentKeys?: Uint32Array,
+    private readonly contentEntries?: Uint32Array,
   ) {}
+
+  /** Whether the map finds texts (`entriesWithContent`); a version 1 map does not. */
+  get knowsContent(): boolean {
+    return this.contentKeys !== undefined;
+  }
+
+  /**
+   * The entries whose content hash may be `contentHash` (the same `contentKeyHash`): the
+   * candidates to compare, a few at most. Empty for a map that does not know content.
+   */
+  entriesWithContent(contentHash: string): number[] {
+    const keys = this.contentKeys;
+    const entries = this.contentEntries;
+    if (!keys || !entries) return [];
+    const key = contentKeyHash(contentHash);
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((keys[mid] as number) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: number[] = [];
+    for (let i = lo; i < keys.length && keys[i] === key; i++) out.push(entries[i] as number);
+    return out;
+  }
+
+  /** The entry as a map records it. */
+  entryAt(entry: number): LabelMapEntry {
+    return {
+      id: this.idAt(entry),
+      label: this.labels[entry] as number,
+      namespace: this.namespaceAt(entry),
+      importance: this.importanceAt(entry),
+      contentKey: this.contentKeyAt(entry),
+    };
+  }
+
+  /** The entry's content key (0 in a version 1 map, which has none). */
+  private contentKeyAt(entry: number): number {
+    if (!this.contentKeys || !this.contentEntries) return 0;
+    this.contentKeyOf ??= invert(this.contentKeys, this.contentEntries);
+    return this.contentKeyOf[entry] as number;
+  }
+
+  /** Content key by entry, made when a checkpoint rewrites the map from this one. */
+  private contentKeyOf: Uint32Array | undefined;
 
   get count(): number {
     return this.labels.length;
@@ -117,6 +206,13 @@ export class LabelMap {
   }
 }
 
+/** `keys[i]` moved to `entries[i]`: the keys by entry. */
+function invert(keys: Uint32Array, entries: Uint32Array): Uint32Array {
+  const out = new Uint32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) out[entries[i] as number] = keys[i] as number;
+  return out;
+}
+
 /** FNV-1a (32-bit) of `bytes[start..end]`. */
 function fnv1a(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5;
@@ -162,25 +258,30 @@ function radixSort(keys: Uint32Array, values: Uint32Array): void {
   // After two passes the sorted pairs are back in the arrays given.
 }
 
+/** What a map is written from: fragment records, or the entries of a map read before. */
+export type LabelMapSource = FragmentRecord | LabelMapEntry;
+
 /** The bytes of a label map holding `records`. */
 export async function encodeLabelMap(
   ctx: MemoryContext,
-  records: Iterable<FragmentRecord>,
+  records: Iterable<LabelMapSource>,
 ): Promise<Uint8Array[]> {
   const entries = [...records];
   // In label order already when read from a dense label table: sorted only if not.
-  if (entries.some((f, i) => i > 0 && (entries[i - 1] as FragmentRecord).label > f.label)) {
+  if (entries.some((f, i) => i > 0 && (entries[i - 1] as LabelMapSource).label > f.label)) {
     entries.sort((a, b) => a.label - b.label);
   }
   const count = entries.length;
   const namespaceIndex = new Map<string, number>();
   const importance = new Float64Array(count);
-  const numbers = new Uint32Array(5 * count);
+  const numbers = new Uint32Array(7 * count);
   const labels = numbers.subarray(0, count);
   const namespaceOf = numbers.subarray(count, 2 * count);
   const idEnds = numbers.subarray(2 * count, 3 * count);
   const idHashes = numbers.subarray(3 * count, 4 * count);
-  const hashEntries = numbers.subarray(4 * count);
+  const hashEntries = numbers.subarray(4 * count, 5 * count);
+  const contentKeys = numbers.subarray(5 * count, 6 * count);
+  const contentEntries = numbers.subarray(6 * count);
   let idBytes = 0;
   for (const f of entries) idBytes += Buffer.byteLength(f.id, 'utf8');
   const ids = Buffer.alloc(idBytes);
@@ -199,7 +300,10 @@ export async function encodeLabelMap(
     idEnds[i] = end;
     idHashes[i] = fnv1a(ids, start, end);
     hashEntries[i] = i;
+    contentKeys[i] = 'contentKey' in f ? f.contentKey : contentKeyHash(f.contentHash);
+    contentEntries[i] = i;
   });
+  radixSort(contentKeys, contentEntries);
   radixSort(idHashes, hashEntries);
   const names = Buffer.from(JSON.stringify([...namespaceIndex.keys()]), 'utf8');
   const namesPadded = new Uint8Array(Math.ceil(names.length / 4) * 4);
@@ -226,7 +330,7 @@ export async function encodeLabelMap(
 export async function saveLabelMap(
   ctx: MemoryContext,
   path: string,
-  records: Iterable<FragmentRecord>,
+  records: Iterable<LabelMapSource>,
 ): Promise<void> {
   await atomicWriteFile(path, await encodeLabelMap(ctx, records));
 }
@@ -242,12 +346,13 @@ export async function decodeLabelMap(ctx: MemoryContext, bytes: Buffer): Promise
     throw damaged('not a label map');
   }
   const version = bytes.readUInt32LE(8);
-  if (version !== VERSION) throw damaged(`format version ${version}`);
+  const perEntry = NUMBERS_PER_ENTRY[version];
+  if (perEntry === undefined) throw damaged(`format version ${version}`);
   const count = bytes.readUInt32LE(12);
   const namesLength = bytes.readUInt32LE(16);
   const idsLength = bytes.readUInt32LE(20);
   const numbersAt = HEADER_BYTES + 8 * count;
-  const namesAt = numbersAt + 20 * count;
+  const namesAt = numbersAt + 4 * perEntry * count;
   const idsAt = namesAt + Math.ceil(namesLength / 4) * 4;
   if (idsAt + idsLength !== bytes.length) throw damaged('wrong length');
   const digest = await ctx.hashing.hash(bytes.subarray(HEADER_BYTES));
@@ -257,7 +362,7 @@ export async function decodeLabelMap(ctx: MemoryContext, bytes: Buffer): Promise
   // Copies aligned for the typed arrays (a read file's buffer may start anywhere).
   const importance = new Float64Array(count);
   new Uint8Array(importance.buffer).set(bytes.subarray(HEADER_BYTES, numbersAt));
-  const numbers = new Uint32Array(5 * count);
+  const numbers = new Uint32Array(perEntry * count);
   new Uint8Array(numbers.buffer).set(bytes.subarray(numbersAt, namesAt));
   const names: unknown = JSON.parse(bytes.toString('utf8', namesAt, namesAt + namesLength));
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
@@ -269,11 +374,14 @@ export async function decodeLabelMap(ctx: MemoryContext, bytes: Buffer): Promise
     numbers.subarray(count, 2 * count),
     numbers.subarray(2 * count, 3 * count),
     numbers.subarray(3 * count, 4 * count),
-    numbers.subarray(4 * count),
+    numbers.subarray(4 * count, 5 * count),
     names as string[],
     new Uint8Array(bytes.buffer, bytes.byteOffset + idsAt, idsLength),
+    ...(perEntry === 7
+      ? [numbers.subarray(5 * count, 6 * count), numbers.subarray(6 * count)]
+      : []),
   );
-  checkLabelMap(map, numbers, names.length, idsLength);
+  checkLabelMap(map, numbers, perEntry, names.length, idsLength);
   return map;
 }
 
@@ -281,14 +389,17 @@ export async function decodeLabelMap(ctx: MemoryContext, bytes: Buffer): Promise
 function checkLabelMap(
   map: LabelMap,
   numbers: Uint32Array,
+  perEntry: number,
   namespaces: number,
   idsLength: number,
 ): void {
   const count = map.count;
   let previous = -1;
   let previousHash = 0;
+  let previousKey = 0;
   let end = 0;
   const seen = new Uint8Array(count);
+  const seenContent = new Uint8Array(perEntry === 7 ? count : 0);
   for (let i = 0; i < count; i++) {
     const label = numbers[i] as number;
     const idEnd = numbers[2 * count + i] as number;
@@ -300,6 +411,16 @@ function checkLabelMap(
     if (hash < previousHash) throw damaged('id hashes out of order');
     if (entry >= count || seen[entry] === 1) throw damaged('bad id hash entries');
     seen[entry] = 1;
+    if (perEntry === 7) {
+      const key = numbers[5 * count + i] as number;
+      const contentEntry = numbers[6 * count + i] as number;
+      if (key < previousKey) throw damaged('content hashes out of order');
+      if (contentEntry >= count || seenContent[contentEntry] === 1) {
+        throw damaged('bad content hash entries');
+      }
+      seenContent[contentEntry] = 1;
+      previousKey = key;
+    }
     previous = label;
     previousHash = hash;
     end = idEnd;

@@ -25,7 +25,7 @@ import { type CarmaEngine, createEngine } from './engine/index.js';
 import { eraseNamespace, type NamespaceErasure } from './erase.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
-import { catchUp, upToDate } from './follow.js';
+import { catchUp, readEveryRecord, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
 import { defaultStore, type IndexOrigin, type LexicalOrigin, loadMemory } from './load.js';
@@ -217,14 +217,15 @@ export class Memory {
    * made, and takes in what they made meanwhile once it is done, so that searches
    * seldom have to wait for a mutation to catch up.
    */
-  private mutate<T>(fn: () => Promise<T>): Promise<T> {
+  private mutate<T>(fn: () => Promise<T>, options: { onDemand?: boolean } = {}): Promise<T> {
     return this.mutations.run(async () => {
       this.checkOpen();
-      // Every record, for a memory opened from a checkpoint (a catch-up reads them first).
-      if (this.ctx.fragments.onDemand) await catchUp(this.ctx);
+      // Every record, for a memory opened from a checkpoint, but for a write that can do
+      // with the label map (an add).
+      if (!options.onDemand) await readEveryRecord(this.ctx);
       // The lookups by text hash every write may need (dedup, a new text's holder), built
       // a slice at a time before the first one rather than in a block searches wait for.
-      await this.ctx.fragments.prepareLookups();
+      if (!this.ctx.fragments.onDemand) await this.ctx.fragments.prepareLookups();
       return this.caughtUp(fn);
     });
   }
@@ -291,14 +292,15 @@ export class Memory {
     if (!this.ctx.fragments.onDemand) return;
     await this.mutations.run(async () => {
       this.checkOpen();
-      await catchUp(this.ctx);
+      await readEveryRecord(this.ctx);
     });
   }
 
   /**
    * Whether every fragment's record is in memory. A memory opened from a checkpoint reads
-   * only the records of the search results it returns, until something needs them all (a
-   * write, a listing, a filter, a catch-up with another process's writes).
+   * only the records of the search results it returns, and adds and takes in other
+   * processes' writes from its label map, until something needs them all (a listing, an
+   * update or delete, a filter).
    */
   get allLoaded(): boolean {
     return this.ctx.fragments.onDemand === undefined;
@@ -345,12 +347,16 @@ export class Memory {
     // A remote model's embedding (the slow part, waiting on the server) runs before the
     // batch's turn among the mutations, so that a batch is embedded while the one before
     // it is stored. The built-in embedder computes on this thread: nothing to overlap.
+    // Opened from a checkpoint, an add needs no other record (the label map finds the
+    // texts already held), unless it merges near-duplicates into them.
+    const { fragments, options } = this.ctx;
+    const onDemand = fragments.addsOnDemand && !options.mergeNearDuplicates;
     let ready: Awaited<ReturnType<typeof embedAhead>> | undefined;
     if (!(this.embedder instanceof HashingEmbedder)) {
-      await this.loadAll(); // what is stored already needs no vector
-      ready = await embedAhead(this.ctx, parsed);
+      if (!onDemand) await this.loadAll();
+      ready = await embedAhead(this.ctx, parsed); // what is stored already needs no vector
     }
-    return this.mutate(() => addFragments(this.ctx, parsed, ready));
+    return this.mutate(() => addFragments(this.ctx, parsed, ready), { onDemand });
   }
 
   /** The fragment, or undefined when no fragment has this id. */

@@ -170,20 +170,109 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
       await byList.close();
 
       const byWrite = await open(dir);
-      // The text is stored already: the write finds it, whose record it had not read.
-      const again = await byWrite.add(inputs[7] as (typeof inputs)[number]);
-      expect(again.status).toBe('duplicate');
+      const [hit] = await byWrite.search('piano w13x', { k: 1, mode: 'lexical' });
+      await byWrite.update(hit?.id as string, { text: 'piano lesson moved w13x' });
       expect(byWrite.allLoaded).toBe(true);
-      const fresh = await byWrite.add({
-        text: 'garden hose stored in the shed',
-        namespace: 'home',
-      });
-      expect((await byWrite.get(fresh.fragment.id))?.text).toBe('garden hose stored in the shed');
-      expect(byWrite.size).toBe(61);
       expect(await answers(byWrite)).toEqual(await answers(full));
       await byWrite.close();
     } finally {
       await full.close();
+    }
+  });
+
+  it('adds without reading every record, and checkpoints from its label map', async () => {
+    const dir = await written();
+    const m = await open(dir);
+    try {
+      // Stored already in its namespace: found, whose record had not been read.
+      const again = await m.add(inputs[7] as (typeof inputs)[number]);
+      expect(again.status).toBe('duplicate');
+      expect(again.fragment.text).toBe(inputs[7]?.text);
+      expect(again.fragment.metadata).toEqual(inputs[7]?.metadata);
+      // The same text in another namespace is a fragment of its own there.
+      const elsewhere = await m.add({ text: inputs[7]?.text as string, namespace: 'archive' });
+      expect(elsewhere.status).toBe('added');
+      const batch = await m.addMany([
+        { text: 'garden hose stored in the shed', namespace: 'home' },
+        { text: 'garden hose stored in the shed', namespace: 'home' },
+        { text: inputs[8]?.text as string, namespace: inputs[8]?.namespace as string },
+        // Added by this memory a moment ago: a duplicate as well.
+        { text: inputs[7]?.text as string, namespace: 'archive' },
+      ]);
+      expect(batch.map((r) => r.status)).toEqual(['added', 'duplicate', 'duplicate', 'duplicate']);
+      expect(batch[3]?.fragment.id).toBe(elsewhere.fragment.id);
+      expect(m.allLoaded).toBe(false);
+      expect(m.size).toBe(62);
+      expect(m.namespaces()).toEqual({ work: 20, home: 41, archive: 1 });
+      const [hose] = await m.search('garden hose shed', { k: 1 });
+      expect(hose?.id).toBe(batch[0]?.fragment.id);
+      expect(m.allLoaded).toBe(false);
+    } finally {
+      await m.close();
+    }
+    // The checkpoint of the close was written from the map and what was added.
+    expect(labelMaps(dir)).toHaveLength(1);
+    const reopened = await open(dir);
+    const full = await openFully(dir);
+    try {
+      expect(reopened.allLoaded).toBe(false);
+      expect(reopened.size).toBe(62);
+      const queries: Array<[string, SearchOptions]> = [
+        ...QUERIES,
+        ['garden hose shed', { k: 2 }],
+        ['w7x', { k: 3, mode: 'lexical', namespace: 'archive' }],
+      ];
+      expect(await answers(reopened, queries)).toEqual(await answers(full, queries));
+      // Its map finds the texts added before it was written.
+      const dup = await reopened.add({ text: 'garden hose stored in the shed', namespace: 'home' });
+      expect(dup.status).toBe('duplicate');
+      expect(reopened.allLoaded).toBe(false);
+    } finally {
+      await reopened.close();
+      await full.close();
+    }
+  });
+
+  it('takes in what another writer changes while it answers from its map', async () => {
+    const dir = await written();
+    const m = await open(dir);
+    const writer = await open(dir);
+    try {
+      await m.search('ferry note', { k: 3 }); // the results' records at hand
+      const all = await writer.list();
+      const byText = (text: string) => all.find((f) => f.text === text)?.id as string;
+      await writer.update(byText(texts[0] as string), { text: 'ferry leaves at noon w0x' });
+      await writer.update(byText(texts[6] as string), { importance: 0.9 });
+      await writer.delete(byText(texts[12] as string));
+      await writer.add({ text: 'ferry pass renewed online', namespace: 'travel' });
+      // A write of its own beside them: caught up before and after it.
+      const own = await m.add({ text: 'ferry seats booked by phone', namespace: 'home' });
+      expect(own.status).toBe('added');
+      const dup = await m.add({ text: 'ferry pass renewed online', namespace: 'travel' });
+      expect(dup.status).toBe('duplicate');
+      expect(m.allLoaded).toBe(false);
+      expect(m.size).toBe(61);
+      expect(m.namespaces()).toEqual({ work: 19, home: 41, travel: 1 });
+      const full = await openFully(dir);
+      try {
+        const queries: Array<[string, SearchOptions]> = [
+          ...QUERIES,
+          ['ferry noon', { k: 4 }],
+          ['ferry pass seats', { k: 4, mode: 'lexical' }],
+          ['w12x', { k: 2, mode: 'lexical' }],
+        ];
+        const expected = await answers(full, queries);
+        expect(await answers(m, queries)).toEqual(expected);
+        const found = expected.map((a) => a.fragment.text);
+        expect(found).toContain('ferry leaves at noon w0x');
+        expect(found).not.toContain(texts[12]);
+        expect(m.allLoaded).toBe(false);
+      } finally {
+        await full.close();
+      }
+    } finally {
+      await writer.close();
+      await m.close();
     }
   });
 

@@ -2,11 +2,12 @@
  * The fragments of a memory opened from a checkpoint, before their records are read: who
  * holds each label (the checkpoint's label map, less what changed since, plus the records
  * changed since), how many each namespace holds, and the records read so far for search
- * results. Read-only: a mutation, a catch-up with other writers or anything that needs
- * every record reads them all first (`completeRecords`), and this is dropped.
+ * results. Adds and catch-ups with other writers change it (`set`, `drop`); anything that
+ * needs every record (a listing, a filter, an update or delete) reads them all first
+ * (`completeRecords`), and this is dropped.
  */
 import type { FragmentRecord, FragmentStore } from './fragment-store.js';
-import type { LabelMap } from './label-map-file.js';
+import type { LabelMap, LabelMapSource } from './label-map-file.js';
 import { LabelTable } from './label-table.js';
 
 /**
@@ -18,18 +19,20 @@ const CACHED_RECORDS = 10_000;
 export class RecordsOnDemand {
   /** Per entry of the map: 1 when it no longer holds (deleted or changed since). */
   private readonly gone: Uint8Array;
+  private goneCount = 0;
   /**
    * Records added or changed since the checkpoint, by label: never the label of an entry
-   * still held (a changed fragment's entry is gone; the open refuses a label held twice).
+   * still held (a changed fragment's entry is gone; a label held twice is refused).
    */
   private readonly since = new LabelTable<FragmentRecord>();
-  private readonly sinceIds = new Set<string>();
+  private readonly sinceIds = new Map<string, FragmentRecord>();
+  /** The ids of those records by content hash. */
+  private readonly sinceContent = new Map<string, Set<string>>();
   /** Records read for results, by label, oldest first. */
   private readonly cache = new Map<number, FragmentRecord>();
   private counts: Map<string, number> | undefined;
-  readonly size: number;
-  /** The highest label held. */
-  readonly maxLabel: number;
+  /** The highest label held or once held. */
+  maxLabel: number;
 
   constructor(
     private readonly map: LabelMap,
@@ -37,19 +40,112 @@ export class RecordsOnDemand {
     changed: readonly FragmentRecord[],
   ) {
     this.gone = new Uint8Array(map.count);
-    let goneCount = 0;
-    for (const entry of goneEntries) {
-      if (this.gone[entry] === 0) goneCount++;
-      this.gone[entry] = 1;
+    for (const entry of goneEntries) this.markGone(entry);
+    this.maxLabel = map.count > 0 ? (map.labels[map.count - 1] as number) : -1;
+    for (const f of changed) this.set(f);
+  }
+
+  get size(): number {
+    return this.map.count - this.goneCount + this.since.size;
+  }
+
+  /** Whether an add can find the fragments that may hold a text (`mayHoldContent`). */
+  get knowsContent(): boolean {
+    return this.map.knowsContent;
+  }
+
+  private markGone(entry: number): void {
+    if (this.gone[entry] === 1) return;
+    this.gone[entry] = 1;
+    this.goneCount++;
+  }
+
+  /**
+   * Takes in a fragment's record as it is now (added, or changed: its entry of the map or
+   * its earlier record no longer holds). Its label must not be another fragment's.
+   */
+  set(f: FragmentRecord): void {
+    this.drop(f.id);
+    this.since.set(f.label, f);
+    this.sinceIds.set(f.id, f);
+    let holders = this.sinceContent.get(f.contentHash);
+    if (!holders) {
+      holders = new Set();
+      this.sinceContent.set(f.contentHash, holders);
     }
-    let maxLabel = map.count > 0 ? (map.labels[map.count - 1] as number) : -1;
-    for (const f of changed) {
-      this.since.set(f.label, f);
-      this.sinceIds.add(f.id);
-      if (f.label > maxLabel) maxLabel = f.label;
+    holders.add(f.id);
+    this.cache.delete(f.label);
+    if (f.label > this.maxLabel) this.maxLabel = f.label;
+    this.counts = undefined;
+  }
+
+  /** The fragment with this id no longer holds its label (deleted, or about to change). */
+  drop(id: string): void {
+    const earlier = this.sinceIds.get(id);
+    if (earlier) {
+      this.sinceIds.delete(id);
+      this.since.delete(earlier.label);
+      const holders = this.sinceContent.get(earlier.contentHash);
+      holders?.delete(id);
+      if (holders?.size === 0) this.sinceContent.delete(earlier.contentHash);
+      this.cache.delete(earlier.label);
     }
-    this.size = map.count - goneCount + this.since.size;
-    this.maxLabel = maxLabel;
+    const entry = this.map.entryOfId(id);
+    if (entry >= 0 && this.gone[entry] === 0) {
+      this.markGone(entry);
+      this.cache.delete(this.map.labels[entry] as number);
+    }
+    this.counts = undefined;
+  }
+
+  /** The label the fragment with this id holds, if it is held. */
+  labelOfId(id: string): number | undefined {
+    const f = this.sinceIds.get(id);
+    if (f) return f.label;
+    const entry = this.map.entryOfId(id);
+    return entry >= 0 && this.gone[entry] === 0 ? (this.map.labels[entry] as number) : undefined;
+  }
+
+  /** The record at hand for `label` (changed since the checkpoint, or read for a result). */
+  atHandFor(label: number): FragmentRecord | undefined {
+    return this.since.get(label) ?? this.cache.get(label);
+  }
+
+  /** The namespace of the fragment holding `label`, if any. */
+  namespaceOf(label: number): string | undefined {
+    const changed = this.since.get(label);
+    if (changed) return changed.namespace;
+    const entry = this.entry(label);
+    return entry < 0 ? undefined : this.map.namespaceAt(entry);
+  }
+
+  /**
+   * The ids of the fragments that may hold this text (in any namespace): those changed
+   * since the checkpoint that do, and the map's entries with its content key, whose
+   * records are to be read and compared.
+   */
+  mayHoldContent(contentHash: string): string[] {
+    const out: string[] = [];
+    for (const entry of this.map.entriesWithContent(contentHash)) {
+      if (this.gone[entry] === 0) out.push(this.map.idAt(entry));
+    }
+    for (const id of this.sinceContent.get(contentHash) ?? []) out.push(id);
+    return out;
+  }
+
+  /** What a label map of the fragments held is written from, in label order. */
+  *entries(): Iterable<LabelMapSource> {
+    const { map } = this;
+    const changed = [...this.since].sort((a, b) => a[0] - b[0]);
+    let next = 0;
+    for (let i = 0; i < map.count; i++) {
+      const label = map.labels[i] as number;
+      while (next < changed.length && (changed[next] as [number, FragmentRecord])[0] < label) {
+        yield (changed[next++] as [number, FragmentRecord])[1];
+      }
+      if (this.gone[i] === 0) yield map.entryAt(i);
+    }
+    while (next < changed.length) yield (changed[next++] as [number, FragmentRecord])[1];
   }
 
   /** The map's entry holding `label`, or -1 (also when it changed since: see `since`). */
@@ -175,7 +271,8 @@ export class RecordsOnDemand {
   }
 
   /** The records at hand: their accesses recorded here and not yet written. */
-  atHand(): Iterable<FragmentRecord> {
-    return this.cache.values();
+  *atHand(): Iterable<FragmentRecord> {
+    yield* this.cache.values();
+    yield* this.sinceIds.values();
   }
 }

@@ -14,7 +14,7 @@ import { normalizeRoles } from './embedding-roles.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
 import type { VectorIndex } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
-import { catchUp } from './follow.js';
+import { catchUp, readEveryRecord } from './follow.js';
 import type { FragmentRecord, IndexCheckpoint, StoreMeta } from './fragment-store.js';
 import { type ChangesSince, drift } from './index-file-drift.js';
 import { vectorMatrix } from './index-records.js';
@@ -207,6 +207,8 @@ export async function checkpointNow(ctx: MemoryContext): Promise<void> {
   if (store.written === 0) return;
   // Inside a transaction the index may hold writes a rollback takes back: not now.
   if (store.inTransaction()) return;
+  // A map that knows no texts (format 1) is not written again from its entries.
+  if (ctx.fragments.onDemand && !ctx.fragments.onDemand.knowsContent) await readEveryRecord(ctx);
   // The position the index reflects: what other processes wrote is taken in first.
   const seq = await catchUp(ctx, { checkpoint: true });
   const current = files.checkpoint;
@@ -224,7 +226,9 @@ export async function checkpointNow(ctx: MemoryContext): Promise<void> {
   const generation = Math.max(files.generation, current?.generation ?? 0) + 1;
   await indexes.vectors.save(indexPath(ctx, generation) as string);
   await indexes.lexical.save(lexicalPath(ctx, generation) as string);
-  await saveLabelMap(ctx, labelMapPath(ctx, generation) as string, ctx.fragments.byId.values());
+  const { fragments } = ctx;
+  const held = fragments.onDemand ? fragments.onDemand.entries() : fragments.byId.values();
+  await saveLabelMap(ctx, labelMapPath(ctx, generation) as string, held);
   files.generation = generation;
   // Named in the meta only once written: a crash before leaves the previous file named.
   files.checkpoint = { generation, seq };
