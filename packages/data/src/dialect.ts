@@ -23,6 +23,8 @@ export interface Dialect {
   readonly messagesByExchange: string;
   /** Ids of fragments whose history data records the namespace `?1` (erase rows aside). */
   readonly historyInNamespace: string;
+  /** Ids of the fragments of namespace `?1` whose metadata names `?2` as their source. */
+  readonly fragmentsFromSource: string;
   /** Statements around an erasure that make freed bytes zeroed; null when unsupported. */
   readonly secureDelete: { on: string; off: string } | null;
   /**
@@ -46,6 +48,8 @@ export const SQLITE_DIALECT: Dialect = {
   messagesByExchange: MESSAGES_BY_EXCHANGE,
   historyInNamespace:
     "SELECT DISTINCT fragment_id FROM fragment_changes WHERE kind != 'erase' AND json_valid(data) AND json_extract(data, '$.namespace') = ?1",
+  fragmentsFromSource:
+    "SELECT id FROM fragments WHERE namespace = ?1 AND json_valid(metadata) AND json_extract(metadata, '$.source') = ?2 AND json_type(metadata, '$.source') = 'text' ORDER BY created_at, id",
   secureDelete: { on: 'PRAGMA secure_delete = ON', off: 'PRAGMA secure_delete = OFF' },
   returningIds: false,
   tableColumns: (table) => `PRAGMA table_info(${table})`,

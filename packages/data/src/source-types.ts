@@ -41,6 +41,12 @@ export interface SourceRepository {
   removePieces(pieces: readonly SourcePieceKey[]): Promise<number>;
   /** The pieces, of any source, that became these fragments. */
   piecesOf(fragmentIds: readonly string[]): Promise<SourcePiece[]>;
+  /**
+   * The ids of the fragments of a namespace whose metadata names `path` as their
+   * `source`, oldest first: what a file ingested before the source index existed became.
+   * One query, without reading the fragments.
+   */
+  fragmentsFrom(namespace: string, path: string): Promise<string[]>;
   /** Removes a source and its pieces; whether it was recorded. */
   remove(namespace: string, path: string): Promise<boolean>;
 }

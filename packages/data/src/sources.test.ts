@@ -81,6 +81,63 @@ describe.each(storeTargets())('the source index (%s)', (impl) => {
     await other.close();
   });
 
+  it('finds the fragments whose metadata names a file as their source, oldest first', async () => {
+    const store = await openTestStore(impl, join(dir, `${impl}-from.db`));
+    const at = 1_700_000_000_000;
+    await store.fragments.put([
+      {
+        id: 'b',
+        text: 'two',
+        namespace: 'documents',
+        metadata: { source: '/a.md' },
+        createdAt: at + 2,
+      },
+      {
+        id: 'a',
+        text: 'one',
+        namespace: 'documents',
+        metadata: { source: '/a.md', line: 1 },
+        createdAt: at + 1,
+      },
+      {
+        id: 'c',
+        text: 'other file',
+        namespace: 'documents',
+        metadata: { source: '/b.md' },
+        createdAt: at,
+      },
+      {
+        id: 'd',
+        text: 'other namespace',
+        namespace: 'notes',
+        metadata: { source: '/a.md' },
+        createdAt: at,
+      },
+      {
+        id: 'e',
+        text: 'not a path',
+        namespace: 'documents',
+        metadata: { source: 7 },
+        createdAt: at,
+      },
+      {
+        id: 'f',
+        text: 'no source',
+        namespace: 'documents',
+        metadata: { title: '/a.md' },
+        createdAt: at,
+      },
+    ]);
+    expect(await store.sources.fragmentsFrom('documents', '/a.md')).toEqual(['a', 'b']);
+    expect(await store.sources.fragmentsFrom('notes', '/a.md')).toEqual(['d']);
+    expect(await store.sources.fragmentsFrom('documents', '7')).toEqual([]);
+    expect(await store.sources.fragmentsFrom('documents', '/none.md')).toEqual([]);
+    await expect(store.sources.fragmentsFrom('documents', '')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await store.close();
+  });
+
   it('refuses a missing namespace or path with INVALID_INPUT', async () => {
     const store = await openTestStore(impl, join(dir, `${impl}-bad.db`));
     await expect(store.sources.get(undefined as unknown as string, '/a')).rejects.toMatchObject({

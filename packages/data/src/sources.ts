@@ -138,6 +138,15 @@ export function createSourceRepository(ctx: StoreContext): SourceRepository {
       );
       return steps(() => piecesOfSteps(ids));
     },
+    async fragmentsFrom(namespace, path) {
+      const ns = requireNamespace(namespace, 'namespace');
+      requireString(path, 'path');
+      return serial(() =>
+        chain(driver.query(driver.dialect.fragmentsFromSource, [ns, path]), (rows) =>
+          rows.map((r) => String(r.id)),
+        ),
+      );
+    },
     async remove(namespace, path) {
       const ns = requireNamespace(namespace, 'namespace');
       requireString(path, 'path');

@@ -51,8 +51,8 @@ function stateOf(f: Fragment | undefined, pieceHash: string): PieceState {
   return 'edited';
 }
 
-/** Fragments ingested from each path before the source index existed (built once). */
-export type LegacyIndex = () => Promise<Map<string, string[]>>;
+/** The fragments ingested from a path before the source index existed, oldest first. */
+export type LegacyIndex = (path: string) => Promise<string[]>;
 
 /** The file as read for this ingest: what its record says once it is done. */
 export type FileState = Pick<SourceFile, 'path' | 'size' | 'modifiedAt'> & { contentHash: string };
@@ -105,7 +105,7 @@ export class FileSync {
     const recorded = (await sources.get(namespace, file.path)) !== undefined;
     const known = new Map<string, string>();
     const pending: SourcePiece[] = [];
-    const before = recorded ? [] : ((await legacy()).get(file.path) ?? []);
+    const before = recorded ? [] : await legacy(file.path);
     for (const id of before) {
       const f = await target.memory.get(id);
       if (!f || f.namespace !== namespace) continue;

@@ -19,6 +19,8 @@ export const POSTGRES_DIALECT: Dialect = {
     "SELECT * FROM messages WHERE (metadata::jsonb) -> 'exchangeId' = to_jsonb(?1::text) ORDER BY id",
   historyInNamespace:
     "SELECT DISTINCT fragment_id FROM fragment_changes WHERE kind != 'erase' AND data IS NOT NULL AND (data::jsonb) -> 'namespace' = to_jsonb(?1::text)",
+  fragmentsFromSource:
+    "SELECT id FROM fragments WHERE namespace = ?1 AND (metadata::jsonb) -> 'source' = to_jsonb(?2::text) ORDER BY created_at, id",
   // PostgreSQL has no secure delete: compact() rewrites the tables (VACUUM FULL).
   secureDelete: null,
   returningIds: true,
