@@ -1,6 +1,6 @@
 /**
  * Reading every record of a memory opened from a checkpoint (see records-on-demand.ts),
- * once something needs them all: a listing, an update or delete, a filter.
+ * once something needs them all: a listing, a delete, a filter.
  */
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord } from './fragment-store.js';

@@ -20,7 +20,7 @@ export async function updateFragment(
   patch: UpdatePatch,
 ): Promise<Fragment> {
   const { fragments, indexes } = ctx;
-  const f = fragments.mustGet(id);
+  const f = await fragments.recordToChange(ctx.store, id);
   const { text, metadata, importance } = parseUpdatePatch(patch, f.importance);
   // Without a new text the stored vector stays as it is.
   let vector: Float32Array | undefined;
@@ -123,7 +123,14 @@ export async function reinforceFragments(
   amount: number,
 ): Promise<Fragment[]> {
   const list = parseReinforce(ids, amount);
-  const records = list.map((id) => ctx.fragments.mustGet(id));
+  // An id given twice is reinforced twice, on one record.
+  const byId = new Map<unknown, FragmentRecord>();
+  const records: FragmentRecord[] = [];
+  for (const id of list) {
+    const f = byId.get(id) ?? (await ctx.fragments.recordToChange(ctx.store, id));
+    byId.set(id, f);
+    records.push(f);
+  }
   const at = ctx.now();
   ctx.fragments.changes++;
   const items = records.map((f) => {
@@ -134,6 +141,9 @@ export async function reinforceFragments(
     return { fragment: f, change: historyEntry(f, 'reinforce', at) };
   });
   await ctx.store.put(items);
+  // Held already once every record is read; opened from a checkpoint, the label map's
+  // overlay takes them (the importance a search scores with).
+  if (ctx.fragments.onDemand) for (const f of byId.values()) ctx.fragments.remember(f);
   await checkpointIfDue(ctx);
   return records.map(publicFragment);
 }

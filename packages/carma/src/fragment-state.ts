@@ -102,10 +102,11 @@ export class FragmentState {
   }
 
   /**
-   * Whether a write that adds can run on the records at hand: always once every record
-   * is read, and from a label map that knows the fragments' texts (format 2 on).
+   * Whether a write that looks texts up (an add, a new text) can run on the records at
+   * hand: always once every record is read, and from a label map that knows the
+   * fragments' texts (format 2 on).
    */
-  get addsOnDemand(): boolean {
+  get textsOnDemand(): boolean {
     return this.onDemand === undefined || this.onDemand.knowsContent;
   }
 
@@ -270,6 +271,38 @@ export class FragmentState {
   withHash(contentHash: string): Iterable<string> {
     const ids = this.lookups().byHash.get(contentHash);
     return ids === undefined ? EMPTY : typeof ids === 'string' ? [ids] : ids;
+  }
+
+  /**
+   * The record of the fragment with this id, to change it: the one held, or (opened from
+   * a checkpoint) the one at hand or read from `store`. A bad id or an unknown one is an
+   * error.
+   */
+  async recordToChange(store: FragmentStore, id: unknown): Promise<FragmentRecord> {
+    if (!this.onDemand) return this.mustGet(id);
+    const checked = checkId(id);
+    const f = await this.recordOf(store, checked);
+    if (!f) throw fragmentNotFound(checked);
+    return f;
+  }
+
+  /**
+   * The record of the fragment with this id, if the memory holds it: the one held, or
+   * (opened from a checkpoint) the one at hand or read from `store`.
+   */
+  async recordOf(store: FragmentStore, id: string): Promise<FragmentRecord | undefined> {
+    const onDemand = this.onDemand;
+    if (!onDemand) return this.byId.get(id);
+    const label = onDemand.labelOfId(id);
+    if (label === undefined) return undefined;
+    const held = onDemand.atHandFor(label);
+    if (held) return held;
+    const [f] = await store.read([id]);
+    // Read as stored now: only the record the memory holds under that label counts.
+    if (!f || f.label !== label || onDemand.labelOfId(id) !== label) return undefined;
+    // Links to fragments deleted without their links being cleared, as on open.
+    if (f.links.length > 0) f.links = f.links.filter((other) => onDemand.holds(other));
+    return f;
   }
 
   /** The fragment with this id; a bad id or an unknown one is an error. */

@@ -298,9 +298,9 @@ export class Memory {
 
   /**
    * Whether every fragment's record is in memory. A memory opened from a checkpoint reads
-   * only the records of the search results it returns, and adds and takes in other
-   * processes' writes from its label map, until something needs them all (a listing, an
-   * update or delete, a filter).
+   * only the records of the search results it returns, and adds, updates, reinforces and
+   * takes in other processes' writes from its label map, until something needs them all
+   * (a listing, a delete, a filter).
    */
   get allLoaded(): boolean {
     return this.ctx.fragments.onDemand === undefined;
@@ -350,7 +350,7 @@ export class Memory {
     // Opened from a checkpoint, an add needs no other record (the label map finds the
     // texts already held), unless it merges near-duplicates into them.
     const { fragments, options } = this.ctx;
-    const onDemand = fragments.addsOnDemand && !options.mergeNearDuplicates;
+    const onDemand = fragments.textsOnDemand && !options.mergeNearDuplicates;
     let ready: Awaited<ReturnType<typeof embedAhead>> | undefined;
     if (!(this.embedder instanceof HashingEmbedder)) {
       if (!onDemand) await this.loadAll();
@@ -363,8 +363,8 @@ export class Memory {
   async get(id: string): Promise<Fragment | undefined> {
     this.checkOpen();
     if (typeof id !== 'string') throw invalidInput('id', id, 'a fragment id');
-    await this.loadAll();
-    const f = this.ctx.fragments.byId.get(id);
+    // Opened from a checkpoint: the one record, read from the store.
+    const f = await this.ctx.fragments.recordOf(this.ctx.store, id);
     return f ? publicFragment(f) : undefined;
   }
 
@@ -373,7 +373,11 @@ export class Memory {
     id: string,
     patch: { text?: string; metadata?: Metadata; importance?: number; core?: boolean },
   ): Promise<Fragment> {
-    return this.mutate(() => updateFragment(this.ctx, id, patch));
+    // Opened from a checkpoint, the label map finds another holder of a new text when it
+    // knows the texts (format 2).
+    return this.mutate(() => updateFragment(this.ctx, id, patch), {
+      onDemand: this.ctx.fragments.textsOnDemand,
+    });
   }
 
   /** Deletes a fragment (its history stays readable). */
@@ -429,7 +433,7 @@ export class Memory {
    * (default 0.1, capped at 1) and the reinforcement is recorded in history.
    */
   reinforce(ids: string | string[], amount = 0.1): Promise<Fragment[]> {
-    return this.mutate(() => reinforceFragments(this.ctx, ids, amount));
+    return this.mutate(() => reinforceFragments(this.ctx, ids, amount), { onDemand: true });
   }
 
   /**

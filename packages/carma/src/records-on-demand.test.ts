@@ -149,7 +149,7 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
     }
   });
 
-  it('reads every record for a filter, a listing, a lookup and a write', async () => {
+  it('reads every record for a filter, a listing and a delete', async () => {
     const dir = await written();
     const full = await openFully(dir);
     try {
@@ -171,7 +171,7 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
 
       const byWrite = await open(dir);
       const [hit] = await byWrite.search('piano w13x', { k: 1, mode: 'lexical' });
-      await byWrite.update(hit?.id as string, { text: 'piano lesson moved w13x' });
+      await byWrite.delete(hit?.id as string);
       expect(byWrite.allLoaded).toBe(true);
       expect(await answers(byWrite)).toEqual(await answers(full));
       await byWrite.close();
@@ -231,6 +231,56 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
       await reopened.close();
       await full.close();
     }
+  });
+
+  it('updates and reinforces without reading every record', async () => {
+    const dir = await written();
+    const m = await open(dir);
+    try {
+      const [piano] = await m.search('piano w13x', { k: 1, mode: 'lexical' });
+      const [ferry] = await m.search('ferry note 0', { k: 1, mode: 'lexical' });
+      const [other] = await m.search('bicycle w4x', { k: 1, mode: 'lexical' });
+      const updated = await m.update(piano?.id as string, { text: 'piano lesson moved w13x' });
+      expect(updated.version).toBe(2);
+      // A text another fragment of the namespace holds is refused, its record unread.
+      const home = inputs.find(
+        (f) => f.namespace === ferry?.fragment.namespace && f.text !== ferry?.fragment.text,
+      );
+      await expect(
+        m.update(ferry?.id as string, { text: home?.text as string }),
+      ).rejects.toMatchObject({ code: 'DUPLICATE_CONTENT' });
+      const [reinforced] = await m.reinforce([other?.id as string, other?.id as string], 0.25);
+      expect(reinforced?.importance).toBeCloseTo(
+        Math.min(1, (other?.fragment.importance ?? 0) + 0.5),
+      );
+      expect(reinforced?.reinforcements).toBe(2);
+      await expect(m.reinforce('no-such-id')).rejects.toMatchObject({ code: 'FRAGMENT_NOT_FOUND' });
+      // A lookup reads the one record.
+      expect((await m.get(piano?.id as string))?.text).toBe('piano lesson moved w13x');
+      expect((await m.get(ferry?.id as string))?.version).toBe(1);
+      expect(await m.get('no-such-id')).toBeUndefined();
+      expect(m.allLoaded).toBe(false);
+      const full = await openFully(dir);
+      try {
+        const queries: Array<[string, SearchOptions]> = [
+          ...QUERIES,
+          ['piano lesson moved', { k: 3 }],
+          ['bicycle w4x', { k: 3, importance: { weight: 0.5 }, explain: true }],
+        ];
+        expect(await answers(m, queries)).toEqual(await answers(full, queries));
+        expect((await full.get(other?.id as string))?.reinforcements).toBe(2);
+        expect(m.allLoaded).toBe(false);
+      } finally {
+        await full.close();
+      }
+    } finally {
+      await m.close();
+    }
+    const reopened = await open(dir);
+    expect(reopened.allLoaded).toBe(false);
+    const [hit] = await reopened.search('piano lesson moved', { k: 1 });
+    expect(hit?.fragment.text).toBe('piano lesson moved w13x');
+    await reopened.close();
   });
 
   it('takes in what another writer changes while it answers from its map', async () => {

@@ -2,9 +2,9 @@
  * The fragments of a memory opened from a checkpoint, before their records are read: who
  * holds each label (the checkpoint's label map, less what changed since, plus the records
  * changed since), how many each namespace holds, and the records read so far for search
- * results. Adds and catch-ups with other writers change it (`set`, `drop`); anything that
- * needs every record (a listing, a filter, an update or delete) reads them all first
- * (`completeRecords`), and this is dropped.
+ * results. Adds, updates, reinforcements and catch-ups with other writers change it
+ * (`set`, `drop`); anything that needs every record (a listing, a filter, a delete) reads
+ * them all first (`completeRecords`), and this is dropped.
  */
 import type { FragmentRecord, FragmentStore } from './fragment-store.js';
 import type { LabelMap, LabelMapSource } from './label-map-file.js';
