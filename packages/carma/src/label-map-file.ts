@@ -61,17 +61,6 @@ export interface LabelMapEntry {
   contentKey: number;
 }
 
-/** A fragment record's entry in a label map. */
-export function labelMapEntry(f: FragmentRecord): LabelMapEntry {
-  return {
-    id: f.id,
-    label: f.label,
-    namespace: f.namespace,
-    importance: f.importance,
-    contentKey: contentKeyHash(f.contentHash),
-  };
-}
-
 /** FNV-1a (32-bit) of a content hash's characters: what a map finds texts by. */
 export function contentKeyHash(contentHash: string): number {
   let hash = 0x811c9dc5;
