@@ -191,17 +191,7 @@ async function applyChangesOnDemand(ctx: MemoryContext, ids: string[]): Promise<
   for (const f of reindex) {
     if (f.links.length > 0) f.links = f.links.filter((id) => onDemand.holds(id));
   }
-  fragments.claimLabels(reindex.map((f) => f.label));
-  if (reindex.length > 0) {
-    try {
-      await indexRecords(ctx, reindex);
-    } catch (error) {
-      // As in `applyChanges`: taken in as new by the next catch-up from the same position.
-      for (const f of reindex) fragments.forget(f);
-      throw error;
-    }
-  }
-  indexes.savedToFile = false;
+  await indexTakenIn(ctx, reindex);
 }
 
 /** Brings the state and indexes of these fragments to what the database holds now. */
@@ -260,6 +250,15 @@ async function applyChanges(ctx: MemoryContext, ids: string[]): Promise<void> {
   for (const { after } of changed) fragments.remember(after);
   // Links to fragments this memory does not hold are dropped, as on open.
   for (const { after } of changed) after.links = after.links.filter((id) => fragments.byId.has(id));
+  await indexTakenIn(ctx, reindex);
+}
+
+/**
+ * Indexes the records a catch-up took in (new, or with a new label or text), the last
+ * step of both kinds of catch-up.
+ */
+async function indexTakenIn(ctx: MemoryContext, reindex: FragmentRecord[]): Promise<void> {
+  const { fragments, indexes } = ctx;
   fragments.claimLabels(reindex.map((f) => f.label));
   if (reindex.length > 0) {
     try {
