@@ -332,7 +332,13 @@ impl VectorIndex {
             return;
         }
         if let Some(h) = &self.hnsw {
-            h.link_range(&self.data, self.dim, pending.start, pending.end);
+            h.link_range(
+                &self.data,
+                &self.codes,
+                self.dim,
+                pending.start,
+                pending.end,
+            );
         }
     }
 
@@ -377,7 +383,7 @@ impl VectorIndex {
         self.generation += 1;
         if let Some(params) = self.hnsw_params() {
             let mut g = Hnsw::new(params);
-            g.insert_range(&self.data, dim, 0, self.labels.len());
+            g.insert_range(&self.data, &self.codes, dim, 0, self.labels.len());
             self.hnsw = Some(g);
         }
     }
@@ -392,7 +398,7 @@ impl VectorIndex {
             None => self.hnsw = None,
             Some(p) => {
                 let mut g = Hnsw::new(p);
-                g.insert_range(&self.data, self.dim, 0, self.labels.len());
+                g.insert_range(&self.data, &self.codes, self.dim, 0, self.labels.len());
                 self.hnsw = Some(g);
             }
         }

@@ -1,5 +1,7 @@
-//! What a graph walk measures nodes with: exact inner products with the `f32` rows (how
-//! the graph is built), or estimates from the rows' int8 codes (how a search walks it).
+//! What a graph walk measures nodes with: estimates from the rows' int8 codes (how both
+//! an insert and a search walk the graph; the nodes a walk ends on are then scored
+//! exactly), or exact inner products with the `f32` rows (for a row or query without a
+//! code).
 
 use super::{prefetch, prefetch_row};
 use crate::codes::{QueryCode, RowCodes};

@@ -136,7 +136,7 @@ impl Compaction {
                 .codes
                 .extend(&self.next.data[start * dim..end * dim]);
             if let Some(graph) = self.next.hnsw.as_mut() {
-                graph.insert_range(&self.next.data, dim, start, end);
+                graph.insert_range(&self.next.data, &self.next.codes, dim, start, end);
             }
             self.indexed = end;
         }
