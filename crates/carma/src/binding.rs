@@ -230,15 +230,27 @@ impl NativeVectorIndex {
     /// `add` on the libuv thread pool (for large batches with a graph to extend): the
     /// rows are stored under the write lock, and linked into the graph under the read
     /// lock, so that searches are answered meanwhile. The caller must not mutate the
-    /// arrays until the promise settles.
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn add_async(&self, labels: Uint32Array, vectors: Float32Array) -> AsyncTask<AddTask> {
-        AsyncTask::new(AddTask {
+    /// arrays until the promise settles. With `nearest` (1 to 10,000) and a graph, resolves
+    /// with that many nearest rows held before the batch per added row, found by the walks
+    /// that linked them (`VectorIndex::link`); else with null.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeHits | null>")]
+    pub fn add_async(
+        &self,
+        labels: Uint32Array,
+        vectors: Float32Array,
+        nearest: Option<f64>,
+    ) -> Result<AsyncTask<AddTask>> {
+        let nearest = match nearest {
+            Some(k) => integer("nearest", k, 1, MAX_K as u32)? as usize,
+            None => 0,
+        };
+        Ok(AsyncTask::new(AddTask {
             index: self.inner.clone(),
             linking: self.linking.clone(),
             labels,
             vectors,
-        })
+            nearest,
+        }))
     }
 
     #[napi(catch_unwind)]
@@ -411,25 +423,26 @@ pub struct AddTask {
     linking: Arc<Mutex<()>>,
     labels: Uint32Array,
     vectors: Float32Array,
+    nearest: usize,
 }
 
 impl Task for AddTask {
-    type Output = ();
-    type JsValue = ();
+    type Output = Option<SearchResults>;
+    type JsValue = Option<NativeHits>;
 
-    fn compute(&mut self) -> Result<()> {
+    fn compute(&mut self) -> Result<Self::Output> {
         let _linking = self.linking.lock().unwrap_or_else(|e| e.into_inner());
         let pending = write_owning_rows(&self.index)
             .append(&self.labels, &self.vectors)
             .map_err(AiosError::into_napi)?;
-        if let Some(pending) = pending {
-            read(&self.index).link(&pending);
-        }
-        Ok(())
+        Ok(pending.and_then(|p| read(&self.index).link(&p, self.nearest)))
     }
 
-    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
-        Ok(())
+    fn resolve(&mut self, _env: Env, res: Self::Output) -> Result<Self::JsValue> {
+        Ok(res.map(|r| NativeHits {
+            labels: Uint32Array::new(r.labels),
+            scores: Float32Array::new(r.scores),
+        }))
     }
 }
 

@@ -60,6 +60,18 @@ pub fn layer0_stride(params: HnswParams) -> usize {
     params.max_links(0) + 1
 }
 
+/// Which of the nodes a link's walk ends on `link_range` hands back, and how many.
+pub struct Nearest<'a> {
+    pub k: usize,
+    pub accept: &'a (dyn Fn(u32) -> bool + Sync),
+}
+
+/// Hands back none.
+pub const NO_NEAREST: Nearest<'static> = Nearest {
+    k: 0,
+    accept: &|_| false,
+};
+
 #[derive(Clone, Copy, Debug)]
 struct Cand {
     dist: f32,
@@ -385,7 +397,7 @@ impl Hnsw {
         end: usize,
     ) {
         self.reserve_nodes(start, end);
-        self.link_range(data, codes, dim, start, end);
+        self.link_range(data, codes, dim, start, end, &NO_NEAREST);
     }
 
     /// Gives nodes `start..end` their levels and empty neighbour lists: the part of an
@@ -408,21 +420,29 @@ impl Hnsw {
     /// Links nodes `start..end` (reserved by `reserve_nodes`) into the graph, in parallel
     /// when there are many. Takes the graph shared: every neighbour list has its own lock,
     /// so searches go on meanwhile (they may not find these nodes until they are linked).
-    pub fn link_range(&self, data: &[f32], codes: &RowCodes, dim: usize, start: usize, end: usize) {
-        let this = self;
+    ///
+    /// Returns, per node, up to `nearest.k` of the nodes its layer-0 walk ended on that
+    /// `nearest.accept` takes, nearest first with exact distances: the neighbours a
+    /// separate search would find, without walking the graph a second time.
+    pub fn link_range(
+        &self,
+        data: &[f32],
+        codes: &RowCodes,
+        dim: usize,
+        start: usize,
+        end: usize,
+        nearest: &Nearest,
+    ) -> Vec<Vec<(f32, u32)>> {
+        let insert = |id: usize| self.insert(data, codes, dim, id as u32, nearest);
         if end - start >= 64 {
             // Seed the graph sequentially so parallel inserts start from a real structure.
             let head = (start + 32).min(end);
-            for id in start..head {
-                this.insert(data, codes, dim, id as u32);
-            }
-            (head..end)
-                .into_par_iter()
-                .for_each(|id| this.insert(data, codes, dim, id as u32));
+            let mut out: Vec<_> = (start..head).map(insert).collect();
+            let rest: Vec<_> = (head..end).into_par_iter().map(insert).collect();
+            out.extend(rest);
+            out
         } else {
-            for id in start..end {
-                this.insert(data, codes, dim, id as u32);
-            }
+            (start..end).map(insert).collect()
         }
     }
 
@@ -606,13 +626,20 @@ impl Hnsw {
         kept.into_iter().map(|c| c.id).collect()
     }
 
-    fn insert(&self, data: &[f32], codes: &RowCodes, dim: usize, id: u32) {
+    fn insert(
+        &self,
+        data: &[f32],
+        codes: &RowCodes,
+        dim: usize,
+        id: u32,
+        nearest: &Nearest,
+    ) -> Vec<(f32, u32)> {
         let q = &data[id as usize * dim..(id as usize + 1) * dim];
         // The walks estimate inner products from the int8 codes (a quarter of the bytes
         // the rows would be read for); the candidates they end on are scored exactly
         // before neighbours are chosen from them. A row without a code walks the rows.
         match QueryCode::new(q).filter(|_| codes.len() > id as usize) {
-            Some(code) => self.insert_in(&CodeSpace { codes, q: &code }, data, dim, id),
+            Some(code) => self.insert_in(&CodeSpace { codes, q: &code }, data, dim, id, nearest),
             None => {
                 let space = FloatSpace {
                     data,
@@ -620,12 +647,19 @@ impl Hnsw {
                     q,
                     dot: dot_fn(),
                 };
-                self.insert_in(&space, data, dim, id);
+                self.insert_in(&space, data, dim, id, nearest)
             }
         }
     }
 
-    fn insert_in(&self, space: &impl Space, data: &[f32], dim: usize, id: u32) {
+    fn insert_in(
+        &self,
+        space: &impl Space,
+        data: &[f32],
+        dim: usize,
+        id: u32,
+        nearest: &Nearest,
+    ) -> Vec<(f32, u32)> {
         let q = &data[id as usize * dim..(id as usize + 1) * dim];
         let level = self.level(id);
         let snapshot = {
@@ -633,7 +667,7 @@ impl Hnsw {
             match *entry {
                 None => {
                     *entry = Some((id, level));
-                    return;
+                    return Vec::new();
                 }
                 Some(e) => e,
             }
@@ -648,6 +682,7 @@ impl Hnsw {
         }
         let mut eps = vec![cur];
         let accept_all = |_: u32| true;
+        let mut near = Vec::new();
         for l in (0..=level.min(max_level)).rev() {
             let found = self.search_layer(space, &eps, self.params.ef_construction, l, &accept_all);
             let found: Vec<Cand> = found.into_iter().filter(|c| c.id != id).collect();
@@ -659,6 +694,14 @@ impl Hnsw {
                 })
                 .collect();
             exact.sort_unstable();
+            if l == 0 && nearest.k > 0 {
+                near = exact
+                    .iter()
+                    .filter(|c| (nearest.accept)(c.id))
+                    .take(nearest.k)
+                    .map(|c| (-c.dist, c.id))
+                    .collect();
+            }
             let chosen = self.select(data, dim, &exact, self.params.m);
             if l == 0 {
                 let _lock = self.lock0(id);
@@ -693,6 +736,7 @@ impl Hnsw {
                 *entry = Some((id, level));
             }
         }
+        near
     }
 
     /// The `k` accepted nodes nearest to the query of `space` (by inner product), best

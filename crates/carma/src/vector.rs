@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::code_scan::{self, ScanRows};
 use crate::codes::{QueryCode, RowCodes};
 use crate::fx::{FxMap, FxSet};
-use crate::hnsw::{CodeSpace, FloatSpace, Hnsw, HnswParams};
+use crate::hnsw::{CodeSpace, FloatSpace, Hnsw, HnswParams, Nearest};
 use crate::simd::{dot, dot_fn, normalize};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
@@ -263,7 +263,7 @@ impl VectorIndex {
     /// Adds or replaces rows. Everything is validated before anything changes.
     pub fn add(&mut self, labels: &[u32], vectors: &[f32]) -> Result<()> {
         if let Some(pending) = self.append(labels, vectors)? {
-            self.link(&pending);
+            self.link(&pending, 0);
         }
         Ok(())
     }
@@ -327,19 +327,46 @@ impl VectorIndex {
     /// Links the graph nodes `append` reserved. Nothing to do when the index was
     /// renumbered or regraphed since (`compact`, `set_hnsw`, a compaction's swap): that
     /// built a graph over every live row, these included.
-    pub fn link(&self, pending: &PendingLinks) {
+    ///
+    /// With `nearest` above 0, returns for each linked row the `nearest` live rows held
+    /// before its batch that the walk linking it ended on, best first with exact scores
+    /// and padded as a search pads (what a graph search for the row before the batch
+    /// would answer, without a second walk); `None` when nothing was linked.
+    pub fn link(&self, pending: &PendingLinks, nearest: usize) -> Option<SearchResults> {
         if pending.generation != self.generation {
-            return;
+            return None;
         }
-        if let Some(h) = &self.hnsw {
-            h.link_range(
-                &self.data,
-                &self.codes,
-                self.dim,
-                pending.start,
-                pending.end,
-            );
+        let h = self.hnsw.as_ref()?;
+        let before = |slot: u32| (slot as usize) < pending.start && self.alive[slot as usize];
+        let walks = h.link_range(
+            &self.data,
+            &self.codes,
+            self.dim,
+            pending.start,
+            pending.end,
+            &Nearest {
+                k: nearest,
+                accept: &before,
+            },
+        );
+        if nearest == 0 {
+            return None;
         }
+        let mut out = SearchResults {
+            labels: Vec::with_capacity(walks.len() * nearest),
+            scores: Vec::with_capacity(walks.len() * nearest),
+        };
+        for walk in walks {
+            for (score, slot) in &walk {
+                out.labels.push(self.labels[*slot as usize]);
+                out.scores.push(*score);
+            }
+            for _ in walk.len()..nearest {
+                out.labels.push(u32::MAX);
+                out.scores.push(f32::NEG_INFINITY);
+            }
+        }
+        Some(out)
     }
 
     /// Deletes rows; returns how many of the labels were present.
@@ -873,7 +900,7 @@ mod tests {
                     assert_eq!(shared.search(q, 1, None, opts).unwrap().labels.len(), 1);
                 }
             });
-            shared.link(&pending);
+            shared.link(&pending, 0);
             searcher.join().unwrap();
         });
         assert!(found_by_graph(&idx, &v, dim, 780..820) >= 0.95);
@@ -895,7 +922,7 @@ mod tests {
         // over every live row, and the links of the old slots must not be made in it.
         idx.remove(&[0, 1, 2]);
         idx.compact();
-        idx.link(&pending);
+        idx.link(&pending, 0);
         assert_eq!(idx.len(), n - 3);
         assert_eq!(idx.slots(), n - 3);
         assert!(found_by_graph(&idx, &v, dim, 400..600) >= 0.95);

@@ -61,9 +61,11 @@ export declare class NativeVectorIndex {
    * `add` on the libuv thread pool (for large batches with a graph to extend): the
    * rows are stored under the write lock, and linked into the graph under the read
    * lock, so that searches are answered meanwhile. The caller must not mutate the
-   * arrays until the promise settles.
+   * arrays until the promise settles. With `nearest` (1 to 10,000) and a graph, resolves
+   * with that many nearest rows held before the batch per added row, found by the walks
+   * that linked them (`VectorIndex::link`); else with null.
    */
-  addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void>
+  addAsync(labels: Uint32Array, vectors: Float32Array, nearest?: number | undefined | null): Promise<NativeHits | null>
   remove(labels: Uint32Array): number
   has(label: number): boolean
   /** The stored row (unit length under cosine), or null. */

@@ -3,10 +3,14 @@ import type { MemoryContext } from './context.js';
 import {
   findNearDuplicates,
   mergeNearDuplicate,
+  NEAREST_FOR_NEAR_DUPLICATES,
+  nearDuplicatesIn,
+  nearFromLinks,
   resolveSlots,
   splitExactDuplicates,
 } from './dedup.js';
 import { type DocumentVectors, documentVectors } from './document-vectors.js';
+import type { Hits } from './engine/index.js';
 import type { FragmentRecord } from './fragment-store.js';
 import type { AddResult, NearDuplicate } from './memory-types.js';
 import { historyEntry, publicFragment } from './records.js';
@@ -53,11 +57,14 @@ export async function addFragments(
     fresh.forEach((f, i) => {
       matrix.set(vectors.get(f.record.contentHash) as Float32Array, i * dim);
     });
-    const near = await findNearDuplicates(
-      ctx,
-      matrix,
-      fresh.map((f) => f.record.namespace),
-    );
+    const namespaces = fresh.map((f) => f.record.namespace);
+    // With a graph, the walks that link the rows find their nearest anyway: the
+    // near-duplicates are read from those instead of a search of their own (the search
+    // cost about as much as the linking).
+    const fromLinks = nearFromLinks(ctx);
+    const near = fromLinks
+      ? namespaces.map((): NearDuplicate[] => [])
+      : await findNearDuplicates(ctx, matrix, namespaces);
     const toStore: NewFragment[] = [];
     const merges: NearMerge[] = [];
     fresh.forEach((f, i) => {
@@ -94,7 +101,9 @@ export async function addFragments(
       });
       // Both on the libuv pool natively: the graph inserts beside the tokenizing.
       const indexed = await Promise.allSettled([
-        indexes.vectorsFor(dim).addAsync(labels, vectors),
+        indexes
+          .vectorsFor(dim)
+          .addAsync(labels, vectors, fromLinks ? NEAREST_FOR_NEAR_DUPLICATES : {}),
         indexes.lexical.addAsync(
           labels,
           toStore.map((s) => s.record.text),
@@ -108,6 +117,18 @@ export async function addFragments(
         indexes.lexical.remove(labels);
         for (const s of toStore) ctx.follow.doubt.add(s.record.id);
         throw failed.reason;
+      }
+      if (fromLinks) {
+        const stored = toStore.map((s) => s.record.namespace);
+        const walks = (indexed[0] as PromiseFulfilledResult<Hits | null>).value;
+        // No walks when the graph was rebuilt meanwhile (it holds these rows now): then a
+        // search, which finds the rows of the batch too, but they are not held yet.
+        const found = walks
+          ? nearDuplicatesIn(ctx, walks, NEAREST_FOR_NEAR_DUPLICATES.nearest, stored)
+          : await findNearDuplicates(ctx, vectors, stored);
+        toStore.forEach((s, i) => {
+          s.near = found[i] as NearDuplicate[];
+        });
       }
       for (const s of toStore) {
         fragments.remember(s.record);

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MemoryContext } from './context.js';
-import { NO_LABEL } from './engine/index.js';
+import { type Hits, NO_LABEL } from './engine/index.js';
 import { type ContentHolders, contentKey } from './fragment-state.js';
 import type { FragmentRecord } from './fragment-store.js';
 import type { AddResult, NearDuplicate } from './memory-types.js';
@@ -91,8 +91,33 @@ export function resolveSlots(slots: AddSlot[]): AddResult[] {
 }
 
 /**
- * Near-duplicates of each row of `matrix` in its namespace, most similar first. A batch
- * is thousands of searches: off the JS thread where the engine can.
+ * Whether near-duplicates are looked for at all (a threshold above 1 turns them off),
+ * and the threshold.
+ */
+function nearThreshold(ctx: MemoryContext): number {
+  return ctx.options.nearDuplicateThreshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
+}
+
+/**
+ * Whether the near-duplicates of the next rows added come from the walks that link them
+ * into the graph (`addAsync`'s `nearest`) rather than a search before: with a graph, and
+ * unless they decide whether a row is stored at all (merging).
+ */
+export function nearFromLinks(ctx: MemoryContext): boolean {
+  return (
+    nearThreshold(ctx) <= 1 &&
+    !ctx.options.mergeNearDuplicates &&
+    (ctx.indexes.vectors?.hnsw ?? null) !== null
+  );
+}
+
+/** `addAsync`'s options that ask for the rows' nearest for `nearDuplicatesIn`. */
+export const NEAREST_FOR_NEAR_DUPLICATES = { nearest: NEAR_CANDIDATES } as const;
+
+/**
+ * Near-duplicates of each row of `matrix` in its namespace, most similar first, by a
+ * search of the index as it is. A batch is thousands of searches: off the JS thread
+ * where the engine can.
  */
 export async function findNearDuplicates(
   ctx: MemoryContext,
@@ -100,10 +125,23 @@ export async function findNearDuplicates(
   namespaces: string[],
 ): Promise<NearDuplicate[][]> {
   const vectors = ctx.indexes.vectors;
-  const threshold = ctx.options.nearDuplicateThreshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
-  if (!vectors || vectors.size === 0 || threshold > 1) return namespaces.map(() => []);
+  if (!vectors || vectors.size === 0 || nearThreshold(ctx) > 1) return namespaces.map(() => []);
   const k = Math.min(NEAR_CANDIDATES, vectors.size);
-  const hits = await vectors.searchAsync(matrix, k, { ef: 64 });
+  return nearDuplicatesIn(ctx, await vectors.searchAsync(matrix, k, { ef: 64 }), k, namespaces);
+}
+
+/**
+ * The near-duplicates among `k` nearest rows per new row (`hits`): at least as similar
+ * as the threshold, held by the memory (not rows of the batch itself), in the row's
+ * namespace.
+ */
+export function nearDuplicatesIn(
+  ctx: MemoryContext,
+  hits: Hits,
+  k: number,
+  namespaces: string[],
+): NearDuplicate[][] {
+  const threshold = nearThreshold(ctx);
   return namespaces.map((ns, i) => {
     const out: NearDuplicate[] = [];
     for (let j = i * k; j < (i + 1) * k; j++) {

@@ -43,6 +43,45 @@ describe.each(testImplementations())('addAsync with a graph (%s)', (impl) => {
     engine = createEngine({ native: impl });
   });
 
+  it('reports the nearest earlier live rows of each row it links, as an exact search would', async () => {
+    const index = engine.createVectorIndex(DIM, 'cosine', HNSW);
+    const first = rows(0, 600);
+    index.add(range(0, 600), first);
+    index.remove(range(0, 50));
+    // Near copies of rows 100..199: each must find rows held before its batch (the one it
+    // was copied from first), never a deleted row or a row of its own batch.
+    const batch = first.slice(100 * DIM, 200 * DIM).map((v, i) => v + ((i % 7) - 3) * 1e-3);
+    const k = 5;
+    const exact = engine.createVectorIndex(DIM, 'cosine');
+    exact.add(range(50, 550), first.subarray(50 * DIM));
+    const truth = exact.search(batch, k, { exact: true });
+    const near = await index.addAsync(range(1000, 100), batch, { nearest: k });
+    expect(near?.labels.length).toBe(100 * k);
+    let agree = 0;
+    for (let i = 0; i < 100; i++) {
+      // The row it was copied from comes first, with its exact score.
+      expect(near?.labels[i * k]).toBe(100 + i);
+      expect(near?.scores[i * k]).toBeCloseTo(truth.scores[i * k] as number, 5);
+      for (let j = 0; j < k; j++) {
+        const label = near?.labels[i * k + j] as number;
+        expect(label >= 50 && label < 600).toBe(true);
+        if (truth.labels.subarray(i * k, (i + 1) * k).includes(label)) agree++;
+      }
+    }
+    expect(agree / (100 * k)).toBeGreaterThan(0.95);
+    // Asked for nothing, or no graph to walk: null.
+    expect(await index.addAsync(range(2000, 1), rows(2000, 1))).toBeNull();
+    const flat = engine.createVectorIndex(DIM, 'cosine');
+    expect(await flat.addAsync(range(0, 3), rows(0, 3), { nearest: 2 })).toBeNull();
+    for (const nearest of [0, 1.5, 10_001, Number.NaN]) {
+      await expect(
+        index.addAsync(range(3000, 1), rows(3000, 1), { nearest }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+    }
+  });
+
   it('answers searches while a large batch is linked into the graph', async () => {
     const index = engine.createVectorIndex(DIM, 'cosine', HNSW);
     const first = rows(0, 2000);

@@ -26,6 +26,15 @@ export function checkK(k: unknown): number {
   return integerInRange(k, 'k', 1, MAX_K);
 }
 
+/** The `nearest` of `addAsync`'s options (0: none asked). */
+export function checkAddOptions(options: unknown): number {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidInput('options', options, 'an options object');
+  }
+  const { nearest } = options as { nearest?: unknown };
+  return nearest === undefined ? 0 : integerInRange(nearest, 'nearest', 1, MAX_K);
+}
+
 /** A label to look up: any u32. */
 export function checkLabel(label: unknown): number {
   return integerInRange(label, 'label', 0, NO_LABEL);

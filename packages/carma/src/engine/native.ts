@@ -1,6 +1,7 @@
 import { callNative, type ImplementationReport, invalidInput } from '@aios/utils';
 import type { CarmaBinding } from '../binding.js';
 import {
+  checkAddOptions,
   checkBm25,
   checkDimension,
   checkDocuments,
@@ -17,6 +18,7 @@ import {
   checkVectorSearch,
 } from './checks.js';
 import {
+  type AddOptions,
   type Bm25Params,
   type CarmaEngine,
   DEFAULT_BM25,
@@ -54,10 +56,15 @@ class NativeVectorIndexWrapper implements VectorIndex {
     checkFloats(vectors, 'vectors');
     callNative(() => this.inner.add(labels, vectors));
   }
-  async addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void> {
+  async addAsync(
+    labels: Uint32Array,
+    vectors: Float32Array,
+    options: AddOptions = {},
+  ): Promise<Hits | null> {
     checkLabels(labels);
     checkFloats(vectors, 'vectors');
-    return callNative(() => this.inner.addAsync(labels, vectors));
+    const nearest = checkAddOptions(options);
+    return callNative(() => this.inner.addAsync(labels, vectors, nearest || undefined));
   }
   remove(labels: Uint32Array): number {
     checkLabels(labels);

@@ -24,6 +24,11 @@ export const MAX_DIMENSION = 65_536;
 export const MAX_EF = 100_000;
 
 /** Ranked hits: `labels[i]` scored `scores[i]`, best first. */
+export interface AddOptions {
+  /** Nearest earlier rows to report per added row (1 to MAX_K). */
+  nearest?: number;
+}
+
 export interface Hits {
   labels: Uint32Array;
   scores: Float32Array;
@@ -52,8 +57,14 @@ export interface VectorIndex {
   readonly hnsw: HnswParams | null;
   /** Adds or replaces rows; `vectors` is `labels.length x dimension`, row-major. */
   add(labels: Uint32Array, vectors: Float32Array): void;
-  /** `add` off the JS thread where the implementation can. */
-  addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void>;
+  /**
+   * `add` off the JS thread where the implementation can. With `nearest` and a graph,
+   * resolves with that many nearest rows held before the batch for each added row (live,
+   * best first, exact scores, padded as `search` pads): the nodes the walk that linked
+   * the row ended on, which a graph search for it would also find, without walking the
+   * graph a second time. Else (no graph, or the graph was rebuilt meanwhile) null.
+   */
+  addAsync(labels: Uint32Array, vectors: Float32Array, options?: AddOptions): Promise<Hits | null>;
   remove(labels: Uint32Array): number;
   has(label: number): boolean;
   /** The stored row (unit length under cosine), or null. */

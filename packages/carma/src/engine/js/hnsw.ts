@@ -107,6 +107,12 @@ export interface Cand {
   id: number;
 }
 
+/** Which of the nodes a link's walk ends on `insertRange` hands back, and how many. */
+export interface Nearest {
+  k: number;
+  accept: (id: number) => boolean;
+}
+
 export class JsHnsw {
   levels: number[] = [];
   links: number[][][] = [];
@@ -129,13 +135,29 @@ export class JsHnsw {
     return -dotAt(q, qo, data, id * dim, dim);
   }
 
-  insertRange(data: Float32Array, dim: number, start: number, end: number): void {
+  /**
+   * Adds nodes `start..end`. With `nearest`, returns per node up to `nearest.k` of the
+   * nodes its layer-0 walk ended on that `nearest.accept` takes, best first, as
+   * (similarity, node) pairs (as the native `link_range`); else an empty list.
+   */
+  insertRange(
+    data: Float32Array,
+    dim: number,
+    start: number,
+    end: number,
+    nearest?: Nearest,
+  ): Cand[][] {
     for (let id = start; id < end; id++) {
       const level = drawLevel(this.params.seed, id, this.params.m);
       this.levels.push(level);
       this.links.push(Array.from({ length: level + 1 }, () => []));
     }
-    for (let id = start; id < end; id++) this.insert(data, dim, id);
+    const out: Cand[][] = [];
+    for (let id = start; id < end; id++) {
+      const near = this.insert(data, dim, id, nearest);
+      if (nearest) out.push(near);
+    }
+    return out;
   }
 
   private greedy(dist: Dist, start: Cand, level: number): Cand {
@@ -218,12 +240,13 @@ export class JsHnsw {
     return kept.map((c) => c.id);
   }
 
-  private insert(data: Float32Array, dim: number, id: number): void {
+  private insert(data: Float32Array, dim: number, id: number, nearest?: Nearest): Cand[] {
     const level = this.levels[id] as number;
+    let near: Cand[] = [];
     if (this.entry < 0) {
       this.entry = id;
       this.entryLevel = level;
-      return;
+      return near;
     }
     const qo = id * dim;
     const dist: Dist = (n) => this.dist(data, dim, data, qo, n);
@@ -235,6 +258,12 @@ export class JsHnsw {
       const found = this.searchLayer(dist, eps, this.params.efConstruction, l, () => true).filter(
         (c) => c.id !== id,
       );
+      if (l === 0 && nearest) {
+        near = found
+          .filter((c) => nearest.accept(c.id))
+          .slice(0, nearest.k)
+          .map((c) => ({ dist: -c.dist, id: c.id }));
+      }
       const chosen = this.select(data, dim, found, this.params.m);
       (this.links[id] as number[][])[l] = chosen.slice();
       const cap = this.maxLinks(l);
@@ -258,6 +287,7 @@ export class JsHnsw {
       this.entry = id;
       this.entryLevel = level;
     }
+    return near;
   }
 
   /**

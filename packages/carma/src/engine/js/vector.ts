@@ -1,5 +1,6 @@
 import { AiosError, type Hashing, invalidInput } from '@aios/utils';
 import {
+  checkAddOptions,
   checkDimension,
   checkFloats,
   checkHnsw,
@@ -10,6 +11,7 @@ import {
   checkVectorSearch,
 } from '../checks.js';
 import {
+  type AddOptions,
   type Hits,
   type HnswParams,
   type Metric,
@@ -18,7 +20,15 @@ import {
   type VectorSearchOptions,
 } from '../types.js';
 import { LazyRowCodes, queryCode } from './codes.js';
-import { type Cand, dotAt, JsHnsw } from './hnsw.js';
+import { type Cand, dotAt, JsHnsw, type Nearest } from './hnsw.js';
+
+/** Where `link` reports the walks of a batch's rows (see `addAsync`). */
+interface NearSink {
+  from: number;
+  nearest: Nearest;
+  found: Cand[][];
+}
+
 import {
   decodeIndexFile,
   encodeIndexFile,
@@ -148,16 +158,24 @@ export class JsVectorIndex implements VectorIndex {
     if (!this.graph && this.count > 1024 && this.count > 2 * this.size) this.compact();
   }
 
-  /** Gives the rows after the graph's last node their nodes, in order, until `until` (ms). */
-  private link(until: number): void {
+  /**
+   * Gives the rows after the graph's last node their nodes, in order, until `until` (ms).
+   * With `near`, the walks of the rows from `near.from` on report what `near.nearest` asks
+   * into `near.found` (one list per row, in order).
+   */
+  private link(until: number, near?: NearSink): void {
     const graph = this.graph;
     if (!graph) return;
-    if (until === Number.POSITIVE_INFINITY) {
-      graph.insertRange(this.data, this.dimension, graph.size, this.count);
-      return;
-    }
     while (graph.size < this.count && performance.now() < until) {
-      graph.insertRange(this.data, this.dimension, graph.size, graph.size + 1);
+      const id = graph.size;
+      const [found] = graph.insertRange(
+        this.data,
+        this.dimension,
+        id,
+        id + 1,
+        near && id >= near.from ? near.nearest : undefined,
+      );
+      if (near && id >= near.from) near.found.push(found ?? []);
     }
   }
 
@@ -167,15 +185,43 @@ export class JsVectorIndex implements VectorIndex {
    * exact scan at once, through the graph once linked). A renumbering meanwhile (`compact`,
    * `setHnsw`, the swap of `compactAsync`) builds a graph over every row, these included.
    */
-  async addAsync(labels: Uint32Array, vectors: Float32Array): Promise<void> {
+  async addAsync(
+    labels: Uint32Array,
+    vectors: Float32Array,
+    options: AddOptions = {},
+  ): Promise<Hits | null> {
+    const k = checkAddOptions(options);
     this.append(labels, vectors);
     const end = this.count;
+    const start = end - labels.length;
     const generation = this.generation;
+    const alive = () => this.alive;
+    const near: NearSink | undefined =
+      k > 0
+        ? {
+            from: start,
+            nearest: { k, accept: (slot) => slot < start && alive()[slot] === 1 },
+            found: [],
+          }
+        : undefined;
     for (;;) {
-      this.link(performance.now() + SLICE_MS);
-      if (generation !== this.generation || !this.graph || this.graph.size >= end) return;
+      this.link(performance.now() + SLICE_MS, near);
+      if (generation !== this.generation || !this.graph) return null;
+      if (this.graph.size >= end) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (!near || near.found.length !== labels.length) return null;
+    const out: Hits = {
+      labels: new Uint32Array(labels.length * k).fill(NO_LABEL),
+      scores: new Float32Array(labels.length * k).fill(Number.NEGATIVE_INFINITY),
+    };
+    near.found.forEach((found, i) => {
+      found.forEach((c, j) => {
+        out.labels[i * k + j] = this.slotLabels[c.id] as number;
+        out.scores[i * k + j] = c.dist;
+      });
+    });
+    return out;
   }
 
   // One thread here: the search runs at once, on the caller's.
