@@ -162,6 +162,8 @@ export interface MemoryOptions {
   /**
    * Write the vector index file after this many fragment changes (default 10,000), so
    * that opening has few changes to bring into it. Closing and `flush()` write it too.
+   * While changes arrive faster than the files are written (a large import), a write
+   * waits four times as long as the one before took, so more changes may build up.
    */
   checkpointEvery?: number;
   /**
