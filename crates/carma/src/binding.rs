@@ -143,24 +143,36 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
     index.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The write lock of a vector index whose rows are its own: rows still mapped from the
-/// index file are copied first with no lock held (searches go on), and only installed
-/// under the lock. One copy at a time (a sync `add` beside an `addAsync`): the second
+/// The write lock of a vector index whose rows and codes are its own: rows or codes still
+/// mapped from the index file are copied first with no lock held (searches go on), and
+/// only installed under the lock. One copy at a time (a sync `add` beside an `addAsync`): the second
 /// writer finds the rows its own by then, and the rows are never in memory twice over.
 fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
     static COPYING: Mutex<()> = Mutex::new(());
-    if read(index).rows_mapped() {
-        let _one = COPYING.lock().unwrap_or_else(|e| e.into_inner());
-        // The read guard is dropped before the copy: a writer queued meanwhile would
-        // otherwise hold back every search behind it for the whole copy.
-        let mapped = read(index).mapped_rows();
-        if let Some(copy) = mapped.map(MappedRows::copy) {
-            let mut guard = write(index);
-            guard.adopt_rows(copy);
-            return guard;
-        }
+    let mapped = || {
+        let index = read(index);
+        (index.mapped_rows(), index.mapped_codes())
+    };
+    if let (None, None) = mapped() {
+        return write(index);
     }
-    write(index)
+    let _one = COPYING.lock().unwrap_or_else(|e| e.into_inner());
+    // The read guard is dropped before the copies: a writer queued meanwhile would
+    // otherwise hold back every search behind it for the whole copy.
+    let (rows, codes) = mapped();
+    let rows = rows.map(MappedRows::copy);
+    let codes = codes.map(|from| {
+        let copy = from.copy();
+        (from, copy)
+    });
+    let mut guard = write(index);
+    if let Some(copy) = rows {
+        guard.adopt_rows(copy);
+    }
+    if let Some((from, copy)) = codes {
+        guard.adopt_codes(&from, copy);
+    }
+    guard
 }
 
 /// A vector index: contiguous rows, exact search, optional HNSW graph, file persistence.

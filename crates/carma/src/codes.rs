@@ -31,6 +31,8 @@
 
 use rayon::prelude::*;
 
+use crate::vector::MappedCodes;
+
 /// Smallest and largest row/query magnitudes with a bound: all products, norms and
 /// slacks then stay normal and finite in `f32` (`2⁸⁰·dim` at most).
 const SAFE_MIN: f32 = 1.0 / (1u64 << 40) as f32;
@@ -190,22 +192,72 @@ fn encode_rows_fn() -> EncodeRowsFn {
 /// `dim + 12` bytes a row, +25.8% over the `f32` matrix at 384 dimensions.
 pub struct RowCodes {
     dim: usize,
-    codes: Vec<i8>,
+    codes: CodeBytes,
     bounds: Vec<RowBound>,
+}
+
+/// The codes: memory of their own, or the codes section of the index file they were
+/// loaded from, mapped read-only, so that a process holds only the codes its searches
+/// read (a graph search, those of the nodes it visits). The first change copies them.
+enum CodeBytes {
+    Owned(Vec<i8>),
+    Mapped(MappedCodes),
+}
+
+impl CodeBytes {
+    /// The codes as memory of their own, copied out of the file on the first call.
+    fn owned(&mut self) -> &mut Vec<i8> {
+        if let Self::Mapped(m) = self {
+            *self = Self::Owned(m.copy());
+        }
+        match self {
+            Self::Owned(v) => v,
+            Self::Mapped(_) => unreachable!("copied above"),
+        }
+    }
 }
 
 impl RowCodes {
     pub fn new(dim: usize) -> Self {
         Self {
             dim,
-            codes: Vec::new(),
+            codes: CodeBytes::Owned(Vec::new()),
             bounds: Vec::new(),
         }
     }
 
     /// Codes and bounds as an index file holds them (rows of `dim`, one bound each).
     pub fn from_parts(dim: usize, codes: Vec<i8>, bounds: Vec<RowBound>) -> Option<Self> {
-        (codes.len() == bounds.len() * dim).then_some(Self { dim, codes, bounds })
+        (codes.len() == bounds.len() * dim).then_some(Self {
+            dim,
+            codes: CodeBytes::Owned(codes),
+            bounds,
+        })
+    }
+
+    /// Codes read from a mapped index file, and their bounds.
+    pub fn from_mapped(dim: usize, codes: MappedCodes, bounds: Vec<RowBound>) -> Option<Self> {
+        (codes.bytes().len() == bounds.len() * dim).then_some(Self {
+            dim,
+            codes: CodeBytes::Mapped(codes),
+            bounds,
+        })
+    }
+
+    /// The mapping the codes are read from, if they are mapped.
+    pub fn mapped(&self) -> Option<MappedCodes> {
+        match &self.codes {
+            CodeBytes::Mapped(m) => Some(m.clone()),
+            CodeBytes::Owned(_) => None,
+        }
+    }
+
+    /// Takes `copy` (made from `from` with no lock held) as the codes if they are still
+    /// mapped from `from`.
+    pub fn adopt(&mut self, from: &MappedCodes, copy: Vec<i8>) {
+        if matches!(&self.codes, CodeBytes::Mapped(m) if m.same(from)) {
+            self.codes = CodeBytes::Owned(copy);
+        }
     }
 
     /// Codes of every row of `data` (rows of `dim`).
@@ -218,7 +270,7 @@ impl RowCodes {
     /// Makes room for `rows` more rows at once (a load knows how many it reads), so that
     /// the codes are one allocation, not a series of copies as they grow.
     pub fn reserve(&mut self, rows: usize) {
-        self.codes.reserve(rows * self.dim);
+        self.codes.owned().reserve(rows * self.dim);
         self.bounds.reserve(rows);
     }
 
@@ -227,7 +279,8 @@ impl RowCodes {
         let dim = self.dim;
         let n = rows.len() / dim;
         let from = self.bounds.len();
-        self.codes.resize((from + n) * dim, 0);
+        let own = self.codes.owned();
+        own.resize((from + n) * dim, 0);
         self.bounds.resize(
             from + n,
             RowBound {
@@ -236,7 +289,7 @@ impl RowCodes {
                 norm: 0.0,
             },
         );
-        let codes = &mut self.codes[from * dim..];
+        let codes = &mut own[from * dim..];
         let bounds = &mut self.bounds[from..];
         let encode_rows = encode_rows_fn();
         let encode = |(rows, (codes, bounds)): (&[f32], (&mut [i8], &mut [RowBound]))| {
@@ -258,23 +311,26 @@ impl RowCodes {
     /// Keeps the rows whose `keep` flag is set, in order (what `compact` does to the rows).
     pub fn retain(&mut self, keep: &[bool]) {
         let dim = self.dim;
+        let codes = self.codes.owned();
         let mut to = 0;
         for (from, &k) in keep.iter().enumerate() {
             if k {
                 if from != to {
-                    self.codes
-                        .copy_within(from * dim..(from + 1) * dim, to * dim);
+                    codes.copy_within(from * dim..(from + 1) * dim, to * dim);
                     self.bounds[to] = self.bounds[from];
                 }
                 to += 1;
             }
         }
-        self.codes.truncate(to * dim);
+        codes.truncate(to * dim);
         self.bounds.truncate(to);
     }
 
     pub fn codes(&self) -> &[i8] {
-        &self.codes
+        match &self.codes {
+            CodeBytes::Owned(v) => v,
+            CodeBytes::Mapped(m) => m.bytes(),
+        }
     }
 
     pub fn bounds(&self) -> &[RowBound] {

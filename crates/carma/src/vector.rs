@@ -26,7 +26,7 @@ mod rows;
 pub use compaction::Compaction;
 pub use file::{temp_path, CHECKSUM_BYTES, FORMAT_VERSION};
 use rows::Rows;
-pub use rows::{MappedRows, RowsCopy};
+pub use rows::{MappedCodes, MappedRows, RowsCopy};
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
 pub use crate::file_bytes::END;
@@ -197,6 +197,16 @@ impl VectorIndex {
     /// or a compaction replaced them meanwhile, and the copy is dropped).
     pub fn adopt_rows(&mut self, copy: RowsCopy) {
         self.data.adopt(copy);
+    }
+
+    /// The file mapping the codes are read from, if they are mapped (as `mapped_rows`).
+    pub fn mapped_codes(&self) -> Option<MappedCodes> {
+        self.codes.mapped()
+    }
+
+    /// Takes `copy` (of `from`) as the codes if they are still mapped from `from`.
+    pub fn adopt_codes(&mut self, from: &MappedCodes, copy: Vec<i8>) {
+        self.codes.adopt(from, copy);
     }
 
     pub fn len(&self) -> usize {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use memmap2::{Advice, Mmap};
 
-use super::rows::{let_go, MappedRows, Rows};
+use super::rows::{let_go, MappedCodes, MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::{RowBound, RowCodes};
 use crate::file_bytes::{checksum, seal, write_atomically, Reader};
@@ -262,7 +262,9 @@ impl VectorIndex {
             at = end;
         }
         if file_codes {
-            rows.codes = file_row_codes(&header, &body[rows_end..after])?;
+            // Read where they are in the file, as the rows are: a search brings in the
+            // codes it reads.
+            rows.codes = mapped_row_codes(&header, &map, rows_end, &body[rows_end..after])?;
         }
         let_go(&map, rows_end, after);
         // The graph and the end marker.
@@ -331,11 +333,22 @@ impl VectorIndex {
     }
 }
 
-/// The codes section of a file (see the module docs).
-fn file_row_codes(header: &Header, section: &[u8]) -> Result<RowCodes> {
+/// The codes section (see the module docs) of a mapped file, at byte `at` of `map`: the codes stay mapped, the
+/// bounds are read.
+fn mapped_row_codes(
+    header: &Header,
+    map: &Arc<Mmap>,
+    at: usize,
+    section: &[u8],
+) -> Result<RowCodes> {
     let n = header.slots * header.dim;
-    let codes: Vec<i8> = bytemuck::cast_slice(&section[..n]).to_vec();
-    let bounds = section[n + (4 - n % 4) % 4..]
+    let codes = MappedCodes::new(Arc::clone(map), at, n).ok_or_else(truncated)?;
+    RowCodes::from_mapped(header.dim, codes, section_bounds(section, n)).ok_or_else(truncated)
+}
+
+/// The bounds of a codes section with `n` code bytes.
+fn section_bounds(section: &[u8], n: usize) -> Vec<RowBound> {
+    section[n + (4 - n % 4) % 4..]
         .chunks_exact(ROW_BOUND_BYTES)
         .map(|b| {
             let f = |i: usize| f32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
@@ -345,8 +358,7 @@ fn file_row_codes(header: &Header, section: &[u8]) -> Result<RowCodes> {
                 norm: f(8),
             }
         })
-        .collect();
-    RowCodes::from_parts(header.dim, codes, bounds).ok_or_else(truncated)
+        .collect()
 }
 
 /// Rows checked and coded a chunk at a time while a file loads.
@@ -745,6 +757,7 @@ mod tests {
         // More rows than one chunk of a load (8 MiB).
         let (idx, _dir, path, mut loaded) = saved_and_loaded(6000, 384);
         assert!(loaded.rows_mapped());
+        assert!(loaded.mapped_codes().is_some());
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
         // Another index saved in its place (as a checkpoint writes) changes nothing it reads.
         index(10, 384, false).save(&path).unwrap();
@@ -759,9 +772,12 @@ mod tests {
         let want = idx.search(&q, 5, None, exact).unwrap();
         assert_eq!(loaded.search(&q, 5, None, exact).unwrap(), want);
         assert_eq!(want.labels[0], 4321);
-        // The first write copies the rows into memory of its own.
+        // The first write copies the rows and codes into memory of its own.
         loaded.add(&[6000], &q[..384]).unwrap();
         assert!(!loaded.rows_mapped());
+        assert!(loaded.mapped_codes().is_none());
+        assert_eq!(&loaded.codes.codes()[..6000 * 384], idx.codes.codes());
+        assert_eq!(loaded.search(&q, 5, None, exact).unwrap().labels[0], 4321);
         assert_eq!(loaded.get(6000), idx.get(4321));
         assert_eq!(loaded.get(5999), idx.get(5999));
     }
@@ -775,13 +791,23 @@ mod tests {
         assert!(!loaded.rows_mapped());
         assert!(loaded.mapped_rows().is_none());
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
+        // The same for the codes.
+        let from = loaded.mapped_codes().unwrap();
+        let copy = from.copy();
+        loaded.adopt_codes(&from, copy);
+        assert!(loaded.mapped_codes().is_none());
+        assert_eq!(loaded.codes.codes(), idx.codes.codes());
         // A copy made before the index changed its rows is dropped, whatever it holds.
         let mut other = VectorIndex::load(&path).unwrap();
         let stale = other.mapped_rows().unwrap().copy();
+        let stale_from = other.mapped_codes().unwrap();
+        let stale_codes = stale_from.copy();
         let row = idx.get(17).unwrap().to_vec();
         other.add(&[6000], &row).unwrap();
         other.adopt_rows(stale);
+        other.adopt_codes(&stale_from, stale_codes);
         assert_eq!(other.len(), 6001);
+        assert_eq!(other.codes.codes().len(), 6001 * 384);
         assert_eq!(other.get(6000), idx.get(17));
         // And one from another load of the file is not this index's mapping.
         let mut third = VectorIndex::load(&path).unwrap();

@@ -31,6 +31,44 @@ impl MappedRows {
     }
 }
 
+/// `len` code bytes at byte `at` of a mapped index file: its codes section (see
+/// `crate::codes::RowCodes`).
+#[derive(Clone)]
+pub struct MappedCodes {
+    map: Arc<Mmap>,
+    at: usize,
+    len: usize,
+}
+
+impl MappedCodes {
+    /// `None` unless `at..at + len` is in `map`.
+    pub fn new(map: Arc<Mmap>, at: usize, len: usize) -> Option<Self> {
+        let end = at.checked_add(len)?;
+        (end <= map.len()).then_some(Self { map, at, len })
+    }
+
+    pub fn bytes(&self) -> &[i8] {
+        bytemuck::cast_slice(&self.map[self.at..self.at + self.len])
+    }
+
+    /// The codes copied into memory of their own, a chunk at a time, letting go of each
+    /// chunk's pages.
+    pub fn copy(&self) -> Vec<i8> {
+        let mut own = Vec::with_capacity(self.len);
+        for (i, chunk) in self.bytes().chunks(4 * COPY_CHUNK_FLOATS).enumerate() {
+            own.extend_from_slice(chunk);
+            let at = self.at + i * 4 * COPY_CHUNK_FLOATS;
+            let_go(&self.map, at, at + chunk.len());
+        }
+        own
+    }
+
+    /// Whether both are the same bytes of the same mapping.
+    pub fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.map, &other.map) && self.at == other.at && self.len == other.len
+    }
+}
+
 impl Default for Rows {
     fn default() -> Self {
         Self::Owned(Vec::new())
