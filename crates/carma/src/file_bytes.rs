@@ -58,19 +58,144 @@ const WRITE_CHUNK: usize = 64 << 10;
 /// Writes `bytes` to `path` atomically: a temporary file beside it (removed again if
 /// anything fails), fsync, rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path(path);
-    let written = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
-            f.write_all(chunk)?;
-        }
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let mut file = SealedFile::create_with(path, None)?;
+    file.put(bytes);
+    file.finish_unsealed()
+}
+
+/// Where a file's bytes are put as they are made: a `Vec` (`to_bytes`), or a file being
+/// written (`SealedFile`), so that a large index is written without first being copied
+/// whole into memory.
+pub trait ByteSink {
+    fn put(&mut self, bytes: &[u8]);
+
+    fn put_u32(&mut self, v: u32) {
+        self.put(&v.to_le_bytes());
     }
-    written
+
+    /// Zeros up to the next multiple of 4 of `len`.
+    fn pad4(&mut self, len: usize) {
+        self.put(&[0u8; 3][..(4 - len % 4) % 4]);
+    }
+}
+
+/// Puts little-endian `u32`s (as they are in memory on a little-endian machine).
+pub fn put_u32s(out: &mut impl ByteSink, values: &[u32]) {
+    if cfg!(target_endian = "little") {
+        out.put(bytemuck::cast_slice(values));
+    } else {
+        for v in values {
+            out.put_u32(*v);
+        }
+    }
+}
+
+/// Puts little-endian `f32`s.
+pub fn put_f32s(out: &mut impl ByteSink, values: &[f32]) {
+    if cfg!(target_endian = "little") {
+        out.put(bytemuck::cast_slice(values));
+    } else {
+        for v in values {
+            out.put(&v.to_le_bytes());
+        }
+    }
+}
+
+impl ByteSink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// An index file written as its bytes come, `WRITE_CHUNK` at a time, to a temporary file
+/// beside `path`, hashing them on the way: `finish` ends it as `seal` ends a `Vec` and
+/// renames it into place. A failed write is kept and reported by `finish`; the temporary
+/// file is removed then, or when the writer is dropped unfinished.
+pub struct SealedFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<fs::File>,
+    buf: Vec<u8>,
+    /// Hashes what is written, a chunk at a time (none for `write_atomically`).
+    hasher: Option<blake3::Hasher>,
+    failed: Option<std::io::Error>,
+}
+
+impl SealedFile {
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        Self::create_with(path, Some(blake3::Hasher::new()))
+    }
+
+    fn create_with(path: &Path, hasher: Option<blake3::Hasher>) -> std::io::Result<Self> {
+        let tmp = temp_path(path);
+        let file = fs::File::create(&tmp)?;
+        Ok(Self {
+            path: path.to_owned(),
+            tmp,
+            file: Some(file),
+            buf: Vec::with_capacity(WRITE_CHUNK),
+            hasher,
+            failed: None,
+        })
+    }
+
+    fn flush_buf(&mut self) {
+        if let Some(h) = &mut self.hasher {
+            h.update(&self.buf);
+        }
+        if let (None, Some(file)) = (&self.failed, &mut self.file) {
+            if let Err(e) = file.write_all(&self.buf) {
+                self.failed = Some(e);
+            }
+        }
+        self.buf.clear();
+    }
+
+    /// The end marker and the checksum of everything before it, then fsync and rename.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.put(END);
+        self.flush_buf();
+        let sum = self.hasher.take().expect("a sealed file hashes").finalize();
+        self.buf.extend_from_slice(sum.as_bytes());
+        self.finish_unsealed()
+    }
+
+    /// Fsync and rename, with no end marker or checksum added.
+    fn finish_unsealed(mut self) -> std::io::Result<()> {
+        self.flush_buf();
+        let file = self.file.take().expect("finished once");
+        let done = match self.failed.take() {
+            Some(e) => Err(e),
+            None => file
+                .sync_all()
+                .and_then(|()| fs::rename(&self.tmp, &self.path)),
+        };
+        if done.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        done
+    }
+}
+
+impl ByteSink for SealedFile {
+    fn put(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let n = (WRITE_CHUNK - self.buf.len()).min(bytes.len());
+            self.buf.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.buf.len() == WRITE_CHUNK {
+                self.flush_buf();
+            }
+        }
+    }
+}
+
+impl Drop for SealedFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Reads little-endian values from a byte slice; `None` past its end.

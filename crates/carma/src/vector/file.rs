@@ -30,7 +30,7 @@ use memmap2::{Advice, Mmap};
 use super::rows::{let_go, MappedCodes, MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::{RowBound, RowCodes};
-use crate::file_bytes::{checksum, seal, write_atomically, Reader};
+use crate::file_bytes::{checksum, put_f32s, put_u32s, seal, ByteSink, Reader, SealedFile};
 pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
 use crate::hnsw::{layer0_stride, Hnsw, HnswParams, MAX_LEVEL};
@@ -56,56 +56,60 @@ pub fn unit_slack(dim: usize) -> f64 {
 impl VectorIndex {
     /// Serialises the index (see the module docs for the format).
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_body(&mut out);
+        seal(out)
+    }
+
+    /// Everything of the file before its end marker and checksum.
+    fn write_body(&self, out: &mut impl ByteSink) {
         let slots = self.slots();
-        let mut out = Vec::with_capacity(80 + slots * (5 + 4 * self.dim));
-        out.extend_from_slice(MAGIC);
-        let put = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
-        put(&mut out, FORMAT_VERSION);
-        put(&mut out, self.dim as u32);
-        put(&mut out, if self.metric == Metric::Cosine { 0 } else { 1 });
-        put(&mut out, slots as u32);
+        out.put(MAGIC);
+        out.put_u32(FORMAT_VERSION);
+        out.put_u32(self.dim as u32);
+        out.put_u32(if self.metric == Metric::Cosine { 0 } else { 1 });
+        out.put_u32(slots as u32);
         // Codes of every slot (an index being filled in the background has fewer).
         let codes = self.codes.len() == slots;
         let graph = if self.hnsw.is_some() { GRAPH_FLAG } else { 0 };
-        put(&mut out, graph | if codes { CODES_FLAG } else { 0 });
-        for l in &self.labels {
-            put(&mut out, *l);
-        }
-        out.extend(self.alive.iter().map(|a| u8::from(*a)));
-        out.resize(out.len() + (4 - slots % 4) % 4, 0);
-        for v in self.data.iter() {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+        out.put_u32(graph | if codes { CODES_FLAG } else { 0 });
+        put_u32s(out, &self.labels);
+        let alive: Vec<u8> = self.alive.iter().map(|a| u8::from(*a)).collect();
+        out.put(&alive);
+        out.pad4(slots);
+        put_f32s(out, &self.data);
         if codes {
-            out.extend_from_slice(bytemuck::cast_slice(self.codes.codes()));
-            out.resize(out.len() + (4 - (slots * self.dim) % 4) % 4, 0);
-            for b in self.codes.bounds() {
-                for v in [b.scale, b.err, b.norm] {
-                    out.extend_from_slice(&v.to_le_bytes());
-                }
-            }
+            out.put(bytemuck::cast_slice(self.codes.codes()));
+            out.pad4(slots * self.dim);
+            let bounds: Vec<f32> = self
+                .codes
+                .bounds()
+                .iter()
+                .flat_map(|b| [b.scale, b.err, b.norm])
+                .collect();
+            put_f32s(out, &bounds);
         }
         if let Some(g) = &self.hnsw {
-            put(&mut out, g.params.m as u32);
-            put(&mut out, g.params.ef_construction as u32);
-            put(&mut out, g.params.seed as u32);
-            put(&mut out, (g.params.seed >> 32) as u32);
+            out.put_u32(g.params.m as u32);
+            out.put_u32(g.params.ef_construction as u32);
+            out.put_u32(g.params.seed as u32);
+            out.put_u32((g.params.seed >> 32) as u32);
             let (entry, level) = g.entry().map_or((u32::MAX, 0), |(e, l)| (e, l as u32));
-            put(&mut out, entry);
-            put(&mut out, level);
+            out.put_u32(entry);
+            out.put_u32(level);
             let (levels, links) = g.parts();
-            out.extend_from_slice(levels);
-            out.resize(out.len() + (4 - slots % 4) % 4, 0);
+            out.put(levels);
+            out.pad4(slots);
+            let mut node_bytes = Vec::new();
             for node in links {
+                node_bytes.clear();
                 for list in node {
-                    put(&mut out, list.len() as u32);
-                    for id in list {
-                        put(&mut out, id);
-                    }
+                    node_bytes.put_u32(list.len() as u32);
+                    put_u32s(&mut node_bytes, &list);
                 }
+                out.put(&node_bytes);
             }
         }
-        seal(out)
     }
 
     /// Reads a file of either version; `INDEX_CORRUPT` when it cannot be trusted.
@@ -194,8 +198,11 @@ impl VectorIndex {
 
     /// Writes the index to `path` atomically: a temporary file beside it (removed again
     /// if anything fails), fsync, rename.
+    /// Writes the file as its bytes are made (never the whole file in memory at once).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        write_atomically(path, &self.to_bytes())
+        let mut file = SealedFile::create(path)?;
+        self.write_body(&mut file);
+        file.finish()
     }
 
     /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
@@ -915,6 +922,20 @@ mod tests {
         idx.save(&ok).unwrap();
         assert!(VectorIndex::load(&ok).is_ok());
         assert!(!temp_path(&ok).exists());
+    }
+
+    #[test]
+    fn a_saved_file_is_the_bytes_of_the_index_written_as_they_are_made() {
+        let dir = tempfile::tempdir().unwrap();
+        // Rows, codes and a graph over several write chunks.
+        for (n, dim, graph) in [(0, 4, false), (3, 5, true), (3000, 96, true)] {
+            let idx = index(n, dim, graph);
+            let path = dir.path().join(format!("index-{n}.bin"));
+            idx.save(&path).unwrap();
+            assert_eq!(fs::read(&path).unwrap(), idx.to_bytes());
+            let back = VectorIndex::load(&path).unwrap();
+            assert_eq!(back.to_bytes(), idx.to_bytes());
+        }
     }
 
     #[test]
