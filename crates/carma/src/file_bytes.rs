@@ -55,14 +55,6 @@ pub fn temp_path(path: &Path) -> PathBuf {
 /// it; of the same file written 64 KiB at a time, 6 MB.
 const WRITE_CHUNK: usize = 64 << 10;
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it (removed again if
-/// anything fails), fsync, rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = SealedFile::create_with(path, None)?;
-    file.put(bytes);
-    file.finish_unsealed()
-}
-
 /// Where a file's bytes are put as they are made: a `Vec` (`to_bytes`), or a file being
 /// written (`SealedFile`), so that a large index is written without first being copied
 /// whole into memory.
@@ -107,26 +99,23 @@ impl ByteSink for Vec<u8> {
     }
 }
 
-/// An index file written as its bytes come, `WRITE_CHUNK` at a time, to a temporary file
-/// beside `path`, hashing them on the way: `finish` ends it as `seal` ends a `Vec` and
-/// renames it into place. A failed write is kept and reported by `finish`; the temporary
+/// An index file written atomically as its bytes come: `WRITE_CHUNK` at a time to a
+/// temporary file beside `path`, hashed on the way; `finish` ends it as `seal` ends a
+/// `Vec`, fsyncs it and renames it into place. A failed write is kept and reported by `finish`; the temporary
 /// file is removed then, or when the writer is dropped unfinished.
 pub struct SealedFile {
     path: PathBuf,
     tmp: PathBuf,
     file: Option<fs::File>,
     buf: Vec<u8>,
-    /// Hashes what is written, a chunk at a time (none for `write_atomically`).
+    /// Hashes what is written, a chunk at a time (taken by `finish`).
     hasher: Option<blake3::Hasher>,
     failed: Option<std::io::Error>,
 }
 
 impl SealedFile {
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        Self::create_with(path, Some(blake3::Hasher::new()))
-    }
-
-    fn create_with(path: &Path, hasher: Option<blake3::Hasher>) -> std::io::Result<Self> {
+        let hasher = Some(blake3::Hasher::new());
         let tmp = temp_path(path);
         let file = fs::File::create(&tmp)?;
         Ok(Self {
@@ -157,11 +146,6 @@ impl SealedFile {
         self.flush_buf();
         let sum = self.hasher.take().expect("a sealed file hashes").finalize();
         self.buf.extend_from_slice(sum.as_bytes());
-        self.finish_unsealed()
-    }
-
-    /// Fsync and rename, with no end marker or checksum added.
-    fn finish_unsealed(mut self) -> std::io::Result<()> {
         self.flush_buf();
         let file = self.file.take().expect("finished once");
         let done = match self.failed.take() {

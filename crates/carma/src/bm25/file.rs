@@ -21,7 +21,7 @@ use std::fs;
 use std::path::Path;
 
 use super::{Bm25Index, Bm25Params};
-use crate::file_bytes::{checked_body, seal, write_atomically, Reader, END};
+use crate::file_bytes::{checked_body, put_u32s, seal, ByteSink, Reader, SealedFile, END};
 use crate::fx::FxMap;
 use aios_error::{AiosError, Result};
 
@@ -36,6 +36,13 @@ fn corrupt(what: &str) -> AiosError {
 impl Bm25Index {
     /// Serialises the live documents and terms (see the module docs for the format).
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_body(&mut out);
+        seal(out)
+    }
+
+    /// Everything of the file before its end marker and checksum.
+    fn write_body(&self, out: &mut impl ByteSink) {
         // Live slots, renumbered in order.
         let mut new_slot = vec![u32::MAX; self.labels.len()];
         let mut live = Vec::with_capacity(self.len());
@@ -49,38 +56,32 @@ impl Bm25Index {
         for (name, &id) in &self.vocab {
             names[id as usize] = name;
         }
-        let terms: Vec<usize> = (0..self.postings.len())
-            .filter(|&t| !self.postings[t].is_empty())
-            .collect();
-        let mut out = Vec::new();
-        let put = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
-        out.extend_from_slice(MAGIC);
-        put(&mut out, LEXICAL_FORMAT_VERSION);
-        put(&mut out, live.len() as u32);
-        put(&mut out, terms.len() as u32);
-        out.extend_from_slice(&self.params.k1.to_le_bytes());
-        out.extend_from_slice(&self.params.b.to_le_bytes());
-        for &slot in &live {
-            put(&mut out, self.labels[slot]);
-        }
-        for &slot in &live {
-            put(&mut out, self.doc_len[slot]);
-        }
-        for &t in &terms {
+        out.put(MAGIC);
+        out.put_u32(LEXICAL_FORMAT_VERSION);
+        out.put_u32(live.len() as u32);
+        let terms = self.postings.iter().filter(|list| !list.is_empty()).count();
+        out.put_u32(terms as u32);
+        out.put(&self.params.k1.to_le_bytes());
+        out.put(&self.params.b.to_le_bytes());
+        let labels: Vec<u32> = live.iter().map(|&slot| self.labels[slot]).collect();
+        put_u32s(out, &labels);
+        let lengths: Vec<u32> = live.iter().map(|&slot| self.doc_len[slot]).collect();
+        put_u32s(out, &lengths);
+        let mut numbers = Vec::new();
+        for (t, list) in self.postings.iter().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
             let name = names[t].as_bytes();
-            put(&mut out, name.len() as u32);
-            out.extend_from_slice(name);
-            out.resize(out.len() + (4 - name.len() % 4) % 4, 0);
-            let list = &self.postings[t];
-            put(&mut out, list.len() as u32);
-            for &(slot, _) in list {
-                put(&mut out, new_slot[slot as usize]);
-            }
-            for &(_, tf) in list {
-                put(&mut out, tf);
-            }
+            out.put_u32(name.len() as u32);
+            out.put(name);
+            out.pad4(name.len());
+            out.put_u32(list.len() as u32);
+            numbers.clear();
+            numbers.extend(list.iter().map(|&(slot, _)| new_slot[slot as usize]));
+            numbers.extend(list.iter().map(|&(_, tf)| tf));
+            put_u32s(out, &numbers);
         }
-        seal(out)
     }
 
     /// Reads a file written by `to_bytes` (either implementation); `INDEX_CORRUPT` when it
@@ -167,9 +168,12 @@ impl Bm25Index {
         Ok(index)
     }
 
-    /// Writes the index to `path` atomically (see `file_bytes::write_atomically`).
+    /// Writes the index to `path` atomically, as its bytes are made (see
+    /// `file_bytes::SealedFile`).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        write_atomically(path, &self.to_bytes())
+        let mut file = SealedFile::create(path)?;
+        self.write_body(&mut file);
+        file.finish()
     }
 
     /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
@@ -273,6 +277,16 @@ mod tests {
         }
         assert_eq!(back.idf(&queries), idx.idf(&queries));
         assert_eq!(back.to_bytes(), idx.to_bytes());
+    }
+
+    #[test]
+    fn a_saved_file_is_the_bytes_of_the_index() {
+        let (idx, _) = churned();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lexical-1.bin");
+        idx.save(&path).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), idx.to_bytes());
+        assert_eq!(Bm25Index::load(&path).unwrap().to_bytes(), idx.to_bytes());
     }
 
     #[test]
