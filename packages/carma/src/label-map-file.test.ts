@@ -57,14 +57,16 @@ describe.each(testImplementations())('label map files (%s)', (impl) => {
     expect(extra).toBeLessThan(100); // candidates beyond the holders: a handful of collisions
     expect(map.entriesWithContent('no such text')).toEqual([]);
     // A map written from the entries of one read (a checkpoint of a memory that answers
-    // from its map) is the same map.
-    const again = Buffer.concat(
-      await encodeLabelMap(
-        ctx,
-        records.map((_, i) => map.entryAt(i)),
-      ),
-    );
-    expect(again.equals(Buffer.concat(await encodeLabelMap(ctx, records)))).toBe(true);
+    // from its map) is the same map, whether its entries are decoded or copied as they
+    // are, alone or between records (every other entry given as its record).
+    const written = Buffer.concat(await encodeLabelMap(ctx, records));
+    for (const source of [
+      records.map((_, i) => map.entryAt(i)),
+      records.map((_, i) => map.refAt(i)),
+      records.map((r, i) => (i % 2 === 0 ? map.refAt(i) : r)),
+    ]) {
+      expect(Buffer.concat(await encodeLabelMap(ctx, source)).equals(written)).toBe(true);
+    }
   });
 
   it('reads a version 1 map, which knows no texts', async () => {

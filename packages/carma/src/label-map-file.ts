@@ -117,6 +117,14 @@ export class LabelMap {
     return out;
   }
 
+  /**
+   * The entry as the next map is written from it: what `encodeLabelMap` copies as it is
+   * (id bytes and hashes included) rather than decoding and encoding it again.
+   */
+  refAt(entry: number): LabelMapEntryRef {
+    return { map: this, entry };
+  }
+
   /** The entry as a map records it. */
   entryAt(entry: number): LabelMapEntry {
     return {
@@ -129,7 +137,7 @@ export class LabelMap {
   }
 
   /** The entry's content key (0 in a version 1 map, which has none). */
-  private contentKeyAt(entry: number): number {
+  contentKeyAt(entry: number): number {
     if (!this.contentKeys || !this.contentEntries) return 0;
     this.contentKeyOf ??= invert(this.contentKeys, this.contentEntries);
     return this.contentKeyOf[entry] as number;
@@ -158,9 +166,23 @@ export class LabelMap {
   }
 
   idAt(entry: number): string {
-    const start = entry === 0 ? 0 : (this.idEnds[entry - 1] as number);
-    return this.decoder.decode(this.ids.subarray(start, this.idEnds[entry]));
+    return this.decoder.decode(this.idBytesAt(entry));
   }
+
+  /** The UTF-8 bytes of the entry's id (a view of the map's). */
+  idBytesAt(entry: number): Uint8Array {
+    const start = entry === 0 ? 0 : (this.idEnds[entry - 1] as number);
+    return this.ids.subarray(start, this.idEnds[entry]);
+  }
+
+  /** The FNV-1a hash of the entry's id. */
+  idHashAt(entry: number): number {
+    this.idHashOf ??= invert(this.idHashes, this.hashEntries);
+    return this.idHashOf[entry] as number;
+  }
+
+  /** Id hash by entry, made when a checkpoint rewrites the map from this one. */
+  private idHashOf: Uint32Array | undefined;
 
   importanceAt(entry: number): number {
     return this.importance[entry] as number;
@@ -247,8 +269,21 @@ function radixSort(keys: Uint32Array, values: Uint32Array): void {
   // After two passes the sorted pairs are back in the arrays given.
 }
 
+/** An entry of a map read before, written again as it is. */
+export interface LabelMapEntryRef {
+  map: LabelMap;
+  entry: number;
+}
+
 /** What a map is written from: fragment records, or the entries of a map read before. */
-export type LabelMapSource = FragmentRecord | LabelMapEntry;
+export type LabelMapSource = FragmentRecord | LabelMapEntry | LabelMapEntryRef;
+
+function isRef(f: LabelMapSource): f is LabelMapEntryRef {
+  return 'map' in f;
+}
+
+const labelOf = (f: LabelMapSource): number =>
+  (isRef(f) ? f.map.labels[f.entry] : f.label) as number;
 
 /** The bytes of a label map holding `records`. */
 export async function encodeLabelMap(
@@ -257,11 +292,32 @@ export async function encodeLabelMap(
 ): Promise<Uint8Array[]> {
   const entries = [...records];
   // In label order already when read from a dense label table: sorted only if not.
-  if (entries.some((f, i) => i > 0 && (entries[i - 1] as LabelMapSource).label > f.label)) {
-    entries.sort((a, b) => a.label - b.label);
+  if (entries.some((f, i) => i > 0 && labelOf(entries[i - 1] as LabelMapSource) > labelOf(f))) {
+    entries.sort((a, b) => labelOf(a) - labelOf(b));
   }
   const count = entries.length;
   const namespaceIndex = new Map<string, number>();
+  const namespaceOfName = (name: string): number => {
+    let ns = namespaceIndex.get(name);
+    if (ns === undefined) {
+      ns = namespaceIndex.size;
+      namespaceIndex.set(name, ns);
+    }
+    return ns;
+  };
+  // A map's namespace indexes, renumbered into this one's, once per map.
+  const fromMaps = new Map<LabelMap, Int32Array>();
+  const namespaceOfRef = ({ map, entry }: LabelMapEntryRef): number => {
+    let renumbered = fromMaps.get(map);
+    if (!renumbered) {
+      renumbered = new Int32Array(map.namespaces.length).fill(-1);
+      fromMaps.set(map, renumbered);
+    }
+    const from = map.namespaceIndexAt(entry);
+    if ((renumbered[from] as number) < 0)
+      renumbered[from] = namespaceOfName(map.namespaceAt(entry));
+    return renumbered[from] as number;
+  };
   const importance = new Float64Array(count);
   const numbers = new Uint32Array(7 * count);
   const labels = numbers.subarray(0, count);
@@ -272,24 +328,33 @@ export async function encodeLabelMap(
   const contentKeys = numbers.subarray(5 * count, 6 * count);
   const contentEntries = numbers.subarray(6 * count);
   let idBytes = 0;
-  for (const f of entries) idBytes += Buffer.byteLength(f.id, 'utf8');
+  for (const f of entries) {
+    idBytes += isRef(f) ? f.map.idBytesAt(f.entry).length : Buffer.byteLength(f.id, 'utf8');
+  }
   const ids = Buffer.alloc(idBytes);
   let end = 0;
   entries.forEach((f, i) => {
-    importance[i] = f.importance;
-    labels[i] = f.label;
-    let ns = namespaceIndex.get(f.namespace);
-    if (ns === undefined) {
-      ns = namespaceIndex.size;
-      namespaceIndex.set(f.namespace, ns);
-    }
-    namespaceOf[i] = ns;
     const start = end;
-    end += ids.write(f.id, start, 'utf8');
+    if (isRef(f)) {
+      const { map, entry } = f;
+      importance[i] = map.importanceAt(entry);
+      labels[i] = map.labels[entry] as number;
+      namespaceOf[i] = namespaceOfRef(f);
+      const bytes = map.idBytesAt(entry);
+      ids.set(bytes, start);
+      end += bytes.length;
+      idHashes[i] = map.idHashAt(entry);
+      contentKeys[i] = map.contentKeyAt(entry);
+    } else {
+      importance[i] = f.importance;
+      labels[i] = f.label;
+      namespaceOf[i] = namespaceOfName(f.namespace);
+      end += ids.write(f.id, start, 'utf8');
+      idHashes[i] = fnv1a(ids, start, end);
+      contentKeys[i] = 'contentKey' in f ? f.contentKey : contentKeyHash(f.contentHash);
+    }
     idEnds[i] = end;
-    idHashes[i] = fnv1a(ids, start, end);
     hashEntries[i] = i;
-    contentKeys[i] = 'contentKey' in f ? f.contentKey : contentKeyHash(f.contentHash);
     contentEntries[i] = i;
   });
   radixSort(contentKeys, contentEntries);

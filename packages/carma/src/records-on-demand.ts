@@ -143,7 +143,7 @@ export class RecordsOnDemand {
       while (next < changed.length && (changed[next] as [number, FragmentRecord])[0] < label) {
         yield (changed[next++] as [number, FragmentRecord])[1];
       }
-      if (this.gone[i] === 0) yield map.entryAt(i);
+      if (this.gone[i] === 0) yield map.refAt(i);
     }
     while (next < changed.length) yield (changed[next++] as [number, FragmentRecord])[1];
   }
