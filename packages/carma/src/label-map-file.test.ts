@@ -26,18 +26,24 @@ describe.each(testImplementations())('label map files (%s)', (impl) => {
         (i % 10) / 10,
       ),
     );
-    const map = await decodeLabelMap(ctx, Buffer.concat(await encodeLabelMap(ctx, records)));
-    expect(map.count).toBe(records.length);
-    records.forEach((f, i) => {
-      const entry = map.entryOf(f.label);
-      expect(entry).toBe(i);
-      expect(map.idAt(entry)).toBe(f.id);
-      expect(map.entryOfId(f.id)).toBe(i);
-      expect(map.namespaceAt(entry)).toBe(f.namespace);
-      expect(map.importanceAt(entry)).toBe(f.importance);
-    });
-    expect(map.entryOf(2)).toBe(-1);
-    expect(map.entryOfId('no-such-fragment')).toBe(-1);
+    const bytes = Buffer.concat(await encodeLabelMap(ctx, records));
+    // Read where it starts (views of the bytes) and where it is not aligned (copies).
+    const shifted = Buffer.alloc(bytes.length + 1);
+    bytes.copy(shifted, 1);
+    for (const given of [bytes, shifted.subarray(1)]) {
+      const map = await decodeLabelMap(ctx, given);
+      expect(map.count).toBe(records.length);
+      records.forEach((f, i) => {
+        const entry = map.entryOf(f.label);
+        expect(entry).toBe(i);
+        expect(map.idAt(entry)).toBe(f.id);
+        expect(map.entryOfId(f.id)).toBe(i);
+        expect(map.namespaceAt(entry)).toBe(f.namespace);
+        expect(map.importanceAt(entry)).toBe(f.importance);
+      });
+      expect(map.entryOf(2)).toBe(-1);
+      expect(map.entryOfId('no-such-fragment')).toBe(-1);
+    }
   });
 
   it('names the entries that may hold a text, and writes itself again from its entries', async () => {

@@ -413,11 +413,19 @@ export async function decodeLabelMap(ctx: MemoryContext, bytes: Buffer): Promise
   if (digest !== bytes.toString('hex', CHECKSUM_AT, CHECKSUM_AT + 32)) {
     throw damaged('checksum mismatch');
   }
-  // Copies aligned for the typed arrays (a read file's buffer may start anywhere).
-  const importance = new Float64Array(count);
-  new Uint8Array(importance.buffer).set(bytes.subarray(HEADER_BYTES, numbersAt));
-  const numbers = new Uint32Array(perEntry * count);
-  new Uint8Array(numbers.buffer).set(bytes.subarray(numbersAt, namesAt));
+  // Views of the file's bytes where they are aligned for the typed arrays (a file read
+  // whole has a buffer of its own: 3.6 MB not copied at 100k entries), else copies.
+  const aligned = bytes.byteOffset % 8 === 0;
+  const importance = aligned
+    ? new Float64Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES, count)
+    : new Float64Array(count);
+  const numbers = aligned
+    ? new Uint32Array(bytes.buffer, bytes.byteOffset + numbersAt, perEntry * count)
+    : new Uint32Array(perEntry * count);
+  if (!aligned) {
+    new Uint8Array(importance.buffer).set(bytes.subarray(HEADER_BYTES, numbersAt));
+    new Uint8Array(numbers.buffer).set(bytes.subarray(numbersAt, namesAt));
+  }
   const names: unknown = JSON.parse(bytes.toString('utf8', namesAt, namesAt + namesLength));
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
     throw damaged('bad namespace list');
