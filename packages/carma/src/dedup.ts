@@ -90,10 +90,7 @@ export function resolveSlots(slots: AddSlot[]): AddResult[] {
   });
 }
 
-/**
- * Whether near-duplicates are looked for at all (a threshold above 1 turns them off),
- * and the threshold.
- */
+/** The similarity from which a fragment is a near-duplicate (above 1: none is looked for). */
 function nearThreshold(ctx: MemoryContext): number {
   return ctx.options.nearDuplicateThreshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
 }

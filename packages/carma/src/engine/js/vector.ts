@@ -21,14 +21,6 @@ import {
 } from '../types.js';
 import { LazyRowCodes, queryCode } from './codes.js';
 import { type Cand, dotAt, JsHnsw, type Nearest } from './hnsw.js';
-
-/** Where `link` reports the walks of a batch's rows (see `addAsync`). */
-interface NearSink {
-  from: number;
-  nearest: Nearest;
-  found: Cand[][];
-}
-
 import {
   decodeIndexFile,
   encodeIndexFile,
@@ -37,6 +29,13 @@ import {
   saveIndexFile,
 } from './index-file.js';
 import { TopK } from './topk.js';
+
+/** Where `link` reports the walks of a batch's rows (see `addAsync`). */
+interface NearSink {
+  from: number;
+  nearest: Nearest;
+  found: Cand[][];
+}
 
 /** Rows `compactAsync` copies per slice. */
 const COMPACT_COPY_ROWS = 2048;
