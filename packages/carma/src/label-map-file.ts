@@ -51,16 +51,6 @@ export function labelMapPath(ctx: MemoryContext, generation: number): string | u
     : join(ctx.options.dir, `labels-${generation}.bin`);
 }
 
-/** What a label map records of each fragment. */
-export interface LabelMapEntry {
-  id: string;
-  label: number;
-  namespace: string;
-  importance: number;
-  /** `contentKeyHash` of the fragment's content hash. */
-  contentKey: number;
-}
-
 /** FNV-1a (32-bit) of a content hash's characters: what a map finds texts by. */
 export function contentKeyHash(contentHash: string): number {
   let hash = 0x811c9dc5;
@@ -123,17 +113,6 @@ export class LabelMap {
    */
   refAt(entry: number): LabelMapEntryRef {
     return { map: this, entry };
-  }
-
-  /** The entry as a map records it. */
-  entryAt(entry: number): LabelMapEntry {
-    return {
-      id: this.idAt(entry),
-      label: this.labels[entry] as number,
-      namespace: this.namespaceAt(entry),
-      importance: this.importanceAt(entry),
-      contentKey: this.contentKeyAt(entry),
-    };
   }
 
   /** The entry's content key (0 in a version 1 map, which has none). */
@@ -276,7 +255,7 @@ export interface LabelMapEntryRef {
 }
 
 /** What a map is written from: fragment records, or the entries of a map read before. */
-export type LabelMapSource = FragmentRecord | LabelMapEntry | LabelMapEntryRef;
+export type LabelMapSource = FragmentRecord | LabelMapEntryRef;
 
 function isRef(f: LabelMapSource): f is LabelMapEntryRef {
   return 'map' in f;
@@ -351,7 +330,7 @@ export async function encodeLabelMap(
       namespaceOf[i] = namespaceOfName(f.namespace);
       end += ids.write(f.id, start, 'utf8');
       idHashes[i] = fnv1a(ids, start, end);
-      contentKeys[i] = 'contentKey' in f ? f.contentKey : contentKeyHash(f.contentHash);
+      contentKeys[i] = contentKeyHash(f.contentHash);
     }
     idEnds[i] = end;
     hashEntries[i] = i;
