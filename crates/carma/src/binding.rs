@@ -17,8 +17,7 @@ use crate::cluster;
 use crate::hnsw::HnswParams;
 use crate::query::prepare_query;
 use crate::vector::{
-    js_number, Compaction, MappedRows, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM,
-    MAX_K,
+    js_number, Compaction, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM, MAX_K,
 };
 use crate::{embed, text};
 
@@ -160,14 +159,17 @@ fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
     // The read guard is dropped before the copies: a writer queued meanwhile would
     // otherwise hold back every search behind it for the whole copy.
     let (rows, codes) = mapped();
-    let rows = rows.map(MappedRows::copy);
+    let rows = rows.map(|from| {
+        let copy = from.copy();
+        (from, copy)
+    });
     let codes = codes.map(|from| {
         let copy = from.copy();
         (from, copy)
     });
     let mut guard = write(index);
-    if let Some(copy) = rows {
-        guard.adopt_rows(copy);
+    if let Some((from, copy)) = rows {
+        guard.adopt_rows(&from, copy);
     }
     if let Some((from, copy)) = codes {
         guard.adopt_codes(&from, copy);

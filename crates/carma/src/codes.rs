@@ -237,7 +237,7 @@ impl RowCodes {
 
     /// Codes read from a mapped index file, and their bounds.
     pub fn from_mapped(dim: usize, codes: MappedCodes, bounds: Vec<RowBound>) -> Option<Self> {
-        (codes.bytes().len() == bounds.len() * dim).then_some(Self {
+        (codes.values().len() == bounds.len() * dim).then_some(Self {
             dim,
             codes: CodeBytes::Mapped(codes),
             bounds,
@@ -329,7 +329,7 @@ impl RowCodes {
     pub fn codes(&self) -> &[i8] {
         match &self.codes {
             CodeBytes::Owned(v) => v,
-            CodeBytes::Mapped(m) => m.bytes(),
+            CodeBytes::Mapped(m) => m.values(),
         }
     }
 

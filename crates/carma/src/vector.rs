@@ -26,7 +26,7 @@ mod rows;
 pub use compaction::Compaction;
 pub use file::{temp_path, CHECKSUM_BYTES, FORMAT_VERSION};
 use rows::Rows;
-pub use rows::{MappedCodes, MappedRows, RowsCopy};
+pub use rows::{MappedCodes, MappedRows};
 
 pub const MAGIC: &[u8; 8] = b"CARMAVI1";
 pub use crate::file_bytes::END;
@@ -195,8 +195,8 @@ impl VectorIndex {
 
     /// Takes `copy` as the rows if they are still those it was copied from (else a write
     /// or a compaction replaced them meanwhile, and the copy is dropped).
-    pub fn adopt_rows(&mut self, copy: RowsCopy) {
-        self.data.adopt(copy);
+    pub fn adopt_rows(&mut self, from: &MappedRows, copy: Vec<f32>) {
+        self.data.adopt(from, copy);
     }
 
     /// The file mapping the codes are read from, if they are mapped (as `mapped_rows`).

@@ -793,8 +793,9 @@ mod tests {
     fn rows_copied_outside_the_lock_are_taken_only_while_still_current() {
         let (idx, _dir, path, mut loaded) = saved_and_loaded(6000, 384);
         // A copy of the mapping the index still reads becomes its rows.
-        let copy = loaded.mapped_rows().unwrap().copy();
-        loaded.adopt_rows(copy);
+        let from = loaded.mapped_rows().unwrap();
+        let copy = from.copy();
+        loaded.adopt_rows(&from, copy);
         assert!(!loaded.rows_mapped());
         assert!(loaded.mapped_rows().is_none());
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
@@ -806,24 +807,22 @@ mod tests {
         assert_eq!(loaded.codes.codes(), idx.codes.codes());
         // A copy made before the index changed its rows is dropped, whatever it holds.
         let mut other = VectorIndex::load(&path).unwrap();
-        let stale = other.mapped_rows().unwrap().copy();
+        let stale_rows = other.mapped_rows().unwrap();
+        let stale = stale_rows.copy();
         let stale_from = other.mapped_codes().unwrap();
         let stale_codes = stale_from.copy();
         let row = idx.get(17).unwrap().to_vec();
         other.add(&[6000], &row).unwrap();
-        other.adopt_rows(stale);
+        other.adopt_rows(&stale_rows, stale);
         other.adopt_codes(&stale_from, stale_codes);
         assert_eq!(other.len(), 6001);
         assert_eq!(other.codes.codes().len(), 6001 * 384);
         assert_eq!(other.get(6000), idx.get(17));
         // And one from another load of the file is not this index's mapping.
         let mut third = VectorIndex::load(&path).unwrap();
-        let foreign = VectorIndex::load(&path)
-            .unwrap()
-            .mapped_rows()
-            .unwrap()
-            .copy();
-        third.adopt_rows(foreign);
+        let foreign = VectorIndex::load(&path).unwrap().mapped_rows().unwrap();
+        let copy = foreign.copy();
+        third.adopt_rows(&foreign, copy);
         assert!(third.rows_mapped());
     }
 

@@ -3,9 +3,12 @@
 //! searches read (a graph search walks the codes and reads the rows of the `ef` nodes it
 //! ends on); the first write copies the rows into memory of its own.
 
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of, size_of_val};
 use std::ops::Deref;
 use std::sync::Arc;
 
+use bytemuck::Pod;
 use memmap2::{Mmap, UncheckedAdvice};
 
 pub enum Rows {
@@ -13,52 +16,56 @@ pub enum Rows {
     Mapped(MappedRows),
 }
 
-/// `len` floats at byte `at` of a mapped index file.
-#[derive(Clone)]
-pub struct MappedRows {
+/// `len` values of `T` at byte `at` of a mapped index file: its rows (`MappedRows`) or its
+/// codes (`MappedCodes`, see `crate::codes::RowCodes`).
+pub struct Mapped<T> {
     map: Arc<Mmap>,
     at: usize,
     len: usize,
+    of: PhantomData<T>,
 }
 
-impl MappedRows {
-    /// The rows at `at..at + 4 * len` of `map`: `None` unless they are in it and aligned
-    /// for `f32`, and the machine is little-endian like the file.
+pub type MappedRows = Mapped<f32>;
+pub type MappedCodes = Mapped<i8>;
+
+impl<T> Clone for Mapped<T> {
+    fn clone(&self) -> Self {
+        Self {
+            map: Arc::clone(&self.map),
+            ..*self
+        }
+    }
+}
+
+impl<T: Pod> Mapped<T> {
+    /// The values at `at..at + len * size_of::<T>()` of `map`: `None` unless they are in
+    /// it and aligned for `T`, and the machine is little-endian like the file.
     pub fn new(map: Arc<Mmap>, at: usize, len: usize) -> Option<Self> {
-        let end = len.checked_mul(4)?.checked_add(at)?;
-        let fits = end <= map.len() && (map.as_ptr() as usize + at).is_multiple_of(4);
-        (fits && cfg!(target_endian = "little")).then_some(Self { map, at, len })
-    }
-}
-
-/// `len` code bytes at byte `at` of a mapped index file: its codes section (see
-/// `crate::codes::RowCodes`).
-#[derive(Clone)]
-pub struct MappedCodes {
-    map: Arc<Mmap>,
-    at: usize,
-    len: usize,
-}
-
-impl MappedCodes {
-    /// `None` unless `at..at + len` is in `map`.
-    pub fn new(map: Arc<Mmap>, at: usize, len: usize) -> Option<Self> {
-        let end = at.checked_add(len)?;
-        (end <= map.len()).then_some(Self { map, at, len })
+        let end = len.checked_mul(size_of::<T>())?.checked_add(at)?;
+        let aligned = (map.as_ptr() as usize + at).is_multiple_of(align_of::<T>());
+        let fits = end <= map.len() && aligned;
+        (fits && cfg!(target_endian = "little")).then_some(Self {
+            map,
+            at,
+            len,
+            of: PhantomData,
+        })
     }
 
-    pub fn bytes(&self) -> &[i8] {
-        bytemuck::cast_slice(&self.map[self.at..self.at + self.len])
+    pub fn values(&self) -> &[T] {
+        bytemuck::cast_slice(&self.map[self.at..self.at + self.len * size_of::<T>()])
     }
 
-    /// The codes copied into memory of their own, a chunk at a time, letting go of each
-    /// chunk's pages.
-    pub fn copy(&self) -> Vec<i8> {
+    /// The values copied into memory of their own, a chunk at a time, letting go of each
+    /// chunk's pages: never the values twice over. Made with no lock held (a mapped file
+    /// never changes) and installed by the owner's `adopt`.
+    pub fn copy(&self) -> Vec<T> {
+        let per_chunk = COPY_CHUNK_BYTES / size_of::<T>();
         let mut own = Vec::with_capacity(self.len);
-        for (i, chunk) in self.bytes().chunks(4 * COPY_CHUNK_FLOATS).enumerate() {
+        for (i, chunk) in self.values().chunks(per_chunk).enumerate() {
             own.extend_from_slice(chunk);
-            let at = self.at + i * 4 * COPY_CHUNK_FLOATS;
-            let_go(&self.map, at, at + chunk.len());
+            let at = self.at + i * COPY_CHUNK_BYTES;
+            let_go(&self.map, at, at + size_of_val(chunk));
         }
         own
     }
@@ -75,31 +82,6 @@ impl Default for Rows {
     }
 }
 
-/// A copy of mapped rows, made without holding the index (`Rows::mapped`), for
-/// `Rows::adopt` to install.
-pub struct RowsCopy {
-    from: MappedRows,
-    rows: Vec<f32>,
-}
-
-impl MappedRows {
-    /// The rows copied into memory of their own, a chunk at a time, letting go of each
-    /// chunk's pages: never the rows twice over.
-    pub fn copy(self) -> RowsCopy {
-        let rows = rows_of(&self);
-        let mut own = Vec::with_capacity(rows.len());
-        for (i, chunk) in rows.chunks(COPY_CHUNK_FLOATS).enumerate() {
-            own.extend_from_slice(chunk);
-            let at = self.at + 4 * i * COPY_CHUNK_FLOATS;
-            let_go(&self.map, at, at + 4 * chunk.len());
-        }
-        RowsCopy {
-            from: self,
-            rows: own,
-        }
-    }
-}
-
 impl Rows {
     /// The mapping, when the rows are mapped: a handle to copy them from with no lock held
     /// (a mapped file never changes), so that the first write holds its write lock, and
@@ -112,25 +94,19 @@ impl Rows {
         }
     }
 
-    /// Takes `copy` as the rows when they are still the ones it was made from; else (a
-    /// write or a compaction replaced them meanwhile) leaves them as they are.
-    pub fn adopt(&mut self, copy: RowsCopy) {
-        if let Self::Mapped(m) = self {
-            let same = Arc::ptr_eq(&m.map, &copy.from.map)
-                && m.at == copy.from.at
-                && m.len == copy.from.len;
-            if same {
-                *self = Self::Owned(copy.rows);
-            }
+    /// Takes `copy` (of `from`) as the rows when they are still mapped from `from`; else
+    /// (a write or a compaction replaced them meanwhile) leaves them as they are.
+    pub fn adopt(&mut self, from: &MappedRows, copy: Vec<f32>) {
+        if matches!(self, Self::Mapped(m) if m.same(from)) {
+            *self = Self::Owned(copy);
         }
     }
 
     /// The rows as memory of this index's own, copied out of the file on the first call
     /// (under whatever lock the caller holds; `mapped` and `adopt` copy outside it).
     pub fn to_mut(&mut self) -> &mut Vec<f32> {
-        if let Some(m) = self.mapped() {
-            let copy = m.copy();
-            self.adopt(copy);
+        if let Self::Mapped(m) = self {
+            *self = Self::Owned(m.copy());
         }
         match self {
             Self::Owned(v) => v,
@@ -143,17 +119,13 @@ impl Rows {
     }
 }
 
-fn rows_of(m: &MappedRows) -> &[f32] {
-    bytemuck::cast_slice(&m.map[m.at..m.at + 4 * m.len])
-}
-
 impl Deref for Rows {
     type Target = [f32];
 
     fn deref(&self) -> &[f32] {
         match self {
             Self::Owned(v) => v,
-            Self::Mapped(m) => rows_of(m),
+            Self::Mapped(m) => m.values(),
         }
     }
 }
@@ -164,8 +136,8 @@ impl From<Vec<f32>> for Rows {
     }
 }
 
-/// Floats copied at a time out of a mapping (8 MiB).
-const COPY_CHUNK_FLOATS: usize = 2 << 20;
+/// Bytes copied at a time out of a mapping (8 MiB).
+const COPY_CHUNK_BYTES: usize = 8 << 20;
 
 /// Lets go of the pages of `map[from..to]` (whole 64 KiB blocks, a multiple of any page
 /// size): the process no longer counts them, and a later read finds them in the page cache
