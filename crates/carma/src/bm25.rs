@@ -12,9 +12,11 @@
 //! results are the same to the last bit.
 
 mod file;
+mod terms;
 
 pub use file::LEXICAL_FORMAT_VERSION;
 use rayon::prelude::*;
+use terms::{Posting, Terms};
 
 use crate::fx::{FxMap, FxSet};
 use crate::text::{tokenize, TermCounts};
@@ -51,9 +53,8 @@ impl Default for Bm25Params {
 
 pub struct Bm25Index {
     pub params: Bm25Params,
-    vocab: FxMap<String, u32>,
-    /// postings[term]: (slot, term frequency), in slot order.
-    postings: Vec<Vec<(u32, u32)>>,
+    /// Per term: its postings in slot order and their bounds.
+    terms: Terms,
     doc_len: Vec<u32>,
     /// The term ids of each slot's document: what a delete looks its postings up by.
     /// Built from the postings at the first delete, not on load (an index opened to
@@ -62,16 +63,12 @@ pub struct Bm25Index {
     labels: Vec<u32>,
     by_label: FxMap<u32, u32>,
     total_len: u64,
-    /// Per term: the largest term frequency and the shortest document length it has been
-    /// seen with. Not lowered by deletes (a stale bound is still a bound).
-    max_tf: Vec<u32>,
-    min_len: Vec<u32>,
 }
 
 /// One occurrence of a query term during a search: its postings, IDF, the bound of what
 /// it adds to a score, and the cursor into its postings.
 struct Cursor<'a> {
-    list: &'a [(u32, u32)],
+    list: &'a [Posting],
     idf: f64,
     bound: f64,
     pos: usize,
@@ -80,47 +77,47 @@ struct Cursor<'a> {
 impl Cursor<'_> {
     #[inline]
     fn doc(&self) -> Option<u32> {
-        self.list.get(self.pos).map(|p| p.0)
+        self.list.get(self.pos).map(|p| p.slot)
     }
 
     /// The term frequency in `slot`, moving the cursor to the first posting at or after it.
     #[inline]
     fn seek(&mut self, slot: u32) -> Option<u32> {
         let rest = &self.list[self.pos..];
-        if rest.first().is_some_and(|p| p.0 < slot) {
+        if rest.first().is_some_and(|p| p.slot < slot) {
             // Galloping: the next match is usually near.
             let mut step = 1;
-            while step < rest.len() && rest[step].0 < slot {
+            while step < rest.len() && rest[step].slot < slot {
                 step *= 2;
             }
             let end = (step + 1).min(rest.len());
-            self.pos += step / 2 + rest[step / 2..end].partition_point(|p| p.0 < slot);
+            self.pos += step / 2 + rest[step / 2..end].partition_point(|p| p.slot < slot);
         }
         self.list
             .get(self.pos)
-            .and_then(|p| (p.0 == slot).then_some(p.1))
+            .and_then(|p| (p.slot == slot).then_some(p.tf))
     }
 }
 
 /// The term ids of each of `slots` documents, from the postings (each list sized before
 /// it is filled: one allocation a document).
-fn forward_index(postings: &[Vec<(u32, u32)>], slots: usize) -> Vec<Vec<u32>> {
+fn forward_index(terms: &Terms, slots: usize) -> Vec<Vec<u32>> {
     let mut counts = vec![0u32; slots];
-    for list in postings {
-        for &(slot, _) in list {
-            counts[slot as usize] += 1;
+    for id in 0..terms.len() as u32 {
+        for p in terms.postings(id) {
+            counts[p.slot as usize] += 1;
         }
     }
-    let mut terms: Vec<Vec<u32>> = counts
+    let mut doc_terms: Vec<Vec<u32>> = counts
         .iter()
         .map(|&n| Vec::with_capacity(n as usize))
         .collect();
-    for (id, list) in postings.iter().enumerate() {
-        for &(slot, _) in list {
-            terms[slot as usize].push(id as u32);
+    for id in 0..terms.len() as u32 {
+        for p in terms.postings(id) {
+            doc_terms[p.slot as usize].push(id);
         }
     }
-    terms
+    doc_terms
 }
 
 /// Loosens a bound by far more than the rounding of any sum of a few terms, so that a
@@ -140,15 +137,12 @@ impl Bm25Index {
         }
         Ok(Self {
             params,
-            vocab: FxMap::default(),
-            postings: Vec::new(),
+            terms: Terms::default(),
             doc_len: Vec::new(),
             doc_terms: Some(Vec::new()),
             labels: Vec::new(),
             by_label: FxMap::default(),
             total_len: 0,
-            max_tf: Vec::new(),
-            min_len: Vec::new(),
         })
     }
 
@@ -175,7 +169,9 @@ impl Bm25Index {
     }
 
     pub fn vocabulary_size(&self) -> usize {
-        self.postings.iter().filter(|p| !p.is_empty()).count()
+        (0..self.terms.len() as u32)
+            .filter(|&id| !self.terms.postings(id).is_empty())
+            .count()
     }
 
     /// Adds or replaces documents.
@@ -205,11 +201,13 @@ impl Bm25Index {
             let len = doc.tokens;
             let mut terms: Vec<u32> = Vec::with_capacity(doc.terms.len());
             for &(start, end, f) in &doc.terms {
-                let id = self.term_id(&doc.lower[start as usize..end as usize]);
-                let t = id as usize;
-                self.postings[t].push((slot, f));
-                self.max_tf[t] = self.max_tf[t].max(f);
-                self.min_len[t] = self.min_len[t].min(len);
+                let id = self
+                    .terms
+                    .id_or_insert(&doc.lower[start as usize..end as usize]);
+                let list = self.terms.list_mut(id);
+                list.postings.push(Posting { slot, tf: f });
+                list.max_tf = list.max_tf.max(f);
+                list.min_len = list.min_len.min(len);
                 terms.push(id);
             }
             self.doc_len.push(len);
@@ -224,19 +222,6 @@ impl Bm25Index {
         Ok(())
     }
 
-    /// The id of a term, handed out (with its empty postings) on first sight.
-    fn term_id(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.vocab.get(term) {
-            return id;
-        }
-        let id = self.postings.len() as u32;
-        self.vocab.insert(term.to_owned(), id);
-        self.postings.push(Vec::new());
-        self.max_tf.push(0);
-        self.min_len.push(u32::MAX);
-        id
-    }
-
     /// Deletes documents; returns how many were present.
     pub fn remove(&mut self, labels: &[u32]) -> usize {
         if !labels.iter().any(|l| self.by_label.contains_key(l)) {
@@ -244,14 +229,14 @@ impl Bm25Index {
         }
         let doc_terms = self
             .doc_terms
-            .get_or_insert_with(|| forward_index(&self.postings, self.labels.len()));
+            .get_or_insert_with(|| forward_index(&self.terms, self.labels.len()));
         let mut removed = 0;
         for l in labels {
             if let Some(slot) = self.by_label.remove(l) {
                 let terms = std::mem::take(&mut doc_terms[slot as usize]);
                 for t in terms {
-                    let list = &mut self.postings[t as usize];
-                    if let Ok(pos) = list.binary_search_by_key(&slot, |p| p.0) {
+                    let list = &mut self.terms.list_mut(t).postings;
+                    if let Ok(pos) = list.binary_search_by_key(&slot, |p| p.slot) {
                         list.remove(pos);
                     }
                 }
@@ -270,10 +255,9 @@ impl Bm25Index {
             .iter()
             .map(|t| {
                 let df = self
-                    .vocab
-                    .get(t)
-                    .map_or(0, |&id| self.postings[id as usize].len())
-                    as f64;
+                    .terms
+                    .id(t)
+                    .map_or(0, |id| self.terms.postings(id).len()) as f64;
                 (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
             })
             .collect()
@@ -288,9 +272,9 @@ impl Bm25Index {
         let idf = tokens
             .iter()
             .map(|t| {
-                let id = self.vocab.get(t).copied();
+                let id = self.terms.id(t);
                 ids.extend(id);
-                let df = id.map_or(0, |id| self.postings[id as usize].len()) as f64;
+                let df = id.map_or(0, |id| self.terms.postings(id).len()) as f64;
                 (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
             })
             .collect();
@@ -302,7 +286,7 @@ impl Bm25Index {
     pub fn search(&self, query: &str, k: usize, filter: Option<&[u32]>) -> Result<Vec<Hit>> {
         let terms: Vec<u32> = tokenize(query)
             .iter()
-            .filter_map(|t| self.vocab.get(t).copied())
+            .filter_map(|t| self.terms.id(t))
             .collect();
         self.search_terms(&terms, k, filter)
     }
@@ -316,10 +300,10 @@ impl Bm25Index {
         k: usize,
         filter: Option<&[u32]>,
     ) -> Result<Vec<Hit>> {
-        if let Some(t) = terms.iter().find(|t| **t as usize >= self.postings.len()) {
+        if let Some(t) = terms.iter().find(|t| **t as usize >= self.terms.len()) {
             return Err(AiosError::invalid(format!(
                 "terms: {t} is not a term id of this index ({} terms)",
-                self.postings.len()
+                self.terms.len()
             )));
         }
         if k == 0 || k > crate::vector::MAX_K {
@@ -348,15 +332,15 @@ impl Bm25Index {
         let mut cursors: Vec<Cursor<'_>> = terms
             .iter()
             .filter_map(|&t| {
-                let list = &self.postings[t as usize][..];
+                let list = self.terms.postings(t);
                 if list.is_empty() {
                     return None;
                 }
                 let df = list.len() as f64;
                 let idf = (1.0 + (n as f64 - df + 0.5) / (df + 0.5)).ln();
                 // The score grows with the term frequency and shrinks with the length.
-                let t = t as usize;
-                let bound = score(idf, self.max_tf[t], self.min_len[t]);
+                let (max_tf, min_len) = self.terms.bounds(t);
+                let bound = score(idf, max_tf, min_len);
                 Some(Cursor {
                     list,
                     idf,
@@ -404,9 +388,9 @@ impl Bm25Index {
             if keep {
                 let mut total = 0.0;
                 for c in &cursors {
-                    if let Some(&(s, tf)) = c.list.get(c.pos) {
-                        if s == slot {
-                            total += score(c.idf, tf, self.doc_len[slot as usize]);
+                    if let Some(p) = c.list.get(c.pos) {
+                        if p.slot == slot {
+                            total += score(c.idf, p.tf, self.doc_len[slot as usize]);
                         }
                     }
                 }
@@ -449,9 +433,9 @@ impl Bm25Index {
         let mut sum = 0.0;
         for &i in &order[passive..] {
             let c = &cursors[i];
-            if let Some(&(s, tf)) = c.list.get(c.pos) {
-                if s == slot {
-                    sum += score(c.idf, tf, dl);
+            if let Some(p) = c.list.get(c.pos) {
+                if p.slot == slot {
+                    sum += score(c.idf, p.tf, dl);
                 }
             }
         }
@@ -516,13 +500,13 @@ pub(crate) mod tests {
         let Bm25Params { k1, b } = idx.params;
         let mut scores: FxMap<u32, f64> = FxMap::default();
         for &t in terms {
-            let list = &idx.postings[t as usize];
+            let list = idx.terms.postings(t);
             if list.is_empty() {
                 continue;
             }
             let df = list.len() as f64;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            for &(slot, tf) in list {
+            for &Posting { slot, tf } in list {
                 let tf = f64::from(tf);
                 let dl = f64::from(idx.doc_len[slot as usize]);
                 let norm = k1 * (1.0 - b + b * dl / avgdl);
@@ -569,7 +553,7 @@ pub(crate) mod tests {
         let gone: Vec<u32> = labels.iter().copied().filter(|l| l % 7 == 0).collect();
         idx.remove(&gone);
         idx.add(&[1, 3], &["w0 w0 w0", "w0"]).unwrap();
-        let vocab = idx.postings.len() as u64;
+        let vocab = idx.terms.len() as u64;
         let filter: Vec<u32> = labels.iter().copied().filter(|l| l % 3 != 0).collect();
         for q in 0..300 {
             let len = 1 + next(5) as usize;

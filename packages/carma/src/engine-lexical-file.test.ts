@@ -1,8 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHashing } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lexicalVersion1 } from './engine/file-versions.test-support.js';
 import { type CarmaEngine, createEngine, type LexicalIndex } from './engine/index.js';
 
 let dir: string;
@@ -80,6 +82,24 @@ describe.each(testImplementations())('lexical index files (%s)', (impl) => {
     if (testImplementations().length === 2) expect(readFileSync(other).equals(bytes)).toBe(true);
     expect(bytes.includes(Buffer.from('ruiz'))).toBe(false);
     expect(bytes.includes(Buffer.from('flutter'))).toBe(true);
+  });
+
+  it('reads a version 1 file, and writes it again as the current version', async () => {
+    const index = churned(engine);
+    const path = join(dir, `current-${impl}.bin`);
+    await index.save(path);
+    const hashing = await createHashing({ native: impl });
+    const old = join(dir, `version1-${impl}.bin`);
+    writeFileSync(
+      old,
+      lexicalVersion1(readFileSync(path), (b) => hashing.hashSync(b)),
+    );
+    expect(readFileSync(old).readUInt32LE(8)).toBe(1);
+    const loaded = await engine.loadLexicalIndex(old);
+    for (const q of QUERIES) expect(loaded.search(q, 50)).toEqual(index.search(q, 50));
+    const again = join(dir, `again-${impl}.bin`);
+    await loaded.save(again);
+    expect(readFileSync(again).equals(readFileSync(path))).toBe(true);
   });
 
   it('refuses a damaged file with INDEX_CORRUPT', async () => {

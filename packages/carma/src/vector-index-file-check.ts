@@ -16,6 +16,7 @@ import {
   HEADER_PREFIX_BYTES,
   MAGIC,
 } from './engine/file-format.js';
+import { LEXICAL_FORMAT_VERSION } from './engine/js/lexical-file.js';
 
 /** The verdict on one index file. */
 export interface IndexFileCheck {
@@ -31,7 +32,7 @@ const INDEX_FILE = /^(?:index|lexical)-(\d+)\.bin$/;
 /** Temporary files of both implementations' writers, past and present (and of label maps). */
 const TEMP_FILE =
   /^(?:(?:index|lexical)-\d+(?:\.bin)?\.tmp-(\d+)|\.labels-\d+\.bin\.(\d+)\.[0-9a-f]+\.tmp)$/;
-/** The lexical index file's magic (crates/carma/src/bm25/file.rs): version 1 has a checksum. */
+/** The lexical index file's magic (crates/carma/src/bm25/file.rs): every version has a checksum. */
 const LEXICAL_MAGIC = 'CARMALX1';
 
 function checkDir(dir: unknown): string {
@@ -112,7 +113,10 @@ async function checkFile(file: string): Promise<IndexFileCheck> {
     };
   }
   // Vector index files of version 2 differ from 3 only in having no row codes.
-  const known = magic === MAGIC ? version === 2 || version === FORMAT_VERSION : version === 1;
+  const known =
+    magic === MAGIC
+      ? version === 2 || version === FORMAT_VERSION
+      : version >= 1 && version <= LEXICAL_FORMAT_VERSION;
   if (!known) {
     return { file, ok: false, reason: `unsupported version ${version}` };
   }

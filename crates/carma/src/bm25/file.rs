@@ -1,36 +1,151 @@
-//! The lexical index file: what `Bm25Index::to_bytes` writes and `from_bytes` reads, in
-//! both implementations (packages/carma/src/engine/js/lexical-file.ts is the js side).
+//! The lexical index file: what `Bm25Index::to_bytes` writes and `from_bytes` / `load`
+//! read, in both implementations (packages/carma/src/engine/js/lexical-file.ts is the js
+//! side).
 //!
-//! Format version 1 (little-endian):
+//! Format version 2 (little-endian):
 //! ```text
-//! "CARMALX1" | version u32 = 1 | docs u32 | terms u32 | k1 f64 | b f64
+//! "CARMALX1" | version u32 = 2 | docs u32 | terms u32 | k1 f64 | b f64
 //! labels u32[docs] | lengths u32[docs] (tokens per document)
-//! per term, in id order: bytes u32 | UTF-8 bytes, padded to 4 | count u32
-//!                        slots u32[count] (ascending) | frequencies u32[count]
+//! offsets u32[terms]: where each term's record starts, in 4-byte words from the file's start
+//! per term, in name order (bytewise UTF-8, names distinct):
+//!     bytes u32 | count u32 | max_tf u32 | min_len u32 | UTF-8 bytes, padded to 4
+//!     postings (slot u32, tf u32)[count], slots ascending
 //! "CARMAEND" | BLAKE3 of every byte before it (32 bytes)
 //! ```
+//! `max_tf` and `min_len` are a term's largest frequency and the shortest document it
+//! occurs in. Sorted names and their offsets find a term by binary search, and postings
+//! laid out as in memory are searched where they are: `load` maps the file and leaves
+//! the postings in it, so that a search brings in only its query terms' lists.
+//! Version 1 (terms in id order, each `bytes | name | count | slots[count] |
+//! frequencies[count]`, no offsets or bounds) is still read, into memory.
+//!
 //! Only what is live is written: documents in slot order, renumbered from 0, and the terms
-//! some live document has, renumbered in id order. So a deleted text leaves no word in
-//! the file, and the file is the same whichever implementation wrote it. The statistics
-//! (total length, the per-term bounds) are recomputed on reading. A file is only trusted
-//! when its checksum holds and its structure does (distinct labels and terms, slots in
-//! range and ascending, each length the sum of its frequencies): anything else is
-//! `INDEX_CORRUPT`, and the caller rebuilds the index from the texts.
+//! some live document has. So a deleted text leaves no word in the file, and the file is
+//! the same whichever implementation wrote it. A file is only trusted when its checksum
+//! holds and its structure does (distinct labels, sorted distinct terms, offsets where
+//! the records are, slots in range and ascending, bounds as the postings give them, each
+//! length the sum of its frequencies): anything else is `INDEX_CORRUPT`, and the caller
+//! rebuilds the index from the texts.
 
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
+use memmap2::Mmap;
+
+use super::terms::{Posting, TermList, Terms};
 use super::{Bm25Index, Bm25Params};
 use crate::file_bytes::{checked_body, put_u32s, seal, ByteSink, Reader, SealedFile, END};
 use crate::fx::FxMap;
+use crate::mapped::{let_go, Mapped};
 use aios_error::{AiosError, Result};
 
 const MAGIC: &[u8; 8] = b"CARMALX1";
 /// The version `to_bytes` writes.
-pub const LEXICAL_FORMAT_VERSION: u32 = 1;
+pub const LEXICAL_FORMAT_VERSION: u32 = 2;
+/// Words (4 bytes) of the fixed header, and of a term record before its name.
+const HEADER_WORDS: usize = 9;
+const RECORD_WORDS: usize = 4;
 
 fn corrupt(what: &str) -> AiosError {
     AiosError::new("INDEX_CORRUPT", format!("lexical index file: {what}"))
+}
+
+fn truncated() -> AiosError {
+    corrupt("truncated")
+}
+
+/// The words of a version 2 file: mapped, or read into memory.
+enum Words {
+    Mapped(Mapped<u32>),
+    Owned(Vec<u32>),
+}
+
+/// The terms of a version 2 file, read where they are (checked when the file was read).
+pub struct FileTerms {
+    words: Words,
+    /// Where the offsets start, in words.
+    table: usize,
+    count: u32,
+}
+
+impl FileTerms {
+    fn words(&self) -> &[u32] {
+        match &self.words {
+            Words::Mapped(m) => m.values(),
+            Words::Owned(v) => v,
+        }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.count
+    }
+
+    fn record(&self, id: u32) -> &[u32] {
+        let words = self.words();
+        &words[words[self.table + id as usize] as usize..]
+    }
+
+    pub fn name(&self, id: u32) -> &[u8] {
+        let r = self.record(id);
+        &bytemuck::cast_slice(&r[RECORD_WORDS..])[..r[0] as usize]
+    }
+
+    pub fn bounds(&self, id: u32) -> (u32, u32) {
+        let r = self.record(id);
+        (r[2], r[3])
+    }
+
+    pub fn postings(&self, id: u32) -> &[Posting] {
+        let r = self.record(id);
+        let at = RECORD_WORDS + (r[0] as usize).div_ceil(4);
+        bytemuck::cast_slice(&r[at..at + 2 * r[1] as usize])
+    }
+
+    /// The id of the term named `name`, by binary search over the sorted names.
+    pub fn find(&self, name: &[u8]) -> Option<u32> {
+        let (mut lo, mut hi) = (0, self.count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.name(mid).cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
+/// What the header of a file gives.
+struct Header {
+    version: u32,
+    docs: usize,
+    terms: usize,
+    params: Bm25Params,
+}
+
+impl Header {
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return Err(corrupt("not a CARMA lexical index (bad magic)"));
+        }
+        let mut r = Reader::new(bytes, 8);
+        let version = r.u32().ok_or_else(truncated)?;
+        if !(1..=LEXICAL_FORMAT_VERSION).contains(&version) {
+            return Err(corrupt(&format!("unsupported version {version}")));
+        }
+        let docs = r.u32().ok_or_else(truncated)? as usize;
+        let terms = r.u32().ok_or_else(truncated)? as usize;
+        let k1 = r.f64().ok_or_else(truncated)?;
+        let b = r.f64().ok_or_else(truncated)?;
+        Ok(Self {
+            version,
+            docs,
+            terms,
+            params: Bm25Params { k1, b },
+        })
+    }
 }
 
 impl Bm25Index {
@@ -52,120 +167,71 @@ impl Bm25Index {
                 live.push(slot);
             }
         }
-        let mut names: Vec<&str> = vec![""; self.postings.len()];
-        for (name, &id) in &self.vocab {
-            names[id as usize] = name;
-        }
+        let terms: Vec<(&[u8], &[Posting])> = self
+            .terms
+            .by_name()
+            .into_iter()
+            .map(|(name, id)| (name, self.terms.postings(id)))
+            .filter(|(_, list)| !list.is_empty())
+            .collect();
         out.put(MAGIC);
         out.put_u32(LEXICAL_FORMAT_VERSION);
         out.put_u32(live.len() as u32);
-        let terms = self.postings.iter().filter(|list| !list.is_empty()).count();
-        out.put_u32(terms as u32);
+        out.put_u32(terms.len() as u32);
         out.put(&self.params.k1.to_le_bytes());
         out.put(&self.params.b.to_le_bytes());
         let labels: Vec<u32> = live.iter().map(|&slot| self.labels[slot]).collect();
         put_u32s(out, &labels);
         let lengths: Vec<u32> = live.iter().map(|&slot| self.doc_len[slot]).collect();
         put_u32s(out, &lengths);
+        let mut at = HEADER_WORDS + 2 * live.len() + terms.len();
+        let offsets: Vec<u32> = terms
+            .iter()
+            .map(|(name, list)| {
+                let here = at as u32;
+                at += RECORD_WORDS + name.len().div_ceil(4) + 2 * list.len();
+                here
+            })
+            .collect();
+        put_u32s(out, &offsets);
         let mut numbers = Vec::new();
-        for (t, list) in self.postings.iter().enumerate() {
-            if list.is_empty() {
-                continue;
-            }
-            let name = names[t].as_bytes();
-            out.put_u32(name.len() as u32);
+        for (name, list) in terms {
+            let max_tf = list.iter().map(|p| p.tf).max().unwrap_or(0);
+            let min_len = list
+                .iter()
+                .map(|p| self.doc_len[p.slot as usize])
+                .min()
+                .unwrap_or(0);
+            put_u32s(
+                out,
+                &[name.len() as u32, list.len() as u32, max_tf, min_len],
+            );
             out.put(name);
             out.pad4(name.len());
-            out.put_u32(list.len() as u32);
             numbers.clear();
-            numbers.extend(list.iter().map(|&(slot, _)| new_slot[slot as usize]));
-            numbers.extend(list.iter().map(|&(_, tf)| tf));
+            numbers.extend(list.iter().flat_map(|p| [new_slot[p.slot as usize], p.tf]));
             put_u32s(out, &numbers);
         }
     }
 
-    /// Reads a file written by `to_bytes` (either implementation); `INDEX_CORRUPT` when it
-    /// cannot be trusted.
+    /// Reads a file written by `to_bytes` (either implementation, either version) into
+    /// memory; `INDEX_CORRUPT` when it cannot be trusted.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let truncated = || corrupt("truncated");
-        if bytes.len() < 12 || &bytes[..8] != MAGIC {
-            return Err(corrupt("not a CARMA lexical index (bad magic)"));
-        }
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != LEXICAL_FORMAT_VERSION {
-            return Err(corrupt(&format!("unsupported version {version}")));
-        }
+        let header = Header::parse(bytes)?;
         let body = checked_body(bytes).ok_or_else(|| {
             corrupt("checksum mismatch (damaged or incomplete since it was written)")
         })?;
-        let mut r = Reader::new(body, 12);
-        let docs = r.u32().ok_or_else(truncated)? as usize;
-        let term_count = r.u32().ok_or_else(truncated)? as usize;
-        let k1 = r.f64().ok_or_else(truncated)?;
-        let b = r.f64().ok_or_else(truncated)?;
-        let mut index =
-            Bm25Index::new(Bm25Params { k1, b }).map_err(|_| corrupt("bad BM25 parameters"))?;
-        // Each document takes 8 bytes and each term at least 8: counts the body cannot
-        // hold are refused before anything is allocated for them.
-        if docs
-            .saturating_mul(8)
-            .saturating_add(term_count.saturating_mul(8))
-            > body.len()
-        {
+        if header.version == 1 {
+            return read_version1(&header, body);
+        }
+        if !bytes.len().is_multiple_of(4) {
             return Err(truncated());
         }
-        index.labels = r.u32s(docs).ok_or_else(truncated)?;
-        index.doc_len = r.u32s(docs).ok_or_else(truncated)?;
-        index.by_label = FxMap::with_capacity_and_hasher(docs, Default::default());
-        for (slot, &label) in index.labels.iter().enumerate() {
-            if index.by_label.insert(label, slot as u32).is_some() {
-                return Err(corrupt(&format!("label {label} appears twice")));
-            }
-        }
-        let mut counted = vec![0u64; docs];
-        for id in 0..term_count as u32 {
-            let n = r.u32().ok_or_else(truncated)? as usize;
-            let name = r.take(n).ok_or_else(truncated)?;
-            r.take((4 - n % 4) % 4).ok_or_else(truncated)?;
-            let name = std::str::from_utf8(name).map_err(|_| corrupt("a term is not UTF-8"))?;
-            if name.is_empty() || index.vocab.insert(name.to_owned(), id).is_some() {
-                return Err(corrupt(&format!("term {id} is empty or appears twice")));
-            }
-            let count = r.u32().ok_or_else(truncated)? as usize;
-            let slots = r.u32s(count).ok_or_else(truncated)?;
-            let tfs = r.u32s(count).ok_or_else(truncated)?;
-            if count == 0 {
-                return Err(corrupt(&format!("term {id} has no documents")));
-            }
-            let mut list = Vec::with_capacity(count);
-            let (mut max_tf, mut min_len) = (0u32, u32::MAX);
-            for (i, (&slot, &tf)) in slots.iter().zip(&tfs).enumerate() {
-                if slot as usize >= docs || (i > 0 && slot <= slots[i - 1]) || tf == 0 {
-                    return Err(corrupt(&format!("term {id}: bad document list")));
-                }
-                let s = slot as usize;
-                counted[s] += u64::from(tf);
-                max_tf = max_tf.max(tf);
-                min_len = min_len.min(index.doc_len[s]);
-                list.push((slot, tf));
-            }
-            index.postings.push(list);
-            index.max_tf.push(max_tf);
-            index.min_len.push(min_len);
-        }
-        if r.take(8) != Some(END.as_slice()) || !r.at_end() {
-            return Err(corrupt("missing end marker or bytes after it"));
-        }
-        for (slot, (&len, &sum)) in index.doc_len.iter().zip(&counted).enumerate() {
-            if u64::from(len) != sum {
-                return Err(corrupt(&format!(
-                    "document {slot}: length {len}, frequencies summing to {sum}"
-                )));
-            }
-        }
-        index.total_len = counted.iter().sum();
-        index.doc_terms = None; // built at the first delete
-        Ok(index)
+        let words = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        read_version2(&header, body, Words::Owned(words))
     }
 
     /// Writes the index to `path` atomically, as its bytes are made (see
@@ -177,11 +243,189 @@ impl Bm25Index {
     }
 
     /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
-    /// damaged one `INDEX_CORRUPT`.
+    /// damaged one `INDEX_CORRUPT`. A version 2 file is mapped read-only and its postings
+    /// stay in it; its pages are let go of once checked (a search maps back those it reads).
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = fs::read(path).map_err(|e| AiosError::io(&e, path.display()))?;
-        Self::from_bytes(&bytes)
+        let io = |e: std::io::Error| AiosError::io(&e, path.display());
+        let file = fs::File::open(path).map_err(io)?;
+        // SAFETY: index files are written beside their place and renamed into it, never
+        // changed after (see `save`): the mapping sees fixed bytes.
+        let map = match unsafe { Mmap::map(&file) } {
+            Ok(map) => Arc::new(map),
+            Err(_) => return Self::from_bytes(&fs::read(path).map_err(io)?),
+        };
+        let header = Header::parse(&map)?;
+        let mapped = Mapped::<u32>::new(Arc::clone(&map), 0, map.len() / 4);
+        let (2, Some(words), 0) = (header.version, mapped, map.len() % 4) else {
+            return Self::from_bytes(&map);
+        };
+        let body = checked_body(&map).ok_or_else(|| {
+            corrupt("checksum mismatch (damaged or incomplete since it was written)")
+        })?;
+        let index = read_version2(&header, body, Words::Mapped(words));
+        let_go(&map, 0, map.len());
+        index
     }
+}
+
+/// The documents of a file, checked: labels distinct.
+fn read_documents(index: &mut Bm25Index, r: &mut Reader<'_>, docs: usize) -> Result<()> {
+    index.labels = r.u32s(docs).ok_or_else(truncated)?;
+    index.doc_len = r.u32s(docs).ok_or_else(truncated)?;
+    index.by_label = FxMap::with_capacity_and_hasher(docs, Default::default());
+    for (slot, &label) in index.labels.iter().enumerate() {
+        if index.by_label.insert(label, slot as u32).is_some() {
+            return Err(corrupt(&format!("label {label} appears twice")));
+        }
+    }
+    Ok(())
+}
+
+/// An index with the file's documents read, and no terms yet.
+fn documents(header: &Header, r: &mut Reader<'_>) -> Result<Bm25Index> {
+    let mut index = Bm25Index::new(header.params).map_err(|_| corrupt("bad BM25 parameters"))?;
+    // Each document takes 8 bytes and each term at least 8: counts the body cannot hold
+    // are refused before anything is allocated for them.
+    if header
+        .docs
+        .saturating_mul(8)
+        .saturating_add(header.terms.saturating_mul(8))
+        > r.bytes.len()
+    {
+        return Err(truncated());
+    }
+    read_documents(&mut index, r, header.docs)?;
+    index.doc_terms = None; // built at the first delete
+    Ok(index)
+}
+
+/// A term's postings, checked against the documents, counted into `counted`; its bounds.
+fn check_postings(
+    id: usize,
+    list: impl Iterator<Item = Posting>,
+    lengths: &[u32],
+    counted: &mut [u64],
+) -> Result<(u32, u32)> {
+    let bad = || corrupt(&format!("term {id}: bad document list"));
+    let (mut max_tf, mut min_len, mut last, mut n) = (0u32, u32::MAX, None, 0);
+    for Posting { slot, tf } in list {
+        if slot as usize >= lengths.len() || last.is_some_and(|l| slot <= l) || tf == 0 {
+            return Err(bad());
+        }
+        last = Some(slot);
+        counted[slot as usize] += u64::from(tf);
+        max_tf = max_tf.max(tf);
+        min_len = min_len.min(lengths[slot as usize]);
+        n += 1;
+    }
+    if n == 0 {
+        return Err(corrupt(&format!("term {id} has no documents")));
+    }
+    Ok((max_tf, min_len))
+}
+
+/// Each document's length against the sum of its frequencies; the total length.
+fn check_lengths(lengths: &[u32], counted: &[u64]) -> Result<u64> {
+    for (slot, (&len, &sum)) in lengths.iter().zip(counted).enumerate() {
+        if u64::from(len) != sum {
+            return Err(corrupt(&format!(
+                "document {slot}: length {len}, frequencies summing to {sum}"
+            )));
+        }
+    }
+    Ok(counted.iter().sum())
+}
+
+fn end_marker(r: &mut Reader<'_>) -> Result<()> {
+    if r.take(8) != Some(END.as_slice()) || !r.at_end() {
+        return Err(corrupt("missing end marker or bytes after it"));
+    }
+    Ok(())
+}
+
+/// A version 1 file (terms in id order, no offsets or bounds), read into memory.
+fn read_version1(header: &Header, body: &[u8]) -> Result<Bm25Index> {
+    let mut r = Reader::new(body, HEADER_WORDS * 4);
+    let mut index = documents(header, &mut r)?;
+    let mut counted = vec![0u64; header.docs];
+    let mut terms = Terms::default();
+    for id in 0..header.terms {
+        let n = r.u32().ok_or_else(truncated)? as usize;
+        let name = r.take(n).ok_or_else(truncated)?;
+        r.take((4 - n % 4) % 4).ok_or_else(truncated)?;
+        let name = std::str::from_utf8(name).map_err(|_| corrupt("a term is not UTF-8"))?;
+        if name.is_empty() || terms.id(name).is_some() {
+            return Err(corrupt(&format!("term {id} is empty or appears twice")));
+        }
+        let count = r.u32().ok_or_else(truncated)? as usize;
+        let slots = r.u32s(count).ok_or_else(truncated)?;
+        let tfs = r.u32s(count).ok_or_else(truncated)?;
+        let list = slots
+            .iter()
+            .zip(&tfs)
+            .map(|(&slot, &tf)| Posting { slot, tf });
+        let (max_tf, min_len) = check_postings(id, list.clone(), &index.doc_len, &mut counted)?;
+        let t = terms.id_or_insert(name);
+        *terms.list_mut(t) = TermList {
+            postings: list.collect(),
+            max_tf,
+            min_len,
+        };
+    }
+    end_marker(&mut r)?;
+    index.total_len = check_lengths(&index.doc_len, &counted)?;
+    index.terms = terms;
+    Ok(index)
+}
+
+/// A version 2 file whose `words` stay where they are; every record is checked first.
+fn read_version2(header: &Header, body: &[u8], words: Words) -> Result<Bm25Index> {
+    let mut r = Reader::new(body, HEADER_WORDS * 4);
+    let mut index = documents(header, &mut r)?;
+    let offsets = r.u32s(header.terms).ok_or_else(truncated)?;
+    let mut counted = vec![0u64; header.docs];
+    let mut last_name: &[u8] = &[];
+    for (id, &offset) in offsets.iter().enumerate() {
+        if offset as usize * 4 != r.pos {
+            return Err(corrupt(&format!(
+                "term {id}: offset {offset} is not where its record is"
+            )));
+        }
+        let head = r.u32s(RECORD_WORDS).ok_or_else(truncated)?;
+        let (n, count) = (head[0] as usize, head[1] as usize);
+        let name = r.take(n).ok_or_else(truncated)?;
+        r.take((4 - n % 4) % 4).ok_or_else(truncated)?;
+        if std::str::from_utf8(name).is_err() {
+            return Err(corrupt("a term is not UTF-8"));
+        }
+        if name.is_empty() || (id > 0 && name <= last_name) {
+            return Err(corrupt(&format!(
+                "term {id} is empty, out of order or appears twice"
+            )));
+        }
+        last_name = name;
+        let raw = r
+            .take(count.checked_mul(8).ok_or_else(truncated)?)
+            .ok_or_else(truncated)?;
+        let list = raw.chunks_exact(8).map(|c| Posting {
+            slot: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            tf: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        });
+        let bounds = check_postings(id, list, &index.doc_len, &mut counted)?;
+        if bounds != (head[2], head[3]) {
+            return Err(corrupt(&format!(
+                "term {id}: bounds differ from its postings"
+            )));
+        }
+    }
+    end_marker(&mut r)?;
+    index.total_len = check_lengths(&index.doc_len, &counted)?;
+    index.terms = Terms::from_file(FileTerms {
+        words,
+        table: HEADER_WORDS + 2 * header.docs,
+        count: header.terms as u32,
+    });
+    Ok(index)
 }
 
 #[cfg(test)]
@@ -289,6 +533,101 @@ mod tests {
         assert_eq!(Bm25Index::load(&path).unwrap().to_bytes(), idx.to_bytes());
     }
 
+    /// The index as format version 1 wrote it: terms in id order, no offsets or bounds.
+    fn version1(idx: &Bm25Index) -> Vec<u8> {
+        let live: Vec<usize> = (0..idx.labels.len())
+            .filter(|&s| idx.by_label.get(&idx.labels[s]) == Some(&(s as u32)))
+            .collect();
+        let mut new_slot = vec![0u32; idx.labels.len()];
+        for (i, &s) in live.iter().enumerate() {
+            new_slot[s] = i as u32;
+        }
+        let mut names = idx.terms.by_name();
+        names.sort_by_key(|&(_, id)| id);
+        names.retain(|&(_, id)| !idx.terms.postings(id).is_empty());
+        let mut out = Vec::new();
+        out.put(MAGIC);
+        out.put_u32(1);
+        out.put_u32(live.len() as u32);
+        out.put_u32(names.len() as u32);
+        out.put(&idx.params.k1.to_le_bytes());
+        out.put(&idx.params.b.to_le_bytes());
+        for &s in &live {
+            out.put_u32(idx.labels[s]);
+        }
+        for &s in &live {
+            out.put_u32(idx.doc_len[s]);
+        }
+        for (name, id) in names {
+            let list = idx.terms.postings(id);
+            out.put_u32(name.len() as u32);
+            out.put(name);
+            out.pad4(name.len());
+            out.put_u32(list.len() as u32);
+            for p in list {
+                out.put_u32(new_slot[p.slot as usize]);
+            }
+            for p in list {
+                out.put_u32(p.tf);
+            }
+        }
+        seal(out)
+    }
+
+    #[test]
+    fn a_version_1_file_is_read_and_written_again_as_version_2() {
+        let (idx, queries) = churned();
+        let old = version1(&idx);
+        let mut back = Bm25Index::from_bytes(&old).unwrap();
+        for q in &queries {
+            assert_eq!(
+                back.search(q, 100, None).unwrap(),
+                idx.search(q, 100, None).unwrap()
+            );
+        }
+        assert_eq!(back.to_bytes(), idx.to_bytes());
+        back.add(&[7777], &["w1 later"]).unwrap();
+        assert_eq!(back.search("later", 3, None).unwrap()[0].id, 7777);
+    }
+
+    #[test]
+    fn a_mapped_file_is_searched_and_changed_where_it_is() {
+        let (mut idx, queries) = churned();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lexical-1.bin");
+        idx.save(&path).unwrap();
+        let mut loaded = Bm25Index::load(&path).unwrap();
+        // The file goes away as a checkpoint removes it: its mapping stays readable.
+        fs::remove_file(&path).unwrap();
+        for q in &queries {
+            assert_eq!(
+                loaded.search(q, 50, None).unwrap(),
+                idx.search(q, 50, None).unwrap()
+            );
+        }
+        assert_eq!(loaded.vocabulary_size(), idx.vocabulary_size());
+        // Terms from the file changed (copied out at their first change), terms new since,
+        // and a name sorting between the file's.
+        for index in [&mut idx, &mut loaded] {
+            index
+                .add(&[9001, 9002], &["w1 w1 w100 aaa", "w15x mid"])
+                .unwrap();
+            index.remove(&[3, 9001]);
+        }
+        for q in queries
+            .iter()
+            .chain(&["aaa".into(), "w15x".into(), "mid".into()])
+        {
+            assert_eq!(
+                loaded.search(q, 50, None).unwrap(),
+                idx.search(q, 50, None).unwrap(),
+                "{q}"
+            );
+        }
+        assert_eq!(loaded.idf(&queries), idx.idf(&queries));
+        assert_eq!(loaded.to_bytes(), idx.to_bytes());
+    }
+
     #[test]
     fn a_deleted_text_leaves_no_word_in_the_file() {
         let mut idx = Bm25Index::new(Bm25Params::default()).unwrap();
@@ -321,15 +660,25 @@ mod tests {
         flipped[100] ^= 1;
         assert_eq!(code(&flipped), Some("INDEX_CORRUPT"));
         assert_eq!(code(b"CARMAVI1...."), Some("INDEX_CORRUPT"));
-        // A structure that does not hold, under a valid checksum: a document whose
-        // length is not the sum of its frequencies.
-        let mut body = bytes[..bytes.len() - 32].to_vec();
-        let first_length = 12 + 8 + 16 + 4 * idx.len();
-        body[first_length] ^= 1;
-        let sum = checksum(&body);
-        body.extend_from_slice(sum.as_bytes());
-        let err = Bm25Index::from_bytes(&body).err().unwrap();
+        // Structures that do not hold, under a valid checksum.
+        let resealed = |at: usize, change: u8| {
+            let mut body = bytes[..bytes.len() - 32].to_vec();
+            body[at] ^= change;
+            let sum = checksum(&body);
+            body.extend_from_slice(sum.as_bytes());
+            Bm25Index::from_bytes(&body).err().unwrap()
+        };
+        // A document whose length is not the sum of its frequencies (or the shortest
+        // length a term names).
+        let err = resealed(36 + 4 * idx.len(), 1);
         assert_eq!(err.code, "INDEX_CORRUPT");
-        assert!(err.message.contains("document 0"), "{}", err.message);
+        assert!(
+            err.message.contains("document 0") || err.message.contains("bounds differ"),
+            "{}",
+            err.message
+        );
+        // An offset that does not point at its term's record.
+        let err = resealed(36 + 8 * idx.len() + 4, 1);
+        assert!(err.message.contains("term 1: offset"), "{}", err.message);
     }
 }

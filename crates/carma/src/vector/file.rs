@@ -27,13 +27,14 @@ use std::sync::Arc;
 
 use memmap2::{Advice, Mmap};
 
-use super::rows::{let_go, MappedCodes, MappedRows, Rows};
+use super::rows::{MappedCodes, MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::{RowBound, RowCodes};
 use crate::file_bytes::{checksum, put_f32s, put_u32s, seal, ByteSink, Reader, SealedFile};
 pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
 use crate::hnsw::{layer0_stride, Hnsw, HnswParams, MAX_LEVEL};
+use crate::mapped::let_go;
 use aios_error::{AiosError, Result};
 
 /// The version `save` writes.

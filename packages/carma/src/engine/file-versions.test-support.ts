@@ -24,3 +24,36 @@ export function version1(file: Buffer): Buffer {
   old.writeUInt32LE(1, 8);
   return old;
 }
+
+/**
+ * A lexical file (format 2, see crates/carma/src/bm25/file.rs) as format version 1 held
+ * it: terms one after another with their slots, then their frequencies; no offsets or
+ * bounds. Sealed again with `hashHex` (BLAKE3 of the body, hex).
+ */
+export function lexicalVersion1(file: Buffer, hashHex: (body: Buffer) => string): Buffer {
+  const docs = file.readUInt32LE(12);
+  const terms = file.readUInt32LE(16);
+  const parts: Buffer[] = [Buffer.from(file.subarray(0, 36 + 8 * docs))];
+  parts[0]?.writeUInt32LE(1, 8);
+  let at = 36 + 8 * docs + 4 * terms;
+  for (let t = 0; t < terms; t++) {
+    const [n, count] = [file.readUInt32LE(at), file.readUInt32LE(at + 4)];
+    const padded = n + ((4 - (n % 4)) % 4);
+    const postings = at + 16 + padded;
+    const head = Buffer.alloc(4 + padded + 4);
+    head.writeUInt32LE(n, 0);
+    file.copy(head, 4, at + 16, at + 16 + n);
+    head.writeUInt32LE(count, 4 + padded);
+    const slots = Buffer.alloc(4 * count);
+    const tfs = Buffer.alloc(4 * count);
+    for (let i = 0; i < count; i++) {
+      slots.writeUInt32LE(file.readUInt32LE(postings + 8 * i), 4 * i);
+      tfs.writeUInt32LE(file.readUInt32LE(postings + 8 * i + 4), 4 * i);
+    }
+    parts.push(head, slots, tfs);
+    at = postings + 8 * count;
+  }
+  parts.push(Buffer.from('CARMAEND', 'latin1'));
+  const body = Buffer.concat(parts);
+  return Buffer.concat([body, Buffer.from(hashHex(body), 'hex')]);
+}

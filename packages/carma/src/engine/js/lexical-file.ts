@@ -1,6 +1,8 @@
 /**
  * The lexical index file in TypeScript: the same bytes as crates/carma/src/bm25/file.rs
  * writes (the layout is described there), and the same checks and messages when reading.
+ * The js engine reads a file whole into memory; the native one maps it and searches the
+ * postings where they are.
  */
 import { AiosError, type Hashing } from '@aios/utils';
 import { CHECKSUM_BYTES, END, HEADER_PREFIX_BYTES } from '../file-format.js';
@@ -8,8 +10,11 @@ import type { Bm25Params } from '../types.js';
 import { FileReader } from './file-reader.js';
 
 const MAGIC = 'CARMALX1';
-/** The version `encodeLexicalFile` writes. */
-export const LEXICAL_FORMAT_VERSION = 1;
+/** The version `encodeLexicalFile` writes (version 1 is still read). */
+export const LEXICAL_FORMAT_VERSION = 2;
+/** Words (4 bytes) of the fixed header, and of a version 2 term record before its name. */
+const HEADER_WORDS = 9;
+const RECORD_WORDS = 4;
 
 /** What a lexical file holds: the live documents, and the terms some of them have. */
 export interface LexicalFileContents {
@@ -17,7 +22,7 @@ export interface LexicalFileContents {
   /** Per document, in slot order: its label and its length in tokens. */
   labels: Uint32Array;
   lengths: Uint32Array;
-  /** Per term, in id order: the term, its documents (ascending slots) and frequencies. */
+  /** Per term: the term, its documents (ascending slots) and frequencies. */
   terms: Array<{ term: string; slots: Uint32Array; tfs: Uint32Array }>;
 }
 
@@ -25,34 +30,91 @@ const corrupt = (what: string) => new AiosError('INDEX_CORRUPT', `lexical index 
 
 const u32Bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+/** Writes format version 2 (terms in bytewise name order, with offsets and bounds). */
 export function encodeLexicalFile(c: LexicalFileContents, blake3: Hashing): Uint8Array {
-  const header = new DataView(new ArrayBuffer(36));
+  const terms = c.terms
+    .map((t) => ({ ...t, name: Buffer.from(t.term, 'utf8') }))
+    .sort((x, y) => Buffer.compare(x.name, y.name));
+  const header = new DataView(new ArrayBuffer(HEADER_WORDS * 4));
   for (let i = 0; i < 8; i++) header.setUint8(i, MAGIC.charCodeAt(i));
   header.setUint32(8, LEXICAL_FORMAT_VERSION, true);
   header.setUint32(12, c.labels.length, true);
-  header.setUint32(16, c.terms.length, true);
+  header.setUint32(16, terms.length, true);
   header.setFloat64(20, c.params.k1, true);
   header.setFloat64(28, c.params.b, true);
+  const offsets = new Uint32Array(terms.length);
+  let at = HEADER_WORDS + 2 * c.labels.length + terms.length;
+  terms.forEach(({ name, slots }, i) => {
+    offsets[i] = at;
+    at += RECORD_WORDS + Math.ceil(name.length / 4) + 2 * slots.length;
+  });
   const parts: Uint8Array[] = [
     new Uint8Array(header.buffer),
     u32Bytes(c.labels),
     u32Bytes(c.lengths),
+    u32Bytes(offsets),
   ];
-  for (const { term, slots, tfs } of c.terms) {
-    const name = Buffer.from(term, 'utf8');
-    const head = new Uint8Array(4 + name.length + ((4 - (name.length % 4)) % 4) + 4);
-    const view = new DataView(head.buffer);
-    view.setUint32(0, name.length, true);
-    head.set(name, 4);
-    view.setUint32(head.length - 4, slots.length, true);
-    parts.push(head, u32Bytes(slots), u32Bytes(tfs));
+  for (const { name, slots, tfs } of terms) {
+    const head = new Uint32Array(RECORD_WORDS + Math.ceil(name.length / 4));
+    let maxTf = 0;
+    let minLen = 0xffffffff;
+    const postings = new Uint32Array(2 * slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as number;
+      const tf = tfs[i] as number;
+      maxTf = Math.max(maxTf, tf);
+      minLen = Math.min(minLen, c.lengths[slot] as number);
+      postings[2 * i] = slot;
+      postings[2 * i + 1] = tf;
+    }
+    head.set([name.length, slots.length, maxTf, minLen]);
+    const headBytes = u32Bytes(head);
+    headBytes.set(name, RECORD_WORDS * 4);
+    parts.push(headBytes, u32Bytes(postings));
   }
   parts.push(new Uint8Array(Buffer.from(END, 'latin1')));
   const body = Buffer.concat(parts);
   return Buffer.concat([body, Buffer.from(blake3.hashSync(body), 'hex')]);
 }
 
-/** Reads a file `encodeLexicalFile` (or the native save) wrote; `INDEX_CORRUPT` when it cannot be trusted. */
+/** A term's documents, checked against the lengths and counted into `counted`; its bounds. */
+function checkPostings(
+  id: number,
+  slots: Uint32Array,
+  tfs: Uint32Array,
+  lengths: Uint32Array,
+  counted: Float64Array,
+): [maxTf: number, minLen: number] {
+  if (slots.length === 0) throw corrupt(`term ${id} has no documents`);
+  let maxTf = 0;
+  let minLen = 0xffffffff;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i] as number;
+    const tf = tfs[i] as number;
+    if (slot >= lengths.length || (i > 0 && slot <= (slots[i - 1] as number)) || tf === 0) {
+      throw corrupt(`term ${id}: bad document list`);
+    }
+    counted[slot] = (counted[slot] as number) + tf;
+    maxTf = Math.max(maxTf, tf);
+    minLen = Math.min(minLen, lengths[slot] as number);
+  }
+  return [maxTf, minLen];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function termName(raw: Uint8Array): string {
+  try {
+    return utf8.decode(raw);
+  } catch {
+    throw corrupt('a term is not UTF-8');
+  }
+}
+
+/**
+ * Reads a file `encodeLexicalFile` (or the native save) wrote, in either version, into
+ * memory; `INDEX_CORRUPT` when it cannot be trusted.
+ */
 export function decodeLexicalFile(bytes: Uint8Array, blake3: Hashing): LexicalFileContents {
   if (
     bytes.length < HEADER_PREFIX_BYTES ||
@@ -61,7 +123,9 @@ export function decodeLexicalFile(bytes: Uint8Array, blake3: Hashing): LexicalFi
     throw corrupt('not a CARMA lexical index (bad magic)');
   }
   const version = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
-  if (version !== LEXICAL_FORMAT_VERSION) throw corrupt(`unsupported version ${version}`);
+  if (version !== 1 && version !== LEXICAL_FORMAT_VERSION) {
+    throw corrupt(`unsupported version ${version}`);
+  }
   const body = bytes.subarray(0, Math.max(0, bytes.length - CHECKSUM_BYTES));
   const stored = Buffer.from(bytes.subarray(body.length)).toString('hex');
   if (bytes.length < CHECKSUM_BYTES || blake3.hashSync(body) !== stored) {
@@ -85,35 +149,10 @@ export function decodeLexicalFile(bytes: Uint8Array, blake3: Hashing): LexicalFi
     seen.add(label);
   }
   const counted = new Float64Array(docs);
-  const names = new Set<string>();
-  const terms: LexicalFileContents['terms'] = [];
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  for (let id = 0; id < termCount; id++) {
-    const n = r.u32();
-    const raw = r.take(n);
-    r.take((4 - (n % 4)) % 4);
-    let term: string;
-    try {
-      term = utf8.decode(raw);
-    } catch {
-      throw corrupt('a term is not UTF-8');
-    }
-    if (term === '' || names.has(term)) throw corrupt(`term ${id} is empty or appears twice`);
-    names.add(term);
-    const count = r.u32();
-    const slots = r.u32s(count);
-    const tfs = r.u32s(count);
-    if (count === 0) throw corrupt(`term ${id} has no documents`);
-    for (let i = 0; i < count; i++) {
-      const slot = slots[i] as number;
-      const tf = tfs[i] as number;
-      if (slot >= docs || (i > 0 && slot <= (slots[i - 1] as number)) || tf === 0) {
-        throw corrupt(`term ${id}: bad document list`);
-      }
-      counted[slot] = (counted[slot] as number) + tf;
-    }
-    terms.push({ term, slots, tfs });
-  }
+  const terms: LexicalFileContents['terms'] =
+    version === 1
+      ? readTerms1(r, termCount, lengths, counted)
+      : readTerms2(r, termCount, lengths, counted);
   if (Buffer.from(r.take(8)).toString('latin1') !== END || !r.atEnd) {
     throw corrupt('missing end marker or bytes after it');
   }
@@ -125,4 +164,65 @@ export function decodeLexicalFile(bytes: Uint8Array, blake3: Hashing): LexicalFi
     }
   }
   return { params, labels, lengths, terms };
+}
+
+/** Version 1: per term, in id order, its name, then its slots and frequencies. */
+function readTerms1(
+  r: FileReader,
+  termCount: number,
+  lengths: Uint32Array,
+  counted: Float64Array,
+): LexicalFileContents['terms'] {
+  const names = new Set<string>();
+  const terms: LexicalFileContents['terms'] = [];
+  for (let id = 0; id < termCount; id++) {
+    const n = r.u32();
+    const term = termName(r.take(n));
+    r.take((4 - (n % 4)) % 4);
+    if (term === '' || names.has(term)) throw corrupt(`term ${id} is empty or appears twice`);
+    names.add(term);
+    const count = r.u32();
+    const slots = r.u32s(count);
+    const tfs = r.u32s(count);
+    checkPostings(id, slots, tfs, lengths, counted);
+    terms.push({ term, slots, tfs });
+  }
+  return terms;
+}
+
+/** Version 2: offsets, then per term, in name order, its record with bounds and postings. */
+function readTerms2(
+  r: FileReader,
+  termCount: number,
+  lengths: Uint32Array,
+  counted: Float64Array,
+): LexicalFileContents['terms'] {
+  const offsets = r.u32s(termCount);
+  const terms: LexicalFileContents['terms'] = [];
+  let last: Uint8Array | undefined;
+  for (let id = 0; id < termCount; id++) {
+    if ((offsets[id] as number) * 4 !== r.pos) {
+      throw corrupt(`term ${id}: offset ${offsets[id]} is not where its record is`);
+    }
+    const [n, count, maxTf, minLen] = r.u32s(RECORD_WORDS) as unknown as number[];
+    const raw = r.take(n as number);
+    r.take((4 - ((n as number) % 4)) % 4);
+    const term = termName(raw);
+    if (raw.length === 0 || (last !== undefined && Buffer.compare(raw, last) <= 0)) {
+      throw corrupt(`term ${id} is empty, out of order or appears twice`);
+    }
+    last = raw;
+    const postings = r.u32s(2 * (count as number));
+    const slots = new Uint32Array(count as number);
+    const tfs = new Uint32Array(count as number);
+    for (let i = 0; i < slots.length; i++) {
+      slots[i] = postings[2 * i] as number;
+      tfs[i] = postings[2 * i + 1] as number;
+    }
+    const [max, min] = checkPostings(id, slots, tfs, lengths, counted);
+    if (max !== maxTf || min !== minLen)
+      throw corrupt(`term ${id}: bounds differ from its postings`);
+    terms.push({ term, slots, tfs });
+  }
+  return terms;
 }
