@@ -14,6 +14,7 @@ use napi_derive::napi;
 
 use crate::bm25::{count_terms, Bm25Index, Bm25Params};
 use crate::cluster;
+use crate::file_bytes::FileCheck;
 use crate::hnsw::HnswParams;
 use crate::query::prepare_query;
 use crate::vector::{
@@ -385,11 +386,14 @@ impl NativeVectorIndex {
         })
     }
 
-    /// Reads an index written by `save` (by either implementation), off the JS thread.
+    /// Reads an index written by `save` (by either implementation), off the JS thread;
+    /// `verified`: the file was checked in full before and is unchanged since (only its
+    /// structure is checked).
     #[napi(catch_unwind, ts_return_type = "Promise<NativeVectorIndex>")]
-    pub fn load(path: String) -> AsyncTask<LoadTask> {
+    pub fn load(path: String, verified: Option<bool>) -> AsyncTask<LoadTask> {
         AsyncTask::new(LoadTask {
             path: PathBuf::from(path),
+            check: file_check(verified),
         })
     }
 }
@@ -531,6 +535,15 @@ impl Task for SaveTask {
 
 pub struct LoadTask {
     path: PathBuf,
+    check: FileCheck,
+}
+
+fn file_check(verified: Option<bool>) -> FileCheck {
+    if verified == Some(true) {
+        FileCheck::Structure
+    } else {
+        FileCheck::Full
+    }
 }
 
 impl Task for LoadTask {
@@ -538,7 +551,7 @@ impl Task for LoadTask {
     type JsValue = NativeVectorIndex;
 
     fn compute(&mut self) -> Result<VectorIndex> {
-        VectorIndex::load(&self.path).map_err(AiosError::into_napi)
+        VectorIndex::load_checked(&self.path, self.check).map_err(AiosError::into_napi)
     }
 
     fn resolve(&mut self, _env: Env, output: VectorIndex) -> Result<NativeVectorIndex> {
@@ -605,11 +618,13 @@ impl NativeLexicalIndex {
         })
     }
 
-    /// Reads an index written by `save` (by either implementation), off the JS thread.
+    /// Reads an index written by `save` (by either implementation), off the JS thread;
+    /// `verified` as for the vector index's `load`.
     #[napi(catch_unwind, ts_return_type = "Promise<NativeLexicalIndex>")]
-    pub fn load(path: String) -> AsyncTask<LexicalLoadTask> {
+    pub fn load(path: String, verified: Option<bool>) -> AsyncTask<LexicalLoadTask> {
         AsyncTask::new(LexicalLoadTask {
             path: PathBuf::from(path),
+            check: file_check(verified),
         })
     }
 
@@ -747,6 +762,7 @@ impl Task for LexicalSaveTask {
 
 pub struct LexicalLoadTask {
     path: PathBuf,
+    check: FileCheck,
 }
 
 impl Task for LexicalLoadTask {
@@ -754,7 +770,7 @@ impl Task for LexicalLoadTask {
     type JsValue = NativeLexicalIndex;
 
     fn compute(&mut self) -> Result<Bm25Index> {
-        Bm25Index::load(&self.path).map_err(AiosError::into_napi)
+        Bm25Index::load_checked(&self.path, self.check).map_err(AiosError::into_napi)
     }
 
     fn resolve(&mut self, _env: Env, output: Bm25Index) -> Result<NativeLexicalIndex> {

@@ -32,6 +32,26 @@ pub fn seal(mut out: Vec<u8>) -> Vec<u8> {
     out
 }
 
+/// How much of an index file a load checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileCheck {
+    /// Its checksum, its values (rows finite, postings in range) and its structure.
+    #[default]
+    Full,
+    /// Its structure only (whatever its bytes, nothing is read out of bounds): the caller
+    /// knows the file was checked in full before and has not changed since
+    /// (packages/carma/src/checked-files.ts).
+    Structure,
+}
+
+/// The bytes before a trailing checksum: when the checksum holds, or is not to be checked.
+pub fn body_of(bytes: &[u8], check: FileCheck) -> Option<&[u8]> {
+    match check {
+        FileCheck::Full => checked_body(bytes),
+        FileCheck::Structure => bytes.get(..bytes.len().checked_sub(CHECKSUM_BYTES)?),
+    }
+}
+
 /// The bytes before a trailing checksum, when the checksum holds.
 pub fn checked_body(bytes: &[u8]) -> Option<&[u8]> {
     if bytes.len() < CHECKSUM_BYTES {

@@ -20,8 +20,11 @@ export declare class NativeLexicalIndex {
   labels(): Uint32Array
   /** Writes the live documents and terms to `path` atomically, off the JS thread. */
   save(path: string): Promise<void>
-  /** Reads an index written by `save` (by either implementation), off the JS thread. */
-  static load(path: string): Promise<NativeLexicalIndex>
+  /**
+   * Reads an index written by `save` (by either implementation), off the JS thread;
+   * `verified` as for the vector index's `load`.
+   */
+  static load(path: string, verified?: boolean | undefined | null): Promise<NativeLexicalIndex>
   /** Adds or replaces documents. */
   add(labels: Uint32Array, texts: Array<string>): void
   /**
@@ -100,8 +103,12 @@ export declare class NativeVectorIndex {
   stopCompaction(): void
   /** Writes the index (rows and graph) to `path` atomically, off the JS thread. */
   save(path: string): Promise<void>
-  /** Reads an index written by `save` (by either implementation), off the JS thread. */
-  static load(path: string): Promise<NativeVectorIndex>
+  /**
+   * Reads an index written by `save` (by either implementation), off the JS thread;
+   * `verified`: the file was checked in full before and is unchanged since (only its
+   * structure is checked).
+   */
+  static load(path: string, verified?: boolean | undefined | null): Promise<NativeVectorIndex>
 }
 
 /**

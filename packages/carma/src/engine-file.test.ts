@@ -120,6 +120,28 @@ describe.each(testImplementations())('index files of the engine (%s)', (impl) =>
     expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
+  it('reads a file verified before for its structure only', async () => {
+    const file = await written(engine, `${impl}-verified.idx`);
+    const path = join(dir, `${impl}-verified-changed.idx`);
+    // A changed checksum: passed over when the caller vouches for the bytes, else refused.
+    const changed = Buffer.from(file);
+    changed[changed.length - 1] = (changed[changed.length - 1] as number) ^ 1;
+    writeFileSync(path, changed);
+    const loaded = await engine.loadVectorIndex(path, { verified: true });
+    expect(loaded.size).toBe(ROWS);
+    await expect(engine.loadVectorIndex(path)).rejects.toMatchObject({ code: 'INDEX_CORRUPT' });
+    // A link out of the graph is refused either way.
+    const far = Buffer.from(file);
+    far.writeUInt32LE(9999, far.length - 32 - 8 - 4);
+    writeFileSync(path, far);
+    await expect(engine.loadVectorIndex(path, { verified: true })).rejects.toMatchObject({
+      code: 'INDEX_CORRUPT',
+    });
+    await expect(
+      engine.loadVectorIndex(path, { verified: 'yes' } as unknown as { verified: boolean }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it.each(DAMAGE)('refuses a file with %s', async (_, reason, damage) => {
     const path = join(dir, `${impl}-damaged.idx`);
     writeFileSync(path, damage(await written(engine, `${impl}-source.idx`)));

@@ -6,13 +6,16 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKED_SUFFIX, SETTLED_MS } from './checked-files.js';
 import { CARMA_META_KEY } from './data-fragment-store.js';
 import { version1 } from './engine/file-versions.test-support.js';
 import type { StoreMeta } from './fragment-store.js';
@@ -112,6 +115,39 @@ describe.each(testImplementations())('index files (%s)', (impl) => {
     expect(m2.size).toBe(TEXTS.length + 1);
     await m2.close();
     expect(again).toEqual([]);
+  });
+
+  it('checks a settled file in full once, then its structure only, until it changes', async () => {
+    const dir = await writeMemory('settled');
+    const name = indexFiles(dir)[0] as string;
+    const path = join(dir, name);
+    const records = () =>
+      readdirSync(dir)
+        .filter((n) => n.endsWith(CHECKED_SUFFIX))
+        .sort();
+    await sleep(SETTLED_MS + 200);
+    const first = await open(dir);
+    await first.close();
+    const generation = name.replace(/^index-|\.bin$/g, '');
+    expect(records()).toEqual(
+      ['index', 'labels', 'lexical'].map((f) => `${f}-${generation}.bin${CHECKED_SUFFIX}`),
+    );
+    // Damage written in place, its modification time set back: seen all the same.
+    const file = readFileSync(path);
+    const { offset, dim } = rowsOffset(file);
+    for (let i = 0; i < dim; i++) file.writeFloatLE(1e30, offset + 4 * (5 * dim + i));
+    const { atime, mtime } = statSync(path);
+    writeFileSync(path, file);
+    utimesSync(path, atime, mtime);
+    const warnings: Warning[] = [];
+    const m = await open(dir, warnings);
+    const [hit] = await m.search(TEXTS[5] as string, { k: 1, mode: 'vector' });
+    expect(hit?.fragment.text).toBe(TEXTS[5]);
+    expect(warnings.map((w) => w.details.code)).toEqual(['INDEX_CORRUPT']);
+    // The next checkpoint removes the files of the old generation with their records.
+    await m.add('A change that writes a new checkpoint');
+    await m.close();
+    expect(records()).toEqual([]);
   });
 
   it('reads a file of format version 1, and rewrites it in version 3 with the next change', async () => {

@@ -24,7 +24,7 @@ interface Warning {
   message: string;
 }
 
-const lexicalFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('lexical-'));
+const lexicalFiles = (dir: string) => readdirSync(dir).filter((n) => /^lexical-\d+\.bin$/.test(n));
 
 describe.each(testImplementations())('the lexical index file (%s)', (impl) => {
   async function open(home: string, warnings: Warning[] = []) {

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAiosError } from '@aios/utils';
+import { loadChecked } from './checked-files.js';
 import type { MemoryContext } from './context.js';
 import { DEFAULT_BM25, type LexicalIndex } from './engine/index.js';
 import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
@@ -41,7 +42,7 @@ export async function readLexicalFile(
   const path = lexicalPath(ctx, checkpoint.generation) as string;
   let index: LexicalIndex;
   try {
-    index = await ctx.engine.loadLexicalIndex(path);
+    index = await loadChecked(path, (verified) => ctx.engine.loadLexicalIndex(path, { verified }));
   } catch (error) {
     memoryLogger(ctx).warn(
       {

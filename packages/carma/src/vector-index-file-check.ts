@@ -29,9 +29,12 @@ export interface IndexFileCheck {
 }
 
 const INDEX_FILE = /^(?:index|lexical)-(\d+)\.bin$/;
-/** Temporary files of both implementations' writers, past and present (and of label maps). */
+/**
+ * Temporary files of both implementations' writers, past and present (and of label maps and
+ * the records of checks, see checked-files.ts).
+ */
 const TEMP_FILE =
-  /^(?:(?:index|lexical)-\d+(?:\.bin)?\.tmp-(\d+)|\.labels-\d+\.bin\.(\d+)\.[0-9a-f]+\.tmp)$/;
+  /^(?:(?:index|lexical)-\d+(?:\.bin)?\.tmp-(\d+)|\.(?:labels-\d+\.bin|(?:index|lexical|labels)-\d+\.bin\.checked)\.(\d+)\.[0-9a-f]+\.tmp)$/;
 /** The lexical index file's magic (crates/carma/src/bm25/file.rs): every version has a checksum. */
 const LEXICAL_MAGIC = 'CARMALX1';
 

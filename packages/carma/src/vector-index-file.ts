@@ -9,6 +9,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAiosError } from '@aios/utils';
+import { loadChecked } from './checked-files.js';
 import type { MemoryContext } from './context.js';
 import { normalizeRoles } from './embedding-roles.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
@@ -123,7 +124,9 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
   // Started before anything is awaited: natively the load then runs on the pool while the
   // JS thread reads the fragments, which leaves no turn of the event loop to the callbacks
   // of the file operations below until it is done.
-  const loading = exists ? ctx.engine.loadVectorIndex(path) : undefined;
+  const loading = exists
+    ? loadChecked(path, (verified) => ctx.engine.loadVectorIndex(path, { verified }))
+    : undefined;
   loading?.catch(() => undefined); // awaited below
   if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
   if (!loading || !path) return undefined;
@@ -254,8 +257,9 @@ export async function checkpointNow(ctx: MemoryContext): Promise<void> {
   files.checkpoint = { generation, seq };
   await store.setMeta(storeMeta(ctx));
   indexes.savedToFile = true;
+  // The files of other generations, and the records of their checks (checked-files.ts).
   for (const name of readdirSync(dir)) {
-    const file = /^(?:index|lexical|labels)-(\d+)\.bin$/.exec(name);
+    const file = /^(?:index|lexical|labels)-(\d+)\.bin(?:\.checked)?$/.exec(name);
     if (file && Number(file[1]) !== generation) rmSync(join(dir, name), { force: true });
   }
 }

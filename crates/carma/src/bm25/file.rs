@@ -35,7 +35,9 @@ use memmap2::Mmap;
 
 use super::terms::{Posting, TermList, Terms};
 use super::{Bm25Index, Bm25Params};
-use crate::file_bytes::{checked_body, put_u32s, seal, ByteSink, Reader, SealedFile, END};
+use crate::file_bytes::{
+    body_of, checked_body, put_u32s, seal, ByteSink, FileCheck, Reader, SealedFile, END,
+};
 use crate::fx::FxMap;
 use crate::mapped::{let_go, Mapped};
 use aios_error::{AiosError, Result};
@@ -246,6 +248,11 @@ impl Bm25Index {
     /// damaged one `INDEX_CORRUPT`. A version 2 file is mapped read-only and its postings
     /// stay in it; its pages are let go of once checked (a search maps back those it reads).
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_checked(path, FileCheck::Full)
+    }
+
+    /// `load`, checking what `check` says: with `FileCheck::Structure`, not the checksum.
+    pub fn load_checked(path: &Path, check: FileCheck) -> Result<Self> {
         let io = |e: std::io::Error| AiosError::io(&e, path.display());
         let file = fs::File::open(path).map_err(io)?;
         // SAFETY: index files are written beside their place and renamed into it, never
@@ -259,7 +266,7 @@ impl Bm25Index {
         let (2, Some(words), 0) = (header.version, mapped, map.len() % 4) else {
             return Self::from_bytes(&map);
         };
-        let body = checked_body(&map).ok_or_else(|| {
+        let body = body_of(&map, check).ok_or_else(|| {
             corrupt("checksum mismatch (damaged or incomplete since it was written)")
         })?;
         let index = read_version2(&header, body, Words::Mapped(words));
@@ -626,6 +633,31 @@ mod tests {
         }
         assert_eq!(loaded.idf(&queries), idx.idf(&queries));
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
+    }
+
+    #[test]
+    fn a_file_checked_before_is_read_for_its_structure_only() {
+        let (idx, _) = churned();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lexical-1.bin");
+        let mut bytes = idx.to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1; // the checksum itself
+        fs::write(&path, &bytes).unwrap();
+        let loaded = Bm25Index::load_checked(&path, FileCheck::Structure).unwrap();
+        assert_eq!(loaded.to_bytes(), idx.to_bytes());
+        assert_eq!(Bm25Index::load(&path).err().unwrap().code, "INDEX_CORRUPT");
+        // A posting past the documents is refused either way.
+        let mut bytes = idx.to_bytes();
+        let first_record = 36 + 8 * idx.len() + 4 * loaded.vocabulary_size();
+        let n = u32::from_le_bytes(bytes[first_record..first_record + 4].try_into().unwrap());
+        let slot = first_record + 16 + (n as usize).div_ceil(4) * 4;
+        bytes[slot..slot + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        fs::write(&path, &bytes).unwrap();
+        let err = Bm25Index::load_checked(&path, FileCheck::Structure)
+            .err()
+            .unwrap();
+        assert!(err.message.contains("bad document list"), "{}", err.message);
     }
 
     #[test]

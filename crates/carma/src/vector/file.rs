@@ -30,7 +30,9 @@ use memmap2::{Advice, Mmap};
 use super::rows::{MappedCodes, MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
 use crate::codes::{RowBound, RowCodes};
-use crate::file_bytes::{checksum, put_f32s, put_u32s, seal, ByteSink, Reader, SealedFile};
+use crate::file_bytes::{
+    checksum, put_f32s, put_u32s, seal, ByteSink, FileCheck, Reader, SealedFile,
+};
 pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
 use crate::hnsw::{layer0_stride, Hnsw, HnswParams, MAX_LEVEL};
@@ -212,19 +214,26 @@ impl VectorIndex {
     /// at a time, each chunk's pages let go of once done, so that the process never holds
     /// them all. Where the file cannot be mapped, the rows are read into memory instead.
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_checked(path, FileCheck::Full)
+    }
+
+    /// `load`, checking what `check` says: with `FileCheck::Structure`, neither the
+    /// checksum nor the rows are read (a file with codes then maps in no row until a
+    /// search reads one).
+    pub fn load_checked(path: &Path, check: FileCheck) -> Result<Self> {
         let io = |e: std::io::Error| AiosError::io(&e, path.display());
         let file = fs::File::open(path).map_err(io)?;
         // SAFETY: index files are written beside their place and renamed into it, never
         // changed after (see `save`): the mapping sees fixed bytes. (A file truncated under
         // it by another program would fault the process, as with any mapped file.)
         match unsafe { Mmap::map(&file) } {
-            Ok(map) => Self::from_map(Arc::new(map)),
+            Ok(map) => Self::from_map(Arc::new(map), check),
             Err(_) => Self::read_into_memory(path),
         }
     }
 
     /// The index over a mapped file (see `load`).
-    fn from_map(map: Arc<Mmap>) -> Result<Self> {
+    fn from_map(map: Arc<Mmap>, check: FileCheck) -> Result<Self> {
         let bytes: &[u8] = &map;
         let header = Header::parse(bytes)?;
         let body = match header.version {
@@ -240,9 +249,15 @@ impl VectorIndex {
         let Some(mapped) = MappedRows::new(Arc::clone(&map), rows_at, rows_len / 4) else {
             return Self::from_bytes(bytes);
         };
+        let full = check == FileCheck::Full;
         let _ = map.advise(Advice::Sequential);
         let mut hasher = blake3::Hasher::new();
-        hasher.update(&body[..rows_at]);
+        let mut hash = |bytes: &[u8]| {
+            if full {
+                hasher.update_rayon(bytes);
+            }
+        };
+        hash(&body[..rows_at]);
         let rows_end = rows_at + rows_len;
         let after = header.codes_end(rows_end, body.len())?;
         // The file's codes, when it has them, are taken as they are: the rows are only
@@ -253,20 +268,23 @@ impl VectorIndex {
         } else {
             CheckedRows::empty(&header)
         };
-        let chunk = ROWS_CHUNK_BYTES.div_ceil(4 * header.dim) * 4 * header.dim;
-        let mut at = rows_at;
-        while at < rows_end {
-            let end = (at + chunk).min(rows_end);
-            hasher.update_rayon(&body[at..end]);
-            rows.extend(bytemuck::cast_slice(&body[at..end]), header.metric);
-            let_go(&map, at, end);
-            at = end;
+        rows.check = full;
+        if full || !file_codes {
+            let chunk = ROWS_CHUNK_BYTES.div_ceil(4 * header.dim) * 4 * header.dim;
+            let mut at = rows_at;
+            while at < rows_end {
+                let end = (at + chunk).min(rows_end);
+                hash(&body[at..end]);
+                rows.extend(bytemuck::cast_slice(&body[at..end]), header.metric);
+                let_go(&map, at, end);
+                at = end;
+            }
         }
         // The codes section, hashed the same way.
         let mut at = rows_end;
-        while at < after {
+        while full && at < after {
             let end = (at + ROWS_CHUNK_BYTES).min(after);
-            hasher.update_rayon(&body[at..end]);
+            hash(&body[at..end]);
             at = end;
         }
         if file_codes {
@@ -277,8 +295,8 @@ impl VectorIndex {
         let_go(&map, rows_end, after);
         // The graph and the end marker.
         let tail = &body[after..];
-        if header.version != 1 && hasher.update(tail).finalize().as_bytes() != &bytes[body.len()..]
-        {
+        hash(tail);
+        if full && header.version != 1 && hasher.finalize().as_bytes() != &bytes[body.len()..] {
             return Err(mismatch());
         }
         rows.data = Rows::Mapped(mapped);
@@ -379,6 +397,8 @@ struct CheckedRows {
     codes: RowCodes,
     /// Whether `extend` codes the rows (not when the file's codes are taken).
     encode: bool,
+    /// Whether `extend` checks the rows (not when the file was checked before).
+    check: bool,
     slots: usize,
     dim: usize,
     bad: Option<AiosError>,
@@ -392,6 +412,7 @@ impl CheckedRows {
             data: Rows::default(),
             codes,
             encode: true,
+            check: true,
             slots: 0,
             dim: header.dim,
             bad: None,
@@ -416,7 +437,7 @@ impl CheckedRows {
 
     /// Checks and codes the next rows.
     fn extend(&mut self, rows: &[f32], metric: Metric) {
-        if self.bad.is_none() {
+        if self.check && self.bad.is_none() {
             self.bad = check_rows(rows, self.dim, metric, self.slots).err();
         }
         if self.encode {
@@ -856,6 +877,33 @@ mod tests {
         let mut other = bytes.clone();
         other[8] = 4;
         assert!(code(&other).contains("unsupported version 4"));
+    }
+
+    #[test]
+    fn a_file_checked_before_is_read_for_its_structure_only() {
+        let idx = index(300, 16, true);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index-1.bin");
+        idx.save(&path).unwrap();
+        let loaded = VectorIndex::load_checked(&path, FileCheck::Structure).unwrap();
+        assert_eq!(loaded.to_bytes(), idx.to_bytes());
+        // A changed row passes unseen (the caller vouched for the bytes)...
+        let mut bytes = fs::read(&path).unwrap();
+        let at = row_at(&idx, 7);
+        bytes[at..at + 4].copy_from_slice(&1e30f32.to_le_bytes());
+        fs::write(&path, &bytes).unwrap();
+        assert!(VectorIndex::load_checked(&path, FileCheck::Structure).is_ok());
+        assert_eq!(
+            VectorIndex::load(&path).err().unwrap().code,
+            "INDEX_CORRUPT"
+        );
+        // ...but never a structure that would send a search out of bounds.
+        let mut bytes = idx.to_bytes();
+        let graph = bytes.len() - CHECKSUM_BYTES - END.len() - 1;
+        bytes[graph - 3..=graph].copy_from_slice(&10_000u32.to_le_bytes());
+        fs::write(&path, &bytes).unwrap();
+        let err = VectorIndex::load_checked(&path, FileCheck::Structure).err();
+        assert_eq!(err.unwrap().code, "INDEX_CORRUPT");
     }
 
     #[test]

@@ -10,6 +10,7 @@ import { AiosError, integerInRange, invalidInput, isIntegerInRange } from '@aios
 import {
   type Bm25Params,
   type HnswParams,
+  type LoadOptions,
   MAX_DIMENSION,
   MAX_EF,
   MAX_K,
@@ -33,6 +34,19 @@ export function checkAddOptions(options: unknown): number {
   }
   const { nearest } = options as { nearest?: unknown };
   return nearest === undefined ? 0 : integerInRange(nearest, 'nearest', 1, MAX_K);
+}
+
+/** The options of `loadVectorIndex` and `loadLexicalIndex`. */
+export function checkLoadOptions(options: unknown): LoadOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidInput('options', options, 'an object with verified');
+  }
+  const { verified } = options as { verified?: unknown };
+  if (verified !== undefined && typeof verified !== 'boolean') {
+    throw invalidInput('verified', verified, 'a boolean');
+  }
+  return { verified: verified === true };
 }
 
 /** A label to look up: any u32. */

@@ -11,6 +11,7 @@ import {
   checkKMeans,
   checkLabel,
   checkLabels,
+  checkLoadOptions,
   checkMetric,
   checkPath,
   checkText,
@@ -218,10 +219,11 @@ export function createNativeEngine(
         callNative(() => new binding.NativeVectorIndex(dimension, metric, params)),
       );
     },
-    async loadVectorIndex(path) {
+    async loadVectorIndex(path, options) {
       checkPath(path);
+      const { verified } = checkLoadOptions(options);
       return new NativeVectorIndexWrapper(
-        await callNative(() => binding.NativeVectorIndex.load(path)),
+        await callNative(() => binding.NativeVectorIndex.load(path, verified)),
       );
     },
     async kmeans(data, dimension, k, maxIter, seed) {
@@ -232,10 +234,11 @@ export function createNativeEngine(
       const { k1, b } = checkBm25(params);
       return new NativeLexicalWrapper(callNative(() => new binding.NativeLexicalIndex(k1, b)));
     },
-    async loadLexicalIndex(path) {
+    async loadLexicalIndex(path, options) {
       checkPath(path);
+      const { verified } = checkLoadOptions(options);
       return new NativeLexicalWrapper(
-        await callNative(() => binding.NativeLexicalIndex.load(path)),
+        await callNative(() => binding.NativeLexicalIndex.load(path, verified)),
       );
     },
   };

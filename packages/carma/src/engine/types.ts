@@ -183,6 +183,16 @@ export const DEFAULT_BM25: Bm25Params = { k1: 0.9, b: 0.4 };
  * and in TypeScript. Both give the same tokens, embeddings within float tolerance, the
  * same exact and BM25 rankings up to ties, and read each other's index files.
  */
+/** How an index file is read. */
+export interface LoadOptions {
+  /**
+   * The file was checked in full before and has not changed since (see
+   * checked-files.ts): only its structure is checked (whatever its bytes, nothing is
+   * read out of bounds), not its checksum or its values.
+   */
+  verified?: boolean;
+}
+
 export interface CarmaEngine {
   readonly implementation: ImplementationReport['implementation'];
   readonly report: ImplementationReport;
@@ -198,13 +208,13 @@ export interface CarmaEngine {
    * Reads a file `save` wrote (either implementation, either format version); refuses
    * one that fails its checksum or holds non-finite rows with `INDEX_CORRUPT`.
    */
-  loadVectorIndex(path: string): Promise<VectorIndex>;
+  loadVectorIndex(path: string, options?: LoadOptions): Promise<VectorIndex>;
   createLexicalIndex(params?: Bm25Params): LexicalIndex;
   /**
    * Reads a file a lexical index's `save` wrote (either implementation); refuses one that
    * fails its checksum or whose structure does not hold with `INDEX_CORRUPT`.
    */
-  loadLexicalIndex(path: string): Promise<LexicalIndex>;
+  loadLexicalIndex(path: string, options?: LoadOptions): Promise<LexicalIndex>;
   /**
    * Spherical k-means (k-means++ seeding, deterministic for a seed) of the unit rows of
    * `data`; off the JS thread where the implementation can.

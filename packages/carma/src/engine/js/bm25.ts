@@ -8,7 +8,7 @@ import {
   checkText,
   checkTexts,
 } from '../checks.js';
-import type { Bm25Params, Hits, LexicalIndex, PreparedQuery } from '../types.js';
+import type { Bm25Params, Hits, LexicalIndex, LoadOptions, PreparedQuery } from '../types.js';
 import { embedTokensInto } from './embed.js';
 import { loadIndexFile, saveIndexFile } from './index-file.js';
 import { decodeLexicalFile, encodeLexicalFile, type LexicalFileContents } from './lexical-file.js';
@@ -76,8 +76,8 @@ export class JsLexicalIndex implements LexicalIndex {
   }
 
   /** Reads `bytes` (a lexical file); `INDEX_CORRUPT` when they cannot be trusted. */
-  static fromBytes(bytes: Uint8Array, blake3: Hashing): JsLexicalIndex {
-    const { params, labels, lengths, terms } = decodeLexicalFile(bytes, blake3);
+  static fromBytes(bytes: Uint8Array, blake3: Hashing, options: LoadOptions = {}): JsLexicalIndex {
+    const { params, labels, lengths, terms } = decodeLexicalFile(bytes, blake3, options);
     const index = new JsLexicalIndex(params);
     for (let slot = 0; slot < labels.length; slot++) {
       const label = labels[slot] as number;
@@ -111,8 +111,8 @@ export class JsLexicalIndex implements LexicalIndex {
     await saveIndexFile(path, (blake3) => this.toBytes(blake3));
   }
 
-  static async load(path: string): Promise<JsLexicalIndex> {
-    return loadIndexFile(path, JsLexicalIndex.fromBytes);
+  static async load(path: string, options: LoadOptions = {}): Promise<JsLexicalIndex> {
+    return loadIndexFile(path, (bytes, blake3) => JsLexicalIndex.fromBytes(bytes, blake3, options));
   }
 
   get size(): number {

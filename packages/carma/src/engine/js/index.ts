@@ -4,6 +4,7 @@ import {
   checkBm25,
   checkDimension,
   checkHnsw,
+  checkLoadOptions,
   checkMetric,
   checkPath,
   checkText,
@@ -52,14 +53,14 @@ export function createJsEngine(report: ImplementationReport): CarmaEngine {
       if (hnsw !== null) checkHnsw(hnsw);
       return new JsVectorIndex(dimension, metric, hnsw);
     },
-    async loadVectorIndex(path) {
-      return JsVectorIndex.load(checkPath(path));
+    async loadVectorIndex(path, options) {
+      return JsVectorIndex.load(checkPath(path), checkLoadOptions(options));
     },
     createLexicalIndex(params = DEFAULT_BM25) {
       return new JsLexicalIndex(checkBm25(params));
     },
-    async loadLexicalIndex(path) {
-      return JsLexicalIndex.load(checkPath(path));
+    async loadLexicalIndex(path, options) {
+      return JsLexicalIndex.load(checkPath(path), checkLoadOptions(options));
     },
     async kmeans(data, dimension, k, maxIter, seed) {
       return kmeans(data, dimension, k, maxIter, seed);

@@ -6,7 +6,7 @@
  */
 import { AiosError, type Hashing } from '@aios/utils';
 import { CHECKSUM_BYTES, END, HEADER_PREFIX_BYTES } from '../file-format.js';
-import type { Bm25Params } from '../types.js';
+import type { Bm25Params, LoadOptions } from '../types.js';
 import { FileReader } from './file-reader.js';
 
 const MAGIC = 'CARMALX1';
@@ -115,7 +115,11 @@ function termName(raw: Uint8Array): string {
  * Reads a file `encodeLexicalFile` (or the native save) wrote, in either version, into
  * memory; `INDEX_CORRUPT` when it cannot be trusted.
  */
-export function decodeLexicalFile(bytes: Uint8Array, blake3: Hashing): LexicalFileContents {
+export function decodeLexicalFile(
+  bytes: Uint8Array,
+  blake3: Hashing,
+  options: LoadOptions = {},
+): LexicalFileContents {
   if (
     bytes.length < HEADER_PREFIX_BYTES ||
     Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== MAGIC
@@ -128,7 +132,7 @@ export function decodeLexicalFile(bytes: Uint8Array, blake3: Hashing): LexicalFi
   }
   const body = bytes.subarray(0, Math.max(0, bytes.length - CHECKSUM_BYTES));
   const stored = Buffer.from(bytes.subarray(body.length)).toString('hex');
-  if (bytes.length < CHECKSUM_BYTES || blake3.hashSync(body) !== stored) {
+  if (bytes.length < CHECKSUM_BYTES || (!options.verified && blake3.hashSync(body) !== stored)) {
     throw corrupt('checksum mismatch (damaged or incomplete since it was written)');
   }
   const r = new FileReader(body, HEADER_PREFIX_BYTES, corrupt);

@@ -14,6 +14,7 @@ import {
   type AddOptions,
   type Hits,
   type HnswParams,
+  type LoadOptions,
   type Metric,
   NO_LABEL,
   type VectorIndex,
@@ -490,10 +491,12 @@ export class JsVectorIndex implements VectorIndex {
     await saveIndexFile(path, (blake3) => this.toBytes(blake3));
   }
 
-  static async load(path: string): Promise<JsVectorIndex> {
+  static async load(path: string, options: LoadOptions = {}): Promise<JsVectorIndex> {
     // The file's bytes are this index's alone: its rows stay where they were read.
     return loadIndexFile(path, (bytes, blake3) =>
-      JsVectorIndex.fromContents(decodeIndexFile(bytes, blake3, { owned: true })),
+      JsVectorIndex.fromContents(
+        decodeIndexFile(bytes, blake3, { owned: true, verified: options.verified }),
+      ),
     );
   }
 }
