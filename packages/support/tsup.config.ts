@@ -7,6 +7,8 @@ export default aiosPackage(['src/index.ts'], {
   noExternal: ['prom-client', 'tdigest', 'bintrees'],
   banner: ({ format }) =>
     format === 'esm'
-      ? { js: "import { createRequire as __aiosCreateRequire } from 'node:module';\nconst require = __aiosCreateRequire(import.meta.url);" }
+      ? {
+          js: "import { createRequire as __aiosCreateRequire } from 'node:module';\nconst require = __aiosCreateRequire(import.meta.url);",
+        }
       : {},
 });

@@ -22,11 +22,44 @@ fn parse_encoding(name: &str) -> Result<Encoding> {
 }
 
 /// Loads an encoding's vocabulary from its gzip'd tiktoken file (`vocab/<name>.tiktoken.gz`
-/// of the npm package); later calls for the same encoding do nothing.
+/// of the npm package); later calls for the same encoding do nothing, and a call while
+/// `loadVocabularyAsync` is under way waits for it.
 #[napi(catch_unwind)]
 pub fn load_vocabulary(encoding: String, data: &[u8]) -> Result<()> {
     let encoding = encoding.parse::<Encoding>().map_err(AiosError::from)?;
     Ok(encoding.load(data).map_err(AiosError::from)?)
+}
+
+pub struct LoadVocabularyTask {
+    encoding: Encoding,
+    data: Vec<u8>,
+}
+
+impl Task for LoadVocabularyTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        Ok(self.encoding.load(&self.data).map_err(AiosError::from)?)
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// `loadVocabulary` on the libuv thread pool: started ahead of need, it parses the file
+/// while the JS thread does something else.
+#[napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn load_vocabulary_async(
+    encoding: String,
+    data: &[u8],
+) -> Result<AsyncTask<LoadVocabularyTask>> {
+    let encoding = encoding.parse::<Encoding>().map_err(AiosError::from)?;
+    Ok(AsyncTask::new(LoadVocabularyTask {
+        encoding,
+        data: data.to_vec(),
+    }))
 }
 
 /// Token ids of `text` (ordinary text: special tokens are never produced).

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use aios_error::AiosError;
 use base64::Engine;
@@ -109,11 +109,20 @@ pub fn loaded(slot: &'static OnceLock<Vocabulary>) -> Option<&'static Vocabulary
     slot.get()
 }
 
+/// Held while a vocabulary is parsed: a load that comes while another is under way (one
+/// started off the JS thread ahead of need, then a call that needs it now) waits for it
+/// and takes its result instead of parsing the file a second time.
+static LOADING: Mutex<()> = Mutex::new(());
+
 /// Loads a vocabulary into its slot, once: later calls return the first one loaded.
 pub fn load(
     slot: &'static OnceLock<Vocabulary>,
     gzipped: &[u8],
 ) -> Result<&'static Vocabulary, BadVocabulary> {
+    if let Some(vocabulary) = slot.get() {
+        return Ok(vocabulary);
+    }
+    let _parsing = LOADING.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(vocabulary) = slot.get() {
         return Ok(vocabulary);
     }

@@ -786,4 +786,5 @@ module.exports.encode = nativeBinding.encode
 module.exports.encodeAsync = nativeBinding.encodeAsync
 module.exports.encodeBatch = nativeBinding.encodeBatch
 module.exports.loadVocabulary = nativeBinding.loadVocabulary
+module.exports.loadVocabularyAsync = nativeBinding.loadVocabularyAsync
 module.exports.vocabularySize = nativeBinding.vocabularySize

@@ -38,9 +38,16 @@ export interface EncodedBatch {
 
 /**
  * Loads an encoding's vocabulary from its gzip'd tiktoken file (`vocab/<name>.tiktoken.gz`
- * of the npm package); later calls for the same encoding do nothing.
+ * of the npm package); later calls for the same encoding do nothing, and a call while
+ * `loadVocabularyAsync` is under way waits for it.
  */
 export declare function loadVocabulary(encoding: string, data: Uint8Array): void
+
+/**
+ * `loadVocabulary` on the libuv thread pool: started ahead of need, it parses the file
+ * while the JS thread does something else.
+ */
+export declare function loadVocabularyAsync(encoding: string, data: Uint8Array): Promise<void>
 
 /** Number of ordinary tokens in the vocabulary. */
 export declare function vocabularySize(encoding: string): number

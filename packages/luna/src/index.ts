@@ -134,6 +134,7 @@ export {
   createTokenizer,
   ENCODINGS,
   type EncodingName,
+  preloadVocabulary,
   type Tokenizer,
   type TokenizerOptions,
   type Truncated,

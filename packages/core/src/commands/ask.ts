@@ -143,31 +143,35 @@ export function registerAsk(program: Command): void {
   callOptions(ask).action(async (words: string[], options: AskFlags, command: Command) => {
     const q = checkQuestion(words.join(' '));
     const offline = command.optsWithGlobals<SystemOptions>().offline === true;
-    await withAios(command, async (aios) => {
-      const persona = personaFor(aios.config, options);
-      const conversationId =
-        options.conversation === undefined
-          ? undefined
-          : await resolveConversation(aios, options.conversation);
-      const { answer, sources } = await askWithSources(aios, q, {
-        ...(conversationId ? { conversationId, continue: true } : {}),
-        ...(options.continue ? { continue: true } : {}),
-        ...(persona ? { persona } : {}),
-      });
-      const cause = offlineCause(answer, aios.config, offline);
-      if (options.json) {
-        return printJson({ ...answerJson(answer, sources), offlineCause: cause ?? null });
-      }
-      // The offline reason is told here, with its real cause, instead of as a bare code.
-      const { offlineReason: _reason, ...shown } = answer;
-      printAnswer(shown, sources);
-      const hint = offlineHint(answer, aios.config, offline);
-      if (hint) console.log(pc.dim(hint));
-      console.log(
-        pc.dim(
-          `answer ${answer.id} · conversation ${shortId(answer.conversationId)} · rate it with \`aios feedback <answer-id> <-1..1>\`, follow up with \`aios ask --continue <question>\``,
-        ),
-      );
-    });
+    await withAios(
+      command,
+      async (aios) => {
+        const persona = personaFor(aios.config, options);
+        const conversationId =
+          options.conversation === undefined
+            ? undefined
+            : await resolveConversation(aios, options.conversation);
+        const { answer, sources } = await askWithSources(aios, q, {
+          ...(conversationId ? { conversationId, continue: true } : {}),
+          ...(options.continue ? { continue: true } : {}),
+          ...(persona ? { persona } : {}),
+        });
+        const cause = offlineCause(answer, aios.config, offline);
+        if (options.json) {
+          return printJson({ ...answerJson(answer, sources), offlineCause: cause ?? null });
+        }
+        // The offline reason is told here, with its real cause, instead of as a bare code.
+        const { offlineReason: _reason, ...shown } = answer;
+        printAnswer(shown, sources);
+        const hint = offlineHint(answer, aios.config, offline);
+        if (hint) console.log(pc.dim(hint));
+        console.log(
+          pc.dim(
+            `answer ${answer.id} · conversation ${shortId(answer.conversationId)} · rate it with \`aios feedback <answer-id> <-1..1>\`, follow up with \`aios ask --continue <question>\``,
+          ),
+        );
+      },
+      { tokens: true },
+    );
   });
 }

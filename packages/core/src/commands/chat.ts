@@ -129,50 +129,54 @@ export function registerChat(program: Command): void {
     .option('--resume [id]', 'go on with the latest conversation, or the one given (id or prefix)');
   callOptions(chat).action(async (options: ChatFlags, command: Command) => {
     const offline = command.optsWithGlobals<SystemOptions>().offline === true;
-    await withAios(command, async (aios) => {
-      const persona = personaFor(aios.config, options);
-      const tty = process.stdin.isTTY === true;
-      const state: LoopState = {
-        last: undefined,
-        conversationId:
-          options.resume === undefined || options.resume === false
-            ? undefined
-            : await resumed(aios, options.resume),
-      };
-      const rl = createInterface({
-        input: process.stdin,
-        ...(tty ? { output: process.stdout, prompt: pc.cyan('you> ') } : {}),
-        terminal: tty,
-      });
-      if (tty) onInterrupt(rl, state);
-      if (tty) console.log(pc.dim(`chatting with Luna (${CHAT_HELP})`));
-      rl.prompt?.();
-      let exited = false;
-      for await (const raw of rl) {
-        const line = raw.trim();
-        try {
-          if (line.startsWith('/')) {
-            exited = (await runChatCommand(aios, line, state)) === 'exit';
-          } else if (line !== '') {
-            state.answering = new AbortController();
-            await answer(aios, line, state, {
-              persona,
-              offline,
-              signal: state.answering.signal,
-            });
-          }
-        } catch (error) {
-          if (isAiosError(error, 'LUNA_ABORTED')) process.stdout.write(pc.dim('\n(cancelled)\n'));
-          else report(error);
-        } finally {
-          state.answering = undefined;
-        }
-        if (exited) break;
+    await withAios(
+      command,
+      async (aios) => {
+        const persona = personaFor(aios.config, options);
+        const tty = process.stdin.isTTY === true;
+        const state: LoopState = {
+          last: undefined,
+          conversationId:
+            options.resume === undefined || options.resume === false
+              ? undefined
+              : await resumed(aios, options.resume),
+        };
+        const rl = createInterface({
+          input: process.stdin,
+          ...(tty ? { output: process.stdout, prompt: pc.cyan('you> ') } : {}),
+          terminal: tty,
+        });
+        if (tty) onInterrupt(rl, state);
+        if (tty) console.log(pc.dim(`chatting with Luna (${CHAT_HELP})`));
         rl.prompt?.();
-      }
-      rl.close();
-      // Ctrl-D and Ctrl-C leave the cursor after the prompt: the shell's goes on a line of its own.
-      if (tty && !exited) process.stdout.write('\n');
-    });
+        let exited = false;
+        for await (const raw of rl) {
+          const line = raw.trim();
+          try {
+            if (line.startsWith('/')) {
+              exited = (await runChatCommand(aios, line, state)) === 'exit';
+            } else if (line !== '') {
+              state.answering = new AbortController();
+              await answer(aios, line, state, {
+                persona,
+                offline,
+                signal: state.answering.signal,
+              });
+            }
+          } catch (error) {
+            if (isAiosError(error, 'LUNA_ABORTED')) process.stdout.write(pc.dim('\n(cancelled)\n'));
+            else report(error);
+          } finally {
+            state.answering = undefined;
+          }
+          if (exited) break;
+          rl.prompt?.();
+        }
+        rl.close();
+        // Ctrl-D and Ctrl-C leave the cursor after the prompt: the shell's goes on a line of its own.
+        if (tty && !exited) process.stdout.write('\n');
+      },
+      { tokens: true },
+    );
   });
 }

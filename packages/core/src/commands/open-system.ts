@@ -1,4 +1,5 @@
 /** Opening the whole system for one CLI command. */
+import { preloadVocabulary } from '@aios/luna';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { type Aios, createAios } from '../aios.js';
@@ -21,10 +22,19 @@ function callOverrides(options: SystemOptions): Record<string, unknown> {
   return { luna: { llm: { model } } };
 }
 
-/** Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM). */
-export async function withAios<T>(command: Command, run: (aios: Aios) => Promise<T>): Promise<T> {
+/**
+ * Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM).
+ * `tokens`: the command counts tokens (it asks Luna), so the tokenizer's vocabulary starts
+ * loading off the JS thread while the memory opens.
+ */
+export async function withAios<T>(
+  command: Command,
+  run: (aios: Aios) => Promise<T>,
+  { tokens = false }: { tokens?: boolean } = {},
+): Promise<T> {
   const options = command.optsWithGlobals<SystemOptions>();
   const { config } = loadCliConfig(options, callOverrides(options));
+  if (tokens) preloadVocabulary({ encoding: config.luna.encoding, native: config.native });
   const aios = await createAios({ config, offline: options.offline === true });
   const untrack = closeOnSignal(aios);
   try {

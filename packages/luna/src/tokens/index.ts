@@ -11,6 +11,7 @@ import {
   type TokenizerBackend,
   VOCABULARY_SIZE,
 } from './types.js';
+import { vocabularyFile } from './vocabulary.js';
 
 export { ENCODINGS, type EncodingName, VOCABULARY_SIZE } from './types.js';
 
@@ -59,6 +60,29 @@ export interface TokenizerOptions {
 }
 
 const TRAILING_REPLACEMENT = /\uFFFD+$/u;
+
+/** Encodings whose vocabulary `preloadVocabulary` started loading. */
+const preloading = new Set<string>();
+
+/**
+ * Starts loading an encoding's vocabulary off the JS thread (native implementation; the
+ * 200k-token file takes about 40 ms to parse), so that the tokenizer's first call finds it
+ * loaded, or waits only for the rest: a command that will count tokens calls this before it
+ * opens the memory, and the two overlap. The js implementation parses on the JS thread
+ * anyway: nothing is started. Never throws; a vocabulary that cannot be loaded is reported
+ * by the first call that needs it.
+ */
+export function preloadVocabulary(options: TokenizerOptions = {}): void {
+  try {
+    const encoding = checkEncoding(options.encoding ?? 'o200k_base');
+    const { binding } = loadLunaBinding(options.native);
+    if (!binding || preloading.has(encoding)) return;
+    preloading.add(encoding);
+    binding.loadVocabularyAsync(encoding, vocabularyFile(encoding)).catch(() => undefined);
+  } catch {
+    // Reported by the first call that needs the vocabulary.
+  }
+}
 
 export function createTokenizer(options: TokenizerOptions = {}): Tokenizer {
   const encoding = checkEncoding(options.encoding ?? 'o200k_base');

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { testImplementations } from '@aios/utils/testing';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100kRanks from 'js-tiktoken/ranks/cl100k_base';
@@ -73,6 +75,34 @@ function mixedText(bytes: number): string {
 
 /** Above the native implementation's parallel threshold (256 KiB). */
 const LARGE = mixedText(300_000);
+
+describe('preloading a vocabulary', () => {
+  // The vocabulary of a process is loaded once: a process of its own, on the built package.
+  const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+  it.each(testImplementations())(
+    'gives the first call the same ids, loaded or still loading (%s)',
+    (impl) => {
+      const script = `
+        const { createTokenizer, preloadVocabulary } = await import(${JSON.stringify(dist)});
+        preloadVocabulary({ encoding: 'nope' });
+        preloadVocabulary({ encoding: 'o200k_base', native: '${impl}' });
+        preloadVocabulary({ encoding: 'o200k_base', native: '${impl}' });
+        const t = createTokenizer({ encoding: 'o200k_base', native: '${impl}' });
+        const now = [...t.encode('hello world')];
+        await new Promise((r) => setTimeout(r, 200));
+        process.stdout.write(JSON.stringify([now, [...t.encode('hello world')]]));
+      `;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      });
+      expect(child.stderr).toBe('');
+      expect(JSON.parse(child.stdout)).toEqual([
+        [24912, 2375],
+        [24912, 2375],
+      ]);
+    },
+  );
+});
 
 describe.each(testImplementations())('tokens (%s)', (impl) => {
   const tokenizers = {} as Record<EncodingName, Tokenizer>;
