@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,6 +89,11 @@ function runCli(
   });
 }
 
+/** Removes a measured home (a 1M-fragment one takes gigabytes of the scratch directory). */
+async function rmHome(home: string): Promise<void> {
+  await rm(home, { recursive: true, force: true });
+}
+
 function bytesOf(paths: string[]): number {
   let total = 0;
   for (const path of paths) {
@@ -100,24 +106,216 @@ function bytesOf(paths: string[]): number {
   return total;
 }
 
+/** What the suite measures on one seeded home (its files just written). */
+interface HomeRun {
+  home: string;
+  native: 'native' | 'js';
+  runs: number;
+  /** The texts the home was seeded with. */
+  corpus: string[];
+  /** Added to every case's name (a home of another size than the suite's). */
+  label?: string;
+  nodes: Array<[string, string]>;
+  scratch: string;
+  preload: string;
+  rssFile: string;
+  log: (message: string) => void;
+}
+
+async function measureHome(run: HomeRun): Promise<BenchResult[]> {
+  const { home, native, runs, nodes, corpus, scratch, preload, rssFile, log } = run;
+  const out: BenchResult[] = [];
+  const params = { fragments: corpus.length, runs };
+  const named = (name: string) => (run.label ? `${name}, ${run.label}` : name);
+  const textBytes = corpus.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+  const query = (corpus[42] as string).split(' ').slice(0, 2).join(' ');
+  const commands: Array<{ case: string; args: string[] }> = [
+    { case: 'aios memory search -k 3', args: ['memory', 'search', query, '-k', '3'] },
+    { case: 'aios ask --offline', args: ['ask', '--offline', `what about ${query}?`] },
+  ];
+  const files = [join(home, 'aios.db'), join(home, 'aios.db-wal')];
+  const onDisk = bytesOf(files) + bytesOf(indexFiles(home));
+  out.push({
+    suite: 'startup',
+    case: named('home on disk'),
+    subject: native,
+    metric: 'mb',
+    value: onDisk / 2 ** 20,
+    params,
+  });
+
+  // Opening the system in-process (the memory with its indexes), then closing it:
+  // first right after the files were written (checked in full), then, once they have
+  // settled and an open recorded that check, as every later open finds them.
+  const { config } = loadConfig({
+    overrides: { home, native, logLevel: 'silent' },
+    env: {},
+  });
+  {
+    const start = performance.now();
+    const opened = await createAios({ config, offline: true });
+    await opened.memory.search(query, { k: 3 });
+    const ms = performance.now() - start;
+    await opened.close();
+    out.push({
+      suite: 'startup',
+      case: named('open + first search, in-process, right after a write'),
+      subject: native,
+      metric: 'open_ms',
+      value: ms,
+      params,
+    });
+  }
+  await sleep(SETTLE_MS);
+  await (await createAios({ config, offline: true })).close();
+  const opens: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const opened = await createAios({ config, offline: true });
+    await opened.memory.search(query, { k: 3 });
+    opens.push(performance.now() - start);
+    await opened.close();
+  }
+  opens.sort((a, b) => a - b);
+  out.push({
+    suite: 'startup',
+    case: named('open + first search, in-process'),
+    subject: native,
+    metric: 'p50_ms',
+    value: percentile(opens, 50),
+    params,
+  });
+
+  // A process that opens the memory alone and answers a search: what it holds,
+  // against the bytes of what the memory holds (its index files and texts).
+  {
+    const measured: MemoryProcess[] = [];
+    for (let i = 0; i < runs; i++) {
+      measured.push(await memoryProcess(scratch, home, native, query));
+    }
+    const median = (pick: (m: MemoryProcess) => number) =>
+      percentile(
+        measured.map(pick).sort((a, b) => a - b),
+        50,
+      );
+    const live = bytesOf(indexFiles(home)) + textBytes;
+    const peak = median((m) => m.peak);
+    const metrics: Array<[string, number]> = [
+      ['p50_ms', median((m) => m.ms)],
+      ['peak_rss_mb', peak / 2 ** 20],
+      ['anon_mb', median((m) => m.anon) / 2 ** 20],
+      ['mapped_file_mb', median((m) => m.file) / 2 ** 20],
+      ['live_data_mb', live / 2 ** 20],
+      ['peak_rss_per_live_data', peak / live],
+    ];
+    log(
+      `startup ${native} memory process: ${measured.map((m) => `${m.ms.toFixed(0)} ms ${(m.peak / 2 ** 20).toFixed(0)} MB (anon ${(m.anon / 2 ** 20).toFixed(0)}, file ${(m.file / 2 ** 20).toFixed(0)})`).join(', ')}`,
+    );
+    for (const [metric, value] of metrics) {
+      out.push({
+        suite: 'startup',
+        case: named('open + first search, a process of its own'),
+        subject: native,
+        metric,
+        value,
+        params,
+      });
+    }
+  }
+
+  // The first write after opening (natively: the rows are still mapped from the index
+  // file, and that write copies them), with searches running one after the other
+  // beside it: how long the slowest of them waited.
+  {
+    const opened = await createAios({ config, offline: true });
+    await opened.memory.search(query, { k: 3 });
+    const waits: number[] = [];
+    let writing = true;
+    const searching = (async () => {
+      while (writing) {
+        const start = performance.now();
+        await opened.memory.search(query, { k: 3 });
+        waits.push(performance.now() - start);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const start = performance.now();
+    await opened.memory.add(`${corpus[7]} written after opening`);
+    const writeMs = performance.now() - start;
+    writing = false;
+    await searching;
+    await opened.close();
+    waits.sort((a, b) => a - b);
+    out.push(
+      {
+        suite: 'startup',
+        case: named('first write beside searches'),
+        subject: native,
+        metric: 'write_ms',
+        value: writeMs,
+        params,
+      },
+      {
+        suite: 'startup',
+        case: named('first write beside searches'),
+        subject: native,
+        metric: 'slowest_search_ms',
+        value: waits.at(-1) ?? 0,
+        params: { ...params, searches: waits.length },
+      },
+    );
+  }
+
+  // Each command on this Node and on Node 22, whose compile cache the CLI turns on
+  // (its first run fills the cache: not measured).
+  for (const [node, on] of nodes) {
+    await runCli(node, commands[0]?.args ?? [], home, native, preload, rssFile);
+    for (const command of commands) {
+      const measured: Run[] = [];
+      for (let i = 0; i < runs; i++) {
+        measured.push(await runCli(node, command.args, home, native, preload, rssFile));
+      }
+      const walls = measured.map((r) => r.wallMs).sort((a, b) => a - b);
+      const rss = measured.map((r) => r.rssBytes).sort((a, b) => a - b);
+      const name = named(`${command.case} (${on})`);
+      log(
+        `startup ${native} ${name}: ${measured.map((r) => `${r.wallMs.toFixed(0)} ms ${(r.rssBytes / 2 ** 20).toFixed(0)} MB`).join(', ')}`,
+      );
+      out.push(
+        {
+          suite: 'startup',
+          case: name,
+          subject: native,
+          metric: 'wall_p50_ms',
+          value: percentile(walls, 50),
+          params,
+        },
+        {
+          suite: 'startup',
+          case: name,
+          subject: native,
+          metric: 'rss_mb',
+          value: percentile(rss, 50) / 2 ** 20,
+          params,
+        },
+      );
+    }
+  }
+  return out;
+}
+
 export const startupSuite: Suite = {
   name: 'startup',
   description:
-    'a command at the prompt on a seeded home: aios memory search and aios ask --offline (wall time, peak RSS), opening the system in-process, a process that opens the memory alone (time, RSS against the live data), and the slowest search beside the first write after opening',
+    'a command at the prompt on a seeded home: aios memory search and aios ask --offline on Node 20 and 22 (wall time, peak RSS), opening the system in-process (right after a write, and once the files were checked), a process that opens the memory alone (time, RSS against the live data), and the slowest search beside the first write after opening; outside --quick the same natively on a 1M-fragment home',
   async run({ quick, scratch, log }) {
     const results: BenchResult[] = [];
     const size = quick ? 10_000 : 100_000;
     const runs = quick ? 2 : 5;
     const corpus = generateCorpus(size, 11);
-    const textBytes = corpus.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
     const preload = join(scratch, 'rss-preload.mjs');
     writeFileSync(preload, RSS_PRELOAD);
     const rssFile = join(scratch, 'rss');
-    const query = (corpus[42] as string).split(' ').slice(0, 2).join(' ');
-    const commands: Array<{ case: string; args: string[] }> = [
-      { case: 'aios memory search -k 3', args: ['memory', 'search', query, '-k', '3'] },
-      { case: 'aios ask --offline', args: ['ask', '--offline', `what about ${query}?`] },
-    ];
     const nodes: Array<[string, string]> = [[process.execPath, `Node ${process.versions.node}`]];
     const other = node22();
     nodes.push([
@@ -130,175 +328,50 @@ export const startupSuite: Suite = {
         log(`startup ${m}`),
       );
       await system.close();
-      const params = { fragments: size, runs };
-      const files = [join(home, 'aios.db'), join(home, 'aios.db-wal')];
-      const onDisk = bytesOf(files) + bytesOf(indexFiles(home));
-      results.push({
-        suite: 'startup',
-        case: 'home on disk',
-        subject: native,
-        metric: 'mb',
-        value: onDisk / 2 ** 20,
-        params,
-      });
-
-      // Opening the system in-process (the memory with its indexes), then closing it:
-      // first right after the files were written (checked in full), then, once they have
-      // settled and an open recorded that check, as every later open finds them.
-      const { config } = loadConfig({
-        overrides: { home, native, logLevel: 'silent' },
-        env: {},
-      });
-      {
-        const start = performance.now();
-        const opened = await createAios({ config, offline: true });
-        await opened.memory.search(query, { k: 3 });
-        const ms = performance.now() - start;
-        await opened.close();
-        results.push({
-          suite: 'startup',
-          case: 'open + first search, in-process, right after a write',
-          subject: native,
-          metric: 'open_ms',
-          value: ms,
-          params,
-        });
-      }
-      await sleep(SETTLE_MS);
-      await (await createAios({ config, offline: true })).close();
-      const opens: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const start = performance.now();
-        const opened = await createAios({ config, offline: true });
-        await opened.memory.search(query, { k: 3 });
-        opens.push(performance.now() - start);
-        await opened.close();
-      }
-      opens.sort((a, b) => a - b);
-      results.push({
-        suite: 'startup',
-        case: 'open + first search, in-process',
-        subject: native,
-        metric: 'p50_ms',
-        value: percentile(opens, 50),
-        params,
-      });
-
-      // A process that opens the memory alone and answers a search: what it holds,
-      // against the bytes of what the memory holds (its index files and texts).
-      {
-        const measured: MemoryProcess[] = [];
-        for (let i = 0; i < runs; i++) {
-          measured.push(await memoryProcess(scratch, home, native, query));
-        }
-        const median = (pick: (m: MemoryProcess) => number) =>
-          percentile(
-            measured.map(pick).sort((a, b) => a - b),
-            50,
-          );
-        const live = bytesOf(indexFiles(home)) + textBytes;
-        const peak = median((m) => m.peak);
-        const metrics: Array<[string, number]> = [
-          ['p50_ms', median((m) => m.ms)],
-          ['peak_rss_mb', peak / 2 ** 20],
-          ['anon_mb', median((m) => m.anon) / 2 ** 20],
-          ['mapped_file_mb', median((m) => m.file) / 2 ** 20],
-          ['live_data_mb', live / 2 ** 20],
-          ['peak_rss_per_live_data', peak / live],
-        ];
-        log(
-          `startup ${native} memory process: ${measured.map((m) => `${m.ms.toFixed(0)} ms ${(m.peak / 2 ** 20).toFixed(0)} MB (anon ${(m.anon / 2 ** 20).toFixed(0)}, file ${(m.file / 2 ** 20).toFixed(0)})`).join(', ')}`,
-        );
-        for (const [metric, value] of metrics) {
-          results.push({
-            suite: 'startup',
-            case: 'open + first search, a process of its own',
-            subject: native,
-            metric,
-            value,
-            params,
-          });
-        }
-      }
-
-      // The first write after opening (natively: the rows are still mapped from the index
-      // file, and that write copies them), with searches running one after the other
-      // beside it: how long the slowest of them waited.
-      {
-        const opened = await createAios({ config, offline: true });
-        await opened.memory.search(query, { k: 3 });
-        const waits: number[] = [];
-        let writing = true;
-        const searching = (async () => {
-          while (writing) {
-            const start = performance.now();
-            await opened.memory.search(query, { k: 3 });
-            waits.push(performance.now() - start);
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-        })();
-        const start = performance.now();
-        await opened.memory.add(`${corpus[7]} written after opening`);
-        const writeMs = performance.now() - start;
-        writing = false;
-        await searching;
-        await opened.close();
-        waits.sort((a, b) => a - b);
-        results.push(
-          {
-            suite: 'startup',
-            case: 'first write beside searches',
-            subject: native,
-            metric: 'write_ms',
-            value: writeMs,
-            params,
-          },
-          {
-            suite: 'startup',
-            case: 'first write beside searches',
-            subject: native,
-            metric: 'slowest_search_ms',
-            value: waits.at(-1) ?? 0,
-            params: { ...params, searches: waits.length },
-          },
-        );
-      }
-
-      // Each command on this Node and on Node 22, whose compile cache the CLI turns on
-      // (its first run fills the cache: not measured).
-      for (const [node, on] of nodes) {
-        await runCli(node, commands[0]?.args ?? [], home, native, preload, rssFile);
-        for (const command of commands) {
-          const measured: Run[] = [];
-          for (let i = 0; i < runs; i++) {
-            measured.push(await runCli(node, command.args, home, native, preload, rssFile));
-          }
-          const walls = measured.map((r) => r.wallMs).sort((a, b) => a - b);
-          const rss = measured.map((r) => r.rssBytes).sort((a, b) => a - b);
-          const name = `${command.case} (${on})`;
-          log(
-            `startup ${native} ${name}: ${measured.map((r) => `${r.wallMs.toFixed(0)} ms ${(r.rssBytes / 2 ** 20).toFixed(0)} MB`).join(', ')}`,
-          );
-          results.push(
-            {
-              suite: 'startup',
-              case: name,
-              subject: native,
-              metric: 'wall_p50_ms',
-              value: percentile(walls, 50),
-              params,
-            },
-            {
-              suite: 'startup',
-              case: name,
-              subject: native,
-              metric: 'rss_mb',
-              value: percentile(rss, 50) / 2 ** 20,
-              params,
-            },
-          );
-        }
-      }
+      results.push(
+        ...(await measureHome({
+          home,
+          native,
+          runs,
+          corpus,
+          nodes,
+          scratch,
+          preload,
+          rssFile,
+          log,
+        })),
+      );
+      await rmHome(home);
+    }
+    // A home ten times larger, natively (the js implementation adds too slowly to make one
+    // in a bench run): the same measures.
+    if (!quick) {
+      const large = 1_000_000;
+      const bigCorpus = generateCorpus(large, 13);
+      const home = join(scratch, 'startup-native-1m');
+      const started = performance.now();
+      const { system } = await seededHome(home, 'native', bigCorpus, ['admin'], (m) =>
+        log(`startup ${m}`),
+      );
+      await system.close();
+      log(
+        `startup native: ${large} fragments added in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      );
+      results.push(
+        ...(await measureHome({
+          home,
+          native: 'native',
+          runs: 3,
+          corpus: bigCorpus,
+          label: '1M fragments',
+          nodes,
+          scratch,
+          preload,
+          rssFile,
+          log,
+        })),
+      );
+      await rmHome(home);
     }
     return results;
   },
