@@ -5,7 +5,8 @@
  * in `<file>.checked`, with what identifies the file's contents on disk: device, inode,
  * size, and modification and change times in nanoseconds. A later open that finds the
  * file as recorded checks only its structure (nothing is read out of bounds whatever the
- * bytes), so opening a memory reads no row it does not search and hashes nothing.
+ * bytes; the label map, read by JavaScript alone, is taken as it is), so opening a memory
+ * reads no row it does not search and hashes nothing.
  *
  * Any write to a file sets its change time, which no program can set back, and a file
  * replaced by a rename has another inode. Only a write within the same tick of the file

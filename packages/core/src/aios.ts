@@ -182,7 +182,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     await closeCores().catch(() => undefined);
     throw error;
   }
-  metrics.setMemorySize('carma', { items: memory.stats().fragments });
+  metrics.setMemorySize('carma', { items: memory.size });
   const monitor = health;
 
   const ask: Aios['ask'] = async (question, askOptions) => {

@@ -208,24 +208,27 @@ function readTerms2(
     if ((offsets[id] as number) * 4 !== r.pos) {
       throw corrupt(`term ${id}: offset ${offsets[id]} is not where its record is`);
     }
-    const [n, count, maxTf, minLen] = r.u32s(RECORD_WORDS) as unknown as number[];
-    const raw = r.take(n as number);
-    r.take((4 - ((n as number) % 4)) % 4);
+    const head = r.u32s(RECORD_WORDS);
+    const n = head[0] as number;
+    const count = head[1] as number;
+    const raw = r.take(n);
+    r.take((4 - (n % 4)) % 4);
     const term = termName(raw);
     if (raw.length === 0 || (last !== undefined && Buffer.compare(raw, last) <= 0)) {
       throw corrupt(`term ${id} is empty, out of order or appears twice`);
     }
     last = raw;
-    const postings = r.u32s(2 * (count as number));
-    const slots = new Uint32Array(count as number);
-    const tfs = new Uint32Array(count as number);
+    const postings = r.u32s(2 * count);
+    const slots = new Uint32Array(count);
+    const tfs = new Uint32Array(count);
     for (let i = 0; i < slots.length; i++) {
       slots[i] = postings[2 * i] as number;
       tfs[i] = postings[2 * i + 1] as number;
     }
     const [max, min] = checkPostings(id, slots, tfs, lengths, counted);
-    if (max !== maxTf || min !== minLen)
+    if (max !== head[2] || min !== head[3]) {
       throw corrupt(`term ${id}: bounds differ from its postings`);
+    }
     terms.push({ term, slots, tfs });
   }
   return terms;
