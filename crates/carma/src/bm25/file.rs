@@ -29,6 +29,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use memmap2::Mmap;
@@ -63,13 +64,26 @@ enum Words {
     Owned(Vec<u32>),
 }
 
-/// The terms of a version 2 file, read where they are (checked when the file was read).
+/// The terms of a version 2 file, read where they are. A file checked in full at load has
+/// every record checked then; one read for its structure only (`FileCheck::Structure`) has
+/// each record checked when a term's postings are first read, so that opening it reads
+/// none of them: a record that does not hold (a damaged file vouched for) reads as a term
+/// with no documents, and nothing is ever read out of bounds.
 pub struct FileTerms {
     words: Words,
     /// Where the offsets start, in words.
     table: usize,
     count: u32,
+    /// The file's documents: their lengths (in the file) are what postings are checked
+    /// against.
+    docs: usize,
+    /// Per term, when records are checked on first use: 0 not yet, 1 sound, 2 not.
+    checked: Option<Box<[AtomicU8]>>,
 }
+
+const UNCHECKED: u8 = 0;
+const SOUND: u8 = 1;
+const UNSOUND: u8 = 2;
 
 impl FileTerms {
     fn words(&self) -> &[u32] {
@@ -83,25 +97,58 @@ impl FileTerms {
         self.count
     }
 
-    fn record(&self, id: u32) -> &[u32] {
+    /// A term's record, exactly (head, name, postings); `None` when it does not fit in
+    /// the file.
+    fn record(&self, id: u32) -> Option<&[u32]> {
         let words = self.words();
-        &words[words[self.table + id as usize] as usize..]
+        let at = *words.get(self.table + id as usize)? as usize;
+        let head = words.get(at..at.checked_add(RECORD_WORDS)?)?;
+        let len = (head[0] as usize)
+            .div_ceil(4)
+            .checked_add(2usize.checked_mul(head[1] as usize)?)?
+            .checked_add(RECORD_WORDS)?;
+        words.get(at..at.checked_add(len)?)
     }
 
     pub fn name(&self, id: u32) -> &[u8] {
-        let r = self.record(id);
-        &bytemuck::cast_slice(&r[RECORD_WORDS..])[..r[0] as usize]
+        self.record(id).map_or(&[], |r| {
+            &bytemuck::cast_slice(&r[RECORD_WORDS..])[..r[0] as usize]
+        })
     }
 
     pub fn bounds(&self, id: u32) -> (u32, u32) {
-        let r = self.record(id);
-        (r[2], r[3])
+        self.record(id).map_or((0, u32::MAX), |r| (r[2], r[3]))
     }
 
+    /// A term's postings, checked first if its record was not (see the type's docs).
     pub fn postings(&self, id: u32) -> &[Posting] {
-        let r = self.record(id);
+        let Some(r) = self.record(id) else {
+            return &[];
+        };
         let at = RECORD_WORDS + (r[0] as usize).div_ceil(4);
-        bytemuck::cast_slice(&r[at..at + 2 * r[1] as usize])
+        let list: &[Posting] = bytemuck::cast_slice(&r[at..]);
+        // Checked at load, or now.
+        let Some(checked) = &self.checked else {
+            return list;
+        };
+        let state = &checked[id as usize];
+        let sound = match state.load(Ordering::Acquire) {
+            UNCHECKED => {
+                let lengths = self
+                    .words()
+                    .get(HEADER_WORDS + self.docs..HEADER_WORDS + 2 * self.docs)
+                    .unwrap_or(&[]);
+                let sound = sound_postings(list, lengths, r);
+                state.store(if sound { SOUND } else { UNSOUND }, Ordering::Release);
+                sound
+            }
+            s => s == SOUND,
+        };
+        if sound {
+            list
+        } else {
+            &[]
+        }
     }
 
     /// The id of the term named `name`, by binary search over the sorted names.
@@ -117,6 +164,25 @@ impl FileTerms {
         }
         None
     }
+}
+
+/// Whether a record's postings are as a writer leaves them: some, in ascending slots of
+/// the file's documents, none with a frequency of 0, within the record's bounds (its
+/// largest frequency, the shortest length among its documents).
+fn sound_postings(list: &[Posting], lengths: &[u32], record: &[u32]) -> bool {
+    let (max_tf, min_len) = (record[2], record[3]);
+    let mut last = None;
+    !list.is_empty()
+        && list.iter().all(|p| {
+            let ok = last.is_none_or(|l| p.slot > l)
+                && p.tf > 0
+                && p.tf <= max_tf
+                && lengths
+                    .get(p.slot as usize)
+                    .is_some_and(|&len| len >= min_len);
+            last = Some(p.slot);
+            ok
+        })
 }
 
 /// What the header of a file gives.
@@ -233,7 +299,7 @@ impl Bm25Index {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        read_version2(&header, body, Words::Owned(words))
+        read_version2(&header, body, Words::Owned(words), FileCheck::Full)
     }
 
     /// Writes the index to `path` atomically, as its bytes are made (see
@@ -269,7 +335,7 @@ impl Bm25Index {
         let body = body_of(&map, check).ok_or_else(|| {
             corrupt("checksum mismatch (damaged or incomplete since it was written)")
         })?;
-        let index = read_version2(&header, body, Words::Mapped(words));
+        let index = read_version2(&header, body, Words::Mapped(words), check);
         let_go(&map, 0, map.len());
         index
     }
@@ -385,10 +451,37 @@ fn read_version1(header: &Header, body: &[u8]) -> Result<Bm25Index> {
     Ok(index)
 }
 
-/// A version 2 file whose `words` stay where they are; every record is checked first.
-fn read_version2(header: &Header, body: &[u8], words: Words) -> Result<Bm25Index> {
+/// A version 2 file whose `words` stay where they are: every record checked now, or, for
+/// a file read for its structure only, each when first used (see `FileTerms`).
+fn read_version2(
+    header: &Header,
+    body: &[u8],
+    words: Words,
+    check: FileCheck,
+) -> Result<Bm25Index> {
     let mut r = Reader::new(body, HEADER_WORDS * 4);
     let mut index = documents(header, &mut r)?;
+    let file_terms = |checked| FileTerms {
+        words,
+        table: HEADER_WORDS + 2 * header.docs,
+        count: header.terms as u32,
+        docs: header.docs,
+        checked,
+    };
+    if check == FileCheck::Structure {
+        // The offsets, and an end marker where the body ends; the records when used.
+        r.take(header.terms.checked_mul(4).ok_or_else(truncated)?)
+            .ok_or_else(truncated)?;
+        if !body.ends_with(END) {
+            return Err(corrupt("missing end marker or bytes after it"));
+        }
+        index.total_len = index.doc_len.iter().map(|&len| u64::from(len)).sum();
+        let unchecked = (0..header.terms)
+            .map(|_| AtomicU8::new(UNCHECKED))
+            .collect();
+        index.terms = Terms::from_file(file_terms(Some(unchecked)));
+        return Ok(index);
+    }
     let offsets = r.u32s(header.terms).ok_or_else(truncated)?;
     let mut counted = vec![0u64; header.docs];
     let mut last_name: &[u8] = &[];
@@ -427,11 +520,7 @@ fn read_version2(header: &Header, body: &[u8], words: Words) -> Result<Bm25Index
     }
     end_marker(&mut r)?;
     index.total_len = check_lengths(&index.doc_len, &counted)?;
-    index.terms = Terms::from_file(FileTerms {
-        words,
-        table: HEADER_WORDS + 2 * header.docs,
-        count: header.terms as u32,
-    });
+    index.terms = Terms::from_file(file_terms(None));
     Ok(index)
 }
 
@@ -647,17 +736,77 @@ mod tests {
         let loaded = Bm25Index::load_checked(&path, FileCheck::Structure).unwrap();
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
         assert_eq!(Bm25Index::load(&path).err().unwrap().code, "INDEX_CORRUPT");
-        // A posting past the documents is refused either way.
+        // A posting past the documents: refused by a full check; read for its structure,
+        // the file opens at once and that term, checked when first used, has no documents.
         let mut bytes = idx.to_bytes();
         let first_record = 36 + 8 * idx.len() + 4 * loaded.vocabulary_size();
         let n = u32::from_le_bytes(bytes[first_record..first_record + 4].try_into().unwrap());
+        let name = std::str::from_utf8(&bytes[first_record + 16..first_record + 16 + n as usize])
+            .unwrap()
+            .to_owned();
         let slot = first_record + 16 + (n as usize).div_ceil(4) * 4;
         bytes[slot..slot + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let end = bytes.len() - 32;
+        let sum = checksum(&bytes[..end]);
+        bytes[end..].copy_from_slice(sum.as_bytes());
         fs::write(&path, &bytes).unwrap();
-        let err = Bm25Index::load_checked(&path, FileCheck::Structure)
-            .err()
-            .unwrap();
+        let err = Bm25Index::load(&path).err().unwrap();
         assert!(err.message.contains("bad document list"), "{}", err.message);
+        let vouched = Bm25Index::load_checked(&path, FileCheck::Structure).unwrap();
+        assert!(!idx.search(&name, 5, None).unwrap().is_empty());
+        assert!(vouched.search(&name, 5, None).unwrap().is_empty());
+        assert_eq!(
+            vouched.search("w1", 50, None).unwrap(),
+            idx.search("w1", 50, None).unwrap()
+        );
+        // Offsets and counts pointing anywhere read as terms with no documents.
+        let mut bytes = idx.to_bytes();
+        let table = 36 + 8 * idx.len();
+        for t in 0..loaded.vocabulary_size() {
+            let at = table + 4 * t;
+            let garbage = if t % 2 == 0 {
+                u32::MAX
+            } else {
+                (t * 7919) as u32
+            };
+            bytes[at..at + 4].copy_from_slice(&garbage.to_le_bytes());
+        }
+        bytes[first_record + 4..first_record + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+        fs::write(&path, &bytes).unwrap();
+        let wild = Bm25Index::load_checked(&path, FileCheck::Structure).unwrap();
+        for q in ["w1", "w2 w3", &name] {
+            let _ = wild.search(q, 10, None).unwrap();
+        }
+        let _ = wild.to_bytes();
+    }
+
+    #[test]
+    fn a_file_read_for_its_structure_searches_and_changes_like_one_checked_in_full() {
+        let (mut idx, queries) = churned();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lexical-1.bin");
+        idx.save(&path).unwrap();
+        let mut vouched = Bm25Index::load_checked(&path, FileCheck::Structure).unwrap();
+        for q in &queries {
+            assert_eq!(
+                vouched.search(q, 50, None).unwrap(),
+                idx.search(q, 50, None).unwrap()
+            );
+        }
+        for index in [&mut idx, &mut vouched] {
+            index
+                .add(&[9001, 9002], &["w1 w1 w100 aaa", "w15x mid"])
+                .unwrap();
+            index.remove(&[3, 9001, 30]);
+        }
+        for q in queries.iter().chain(&["aaa".into(), "mid".into()]) {
+            assert_eq!(
+                vouched.search(q, 50, None).unwrap(),
+                idx.search(q, 50, None).unwrap()
+            );
+        }
+        assert_eq!(vouched.idf(&queries), idx.idf(&queries));
+        assert_eq!(vouched.to_bytes(), idx.to_bytes());
     }
 
     #[test]

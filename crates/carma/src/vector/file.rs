@@ -26,6 +26,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::{Advice, Mmap};
+use rayon::prelude::*;
 
 use super::rows::{MappedCodes, MappedRows, Rows};
 use super::{validate_hnsw, Metric, VectorIndex, END, MAGIC};
@@ -562,50 +563,48 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
         return Err(corrupt("bad node level"));
     }
     // Layer 0 straight into the layout searches walk; lists only for the levels above.
+    // Nodes' lists have varying lengths: a first pass finds where each chunk of nodes
+    // starts (reading counts only), then the chunks are decoded and checked in parallel.
     let stride = layer0_stride(params);
     let mut layer0 = vec![0u32; slots * stride];
-    let mut upper = Vec::with_capacity(slots);
-    let max0 = params.max_links(0);
+    let mut starts = Vec::with_capacity(slots.div_ceil(GRAPH_CHUNK_NODES) + 1);
     for (node, &lv) in levels.iter().enumerate() {
-        // Layer 0, every node's: decoded straight into its place, with no list of its own.
-        let n = r.u32().ok_or_else(truncated)? as usize;
-        if n > max0 {
-            return Err(corrupt("a neighbour list longer than the graph allows"));
+        if node % GRAPH_CHUNK_NODES == 0 {
+            starts.push(r.pos);
         }
-        let bytes = r.take(4 * n).ok_or_else(truncated)?;
-        let at = node * stride;
-        layer0[at] = n as u32;
-        for (to, b) in layer0[at + 1..at + 1 + n]
-            .iter_mut()
-            .zip(bytes.chunks_exact(4))
-        {
-            *to = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        }
-        if layer0[at + 1..at + 1 + n]
-            .iter()
-            .any(|&id| id as usize >= slots)
-        {
-            return Err(corrupt("link out of range"));
-        }
-        let mut lists = Vec::with_capacity(usize::from(lv));
-        for level in 1..=lv {
+        for level in 0..=usize::from(lv) {
             let n = r.u32().ok_or_else(truncated)? as usize;
-            if n > params.max_links(usize::from(level)) {
+            if n > params.max_links(level) {
                 return Err(corrupt("a neighbour list longer than the graph allows"));
             }
-            let ids = r.u32s(n).ok_or_else(truncated)?;
-            for &id in &ids {
-                match levels.get(id as usize) {
-                    None => return Err(corrupt("link out of range")),
-                    Some(&to) if to < level => {
-                        return Err(corrupt("link to a node below its level"));
-                    }
-                    Some(_) => {}
-                }
-            }
-            lists.push(ids);
+            r.take(4 * n).ok_or_else(truncated)?;
         }
-        upper.push(lists);
+    }
+    let bytes = r.bytes;
+    let chunks: Vec<Result<Vec<Vec<Vec<u32>>>>> = layer0
+        .par_chunks_mut(GRAPH_CHUNK_NODES * stride)
+        .zip(starts.par_iter())
+        .enumerate()
+        .map(|(chunk, (flat, &at))| {
+            let first = chunk * GRAPH_CHUNK_NODES;
+            let mut r = Reader::new(bytes, at);
+            let nodes = &levels[first..first + flat.len() / stride];
+            let mut upper = Vec::with_capacity(nodes.len());
+            for (i, &lv) in nodes.iter().enumerate() {
+                upper.push(read_node_lists(
+                    &mut r,
+                    params,
+                    &levels,
+                    lv,
+                    &mut flat[i * stride..(i + 1) * stride],
+                )?);
+            }
+            Ok(upper)
+        })
+        .collect();
+    let mut upper = Vec::with_capacity(slots);
+    for chunk in chunks {
+        upper.extend(chunk?);
     }
     let entry = if entry == u32::MAX {
         None
@@ -618,6 +617,51 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
         return Err(corrupt("entry out of range"));
     };
     Ok(Hnsw::from_parts(params, levels, layer0, upper, entry))
+}
+
+/// Nodes decoded together when a graph loads (on rayon's threads).
+const GRAPH_CHUNK_NODES: usize = 16_384;
+
+/// One node's lists: layer 0 into `flat` (its count, then its ids), the levels above
+/// returned; every link checked to stay within the graph and its levels.
+fn read_node_lists(
+    r: &mut Reader<'_>,
+    params: HnswParams,
+    levels: &[u8],
+    lv: u8,
+    flat: &mut [u32],
+) -> Result<Vec<Vec<u32>>> {
+    let n = r.u32().ok_or_else(truncated)? as usize;
+    if n > params.max_links(0) {
+        return Err(corrupt("a neighbour list longer than the graph allows"));
+    }
+    let bytes = r.take(4 * n).ok_or_else(truncated)?;
+    flat[0] = n as u32;
+    for (to, b) in flat[1..1 + n].iter_mut().zip(bytes.chunks_exact(4)) {
+        *to = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    if flat[1..1 + n].iter().any(|&id| id as usize >= levels.len()) {
+        return Err(corrupt("link out of range"));
+    }
+    let mut lists = Vec::with_capacity(usize::from(lv));
+    for level in 1..=lv {
+        let n = r.u32().ok_or_else(truncated)? as usize;
+        if n > params.max_links(usize::from(level)) {
+            return Err(corrupt("a neighbour list longer than the graph allows"));
+        }
+        let ids = r.u32s(n).ok_or_else(truncated)?;
+        for &id in &ids {
+            match levels.get(id as usize) {
+                None => return Err(corrupt("link out of range")),
+                Some(&to) if to < level => {
+                    return Err(corrupt("link to a node below its level"));
+                }
+                Some(_) => {}
+            }
+        }
+        lists.push(ids);
+    }
+    Ok(lists)
 }
 
 /// `Σ v²` in `f64`, summed in eight lanes (vector registers, not one running sum).
