@@ -25,7 +25,9 @@
 //! holds and its structure does (distinct labels, sorted distinct terms, offsets where
 //! the records are, slots in range and ascending, bounds as the postings give them, each
 //! length the sum of its frequencies): anything else is `INDEX_CORRUPT`, and the caller
-//! rebuilds the index from the texts.
+//! rebuilds the index from the texts. A file checked in full before and unchanged since
+//! is read for its structure only (`FileCheck::Structure`): its records are then checked
+//! one by one when first used (see `FileTerms`).
 
 use std::fs;
 use std::path::Path;
