@@ -89,11 +89,6 @@ function runCli(
   });
 }
 
-/** Removes a measured home (a 1M-fragment one takes gigabytes of the scratch directory). */
-async function rmHome(home: string): Promise<void> {
-  await rm(home, { recursive: true, force: true });
-}
-
 function bytesOf(paths: string[]): number {
   let total = 0;
   for (const path of paths) {
@@ -322,56 +317,40 @@ export const startupSuite: Suite = {
       other,
       `Node ${execFileSync(other, ['--version'], { encoding: 'utf8' }).trim().slice(1)}`,
     ]);
-    for (const native of ['native', 'js'] as const) {
-      const home = join(scratch, `startup-${native}`);
+    /** Seeds a home, measures it, removes it (a 1M-fragment one takes gigabytes). */
+    const seedAndMeasure = async (
+      native: 'native' | 'js',
+      corpus: string[],
+      name: string,
+      runs: number,
+      label?: string,
+    ) => {
+      const home = join(scratch, name);
+      const started = performance.now();
       const { system } = await seededHome(home, native, corpus, ['admin'], (m) =>
         log(`startup ${m}`),
       );
       await system.close();
-      results.push(
-        ...(await measureHome({
-          home,
-          native,
-          runs,
-          corpus,
-          nodes,
-          scratch,
-          preload,
-          rssFile,
-          log,
-        })),
+      log(
+        `startup ${native}: ${corpus.length} fragments added in ${((performance.now() - started) / 1000).toFixed(0)} s`,
       );
-      await rmHome(home);
+      const run = { home, native, runs, corpus, nodes, scratch, preload, rssFile, log };
+      results.push(...(await measureHome(label ? { ...run, label } : run)));
+      await rm(home, { recursive: true, force: true });
+    };
+    for (const native of ['native', 'js'] as const) {
+      await seedAndMeasure(native, corpus, `startup-${native}`, runs);
     }
     // A home ten times larger, natively (the js implementation adds too slowly to make one
     // in a bench run): the same measures.
     if (!quick) {
-      const large = 1_000_000;
-      const bigCorpus = generateCorpus(large, 13);
-      const home = join(scratch, 'startup-native-1m');
-      const started = performance.now();
-      const { system } = await seededHome(home, 'native', bigCorpus, ['admin'], (m) =>
-        log(`startup ${m}`),
+      await seedAndMeasure(
+        'native',
+        generateCorpus(1_000_000, 13),
+        'startup-native-1m',
+        3,
+        '1M fragments',
       );
-      await system.close();
-      log(
-        `startup native: ${large} fragments added in ${((performance.now() - started) / 1000).toFixed(0)} s`,
-      );
-      results.push(
-        ...(await measureHome({
-          home,
-          native: 'native',
-          runs: 3,
-          corpus: bigCorpus,
-          label: '1M fragments',
-          nodes,
-          scratch,
-          preload,
-          rssFile,
-          log,
-        })),
-      );
-      await rmHome(home);
     }
     return results;
   },
