@@ -18,7 +18,8 @@ pub use file::LEXICAL_FORMAT_VERSION;
 use rayon::prelude::*;
 use terms::{Posting, Terms};
 
-use crate::fx::{FxMap, FxSet};
+use crate::fx::FxSet;
+use crate::label_slots::LabelSlots;
 use crate::text::{tokenize, TermCounts};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
@@ -61,7 +62,7 @@ pub struct Bm25Index {
     /// search never needs it, and a load that built it spent most of its time so).
     doc_terms: Option<Vec<Vec<u32>>>,
     labels: Vec<u32>,
-    by_label: FxMap<u32, u32>,
+    by_label: LabelSlots,
     total_len: u64,
 }
 
@@ -141,7 +142,7 @@ impl Bm25Index {
             doc_len: Vec::new(),
             doc_terms: Some(Vec::new()),
             labels: Vec::new(),
-            by_label: FxMap::default(),
+            by_label: LabelSlots::default(),
             total_len: 0,
         })
     }
@@ -155,7 +156,25 @@ impl Bm25Index {
     }
 
     pub fn contains(&self, label: u32) -> bool {
-        self.by_label.contains_key(&label)
+        self.by_label.map(&self.labels, None).contains_key(&label)
+    }
+
+    /// Whether `slot` holds its label's live document. Until the label map is built
+    /// nothing was added or removed since the index was read, and a file holds only live
+    /// documents.
+    pub(crate) fn is_live(&self, slot: usize) -> bool {
+        !self.by_label.is_built()
+            || self
+                .by_label
+                .map(&self.labels, None)
+                .get(&self.labels[slot])
+                == Some(&(slot as u32))
+    }
+
+    /// Whether the label→slot map is built (an index read for its structure builds it
+    /// when first asked).
+    pub fn label_slots_built(&self) -> bool {
+        self.by_label.is_built()
     }
 
     /// The labels of the live documents, in the order they were added.
@@ -163,7 +182,7 @@ impl Bm25Index {
         self.labels
             .iter()
             .enumerate()
-            .filter(|(slot, l)| self.by_label.get(l) == Some(&(*slot as u32)))
+            .filter(|&(slot, _)| self.is_live(slot))
             .map(|(_, &l)| l)
             .collect()
     }
@@ -217,14 +236,16 @@ impl Bm25Index {
                 doc_terms.push(terms);
             }
             self.labels.push(label);
-            self.by_label.insert(label, slot);
+            self.by_label
+                .map_mut(&self.labels, None)
+                .insert(label, slot);
         }
         Ok(())
     }
 
     /// Deletes documents; returns how many were present.
     pub fn remove(&mut self, labels: &[u32]) -> usize {
-        if !labels.iter().any(|l| self.by_label.contains_key(l)) {
+        if !labels.iter().any(|&l| self.contains(l)) {
             return 0;
         }
         let doc_terms = self
@@ -232,7 +253,7 @@ impl Bm25Index {
             .get_or_insert_with(|| forward_index(&self.terms, self.labels.len()));
         let mut removed = 0;
         for l in labels {
-            if let Some(slot) = self.by_label.remove(l) {
+            if let Some(slot) = self.by_label.map_mut(&self.labels, None).remove(l) {
                 let terms = std::mem::take(&mut doc_terms[slot as usize]);
                 for t in terms {
                     let list = &mut self.terms.list_mut(t).postings;
@@ -351,8 +372,9 @@ impl Bm25Index {
             .collect();
         let allowed: Option<Vec<bool>> = filter.map(|f| {
             let mut mask = vec![false; self.labels.len()];
+            let by_label = self.by_label.map(&self.labels, None);
             for l in f {
-                if let Some(&s) = self.by_label.get(l) {
+                if let Some(&s) = by_label.get(l) {
                     mask[s as usize] = true;
                 }
             }
@@ -458,6 +480,7 @@ impl Bm25Index {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::fx::FxMap;
 
     /// Three short documents, two about boundary layers: the fixture of the query tests too.
     pub(crate) fn sample_index() -> Bm25Index {

@@ -28,6 +28,7 @@ pub mod embed;
 pub mod file_bytes;
 pub mod fx;
 pub mod hnsw;
+pub mod label_slots;
 pub mod mapped;
 pub mod query;
 pub mod simd;

@@ -13,8 +13,9 @@ use rayon::prelude::*;
 
 use crate::code_scan::{self, ScanRows};
 use crate::codes::{QueryCode, RowCodes};
-use crate::fx::{FxMap, FxSet};
+use crate::fx::FxSet;
 use crate::hnsw::{CodeSpace, FloatSpace, Hnsw, HnswParams, Nearest};
+use crate::label_slots::LabelSlots;
 use crate::simd::{dot, dot_fn, normalize};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
@@ -129,7 +130,7 @@ pub struct VectorIndex {
     codes: RowCodes,
     labels: Vec<u32>,
     alive: Vec<bool>,
-    by_label: FxMap<u32, u32>,
+    by_label: LabelSlots,
     hnsw: Option<Hnsw>,
     /// Bumped whenever slots are renumbered or the graph rebuilt (`compact`, `set_hnsw`),
     /// so that a compaction copied from the index before is not swapped in after.
@@ -174,7 +175,7 @@ impl VectorIndex {
             codes: RowCodes::new(dim),
             labels: Vec::new(),
             alive: Vec::new(),
-            by_label: FxMap::default(),
+            by_label: LabelSlots::default(),
             hnsw: hnsw.map(Hnsw::new),
             generation: 0,
         })
@@ -227,14 +228,25 @@ impl VectorIndex {
     }
 
     pub fn contains(&self, label: u32) -> bool {
-        self.by_label.contains_key(&label)
+        self.slot_of(label).is_some()
+    }
+
+    /// The slot of a live label.
+    fn slot_of(&self, label: u32) -> Option<u32> {
+        let by_label = self.by_label.map(&self.labels, Some(&self.alive));
+        by_label.get(&label).copied()
+    }
+
+    /// Whether the label→slot map is built (an index read for its structure builds it
+    /// when first asked).
+    pub fn label_slots_built(&self) -> bool {
+        self.by_label.is_built()
     }
 
     /// The stored row of `label` (unit length under the cosine metric).
     pub fn get(&self, label: u32) -> Option<&[f32]> {
-        self.by_label
-            .get(&label)
-            .map(|&s| &self.data[s as usize * self.dim..(s as usize + 1) * self.dim])
+        self.slot_of(label)
+            .map(|s| &self.data[s as usize * self.dim..(s as usize + 1) * self.dim])
     }
 
     /// Live labels in slot order.
@@ -303,8 +315,9 @@ impl VectorIndex {
         }
         let data = self.data.to_mut();
         data.reserve(vectors.len());
+        let by_label = self.by_label.map_mut(&self.labels, Some(&self.alive));
         for (i, &label) in labels.iter().enumerate() {
-            if let Some(old) = self.by_label.get(&label) {
+            if let Some(old) = by_label.get(&label) {
                 self.alive[*old as usize] = false;
             }
             let slot = self.labels.len() as u32;
@@ -316,7 +329,7 @@ impl VectorIndex {
             }
             self.labels.push(label);
             self.alive.push(true);
-            self.by_label.insert(label, slot);
+            by_label.insert(label, slot);
         }
         let end = self.labels.len();
         self.codes.extend(&self.data[start * self.dim..]);
@@ -382,8 +395,9 @@ impl VectorIndex {
     /// Deletes rows; returns how many of the labels were present.
     pub fn remove(&mut self, labels: &[u32]) -> usize {
         let mut removed = 0;
+        let by_label = self.by_label.map_mut(&self.labels, Some(&self.alive));
         for l in labels {
-            if let Some(slot) = self.by_label.remove(l) {
+            if let Some(slot) = by_label.remove(l) {
                 self.alive[slot as usize] = false;
                 removed += 1;
             }
@@ -408,11 +422,13 @@ impl VectorIndex {
                 labels.push(label);
             }
         }
-        self.by_label = labels
-            .iter()
-            .enumerate()
-            .map(|(s, &l)| (l, s as u32))
-            .collect();
+        self.by_label = LabelSlots::from_map(
+            labels
+                .iter()
+                .enumerate()
+                .map(|(s, &l)| (l, s as u32))
+                .collect(),
+        );
         self.codes.retain(&self.alive);
         self.alive = vec![true; labels.len()];
         self.labels = labels;
@@ -665,8 +681,9 @@ impl VectorIndex {
         let allowed: Option<(Vec<u32>, Vec<bool>)> = filter.map(|labels| {
             let mut mask = vec![false; self.slots()];
             let mut slots = Vec::with_capacity(labels.len());
+            let by_label = self.by_label.map(&self.labels, Some(&self.alive));
             for l in labels {
-                if let Some(&s) = self.by_label.get(l) {
+                if let Some(&s) = by_label.get(l) {
                     if !mask[s as usize] {
                         mask[s as usize] = true;
                         slots.push(s);

@@ -1,10 +1,15 @@
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { pack as tarPack } from 'tar-stream';
+import type { pack as tarPack } from 'tar-stream';
 import { assertSafeTree, type SnapshotFile } from './format.js';
 import type { ChunkSource } from './repo/chunk-reader.js';
 import { fileChunks, mtimeOf, select } from './snapshot-read.js';
 
 type Sink = ReturnType<ReturnType<typeof tarPack>['entry']>;
+
+// tar-stream and its streams are loaded by an export, not by everything that opens a backup.
+const require = createRequire(import.meta.url);
+let tarStream: typeof import('tar-stream') | undefined;
 
 export interface ExportOptions {
   include?: string[];
@@ -21,7 +26,8 @@ export function exportTar(
 ): NodeJS.ReadableStream {
   assertSafeTree(snap.entries, snap.id);
   const entries = select(snap.entries, options.include);
-  const pack = tarPack();
+  tarStream ??= require('tar-stream') as typeof import('tar-stream');
+  const pack = tarStream.pack();
   // A destroyed entry (the consumer went away) ends the wait too: its callback reports why.
   const write = (stream: Sink, data: Uint8Array) =>
     new Promise<void>((ok) => {

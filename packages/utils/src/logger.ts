@@ -1,6 +1,12 @@
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger, LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
+
+// pino is some forty modules with its streams and serializers: it is loaded when a logger
+// is first made, not by every program that imports @aios/utils (most commands log nothing).
+const require = createRequire(import.meta.url);
+let pinoModule: typeof import('pino') | undefined;
 
 export interface CreateLoggerOptions {
   /** Minimum level; default `AIOS_LOG_LEVEL`, else `info`. */
@@ -11,6 +17,8 @@ export interface CreateLoggerOptions {
 
 /** A structured JSON logger (pino) tagged with the core's name. */
 export function createLogger(name: string, options: CreateLoggerOptions = {}): Logger {
+  pinoModule ??= require('pino') as typeof import('pino');
+  const { pino } = pinoModule;
   const level = options.level ?? process.env.AIOS_LOG_LEVEL ?? 'info';
   const destination = options.destination ?? 2;
   const stream =

@@ -42,6 +42,7 @@ use crate::file_bytes::{
     body_of, checked_body, put_u32s, seal, ByteSink, FileCheck, Reader, SealedFile, END,
 };
 use crate::fx::FxMap;
+use crate::label_slots::LabelSlots;
 use crate::mapped::{let_go, Mapped};
 use aios_error::{AiosError, Result};
 
@@ -231,9 +232,9 @@ impl Bm25Index {
         // Live slots, renumbered in order.
         let mut new_slot = vec![u32::MAX; self.labels.len()];
         let mut live = Vec::with_capacity(self.len());
-        for (slot, label) in self.labels.iter().enumerate() {
-            if self.by_label.get(label) == Some(&(slot as u32)) {
-                new_slot[slot] = live.len() as u32;
+        for (slot, renumbered) in new_slot.iter_mut().enumerate() {
+            if self.is_live(slot) {
+                *renumbered = live.len() as u32;
                 live.push(slot);
             }
         }
@@ -343,21 +344,32 @@ impl Bm25Index {
     }
 }
 
-/// The documents of a file, checked: labels distinct.
-fn read_documents(index: &mut Bm25Index, r: &mut Reader<'_>, docs: usize) -> Result<()> {
+/// The documents of a file: in a file checked in full, labels checked distinct; in one
+/// read for its structure (checked before), the label map is built when first asked.
+fn read_documents(
+    index: &mut Bm25Index,
+    r: &mut Reader<'_>,
+    docs: usize,
+    check: FileCheck,
+) -> Result<()> {
     index.labels = r.u32s(docs).ok_or_else(truncated)?;
     index.doc_len = r.u32s(docs).ok_or_else(truncated)?;
-    index.by_label = FxMap::with_capacity_and_hasher(docs, Default::default());
+    if check == FileCheck::Structure {
+        index.by_label = LabelSlots::deferred(docs);
+        return Ok(());
+    }
+    let mut by_label = FxMap::with_capacity_and_hasher(docs, Default::default());
     for (slot, &label) in index.labels.iter().enumerate() {
-        if index.by_label.insert(label, slot as u32).is_some() {
+        if by_label.insert(label, slot as u32).is_some() {
             return Err(corrupt(&format!("label {label} appears twice")));
         }
     }
+    index.by_label = LabelSlots::from_map(by_label);
     Ok(())
 }
 
 /// An index with the file's documents read, and no terms yet.
-fn documents(header: &Header, r: &mut Reader<'_>) -> Result<Bm25Index> {
+fn documents(header: &Header, r: &mut Reader<'_>, check: FileCheck) -> Result<Bm25Index> {
     let mut index = Bm25Index::new(header.params).map_err(|_| corrupt("bad BM25 parameters"))?;
     // Each document takes 8 bytes and each term at least 8: counts the body cannot hold
     // are refused before anything is allocated for them.
@@ -369,7 +381,7 @@ fn documents(header: &Header, r: &mut Reader<'_>) -> Result<Bm25Index> {
     {
         return Err(truncated());
     }
-    read_documents(&mut index, r, header.docs)?;
+    read_documents(&mut index, r, header.docs, check)?;
     index.doc_terms = None; // built at the first delete
     Ok(index)
 }
@@ -421,7 +433,7 @@ fn end_marker(r: &mut Reader<'_>) -> Result<()> {
 /// A version 1 file (terms in id order, no offsets or bounds), read into memory.
 fn read_version1(header: &Header, body: &[u8]) -> Result<Bm25Index> {
     let mut r = Reader::new(body, HEADER_WORDS * 4);
-    let mut index = documents(header, &mut r)?;
+    let mut index = documents(header, &mut r, FileCheck::Full)?;
     let mut counted = vec![0u64; header.docs];
     let mut terms = Terms::default();
     for id in 0..header.terms {
@@ -462,7 +474,7 @@ fn read_version2(
     check: FileCheck,
 ) -> Result<Bm25Index> {
     let mut r = Reader::new(body, HEADER_WORDS * 4);
-    let mut index = documents(header, &mut r)?;
+    let mut index = documents(header, &mut r, check)?;
     let file_terms = |checked| FileTerms {
         words,
         table: HEADER_WORDS + 2 * header.docs,
@@ -633,9 +645,7 @@ mod tests {
 
     /// The index as format version 1 wrote it: terms in id order, no offsets or bounds.
     fn version1(idx: &Bm25Index) -> Vec<u8> {
-        let live: Vec<usize> = (0..idx.labels.len())
-            .filter(|&s| idx.by_label.get(&idx.labels[s]) == Some(&(s as u32)))
-            .collect();
+        let live: Vec<usize> = (0..idx.labels.len()).filter(|&s| idx.is_live(s)).collect();
         let mut new_slot = vec![0u32; idx.labels.len()];
         for (i, &s) in live.iter().enumerate() {
             new_slot[s] = i as u32;
@@ -795,6 +805,24 @@ mod tests {
                 idx.search(q, 50, None).unwrap()
             );
         }
+        // Searches without a filter, a count and a rewrite need no label map...
+        assert_eq!(vouched.len(), idx.len());
+        assert_eq!(vouched.to_bytes(), idx.to_bytes());
+        assert!(!vouched.label_slots_built());
+        // ...a filter builds it, from the file's documents.
+        let allowed: Vec<u32> = idx
+            .labels()
+            .into_iter()
+            .step_by(3)
+            .chain([3, 999_999])
+            .collect();
+        for q in &queries {
+            assert_eq!(
+                vouched.search(q, 20, Some(&allowed)).unwrap(),
+                idx.search(q, 20, Some(&allowed)).unwrap()
+            );
+        }
+        assert!(vouched.label_slots_built());
         for index in [&mut idx, &mut vouched] {
             index
                 .add(&[9001, 9002], &["w1 w1 w100 aaa", "w15x mid"])

@@ -67,6 +67,7 @@ impl VectorIndex {
     pub fn copy_for_compaction(&self, c: &mut Compaction, max: usize) -> bool {
         let end = self.slots().min(c.copied.saturating_add(max));
         let next = &mut c.next;
+        let by_label = next.by_label.map_mut(&next.labels, Some(&next.alive));
         for slot in c.copied..end {
             if !self.alive[slot] {
                 continue;
@@ -74,7 +75,7 @@ impl VectorIndex {
             let label = self.labels[slot];
             let at = next.labels.len() as u32;
             // A label replaced after its first row was copied: the newer row wins.
-            if let Some(old) = next.by_label.insert(label, at) {
+            if let Some(old) = by_label.insert(label, at) {
                 next.alive[old as usize] = false;
             }
             next.data.to_mut().extend_from_slice(self.row(slot));
@@ -95,10 +96,11 @@ impl VectorIndex {
         }
         while self.copy_for_compaction(&mut c, usize::MAX) {}
         let next = &mut c.next;
+        let by_label = next.by_label.map_mut(&next.labels, Some(&next.alive));
         for (row, &slot) in c.from.iter().enumerate() {
             if next.alive[row] && !self.alive[slot as usize] {
                 next.alive[row] = false;
-                next.by_label.remove(&next.labels[row]);
+                by_label.remove(&next.labels[row]);
             }
         }
         c.index(&AtomicBool::new(false));

@@ -37,6 +37,7 @@ use crate::file_bytes::{
 pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
 use crate::hnsw::{layer0_stride, Hnsw, HnswParams, MAX_LEVEL};
+use crate::label_slots::LabelSlots;
 use crate::mapped::let_go;
 use aios_error::{AiosError, Result};
 
@@ -160,18 +161,29 @@ impl VectorIndex {
             .iter()
             .map(|b| *b != 0)
             .collect();
-        let mut by_label = FxMap::with_capacity_and_hasher(slots, Default::default());
-        for (s, (&l, &a)) in labels.iter().zip(&alive).enumerate() {
-            if !a {
-                continue;
+        // A file checked in full has its labels checked distinct here; one checked before
+        // (read for its structure) builds its label map when something first asks.
+        let by_label = if rows.check {
+            let mut by_label = FxMap::with_capacity_and_hasher(slots, Default::default());
+            for (s, (&l, &a)) in labels.iter().zip(&alive).enumerate() {
+                if !a {
+                    continue;
+                }
+                if l == u32::MAX {
+                    return Err(corrupt("label 4294967295 (reserved) is live"));
+                }
+                if by_label.insert(l, s as u32).is_some() {
+                    return Err(corrupt(&format!("label {l} is live twice")));
+                }
             }
-            if l == u32::MAX {
+            LabelSlots::from_map(by_label)
+        } else {
+            let live = labels.iter().zip(&alive).filter(|&(_, &a)| a);
+            if live.clone().any(|(&l, _)| l == u32::MAX) {
                 return Err(corrupt("label 4294967295 (reserved) is live"));
             }
-            if by_label.insert(l, s as u32).is_some() {
-                return Err(corrupt(&format!("label {l} is live twice")));
-            }
-        }
+            LabelSlots::deferred(live.count())
+        };
         let mut r = Reader::new(tail, 0);
         let hnsw = if flags & GRAPH_FLAG != 0 {
             Some(read_graph(&mut r, slots)?)
@@ -936,6 +948,51 @@ mod tests {
         let mut other = bytes.clone();
         other[8] = 4;
         assert!(code(&other).contains("unsupported version 4"));
+    }
+
+    #[test]
+    fn a_file_read_for_its_structure_maps_labels_to_slots_when_first_asked() {
+        let mut idx = index(300, 16, true);
+        idx.remove(&[5, 6]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index-1.bin");
+        idx.save(&path).unwrap();
+        let mut loaded = VectorIndex::load_checked(&path, FileCheck::Structure).unwrap();
+        assert!(!loaded.label_slots_built());
+        assert_eq!(loaded.len(), 298);
+        let q = idx.get(10).unwrap().to_vec();
+        let options = SearchOptions::default();
+        let plain = loaded.search(&q, 5, None, options).unwrap();
+        assert_eq!(
+            plain.labels,
+            idx.search(&q, 5, None, options).unwrap().labels
+        );
+        assert!(
+            !loaded.label_slots_built(),
+            "a search without a filter needs no map"
+        );
+        let allowed = [5, 10, 11, 12];
+        let filtered = loaded.search(&q, 3, Some(&allowed), options).unwrap();
+        assert!(loaded.label_slots_built());
+        let expected = idx.search(&q, 3, Some(&allowed), options).unwrap();
+        assert_eq!(filtered.labels, expected.labels);
+        assert!(!filtered.labels.contains(&5));
+        assert!(!loaded.contains(5) && loaded.contains(10));
+        // Writes after the map was built late, as after one built at load.
+        let mut full = VectorIndex::load(&path).unwrap();
+        for index in [&mut loaded, &mut full] {
+            index
+                .add(&[10, 400], &[q.clone(), q.clone()].concat())
+                .unwrap();
+            assert_eq!(index.remove(&[11, 6]), 1);
+        }
+        assert_eq!(loaded.len(), 298);
+        assert_eq!(loaded.to_bytes(), full.to_bytes());
+        // Writes that come first build it too.
+        let mut loaded = VectorIndex::load_checked(&path, FileCheck::Structure).unwrap();
+        assert_eq!(loaded.remove(&[12]), 1);
+        assert!(loaded.label_slots_built());
+        assert_eq!(loaded.len(), 297);
     }
 
     #[test]

@@ -1,4 +1,3 @@
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
 import {
@@ -40,8 +39,9 @@ export async function ingestWithProgress(
   options: { namespace?: string; prune?: boolean } = {},
 ): Promise<IngestResult> {
   const tty = !quiet && process.stderr.isTTY === true;
+  // The progress bar's module (and its terminal-width helpers) only for a terminal.
   const bar = tty
-    ? new SingleBar({
+    ? new (await import('cli-progress')).SingleBar({
         format:
           'ingest [{bar}] {percentage}% | {files}/{filesTotal} files | {fragments} fragments | {file}',
         stream: process.stderr,

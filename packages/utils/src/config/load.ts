@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError, describeValue, ErrorCode } from '../errors.js';
 import { readEnv, unknownEnvVariables } from './env.js';
 import { type AiosConfig, type AiosConfigInput, configSchema } from './schema.js';
