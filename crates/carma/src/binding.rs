@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use aios_error::AiosError;
-use napi::bindgen_prelude::{AsyncTask, Float32Array, Float64Array, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Float32Array, Float64Array, Uint32Array, Uint8ArraySlice};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
@@ -176,6 +176,20 @@ fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
         guard.adopt_codes(&from, copy);
     }
     guard
+}
+
+/// The bytes of a file that is only ever replaced, never changed in place, mapped: the
+/// pages are read as they are used, and the mapping lives as long as the array.
+#[napi(catch_unwind)]
+pub fn map_file<'env>(env: &'env Env, path: String) -> Result<Uint8ArraySlice<'env>> {
+    let mut map = crate::mapped::map_file_private(std::path::Path::new(&path))
+        .map_err(|e| AiosError::io(&e, &path).into_napi())?;
+    if map.is_empty() {
+        return Uint8ArraySlice::from_data(env, Vec::new());
+    }
+    let (data, len) = (map.as_mut_ptr(), map.len());
+    // SAFETY: `data` is the mapping's, valid for `len` bytes until the finalizer drops it.
+    unsafe { Uint8ArraySlice::from_external(env, data, len, map, |_, map| drop(map)) }
 }
 
 /// A vector index: contiguous rows, exact search, optional HNSW graph, file persistence.

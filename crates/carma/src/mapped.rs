@@ -7,7 +7,7 @@ use std::mem::{align_of, size_of, size_of_val};
 use std::sync::Arc;
 
 use bytemuck::Pod;
-use memmap2::{Mmap, UncheckedAdvice};
+use memmap2::{Mmap, MmapMut, MmapOptions, UncheckedAdvice};
 
 /// `len` values of `T` at byte `at` of a mapped index file.
 pub struct Mapped<T> {
@@ -79,4 +79,15 @@ pub fn let_go(map: &Mmap, from: usize, to: usize) {
         // nothing it reads (they are read back from the file).
         let _ = unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, from, to - from) };
     }
+}
+
+/// A private mapping of a whole file that is only ever replaced (written beside it and
+/// renamed), never changed in place: what JavaScript reads without the file being copied
+/// into its heap (the label map of a checkpoint). Writable, so that a write through it
+/// cannot fault: it changes a copy of the page, never the file.
+pub fn map_file_private(path: &std::path::Path) -> std::io::Result<MmapMut> {
+    let file = std::fs::File::open(path)?;
+    // SAFETY: the files mapped so are never truncated or rewritten in place (see above);
+    // one removed while mapped stays readable until the mapping goes.
+    unsafe { MmapOptions::new().map_copy(&file) }
 }

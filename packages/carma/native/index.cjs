@@ -784,4 +784,5 @@ module.exports.embed = nativeBinding.embed
 module.exports.embedAsync = nativeBinding.embedAsync
 module.exports.embedWeighted = nativeBinding.embedWeighted
 module.exports.kmeans = nativeBinding.kmeans
+module.exports.mapFile = nativeBinding.mapFile
 module.exports.tokenize = nativeBinding.tokenize

@@ -129,6 +129,12 @@ export declare function embedWeighted(text: string, dimension: number, weights: 
  */
 export declare function kmeans(data: Float32Array, dimension: number, k: number, maxIter: number, seed: number): Promise<NativeKMeans>
 
+/**
+ * The bytes of a file that is only ever replaced, never changed in place, mapped: the
+ * pages are read as they are used, and the mapping lives as long as the array.
+ */
+export declare function mapFile(path: string): Uint8Array
+
 export interface NativeBm25Params {
   k1: number
   b: number

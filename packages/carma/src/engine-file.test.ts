@@ -142,6 +142,25 @@ describe.each(testImplementations())('index files of the engine (%s)', (impl) =>
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
+  it('gives the bytes of a file replaced by rename, readable after it is removed', async () => {
+    const path = join(dir, `${impl}-bytes.bin`);
+    const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
+    writeFileSync(path, bytes);
+    const read = await engine.fileBytes(path);
+    expect(Buffer.from(read)).toEqual(bytes);
+    // A write into the array changes the array, never the file.
+    read[0] = 7;
+    expect(read[0]).toBe(7);
+    expect(readFileSync(path)).toEqual(bytes);
+    rmSync(path);
+    expect(Buffer.from(read.subarray(1))).toEqual(bytes.subarray(1));
+    writeFileSync(path, Buffer.alloc(0));
+    expect((await engine.fileBytes(path)).length).toBe(0);
+    await expect(engine.fileBytes(join(dir, 'missing.bin'))).rejects.toMatchObject({
+      code: 'IO_NOT_FOUND',
+    });
+  });
+
   it.each(DAMAGE)('refuses a file with %s', async (_, reason, damage) => {
     const path = join(dir, `${impl}-damaged.idx`);
     writeFileSync(path, damage(await written(engine, `${impl}-source.idx`)));

@@ -29,7 +29,6 @@
  * every record: they name candidates, whose records are read to compare. A version 1 map
  * has none: a write then reads every record first.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AiosError, atomicWriteFile, isAiosError } from '@aios/utils';
 import { loadChecked } from './checked-files.js';
@@ -378,9 +377,11 @@ function damaged(reason: string): AiosError {
 /** Decodes a label map file; anything it cannot trust is an INDEX_CORRUPT error. */
 export async function decodeLabelMap(
   ctx: MemoryContext,
-  bytes: Buffer,
+  file: Uint8Array,
   options: LoadOptions = {},
 ): Promise<LabelMap> {
+  // A Buffer over the same bytes (natively a mapping of the file: nothing is copied).
+  const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   if (bytes.length < HEADER_BYTES || bytes.toString('latin1', 0, 8) !== MAGIC) {
     throw damaged('not a label map');
   }
@@ -400,8 +401,9 @@ export async function decodeLabelMap(
       throw damaged('checksum mismatch');
     }
   }
-  // Views of the file's bytes where they are aligned for the typed arrays (a file read
-  // whole has a buffer of its own: 3.6 MB not copied at 100k entries), else copies.
+  // Views of the file's bytes where they are aligned for the typed arrays (a mapped file,
+  // or one read whole into a buffer of its own: 3.6 MB not copied at 100k entries), else
+  // copies.
   const aligned = bytes.byteOffset % 8 === 0;
   const importance = aligned
     ? new Float64Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES, count)
@@ -488,10 +490,10 @@ export async function readLabelMap(
 ): Promise<LabelMap | undefined> {
   try {
     return await loadChecked(path, async (verified) =>
-      decodeLabelMap(ctx, await readFile(path), { verified }),
+      decodeLabelMap(ctx, await ctx.engine.fileBytes(path), { verified }),
     );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isAiosError(error) && error.code === 'IO_NOT_FOUND') return undefined;
     memoryLogger(ctx).warn(
       {
         file: path,

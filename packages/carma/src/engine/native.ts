@@ -241,5 +241,9 @@ export function createNativeEngine(
         await callNative(() => binding.NativeLexicalIndex.load(path, verified)),
       );
     },
+    async fileBytes(path) {
+      checkPath(path);
+      return callNative(() => binding.mapFile(path));
+    },
   };
 }

@@ -216,6 +216,13 @@ export interface CarmaEngine {
    */
   loadLexicalIndex(path: string, options?: LoadOptions): Promise<LexicalIndex>;
   /**
+   * The bytes of a file that is only ever replaced (written beside it and renamed), never
+   * changed in place, such as a checkpoint's label map: natively a mapping of the file (the
+   * pages are read as they are used, none copied into the heap), in js the file read whole.
+   * A missing file is `IO_NOT_FOUND`.
+   */
+  fileBytes(path: string): Promise<Uint8Array>;
+  /**
    * Spherical k-means (k-means++ seeding, deterministic for a seed) of the unit rows of
    * `data`; off the JS thread where the implementation can.
    */

@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import type { ImplementationReport } from '@aios/utils';
-import { invalidInput } from '@aios/utils';
+import { fromNodeIoError, invalidInput } from '@aios/utils';
 import {
   checkBm25,
   checkDimension,
@@ -61,6 +62,14 @@ export function createJsEngine(report: ImplementationReport): CarmaEngine {
     },
     async loadLexicalIndex(path, options) {
       return JsLexicalIndex.load(checkPath(path), checkLoadOptions(options));
+    },
+    async fileBytes(path) {
+      checkPath(path);
+      try {
+        return await readFile(path);
+      } catch (error) {
+        throw fromNodeIoError(error, path);
+      }
     },
     async kmeans(data, dimension, k, maxIter, seed) {
       return kmeans(data, dimension, k, maxIter, seed);
