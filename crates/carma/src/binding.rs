@@ -143,23 +143,32 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
     index.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The write lock of a vector index whose rows and codes are its own: rows or codes still
-/// mapped from the index file are copied first with no lock held (searches go on), and
-/// only installed under the lock. One copy at a time (a sync `add` beside an `addAsync`): the second
-/// writer finds the rows its own by then, and the rows are never in memory twice over.
+/// The write lock of a vector index whose rows, codes and graph layer 0 are its own: those
+/// still mapped from the index file are copied first with no lock held (searches go on),
+/// and only installed under the lock. One copy at a time (a sync `add` beside an
+/// `addAsync`): the second writer finds them its own by then, and they are never in memory
+/// twice over.
 fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
     static COPYING: Mutex<()> = Mutex::new(());
     let mapped = || {
         let index = read(index);
-        (index.mapped_rows(), index.mapped_codes())
+        (
+            index.mapped_rows(),
+            index.mapped_codes(),
+            index.mapped_layer0(),
+        )
     };
-    if let (None, None) = mapped() {
+    if let (None, None, None) = mapped() {
         return write(index);
     }
     let _one = COPYING.lock().unwrap_or_else(|e| e.into_inner());
     // The read guard is dropped before the copies: a writer queued meanwhile would
     // otherwise hold back every search behind it for the whole copy.
-    let (rows, codes) = mapped();
+    let (rows, codes, layer0) = mapped();
+    let layer0 = layer0.map(|from| {
+        let copy = from.copy();
+        (from, copy)
+    });
     let rows = rows.map(|from| {
         let copy = from.copy();
         (from, copy)
@@ -174,6 +183,9 @@ fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
     }
     if let Some((from, copy)) = codes {
         guard.adopt_codes(&from, copy);
+    }
+    if let Some((from, copy)) = layer0 {
+        guard.adopt_layer0(&from, copy);
     }
     guard
 }

@@ -18,6 +18,7 @@ use std::sync::{Mutex, RwLock};
 use rayon::prelude::*;
 
 use crate::codes::{QueryCode, RowCodes};
+use crate::mapped::Mapped;
 use crate::simd::{dot, dot_fn};
 
 mod space;
@@ -270,11 +271,45 @@ pub struct Hnsw {
     /// own per node (100k of them took 15 MB and as many allocations on load). A list is
     /// rewritten under its lock in `locks0`, the ids before the count; a search that
     /// reads it meanwhile may see some old and some new neighbours: all of them nodes of
-    /// the graph, which a walk may visit as well as any.
-    flat0: Vec<AtomicU32>,
+    /// the graph, which a walk may visit as well as any. Read where it is in the index
+    /// file until the graph first grows (`reserve_nodes` copies it).
+    flat0: Layer0,
     /// The locks of the layer-0 lists, by node modulo their number (a writer holds one at
     /// a time, so nodes sharing a lock only ever wait for each other).
     locks0: Box<[Mutex<()>]>,
+}
+
+/// Layer 0 as a graph holds it (see `Hnsw::flat0`): its own, or in a mapped file.
+enum Layer0 {
+    Owned(Vec<AtomicU32>),
+    /// As the file lays it out (format 4 on); never written: the first write copies it.
+    Mapped(Mapped<u32>),
+}
+
+impl Layer0 {
+    fn words(&self) -> &[AtomicU32] {
+        match self {
+            Self::Owned(words) => words,
+            Self::Mapped(mapped) => {
+                let words = mapped.values();
+                // SAFETY: `AtomicU32` has the size and alignment of `u32` (4 on every
+                // target with 32-bit atomics), and mapped words are only loaded (Relaxed or
+                // Acquire), never stored: `to_mut` copies them before any write.
+                unsafe { std::slice::from_raw_parts(words.as_ptr().cast(), words.len()) }
+            }
+        }
+    }
+
+    /// The words, copied into memory of the graph's own if they are mapped.
+    fn to_mut(&mut self) -> &mut Vec<AtomicU32> {
+        if let Self::Mapped(mapped) = self {
+            *self = Self::Owned(mapped.copy().into_iter().map(AtomicU32::new).collect());
+        }
+        match self {
+            Self::Owned(words) => words,
+            Self::Mapped(_) => unreachable!("copied just above"),
+        }
+    }
 }
 
 /// Locks of the layer-0 lists (see `Hnsw::locks0`).
@@ -291,7 +326,7 @@ impl Hnsw {
             levels: Vec::new(),
             upper: Vec::new(),
             entry: RwLock::new(None),
-            flat0: Vec::new(),
+            flat0: Layer0::Owned(Vec::new()),
             locks0: layer0_locks(),
         }
     }
@@ -335,6 +370,31 @@ impl Hnsw {
         upper: Vec<Vec<Vec<u32>>>,
         entry: Option<(u32, usize)>,
     ) -> Self {
+        // The same size and layout: collected in place.
+        let layer0 = Layer0::Owned(layer0.into_iter().map(AtomicU32::new).collect());
+        Self::assemble(params, levels, layer0, upper, entry)
+    }
+
+    /// `from_parts` with layer 0 read where it is in a mapped index file. Its lists need
+    /// not have been checked: a walk takes at most `2m` of a list and never follows a link
+    /// outside the graph.
+    pub fn from_mapped_parts(
+        params: HnswParams,
+        levels: Vec<u8>,
+        layer0: Mapped<u32>,
+        upper: Vec<Vec<Vec<u32>>>,
+        entry: Option<(u32, usize)>,
+    ) -> Self {
+        Self::assemble(params, levels, Layer0::Mapped(layer0), upper, entry)
+    }
+
+    fn assemble(
+        params: HnswParams,
+        levels: Vec<u8>,
+        flat0: Layer0,
+        upper: Vec<Vec<Vec<u32>>>,
+        entry: Option<(u32, usize)>,
+    ) -> Self {
         let upper = upper
             .into_iter()
             .map(|node| node.into_iter().map(Mutex::new).collect::<Box<[_]>>())
@@ -344,8 +404,7 @@ impl Hnsw {
             levels,
             upper,
             entry: RwLock::new(entry),
-            // The same size and layout: collected in place.
-            flat0: layer0.into_iter().map(AtomicU32::new).collect(),
+            flat0,
             locks0: layer0_locks(),
         }
     }
@@ -362,15 +421,63 @@ impl Hnsw {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Node `node`'s layer-0 list.
+    /// Node `node`'s layer-0 list (links outside the graph, which only a file read for
+    /// its structure may hold, left out).
     fn list0(&self, node: u32) -> Vec<u32> {
         let stride = self.stride();
         let base = node as usize * stride;
-        let count = (self.flat0[base].load(AtomicOrdering::Acquire) as usize).min(stride - 1);
-        self.flat0[base + 1..base + 1 + count]
+        let flat = self.flat0.words();
+        let count = (flat[base].load(AtomicOrdering::Acquire) as usize).min(stride - 1);
+        flat[base + 1..base + 1 + count]
             .iter()
             .map(|slot| slot.load(AtomicOrdering::Relaxed))
+            .filter(|&id| (id as usize) < self.levels.len())
             .collect()
+    }
+
+    /// Layer 0 in the layout of the file (format 4): per node, the count then `2m` slots,
+    /// those past the count zero.
+    pub fn layer0_words(&self) -> impl Iterator<Item = u32> + '_ {
+        let stride = self.stride();
+        self.flat0.words().chunks(stride).flat_map(move |node| {
+            let count = (node[0].load(AtomicOrdering::Acquire) as usize).min(stride - 1);
+            std::iter::once(count as u32).chain(node[1..].iter().enumerate().map(move |(i, w)| {
+                if i < count {
+                    w.load(AtomicOrdering::Relaxed)
+                } else {
+                    0
+                }
+            }))
+        })
+    }
+
+    /// Node `node`'s lists of the levels above 0.
+    pub fn upper_lists(&self, node: usize) -> Vec<Vec<u32>> {
+        self.upper[node]
+            .iter()
+            .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .collect()
+    }
+
+    /// Whether layer 0 is still read where it is in the index file.
+    pub fn layer0_mapped(&self) -> bool {
+        matches!(self.flat0, Layer0::Mapped(_))
+    }
+
+    /// Layer 0 as mapped from the index file, if it still is: a writer copies it with no
+    /// lock held and hands the copy to `adopt_layer0` (as the rows, see `VectorIndex`).
+    pub fn mapped_layer0(&self) -> Option<Mapped<u32>> {
+        match &self.flat0 {
+            Layer0::Mapped(mapped) => Some(mapped.clone()),
+            Layer0::Owned(_) => None,
+        }
+    }
+
+    /// Takes `copy` as layer 0 if it is still mapped from `from`.
+    pub fn adopt_layer0(&mut self, from: &Mapped<u32>, copy: Vec<u32>) {
+        if matches!(&self.flat0, Layer0::Mapped(mapped) if mapped.same(from)) {
+            self.flat0 = Layer0::Owned(copy.into_iter().map(AtomicU32::new).collect());
+        }
     }
 
     /// Writes node `node`'s layer-0 list (the caller holds its lock): the neighbours
@@ -380,10 +487,14 @@ impl Hnsw {
         let stride = self.stride();
         let base = node as usize * stride;
         let n = list.len().min(stride - 1);
-        for (slot, &id) in self.flat0[base + 1..base + 1 + n].iter().zip(list) {
+        let Layer0::Owned(flat) = &self.flat0 else {
+            // `reserve_nodes` copies a mapped layer 0 before any node is linked.
+            unreachable!("a mapped layer 0 is never written");
+        };
+        for (slot, &id) in flat[base + 1..base + 1 + n].iter().zip(list) {
             slot.store(id, AtomicOrdering::Relaxed);
         }
-        self.flat0[base].store(n as u32, AtomicOrdering::Release);
+        flat[base].store(n as u32, AtomicOrdering::Release);
     }
 
     /// Adds nodes `start..end` (rows of `data`, `dim` wide) to the graph, in parallel when
@@ -404,7 +515,9 @@ impl Hnsw {
     /// insert that needs the graph to itself. `link_range` then links them.
     pub fn reserve_nodes(&mut self, start: usize, end: usize) {
         let stride = self.stride();
-        self.flat0.resize_with(end * stride, || AtomicU32::new(0));
+        self.flat0
+            .to_mut()
+            .resize_with(end * stride, || AtomicU32::new(0));
         for id in start..end {
             debug_assert_eq!(id, self.levels.len());
             let level = draw_level(self.params.seed, id as u32, self.params.m);
@@ -489,7 +602,8 @@ impl Hnsw {
         level: usize,
         accept: &A,
     ) -> Vec<Cand> {
-        let flat = (level == 0).then_some(self.flat0.as_slice());
+        let flat = (level == 0).then_some(self.flat0.words());
+        let nodes = self.levels.len();
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let Scratch {
@@ -534,7 +648,9 @@ impl Hnsw {
                             (flat[base].load(AtomicOrdering::Acquire) as usize).min(stride - 1);
                         for slot in &flat[base + 1..base + 1 + count] {
                             let n = slot.load(AtomicOrdering::Relaxed);
-                            if visited.insert(n) {
+                            // A link outside the graph (a file read for its structure
+                            // only) is not followed.
+                            if (n as usize) < nodes && visited.insert(n) {
                                 space.prefetch(n);
                                 fresh.push(n);
                             }
@@ -763,19 +879,9 @@ impl Hnsw {
     }
 
     /// Neighbour lists per node and level, for persistence.
-    pub fn parts(&self) -> (&[u8], Vec<Vec<Vec<u32>>>) {
-        let links = (0..self.levels.len())
-            .map(|node| {
-                let mut lists = vec![self.list0(node as u32)];
-                lists.extend(
-                    self.upper[node]
-                        .iter()
-                        .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).clone()),
-                );
-                lists
-            })
-            .collect();
-        (&self.levels, links)
+    /// The level of every node.
+    pub fn levels(&self) -> &[u8] {
+        &self.levels
     }
 }
 

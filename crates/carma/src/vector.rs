@@ -16,6 +16,7 @@ use crate::codes::{QueryCode, RowCodes};
 use crate::fx::FxSet;
 use crate::hnsw::{CodeSpace, FloatSpace, Hnsw, HnswParams, Nearest};
 use crate::label_slots::LabelSlots;
+use crate::mapped::Mapped;
 use crate::simd::{dot, dot_fn, normalize};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
@@ -203,6 +204,18 @@ impl VectorIndex {
     /// The file mapping the codes are read from, if they are mapped (as `mapped_rows`).
     pub fn mapped_codes(&self) -> Option<MappedCodes> {
         self.codes.mapped()
+    }
+
+    /// The graph's layer 0 as mapped from the index file, if it still is (as `mapped_rows`).
+    pub fn mapped_layer0(&self) -> Option<Mapped<u32>> {
+        self.hnsw.as_ref()?.mapped_layer0()
+    }
+
+    /// Takes `copy` (of `from`) as the graph's layer 0 if it is still mapped from `from`.
+    pub fn adopt_layer0(&mut self, from: &Mapped<u32>, copy: Vec<u32>) {
+        if let Some(graph) = self.hnsw.as_mut() {
+            graph.adopt_layer0(from, copy);
+        }
     }
 
     /// Takes `copy` (of `from`) as the codes if they are still mapped from `from`.

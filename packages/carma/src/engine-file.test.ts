@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHashing } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { version1 } from './engine/file-versions.test-support.js';
+import { version1, version3 } from './engine/file-versions.test-support.js';
 import { type CarmaEngine, createEngine } from './engine/index.js';
 
 let dir: string;
@@ -44,11 +45,11 @@ const DAMAGE: Array<[string, RegExp, (file: Buffer) => Buffer]> = [
   ],
   ['a missing last byte', /checksum mismatch/, (f) => f.subarray(0, f.length - 1)],
   [
-    'version 4',
-    /unsupported version 4/,
+    'version 5',
+    /unsupported version 5/,
     (f) => {
       const out = Buffer.from(f);
-      out.writeUInt32LE(4, 8);
+      out.writeUInt32LE(5, 8);
       return out;
     },
   ],
@@ -107,14 +108,23 @@ const DAMAGE: Array<[string, RegExp, (file: Buffer) => Buffer]> = [
 describe.each(testImplementations())('index files of the engine (%s)', (impl) => {
   const engine = createEngine({ native: impl });
 
-  it('reads format version 1, and writes version 3', async () => {
-    const file = await written(engine, `${impl}-v3.idx`);
-    expect(file.readUInt32LE(8)).toBe(3);
-    const path = join(dir, `${impl}-v1.idx`);
-    writeFileSync(path, version1(file));
+  it.each(['1', '3'])('reads format version %s, and writes version 4', async (version) => {
+    const blake3 = await createHashing({ native: impl });
+    const older = (file: Buffer) =>
+      version === '1' ? version1(file) : version3(file, (body) => blake3.hashSync(body));
+    const file = await written(engine, `${impl}-v4.idx`);
+    expect(file.readUInt32LE(8)).toBe(4);
+    const path = join(dir, `${impl}-v${version}.idx`);
+    writeFileSync(path, older(file));
+    expect(readFileSync(path).readUInt32LE(8)).toBe(Number(version));
     const old = await engine.loadVectorIndex(path);
     expect(old.size).toBe(ROWS);
     expect(old.hnsw).toEqual({ m: 4, efConstruction: 20, seed: 9 });
+    const query = await engine.loadVectorIndex(join(dir, `${impl}-v4.idx`));
+    const probe = new Float32Array(DIM).fill(0.5);
+    expect((await old.searchAsync(probe, 5)).labels).toEqual(
+      (await query.searchAsync(probe, 5)).labels,
+    );
     await old.save(path);
     expect(readFileSync(path)).toEqual(file);
     expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);

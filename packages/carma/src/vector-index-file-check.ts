@@ -118,7 +118,7 @@ async function checkFile(file: string): Promise<IndexFileCheck> {
   // Vector index files of version 2 differ from 3 only in having no row codes.
   const known =
     magic === MAGIC
-      ? version === 2 || version === FORMAT_VERSION
+      ? version >= 2 && version <= FORMAT_VERSION
       : version >= 1 && version <= LEXICAL_FORMAT_VERSION;
   if (!known) {
     return { file, ok: false, reason: `unsupported version ${version}` };

@@ -1,19 +1,25 @@
 //! The index file: what `VectorIndex::save` writes and `load` reads, in both
 //! implementations (packages/carma/src/engine/js/index-file.ts is the js side).
 //!
-//! Format version 3 (little-endian):
+//! Format version 4 (little-endian):
 //! ```text
-//! "CARMAVI1" | version u32 = 3 | dim u32 | metric u32 (0 cosine, 1 dot) | slots u32
+//! "CARMAVI1" | version u32 = 4 | dim u32 | metric u32 (0 cosine, 1 dot) | slots u32
 //! flags u32 (1 = graph, 2 = codes)
 //! labels u32[slots] | alive u8[slots] padded to 4 | data f32[slots * dim]
 //! codes: i8[slots * dim] padded to 4 | bounds (scale f32, err f32, norm f32)[slots]
 //! graph: m u32 | ef_construction u32 | seed u64 | entry u32 (u32::MAX = none) | entry level u32
-//!        levels u8[slots] padded to 4 | per node, per level 0..=level: count u32, ids u32[count]
+//!        levels u8[slots] padded to 4
+//!        layer 0: per node, count u32 then 2m u32 slots (ids, then zeros)
+//!        per node of level 1 and up, per level 1..=level: count u32, ids u32[count]
 //! "CARMAEND" | BLAKE3 of every byte before it (32 bytes)
 //! ```
+//! Layer 0 is laid out as searches walk it (`Hnsw::flat0`): a mapped file is searched
+//! with its layer 0 where it is, nothing decoded or allocated for it on load (132 MB at 1M
+//! nodes), until the graph first grows.
 //! The codes (see `crate::codes`) are optional: a loaded file that has them takes them
 //! instead of coding every row again; the js implementation writes none, and skips them.
-//! Version 2 is the same without codes, version 1 without the checksum either; both are
+//! Version 3 is the same with every node's lists one after the other (layer 0's as long as
+//! they are), version 2 without codes either, version 1 without the checksum either; all are
 //! still read. Whatever the version,
 //! a file is only trusted when its structure holds together (links within the graph and
 //! its levels, one live slot per label) and its rows are finite (and at most unit length
@@ -38,11 +44,11 @@ pub use crate::file_bytes::{temp_path, CHECKSUM_BYTES};
 use crate::fx::FxMap;
 use crate::hnsw::{layer0_stride, Hnsw, HnswParams, MAX_LEVEL};
 use crate::label_slots::LabelSlots;
-use crate::mapped::let_go;
+use crate::mapped::{let_go, Mapped};
 use aios_error::{AiosError, Result};
 
 /// The version `save` writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Bytes of a row's bounds in the codes section.
 const ROW_BOUND_BYTES: usize = 12;
 /// Flags: the file holds the graph; the file holds the row codes.
@@ -102,18 +108,28 @@ impl VectorIndex {
             let (entry, level) = g.entry().map_or((u32::MAX, 0), |(e, l)| (e, l as u32));
             out.put_u32(entry);
             out.put_u32(level);
-            let (levels, links) = g.parts();
+            let levels = g.levels();
             out.put(levels);
             out.pad4(slots);
-            let mut node_bytes = Vec::new();
-            for node in links {
-                node_bytes.clear();
-                for list in node {
-                    node_bytes.put_u32(list.len() as u32);
-                    put_u32s(&mut node_bytes, &list);
+            let mut buf: Vec<u8> = Vec::with_capacity(WRITE_CHUNK_BYTES + 4);
+            for word in g.layer0_words() {
+                buf.put_u32(word);
+                if buf.len() >= WRITE_CHUNK_BYTES {
+                    out.put(&buf);
+                    buf.clear();
                 }
-                out.put(&node_bytes);
             }
+            for (node, _) in levels.iter().enumerate().filter(|(_, &lv)| lv > 0) {
+                for list in g.upper_lists(node) {
+                    buf.put_u32(list.len() as u32);
+                    put_u32s(&mut buf, &list);
+                }
+                if buf.len() >= WRITE_CHUNK_BYTES {
+                    out.put(&buf);
+                    buf.clear();
+                }
+            }
+            out.put(&buf);
         }
     }
 
@@ -140,12 +156,20 @@ impl VectorIndex {
         // The rows are coded again rather than the file's codes copied (a rare path).
         let rows = CheckedRows::of(rows.into(), &header);
         let after = header.codes_end(rows_at + rows_len, body.len())?;
-        Self::from_sections(&header, &body[..rows_at], rows, &body[after..])
+        Self::from_sections(&header, &body[..rows_at], rows, &body[after..], None)
     }
 
     /// The index from the bytes before its rows, the rows, and the bytes after them up to
     /// the checksum (which the caller checked).
-    fn from_sections(header: &Header, head: &[u8], rows: CheckedRows, tail: &[u8]) -> Result<Self> {
+    /// `mapped`: the mapping the tail is in and where it starts in it, for a graph whose
+    /// layer 0 is searched where it is.
+    fn from_sections(
+        header: &Header,
+        head: &[u8],
+        rows: CheckedRows,
+        tail: &[u8],
+        mapped: Option<(&Arc<Mmap>, usize)>,
+    ) -> Result<Self> {
         let Header {
             dim,
             metric,
@@ -186,7 +210,13 @@ impl VectorIndex {
         };
         let mut r = Reader::new(tail, 0);
         let hnsw = if flags & GRAPH_FLAG != 0 {
-            Some(read_graph(&mut r, slots)?)
+            let layout = GraphLayout {
+                slots,
+                version: header.version,
+                mapped,
+                check: rows.check,
+            };
+            Some(read_graph(&mut r, layout)?)
         } else {
             None
         };
@@ -313,7 +343,7 @@ impl VectorIndex {
             return Err(mismatch());
         }
         rows.data = Rows::Mapped(mapped);
-        let index = Self::from_sections(&header, &body[..rows_at], rows, tail);
+        let index = Self::from_sections(&header, &body[..rows_at], rows, tail, Some((&map, after)));
         // The labels and the graph are copied into the index: their pages are not needed.
         let_go(&map, 0, map.len());
         // Searches read rows here and there: no read-ahead from disk for them. (Pages the
@@ -368,7 +398,7 @@ impl VectorIndex {
         let rows = CheckedRows::of(rows.into(), &header);
         let rows_end = rows_at + rows_len;
         let after = header.codes_end(rows_end, rows_end + tail.len())?;
-        Self::from_sections(&header, &head, rows, &tail[after - rows_end..])
+        Self::from_sections(&header, &head, rows, &tail[after - rows_end..], None)
     }
 }
 
@@ -553,9 +583,20 @@ impl Header {
     }
 }
 
-/// The graph section; every link stays within the graph and its levels, so searches
-/// never index out of bounds.
-fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
+/// How a graph section is laid out and read.
+struct GraphLayout<'a> {
+    slots: usize,
+    version: u32,
+    /// The mapping the section is in, and where the reader's bytes start in it.
+    mapped: Option<(&'a Arc<Mmap>, usize)>,
+    /// Check every link (not for a mapped file read for its structure: see `read_layer0`).
+    check: bool,
+}
+
+/// The graph section; every link read into the graph stays within the graph and its
+/// levels, so searches never index out of bounds.
+fn read_graph(r: &mut Reader<'_>, layout: GraphLayout<'_>) -> Result<Hnsw> {
+    let slots = layout.slots;
     let truncated = || corrupt("truncated");
     let m = r.u32().ok_or_else(truncated)? as usize;
     let ef_construction = r.u32().ok_or_else(truncated)? as usize;
@@ -573,6 +614,19 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
     r.take((4 - slots % 4) % 4).ok_or_else(truncated)?;
     if levels.iter().any(|&lv| usize::from(lv) > MAX_LEVEL) {
         return Err(corrupt("bad node level"));
+    }
+    let entry = match entry {
+        u32::MAX => None,
+        e if (e as usize) < slots => {
+            if usize::from(levels[e as usize]) != entry_level {
+                return Err(corrupt("entry level differs from its node's level"));
+            }
+            Some((e, entry_level))
+        }
+        _ => return Err(corrupt("entry out of range")),
+    };
+    if layout.version >= 4 {
+        return read_layer0(r, &layout, params, levels, entry);
     }
     // Layer 0 straight into the layout searches walk; lists only for the levels above.
     // Nodes' lists have varying lengths: a first pass finds where each chunk of nodes
@@ -618,18 +672,71 @@ fn read_graph(r: &mut Reader<'_>, slots: usize) -> Result<Hnsw> {
     for chunk in chunks {
         upper.extend(chunk?);
     }
-    let entry = if entry == u32::MAX {
-        None
-    } else if (entry as usize) < slots {
-        if usize::from(levels[entry as usize]) != entry_level {
-            return Err(corrupt("entry level differs from its node's level"));
-        }
-        Some((entry, entry_level))
-    } else {
-        return Err(corrupt("entry out of range"));
-    };
     Ok(Hnsw::from_parts(params, levels, layer0, upper, entry))
 }
+
+/// The graph section from layer 0 on, format 4: layer 0 where it is in a mapped file
+/// (its links checked unless the file is read for its structure: a walk never follows a
+/// link outside the graph, see `Hnsw::from_mapped_parts`), else copied and checked; the
+/// lists of the levels above decoded and checked.
+fn read_layer0(
+    r: &mut Reader<'_>,
+    layout: &GraphLayout<'_>,
+    params: HnswParams,
+    levels: Vec<u8>,
+    entry: Option<(u32, usize)>,
+) -> Result<Hnsw> {
+    let stride = layer0_stride(params);
+    let words = layout.slots.checked_mul(stride).ok_or_else(truncated)?;
+    let at = r.pos;
+    let bytes = r
+        .take(words.checked_mul(4).ok_or_else(truncated)?)
+        .ok_or_else(truncated)?;
+    let mapped = layout
+        .mapped
+        .and_then(|(map, base)| Mapped::<u32>::new(Arc::clone(map), base + at, words));
+    if layout.check || mapped.is_none() {
+        check_layer0(bytes, stride, layout.slots)?;
+    }
+    let mut upper = vec![Vec::new(); layout.slots];
+    for (node, &lv) in levels.iter().enumerate().filter(|(_, &lv)| lv > 0) {
+        upper[node] = read_upper_lists(r, params, &levels, lv)?;
+    }
+    Ok(match mapped {
+        Some(layer0) => Hnsw::from_mapped_parts(params, levels, layer0, upper, entry),
+        None => {
+            let layer0 = bytes
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            Hnsw::from_parts(params, levels, layer0, upper, entry)
+        }
+    })
+}
+
+/// Every layer-0 list of a format 4 file holds: at most `2m` links, each to a node.
+fn check_layer0(bytes: &[u8], stride: usize, slots: usize) -> Result<()> {
+    let word = |b: &[u8], i: usize| {
+        u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+    };
+    bytes
+        .par_chunks(GRAPH_CHUNK_NODES * stride * 4)
+        .try_for_each(|chunk| {
+            for node in chunk.chunks_exact(stride * 4) {
+                let count = word(node, 0) as usize;
+                if count > stride - 1 {
+                    return Err(corrupt("a neighbour list longer than the graph allows"));
+                }
+                if (1..=count).any(|i| word(node, i) as usize >= slots) {
+                    return Err(corrupt("link out of range"));
+                }
+            }
+            Ok(())
+        })
+}
+
+/// Bytes of the graph gathered before each write of a file (1 MiB).
+const WRITE_CHUNK_BYTES: usize = 1 << 20;
 
 /// Nodes decoded together when a graph loads (on rayon's threads).
 const GRAPH_CHUNK_NODES: usize = 16_384;
@@ -655,6 +762,17 @@ fn read_node_lists(
     if flat[1..1 + n].iter().any(|&id| id as usize >= levels.len()) {
         return Err(corrupt("link out of range"));
     }
+    read_upper_lists(r, params, levels, lv)
+}
+
+/// A node's lists of levels 1 to `lv`, every link checked to stay within the graph and
+/// its levels.
+fn read_upper_lists(
+    r: &mut Reader<'_>,
+    params: HnswParams,
+    levels: &[u8],
+    lv: u8,
+) -> Result<Vec<Vec<u32>>> {
     let mut lists = Vec::with_capacity(usize::from(lv));
     for level in 1..=lv {
         let n = r.u32().ok_or_else(truncated)? as usize;
@@ -759,8 +877,44 @@ mod tests {
         loaded
     }
 
-    /// The same file in format version 2: no codes.
+    /// The same file in format version 3: each node's lists one after the other, layer
+    /// 0's as long as it is.
+    fn version3(bytes: &[u8]) -> Vec<u8> {
+        let header = Header::parse(bytes).unwrap();
+        assert_eq!(header.version, 4);
+        let body = &bytes[..bytes.len() - CHECKSUM_BYTES - END.len()];
+        let (rows_at, rows_len) = header.rows(body.len() as u64).unwrap();
+        let after = header.codes_end(rows_at + rows_len, body.len()).unwrap();
+        let mut old = body[..after].to_vec();
+        old[8..12].copy_from_slice(&3u32.to_le_bytes());
+        if header.flags & GRAPH_FLAG != 0 {
+            let mut r = Reader::new(body, after);
+            let head = r.take(24).unwrap();
+            let m = u32::from_le_bytes(head[..4].try_into().unwrap()) as usize;
+            let slots = header.slots;
+            let levels = r.take(slots).unwrap().to_vec();
+            let pad = r.take((4 - slots % 4) % 4).unwrap();
+            let layer0 = r.u32s(slots * (2 * m + 1)).unwrap();
+            old.extend_from_slice(head);
+            old.extend_from_slice(&levels);
+            old.extend_from_slice(pad);
+            for (node, &lv) in levels.iter().enumerate() {
+                let list = &layer0[node * (2 * m + 1)..(node + 1) * (2 * m + 1)];
+                put_u32s(&mut old, &list[..=list[0] as usize]);
+                for _ in 0..lv {
+                    let n = r.u32().unwrap();
+                    old.put_u32(n);
+                    put_u32s(&mut old, &r.u32s(n as usize).unwrap());
+                }
+            }
+            assert!(r.at_end());
+        }
+        seal(old)
+    }
+
+    /// The same file in format version 2: no codes, lists as version 3 has them.
     fn version2(bytes: &[u8]) -> Vec<u8> {
+        let bytes = &version3(bytes);
         let header = Header::parse(bytes).unwrap();
         let body = &bytes[..bytes.len() - CHECKSUM_BYTES];
         let (rows_at, rows_len) = header.rows(body.len() as u64).unwrap();
@@ -796,6 +950,8 @@ mod tests {
         assert_eq!(old.to_bytes(), bytes);
         let v2 = both(&version2(&bytes));
         assert_eq!(v2.to_bytes(), bytes);
+        let v3 = both(&version3(&bytes));
+        assert_eq!(v3.to_bytes(), bytes);
         assert_eq!(both(&index(7, 3, false).to_bytes()).len(), 7);
     }
 
@@ -946,8 +1102,8 @@ mod tests {
         assert!(code(&bytes[..bytes.len() - 1]).contains("checksum"));
         assert_eq!(code(&bytes[..10]), "index file: truncated");
         let mut other = bytes.clone();
-        other[8] = 4;
-        assert!(code(&other).contains("unsupported version 4"));
+        other[8] = 5;
+        assert!(code(&other).contains("unsupported version 5"));
     }
 
     #[test]
@@ -993,6 +1149,94 @@ mod tests {
         assert_eq!(loaded.remove(&[12]), 1);
         assert!(loaded.label_slots_built());
         assert_eq!(loaded.len(), 297);
+    }
+
+    /// Offset of node `node`'s layer-0 record (its count) in a format 4 file.
+    fn layer0_at(bytes: &[u8], node: usize) -> usize {
+        let header = Header::parse(bytes).unwrap();
+        let body = bytes.len() - CHECKSUM_BYTES;
+        let (rows_at, rows_len) = header.rows(body as u64).unwrap();
+        let graph = header.codes_end(rows_at + rows_len, body).unwrap();
+        let slots = header.slots;
+        graph + 24 + slots + (4 - slots % 4) % 4 + node * 4 * (2 * HnswParams::default().m + 1)
+    }
+
+    #[test]
+    fn a_mapped_file_is_searched_with_its_layer_0_where_it_is_until_the_graph_grows() {
+        let idx = index(2000, 32, true);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index-1.bin");
+        idx.save(&path).unwrap();
+        let loaded = VectorIndex::load(&path).unwrap();
+        let graph = |i: &VectorIndex| i.hnsw.as_ref().unwrap().layer0_mapped();
+        assert!(graph(&loaded), "a mapped file's layer 0 is not copied");
+        let vouched = VectorIndex::load_checked(&path, FileCheck::Structure).unwrap();
+        assert!(graph(&vouched));
+        let options = SearchOptions::default();
+        for l in [0u32, 777, 1999] {
+            let q = idx.get(l).unwrap().to_vec();
+            let want = idx.search(&q, 10, None, options).unwrap();
+            assert_eq!(loaded.search(&q, 10, None, options).unwrap(), want);
+            assert_eq!(vouched.search(&q, 10, None, options).unwrap(), want);
+        }
+        // A writer copies it with no lock held, and installs the copy.
+        let mut adopted = VectorIndex::load(&path).unwrap();
+        let from = adopted.mapped_layer0().unwrap();
+        let copy = from.copy();
+        adopted.adopt_layer0(&from, copy);
+        assert!(!graph(&adopted));
+        assert_eq!(adopted.to_bytes(), idx.to_bytes());
+        let q = idx.get(3).unwrap().to_vec();
+        assert_eq!(
+            adopted.search(&q, 10, None, options).unwrap(),
+            idx.search(&q, 10, None, options).unwrap()
+        );
+        // Growing copies it; the index then writes the file an index built in memory does.
+        let mut built = VectorIndex::from_bytes(&idx.to_bytes()).unwrap();
+        assert!(!graph(&built));
+        let q = idx.get(5).unwrap().to_vec();
+        for index in [&mut built, &mut { loaded }] {
+            index
+                .add(&[9000, 9001], &[q.clone(), q.clone()].concat())
+                .unwrap();
+            assert!(!graph(index));
+            assert_eq!(index.search(&q, 3, None, options).unwrap().labels.len(), 3);
+            assert_eq!(index.to_bytes(), built_bytes(&idx, &q));
+        }
+
+        /// What `idx` writes after the same two adds.
+        fn built_bytes(idx: &VectorIndex, q: &[f32]) -> Vec<u8> {
+            let mut copy = VectorIndex::from_bytes(&idx.to_bytes()).unwrap();
+            copy.add(&[9000, 9001], &[q, q].concat()).unwrap();
+            copy.to_bytes()
+        }
+    }
+
+    #[test]
+    fn a_layer_0_link_outside_the_graph_is_refused_by_a_full_check_and_never_followed() {
+        let idx = index(300, 16, true);
+        let mut bytes = idx.to_bytes();
+        let at = layer0_at(&bytes, 17) + 4;
+        bytes[at..at + 4].copy_from_slice(&10_000u32.to_le_bytes());
+        let body = bytes.len() - CHECKSUM_BYTES;
+        let sum = checksum(&bytes[..body]);
+        bytes[body..].copy_from_slice(sum.as_bytes());
+        assert!(code(&bytes).contains("link out of range"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index-1.bin");
+        fs::write(&path, &bytes).unwrap();
+        // Read for its structure (the caller vouched for the file), the graph is walked
+        // without the link: every search answers, nothing is read out of bounds.
+        let vouched = VectorIndex::load_checked(&path, FileCheck::Structure).unwrap();
+        let ef = SearchOptions {
+            ef: 300,
+            ..SearchOptions::default()
+        };
+        for l in (0..300).step_by(7) {
+            let q = idx.get(l).unwrap().to_vec();
+            let hits = vouched.search(&q, 5, None, ef).unwrap();
+            assert_eq!(hits.labels[0], l);
+        }
     }
 
     #[test]

@@ -126,14 +126,23 @@ export function encodeIndexFile(c: IndexFileContents, blake3: Hashing): Uint8Arr
       ),
     );
     parts.push(padded(Uint8Array.from(g.levels), n));
-    const words: number[] = [];
+    // Layer 0: a record of 2m + 1 words per node (the count, the ids, zeros).
+    const stride = 2 * g.params.m + 1;
+    const layer0 = new Uint32Array(n * stride);
+    g.links.forEach((node, i) => {
+      const list = (node[0] ?? []).slice(0, stride - 1);
+      layer0[i * stride] = list.length;
+      layer0.set(list, i * stride + 1);
+    });
+    parts.push(leBytes(layer0));
+    const upper: number[] = [];
     for (const node of g.links) {
-      for (const list of node) {
-        words.push(list.length);
-        for (const id of list) words.push(id);
+      for (const list of node.slice(1)) {
+        upper.push(list.length);
+        for (const id of list) upper.push(id);
       }
     }
-    parts.push(leBytes(Uint32Array.from(words)));
+    parts.push(leBytes(Uint32Array.from(upper)));
   }
   parts.push(new Uint8Array(Buffer.from(END, 'latin1')));
   const body = Buffer.concat(parts);
@@ -160,7 +169,7 @@ export function decodeIndexFile(
   let body: Uint8Array;
   if (version === 1) {
     body = bytes;
-  } else if (version === 2 || version === FORMAT_VERSION) {
+  } else if (version >= 2 && version <= FORMAT_VERSION) {
     if (bytes.length < HEADER_PREFIX_BYTES + CHECKSUM_BYTES) throw corrupt('truncated');
     body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
     const stored = Buffer.from(bytes.subarray(bytes.length - CHECKSUM_BYTES)).toString('hex');
@@ -193,7 +202,7 @@ export function decodeIndexFile(
     if (live.has(l)) throw corrupt(`label ${l} is live twice`);
     live.add(l);
   }
-  const graph = flags & GRAPH_FLAG ? readGraph(r, n) : null;
+  const graph = flags & GRAPH_FLAG ? readGraph(r, n, version) : null;
   if (Buffer.from(r.take(8)).toString('latin1') !== END) {
     throw corrupt('missing end marker (truncated write?)');
   }
@@ -203,7 +212,7 @@ export function decodeIndexFile(
   return { dim, metric, count: n, labels, alive, data, graph };
 }
 
-function readGraph(r: FileReader, n: number): JsHnsw {
+function readGraph(r: FileReader, n: number, version: number): JsHnsw {
   const m = r.u32();
   const efConstruction = r.u32();
   const seed = r.u32();
@@ -222,29 +231,48 @@ function readGraph(r: FileReader, n: number): JsHnsw {
   if (levels.some((lv) => lv > MAX_LEVEL)) throw corrupt('bad node level');
   const graph = new JsHnsw(params);
   graph.levels = levels;
-  for (const lv of levels) {
-    const node: number[][] = [];
-    for (let level = 0; level <= lv; level++) {
-      const count = r.u32();
-      if (count > (level === 0 ? 2 * m : m)) {
-        throw corrupt('a neighbour list longer than the graph allows');
-      }
-      const list = Array.from(r.u32s(count));
-      for (const id of list) {
-        const to = levels[id];
-        if (to === undefined) throw corrupt('link out of range');
-        if (to < level) throw corrupt('link to a node below its level');
-      }
-      node.push(list);
-    }
-    graph.links.push(node);
-  }
   if (entry !== NO_LABEL) {
     if (entry >= n) throw corrupt('entry out of range');
     if (levels[entry] !== entryLevel) throw corrupt("entry level differs from its node's level");
     graph.entry = entry;
     graph.entryLevel = entryLevel;
   }
+  /** A list of `level` read and checked: within the graph and its levels. */
+  const list = (level: number): number[] => {
+    const count = r.u32();
+    if (count > (level === 0 ? 2 * m : m)) {
+      throw corrupt('a neighbour list longer than the graph allows');
+    }
+    const ids = Array.from(r.u32s(count));
+    for (const id of ids) {
+      const to = levels[id];
+      if (to === undefined) throw corrupt('link out of range');
+      if (to < level) throw corrupt('link to a node below its level');
+    }
+    return ids;
+  };
+  if (version < 4) {
+    // Each node's lists one after the other, layer 0's as long as it is.
+    for (const lv of levels) {
+      const node: number[][] = [];
+      for (let level = 0; level <= lv; level++) node.push(list(level));
+      graph.links.push(node);
+    }
+    return graph;
+  }
+  // Layer 0 in records of 2m + 1 words, then the lists of the levels above.
+  const stride = 2 * m + 1;
+  const layer0 = r.u32s(n * stride);
+  for (let node = 0; node < n; node++) {
+    const count = layer0[node * stride] as number;
+    if (count > 2 * m) throw corrupt('a neighbour list longer than the graph allows');
+    const ids = Array.from(layer0.subarray(node * stride + 1, node * stride + 1 + count));
+    if (ids.some((id) => id >= n)) throw corrupt('link out of range');
+    graph.links.push([ids]);
+  }
+  levels.forEach((lv, node) => {
+    for (let level = 1; level <= lv; level++) graph.links[node]?.push(list(level));
+  });
   return graph;
 }
 
