@@ -15,7 +15,7 @@ use napi_derive::napi;
 use crate::bm25::{count_terms, Bm25Index, Bm25Params};
 use crate::cluster;
 use crate::file_bytes::FileCheck;
-use crate::hnsw::HnswParams;
+use crate::hnsw::{Hnsw, HnswParams};
 use crate::query::prepare_query;
 use crate::vector::{
     js_number, Compaction, Metric, SearchOptions, SearchResults, VectorIndex, MAX_DIM, MAX_K,
@@ -143,6 +143,30 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
     index.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// An index whose label→slot map may be built when first asked (`crate::label_slots`).
+trait LabelSlotted {
+    fn build_label_slots(&self);
+}
+
+impl LabelSlotted for VectorIndex {
+    fn build_label_slots(&self) {
+        VectorIndex::build_label_slots(self);
+    }
+}
+
+impl LabelSlotted for Bm25Index {
+    fn build_label_slots(&self) {
+        Bm25Index::build_label_slots(self);
+    }
+}
+
+/// The write lock of an index whose label→slot map is built first, under the read lock:
+/// at 1M labels that takes tens of milliseconds, which no search should wait for.
+fn write_labelled<T: LabelSlotted>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
+    read(index).build_label_slots();
+    write(index)
+}
+
 /// The write lock of a vector index whose rows, codes and graph layer 0 are its own: those
 /// still mapped from the index file are copied first with no lock held (searches go on),
 /// and only installed under the lock. One copy at a time (a sync `add` beside an
@@ -159,16 +183,17 @@ fn write_owning_rows(index: &Shared) -> RwLockWriteGuard<'_, VectorIndex> {
         )
     };
     if let (None, None, None) = mapped() {
-        return write(index);
+        return write_labelled(index);
     }
     let _one = COPYING.lock().unwrap_or_else(|e| e.into_inner());
     // The read guard is dropped before the copies: a writer queued meanwhile would
     // otherwise hold back every search behind it for the whole copy.
     let (rows, codes, layer0) = mapped();
     let layer0 = layer0.map(|from| {
-        let copy = from.copy();
+        let copy = Hnsw::copy_layer0(&from);
         (from, copy)
     });
+    read(index).build_label_slots();
     let rows = rows.map(|from| {
         let copy = from.copy();
         (from, copy)
@@ -296,7 +321,7 @@ impl NativeVectorIndex {
 
     #[napi(catch_unwind)]
     pub fn remove(&self, labels: &[u32]) -> u32 {
-        write(&self.inner).remove(labels) as u32
+        write_labelled(&self.inner).remove(labels) as u32
     }
 
     #[napi(catch_unwind)]
@@ -657,7 +682,7 @@ impl NativeLexicalIndex {
     /// Adds or replaces documents.
     #[napi(catch_unwind)]
     pub fn add(&self, labels: &[u32], texts: Vec<String>) -> Result<()> {
-        write(&self.inner)
+        write_labelled(&self.inner)
             .add(labels, &texts)
             .map_err(AiosError::into_napi)
     }
@@ -675,7 +700,7 @@ impl NativeLexicalIndex {
 
     #[napi(catch_unwind)]
     pub fn remove(&self, labels: &[u32]) -> u32 {
-        write(&self.inner).remove(labels) as u32
+        write_labelled(&self.inner).remove(labels) as u32
     }
 
     /// IDF of each term over the live documents (unknown terms: df = 0).
@@ -756,7 +781,7 @@ impl Task for LexicalAddTask {
         // Tokenized on this pool thread before the lock is taken (searches go on); not on
         // rayon, whose threads may be loading the vector index meanwhile.
         let counted = count_terms(&self.texts, false);
-        write(&self.index)
+        write_labelled(&self.index)
             .add_counted(&self.labels, &counted)
             .map_err(AiosError::into_napi)
     }

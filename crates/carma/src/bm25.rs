@@ -177,6 +177,12 @@ impl Bm25Index {
         self.by_label.is_built()
     }
 
+    /// Builds the label→slot map if it is not yet: a writer does it under the read lock
+    /// (searches go on) rather than under its write lock.
+    pub fn build_label_slots(&self) {
+        self.by_label.map(&self.labels, None);
+    }
+
     /// The labels of the live documents, in the order they were added.
     pub fn labels(&self) -> Vec<u32> {
         self.labels

@@ -473,10 +473,15 @@ impl Hnsw {
         }
     }
 
-    /// Takes `copy` as layer 0 if it is still mapped from `from`.
-    pub fn adopt_layer0(&mut self, from: &Mapped<u32>, copy: Vec<u32>) {
+    /// A copy of a mapped layer 0 as `adopt_layer0` takes it (made with no lock held).
+    pub fn copy_layer0(from: &Mapped<u32>) -> Vec<AtomicU32> {
+        from.copy().into_iter().map(AtomicU32::new).collect()
+    }
+
+    /// Takes `copy` (`copy_layer0` of `from`) as layer 0 if it is still mapped from `from`.
+    pub fn adopt_layer0(&mut self, from: &Mapped<u32>, copy: Vec<AtomicU32>) {
         if matches!(&self.flat0, Layer0::Mapped(mapped) if mapped.same(from)) {
-            self.flat0 = Layer0::Owned(copy.into_iter().map(AtomicU32::new).collect());
+            self.flat0 = Layer0::Owned(copy);
         }
     }
 

@@ -211,8 +211,9 @@ impl VectorIndex {
         self.hnsw.as_ref()?.mapped_layer0()
     }
 
-    /// Takes `copy` (of `from`) as the graph's layer 0 if it is still mapped from `from`.
-    pub fn adopt_layer0(&mut self, from: &Mapped<u32>, copy: Vec<u32>) {
+    /// Takes `copy` (`Hnsw::copy_layer0` of `from`) as the graph's layer 0 if it is still
+    /// mapped from `from`.
+    pub fn adopt_layer0(&mut self, from: &Mapped<u32>, copy: Vec<std::sync::atomic::AtomicU32>) {
         if let Some(graph) = self.hnsw.as_mut() {
             graph.adopt_layer0(from, copy);
         }
@@ -254,6 +255,12 @@ impl VectorIndex {
     /// when first asked).
     pub fn label_slots_built(&self) -> bool {
         self.by_label.is_built()
+    }
+
+    /// Builds the label→slot map if it is not yet: a writer does it under the read lock
+    /// (searches go on) rather than under its write lock.
+    pub fn build_label_slots(&self) {
+        self.by_label.map(&self.labels, Some(&self.alive));
     }
 
     /// The stored row of `label` (unit length under the cosine metric).

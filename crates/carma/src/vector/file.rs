@@ -1182,7 +1182,7 @@ mod tests {
         // A writer copies it with no lock held, and installs the copy.
         let mut adopted = VectorIndex::load(&path).unwrap();
         let from = adopted.mapped_layer0().unwrap();
-        let copy = from.copy();
+        let copy = Hnsw::copy_layer0(&from);
         adopted.adopt_layer0(&from, copy);
         assert!(!graph(&adopted));
         assert_eq!(adopted.to_bytes(), idx.to_bytes());
