@@ -52,6 +52,31 @@ interface Run {
   rssBytes: number;
 }
 
+/**
+ * The environment a command runs in: this one without NODE_EXTRA_CA_CERTS, which a
+ * machine behind a TLS-inspecting proxy sets and a user's usually does not. Node 20 reads
+ * and parses that whole bundle before running any program (Node 22 when first needed):
+ * tens of milliseconds the suite reports on their own (`nodeStart`).
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _proxyCerts, ...env } = process.env;
+  return env;
+}
+
+/** Median wall time of an empty program on `node`, in `env`: Node's own start. */
+function nodeStart(node: string, env: NodeJS.ProcessEnv, runs: number): number {
+  const walls: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    execFileSync(node, ['-e', '0'], { env, stdio: 'ignore' });
+    walls.push(performance.now() - start);
+  }
+  return percentile(
+    walls.sort((a, b) => a - b),
+    50,
+  );
+}
+
 /** One `aios ...` as a user types it: wall time from spawn to exit, and peak RSS. */
 function runCli(
   node: string,
@@ -65,7 +90,7 @@ function runCli(
   const child = spawn(node, ['--import', preload, aiosCli, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      ...process.env,
+      ...userEnv(),
       AIOS_HOME: home,
       AIOS_NATIVE: native,
       AIOS_LOG_LEVEL: 'warn',
@@ -341,6 +366,23 @@ export const startupSuite: Suite = {
       results.push(...(await measureHome(label ? { ...run, label } : run)));
       await rm(home, { recursive: true, force: true });
     };
+    // What each Node takes to start an empty program: the floor under every command.
+    for (const [node, on] of nodes) {
+      const variants: Array<[string, NodeJS.ProcessEnv]> = [[on, userEnv()]];
+      if (process.env.NODE_EXTRA_CA_CERTS) {
+        variants.push([`${on}, NODE_EXTRA_CA_CERTS set`, process.env]);
+      }
+      for (const [name, env] of variants) {
+        results.push({
+          suite: 'startup',
+          case: `node -e 0 (${name})`,
+          subject: 'node',
+          metric: 'wall_p50_ms',
+          value: nodeStart(node, env, 11),
+          params: { runs: 11 },
+        });
+      }
+    }
     for (const native of ['native', 'js'] as const) {
       await seedAndMeasure(native, corpus, `startup-${native}`, runs);
     }
