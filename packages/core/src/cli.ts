@@ -3,7 +3,11 @@
  * The `aios` command. Node's compile cache (Node 22.1 and later) is turned on before the
  * rest is loaded, so that the cores' code is compiled once rather than on every command
  * (on a 100k-fragment home it takes `aios memory search` from about 245 to 210 ms).
- * Without it (older Node, or NODE_DISABLE_COMPILE_CACHE set) the command starts as it did.
+ * Without it (older Node, or NODE_DISABLE_COMPILE_CACHE set) the command runs uncached.
+ *
+ * The command is the CommonJS build of `cli-main` (and so of every core): Node loads it
+ * without the ES module loader's asynchronous resolve-and-link pass over all its modules,
+ * which took about 25 ms of each command on Node 20 and 20 ms on Node 22.
  */
 import module from 'node:module';
 
@@ -13,9 +17,11 @@ try {
 } catch {
   // A cache directory that cannot be written: the command runs without it.
 }
-import('./cli-main.js').catch((error: unknown) => {
+try {
+  module.createRequire(import.meta.url)('./cli-main.cjs');
+} catch (error) {
   process.stderr.write(
     `aios: cannot start: ${error instanceof Error ? error.message : String(error)} [UNEXPECTED]\n`,
   );
   process.exitCode = 70;
-});
+}

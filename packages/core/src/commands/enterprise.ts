@@ -4,6 +4,7 @@
  * `createAios`), so this package cannot import it statically; it is an optional peer that
  * `npm i @aios/enterprise` adds. The shapes below are the part of its API the CLI calls.
  */
+import { createRequire } from 'node:module';
 import type { AiosConfig } from '@aios/utils';
 import { AiosError } from '@aios/utils';
 import type { Aios } from '../aios.js';
@@ -78,11 +79,23 @@ export interface EnterpriseApi {
 // A variable specifier: the type checker and the bundler leave the import to run time.
 const ENTERPRISE = '@aios/enterprise';
 
+/**
+ * Whether this is the CommonJS build (the one `aios` runs): it must take the Enterprise
+ * core's CommonJS build too. An `import()` would load its ES build, and with it a second
+ * copy of every core (whose errors this copy would not recognise as its own).
+ */
+const commonJs = typeof module !== 'undefined';
+
 export async function loadEnterprise(): Promise<EnterpriseApi> {
   try {
+    if (commonJs) return createRequire(import.meta.url)(ENTERPRISE) as EnterpriseApi;
     return (await import(ENTERPRISE)) as EnterpriseApi;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String((error as Error).message).includes(ENTERPRISE)
+    ) {
       throw new AiosError(
         'ENTERPRISE_NOT_INSTALLED',
         'this command needs the Enterprise core: npm install @aios/enterprise',
