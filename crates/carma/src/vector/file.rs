@@ -202,11 +202,14 @@ impl VectorIndex {
             }
             LabelSlots::from_map(by_label)
         } else {
-            let live = labels.iter().zip(&alive).filter(|&(_, &a)| a);
-            if live.clone().any(|(&l, _)| l == u32::MAX) {
-                return Err(corrupt("label 4294967295 (reserved) is live"));
+            let mut live = 0;
+            for (&l, _) in labels.iter().zip(&alive).filter(|&(_, &a)| a) {
+                if l == u32::MAX {
+                    return Err(corrupt("label 4294967295 (reserved) is live"));
+                }
+                live += 1;
             }
-            LabelSlots::deferred(live.count())
+            LabelSlots::deferred(live)
         };
         let mut r = Reader::new(tail, 0);
         let hnsw = if flags & GRAPH_FLAG != 0 {
