@@ -93,6 +93,7 @@ function dropLabels(ctx: MemoryContext, stale: number[]): void {
   ctx.indexes.vectors?.remove(labels);
   ctx.indexes.lexical.remove(labels);
   ctx.indexes.savedToFile = false;
+  ctx.indexes.fromCheckpoint = false;
 }
 
 /**
@@ -120,4 +121,5 @@ async function repairLabels(
   fragments.rememberAll(records);
   await indexRecords(ctx, reindex);
   ctx.indexes.savedToFile = false;
+  ctx.indexes.fromCheckpoint = false;
 }

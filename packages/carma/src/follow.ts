@@ -107,6 +107,7 @@ async function adoptCheckpoint(ctx: MemoryContext): Promise<void> {
   if (files.checkpoint === undefined || theirs.generation > files.checkpoint.generation) {
     files.checkpoint = theirs;
     ctx.indexes.savedToFile = false;
+    ctx.indexes.fromCheckpoint = false;
   }
 }
 

@@ -167,6 +167,13 @@ export interface MemoryOptions {
    */
   checkpointEvery?: number;
   /**
+   * The most fragment changes since the last index files that `close()` and `flush()`
+   * leave for the next open to replay from the store's history, rather than writing the
+   * files again. Default: one per 1,000 indexed fragments, at most 128 (a note added to a
+   * large memory does not rewrite its whole index); 0 always writes.
+   */
+  replayLimit?: number;
+  /**
    * On a store other servers write to (PostgreSQL): how often to ask it for changes
    * whose notice was lost (ms, default 1000). Unused on SQLite.
    */

@@ -220,6 +220,8 @@ export class Memory {
   private mutate<T>(fn: () => Promise<T>, options: { onDemand?: boolean } = {}): Promise<T> {
     return this.mutations.run(async () => {
       this.checkOpen();
+      // Rows replayed beside the index file go into it before the first write.
+      await this.ctx.indexes.settle();
       // Every record, for a memory opened from a checkpoint, but for a write that can do
       // with the label map (an add).
       if (!options.onDemand) await readEveryRecord(this.ctx);
@@ -552,12 +554,14 @@ export class Memory {
 
   /**
    * Writes the accesses recorded so far and, when the memory has a directory, the vector
-   * index (graph included) to `index-<generation>.bin`, named in the store's meta.
+   * index (graph included) to `index-<generation>.bin` and the lexical index and label map
+   * beside it, named in the store's meta; unless the files named hold all but a few changes
+   * (`replayLimit`), which the next open replays from the store's history.
    */
   flush(): Promise<void> {
     return this.mutations.run(() => {
       this.checkOpen();
-      return checkpointNow(this.ctx);
+      return checkpointNow(this.ctx, { allowReplay: true });
     });
   }
 
@@ -590,7 +594,7 @@ export class Memory {
       clearTimeout(this.idleTimer);
       await this.ctx.indexes.stopBackground({ keepGraph: this.ctx.store.written > 0 });
       try {
-        await checkpointNow(this.ctx);
+        await checkpointNow(this.ctx, { allowReplay: true });
       } finally {
         this.closed = true;
         await this.store.close();

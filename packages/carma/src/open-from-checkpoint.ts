@@ -13,6 +13,12 @@ import { addTexts } from './lexical-index-file.js';
 import { RecordsOnDemand } from './records-on-demand.js';
 import { fillFromStore, type ReadIndexFile } from './vector-index-file.js';
 
+/**
+ * The most changed fragments an open keeps beside the index read from its file, searched
+ * exactly, rather than adding them to it (replayed-vectors.ts).
+ */
+const REPLAYED_BESIDE_MAX = 256;
+
 /** The files of a checkpoint being read, and what changed in the store since. */
 export interface CheckpointReads {
   labelMap: Promise<LabelMap | undefined> | undefined;
@@ -68,12 +74,23 @@ export async function openFromCheckpoint(
     read.index.remove(labels);
     lexical.remove(labels);
   }
-  await fillFromStore(ctx, present, read.index);
+  if (present.length <= REPLAYED_BESIDE_MAX && read.index.size > present.length) {
+    // Few changes: beside the file's index, which stays as mapped (replayed-vectors.ts).
+    const held = present.filter((f) => read.index.has(f.label));
+    if (held.length > 0) read.index.remove(Uint32Array.from(held, (f) => f.label));
+    const replayed = ctx.engine.createVectorIndex(read.index.dimension, 'cosine', null);
+    await fillFromStore(ctx, present, replayed);
+    indexes.replayBeside(read.index, replayed);
+  } else {
+    await fillFromStore(ctx, present, read.index);
+    indexes.vectors = read.index;
+  }
   await addTexts(lexical, present);
-  indexes.vectors = read.index;
   indexes.lexical = lexical;
   indexes.savedToFile =
     stale.length === 0 && present.length === 0 && read.version === FORMAT_VERSION;
+  // A file of an older format is written again by the next checkpoint, however few changes.
+  indexes.fromCheckpoint = read.version === FORMAT_VERSION;
   const onDemand = new RecordsOnDemand(map, goneEntries, present);
   fragments.onDemand = onDemand;
   fragments.claimLabels([onDemand.maxLabel]);

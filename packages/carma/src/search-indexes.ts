@@ -4,11 +4,14 @@ import {
   type CarmaEngine,
   DEFAULT_BM25,
   DEFAULT_HNSW,
+  type Hits,
   type HnswParams,
   type LexicalIndex,
   type VectorIndex,
+  type VectorSearchOptions,
 } from './engine/index.js';
 import { HNSW_AUTO_THRESHOLD } from './memory-types.js';
+import { rowsOf, searchBeside } from './replayed-vectors.js';
 
 /**
  * The share of the vector index's slots held by deleted or replaced rows at which it is
@@ -36,10 +39,19 @@ export class SearchIndexes {
    * Undefined while the dimension is unknown (a remote embedder before its first answer):
    * `vectorsFor` creates it with the first vectors.
    */
-  vectors: VectorIndex | undefined;
+  private base: VectorIndex | undefined;
+  /** Rows replayed beside the index read from its file (replayed-vectors.ts), if any. */
+  private replayed: VectorIndex | undefined;
   dimension: number | undefined;
   /** Whether `vectors` is what the index file named in the store holds (no change since). */
   savedToFile = false;
+  /**
+   * Whether the indexes are those of the files named in the store plus the changes made
+   * since (no compaction, graph or repair of their own): then the files and the store's
+   * history give the next open the same indexes, and a close may leave a few changes for
+   * it to replay (`checkpointNow`).
+   */
+  fromCheckpoint = false;
 
   /** `graph`: `auto` (build at HNSW_AUTO_THRESHOLD), null (never) or the parameters. */
   constructor(
@@ -51,15 +63,73 @@ export class SearchIndexes {
   }
 
   /**
+   * The vector index, with every row: rows replayed beside it (`replayBeside`) are added
+   * to it first, so that what reads or changes it sees them all.
+   */
+  get vectors(): VectorIndex | undefined {
+    const { base, replayed } = this;
+    if (base && replayed) {
+      this.replayed = undefined;
+      const labels = replayed.labels();
+      base.add(labels, rowsOf(replayed, labels));
+    }
+    return base;
+  }
+
+  set vectors(index: VectorIndex | undefined) {
+    this.base = index;
+    this.replayed = undefined;
+  }
+
+  /**
+   * `index`, read from its file, with `replayed` (the few rows changed since, whose labels
+   * `index` no longer holds) beside it: searches read both, the first other use of
+   * `vectors` adds them to it.
+   */
+  replayBeside(index: VectorIndex, replayed: VectorIndex): void {
+    this.base = index;
+    this.replayed = replayed.size > 0 ? replayed : undefined;
+  }
+
+  /** Adds the rows replayed beside the index to it (off the JS thread natively). */
+  async settle(): Promise<void> {
+    const { base, replayed } = this;
+    if (!base || !replayed) return;
+    const labels = replayed.labels();
+    // Searches meanwhile may find a row in both: `mergeHits` keeps it once.
+    await base.addAsync(labels, rowsOf(replayed, labels));
+    if (this.base === base && this.replayed === replayed) this.replayed = undefined;
+  }
+
+  /** Whether there is a vector index (without adding replayed rows to it). */
+  get hasVectors(): boolean {
+    return this.base !== undefined;
+  }
+
+  /** Rows in the vector index and beside it. */
+  get vectorCount(): number {
+    return (this.base?.size ?? 0) + (this.replayed?.size ?? 0);
+  }
+
+  /** A search of the vector index and the rows beside it, which it leaves apart. */
+  searchVectors(query: Float32Array, k: number, options: VectorSearchOptions): Promise<Hits> {
+    const { base, replayed } = this;
+    if (!base) throw new Error('searchVectors: no vector index');
+    return replayed
+      ? searchBeside(base, replayed, query, k, options)
+      : base.searchAsync(query, k, options);
+  }
+
+  /**
    * The vector index, created (exact search, no graph yet) for vectors of `dimension`
    * when there is none: the first vectors of a memory fix its dimension.
    */
   vectorsFor(dimension: number): VectorIndex {
-    if (this.vectors === undefined) {
+    if (this.base === undefined) {
       this.dimension = dimension;
-      this.vectors = this.engine.createVectorIndex(dimension, 'cosine', null);
+      this.base = this.engine.createVectorIndex(dimension, 'cosine', null);
     }
-    return this.vectors;
+    return this.vectors as VectorIndex;
   }
 
   /** The background compaction under way, if any (see `maybeCompact`). */
@@ -83,7 +153,7 @@ export class SearchIndexes {
    * next checkpoint writes the smaller file.
    */
   maybeCompact(idle = false): void {
-    const vectors = this.vectors;
+    const vectors = this.base;
     if (vectors === undefined || this.compaction !== undefined || this.closing) return;
     const dead = vectors.slots - vectors.size;
     const [share, least] = idle ? [COMPACT_IDLE_SHARE, 1] : [COMPACT_DEAD_SHARE, COMPACT_MIN_DEAD];
@@ -102,13 +172,14 @@ export class SearchIndexes {
    * 418/s at once, 255/s in the background).
    */
   maybeBuildGraph(): void {
-    const vectors = this.vectors;
+    const vectors = this.base;
     if (this.graph === null || vectors === undefined || vectors.hnsw) return;
     if (this.graph === 'auto' && vectors.size < HNSW_AUTO_THRESHOLD) return;
     const params = this.graph === 'auto' ? { ...DEFAULT_HNSW } : this.graph;
     if (vectors.slots <= GRAPH_AT_ONCE_ROWS || this.engine.implementation !== 'native') {
       vectors.setHnsw(params);
       this.savedToFile = false;
+      this.fromCheckpoint = false;
     } else if (this.compaction === undefined && !this.closing) {
       this.startCompaction(vectors, params);
     } // else: a compaction is under way; the graph is built once it ends (startCompaction)
@@ -118,7 +189,10 @@ export class SearchIndexes {
     const stop = new AbortController();
     const done = vectors.compactAsync({ signal: stop.signal, ...(hnsw ? { hnsw } : {}) }).then(
       (swapped) => {
-        if (swapped && this.vectors === vectors) this.savedToFile = false;
+        if (swapped && this.base === vectors) {
+          this.savedToFile = false;
+          this.fromCheckpoint = false;
+        }
         this.compaction = undefined;
         this.maybeBuildGraph();
         this.background.settled();

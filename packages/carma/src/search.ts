@@ -164,18 +164,17 @@ async function gatherCandidates(
     prepared && mode !== 'vector'
       ? indexes.lexical.searchTermsAsync(prepared.terms, depth, allowed)
       : undefined;
-  const vectors =
-    mode !== 'lexical' && indexes.dimension !== undefined ? indexes.vectors : undefined;
-  const vectorHits = vectors
-    ? // The built-in embedder's vector came with the terms; a remote embedder is asked.
-      Promise.resolve(prepared?.vector ?? ctx.queryVectors.get(ctx, query)).then((q) =>
-        vectors.searchAsync(q, Math.min(depth, Math.max(1, vectors.size)), {
-          ...(allowed ? { filter: allowed } : {}),
-          ef: Math.max(ctx.options.efSearch ?? DEFAULT_EF_SEARCH, depth),
-          exact: parsed.exact,
-        }),
-      )
-    : undefined;
+  const vectorHits =
+    mode !== 'lexical' && indexes.dimension !== undefined && indexes.hasVectors
+      ? // The built-in embedder's vector came with the terms; a remote embedder is asked.
+        Promise.resolve(prepared?.vector ?? ctx.queryVectors.get(ctx, query)).then((q) =>
+          indexes.searchVectors(q, Math.min(depth, Math.max(1, indexes.vectorCount)), {
+            ...(allowed ? { filter: allowed } : {}),
+            ef: Math.max(ctx.options.efSearch ?? DEFAULT_EF_SEARCH, depth),
+            exact: parsed.exact,
+          }),
+        )
+      : undefined;
   // Both settle before either is read, so that a failure of one never leaves the other
   // running unobserved.
   const [lexicalSettled, vectorSettled] = await Promise.allSettled([lexical, vectorHits]);
@@ -221,7 +220,7 @@ function prepareQuery(
   const hashing =
     mode !== 'lexical' &&
     indexes.dimension !== undefined &&
-    indexes.vectors !== undefined &&
+    indexes.hasVectors &&
     embedder instanceof HashingEmbedder;
   if (mode === 'vector' && !hashing) return undefined;
   return indexes.lexical.prepareQuery(query, hashing ? embedder.dimension : undefined);

@@ -243,43 +243,71 @@ async function measureHome(run: HomeRun): Promise<BenchResult[]> {
     }
   }
 
+  const summarize = (name: string, measured: Run[]) => {
+    const walls = measured.map((r) => r.wallMs).sort((a, b) => a - b);
+    const rss = measured.map((r) => r.rssBytes).sort((a, b) => a - b);
+    log(
+      `startup ${native} ${name}: ${measured.map((r) => `${r.wallMs.toFixed(0)} ms ${(r.rssBytes / 2 ** 20).toFixed(0)} MB`).join(', ')}`,
+    );
+    out.push(
+      {
+        suite: 'startup',
+        case: name,
+        subject: native,
+        metric: 'wall_p50_ms',
+        value: percentile(walls, 50),
+        params,
+      },
+      {
+        suite: 'startup',
+        case: name,
+        subject: native,
+        metric: 'rss_mb',
+        value: percentile(rss, 50) / 2 ** 20,
+        params,
+      },
+    );
+  };
+  const times = async (node: string, args: string[]) => {
+    const measured: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      measured.push(await runCli(node, args, home, native, preload, rssFile));
+    }
+    return measured;
+  };
+
   // Each command on this Node and on Node 22, whose compile cache the CLI turns on
   // (its first run fills the cache: not measured).
   for (const [node, on] of nodes) {
     await runCli(node, commands[0]?.args ?? [], home, native, preload, rssFile);
     for (const command of commands) {
-      const measured: Run[] = [];
-      for (let i = 0; i < runs; i++) {
-        measured.push(await runCli(node, command.args, home, native, preload, rssFile));
-      }
-      const walls = measured.map((r) => r.wallMs).sort((a, b) => a - b);
-      const rss = measured.map((r) => r.rssBytes).sort((a, b) => a - b);
-      const name = named(`${command.case} (${on})`);
-      log(
-        `startup ${native} ${name}: ${measured.map((r) => `${r.wallMs.toFixed(0)} ms ${(r.rssBytes / 2 ** 20).toFixed(0)} MB`).join(', ')}`,
-      );
-      out.push(
-        {
-          suite: 'startup',
-          case: name,
-          subject: native,
-          metric: 'wall_p50_ms',
-          value: percentile(walls, 50),
-          params,
-        },
-        {
-          suite: 'startup',
-          case: name,
-          subject: native,
-          metric: 'rss_mb',
-          value: percentile(rss, 50) / 2 ** 20,
-          params,
-        },
-      );
+      summarize(named(`${command.case} (${on})`), await times(node, command.args));
     }
   }
-  // Last, as it rewrites the index files (their writeback would slow what runs next):
-  // the first write after opening (natively: the rows are still mapped from the index
+
+  // A note ingested at the prompt (a file changed each time: its fragment replaced), then
+  // the search again: a few changes are left for the next open to replay from the history
+  // rather than written into the index files again, which takes time with their size.
+  {
+    const note = join(scratch, `note-${native}-${corpus.length}.txt`);
+    const ingests: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      writeFileSync(note, `a note written at the prompt, number ${i}: ${corpus[i]}\n`);
+      ingests.push(
+        await runCli(process.execPath, ['ingest', note], home, native, preload, rssFile),
+      );
+    }
+    const on = `Node ${process.versions.node}`;
+    summarize(named(`aios ingest <one note> (${on})`), ingests);
+    const search = commands[0] as (typeof commands)[number];
+    summarize(
+      named(`${search.case}, after the notes (${on})`),
+      await times(process.execPath, search.args),
+    );
+  }
+
+  // Last, as its close may write the index files (their writeback would slow what runs
+  // next): the first write after opening (natively: the rows are still mapped from the index
   // file, and that write copies them), with searches running one after the other
   // beside it: how long the slowest of them waited.
   {
