@@ -546,8 +546,8 @@ export class Memory {
       dimension: indexes.dimension,
       roles: normalizeRoles(this.embedder.roles) ?? null,
       implementation: this.implementation,
-      hnsw: indexes.vectors?.hnsw ?? null,
-      deadRows: indexes.vectors ? indexes.vectors.slots - indexes.vectors.size : 0,
+      hnsw: indexes.hnsw,
+      deadRows: indexes.deadRows,
       location: options.dir ?? store.location,
     };
   }

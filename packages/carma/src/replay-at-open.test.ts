@@ -80,7 +80,7 @@ describe.each(testImplementations())('a few changes left for the next open (%s)'
     const dir = await written();
     const files = indexFiles(dir);
     const m = await open(dir);
-    const all = await m.list({ limit: 100 });
+    const all = await m.list();
     const idOf = (i: number) => all.find((f) => f.text === inputs[i]?.text)?.id as string;
     await m.update(idOf(4), { text: 'greenhouse tomatoes need water at dawn' });
     await m.delete(idOf(13));

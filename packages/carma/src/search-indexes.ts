@@ -106,6 +106,16 @@ export class SearchIndexes {
     return this.base !== undefined;
   }
 
+  /** The vector index's graph parameters (null: exact search), as `stats()` shows them. */
+  get hnsw(): HnswParams | null {
+    return this.base?.hnsw ?? null;
+  }
+
+  /** Slots of the vector index held by deleted or replaced rows. */
+  get deadRows(): number {
+    return this.base ? this.base.slots - this.base.size : 0;
+  }
+
   /** Rows in the vector index and beside it. */
   get vectorCount(): number {
     return (this.base?.size ?? 0) + (this.replayed?.size ?? 0);
