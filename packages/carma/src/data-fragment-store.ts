@@ -429,6 +429,17 @@ export class DataFragmentStore implements FragmentStore {
     return ids.map((id) => found.get(id));
   }
 
+  async linkingTo(ids: readonly string[]): Promise<FragmentRecord[]> {
+    if (ids.length === 0) return [];
+    const gone = new Set(ids);
+    // The links are in the attributes' JSON: the database finds the candidates.
+    const candidates = await this.db.fragments.mentioning(ids);
+    const records = await this.read(candidates);
+    return records.filter(
+      (f): f is FragmentRecord => f !== undefined && f.links.some((id) => gone.has(id)),
+    );
+  }
+
   inTransaction(): boolean {
     return this.data?.inTransaction() ?? false;
   }

@@ -70,7 +70,7 @@ export async function updateFragment(
 /** Deletes a fragment; its history stays readable and links to it are cleared. */
 export async function deleteFragment(ctx: MemoryContext, id: string): Promise<void> {
   const { fragments, indexes } = ctx;
-  const f = fragments.mustGet(id);
+  const f = await fragments.recordToChange(ctx.store, id);
   const at = ctx.now();
   await ctx.store.delete([
     { id: f.id, change: { ...historyEntry(f, 'delete', at), version: f.version + 1 } },
@@ -88,9 +88,12 @@ export async function unlinkDeleted(
   gone: ReadonlySet<string>,
   at: number,
 ): Promise<void> {
-  const linking = ctx.fragments
-    .linkingFragments()
-    .filter((f) => f.links.some((id) => gone.has(id)));
+  // Opened from a checkpoint, the store finds them (reading every record would cost
+  // seconds on a large memory); else the records at hand.
+  const onDemand = ctx.fragments.onDemand;
+  const linking = onDemand
+    ? (await ctx.store.linkingTo([...gone])).filter((f) => onDemand.holds(f.id))
+    : ctx.fragments.linkingFragments().filter((f) => f.links.some((id) => gone.has(id)));
   if (linking.length === 0) return;
   const next = linking.map((f) => {
     const removed = f.links.filter((id) => gone.has(id));
@@ -110,6 +113,12 @@ export async function unlinkDeleted(
   );
   linking.forEach((f, i) => {
     const { record } = next[i] as { record: FragmentRecord };
+    if (onDemand) {
+      // Read from the store: the records at hand (if any) are replaced.
+      ctx.fragments.forget(f);
+      ctx.fragments.remember(record);
+      return;
+    }
     f.links = record.links;
     f.version = record.version;
   });

@@ -177,6 +177,8 @@ export interface FragmentStore {
   vectors(ids: readonly string[]): Promise<Array<Float32Array | undefined>>;
   /** A fragment's history, oldest first (also after it was deleted). */
   history(id: string): Promise<FragmentChange[]>;
+  /** The fragments whose links name any of `ids`, read from the store. */
+  linkingTo(ids: readonly string[]): Promise<FragmentRecord[]>;
   /** Ids changed after history position `seq`, and the latest position. */
   changedSince(seq: number): Promise<{ ids: Set<string>; seq: number }>;
   /** The latest history position. */

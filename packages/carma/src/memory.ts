@@ -384,7 +384,8 @@ export class Memory {
 
   /** Deletes a fragment (its history stays readable). */
   delete(id: string): Promise<void> {
-    return this.mutate(() => deleteFragment(this.ctx, id));
+    // Opened from a checkpoint, the one record and those linking to it are read.
+    return this.mutate(() => deleteFragment(this.ctx, id), { onDemand: true });
   }
 
   /**

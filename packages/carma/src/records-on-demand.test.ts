@@ -149,7 +149,7 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
     }
   });
 
-  it('reads every record for a filter, a listing and a delete', async () => {
+  it('reads every record for a filter and a listing', async () => {
     const dir = await written();
     const full = await openFully(dir);
     try {
@@ -169,14 +169,50 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
       expect(byList.allLoaded).toBe(true);
       await byList.close();
 
-      const byWrite = await open(dir);
-      const [hit] = await byWrite.search('piano w13x', { k: 1, mode: 'lexical' });
-      await byWrite.delete(hit?.id as string);
-      expect(byWrite.allLoaded).toBe(true);
-      expect(await answers(byWrite)).toEqual(await answers(full));
-      await byWrite.close();
     } finally {
       await full.close();
+    }
+  });
+
+  it('deletes without reading every record, unlinking the fragments that link to it', async () => {
+    const dir = freshDir();
+    const linked = await openMemory({ dir, native: impl, dimension: 64, now });
+    const added = await linked.addMany([
+      ...inputs,
+      { text: 'Alice prefers green tea in the morning', namespace: 'home' },
+      { text: 'Alice likes green tea in the mornings and black tea at night', namespace: 'home' },
+    ]);
+    const [tea, teaToo] = added.slice(-2).map((a) => a.fragment.id) as [string, string];
+    const report = await linked.consolidate({ clusters: 4, linkThreshold: 0.3 }).done;
+    expect(report.cancelled).toBe(false);
+    const linking = (await linked.list()).filter((f) => f.links.includes(tea));
+    expect(linking.length).toBeGreaterThan(0);
+    await linked.close();
+
+    const m = await open(dir);
+    try {
+      expect(m.allLoaded).toBe(false);
+      const [hit] = await m.search('piano w13x', { k: 1, mode: 'lexical' });
+      await m.delete(hit?.id as string);
+      await m.delete(tea);
+      expect(m.allLoaded).toBe(false);
+      expect(await m.get(tea)).toBeUndefined();
+      for (const f of linking) {
+        const now = await m.get(f.id);
+        expect(now?.links).not.toContain(tea);
+        expect((await m.history(f.id)).at(-1)?.note).toBe(`unlinked ${tea} (deleted)`);
+      }
+      expect(m.allLoaded).toBe(false);
+      const full = await openFully(dir);
+      try {
+        expect(await answers(m)).toEqual(await answers(full));
+        for (const f of linking) expect((await full.get(f.id))?.links).not.toContain(tea);
+        expect(await full.get(teaToo)).toBeDefined();
+      } finally {
+        await full.close();
+      }
+    } finally {
+      await m.close();
     }
   });
 

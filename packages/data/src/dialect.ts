@@ -25,6 +25,8 @@ export interface Dialect {
   readonly historyInNamespace: string;
   /** Ids of the fragments of namespace `?1` whose metadata names `?2` as their source. */
   readonly fragmentsFromSource: string;
+  /** Ids of the fragments whose attributes (their JSON text) contain the string `?1`. */
+  readonly fragmentsMentioning: string;
   /** Statements around an erasure that make freed bytes zeroed; null when unsupported. */
   readonly secureDelete: { on: string; off: string } | null;
   /**
@@ -50,6 +52,7 @@ export const SQLITE_DIALECT: Dialect = {
     "SELECT DISTINCT fragment_id FROM fragment_changes WHERE kind != 'erase' AND json_valid(data) AND json_extract(data, '$.namespace') = ?1",
   fragmentsFromSource:
     "SELECT id FROM fragments WHERE namespace = ?1 AND json_valid(metadata) AND json_extract(metadata, '$.source') = ?2 AND json_type(metadata, '$.source') = 'text' ORDER BY created_at, id",
+  fragmentsMentioning: 'SELECT id FROM fragments WHERE instr(attributes, ?1) > 0',
   secureDelete: { on: 'PRAGMA secure_delete = ON', off: 'PRAGMA secure_delete = OFF' },
   returningIds: false,
   tableColumns: (table) => `PRAGMA table_info(${table})`,

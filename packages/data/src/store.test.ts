@@ -97,6 +97,30 @@ describe.each(storeTargets())('data store (%s)', (impl) => {
     expect((await store.fragments.list({ after: 'f2' })).map((f) => f.id)).toEqual(['f3']);
   });
 
+  it('finds the fragments whose attributes mention a string, in either JSON form', async () => {
+    const quoted = 'id "with" quotes\\';
+    await store.fragments.put([
+      { id: 'm1', text: 'a', attributes: { links: ['k-1', 'k-2'] }, createdAt: T0 },
+      { id: 'm2', text: 'b', attributes: { links: ['k-2'], note: quoted }, createdAt: T0 },
+      { id: 'm3', text: 'c', attributes: { links: [] }, createdAt: T0 },
+    ]);
+    try {
+      expect((await store.fragments.mentioning(['k-1'])).sort()).toEqual(['m1']);
+      expect((await store.fragments.mentioning(['k-2', 'k-1'])).sort()).toEqual(['m1', 'm2']);
+      expect(await store.fragments.mentioning([quoted])).toEqual(['m2']);
+      expect(await store.fragments.mentioning(['k-9'])).toEqual([]);
+      expect(await store.fragments.mentioning([])).toEqual([]);
+      await expect(store.fragments.mentioning([''])).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+      await expect(store.fragments.mentioning('k-1' as unknown as string[])).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+    } finally {
+      await store.fragments.delete(['m1', 'm2', 'm3']);
+    }
+  });
+
   it('reads back non-ASCII text and fragments larger than a read buffer', async () => {
     const big = 'ü€'.repeat(60_000);
     const meta = { note: 'café ☕', n: 1 };

@@ -158,6 +158,13 @@ export interface FragmentRepository {
   /** Deletes in one transaction; returns how many existed. History is kept. */
   delete(ids: readonly string[], options?: DeleteOptions): Promise<number>;
   count(options?: { namespace?: string }): Promise<number>;
+  /**
+   * Ids of the fragments whose attributes contain any of these strings, as written in their
+   * JSON text (a string with characters JSON escapes is looked for in both forms): the
+   * candidates of a lookup the caller finishes on the records (the fragments that link to
+   * one being deleted). One scan of the table per string, in the database.
+   */
+  mentioning(needles: readonly string[]): Promise<string[]>;
   /** Adds one use per id (an id given twice, two) at `at` (for "most used" analytics); the uses counted. */
   markUsed(ids: readonly string[], at?: Timestamp): Promise<number>;
   /**

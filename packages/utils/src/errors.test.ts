@@ -1,13 +1,34 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AiosError,
+  ConfigError,
   describeValue,
   fromNativeError,
   fromNodeIoError,
   invalidInput,
+  isAiosError,
 } from './errors.js';
 
 describe('errors', () => {
+  it('recognises the errors of another copy of the package (an ES and a CommonJS build)', async () => {
+    vi.resetModules();
+    // A second instance of the module, as another build of the package gives.
+    const other = (await import('./errors.js?copy' as string)) as typeof import('./errors.js');
+    expect(other.AiosError).not.toBe(AiosError);
+    const theirs = new other.AiosError('FRAGMENT_NOT_FOUND', 'gone');
+    expect(theirs).toBeInstanceOf(AiosError);
+    expect(isAiosError(theirs, 'FRAGMENT_NOT_FOUND')).toBe(true);
+    expect(new AiosError('X', 'mine')).toBeInstanceOf(other.AiosError);
+    expect(new other.ConfigError('CONFIG_INVALID', 'bad')).toBeInstanceOf(AiosError);
+    // Subclasses and other errors check as classes do.
+    expect(new ConfigError('CONFIG_PARSE', 'bad')).toBeInstanceOf(ConfigError);
+    expect(new AiosError('X', 'plain')).not.toBeInstanceOf(ConfigError);
+    expect(new Error('plain')).not.toBeInstanceOf(AiosError);
+    expect(Object.assign(new Error('look-alike'), { code: 'X' })).not.toBeInstanceOf(AiosError);
+    expect(isAiosError(null)).toBe(false);
+    expect(isAiosError('AiosError')).toBe(false);
+  });
+
   it('maps coded native errors to AiosError with the same code', () => {
     const error = fromNativeError(new Error('[AIOS:IO_NOT_FOUND] /x: No such file'));
     expect(error).toBeInstanceOf(AiosError);

@@ -31,6 +31,13 @@ export interface AiosErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/**
+ * The mark of an `AiosError` made by any copy of this package: a process may load two
+ * (the ES and the CommonJS build side by side, or two versions in one tree), and an error
+ * thrown by one must still be an `AiosError` to the other.
+ */
+const AIOS_ERROR = Symbol.for('aios.error');
+
 export class AiosError extends Error {
   readonly code: ErrorCodeLike;
   readonly details: Record<string, unknown> | undefined;
@@ -51,6 +58,20 @@ export class AiosError extends Error {
     };
   }
 }
+
+Object.defineProperty(AiosError.prototype, AIOS_ERROR, { value: true });
+// `instanceof AiosError` is true for an error of any copy's AiosError; subclasses (which
+// inherit this) check their prototype chain as classes do.
+Object.defineProperty(AiosError, Symbol.hasInstance, {
+  value(this: unknown, value: unknown): boolean {
+    if (this !== AiosError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { [AIOS_ERROR]?: unknown })[AIOS_ERROR] === true
+    );
+  },
+});
 
 /** Raised for malformed configuration; `details.issues` lists every problem found. */
 export class ConfigError extends AiosError {

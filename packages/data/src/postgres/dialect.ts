@@ -21,6 +21,7 @@ export const POSTGRES_DIALECT: Dialect = {
     "SELECT DISTINCT fragment_id FROM fragment_changes WHERE kind != 'erase' AND data IS NOT NULL AND (data::jsonb) -> 'namespace' = to_jsonb(?1::text)",
   fragmentsFromSource:
     "SELECT id FROM fragments WHERE namespace = ?1 AND (metadata::jsonb) -> 'source' = to_jsonb(?2::text) ORDER BY created_at, id",
+  fragmentsMentioning: 'SELECT id FROM fragments WHERE strpos(attributes, ?1) > 0',
   // PostgreSQL has no secure delete: compact() rewrites the tables (VACUUM FULL).
   secureDelete: null,
   returningIds: true,
