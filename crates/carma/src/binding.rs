@@ -703,6 +703,23 @@ impl NativeLexicalIndex {
         write_labelled(&self.inner).remove(labels) as u32
     }
 
+    /// Removes documents given the texts they were added with (one per label): their
+    /// postings are found through their terms (`Bm25Index::remove_counted`).
+    #[napi(catch_unwind)]
+    pub fn remove_texts(&self, labels: &[u32], texts: Vec<String>) -> Result<u32> {
+        if labels.len() != texts.len() {
+            return Err(AiosError::invalid(format!(
+                "texts: expected {} texts (one per label), got {}",
+                labels.len(),
+                texts.len()
+            ))
+            .into_napi());
+        }
+        // Tokenized before the lock is taken: searches go on meanwhile.
+        let counted = count_terms(&texts, false);
+        Ok(write_labelled(&self.inner).remove_counted(labels, &counted) as u32)
+    }
+
     /// IDF of each term over the live documents (unknown terms: df = 0).
     #[napi(catch_unwind)]
     pub fn idf(&self, terms: Vec<String>) -> Float64Array {

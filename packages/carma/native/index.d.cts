@@ -33,6 +33,11 @@ export declare class NativeLexicalIndex {
    */
   addAsync(labels: Uint32Array, texts: Array<string>): Promise<void>
   remove(labels: Uint32Array): number
+  /**
+   * Removes documents given the texts they were added with (one per label): their
+   * postings are found through their terms (`Bm25Index::remove_counted`).
+   */
+  removeTexts(labels: Uint32Array, texts: Array<string>): number
   /** IDF of each term over the live documents (unknown terms: df = 0). */
   idf(terms: Array<string>): Float64Array
   /** The best documents sharing a term with `query` (at most `k`), best first. */

@@ -61,6 +61,8 @@ export async function updateFragment(
   if (vector) {
     // Same label: adding replaces the old vector and text in the indexes.
     await indexes.vectorsFor(vector.length).addAsync(Uint32Array.of(next.label), vector);
+    // The old text's postings found through its terms, then the new text's added.
+    indexes.lexical.remove(Uint32Array.of(f.label), [f.text]);
     indexes.lexical.add(Uint32Array.of(next.label), [next.text]);
   }
   await checkpointIfDue(ctx);
@@ -77,7 +79,7 @@ export async function deleteFragment(ctx: MemoryContext, id: string): Promise<vo
   ]);
   fragments.forget(f);
   indexes.vectors?.remove(Uint32Array.of(f.label));
-  indexes.lexical.remove(Uint32Array.of(f.label));
+  indexes.lexical.remove(Uint32Array.of(f.label), [f.text]);
   await unlinkDeleted(ctx, new Set([f.id]), at);
   await checkpointIfDue(ctx);
 }

@@ -250,6 +250,33 @@ describe.each(testImplementations())('engine (%s)', (impl) => {
     );
   });
 
+  it('removes documents given their texts as without them, whatever texts it is given', () => {
+    const texts = [
+      'the boundary layer on a flat plate',
+      'heat transfer in a boundary layer with boundary suction',
+      'aircraft wing flutter',
+      'Wing flutter of a FLAT plate, café Σίσυφος',
+    ];
+    const withTexts = engine.createLexicalIndex();
+    const without = engine.createLexicalIndex();
+    for (const lex of [withTexts, without]) lex.add(Uint32Array.of(1, 2, 3, 4), texts);
+    // Label 4 is given another text than its own, label 9 none is held.
+    expect(
+      withTexts.remove(Uint32Array.of(2, 4, 9), [texts[1] as string, 'another text', 'x']),
+    ).toBe(2);
+    expect(without.remove(Uint32Array.of(2, 4, 9))).toBe(2);
+    expect(withTexts.size).toBe(2);
+    for (const query of ['boundary layer', 'flat plate', 'wing flutter café', 'suction']) {
+      expect(withTexts.search(query, 5)).toEqual(without.search(query, 5));
+    }
+    expect(withTexts.idf(['boundary', 'plate', 'suction'])).toEqual(
+      without.idf(['boundary', 'plate', 'suction']),
+    );
+    expect(() => withTexts.remove(Uint32Array.of(1), [])).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+  });
+
   it('adds documents off the JS thread as add does, in batches tokenized on every core', async () => {
     // Enough documents for one add to tokenize in parallel; repeated, mixed-case and
     // non-ASCII terms, long documents, an empty one.

@@ -142,9 +142,13 @@ class NativeLexicalWrapper implements LexicalIndex {
     checkDocuments(labels, texts);
     return callNative(() => this.inner.addAsync(labels, texts));
   }
-  remove(labels: Uint32Array): number {
-    checkLabels(labels);
-    return callNative(() => this.inner.remove(labels));
+  remove(labels: Uint32Array, texts?: string[]): number {
+    if (texts === undefined) {
+      checkLabels(labels);
+      return callNative(() => this.inner.remove(labels));
+    }
+    checkDocuments(labels, texts);
+    return callNative(() => this.inner.removeTexts(labels, texts));
   }
   idf(terms: string[]): Float64Array {
     checkTexts(terms, 'terms');

@@ -116,7 +116,13 @@ export interface LexicalIndex {
    * texts tokenized on every core). Searches and writes of the index wait for it.
    */
   addAsync(labels: Uint32Array, texts: string[]): Promise<void>;
-  remove(labels: Uint32Array): number;
+  /**
+   * Removes documents. `texts`, the texts they were added with (one per label), lets the
+   * native index find their postings through their terms rather than through a list of
+   * every document's terms it builds on its first removal (1.2 s at 1M documents); a text
+   * that is not the one indexed only loses that shortcut.
+   */
+  remove(labels: Uint32Array, texts?: string[]): number;
   /** Lucene IDF of each term over the live documents (unknown terms count df = 0). */
   idf(terms: string[]): Float64Array;
   /** Documents sharing a term with `query` (at most k), best first. */

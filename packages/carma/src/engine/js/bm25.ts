@@ -174,8 +174,10 @@ export class JsLexicalIndex implements LexicalIndex {
     });
   }
 
-  remove(labels: Uint32Array): number {
-    checkLabels(labels);
+  /** `texts` are checked and not needed: the documents' terms are listed here. */
+  remove(labels: Uint32Array, texts?: string[]): number {
+    if (texts === undefined) checkLabels(labels);
+    else checkDocuments(labels, texts);
     this.listDocTerms();
     let removed = 0;
     for (const label of labels) {
