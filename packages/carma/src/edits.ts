@@ -78,7 +78,7 @@ export async function deleteFragment(ctx: MemoryContext, id: string): Promise<vo
     { id: f.id, change: { ...historyEntry(f, 'delete', at), version: f.version + 1 } },
   ]);
   fragments.forget(f);
-  indexes.vectors?.remove(Uint32Array.of(f.label));
+  indexes.removeVectors(Uint32Array.of(f.label));
   indexes.lexical.remove(Uint32Array.of(f.label), [f.text]);
   await unlinkDeleted(ctx, new Set([f.id]), at);
   await checkpointIfDue(ctx);

@@ -217,11 +217,15 @@ export class Memory {
    * made, and takes in what they made meanwhile once it is done, so that searches
    * seldom have to wait for a mutation to catch up.
    */
-  private mutate<T>(fn: () => Promise<T>, options: { onDemand?: boolean } = {}): Promise<T> {
+  private mutate<T>(
+    fn: () => Promise<T>,
+    options: { onDemand?: boolean; removesOnly?: boolean } = {},
+  ): Promise<T> {
     return this.mutations.run(async () => {
       this.checkOpen();
-      // Rows replayed beside the index file go into it before the first write.
-      await this.ctx.indexes.settle();
+      // Rows replayed beside the index file go into it (off the JS thread) before a write
+      // that adds rows; a delete leaves them, and the index's rows mapped from its file.
+      if (!options.removesOnly) await this.ctx.indexes.settle();
       // Every record, for a memory opened from a checkpoint, but for a write that can do
       // with the label map (an add).
       if (!options.onDemand) await readEveryRecord(this.ctx);
@@ -385,7 +389,7 @@ export class Memory {
   /** Deletes a fragment (its history stays readable). */
   delete(id: string): Promise<void> {
     // Opened from a checkpoint, the one record and those linking to it are read.
-    return this.mutate(() => deleteFragment(this.ctx, id), { onDemand: true });
+    return this.mutate(() => deleteFragment(this.ctx, id), { onDemand: true, removesOnly: true });
   }
 
   /**

@@ -76,7 +76,9 @@ export async function openFromCheckpoint(
   }
   if (present.length <= REPLAYED_BESIDE_MAX && read.index.size > present.length) {
     // Few changes: beside the file's index, which stays as mapped (replayed-vectors.ts).
-    const held = present.filter((f) => read.index.has(f.label));
+    // Found in the map (the files' labels) rather than asked of the index, which would
+    // build its label lookup for every row (50 ms at 1M fragments).
+    const held = present.filter((f) => map.entryOf(f.label) >= 0);
     if (held.length > 0) read.index.remove(Uint32Array.from(held, (f) => f.label));
     const replayed = ctx.engine.createVectorIndex(read.index.dimension, 'cosine', null);
     await fillFromStore(ctx, present, replayed);

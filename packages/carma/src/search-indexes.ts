@@ -91,6 +91,15 @@ export class SearchIndexes {
     this.replayed = replayed.size > 0 ? replayed : undefined;
   }
 
+  /**
+   * Removes rows wherever they are, without moving replayed rows into the index first: a
+   * delete needs no copy of an index read from its file (natively, its rows stay mapped).
+   */
+  removeVectors(labels: Uint32Array): void {
+    this.replayed?.remove(labels);
+    this.base?.remove(labels);
+  }
+
   /** Adds the rows replayed beside the index to it (off the JS thread natively). */
   async settle(): Promise<void> {
     const { base, replayed } = this;
