@@ -435,9 +435,7 @@ export class DataFragmentStore implements FragmentStore {
     // The links are in the attributes' JSON: the database finds the candidates.
     const candidates = await this.db.fragments.mentioning(ids);
     const records = await this.read(candidates);
-    return records.filter(
-      (f): f is FragmentRecord => f !== undefined && f.links.some((id) => gone.has(id)),
-    );
+    return records.filter((f): f is FragmentRecord => f?.links.some((id) => gone.has(id)) === true);
   }
 
   inTransaction(): boolean {

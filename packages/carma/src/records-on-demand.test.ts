@@ -168,7 +168,6 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
       );
       expect(byList.allLoaded).toBe(true);
       await byList.close();
-
     } finally {
       await full.close();
     }
