@@ -76,6 +76,17 @@ describe.each(testImplementations())('a few changes left for the next open (%s)'
     }
   }
 
+  /** Opened again, the memory in `dir` holds `size` fragments and answers as rebuilt. */
+  async function expectAsRebuilt(dir: string, size: number): Promise<void> {
+    const reopened = await open(dir);
+    try {
+      expect(reopened.size).toBe(size);
+      expect(await answers(reopened)).toEqual(await rebuilt(dir));
+    } finally {
+      await reopened.close();
+    }
+  }
+
   it('keeps the files when few fragments changed, and the next open answers with the changes', async () => {
     const dir = await written();
     const files = indexFiles(dir);
@@ -135,13 +146,7 @@ describe.each(testImplementations())('a few changes left for the next open (%s)'
     expect(after).toHaveLength(3);
     expect(after).not.toEqual(files);
 
-    const reopened = await open(dir);
-    try {
-      expect(reopened.size).toBe(86);
-      expect(await answers(reopened)).toEqual(await rebuilt(dir));
-    } finally {
-      await reopened.close();
-    }
+    await expectAsRebuilt(dir, 86);
   });
 
   it('keeps the replayed changes through a write of the memory that replayed them', async () => {
@@ -166,13 +171,7 @@ describe.each(testImplementations())('a few changes left for the next open (%s)'
       await writer.close();
     }
     expect(indexFiles(dir)).toEqual(files);
-    const reopened = await open(dir);
-    try {
-      expect(reopened.size).toBe(82);
-      expect(await answers(reopened)).toEqual(await rebuilt(dir));
-    } finally {
-      await reopened.close();
-    }
+    await expectAsRebuilt(dir, 82);
   });
 
   it('writes the files at every close that changed something when the limit is 0', async () => {

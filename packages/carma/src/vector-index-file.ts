@@ -269,10 +269,14 @@ export async function checkpointNow(
   // The position the index reflects: what other processes wrote is taken in first.
   const seq = await catchUp(ctx, { checkpoint: true });
   const current = files.checkpoint;
-  if (options.allowReplay && current && seq - current.seq <= replayLimit(ctx)) {
-    // The files named stay, and the next open replays the few changes since them.
-    if (indexes.fromCheckpoint && checkpointFilesExist(ctx, current)) return;
-  }
+  // The files named stay, and the next open replays the few changes since them.
+  const replayable =
+    options.allowReplay &&
+    indexes.fromCheckpoint &&
+    current !== undefined &&
+    seq - current.seq <= replayLimit(ctx) &&
+    checkpointFilesExist(ctx, current);
+  if (replayable) return;
   if (
     indexes.savedToFile &&
     current?.seq === seq &&
