@@ -61,7 +61,7 @@ export async function addFragments(
     // With a graph, the walks that link the rows find their nearest anyway: the
     // near-duplicates are read from those instead of a search of their own (the search
     // cost about as much as the linking).
-    const fromLinks = nearFromLinks(ctx);
+    const fromLinks = nearFromLinks(ctx, fresh.length);
     const near = fromLinks
       ? namespaces.map((): NearDuplicate[] => [])
       : await findNearDuplicates(ctx, matrix, namespaces);
@@ -101,9 +101,7 @@ export async function addFragments(
       });
       // Both on the libuv pool natively: the graph inserts beside the tokenizing.
       const indexed = await Promise.allSettled([
-        indexes
-          .vectorsFor(dim)
-          .addAsync(labels, vectors, fromLinks ? NEAREST_FOR_NEAR_DUPLICATES : {}),
+        indexes.addVectors(dim, labels, vectors, fromLinks ? NEAREST_FOR_NEAR_DUPLICATES : {}),
         indexes.lexical.addAsync(
           labels,
           toStore.map((s) => s.record.text),
@@ -113,7 +111,7 @@ export async function addFragments(
       if (failed) {
         // Stored, but not (all) indexed: taken out of both indexes, and left for the next
         // catch-up to take in from the database as fragments it does not hold yet.
-        indexes.vectors?.remove(labels);
+        indexes.removeVectors(labels);
         indexes.lexical.remove(labels);
         for (const s of toStore) ctx.follow.doubt.add(s.record.id);
         throw failed.reason;

@@ -90,7 +90,7 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
 function dropLabels(ctx: MemoryContext, stale: number[]): void {
   if (stale.length === 0) return;
   const labels = Uint32Array.from(stale);
-  ctx.indexes.vectors?.remove(labels);
+  ctx.indexes.removeVectors(labels);
   ctx.indexes.lexical.remove(labels);
   ctx.indexes.savedToFile = false;
   ctx.indexes.fromCheckpoint = false;

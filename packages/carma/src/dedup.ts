@@ -96,15 +96,18 @@ function nearThreshold(ctx: MemoryContext): number {
 }
 
 /**
- * Whether the near-duplicates of the next rows added come from the walks that link them
- * into the graph (`addAsync`'s `nearest`) rather than a search before: with a graph, and
- * unless they decide whether a row is stored at all (merging).
+ * Whether the near-duplicates of the next `rows` rows added come from the walks that link
+ * them into the graph (`addAsync`'s `nearest`) rather than a search before: with a graph,
+ * unless they decide whether a row is stored at all (merging) or go beside the graph
+ * (`SearchIndexes.addVectors`).
  */
-export function nearFromLinks(ctx: MemoryContext): boolean {
+export function nearFromLinks(ctx: MemoryContext, rows: number): boolean {
+  const { indexes } = ctx;
   return (
     nearThreshold(ctx) <= 1 &&
     !ctx.options.mergeNearDuplicates &&
-    (ctx.indexes.vectors?.hnsw ?? null) !== null
+    indexes.hnsw !== null &&
+    !indexes.keepsBeside(rows)
   );
 }
 
@@ -113,7 +116,7 @@ export const NEAREST_FOR_NEAR_DUPLICATES = { nearest: NEAR_CANDIDATES } as const
 
 /**
  * Near-duplicates of each row of `matrix` in its namespace, most similar first, by a
- * search of the index as it is. A batch is thousands of searches: off the JS thread
+ * search of the index as it is (and the rows beside it). A batch is thousands of searches: off the JS thread
  * where the engine can.
  */
 export async function findNearDuplicates(
@@ -121,10 +124,12 @@ export async function findNearDuplicates(
   matrix: Float32Array,
   namespaces: string[],
 ): Promise<NearDuplicate[][]> {
-  const vectors = ctx.indexes.vectors;
-  if (!vectors || vectors.size === 0 || nearThreshold(ctx) > 1) return namespaces.map(() => []);
-  const k = Math.min(NEAR_CANDIDATES, vectors.size);
-  return nearDuplicatesIn(ctx, await vectors.searchAsync(matrix, k, { ef: 64 }), k, namespaces);
+  const { indexes } = ctx;
+  if (!indexes.hasVectors || indexes.vectorCount === 0 || nearThreshold(ctx) > 1) {
+    return namespaces.map(() => []);
+  }
+  const k = Math.min(NEAR_CANDIDATES, indexes.vectorCount);
+  return nearDuplicatesIn(ctx, await indexes.searchVectors(matrix, k, { ef: 64 }), k, namespaces);
 }
 
 /**

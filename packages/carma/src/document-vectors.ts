@@ -28,7 +28,7 @@ export async function documentVectors(
   for (const { text, contentHash } of items) {
     if (have.has(contentHash) || todo.has(contentHash)) continue;
     const holder = holders.any(contentHash);
-    const known = holder && ctx.indexes.vectors?.get(holder.label);
+    const known = holder && ctx.indexes.vectorOf(holder.label);
     if (known) have.set(contentHash, known);
     else todo.set(contentHash, text);
   }

@@ -60,7 +60,7 @@ export async function updateFragment(
   fragments.remember(next);
   if (vector) {
     // Same label: adding replaces the old vector and text in the indexes.
-    await indexes.vectorsFor(vector.length).addAsync(Uint32Array.of(next.label), vector);
+    await indexes.addVectors(vector.length, Uint32Array.of(next.label), vector);
     // The old text's postings found through its terms, then the new text's added.
     indexes.lexical.remove(Uint32Array.of(f.label), [f.text]);
     indexes.lexical.add(Uint32Array.of(next.label), [next.text]);

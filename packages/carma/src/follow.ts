@@ -184,7 +184,7 @@ async function applyChangesOnDemand(ctx: MemoryContext, ids: string[]): Promise<
   for (const id of gone) onDemand.drop(id);
   if (removed.length > 0) {
     const labels = Uint32Array.from(removed);
-    indexes.vectors?.remove(labels);
+    indexes.removeVectors(labels);
     indexes.lexical.remove(labels);
   }
   for (const f of reindex) fragments.remember(f);
@@ -234,7 +234,7 @@ async function applyChanges(ctx: MemoryContext, ids: string[]): Promise<void> {
   }
   if (removed.length > 0) {
     const labels = Uint32Array.from(removed);
-    indexes.vectors?.remove(labels);
+    indexes.removeVectors(labels);
     indexes.lexical.remove(labels);
   }
   // A label held by another fragment here (data written before labels came from the

@@ -16,7 +16,7 @@ export async function indexRecords(ctx: MemoryContext, records: FragmentRecord[]
   // A memory that had not embedded anything yet: the first vectors fix the dimension.
   const dim = indexes.dimension ?? vectors.find((v) => v !== undefined)?.length;
   if (dim === undefined) return;
-  await indexes.vectorsFor(dim).addAsync(labels, vectorMatrix(records, vectors, dim));
+  await indexes.addVectors(dim, labels, vectorMatrix(records, vectors, dim));
   indexes.maybeBuildGraph();
 }
 

@@ -219,13 +219,15 @@ export class Memory {
    */
   private mutate<T>(
     fn: () => Promise<T>,
-    options: { onDemand?: boolean; removesOnly?: boolean } = {},
+    options: { onDemand?: boolean; keepsRowsBeside?: boolean } = {},
   ): Promise<T> {
     return this.mutations.run(async () => {
       this.checkOpen();
-      // Rows replayed beside the index file go into it (off the JS thread) before a write
-      // that adds rows; a delete leaves them, and the index's rows mapped from its file.
-      if (!options.removesOnly) await this.ctx.indexes.settle();
+      // Rows kept beside the index read from its file go into it (off the JS thread) before
+      // a write that needs every row in it; adds, updates and deletes reach the index
+      // through `addVectors` and `removeVectors`, which leave its rows mapped while few
+      // rows change (rows-beside.ts).
+      if (!options.keepsRowsBeside) await this.ctx.indexes.settle();
       // Every record, for a memory opened from a checkpoint, but for a write that can do
       // with the label map (an add).
       if (!options.onDemand) await readEveryRecord(this.ctx);
@@ -362,7 +364,10 @@ export class Memory {
       if (!onDemand) await this.loadAll();
       ready = await embedAhead(this.ctx, parsed); // what is stored already needs no vector
     }
-    return this.mutate(() => addFragments(this.ctx, parsed, ready), { onDemand });
+    return this.mutate(() => addFragments(this.ctx, parsed, ready), {
+      onDemand,
+      keepsRowsBeside: true,
+    });
   }
 
   /** The fragment, or undefined when no fragment has this id. */
@@ -383,13 +388,17 @@ export class Memory {
     // knows the texts (format 2).
     return this.mutate(() => updateFragment(this.ctx, id, patch), {
       onDemand: this.ctx.fragments.textsOnDemand,
+      keepsRowsBeside: true,
     });
   }
 
   /** Deletes a fragment (its history stays readable). */
   delete(id: string): Promise<void> {
     // Opened from a checkpoint, the one record and those linking to it are read.
-    return this.mutate(() => deleteFragment(this.ctx, id), { onDemand: true, removesOnly: true });
+    return this.mutate(() => deleteFragment(this.ctx, id), {
+      onDemand: true,
+      keepsRowsBeside: true,
+    });
   }
 
   /**
@@ -440,7 +449,10 @@ export class Memory {
    * (default 0.1, capped at 1) and the reinforcement is recorded in history.
    */
   reinforce(ids: string | string[], amount = 0.1): Promise<Fragment[]> {
-    return this.mutate(() => reinforceFragments(this.ctx, ids, amount), { onDemand: true });
+    return this.mutate(() => reinforceFragments(this.ctx, ids, amount), {
+      onDemand: true,
+      keepsRowsBeside: true,
+    });
   }
 
   /**

@@ -11,13 +11,8 @@ import type { ChangesSince } from './index-file-drift.js';
 import type { LabelMap } from './label-map-file.js';
 import { addTexts } from './lexical-index-file.js';
 import { RecordsOnDemand } from './records-on-demand.js';
+import { BESIDE_MAX } from './rows-beside.js';
 import { fillFromStore, type ReadIndexFile } from './vector-index-file.js';
-
-/**
- * The most changed fragments an open keeps beside the index read from its file, searched
- * exactly, rather than adding them to it (replayed-vectors.ts).
- */
-const REPLAYED_BESIDE_MAX = 256;
 
 /** The files of a checkpoint being read, and what changed in the store since. */
 export interface CheckpointReads {
@@ -74,15 +69,16 @@ export async function openFromCheckpoint(
     read.index.remove(labels);
     lexical.remove(labels);
   }
-  if (present.length <= REPLAYED_BESIDE_MAX && read.index.size > present.length) {
-    // Few changes: beside the file's index, which stays as mapped (replayed-vectors.ts).
+  if (present.length <= BESIDE_MAX && read.index.size > present.length) {
+    // Few changes: beside the file's index, which stays as mapped (rows-beside.ts).
     // Found in the map (the files' labels) rather than asked of the index, which would
     // build its label lookup for every row (50 ms at 1M fragments).
     const held = present.filter((f) => map.entryOf(f.label) >= 0);
     if (held.length > 0) read.index.remove(Uint32Array.from(held, (f) => f.label));
     const replayed = ctx.engine.createVectorIndex(read.index.dimension, 'cosine', null);
     await fillFromStore(ctx, present, replayed);
-    indexes.replayBeside(read.index, replayed);
+    // The map's labels are in ascending order: the last is the highest the file holds.
+    indexes.fromFile(read.index, map.labels[map.count - 1] ?? -1, replayed);
   } else {
     await fillFromStore(ctx, present, read.index);
     indexes.vectors = read.index;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MemoryContext } from './context.js';
 import { type Memory, type MemoryOptions, openMemory, type SearchOptions } from './memory.js';
+import { BESIDE_MAX } from './rows-beside.js';
 
 let root: string;
 let n = 0;
@@ -34,6 +36,10 @@ const indexFiles = (dir: string) =>
   readdirSync(dir)
     .filter((f) => /^(index|lexical|labels)-\d+\.bin$/.test(f))
     .sort();
+
+/** Whether new rows still go beside the index the memory read from its file. */
+const indexesOf = (m: Memory) => (m as unknown as { ctx: MemoryContext }).ctx.indexes;
+const fileIndexUntouched = (m: Memory) => indexesOf(m).keepsBeside(0);
 
 /** A fixed clock: recency scores of two memories compare. */
 const now = () => 1_800_000_000_000;
@@ -181,5 +187,76 @@ describe.each(testImplementations())('a few changes left for the next open (%s)'
     await m.add({ text: 'greenhouse tomatoes', namespace: 'home' });
     await m.close();
     expect(indexFiles(dir)).not.toEqual(files);
+  });
+
+  it('adds, updates and deletes beside the index read from its file, which stays as read', async () => {
+    const dir = await written();
+    const m = await open(dir, { replayLimit: 10 });
+    try {
+      expect(fileIndexUntouched(m)).toBe(true);
+      const all = await m.list();
+      const idOf = (i: number) => all.find((f) => f.text === inputs[i]?.text)?.id as string;
+      const [added] = await m.addMany([{ text: 'greenhouse tomatoes ripen', namespace: 'home' }]);
+      // A fragment of the file changes text (and vector) under the same label.
+      await m.update(idOf(7), { text: 'the harbour crane is inspected yearly' });
+      await m.delete(idOf(13));
+      expect(fileIndexUntouched(m)).toBe(true);
+      const [ripe] = await m.search('greenhouse tomatoes ripen', { k: 1, mode: 'vector' });
+      expect(ripe?.id).toBe(added?.fragment.id);
+      // The updated fragment is found once, by its new vector only.
+      const crane = await m.search('harbour crane inspected yearly', { k: 80, mode: 'vector' });
+      expect(crane[0]?.id).toBe(idOf(7));
+      expect(crane.filter((r) => r.id === idOf(7))).toHaveLength(1);
+      const old = await m.search(inputs[7]?.text as string, { k: 3, mode: 'vector' });
+      expect(old.map((r) => r.id)).not.toContain(idOf(7));
+      expect(indexesOf(m).vectorCount).toBe(80);
+      await m.delete(added?.fragment.id as string);
+      const gone = await m.search('greenhouse tomatoes ripen', { k: 80, mode: 'vector' });
+      expect(gone.map((r) => r.id)).not.toContain(added?.fragment.id);
+    } finally {
+      await m.close();
+    }
+    await expectAsRebuilt(dir, 79);
+  });
+
+  it('reports near-duplicates of rows added beside a graph', async () => {
+    const dir = freshDir();
+    const first = await open(dir, { replayLimit: 0, hnsw: true });
+    await first.addMany(inputs);
+    await first.close();
+    const m = await open(dir, { hnsw: true });
+    try {
+      expect(m.stats().hnsw).not.toBeNull();
+      const target = inputs[9]?.text as string;
+      const [near] = await m.addMany([{ text: `${target}.`, namespace: inputs[9]?.namespace }]);
+      expect(fileIndexUntouched(m)).toBe(true);
+      const held = (await m.list()).find((f) => f.text === target);
+      expect(near?.nearDuplicates[0]?.id).toBe(held?.id);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('adds to the index itself once more rows than it keeps beside come', async () => {
+    const dir = await written();
+    const m = await open(dir, { replayLimit: 1000 });
+    const many = Array.from({ length: BESIDE_MAX + 10 }, (_, i) => ({
+      text: `greenhouse row ${i} of tomatoes w${i}y`,
+      namespace: 'home',
+    }));
+    try {
+      await m.addMany(many.slice(0, 5));
+      expect(fileIndexUntouched(m)).toBe(true);
+      await m.addMany(many.slice(5));
+      expect(fileIndexUntouched(m)).toBe(false);
+      expect(indexesOf(m).vectorCount).toBe(80 + many.length);
+      for (const i of [0, 4, 5, many.length - 1]) {
+        const [hit] = await m.search(many[i]?.text as string, { k: 1, mode: 'vector' });
+        expect(hit?.fragment.text).toBe(many[i]?.text);
+      }
+    } finally {
+      await m.close();
+    }
+    await expectAsRebuilt(dir, 80 + many.length);
   });
 });

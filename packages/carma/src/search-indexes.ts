@@ -1,5 +1,6 @@
 /** The vector and lexical indexes of a memory, and when the vector index gets a graph. */
 import {
+  type AddOptions,
   type Bm25Params,
   type CarmaEngine,
   DEFAULT_BM25,
@@ -11,7 +12,7 @@ import {
   type VectorSearchOptions,
 } from './engine/index.js';
 import { HNSW_AUTO_THRESHOLD } from './memory-types.js';
-import { rowsOf, searchBeside } from './replayed-vectors.js';
+import { BESIDE_MAX, rowsOf, searchBeside } from './rows-beside.js';
 
 /**
  * The share of the vector index's slots held by deleted or replaced rows at which it is
@@ -37,11 +38,16 @@ export class SearchIndexes {
   lexical: LexicalIndex;
   /**
    * Undefined while the dimension is unknown (a remote embedder before its first answer):
-   * `vectorsFor` creates it with the first vectors.
+   * `vectorsFor` creates it with the first vectors. Rows are added through `addVectors`.
    */
   private base: VectorIndex | undefined;
-  /** Rows replayed beside the index read from its file (replayed-vectors.ts), if any. */
-  private replayed: VectorIndex | undefined;
+  /** Rows kept beside `base` (rows-beside.ts), if any. */
+  private beside: VectorIndex | undefined;
+  /**
+   * While `base` is the index read from its file and no row was added to it since: the
+   * highest label it can hold (it only loses rows meanwhile). New rows then go beside it.
+   */
+  private fileLabelsUpTo: number | undefined;
   dimension: number | undefined;
   /** Whether `vectors` is what the index file named in the store holds (no change since). */
   savedToFile = false;
@@ -63,54 +69,99 @@ export class SearchIndexes {
   }
 
   /**
-   * The vector index, with every row: rows replayed beside it (`replayBeside`) are added
-   * to it first, so that what reads or changes it sees them all.
+   * The vector index, with every row: rows kept beside it are added to it first (on the
+   * JS thread: what can wait calls `settle` before), so that what reads or changes it
+   * sees them all.
    */
   get vectors(): VectorIndex | undefined {
-    const { base, replayed } = this;
-    if (base && replayed) {
-      this.replayed = undefined;
-      const labels = replayed.labels();
-      base.add(labels, rowsOf(replayed, labels));
+    const { base, beside } = this;
+    this.fileLabelsUpTo = undefined;
+    if (base && beside) {
+      this.beside = undefined;
+      const labels = beside.labels();
+      base.add(labels, rowsOf(beside, labels));
     }
     return base;
   }
 
   set vectors(index: VectorIndex | undefined) {
     this.base = index;
-    this.replayed = undefined;
+    this.beside = undefined;
+    this.fileLabelsUpTo = undefined;
   }
 
   /**
-   * `index`, read from its file, with `replayed` (the few rows changed since, whose labels
-   * `index` no longer holds) beside it: searches read both, the first other use of
-   * `vectors` adds them to it.
+   * `index`, read from its file (its labels at most `labelsUpTo`), with `replayed` (the
+   * few rows changed since, whose labels `index` no longer holds) beside it: searches
+   * read both, and the next few rows added go beside it too (`addVectors`).
    */
-  replayBeside(index: VectorIndex, replayed: VectorIndex): void {
+  fromFile(index: VectorIndex, labelsUpTo: number, replayed: VectorIndex): void {
     this.base = index;
-    this.replayed = replayed.size > 0 ? replayed : undefined;
+    this.beside = replayed.size > 0 ? replayed : undefined;
+    this.fileLabelsUpTo = labelsUpTo;
+  }
+
+  /** Whether `rows` new rows would be kept beside the index (see `addVectors`). */
+  keepsBeside(rows: number): boolean {
+    return this.fileLabelsUpTo !== undefined && (this.beside?.size ?? 0) + rows <= BESIDE_MAX;
   }
 
   /**
-   * Removes rows wherever they are, without moving replayed rows into the index first: a
+   * Adds or replaces rows (`vectorsFor` creates the index for the first ones): beside an
+   * index read from its file while they are few, then resolving null (no graph walk
+   * found their nearest), else to the index, after the rows beside it
+   * (`VectorIndex.addAsync`, `options` included).
+   */
+  async addVectors(
+    dimension: number,
+    labels: Uint32Array,
+    vectors: Float32Array,
+    options: AddOptions = {},
+  ): Promise<Hits | null> {
+    const base = this.vectorsFor(dimension);
+    const upTo = this.fileLabelsUpTo;
+    if (upTo !== undefined && this.keepsBeside(labels.length)) {
+      // A label the file's index may hold (an update keeps its label) leaves it, so that
+      // a search finds the row once, with its new vector.
+      const older = labels.filter((label) => label <= upTo);
+      if (older.length > 0) base.remove(older);
+      this.beside ??= this.engine.createVectorIndex(base.dimension, 'cosine', null);
+      this.beside.add(labels, vectors);
+      return null;
+    }
+    await this.settle();
+    return base.addAsync(labels, vectors, options);
+  }
+
+  /**
+   * Removes rows wherever they are, without moving rows kept beside the index into it: a
    * delete needs no copy of an index read from its file (natively, its rows stay mapped).
    */
   removeVectors(labels: Uint32Array): void {
-    this.replayed?.remove(labels);
+    this.beside?.remove(labels);
     this.base?.remove(labels);
   }
 
-  /** Adds the rows replayed beside the index to it (off the JS thread natively). */
-  async settle(): Promise<void> {
-    const { base, replayed } = this;
-    if (!base || !replayed) return;
-    const labels = replayed.labels();
-    // Searches meanwhile may find a row in both: `mergeHits` keeps it once.
-    await base.addAsync(labels, rowsOf(replayed, labels));
-    if (this.base === base && this.replayed === replayed) this.replayed = undefined;
+  /** The stored row of `label` (beside the index or in it), without moving rows. */
+  vectorOf(label: number): Float32Array | null {
+    return this.beside?.get(label) ?? this.base?.get(label) ?? null;
   }
 
-  /** Whether there is a vector index (without adding replayed rows to it). */
+  /**
+   * Adds the rows kept beside the index to it (off the JS thread natively); rows added
+   * after go to it.
+   */
+  async settle(): Promise<void> {
+    this.fileLabelsUpTo = undefined;
+    const { base, beside } = this;
+    if (!base || !beside) return;
+    const labels = beside.labels();
+    // Searches meanwhile may find a row in both: `mergeHits` keeps it once.
+    await base.addAsync(labels, rowsOf(beside, labels));
+    if (this.base === base && this.beside === beside) this.beside = undefined;
+  }
+
+  /** Whether there is a vector index (without adding the rows beside it to it). */
   get hasVectors(): boolean {
     return this.base !== undefined;
   }
@@ -127,16 +178,19 @@ export class SearchIndexes {
 
   /** Rows in the vector index and beside it. */
   get vectorCount(): number {
-    return (this.base?.size ?? 0) + (this.replayed?.size ?? 0);
+    return (this.base?.size ?? 0) + (this.beside?.size ?? 0);
   }
 
-  /** A search of the vector index and the rows beside it, which it leaves apart. */
-  searchVectors(query: Float32Array, k: number, options: VectorSearchOptions): Promise<Hits> {
-    const { base, replayed } = this;
+  /**
+   * A search (one or more query rows) of the vector index and the rows beside it, which
+   * it leaves apart.
+   */
+  searchVectors(queries: Float32Array, k: number, options: VectorSearchOptions): Promise<Hits> {
+    const { base, beside } = this;
     if (!base) throw new Error('searchVectors: no vector index');
-    return replayed
-      ? searchBeside(base, replayed, query, k, options)
-      : base.searchAsync(query, k, options);
+    return beside
+      ? searchBeside(base, beside, queries, k, options)
+      : base.searchAsync(queries, k, options);
   }
 
   /**
@@ -148,7 +202,7 @@ export class SearchIndexes {
       this.dimension = dimension;
       this.base = this.engine.createVectorIndex(dimension, 'cosine', null);
     }
-    return this.vectors as VectorIndex;
+    return this.base;
   }
 
   /** The background compaction under way, if any (see `maybeCompact`). */
@@ -193,12 +247,13 @@ export class SearchIndexes {
   maybeBuildGraph(): void {
     const vectors = this.base;
     if (this.graph === null || vectors === undefined || vectors.hnsw) return;
-    if (this.graph === 'auto' && vectors.size < HNSW_AUTO_THRESHOLD) return;
+    if (this.graph === 'auto' && this.vectorCount < HNSW_AUTO_THRESHOLD) return;
     const params = this.graph === 'auto' ? { ...DEFAULT_HNSW } : this.graph;
     if (vectors.slots <= GRAPH_AT_ONCE_ROWS || this.engine.implementation !== 'native') {
       vectors.setHnsw(params);
       this.savedToFile = false;
       this.fromCheckpoint = false;
+      this.fileLabelsUpTo = undefined;
     } else if (this.compaction === undefined && !this.closing) {
       this.startCompaction(vectors, params);
     } // else: a compaction is under way; the graph is built once it ends (startCompaction)
@@ -211,6 +266,8 @@ export class SearchIndexes {
         if (swapped && this.base === vectors) {
           this.savedToFile = false;
           this.fromCheckpoint = false;
+          // The new index is the process's own: rows are added to it, not beside.
+          this.fileLabelsUpTo = undefined;
         }
         this.compaction = undefined;
         this.maybeBuildGraph();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NO_LABEL } from './engine/index.js';
-import { mergeHits } from './replayed-vectors.js';
+import { mergeHits } from './rows-beside.js';
 
 const hits = (pairs: Array<[number, number]>, k: number) => {
   const labels = new Uint32Array(k).fill(NO_LABEL);
@@ -26,7 +26,9 @@ describe('mergeHits', () => {
       4,
     );
     expect([...merged.labels]).toEqual([1, 7, 2, NO_LABEL]);
-    expect([...merged.scores]).toEqual([0.9, 0.7, 0.5, 0].map((s) => Math.fround(s)));
+    expect([...merged.scores]).toEqual(
+      [0.9, 0.7, 0.5, Number.NEGATIVE_INFINITY].map((s) => Math.fround(s)),
+    );
   });
 
   it('cuts at k and orders equal scores by label', () => {
@@ -57,5 +59,29 @@ describe('mergeHits', () => {
       3,
     );
     expect([...merged.labels]).toEqual([5, 6, NO_LABEL]);
+  });
+
+  it('merges each query of a batch with its own hits', () => {
+    // Two queries: three hits each from one search, one each from the other.
+    const a = hits(
+      [
+        [1, 0.9],
+        [2, 0.5],
+        [3, 0.1],
+        [4, 0.8],
+        [5, 0.7],
+        [6, 0.6],
+      ],
+      6,
+    );
+    const b = hits(
+      [
+        [8, 0.6],
+        [9, 0.95],
+      ],
+      2,
+    );
+    const merged = mergeHits(a, b, 2, 2);
+    expect([...merged.labels]).toEqual([1, 8, 9, 4]);
   });
 });
