@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sources",
         sql: include_str!("../migrations/0006_sources.sql"),
     },
+    Migration {
+        version: 7,
+        name: "links",
+        sql: include_str!("../migrations/0007_links.sql"),
+    },
 ];
 
 pub fn latest_version() -> u32 {

@@ -432,8 +432,9 @@ export class DataFragmentStore implements FragmentStore {
   async linkingTo(ids: readonly string[]): Promise<FragmentRecord[]> {
     if (ids.length === 0) return [];
     const gone = new Set(ids);
-    // The links are in the attributes' JSON: the database finds the candidates.
-    const candidates = await this.db.fragments.mentioning(ids);
+    // The links are in the attributes: the database finds them through its index of the
+    // fragments that link to others.
+    const candidates = await this.db.fragments.linkingTo(ids);
     const records = await this.read(candidates);
     return records.filter((f): f is FragmentRecord => f?.links.some((id) => gone.has(id)) === true);
   }

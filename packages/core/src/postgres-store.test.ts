@@ -82,7 +82,7 @@ describe.skipIf(!initdb)('aios with data.url (PostgreSQL)', () => {
     ).findings.find((f) => f.check === 'database');
     expect(checked?.status).toBe('ok');
     expect(checked?.message.startsWith(`${url}: `)).toBe(true);
-    expect(checked?.message).toContain('schema version 6');
+    expect(checked?.message).toContain('schema version 7');
 
     // A backup of the home holds the store's dump (backup-postgres.test.ts goes further).
     const backup = aios('backup', 'create', '--json');

@@ -25,8 +25,11 @@ export interface Dialect {
   readonly historyInNamespace: string;
   /** Ids of the fragments of namespace `?1` whose metadata names `?2` as their source. */
   readonly fragmentsFromSource: string;
-  /** Ids of the fragments whose attributes (their JSON text) contain the string `?1`. */
-  readonly fragmentsMentioning: string;
+  /**
+   * Ids of the fragments whose attributes' `links` array holds the string `?1`, through the
+   * index of the fragments that link to others (schema version 7).
+   */
+  readonly fragmentsLinkingTo: string;
   /** Statements around an erasure that make freed bytes zeroed; null when unsupported. */
   readonly secureDelete: { on: string; off: string } | null;
   /**
@@ -52,7 +55,9 @@ export const SQLITE_DIALECT: Dialect = {
     "SELECT DISTINCT fragment_id FROM fragment_changes WHERE kind != 'erase' AND json_valid(data) AND json_extract(data, '$.namespace') = ?1",
   fragmentsFromSource:
     "SELECT id FROM fragments WHERE namespace = ?1 AND json_valid(metadata) AND json_extract(metadata, '$.source') = ?2 AND json_type(metadata, '$.source') = 'text' ORDER BY created_at, id",
-  fragmentsMentioning: 'SELECT id FROM fragments WHERE instr(attributes, ?1) > 0',
+  // The first condition is fragments_linking's own: the planner reads that index alone.
+  fragmentsLinkingTo:
+    "SELECT id FROM fragments WHERE CASE WHEN json_valid(attributes) THEN json_array_length(attributes, '$.links') ELSE 0 END > 0 AND EXISTS (SELECT 1 FROM json_each(attributes, '$.links') WHERE value = ?1)",
   secureDelete: { on: 'PRAGMA secure_delete = ON', off: 'PRAGMA secure_delete = OFF' },
   returningIds: false,
   tableColumns: (table) => `PRAGMA table_info(${table})`,

@@ -458,19 +458,12 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       return serial(() => atomically(driver, () => deleteSteps(list, rows), 'history'));
     },
 
-    async mentioning(needles) {
-      if (!Array.isArray(needles)) throw invalidInput('needles', needles, 'an array of strings');
-      const forms = new Set<string>();
-      for (const needle of needles) {
-        const text = requireString(needle, 'needles[]');
-        if (text === '') throw invalidInput('needles[]', needle, 'a non-empty string');
-        forms.add(text);
-        forms.add(JSON.stringify(text).slice(1, -1));
-      }
+    async linkingTo(targets) {
+      const wanted = new Set(ids(targets));
       return serial(async () => {
         const ids = new Set<string>();
-        for (const form of forms) {
-          const rows = await driver.query(driver.dialect.fragmentsMentioning, [form]);
+        for (const target of wanted) {
+          const rows = await driver.query(driver.dialect.fragmentsLinkingTo, [target]);
           for (const row of rows) ids.add(String(row.id));
         }
         return [...ids];

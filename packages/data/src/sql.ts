@@ -9,6 +9,7 @@ import history from '../../../crates/data/migrations/0003_history.sql';
 import exchanges from '../../../crates/data/migrations/0004_exchanges.sql';
 import enterprise from '../../../crates/data/migrations/0005_enterprise.sql';
 import sources from '../../../crates/data/migrations/0006_sources.sql';
+import links from '../../../crates/data/migrations/0007_links.sql';
 import eventsPerDaySql from '../../../crates/data/sql/analytics/events_per_day.sql';
 import feedbackPerDaySql from '../../../crates/data/sql/analytics/feedback_per_day.sql';
 import feedbackSummarySql from '../../../crates/data/sql/analytics/feedback_summary.sql';
@@ -41,9 +42,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'exchanges', sql: exchanges },
   { version: 5, name: 'enterprise', sql: enterprise },
   { version: 6, name: 'sources', sql: sources },
+  { version: 7, name: 'links', sql: links },
 ];
 
-export const LATEST_SCHEMA_VERSION = 6;
+export const LATEST_SCHEMA_VERSION = 7;
 
 /**
  * Per-connection settings both implementations apply: foreign keys on, a page cache of

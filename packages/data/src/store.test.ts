@@ -97,27 +97,36 @@ describe.each(storeTargets())('data store (%s)', (impl) => {
     expect((await store.fragments.list({ after: 'f2' })).map((f) => f.id)).toEqual(['f3']);
   });
 
-  it('finds the fragments whose attributes mention a string, in either JSON form', async () => {
+  it('finds the fragments whose links name an id, through the index of linking fragments', async () => {
     const quoted = 'id "with" quotes\\';
     await store.fragments.put([
       { id: 'm1', text: 'a', attributes: { links: ['k-1', 'k-2'] }, createdAt: T0 },
-      { id: 'm2', text: 'b', attributes: { links: ['k-2'], note: quoted }, createdAt: T0 },
-      { id: 'm3', text: 'c', attributes: { links: [] }, createdAt: T0 },
+      { id: 'm2', text: 'b', attributes: { links: ['k-2', quoted] }, createdAt: T0 },
+      { id: 'm3', text: 'c', attributes: { links: [], note: 'k-1' }, createdAt: T0 },
+      { id: 'm4', text: 'd', attributes: { note: 'k-1', other: ['k-1'] }, createdAt: T0 },
+      { id: 'm5', text: 'e', attributes: { links: 'k-1' }, createdAt: T0 },
     ]);
     try {
-      expect((await store.fragments.mentioning(['k-1'])).sort()).toEqual(['m1']);
-      expect((await store.fragments.mentioning(['k-2', 'k-1'])).sort()).toEqual(['m1', 'm2']);
-      expect(await store.fragments.mentioning([quoted])).toEqual(['m2']);
-      expect(await store.fragments.mentioning(['k-9'])).toEqual([]);
-      expect(await store.fragments.mentioning([])).toEqual([]);
-      await expect(store.fragments.mentioning([''])).rejects.toMatchObject({
+      expect((await store.fragments.linkingTo(['k-1'])).sort()).toEqual(['m1']);
+      expect((await store.fragments.linkingTo(['k-2', 'k-1'])).sort()).toEqual(['m1', 'm2']);
+      expect(await store.fragments.linkingTo([quoted])).toEqual(['m2']);
+      // A prefix of a linked id is not a link to it.
+      expect(await store.fragments.linkingTo(['k-'])).toEqual([]);
+      expect(await store.fragments.linkingTo(['k-9'])).toEqual([]);
+      expect(await store.fragments.linkingTo([])).toEqual([]);
+      // Unlinked, a fragment is no longer found.
+      await store.fragments.put([
+        { id: 'm1', text: 'a', attributes: { links: ['k-2'] }, createdAt: T0 },
+      ]);
+      expect(await store.fragments.linkingTo(['k-1'])).toEqual([]);
+      await expect(store.fragments.linkingTo('k-1' as unknown as string[])).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
-      await expect(store.fragments.mentioning('k-1' as unknown as string[])).rejects.toMatchObject({
+      await expect(store.fragments.linkingTo([7 as unknown as string])).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
     } finally {
-      await store.fragments.delete(['m1', 'm2', 'm3']);
+      await store.fragments.delete(['m1', 'm2', 'm3', 'm4', 'm5']);
     }
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Sqlite3Wasm from 'node-sqlite3-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SQLITE_DIALECT } from './dialect.js';
 import { APPLICATION_ID, type DataStore, LATEST_SCHEMA_VERSION, MIGRATIONS } from './index.js';
 import { MESSAGES_BY_EXCHANGE } from './sql.js';
 import { openTestStore, rawSql, storeTargets } from './test-support.js';
@@ -311,6 +312,50 @@ describe.each(storeTargets())('messages by exchange and feedback deletion (%s)',
       await store.close();
     }
   });
+
+  it.runIf(impl !== 'postgres')(
+    'finds the fragments linking to one through the index of linking fragments',
+    async () => {
+      const path = join(dir, `${impl}-links-plan.db`);
+      await (await openTestStore(impl, path)).close();
+      const db = new Database(path);
+      try {
+        db.exec('PRAGMA locking_mode = EXCLUSIVE');
+        const plan = db.all(`EXPLAIN QUERY PLAN ${SQLITE_DIALECT.fragmentsLinkingTo}`, ['x']) as {
+          detail: string;
+        }[];
+        expect(plan[0]?.detail).toMatch(/^SCAN fragments USING INDEX fragments_linking/);
+      } finally {
+        db.close();
+      }
+    },
+  );
+
+  it.runIf(impl !== 'postgres')(
+    'indexes the links of fragments written before version 7',
+    async () => {
+      const path = join(dir, `${impl}-v6.db`);
+      rawSql(
+        path,
+        `${MIGRATIONS.slice(0, 6)
+          .map((m) => m.sql)
+          .join('\n')}
+         INSERT INTO fragments (id, text, created_at, updated_at, attributes) VALUES
+           ('a', 'x', 1, 1, '{"links":["b","c"]}'),
+           ('b', 'y', 1, 1, '{"links":[]}'),
+           ('c', 'z', 1, 1, 'not json');
+         PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = 6;`,
+      );
+      const store = await openTestStore(impl, path);
+      try {
+        expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+        expect(await store.fragments.linkingTo(['c'])).toEqual(['a']);
+        expect(await store.fragments.linkingTo(['a'])).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
   it('deletes feedback rows by id', async () => {
     const store = await openTestStore(impl, ':memory:');

@@ -159,12 +159,11 @@ export interface FragmentRepository {
   delete(ids: readonly string[], options?: DeleteOptions): Promise<number>;
   count(options?: { namespace?: string }): Promise<number>;
   /**
-   * Ids of the fragments whose attributes contain any of these strings, as written in their
-   * JSON text (a string with characters JSON escapes is looked for in both forms): the
-   * candidates of a lookup the caller finishes on the records (the fragments that link to
-   * one being deleted). One scan of the table per string, in the database.
+   * Ids of the fragments whose attributes' `links` array names any of `ids` (the fragments
+   * that link to one being deleted). Read through an index of the fragments that link to
+   * others: the cost grows with those, not with the table.
    */
-  mentioning(needles: readonly string[]): Promise<string[]>;
+  linkingTo(ids: readonly string[]): Promise<string[]>;
   /** Adds one use per id (an id given twice, two) at `at` (for "most used" analytics); the uses counted. */
   markUsed(ids: readonly string[], at?: Timestamp): Promise<number>;
   /**

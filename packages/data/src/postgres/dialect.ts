@@ -21,7 +21,9 @@ export const POSTGRES_DIALECT: Dialect = {
     "SELECT DISTINCT fragment_id FROM fragment_changes WHERE kind != 'erase' AND data IS NOT NULL AND (data::jsonb) -> 'namespace' = to_jsonb(?1::text)",
   fragmentsFromSource:
     "SELECT id FROM fragments WHERE namespace = ?1 AND (metadata::jsonb) -> 'source' = to_jsonb(?2::text) ORDER BY created_at, id",
-  fragmentsMentioning: 'SELECT id FROM fragments WHERE strpos(attributes, ?1) > 0',
+  // The first two conditions are fragments_linking's own: the planner reads that index.
+  fragmentsLinkingTo:
+    "SELECT id FROM fragments WHERE jsonb_typeof(attributes::jsonb -> 'links') = 'array' AND attributes::jsonb -> 'links' <> '[]'::jsonb AND (attributes::jsonb -> 'links') @> jsonb_build_array(?1::text)",
   // PostgreSQL has no secure delete: compact() rewrites the tables (VACUUM FULL).
   secureDelete: null,
   returningIds: true,

@@ -6,6 +6,7 @@
 
 import type { ANALYTICS_SQL, Migration } from '../sql.js';
 import initial from './migrations/0006_initial.sql';
+import links from './migrations/0007_links.sql';
 import changeInsertManySql from './sql/change_insert_many.sql';
 import eventsPerDaySql from './sql/events_per_day.sql';
 import feedbackPerDaySql from './sql/feedback_per_day.sql';
@@ -24,6 +25,7 @@ import topFragmentsSql from './sql/top_fragments.sql';
  */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'initial', sql: initial },
+  { version: 7, name: 'links', sql: links },
 ];
 
 /** The analytics of sql.ts's `ANALYTICS_SQL`, in PostgreSQL's SQL (same parameters). */
