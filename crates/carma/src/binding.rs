@@ -146,6 +146,10 @@ fn write<T>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
 /// An index whose label→slot map may be built when first asked (`crate::label_slots`).
 trait LabelSlotted {
     fn build_label_slots(&self);
+    /// Whether adding documents of `labels` can do without the map (see `Bm25Index::all_new`).
+    fn adds_without_label_slots(&self, _labels: &[u32]) -> bool {
+        false
+    }
 }
 
 impl LabelSlotted for VectorIndex {
@@ -158,12 +162,29 @@ impl LabelSlotted for Bm25Index {
     fn build_label_slots(&self) {
         Bm25Index::build_label_slots(self);
     }
+    fn adds_without_label_slots(&self, labels: &[u32]) -> bool {
+        self.all_new(labels)
+    }
 }
 
 /// The write lock of an index whose label→slot map is built first, under the read lock:
 /// at 1M labels that takes tens of milliseconds, which no search should wait for.
 fn write_labelled<T: LabelSlotted>(index: &SharedIndex<T>) -> RwLockWriteGuard<'_, T> {
     read(index).build_label_slots();
+    write(index)
+}
+
+/// `write_labelled` for an add of `labels`, which leaves the map unbuilt when it can.
+fn write_adding<'a, T: LabelSlotted>(
+    index: &'a SharedIndex<T>,
+    labels: &[u32],
+) -> RwLockWriteGuard<'a, T> {
+    {
+        let index = read(index);
+        if !index.adds_without_label_slots(labels) {
+            index.build_label_slots();
+        }
+    }
     write(index)
 }
 
@@ -682,7 +703,7 @@ impl NativeLexicalIndex {
     /// Adds or replaces documents.
     #[napi(catch_unwind)]
     pub fn add(&self, labels: &[u32], texts: Vec<String>) -> Result<()> {
-        write_labelled(&self.inner)
+        write_adding(&self.inner, labels)
             .add(labels, &texts)
             .map_err(AiosError::into_napi)
     }
@@ -798,7 +819,7 @@ impl Task for LexicalAddTask {
         // Tokenized on this pool thread before the lock is taken (searches go on); not on
         // rayon, whose threads may be loading the vector index meanwhile.
         let counted = count_terms(&self.texts, false);
-        write_labelled(&self.index)
+        write_adding(&self.index, &self.labels)
             .add_counted(&self.labels, &counted)
             .map_err(AiosError::into_napi)
     }

@@ -65,6 +65,13 @@ impl LabelSlots {
         })
     }
 
+    /// Counts a slot added with a label no other slot holds, leaving the map unbuilt (it is
+    /// built from every slot's label, that one's too, when first asked).
+    pub fn add_unbuilt(&mut self) {
+        debug_assert!(!self.is_built());
+        self.live += 1;
+    }
+
     pub fn map_mut(&mut self, labels: &[u32], alive: Option<&[bool]>) -> &mut FxMap<u32, u32> {
         self.map(labels, alive);
         self.map.get_mut().expect("built just above")
