@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type DataStore, LATEST_SCHEMA_VERSION, openDataStore } from './index.js';
+import { POSTGRES_DIALECT } from './postgres/dialect.js';
 import { POSTGRES_MIGRATIONS } from './postgres/sql.js';
 import {
   deferred,
@@ -135,6 +136,17 @@ describe.runIf(storeTargets().includes('postgres'))('a PostgreSQL store', () => 
     expect(await pg.sql(name, 'SELECT count(*) FROM schema_migrations')).toBe(
       String(POSTGRES_MIGRATIONS.length),
     );
+  });
+
+  it('finds the fragments linking to one through the index of linking fragments', async () => {
+    const pg = await testPostgres();
+    const name = await pg.createDatabase();
+    await (await openDataStore({ url: pg.url(name) })).close();
+    // A small table may be scanned whatever its indexes; told not to, the planner must find
+    // that the query's conditions imply the partial index's.
+    const query = POSTGRES_DIALECT.fragmentsLinkingTo.replace('?1', "'x'");
+    const plan = await pg.sql(name, `SET enable_seqscan = off; EXPLAIN ${query}`);
+    expect(plan).toMatch(/Index Scan (using|on) fragments_linking/);
   });
 
   it('refuses a bad URL, a server that is down, a wrong password, a missing or foreign database, with codes and no password shown', async () => {
