@@ -44,6 +44,6 @@ export async function embedChecked(
   }
   // The first vectors of a remote embedder fix the dimension (the meta is written with the
   // first add).
-  indexes.vectorsFor(dim);
+  indexes.fixDimension(dim);
   return matrix;
 }

@@ -38,7 +38,8 @@ export class SearchIndexes {
   lexical: LexicalIndex;
   /**
    * Undefined while the dimension is unknown (a remote embedder before its first answer):
-   * `vectorsFor` creates it with the first vectors. Rows are added through `addVectors`.
+   * `fixDimension` or `addVectors` creates it with the first vectors, which `addVectors`
+   * adds (beside it or to it).
    */
   private base: VectorIndex | undefined;
   /** Rows kept beside `base` (rows-beside.ts), if any. */
@@ -107,7 +108,7 @@ export class SearchIndexes {
   }
 
   /**
-   * Adds or replaces rows (`vectorsFor` creates the index for the first ones): beside an
+   * Adds or replaces rows (the index is created for the first ones): beside an
    * index read from its file while they are few, then resolving null (no graph walk
    * found their nearest), else to the index, after the rows beside it
    * (`VectorIndex.addAsync`, `options` included).
@@ -194,10 +195,15 @@ export class SearchIndexes {
   }
 
   /**
-   * The vector index, created (exact search, no graph yet) for vectors of `dimension`
-   * when there is none: the first vectors of a memory fix its dimension.
+   * Creates the vector index (exact search, no graph yet) for vectors of `dimension` when
+   * there is none: the first vectors of a memory fix its dimension. Returns nothing: rows
+   * go in through `addVectors`, which decides where.
    */
-  vectorsFor(dimension: number): VectorIndex {
+  fixDimension(dimension: number): void {
+    this.vectorsFor(dimension);
+  }
+
+  private vectorsFor(dimension: number): VectorIndex {
     if (this.base === undefined) {
       this.dimension = dimension;
       this.base = this.engine.createVectorIndex(dimension, 'cosine', null);
