@@ -20,6 +20,7 @@ import type {
   FragmentWrite,
   Metadata,
   OpenHooks,
+  RecordWithVector,
   StoredMemory,
   StoreMeta,
 } from './fragment-store.js';
@@ -418,12 +419,23 @@ export class DataFragmentStore implements FragmentStore {
   }
 
   async read(ids: readonly string[]): Promise<Array<FragmentRecord | undefined>> {
-    const found = new Map<string, FragmentRecord>();
+    return (await this.readStored(ids, false)).map((f) => f?.record);
+  }
+
+  readWithVectors(ids: readonly string[]): Promise<Array<RecordWithVector | undefined>> {
+    return this.readStored(ids, true);
+  }
+
+  private async readStored(
+    ids: readonly string[],
+    vectors: boolean,
+  ): Promise<Array<RecordWithVector | undefined>> {
+    const found = new Map<string, RecordWithVector>();
     for (let i = 0; i < ids.length; i += PAGE) {
-      const page = await this.db.fragments.getMany(ids.slice(i, i + PAGE), { vectors: false });
+      const page = await this.db.fragments.getMany(ids.slice(i, i + PAGE), { vectors });
       for (const f of page) {
         const record = toRecord(f);
-        if (record) found.set(f.id, record);
+        if (record) found.set(f.id, { record, vector: f.vector ?? undefined });
       }
     }
     return ids.map((id) => found.get(id));

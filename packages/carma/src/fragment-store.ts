@@ -33,6 +33,12 @@ export interface FragmentRecord {
   links: string[];
 }
 
+/** A stored fragment's record and its vector (undefined: none stored). */
+export interface RecordWithVector {
+  record: FragmentRecord;
+  vector: Float32Array | undefined;
+}
+
 export type ChangeKind = 'add' | 'update' | 'delete' | 'reinforce' | 'merge' | 'link';
 
 /** One entry of a fragment's history: what it was after the change. */
@@ -143,6 +149,8 @@ export interface FragmentStore {
   add(items: FragmentWrite[], options: { meta?: StoreMeta; lowestLabel: number }): Promise<void>;
   /** The stored fragments by id, in the order asked (undefined: no such fragment). */
   read(ids: readonly string[]): Promise<Array<FragmentRecord | undefined>>;
+  /** `read`, each record with its vector: one read of the store rather than `read` and `vectors`. */
+  readWithVectors(ids: readonly string[]): Promise<Array<RecordWithVector | undefined>>;
   /** The meta as stored now. */
   readMeta(): Promise<StoreMeta | undefined>;
   /**

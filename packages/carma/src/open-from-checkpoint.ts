@@ -12,7 +12,7 @@ import type { LabelMap } from './label-map-file.js';
 import { addTexts } from './lexical-index-file.js';
 import { RecordsOnDemand } from './records-on-demand.js';
 import { BESIDE_MAX } from './rows-beside.js';
-import { fillFromStore, type ReadIndexFile } from './vector-index-file.js';
+import { fillFromStore, fillWith, type ReadIndexFile } from './vector-index-file.js';
 
 /** The files of a checkpoint being read, and what changed in the store since. */
 export interface CheckpointReads {
@@ -41,19 +41,29 @@ export async function openFromCheckpoint(
   if (!map || !read || !lexical || !changed) return false;
   if (read.index.size !== map.count || lexical.size !== map.count) return false;
   const ids = [...changed];
-  const stored = await ctx.store.read(ids);
+  // Few changes (the usual case): the records with their vectors, in one read of the
+  // store, so that a replay costs a record read each. Many: the vectors are read a page
+  // at a time as they go into the index.
+  const withVectors = ids.length <= BESIDE_MAX;
+  const stored = withVectors
+    ? await ctx.store.readWithVectors(ids)
+    : (await ctx.store.read(ids)).map((record) => record && { record, vector: undefined });
   const goneEntries = new Set<number>();
   const stale: number[] = [];
   const present: FragmentRecord[] = [];
+  const vectors: Array<Float32Array | undefined> = [];
   ids.forEach((id, i) => {
     const entry = map.entryOfId(id);
-    const f = stored[i];
+    const f = stored[i]?.record;
     if (entry >= 0) {
       goneEntries.add(entry);
       const label = map.labels[entry] as number;
       if (!f || f.label !== label) stale.push(label);
     }
-    if (f) present.push(f);
+    if (f) {
+      present.push(f);
+      vectors.push(stored[i]?.vector);
+    }
   });
   // A label held by two fragments (a database written before labels came from its
   // counter): the full open repairs it.
@@ -76,11 +86,13 @@ export async function openFromCheckpoint(
     const held = present.filter((f) => map.entryOf(f.label) >= 0);
     if (held.length > 0) read.index.remove(Uint32Array.from(held, (f) => f.label));
     const replayed = ctx.engine.createVectorIndex(read.index.dimension, 'cosine', null);
-    await fillFromStore(ctx, present, replayed);
+    await fillWith(ctx, replayed, present, vectors);
     // The map's labels are in ascending order: the last is the highest the file holds.
     indexes.fromFile(read.index, map.labels[map.count - 1] ?? -1, replayed);
   } else {
-    await fillFromStore(ctx, present, read.index);
+    await (withVectors
+      ? fillWith(ctx, read.index, present, vectors)
+      : fillFromStore(ctx, present, read.index));
     indexes.vectors = read.index;
   }
   await addTexts(lexical, present);

@@ -41,10 +41,12 @@ const FILL_PAGE = 5000;
  * The most fragment changes a close or `flush()` leaves in the store's history for the next
  * open to replay, instead of writing the index files again: one per `INDEXED_PER_REPLAYED`
  * indexed fragments, at most `REPLAYED_MAX`. Writing takes time in proportion to the whole
- * index (one note ingested into 100k fragments took 0.8-2 s, into 1M 43 s); a replay takes
- * time in proportion to the changes (a record read and a graph insertion each).
+ * index (300 notes ingested into 1M fragments took 25-43 s and 2.6 GB, most of it writing
+ * the 2.3 GB of files again); a replay takes time in proportion to the changes (a record
+ * read each, about 40-50 µs at 1M: every open of a 1M home with 1,000 changes pending
+ * takes about 45 ms longer, until a close with more writes the files).
  */
-const REPLAYED_MAX = 128;
+const REPLAYED_MAX = 1024;
 const INDEXED_PER_REPLAYED = 1000;
 
 export interface IndexFileState {
@@ -104,15 +106,24 @@ export async function fillFromStore(
   records: FragmentRecord[],
   index: VectorIndex,
 ): Promise<void> {
-  const dim = ctx.indexes.dimension as number;
   for (let start = 0; start < records.length; start += FILL_PAGE) {
     const slice = records.slice(start, start + FILL_PAGE);
-    const vectors = await ctx.store.vectors(slice.map((f) => f.id));
-    await index.addAsync(
-      Uint32Array.from(slice, (f) => f.label),
-      vectorMatrix(slice, vectors, dim),
-    );
+    await fillWith(ctx, index, slice, await ctx.store.vectors(slice.map((f) => f.id)));
   }
+}
+
+/** Adds `records` to `index` with their `vectors` (read with them: `readWithVectors`). */
+export async function fillWith(
+  ctx: MemoryContext,
+  index: VectorIndex,
+  records: readonly FragmentRecord[],
+  vectors: ReadonlyArray<Float32Array | undefined>,
+): Promise<void> {
+  const dim = ctx.indexes.dimension as number;
+  await index.addAsync(
+    Uint32Array.from(records, (f) => f.label),
+    vectorMatrix(records, vectors, dim),
+  );
 }
 
 /** An index file read while the fragments load (`readIndexFile`), before `adoptIndexFile`. */
