@@ -237,6 +237,8 @@ describe.each(testImplementations())('createAios (AIOS_NATIVE=%s)', (impl) => {
       expect((await aios.backup.verify()).ok).toBe(true);
 
       const report = await aios.health.readiness();
+      // Made when first read, then the same monitor (with its checks) every time.
+      expect(aios.health).toBe(aios.health);
       expect(report.checks['database:writable']?.[0]?.status).toBe('pass');
       expect(report.checks['backup:age']?.[0]?.status).toBe('pass');
       expect(report.checks['native:loaded']?.[0]?.output).toContain(`@aios/luna: ${impl}`);

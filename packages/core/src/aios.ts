@@ -60,6 +60,7 @@ export interface Aios {
   readonly data: DataStore;
   /** The chat client Luna asks; null when offline. */
   readonly llm: ChatClient | null;
+  /** Made when first read (a command that never asks spends nothing on it). */
   readonly health: HealthMonitor;
   readonly metrics: Metrics;
   readonly backup: BackupHandle;
@@ -138,7 +139,6 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   let luna: Luna;
   let backup: BackupHandle;
   let journal: MetricsJournal;
-  let health: HealthMonitor | undefined;
   try {
     llm = options.offline
       ? null
@@ -156,14 +156,26 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     // Counters and histograms continue the totals of earlier commands (see MetricsJournal).
     journal = new MetricsJournal(metrics, data.events);
     await journal.load();
-    health = createHealthMonitor({
+  } catch (error) {
+    await closeCores().catch(() => undefined);
+    throw error;
+  }
+  metrics.setMemorySize('carma', { items: memory.size });
+
+  // Made when first asked for (`aios health`, a server's probes, which a server asks for
+  // as it starts): a command that never looks spends nothing on it (its system statistics
+  // load a native library of their own: 6-10 ms of every command).
+  let health: HealthMonitor | undefined;
+  const monitor = (): HealthMonitor => {
+    if (health) return health;
+    const made = createHealthMonitor({
       config,
       metrics,
       native,
       reports,
       ...(options.offline ? { llm: false as const } : {}),
     });
-    health.register(
+    made.register(
       databaseCheck({
         // The Data core has no ping/write probe of its own: a read and a tiny event write.
         ping: async () => {
@@ -174,16 +186,12 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
         },
       }),
     );
-    if (data.database === 'postgres') health.register(postgresCheck(data));
-    health.register(backupCheck({ lastBackup: () => backup.lastBackup() }, health.thresholds));
-    health.register(homeIntegrityCheck(config, native));
-  } catch (error) {
-    health?.close();
-    await closeCores().catch(() => undefined);
-    throw error;
-  }
-  metrics.setMemorySize('carma', { items: memory.size });
-  const monitor = health;
+    if (data.database === 'postgres') made.register(postgresCheck(data));
+    made.register(backupCheck({ lastBackup: () => backup.lastBackup() }, made.thresholds));
+    made.register(homeIntegrityCheck(config, native));
+    health = made;
+    return made;
+  };
 
   const ask: Aios['ask'] = async (question, askOptions) => {
     const done = metrics.startRequest('luna', 'ask');
@@ -217,7 +225,13 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= runAll([() => monitor.close(), () => journal.save(), closeCores]);
+    closing ??= runAll([
+      () => health?.close(),
+      async () => {
+        await journal.save();
+      },
+      closeCores,
+    ]);
     return closing;
   };
   return {
@@ -227,7 +241,9 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     memory,
     data,
     llm,
-    health: monitor,
+    get health() {
+      return monitor();
+    },
     metrics,
     backup,
     ask,

@@ -92,8 +92,10 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
   const jobs = new JobRegistry();
   // Per-key request limits: shared through Redis when `redis.url` is set.
   const limits = new RequestLimits(config, app.log);
+  // The health monitor is made now, so that it times the event loop from the start.
+  const { health } = system;
   const redisCheck = limits.healthCheck();
-  const unregisterRedisCheck = redisCheck ? system.health.register(redisCheck) : undefined;
+  const unregisterRedisCheck = redisCheck ? health.register(redisCheck) : undefined;
   const context: ServerContext = {
     config,
     tenants,
