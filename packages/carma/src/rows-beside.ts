@@ -9,10 +9,11 @@
 import { type Hits, NO_LABEL, type VectorIndex, type VectorSearchOptions } from './engine/index.js';
 
 /**
- * The most rows kept beside an index read from its file: room for every change an open
- * may replay (`REPLAYED_MAX`) and as many written after it. An exact scan of 2,048 rows
- * of 384 dimensions takes 68 µs natively and 1.1 ms in the js implementation (256: 65 and
- * 206 µs), against the copy of every row that adding to the file's index makes.
+ * The most rows kept beside an index read from its file: the changes an open replays, and
+ * those a process writes after (a server between checkpoints, an ingest of a folder). An
+ * exact scan of 2,048 rows of 384 dimensions takes 68 µs natively and 1.1 ms in the js
+ * implementation (256: 65 and 206 µs), against the copy of every row that adding to the
+ * file's index makes.
  */
 export const BESIDE_MAX = 2048;
 
