@@ -407,8 +407,8 @@ export const startupSuite: Suite = {
       );
       // The home's gigabytes written back to disk first, and the machine left to settle:
       // commands are measured as a user runs them, not while the kernel still flushes the
-      // adds and frees the memory that made them (at 1M fragments it did for about 25 s,
-      // and commands measured then took up to 100 ms longer).
+      // adds and frees the memory that made them (after the 1M adds it kept a core busy
+      // for about 20 s in one run).
       execFileSync('sync');
       const waited = await quietMachine();
       log(`startup ${native}: the machine settled after ${(waited / 1000).toFixed(0)} s`);
