@@ -12,7 +12,7 @@ import type { LabelMap } from './label-map-file.js';
 import { addTexts } from './lexical-index-file.js';
 import { RecordsOnDemand } from './records-on-demand.js';
 import { BESIDE_MAX } from './rows-beside.js';
-import { fillFromStore, fillWith, type ReadIndexFile } from './vector-index-file.js';
+import { fillFromStore, type ReadIndexFile } from './vector-index-file.js';
 
 /** The files of a checkpoint being read, and what changed in the store since. */
 export interface CheckpointReads {
@@ -86,13 +86,11 @@ export async function openFromCheckpoint(
     const held = present.filter((f) => map.entryOf(f.label) >= 0);
     if (held.length > 0) read.index.remove(Uint32Array.from(held, (f) => f.label));
     const replayed = ctx.engine.createVectorIndex(read.index.dimension, 'cosine', null);
-    await fillWith(ctx, replayed, present, vectors);
+    await fillFromStore(ctx, present, replayed, withVectors ? vectors : undefined);
     // The map's labels are in ascending order: the last is the highest the file holds.
     indexes.fromFile(read.index, map.labels[map.count - 1] ?? -1, replayed);
   } else {
-    await (withVectors
-      ? fillWith(ctx, read.index, present, vectors)
-      : fillFromStore(ctx, present, read.index));
+    await fillFromStore(ctx, present, read.index, withVectors ? vectors : undefined);
     indexes.vectors = read.index;
   }
   await addTexts(lexical, present);

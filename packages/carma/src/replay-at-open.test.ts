@@ -237,6 +237,32 @@ describe.each(testImplementations())('a few changes left for the next open (%s)'
     }
   });
 
+  it('replays more changes than it keeps beside when few of them are left', async () => {
+    const dir = await written();
+    const files = indexFiles(dir);
+    const m = await open(dir, { replayLimit: 100_000 });
+    // Rounds of adds mostly deleted again: never many rows beside the file's index at once,
+    // yet more changed fragments in all than go beside.
+    const rounds = 3;
+    const perRound = Math.ceil(BESIDE_MAX / rounds) + 10;
+    try {
+      for (let r = 0; r < rounds; r++) {
+        const added = await m.addMany(
+          Array.from({ length: perRound }, (_, i) => ({
+            text: `orchard ${r} row ${i} of pears p${r}x${i}q`,
+            namespace: 'home',
+          })),
+        );
+        for (const { fragment } of added.slice(1)) await m.delete(fragment.id);
+      }
+      expect(fileIndexUntouched(m)).toBe(true);
+    } finally {
+      await m.close();
+    }
+    expect(indexFiles(dir)).toEqual(files);
+    await expectAsRebuilt(dir, 80 + rounds);
+  });
+
   it('adds to the index itself once more rows than it keeps beside come', async () => {
     const dir = await written();
     const m = await open(dir, { replayLimit: 1000 });

@@ -104,27 +104,21 @@ export function storeMeta(ctx: MemoryContext): StoreMeta {
 /** Adds the stored vectors of `records` to `index`, a page at a time. */
 export async function fillFromStore(
   ctx: MemoryContext,
-  records: FragmentRecord[],
-  index: VectorIndex,
-): Promise<void> {
-  for (let start = 0; start < records.length; start += FILL_PAGE) {
-    const slice = records.slice(start, start + FILL_PAGE);
-    await fillWith(ctx, index, slice, await ctx.store.vectors(slice.map((f) => f.id)));
-  }
-}
-
-/** Adds `records` to `index` with their `vectors` (read with them: `readWithVectors`). */
-export async function fillWith(
-  ctx: MemoryContext,
-  index: VectorIndex,
   records: readonly FragmentRecord[],
-  vectors: ReadonlyArray<Float32Array | undefined>,
+  index: VectorIndex,
+  /** The records' vectors when they were read with them (`readWithVectors`). */
+  vectors?: ReadonlyArray<Float32Array | undefined>,
 ): Promise<void> {
   const dim = ctx.indexes.dimension as number;
-  await index.addAsync(
-    Uint32Array.from(records, (f) => f.label),
-    vectorMatrix(records, vectors, dim),
-  );
+  for (let start = 0; start < records.length; start += FILL_PAGE) {
+    const slice = records.slice(start, start + FILL_PAGE);
+    const rows =
+      vectors?.slice(start, start + FILL_PAGE) ?? (await ctx.store.vectors(slice.map((f) => f.id)));
+    await index.addAsync(
+      Uint32Array.from(slice, (f) => f.label),
+      vectorMatrix(slice, rows, dim),
+    );
+  }
 }
 
 /** An index file read while the fragments load (`readIndexFile`), before `adoptIndexFile`. */
