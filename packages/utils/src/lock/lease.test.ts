@@ -153,8 +153,25 @@ describe('leases', () => {
         acquireLease('exclusive', options(dir, 'writer')),
       ]);
       expect(s.status === 'fulfilled' && x.status === 'fulfilled').toBe(false);
+      // Each may see the other at first; withdrawing and trying again lets one in.
+      expect(s.status === 'fulfilled' || x.status === 'fulfilled').toBe(true);
       for (const r of [s, x]) if (r.status === 'fulfilled') await r.value.release();
     }
+  });
+
+  it('waits out a holder that let go moments after it took its lease, not one held longer', async () => {
+    const dir = fresh();
+    const reader = await acquireLease('shared', options(dir, 'reader'));
+    setTimeout(() => void reader.release(), 3);
+    const writer = await acquireLease('exclusive', options(dir, 'writer'));
+    await writer.release();
+    mkdirSync(dir, { recursive: true });
+    const long = new Date(Date.now() - 60_000).toISOString();
+    writeFileSync(join(dir, 'shared-old.json'), holderFile(process.pid, 'server', { time: long }));
+    await expect(acquireLease('exclusive', options(dir, 'writer'))).rejects.toMatchObject({
+      code: 'LOCK_BUSY',
+      message: expect.stringContaining('(server)'),
+    });
   });
 });
 

@@ -9,10 +9,13 @@
  *
  * Each side announces itself before it looks at the other (an exclusive taker takes the
  * slot, then reads the shared files; a shared taker writes its file, then reads the
- * slot), so of two conflicting takers at least one sees the other and gives up at once:
- * they never both proceed. A file of a dead process (crash, SIGKILL) is stale: the next
- * taker clears it. Leases still held when the process exits normally are removed by an
- * exit hook.
+ * slot), so of two conflicting takers at least one sees the other and gives up: they
+ * never both proceed. Two that start together may each see the other, so a taker kept
+ * out by a holder that took its lease moments ago withdraws, waits a few random
+ * milliseconds and tries again, a few times: one of them gets in. A holder older than
+ * that refuses a taker at once. A file of a dead process (crash, SIGKILL) is stale: the
+ * next taker clears it. Leases still held when the process exits normally are removed by
+ * an exit hook.
  */
 import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,6 +65,24 @@ export interface Lease {
 /** Attempts at the exclusive slot while its holder vanishes or a stale one is cleared. */
 const MAX_ATTEMPTS = 20;
 
+/**
+ * A holder that took its lease less than this long ago may be a taker racing this one,
+ * about to withdraw in turn; one held longer is not, and keeps a taker out at once.
+ */
+const RACING_MS = 1000;
+/** Attempts after withdrawing from a race, each after a longer random pause. */
+const RACE_RETRIES = 4;
+
+/** A live holder in the way, turned into the caller's `busy` error unless it was a race. */
+class Conflict {
+  constructor(
+    readonly holder: LockHolder,
+    readonly holds: LeaseMode,
+  ) {}
+}
+
+const racing = (holder: LockHolder): boolean => Date.now() - Date.parse(holder.time) < RACING_MS;
+
 const defaultBusy = (dir: string) => (holder: LockHolder) =>
   new AiosError('LOCK_BUSY', `${dir} is held by ${describeHolder(holder)} since ${holder.time}`, {
     details: { dir, holder },
@@ -82,10 +103,14 @@ function layoutOf(options: LeaseOptions): Layout {
 }
 
 /**
- * Takes a lease, or fails at once with the `busy` error of a live holder in the way
- * (never waits). See the module comment for the protocol.
+ * Takes a lease, or fails with the `busy` error of a live holder in the way. It waits only
+ * out a race with a taker that started with it (see the module comment), never for a
+ * holder to finish.
  */
 export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Promise<Lease> {
+  if (mode !== 'exclusive' && mode !== 'shared') {
+    throw new AiosError('INVALID_INPUT', `unknown lease mode ${String(mode)}`);
+  }
   const layout = layoutOf(options);
   const holder = currentHolder(options.operation, options.detail);
   const conflicts = options.conflicts ?? (() => true);
@@ -95,17 +120,34 @@ export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Prom
   } catch (error) {
     throw fromNodeIoError(error, layout.dir);
   }
-  if (mode === 'exclusive') {
-    const lease = await takeSlot(layout, holder, busy);
+  for (let attempt = 0; ; attempt++) {
     try {
-      await refuseShared(layout, holder, conflicts, busy);
+      return await takeOnce(mode, layout, holder, conflicts);
+    } catch (error) {
+      if (!(error instanceof Conflict)) throw error;
+      if (attempt >= RACE_RETRIES || !racing(error.holder)) throw busy(error.holder, error.holds);
+      await pause(5 + Math.random() * 20 * (attempt + 1));
+    }
+  }
+}
+
+/** One attempt: announces this holder, then looks for the other side (a `Conflict`). */
+async function takeOnce(
+  mode: LeaseMode,
+  layout: Layout,
+  holder: LockHolder,
+  conflicts: (holder: LockHolder, holds: LeaseMode) => boolean,
+): Promise<Lease> {
+  if (mode === 'exclusive') {
+    const lease = await takeSlot(layout, holder);
+    try {
+      await refuseShared(layout, holder, conflicts);
     } catch (error) {
       await lease.release();
       throw error;
     }
     return lease;
   }
-  if (mode !== 'shared') throw new AiosError('INVALID_INPUT', `unknown lease mode ${String(mode)}`);
   const lease = await announceShared(layout, holder);
   try {
     const found = await readHolderFile(layout.slot);
@@ -114,7 +156,7 @@ export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Prom
         // A stale exclusive holder keeps nobody out; it is cleared on the way.
         await clearStale(layout, found, holder);
       } else if (conflicts(found.holder, 'exclusive')) {
-        throw busy(found.holder, 'exclusive');
+        throw new Conflict(found.holder, 'exclusive');
       }
     }
   } catch (error) {
@@ -137,11 +179,7 @@ async function writeAside(layout: Layout, holder: LockHolder, kind: string): Pro
 const removeQuietly = (path: string) => unlink(path).catch(() => undefined);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function takeSlot(
-  layout: Layout,
-  holder: LockHolder,
-  busy: (holder: LockHolder, holds: LeaseMode) => Error,
-): Promise<Lease> {
+async function takeSlot(layout: Layout, holder: LockHolder): Promise<Lease> {
   const tmp = await writeAside(layout, holder, 'lock');
   try {
     for (let attempt = 0; ; attempt++) {
@@ -154,7 +192,7 @@ async function takeSlot(
         }
       }
       const found = await readHolderFile(layout.slot);
-      if (found?.holder && !isStale(found.holder)) throw busy(found.holder, 'exclusive');
+      if (found?.holder && !isStale(found.holder)) throw new Conflict(found.holder, 'exclusive');
       if (attempt >= MAX_ATTEMPTS) {
         throw new AiosError('LOCK_BUSY', `${layout.dir}: could not take the lock`, {
           details: { dir: layout.dir },
@@ -219,7 +257,6 @@ async function refuseShared(
   layout: Layout,
   holder: LockHolder,
   conflicts: (holder: LockHolder, holds: LeaseMode) => boolean,
-  busy: (holder: LockHolder, holds: LeaseMode) => Error,
 ): Promise<void> {
   let names: string[];
   try {
@@ -238,7 +275,7 @@ async function refuseShared(
       continue;
     }
     if (found.holder.token === holder.token) continue;
-    if (conflicts(found.holder, 'shared')) throw busy(found.holder, 'shared');
+    if (conflicts(found.holder, 'shared')) throw new Conflict(found.holder, 'shared');
   }
 }
 
