@@ -16,7 +16,7 @@ mod terms;
 
 pub use file::LEXICAL_FORMAT_VERSION;
 use rayon::prelude::*;
-use terms::{Posting, Terms};
+use terms::{Posting, Postings, Terms};
 
 use crate::fx::FxSet;
 use crate::label_slots::LabelSlots;
@@ -69,7 +69,7 @@ pub struct Bm25Index {
 /// One occurrence of a query term during a search: its postings, IDF, the bound of what
 /// it adds to a score, and the cursor into its postings.
 struct Cursor<'a> {
-    list: &'a [Posting],
+    list: Postings<'a>,
     idf: f64,
     bound: f64,
     pos: usize,
@@ -81,21 +81,32 @@ impl Cursor<'_> {
         self.list.get(self.pos).map(|p| p.slot)
     }
 
+    /// The posting at the cursor.
+    #[inline]
+    fn posting(&self) -> Option<Posting> {
+        self.list.get(self.pos)
+    }
+
     /// The term frequency in `slot`, moving the cursor to the first posting at or after it.
     #[inline]
     fn seek(&mut self, slot: u32) -> Option<u32> {
-        let rest = &self.list[self.pos..];
-        if rest.first().is_some_and(|p| p.slot < slot) {
+        let len = self.list.len();
+        if self.doc().is_some_and(|s| s < slot) {
             // Galloping: the next match is usually near.
             let mut step = 1;
-            while step < rest.len() && rest[step].slot < slot {
+            while self.pos + step < len
+                && self
+                    .list
+                    .get(self.pos + step)
+                    .is_some_and(|p| p.slot < slot)
+            {
                 step *= 2;
             }
-            let end = (step + 1).min(rest.len());
-            self.pos += step / 2 + rest[step / 2..end].partition_point(|p| p.slot < slot);
+            let from = self.pos + step / 2;
+            let to = (self.pos + step + 1).min(len);
+            self.pos = from + self.list.below(from, to, slot);
         }
-        self.list
-            .get(self.pos)
+        self.posting()
             .and_then(|p| (p.slot == slot).then_some(p.tf))
     }
 }
@@ -250,10 +261,7 @@ impl Bm25Index {
                 let id = self
                     .terms
                     .id_or_insert(&doc.lower[start as usize..end as usize]);
-                let list = self.terms.list_mut(id);
-                list.postings.push(Posting { slot, tf: f });
-                list.max_tf = list.max_tf.max(f);
-                list.min_len = list.min_len.min(len);
+                self.terms.append(id, Posting { slot, tf: f }, len);
                 terms.push(id);
             }
             self.doc_len.push(len);
@@ -324,7 +332,7 @@ impl Bm25Index {
         for id in 0..self.terms.len() as u32 {
             let list = self.terms.postings(id);
             for &slot in &slots {
-                if list.binary_search_by_key(&slot, |p| p.slot).is_ok() {
+                if list.find(slot).is_ok() {
                     found.push((id, slot));
                 }
             }
@@ -350,8 +358,8 @@ impl Bm25Index {
         for &(start, end, _) in &doc.terms {
             let id = self.terms.id(&doc.lower[start as usize..end as usize])?;
             let list = self.terms.postings(id);
-            let pos = list.binary_search_by_key(&slot, |p| p.slot).ok()?;
-            tokens += u64::from(list[pos].tf);
+            let pos = list.find(slot).ok()?;
+            tokens += u64::from(list.get(pos)?.tf);
             ids.push(id);
         }
         (tokens == u64::from(self.doc_len[slot as usize])).then_some(ids)
@@ -526,7 +534,7 @@ impl Bm25Index {
             if keep {
                 let mut total = 0.0;
                 for c in &cursors {
-                    if let Some(p) = c.list.get(c.pos) {
+                    if let Some(p) = c.posting() {
                         if p.slot == slot {
                             total += score(c.idf, p.tf, self.doc_len[slot as usize]);
                         }
@@ -571,7 +579,7 @@ impl Bm25Index {
         let mut sum = 0.0;
         for &i in &order[passive..] {
             let c = &cursors[i];
-            if let Some(p) = c.list.get(c.pos) {
+            if let Some(p) = c.posting() {
                 if p.slot == slot {
                     sum += score(c.idf, p.tf, dl);
                 }

@@ -41,13 +41,14 @@ const FILL_PAGE = 5000;
  * The most fragment changes a close or `flush()` leaves in the store's history for the next
  * open to replay, instead of writing the index files again: one per `INDEXED_PER_REPLAYED`
  * indexed fragments, at most `REPLAYED_MAX`. Writing takes time in proportion to the whole
- * index (one note ingested into 100k fragments took 0.8-2 s, into 1M 43 s); a replay takes
- * time in proportion to the changes, and more with the home's size: a record read each
- * (40-50 µs at 1M) and the fragment's text added to the lexical index, whose postings lists
- * it copies out of the file (at 1M, 300 notes in the words the home uses cost every open
- * 200 ms and 290 MB more; 300 in words it does not, 20-30 ms).
+ * index (one note ingested into 100k fragments took 0.8-2 s, a folder of 300 notes into 1M
+ * 30 s); a replay takes time in proportion to the changes, and more with the home's size:
+ * a record read each (40-50 µs at 1M) and the fragment's text added to the lexical index,
+ * whose file is searched for each of its words (at 1M, 300 notes in the words the home
+ * uses cost every open 30-60 ms more, and bring 100 MB of the lexical file into the page
+ * cache).
  */
-const REPLAYED_MAX = 128;
+const REPLAYED_MAX = 512;
 const INDEXED_PER_REPLAYED = 1000;
 
 export interface IndexFileState {

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
-use super::terms::{Posting, TermList, Terms};
+use super::terms::{Posting, Postings, TermList, Terms};
 use super::{Bm25Index, Bm25Params};
 use crate::file_bytes::{
     body_of, checked_body, put_u32s, seal, ByteSink, FileCheck, Reader, SealedFile, END,
@@ -238,7 +238,7 @@ impl Bm25Index {
                 live.push(slot);
             }
         }
-        let terms: Vec<(&[u8], &[Posting])> = self
+        let terms: Vec<(&[u8], Postings<'_>)> = self
             .terms
             .by_name()
             .into_iter()
@@ -734,6 +734,71 @@ mod tests {
         }
         assert_eq!(loaded.idf(&queries), idx.idf(&queries));
         assert_eq!(loaded.to_bytes(), idx.to_bytes());
+    }
+
+    #[test]
+    fn documents_added_to_a_mapped_file_leave_its_lists_in_it() {
+        let (mut idx, mut queries) = churned();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lexical-1.bin");
+        idx.save(&path).unwrap();
+        let mut loaded = Bm25Index::load(&path).unwrap();
+        // Documents in the file's own words: their postings go after the file's lists.
+        let labels: Vec<u32> = (20_000..20_300).collect();
+        let texts: Vec<String> = labels
+            .iter()
+            .map(|l| {
+                format!(
+                    "w1 w{} w{} w{} fresh{}",
+                    l % 7,
+                    l % 13 + 1,
+                    l % 29 + 2,
+                    l % 3
+                )
+            })
+            .collect();
+        for index in [&mut idx, &mut loaded] {
+            index.add(&labels, &texts).unwrap();
+            index
+                .add(&[20_300], &["w1 w1 w1 w1 w1 w1 w1 w1 w1"])
+                .unwrap();
+        }
+        assert_eq!(
+            loaded.terms.copied_out(),
+            0,
+            "no list copied out of the file"
+        );
+        queries.extend(["w1 w3 fresh1", "w2 w5 w11", "fresh0 w0", "w1"].map(String::from));
+        let filter: Vec<u32> = (0..3000).chain(20_100..20_200).collect();
+        let same = |a: &Bm25Index, b: &Bm25Index, queries: &[String]| {
+            for q in queries {
+                for k in [1, 3, 50, 2000] {
+                    assert_eq!(
+                        a.search(q, k, None).unwrap(),
+                        b.search(q, k, None).unwrap(),
+                        "{q} {k}"
+                    );
+                    assert_eq!(
+                        a.search(q, k, Some(&filter)).unwrap(),
+                        b.search(q, k, Some(&filter)).unwrap(),
+                        "{q} {k} filtered"
+                    );
+                }
+            }
+            assert_eq!(a.idf(queries), b.idf(queries));
+            assert_eq!(a.vocabulary_size(), b.vocabulary_size());
+            assert_eq!(a.to_bytes(), b.to_bytes());
+        };
+        same(&loaded, &idx, &queries);
+        // Removing a file document copies its terms' lists out, with what was added to
+        // them; an added one is found in the part after the file's.
+        for index in [&mut idx, &mut loaded] {
+            assert_eq!(index.remove(&[3, 20_005, 20_300]), 3);
+            index.add(&[20_005], &["w1 back"]).unwrap();
+        }
+        same(&loaded, &idx, &queries);
+        let back = Bm25Index::from_bytes(&loaded.to_bytes()).unwrap();
+        same(&back, &idx, &queries);
     }
 
     #[test]

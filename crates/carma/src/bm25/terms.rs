@@ -1,7 +1,10 @@
 //! The terms of a lexical index and their postings: those of the file it was read from,
 //! left where they are in the file (mapped read-only: a search brings in only the lists of
-//! its query terms), and those changed or new since, in memory of its own. A term's list
-//! is copied out of the file at its first change.
+//! its query terms), and those changed or new since, in memory of its own. Documents added
+//! since the file have higher slots than any in it, so their postings of a file term go in
+//! a tail after the file's list, which stays where it is; a term's list is copied out of
+//! the file only when one of the file's postings is removed. (Copying at every add made
+//! 300 notes replayed into a 1M-document index copy 290 MB of the common words' lists.)
 
 use bytemuck::{Pod, Zeroable};
 
@@ -31,13 +34,96 @@ pub struct TermList {
     pub min_len: u32,
 }
 
+/// A term's postings as one list in slot order, kept in up to two parts: a file term's
+/// list in the file, then the postings appended to it since (all of higher slots).
+#[derive(Clone, Copy, Debug)]
+pub struct Postings<'a> {
+    head: &'a [Posting],
+    tail: &'a [Posting],
+}
+
+impl<'a> Postings<'a> {
+    pub fn one(list: &'a [Posting]) -> Self {
+        Self {
+            head: list,
+            tail: &[],
+        }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.head.is_empty() && self.tail.is_empty()
+    }
+
+    /// The posting at `i` of the whole list.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<Posting> {
+        match self.head.get(i) {
+            Some(&p) => Some(p),
+            None => self.tail.get(i - self.head.len()).copied(),
+        }
+    }
+
+    pub fn iter(&self) -> <Self as IntoIterator>::IntoIter {
+        self.into_iter()
+    }
+
+    /// How many postings of `[from, to)` have a slot below `slot` (they come first).
+    pub fn below(&self, from: usize, to: usize, slot: u32) -> usize {
+        let split = self.head.len();
+        if to <= split {
+            return self.head[from..to].partition_point(|p| p.slot < slot);
+        }
+        if from >= split {
+            return self.tail[from - split..to - split].partition_point(|p| p.slot < slot);
+        }
+        let in_head = self.head[from..].partition_point(|p| p.slot < slot);
+        if from + in_head < split {
+            return in_head;
+        }
+        in_head + self.tail[..to - split].partition_point(|p| p.slot < slot)
+    }
+
+    /// Where `slot` is in the whole list (`Err`: where it would go).
+    pub fn find(&self, slot: u32) -> Result<usize, usize> {
+        let at = self.below(0, self.len(), slot);
+        match self.get(at) {
+            Some(p) if p.slot == slot => Ok(at),
+            _ => Err(at),
+        }
+    }
+}
+
+/// Equal when they hold the same postings, however they are split.
+impl PartialEq for Postings<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<'a> IntoIterator for Postings<'a> {
+    type Item = &'a Posting;
+    type IntoIter = std::iter::Chain<std::slice::Iter<'a, Posting>, std::slice::Iter<'a, Posting>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.head.iter().chain(self.tail.iter())
+    }
+}
+
 /// Term ids: those of the file's terms first (its name order), then the terms added since,
 /// in the order they were first seen.
 #[derive(Default)]
 pub struct Terms {
     file: Option<FileTerms>,
-    /// Lists of file terms changed since it was read.
+    /// Lists of file terms copied out of it to remove postings since it was read.
     changed: FxMap<u32, TermList>,
+    /// Postings appended to the lists of file terms not in `changed` (see the module docs).
+    tails: FxMap<u32, TermList>,
     /// Terms not in the file, by name; their lists are `added[id - file terms]`.
     vocab: FxMap<String, u32>,
     added: Vec<TermList>,
@@ -84,30 +170,66 @@ impl Terms {
     }
 
     /// A term's postings (`id` below `len`).
-    pub fn postings(&self, id: u32) -> &[Posting] {
+    pub fn postings(&self, id: u32) -> Postings<'_> {
         let base = self.file_len();
         if id >= base {
-            return &self.added[(id - base) as usize].postings;
+            return Postings::one(&self.added[(id - base) as usize].postings);
         }
-        match self.changed.get(&id) {
-            Some(list) => &list.postings,
-            None => self.file.as_ref().map_or(&[], |f| f.postings(id)),
+        if let Some(list) = self.changed.get(&id) {
+            return Postings::one(&list.postings);
+        }
+        let head = self.file.as_ref().map_or(&[][..], |f| f.postings(id));
+        match self.tails.get(&id) {
+            Some(tail) => Postings {
+                head,
+                tail: &tail.postings,
+            },
+            None => Postings::one(head),
         }
     }
 
     /// A term's bounds: (largest term frequency, shortest document length).
     pub fn bounds(&self, id: u32) -> (u32, u32) {
         let base = self.file_len();
-        let list = if id >= base {
-            Some(&self.added[(id - base) as usize])
-        } else {
-            self.changed.get(&id)
-        };
-        match (list, &self.file) {
-            (Some(l), _) => (l.max_tf, l.min_len),
-            (None, Some(f)) => f.bounds(id),
-            (None, None) => (0, u32::MAX),
+        if id >= base {
+            let list = &self.added[(id - base) as usize];
+            return (list.max_tf, list.min_len);
         }
+        if let Some(list) = self.changed.get(&id) {
+            return (list.max_tf, list.min_len);
+        }
+        let (max_tf, min_len) = self.file.as_ref().map_or((0, u32::MAX), |f| f.bounds(id));
+        match self.tails.get(&id) {
+            Some(tail) => (max_tf.max(tail.max_tf), min_len.min(tail.min_len)),
+            None => (max_tf, min_len),
+        }
+    }
+
+    /// Appends the posting of a document added after every other (the highest slot) to a
+    /// term's list, whose bounds it widens to `tf` and the document's length `len`.
+    pub fn append(&mut self, id: u32, posting: Posting, len: u32) {
+        let base = self.file_len();
+        let list = if id >= base {
+            &mut self.added[(id - base) as usize]
+        } else if let Some(list) = self.changed.get_mut(&id) {
+            list
+        } else {
+            self.tails.entry(id).or_insert_with(|| TermList {
+                postings: Vec::new(),
+                max_tf: 0,
+                min_len: u32::MAX,
+            })
+        };
+        debug_assert!(list.postings.last().is_none_or(|p| p.slot < posting.slot));
+        list.postings.push(posting);
+        list.max_tf = list.max_tf.max(posting.tf);
+        list.min_len = list.min_len.min(len);
+    }
+
+    /// How many of the file's lists were copied out of it.
+    #[cfg(test)]
+    pub fn copied_out(&self) -> usize {
+        self.changed.len()
     }
 
     /// A term's list to change, copied out of the file first when it is still there.
@@ -116,16 +238,22 @@ impl Terms {
         if id >= base {
             return &mut self.added[(id - base) as usize];
         }
-        let file = &self.file;
-        self.changed.entry(id).or_insert_with(|| {
-            let f = file.as_ref().expect("an id below the file's terms");
+        if !self.changed.contains_key(&id) {
+            let f = self.file.as_ref().expect("an id below the file's terms");
             let (max_tf, min_len) = f.bounds(id);
-            TermList {
+            let mut list = TermList {
                 postings: f.postings(id).to_vec(),
                 max_tf,
                 min_len,
+            };
+            if let Some(tail) = self.tails.remove(&id) {
+                list.postings.extend_from_slice(&tail.postings);
+                list.max_tf = list.max_tf.max(tail.max_tf);
+                list.min_len = list.min_len.min(tail.min_len);
             }
-        })
+            self.changed.insert(id, list);
+        }
+        self.changed.get_mut(&id).expect("inserted above")
     }
 
     /// Every term id with its name, in name order (bytewise, as the file keeps them).
