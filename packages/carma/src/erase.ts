@@ -36,6 +36,6 @@ export async function eraseNamespace(
     indexes.vectors.compact();
     indexes.savedToFile = false;
   }
-  await checkpointNow(ctx);
+  await checkpointNow(ctx, { whenBusy: 'wait' });
   return erased;
 }

@@ -54,5 +54,5 @@ export async function reembedAll(ctx: MemoryContext, records: FragmentRecord[]):
   }
   indexes.vectors = index;
   indexes.maybeBuildGraph();
-  await checkpointNow(ctx);
+  await checkpointNow(ctx, { whenBusy: 'wait' });
 }

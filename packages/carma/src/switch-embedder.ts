@@ -128,6 +128,6 @@ export async function switchEmbedder(
     ctx.indexes.savedToFile = false;
     ctx.indexes.maybeBuildGraph();
     ctx.queryVectors.clear();
-    await checkpointNow(ctx);
+    await checkpointNow(ctx, { whenBusy: 'wait' });
   });
 }

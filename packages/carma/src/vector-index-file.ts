@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAiosError } from '@aios/utils';
 import { loadChecked } from './checked-files.js';
+import { takeCheckpointLock } from './checkpoint-lock.js';
 import type { MemoryContext } from './context.js';
 import { normalizeRoles } from './embedding-roles.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
@@ -250,15 +251,51 @@ export async function checkpointIfDue(ctx: MemoryContext): Promise<void> {
 }
 
 /**
+ * What a checkpoint has to do, once the indexes took in what other processes wrote:
+ * nothing (`replay`: the files named hold all but a few changes, which the next open
+ * replays; `saved`: the files named are these indexes), or write the files.
+ */
+async function checkpointState(
+  ctx: MemoryContext,
+  allowReplay: boolean,
+): Promise<{ state: 'replay' | 'saved' | 'write'; seq: number }> {
+  const { indexes, files } = ctx;
+  // The position the index reflects: what other processes wrote is taken in first.
+  const seq = await catchUp(ctx, { checkpoint: true });
+  const current = files.checkpoint;
+  if (
+    allowReplay &&
+    indexes.fromCheckpoint &&
+    current !== undefined &&
+    seq - current.seq <= replayLimit(ctx) &&
+    checkpointFilesExist(ctx, current)
+  ) {
+    return { state: 'replay', seq };
+  }
+  if (
+    indexes.savedToFile &&
+    current?.seq === seq &&
+    existsSync(indexPath(ctx, current.generation) as string) &&
+    hasLexicalFile(ctx, current)
+  ) {
+    return { state: 'saved', seq };
+  }
+  return { state: 'write', seq };
+}
+
+/**
  * Writes the accesses recorded so far and, when the memory has a directory and changed
  * fragments since it was opened, the vector index (graph included) to the next
  * `index-<generation>.bin` and the lexical index to `lexical-<generation>.bin`, then
  * names them in the meta. A memory opened to read leaves the
  * files and the meta as they are, even when it rebuilt or brought its index up to date.
+ * While another process writes the files (checkpoint-lock.ts), a checkpoint is left to it
+ * and to the next open's replay, unless `whenBusy` is `wait` (an erase, a new embedder:
+ * files of the old state must not stay named).
  */
 export async function checkpointNow(
   ctx: MemoryContext,
-  options: { allowReplay?: boolean } = {},
+  options: { allowReplay?: boolean; whenBusy?: 'skip' | 'wait' } = {},
 ): Promise<void> {
   const { store, indexes, files } = ctx;
   await store.flush();
@@ -273,28 +310,30 @@ export async function checkpointNow(
     indexes.fromCheckpoint = false;
     await readEveryRecord(ctx);
   }
-  // The position the index reflects: what other processes wrote is taken in first.
-  const seq = await catchUp(ctx, { checkpoint: true });
-  const current = files.checkpoint;
-  // The files named stay, and the next open replays the few changes since them.
-  const replayable =
-    options.allowReplay &&
-    indexes.fromCheckpoint &&
-    current !== undefined &&
-    seq - current.seq <= replayLimit(ctx) &&
-    checkpointFilesExist(ctx, current);
-  if (replayable) return;
-  if (
-    indexes.savedToFile &&
-    current?.seq === seq &&
-    existsSync(indexPath(ctx, current.generation) as string) &&
-    hasLexicalFile(ctx, current)
-  ) {
+  const allowReplay = options.allowReplay === true;
+  const { state } = await checkpointState(ctx, allowReplay);
+  if (state === 'replay') return;
+  if (state === 'saved') {
     // The files on disk are these indexes (a checkpoint written before label maps
     // existed gets its own).
     await saveMissingLabelMap(ctx);
     return;
   }
+  const lease = await takeCheckpointLock(dir, options.whenBusy === 'wait');
+  if (!lease) return;
+  try {
+    // Another process may have written the files since: up to date again, under the lock.
+    const now = await checkpointState(ctx, allowReplay);
+    if (now.state === 'write') await writeCheckpoint(ctx, dir, now.seq);
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Writes the files of the next generation and names them in the meta (under the lock). */
+async function writeCheckpoint(ctx: MemoryContext, dir: string, seq: number): Promise<void> {
+  const { store, indexes, files } = ctx;
+  const current = files.checkpoint;
   const generation = Math.max(files.generation, current?.generation ?? 0) + 1;
   await indexes.settle();
   await (indexes.vectors as VectorIndex).save(indexPath(ctx, generation) as string);
