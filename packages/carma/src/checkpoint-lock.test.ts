@@ -68,6 +68,48 @@ describe.each(impls)('index files written by one process at a time (%s)', (impl)
     expect(indexFiles(dir)).toHaveLength(3);
   });
 
+  it('a large memory leaves its files to writeIndexFiles of another process', async () => {
+    const dir = freshDir();
+    const small = await openMemory({
+      dir,
+      native: impl,
+      dimension: 64,
+      replayLimit: 0,
+      deferCheckpointFrom: 30,
+    });
+    await small.addMany(notes('a', 20));
+    await small.close();
+    // Below the size given: written at close as before.
+    expect(small.checkpointDeferred).toBe(false);
+    const written = indexFiles(dir);
+    expect(written).toHaveLength(3);
+    const large = await openMemory({
+      dir,
+      native: impl,
+      dimension: 64,
+      replayLimit: 0,
+      deferCheckpointFrom: 30,
+    });
+    await large.addMany(notes('b', 20));
+    await large.close();
+    expect(large.checkpointDeferred).toBe(true);
+    expect(indexFiles(dir)).toEqual(written);
+    // Another process (here a memory that changes nothing) writes them.
+    const writer = await open(dir);
+    expect(writer.allLoaded).toBe(false);
+    expect(await writer.writeIndexFiles()).toBe('written');
+    expect(await writer.writeIndexFiles()).toBe('current');
+    await writer.close();
+    expect(writer.checkpointDeferred).toBe(false);
+    expect(indexFiles(dir)).not.toEqual(written);
+    const next = await open(dir, 0);
+    expect(next.size).toBe(40);
+    expect(await next.writeIndexFiles()).toBe('current');
+    const [hit] = await next.search('markbn7', { k: 1 });
+    expect(hit?.fragment.text).toBe('b note 7: markbn7');
+    await next.close();
+  });
+
   it('an erase waits for the files being written, then writes its own without the texts', async () => {
     const dir = freshDir();
     const memory = await open(dir, 0);

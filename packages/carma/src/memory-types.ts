@@ -169,10 +169,18 @@ export interface MemoryOptions {
   /**
    * The most fragment changes since the last index files that `close()` and `flush()`
    * leave for the next open to replay from the store's history, rather than writing the
-   * files again. Default: one per 1,000 indexed fragments, at most 128 (a note added to a
+   * files again. Default: one per 1,000 indexed fragments, at most 512 (a note added to a
    * large memory does not rewrite its whole index); 0 always writes.
    */
   replayLimit?: number;
+  /**
+   * From this many indexed fragments, `flush()` and `close()` leave index files due to be written to
+   * another process (writing them takes seconds at 200k fragments, half a minute at 1M):
+   * the changes stay in the store's history for the next open to replay, and
+   * `checkpointDeferred` says so, for the caller to run `writeIndexFiles()` elsewhere (the
+   * `aios` CLI starts `aios memory checkpoint` in the background). Default: never.
+   */
+  deferCheckpointFrom?: number;
   /**
    * On a store other servers write to (PostgreSQL): how often to ask it for changes
    * whose notice was lost (ms, default 1000). Unused on SQLite.

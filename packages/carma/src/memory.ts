@@ -109,6 +109,7 @@ export class Memory {
   /** Keeps the memory up to date with a store other servers write to (notices, polls). */
   private readonly follower: ChangeFollower;
   private origin: IndexOrigin = 'none';
+  private deferred = false;
   private lexicalFrom: LexicalOrigin = 'texts';
 
   private constructor(
@@ -573,12 +574,14 @@ export class Memory {
    * Writes the accesses recorded so far and, when the memory has a directory, the vector
    * index (graph included) to `index-<generation>.bin` and the lexical index and label map
    * beside it, named in the store's meta; unless the files named hold all but a few changes
-   * (`replayLimit`), which the next open replays from the store's history.
+   * (`replayLimit`), which the next open replays from the store's history, or the memory is
+   * large enough to leave them to another process (`deferCheckpointFrom`).
    */
   flush(): Promise<void> {
-    return this.mutations.run(() => {
+    return this.mutations.run(async () => {
       this.checkOpen();
-      return checkpointNow(this.ctx, { allowReplay: true });
+      const outcome = await checkpointNow(this.ctx, { allowReplay: true, defer: true });
+      this.deferred = outcome === 'deferred';
     });
   }
 
@@ -600,6 +603,29 @@ export class Memory {
     return this.lexicalFrom;
   }
 
+  /**
+   * Writes the index files now when they lag behind the store (what this memory or
+   * another process changed since them), so that the next opens replay nothing; even
+   * when this memory changed nothing. `busy`: another process is writing them.
+   */
+  writeIndexFiles(): Promise<'written' | 'current' | 'busy' | 'none'> {
+    return this.mutations.run(async () => {
+      this.checkOpen();
+      const outcome = await checkpointNow(this.ctx, { force: true });
+      return outcome === 'written' || outcome === 'current' || outcome === 'busy'
+        ? outcome
+        : 'none';
+    });
+  }
+
+  /**
+   * Whether the last `flush()` or `close()` left index files due to be written to another
+   * process (`deferCheckpointFrom`).
+   */
+  get checkpointDeferred(): boolean {
+    return this.deferred;
+  }
+
   /** Flushes and closes; the memory cannot be used afterwards. */
   async close(): Promise<void> {
     // No more background catch-ups; the listening connection and the poll timer end.
@@ -611,7 +637,8 @@ export class Memory {
       clearTimeout(this.idleTimer);
       await this.ctx.indexes.stopBackground({ keepGraph: this.ctx.store.written > 0 });
       try {
-        await checkpointNow(this.ctx, { allowReplay: true });
+        const outcome = await checkpointNow(this.ctx, { allowReplay: true, defer: true });
+        this.deferred = outcome === 'deferred';
       } finally {
         this.closed = true;
         await this.store.close();

@@ -182,6 +182,9 @@ export function checkMemoryOptions(options: MemoryOptions): void {
   if (options.checkpointEvery !== undefined) {
     integerInRange(options.checkpointEvery, 'checkpointEvery', 1, Number.MAX_SAFE_INTEGER);
   }
+  if (options.deferCheckpointFrom !== undefined) {
+    integerInRange(options.deferCheckpointFrom, 'deferCheckpointFrom', 0, Number.MAX_SAFE_INTEGER);
+  }
   if (options.replayLimit !== undefined) {
     integerInRange(options.replayLimit, 'replayLimit', 0, Number.MAX_SAFE_INTEGER);
   }

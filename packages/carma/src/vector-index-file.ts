@@ -284,6 +284,29 @@ async function checkpointState(
 }
 
 /**
+ * What a checkpoint did: `none` (no files to write: no directory, nothing written by this
+ * memory, inside a transaction), `replay` (the changes left for the next open to replay),
+ * `current` (the files named are these indexes), `written`, `busy` (another process was
+ * writing the files: left to it and to the next open's replay), `deferred` (left to
+ * another process, see `CheckpointOptions.defer`).
+ */
+export type CheckpointOutcome = 'none' | 'replay' | 'current' | 'written' | 'busy' | 'deferred';
+
+export interface CheckpointOptions {
+  /** Leave up to `replayLimit` changes for the next open to replay. */
+  allowReplay?: boolean;
+  /** While another process writes the files: leave them to it (default), or wait. */
+  whenBusy?: 'skip' | 'wait';
+  /**
+   * Leave files due to be written to another process when the vector index holds at
+   * least `MemoryOptions.deferCheckpointFrom` rows (writing them takes seconds).
+   */
+  defer?: boolean;
+  /** Write them even when this memory changed nothing (their files lag behind the store). */
+  force?: boolean;
+}
+
+/**
  * Writes the accesses recorded so far and, when the memory has a directory and changed
  * fragments since it was opened, the vector index (graph included) to the next
  * `index-<generation>.bin` and the lexical index to `lexical-<generation>.bin`, then
@@ -295,16 +318,16 @@ async function checkpointState(
  */
 export async function checkpointNow(
   ctx: MemoryContext,
-  options: { allowReplay?: boolean; whenBusy?: 'skip' | 'wait' } = {},
-): Promise<void> {
+  options: CheckpointOptions = {},
+): Promise<CheckpointOutcome> {
   const { store, indexes, files } = ctx;
   await store.flush();
   files.writtenAtCheckpoint = store.written;
   const dir = ctx.options.dir;
-  if (dir === undefined || !indexes.hasVectors || indexes.dimension === undefined) return;
-  if (store.written === 0) return;
+  if (dir === undefined || !indexes.hasVectors || indexes.dimension === undefined) return 'none';
+  if (store.written === 0 && !options.force) return 'none';
   // Inside a transaction the index may hold writes a rollback takes back: not now.
-  if (store.inTransaction()) return;
+  if (store.inTransaction()) return 'none';
   // A map that knows no texts (format 1) is not written again from its entries.
   if (ctx.fragments.onDemand && !ctx.fragments.onDemand.knowsContent) {
     indexes.fromCheckpoint = false;
@@ -312,19 +335,24 @@ export async function checkpointNow(
   }
   const allowReplay = options.allowReplay === true;
   const { state } = await checkpointState(ctx, allowReplay);
-  if (state === 'replay') return;
+  if (state === 'replay') return 'replay';
   if (state === 'saved') {
     // The files on disk are these indexes (a checkpoint written before label maps
     // existed gets its own).
     await saveMissingLabelMap(ctx);
-    return;
+    return 'current';
   }
+  const from = ctx.options.deferCheckpointFrom;
+  if (options.defer && from !== undefined && indexes.vectorCount >= from) return 'deferred';
   const lease = await takeCheckpointLock(dir, options.whenBusy === 'wait');
-  if (!lease) return;
+  if (!lease) return 'busy';
   try {
     // Another process may have written the files since: up to date again, under the lock.
     const now = await checkpointState(ctx, allowReplay);
-    if (now.state === 'write') await writeCheckpoint(ctx, dir, now.seq);
+    if (now.state === 'replay') return 'replay';
+    if (now.state === 'saved') return 'current';
+    await writeCheckpoint(ctx, dir, now.seq);
+    return 'written';
   } finally {
     await lease.release();
   }

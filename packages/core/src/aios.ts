@@ -43,6 +43,13 @@ export interface CreateAiosOptions {
   offline?: boolean;
   /** Timeout of one LM Studio / Ollama probe when `luna.llm.baseUrl` is unset (default 400 ms). */
   probeTimeoutMs?: number;
+  /**
+   * A memory of at least `carma.backgroundCheckpointFrom` fragments leaves index files
+   * due at close to another process (`aios.memory.checkpointDeferred`): a CLI command,
+   * which then starts `aios memory checkpoint` (background-checkpoint.ts). Not on a js
+   * SQLite store, which a process holds alone.
+   */
+  deferCheckpoints?: boolean;
 }
 
 /**
@@ -125,8 +132,17 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   const { native } = config;
   const data = await openDataStore(storeOptionsFromConfig(config));
   let memory: Memory;
+  const deferFrom = config.carma.backgroundCheckpointFrom;
+  const defers =
+    options.deferCheckpoints === true &&
+    deferFrom !== null &&
+    (data.database === 'postgres' || data.implementation === 'native');
   try {
-    memory = await openMemory({ ...carmaOptionsFromConfig(config), data });
+    memory = await openMemory({
+      ...carmaOptionsFromConfig(config),
+      data,
+      ...(defers ? { deferCheckpointFrom: deferFrom } : {}),
+    });
   } catch (error) {
     await data.close().catch(() => undefined);
     throw error;

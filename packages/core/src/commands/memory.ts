@@ -10,6 +10,13 @@ import { withAios } from './open-system.js';
 import { plural } from './plural.js';
 import { numberIn, printJson } from './shared.js';
 
+const CHECKPOINT_MESSAGES = {
+  written: 'index files written: the next commands open them with no change to replay',
+  current: 'the index files are up to date',
+  busy: 'another process is writing the index files',
+  none: 'no index files to write (the memory has no vectors, or keeps no files)',
+} as const;
+
 export function registerMemory(program: Command): void {
   const memory = program
     .command('memory')
@@ -106,6 +113,24 @@ export function registerMemory(program: Command): void {
         console.log(`fragment ${pc.bold(f.id)} deleted`);
         console.log(pc.dim(`(its history stays readable: aios memory show ${f.id})`));
       });
+    });
+
+  memory
+    .command('checkpoint')
+    .description(
+      'write the index files now, so that the next commands replay no change (a command on a large memory starts this in the background)',
+    )
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withAios(
+        command,
+        async (aios) => {
+          const outcome = await aios.memory.writeIndexFiles();
+          if (options.json) return printJson({ outcome });
+          console.log(CHECKPOINT_MESSAGES[outcome]);
+        },
+        { deferCheckpoints: false },
+      );
     });
 
   memory

@@ -3,6 +3,7 @@ import { preloadVocabulary } from '@aios/luna';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { type Aios, createAios } from '../aios.js';
+import { startBackgroundCheckpoint } from '../background-checkpoint.js';
 import { closeOnSignal } from '../lifecycle.js';
 import { type GlobalOptions, loadCliConfig } from './shared.js';
 
@@ -30,17 +31,28 @@ function callOverrides(options: SystemOptions): Record<string, unknown> {
 export async function withAios<T>(
   command: Command,
   run: (aios: Aios) => Promise<T>,
-  { tokens = false }: { tokens?: boolean } = {},
+  {
+    tokens = false,
+    deferCheckpoints = true,
+  }: { tokens?: boolean; deferCheckpoints?: boolean } = {},
 ): Promise<T> {
   const options = command.optsWithGlobals<SystemOptions>();
   const { config } = loadCliConfig(options, callOverrides(options));
   if (tokens) preloadVocabulary({ encoding: config.luna.encoding, native: config.native });
-  const aios = await createAios({ config, offline: options.offline === true });
+  const aios = await createAios({ config, offline: options.offline === true, deferCheckpoints });
   const untrack = closeOnSignal(aios);
   try {
     return await run(aios);
   } finally {
     untrack();
     await aios.close();
+    if (aios.memory.checkpointDeferred) {
+      const pid = startBackgroundCheckpoint(options, config.home);
+      if (pid !== undefined) {
+        process.stderr.write(
+          `aios: the memory's index files are being written in the background (aios memory checkpoint, process ${pid})\n`,
+        );
+      }
+    }
   }
 }

@@ -135,6 +135,13 @@ export const configSchema = z.strictObject({
           mode: z.enum(['hybrid', 'vector', 'lexical']).default('hybrid'),
         })
         .prefault({}),
+      /**
+       * From this many fragments, a CLI command leaves the memory's index files, when they
+       * are due to be written again, to `aios memory checkpoint` started in the background
+       * (writing them takes seconds at 200k fragments, half a minute at 1M). Native only;
+       * null: always written by the command itself.
+       */
+      backgroundCheckpointFrom: z.int().min(0).nullable().default(200_000),
     })
     .prefault({}),
   luna: z
