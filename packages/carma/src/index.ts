@@ -2,6 +2,8 @@ import type { ImplementationReport, NativeMode } from '@aios/utils';
 import packageJson from '../package.json' with { type: 'json' };
 import { loadCarmaBinding } from './binding.js';
 
+/** How long after its last change an index file's full check may be recorded (checked-files.ts). */
+export { SETTLED_MS as INDEX_FILE_SETTLED_MS } from './checked-files.js';
 export {
   CARMA_META_KEY,
   createDataFragmentStore,

@@ -12,6 +12,12 @@ const indexFiles = (dir: string) =>
     ? readdirSync(dir).filter((n) => /^(?:index|lexical|labels)-\d+\.bin$/.test(n))
     : [];
 
+/** The records of full checks of the index files (checked-files.ts in @aios/carma). */
+const checkRecords = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir).filter((n) => /^(?:index|lexical|labels)-\d+\.bin\.checked$/.test(n))
+    : [];
+
 async function until(done: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done()) {
@@ -43,6 +49,8 @@ describe.each(testImplementations())(
       } else {
         expect(ingest.stderr).toMatch(started);
         await until(() => indexFiles(carma).length === 3 && !existsSync(lock), 60_000);
+        // It then checked them in full, once settled: the next command need not.
+        await until(() => checkRecords(carma).length === 3, 60_000);
       }
       const check = runCli(home, ['memory', 'checkpoint', '--json'], env);
       expect(check.code, check.stderr).toBe(0);

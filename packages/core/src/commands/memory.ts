@@ -1,4 +1,4 @@
-import { describeRoles } from '@aios/carma';
+import { describeRoles, INDEX_FILE_SETTLED_MS } from '@aios/carma';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
@@ -122,15 +122,17 @@ export function registerMemory(program: Command): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      await withAios(
-        command,
-        async (aios) => {
-          const outcome = await aios.memory.writeIndexFiles();
-          if (options.json) return printJson({ outcome });
-          console.log(CHECKPOINT_MESSAGES[outcome]);
-        },
-        { deferCheckpoints: false },
-      );
+      const outcome = await withAios(command, (aios) => aios.memory.writeIndexFiles(), {
+        deferCheckpoints: false,
+      });
+      if (outcome === 'written') {
+        // The first open of new files checks them in full (2-3 s at 1M fragments) and
+        // records it once they settled: done here, the commands at the prompt need not.
+        await new Promise((resolve) => setTimeout(resolve, INDEX_FILE_SETTLED_MS + 100));
+        await withAios(command, async () => undefined, { deferCheckpoints: false });
+      }
+      if (options.json) return printJson({ outcome });
+      console.log(CHECKPOINT_MESSAGES[outcome]);
     });
 
   memory
