@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
+import { refuseMovedCheckpoint } from './checkpoint-moved.js';
 import type { MemoryContext } from './context.js';
 import { createDataFragmentStore } from './data-fragment-store.js';
 import type { Embedder } from './embedder.js';
@@ -119,6 +120,8 @@ function takeMeta(ctx: MemoryContext, meta: StoreMeta | undefined): boolean {
  */
 export async function loadMemory(
   ctx: MemoryContext,
+  /** Fail with `CheckpointMoved` when the checkpoint's files were replaced meanwhile. */
+  options: { refuseMoved: boolean } = { refuseMoved: true },
 ): Promise<{ vectors: IndexOrigin; lexical: LexicalOrigin }> {
   const { fragments, indexes } = ctx;
   let reembed = false;
@@ -164,6 +167,9 @@ export async function loadMemory(
     }))
   ) {
     return { vectors: 'file', lexical: 'file' };
+  }
+  if (options.refuseMoved) {
+    await refuseMovedCheckpoint(ctx, ctx.files.checkpoint, [indexFile, lexicalFile, labelMap]);
   }
   const records = stored.fragments ?? (await ctx.store.readAll());
   fragments.claimLabels(records.map((f) => f.label));

@@ -15,6 +15,7 @@ import {
 import { addFragments } from './add.js';
 import { AllowListCache } from './allow-list.js';
 import { ChangeFollower, DEFAULT_FOLLOW_POLL_MS, type FollowStatus } from './change-follower.js';
+import { CheckpointMoved } from './checkpoint-moved.js';
 import { runConsolidation } from './consolidation.js';
 import type { MemoryContext } from './context.js';
 import { embedAhead } from './document-vectors.js';
@@ -95,6 +96,9 @@ export const CONSOLIDATION_LOCK = 'carma.consolidate';
  * CARMA's memory: fragments with namespaces, metadata, importance and history; dedup on
  * write; hybrid (BM25 + vector) search with filters; reinforcement; persistence.
  */
+/** Opens started again when another process's checkpoint replaced the files being read. */
+const OPEN_ATTEMPTS = 4;
+
 export class Memory {
   private readonly ctx: MemoryContext;
   private closed = false;
@@ -176,20 +180,31 @@ export class Memory {
     const engine = createEngine({ native: options.native });
     const hashing = await createHashing({ native: options.native });
     const store = options.store ?? defaultStore(options);
-    let memory: Memory;
     try {
       const embedder = options.embedder ?? new HashingEmbedder(engine, options.dimension ?? 384);
-      memory = new Memory(engine, hashing, store, embedder, options);
-      const origins = await loadMemory(memory.ctx);
+      const attempt = async (refuseMoved: boolean) => {
+        const memory = new Memory(engine, hashing, store, embedder, options);
+        try {
+          return { memory, origins: await loadMemory(memory.ctx, { refuseMoved }) };
+        } catch (error) {
+          if (error instanceof CheckpointMoved) return undefined;
+          throw error;
+        }
+      };
+      // Another process's checkpoint may replace the files being read: read the new ones.
+      // The last attempt rebuilds what it cannot read rather than start again.
+      let opened: Awaited<ReturnType<typeof attempt>>;
+      for (let i = 1; !opened; i++) opened = await attempt(i < OPEN_ATTEMPTS);
+      const { memory, origins } = opened;
       memory.origin = origins.vectors;
       memory.lexicalFrom = origins.lexical;
       memory.follower.start();
+      return memory;
     } catch (error) {
       // A store opened here is closed again (a database file stays locked otherwise).
       if (!options.store) await store.close().catch(() => undefined);
       throw error;
     }
-    return memory;
   }
 
   /** The embedder fragments and queries are embedded with (another after a switch). */

@@ -83,7 +83,7 @@ async function formatVersion(path: string): Promise<number | undefined> {
   }
 }
 
-function indexPath(ctx: MemoryContext, generation: number): string | undefined {
+export function indexPath(ctx: MemoryContext, generation: number): string | undefined {
   return ctx.options.dir === undefined
     ? undefined
     : join(ctx.options.dir, `index-${generation}.bin`);
@@ -153,6 +153,9 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
     index = await loading;
   } catch (error) {
     const code = isAiosError(error) ? error.code : 'UNEXPECTED';
+    // Gone since it was named: another process's checkpoint replaced it (the open starts
+    // again from that one; checkpoint-files.ts).
+    if (code === 'IO_NOT_FOUND') return undefined;
     const reason = error instanceof Error ? error.message : String(error);
     memoryLogger(ctx).warn(
       { file: path, code, reason },
