@@ -173,4 +173,42 @@ describe.runIf(impls.includes('native') && nativeLoads)('checkpoints of several 
     }
     await third.close();
   });
+
+  it('an open while another process writes checkpoints reads them, never rebuilding with a warning', async () => {
+    const dir = freshDir();
+    const first = await openMemory({ dir, native: 'native', dimension: 64, replayLimit: 0 });
+    await first.addMany(notes('base', 200));
+    await first.close();
+    const rounds = 60;
+    let running = true;
+    const writing = new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [writer, dir, 'w', String(rounds)]);
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      child.on('exit', (code) => {
+        running = false;
+        resolve(`${code} ${err}`.trim());
+      });
+    });
+    const warnings: string[] = [];
+    let opens = 0;
+    while (running) {
+      const reader = await openMemory({
+        dir,
+        native: 'native',
+        dimension: 64,
+        logger: { warn: (_details, message) => warnings.push(message) },
+      });
+      expect(reader.size).toBeGreaterThanOrEqual(200);
+      const [hit] = await reader.search('markbasen123', { k: 1 });
+      expect(hit?.fragment.text).toBe('base note 123: markbasen123');
+      await reader.close();
+      opens++;
+    }
+    expect(await writing).toBe('0');
+    expect(warnings).toEqual([]);
+    expect(opens).toBeGreaterThan(2);
+  });
 });
