@@ -94,6 +94,20 @@ describe.each(impls)('index files written by one process at a time (%s)', (impl)
     await large.close();
     expect(large.checkpointDeferred).toBe(true);
     expect(indexFiles(dir)).toEqual(written);
+    // While another process writes them already, nothing more is left due: no second writer.
+    const busy = await openMemory({
+      dir,
+      native: impl,
+      dimension: 64,
+      replayLimit: 0,
+      deferCheckpointFrom: 30,
+    });
+    await busy.add('a note while another process writes the files: markwhilebusy');
+    const other = await takeCheckpointLock(dir, false);
+    await busy.close();
+    await other?.release();
+    expect(busy.checkpointDeferred).toBe(false);
+    expect(indexFiles(dir)).toEqual(written);
     // Another process (here a memory that changes nothing) writes them.
     const writer = await open(dir);
     expect(writer.allLoaded).toBe(false);
@@ -103,7 +117,7 @@ describe.each(impls)('index files written by one process at a time (%s)', (impl)
     expect(writer.checkpointDeferred).toBe(false);
     expect(indexFiles(dir)).not.toEqual(written);
     const next = await open(dir, 0);
-    expect(next.size).toBe(40);
+    expect(next.size).toBe(41);
     expect(await next.writeIndexFiles()).toBe('current');
     const [hit] = await next.search('markbn7', { k: 1 });
     expect(hit?.fragment.text).toBe('b note 7: markbn7');

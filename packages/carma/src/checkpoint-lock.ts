@@ -8,7 +8,7 @@
  * indexes up to date with the store and writes the files.
  */
 import { join } from 'node:path';
-import { AiosError, acquireLease, type Lease } from '@aios/utils';
+import { AiosError, acquireLease, exclusiveHolder, type Lease } from '@aios/utils';
 
 export const CHECKPOINT_LOCK_DIR = 'checkpoint.lock';
 
@@ -37,4 +37,9 @@ export async function takeCheckpointLock(dir: string, wait: boolean): Promise<Le
       await pause(POLL_MS);
     }
   }
+}
+
+/** Whether another process is writing the index files in `dir` now (the lease is not taken). */
+export async function checkpointBeingWritten(dir: string): Promise<boolean> {
+  return (await exclusiveHolder({ dir: join(dir, CHECKPOINT_LOCK_DIR) })) !== undefined;
 }

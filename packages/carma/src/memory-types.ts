@@ -178,7 +178,9 @@ export interface MemoryOptions {
    * another process (writing them takes seconds at 200k fragments, half a minute at 1M):
    * the changes stay in the store's history for the next open to replay, and
    * `checkpointDeferred` says so, for the caller to run `writeIndexFiles()` elsewhere (the
-   * `aios` CLI starts `aios memory checkpoint` in the background). Default: never.
+   * `aios` CLI starts `aios memory checkpoint` in the background). While another process
+   * is writing them already, they are left to it and `checkpointDeferred` is false.
+   * Default: never.
    */
   deferCheckpointFrom?: number;
   /**

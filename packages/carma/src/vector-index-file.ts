@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAiosError } from '@aios/utils';
 import { loadChecked } from './checked-files.js';
-import { takeCheckpointLock } from './checkpoint-lock.js';
+import { checkpointBeingWritten, takeCheckpointLock } from './checkpoint-lock.js';
 import type { MemoryContext } from './context.js';
 import { normalizeRoles } from './embedding-roles.js';
 import { FORMAT_VERSION, HEADER_PREFIX_BYTES } from './engine/file-format.js';
@@ -346,7 +346,12 @@ export async function checkpointNow(
     return 'current';
   }
   const from = ctx.options.deferCheckpointFrom;
-  if (options.defer && from !== undefined && indexes.vectorCount >= from) return 'deferred';
+  if (options.defer && from !== undefined && indexes.vectorCount >= from) {
+    // A process writing them already (the background checkpoint of an earlier command)
+    // takes in these changes if it has not caught up yet, else the next open replays them:
+    // another one would only find the lease taken.
+    return (await checkpointBeingWritten(dir)) ? 'busy' : 'deferred';
+  }
   const lease = await takeCheckpointLock(dir, options.whenBusy === 'wait');
   if (!lease) return 'busy';
   try {

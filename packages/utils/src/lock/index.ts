@@ -5,4 +5,10 @@ export {
   type LockHolder,
   processStarted,
 } from './holder.js';
-export { acquireLease, type Lease, type LeaseMode, type LeaseOptions } from './lease.js';
+export {
+  acquireLease,
+  exclusiveHolder,
+  type Lease,
+  type LeaseMode,
+  type LeaseOptions,
+} from './lease.js';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStale, type LockHolder, processStarted } from './holder.js';
-import { acquireLease, type LeaseOptions } from './lease.js';
+import { acquireLease, exclusiveHolder, type LeaseOptions } from './lease.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const built = join(here, '../../dist/index.js');
@@ -111,6 +111,23 @@ describe('leases', () => {
     const reader = await acquireLease('shared', options(dir, 'reader'));
     expect(existsSync(join(dir, 'exclusive.json'))).toBe(false);
     await reader.release();
+  });
+
+  it('names the live exclusive holder without taking the lease', async () => {
+    const dir = fresh();
+    expect(await exclusiveHolder({ dir })).toBeUndefined();
+    const lease = await acquireLease('exclusive', options(dir, 'writing'));
+    expect(await exclusiveHolder({ dir })).toMatchObject({
+      pid: process.pid,
+      operation: 'writing',
+    });
+    await lease.release();
+    expect(await exclusiveHolder({ dir })).toBeUndefined();
+    // A dead holder's file, or one that cannot be read, is nobody's lease.
+    writeFileSync(join(dir, 'exclusive.json'), holderFile(await deadPid(), 'killed writer'));
+    expect(await exclusiveHolder({ dir })).toBeUndefined();
+    writeFileSync(join(dir, 'exclusive.json'), '{"pid":');
+    expect(await exclusiveHolder({ dir })).toBeUndefined();
   });
 
   it.runIf(processStarted(process.pid) !== undefined)(

@@ -131,6 +131,17 @@ export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Prom
   }
 }
 
+/**
+ * The live exclusive holder of the lease described by `options`, without taking it:
+ * undefined when there is none (a stale or unreadable holder file counts as none).
+ */
+export async function exclusiveHolder(
+  options: Pick<LeaseOptions, 'dir' | 'exclusiveName'>,
+): Promise<LockHolder | undefined> {
+  const found = await readHolderFile(join(options.dir, options.exclusiveName ?? 'exclusive.json'));
+  return found?.holder && !isStale(found.holder) ? found.holder : undefined;
+}
+
 /** One attempt: announces this holder, then looks for the other side (a `Conflict`). */
 async function takeOnce(
   mode: LeaseMode,
