@@ -160,6 +160,9 @@ describe('loadConfig', () => {
       AIOS_CONFIG: '',
       AIOS_DEBUG: '1',
       AIOS_TEST_IMPLEMENTATIONS: 'js',
+      // What CI and the test tools set: no warning on every command they run.
+      AIOS_REQUIRE_TOOLS: '1',
+      AIOS_CHAOS_SEED: '7',
       AIOS_LUNA__LLM__MODEL: 'real',
     });
     expect(config.luna.llm.model).toBe('real');
