@@ -94,11 +94,10 @@ impl Cursor<'_> {
         if self.doc().is_some_and(|s| s < slot) {
             // Galloping: the next match is usually near.
             let mut step = 1;
-            while self.pos + step < len
-                && self
-                    .list
-                    .get(self.pos + step)
-                    .is_some_and(|p| p.slot < slot)
+            while self
+                .list
+                .get(self.pos + step)
+                .is_some_and(|p| p.slot < slot)
             {
                 step *= 2;
             }

@@ -8,6 +8,7 @@ import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeCheckpointLock } from './checkpoint-lock.js';
 import { openMemory } from './memory.js';
+import type { MemoryOptions } from './memory-types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const writer = join(here, '../test/checkpoint-writer.mjs');
@@ -33,13 +34,16 @@ const notes = (tag: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${tag} note ${i}: mark${tag}n${i}`);
 
 describe.each(impls)('index files written by one process at a time (%s)', (impl) => {
-  const open = (dir: string, replayLimit?: number) =>
+  const open = (dir: string, replayLimit?: number, more: MemoryOptions = {}) =>
     openMemory({
       dir,
       native: impl,
       dimension: 64,
       ...(replayLimit === undefined ? {} : { replayLimit }),
+      ...more,
     });
+  /** A memory that counts as large (see `deferCheckpointFrom`) from 30 fragments. */
+  const openDeferring = (dir: string) => open(dir, 0, { deferCheckpointFrom: 30 });
 
   it('leaves a checkpoint to the process writing the files; the next open replays it', async () => {
     const dir = freshDir();
@@ -70,38 +74,20 @@ describe.each(impls)('index files written by one process at a time (%s)', (impl)
 
   it('a large memory leaves its files to writeIndexFiles of another process', async () => {
     const dir = freshDir();
-    const small = await openMemory({
-      dir,
-      native: impl,
-      dimension: 64,
-      replayLimit: 0,
-      deferCheckpointFrom: 30,
-    });
+    const small = await openDeferring(dir);
     await small.addMany(notes('a', 20));
     await small.close();
     // Below the size given: written at close as before.
     expect(small.checkpointDeferred).toBe(false);
     const written = indexFiles(dir);
     expect(written).toHaveLength(3);
-    const large = await openMemory({
-      dir,
-      native: impl,
-      dimension: 64,
-      replayLimit: 0,
-      deferCheckpointFrom: 30,
-    });
+    const large = await openDeferring(dir);
     await large.addMany(notes('b', 20));
     await large.close();
     expect(large.checkpointDeferred).toBe(true);
     expect(indexFiles(dir)).toEqual(written);
     // While another process writes them already, nothing more is left due: no second writer.
-    const busy = await openMemory({
-      dir,
-      native: impl,
-      dimension: 64,
-      replayLimit: 0,
-      deferCheckpointFrom: 30,
-    });
+    const busy = await openDeferring(dir);
     await busy.add('a note while another process writes the files: markwhilebusy');
     const other = await takeCheckpointLock(dir, false);
     await busy.close();

@@ -7,10 +7,8 @@
 import { existsSync } from 'node:fs';
 import type { MemoryContext } from './context.js';
 import type { IndexCheckpoint } from './fragment-store.js';
-import { labelMapPath } from './label-map-file.js';
-import { lexicalPath } from './lexical-index-file.js';
 import { memoryLogger } from './memory-logger.js';
-import { indexPath } from './vector-index-file.js';
+import { checkpointPaths } from './vector-index-file.js';
 
 /** Thrown by an open whose checkpoint was replaced while it read it (see the module). */
 export class CheckpointMoved extends Error {
@@ -34,16 +32,12 @@ export async function refuseMovedCheckpoint(
   if (!checkpoint) return;
   await Promise.allSettled(reads);
   const { generation } = checkpoint;
-  const named = [
-    indexPath(ctx, generation),
-    lexicalPath(ctx, generation),
-    labelMapPath(ctx, generation),
-  ];
-  const missing = named.filter((path): path is string => path !== undefined && !existsSync(path));
+  const named = checkpointPaths(ctx, generation);
+  const missing = named.filter((path) => !existsSync(path));
   if (missing.length === 0) return;
   const now = (await ctx.store.readMeta())?.index;
   if (now !== undefined && now.generation !== generation) throw new CheckpointMoved(generation);
-  const vectors = named[0];
+  const [vectors] = named;
   if (vectors !== undefined && missing.includes(vectors)) {
     memoryLogger(ctx).warn(
       { file: vectors, code: 'IO_NOT_FOUND' },

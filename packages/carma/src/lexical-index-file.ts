@@ -44,7 +44,7 @@ export async function readLexicalFile(
   try {
     index = await loadChecked(path, (verified) => ctx.engine.loadLexicalIndex(path, { verified }));
   } catch (error) {
-    // Gone since it was named: replaced by another process's checkpoint (checkpoint-files.ts).
+    // Gone since it was named: replaced by another process's checkpoint (checkpoint-moved.ts).
     if (isAiosError(error) && error.code === 'IO_NOT_FOUND') return undefined;
     memoryLogger(ctx).warn(
       {

@@ -92,13 +92,13 @@ export {
 /** The cluster lock of a consolidation (`DataStore.withClusterLock`). */
 export const CONSOLIDATION_LOCK = 'carma.consolidate';
 
+/** Opens started again when another process's checkpoint replaced the files being read. */
+const OPEN_ATTEMPTS = 4;
+
 /**
  * CARMA's memory: fragments with namespaces, metadata, importance and history; dedup on
  * write; hybrid (BM25 + vector) search with filters; reinforcement; persistence.
  */
-/** Opens started again when another process's checkpoint replaced the files being read. */
-const OPEN_ATTEMPTS = 4;
-
 export class Memory {
   private readonly ctx: MemoryContext;
   private closed = false;

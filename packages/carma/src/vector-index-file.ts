@@ -83,7 +83,7 @@ async function formatVersion(path: string): Promise<number | undefined> {
   }
 }
 
-export function indexPath(ctx: MemoryContext, generation: number): string | undefined {
+function indexPath(ctx: MemoryContext, generation: number): string | undefined {
   return ctx.options.dir === undefined
     ? undefined
     : join(ctx.options.dir, `index-${generation}.bin`);
@@ -154,7 +154,7 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
   } catch (error) {
     const code = isAiosError(error) ? error.code : 'UNEXPECTED';
     // Gone since it was named: another process's checkpoint replaced it (the open starts
-    // again from that one; checkpoint-files.ts).
+    // again from that one; checkpoint-moved.ts).
     if (code === 'IO_NOT_FOUND') return undefined;
     const reason = error instanceof Error ? error.message : String(error);
     memoryLogger(ctx).warn(
@@ -228,14 +228,21 @@ function replayLimit(ctx: MemoryContext): number {
 }
 
 /** Whether the three files of `checkpoint` are in the memory's directory. */
+/**
+ * The files of checkpoint `generation`: vector index, lexical index, label map (none
+ * without a directory).
+ */
+export function checkpointPaths(ctx: MemoryContext, generation: number): string[] {
+  return [
+    indexPath(ctx, generation),
+    lexicalPath(ctx, generation),
+    labelMapPath(ctx, generation),
+  ].filter((path) => path !== undefined);
+}
+
 function checkpointFilesExist(ctx: MemoryContext, checkpoint: IndexCheckpoint): boolean {
-  const map = labelMapPath(ctx, checkpoint.generation);
-  return (
-    existsSync(indexPath(ctx, checkpoint.generation) as string) &&
-    hasLexicalFile(ctx, checkpoint) &&
-    map !== undefined &&
-    existsSync(map)
-  );
+  const paths = checkpointPaths(ctx, checkpoint.generation);
+  return paths.length === 3 && paths.every((path) => existsSync(path));
 }
 
 /**

@@ -34,6 +34,32 @@ pub struct TermList {
     pub min_len: u32,
 }
 
+impl TermList {
+    /// No postings, bounds that any posting widens.
+    pub fn empty() -> Self {
+        Self {
+            postings: Vec::new(),
+            max_tf: 0,
+            min_len: u32::MAX,
+        }
+    }
+
+    /// Appends `posting` (of a document of `len` tokens), widening the bounds to it.
+    fn push(&mut self, posting: Posting, len: u32) {
+        debug_assert!(self.postings.last().is_none_or(|p| p.slot < posting.slot));
+        self.postings.push(posting);
+        self.max_tf = self.max_tf.max(posting.tf);
+        self.min_len = self.min_len.min(len);
+    }
+
+    /// Appends `tail` (postings of higher slots), widening the bounds to its own.
+    fn extend(&mut self, tail: &TermList) {
+        self.postings.extend_from_slice(&tail.postings);
+        self.max_tf = self.max_tf.max(tail.max_tf);
+        self.min_len = self.min_len.min(tail.min_len);
+    }
+}
+
 /// A term's postings as one list in slot order, kept in up to two parts: a file term's
 /// list in the file, then the postings appended to it since (all of higher slots).
 #[derive(Clone, Copy, Debug)]
@@ -161,11 +187,7 @@ impl Terms {
         }
         let id = self.len() as u32;
         self.vocab.insert(name.to_owned(), id);
-        self.added.push(TermList {
-            postings: Vec::new(),
-            max_tf: 0,
-            min_len: u32::MAX,
-        });
+        self.added.push(TermList::empty());
         id
     }
 
@@ -214,16 +236,9 @@ impl Terms {
         } else if let Some(list) = self.changed.get_mut(&id) {
             list
         } else {
-            self.tails.entry(id).or_insert_with(|| TermList {
-                postings: Vec::new(),
-                max_tf: 0,
-                min_len: u32::MAX,
-            })
+            self.tails.entry(id).or_insert_with(TermList::empty)
         };
-        debug_assert!(list.postings.last().is_none_or(|p| p.slot < posting.slot));
-        list.postings.push(posting);
-        list.max_tf = list.max_tf.max(posting.tf);
-        list.min_len = list.min_len.min(len);
+        list.push(posting, len);
     }
 
     /// How many of the file's lists were copied out of it.
@@ -238,22 +253,20 @@ impl Terms {
         if id >= base {
             return &mut self.added[(id - base) as usize];
         }
-        if !self.changed.contains_key(&id) {
-            let f = self.file.as_ref().expect("an id below the file's terms");
+        let (file, tails) = (&self.file, &mut self.tails);
+        self.changed.entry(id).or_insert_with(|| {
+            let f = file.as_ref().expect("an id below the file's terms");
             let (max_tf, min_len) = f.bounds(id);
             let mut list = TermList {
                 postings: f.postings(id).to_vec(),
                 max_tf,
                 min_len,
             };
-            if let Some(tail) = self.tails.remove(&id) {
-                list.postings.extend_from_slice(&tail.postings);
-                list.max_tf = list.max_tf.max(tail.max_tf);
-                list.min_len = list.min_len.min(tail.min_len);
+            if let Some(tail) = tails.remove(&id) {
+                list.extend(&tail);
             }
-            self.changed.insert(id, list);
-        }
-        self.changed.get_mut(&id).expect("inserted above")
+            list
+        })
     }
 
     /// Every term id with its name, in name order (bytewise, as the file keeps them).

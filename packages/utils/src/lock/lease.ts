@@ -94,7 +94,7 @@ interface Layout {
   sharedPrefix: string;
 }
 
-function layoutOf(options: LeaseOptions): Layout {
+function layoutOf(options: Pick<LeaseOptions, 'dir' | 'exclusiveName' | 'sharedPrefix'>): Layout {
   return {
     dir: options.dir,
     slot: join(options.dir, options.exclusiveName ?? 'exclusive.json'),
@@ -138,7 +138,7 @@ export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Prom
 export async function exclusiveHolder(
   options: Pick<LeaseOptions, 'dir' | 'exclusiveName'>,
 ): Promise<LockHolder | undefined> {
-  const found = await readHolderFile(join(options.dir, options.exclusiveName ?? 'exclusive.json'));
+  const found = await readHolderFile(layoutOf(options).slot);
   return found?.holder && !isStale(found.holder) ? found.holder : undefined;
 }
 
