@@ -83,36 +83,54 @@ export async function addFragments(
     });
     if (toStore.length > 0) {
       fragments.checkCapacity(toStore.length);
-      // Labels come from the store's counter in the transaction that stores the fragments,
-      // so that another process adding at the same time gets other ones.
-      await ctx.store.add(
-        toStore.map((s) => ({
-          fragment: s.record,
-          vector: s.vector,
-          change: historyEntry(s.record, 'add', at),
-        })),
-        { meta: storeMeta(ctx), lowestLabel: fragments.nextLabel },
-      );
-      fragments.claimLabels(toStore.map((s) => s.record.label));
-      const labels = Uint32Array.from(toStore, (s) => s.record.label);
       const vectors = new Float32Array(toStore.length * dim);
       toStore.forEach((s, i) => {
         vectors.set(s.vector, i * dim);
       });
-      // Both on the libuv pool natively: the graph inserts beside the tokenizing.
-      const indexed = await Promise.allSettled([
-        indexes.addVectors(dim, labels, vectors, fromLinks ? NEAREST_FOR_NEAR_DUPLICATES : {}),
-        indexes.lexical.addAsync(
-          labels,
-          toStore.map((s) => s.record.text),
-        ),
-      ]);
+      // Labels come from the store's counter in the transaction that stores the fragments,
+      // so that another process adding at the same time gets other ones. The rows are
+      // indexed beside their write: once the labels are taken, the graph links them and
+      // the lexical index takes their texts on the libuv pool natively, while the
+      // database writes them.
+      const indexRows = (labels: Uint32Array) =>
+        Promise.allSettled([
+          indexes.addVectors(dim, labels, vectors, fromLinks ? NEAREST_FOR_NEAR_DUPLICATES : {}),
+          indexes.lexical.addAsync(
+            labels,
+            toStore.map((s) => s.record.text),
+          ),
+        ]);
+      let labels: Uint32Array | undefined;
+      let indexing: ReturnType<typeof indexRows> | undefined;
+      const index = (first: number) => {
+        labels = Uint32Array.from(toStore, (_, i) => first + i);
+        indexing = indexRows(labels);
+      };
+      try {
+        await ctx.store.add(
+          toStore.map((s) => ({
+            fragment: s.record,
+            vector: s.vector,
+            change: historyEntry(s.record, 'add', at),
+          })),
+          { meta: storeMeta(ctx), lowestLabel: fragments.nextLabel, onLabeled: index },
+        );
+      } catch (error) {
+        // Not stored: out of the indexes again, once they are done with the rows.
+        if (indexing && labels) {
+          await indexing;
+          unindex(ctx, labels);
+        }
+        throw error;
+      }
+      fragments.claimLabels(toStore.map((s) => s.record.label));
+      if (!indexing || !labels) throw new Error('addFragments: the store took no labels');
+      const indexed = await indexing;
       const failed = indexed.find((r) => r.status === 'rejected');
       if (failed) {
         // Stored, but not (all) indexed: taken out of both indexes, and left for the next
         // catch-up to take in from the database as fragments it does not hold yet.
-        indexes.removeVectors(labels);
-        indexes.lexical.remove(labels);
+        unindex(ctx, labels);
         for (const s of toStore) ctx.follow.doubt.add(s.record.id);
         throw failed.reason;
       }
@@ -150,4 +168,10 @@ export async function addFragments(
   const out = resolveSlots(slots);
   await checkpointIfDue(ctx);
   return out;
+}
+
+/** Takes rows out of both indexes. */
+function unindex(ctx: MemoryContext, labels: Uint32Array): void {
+  ctx.indexes.removeVectors(labels);
+  ctx.indexes.lexical.remove(labels);
 }

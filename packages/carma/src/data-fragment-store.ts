@@ -370,7 +370,7 @@ export class DataFragmentStore implements FragmentStore {
 
   async add(
     items: FragmentWrite[],
-    options: { meta?: StoreMeta; lowestLabel: number },
+    options: { meta?: StoreMeta; lowestLabel: number; onLabeled?: (first: number) => void },
   ): Promise<void> {
     const metaText = this.changedMeta(options.meta);
     const withMeta = metaText !== undefined;
@@ -383,6 +383,7 @@ export class DataFragmentStore implements FragmentStore {
       {
         keepVectors: true,
         numbering: { counter: LABEL_COUNTER_KEY, attribute: 'label', floor: options.lowestLabel },
+        ...(options.onLabeled ? { onNumbered: options.onLabeled } : {}),
         ...(withMeta ? { meta: { [CARMA_META_KEY]: JSON.parse(metaText) } } : {}),
       },
     );

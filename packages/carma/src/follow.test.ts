@@ -111,7 +111,8 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
       indexing = resolve;
     });
     vi.spyOn(vectors, 'addAsync').mockImplementationOnce(async (labels, rows) => {
-      indexing();
+      // Indexing starts inside the write's transaction; the write is done by the next turn.
+      setImmediate(indexing);
       await held;
       return addAsync(labels, rows);
     });

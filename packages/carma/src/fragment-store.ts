@@ -145,8 +145,13 @@ export interface FragmentStore {
    * Stores fragments under new labels, taken from the store's label counter (not below
    * `lowestLabel`) in the same transaction, so that no other writer, in this process or
    * another, gets the same ones; sets `fragment.label` of each item. Otherwise `put`.
+   * `onLabeled` is called in that transaction with the first label (item i gets
+   * `first + i`) before the rows are written; its throw rolls the batch back.
    */
-  add(items: FragmentWrite[], options: { meta?: StoreMeta; lowestLabel: number }): Promise<void>;
+  add(
+    items: FragmentWrite[],
+    options: { meta?: StoreMeta; lowestLabel: number; onLabeled?: (first: number) => void },
+  ): Promise<void>;
   /** The stored fragments by id, in the order asked (undefined: no such fragment). */
   read(ids: readonly string[]): Promise<Array<FragmentRecord | undefined>>;
   /** `read`, each record with its vector: one read of the store rather than `read` and `vectors`. */

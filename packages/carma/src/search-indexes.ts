@@ -130,7 +130,10 @@ export class SearchIndexes {
       this.beside.add(labels, vectors);
       return null;
     }
-    await this.settle();
+    // Started before this returns when there is nothing to settle: an add beside a
+    // database write (add.ts) runs while the write does.
+    if (this.beside) await this.settle();
+    else this.fileLabelsUpTo = undefined;
     return base.addAsync(labels, vectors, options);
   }
 

@@ -227,7 +227,6 @@ function replayLimit(ctx: MemoryContext): number {
   );
 }
 
-/** Whether the three files of `checkpoint` are in the memory's directory. */
 /**
  * The files of checkpoint `generation`: vector index, lexical index, label map (none
  * without a directory).
@@ -240,6 +239,7 @@ export function checkpointPaths(ctx: MemoryContext, generation: number): string[
   ].filter((path) => path !== undefined);
 }
 
+/** Whether the three files of `checkpoint` are in the memory's directory. */
 function checkpointFilesExist(ctx: MemoryContext, checkpoint: IndexCheckpoint): boolean {
   const paths = checkpointPaths(ctx, checkpoint.generation);
   return paths.length === 3 && paths.every((path) => existsSync(path));

@@ -333,9 +333,11 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
     p: Prepared,
     numbering: Required<Numbering>,
     taken: { first: number },
+    onNumbered: ((first: number) => void) | undefined,
   ): Steps<void> {
     taken.first = yield* takeNumbers(driver, numbering, p.n);
     numberRows(p.columns.attributes, numbering.attribute, taken.first);
+    onNumbered?.(taken.first);
   }
 
   /** A batch with what must commit with it (see `write`). */
@@ -384,11 +386,15 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
         throw invalidInput('options', options, 'an options object { numbering, ... }');
       }
       const numbering = numberingOptions(options.numbering);
+      const { onNumbered } = options;
+      if (onNumbered !== undefined && typeof onNumbered !== 'function') {
+        throw invalidInput('options.onNumbered', onNumbered, 'a function');
+      }
       const p = prepare(fragments, options, numbering.attribute);
       const taken = { first: 0 };
       return serial(() =>
         chain(
-          write(p, () => numberSteps(p, numbering, taken)),
+          write(p, () => numberSteps(p, numbering, taken, onNumbered)),
           () => ({
             ids: p.idList,
             numbers: p.idList.map((_, i) => taken.first + i),

@@ -62,6 +62,30 @@ describe.each(storeTargets())('putNumbered (%s)', (impl) => {
     expect((await store.fragments.putNumbered(batch('d', 1), { numbering })).numbers).toEqual([13]);
   });
 
+  it('hands the first number to onNumbered inside the transaction, which its throw rolls back', async () => {
+    const firsts: number[] = [];
+    const got = await store.fragments.putNumbered(batch('h', 2), {
+      numbering,
+      onNumbered: (first) => firsts.push(first),
+    });
+    expect(got.numbers).toEqual([14, 15]);
+    expect(firsts).toEqual([14]);
+    const refused = new Error('the index refused the rows');
+    await expect(
+      store.fragments.putNumbered(batch('i', 2), {
+        numbering,
+        onNumbered: () => {
+          throw refused;
+        },
+      }),
+    ).rejects.toBe(refused);
+    expect(await store.fragments.get('i0')).toBeUndefined();
+    expect(await store.meta.get('test.next')).toBe(16);
+    await expect(
+      store.fragments.putNumbered(batch('i', 1), { numbering, onNumbered: 7 as never }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it('refuses bad numbering options and a counter that is not one', async () => {
     for (const bad of [
       undefined,

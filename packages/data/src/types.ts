@@ -78,6 +78,13 @@ export interface Numbering {
 
 export interface NumberedPutOptions extends PutOptions {
   numbering: Numbering;
+  /**
+   * Called inside the transaction once the batch's numbers are taken, before its rows are
+   * written, with the first of them (row i gets `first + i`): work that needs the numbers
+   * (indexing the rows) can start beside the write. A throw rolls the batch back and
+   * `putNumbered` rejects with it.
+   */
+  onNumbered?: (first: number) => void;
 }
 
 export interface DeleteOptions {
