@@ -6,10 +6,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use aios_error::AiosError;
-use napi::bindgen_prelude::Float64Array;
 use napi::bindgen_prelude::{
-    AsyncTask, BigInt, Buffer, FromNapiValue, Null, ToNapiValue, TypeName, Uint8Array,
-    Uint8ArraySlice, ValidateNapiValue,
+    AsyncTask, BigInt, Buffer, Either, Float32Array, Float64Array, FromNapiValue, Null,
+    ToNapiValue, TypeName, Uint32Array, Uint8Array, Uint8ArraySlice, ValidateNapiValue,
 };
 use napi::{sys, Env, Result, Task, ValueType};
 use napi_derive::napi;
@@ -254,46 +253,61 @@ impl NativeStore {
 
     /// Upserts fragments and appends history rows in one transaction (see
     /// [`store::FragmentBatch`] for the columns and [`store::FRAGMENT_UPSERT`] for the flags).
-    #[napi(catch_unwind)]
+    /// With `off_thread`, on the libuv pool, resolving the count: a large batch takes
+    /// tens of milliseconds to write, which the JS thread then spends elsewhere (the
+    /// store's queue holds its other calls until it is done).
+    #[napi(catch_unwind, ts_return_type = "number | Promise<number>")]
     #[allow(clippy::too_many_arguments)]
     pub fn put_fragments(
         &self,
         ids: Vec<String>,
         namespaces: Vec<String>,
-        namespace_index: &[u32],
+        namespace_index: Uint32Array,
         texts: Vec<String>,
         metadata: Vec<String>,
         attributes: Vec<String>,
-        numbers: &[f64],
-        flags: &[u8],
+        numbers: Float64Array,
+        flags: Uint8Array,
         dimension: u32,
-        vectors: &[f32],
+        vectors: Float32Array,
         change_ids: Vec<String>,
         change_kinds: Vec<String>,
         change_data: Vec<String>,
-        change_at: &[f64],
-    ) -> Result<u32> {
-        with_store(&self.shared, |s| {
-            s.put_fragments(&FragmentBatch {
-                ids: &ids,
-                namespaces: &namespaces,
-                namespace_index,
-                texts: &texts,
-                metadata: &metadata,
-                attributes: &attributes,
-                numbers,
-                flags,
-                dimension: dimension as usize,
-                vectors,
-                changes: ChangeBatch {
-                    fragment_ids: &change_ids,
-                    kinds: &change_kinds,
-                    data: &change_data,
-                    at: change_at,
-                },
-            })
+        change_at: Float64Array,
+        off_thread: bool,
+    ) -> Result<Either<u32, AsyncTask<PutFragmentsTask>>> {
+        let mut task = PutFragmentsTask {
+            shared: self.shared.clone(),
+            ids,
+            namespaces,
+            namespace_index,
+            texts,
+            metadata,
+            attributes,
+            numbers,
+            flags,
+            dimension,
+            vectors,
+            change_ids,
+            change_kinds,
+            change_data,
+            change_at,
+        };
+        if off_thread {
+            Ok(Either::B(AsyncTask::new(task)))
+        } else {
+            task.compute().map(Either::A)
+        }
+    }
+
+    /// `exec` on the libuv pool: the commit of a transaction that wrote a large batch
+    /// (it writes the batch's pages to the log).
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn exec_off_thread(&self, sql: String) -> AsyncTask<ExecTask> {
+        AsyncTask::new(ExecTask {
+            shared: self.shared.clone(),
+            sql,
         })
-        .map(|n| n as u32)
     }
 
     /// Reads one fragment into `out` from byte `offset` on (the record layout of
@@ -541,6 +555,76 @@ pub struct FragmentRows {
     pub records: Buffer,
     /// The rowid of the last record (the `after` asked when there was none).
     pub last: f64,
+}
+
+/// The columns of a `put_fragments` call, held until it runs (on the pool or at once).
+pub struct PutFragmentsTask {
+    shared: Shared,
+    ids: Vec<String>,
+    namespaces: Vec<String>,
+    namespace_index: Uint32Array,
+    texts: Vec<String>,
+    metadata: Vec<String>,
+    attributes: Vec<String>,
+    numbers: Float64Array,
+    flags: Uint8Array,
+    dimension: u32,
+    vectors: Float32Array,
+    change_ids: Vec<String>,
+    change_kinds: Vec<String>,
+    change_data: Vec<String>,
+    change_at: Float64Array,
+}
+
+impl Task for PutFragmentsTask {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> Result<u32> {
+        with_store(&self.shared, |s| {
+            s.put_fragments(&FragmentBatch {
+                ids: &self.ids,
+                namespaces: &self.namespaces,
+                namespace_index: &self.namespace_index,
+                texts: &self.texts,
+                metadata: &self.metadata,
+                attributes: &self.attributes,
+                numbers: &self.numbers,
+                flags: &self.flags,
+                dimension: self.dimension as usize,
+                vectors: &self.vectors,
+                changes: ChangeBatch {
+                    fragment_ids: &self.change_ids,
+                    kinds: &self.change_kinds,
+                    data: &self.change_data,
+                    at: &self.change_at,
+                },
+            })
+        })
+        .map(|n| n as u32)
+    }
+
+    fn resolve(&mut self, _env: Env, n: u32) -> Result<u32> {
+        Ok(n)
+    }
+}
+
+pub struct ExecTask {
+    shared: Shared,
+    sql: String,
+}
+
+impl Task for ExecTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        with_store(&self.shared, |s| s.exec(&self.sql))
+    }
+
+    fn resolve(&mut self, _env: Env, _: ()) -> Result<()> {
+        Ok(())
+    }
 }
 
 pub struct RowsTask {

@@ -75,7 +75,7 @@ export async function addFragments(
       } else {
         toStore.push({
           record: f.record,
-          vector: matrix.slice(i * dim, (i + 1) * dim),
+          vector: matrix.subarray(i * dim, (i + 1) * dim),
           near: nd,
           index: f.index,
         });
@@ -83,10 +83,14 @@ export async function addFragments(
     });
     if (toStore.length > 0) {
       fragments.checkCapacity(toStore.length);
-      const vectors = new Float32Array(toStore.length * dim);
-      toStore.forEach((s, i) => {
-        vectors.set(s.vector, i * dim);
-      });
+      // The rows to store, in order: all of the batch's unless some were merged instead.
+      let vectors = matrix;
+      if (toStore.length < fresh.length) {
+        vectors = new Float32Array(toStore.length * dim);
+        toStore.forEach((s, i) => {
+          vectors.set(s.vector, i * dim);
+        });
+      }
       // Labels come from the store's counter in the transaction that stores the fragments,
       // so that another process adding at the same time gets other ones. The rows are
       // indexed beside their write: once the labels are taken, the graph links them and

@@ -17,6 +17,8 @@ export interface Embedder {
   /**
    * A `texts.length x dimension` row-major matrix. `role` (default `document`) says what
    * the texts are: CARMA embeds fragments as documents and search text as a query.
+   * The matrix is the caller's from then on (CARMA keeps views of its rows): an embedder
+   * returns a new one each call, never a buffer it reuses.
    */
   embed(texts: string[], role?: EmbedRole): Promise<Float32Array>;
 }

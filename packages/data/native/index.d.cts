@@ -22,8 +22,16 @@ export declare class NativeStore {
   /**
    * Upserts fragments and appends history rows in one transaction (see
    * [`store::FragmentBatch`] for the columns and [`store::FRAGMENT_UPSERT`] for the flags).
+   * With `off_thread`, on the libuv pool, resolving the count: a large batch takes
+   * tens of milliseconds to write, which the JS thread then spends elsewhere (the
+   * store's queue holds its other calls until it is done).
    */
-  putFragments(ids: Array<string>, namespaces: Array<string>, namespaceIndex: Uint32Array, texts: Array<string>, metadata: Array<string>, attributes: Array<string>, numbers: Float64Array, flags: Uint8Array, dimension: number, vectors: Float32Array, changeIds: Array<string>, changeKinds: Array<string>, changeData: Array<string>, changeAt: Float64Array): number
+  putFragments(ids: Array<string>, namespaces: Array<string>, namespaceIndex: Uint32Array, texts: Array<string>, metadata: Array<string>, attributes: Array<string>, numbers: Float64Array, flags: Uint8Array, dimension: number, vectors: Float32Array, changeIds: Array<string>, changeKinds: Array<string>, changeData: Array<string>, changeAt: Float64Array, offThread: boolean): number | Promise<number>
+  /**
+   * `exec` on the libuv pool: the commit of a transaction that wrote a large batch
+   * (it writes the batch's pages to the log).
+   */
+  execOffThread(sql: string): Promise<void>
   /**
    * Reads one fragment into `out` from byte `offset` on (the record layout of
    * [`store::FRAGMENT_RECORD_HEADER`]; `offset` a multiple of 8), with its vector when

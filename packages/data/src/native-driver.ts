@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { callNative } from '@aios/utils';
 import type * as DataNative from '../native/index.cjs';
 import { SQLITE_DIALECT } from './dialect.js';
@@ -68,6 +69,21 @@ const SCAN_CACHE_KIB = -2048;
 const MAX_RANGE_CHUNK = 16 * 1024 * 1024;
 /** Below this much room a new chunk is taken before reading (a record did not fit). */
 const LOW_WATER = 8 * 1024;
+/**
+ * Fragments from which a batch is written on the libuv pool rather than the JS thread
+ * (5,000 rows with their vectors held it 130-220 ms, commit included; a small batch
+ * stays synchronous, without a promise hop).
+ */
+const OFF_THREAD_ROWS = 256;
+
+/**
+ * Native stores open in this process, by database file. A write off the JS thread leaves
+ * its transaction open while the JS thread runs on: another store of this process on the
+ * same file would then wait for the lock in SQLite's busy handler, on the JS thread, where
+ * the commit that ends it must be issued. So a file opened twice in a process is written
+ * synchronously, as every file was before.
+ */
+const openFiles = new Map<string, number>();
 
 /** The record layout of `FRAGMENT_RECORD_HEADER` in crates/data/src/store.rs. */
 const HEADER = 64;
@@ -142,9 +158,16 @@ export function openNativeDriver(
       busyTimeoutMs: options.busyTimeoutMs,
     }),
   );
+  // An in-memory database is the connection's own.
+  const file = path === ':memory:' ? undefined : resolve(path);
+  if (file !== undefined) openFiles.set(file, (openFiles.get(file) ?? 0) + 1);
+  const alone = () => file === undefined || openFiles.get(file) === 1;
+  let released = false;
   let scratch = new Scratch(CHUNK);
   /** Bytes per record in the last read: how much room the next one is likely to need. */
   let recordBytes = 256;
+  /** The open transaction wrote a batch off the JS thread: it commits there too. */
+  let wroteOffThread = false;
   type Params = Parameters<typeof store.query>[1];
   const p = (params?: readonly SqlValue[]) => (params ?? []) as unknown as Params;
   return {
@@ -153,13 +176,22 @@ export function openNativeDriver(
     checksVectors: true,
     query: (sql, params) => callNative(() => toObjects(store.query(sql, p(params)) as Result)),
     run: (sql, params) => callNative(() => store.run(sql, p(params))),
-    exec: (sql) => callNative(() => store.exec(sql)),
+    exec: (sql) => {
+      if (sql === 'COMMIT' || sql === 'ROLLBACK') {
+        const offThread = wroteOffThread;
+        wroteOffThread = false;
+        if (offThread && sql === 'COMMIT') return callNative(() => store.execOffThread(sql));
+      }
+      return callNative(() => store.exec(sql));
+    },
     runBatch: (sql, rows) =>
       callNative(() =>
         store.runBatch(sql, rows as unknown as Parameters<typeof store.runBatch>[1]),
       ),
-    putFragments: (b) =>
-      callNative(() =>
+    putFragments: (b) => {
+      const offThread = b.ids.length >= OFF_THREAD_ROWS && alone();
+      wroteOffThread ||= offThread;
+      return callNative(() =>
         store.putFragments(
           b.ids,
           b.namespaces,
@@ -175,8 +207,10 @@ export function openNativeDriver(
           b.changes.kinds,
           b.changes.data,
           b.changes.at,
+          offThread,
         ),
-      ),
+      );
+    },
     listFragments: (after, limit, namespace, withVectors) =>
       callNative(() => {
         const out: StoredFragment[] = [];
@@ -292,6 +326,14 @@ export function openNativeDriver(
     schemaVersion: () => callNative(() => store.schemaVersion()),
     // The Rust side resets every cached statement after each use: none is ever left open.
     settleStatements: () => undefined,
-    close: () => callNative(() => store.close()),
+    close: () => {
+      if (file !== undefined && !released) {
+        released = true;
+        const left = (openFiles.get(file) ?? 1) - 1;
+        if (left > 0) openFiles.set(file, left);
+        else openFiles.delete(file);
+      }
+      return callNative(() => store.close());
+    },
   };
 }
