@@ -46,6 +46,25 @@ describe.each(testImplementations())('label map files (%s)', (impl) => {
     }
   });
 
+  it('lets the event loop turn while it encodes a large map', async () => {
+    const ctx = { hashing: await createHashing({ native: impl }) } as MemoryContext;
+    const records = Array.from({ length: 100_000 }, (_, i) =>
+      record(i, `fragment-${i}`, 'default', 0.5),
+    );
+    let turns = 0;
+    const tick = setInterval(() => {
+      turns++;
+    }, 0);
+    try {
+      const bytes = Buffer.concat(await encodeLabelMap(ctx, records));
+      expect((await decodeLabelMap(ctx, bytes)).count).toBe(records.length);
+    } finally {
+      clearInterval(tick);
+    }
+    // A search waiting beside a checkpoint is answered between the pieces.
+    expect(turns).toBeGreaterThanOrEqual(5);
+  });
+
   it('names the entries that may hold a text, and writes itself again from its entries', async () => {
     const ctx = { hashing: await createHashing({ native: impl }) } as MemoryContext;
     // 100k texts, each held in two namespaces: some of their 32-bit keys collide.

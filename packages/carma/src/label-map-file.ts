@@ -30,6 +30,7 @@
  * has none: a write then reads every record first.
  */
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AiosError, atomicWriteFile, isAiosError } from '@aios/utils';
 import { loadChecked } from './checked-files.js';
 import type { MemoryContext } from './context.js';
@@ -38,6 +39,8 @@ import { CarmaErrorCode } from './errors.js';
 import type { FragmentRecord } from './fragment-store.js';
 import { memoryLogger } from './memory-logger.js';
 
+/** Entries encoded between two turns of the event loop (about 10 ms of the JS thread). */
+const ENTRIES_PER_TURN = 16_384;
 const MAGIC = 'CARMALM1';
 const VERSION = 2;
 /** u32 arrays per entry, by format version. */
@@ -313,7 +316,12 @@ export async function encodeLabelMap(
   }
   const ids = Buffer.alloc(idBytes);
   let end = 0;
-  entries.forEach((f, i) => {
+  for (let i = 0; i < count; i++) {
+    // The JS thread is let go now and then: a million entries take most of a second,
+    // which searches beside a checkpoint would otherwise wait out (no mutation runs
+    // meanwhile: a checkpoint holds the memory's turn).
+    if (i > 0 && i % ENTRIES_PER_TURN === 0) await nextTurn();
+    const f = entries[i] as LabelMapSource;
     const start = end;
     if (isRef(f)) {
       const { map, entry } = f;
@@ -336,7 +344,7 @@ export async function encodeLabelMap(
     idEnds[i] = end;
     hashEntries[i] = i;
     contentEntries[i] = i;
-  });
+  }
   radixSort(contentKeys, contentEntries);
   radixSort(idHashes, hashEntries);
   const names = Buffer.from(JSON.stringify([...namespaceIndex.keys()]), 'utf8');

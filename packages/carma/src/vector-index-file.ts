@@ -5,8 +5,8 @@
  * date; checkpoints of a memory that changed something write a new one. Opening to read
  * writes none, so readers never race writers for the file or the meta.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAiosError } from '@aios/utils';
 import { loadChecked } from './checked-files.js';
@@ -390,9 +390,15 @@ async function writeCheckpoint(ctx: MemoryContext, dir: string, seq: number): Pr
   await store.setMeta(storeMeta(ctx));
   indexes.savedToFile = true;
   indexes.fromCheckpoint = true;
-  // The files of other generations, and the records of their checks (checked-files.ts).
-  for (const name of readdirSync(dir)) {
-    const file = /^(?:index|lexical|labels)-(\d+)\.bin(?:\.checked)?$/.exec(name);
-    if (file && Number(file[1]) !== generation) rmSync(join(dir, name), { force: true });
-  }
+  // The files of other generations, and the records of their checks (checked-files.ts),
+  // removed on the libuv pool: freeing a file of hundreds of megabytes takes the file
+  // system tens of milliseconds, which the JS thread need not wait out.
+  await Promise.all(
+    readdirSync(dir)
+      .filter((name) => {
+        const file = /^(?:index|lexical|labels)-(\d+)\.bin(?:\.checked)?$/.exec(name);
+        return file && Number(file[1]) !== generation;
+      })
+      .map((name) => rm(join(dir, name), { force: true })),
+  );
 }
