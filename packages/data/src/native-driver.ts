@@ -177,6 +177,8 @@ export function openNativeDriver(
     query: (sql, params) => callNative(() => toObjects(store.query(sql, p(params)) as Result)),
     run: (sql, params) => callNative(() => store.run(sql, p(params))),
     exec: (sql) => {
+      // A batch written off the thread outside a transaction committed there already.
+      if (sql === SQLITE_DIALECT.begin) wroteOffThread = false;
       if (sql === 'COMMIT' || sql === 'ROLLBACK') {
         const offThread = wroteOffThread;
         wroteOffThread = false;
