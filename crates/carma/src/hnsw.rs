@@ -13,6 +13,7 @@
 //!   scoring the candidates with the `f32` rows, at equal or slightly higher recall and
 //!   the same search time (recall@10 0.953 against 0.951 at ef 192).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -870,19 +871,25 @@ impl Hnsw {
         for l in (0..=level.min(max_level)).rev() {
             let found = self.search_layer(space, &eps, self.params.ef_construction, l, &accept_all);
             let found: Vec<Cand> = found.into_iter().filter(|c| c.id != id).collect();
-            // Walked by the codes, the candidates are chosen from by the codes too (see
-            // `Rows`); by the rows, they were scored exactly already.
-            let mut exact = found.clone();
-            if rows.codes.is_none() {
-                for c in &mut exact {
-                    c.dist = Self::dist(data, dim, q, c.id);
-                }
+            // Neighbours are chosen from the candidates as the walk scored them when every
+            // node has a code (see `Rows`), else scored with the rows.
+            let scored: Cow<'_, [Cand]> = if rows.codes.is_some() {
+                Cow::Borrowed(&found)
+            } else {
+                let mut exact: Vec<Cand> = found
+                    .iter()
+                    .map(|c| Cand {
+                        dist: Self::dist(data, dim, q, c.id),
+                        id: c.id,
+                    })
+                    .collect();
                 exact.sort_unstable();
-            }
+                Cow::Owned(exact)
+            };
             if l == 0 && nearest.k > 0 {
                 // The nearest are handed back scored exactly: the first accepted by the
                 // estimates, with room for the estimates' error, rescored.
-                let mut top: Vec<Cand> = exact
+                let mut top: Vec<Cand> = scored
                     .iter()
                     .filter(|c| (nearest.accept)(c.id))
                     .take(2 * nearest.k + 8)
@@ -898,7 +905,7 @@ impl Hnsw {
                     .map(|c| (-c.dist, c.id))
                     .collect();
             }
-            let chosen = self.select(rows, &exact, self.params.m);
+            let chosen = self.select(rows, &scored, self.params.m);
             if l == 0 {
                 let _lock = self.lock0(id);
                 self.flatten(id, &chosen);

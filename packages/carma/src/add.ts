@@ -104,11 +104,11 @@ export async function addFragments(
             toStore.map((s) => s.record.text),
           ),
         ]);
-      let labels: Uint32Array | undefined;
-      let indexing: ReturnType<typeof indexRows> | undefined;
+      // Started by the store once the labels are taken.
+      let indexing: { labels: Uint32Array; done: ReturnType<typeof indexRows> } | undefined;
       const index = (first: number) => {
-        labels = Uint32Array.from(toStore, (_, i) => first + i);
-        indexing = indexRows(labels);
+        const labels = Uint32Array.from(toStore, (_, i) => first + i);
+        indexing = { labels, done: indexRows(labels) };
       };
       try {
         await ctx.store.add(
@@ -121,15 +121,16 @@ export async function addFragments(
         );
       } catch (error) {
         // Not stored: out of the indexes again, once they are done with the rows.
-        if (indexing && labels) {
-          await indexing;
-          unindex(ctx, labels);
+        if (indexing) {
+          await indexing.done;
+          unindex(ctx, indexing.labels);
         }
         throw error;
       }
       fragments.claimLabels(toStore.map((s) => s.record.label));
-      if (!indexing || !labels) throw new Error('addFragments: the store took no labels');
-      const indexed = await indexing;
+      if (!indexing) throw new Error('addFragments: the store took no labels');
+      const { labels } = indexing;
+      const indexed = await indexing.done;
       const failed = indexed.find((r) => r.status === 'rejected');
       if (failed) {
         // Stored, but not (all) indexed: taken out of both indexes, and left for the next
