@@ -7,10 +7,12 @@
 //! Hashing is FNV-1a over UTF-16 code units followed by the murmur3 finaliser, so the
 //! js implementation computes the same buckets without encoding to UTF-8.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 
 use rayon::prelude::*;
 
+use crate::fx::FxMap;
 use crate::text::tokenize;
 
 pub const DEFAULT_DIMENSION: usize = 384;
@@ -71,13 +73,37 @@ struct Feature {
     weight: f64,
 }
 
-type Features = HashMap<u32, Feature>;
+/// The features of one family in the order they first occurred, as the js twin's `Map`
+/// iterates them: sums then run in one order, so an embedding is the same on every run and
+/// in both implementations (a `HashMap`'s random order moved their last bits).
+#[derive(Default)]
+struct Features {
+    slots: FxMap<u32, u32>,
+    items: Vec<(u32, Feature)>,
+    /// `value` of each item, computed once for the norm and the sum.
+    values: Vec<f64>,
+}
 
-#[inline]
-fn count(map: &mut Features, h: u32, weight: f64) {
-    let f = map.entry(h).or_default();
-    f.count += 1;
-    f.weight += weight;
+impl Features {
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.items.clear();
+    }
+
+    #[inline]
+    fn count(&mut self, h: u32, weight: f64) {
+        match self.slots.entry(h) {
+            Entry::Occupied(slot) => {
+                let f = &mut self.items[*slot.get() as usize].1;
+                f.count += 1;
+                f.weight += weight;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(self.items.len() as u32);
+                self.items.push((h, Feature { count: 1, weight }));
+            }
+        }
+    }
 }
 
 /// Sublinear term frequency times the mean weight of the occurrences.
@@ -86,25 +112,43 @@ fn value(f: &Feature) -> f64 {
     (1.0 + f64::from(f.count).ln()) * (f.weight / f64::from(f.count))
 }
 
-fn add_family(out: &mut [f64], features: &Features, weight: f64) {
-    if features.is_empty() {
+fn add_family(out: &mut [f64], features: &mut Features, weight: f64) {
+    if features.items.is_empty() {
         return;
     }
-    let sq: f64 = features.values().map(|f| value(f) * value(f)).sum();
+    features.values.clear();
+    features
+        .values
+        .extend(features.items.iter().map(|(_, f)| value(f)));
+    let sq: f64 = features.values.iter().map(|v| v * v).sum();
     if sq.is_nan() || sq <= 0.0 {
         return;
     }
     let scale = weight / sq.sqrt();
     let dim = out.len() as u32;
-    for (&h, f) in features {
+    for ((h, _), v) in features.items.iter().zip(&features.values) {
         let bucket = (h % dim) as usize;
         let sign = if fmix32(h ^ 0x9e37_79b9) & 1 == 1 {
             -1.0
         } else {
             1.0
         };
-        out[bucket] += sign * scale * value(f);
+        out[bucket] += sign * scale * v;
     }
+}
+
+/// Per-thread scratch of `embed_tokens_into`, reused across texts: words, bigrams and
+/// character n-grams, and the sums per dimension.
+#[derive(Default)]
+struct Scratch {
+    words: Features,
+    bigrams: Features,
+    grams: Features,
+    acc: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Embeds one text into `out` (length = dimension). A text without any word gives the
@@ -129,42 +173,52 @@ pub fn embed_tokens_into(tokens: &[String], weights: Option<&[f64]>, out: &mut [
             .filter(|w| w.is_finite() && *w >= 0.0)
             .unwrap_or(1.0)
     };
-    let mut words = Features::new();
-    let mut bigrams = Features::new();
-    let mut grams = Features::new();
-    let tag_word = fnv_unit(FNV_OFFSET, TAG_WORD);
-    let tag_bigram = fnv_unit(FNV_OFFSET, TAG_BIGRAM);
-    let tag_char = fnv_unit(FNV_OFFSET, TAG_CHAR);
-    let mut chars: Vec<char> = Vec::with_capacity(MAX_WORD_CHARS + 2);
-    for (i, token) in tokens.iter().enumerate() {
-        let w = weight_of(i);
-        count(&mut words, fmix32(fnv_str(tag_word, token)), w);
-        if i > 0 {
-            let h = fnv_str(fnv_unit(fnv_str(tag_bigram, &tokens[i - 1]), 0x20), token);
-            count(&mut bigrams, fmix32(h), (w * weight_of(i - 1)).sqrt());
-        }
-        chars.clear();
-        chars.push('<');
-        chars.extend(token.chars().take(MAX_WORD_CHARS));
-        chars.push('>');
-        for n in CHAR_NGRAM_MIN..=CHAR_NGRAM_MAX {
-            if chars.len() < n {
-                break;
+    SCRATCH.with(|cell| {
+        let mut scratch = cell.borrow_mut();
+        let Scratch {
+            words,
+            bigrams,
+            grams,
+            acc,
+        } = &mut *scratch;
+        words.clear();
+        bigrams.clear();
+        grams.clear();
+        let tag_word = fnv_unit(FNV_OFFSET, TAG_WORD);
+        let tag_bigram = fnv_unit(FNV_OFFSET, TAG_BIGRAM);
+        let tag_char = fnv_unit(FNV_OFFSET, TAG_CHAR);
+        let mut chars: Vec<char> = Vec::with_capacity(MAX_WORD_CHARS + 2);
+        for (i, token) in tokens.iter().enumerate() {
+            let w = weight_of(i);
+            words.count(fmix32(fnv_str(tag_word, token)), w);
+            if i > 0 {
+                let h = fnv_str(fnv_unit(fnv_str(tag_bigram, &tokens[i - 1]), 0x20), token);
+                bigrams.count(fmix32(h), (w * weight_of(i - 1)).sqrt());
             }
-            for window in chars.windows(n) {
-                count(&mut grams, fmix32(fnv_chars(tag_char, window)), w);
+            chars.clear();
+            chars.push('<');
+            chars.extend(token.chars().take(MAX_WORD_CHARS));
+            chars.push('>');
+            for n in CHAR_NGRAM_MIN..=CHAR_NGRAM_MAX {
+                if chars.len() < n {
+                    break;
+                }
+                for window in chars.windows(n) {
+                    grams.count(fmix32(fnv_chars(tag_char, window)), w);
+                }
             }
         }
-    }
-    let mut acc = vec![0f64; out.len()];
-    add_family(&mut acc, &words, WORD_WEIGHT);
-    add_family(&mut acc, &bigrams, BIGRAM_WEIGHT);
-    add_family(&mut acc, &grams, CHAR_WEIGHT);
-    let norm = acc.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-    for (o, v) in out.iter_mut().zip(acc) {
-        *o = (v * inv) as f32;
-    }
+        acc.clear();
+        acc.resize(out.len(), 0.0);
+        add_family(acc, words, WORD_WEIGHT);
+        add_family(acc, bigrams, BIGRAM_WEIGHT);
+        add_family(acc, grams, CHAR_WEIGHT);
+        let norm = acc.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        for (o, v) in out.iter_mut().zip(acc.iter()) {
+            *o = (v * inv) as f32;
+        }
+    });
 }
 
 /// Embeds a batch of texts into one contiguous row-major matrix (`texts.len() x dim`),
@@ -196,6 +250,21 @@ mod tests {
         assert!((cos(&a, &a) - 1.0).abs() < 1e-5);
         let zero = embed_batch(&["!!! ..."], 64);
         assert!(zero.iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn a_text_embeds_the_same_whatever_came_before() {
+        // The per-thread scratch keeps nothing from one text to the next.
+        let mut first = vec![0f32; 384];
+        embed_into("wing flutter", &mut first);
+        let mut other = vec![0f32; 1000];
+        embed_into(
+            "boundary layer flows over a flat plate; wing flutter at speed",
+            &mut other,
+        );
+        let mut again = vec![0f32; 384];
+        embed_into("wing flutter", &mut again);
+        assert_eq!(first, again);
     }
 
     #[test]
