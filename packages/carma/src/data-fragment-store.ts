@@ -409,8 +409,12 @@ export class DataFragmentStore implements FragmentStore {
     for (const id of ids) this.own.ids.add(id);
   }
 
-  ownWriteCount(): number {
-    return this.own.rows;
+  ownWrites(): Readonly<{ rows: number; ids: ReadonlySet<string> }> {
+    return this.own;
+  }
+
+  rollbacks(): number {
+    return this.data?.rollbacks() ?? 0;
   }
 
   takeOwnWrites(): { rows: number; ids: Set<string> } {

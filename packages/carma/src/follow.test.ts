@@ -204,6 +204,44 @@ describe.each(impls)('memories on one database (%s)', (impl) => {
     await data.close();
   });
 
+  it('trust their own writes once the transaction that held them committed', async () => {
+    const data = await openDataStore({ path: ':memory:', native: impl });
+    const m = await openMemory({ data, native: impl });
+    const other = await openMemory({ data, native: impl });
+    await m.add('the tide tables are printed in March');
+    const reads: string[][] = [];
+    const getMany = data.fragments.getMany.bind(data.fragments);
+    data.fragments.getMany = (ids, options) => {
+      reads.push([...ids]);
+      return getMany(ids, options);
+    };
+    const texts = Array.from({ length: 50 }, (_, i) => `harbour log entry ${i} h${i}x`);
+    await data.transaction(async () => {
+      await m.addMany(texts);
+    });
+    await m.refresh();
+    // Neither inside the transaction nor after its commit were the rows read back.
+    expect(reads).toEqual([]);
+    expect(m.size).toBe(51);
+    // A rolled-back transaction of the store (another memory's) makes the next look
+    // compare again, and what was committed stays.
+    await expect(
+      data.transaction(async () => {
+        await other.add('a log entry that is taken back');
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    await m.refresh();
+    data.fragments.getMany = getMany;
+    const [hit] = await m.search('h17x', { k: 1, mode: 'lexical' });
+    expect(hit?.fragment.text).toBe('harbour log entry 17 h17x');
+    expect(await m.search('taken back', { k: 5, mode: 'lexical' })).toEqual([]);
+    expect(m.size).toBe(51);
+    await m.close();
+    await other.close();
+    await data.close();
+  });
+
   it('hand out distinct labels when adding at the same time', async () => {
     const data = await openDataStore({ path: ':memory:', native: impl });
     const a = await openMemory({ data, native: impl });

@@ -17,12 +17,24 @@ export interface FollowState {
   /** The history position the memory's state reflects (of committed changes only). */
   seq: number;
   /**
-   * Fragments the memory's state may not match the database on, compared again by the
-   * first catch-up outside a transaction: those changed inside a transaction of the store
-   * (by this memory or seen by it), whose rows a rollback takes back, and those stored
-   * by an add whose indexing failed.
+   * Fragments the memory's state does not match the database on, taken in again by the
+   * next catch-up outside a transaction: those stored by an add whose indexing failed.
    */
   doubt: Set<string>;
+  /**
+   * Fragments changed inside a transaction of the store (by this memory or seen by it),
+   * whose rows a rollback takes back. The first catch-up outside compares them again,
+   * unless every change since the position is this memory's own and no transaction of
+   * the store was rolled back since (`rollbacks`): then they were committed as written.
+   */
+  uncommitted: Set<string>;
+  /** The store's count of rolled-back transactions at the last catch-up outside one. */
+  rollbacks: number;
+}
+
+/** Nothing held that a catch-up must compare with the database again. */
+export function settled(follow: FollowState): boolean {
+  return follow.doubt.size === 0 && follow.uncommitted.size === 0;
 }
 
 /**
@@ -35,10 +47,10 @@ export interface FollowState {
  */
 export async function upToDate(ctx: MemoryContext): Promise<boolean> {
   const { follow, store } = ctx;
-  if (follow.doubt.size !== 0) return false;
-  const own = store.ownWriteCount();
+  if (!settled(follow)) return false;
+  const own = store.ownWrites().rows;
   const latest = await store.latestSeq();
-  return store.ownWriteCount() === own && latest === follow.seq + own;
+  return store.ownWrites().rows === own && latest === follow.seq + own;
 }
 
 /**
@@ -46,9 +58,11 @@ export async function upToDate(ctx: MemoryContext): Promise<boolean> {
  * is at now. Runs while no mutation of the memory runs. With `checkpoint`, the index
  * file another process named in the meta is taken over (see `adoptCheckpoint`).
  *
- * Inside a transaction of the store the changes it sees (its own writes among them) are
- * applied but the position stays: the history rows of a transaction that is rolled back
- * are taken back and their numbers used again, so only committed rows may move it.
+ * Inside a transaction of the store the changes it sees are applied (its own writes are
+ * in its state already) but the position stays: the history rows of a transaction that
+ * is rolled back are taken back and their numbers used again, so only committed rows may
+ * move it. The first catch-up outside reads none of them back when they were all its own
+ * and the store rolled nothing back meanwhile (an ingest batch was read back twice).
  */
 export async function catchUp(
   ctx: MemoryContext,
@@ -69,19 +83,28 @@ export async function catchUp(
     ids = new Set([...all.ids, ...ctx.fragments.byId.keys()]);
     seq = all.seq;
   }
+  // Nothing since the position but this memory's own rows (every one of them is counted,
+  // so a row of another writer would make more): its state already has them.
+  const onlyOwn = (own: { rows: number; ids: ReadonlySet<string> }) =>
+    follow.doubt.size === 0 && seq - from === own.rows && [...ids].every((id) => own.ids.has(id));
   if (inside) {
-    for (const id of ids) follow.doubt.add(id);
+    for (const id of ids) follow.uncommitted.add(id);
+    if (onlyOwn(ctx.store.ownWrites())) ids.clear();
   } else {
     const own = ctx.store.takeOwnWrites();
-    // Nothing but this memory's own rows (every one of them is counted, so a row of
-    // another writer would make more): its state already has them.
-    if (
-      follow.doubt.size === 0 &&
-      seq - from === own.rows &&
-      [...ids].every((id) => own.ids.has(id))
-    ) {
+    // The store's call above returned after any transaction before it ended: unless one
+    // was rolled back since the last look, what was written inside them was committed.
+    const rollbacks = ctx.store.rollbacks();
+    const committed = rollbacks === follow.rollbacks;
+    follow.rollbacks = rollbacks;
+    if (committed && onlyOwn(own)) {
       ids.clear();
+    } else {
+      for (const id of follow.uncommitted) ids.add(id);
+      // Rows of this memory's own that a rollback may have taken back.
+      if (!committed) for (const id of own.ids) ids.add(id);
     }
+    follow.uncommitted.clear();
     for (const id of follow.doubt) ids.add(id);
     follow.doubt.clear();
   }

@@ -168,8 +168,13 @@ export interface FragmentStore {
    * it wrote), and the fragments they are about; taking them starts the count again.
    */
   takeOwnWrites(): { rows: number; ids: Set<string> };
-  /** The count `takeOwnWrites` would return, without taking it. */
-  ownWriteCount(): number;
+  /** What `takeOwnWrites` would return, without taking it. */
+  ownWrites(): Readonly<{ rows: number; ids: ReadonlySet<string> }>;
+  /**
+   * How many transactions of the underlying store ended without committing (see
+   * `DataStore.rollbacks`); 0 without one.
+   */
+  rollbacks(): number;
   /** Deletes fragments with a history entry each; the history is kept. */
   delete(items: Array<{ id: string; change: FragmentChange }>): Promise<void>;
   /**

@@ -26,7 +26,7 @@ import { type CarmaEngine, createEngine } from './engine/index.js';
 import { eraseNamespace, type NamespaceErasure } from './erase.js';
 import { CarmaErrorCode } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
-import { catchUp, readEveryRecord, upToDate } from './follow.js';
+import { catchUp, readEveryRecord, settled, upToDate } from './follow.js';
 import { FragmentState, fragmentNotFound } from './fragment-state.js';
 import type { FragmentChange, FragmentRecord, FragmentStore, Metadata } from './fragment-store.js';
 import { defaultStore, type IndexOrigin, type LexicalOrigin, loadMemory } from './load.js';
@@ -142,7 +142,7 @@ export class Memory {
       indexes: new SearchIndexes(engine, hnswParams(options.hnsw), options.bm25),
       allowLists: new AllowListCache(fragments),
       files: createIndexFileState(),
-      follow: { seq: 0, doubt: new Set() },
+      follow: { seq: 0, doubt: new Set(), uncommitted: new Set(), rollbacks: 0 },
       queryVectors: new QueryVectors(),
     };
     this.ctx.indexes.background = {
@@ -300,7 +300,7 @@ export class Memory {
   private async follow(): Promise<void> {
     // Inside a transaction of the store its own uncommitted writes have no notice yet.
     const { follow, store } = this.ctx;
-    if (this.follower.trusted && follow.doubt.size === 0 && !store.inTransaction()) return;
+    if (this.follower.trusted && settled(follow) && !store.inTransaction()) return;
     if (await upToDate(this.ctx)) return;
     await this.mutations.run(async () => {
       if (!this.closed) await catchUp(this.ctx);

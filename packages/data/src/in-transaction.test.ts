@@ -18,4 +18,30 @@ describe.each(storeTargets())('inTransaction (%s)', (impl) => {
     await store.close();
     await other.close();
   });
+
+  it('counts the transactions that ended without committing', async () => {
+    const store = await openTestStore(impl, ':memory:');
+    expect(store.rollbacks()).toBe(0);
+    await store.transaction(async () => {
+      await store.meta.set('kept', 1);
+    });
+    expect(store.rollbacks()).toBe(0);
+    await expect(
+      store.transaction(async () => {
+        await store.meta.set('taken back', 1);
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect(store.rollbacks()).toBe(1);
+    // A transaction that never began (no call inside) wrote nothing to take back.
+    await expect(
+      store.transaction(async () => {
+        throw new Error('before any write');
+      }),
+    ).rejects.toThrow('before any write');
+    expect(store.rollbacks()).toBe(1);
+    expect(await store.meta.get('kept')).toBe(1);
+    expect(await store.meta.get('taken back')).toBeUndefined();
+    await store.close();
+  });
 });

@@ -166,6 +166,7 @@ async function buildStore(driver: SqlDriver, settings: StoreSettings): Promise<D
     },
     transaction: (fn) => transactions.run(store, fn),
     inTransaction: () => transactions.inside(),
+    rollbacks: () => transactions.rollbacks(),
     watchChanges(handlers) {
       if (typeof handlers?.onChange !== 'function' || typeof handlers.onResync !== 'function') {
         throw invalidInput('handlers', handlers, '{ onChange(seq), onResync() }');

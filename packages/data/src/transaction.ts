@@ -48,6 +48,8 @@ export interface Transactions {
   join<T>(fn: () => T | Promise<T>): Promise<T> | undefined;
   /** Whether the calling context is inside a transaction on this store. */
   inside(): boolean;
+  /** `DataStore.rollbacks`. */
+  rollbacks(): number;
   /** `DataStore.transaction`. */
   run<T, S>(store: S, fn: (tx: S) => Promise<T>): Promise<T>;
 }
@@ -61,6 +63,7 @@ export function createTransactions(
   enqueue: <T>(fn: () => T | Promise<T>) => Promise<T>,
 ): Transactions {
   const owner = {};
+  let rollbacks = 0;
   const ours = (): Transaction | undefined => {
     const tx = current.getStore();
     return tx && tx.owner === owner && tx.open ? tx : undefined;
@@ -99,6 +102,7 @@ export function createTransactions(
         try {
           yield driver.exec('COMMIT');
         } catch (error) {
+          rollbacks++;
           try {
             yield driver.exec('ROLLBACK');
           } catch {
@@ -107,6 +111,7 @@ export function createTransactions(
           throw error;
         }
       } else {
+        rollbacks++;
         try {
           yield driver.exec('ROLLBACK');
         } catch {
@@ -169,6 +174,8 @@ export function createTransactions(
     },
 
     inside: () => ours() !== undefined,
+
+    rollbacks: () => rollbacks,
 
     run,
   };

@@ -580,6 +580,13 @@ export interface DataStore {
    */
   inTransaction(): boolean;
   /**
+   * How many transactions of this store ended without committing (rolled back, or a
+   * commit that failed) since it opened. Counted before the store's next call runs: a
+   * caller that saw a transaction's writes from inside learns, once a call of its own
+   * outside returns, whether they were committed (the count did not move) or may not be.
+   */
+  rollbacks(): number;
+  /**
    * Subscribes to notices of committed history (PostgreSQL: LISTEN on one dedicated
    * connection per store, opened again with backoff when lost, `onResync` after every
    * connect). Undefined on SQLite, which has no notices: read `fragments.latestChange()`.
