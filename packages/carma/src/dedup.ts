@@ -2,7 +2,7 @@
  * Dedup on write: identical text in a namespace is stored once, and new text very close
  * to a stored fragment is reported (or merged into it).
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import { type Hits, NO_LABEL } from './engine/index.js';
 import { type ContentHolders, contentKey } from './fragment-state.js';
@@ -59,7 +59,8 @@ export async function splitExactDuplicates(
     fresh.push({
       index,
       record: {
-        id: randomUUID(),
+        // In time order, so that the database's indexes of ids grow at their end.
+        id: timeOrderedUuid(),
         label: -1,
         namespace: p.namespace,
         text: p.text,

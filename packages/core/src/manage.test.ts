@@ -94,14 +94,15 @@ describe.each(testImplementations())(
       const search = JSON.parse(aios('memory', 'search', 'barn owl meadow', '--json').stdout);
       const id = search.results[0].id as string;
 
-      // An unambiguous prefix is enough; nothing to change fails before opening the cores.
+      // The end of the id that search prints is enough; nothing to change fails before
+      // opening the cores.
       const nothing = aios('memory', 'edit', id);
       expect(nothing.code).toBe(1);
       oneLineError(nothing.stderr, 'INVALID_INPUT');
       const edit = aios(
         'memory',
         'edit',
-        id.slice(0, 8),
+        id.slice(-8),
         '--text',
         'The barn owl hunts voles at night.',
         '--json',

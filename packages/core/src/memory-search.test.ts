@@ -44,7 +44,7 @@ describe.each(testImplementations())('aios memory search (AIOS_NATIVE=%s)', (imp
     expect(configured.results).toHaveLength(2);
     expect(search('-k', '3', '--mode', 'vector')).toMatchObject({ k: 3, mode: 'vector' });
 
-    // Unquoted words are one query; each line starts with the id's first characters.
+    // Unquoted words are one query; each line starts with the id's last characters.
     const text = aios('memory', 'search', 'serviced', 'at', 'the', 'marina', '-k', '1');
     expect(text.code).toBe(0);
     const line = text.stdout.split('\n')[0] as string;

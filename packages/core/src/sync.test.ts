@@ -101,7 +101,7 @@ describe.each(testImplementations())('a notes folder kept in sync (AIOS_NATIVE=%
     writeFileSync(familyFile, family(FAMILY.grandma, FAMILY.wifi, FAMILY.heating, '## Pets'));
     const shown = aios('ingest', notes);
     expect(shown.stdout).toContain(
-      `conflict: notes/family.md:7 changed where you edited fragment ${car.slice(0, 8)}; your text is kept:`,
+      `conflict: notes/family.md:7 changed where you edited fragment ${car.slice(-8)}; your text is kept:`,
     );
     expect(shown.stdout).toMatch(
       /ingested 1 file \(1 unchanged, skipped\): 1 fragment added, .*; 1 conflict/,

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { AiosError, invalidInput } from '@aios/utils';
+import { AiosError, invalidInput, timeOrderedUuid } from '@aios/utils';
 import { type Awaitable, chain, type Steps } from './awaitable.js';
 import { atomically, type StoreContext } from './context.js';
 import type { ChangeColumns, SqlRow } from './driver.js';
@@ -149,7 +148,8 @@ export function createFragmentRepository(ctx: StoreContext): FragmentRepository 
       const f = list[i];
       const at = `fragments[${i}]`;
       if (!isPlainObject(f)) throw invalidInput(at, f, 'a fragment object { text, ... }');
-      const id = f.id === undefined ? randomUUID() : requireString(f.id, `${at}.id`);
+      // In time order, so that the indexes of ids grow at their end (see timeOrderedUuid).
+      const id = f.id === undefined ? timeOrderedUuid() : requireString(f.id, `${at}.id`);
       idList[i] = id;
       texts[i] = requireString(f.text, `${at}.text`, { empty: true });
       metadata[i] = json(f.metadata, `${at}.metadata`);

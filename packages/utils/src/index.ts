@@ -28,6 +28,7 @@ export {
   type RetryOptions,
   withRetries,
 } from './http/index.js';
+export { timeOrderedUuid } from './ids/time-ordered.js';
 export * from './lock/index.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
 export * from './native/index.js';

@@ -11,7 +11,7 @@ import {
 import { stopOnSignal } from '../lifecycle.js';
 import { pc } from './colors.js';
 import { displayPath } from './display-path.js';
-import { SHORT_ID } from './memory-find.js';
+import { shortFragmentId } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { plural } from './plural.js';
 import { printJson } from './shared.js';
@@ -128,7 +128,7 @@ const oneLine = (text: string) => {
 };
 
 function printConflict(c: SyncConflict): void {
-  const id = c.id.slice(0, SHORT_ID);
+  const id = shortFragmentId(c.id);
   const where = `${displayPath(c.path)}${c.line === null ? '' : `:${c.line}`}`;
   console.log(
     pc.yellow(`conflict: ${where} changed where you edited fragment ${id}; your text is kept:`),

@@ -7,7 +7,7 @@ import { type Conflict, type ConflictSide, findConflicts, type MemoryFragment } 
 import type { Command } from 'commander';
 import { pc } from './colors.js';
 import { displayPath } from './display-path.js';
-import { SHORT_ID } from './memory-find.js';
+import { SHORT_ID, shortFragmentId } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { plural } from './plural.js';
 import { printJson } from './shared.js';
@@ -27,7 +27,7 @@ function origin(side: ConflictSide): string {
 }
 
 function sideLine(side: ConflictSide): string {
-  return `    ${pc.yellow(side.fragmentId.slice(0, SHORT_ID))} ${pc.cyan(origin(side))}  ${side.quote}`;
+  return `    ${pc.yellow(shortFragmentId(side.fragmentId))} ${pc.cyan(origin(side))}  ${side.quote}`;
 }
 
 function print(conflicts: Conflict[], checked: number): void {

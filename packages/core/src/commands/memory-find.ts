@@ -1,16 +1,28 @@
 import type { Fragment, FragmentChange, Memory } from '@aios/carma';
 import { AiosError, isAiosError } from '@aios/utils';
 
-/** How many characters of a fragment id the CLI prints (commands take any unambiguous prefix). */
+/**
+ * How many characters of a fragment id the CLI prints: its last ones. Ids are in time
+ * order (their first characters are the time they were made, shared by a whole batch), so
+ * the end is what tells them apart.
+ */
 export const SHORT_ID = 8;
 
-/** A fragment by id, or by an unambiguous prefix of its id (as printed by `search`). */
+/** A fragment id as the CLI prints it (commands take it, or any unambiguous end or start). */
+export const shortFragmentId = (id: string): string => id.slice(-SHORT_ID);
+
+/**
+ * A fragment by id, or by an unambiguous end of its id (as `search` prints it) or start
+ * (ids made before they were in time order were printed by their first characters).
+ */
 export async function findFragment(memory: Memory, id: string): Promise<Fragment> {
   const wanted = id.trim();
   if (wanted === '') throw new AiosError('INVALID_INPUT', 'id: expected a fragment id');
   const exact = await memory.get(wanted);
   if (exact) return exact;
-  const matches = (await memory.list()).filter((f) => f.id.startsWith(wanted));
+  const matches = (await memory.list()).filter(
+    (f) => f.id.endsWith(wanted) || f.id.startsWith(wanted),
+  );
   if (matches.length === 1) return matches[0] as Fragment;
   if (matches.length > 1) {
     throw new AiosError(

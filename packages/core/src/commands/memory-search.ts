@@ -5,7 +5,7 @@ import type { Aios } from '../aios.js';
 import { checkQuestion } from './answers.js';
 import { pc } from './colors.js';
 import { displayPath } from './display-path.js';
-import { SHORT_ID } from './memory-find.js';
+import { shortFragmentId } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { plural } from './plural.js';
 import { integerIn, printJson } from './shared.js';
@@ -71,7 +71,7 @@ export function hitLine(hit: SearchHit, n: number): string {
       : `relevance ${hit.relevance.toFixed(2)}`;
   const flat = hit.text.replace(/\s+/g, ' ').trim();
   const snippet = flat.length > 80 ? `${flat.slice(0, 80).replace(/\s+\S*$/, '')}…` : flat;
-  return `  [${n}] ${pc.bold(hit.id.slice(0, SHORT_ID))}  ${pc.cyan(where)}  ${pc.dim(score)}  ${snippet}`;
+  return `  [${n}] ${pc.bold(shortFragmentId(hit.id))}  ${pc.cyan(where)}  ${pc.dim(score)}  ${snippet}`;
 }
 
 export function registerMemorySearch(memory: Command): void {

@@ -72,7 +72,10 @@ export function registerMemoryShow(memory: Command): void {
     .description(
       'one fragment: its text, where it came from, importance, and its history with every earlier text (also after it was deleted)',
     )
-    .argument('<id>', 'the fragment id (or an unambiguous prefix; the full id of a deleted one)')
+    .argument(
+      '<id>',
+      'the fragment id (or the end of it that search prints, or any unambiguous end or start; the full id of a deleted one)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
       await withAios(command, async (aios) => {

@@ -67,7 +67,10 @@ export function registerMemory(program: Command): void {
     .description(
       'change the text (re-embedded) or importance of a fragment; the old version stays in its history',
     )
-    .argument('<id>', 'the fragment id (or an unambiguous prefix)')
+    .argument(
+      '<id>',
+      'the fragment id (or the end of it that search prints, or any unambiguous end or start)',
+    )
     .option('--text <text>', 'the new text')
     .option('--importance <n>', 'the new importance, from 0 to 1', numberIn(0, 1))
     .option('--json', 'print machine-readable JSON')
@@ -103,7 +106,10 @@ export function registerMemory(program: Command): void {
   memory
     .command('delete')
     .description('delete a fragment (its history stays readable)')
-    .argument('<id>', 'the fragment id (or an unambiguous prefix)')
+    .argument(
+      '<id>',
+      'the fragment id (or the end of it that search prints, or any unambiguous end or start)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
       await withAios(command, async (aios) => {
