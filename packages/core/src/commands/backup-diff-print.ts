@@ -1,5 +1,6 @@
 import type { ConversationItem, HomeDiff, MemoryItem } from '../backup-diff.js';
 import { pc } from './colors.js';
+import { shortId } from './conversations.js';
 import { displayPath } from './display-path.js';
 import { shortFragmentId } from './memory-find.js';
 
@@ -21,7 +22,7 @@ function memoryLine(mark: string, m: MemoryItem): string {
 }
 
 function conversationLine(mark: string, c: ConversationItem, extra = ''): string {
-  const title = c.title ? `"${snippet(c.title, 60)}"` : pc.dim(c.id.slice(0, 8));
+  const title = c.title ? `"${snippet(c.title, 60)}"` : pc.dim(shortId(c.id));
   return `  ${mark} ${title} (${c.messages} message${c.messages === 1 ? '' : 's'}${extra})`;
 }
 

@@ -6,8 +6,9 @@
 import { type Conflict, type ConflictSide, findConflicts, type MemoryFragment } from '@aios/luna';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
+import { shortId } from './conversations.js';
 import { displayPath } from './display-path.js';
-import { SHORT_ID, shortFragmentId } from './memory-find.js';
+import { shortFragmentId } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { plural } from './plural.js';
 import { printJson } from './shared.js';
@@ -21,7 +22,7 @@ function origin(side: ConflictSide): string {
       : displayPath(source);
   }
   if (kind === 'fact' && typeof conversationId === 'string') {
-    return `learnt in conversation ${conversationId.slice(0, SHORT_ID)}`;
+    return `learnt in conversation ${shortId(conversationId)}`;
   }
   return side.namespace ?? 'memory';
 }
