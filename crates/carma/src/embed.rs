@@ -138,12 +138,13 @@ fn add_family(out: &mut [f64], features: &mut Features, weight: f64) {
 }
 
 /// Per-thread scratch of `embed_tokens_into`, reused across texts: words, bigrams and
-/// character n-grams, and the sums per dimension.
+/// character n-grams, a word's characters, and the sums per dimension.
 #[derive(Default)]
 struct Scratch {
     words: Features,
     bigrams: Features,
     grams: Features,
+    chars: Vec<char>,
     acc: Vec<f64>,
 }
 
@@ -167,58 +168,59 @@ pub fn embed_weighted_into(text: &str, weights: Option<&[f64]>, out: &mut [f32])
 /// `embed_weighted_into` for a text already tokenised (`text::tokenize`), so that a
 /// query's tokens serve BM25 and the embedder from one tokenisation.
 pub fn embed_tokens_into(tokens: &[String], weights: Option<&[f64]>, out: &mut [f32]) {
+    SCRATCH.with(|cell| embed_with(&mut cell.borrow_mut(), tokens, weights, out));
+}
+
+fn embed_with(scratch: &mut Scratch, tokens: &[String], weights: Option<&[f64]>, out: &mut [f32]) {
     let weight_of = |i: usize| {
         weights
             .and_then(|w| w.get(i).copied())
             .filter(|w| w.is_finite() && *w >= 0.0)
             .unwrap_or(1.0)
     };
-    SCRATCH.with(|cell| {
-        let mut scratch = cell.borrow_mut();
-        let Scratch {
-            words,
-            bigrams,
-            grams,
-            acc,
-        } = &mut *scratch;
-        words.clear();
-        bigrams.clear();
-        grams.clear();
-        let tag_word = fnv_unit(FNV_OFFSET, TAG_WORD);
-        let tag_bigram = fnv_unit(FNV_OFFSET, TAG_BIGRAM);
-        let tag_char = fnv_unit(FNV_OFFSET, TAG_CHAR);
-        let mut chars: Vec<char> = Vec::with_capacity(MAX_WORD_CHARS + 2);
-        for (i, token) in tokens.iter().enumerate() {
-            let w = weight_of(i);
-            words.count(fmix32(fnv_str(tag_word, token)), w);
-            if i > 0 {
-                let h = fnv_str(fnv_unit(fnv_str(tag_bigram, &tokens[i - 1]), 0x20), token);
-                bigrams.count(fmix32(h), (w * weight_of(i - 1)).sqrt());
+    let Scratch {
+        words,
+        bigrams,
+        grams,
+        chars,
+        acc,
+    } = scratch;
+    words.clear();
+    bigrams.clear();
+    grams.clear();
+    let tag_word = fnv_unit(FNV_OFFSET, TAG_WORD);
+    let tag_bigram = fnv_unit(FNV_OFFSET, TAG_BIGRAM);
+    let tag_char = fnv_unit(FNV_OFFSET, TAG_CHAR);
+    for (i, token) in tokens.iter().enumerate() {
+        let w = weight_of(i);
+        words.count(fmix32(fnv_str(tag_word, token)), w);
+        if i > 0 {
+            let h = fnv_str(fnv_unit(fnv_str(tag_bigram, &tokens[i - 1]), 0x20), token);
+            bigrams.count(fmix32(h), (w * weight_of(i - 1)).sqrt());
+        }
+        chars.clear();
+        chars.push('<');
+        chars.extend(token.chars().take(MAX_WORD_CHARS));
+        chars.push('>');
+        for n in CHAR_NGRAM_MIN..=CHAR_NGRAM_MAX {
+            if chars.len() < n {
+                break;
             }
-            chars.clear();
-            chars.push('<');
-            chars.extend(token.chars().take(MAX_WORD_CHARS));
-            chars.push('>');
-            for n in CHAR_NGRAM_MIN..=CHAR_NGRAM_MAX {
-                if chars.len() < n {
-                    break;
-                }
-                for window in chars.windows(n) {
-                    grams.count(fmix32(fnv_chars(tag_char, window)), w);
-                }
+            for window in chars.windows(n) {
+                grams.count(fmix32(fnv_chars(tag_char, window)), w);
             }
         }
-        acc.clear();
-        acc.resize(out.len(), 0.0);
-        add_family(acc, words, WORD_WEIGHT);
-        add_family(acc, bigrams, BIGRAM_WEIGHT);
-        add_family(acc, grams, CHAR_WEIGHT);
-        let norm = acc.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-        for (o, v) in out.iter_mut().zip(acc.iter()) {
-            *o = (v * inv) as f32;
-        }
-    });
+    }
+    acc.clear();
+    acc.resize(out.len(), 0.0);
+    add_family(acc, words, WORD_WEIGHT);
+    add_family(acc, bigrams, BIGRAM_WEIGHT);
+    add_family(acc, grams, CHAR_WEIGHT);
+    let norm = acc.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+    for (o, v) in out.iter_mut().zip(acc.iter()) {
+        *o = (v * inv) as f32;
+    }
 }
 
 /// Embeds a batch of texts into one contiguous row-major matrix (`texts.len() x dim`),
