@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { openDataStore } from '@aios/data';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,6 +226,35 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
       expect(indexFile()).toHaveLength(1);
       expect(indexFile()[0]).not.toBe(index);
     }
+  });
+
+  it('keeps working when a checkpoint cannot write a file, and writes the next one', async () => {
+    const dir = join(root, `${impl}-failed-checkpoint`);
+    const memory = await openMemory({ dir, native: impl, dimension: 64, hnsw: true });
+    await memory.addMany(TEXTS);
+    expect(await memory.writeIndexFiles()).toBe('written');
+    const generationOf = (name: string) => Number(/^index-(\d+)\.bin$/.exec(name)?.[1] ?? NaN);
+    const [named] = readdirSync(dir).map(generationOf).filter(Number.isFinite);
+    // The vector index file of the next generation cannot be written: a directory holds
+    // the name of its temporary file.
+    const blocker = join(dir, `index-${(named as number) + 1}.bin.tmp-${process.pid}`);
+    mkdirSync(blocker);
+    const added = await memory.add('The garden hose hangs in the shed');
+    await expect(memory.writeIndexFiles()).rejects.toMatchObject({
+      code: expect.stringMatching(/^IO_/),
+    });
+    // The other files of that checkpoint were finished (or given up) before it failed: no
+    // write is left running into a temporary file.
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp'))).toEqual([basename(blocker)]);
+    expect((await memory.search('garden hose', { k: 1 }))[0]?.id).toBe(added.fragment.id);
+    rmSync(blocker, { recursive: true });
+    expect(await memory.writeIndexFiles()).toBe('written');
+    await memory.close();
+    const reopened = await openMemory({ dir, native: impl, dimension: 64, hnsw: true });
+    expect(reopened.indexOrigin).toBe('file');
+    expect((await reopened.search('garden hose', { k: 1 }))[0]?.id).toBe(added.fragment.id);
+    expect(reopened.stats().fragments).toBe(TEXTS.length + 1);
+    await reopened.close();
   });
 
   it('refuses a bad data option with INVALID_INPUT', async () => {

@@ -379,11 +379,19 @@ async function writeCheckpoint(ctx: MemoryContext, dir: string, seq: number): Pr
   const current = files.checkpoint;
   const generation = Math.max(files.generation, current?.generation ?? 0) + 1;
   await indexes.settle();
-  await (indexes.vectors as VectorIndex).save(indexPath(ctx, generation) as string);
-  await indexes.lexical.save(lexicalPath(ctx, generation) as string);
   const { fragments } = ctx;
   const held = fragments.onDemand ? fragments.onDemand.entries() : fragments.byId.values();
-  await saveLabelMap(ctx, labelMapPath(ctx, generation) as string, held);
+  // The three files at once: the native indexes write theirs on the libuv pool while this
+  // thread encodes the label map (one after the other, a checkpoint of 100,000 fragments
+  // took 250 ms instead of 150). Each is settled before this returns, failed or not: a
+  // write still running would share its temporary file with the next attempt's.
+  const written = await Promise.allSettled([
+    (indexes.vectors as VectorIndex).save(indexPath(ctx, generation) as string),
+    indexes.lexical.save(lexicalPath(ctx, generation) as string),
+    saveLabelMap(ctx, labelMapPath(ctx, generation) as string, held),
+  ]);
+  const failed = written.find((w) => w.status === 'rejected');
+  if (failed) throw failed.reason;
   files.generation = generation;
   // Named in the meta only once written: a crash before leaves the previous file named.
   files.checkpoint = { generation, seq };
