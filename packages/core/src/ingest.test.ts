@@ -280,7 +280,16 @@ describe('what ingest reads', () => {
   it('tells binary from text by the first KiB, as git does', () => {
     expect(binaryReason(new TextEncoder().encode('plain text, café'))).toBeUndefined();
     expect(binaryReason(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 1]))).toContain('NUL');
-    expect(binaryReason(Uint8Array.from([0x61, 0xff, 0xfe, 0x61]))).toContain('not UTF-8');
+    // Not UTF-8, but 8-bit text (Windows-1252): text. With a control byte: binary.
+    expect(binaryReason(Uint8Array.from([0x63, 0x61, 0x66, 0xe9]))).toBeUndefined();
+    expect(binaryReason(Uint8Array.from([0x61, 0xff, 0x01, 0x61]))).toBe(
+      'binary (neither UTF-8 nor 8-bit text in the first KiB)',
+    );
+    // UTF-16 with its byte order mark is text, NUL bytes and all; a NUL character is not.
+    expect(binaryReason(Buffer.from('\uFEFFtext', 'utf16le'))).toBeUndefined();
+    expect(binaryReason(Buffer.from('\uFEFFte\0xt', 'utf16le'))).toBe(
+      'binary (control characters in UTF-16LE in the first KiB)',
+    );
     // A multi-byte character cut by the end of the sample is still text.
     const cut = new TextEncoder().encode(`${'a'.repeat(1023)}é`);
     expect(cut.length).toBe(1025);
@@ -310,6 +319,54 @@ describe('what ingest reads', () => {
     });
     // The binary file is read by nobody: chunkFile gives nothing.
     expect(await chunkFile(join(tree, 'b.txt'))).toEqual([]);
+  });
+
+  it('reads UTF-16 with a byte order mark, and 8-bit text that is not UTF-8 as Windows-1252', async () => {
+    const text = 'Grüße aus Köln — “quoted”, 5 €, 日本語 🎉';
+    const utf16be = Buffer.from(`\uFEFF${text}\n`, 'utf16le').swap16();
+    const files: Array<[string, Buffer, string]> = [
+      ['utf16le.txt', Buffer.from(`\uFEFF${text}\n`, 'utf16le'), text],
+      ['utf16be.txt', utf16be, text],
+      ['utf16le.jsonl', Buffer.from(`\uFEFF${JSON.stringify({ text })}\n`, 'utf16le'), text],
+      // café crème, 5 € – “quoted” in Windows-1252.
+      [
+        'cp1252.txt',
+        Buffer.from([
+          0x63, 0x61, 0x66, 0xe9, 0x20, 0x63, 0x72, 0xe8, 0x6d, 0x65, 0x2c, 0x20, 0x35, 0x20, 0x80,
+          0x20, 0x96, 0x20, 0x93, 0x71, 0x75, 0x6f, 0x74, 0x65, 0x64, 0x94,
+        ]),
+        'café crème, 5 € – “quoted”',
+      ],
+      // The first KiB is ASCII, the é past it is Latin-1: all of it is read as such.
+      [
+        'late.txt',
+        Buffer.concat([
+          Buffer.from(`${'word '.repeat(300)}`),
+          Buffer.from([0x6e, 0x61, 0xef, 0x76, 0x65]),
+        ]),
+        `${'word '.repeat(300)}naïve`,
+      ],
+    ];
+    for (const [name, bytes, want] of files) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      expect((await chunkFile(file)).map((c) => c.text).join(' '), name).toBe(want);
+    }
+    // UTF-8 stays UTF-8, even past the first KiB, and a binary tail of it is not taken for
+    // Windows-1252.
+    const utf8 = join(dir, 'utf8.txt');
+    writeFileSync(utf8, `${'word '.repeat(300)}naïve`);
+    expect((await chunkFile(utf8)).map((c) => c.text).join(' ')).toBe(
+      `${'word '.repeat(300)}naïve`,
+    );
+    const tail = join(dir, 'tail.txt');
+    writeFileSync(
+      tail,
+      Buffer.concat([Buffer.from('word '.repeat(300)), Buffer.from([0xe9, 0x01])]),
+    );
+    expect((await chunkFile(tail)).map((c) => c.text).join(' ')).toBe(
+      `${'word '.repeat(300)}\uFFFD\u0001`,
+    );
   });
 
   it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {

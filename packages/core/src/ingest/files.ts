@@ -2,6 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
+import { decodeText, notTextReason } from './encoding.js';
 
 export type FileKind = 'text' | 'markdown' | 'json' | 'jsonl';
 
@@ -101,17 +102,12 @@ const SNIFF_BYTES = 1024;
 
 /**
  * Why `head` (the start of a file) is not text, or undefined: a NUL byte, or bytes that are
- * not UTF-8 (a multi-byte character cut at the end of `head` is not counted).
+ * neither UTF-8 nor 8-bit text (a multi-byte character cut at the end of `head` is not
+ * counted). UTF-16 with a byte order mark is text (see `./encoding.ts`).
  */
 export function binaryReason(head: Uint8Array): string | undefined {
-  const sample = head.subarray(0, SNIFF_BYTES);
-  if (sample.includes(0)) return 'binary (a NUL byte in the first KiB)';
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
-  } catch {
-    return 'binary (not UTF-8 in the first KiB)';
-  }
-  return undefined;
+  const reason = notTextReason(head.subarray(0, SNIFF_BYTES));
+  return reason === undefined ? undefined : `binary (${reason} in the first KiB)`;
 }
 
 /**
@@ -168,7 +164,7 @@ function checkSize(path: string, size: number): void {
   }
 }
 
-/** The text of a regular file (UTF-8, a leading byte order mark dropped). */
+/** The text of a regular file, decoded as `decodeText` says (a byte order mark dropped). */
 export async function readText(path: string): Promise<string> {
   const { handle } = await openRegular(path);
   let bytes: Buffer;
@@ -180,6 +176,5 @@ export async function readText(path: string): Promise<string> {
     await handle.close();
   }
   checkSize(path, bytes.length);
-  const text = bytes.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return decodeText(bytes);
 }
