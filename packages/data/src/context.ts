@@ -40,16 +40,18 @@ export function atomically<T>(
 
 function* atomicSteps<T>(driver: SqlDriver, body: () => Steps<T>, lock?: WriteLock): Steps<T> {
   const nested = inTransaction(driver);
-  yield driver.exec(nested ? 'SAVEPOINT aios_atomic' : driver.dialect.begin);
+  yield nested ? driver.exec('SAVEPOINT aios_atomic') : driver.begin();
   try {
     const locking = lock === undefined ? null : driver.dialect.lock(lock);
     if (locking !== null) yield driver.query(locking);
     const result: T = yield* body();
-    yield driver.exec(nested ? 'RELEASE aios_atomic' : 'COMMIT');
+    yield nested ? driver.exec('RELEASE aios_atomic') : driver.commit();
     return result;
   } catch (error) {
     try {
-      yield driver.exec(nested ? 'ROLLBACK TO aios_atomic; RELEASE aios_atomic' : 'ROLLBACK');
+      yield nested
+        ? driver.exec('ROLLBACK TO aios_atomic; RELEASE aios_atomic')
+        : driver.rollback();
     } catch {
       // the original error matters more
     }

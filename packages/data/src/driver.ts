@@ -86,6 +86,14 @@ export interface SqlDriver {
     params?: readonly SqlValue[],
   ): Awaitable<{ changes: number; lastInsertRowid: number }>;
   exec(sql: string): Awaitable<void>;
+  /** Starts a transaction (`dialect.begin`). */
+  begin(): Awaitable<void>;
+  /**
+   * Commits the open transaction: on the libuv pool when it wrote a batch there (the native
+   * driver's `putFragments` off the JS thread), so that the commit's writes wait there too.
+   */
+  commit(): Awaitable<void>;
+  rollback(): Awaitable<void>;
   /** Runs `sql` once per parameter row in one transaction (a savepoint inside one). */
   runBatch(sql: string, rows: readonly (readonly SqlValue[])[]): Awaitable<number>;
   putFragments(batch: FragmentColumns): Awaitable<number>;

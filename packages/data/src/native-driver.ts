@@ -176,15 +176,20 @@ export function openNativeDriver(
     checksVectors: true,
     query: (sql, params) => callNative(() => toObjects(store.query(sql, p(params)) as Result)),
     run: (sql, params) => callNative(() => store.run(sql, p(params))),
-    exec: (sql) => {
+    exec: (sql) => callNative(() => store.exec(sql)),
+    begin: () => {
       // A batch written off the thread outside a transaction committed there already.
-      if (sql === SQLITE_DIALECT.begin) wroteOffThread = false;
-      if (sql === 'COMMIT' || sql === 'ROLLBACK') {
-        const offThread = wroteOffThread;
-        wroteOffThread = false;
-        if (offThread && sql === 'COMMIT') return callNative(() => store.execOffThread(sql));
-      }
-      return callNative(() => store.exec(sql));
+      wroteOffThread = false;
+      return callNative(() => store.exec(SQLITE_DIALECT.begin));
+    },
+    commit: () => {
+      const offThread = wroteOffThread;
+      wroteOffThread = false;
+      return callNative(() => (offThread ? store.execOffThread('COMMIT') : store.exec('COMMIT')));
+    },
+    rollback: () => {
+      wroteOffThread = false;
+      return callNative(() => store.exec('ROLLBACK'));
     },
     runBatch: (sql, rows) =>
       callNative(() =>

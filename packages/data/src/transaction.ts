@@ -85,7 +85,7 @@ export function createTransactions(
               release();
             };
             try {
-              const pending = driver.exec(driver.dialect.begin);
+              const pending = driver.begin();
               if (pending instanceof Promise) pending.then(began, failed);
               else began();
             } catch (error) {
@@ -100,11 +100,11 @@ export function createTransactions(
     try {
       if (commit) {
         try {
-          yield driver.exec('COMMIT');
+          yield driver.commit();
         } catch (error) {
           rollbacks++;
           try {
-            yield driver.exec('ROLLBACK');
+            yield driver.rollback();
           } catch {
             // the failed commit is what the caller must hear about
           }
@@ -113,7 +113,7 @@ export function createTransactions(
       } else {
         rollbacks++;
         try {
-          yield driver.exec('ROLLBACK');
+          yield driver.rollback();
         } catch {
           // the error that made the transaction fail matters more
         }

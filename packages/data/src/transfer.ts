@@ -291,7 +291,7 @@ export async function importStore(
     if (pending.rows.length >= PAGE) await flush();
   };
 
-  await driver.exec(driver.dialect.begin);
+  await driver.begin();
   try {
     await driver.exec(driver.dialect.deferForeignKeys);
     if (format === 'json') {
@@ -357,10 +357,10 @@ export async function importStore(
     }
     await flush();
     if (driver.dialect.afterImport) await driver.exec(driver.dialect.afterImport);
-    await driver.exec('COMMIT');
+    await driver.commit();
   } catch (error) {
     try {
-      await driver.exec('ROLLBACK');
+      await driver.rollback();
     } catch {
       // keep the import error
     }

@@ -21,6 +21,9 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     query: (sql, params) => conn.query(sql, params),
     run: (sql, params) => conn.run(sql, params),
     exec: (sql) => conn.exec(sql),
+    begin: () => conn.exec(SQLITE_DIALECT.begin),
+    commit: () => conn.exec('COMMIT'),
+    rollback: () => conn.exec('ROLLBACK'),
     runBatch: (sql, rows) => runBatch(conn, sql, rows),
     putFragments: (b) => putFragments(conn, b),
     listFragments: (after, limit, namespace, withVectors) =>
