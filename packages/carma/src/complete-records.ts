@@ -2,6 +2,8 @@
  * Reading every record of a memory opened from a checkpoint (see records-on-demand.ts),
  * once something needs them all: a listing, a delete, a filter.
  */
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord } from './fragment-store.js';
 import { indexRecords } from './index-records.js';
@@ -34,7 +36,7 @@ export async function completeRecords(ctx: MemoryContext): Promise<void> {
     // A store may answer at once (the native SQLite driver reads on this thread): the
     // event loop gets its turn here, or the pages would follow each other as microtasks
     // and no search would run until the last.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
   // Read after the records: every change they may show is in it. (The pages are not one
   // snapshot: a fragment changed while they were read is among these too.)

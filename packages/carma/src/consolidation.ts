@@ -3,6 +3,8 @@
  * the engine), then merges near-duplicates and links related fragments a cluster at a
  * time, so that other operations get their turn in between.
  */
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { consolidateCluster } from './consolidate-cluster.js';
 import type { MemoryContext } from './context.js';
 import type { ConsolidationReport } from './memory-types.js';
@@ -57,7 +59,7 @@ export async function runConsolidation(
     await turns.exclusive(() => consolidateCluster(ctx, plan[c] as number[], parsed, report));
     parsed.onProgress?.({ phase: 'consolidate', done: c + 1, total: plan.length });
     // Yield to the event loop, so that requests are not held up by a long consolidation.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
   await turns.exclusive(() => checkpointIfDue(ctx));
   return report;

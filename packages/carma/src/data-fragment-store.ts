@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   type ChangeHandlers,
   type ChangeWatch,
@@ -607,7 +608,8 @@ export class DataFragmentStore implements FragmentStore {
         failure = error;
         for (const u of slice) this.writing.set(u.id, u);
       }
-      if (this.writing.size > 0 && failure === undefined) await yieldToEventLoop();
+      // Pending I/O and timers run (a search waiting on the socket) before the next slice.
+      if (this.writing.size > 0 && failure === undefined) await nextTurn();
     }
     // Not written: back among the accesses to write, merged with those made since.
     for (const [id, { count, at }] of this.writing) {
@@ -632,9 +634,6 @@ export class DataFragmentStore implements FragmentStore {
     }
   }
 }
-
-/** Lets pending I/O and timers run (a search waiting on the socket) before going on. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A `FragmentStore` on @aios/data; see `DataFragmentStoreOptions`. */
 export function createDataFragmentStore(options: DataFragmentStoreOptions = {}): DataFragmentStore {

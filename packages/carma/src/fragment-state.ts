@@ -2,6 +2,8 @@
  * The fragments a memory holds, indexed the ways its operations look them up: by id,
  * by index label, by (namespace, text hash) for dedup, and the labels of each namespace.
  */
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AiosError } from '@aios/utils';
 import { NO_LABEL } from './engine/index.js';
 import { CarmaErrorCode } from './errors.js';
@@ -174,7 +176,7 @@ export class FragmentState {
           this.take(f);
         }
       }
-      if (i < records.length) await new Promise((resolve) => setImmediate(resolve));
+      if (i < records.length) await nextTurn();
     }
   }
 
@@ -204,7 +206,7 @@ export class FragmentState {
           const end = Math.min(records.length, i + LOOKUP_STEP);
           for (; i < end; i++) dedup.add(records[i] as FragmentRecord);
         }
-        if (i < records.length) await new Promise((resolve) => setImmediate(resolve));
+        if (i < records.length) await nextTurn();
         if (this.dedup) return; // built at once meanwhile
       }
       if (this.changes === at) this.dedup = dedup;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Memory } from '@aios/carma';
 import { AiosError, createHashing, type Hashing } from '@aios/utils';
 import { chatGptChunks, chatGptMessages, isChatGptExport } from './ingest/chatgpt.js';
@@ -430,7 +431,7 @@ export async function ingest(
       for (; !next.done && batch.length < batchSize; next = chunks.next()) batch.push(next.value);
       // A turn of the event loop between batches: with a store that never waits for I/O,
       // awaiting a batch only runs microtasks, and a signal would not be seen until the end.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       if (signal?.aborted) {
         if (r.chunks > 0) result.partial = { ...r, line };
         return stop();

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuditEntryInput, DataStore } from '@aios/data';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -26,7 +27,7 @@ export class AuditWriter {
   private async drain(): Promise<void> {
     // After the current turn of the event loop: the request that recorded the entry is
     // answered first, and what the requests of the same turn record goes in one transaction.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     let failures = 0;
     try {
       while (this.pending.length > 0) {

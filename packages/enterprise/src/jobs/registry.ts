@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isAiosError } from '@aios/utils';
 import { apiError, errorResponse } from '../http/errors.js';
 
@@ -70,7 +71,7 @@ export class JobRegistry {
     const emit = () => this.events.emit(view.id, { ...view });
     job.done = (async () => {
       // Let the 202 go out before the work starts.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       try {
         const result = await run({
           signal: controller.signal,

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AiosError, type Hashing, invalidInput } from '@aios/utils';
 import {
   checkAddOptions,
@@ -208,7 +209,7 @@ export class JsVectorIndex implements VectorIndex {
       this.link(performance.now() + SLICE_MS, near);
       if (generation !== this.generation || !this.graph) return null;
       if (this.graph.size >= end) break;
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     if (!near || near.found.length !== labels.length) return null;
     const out: Hits = {
@@ -431,7 +432,7 @@ export class JsVectorIndex implements VectorIndex {
       const until = performance.now() + SLICE_MS;
       if (copied < this.count) copy(copied + COMPACT_COPY_ROWS);
       else index(until);
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       if (!current()) return false;
     }
     copy(this.count);
