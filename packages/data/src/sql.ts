@@ -20,6 +20,7 @@ import tokensPerModelSql from '../../../crates/data/sql/analytics/tokens_per_mod
 import topFragmentsSql from '../../../crates/data/sql/analytics/top_fragments.sql';
 import changeInsertSql from '../../../crates/data/sql/fragments/change_insert.sql';
 import fragmentUpsertSql from '../../../crates/data/sql/fragments/upsert.sql';
+import newDatabase from '../../../crates/data/sql/new_database.sql';
 
 /** `PRAGMA application_id` of an AIOS database: "AIOS" in ASCII. */
 export const APPLICATION_ID = 0x41494f53;
@@ -46,6 +47,9 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 export const LATEST_SCHEMA_VERSION = 7;
+
+/** The page size of a new database (see the file). */
+export const NEW_DATABASE_PRAGMAS: string = newDatabase;
 
 /**
  * Per-connection settings both implementations apply: foreign keys on, a page cache of

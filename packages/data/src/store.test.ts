@@ -80,6 +80,32 @@ describe.each(storeTargets())('data store (%s)', (impl) => {
     expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
   });
 
+  it.skipIf(!sqlite)(
+    'creates databases of 8 KiB pages and keeps the pages of one it finds',
+    async () => {
+      /** The page size a SQLite file's header names (bytes 16-17, big-endian; 1 is 64 KiB). */
+      const pageSize = (path: string) => readFileSync(path).readUInt16BE(16);
+      const fresh = join(dir, `${impl}-pages-new.db`);
+      const created = await openTestStore(impl, fresh);
+      await created.fragments.put([{ id: 'p1', text: 'a page of its own', vector: vec(384, 1) }]);
+      await created.close();
+      expect(pageSize(fresh)).toBe(8192);
+      // A database with 4 KiB pages already (an earlier version's): kept as it is, and used.
+      const older = join(dir, `${impl}-pages-old.db`);
+      rawSql(older, 'PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;');
+      const reopened = await openTestStore(impl, older);
+      const rows = Array.from({ length: 50 }, (_, i) => ({
+        id: `o${i}`,
+        text: `row ${i}`,
+        vector: vec(384, i),
+      }));
+      await reopened.fragments.put(rows);
+      expect((await reopened.fragments.get('o49'))?.vector).toEqual(vec(384, 49));
+      await reopened.close();
+      expect(pageSize(older)).toBe(4096);
+    },
+  );
+
   it('reads fragments back with their vectors, metadata and use counts', async () => {
     const [f1, f3, f2] = await store.fragments.getMany(['f1', 'f3', 'nope', 'f2']);
     expect(f1?.vector).toEqual(vec(4, 1));

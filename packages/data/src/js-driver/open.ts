@@ -5,7 +5,12 @@ import type * as Sqlite3Wasm from 'node-sqlite3-wasm';
 import type { Database as WasmDatabase } from 'node-sqlite3-wasm';
 import type { DriverOptions, SqlRow } from '../driver.js';
 import { DataErrorCode, dataError } from '../errors.js';
-import { APPLICATION_ID, LATEST_SCHEMA_VERSION, SESSION_PRAGMAS } from '../sql.js';
+import {
+  APPLICATION_ID,
+  LATEST_SCHEMA_VERSION,
+  NEW_DATABASE_PRAGMAS,
+  SESSION_PRAGMAS,
+} from '../sql.js';
 import { migrate } from './migrate.js';
 import { sqliteError } from './statements.js';
 
@@ -116,6 +121,8 @@ export function openDatabase(path: string, options: DriverOptions): WasmDatabase
     // Read the schema before anything writes: a damaged file fails here, unmodified.
     if (!memory) db.exec('PRAGMA locking_mode = EXCLUSIVE');
     checkSchema(db, path);
+    // Before the journal mode, which writes a new database's first page.
+    db.exec(NEW_DATABASE_PRAGMAS);
     db.get('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${options.synchronousFull ? 'FULL' : 'NORMAL'};`);
     db.exec(`${SESSION_PRAGMAS} PRAGMA temp_store = MEMORY;`);
