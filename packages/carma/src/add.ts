@@ -41,6 +41,7 @@ export async function addFragments(
   ready?: DocumentVectors,
 ): Promise<AddResult[]> {
   const { fragments, indexes } = ctx;
+  await indexes.graphBuilt();
   const at = ctx.now();
   const { slots, fresh, holders } = await splitExactDuplicates(ctx, parsed, at);
   if (fresh.length > 0) {

@@ -144,3 +144,45 @@ describe.each(testImplementations())('addAsync with a graph (%s)', (impl) => {
     }
   });
 });
+
+describe.each(testImplementations())('async engine calls on a batch (%s)', (impl) => {
+  /** Whether a callback queued before `work` began ran before `work` settled. */
+  async function letsOthersRun<T>(work: () => Promise<T>): Promise<{ ran: boolean; value: T }> {
+    let ran = false;
+    setImmediate(() => {
+      ran = true;
+    });
+    const value = await work();
+    return { ran, value };
+  }
+
+  it('let other work run (natively off the thread, in js a slice at a time), with the results of the synchronous calls', async () => {
+    const engine = await createEngine({ native: impl });
+    const texts = Array.from({ length: 300 }, (_, i) => `note ${i} about topic ${i % 17}`);
+    const embedded = await letsOthersRun(() => engine.embedAsync(texts, DIM));
+    expect(embedded.ran).toBe(true);
+    expect(embedded.value).toEqual(engine.embed(texts, DIM));
+
+    const index = engine.createVectorIndex(DIM, 'cosine', null);
+    const data = rows(0, 2000);
+    index.add(range(0, 2000), data);
+    const queries = rows(7, 40);
+    const searched = await letsOthersRun(() => index.searchAsync(queries, 5));
+    expect(searched.ran).toBe(true);
+    expect(searched.value).toEqual(index.search(queries, 5));
+
+    const lexical = engine.createLexicalIndex();
+    const twin = engine.createLexicalIndex();
+    const labels = range(0, texts.length);
+    const added = await letsOthersRun(() => lexical.addAsync(labels, texts));
+    expect(added.ran).toBe(true);
+    twin.add(labels, texts);
+    const query = lexical.prepareQuery('topic 5 note');
+    expect(lexical.searchTerms(query.terms, 10)).toEqual(twin.searchTerms(query.terms, 10));
+    // A bad batch is refused whole, before anything is added.
+    await expect(
+      lexical.addAsync(Uint32Array.from([900, 901]), ['one text']),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(lexical.size).toBe(texts.length);
+  });
+});

@@ -245,20 +245,18 @@ export class SearchIndexes {
 
   /**
    * Gives the vector index its HNSW graph once the policy asks for one; exact search
-   * until then. Natively, an index of more than GRAPH_AT_ONCE_ROWS gets it from a
-   * background compaction that builds it off the JS thread, so that reaching the
-   * threshold, or opening a memory whose file had no graph, never holds searches and
-   * writes for the seconds a graph over every row takes. In js it is built at once: the
-   * exact searches meanwhile (an add checks each new fragment for near-duplicates) would
-   * hold the one thread longer than the build (20k fragments added in batches of 5,000:
-   * 418/s at once, 255/s in the background).
+   * until then. An index of more than GRAPH_AT_ONCE_ROWS gets it from a background
+   * compaction (natively off the JS thread, in js a millisecond at a time between other
+   * work), so that reaching the threshold, or opening a memory whose file had no graph,
+   * never holds searches for the seconds a graph over every row takes (14.5 s in js at
+   * 10,000 rows). Adds wait for it in js: see `graphBuilt`.
    */
   maybeBuildGraph(): void {
     const vectors = this.base;
     if (this.graph === null || vectors === undefined || vectors.hnsw) return;
     if (this.graph === 'auto' && this.vectorCount < HNSW_AUTO_THRESHOLD) return;
     const params = this.graph === 'auto' ? { ...DEFAULT_HNSW } : this.graph;
-    if (vectors.slots <= GRAPH_AT_ONCE_ROWS || this.engine.implementation !== 'native') {
+    if (vectors.slots <= GRAPH_AT_ONCE_ROWS) {
       vectors.setHnsw(params);
       this.savedToFile = false;
       this.fromCheckpoint = false;
@@ -266,6 +264,18 @@ export class SearchIndexes {
     } else if (this.compaction === undefined && !this.closing) {
       this.startCompaction(vectors, params);
     } // else: a compaction is under way; the graph is built once it ends (startCompaction)
+  }
+
+  /**
+   * In js, waits for a first graph being built in the background. An add checks each new
+   * fragment for near-duplicates, by exact search while there is no graph: on the one
+   * thread those searches took longer than waiting for the graph (20k fragments added in
+   * batches of 5,000: 255/s without waiting, 418/s with the graph built at once). Natively
+   * they run on the pool, beside the build.
+   */
+  async graphBuilt(): Promise<void> {
+    const compaction = this.compaction;
+    if (this.engine.implementation === 'js' && compaction?.graph) await compaction.done;
   }
 
   private startCompaction(vectors: VectorIndex, hnsw: HnswParams | undefined): void {

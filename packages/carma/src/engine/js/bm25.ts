@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AiosError, ErrorCode, type Hashing } from '@aios/utils';
 import {
   checkDimension,
@@ -21,6 +22,9 @@ import { TopK } from './topk.js';
  * the top-k only complete the scores of documents found through the others) and every
  * kept score summed in query order, so both return the same hits to the last bit.
  */
+/** Documents `addAsync` adds per turn of the event loop (about 5 ms). */
+const ADD_SLICE_DOCUMENTS = 256;
+
 export class JsLexicalIndex implements LexicalIndex {
   private readonly vocab = new Map<string, number>();
   private readonly postSlots: number[][] = [];
@@ -246,9 +250,19 @@ export class JsLexicalIndex implements LexicalIndex {
     return prepared;
   }
 
-  // One thread here: the documents are added at once, on the caller's.
+  /**
+   * One thread here: the documents are added a slice at a time (checked all first), the
+   * thread let go in between, so that a batch of thousands does not hold other work.
+   */
   async addAsync(labels: Uint32Array, texts: string[]): Promise<void> {
-    this.add(labels, texts);
+    checkDocuments(labels, texts);
+    for (let i = 0; i < labels.length; i += ADD_SLICE_DOCUMENTS) {
+      if (i > 0) await nextTurn();
+      this.add(
+        labels.subarray(i, i + ADD_SLICE_DOCUMENTS),
+        texts.slice(i, i + ADD_SLICE_DOCUMENTS),
+      );
+    }
   }
 
   // One thread here: the search runs at once, on the caller's.

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ImplementationReport } from '@aios/utils';
 import { fromNodeIoError, invalidInput } from '@aios/utils';
 import {
@@ -17,6 +18,9 @@ import { kmeans } from './cluster.js';
 import { embedBatch, embedInto } from './embed.js';
 import { tokenize } from './text.js';
 import { JsVectorIndex } from './vector.js';
+
+/** Texts `embedAsync` embeds per turn of the event loop (about 4 ms). */
+const EMBED_SLICE_TEXTS = 64;
 
 /** The js implementation of the engine. */
 export function createJsEngine(report: ImplementationReport): CarmaEngine {
@@ -39,10 +43,16 @@ export function createJsEngine(report: ImplementationReport): CarmaEngine {
       embedInto(text, out, tokenWeights);
       return out;
     },
+    // One thread here: a slice of the texts at a time, the thread let go in between.
     async embedAsync(texts, dimension) {
       checkTexts(texts);
       checkDimension(dimension);
-      return embedBatch(texts, dimension);
+      const out = new Float32Array(texts.length * dimension);
+      for (let i = 0; i < texts.length; i += EMBED_SLICE_TEXTS) {
+        if (i > 0) await nextTurn();
+        out.set(embedBatch(texts.slice(i, i + EMBED_SLICE_TEXTS), dimension), i * dimension);
+      }
+      return out;
     },
     createVectorIndex(
       dimension: number,

@@ -43,6 +43,8 @@ interface NearSink {
 const COMPACT_COPY_ROWS = 2048;
 /** The time `compactAsync` and `addAsync` give graph nodes per slice of the event loop. */
 const SLICE_MS = 1;
+/** How long a slice of an async search's queries runs before the thread is let go. */
+const SEARCH_SLICE_MS = 4;
 
 function normalizeRow(v: Float32Array, offset: number, dim: number): void {
   let sq = 0;
@@ -225,9 +227,30 @@ export class JsVectorIndex implements VectorIndex {
     return out;
   }
 
-  // One thread here: the search runs at once, on the caller's.
+  /**
+   * One thread here: the queries are searched a slice of time at a time, the thread let go
+   * in between, so that thousands of them (an add's near-duplicate checks, exact before
+   * the index has a graph: 7.9 s for 5,000 at 10,000 rows) do not hold other work.
+   */
   async searchAsync(queries: Float32Array, k: number, options: VectorSearchOptions = {}) {
-    return this.search(queries, k, options);
+    const dim = this.dimension;
+    const nq = queries.length / dim;
+    if (!Number.isInteger(nq) || nq <= 1) return this.search(queries, k, options);
+    const out: Hits = { labels: new Uint32Array(nq * k), scores: new Float32Array(nq * k) };
+    let step = 1;
+    for (let i = 0; i < nq; ) {
+      const end = Math.min(nq, i + step);
+      const started = performance.now();
+      const hits = this.search(queries.subarray(i * dim, end * dim), k, options);
+      out.labels.set(hits.labels, i * k);
+      out.scores.set(hits.scores, i * k);
+      i = end;
+      // As many queries next time as fit in the slice, judged by these.
+      const each = (performance.now() - started) / step;
+      step = Math.max(1, Math.min(4 * step, Math.floor(SEARCH_SLICE_MS / Math.max(each, 1e-3))));
+      if (i < nq) await nextTurn();
+    }
+    return out;
   }
 
   remove(labels: Uint32Array): number {
