@@ -22,10 +22,16 @@ use crate::vector::{
 };
 use crate::{embed, text};
 
-/// Lowercased alphanumeric tokens, as BM25 and the embedder see them.
+/// Lowercased alphanumeric runs, the tokens the embedder sees.
 #[napi(catch_unwind)]
 pub fn tokenize(text: String) -> Vec<String> {
     text::tokenize(&text)
+}
+
+/// The terms BM25 indexes a text by: `tokenize`'s runs, CJK ones as pairs of characters.
+#[napi(catch_unwind)]
+pub fn lexical_tokens(text: String) -> Vec<String> {
+    text::lexical_tokens(&text)
 }
 
 /// Largest HNSW search breadth.
@@ -666,6 +672,12 @@ impl NativeLexicalIndex {
     #[napi(catch_unwind)]
     pub fn has(&self, label: f64) -> Result<bool> {
         Ok(read(&self.inner).contains(check_label(label)?))
+    }
+
+    /// The version of the tokenizer its terms come from (see `text::LEXICAL_TOKENIZER`).
+    #[napi(getter)]
+    pub fn tokenizer(&self) -> u32 {
+        read(&self.inner).tokenizer
     }
 
     /// The BM25 parameters (`k1`, `b`) it scores with.

@@ -20,7 +20,7 @@ use terms::{Posting, Postings, Terms};
 
 use crate::fx::FxSet;
 use crate::label_slots::LabelSlots;
-use crate::text::{tokenize, TermCounts};
+use crate::text::{lexical_tokens, TermCounts, LEXICAL_TOKENIZER};
 use crate::topk::{Hit, TopK};
 use aios_error::{AiosError, Result};
 
@@ -64,6 +64,9 @@ pub struct Bm25Index {
     labels: Vec<u32>,
     by_label: LabelSlots,
     total_len: u64,
+    /// The `text::LEXICAL_TOKENIZER` its terms come from: an index read from a file written
+    /// before pairs of CJK characters were terms holds their runs whole (1).
+    pub tokenizer: u32,
 }
 
 /// One occurrence of a query term during a search: its postings, IDF, the bound of what
@@ -159,6 +162,7 @@ impl Bm25Index {
             labels: Vec::new(),
             by_label: LabelSlots::default(),
             total_len: 0,
+            tokenizer: LEXICAL_TOKENIZER,
         })
     }
 
@@ -428,7 +432,7 @@ impl Bm25Index {
     /// The `k` best documents for `query`, restricted to `filter` labels when given.
     /// Documents sharing no term with the query are not returned.
     pub fn search(&self, query: &str, k: usize, filter: Option<&[u32]>) -> Result<Vec<Hit>> {
-        let terms: Vec<u32> = tokenize(query)
+        let terms: Vec<u32> = lexical_tokens(query)
             .iter()
             .filter_map(|t| self.terms.id(t))
             .collect();

@@ -5,7 +5,7 @@
 
 use crate::bm25::Bm25Index;
 use crate::embed::embed_tokens_into;
-use crate::text::tokenize;
+use crate::text::{has_cjk, lexical_tokens, tokenize};
 
 #[derive(Debug, PartialEq)]
 pub struct PreparedQuery {
@@ -23,10 +23,24 @@ pub struct PreparedQuery {
 /// `dim` asks for the IDF-weighted embedding of that dimension as well.
 pub fn prepare_query(index: &Bm25Index, text: &str, dim: Option<usize>) -> PreparedQuery {
     let tokens = tokenize(text);
-    let (terms, idf) = index.lookup_terms(&tokens);
+    // BM25's terms are the embedder's tokens but where a script without spaces splits them
+    // into pairs (see `text`): then the embedder's tokens are weighted by their own IDFs.
+    let cjk = has_cjk(text);
+    let (terms, idf) = if cjk {
+        index.lookup_terms(&lexical_tokens(text))
+    } else {
+        index.lookup_terms(&tokens)
+    };
     let vector = dim.map(|d| {
         let mut out = vec![0f32; d];
-        embed_tokens_into(&tokens, Some(&idf), &mut out);
+        let own;
+        let weights: &[f64] = if cjk {
+            own = index.idf(&tokens);
+            &own
+        } else {
+            &idf
+        };
+        embed_tokens_into(&tokens, Some(weights), &mut out);
         out
     });
     // Folded from +0.0 (f64's `sum` starts at -0.0), as the js side adds them.
@@ -70,6 +84,23 @@ mod tests {
         let unknown = prepare_query(&idx, "unknownword", None).idf_mass;
         let n = idx.len() as f64;
         assert!((unknown - (1.0 + (n + 0.5) / 0.5).ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_cjk_query_gives_bm25_its_pairs_and_the_embedder_its_runs() {
+        let mut idx = crate::bm25::Bm25Index::new(Default::default()).unwrap();
+        idx.add(&[1, 2], &["東京は日本の首都です", "北京是中国的首都"])
+            .unwrap();
+        let query = "日本の首都";
+        let prepared = prepare_query(&idx, query, Some(64));
+        let (terms, idf) = idx.lookup_terms(&lexical_tokens(query));
+        assert_eq!(prepared.terms, terms);
+        assert_eq!(prepared.idf_mass, idf.iter().fold(0.0, |a, x| a + x));
+        let mut expected = vec![0f32; 64];
+        embed_weighted_into(query, Some(&idx.idf(&tokenize(query))), &mut expected);
+        assert_eq!(prepared.vector.as_deref(), Some(expected.as_slice()));
+        let hits = idx.search_terms(&prepared.terms, 2, None).unwrap();
+        assert_eq!(hits[0].id, 1);
     }
 
     #[test]

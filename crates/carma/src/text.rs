@@ -1,6 +1,12 @@
 //! Tokenisation shared by the embedder and BM25: lowercase, split on anything that is not
 //! alphanumeric (Unicode `Alphabetic` or `Numeric`). The js implementation uses
 //! `toLowerCase()` and `/[\p{Alphabetic}\p{N}]+/gu`, which is the same rule.
+//!
+//! BM25 splits further the scripts written without spaces between words (Han, kana,
+//! Hangul): a run of them becomes its overlapping pairs of characters (a lone character
+//! stays itself), as Lucene's CJK bigrams do, so that `首都` finds `東京は日本の首都です`.
+//! The embedder keeps the whole runs: its vectors, stored with every fragment, stay as
+//! they were.
 
 use crate::fx::FxMap;
 
@@ -25,6 +31,106 @@ pub fn tokenize(text: &str) -> Vec<String> {
     tokens(&lowercase(text)).map(str::to_owned).collect()
 }
 
+/// The version of `lexical_tokens` (1: CJK runs whole, before they were split into pairs).
+pub const LEXICAL_TOKENIZER: u32 = 2;
+
+/// Han ideographs (with the iteration and closing marks), kana and Hangul.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF // Hangul Jamo
+        | 0x3005..=0x3007 // 々 〆 〇
+        | 0x3040..=0x30FF // Hiragana, Katakana
+        | 0x3130..=0x318F // Hangul compatibility Jamo
+        | 0x31F0..=0x31FF // Katakana phonetic extensions
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0xAC00..=0xD7AF // Hangul syllables
+        | 0xF900..=0xFAFF // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F // halfwidth Katakana
+        | 0x20000..=0x3134F // CJK extensions B to G
+    )
+}
+
+/// Whether `text` holds a character that `lexical_tokens` splits into pairs.
+pub fn has_cjk(text: &str) -> bool {
+    !text.is_ascii() && text.chars().any(is_cjk)
+}
+
+/// The BM25 terms of an alphanumeric run, as ranges of it: the run itself, or, for its
+/// parts in CJK scripts, their overlapping pairs of characters.
+fn run_terms(run: &str, mut emit: impl FnMut(usize, usize)) {
+    if run.is_ascii() || !run.chars().any(is_cjk) {
+        emit(0, run.len());
+        return;
+    }
+    // (start, end) of the chars, with whether each is CJK.
+    let chars: Vec<(usize, usize, bool)> = run
+        .char_indices()
+        .map(|(i, c)| (i, i + c.len_utf8(), is_cjk(c)))
+        .collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let cjk = chars[i].2;
+        let mut j = i;
+        while j < chars.len() && chars[j].2 == cjk {
+            j += 1;
+        }
+        if !cjk || j - i == 1 {
+            emit(chars[i].0, chars[j - 1].1);
+        } else {
+            for p in i..j - 1 {
+                emit(chars[p].0, chars[p + 1].1);
+            }
+        }
+        i = j;
+    }
+}
+
+/// The BM25 terms of `text`: `tokenize`'s runs, those in CJK scripts as pairs of characters.
+pub fn lexical_tokens(text: &str) -> Vec<String> {
+    let lower = lowercase(text);
+    let mut out = Vec::new();
+    for run in tokens(&lower) {
+        run_terms(run, |s, e| out.push(run[s..e].to_owned()));
+    }
+    out
+}
+
+/// Counts one occurrence of `token` (a slice of `lower`) in `terms`, found by a scan of
+/// them while they are few, then through `seen`.
+fn count_term<'a>(
+    lower: &'a str,
+    token: &'a str,
+    terms: &mut Vec<(u32, u32, u32)>,
+    seen: &mut Option<FxMap<&'a str, usize>>,
+    count: &mut u32,
+) {
+    *count += 1;
+    let term = |t: &(u32, u32, u32)| &lower[t.0 as usize..t.1 as usize];
+    let found = match seen {
+        Some(map) => map.get(token).copied(),
+        None => terms.iter().position(|t| term(t) == token),
+    };
+    match found {
+        Some(i) => terms[i].2 += 1,
+        None => {
+            let start = (token.as_ptr() as usize - lower.as_ptr() as usize) as u32;
+            terms.push((start, start + token.len() as u32, 1));
+            if let Some(map) = seen {
+                map.insert(token, terms.len() - 1);
+            } else if terms.len() == SCAN_TERMS {
+                *seen = Some(
+                    terms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (term(t), i))
+                        .collect(),
+                );
+            }
+        }
+    }
+}
+
 /// Distinct terms up to which a document's terms are looked up by a scan.
 const SCAN_TERMS: usize = 24;
 
@@ -37,7 +143,7 @@ pub struct TermCounts {
 }
 
 impl TermCounts {
-    /// The same tokens as `tokenize`, counted.
+    /// The same terms as `lexical_tokens`, counted.
     pub fn of(text: &str) -> Self {
         let lower = lowercase(text);
         let mut terms: Vec<(u32, u32, u32)> = Vec::new();
@@ -45,30 +151,14 @@ impl TermCounts {
         {
             // A short document's terms are found by a scan; a long one's through a map.
             let mut seen: Option<FxMap<&str, usize>> = None;
-            let base = lower.as_ptr() as usize;
-            let term = |t: &(u32, u32, u32)| &lower[t.0 as usize..t.1 as usize];
-            for token in tokens(&lower) {
-                count += 1;
-                let found = match &seen {
-                    Some(map) => map.get(token).copied(),
-                    None => terms.iter().position(|t| term(t) == token),
-                };
-                match found {
-                    Some(i) => terms[i].2 += 1,
-                    None => {
-                        let start = (token.as_ptr() as usize - base) as u32;
-                        terms.push((start, start + token.len() as u32, 1));
-                        if let Some(map) = &mut seen {
-                            map.insert(token, terms.len() - 1);
-                        } else if terms.len() == SCAN_TERMS {
-                            seen = Some(
-                                terms
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, t)| (term(t), i))
-                                    .collect(),
-                            );
-                        }
+            for run in tokens(&lower) {
+                if run.is_ascii() || !run.chars().any(is_cjk) {
+                    count_term(&lower, run, &mut terms, &mut seen, &mut count);
+                } else {
+                    let mut parts = Vec::new();
+                    run_terms(run, |s, e| parts.push(&run[s..e]));
+                    for part in parts {
+                        count_term(&lower, part, &mut terms, &mut seen, &mut count);
                     }
                 }
             }
@@ -95,15 +185,35 @@ mod tests {
     }
 
     #[test]
-    fn counts_the_tokens_of_tokenize() {
+    fn splits_runs_of_cjk_characters_into_pairs_for_bm25_only() {
+        assert_eq!(
+            lexical_tokens("東京は日本の首都です"),
+            vec![
+                "東京", "京は", "は日", "日本", "本の", "の首", "首都", "都で", "です"
+            ]
+        );
+        // Other scripts in the same run stay whole; a lone CJK character stays itself.
+        assert_eq!(
+            lexical_tokens("iPhone16は人気 서울 Москва 𠀋x"),
+            vec!["iphone16", "は人", "人気", "서울", "москва", "𠀋", "x"]
+        );
+        assert_eq!(lexical_tokens("Hello, l'été"), tokenize("Hello, l'été"));
+        // The embedder's tokens keep the runs whole.
+        assert_eq!(tokenize("東京は日本"), vec!["東京は日本"]);
+        assert!(has_cjk("ok 한") && !has_cjk("plain, café"));
+    }
+
+    #[test]
+    fn counts_the_terms_of_lexical_tokens() {
         for text in [
             "Hello, World! hello l'été 2024 x-ray ray RAY",
             "",
             " .. ",
             "ΑΣ'Β Σ",
+            "東京は東京 日本の首都は東京 abc東京",
         ] {
             let counted = TermCounts::of(text);
-            let tokens = tokenize(text);
+            let tokens = lexical_tokens(text);
             assert_eq!(counted.tokens as usize, tokens.len());
             let expanded: Vec<(&str, u32)> = counted
                 .terms

@@ -784,5 +784,6 @@ module.exports.embed = nativeBinding.embed
 module.exports.embedAsync = nativeBinding.embedAsync
 module.exports.embedWeighted = nativeBinding.embedWeighted
 module.exports.kmeans = nativeBinding.kmeans
+module.exports.lexicalTokens = nativeBinding.lexicalTokens
 module.exports.mapFile = nativeBinding.mapFile
 module.exports.tokenize = nativeBinding.tokenize

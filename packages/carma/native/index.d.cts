@@ -14,6 +14,8 @@ export declare class NativeLexicalIndex {
   constructor(k1: number, b: number)
   get size(): number
   has(label: number): boolean
+  /** The version of the tokenizer its terms come from (see `text::LEXICAL_TOKENIZER`). */
+  get tokenizer(): number
   /** The BM25 parameters (`k1`, `b`) it scores with. */
   get params(): NativeBm25Params
   /** The labels of the live documents, in the order they were added. */
@@ -134,6 +136,9 @@ export declare function embedWeighted(text: string, dimension: number, weights: 
  */
 export declare function kmeans(data: Float32Array, dimension: number, k: number, maxIter: number, seed: number): Promise<NativeKMeans>
 
+/** The terms BM25 indexes a text by: `tokenize`'s runs, CJK ones as pairs of characters. */
+export declare function lexicalTokens(text: string): Array<string>
+
 /**
  * The bytes of a file that is only ever replaced, never changed in place, mapped: the
  * pages are read as they are used, and the mapping lives as long as the array.
@@ -175,5 +180,5 @@ export interface NativePreparedQuery {
   idfMass: number
 }
 
-/** Lowercased alphanumeric tokens, as BM25 and the embedder see them. */
+/** Lowercased alphanumeric runs, the tokens the embedder sees. */
 export declare function tokenize(text: string): Array<string>

@@ -5,7 +5,12 @@ import { createHashing } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalVersion1 } from './engine/file-versions.test-support.js';
-import { type CarmaEngine, createEngine, type LexicalIndex } from './engine/index.js';
+import {
+  type CarmaEngine,
+  createEngine,
+  LEXICAL_TOKENIZER,
+  type LexicalIndex,
+} from './engine/index.js';
 
 let dir: string;
 beforeAll(() => {
@@ -84,10 +89,12 @@ describe.each(testImplementations())('lexical index files (%s)', (impl) => {
     expect(bytes.includes(Buffer.from('flutter'))).toBe(true);
   });
 
-  it('reads a version 1 file, and writes it again as the current version', async () => {
+  it('reads a version 1 file, and writes it again as version 2, the version of its terms', async () => {
     const index = churned(engine);
     const path = join(dir, `current-${impl}.bin`);
     await index.save(path);
+    expect(readFileSync(path).readUInt32LE(8)).toBe(3);
+    expect(index.tokenizer).toBe(LEXICAL_TOKENIZER);
     const hashing = await createHashing({ native: impl });
     const old = join(dir, `version1-${impl}.bin`);
     writeFileSync(
@@ -96,10 +103,18 @@ describe.each(testImplementations())('lexical index files (%s)', (impl) => {
     );
     expect(readFileSync(old).readUInt32LE(8)).toBe(1);
     const loaded = await engine.loadLexicalIndex(old);
+    // Its terms come from the tokenizer before CJK pairs (a memory builds it again).
+    expect(loaded.tokenizer).toBe(1);
     for (const q of QUERIES) expect(loaded.search(q, 50)).toEqual(index.search(q, 50));
     const again = join(dir, `again-${impl}.bin`);
     await loaded.save(again);
-    expect(readFileSync(again).equals(readFileSync(path))).toBe(true);
+    // The current file's bytes, but for the version (2) and so the checksum.
+    const current = Buffer.from(readFileSync(path));
+    current.writeUInt32LE(2, 8);
+    const body = current.subarray(0, current.length - 32);
+    const expected = Buffer.concat([body, Buffer.from(hashing.hashSync(body), 'hex')]);
+    expect(readFileSync(again).equals(expected)).toBe(true);
+    expect((await engine.loadLexicalIndex(again)).tokenizer).toBe(1);
   });
 
   it('refuses a damaged file with INDEX_CORRUPT', async () => {

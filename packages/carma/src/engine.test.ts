@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cjkTerms } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CarmaEngine, createEngine, NO_LABEL } from './engine/index.js';
@@ -63,6 +64,29 @@ describe.each(testImplementations())('engine (%s)', (impl) => {
       'ray',
     ]);
     expect(engine.tokenize(' ... ')).toEqual([]);
+  });
+
+  it('gives BM25 the pairs of characters of CJK runs, the embedder the runs', () => {
+    // The rule of @aios/utils' cjkTerms, which the Rust twin follows too.
+    for (const text of [
+      '東京は日本の首都です',
+      "iPhone16は人気 서울의 Москва 𠀋x 々々 l'été",
+      'plain',
+    ]) {
+      expect(engine.lexicalTokens(text)).toEqual(cjkTerms(engine.tokenize(text)));
+    }
+    expect(engine.lexicalTokens('日本の首都')).toEqual(['日本', '本の', 'の首', '首都']);
+    expect(engine.tokenize('東京は日本')).toEqual(['東京は日本']);
+    const lex = engine.createLexicalIndex();
+    lex.add(Uint32Array.of(1, 2, 3), [
+      '東京は日本の首都です',
+      '北京是中国的首都',
+      '서울은 한국의 수도',
+    ]);
+    expect(new Set(lex.search('首都', 3).labels)).toEqual(new Set([1, 2]));
+    expect(lex.search('中国', 3).labels[0]).toBe(2);
+    expect(lex.search('日本の首都', 3).labels[0]).toBe(1);
+    expect(lex.search('한국', 3).labels[0]).toBe(3);
   });
 
   it('embeds deterministically, unit length, capturing lexical similarity', () => {

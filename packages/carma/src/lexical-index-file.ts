@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { isAiosError } from '@aios/utils';
 import { loadChecked } from './checked-files.js';
 import type { MemoryContext } from './context.js';
-import { DEFAULT_BM25, type LexicalIndex } from './engine/index.js';
+import { DEFAULT_BM25, LEXICAL_TOKENIZER, type LexicalIndex } from './engine/index.js';
 import type { FragmentRecord, IndexCheckpoint } from './fragment-store.js';
 import { type ChangesSince, drift } from './index-file-drift.js';
 import { memoryLogger } from './memory-logger.js';
@@ -32,8 +32,10 @@ export function hasLexicalFile(ctx: MemoryContext, checkpoint: IndexCheckpoint):
 }
 
 /**
- * Reads the lexical file of `checkpoint`: undefined when it cannot be trusted (logged) or
- * was written with other BM25 parameters than the memory's.
+ * Reads the lexical file of `checkpoint`: undefined when it cannot be trusted (logged), was
+ * written with other BM25 parameters than the memory's, or holds the terms of an earlier
+ * tokenizer (runs of CJK characters whole: the index is built from the texts once, and the
+ * next checkpoint writes the file again).
  */
 export async function readLexicalFile(
   ctx: MemoryContext,
@@ -58,6 +60,14 @@ export async function readLexicalFile(
   }
   const wanted = ctx.options.bm25 ?? DEFAULT_BM25;
   const { k1, b } = index.params;
+  if (index.tokenizer !== LEXICAL_TOKENIZER) {
+    memoryLogger(ctx).warn(
+      { file: path, tokenizer: index.tokenizer },
+      'the lexical index file holds the terms of an earlier version (CJK runs whole): rebuilt from the texts, and written again by the next checkpoint',
+    );
+    ctx.files.outdated = true;
+    return undefined;
+  }
   return k1 === wanted.k1 && b === wanted.b ? index : undefined;
 }
 

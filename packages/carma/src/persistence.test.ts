@@ -1,7 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { openDataStore } from '@aios/data';
+import { createHashing } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARMA_META_KEY, TOUCH_DELAY_MS } from './data-fragment-store.js';
@@ -255,6 +264,49 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     expect((await reopened.search('garden hose', { k: 1 }))[0]?.id).toBe(added.fragment.id);
     expect(reopened.stats().fragments).toBe(TEXTS.length + 1);
     await reopened.close();
+  });
+
+  it('finds CJK text by its words, and migrates a lexical file of whole CJK runs once', async () => {
+    const dir = join(root, `${impl}-cjk`);
+    const texts = [
+      '東京は日本の首都です',
+      '北京是中国的首都',
+      '서울은 한국의 수도입니다',
+      'Paris is the capital',
+    ];
+    const m1 = await openMemory({ dir, native: impl });
+    const added = await m1.addMany(texts);
+    const ids = added.map((a) => a.fragment.id);
+    const lexicalIds = async (m: Awaited<ReturnType<typeof openMemory>>, q: string) =>
+      (await m.search(q, { k: 4, mode: 'lexical' })).map((r) => r.id);
+    expect((await lexicalIds(m1, '日本の首都'))[0]).toBe(ids[0]);
+    expect((await lexicalIds(m1, '首都')).sort()).toEqual([ids[0], ids[1]].sort());
+    expect(await lexicalIds(m1, '한국')).toEqual([ids[2]]);
+    await m1.close();
+    const lexicalFile = () => {
+      const names = readdirSync(dir).filter((n) => /^lexical-\d+\.bin$/.test(n));
+      expect(names).toHaveLength(1);
+      return join(dir, names[0] as string);
+    };
+    expect(readFileSync(lexicalFile()).readUInt32LE(8)).toBe(3);
+    // The file labelled as an earlier version wrote it (version 2: terms of the tokenizer
+    // that kept CJK runs whole), its checksum made again.
+    const hashing = await createHashing({ native: impl });
+    const bytes = Buffer.from(readFileSync(lexicalFile()));
+    bytes.writeUInt32LE(2, 8);
+    const body = bytes.subarray(0, bytes.length - 32);
+    writeFileSync(lexicalFile(), Buffer.concat([body, Buffer.from(hashing.hashSync(body), 'hex')]));
+    // Opened: rebuilt from the texts (the file's terms would not match), and found by words.
+    const m2 = await openMemory({ dir, native: impl });
+    expect(m2.lexicalOrigin).toBe('texts');
+    expect((await lexicalIds(m2, '日本の首都'))[0]).toBe(ids[0]);
+    await m2.close();
+    // The close wrote the file again, though nothing changed: the next open reads it.
+    expect(readFileSync(lexicalFile()).readUInt32LE(8)).toBe(3);
+    const m3 = await openMemory({ dir, native: impl });
+    expect(m3.lexicalOrigin).toBe('file');
+    expect(await lexicalIds(m3, '中国')).toEqual([ids[1]]);
+    await m3.close();
   });
 
   it('refuses a bad data option with INVALID_INPUT', async () => {

@@ -61,10 +61,22 @@ export interface IndexFileState {
   generation: number;
   /** When the last automatic checkpoint may be followed by the next (`performance.now()`). */
   nextCheckpointAfter: number;
+  /**
+   * The files named are of an earlier version (the lexical one holds the terms of an
+   * earlier tokenizer): the next checkpoint writes them again, even if this memory changed
+   * nothing, so that they are migrated once.
+   */
+  outdated: boolean;
 }
 
 export function createIndexFileState(): IndexFileState {
-  return { checkpoint: undefined, writtenAtCheckpoint: 0, generation: 0, nextCheckpointAfter: 0 };
+  return {
+    checkpoint: undefined,
+    writtenAtCheckpoint: 0,
+    generation: 0,
+    nextCheckpointAfter: 0,
+    outdated: false,
+  };
 }
 
 /** The format version in a file's header, or undefined when it has none to read. */
@@ -273,6 +285,7 @@ async function checkpointState(
   // The position the index reflects: what other processes wrote is taken in first.
   const seq = await catchUp(ctx, { checkpoint: true });
   const current = files.checkpoint;
+  if (files.outdated) return { state: 'write', seq };
   if (
     allowReplay &&
     indexes.fromCheckpoint &&
@@ -335,7 +348,7 @@ export async function checkpointNow(
   files.writtenAtCheckpoint = store.written;
   const dir = ctx.options.dir;
   if (dir === undefined || !indexes.hasVectors || indexes.dimension === undefined) return 'none';
-  if (store.written === 0 && !options.force) return 'none';
+  if (store.written === 0 && !options.force && !files.outdated) return 'none';
   // Inside a transaction the index may hold writes a rollback takes back: not now.
   if (store.inTransaction()) return 'none';
   // A map that knows no texts (format 1) is not written again from its entries.
@@ -393,6 +406,7 @@ async function writeCheckpoint(ctx: MemoryContext, dir: string, seq: number): Pr
   const failed = written.find((w) => w.status === 'rejected');
   if (failed) throw failed.reason;
   files.generation = generation;
+  files.outdated = false;
   // Named in the meta only once written: a crash before leaves the previous file named.
   files.checkpoint = { generation, seq };
   await store.setMeta(storeMeta(ctx));

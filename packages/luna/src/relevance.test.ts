@@ -91,6 +91,28 @@ describe('judge', () => {
     expect(local.grounded).toBe(true);
     expect(judge("What is Tom's shoe size?", fragments).grounded).toBe(false);
   });
+
+  it('meets words inside text written without spaces (Han, kana, Hangul) by pairs of characters', () => {
+    const fragment = (id: string, text: string) => ({ id, text, score: 1 });
+    const fragments = [
+      fragment('tokyo', '東京は日本の首都です。'),
+      fragment('beijing', '北京是中国的首都。'),
+      fragment('seoul', '서울은 한국의 수도입니다.'),
+    ];
+    expect(questionTerms('日本の首都').map((t) => t.word)).toEqual([
+      '日本',
+      '本の',
+      'の首',
+      '首都',
+    ]);
+    const japan = judge('日本の首都', fragments).fragments;
+    expect(japan[0]?.relevance).toBeGreaterThanOrEqual(GROUNDED_AT);
+    expect(japan[1]?.relevance).toBeLessThan(japan[0]?.relevance as number);
+    expect(japan[2]?.relevance).toBe(0);
+    const korea = judge('한국의 수도', fragments).fragments;
+    expect(korea[2]?.relevance).toBeGreaterThanOrEqual(GROUNDED_AT);
+    expect(korea[0]?.relevance).toBe(0);
+  });
 });
 
 describe('snippet', () => {

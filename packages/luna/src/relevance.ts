@@ -11,6 +11,7 @@
  * sentence with that sentence's subject: the answer has to be in one place, not scattered.
  * A question is never the best sentence.
  */
+import { cjkTerms } from '@aios/utils';
 import type { MemoryFragment } from './memory.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
 import { STOPWORDS, sameStem, stem, words } from './text.js';
@@ -38,7 +39,8 @@ const ASKING = new Set(['whose', 'anything', 'something', 's', 't', 'd', 'll', '
 /** The content words of a question, once per stem, names marked; weights not yet set (1). */
 export function questionTerms(question: string): QuestionTerm[] {
   const out = new Map<string, QuestionTerm>();
-  const raw = question.match(/[\p{L}\p{N}]+/gu) ?? [];
+  // Runs in scripts written without spaces split into pairs of characters, as in `words`.
+  const raw = cjkTerms(question.match(/[\p{L}\p{N}]+/gu) ?? []);
   raw.forEach((token, i) => {
     const word = token.toLowerCase();
     if (STOPWORDS.has(word) || ASKING.has(word)) return;

@@ -1,4 +1,5 @@
 /** Small text helpers shared by the in-process memory, the budget and the offline answer. */
+import { cjkTerms, hasCjk } from '@aios/utils';
 import porter2 from 'wink-porter2-stemmer';
 
 export const STOPWORDS: ReadonlySet<string> = new Set(
@@ -12,9 +13,14 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
-/** Lower-case words (letters and digits), in order. */
+/**
+ * Lower-case words (letters and digits), in order; a run in a script written without
+ * spaces (Han, kana, Hangul) as its overlapping pairs of characters, the terms CARMA's
+ * BM25 indexes it by (`cjkTerms`).
+ */
 export function words(text: string): string[] {
-  return text.toLowerCase().match(WORD) ?? [];
+  const runs = text.toLowerCase().match(WORD) ?? [];
+  return hasCjk(text) ? cjkTerms(runs) : runs;
 }
 
 /** Words that carry meaning: `words` without common function words. */

@@ -2,9 +2,10 @@
 //! read, in both implementations (packages/carma/src/engine/js/lexical-file.ts is the js
 //! side).
 //!
-//! Format version 2 (little-endian):
+//! Format version 3 (little-endian; version 2 is the same layout, its terms from
+//! `text::LEXICAL_TOKENIZER` 1, which kept runs of CJK characters whole):
 //! ```text
-//! "CARMALX1" | version u32 = 2 | docs u32 | terms u32 | k1 f64 | b f64
+//! "CARMALX1" | version u32 = 3 | docs u32 | terms u32 | k1 f64 | b f64
 //! labels u32[docs] | lengths u32[docs] (tokens per document)
 //! offsets u32[terms]: where each term's record starts, in 4-byte words from the file's start
 //! per term, in name order (bytewise UTF-8, names distinct):
@@ -47,8 +48,18 @@ use crate::mapped::{let_go, Mapped};
 use aios_error::{AiosError, Result};
 
 const MAGIC: &[u8; 8] = b"CARMALX1";
-/// The version `to_bytes` writes.
-pub const LEXICAL_FORMAT_VERSION: u32 = 2;
+/// The version `to_bytes` writes for an index of today's terms (2 for one read from a
+/// version 1 or 2 file: the version says which tokenizer its terms come from).
+pub const LEXICAL_FORMAT_VERSION: u32 = 3;
+
+/// The tokenizer of a file's terms, by its version.
+fn tokenizer_of(version: u32) -> u32 {
+    if version >= 3 {
+        2
+    } else {
+        1
+    }
+}
 /// Words (4 bytes) of the fixed header, and of a term record before its name.
 const HEADER_WORDS: usize = 9;
 const RECORD_WORDS: usize = 4;
@@ -61,13 +72,13 @@ fn truncated() -> AiosError {
     corrupt("truncated")
 }
 
-/// The words of a version 2 file: mapped, or read into memory.
+/// The words of a version 2 or 3 file: mapped, or read into memory.
 enum Words {
     Mapped(Mapped<u32>),
     Owned(Vec<u32>),
 }
 
-/// The terms of a version 2 file, read where they are. A file checked in full at load has
+/// The terms of a version 2 or 3 file, read where they are. A file checked in full at load has
 /// every record checked then; one read for its structure only (`FileCheck::Structure`) has
 /// each record checked when a term's postings are first read, so that opening it reads
 /// none of them: a record that does not hold (a damaged file vouched for) reads as a term
@@ -246,7 +257,11 @@ impl Bm25Index {
             .filter(|(_, list)| !list.is_empty())
             .collect();
         out.put(MAGIC);
-        out.put_u32(LEXICAL_FORMAT_VERSION);
+        out.put_u32(if self.tokenizer >= 2 {
+            LEXICAL_FORMAT_VERSION
+        } else {
+            2
+        });
         out.put_u32(live.len() as u32);
         out.put_u32(terms.len() as u32);
         out.put(&self.params.k1.to_le_bytes());
@@ -314,7 +329,7 @@ impl Bm25Index {
     }
 
     /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
-    /// damaged one `INDEX_CORRUPT`. A version 2 file is mapped read-only and its postings
+    /// damaged one `INDEX_CORRUPT`. A version 2 or 3 file is mapped read-only and its postings
     /// stay in it; its pages are let go of once checked (a search maps back those it reads).
     pub fn load(path: &Path) -> Result<Self> {
         Self::load_checked(path, FileCheck::Full)
@@ -332,7 +347,7 @@ impl Bm25Index {
         };
         let header = Header::parse(&map)?;
         let mapped = Mapped::<u32>::new(Arc::clone(&map), 0, map.len() / 4);
-        let (2, Some(words), 0) = (header.version, mapped, map.len() % 4) else {
+        let (2 | 3, Some(words), 0) = (header.version, mapped, map.len() % 4) else {
             return Self::from_bytes(&map);
         };
         let body = body_of(&map, check).ok_or_else(|| {
@@ -383,6 +398,7 @@ fn documents(header: &Header, r: &mut Reader<'_>, check: FileCheck) -> Result<Bm
     }
     read_documents(&mut index, r, header.docs, check)?;
     index.doc_terms = None; // built at the first delete
+    index.tokenizer = tokenizer_of(header.version);
     Ok(index)
 }
 
@@ -465,7 +481,7 @@ fn read_version1(header: &Header, body: &[u8]) -> Result<Bm25Index> {
     Ok(index)
 }
 
-/// A version 2 file whose `words` stay where they are: every record checked now, or, for
+/// A version 2 or 3 file whose `words` stay where they are: every record checked now, or, for
 /// a file read for its structure only, each when first used (see `FileTerms`).
 fn read_version2(
     header: &Header,
@@ -541,7 +557,7 @@ fn read_version2(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::file_bytes::checksum;
+    use crate::file_bytes::{checksum, CHECKSUM_BYTES};
 
     /// Texts of a few hundred words, some documents deleted and some replaced.
     fn churned() -> (Bm25Index, Vec<String>) {
@@ -684,7 +700,7 @@ mod tests {
 
     #[test]
     fn a_version_1_file_is_read_and_written_again_as_version_2() {
-        let (idx, queries) = churned();
+        let (mut idx, queries) = churned();
         let old = version1(&idx);
         let mut back = Bm25Index::from_bytes(&old).unwrap();
         for q in &queries {
@@ -693,9 +709,39 @@ mod tests {
                 idx.search(q, 100, None).unwrap()
             );
         }
+        // Its terms are those of the first tokenizer: written as version 2, which says so.
+        assert_eq!(back.tokenizer, 1);
+        assert_eq!(
+            u32::from_le_bytes(back.to_bytes()[8..12].try_into().unwrap()),
+            2
+        );
+        idx.tokenizer = 1;
         assert_eq!(back.to_bytes(), idx.to_bytes());
         back.add(&[7777], &["w1 later"]).unwrap();
         assert_eq!(back.search("later", 3, None).unwrap()[0].id, 7777);
+    }
+
+    #[test]
+    fn the_version_says_which_tokenizer_the_terms_come_from() {
+        let mut idx = Bm25Index::new(Bm25Params::default()).unwrap();
+        idx.add(&[1, 2], &["東京は日本の首都です", "plain words"])
+            .unwrap();
+        assert_eq!(idx.search("首都", 5, None).unwrap()[0].id, 1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lexical-1.bin");
+        idx.save(&path).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 3);
+        let loaded = Bm25Index::load(&path).unwrap();
+        assert_eq!(loaded.tokenizer, crate::text::LEXICAL_TOKENIZER);
+        assert_eq!(loaded.search("日本", 5, None).unwrap()[0].id, 1);
+        // The same bytes labelled version 2 (an earlier version's file): tokenizer 1.
+        let mut old = bytes[..bytes.len() - CHECKSUM_BYTES - END.len()].to_vec();
+        old[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let old = seal(old);
+        assert_eq!(Bm25Index::from_bytes(&old).unwrap().tokenizer, 1);
+        fs::write(&path, &old).unwrap();
+        assert_eq!(Bm25Index::load(&path).unwrap().tokenizer, 1);
     }
 
     #[test]

@@ -124,6 +124,9 @@ class NativeLexicalWrapper implements LexicalIndex {
   get size(): number {
     return this.inner.size;
   }
+  get tokenizer(): number {
+    return this.inner.tokenizer;
+  }
   get params(): Bm25Params {
     return this.inner.params;
   }
@@ -193,6 +196,7 @@ export function createNativeEngine(
     implementation: 'native',
     report,
     tokenize: (text) => callNative(() => binding.tokenize(checkText(text))),
+    lexicalTokens: (text) => callNative(() => binding.lexicalTokens(checkText(text))),
     embed(texts, dimension) {
       checkTexts(texts);
       checkDimension(dimension);

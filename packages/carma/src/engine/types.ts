@@ -102,9 +102,17 @@ export interface VectorIndex {
   save(path: string): Promise<void>;
 }
 
+/**
+ * The version of the lexical terms (`lexicalTokens`): 2 splits runs of CJK characters into
+ * overlapping pairs; 1 kept them whole (an index read from a file written before).
+ */
+export const LEXICAL_TOKENIZER = 2;
+
 /** A BM25 inverted index over `u32` labels. */
 export interface LexicalIndex {
   readonly size: number;
+  /** The `LEXICAL_TOKENIZER` its terms come from. */
+  readonly tokenizer: number;
   /** What it scores with (a loaded index: what it was saved with). */
   readonly params: Bm25Params;
   has(label: number): boolean;
@@ -202,7 +210,10 @@ export interface LoadOptions {
 export interface CarmaEngine {
   readonly implementation: ImplementationReport['implementation'];
   readonly report: ImplementationReport;
+  /** Lowercased alphanumeric runs: the tokens the built-in embedder sees. */
   tokenize(text: string): string[];
+  /** The terms BM25 indexes a text by: `tokenize`'s runs, CJK ones as pairs of characters. */
+  lexicalTokens(text: string): string[];
   /** The built-in hashing embedder: a `texts.length x dimension` row-major matrix. */
   embed(texts: string[], dimension: number): Float32Array;
   /** One text embedded with a weight per token (in `tokenize` order), e.g. its IDF. */

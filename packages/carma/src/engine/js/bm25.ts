@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { AiosError, ErrorCode, type Hashing } from '@aios/utils';
+import { AiosError, ErrorCode, type Hashing, hasCjk } from '@aios/utils';
 import {
   checkDimension,
   checkDocuments,
@@ -9,11 +9,18 @@ import {
   checkText,
   checkTexts,
 } from '../checks.js';
-import type { Bm25Params, Hits, LexicalIndex, LoadOptions, PreparedQuery } from '../types.js';
+import {
+  type Bm25Params,
+  type Hits,
+  LEXICAL_TOKENIZER,
+  type LexicalIndex,
+  type LoadOptions,
+  type PreparedQuery,
+} from '../types.js';
 import { embedTokensInto } from './embed.js';
 import { loadIndexFile, saveIndexFile } from './index-file.js';
 import { decodeLexicalFile, encodeLexicalFile, type LexicalFileContents } from './lexical-file.js';
-import { tokenize } from './text.js';
+import { lexicalTokens, tokenize } from './text.js';
 import { TopK } from './topk.js';
 
 /**
@@ -42,6 +49,9 @@ export class JsLexicalIndex implements LexicalIndex {
   private readonly maxTf: number[] = [];
   private readonly minLen: number[] = [];
   private totalLen = 0;
+
+  /** See `LexicalIndex.tokenizer`: set by `fromBytes` for an index read from a file. */
+  tokenizer = LEXICAL_TOKENIZER;
 
   constructor(readonly params: Bm25Params) {}
 
@@ -72,6 +82,7 @@ export class JsLexicalIndex implements LexicalIndex {
       labels: Uint32Array.from(labels),
       lengths: Uint32Array.from(lengths),
       terms,
+      tokenizer: this.tokenizer,
     };
   }
 
@@ -81,8 +92,9 @@ export class JsLexicalIndex implements LexicalIndex {
 
   /** Reads `bytes` (a lexical file); `INDEX_CORRUPT` when they cannot be trusted. */
   static fromBytes(bytes: Uint8Array, blake3: Hashing, options: LoadOptions = {}): JsLexicalIndex {
-    const { params, labels, lengths, terms } = decodeLexicalFile(bytes, blake3, options);
+    const { params, labels, lengths, terms, tokenizer } = decodeLexicalFile(bytes, blake3, options);
     const index = new JsLexicalIndex(params);
+    index.tokenizer = tokenizer;
     for (let slot = 0; slot < labels.length; slot++) {
       const label = labels[slot] as number;
       const length = lengths[slot] as number;
@@ -137,7 +149,7 @@ export class JsLexicalIndex implements LexicalIndex {
     checkDocuments(labels, texts);
     this.remove(labels);
     for (let i = 0; i < labels.length; i++) {
-      const tokens = tokenize(texts[i] as string);
+      const tokens = lexicalTokens(texts[i] as string);
       const tf = new Map<number, number>();
       for (const t of tokens) {
         let id = this.vocab.get(t);
@@ -219,7 +231,7 @@ export class JsLexicalIndex implements LexicalIndex {
     checkK(k);
     if (filter !== undefined) checkLabels(filter, 'filter');
     const terms: number[] = [];
-    for (const token of tokenize(query)) {
+    for (const token of lexicalTokens(query)) {
       const t = this.vocab.get(token);
       if (t !== undefined) terms.push(t);
     }
@@ -230,10 +242,14 @@ export class JsLexicalIndex implements LexicalIndex {
     checkText(query, 'query');
     if (dimension !== undefined) checkDimension(dimension);
     const tokens = tokenize(query);
+    // BM25's terms are the embedder's tokens but where a script without spaces splits them
+    // into pairs (see text.ts): then the embedder's tokens are weighted by their own IDFs.
+    const cjk = hasCjk(query);
+    const lexical = cjk ? lexicalTokens(query) : tokens;
     const n = this.size;
     const terms: number[] = [];
-    const idf = new Float64Array(tokens.length);
-    tokens.forEach((token, i) => {
+    const idf = new Float64Array(lexical.length);
+    lexical.forEach((token, i) => {
       const t = this.vocab.get(token);
       if (t !== undefined) terms.push(t);
       const df = t === undefined ? 0 : (this.postSlots[t] as number[]).length;
@@ -245,7 +261,7 @@ export class JsLexicalIndex implements LexicalIndex {
     const prepared: PreparedQuery = { terms: Uint32Array.from(terms), idfMass };
     if (dimension !== undefined) {
       prepared.vector = new Float32Array(dimension);
-      embedTokensInto(tokens, prepared.vector, idf);
+      embedTokensInto(tokens, prepared.vector, cjk ? this.idf(tokens) : idf);
     }
     return prepared;
   }

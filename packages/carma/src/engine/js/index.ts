@@ -16,7 +16,7 @@ import { type CarmaEngine, DEFAULT_BM25, type HnswParams, type Metric } from '..
 import { JsLexicalIndex } from './bm25.js';
 import { kmeans } from './cluster.js';
 import { embedBatch, embedInto } from './embed.js';
-import { tokenize } from './text.js';
+import { lexicalTokens, tokenize } from './text.js';
 import { JsVectorIndex } from './vector.js';
 
 /** Texts `embedAsync` embeds per turn of the event loop (about 4 ms). */
@@ -28,6 +28,7 @@ export function createJsEngine(report: ImplementationReport): CarmaEngine {
     implementation: 'js',
     report,
     tokenize: (text) => tokenize(checkText(text)),
+    lexicalTokens: (text) => lexicalTokens(checkText(text)),
     embed(texts, dimension) {
       checkTexts(texts);
       checkDimension(dimension);

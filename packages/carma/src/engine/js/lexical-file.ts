@@ -10,8 +10,11 @@ import type { Bm25Params, LoadOptions } from '../types.js';
 import { FileReader } from './file-reader.js';
 
 const MAGIC = 'CARMALX1';
-/** The version `encodeLexicalFile` writes (version 1 is still read). */
-export const LEXICAL_FORMAT_VERSION = 2;
+/**
+ * The version `encodeLexicalFile` writes for terms of today's tokenizer (versions 1 and 2
+ * are still read: their terms come from tokenizer 1, and an index of them is written as 2).
+ */
+export const LEXICAL_FORMAT_VERSION = 3;
 /** Words (4 bytes) of the fixed header, and of a version 2 term record before its name. */
 const HEADER_WORDS = 9;
 const RECORD_WORDS = 4;
@@ -24,20 +27,22 @@ export interface LexicalFileContents {
   lengths: Uint32Array;
   /** Per term: the term, its documents (ascending slots) and frequencies. */
   terms: Array<{ term: string; slots: Uint32Array; tfs: Uint32Array }>;
+  /** The `LEXICAL_TOKENIZER` the terms come from. */
+  tokenizer: number;
 }
 
 const corrupt = (what: string) => new AiosError('INDEX_CORRUPT', `lexical index file: ${what}`);
 
 const u32Bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** Writes format version 2 (terms in bytewise name order, with offsets and bounds). */
+/** Writes format version 3, or 2 for terms of tokenizer 1 (terms in bytewise name order, with offsets and bounds). */
 export function encodeLexicalFile(c: LexicalFileContents, blake3: Hashing): Uint8Array {
   const terms = c.terms
     .map((t) => ({ ...t, name: Buffer.from(t.term, 'utf8') }))
     .sort((x, y) => Buffer.compare(x.name, y.name));
   const header = new DataView(new ArrayBuffer(HEADER_WORDS * 4));
   for (let i = 0; i < 8; i++) header.setUint8(i, MAGIC.charCodeAt(i));
-  header.setUint32(8, LEXICAL_FORMAT_VERSION, true);
+  header.setUint32(8, c.tokenizer >= 2 ? LEXICAL_FORMAT_VERSION : 2, true);
   header.setUint32(12, c.labels.length, true);
   header.setUint32(16, terms.length, true);
   header.setFloat64(20, c.params.k1, true);
@@ -127,7 +132,7 @@ export function decodeLexicalFile(
     throw corrupt('not a CARMA lexical index (bad magic)');
   }
   const version = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
-  if (version !== 1 && version !== LEXICAL_FORMAT_VERSION) {
+  if (version < 1 || version > LEXICAL_FORMAT_VERSION) {
     throw corrupt(`unsupported version ${version}`);
   }
   const body = bytes.subarray(0, Math.max(0, bytes.length - CHECKSUM_BYTES));
@@ -167,7 +172,7 @@ export function decodeLexicalFile(
       );
     }
   }
-  return { params, labels, lengths, terms };
+  return { params, labels, lengths, terms, tokenizer: version >= 3 ? 2 : 1 };
 }
 
 /** Version 1: per term, in id order, its name, then its slots and frequencies. */
