@@ -151,15 +151,12 @@ impl TermCounts {
         {
             // A short document's terms are found by a scan; a long one's through a map.
             let mut seen: Option<FxMap<&str, usize>> = None;
+            let mut parts: Vec<&str> = Vec::new();
             for run in tokens(&lower) {
-                if run.is_ascii() || !run.chars().any(is_cjk) {
-                    count_term(&lower, run, &mut terms, &mut seen, &mut count);
-                } else {
-                    let mut parts = Vec::new();
-                    run_terms(run, |s, e| parts.push(&run[s..e]));
-                    for part in parts {
-                        count_term(&lower, part, &mut terms, &mut seen, &mut count);
-                    }
+                parts.clear();
+                run_terms(run, |s, e| parts.push(&run[s..e]));
+                for &part in &parts {
+                    count_term(&lower, part, &mut terms, &mut seen, &mut count);
                 }
             }
         }
