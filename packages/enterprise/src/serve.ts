@@ -5,6 +5,7 @@ import { AiosError, acquireLease, describeHolder, type Lease } from '@aios/utils
 import type { FastifyServerOptions } from 'fastify';
 import { ensureDefaultTenant } from './access/keys.js';
 import { type AiosServer, buildServer } from './app.js';
+import { yieldWorkerThreads } from './http/worker-priority.js';
 
 export interface StartOptions {
   config: AiosConfig;
@@ -92,6 +93,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         { details: { host, port } },
       );
     });
+    await yieldWorkerThreads(options.config.server.workerNice);
   } catch (error) {
     await server?.close().catch(() => undefined);
     await system?.close().catch(() => undefined);

@@ -217,6 +217,12 @@ export const configSchema = z.strictObject({
       /** How long a stopping server waits for requests and jobs before cancelling them. */
       shutdownTimeoutMs: z.int().min(0).max(600_000).default(10_000),
       /**
+       * How many nice levels below the event loop the server's other threads (the pool that
+       * runs searches) run on Linux, so that requests are not kept waiting behind them on a
+       * busy machine; 0: the same priority.
+       */
+      workerNice: z.int().min(0).max(19).default(5),
+      /**
        * Host names `/mcp` accepts in the Host and Origin headers besides loopback names and
        * the address a request came in on (DNS-rebinding protection): the server's own names.
        */
