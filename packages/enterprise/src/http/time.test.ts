@@ -10,6 +10,16 @@ describe('iso', () => {
     }
   });
 
+  it('keeps each day right when an answer mixes days, including days that share a slot', () => {
+    const today = Date.UTC(2026, 11, 7, 0, 39, 18, 363);
+    const days = [0, 1, 16, 32, 365, 1].map((back) => today - back * 86_400_000);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, ms] of days.entries()) {
+        expect(iso(ms + i)).toBe(new Date(ms + i).toISOString());
+      }
+    }
+  });
+
   it('agrees at the edges: the epoch, leap days, the ends of days and of year 9999', () => {
     const edges = [
       0,
