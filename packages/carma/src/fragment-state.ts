@@ -307,6 +307,17 @@ export class FragmentState {
     return f;
   }
 
+  /**
+   * The ids of the fragments held that start or end with `part`, without reading a record
+   * (opened from a checkpoint, from its label map and what changed since).
+   */
+  idsWithPart(part: string): string[] {
+    if (this.onDemand) return this.onDemand.idsWithPart(part);
+    const out: string[] = [];
+    for (const id of this.byId.keys()) if (id.startsWith(part) || id.endsWith(part)) out.push(id);
+    return out;
+  }
+
   /** The fragment with this id; a bad id or an unknown one is an error. */
   mustGet(id: unknown): FragmentRecord {
     const checked = checkId(id);

@@ -180,6 +180,26 @@ export class LabelMap {
     return this.namespaceOf[entry] as number;
   }
 
+  /**
+   * The entries whose id starts or ends with `part` (compared as UTF-8 bytes, so no id is
+   * decoded but those that match).
+   */
+  entriesWithIdPart(part: string): number[] {
+    const wanted = Buffer.from(part, 'utf8');
+    const n = wanted.length;
+    const { ids, idEnds } = this;
+    const out: number[] = [];
+    let start = 0;
+    for (let entry = 0; entry < idEnds.length; entry++) {
+      const end = idEnds[entry] as number;
+      if (end - start >= n && (bytesAt(ids, start, wanted) || bytesAt(ids, end - n, wanted))) {
+        out.push(entry);
+      }
+      start = end;
+    }
+    return out;
+  }
+
   /** The entry of the fragment with this id, or -1 (a binary search over the id hashes). */
   entryOfId(id: string): number {
     const bytes = Buffer.from(id, 'utf8');
@@ -512,4 +532,10 @@ export async function readLabelMap(
     );
     return undefined;
   }
+}
+
+/** Whether `bytes` holds `wanted` from `at` on. */
+function bytesAt(bytes: Uint8Array, at: number, wanted: Uint8Array): boolean {
+  for (let i = 0; i < wanted.length; i++) if (bytes[at + i] !== wanted[i]) return false;
+  return true;
 }

@@ -395,6 +395,19 @@ export class Memory {
     return f ? publicFragment(f) : undefined;
   }
 
+  /**
+   * The ids of the fragments held that start or end with `part` (how people give an id
+   * they read shortened), in no set order. It reads no record, so it costs a pass over the
+   * ids in memory, not a listing.
+   */
+  idsWithPart(part: string): string[] {
+    this.checkOpen();
+    if (typeof part !== 'string' || part === '') {
+      throw invalidInput('part', part, 'a non-empty part of a fragment id');
+    }
+    return this.ctx.fragments.idsWithPart(part);
+  }
+
   /** Changes text, metadata (replaced whole), importance or core; keeps the old version in history. */
   update(
     id: string,

@@ -149,6 +149,44 @@ describe.each(testImplementations())('a memory opened from its checkpoint (%s)',
     }
   });
 
+  it('finds ids by their start or end without reading every record', async () => {
+    const dir = await written();
+    const writer = await open(dir);
+    const all = await writer.list();
+    const byText = (text: string) => all.find((f) => f.text === text)?.id as string;
+    const updated = byText(texts[4] as string);
+    const deleted = byText(texts[13] as string);
+    await writer.update(updated, { text: 'piano tuning moved to Friday w4x' });
+    await writer.delete(deleted);
+    const [added] = await writer.addMany(['a ferry timetable for the winter w100x']);
+    const m = await open(dir);
+    const full = await openFully(dir);
+    try {
+      expect(m.allLoaded).toBe(false);
+      const held = (await full.list()).map((f) => f.id);
+      const matching = (part: string) =>
+        held.filter((id) => id.startsWith(part) || id.endsWith(part)).sort();
+      const addedId = added?.fragment.id as string;
+      for (const part of [updated.slice(-8), addedId.slice(-8), held[7]?.slice(-12) as string]) {
+        expect(m.idsWithPart(part), part).toEqual(matching(part));
+        expect(m.idsWithPart(part)).toHaveLength(1);
+      }
+      expect(m.idsWithPart(deleted.slice(-8))).toEqual([]);
+      expect(m.idsWithPart(deleted)).toEqual([]);
+      // A start shared by a batch matches each fragment once, changed ones included.
+      const start = updated.slice(0, 6);
+      expect(m.idsWithPart(start).sort()).toEqual(matching(start));
+      expect(matching(start).length).toBeGreaterThan(1);
+      expect(full.idsWithPart(start).sort()).toEqual(matching(start));
+      expect(() => m.idsWithPart('')).toThrow(/part/);
+      expect(m.allLoaded).toBe(false);
+    } finally {
+      await m.close();
+      await full.close();
+      await writer.close();
+    }
+  });
+
   it('reads every record for a filter and a listing', async () => {
     const dir = await written();
     const full = await openFully(dir);

@@ -174,6 +174,18 @@ export class RecordsOnDemand {
     return this.since.has(label) || this.entry(label) >= 0;
   }
 
+  /** The ids held that start or end with `part`. */
+  idsWithPart(part: string): string[] {
+    const out: string[] = [];
+    for (const entry of this.map.entriesWithIdPart(part)) {
+      if (this.gone[entry] === 0) out.push(this.map.idAt(entry));
+    }
+    for (const id of this.sinceIds.keys()) {
+      if (id.startsWith(part) || id.endsWith(part)) out.push(id);
+    }
+    return out;
+  }
+
   /** Whether the fragment with this id is held. */
   holds(id: string): boolean {
     if (this.sinceIds.has(id)) return true;

@@ -20,10 +20,12 @@ export async function findFragment(memory: Memory, id: string): Promise<Fragment
   if (wanted === '') throw new AiosError('INVALID_INPUT', 'id: expected a fragment id');
   const exact = await memory.get(wanted);
   if (exact) return exact;
-  const matches = (await memory.list()).filter(
-    (f) => f.id.endsWith(wanted) || f.id.startsWith(wanted),
-  );
-  if (matches.length === 1) return matches[0] as Fragment;
+  // The ids in memory, not a listing: a listing reads every record of a large memory.
+  const matches = memory.idsWithPart(wanted);
+  if (matches.length === 1) {
+    const found = await memory.get(matches[0] as string);
+    if (found) return found;
+  }
   if (matches.length > 1) {
     throw new AiosError(
       'INVALID_INPUT',
