@@ -99,12 +99,7 @@ describe('judge', () => {
       fragment('beijing', '北京是中国的首都。'),
       fragment('seoul', '서울은 한국의 수도입니다.'),
     ];
-    expect(questionTerms('日本の首都').map((t) => t.word)).toEqual([
-      '日本',
-      '本の',
-      'の首',
-      '首都',
-    ]);
+    expect(questionTerms('日本の首都').map((t) => t.word)).toEqual(['日本', '首都']);
     const japan = judge('日本の首都', fragments).fragments;
     expect(japan[0]?.relevance).toBeGreaterThanOrEqual(GROUNDED_AT);
     expect(japan[1]?.relevance).toBeLessThan(japan[0]?.relevance as number);
@@ -112,6 +107,54 @@ describe('judge', () => {
     const korea = judge('한국의 수도', fragments).fragments;
     expect(korea[2]?.relevance).toBeGreaterThanOrEqual(GROUNDED_AT);
     expect(korea[0]?.relevance).toBe(0);
+  });
+
+  it('leaves the grammar of a CJK question out of its terms: particles, copulas, question words', () => {
+    const terms = (q: string) => questionTerms(q).map((t) => t.word);
+    expect(terms('中国的首都是什么？')).toEqual(['中国', '首都']);
+    expect(terms('中國的首都是什麼')).toEqual(['中國', '首都']);
+    expect(terms('日本の首都はどこですか')).toEqual(['日本', '首都']);
+    // Kanji and katakana carry a Japanese question; 高 is left alone between kana, dropped.
+    expect(terms('東京タワーの高さは何メートルですか')).toEqual([
+      '東京',
+      '京タ',
+      'タワ',
+      'ワー',
+      'メー',
+      'ート',
+      'トル',
+    ]);
+    expect(terms('한국의 수도는 어디입니까')).toEqual(['한국', '수도']);
+    // A lone character that is a word of its own stays; a run in another script too.
+    expect(terms('猫 food')).toEqual(['猫', 'food']);
+    // All grammar: the question's pairs count, as a question of stopwords does.
+    expect(terms('是什么').length).toBeGreaterThan(0);
+  });
+
+  it('finds the answer to a whole question in Chinese, Japanese or Korean, and not to another', () => {
+    const fragment = (id: string, text: string) => ({ id, text, score: 1 });
+    const fragments = [
+      fragment('tokyo', '東京は日本の首都です。'),
+      fragment('beijing', '北京是中国的首都。'),
+      fragment('seoul', '서울은 한국의 수도입니다.'),
+    ];
+    const asked: Array<[string, number]> = [
+      ['中国的首都是什么？', 1],
+      ['中国的首都是哪里', 1],
+      ['日本の首都はどこですか', 0],
+      ['한국의 수도는 어디입니까?', 2],
+    ];
+    for (const [question, answer] of asked) {
+      const judged = judge(question, fragments).fragments;
+      expect(judged[answer]?.relevance, question).toBeGreaterThanOrEqual(GROUNDED_AT);
+      judged.forEach((f, i) => {
+        if (i !== answer) expect(f.relevance, `${question} ${f.id}`).toBeLessThan(GROUNDED_AT);
+      });
+    }
+    // The capital of a country no note names is not answered by another country's.
+    for (const f of judge('台湾的首都是什么', fragments).fragments) {
+      expect(f.relevance, f.id).toBeLessThan(GROUNDED_AT);
+    }
   });
 });
 

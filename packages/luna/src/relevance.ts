@@ -12,6 +12,7 @@
  * A question is never the best sentence.
  */
 import { cjkTerms } from '@aios/utils';
+import { questionRuns } from './cjk-question.js';
 import type { MemoryFragment } from './memory.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
 import { STOPWORDS, sameStem, stem, words } from './text.js';
@@ -39,8 +40,10 @@ const ASKING = new Set(['whose', 'anything', 'something', 's', 't', 'd', 'll', '
 /** The content words of a question, once per stem, names marked; weights not yet set (1). */
 export function questionTerms(question: string): QuestionTerm[] {
   const out = new Map<string, QuestionTerm>();
-  // Runs in scripts written without spaces split into pairs of characters, as in `words`.
-  const raw = cjkTerms(question.match(/[\p{L}\p{N}]+/gu) ?? []);
+  // Runs in scripts written without spaces split into pairs of characters, as in `words`,
+  // once their grammar is cut out.
+  const runs = question.match(/[\p{L}\p{N}]+/gu) ?? [];
+  const raw = cjkTerms(questionRuns(runs));
   raw.forEach((token, i) => {
     const word = token.toLowerCase();
     if (STOPWORDS.has(word) || ASKING.has(word)) return;
@@ -52,7 +55,7 @@ export function questionTerms(question: string): QuestionTerm[] {
   });
   if (out.size === 0) {
     // A question of stopwords only ("who is it?"): every word counts, none is a name.
-    for (const token of raw) {
+    for (const token of cjkTerms(runs)) {
       const word = token.toLowerCase();
       out.set(stem(word), { word, stem: stem(word), entity: false, weight: 1 });
     }

@@ -1,0 +1,177 @@
+/**
+ * The parts of a question in Chinese, Japanese or Korean that carry its content.
+ *
+ * Those scripts put no spaces between words, so a question's terms are its pairs of
+ * characters, as CARMA's BM25 indexes them (`cjkTerms`). Pairs made with the question's
+ * grammar (是什么 "what is", どこですか "where is", 어디입니까 "where is", and particles such as
+ * 的, の, 의) are in no note that answers it, and each would count against that note as a
+ * content word it lacks: 中国的首都是什么 found 北京是中国的首都 at relevance 0.22. So the
+ * grammar is cut out before the pairs are made:
+ *
+ * - Chinese (a run of Han only): question words and the commonest particles.
+ * - Japanese (a run with kana): hiragana, which writes particles, endings, copulas and
+ *   question words (の, は, です, どこ); kanji and katakana carry the content. 何 and 誰.
+ * - Korean (Hangul words, spaced): a word that is a question word is dropped; one particle
+ *   or polite ending is taken off the end of the others (한국의 -> 한국, 수도는 -> 수도) when
+ *   two syllables or more remain.
+ *
+ * A lone character left between cuts is dropped too (a pair is the smallest term), unless
+ * nothing else is left.
+ */
+import { hasCjk } from '@aios/utils';
+
+/** Chinese question words and particles, longest first (simplified and traditional). */
+const ZH_CUTS = [
+  '为什么',
+  '為什麼',
+  '怎么样',
+  '怎麼樣',
+  '是不是',
+  '有没有',
+  '有沒有',
+  '什么',
+  '什麼',
+  '哪里',
+  '哪裡',
+  '哪儿',
+  '哪兒',
+  '哪个',
+  '哪個',
+  '哪些',
+  '怎么',
+  '怎麼',
+  '怎样',
+  '怎樣',
+  '如何',
+  '多少',
+  '几个',
+  '幾個',
+  '何时',
+  '何時',
+  '是否',
+  '哪',
+  '谁',
+  '誰',
+  '几',
+  '幾',
+  '的',
+  '了',
+  '吗',
+  '嗎',
+  '呢',
+  '吧',
+  '啊',
+  '么',
+  '麼',
+  '是',
+  '在',
+  '有',
+  '和',
+  '与',
+  '與',
+  '及',
+  '或',
+  '也',
+  '还',
+  '還',
+  '这',
+  '這',
+  '那',
+];
+const ZH_CUT = new RegExp(ZH_CUTS.join('|'), 'gu');
+
+/** Japanese: hiragana (grammar) and the kanji question words. */
+const JA_CUT = /[\u3041-\u309f]+|何|誰/gu;
+const KANA = /[\u3041-\u30ff\u31f0-\u31ff\uff66-\uff9f]/u;
+
+const HANGUL_WORD = /^[\uac00-\ud7af]+$/u;
+/** Korean question words: a word starting with one asks, it does not inform. */
+const KO_ASKING = [
+  '어디',
+  '무엇',
+  '무슨',
+  '뭐',
+  '뭔',
+  '누구',
+  '누가',
+  '언제',
+  '어떻게',
+  '어떤',
+  '어느',
+  '왜',
+  '몇',
+  '얼마',
+];
+/** Korean particles and polite endings, longest first. */
+const KO_ENDINGS = [
+  '입니까',
+  '입니다',
+  '인가요',
+  '이에요',
+  '에서는',
+  '예요',
+  '이야',
+  '에서',
+  '으로',
+  '에게',
+  '한테',
+  '께서',
+  '까지',
+  '부터',
+  '처럼',
+  '보다',
+  '이랑',
+  '하고',
+  '은',
+  '는',
+  '이',
+  '가',
+  '을',
+  '를',
+  '의',
+  '에',
+  '도',
+  '로',
+  '와',
+  '과',
+  '만',
+  '요',
+];
+
+function koreanWord(word: string): string | undefined {
+  if (KO_ASKING.some((asking) => word.startsWith(asking))) return undefined;
+  for (const ending of KO_ENDINGS) {
+    if (word.endsWith(ending) && [...word].length - [...ending].length >= 2) {
+      return word.slice(0, -ending.length);
+    }
+  }
+  return word;
+}
+
+/** The pieces of one run that carry content (see the module's comment). */
+function pieces(run: string): string[] {
+  if (!hasCjk(run)) return [run];
+  if (HANGUL_WORD.test(run)) {
+    const kept = koreanWord(run);
+    return kept === undefined ? [] : [kept];
+  }
+  const cut = KANA.test(run) ? run.replace(JA_CUT, ' ') : run.replace(ZH_CUT, ' ');
+  return cut.split(' ').filter((piece) => piece !== '');
+}
+
+/**
+ * The runs of letters and digits of a question (`runs`, as the question's words were
+ * matched) with the grammar of CJK runs cut out; runs in other scripts stay as they are.
+ */
+export function questionRuns(runs: readonly string[]): string[] {
+  const out: string[] = [];
+  const lone: string[] = [];
+  for (const run of runs) {
+    for (const piece of pieces(run)) {
+      // A lone character the cuts left (not a run of one).
+      if (piece !== run && [...piece].length === 1) lone.push(piece);
+      else out.push(piece);
+    }
+  }
+  return out.length > 0 ? out : lone;
+}
