@@ -148,12 +148,12 @@ describe('judge', () => {
       const judged = judge(question, fragments).fragments;
       expect(judged[answer]?.relevance, question).toBeGreaterThanOrEqual(GROUNDED_AT);
       judged.forEach((f, i) => {
-        if (i !== answer) expect(f.relevance, `${question} ${f.id}`).toBeLessThan(GROUNDED_AT);
+        if (i !== answer) expect(f.relevance, `${question} ${f.fragment.id}`).toBeLessThan(GROUNDED_AT);
       });
     }
     // The capital of a country no note names is not answered by another country's.
     for (const f of judge('台湾的首都是什么', fragments).fragments) {
-      expect(f.relevance, f.id).toBeLessThan(GROUNDED_AT);
+      expect(f.relevance, f.fragment.id).toBeLessThan(GROUNDED_AT);
     }
   });
 });
