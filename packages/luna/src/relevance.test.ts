@@ -5,6 +5,7 @@ import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { snippet } from './answer-source.js';
 import { createLuna } from './luna.js';
+import { questionLanguage } from './question-language.js';
 import { cover, GROUNDED_AT, judge, questionTerms, stemSet, weighTerms } from './relevance.js';
 import { InMemoryConversationStore } from './testing/conversation-store.js';
 import { householdNotes } from './testing/household.js';
@@ -131,6 +132,50 @@ describe('judge', () => {
     expect(terms('是什么').length).toBeGreaterThan(0);
   });
 
+  it('leaves out the stopwords of a question in another language, and only then', () => {
+    const terms = (q: string) => questionTerms(q).map((t) => t.word);
+    expect(terms('Quelle est la capitale de la France ?')).toEqual(['capitale', 'france']);
+    expect(terms('¿Donde esta el pasaporte?')).toEqual(['pasaporte']);
+    expect(terms('Какая столица России?')).toEqual(['столица', 'россии']);
+    expect(questionLanguage(['Wat', 'is', 'de', 'hoofdstad', 'van', 'Nederland'])?.language).toBe(
+      'nl',
+    );
+    // English questions keep their words, also those that are stopwords elsewhere (French
+    // "car", German "die", Dutch "is"...).
+    expect(questionLanguage(['when', 'is', 'the', 'car', 'serviced'])).toBeUndefined();
+    expect(terms('When is the car serviced?')).toEqual(['car', 'serviced']);
+    expect(terms('Will the plants die in the frost?')).toEqual(['plants', 'die', 'frost']);
+    // One word of another list is not a language.
+    expect(questionLanguage(['Paris', 'weather'])).toBeUndefined();
+  });
+
+  it('finds the answer to a question in French, Spanish, Italian, Portuguese, Dutch, German or Russian', () => {
+    const notes: Array<[string, string, string]> = [
+      ['fr', 'Paris est la capitale de la France.', 'Quelle est la capitale de la France ?'],
+      ['es', 'Madrid es la capital de España.', '¿Cuál es la capital de España?'],
+      ['it', 'Roma è la capitale d’Italia.', "Qual è la capitale d'Italia?"],
+      ['pt', 'Lisboa é a capital de Portugal.', 'Qual é a capital de Portugal?'],
+      ['nl', 'Amsterdam is de hoofdstad van Nederland.', 'Wat is de hoofdstad van Nederland?'],
+      [
+        'de',
+        'Berlin ist die Hauptstadt von Deutschland.',
+        'Was ist die Hauptstadt von Deutschland?',
+      ],
+      ['ru', 'Москва — столица России.', 'Какая столица России?'],
+    ];
+    const fragments = notes.map(([id, text]) => ({ id, text, score: 1 }));
+    for (const [id, , question] of notes) {
+      for (const f of judge(question, fragments).fragments) {
+        if (f.fragment.id === id) expect(f.relevance, question).toBeGreaterThanOrEqual(GROUNDED_AT);
+        else expect(f.relevance, `${question} ${f.fragment.id}`).toBeLessThan(GROUNDED_AT);
+      }
+    }
+    // What no note says is still not answered by the nearest one.
+    for (const f of judge("Quelle est la capitale de l'Allemagne ?", fragments).fragments) {
+      expect(f.relevance, f.fragment.id).toBeLessThan(GROUNDED_AT);
+    }
+  });
+
   it('finds the answer to a whole question in Chinese, Japanese or Korean, and not to another', () => {
     const fragment = (id: string, text: string) => ({ id, text, score: 1 });
     const fragments = [
@@ -148,7 +193,8 @@ describe('judge', () => {
       const judged = judge(question, fragments).fragments;
       expect(judged[answer]?.relevance, question).toBeGreaterThanOrEqual(GROUNDED_AT);
       judged.forEach((f, i) => {
-        if (i !== answer) expect(f.relevance, `${question} ${f.fragment.id}`).toBeLessThan(GROUNDED_AT);
+        if (i !== answer)
+          expect(f.relevance, `${question} ${f.fragment.id}`).toBeLessThan(GROUNDED_AT);
       });
     }
     // The capital of a country no note names is not answered by another country's.

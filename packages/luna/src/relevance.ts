@@ -14,6 +14,7 @@
 import { cjkTerms } from '@aios/utils';
 import { questionRuns } from './cjk-question.js';
 import type { MemoryFragment } from './memory.js';
+import { questionLanguage } from './question-language.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
 import { STOPWORDS, sameStem, stem, words } from './text.js';
 
@@ -44,9 +45,11 @@ export function questionTerms(question: string): QuestionTerm[] {
   // once their grammar is cut out.
   const runs = question.match(/[\p{L}\p{N}]+/gu) ?? [];
   const raw = cjkTerms(questionRuns(runs));
+  // Asked in another language: its stopwords are left out too.
+  const language = questionLanguage(runs);
   raw.forEach((token, i) => {
     const word = token.toLowerCase();
-    if (STOPWORDS.has(word) || ASKING.has(word)) return;
+    if (STOPWORDS.has(word) || ASKING.has(word) || language?.isStopword(word)) return;
     const s = stem(word);
     const entity = i > 0 && /^\p{Lu}/u.test(token);
     const known = out.get(s);
