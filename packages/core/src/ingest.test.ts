@@ -369,6 +369,38 @@ describe('what ingest reads', () => {
     );
   });
 
+  it('reads Chinese, Japanese and Korean files in their legacy encodings', async () => {
+    // [encoding, the file's bytes, its text]
+    const files: Array<[string, string, string]> = [
+      [
+        'gb18030',
+        'b1b1bea9cac7d6d0b9fab5c4cad7b6bca3acb3a4b3c7badcb3a4a1a3',
+        '北京是中国的首都，长城很长。',
+      ],
+      ['big5', 'a578a55fac4fa578c657b3cca46aaabaabb0a5aba143', '台北是台灣最大的城市。'],
+      ['shift_jis', '938c8b9e82cd93fa967b82cc8ef1937382c582b78142', '東京は日本の首都です。'],
+      [
+        'euc-jp',
+        'c9d9bbcebbb3a4cfc6fccbdca4c7b0ecc8d6b9e2a4a4bbb3a4c7a4b9a1a3',
+        '富士山は日本で一番高い山です。',
+      ],
+      ['euc-kr', 'bcadbfefc0ba20c7d1b1b9c0c720bcf6b5b5c0d4b4cfb4d92e', '서울은 한국의 수도입니다.'],
+    ];
+    for (const [encoding, hex, want] of files) {
+      const bytes = Buffer.from(hex, 'hex');
+      expect(binaryReason(bytes), encoding).toBeUndefined();
+      const file = join(dir, `${encoding}.txt`);
+      writeFileSync(file, Buffer.concat([bytes, Buffer.from('\n')]));
+      expect((await chunkFile(file)).map((c) => c.text).join(' '), encoding).toBe(want);
+    }
+    // Western 8-bit text stays Windows-1252, however short (chardet is not sure of it).
+    for (const word of ['Größe', 'Zürich', 'Señor Muñoz', 'Ça coûte 10 € à l’hôtel.']) {
+      const file = join(dir, 'western.txt');
+      writeFileSync(file, Buffer.from(word.replace('€', '\x80').replace('’', '\x92'), 'latin1'));
+      expect((await chunkFile(file)).map((c) => c.text).join(' '), word).toBe(word);
+    }
+  });
+
   it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {
     const file = join(dir, 'bom.json');
     writeFileSync(file, `\uFEFF${JSON.stringify([{ text: 'after the mark' }])}`);

@@ -1,13 +1,34 @@
 /**
  * How the bytes of a file become text. Ingest reads UTF-8 (a byte order mark dropped),
  * UTF-16 that starts with its byte order mark (what Windows tools such as PowerShell's `>`
- * write), and 8-bit text that is not UTF-8 as Windows-1252 (the Latin-1 letters, curly
- * quotes and euro sign of older Western files): read as UTF-8, each of those characters
- * would become U+FFFD. Anything else is binary.
+ * write), the legacy encodings of Chinese, Japanese and Korean files (GB18030 and its GBK
+ * and GB2312, Big5, Shift_JIS, EUC-JP, EUC-KR) when chardet is sure of one, and other 8-bit
+ * text that is not UTF-8 as Windows-1252 (the Latin-1 letters, curly quotes and euro sign
+ * of older Western files): read as UTF-8, each of those characters would become U+FFFD.
+ * Anything else is binary.
  */
 import { isUtf8 } from 'node:buffer';
+import { analyse } from 'chardet';
 
-export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+/** The legacy CJK encodings, by chardet's names. */
+const CJK_ENCODINGS = {
+  GB18030: 'gb18030',
+  Big5: 'big5',
+  Shift_JIS: 'shift_jis',
+  'EUC-JP': 'euc-jp',
+  'EUC-KR': 'euc-kr',
+} as const;
+type CjkEncoding = (typeof CJK_ENCODINGS)[keyof typeof CJK_ENCODINGS];
+
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252' | CjkEncoding;
+
+/**
+ * How sure chardet must be of a CJK encoding (0-100). Its double-byte models score such
+ * files 100 and Western 8-bit text 10 at most, short words (Größe) included.
+ */
+const CJK_CONFIDENCE = 50;
+/** The bytes chardet looks at: enough to be sure, without a pass over a large file. */
+const DETECT_BYTES = 64 * 1024;
 
 /** Bytes taken as text in 8-bit files: none of the C0 controls but these. */
 const TEXT_CONTROLS = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b];
@@ -46,6 +67,34 @@ function isEightBitText(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Whether `bytes` hold a C0 control byte that text does not (a NUL, say). */
+function hasControlBytes(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b < 0x20 && NOT_TEXT[b]) return true;
+  }
+  return false;
+}
+
+/**
+ * The CJK encoding of `bytes` (not UTF-8), if chardet is sure of one and they decode in it
+ * without an error; `partial` when the bytes may end in the middle of a character.
+ */
+function cjkEncoding(bytes: Uint8Array, partial = false): CjkEncoding | undefined {
+  if (hasControlBytes(bytes)) return undefined;
+  const [best] = analyse(bytes.subarray(0, DETECT_BYTES));
+  if (!best || best.confidence < CJK_CONFIDENCE || !Object.hasOwn(CJK_ENCODINGS, best.name)) {
+    return undefined;
+  }
+  const encoding = CJK_ENCODINGS[best.name as keyof typeof CJK_ENCODINGS];
+  try {
+    new TextDecoder(encoding, { fatal: true }).decode(bytes, { stream: partial });
+    return encoding;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether decoded text holds a control character that text does not (a NUL, say). */
 function hasBinaryControls(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -68,7 +117,7 @@ export function notTextReason(sample: Uint8Array): string | undefined {
       : undefined;
   }
   if (sample.includes(0)) return 'a NUL byte';
-  if (startsUtf8(sample) || isEightBitText(sample)) return undefined;
+  if (startsUtf8(sample) || isEightBitText(sample) || cjkEncoding(sample, true)) return undefined;
   return 'neither UTF-8 nor 8-bit text';
 }
 
@@ -76,8 +125,10 @@ export function notTextReason(sample: Uint8Array): string | undefined {
 export function encodingOf(bytes: Uint8Array): TextEncoding {
   const bom = byteOrderMark(bytes);
   if (bom) return bom.encoding;
-  if (isUtf8(bytes) || !isEightBitText(bytes)) return 'utf-8';
-  return 'windows-1252';
+  if (isUtf8(bytes)) return 'utf-8';
+  const cjk = cjkEncoding(bytes);
+  if (cjk) return cjk;
+  return isEightBitText(bytes) ? 'windows-1252' : 'utf-8';
 }
 
 /**
