@@ -401,6 +401,23 @@ describe('what ingest reads', () => {
     }
   });
 
+  it('reads a UTF-8 file with a stray byte as UTF-8, the byte as U+FFFD', async () => {
+    const text = 'Le café — “déjà vu”, 日本語. ';
+    const bytes = Buffer.concat([
+      Buffer.from(text.repeat(3)),
+      Buffer.from('A Latin-1 byte: '),
+      Buffer.from([0xe9]),
+      Buffer.from(' here.'),
+    ]);
+    // Neither UTF-8 nor Windows-1252 (the quote's 0x9d is undefined there), yet text.
+    expect(binaryReason(bytes)).toBeUndefined();
+    const file = join(dir, 'stray.txt');
+    writeFileSync(file, bytes);
+    expect((await chunkFile(file)).map((c) => c.text).join(' ')).toBe(
+      `${text.repeat(3)}A Latin-1 byte: \uFFFD here.`,
+    );
+  });
+
   it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {
     const file = join(dir, 'bom.json');
     writeFileSync(file, `\uFEFF${JSON.stringify([{ text: 'after the mark' }])}`);

@@ -52,6 +52,36 @@ function byteOrderMark(bytes: Uint8Array): { encoding: TextEncoding; length: num
   return undefined;
 }
 
+/**
+ * Whether `bytes` are mostly UTF-8: they hold more well-formed multi-byte UTF-8 sequences
+ * than bytes that start none (a stray Latin-1 byte in a UTF-8 file, a cut character). Such
+ * a file is read as UTF-8, each bad byte as U+FFFD, as editors read it: decoded as
+ * Windows-1252, every accent and quote of its UTF-8 would turn to mojibake (cafÃ©).
+ */
+function mostlyUtf8(bytes: Uint8Array): boolean {
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const length =
+      b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    let ok = length > 0 && i + length <= bytes.length;
+    for (let j = 1; ok && j < length; j++) ok = ((bytes[i + j] as number) & 0xc0) === 0x80;
+    if (ok) {
+      valid++;
+      i += length;
+    } else {
+      invalid++;
+      i++;
+    }
+  }
+  return valid > invalid;
+}
+
 /** Whether `sample` is UTF-8 but for a character cut by its end. */
 function startsUtf8(sample: Uint8Array): boolean {
   try {
@@ -117,7 +147,10 @@ export function notTextReason(sample: Uint8Array): string | undefined {
       : undefined;
   }
   if (sample.includes(0)) return 'a NUL byte';
-  if (startsUtf8(sample) || isEightBitText(sample) || cjkEncoding(sample, true)) return undefined;
+  if (startsUtf8(sample) || isEightBitText(sample)) return undefined;
+  if (!hasControlBytes(sample) && (mostlyUtf8(sample) || cjkEncoding(sample, true))) {
+    return undefined;
+  }
   return 'neither UTF-8 nor 8-bit text';
 }
 
@@ -125,7 +158,7 @@ export function notTextReason(sample: Uint8Array): string | undefined {
 export function encodingOf(bytes: Uint8Array): TextEncoding {
   const bom = byteOrderMark(bytes);
   if (bom) return bom.encoding;
-  if (isUtf8(bytes)) return 'utf-8';
+  if (isUtf8(bytes) || mostlyUtf8(bytes)) return 'utf-8';
   const cjk = cjkEncoding(bytes);
   if (cjk) return cjk;
   return isEightBitText(bytes) ? 'windows-1252' : 'utf-8';
@@ -133,8 +166,8 @@ export function encodingOf(bytes: Uint8Array): TextEncoding {
 
 /**
  * The text of a file's bytes, in `encodingOf` them, without a byte order mark. Bytes that
- * are neither UTF-8 nor 8-bit text (binary past the part a sniff looked at) are read as
- * UTF-8, each invalid sequence as U+FFFD.
+ * are mostly UTF-8, or neither UTF-8 nor 8-bit text (binary past the part a sniff looked
+ * at), are read as UTF-8, each invalid sequence as U+FFFD.
  */
 export function decodeText(bytes: Uint8Array): string {
   const encoding = encodingOf(bytes);
