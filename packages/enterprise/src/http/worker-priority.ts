@@ -28,14 +28,16 @@ export async function yieldWorkerThreads(steps: number): Promise<number> {
   await stat('/proc/self');
   let self: number;
   let threads: string[];
+  let target: number;
   try {
     // The calling thread, resolved by the kernel for the caller ("<pid>/task/<tid>").
     self = Number(readlinkSync('/proc/thread-self').split('/').pop());
     threads = readdirSync('/proc/self/task');
+    target = Math.min(LOWEST, getPriority(self) + steps);
   } catch {
+    // No /proc, or a sandbox that hides priorities: the server runs as it is.
     return 0;
   }
-  const target = Math.min(LOWEST, getPriority(self) + steps);
   let lowered = 0;
   for (const entry of threads) {
     const tid = Number(entry);
