@@ -13,6 +13,7 @@ import {
   ReentrantQueue,
 } from '@aios/utils';
 import { addFragments } from './add.js';
+import { AddGroups } from './add-groups.js';
 import { AllowListCache } from './allow-list.js';
 import { ChangeFollower, DEFAULT_FOLLOW_POLL_MS, type FollowStatus } from './change-follower.js';
 import { CheckpointMoved } from './checkpoint-moved.js';
@@ -110,6 +111,18 @@ export class Memory {
    * inside `exclusive` run inside its turn.
    */
   private readonly mutations = new ReentrantQueue();
+  /** Adds waiting for their turn, stored together (group commit). */
+  private readonly addGroups = new AddGroups(
+    this.mutations,
+    (store) =>
+      this.mutate(store, {
+        // Opened from a checkpoint, an add needs no other record (the label map finds the
+        // texts already held), unless it merges near-duplicates into them.
+        onDemand: this.ctx.fragments.textsOnDemand && !this.ctx.options.mergeNearDuplicates,
+        keepsRowsBeside: true,
+      }),
+    (parsed, ready) => addFragments(this.ctx, parsed, ready),
+  );
   /** Keeps the memory up to date with a store other servers write to (notices, polls). */
   private readonly follower: ChangeFollower;
   private origin: IndexOrigin = 'none';
@@ -371,19 +384,14 @@ export class Memory {
     // A remote model's embedding (the slow part, waiting on the server) runs before the
     // batch's turn among the mutations, so that a batch is embedded while the one before
     // it is stored. The built-in embedder computes on this thread: nothing to overlap.
-    // Opened from a checkpoint, an add needs no other record (the label map finds the
-    // texts already held), unless it merges near-duplicates into them.
     const { fragments, options } = this.ctx;
-    const onDemand = fragments.textsOnDemand && !options.mergeNearDuplicates;
     let ready: Awaited<ReturnType<typeof embedAhead>> | undefined;
     if (!(this.embedder instanceof HashingEmbedder)) {
-      if (!onDemand) await this.loadAll();
+      if (!fragments.textsOnDemand || options.mergeNearDuplicates) await this.loadAll();
       ready = await embedAhead(this.ctx, parsed); // what is stored already needs no vector
     }
-    return this.mutate(() => addFragments(this.ctx, parsed, ready), {
-      onDemand,
-      keepsRowsBeside: true,
-    });
+    // Stored with the adds that wait for the same turn (add-groups.ts).
+    return this.addGroups.add(parsed, ready);
   }
 
   /** The fragment, or undefined when no fragment has this id. */

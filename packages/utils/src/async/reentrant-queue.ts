@@ -27,6 +27,15 @@ const turns = new AsyncLocalStorage<Turn>();
 
 export class ReentrantQueue {
   private readonly queue = new SerialQueue();
+  private queued = 0;
+
+  /**
+   * How many calls were made outside any turn so far: a caller that queued one can tell
+   * whether another was queued after it.
+   */
+  get calls(): number {
+    return this.queued;
+  }
 
   /** Calls queued or running outside any turn of this queue. */
   get pending(): number {
@@ -44,6 +53,7 @@ export class ReentrantQueue {
    */
   run<T>(fn: () => T | Promise<T>): Promise<T> {
     const here = this.turnHere();
+    if (!here) this.queued++;
     return (here ? here.inside : this.queue).run(() => {
       const turn: Turn = {
         owner: this,
