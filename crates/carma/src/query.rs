@@ -5,7 +5,7 @@
 
 use crate::bm25::Bm25Index;
 use crate::embed::embed_tokens_into;
-use crate::text::{has_cjk, lexical_tokens, tokenize};
+use crate::text::{lexical_tokens, tokenize};
 
 #[derive(Debug, PartialEq)]
 pub struct PreparedQuery {
@@ -23,18 +23,17 @@ pub struct PreparedQuery {
 /// `dim` asks for the IDF-weighted embedding of that dimension as well.
 pub fn prepare_query(index: &Bm25Index, text: &str, dim: Option<usize>) -> PreparedQuery {
     let tokens = tokenize(text);
-    // BM25's terms are the embedder's tokens but where a script without spaces splits them
-    // into pairs (see `text`): then the embedder's tokens are weighted by their own IDFs.
-    let cjk = has_cjk(text);
-    let (terms, idf) = if cjk {
-        index.lookup_terms(&lexical_tokens(text))
-    } else {
-        index.lookup_terms(&tokens)
-    };
+    // BM25's terms are the embedder's tokens but where marks or a script without spaces
+    // make them differ (see `text`, never for ASCII): then the embedder's tokens are
+    // weighted by their own IDFs.
+    let lexical = (!text.is_ascii())
+        .then(|| lexical_tokens(text))
+        .filter(|lexical| *lexical != tokens);
+    let (terms, idf) = index.lookup_terms(lexical.as_deref().unwrap_or(&tokens));
     let vector = dim.map(|d| {
         let mut out = vec![0f32; d];
         let own;
-        let weights: &[f64] = if cjk {
+        let weights: &[f64] = if lexical.is_some() {
             own = index.idf(&tokens);
             &own
         } else {

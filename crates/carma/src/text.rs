@@ -1,14 +1,22 @@
-//! Tokenisation shared by the embedder and BM25: lowercase, split on anything that is not
+//! Tokenisation shared by the embedder and BM25.
+//!
+//! The embedder's tokens (`tokenize`): lowercase, split on anything that is not
 //! alphanumeric (Unicode `Alphabetic` or `Numeric`). The js implementation uses
 //! `toLowerCase()` and `/[\p{Alphabetic}\p{N}]+/gu`, which is the same rule.
 //!
-//! BM25 splits further the scripts written without spaces between words (Han, kana,
-//! Hangul): a run of them becomes its overlapping pairs of characters (a lone character
-//! stays itself), as Lucene's CJK bigrams do, so that `首都` finds `東京は日本の首都です`.
-//! The embedder keeps the whole runs: its vectors, stored with every fragment, stay as
-//! they were.
+//! BM25's terms (`lexical_tokens`) differ in two ways, both for scripts that rule breaks:
+//! - Runs hold the combining marks too (`\p{M}`): the virama of Devanagari, Tamil or
+//!   Bengali is a mark that is not `Alphabetic`, so `फ्रांस` was cut into `फ` and `रांस`.
+//! - The scripts written without spaces between words (Han, kana, Hangul, Thai, Lao,
+//!   Khmer, Myanmar): a run of them becomes its overlapping pairs of characters (a lone
+//!   character stays itself), as Lucene's CJK bigrams do, so that `首都` finds
+//!   `東京は日本の首都です` and `เมืองหลวง` finds `กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย`.
+//!
+//! The embedder keeps its rule: its vectors, stored with every fragment, stay as they
+//! were.
 
 use crate::fx::FxMap;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 /// `text` lowercased (ASCII, most text, byte by byte: the same result, faster).
 fn lowercase(text: &str) -> String {
@@ -31,13 +39,32 @@ pub fn tokenize(text: &str) -> Vec<String> {
     tokens(&lowercase(text)).map(str::to_owned).collect()
 }
 
-/// The version of `lexical_tokens` (1: CJK runs whole, before they were split into pairs).
-pub const LEXICAL_TOKENIZER: u32 = 2;
+/// Whether `c` belongs in a BM25 run: alphanumeric, or a combining mark.
+fn is_term_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || (!c.is_ascii() && c.general_category_group() == GeneralCategoryGroup::Mark)
+}
 
-/// Han ideographs (with the iteration and closing marks), kana and Hangul.
-pub fn is_cjk(c: char) -> bool {
+/// The runs of letters, marks and digits of an already lowercased text, in order.
+fn term_runs(lower: &str) -> impl Iterator<Item = &str> {
+    lower
+        .split(|c: char| !is_term_char(c))
+        .filter(|t| !t.is_empty())
+}
+
+/// The version of `lexical_tokens`: 1 kept CJK runs whole; 2 split them into pairs but cut
+/// runs at marks that are not `Alphabetic` and kept Thai, Lao, Khmer and Myanmar runs whole.
+pub const LEXICAL_TOKENIZER: u32 = 3;
+
+/// The scripts written without spaces between words: Han ideographs (with the iteration
+/// and closing marks), kana, Hangul, Thai, Lao, Myanmar and Khmer.
+pub fn is_unspaced(c: char) -> bool {
     matches!(c as u32,
-        0x1100..=0x11FF // Hangul Jamo
+        0x0E00..=0x0E7F // Thai
+        | 0x0E80..=0x0EFF // Lao
+        | 0x1000..=0x109F // Myanmar
+        | 0x1780..=0x17FF // Khmer
+        | 0x1100..=0x11FF // Hangul Jamo
         | 0x3005..=0x3007 // 々 〆 〇
         | 0x3040..=0x30FF // Hiragana, Katakana
         | 0x3130..=0x318F // Hangul compatibility Jamo
@@ -52,30 +79,30 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 /// Whether `text` holds a character that `lexical_tokens` splits into pairs.
-pub fn has_cjk(text: &str) -> bool {
-    !text.is_ascii() && text.chars().any(is_cjk)
+pub fn has_unspaced(text: &str) -> bool {
+    !text.is_ascii() && text.chars().any(is_unspaced)
 }
 
-/// The BM25 terms of an alphanumeric run, as ranges of it: the run itself, or, for its
-/// parts in CJK scripts, their overlapping pairs of characters.
+/// The BM25 terms of a run, as ranges of it: the run itself, or, for its parts in the
+/// scripts written without spaces, their overlapping pairs of characters.
 fn run_terms(run: &str, mut emit: impl FnMut(usize, usize)) {
-    if run.is_ascii() || !run.chars().any(is_cjk) {
+    if run.is_ascii() || !run.chars().any(is_unspaced) {
         emit(0, run.len());
         return;
     }
     // (start, end) of the chars, with whether each is CJK.
     let chars: Vec<(usize, usize, bool)> = run
         .char_indices()
-        .map(|(i, c)| (i, i + c.len_utf8(), is_cjk(c)))
+        .map(|(i, c)| (i, i + c.len_utf8(), is_unspaced(c)))
         .collect();
     let mut i = 0;
     while i < chars.len() {
-        let cjk = chars[i].2;
+        let unspaced = chars[i].2;
         let mut j = i;
-        while j < chars.len() && chars[j].2 == cjk {
+        while j < chars.len() && chars[j].2 == unspaced {
             j += 1;
         }
-        if !cjk || j - i == 1 {
+        if !unspaced || j - i == 1 {
             emit(chars[i].0, chars[j - 1].1);
         } else {
             for p in i..j - 1 {
@@ -86,11 +113,12 @@ fn run_terms(run: &str, mut emit: impl FnMut(usize, usize)) {
     }
 }
 
-/// The BM25 terms of `text`: `tokenize`'s runs, those in CJK scripts as pairs of characters.
+/// The BM25 terms of `text`: its runs of letters, marks and digits, those in the scripts
+/// written without spaces as pairs of characters.
 pub fn lexical_tokens(text: &str) -> Vec<String> {
     let lower = lowercase(text);
     let mut out = Vec::new();
-    for run in tokens(&lower) {
+    for run in term_runs(&lower) {
         run_terms(run, |s, e| out.push(run[s..e].to_owned()));
     }
     out
@@ -152,7 +180,7 @@ impl TermCounts {
             // A short document's terms are found by a scan; a long one's through a map.
             let mut seen: Option<FxMap<&str, usize>> = None;
             let mut parts: Vec<&str> = Vec::new();
-            for run in tokens(&lower) {
+            for run in term_runs(&lower) {
                 parts.clear();
                 run_terms(run, |s, e| parts.push(&run[s..e]));
                 for &part in &parts {
@@ -197,7 +225,30 @@ mod tests {
         assert_eq!(lexical_tokens("Hello, l'été"), tokenize("Hello, l'été"));
         // The embedder's tokens keep the runs whole.
         assert_eq!(tokenize("東京は日本"), vec!["東京は日本"]);
-        assert!(has_cjk("ok 한") && !has_cjk("plain, café"));
+        assert!(has_unspaced("ok 한") && !has_unspaced("plain, café"));
+    }
+
+    #[test]
+    fn keeps_the_marks_of_a_word_and_pairs_thai_lao_khmer_and_myanmar() {
+        // The virama is a mark that is not Alphabetic: BM25 keeps the words whole.
+        assert_eq!(
+            lexical_tokens("फ्रांस की राजधानी क्या है? தமிழ்நாட்டின் தலைநகரம்"),
+            vec!["फ्रांस", "की", "राजधानी", "क्या", "है", "தமிழ்நாட்டின்", "தலைநகரம்"]
+        );
+        assert_eq!(tokenize("फ्रांस"), vec!["फ", "रांस"]);
+        // Thai is written without spaces: pairs of characters, marks included.
+        assert_eq!(
+            lexical_tokens("เมืองหลวง ไทย"),
+            vec!["เม", "มื", "ือ", "อง", "งห", "หล", "ลว", "วง", "ไท", "ทย"]
+        );
+        assert!(has_unspaced("ไทย") && has_unspaced("ລາວ") && has_unspaced("ខ្មែរ"));
+        assert!(!has_unspaced("हिन्दी"));
+        // A mark with no letter is a run of its own; ASCII text is split as before.
+        assert!(lexical_tokens("\u{0301} , \u{094D}").len() == 2);
+        assert_eq!(
+            lexical_tokens("Hello, l'été 2024"),
+            tokenize("Hello, l'été 2024")
+        );
     }
 
     #[test]

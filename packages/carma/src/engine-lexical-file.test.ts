@@ -93,7 +93,7 @@ describe.each(testImplementations())('lexical index files (%s)', (impl) => {
     const index = churned(engine);
     const path = join(dir, `current-${impl}.bin`);
     await index.save(path);
-    expect(readFileSync(path).readUInt32LE(8)).toBe(3);
+    expect(readFileSync(path).readUInt32LE(8)).toBe(LEXICAL_TOKENIZER + 1);
     expect(index.tokenizer).toBe(LEXICAL_TOKENIZER);
     const hashing = await createHashing({ native: impl });
     const old = join(dir, `version1-${impl}.bin`);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cjkTerms } from '@aios/utils';
+import { termRuns, unspacedTerms } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CarmaEngine, createEngine, NO_LABEL } from './engine/index.js';
@@ -66,15 +66,20 @@ describe.each(testImplementations())('engine (%s)', (impl) => {
     expect(engine.tokenize(' ... ')).toEqual([]);
   });
 
-  it('gives BM25 the pairs of characters of CJK runs, the embedder the runs', () => {
-    // The rule of @aios/utils' cjkTerms, which the Rust twin follows too.
+  it('gives BM25 the pairs of characters of unspaced runs and whole words with their marks, the embedder its runs', () => {
+    // The rule of @aios/utils' termRuns and unspacedTerms, which the Rust twin follows too.
     for (const text of [
       '東京は日本の首都です',
       "iPhone16は人気 서울의 Москва 𠀋x 々々 l'été",
       'plain',
+      'फ्रांस की राजधानी क्या है? தமிழ்நாட்டின் தலைநகரம்',
+      'กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย ລາວ ខ្មែរ မြန်မာ',
+      'e\u0301 a\u0301\u0301 \u0301',
     ]) {
-      expect(engine.lexicalTokens(text)).toEqual(cjkTerms(engine.tokenize(text)));
+      expect(engine.lexicalTokens(text), text).toEqual(unspacedTerms(termRuns(text.toLowerCase())));
     }
+    expect(engine.lexicalTokens('फ्रांस')).toEqual(['फ्रांस']);
+    expect(engine.tokenize('फ्रांस')).toEqual(['फ', 'रांस']);
     expect(engine.lexicalTokens('日本の首都')).toEqual(['日本', '本の', 'の首', '首都']);
     expect(engine.tokenize('東京は日本')).toEqual(['東京は日本']);
     const lex = engine.createLexicalIndex();
@@ -87,6 +92,12 @@ describe.each(testImplementations())('engine (%s)', (impl) => {
     expect(lex.search('中国', 3).labels[0]).toBe(2);
     expect(lex.search('日本の首都', 3).labels[0]).toBe(1);
     expect(lex.search('한국', 3).labels[0]).toBe(3);
+    lex.add(Uint32Array.of(4, 5), [
+      'กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย',
+      'पेरिस फ्रांस की राजधानी है',
+    ]);
+    expect(lex.search('เมืองหลวง', 3).labels[0]).toBe(4);
+    expect([...lex.search('फ्रांस', 3).labels]).toEqual([5]);
   });
 
   it('embeds deterministically, unit length, capturing lexical similarity', () => {

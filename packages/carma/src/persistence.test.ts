@@ -266,13 +266,15 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
     await reopened.close();
   });
 
-  it('finds CJK text by its words, and migrates a lexical file of whole CJK runs once', async () => {
+  it('finds CJK, Thai and Hindi text by its words, and migrates a lexical file of older terms once', async () => {
     const dir = join(root, `${impl}-cjk`);
     const texts = [
       '東京は日本の首都です',
       '北京是中国的首都',
       '서울은 한국의 수도입니다',
       'Paris is the capital',
+      'กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย',
+      'पेरिस फ्रांस की राजधानी है',
     ];
     const m1 = await openMemory({ dir, native: impl });
     const added = await m1.addMany(texts);
@@ -288,21 +290,23 @@ describe.each(testImplementations())('a memory in @aios/data (%s)', (impl) => {
       expect(names).toHaveLength(1);
       return join(dir, names[0] as string);
     };
-    expect(readFileSync(lexicalFile()).readUInt32LE(8)).toBe(3);
-    // The file labelled as an earlier version wrote it (version 2: terms of the tokenizer
-    // that kept CJK runs whole), its checksum made again.
+    expect(readFileSync(lexicalFile()).readUInt32LE(8)).toBe(4);
+    // The file labelled as an earlier version wrote it (version 3: terms of the tokenizer
+    // that cut words at a virama and kept Thai runs whole), its checksum made again.
     const hashing = await createHashing({ native: impl });
     const bytes = Buffer.from(readFileSync(lexicalFile()));
-    bytes.writeUInt32LE(2, 8);
+    bytes.writeUInt32LE(3, 8);
     const body = bytes.subarray(0, bytes.length - 32);
     writeFileSync(lexicalFile(), Buffer.concat([body, Buffer.from(hashing.hashSync(body), 'hex')]));
     // Opened: rebuilt from the texts (the file's terms would not match), and found by words.
     const m2 = await openMemory({ dir, native: impl });
     expect(m2.lexicalOrigin).toBe('texts');
     expect((await lexicalIds(m2, '日本の首都'))[0]).toBe(ids[0]);
+    expect((await lexicalIds(m2, 'เมืองหลวง'))[0]).toBe(ids[4]);
+    expect(await lexicalIds(m2, 'फ्रांस')).toEqual([ids[5]]);
     await m2.close();
     // The close wrote the file again, though nothing changed: the next open reads it.
-    expect(readFileSync(lexicalFile()).readUInt32LE(8)).toBe(3);
+    expect(readFileSync(lexicalFile()).readUInt32LE(8)).toBe(4);
     const m3 = await openMemory({ dir, native: impl });
     expect(m3.lexicalOrigin).toBe('file');
     expect(await lexicalIds(m3, '中国')).toEqual([ids[1]]);

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-/** Scripts without spaces between words: their questions are cut by `cjk-question`. */
+/** Scripts without spaces between words: their questions are cut by `unspaced-question`. */
 const UNSPACED = new Set(['zh', 'ja', 'ko', 'th']);
 
 /** Question words the lists lack. */
@@ -50,6 +50,16 @@ function stopwordLists(): Map<string, ReadonlySet<string>> {
     }
   }
   return lists;
+}
+
+/**
+ * The stopwords of `language` (ISO 639-1) as the list writes them, if it has a list (for
+ * scripts whose marks are letters of their own, which `foldWord` would drop).
+ */
+export function stopwordsOf(language: string): ReadonlySet<string> | undefined {
+  const all = require('stopwords-iso') as Record<string, string[]>;
+  const words = all[language];
+  return words ? new Set([...words, ...(MORE[language] ?? [])]) : undefined;
 }
 
 /** The question's language when it is not English, and whether a word is one of its stopwords. */

@@ -176,6 +176,47 @@ describe('judge', () => {
     }
   });
 
+  it('finds the answer to a question in Hindi or Thai: words keep their marks, Thai is cut into words', () => {
+    const terms = (q: string) => questionTerms(q).map((t) => t.word);
+    // The virama is a mark: फ्रांस is one word, not फ and रांस.
+    expect(terms('फ्रांस की राजधानी क्या है?')).toEqual(['फ्रांस', 'राजधानी']);
+    // Thai words by the runtime's dictionary, its stopwords (ของ, คือ, อะไร) out, in pairs.
+    expect(terms('เมืองหลวงของประเทศไทยคืออะไร')).toEqual([
+      'เม',
+      'มื',
+      'ือ',
+      'อง',
+      'หล',
+      'ลว',
+      'วง',
+      'ปร',
+      'ระ',
+      'ะเ',
+      'เท',
+      'ทศ',
+      'ศไ',
+      'ไท',
+      'ทย',
+    ]);
+    const fragments = [
+      { id: 'paris', text: 'पेरिस फ्रांस की राजधानी है।', score: 1 },
+      { id: 'berlin', text: 'बर्लिन जर्मनी की राजधानी है।', score: 1 },
+      { id: 'bangkok', text: 'กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย', score: 1 },
+    ];
+    const asked: Array<[string, string]> = [
+      ['फ्रांस की राजधानी क्या है?', 'paris'],
+      ['जर्मनी की राजधानी क्या है?', 'berlin'],
+      ['เมืองหลวงของประเทศไทยคืออะไร', 'bangkok'],
+    ];
+    for (const [question, answer] of asked) {
+      for (const f of judge(question, fragments).fragments) {
+        if (f.fragment.id === answer)
+          expect(f.relevance, question).toBeGreaterThanOrEqual(GROUNDED_AT);
+        else expect(f.relevance, `${question} ${f.fragment.id}`).toBeLessThan(GROUNDED_AT);
+      }
+    }
+  });
+
   it('finds the answer to a whole question in Chinese, Japanese or Korean, and not to another', () => {
     const fragment = (id: string, text: string) => ({ id, text, score: 1 });
     const fragments = [

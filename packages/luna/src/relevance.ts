@@ -11,12 +11,12 @@
  * sentence with that sentence's subject: the answer has to be in one place, not scattered.
  * A question is never the best sentence.
  */
-import { cjkTerms } from '@aios/utils';
-import { questionRuns } from './cjk-question.js';
+import { termRuns, unspacedTerms } from '@aios/utils';
 import type { MemoryFragment } from './memory.js';
 import { questionLanguage } from './question-language.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
 import { STOPWORDS, sameStem, stem, words } from './text.js';
+import { questionRuns } from './unspaced-question.js';
 
 /** Relevance from which a fragment is taken to hold the answer. */
 export const GROUNDED_AT = 0.5;
@@ -43,8 +43,8 @@ export function questionTerms(question: string): QuestionTerm[] {
   const out = new Map<string, QuestionTerm>();
   // Runs in scripts written without spaces split into pairs of characters, as in `words`,
   // once their grammar is cut out.
-  const runs = question.match(/[\p{L}\p{N}]+/gu) ?? [];
-  const raw = cjkTerms(questionRuns(runs));
+  const runs = termRuns(question);
+  const raw = unspacedTerms(questionRuns(runs));
   // Asked in another language: its stopwords are left out too.
   const language = questionLanguage(runs);
   raw.forEach((token, i) => {
@@ -58,7 +58,7 @@ export function questionTerms(question: string): QuestionTerm[] {
   });
   if (out.size === 0) {
     // A question of stopwords only ("who is it?"): every word counts, none is a name.
-    for (const token of cjkTerms(runs)) {
+    for (const token of unspacedTerms(runs)) {
       const word = token.toLowerCase();
       out.set(stem(word), { word, stem: stem(word), entity: false, weight: 1 });
     }

@@ -1,5 +1,5 @@
 /** Small text helpers shared by the in-process memory, the budget and the offline answer. */
-import { cjkTerms, hasCjk } from '@aios/utils';
+import { hasUnspaced, termRuns, unspacedTerms } from '@aios/utils';
 import porter2 from 'wink-porter2-stemmer';
 
 export const STOPWORDS: ReadonlySet<string> = new Set(
@@ -11,16 +11,15 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
-const WORD = /[\p{L}\p{N}]+/gu;
-
 /**
- * Lower-case words (letters and digits), in order; a run in a script written without
- * spaces (Han, kana, Hangul) as its overlapping pairs of characters, the terms CARMA's
- * BM25 indexes it by (`cjkTerms`).
+ * Lower-case words (runs of letters, digits and combining marks: `फ्रांस`, `தமிழ்` whole),
+ * in order; a run in a script written without spaces (Han, kana, Hangul, Thai...) as its
+ * overlapping pairs of characters: the terms CARMA's BM25 indexes it by (`termRuns`,
+ * `unspacedTerms`).
  */
 export function words(text: string): string[] {
-  const runs = text.toLowerCase().match(WORD) ?? [];
-  return hasCjk(text) ? cjkTerms(runs) : runs;
+  const runs = termRuns(text.toLowerCase());
+  return hasUnspaced(text) ? unspacedTerms(runs) : runs;
 }
 
 /** Words that carry meaning: `words` without common function words. */

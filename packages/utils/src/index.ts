@@ -33,7 +33,13 @@ export * from './lock/index.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
 export * from './native/index.js';
 export * from './process/index.js';
-export { cjkTerms, hasCjk, isCjk, pushCjkTerms } from './text/cjk.js';
+export {
+  hasUnspaced,
+  isUnspaced,
+  pushUnspacedTerms,
+  termRuns,
+  unspacedTerms,
+} from './text/unspaced.js';
 export * from './validate/index.js';
 
 export const VERSION: string = packageJson.version;

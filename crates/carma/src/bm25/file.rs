@@ -2,10 +2,10 @@
 //! read, in both implementations (packages/carma/src/engine/js/lexical-file.ts is the js
 //! side).
 //!
-//! Format version 3 (little-endian; version 2 is the same layout, its terms from
-//! `text::LEXICAL_TOKENIZER` 1, which kept runs of CJK characters whole):
+//! Format version 4 (little-endian; versions 2 and 3 are the same layout, their terms from
+//! `text::LEXICAL_TOKENIZER` 1 and 2: the version is the tokenizer's plus one):
 //! ```text
-//! "CARMALX1" | version u32 = 3 | docs u32 | terms u32 | k1 f64 | b f64
+//! "CARMALX1" | version u32 = 4 | docs u32 | terms u32 | k1 f64 | b f64
 //! labels u32[docs] | lengths u32[docs] (tokens per document)
 //! offsets u32[terms]: where each term's record starts, in 4-byte words from the file's start
 //! per term, in name order (bytewise UTF-8, names distinct):
@@ -48,17 +48,14 @@ use crate::mapped::{let_go, Mapped};
 use aios_error::{AiosError, Result};
 
 const MAGIC: &[u8; 8] = b"CARMALX1";
-/// The version `to_bytes` writes for an index of today's terms (2 for one read from a
-/// version 1 or 2 file: the version says which tokenizer its terms come from).
-pub const LEXICAL_FORMAT_VERSION: u32 = 3;
+/// The version `to_bytes` writes for an index of today's terms: one more than the
+/// tokenizer its terms come from (an index read from an older file is written with the
+/// version of its own tokenizer).
+pub const LEXICAL_FORMAT_VERSION: u32 = crate::text::LEXICAL_TOKENIZER + 1;
 
-/// The tokenizer of a file's terms, by its version.
+/// The tokenizer of a file's terms, by its version (1 and 2: the first).
 fn tokenizer_of(version: u32) -> u32 {
-    if version >= 3 {
-        2
-    } else {
-        1
-    }
+    version.max(2) - 1
 }
 /// Words (4 bytes) of the fixed header, and of a term record before its name.
 const HEADER_WORDS: usize = 9;
@@ -72,13 +69,13 @@ fn truncated() -> AiosError {
     corrupt("truncated")
 }
 
-/// The words of a version 2 or 3 file: mapped, or read into memory.
+/// The words of a file of version 2 or later: mapped, or read into memory.
 enum Words {
     Mapped(Mapped<u32>),
     Owned(Vec<u32>),
 }
 
-/// The terms of a version 2 or 3 file, read where they are. A file checked in full at load has
+/// The terms of a file of version 2 or later, read where they are. A file checked in full at load has
 /// every record checked then; one read for its structure only (`FileCheck::Structure`) has
 /// each record checked when a term's postings are first read, so that opening it reads
 /// none of them: a record that does not hold (a damaged file vouched for) reads as a term
@@ -257,11 +254,7 @@ impl Bm25Index {
             .filter(|(_, list)| !list.is_empty())
             .collect();
         out.put(MAGIC);
-        out.put_u32(if self.tokenizer >= 2 {
-            LEXICAL_FORMAT_VERSION
-        } else {
-            2
-        });
+        out.put_u32(self.tokenizer + 1);
         out.put_u32(live.len() as u32);
         out.put_u32(terms.len() as u32);
         out.put(&self.params.k1.to_le_bytes());
@@ -329,7 +322,7 @@ impl Bm25Index {
     }
 
     /// Reads an index file: an unreadable file is an `IO_*` error naming the path, a
-    /// damaged one `INDEX_CORRUPT`. A version 2 or 3 file is mapped read-only and its postings
+    /// damaged one `INDEX_CORRUPT`. A file of version 2 or later is mapped read-only and its postings
     /// stay in it; its pages are let go of once checked (a search maps back those it reads).
     pub fn load(path: &Path) -> Result<Self> {
         Self::load_checked(path, FileCheck::Full)
@@ -347,7 +340,7 @@ impl Bm25Index {
         };
         let header = Header::parse(&map)?;
         let mapped = Mapped::<u32>::new(Arc::clone(&map), 0, map.len() / 4);
-        let (2 | 3, Some(words), 0) = (header.version, mapped, map.len() % 4) else {
+        let (2.., Some(words), 0) = (header.version, mapped, map.len() % 4) else {
             return Self::from_bytes(&map);
         };
         let body = body_of(&map, check).ok_or_else(|| {
@@ -481,7 +474,7 @@ fn read_version1(header: &Header, body: &[u8]) -> Result<Bm25Index> {
     Ok(index)
 }
 
-/// A version 2 or 3 file whose `words` stay where they are: every record checked now, or, for
+/// A file of version 2 or later whose `words` stay where they are: every record checked now, or, for
 /// a file read for its structure only, each when first used (see `FileTerms`).
 fn read_version2(
     header: &Header,
@@ -731,17 +724,26 @@ mod tests {
         let path = dir.path().join("lexical-1.bin");
         idx.save(&path).unwrap();
         let bytes = fs::read(&path).unwrap();
-        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 3);
+        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 4);
         let loaded = Bm25Index::load(&path).unwrap();
         assert_eq!(loaded.tokenizer, crate::text::LEXICAL_TOKENIZER);
         assert_eq!(loaded.search("日本", 5, None).unwrap()[0].id, 1);
-        // The same bytes labelled version 2 (an earlier version's file): tokenizer 1.
-        let mut old = bytes[..bytes.len() - CHECKSUM_BYTES - END.len()].to_vec();
-        old[8..12].copy_from_slice(&2u32.to_le_bytes());
-        let old = seal(old);
-        assert_eq!(Bm25Index::from_bytes(&old).unwrap().tokenizer, 1);
-        fs::write(&path, &old).unwrap();
-        assert_eq!(Bm25Index::load(&path).unwrap().tokenizer, 1);
+        // The same bytes labelled with an earlier version: the tokenizer it names, and an
+        // index of it is written with that version again.
+        for (version, tokenizer) in [(2u32, 1u32), (3, 2)] {
+            let mut old = bytes[..bytes.len() - CHECKSUM_BYTES - END.len()].to_vec();
+            old[8..12].copy_from_slice(&version.to_le_bytes());
+            let old = seal(old);
+            let read = Bm25Index::from_bytes(&old).unwrap();
+            assert_eq!(read.tokenizer, tokenizer);
+            assert_eq!(read.to_bytes(), old);
+            fs::write(&path, &old).unwrap();
+            assert_eq!(Bm25Index::load(&path).unwrap().tokenizer, tokenizer);
+        }
+        // A version to come is refused.
+        let mut newer = bytes[..bytes.len() - CHECKSUM_BYTES - END.len()].to_vec();
+        newer[8..12].copy_from_slice(&5u32.to_le_bytes());
+        assert!(Bm25Index::from_bytes(&seal(newer)).is_err());
     }
 
     #[test]

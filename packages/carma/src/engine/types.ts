@@ -103,10 +103,12 @@ export interface VectorIndex {
 }
 
 /**
- * The version of the lexical terms (`lexicalTokens`): 2 splits runs of CJK characters into
- * overlapping pairs; 1 kept them whole (an index read from a file written before).
+ * The version of the lexical terms (`lexicalTokens`): 3 keeps combining marks in their
+ * runs and splits the runs of every script written without spaces into overlapping pairs;
+ * 2 cut runs at marks that are not `Alphabetic` and paired CJK only; 1 kept CJK runs whole
+ * (an index read from a file written before).
  */
-export const LEXICAL_TOKENIZER = 2;
+export const LEXICAL_TOKENIZER = 3;
 
 /** A BM25 inverted index over `u32` labels. */
 export interface LexicalIndex {

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { AiosError, ErrorCode, type Hashing, hasCjk } from '@aios/utils';
+import { AiosError, ErrorCode, type Hashing } from '@aios/utils';
 import {
   checkDimension,
   checkDocuments,
@@ -242,10 +242,12 @@ export class JsLexicalIndex implements LexicalIndex {
     checkText(query, 'query');
     if (dimension !== undefined) checkDimension(dimension);
     const tokens = tokenize(query);
-    // BM25's terms are the embedder's tokens but where a script without spaces splits them
-    // into pairs (see text.ts): then the embedder's tokens are weighted by their own IDFs.
-    const cjk = hasCjk(query);
-    const lexical = cjk ? lexicalTokens(query) : tokens;
+    // BM25's terms are the embedder's tokens but where marks or a script without spaces
+    // make them differ (see text.ts, never for ASCII): then the embedder's tokens are
+    // weighted by their own IDFs.
+    const own = isAscii(query) ? tokens : lexicalTokens(query);
+    const differ = own !== tokens && !sameTokens(own, tokens);
+    const lexical = differ ? own : tokens;
     const n = this.size;
     const terms: number[] = [];
     const idf = new Float64Array(lexical.length);
@@ -261,7 +263,7 @@ export class JsLexicalIndex implements LexicalIndex {
     const prepared: PreparedQuery = { terms: Uint32Array.from(terms), idfMass };
     if (dimension !== undefined) {
       prepared.vector = new Float32Array(dimension);
-      embedTokensInto(tokens, prepared.vector, cjk ? this.idf(tokens) : idf);
+      embedTokensInto(tokens, prepared.vector, differ ? this.idf(tokens) : idf);
     }
     return prepared;
   }
@@ -454,4 +456,12 @@ function binarySearch(list: number[], value: number): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range itself
+const ASCII = /^[\u0000-\u007f]*$/;
+const isAscii = (text: string): boolean => ASCII.test(text);
+
+function sameTokens(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((token, i) => token === b[i]);
 }

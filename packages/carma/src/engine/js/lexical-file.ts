@@ -6,15 +6,16 @@
  */
 import { AiosError, type Hashing } from '@aios/utils';
 import { CHECKSUM_BYTES, END, HEADER_PREFIX_BYTES } from '../file-format.js';
-import type { Bm25Params, LoadOptions } from '../types.js';
+import { type Bm25Params, LEXICAL_TOKENIZER, type LoadOptions } from '../types.js';
 import { FileReader } from './file-reader.js';
 
 const MAGIC = 'CARMALX1';
 /**
- * The version `encodeLexicalFile` writes for terms of today's tokenizer (versions 1 and 2
- * are still read: their terms come from tokenizer 1, and an index of them is written as 2).
+ * The version `encodeLexicalFile` writes for terms of today's tokenizer: one more than the
+ * tokenizer (versions 1 to 3 are still read: 1 and 2 hold terms of tokenizer 1, 3 of
+ * tokenizer 2, and an index of them is written with its tokenizer's version again).
  */
-export const LEXICAL_FORMAT_VERSION = 3;
+export const LEXICAL_FORMAT_VERSION = LEXICAL_TOKENIZER + 1;
 /** Words (4 bytes) of the fixed header, and of a version 2 term record before its name. */
 const HEADER_WORDS = 9;
 const RECORD_WORDS = 4;
@@ -35,14 +36,14 @@ const corrupt = (what: string) => new AiosError('INDEX_CORRUPT', `lexical index 
 
 const u32Bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** Writes format version 3, or 2 for terms of tokenizer 1 (terms in bytewise name order, with offsets and bounds). */
+/** Writes the format version of its terms' tokenizer (terms in bytewise name order, with offsets and bounds). */
 export function encodeLexicalFile(c: LexicalFileContents, blake3: Hashing): Uint8Array {
   const terms = c.terms
     .map((t) => ({ ...t, name: Buffer.from(t.term, 'utf8') }))
     .sort((x, y) => Buffer.compare(x.name, y.name));
   const header = new DataView(new ArrayBuffer(HEADER_WORDS * 4));
   for (let i = 0; i < 8; i++) header.setUint8(i, MAGIC.charCodeAt(i));
-  header.setUint32(8, c.tokenizer >= 2 ? LEXICAL_FORMAT_VERSION : 2, true);
+  header.setUint32(8, c.tokenizer + 1, true);
   header.setUint32(12, c.labels.length, true);
   header.setUint32(16, terms.length, true);
   header.setFloat64(20, c.params.k1, true);
@@ -172,7 +173,7 @@ export function decodeLexicalFile(
       );
     }
   }
-  return { params, labels, lengths, terms, tokenizer: version >= 3 ? 2 : 1 };
+  return { params, labels, lengths, terms, tokenizer: Math.max(version, 2) - 1 };
 }
 
 /** Version 1: per term, in id order, its name, then its slots and frequencies. */

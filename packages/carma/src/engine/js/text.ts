@@ -1,4 +1,4 @@
-import { cjkTerms, hasCjk } from '@aios/utils';
+import { hasUnspaced, termRuns, unspacedTerms } from '@aios/utils';
 
 const WORD = /[\p{Alphabetic}\p{N}]+/gu;
 
@@ -11,11 +11,11 @@ export function tokenize(text: string): string[] {
 }
 
 /**
- * The BM25 terms of `text`: `tokenize`'s runs, those in scripts written without spaces
- * (Han, kana, Hangul) as their overlapping pairs of characters (`cjkTerms`), as the Rust
- * `text::lexical_tokens`. The embedder keeps the whole runs.
+ * The BM25 terms of `text`: its runs of letters, digits and combining marks (`termRuns`),
+ * those in scripts written without spaces as their overlapping pairs of characters
+ * (`unspacedTerms`), as the Rust `text::lexical_tokens`. The embedder keeps `tokenize`.
  */
 export function lexicalTokens(text: string): string[] {
-  const runs = tokenize(text);
-  return hasCjk(text) ? cjkTerms(runs) : runs;
+  const runs = termRuns(text.toLowerCase());
+  return hasUnspaced(text) ? unspacedTerms(runs) : runs;
 }

@@ -1,8 +1,8 @@
 /**
- * The parts of a question in Chinese, Japanese or Korean that carry its content.
+ * The parts of a question in Chinese, Japanese, Korean or Thai that carry its content.
  *
  * Those scripts put no spaces between words, so a question's terms are its pairs of
- * characters, as CARMA's BM25 indexes them (`cjkTerms`). Pairs made with the question's
+ * characters, as CARMA's BM25 indexes them (`unspacedTerms`). Pairs made with the question's
  * grammar (是什么 "what is", どこですか "where is", 어디입니까 "where is", and particles such as
  * 的, の, 의) are in no note that answers it, and each would count against that note as a
  * content word it lacks: 中国的首都是什么 found 北京是中国的首都 at relevance 0.22. So the
@@ -14,11 +14,15 @@
  * - Korean (Hangul words, spaced): a word that is a question word is dropped; one particle
  *   or polite ending is taken off the end of the others (한국의 -> 한국, 수도는 -> 수도) when
  *   two syllables or more remain.
+ * - Thai: cut into words by the runtime's dictionary (`Intl.Segmenter`), its stopwords
+ *   (stopwords-iso: ของ, คือ, อะไร) dropped: เมืองหลวงของประเทศไทยคืออะไร keeps เมือง, หลวง,
+ *   ประเทศไทย.
  *
  * A lone character left between cuts is dropped too (a pair is the smallest term), unless
  * nothing else is left.
  */
-import { hasCjk } from '@aios/utils';
+import { hasUnspaced } from '@aios/utils';
+import { stopwordsOf } from './question-language.js';
 
 /** Chinese question words and particles, longest first (simplified and traditional). */
 const ZH_CUTS = [
@@ -148,9 +152,27 @@ function koreanWord(word: string): string | undefined {
   return word;
 }
 
+const THAI = /[\u0e00-\u0e7f]/u;
+let thai: { segmenter: Intl.Segmenter; stopwords: ReadonlySet<string> } | undefined;
+
+/** The words of a Thai run but its stopwords. */
+function thaiWords(run: string): string[] {
+  thai ??= {
+    segmenter: new Intl.Segmenter('th', { granularity: 'word' }),
+    stopwords: stopwordsOf('th') ?? new Set(),
+  };
+  const { segmenter, stopwords } = thai;
+  const out: string[] = [];
+  for (const { segment, isWordLike } of segmenter.segment(run)) {
+    if (isWordLike && !stopwords.has(segment)) out.push(segment);
+  }
+  return out;
+}
+
 /** The pieces of one run that carry content (see the module's comment). */
 function pieces(run: string): string[] {
-  if (!hasCjk(run)) return [run];
+  if (!hasUnspaced(run)) return [run];
+  if (THAI.test(run)) return thaiWords(run);
   if (HANGUL_WORD.test(run)) {
     const kept = koreanWord(run);
     return kept === undefined ? [] : [kept];
