@@ -166,6 +166,10 @@ export async function startChatServer(): Promise<ChatServer> {
       res.end(events.join(''));
     });
   });
+  // Idle connections are closed by the client, never here: a server that closes one after
+  // its 5 s default races a client reusing it on a loaded machine ("other side closed"),
+  // which a test that allows no retry takes for a model that is down.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
