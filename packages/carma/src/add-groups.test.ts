@@ -1,3 +1,4 @@
+import { openDataStore } from '@aios/data';
 import { isAiosError } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +82,31 @@ describe.each(testImplementations())('adds waiting for their turn (%s)', (impl) 
       expect(memory.size).toBe(1);
     } finally {
       await memory.close();
+    }
+  });
+
+  it('after a turn that failed before storing, start a turn of their own instead of waiting forever', async () => {
+    const data = await openDataStore({ path: ':memory:', native: impl });
+    const memory = await openMemory({ data, native: impl, dimension: 64 });
+    try {
+      await memory.add('stored while the store was open');
+      // The store goes away under the memory (as PostgreSQL restarting): each turn fails
+      // as it catches up with it, before it stores anything.
+      await data.close();
+      const first = memory.add('the first add after the store closed');
+      await expect(first).rejects.toSatisfy((error) => isAiosError(error));
+      // The next add, queued after that turn, gets its own answer.
+      const next = memory.add('the next add');
+      const answer = await Promise.race([
+        next.then(
+          () => 'stored',
+          () => 'refused',
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('no answer'), 5_000)),
+      ]);
+      expect(answer).toBe('refused');
+    } finally {
+      await memory.close().catch(() => undefined);
     }
   });
 

@@ -66,6 +66,7 @@ export class AddGroups {
       return this.store(group.parsed, group.ready);
     }).then(
       (results) => {
+        this.settled(group);
         let at = 0;
         for (const caller of group.callers) {
           caller.resolve(results.slice(at, at + caller.count));
@@ -73,11 +74,21 @@ export class AddGroups {
         }
       },
       (error: unknown) => {
+        this.settled(group);
         for (const caller of group.callers) caller.reject(error);
       },
     );
     group.calls = this.queue.calls;
     return own;
+  }
+
+  /**
+   * No add joins a group once its turn is over: a turn that failed before storing (the
+   * store unreachable as it caught up) never cleared it, and an add joining it then would
+   * wait forever.
+   */
+  private settled(group: Group): void {
+    if (this.waiting === group) this.waiting = undefined;
   }
 }
 
