@@ -37,18 +37,31 @@ export const foldWord = (word: string): string =>
     .replace(/\p{M}+/gu, '')
     .toLowerCase();
 
+let raw: Record<string, readonly string[]> | undefined;
+
+/** The words of each language's list (ISO 639-1), with `MORE`, read at the first question. */
+function rawLists(): Record<string, readonly string[]> {
+  if (!raw) {
+    const all = require('stopwords-iso') as Record<string, string[]>;
+    raw = Object.fromEntries(
+      Object.entries(all).map(([language, words]) => [
+        language,
+        [...words, ...(MORE[language] ?? [])],
+      ]),
+    );
+  }
+  return raw;
+}
+
 let lists: Map<string, ReadonlySet<string>> | undefined;
 
-/** The lists by language (ISO 639-1), read at the first question. */
+/** The lists of the spaced languages, folded. */
 function stopwordLists(): Map<string, ReadonlySet<string>> {
-  if (!lists) {
-    const all = require('stopwords-iso') as Record<string, string[]>;
-    lists = new Map();
-    for (const [language, words] of Object.entries(all)) {
-      if (UNSPACED.has(language)) continue;
-      lists.set(language, new Set([...words, ...(MORE[language] ?? [])].map(foldWord)));
-    }
-  }
+  lists ??= new Map(
+    Object.entries(rawLists())
+      .filter(([language]) => !UNSPACED.has(language))
+      .map(([language, words]) => [language, new Set(words.map(foldWord))]),
+  );
   return lists;
 }
 
@@ -57,9 +70,8 @@ function stopwordLists(): Map<string, ReadonlySet<string>> {
  * scripts whose marks are letters of their own, which `foldWord` would drop).
  */
 export function stopwordsOf(language: string): ReadonlySet<string> | undefined {
-  const all = require('stopwords-iso') as Record<string, string[]>;
-  const words = all[language];
-  return words ? new Set([...words, ...(MORE[language] ?? [])]) : undefined;
+  const words = rawLists()[language];
+  return words ? new Set(words) : undefined;
 }
 
 /** The question's language when it is not English, and whether a word is one of its stopwords. */

@@ -1,5 +1,5 @@
 /** Small text helpers shared by the in-process memory, the budget and the offline answer. */
-import { hasUnspaced, termRuns, unspacedTerms } from '@aios/utils';
+import { searchTerms } from '@aios/utils';
 import porter2 from 'wink-porter2-stemmer';
 
 export const STOPWORDS: ReadonlySet<string> = new Set(
@@ -12,15 +12,10 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 );
 
 /**
- * Lower-case words (runs of letters, digits and combining marks: `फ्रांस`, `தமிழ்` whole),
- * in order; a run in a script written without spaces (Han, kana, Hangul, Thai...) as its
- * overlapping pairs of characters: the terms CARMA's BM25 indexes it by (`termRuns`,
- * `unspacedTerms`).
+ * Lower-case words, in order: the terms CARMA's BM25 indexes (`searchTerms`: letters,
+ * digits and combining marks, a run of a script written without spaces as its pairs).
  */
-export function words(text: string): string[] {
-  const runs = termRuns(text.toLowerCase());
-  return hasUnspaced(text) ? unspacedTerms(runs) : runs;
-}
+export const words: (text: string) => string[] = searchTerms;
 
 /** Words that carry meaning: `words` without common function words. */
 export function contentWords(text: string): string[] {

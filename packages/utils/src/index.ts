@@ -37,6 +37,7 @@ export {
   hasUnspaced,
   isUnspaced,
   pushUnspacedTerms,
+  searchTerms,
   termRuns,
   unspacedTerms,
 } from './text/unspaced.js';

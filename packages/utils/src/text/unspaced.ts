@@ -71,3 +71,13 @@ export function unspacedTerms(words: readonly string[]): string[] {
   for (const word of words) pushUnspacedTerms(word, out);
   return out;
 }
+
+/**
+ * The search terms of `text`: its lowercased runs (`termRuns`), those in scripts written
+ * without spaces as pairs of characters (`unspacedTerms`). CARMA's BM25 indexes these
+ * (`lexicalTokens`, with a Rust twin) and Luna's relevance judge compares them.
+ */
+export function searchTerms(text: string): string[] {
+  const runs = termRuns(text.toLowerCase());
+  return hasUnspaced(text) ? unspacedTerms(runs) : runs;
+}

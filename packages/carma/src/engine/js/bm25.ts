@@ -245,9 +245,8 @@ export class JsLexicalIndex implements LexicalIndex {
     // BM25's terms are the embedder's tokens but where marks or a script without spaces
     // make them differ (see text.ts, never for ASCII): then the embedder's tokens are
     // weighted by their own IDFs.
-    const own = isAscii(query) ? tokens : lexicalTokens(query);
-    const differ = own !== tokens && !sameTokens(own, tokens);
-    const lexical = differ ? own : tokens;
+    const lexical = isAscii(query) ? tokens : lexicalTokens(query);
+    const differ = lexical !== tokens && !sameTokens(lexical, tokens);
     const n = this.size;
     const terms: number[] = [];
     const idf = new Float64Array(lexical.length);

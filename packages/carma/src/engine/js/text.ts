@@ -1,4 +1,4 @@
-import { hasUnspaced, termRuns, unspacedTerms } from '@aios/utils';
+import { searchTerms } from '@aios/utils';
 
 const WORD = /[\p{Alphabetic}\p{N}]+/gu;
 
@@ -11,11 +11,7 @@ export function tokenize(text: string): string[] {
 }
 
 /**
- * The BM25 terms of `text`: its runs of letters, digits and combining marks (`termRuns`),
- * those in scripts written without spaces as their overlapping pairs of characters
- * (`unspacedTerms`), as the Rust `text::lexical_tokens`. The embedder keeps `tokenize`.
+ * The BM25 terms of `text`: `@aios/utils`' `searchTerms`, as the Rust
+ * `text::lexical_tokens`. The embedder keeps `tokenize`.
  */
-export function lexicalTokens(text: string): string[] {
-  const runs = termRuns(text.toLowerCase());
-  return hasUnspaced(text) ? unspacedTerms(runs) : runs;
-}
+export const lexicalTokens: (text: string) => string[] = searchTerms;
