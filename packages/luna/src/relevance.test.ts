@@ -217,6 +217,46 @@ describe('judge', () => {
     }
   });
 
+  it('cuts a question in Lao, Khmer or Myanmar into words, its grammar out, and answers only what a note says', () => {
+    const terms = (q: string) => questionTerms(q).map((t) => t.word);
+    // ນະຄອນຫຼວງ | ຂອງ | ໄທ | ແມ່ນ | ຫຍັງ: "of", "is" and "what" are not content.
+    expect(terms('ນະຄອນຫຼວງຂອງໄທແມ່ນຫຍັງ')).toEqual([
+      'ນະ',
+      'ະຄ',
+      'ຄອ',
+      'ອນ',
+      'ນຫ',
+      'ຫຼ',
+      'ຼວ',
+      'ວງ',
+      'ໄທ',
+    ]);
+    const fragments = [
+      { id: 'vientiane', text: 'ວຽງຈັນແມ່ນນະຄອນຫຼວງຂອງລາວ', score: 1 },
+      { id: 'phnom-penh', text: 'ភ្នំពេញគឺជារាជធានីរបស់កម្ពុជា', score: 1 },
+      { id: 'naypyidaw', text: 'နေပြည်တော်သည်မြန်မာနိုင်ငံ၏မြို့တော်ဖြစ်သည်', score: 1 },
+    ];
+    const asked: Array<[string, string | undefined]> = [
+      ['ນະຄອນຫຼວງຂອງລາວແມ່ນຫຍັງ', 'vientiane'],
+      ['ນະຄອນຫຼວງຂອງລາວຢູ່ໃສ', 'vientiane'],
+      ['រាជធានីរបស់កម្ពុជាគឺជាអ្វី', 'phnom-penh'],
+      ['តើរាជធានីរបស់កម្ពុជានៅឯណា', 'phnom-penh'],
+      ['မြန်မာနိုင်ငံ၏မြို့တော်ကဘာလဲ', 'naypyidaw'],
+      ['မြန်မာနိုင်ငံရဲ့မြို့တော်ဘယ်မှာလဲ', 'naypyidaw'],
+      // The capital of Thailand, which no note names.
+      ['ນະຄອນຫຼວງຂອງໄທແມ່ນຫຍັງ', undefined],
+      ['រាជធានីរបស់ថៃគឺជាអ្វី', undefined],
+      ['ထိုင်း၏မြို့တော်ကဘာလဲ', undefined],
+    ];
+    for (const [question, answer] of asked) {
+      for (const f of judge(question, fragments).fragments) {
+        if (f.fragment.id === answer)
+          expect(f.relevance, question).toBeGreaterThanOrEqual(GROUNDED_AT);
+        else expect(f.relevance, `${question} ${f.fragment.id}`).toBeLessThan(GROUNDED_AT);
+      }
+    }
+  });
+
   it('finds the answer to a whole question in Chinese, Japanese or Korean, and not to another', () => {
     const fragment = (id: string, text: string) => ({ id, text, score: 1 });
     const fragments = [

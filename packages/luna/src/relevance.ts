@@ -33,6 +33,12 @@ export interface QuestionTerm {
   /** Written with a capital inside the question (a name: Maya, Klaus): required. */
   entity: boolean;
   weight: number;
+  /**
+   * The word a dictionary cut (`QuestionPiece.word`) that this pair of characters is part
+   * of: the word is found in a text when all of its pairs are, and counts once, weighing
+   * as its rarest pair.
+   */
+  part?: string;
 }
 
 /** Words of a question that ask rather than inform (beyond the usual stopwords). */
@@ -44,13 +50,22 @@ export function questionTerms(question: string): QuestionTerm[] {
   // Runs in scripts written without spaces split into pairs of characters, as in `words`,
   // once their grammar is cut out.
   const runs = termRuns(question);
-  const raw = unspacedTerms(questionRuns(runs));
+  const raw: Array<[token: string, part: string | undefined]> = [];
+  for (const piece of questionRuns(runs)) {
+    for (const token of unspacedTerms([piece.text])) {
+      raw.push([token, piece.word ? piece.text : undefined]);
+    }
+  }
   // Asked in another language: its stopwords are left out too.
   const language = questionLanguage(runs);
-  raw.forEach((token, i) => {
+  raw.forEach(([token, part], i) => {
     const word = token.toLowerCase();
     if (STOPWORDS.has(word) || ASKING.has(word) || language?.isStopword(word)) return;
     const s = stem(word);
+    if (part !== undefined) {
+      out.set(`${part}\u0000${s}`, { word, stem: s, entity: false, weight: 1, part });
+      return;
+    }
     const entity = i > 0 && /^\p{Lu}/u.test(token);
     const known = out.get(s);
     if (known) known.entity ||= entity;
@@ -119,16 +134,29 @@ export function cover(terms: readonly QuestionTerm[], stems: ReadonlySet<string>
   let rest = 0;
   let restGot = 0;
   const matched: string[] = [];
+  const count = (word: string, weight: number, entity: boolean, isFound: boolean) => {
+    total += weight;
+    if (entity) names += weight;
+    else rest += weight;
+    if (!isFound) return;
+    got += weight;
+    if (entity) namesGot += weight;
+    else restGot += weight;
+    matched.push(word);
+  };
+  const parts = new Map<string, { weight: number; all: boolean }>();
   for (const t of terms) {
-    total += t.weight;
-    if (t.entity) names += t.weight;
-    else rest += t.weight;
-    if (!found(t, stems)) continue;
-    got += t.weight;
-    if (t.entity) namesGot += t.weight;
-    else restGot += t.weight;
-    matched.push(t.word);
+    if (t.part === undefined) {
+      count(t.word, t.weight, t.entity, found(t, stems));
+      continue;
+    }
+    const part = parts.get(t.part) ?? { weight: 0, all: true };
+    // A word is at least as rare as its rarest pair: it weighs as that pair does.
+    part.weight = Math.max(part.weight, t.weight);
+    part.all &&= found(t, stems);
+    parts.set(t.part, part);
   }
+  for (const [word, part] of parts) count(word, part.weight, false, part.all);
   if (total === 0) return { score: 0, matched };
   // A question about someone asks something about them: both must be there. The names
   // missing, or all of what is asked about them, halve the rest in proportion.

@@ -1,5 +1,6 @@
 /**
- * The parts of a question in Chinese, Japanese, Korean or Thai that carry its content.
+ * The parts of a question in Chinese, Japanese, Korean, Thai, Lao, Khmer or Myanmar that
+ * carry its content.
  *
  * Those scripts put no spaces between words, so a question's terms are its pairs of
  * characters, as CARMA's BM25 indexes them (`unspacedTerms`). Pairs made with the question's
@@ -14,9 +15,13 @@
  * - Korean (Hangul words, spaced): a word that is a question word is dropped; one particle
  *   or polite ending is taken off the end of the others (한국의 -> 한국, 수도는 -> 수도) when
  *   two syllables or more remain.
- * - Thai: cut into words by the runtime's dictionary (`Intl.Segmenter`), its stopwords
- *   (stopwords-iso: ของ, คือ, อะไร) dropped: เมืองหลวงของประเทศไทยคืออะไร keeps เมือง, หลวง,
- *   ประเทศไทย.
+ * - Thai, Lao, Khmer and Myanmar: cut into words by the runtime's dictionaries
+ *   (`Intl.Segmenter`, ICU's), their grammar words dropped: Thai's stopwords (stopwords-iso:
+ *   ของ, คือ, อะไร), so เมืองหลวงของประเทศไทยคืออะไร keeps เมือง, หลวง, ประเทศไทย; for the
+ *   three others, which stopwords-iso lacks, their question words, copulas and particles
+ *   (`GRAMMAR`). Uncut, ນະຄອນຫຼວງຂອງໄທແມ່ນຫຍັງ ("what is the capital of Thailand") found
+ *   ວຽງຈັນແມ່ນນະຄອນຫຼວງຂອງລາວ ("Vientiane is the capital of Laos") an answer: the pairs of
+ *   ຂອງ ("of") and ແມ່ນ ("is") matched it.
  *
  * A lone character left between cuts is dropped too (a pair is the smallest term), unless
  * nothing else is left.
@@ -152,46 +157,171 @@ function koreanWord(word: string): string | undefined {
   return word;
 }
 
-const THAI = /[\u0e00-\u0e7f]/u;
-let thai: { segmenter: Intl.Segmenter; stopwords: ReadonlySet<string> } | undefined;
+/**
+ * Question words, copulas, particles and the commonest prepositions of Lao, Khmer and
+ * Myanmar, as their dictionaries cut them (ຢູ່ໃສ "where" is one word, ဘယ်သူ "who" two).
+ */
+const GRAMMAR: Record<string, readonly string[]> = {
+  lo: [
+    'ແມ່ນ',
+    'ຫຍັງ',
+    'ແມ່ນຫຍັງ',
+    'ຂອງ',
+    'ຢູ່',
+    'ໃສ',
+    'ຢູ່ໃສ',
+    'ໃຜ',
+    'ເມື່ອໃດ',
+    'ໃດ',
+    'ເປັນ',
+    'ເປັນຫຍັງ',
+    'ແນວໃດ',
+    'ຈັກ',
+    'ເທົ່າໃດ',
+    'ແລະ',
+    'ຫຼື',
+    'ບໍ',
+    'ບໍ່',
+    'ນີ້',
+    'ນັ້ນ',
+    'ໃນ',
+    'ທີ່',
+    'ກັບ',
+    'ຈາກ',
+    'ໄດ້',
+    'ມີ',
+  ],
+  km: [
+    'គឺ',
+    'គឺជា',
+    'ជា',
+    'អ្វី',
+    'តើ',
+    'របស់',
+    'នៃ',
+    'នៅ',
+    'ណា',
+    'ឯណា',
+    'នៅឯណា',
+    'អ្នកណា',
+    'នរណា',
+    'ពេលណា',
+    'ប៉ុន្មាន',
+    'ហេតុអ្វី',
+    'យ៉ាងម៉េច',
+    'យ៉ាងដូចម្តេច',
+    'ដែល',
+    'និង',
+    'ឬ',
+    'ទេ',
+    'ក្នុង',
+    'ទៅ',
+    'ពី',
+    'បាន',
+    'មាន',
+    'នេះ',
+    'នោះ',
+  ],
+  my: [
+    'က',
+    'ဘာ',
+    'လဲ',
+    'သလဲ',
+    'ပါသလဲ',
+    'လား',
+    'သည်',
+    'ဖြစ်',
+    'ဖြစ်သည်',
+    'ဘယ်',
+    'ဘယ်မှာ',
+    'ဘယ်သူ',
+    'သူ',
+    'ဘယ်လို',
+    'ဘာကြောင့်',
+    'ဘယ်လောက်',
+    'ဘယ်နှစ်',
+    'ရဲ့',
+    'မှာ',
+    'ကို',
+    'နဲ့',
+    'နှင့်',
+    'ပါ',
+    'တွင်',
+    'မှ',
+    'ဟာ',
+    'တယ်',
+    'ရှိ',
+  ],
+};
 
-/** The words of a Thai run but its stopwords. */
-function thaiWords(run: string): string[] {
-  thai ??= {
-    segmenter: new Intl.Segmenter('th', { granularity: 'word' }),
-    stopwords: stopwordsOf('th') ?? new Set(),
-  };
-  const { segmenter, stopwords } = thai;
+/** Scripts cut into words by a dictionary, and the language whose words they are. */
+const SEGMENTED: ReadonlyArray<readonly [RegExp, string]> = [
+  [/[\u0e00-\u0e7f]/u, 'th'],
+  [/[\u0e80-\u0eff]/u, 'lo'],
+  [/[\u1780-\u17ff]/u, 'km'],
+  [/[\u1000-\u109f]/u, 'my'],
+];
+
+const segmenters = new Map<string, { segmenter: Intl.Segmenter; grammar: ReadonlySet<string> }>();
+
+/** The words of a run in `language` but its grammar words. */
+function dictionaryWords(run: string, language: string): string[] {
+  let cut = segmenters.get(language);
+  if (!cut) {
+    cut = {
+      segmenter: new Intl.Segmenter(language, { granularity: 'word' }),
+      grammar: new Set([...(stopwordsOf(language) ?? []), ...(GRAMMAR[language] ?? [])]),
+    };
+    segmenters.set(language, cut);
+  }
   const out: string[] = [];
-  for (const { segment, isWordLike } of segmenter.segment(run)) {
-    if (isWordLike && !stopwords.has(segment)) out.push(segment);
+  for (const { segment, isWordLike } of cut.segmenter.segment(run)) {
+    if (isWordLike && !cut.grammar.has(segment)) out.push(segment);
   }
   return out;
 }
 
+/** A part of a question that carries content. */
+export interface QuestionPiece {
+  text: string;
+  /**
+   * A word a dictionary cut (Thai, Lao, Khmer, Myanmar): its pairs of characters stand for
+   * one word together (`QuestionTerm.part`), so that a long word (ນະຄອນຫຼວງ "capital",
+   * eight pairs) does not outweigh a short one (ໄທ "Thailand", one pair) the question turns
+   * on, and a word is not half found through pairs of vowel signs other words share.
+   */
+  word: boolean;
+}
+
 /** The pieces of one run that carry content (see the module's comment). */
-function pieces(run: string): string[] {
-  if (!hasUnspaced(run)) return [run];
-  if (THAI.test(run)) return thaiWords(run);
+function pieces(run: string): QuestionPiece[] {
+  const each = (texts: string[], word: boolean) => texts.map((text) => ({ text, word }));
+  if (!hasUnspaced(run)) return each([run], false);
+  const segmented = SEGMENTED.find(([script]) => script.test(run));
+  if (segmented) return each(dictionaryWords(run, segmented[1]), true);
   if (HANGUL_WORD.test(run)) {
     const kept = koreanWord(run);
-    return kept === undefined ? [] : [kept];
+    return kept === undefined ? [] : each([kept], false);
   }
   const cut = KANA.test(run) ? run.replace(JA_CUT, ' ') : run.replace(ZH_CUT, ' ');
-  return cut.split(' ').filter((piece) => piece !== '');
+  return each(
+    cut.split(' ').filter((piece) => piece !== ''),
+    false,
+  );
 }
 
 /**
  * The runs of letters and digits of a question (`runs`, as the question's words were
- * matched) with the grammar of CJK runs cut out; runs in other scripts stay as they are.
+ * matched) with the grammar of runs in unspaced scripts cut out; runs in other scripts
+ * stay as they are.
  */
-export function questionRuns(runs: readonly string[]): string[] {
-  const out: string[] = [];
-  const lone: string[] = [];
+export function questionRuns(runs: readonly string[]): QuestionPiece[] {
+  const out: QuestionPiece[] = [];
+  const lone: QuestionPiece[] = [];
   for (const run of runs) {
     for (const piece of pieces(run)) {
       // A lone character the cuts left (not a run of one).
-      if (piece !== run && [...piece].length === 1) lone.push(piece);
+      if (piece.text !== run && [...piece.text].length === 1) lone.push(piece);
       else out.push(piece);
     }
   }
