@@ -41,6 +41,8 @@ pub mod vector;
 pub mod binding;
 
 #[cfg(test)]
+mod build_timings;
+#[cfg(test)]
 mod exact_tests;
 #[cfg(test)]
 mod exact_timings;
