@@ -211,4 +211,19 @@ describe('ingest of what is not a regular text file', () => {
     expect(r.stderr).toBe('aios: skipped photo.txt: binary (a NUL byte in the first KiB)\n');
     expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 1 skipped');
   });
+
+  it('says how many files of a folder it left for their kind, and which kinds it reads', () => {
+    const folder = join(home, 'papers');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.pdf'), '%PDF-1.4\n');
+    writeFileSync(join(folder, 'b.pdf'), '%PDF-1.4\n');
+    writeFileSync(join(folder, 'c.docx'), 'PK');
+    writeFileSync(join(folder, 'note.md'), 'The kingfisher dived at noon.\n');
+    const r = runCli(home, ['--offline', '--native', 'js', 'ingest', folder]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ingested 1 file: 1 fragment added');
+    expect(r.stdout).toContain(
+      'left 3 files of other kinds in the folders: .pdf (2), .docx (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .json .jsonl .ndjson there (name a file to read it as text)',
+    );
+  });
 });

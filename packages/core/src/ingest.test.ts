@@ -115,12 +115,14 @@ describe('chunking', () => {
     ]) {
       writeFileSync(join(dir, f), 'x');
     }
-    const files = await collectFiles([join(dir, 'tree')]);
+    const other: string[] = [];
+    const files = await collectFiles([join(dir, 'tree')], { onOtherKind: (p) => other.push(p) });
     expect(files.map((f) => f.slice(dir.length + 1))).toEqual([
       'tree/a.md',
       'tree/e.jsonl',
       'tree/sub/b.txt',
     ]);
+    expect(other).toEqual([join(dir, 'tree/c.png')]);
     await expect(collectFiles([join(dir, 'missing')])).rejects.toMatchObject({
       code: 'IO_NOT_FOUND',
     });
@@ -418,6 +420,44 @@ describe('what ingest reads', () => {
     );
   });
 
+  it("reads an HTML page as its readable text, each fragment citing the page's line", async () => {
+    const page = [
+      '<!DOCTYPE html>',
+      '<html><head><meta charset="utf-8">',
+      '<title>Boiler &amp; heating</title>',
+      '<style>p { color: red }</style><script>var tracking = "beacon";</script>',
+      '</head><body>',
+      '<nav><a href="/">Home</a> <a href="/about">About</a></nav>',
+      '<h2>Service history</h2>',
+      '<p>The boiler was serviced on <b>3&nbsp;March</b>',
+      '   by Anna&#39;s plumbing.<p>Unclosed, as browsers allow.',
+      '<ul><li>Pressure: 1.5 bar</li><li>Filter replaced</ul>',
+      '<table><tr><th>Part<th>Cost<tr><td>Pump<td>120 &euro;</table>',
+      '<h2>Warranty</h2><p>Ends in <i>2027</i>.<br>Keep the invoice.</p>',
+      '</body></html>',
+    ].join('\n');
+    const file = join(dir, 'boiler.html');
+    writeFileSync(file, page);
+    const chunks = await chunkFile(file);
+    expect(chunks.map((c) => [c.text, c.line, c.kind])).toEqual([
+      [
+        [
+          '# Boiler & heating',
+          '## Service history',
+          "The boiler was serviced on 3 March by Anna's plumbing.",
+          'Unclosed, as browsers allow.',
+          '- Pressure: 1.5 bar\n- Filter replaced',
+          'Part | Cost\nPump | 120 €',
+        ].join('\n\n'),
+        3,
+        'html',
+      ],
+      ['## Warranty\n\nEnds in 2027.\nKeep the invoice.', 12, 'html'],
+    ]);
+    // The offset is where the text starts in the page's source.
+    expect(page.slice(chunks[1]?.offset).startsWith('Warranty</h2>')).toBe(true);
+  });
+
   it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {
     const file = join(dir, 'bom.json');
     writeFileSync(file, `\uFEFF${JSON.stringify([{ text: 'after the mark' }])}`);
@@ -466,6 +506,33 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
       expect(again.interrupted).toBeUndefined();
       expect(again.duplicate).toBe(result.added + result.duplicate);
       expect(aios.memory.stats().fragments).toBe(result.added + again.added);
+    } finally {
+      await aios.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the HTML pages of a folder, and counts the files of kinds it leaves', async () => {
+    const { home, aios } = await open();
+    try {
+      const notes = join(home, 'notes');
+      mkdirSync(notes);
+      writeFileSync(
+        join(notes, 'heron.htm'),
+        '<html><head><title>Birds</title><script>const beacon = "zyxwvut";</script></head>' +
+          '<body><p>The heron fished at dawn by the weir.</p></body></html>',
+      );
+      writeFileSync(join(notes, 'report.pdf'), '%PDF-1.4\n');
+      writeFileSync(join(notes, 'scan.PDF'), '%PDF-1.4\n');
+      writeFileSync(join(notes, 'LICENSE'), 'MIT\n');
+      const result = await ingest(aios.memory, [notes]);
+      expect(result.otherKinds).toEqual({ '.pdf': 2, '': 1 });
+      expect(result.files.map((f) => f.path)).toEqual([join(notes, 'heron.htm')]);
+      const [hit] = await aios.memory.search('heron weir', { k: 1 });
+      expect(hit?.fragment.text).toBe('# Birds\n\nThe heron fished at dawn by the weir.');
+      expect(hit?.fragment.metadata).toMatchObject({ kind: 'html', line: 1 });
+      // What the page's script holds is not the page's text.
+      expect(await aios.memory.search('zyxwvut', { k: 1, mode: 'lexical' })).toEqual([]);
     } finally {
       await aios.close();
       rmSync(home, { recursive: true, force: true });

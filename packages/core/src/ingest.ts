@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { extname, resolve, sep } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Memory } from '@aios/carma';
 import { AiosError, createHashing, type Hashing } from '@aios/utils';
@@ -14,13 +14,20 @@ import {
   sniffFile,
 } from './ingest/files.js';
 import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
+import { pageText } from './ingest/html.js';
 import { jsonLines, parseJsonFile, recordChunks } from './ingest/json.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, within } from './ingest/target.js';
 
 export { chunkChatGptExport, isChatGptExport } from './ingest/chatgpt.js';
 export { type Chunk, chunkText, MAX_CHUNK, textChunks } from './ingest/chunk.js';
-export { binaryReason, collectFiles, MAX_FILE_BYTES, type SkippedFile } from './ingest/files.js';
+export {
+  binaryReason,
+  collectFiles,
+  INGEST_EXTENSIONS,
+  MAX_FILE_BYTES,
+  type SkippedFile,
+} from './ingest/files.js';
 export {
   type ForgetPlan,
   type ForgetResult,
@@ -90,6 +97,11 @@ export interface IngestResult {
   pruned?: ForgetResult;
   /** Entries not read: binary files, FIFOs and devices in folders, unreadable entries. */
   skipped: SkippedFile[];
+  /**
+   * Files in the folders given left unread for their extension, counted by extension in
+   * lower case (`''`: none), such as `{ ".pdf": 3 }`.
+   */
+  otherKinds: Record<string, number>;
   /** Why the run stopped early (the abort reason, e.g. `SIGINT`); absent when it finished. */
   interrupted?: string;
   /** The file the run stopped in, when it stopped part-way through one. */
@@ -238,6 +250,11 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
   let chunks: Iterator<Chunk>;
   if (kind === 'text' || kind === 'markdown') {
     chunks = track(textChunks(text, path, kind), (c) => of(text.length)(c.offset));
+  } else if (kind === 'html') {
+    const page = pageText(text);
+    chunks = track(textChunks(page.text, path, 'html', { text, at: page.at }), (c) =>
+      of(text.length)(c.offset),
+    );
   } else if (kind === 'jsonl') {
     chunks = (function* () {
       for (const record of track(jsonLines(text, path), (r) => of(text.length)(r.offset))) {
@@ -363,6 +380,7 @@ export async function ingest(
     conflicts: [],
     missing: [],
     skipped: [],
+    otherKinds: {},
   };
   const skip = (s: SkippedFile) => {
     result.skipped.push(s);
@@ -375,7 +393,13 @@ export async function ingest(
 
   const { walk, gone } = await splitGone(sync, paths, options.prune === true);
   const planned: Planned[] = [];
-  const collected = await collectFiles(walk, { onSkip: skip });
+  const collected = await collectFiles(walk, {
+    onSkip: skip,
+    onOtherKind: (path) => {
+      const ext = extname(path).toLowerCase();
+      result.otherKinds[ext] = (result.otherKinds[ext] ?? 0) + 1;
+    },
+  });
   for (const path of collected) {
     if (signal?.aborted) return stop();
     const file = await plan(path, skip, sync);

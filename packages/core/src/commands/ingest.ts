@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
 import {
   DEFAULT_INGEST_NAMESPACE,
+  INGEST_EXTENSIONS,
   type IngestFileResult,
   type IngestProgress,
   type IngestResult,
@@ -179,6 +180,16 @@ export function printIngest(result: IngestResult): void {
     console.log(pc.dim('(run the same command again to ingest the rest: what is stored is kept)'));
   }
   for (const c of result.conflicts) printConflict(c);
+  const other = Object.entries(result.otherKinds).sort((a, b) => b[1] - a[1]);
+  if (other.length > 0) {
+    const total = other.reduce((n, [, count]) => n + count, 0);
+    const kinds = other.map(([ext, count]) => `${ext || 'no extension'} (${count})`).join(', ');
+    console.log(
+      pc.dim(
+        `left ${plural(total, 'file')} of other kinds in the folders: ${kinds}; ingest reads ${INGEST_EXTENSIONS.join(' ')} there (name a file to read it as text)`,
+      ),
+    );
+  }
   if (result.pruned) {
     console.log(
       `pruned ${plural(result.pruned.sources, 'file')} gone from disk: ${plural(result.pruned.fragments, 'fragment')} removed`,
@@ -199,7 +210,7 @@ export function registerIngest(program: Command): void {
   program
     .command('ingest')
     .description(
-      "import text, Markdown and JSON/JSONL files and folders into memory, keeping it in step with them: unchanged files are skipped, a changed file's fragments replaced, your edits and deletes kept (SIGINT stops it between batches, keeping what was stored)",
+      "import text, Markdown, HTML and JSON/JSONL files and folders into memory, keeping it in step with them: unchanged files are skipped, a changed file's fragments replaced, your edits and deletes kept (SIGINT stops it between batches, keeping what was stored)",
     )
     .argument('<paths...>', 'files or folders')
     .option(

@@ -5,11 +5,11 @@ export interface Chunk {
   text: string;
   /** Absolute path of the file. */
   source: string;
-  /** Character offset of the chunk in the file. */
+  /** Character offset of the chunk in the file (for HTML, in the page's source). */
   offset: number;
   /** Line (1-based) where the chunk starts. */
   line: number;
-  kind: 'text' | 'markdown' | 'json' | 'jsonl' | 'chatgpt';
+  kind: 'text' | 'markdown' | 'html' | 'json' | 'jsonl' | 'chatgpt';
   /** Extra provenance (a ChatGPT export: conversation, conversationId, role, time). */
   meta?: Record<string, string>;
 }
@@ -68,30 +68,44 @@ function* pieces(text: string): Generator<{ text: string; offset: number }> {
   }
 }
 
+/** Where a text was taken from: the file's own text, and the offset in it of each offset. */
+export interface TextOrigin {
+  text: string;
+  at(offset: number): number;
+}
+
 /**
- * Splits prose into paragraphs packed up to `MAX_CHUNK` characters (headings start a chunk),
- * lazily and in one pass: the time is linear in the length of the text.
+ * Splits prose into paragraphs packed up to `MAX_CHUNK` characters (headings start a chunk,
+ * but in plain text), lazily and in one pass: the time is linear in the length of the text.
+ * `origin` says where in the file a text made from it (an HTML page's) came from.
  */
 export function* textChunks(
   text: string,
   source: string,
-  kind: 'text' | 'markdown' = 'text',
+  kind: 'text' | 'markdown' | 'html' = 'text',
+  origin?: TextOrigin,
 ): Generator<Chunk> {
-  const lineAt = lineCounter(text);
+  const lineAt = lineCounter(origin?.text ?? text);
   let current: { text: string; offset: number } | undefined;
-  const chunk = (c: { text: string; offset: number }): Chunk => ({
-    text: c.text,
-    source,
-    offset: c.offset,
-    line: lineAt(c.offset),
-    kind,
-  });
+  const chunk = (c: { text: string; offset: number }): Chunk => {
+    const offset = origin ? origin.at(c.offset) : c.offset;
+    return { text: c.text, source, offset, line: lineAt(offset), kind };
+  };
+  // Whether the chunk so far holds headings only. In a page, the next heading (a section's
+  // first subsection) joins them, so that no fragment is a page's title or a heading alone;
+  // a Markdown file keeps a fragment per heading, as written.
+  let headings = false;
   for (const p of pieces(text)) {
-    const heading = kind === 'markdown' && /^#{1,6}\s/.test(p.text);
-    if (current && (heading || current.text.length + 2 + p.text.length > MAX_CHUNK)) {
+    const heading = kind !== 'text' && /^#{1,6}\s/.test(p.text);
+    if (
+      current &&
+      ((heading && !(headings && kind === 'html')) ||
+        current.text.length + 2 + p.text.length > MAX_CHUNK)
+    ) {
       yield chunk(current);
       current = undefined;
     }
+    headings = current ? headings && heading : heading;
     current = current ? { text: `${current.text}\n\n${p.text}`, offset: current.offset } : p;
   }
   if (current) yield chunk(current);

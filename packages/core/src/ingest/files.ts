@@ -4,7 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import { decodeText, notTextReason } from './encoding.js';
 
-export type FileKind = 'text' | 'markdown' | 'json' | 'jsonl';
+export type FileKind = 'text' | 'markdown' | 'html' | 'json' | 'jsonl';
 
 /** File kinds `ingest` reads; in folders only these extensions are picked up. */
 const KINDS: Record<string, FileKind> = {
@@ -12,10 +12,16 @@ const KINDS: Record<string, FileKind> = {
   '.text': 'text',
   '.md': 'markdown',
   '.markdown': 'markdown',
+  '.html': 'html',
+  '.htm': 'html',
+  '.xhtml': 'html',
   '.json': 'json',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
 };
+
+/** The extensions ingest reads in folders. */
+export const INGEST_EXTENSIONS: readonly string[] = Object.keys(KINDS);
 
 /** How a file is read: by its extension, as text when it has none that ingest knows. */
 export function kindOf(path: string): FileKind {
@@ -49,10 +55,16 @@ function special(info: Stats): string {
  * are taken, since reading a FIFO or a device would block or never end. In folders, an
  * entry that is not a regular file, or that cannot be read, is skipped with `onSkip`; a
  * path given explicitly must be a regular file or a folder (`IO_NOT_A_FILE` otherwise).
+ * A file in a folder is taken for an extension ingest reads (`onOtherKind` hears of the
+ * others); a file named is read whatever its extension.
  */
 export async function collectFiles(
   paths: string[],
-  options: { onSkip?: (skipped: SkippedFile) => void } = {},
+  options: {
+    onSkip?: (skipped: SkippedFile) => void;
+    /** A file in a folder left unread for its extension (named, it would be read as text). */
+    onOtherKind?: (path: string) => void;
+  } = {},
 ): Promise<string[]> {
   const out = new Set<string>();
   const folders = new Set<string>();
@@ -91,6 +103,8 @@ export async function collectFiles(
       options.onSkip?.({ path, reason: special(info) });
     } else if (explicit || KINDS[extname(path).toLowerCase()]) {
       out.add(path);
+    } else {
+      options.onOtherKind?.(path);
     }
   };
   for (const p of paths) await visit(resolve(p), true);

@@ -1,0 +1,211 @@
+/**
+ * The readable text of an HTML page (a saved web page, an exported note), for ingest.
+ *
+ * htmlparser2 parses it, as forgiving of unclosed tags as a browser. What is not text
+ * (scripts, styles, the head, SVG, navigation menus) is left out. Blocks (paragraphs,
+ * sections, list items, table rows) become paragraphs and lines, and headings Markdown
+ * headings, so the chunker starts a chunk at each and Luna reads a heading as the subject
+ * of what follows. The page's title heads the text when no `<h1>` does.
+ *
+ * Each piece of the text keeps its offset in the page (`PageText.at`), so a fragment cites
+ * the page's own line.
+ */
+import { Parser } from 'htmlparser2';
+
+/** Elements whose content is not text a reader sees (the title is read apart). */
+const HIDDEN = new Set([
+  'head',
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'math',
+  'canvas',
+  'iframe',
+  'object',
+  'select',
+  'nav',
+]);
+
+/** Elements that start and end a paragraph. */
+const BLOCKS = new Set([
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'body',
+  'caption',
+  'center',
+  'dd',
+  'details',
+  'dialog',
+  'div',
+  'dl',
+  'dt',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'header',
+  'hgroup',
+  'hr',
+  'legend',
+  'main',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'summary',
+  'table',
+  'ul',
+]);
+
+/** Separators between pieces of text, weakest first: the strongest one asked for is kept. */
+const BREAKS = ['', ' ', ' | ', '\n', '\n\n'] as const;
+type Break = (typeof BREAKS)[number];
+
+/** The text of a page, and where in the page each of its offsets comes from. */
+export interface PageText {
+  text: string;
+  /** The offset in the page of offset `offset` of `text`. */
+  at(offset: number): number;
+}
+
+export function pageText(html: string): PageText {
+  const parts: string[] = [];
+  let length = 0;
+  /** Pairs (offset in the text, offset in the page), one per piece, increasing. */
+  const marks: number[] = [];
+  let pending: Break = '';
+  /** What goes before the next piece: a heading's `#`s, a list item's dash. */
+  let lead = '';
+  let hidden = 0;
+  let pre = 0;
+  let cells = 0;
+  let title: { text: string; at: number } | undefined;
+  let inTitle = false;
+  let h1 = false;
+
+  const ask = (brk: Break) => {
+    if (BREAKS.indexOf(brk) > BREAKS.indexOf(pending)) pending = brk;
+  };
+  const emit = (text: string, at: number) => {
+    if (length > 0 && pending !== '') {
+      parts.push(pending);
+      length += pending.length;
+    }
+    pending = '';
+    marks.push(length, at);
+    const piece = lead + text;
+    lead = '';
+    parts.push(piece);
+    length += piece.length;
+  };
+
+  const parser: Parser = new Parser(
+    {
+      onopentag(name) {
+        if (name === 'title') {
+          inTitle = true;
+          title ??= { text: '', at: parser.endIndex + 1 };
+          return;
+        }
+        if (HIDDEN.has(name)) hidden++;
+        if (hidden > 0) return;
+        const heading = /^h([1-6])$/.exec(name);
+        if (heading) {
+          ask('\n\n');
+          lead = `${'#'.repeat(Number(heading[1]))} `;
+          if (heading[1] === '1') h1 = true;
+        } else if (name === 'li') {
+          ask('\n');
+          lead = '- ';
+        } else if (name === 'br') {
+          ask('\n');
+        } else if (name === 'tr') {
+          ask('\n');
+          cells = 0;
+        } else if (name === 'td' || name === 'th') {
+          if (cells++ > 0) ask(' | ');
+        } else if (BLOCKS.has(name)) {
+          ask('\n\n');
+          if (name === 'pre') pre++;
+        }
+      },
+      onclosetag(name) {
+        if (name === 'title') {
+          inTitle = false;
+          return;
+        }
+        if (HIDDEN.has(name)) {
+          hidden = Math.max(0, hidden - 1);
+          return;
+        }
+        if (hidden > 0) return;
+        if (/^h[1-6]$/.test(name)) {
+          ask('\n\n');
+          lead = '';
+        } else if (name === 'li' || name === 'tr') {
+          ask('\n');
+          lead = '';
+        } else if (BLOCKS.has(name)) {
+          ask('\n\n');
+          if (name === 'pre') pre = Math.max(0, pre - 1);
+        }
+      },
+      ontext(data) {
+        if (inTitle) {
+          if (title) title.text += data;
+          return;
+        }
+        if (hidden > 0) return;
+        const at = parser.startIndex;
+        if (pre > 0) {
+          if (data !== '') emit(data, at);
+          return;
+        }
+        const text = data.replace(/\s+/g, ' ');
+        const body = text.trim();
+        if (body === '') {
+          if (text !== '') ask(' ');
+          return;
+        }
+        if (text.startsWith(' ')) ask(' ');
+        emit(body, at + (text.startsWith(' ') ? data.search(/\S/) : 0));
+        if (text.endsWith(' ')) ask(' ');
+      },
+    },
+    { decodeEntities: true },
+  );
+  parser.end(html);
+
+  const heading = title?.text.replace(/\s+/g, ' ').trim();
+  if (title && heading && !h1) {
+    const head = `# ${heading}\n\n`;
+    for (let i = 0; i < marks.length; i += 2) marks[i] = (marks[i] as number) + head.length;
+    marks.unshift(0, title.at);
+    parts.unshift(head);
+  }
+  const text = parts.join('');
+  return {
+    text,
+    at(offset) {
+      // The last piece that starts at or before `offset`.
+      let lo = 0;
+      let hi = marks.length / 2 - 1;
+      if (hi < 0) return 0;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if ((marks[2 * mid] as number) <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      const start = marks[2 * lo] as number;
+      const source = marks[2 * lo + 1] as number;
+      const next = marks[2 * lo + 3];
+      const guess = source + Math.max(0, offset - start);
+      return next === undefined ? Math.min(guess, html.length) : Math.min(guess, next);
+    },
+  };
+}
