@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testImplementations } from '@aios/utils/testing';
+import { testImplementations, testPdf } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
 
@@ -212,18 +212,42 @@ describe('ingest of what is not a regular text file', () => {
     expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 1 skipped');
   });
 
+  it('cites a PDF by its page, and skips a PDF touched but not changed', () => {
+    const file = join(home, 'manual.pdf');
+    writeFileSync(
+      file,
+      testPdf([
+        [['Boiler manual'], ['Bleed the radiators every autumn.']],
+        [['Warranty'], ['Keep the invoice of the pump.']],
+      ]),
+    );
+    const ingestIt = () => runCli(home, ['--offline', '--native', 'js', 'ingest', file]);
+    expect(ingestIt().stdout).toContain('ingested 1 file: 2 fragments added');
+    const search = runCli(home, [
+      '--offline',
+      '--native',
+      'js',
+      'memory',
+      'search',
+      'invoice pump',
+    ]);
+    expect(search.stdout).toContain('manual.pdf p. 2');
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    expect(ingestIt().stdout).toContain('nothing new: 1 file unchanged since the last ingest');
+  });
+
   it('says how many files of a folder it left for their kind, and which kinds it reads', () => {
     const folder = join(home, 'papers');
     mkdirSync(folder);
-    writeFileSync(join(folder, 'a.pdf'), '%PDF-1.4\n');
-    writeFileSync(join(folder, 'b.pdf'), '%PDF-1.4\n');
-    writeFileSync(join(folder, 'c.docx'), 'PK');
+    writeFileSync(join(folder, 'a.docx'), 'PK');
+    writeFileSync(join(folder, 'b.docx'), 'PK');
+    writeFileSync(join(folder, 'c.odt'), 'PK');
     writeFileSync(join(folder, 'note.md'), 'The kingfisher dived at noon.\n');
     const r = runCli(home, ['--offline', '--native', 'js', 'ingest', folder]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ingested 1 file: 1 fragment added');
     expect(r.stdout).toContain(
-      'left 3 files of other kinds in the folders: .pdf (2), .docx (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .json .jsonl .ndjson there (name a file to read it as text)',
+      'left 3 files of other kinds in the folders: .docx (2), .odt (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .pdf .json .jsonl .ndjson there (name a file to read it as text)',
     );
   });
 });

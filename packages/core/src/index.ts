@@ -46,6 +46,7 @@ export {
   type ForgetResult,
   type ForgetSelection,
   forgetSources,
+  headProblem,
   type IngestFileResult,
   type IngestOptions,
   type IngestProgress,

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
-import { testImplementations } from '@aios/utils/testing';
+import { testImplementations, testPdf } from '@aios/utils/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAios } from './aios.js';
 import {
@@ -458,6 +458,32 @@ describe('what ingest reads', () => {
     expect(page.slice(chunks[1]?.offset).startsWith('Warranty</h2>')).toBe(true);
   });
 
+  it('reads a PDF page by page: lines made paragraphs, hyphenated words joined, its page as its line', async () => {
+    const file = join(dir, 'boiler.pdf');
+    writeFileSync(
+      file,
+      testPdf([
+        [
+          ['Boiler log'],
+          ['The boiler was ser-', 'viced on 3 March by Anna (plumbing),', 'as every spring.'],
+          ['Pressure: 1.5 bar.'],
+        ],
+        [['Warranty'], ['It ends in 2027.', 'Keep the invoice.'], ['Call 555-0100.']],
+      ]),
+    );
+    const chunks = await chunkFile(file);
+    expect(chunks.map((c) => [c.text, c.line, c.kind])).toEqual([
+      [
+        'Boiler log\n\nThe boiler was serviced on 3 March by Anna (plumbing), as every spring.\n\nPressure: 1.5 bar.',
+        1,
+        'pdf',
+      ],
+      ['Warranty\n\nIt ends in 2027. Keep the invoice.\n\nCall 555-0100.', 2, 'pdf'],
+    ]);
+    // Offsets count in the pages' text, joined by form feeds.
+    expect(chunks[1]?.offset).toBe((chunks[0]?.text.length as number) + 1);
+  });
+
   it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {
     const file = join(dir, 'bom.json');
     writeFileSync(file, `\uFEFF${JSON.stringify([{ text: 'after the mark' }])}`);
@@ -512,7 +538,7 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
     }
   });
 
-  it('reads the HTML pages of a folder, and counts the files of kinds it leaves', async () => {
+  it('reads the pages and PDFs of a folder, skips broken PDFs, and counts the files of kinds it leaves', async () => {
     const { home, aios } = await open();
     try {
       const notes = join(home, 'notes');
@@ -522,17 +548,43 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
         '<html><head><title>Birds</title><script>const beacon = "zyxwvut";</script></head>' +
           '<body><p>The heron fished at dawn by the weir.</p></body></html>',
       );
-      writeFileSync(join(notes, 'report.pdf'), '%PDF-1.4\n');
-      writeFileSync(join(notes, 'scan.PDF'), '%PDF-1.4\n');
+      const manual = testPdf([
+        [['Boiler manual'], ['Bleed the radiators', 'every autumn.']],
+        [['Warranty'], ['Keep the invoice of the pump,', 'the warranty needs it.']],
+      ]);
+      writeFileSync(join(notes, 'manual.pdf'), manual);
+      writeFileSync(join(notes, 'cut.pdf'), manual.subarray(0, 200));
+      writeFileSync(join(notes, 'renamed.pdf'), 'a note saved under the wrong name\n');
+      writeFileSync(join(notes, 'report.docx'), 'PK');
+      writeFileSync(join(notes, 'scan.DOCX'), 'PK');
       writeFileSync(join(notes, 'LICENSE'), 'MIT\n');
       const result = await ingest(aios.memory, [notes]);
-      expect(result.otherKinds).toEqual({ '.pdf': 2, '': 1 });
-      expect(result.files.map((f) => f.path)).toEqual([join(notes, 'heron.htm')]);
-      const [hit] = await aios.memory.search('heron weir', { k: 1 });
-      expect(hit?.fragment.text).toBe('# Birds\n\nThe heron fished at dawn by the weir.');
-      expect(hit?.fragment.metadata).toMatchObject({ kind: 'html', line: 1 });
+      expect(result.otherKinds).toEqual({ '.docx': 2, '': 1 });
+      expect(result.files.map((f) => f.path)).toEqual([
+        join(notes, 'heron.htm'),
+        join(notes, 'manual.pdf'),
+      ]);
+      expect(result.skipped).toEqual([
+        { path: join(notes, 'cut.pdf'), reason: expect.stringMatching(/^a damaged PDF \(/) },
+        {
+          path: join(notes, 'renamed.pdf'),
+          reason: 'not a PDF (no %PDF- header in the first KiB)',
+        },
+      ]);
+      const [page] = await aios.memory.search('heron weir', { k: 1 });
+      expect(page?.fragment.text).toBe('# Birds\n\nThe heron fished at dawn by the weir.');
+      expect(page?.fragment.metadata).toMatchObject({ kind: 'html', line: 1 });
       // What the page's script holds is not the page's text.
       expect(await aios.memory.search('zyxwvut', { k: 1, mode: 'lexical' })).toEqual([]);
+      const [pdf] = await aios.memory.search('invoice pump warranty', { k: 1 });
+      expect(pdf?.fragment.text).toBe(
+        'Warranty\n\nKeep the invoice of the pump, the warranty needs it.',
+      );
+      expect(pdf?.fragment.metadata).toMatchObject({ kind: 'pdf', line: 2 });
+      // Read again, the same text: nothing new.
+      const again = await ingest(aios.memory, [notes]);
+      expect(again.added).toBe(0);
+      expect(again.duplicate).toBe(result.added);
     } finally {
       await aios.close();
       rmSync(home, { recursive: true, force: true });

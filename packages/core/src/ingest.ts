@@ -9,6 +9,7 @@ import {
   collectFiles,
   type FileKind,
   kindOf,
+  readBytes,
   readText,
   type SkippedFile,
   sniffFile,
@@ -16,6 +17,7 @@ import {
 import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
 import { pageText } from './ingest/html.js';
 import { jsonLines, parseJsonFile, recordChunks } from './ingest/json.js';
+import { pdfChunks, pdfPages, pdfProblem } from './ingest/pdf.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, within } from './ingest/target.js';
 
@@ -24,6 +26,7 @@ export { type Chunk, chunkText, MAX_CHUNK, textChunks } from './ingest/chunk.js'
 export {
   binaryReason,
   collectFiles,
+  headProblem,
   INGEST_EXTENSIONS,
   MAX_FILE_BYTES,
   type SkippedFile,
@@ -183,14 +186,21 @@ async function plan(
   sync?: SyncContext,
 ): Promise<Planned | undefined> {
   const { size, modifiedAt, binary } = await sniffFile(path);
-  if (binary) {
+  const kind = kindOf(path);
+  // A PDF is binary: it is checked by opening it.
+  if (binary && kind !== 'pdf') {
     onSkip({ path, reason: binary });
     return undefined;
   }
-  const kind = kindOf(path);
   const status = sync ? await sync.status(path, size, modifiedAt) : 'new';
   if (status === 'unchanged') return { path, size, modifiedAt, kind, status };
-  if (kind === 'json') {
+  if (kind === 'pdf') {
+    const problem = await pdfProblem(await readBytes(path));
+    if (problem) {
+      onSkip({ path, reason: problem });
+      return undefined;
+    }
+  } else if (kind === 'json') {
     const value = parseJsonFile(await readText(path), path);
     if (isChatGptExport(value)) chatGptMessages(value, path);
   } else if (kind === 'jsonl') {
@@ -226,7 +236,8 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
       if (known.contentHash === null) return 'changed'; // a first ingest that was stopped
       if (known.size === size && known.modifiedAt === modifiedAt) return 'unchanged';
       // Touched but maybe not changed: the text decides (and the record takes the new time).
-      if ((await hashing.hash(await readText(path))) !== known.contentHash) return 'changed';
+      const { text } = await fileText(path, kindOf(path));
+      if ((await hashing.hash(text)) !== known.contentHash) return 'changed';
       await target.data.sources.put({ ...known, size, modifiedAt });
       return 'unchanged';
     },
@@ -236,9 +247,19 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
   };
 }
 
+/**
+ * The text of a file, which its content hash is taken of: a PDF's is its pages' text,
+ * joined by form feeds (with the pages).
+ */
+async function fileText(path: string, kind: FileKind): Promise<{ text: string; pages?: string[] }> {
+  if (kind !== 'pdf') return { text: await readText(path) };
+  const pages = await pdfPages(await readBytes(path), path);
+  return { text: pages.join('\f'), pages };
+}
+
 async function openChunks(file: Planned): Promise<FileChunks & { text: string }> {
   const { path, kind } = file;
-  const text = await readText(path);
+  const { text, pages } = await fileText(path, kind);
   let fraction = 0;
   const track = function* <T>(items: Iterable<T>, at: (item: T) => number): Generator<T> {
     for (const item of items) {
@@ -250,6 +271,8 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
   let chunks: Iterator<Chunk>;
   if (kind === 'text' || kind === 'markdown') {
     chunks = track(textChunks(text, path, kind), (c) => of(text.length)(c.offset));
+  } else if (pages) {
+    chunks = track(pdfChunks(pages, path), (c) => of(pages.length)(c.line - 1));
   } else if (kind === 'html') {
     const page = pageText(text);
     chunks = track(textChunks(page.text, path, 'html', { text, at: page.at }), (c) =>

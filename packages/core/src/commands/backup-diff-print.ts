@@ -1,7 +1,7 @@
 import type { ConversationItem, HomeDiff, MemoryItem } from '../backup-diff.js';
 import { pc } from './colors.js';
 import { shortId } from './conversations.js';
-import { displayPath } from './display-path.js';
+import { displaySource } from './display-path.js';
 import { shortFragmentId } from './memory-find.js';
 
 /** Items listed per kind of change; the rest are counted. */
@@ -16,7 +16,7 @@ function snippet(text: string, width = 72): string {
 
 function memoryLine(mark: string, m: MemoryItem): string {
   const where = m.source
-    ? `${displayPath(m.source)}${m.line === null ? '' : `:${m.line}`}`
+    ? displaySource(m.source, m.line)
     : `${m.namespace} ${shortFragmentId(m.id)}`;
   return `  ${mark} ${pc.cyan(where)}  ${snippet(m.text)}`;
 }

@@ -1,7 +1,21 @@
 import { relative } from 'node:path';
+import { kindOf } from '../ingest/files.js';
 
 /** A path as the user would type it: relative to the working directory when inside it. */
 export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
+}
+
+/**
+ * Where a fragment came from, as the CLI shows it: its file and line (`notes/bins.md:4`), or
+ * for a PDF its page (`manual.pdf p. 2`: a PDF fragment's line is its page). `within` is
+ * the line of a sentence inside the fragment (0 for its first), which a page does not
+ * move.
+ */
+export function displaySource(path: string, line: number | null | undefined, within = 0): string {
+  if (line === null || line === undefined) return displayPath(path);
+  return kindOf(path) === 'pdf'
+    ? `${displayPath(path)} p. ${line}`
+    : `${displayPath(path)}:${line + within}`;
 }

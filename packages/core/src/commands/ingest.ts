@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
+import { kindOf } from '../ingest/files.js';
 import {
   DEFAULT_INGEST_NAMESPACE,
   INGEST_EXTENSIONS,
@@ -11,7 +12,7 @@ import {
 } from '../ingest.js';
 import { stopOnSignal } from '../lifecycle.js';
 import { pc } from './colors.js';
-import { displayPath } from './display-path.js';
+import { displayPath, displaySource } from './display-path.js';
 import { shortFragmentId } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { plural } from './plural.js';
@@ -130,7 +131,7 @@ const oneLine = (text: string) => {
 
 function printConflict(c: SyncConflict): void {
   const id = shortFragmentId(c.id);
-  const where = `${displayPath(c.path)}${c.line === null ? '' : `:${c.line}`}`;
+  const where = displaySource(c.path, c.line);
   console.log(
     pc.yellow(`conflict: ${where} changed where you edited fragment ${id}; your text is kept:`),
   );
@@ -172,7 +173,7 @@ export function printIngest(result: IngestResult): void {
     console.log(pc.bold(`ingested ${files}: ${counts}${tail}`));
   } else {
     const part = result.partial
-      ? ` and ${displayPath(result.partial.path)} up to line ${result.partial.line}`
+      ? ` and ${displayPath(result.partial.path)} up to ${kindOf(result.partial.path) === 'pdf' ? 'page' : 'line'} ${result.partial.line}`
       : '';
     console.log(
       pc.bold(`interrupted by ${result.interrupted}: ingested ${files}${part}: ${counts}${tail}`),
@@ -210,7 +211,7 @@ export function registerIngest(program: Command): void {
   program
     .command('ingest')
     .description(
-      "import text, Markdown, HTML and JSON/JSONL files and folders into memory, keeping it in step with them: unchanged files are skipped, a changed file's fragments replaced, your edits and deletes kept (SIGINT stops it between batches, keeping what was stored)",
+      "import text, Markdown, HTML, PDF and JSON/JSONL files and folders into memory, keeping it in step with them: unchanged files are skipped, a changed file's fragments replaced, your edits and deletes kept (SIGINT stops it between batches, keeping what was stored)",
     )
     .argument('<paths...>', 'files or folders')
     .option(

@@ -7,7 +7,7 @@ import { type Conflict, type ConflictSide, findConflicts, type MemoryFragment } 
 import type { Command } from 'commander';
 import { pc } from './colors.js';
 import { shortId } from './conversations.js';
-import { displayPath } from './display-path.js';
+import { displaySource } from './display-path.js';
 import { shortFragmentId } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { plural } from './plural.js';
@@ -17,9 +17,7 @@ import { printJson } from './shared.js';
 function origin(side: ConflictSide): string {
   const { source, line, kind, conversationId } = side.metadata;
   if (typeof source === 'string' && source !== 'luna') {
-    return typeof line === 'number'
-      ? `${displayPath(source)}:${line + side.line}`
-      : displayPath(source);
+    return displaySource(source, typeof line === 'number' ? line : null, side.line);
   }
   if (kind === 'fact' && typeof conversationId === 'string') {
     return `learnt in conversation ${shortId(conversationId)}`;

@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import type { Aios } from '../aios.js';
 import { checkQuestion } from './answers.js';
 import { pc } from './colors.js';
-import { displayPath } from './display-path.js';
+import { displaySource } from './display-path.js';
 import { shortFragmentId } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { plural } from './plural.js';
@@ -62,9 +62,7 @@ export async function searchLikeAsk(
 
 /** `[1] 3f2a9c1e  notes/car.md:4  relevance 0.82  The car is serviced every spring...` */
 export function hitLine(hit: SearchHit, n: number): string {
-  const where = hit.source
-    ? `${displayPath(hit.source)}${hit.line === null ? '' : `:${hit.line}`}`
-    : (hit.namespace ?? 'memory');
+  const where = hit.source ? displaySource(hit.source, hit.line) : (hit.namespace ?? 'memory');
   const score =
     hit.relevance === null
       ? `score ${hit.score.toFixed(3)}`

@@ -1,7 +1,7 @@
 import type { Fragment, FragmentChange } from '@aios/carma';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
-import { displayPath } from './display-path.js';
+import { displayPath, displaySource } from './display-path.js';
 import { findWithHistory } from './memory-find.js';
 import { withAios } from './open-system.js';
 import { printJson } from './shared.js';
@@ -104,7 +104,7 @@ export function registerMemoryShow(memory: Command): void {
         if (options.json) return printJson(view);
         console.log(`${pc.bold(view.id)} ${pc.dim(`(${view.namespace}, v${view.version})`)}`);
         if (view.source) {
-          console.log(`source      ${displayPath(view.source)}${view.line ? `:${view.line}` : ''}`);
+          console.log(`source      ${displaySource(view.source, view.line || null)}`);
         }
         console.log(`importance  ${view.importance.toFixed(2)}${view.core ? ' (core)' : ''}`);
         console.log(`updated     ${view.updatedAt}`);

@@ -5,11 +5,14 @@ export interface Chunk {
   text: string;
   /** Absolute path of the file. */
   source: string;
-  /** Character offset of the chunk in the file (for HTML, in the page's source). */
+  /**
+   * Character offset of the chunk in the file (for HTML, in the page's source; for a PDF, in
+   * its text, the pages joined by form feeds).
+   */
   offset: number;
-  /** Line (1-based) where the chunk starts. */
+  /** Line (1-based) where the chunk starts; for a PDF, its page. */
   line: number;
-  kind: 'text' | 'markdown' | 'html' | 'json' | 'jsonl' | 'chatgpt';
+  kind: 'text' | 'markdown' | 'html' | 'pdf' | 'json' | 'jsonl' | 'chatgpt';
   /** Extra provenance (a ChatGPT export: conversation, conversationId, role, time). */
   meta?: Record<string, string>;
 }

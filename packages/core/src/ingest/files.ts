@@ -4,7 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import { decodeText, notTextReason } from './encoding.js';
 
-export type FileKind = 'text' | 'markdown' | 'html' | 'json' | 'jsonl';
+export type FileKind = 'text' | 'markdown' | 'html' | 'pdf' | 'json' | 'jsonl';
 
 /** File kinds `ingest` reads; in folders only these extensions are picked up. */
 const KINDS: Record<string, FileKind> = {
@@ -15,6 +15,7 @@ const KINDS: Record<string, FileKind> = {
   '.html': 'html',
   '.htm': 'html',
   '.xhtml': 'html',
+  '.pdf': 'pdf',
   '.json': 'json',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
@@ -111,6 +112,22 @@ export async function collectFiles(
   return [...out];
 }
 
+/** Whether `head` (a file's first KiB) holds the header every PDF starts with. */
+export function hasPdfHeader(head: Uint8Array): boolean {
+  return Buffer.from(head.subarray(0, SNIFF_BYTES)).toString('latin1').includes('%PDF-');
+}
+
+/**
+ * Why ingest cannot read a file named `path` whose first KiB is `head`, or undefined: a
+ * PDF must start as one, any other file must be text (`binaryReason`).
+ */
+export function headProblem(path: string, head: Uint8Array): string | undefined {
+  if (kindOf(path) !== 'pdf') return binaryReason(head);
+  return hasPdfHeader(head) ? undefined : NOT_A_PDF;
+}
+
+export const NOT_A_PDF = 'not a PDF (no %PDF- header in the first KiB)';
+
 /** How many leading bytes are checked for binary content, as git does. */
 const SNIFF_BYTES = 1024;
 
@@ -178,8 +195,8 @@ function checkSize(path: string, size: number): void {
   }
 }
 
-/** The text of a regular file, decoded as `decodeText` says (a byte order mark dropped). */
-export async function readText(path: string): Promise<string> {
+/** The bytes of a regular file. */
+export async function readBytes(path: string): Promise<Buffer> {
   const { handle } = await openRegular(path);
   let bytes: Buffer;
   try {
@@ -190,5 +207,10 @@ export async function readText(path: string): Promise<string> {
     await handle.close();
   }
   checkSize(path, bytes.length);
-  return decodeText(bytes);
+  return bytes;
+}
+
+/** The text of a regular file, decoded as `decodeText` says (a byte order mark dropped). */
+export async function readText(path: string): Promise<string> {
+  return decodeText(await readBytes(path));
 }

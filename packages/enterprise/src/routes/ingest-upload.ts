@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { binaryReason, MAX_FILE_BYTES } from '@aios/core';
+import { headProblem, MAX_FILE_BYTES } from '@aios/core';
 import { MAX_NAMESPACE_LENGTH } from '@aios/data';
 import { fromNodeIoError, isAiosError } from '@aios/utils';
 import type { FastifyRequest } from 'fastify';
@@ -55,7 +55,10 @@ export function namespaceDir(home: string, namespace: string): string {
   return join(home, UPLOADS_DIR, `ns-${digest}`);
 }
 
-/** Counts bytes through the stream, refuses a binary start, and stops at the request's limit. */
+/**
+ * Counts bytes through the stream, refuses a start ingest cannot read (binary, or a `.pdf`
+ * that is no PDF), and stops at the request's limit.
+ */
 function guard(name: string, budget: { left: number; limit: number }): Transform {
   let head = Buffer.alloc(0);
   let sniffed = false;
@@ -74,7 +77,7 @@ function guard(name: string, budget: { left: number; limit: number }): Transform
         head = Buffer.concat([head, chunk]);
         if (head.length >= 1024) {
           sniffed = true;
-          const reason = binaryReason(head);
+          const reason = headProblem(name, head);
           if (reason) {
             done(binaryFile(name, reason));
             return;
@@ -84,7 +87,7 @@ function guard(name: string, budget: { left: number; limit: number }): Transform
       done(null, chunk);
     },
     flush(done) {
-      const reason = sniffed ? undefined : binaryReason(head);
+      const reason = sniffed ? undefined : headProblem(name, head);
       done(reason ? binaryFile(name, reason) : null);
     },
   });
@@ -93,7 +96,7 @@ function guard(name: string, budget: { left: number; limit: number }): Transform
 const binaryFile = (name: string, reason: string) =>
   apiError(
     'UNSUPPORTED_MEDIA_TYPE',
-    `${name} is ${reason}: ingest reads text, Markdown, JSON, JSONL and ChatGPT exports`,
+    `${name} is ${reason}: ingest reads text, Markdown, HTML, PDF, JSON, JSONL and ChatGPT exports`,
     { file: name, reason },
   );
 

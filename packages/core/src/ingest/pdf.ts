@@ -1,0 +1,168 @@
+/**
+ * The text of a PDF, page by page, for ingest.
+ *
+ * PDF.js (`pdfjs-dist`, Mozilla's reader) parses the file and gives each page's text as
+ * positioned pieces. They are put back into lines (PDF.js marks line ends), lines into
+ * paragraphs where the gap to the next line is clearly wider than the gap between the
+ * lines of a paragraph (the page's lower quartile of gaps), or the text jumps up (a new
+ * column), and a word hyphenated across a line end is joined again. A scanned page (an
+ * image) holds no text to read.
+ *
+ * PDF.js is loaded on the first PDF, so the commands that never read one do not pay for it.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { hasUnspaced } from '@aios/utils';
+import { type Chunk, textChunks } from './chunk.js';
+import { hasPdfHeader, NOT_A_PDF } from './files.js';
+import { invalidFile } from './json.js';
+
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+type Document = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
+
+let loaded: Promise<PdfJs> | undefined;
+const pdfjs = (): Promise<PdfJs> => {
+  loaded ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  return loaded;
+};
+
+/** Where PDF.js keeps its character maps and standard fonts (read for CJK and old fonts). */
+function assets(): { cMapUrl: string; standardFontDataUrl: string } {
+  const root = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+  return {
+    cMapUrl: `${join(root, 'cmaps')}/`,
+    standardFontDataUrl: `${join(root, 'standard_fonts')}/`,
+  };
+}
+
+/** Opens a PDF, or says why it cannot be read. */
+async function open(bytes: Uint8Array): Promise<{ doc: Document } | { problem: string }> {
+  if (!hasPdfHeader(bytes)) return { problem: NOT_A_PDF };
+  const { getDocument } = await pdfjs();
+  const task = getDocument({
+    // PDF.js takes the buffer over: it gets a copy.
+    data: new Uint8Array(bytes),
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    // Errors only: a damaged part of a page is said once, by the skip or the empty page.
+    verbosity: 0,
+    ...assets(),
+  });
+  try {
+    return { doc: await task.promise };
+  } catch (error) {
+    await task.destroy();
+    const name = (error as { name?: string }).name;
+    if (name === 'PasswordException') return { problem: 'an encrypted PDF (it needs a password)' };
+    return { problem: `a damaged PDF (${(error as Error).message})` };
+  }
+}
+
+/** Why the PDF in `bytes` cannot be read, or undefined when it can. */
+export async function pdfProblem(bytes: Uint8Array): Promise<string | undefined> {
+  const opened = await open(bytes);
+  if ('problem' in opened) return opened.problem;
+  await opened.doc.destroy();
+  return undefined;
+}
+
+interface Line {
+  text: string;
+  /** Baseline height on the page (PDF units, growing upwards). */
+  y: number;
+}
+
+/** A line's text: spaces collapsed, a table of contents' dot leaders made an ellipsis. */
+const tidy = (text: string): string =>
+  text
+    .replace(/\s+/g, ' ')
+    .replace(/(?: ?\.){4,} ?/g, ' … ')
+    .trim();
+
+/** The lines of a page, in the order PDF.js gives its text. */
+function lines(items: ReadonlyArray<{ str?: string; hasEOL?: boolean; transform?: number[] }>) {
+  const out: Line[] = [];
+  let text = '';
+  let y: number | undefined;
+  for (const item of items) {
+    if (typeof item.str !== 'string') continue;
+    if (y === undefined && item.str.trim() !== '') y = item.transform?.[5] ?? 0;
+    text += item.str;
+    if (item.hasEOL) {
+      if (text.trim() !== '') out.push({ text: tidy(text), y: y ?? 0 });
+      text = '';
+      y = undefined;
+    }
+  }
+  if (text.trim() !== '') out.push({ text: tidy(text), y: y ?? 0 });
+  return out;
+}
+
+/** Joins the next line of a paragraph to it: a hyphenated word whole, CJK without a space. */
+function join2(paragraph: string, line: string): string {
+  if (/\p{L}-$/u.test(paragraph) && /^\p{Ll}/u.test(line)) return paragraph.slice(0, -1) + line;
+  if (hasUnspaced(paragraph.slice(-1)) && hasUnspaced(line.slice(0, 1))) return paragraph + line;
+  return `${paragraph} ${line}`;
+}
+
+/** A page's text: its paragraphs separated by blank lines. */
+export function pageParagraphs(lineList: readonly Line[]): string {
+  const gaps = lineList
+    .slice(1)
+    .map((l, i) => (lineList[i] as Line).y - l.y)
+    // Not the small steps of a superscript or an overlap.
+    .filter((gap) => gap > 1)
+    .sort((a, b) => a - b);
+  // Most gaps are between the lines of a paragraph: the lower quartile is one of those.
+  const usual = gaps.length > 0 ? (gaps[gaps.length >> 2] as number) : 0;
+  const paragraphs: string[] = [];
+  let current = '';
+  lineList.forEach((line, i) => {
+    const gap = i === 0 ? 0 : (lineList[i - 1] as Line).y - line.y;
+    // A wider gap than usual ends a paragraph; so does a jump up the page (a new column).
+    if (current !== '' && (gap <= 0 || (usual > 0 && gap > usual * 1.4))) {
+      paragraphs.push(current);
+      current = '';
+    }
+    current = current === '' ? line.text : join2(current, line.text);
+  });
+  if (current !== '') paragraphs.push(current);
+  return paragraphs.join('\n\n');
+}
+
+/**
+ * The text of each page of the PDF in `bytes` (an empty string for a page without text);
+ * `INGEST_INVALID` when it cannot be opened.
+ */
+export async function pdfPages(bytes: Uint8Array, path: string): Promise<string[]> {
+  const opened = await open(bytes);
+  if ('problem' in opened) throw invalidFile(path, opened.problem);
+  const { doc } = opened;
+  try {
+    const pages: string[] = [];
+    for (let n = 1; n <= doc.numPages; n++) {
+      const page = await doc.getPage(n);
+      const content = await page.getTextContent();
+      pages.push(pageParagraphs(lines(content.items as Array<{ str?: string }>)));
+      page.cleanup();
+    }
+    return pages;
+  } finally {
+    await doc.destroy();
+  }
+}
+
+/**
+ * The chunks of a PDF's pages (`pdfPages`), as prose is cut, none across pages: each
+ * with its page as its line, and its offset in the pages' text joined by form feeds.
+ */
+export function* pdfChunks(pages: readonly string[], source: string): Generator<Chunk> {
+  let start = 0;
+  for (const [i, page] of pages.entries()) {
+    for (const c of textChunks(page, source)) {
+      yield { ...c, offset: start + c.offset, line: i + 1, kind: 'pdf' };
+    }
+    start += page.length + 1;
+  }
+}
