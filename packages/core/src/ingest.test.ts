@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
-import { testImplementations, testPdf } from '@aios/utils/testing';
+import { testDocx, testImplementations, testPdf } from '@aios/utils/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAios } from './aios.js';
 import {
@@ -484,6 +484,29 @@ describe('what ingest reads', () => {
     expect(chunks[1]?.offset).toBe((chunks[0]?.text.length as number) + 1);
   });
 
+  it('reads a Word document by its styles: headings stay headings', async () => {
+    const file = join(dir, 'boiler.docx');
+    writeFileSync(
+      file,
+      testDocx([
+        { text: 'Boiler', heading: 1 },
+        { text: 'Service history', heading: 2 },
+        { text: 'Serviced on 3 March by Anna & Co.' },
+        { text: 'Pressure: 1.5 bar.' },
+        { text: 'Warranty', heading: 2 },
+        { text: 'It ends in 2027.' },
+      ]),
+    );
+    const chunks = await chunkFile(file);
+    expect(chunks.map((c) => [c.text, c.kind])).toEqual([
+      [
+        '# Boiler\n\n## Service history\n\nServiced on 3 March by Anna & Co.\n\nPressure: 1.5 bar.',
+        'docx',
+      ],
+      ['## Warranty\n\nIt ends in 2027.', 'docx'],
+    ]);
+  });
+
   it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {
     const file = join(dir, 'bom.json');
     writeFileSync(file, `\uFEFF${JSON.stringify([{ text: 'after the mark' }])}`);
@@ -538,7 +561,7 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
     }
   });
 
-  it('reads the pages and PDFs of a folder, skips broken PDFs, and counts the files of kinds it leaves', async () => {
+  it('reads the pages, PDFs and Word documents of a folder, skips broken ones, and counts the files of kinds it leaves', async () => {
     const { home, aios } = await open();
     try {
       const notes = join(home, 'notes');
@@ -555,22 +578,38 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
       writeFileSync(join(notes, 'manual.pdf'), manual);
       writeFileSync(join(notes, 'cut.pdf'), manual.subarray(0, 200));
       writeFileSync(join(notes, 'renamed.pdf'), 'a note saved under the wrong name\n');
-      writeFileSync(join(notes, 'report.docx'), 'PK');
-      writeFileSync(join(notes, 'scan.DOCX'), 'PK');
+      const letter = testDocx([
+        { text: 'Letter to the council', heading: 1 },
+        { text: 'The hedge on Mill Lane blocks the footpath.' },
+      ]);
+      writeFileSync(join(notes, 'letter.DOCX'), letter);
+      writeFileSync(join(notes, 'draft.docx'), letter.subarray(0, 100));
+      writeFileSync(join(notes, 'budget.xlsx'), 'PK');
+      writeFileSync(join(notes, 'scan.XLSX'), 'PK');
       writeFileSync(join(notes, 'LICENSE'), 'MIT\n');
       const result = await ingest(aios.memory, [notes]);
-      expect(result.otherKinds).toEqual({ '.docx': 2, '': 1 });
+      expect(result.otherKinds).toEqual({ '.xlsx': 2, '': 1 });
       expect(result.files.map((f) => f.path)).toEqual([
         join(notes, 'heron.htm'),
+        join(notes, 'letter.DOCX'),
         join(notes, 'manual.pdf'),
       ]);
       expect(result.skipped).toEqual([
         { path: join(notes, 'cut.pdf'), reason: expect.stringMatching(/^a damaged PDF \(/) },
         {
+          path: join(notes, 'draft.docx'),
+          reason: expect.stringMatching(/^a damaged Word document \(/),
+        },
+        {
           path: join(notes, 'renamed.pdf'),
           reason: 'not a PDF (no %PDF- header in the first KiB)',
         },
       ]);
+      const [word] = await aios.memory.search('hedge footpath', { k: 1 });
+      expect(word?.fragment.text).toBe(
+        '# Letter to the council\n\nThe hedge on Mill Lane blocks the footpath.',
+      );
+      expect(word?.fragment.metadata).toMatchObject({ kind: 'docx' });
       const [page] = await aios.memory.search('heron weir', { k: 1 });
       expect(page?.fragment.text).toBe('# Birds\n\nThe heron fished at dawn by the weir.');
       expect(page?.fragment.metadata).toMatchObject({ kind: 'html', line: 1 });

@@ -5,9 +5,11 @@ import type { Memory } from '@aios/carma';
 import { AiosError, createHashing, type Hashing } from '@aios/utils';
 import { chatGptChunks, chatGptMessages, isChatGptExport } from './ingest/chatgpt.js';
 import { type Chunk, textChunks } from './ingest/chunk.js';
+import { docxChunks, docxProblem, docxText } from './ingest/docx.js';
 import {
   collectFiles,
   type FileKind,
+  isDocument,
   kindOf,
   readBytes,
   readText,
@@ -187,15 +189,16 @@ async function plan(
 ): Promise<Planned | undefined> {
   const { size, modifiedAt, binary } = await sniffFile(path);
   const kind = kindOf(path);
-  // A PDF is binary: it is checked by opening it.
-  if (binary && kind !== 'pdf') {
+  // A PDF or a Word document is binary: it is checked by opening it.
+  if (binary && !isDocument(kind)) {
     onSkip({ path, reason: binary });
     return undefined;
   }
   const status = sync ? await sync.status(path, size, modifiedAt) : 'new';
   if (status === 'unchanged') return { path, size, modifiedAt, kind, status };
-  if (kind === 'pdf') {
-    const problem = await pdfProblem(await readBytes(path));
+  if (isDocument(kind)) {
+    const bytes = await readBytes(path);
+    const problem = kind === 'pdf' ? await pdfProblem(bytes) : await docxProblem(bytes);
     if (problem) {
       onSkip({ path, reason: problem });
       return undefined;
@@ -249,9 +252,10 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
 
 /**
  * The text of a file, which its content hash is taken of: a PDF's is its pages' text,
- * joined by form feeds (with the pages).
+ * joined by form feeds (with the pages), a Word document's the text of its paragraphs.
  */
 async function fileText(path: string, kind: FileKind): Promise<{ text: string; pages?: string[] }> {
+  if (kind === 'docx') return { text: await docxText(await readBytes(path), path) };
   if (kind !== 'pdf') return { text: await readText(path) };
   const pages = await pdfPages(await readBytes(path), path);
   return { text: pages.join('\f'), pages };
@@ -273,6 +277,8 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
     chunks = track(textChunks(text, path, kind), (c) => of(text.length)(c.offset));
   } else if (pages) {
     chunks = track(pdfChunks(pages, path), (c) => of(pages.length)(c.line - 1));
+  } else if (kind === 'docx') {
+    chunks = track(docxChunks(text, path), (c) => of(text.length)(c.offset));
   } else if (kind === 'html') {
     const page = pageText(text);
     chunks = track(textChunks(page.text, path, 'html', { text, at: page.at }), (c) =>

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { testImplementations, testPdf } from '@aios/utils/testing';
+import { testDocx, testImplementations, testPdf } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
@@ -72,7 +72,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     return existsSync(dir) ? readdirSync(dir) : [];
   };
 
-  it('ingests text, Markdown, JSONL, a ChatGPT export, a page and a PDF into a namespace, then removes the files', async () => {
+  it('ingests text, Markdown, JSONL, a ChatGPT export, a page, a PDF and a Word document into a namespace, then removes the files', async () => {
     const res = await upload([
       { name: 'namespace', value: 'kitchen' },
       {
@@ -93,6 +93,13 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
         filename: 'scales.pdf',
         value: new Uint8Array(testPdf([[['Scales'], ['Tare the scales', 'before weighing.']]])),
       },
+      {
+        name: 'file',
+        filename: 'rye.docx',
+        value: new Uint8Array(
+          testDocx([{ text: 'Rye', heading: 1 }, { text: 'Rye dough rests overnight.' }]),
+        ),
+      },
     ]);
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ kind: 'ingest', status: 'running' });
@@ -110,6 +117,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       'log.jsonl',
       'notes/bread.md',
       'oven.html',
+      'rye.docx',
       'scales.pdf',
     ]);
     const texts = (await t.system.memory.list({ namespace: 'kitchen' })).map((f) => f.text);
@@ -119,6 +127,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     expect(texts.join('\n')).toMatch(/Feed the sourdough starter once a day/);
     expect(texts).toContain('# Oven\n\nPreheat for 20 minutes.');
     expect(texts).toContain('Scales\n\nTare the scales before weighing.');
+    expect(texts).toContain('# Rye\n\nRye dough rests overnight.');
     expect(texts.join('\n')).not.toMatch(/qwzx/);
     expect(uploadsLeft()).toEqual([]);
   });

@@ -59,6 +59,7 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
   });
 }
 
+export { type TestParagraph, testDocx } from './testing-tools/docx.js';
 export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
 export { freePort } from './testing-tools/free-port.js';
 export {

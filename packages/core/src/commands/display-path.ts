@@ -8,14 +8,15 @@ export function displayPath(path: string): string {
 }
 
 /**
- * Where a fragment came from, as the CLI shows it: its file and line (`notes/bins.md:4`), or
- * for a PDF its page (`manual.pdf p. 2`: a PDF fragment's line is its page). `within` is
- * the line of a sentence inside the fragment (0 for its first), which a page does not
- * move.
+ * Where a fragment came from, as the CLI shows it: its file and line (`notes/bins.md:4`),
+ * for a PDF its page (`manual.pdf p. 2`: a PDF fragment's line is its page), for a Word
+ * document the file alone (Word shows no lines). `within` is the line of a sentence inside
+ * the fragment (0 for its first), which a page does not move.
  */
 export function displaySource(path: string, line: number | null | undefined, within = 0): string {
-  if (line === null || line === undefined) return displayPath(path);
-  return kindOf(path) === 'pdf'
+  const kind = kindOf(path);
+  if (line === null || line === undefined || kind === 'docx') return displayPath(path);
+  return kind === 'pdf'
     ? `${displayPath(path)} p. ${line}`
     : `${displayPath(path)}:${line + within}`;
 }

@@ -7,12 +7,12 @@ export interface Chunk {
   source: string;
   /**
    * Character offset of the chunk in the file (for HTML, in the page's source; for a PDF, in
-   * its text, the pages joined by form feeds).
+   * its text, the pages joined by form feeds; for a Word document, in its text).
    */
   offset: number;
   /** Line (1-based) where the chunk starts; for a PDF, its page. */
   line: number;
-  kind: 'text' | 'markdown' | 'html' | 'pdf' | 'json' | 'jsonl' | 'chatgpt';
+  kind: 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'json' | 'jsonl' | 'chatgpt';
   /** Extra provenance (a ChatGPT export: conversation, conversationId, role, time). */
   meta?: Record<string, string>;
 }

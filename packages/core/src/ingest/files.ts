@@ -4,7 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import { decodeText, notTextReason } from './encoding.js';
 
-export type FileKind = 'text' | 'markdown' | 'html' | 'pdf' | 'json' | 'jsonl';
+export type FileKind = 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'json' | 'jsonl';
 
 /** File kinds `ingest` reads; in folders only these extensions are picked up. */
 const KINDS: Record<string, FileKind> = {
@@ -16,6 +16,7 @@ const KINDS: Record<string, FileKind> = {
   '.htm': 'html',
   '.xhtml': 'html',
   '.pdf': 'pdf',
+  '.docx': 'docx',
   '.json': 'json',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
@@ -117,16 +118,27 @@ export function hasPdfHeader(head: Uint8Array): boolean {
   return Buffer.from(head.subarray(0, SNIFF_BYTES)).toString('latin1').includes('%PDF-');
 }
 
-/**
- * Why ingest cannot read a file named `path` whose first KiB is `head`, or undefined: a
- * PDF must start as one, any other file must be text (`binaryReason`).
- */
-export function headProblem(path: string, head: Uint8Array): string | undefined {
-  if (kindOf(path) !== 'pdf') return binaryReason(head);
-  return hasPdfHeader(head) ? undefined : NOT_A_PDF;
+/** Whether `head` starts as a ZIP archive does (a .docx is one). */
+export function hasZipHeader(head: Uint8Array): boolean {
+  return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
 }
 
 export const NOT_A_PDF = 'not a PDF (no %PDF- header in the first KiB)';
+export const NOT_A_DOCX = 'not a Word document (a .docx is a ZIP archive; this is none)';
+
+/** Whether files of `kind` are binary documents, read by a parser of their own. */
+export const isDocument = (kind: FileKind): boolean => kind === 'pdf' || kind === 'docx';
+
+/**
+ * Why ingest cannot read a file named `path` whose first KiB is `head`, or undefined: a
+ * PDF or a Word document must start as one, any other file must be text (`binaryReason`).
+ */
+export function headProblem(path: string, head: Uint8Array): string | undefined {
+  const kind = kindOf(path);
+  if (kind === 'pdf') return hasPdfHeader(head) ? undefined : NOT_A_PDF;
+  if (kind === 'docx') return hasZipHeader(head) ? undefined : NOT_A_DOCX;
+  return binaryReason(head);
+}
 
 /** How many leading bytes are checked for binary content, as git does. */
 const SNIFF_BYTES = 1024;

@@ -96,7 +96,7 @@ function guard(name: string, budget: { left: number; limit: number }): Transform
 const binaryFile = (name: string, reason: string) =>
   apiError(
     'UNSUPPORTED_MEDIA_TYPE',
-    `${name} is ${reason}: ingest reads text, Markdown, HTML, PDF, JSON, JSONL and ChatGPT exports`,
+    `${name} is ${reason}: ingest reads text, Markdown, HTML, PDF, Word (.docx), JSON, JSONL and ChatGPT exports`,
     { file: name, reason },
   );
 

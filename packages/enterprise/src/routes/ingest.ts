@@ -72,7 +72,7 @@ export const ingestRoutes: RouteModule = (api, ctx) => {
       validatorCompiler: () => () => true,
       schema: {
         summary:
-          'Upload files (multipart/form-data) and ingest them into memory as a job: text, Markdown, HTML, PDF, JSON, JSONL, ChatGPT exports',
+          'Upload files (multipart/form-data) and ingest them into memory as a job: text, Markdown, HTML, PDF, Word, JSON, JSONL, ChatGPT exports',
         tags: ['ingest'],
         consumes: ['multipart/form-data'],
         body: IngestUpload,

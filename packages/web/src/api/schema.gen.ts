@@ -2205,7 +2205,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Upload files (multipart/form-data) and ingest them into memory as a job: text, Markdown, HTML, PDF, JSON, JSONL, ChatGPT exports */
+        /** Upload files (multipart/form-data) and ingest them into memory as a job: text, Markdown, HTML, PDF, Word, JSON, JSONL, ChatGPT exports */
         post: {
             parameters: {
                 query?: never;
@@ -2216,7 +2216,7 @@ export type paths = {
             requestBody: {
                 content: {
                     "multipart/form-data": {
-                        /** @description The files, one part each: text, Markdown, HTML, PDF, JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which */
+                        /** @description The files, one part each: text, Markdown, HTML, PDF, Word (.docx), JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which */
                         file: string[];
                         /** @description Default: documents */
                         namespace?: string;

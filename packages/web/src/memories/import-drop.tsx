@@ -5,9 +5,9 @@ import { ErrorNote } from '../components/error-note';
 import { followJob, type Job } from '../jobs/follow';
 import { JobProgress } from '../jobs/job-progress';
 
-/** What `aios ingest` reads: text, Markdown, HTML, PDF, JSON, JSONL, a ChatGPT export (conversations.json). */
+/** What `aios ingest` reads: text, Markdown, HTML, PDF, Word, JSON, JSONL, a ChatGPT export (conversations.json). */
 const ACCEPT =
-  '.txt,.text,.md,.markdown,.html,.htm,.xhtml,.pdf,.json,.jsonl,.ndjson,text/plain,text/markdown,text/html,application/pdf,application/json';
+  '.txt,.text,.md,.markdown,.html,.htm,.xhtml,.pdf,.docx,.json,.jsonl,.ndjson,text/plain,text/markdown,text/html,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/json';
 
 /**
  * Import by drag and drop (or the file picker, for the keyboard): the files are uploaded
@@ -54,7 +54,7 @@ export function ImportDrop({ onImported }: { onImported: () => void }) {
         }}
       >
         <p>
-          Drop files here: text, Markdown, HTML, PDF, JSON, JSONL or a ChatGPT export
+          Drop files here: text, Markdown, HTML, PDF, Word, JSON, JSONL or a ChatGPT export
           (conversations.json).
         </p>
         <label for="import-files">Or choose files</label>
