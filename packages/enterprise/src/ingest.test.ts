@@ -186,6 +186,12 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
         'UNSUPPORTED_MEDIA_TYPE',
       ],
       [
+        'a .docx that is no Word document',
+        upload([{ name: 'file', filename: 'letter.docx', value: 'plain text, misnamed' }]),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
         'an unknown field',
         upload([
           { name: 'colour', value: 'blue' },
