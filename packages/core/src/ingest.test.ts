@@ -428,6 +428,7 @@ describe('what ingest reads', () => {
       '<style>p { color: red }</style><script>var tracking = "beacon";</script>',
       '</head><body>',
       '<nav><a href="/">Home</a> <a href="/about">About</a></nav>',
+      '<div hidden>Cookie banner</div><button>Accept all</button><span aria-hidden="true">★</span>',
       '<h2>Service history</h2>',
       '<p>The boiler was serviced on <b>3&nbsp;March</b>',
       '   by Anna&#39;s plumbing.<p>Unclosed, as browsers allow.',
@@ -452,7 +453,7 @@ describe('what ingest reads', () => {
         3,
         'html',
       ],
-      ['## Warranty\n\nEnds in 2027.\nKeep the invoice.', 12, 'html'],
+      ['## Warranty\n\nEnds in 2027.\nKeep the invoice.', 13, 'html'],
     ]);
     // The offset is where the text starts in the page's source.
     expect(page.slice(chunks[1]?.offset).startsWith('Warranty</h2>')).toBe(true);

@@ -2,7 +2,8 @@
  * The readable text of an HTML page (a saved web page, an exported note), for ingest.
  *
  * htmlparser2 parses it, as forgiving of unclosed tags as a browser. What is not text
- * (scripts, styles, the head, SVG, navigation menus) is left out. Blocks (paragraphs,
+ * to read (scripts, styles, the head, SVG, navigation menus, buttons, and what the page
+ * hides: `hidden`, `aria-hidden="true"`, an inline `display: none`) is left out. Blocks (paragraphs,
  * sections, list items, table rows) become paragraphs and lines, and headings Markdown
  * headings, so the chunker starts a chunk at each and Luna reads a heading as the subject
  * of what follows. The page's title heads the text when no `<h1>` does.
@@ -12,8 +13,9 @@
  */
 import { Parser } from 'htmlparser2';
 
-/** Elements whose content is not text a reader sees (the title is read apart). */
+/** Elements whose content is not text to read (the title is read apart). */
 const HIDDEN = new Set([
+  'button',
   'head',
   'script',
   'style',
@@ -62,6 +64,12 @@ const BLOCKS = new Set([
   'ul',
 ]);
 
+/** Whether an element's attributes hide it from the reader. */
+const hides = (attributes: Record<string, string>): boolean =>
+  attributes.hidden !== undefined ||
+  attributes['aria-hidden'] === 'true' ||
+  /display\s*:\s*none/i.test(attributes.style ?? '');
+
 /** Separators between pieces of text, weakest first: the strongest one asked for is kept. */
 const BREAKS = ['', ' ', ' | ', '\n', '\n\n'] as const;
 type Break = (typeof BREAKS)[number];
@@ -81,7 +89,9 @@ export function pageText(html: string): PageText {
   let pending: Break = '';
   /** What goes before the next piece: a heading's `#`s, a list item's dash. */
   let lead = '';
-  let hidden = 0;
+  /** Depth of the open elements, and that of the element hiding what it holds, if any. */
+  let depth = 0;
+  let hiddenAt: number | undefined;
   let pre = 0;
   let cells = 0;
   let title: { text: string; at: number } | undefined;
@@ -106,14 +116,15 @@ export function pageText(html: string): PageText {
 
   const parser: Parser = new Parser(
     {
-      onopentag(name) {
+      onopentag(name, attributes) {
+        depth++;
         if (name === 'title') {
           inTitle = true;
           title ??= { text: '', at: parser.endIndex + 1 };
           return;
         }
-        if (HIDDEN.has(name)) hidden++;
-        if (hidden > 0) return;
+        if (hiddenAt === undefined && (HIDDEN.has(name) || hides(attributes))) hiddenAt = depth;
+        if (hiddenAt !== undefined) return;
         const heading = /^h([1-6])$/.exec(name);
         if (heading) {
           ask('\n\n');
@@ -135,15 +146,16 @@ export function pageText(html: string): PageText {
         }
       },
       onclosetag(name) {
+        const closing = depth;
+        depth = Math.max(0, depth - 1);
         if (name === 'title') {
           inTitle = false;
           return;
         }
-        if (HIDDEN.has(name)) {
-          hidden = Math.max(0, hidden - 1);
+        if (hiddenAt !== undefined) {
+          if (closing <= hiddenAt) hiddenAt = undefined;
           return;
         }
-        if (hidden > 0) return;
         if (/^h[1-6]$/.test(name)) {
           ask('\n\n');
           lead = '';
@@ -160,7 +172,7 @@ export function pageText(html: string): PageText {
           if (title) title.text += data;
           return;
         }
-        if (hidden > 0) return;
+        if (hiddenAt !== undefined) return;
         const at = parser.startIndex;
         if (pre > 0) {
           if (data !== '') emit(data, at);
