@@ -485,6 +485,28 @@ describe('what ingest reads', () => {
     expect(chunks[1]?.offset).toBe((chunks[0]?.text.length as number) + 1);
   });
 
+  it("leaves out a PDF's running heads and page numbers, but the first page's title", async () => {
+    const file = join(dir, 'manual.pdf');
+    const page = (n: number, body: string[]) => [
+      [`Boiler manual, chapter 1, page ${n}`],
+      body,
+      [n === 2 ? '- 2 -' : String(n)],
+    ];
+    writeFileSync(
+      file,
+      testPdf([
+        page(1, ['Bleed the radiators', 'every autumn.']),
+        page(2, ['Check the pressure', 'every month.']),
+        page(3, ['Service the pump', 'every spring.']),
+      ]),
+    );
+    expect((await chunkFile(file)).map((c) => c.text)).toEqual([
+      'Boiler manual, chapter 1, page 1\n\nBleed the radiators every autumn.',
+      'Check the pressure every month.',
+      'Service the pump every spring.',
+    ]);
+  });
+
   it('reads a Word document by its styles: headings stay headings', async () => {
     const file = join(dir, 'boiler.docx');
     writeFileSync(

@@ -67,7 +67,7 @@ export async function pdfProblem(bytes: Uint8Array): Promise<string | undefined>
   return undefined;
 }
 
-interface Line {
+export interface Line {
   text: string;
   /** Baseline height on the page (PDF units, growing upwards). */
   y: number;
@@ -131,23 +131,81 @@ export function pageParagraphs(lineList: readonly Line[]): string {
   return paragraphs.join('\n\n');
 }
 
+/** A line with its digits made alike: a running head with its page number, on any page. */
+const shape = (text: string) => text.replace(/\d+/g, '#').toLowerCase();
+/** A line that is a page number alone: 7, - 7 -, vii, Page 7. */
+const PAGE_NUMBER = /^(?:page\s+)?[-–—(]?\s*(?:\d{1,5}|[ivxlcdm]{1,7})\s*[-–—)]?$/i;
+
 /**
- * The text of each page of the PDF in `bytes` (an empty string for a page without text);
- * `INGEST_INVALID` when it cannot be opened.
+ * Takes out of each page its running heads and feet: its top or bottom line that is a page
+ * number alone, or that the same edge of the page before or after repeats, digits aside
+ * ("Chapter 3: Utilities 6" then "Chapter 3: Utilities 7"), or that of a third of the
+ * pages (at least three). The first page keeps its top line: a document's title is often
+ * its running head too.
+ */
+export function dropRunningLines(pages: Line[][]): Line[][] {
+  /** A page's top and bottom lines, by height on the page (none for a page of one line). */
+  const edges = pages.map((page): [Line, Line] | undefined => {
+    if (page.length < 2) return undefined;
+    let top = page[0] as Line;
+    let bottom = page[0] as Line;
+    for (const line of page) {
+      if (line.y > top.y) top = line;
+      if (line.y < bottom.y) bottom = line;
+    }
+    return [top, bottom];
+  });
+  const shapeAt = (page: number, edge: 0 | 1) => {
+    const line = edges[page]?.[edge];
+    return line ? shape(line.text) : undefined;
+  };
+  const seen = [new Map<string, number>(), new Map<string, number>()];
+  for (let page = 0; page < pages.length; page++) {
+    for (const edge of [0, 1] as const) {
+      const shaped = shapeAt(page, edge);
+      if (shaped !== undefined) seen[edge]?.set(shaped, (seen[edge]?.get(shaped) ?? 0) + 1);
+    }
+  }
+  const least = Math.max(3, Math.ceil(pages.length / 3));
+  const running = (page: number, edge: 0 | 1): boolean => {
+    const line = edges[page]?.[edge];
+    if (!line) return false;
+    if (PAGE_NUMBER.test(line.text)) return true;
+    if (page === 0 && edge === 0) return false;
+    const shaped = shape(line.text);
+    return (
+      shapeAt(page - 1, edge) === shaped ||
+      shapeAt(page + 1, edge) === shaped ||
+      (seen[edge]?.get(shaped) ?? 0) >= least
+    );
+  };
+  return pages.map((page, i) => {
+    const drop = new Set<Line>();
+    for (const edge of [0, 1] as const) {
+      if (running(i, edge)) drop.add(edges[i]?.[edge] as Line);
+    }
+    return drop.size > 0 ? page.filter((l) => !drop.has(l)) : page;
+  });
+}
+
+/**
+ * The text of each page of the PDF in `bytes` (an empty string for a page without text),
+ * running heads and feet left out (`dropRunningLines`); `INGEST_INVALID` when it cannot be
+ * opened.
  */
 export async function pdfPages(bytes: Uint8Array, path: string): Promise<string[]> {
   const opened = await open(bytes);
   if ('problem' in opened) throw invalidFile(path, opened.problem);
   const { doc } = opened;
   try {
-    const pages: string[] = [];
+    const pages: Line[][] = [];
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
       const content = await page.getTextContent();
-      pages.push(pageParagraphs(lines(content.items as Array<{ str?: string }>)));
+      pages.push(lines(content.items as Array<{ str?: string }>));
       page.cleanup();
     }
-    return pages;
+    return dropRunningLines(pages).map(pageParagraphs);
   } finally {
     await doc.destroy();
   }
