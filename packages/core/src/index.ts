@@ -32,6 +32,8 @@ export {
   writeChecked as writeConfigFile,
 } from './commands/config-files.js';
 export { CORES, type CoreDescriptor } from './cores.js';
+// Paging through the memory
+export { FRAGMENT_SCAN_LIMIT, type FragmentPageQuery, fragmentPage } from './fragment-page.js';
 
 // Ingest
 export {

@@ -1,5 +1,5 @@
 import type { SearchMode } from '@aios/carma';
-import { carmaMemory } from '@aios/luna';
+import { carmaMemory, snippet } from '@aios/luna';
 import { type Command, Option } from 'commander';
 import type { Aios } from '../aios.js';
 import { checkQuestion } from './answers.js';
@@ -67,9 +67,7 @@ export function hitLine(hit: SearchHit, n: number): string {
     hit.relevance === null
       ? `score ${hit.score.toFixed(3)}`
       : `relevance ${hit.relevance.toFixed(2)}`;
-  const flat = hit.text.replace(/\s+/g, ' ').trim();
-  const snippet = flat.length > 80 ? `${flat.slice(0, 80).replace(/\s+\S*$/, '')}…` : flat;
-  return `  [${n}] ${pc.bold(shortFragmentId(hit.id))}  ${pc.cyan(where)}  ${pc.dim(score)}  ${snippet}`;
+  return `  [${n}] ${pc.bold(shortFragmentId(hit.id))}  ${pc.cyan(where)}  ${pc.dim(score)}  ${snippet(hit.text, 80)}`;
 }
 
 export function registerMemorySearch(memory: Command): void {

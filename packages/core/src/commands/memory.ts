@@ -2,8 +2,10 @@ import { describeRoles, INDEX_FILE_SETTLED_MS } from '@aios/carma';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { pc } from './colors.js';
+import { registerMemoryAdd } from './memory-add.js';
 import { registerMemoryConflicts } from './memory-conflicts.js';
 import { findFragment } from './memory-find.js';
+import { registerMemoryList } from './memory-list.js';
 import { registerMemorySearch } from './memory-search.js';
 import { fragmentView, registerMemoryShow } from './memory-show.js';
 import { withAios } from './open-system.js';
@@ -22,7 +24,9 @@ export function registerMemory(program: Command): void {
     .command('memory')
     .description('search and inspect the long-term memory (CARMA)');
 
+  registerMemoryAdd(memory);
   registerMemorySearch(memory);
+  registerMemoryList(memory);
   registerMemoryConflicts(memory);
 
   memory

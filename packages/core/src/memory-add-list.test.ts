@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testImplementations } from '@aios/utils/testing';
+import { describe, expect, it } from 'vitest';
+import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
+
+// `aios memory add` remembers a note from the command line (or standard input), `aios
+// memory list` pages through what memory holds, as the HTTP API's add and list do.
+const tempHome = tempHomes('aios-memory-add-');
+
+describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)', (impl) => {
+  const home = tempHome();
+  const env = { AIOS_NATIVE: impl };
+  const aios = (...args: string[]) => runCli(home, ['--offline', ...args], env);
+  const json = (...args: string[]) => {
+    const r = aios(...args, '--json');
+    expect(r.stderr, args.join(' ')).toBe('');
+    expect(r.code, args.join(' ')).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+
+  it('remembers notes once, from the words or standard input, and lists them a page at a time', {
+    timeout: 180_000,
+  }, () => {
+    const added = aios('memory', 'add', 'The', 'wifi', 'password', 'hint', 'is', 'the', 'dog.');
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^remembered: ([0-9a-f]{8}) \(namespace default\)\n$/);
+    const short = added.stdout.slice(12, 20);
+    // The id it prints is one that show takes.
+    expect(aios('memory', 'show', short).stdout).toContain('The wifi password hint is the dog.');
+
+    const again = json('memory', 'add', 'The wifi password hint is the dog.');
+    expect(again.status).toBe('duplicate');
+    expect(again.fragment.id.endsWith(short)).toBe(true);
+
+    const piped = spawnSync(
+      process.execPath,
+      [cli, '--offline', 'memory', 'add', '-', '--namespace', 'house', '--importance', '0.9'],
+      {
+        input: '  The boiler is serviced\nevery autumn by Klaus.\n',
+        encoding: 'utf8',
+        cwd: home,
+        env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
+      },
+    );
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toMatch(/^remembered: [0-9a-f]{8} \(namespace house\)\n$/);
+
+    writeFileSync(join(home, 'bins.md'), 'The black bin goes out on Monday evenings.\n');
+    expect(aios('ingest', join(home, 'bins.md')).code).toBe(0);
+
+    // Pages in the order the notes were made, each fragment once.
+    const first = json('memory', 'list', '-n', '2');
+    expect(first.items.map((f: { text: string }) => f.text)).toEqual([
+      'The wifi password hint is the dog.',
+      'The boiler is serviced\nevery autumn by Klaus.',
+    ]);
+    expect(first.items[1]).toMatchObject({ namespace: 'house', importance: 0.9 });
+    const second = json('memory', 'list', '-n', '2', '--after', first.next);
+    expect(second.items.map((f: { text: string }) => f.text)).toEqual([
+      'The black bin goes out on Monday evenings.',
+    ]);
+    expect(second.next).toBeNull();
+    expect(json('memory', 'list', '--namespace', 'house').items).toHaveLength(1);
+    const bins = json('memory', 'list', '--source', join(home, 'bins.md')).items;
+    expect(bins.map((f: { line: number }) => f.line)).toEqual([1]);
+
+    const listed = aios('memory', 'list', '-n', '2');
+    expect(listed.stdout).toContain(`  ${short}  default `);
+    expect(listed.stdout).toContain(`2 fragments; more: aios memory list --after ${first.next}`);
+    expect(aios('memory', 'list', '--source', join(home, 'bins.md')).stdout).toContain(
+      'bins.md:1  The black bin goes out on Monday evenings.',
+    );
+  });
+
+  it('refuses an empty note and an importance out of range, with a coded error', () => {
+    const blank = aios('memory', 'add', ' ');
+    expect(blank.code).toBe(1);
+    expectOneLineError(blank.stderr, 'INVALID_INPUT');
+    const heavy = aios('memory', 'add', '--importance', '2', 'x');
+    expect(heavy.code).toBe(1);
+    expect(heavy.stderr).toContain('expected a number from 0 to 1 [INVALID_INPUT]');
+    const empty = spawnSync(process.execPath, [cli, 'memory', 'add', '-'], {
+      input: '',
+      encoding: 'utf8',
+      cwd: home,
+      env: { PATH: process.env.PATH ?? '', AIOS_HOME: home, ...env },
+    });
+    expect(empty.status).toBe(1);
+    expectOneLineError(empty.stderr, 'INVALID_INPUT');
+  });
+});
