@@ -1,8 +1,8 @@
 /**
  * The text of a PDF, page by page, for ingest.
  *
- * PDF.js (`pdfjs-dist`, Mozilla's reader) parses the file and gives each page's text as
- * positioned pieces. They are put back into lines (PDF.js marks line ends), lines into
+ * PDF.js (Mozilla's reader, the build unpdf bundles: 2 MB, no canvas) parses the file and
+ * gives each page's text as positioned pieces. They are put back into lines (PDF.js marks line ends), lines into
  * paragraphs where the gap to the next line is clearly wider than the gap between the
  * lines of a paragraph (the page's lower quartile of gaps), or the text jumps up (a new
  * column), and a word hyphenated across a line end is joined again. A scanned page (an
@@ -10,30 +10,19 @@
  *
  * PDF.js is loaded on the first PDF, so the commands that never read one do not pay for it.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { hasUnspaced } from '@aios/utils';
 import { type Chunk, textChunks } from './chunk.js';
 import { hasPdfHeader, NOT_A_PDF } from './files.js';
 import { invalidFile } from './json.js';
 
-type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+type PdfJs = Awaited<ReturnType<typeof import('unpdf')['getResolvedPDFJS']>>;
 type Document = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
 
 let loaded: Promise<PdfJs> | undefined;
 const pdfjs = (): Promise<PdfJs> => {
-  loaded ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  loaded ??= import('unpdf').then((unpdf) => unpdf.getResolvedPDFJS());
   return loaded;
 };
-
-/** Where PDF.js keeps its character maps and standard fonts (read for CJK and old fonts). */
-function assets(): { cMapUrl: string; standardFontDataUrl: string } {
-  const root = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
-  return {
-    cMapUrl: `${join(root, 'cmaps')}/`,
-    standardFontDataUrl: `${join(root, 'standard_fonts')}/`,
-  };
-}
 
 /** Opens a PDF, or says why it cannot be read. */
 async function open(bytes: Uint8Array): Promise<{ doc: Document } | { problem: string }> {
@@ -47,7 +36,6 @@ async function open(bytes: Uint8Array): Promise<{ doc: Document } | { problem: s
     useSystemFonts: false,
     // Errors only: a damaged part of a page is said once, by the skip or the empty page.
     verbosity: 0,
-    ...assets(),
   });
   try {
     return { doc: await task.promise };
