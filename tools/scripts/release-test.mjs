@@ -29,6 +29,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testPdf } from '../../packages/utils/dist/testing.js';
 import { publishablePackages, readJson, root, run } from './lib/native-packages.mjs';
 import { aios, coreImplementations, installProject, smoke } from './release-test/consumers.mjs';
 import { lintTarballs } from './release-test/lint.mjs';
@@ -382,6 +383,37 @@ try {
   sizes['@aios/core'] = duMegabytes(join(npmCore, 'node_modules'));
   process.stdout.write(smoke(npmCore, node20, 'native', CORES));
   checkCore('npm, Node 20, @aios/core', npmCore, node20, 'native');
+  // The document readers are optional peers of @aios/core: absent, their files are skipped
+  // with a reason naming the package; installed beside it, read.
+  const documents = join(projects, 'documents');
+  mkdirSync(documents, { recursive: true });
+  writeFileSync(
+    join(documents, 'manual.pdf'),
+    testPdf([[['Radiators'], ['Bleed the radiators', 'every autumn.']]]),
+  );
+  writeFileSync(
+    join(documents, 'bins.html'),
+    '<title>Bins</title><p>The black bin goes out on Monday.</p>',
+  );
+  const ingestDocuments = () =>
+    JSON.parse(aios(npmCore, node20, ['--offline', 'ingest', '--json', documents], home()));
+  const bare = ingestDocuments();
+  expect(
+    bare.skipped.length === 2 &&
+      bare.skipped.every((s) => /needs the (unpdf|htmlparser2) package: npm i /.test(s.reason)),
+    'without its document readers, @aios/core skips a PDF and a page, naming the package',
+    JSON.stringify(bare.skipped, null, 2),
+  );
+  run('npm', ['install', 'unpdf', 'htmlparser2', '--no-audit', '--no-fund'], {
+    cwd: npmCore,
+    quiet: true,
+  });
+  const read = ingestDocuments();
+  expect(
+    read.skipped.length === 0 && read.added === 2,
+    'with unpdf and htmlparser2 installed beside it, @aios/core reads the PDF and the page',
+    JSON.stringify(read, null, 2),
+  );
   const node22Version = run(tools.node22, ['--version'], { quiet: true }).trim();
   process.stdout.write(smoke(npmCore, tools.node22, 'native', CORES));
   checkCore(`npm, Node ${node22Version}, @aios/core`, npmCore, tools.node22, 'native');

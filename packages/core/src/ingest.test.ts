@@ -6,6 +6,7 @@ import { loadConfig } from '@aios/utils';
 import { testDocx, testImplementations, testPdf } from '@aios/utils/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAios } from './aios.js';
+import { type Importer, readerMissing } from './ingest/readers.js';
 import {
   binaryReason,
   chunkFile,
@@ -528,6 +529,30 @@ describe('what ingest reads', () => {
       ],
       ['## Warranty\n\nIt ends in 2027.', 'docx'],
     ]);
+  });
+
+  it('says which package reads a kind of file when it is not installed', async () => {
+    const absent: Importer = async (name) => {
+      throw Object.assign(new Error(`Cannot find package '${name}'`), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
+    };
+    expect(await readerMissing('pdf', absent)).toBe(
+      'reading PDFs needs the unpdf package: npm i unpdf beside @aios/core (with -g for a global aios)',
+    );
+    expect(await readerMissing('docx', absent)).toMatch(
+      /^reading Word documents needs the mammoth/,
+    );
+    expect(await readerMissing('html', absent)).toMatch(
+      /^reading HTML pages needs the htmlparser2/,
+    );
+    // Text, Markdown and JSON need none; installed readers are found.
+    for (const kind of ['text', 'markdown', 'json', 'jsonl'] as const) {
+      expect(await readerMissing(kind, absent)).toBeUndefined();
+    }
+    for (const kind of ['html', 'pdf', 'docx'] as const) {
+      expect(await readerMissing(kind)).toBeUndefined();
+    }
   });
 
   it('drops a UTF-8 byte order mark, so JSON files written with one parse', async () => {

@@ -20,6 +20,7 @@ import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js
 import { pageText } from './ingest/html.js';
 import { jsonLines, parseJsonFile, recordChunks } from './ingest/json.js';
 import { pdfChunks, pdfPages, pdfProblem } from './ingest/pdf.js';
+import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, within } from './ingest/target.js';
 
@@ -189,6 +190,11 @@ async function plan(
 ): Promise<Planned | undefined> {
   const { size, modifiedAt, binary } = await sniffFile(path);
   const kind = kindOf(path);
+  const missing = await readerMissing(kind);
+  if (missing) {
+    onSkip({ path, reason: missing });
+    return undefined;
+  }
   // A PDF or a Word document is binary: it is checked by opening it.
   if (binary && !isDocument(kind)) {
     onSkip({ path, reason: binary });
@@ -280,7 +286,7 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
   } else if (kind === 'docx') {
     chunks = track(docxChunks(text, path), (c) => of(text.length)(c.offset));
   } else if (kind === 'html') {
-    const page = pageText(text);
+    const page = await pageText(text);
     chunks = track(textChunks(page.text, path, 'html', { text, at: page.at }), (c) =>
       of(text.length)(c.offset),
     );

@@ -4,26 +4,20 @@
  * mammoth turns the document into HTML by its styles (a "Heading 1" paragraph an `<h1>`,
  * lists, tables), and `pageText` reads that as it reads a web page: headings stay
  * headings, so the chunker starts a fragment at each and Luna reads it as the subject of
- * what follows. mammoth is loaded on the first document.
+ * what follows. mammoth and htmlparser2 are optional peers (`readers.ts`).
  */
 import { type Chunk, textChunks } from './chunk.js';
 import { hasZipHeader, NOT_A_DOCX } from './files.js';
 import { pageText } from './html.js';
 import { invalidFile } from './json.js';
-
-type Mammoth = typeof import('mammoth');
-
-let loaded: Promise<Mammoth> | undefined;
-const mammoth = async (): Promise<Mammoth> => {
-  loaded ??= import('mammoth').then((m) => ((m as { default?: Mammoth }).default ?? m) as Mammoth);
-  return loaded;
-};
+import { loadReader } from './readers.js';
 
 async function convert(bytes: Buffer): Promise<{ text: string } | { problem: string }> {
   if (!hasZipHeader(bytes)) return { problem: NOT_A_DOCX };
   try {
-    const { value } = await (await mammoth()).convertToHtml({ buffer: bytes });
-    return { text: pageText(value).text };
+    const mammoth = await loadReader<typeof import('mammoth')>('mammoth');
+    const { value } = await mammoth.convertToHtml({ buffer: bytes });
+    return { text: (await pageText(value)).text };
   } catch (error) {
     return { problem: `a damaged Word document (${(error as Error).message})` };
   }

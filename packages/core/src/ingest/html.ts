@@ -1,17 +1,19 @@
 /**
  * The readable text of an HTML page (a saved web page, an exported note), for ingest.
  *
- * htmlparser2 parses it, as forgiving of unclosed tags as a browser. What is not text
- * to read (scripts, styles, the head, SVG, navigation menus, buttons, and what the page
- * hides: `hidden`, `aria-hidden="true"`, an inline `display: none`) is left out. Blocks (paragraphs,
- * sections, list items, table rows) become paragraphs and lines, and headings Markdown
- * headings, so the chunker starts a chunk at each and Luna reads a heading as the subject
- * of what follows. The page's title heads the text when no `<h1>` does.
+ * htmlparser2 (an optional peer, `readers.ts`) parses it, as forgiving of unclosed tags as
+ * a browser. What is not text to read (scripts, styles, the head, SVG, navigation menus,
+ * buttons, and what the page hides: `hidden`, `aria-hidden="true"`, an inline
+ * `display: none`) is left out. Blocks (paragraphs, sections, list items, table rows)
+ * become paragraphs and lines, and headings Markdown headings, so the chunker starts a
+ * chunk at each and Luna reads a heading as the subject of what follows. The page's title
+ * heads the text when no `<h1>` does.
  *
  * Each piece of the text keeps its offset in the page (`PageText.at`), so a fragment cites
  * the page's own line.
  */
-import { Parser } from 'htmlparser2';
+import type { Parser as ParserType } from 'htmlparser2';
+import { loadReader } from './readers.js';
 
 /** Elements whose content is not text to read (the title is read apart). */
 const HIDDEN = new Set([
@@ -81,7 +83,9 @@ export interface PageText {
   at(offset: number): number;
 }
 
-export function pageText(html: string): PageText {
+/** The text of the page `html` (htmlparser2 must be installed: `readerMissing('html')`). */
+export async function pageText(html: string): Promise<PageText> {
+  const { Parser } = await loadReader<typeof import('htmlparser2')>('htmlparser2');
   const parts: string[] = [];
   let length = 0;
   /** Pairs (offset in the text, offset in the page), one per piece, increasing. */
@@ -114,7 +118,7 @@ export function pageText(html: string): PageText {
     length += piece.length;
   };
 
-  const parser: Parser = new Parser(
+  const parser: ParserType = new Parser(
     {
       onopentag(name, attributes) {
         depth++;

@@ -2,27 +2,25 @@
  * The text of a PDF, page by page, for ingest.
  *
  * PDF.js (Mozilla's reader, the build unpdf bundles: 2 MB, no canvas) parses the file and
- * gives each page's text as positioned pieces. They are put back into lines (PDF.js marks line ends), lines into
- * paragraphs where the gap to the next line is clearly wider than the gap between the
- * lines of a paragraph (the page's lower quartile of gaps), or the text jumps up (a new
- * column), and a word hyphenated across a line end is joined again. A scanned page (an
- * image) holds no text to read.
+ * gives each page's text as positioned pieces. They are put back into lines (PDF.js marks
+ * line ends), lines into paragraphs where the gap to the next line is clearly wider than
+ * the gap between the lines of a paragraph (the page's lower quartile of gaps), or the
+ * text jumps up (a new column), and a word hyphenated across a line end is joined again. A
+ * scanned page (an image) holds no text to read.
  *
- * PDF.js is loaded on the first PDF, so the commands that never read one do not pay for it.
+ * unpdf is an optional peer (`readers.ts`), loaded on the first PDF.
  */
 import { hasUnspaced } from '@aios/utils';
 import { type Chunk, textChunks } from './chunk.js';
 import { hasPdfHeader, NOT_A_PDF } from './files.js';
 import { invalidFile } from './json.js';
+import { loadReader } from './readers.js';
 
 type PdfJs = Awaited<ReturnType<typeof import('unpdf')['getResolvedPDFJS']>>;
 type Document = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
 
-let loaded: Promise<PdfJs> | undefined;
-const pdfjs = (): Promise<PdfJs> => {
-  loaded ??= import('unpdf').then((unpdf) => unpdf.getResolvedPDFJS());
-  return loaded;
-};
+const pdfjs = async (): Promise<PdfJs> =>
+  (await loadReader<typeof import('unpdf')>('unpdf')).getResolvedPDFJS();
 
 /** Opens a PDF, or says why it cannot be read. */
 async function open(bytes: Uint8Array): Promise<{ doc: Document } | { problem: string }> {
