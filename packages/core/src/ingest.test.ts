@@ -537,13 +537,15 @@ describe('what ingest reads', () => {
         code: 'ERR_MODULE_NOT_FOUND',
       });
     };
-    expect(await readerMissing('pdf', absent)).toBe(
-      'reading PDFs needs the unpdf package: npm i unpdf beside @aios/core (with -g for a global aios)',
-    );
-    expect(await readerMissing('docx', absent)).toMatch(
+    expect(await readerMissing('pdf', absent)).toEqual({
+      reason:
+        'reading PDFs needs the unpdf package: npm i unpdf beside @aios/core (with -g for a global aios)',
+      reader: 'unpdf',
+    });
+    expect((await readerMissing('docx', absent))?.reason).toMatch(
       /^reading Word documents needs the mammoth/,
     );
-    expect(await readerMissing('html', absent)).toMatch(
+    expect((await readerMissing('html', absent))?.reason).toMatch(
       /^reading HTML pages needs the htmlparser2/,
     );
     // Text, Markdown and JSON need none; installed readers are found.

@@ -192,7 +192,7 @@ async function plan(
   const kind = kindOf(path);
   const missing = await readerMissing(kind);
   if (missing) {
-    onSkip({ path, reason: missing });
+    onSkip({ path, ...missing });
     return undefined;
   }
   // A PDF or a Word document is binary: it is checked by opening it.

@@ -74,16 +74,32 @@ export async function ingestWithProgress(
   };
   const done = aios.metrics.startRequest('carma', 'ingest');
   const stop = stopOnSignal();
+  // Files skipped for a reader not installed are told once per reader, at the end.
+  const unread = new Map<string, { reason: string; paths: string[] }>();
   try {
     const result = await ingest(aios, paths, {
       ...options,
       signal: stop.signal,
       onProgress,
       onSkip: (s) => {
+        if (s.reader) {
+          const group = unread.get(s.reader) ?? { reason: s.reason, paths: [] };
+          group.paths.push(s.path);
+          unread.set(s.reader, group);
+          return;
+        }
         bar?.stop();
         process.stderr.write(`aios: skipped ${displayPath(s.path)}: ${s.reason}\n`);
       },
     });
+    bar?.stop();
+    for (const { reason, paths: skipped } of unread.values()) {
+      const which =
+        skipped.length === 1
+          ? displayPath(skipped[0] as string)
+          : `${plural(skipped.length, 'file')} (${displayPath(skipped[0] as string)}...)`;
+      process.stderr.write(`aios: skipped ${which}: ${reason}\n`);
+    }
     done(result.interrupted ? 'interrupted' : 'ok');
     aios.metrics.setMemorySize('carma', { items: aios.memory.stats().fragments });
     return result;

@@ -40,6 +40,8 @@ export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 export interface SkippedFile {
   path: string;
   reason: string;
+  /** The package that reads such files, when its absence is the reason. */
+  reader?: string;
 }
 
 /** What a path is when it is neither a regular file nor a folder. */

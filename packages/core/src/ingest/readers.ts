@@ -37,19 +37,22 @@ export function loadReader<T>(name: string, load: Importer = importPackage): Pro
 }
 
 /**
- * Why files of `kind` cannot be read here (their reader is not installed), or undefined:
- * every kind without a reader can be.
+ * Why files of `kind` cannot be read here (their reader, named, is not installed), or
+ * undefined: every kind without a reader can be.
  */
 export async function readerMissing(
   kind: FileKind,
   load: Importer = importPackage,
-): Promise<string | undefined> {
+): Promise<{ reason: string; reader: string } | undefined> {
   const reader = READERS[kind];
   if (!reader) return undefined;
   try {
     await loadReader(reader.name, load);
     return undefined;
   } catch {
-    return `reading ${reader.what} needs the ${reader.name} package: npm i ${reader.name} beside @aios/core (with -g for a global aios)`;
+    return {
+      reason: `reading ${reader.what} needs the ${reader.name} package: npm i ${reader.name} beside @aios/core (with -g for a global aios)`,
+      reader: reader.name,
+    };
   }
 }
