@@ -458,6 +458,10 @@ describe('what ingest reads', () => {
     ]);
     // The offset is where the text starts in the page's source.
     expect(page.slice(chunks[1]?.offset).startsWith('Warranty</h2>')).toBe(true);
+    // An SVG's title is no page title.
+    const untitled = join(dir, 'logo.html');
+    writeFileSync(untitled, '<body><svg><title>Logo</title></svg><p>Boiler serviced.</p></body>');
+    expect((await chunkFile(untitled)).map((c) => c.text)).toEqual(['Boiler serviced.']);
   });
 
   it('reads a PDF page by page: lines made paragraphs, hyphenated words joined, its page as its line', async () => {

@@ -96,6 +96,8 @@ export async function pageText(html: string): Promise<PageText> {
   /** Depth of the open elements, and that of the element hiding what it holds, if any. */
   let depth = 0;
   let hiddenAt: number | undefined;
+  /** Whether what hides is the head (where the page's title is), not an SVG's own title. */
+  let inHead = false;
   let pre = 0;
   let cells = 0;
   let title: { text: string; at: number } | undefined;
@@ -122,12 +124,15 @@ export async function pageText(html: string): Promise<PageText> {
     {
       onopentag(name, attributes) {
         depth++;
-        if (name === 'title') {
+        if (name === 'title' && (hiddenAt === undefined || inHead)) {
           inTitle = true;
           title ??= { text: '', at: parser.endIndex + 1 };
           return;
         }
-        if (hiddenAt === undefined && (HIDDEN.has(name) || hides(attributes))) hiddenAt = depth;
+        if (hiddenAt === undefined && (HIDDEN.has(name) || hides(attributes))) {
+          hiddenAt = depth;
+          inHead = name === 'head';
+        }
         if (hiddenAt !== undefined) return;
         const heading = /^h([1-6])$/.exec(name);
         if (heading) {
@@ -152,7 +157,7 @@ export async function pageText(html: string): Promise<PageText> {
       onclosetag(name) {
         const closing = depth;
         depth = Math.max(0, depth - 1);
-        if (name === 'title') {
+        if (name === 'title' && inTitle) {
           inTitle = false;
           return;
         }
