@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
 
 // `aios memory add` remembers a note from the command line (or standard input), `aios
-// memory list` pages through what memory holds, as the HTTP API's add and list do.
+// memory list` pages through what memory holds, as the HTTP API's add and list do, and
+// `aios memory export` writes it all out as JSON Lines.
 const tempHome = tempHomes('aios-memory-add-');
 
 describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)', (impl) => {
@@ -72,6 +73,42 @@ describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)'
     expect(aios('memory', 'list', '--source', join(home, 'bins.md')).stdout).toContain(
       'bins.md:1  The black bin goes out on Monday evenings.',
     );
+  });
+
+  it('exports every fragment as JSON Lines, which ingest reads into another home', {
+    timeout: 120_000,
+  }, () => {
+    const from = tempHome();
+    const run = (home: string, ...args: string[]) => runCli(home, ['--offline', ...args], env);
+    expect(run(from, 'memory', 'add', 'The wifi password hint is the dog.').code).toBe(0);
+    expect(run(from, 'memory', 'add', '--namespace', 'house', 'Bins go out on Monday.').code).toBe(
+      0,
+    );
+    const file = join(from, 'memory.jsonl');
+    const written = run(from, 'memory', 'export', file);
+    expect(written.stdout).toBe(`exported 2 fragments to ${file}\n`);
+    const lines = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((f) => [f.namespace, f.text])).toEqual([
+      ['default', 'The wifi password hint is the dog.'],
+      ['house', 'Bins go out on Monday.'],
+    ]);
+    expect(lines[0]).toMatchObject({ importance: 0.5, version: 1, metadata: {} });
+    // One namespace, to standard output.
+    const house = run(from, 'memory', 'export', '--namespace', 'house');
+    expect(
+      house.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).text),
+    ).toEqual(['Bins go out on Monday.']);
+    // Read back elsewhere.
+    const to = tempHome();
+    expect(run(to, 'ingest', file).stdout).toContain('2 fragments added');
+    const found = JSON.parse(run(to, 'memory', 'search', 'wifi dog', '-k', '1', '--json').stdout);
+    expect(found.results[0].text).toBe('The wifi password hint is the dog.');
   });
 
   it('refuses an empty note and an importance out of range, with a coded error', () => {

@@ -1,13 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import {
-  DEFAULT_READ_DATA,
-  type PruneWarning,
-  type RetentionPolicy,
-  storageError,
-  writeStreamToPath,
-} from '@aios/backup';
+import { DEFAULT_READ_DATA, type PruneWarning, type RetentionPolicy } from '@aios/backup';
 import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
 import { AiosError, hideUrlPassword, isAiosError } from '@aios/utils';
@@ -20,6 +12,7 @@ import { printDiff } from './backup-diff-print.js';
 import { pc } from './colors.js';
 import { plural } from './plural.js';
 import { type GlobalOptions, loadCliConfig, numberIn, printJson } from './shared.js';
+import { toStdout, writeOutput } from './write-output.js';
 
 function handle(command: Command, repository?: string, metrics?: Metrics): BackupHandle {
   const { config } = loadCliConfig(command.optsWithGlobals<GlobalOptions>());
@@ -370,25 +363,14 @@ export function registerBackup(program: Command): void {
     .action(
       async (snapshot: string, file: string | undefined, _options: unknown, command: Command) => {
         const repo = await repoOf(command).open();
-        if (!file || file === '-') {
-          if (process.stdout.isTTY) {
-            throw new AiosError(
-              'INVALID_INPUT',
-              'refusing to write a tar archive to a terminal: give a file or redirect stdout',
-            );
-          }
-          const tar = await repo.exportTar(snapshot);
-          try {
-            await pipeline(tar, process.stdout, { end: false });
-          } catch (error) {
-            throw storageError(error, 'stdout');
-          }
-          return;
+        if (toStdout(file) && process.stdout.isTTY) {
+          throw new AiosError(
+            'INVALID_INPUT',
+            'refusing to write a tar archive to a terminal: give a file or redirect stdout',
+          );
         }
-        // A regular file is written atomically; a device or FIFO is written to as it is.
-        const target = resolve(file);
-        await writeStreamToPath(await repo.exportTar(snapshot), target);
-        console.log(`exported ${snapshot} to ${target}`);
+        const target = await writeOutput(() => repo.exportTar(snapshot), file);
+        if (target) console.log(`exported ${snapshot} to ${target}`);
       },
     );
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { pc } from './colors.js';
 import { registerMemoryAdd } from './memory-add.js';
 import { registerMemoryConflicts } from './memory-conflicts.js';
+import { registerMemoryExport } from './memory-export.js';
 import { findFragment } from './memory-find.js';
 import { registerMemoryList } from './memory-list.js';
 import { registerMemorySearch } from './memory-search.js';
@@ -27,6 +28,7 @@ export function registerMemory(program: Command): void {
   registerMemoryAdd(memory);
   registerMemorySearch(memory);
   registerMemoryList(memory);
+  registerMemoryExport(memory);
   registerMemoryConflicts(memory);
 
   memory
