@@ -20,7 +20,8 @@ export interface AnswerSource extends SourceRef {
   quote: string | null;
   /**
    * The line of the fragment's file where that sentence starts (the fragment's `line`
-   * metadata plus the sentence's line in it), or null when the fragment has no line.
+   * metadata plus the sentence's line in it; for a PDF's fragment, its page), or null when
+   * the fragment has no line.
    */
   line: number | null;
   /** `quote` (else the text) on one line, at most `SNIPPET_CHARS` characters, cut between words. */
@@ -79,6 +80,8 @@ export function answerSource(
   );
   const metadata = { ...fragment?.metadata };
   const first = typeof metadata.line === 'number' ? metadata.line : null;
+  // A PDF fragment's line is its page (core's ingest): a sentence inside does not move it.
+  const within = metadata.kind === 'pdf' ? 0 : (quoted?.line ?? 0);
   return {
     id: ref.id,
     score: ref.score,
@@ -86,7 +89,7 @@ export function answerSource(
     grounded: relevance >= GROUNDED_AT,
     text,
     quote: quoted?.quote ?? null,
-    line: first === null ? null : first + (quoted?.line ?? 0),
+    line: first === null ? null : first + within,
     snippet: snippet(quoted?.quote ?? text),
     namespace: fragment?.namespace ?? null,
     metadata,

@@ -122,6 +122,18 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     }
   });
 
+  it("keeps a PDF fragment's line, its page, whatever sentence of it is quoted", async () => {
+    const page = 'The pump was replaced in May.\n\nThe boiler pressure should read 1.5 bar.';
+    const where = { source: '/docs/manual.pdf', line: 4, offset: 900, kind: 'pdf' };
+    memory.add(page, { id: 'manual-p4', metadata: where });
+    const answer = await luna.ask('What should the boiler pressure read?');
+    expect(answer.sources[0]).toMatchObject({
+      id: 'manual-p4',
+      quote: 'The boiler pressure should read 1.5 bar.',
+      line: 4,
+    });
+  });
+
   it('streams, and carries the conversation into the next prompt', async () => {
     const deltas: string[] = [];
     const first = await luna.ask('Where does the cat sleep?', {
