@@ -20,8 +20,9 @@ export interface AnswerSource extends SourceRef {
   quote: string | null;
   /**
    * The line of the fragment's file where that sentence starts (the fragment's `line`
-   * metadata plus the sentence's line in it; for a PDF's fragment, its page), or null when
-   * the fragment has no line.
+   * metadata plus the sentence's line in it when the fragment's text is the file's as
+   * written; else the fragment's `line`: a PDF fragment's page, a record's line), or null
+   * when the fragment has no line.
    */
   line: number | null;
   /** `quote` (else the text) on one line, at most `SNIPPET_CHARS` characters, cut between words. */
@@ -64,6 +65,9 @@ function bestQuote(
   return best && best.relevance > 0 ? { quote: best.quote, line: best.line } : undefined;
 }
 
+/** Kinds of ingested fragments whose text is their file's as written. */
+const WRITTEN = new Set(['text', 'markdown']);
+
 /** An answer's source from what was stored of it, the fragment retrieved and its judgement. */
 export function answerSource(
   ref: SourceRef & { quote?: string; quoteLine?: number },
@@ -80,8 +84,11 @@ export function answerSource(
   );
   const metadata = { ...fragment?.metadata };
   const first = typeof metadata.line === 'number' ? metadata.line : null;
-  // A PDF fragment's line is its page (core's ingest): a sentence inside does not move it.
-  const within = metadata.kind === 'pdf' ? 0 : (quoted?.line ?? 0);
+  // A sentence's line in the fragment is a line of the file only when the fragment's text
+  // is the file's as written (a note, Markdown): not when it was made from the file (a
+  // page's text, a PDF's, whose line is its page, a record's).
+  const written = metadata.kind === undefined || WRITTEN.has(String(metadata.kind));
+  const within = written ? (quoted?.line ?? 0) : 0;
   return {
     id: ref.id,
     score: ref.score,
