@@ -11,12 +11,13 @@ export function displayPath(path: string): string {
  * Where a fragment came from, as the CLI shows it: its file and line (`notes/bins.md:4`),
  * for a PDF its page (`manual.pdf p. 2`: a PDF fragment's line is its page), for a Word
  * document the file alone (Word shows no lines). `within` is the line of a sentence inside
- * the fragment (0 for its first), which a page does not move.
+ * the fragment (0 for its first), counted only where the fragment's text is the file's as
+ * written (text, Markdown), as Luna counts a source's line.
  */
 export function displaySource(path: string, line: number | null | undefined, within = 0): string {
   const kind = kindOf(path);
   if (line === null || line === undefined || kind === 'docx') return displayPath(path);
-  return kind === 'pdf'
-    ? `${displayPath(path)} p. ${line}`
-    : `${displayPath(path)}:${line + within}`;
+  if (kind === 'pdf') return `${displayPath(path)} p. ${line}`;
+  const written = kind === 'text' || kind === 'markdown';
+  return `${displayPath(path)}:${line + (written ? within : 0)}`;
 }
