@@ -188,21 +188,21 @@ async function plan(
   onSkip: (s: SkippedFile) => void,
   sync?: SyncContext,
 ): Promise<Planned | undefined> {
-  const { size, modifiedAt, binary } = await sniffFile(path);
+  const { size, modifiedAt, problem: start } = await sniffFile(path);
   const kind = kindOf(path);
   const missing = await readerMissing(kind);
   if (missing) {
     onSkip({ path, ...missing });
     return undefined;
   }
-  // A PDF or a Word document is binary: it is checked by opening it.
-  if (binary && !isDocument(kind)) {
-    onSkip({ path, reason: binary });
+  if (start) {
+    onSkip({ path, reason: start });
     return undefined;
   }
   const status = sync ? await sync.status(path, size, modifiedAt) : 'new';
   if (status === 'unchanged') return { path, size, modifiedAt, kind, status };
   if (isDocument(kind)) {
+    // Its start was a document's: the whole of it is checked by opening it.
     const bytes = await readBytes(path);
     const problem = kind === 'pdf' ? await pdfProblem(bytes) : await docxProblem(bytes);
     if (problem) {

@@ -180,18 +180,18 @@ async function openRegular(
 }
 
 /**
- * A regular file's size, modification time (ms) and the reason it is not text, reading
- * only its first KiB.
+ * A regular file's size, modification time (ms) and the reason ingest cannot read it by
+ * its start (`headProblem`), reading only its first KiB.
  */
 export async function sniffFile(
   path: string,
-): Promise<{ size: number; modifiedAt: number; binary?: string }> {
+): Promise<{ size: number; modifiedAt: number; problem?: string }> {
   const { handle, size, modifiedAt } = await openRegular(path);
   try {
     const head = new Uint8Array(Math.min(SNIFF_BYTES, size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const binary = binaryReason(head.subarray(0, bytesRead));
-    return binary ? { size, modifiedAt, binary } : { size, modifiedAt };
+    const problem = headProblem(path, head.subarray(0, bytesRead));
+    return problem ? { size, modifiedAt, problem } : { size, modifiedAt };
   } catch (error) {
     throw fromNodeIoError(error, path);
   } finally {

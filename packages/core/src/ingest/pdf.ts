@@ -130,8 +130,8 @@ const PAGE_NUMBER = /^(?:page\s+)?[-–—(]?\s*(?:\d{1,5}|[ivxlcdm]{1,7})\s*[-�
  * its running head too.
  */
 export function dropRunningLines(pages: Line[][]): Line[][] {
-  /** A page's top and bottom lines, by height on the page (none for a page of one line). */
-  const edges = pages.map((page): [Line, Line] | undefined => {
+  /** Each page's top and bottom line, by height on the page, with their shapes. */
+  const edges = pages.map((page) => {
     if (page.length < 2) return undefined;
     let top = page[0] as Line;
     let bottom = page[0] as Line;
@@ -139,36 +139,30 @@ export function dropRunningLines(pages: Line[][]): Line[][] {
       if (line.y > top.y) top = line;
       if (line.y < bottom.y) bottom = line;
     }
-    return [top, bottom];
+    return [top, bottom].map((line) => ({ line, shape: shape(line.text) }));
   });
-  const shapeAt = (page: number, edge: 0 | 1) => {
-    const line = edges[page]?.[edge];
-    return line ? shape(line.text) : undefined;
-  };
-  const seen = [new Map<string, number>(), new Map<string, number>()];
-  for (let page = 0; page < pages.length; page++) {
-    for (const edge of [0, 1] as const) {
-      const shaped = shapeAt(page, edge);
-      if (shaped !== undefined) seen[edge]?.set(shaped, (seen[edge]?.get(shaped) ?? 0) + 1);
-    }
+  const seen = [new Map<string, number>(), new Map<string, number>()] as const;
+  for (const page of edges) {
+    page?.forEach(({ shape: shaped }, edge) => {
+      seen[edge as 0 | 1].set(shaped, (seen[edge as 0 | 1].get(shaped) ?? 0) + 1);
+    });
   }
   const least = Math.max(3, Math.ceil(pages.length / 3));
-  const running = (page: number, edge: 0 | 1): boolean => {
-    const line = edges[page]?.[edge];
-    if (!line) return false;
-    if (PAGE_NUMBER.test(line.text)) return true;
-    if (page === 0 && edge === 0) return false;
-    const shaped = shape(line.text);
+  const running = (i: number, edge: 0 | 1): boolean => {
+    const at = edges[i]?.[edge];
+    if (!at) return false;
+    if (PAGE_NUMBER.test(at.line.text)) return true;
+    if (i === 0 && edge === 0) return false;
     return (
-      shapeAt(page - 1, edge) === shaped ||
-      shapeAt(page + 1, edge) === shaped ||
-      (seen[edge]?.get(shaped) ?? 0) >= least
+      edges[i - 1]?.[edge]?.shape === at.shape ||
+      edges[i + 1]?.[edge]?.shape === at.shape ||
+      (seen[edge].get(at.shape) ?? 0) >= least
     );
   };
   return pages.map((page, i) => {
     const drop = new Set<Line>();
     for (const edge of [0, 1] as const) {
-      if (running(i, edge)) drop.add(edges[i]?.[edge] as Line);
+      if (running(i, edge)) drop.add(edges[i]?.[edge]?.line as Line);
     }
     return drop.size > 0 ? page.filter((l) => !drop.has(l)) : page;
   });
