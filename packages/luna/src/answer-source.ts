@@ -68,6 +68,15 @@ function bestQuote(
 /** Kinds of ingested fragments whose text is their file's as written. */
 const WRITTEN = new Set(['text', 'markdown']);
 
+/**
+ * Whether a fragment of this ingest kind holds its file's text as written (a note, Markdown),
+ * so that a line inside the fragment is a line of the file. A page's text, a PDF's (whose
+ * line is its page) or a record's was made from the file. No kind: a note added by hand.
+ */
+export function writtenAsIs(kind: unknown): boolean {
+  return kind === undefined || WRITTEN.has(String(kind));
+}
+
 /** An answer's source from what was stored of it, the fragment retrieved and its judgement. */
 export function answerSource(
   ref: SourceRef & { quote?: string; quoteLine?: number },
@@ -84,11 +93,7 @@ export function answerSource(
   );
   const metadata = { ...fragment?.metadata };
   const first = typeof metadata.line === 'number' ? metadata.line : null;
-  // A sentence's line in the fragment is a line of the file only when the fragment's text
-  // is the file's as written (a note, Markdown): not when it was made from the file (a
-  // page's text, a PDF's, whose line is its page, a record's).
-  const written = metadata.kind === undefined || WRITTEN.has(String(metadata.kind));
-  const within = written ? (quoted?.line ?? 0) : 0;
+  const within = writtenAsIs(metadata.kind) ? (quoted?.line ?? 0) : 0;
   return {
     id: ref.id,
     score: ref.score,

@@ -6,7 +6,7 @@ import { loadLunaBinding } from './binding.js';
 // `@aios/luna/testing`.
 
 // The agent
-export { type AnswerSource, SNIPPET_CHARS, snippet } from './answer-source.js';
+export { type AnswerSource, SNIPPET_CHARS, snippet, writtenAsIs } from './answer-source.js';
 export { type GivenTurn, MAX_STOP_SEQUENCES, type Sampling } from './ask-options.js';
 // The prompt budget and the offline answer
 export {

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { writtenAsIs } from '@aios/luna';
 import { kindOf } from '../ingest/files.js';
 
 /** A path as the user would type it: relative to the working directory when inside it. */
@@ -12,12 +13,11 @@ export function displayPath(path: string): string {
  * for a PDF its page (`manual.pdf p. 2`: a PDF fragment's line is its page), for a Word
  * document the file alone (Word shows no lines). `within` is the line of a sentence inside
  * the fragment (0 for its first), counted only where the fragment's text is the file's as
- * written (text, Markdown), as Luna counts a source's line.
+ * written (Luna's `writtenAsIs`: text, Markdown), as Luna counts a source's line.
  */
 export function displaySource(path: string, line: number | null | undefined, within = 0): string {
   const kind = kindOf(path);
   if (line === null || line === undefined || kind === 'docx') return displayPath(path);
   if (kind === 'pdf') return `${displayPath(path)} p. ${line}`;
-  const written = kind === 'text' || kind === 'markdown';
-  return `${displayPath(path)}:${line + (written ? within : 0)}`;
+  return `${displayPath(path)}:${line + (writtenAsIs(kind) ? within : 0)}`;
 }
