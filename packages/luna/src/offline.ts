@@ -1,5 +1,13 @@
 import type { MemoryFragment } from './memory.js';
-import { GROUNDED_AT, type JudgedFragment, type Judgement, judge } from './relevance.js';
+import {
+  cover,
+  GROUNDED_AT,
+  type JudgedFragment,
+  type JudgedSentence,
+  type Judgement,
+  judge,
+  stemSet,
+} from './relevance.js';
 import type { SourceRef } from './store.js';
 
 /**
@@ -68,24 +76,46 @@ interface Candidate {
   score: number;
 }
 
-/** Every quotable sentence of the fragments, best first. */
+/** A question (a remembered one, or a heading-like line) answers nothing. */
+const asks = (s: JudgedSentence) => s.text.trimEnd().endsWith('?');
+
+/**
+ * Every quotable sentence of the fragments, best first; and every two sentences in a row
+ * that together cover more of the question than either does alone ("The schooner Grace
+ * ran aground. Martha rowed out at dawn." answers who rowed out to the Grace, though
+ * neither sentence does).
+ */
 function candidates(judgement: Judgement, only: (f: JudgedFragment) => boolean): Candidate[] {
   const out: Candidate[] = [];
   judgement.fragments.forEach((judged, fragment) => {
     if (!only(judged)) return;
-    for (const s of judged.sentences) {
-      // A question (a remembered one, or a heading-like line) answers nothing.
-      if (s.relevance <= 0 || s.text.trimEnd().endsWith('?')) continue;
+    const { sentences } = judged;
+    sentences.forEach((s, i) => {
+      if (s.relevance > 0 && !asks(s)) {
+        out.push({
+          fragment,
+          judged,
+          position: s.position,
+          text: s.text,
+          quote: s.quote,
+          line: s.line,
+          score: s.relevance,
+        });
+      }
+      const next = sentences[i + 1];
+      if (!next || asks(s) || asks(next) || s.relevance + next.relevance <= 0) return;
+      const score = cover(judgement.terms, stemSet([...s.context, ...next.context])).score;
+      if (score <= Math.max(s.relevance, next.relevance)) return;
       out.push({
         fragment,
         judged,
         position: s.position,
-        text: s.text,
-        quote: s.quote,
+        text: `${s.text} ${next.text}`,
+        quote: `${s.quote} ${next.text}`,
         line: s.line,
-        score: s.relevance,
+        score,
       });
-    }
+    });
   });
   // Relevance decides; the fragment's, then brevity break ties.
   return out.sort(
@@ -153,11 +183,15 @@ export function extractiveAnswer(
 
   const chosen: Candidate[] = [];
   let chars = 0;
-  const floor = Math.max(GROUNDED_AT, (ranked[0]?.score ?? 0) * RELEVANCE_FLOOR);
+  // The best is always quoted: a fragment can hold the answer by its words, heading and
+  // file name together while no sentence, nor two in a row, covers half the question.
+  const best = ranked[0]?.score ?? 0;
+  const floor = Math.min(best, Math.max(GROUNDED_AT, best * RELEVANCE_FLOOR));
   for (const c of ranked) {
     if (chosen.length >= maxSentences || c.score < floor) break;
     if (chosen.length > 0 && chars + c.quote.length > maxChars) continue;
-    if (chosen.some((s) => s.text === c.text)) continue;
+    // A sentence already quoted, alone or with its neighbour, is not quoted again.
+    if (chosen.some((s) => overlaps(s, c))) continue;
     chosen.push(c);
     chars += c.quote.length;
   }
@@ -174,6 +208,13 @@ export function extractiveAnswer(
     sources,
     sentences: chosen.map((c) => sentenceOf(c, fragments)),
   };
+}
+
+/** Whether two candidates quote a sentence in common (the same text, or one in the other). */
+function overlaps(a: Candidate, b: Candidate): boolean {
+  if (a.text === b.text) return true;
+  if (a.fragment !== b.fragment) return false;
+  return a.text.includes(b.text) || b.text.includes(a.text);
 }
 
 function sentenceOf(c: Candidate, fragments: readonly MemoryFragment[]): ExtractedSentence {

@@ -144,3 +144,38 @@ describe('what the offline answer leaves out', () => {
     expect(answer.sentences.map((s) => s.fragmentId)).toEqual(['dedup']);
   });
 });
+
+describe('an answer told in two sentences', () => {
+  const story = {
+    id: 'story',
+    text: '# The Rescue\n\nIn the winter of 1912 the schooner Grace ran aground on the reef. Martha rowed out at dawn.\n\nAll nine sailors survived.',
+    score: 1,
+  };
+
+  it('quotes the two sentences in a row that hold it together, once', () => {
+    const answer = extractiveAnswer('Who rowed out to the Grace?', [story]);
+    expect(answer.grounded).toBe(true);
+    expect(answer.sentences.map((s) => s.text)).toEqual([
+      'In the winter of 1912 the schooner Grace ran aground on the reef. Martha rowed out at dawn.',
+    ]);
+    expect(answer.sources.map((s) => s.id)).toEqual(['story']);
+  });
+
+  it('quotes one sentence when it holds the answer alone', () => {
+    const answer = extractiveAnswer('How many sailors survived?', [story]);
+    expect(answer.sentences.map((s) => s.text)).toEqual(['All nine sailors survived.']);
+  });
+
+  it('never answers a grounded question with nothing to quote', () => {
+    // The words asked are spread over three sentences: none, nor two in a row, holds half.
+    const answer = extractiveAnswer('Which keeper logged gales, fog and ice at Skerry?', [
+      {
+        id: 'log',
+        text: '# Skerry keeper\n\nGales came in March. Fog stayed for weeks. Ice closed the harbour. The log holds it all.',
+        score: 1,
+      },
+    ]);
+    if (answer.grounded) expect(answer.sentences.length).toBeGreaterThan(0);
+    expect(answer.text).not.toMatch(/from memory: *$/);
+  });
+});
