@@ -29,7 +29,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testPdf } from '../../packages/utils/dist/testing.js';
+import { testEpub, testPdf } from '../../packages/utils/dist/testing.js';
 import { publishablePackages, readJson, root, run } from './lib/native-packages.mjs';
 import { aios, coreImplementations, installProject, smoke } from './release-test/consumers.mjs';
 import { lintTarballs } from './release-test/lint.mjs';
@@ -395,23 +395,31 @@ try {
     join(documents, 'bins.html'),
     '<title>Bins</title><p>The black bin goes out on Monday.</p>',
   );
+  writeFileSync(
+    join(documents, 'garden.epub'),
+    testEpub([[{ text: 'Prune the roses in February.' }]], { title: 'Garden' }),
+  );
   const ingestDocuments = () =>
     JSON.parse(aios(npmCore, node20, ['--offline', 'ingest', '--json', documents], home()));
   const bare = ingestDocuments();
   expect(
-    bare.skipped.length === 2 &&
-      bare.skipped.every((s) => /needs the (unpdf|htmlparser2) package: npm i /.test(s.reason)),
-    'without its document readers, @aios/core skips a PDF and a page, naming the package',
+    bare.skipped.length === 3 &&
+      bare.skipped.every((s) =>
+        /needs (the (unpdf|htmlparser2) package|the packages fflate and htmlparser2): npm i /.test(
+          s.reason,
+        ),
+      ),
+    'without its document readers, @aios/core skips a PDF, a page and a book, naming the packages',
     JSON.stringify(bare.skipped, null, 2),
   );
-  run('npm', ['install', 'unpdf', 'htmlparser2', '--no-audit', '--no-fund'], {
+  run('npm', ['install', 'unpdf', 'htmlparser2', 'fflate', '--no-audit', '--no-fund'], {
     cwd: npmCore,
     quiet: true,
   });
   const read = ingestDocuments();
   expect(
-    read.skipped.length === 0 && read.added === 2,
-    'with unpdf and htmlparser2 installed beside it, @aios/core reads the PDF and the page',
+    read.skipped.length === 0 && read.added === 3,
+    'with unpdf, htmlparser2 and fflate installed beside it, @aios/core reads the PDF, the page and the book',
     JSON.stringify(read, null, 2),
   );
   const node22Version = run(tools.node22, ['--version'], { quiet: true }).trim();

@@ -241,13 +241,13 @@ describe('ingest of what is not a regular text file', () => {
     mkdirSync(folder);
     writeFileSync(join(folder, 'a.xlsx'), 'PK');
     writeFileSync(join(folder, 'b.xlsx'), 'PK');
-    writeFileSync(join(folder, 'c.odt'), 'PK');
+    writeFileSync(join(folder, 'c.ods'), 'PK');
     writeFileSync(join(folder, 'note.md'), 'The kingfisher dived at noon.\n');
     const r = runCli(home, ['--offline', '--native', 'js', 'ingest', folder]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ingested 1 file: 1 fragment added');
     expect(r.stdout).toContain(
-      'left 3 files of other kinds in the folders: .xlsx (2), .odt (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .pdf .docx .json .jsonl .ndjson there (name a file to read it as text)',
+      'left 3 files of other kinds in the folders: .xlsx (2), .ods (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .pdf .docx .epub .odt .json .jsonl .ndjson there (name a file to read it as text)',
     );
   });
 });

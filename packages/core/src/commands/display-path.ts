@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { writtenAsIs } from '@aios/luna';
-import { kindOf } from '../ingest/files.js';
+import { isZipped, kindOf } from '../ingest/files.js';
 
 /** A path as the user would type it: relative to the working directory when inside it. */
 export function displayPath(path: string): string {
@@ -11,13 +11,13 @@ export function displayPath(path: string): string {
 /**
  * Where a fragment came from, as the CLI shows it: its file and line (`notes/bins.md:4`),
  * for a PDF its page (`manual.pdf p. 2`: a PDF fragment's line is its page), for a Word
- * document the file alone (Word shows no lines). `within` is the line of a sentence inside
+ * document, an EPUB book or an OpenDocument text the file alone (they show no lines). `within` is the line of a sentence inside
  * the fragment (0 for its first), counted only where the fragment's text is the file's as
  * written (Luna's `writtenAsIs`: text, Markdown), as Luna counts a source's line.
  */
 export function displaySource(path: string, line: number | null | undefined, within = 0): string {
   const kind = kindOf(path);
-  if (line === null || line === undefined || kind === 'docx') return displayPath(path);
+  if (line === null || line === undefined || isZipped(kind)) return displayPath(path);
   if (kind === 'pdf') return `${displayPath(path)} p. ${line}`;
   return `${displayPath(path)}:${line + (writtenAsIs(kind) ? within : 0)}`;
 }

@@ -227,7 +227,7 @@ export function registerIngest(program: Command): void {
   program
     .command('ingest')
     .description(
-      "import text, Markdown, HTML, PDF, Word and JSON/JSONL files and folders into memory, keeping it in step with them: unchanged files are skipped, a changed file's fragments replaced, your edits and deletes kept (SIGINT stops it between batches, keeping what was stored)",
+      "import text, Markdown, HTML, PDF, Word, EPUB, OpenDocument and JSON/JSONL files and folders into memory, keeping it in step with them: unchanged files are skipped, a changed file's fragments replaced, your edits and deletes kept (SIGINT stops it between batches, keeping what was stored)",
     )
     .argument('<paths...>', 'files or folders')
     .option(

@@ -1,4 +1,5 @@
 import { sentenceEnds } from '@aios/luna';
+import type { FileKind } from './files.js';
 
 /** A piece of a file, with where it came from. */
 export interface Chunk {
@@ -7,12 +8,13 @@ export interface Chunk {
   source: string;
   /**
    * Character offset of the chunk in the file (for HTML, in the page's source; for a PDF, in
-   * its text, the pages joined by form feeds; for a Word document, in its text).
+   * its text, the pages joined by form feeds; for a Word document, an EPUB book, an OpenDocument
+   * text, in its text).
    */
   offset: number;
   /** Line (1-based) where the chunk starts; for a PDF, its page. */
   line: number;
-  kind: 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'json' | 'jsonl' | 'chatgpt';
+  kind: FileKind | 'chatgpt';
   /** Extra provenance (a ChatGPT export: conversation, conversationId, role, time). */
   meta?: Record<string, string>;
 }

@@ -4,7 +4,16 @@ import { extname, join, resolve } from 'node:path';
 import { AiosError, fromNodeIoError } from '@aios/utils';
 import { decodeText, notTextReason } from './encoding.js';
 
-export type FileKind = 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'json' | 'jsonl';
+export type FileKind =
+  | 'text'
+  | 'markdown'
+  | 'html'
+  | 'pdf'
+  | 'docx'
+  | 'epub'
+  | 'odt'
+  | 'json'
+  | 'jsonl';
 
 /** File kinds `ingest` reads; in folders only these extensions are picked up. */
 const KINDS: Record<string, FileKind> = {
@@ -17,6 +26,8 @@ const KINDS: Record<string, FileKind> = {
   '.xhtml': 'html',
   '.pdf': 'pdf',
   '.docx': 'docx',
+  '.epub': 'epub',
+  '.odt': 'odt',
   '.json': 'json',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
@@ -120,25 +131,39 @@ export function hasPdfHeader(head: Uint8Array): boolean {
   return Buffer.from(head.subarray(0, SNIFF_BYTES)).toString('latin1').includes('%PDF-');
 }
 
-/** Whether `head` starts as a ZIP archive does (a .docx is one). */
+/** Whether `head` starts as a ZIP archive does (a .docx, an .epub, an .odt is one). */
 export function hasZipHeader(head: Uint8Array): boolean {
   return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
 }
 
 export const NOT_A_PDF = 'not a PDF (no %PDF- header in the first KiB)';
-export const NOT_A_DOCX = 'not a Word document (a .docx is a ZIP archive; this is none)';
+
+/** Documents that are ZIP archives of XML parts, by what the reason for a bad one calls them. */
+const ZIPPED = {
+  docx: 'a Word document (a .docx',
+  epub: 'an EPUB book (an .epub',
+  odt: 'an OpenDocument text (an .odt',
+} as const;
+export type ZippedKind = keyof typeof ZIPPED;
+
+export const isZipped = (kind: FileKind): kind is ZippedKind => kind in ZIPPED;
+
+/** Why a file of `kind` that does not start as a ZIP archive is not one of its kind. */
+export const notZipped = (kind: ZippedKind): string =>
+  `not ${ZIPPED[kind]} is a ZIP archive; this is none)`;
 
 /** Whether files of `kind` are binary documents, read by a parser of their own. */
-export const isDocument = (kind: FileKind): boolean => kind === 'pdf' || kind === 'docx';
+export const isDocument = (kind: FileKind): boolean => kind === 'pdf' || isZipped(kind);
 
 /**
  * Why ingest cannot read a file named `path` whose first KiB is `head`, or undefined: a
- * PDF or a Word document must start as one, any other file must be text (`binaryReason`).
+ * PDF must start as one, a Word document, an EPUB book or an OpenDocument text as a ZIP
+ * archive, any other file must be text (`binaryReason`).
  */
 export function headProblem(path: string, head: Uint8Array): string | undefined {
   const kind = kindOf(path);
   if (kind === 'pdf') return hasPdfHeader(head) ? undefined : NOT_A_PDF;
-  if (kind === 'docx') return hasZipHeader(head) ? undefined : NOT_A_DOCX;
+  if (isZipped(kind)) return hasZipHeader(head) ? undefined : notZipped(kind);
   return binaryReason(head);
 }
 

@@ -4,7 +4,7 @@
  * htmlparser2 (an optional peer, `readers.ts`) parses it, as forgiving of unclosed tags as
  * a browser. What is not text to read (scripts, styles, the head, SVG, navigation menus,
  * buttons, and what the page hides: `hidden`, `aria-hidden="true"`, an inline
- * `display: none`) is left out. Blocks (paragraphs, sections, list items, table rows)
+ * `display: none`; footnote marks and the links back from notes) is left out. Blocks (paragraphs, sections, list items, table rows)
  * become paragraphs and lines, and headings Markdown headings, so the chunker starts a
  * chunk at each and Luna reads a heading as the subject of what follows. The page's title
  * heads the text when no `<h1>` does.
@@ -14,6 +14,7 @@
  */
 import type { Parser as ParserType } from 'htmlparser2';
 import { loadReader } from './readers.js';
+import { TextBuilder } from './text-builder.js';
 
 /** Elements whose content is not text to read (the title is read apart). */
 const HIDDEN = new Set([
@@ -66,15 +67,15 @@ const BLOCKS = new Set([
   'ul',
 ]);
 
-/** Whether an element's attributes hide it from the reader. */
+/** A footnote's mark in the text, or the link back to it (ARIA roles, EPUB's types). */
+const NOTE_LINK = /\b(?:doc-)?(?:noteref|backlink)\b/;
+
+/** Whether an element's attributes hide it from the reader (a note's number is no text). */
 const hides = (attributes: Record<string, string>): boolean =>
   attributes.hidden !== undefined ||
   attributes['aria-hidden'] === 'true' ||
-  /display\s*:\s*none/i.test(attributes.style ?? '');
-
-/** Separators between pieces of text, weakest first: the strongest one asked for is kept. */
-const BREAKS = ['', ' ', ' | ', '\n', '\n\n'] as const;
-type Break = (typeof BREAKS)[number];
+  /display\s*:\s*none/i.test(attributes.style ?? '') ||
+  NOTE_LINK.test(`${attributes.role ?? ''} ${attributes['epub:type'] ?? ''}`);
 
 /** The text of a page, and where in the page each of its offsets comes from. */
 export interface PageText {
@@ -83,16 +84,14 @@ export interface PageText {
   at(offset: number): number;
 }
 
-/** The text of the page `html` (htmlparser2 must be installed: `readerMissing('html')`). */
-export async function pageText(html: string): Promise<PageText> {
+/**
+ * The text of the page `html` (htmlparser2 must be installed: `readerMissing('html')`).
+ * `title: false` leaves the page's title out (a book's chapters repeat the book's).
+ */
+export async function pageText(html: string, options: { title?: boolean } = {}): Promise<PageText> {
   const { Parser } = await loadReader<typeof import('htmlparser2')>('htmlparser2');
-  const parts: string[] = [];
-  let length = 0;
-  /** Pairs (offset in the text, offset in the page), one per piece, increasing. */
-  const marks: number[] = [];
-  let pending: Break = '';
-  /** What goes before the next piece: a heading's `#`s, a list item's dash. */
-  let lead = '';
+  const out = new TextBuilder();
+  const { marks } = out;
   /** Depth of the open elements, and that of the element hiding what it holds, if any. */
   let depth = 0;
   let hiddenAt: number | undefined;
@@ -104,21 +103,7 @@ export async function pageText(html: string): Promise<PageText> {
   let inTitle = false;
   let h1 = false;
 
-  const ask = (brk: Break) => {
-    if (BREAKS.indexOf(brk) > BREAKS.indexOf(pending)) pending = brk;
-  };
-  const emit = (text: string, at: number) => {
-    if (length > 0 && pending !== '') {
-      parts.push(pending);
-      length += pending.length;
-    }
-    pending = '';
-    marks.push(length, at);
-    const piece = lead + text;
-    lead = '';
-    parts.push(piece);
-    length += piece.length;
-  };
+  const ask = out.ask.bind(out);
 
   const parser: ParserType = new Parser(
     {
@@ -137,11 +122,11 @@ export async function pageText(html: string): Promise<PageText> {
         const heading = /^h([1-6])$/.exec(name);
         if (heading) {
           ask('\n\n');
-          lead = `${'#'.repeat(Number(heading[1]))} `;
+          out.lead = `${'#'.repeat(Number(heading[1]))} `;
           if (heading[1] === '1') h1 = true;
         } else if (name === 'li') {
           ask('\n');
-          lead = '- ';
+          out.lead = '- ';
         } else if (name === 'br') {
           ask('\n');
         } else if (name === 'tr') {
@@ -167,10 +152,10 @@ export async function pageText(html: string): Promise<PageText> {
         }
         if (/^h[1-6]$/.test(name)) {
           ask('\n\n');
-          lead = '';
+          out.lead = '';
         } else if (name === 'li' || name === 'tr') {
           ask('\n');
-          lead = '';
+          out.lead = '';
         } else if (BLOCKS.has(name)) {
           ask('\n\n');
           if (name === 'pre') pre = Math.max(0, pre - 1);
@@ -183,19 +168,8 @@ export async function pageText(html: string): Promise<PageText> {
         }
         if (hiddenAt !== undefined) return;
         const at = parser.startIndex;
-        if (pre > 0) {
-          if (data !== '') emit(data, at);
-          return;
-        }
-        const text = data.replace(/\s+/g, ' ');
-        const body = text.trim();
-        if (body === '') {
-          if (text !== '') ask(' ');
-          return;
-        }
-        if (text.startsWith(' ')) ask(' ');
-        emit(body, at + (text.startsWith(' ') ? data.search(/\S/) : 0));
-        if (text.endsWith(' ')) ask(' ');
+        if (pre === 0) out.flow(data, at);
+        else if (data !== '') out.emit(data, at);
       },
     },
     { decodeEntities: true },
@@ -203,13 +177,8 @@ export async function pageText(html: string): Promise<PageText> {
   parser.end(html);
 
   const heading = title?.text.replace(/\s+/g, ' ').trim();
-  if (title && heading && !h1) {
-    const head = `# ${heading}\n\n`;
-    for (let i = 0; i < marks.length; i += 2) marks[i] = (marks[i] as number) + head.length;
-    marks.unshift(0, title.at);
-    parts.unshift(head);
-  }
-  const text = parts.join('');
+  if (title && heading && !h1 && options.title !== false) out.prepend(`# ${heading}\n\n`, title.at);
+  const text = out.text();
   return {
     text,
     at(offset) {

@@ -1,16 +1,19 @@
 /**
  * The document readers: htmlparser2 for HTML pages, unpdf (PDF.js) for PDFs, mammoth for
- * Word documents. They are optional peer dependencies of @aios/core, as pg is of
- * @aios/data: together they weigh 9 MB, which would take an install of @aios/core over
- * its 45 MB, so whoever ingests such files installs them beside it. Without one, its files
- * are skipped with the reason, which names the package.
+ * Word documents, fflate (ZIP) with htmlparser2 for EPUB books and OpenDocument texts.
+ * They are optional peer dependencies of @aios/core, as pg is of @aios/data: together
+ * they weigh 10 MB, which would take an install of @aios/core over its 45 MB, so whoever
+ * ingests such files installs them beside it. Without one, its files are skipped with the
+ * reason, which names the packages.
  */
 import type { FileKind } from './files.js';
 
-const READERS: Partial<Record<FileKind, { name: string; what: string }>> = {
-  html: { name: 'htmlparser2', what: 'HTML pages' },
-  pdf: { name: 'unpdf', what: 'PDFs' },
-  docx: { name: 'mammoth', what: 'Word documents' },
+const READERS: Partial<Record<FileKind, { names: readonly string[]; what: string }>> = {
+  html: { names: ['htmlparser2'], what: 'HTML pages' },
+  pdf: { names: ['unpdf'], what: 'PDFs' },
+  docx: { names: ['mammoth'], what: 'Word documents' },
+  epub: { names: ['fflate', 'htmlparser2'], what: 'EPUB books' },
+  odt: { names: ['fflate', 'htmlparser2'], what: 'OpenDocument texts' },
 };
 
 /** Imports a package (the seam tests replace). */
@@ -37,8 +40,9 @@ export function loadReader<T>(name: string, load: Importer = importPackage): Pro
 }
 
 /**
- * Why files of `kind` cannot be read here (their reader, named, is not installed), or
- * undefined: every kind without a reader can be.
+ * Why files of `kind` cannot be read here (packages of their reader, named, are not
+ * installed), or undefined: every kind without a reader can be. `reader` names the
+ * packages missing (one skip reason per set of them).
  */
 export async function readerMissing(
   kind: FileKind,
@@ -46,13 +50,16 @@ export async function readerMissing(
 ): Promise<{ reason: string; reader: string } | undefined> {
   const reader = READERS[kind];
   if (!reader) return undefined;
-  try {
-    await loadReader(reader.name, load);
-    return undefined;
-  } catch {
-    return {
-      reason: `reading ${reader.what} needs the ${reader.name} package: npm i ${reader.name} beside @aios/core (with -g for a global aios)`,
-      reader: reader.name,
-    };
+  const missing: string[] = [];
+  for (const name of reader.names) {
+    await loadReader(name, load).catch(() => missing.push(name));
   }
+  if (missing.length === 0) return undefined;
+  const packages = missing.join(' ');
+  const named =
+    missing.length === 1 ? `the ${packages} package` : `the packages ${missing.join(' and ')}`;
+  return {
+    reason: `reading ${reader.what} needs ${named}: npm i ${packages} beside @aios/core (with -g for a global aios)`,
+    reader: packages,
+  };
 }

@@ -56,8 +56,9 @@ export function namespaceDir(home: string, namespace: string): string {
 }
 
 /**
- * Counts bytes through the stream, refuses a start ingest cannot read (binary, or a `.pdf`
- * that is no PDF), and stops at the request's limit.
+ * Counts bytes through the stream, refuses a start ingest cannot read (binary, or a
+ * document that does not start as its kind does: `headProblem`), and stops at the
+ * request's limit.
  */
 function guard(name: string, budget: { left: number; limit: number }): Transform {
   let head = Buffer.alloc(0);
@@ -96,7 +97,7 @@ function guard(name: string, budget: { left: number; limit: number }): Transform
 const binaryFile = (name: string, reason: string) =>
   apiError(
     'UNSUPPORTED_MEDIA_TYPE',
-    `${name} is ${reason}: ingest reads text, Markdown, HTML, PDF, Word (.docx), JSON, JSONL and ChatGPT exports`,
+    `${name} is ${reason}: ingest reads text, Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL and ChatGPT exports`,
     { file: name, reason },
   );
 

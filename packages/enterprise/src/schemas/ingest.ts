@@ -8,7 +8,7 @@ export const IngestUpload = Type.Object(
       minItems: 1,
       maxItems: 100,
       description:
-        'The files, one part each: text, Markdown, HTML, PDF, Word (.docx), JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which',
+        'The files, one part each: text, Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which',
     }),
     namespace: Type.Optional(
       Type.String({

@@ -2216,7 +2216,7 @@ export type paths = {
             requestBody: {
                 content: {
                     "multipart/form-data": {
-                        /** @description The files, one part each: text, Markdown, HTML, PDF, Word (.docx), JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which */
+                        /** @description The files, one part each: text, Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which */
                         file: string[];
                         /** @description Default: documents */
                         namespace?: string;

@@ -5,9 +5,9 @@ import { ErrorNote } from '../components/error-note';
 import { followJob, type Job } from '../jobs/follow';
 import { JobProgress } from '../jobs/job-progress';
 
-/** What `aios ingest` reads: text, Markdown, HTML, PDF, Word, JSON, JSONL, a ChatGPT export (conversations.json). */
+/** What `aios ingest` reads: text, Markdown, HTML, PDF, Word, EPUB, OpenDocument, JSON, JSONL, a ChatGPT export (conversations.json). */
 const ACCEPT =
-  '.txt,.text,.md,.markdown,.html,.htm,.xhtml,.pdf,.docx,.json,.jsonl,.ndjson,text/plain,text/markdown,text/html,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/json';
+  '.txt,.text,.md,.markdown,.html,.htm,.xhtml,.pdf,.docx,.epub,.odt,.json,.jsonl,.ndjson,text/plain,text/markdown,text/html,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/epub+zip,application/vnd.oasis.opendocument.text,application/json';
 
 /**
  * Import by drag and drop (or the file picker, for the keyboard): the files are uploaded

@@ -1,0 +1,55 @@
+/**
+ * Documents that are ZIP archives of XML (Word, EPUB, OpenDocument): each read into text
+ * with headings as Markdown headings, then cut as a page's text is. A fragment's line is
+ * a line of that text: these formats show none, and the CLI cites the file alone.
+ */
+import { type Chunk, textChunks } from './chunk.js';
+import { docxToText } from './docx.js';
+import { epubToText } from './epub.js';
+import { hasZipHeader, notZipped, type ZippedKind } from './files.js';
+import { invalidFile } from './json.js';
+import { odtToText } from './odt.js';
+import { ArchiveTooLarge, type Converted } from './zip.js';
+
+const READ: Record<ZippedKind, { read(bytes: Uint8Array): Promise<Converted>; what: string }> = {
+  docx: { read: docxToText, what: 'Word document' },
+  epub: { read: epubToText, what: 'EPUB book' },
+  odt: { read: odtToText, what: 'OpenDocument text' },
+};
+
+async function convert(kind: ZippedKind, bytes: Uint8Array): Promise<Converted> {
+  if (!hasZipHeader(bytes)) return { problem: notZipped(kind) };
+  try {
+    return await READ[kind].read(bytes);
+  } catch (error) {
+    const { what } = READ[kind];
+    if (error instanceof ArchiveTooLarge)
+      return { problem: `too large to read (${error.message})` };
+    return { problem: `a damaged ${what} (${(error as Error).message})` };
+  }
+}
+
+/** Why the document of `kind` in `bytes` cannot be read, or undefined when it can. */
+export async function documentProblem(
+  kind: ZippedKind,
+  bytes: Uint8Array,
+): Promise<string | undefined> {
+  const converted = await convert(kind, bytes);
+  return 'problem' in converted ? converted.problem : undefined;
+}
+
+/** The text of the document of `kind` in `bytes`; `INGEST_INVALID` when it cannot be read. */
+export async function documentText(
+  kind: ZippedKind,
+  bytes: Uint8Array,
+  path: string,
+): Promise<string> {
+  const converted = await convert(kind, bytes);
+  if ('problem' in converted) throw invalidFile(path, converted.problem);
+  return converted.text;
+}
+
+/** The chunks of a document's text (`documentText`), cut as a page's text is. */
+export function* documentChunks(text: string, source: string, kind: ZippedKind): Generator<Chunk> {
+  for (const c of textChunks(text, source, 'html')) yield { ...c, kind };
+}
