@@ -23,11 +23,21 @@ export function contentWords(text: string): string[] {
 }
 
 /**
+ * Longest word that is stemmed. Porter2's suffix rules are regular expressions whose time
+ * grows with the square of the word's length: a 25,000-letter "word" in one fragment held
+ * the event loop for 20 s on every question that retrieved it. No word of a language is
+ * this long; a longer run of letters is matched as written.
+ */
+const MAX_STEMMED = 40;
+
+/**
  * The English (Porter2) stem of a lower-case word, so that "serviced" meets "service" and
  * "allergies" meets "allergy"; words that are not plain Latin letters are left as they are.
  */
 export function stem(word: string): string {
-  return /^[a-z]+$/.test(word) && word.length > 3 ? porter2(word) : word;
+  return word.length > 3 && word.length <= MAX_STEMMED && /^[a-z]+$/.test(word)
+    ? porter2(word)
+    : word;
 }
 
 /** True when two stems name the same word: equal, or one a prefix of the other of 5+ letters. */
