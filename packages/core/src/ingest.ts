@@ -24,6 +24,7 @@ import { pdfChunks, pdfPages, pdfProblem } from './ingest/pdf.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, within } from './ingest/target.js';
+import { isExportedFragment } from './memory-records.js';
 
 export { chunkChatGptExport, isChatGptExport } from './ingest/chatgpt.js';
 export { type Chunk, chunkText, MAX_CHUNK, textChunks } from './ingest/chunk.js';
@@ -180,6 +181,9 @@ interface FileChunks {
   fraction: () => number;
 }
 
+const EXPORT_SKIPPED =
+  'an aios memory export: `aios memory import <file>` restores its fragments with their namespaces, importance and metadata';
+
 /**
  * Checks a file before anything is written: binary files are skipped, JSON and JSONL must
  * parse (a ChatGPT export must have its shape) and nest at most `MAX_JSON_DEPTH` deep.
@@ -214,8 +218,15 @@ async function plan(
     const value = parseJsonFile(await readText(path), path);
     if (isChatGptExport(value)) chatGptMessages(value, path);
   } else if (kind === 'jsonl') {
-    for (const _ of jsonLines(await readText(path), path)) {
-      // parsing each line is the check
+    let first = true;
+    for (const record of jsonLines(await readText(path), path)) {
+      // Parsing each line is the check. Ingested, an export would lose its namespaces,
+      // importance and metadata, and be a second copy in the home it came from.
+      if (first && isExportedFragment(record.value)) {
+        onSkip({ path, reason: EXPORT_SKIPPED });
+        return undefined;
+      }
+      first = false;
     }
   }
   return { path, size, modifiedAt, kind, status };

@@ -75,7 +75,7 @@ describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)'
     );
   });
 
-  it('exports every fragment as JSON Lines, which ingest reads into another home', {
+  it('exports every fragment as JSON Lines, which import restores as it was, in another home or the same', {
     timeout: 120_000,
   }, () => {
     const from = tempHome();
@@ -104,11 +104,52 @@ describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)'
         .split('\n')
         .map((l) => JSON.parse(l).text),
     ).toEqual(['Bins go out on Monday.']);
-    // Read back elsewhere.
+    // Imported elsewhere, each as it was: namespace, importance, metadata (its source too).
+    writeFileSync(join(from, 'bins.md'), 'The black bin goes out on Monday evenings.\n');
+    expect(run(from, 'ingest', join(from, 'bins.md')).code).toBe(0);
+    expect(run(from, 'memory', 'add', '--importance', '0.9', 'Mum is born on 3 May.').code).toBe(0);
+    expect(run(from, 'memory', 'export', file).code).toBe(0);
+    const exported = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const to = tempHome();
-    expect(run(to, 'ingest', file).stdout).toContain('2 fragments added');
+    const imported = run(to, 'memory', 'import', file);
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toBe(
+      'imported 4 fragments: 4 added, 0 already remembered (added by namespace: default 2, house 1, documents 1)\n',
+    );
+    const back = JSON.parse(run(to, 'memory', 'list', '--json').stdout).items;
+    const shapes = (list: Array<Record<string, unknown>>) =>
+      list
+        .map((f) => [f.namespace, f.text, f.importance, f.metadata])
+        .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    expect(shapes(back)).toEqual(shapes(exported));
+    expect(back.find((f: { text: string }) => f.text.startsWith('The black bin'))).toMatchObject({
+      source: join(from, 'bins.md'),
+      line: 1,
+    });
     const found = JSON.parse(run(to, 'memory', 'search', 'wifi dog', '-k', '1', '--json').stdout);
     expect(found.results[0].text).toBe('The wifi password hint is the dog.');
+    // Imported again, or into the home it came from: nothing twice.
+    expect(run(to, 'memory', 'import', file).stdout).toContain('0 added, 4 already remembered');
+    expect(run(from, 'memory', 'import', file).stdout).toContain('0 added, 4 already remembered');
+    // Ingest leaves an export to import, saying so, rather than lose what it holds.
+    const ingested = run(to, 'ingest', file);
+    expect(ingested.stderr).toContain(
+      'an aios memory export: `aios memory import <file>` restores',
+    );
+    expect(JSON.parse(run(to, 'memory', 'stats', '--json').stdout).fragments).toBe(4);
+    // A bad line adds nothing, and is named.
+    const broken = join(from, 'broken.jsonl');
+    writeFileSync(broken, `${JSON.stringify({ text: 'A fine note.' })}\n{"text": 3}\n`);
+    const refused = run(to, 'memory', 'import', broken);
+    expect(refused.code).toBe(1);
+    expectOneLineError(refused.stderr, 'INVALID_INPUT');
+    expect(refused.stderr).toContain(
+      'broken.jsonl:2: text: expected a text that is not blank, got number',
+    );
+    expect(JSON.parse(run(to, 'memory', 'stats', '--json').stdout).fragments).toBe(4);
   });
 
   it('refuses an empty note and an importance out of range, with a coded error', () => {

@@ -43,7 +43,7 @@ export function registerMemoryExport(memory: Command): void {
   memory
     .command('export')
     .description(
-      'write every fragment as JSON Lines (text, namespace, importance, metadata, times), which aios ingest reads back',
+      'write every fragment as JSON Lines (text, namespace, importance, metadata, times), which aios memory import reads back',
     )
     .argument('[file]', 'the file to write (atomically); "-" or omitted for stdout')
     .option('--namespace <ns>', 'only this namespace')

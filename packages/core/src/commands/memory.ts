@@ -6,6 +6,7 @@ import { registerMemoryAdd } from './memory-add.js';
 import { registerMemoryConflicts } from './memory-conflicts.js';
 import { registerMemoryExport } from './memory-export.js';
 import { findFragment } from './memory-find.js';
+import { registerMemoryImport } from './memory-import.js';
 import { registerMemoryList } from './memory-list.js';
 import { registerMemorySearch } from './memory-search.js';
 import { fragmentView, registerMemoryShow } from './memory-show.js';
@@ -29,6 +30,7 @@ export function registerMemory(program: Command): void {
   registerMemorySearch(memory);
   registerMemoryList(memory);
   registerMemoryExport(memory);
+  registerMemoryImport(memory);
   registerMemoryConflicts(memory);
 
   memory
