@@ -52,4 +52,39 @@ describe('findConflicts', () => {
     ]);
     expect(findConflicts(fragments, new Set(['d'])).map((c) => c.b.fragmentId)).toEqual(['d']);
   });
+
+  it('finds a contradiction of one word said of the same named subject', () => {
+    const pair = (a: string, b: string) =>
+      findConflicts([fragment('a', a), fragment('b', b)]).map((c) => c.about);
+    expect(pair("Anna's birthday is on 3 May", "Anna's birthday is on 9 June")).toEqual([
+      ['Anna', 'birthday'],
+    ]);
+    expect(pair('The gym opens at 6am', 'The gym opens at 7am')).toEqual([['gym', 'opens']]);
+    expect(pair('The corner shop closes at 5pm.', 'The corner shop closes at 6pm.')).toEqual([
+      ['corner', 'shop', 'closes'],
+    ]);
+    // The words as written, not their stems.
+    expect(pair("Anna's birthday party is on 3 May", "Anna's birthday party is on 9 June")).toEqual(
+      [['Anna', 'birthday', 'party']],
+    );
+  });
+
+  it('finds none between different subjects, or sentences that agree or say other things', () => {
+    const none = [
+      ['The gym opens at 6am', 'The pool opens at 7am'],
+      ["Anna's birthday is on 3 May", "Ben's birthday is on 9 June"],
+      ["Anna's birthday is on 3 May", "Anna's birthday is on 3 May."],
+      ["Anna's birthday is on 3 May", 'Her birthday is on 3 May.'],
+      // A party can be on another day than the birthday.
+      ["Anna's birthday is on 3 May", "Anna's birthday party is on 9 June"],
+      ['The gym opens at 6am', 'The gym closes at 10pm'],
+      ['The school opens at 8am', 'The school library opens at 9am'],
+      ['The library closes at 5pm on Saturdays', 'The library closes at 8pm on weekdays'],
+      // One word said of no one named could be said of anyone.
+      ['Call at 5pm.', 'Call at 6pm.'],
+    ];
+    for (const [a, b] of none) {
+      expect(findConflicts([fragment('a', a as string), fragment('b', b as string)])).toEqual([]);
+    }
+  });
 });

@@ -5,12 +5,12 @@
  * frame: its content words, less names and values) about someone (its subject, see
  * ./subject, and the names in it) with values (numbers, dates, days). Two sentences are in
  * conflict when their subjects meet (or one names no one), most of the smaller frame is in
- * the other (two words at least), and neither's values are all in the other's (so a shorter
- * restatement is no conflict).
+ * the other (two words at least, or the one word both say of a subject both name), and
+ * neither's values are all in the other's (so a shorter restatement is no conflict).
  */
 import type { MemoryFragment } from './memory.js';
 import { leadingSubject, subjectSentences } from './subject.js';
-import { STOPWORDS, stem, words } from './text.js';
+import { CALENDAR_WORDS, STOPWORDS, stem, words } from './text.js';
 
 /** Share of the smaller frame that the other must hold. */
 const SAME_FRAME = 0.6;
@@ -18,12 +18,6 @@ const SAME_FRAME = 0.6;
 const MAX_SHARED_BY = 50;
 /** Pairs compared at most, so a large memory is still checked in bounded time. */
 const MAX_PAIRS = 200_000;
-
-const MONTHS =
-  'january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec';
-const DAYS =
-  'monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays';
-const VALUE_WORDS = new Set(`${MONTHS} ${DAYS}`.split(' '));
 
 /** One side of a conflict. */
 export interface ConflictSide {
@@ -42,7 +36,7 @@ export interface ConflictSide {
 export interface Conflict {
   a: ConflictSide;
   b: ConflictSide;
-  /** Words both sentences say it about. */
+  /** Words both sentences say it about, as the first sentence writes them. */
   about: string[];
 }
 
@@ -57,13 +51,15 @@ interface Claim {
   /** What it says of them: its other content words (stems). */
   frame: Set<string>;
   values: Set<string>;
+  /** Each stem of its names and frame as the sentence (or its subject) writes the word. */
+  written: Map<string, string>;
 }
 
 const PRONOUNS = new Set(['she', 'he', 'her', 'hers', 'him', 'his', 'they', 'them', 'us', 'now']);
 
 /** The words of a sentence that are values: numbers and anything with a digit, months, days. */
 function isValue(word: string): boolean {
-  return /\d/.test(word) || VALUE_WORDS.has(word);
+  return /\d/.test(word) || CALENDAR_WORDS.has(word);
 }
 
 function claims(fragment: MemoryFragment, index: number): Claim[] {
@@ -73,9 +69,8 @@ function claims(fragment: MemoryFragment, index: number): Claim[] {
     fragment.metadata?.source,
     fragment.metadata?.kind,
   )) {
-    const subject = words(s.subject ?? leadingSubject(s.text) ?? '').filter(
-      (w) => !STOPWORDS.has(w),
-    );
+    const said = s.subject ?? leadingSubject(s.text) ?? '';
+    const subject = words(said).filter((w) => !STOPWORDS.has(w));
     const named = [...subject];
     const tokens = s.text.match(/[\p{L}\p{N}]+(?:['’]s)?/gu) ?? [];
     tokens.forEach((token, i) => {
@@ -92,7 +87,14 @@ function claims(fragment: MemoryFragment, index: number): Claim[] {
         frame.add(stem(w));
       }
     }
-    if (values.size > 0 && frame.size >= 2) {
+    // One word of frame is enough ("Anna's birthday is on 3 May"): comparing decides how
+    // much two frames must share.
+    if (values.size > 0 && frame.size >= 1) {
+      const written = new Map<string, string>();
+      for (const token of `${said} ${s.text}`.match(/[\p{L}\p{N}]+/gu) ?? []) {
+        const key = stem(token.toLowerCase());
+        if (!written.has(key)) written.set(key, token);
+      }
       out.push({
         fragment: index,
         quote: s.quote,
@@ -101,6 +103,7 @@ function claims(fragment: MemoryFragment, index: number): Claim[] {
         subject: new Set(subject.map(stem)),
         frame,
         values,
+        written,
       });
     }
   }
@@ -120,6 +123,19 @@ function sameSubject(c: Claim, d: Claim): boolean {
   }
   return c.names.size === 0 || d.names.size === 0 || [...c.names].some((n) => d.names.has(n));
 }
+
+/**
+ * One word in common is little: it is the same thing said only when it is all both say
+ * ("birthday", not "birthday" and "birthday party", which can be another day) of the same
+ * named subject ("the school", not "the school library"; one that names no one could be
+ * about anyone).
+ */
+const sameOneWord = (c: Claim, d: Claim) =>
+  c.frame.size === 1 &&
+  d.frame.size === 1 &&
+  c.subject.size > 0 &&
+  c.subject.size === d.subject.size &&
+  subset(c.subject, d.subject);
 
 const side = (f: MemoryFragment, c: Claim): ConflictSide => ({
   fragmentId: f.id,
@@ -173,9 +189,12 @@ export function findConflicts(
         if (!sameSubject(c, d)) continue;
         const shared = [...c.frame].filter((x) => d.frame.has(x));
         const overlap = shared.length / Math.min(c.frame.size, d.frame.size);
-        if (shared.length < 2 || overlap < SAME_FRAME) continue;
+        if (shared.length === 0 || overlap < SAME_FRAME) continue;
+        if (shared.length === 1 && !sameOneWord(c, d)) continue;
         if (within(c.values, d.values) || within(d.values, c.values)) continue;
-        const about = [...new Set([...c.names].filter((n) => d.names.has(n)).concat(shared))];
+        const about = [...new Set([...c.names].filter((n) => d.names.has(n)).concat(shared))].map(
+          (w) => c.written.get(w) ?? w,
+        );
         found.push({ a: side(f, c), b: side(g, d), about, overlap });
       }
     }

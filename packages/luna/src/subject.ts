@@ -7,7 +7,7 @@
  * else the heading it sits under, else the note's file name.
  */
 import { type SentenceSpan, sentenceSpans } from './sentences.js';
-import { STOPWORDS, sameStem, stem, words } from './text.js';
+import { CALENDAR_WORDS, STOPWORDS, sameStem, stem, words } from './text.js';
 
 /** A sentence of a fragment with its subject, ready to be quoted. */
 export interface SubjectSentence extends SentenceSpan {
@@ -38,6 +38,23 @@ const DETERMINER = /^(the|a|an|our|my|your|their|this|that)\s+/i;
 /** Words after which a determiner's noun phrase has ended (verbs that follow a subject). */
 const VERBISH =
   /^(is|are|was|were|has|have|had|will|would|can|could|must|should|may|might|does|do|did|goes|go|gets|get|needs|need|stays|runs|renews|works|lives|takes|eats)$/i;
+/**
+ * A present-tense verb of a singular subject ("opens", "closes", "carries"): a word in -s
+ * that is not one of a singular noun ("class", "bus", "tennis") nor a possessive.
+ */
+const THIRD_PERSON = /^\p{Ll}{2,}[^siu'’]s$/u;
+
+/**
+ * True when `word`, in a noun phrase, is the verb that follows it: "opens" in "the gym opens
+ * at 6am", not "keys" in "the car keys are in the drawer" (a verb after it makes it a noun).
+ */
+const endsPhrase = (word: string, next: string | undefined) =>
+  VERBISH.test(word) || (THIRD_PERSON.test(word) && !(next && VERBISH.test(next)));
+
+/** Capitalised words in a row, the first maybe abbreviated ("Dr. Helga Sørensen", "Grandma Rose"). */
+const NAME = /^(\p{Lu}[\p{L}\p{N}'’-]*\.?)(?:\s+(\p{Lu}[\p{L}\p{N}'’-]*))*/u;
+
+const bareWord = (word: string) => word.replace(/[^\p{L}\p{N}'’-]/gu, '');
 
 /** The noun phrase a sentence opens with, when it names its subject ("Grandma Rose", "The boiler"). */
 export function leadingSubject(sentence: string): string | undefined {
@@ -46,15 +63,22 @@ export function leadingSubject(sentence: string): string | undefined {
   if (determiner) {
     const rest = text.slice(determiner[0].length).split(/\s+/);
     const phrase: string[] = [];
-    for (const word of rest) {
-      const bare = word.replace(/[^\p{L}\p{N}'’-]/gu, '');
-      if (bare === '' || VERBISH.test(bare) || phrase.length >= 4) break;
+    for (const [i, word] of rest.entries()) {
+      const bare = bareWord(word);
+      if (bare === '' || phrase.length >= 4) break;
+      // The phrase's first word is its noun; a verb can only come after it.
+      if (
+        VERBISH.test(bare) ||
+        (phrase.length > 0 && endsPhrase(bare, bareWord(rest[i + 1] ?? '')))
+      ) {
+        break;
+      }
       phrase.push(bare);
       if (bare !== word) break; // punctuation ends the phrase
     }
     return phrase.length > 0 ? `${determiner[1]} ${phrase.join(' ')}` : undefined;
   }
-  const name = /^(\p{Lu}[\p{L}\p{N}'’-]*\.?)(?:\s+(\p{Lu}[\p{L}\p{N}'’-]*))*/u.exec(text);
+  const name = NAME.exec(text);
   if (!name) return undefined;
   const first = (name[1] as string).toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
   if (NOT_A_SUBJECT.has(first) || SUBJECT_PRONOUN.test(first) || POSSESSIVE_PRONOUN.test(first)) {
@@ -64,13 +88,104 @@ export function leadingSubject(sentence: string): string | undefined {
   return name[0].replace(/['’]s$/u, '').trim();
 }
 
-/** True when `subject` reads as a person's name rather than a thing ("the boiler"). */
+/** Words before a name that make it a person's. */
+const TITLES =
+  'Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Professor|Sir|Dame|Aunt|Auntie|Uncle|Grandma|Grandpa|Granny|Grandad|Grandmother|Grandfather|Nana|Cousin';
+const TITLE = new RegExp(`^(?:${TITLES})\\.?$`);
+/** A titled name anywhere in a sentence ("... with Dr. Patel at ..."). */
+const TITLED_NAME = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:${TITLES})\\.?(?:\\s+\\p{Lu}[\\p{L}\\p{N}'’-]*)+`,
+  'u',
+);
+/** A capitalised name said to be the subject ("My dentist is Dr. Helga Sørensen"). */
+const COPULA_NAME =
+  /(?<![\p{L}\p{N}])(?:is|was)\s+(\p{Lu}[\p{L}\p{N}'’-]*\.?(?:\s+\p{Lu}[\p{L}\p{N}'’-]*)*)/u;
+/** Endings of common nouns, which open a sentence capitalised without naming anyone ("Appointment"). */
+const COMMON_NOUN_ENDING = /(?:ment|tion|sion|ness|ship|ism|\p{L}{3}ings?)$/iu;
+/** Verbs a name is followed by as the subject of its sentence ("Maya is", "Tom works"). */
+const SINGULAR_VERB =
+  /^(is|was|has|had|does|did|will|would|can|could|must|should|might|goes|gets|needs|stays|runs|works|lives|takes|eats)$/i;
+
+/** Words that open a sentence as its subject, or with an 's, and are no one's name. */
+const NO_ONE = new Set(
+  'today tonight tomorrow yesterday everyone everybody someone somebody anyone anybody nobody'.split(
+    ' ',
+  ),
+);
+
+const withoutPossessive = (name: string) => name.replace(/['’]s$/u, '');
+
+/**
+ * Who a sentence names as a person, for `she`, `he`, `her` or `his` after it: the name it
+ * opens with, when that is a person's and not a common word capitalised because it opens the
+ * sentence ("Appointment on March 14th"), else a titled name in it or the name it says its
+ * subject is ("My dentist is Dr. Helga Sørensen"). `casing`: how the fragment writes its words
+ * elsewhere.
+ */
+function personIn(sentence: string, casing: Casing): string | undefined {
+  const text = sentence.trim();
+  const name = leadingSubject(text);
+  if (name && !DETERMINER.test(name) && isPerson(name, text, casing)) return name;
+  const titled = TITLED_NAME.exec(text);
+  const copula = COPULA_NAME.exec(text);
+  // The point after a one-word name ends the sentence; it is no abbreviation's.
+  const complement = (copula?.[1] ?? '').replace(/^([^\s.]+)\.$/u, '$1');
+  const opens = bareWord(complement.split(/\s+/)[0] ?? '');
+  const said =
+    copula &&
+    !CALENDAR_WORDS.has(opens.toLowerCase()) &&
+    !(TITLE.test(opens) && complement === opens)
+      ? { index: copula.index, name: complement }
+      : undefined;
+  const first = titled && (!said || titled.index <= said.index) ? { name: titled[0] } : said;
+  return first ? withoutPossessive(first.name.trim()) : undefined;
+}
+
+/** True when `name`, which opens `sentence`, is a person's name. */
+function isPerson(name: string, sentence: string, casing: Casing): boolean {
+  const parts = name.split(/\s+/);
+  if (parts.length > 1) return !CALENDAR_WORDS.has((parts[0] as string).toLowerCase());
+  const word = parts[0] as string;
+  const lower = word.toLowerCase();
+  if (TITLE.test(word) || CALENDAR_WORDS.has(lower) || NO_ONE.has(lower)) return false;
+  // Written capitalised inside a sentence, a word is a name; written in lower case, it is not.
+  if (casing.capitalised.has(lower)) return true;
+  if (casing.lower.has(lower) || COMMON_NOUN_ENDING.test(word)) return false;
+  // A name at the start of a sentence is its subject: a possessive or a verb follows it.
+  const after = sentence.slice(word.length);
+  if (/^['’]s\b/u.test(after)) return true;
+  const [next, then] = after.trim().split(/\s+/).map(bareWord);
+  if (next === undefined) return false;
+  return SINGULAR_VERB.test(next) || (THIRD_PERSON.test(next) && !(then && VERBISH.test(then)));
+}
+
+/** The words of a fragment written capitalised inside a sentence (not as its first word), and in lower case. */
+interface Casing {
+  capitalised: Set<string>;
+  lower: Set<string>;
+}
+
+function casingOf(spans: readonly SentenceSpan[]): Casing {
+  const casing: Casing = { capitalised: new Set(), lower: new Set() };
+  for (const span of spans) {
+    const tokens = span.text.match(/[\p{L}\p{N}'’-]+/gu) ?? [];
+    tokens.forEach((token, i) => {
+      const word = withoutPossessive(token);
+      if (/^\p{Ll}/u.test(word)) casing.lower.add(word);
+      else if (i > 0 && /^\p{Lu}/u.test(word)) casing.capitalised.add(word.toLowerCase());
+    });
+  }
+  return casing;
+}
+
+/** True when `subject` reads as a proper name rather than a thing ("the boiler"). */
 const isName = (subject: string) => /^\p{Lu}/u.test(subject) && !DETERMINER.test(subject);
 
+/** True when `it` or `its` can stand for `subject`: a thing, or a one-word name (a pet, a firm). */
 function agrees(pronoun: string, subject: string): boolean {
-  const p = pronoun.toLowerCase();
-  if (PERSONAL.has(p)) return isName(subject);
-  if (NEUTER.has(p)) return !isName(subject) || subject.split(/\s+/).length === 1;
+  if (NEUTER.has(pronoun.toLowerCase())) {
+    return !isName(subject) || subject.split(/\s+/).length === 1;
+  }
   return true;
 }
 
@@ -109,6 +224,7 @@ export function subjectSentences(
 ): SubjectSentence[] {
   const spans = sentenceSpans(text);
   const fallback = fileSubject(source, kind);
+  const casing = casingOf(spans);
   const out: SubjectSentence[] = [];
   spans.forEach((span, position) => {
     const heading = span.heading ?? fallback;
@@ -117,11 +233,14 @@ export function subjectSentences(
     let subject: string | undefined;
     if (opener) {
       const pronoun = opener[1] as string;
-      // The nearest earlier sentence under the same heading that names an agreeing subject.
+      const personal = PERSONAL.has(pronoun.toLowerCase());
+      // The nearest earlier sentence under the same heading that names an agreeing subject:
+      // for she or he, a person (a sentence opened by a common word names no one; better no
+      // subject than a wrong one).
       for (let i = out.length - 1; i >= 0 && subject === undefined; i--) {
         const before = out[i] as SubjectSentence;
         if ((before.heading ?? fallback) !== heading) break;
-        const named = leadingSubject(before.text);
+        const named = personal ? personIn(before.text, casing) : leadingSubject(before.text);
         if (named && agrees(pronoun, named)) subject = named;
       }
       if (subject === undefined && heading) subject = heading;

@@ -11,6 +11,15 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/** Month and day names (lower case): capitalised inside a sentence, yet never anyone's name. */
+export const CALENDAR_WORDS: ReadonlySet<string> = new Set(
+  (
+    'january february march april may june july august september october november december ' +
+    'jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday ' +
+    'friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays'
+  ).split(' '),
+);
+
 /**
  * Lower-case words, in order: the terms CARMA's BM25 indexes (`searchTerms`: letters,
  * digits and combining marks, a run of a script written without spaces as its pairs).
