@@ -18,8 +18,9 @@ import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { acquireLock, acquireReadLock } from './repo/lock.js';
 import { type BackupProgress, initRepository, openRepository } from './repository.js';
+import type { RetentionPolicy } from './retention.js';
 import { describeTree, noise, snapPath } from './testing/fixtures.js';
-import { freshRepo, tempBase } from './testing/repo-fixture.js';
+import { freshRepo, type SourceOptions, tempBase } from './testing/repo-fixture.js';
 
 const EXCLUDES = ['cache/', '*.log'];
 
@@ -39,7 +40,7 @@ const expectedTree = (src: string) => {
 
 // Every test works on a repository of its own: none depends on what another one did.
 describe.each(testImplementations())('repository (%s)', (impl) => {
-  const fresh = () => freshRepo(base(), impl);
+  const fresh = (source?: SourceOptions) => freshRepo(base(), impl, source);
   /** A fresh repository holding one snapshot of its source. */
   const backedUp = async () => {
     const fixture = await fresh();
@@ -353,5 +354,81 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     await repo.restore(keep, target);
     expect(restoredTree(src, target)).toEqual(expectedTree(src));
     await expect(repo.forget({})).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it("refuses a policy that would keep none of a path set's snapshots, whatever its rules", async () => {
+    const { dir, src, repo } = await fresh({ files: { 'a.txt': Buffer.from('a') } });
+    const tagged = (await repo.backup([src], { tags: ['monthly'] })).snapshot.id;
+    await repo.backup([src]);
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'b.txt'), 'b');
+    await repo.backup([other]);
+    const before = await repo.snapshots();
+    expect(before).toHaveLength(3);
+
+    const empty: Array<[RetentionPolicy, string]> = [
+      [{ keepLast: 0 }, 'got a policy to keep the last 0 snapshots'],
+      [{}, 'got a policy with no keep rule'],
+      [{ keepTags: [] }, 'got a policy to keep those tagged with one of no tags'],
+    ];
+    for (const [policy, words] of empty) {
+      const refused = repo.forget(policy, { prune: true });
+      await expect(refused).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(refused).rejects.toThrow(`forgetting every snapshot is refused), ${words}`);
+    }
+    // Tags no snapshot carries keep nothing: refused, on a dry run too, nothing removed.
+    for (const dryRun of [true, false]) {
+      const refused = repo.forget({ keepTags: ['nope'] }, { prune: true, dryRun });
+      await expect(refused).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        details: { field: 'policy', paths: [src], snapshots: 2 },
+      });
+      await expect(refused).rejects.toThrow(
+        'got a policy to keep those tagged "nope", which keeps none of the 2 snapshots of',
+      );
+    }
+    // A tag that keeps one path set's snapshot still empties the other: refused as well.
+    await expect(repo.forget({ keepTags: ['monthly'] })).rejects.toThrow(
+      'keeps none of the 1 snapshot of',
+    );
+    expect((await repo.snapshots()).map((s) => s.id)).toEqual(before.map((s) => s.id));
+    // With a rule that keeps one of each, the tag keeps its snapshot too.
+    const r = await repo.forget({ keepTags: ['monthly'], keepLast: 1 });
+    expect(r.remove).toEqual([]);
+    expect(r.keep).toContain(tagged);
+    // By id, every snapshot can still be forgotten.
+    expect(await repo.forgetSnapshots(before.map((s) => s.id))).toHaveLength(3);
+    expect(await repo.snapshots()).toEqual([]);
+  });
+
+  it('names the newest snapshots latest and latest~N for every operation', async () => {
+    const { dir, src, repo } = await fresh({ files: { 'a.txt': Buffer.from('one') } });
+    await expect(repo.resolveSnapshotId('latest')).rejects.toMatchObject({
+      code: 'SNAPSHOT_NOT_FOUND',
+    });
+    const first = (await repo.backup([src])).snapshot.id;
+    writeFileSync(join(src, 'a.txt'), 'two');
+    const second = (await repo.backup([src])).snapshot.id;
+    expect(await repo.resolveSnapshotId('latest')).toBe(second);
+    expect(await repo.resolveSnapshotId('latest~1')).toBe(first);
+    await expect(repo.resolveSnapshotId('latest~2')).rejects.toThrow('has only 2 snapshots');
+    await expect(repo.resolveSnapshotId('newest')).rejects.toThrow('"latest" or "latest~N"');
+    expect((await repo.loadSnapshot('latest')).id).toBe(second);
+    expect((await repo.diff('latest~1', 'latest')).modified).toEqual([`${snapPath(src)}/a.txt`]);
+    const target = join(dir, 'restored');
+    await repo.restore('latest~1', target);
+    expect(readFileSync(join(target, snapPath(src), 'a.txt'), 'utf8')).toBe('one');
+    const tar = join(dir, 'latest.tar');
+    await pipeline(await repo.exportTar('latest'), createWriteStream(tar));
+    expect(readFileSync(tar).includes(Buffer.from('two'))).toBe(true);
+
+    // forgetSnapshots resolves the same names; a dry run only names what it would remove.
+    expect(await repo.forgetSnapshots(['latest', second.slice(0, 8)], { dryRun: true })).toEqual([
+      second,
+    ]);
+    expect(await repo.snapshots()).toHaveLength(2);
+    expect(await repo.forgetSnapshots(['latest'])).toEqual([second]);
+    expect((await repo.snapshots()).map((s) => s.id)).toEqual([first]);
   });
 });

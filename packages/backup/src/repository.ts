@@ -62,7 +62,7 @@ export type {
   SnapshotList,
 } from './types.js';
 
-import { applyRetention, type RetentionPolicy, validatePolicy } from './retention.js';
+import { applyRetention, keepsNothing, type RetentionPolicy, validatePolicy } from './retention.js';
 import type { BackupOptions, BackupResult, DamagedSnapshot, SnapshotList } from './types.js';
 
 export interface RepositoryOptions {
@@ -99,6 +99,8 @@ export interface ForgetResult {
 }
 
 const SKELETON = ['data', 'index', 'snapshots', 'locks', 'tmp'];
+/** `latest` and `latest~N`, the names of the newest snapshots (see `resolveSnapshotId`). */
+const LATEST = /^latest(?:~(\d{1,6}))?$/;
 
 /**
  * True when `root` holds only what an interrupted `initRepository` leaves (some of the
@@ -271,13 +273,19 @@ export class Repository implements SnapshotStore {
       .map((n) => n.slice(0, -5));
   }
 
-  /** A full id from a unique prefix (at least 4 hex characters). */
+  /**
+   * A full id from a reference: an id or a unique prefix of one (at least 4 hex
+   * characters), `latest` (the newest intact snapshot) or `latest~N` (the Nth before it).
+   * Every operation that takes a snapshot resolves it here, so each accepts the same names.
+   */
   async resolveSnapshotId(idOrPrefix: string): Promise<string> {
+    const latest = typeof idOrPrefix === 'string' ? LATEST.exec(idOrPrefix.trim()) : null;
+    if (latest) return this.latestSnapshotId(idOrPrefix.trim(), Number(latest[1] ?? 0));
     if (typeof idOrPrefix !== 'string' || !/^[0-9a-f]{4,64}$/.test(idOrPrefix)) {
       throw invalidInput(
         'snapshot',
         idOrPrefix,
-        'a snapshot id or a unique prefix of at least 4 hex digits',
+        'a snapshot id, a unique prefix of at least 4 hex digits, "latest" or "latest~N"',
       );
     }
     const matches = (await this.snapshotIds()).filter((id) => id.startsWith(idOrPrefix));
@@ -288,6 +296,20 @@ export class Repository implements SnapshotStore {
         ? `no snapshot ${idOrPrefix} in ${this.path}`
         : `snapshot prefix ${idOrPrefix} matches ${matches.length} snapshots`,
       { details: { snapshot: idOrPrefix } },
+    );
+  }
+
+  /** The id of the snapshot `back` before the newest intact one (`ref` names it in errors). */
+  private async latestSnapshotId(ref: string, back: number): Promise<string> {
+    const { snapshots } = await this.listSnapshots();
+    const found = snapshots.at(-1 - back);
+    if (found) return found.id;
+    throw new AiosError(
+      'SNAPSHOT_NOT_FOUND',
+      snapshots.length === 0
+        ? `${this.path} has no snapshots yet`
+        : `${ref}: ${this.path} has only ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}`,
+      { details: { snapshot: ref } },
     );
   }
 
@@ -320,23 +342,24 @@ export class Repository implements SnapshotStore {
   }
 
   /**
-   * Removes the given snapshots (ids or unique prefixes), damaged ones included. Their data
-   * stays until `prune`.
+   * Removes the given snapshots (see `resolveSnapshotId`), damaged ones included, and
+   * returns their ids; with `dryRun`, only resolves them. Their data stays until `prune`.
    */
-  async forgetSnapshots(ids: string[]): Promise<string[]> {
+  async forgetSnapshots(ids: string[], options: { dryRun?: boolean } = {}): Promise<string[]> {
     if (!Array.isArray(ids) || ids.length === 0) {
       throw invalidInput('ids', ids, 'a non-empty array of snapshot ids');
     }
     return withStorageErrors(async () => {
-      const resolved = [];
-      for (const id of ids) resolved.push(await this.resolveSnapshotId(id));
+      const resolved = new Set<string>();
+      for (const id of ids) resolved.add(await this.resolveSnapshotId(id));
+      if (options.dryRun) return [...resolved];
       const release = await acquireLock(this.path, 'forget');
       try {
         for (const id of resolved) await removeDurably(join(this.path, 'snapshots', `${id}.json`));
       } finally {
         await release();
       }
-      return resolved;
+      return [...resolved];
     }, this.path);
   }
 
@@ -485,6 +508,11 @@ export class Repository implements SnapshotStore {
       const remove: string[] = [];
       for (const group of groups.values()) {
         const r = applyRetention(group, policy);
+        // Checked for every group before anything is removed (a dry run is refused too).
+        if (r.keep.length === 0) {
+          const { hostname, paths } = group[0] as SnapshotInfo;
+          throw keepsNothing(policy, { hostname, paths, snapshots: group.length });
+        }
         keep.push(...r.keep.map((s) => s.id));
         remove.push(...r.remove.map((s) => s.id));
       }

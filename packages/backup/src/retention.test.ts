@@ -58,7 +58,13 @@ describe('retention', () => {
   });
 
   it('refuses a policy that keeps nothing or has bad values', () => {
-    expect(() => validatePolicy({})).toThrow(/at least one keep rule/);
+    expect(() => validatePolicy({})).toThrow(
+      /keep at least one snapshot.*, got a policy with no keep rule$/,
+    );
+    // What was given is said in words, not as the type of the value ("got Object").
+    expect(() => validatePolicy({ keepLast: 0, keepDaily: 0 })).toThrow(
+      /, got a policy to keep the last 0 snapshots and the newest of each of the last 0 days$/,
+    );
     expect(() => validatePolicy({ keepLast: -1 })).toThrow(/policy.keepLast/);
     expect(() => validatePolicy({ keepDaily: 1.5 })).toThrow(/non-negative integer/);
     expect(validatePolicy({ keepYearly: 1 })).toEqual({ keepYearly: 1 });

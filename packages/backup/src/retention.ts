@@ -1,4 +1,4 @@
-import { invalidInput, nonNegativeInteger } from '@aios/utils';
+import { AiosError, ErrorCode, invalidInput, nonNegativeInteger } from '@aios/utils';
 
 /** How many snapshots to keep; a snapshot kept by any rule stays. */
 export interface RetentionPolicy {
@@ -34,6 +34,38 @@ const BUCKETS: Array<[keyof RetentionPolicy, (d: Date) => string]> = [
   ['keepYearly', (d) => d.toISOString().slice(0, 4)],
 ];
 
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** A policy in words: "a policy to keep the last 0 snapshots and those tagged "x"". */
+export function describePolicy(policy: RetentionPolicy): string {
+  const rules: string[] = [];
+  if (policy.keepLast !== undefined) rules.push(`the last ${plural(policy.keepLast, 'snapshot')}`);
+  for (const [key, unit] of [
+    ['keepHourly', 'hour'],
+    ['keepDaily', 'day'],
+    ['keepWeekly', 'week'],
+    ['keepMonthly', 'month'],
+    ['keepYearly', 'year'],
+  ] as const) {
+    const n = policy[key];
+    if (n !== undefined) rules.push(`the newest of each of the last ${plural(n, unit)}`);
+  }
+  if (policy.keepTags !== undefined) {
+    rules.push(
+      policy.keepTags.length === 0
+        ? 'those tagged with one of no tags'
+        : `those tagged ${policy.keepTags.map((t) => JSON.stringify(t)).join(' or ')}`,
+    );
+  }
+  return rules.length === 0
+    ? 'a policy with no keep rule'
+    : `a policy to keep ${rules.join(' and ')}`;
+}
+
+/** What every refusal of a policy that would forget every snapshot expects. */
+const KEEP_ONE =
+  'keep rules that keep at least one snapshot (forgetting every snapshot is refused)';
+
 export function validatePolicy(policy: RetentionPolicy): RetentionPolicy {
   if (typeof policy !== 'object' || policy === null) {
     throw invalidInput('policy', policy, 'a retention policy object');
@@ -51,13 +83,30 @@ export function validatePolicy(policy: RetentionPolicy): RetentionPolicy {
     if (policy.keepTags.length > 0) any = true;
   }
   if (!any) {
-    throw invalidInput(
-      'policy',
-      policy,
-      'at least one keep rule (forgetting every snapshot is refused)',
+    throw new AiosError(
+      ErrorCode.INVALID_INPUT,
+      `policy: expected ${KEEP_ONE}, got ${describePolicy(policy)}`,
+      { details: { field: 'policy', expected: KEEP_ONE } },
     );
   }
   return policy;
+}
+
+/**
+ * The refusal of a policy that keeps none of a group's snapshots: rules that can keep
+ * nothing (tags no snapshot carries) must not empty a backup any more than `keepLast: 0`
+ * may; forgetting snapshots by id stays the way to remove them all.
+ */
+export function keepsNothing(
+  policy: RetentionPolicy,
+  group: { hostname: string; paths: string[]; snapshots: number },
+): AiosError {
+  const of = `${group.paths.join(', ')} (host ${group.hostname})`;
+  return new AiosError(
+    ErrorCode.INVALID_INPUT,
+    `policy: expected ${KEEP_ONE}, got ${describePolicy(policy)}, which keeps none of the ${plural(group.snapshots, 'snapshot')} of ${of}; nothing was forgotten (give a rule that keeps one, or forget snapshots by id)`,
+    { details: { field: 'policy', expected: KEEP_ONE, ...group } },
+  );
 }
 
 /**

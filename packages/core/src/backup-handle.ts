@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import {
+  chmod,
   copyFile,
   mkdir,
   mkdtemp,
@@ -8,6 +9,7 @@ import {
   realpath,
   rename,
   rm,
+  rmdir,
   stat,
   writeFile,
 } from 'node:fs/promises';
@@ -45,9 +47,11 @@ import {
   AiosError,
   acquireLease,
   describeHolder,
+  fsyncDir,
   isAiosError,
   type NativeMode,
   SECRETS_FILE_NAME,
+  tempFileFor,
 } from '@aios/utils';
 import {
   DUMP_DIR,
@@ -88,8 +92,8 @@ export interface HomePaths {
 }
 
 /**
- * A restore's outcome; `applied` is false when files could not be restored and nothing was
- * replaced. `postgres`: what a restore in place loaded into the PostgreSQL store; `dumps`:
+ * A restore's outcome; `applied` is false when files could not be restored: nothing was
+ * replaced in place, nothing was left under a target. `postgres`: what a restore in place loaded into the PostgreSQL store; `dumps`:
  * the PostgreSQL dumps a restore under a target wrote out.
  */
 export type HomeRestoreResult = RestoreResult & {
@@ -419,17 +423,22 @@ export class BackupHandle {
     );
   }
 
-  /** Removes the given snapshots (ids or prefixes; damaged ones too), then prunes if asked. */
+  /**
+   * Removes the given snapshots (ids, prefixes, `latest`...; damaged ones too), then prunes
+   * if asked; with `dryRun`, only says which it would remove.
+   */
   forgetSnapshots(
     ids: string[],
-    options: { prune?: boolean } = {},
+    options: { prune?: boolean; dryRun?: boolean } = {},
   ): Promise<{ remove: string[]; prune?: PruneResult }> {
     return this.measured(
       'forget',
       async () => {
         const repo = await this.open();
-        const remove = await repo.forgetSnapshots(ids);
-        return options.prune ? { remove, prune: await repo.prune() } : { remove };
+        const remove = await repo.forgetSnapshots(ids, { dryRun: options.dryRun === true });
+        return options.prune && !options.dryRun
+          ? { remove, prune: await repo.prune() }
+          : { remove };
       },
       (result) =>
         result.prune ? { bytes: result.prune.bytesFreed, chunks: result.prune.chunksRemoved } : {},
@@ -558,7 +567,12 @@ export class BackupHandle {
     }
   }
 
-  /** Restores the snapshot as a home of its own under `target`: database in place. */
+  /**
+   * Restores the snapshot as a home of its own under `target`: database in place. It is
+   * written into a temporary directory beside the target, renamed to the target only once
+   * every file, the database's check and the dumps succeeded: a restore that fails leaves
+   * the target as it was (absent or empty), never a part of a home that opens as a whole one.
+   */
   private async restoreToTarget(
     repo: Repository,
     snap: SnapshotFile & { id: string },
@@ -567,30 +581,49 @@ export class BackupHandle {
     target: string,
     signal?: AbortSignal,
   ): Promise<HomeRestoreResult> {
-    if (!(await isEmptyDir(target))) {
-      throw new AiosError(
+    const notEmpty = () =>
+      new AiosError(
         'TARGET_NOT_EMPTY',
         `${target} is not empty; restore into a new or empty directory`,
         { details: { target } },
       );
-    }
-    const result = await repo.restore(snap.id, target, {
-      root: layout.root,
-      ...(signal ? { signal } : {}),
-    });
-    if (result.errors.length === 0) await this.placeDatabase(target, layout, paths, undefined);
-    // A PostgreSQL dump is written out as the file it is (psql loads it), beside the home's files.
-    const dumps: string[] = [];
-    if (result.errors.length === 0) {
+    if (!(await isEmptyDir(target))) throw notEmpty();
+    // The directory a symlinked target points to is the one replaced, not the link.
+    const dest = await realPath(target);
+    const parent = dirname(dest);
+    await mkdir(parent, { recursive: true });
+    // Named as atomic writes name their temporary files (`.<name>.<pid>.<random>.tmp`).
+    const staging = tempFileFor(dest);
+    await mkdir(staging);
+    try {
+      // An empty target that exists keeps its permissions once the staging replaces it.
+      const existing = await stat(dest).catch(() => undefined);
+      if (existing) await chmod(staging, existing.mode & 0o7777);
+      const result = await repo.restore(snap.id, staging, {
+        root: layout.root,
+        ...(signal ? { signal } : {}),
+      });
+      if (result.errors.length > 0) {
+        await rm(staging, { recursive: true, force: true });
+        return { ...result, target, applied: false };
+      }
+      await this.placeDatabase(staging, layout, paths, undefined);
+      // A PostgreSQL dump is written out as the file it is (psql loads it), beside the home's files.
+      const dumps: string[] = [];
       for (const entry of layout.dumps) {
-        const path = join(target, ...entry.split('/'));
+        const path = join(staging, ...entry.split('/'));
         await mkdir(dirname(path), { recursive: true });
         const reader = await readEntry(repo, snap.id, entry);
         await writeStreamToPath(Readable.from(reader.data), path).finally(() => reader.close());
-        dumps.push(path);
+        dumps.push(join(target, ...entry.split('/')));
       }
+      await moveInto(staging, dest, notEmpty);
+      await fsyncDir(parent);
+      return { ...result, target, applied: true, ...(dumps.length > 0 ? { dumps } : {}) };
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
     }
-    return { ...result, target, applied: true, ...(dumps.length > 0 ? { dumps } : {}) };
   }
 
   /**
@@ -646,24 +679,15 @@ export class BackupHandle {
 
   /**
    * A snapshot id from a reference: `latest` (the newest snapshot), `latest~N` (the Nth
-   * before it), or an id or unique prefix of one (checked when it is used).
+   * before it), or an id or unique prefix of one. The repository resolves it
+   * (`resolveSnapshotId`), as it does for every operation that takes a snapshot.
    */
   async resolveSnapshot(ref: string): Promise<string> {
-    const m = /^latest(?:~(\d{1,6}))?$/.exec(ref.trim());
-    if (!m) return ref;
-    const { snapshots } = await this.list();
-    const back = Number(m[1] ?? 0);
-    const found = snapshots.at(-1 - back);
-    if (!found) {
-      throw new AiosError(
-        'SNAPSHOT_NOT_FOUND',
-        snapshots.length === 0
-          ? `${this.path} has no snapshots yet`
-          : `${ref}: ${this.path} has only ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}`,
-        { details: { snapshot: ref } },
-      );
+    try {
+      return await (await this.open()).resolveSnapshotId(ref);
+    } catch (error) {
+      throw coded(error);
     }
-    return found.id;
   }
 
   /** A snapshot of a home: its id and time, the home it was taken of, where its database is. */
@@ -832,6 +856,31 @@ async function holdServerLock(home: string) {
         `a server runs on ${home} (${describeHolder(holder)}): stop it, then restore`,
         { details: { home, pid: holder.pid } },
       ),
+  });
+}
+
+/**
+ * Renames the directory `from` to `to`, which is absent or an empty directory (POSIX
+ * renames over an empty one; elsewhere it is removed first). `to` that is not empty
+ * (written to meanwhile) is left alone: `busy()` is thrown.
+ */
+async function moveInto(from: string, to: string, busy: () => AiosError): Promise<void> {
+  try {
+    await rename(from, to);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY') throw busy();
+    if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'EISDIR') throw storageError(error, to);
+  }
+  try {
+    await rmdir(to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY') throw busy();
+    throw storageError(error, to);
+  }
+  await rename(from, to).catch((error: unknown) => {
+    throw storageError(error, to);
   });
 }
 

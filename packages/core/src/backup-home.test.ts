@@ -43,6 +43,27 @@ interface IndexFile {
   blobs: Array<{ id: string; offset: number; length: number }>;
 }
 
+/** Flips one byte in the middle of the first chunk of the file `suffix` of the snapshot. */
+function damageChunkOf(home: string, snapshot: string, suffix: string): void {
+  const snap = JSON.parse(
+    readFileSync(join(home, 'backups', 'snapshots', `${snapshot}.json`), 'utf8'),
+  ) as { entries: Array<{ path: string; chunks?: string[] }> };
+  const chunk = snap.entries.find((e) => e.path.endsWith(suffix))?.chunks?.[0];
+  const index = join(home, 'backups', 'index');
+  let flipped = 0;
+  for (const name of readdirSync(index)) {
+    const f = JSON.parse(readFileSync(join(index, name), 'utf8')) as IndexFile;
+    const blob = f.blobs.find((b) => b.id === chunk);
+    if (!blob) continue;
+    const path = join(home, 'backups', 'data', f.pack.slice(0, 2), f.pack);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from([0x5a]), 0, 1, blob.offset + Math.floor(blob.length / 2));
+    closeSync(fd);
+    flipped++;
+  }
+  expect(flipped).toBeGreaterThan(0);
+}
+
 /** The names under `home` that restores in place leave while they run. */
 const leftovers = (home: string) => readdirSync(home).filter((n) => n.startsWith('.restore-'));
 
@@ -122,6 +143,88 @@ describe.each(testImplementations())(
       const again = aios(home, 'backup', 'restore', 'latest', '--target', target);
       expect(again.code).toBe(1);
       expectOneLineError(again.stderr, 'TARGET_NOT_EMPTY');
+    });
+
+    it('a restore under --target that cannot read every file leaves no home behind', () => {
+      const home = tempHome();
+      demoHome(home);
+      const { id } = create(home);
+      damageChunkOf(home, id, '/.database-copy/aios.db');
+      const parent = join(home, 'out');
+      mkdirSync(parent);
+      const fresh = join(parent, 'fresh');
+      const empty = join(parent, 'empty');
+      mkdirSync(empty);
+      for (const target of [fresh, empty]) {
+        const r = aios(home, 'backup', 'restore', 'latest', '--target', target);
+        expect(r.code).toBe(1);
+        expect(r.stdout).not.toMatch(/^restored/m);
+        expect(r.stdout).not.toContain('a home of its own');
+        expect(r.stdout).toContain(
+          `not restored: 1 file of ${id.slice(0, 12)} could not be read; nothing was written to ${target}`,
+        );
+        expect(r.stdout).toMatch(/error: \.database-copy\/aios\.db: .*\[CHUNK_DAMAGED\]/);
+      }
+      // Neither a half home nor a staging directory is left: the new target was not made,
+      // the empty one stays empty.
+      expect(readdirSync(parent).sort()).toEqual(['empty']);
+      expect(readdirSync(empty)).toEqual([]);
+      // The in-place restore of the same snapshot still refuses and leaves the home alone.
+      const inPlace = aios(home, 'backup', 'restore', 'latest');
+      expect(inPlace.code).toBe(1);
+      expect(inPlace.stdout).toContain(`${home} is unchanged`);
+    });
+
+    it('forget refuses a policy that keeps nothing; every command takes latest; ids have a dry run', () => {
+      const home = tempHome();
+      writeFileSync(join(home, 'a.txt'), 'one\n');
+      const first = create(home);
+      writeFileSync(join(home, 'a.txt'), 'two\n');
+      const second = create(home);
+      const ids = () =>
+        (JSON.parse(ok(home, 'backup', 'list', '--json').stdout) as Snapshot[]).map((s) => s.id);
+      const all = [first.id, second.id];
+      expect(ids()).toEqual(all);
+
+      // Tags no snapshot carries keep nothing: refused as --keep-last 0 is, in words.
+      for (const args of [
+        ['--keep-tag', 'nope', '--prune'],
+        ['--keep-tag', 'nope', '--dry-run'],
+        ['--keep-last', '0', '--keep-tag', 'nope'],
+      ]) {
+        const r = aios(home, 'backup', 'forget', ...args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expectOneLineError(r.stderr, 'INVALID_INPUT');
+        expect(r.stderr).toContain('forgetting every snapshot is refused');
+        expect(r.stderr).toMatch(/a policy to keep .*those tagged "nope", which keeps none of/);
+        expect(r.stdout).toBe('');
+      }
+      const zero = aios(home, 'backup', 'forget', '--keep-last', '0');
+      expect(zero.code).toBe(1);
+      expectOneLineError(zero.stderr, 'INVALID_INPUT');
+      expect(zero.stderr).toContain('got a policy to keep the last 0 snapshots [');
+      expect(zero.stderr).not.toContain('Object');
+      expect(ids()).toEqual(all);
+
+      // latest and latest~N name a snapshot for export and forget as for restore and diff.
+      const tar = join(home, 'latest.tar');
+      const exported = ok(home, 'backup', 'export', 'latest', tar);
+      expect(exported.stdout).toBe(`exported ${second.id.slice(0, 12)} to ${tar}\n`);
+      expect(spawnSync('tar', ['xOf', tar], { encoding: 'utf8' }).stdout).toContain('two\n');
+
+      // Snapshot ids with --dry-run say what would go, and nothing goes.
+      const dry = ok(home, 'backup', 'forget', 'latest~1', '--dry-run');
+      expect(dry.stdout).toBe(`would remove 1 snapshot\n  - ${first.id.slice(0, 12)}\n`);
+      expect(ids()).toEqual(all);
+      const both = aios(home, 'backup', 'forget', 'latest', '--keep-last', '1');
+      expect(both.code).toBe(1);
+      expectOneLineError(both.stderr, 'INVALID_INPUT');
+      expect(both.stderr).toContain('give either snapshot ids or --keep-* options, not both');
+      // By id, even the last snapshot can be forgotten.
+      const forgot = ok(home, 'backup', 'forget', 'latest', '--prune');
+      expect(forgot.stdout).toContain(`removed 1 snapshot\n  - ${second.id.slice(0, 12)}\n`);
+      ok(home, 'backup', 'forget', 'latest');
+      expect(ids()).toEqual([]);
     });
 
     it('will not restore in place while another process has the database open', async () => {
@@ -283,20 +386,7 @@ describe.each(testImplementations())(
       demoHome(home);
       const first = create(home);
       ok(home, 'backup', 'verify');
-      const snap = JSON.parse(
-        readFileSync(join(home, 'backups', 'snapshots', `${first.id}.json`), 'utf8'),
-      ) as { entries: Array<{ path: string; chunks?: string[] }> };
-      const chunk = snap.entries.find((e) => e.path.endsWith('/files/blob.bin'))?.chunks?.[0];
-      const index = join(home, 'backups', 'index');
-      for (const name of readdirSync(index)) {
-        const f = JSON.parse(readFileSync(join(index, name), 'utf8')) as IndexFile;
-        const blob = f.blobs.find((b) => b.id === chunk);
-        if (!blob) continue;
-        const path = join(home, 'backups', 'data', f.pack.slice(0, 2), f.pack);
-        const fd = openSync(path, 'r+');
-        writeSync(fd, Buffer.from([0x5a]), 0, 1, blob.offset + Math.floor(blob.length / 2));
-        closeSync(fd);
-      }
+      damageChunkOf(home, first.id, '/files/blob.bin');
       const second = aios(home, 'backup', 'create');
       expect(second.code).toBe(0);
       expect(second.stdout).toContain('stored again from the live data [CHUNK_DAMAGED]');

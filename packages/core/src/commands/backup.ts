@@ -235,9 +235,13 @@ export function registerBackup(program: Command): void {
               );
             }
           } else {
+            // Under a target, what was restored is removed: the directory is as it was.
+            const left = options.target
+              ? `nothing was written to ${result.target}`
+              : `${result.target} is unchanged`;
             console.log(
               pc.red(
-                `not restored: ${plural(result.errors.length, 'file')} of ${id.slice(0, 12)} could not be read; ${result.target} is unchanged`,
+                `not restored: ${plural(result.errors.length, 'file')} of ${id.slice(0, 12)} could not be read; ${left}`,
               ),
             );
           }
@@ -290,7 +294,10 @@ export function registerBackup(program: Command): void {
     .description(
       'remove the given snapshots (damaged ones too), or those outside a retention policy (--prune also frees their data)',
     )
-    .argument('[snapshots...]', 'snapshot ids or unique prefixes to remove')
+    .argument(
+      '[snapshots...]',
+      'snapshots to remove: ids, unique prefixes, "latest" or "latest~N" (N before it)',
+    )
     .option('--keep-last <n>', 'the n most recent snapshots', count('keep-last'))
     .option('--keep-hourly <n>', 'the newest of each of the last n hours', count('keep-hourly'))
     .option('--keep-daily <n>', 'the newest of each of the last n days', count('keep-daily'))
@@ -306,17 +313,22 @@ export function registerBackup(program: Command): void {
       const { keepTag, prune: _prune, dryRun: _dryRun, json: _json, ...counts } = options;
       const policy: RetentionPolicy = { ...counts, ...(keepTag ? { keepTags: keepTag } : {}) };
       if (ids.length > 0) {
-        if (Object.keys(policy).length > 0 || options.dryRun) {
+        if (Object.keys(policy).length > 0) {
           throw new AiosError(
             'INVALID_INPUT',
-            'give either snapshot ids or --keep-* options (with --dry-run), not both',
+            'give either snapshot ids or --keep-* options, not both',
           );
         }
         const result = await measured(command, (h) =>
-          h.forgetSnapshots(ids, { prune: options.prune === true }),
+          h.forgetSnapshots(ids, {
+            prune: options.prune === true,
+            dryRun: options.dryRun === true,
+          }),
         );
         if (options.json) return printJson(result);
-        console.log(`removed ${plural(result.remove.length, 'snapshot')}`);
+        console.log(
+          `${options.dryRun ? 'would remove' : 'removed'} ${plural(result.remove.length, 'snapshot')}`,
+        );
         for (const id of result.remove) console.log(pc.dim(`  - ${id.slice(0, 12)}`));
         if (result.prune) for (const line of pruneLines(result.prune)) console.log(line);
         return;
@@ -358,19 +370,24 @@ export function registerBackup(program: Command): void {
   backup
     .command('export')
     .description('write a snapshot as a tar archive (to a file, or "-" / nothing for stdout)')
-    .argument('<snapshot>', 'snapshot id or a unique prefix of it')
+    .argument(
+      '<snapshot>',
+      'snapshot id or a unique prefix of it; "latest" for the newest, "latest~N" for the Nth before it',
+    )
     .argument('[file]', 'the tar file to write; "-" or omitted for stdout')
     .action(
       async (snapshot: string, file: string | undefined, _options: unknown, command: Command) => {
-        const repo = await repoOf(command).open();
+        const h = repoOf(command);
+        const repo = await h.open();
         if (toStdout(file) && process.stdout.isTTY) {
           throw new AiosError(
             'INVALID_INPUT',
             'refusing to write a tar archive to a terminal: give a file or redirect stdout',
           );
         }
-        const target = await writeOutput(() => repo.exportTar(snapshot), file);
-        if (target) console.log(`exported ${snapshot} to ${target}`);
+        const id = await h.resolveSnapshot(snapshot);
+        const target = await writeOutput(() => repo.exportTar(id), file);
+        if (target) console.log(`exported ${id.slice(0, 12)} to ${target}`);
       },
     );
 }
