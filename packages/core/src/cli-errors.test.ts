@@ -250,4 +250,30 @@ describe('ingest of what is not a regular text file', () => {
       'left 3 files of other kinds in the folders: .xlsx (2), .ods (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .pdf .docx .epub .odt .json .jsonl .ndjson there (name a file to read it as text)',
     );
   });
+
+  it('skips a broken JSON file found in a folder with the reason, and ingests the rest', () => {
+    const folder = join(home, 'exports');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.md'), 'The otter slid down the bank at dusk.\n');
+    writeFileSync(join(folder, 'broken.json'), '{"a":');
+    writeFileSync(join(folder, 'log.jsonl'), '{"text":"ok"}\n{"text":\n');
+    const r = runCli(home, ['--offline', '--native', 'js', 'ingest', folder]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('aios: skipped exports/broken.json: not valid JSON (');
+    expect(r.stderr).toContain('aios: skipped exports/log.jsonl: line 2 is not valid JSON (');
+    expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 2 skipped');
+  });
+
+  it('refuses an empty path rather than take it for the working directory', () => {
+    writeFileSync(join(home, 'diary.md'), 'Private: the spare key is under the third pot.\n');
+    for (const args of [
+      ['ingest', ''],
+      ['forget', '--dry-run', ''],
+    ]) {
+      const r = runCli(home, ['--offline', '--native', 'js', ...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expectOneLineError(r.stderr, 'INVALID_INPUT');
+      expect(r.stderr).toContain('an empty path names no file (give . for the current folder)');
+    }
+  });
 });

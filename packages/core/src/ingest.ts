@@ -9,6 +9,7 @@ import { documentChunks, documentProblem, documentText } from './ingest/document
 import {
   collectFiles,
   type FileKind,
+  givenPaths,
   isDocument,
   isZipped,
   kindOf,
@@ -184,6 +185,39 @@ interface FileChunks {
 const EXPORT_SKIPPED =
   'an aios memory export: `aios memory import <file>` restores its fragments with their namespaces, importance and metadata';
 
+/** Errors of a JSON or JSONL file that make it skipped, not the run stopped. */
+const BROKEN_RECORDS = new Set(['INGEST_INVALID', 'INGEST_TOO_DEEP']);
+
+/** A file's error message as a skip reason: the path is said beside it already. */
+const withoutPath = (message: string, path: string): string =>
+  message.startsWith(path)
+    ? message
+        .slice(path.length)
+        .replace(/^:(\d+):/, 'line $1:')
+        .replace(/^:\s*/, '')
+    : message;
+
+/**
+ * Why a JSON or JSONL file is left out whole (an `aios memory export`, for import), or
+ * undefined; parsing every record is the check, and a broken one throws.
+ */
+async function recordsProblem(path: string, kind: 'json' | 'jsonl'): Promise<string | undefined> {
+  const text = await readText(path);
+  if (kind === 'json') {
+    const value = parseJsonFile(text, path);
+    if (isChatGptExport(value)) chatGptMessages(value, path);
+    return undefined;
+  }
+  let first = true;
+  for (const record of jsonLines(text, path)) {
+    // Ingested, an export would lose its namespaces, importance and metadata, and be a
+    // second copy in the home it came from.
+    if (first && isExportedFragment(record.value)) return EXPORT_SKIPPED;
+    first = false;
+  }
+  return undefined;
+}
+
 /**
  * Checks a file before anything is written: binary files are skipped, JSON and JSONL must
  * parse (a ChatGPT export must have its shape) and nest at most `MAX_JSON_DEPTH` deep.
@@ -192,6 +226,8 @@ async function plan(
   path: string,
   onSkip: (s: SkippedFile) => void,
   sync?: SyncContext,
+  /** Whether a broken JSON or JSONL file is skipped with the reason (else it throws). */
+  skipBroken = true,
 ): Promise<Planned | undefined> {
   const { size, modifiedAt, problem: start } = await sniffFile(path);
   const kind = kindOf(path);
@@ -214,19 +250,19 @@ async function plan(
       onSkip({ path, reason: problem });
       return undefined;
     }
-  } else if (kind === 'json') {
-    const value = parseJsonFile(await readText(path), path);
-    if (isChatGptExport(value)) chatGptMessages(value, path);
-  } else if (kind === 'jsonl') {
-    let first = true;
-    for (const record of jsonLines(await readText(path), path)) {
-      // Parsing each line is the check. Ingested, an export would lose its namespaces,
-      // importance and metadata, and be a second copy in the home it came from.
-      if (first && isExportedFragment(record.value)) {
-        onSkip({ path, reason: EXPORT_SKIPPED });
+  } else if (kind === 'json' || kind === 'jsonl') {
+    try {
+      const problem = await recordsProblem(path, kind);
+      if (problem) {
+        onSkip({ path, reason: problem });
         return undefined;
       }
-      first = false;
+    } catch (error) {
+      if (!skipBroken || !(error instanceof AiosError) || !BROKEN_RECORDS.has(error.code)) {
+        throw error;
+      }
+      onSkip({ path, reason: withoutPath(error.message, path) });
+      return undefined;
     }
   }
   return { path, size, modifiedAt, kind, status };
@@ -333,7 +369,7 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
 
 /** Reads one file into chunks (JSON: one record per array element; JSONL: one per line). */
 export async function chunkFile(path: string): Promise<Chunk[]> {
-  const planned = await plan(path, () => undefined);
+  const planned = await plan(path, () => undefined, undefined, false);
   if (!planned) return [];
   const { chunks } = await openChunks(planned);
   const out: Chunk[] = [];
@@ -407,6 +443,7 @@ export async function ingest(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   const { signal } = options;
+  givenPaths(paths);
   const memory = isIngestTarget(target) ? target.memory : target;
   const namespace = options.namespace ?? DEFAULT_INGEST_NAMESPACE;
   const sync = isIngestTarget(target) ? await syncContext(target, namespace) : undefined;
@@ -448,9 +485,12 @@ export async function ingest(
       result.otherKinds[ext] = (result.otherKinds[ext] ?? 0) + 1;
     },
   });
+  // A broken JSON file named on the command line stops the run before anything is
+  // written; one found in a folder is skipped, as a FIFO is.
+  const named = new Set(givenPaths(walk));
   for (const path of collected) {
     if (signal?.aborted) return stop();
-    const file = await plan(path, skip, sync);
+    const file = await plan(path, skip, sync, !named.has(path));
     if (file) planned.push(file);
   }
   if (sync) {

@@ -126,6 +126,23 @@ export async function collectFiles(
   return [...out];
 }
 
+/**
+ * The paths given, made absolute. An empty one is refused: `resolve('')` is the working
+ * directory, so `aios forget "$UNSET"` would forget everything ingested from there.
+ */
+export function givenPaths(paths: readonly string[]): string[] {
+  return paths.map((p, i) => {
+    if (typeof p !== 'string' || p.trim() === '') {
+      throw new AiosError(
+        'INVALID_INPUT',
+        `paths[${i}]: an empty path names no file (give . for the current folder)`,
+        { details: { index: i } },
+      );
+    }
+    return resolve(p);
+  });
+}
+
 /** Whether `head` (a file's first KiB) holds the header every PDF starts with. */
 export function hasPdfHeader(head: Uint8Array): boolean {
   return Buffer.from(head.subarray(0, SNIFF_BYTES)).toString('latin1').includes('%PDF-');

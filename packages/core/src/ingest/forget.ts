@@ -4,9 +4,10 @@
  * A fragment another file still has is kept (it then names that file as its source), and
  * one the user added by hand that a file happened to repeat is never taken.
  */
-import { resolve, sep } from 'node:path';
+import { sep } from 'node:path';
 import type { Fragment } from '@aios/carma';
 import { AiosError } from '@aios/utils';
+import { givenPaths } from './files.js';
 import { atomically, type IngestTarget, sourceOf, within } from './target.js';
 
 export interface ForgetSelection {
@@ -48,7 +49,7 @@ export async function planForget(
   selection: ForgetSelection,
 ): Promise<ForgetPlan> {
   const { memory, data } = target;
-  const paths = (selection.paths ?? []).map((p) => resolve(p));
+  const paths = givenPaths(selection.paths ?? []);
   const namespace = selection.namespace ?? null;
   if (paths.length === 0 && namespace === null) {
     throw new AiosError(
