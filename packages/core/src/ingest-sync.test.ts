@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
@@ -127,7 +127,18 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       expect(rest).toMatchObject({ added: 44, kept: 16, removed: 0 });
       expect(rest.files[0]?.status).toBe('changed');
       expect(await texts(aios)).toHaveLength(60);
-      expect((await ingest(aios, [file])).unchanged).toBe(1);
+      // Progress ends at its total, whether a file is read or found unchanged.
+      const note = join(dir, 'note.md');
+      writeFileSync(note, 'The heron fished at dawn.\n');
+      for (let round = 0; round < 2; round++) {
+        const seen: Array<[number, number]> = [];
+        await ingest(aios, [file, note], {
+          onProgress: (p) => seen.push([p.bytesDone, p.bytesTotal]),
+        });
+        const total = statSync(file).size + statSync(note).size;
+        expect(seen.every(([done, all]) => all === total && done <= all)).toBe(true);
+        expect(seen.at(-1)).toEqual([total, total]);
+      }
     });
   });
 

@@ -523,8 +523,8 @@ export async function ingest(
     if (file.status === 'unchanged') {
       result.unchanged++;
       result.files.push(r);
-      bytesBefore += file.size;
       report(true, 1);
+      bytesBefore += file.size;
       continue;
     }
     const { chunks, fraction, text } = await openChunks(file);
@@ -584,8 +584,10 @@ export async function ingest(
       result.conflicts.push(...fileSync.counts.conflicts);
     }
     result.files.push(r);
-    bytesBefore += file.size;
+    // Reported done before the file's size joins those before it: reported after, it was
+    // counted twice, and progress ended at twice the total.
     report(true, 1);
+    bytesBefore += file.size;
   }
   if (sync && options.prune && result.missing.length > 0) {
     if (signal?.aborted) return stop();
