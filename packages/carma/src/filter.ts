@@ -36,6 +36,27 @@ const FIELDS = new Set([
   'id',
 ]);
 const OPS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists']);
+/** Fields that hold times (milliseconds since 1970), which the API shows as ISO 8601 dates. */
+const TIMES = new Set(['createdAt', 'updatedAt', 'accessedAt']);
+
+/**
+ * A bound on a time field as milliseconds: a number as it is, a date as the API writes it
+ * (`2026-01-01T00:00:00Z`, or a day, `2026-01-01`) parsed. A string compared with a number
+ * matches nothing, so a date left unparsed would silently filter out every fragment.
+ */
+function timeBound(op: string, arg: number | string, key: string): number {
+  if (typeof arg === 'number') return arg;
+  const at = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(arg)
+    ? Date.parse(arg)
+    : Number.NaN;
+  if (!Number.isFinite(at)) {
+    throw bad(
+      `${op} expects a time: milliseconds since 1970 or an ISO 8601 date such as 2026-01-31T12:00:00Z, got ${JSON.stringify(arg)}`,
+      key,
+    );
+  }
+  return at;
+}
 
 function bad(message: string, field?: string): AiosError {
   return new AiosError(
@@ -120,9 +141,10 @@ export function compileFilter(filter: unknown): Predicate | undefined {
             }
             const ok = (c: number) =>
               op === '$gt' ? c > 0 : op === '$gte' ? c >= 0 : op === '$lt' ? c < 0 : c <= 0;
+            const bound = TIMES.has(key) ? timeBound(op, arg, key) : arg;
             checks.push((v) =>
               some(v, (x) => {
-                const c = compare(x, arg);
+                const c = compare(x, bound);
                 return c !== undefined && ok(c);
               }),
             );

@@ -117,6 +117,28 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
     });
   });
 
+  it('filters times by dates as the API shows them, or milliseconds, and refuses a time that is none', async () => {
+    const all = (await memory.search('backup photos Alice', { k: 10 })).length;
+    const count = async (createdAt: Record<string, unknown>) =>
+      (await memory.search('backup photos Alice', { k: 10, filter: { createdAt } as never }))
+        .length;
+    const times = (await memory.search('backup photos Alice', { k: 10 })).map(
+      (r) => r.fragment.createdAt,
+    );
+    const first = Math.min(...times);
+    const last = Math.max(...times);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(await count({ $lt: '2999-01-01T00:00:00Z' })).toBe(all);
+    expect(await count({ $gte: iso(first) })).toBe(all);
+    expect(await count({ $gt: iso(last) })).toBe(0);
+    expect(await count({ $gte: iso(first).slice(0, 10) })).toBe(all);
+    expect(await count({ $lte: last })).toBe(all);
+    await expect(count({ $gt: 'garbage' })).rejects.toMatchObject({
+      code: 'INVALID_FILTER',
+      message: expect.stringContaining('filter.createdAt: $gt expects a time'),
+    });
+  });
+
   it('sees changes through a repeated filter', async () => {
     const m = await openMemory({ native: impl });
     const a = await m.add({ text: 'quarterly report draft', metadata: { status: 'draft' } });
