@@ -50,6 +50,11 @@ export interface CreateAiosOptions {
    * SQLite store, which a process holds alone.
    */
   deferCheckpoints?: boolean;
+  /**
+   * The memory's vectors were made by another embedder than `carma.embedder` now names:
+   * re-embed every fragment with it (`aios memory reembed`) instead of refusing to open.
+   */
+  reembed?: boolean;
 }
 
 /**
@@ -142,6 +147,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
       ...carmaOptionsFromConfig(config),
       data,
       ...(defers ? { deferCheckpointFrom: deferFrom } : {}),
+      ...(options.reembed ? { reembed: true } : {}),
     });
   } catch (error) {
     await data.close().catch(() => undefined);

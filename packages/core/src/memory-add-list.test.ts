@@ -152,6 +152,33 @@ describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)'
     expect(JSON.parse(run(to, 'memory', 'stats', '--json').stdout).fragments).toBe(4);
   });
 
+  it('re-embeds a memory after the embedder changed, which health reports until then', {
+    timeout: 120_000,
+  }, () => {
+    const home = tempHome();
+    const run = (...args: string[]) => runCli(home, ['--offline', ...args], env);
+    expect(run('memory', 'add', 'The heron fishes at dawn.').code).toBe(0);
+    const set = run('config', 'set', 'carma.embedder.dimension', '512');
+    expect(set.stdout).toContain('`aios memory reembed` embeds it again with this one');
+    const refused = run('memory', 'search', 'heron');
+    expect(refused.code).toBe(1);
+    expectOneLineError(refused.stderr, 'EMBEDDER_MISMATCH');
+    expect(refused.stderr).toContain('or run `aios memory reembed` to re-embed every fragment');
+    const health = run('health', '--json');
+    expect(health.code).toBe(1);
+    expect(JSON.parse(health.stdout).checks['system:open'][0]).toMatchObject({
+      status: 'fail',
+      output: expect.stringContaining('[EMBEDDER_MISMATCH]'),
+    });
+    expect(run('memory', 'reembed').stdout).toBe(
+      're-embedded 1 fragment with the configured embedder (built-in, dimension 512)\n',
+    );
+    const found = JSON.parse(run('memory', 'search', 'heron', '--json').stdout);
+    expect(found.results[0].text).toBe('The heron fishes at dawn.');
+    expect(run('memory', 'reembed').stdout).toContain('nothing to do');
+    expect(run('health').code).not.toBe(1);
+  });
+
   it('refuses an empty note and an importance out of range, with a coded error', () => {
     const blank = aios('memory', 'add', ' ');
     expect(blank.code).toBe(1);

@@ -193,6 +193,14 @@ export function registerConfig(program: Command): void {
               ? ', readable by you only'
               : `; its secrets in ${written.secretsFile}, readable by you only`;
         console.log(`${pc.bold(key)} = ${JSON.stringify(shown)} ${pc.dim(`(${where}${note})`)}`);
+        if (path[0] === 'carma' && path[1] === 'embedder') {
+          // Vectors of two models do not compare: a memory that has some will not open.
+          console.log(
+            pc.dim(
+              '(a memory embedded before opens only with the embedder it was made with: `aios memory reembed` embeds it again with this one)',
+            ),
+          );
+        }
         if (secret && text !== undefined && process.stdin.isTTY) {
           console.log(
             pc.dim(

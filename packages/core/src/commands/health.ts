@@ -1,8 +1,26 @@
+import { createHealthMonitor, type HealthReport } from '@aios/support';
+import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { printHealth } from './health-print.js';
 import { modelCheck } from './models.js';
 import { type SystemOptions, withAios } from './open-system.js';
-import { printJson } from './shared.js';
+import { loadCliConfig, printJson } from './shared.js';
+
+/** The readiness report of a system that did not open: one failed check saying why. */
+async function openFailure(error: AiosError, command: Command): Promise<HealthReport> {
+  const { config } = loadCliConfig(command.optsWithGlobals<SystemOptions>());
+  const monitor = createHealthMonitor({ config, llm: false });
+  try {
+    monitor.register({
+      name: 'system:open',
+      componentType: 'system',
+      run: () => ({ status: 'fail', output: `${error.message} [${error.code}]` }),
+    });
+    return await monitor.readiness();
+  } finally {
+    monitor.close();
+  }
+}
 
 export function registerHealth(program: Command): void {
   program
@@ -13,14 +31,23 @@ export function registerHealth(program: Command): void {
     .option('--json', 'print the report as application/health+json')
     .action(async (options: { json?: boolean }, command: Command) => {
       const offline = command.optsWithGlobals<SystemOptions>().offline === true;
-      await withAios(command, async (aios) => {
-        // Which model answers (or why none does), whether or not a server is configured.
-        aios.health.register(modelCheck(aios.config, offline));
-        const report = await aios.health.readiness();
+      const print = (report: HealthReport) => {
         if (options.json) printJson(report);
         else printHealth(report);
         if (report.status === 'fail') process.exitCode = 1;
-      });
+      };
+      try {
+        await withAios(command, async (aios) => {
+          // Which model answers (or why none does), whether or not a server is configured.
+          aios.health.register(modelCheck(aios.config, offline));
+          print(await aios.health.readiness());
+        });
+      } catch (error) {
+        // A system that does not open (a memory embedded by another model, a database
+        // that is no database) is the unhealthiest of all: a report that says why.
+        if (!(error instanceof AiosError)) throw error;
+        print(await openFailure(error, command));
+      }
     });
 
   program

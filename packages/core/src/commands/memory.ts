@@ -8,6 +8,7 @@ import { registerMemoryExport } from './memory-export.js';
 import { findFragment } from './memory-find.js';
 import { registerMemoryImport } from './memory-import.js';
 import { registerMemoryList } from './memory-list.js';
+import { registerMemoryReembed } from './memory-reembed.js';
 import { registerMemorySearch } from './memory-search.js';
 import { fragmentView, registerMemoryShow } from './memory-show.js';
 import { withAios } from './open-system.js';
@@ -31,6 +32,7 @@ export function registerMemory(program: Command): void {
   registerMemoryList(memory);
   registerMemoryExport(memory);
   registerMemoryImport(memory);
+  registerMemoryReembed(memory);
   registerMemoryConflicts(memory);
 
   memory

@@ -24,6 +24,23 @@ function callOverrides(options: SystemOptions): Record<string, unknown> {
 }
 
 /**
+ * The refusal to open a memory embedded by another model, with the command that re-embeds
+ * it (the message speaks of the library's `reembed` option).
+ */
+function withReembedHint(error: unknown): unknown {
+  if (!(error instanceof AiosError) || error.code !== 'EMBEDDER_MISMATCH') return error;
+  const message = error.message.replace(
+    /,? ?or pass reembed: true to re-embed every fragment\.?$/,
+    '',
+  );
+  return new AiosError(
+    error.code,
+    `${message.replace(/\.?$/, '')}, or run \`aios memory reembed\` to re-embed every fragment with the configured one.`,
+    { details: error.details },
+  );
+}
+
+/**
  * Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM).
  * `tokens`: the command counts tokens (it asks Luna), so the tokenizer's vocabulary starts
  * loading off the JS thread while the memory opens.
@@ -34,12 +51,20 @@ export async function withAios<T>(
   {
     tokens = false,
     deferCheckpoints = true,
-  }: { tokens?: boolean; deferCheckpoints?: boolean } = {},
+    reembed = false,
+  }: { tokens?: boolean; deferCheckpoints?: boolean; reembed?: boolean } = {},
 ): Promise<T> {
   const options = command.optsWithGlobals<SystemOptions>();
   const { config } = loadCliConfig(options, callOverrides(options));
   if (tokens) preloadVocabulary({ encoding: config.luna.encoding, native: config.native });
-  const aios = await createAios({ config, offline: options.offline === true, deferCheckpoints });
+  const aios = await createAios({
+    config,
+    offline: options.offline === true,
+    deferCheckpoints,
+    reembed,
+  }).catch((error: unknown) => {
+    throw withReembedHint(error);
+  });
   const untrack = closeOnSignal(aios);
   try {
     return await run(aios);
