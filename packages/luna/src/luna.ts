@@ -297,6 +297,10 @@ export function createLuna(options: LunaOptions): Luna {
   if (typeof offlineNote !== 'string' || offlineNote.trim() === '') {
     throw invalidInput('offlineNote', offlineNote, 'a non-empty sentence');
   }
+  const noModelReason =
+    options.offlineNote === undefined
+      ? 'no language model configured'
+      : offlineNote.charAt(0).toLowerCase() + offlineNote.slice(1);
   const changeLog = changeLogOf(store);
 
   let current: Traits | undefined;
@@ -419,7 +423,8 @@ export function createLuna(options: LunaOptions): Luna {
         offlineReason = `${code}: ${error instanceof Error ? error.message : String(error)}`;
       }
     } else {
-      offlineReason = 'no language model configured';
+      // Offline by choice (`--offline`) says so, not that no model is configured.
+      offlineReason = noModelReason;
     }
     // Tokens spent are accounted even when the reply is unusable.
     const spent = result;
