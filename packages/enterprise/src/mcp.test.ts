@@ -81,12 +81,19 @@ async function everyTool(c: McpTestClient): Promise<void> {
   expect(found.results[0]?.id).toBe(added.id);
   expect(found.results[0]?.score).toBeGreaterThan(0);
 
-  const answer = await c.ok<{ answer: string; sources: Array<{ id: string }>; mode: string }>(
-    'ask_luna',
-    { question: 'Where does the spare key hang?' },
-  );
+  const answer = await c.ok<{
+    answer: string;
+    sources: Array<{ id: string }>;
+    mode: string;
+    conversationId: string;
+  }>('ask_luna', { question: 'Where does the spare key hang?' });
   expect(answer.answer).toContain('blue door');
   expect(answer.sources.map((s) => s.id)).toContain(added.id);
+  const followUp = await c.ok<{ conversationId: string }>('ask_luna', {
+    question: 'And which door is it behind?',
+    conversationId: answer.conversationId,
+  });
+  expect(followUp.conversationId).toBe(answer.conversationId);
 
   const updated = await c.ok<FragmentOut>('memory_update', {
     id: added.id,
@@ -162,6 +169,8 @@ async function badArguments(c: McpTestClient): Promise<void> {
     ['memory_delete', { id: 'nope' }, /NOT_FOUND/],
     ['memory_history', { id: 'nope' }, /NOT_FOUND/],
     ['ask_luna', { question: 42 }, /validation/i],
+    // As POST /v1/ask: an id that is no conversation is refused, not started under that id.
+    ['ask_luna', { question: 'Where?', conversationId: 'made-up-id' }, /^CONVERSATION_NOT_FOUND/],
   ];
   for (const [name, args, message] of cases) {
     expect(await c.error(name, args), `${name} ${JSON.stringify(args)}`).toMatch(message);
@@ -281,6 +290,17 @@ describe.each(testImplementations())('MCP over HTTP: /mcp on aios serve (%s)', (
     const theirs = await other.ok<{ results: unknown[] }>('memory_search', { query: 'wifi' });
     expect(theirs.results).toEqual([]);
     expect(await running.system.memory.get(id)).toBeDefined();
+    // A conversation of another tenant, or one that does not exist, is not found (as on
+    // POST /v1/ask), and none is made under the id given.
+    const asked = await full.ok<{ conversationId: string }>('ask_luna', { question: 'Wifi?' });
+    for (const conversationId of [asked.conversationId, 'made-up-id']) {
+      expect(await other.error('ask_luna', { question: 'Wifi?', conversationId })).toMatch(
+        /^CONVERSATION_NOT_FOUND/,
+      );
+    }
+    const otherSystem = await running.server.context.tenants.system('mcp-other');
+    expect(await otherSystem.data.conversations.get('made-up-id')).toBeUndefined();
+    expect(await otherSystem.data.conversations.get(asked.conversationId)).toBeUndefined();
 
     await running.server.context.audit.flush();
     const entries = await running.system.data.audit.list({ afterSeq: 0, limit: 10_000 });

@@ -3,6 +3,7 @@ import { AiosError, invalidInput } from '@aios/utils';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { askOptions } from '../ask/options.js';
 import type { Scope } from '../auth/keys.js';
 import { type McpAccess, toolError, toolResult } from './access.js';
 import {
@@ -349,11 +350,9 @@ export function registerMemoryTools(server: McpServer, access: McpAccess): void 
       },
     },
     run('ask_luna', 'chat', false, async (args, system) => {
+      const options = await askOptions(system, args);
       if (system.llm) await access.beforeModelCall?.(system);
-      const answer = await system.ask(args.question, {
-        ...(args.conversationId === undefined ? {} : { conversationId: args.conversationId }),
-        ...(args.namespace === undefined ? {} : { namespace: args.namespace }),
-      });
+      const answer = await system.ask(args.question, options);
       return {
         answer: answer.answer,
         mode: answer.mode,

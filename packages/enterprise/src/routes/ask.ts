@@ -1,6 +1,5 @@
-import type { Aios } from '@aios/core';
-import type { AskOptions } from '@aios/luna';
 import { Type } from 'typebox';
+import { askOptions } from '../ask/options.js';
 import { AnswerStream } from '../ask/stream.js';
 import { answerView } from '../ask/views.js';
 import type { RouteModule } from '../context.js';
@@ -12,31 +11,6 @@ import { systemOf } from './tenant.js';
 /** Whether the client asked for server-sent events. */
 function wantsEvents(accept: string | undefined): boolean {
   return accept !== undefined && /(^|,)\s*text\/event-stream\b/i.test(accept);
-}
-
-/**
- * The options of one question: the conversation it continues (which must be one of this
- * tenant's: another tenant's id is not there, 404), the namespace, and the signal that a
- * client going away fires.
- */
-async function askOptions(
-  system: Aios,
-  body: { conversationId?: string; namespace?: string },
-  signal: AbortSignal,
-): Promise<AskOptions> {
-  const { conversationId, namespace } = body;
-  if (conversationId !== undefined && !(await system.data.conversations.get(conversationId))) {
-    throw apiError(
-      'CONVERSATION_NOT_FOUND',
-      `no conversation with id ${JSON.stringify(conversationId)}`,
-      { id: conversationId },
-    );
-  }
-  return {
-    signal,
-    ...(conversationId === undefined ? {} : { conversationId, continue: true }),
-    ...(namespace === undefined ? {} : { namespace }),
-  };
 }
 
 /** Questions to Luna on the tenant's memory: a JSON answer, or server-sent events. */
