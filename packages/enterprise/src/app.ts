@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Aios } from '@aios/core';
+import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import packageJson from '../package.json' with { type: 'json' };
 import { ensureDefaultTenant } from './access/keys.js';
 import { installAuditHook } from './audit/hook.js';
@@ -11,7 +16,7 @@ import { AuditWriter } from './audit/writer.js';
 import { installAuthentication } from './auth/authenticate.js';
 import type { Api, ServerContext } from './context.js';
 import { answerClientError } from './http/client-errors.js';
-import { apiError, errorResponse, installErrorHandlers } from './http/errors.js';
+import { answerFrameworkError, apiError, installErrorHandlers } from './http/errors.js';
 import { JobRegistry } from './jobs/registry.js';
 import { RequestLimits } from './limits/request-limits.js';
 import { TokenBudget } from './limits/token-budget.js';
@@ -45,6 +50,30 @@ export interface AiosServer {
   close(): Promise<void>;
 }
 
+/** Unknown fields are refused (schemas say additionalProperties: false), not dropped. */
+const AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: false } as const;
+
+/**
+ * Validators of request parts. Query strings, path parameters and headers are strings on
+ * the wire, so they are coerced to the schema's types (`?limit=10`; one value where an
+ * array is expected, as a repeated parameter gives, is an array of one). A JSON body is
+ * typed already: a wrong type there is refused, not converted (`{"text": 123}` is not the
+ * text "123", `[1,2,3]` not three texts).
+ */
+function validatorFactory(): ValidatorFactory {
+  const strict = AjvCompiler();
+  const coercing = AjvCompiler();
+  return (externalSchemas) => {
+    const forBody = strict(externalSchemas, {
+      customOptions: { ...AJV_OPTIONS, coerceTypes: false },
+    });
+    const forOthers = coercing(externalSchemas, {
+      customOptions: { ...AJV_OPTIONS, coerceTypes: 'array' },
+    });
+    return (route) => (route.httpPart === 'body' ? forBody : forOthers)(route);
+  };
+}
+
 /** Incoming request ids are kept when they are short and plain; others are replaced. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -64,21 +93,12 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: {
-      // Unknown fields are refused (schemas say additionalProperties: false), not dropped.
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: false,
-      },
-    },
+    schemaController: { compilersFactory: { buildValidator: validatorFactory() } },
     routerOptions: { maxParamLength: 500 },
-    // Errors of the router itself (a bad URL, a parameter over maxParamLength) in the one shape.
-    frameworkErrors: (error, request, reply) => {
-      const { status, body } = errorResponse(error, request.id);
-      void (reply as FastifyReply).status(status).send(body);
-    },
+    // Errors of the router itself (a URL that does not decode) in the one shape, or in
+    // OpenAI's under the paths of that API.
+    frameworkErrors: (error, request, reply) =>
+      answerFrameworkError(error, request as FastifyRequest, reply as FastifyReply),
     // Requests Node's parser refuses (headers over the limit...) in the one shape too.
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',

@@ -205,6 +205,24 @@ describe.each(testImplementations())('memory routes (%s)', (impl) => {
     expect(t.system.memory.stats().fragments).toBe(before);
   });
 
+  it('refuses a JSON value of the wrong type naming the field, never converting it', async () => {
+    const before = t.system.memory.stats().fragments;
+    const cases: Array<[string, unknown, string]> = [
+      ['/v1/memory', { text: 123 }, 'body.text: must be string'],
+      ['/v1/memory', { text: 'a', importance: '0.3' }, 'body.importance: must be number'],
+      ['/v1/memory', { text: 'a', core: 'true' }, 'body.core: must be boolean'],
+      ['/v1/memory', { text: ['a'] }, 'body.text: must be string'],
+      ['/v1/memory/batch', { items: { text: 'a' } }, 'body.items: must be array'],
+      ['/v1/memory/search', { query: 'a', k: '3' }, 'body.k: must be integer'],
+    ];
+    for (const [url, payload, message] of cases) {
+      const res = await call('POST', url, writer, payload);
+      expect(res.statusCode, `${url} ${JSON.stringify(payload)}: ${res.body}`).toBe(400);
+      expect(res.json().error).toMatchObject({ code: 'INVALID_INPUT', message });
+    }
+    expect(t.system.memory.stats().fragments).toBe(before);
+  });
+
   it('searches in every mode, with a namespace, a filter and the parts of each score', async () => {
     await add('The dentist appointment is on Tuesday at nine.', {
       namespace: 'search',

@@ -263,6 +263,25 @@ describe.each(testImplementations())('OpenAI-compatible routes (%s)', (impl) => 
       [{ messages: [{ role: 'user', content: 'hi' }], n: 2 }, 'n', /1/],
       [{ messages: [{ role: 'user', content: 'hi' }], temperature: 3 }, 'temperature', /2/],
       [{ messages: [{ role: 'user', content: 'hi' }], model: '' }, 'model', /character/],
+      [{ messages: 'hello' }, 'messages', /must be array/],
+      // OpenAI refuses a budget below 1; 0 is not "no budget".
+      [{ messages: [{ role: 'user', content: 'hi' }], max_tokens: 0 }, 'max_tokens', />= 1/],
+      [
+        { messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 0 },
+        'max_completion_tokens',
+        />= 1/,
+      ],
+      [
+        { messages: [{ role: 'user', content: 'hi' }], max_tokens: '5' },
+        'max_tokens',
+        /must be integer or null/,
+      ],
+      [{ messages: [{ role: 'user', content: 'hi' }], stream: 'yes' }, 'stream', /boolean/],
+      [
+        { messages: [{ role: 'user', content: 'hi' }], stop: ['a', 3] },
+        'stop[1]',
+        /must be string/,
+      ],
     ];
     for (const [payload, param, message] of cases) {
       const res = await chat(payload);
@@ -407,6 +426,30 @@ describe.each(testImplementations())('OpenAI-compatible routes (%s)', (impl) => 
       headers: t.auth(chatKey),
     });
     expect(badParam.json().error).toMatchObject({ param: 'model', type: 'invalid_request_error' });
+    // Errors of the router itself (before any route is chosen) come in OpenAI's shape too,
+    // and never echo a long path back whole.
+    const badUrl = await t.server.app.inject({
+      method: 'GET',
+      url: '/v1/models/%ff',
+      headers: t.auth(chatKey),
+    });
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.json()).toEqual({
+      error: {
+        message: expect.any(String),
+        type: 'invalid_request_error',
+        param: null,
+        code: 'INVALID_URL',
+      },
+    });
+    const long = `/v1/models/${'m'.repeat(600)}`;
+    for (const url of [long, `${long}%ff`]) {
+      const res = await t.server.app.inject({ method: 'GET', url, headers: t.auth(chatKey) });
+      expect(res.statusCode, url.slice(-10)).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+      expect(Object.keys(res.json().error).sort()).toEqual(['code', 'message', 'param', 'type']);
+      expect(res.json().error.message.length).toBeLessThan(300);
+    }
 
     const aiosShape = await t.server.app.inject({ method: 'GET', url: '/v1/keys' });
     expect(aiosShape.json().error).toMatchObject({ code: 'UNAUTHENTICATED', details: {} });
@@ -429,15 +472,24 @@ describe.each(testImplementations())('OpenAI-compatible routes (%s)', (impl) => 
     const bytes = Buffer.from(b64.data[0].embedding, 'base64');
     const decoded = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
     expect(Array.from(decoded)).toEqual(Array.from(direct));
-    for (const [payload, param] of [
-      [{ model: 'm', input: [[1, 2, 3]] }, 'input[0]'],
-      [{ model: 'm', input: '' }, 'input'],
-      [{ model: 'm', input: 'x', dimensions: 3 }, 'dimensions'],
-      [{ model: 'm' }, 'input'],
+    for (const [payload, param, message] of [
+      [{ model: 'm', input: [[1, 2, 3]] }, 'input[0]', /token arrays are not supported/],
+      // A flat array of numbers is a token array to OpenAI, not three texts.
+      [{ model: 'm', input: [1, 2, 3] }, 'input[0]', /token arrays are not supported/],
+      [{ model: 'm', input: 12 }, 'input', /must be string or array/],
+      [{ model: 'm', input: 'x'.repeat(200_001) }, 'input', /more than 200000 characters/],
+      [{ model: 'm', input: Array(2049).fill('x') }, 'input', /more than 2048 items/],
+      [{ model: 'm', input: '' }, 'input', /empty/],
+      [{ model: 'm', input: 'x', dimensions: 3 }, 'dimensions', /dimensions/],
+      [{ model: 'm', input: 'x', dimensions: '3' }, 'dimensions', /must be integer/],
+      [{ model: 'm' }, 'input', /input/],
     ] as const) {
       const res = await post('/v1/embeddings', payload);
-      expect(res.statusCode).toBe(400);
-      expect(res.json().error.param).toBe(param);
+      expect(res.statusCode, JSON.stringify(payload).slice(0, 100)).toBe(400);
+      const { error } = res.json();
+      expect(error.param).toBe(param);
+      expect(error.message).toMatch(message);
+      expect(error.type).toBe('invalid_request_error');
     }
   });
 

@@ -101,7 +101,7 @@ export const notFound = (what: string, id: string) =>
 /** Turns a Fastify error (validation, body limit, parse...) into an AiosError. */
 function fromFastify(error: FastifyError): AiosError {
   if (error.validation) {
-    const first = error.validation[0];
+    const first = relevantIssue(error.validation);
     const where = error.validationContext ?? 'body';
     const field = first?.instancePath
       ? `${where}${first.instancePath.replaceAll('/', '.')}`
@@ -133,7 +133,8 @@ function fromFastify(error: FastifyError): AiosError {
       return apiError('URI_TOO_LONG', 'a path parameter is too long');
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
-      return apiError('INVALID_URL', error.message);
+      // The message quotes the URL, which can be as long as the request line.
+      return apiError('INVALID_URL', clip(error.message));
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -147,16 +148,83 @@ function fromFastify(error: FastifyError): AiosError {
   return new AiosError('INTERNAL', 'internal error', { cause: error });
 }
 
+/** `text` cut to `max` characters: messages never echo a whole URL or field back. */
+export function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+type Issue = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * The issue a validation error is reported by. With allErrors off, ajv gives one issue,
+ * except under anyOf, where each branch gives its first and anyOf its own last: a branch
+ * of the value's type failed on something else (a count, a length, a bound, an item of
+ * the wrong type), and that is what the caller needs to hear. When every branch failed on
+ * the value's own type, the types are named together ("must be string or array").
+ */
+function relevantIssue(issues: readonly Issue[]): Issue | undefined {
+  const first = issues[0];
+  const union = issues.find((i) => i.keyword === 'anyOf' || i.keyword === 'oneOf');
+  if (!first || !union) return first;
+  const branches = issues.filter((i) => i !== union);
+  const specific = branches.find(
+    (i) => i.keyword !== 'type' || i.instancePath !== union.instancePath,
+  );
+  if (specific) return specific;
+  const types = [
+    ...new Set(
+      branches
+        .filter((i) => i.instancePath === union.instancePath)
+        .map((i) => (i.params as { type?: unknown }).type)
+        .filter((t): t is string => typeof t === 'string'),
+    ),
+  ];
+  return types.length > 1 ? { ...union, message: `must be ${types.join(' or ')}` } : first;
+}
+
 const STATUS_OF_FASTIFY: Record<string, number> = {
   INVALID_JSON: 400,
   INVALID_URL: 400,
   INVALID_REQUEST: 400,
 };
 
+/** Stable codes of the 4xx statuses a framework or plugin error may carry. */
+const CODE_OF_STATUS: Record<number, string> = {
+  400: 'INVALID_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  411: 'LENGTH_REQUIRED',
+  412: 'PRECONDITION_FAILED',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+};
+
 function isFastifyError(error: unknown): error is FastifyError {
   if (!(error instanceof Error)) return false;
   const { code, validation } = error as Partial<FastifyError>;
   return Array.isArray(validation) || (typeof code === 'string' && code.startsWith('FST_'));
+}
+
+/**
+ * The 4xx status an error of a framework or plugin carries (http-errors' `status`, a
+ * `statusCode`), as @fastify/send's refusal of a malformed path does; undefined for others.
+ */
+function clientStatusOf(error: unknown): number | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const given = typeof statusCode === 'number' ? statusCode : status;
+  return typeof given === 'number' && Number.isInteger(given) && given >= 400 && given < 500
+    ? given
+    : undefined;
 }
 
 /** The status and body an error is answered with. */
@@ -166,12 +234,21 @@ export function errorResponse(
 ): { status: number; body: ErrorBody } {
   let aios: AiosError;
   let status: number | undefined;
+  const clientStatus = clientStatusOf(error);
   if (isAiosError(error)) {
     aios = error;
   } else if (isFastifyError(error)) {
     aios = fromFastify(error);
     const given = error.statusCode;
     if (aios.code === 'INVALID_REQUEST' && given) status = given;
+  } else if (clientStatus !== undefined) {
+    // A refusal of a plugin (a malformed path to @fastify/send): the caller's fault, a 4xx.
+    status = clientStatus;
+    const { expose } = error as { expose?: unknown };
+    aios = apiError(
+      CODE_OF_STATUS[status] ?? 'INVALID_REQUEST',
+      expose === false ? 'the request was refused' : clip((error as Error).message),
+    );
   } else {
     aios = new AiosError('INTERNAL', 'internal error', { cause: error });
   }
@@ -217,15 +294,35 @@ export function errorHandler(render: ErrorRenderer) {
   };
 }
 
+/**
+ * The renderer of errors on `url`: OpenAI's clients parse their own error shape under the
+ * paths of that API, every other path answers in the one shape.
+ */
+export function rendererFor(url: string): ErrorRenderer {
+  return isOpenAiPath(url) ? openAiErrorResponse : errorResponse;
+}
+
+/**
+ * Answers an error of the router itself (a URL that does not decode, a parameter over
+ * maxParamLength), raised before any route or error handler is chosen.
+ */
+export function answerFrameworkError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const { status, body } = rendererFor(request.url)(error, request.id);
+  void reply.status(status).type('application/json').send(body);
+}
+
 /** Installs the one error handler and the not-found handler. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler(errorHandler(errorResponse));
   app.setNotFoundHandler((request, reply) => {
-    const error = apiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
-    // OpenAI's clients parse their own error shape under the paths of that API.
-    const { status, body } = isOpenAiPath(request.url)
-      ? openAiErrorResponse(error, request.id)
-      : errorResponse(error, request.id);
+    // A path can be as long as the request line: it is not echoed whole.
+    const path = clip(request.url.split('?')[0] ?? '', 200);
+    const error = apiError('NOT_FOUND', `no route ${request.method} ${path}`);
+    const { status, body } = rendererFor(request.url)(error, request.id);
     void reply.status(status).type('application/json').send(body);
   });
 }

@@ -85,6 +85,12 @@ describe.each(testImplementations())('the web app at / (%s)', (impl) => {
     }
   });
 
+  it("answers a file server's refusal (a NUL in the path) as a 4xx in the one shape", async () => {
+    const res = await get('/assets/x%00');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'INVALID_REQUEST', details: {} });
+  });
+
   it('keeps the web routes out of the OpenAPI document', async () => {
     const doc = (await get('/openapi.json')).json() as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths).some((p) => p === '/' || p.startsWith('/assets'))).toBe(false);
