@@ -80,6 +80,26 @@ describe.each(testImplementations())('backup routes (%s)', (impl) => {
     expect((await call('DELETE', `/v1/backups/${first}`, ownerKey)).statusCode).toBe(404);
   });
 
+  it("names no server path to a tenant's key, and refuses tags that are not an array", async () => {
+    const id = await backup(tenantKey);
+    expect((await call('DELETE', `/v1/backups/${id}`, tenantKey)).statusCode).toBe(200);
+    for (const ref of [id, id.slice(0, 8)]) {
+      const res = await call('DELETE', `/v1/backups/${ref}`, tenantKey);
+      expect(res.statusCode, ref).toBe(404);
+      const { error } = res.json();
+      expect(error.code).toBe('SNAPSHOT_NOT_FOUND');
+      expect(error.message).toContain(ref);
+      expect(error.message, ref).not.toContain(t.home);
+      expect(error.message, ref).not.toMatch(/\//);
+    }
+    const tags = await call('POST', '/v1/backups', tenantKey, { tags: 'x' });
+    expect(tags.statusCode).toBe(400);
+    expect(tags.json().error).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'body.tags: must be array',
+    });
+  });
+
   it('runs backup jobs started together one after the other', async () => {
     const started = await Promise.all(
       [['a'], ['b'], ['c']].map((tags) => call('POST', '/v1/backups', ownerKey, { tags })),

@@ -106,6 +106,34 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
     expect(after.json().error.details.reason).toBe('revoked');
   });
 
+  it('shows the health checks to the server admin only: another key gets the overall status', async () => {
+    const health = (key: string) =>
+      t.server.app.inject({ method: 'GET', url: '/health', headers: t.auth(key) });
+    const full = await health(t.adminKey);
+    expect(full.statusCode).toBeLessThan(600);
+    expect(Object.keys(full.json().checks)).toEqual(
+      expect.arrayContaining(['disk:free', 'backup:age']),
+    );
+    expect(full.body).toContain(t.home);
+    const keys = [
+      (await t.key(['memory:read'], { tenant: 'health-other' })).key,
+      (await t.key(['admin'], { tenant: 'health-other' })).key,
+      (await t.key(['memory:read'])).key,
+    ];
+    for (const key of keys) {
+      const res = await health(key);
+      expect([200, 503]).toContain(res.statusCode);
+      expect(res.headers['content-type']).toMatch(/^application\/health\+json/);
+      const report = res.json();
+      expect(['pass', 'warn', 'fail']).toContain(report.status);
+      expect(res.statusCode === 503).toBe(report.status === 'fail');
+      expect(report.checks).toEqual({});
+      expect(report.output).toBeUndefined();
+      expect(res.body).not.toContain(t.home);
+      expect(res.body).not.toContain('backup');
+    }
+  });
+
   it('audits mutations and failed authentication in a chain that verifies', async () => {
     await t.server.app.inject({ method: 'GET', url: '/v1/keys', headers: t.auth('aios_sk_bad') });
     const audit = await t.server.app.inject({

@@ -1,4 +1,5 @@
 import type { Aios } from '@aios/core';
+import { isAiosError } from '@aios/utils';
 import type { RouteModule, ServerContext } from '../context.js';
 import { apiError } from '../http/errors.js';
 import { Turns } from '../jobs/turns.js';
@@ -53,7 +54,13 @@ export async function resolveSnapshot(system: Aios, ref: string): Promise<string
     if (!last) throw noSnapshot(ref);
     return last.id;
   }
-  return (await system.backup.open()).resolveSnapshotId(ref);
+  try {
+    return await (await system.backup.open()).resolveSnapshotId(ref);
+  } catch (error) {
+    // The repository's own message names its path on the server's disk.
+    if (isAiosError(error) && error.code === 'SNAPSHOT_NOT_FOUND') throw noSnapshot(ref);
+    throw error;
+  }
 }
 
 /** Running jobs of a tenant other than `except`. */

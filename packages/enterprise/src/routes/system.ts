@@ -1,6 +1,7 @@
-import { HEALTH_CONTENT_TYPE } from '@aios/support';
+import { HEALTH_CONTENT_TYPE, type HealthReport as Report } from '@aios/support';
 import { type Static, Type } from 'typebox';
 import packageJson from '../../package.json' with { type: 'json' };
+import { isServerAdmin, principalOf } from '../auth/authenticate.js';
 import type { RouteModule } from '../context.js';
 import { apiError } from '../http/errors.js';
 import { JsonObject } from '../schemas/common.js';
@@ -21,6 +22,17 @@ const HealthReport = Type.Object(
   },
   { additionalProperties: true },
 );
+
+/**
+ * The health report as a key other than the server admin's sees it: the overall status
+ * only. The checks are the server's, not the tenant's: their outputs name paths on the
+ * server's disk and the state of the default tenant (its last backup), and `output`
+ * repeats those of the checks that do not pass.
+ */
+function withoutDetails(report: Report): Report {
+  const { output: _output, checks: _checks, ...rest } = report;
+  return { ...rest, checks: {} };
+}
 
 /** Probes and the server's own view: liveness, readiness, health, metrics. */
 export const probeRoutes: RouteModule = (api, ctx) => {
@@ -62,17 +74,22 @@ export const probeRoutes: RouteModule = (api, ctx) => {
     {
       config: { access: 'memory:read' },
       schema: {
-        summary: 'Every health check (application/health+json; 503 when one fails)',
+        summary:
+          'Every health check (application/health+json; 503 when one fails). Only the server admin sees the checks; other keys get the overall status',
         tags: ['system'],
         response: { 200: HealthReport, 503: HealthReport },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const report = await root.health.readiness({ maxAgeMs: 2_000 });
       return reply
         .status(report.status === 'fail' ? 503 : 200)
         .type(HEALTH_CONTENT_TYPE)
-        .send(report as unknown as Static<typeof HealthReport>);
+        .send(
+          (isServerAdmin(principalOf(request))
+            ? report
+            : withoutDetails(report)) as unknown as Static<typeof HealthReport>,
+        );
     },
   );
   api.get(

@@ -11,7 +11,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Every health check (application/health+json; 503 when one fails) */
+        /** Every health check (application/health+json; 503 when one fails). Only the server admin sees the checks; other keys get the overall status */
         get: {
             parameters: {
                 query?: never;
