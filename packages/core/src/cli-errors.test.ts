@@ -126,8 +126,18 @@ describe.each(testImplementations())('a home that cannot be written (AIOS_NATIVE
     ]) {
       const r = runCli(base, ['--home', home, ...args], env);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^aios: .*ENOTDIR.* \[IO_ERROR\]\n$/);
+      expect(r.stderr).toMatch(/^aios: .*(ENOTDIR|a file is in its way).* \[IO_ERROR\]\n$/);
     }
+    // A home that is a file itself is named, not an mkdir's EEXIST.
+    const itself = runCli(
+      base,
+      ['--home', join(base, 'file'), '--offline', 'memory', 'stats'],
+      env,
+    );
+    expect(itself.code).toBe(1);
+    expect(itself.stderr).toBe(
+      `aios: ${join(base, 'file')}: cannot be made the data folder: a file is in its way [IO_ERROR]\n`,
+    );
     const dir = join(base, 'dir.json');
     mkdirSync(dir);
     const r = runCli(base, ['--config', dir, 'config', 'set', 'logLevel', 'debug'], env);

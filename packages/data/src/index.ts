@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  AiosError,
+  fromNodeIoError,
   type ImplementationReport,
   invalidInput,
   type LoadConfigOptions,
@@ -90,6 +92,26 @@ function positiveInt(value: unknown, field: string, max: number): number {
   return value;
 }
 
+/** The folder the database file goes in, made when missing; a file in its place is named. */
+function makeFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    if (errno === 'EEXIST' || errno === 'ENOTDIR') {
+      throw new AiosError(
+        'IO_ERROR',
+        `${dir}: cannot be made the data folder: a file is in its way`,
+        {
+          cause: error,
+          details: { path: dir },
+        },
+      );
+    }
+    throw fromNodeIoError(error, dir);
+  }
+}
+
 /**
  * Opens (creating and migrating) an AIOS database with the native implementation when it
  * loads, else the js one (see `AIOS_NATIVE`).
@@ -155,7 +177,7 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
   }
   if (path !== ':memory:') {
     path = resolve(path);
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolder(dirname(path));
   }
   const driverOptions: DriverOptions = {
     synchronousFull: options.durability === 'full',
