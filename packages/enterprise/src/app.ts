@@ -17,6 +17,7 @@ import { installAuthentication } from './auth/authenticate.js';
 import type { Api, ServerContext } from './context.js';
 import { answerClientError } from './http/client-errors.js';
 import { answerFrameworkError, apiError, installErrorHandlers } from './http/errors.js';
+import { installPathRedaction } from './http/redact-paths.js';
 import { JobRegistry } from './jobs/registry.js';
 import { RequestLimits } from './limits/request-limits.js';
 import { TokenBudget } from './limits/token-budget.js';
@@ -203,6 +204,7 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
     limits: { fileSize: server.uploadLimitBytes, files: 100, fields: 20, parts: 120 },
   });
   installAuthentication(app, { control: tenants.control, audit });
+  installPathRedaction(app, config.home);
   installAuditHook(app, audit);
   // Requests by route and outcome, and their durations, in the server's metrics.
   app.addHook('onResponse', async (request, reply) => {

@@ -60,6 +60,12 @@ describe.each(testImplementations())('backup routes (%s)', (impl) => {
     expect(diff.statusCode).toBe(200);
     expect(diff.json()).toMatchObject({ from: first, to: second });
     expect(diff.json().modified.some((p: string) => p.endsWith('aios.db'))).toBe(true);
+    // Paths from the tenant's home, not from the root of the server's disk.
+    const paths: string[] = Object.values(diff.json())
+      .filter((v): v is string[] => Array.isArray(v))
+      .flat();
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.filter((p) => p.includes(t.home.slice(1)))).toEqual([]);
 
     const verify = await call('POST', '/v1/backups/verify', ownerKey, { readData: 100 });
     expect(verify.statusCode).toBe(202);
@@ -138,6 +144,11 @@ describe.each(testImplementations())('backup routes (%s)', (impl) => {
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('RESTORE_NEEDS_STOPPED_SERVER');
     expect(res.json().error.message).toMatch(/aios backup restore [0-9a-f]{12}/);
+    // Where the server keeps its data is for the server admin's eyes only.
+    expect(res.json().error.message).toContain('on its home (<home>)');
+    expect(res.body).not.toContain(t.home);
+    const admin = await call('POST', '/v1/backups/latest/restore', t.adminKey, { confirm: true });
+    expect(admin.json().error.message).toContain(`on its home (${t.home})`);
     const unconfirmed = await call('POST', '/v1/backups/latest/restore', ownerKey, {});
     expect(unconfirmed.statusCode).toBe(400);
     const bad = await call('POST', '/v1/backups/zz-not-an-id/restore', ownerKey, { confirm: true });

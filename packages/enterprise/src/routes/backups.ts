@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { Aios } from '@aios/core';
 import { isAiosError } from '@aios/utils';
 import type { RouteModule, ServerContext } from '../context.js';
@@ -160,7 +161,21 @@ export const backupRoutes: RouteModule = (api, ctx) => {
       const from = await resolveSnapshot(system, request.query.from);
       const to = await resolveSnapshot(system, request.query.to);
       const diff = await (await system.backup.open()).diff(from, to);
-      return { from, to, ...diff };
+      // A snapshot holds paths from the root of the server's disk: a tenant is shown them
+      // from its own home, which is all its snapshots hold.
+      const home = relative('/', system.home);
+      const local = (paths: string[]) =>
+        paths.map((p) =>
+          p === home ? '.' : p.startsWith(`${home}/`) ? p.slice(home.length + 1) : p,
+        );
+      return {
+        from,
+        to,
+        added: local(diff.added),
+        removed: local(diff.removed),
+        modified: local(diff.modified),
+        metadata: local(diff.metadata),
+      };
     },
   );
 
