@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
@@ -104,6 +104,31 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       expect(await forgetSources(aios, await planForget(aios, { paths: [b] }))).toMatchObject({
         fragments: 1,
       });
+      expect(await texts(aios)).toEqual([]);
+    });
+  });
+
+  it('a renamed file takes its fragments over with their lines, and pruning the old name keeps them', async () => {
+    await withAios(async (aios, dir) => {
+      const old = join(dir, 'dentist.md');
+      const renamed = join(dir, 'my dentist.md');
+      writeFileSync(
+        old,
+        'Dr. Sørensen is the dentist.\n\n# Phone\n\nThe office phone is 555-0199.\n',
+      );
+      await ingest(aios, [dir]);
+      renameSync(old, renamed);
+      const again = await ingest(aios, [dir], { prune: true });
+      expect(again.added).toBe(0);
+      const placed = (await aios.memory.list())
+        .map((f) => [f.text, f.metadata.source, f.metadata.line])
+        .sort();
+      expect(placed).toEqual([
+        ['# Phone\n\nThe office phone is 555-0199.', renamed, 3],
+        ['Dr. Sørensen is the dentist.', renamed, 1],
+      ]);
+      // And it is the new name's to forget.
+      await forgetSources(aios, await planForget(aios, { paths: [renamed] }));
       expect(await texts(aios)).toEqual([]);
     });
   });

@@ -129,8 +129,12 @@ export async function forgetSources(
     if (options.signal?.aborted) return stopped(result, options.signal);
     const f = await memory.get(s.id);
     if (!f) continue;
-    const { line: _line, offset: _offset, ...rest } = f.metadata;
-    await memory.update(s.id, { metadata: { ...rest, source: s.source } });
+    // Already the other file's (taken over when it was ingested as a renamed file): its
+    // line there is kept. Else its place in that file is not known.
+    if (sourceOf(f) !== s.source) {
+      const { line: _line, offset: _offset, ...rest } = f.metadata;
+      await memory.update(s.id, { metadata: { ...rest, source: s.source } });
+    }
     result.shared++;
   }
   for (const [path, ids] of bySource) {

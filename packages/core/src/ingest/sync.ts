@@ -7,6 +7,7 @@
  * longer has are removed with their fragments, unless the user edited them: those are kept
  * and reported as conflicts.
  */
+import { existsSync } from 'node:fs';
 import type { AddResult, Fragment, Metadata } from '@aios/carma';
 import type { SourceFile, SourcePiece } from '@aios/data';
 import type { Hashing } from '@aios/utils';
@@ -188,6 +189,7 @@ export class FileSync {
               })),
             );
       for (const m of moved) await memory.update(m.id, { metadata: m.metadata });
+      await this.adoptRenamed(added, fresh);
       const pieces = added.map((a, i) =>
         this.piece((fresh[i] as { hash: string }).hash, a.fragment.id),
       );
@@ -280,6 +282,26 @@ export class FileSync {
       text: f.text,
       ingested: first?.text ?? '',
     });
+  }
+
+  /**
+   * A piece already in memory as a fragment of a file that is gone (the file was renamed or
+   * moved here) becomes this file's now, with its place in it: once the old path is pruned
+   * it would become this file's anyway, but no longer knowing its line.
+   */
+  private async adoptRenamed(
+    added: AddResult[],
+    fresh: ReadonlyArray<{ chunk: Chunk }>,
+  ): Promise<void> {
+    for (const [i, a] of added.entries()) {
+      if (a.status !== 'duplicate') continue;
+      const from = sourceOf(a.fragment);
+      if (from === undefined || from === this.path || existsSync(from)) continue;
+      const { chunk: c } = fresh[i] as { chunk: Chunk };
+      await this.target.memory.update(a.fragment.id, {
+        metadata: { ...a.fragment.metadata, source: c.source, offset: c.offset, line: c.line },
+      });
+    }
   }
 
   /**
