@@ -1,9 +1,17 @@
 import { AsyncResource } from 'node:async_hooks';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
-import { testImplementations } from '@aios/utils/testing';
+import { testDocx, testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { type Aios, createAios } from './aios.js';
 import { atomically } from './ingest/target.js';
@@ -130,6 +138,30 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
       // And it is the new name's to forget.
       await forgetSources(aios, await planForget(aios, { paths: [renamed] }));
       expect(await texts(aios)).toEqual([]);
+    });
+  });
+
+  it('a document damaged since it was ingested is skipped in its turn, its fragments kept', async () => {
+    await withAios(async (aios, dir) => {
+      const letter = join(dir, 'letter.docx');
+      const whole = testDocx([{ text: 'The hedge on Mill Lane blocks the footpath.' }]);
+      writeFileSync(letter, whole);
+      writeFileSync(join(dir, 'note.md'), 'The heron fished at dawn.\n');
+      expect((await ingest(aios, [dir])).added).toBe(2);
+      // Same size, another time: only reading it can tell it changed.
+      writeFileSync(
+        letter,
+        Buffer.concat([whole.subarray(0, 200), Buffer.alloc(whole.length - 200)]),
+      );
+      utimesSync(letter, new Date(), new Date(Date.now() + 5_000));
+      const again = await ingest(aios, [dir]);
+      expect(again.skipped).toEqual([
+        { path: letter, reason: expect.stringMatching(/^a damaged Word document \(/) },
+      ]);
+      expect(again.unchanged).toBe(1);
+      expect(await texts(aios)).toEqual(
+        ['The heron fished at dawn.', 'The hedge on Mill Lane blocks the footpath.'].sort(),
+      );
     });
   });
 

@@ -746,7 +746,10 @@ describe.each(testImplementations())('ingest into a memory (AIOS_NATIVE=%s)', (i
         join(notes, 'manual.pdf'),
         join(notes, 'minutes.odt'),
       ]);
-      expect(result.skipped).toEqual([
+      // Those that do not start as their kind are skipped before any is read, the others in
+      // their turn: by path, for the comparison.
+      const skipped = [...result.skipped].sort((a, b) => a.path.localeCompare(b.path));
+      expect(skipped).toEqual([
         { path: join(notes, 'cut.pdf'), reason: expect.stringMatching(/^a damaged PDF \(/) },
         {
           path: join(notes, 'draft.docx'),

@@ -5,7 +5,7 @@ import type { Memory } from '@aios/carma';
 import { AiosError, createHashing, type Hashing } from '@aios/utils';
 import { chatGptChunks, chatGptMessages, isChatGptExport } from './ingest/chatgpt.js';
 import { type Chunk, textChunks } from './ingest/chunk.js';
-import { documentChunks, documentProblem, documentText } from './ingest/documents.js';
+import { documentChunks, documentText } from './ingest/documents.js';
 import {
   collectFiles,
   type FileKind,
@@ -20,8 +20,8 @@ import {
 } from './ingest/files.js';
 import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
 import { pageText } from './ingest/html.js';
-import { jsonLines, parseJsonFile, recordChunks } from './ingest/json.js';
-import { pdfChunks, pdfPages, pdfProblem } from './ingest/pdf.js';
+import { jsonLines, parseJsonFile, recordChunks, skipReason } from './ingest/json.js';
+import { pdfChunks, pdfPages } from './ingest/pdf.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, within } from './ingest/target.js';
@@ -185,18 +185,6 @@ interface FileChunks {
 const EXPORT_SKIPPED =
   'an aios memory export: `aios memory import <file>` restores its fragments with their namespaces, importance and metadata';
 
-/** Errors of a JSON or JSONL file that make it skipped, not the run stopped. */
-const BROKEN_RECORDS = new Set(['INGEST_INVALID', 'INGEST_TOO_DEEP']);
-
-/** A file's error message as a skip reason: the path is said beside it already. */
-const withoutPath = (message: string, path: string): string =>
-  message.startsWith(path)
-    ? message
-        .slice(path.length)
-        .replace(/^:(\d+):/, 'line $1:')
-        .replace(/^:\s*/, '')
-    : message;
-
 /**
  * Why a JSON or JSONL file is left out whole (an `aios memory export`, for import), or
  * undefined; parsing every record is the check, and a broken one throws.
@@ -242,15 +230,9 @@ async function plan(
   }
   const status = sync ? await sync.status(path, size, modifiedAt) : 'new';
   if (status === 'unchanged') return { path, size, modifiedAt, kind, status };
-  if (isDocument(kind)) {
-    // Its start was a document's: the whole of it is checked by opening it.
-    const bytes = await readBytes(path);
-    const problem = isZipped(kind) ? await documentProblem(kind, bytes) : await pdfProblem(bytes);
-    if (problem) {
-      onSkip({ path, reason: problem });
-      return undefined;
-    }
-  } else if (kind === 'json' || kind === 'jsonl') {
+  // A document that starts as one is read once, when its turn comes (a damaged one is
+  // skipped then); records are all parsed here, so that a broken one stops nothing half way.
+  if (kind === 'json' || kind === 'jsonl') {
     try {
       const problem = await recordsProblem(path, kind);
       if (problem) {
@@ -258,10 +240,9 @@ async function plan(
         return undefined;
       }
     } catch (error) {
-      if (!skipBroken || !(error instanceof AiosError) || !BROKEN_RECORDS.has(error.code)) {
-        throw error;
-      }
-      onSkip({ path, reason: withoutPath(error.message, path) });
+      const reason = skipBroken ? skipReason(error) : undefined;
+      if (reason === undefined) throw error;
+      onSkip({ path, reason });
       return undefined;
     }
   }
@@ -293,8 +274,12 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
       if (known.contentHash === null) return 'changed'; // a first ingest that was stopped
       if (known.size === size && known.modifiedAt === modifiedAt) return 'unchanged';
       // Touched but maybe not changed: the text decides (and the record takes the new time).
-      const { text } = await fileText(path, kindOf(path));
-      if ((await hashing.hash(text)) !== known.contentHash) return 'changed';
+      const read = await fileText(path, kindOf(path)).catch((error: unknown) => {
+        // A document that became unreadable: its read, in its turn, skips it saying why.
+        if (skipReason(error) === undefined) throw error;
+        return undefined;
+      });
+      if (!read || (await hashing.hash(read.text)) !== known.contentHash) return 'changed';
       await target.data.sources.put({ ...known, size, modifiedAt });
       return 'unchanged';
     },
@@ -443,7 +428,9 @@ export async function ingest(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   const { signal } = options;
-  givenPaths(paths);
+  // A broken JSON file named on the command line stops the run before anything is
+  // written; one found in a folder is skipped, as a FIFO is.
+  const named = new Set(givenPaths(paths));
   const memory = isIngestTarget(target) ? target.memory : target;
   const namespace = options.namespace ?? DEFAULT_INGEST_NAMESPACE;
   const sync = isIngestTarget(target) ? await syncContext(target, namespace) : undefined;
@@ -485,9 +472,6 @@ export async function ingest(
       result.otherKinds[ext] = (result.otherKinds[ext] ?? 0) + 1;
     },
   });
-  // A broken JSON file named on the command line stops the run before anything is
-  // written; one found in a folder is skipped, as a FIFO is.
-  const named = new Set(givenPaths(walk));
   for (const path of collected) {
     if (signal?.aborted) return stop();
     const file = await plan(path, skip, sync, !named.has(path));
@@ -527,7 +511,19 @@ export async function ingest(
       bytesBefore += file.size;
       continue;
     }
-    const { chunks, fraction, text } = await openChunks(file);
+    const opened = await openChunks(file).catch((error: unknown) => {
+      const reason = isDocument(file.kind) ? skipReason(error) : undefined;
+      if (reason === undefined) throw error;
+      skip({ path: file.path, reason });
+      return undefined;
+    });
+    if (!opened) {
+      // Its bytes are behind; it is no file done (it was skipped, and said so).
+      report(false, 1);
+      bytesBefore += file.size;
+      continue;
+    }
+    const { chunks, fraction, text } = opened;
     const fileSync = sync
       ? await FileSync.open(
           sync.target,

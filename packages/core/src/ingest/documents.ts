@@ -29,15 +29,6 @@ async function convert(kind: ZippedKind, bytes: Uint8Array): Promise<Converted> 
   }
 }
 
-/** Why the document of `kind` in `bytes` cannot be read, or undefined when it can. */
-export async function documentProblem(
-  kind: ZippedKind,
-  bytes: Uint8Array,
-): Promise<string | undefined> {
-  const converted = await convert(kind, bytes);
-  return 'problem' in converted ? converted.problem : undefined;
-}
-
 /** The text of the document of `kind` in `bytes`; `INGEST_INVALID` when it cannot be read. */
 export async function documentText(
   kind: ZippedKind,

@@ -7,10 +7,22 @@ import { type Chunk, lineCounter, textChunks } from './chunk.js';
  */
 export const MAX_JSON_DEPTH = 256;
 
+/**
+ * A file ingest cannot read. `details.reason` is the message without the path: what a run
+ * that skips the file says beside it.
+ */
 export function invalidFile(path: string, message: string, line?: number): AiosError {
   return new AiosError('INGEST_INVALID', `${path}: ${message}`, {
-    details: { path, ...(line === undefined ? {} : { line }) },
+    details: { path, reason: message, ...(line === undefined ? {} : { line }) },
   });
+}
+
+/** Why a file that ingest refused (`INGEST_INVALID`, `INGEST_TOO_DEEP`) is skipped, or undefined for other errors. */
+export function skipReason(error: unknown): string | undefined {
+  if (!(error instanceof AiosError)) return undefined;
+  if (error.code !== 'INGEST_INVALID' && error.code !== 'INGEST_TOO_DEEP') return undefined;
+  const reason = error.details?.reason;
+  return typeof reason === 'string' ? reason : error.message;
 }
 
 /**
@@ -35,11 +47,10 @@ function tooDeepAt(text: string, start: number, end: number): number {
 }
 
 function tooDeep(path: string, line: number): AiosError {
-  return new AiosError(
-    'INGEST_TOO_DEEP',
-    `${path}:${line}: JSON nested more than ${MAX_JSON_DEPTH} levels deep; not ingested`,
-    { details: { path, line, maxDepth: MAX_JSON_DEPTH } },
-  );
+  const reason = `JSON nested more than ${MAX_JSON_DEPTH} levels deep; not ingested`;
+  return new AiosError('INGEST_TOO_DEEP', `${path}:${line}: ${reason}`, {
+    details: { path, line, maxDepth: MAX_JSON_DEPTH, reason: `line ${line}: ${reason}` },
+  });
 }
 
 /** Parses a `.json` file, refusing one nested too deeply (with the line where it gets too deep). */

@@ -45,14 +45,6 @@ async function open(bytes: Uint8Array): Promise<{ doc: Document } | { problem: s
   }
 }
 
-/** Why the PDF in `bytes` cannot be read, or undefined when it can. */
-export async function pdfProblem(bytes: Uint8Array): Promise<string | undefined> {
-  const opened = await open(bytes);
-  if ('problem' in opened) return opened.problem;
-  await opened.doc.destroy();
-  return undefined;
-}
-
 export interface Line {
   text: string;
   /** Baseline height on the page (PDF units, growing upwards). */
