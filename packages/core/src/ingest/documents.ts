@@ -6,26 +6,26 @@
 import { type Chunk, textChunks } from './chunk.js';
 import { docxToText } from './docx.js';
 import { epubToText } from './epub.js';
-import { hasZipHeader, notZipped, type ZippedKind } from './files.js';
+import { documentName, hasZipHeader, notZipped, type ZippedKind } from './files.js';
 import { invalidFile } from './json.js';
 import { odtToText } from './odt.js';
 import { ArchiveTooLarge, type Converted } from './zip.js';
 
-const READ: Record<ZippedKind, { read(bytes: Uint8Array): Promise<Converted>; what: string }> = {
-  docx: { read: docxToText, what: 'Word document' },
-  epub: { read: epubToText, what: 'EPUB book' },
-  odt: { read: odtToText, what: 'OpenDocument text' },
+const READ: Record<ZippedKind, (bytes: Uint8Array) => Promise<Converted>> = {
+  docx: docxToText,
+  epub: epubToText,
+  odt: odtToText,
 };
 
 async function convert(kind: ZippedKind, bytes: Uint8Array): Promise<Converted> {
   if (!hasZipHeader(bytes)) return { problem: notZipped(kind) };
   try {
-    return await READ[kind].read(bytes);
+    return await READ[kind](bytes);
   } catch (error) {
-    const { what } = READ[kind];
-    if (error instanceof ArchiveTooLarge)
+    if (error instanceof ArchiveTooLarge) {
       return { problem: `too large to read (${error.message})` };
-    return { problem: `a damaged ${what} (${(error as Error).message})` };
+    }
+    return { problem: `a damaged ${documentName(kind)} (${(error as Error).message})` };
   }
 }
 

@@ -8,8 +8,9 @@
  * heads the text (unless its first page starts with it). A book under DRM (its chapters encrypted) is refused, not read as noise.
  */
 import { posix } from 'node:path';
+import { decodeText } from './encoding.js';
 import { pageText } from './html.js';
-import { type Converted, partText, walkXml, zipParts } from './zip.js';
+import { type Converted, walkXml, zipParts } from './zip.js';
 
 const CONTAINER = 'META-INF/container.xml';
 const ENCRYPTION = 'META-INF/encryption.xml';
@@ -97,15 +98,15 @@ export async function epubToText(bytes: Uint8Array): Promise<Converted> {
   const meta = await zipParts(bytes, (name) => name === CONTAINER || name === ENCRYPTION);
   const container = meta.get(CONTAINER);
   if (!container) return { problem: `not an EPUB book (it has no ${CONTAINER})` };
-  const opfPath = await packagePath(partText(container));
+  const opfPath = await packagePath(decodeText(container));
   if (!opfPath) return { problem: `a damaged EPUB book (${CONTAINER} names no package document)` };
   const opf = (await zipParts(bytes, (name) => name === opfPath)).get(opfPath);
   if (!opf) return { problem: `a damaged EPUB book (its package document ${opfPath} is missing)` };
-  const { title, spine } = await readPackage(partText(opf), opfPath);
+  const { title, spine } = await readPackage(decodeText(opf), opfPath);
   const encryption = meta.get(ENCRYPTION);
   if (encryption) {
     // Fonts may be obfuscated in a DRM-free book too: only encrypted chapters refuse it.
-    const encrypted = await encryptedPaths(partText(encryption));
+    const encrypted = await encryptedPaths(decodeText(encryption));
     if (spine.some((path) => encrypted.has(path))) {
       return { problem: 'an encrypted (DRM) EPUB book: ingest reads books without DRM' };
     }
@@ -119,7 +120,7 @@ export async function epubToText(bytes: Uint8Array): Promise<Converted> {
   for (const path of spine) {
     const page = pages.get(path);
     if (!page) continue;
-    const { text } = await pageText(partText(page), { title: false });
+    const { text } = await pageText(decodeText(page), { title: false });
     if (text.trim() !== '') chapters.push(text);
   }
   // The title heads the text unless the book's first page says it already.

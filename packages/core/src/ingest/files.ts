@@ -155,19 +155,24 @@ export function hasZipHeader(head: Uint8Array): boolean {
 
 export const NOT_A_PDF = 'not a PDF (no %PDF- header in the first KiB)';
 
-/** Documents that are ZIP archives of XML parts, by what the reason for a bad one calls them. */
+/** Documents that are ZIP archives of XML parts, by what they are called. */
 const ZIPPED = {
-  docx: 'a Word document (a .docx',
-  epub: 'an EPUB book (an .epub',
-  odt: 'an OpenDocument text (an .odt',
+  docx: 'Word document',
+  epub: 'EPUB book',
+  odt: 'OpenDocument text',
 } as const;
 export type ZippedKind = keyof typeof ZIPPED;
 
 export const isZipped = (kind: FileKind): kind is ZippedKind => kind in ZIPPED;
 
+/** What a document of `kind` is called in what ingest says of it. */
+export const documentName = (kind: ZippedKind): string => ZIPPED[kind];
+
+const article = (word: string) => (/^[aeiou]/i.test(word) ? 'an' : 'a');
+
 /** Why a file of `kind` that does not start as a ZIP archive is not one of its kind. */
 export const notZipped = (kind: ZippedKind): string =>
-  `not ${ZIPPED[kind]} is a ZIP archive; this is none)`;
+  `not ${article(ZIPPED[kind])} ${ZIPPED[kind]} (${article(kind)} .${kind} is a ZIP archive; this is none)`;
 
 /** Whether files of `kind` are binary documents, read by a parser of their own. */
 export const isDocument = (kind: FileKind): boolean => kind === 'pdf' || isZipped(kind);

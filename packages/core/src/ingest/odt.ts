@@ -9,8 +9,10 @@
  * comments, the text of tracked deletions, and generated tables of contents and indexes
  * (they repeat the headings). A password-protected document is refused.
  */
+
+import { decodeText } from './encoding.js';
 import { TextBuilder } from './text-builder.js';
-import { type Converted, partText, walkXml, zipParts } from './zip.js';
+import { type Converted, walkXml, zipParts } from './zip.js';
 
 const TEXT_TYPES = new Set([
   'application/vnd.oasis.opendocument.text',
@@ -43,6 +45,8 @@ async function bodyText(content: string): Promise<string> {
   let listItems = 0;
   let cells = 0;
   let cellCount = 0;
+  /** Around a paragraph: a space in a table cell, a line in a list item, else a blank line. */
+  const paragraphBreak = () => (cells > 0 ? ' ' : listItems > 0 ? '\n' : '\n\n');
   await walkXml(content, {
     open(name, attributes) {
       if (name === 'body') inBody = true;
@@ -59,7 +63,7 @@ async function bodyText(content: string): Promise<string> {
           break;
         }
         case 'p':
-          out.ask(cells > 0 ? ' ' : listItems > 0 ? '\n' : '\n\n');
+          out.ask(paragraphBreak());
           break;
         case 'list-item':
           listItems++;
@@ -112,7 +116,7 @@ async function bodyText(content: string): Promise<string> {
           out.lead = '';
           break;
         case 'p':
-          out.ask(cells > 0 ? ' ' : listItems > 0 ? '\n' : '\n\n');
+          out.ask(paragraphBreak());
           break;
         case 'list-item':
           listItems = Math.max(0, listItems - 1);
@@ -145,15 +149,15 @@ export async function odtToText(bytes: Uint8Array): Promise<Converted> {
     (name) => name === 'mimetype' || name === 'content.xml' || name === 'META-INF/manifest.xml',
   );
   const mimetype = parts.get('mimetype');
-  const type = mimetype ? partText(mimetype).trim() : undefined;
+  const type = mimetype ? decodeText(mimetype).trim() : undefined;
   if (type !== undefined && !TEXT_TYPES.has(type)) {
     return { problem: `not an OpenDocument text (the archive says it is ${type || 'nothing'})` };
   }
   const manifest = parts.get('META-INF/manifest.xml');
-  if (manifest && /<(\w+:)?encryption-data\b/.test(partText(manifest))) {
+  if (manifest && /<(\w+:)?encryption-data\b/.test(decodeText(manifest))) {
     return { problem: 'a password-protected OpenDocument text: ingest cannot read it' };
   }
   const content = parts.get('content.xml');
   if (!content) return { problem: 'not an OpenDocument text (it has no content.xml)' };
-  return { text: await bodyText(partText(content)) };
+  return { text: await bodyText(decodeText(content)) };
 }

@@ -2,7 +2,6 @@
  * The parts of a document that is a ZIP archive of XML (an EPUB book, an OpenDocument text),
  * read with fflate and htmlparser2 (optional peers, `readers.ts`).
  */
-import { decodeText } from './encoding.js';
 import { MAX_FILE_BYTES } from './files.js';
 import { loadReader } from './readers.js';
 
@@ -35,9 +34,6 @@ export async function zipParts(
   });
   return new Map(Object.entries(parts));
 }
-
-/** An XML part as text (UTF-8 unless a byte order mark says otherwise). */
-export const partText = (bytes: Uint8Array): string => decodeText(bytes);
 
 /** What `walkXml` calls: elements and attributes by their local names (prefixes dropped). */
 export interface XmlHandlers {
