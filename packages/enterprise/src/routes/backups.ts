@@ -45,18 +45,14 @@ const noSnapshot = (ref: string) =>
   });
 
 /**
- * The full id of a snapshot of `system`'s repository: `latest` is the newest, anything else
- * an id or a unique prefix. Another tenant's snapshot is in another repository: not found.
+ * The full id of a snapshot of `system`'s repository, as the repository resolves every
+ * reference (`latest`, an id or a unique prefix). Another tenant's snapshot is in another
+ * repository: not found.
  */
 export async function resolveSnapshot(system: Aios, ref: string): Promise<string> {
   if (!system.backup.exists()) throw noSnapshot(ref);
-  if (ref === 'latest') {
-    const last = (await system.backup.list()).snapshots.at(-1);
-    if (!last) throw noSnapshot(ref);
-    return last.id;
-  }
   try {
-    return await (await system.backup.open()).resolveSnapshotId(ref);
+    return await system.backup.resolveSnapshot(ref);
   } catch (error) {
     // The repository's own message names its path on the server's disk.
     if (isAiosError(error) && error.code === 'SNAPSHOT_NOT_FOUND') throw noSnapshot(ref);
