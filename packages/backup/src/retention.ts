@@ -26,12 +26,15 @@ export function isoWeek(date: Date): string {
   return `${d.getUTCFullYear()}-W${pad(week)}`;
 }
 
-const BUCKETS: Array<[keyof RetentionPolicy, (d: Date) => string]> = [
-  ['keepHourly', (d) => d.toISOString().slice(0, 13)],
-  ['keepDaily', (d) => d.toISOString().slice(0, 10)],
-  ['keepWeekly', isoWeek],
-  ['keepMonthly', (d) => d.toISOString().slice(0, 7)],
-  ['keepYearly', (d) => d.toISOString().slice(0, 4)],
+/** Each bucket rule: its key, the bucket a time falls in, and the bucket's name in words. */
+const BUCKETS: Array<
+  [Exclude<keyof RetentionPolicy, 'keepLast' | 'keepTags'>, (d: Date) => string, string]
+> = [
+  ['keepHourly', (d) => d.toISOString().slice(0, 13), 'hour'],
+  ['keepDaily', (d) => d.toISOString().slice(0, 10), 'day'],
+  ['keepWeekly', isoWeek, 'week'],
+  ['keepMonthly', (d) => d.toISOString().slice(0, 7), 'month'],
+  ['keepYearly', (d) => d.toISOString().slice(0, 4), 'year'],
 ];
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -40,13 +43,7 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 export function describePolicy(policy: RetentionPolicy): string {
   const rules: string[] = [];
   if (policy.keepLast !== undefined) rules.push(`the last ${plural(policy.keepLast, 'snapshot')}`);
-  for (const [key, unit] of [
-    ['keepHourly', 'hour'],
-    ['keepDaily', 'day'],
-    ['keepWeekly', 'week'],
-    ['keepMonthly', 'month'],
-    ['keepYearly', 'year'],
-  ] as const) {
+  for (const [key, , unit] of BUCKETS) {
     const n = policy[key];
     if (n !== undefined) rules.push(`the newest of each of the last ${plural(n, unit)}`);
   }

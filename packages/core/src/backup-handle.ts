@@ -595,6 +595,7 @@ export class BackupHandle {
     // Named as atomic writes name their temporary files (`.<name>.<pid>.<random>.tmp`).
     const staging = tempFileFor(dest);
     await mkdir(staging);
+    let placed = false;
     try {
       // An empty target that exists keeps its permissions once the staging replaces it.
       const existing = await stat(dest).catch(() => undefined);
@@ -603,10 +604,7 @@ export class BackupHandle {
         root: layout.root,
         ...(signal ? { signal } : {}),
       });
-      if (result.errors.length > 0) {
-        await rm(staging, { recursive: true, force: true });
-        return { ...result, target, applied: false };
-      }
+      if (result.errors.length > 0) return { ...result, target, applied: false };
       await this.placeDatabase(staging, layout, paths, undefined);
       // A PostgreSQL dump is written out as the file it is (psql loads it), beside the home's files.
       const dumps: string[] = [];
@@ -618,11 +616,12 @@ export class BackupHandle {
         dumps.push(join(target, ...entry.split('/')));
       }
       await moveInto(staging, dest, notEmpty);
+      placed = true;
       await fsyncDir(parent);
       return { ...result, target, applied: true, ...(dumps.length > 0 ? { dumps } : {}) };
-    } catch (error) {
-      await rm(staging, { recursive: true, force: true });
-      throw error;
+    } finally {
+      // Whatever did not become the target goes: nothing half restored is left beside it.
+      if (!placed) await rm(staging, { recursive: true, force: true });
     }
   }
 
