@@ -197,93 +197,96 @@ describe.each(testImplementations())('a home the user may not write (AIOS_NATIVE
   });
 });
 
-describe('ingest of what is not a regular text file', () => {
-  const home = tempHome();
+describe.each(testImplementations())(
+  'ingest of what is not a regular text file (AIOS_NATIVE=%s)',
+  (impl) => {
+    const home = tempHome();
 
-  it('FIFOs and devices named on the command line are refused; binary files are skipped', () => {
-    execFileSync('mkfifo', [join(home, 'pipe')]);
-    for (const path of [join(home, 'pipe'), '/dev/zero']) {
-      const r = runCli(home, ['--offline', '--native', 'js', 'ingest', path]);
-      expect(r.code).toBe(1);
-      expectOneLineError(r.stderr, 'IO_NOT_A_FILE');
-    }
-    writeFileSync(join(home, 'photo.txt'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]));
-    writeFileSync(join(home, 'note.md'), 'The heron fished at dawn.\n');
-    const r = runCli(home, [
-      '--offline',
-      '--native',
-      'js',
-      'ingest',
-      join(home, 'photo.txt'),
-      join(home, 'note.md'),
-    ]);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('aios: skipped photo.txt: binary (a NUL byte in the first KiB)\n');
-    expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 1 skipped');
-  });
+    it('FIFOs and devices named on the command line are refused; binary files are skipped', () => {
+      execFileSync('mkfifo', [join(home, 'pipe')]);
+      for (const path of [join(home, 'pipe'), '/dev/zero']) {
+        const r = runCli(home, ['--offline', '--native', impl, 'ingest', path]);
+        expect(r.code).toBe(1);
+        expectOneLineError(r.stderr, 'IO_NOT_A_FILE');
+      }
+      writeFileSync(join(home, 'photo.txt'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]));
+      writeFileSync(join(home, 'note.md'), 'The heron fished at dawn.\n');
+      const r = runCli(home, [
+        '--offline',
+        '--native',
+        impl,
+        'ingest',
+        join(home, 'photo.txt'),
+        join(home, 'note.md'),
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('aios: skipped photo.txt: binary (a NUL byte in the first KiB)\n');
+      expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 1 skipped');
+    });
 
-  it('cites a PDF by its page, and skips a PDF touched but not changed', () => {
-    const file = join(home, 'manual.pdf');
-    writeFileSync(
-      file,
-      testPdf([
-        [['Boiler manual'], ['Bleed the radiators every autumn.']],
-        [['Warranty'], ['Keep the invoice of the pump.']],
-      ]),
-    );
-    const ingestIt = () => runCli(home, ['--offline', '--native', 'js', 'ingest', file]);
-    expect(ingestIt().stdout).toContain('ingested 1 file: 2 fragments added');
-    const search = runCli(home, [
-      '--offline',
-      '--native',
-      'js',
-      'memory',
-      'search',
-      'invoice pump',
-    ]);
-    expect(search.stdout).toContain('manual.pdf p. 2');
-    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
-    expect(ingestIt().stdout).toContain('nothing new: 1 file unchanged since the last ingest');
-  });
+    it('cites a PDF by its page, and skips a PDF touched but not changed', () => {
+      const file = join(home, 'manual.pdf');
+      writeFileSync(
+        file,
+        testPdf([
+          [['Boiler manual'], ['Bleed the radiators every autumn.']],
+          [['Warranty'], ['Keep the invoice of the pump.']],
+        ]),
+      );
+      const ingestIt = () => runCli(home, ['--offline', '--native', impl, 'ingest', file]);
+      expect(ingestIt().stdout).toContain('ingested 1 file: 2 fragments added');
+      const search = runCli(home, [
+        '--offline',
+        '--native',
+        impl,
+        'memory',
+        'search',
+        'invoice pump',
+      ]);
+      expect(search.stdout).toContain('manual.pdf p. 2');
+      utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+      expect(ingestIt().stdout).toContain('nothing new: 1 file unchanged since the last ingest');
+    });
 
-  it('says how many files of a folder it left for their kind, and which kinds it reads', () => {
-    const folder = join(home, 'papers');
-    mkdirSync(folder);
-    writeFileSync(join(folder, 'a.xlsx'), 'PK');
-    writeFileSync(join(folder, 'b.xlsx'), 'PK');
-    writeFileSync(join(folder, 'c.ods'), 'PK');
-    writeFileSync(join(folder, 'note.md'), 'The kingfisher dived at noon.\n');
-    const r = runCli(home, ['--offline', '--native', 'js', 'ingest', folder]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('ingested 1 file: 1 fragment added');
-    expect(r.stdout).toContain(
-      'left 3 files of other kinds in the folders: .xlsx (2), .ods (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .pdf .docx .epub .odt .json .jsonl .ndjson there (name a file to read it as text)',
-    );
-  });
+    it('says how many files of a folder it left for their kind, and which kinds it reads', () => {
+      const folder = join(home, 'papers');
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'a.xlsx'), 'PK');
+      writeFileSync(join(folder, 'b.xlsx'), 'PK');
+      writeFileSync(join(folder, 'c.ods'), 'PK');
+      writeFileSync(join(folder, 'note.md'), 'The kingfisher dived at noon.\n');
+      const r = runCli(home, ['--offline', '--native', impl, 'ingest', folder]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('ingested 1 file: 1 fragment added');
+      expect(r.stdout).toContain(
+        'left 3 files of other kinds in the folders: .xlsx (2), .ods (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .pdf .docx .epub .odt .json .jsonl .ndjson there (name a file to read it as text)',
+      );
+    });
 
-  it('skips a broken JSON file found in a folder with the reason, and ingests the rest', () => {
-    const folder = join(home, 'exports');
-    mkdirSync(folder);
-    writeFileSync(join(folder, 'a.md'), 'The otter slid down the bank at dusk.\n');
-    writeFileSync(join(folder, 'broken.json'), '{"a":');
-    writeFileSync(join(folder, 'log.jsonl'), '{"text":"ok"}\n{"text":\n');
-    const r = runCli(home, ['--offline', '--native', 'js', 'ingest', folder]);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain('aios: skipped exports/broken.json: not valid JSON (');
-    expect(r.stderr).toContain('aios: skipped exports/log.jsonl: line 2 is not valid JSON (');
-    expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 2 skipped');
-  });
+    it('skips a broken JSON file found in a folder with the reason, and ingests the rest', () => {
+      const folder = join(home, 'exports');
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'a.md'), 'The otter slid down the bank at dusk.\n');
+      writeFileSync(join(folder, 'broken.json'), '{"a":');
+      writeFileSync(join(folder, 'log.jsonl'), '{"text":"ok"}\n{"text":\n');
+      const r = runCli(home, ['--offline', '--native', impl, 'ingest', folder]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('aios: skipped exports/broken.json: not valid JSON (');
+      expect(r.stderr).toContain('aios: skipped exports/log.jsonl: line 2 is not valid JSON (');
+      expect(r.stdout).toContain('ingested 1 file: 1 fragment added, 0 already known; 2 skipped');
+    });
 
-  it('refuses an empty path rather than take it for the working directory', () => {
-    writeFileSync(join(home, 'diary.md'), 'Private: the spare key is under the third pot.\n');
-    for (const args of [
-      ['ingest', ''],
-      ['forget', '--dry-run', ''],
-    ]) {
-      const r = runCli(home, ['--offline', '--native', 'js', ...args]);
-      expect(r.code, args.join(' ')).toBe(1);
-      expectOneLineError(r.stderr, 'INVALID_INPUT');
-      expect(r.stderr).toContain('an empty path names no file (give . for the current folder)');
-    }
-  });
-});
+    it('refuses an empty path rather than take it for the working directory', () => {
+      writeFileSync(join(home, 'diary.md'), 'Private: the spare key is under the third pot.\n');
+      for (const args of [
+        ['ingest', ''],
+        ['forget', '--dry-run', ''],
+      ]) {
+        const r = runCli(home, ['--offline', '--native', impl, ...args]);
+        expect(r.code, args.join(' ')).toBe(1);
+        expectOneLineError(r.stderr, 'INVALID_INPUT');
+        expect(r.stderr).toContain('an empty path names no file (give . for the current folder)');
+      }
+    });
+  },
+);
