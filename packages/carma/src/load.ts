@@ -55,14 +55,18 @@ export function defaultStore(options: MemoryOptions): FragmentStore {
  * Opening with another embedder, dimension or query/document split than the vectors were
  * made with: they would not compare, so it is refused unless everything is re-embedded.
  */
-function embedderMismatch(meta: StoreMeta, embedder: Embedder): AiosError {
+function embedderMismatch(
+  meta: StoreMeta,
+  embedder: Embedder,
+  hint = 'pass reembed: true',
+): AiosError {
   const stored = `${meta.embedder} (dimension ${meta.dimension}; query/document split: ${describeRoles(meta.roles)})`;
   const requested = `${embedder.id} (dimension ${embedder.dimension ?? 'unknown'}; query/document split: ${describeRoles(embedder.roles)})`;
   return new AiosError(
     CarmaErrorCode.EMBEDDER_MISMATCH,
     `this memory was embedded with ${stored}; it was opened with ${requested}. ` +
       'Open it with the same embedder and split (the preset, query and document settings), ' +
-      'or pass reembed: true to re-embed every fragment.',
+      `or ${hint} to re-embed every fragment.`,
     {
       details: {
         stored: meta,
@@ -101,7 +105,7 @@ function takeMeta(ctx: MemoryContext, meta: StoreMeta | undefined): boolean {
     embedder.dimension !== undefined && embedder.dimension !== meta.dimension;
   const rolesDiffer = rolesKey(meta.roles) !== rolesKey(embedder.roles);
   if (meta.embedder !== embedder.id || dimensionDiffers || rolesDiffer) {
-    if (!ctx.options.reembed) throw embedderMismatch(meta, embedder);
+    if (!ctx.options.reembed) throw embedderMismatch(meta, embedder, ctx.options.reembedHint);
     reembed = true;
   }
   indexes.dimension = reembed ? embedder.dimension : meta.dimension;

@@ -158,6 +158,12 @@ export interface MemoryOptions {
   bm25?: Bm25Params;
   /** The stored embedder differs: re-embed every fragment instead of failing. */
   reembed?: boolean;
+  /**
+   * How whoever opens the memory re-embeds it, said when the embedder differs and
+   * `reembed` was not asked for (default: "pass reembed: true"); an application names its
+   * own command.
+   */
+  reembedHint?: string;
   onProgress?: (event: ProgressEvent) => void;
   /**
    * Write the vector index file after this many fragment changes (default 10,000), so

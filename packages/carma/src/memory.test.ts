@@ -332,6 +332,13 @@ describe.each(testImplementations())('memory (%s)', (impl) => {
     await m1.close();
     await expect(openMemory({ dir, native: impl, dimension: 128 })).rejects.toMatchObject({
       code: 'EMBEDDER_MISMATCH',
+      message: expect.stringMatching(/or pass reembed: true to re-embed every fragment\.$/),
+    });
+    // An application names its own way to re-embed.
+    await expect(
+      openMemory({ dir, native: impl, dimension: 128, reembedHint: 'run `app reembed`' }),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(/or run `app reembed` to re-embed every fragment\.$/),
     });
     const events: number[] = [];
     const m2 = await openMemory({

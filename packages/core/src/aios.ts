@@ -148,6 +148,8 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
       data,
       ...(defers ? { deferCheckpointFrom: deferFrom } : {}),
       ...(options.reembed ? { reembed: true } : {}),
+      // Every door of the system (the CLI, the server, MCP) re-embeds with this command.
+      reembedHint: 'run `aios memory reembed`',
     });
   } catch (error) {
     await data.close().catch(() => undefined);

@@ -24,23 +24,6 @@ function callOverrides(options: SystemOptions): Record<string, unknown> {
 }
 
 /**
- * The refusal to open a memory embedded by another model, with the command that re-embeds
- * it (the message speaks of the library's `reembed` option).
- */
-function withReembedHint(error: unknown): unknown {
-  if (!(error instanceof AiosError) || error.code !== 'EMBEDDER_MISMATCH') return error;
-  const message = error.message.replace(
-    /,? ?or pass reembed: true to re-embed every fragment\.?$/,
-    '',
-  );
-  return new AiosError(
-    error.code,
-    `${message.replace(/\.?$/, '')}, or run \`aios memory reembed\` to re-embed every fragment with the configured one.`,
-    { details: error.details },
-  );
-}
-
-/**
  * Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM).
  * `tokens`: the command counts tokens (it asks Luna), so the tokenizer's vocabulary starts
  * loading off the JS thread while the memory opens.
@@ -62,8 +45,6 @@ export async function withAios<T>(
     offline: options.offline === true,
     deferCheckpoints,
     reembed,
-  }).catch((error: unknown) => {
-    throw withReembedHint(error);
   });
   const untrack = closeOnSignal(aios);
   try {
