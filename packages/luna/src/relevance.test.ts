@@ -384,14 +384,12 @@ describe.skipIf(!hasCranfield).each(testImplementations())('Cranfield (%s)', (im
 
 describe('a run of letters longer than any word', () => {
   it('is judged at once, matched as written (it held the event loop for minutes)', () => {
+    // Before, this judgement took minutes: the test's timeout is the bound.
     const long = 'a'.repeat(200_000);
-    const started = performance.now();
     const judged = judge(`what is ${long}?`, [
       { id: 'long', text: `It reads ${long} end to end.`, score: 1 },
       { id: 'heron', text: 'The heron fishes at dawn.', score: 0.5 },
     ]);
-    // Seconds, not the minutes Porter2's rules take on such a word; ample for a slow machine.
-    expect(performance.now() - started).toBeLessThan(3_000);
     expect(judged.fragments[0]?.relevance).toBeGreaterThan(judged.fragments[1]?.relevance ?? 1);
     expect(stemSet([long]).has(long)).toBe(true);
   });
