@@ -77,7 +77,8 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
       url: '/v1/keys',
       headers: t.auth(t.adminKey),
     });
-    expect(JSON.stringify(list.json())).not.toContain(key.split('_').at(-1));
+    // The secret is the last 43 characters; it may itself hold '_', so it is not split out.
+    expect(JSON.stringify(list.json())).not.toContain(key.slice(-43));
     const status = await t.server.app.inject({
       method: 'GET',
       url: '/v1/status',
