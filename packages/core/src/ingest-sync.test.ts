@@ -116,6 +116,31 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
     });
   });
 
+  // Two processes on one home: a native store only (a js one has its file to itself).
+  it.skipIf(impl === 'js')(
+    'a file another process ingested meanwhile is known, not taken for one the user deleted',
+    async () => {
+      await withAios(async (aios, dir) => {
+        const other = await createAios({ config: aios.config, offline: true });
+        try {
+          const file = join(dir, 'bins.md');
+          const bins = '# Bins\n\nThe black bin goes out on Monday evenings.';
+          const recycling = '# Recycling\n\nThe green bin is for glass and goes out on Fridays.';
+          writeFileSync(file, `${bins}\n`);
+          // `aios` looked at the memory before the other one stored the file.
+          expect(await texts(aios)).toEqual([]);
+          expect(await ingest(other, [file])).toMatchObject({ added: 1 });
+          writeFileSync(file, `${bins}\n\n${recycling}\n`);
+          const again = await ingest(aios, [file]);
+          expect(again).toMatchObject({ added: 1, kept: 1, deleted: 0 });
+          expect(await texts(aios)).toEqual([bins, recycling]);
+        } finally {
+          await other.close();
+        }
+      });
+    },
+  );
+
   it('a renamed file takes its fragments over with their lines, and pruning the old name keeps them', async () => {
     await withAios(async (aios, dir) => {
       const old = join(dir, 'dentist.md');

@@ -70,6 +70,8 @@ export class FileSync {
   /** Pieces of the file as it is now: hash -> fragment. */
   private readonly current = new Map<string, string>();
   private finished = false;
+  /** Whether the memory took in other processes' writes since this file was opened. */
+  private refreshed = false;
 
   private constructor(
     private readonly target: IngestTarget,
@@ -127,6 +129,21 @@ export class FileSync {
     return this.file.path;
   }
 
+  /**
+   * The fragment a known piece became. The source index is read from the database, the
+   * memory's records from what it has taken in: a fragment another process stored since
+   * (two ingests of one folder at once) is missing from the memory until it looks again,
+   * and would be taken for one the user deleted. So a missing one is looked for again
+   * after a refresh (once per file: a refresh takes in every change so far).
+   */
+  private async fragment(id: string): Promise<Fragment | undefined> {
+    const f = await this.target.memory.get(id);
+    if (f || this.refreshed) return f;
+    this.refreshed = true;
+    await this.target.memory.refresh();
+    return this.target.memory.get(id);
+  }
+
   private piece(pieceHash: string, fragmentId: string): SourcePiece {
     return { namespace: this.namespace, path: this.path, pieceHash, fragmentId };
   }
@@ -155,7 +172,7 @@ export class FileSync {
         continue;
       }
       this.current.set(hash, id);
-      const f = await memory.get(id);
+      const f = await this.fragment(id);
       const state = stateOf(f, hash);
       if (state === 'gone') this.counts.deleted++;
       else if (state === 'edited') this.counts.edited++;
