@@ -50,6 +50,7 @@ import {
   fsyncDir,
   isAiosError,
   type NativeMode,
+  removeStaleTemps,
   SECRETS_FILE_NAME,
   tempFileFor,
 } from '@aios/utils';
@@ -592,7 +593,9 @@ export class BackupHandle {
     const dest = await realPath(target);
     const parent = dirname(dest);
     await mkdir(parent, { recursive: true });
-    // Named as atomic writes name their temporary files (`.<name>.<pid>.<random>.tmp`).
+    // Named as atomic writes name their temporary files (`.<name>.<pid>.<random>.tmp`); the
+    // staging of a restore that was killed is removed first, or it would stay there unseen.
+    await removeStaleTemps(dest);
     const staging = tempFileFor(dest);
     await mkdir(staging);
     let placed = false;

@@ -137,8 +137,17 @@ describe.each(testImplementations())(
       const count = demoHome(home);
       create(home);
       const target = join(home, 'elsewhere');
+      // What a restore to the same target killed part-way left (its process is gone).
+      const gone = spawnSync(process.execPath, [
+        '-e',
+        'process.stdout.write(String(process.pid))',
+      ]).stdout.toString();
+      const killed = join(home, `.elsewhere.${gone}.0123456789ab.tmp`);
+      mkdirSync(join(killed, 'carma'), { recursive: true });
+      writeFileSync(join(killed, 'aios.db'), 'half');
       ok(home, 'backup', 'restore', 'latest', '--target', target);
       expect(readdirSync(target).sort()).toEqual(['aios.db', 'carma', 'files']);
+      expect(existsSync(killed)).toBe(false);
       expect(fragments(target)).toBe(count);
       const again = aios(home, 'backup', 'restore', 'latest', '--target', target);
       expect(again.code).toBe(1);

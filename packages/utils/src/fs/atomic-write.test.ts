@@ -1,10 +1,24 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiosError } from '../errors.js';
-import { atomicWriteFile, atomicWriteFileSync } from './atomic-write.js';
+import {
+  atomicWriteFile,
+  atomicWriteFileSync,
+  removeStaleTemps,
+  tempFileFor,
+} from './atomic-write.js';
 import { fsyncDir, fsyncDirSync } from './sync-dir.js';
 
 let root: string;
@@ -106,6 +120,36 @@ describe('atomicWriteFileSync', () => {
     expect(() => atomicWriteFileSync(join(root, 'none', 'f'), 'x')).toThrow(
       expect.objectContaining({ code: 'IO_NOT_FOUND' }),
     );
+  });
+});
+
+describe('removeStaleTemps', () => {
+  it('removes what killed writers of a path left, and nothing a running one or another path has', async () => {
+    const dir = freshDir();
+    const target = join(dir, 'restored');
+    // A process that ran and is gone: its pid names no running process now.
+    const gone = spawnSync(process.execPath, [
+      '-e',
+      'process.stdout.write(String(process.pid))',
+    ]).stdout.toString();
+    const left = join(dir, `.restored.${gone}.0123456789ab.tmp`);
+    mkdirSync(join(left, 'carma'), { recursive: true });
+    writeFileSync(join(left, 'carma', 'index.bin'), 'half');
+    const leftFile = join(dir, `.restored.${gone}.ba9876543210.tmp`);
+    writeFileSync(leftFile, 'half');
+    const running = tempFileFor(target);
+    mkdirSync(running);
+    const other = join(dir, `.restored-2.${gone}.0123456789ab.tmp`);
+    writeFileSync(other, 'another target');
+    const notOurs = join(dir, `.restored.${gone}.notes.tmp`);
+    writeFileSync(notOurs, 'a name of the user');
+
+    expect((await removeStaleTemps(target)).sort()).toEqual([left, leftFile].sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      [running, other, notOurs].map((p) => p.slice(dir.length + 1)).sort(),
+    );
+    expect(await removeStaleTemps(join(dir, 'missing', 'x'))).toEqual([]);
+    expect(existsSync(running)).toBe(true);
   });
 });
 

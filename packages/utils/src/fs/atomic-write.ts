@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AiosError, fromNodeIoError, invalidInput } from '../errors.js';
+import { isProcessAlive } from '../process/alive.js';
 import { fsyncDir, fsyncDirSync } from './sync-dir.js';
 
 /** What can be written: text (UTF-8), bytes, or a (sync or async) sequence of them, e.g. a Readable. */
@@ -49,6 +50,36 @@ export function tempFileFor(path: string, options: AtomicWriteOptions = {}): str
   if (options.tempPath !== undefined) return options.tempPath;
   const name = `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   return join(options.tempDir ?? dirname(path), name);
+}
+
+/**
+ * Removes what writers of `path` that are gone (killed) left beside it: temporary files,
+ * or directories, named by `tempFileFor` with the pid of a process no longer running.
+ * Those of running processes stay. Returns the paths removed.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  checkTarget(path);
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fromNodeIoError(error, dir);
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!match || isProcessAlive(Number(match[1]))) continue;
+    const temp = join(dir, name);
+    await rm(temp, { recursive: true, force: true }).catch((error: unknown) => {
+      throw fromNodeIoError(error, temp);
+    });
+    removed.push(temp);
+  }
+  return removed;
 }
 
 function bytesOf(chunk: string | Uint8Array): Uint8Array {

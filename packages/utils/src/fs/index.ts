@@ -4,6 +4,7 @@ export {
   atomicWriteFile,
   atomicWriteFileSync,
   type FileChunks,
+  removeStaleTemps,
   type SyncFileChunks,
   tempFileFor,
 } from './atomic-write.js';
