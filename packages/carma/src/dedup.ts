@@ -56,6 +56,9 @@ export async function splitExactDuplicates(
       return;
     }
     seen.set(key, index);
+    // Given times (an import) stand, but none after the add itself.
+    const createdAt = Math.min(p.createdAt ?? at, at);
+    const updatedAt = Math.max(createdAt, Math.min(p.updatedAt ?? createdAt, at));
     fresh.push({
       index,
       record: {
@@ -68,9 +71,9 @@ export async function splitExactDuplicates(
         metadata: p.metadata,
         importance: p.importance,
         core: p.core,
-        createdAt: at,
-        updatedAt: at,
-        accessedAt: at,
+        createdAt,
+        updatedAt,
+        accessedAt: createdAt,
         accessCount: 0,
         reinforcements: 0,
         version: 1,

@@ -29,6 +29,13 @@ export interface FragmentInput {
   importance?: number;
   /** Core memories are exempt from recency decay. */
   core?: boolean;
+  /**
+   * When the fragment was made (ms since the epoch; default: now), for a memory moved from
+   * elsewhere: recency is reckoned from it. A time after the add counts as the add's.
+   */
+  createdAt?: number;
+  /** When it last changed (default: `createdAt`); not before `createdAt`. */
+  updatedAt?: number;
 }
 
 export interface NearDuplicate {

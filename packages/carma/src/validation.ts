@@ -212,6 +212,18 @@ export interface ParsedInput {
   metadata: Metadata;
   importance: number;
   core: boolean;
+  /** Given times (see `FragmentInput`); the add's time stands for those left out. */
+  createdAt?: number;
+  updatedAt?: number;
+}
+
+/** A time given with an input: ms since the epoch, a whole number. */
+function checkTime(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidInput(field, value, 'a time in milliseconds since 1970 (a whole number)');
+  }
+  return value;
 }
 
 /** The inputs of `addMany`, all checked before any is stored. */
@@ -223,16 +235,28 @@ export function parseFragmentInputs(inputs: unknown): ParsedInput[] {
       throw invalidInput(
         `inputs[${i}]`,
         raw,
-        'a string or { text, namespace?, metadata?, importance?, core? }',
+        'a string or { text, namespace?, metadata?, importance?, core?, createdAt?, updatedAt? }',
       );
     }
-    const text = checkText(input.text, inputs.length === 1 ? 'text' : `inputs[${i}].text`);
+    const field = (name: string) => (inputs.length === 1 ? name : `inputs[${i}].${name}`);
+    const text = checkText(input.text, field('text'));
+    const createdAt = checkTime(input.createdAt, field('createdAt'));
+    const updatedAt = checkTime(input.updatedAt, field('updatedAt'));
+    if (createdAt !== undefined && updatedAt !== undefined && updatedAt < createdAt) {
+      throw invalidInput(
+        field('updatedAt'),
+        updatedAt,
+        `a time not before createdAt (${createdAt})`,
+      );
+    }
     return {
       text,
       namespace: checkNamespace(input.namespace),
       metadata: checkMetadata(input.metadata),
       importance: checkUnit(input.importance, 'importance', 0.5),
       core: input.core === undefined ? false : Boolean(input.core),
+      ...(createdAt === undefined ? {} : { createdAt }),
+      ...(updatedAt === undefined ? {} : { updatedAt }),
     };
   });
 }

@@ -122,7 +122,7 @@ describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)'
     const back = JSON.parse(run(to, 'memory', 'list', '--json').stdout).items;
     const shapes = (list: Array<Record<string, unknown>>) =>
       list
-        .map((f) => [f.namespace, f.text, f.importance, f.metadata])
+        .map((f) => [f.namespace, f.text, f.importance, f.metadata, f.createdAt, f.updatedAt])
         .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
     expect(shapes(back)).toEqual(shapes(exported));
     expect(back.find((f: { text: string }) => f.text.startsWith('The black bin'))).toMatchObject({
@@ -148,6 +148,12 @@ describe.each(testImplementations())('aios memory add and list (AIOS_NATIVE=%s)'
     expectOneLineError(refused.stderr, 'INVALID_INPUT');
     expect(refused.stderr).toContain(
       'broken.jsonl:2: text: expected a text that is not blank, got number',
+    );
+    writeFileSync(broken, `${JSON.stringify({ text: 'A note.', createdAt: 'last spring' })}\n`);
+    const undated = run(to, 'memory', 'import', broken);
+    expectOneLineError(undated.stderr, 'INVALID_INPUT');
+    expect(undated.stderr).toContain(
+      'broken.jsonl:1: createdAt: expected a date and time such as 2024-05-03T09:30:00Z, got "last spring"',
     );
     expect(JSON.parse(run(to, 'memory', 'stats', '--json').stdout).fragments).toBe(4);
   });

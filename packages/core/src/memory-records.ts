@@ -1,7 +1,8 @@
 /**
  * The records of `aios memory export` (JSON Lines, one fragment a line) and how
- * `aios memory import` reads them back: text, namespace, importance, core and metadata as
- * they were. Times are not restored: a fragment imported is made at its import.
+ * `aios memory import` reads them back: text, namespace, importance, core, metadata and
+ * the times it was made and last changed, as they were (recency is reckoned from them).
+ * How often it was used, and its history, start anew.
  */
 import type { FragmentInput } from '@aios/carma';
 import { AiosError } from '@aios/utils';
@@ -60,5 +61,23 @@ export function importedFragment(value: unknown, where: string): FragmentInput {
     }
     input.metadata = o.metadata as FragmentInput['metadata'];
   }
+  const createdAt = time(o.createdAt, where, 'createdAt');
+  const updatedAt = time(o.updatedAt, where, 'updatedAt');
+  if (createdAt !== undefined) input.createdAt = createdAt;
+  if (updatedAt !== undefined && updatedAt >= (createdAt ?? 0)) input.updatedAt = updatedAt;
   return input;
+}
+
+/** A time of a record (ISO 8601, as exports write them) in ms; undefined when absent. */
+function time(value: unknown, where: string, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new AiosError(
+      'INVALID_INPUT',
+      `${where}: ${field}: expected a date and time such as 2024-05-03T09:30:00Z, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : value === null ? 'null' : typeof value}`,
+      { details: { field } },
+    );
+  }
+  return ms;
 }

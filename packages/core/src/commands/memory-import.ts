@@ -56,7 +56,7 @@ export function registerMemoryImport(memory: Command): void {
   memory
     .command('import')
     .description(
-      'add the fragments of an `aios memory export` file with their namespaces, importance, core flag and metadata (times start anew); a text already in its namespace is not stored twice',
+      'add the fragments of an `aios memory export` file with their namespaces, importance, core flag, metadata and times; a text already in its namespace is not stored twice',
     )
     .argument('<file>', 'the JSON Lines file, or - for standard input')
     .option('--json', 'print machine-readable JSON')
