@@ -1,5 +1,6 @@
 import { AiosError, fromNodeIoError, isAiosError } from '@aios/utils';
 import { CommanderError } from 'commander';
+import { dropOutputWhenClosed } from './commands/closed-output.js';
 import { buildProgram } from './commands/index.js';
 import { shuttingDown, signalExitCode } from './lifecycle.js';
 
@@ -9,6 +10,7 @@ import { shuttingDown, signalExitCode } from './lifecycle.js';
  * SIGINT / SIGTERM. Commander's own errors use the same one-line form.
  */
 async function main(): Promise<void> {
+  dropOutputWhenClosed();
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {

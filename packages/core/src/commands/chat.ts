@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
 import { askWithSources, type CallFlags, callOptions, offlineHint, personaFor } from './ask.js';
 import { CHAT_HELP, type ChatState, runChatCommand } from './chat-commands.js';
+import { outputGone } from './closed-output.js';
 import { pc } from './colors.js';
 import {
   latestConversation,
@@ -169,7 +170,7 @@ export function registerChat(program: Command): void {
           } finally {
             state.answering = undefined;
           }
-          if (exited) break;
+          if (exited || (await outputGone())) break;
           rl.prompt?.();
         }
         rl.close();
