@@ -126,6 +126,13 @@ export function ChatPage() {
   const form = useRef<HTMLFormElement>(null);
   const nextId = useRef(0);
   const newId = () => nextId.current++;
+  // Which conversation the page shows: an answer that ends after the person moved on (to
+  // another conversation, a new one, another page) must not take them back to its own.
+  const shown = useRef(0);
+  const moveOn = () => {
+    shown.current++;
+  };
+  useEffect(() => moveOn, []);
   const update = (id: number, change: (t: Turn) => Turn) =>
     setTurns((all) => all.map((t) => (t.id === id ? change(t) : t)));
   // The conversation is in the address (/chat/<id>): reload, back and links find it again.
@@ -135,6 +142,7 @@ export function ChatPage() {
     : undefined;
 
   const open = async (id: string) => {
+    moveOn();
     setLoadError(undefined);
     setConversationId(id);
     try {
@@ -147,6 +155,7 @@ export function ChatPage() {
   useEffect(() => {
     if (routeId !== undefined && routeId !== conversationId) void open(routeId);
     if (routeId === undefined && conversationId !== undefined) {
+      moveOn();
       setTurns([]);
       setConversationId(undefined);
     }
@@ -162,6 +171,7 @@ export function ChatPage() {
     ]);
     setQuestion('');
     setBusy(true);
+    const asked = shown.current;
     try {
       const meta = await askStreaming(
         { question: text, ...(conversationId ? { conversationId } : {}) },
@@ -177,8 +187,10 @@ export function ChatPage() {
             update(id, (t) => ({ ...t, answer: t.answer + piece, pieces: t.pieces + 1 })),
         },
       );
-      setConversationId(meta.conversationId);
-      navigate(`/chat/${encodeURIComponent(meta.conversationId)}`, { replace: true });
+      if (asked === shown.current) {
+        setConversationId(meta.conversationId);
+        navigate(`/chat/${encodeURIComponent(meta.conversationId)}`, { replace: true });
+      }
       update(id, (t) => ({
         ...t,
         answerId: meta.id,
@@ -205,6 +217,7 @@ export function ChatPage() {
           <button
             type="button"
             onClick={() => {
+              moveOn();
               setTurns([]);
               setConversationId(undefined);
               navigate('/chat');
