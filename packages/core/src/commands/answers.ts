@@ -4,6 +4,7 @@ import { type Answer, snippet } from '@aios/luna';
 import { AiosError } from '@aios/utils';
 import { pc } from './colors.js';
 import { displaySource } from './display-path.js';
+import { shortFragmentId } from './memory-find.js';
 
 export interface SourceView {
   id: string;
@@ -46,11 +47,14 @@ export async function describeSources(
   return out;
 }
 
-/** `  [1] notes/grandma.md:4 (relevance 1.00) [Grandma Rose] is allergic to cats…` */
+/**
+ * `  [1] notes/grandma.md:4 (relevance 1.00) [Grandma Rose] is allergic to cats…`; a note
+ * from no file by its namespace and the short id `aios memory show` takes.
+ */
 export function sourceLine(s: SourceView, n: number): string {
   const where = s.source
     ? displaySource(s.source, s.line)
-    : `${s.namespace ?? 'memory'} ${s.id.slice(0, 12)}`;
+    : `${s.namespace ?? 'memory'} ${shortFragmentId(s.id)}`;
   const scale =
     s.relevance === undefined
       ? `score ${s.score.toFixed(3)}`
@@ -62,7 +66,7 @@ export function sourceLine(s: SourceView, n: number): string {
  * The views with what the answer knows of each source: its relevance, the sentence it
  * quotes, and the line of that sentence (not the fragment's first line).
  */
-function withAnswer(answer: Answer, sources: SourceView[]): SourceView[] {
+export function withAnswer(answer: Answer, sources: SourceView[]): SourceView[] {
   return sources.map((view) => {
     const s = answer.sources.find((a) => a.id === view.id);
     if (!s) return view;

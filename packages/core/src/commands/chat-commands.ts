@@ -2,7 +2,7 @@
 import type { Answer } from '@aios/luna';
 import { AiosError } from '@aios/utils';
 import type { Aios } from '../aios.js';
-import { type SourceView, sourceLine } from './answers.js';
+import { type SourceView, sourceLine, withAnswer } from './answers.js';
 import { pc } from './colors.js';
 import { shortId } from './conversations.js';
 import { traitsLine, undoneLine } from './feedback.js';
@@ -53,7 +53,11 @@ export async function runChatCommand(
       const last = state.last;
       if (!last) console.log(pc.dim('no answer yet'));
       else if (last.sources.length === 0) console.log(pc.dim('the last answer used no sources'));
-      else for (const [i, s] of last.sources.entries()) console.log(sourceLine(s, i + 1));
+      else {
+        // As `aios ask` lists them: by relevance, at the line of the sentence quoted.
+        const views = withAnswer(last.answer, last.sources);
+        for (const [i, s] of views.entries()) console.log(sourceLine(s, i + 1));
+      }
       return;
     }
     case '/personality':
