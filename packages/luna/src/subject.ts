@@ -35,9 +35,13 @@ const NOT_A_SUBJECT = new Set(
   ).split(' '),
 );
 const DETERMINER = /^(the|a|an|our|my|your|their|this|that)\s+/i;
+/** Verbs that follow a singular subject ("Maya is", "the gym opens"), and a plural one. */
+const SINGULAR_VERBS =
+  'is was has had does did will would can could must should may might goes gets needs stays runs renews works lives takes eats';
+const PLURAL_VERBS = 'are were have do go get need';
+const wordsOf = (list: string) => new RegExp(`^(?:${list.split(' ').join('|')})$`, 'i');
 /** Words after which a determiner's noun phrase has ended (verbs that follow a subject). */
-const VERBISH =
-  /^(is|are|was|were|has|have|had|will|would|can|could|must|should|may|might|does|do|did|goes|go|gets|get|needs|need|stays|runs|renews|works|lives|takes|eats)$/i;
+const VERBISH = wordsOf(`${SINGULAR_VERBS} ${PLURAL_VERBS}`);
 /**
  * A present-tense verb of a singular subject ("opens", "closes", "carries"): a word in -s
  * that is not one of a singular noun ("class", "bus", "tennis") nor a possessive.
@@ -103,8 +107,7 @@ const COPULA_NAME =
 /** Endings of common nouns, which open a sentence capitalised without naming anyone ("Appointment"). */
 const COMMON_NOUN_ENDING = /(?:ment|tion|sion|ness|ship|ism|\p{L}{3}ings?)$/iu;
 /** Verbs a name is followed by as the subject of its sentence ("Maya is", "Tom works"). */
-const SINGULAR_VERB =
-  /^(is|was|has|had|does|did|will|would|can|could|must|should|might|goes|gets|needs|stays|runs|works|lives|takes|eats)$/i;
+const SINGULAR_VERB = wordsOf(SINGULAR_VERBS);
 
 /** Words that open a sentence as its subject, or with an 's, and are no one's name. */
 const NO_ONE = new Set(
