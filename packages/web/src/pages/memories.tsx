@@ -275,9 +275,13 @@ export function MemoriesPage() {
         >
           {loading
             ? 'Loading…'
-            : searching
-              ? `${rows.length} result(s) for “${settled}”`
-              : `${rows.length} fragment(s) on this page`}
+            : error
+              ? searching
+                ? 'The search failed: no result to show.'
+                : 'The fragments could not be read.'
+              : searching
+                ? `${rows.length} result(s) for “${settled}”`
+                : `${rows.length} fragment(s) on this page`}
         </p>
         <button
           type="button"
