@@ -130,6 +130,7 @@ describe.each(testImplementations())('conversations (AIOS_NATIVE=%s)', (impl) =>
 
     const shown = await json('conversations', 'show', first.conversationId.slice(0, 6), '--json');
     expect(shown.id).toBe(first.conversationId);
+    expect(shown.title).toBe('who is allergic to cats'); // as the list titles it
     expect(shown.turns.map((t: { question: string }) => t.question)).toEqual([
       'who is allergic to cats',
       'and to what else',

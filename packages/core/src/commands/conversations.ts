@@ -193,7 +193,8 @@ export function registerConversations(program: Command): void {
         if (options.json) {
           return printJson({
             id,
-            title: conversation.title,
+            // As `list` titles it: a conversation without a title is known by its first question.
+            title: conversation.title ?? turns[0]?.question ?? null,
             createdAt: iso(conversation.createdAt),
             updatedAt: iso(conversation.updatedAt),
             turns,
