@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ok } from '../api/client';
+import { api, isApiError, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
@@ -14,18 +14,19 @@ interface DetailProps {
   onChanged: () => void;
 }
 
-function History({ id, version }: { id: string; version: number }) {
-  const history = useLoad(
-    () => ok(api.GET('/v1/memory/{id}/history', { params: { path: { id } } })),
-    [id, version],
-  );
+type HistoryAnswer = Awaited<ReturnType<typeof loadHistory>>;
+
+function loadHistory(id: string) {
+  return ok(api.GET('/v1/memory/{id}/history', { params: { path: { id } } }));
+}
+
+function History({ history }: { history: HistoryAnswer | undefined }) {
   return (
     <section aria-labelledby="history-title">
       <h3 id="history-title">History</h3>
-      <ErrorNote error={history.error} />
-      {history.data && (
+      {history && (
         <ol class="timeline" aria-label="History of this fragment, oldest first">
-          {history.data.items.map((entry) => (
+          {history.items.map((entry) => (
             <li key={`${entry.version}-${entry.kind}-${entry.at}`}>
               <div class="when">
                 <strong>
@@ -103,6 +104,13 @@ export function FragmentDetail({ id, onClose, onChanged }: DetailProps) {
   const [deleted, setDeleted] = useState(false);
   const [error, setError] = useState<ApiError>();
   useEffect(() => setFragment(loaded.data), [loaded.data]);
+  const history = useLoad(() => loadHistory(id), [id, deleted ? -1 : (fragment?.version ?? 0)]);
+  // A fragment deleted before it was opened (an old link, a citation) is no failure: its
+  // history tells what it was. One that never existed is said once, not once per request.
+  const wasDeleted = deleted || history.data?.deleted === true;
+  const fragmentError =
+    wasDeleted && isApiError(loaded.error, 'FRAGMENT_NOT_FOUND') ? undefined : loaded.error;
+  const historyError = history.error?.code === loaded.error?.code ? undefined : history.error;
   const remove = async () => {
     setConfirming(false);
     try {
@@ -123,13 +131,13 @@ export function FragmentDetail({ id, onClose, onChanged }: DetailProps) {
           Back to the list
         </button>
       </div>
-      <ErrorNote error={loaded.error ?? error} />
-      {deleted && (
+      <ErrorNote error={fragmentError ?? error ?? historyError} />
+      {wasDeleted && (
         <p class="notice" role="status">
           Deleted. Its history stays readable below.
         </p>
       )}
-      {fragment && !deleted && (
+      {fragment && !wasDeleted && (
         <>
           <dl class="facts">
             <div>
@@ -173,7 +181,7 @@ export function FragmentDetail({ id, onClose, onChanged }: DetailProps) {
           </div>
         </>
       )}
-      <History id={id} version={deleted ? -1 : (fragment?.version ?? 0)} />
+      <History history={history.data} />
       <Confirm
         open={confirming}
         title="Delete this fragment?"
