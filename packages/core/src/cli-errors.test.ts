@@ -28,8 +28,9 @@ describe('numbers on the command line', () => {
   it.each(['2', '-1.5', 'NaN', '', 'one'])('feedback rating %j is refused', (value) => {
     const r = runCli(home, ['--offline', 'feedback', 'some-answer', value]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`value '${value}' is invalid for argument 'rating'`);
-    expect(r.stderr).toContain('expected a rating from -1 to 1 [INVALID_INPUT]');
+    expect(r.stderr).toContain(
+      `aios: argument 'rating' value '${value}' is invalid: expected a rating from -1 to 1 [INVALID_INPUT]\n`,
+    );
   });
 
   it.each(['1.5', '-0.1', 'NaN', '', 'high'])('memory edit --importance %j is refused', (value) => {

@@ -28,6 +28,11 @@ function reportUsageError(error: CommanderError): void {
   const [first = '', ...rest] = error.message
     .trim()
     .replace(/^error: /, '')
+    // Commander words a bad argument apart from a bad option value; said alike here.
+    .replace(
+      /^command-argument value ('[^']*') is invalid for argument ('[^']*')\./,
+      'argument $2 value $1 is invalid.',
+    )
     .replace(/ is invalid\. /, ' is invalid: ')
     .split('\n');
   const more = rest.map((line) => `${line}\n`).join('');
