@@ -71,10 +71,19 @@ export async function runChatCommand(
       );
       return;
     case '/feedback': {
-      if (args[0] === 'undo' && args.length === 1) {
+      if (args[0] === 'undo') {
+        if (args.length > 1) {
+          throw new AiosError('USAGE_ERROR', '/feedback undo takes nothing after it');
+        }
         // The latest feedback still in effect, whichever answer it was on.
         console.log(pc.dim(undoneLine(await aios.undoFeedback())));
         return;
+      }
+      if (args.length === 0 || args[0] === '') {
+        throw new AiosError(
+          'USAGE_ERROR',
+          '/feedback needs a rating from -1 to 1, e.g. /feedback 1 just right, or undo',
+        );
       }
       const [value = '', ...rest] = args;
       const rating = Number(value);
