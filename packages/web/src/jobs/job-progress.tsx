@@ -1,9 +1,25 @@
+import { api, isApiError, ok } from '../api/client';
+import { ErrorNote } from '../components/error-note';
+import { useAction } from '../hooks';
 import { type Job, progressText } from './follow';
 
-/** A job's live progress: a progress bar (indeterminate while the total is unknown) and its state. */
+/** Asks the server to stop the job; one that ended meanwhile is no failure. */
+async function cancelJob(id: string): Promise<void> {
+  try {
+    await ok(api.DELETE('/v1/jobs/{id}', { params: { path: { id } } }));
+  } catch (failure) {
+    if (!isApiError(failure, 'JOB_FINISHED')) throw failure;
+  }
+}
+
+/**
+ * A job's live progress: a progress bar (indeterminate while the total is unknown), its
+ * state, and a way to stop it while it runs (what it stored so far stays).
+ */
 export function JobProgress({ job, label }: { job: Job; label: string }) {
   const p = job.progress;
   const finished = job.status !== 'running';
+  const cancel = useAction();
   return (
     <div class="job" data-job-status={job.status}>
       <progress
@@ -20,6 +36,16 @@ export function JobProgress({ job, label }: { job: Job; label: string }) {
           </>
         )}
       </span>
+      {!finished && (
+        <button
+          type="button"
+          disabled={cancel.busy}
+          onClick={() => void cancel.run(() => cancelJob(job.id))}
+        >
+          {cancel.busy ? 'Cancelling…' : `Cancel ${label.toLowerCase()}`}
+        </button>
+      )}
+      <ErrorNote error={cancel.error} />
     </div>
   );
 }

@@ -30,7 +30,8 @@ export function ImportDrop({ onImported }: { onImported: () => void }) {
       const response = await authorizedFetch('/v1/ingest', { method: 'POST', body: form });
       const started = (await response.json()) as Job;
       const final = await followJob(started, setJob);
-      if (final.status === 'succeeded') onImported();
+      // A cancelled import keeps what it stored before it stopped.
+      if (final.status === 'succeeded' || final.status === 'cancelled') onImported();
     } catch (failure) {
       setError(asApiError(failure));
     }
@@ -79,7 +80,7 @@ export function ImportDrop({ onImported }: { onImported: () => void }) {
         />
       </section>
       {job && <JobProgress job={job} label="Import" />}
-      {job?.status === 'succeeded' && <ImportSummary job={job} />}
+      {(job?.status === 'succeeded' || job?.status === 'cancelled') && <ImportSummary job={job} />}
       <ErrorNote error={error} />
     </section>
   );
