@@ -57,7 +57,11 @@ function reportError(error: unknown): void {
     ? new AiosError(fromNodeIoError(error, error.path ?? '').code, error.message, { cause: error })
     : error;
   if (isAiosError(coded)) {
-    process.stderr.write(`aios: ${coded.message} [${coded.code}]\n`);
+    // The code ends the first line, as a reader (or a script) looks for it there; what
+    // follows it (the problems of a config file, one a line) comes after.
+    const [first = '', ...more] = coded.message.split('\n');
+    const rest = more.map((line) => `${line}\n`).join('');
+    process.stderr.write(`aios: ${first.replace(/:$/, '')} [${coded.code}]\n${rest}`);
     process.exitCode = 1;
   } else {
     process.stderr.write(

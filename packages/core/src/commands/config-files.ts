@@ -125,6 +125,8 @@ export function readJsonObject(file: string): Plain {
 }
 
 export function formatIssue(i: ConfigIssue): string {
+  // A problem of the whole file (not JSON, unreadable): its message names the file.
+  if (i.path === '(file)') return i.message;
   return `${i.path} = ${JSON.stringify(i.value) ?? 'undefined'} (from ${i.source}): ${i.message}`;
 }
 
@@ -141,35 +143,50 @@ export function envOverride(path: string[]): string | undefined {
  * that will be written (defaults < this file), not as the merged config, so an `AIOS_*`
  * variable that happens to override a key cannot let a bad value into the file. Written to a
  * temporary file, checked, then renamed over the old one: the file is whole at every moment.
- * `beforeReplace` runs after the check, before the rename.
+ * `beforeReplace` runs after the check, before the rename. Problems in `tolerated` (those
+ * the file has already) do not stop the write.
  */
-export function writeChecked(file: string, content: Plain, beforeReplace?: () => void): void {
+export function writeChecked(
+  file: string,
+  content: Plain,
+  beforeReplace?: () => void,
+  tolerated: readonly ConfigIssue[] = [],
+): void {
   atomicWriteFileSync(file, `${JSON.stringify(content, null, 2)}\n`, {
     createDirectory: true,
     check: (temp) => {
-      checkConfigFile(file, temp);
+      checkConfigFile(file, temp, tolerated);
       // What must be in place before the file changes (the secrets it no longer holds).
       beforeReplace?.();
     },
   });
 }
 
-/** Loads `temp` as the config file `file` will be; issues are reported against `file`. */
-function checkConfigFile(file: string, temp: string): void {
+/** The problems of `file` as a config file on its own; none when it loads. */
+export function fileIssues(file: string): ConfigIssue[] {
   try {
-    loadConfig({ file: temp, env: {}, cwd: dirname(file), secrets: false });
+    loadConfig({ file, env: {}, cwd: dirname(file), secrets: false });
+    return [];
   } catch (error) {
     if (isAiosError(error) && Array.isArray(error.details?.issues)) {
-      const issues = (error.details.issues as ConfigIssue[]).map((i) => ({
-        ...i,
-        source: i.source === temp ? file : i.source,
-      }));
-      throw new AiosError(
-        'CONFIG_INVALID',
-        `refused, ${file} unchanged: ${issues.map(formatIssue).join('; ')}`,
-        { details: { file, issues } },
-      );
+      return error.details.issues as ConfigIssue[];
     }
     throw error;
   }
+}
+
+const sameIssue = (a: ConfigIssue, b: ConfigIssue) => a.path === b.path && a.message === b.message;
+
+/** Loads `temp` as the config file `file` will be; issues are reported against `file`. */
+function checkConfigFile(file: string, temp: string, tolerated: readonly ConfigIssue[]): void {
+  const issues = fileIssues(temp).map((i) => ({
+    ...i,
+    source: i.source === temp ? file : i.source,
+  }));
+  if (issues.every((i) => tolerated.some((t) => sameIssue(i, t)))) return;
+  throw new AiosError(
+    'CONFIG_INVALID',
+    `refused, ${file} unchanged: ${issues.map(formatIssue).join('; ')}`,
+    { details: { file, issues } },
+  );
 }

@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import { pc } from './colors.js';
 import {
   envOverride,
+  fileIssues,
   formatIssue,
   isPlain,
   type Plain,
@@ -82,7 +83,8 @@ function unsetValue(globals: GlobalOptions, path: string[]) {
   const file = targetFile(globals);
   const content: Plain = structuredClone(readJsonObject(file));
   const fromFile = deletePath(content, path);
-  if (fromFile) writeChecked(file, content);
+  // A file that is broken already can be mended one key at a time.
+  if (fromFile) writeChecked(file, content, undefined, fileIssues(file));
   let fromSecrets = false;
   let secretsFile: string | undefined;
   const secretInside = leafPaths().some(
@@ -95,6 +97,21 @@ function unsetValue(globals: GlobalOptions, path: string[]) {
     if (fromSecrets) writeSecretsFile(secretsFile, stored);
   }
   return { file, secretsFile, fromFile, fromSecrets };
+}
+
+/**
+ * The key `config unset` removes: one of the schema, or one the config file holds that the
+ * schema does not know (misspelt, or of an older version), which stops the config loading.
+ */
+function keyToUnset(globals: GlobalOptions, key: string): string[] {
+  try {
+    return splitKey(key);
+  } catch (error) {
+    if (!isAiosError(error, 'CONFIG_UNKNOWN_KEY')) throw error;
+    const parts = key.split('.');
+    if (valueAt(readJsonObject(targetFile(globals)), parts) === null) throw error;
+    return parts;
+  }
 }
 
 /** Every key that has a value, with where it comes from; entries of maps one by one. */
@@ -220,7 +237,7 @@ export function registerConfig(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action((key: string, options: { json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const path = splitKey(key);
+      const path = keyToUnset(globals, key);
       const result = unsetValue(globals, path);
       const removed = result.fromFile || result.fromSecrets;
       const files = [
