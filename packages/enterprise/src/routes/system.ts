@@ -77,7 +77,9 @@ export const probeRoutes: RouteModule = (api, ctx) => {
         summary:
           'Every health check (application/health+json; 503 when one fails). Only the server admin sees the checks; other keys get the overall status',
         tags: ['system'],
-        response: { 200: HealthReport, 503: HealthReport },
+        // A 503 is a failing report, or (like any route's) an error before the handler
+        // ran: the key cannot be checked while the store holding it is unreachable.
+        response: { 200: HealthReport, 503: Type.Union([HealthReport, Type.Ref('Error')]) },
       },
     },
     async (request, reply) => {
