@@ -1,5 +1,6 @@
 import { authorizedFetch } from '../api/client';
 import type { paths } from '../api/schema.gen';
+import { formatBytes, formatNumber } from '../components/format';
 import { readEvents } from './sse';
 
 /** A job as the API shows it (202 answers, GET /v1/jobs/{id}, its events). */
@@ -24,10 +25,18 @@ export async function followJob(job: Job, onChange: (job: Job) => void): Promise
   return last;
 }
 
-/** "3 of 10 files", "42 chunks": a job's progress in words. */
+/** "3 of 10 files", "1.2 MB of 8.6 MB": a job's progress in words. */
 export function progressText(job: Job): string {
   const p = job.progress;
   if (!p) return job.status === 'running' ? 'starting…' : job.status;
-  const amount = p.total === null ? `${p.done} ${p.unit}` : `${p.done} of ${p.total} ${p.unit}`;
+  let amount: string;
+  if (p.unit === 'bytes') {
+    amount =
+      p.total === null ? formatBytes(p.done) : `${formatBytes(p.done)} of ${formatBytes(p.total)}`;
+  } else {
+    const done = formatNumber(p.done);
+    amount =
+      p.total === null ? `${done} ${p.unit}` : `${done} of ${formatNumber(p.total)} ${p.unit}`;
+  }
   return p.message ? `${amount}: ${p.message}` : amount;
 }
