@@ -225,6 +225,27 @@ describe.skipIf(!initdb)('a tenant erased through another server on the same Pos
     // The erased tenant's files on the second server (its backup among them) went with it.
     expect(count()).toBe(0);
   });
+
+  it('is closed on the other server, its files there removed, with no request for it', {
+    timeout: 60_000,
+  }, async () => {
+    const [a, b] = servers as [TestServer, TestServer];
+    const key = (await a.key(['memory:read', 'memory:write'], { tenant: 'pg-quiet' })).key;
+    const added = await b.call('POST', '/v1/memory', key, { text: 'Quiet tenant: the attic.' });
+    expect(added.statusCode, added.body).toBe(201);
+    const home = b.server.context.tenants.homeOf('pg-quiet');
+    expect(existsSync(home)).toBe(true);
+    expect(b.server.context.tenants.openTenants()).toContain('pg-quiet');
+
+    expect((await a.call('DELETE', '/v1/tenants/pg-quiet', a.adminKey)).statusCode).toBe(200);
+    // Its keys are refused at once, so no request of its own would reach its system.
+    const deadline = Date.now() + 3 * TENANT_RECHECK_MS + 2_000;
+    while (Date.now() < deadline && existsSync(home)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(existsSync(home), 'the erased tenant’s files on the other server').toBe(false);
+    expect(b.server.context.tenants.openTenants()).not.toContain('pg-quiet');
+  });
 });
 
 describe('tenant schemas', () => {

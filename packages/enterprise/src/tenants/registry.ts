@@ -28,12 +28,22 @@ export class TenantRegistry {
   /** Tenants whose system is kept closed (a restore runs), with what runs. */
   private readonly held = new Map<string, string>();
   private closed = false;
+  /** Looks at the open tenants on a timer when another server may erase them (PostgreSQL). */
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     /** The server's own system: the default tenant, and the store of keys and the audit log. */
     readonly root: Aios,
     private readonly options: { offline?: boolean } = {},
-  ) {}
+  ) {
+    // A tenant erased through another server has its keys refused here at once, so no
+    // request of its own comes to close its system: without the timer its connections
+    // and its files (index caches, backups) would stay until this server stops.
+    if (root.config.data.url !== undefined) {
+      this.sweeper = setInterval(() => void this.sweep(), TENANT_RECHECK_MS);
+      this.sweeper.unref();
+    }
+  }
 
   /** Where tenants' access records live (the home's data store). */
   get control(): DataStore {
@@ -103,9 +113,40 @@ export class TenantRegistry {
     seen.checkedAt = Date.now();
     const tenant = await this.control.tenants.get(id);
     if (tenant?.createdAt === seen.createdAt) return;
-    await this.whileClosed(id, 'it was erased through another server', () =>
-      rm(this.homeOf(id), { recursive: true, force: true }),
+    await this.dropErased(id);
+  }
+
+  /**
+   * Closes an erased tenant's system and removes its files here. The close may fail (what
+   * it writes last goes to a schema already dropped): moot for an erased tenant, whose
+   * files go all the same.
+   */
+  private async dropErased(id: string): Promise<void> {
+    await this.whileClosed(
+      id,
+      'it was erased through another server',
+      () => rm(this.homeOf(id), { recursive: true, force: true }),
+      { closeMayFail: true },
     );
+  }
+
+  /**
+   * `recheck` for every open tenant with one read of the tenants' rows. A failure (the
+   * store unreachable, a restore holding the tenant) waits for the next turn.
+   */
+  private async sweep(): Promise<void> {
+    if (this.closed || this.opened.size === 0) return;
+    const readAt = Date.now();
+    const rows = await this.control.tenants.list().catch(() => undefined);
+    if (!rows || this.closed) return;
+    const created = new Map(rows.map((t) => [t.id, t.createdAt]));
+    for (const [id, seen] of [...this.opened]) {
+      if (created.get(id) === seen.createdAt) continue;
+      // Opened or looked at since the rows were read: that look is the newer one.
+      if (this.opened.get(id) !== seen || seen.checkedAt >= readAt) continue;
+      seen.checkedAt = Date.now();
+      await this.dropErased(id).catch(() => undefined);
+    }
   }
 
   private forget(id: string, opening: Promise<Aios> | undefined): void {
@@ -142,7 +183,12 @@ export class TenantRegistry {
    * Runs `fn` with tenant `id`'s system closed (its files may then be replaced); meanwhile
    * its requests fail with `TENANT_BUSY`. The next request after it opens the system again.
    */
-  async whileClosed<T>(id: string, what: string, fn: () => Promise<T>): Promise<T> {
+  async whileClosed<T>(
+    id: string,
+    what: string,
+    fn: () => Promise<T>,
+    options: { closeMayFail?: boolean } = {},
+  ): Promise<T> {
     if (id === DEFAULT_TENANT) {
       throw apiError(
         'INVALID_INPUT',
@@ -152,7 +198,8 @@ export class TenantRegistry {
     this.checkNotHeld(id);
     this.held.set(id, what);
     try {
-      await this.closeTenant(id);
+      const closing = this.closeTenant(id);
+      await (options.closeMayFail ? closing.catch(() => undefined) : closing);
       return await fn();
     } finally {
       this.held.delete(id);
@@ -185,6 +232,7 @@ export class TenantRegistry {
   /** Closes every tenant's system but the root (the server closes that last). */
   async closeAll(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweeper);
     const ids = [...this.open.keys()];
     await Promise.allSettled(ids.map((id) => this.closeTenant(id)));
   }
