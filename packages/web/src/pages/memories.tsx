@@ -4,6 +4,7 @@ import { type ApiError, asApiError } from '../api/errors';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { useDebounced, useLoad } from '../hooks';
+import { AddNote } from '../memories/add-note';
 import {
   type Filters,
   listQuery,
@@ -181,7 +182,7 @@ function FilterControls({
 /**
  * Search as you type (hybrid, vector or lexical, with why each result matched), browse a
  * page at a time, filter, open a fragment to edit it or see its history, delete in bulk,
- * and import files.
+ * remember a note, and import files.
  */
 export function MemoriesPage() {
   const path = usePath();
@@ -329,6 +330,7 @@ export function MemoriesPage() {
           </button>
         </div>
       )}
+      <AddNote onAdded={refresh} />
       <ImportDrop onImported={refresh} />
       <Confirm
         open={confirming}
