@@ -201,6 +201,8 @@ export function ChatPage() {
       setListVersion((v) => v + 1);
     } catch (failure) {
       update(id, (t) => ({ ...t, error: asApiError(failure), done: true }));
+      // The question is given back to send again, unless another one was typed meanwhile.
+      if (asked === shown.current) setQuestion((typed) => (typed.trim() === '' ? text : typed));
     } finally {
       setBusy(false);
     }
