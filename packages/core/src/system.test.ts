@@ -127,6 +127,10 @@ describe.each(testImplementations())('the system end to end (AIOS_NATIVE=%s)', (
     expect(demo.stdout).toContain('aios ask "What does CARMA do?"');
     expect(demo.stdout).toContain('carma.md');
     expect(demo.stdout).toContain('health');
+    // Why the answers are quoted from memory, said once as `aios ask` says it.
+    const hints = demo.stdout.split('\n').filter((l) => l.startsWith('(offline: '));
+    expect(hints).toEqual(['(offline: --offline was given, so no language model was asked)']);
+    expect(demo.stdout).not.toContain('no language model answered');
     expect(demo.stdout).toMatch(new RegExp(`@aios/carma\\s+\\d+\\.\\d+\\.\\d+\\s+${impl}`));
     const json = JSON.parse(
       run(fresh, ['--offline', 'demo', '--json'], { AIOS_NATIVE: impl }).stdout,

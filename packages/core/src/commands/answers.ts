@@ -86,18 +86,13 @@ export function checkQuestion(question: string): string {
   return question.trim();
 }
 
+/** An answer and its sources; why it is quoted from memory is the caller's (`offlineHint`). */
 export function printAnswer(answer: Answer, sources: SourceView[]): void {
   const text = answer.answer.trim();
   if (answer.mode === 'offline' && !text.startsWith('[offline]')) {
     console.log(`${pc.yellow('[offline]')} ${text}`);
   } else {
     console.log(text.replace(/^\[offline\]/, pc.yellow('[offline]')));
-  }
-  if (answer.mode === 'offline' && answer.offlineReason) {
-    const code = answer.offlineReason.split(':')[0];
-    console.log(
-      pc.dim(`(no language model answered: ${code}; \`aios health\` or --json for details)`),
-    );
   }
   printLearned(answer);
   const views = withAnswer(answer, sources);

@@ -160,9 +160,7 @@ export function registerAsk(program: Command): void {
         if (options.json) {
           return printJson({ ...answerJson(answer, sources), offlineCause: cause ?? null });
         }
-        // The offline reason is told here, with its real cause, instead of as a bare code.
-        const { offlineReason: _reason, ...shown } = answer;
-        printAnswer(shown, sources);
+        printAnswer(answer, sources);
         const hint = offlineHint(answer, aios.config, offline);
         if (hint) console.log(pc.dim(hint));
         console.log(

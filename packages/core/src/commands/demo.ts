@@ -6,11 +6,11 @@ import type { Command } from 'commander';
 import { CORES } from '../cores.js';
 import { coreStatus } from '../status.js';
 import { answerJson, printAnswer } from './answers.js';
-import { askWithSources } from './ask.js';
+import { askWithSources, offlineHint } from './ask.js';
 import { pc } from './colors.js';
 import { printHealth } from './health-print.js';
 import { ingestWithProgress, printIngest } from './ingest.js';
-import { withAios } from './open-system.js';
+import { type SystemOptions, withAios } from './open-system.js';
 import { printJson } from './shared.js';
 
 /** The questions `aios demo` asks about the bundled notes. */
@@ -57,7 +57,9 @@ export function registerDemo(program: Command): void {
           if (json) printJson({ ingested });
           return;
         }
+        const offline = command.optsWithGlobals<SystemOptions>().offline === true;
         const answers = [];
+        let hinted = false;
         for (const [i, question] of DEMO_QUESTIONS.entries()) {
           const { answer, sources } = await askWithSources(aios, question);
           answers.push({ question, ...answerJson(answer, sources) });
@@ -65,6 +67,11 @@ export function registerDemo(program: Command): void {
             console.log('');
             console.log(pc.bold(`${i + 2}. aios ask "${question}"`));
             printAnswer(answer, sources);
+            // As `aios ask` says it: why no language model wrote the answer and what to do
+            // (once, not under every answer).
+            const hint = offlineHint(answer, aios.config, offline);
+            if (hint && !hinted) console.log(pc.dim(hint));
+            hinted ||= hint !== undefined;
           }
         }
         const health = await aios.health.readiness();
