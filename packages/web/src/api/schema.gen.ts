@@ -71,7 +71,7 @@ export type paths = {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": ({
                             checks: {
                                 [key: string]: {
                                     [key: string]: unknown;
@@ -88,7 +88,7 @@ export type paths = {
                             version: string;
                         } & {
                             [key: string]: unknown;
-                        };
+                        }) | components["schemas"]["Error"];
                     };
                 };
             };
