@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { tempHomes } from './testing/cli.js';
 import { runCliAsync } from './testing/run.js';
 
-// The chat's /feedback typed wrong: each mistake is told for what it is, and the chat goes on.
+// Chat commands typed wrong: each mistake is told for what it is, and the chat goes on.
 
-const tempHome = tempHomes('aios-chat-feedback-');
+const tempHome = tempHomes('aios-chat-typos-');
 
-describe('/feedback typed wrong in aios chat', () => {
-  it('without a rating, or with words after undo', async () => {
+describe('chat commands typed wrong', () => {
+  it('/feedback without a rating, or with words after undo', async () => {
     const home = tempHome();
     const chat = await runCliAsync(
       home,
@@ -21,5 +21,12 @@ describe('/feedback typed wrong in aios chat', () => {
     );
     expect(chat.stdout).toMatch(/^commands: /); // the chat went on
     expect(chat.code).toBe(1);
+  }, 60_000);
+
+  it('a command in capitals is the command', async () => {
+    const chat = await runCliAsync(tempHome(), ['--offline', 'chat'], {}, '/HELP\n/Exit\nhello\n');
+    expect(chat.stderr).toBe('');
+    expect(chat.stdout).toMatch(/^commands: [^\n]*\n$/);
+    expect(chat.code).toBe(0);
   }, 60_000);
 });

@@ -41,7 +41,9 @@ export async function runChatCommand(
   line: string,
   state: ChatState,
 ): Promise<'exit' | undefined> {
-  const [word = '', ...args] = line.split(/\s+/);
+  const [typed = '', ...args] = line.split(/\s+/);
+  // `/Help` with the shift key held is still /help.
+  const word = typed.toLowerCase();
   switch (word) {
     case '/exit':
     case '/quit':
@@ -103,7 +105,7 @@ export async function runChatCommand(
       const suggestion = closest(word);
       throw new AiosError(
         'USAGE_ERROR',
-        `unknown chat command ${word}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; ${CHAT_HELP}`,
+        `unknown chat command ${typed}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; ${CHAT_HELP}`,
       );
     }
   }
