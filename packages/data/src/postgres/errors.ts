@@ -8,9 +8,17 @@ interface PgLikeError {
   detail?: string;
 }
 
+/**
+ * node-postgres's own words, without a code, when the server stops answering: no answer to
+ * a connection within the timeout, or the connection ending under a statement.
+ */
+const LOST = /^(timeout expired|Connection terminated unexpectedly)$/;
+
 /** The store's code for a SQLSTATE (server errors) or a socket error code. */
-function codeOf(code: string | undefined): string {
-  if (code === undefined) return DataErrorCode.DATA_POSTGRES;
+function codeOf(code: string | undefined, message: string): string {
+  if (code === undefined) {
+    return LOST.test(message) ? DataErrorCode.DATA_UNREACHABLE : DataErrorCode.DATA_POSTGRES;
+  }
   if (code.startsWith('23')) return DataErrorCode.DATA_CONSTRAINT;
   if (code === '28P01' || code === '28000') return DataErrorCode.DATA_AUTH_FAILED;
   if (code === '3D000') return DataErrorCode.DATA_DATABASE_MISSING;
@@ -36,7 +44,7 @@ export function pgError(error: unknown, where?: string): AiosError {
   // node-postgres's own words when the server asks for a password and none was given.
   const code = /password must be a string/.test(e.message ?? '')
     ? DataErrorCode.DATA_AUTH_FAILED
-    : codeOf(e.code);
+    : codeOf(e.code, e.message ?? '');
   let message = e.message || String(error);
   if (code === DataErrorCode.DATA_TRANSACTION_ABORTED) {
     message =
