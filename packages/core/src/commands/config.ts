@@ -167,7 +167,9 @@ export function registerConfig(program: Command): void {
       if (options.json) return printJson(entries);
       const width = Math.max(0, ...entries.map((e) => e.key.length));
       for (const e of entries) {
-        const shown = typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
+        // One key a line: a text that spans lines (a persona) is shown quoted, as JSON.
+        const plain = typeof e.value === 'string' && ![...e.value].some((c) => c < ' ');
+        const shown = plain ? (e.value as string) : JSON.stringify(e.value);
         console.log(`${e.key.padEnd(width)}  ${shown}  ${pc.dim(`(${e.source})`)}`);
       }
     });
