@@ -296,7 +296,29 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
         payload,
       });
       expect(res.statusCode).toBe(413);
-      expect(res.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(res.json().error).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        message: 'big.txt is larger than 4,096 bytes, the most one uploaded file may be',
+        details: { file: 'big.txt', limit: 4096 },
+      });
+      // Files each under the limit, together over it: the one that went past is named.
+      const two = await multipart([
+        { name: 'file', filename: 'a.txt', value: 'word '.repeat(600) },
+        { name: 'file', filename: 'b.txt', value: 'word '.repeat(600) },
+      ]);
+      const both = await small.server.app.inject({
+        method: 'POST',
+        url: '/v1/ingest',
+        headers: { ...small.auth(small.adminKey), 'content-type': two.type },
+        payload: two.payload,
+      });
+      expect(both.statusCode).toBe(413);
+      expect(both.json().error).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        message:
+          'the upload is larger than 4,096 bytes in all, the most this server takes (server.uploadLimitBytes); b.txt went past it',
+        details: { file: 'b.txt', limit: 4096 },
+      });
       expect(
         existsSync(join(small.home, '.uploads')) ? readdirSync(join(small.home, '.uploads')) : [],
       ).toEqual([]);

@@ -68,9 +68,11 @@ function guard(name: string, budget: { left: number; limit: number }): Transform
       budget.left -= chunk.length;
       if (budget.left < 0) {
         done(
-          apiError('PAYLOAD_TOO_LARGE', `the upload is over ${budget.limit} bytes`, {
-            limit: budget.limit,
-          }),
+          apiError(
+            'PAYLOAD_TOO_LARGE',
+            `the upload is larger than ${sizeText(budget.limit)} in all, the most this server takes (server.uploadLimitBytes); ${name} went past it`,
+            { file: name, limit: budget.limit },
+          ),
         );
         return;
       }
@@ -92,6 +94,13 @@ function guard(name: string, budget: { left: number; limit: number }): Transform
       done(reason ? binaryFile(name, reason) : null);
     },
   });
+}
+
+/** A size as people read it: 2,000 bytes, 512 KB, 1.5 MB. */
+function sizeText(bytes: number): string {
+  if (bytes < 10_000) return `${bytes.toLocaleString('en-US')} bytes`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
+  return `${Number((bytes / 1_000_000).toFixed(1))} MB`;
 }
 
 const binaryFile = (name: string, reason: string) =>
@@ -120,13 +129,16 @@ export async function stageUpload(
   }
   const dir = join(home, UPLOADS_DIR, `staging-${randomUUID()}`);
   const budget = { left: limitBytes, limit: limitBytes };
+  const fileLimit = Math.min(limitBytes, MAX_FILE_BYTES);
+  /** The file being read, for a refusal that comes from the reader. */
+  let current: string | undefined;
   const staged: StagedUpload = { dir, names: [], namespace: undefined, bytes: 0 };
   try {
     await mkdir(dir, { recursive: true });
     const parts = request.parts({
       // The name as sent, folders included (checked by `uploadName`).
       preservePath: true,
-      limits: { fileSize: Math.min(limitBytes, MAX_FILE_BYTES), files: MAX_UPLOAD_FILES },
+      limits: { fileSize: fileLimit, files: MAX_UPLOAD_FILES },
     });
     for await (const part of parts) {
       if (part.type === 'field') {
@@ -145,6 +157,7 @@ export async function stageUpload(
       }
       const target = join(dir, ...name.split('/'));
       await mkdir(dirname(target), { recursive: true });
+      current = name;
       await pipeline(part.file, guard(name, budget), createWriteStream(target));
       staged.names.push(name);
     }
@@ -158,6 +171,14 @@ export async function stageUpload(
   } catch (error) {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     const code = (error as { code?: unknown })?.code;
+    // The multipart reader's own refusal names neither the file nor the limit.
+    if (code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw apiError(
+        'PAYLOAD_TOO_LARGE',
+        `${current ?? 'a file'} is larger than ${sizeText(fileLimit)}, the most one uploaded file may be`,
+        { ...(current === undefined ? {} : { file: current }), limit: fileLimit },
+      );
+    }
     if (isAiosError(error) || (typeof code === 'string' && code.startsWith('FST_'))) throw error;
     // A system error (a full disk...) writing the files; anything else is the body's.
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw fromNodeIoError(error, dir);
