@@ -114,6 +114,35 @@ export const probeRoutes: RouteModule = (api, ctx) => {
 /** Status and config of the calling tenant's system. */
 export const systemRoutes: RouteModule = (api, ctx) => {
   api.get(
+    '/whoami',
+    {
+      // Any valid key may ask: a client learns what it may do before trying it.
+      config: { access: 'authenticated' },
+      schema: {
+        summary:
+          'The calling key: its id, tenant and scopes (`admin` holds every scope), and whether it administers the server',
+        tags: ['system'],
+        response: {
+          200: Type.Object({
+            keyId: Type.String(),
+            tenant: Type.String(),
+            scopes: Type.Array(Type.String()),
+            serverAdmin: Type.Boolean(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return {
+        keyId: principal.keyId,
+        tenant: principal.tenantId,
+        scopes: [...principal.scopes],
+        serverAdmin: isServerAdmin(principal),
+      };
+    },
+  );
+  api.get(
     '/status',
     {
       config: { access: 'memory:read' },

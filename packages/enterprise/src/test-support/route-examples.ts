@@ -167,6 +167,7 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   'GET /health': { request: () => ({ url: '/health' }), alsoValid: [503] },
   'GET /metrics': { request: () => ({ url: '/metrics' }) },
   'GET /v1/status': { request: () => ({ url: '/v1/status' }) },
+  'GET /v1/whoami': { request: () => ({ url: '/v1/whoami' }) },
   'GET /v1/config': { request: () => ({ url: '/v1/config' }) },
   'POST /v1/keys': {
     request: () => ({ url: '/v1/keys', payload: { name: 'matrix', scopes: ['chat'] } }),
