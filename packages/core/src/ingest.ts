@@ -24,7 +24,7 @@ import { jsonLines, parseJsonFile, recordChunks, skipReason } from './ingest/jso
 import { pdfChunks, pdfPages } from './ingest/pdf.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
-import { type IngestTarget, isIngestTarget, within } from './ingest/target.js';
+import { type IngestTarget, isIngestTarget, stopReason, within } from './ingest/target.js';
 import { isExportedFragment } from './memory-records.js';
 
 export { chunkChatGptExport, isChatGptExport } from './ingest/chatgpt.js';
@@ -459,7 +459,7 @@ export async function ingest(
     options.onSkip?.(s);
   };
   const stop = () => {
-    result.interrupted = String(signal?.reason ?? 'aborted');
+    result.interrupted = stopReason(signal);
     return result;
   };
 

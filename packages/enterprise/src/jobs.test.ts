@@ -108,7 +108,10 @@ describe.each(testImplementations())('jobs routes (%s)', (impl) => {
       headers: t.auth(ingestKey),
     });
     expect(again.statusCode).toBe(409);
-    expect(again.json().error.code).toBe('JOB_FINISHED');
+    expect(again.json().error).toMatchObject({
+      code: 'JOB_FINISHED',
+      message: `job ${job.id} is over: it was cancelled`,
+    });
   });
 
   it('streams every progress change, then the final state, and ends with the job', async () => {

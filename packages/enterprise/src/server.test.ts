@@ -62,6 +62,21 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
     expect(badJson.json().error.code).toBe('INVALID_JSON');
   });
 
+  it('refuses a key that would have expired already, saying the date it was given', async () => {
+    const res = await t.server.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      headers: t.auth(t.adminKey),
+      payload: { name: 'old', scopes: ['admin'], expiresAt: '2020-01-01T00:00:00Z' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'expiresAt: expected a time in the future, got 2020-01-01T00:00:00.000Z',
+      details: { field: 'expiresAt' },
+    });
+  });
+
   it('creates a key shown once, lists it without its secret, and refuses it once revoked', async () => {
     const created = await t.server.app.inject({
       method: 'POST',

@@ -8,7 +8,7 @@ import { sep } from 'node:path';
 import type { Fragment } from '@aios/carma';
 import { AiosError } from '@aios/utils';
 import { givenPaths } from './files.js';
-import { atomically, type IngestTarget, sourceOf, within } from './target.js';
+import { atomically, type IngestTarget, sourceOf, stopReason, within } from './target.js';
 
 export interface ForgetSelection {
   /** Files or folders: every source at or below them. */
@@ -160,5 +160,5 @@ export async function forgetSources(
 }
 
 function stopped(result: ForgetResult, signal: AbortSignal): ForgetResult {
-  return { ...result, interrupted: String(signal.reason ?? 'aborted') };
+  return { ...result, interrupted: stopReason(signal) };
 }

@@ -52,3 +52,13 @@ export function sourceOf(f: Pick<Fragment, 'metadata'>): string | undefined {
   const source = f.metadata.source;
   return typeof source === 'string' ? source : undefined;
 }
+
+/**
+ * Why a run stopped, as its result says it: a signal's name (`SIGINT`) or an error's
+ * message (`cancelled by request`), without the error's class name.
+ */
+export function stopReason(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason.message;
+  return String(reason ?? 'aborted');
+}

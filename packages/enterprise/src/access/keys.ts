@@ -65,7 +65,11 @@ export async function createKey(
   const scopes = checkScopes(input.scopes);
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt !== null && (!Number.isFinite(expiresAt) || expiresAt <= Date.now())) {
-    throw invalidInput('expiresAt', expiresAt, 'a time in the future');
+    // Said as a date, as it is given (an ISO date or `30d`), not as milliseconds.
+    const given = Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : 'no date';
+    throw apiError('INVALID_INPUT', `expiresAt: expected a time in the future, got ${given}`, {
+      field: 'expiresAt',
+    });
   }
   await ensureDefaultTenant(control);
   if (!(await control.tenants.get(tenant))) {

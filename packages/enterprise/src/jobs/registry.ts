@@ -6,6 +6,14 @@ import { apiError, errorResponse } from '../http/errors.js';
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/** How a job that is over ended, in words. */
+const ENDED: Record<JobStatus, string> = {
+  running: 'it is still running',
+  succeeded: 'it succeeded',
+  failed: 'it failed',
+  cancelled: 'it was cancelled',
+};
+
 export interface JobProgress {
   done: number;
   total: number | null;
@@ -125,7 +133,7 @@ export class JobRegistry {
   cancel(tenantId: string, id: string): JobView {
     const job = this.find(tenantId, id);
     if (job.view.status !== 'running') {
-      throw apiError('JOB_FINISHED', `job ${id} has already ${job.view.status}`, {
+      throw apiError('JOB_FINISHED', `job ${id} is over: ${ENDED[job.view.status]}`, {
         id,
         status: job.view.status,
       });
