@@ -11,6 +11,7 @@ import type {
   PersonalityUpdate,
   UsageRecord,
 } from './store.js';
+import { conversationTitle } from './title.js';
 
 export interface DataConversationStoreOptions {
   /** Name of the personality in the store's versioned `personality` states; default `luna`. */
@@ -106,7 +107,7 @@ function exchangeOf(question: Message | undefined, answer: Message | undefined) 
  * A `ConversationStore` over an @aios/data `DataStore` (the caller owns it and closes it).
  *
  * - An exchange is a conversation (created on its first exchange, `metadata.agent:
- *   'luna'`) and two messages, the question (`user`) and the answer (`assistant`, with the
+ *   'luna'`, titled by its question) and two messages, the question (`user`) and the answer (`assistant`, with the
  *   model and the token usage in its columns, so `analytics.tokensPerDay/PerModel` count
  *   it, and the rest of the record in `metadata.luna`). Both messages are one
  *   `messages.add` batch: one transaction, never half an exchange. Both carry
@@ -221,11 +222,18 @@ export function dataConversationStore(
     return { question: part('question'), answer: part('answer') };
   }
 
-  async function ensureConversation(conversationId: string): Promise<void> {
+  /** Creates the conversation on its first exchange, titled by that exchange's question. */
+  async function ensureConversation(conversationId: string, question: string): Promise<void> {
     if (knownConversations.has(conversationId)) return;
     if (!(await store.conversations.get(conversationId))) {
       try {
-        await store.conversations.create({ id: conversationId, metadata: { agent: 'luna' } });
+        // Set once here: later turns find the conversation and leave its title as it is.
+        const title = conversationTitle(question) || null;
+        await store.conversations.create({
+          id: conversationId,
+          title,
+          metadata: { agent: 'luna' },
+        });
       } catch (error) {
         // Created meanwhile by another writer: fine.
         if (!isConstraint(error) || !(await store.conversations.get(conversationId))) throw error;
@@ -329,7 +337,7 @@ export function dataConversationStore(
             createdAt,
           },
         ]);
-      await ensureConversation(conversationId);
+      await ensureConversation(conversationId, question);
       try {
         await write();
       } catch (error) {
@@ -337,7 +345,7 @@ export function dataConversationStore(
         if (!isConstraint(error) || (await store.conversations.get(conversationId))) throw error;
         knownConversations.delete(conversationId);
         byConversation.delete(conversationId);
-        await ensureConversation(conversationId);
+        await ensureConversation(conversationId, question);
         await write();
       }
     },

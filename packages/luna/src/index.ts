@@ -96,6 +96,7 @@ export {
   type TraitSignals,
   type Traits,
 } from './personality.js';
+export { EXCERPT_CHARS, recordedSource } from './recorded-source.js';
 // Relevance on an absolute scale, and what a quoted sentence is about
 export {
   type Coverage,
@@ -123,12 +124,14 @@ export type {
   FeedbackRecord,
   PersonalityChange,
   PersonalityUpdate,
+  RecordedSource,
   SourceRef,
   Timings,
   Usage,
   UsageRecord,
 } from './store.js';
 export { leadingSubject, type SubjectSentence, subjectSentences } from './subject.js';
+export { conversationTitle, TITLE_CHARS } from './title.js';
 // Tokens
 export {
   createTokenizer,

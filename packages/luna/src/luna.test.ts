@@ -114,10 +114,15 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
         metadata: where,
       });
       const stored = await store.getExchange(answer.id);
+      // What the answer showed of its source is kept with it.
       expect(stored?.sources[0]).toEqual({
         id: 'hose',
         score: answer.sources[0]?.score,
         relevance: 1,
+        excerpt: 'The garden hose hangs in the shed, behind the door.',
+        grounded: true,
+        source: '/notes/garden.md',
+        line: 3,
       });
     }
   });

@@ -49,6 +49,7 @@ import {
   TRAITS,
   type Traits,
 } from './personality.js';
+import { recordedSource } from './recorded-source.js';
 import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
 import type {
   ConversationStore,
@@ -461,6 +462,7 @@ export function createLuna(options: LunaOptions): Luna {
       storeMs: 0,
       totalMs: 0,
     };
+    const shown = sourcesOf(sources);
     const exchange: ExchangeRecord = {
       id,
       conversationId,
@@ -468,11 +470,7 @@ export function createLuna(options: LunaOptions): Luna {
       answer,
       mode: result ? 'llm' : 'offline',
       ...(offlineReason ? { offlineReason } : {}),
-      sources: sources.map(({ id, score, relevance }) => ({
-        id,
-        score,
-        ...(relevance === undefined ? {} : { relevance }),
-      })),
+      sources: sources.map((ref, i) => recordedSource(ref, shown[i])),
       kind: needs.kind,
       settings,
       traits: personality,
@@ -539,7 +537,7 @@ export function createLuna(options: LunaOptions): Luna {
       ...(offlineReason ? { offlineReason } : {}),
       grounded: answered,
       relevance: judgement.relevance,
-      sources: sourcesOf(sources),
+      sources: shown,
       needs,
       settings,
       prompt: {

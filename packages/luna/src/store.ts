@@ -9,6 +9,24 @@ export interface SourceRef {
   relevance?: number;
 }
 
+/**
+ * A source as an answer stored it: its ref and what the answer showed of it, so that the
+ * conversation read again shows the same whatever became of the fragment since. Records
+ * stored before these were kept have only the ref.
+ */
+export interface RecordedSource extends SourceRef {
+  /** The quoted sentence (else the fragment's text) on one line, at most `EXCERPT_CHARS`. */
+  excerpt?: string;
+  /** Whether it held the answer. */
+  grounded?: boolean;
+  /** The file it came from (its `source` metadata), when it has one. */
+  source?: string;
+  /** The line of that file where the excerpt starts, when the fragment has one. */
+  line?: number;
+  /** Where the memory keeps it (CARMA's namespace), when it has namespaces. */
+  namespace?: string;
+}
+
 /** Token usage of one LLM call. `estimated` when the server sent none and Luna counted. */
 export interface Usage {
   promptTokens: number;
@@ -36,7 +54,7 @@ export interface ExchangeRecord {
   mode: 'llm' | 'offline';
   /** Why the answer is offline (no LLM configured, or the error that made the LLM fail). */
   offlineReason?: string;
-  sources: SourceRef[];
+  sources: RecordedSource[];
   kind: AnswerKind;
   settings: GenerationSettings;
   traits: Traits;
