@@ -17,6 +17,7 @@ import { installAuthentication } from './auth/authenticate.js';
 import type { Api, ServerContext } from './context.js';
 import { answerClientError } from './http/client-errors.js';
 import { answerFrameworkError, apiError, installErrorHandlers } from './http/errors.js';
+import { installJsonBodies } from './http/json-body.js';
 import { installPathRedaction } from './http/redact-paths.js';
 import { JobRegistry } from './jobs/registry.js';
 import { RequestLimits } from './limits/request-limits.js';
@@ -130,6 +131,7 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
 
   app.addSchema(ErrorSchema);
   installErrorHandlers(app);
+  installJsonBodies(app);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     if (context.stopping && request.routeOptions.url !== '/livez') {

@@ -60,6 +60,28 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
     });
     expect(badJson.statusCode).toBe(400);
     expect(badJson.json().error.code).toBe('INVALID_JSON');
+    // A JSON content type with nothing sent: no body. A route that needs one says so.
+    const json = { ...t.auth(t.adminKey), 'content-type': 'application/json' };
+    const noBody = await t.server.app.inject({ method: 'POST', url: '/v1/keys', headers: json });
+    expect(noBody.statusCode).toBe(400);
+    expect(noBody.json().error).toMatchObject({
+      code: 'INVALID_INPUT',
+      details: { field: 'body' },
+    });
+    const added = await t.server.app.inject({
+      method: 'POST',
+      url: '/v1/memory',
+      headers: t.auth(t.adminKey),
+      payload: { text: 'The spare key is under the blue pot.' },
+    });
+    const id = added.json().fragment.id as string;
+    const deleted = await t.server.app.inject({
+      method: 'DELETE',
+      url: `/v1/memory/${id}`,
+      headers: json,
+    });
+    expect(deleted.statusCode, deleted.body).toBeLessThan(300);
+    expect(await t.system.memory.get(id)).toBeUndefined();
   });
 
   it('refuses a key that would have expired already, saying the date it was given', async () => {
