@@ -14,7 +14,7 @@ export function conversationView(c: Conversation) {
   };
 }
 
-/** What Luna keeps with an answer (`metadata.luna.exchange`): its mode and sources. */
+/** What Luna keeps with an answer (`metadata.luna.exchange`): its mode and sources as shown. */
 function lunaAnswer(m: Message) {
   const luna = m.metadata.luna;
   const exchange = isObject(luna) && luna.part === 'answer' ? luna.exchange : undefined;
@@ -26,6 +26,12 @@ function lunaAnswer(m: Message) {
         id: String(s.id),
         score: typeof s.score === 'number' ? s.score : 0,
         relevance: typeof s.relevance === 'number' ? s.relevance : null,
+        // What the answer showed of it (absent in answers stored before it was kept).
+        excerpt: typeof s.excerpt === 'string' ? s.excerpt : null,
+        grounded: typeof s.grounded === 'boolean' ? s.grounded : null,
+        source: typeof s.source === 'string' ? s.source : null,
+        line: typeof s.line === 'number' ? s.line : null,
+        namespace: typeof s.namespace === 'string' ? s.namespace : null,
       }))
     : null;
   return { mode, sources };

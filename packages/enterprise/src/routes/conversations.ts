@@ -1,6 +1,8 @@
 import type { Aios } from '@aios/core';
+import type { Conversation } from '@aios/data';
 import { Type } from 'typebox';
 import type { RouteModule } from '../context.js';
+import { withTitles } from '../conversations/titles.js';
 import { conversationView, messageView } from '../conversations/views.js';
 import { apiError } from '../http/errors.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../pagination/cursor.js';
@@ -47,7 +49,7 @@ export const conversationRoutes: RouteModule = (api, ctx) => {
       const page = await system.data.conversations.list({ limit, ...(after ? { after } : {}) });
       const last = page.at(-1);
       return {
-        items: page.map(conversationView),
+        items: (await withTitles(system, page)).map(conversationView),
         nextCursor:
           page.length === limit && last
             ? encodeCursor('conversations', { u: last.updatedAt, id: last.id })
@@ -67,8 +69,11 @@ export const conversationRoutes: RouteModule = (api, ctx) => {
         response: { 200: ConversationView },
       },
     },
-    async (request) =>
-      conversationView(await mustExist(await systemOf(ctx, request), request.params.id)),
+    async (request) => {
+      const system = await systemOf(ctx, request);
+      const [titled] = await withTitles(system, [await mustExist(system, request.params.id)]);
+      return conversationView(titled as Conversation);
+    },
   );
 
   api.get(
