@@ -24,6 +24,33 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
     expect(given.headers['x-request-id']).toBe('trace-42');
   });
 
+  it('names a failing readiness check to anyone, and what it saw to the server admin only', async () => {
+    const seen = 'postgres://aios@db.internal:5432 refused the connection';
+    const unregister = t.system.health.register({
+      name: 'store:reachable',
+      componentType: 'datastore',
+      run: () => ({ status: 'fail', output: seen }),
+    });
+    try {
+      const ready = await t.server.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().error).toMatchObject({
+        code: 'NOT_READY',
+        details: { failing: ['store:reachable'] },
+      });
+      expect(ready.body).not.toContain('db.internal');
+      const health = await t.server.app.inject({
+        method: 'GET',
+        url: '/health',
+        headers: t.auth(t.adminKey),
+      });
+      expect(health.statusCode).toBe(503);
+      expect(health.body).toContain(seen);
+    } finally {
+      unregister();
+    }
+  });
+
   it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {
     const res = await t.server.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);

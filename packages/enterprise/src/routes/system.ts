@@ -64,7 +64,16 @@ export const probeRoutes: RouteModule = (api, ctx) => {
       if (ctx.stopping) throw apiError('SHUTTING_DOWN', 'the server is shutting down');
       const report = await root.health.readiness({ maxAgeMs: 5_000 });
       if (report.status === 'fail') {
-        throw apiError('NOT_READY', report.output ?? 'a readiness check fails');
+        // Anyone may ask: the failing checks are named, never what they saw (a database
+        // URL, a path, the load), which `/health` shows the server admin.
+        const failing = Object.entries(report.checks)
+          .filter(([, results]) => results.some((r) => r.status === 'fail'))
+          .map(([name]) => name);
+        throw apiError(
+          'NOT_READY',
+          `not ready: ${failing.length > 0 ? failing.join(', ') : 'a readiness check'} failing (the server admin sees why in /health)`,
+          { failing },
+        );
       }
       return { status: report.status };
     },
