@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAios, loadConfig } from '@aios/core';
@@ -38,6 +38,28 @@ async function preparedHome(
     await aios.close();
   }
 }
+
+describe('a server killed during an upload', () => {
+  it('leaves files that the next start of a server on the home removes', async () => {
+    const { home } = await preparedHome('native', 0);
+    // What a killed server left: an upload being staged, and one being ingested by a tenant.
+    const staged = join(home, '.uploads', 'staging-0f3e', 'notes.md');
+    const placed = join(home, 'tenants', 'acme', '.uploads', 'ns-5a1c', 'plan.md');
+    for (const file of [staged, placed]) {
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, 'half of a file\n');
+    }
+    const server = await serveAios(home);
+    try {
+      expect(existsSync(join(home, '.uploads'))).toBe(false);
+      expect(existsSync(join(home, 'tenants', 'acme', '.uploads'))).toBe(false);
+      expect(existsSync(join(home, 'tenants', 'acme'))).toBe(true);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  }, 60_000);
+});
 
 describe.each(testImplementations())('SIGTERM (%s)', (impl) => {
   it('during a backup job: the job ends, the server closes, no snapshot is half-written', async () => {

@@ -6,6 +6,7 @@ import type { FastifyServerOptions } from 'fastify';
 import { ensureDefaultTenant } from './access/keys.js';
 import { type AiosServer, buildServer } from './app.js';
 import { yieldWorkerThreads } from './http/worker-priority.js';
+import { clearUploads } from './routes/ingest-upload.js';
 
 export interface StartOptions {
   config: AiosConfig;
@@ -66,6 +67,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let system: Aios | undefined;
   let server: AiosServer | undefined;
   try {
+    await clearUploads(options.config.home);
     system = await createAios({
       config: options.config,
       ...(options.offline ? { offline: true } : {}),

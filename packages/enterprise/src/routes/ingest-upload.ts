@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { MAX_NAMESPACE_LENGTH } from '@aios/data';
 import { fromNodeIoError, isAiosError } from '@aios/utils';
 import type { FastifyRequest } from 'fastify';
 import { apiError } from '../http/errors.js';
+import { TENANTS_DIR } from '../tenants/ids.js';
 
 /** Where a tenant's uploads are staged, in its home (left out of its backups). */
 export const UPLOADS_DIR = '.uploads';
@@ -47,6 +48,19 @@ export function uploadName(raw: string | undefined): string {
     );
   }
   return parts.join('/');
+}
+
+/**
+ * Removes what uploads left in `home` and its tenants' homes: a server killed while it
+ * staged or ingested an upload leaves its files there, unseen. Called when a server takes
+ * the home, before any upload can be running (one server per home).
+ */
+export async function clearUploads(home: string): Promise<void> {
+  const homes = [home];
+  const tenants = join(home, TENANTS_DIR);
+  const entries = await readdir(tenants, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) homes.push(join(tenants, e.name));
+  for (const h of homes) await rm(join(h, UPLOADS_DIR), { recursive: true, force: true });
 }
 
 /** The directory the uploads of one namespace are ingested from (a stable path per name). */

@@ -4,6 +4,9 @@ import { invalidInput } from '@aios/utils';
 /** The tenant of the home itself: what the CLI works on. */
 export const DEFAULT_TENANT = 'default';
 
+/** Where the other tenants' homes are in the server's: `<home>/tenants/<id>`. */
+export const TENANTS_DIR = 'tenants';
+
 /** Tenant ids name directories: lowercase letters, digits and dashes, 1-63 characters. */
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 

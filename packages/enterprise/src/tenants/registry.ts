@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Aios, type AiosConfig, createAios } from '@aios/core';
 import { type DataStore, dropPostgresSchema } from '@aios/data';
 import { apiError } from '../http/errors.js';
-import { DEFAULT_TENANT, tenantId, tenantSchema } from './ids.js';
+import { DEFAULT_TENANT, TENANTS_DIR, tenantId, tenantSchema } from './ids.js';
 
 /**
  * How long an open tenant's system is used before the registry looks again whether the
@@ -51,7 +51,7 @@ export class TenantRegistry {
   }
 
   homeOf(id: string): string {
-    return id === DEFAULT_TENANT ? this.root.home : join(this.root.home, 'tenants', tenantId(id));
+    return id === DEFAULT_TENANT ? this.root.home : join(this.root.home, TENANTS_DIR, tenantId(id));
   }
 
   /** The config of tenant `id`: the server's, with every path inside the tenant's home. */
