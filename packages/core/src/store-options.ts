@@ -17,6 +17,8 @@ export function storeOptionsFromConfig(
         url: config.data.url,
         password: config.data.password,
         ...(config.data.schema === undefined ? {} : { schema: config.data.schema }),
+        connectTimeoutMs: config.data.connectTimeoutMs,
+        queryTimeoutMs: config.data.queryTimeoutMs,
         native,
         ...extra,
       };

@@ -64,6 +64,12 @@ export interface OpenDataStoreOptions {
   schema?: string;
   /** How long to wait for a PostgreSQL server to accept the connection. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * How long a PostgreSQL statement may go unanswered before the server is checked on a
+   * connection of its own: a server that answers keeps its long statement, one that does
+   * not (frozen, cut off) fails it with `DATA_UNREACHABLE`. Default 15 s.
+   */
+  queryTimeoutMs?: number;
   /** Overrides `AIOS_NATIVE` for this store. */
   native?: NativeMode;
   /** Fix the vector dimension up front (else the first vector written fixes it). */
@@ -123,12 +129,15 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
   let path = options.url ?? options.path;
   let password = options.password;
   let schema = options.schema;
+  let { connectTimeoutMs, queryTimeoutMs } = options;
   if (path === undefined) {
     const { data } = loadConfig(options.config).config;
     path = data.url ?? data.path;
     if (data.url !== undefined) {
       password ??= data.password;
       schema ??= data.schema;
+      connectTimeoutMs ??= data.connectTimeoutMs;
+      queryTimeoutMs ??= data.queryTimeoutMs;
     }
   }
   if (typeof path !== 'string' || path === '') {
@@ -162,9 +171,12 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
       password,
       ...(schema === undefined ? {} : { schema }),
       connectTimeoutMs:
-        options.connectTimeoutMs === undefined
+        connectTimeoutMs === undefined
           ? 10_000
-          : positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', 600_000),
+          : positiveInt(connectTimeoutMs, 'connectTimeoutMs', 600_000),
+      ...(queryTimeoutMs === undefined
+        ? {}
+        : { queryTimeoutMs: positiveInt(queryTimeoutMs, 'queryTimeoutMs', 3_600_000) }),
       mode: options.native ?? 'auto',
     });
     return createStore(parts.driver, {

@@ -11,7 +11,7 @@
 import type { ClusterLockResult } from '../types.js';
 import type { ConnectOptions } from './connection.js';
 import { pgError } from './errors.js';
-import { plainClient } from './notices.js';
+import { plainClient } from './plain-client.js';
 import type { PostgresTarget } from './url.js';
 
 type Pg = typeof import('pg');

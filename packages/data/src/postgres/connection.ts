@@ -2,6 +2,7 @@ import type { Client, QueryResultRow } from 'pg';
 import { DataErrorCode, dataError } from '../errors.js';
 import { pgError } from './errors.js';
 import { toPostgresParams } from './placeholders.js';
+import { type ConnectOptions, DEFAULT_QUERY_TIMEOUT_MS, plainClient } from './plain-client.js';
 import type { PostgresTarget } from './url.js';
 
 type Pg = typeof import('pg');
@@ -39,9 +40,23 @@ function parseBytea(text: string): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export interface ConnectOptions {
-  /** How long to wait for the server to answer a connection. */
-  connectTimeoutMs: number;
+export type { ConnectOptions };
+
+/** `pending`'s value, or undefined when it has not settled within `ms`. */
+function within<T>(pending: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
@@ -102,6 +117,62 @@ export class PgConnection {
   }
 
   /** The live client: reconnected when it was lost outside a transaction. */
+  /**
+   * What `pending` (a statement on `client`) gives back. A statement can legitimately run
+   * for minutes (a migration, a big batch, a wait for a lock), a frozen server never
+   * answers: so no fixed cut-off. Each `queryTimeoutMs` without an answer, the server is
+   * asked on a connection of its own whether the statement's backend is still there; one
+   * that answers keeps its statement, one that does not answer within the timeouts (or
+   * whose backend is gone) has the connection dropped (the next call opens another) and the
+   * statement fails with `DATA_UNREACHABLE`.
+   */
+  private async answer<T>(client: Client, pending: Promise<T>): Promise<T> {
+    const ms = this.options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    for (;;) {
+      const result = await within(pending, ms);
+      if (result) return result.value;
+      if (await this.backendAlive(client)) continue;
+      pending.catch(() => undefined);
+      const error = dataError(
+        DataErrorCode.DATA_UNREACHABLE,
+        `no answer to a statement within ${ms} ms, nor to a check on another connection`,
+      );
+      this.lost ??= error;
+      this.drop(client);
+      throw error;
+    }
+  }
+
+  /** Whether the server answers on a new connection and still runs `client`'s backend. */
+  private async backendAlive(client: Client): Promise<boolean> {
+    const probe = plainClient(this.pg, this.target, this.options, 'aios-check');
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      const pid = (client as Client & { processID: number | null }).processID;
+      if (pid === null) return true;
+      const { rows } = await probe.query<{ alive: boolean }>(
+        'SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1) AS alive',
+        [pid],
+      );
+      return rows[0]?.alive === true;
+    } catch (error) {
+      // A server that refuses the check (too many connections...) is there all the same.
+      return pgError(error).code !== DataErrorCode.DATA_UNREACHABLE;
+    } finally {
+      this.drop(probe);
+    }
+  }
+
+  /**
+   * Ends a client without waiting: with a statement under way node-postgres destroys the
+   * socket; a frozen server would never acknowledge a polite goodbye.
+   */
+  private drop(client: Client): void {
+    client.end().catch(() => undefined);
+    if (this.client === client) this.client = undefined;
+  }
+
   private async live(): Promise<Client> {
     if (this.closed) throw dataError(DataErrorCode.DATA_CLOSED, 'the store is closed');
     if (this.client && this.lost === undefined) return this.client;
@@ -112,8 +183,7 @@ export class PgConnection {
         { cause: this.lost },
       );
     }
-    await this.client?.end().catch(() => undefined);
-    this.client = undefined;
+    if (this.client) this.drop(this.client);
     return this.connect();
   }
 
@@ -132,11 +202,14 @@ export class PgConnection {
   ): Promise<{ rows: R[]; rowCount: number }> {
     const client = await this.live();
     try {
-      const result = await client.query<R>({
-        text: toPostgresParams(sql),
-        values: params as unknown[],
-        ...(params && params.length > 0 ? { name: statementName(sql) } : {}),
-      });
+      const result = await this.answer(
+        client,
+        client.query<R>({
+          text: toPostgresParams(sql),
+          values: params as unknown[],
+          ...(params && params.length > 0 ? { name: statementName(sql) } : {}),
+        }),
+      );
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     } catch (error) {
       return this.failed(error);
@@ -154,7 +227,7 @@ export class PgConnection {
     }
     const client = await this.live();
     try {
-      await client.query(sql);
+      await this.answer(client, client.query(sql));
       if (statement === 'BEGIN') this.inTransaction = true;
       if (ends) this.inTransaction = false;
     } catch (error) {
@@ -172,6 +245,13 @@ export class PgConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.client?.end().catch(() => undefined);
+    const { client } = this;
+    if (client === undefined) return;
+    // A frozen server never acknowledges the goodbye: waited for a connect timeout at most.
+    await within(
+      client.end().catch(() => undefined),
+      this.options.connectTimeoutMs,
+    );
+    this.client = undefined;
   }
 }

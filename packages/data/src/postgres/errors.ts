@@ -10,9 +10,10 @@ interface PgLikeError {
 
 /**
  * node-postgres's own words, without a code, when the server stops answering: no answer to
- * a connection within the timeout, or the connection ending under a statement.
+ * a connection within the timeout, the connection ending under a statement, or no answer
+ * to a statement within `query_timeout`.
  */
-const LOST = /^(timeout expired|Connection terminated unexpectedly)$/;
+const LOST = /^(timeout expired|Connection terminated unexpectedly|Query read timeout)$/;
 
 /** The store's code for a SQLSTATE (server errors) or a socket error code. */
 function codeOf(code: string | undefined, message: string): string {

@@ -14,6 +14,7 @@ import type { ChangeHandlers, ChangeWatch } from '../types.js';
 import { atomic } from './bulk.js';
 import type { ConnectOptions, PgConnection } from './connection.js';
 import { underMigrationLock } from './migrate.js';
+import { plainClient } from './plain-client.js';
 import changeNoticesSql from './sql/change_notices.sql';
 import type { PostgresTarget } from './url.js';
 
@@ -63,23 +64,6 @@ export function parseNotice(
   const seq = Number(payload.slice(space + 1));
   if (space <= 0 || !Number.isSafeInteger(seq) || seq < 0) return undefined;
   return { schema: payload.slice(0, space), seq };
-}
-
-/** A plain node-postgres client to `target` (no type parsers: it reads nothing of the store's). */
-export function plainClient(
-  pg: Pg,
-  target: PostgresTarget,
-  options: ConnectOptions,
-  applicationName: string,
-): Client {
-  return new pg.Client({
-    connectionString: target.connectionString,
-    connectionTimeoutMillis: options.connectTimeoutMs,
-    application_name: applicationName,
-    // A peer that vanished without closing (a network cut) is noticed by TCP keepalive.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-  });
 }
 
 interface Watcher {

@@ -115,6 +115,15 @@ export const configSchema = z.strictObject({
         })
         .refine((name) => !name.startsWith('pg_'), { error: 'pg_ schemas belong to PostgreSQL' })
         .optional(),
+      /** How long to wait for the PostgreSQL server to accept a connection. */
+      connectTimeoutMs: z.int().min(1).max(600_000).default(10_000),
+      /**
+       * How long a PostgreSQL statement may go unanswered before the server is checked on a
+       * connection of its own: one that answers keeps its statement however long it runs (a
+       * migration, a big batch), one that does not (frozen, cut off) fails it with
+       * DATA_UNREACHABLE, 503 through aios serve.
+       */
+      queryTimeoutMs: z.int().min(1).max(3_600_000).default(15_000),
     })
     .prefault({}),
   carma: z
