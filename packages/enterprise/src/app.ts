@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Aios } from '@aios/core';
+import { createLogger } from '@aios/utils';
 import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -89,7 +90,10 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
   const config = system.config;
   const server = config.server;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel === 'silent' ? 'silent' : config.logLevel },
+    // Log lines go to stderr, as every core's do (`createLogger`): stdout is the command's.
+    ...(options.logger === undefined
+      ? { loggerInstance: createLogger('aios-serve', { level: config.logLevel }) }
+      : { logger: options.logger }),
     bodyLimit: server.bodyLimitBytes,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];

@@ -61,6 +61,29 @@ describe('a server killed during an upload', () => {
   }, 60_000);
 });
 
+describe('aios serve', () => {
+  it('writes its log lines to stderr: stdout says where it listens, nothing else', async () => {
+    const { home, key } = await preparedHome('native', 0);
+    const server = await serveAios(home, [], { AIOS_LOG_LEVEL: 'info' });
+    try {
+      const res = await fetch(`${server.url}/v1/status`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(res.status).toBe(200);
+      await expect.poll(() => server.stderr()).toMatch(/"msg":"request completed"/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    expect(server.stdout()).toMatch(/^AIOS listening on http:\/\/127\.0\.0\.1:\d+ .*\n$/);
+    const line = server
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('request completed'));
+    expect(JSON.parse(line as string)).toMatchObject({ level: 30, name: 'aios-serve' });
+  }, 60_000);
+});
+
 describe.each(testImplementations())('SIGTERM (%s)', (impl) => {
   it('during a backup job: the job ends, the server closes, no snapshot is half-written', async () => {
     const { home, key } = await preparedHome(impl, 3000);

@@ -28,6 +28,7 @@ export function serveAios(
 ): Promise<{
   url: string;
   child: ChildProcess;
+  stdout: () => string;
   stderr: () => string;
   exited: Promise<number | null>;
 }> {
@@ -46,7 +47,8 @@ export function serveAios(
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /AIOS listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve({ url: match[1], child, stderr: () => err, exited });
+      if (match?.[1])
+        resolve({ url: match[1], child, stdout: () => out, stderr: () => err, exited });
     });
     void exited.then((code) =>
       reject(new Error(`aios serve exited (${code}) before listening: ${err}`)),
