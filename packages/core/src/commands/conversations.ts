@@ -4,9 +4,11 @@ import type { Conversation, Message } from '@aios/data';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
+import { type SourceView, sourceLine } from './answers.js';
 import { pc } from './colors.js';
 import { withAios } from './open-system.js';
 import { integerIn, printJson } from './shared.js';
+import { type StoredSource, storedSources, storedSourceViews } from './stored-sources.js';
 
 const PAGE = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,6 +81,8 @@ export interface Turn {
   answerId: string | null;
   mode: string | null;
   model: string | null;
+  /** The answer's sources, with what it showed of each. */
+  sources: StoredSource[];
   at: string;
 }
 
@@ -96,6 +100,7 @@ export function turnsOf(messages: readonly Message[]): Turn[] {
         answerId: null,
         mode: null,
         model: null,
+        sources: [],
         at: iso(m.createdAt),
       });
     } else if (m.role === 'assistant') {
@@ -106,6 +111,7 @@ export function turnsOf(messages: readonly Message[]): Turn[] {
         answerId: typeof m.metadata.exchangeId === 'string' ? m.metadata.exchangeId : null,
         mode: typeof luna.exchange?.mode === 'string' ? luna.exchange.mode : null,
         model: m.model,
+        sources: storedSources(m),
       };
       if (turn && turn.answer === null) Object.assign(turn, answer);
       else turns.push({ question: '', ...answer, at: iso(m.createdAt) });
@@ -120,6 +126,19 @@ const oneLine = (text: string, max: number) => {
 };
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * An answer's sources as `aios ask` listed them: none of them holding the answer (as
+ * stored), they came closest. Answers stored before that was kept are taken as grounded.
+ */
+function printSources(views: SourceView[], stored: readonly StoredSource[]): void {
+  if (views.length === 0) return;
+  const closest = stored.length > 0 && stored.every((s) => s.grounded === false);
+  console.log(pc.bold(closest ? 'Closest (not an answer):' : 'Sources:'));
+  views.forEach((s, i) => {
+    console.log(sourceLine(s, i + 1));
+  });
+}
 
 /** Asks on the terminal; anything but y/yes is a no. */
 async function confirm(question: string): Promise<boolean> {
@@ -213,6 +232,7 @@ export function registerConversations(program: Command): void {
             );
             const about = [t.answerId && `answer ${t.answerId}`, t.model].filter(Boolean);
             if (about.length > 0) console.log(pc.dim(`      (${about.join(', ')})`));
+            printSources(await storedSourceViews(aios.memory, t.sources), t.sources);
           }
         }
         console.log('');
