@@ -1628,6 +1628,7 @@ export type paths = {
                                 metadata: {
                                     [key: string]: unknown;
                                 };
+                                /** @description Its first question on one line, shortened at a word (set with its first answer; a conversation stored without one is titled by its first question when listed); null when it has no question */
                                 title: string | null;
                                 /** Format: date-time */
                                 updatedAt: string;
@@ -1696,6 +1697,7 @@ export type paths = {
                             metadata: {
                                 [key: string]: unknown;
                             };
+                            /** @description Its first question on one line, shortened at a word (set with its first answer; a conversation stored without one is titled by its first question when listed); null when it has no question */
                             title: string | null;
                             /** Format: date-time */
                             updatedAt: string;
@@ -1818,9 +1820,19 @@ export type paths = {
                                 /** @description user, assistant, system or tool */
                                 role: string;
                                 sources: {
+                                    /** @description What the answer quoted of it (else the start of its text), on one line, at most 300 characters; null in answers stored before excerpts were kept */
+                                    excerpt: string | null;
+                                    /** @description Whether it held the answer */
+                                    grounded: boolean | null;
+                                    /** @description The fragment id (the fragment may be gone since) */
                                     id: string;
+                                    /** @description The line of that file where the excerpt starts */
+                                    line: number | null;
+                                    namespace: string | null;
                                     relevance: number | null;
                                     score: number;
+                                    /** @description The file it came from */
+                                    source: string | null;
                                 }[] | null;
                             }[];
                             nextCursor: string | null;

@@ -29,12 +29,35 @@ interface Turn {
   done: boolean;
 }
 
+/** Where a source came from, how relevant, whether it held the answer: what is known of it. */
+function detailOf(where: string | null, relevance: number | null, grounded: boolean | null) {
+  const parts = [
+    where,
+    relevance === null ? null : `relevance ${formatNumber(relevance)}`,
+    grounded ? 'holds the answer' : null,
+  ];
+  return parts.filter((part) => part).join(' · ');
+}
+
 function citationOf(s: Source): Citation {
-  const where = s.source ?? s.namespace ?? '';
   return {
     id: s.id,
     text: s.quote ?? s.snippet,
-    detail: `${where} · relevance ${formatNumber(s.relevance)}${s.grounded ? ' · holds the answer' : ''}`,
+    detail: detailOf(s.source ?? s.namespace, s.relevance, s.grounded),
+  };
+}
+
+type StoredSource = NonNullable<Message['sources']>[number];
+
+/**
+ * A source of a stored answer as the live answer cited it: its excerpt was kept with the
+ * answer (the fragment may be gone since); an answer stored before that has its id only.
+ */
+function storedCitationOf(s: StoredSource): Citation {
+  return {
+    id: s.id,
+    text: s.excerpt ?? `fragment ${s.id}`,
+    detail: detailOf(s.source ?? s.namespace, s.relevance, s.grounded),
   };
 }
 
@@ -57,11 +80,7 @@ function turnsOf(messages: Message[], nextId: () => number): Turn[] {
       turn.answer = m.content;
       if (m.answerId) turn.answerId = m.answerId;
       if (m.mode) turn.mode = m.mode;
-      turn.citations = (m.sources ?? []).map((s) => ({
-        id: s.id,
-        text: `fragment ${s.id}`,
-        detail: s.relevance === null ? '' : `relevance ${formatNumber(s.relevance)}`,
-      }));
+      turn.citations = (m.sources ?? []).map(storedCitationOf);
     }
   }
   return turns;
