@@ -141,6 +141,38 @@ describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=
     },
   );
 
+  it('a file staged in another place each time is one source under the name it is given', async () => {
+    await withAios(async (aios, dir) => {
+      // As two servers stage one upload: each in a folder of its own, named as uploaded.
+      const stage = (where: string, text: string) => {
+        const folder = join(dir, where);
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, 'plan.md'), text);
+        return { path: join(folder, 'plan.md'), sourceName: () => 'plan.md' };
+      };
+      const first = stage('a', '# Plan\n\nPaint the shed in June.\n\n# Bins\n\nBins on Monday.\n');
+      await ingest(aios, [first.path], { sourceName: first.sourceName });
+      const second = stage('b', '# Plan\n\nPaint the shed in July.\n\n# Bins\n\nBins on Monday.\n');
+      const again = await ingest(aios, [second.path], { sourceName: second.sourceName });
+      expect(again.files[0]).toMatchObject({
+        path: second.path,
+        status: 'changed',
+        kept: 1,
+        removed: 1,
+      });
+      expect(await texts(aios)).toEqual([
+        '# Bins\n\nBins on Monday.',
+        '# Plan\n\nPaint the shed in July.',
+      ]);
+      const sources = (await aios.memory.list()).map((f) => [f.metadata.source, f.metadata.line]);
+      expect(sources.sort()).toEqual([
+        ['plan.md', 1],
+        ['plan.md', 5],
+      ]);
+      expect((await aios.data.sources.list()).map((s) => s.path)).toEqual(['plan.md']);
+    });
+  });
+
   it('a renamed file takes its fragments over with their lines, and pruning the old name keeps them', async () => {
     await withAios(async (aios, dir) => {
       const old = join(dir, 'dentist.md');

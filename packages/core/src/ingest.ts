@@ -155,6 +155,12 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** Entries that are not read (binary files, FIFOs, unreadable entries in folders). */
   onSkip?: (skipped: SkippedFile) => void;
+  /**
+   * The name a file is recorded and cited under (`metadata.source`, the source index);
+   * default its path. Files staged elsewhere to be read (an upload) keep one name, the
+   * one they were given, wherever they were staged.
+   */
+  sourceName?: (path: string) => string;
 }
 
 /** How long one batch should take: short enough to stop promptly, long enough to be efficient. */
@@ -169,6 +175,8 @@ function nextBatchSize(size: number, ms: number): number {
 /** A file that was checked and will be ingested. */
 interface Planned {
   path: string;
+  /** What it is recorded and cited as (`IngestOptions.sourceName`). */
+  source: string;
   size: number;
   modifiedAt: number;
   kind: FileKind;
@@ -216,6 +224,7 @@ async function plan(
   sync?: SyncContext,
   /** Whether a broken JSON or JSONL file is skipped with the reason (else it throws). */
   skipBroken = true,
+  source = path,
 ): Promise<Planned | undefined> {
   const { size, modifiedAt, problem: start } = await sniffFile(path);
   const kind = kindOf(path);
@@ -228,8 +237,8 @@ async function plan(
     onSkip({ path, reason: start });
     return undefined;
   }
-  const status = sync ? await sync.status(path, size, modifiedAt) : 'new';
-  if (status === 'unchanged') return { path, size, modifiedAt, kind, status };
+  const status = sync ? await sync.status(path, source, size, modifiedAt) : 'new';
+  if (status === 'unchanged') return { path, source, size, modifiedAt, kind, status };
   // A document that starts as one is read once, when its turn comes (a damaged one is
   // skipped then); records are all parsed here, so that a broken one stops nothing half way.
   if (kind === 'json' || kind === 'jsonl') {
@@ -246,7 +255,7 @@ async function plan(
       return undefined;
     }
   }
-  return { path, size, modifiedAt, kind, status };
+  return { path, source, size, modifiedAt, kind, status };
 }
 
 /** The source index of an ingest, when it has one. */
@@ -254,8 +263,13 @@ interface SyncContext {
   target: IngestTarget;
   hashing: Hashing;
   namespace: string;
-  /** Whether the file changed since it was last ingested completely. */
-  status(path: string, size: number, modifiedAt: number): Promise<IngestFileResult['status']>;
+  /** Whether the file at `path`, recorded as `source`, changed since it was last ingested completely. */
+  status(
+    path: string,
+    source: string,
+    size: number,
+    modifiedAt: number,
+  ): Promise<IngestFileResult['status']>;
   /** Fragments ingested from a path before the source index existed. */
   legacy: LegacyIndex;
 }
@@ -268,8 +282,8 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
     target,
     hashing,
     namespace,
-    async status(path, size, modifiedAt) {
-      const known = await target.data.sources.get(namespace, path);
+    async status(path, source, size, modifiedAt) {
+      const known = await target.data.sources.get(namespace, source);
       if (!known) return 'new';
       if (known.contentHash === null) return 'changed'; // a first ingest that was stopped
       if (known.size === size && known.modifiedAt === modifiedAt) return 'unchanged';
@@ -302,7 +316,8 @@ async function fileText(path: string, kind: FileKind): Promise<{ text: string; p
 }
 
 async function openChunks(file: Planned): Promise<FileChunks & { text: string }> {
-  const { path, kind } = file;
+  // Read from `path`; the chunks say they came from `source`.
+  const { path, kind, source } = file;
   const { text, pages } = await fileText(path, kind);
   let fraction = 0;
   const track = function* <T>(items: Iterable<T>, at: (item: T) => number): Generator<T> {
@@ -314,20 +329,20 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
   const of = (count: number) => (n: number) => (count === 0 ? 1 : n / count);
   let chunks: Iterator<Chunk>;
   if (kind === 'text' || kind === 'markdown') {
-    chunks = track(textChunks(text, path, kind), (c) => of(text.length)(c.offset));
+    chunks = track(textChunks(text, source, kind), (c) => of(text.length)(c.offset));
   } else if (pages) {
-    chunks = track(pdfChunks(pages, path), (c) => of(pages.length)(c.line - 1));
+    chunks = track(pdfChunks(pages, source), (c) => of(pages.length)(c.line - 1));
   } else if (isZipped(kind)) {
-    chunks = track(documentChunks(text, path, kind), (c) => of(text.length)(c.offset));
+    chunks = track(documentChunks(text, source, kind), (c) => of(text.length)(c.offset));
   } else if (kind === 'html') {
     const page = await pageText(text);
-    chunks = track(textChunks(page.text, path, 'html', { text, at: page.at }), (c) =>
+    chunks = track(textChunks(page.text, source, 'html', { text, at: page.at }), (c) =>
       of(text.length)(c.offset),
     );
   } else if (kind === 'jsonl') {
     chunks = (function* () {
       for (const record of track(jsonLines(text, path), (r) => of(text.length)(r.offset))) {
-        yield* recordChunks(record.value, path, 'jsonl', record.offset, record.line);
+        yield* recordChunks(record.value, source, 'jsonl', record.offset, record.line);
       }
     })();
   } else {
@@ -336,7 +351,7 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
       const messages = chatGptMessages(value, path);
       chunks = (function* () {
         for (const [i, m] of track(messages.entries(), ([i]) => of(messages.length)(i))) {
-          yield* chatGptChunks([m], path);
+          yield* chatGptChunks([m], source);
           fraction = of(messages.length)(i + 1);
         }
       })();
@@ -344,7 +359,7 @@ async function openChunks(file: Planned): Promise<FileChunks & { text: string }>
       const items = Array.isArray(value) ? value : [value];
       chunks = (function* () {
         for (const [i, item] of track(items.entries(), ([i]) => of(items.length)(i))) {
-          yield* recordChunks(item, path, 'json', i, 1);
+          yield* recordChunks(item, source, 'json', i, 1);
         }
       })();
     }
@@ -474,7 +489,7 @@ export async function ingest(
   });
   for (const path of collected) {
     if (signal?.aborted) return stop();
-    const file = await plan(path, skip, sync, !named.has(path));
+    const file = await plan(path, skip, sync, !named.has(path), options.sourceName?.(path) ?? path);
     if (file) planned.push(file);
   }
   if (sync) {
@@ -529,7 +544,7 @@ export async function ingest(
           sync.target,
           sync.hashing,
           namespace,
-          { ...file, contentHash: await sync.hashing.hash(text) },
+          { ...file, path: file.source, contentHash: await sync.hashing.hash(text) },
           sync.legacy,
         )
       : undefined;

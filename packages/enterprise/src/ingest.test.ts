@@ -181,6 +181,15 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
     expect(texts.filter((x) => x.includes('Paint the shed'))).toEqual([
       '# Plan\n\nPaint the shed in July.',
     ]);
+    // Cited as uploaded, not where the server staged it.
+    const found = await t.server.app.inject({
+      method: 'POST',
+      url: '/v1/memory/search',
+      headers: t.auth(key),
+      payload: { query: 'paint the shed', k: 1 },
+    });
+    expect(found.json().results[0].fragment).toMatchObject({ source: 'plan.md' });
+    expect(found.body).not.toContain('.uploads');
   });
 
   it('refuses bad uploads with 4xx and a code, keeping nothing', async () => {

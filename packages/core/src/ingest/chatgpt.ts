@@ -133,10 +133,10 @@ export function chatGptMessages(conversations: unknown[], path: string): ChatGpt
 }
 
 /** The chunks of checked messages, each with its conversation, role and time. */
-export function* chatGptChunks(messages: ChatGptMessage[], path: string): Generator<Chunk> {
+export function* chatGptChunks(messages: ChatGptMessage[], source: string): Generator<Chunk> {
   for (const m of messages) {
     const time = m.time === null ? '' : new Date(m.time * 1000).toISOString();
-    for (const c of textChunks(m.text, path)) {
+    for (const c of textChunks(m.text, source)) {
       yield {
         ...c,
         offset: m.conversation,

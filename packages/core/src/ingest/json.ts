@@ -110,12 +110,12 @@ export function recordText(value: unknown): string {
 /** The chunks of one record at `offset` / `line` of its file. */
 export function* recordChunks(
   value: unknown,
-  path: string,
+  source: string,
   kind: 'json' | 'jsonl',
   offset: number,
   line: number,
 ): Generator<Chunk> {
-  for (const c of textChunks(recordText(value), path)) {
+  for (const c of textChunks(recordText(value), source)) {
     if (c.text.trim()) yield { ...c, offset: offset + c.offset, line, kind };
   }
 }

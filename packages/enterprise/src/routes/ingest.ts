@@ -9,9 +9,12 @@ import { JobSchema } from '../schemas/jobs.js';
 import { namespaceDir, placeUpload, type StagedUpload, stageUpload } from './ingest-upload.js';
 import { systemOf, tenantOf } from './tenant.js';
 
+/** The name a file was uploaded as, from where it is staged under `dir`. */
+const uploadedName = (dir: string) => (path: string) => relative(dir, path).split(sep).join('/');
+
 /** An ingest result with the uploaded names in place of the paths they were staged at. */
 function resultView(result: IngestResult, dir: string) {
-  const name = (path: string) => relative(dir, path).split(sep).join('/');
+  const name = uploadedName(dir);
   return {
     namespace: result.namespace,
     files: result.files.map(({ path, ...counts }) => ({ name: name(path), ...counts })),
@@ -44,12 +47,15 @@ async function ingestUpload(
     const result = await ingest(system, paths, {
       namespace,
       signal,
+      // Recorded and cited as uploaded (`plan.md`), not where this server staged it: the
+      // same file uploaded again, through this server or another, is the same source.
+      sourceName: uploadedName(dir),
       onProgress: (p) =>
         progress({
           done: p.bytesDone,
           total: p.bytesTotal,
           unit: 'bytes',
-          message: relative(dir, p.file).split(sep).join('/'),
+          message: uploadedName(dir)(p.file),
         }),
     });
     return resultView(result, dir);
