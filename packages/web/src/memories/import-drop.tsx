@@ -4,10 +4,7 @@ import { type ApiError, asApiError } from '../api/errors';
 import { ErrorNote } from '../components/error-note';
 import { followJob, type Job } from '../jobs/follow';
 import { JobProgress } from '../jobs/job-progress';
-
-/** What `aios ingest` reads: text, Markdown, HTML, PDF, Word, EPUB, OpenDocument, JSON, JSONL, a ChatGPT export (conversations.json). */
-const ACCEPT =
-  '.txt,.text,.md,.markdown,.html,.htm,.xhtml,.pdf,.docx,.epub,.odt,.json,.jsonl,.ndjson,text/plain,text/markdown,text/html,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/epub+zip,application/vnd.oasis.opendocument.text,application/json';
+import { IMPORT_ACCEPT, importKindsText } from './import-kinds';
 
 /**
  * Import by drag and drop (or the file picker, for the keyboard): the files are uploaded
@@ -54,16 +51,13 @@ export function ImportDrop({ onImported }: { onImported: () => void }) {
           void upload([...(e.dataTransfer?.files ?? [])]);
         }}
       >
-        <p>
-          Drop files here: text, Markdown, HTML, PDF, Word, JSON, JSONL or a ChatGPT export
-          (conversations.json).
-        </p>
+        <p>Drop files here: {importKindsText()}.</p>
         <label for="import-files">Or choose files</label>
         <input
           id="import-files"
           type="file"
           multiple
-          accept={ACCEPT}
+          accept={IMPORT_ACCEPT}
           onChange={(e) => {
             const input = e.target as HTMLInputElement;
             void upload([...(input.files ?? [])]).finally(() => {
