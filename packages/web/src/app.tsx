@@ -1,5 +1,8 @@
 import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { AccessProvider, accessOf, type Scope, ScopeNote } from './access';
+import { api, ok } from './api/client';
+import { useLoad } from './hooks';
 import { AdminPage } from './pages/admin';
 import { BackupsPage } from './pages/backups';
 import { ChatPage } from './pages/chat';
@@ -14,16 +17,18 @@ interface Page {
   path: string;
   title: string;
   component: ComponentType;
+  /** The scope its first request needs: without it the page says so instead. */
+  needs: Scope;
 }
 
 /** The pages, in the order of the navigation. */
 export const PAGES: readonly Page[] = [
-  { path: '/chat', title: 'Chat', component: ChatPage },
-  { path: '/memories', title: 'Memories', component: MemoriesPage },
-  { path: '/personality', title: 'Personality', component: PersonalityPage },
-  { path: '/backups', title: 'Backups', component: BackupsPage },
-  { path: '/system', title: 'System', component: SystemPage },
-  { path: '/admin', title: 'Admin', component: AdminPage },
+  { path: '/chat', title: 'Chat', component: ChatPage, needs: 'chat' },
+  { path: '/memories', title: 'Memories', component: MemoriesPage, needs: 'memory:read' },
+  { path: '/personality', title: 'Personality', component: PersonalityPage, needs: 'chat' },
+  { path: '/backups', title: 'Backups', component: BackupsPage, needs: 'backup' },
+  { path: '/system', title: 'System', component: SystemPage, needs: 'memory:read' },
+  { path: '/admin', title: 'Admin', component: AdminPage, needs: 'admin' },
 ];
 
 const DEFAULT_PAGE = PAGES[0] as Page;
@@ -44,6 +49,8 @@ export function App() {
       }),
     [],
   );
+  // The key's scopes, read again for each key: pages and controls it cannot use are not offered.
+  const whoami = useLoad(async () => (key === null ? undefined : ok(api.GET('/v1/whoami'))), [key]);
   const page = pageOf(path);
   useEffect(() => {
     if (!page) navigate(DEFAULT_PAGE.path, { replace: true });
@@ -53,7 +60,9 @@ export function App() {
   }, [page]);
 
   if (key === null) return <KeyEntry ended={ended} />;
-  const Current = (page ?? DEFAULT_PAGE).component;
+  const shown = page ?? DEFAULT_PAGE;
+  const access = accessOf(whoami.data);
+  const Current = shown.component;
   return (
     <>
       <a class="skip" href="#main">
@@ -84,8 +93,16 @@ export function App() {
         </span>
       </header>
       <main id="main" tabIndex={-1}>
-        <h1>{(page ?? DEFAULT_PAGE).title}</h1>
-        <Current />
+        <h1>{shown.title}</h1>
+        <AccessProvider value={access}>
+          {whoami.loading ? (
+            <p role="status">Loading…</p>
+          ) : access.can(shown.needs) ? (
+            <Current />
+          ) : (
+            <ScopeNote scope={shown.needs}>The {shown.title} page</ScopeNote>
+          )}
+        </AccessProvider>
       </main>
     </>
   );

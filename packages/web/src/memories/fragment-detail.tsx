@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { ScopeNote } from '../access';
 import { api, isApiError, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
 import { Confirm } from '../components/confirm';
@@ -12,6 +13,8 @@ interface DetailProps {
   onClose: () => void;
   /** The fragment was changed or deleted: the list around it is stale. */
   onChanged: () => void;
+  /** Whether the key may change it (memory:write); otherwise it is shown to read. */
+  editable: boolean;
 }
 
 type HistoryAnswer = Awaited<ReturnType<typeof loadHistory>>;
@@ -97,7 +100,7 @@ function Editor({ fragment, onSaved }: { fragment: Fragment; onSaved: (f: Fragme
 }
 
 /** One fragment: its text and fields, edit, delete, and its history as a timeline. */
-export function FragmentDetail({ id, onClose, onChanged }: DetailProps) {
+export function FragmentDetail({ id, onClose, onChanged, editable }: DetailProps) {
   const loaded = useLoad(() => ok(api.GET('/v1/memory/{id}', { params: { path: { id } } })), [id]);
   const [fragment, setFragment] = useState<Fragment>();
   const [confirming, setConfirming] = useState(false);
@@ -167,18 +170,27 @@ export function FragmentDetail({ id, onClose, onChanged }: DetailProps) {
               </dd>
             </div>
           </dl>
-          <Editor
-            fragment={fragment}
-            onSaved={(f) => {
-              setFragment(f);
-              onChanged();
-            }}
-          />
-          <div class="actions">
-            <button type="button" class="danger" onClick={() => setConfirming(true)}>
-              Delete fragment
-            </button>
-          </div>
+          {editable ? (
+            <>
+              <Editor
+                fragment={fragment}
+                onSaved={(f) => {
+                  setFragment(f);
+                  onChanged();
+                }}
+              />
+              <div class="actions">
+                <button type="button" class="danger" onClick={() => setConfirming(true)}>
+                  Delete fragment
+                </button>
+              </div>
+            </>
+          ) : (
+            <>
+              <blockquote aria-label="Text">{fragment.text}</blockquote>
+              <ScopeNote scope="memory:write">Editing and deleting a fragment</ScopeNote>
+            </>
+          )}
         </>
       )}
       <History history={history.data} />

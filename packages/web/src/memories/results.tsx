@@ -6,7 +6,8 @@ import type { Row } from './types';
 interface ResultsProps {
   rows: Row[];
   selected: ReadonlySet<string>;
-  onToggle: (id: string, on: boolean) => void;
+  /** Without it (a key that may not change fragments) nothing is selectable. */
+  onToggle?: ((id: string, on: boolean) => void) | undefined;
   label: string;
 }
 
@@ -22,13 +23,15 @@ export function Results({ rows, selected, onToggle, label }: ResultsProps) {
         const path = `/memories/${encodeURIComponent(fragment.id)}`;
         return (
           <li key={fragment.id} data-fragment-id={fragment.id}>
-            <input
-              type="checkbox"
-              id={`select-${fragment.id}`}
-              checked={selected.has(fragment.id)}
-              onChange={(e) => onToggle(fragment.id, (e.target as HTMLInputElement).checked)}
-              aria-label={`Select fragment ${fragment.id}`}
-            />
+            {onToggle && (
+              <input
+                type="checkbox"
+                id={`select-${fragment.id}`}
+                checked={selected.has(fragment.id)}
+                onChange={(e) => onToggle(fragment.id, (e.target as HTMLInputElement).checked)}
+                aria-label={`Select fragment ${fragment.id}`}
+              />
+            )}
             <div class="result-body">
               <a href={path} onClick={linkHandler(path)} class="fragment-link">
                 {excerpt(fragment.text)}

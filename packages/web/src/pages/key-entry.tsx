@@ -1,17 +1,12 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api/client';
-import { apiErrorOf } from '../api/errors';
+import { api, ok } from '../api/client';
 import { ErrorNote } from '../components/error-note';
 import { useAction } from '../hooks';
 import { setSessionKey } from '../session';
 
-/** Checks a key against the server: 401 refuses it; a key without memory:read is still a key. */
+/** Checks a key against the server: any valid key is told its scopes, a refused one 401. */
 async function checkKey(key: string): Promise<void> {
-  const { response, error } = await api.GET('/v1/status', {
-    headers: { authorization: `Bearer ${key}` },
-  });
-  if (response.ok || response.status === 403) return;
-  throw apiErrorOf(response.status, error);
+  await ok(api.GET('/v1/whoami', { headers: { authorization: `Bearer ${key}` } }));
 }
 
 /** The key is asked once per browser session; nothing else of the app shows without it. */

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ScopeNote, useAccess } from '../access';
 import { api, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
 import { Confirm } from '../components/confirm';
@@ -186,6 +187,8 @@ function FilterControls({
  */
 export function MemoriesPage() {
   const path = usePath();
+  const { can } = useAccess();
+  const writable = can('memory:write');
   const opened = path.startsWith('/memories/')
     ? decodeURIComponent(path.slice('/memories/'.length))
     : null;
@@ -233,7 +236,14 @@ export function MemoriesPage() {
   };
 
   if (opened) {
-    return <FragmentDetail id={opened} onClose={() => navigate('/memories')} onChanged={refresh} />;
+    return (
+      <FragmentDetail
+        id={opened}
+        onClose={() => navigate('/memories')}
+        onChanged={refresh}
+        editable={writable}
+      />
+    );
   }
   const searching = settled.trim() !== '';
   const rows = listing?.rows ?? [];
@@ -284,14 +294,16 @@ export function MemoriesPage() {
                 ? `${rows.length} result(s) for “${settled}”`
                 : `${rows.length} fragment(s) on this page`}
         </p>
-        <button
-          type="button"
-          class="danger"
-          disabled={selected.size === 0}
-          onClick={() => setConfirming(true)}
-        >
-          Delete selected ({selected.size})
-        </button>
+        {writable && (
+          <button
+            type="button"
+            class="danger"
+            disabled={selected.size === 0}
+            onClick={() => setConfirming(true)}
+          >
+            Delete selected ({selected.size})
+          </button>
+        )}
       </div>
       {bulk && (
         <p role="status">
@@ -306,7 +318,7 @@ export function MemoriesPage() {
       <Results
         rows={rows}
         selected={selected}
-        onToggle={toggle}
+        onToggle={writable ? toggle : undefined}
         label={searching ? 'Search results' : 'Fragments'}
       />
       {!searching && (
@@ -330,8 +342,18 @@ export function MemoriesPage() {
           </button>
         </div>
       )}
-      <AddNote onAdded={refresh} />
-      <ImportDrop onImported={refresh} />
+      {writable ? (
+        <AddNote onAdded={refresh} />
+      ) : (
+        <ScopeNote scope="memory:write">
+          Remembering notes, editing and deleting fragments
+        </ScopeNote>
+      )}
+      {can('ingest') ? (
+        <ImportDrop onImported={refresh} />
+      ) : (
+        <ScopeNote scope="ingest">Importing files</ScopeNote>
+      )}
       <Confirm
         open={confirming}
         title={`Delete ${selected.size} fragment(s)?`}

@@ -1,0 +1,54 @@
+import { type ComponentChildren, createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { paths } from './api/schema.gen';
+
+export type Whoami = paths['/v1/whoami']['get']['responses'][200]['content']['application/json'];
+
+/** The scopes the app's pages and controls need; `admin` holds every one. */
+export type Scope = 'memory:read' | 'memory:write' | 'chat' | 'ingest' | 'backup' | 'admin';
+
+/**
+ * What the signed-in key may do, so that a control it cannot use is not offered. Until the
+ * key's scopes are known (or when they could not be read) everything is offered: the
+ * server refuses what the key may not do either way.
+ */
+export interface Access {
+  keyId: string | null;
+  can: (scope: Scope) => boolean;
+}
+
+export function accessOf(whoami: Whoami | undefined): Access {
+  if (!whoami) return { keyId: null, can: () => true };
+  const scopes = new Set(whoami.scopes);
+  return {
+    keyId: whoami.keyId,
+    can: (scope) => scopes.has(scope) || scopes.has('admin'),
+  };
+}
+
+const AccessContext = createContext<Access>(accessOf(undefined));
+
+export const AccessProvider = AccessContext.Provider;
+
+export function useAccess(): Access {
+  return useContext(AccessContext);
+}
+
+/** Says what `scope` is needed for, instead of a control that would be refused. */
+export function ScopeNote({ scope, children }: { scope: Scope; children: ComponentChildren }) {
+  const { keyId } = useAccess();
+  return (
+    <p class="notice">
+      {children} needs the <code>{scope}</code> scope, which{' '}
+      {keyId ? (
+        <>
+          key <code>{keyId}</code>
+        </>
+      ) : (
+        'this key'
+      )}{' '}
+      does not hold: a key with it is made with{' '}
+      <code>aios keys create --name web --scope {scope}</code>.
+    </p>
+  );
+}
