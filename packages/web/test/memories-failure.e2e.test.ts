@@ -41,7 +41,8 @@ describe.skipIf(!chromiumPath)('Memories when a request fails', () => {
 
   it('says the list could not be read instead of counting no fragment', async () => {
     await page.route('**/v1/memory?*', (route) => route.abort('connectionrefused'));
-    await page.reload();
+    // The list itself, not the search the address keeps.
+    await page.goto(new URL('/memories', page.url()).href);
     await page.getByRole('alert').getByText('NETWORK_ERROR').waitFor();
     const said = await settled();
     expect(said).not.toMatch(/^0 fragment/);

@@ -4,8 +4,9 @@ import { api, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
-import { useDebounced, useLoad } from '../hooks';
+import { useLoad } from '../hooks';
 import { AddNote } from '../memories/add-note';
+import { isListHref, LIST_PATH, listAddressOf, listHref } from '../memories/address';
 import {
   type Filters,
   listQuery,
@@ -17,51 +18,82 @@ import { FragmentDetail } from '../memories/fragment-detail';
 import { ImportDrop } from '../memories/import-drop';
 import { Results } from '../memories/results';
 import type { Row } from '../memories/types';
-import { navigate, usePath } from '../router';
+import { cameFrom, currentPath, navigate, usePath, useSearch } from '../router';
 
 const PAGE_SIZE = 50;
 const SEARCH_K = 50;
 /** Typing pauses this long before a search is sent (older answers are dropped). */
 const DEBOUNCE_MS = 120;
 
+function searchingFor(query: string): boolean {
+  return query.trim() !== '';
+}
+
 interface Listing {
   rows: Row[];
   nextCursor: string | null;
+  /** The page asked for, and the one shown: the last when the one asked for is past the end. */
+  asked: number;
+  page: number;
   fallback?: string;
 }
 
-/** Browses a page of the memory (no query) or searches it, newest request winning. */
-function useListing(
-  query: string,
-  mode: SearchMode,
-  filters: Filters,
-  cursor: string | null,
-  tick: number,
-) {
+/** The cursors of the browsed list by page (page 1 has none), learnt by following them. */
+type Cursors = Map<number, string | null>;
+
+/**
+ * Browses a page of the memory (no query) or searches it, newest request winning. A page
+ * whose cursor is not known yet (from the address: a reload, a shared link) is reached by
+ * following the pages before it, as the list's cursors allow nothing else.
+ */
+function useListing(query: string, mode: SearchMode, filters: Filters, page: number, tick: number) {
   const [state, setState] = useState<{ listing?: Listing; error?: ApiError; loading: boolean }>({
     loading: true,
   });
   const latest = useRef<AbortController | null>(null);
+  const cursors = useRef<{ filters: Filters; byPage: Cursors }>({
+    filters,
+    byPage: new Map([[1, null]]),
+  });
+  if (cursors.current.filters !== filters) {
+    cursors.current = { filters, byPage: new Map([[1, null]]) };
+  }
   useEffect(() => {
     latest.current?.abort();
     const controller = new AbortController();
     latest.current = controller;
     setState((s) => ({ ...s, loading: true }));
-    const run = async (): Promise<Listing> => {
-      if (query.trim() === '') {
-        const page = await ok(
-          api.GET('/v1/memory', {
-            params: {
-              query: {
-                limit: PAGE_SIZE,
-                ...(cursor ? { cursor } : {}),
-                ...listQuery(filters),
-              },
+    const browse = (cursor: string | null) =>
+      ok(
+        api.GET('/v1/memory', {
+          params: {
+            query: {
+              limit: PAGE_SIZE,
+              ...(cursor ? { cursor } : {}),
+              ...listQuery(filters),
             },
-            signal: controller.signal,
-          }),
-        );
-        return { rows: page.items.map((fragment) => ({ fragment })), nextCursor: page.nextCursor };
+          },
+          signal: controller.signal,
+        }),
+      );
+    const run = async (): Promise<Listing> => {
+      if (!searchingFor(query)) {
+        const known = cursors.current.byPage;
+        let at = page;
+        while (at > 1 && !known.has(at)) at--;
+        let answer = await browse(known.get(at) ?? null);
+        while (at < page && answer.nextCursor) {
+          at++;
+          known.set(at, answer.nextCursor);
+          answer = await browse(answer.nextCursor);
+        }
+        if (answer.nextCursor) known.set(at + 1, answer.nextCursor);
+        return {
+          rows: answer.items.map((fragment) => ({ fragment })),
+          nextCursor: answer.nextCursor,
+          asked: page,
+          page: at,
+        };
       }
       const filter = searchFilter(filters);
       const answer = await ok(
@@ -84,6 +116,8 @@ function useListing(
           ...(r.explain ? { explain: r.explain } : {}),
         })),
         nextCursor: null,
+        asked: page,
+        page: 1,
         ...(answer.fallback
           ? {
               fallback: `${answer.fallback.from} search fell back to ${answer.mode}: ${answer.fallback.reason}`,
@@ -100,7 +134,7 @@ function useListing(
       },
     );
     return () => controller.abort();
-  }, [query, mode, filters, cursor, tick]);
+  }, [query, mode, filters, page, tick]);
   return state;
 }
 
@@ -187,28 +221,62 @@ function FilterControls({
  */
 export function MemoriesPage() {
   const path = usePath();
+  const search = useSearch();
   const { can } = useAccess();
   const writable = can('memory:write');
   const opened = path.startsWith('/memories/')
     ? decodeURIComponent(path.slice('/memories/'.length))
     : null;
-  const [query, setQuery] = useState('');
+  // The list keeps its address while a fragment is open, to be shown again as it was.
+  const listSearch = useRef(search);
+  if (!opened) listSearch.current = search;
+  const address = listAddressOf(listSearch.current);
+  const [query, setQuery] = useState(address.query);
   const [mode, setMode] = useState<SearchMode>('hybrid');
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [tick, setTick] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [bulk, setBulk] = useState<{ done: number; total: number; error?: ApiError }>();
-  const settled = useDebounced(query, DEBOUNCE_MS);
-  const cursor = cursors.at(-1) ?? null;
-  const { listing, error, loading } = useListing(settled, mode, filters, cursor, tick);
+  const { listing, error, loading } = useListing(address.query, mode, filters, address.page, tick);
   const refresh = () => setTick((t) => t + 1);
-  // A new query or filter starts again at the first page, with nothing selected.
+  // The search is put in the address once typing pauses (older answers are dropped); it
+  // replaces the entry, as each letter is no place to go back to.
+  const typing = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(typing.current), []);
+  const type = (text: string) => {
+    setQuery(text);
+    clearTimeout(typing.current);
+    typing.current = setTimeout(() => {
+      if (currentPath() === LIST_PATH)
+        navigate(listHref({ query: text, page: 1 }), { replace: true });
+    }, DEBOUNCE_MS);
+  };
+  // A search from the address (Back, Forward, a link) is shown in the box, with nothing
+  // selected.
   useEffect(() => {
-    setCursors([null]);
+    setQuery(address.query);
     setSelected(new Set());
-  }, [settled, mode, filters]);
+  }, [address.query]);
+  // A page past the end of the list is shown as the last page, and so named in the address.
+  const pastTheEnd = !searchingFor(address.query) && listing && listing.page < listing.asked;
+  const lastPage = pastTheEnd && listing.asked === address.page ? listing.page : null;
+  useEffect(() => {
+    if (!opened && lastPage !== null)
+      navigate(listHref({ query: '', page: lastPage }), { replace: true });
+  }, [opened, lastPage]);
+  /** Other filters or another mode start again at the first page, with nothing selected. */
+  const refine = (change: () => void) => {
+    change();
+    setSelected(new Set());
+    if (address.page !== 1) navigate(listHref({ ...address, page: 1 }), { replace: true });
+  };
+  const turnTo = (page: number) => navigate(listHref({ query: '', page }));
+  const backToList = () => {
+    const from = cameFrom();
+    if (from !== null && isListHref(from)) history.back();
+    else navigate(LIST_PATH, { replace: true });
+  };
 
   const toggle = (id: string, on: boolean) =>
     setSelected((s) => {
@@ -237,15 +305,11 @@ export function MemoriesPage() {
 
   if (opened) {
     return (
-      <FragmentDetail
-        id={opened}
-        onClose={() => navigate('/memories')}
-        onChanged={refresh}
-        editable={writable}
-      />
+      <FragmentDetail id={opened} onClose={backToList} onChanged={refresh} editable={writable} />
     );
   }
-  const searching = settled.trim() !== '';
+  const settled = address.query;
+  const searching = searchingFor(settled);
   const rows = listing?.rows ?? [];
   return (
     <>
@@ -258,7 +322,7 @@ export function MemoriesPage() {
             placeholder="Type to search…"
             value={query}
             maxLength={200_000}
-            onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+            onInput={(e) => type((e.target as HTMLInputElement).value)}
           />
           <label for="memory-mode" class="inline-label">
             Mode
@@ -266,14 +330,20 @@ export function MemoriesPage() {
           <select
             id="memory-mode"
             value={mode}
-            onChange={(e) => setMode((e.target as HTMLSelectElement).value as SearchMode)}
+            onChange={(e) =>
+              refine(() => setMode((e.target as HTMLSelectElement).value as SearchMode))
+            }
           >
             <option value="hybrid">hybrid</option>
             <option value="vector">vector</option>
             <option value="lexical">lexical</option>
           </select>
         </div>
-        <FilterControls filters={filters} onChange={setFilters} version={tick} />
+        <FilterControls
+          filters={filters}
+          onChange={(f) => refine(() => setFilters(f))}
+          version={tick}
+        />
       </search>
       <ErrorNote error={error} />
       {listing?.fallback && <p class="notice">{listing.fallback}</p>}
@@ -325,18 +395,15 @@ export function MemoriesPage() {
         <div class="actions">
           <button
             type="button"
-            disabled={cursors.length <= 1}
-            onClick={() => setCursors((c) => c.slice(0, -1))}
+            disabled={address.page <= 1}
+            onClick={() => turnTo(address.page - 1)}
           >
             Previous page
           </button>
           <button
             type="button"
             disabled={!listing?.nextCursor}
-            onClick={() => {
-              const next = listing?.nextCursor;
-              if (next) setCursors((c) => [...c, next]);
-            }}
+            onClick={() => turnTo((listing?.page ?? address.page) + 1)}
           >
             Next page
           </button>

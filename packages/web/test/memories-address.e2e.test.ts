@@ -1,0 +1,126 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, launchBrowser } from './support/browser.js';
+import { signIn } from './support/session.js';
+import { sharedServer, tenantKey } from './support/shared.js';
+
+/** 120 fragments: three pages of the list (50, 50, 20). */
+const COUNT = 120;
+
+describe.skipIf(!chromiumPath)('The Memories page in the address', () => {
+  let url: string;
+  let key: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  beforeAll(async () => {
+    [key, browser] = await Promise.all([tenantKey('memories-address'), launchBrowser()]);
+    url = sharedServer().url;
+    const items = Array.from({ length: COUNT }, (_, i) => ({
+      text: `Shelf ${i}: the ${i % 2 ? 'atlas' : 'almanac'} number ${i} stands here.`,
+    }));
+    const added = await fetch(`${url}/v1/memory/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ items }),
+    });
+    expect(added.status).toBe(200);
+    ({ context, page } = await signIn(browser, url, key, '/memories'));
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const count = () => page.getByTestId('result-count');
+  const settledCount = async () => {
+    await page.locator('[data-testid="result-count"][data-loading="false"]').waitFor();
+    return count().textContent();
+  };
+  const firstFragment = () =>
+    page
+      .getByRole('list', { name: 'Fragments' })
+      .locator('li')
+      .first()
+      .getAttribute('data-fragment-id');
+
+  it('keeps the page number over reload, Back and Forward', async () => {
+    expect(await settledCount()).toBe('50 fragment(s) on this page');
+    const first = await firstFragment();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(() => page.url()).toMatch(/[?&]page=2\b/);
+    await expect.poll(firstFragment).not.toBe(first);
+    const second = await firstFragment();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(() => page.url()).toMatch(/[?&]page=3\b/);
+    expect(await settledCount()).toBe('20 fragment(s) on this page');
+
+    await page.reload();
+    expect(await settledCount()).toBe('20 fragment(s) on this page');
+    expect(await page.getByRole('button', { name: 'Previous page' }).isEnabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+
+    await page.goBack();
+    await expect.poll(firstFragment).toBe(second);
+    await page.goBack();
+    await expect.poll(firstFragment).toBe(first);
+    await page.goForward();
+    await expect.poll(firstFragment).toBe(second);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(firstFragment).toBe(first);
+  });
+
+  it('keeps the search over reload, and a shared link opens it', async () => {
+    await page.getByLabel('Search memories').fill('almanac');
+    await expect.poll(() => page.url()).toMatch(/[?&]q=almanac\b/);
+    expect(await settledCount()).toMatch(/^\d+ result\(s\) for “almanac”/);
+    await page.reload();
+    expect(await page.getByLabel('Search memories').inputValue()).toBe('almanac');
+    expect(await settledCount()).toMatch(/^\d+ result\(s\) for “almanac”/);
+
+    // A new tab has no key yet: the link is kept while one is entered.
+    const shared = await context.newPage();
+    await shared.goto(`${url}/memories?q=atlas`);
+    await shared.getByLabel('API key').fill(key);
+    await shared.getByRole('button', { name: 'Use this key' }).click();
+    await shared.getByRole('list', { name: 'Search results' }).getByText(/atlas/).first().waitFor();
+    expect(await shared.getByLabel('Search memories').inputValue()).toBe('atlas');
+    await shared.close();
+    await page.getByLabel('Search memories').fill('');
+    await expect.poll(() => page.url()).not.toMatch(/q=/);
+  });
+
+  it('goes back from a fragment to the list it was opened from, with its page and search', async () => {
+    await page.goto(`${url}/memories?page=2`);
+    const second = await firstFragment();
+    await page.getByRole('list', { name: 'Fragments' }).getByRole('link').nth(3).click();
+    await page.getByRole('heading', { name: /^Fragment / }).waitFor();
+    await page.getByRole('button', { name: 'Back to the list' }).click();
+    await expect.poll(() => page.url()).toMatch(/\/memories\?page=2$/);
+    await expect.poll(firstFragment).toBe(second);
+    // The fragment is not an entry after the list: Forward goes to it, Back leaves the list.
+    await page.goForward();
+    await page.getByRole('heading', { name: /^Fragment / }).waitFor();
+    await page.goBack();
+    await expect.poll(() => page.url()).toMatch(/\/memories\?page=2$/);
+
+    await page.getByLabel('Search memories').fill('atlas');
+    const results = page.getByRole('list', { name: 'Search results' });
+    await results.getByRole('link').first().click();
+    await page.getByRole('button', { name: 'Back to the list' }).click();
+    await results.getByRole('link').first().waitFor();
+    expect(await page.getByLabel('Search memories').inputValue()).toBe('atlas');
+    expect(page.url()).toMatch(/[?&]q=atlas\b/);
+  });
+
+  it('goes to the list from a fragment opened directly', async () => {
+    const id = await page
+      .getByRole('list', { name: 'Search results' })
+      .locator('li')
+      .first()
+      .getAttribute('data-fragment-id');
+    await page.goto(`${url}/memories/${id}`);
+    await page.getByRole('button', { name: 'Back to the list' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/memories');
+    expect(await settledCount()).toBe('50 fragment(s) on this page');
+  });
+});
