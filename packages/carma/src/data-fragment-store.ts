@@ -288,7 +288,7 @@ export class DataFragmentStore implements FragmentStore {
     try {
       // Read first: whatever changes while the fragments are read comes after it.
       const seq = await this.db.fragments.latestChange();
-      const stored = parseMeta(await this.db.meta.get(CARMA_META_KEY));
+      const stored = await this.claimedMeta(hooks);
       this.metaText = JSON.stringify(stored);
       const meta = this.withCheckpoint(stored);
       const nextLabel = parseCounter(await this.db.meta.get(LABEL_COUNTER_KEY));
@@ -301,6 +301,19 @@ export class DataFragmentStore implements FragmentStore {
       this.data = undefined;
       throw error;
     }
+  }
+
+  /** The stored meta; when there is none, the one `hooks.claim` gives, recorded if no one else did first. */
+  private async claimedMeta(hooks: OpenHooks): Promise<StoreMeta | undefined> {
+    const stored = parseMeta(await this.db.meta.get(CARMA_META_KEY));
+    if (stored !== undefined) return stored;
+    const claim = hooks.claim?.();
+    if (claim === undefined) return undefined;
+    const part = this.storedPart(claim);
+    if (await this.db.meta.setIfAbsent(CARMA_META_KEY, JSON.parse(JSON.stringify(part)))) {
+      return part;
+    }
+    return parseMeta(await this.db.meta.get(CARMA_META_KEY));
   }
 
   async readAll(): Promise<FragmentRecord[]> {

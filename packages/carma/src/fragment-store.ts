@@ -80,6 +80,13 @@ export interface StoreMeta {
 export interface OpenHooks {
   /** Sees the meta; answering `{ fragments: false }` skips reading the fragments. */
   meta?(meta: StoreMeta | undefined): { fragments: boolean } | undefined;
+  /**
+   * The meta to record when the store has none (undefined: none yet, e.g. a remote
+   * embedder whose dimension is not known): recorded at open, once, so that two processes
+   * with different embedders cannot each take an empty store for theirs. The loser of a
+   * race sees the winner's meta.
+   */
+  claim?(): StoreMeta | undefined;
 }
 
 export interface StoredMemory {

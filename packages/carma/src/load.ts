@@ -114,6 +114,23 @@ function takeMeta(ctx: MemoryContext, meta: StoreMeta | undefined): boolean {
 }
 
 /**
+ * What an empty store records at open: this memory's embedder, dimension and split, when
+ * the dimension is known (a remote embedder's is known at its first answer: recorded then).
+ */
+function claimedMeta(ctx: MemoryContext): StoreMeta | undefined {
+  const { embedder } = ctx;
+  if (embedder.dimension === undefined) return undefined;
+  const roles = normalizeRoles(embedder.roles);
+  return {
+    embedder: embedder.id,
+    dimension: embedder.dimension,
+    ...(roles ? { roles } : {}),
+    metric: 'cosine',
+    nextLabel: 0,
+  };
+}
+
+/**
  * Reads every fragment into the memory's state and builds the indexes: the lexical one
  * from its file when the checkpoint has one that can be trusted, else from the texts; the
  * vector one from its file when that can be trusted, else from the stored vectors, or by
@@ -135,6 +152,7 @@ export async function loadMemory(
   // What changed since the checkpoint the files were written at: read once, for all.
   let since: ChangesSince | undefined;
   const stored = await ctx.store.open({
+    claim: () => claimedMeta(ctx),
     meta(meta) {
       reembed = takeMeta(ctx, meta);
       if (!reembed && indexes.dimension !== undefined) {

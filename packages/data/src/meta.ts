@@ -67,6 +67,20 @@ export function createMetaRepository(ctx: StoreContext): MetaRepository {
       checkRowSize(rowBytes(maxRowBytes, 0, key, text), maxRowBytes, 'value');
       return serial(() => drive(writeMeta(driver, [[key, text]])));
     },
+    async setIfAbsent(key, value) {
+      metaKey(key);
+      const text = jsonValue(value, 'value');
+      checkRowSize(rowBytes(maxRowBytes, 0, key, text), maxRowBytes, 'value');
+      return serial(() =>
+        chain(
+          driver.run('INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING', [
+            key,
+            text,
+          ]),
+          (r) => r.changes > 0,
+        ),
+      );
+    },
     async delete(key) {
       metaKey(key);
       return serial(() =>

@@ -250,6 +250,11 @@ export interface CompactResult {
 export interface MetaRepository {
   get(key: string): Promise<JsonValue | undefined>;
   set(key: string, value: JsonValue): Promise<void>;
+  /**
+   * Sets `key` unless it is set, in one statement: of processes that race to set it, one
+   * wins. Returns whether this call set it.
+   */
+  setIfAbsent(key: string, value: JsonValue): Promise<boolean>;
   /** Returns whether the key existed. */
   delete(key: string): Promise<boolean>;
 }

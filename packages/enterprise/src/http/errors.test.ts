@@ -1,3 +1,4 @@
+import { AiosError } from '@aios/utils';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from './errors.js';
 
@@ -30,6 +31,20 @@ describe('the status and body of an error', () => {
     );
     const long = errorResponse(httpError(400, 'x'.repeat(10_000)), 'r').body.error.message;
     expect(long.length).toBeLessThanOrEqual(201);
+  });
+
+  it("answers a server's embedder that differs from its store's as a 5xx that says why", () => {
+    const error = new AiosError(
+      'EMBEDDER_MISMATCH',
+      'this memory was embedded with builtin (dimension 384); run `aios memory reembed`',
+    );
+    const answer = errorResponse(error, 'r');
+    expect(answer.status).toBe(500);
+    expect(answer.body.error).toMatchObject({
+      code: 'EMBEDDER_MISMATCH',
+      message: expect.stringContaining('aios memory reembed'),
+    });
+    expect(errorResponse(new AiosError('DIMENSION_MISMATCH', 'x'), 'r').status).toBe(400);
   });
 
   it('answers a 5xx or a plain error as INTERNAL without its message', () => {

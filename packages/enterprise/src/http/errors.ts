@@ -58,6 +58,9 @@ const STATUS: Record<string, number> = {
   LLM_ERROR: 502,
   EMBEDDER_FAILED: 502,
   EMBEDDER_TIMEOUT: 504,
+  // The server's embedder is not the one the store's vectors were made with: its set-up,
+  // not the request, is wrong (a _MISMATCH of the caller's input is a 400).
+  EMBEDDER_MISMATCH: 500,
 };
 
 /** The HTTP status of an error code. */
