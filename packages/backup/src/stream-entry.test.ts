@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readEntry } from './read-entry.js';
 import { noise, snapPath } from './testing/fixtures.js';
 import { freshRepo, SMALL_CHUNKS, tempBase } from './testing/repo-fixture.js';
+import type { BackupProgress } from './types.js';
 
 const base = tempBase('aios-backup-stream-');
 
@@ -26,6 +27,23 @@ async function collect(data: AsyncIterable<Uint8Array>): Promise<Buffer> {
 }
 
 describe.each(testImplementations())('streamed entries (%s)', (impl) => {
+  it('grows the total of the progress with the stream: done never passes it', async () => {
+    const dump = noise(1_500_000, 11);
+    const { src, repo } = await freshRepo(base(), impl, { files: { 'a.txt': noise(300_000, 2) } });
+    const seen: BackupProgress[] = [];
+    await repo.backup([src], {
+      streams: [{ path: 'postgres/aios.sql', open: () => pieces(dump) }],
+      onProgress: (p) => seen.push(p),
+    });
+    for (const p of seen) expect(p.bytesDone).toBeLessThanOrEqual(p.bytesTotal);
+    const last = seen.at(-1);
+    expect(last).toMatchObject({ phase: 'done', filesDone: last?.filesTotal });
+    expect(last?.bytesDone).toBe(last?.bytesTotal);
+    expect(last?.bytesTotal).toBeGreaterThanOrEqual(300_000 + dump.length);
+    // The dump's bytes show as it streams, not all at its end.
+    expect(seen.filter((p) => p.currentPath === 'postgres/aios.sql').length).toBeGreaterThan(1);
+  });
+
   it('cut like the same bytes in a file, restored, read back and deduplicated', async () => {
     const dump = Buffer.concat([noise(2_500_000, 7), Buffer.alloc(700_000, 'x'), noise(9, 3)]);
     const { dir, src, repo } = await freshRepo(base(), impl, { files: { 'a.txt': noise(10, 1) } });

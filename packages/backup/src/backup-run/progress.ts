@@ -31,6 +31,15 @@ export class ProgressReporter {
     this.state.bytesDone += bytes;
   }
 
+  /**
+   * Bytes of a streamed entry (a dump) stored: its size is known only once it ends, so the
+   * total grows with what is done and done never passes it.
+   */
+  streamed(bytes: number): void {
+    this.state.bytesTotal += bytes;
+    this.state.bytesDone += bytes;
+  }
+
   /** Reports the scan's totals and starts the backup phase (files reused unread are done). */
   scanned(): void {
     this.onProgress?.({ ...this.state });

@@ -122,7 +122,8 @@ export async function storeStreamedEntries(run: BackupRun, streams: StreamedEntr
     await storeStream(run, entry, await s.open(), s.chunker ?? run.repo.config.chunker, compress);
     run.entries.set(entry.path, entry);
     run.summary.filesNew++;
-    run.progress.fileDone(entry.size);
+    // Its bytes were counted, in the total and done alike, as they were stored.
+    run.progress.fileDone(0);
     run.progress.report(entry.path);
   }
   // Snapshot entries are sorted by path (FORMAT.md), the streamed ones among the others.
@@ -176,6 +177,8 @@ async function storeStream(
     window.copyWithin(0, used, len);
     len -= used;
     entry.size += used;
+    run.progress.streamed(used);
+    run.progress.report(entry.path);
   };
   for await (const piece of source) {
     let at = 0;
