@@ -44,6 +44,28 @@ describe('data.url config', () => {
     expect(() => load({ AIOS_DATA__URL: 'mysql://127.0.0.1/aios' })).toThrow(/postgres:\/\//);
   });
 
+  it("refuses a password in a model server's URL too, naming apiKey, without printing it", () => {
+    for (const env of [
+      { AIOS_LUNA__LLM__BASE_URL: `http://me:${PASSWORD}@127.0.0.1:1234/v1` },
+      {
+        AIOS_CARMA__EMBEDDER__PROVIDER: 'openai',
+        AIOS_CARMA__EMBEDDER__MODEL: 'e5',
+        AIOS_CARMA__EMBEDDER__BASE_URL: `http://me:${PASSWORD}@127.0.0.1:8080/v1`,
+      },
+    ]) {
+      let error: unknown;
+      try {
+        load(env);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const text = `${(error as Error).message} ${JSON.stringify((error as ConfigError).details)}`;
+      expect(text).toContain('apiKey');
+      expect(text).not.toContain(PASSWORD);
+    }
+  });
+
   it('refuses a password in the URL, naming data.password, without printing the password', () => {
     let error: unknown;
     try {

@@ -14,6 +14,11 @@ export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://localhost:1234/v1' })
+  // The config file is no place for a secret, and `config list` shows it as it is.
+  .refine((url) => new URL(url).password === '', {
+    error:
+      "a password in the URL is refused: give the server's key as apiKey beside it (a secret, kept in secrets.json)",
+  })
   .transform((url) => url.replace(/\/+$/, ''));
 
 const redisUrl = z
