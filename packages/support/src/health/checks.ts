@@ -128,8 +128,13 @@ export function eventLoopCheck(histogram: RecordableHistogram, t: HealthThreshol
     run() {
       // How late the monitor's interval timer fired, since the previous check.
       const samples = histogram.count;
-      const p99 = samples > 0 ? histogram.percentile(99) / 1e6 : 0;
-      const max = samples > 0 ? histogram.max / 1e6 : 0;
+      // A process checked right after it started (a one-off command) has no sample yet:
+      // nothing was measured, which is said rather than shown as a delay of 0 ms.
+      if (samples === 0) {
+        return { status: 'pass', output: 'not measured yet: the process has only just started' };
+      }
+      const p99 = histogram.percentile(99) / 1e6;
+      const max = histogram.max / 1e6;
       histogram.reset();
       const status: HealthStatus =
         p99 > t.eventLoopDelayMaxMs ? 'fail' : p99 > t.eventLoopDelayMaxMs / 2 ? 'warn' : 'pass';

@@ -5,12 +5,20 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHistogram } from 'node:perf_hooks';
 import { type ImplementationReport, loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics } from '../metrics/index.js';
 import { createSystemStats } from '../stats/index.js';
-import { backupCheck, type DatabaseProbe, databaseCheck, nativeCheck } from './checks.js';
+import {
+  backupCheck,
+  type DatabaseProbe,
+  databaseCheck,
+  eventLoopCheck,
+  type HealthThresholds,
+  nativeCheck,
+} from './checks.js';
 import {
   createHealthMonitor,
   defaultThresholds,
@@ -174,6 +182,18 @@ describe.each(testImplementations())('health (%s)', (impl) => {
     expect(report.checks['process:memory']?.[0]?.status).toBe('warn');
     expect(report.status).not.toBe('pass');
     expect(httpStatusOf(report)).toBe(200);
+  });
+
+  it('says the event loop was not measured yet, in a process checked as it starts', async () => {
+    // A histogram no timer has written to yet, as in a process that has only just started.
+    const check = eventLoopCheck(createHistogram(), {
+      eventLoopDelayMaxMs: 50,
+    } as HealthThresholds);
+    const outcome = await check.run(new AbortController().signal);
+    expect(outcome).toEqual({
+      status: 'pass',
+      output: 'not measured yet: the process has only just started',
+    });
   });
 
   it('sees a blocked event loop', async () => {
