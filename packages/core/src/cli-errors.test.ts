@@ -129,16 +129,20 @@ describe.each(testImplementations())('a home that cannot be written (AIOS_NATIVE
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^aios: .*(ENOTDIR|a file is in its way).* \[IO_ERROR\]\n$/);
     }
-    // A home that is a file itself is named, not an mkdir's EEXIST.
-    const itself = runCli(
-      base,
-      ['--home', join(base, 'file'), '--offline', 'memory', 'stats'],
-      env,
-    );
-    expect(itself.code).toBe(1);
-    expect(itself.stderr).toBe(
-      `aios: ${join(base, 'file')}: cannot be made the data folder: a file is in its way [IO_ERROR]\n`,
-    );
+    // A home that is a file itself is named, not an mkdir's EEXIST, whatever the command
+    // (one that writes a file into it, or one that would read nothing from it quietly).
+    for (const args of [
+      ['--offline', 'memory', 'stats'],
+      ['config', 'set', 'carma.search.k', '3'],
+      ['status'],
+      ['doctor'],
+    ]) {
+      const itself = runCli(base, ['--home', join(base, 'file'), ...args], env);
+      expect(itself.code, args.join(' ')).toBe(1);
+      expect(itself.stderr, args.join(' ')).toBe(
+        `aios: ${join(base, 'file')}: cannot be made the data folder: a file is in its way [IO_ERROR]\n`,
+      );
+    }
     const dir = join(base, 'dir.json');
     mkdirSync(dir);
     const r = runCli(base, ['--config', dir, 'config', 'set', 'logLevel', 'debug'], env);

@@ -98,22 +98,21 @@ function positiveInt(value: unknown, field: string, max: number): number {
   return value;
 }
 
+/** The error of a data folder that cannot be made because a file is where it would go. */
+export function fileInTheWay(dir: string, cause?: unknown): AiosError {
+  return new AiosError('IO_ERROR', `${dir}: cannot be made the data folder: a file is in its way`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { path: dir },
+  });
+}
+
 /** The folder the database file goes in, made when missing; a file in its place is named. */
 function makeFolder(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
-    if (errno === 'EEXIST' || errno === 'ENOTDIR') {
-      throw new AiosError(
-        'IO_ERROR',
-        `${dir}: cannot be made the data folder: a file is in its way`,
-        {
-          cause: error,
-          details: { path: dir },
-        },
-      );
-    }
+    if (errno === 'EEXIST' || errno === 'ENOTDIR') throw fileInTheWay(dir, error);
     throw fromNodeIoError(error, dir);
   }
 }

@@ -17,7 +17,7 @@ import {
   secretsFileFor,
   suggestConfigKey,
 } from '@aios/utils';
-import { type GlobalOptions, loadCliConfig } from './shared.js';
+import { checkHome, type GlobalOptions, loadCliConfig } from './shared.js';
 
 export type Plain = Record<string, unknown>;
 export const isPlain = (value: unknown): value is Plain =>
@@ -85,7 +85,7 @@ export function targetFile(options: GlobalOptions): string {
   if (options.config) return resolve(options.config);
   if (process.env.AIOS_CONFIG) return resolve(process.env.AIOS_CONFIG);
   if (existsSync(CONFIG_FILE_NAME)) return resolve(CONFIG_FILE_NAME);
-  const home = options.home ? resolve(options.home) : defaultHome();
+  const home = checkHome(options.home ? resolve(options.home) : defaultHome());
   return join(home, HOME_CONFIG_FILE_NAME);
 }
 

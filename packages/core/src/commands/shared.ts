@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { fileInTheWay } from '@aios/data';
 import { type LoadedConfig, loadConfig, type NativeMode } from '@aios/utils';
 import { InvalidArgumentError } from 'commander';
 
@@ -21,12 +23,22 @@ export function loadCliConfig(
   if (options.home) overrides.home = options.home;
   if (options.native) overrides.native = options.native;
   const loaded = loadConfig({ file: options.config, overrides });
+  checkHome(loaded.config.home);
   if (!warned) {
     warned = true;
     for (const w of loaded.warnings)
       process.stderr.write(`aios: warning: ${w.message} [${w.code}]\n`);
   }
   return loaded;
+}
+
+/**
+ * A home that is a file is said at once, before a command writes a file into it (an
+ * `ENOTDIR` then) or reads nothing from it and reports nothing wrong.
+ */
+export function checkHome(home: string): string {
+  if (statSync(home, { throwIfNoEntry: false })?.isDirectory() === false) throw fileInTheWay(home);
+  return home;
 }
 
 export function printJson(value: unknown): void {
