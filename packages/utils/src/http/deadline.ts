@@ -48,10 +48,15 @@ export class Deadline {
       );
     }
     // undici reports "fetch failed" and puts the reason (ECONNREFUSED...) in `cause`.
-    const reason =
+    const given =
       error instanceof Error
         ? ((error.cause as Error | undefined)?.message ?? error.message)
         : String(error);
+    // The Fetch standard blocks ports of other protocols (9, 25, 6000...): said plainly.
+    const reason =
+      given === 'bad port'
+        ? `port ${new URL(url).port} is one that fetch refuses to connect to (it is reserved for another protocol): give the server another port`
+        : given;
     return during === 'body'
       ? new AiosError(
           HttpErrorCode.HTTP_BODY_INTERRUPTED,

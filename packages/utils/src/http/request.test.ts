@@ -107,6 +107,16 @@ describe('httpRequest against a loopback server', () => {
     });
   });
 
+  it('says that a port fetch refuses (9, a blocked port) is the reason, naming it', async () => {
+    await expect(
+      httpRequest('http://127.0.0.1:9/v1/models', {}, { ...fast, retries: 0 }),
+    ).rejects.toMatchObject({
+      code: 'HTTP_NETWORK',
+      message:
+        'http://127.0.0.1:9/v1/models: port 9 is one that fetch refuses to connect to (it is reserved for another protocol): give the server another port',
+    });
+  });
+
   it('honours Retry-After, bounded by retryMaxMs', async () => {
     queue.push({ kind: 'status', status: 429, retryAfter: '1' });
     await httpRequest(url, {}, { ...fast, retryBaseMs: 1, retryMaxMs: 5_000 });
