@@ -37,6 +37,12 @@ describe.skipIf(!chromiumPath)('Stopping a running job', () => {
       buffer: bigNotes(20_000),
     });
     await page.locator('[data-job-status="running"]').waitFor();
+    // Cancelled once it reported a stored batch, never on a timer: cancelled before its
+    // first batch, it would rightly have stored nothing.
+    await page.waitForFunction(() => {
+      const bar = document.querySelector<HTMLProgressElement>('.job progress');
+      return bar !== null && bar.value > 0;
+    });
     await page.getByRole('button', { name: 'Cancel import' }).click();
     await page.locator('[data-job-status="cancelled"]').waitFor();
     expect(await page.locator('.job [role="status"]').textContent()).toBe('Import: cancelled');
