@@ -5,7 +5,7 @@ import type { paths } from '../api/schema.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote, needsScope } from '../components/error-note';
 import { formatBytes, formatDate } from '../components/format';
-import { TableScroll } from '../components/table-scroll';
+import { ScrollTable } from '../components/scroll-table';
 import { useAction, useLoad } from '../hooks';
 
 type KeyRequest = paths['/v1/keys']['post']['requestBody']['content']['application/json'];
@@ -136,52 +136,38 @@ function KeysSection() {
       <h2 id="keys-title">API keys</h2>
       <ErrorNote error={keys.error ?? action.error} />
       {keys.data && (
-        <TableScroll label="API keys">
-          <table>
-            <caption class="visually-hidden">API keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">Name</th>
-                <th scope="col">Tenant</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((key) => (
-                <tr key={key.id} data-key-id={key.id}>
-                  <th scope="row">
-                    <code>{key.id}</code>
-                  </th>
-                  <td>{key.name}</td>
-                  <td>{key.tenant}</td>
-                  <td>{key.scopes.join(', ')}</td>
-                  <td>{formatDate(key.createdAt)}</td>
-                  <td>{formatDate(key.expiresAt)}</td>
-                  <td>{formatDate(key.lastUsedAt)}</td>
-                  <td>
-                    {key.revokedAt ? (
-                      <span class="badge status-fail">revoked {formatDate(key.revokedAt)}</span>
-                    ) : (
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Revoke key ${key.id} (${key.name})`}
-                        onClick={() => setRevoking(key)}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <ScrollTable
+          caption="API keys"
+          columns={['Id', 'Name', 'Tenant', 'Scopes', 'Created', 'Expires', 'Last used', 'State']}
+        >
+          {keys.data.map((key) => (
+            <tr key={key.id} data-key-id={key.id}>
+              <th scope="row">
+                <code>{key.id}</code>
+              </th>
+              <td>{key.name}</td>
+              <td>{key.tenant}</td>
+              <td>{key.scopes.join(', ')}</td>
+              <td>{formatDate(key.createdAt)}</td>
+              <td>{formatDate(key.expiresAt)}</td>
+              <td>{formatDate(key.lastUsedAt)}</td>
+              <td>
+                {key.revokedAt ? (
+                  <span class="badge status-fail">revoked {formatDate(key.revokedAt)}</span>
+                ) : (
+                  <button
+                    type="button"
+                    class="danger"
+                    aria-label={`Revoke key ${key.id} (${key.name})`}
+                    onClick={() => setRevoking(key)}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </ScrollTable>
       )}
       <CreateKey onCreated={keys.reload} />
       <Confirm
@@ -347,38 +333,25 @@ function AuditSection() {
       </button>
       <ErrorNote error={entries.error} />
       {entries.data && (
-        <TableScroll label="Audit entries, oldest first">
-          <table>
-            <caption class="visually-hidden">Audit entries, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Tenant</th>
-                <th scope="col">Key</th>
-                <th scope="col">Target</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.data.items.map((e) => (
-                <tr key={e.seq}>
-                  <th scope="row">{e.seq}</th>
-                  <td>{formatDate(e.at)}</td>
-                  <td>{e.action}</td>
-                  <td>
-                    {e.outcome}
-                    {e.status === null ? '' : ` (${e.status})`}
-                  </td>
-                  <td>{e.tenant ?? '—'}</td>
-                  <td>{e.keyId ?? '—'}</td>
-                  <td>{e.target ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <ScrollTable
+          caption="Audit entries, oldest first"
+          columns={['#', 'When', 'Action', 'Outcome', 'Tenant', 'Key', 'Target']}
+        >
+          {entries.data.items.map((e) => (
+            <tr key={e.seq}>
+              <th scope="row">{e.seq}</th>
+              <td>{formatDate(e.at)}</td>
+              <td>{e.action}</td>
+              <td>
+                {e.outcome}
+                {e.status === null ? '' : ` (${e.status})`}
+              </td>
+              <td>{e.tenant ?? '—'}</td>
+              <td>{e.keyId ?? '—'}</td>
+              <td>{e.target ?? ''}</td>
+            </tr>
+          ))}
+        </ScrollTable>
       )}
       <div class="actions">
         <button

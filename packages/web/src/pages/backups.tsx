@@ -5,7 +5,7 @@ import type { paths } from '../api/schema.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { formatBytes, formatDate } from '../components/format';
-import { TableScroll } from '../components/table-scroll';
+import { ScrollTable } from '../components/scroll-table';
 import { useLoad } from '../hooks';
 import { followJob, type Job } from '../jobs/follow';
 import { JobProgress } from '../jobs/job-progress';
@@ -211,53 +211,40 @@ export function BackupsPage() {
         <ErrorNote error={list.error ?? forgetError} />
         {list.data && snapshots.length === 0 && <p>No snapshot yet.</p>}
         {snapshots.length > 0 && (
-          <TableScroll label="Snapshots, oldest first">
-            <table>
-              <caption class="visually-hidden">Snapshots, oldest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Time</th>
-                  <th scope="col">Tags</th>
-                  <th scope="col">Files</th>
-                  <th scope="col">Size</th>
-                  <th scope="col">Stored</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {snapshots.map((s) => (
-                  <tr key={s.id} data-snapshot-id={s.id}>
-                    <th scope="row">
-                      <code>{s.id.slice(0, 8)}</code>
-                    </th>
-                    <td>{formatDate(s.time)}</td>
-                    <td>{s.tags.join(', ')}</td>
-                    <td>{s.summary.files}</td>
-                    <td>{formatBytes(s.summary.bytes)}</td>
-                    <td>{formatBytes(s.summary.bytesStored)}</td>
-                    <td class="actions">
-                      <button
-                        type="button"
-                        aria-label={`Restore snapshot ${s.id.slice(0, 8)}`}
-                        onClick={() => setRestoring(s)}
-                      >
-                        Restore
-                      </button>
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Forget snapshot ${s.id.slice(0, 8)}`}
-                        onClick={() => setForgetting(s)}
-                      >
-                        Forget
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <ScrollTable
+            caption="Snapshots, oldest first"
+            columns={['Id', 'Time', 'Tags', 'Files', 'Size', 'Stored', 'Actions']}
+          >
+            {snapshots.map((s) => (
+              <tr key={s.id} data-snapshot-id={s.id}>
+                <th scope="row">
+                  <code>{s.id.slice(0, 8)}</code>
+                </th>
+                <td>{formatDate(s.time)}</td>
+                <td>{s.tags.join(', ')}</td>
+                <td>{s.summary.files}</td>
+                <td>{formatBytes(s.summary.bytes)}</td>
+                <td>{formatBytes(s.summary.bytesStored)}</td>
+                <td class="actions">
+                  <button
+                    type="button"
+                    aria-label={`Restore snapshot ${s.id.slice(0, 8)}`}
+                    onClick={() => setRestoring(s)}
+                  >
+                    Restore
+                  </button>
+                  <button
+                    type="button"
+                    class="danger"
+                    aria-label={`Forget snapshot ${s.id.slice(0, 8)}`}
+                    onClick={() => setForgetting(s)}
+                  >
+                    Forget
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
         )}
         {list.data && list.data.damaged.length > 0 && (
           <div class="notice">

@@ -4,7 +4,7 @@ import type { paths } from '../api/schema.gen';
 import { ErrorNote } from '../components/error-note';
 import { formatDate, formatNumber } from '../components/format';
 import { MultiChart } from '../components/multi-chart';
-import { TableScroll } from '../components/table-scroll';
+import { ScrollTable } from '../components/scroll-table';
 import { useAction, useLoad } from '../hooks';
 
 type Personality = paths['/v1/personality']['get']['responses'][200]['content']['application/json'];
@@ -118,53 +118,42 @@ export function PersonalityPage() {
           />
         )}
         {versions.length > 0 && (
-          <TableScroll label="Versions of the personality, newest first">
-            <table>
-              <caption class="visually-hidden">Versions of the personality, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Cause</th>
-                  <th scope="col">Changes</th>
-                  <th scope="col">Feedback</th>
-                  <th scope="col">Undo</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...versions].reverse().map((v) => (
-                  <tr key={v.id} data-version-cause={v.cause}>
-                    <td>{formatDate(v.at)}</td>
-                    <td>{v.cause}</td>
-                    <td>{changes(v)}</td>
-                    <td>
-                      {v.feedback ? (
-                        <>
-                          rating {formatNumber(v.feedback.rating)}
-                          {v.feedback.comment ? ` “${v.feedback.comment}”` : ''} on answer{' '}
-                          <code>{v.feedback.answerId}</code>
-                          {v.feedback.undone ? ' (taken back)' : ''}
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                    <td>
-                      {v.cause === 'feedback' && v.feedback && !v.feedback.undone && (
-                        <button
-                          type="button"
-                          disabled={busy}
-                          aria-label={`Undo feedback ${v.feedback.id}`}
-                          onClick={() => void undo(v.feedback?.id)}
-                        >
-                          Undo
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <ScrollTable
+            caption="Versions of the personality, newest first"
+            columns={['When', 'Cause', 'Changes', 'Feedback', 'Undo']}
+          >
+            {[...versions].reverse().map((v) => (
+              <tr key={v.id} data-version-cause={v.cause}>
+                <td>{formatDate(v.at)}</td>
+                <td>{v.cause}</td>
+                <td>{changes(v)}</td>
+                <td>
+                  {v.feedback ? (
+                    <>
+                      rating {formatNumber(v.feedback.rating)}
+                      {v.feedback.comment ? ` “${v.feedback.comment}”` : ''} on answer{' '}
+                      <code>{v.feedback.answerId}</code>
+                      {v.feedback.undone ? ' (taken back)' : ''}
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td>
+                  {v.cause === 'feedback' && v.feedback && !v.feedback.undone && (
+                    <button
+                      type="button"
+                      disabled={busy}
+                      aria-label={`Undo feedback ${v.feedback.id}`}
+                      onClick={() => void undo(v.feedback?.id)}
+                    >
+                      Undo
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
         )}
       </section>
     </>

@@ -4,7 +4,7 @@ import { asApiError } from '../api/errors';
 import { Chart } from '../components/chart';
 import { ErrorNote, needsScope } from '../components/error-note';
 import { formatDate, formatNumber, formatValue } from '../components/format';
-import { TableScroll } from '../components/table-scroll';
+import { ScrollTable } from '../components/scroll-table';
 import { useInterval, useLoad } from '../hooks';
 import { type Point, pointsOf, readScrape, type Scrape } from '../system/metrics';
 
@@ -39,39 +39,24 @@ function HealthSection() {
         <p>The checks themselves are shown to an admin key of the default tenant.</p>
       )}
       {report && Object.keys(report.checks).length > 0 && (
-        <TableScroll label="Health checks">
-          <table>
-            <caption class="visually-hidden">Health checks</caption>
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Status</th>
-                <th scope="col">Observed</th>
-                <th scope="col">Output</th>
+        <ScrollTable caption="Health checks" columns={['Check', 'Status', 'Observed', 'Output']}>
+          {Object.entries(report.checks).flatMap(([name, entries]) =>
+            (entries as HealthCheck[]).map((check, i) => (
+              <tr key={`${name}-${i}`}>
+                <th scope="row">{name}</th>
+                <td>
+                  <span class={`badge status-${String(check.status)}`}>{String(check.status)}</span>
+                </td>
+                <td>
+                  {check.observedValue === undefined
+                    ? '—'
+                    : `${formatValue(check.observedValue)} ${check.observedUnit ?? ''}`}
+                </td>
+                <td>{check.output === undefined ? '' : String(check.output)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {Object.entries(report.checks).flatMap(([name, entries]) =>
-                (entries as HealthCheck[]).map((check, i) => (
-                  <tr key={`${name}-${i}`}>
-                    <th scope="row">{name}</th>
-                    <td>
-                      <span class={`badge status-${String(check.status)}`}>
-                        {String(check.status)}
-                      </span>
-                    </td>
-                    <td>
-                      {check.observedValue === undefined
-                        ? '—'
-                        : `${formatValue(check.observedValue)} ${check.observedUnit ?? ''}`}
-                    </td>
-                    <td>{check.output === undefined ? '' : String(check.output)}</td>
-                  </tr>
-                )),
-              )}
-            </tbody>
-          </table>
-        </TableScroll>
+            )),
+          )}
+        </ScrollTable>
       )}
       <button type="button" onClick={health.reload}>
         Check again
@@ -93,29 +78,19 @@ function StatusSection() {
             AIOS {data.version}, tenant <code>{data.tenant}</code>, running since{' '}
             {formatDate(data.startedAt)}; {data.jobsRunning} job(s) running.
           </p>
-          <TableScroll label="The implementation each core runs">
-            <table>
-              <caption class="visually-hidden">The implementation each core runs</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Core</th>
-                  <th scope="col">Implementation</th>
-                  <th scope="col">Mode</th>
-                  <th scope="col">Why</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.implementations.map((report) => (
-                  <tr key={String(report.core)}>
-                    <th scope="row">{String(report.core)}</th>
-                    <td>{String(report.implementation)}</td>
-                    <td>{String(report.mode ?? '')}</td>
-                    <td>{String(report.reason ?? '')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <ScrollTable
+            caption="The implementation each core runs"
+            columns={['Core', 'Implementation', 'Mode', 'Why']}
+          >
+            {data.implementations.map((report) => (
+              <tr key={String(report.core)}>
+                <th scope="row">{String(report.core)}</th>
+                <td>{String(report.implementation)}</td>
+                <td>{String(report.mode ?? '')}</td>
+                <td>{String(report.reason ?? '')}</td>
+              </tr>
+            ))}
+          </ScrollTable>
           <h3>Memory</h3>
           <dl class="facts">
             {Object.entries(data.memory).map(([name, value]) => (
