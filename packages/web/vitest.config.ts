@@ -35,6 +35,9 @@ export default defineConfig({
           globalSetup: ['test/support/global-server.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
+          // A page settles in its own time on a loaded machine: what is polled for (an
+          // address, a list) gets ten seconds, not the default one.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
