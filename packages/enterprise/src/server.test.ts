@@ -34,10 +34,9 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
     try {
       const ready = await t.server.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json().error).toMatchObject({
-        code: 'NOT_READY',
-        details: { failing: ['store:reachable'] },
-      });
+      // Others may fail beside it on a busy machine (the event loop's delay).
+      expect(ready.json().error.code).toBe('NOT_READY');
+      expect(ready.json().error.details.failing).toContain('store:reachable');
       expect(ready.body).not.toContain('db.internal');
       const health = await t.server.app.inject({
         method: 'GET',

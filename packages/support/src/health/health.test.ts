@@ -196,6 +196,19 @@ describe.each(testImplementations())('health (%s)', (impl) => {
     });
   });
 
+  it('reports a check registered since the last report, even within the age a report may have', async () => {
+    const m = monitor();
+    expect((await m.readiness({ maxAgeMs: 60_000 })).status).not.toBe('fail');
+    const unregister = m.register({ name: 'store:reachable', run: () => ({ status: 'fail' }) });
+    const failing = await m.readiness({ maxAgeMs: 60_000 });
+    expect(failing.status).toBe('fail');
+    expect(Object.keys(failing.checks)).toContain('store:reachable');
+    unregister();
+    expect(Object.keys((await m.readiness({ maxAgeMs: 60_000 })).checks)).not.toContain(
+      'store:reachable',
+    );
+  });
+
   it('sees a blocked event loop', async () => {
     const m = monitor({ thresholds: { eventLoopDelayMaxMs: 50 } });
     await m.liveness(); // resets the window

@@ -209,8 +209,12 @@ export class HealthMonitor {
       );
     }
     this.checks.set(check.name, check);
+    // A report made before a check came or went does not stand for the checks there are.
+    this.latest.clear();
     return () => {
-      if (this.checks.get(check.name) === check) this.checks.delete(check.name);
+      if (this.checks.get(check.name) !== check) return;
+      this.checks.delete(check.name);
+      this.latest.clear();
     };
   }
 
