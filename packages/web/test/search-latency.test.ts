@@ -38,16 +38,18 @@ async function timeQuery(page: Page, query: string): Promise<number> {
     field.addEventListener('input', () => {
       w.__lastInput = performance.now();
     });
-    const status = document.querySelector('[data-testid="result-count"]') as HTMLElement;
     w.__shown = new Promise((resolve) => {
+      // Looked up at each change: the list and the search results each render their own
+      // count, so the element in the page now may not be the one that shows the answer.
       const check = () => {
-        if (status.dataset.loading === 'false' && status.textContent?.includes(`for “${q}”`)) {
+        const status = document.querySelector<HTMLElement>('[data-testid="result-count"]');
+        if (status?.dataset.loading === 'false' && status.textContent?.includes(`for “${q}”`)) {
           observer.disconnect();
           resolve(performance.now());
         }
       };
       const observer = new MutationObserver(check);
-      observer.observe(status, {
+      observer.observe(document.body, {
         attributes: true,
         childList: true,
         subtree: true,
