@@ -18,7 +18,7 @@ import { FragmentDetail } from '../memories/fragment-detail';
 import { ImportDrop } from '../memories/import-drop';
 import { Results } from '../memories/results';
 import type { Row } from '../memories/types';
-import { cameFrom, currentPath, navigate, usePath, useSearch } from '../router';
+import { cameFrom, currentPath, currentSearch, navigate, usePath, useSearch } from '../router';
 
 const PAGE_SIZE = 50;
 const SEARCH_K = 50;
@@ -243,19 +243,25 @@ export function MemoriesPage() {
   // The search is put in the address once typing pauses (older answers are dropped); it
   // replaces the entry, as each letter is no place to go back to.
   const typing = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  /** The search typing last put in the address, until the page has seen it there. */
+  const typed = useRef<string | undefined>(undefined);
   useEffect(() => () => clearTimeout(typing.current), []);
   const type = (text: string) => {
     setQuery(text);
     clearTimeout(typing.current);
     typing.current = setTimeout(() => {
-      if (currentPath() === LIST_PATH)
-        navigate(listHref({ query: text, page: 1 }), { replace: true });
+      const href = listHref({ query: text, page: 1 });
+      if (currentPath() !== LIST_PATH || href === currentPath() + currentSearch()) return;
+      typed.current = text;
+      navigate(href, { replace: true });
     }, DEBOUNCE_MS);
   };
   // A search from the address (Back, Forward, a link) is shown in the box, with nothing
-  // selected.
+  // selected. One that typing put there is not shown again: the box may hold more by
+  // now (keys pressed while the page caught up), which would be lost.
   useEffect(() => {
-    setQuery(address.query);
+    if (typed.current === address.query) typed.current = undefined;
+    else setQuery(address.query);
     setSelected(new Set());
   }, [address.query]);
   // A page past the end of the list is shown as the last page, and so named in the address.
