@@ -12,10 +12,13 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Longest system prompt (saved persona or given per call), in characters. */
 export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 
+/** Whether a URL holds no password (one that does not parse is refused by its own check). */
+const noPassword = (url: string) => !URL.canParse(url) || new URL(url).password === '';
+
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://localhost:1234/v1' })
   // The config file is no place for a secret, and `config list` shows it as it is.
-  .refine((url) => new URL(url).password === '', {
+  .refine(noPassword, {
     error:
       "a password in the URL is refused: give the server's key as apiKey beside it (a secret, kept in secrets.json)",
   })
@@ -26,7 +29,7 @@ const redisUrl = z
     protocol: /^rediss?$/,
     error: 'expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379',
   })
-  .refine((url) => new URL(url).password === '', {
+  .refine(noPassword, {
     error:
       'a password in the URL is refused: set it as redis.password (a secret, kept in secrets.json)',
   });
@@ -37,7 +40,7 @@ const postgresUrl = z
     error:
       'expected a postgres:// or postgresql:// URL such as postgres://aios@127.0.0.1:5432/aios',
   })
-  .refine((url) => new URL(url).password === '', {
+  .refine(noPassword, {
     error:
       'a password in the URL is refused: set it as data.password (a secret, kept in secrets.json)',
   });
