@@ -8,6 +8,7 @@ import { dataConversationStore } from './data.js';
 import { ChatClient } from './llm/client.js';
 import { type OpenedLuna, openLuna } from './open.js';
 import { EXCERPT_CHARS } from './recorded-source.js';
+import { storedAnswer } from './stored-answer.js';
 import { type ChatServer, startChatServer } from './testing/chat-server.js';
 import { conversationTitle, TITLE_CHARS } from './title.js';
 
@@ -89,6 +90,24 @@ describe.each(testImplementations())('a stored conversation (%s)', (impl) => {
       namespace: 'default',
     });
     expect(kept?.line).toBe(3);
+    // Read back from the answer's message, as the CLI and the HTTP API show it.
+    const messages = await luna.data.messages.list(answer.conversationId);
+    const question = messages.find((m) => m.role === 'user');
+    expect(question && storedAnswer(question)).toEqual({ mode: null, sources: null });
+    const reply = messages.findLast((m) => m.role === 'assistant');
+    expect(reply && storedAnswer(reply)).toEqual({
+      mode: answer.mode,
+      sources: stored?.sources.map((s) => ({
+        id: s.id,
+        score: s.score,
+        relevance: s.relevance ?? null,
+        excerpt: s.excerpt ?? null,
+        grounded: s.grounded ?? null,
+        source: s.source ?? null,
+        line: s.line ?? null,
+        namespace: s.namespace ?? null,
+      })),
+    });
   });
 
   it('bounds the excerpt of a long fragment', async () => {

@@ -130,6 +130,7 @@ export type {
   Usage,
   UsageRecord,
 } from './store.js';
+export { type StoredAnswer, type StoredSource, storedAnswer } from './stored-answer.js';
 export { leadingSubject, type SubjectSentence, subjectSentences } from './subject.js';
 export { conversationTitle, TITLE_CHARS } from './title.js';
 // Tokens

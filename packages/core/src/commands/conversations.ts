@@ -1,6 +1,7 @@
 /** `aios conversations list|show|delete`: the conversations Luna keeps in the data store. */
 import { createInterface } from 'node:readline/promises';
 import type { Conversation, Message } from '@aios/data';
+import { conversationTitle, type StoredSource, storedAnswer } from '@aios/luna';
 import { AiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
@@ -8,7 +9,7 @@ import { type SourceView, sourceLine } from './answers.js';
 import { pc } from './colors.js';
 import { withAios } from './open-system.js';
 import { integerIn, printJson } from './shared.js';
-import { type StoredSource, storedSources, storedSourceViews } from './stored-sources.js';
+import { storedSourceViews } from './stored-sources.js';
 
 const PAGE = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,12 +80,16 @@ export interface Turn {
   answer: string | null;
   /** The answer's id (for `aios feedback`). */
   answerId: string | null;
-  mode: string | null;
+  mode: 'llm' | 'offline' | null;
   model: string | null;
   /** The answer's sources, with what it showed of each. */
   sources: StoredSource[];
   at: string;
 }
+
+/** Its title; one stored before Luna titled conversations is titled by its first question, as Luna would. */
+const titleOf = (c: Conversation, turns: readonly Turn[]): string | null =>
+  c.title ?? (conversationTitle(turns[0]?.question ?? '') || null);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const when = (ms: number) => iso(ms).replace('T', ' ').slice(0, 16);
@@ -105,13 +110,13 @@ export function turnsOf(messages: readonly Message[]): Turn[] {
       });
     } else if (m.role === 'assistant') {
       const turn = turns[turns.length - 1];
-      const luna = (m.metadata.luna ?? {}) as { exchange?: { mode?: unknown } };
+      const stored = storedAnswer(m);
       const answer = {
         answer: m.content,
         answerId: typeof m.metadata.exchangeId === 'string' ? m.metadata.exchangeId : null,
-        mode: typeof luna.exchange?.mode === 'string' ? luna.exchange.mode : null,
+        mode: stored.mode,
         model: m.model,
-        sources: storedSources(m),
+        sources: stored.sources ?? [],
       };
       if (turn && turn.answer === null) Object.assign(turn, answer);
       else turns.push({ question: '', ...answer, at: iso(m.createdAt) });
@@ -119,11 +124,6 @@ export function turnsOf(messages: readonly Message[]): Turn[] {
   }
   return turns;
 }
-
-const oneLine = (text: string, max: number) => {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1).replace(/\s+\S*$/, '')}…` : flat;
-};
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -177,7 +177,7 @@ export function registerConversations(program: Command): void {
           const turns = turnsOf(await messagesOf(aios, c.id));
           rows.push({
             id: c.id,
-            title: c.title ?? turns[0]?.question ?? null,
+            title: titleOf(c, turns),
             turns: turns.length,
             createdAt: iso(c.createdAt),
             updatedAt: iso(c.updatedAt),
@@ -190,7 +190,7 @@ export function registerConversations(program: Command): void {
         }
         for (const r of rows) {
           console.log(
-            `${pc.cyan(shortId(r.id))}  ${pc.dim(when(Date.parse(r.updatedAt)))}  ${plural(r.turns, 'turn').padEnd(9)}  ${oneLine(r.title ?? '', 60)}`,
+            `${pc.cyan(shortId(r.id))}  ${pc.dim(when(Date.parse(r.updatedAt)))}  ${plural(r.turns, 'turn').padEnd(9)}  ${conversationTitle(r.title ?? '')}`,
           );
         }
         if (total > rows.length) {
@@ -212,8 +212,7 @@ export function registerConversations(program: Command): void {
         if (options.json) {
           return printJson({
             id,
-            // As `list` titles it: a conversation without a title is known by its first question.
-            title: conversation.title ?? turns[0]?.question ?? null,
+            title: titleOf(conversation, turns),
             createdAt: iso(conversation.createdAt),
             updatedAt: iso(conversation.updatedAt),
             turns,

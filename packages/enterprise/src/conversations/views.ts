@@ -1,8 +1,6 @@
 import type { Conversation, Message } from '@aios/data';
+import { storedAnswer } from '@aios/luna';
 import { iso } from '../http/time.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function conversationView(c: Conversation) {
   return {
@@ -12,29 +10,6 @@ export function conversationView(c: Conversation) {
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
   };
-}
-
-/** What Luna keeps with an answer (`metadata.luna.exchange`): its mode and sources as shown. */
-function lunaAnswer(m: Message) {
-  const luna = m.metadata.luna;
-  const exchange = isObject(luna) && luna.part === 'answer' ? luna.exchange : undefined;
-  if (!isObject(exchange)) return { mode: null, sources: null };
-  const given = exchange.mode;
-  const mode: 'llm' | 'offline' | null = given === 'llm' || given === 'offline' ? given : null;
-  const sources = Array.isArray(exchange.sources)
-    ? exchange.sources.filter(isObject).map((s) => ({
-        id: String(s.id),
-        score: typeof s.score === 'number' ? s.score : 0,
-        relevance: typeof s.relevance === 'number' ? s.relevance : null,
-        // What the answer showed of it (absent in answers stored before it was kept).
-        excerpt: typeof s.excerpt === 'string' ? s.excerpt : null,
-        grounded: typeof s.grounded === 'boolean' ? s.grounded : null,
-        source: typeof s.source === 'string' ? s.source : null,
-        line: typeof s.line === 'number' ? s.line : null,
-        namespace: typeof s.namespace === 'string' ? s.namespace : null,
-      }))
-    : null;
-  return { mode, sources };
 }
 
 export function messageView(m: Message) {
@@ -48,6 +23,7 @@ export function messageView(m: Message) {
     promptTokens: m.promptTokens,
     completionTokens: m.completionTokens,
     answerId: typeof answerId === 'string' ? answerId : null,
-    ...lunaAnswer(m),
+    // What Luna kept with an answer: its mode and its sources as the answer showed them.
+    ...storedAnswer(m),
   };
 }
