@@ -4,8 +4,8 @@ import type { paths } from './api/schema.gen';
 
 export type Whoami = paths['/v1/whoami']['get']['responses'][200]['content']['application/json'];
 
-/** The scopes the app's pages and controls need; `admin` holds every one. */
-export type Scope = 'memory:read' | 'memory:write' | 'chat' | 'ingest' | 'backup' | 'admin';
+/** A scope a page or a control needs (the server's list); `admin` holds every one. */
+export type Scope = Whoami['scopes'][number];
 
 /**
  * What the signed-in key may do, so that a control it cannot use is not offered. Until the

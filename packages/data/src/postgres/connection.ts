@@ -116,7 +116,6 @@ export class PgConnection {
     return client;
   }
 
-  /** The live client: reconnected when it was lost outside a transaction. */
   /**
    * What `pending` (a statement on `client`) gives back. A statement can legitimately run
    * for minutes (a migration, a big batch, a wait for a lock), a frozen server never
@@ -173,6 +172,7 @@ export class PgConnection {
     if (this.client === client) this.client = undefined;
   }
 
+  /** The live client: reconnected when it was lost outside a transaction. */
   private async live(): Promise<Client> {
     if (this.closed) throw dataError(DataErrorCode.DATA_CLOSED, 'the store is closed');
     if (this.client && this.lost === undefined) return this.client;

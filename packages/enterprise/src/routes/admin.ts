@@ -8,7 +8,7 @@ import { SCOPES } from '../auth/keys.js';
 import type { RouteModule } from '../context.js';
 import { notFound } from '../http/errors.js';
 import { iso } from '../http/time.js';
-import { Body, IdParams, JsonObject } from '../schemas/common.js';
+import { Body, IdParams, JsonObject, ScopeSchema } from '../schemas/common.js';
 import { DEFAULT_TENANT, tenantId } from '../tenants/ids.js';
 
 const KeyView = Type.Object({
@@ -70,7 +70,7 @@ export const adminRoutes: RouteModule = (api, ctx) => {
         tags: ['admin'],
         body: Body({
           name: Type.String({ minLength: 1, maxLength: 200 }),
-          scopes: Type.Array(Type.Union(SCOPES.map((s) => Type.Literal(s))), {
+          scopes: Type.Array(ScopeSchema, {
             minItems: 1,
             maxItems: SCOPES.length,
           }),

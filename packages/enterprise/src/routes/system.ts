@@ -2,9 +2,10 @@ import { HEALTH_CONTENT_TYPE, type HealthReport as Report } from '@aios/support'
 import { type Static, Type } from 'typebox';
 import packageJson from '../../package.json' with { type: 'json' };
 import { isServerAdmin, principalOf } from '../auth/authenticate.js';
+import { isScope } from '../auth/keys.js';
 import type { RouteModule } from '../context.js';
 import { apiError } from '../http/errors.js';
-import { JsonObject } from '../schemas/common.js';
+import { JsonObject, ScopeSchema } from '../schemas/common.js';
 import { systemOf } from './tenant.js';
 
 const HealthReport = Type.Object(
@@ -135,7 +136,7 @@ export const systemRoutes: RouteModule = (api, ctx) => {
           200: Type.Object({
             keyId: Type.String(),
             tenant: Type.String(),
-            scopes: Type.Array(Type.String()),
+            scopes: Type.Array(ScopeSchema),
             serverAdmin: Type.Boolean(),
           }),
         },
@@ -146,7 +147,8 @@ export const systemRoutes: RouteModule = (api, ctx) => {
       return {
         keyId: principal.keyId,
         tenant: principal.tenantId,
-        scopes: [...principal.scopes],
+        // Every stored scope is one of these: keys are made with checked scopes.
+        scopes: principal.scopes.filter(isScope),
         serverAdmin: isServerAdmin(principal),
       };
     },

@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { SCOPES } from '../auth/keys.js';
 
 /** The one error shape of every non-2xx answer. */
 export const ErrorSchema = Type.Object(
@@ -20,6 +21,9 @@ export function Body<T extends Record<string, TSchema>>(
 ) {
   return Type.Object(properties, { additionalProperties: false, ...options });
 }
+
+/** One of the scopes a key can hold, as every route that names scopes says it. */
+export const ScopeSchema = Type.Enum(SCOPES);
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 

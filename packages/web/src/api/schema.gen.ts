@@ -4302,7 +4302,7 @@ export type paths = {
                     content: {
                         "application/json": {
                             keyId: string;
-                            scopes: string[];
+                            scopes: ("memory:read" | "memory:write" | "chat" | "ingest" | "backup" | "admin")[];
                             serverAdmin: boolean;
                             tenant: string;
                         };
