@@ -55,6 +55,14 @@ export interface CreateAiosOptions {
    * re-embed every fragment with it (`aios memory reembed`) instead of refusing to open.
    */
   reembed?: boolean;
+  /**
+   * Collect the figures of this process itself (CPU, memory, event loop lag, GC: the
+   * `nodejs_*` and `process_*` families) beside the system's. Default true: for a process
+   * that keeps running (a server, an application). A one-off CLI command turns them off:
+   * they would describe only itself (`aios metrics` showed its own event loop, never
+   * sampled: a minimum lag of 9.2e9 s and a mean of NaN).
+   */
+  processMetrics?: boolean;
 }
 
 /**
@@ -157,7 +165,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   }
   const closeCores = () => runAll([() => memory.close(), () => data.close()]);
 
-  const metrics = new Metrics({ defaultMetrics: true });
+  const metrics = new Metrics({ defaultMetrics: options.processMetrics ?? true });
   const reports = () => coreReports(native);
   let llm: ChatClient | null;
   let luna: Luna;

@@ -170,6 +170,21 @@ describe.each(testImplementations())('the server (%s)', (impl) => {
     expect(after.json().error.details.reason).toBe('revoked');
   });
 
+  it("serves its metrics to an admin key: the requests it answered and its own process's figures", async () => {
+    await t.server.app.inject({ method: 'GET', url: '/livez' });
+    const res = await t.server.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: t.auth(t.adminKey),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(/^aios_requests_total\{core="enterprise",/m);
+    // A server keeps running: its CPU, memory and event loop are worth watching.
+    expect(res.body).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(res.body).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+  });
+
   it('shows the health checks to the server admin only: another key gets the overall status', async () => {
     const health = (key: string) =>
       t.server.app.inject({ method: 'GET', url: '/health', headers: t.auth(key) });

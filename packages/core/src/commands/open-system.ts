@@ -45,6 +45,8 @@ export async function withAios<T>(
     offline: options.offline === true,
     deferCheckpoints,
     reembed,
+    // A command's own process figures mean nothing once it ends; the system's are journaled.
+    processMetrics: false,
   });
   const untrack = closeOnSignal(aios);
   try {
