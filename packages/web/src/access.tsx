@@ -14,15 +14,21 @@ export type Scope = Whoami['scopes'][number];
  */
 export interface Access {
   keyId: string | null;
+  /** The tenant the key acts on (null until known). */
+  tenant: string | null;
   can: (scope: Scope) => boolean;
+  /** Whether the key administers the server: all tenants, not only its own. */
+  serverAdmin: boolean;
 }
 
 export function accessOf(whoami: Whoami | undefined): Access {
-  if (!whoami) return { keyId: null, can: () => true };
+  if (!whoami) return { keyId: null, tenant: null, can: () => true, serverAdmin: true };
   const scopes = new Set(whoami.scopes);
   return {
     keyId: whoami.keyId,
+    tenant: whoami.tenant,
     can: (scope) => scopes.has(scope) || scopes.has('admin'),
+    serverAdmin: whoami.serverAdmin,
   };
 }
 

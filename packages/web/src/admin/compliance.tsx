@@ -6,6 +6,7 @@ import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { formatDate } from '../components/format';
 import { useAction } from '../hooks';
+import { TenantField } from './tenant-field';
 
 type EraseReport =
   paths['/v1/compliance/erase']['post']['responses'][200]['content']['application/json'];
@@ -40,13 +41,7 @@ function Export() {
   };
   return (
     <form class="panel inline" onSubmit={exportAll} aria-label="Export a tenant">
-      <label for="export-tenant">Tenant (default: this key's)</label>
-      <input
-        id="export-tenant"
-        pattern="[a-z0-9][a-z0-9\-]{0,62}"
-        value={tenant}
-        onInput={(e) => setTenant((e.target as HTMLInputElement).value)}
-      />
+      <TenantField id="export-tenant" value={tenant} onInput={setTenant} />
       <button type="submit" disabled={busy}>
         {busy ? 'Exporting…' : 'Export everything as JSON'}
       </button>
@@ -104,13 +99,7 @@ function Erase() {
           value={namespace}
           onInput={(e) => setNamespace((e.target as HTMLInputElement).value)}
         />
-        <label for="erase-tenant">Tenant (default: this key's)</label>
-        <input
-          id="erase-tenant"
-          pattern="[a-z0-9][a-z0-9\-]{0,62}"
-          value={tenant}
-          onInput={(e) => setTenant((e.target as HTMLInputElement).value)}
-        />
+        <TenantField id="erase-tenant" value={tenant} onInput={setTenant} />
         <label class="check">
           <input
             type="checkbox"
