@@ -4,8 +4,37 @@
  * question says plus who it refers to, taken from the previous turn.
  */
 
-/** Pronouns that refer back to someone or something named before. */
-const REFERRING = /\b(she|he|her|hers|him|his|they|them|their|theirs|it|its)\b/i;
+import { namesIn } from './names.js';
+import { OFFLINE_LABEL } from './offline.js';
+
+/**
+ * Pronouns that refer back to someone or something named before: English, and those of
+ * other languages that are no other word too (not French "la", Spanish "es" or Swedish "det").
+ */
+const REFERRING = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:${[
+    'she he her hers him his they them their theirs it its',
+    'sie er ihr ihm ihn ihre ihren ihrem seine seinen seinem',
+    'il elle ils elles lui',
+    'él ella ellos ellas',
+    'lui lei loro',
+    'ele ela eles elas',
+    'hij zij hem haar',
+    'han hon hun honom henne hende',
+    'он она оно они его её ее их ему ей',
+  ]
+    .join(' ')
+    .split(' ')
+    .join('|')})(?![\\p{L}\\p{N}])`,
+  'iu',
+);
+/** Pronouns that stand for a thing, a place or a firm rather than a person. */
+const NEUTER = /^(?:it|its)$/i;
+
+/** True when `question` refers back with a pronoun and names no one. */
+export function refersBack(question: string): boolean {
+  return REFERRING.test(question) && names(question).length === 0;
+}
 
 /** Names in a text: capitalised words that do not start a sentence. */
 function names(text: string): string[] {
@@ -29,17 +58,47 @@ function quotedSubjects(answer: string): string[] {
 }
 
 /**
+ * What an answer says: an offline answer's quotes (none when it found no answer), or the
+ * model's reply; without citations and the brackets around subjects.
+ */
+function answered(answer: string): string {
+  const text = answer.trim();
+  const at = text.indexOf('from memory: ');
+  const said = at >= 0 ? text.slice(at + 13) : text.startsWith(OFFLINE_LABEL) ? '' : text;
+  return said.replace(/\s*\[\d+\]/g, '').replace(/[[\]]/g, '');
+}
+
+/** Whether `name` is already among `known` (or part of one of them). */
+const among = (name: string, known: readonly string[]) =>
+  known.some((k) => k.toLowerCase().includes(name.toLowerCase()));
+
+/**
+ * Who or what a pronoun of `question` stands for, from the previous turn: for "it", first
+ * what its answer named that its question did not ("Where does my brother work and where
+ * is it?": the firm the answer names); for a person, first the subjects of its quotes, then
+ * the names in its question; else the names in its answer.
+ */
+function referents(question: string, previous: { question: string; answer: string }): string[] {
+  const subjects = quotedSubjects(previous.answer);
+  const asked = names(previous.question);
+  const given = namesIn(answered(previous.answer)).filter(
+    (n) => !among(n, asked) && !among(n, subjects),
+  );
+  const pronoun = REFERRING.exec(question)?.[0] ?? '';
+  const order = NEUTER.test(pronoun) ? [given, subjects, asked] : [subjects, asked, given];
+  return order.find((list) => list.length > 0) ?? [];
+}
+
+/**
  * The question to search memory with: `question` itself, or, when it refers back with a
- * pronoun and names no one, `question` followed by who the previous turn was about (the
- * subjects of its quotes, else the names in its question and answer).
+ * pronoun and names no one, `question` followed by who or what the previous turn was about
+ * (the subjects of its quotes, the names in its question, or those its answer gave).
  */
 export function followUpQuery(
   question: string,
   previous: { question: string; answer: string } | undefined,
 ): string {
-  if (!previous || !REFERRING.test(question) || names(question).length > 0) return question;
-  const subjects = quotedSubjects(previous.answer);
-  const referents = subjects.length > 0 ? subjects : names(previous.question);
-  const unique = [...new Set(referents)].slice(0, 3);
+  if (!previous || !refersBack(question)) return question;
+  const unique = [...new Set(referents(question, previous))].slice(0, 3);
   return unique.length > 0 ? `${question} (${unique.join(', ')})` : question;
 }

@@ -22,6 +22,7 @@ import {
   classifyQuestion,
   type QuestionNeeds,
 } from './budget.js';
+import { compoundAnswer } from './compound-answer.js';
 import { conversationFor } from './conversation-choice.js';
 import { LunaErrorCode } from './errors.js';
 import {
@@ -32,10 +33,9 @@ import {
   undoMemoryChange,
 } from './facts/learn.js';
 import type { LearnedFacts, MemoryChange } from './facts/types.js';
-import { followUpQuery } from './follow-up.js';
 import { ChatClient, type ChatResult, chatClientOptionsFromConfig } from './llm/client.js';
 import type { MemoryFragment, MemoryProvider } from './memory.js';
-import { extractiveAnswer, type QuotedSource } from './offline.js';
+import type { QuotedSource } from './offline.js';
 import {
   checkTraits,
   DEFAULT_TRAITS,
@@ -49,6 +49,8 @@ import {
   TRAITS,
   type Traits,
 } from './personality.js';
+import { questionParts } from './question-parts.js';
+import { retrieveParts } from './question-retrieval.js';
 import { recordedSource } from './recorded-source.js';
 import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
 import type {
@@ -359,13 +361,15 @@ export function createLuna(options: LunaOptions): Luna {
     let t = performance.now();
     const recent =
       given ?? (historyTurns > 0 ? await store.recentExchanges(conversationId, historyTurns) : []);
-    // A follow-up ("when is her birthday?") is searched with who the last turn was about.
-    const query = followUpQuery(question, recent.at(-1));
-    const fragments: MemoryFragment[] = await memory.search(query, {
-      k,
-      ...(namespace === undefined ? {} : { namespace }),
+    // A follow-up ("when is her birthday?") is searched with who the last turn was about,
+    // each part of a compound question on its own.
+    const parts = questionParts(question);
+    const retrieval = await retrieveParts(parts, recent.at(-1), {
+      search: (query) =>
+        memory.search(query, { k, ...(namespace === undefined ? {} : { namespace }) }),
+      judge: judgeRetrieved,
     });
-    const judgement = await judgeRetrieved(query, fragments);
+    const { fragments, judgement } = retrieval;
     const grounded = judgement.fragments
       .filter((j) => j.relevance >= GROUNDED_AT)
       .map((j) => j.fragment);
@@ -440,7 +444,7 @@ export function createLuna(options: LunaOptions): Luna {
       answer = result.content;
       sources = modelSources;
     } else {
-      const offline = extractiveAnswer(query, fragments, {
+      const offline = compoundAnswer(question, retrieval.parts, fragments, {
         note: llm ? 'The language model did not answer' : offlineNote,
         judgement,
       });

@@ -66,7 +66,8 @@ export interface ExtractiveAnswer {
   sentences: ExtractedSentence[];
 }
 
-interface Candidate {
+/** A sentence, or two in a row, that an answer can quote. */
+export interface Candidate {
   fragment: number;
   judged: JudgedFragment;
   position: number;
@@ -128,7 +129,10 @@ function candidates(judgement: Judgement, only: (f: JudgedFragment) => boolean):
   );
 }
 
-function sourcesOf(chosen: Candidate[], fragments: readonly MemoryFragment[]): QuotedSource[] {
+export function sourcesOf(
+  chosen: Candidate[],
+  fragments: readonly MemoryFragment[],
+): QuotedSource[] {
   const sources: QuotedSource[] = [];
   const cited: number[] = [];
   for (const c of chosen) {
@@ -164,50 +168,76 @@ export function extractiveAnswer(
   const judgement = options.judgement ?? judge(question, fragments);
   const asked = question.trim();
 
+  const chosen = chooseQuotes(judgement, { maxSentences, maxChars });
+  if (chosen === undefined) return refusal(asked, fragments, judgement, note);
+  return {
+    text: `${OFFLINE_LABEL} ${note}; from memory: ${citedQuotes(chosen, fragments).join(' ')}`,
+    grounded: true,
+    relevance: judgement.relevance,
+    sources: sourcesOf(chosen, fragments),
+    sentences: chosen.map((c) => sentenceOf(c, fragments)),
+  };
+}
+
+/**
+ * The answer that memory does not hold the answer to `asked`, with what came closest,
+ * labelled as such.
+ */
+export function refusal(
+  asked: string,
+  fragments: readonly MemoryFragment[],
+  judgement: Judgement,
+  note: string,
+): ExtractiveAnswer {
+  const [closest] = candidates(judgement, () => true);
+  const text = `${OFFLINE_LABEL} ${note}, and memory holds nothing that answers "${asked}".`;
+  if (!closest) return { text, grounded: false, relevance: 0, sources: [], sentences: [] };
+  return {
+    text: `${text} Closest (not an answer): ${closest.quote} [1]`,
+    grounded: false,
+    relevance: judgement.relevance,
+    sources: sourcesOf([closest], fragments),
+    sentences: [sentenceOf(closest, fragments)],
+  };
+}
+
+/**
+ * The sentences a grounded judgement quotes, in fragment order: those that cover the most
+ * of the question, none already in `quoted` (an earlier part's); `undefined` when the
+ * fragments do not hold the answer.
+ */
+export function chooseQuotes(
+  judgement: Judgement,
+  limits: { maxSentences: number; maxChars: number },
+  quoted: readonly Candidate[] = [],
+): Candidate[] | undefined {
   const ranked = candidates(judgement, (f) => f.relevance >= GROUNDED_AT);
   // Grounded, but only by words of a question (a remembered exchange's): nothing to quote.
-  if (!judgement.grounded || ranked.length === 0) {
-    const [closest] = candidates(judgement, () => true);
-    const refusal = `${OFFLINE_LABEL} ${note}, and memory holds nothing that answers "${asked}".`;
-    if (!closest) {
-      return { text: refusal, grounded: false, relevance: 0, sources: [], sentences: [] };
-    }
-    return {
-      text: `${refusal} Closest (not an answer): ${closest.quote} [1]`,
-      grounded: false,
-      relevance: judgement.relevance,
-      sources: sourcesOf([closest], fragments),
-      sentences: [sentenceOf(closest, fragments)],
-    };
-  }
-
+  if (!judgement.grounded || ranked.length === 0) return undefined;
   const chosen: Candidate[] = [];
-  let chars = 0;
+  let chars = quoted.reduce((n, c) => n + c.quote.length, 0);
   // The best is always quoted: a fragment can hold the answer by its words, heading and
   // file name together while no sentence, nor two in a row, covers half the question.
   const best = ranked[0]?.score ?? 0;
   const floor = Math.min(best, Math.max(GROUNDED_AT, best * RELEVANCE_FLOOR));
   for (const c of ranked) {
-    if (chosen.length >= maxSentences || c.score < floor) break;
-    if (chosen.length > 0 && chars + c.quote.length > maxChars) continue;
+    if (chosen.length >= limits.maxSentences || c.score < floor) break;
+    if (chars > 0 && chars + c.quote.length > limits.maxChars) continue;
     // A sentence already quoted, alone or with its neighbour, is not quoted again.
-    if (chosen.some((s) => overlaps(s, c))) continue;
+    if ([...quoted, ...chosen].some((s) => overlaps(s, c))) continue;
     chosen.push(c);
     chars += c.quote.length;
   }
-  chosen.sort((a, b) => a.fragment - b.fragment || a.position - b.position);
+  return chosen.sort((a, b) => a.fragment - b.fragment || a.position - b.position);
+}
+
+/** Each chosen sentence as quoted, with the number of its source. */
+export function citedQuotes(chosen: Candidate[], fragments: readonly MemoryFragment[]): string[] {
   const sources = sourcesOf(chosen, fragments);
-  const quoted = chosen.map((c) => {
+  return chosen.map((c) => {
     const n = sources.findIndex((s) => s.id === (fragments[c.fragment]?.id ?? '')) + 1;
     return `${c.quote} [${n}]`;
   });
-  return {
-    text: `${OFFLINE_LABEL} ${note}; from memory: ${quoted.join(' ')}`,
-    grounded: true,
-    relevance: judgement.relevance,
-    sources,
-    sentences: chosen.map((c) => sentenceOf(c, fragments)),
-  };
 }
 
 /** Whether two candidates quote a sentence in common (the same text, or one in the other). */
@@ -217,7 +247,7 @@ function overlaps(a: Candidate, b: Candidate): boolean {
   return a.text.includes(b.text) || b.text.includes(a.text);
 }
 
-function sentenceOf(c: Candidate, fragments: readonly MemoryFragment[]): ExtractedSentence {
+export function sentenceOf(c: Candidate, fragments: readonly MemoryFragment[]): ExtractedSentence {
   return {
     fragmentId: fragments[c.fragment]?.id ?? '',
     text: c.text,

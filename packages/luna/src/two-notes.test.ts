@@ -1,0 +1,78 @@
+/**
+ * Offline answers that need two notes: a question of two parts ("... and where is it?"),
+ * the second about what the first part's answer names, is answered from both notes, each
+ * cited; on the real cores, both implementations.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@aios/utils';
+import { testImplementations } from '@aios/utils/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpenedLuna, openLuna } from './open.js';
+import { householdNotes } from './testing/household.js';
+
+const NOTES = [
+  'My sister works at Lindqvist Optics.',
+  'Lindqvist Optics is on the third floor of the old mill in Tampere.',
+  'Our neighbour Pavel repairs bicycles in his garage.',
+  'The chimney is swept every October by a firm from the village.',
+  'Ma cousine travaille chez Brasserie Moreau.',
+  'Brasserie Moreau se trouve à Lyon, près de la gare.',
+];
+
+describe.each(testImplementations())('questions that need two notes (%s)', (impl) => {
+  let dir: string;
+  let luna: OpenedLuna;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'luna-two-notes-'));
+    const { config } = loadConfig({
+      cwd: dir,
+      env: { AIOS_HOME: dir },
+      overrides: { native: impl },
+    });
+    luna = await openLuna({ config, llm: null });
+    await luna.carma.addMany([...NOTES, ...householdNotes()]);
+  });
+  afterAll(async () => {
+    await luna?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const quoted = (answer: { sources: Array<{ text: string }> }) =>
+    answer.sources.map((s) => s.text);
+
+  it('follows what the first part names into the note about it', async () => {
+    const answer = await luna.ask('Where does my sister work, and where is it?');
+    expect(answer.grounded).toBe(true);
+    expect(answer.answer).toMatch(/My sister works at Lindqvist Optics\. \[1\]/);
+    expect(answer.answer).toMatch(/Lindqvist Optics is on the third floor .* Tampere\. \[2\]/);
+    expect(quoted(answer)).toEqual([NOTES[0], NOTES[1]]);
+    for (const s of answer.sources) expect(s.grounded).toBe(true);
+  });
+
+  it('does so in another language', async () => {
+    const answer = await luna.ask('Où travaille ma cousine et où se trouve-t-elle ?');
+    expect(answer.grounded).toBe(true);
+    expect(quoted(answer)).toEqual([NOTES[4], NOTES[5]]);
+  });
+
+  it('answers each part of a question about two things from its own note', async () => {
+    const answer = await luna.ask('Who repairs bicycles, and when is the chimney swept?');
+    expect(answer.grounded).toBe(true);
+    expect(quoted(answer)).toEqual([NOTES[2], NOTES[3]]);
+  });
+
+  it('says which part memory does not answer, and answers the other', async () => {
+    const answer = await luna.ask('Where does my sister work and what is her salary?');
+    expect(answer.grounded).toBe(true);
+    expect(quoted(answer)).toEqual([NOTES[0]]);
+    expect(answer.answer).toMatch(/My sister works at Lindqvist Optics\. \[1\]/);
+    expect(answer.answer).toContain('memory holds nothing that answers "what is her salary?"');
+  });
+
+  it('keeps a question with "and" between two names whole', async () => {
+    const answer = await luna.ask('Who is allergic to cats and penicillin?');
+    expect(answer.answer).not.toContain('memory holds nothing that answers "penicillin');
+  });
+});
