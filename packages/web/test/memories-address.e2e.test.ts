@@ -36,6 +36,8 @@ describe.skipIf(!chromiumPath)('The Memories page in the address', () => {
     await page.locator('[data-testid="result-count"][data-loading="false"]').waitFor();
     return count().textContent();
   };
+  const filter = (label: string) =>
+    page.getByRole('group', { name: 'Filters' }).getByLabel(label, { exact: true });
   const firstFragment = () =>
     page
       .getByRole('list', { name: 'Fragments' })
@@ -122,5 +124,77 @@ describe.skipIf(!chromiumPath)('The Memories page in the address', () => {
     await page.getByRole('button', { name: 'Back to the list' }).click();
     await expect.poll(() => new URL(page.url()).pathname).toBe('/memories');
     expect(await settledCount()).toBe('50 fragment(s) on this page');
+  });
+
+  it('keeps the search mode and the filters over reload, Back and Forward', async () => {
+    const added = await fetch(`${url}/v1/memory/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        items: [1, 2, 3].map((i) => ({
+          text: `Garden bed ${i}: the almanac says sow beans.`,
+          namespace: 'garden',
+        })),
+      }),
+    });
+    expect(added.status).toBe(200);
+    await page.goto(`${url}/memories`);
+    expect(await settledCount()).toBe('50 fragment(s) on this page');
+    await filter('Namespace').selectOption('garden');
+    await expect.poll(() => page.url()).toMatch(/[?&]namespace=garden\b/);
+    expect(await settledCount()).toBe('3 fragment(s) on this page');
+    await page.getByLabel('Mode', { exact: true }).selectOption('lexical');
+    await expect.poll(() => page.url()).toMatch(/[?&]mode=lexical\b/);
+    await page.getByLabel('Search memories').fill('almanac');
+    await expect.poll(() => page.url()).toMatch(/[?&]q=almanac\b/);
+    expect(await settledCount()).toMatch(/^3 result\(s\) for “almanac”/);
+
+    // A reload searches as before: the same mode, in the same namespace.
+    const [searched] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/v1/memory/search')),
+      page.reload(),
+    ]);
+    expect(searched.postDataJSON()).toMatchObject({ mode: 'lexical', namespace: 'garden' });
+    expect(await page.getByLabel('Mode', { exact: true }).inputValue()).toBe('lexical');
+    expect(await filter('Namespace').inputValue()).toBe('garden');
+    expect(await settledCount()).toMatch(/^3 result\(s\) for “almanac”/);
+
+    // Back undoes one choice at a time (the search typed with the mode is one step).
+    await page.goBack();
+    await expect.poll(() => page.getByLabel('Mode', { exact: true }).inputValue()).toBe('hybrid');
+    expect(await filter('Namespace').inputValue()).toBe('garden');
+    expect(await settledCount()).toBe('3 fragment(s) on this page');
+    await page.goBack();
+    await expect.poll(() => filter('Namespace').inputValue()).toBe('');
+    expect(await settledCount()).toBe('50 fragment(s) on this page');
+    await page.goForward();
+    await expect.poll(() => filter('Namespace').inputValue()).toBe('garden');
+    await page.goForward();
+    await expect.poll(() => page.getByLabel('Mode', { exact: true }).inputValue()).toBe('lexical');
+    expect(await page.getByLabel('Search memories').inputValue()).toBe('almanac');
+
+    // Letters typed in a filter are one step, not one each.
+    await page.getByLabel('Search memories').fill('');
+    await expect.poll(() => page.url()).not.toMatch(/q=/);
+    const before = await page.evaluate(() => history.length);
+    await filter('Source').pressSequentially('seed');
+    await expect.poll(() => page.url()).toMatch(/[?&]source=seed\b/);
+    expect(await page.evaluate(() => history.length)).toBe(before + 1);
+  });
+
+  it('leaves out of the address what is no mode or filter, and shows a namespace it does not list', async () => {
+    await page.goto(
+      `${url}/memories?mode=fuzzy&namespace=garden&from=2026-13-45&minImportance=lots&page=0`,
+    );
+    await expect.poll(() => page.url()).toBe(`${url}/memories?namespace=garden`);
+    expect(await settledCount()).toBe('3 fragment(s) on this page');
+    expect(await page.getByLabel('Mode', { exact: true }).inputValue()).toBe('hybrid');
+    expect(await filter('Created from').inputValue()).toBe('');
+    expect(await filter('Importance at least').inputValue()).toBe('');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    await page.goto(`${url}/memories?namespace=nowhere`);
+    expect(await settledCount()).toBe('0 fragment(s) on this page');
+    expect(await filter('Namespace').inputValue()).toBe('nowhere');
   });
 });

@@ -1,7 +1,14 @@
 import type { paths } from '../api/schema.gen';
 
-export type SearchMode = 'hybrid' | 'vector' | 'lexical';
 type SearchBody = paths['/v1/memory/search']['post']['requestBody']['content']['application/json'];
+
+export type SearchMode = NonNullable<SearchBody['mode']>;
+/** Every mode the server searches in, in the order the page offers them (all: checked). */
+export const SEARCH_MODES = Object.keys({
+  hybrid: true,
+  vector: true,
+  lexical: true,
+} satisfies Record<SearchMode, true>) as readonly SearchMode[];
 type ListQuery = NonNullable<paths['/v1/memory']['get']['parameters']['query']>;
 
 /** What the filter controls of the Memories page hold (empty strings: not set). */

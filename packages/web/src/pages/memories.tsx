@@ -4,13 +4,19 @@ import { api, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
-import { useLoad } from '../hooks';
 import { AddNote } from '../memories/add-note';
-import { isListHref, LIST_PATH, listAddressOf, listHref } from '../memories/address';
+import {
+  isListHref,
+  LIST_PATH,
+  type ListAddress,
+  listAddressOf,
+  listHref,
+} from '../memories/address';
+import { FilterControls } from '../memories/filter-controls';
 import {
   type Filters,
   listQuery,
-  NO_FILTERS,
+  SEARCH_MODES,
   type SearchMode,
   searchFilter,
 } from '../memories/filters';
@@ -51,12 +57,14 @@ function useListing(query: string, mode: SearchMode, filters: Filters, page: num
     loading: true,
   });
   const latest = useRef<AbortController | null>(null);
-  const cursors = useRef<{ filters: Filters; byPage: Cursors }>({
-    filters,
+  // The filters are read from the address at each render: they are compared by value.
+  const filtersKey = JSON.stringify(filters);
+  const cursors = useRef<{ filtersKey: string; byPage: Cursors }>({
+    filtersKey,
     byPage: new Map([[1, null]]),
   });
-  if (cursors.current.filters !== filters) {
-    cursors.current = { filters, byPage: new Map([[1, null]]) };
+  if (cursors.current.filtersKey !== filtersKey) {
+    cursors.current = { filtersKey, byPage: new Map([[1, null]]) };
   }
   useEffect(() => {
     latest.current?.abort();
@@ -134,84 +142,8 @@ function useListing(query: string, mode: SearchMode, filters: Filters, page: num
       },
     );
     return () => controller.abort();
-  }, [query, mode, filters, page, tick]);
+  }, [query, mode, filtersKey, page, tick]);
   return state;
-}
-
-function FilterControls({
-  filters,
-  onChange,
-  version,
-}: {
-  filters: Filters;
-  onChange: (f: Filters) => void;
-  /** Changes when fragments were added or removed: the namespaces are read again. */
-  version: number;
-}) {
-  const namespaces = useLoad(
-    async () => (await ok(api.GET('/v1/memory/namespaces'))).items,
-    [version],
-  );
-  const field = (key: keyof Filters) => ({
-    value: filters[key],
-    onInput: (e: Event) => onChange({ ...filters, [key]: (e.target as HTMLInputElement).value }),
-  });
-  return (
-    <fieldset class="filters">
-      <legend>Filters</legend>
-      <div>
-        <label for="filter-namespace">Namespace</label>
-        <select
-          id="filter-namespace"
-          value={filters.namespace}
-          onChange={(e) =>
-            onChange({ ...filters, namespace: (e.target as HTMLSelectElement).value })
-          }
-        >
-          <option value="">All</option>
-          {namespaces.data?.map((n) => (
-            <option key={n.name} value={n.name}>
-              {n.name} ({n.fragments})
-            </option>
-          ))}
-        </select>
-      </div>
-      <div>
-        <label for="filter-source">Source</label>
-        <input id="filter-source" maxLength={4096} {...field('source')} />
-      </div>
-      <div>
-        <label for="filter-from">Created from</label>
-        <input id="filter-from" type="date" {...field('from')} />
-      </div>
-      <div>
-        <label for="filter-to">Created to</label>
-        <input id="filter-to" type="date" {...field('to')} />
-      </div>
-      <div>
-        <label for="filter-min">Importance at least</label>
-        <input
-          id="filter-min"
-          type="number"
-          min={0}
-          max={1}
-          step={0.1}
-          {...field('minImportance')}
-        />
-      </div>
-      <div>
-        <label for="filter-max">Importance at most</label>
-        <input
-          id="filter-max"
-          type="number"
-          min={0}
-          max={1}
-          step={0.1}
-          {...field('maxImportance')}
-        />
-      </div>
-    </fieldset>
-  );
 }
 
 /**
@@ -232,13 +164,17 @@ export function MemoriesPage() {
   if (!opened) listSearch.current = search;
   const address = listAddressOf(listSearch.current);
   const [query, setQuery] = useState(address.query);
-  const [mode, setMode] = useState<SearchMode>('hybrid');
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [tick, setTick] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [bulk, setBulk] = useState<{ done: number; total: number; error?: ApiError }>();
-  const { listing, error, loading } = useListing(address.query, mode, filters, address.page, tick);
+  const { listing, error, loading } = useListing(
+    address.query,
+    address.mode,
+    address.filters,
+    address.page,
+    tick,
+  );
   const refresh = () => setTick((t) => t + 1);
   // The search is put in the address once typing pauses (older answers are dropped); it
   // replaces the entry, as each letter is no place to go back to.
@@ -250,7 +186,8 @@ export function MemoriesPage() {
     setQuery(text);
     clearTimeout(typing.current);
     typing.current = setTimeout(() => {
-      const href = listHref({ query: text, page: 1 });
+      // The mode and filters as they are now: one may have changed while typing paused.
+      const href = listHref({ ...listAddressOf(currentSearch()), query: text, page: 1 });
       if (currentPath() !== LIST_PATH || href === currentPath() + currentSearch()) return;
       typed.current = text;
       navigate(href, { replace: true });
@@ -269,15 +206,40 @@ export function MemoriesPage() {
   const lastPage = pastTheEnd && listing.asked === address.page ? listing.page : null;
   useEffect(() => {
     if (!opened && lastPage !== null)
-      navigate(listHref({ query: '', page: lastPage }), { replace: true });
+      navigate(listHref({ ...listAddressOf(currentSearch()), page: lastPage }), { replace: true });
   }, [opened, lastPage]);
-  /** Other filters or another mode start again at the first page, with nothing selected. */
-  const refine = (change: () => void) => {
-    change();
+  // An address holding what is no mode, filter or page is replaced by the one it is read
+  // as, so that what the address says is what the page shows. The address is read as it is
+  // now, not as rendered: keys typed since then have moved it on.
+  useEffect(() => {
+    if (opened || currentPath() !== LIST_PATH) return;
+    const canonical = listHref(listAddressOf(currentSearch()));
+    if (canonical !== LIST_PATH + currentSearch()) navigate(canonical, { replace: true });
+  }, [opened, search]);
+  /** The field typed in last, and the address its change made. */
+  const typedIn = useRef<{ field: keyof Filters; href: string } | undefined>(undefined);
+  /**
+   * Another mode or other filters start again at the first page, with nothing selected, as
+   * a new entry of the history (Back undoes it). What is typed in one field in a row (the
+   * letters of a source, the digits of a day) is one entry, each change replacing the last.
+   */
+  const refine = (change: (now: ListAddress) => Partial<ListAddress>, typed?: keyof Filters) => {
+    // From the address as it is now: a key may have moved it on since the last render.
+    const now = listAddressOf(currentSearch());
+    const href = listHref({ ...now, ...change(now), page: 1 });
+    const here = currentPath() + currentSearch();
+    const again =
+      typed !== undefined && typedIn.current?.field === typed && typedIn.current.href === here;
+    typedIn.current = typed === undefined ? undefined : { field: typed, href };
     setSelected(new Set());
-    if (address.page !== 1) navigate(listHref({ ...address, page: 1 }), { replace: true });
+    navigate(href, { replace: again });
   };
-  const turnTo = (page: number) => navigate(listHref({ query: '', page }));
+  const filter = (key: keyof Filters, value: string) =>
+    refine(
+      (now) => ({ filters: { ...now.filters, [key]: value } }),
+      key === 'namespace' ? undefined : key,
+    );
+  const turnTo = (page: number) => navigate(listHref({ ...address, query: '', page }));
   const backToList = () => {
     const from = cameFrom();
     if (from !== null && isListHref(from)) history.back();
@@ -335,21 +297,19 @@ export function MemoriesPage() {
           </label>
           <select
             id="memory-mode"
-            value={mode}
+            value={address.mode}
             onChange={(e) =>
-              refine(() => setMode((e.target as HTMLSelectElement).value as SearchMode))
+              refine(() => ({ mode: (e.target as HTMLSelectElement).value as SearchMode }))
             }
           >
-            <option value="hybrid">hybrid</option>
-            <option value="vector">vector</option>
-            <option value="lexical">lexical</option>
+            {SEARCH_MODES.map((mode) => (
+              <option key={mode} value={mode}>
+                {mode}
+              </option>
+            ))}
           </select>
         </div>
-        <FilterControls
-          filters={filters}
-          onChange={(f) => refine(() => setFilters(f))}
-          version={tick}
-        />
+        <FilterControls filters={address.filters} onChange={filter} version={tick} />
       </search>
       <ErrorNote error={error} />
       {listing?.fallback && <p class="notice">{listing.fallback}</p>}
