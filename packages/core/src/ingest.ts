@@ -274,7 +274,11 @@ interface SyncContext {
   legacy: LegacyIndex;
 }
 
-async function syncContext(target: IngestTarget, namespace: string): Promise<SyncContext> {
+async function syncContext(
+  target: IngestTarget,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<SyncContext> {
   const hashing = await createHashing({
     native: target.memory.implementation === 'native' ? 'native' : 'js',
   });
@@ -288,7 +292,7 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
       if (known.contentHash === null) return 'changed'; // a first ingest that was stopped
       if (known.size === size && known.modifiedAt === modifiedAt) return 'unchanged';
       // Touched but maybe not changed: the text decides (and the record takes the new time).
-      const read = await fileText(path, kindOf(path)).catch((error: unknown) => {
+      const read = await fileText(path, kindOf(path), signal).catch((error: unknown) => {
         // A document that became unreadable: its read, in its turn, skips it saying why.
         if (skipReason(error) === undefined) throw error;
         return undefined;
@@ -308,17 +312,24 @@ async function syncContext(target: IngestTarget, namespace: string): Promise<Syn
  * joined by form feeds (with the pages), a Word document's, an EPUB book's or an
  * OpenDocument text's the text made of it (`documentText`).
  */
-async function fileText(path: string, kind: FileKind): Promise<{ text: string; pages?: string[] }> {
+async function fileText(
+  path: string,
+  kind: FileKind,
+  signal?: AbortSignal,
+): Promise<{ text: string; pages?: string[] }> {
   if (isZipped(kind)) return { text: await documentText(kind, await readBytes(path), path) };
   if (kind !== 'pdf') return { text: await readText(path) };
-  const pages = await pdfPages(await readBytes(path), path);
+  const pages = await pdfPages(await readBytes(path), path, signal);
   return { text: pages.join('\f'), pages };
 }
 
-async function openChunks(file: Planned): Promise<FileChunks & { text: string }> {
+async function openChunks(
+  file: Planned,
+  signal?: AbortSignal,
+): Promise<FileChunks & { text: string }> {
   // Read from `path`; the chunks say they came from `source`.
   const { path, kind, source } = file;
-  const { text, pages } = await fileText(path, kind);
+  const { text, pages } = await fileText(path, kind, signal);
   let fraction = 0;
   const track = function* <T>(items: Iterable<T>, at: (item: T) => number): Generator<T> {
     for (const item of items) {
@@ -448,7 +459,7 @@ export async function ingest(
   const named = new Set(givenPaths(paths));
   const memory = isIngestTarget(target) ? target.memory : target;
   const namespace = options.namespace ?? DEFAULT_INGEST_NAMESPACE;
-  const sync = isIngestTarget(target) ? await syncContext(target, namespace) : undefined;
+  const sync = isIngestTarget(target) ? await syncContext(target, namespace, signal) : undefined;
   const fixed =
     options.batchSize === undefined ? undefined : Math.max(1, Math.floor(options.batchSize));
   let batchSize = fixed ?? 32;
@@ -489,7 +500,14 @@ export async function ingest(
   });
   for (const path of collected) {
     if (signal?.aborted) return stop();
-    const file = await plan(path, skip, sync, !named.has(path), options.sourceName?.(path) ?? path);
+    let file: Planned | undefined;
+    try {
+      file = await plan(path, skip, sync, !named.has(path), options.sourceName?.(path) ?? path);
+    } catch (error) {
+      // Stopped while a touched PDF was read again to compare it: nothing was written yet.
+      if (signal?.aborted) return stop();
+      throw error;
+    }
     if (file) planned.push(file);
   }
   if (sync) {
@@ -526,12 +544,15 @@ export async function ingest(
       bytesBefore += file.size;
       continue;
     }
-    const opened = await openChunks(file).catch((error: unknown) => {
+    const opened = await openChunks(file, signal).catch((error: unknown) => {
+      // Stopped while a PDF was read: what was stored stays, as between batches.
+      if (signal?.aborted) return 'stopped' as const;
       const reason = isDocument(file.kind) ? skipReason(error) : undefined;
       if (reason === undefined) throw error;
       skip({ path: file.path, reason });
       return undefined;
     });
+    if (opened === 'stopped') return stop();
     if (!opened) {
       // Its bytes are behind; it is no file done (it was skipped, and said so).
       report(false, 1);

@@ -8,41 +8,19 @@
  * text jumps up (a new column), and a word hyphenated across a line end is joined again. A
  * scanned page (an image) holds no text to read.
  *
- * unpdf is an optional peer (`readers.ts`), loaded on the first PDF.
+ * unpdf is an optional peer (`readers.ts`); PDF.js runs on a thread of its own
+ * (`pdf-thread.ts`), so that reading a large PDF does not hold the JS thread.
  */
 import { hasUnspaced } from '@aios/utils';
 import { type Chunk, textChunks } from './chunk.js';
 import { hasPdfHeader, NOT_A_PDF } from './files.js';
 import { invalidFile } from './json.js';
-import { loadReader } from './readers.js';
+import { type OpenFailure, PdfTooLarge, readPdfPieces, type TextPiece } from './pdf-thread.js';
 
-type PdfJs = Awaited<ReturnType<typeof import('unpdf')['getResolvedPDFJS']>>;
-type Document = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
-
-const pdfjs = async (): Promise<PdfJs> =>
-  (await loadReader<typeof import('unpdf')>('unpdf')).getResolvedPDFJS();
-
-/** Opens a PDF, or says why it cannot be read. */
-async function open(bytes: Uint8Array): Promise<{ doc: Document } | { problem: string }> {
-  if (!hasPdfHeader(bytes)) return { problem: NOT_A_PDF };
-  const { getDocument } = await pdfjs();
-  const task = getDocument({
-    // PDF.js takes the buffer over: it gets a copy.
-    data: new Uint8Array(bytes),
-    isEvalSupported: false,
-    disableFontFace: true,
-    useSystemFonts: false,
-    // Errors only: a damaged part of a page is said once, by the skip or the empty page.
-    verbosity: 0,
-  });
-  try {
-    return { doc: await task.promise };
-  } catch (error) {
-    await task.destroy();
-    const name = (error as { name?: string }).name;
-    if (name === 'PasswordException') return { problem: 'an encrypted PDF (it needs a password)' };
-    return { problem: `a damaged PDF (${(error as Error).message})` };
-  }
+/** Why PDF.js could not open a file, as a skip says it. */
+function openProblem(failure: OpenFailure): string {
+  if (failure.name === 'PasswordException') return 'an encrypted PDF (it needs a password)';
+  return `a damaged PDF (${failure.message})`;
 }
 
 export interface Line {
@@ -58,16 +36,15 @@ const tidy = (text: string): string =>
     .replace(/(?: ?\.){4,} ?/g, ' … ')
     .trim();
 
-/** The lines of a page, in the order PDF.js gives its text. */
-function lines(items: ReadonlyArray<{ str?: string; hasEOL?: boolean; transform?: number[] }>) {
+/** The lines of a page, from its text pieces in the order PDF.js gives them. */
+function lines(pieces: readonly TextPiece[]): Line[] {
   const out: Line[] = [];
   let text = '';
   let y: number | undefined;
-  for (const item of items) {
-    if (typeof item.str !== 'string') continue;
-    if (y === undefined && item.str.trim() !== '') y = item.transform?.[5] ?? 0;
-    text += item.str;
-    if (item.hasEOL) {
+  for (const [str, endsLine, baseline] of pieces) {
+    if (y === undefined && str.trim() !== '') y = baseline;
+    text += str;
+    if (endsLine) {
       if (text.trim() !== '') out.push({ text: tidy(text), y: y ?? 0 });
       text = '';
       y = undefined;
@@ -163,24 +140,26 @@ export function dropRunningLines(pages: Line[][]): Line[][] {
 /**
  * The text of each page of the PDF in `bytes` (an empty string for a page without text),
  * running heads and feet left out (`dropRunningLines`); `INGEST_INVALID` when it cannot be
- * opened.
+ * opened or needs more memory than PDF.js is given. Once `signal` is aborted, rejects with
+ * its reason.
  */
-export async function pdfPages(bytes: Uint8Array, path: string): Promise<string[]> {
-  const opened = await open(bytes);
-  if ('problem' in opened) throw invalidFile(path, opened.problem);
-  const { doc } = opened;
+export async function pdfPages(
+  bytes: Uint8Array,
+  path: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  if (!hasPdfHeader(bytes)) throw invalidFile(path, NOT_A_PDF);
+  const pages: Line[][] = [];
+  let failure: OpenFailure | undefined;
   try {
-    const pages: Line[][] = [];
-    for (let n = 1; n <= doc.numPages; n++) {
-      const page = await doc.getPage(n);
-      const content = await page.getTextContent();
-      pages.push(lines(content.items as Array<{ str?: string }>));
-      page.cleanup();
-    }
-    return dropRunningLines(pages).map(pageParagraphs);
-  } finally {
-    await doc.destroy();
+    failure = await readPdfPieces(bytes, (pieces) => pages.push(lines(pieces)), signal);
+  } catch (error) {
+    if (error instanceof PdfTooLarge)
+      throw invalidFile(path, `too large to read (${error.message})`);
+    throw error;
   }
+  if (failure) throw invalidFile(path, openProblem(failure));
+  return dropRunningLines(pages).map(pageParagraphs);
 }
 
 /**
