@@ -30,7 +30,7 @@ export function compoundAnswer(
 ): ExtractiveAnswer {
   const [only] = parts;
   if (parts.length === 1 && only) {
-    return extractiveAnswer(only.query, fragments, { ...options, judgement: only.judgement });
+    return extractiveAnswer(only.question, fragments, { ...options, judgement: only.judgement });
   }
   const limits = { maxSentences: options.maxSentences ?? 3, maxChars: options.maxChars ?? 1200 };
   const note = options.note ?? 'No language model is reachable';

@@ -6,6 +6,7 @@
 
 import { namesIn } from './names.js';
 import { OFFLINE_LABEL } from './offline.js';
+import { questionTerms } from './relevance.js';
 
 /**
  * Pronouns that refer back to someone or something named before: English, and those of
@@ -76,7 +77,7 @@ const among = (name: string, known: readonly string[]) =>
  * Who or what a pronoun of `question` stands for, from the previous turn: for "it", first
  * what its answer named that its question did not ("Where does my brother work and where
  * is it?": the firm the answer names); for a person, first the subjects of its quotes, then
- * the names in its question; else the names in its answer.
+ * the names in its question; else the names in its answer; else the words of its question.
  */
 function referents(question: string, previous: { question: string; answer: string }): string[] {
   const subjects = quotedSubjects(previous.answer);
@@ -86,13 +87,16 @@ function referents(question: string, previous: { question: string; answer: strin
   );
   const pronoun = REFERRING.exec(question)?.[0] ?? '';
   const order = NEUTER.test(pronoun) ? [given, subjects, asked] : [subjects, asked, given];
-  return order.find((list) => list.length > 0) ?? [];
+  // Nobody named ("Who is my plumber?" answered without a name): what was asked about.
+  const about = questionTerms(previous.question).map((t) => t.word);
+  return [...order, about].find((list) => list.length > 0) ?? [];
 }
 
 /**
  * The question to search memory with: `question` itself, or, when it refers back with a
- * pronoun and names no one, `question` followed by who or what the previous turn was about
- * (the subjects of its quotes, the names in its question, or those its answer gave).
+ * pronoun and names no one, `question` without its pronouns, followed by who or what the
+ * previous turn was about (the subjects of its quotes, the names in its question, or those
+ * its answer gave).
  */
 export function followUpQuery(
   question: string,
@@ -100,5 +104,9 @@ export function followUpQuery(
 ): string {
   if (!previous || !refersBack(question)) return question;
   const unique = [...new Set(referents(question, previous))].slice(0, 3);
-  return unique.length > 0 ? `${question} (${unique.join(', ')})` : question;
+  if (unique.length === 0) return question;
+  // The referents stand for the pronouns, which the notes need not use ("her name" of a
+  // note that says "I see Dr. Maren Olsen").
+  const bare = question.replace(new RegExp(REFERRING.source, 'giu'), '').replace(/\s+/g, ' ');
+  return `${bare.trim()} (${unique.join(', ')})`;
 }

@@ -6,7 +6,7 @@ import {
   type JudgedSentence,
   type Judgement,
   judge,
-  stemSet,
+  stemsWithNames,
 } from './relevance.js';
 import type { SourceRef } from './store.js';
 
@@ -105,7 +105,8 @@ function candidates(judgement: Judgement, only: (f: JudgedFragment) => boolean):
       }
       const next = sentences[i + 1];
       if (!next || asks(s) || asks(next) || s.relevance + next.relevance <= 0) return;
-      const score = cover(judgement.terms, stemSet([...s.context, ...next.context])).score;
+      const stems = stemsWithNames([...s.context, ...next.context], `${s.text} ${next.text}`);
+      const score = cover(judgement.terms, stems).score;
       if (score <= Math.max(s.relevance, next.relevance)) return;
       out.push({
         fragment,

@@ -13,6 +13,7 @@
  */
 import { termRuns, unspacedTerms } from '@aios/utils';
 import type { MemoryFragment } from './memory.js';
+import { namesIn } from './names.js';
 import { questionLanguage } from './question-language.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
 import { STOPWORDS, sameStem, stem, words } from './text.js';
@@ -39,7 +40,27 @@ export interface QuestionTerm {
    * as its rarest pair.
    */
   part?: string;
+  /**
+   * The word asks for a name ("And her name?", "Wie heißt sie?"): a text that holds a name
+   * has it, whether or not it says "name"; and like a name it is required.
+   */
+  asksName?: boolean;
 }
+
+/** Words that ask for a name, in several languages (lower case, as written). */
+const NAME_WORDS = new Set(
+  (
+    'name names named called nom nommé nommée appelle appellent nombre llama llaman llamado ' +
+    'nome chiama chiamano chiamato heißt heisst heißen naam heet heten navn heter hedder namn ' +
+    'nimi imię nazywa имя зовут'
+  ).split(' '),
+);
+
+/**
+ * What a text's stems hold when it holds a name ("I see Dr. Maren Olsen"): met by a word
+ * that asks for one. No word is written with this character.
+ */
+export const HOLDS_NAME = '\u0000name';
 
 /** Words of a question that ask rather than inform (beyond the usual stopwords). */
 const ASKING = new Set(['whose', 'anything', 'something', 's', 't', 'd', 'll', 're', 've']);
@@ -67,9 +88,10 @@ export function questionTerms(question: string): QuestionTerm[] {
       return;
     }
     const entity = i > 0 && /^\p{Lu}/u.test(token);
+    const asksName = NAME_WORDS.has(word);
     const known = out.get(s);
     if (known) known.entity ||= entity;
-    else out.set(s, { word, stem: s, entity, weight: 1 });
+    else out.set(s, { word, stem: s, entity, weight: 1, ...(asksName ? { asksName } : {}) });
   });
   if (out.size === 0) {
     // A question of stopwords only ("who is it?"): every word counts, none is a name.
@@ -118,8 +140,16 @@ export interface Coverage {
 /** Stems of `words`, as a set. */
 export const stemSet = (list: readonly string[]): Set<string> => new Set(list.map(stem));
 
-function found(term: QuestionTerm, stems: ReadonlySet<string>): boolean {
+/** The stems of `words`, with `HOLDS_NAME` when `text` holds a name. */
+export function stemsWithNames(list: readonly string[], text: string): Set<string> {
+  const stems = stemSet(list);
+  if (namesIn(text).length > 0) stems.add(HOLDS_NAME);
+  return stems;
+}
+
+function found(term: QuestionTerm, stems: ReadonlySet<string>, named: boolean): boolean {
   if (stems.has(term.stem)) return true;
+  if (named && term.asksName && stems.has(HOLDS_NAME)) return true;
   if (term.stem.length < 5) return false;
   for (const s of stems) if (sameStem(s, term.stem)) return true;
   return false;
@@ -145,15 +175,18 @@ export function cover(terms: readonly QuestionTerm[], stems: ReadonlySet<string>
     matched.push(word);
   };
   const parts = new Map<string, { weight: number; all: boolean }>();
+  // A name answers a question for one only when the question says whose name: "And her
+  // name?" alone would be answered by any name at all.
+  const named = terms.some((t) => !t.asksName);
   for (const t of terms) {
     if (t.part === undefined) {
-      count(t.word, t.weight, t.entity, found(t, stems));
+      count(t.word, t.weight, t.entity || t.asksName === true, found(t, stems, named));
       continue;
     }
     const part = parts.get(t.part) ?? { weight: 0, all: true };
     // A word is at least as rare as its rarest pair: it weighs as that pair does.
     part.weight = Math.max(part.weight, t.weight);
-    part.all &&= found(t, stems);
+    part.all &&= found(t, stems, named);
     parts.set(t.part, part);
   }
   for (const [word, part] of parts) count(word, part.weight, false, part.all);
@@ -190,12 +223,14 @@ export function judgeFragment(
   // fragment (an FAQ's question says what its answer is about) but is no best sentence.
   const asks = (text: string) => text.trimEnd().endsWith('?');
   const sentences = subjectSentences(fragment.text, source, fragment.metadata?.kind).map((s) =>
-    asks(s.text) ? { ...s, score: 0, matched: [] } : { ...s, ...cover(terms, stemSet(s.context)) },
+    asks(s.text)
+      ? { ...s, score: 0, matched: [] }
+      : { ...s, ...cover(terms, stemsWithNames(s.context, s.text)) },
   );
-  const all = stemSet([
-    ...words(fragment.text),
-    ...sentences.flatMap((s) => words(s.heading ?? '')),
-  ]);
+  const all = stemsWithNames(
+    [...words(fragment.text), ...sentences.flatMap((s) => words(s.heading ?? ''))],
+    sentences.map((s) => s.text).join(' '),
+  );
   const whole = cover(terms, all).score;
   const best = sentences.reduce((m, s) => Math.max(m, s.score), 0);
   const relevance = sentences.length > 0 ? (whole + best) / 2 : whole;
