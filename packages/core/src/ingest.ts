@@ -3,7 +3,7 @@ import { extname, resolve, sep } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Memory } from '@aios/carma';
 import { AiosError, createHashing, type Hashing } from '@aios/utils';
-import { chatGptChunks, chatGptMessages, isChatGptExport } from './ingest/chatgpt.js';
+import { chatGptChunks } from './ingest/chatgpt.js';
 import { type Chunk, textChunks } from './ingest/chunk.js';
 import { documentChunks, documentText } from './ingest/documents.js';
 import {
@@ -20,7 +20,8 @@ import {
 } from './ingest/files.js';
 import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
 import { pageText } from './ingest/html.js';
-import { jsonLines, parseJsonFile, recordChunks, skipReason } from './ingest/json.js';
+import { jsonLines, recordChunks, skipReason } from './ingest/json.js';
+import { type JsonRecords, jsonRecords } from './ingest/json-file.js';
 import { pdfChunks, pdfPages } from './ingest/pdf.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
@@ -182,7 +183,16 @@ interface Planned {
   kind: FileKind;
   /** What the source index knows of it: unchanged files are skipped. */
   status: IngestFileResult['status'];
+  /** A JSON file's records, parsed when it was checked (see `HELD_JSON_CHARS`). */
+  json?: JsonRecords;
 }
+
+/**
+ * How much JSON text (in characters) a run holds parsed from its check to its turn: the
+ * files past it are parsed again in their turn, so that a run over many large JSON files
+ * holds one at a time, as it did before their parses were kept.
+ */
+const HELD_JSON_CHARS = 64 * 1024 * 1024;
 
 /** The chunks of a file, made as they are taken, and how far through the file they are. */
 interface FileChunks {
@@ -194,24 +204,23 @@ const EXPORT_SKIPPED =
   'an aios memory export: `aios memory import <file>` restores its fragments with their namespaces, importance and metadata';
 
 /**
- * Why a JSON or JSONL file is left out whole (an `aios memory export`, for import), or
- * undefined; parsing every record is the check, and a broken one throws.
+ * Checks a JSON or JSONL file by parsing every record (a broken one throws): a JSON file's
+ * records, or why a JSONL file is left out whole (an `aios memory export`, for import).
  */
-async function recordsProblem(path: string, kind: 'json' | 'jsonl'): Promise<string | undefined> {
+async function checkRecords(
+  path: string,
+  kind: 'json' | 'jsonl',
+): Promise<{ json?: JsonRecords; problem?: string }> {
   const text = await readText(path);
-  if (kind === 'json') {
-    const value = parseJsonFile(text, path);
-    if (isChatGptExport(value)) chatGptMessages(value, path);
-    return undefined;
-  }
+  if (kind === 'json') return { json: jsonRecords(text, path) };
   let first = true;
   for (const record of jsonLines(text, path)) {
     // Ingested, an export would lose its namespaces, importance and metadata, and be a
     // second copy in the home it came from.
-    if (first && isExportedFragment(record.value)) return EXPORT_SKIPPED;
+    if (first && isExportedFragment(record.value)) return { problem: EXPORT_SKIPPED };
     first = false;
   }
-  return undefined;
+  return {};
 }
 
 /**
@@ -243,11 +252,12 @@ async function plan(
   // skipped then); records are all parsed here, so that a broken one stops nothing half way.
   if (kind === 'json' || kind === 'jsonl') {
     try {
-      const problem = await recordsProblem(path, kind);
+      const { json, problem } = await checkRecords(path, kind);
       if (problem) {
         onSkip({ path, reason: problem });
         return undefined;
       }
+      if (json) return { path, source, size, modifiedAt, kind, status, json };
     } catch (error) {
       const reason = skipBroken ? skipReason(error) : undefined;
       if (reason === undefined) throw error;
@@ -329,7 +339,8 @@ async function openChunks(
 ): Promise<FileChunks & { text: string }> {
   // Read from `path`; the chunks say they came from `source`.
   const { path, kind, source } = file;
-  const { text, pages } = await fileText(path, kind, signal);
+  const { text, pages }: { text: string; pages?: string[] } =
+    file.json ?? (await fileText(path, kind, signal));
   let fraction = 0;
   const track = function* <T>(items: Iterable<T>, at: (item: T) => number): Generator<T> {
     for (const item of items) {
@@ -357,9 +368,9 @@ async function openChunks(
       }
     })();
   } else {
-    const value = parseJsonFile(text, path);
-    if (isChatGptExport(value)) {
-      const messages = chatGptMessages(value, path);
+    const { records } = file.json ?? jsonRecords(text, path);
+    if ('chatGpt' in records) {
+      const messages = records.chatGpt;
       chunks = (function* () {
         for (const [i, m] of track(messages.entries(), ([i]) => of(messages.length)(i))) {
           yield* chatGptChunks([m], source);
@@ -367,7 +378,7 @@ async function openChunks(
         }
       })();
     } else {
-      const items = Array.isArray(value) ? value : [value];
+      const { items } = records;
       chunks = (function* () {
         for (const [i, item] of track(items.entries(), ([i]) => of(items.length)(i))) {
           yield* recordChunks(item, source, 'json', i, 1);
@@ -491,6 +502,8 @@ export async function ingest(
 
   const { walk, gone } = await splitGone(sync, paths, options.prune === true);
   const planned: Planned[] = [];
+  /** JSON text held parsed (`HELD_JSON_CHARS`). */
+  let held = 0;
   const collected = await collectFiles(walk, {
     onSkip: skip,
     onOtherKind: (path) => {
@@ -507,6 +520,10 @@ export async function ingest(
       // Stopped while a touched PDF was read again to compare it: nothing was written yet.
       if (signal?.aborted) return stop();
       throw error;
+    }
+    if (file?.json) {
+      held += file.json.text.length;
+      if (held > HELD_JSON_CHARS) delete file.json;
     }
     if (file) planned.push(file);
   }
@@ -560,6 +577,8 @@ export async function ingest(
       continue;
     }
     const { chunks, fraction, text } = opened;
+    // Its chunks hold what they need of its parse; the plan lets go of it.
+    delete file.json;
     const fileSync = sync
       ? await FileSync.open(
           sync.target,
