@@ -139,15 +139,15 @@ describe.skipIf(!chromiumPath)('The Memories page in the address', () => {
     });
     expect(added.status).toBe(200);
     await page.goto(`${url}/memories`);
-    expect(await settledCount()).toBe('50 fragment(s) on this page');
+    await expect.poll(settledCount).toBe('50 fragment(s) on this page');
     await filter('Namespace').selectOption('garden');
     await expect.poll(() => page.url()).toMatch(/[?&]namespace=garden\b/);
-    expect(await settledCount()).toBe('3 fragment(s) on this page');
+    await expect.poll(settledCount).toBe('3 fragment(s) on this page');
     await page.getByLabel('Mode', { exact: true }).selectOption('lexical');
     await expect.poll(() => page.url()).toMatch(/[?&]mode=lexical\b/);
     await page.getByLabel('Search memories').fill('almanac');
     await expect.poll(() => page.url()).toMatch(/[?&]q=almanac\b/);
-    expect(await settledCount()).toMatch(/^3 result\(s\) for “almanac”/);
+    await expect.poll(settledCount).toMatch(/^3 result\(s\) for “almanac”/);
 
     // A reload searches as before: the same mode, in the same namespace.
     const [searched] = await Promise.all([
@@ -157,16 +157,16 @@ describe.skipIf(!chromiumPath)('The Memories page in the address', () => {
     expect(searched.postDataJSON()).toMatchObject({ mode: 'lexical', namespace: 'garden' });
     expect(await page.getByLabel('Mode', { exact: true }).inputValue()).toBe('lexical');
     expect(await filter('Namespace').inputValue()).toBe('garden');
-    expect(await settledCount()).toMatch(/^3 result\(s\) for “almanac”/);
+    await expect.poll(settledCount).toMatch(/^3 result\(s\) for “almanac”/);
 
     // Back undoes one choice at a time (the search typed with the mode is one step).
     await page.goBack();
     await expect.poll(() => page.getByLabel('Mode', { exact: true }).inputValue()).toBe('hybrid');
     expect(await filter('Namespace').inputValue()).toBe('garden');
-    expect(await settledCount()).toBe('3 fragment(s) on this page');
+    await expect.poll(settledCount).toBe('3 fragment(s) on this page');
     await page.goBack();
     await expect.poll(() => filter('Namespace').inputValue()).toBe('');
-    expect(await settledCount()).toBe('50 fragment(s) on this page');
+    await expect.poll(settledCount).toBe('50 fragment(s) on this page');
     await page.goForward();
     await expect.poll(() => filter('Namespace').inputValue()).toBe('garden');
     await page.goForward();
@@ -187,14 +187,14 @@ describe.skipIf(!chromiumPath)('The Memories page in the address', () => {
       `${url}/memories?mode=fuzzy&namespace=garden&from=2026-13-45&minImportance=lots&page=0`,
     );
     await expect.poll(() => page.url()).toBe(`${url}/memories?namespace=garden`);
-    expect(await settledCount()).toBe('3 fragment(s) on this page');
+    await expect.poll(settledCount).toBe('3 fragment(s) on this page');
     expect(await page.getByLabel('Mode', { exact: true }).inputValue()).toBe('hybrid');
     expect(await filter('Created from').inputValue()).toBe('');
     expect(await filter('Importance at least').inputValue()).toBe('');
     expect(await page.getByRole('alert').count()).toBe(0);
 
     await page.goto(`${url}/memories?namespace=nowhere`);
-    expect(await settledCount()).toBe('0 fragment(s) on this page');
+    await expect.poll(settledCount).toBe('0 fragment(s) on this page');
     expect(await filter('Namespace').inputValue()).toBe('nowhere');
   });
 });
