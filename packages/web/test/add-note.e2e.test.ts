@@ -37,6 +37,22 @@ describe.skipIf(!chromiumPath)('Remembering a note from the Memories page', () =
     await page.getByRole('button', { name: 'Back to the list' }).click();
   });
 
+  it("holds the server's limits of a note's text and namespace", async () => {
+    const served = (await (await fetch(`${sharedServer().url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    const body = served.paths['/v1/memory']?.post?.requestBody as {
+      content: {
+        'application/json': { schema: { properties: Record<string, { maxLength: number }> } };
+      };
+    };
+    const { text, namespace } = body.content['application/json'].schema.properties;
+    const maxLength = (label: string) =>
+      page.getByLabel(label, { exact: true }).evaluate((e) => (e as HTMLInputElement).maxLength);
+    expect(await maxLength('Note')).toBe(text?.maxLength);
+    expect(await maxLength('Into namespace (default: default)')).toBe(namespace?.maxLength);
+  });
+
   it('says a note it already holds is already remembered', async () => {
     await page.getByLabel('Note', { exact: true }).fill(NOTE);
     await page.getByLabel('Into namespace (default: default)').fill('cafes');

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, authorizedFetch, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import type { paths } from '../api/schema.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
@@ -95,7 +96,7 @@ function Erase() {
         <input
           id="erase-namespace"
           required
-          maxLength={256}
+          maxLength={MAX_LENGTH['POST /v1/compliance/erase'].namespace}
           value={namespace}
           onInput={(e) => setNamespace((e.target as HTMLInputElement).value)}
         />

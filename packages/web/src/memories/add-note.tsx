@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ok } from '../api/client';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { ErrorNote } from '../components/error-note';
 import { useAction } from '../hooks';
 import { linkHandler } from '../router';
@@ -45,14 +46,14 @@ export function AddNote({ onAdded }: { onAdded: () => void }) {
           id="note-text"
           rows={3}
           required
-          maxLength={200_000}
+          maxLength={MAX_LENGTH['POST /v1/memory'].text}
           value={text}
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
         />
         <label for="note-namespace">Into namespace (default: default)</label>
         <input
           id="note-namespace"
-          maxLength={256}
+          maxLength={MAX_LENGTH['POST /v1/memory'].namespace}
           value={namespace}
           onInput={(e) => setNamespace((e.target as HTMLInputElement).value)}
         />

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { isListHref, type ListAddress, listAddressOf, listHref } from './address';
 import { NO_FILTERS } from './filters';
 
@@ -39,6 +40,8 @@ describe("the list's address", () => {
     expect(read.filters).toEqual({ ...NO_FILTERS, namespace: 'a' });
     expect(listHref(read)).toBe('/memories?namespace=a');
     expect(listAddressOf('?mode=vector').mode).toBe('vector');
+    const tooLong = 'n'.repeat(MAX_LENGTH['GET /v1/memory'].namespace + 1);
+    expect(listAddressOf(`?namespace=${tooLong}`).filters.namespace).toBe('');
   });
 
   it('tells the list from a fragment', () => {

@@ -1,3 +1,4 @@
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { type Filters, NO_FILTERS, SEARCH_MODES, type SearchMode } from './filters';
 
 /**
@@ -34,8 +35,8 @@ function isNumber(value: string): boolean {
 
 /** Whether `value` can be what the filter's control holds. */
 const VALID: Record<keyof Filters, (value: string) => boolean> = {
-  namespace: () => true,
-  source: () => true,
+  namespace: (value) => value.length <= MAX_LENGTH['GET /v1/memory'].namespace,
+  source: (value) => value.length <= MAX_LENGTH['GET /v1/memory'].source,
   from: isDay,
   to: isDay,
   minImportance: isNumber,

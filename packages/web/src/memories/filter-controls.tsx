@@ -1,4 +1,5 @@
 import { api, ok } from '../api/client';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { useLoad } from '../hooks';
 import type { Filters } from './filters';
 
@@ -57,7 +58,11 @@ export function FilterControls({
       </div>
       <div>
         <label for="filter-source">Source</label>
-        <input id="filter-source" maxLength={4096} {...field('source')} />
+        <input
+          id="filter-source"
+          maxLength={MAX_LENGTH['GET /v1/memory'].source}
+          {...field('source')}
+        />
       </div>
       <div>
         <label for="filter-from">Created from</label>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ScopeNote } from '../access';
 import { api, isApiError, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { formatDate, formatNumber } from '../components/format';
@@ -76,6 +77,7 @@ function Editor({ fragment, onSaved }: { fragment: Fragment; onSaved: (f: Fragme
         id="fragment-text"
         rows={6}
         required
+        maxLength={MAX_LENGTH['PATCH /v1/memory/{id}'].text}
         value={text}
         onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
       />

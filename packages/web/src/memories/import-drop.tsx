@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { authorizedFetch } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { ErrorNote } from '../components/error-note';
 import { followJob, type Job } from '../jobs/follow';
 import { JobProgress } from '../jobs/job-progress';
@@ -69,7 +70,7 @@ export function ImportDrop({ onImported }: { onImported: () => void }) {
         <input
           id="import-namespace"
           value={namespace}
-          maxLength={256}
+          maxLength={MAX_LENGTH['POST /v1/ingest'].namespace}
           onInput={(e) => setNamespace((e.target as HTMLInputElement).value)}
         />
       </section>

@@ -3,6 +3,7 @@ import { useAccess } from '../access';
 import { ComplianceSection } from '../admin/compliance';
 import { TenantField } from '../admin/tenant-field';
 import { api, ok } from '../api/client';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import type { paths } from '../api/schema.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
@@ -55,7 +56,7 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
       <input
         id="key-name"
         required
-        maxLength={200}
+        maxLength={MAX_LENGTH['POST /v1/keys'].name}
         value={name}
         onInput={(e) => setName((e.target as HTMLInputElement).value)}
       />
@@ -267,7 +268,7 @@ function Tenants() {
         <input
           id="tenant-name"
           required
-          maxLength={200}
+          maxLength={MAX_LENGTH['POST /v1/tenants'].name}
           value={name}
           onInput={(e) => setName((e.target as HTMLInputElement).value)}
         />

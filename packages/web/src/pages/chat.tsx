@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, asApiError } from '../api/errors';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { type AnswerMeta, askStreaming, type Source } from '../chat/ask-stream';
 import { ConversationList, loadMessages, type Message } from '../chat/conversations';
 import { Feedback } from '../chat/feedback';
@@ -258,6 +259,7 @@ export function ChatPage() {
           <textarea
             id="question"
             rows={3}
+            maxLength={MAX_LENGTH['POST /v1/ask'].question}
             value={question}
             placeholder="Ask about anything in your memory… (Enter sends, Shift+Enter: new line)"
             onInput={(e) => setQuestion((e.target as HTMLTextAreaElement).value)}

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ScopeNote, useAccess } from '../access';
 import { api, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
+import { MAX_LENGTH } from '../api/max-length.gen';
 import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { AddNote } from '../memories/add-note';
@@ -289,7 +290,7 @@ export function MemoriesPage() {
             type="search"
             placeholder="Type to search…"
             value={query}
-            maxLength={200_000}
+            maxLength={MAX_LENGTH['POST /v1/memory/search'].query}
             onInput={(e) => type((e.target as HTMLInputElement).value)}
           />
           <label for="memory-mode" class="inline-label">
