@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchBrowser } from './support/browser.js';
-import { signIn } from './support/session.js';
+import { checkPage, signIn } from './support/session.js';
 import { sharedServer, tenantKey } from './support/shared.js';
 
 /** What the citations of the first turn show: each link's text and its detail. */
@@ -72,5 +72,43 @@ describe.skipIf(!chromiumPath)('A conversation opened again, in Chromium (offlin
     await page.reload();
     await page.getByText('When was the car serviced?', { exact: false }).first().waitFor();
     expect(await citations(page)).toEqual(live);
+  });
+
+  it("cites an answer stored before excerpts were kept by its fragment's text, or says it is gone", async () => {
+    const text = 'The bicycle was repaired in May at the shop on Oak Road.';
+    const added = await api('/v1/memory', { method: 'POST', body: JSON.stringify({ text }) });
+    expect(added.status).toBe(201);
+    const id = ((await added.json()) as { fragment: { id: string } }).fragment.id;
+    await page.goto(`${url}/chat`);
+    await page.getByLabel('Ask Luna').fill('When was the bicycle repaired?');
+    await page.getByLabel('Ask Luna').press('Enter');
+    await page.getByTestId('feedback').waitFor();
+    expect((await citations(page))[0]?.text).toMatch(/repaired in May/);
+
+    // The conversation as an answer stored before excerpts were kept gives it: ids only.
+    await page.route(/\/v1\/conversations\/[^/]+\/messages/, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { items: Array<{ sources: unknown[] | null }> };
+      for (const m of body.items) {
+        m.sources = m.sources?.map((s) => ({ ...(s as object), excerpt: null })) ?? null;
+      }
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    await expect.poll(async () => (await citations(page))[0]?.text).toBe(text);
+    const sources = page.getByRole('list', { name: 'Sources' });
+    expect(await sources.locator(`a[data-source-id="${id}"]`).count()).toBe(1);
+
+    // Deleted since, it is said to be gone, not cited by a bare id nor linked.
+    const deleted = await api(`/v1/memory/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    await page.reload();
+    await expect
+      .poll(async () => (await sources.locator('li').first().textContent()) ?? '')
+      .toMatch(/no longer in memory/);
+    expect(await sources.first().textContent()).not.toContain(id);
+    expect(await sources.locator(`a[data-source-id="${id}"]`).count()).toBe(0);
+    await checkPage(page, 'chat-source-gone');
+    await page.unroute(/\/v1\/conversations\/[^/]+\/messages/);
   });
 });

@@ -35,3 +35,14 @@ export function formatValue(value: unknown): string {
   }
   return String(value);
 }
+
+/**
+ * `text` on one line in at most `max` characters: whole when it fits, else cut at a word
+ * with an ellipsis (mid-word only for a word longer than a third of that).
+ */
+export function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (line.length <= max) return line;
+  const cut = line.lastIndexOf(' ', max - 1);
+  return `${line.slice(0, cut > max / 3 ? cut : max - 1)}…`;
+}

@@ -1,19 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, asApiError } from '../api/errors';
 import { MAX_LENGTH } from '../api/max-length.gen';
-import { type AnswerMeta, askStreaming, type Source } from '../chat/ask-stream';
+import { type AnswerMeta, askStreaming } from '../chat/ask-stream';
+import { type Citation, Citations, citationOf, storedCitationOf } from '../chat/citations';
 import { ConversationList, loadMessages, type Message } from '../chat/conversations';
 import { Feedback } from '../chat/feedback';
 import { ErrorNote } from '../components/error-note';
-import { formatNumber } from '../components/format';
-import { linkHandler, navigate, usePath } from '../router';
-
-/** A source of an answer, as a citation: the fragment it opens and what to show of it. */
-interface Citation {
-  id: string;
-  text: string;
-  detail: string;
-}
+import { navigate, usePath } from '../router';
 
 interface Turn {
   /** Stable within the page: turns are keyed by it. */
@@ -28,38 +21,6 @@ interface Turn {
   offlineReason?: string | null;
   error?: ApiError;
   done: boolean;
-}
-
-/** Where a source came from, how relevant, whether it held the answer: what is known of it. */
-function detailOf(where: string | null, relevance: number | null, grounded: boolean | null) {
-  const parts = [
-    where,
-    relevance === null ? null : `relevance ${formatNumber(relevance)}`,
-    grounded ? 'holds the answer' : null,
-  ];
-  return parts.filter((part) => part).join(' · ');
-}
-
-function citationOf(s: Source): Citation {
-  return {
-    id: s.id,
-    text: s.quote ?? s.snippet,
-    detail: detailOf(s.source ?? s.namespace, s.relevance, s.grounded),
-  };
-}
-
-type StoredSource = NonNullable<Message['sources']>[number];
-
-/**
- * A source of a stored answer as the live answer cited it: its excerpt was kept with the
- * answer (the fragment may be gone since); an answer stored before that has its id only.
- */
-function storedCitationOf(s: StoredSource): Citation {
-  return {
-    id: s.id,
-    text: s.excerpt ?? `fragment ${s.id}`,
-    detail: detailOf(s.source ?? s.namespace, s.relevance, s.grounded),
-  };
 }
 
 /** Turns of a stored conversation: each question with the answer that followed it. */
@@ -85,25 +46,6 @@ function turnsOf(messages: Message[], nextId: () => number): Turn[] {
     }
   }
   return turns;
-}
-
-function Citations({ citations }: { citations: Citation[] }) {
-  if (citations.length === 0) return null;
-  return (
-    <ol class="sources" aria-label="Sources">
-      {citations.map((c) => {
-        const path = `/memories/${encodeURIComponent(c.id)}`;
-        return (
-          <li key={c.id}>
-            <a href={path} onClick={linkHandler(path)} data-source-id={c.id}>
-              {c.text}
-            </a>
-            <span class="muted"> {c.detail}</span>
-          </li>
-        );
-      })}
-    </ol>
-  );
 }
 
 function TurnView({ turn }: { turn: Turn }) {
