@@ -26,6 +26,7 @@ import { pdfChunks, pdfPages } from './ingest/pdf.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, stopReason, within } from './ingest/target.js';
+import type { Section } from './ingest/zip.js';
 import { isExportedFragment } from './memory-records.js';
 
 export { chunkChatGptExport, isChatGptExport } from './ingest/chatgpt.js';
@@ -307,7 +308,7 @@ async function syncContext(
         if (skipReason(error) === undefined) throw error;
         return undefined;
       });
-      if (!read || (await hashing.hash(read.text)) !== known.contentHash) return 'changed';
+      if (!read || (await hashing.hash(hashedText(read))) !== known.contentHash) return 'changed';
       await target.data.sources.put({ ...known, size, modifiedAt });
       return 'unchanged';
     },
@@ -326,20 +327,29 @@ async function fileText(
   path: string,
   kind: FileKind,
   signal?: AbortSignal,
-): Promise<{ text: string; pages?: string[] }> {
-  if (isZipped(kind)) return { text: await documentText(kind, await readBytes(path), path) };
+): Promise<{ text: string; pages?: string[]; sections?: Section[] }> {
+  if (isZipped(kind)) return documentText(kind, await readBytes(path), path);
   if (kind !== 'pdf') return { text: await readText(path) };
   const pages = await pdfPages(await readBytes(path), path, signal);
   return { text: pages.join('\f'), pages };
 }
 
+/**
+ * What a file's content hash is taken of: its text, and the titles of its sections (a
+ * book's chapters, which its fragments name), so that a new title is a change.
+ */
+function hashedText(read: { text: string; sections?: Section[] }): string {
+  const titles = read.sections?.flatMap((s) => (s.title === undefined ? [] : [s.title])) ?? [];
+  return titles.length === 0 ? read.text : `${read.text}\0${titles.join('\n')}`;
+}
+
 async function openChunks(
   file: Planned,
   signal?: AbortSignal,
-): Promise<FileChunks & { text: string }> {
+): Promise<FileChunks & { text: string; sections?: Section[] }> {
   // Read from `path`; the chunks say they came from `source`.
   const { path, kind, source } = file;
-  const { text, pages }: { text: string; pages?: string[] } =
+  const { text, pages, sections }: { text: string; pages?: string[]; sections?: Section[] } =
     file.json ?? (await fileText(path, kind, signal));
   let fraction = 0;
   const track = function* <T>(items: Iterable<T>, at: (item: T) => number): Generator<T> {
@@ -355,7 +365,7 @@ async function openChunks(
   } else if (pages) {
     chunks = track(pdfChunks(pages, source), (c) => of(pages.length)(c.line - 1));
   } else if (isZipped(kind)) {
-    chunks = track(documentChunks(text, source, kind), (c) => of(text.length)(c.offset));
+    chunks = track(documentChunks(text, source, kind, sections), (c) => of(text.length)(c.offset));
   } else if (kind === 'html') {
     const page = await pageText(text);
     chunks = track(textChunks(page.text, source, 'html', { text, at: page.at }), (c) =>
@@ -386,7 +396,7 @@ async function openChunks(
       })();
     }
   }
-  return { chunks, fraction: () => fraction, text };
+  return { chunks, fraction: () => fraction, text, ...(sections ? { sections } : {}) };
 }
 
 /** Reads one file into chunks (JSON: one record per array element; JSONL: one per line). */
@@ -576,7 +586,7 @@ export async function ingest(
       bytesBefore += file.size;
       continue;
     }
-    const { chunks, fraction, text } = opened;
+    const { chunks, fraction } = opened;
     // Its chunks hold what they need of its parse; the plan lets go of it.
     delete file.json;
     const fileSync = sync
@@ -584,7 +594,7 @@ export async function ingest(
           sync.target,
           sync.hashing,
           namespace,
-          { ...file, path: file.source, contentHash: await sync.hashing.hash(text) },
+          { ...file, path: file.source, contentHash: await sync.hashing.hash(hashedText(opened)) },
           sync.legacy,
         )
       : undefined;

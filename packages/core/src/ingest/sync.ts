@@ -179,11 +179,13 @@ export class FileSync {
       else {
         this.counts.kept++;
         const meta = (f as Fragment).metadata;
+        // Its place: its line and offset, and what else says where it is (a book's chapter).
+        const place = { ...chunk.meta, line: chunk.line, offset: chunk.offset };
         if (
           sourceOf(f as Fragment) === this.path &&
-          (meta.line !== chunk.line || meta.offset !== chunk.offset)
+          Object.entries(place).some(([key, value]) => meta[key] !== value)
         ) {
-          moved.push({ id, metadata: { ...meta, line: chunk.line, offset: chunk.offset } });
+          moved.push({ id, metadata: { ...meta, ...place } });
         }
       }
     }

@@ -8,8 +8,17 @@ import { loadReader } from './readers.js';
 /** An archive whose parts would expand past the largest file ingest reads. */
 export class ArchiveTooLarge extends Error {}
 
-/** What a reader made of a document: its text, or why it cannot be read. */
-export type Converted = { text: string } | { problem: string };
+/** A part of a document's text (an EPUB book's chapter): where it starts, and its title. */
+export interface Section {
+  at: number;
+  title?: string;
+}
+
+/**
+ * What a reader made of a document: its text (with its sections, when it has them), or
+ * why it cannot be read.
+ */
+export type Converted = { text: string; sections?: Section[] } | { problem: string };
 
 /**
  * The entries of the archive `bytes` that `wanted` picks, decompressed, by name. Throws
