@@ -7,6 +7,7 @@
 import { namesIn } from './names.js';
 import { OFFLINE_LABEL } from './offline.js';
 import { questionTerms } from './relevance.js';
+import { stem } from './text.js';
 
 /**
  * Pronouns that refer back to someone or something named before: English, and those of
@@ -74,6 +75,28 @@ const among = (name: string, known: readonly string[]) =>
   known.some((k) => k.toLowerCase().includes(name.toLowerCase()));
 
 /**
+ * Whether `text` writes `name` right beside a word of `question`: then it names what the
+ * question was about ("My uncle Henrik works at Fjordline Coaches" for "Where does my
+ * uncle work?": Henrik is the uncle), not something the answer told.
+ */
+function namesTheAsked(name: string, text: string, question: string): boolean {
+  const asked = new Set(questionTerms(question).map((t) => t.stem));
+  const isAsked = (word: string | undefined) =>
+    word !== undefined && asked.has(stem(word.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '')));
+  const tokens = text.split(/\s+/);
+  const length = name.split(/\s+/).length;
+  return tokens.some((_, i) => {
+    const run = tokens
+      .slice(i, i + length)
+      .join(' ')
+      .replace(/[^\p{L}\p{N}]+$/u, '');
+    if (run.replace(/['’]s$/u, '') !== name) return false;
+    const after = tokens[i + length - 1]?.match(/[,;:.!?]$/) ? undefined : tokens[i + length];
+    return isAsked(tokens[i - 1]) || isAsked(after);
+  });
+}
+
+/**
  * Who or what a pronoun of `question` stands for, from the previous turn: for "it", first
  * what its answer named that its question did not ("Where does my brother work and where
  * is it?": the firm the answer names); for a person, first the subjects of its quotes, then
@@ -82,8 +105,9 @@ const among = (name: string, known: readonly string[]) =>
 function referents(question: string, previous: { question: string; answer: string }): string[] {
   const subjects = quotedSubjects(previous.answer);
   const asked = names(previous.question);
-  const given = namesIn(answered(previous.answer)).filter(
-    (n) => !among(n, asked) && !among(n, subjects),
+  const said = answered(previous.answer);
+  const given = namesIn(said).filter(
+    (n) => !among(n, asked) && !among(n, subjects) && !namesTheAsked(n, said, previous.question),
   );
   const pronoun = REFERRING.exec(question)?.[0] ?? '';
   const order = NEUTER.test(pronoun) ? [given, subjects, asked] : [subjects, asked, given];

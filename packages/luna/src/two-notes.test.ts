@@ -19,6 +19,8 @@ const NOTES = [
   'The chimney is swept every October by a firm from the village.',
   'Ma cousine travaille chez Brasserie Moreau.',
   'Brasserie Moreau se trouve à Lyon, près de la gare.',
+  'My uncle Henrik works at Fjordline Coaches.',
+  'Fjordline Coaches has its depot in Stavanger, next to the ferry.',
 ];
 
 describe.each(testImplementations())('questions that need two notes (%s)', (impl) => {
@@ -49,6 +51,13 @@ describe.each(testImplementations())('questions that need two notes (%s)', (impl
     expect(answer.answer).toMatch(/Lindqvist Optics is on the third floor .* Tampere\. \[2\]/);
     expect(quoted(answer)).toEqual([NOTES[0], NOTES[1]]);
     for (const s of answer.sources) expect(s.grounded).toBe(true);
+  });
+
+  it('follows the firm, not the person the question was about, when the answer names both', async () => {
+    // "Henrik" is who "my uncle" is; "it" is what the answer told: the firm.
+    const answer = await luna.ask('Where does my uncle work and where is it?');
+    expect(answer.grounded).toBe(true);
+    expect(quoted(answer)).toEqual([NOTES[6], NOTES[7]]);
   });
 
   it('does so in another language', async () => {
