@@ -32,6 +32,9 @@ describe('questionParts', () => {
       'Which bins go out on Monday and are collected on Tuesday?',
       'How and when is the boiler serviced?',
       'What did I do and say?',
+      'What does Ingrid teach and where?',
+      'Wo arbeitet Anna und seit wann?',
+      'Who fixed the roof, and when and how?',
     ]) {
       expect(questionParts(q)).toEqual([q]);
     }

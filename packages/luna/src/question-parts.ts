@@ -4,7 +4,8 @@
  * first part covers most of it and the second part is never answered. A question is cut
  * before "and" (in several languages) when a question word or, in English, an auxiliary
  * follows it ("... and is it open on Sundays?"), and between two questions ("...? ...?").
- * "Who is allergic to cats and penicillin?" stays whole.
+ * "Who is allergic to cats and penicillin?" stays whole, and so does "What does she teach
+ * and where?", whose last part asks nothing without the first.
  */
 
 /** Words that join two questions. */
@@ -57,7 +58,10 @@ function cutAtJoins(question: string): string[] {
       (joining === 'and' &&
         AUXILIARY.has(next) &&
         (SUBJECTS.has(then.toLowerCase()) || /^\p{Lu}/u.test(then)));
-    if (!JOINING.has(joining) || !asks) {
+    // "... and where?": the rest asks the same thing again about another side of it.
+    const rest = wordsOf(question.slice(m.index + m[0].length - (m[2] as string).length));
+    const elliptic = rest.every((w) => ASKING.has(w) || JOINING.has(w));
+    if (!JOINING.has(joining) || !asks || elliptic) {
       // Look again from the next word: it may be the "and".
       re.lastIndex = m.index + 1;
       continue;
