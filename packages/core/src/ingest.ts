@@ -3,30 +3,24 @@ import { extname, resolve, sep } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Memory } from '@aios/carma';
 import { AiosError, createHashing, type Hashing } from '@aios/utils';
-import { chatGptChunks } from './ingest/chatgpt.js';
-import { type Chunk, textChunks } from './ingest/chunk.js';
-import { documentChunks, documentText } from './ingest/documents.js';
+import type { Chunk } from './ingest/chunk.js';
+import { fileText, hashedText, openChunks } from './ingest/file-chunks.js';
 import {
   collectFiles,
   type FileKind,
   givenPaths,
   isDocument,
-  isZipped,
   kindOf,
-  readBytes,
   readText,
   type SkippedFile,
   sniffFile,
 } from './ingest/files.js';
 import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
-import { pageText } from './ingest/html.js';
-import { jsonLines, recordChunks, skipReason } from './ingest/json.js';
+import { jsonLines, skipReason } from './ingest/json.js';
 import { type JsonRecords, jsonRecords } from './ingest/json-file.js';
-import { pdfChunks, pdfPages } from './ingest/pdf.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, stopReason, within } from './ingest/target.js';
-import type { Section } from './ingest/zip.js';
 import { isExportedFragment } from './memory-records.js';
 
 export { chunkChatGptExport, isChatGptExport } from './ingest/chatgpt.js';
@@ -195,12 +189,6 @@ interface Planned {
  */
 const HELD_JSON_CHARS = 64 * 1024 * 1024;
 
-/** The chunks of a file, made as they are taken, and how far through the file they are. */
-interface FileChunks {
-  chunks: Iterator<Chunk>;
-  fraction: () => number;
-}
-
 const EXPORT_SKIPPED =
   'an aios memory export: `aios memory import <file>` restores its fragments with their namespaces, importance and metadata';
 
@@ -316,87 +304,6 @@ async function syncContext(
     // cost a memory opened from its checkpoint all its records (1 s at 100k) per ingest.
     legacy: (path) => target.data.sources.fragmentsFrom(namespace, path),
   };
-}
-
-/**
- * The text of a file, which its content hash is taken of: a PDF's is its pages' text,
- * joined by form feeds (with the pages), a Word document's, an EPUB book's or an
- * OpenDocument text's the text made of it (`documentText`).
- */
-async function fileText(
-  path: string,
-  kind: FileKind,
-  signal?: AbortSignal,
-): Promise<{ text: string; pages?: string[]; sections?: Section[] }> {
-  if (isZipped(kind)) return documentText(kind, await readBytes(path), path);
-  if (kind !== 'pdf') return { text: await readText(path) };
-  const pages = await pdfPages(await readBytes(path), path, signal);
-  return { text: pages.join('\f'), pages };
-}
-
-/**
- * What a file's content hash is taken of: its text, and the titles of its sections (a
- * book's chapters, which its fragments name), so that a new title is a change.
- */
-function hashedText(read: { text: string; sections?: Section[] }): string {
-  const titles = read.sections?.flatMap((s) => (s.title === undefined ? [] : [s.title])) ?? [];
-  return titles.length === 0 ? read.text : `${read.text}\0${titles.join('\n')}`;
-}
-
-async function openChunks(
-  file: Planned,
-  signal?: AbortSignal,
-): Promise<FileChunks & { text: string; sections?: Section[] }> {
-  // Read from `path`; the chunks say they came from `source`.
-  const { path, kind, source } = file;
-  const { text, pages, sections }: { text: string; pages?: string[]; sections?: Section[] } =
-    file.json ?? (await fileText(path, kind, signal));
-  let fraction = 0;
-  const track = function* <T>(items: Iterable<T>, at: (item: T) => number): Generator<T> {
-    for (const item of items) {
-      fraction = at(item);
-      yield item;
-    }
-  };
-  const of = (count: number) => (n: number) => (count === 0 ? 1 : n / count);
-  let chunks: Iterator<Chunk>;
-  if (kind === 'text' || kind === 'markdown') {
-    chunks = track(textChunks(text, source, kind), (c) => of(text.length)(c.offset));
-  } else if (pages) {
-    chunks = track(pdfChunks(pages, source), (c) => of(pages.length)(c.line - 1));
-  } else if (isZipped(kind)) {
-    chunks = track(documentChunks(text, source, kind, sections), (c) => of(text.length)(c.offset));
-  } else if (kind === 'html') {
-    const page = await pageText(text);
-    chunks = track(textChunks(page.text, source, 'html', { text, at: page.at }), (c) =>
-      of(text.length)(c.offset),
-    );
-  } else if (kind === 'jsonl') {
-    chunks = (function* () {
-      for (const record of track(jsonLines(text, path), (r) => of(text.length)(r.offset))) {
-        yield* recordChunks(record.value, source, 'jsonl', record.offset, record.line);
-      }
-    })();
-  } else {
-    const { records } = file.json ?? jsonRecords(text, path);
-    if ('chatGpt' in records) {
-      const messages = records.chatGpt;
-      chunks = (function* () {
-        for (const [i, m] of track(messages.entries(), ([i]) => of(messages.length)(i))) {
-          yield* chatGptChunks([m], source);
-          fraction = of(messages.length)(i + 1);
-        }
-      })();
-    } else {
-      const { items } = records;
-      chunks = (function* () {
-        for (const [i, item] of track(items.entries(), ([i]) => of(items.length)(i))) {
-          yield* recordChunks(item, source, 'json', i, 1);
-        }
-      })();
-    }
-  }
-  return { chunks, fraction: () => fraction, text, ...(sections ? { sections } : {}) };
 }
 
 /** Reads one file into chunks (JSON: one record per array element; JSONL: one per line). */

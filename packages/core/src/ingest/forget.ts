@@ -6,8 +6,9 @@
  */
 import { sep } from 'node:path';
 import type { Fragment } from '@aios/carma';
-import { AiosError } from '@aios/utils';
+import { AiosError, createHashing } from '@aios/utils';
 import { givenPaths } from './files.js';
+import { placesOf } from './places.js';
 import { atomically, type IngestTarget, sourceOf, stopReason, within } from './target.js';
 
 export interface ForgetSelection {
@@ -125,15 +126,26 @@ export async function forgetSources(
   for (const s of plan.sources) records.set(s.path, [...(records.get(s.path) ?? []), s]);
   for (const path of records.keys()) if (!bySource.has(path)) bySource.set(path, []);
 
+  // Where the fragments other files also have are in those files: read from the files.
+  const places =
+    plan.shared.length === 0
+      ? new Map()
+      : await placesOf(
+          data.sources,
+          await createHashing({ native: memory.implementation === 'native' ? 'native' : 'js' }),
+          plan.shared,
+        );
   for (const s of plan.shared) {
     if (options.signal?.aborted) return stopped(result, options.signal);
     const f = await memory.get(s.id);
     if (!f) continue;
     // Already the other file's (taken over when it was ingested as a renamed file): its
-    // line there is kept. Else its place in that file is not known.
+    // line there is kept. Else it takes its place in that file, when the file has it still.
     if (sourceOf(f) !== s.source) {
       const { line: _line, offset: _offset, ...rest } = f.metadata;
-      await memory.update(s.id, { metadata: { ...rest, source: s.source } });
+      await memory.update(s.id, {
+        metadata: { ...rest, source: s.source, ...places.get(s.id) },
+      });
     }
     result.shared++;
   }

@@ -12,6 +12,7 @@ import type { AddResult, Fragment, Metadata } from '@aios/carma';
 import type { SourceFile, SourcePiece } from '@aios/data';
 import type { Hashing } from '@aios/utils';
 import type { Chunk } from './chunk.js';
+import { placesOf } from './places.js';
 import { atomically, type IngestTarget, sourceOf } from './target.js';
 
 /** A fragment the user edited whose piece the file no longer has: kept, for the user to decide. */
@@ -337,6 +338,11 @@ export class FileSync {
         elsewhere.set(p.fragmentId, p.path);
       }
     }
+    const places = await placesOf(
+      data.sources,
+      this.hashing,
+      [...elsewhere].map(([id, source]) => ({ id, source })),
+    );
     for (const p of remove) {
       const f = await memory.get(p.fragmentId);
       if (!f || sourceOf(f) !== this.path) continue;
@@ -345,8 +351,11 @@ export class FileSync {
         await memory.delete(p.fragmentId);
         this.counts.removed++;
       } else {
+        // It is that file's now, cited at its place there when the file has it still.
         const { line: _line, offset: _offset, ...rest } = f.metadata;
-        await memory.update(p.fragmentId, { metadata: { ...rest, source: other } });
+        await memory.update(p.fragmentId, {
+          metadata: { ...rest, source: other, ...places.get(p.fragmentId) },
+        });
       }
     }
   }
