@@ -105,9 +105,25 @@ describe.each(testImplementations())('a stored conversation (%s)', (impl) => {
         grounded: s.grounded ?? null,
         source: s.source ?? null,
         line: s.line ?? null,
+        chapter: s.chapter ?? null,
         namespace: s.namespace ?? null,
       })),
     });
+  });
+
+  it("keeps the chapter of a book's passage, to cite it by", async () => {
+    const added = await luna.carma.add({
+      text: 'The lighthouse keeper rowed out to the reef at dawn.',
+      metadata: { source: 'books/keeper.epub', line: 41, kind: 'epub', chapter: 'The Storm' },
+    });
+    const answer = await luna.ask('Who rowed out to the reef?');
+    const stored = await dataConversationStore(luna.data).getExchange(answer.id);
+    expect(stored?.sources.find((s) => s.id === added.fragment.id)?.chapter).toBe('The Storm');
+    const messages = await luna.data.messages.list(answer.conversationId);
+    const reply = messages.findLast((m) => m.role === 'assistant');
+    const read = reply && storedAnswer(reply).sources?.find((s) => s.id === added.fragment.id);
+    expect(read?.chapter).toBe('The Storm');
+    await luna.carma.delete(added.fragment.id);
   });
 
   it('bounds the excerpt of a long fragment', async () => {

@@ -22,6 +22,8 @@ export function recordedSource(ref: SourceRef, shown: AnswerSource | undefined):
   const file = shown.metadata.source;
   if (typeof file === 'string' && file !== '') out.source = file;
   if (shown.line !== null) out.line = shown.line;
+  const chapter = shown.metadata.chapter;
+  if (typeof chapter === 'string' && chapter !== '') out.chapter = chapter;
   if (shown.namespace !== null) out.namespace = shown.namespace;
   return out;
 }

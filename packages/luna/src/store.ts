@@ -23,6 +23,8 @@ export interface RecordedSource extends SourceRef {
   source?: string;
   /** The line of that file where the excerpt starts, when the fragment has one. */
   line?: number;
+  /** The chapter of a book it is in (its `chapter` metadata), when it has one. */
+  chapter?: string;
   /** Where the memory keeps it (CARMA's namespace), when it has namespaces. */
   namespace?: string;
 }

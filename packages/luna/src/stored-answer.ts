@@ -15,6 +15,8 @@ export interface StoredSource {
   grounded: boolean | null;
   source: string | null;
   line: number | null;
+  /** The chapter of a book it is in (an EPUB's fragments). */
+  chapter: string | null;
   namespace: string | null;
 }
 
@@ -45,6 +47,7 @@ export function storedAnswer(m: Message): StoredAnswer {
         grounded: orNull<boolean>(s.grounded, 'boolean'),
         source: orNull<string>(s.source, 'string'),
         line: orNull<number>(s.line, 'number'),
+        chapter: orNull<string>(s.chapter, 'string'),
         namespace: orNull<string>(s.namespace, 'string'),
       }))
     : null;

@@ -15,6 +15,8 @@ export interface SourceView {
   quote?: string | null;
   source: string | null;
   line: number | null;
+  /** The chapter of the book it is in (an EPUB's fragments), else null. */
+  chapter: string | null;
   offset: number | null;
   namespace: string | null;
   text: string;
@@ -39,6 +41,7 @@ export async function describeSources(
       score: s.score,
       source: typeof meta.source === 'string' ? meta.source : null,
       line: typeof meta.line === 'number' ? meta.line : null,
+      chapter: typeof meta.chapter === 'string' ? meta.chapter : null,
       offset: typeof meta.offset === 'number' ? meta.offset : null,
       namespace: fragment?.namespace ?? null,
       text: fragment?.text ?? '',
@@ -53,7 +56,7 @@ export async function describeSources(
  */
 export function sourceLine(s: SourceView, n: number): string {
   const where = s.source
-    ? displaySource(s.source, s.line)
+    ? displaySource(s.source, s.line, 0, s.chapter)
     : `${s.namespace ?? 'memory'} ${shortFragmentId(s.id)}`;
   const scale =
     s.relevance === undefined

@@ -19,6 +19,7 @@ export function sourceViews(answer: Answer): SourceView[] {
     score: s.score,
     source: text(s.metadata.source),
     line: number(s.metadata.line),
+    chapter: text(s.metadata.chapter),
     offset: number(s.metadata.offset),
     namespace: s.namespace,
     text: s.text,

@@ -49,7 +49,7 @@ export function registerMemoryList(memory: Command): void {
           for (const f of page.items) {
             const view = fragmentView(f);
             const where = view.source
-              ? displaySource(view.source, view.line)
+              ? displaySource(view.source, view.line, 0, view.chapter)
               : `${view.namespace} ${view.createdAt.slice(0, 10)}`;
             console.log(
               `  ${pc.bold(shortFragmentId(f.id))}  ${pc.cyan(where)}  ${snippet(f.text, 80)}`,

@@ -19,6 +19,8 @@ export interface SearchHit {
   namespace: string | null;
   source: string | null;
   line: number | null;
+  /** The chapter of the book it is in (an EPUB's fragments), else null. */
+  chapter: string | null;
   offset: number | null;
   text: string;
 }
@@ -53,6 +55,7 @@ export async function searchLikeAsk(
       namespace: f.namespace ?? null,
       source: typeof meta.source === 'string' ? meta.source : null,
       line: typeof meta.line === 'number' ? meta.line : null,
+      chapter: typeof meta.chapter === 'string' ? meta.chapter : null,
       offset: typeof meta.offset === 'number' ? meta.offset : null,
       text: f.text,
     };
@@ -62,7 +65,9 @@ export async function searchLikeAsk(
 
 /** `[1] 3f2a9c1e  notes/car.md:4  relevance 0.82  The car is serviced every spring...` */
 export function hitLine(hit: SearchHit, n: number): string {
-  const where = hit.source ? displaySource(hit.source, hit.line) : (hit.namespace ?? 'memory');
+  const where = hit.source
+    ? displaySource(hit.source, hit.line, 0, hit.chapter)
+    : (hit.namespace ?? 'memory');
   const score =
     hit.relevance === null
       ? `score ${hit.score.toFixed(3)}`

@@ -20,6 +20,7 @@ export function fragmentView(f: Fragment) {
     updatedAt: new Date(f.updatedAt).toISOString(),
     source: typeof meta.source === 'string' ? meta.source : null,
     line: typeof meta.line === 'number' ? meta.line : null,
+    chapter: typeof meta.chapter === 'string' ? meta.chapter : null,
     metadata: meta,
   };
 }
@@ -104,7 +105,9 @@ export function registerMemoryShow(memory: Command): void {
         if (options.json) return printJson(view);
         console.log(`${pc.bold(view.id)} ${pc.dim(`(${view.namespace}, v${view.version})`)}`);
         if (view.source) {
-          console.log(`source      ${displaySource(view.source, view.line || null)}`);
+          console.log(
+            `source      ${displaySource(view.source, view.line || null, 0, view.chapter)}`,
+          );
         }
         console.log(`importance  ${view.importance.toFixed(2)}${view.core ? ' (core)' : ''}`);
         console.log(`updated     ${view.updatedAt}`);

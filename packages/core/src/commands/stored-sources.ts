@@ -23,6 +23,7 @@ export async function storedSourceViews(
         quote: s.excerpt,
         source: s.source,
         line: s.line,
+        chapter: s.chapter,
         offset: null,
         namespace: s.namespace,
         text: s.excerpt,

@@ -43,6 +43,9 @@ export const MessageView = Type.Object({
         line: Type.Union([Type.Integer(), Type.Null()], {
           description: 'The line of that file where the excerpt starts',
         }),
+        chapter: Type.Union([Type.String(), Type.Null()], {
+          description: 'The chapter of the book it is in (fragments of an EPUB book)',
+        }),
         namespace: Type.Union([Type.String(), Type.Null()]),
       }),
     ),

@@ -1820,6 +1820,8 @@ export type paths = {
                                 /** @description user, assistant, system or tool */
                                 role: string;
                                 sources: {
+                                    /** @description The chapter of the book it is in (fragments of an EPUB book) */
+                                    chapter: string | null;
                                     /** @description What the answer quoted of it (else the start of its text), on one line, at most 300 characters; null in answers stored before excerpts were kept */
                                     excerpt: string | null;
                                     /** @description Whether it held the answer */

@@ -24,12 +24,19 @@ function detailOf(where: string | null, relevance: number | null, grounded: bool
   return parts.filter((part) => part).join(' · ');
 }
 
+/** A source's file, with the chapter of a book's passage: `keeper.epub, "The Storm"`. */
+function placeOf(file: string | null, chapter: unknown): string | null {
+  return file !== null && typeof chapter === 'string' && chapter !== ''
+    ? `${file}, "${chapter}"`
+    : file;
+}
+
 /** A source of the answer streaming in. */
 export function citationOf(s: Source): Citation {
   return {
     id: s.id,
     text: s.quote ?? s.snippet,
-    detail: detailOf(s.source ?? s.namespace, s.relevance, s.grounded),
+    detail: detailOf(placeOf(s.source, s.metadata.chapter) ?? s.namespace, s.relevance, s.grounded),
   };
 }
 
@@ -43,7 +50,7 @@ export function storedCitationOf(s: StoredSource): Citation {
   return {
     id: s.id,
     text: s.excerpt,
-    detail: detailOf(s.source ?? s.namespace, s.relevance, s.grounded),
+    detail: detailOf(placeOf(s.source, s.chapter) ?? s.namespace, s.relevance, s.grounded),
   };
 }
 
