@@ -1,6 +1,7 @@
 //! `std::io::Error` to the `IO_*` codes of the TypeScript `fromNodeIoError`:
 //! ENOENT -> `IO_NOT_FOUND`, EACCES/EPERM -> `IO_PERMISSION_DENIED`, EISDIR (or a path
-//! a core refuses with [`not_a_file`]) -> `IO_NOT_A_FILE`, anything else -> `IO_ERROR`.
+//! a core refuses with [`not_a_file`]) -> `IO_NOT_A_FILE`, ENOSPC/EDQUOT -> `IO_DISK_FULL`,
+//! EROFS -> `IO_READ_ONLY`, anything else -> `IO_ERROR`.
 
 use std::fmt;
 use std::io;
@@ -33,6 +34,10 @@ pub fn io_code(err: &io::Error) -> &'static str {
         // std reads both EACCES and EPERM as PermissionDenied.
         io::ErrorKind::PermissionDenied => code::IO_PERMISSION_DENIED,
         io::ErrorKind::IsADirectory => code::IO_NOT_A_FILE,
+        // A full disk and a read-only filesystem ask the user for something else (free
+        // space, remount) than any other failure does.
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => code::IO_DISK_FULL,
+        io::ErrorKind::ReadOnlyFilesystem => code::IO_READ_ONLY,
         _ if err.get_ref().is_some_and(|inner| inner.is::<NotAFile>()) => code::IO_NOT_A_FILE,
         _ => code::IO_ERROR,
     }
@@ -55,13 +60,15 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn errno_codes_match_from_node_io_error() {
-        // ENOENT 2, EPERM 1, EACCES 13, EISDIR 21, ENOTDIR 20, ENOSPC 28 on Linux and macOS.
+        // ENOENT 2, EPERM 1, EACCES 13, EISDIR 21, ENOTDIR 20, ENOSPC 28, EROFS 30 on Linux
+        // and macOS.
         assert_eq!(io_code(&os(2)), "IO_NOT_FOUND");
         assert_eq!(io_code(&os(1)), "IO_PERMISSION_DENIED");
         assert_eq!(io_code(&os(13)), "IO_PERMISSION_DENIED");
         assert_eq!(io_code(&os(21)), "IO_NOT_A_FILE");
         assert_eq!(io_code(&os(20)), "IO_ERROR");
-        assert_eq!(io_code(&os(28)), "IO_ERROR");
+        assert_eq!(io_code(&os(28)), "IO_DISK_FULL");
+        assert_eq!(io_code(&os(30)), "IO_READ_ONLY");
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub mod code {
     pub const IO_NOT_FOUND: &str = "IO_NOT_FOUND";
     pub const IO_PERMISSION_DENIED: &str = "IO_PERMISSION_DENIED";
     pub const IO_NOT_A_FILE: &str = "IO_NOT_A_FILE";
+    /// The device is full (ENOSPC) or a disk quota is used up (EDQUOT).
+    pub const IO_DISK_FULL: &str = "IO_DISK_FULL";
+    /// The filesystem is mounted read-only (EROFS).
+    pub const IO_READ_ONLY: &str = "IO_READ_ONLY";
     pub const IO_ERROR: &str = "IO_ERROR";
 }
 
@@ -142,6 +146,8 @@ mod tests {
             code::IO_NOT_FOUND,
             code::IO_PERMISSION_DENIED,
             code::IO_NOT_A_FILE,
+            code::IO_DISK_FULL,
+            code::IO_READ_ONLY,
             code::IO_ERROR,
         ] {
             assert!(is_code(c), "{c}");

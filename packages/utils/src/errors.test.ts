@@ -44,6 +44,21 @@ describe('errors', () => {
     expect(fromNodeIoError(eacces, '/a').code).toBe('IO_PERMISSION_DENIED');
   });
 
+  it('names a full disk and a read-only filesystem, with what was being written', () => {
+    const errno = (code: string) => Object.assign(new Error(`${code}: failed, write`), { code });
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      const full = fromNodeIoError(errno(code), '/home/a.db', 'writing the lease');
+      expect(full.code).toBe('IO_DISK_FULL');
+      expect(full.message).toBe(
+        `/home/a.db: no space left on the device (writing the lease: ${code}: failed, write); free some space and try again`,
+      );
+      expect(full.details).toEqual({ path: '/home/a.db' });
+    }
+    const readOnly = fromNodeIoError(errno('EROFS'), '/home/a.db');
+    expect(readOnly.code).toBe('IO_READ_ONLY');
+    expect(readOnly.message).toMatch(/^\/home\/a\.db: the filesystem is read-only \(EROFS/);
+  });
+
   it('describes bad values briefly', () => {
     expect(describeValue(Number.NaN)).toBe('NaN');
     expect(describeValue(new Float32Array(3))).toBe('Float32Array(12 bytes)');

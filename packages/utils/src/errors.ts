@@ -18,6 +18,10 @@ export const ErrorCode = {
   IO_NOT_FOUND: 'IO_NOT_FOUND',
   IO_PERMISSION_DENIED: 'IO_PERMISSION_DENIED',
   IO_NOT_A_FILE: 'IO_NOT_A_FILE',
+  /** The device is full (ENOSPC) or a disk quota is used up (EDQUOT). */
+  IO_DISK_FULL: 'IO_DISK_FULL',
+  /** The filesystem is mounted read-only (EROFS). */
+  IO_READ_ONLY: 'IO_READ_ONLY',
   IO_ERROR: 'IO_ERROR',
 } as const;
 
@@ -128,9 +132,18 @@ export function fromNativeError(error: unknown): AiosError {
   return new AiosError(ErrorCode.NATIVE_FAILURE, message, { cause: error });
 }
 
-/** Maps a Node.js system error (`ENOENT`, `EACCES`...) to an `AiosError` with an IO code. */
-export function fromNodeIoError(error: unknown, path: string): AiosError {
+/**
+ * Maps a Node.js system error (`ENOENT`, `EACCES`, `ENOSPC`...) to an `AiosError` with an
+ * IO code. A full disk and a read-only filesystem have codes of their own: what a user
+ * does about them (free space, remount) is not what any other failure asks for. `doing`
+ * says what was being done when the path alone does not (e.g. "writing the lease").
+ */
+export function fromNodeIoError(error: unknown, path: string, doing?: string): AiosError {
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = doing ? `${doing}: ${message}` : message;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') return diskFull(path, reason, error);
+  if (errno === 'EROFS') return readOnly(path, reason, error);
   const code =
     errno === 'ENOENT'
       ? ErrorCode.IO_NOT_FOUND
@@ -139,6 +152,23 @@ export function fromNodeIoError(error: unknown, path: string): AiosError {
         : errno === 'EISDIR'
           ? ErrorCode.IO_NOT_A_FILE
           : ErrorCode.IO_ERROR;
-  const reason = error instanceof Error ? error.message : String(error);
   return new AiosError(code, `${path}: ${reason}`, { cause: error, details: { path } });
+}
+
+/** `IO_DISK_FULL` for a write to `path` that found no space (`reason`: what failed). */
+export function diskFull(path: string, reason: string, cause?: unknown): AiosError {
+  return new AiosError(
+    ErrorCode.IO_DISK_FULL,
+    `${path}: no space left on the device (${reason}); free some space and try again`,
+    { cause, details: { path } },
+  );
+}
+
+/** `IO_READ_ONLY` for a write to `path` on a read-only filesystem (`reason`: what failed). */
+export function readOnly(path: string, reason: string, cause?: unknown): AiosError {
+  return new AiosError(
+    ErrorCode.IO_READ_ONLY,
+    `${path}: the filesystem is read-only (${reason}); nothing can be written there`,
+    { cause, details: { path } },
+  );
 }

@@ -81,3 +81,4 @@ export {
   type RunProcessOptions,
   runProcess,
 } from './testing-tools/run-process.js';
+export { type SmallDisk, smallDisk, smallDiskSkip } from './testing-tools/small-disk.js';

@@ -104,7 +104,7 @@ function coded(error: unknown, path: string): AiosError {
  * the new one, never a part: a temporary file (see `AtomicWriteOptions`), fsync, rename
  * over the target, fsync of the target's directory. On failure the temporary file is
  * removed and the target is untouched. Errors are `AiosError`s (`IO_NOT_FOUND` for a
- * missing directory, `IO_ERROR` with the errno as cause for a full disk, ...).
+ * missing directory, `IO_DISK_FULL` for a full disk, `IO_READ_ONLY`, ...).
  */
 export async function atomicWriteFile(
   path: string,

@@ -4,6 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAiosError } from '../errors.js';
+import { smallDisk, smallDiskSkip } from '../testing-tools/small-disk.js';
 import { isStale, type LockHolder, processStarted } from './holder.js';
 import { acquireLease, exclusiveHolder, type LeaseOptions } from './lease.js';
 
@@ -244,4 +246,32 @@ describe('leases across processes', () => {
       expect(readdirSync(dir)).toEqual([]);
     }
   });
+
+  it.skipIf(smallDiskSkip() !== undefined)(
+    'on a full or read-only disk, fails with a coded error and leaves no file behind',
+    async () => {
+      const disk = smallDisk(1);
+      try {
+        const dir = join(disk.path, 'db.lease.lock');
+        mkdirSync(dir);
+        disk.fill();
+        for (const mode of ['shared', 'exclusive'] as const) {
+          const full = await acquireLease(mode, options(dir, 'aios ask')).catch((e: unknown) => e);
+          expect(isAiosError(full, 'IO_DISK_FULL'), String(full)).toBe(true);
+          expect((full as Error).message).toContain(
+            `${dir}: no space left on the device (writing the ${mode} lease`,
+          );
+          expect(readdirSync(dir)).toEqual([]);
+        }
+        disk.free();
+        disk.readOnly();
+        const refused = await acquireLease('shared', options(dir, 'aios ask')).catch(
+          (e: unknown) => e,
+        );
+        expect(isAiosError(refused, 'IO_READ_ONLY'), String(refused)).toBe(true);
+      } finally {
+        disk.remove();
+      }
+    },
+  );
 });

@@ -118,7 +118,7 @@ export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Prom
   try {
     await mkdir(layout.dir, { recursive: true });
   } catch (error) {
-    throw fromNodeIoError(error, layout.dir);
+    throw fromNodeIoError(error, layout.dir, 'creating the directory of leases');
   }
   for (let attempt = 0; ; attempt++) {
     try {
@@ -177,12 +177,25 @@ async function takeOnce(
   return lease;
 }
 
-async function writeAside(layout: Layout, holder: LockHolder, kind: string): Promise<string> {
+/** What each file written aside is, for the error when it cannot be written. */
+const WRITING = {
+  lock: 'the exclusive lease of this process',
+  shared: 'the shared lease of this process',
+  clearing: 'the guard that clears a stale lease',
+} as const;
+
+async function writeAside(
+  layout: Layout,
+  holder: LockHolder,
+  kind: keyof typeof WRITING,
+): Promise<string> {
   const tmp = join(layout.dir, `.${holder.token}.${kind}.tmp`);
   try {
     await writeFile(tmp, JSON.stringify(holder));
   } catch (error) {
-    throw fromNodeIoError(error, tmp);
+    // A full disk creates the file, then fails to fill it: no empty file is left behind.
+    await removeQuietly(tmp);
+    throw fromNodeIoError(error, layout.dir, `writing ${WRITING[kind]}`);
   }
   return tmp;
 }
