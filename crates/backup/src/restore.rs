@@ -51,7 +51,14 @@ fn read_blob(loc: &BlobLocation) -> Result<Vec<u8>, ItemError> {
     let mut buf = vec![0u8; loc.length as usize];
     file.read_exact_at(&mut buf, loc.offset).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            AiosError::new("IO_ERROR", format!("pack {} is truncated", loc.pack))
+            // The chunk's bytes are not there: missing from this pack, not a failing disk.
+            AiosError::new(
+                "CHUNK_MISSING",
+                format!(
+                    "pack {} is truncated: it ends before the {} bytes at offset {}",
+                    loc.pack, loc.length, loc.offset
+                ),
+            )
         } else {
             missing(&e)
         }

@@ -7,6 +7,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  truncateSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -186,6 +187,69 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
     expect(existsSync(stray)).toBe(false);
   });
 
+  it('a damaged index file costs the chunks of its pack only, and a new backup heals it', async () => {
+    const { dir, src, repo } = await setup({
+      'a.bin': noise(900_000, 31),
+      'b.bin': noise(900_000, 32),
+      'c.bin': noise(900_000, 33),
+    });
+    const { snapshot } = await repo.backup([src]);
+    const [hit] = indexFiles(repo);
+    const pack = hit?.pack as string;
+    const lostChunks = new Set(hit?.blobs.map((b) => b.id));
+    const hurt = snapshotFile(repo, snapshot.id)
+      .entries.filter((e) => e.chunks?.some((c) => lostChunks.has(c)))
+      .map((e) => e.path);
+    const indexPath = join(repo.path, 'index', `${pack}.json`);
+    writeFileSync(indexPath, readFileSync(indexPath, 'utf8').slice(0, 50));
+
+    // Verify names the file and what it costs; restore restores every other file.
+    const v = await repo.verify({ readData: 100 });
+    expect(v.errors).toContainEqual({
+      code: 'REPO_CORRUPT',
+      message: expect.stringContaining(`${pack}.json`),
+    });
+    expect(v.affectedSnapshots).toEqual([{ id: snapshot.id, paths: hurt }]);
+    const target = join(dir, 'restored');
+    const restored = await repo.restore(snapshot.id, target, { root: src });
+    expect(restored.errors.map((e) => e.code)).toEqual(hurt.map(() => 'CHUNK_MISSING'));
+    expect(restored.files).toBe(3 - hurt.length);
+
+    // A backup stores those chunks again from the live files, with a warning.
+    const again = await repo.backup([src]);
+    expect(again.repositoryWarnings).toEqual([
+      { code: 'REPO_CORRUPT', message: expect.stringContaining(`${pack}.json`) },
+    ]);
+    // The chunks are stored again (an identical pack gets the same id and index back).
+    await repo.forget({ keepLast: 1 });
+    expect((await repo.prune()).warnings).toEqual([]);
+    expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+    const healed = join(dir, 'healed');
+    expect((await repo.restore(again.snapshot.id, healed, { root: src })).errors).toEqual([]);
+    expect(describeTree(healed)).toEqual(describeTree(src));
+  });
+
+  it('prune keeps a pack whose index is damaged while snapshots use chunks in no index', async () => {
+    const { repo, src } = await setup({ 'a.bin': noise(900_000, 34), 'b.bin': noise(900_000, 35) });
+    const { snapshot } = await repo.backup([src]);
+    const [hit] = indexFiles(repo);
+    const indexPath = join(repo.path, 'index', `${hit?.pack}.json`);
+    writeFileSync(indexPath, '{"version":1}');
+    const pruned = await repo.prune();
+    expect(pruned).toMatchObject({ packsDeleted: 0, packsKept: 1 });
+    expect(pruned.warnings).toEqual([
+      { code: 'PACK_KEPT', message: expect.stringContaining('has a damaged index') },
+    ]);
+    expect(existsSync(packFile(repo, hit?.pack as string))).toBe(true);
+    expect(existsSync(indexPath)).toBe(true);
+    // Once no snapshot uses chunks in no index, the pack and its damaged index are freed.
+    await repo.forgetSnapshots([snapshot.id]);
+    expect(await repo.prune()).toMatchObject({ packsKept: 0, warnings: [] });
+    expect(existsSync(packFile(repo, hit?.pack as string))).toBe(false);
+    expect(existsSync(indexPath)).toBe(false);
+    expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+  });
+
   it('prune keeps a partly used pack whole when a chunk it must keep is damaged', async () => {
     const { src, repo } = await setup({ 'keep.bin': noise(200_000, 10) });
     writeFileSync(join(src, 'drop.bin'), noise(200_000, 11));
@@ -200,6 +264,31 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
     expect(pruned).toMatchObject({ packsDeleted: 0, packsRewritten: 0, packsKept: 1 });
     expect(pruned.warnings.map((w) => w.code)).toEqual(['PACK_KEPT']);
     expect(existsSync(packFile(repo, pack?.pack as string))).toBe(true);
+  });
+
+  it('prune keeps a partly used pack whole when a chunk it must keep lies past its end', async () => {
+    const { src, repo } = await setup({ 'keep.bin': noise(200_000, 36) });
+    writeFileSync(join(src, 'drop.bin'), noise(200_000, 37));
+    await repo.backup([src]);
+    unlinkSync(join(src, 'drop.bin'));
+    const { snapshot } = await repo.backup([src]);
+    await repo.forget({ keepLast: 1 });
+    const [index] = indexFiles(repo);
+    const pack = index?.pack as string;
+    const kept = chunksOf(repo, snapshot.id, 'keep.bin')[0] as string;
+    const blob = index?.blobs.find((b) => b.id === kept);
+    truncateSync(packFile(repo, pack), (blob?.offset as number) + 10);
+    const pruned = await repo.prune();
+    expect(pruned).toMatchObject({ packsDeleted: 0, packsRewritten: 0, packsKept: 1 });
+    expect(pruned.warnings).toEqual([
+      { code: 'PACK_KEPT', message: expect.stringContaining('is truncated') },
+    ]);
+    expect(existsSync(packFile(repo, pack))).toBe(true);
+    // A restore names the file whose chunk is cut off, as a missing chunk.
+    const restored = await repo.restore(snapshot.id, join(src, '..', 'restored'), { root: src });
+    expect(restored.errors).toEqual([
+      { path: 'keep.bin', code: 'CHUNK_MISSING', message: expect.stringContaining(kept) },
+    ]);
   });
 
   it('isolates a damaged snapshot file: listed, skipped with a warning, removable by id', async () => {

@@ -176,7 +176,12 @@ export async function restoreSnapshot(
         await handle.close().catch(() => undefined);
         await rm(tmp, { force: true });
         if (error instanceof AiosError && error.code !== 'UNSAFE_PATH') {
-          result.errors.push({ path: e.path, code: error.code, message: error.message });
+          // The error names the file (it is thrown by readers of one file); `path` says it.
+          const named = `${e.path}: `;
+          const message = error.message.startsWith(named)
+            ? error.message.slice(named.length)
+            : error.message;
+          result.errors.push({ path: e.path, code: error.code, message });
         } else throw error;
       }
       report();

@@ -40,6 +40,12 @@ export async function runBackup(
   const index = new Map([...loaded.chunks].filter(([, loc]) => !loc.damaged));
   const guard = new ReuseGuard(repo, index, loaded.files, loaded.checks);
   const run = new BackupRun(repo, writer, index, guard, options.signal, options.onProgress);
+  for (const d of loaded.damaged) {
+    run.repositoryWarnings.push({
+      code: 'REPO_CORRUPT',
+      message: `${d.message}; the chunks of its pack are not reused (those the files backed up now hold are stored again)`,
+    });
+  }
 
   const parent = await chooseParent(run, roots, host, options);
   const previous = new Map<string, Entry>();

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { isAiosError } from '@aios/utils';
 import { type IndexBlob, type IndexFile, parseIndex } from '../format.js';
 import { listDir, readJson } from './fsutil.js';
 import { type PackCheck, readPackChecks } from './pack-checks.js';
@@ -19,10 +20,26 @@ export interface ChunkIndex {
   files: IndexFile[];
   /** What is known about each pack's bytes (see pack-checks.ts). */
   checks: Map<string, PackCheck>;
+  /** Index files that could not be parsed, skipped: their packs count as unindexed. */
+  damaged: DamagedIndex[];
 }
 
+/** An index file whose content is damaged (not JSON, not an index). */
+export interface DamagedIndex {
+  /** The file's name in `index/`. */
+  name: string;
+  /** The pack the file is named after, when the name is a pack id. */
+  pack: string | undefined;
+  message: string;
+}
+
+const INDEX_NAME = /^([0-9a-f]{64})\.json$/;
+
 /**
- * Reads every index. A chunk stored more than once (a chunk written again after its first
+ * Reads every index. A damaged index file is skipped and listed in `damaged`, so that it
+ * costs the chunks of its one pack (as a lost index does: a backup stores them again, a
+ * restore names the files that need them) instead of stopping every operation.
+ * A chunk stored more than once (a chunk written again after its first
  * copy was found damaged; two backups racing on the same data) gets all its copies, linked
  * through `next`, intact ones first; readers fall back along the list.
  */
@@ -30,9 +47,19 @@ export async function loadChunkIndex(repo: string): Promise<ChunkIndex> {
   const checks = await readPackChecks(repo);
   const copies = new Map<string, ChunkLocation[]>();
   const files: IndexFile[] = [];
+  const damagedIndexes: DamagedIndex[] = [];
   for (const name of await listDir(join(repo, 'index'))) {
     if (!name.endsWith('.json')) continue;
-    const index = parseIndex(name, await readJson(join(repo, 'index', name)));
+    let index: IndexFile;
+    try {
+      index = parseIndex(name, await readJson(join(repo, 'index', name)));
+    } catch (error) {
+      // Only damaged content is skipped; a file that cannot be read at all (permissions,
+      // I/O) still stops the operation, as the rest of the repository may be as unreadable.
+      if (!isAiosError(error, 'REPO_CORRUPT')) throw error;
+      damagedIndexes.push({ name, pack: INDEX_NAME.exec(name)?.[1], message: error.message });
+      continue;
+    }
     files.push(index);
     const damaged = new Set(checks.get(index.pack)?.damaged ?? []);
     for (const b of index.blobs) {
@@ -45,7 +72,7 @@ export async function loadChunkIndex(repo: string): Promise<ChunkIndex> {
   }
   const chunks = new Map<string, ChunkLocation>();
   for (const [id, list] of copies) chunks.set(id, linkCopies(list));
-  return { chunks, files, checks };
+  return { chunks, files, checks, damaged: damagedIndexes };
 }
 
 /** Links copies into a fallback list, those not known to be damaged first (stable). */

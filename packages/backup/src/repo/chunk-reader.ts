@@ -108,10 +108,11 @@ export class PackChunkReader implements ChunkSource {
           });
         } catch (error) {
           const e = storageError(error, packPath(this.store.path, loc.pack));
+          const missing = e.code === 'IO_NOT_FOUND';
           out[i] = {
             ok: false,
-            code: e.code === 'IO_NOT_FOUND' ? 'CHUNK_MISSING' : e.code,
-            message: e.message,
+            code: missing ? 'CHUNK_MISSING' : e.code,
+            message: `chunk ${loc.id}: ${missing ? `pack ${loc.pack} is missing` : e.message}`,
           };
           if (loc.next) next.push({ i, loc: loc.next });
         }

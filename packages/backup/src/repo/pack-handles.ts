@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { AiosError } from '@aios/utils';
 import { packPath } from './pack.js';
 
 /** Open pack files, read by range. */
@@ -38,7 +39,13 @@ export class PackHandles {
       filled += bytesRead;
     }
     if (filled < length) {
-      throw Object.assign(new Error(`pack ${pack} is truncated`), { code: 'EIO' });
+      // The chunk's bytes are not there (a truncated copy, a full disk): the chunk is
+      // missing from this pack, which is no I/O failure of the disk.
+      throw new AiosError(
+        'CHUNK_MISSING',
+        `pack ${pack} is truncated: it ends before the ${length} bytes at offset ${offset}`,
+        { details: { pack, offset, length } },
+      );
     }
     return buf;
   }

@@ -84,7 +84,9 @@ export async function pruneRepository(
     warnings: [],
   };
   const used = await usedChunks(repo, result.warnings);
-  const { files, checks } = await loadChunkIndex(repo.path);
+  const { files, checks, damaged: damagedIndexes } = await loadChunkIndex(repo.path);
+  /** The damaged index file of each pack that has one (removed with its pack). */
+  const damagedIndexOf = new Map(damagedIndexes.flatMap((d) => (d.pack ? [[d.pack, d]] : [])));
   const present = new Set<string>();
   for (const f of files) {
     try {
@@ -144,12 +146,23 @@ export async function pruneRepository(
         continue;
       }
       const requests: Array<{ data: Uint8Array; id: string; rawLength: number }> = [];
+      let unreadable: string | undefined;
       for (const b of needed) {
-        requests.push({
-          data: await handles.read(f.pack, b.offset, b.length),
-          id: b.id,
-          rawLength: b.rawLength,
-        });
+        try {
+          requests.push({
+            data: await handles.read(f.pack, b.offset, b.length),
+            id: b.id,
+            rawLength: b.rawLength,
+          });
+        } catch (error) {
+          // Truncated or unreadable here: what the pack still holds is kept as it is.
+          unreadable = `chunk ${b.id} that snapshots use cannot be read: ${(error as Error).message} (run verify)`;
+          break;
+        }
+      }
+      if (unreadable) {
+        keepWhole(unreadable);
+        continue;
       }
       const decoded = await repo.engine.decodeBlobs(requests);
       const bad = decoded.flatMap((r, i) =>
@@ -195,17 +208,20 @@ export async function pruneRepository(
         continue;
       }
       const path = join(repo.path, 'data', dir, name);
+      const damagedIndex = damagedIndexOf.get(name);
       if (unstored > 0) {
         remaining.add(name);
         result.packsKept++;
         result.warnings.push({
           code: 'PACK_KEPT',
-          message: `pack ${name} has no index and is kept: ${unstored} chunks that snapshots use are in no index and may be in it`,
+          message: `pack ${name} ${damagedIndex ? `has a damaged index (${damagedIndex.message})` : 'has no index'} and is kept: ${unstored} chunks that snapshots use are in no index and may be in it`,
         });
         continue;
       }
       result.bytesFreed += (await stat(path)).size;
       await removeDurably(path);
+      // Its damaged index goes with it: verify would report it for ever otherwise.
+      if (damagedIndex) await removeDurably(join(repo.path, 'index', damagedIndex.name));
       result.packsDeleted++;
     }
   }
