@@ -411,6 +411,40 @@ describe.each(testImplementations())(
       expect(health.checks['backup:age'][0].status).toBe('fail');
     });
 
+    it('a damaged index: verify names the files it costs, the next backup stores them again', () => {
+      const home = tempHome();
+      demoHome(home);
+      const first = create(home);
+      const index = join(home, 'backups', 'index');
+      for (const name of readdirSync(index)) writeFileSync(join(index, name), '{"version":1,');
+
+      const verify = aios(home, 'backup', 'verify', '--read-data', '100');
+      expect(verify.code).toBe(1);
+      expect(verify.stdout).toContain('REPO_CORRUPT');
+      expect(verify.stdout).toMatch(
+        new RegExp(`snapshot ${first.id.slice(0, 12)} cannot restore \\d+ files?:`),
+      );
+      expect(verify.stdout).toContain('files/blob.bin\n');
+      const target = join(home, 'restored');
+      const restore = aios(home, 'backup', 'restore', 'latest', '--target', target);
+      expect(restore.code).toBe(1);
+      expect(restore.stdout).toContain('error: files/blob.bin: chunk ');
+      expect(restore.stdout).toContain('[CHUNK_MISSING]');
+      expect(existsSync(target)).toBe(false);
+
+      // Every command still runs; a backup stores the chunks again and says why.
+      const second = aios(home, 'backup', 'create');
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('not valid JSON; the chunks of its pack are not reused');
+      ok(home, 'backup', 'restore', 'latest', '--target', target);
+      expect(readFileSync(join(target, 'files', 'blob.bin')).equals(Buffer.alloc(300_000, 7))).toBe(
+        true,
+      );
+      ok(home, 'backup', 'forget', '--keep-last', '1', '--prune');
+      const healed = ok(home, 'backup', 'verify', '--read-data', '100');
+      expect(healed.stdout).toContain('repository ok');
+    });
+
     it.runIf(isRoot)(
       'a full disk and a read-only home give coded errors; backups work again after',
       () => {

@@ -9,6 +9,7 @@ import { BackupHandle } from '../backup-handle.js';
 import { MetricsJournal } from '../metrics-journal.js';
 import { storeOptionsFromConfig } from '../store-options.js';
 import { printDiff } from './backup-diff-print.js';
+import { verifyDamageLines } from './backup-verify-print.js';
 import { pc } from './colors.js';
 import { plural } from './plural.js';
 import { type GlobalOptions, loadCliConfig, numberIn, printJson } from './shared.js';
@@ -267,10 +268,7 @@ export function registerBackup(program: Command): void {
       const read = `${result.checkedPacks} of ${plural(result.packs, 'pack')} read back`;
       if (options.json) printJson(result);
       else if (result.ok) console.log(pc.green(`repository ok (${read})`));
-      else {
-        console.log(pc.red('repository damaged'));
-        for (const e of result.errors) console.log(`  ${e.code}: ${e.message}`);
-      }
+      else for (const line of verifyDamageLines(result)) console.log(line);
       if (!result.ok) process.exitCode = 1;
     });
 
