@@ -97,6 +97,7 @@ describe.each(testImplementations())('conversations as shown again (%s)', (impl)
       grounded: live.grounded,
       source: 'notes/house.md',
       line: live.line,
+      chapter: null,
       namespace: live.namespace,
     });
   });
