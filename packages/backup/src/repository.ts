@@ -301,14 +301,19 @@ export class Repository implements SnapshotStore {
 
   /** The id of the snapshot `back` before the newest intact one (`ref` names it in errors). */
   private async latestSnapshotId(ref: string, back: number): Promise<string> {
-    const { snapshots } = await this.listSnapshots();
+    const { snapshots, damaged } = await this.listSnapshots();
     const found = snapshots.at(-1 - back);
     if (found) return found.id;
+    // Damaged snapshots are not counted, but said: "no snapshots yet" would hide them.
+    const besides =
+      damaged.length > 0
+        ? ` (and ${damaged.length} damaged snapshot file${damaged.length === 1 ? '' : 's'}: ${damaged.map((d) => d.id.slice(0, 12)).join(', ')})`
+        : '';
     throw new AiosError(
       'SNAPSHOT_NOT_FOUND',
       snapshots.length === 0
-        ? `${this.path} has no snapshots yet`
-        : `${ref}: ${this.path} has only ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}`,
+        ? `${this.path} has no ${damaged.length > 0 ? 'intact snapshot' : 'snapshots yet'}${besides}`
+        : `${ref}: ${this.path} has only ${snapshots.length}${damaged.length > 0 ? ' intact' : ''} snapshot${snapshots.length === 1 ? '' : 's'}${besides}`,
       { details: { snapshot: ref } },
     );
   }

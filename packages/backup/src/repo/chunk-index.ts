@@ -28,12 +28,16 @@ export interface ChunkIndex {
 export interface DamagedIndex {
   /** The file's name in `index/`. */
   name: string;
-  /** The pack the file is named after, when the name is a pack id. */
-  pack: string | undefined;
+  /** The pack the file is named after. */
+  pack: string;
   message: string;
 }
 
-const INDEX_NAME = /^([0-9a-f]{64})\.json$/;
+/**
+ * The name of an index file, `<packId>.json`; other files in `index/` (an editor's backup, a
+ * note) are none of the repository's and are left alone.
+ */
+export const INDEX_NAME = /^([0-9a-f]{64})\.json$/;
 
 /**
  * Reads every index. A damaged index file is skipped and listed in `damaged`, so that it
@@ -49,7 +53,8 @@ export async function loadChunkIndex(repo: string): Promise<ChunkIndex> {
   const files: IndexFile[] = [];
   const damagedIndexes: DamagedIndex[] = [];
   for (const name of await listDir(join(repo, 'index'))) {
-    if (!name.endsWith('.json')) continue;
+    const pack = INDEX_NAME.exec(name)?.[1];
+    if (!pack) continue;
     let index: IndexFile;
     try {
       index = parseIndex(name, await readJson(join(repo, 'index', name)));
@@ -57,7 +62,7 @@ export async function loadChunkIndex(repo: string): Promise<ChunkIndex> {
       // Only damaged content is skipped; a file that cannot be read at all (permissions,
       // I/O) still stops the operation, as the rest of the repository may be as unreadable.
       if (!isAiosError(error, 'REPO_CORRUPT')) throw error;
-      damagedIndexes.push({ name, pack: INDEX_NAME.exec(name)?.[1], message: error.message });
+      damagedIndexes.push({ name, pack, message: error.message });
       continue;
     }
     files.push(index);

@@ -86,7 +86,7 @@ export async function pruneRepository(
   const used = await usedChunks(repo, result.warnings);
   const { files, checks, damaged: damagedIndexes } = await loadChunkIndex(repo.path);
   /** The damaged index file of each pack that has one (removed with its pack). */
-  const damagedIndexOf = new Map(damagedIndexes.flatMap((d) => (d.pack ? [[d.pack, d]] : [])));
+  const damagedIndexOf = new Map(damagedIndexes.map((d) => [d.pack, d]));
   const present = new Set<string>();
   for (const f of files) {
     try {

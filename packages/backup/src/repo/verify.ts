@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AiosError } from '@aios/utils';
 import { type IndexFile, parseIndex, type SnapshotFile } from '../format.js';
 import { aborted } from './cancel.js';
+import { INDEX_NAME } from './chunk-index.js';
 import { listDir, readJson } from './fsutil.js';
 import { isCurrent, type PackCheck, readPackChecks, recordPackCheck } from './pack-checks.js';
 import { checkPackData } from './read-pack.js';
@@ -86,7 +87,7 @@ export async function verifyRepository(
   const packs: PackInfo[] = [];
   const checks = await readPackChecks(repo.path);
   for (const name of await listDir(join(repo.path, 'index'))) {
-    if (!name.endsWith('.json')) continue;
+    if (!INDEX_NAME.test(name)) continue;
     let index: IndexFile;
     try {
       index = parseIndex(name, await readJson(join(repo.path, 'index', name)));
