@@ -386,6 +386,15 @@ export async function checkpointNow(
   }
 }
 
+/** Removes the files of a checkpoint that was not completed (and their check records). */
+async function removeGeneration(ctx: MemoryContext, generation: number): Promise<void> {
+  await Promise.all(
+    checkpointPaths(ctx, generation).flatMap((path) =>
+      [path, `${path}.checked`].map((file) => rm(file, { force: true }).catch(() => undefined)),
+    ),
+  );
+}
+
 /** Writes the files of the next generation and names them in the meta (under the lock). */
 async function writeCheckpoint(ctx: MemoryContext, dir: string, seq: number): Promise<void> {
   const { store, indexes, files } = ctx;
@@ -404,12 +413,25 @@ async function writeCheckpoint(ctx: MemoryContext, dir: string, seq: number): Pr
     saveLabelMap(ctx, labelMapPath(ctx, generation) as string, held),
   ]);
   const failed = written.find((w) => w.status === 'rejected');
-  if (failed) throw failed.reason;
-  files.generation = generation;
-  files.outdated = false;
+  if (failed) {
+    // The files that were written are of no use without the others: on a full disk they
+    // would hold the space the next attempt needs.
+    await removeGeneration(ctx, generation);
+    throw failed.reason;
+  }
+  const previous = files.checkpoint;
   // Named in the meta only once written: a crash before leaves the previous file named.
   files.checkpoint = { generation, seq };
-  await store.setMeta(storeMeta(ctx));
+  try {
+    await store.setMeta(storeMeta(ctx));
+  } catch (error) {
+    // Not named (the database is full too): the previous files stay this memory's.
+    files.checkpoint = previous;
+    await removeGeneration(ctx, generation);
+    throw error;
+  }
+  files.generation = generation;
+  files.outdated = false;
   indexes.savedToFile = true;
   indexes.fromCheckpoint = true;
   // The files of other generations, and the records of their checks (checked-files.ts),
