@@ -11,6 +11,7 @@ import {
 } from '@aios/utils';
 import packageJson from '../package.json' with { type: 'json' };
 import { loadDataBinding } from './binding.js';
+import { openWithDiskErrors } from './disk-errors.js';
 import type { DriverOptions, SqlDriver } from './driver.js';
 import { openJsDriver } from './js-driver/index.js';
 import { defaultOperation, lockDatabase } from './lock.js';
@@ -214,9 +215,9 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
           detail: `${report.implementation} implementation`,
         });
   try {
-    const driver: SqlDriver = binding
-      ? openNativeDriver(binding, path, driverOptions)
-      : openJsDriver(path, driverOptions);
+    const open = (): SqlDriver =>
+      binding ? openNativeDriver(binding, path, driverOptions) : openJsDriver(path, driverOptions);
+    const driver = path === ':memory:' ? open() : openWithDiskErrors(open, path);
     return await createStore(driver, {
       path,
       report,
