@@ -23,6 +23,25 @@ function callOverrides(options: SystemOptions): Record<string, unknown> {
   return { luna: { llm: { model } } };
 }
 
+/** Codes of a filesystem that takes no more writes: the disk is full, or read-only. */
+const NO_WRITES = new Set(['IO_DISK_FULL', 'IO_READ_ONLY']);
+
+/**
+ * Closes the system after a command. What closing writes (the uses of the fragments a
+ * search returned, the command's metrics) is bookkeeping: when the disk takes no more, a
+ * command whose work is done (a search printed) says so in a warning and still succeeds.
+ */
+async function closeAfter(aios: Aios, commandDone: boolean): Promise<void> {
+  try {
+    await aios.close();
+  } catch (error) {
+    if (!commandDone || !(error instanceof AiosError) || !NO_WRITES.has(error.code)) throw error;
+    process.stderr.write(
+      `aios: warning: the uses and metrics of this command were not recorded: ${error.message} [${error.code}]\n`,
+    );
+  }
+}
+
 /**
  * Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM).
  * `tokens`: the command counts tokens (it asks Luna), so the tokenizer's vocabulary starts
@@ -49,11 +68,14 @@ export async function withAios<T>(
     processMetrics: false,
   });
   const untrack = closeOnSignal(aios);
+  let done = false;
   try {
-    return await run(aios);
+    const result = await run(aios);
+    done = true;
+    return result;
   } finally {
     untrack();
-    await aios.close();
+    await closeAfter(aios, done);
     if (aios.memory.checkpointDeferred) {
       const pid = startBackgroundCheckpoint(options, config.home);
       if (pid !== undefined) {
