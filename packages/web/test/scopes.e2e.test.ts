@@ -49,7 +49,11 @@ describe.skipIf(!chromiumPath)('A key with fewer scopes', () => {
     expect(await page.getByRole('button', { name: 'Delete fragment' }).count()).toBe(0);
   });
 
-  it('is told on Chat, Personality, Backups and Admin which scope it lacks, with none of their controls', async () => {
+  it('is told on Chat, Personality, Backups, System and Admin which scope it lacks, with none of their controls', async () => {
+    const refused: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() === 403) refused.push(new URL(response.url()).pathname);
+    });
     await openPage(page, 'Chat');
     await page.getByText(/needs the chat scope/).waitFor();
     expect(await page.getByLabel('Ask Luna').count()).toBe(0);
@@ -58,10 +62,15 @@ describe.skipIf(!chromiumPath)('A key with fewer scopes', () => {
     await openPage(page, 'Backups');
     await page.getByText(/needs the backup scope/).waitFor();
     expect(await page.getByRole('button', { name: 'Create snapshot' }).count()).toBe(0);
+    await openPage(page, 'System');
+    await page.getByText(/Reading the metrics needs the admin scope/).waitFor();
+    // The health and status sections are any key's.
+    await page.getByRole('heading', { name: /^Health/ }).waitFor();
     await openPage(page, 'Admin');
     await page.getByText(/needs the admin scope/).waitFor();
     expect(await page.getByRole('button', { name: 'Create key' }).count()).toBe(0);
     // Nothing was tried and refused.
     expect(await page.getByRole('alert').count()).toBe(0);
+    expect(refused).toEqual([]);
   });
 });

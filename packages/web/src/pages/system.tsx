@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { ScopeNote, useAccess } from '../access';
 import { api, ok } from '../api/client';
 import { asApiError } from '../api/errors';
 import { Chart } from '../components/chart';
@@ -106,7 +107,21 @@ function StatusSection() {
   );
 }
 
+/** The metrics, or, for a key without the admin scope, which scope they need. */
 function MetricsSection() {
+  const { can } = useAccess();
+  if (!can('admin')) {
+    return (
+      <section aria-labelledby="metrics-title">
+        <h2 id="metrics-title">Metrics</h2>
+        <ScopeNote scope="admin">Reading the metrics</ScopeNote>
+      </section>
+    );
+  }
+  return <MetricsCharts />;
+}
+
+function MetricsCharts() {
   const [scrapes, setScrapes] = useState<Scrape[]>([]);
   const [error, setError] = useState<ReturnType<typeof asApiError>>();
   useInterval(() => {
