@@ -156,6 +156,25 @@ async function isEmptyDir(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Refuses a restore target that is a file (or lies below one) with the rule it breaks,
+ * instead of the system's ENOTDIR from reading it as a directory.
+ */
+async function requireDirectoryOrNothing(target: string): Promise<void> {
+  const refuse = (what: string) =>
+    new AiosError('INVALID_INPUT', `${target} ${what}: restore into a new or empty directory`, {
+      details: { target },
+    });
+  try {
+    if (!(await stat(target)).isDirectory()) throw refuse('is a file, not a directory');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw refuse('lies below a file');
+    throw isAiosError(error) ? error : storageError(error, target);
+  }
+}
+
 /** Gives a system error (a full disk, a read-only home...) its code; anything else as is. */
 function coded(error: unknown): unknown {
   return isAiosError(error) || typeof (error as NodeJS.ErrnoException)?.code === 'string'
@@ -338,9 +357,13 @@ export class BackupHandle {
         const repo = await this.open(true);
         await mkdir(resolve(this.config.home), { recursive: true });
         const paths = await this.paths();
-        await this.finishInterruptedRestores(paths);
-        const staged = await this.stageDatabase(paths);
+        // Held before the database copy is staged: a second create would otherwise remove
+        // or rewrite the copy this one is reading before the repository's lock refused it.
+        const lease = await holdBackupLock(paths.home);
+        let staged: string | undefined;
         try {
+          await this.finishInterruptedRestores(paths);
+          staged = await this.stageDatabase(paths);
           const result = await repo.backup([paths.home], {
             excludes: this.excludes(paths),
             tags: options.tags ?? [],
@@ -352,6 +375,7 @@ export class BackupHandle {
           return result;
         } finally {
           if (staged) await rm(dirname(staged), { recursive: true, force: true });
+          await lease.release();
         }
       },
       ({ snapshot }) => ({ bytes: snapshot.summary.bytes, chunks: snapshot.summary.chunksNew }),
@@ -588,6 +612,7 @@ export class BackupHandle {
         `${target} is not empty; restore into a new or empty directory`,
         { details: { target } },
       );
+    await requireDirectoryOrNothing(target);
     if (!(await isEmptyDir(target))) throw notEmpty();
     // The directory a symlinked target points to is the one replaced, not the link.
     const dest = await realPath(target);
@@ -857,6 +882,24 @@ async function holdServerLock(home: string) {
         'DATA_BUSY',
         `a server runs on ${home} (${describeHolder(holder)}): stop it, then restore`,
         { details: { home, pid: holder.pid } },
+      ),
+  });
+}
+
+/**
+ * The lock of a home's backups (`<home>/.backup.lock`, left out of snapshots as every
+ * `*.lock/` is): one create at a time stages the home's database copy, whichever
+ * repository each writes to. A second gets `REPO_LOCKED`, naming the first.
+ */
+async function holdBackupLock(home: string) {
+  return acquireLease('exclusive', {
+    dir: join(home, '.backup.lock'),
+    operation: 'aios backup create',
+    busy: (holder) =>
+      new AiosError(
+        'REPO_LOCKED',
+        `a backup of ${home} is already running: ${describeHolder(holder)}, since ${holder.time}`,
+        { details: { home, holder } },
       ),
   });
 }

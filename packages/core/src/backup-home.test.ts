@@ -16,6 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { acquireLease } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
@@ -152,6 +153,19 @@ describe.each(testImplementations())(
       const again = aios(home, 'backup', 'restore', 'latest', '--target', target);
       expect(again.code).toBe(1);
       expectOneLineError(again.stderr, 'TARGET_NOT_EMPTY');
+      // A file where the target would be, or above it, is refused as such and left alone.
+      const file = join(home, 'a-file');
+      writeFileSync(file, 'mine');
+      for (const [path, why] of [
+        [file, 'is a file, not a directory'],
+        [join(file, 'below'), 'lies below a file'],
+      ] as const) {
+        const refused = aios(home, 'backup', 'restore', 'latest', '--target', path);
+        expect(refused.code).toBe(1);
+        expectOneLineError(refused.stderr, 'INVALID_INPUT');
+        expect(refused.stderr).toContain(`${path} ${why}: restore into a new or empty directory`);
+      }
+      expect(readFileSync(file, 'utf8')).toBe('mine');
     });
 
     it('a restore under --target that cannot read every file leaves no home behind', () => {
@@ -409,6 +423,35 @@ describe.each(testImplementations())(
       expect(verify.stdout).toContain('CHUNK_DAMAGED');
       const health = JSON.parse(aios(home, 'health', '--json').stdout);
       expect(health.checks['backup:age'][0].status).toBe('fail');
+    });
+
+    it("a second create of a home is refused before it touches the first one's database copy", async () => {
+      const home = tempHome();
+      demoHome(home);
+      const first = create(home);
+      // A create under way: its lease held, its database copy staged.
+      const running = await acquireLease('exclusive', {
+        dir: join(home, '.backup.lock'),
+        operation: 'aios backup create',
+      });
+      const copy = join(home, '.database-copy', 'aios.db');
+      mkdirSync(join(home, '.database-copy'));
+      writeFileSync(copy, 'being read by the running backup');
+      try {
+        const second = aios(home, 'backup', 'create');
+        expectOneLineError(second.stderr, 'REPO_LOCKED');
+        expect(second.stderr).toContain(`process ${process.pid}`);
+        expect(readFileSync(copy, 'utf8')).toBe('being read by the running backup');
+      } finally {
+        await running.release();
+      }
+      // Once it is gone, the next create clears what it left and snapshots the home.
+      const next = create(home);
+      expect(next.id).not.toBe(first.id);
+      expect(existsSync(join(home, '.database-copy'))).toBe(false);
+      const target = join(home, 'restored');
+      ok(home, 'backup', 'restore', 'latest', '--target', target);
+      expect(fragments(target)).toBe(fragments(home));
     });
 
     it('a damaged index: verify names the files it costs, the next backup stores them again', () => {
