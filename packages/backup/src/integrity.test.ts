@@ -329,6 +329,24 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
     expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
   });
 
+  it('names a repository that lost its config.json instead of calling it no repository', async () => {
+    const { src, repo } = await setup({ 'a.bin': noise(300_000, 38) });
+    await repo.backup([src]);
+    const config = join(repo.path, 'config.json');
+    const saved = readFileSync(config);
+    unlinkSync(config);
+    const lost = {
+      code: 'REPO_CORRUPT',
+      message: expect.stringContaining('config.json is missing'),
+    };
+    await expect(openRepository(repo.path, { native: impl })).rejects.toMatchObject(lost);
+    await expect(initRepository(repo.path, { native: impl })).rejects.toMatchObject({
+      code: 'REPO_EXISTS',
+    });
+    writeFileSync(config, saved);
+    expect((await (await openRepository(repo.path, { native: impl })).verify()).ok).toBe(true);
+  });
+
   it('finishes an init that was interrupted, and still refuses a directory in use', async () => {
     const dir = join(base(), `${impl}-init`);
     const half = join(dir, 'half');

@@ -116,6 +116,22 @@ async function unfinishedInit(root: string, names: string[]): Promise<boolean> {
 }
 
 /**
+ * A repository that holds snapshots or indexes but lost its config.json (deleted, a copy
+ * that left it out) is named as such: it is no empty directory to initialise, and "not a
+ * backup repository" would send its owner looking elsewhere for their backups.
+ */
+async function refuseLostConfig(root: string): Promise<void> {
+  const snapshots = (await listDir(join(root, 'snapshots'))).filter((n) => n.endsWith('.json'));
+  const indexes = (await listDir(join(root, 'index'))).filter((n) => n.endsWith('.json'));
+  if (snapshots.length === 0 && indexes.length === 0) return;
+  throw new AiosError(
+    'REPO_CORRUPT',
+    `${root} holds ${snapshots.length} snapshot file${snapshots.length === 1 ? '' : 's'} and ${indexes.length} pack index${indexes.length === 1 ? '' : 'es'} but its config.json is missing: put it back from a copy of the repository (nothing was changed)`,
+    { details: { path: root, snapshots: snapshots.length, indexes: indexes.length } },
+  );
+}
+
+/**
  * Creates a repository in an empty (or missing) directory, or finishes one whose init was
  * interrupted (a full disk, a kill) before config.json was written.
  */
@@ -181,6 +197,7 @@ async function open(path: string, options: RepositoryOptions): Promise<Repositor
   } catch (error) {
     if ((error as AiosError).code === 'IO_NOT_FOUND') {
       const names = await listDir(root);
+      await refuseLostConfig(root);
       const resumable = names.length > 0 && (await unfinishedInit(root, names));
       throw new AiosError(
         'REPO_NOT_FOUND',
