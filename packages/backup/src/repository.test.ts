@@ -177,6 +177,27 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
     expect(await repo.snapshots()).toHaveLength(1);
   });
 
+  it('a forget whose prune is refused says that the snapshots were removed', async () => {
+    const { src, repo, id } = await backedUp();
+    const reading = await acquireReadLock(repo.path, 'restore');
+    try {
+      // A forget goes through; the prune it asked for does not, and its error says both.
+      await repo.backup([src], { force: true, tags: ['second'] });
+      await expect(repo.forget({ keepTags: ['second'] }, { prune: true })).rejects.toMatchObject({
+        code: 'REPO_LOCKED',
+        message: expect.stringMatching(
+          new RegExp(
+            `^1 snapshot was removed \\(${id.slice(0, 12)}\\), but its data was not pruned: .*being read by restore.*; run prune again later$`,
+          ),
+        ),
+        details: { removed: [id] },
+      });
+      expect((await repo.snapshots()).map((s) => s.tags)).toEqual([['second']]);
+    } finally {
+      await reading();
+    }
+  });
+
   it('keeps prune and readers apart, but lets readers overlap a backup', async () => {
     const { dir, src, repo, id } = await backedUp();
     const reading = await acquireReadLock(repo.path, 'restore');

@@ -546,9 +546,28 @@ export class Repository implements SnapshotStore {
         await release();
       }
       return options.prune
-        ? { keep, remove, damaged, prune: await this.prune() }
+        ? { keep, remove, damaged, prune: await this.pruneAfterForget(remove) }
         : { keep, remove, damaged };
     }, this.path);
+  }
+
+  /**
+   * `prune()` right after snapshots were forgotten: when it fails (a reader holds the
+   * repository, a full disk), its error says that the snapshots are gone all the same and
+   * prune is to be run again, instead of reading as if nothing had been done.
+   */
+  async pruneAfterForget(removed: string[]): Promise<PruneResult> {
+    try {
+      return await this.prune();
+    } catch (error) {
+      if (!(error instanceof AiosError) || removed.length === 0) throw error;
+      const n = removed.length;
+      throw new AiosError(
+        error.code,
+        `${n} snapshot${n === 1 ? ' was' : 's were'} removed (${removed.map((id) => id.slice(0, 12)).join(', ')}), but ${n === 1 ? 'its' : 'their'} data was not pruned: ${error.message}; run prune again later`,
+        { cause: error, details: { ...error.details, removed } },
+      );
+    }
   }
 
   /** The hasher of pack ids: the engine's own when it has one (see `Engine`). */

@@ -462,7 +462,7 @@ export class BackupHandle {
         const repo = await this.open();
         const remove = await repo.forgetSnapshots(ids, { dryRun: options.dryRun === true });
         return options.prune && !options.dryRun
-          ? { remove, prune: await repo.prune() }
+          ? { remove, prune: await repo.pruneAfterForget(remove) }
           : { remove };
       },
       (result) =>
