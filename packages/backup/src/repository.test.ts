@@ -319,6 +319,9 @@ describe.each(testImplementations())('repository (%s)', (impl) => {
         'vanishes.txt': 'IO_NOT_FOUND',
         'changing.bin': 'FILE_CHANGED',
       });
+      expect(warnings.find((w) => w.code === 'IO_NOT_FOUND')?.message).toBe(
+        `${join(odd, 'vanishes.txt')}: removed while being backed up; not in the snapshot`,
+      );
       expect(snapshot.warnings).toEqual(warnings);
       // Both were stored: `changing.bin` as last read, `settles.bin` from its second read.
       const target = join(dir, 'restore-odd');

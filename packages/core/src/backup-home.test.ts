@@ -457,6 +457,7 @@ describe.each(testImplementations())(
     it('a damaged index: verify names the files it costs, the next backup stores them again', () => {
       const home = tempHome();
       demoHome(home);
+      expect(spawnSync('mkfifo', [join(home, 'pipe')]).status).toBe(0);
       const first = create(home);
       const index = join(home, 'backups', 'index');
       for (const name of readdirSync(index)) writeFileSync(join(index, name), '{"version":1,');
@@ -479,6 +480,10 @@ describe.each(testImplementations())(
       const second = aios(home, 'backup', 'create');
       expect(second.code).toBe(0);
       expect(second.stdout).toContain('not valid JSON; the chunks of its pack are not reused');
+      // A file's warning names it once.
+      expect(second.stdout).toContain(
+        `warning: ${join(realpathSync(home), 'pipe')}: a fifo, not backed up\n`,
+      );
       ok(home, 'backup', 'restore', 'latest', '--target', target);
       expect(readFileSync(join(target, 'files', 'blob.bin')).equals(Buffer.alloc(300_000, 7))).toBe(
         true,

@@ -60,7 +60,15 @@ export class BackupRun {
 
   /** Leaves a file out of the snapshot, saying why. */
   drop(entry: Entry, warning: BackupWarning): void {
-    this.warnings.push(warning);
+    // Listed by the walk, gone when read: said in words, not as the engine's ENOENT.
+    this.warnings.push(
+      warning.code === 'IO_NOT_FOUND'
+        ? {
+            ...warning,
+            message: `${warning.path}: removed while being backed up; not in the snapshot`,
+          }
+        : warning,
+    );
     this.entries.delete(entry.path);
   }
 

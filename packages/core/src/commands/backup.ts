@@ -106,6 +106,11 @@ function pruneLines(p: {
   ];
 }
 
+/** A file's warning or error, its path once: most messages already begin with it. */
+function aboutPath(w: { path: string; message: string }): string {
+  return w.message.startsWith(`${w.path}: `) ? w.message : `${w.path}: ${w.message}`;
+}
+
 /** Warnings about the repository go to stderr, so that stdout stays the command's output. */
 function warnAbout(items: Array<{ code: string; message: string }>): void {
   for (const w of items) process.stderr.write(`aios: warning: ${w.message} [${w.code}]\n`);
@@ -147,7 +152,7 @@ export function registerBackup(program: Command): void {
       console.log(
         `snapshot ${pc.bold(snapshot.id.slice(0, 12))}: ${plural(s.files, 'file')}, ${bytes(s.bytes)} (${bytes(s.bytesNew)} new)`,
       );
-      for (const w of warnings) console.log(pc.yellow(`warning: ${w.path}: ${w.message}`));
+      for (const w of warnings) console.log(pc.yellow(`warning: ${aboutPath(w)}`));
       for (const w of repositoryWarnings)
         console.log(pc.yellow(`warning: ${w.message} [${w.code}]`));
     });
@@ -246,8 +251,7 @@ export function registerBackup(program: Command): void {
               ),
             );
           }
-          for (const e of result.errors)
-            console.log(pc.red(`error: ${e.path}: ${e.message} [${e.code}]`));
+          for (const e of result.errors) console.log(pc.red(`error: ${aboutPath(e)} [${e.code}]`));
         }
         if (result.errors.length > 0) process.exitCode = 1;
       },
