@@ -185,6 +185,10 @@ export async function pruneRepository(
   }
   if (writer.count > 0) await finish();
   for (const f of toDelete) {
+    // Written again by this prune: a pack is named by its bytes, so the pack a prune killed
+    // after writing it left beside the old one comes back with the same id when the old
+    // one is rewritten. It is that new pack now, not a copy to delete.
+    if (written.has(f.pack)) continue;
     await removeDurably(indexPath(repo.path, f.pack));
     await removeDurably(packPath(repo.path, f.pack));
     await removeDurably(checkPath(repo.path, f.pack));
