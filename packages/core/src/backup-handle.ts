@@ -64,6 +64,7 @@ import {
   postgresOf,
   restoreDump,
 } from './backup-postgres.js';
+import { restoreSpaceError } from './backup-space.js';
 
 /** Where the last verify result of a repository is kept (outside the repository format). */
 const VERIFY_STATE = 'backup-verify.json';
@@ -584,7 +585,7 @@ export class BackupHandle {
         return { ...result, target: paths.home, applied: true, ...(postgres ? { postgres } : {}) };
       } catch (error) {
         await swap.discard();
-        throw error;
+        throw await restoreSpaceError(error, paths.home, snap.summary.bytes);
       }
     } finally {
       await lock.release();
@@ -647,6 +648,8 @@ export class BackupHandle {
       placed = true;
       await fsyncDir(parent);
       return { ...result, target, applied: true, ...(dumps.length > 0 ? { dumps } : {}) };
+    } catch (error) {
+      throw await restoreSpaceError(error, parent, snap.summary.bytes);
     } finally {
       // Whatever did not become the target goes: nothing half restored is left beside it.
       if (!placed) await rm(staging, { recursive: true, force: true });

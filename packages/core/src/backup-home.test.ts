@@ -531,6 +531,27 @@ describe.each(testImplementations())(
             spawnSync('mount', ['-o', 'remount,rw', disk]);
           }
           expect(fragments(home)).toBe(count);
+
+          // A restore in place short of space says how much it needs, and changes nothing.
+          mkdirSync(filler);
+          for (let i = 0; ; i++) {
+            try {
+              writeFileSync(join(filler, `f${i}`), Buffer.alloc(64 * 1024, 1));
+            } catch {
+              // Room for the locks, not for the snapshot's files.
+              for (let j = 1; j <= 4; j++) spawnSync('rm', ['-f', join(filler, `f${i - j}`)]);
+              break;
+            }
+          }
+          const short = aios(home, 'backup', 'restore', 'latest');
+          expect(short.code).toBe(1);
+          expectOneLineError(short.stderr, 'IO_DISK_FULL');
+          expect(short.stderr).toMatch(
+            /the restore writes the snapshot's [\d.]+ MiB in .* before it replaces anything, and needs that much free there \([\d.]+ MiB free now\)/,
+          );
+          spawnSync('rm', ['-rf', filler]);
+          expect(leftovers(home)).toEqual([]);
+          expect(fragments(home)).toBe(count);
         } finally {
           spawnSync('umount', ['-l', disk]);
         }
