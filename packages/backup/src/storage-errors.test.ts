@@ -98,7 +98,7 @@ describe.runIf(canMount).each(testImplementations())('storage errors (%s)', (imp
     }
   });
 
-  it('a read-only repository is IO_READ_ONLY', async () => {
+  it('a read-only repository refuses writers with IO_READ_ONLY and is read without a lock', async () => {
     const disk = smallDisk('2m');
     if (!disk) throw new Error('tmpfs mount failed');
     try {
@@ -106,11 +106,20 @@ describe.runIf(canMount).each(testImplementations())('storage errors (%s)', (imp
       mkdirSync(src, { recursive: true });
       writeFileSync(join(src, 'a.txt'), 'hello');
       const repo = await initRepository(join(disk.path, 'repo'), { native: impl });
-      await repo.backup([src]);
+      const { snapshot } = await repo.backup([src]);
       disk.remount('ro');
       await expect(repo.backup([src])).rejects.toMatchObject({ code: 'IO_READ_ONLY' });
       await expect(repo.prune()).rejects.toMatchObject({ code: 'IO_READ_ONLY' });
       expect((await repo.snapshots()).length).toBe(1);
+      // A write-protected disk or an archived copy: restore, verify and export still read it.
+      expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+      const target = join(base, `ro-restored-${impl}`);
+      expect((await repo.restore(snapshot.id, target, { root: src })).errors).toEqual([]);
+      expect(describeTree(target)).toEqual(describeTree(src));
+      const tar = await repo.exportTar(snapshot.id);
+      for await (const _ of tar as AsyncIterable<Buffer>) {
+        // drained
+      }
     } finally {
       disk.remount('rw');
       disk.unmount();

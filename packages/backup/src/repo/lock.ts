@@ -4,7 +4,7 @@
  * Holders of dead processes on this host (a crash, SIGKILL) are stale and cleared.
  */
 import { join } from 'node:path';
-import { AiosError, acquireLease, type LockHolder } from '@aios/utils';
+import { AiosError, acquireLease, isAiosError, type LockHolder } from '@aios/utils';
 
 /** Operations that delete pack data: readers must not overlap them. */
 const DESTRUCTIVE = new Set(['prune']);
@@ -50,16 +50,25 @@ export async function acquireReadLock(
   repo: string,
   operation: string,
 ): Promise<() => Promise<void>> {
-  const lease = await acquireLease('shared', {
-    ...layout(repo),
-    operation,
-    conflicts: (holder) => DESTRUCTIVE.has(holder.operation),
-    busy: (holder) =>
-      new AiosError(
-        'REPO_LOCKED',
-        `repository ${repo} is locked by ${holder.operation} (${since(holder)}); ${operation} must wait for it`,
-        { details: { repo, holder } },
-      ),
-  });
+  let lease: Awaited<ReturnType<typeof acquireLease>>;
+  try {
+    lease = await acquireLease('shared', {
+      ...layout(repo),
+      operation,
+      conflicts: (holder) => DESTRUCTIVE.has(holder.operation),
+      busy: (holder) =>
+        new AiosError(
+          'REPO_LOCKED',
+          `repository ${repo} is locked by ${holder.operation} (${since(holder)}); ${operation} must wait for it`,
+          { details: { repo, holder } },
+        ),
+    });
+  } catch (error) {
+    // A repository on a read-only filesystem (a write-protected disk, an archived copy) is
+    // read without a lock: no prune can delete its packs through this mount, and a chunk
+    // that vanished through another one would fail its read, never restore wrong bytes.
+    if (isAiosError(error, 'IO_READ_ONLY')) return async () => undefined;
+    throw error;
+  }
   return () => lease.release();
 }
