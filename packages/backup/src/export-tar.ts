@@ -29,13 +29,18 @@ export function exportTar(
   tarStream ??= require('tar-stream') as typeof import('tar-stream');
   const pack = tarStream.pack();
   // A destroyed entry (the consumer went away) ends the wait too: its callback reports why.
+  // Whichever of the two fires removes the other: a large file waits for many drains, and
+  // a 'close' listener left behind by each would pile up on the entry.
   const write = (stream: Sink, data: Uint8Array) =>
     new Promise<void>((ok) => {
-      if (stream.destroyed || stream.write(data)) ok();
-      else {
-        stream.once('drain', () => ok());
-        stream.once('close', () => ok());
-      }
+      if (stream.destroyed || stream.write(data)) return ok();
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        ok();
+      };
+      stream.once('drain', done);
+      stream.once('close', done);
     });
   (async () => {
     for (const e of entries) {

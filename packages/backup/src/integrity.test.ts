@@ -423,6 +423,22 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
+  it('a tar export of a large file read slowly leaves no listener behind per wait', async () => {
+    const { dir, src, repo } = await setup({ 'big.bin': noise(8 * 1024 * 1024, 39) });
+    const { snapshot } = await repo.backup([src]);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const tar = await repo.exportTar(snapshot.id);
+      await pipeline(tar, createWriteStream(join(dir, 'big.tar'), { highWaterMark: 1024 }));
+      await new Promise((ok) => setImmediate(ok));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('a tar export whose destination fails rejects once, with no stray error', async () => {
     const { src, repo } = await setup({ 'a.bin': noise(600_000, 15) });
     const { snapshot } = await repo.backup([src]);
