@@ -425,6 +425,17 @@ describe.each(testImplementations())(
       expect(health.checks['backup:age'][0].status).toBe('fail');
     });
 
+    it("a backup to another repository (--repo) leaves the home's own repository out", () => {
+      const home = tempHome();
+      demoHome(home);
+      create(home);
+      const other = join(tempHome(), 'usb-repo');
+      ok(home, 'backup', '--repo', other, 'create');
+      const target = join(tempHome(), 'restored');
+      ok(home, 'backup', '--repo', other, 'restore', 'latest', '--target', target);
+      expect(readdirSync(target).sort()).toEqual(['aios.db', 'carma', 'files']);
+    });
+
     it("a second create of a home is refused before it touches the first one's database copy", async () => {
       const home = tempHome();
       demoHome(home);

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DEFAULT_READ_DATA, type PruneWarning, type RetentionPolicy } from '@aios/backup';
 import { openDataStore } from '@aios/data';
 import { Metrics } from '@aios/support';
-import { AiosError, hideUrlPassword, isAiosError } from '@aios/utils';
+import { type AiosConfig, AiosError, hideUrlPassword, isAiosError } from '@aios/utils';
 import type { Command } from 'commander';
 import { diffHome } from '../backup-diff.js';
 import { BackupHandle } from '../backup-handle.js';
@@ -20,10 +21,23 @@ function handle(command: Command, repository?: string, metrics?: Metrics): Backu
   const includeSecrets = command.opts<{ includeSecrets?: boolean }>().includeSecrets === true;
   const backup = {
     ...config.backup,
-    ...(repository ? { repository } : {}),
+    ...(repository ? { repository, excludes: withConfigured(config, repository) } : {}),
     ...(includeSecrets ? { includeSecrets } : {}),
   };
   return new BackupHandle({ ...config, backup }, config.native, metrics);
+}
+
+/**
+ * The excludes of a backup to another repository (`--repo`): the home's configured
+ * repository stays out of its snapshots too, as it does of its own, so that a backup to a
+ * second disk does not copy every pack of the home's repository into it.
+ */
+function withConfigured(config: AiosConfig, other: string): string[] {
+  const rel = relative(resolve(config.home), resolve(config.backup.repository));
+  const inHome = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  if (!inHome || resolve(other) === resolve(config.backup.repository))
+    return config.backup.excludes;
+  return [...config.backup.excludes, `/${rel.split(sep).join('/')}/`];
 }
 
 /**
