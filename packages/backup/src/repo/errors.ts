@@ -1,6 +1,6 @@
 import { AiosError, fromNodeIoError } from '@aios/utils';
 
-/** Error codes for storage failures that `fromNodeIoError` would call `IO_ERROR`. */
+/** Error codes of a storage failure that are not `IO_ERROR` (kept for the package's users). */
 export const StorageErrorCode = {
   /** The device is full (ENOSPC) or a quota is exhausted (EDQUOT). */
   IO_DISK_FULL: 'IO_DISK_FULL',
@@ -8,47 +8,20 @@ export const StorageErrorCode = {
   IO_READ_ONLY: 'IO_READ_ONLY',
 } as const;
 
-/** The errnos that have a code of their own here. */
-const SPECIFIC = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
-
-function pathOf(error: AiosError): string | undefined {
-  const path = error.details?.path;
-  return typeof path === 'string' ? path : undefined;
-}
-
 function errnoOf(error: unknown): string | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
 /**
- * Turns a Node.js system error into an `AiosError` with a stable code: a full disk
- * (`IO_DISK_FULL`) and a read-only filesystem (`IO_READ_ONLY`) are named as such, the rest
- * as `fromNodeIoError` names them. An `AiosError` passes through unchanged.
+ * Turns a Node.js system error into an `AiosError` with a stable code, as
+ * `fromNodeIoError` names it (a full disk `IO_DISK_FULL`, a read-only filesystem
+ * `IO_READ_ONLY`), named after `path`, else its own file, else the repository. An
+ * `AiosError` passes through unchanged.
  */
 export function storageError(error: unknown, path?: string): AiosError {
-  if (error instanceof AiosError) {
-    // `fromNodeIoError` (used by shared helpers) calls a full or read-only disk IO_ERROR.
-    const refined = error.code === 'IO_ERROR' && SPECIFIC.has(errnoOf(error.cause) ?? '');
-    return refined ? storageError(error.cause, pathOf(error) ?? path) : error;
-  }
-  const errno = errnoOf(error);
+  if (error instanceof AiosError) return error;
   const where = path ?? (error as NodeJS.ErrnoException | undefined)?.path ?? 'repository';
-  const reason = error instanceof Error ? error.message : String(error);
-  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
-    return new AiosError(
-      StorageErrorCode.IO_DISK_FULL,
-      `${where}: no space left on the device (${reason}); free some space and try again`,
-      { cause: error, details: { path: where } },
-    );
-  }
-  if (errno === 'EROFS') {
-    return new AiosError(
-      StorageErrorCode.IO_READ_ONLY,
-      `${where}: the filesystem is read-only (${reason})`,
-      { cause: error, details: { path: where } },
-    );
-  }
   return fromNodeIoError(error, where);
 }
 
