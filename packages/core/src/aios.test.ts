@@ -187,6 +187,7 @@ describe.each(testImplementations())('createAios (AIOS_NATIVE=%s)', (impl) => {
           score: answer.sources[0]?.score,
           source: join(dir, 'note.md'),
           line: 1,
+          chapter: null,
           offset: 0,
           namespace: 'documents',
           text: NOTE.trim(),

@@ -25,6 +25,11 @@ describe('questionParts', () => {
     ]);
   });
 
+  it('gives a question without a word back as its one part', () => {
+    expect(questionParts('\u0097')).toEqual(['\u0097']);
+    expect(questionParts('? ?')).toEqual(['? ?']);
+  });
+
   it('keeps one question whole', () => {
     for (const q of [
       'Who is allergic to cats and penicillin?',

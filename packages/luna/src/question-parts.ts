@@ -82,8 +82,10 @@ function cutAtJoins(question: string): string[] {
 export function questionParts(question: string): string[] {
   // Two questions in a row: each ends at its question mark.
   const asked = question.match(/[^?？]+[?？]?/gu) ?? [question];
-  return asked
+  const parts = asked
     .flatMap(cutAtJoins)
     .map((p) => p.trim())
     .filter((p) => wordsOf(p).length > 0);
+  // A question without a word ("?", a control character) is still one question to answer.
+  return parts.length > 0 ? parts : [question];
 }

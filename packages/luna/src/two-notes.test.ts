@@ -80,6 +80,14 @@ describe.each(testImplementations())('questions that need two notes (%s)', (impl
     expect(answer.answer).toContain('memory holds nothing that answers "what is her salary?"');
   });
 
+  it('answers a question without a word (a control character, a lone mark) as one question', async () => {
+    for (const question of ['\u0097', '?', '¿ ? ?']) {
+      const answer = await luna.ask(question);
+      expect(answer.grounded).toBe(false);
+      expect(answer.sources.every((s) => !s.grounded)).toBe(true);
+    }
+  });
+
   it('keeps a question with "and" between two names whole', async () => {
     const answer = await luna.ask('Who is allergic to cats and penicillin?');
     expect(answer.answer).not.toContain('memory holds nothing that answers "penicillin');
