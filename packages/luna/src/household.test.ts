@@ -5,15 +5,13 @@
  * the right note, each sentence with its subject; questions they do not answer are refused,
  * with what came closest labelled as such.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { carmaMemory } from './carma.js';
-import { type OpenedLuna, openLuna } from './open.js';
 import { HOUSEHOLD, householdNotes } from './testing/household.js';
+import { useOfflineLuna } from './testing/use-offline-luna.js';
 
 /** Answerable questions: the note that answers, and what the quote must say. */
 const ANSWERABLE: Array<[question: string, note: string, quoted: RegExp[]]> = [
@@ -43,25 +41,12 @@ const UNANSWERABLE = [
 ];
 
 describe.each(testImplementations())('a household of notes, end to end (%s)', (impl) => {
-  let dir: string;
-  let luna: OpenedLuna;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'luna-household-'));
-    const { config } = loadConfig({
-      cwd: dir,
-      env: { AIOS_HOME: dir },
-      overrides: { native: impl },
-    });
-    luna = await openLuna({ config, llm: null });
-    await luna.carma.addMany(householdNotes().map((n) => ({ ...n, namespace: 'documents' })));
-  });
-  afterAll(async () => {
-    await luna?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const luna = useOfflineLuna(impl, () =>
+    householdNotes().map((n) => ({ ...n, namespace: 'documents' })),
+  );
 
   it.each(ANSWERABLE)('answers %j from %s, quoting its subject', async (question, note, quoted) => {
-    const answer = await luna.ask(question);
+    const answer = await luna.current.ask(question);
     expect(answer.grounded).toBe(true);
     expect(answer.relevance).toBeGreaterThanOrEqual(0.5);
     expect(answer.answer).toMatch(/from memory: /);
@@ -76,13 +61,13 @@ describe.each(testImplementations())('a household of notes, end to end (%s)', (i
   });
 
   it("never quotes one person's note as another's", async () => {
-    const maya = await luna.ask('What food must Maya avoid?');
+    const maya = await luna.current.ask('What food must Maya avoid?');
     expect(maya.answer).not.toMatch(/cats/);
     for (const s of maya.sources) expect(s.metadata.source).toBe(join(HOUSEHOLD, 'maya.md'));
   });
 
   it.each(UNANSWERABLE)('refuses %j, and labels what came closest', async (question) => {
-    const answer = await luna.ask(question);
+    const answer = await luna.current.ask(question);
     expect(answer.grounded).toBe(false);
     expect(answer.relevance).toBeLessThan(0.5);
     expect(answer.answer).toContain(`memory holds nothing that answers "${question}"`);
@@ -96,7 +81,7 @@ describe.each(testImplementations())('a household of notes, end to end (%s)', (i
 
   it('gives each search result its relevance on the same absolute scale, in every mode', async () => {
     for (const mode of ['hybrid', 'lexical', 'vector'] as const) {
-      const memory = carmaMemory(luna.carma, { mode });
+      const memory = carmaMemory(luna.current.carma, { mode });
       const [cats] = await memory.search('Who is allergic to cats?', { k: 3 });
       expect(cats?.metadata?.source).toBe(join(HOUSEHOLD, 'grandma.md'));
       expect(cats?.relevance).toBe(1);
@@ -106,14 +91,16 @@ describe.each(testImplementations())('a household of notes, end to end (%s)', (i
   });
 
   it('answers a follow-up about whoever the last answer was about', async () => {
-    const first = await luna.ask('Who is allergic to cats?');
-    const next = await luna.ask('When is her birthday?', { conversationId: first.conversationId });
+    const first = await luna.current.ask('Who is allergic to cats?');
+    const next = await luna.current.ask('When is her birthday?', {
+      conversationId: first.conversationId,
+    });
     expect(next.conversationId).toBe(first.conversationId);
     expect(next.grounded).toBe(true);
     expect(next.answer).toMatch(/\[Grandma Rose's\] birthday is on 14 March/);
     // Asked on its own, the question names no one: Anna's and Grandma's birthdays both fit,
     // and each is quoted with its subject.
-    const alone = await luna.ask('When is her birthday?');
+    const alone = await luna.current.ask('When is her birthday?');
     expect(alone.conversationId).not.toBe(first.conversationId);
     expect(alone.answer).toMatch(/\[Anna's\] birthday is on 2 November/);
     expect(alone.answer).toMatch(/\[Grandma Rose's\] birthday is on 14 March/);

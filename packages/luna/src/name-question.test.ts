@@ -4,14 +4,10 @@
  * holds none does not, and no other note's name is given instead. On the real cores, both
  * implementations.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenedLuna, openLuna } from './open.js';
+import { describe, expect, it } from 'vitest';
 import { householdNotes } from './testing/household.js';
+import { useOfflineLuna } from './testing/use-offline-luna.js';
 
 const note = (file: string, text: string) => ({
   text,
@@ -27,27 +23,12 @@ const NOTES = [
 ];
 
 describe.each(testImplementations())('questions asking for a name (%s)', (impl) => {
-  let dir: string;
-  let luna: OpenedLuna;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'luna-names-'));
-    const { config } = loadConfig({
-      cwd: dir,
-      env: { AIOS_HOME: dir },
-      overrides: { native: impl },
-    });
-    luna = await openLuna({ config, llm: null });
-    await luna.carma.addMany([...NOTES, ...householdNotes()]);
-  });
-  afterAll(async () => {
-    await luna?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const luna = useOfflineLuna(impl, () => [...NOTES, ...householdNotes()]);
 
   const followUp = async (question: string, next: string) => {
-    const first = await luna.ask(question);
+    const first = await luna.current.ask(question);
     expect(first.grounded).toBe(true);
-    return luna.ask(next, { conversationId: first.conversationId });
+    return luna.current.ask(next, { conversationId: first.conversationId });
   };
 
   it.each([
@@ -63,7 +44,7 @@ describe.each(testImplementations())('questions asking for a name (%s)', (impl) 
   });
 
   it('answers a question for a name that the note does not call a name', async () => {
-    const answer = await luna.ask("What is my dentist's name?");
+    const answer = await luna.current.ask("What is my dentist's name?");
     expect(answer.grounded).toBe(true);
     expect(answer.answer).toMatch(/Dr\. Maren Olsen/);
   });

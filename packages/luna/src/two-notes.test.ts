@@ -3,14 +3,10 @@
  * the second about what the first part's answer names, is answered from both notes, each
  * cited; on the real cores, both implementations.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenedLuna, openLuna } from './open.js';
+import { describe, expect, it } from 'vitest';
 import { householdNotes } from './testing/household.js';
+import { useOfflineLuna } from './testing/use-offline-luna.js';
 
 const NOTES = [
   'My sister works at Lindqvist Optics.',
@@ -24,28 +20,13 @@ const NOTES = [
 ];
 
 describe.each(testImplementations())('questions that need two notes (%s)', (impl) => {
-  let dir: string;
-  let luna: OpenedLuna;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'luna-two-notes-'));
-    const { config } = loadConfig({
-      cwd: dir,
-      env: { AIOS_HOME: dir },
-      overrides: { native: impl },
-    });
-    luna = await openLuna({ config, llm: null });
-    await luna.carma.addMany([...NOTES, ...householdNotes()]);
-  });
-  afterAll(async () => {
-    await luna?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const luna = useOfflineLuna(impl, () => [...NOTES, ...householdNotes()]);
 
   const quoted = (answer: { sources: Array<{ text: string }> }) =>
     answer.sources.map((s) => s.text);
 
   it('follows what the first part names into the note about it', async () => {
-    const answer = await luna.ask('Where does my sister work, and where is it?');
+    const answer = await luna.current.ask('Where does my sister work, and where is it?');
     expect(answer.grounded).toBe(true);
     expect(answer.answer).toMatch(/My sister works at Lindqvist Optics\. \[1\]/);
     expect(answer.answer).toMatch(/Lindqvist Optics is on the third floor .* Tampere\. \[2\]/);
@@ -55,25 +36,25 @@ describe.each(testImplementations())('questions that need two notes (%s)', (impl
 
   it('follows the firm, not the person the question was about, when the answer names both', async () => {
     // "Henrik" is who "my uncle" is; "it" is what the answer told: the firm.
-    const answer = await luna.ask('Where does my uncle work and where is it?');
+    const answer = await luna.current.ask('Where does my uncle work and where is it?');
     expect(answer.grounded).toBe(true);
     expect(quoted(answer)).toEqual([NOTES[6], NOTES[7]]);
   });
 
   it('does so in another language', async () => {
-    const answer = await luna.ask('Où travaille ma cousine et où se trouve-t-elle ?');
+    const answer = await luna.current.ask('Où travaille ma cousine et où se trouve-t-elle ?');
     expect(answer.grounded).toBe(true);
     expect(quoted(answer)).toEqual([NOTES[4], NOTES[5]]);
   });
 
   it('answers each part of a question about two things from its own note', async () => {
-    const answer = await luna.ask('Who repairs bicycles, and when is the chimney swept?');
+    const answer = await luna.current.ask('Who repairs bicycles, and when is the chimney swept?');
     expect(answer.grounded).toBe(true);
     expect(quoted(answer)).toEqual([NOTES[2], NOTES[3]]);
   });
 
   it('says which part memory does not answer, and answers the other', async () => {
-    const answer = await luna.ask('Where does my sister work and what is her salary?');
+    const answer = await luna.current.ask('Where does my sister work and what is her salary?');
     expect(answer.grounded).toBe(true);
     expect(quoted(answer)).toEqual([NOTES[0]]);
     expect(answer.answer).toMatch(/My sister works at Lindqvist Optics\. \[1\]/);
@@ -82,14 +63,14 @@ describe.each(testImplementations())('questions that need two notes (%s)', (impl
 
   it('answers a question without a word (a control character, a lone mark) as one question', async () => {
     for (const question of ['\u0097', '?', '¿ ? ?']) {
-      const answer = await luna.ask(question);
+      const answer = await luna.current.ask(question);
       expect(answer.grounded).toBe(false);
       expect(answer.sources.every((s) => !s.grounded)).toBe(true);
     }
   });
 
   it('keeps a question with "and" between two names whole', async () => {
-    const answer = await luna.ask('Who is allergic to cats and penicillin?');
+    const answer = await luna.current.ask('Who is allergic to cats and penicillin?');
     expect(answer.answer).not.toContain('memory holds nothing that answers "penicillin');
   });
 });
