@@ -35,18 +35,7 @@ const NEUTER = /^(?:it|its)$/i;
 
 /** True when `question` refers back with a pronoun and names no one. */
 export function refersBack(question: string): boolean {
-  return REFERRING.test(question) && names(question).length === 0;
-}
-
-/** Names in a text: capitalised words that do not start a sentence. */
-function names(text: string): string[] {
-  const out: string[] = [];
-  const re = /(^|[.!?:;]\s+|\s)(\p{Lu}[\p{L}'’-]*)/gu;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const starts = m.index === 0 || /[.!?:;]/.test(m[1] ?? '');
-    if (!starts) out.push((m[2] as string).replace(/['’]s$/u, ''));
-  }
-  return out;
+  return REFERRING.test(question) && namesIn(question).length === 0;
 }
 
 /** The subjects an answer gave its quotes (`[Grandma Rose]`, `[Maya's]`), citations left out. */
@@ -104,7 +93,7 @@ function namesTheAsked(name: string, text: string, question: string): boolean {
  */
 function referents(question: string, previous: { question: string; answer: string }): string[] {
   const subjects = quotedSubjects(previous.answer);
-  const asked = names(previous.question);
+  const asked = namesIn(previous.question);
   const said = answered(previous.answer);
   const given = namesIn(said).filter(
     (n) => !among(n, asked) && !among(n, subjects) && !namesTheAsked(n, said, previous.question),
