@@ -64,15 +64,18 @@ const among = (name: string, known: readonly string[]) =>
   known.some((k) => k.toLowerCase().includes(name.toLowerCase()));
 
 /**
- * Whether `text` writes `name` right beside a word of `question`: then it names what the
- * question was about ("My uncle Henrik works at Fjordline Coaches" for "Where does my
- * uncle work?": Henrik is the uncle), not something the answer told.
+ * Whether `tokens` (an answer's words) write `name` right beside a word of the question
+ * (`askedStems`, its terms' stems): then it names what the question was about ("My uncle
+ * Henrik works at Fjordline Coaches" for "Where does my uncle work?": Henrik is the
+ * uncle), not something the answer told.
  */
-function namesTheAsked(name: string, text: string, question: string): boolean {
-  const asked = new Set(questionTerms(question).map((t) => t.stem));
+function namesTheAsked(
+  name: string,
+  tokens: readonly string[],
+  askedStems: ReadonlySet<string>,
+): boolean {
   const isAsked = (word: string | undefined) =>
-    word !== undefined && asked.has(stem(word.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '')));
-  const tokens = text.split(/\s+/);
+    word !== undefined && askedStems.has(stem(word.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '')));
   const length = name.split(/\s+/).length;
   return tokens.some((_, i) => {
     const run = tokens
@@ -95,13 +98,16 @@ function referents(question: string, previous: { question: string; answer: strin
   const subjects = quotedSubjects(previous.answer);
   const asked = namesIn(previous.question);
   const said = answered(previous.answer);
+  const askedTerms = questionTerms(previous.question);
+  const askedStems = new Set(askedTerms.map((t) => t.stem));
+  const tokens = said.split(/\s+/);
   const given = namesIn(said).filter(
-    (n) => !among(n, asked) && !among(n, subjects) && !namesTheAsked(n, said, previous.question),
+    (n) => !among(n, asked) && !among(n, subjects) && !namesTheAsked(n, tokens, askedStems),
   );
   const pronoun = REFERRING.exec(question)?.[0] ?? '';
   const order = NEUTER.test(pronoun) ? [given, subjects, asked] : [subjects, asked, given];
   // Nobody named ("Who is my plumber?" answered without a name): what was asked about.
-  const about = questionTerms(previous.question).map((t) => t.word);
+  const about = askedTerms.map((t) => t.word);
   return [...order, about].find((list) => list.length > 0) ?? [];
 }
 
