@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@aios/utils';
-import { testImplementations } from '@aios/utils/testing';
+import { testChatGptExport, testImplementations } from '@aios/utils/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { createAios } from './aios.js';
 import { ingest } from './ingest.js';
@@ -10,29 +10,16 @@ import { ingest } from './ingest.js';
 // A JSON file is parsed once per ingest: when it is checked, before anything is written;
 // its turn reads the records of that parse.
 
-/** A ChatGPT export of one conversation, as `conversations.json` holds it. */
-function chatGptExport(): string {
-  const node = (id: string, parent: string | null, role: string | null, text: string) => ({
-    id,
-    parent,
-    children: [],
-    message: role
-      ? { id, author: { role }, create_time: 1_700_000_000, content: { parts: [text] } }
-      : null,
-  });
-  return JSON.stringify([
-    {
-      title: 'Sourdough',
-      id: 'conv-1',
-      current_node: 'm2',
-      mapping: {
-        root: node('root', null, null, ''),
-        m1: node('m1', 'root', 'user', 'How often should I feed my sourdough starter?'),
-        m2: node('m2', 'm1', 'assistant', 'Feed the sourdough starter once a day.'),
-      },
-    },
-  ]);
-}
+const SOURDOUGH = testChatGptExport([
+  {
+    title: 'Sourdough',
+    id: 'conv-1',
+    turns: [
+      { role: 'user', text: 'How often should I feed my sourdough starter?' },
+      { role: 'assistant', text: 'Feed the sourdough starter once a day.' },
+    ],
+  },
+]);
 
 describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (impl) => {
   const open = async () => {
@@ -47,7 +34,7 @@ describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (i
     try {
       const notes = JSON.stringify([{ text: 'The heron fished at dawn.' }, 'Otters at dusk.']);
       writeFileSync(join(home, 'notes.json'), notes);
-      const chat = chatGptExport();
+      const chat = SOURDOUGH;
       writeFileSync(join(home, 'conversations.json'), chat);
       const result = await ingest(aios, [
         join(home, 'notes.json'),

@@ -1,6 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { testDocx, testEpub, testImplementations, testOdt, testPdf } from '@aios/utils/testing';
+import {
+  testChatGptExport,
+  testDocx,
+  testEpub,
+  testImplementations,
+  testOdt,
+  testPdf,
+} from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-support/server.js';
 
@@ -20,28 +27,16 @@ async function multipart(parts: Part[]): Promise<{ payload: Buffer; type: string
   };
 }
 
-function chatGptExport(): string {
-  const node = (id: string, parent: string | null, role: string | null, text: string) => ({
-    id,
-    parent,
-    children: [],
-    message: role
-      ? { id, author: { role }, create_time: 1_700_000_000, content: { parts: [text] } }
-      : null,
-  });
-  return JSON.stringify([
-    {
-      title: 'Sourdough',
-      id: 'conv-1',
-      current_node: 'm2',
-      mapping: {
-        root: node('root', null, null, ''),
-        m1: node('m1', 'root', 'user', 'How often should I feed my sourdough starter?'),
-        m2: node('m2', 'm1', 'assistant', 'Feed the sourdough starter once a day.'),
-      },
-    },
-  ]);
-}
+const SOURDOUGH = testChatGptExport([
+  {
+    title: 'Sourdough',
+    id: 'conv-1',
+    turns: [
+      { role: 'user', text: 'How often should I feed my sourdough starter?' },
+      { role: 'assistant', text: 'Feed the sourdough starter once a day.' },
+    ],
+  },
+]);
 
 describe.each(testImplementations())('ingest route (%s)', (impl) => {
   let t: TestServer;
@@ -82,7 +77,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       },
       { name: 'file', filename: 'list.txt', value: 'Buy flour and salt on Friday.' },
       { name: 'file', filename: 'log.jsonl', value: '{"note":"The mixer was serviced in May."}\n' },
-      { name: 'file', filename: 'conversations.json', value: chatGptExport() },
+      { name: 'file', filename: 'conversations.json', value: SOURDOUGH },
       {
         name: 'file',
         filename: 'oven.html',

@@ -59,6 +59,7 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
   });
 }
 
+export { type TestConversation, testChatGptExport } from './testing-tools/chatgpt-export.js';
 export { type TestParagraph, testDocx } from './testing-tools/docx.js';
 export { testEpub } from './testing-tools/epub.js';
 export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
