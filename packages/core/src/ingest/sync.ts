@@ -12,7 +12,7 @@ import type { AddResult, Fragment, Metadata } from '@aios/carma';
 import type { SourceFile, SourcePiece } from '@aios/data';
 import type { Hashing } from '@aios/utils';
 import type { Chunk } from './chunk.js';
-import { placesOf } from './places.js';
+import { type Place, placesOf } from './places.js';
 import { atomically, type IngestTarget, sourceOf } from './target.js';
 
 /** A fragment the user edited whose piece the file no longer has: kept, for the user to decide. */
@@ -191,6 +191,7 @@ export class FileSync {
       }
     }
     if (fresh.length === 0 && moved.length === 0 && !last) return [];
+    const places = last ? await this.placesOfLeaving() : new Map<string, Place>();
     return this.write(async () => {
       const added =
         fresh.length === 0
@@ -215,14 +216,16 @@ export class FileSync {
       );
       await this.target.data.sources.putPieces(pieces);
       for (const p of pieces) this.current.set(p.pieceHash, p.fragmentId);
-      if (last) await this.finishInside();
+      if (last) await this.finishInside(places);
       return added;
     });
   }
 
   /** Finishes a file no batch finished (one without chunks). */
   async finish(): Promise<void> {
-    if (!this.finished) await this.write(() => this.finishInside());
+    if (this.finished) return;
+    const places = await this.placesOfLeaving();
+    await this.write(() => this.finishInside(places));
   }
 
   /**
@@ -256,7 +259,7 @@ export class FileSync {
    * removes what was ingested from the file before the index and nothing claims, and
    * records the file as ingested completely. Runs inside the last batch's transaction.
    */
-  private async finishInside(): Promise<void> {
+  private async finishInside(places: ReadonlyMap<string, Place>): Promise<void> {
     const { memory, data } = this.target;
     const inFile = new Set(this.current.values());
     const drop: SourcePiece[] = [];
@@ -278,7 +281,7 @@ export class FileSync {
         remove.push(this.piece(f.contentHash, id));
       }
     }
-    await this.removeStale(remove);
+    await this.removeStale(remove, places);
     await data.sources.removePieces([...remove, ...drop]);
     await data.sources.put({
       namespace: this.namespace,
@@ -325,24 +328,47 @@ export class FileSync {
   }
 
   /**
-   * Deletes the fragments of pieces the file no longer has, except one another file also
-   * has (it becomes that file's) or one that did not come from this file (the user's own,
-   * which the file repeated).
+   * The other files that hold pieces of `fragmentIds` this file held: by fragment, the
+   * file it would become.
    */
-  private async removeStale(remove: SourcePiece[]): Promise<void> {
-    if (remove.length === 0) return;
-    const { memory, data } = this.target;
+  private async heldElsewhere(fragmentIds: readonly string[]): Promise<Map<string, string>> {
     const elsewhere = new Map<string, string>();
-    for (const p of await data.sources.piecesOf(remove.map((r) => r.fragmentId))) {
+    if (fragmentIds.length === 0) return elsewhere;
+    for (const p of await this.target.data.sources.piecesOf(fragmentIds)) {
       if (p.path !== this.path || p.namespace !== this.namespace) {
         elsewhere.set(p.fragmentId, p.path);
       }
     }
-    const places = await placesOf(
-      data.sources,
+    return elsewhere;
+  }
+
+  /**
+   * Where the pieces this file no longer has are in the other files that hold them, read
+   * before the transaction that finishes the file: reading files there would hold the
+   * store's write lock for as long as they take.
+   */
+  private async placesOfLeaving(): Promise<Map<string, Place>> {
+    const leaving = [...this.known].filter(([hash]) => !this.current.has(hash)).map(([, id]) => id);
+    const elsewhere = await this.heldElsewhere([...leaving, ...this.legacy]);
+    return placesOf(
+      this.target.data.sources,
       this.hashing,
       [...elsewhere].map(([id, source]) => ({ id, source })),
     );
+  }
+
+  /**
+   * Deletes the fragments of pieces the file no longer has, except one another file also
+   * has (it becomes that file's, at its place there in `places`) or one that did not come
+   * from this file (the user's own, which the file repeated).
+   */
+  private async removeStale(
+    remove: SourcePiece[],
+    places: ReadonlyMap<string, Place>,
+  ): Promise<void> {
+    if (remove.length === 0) return;
+    const { memory } = this.target;
+    const elsewhere = await this.heldElsewhere(remove.map((r) => r.fragmentId));
     for (const p of remove) {
       const f = await memory.get(p.fragmentId);
       if (!f || sourceOf(f) !== this.path) continue;
