@@ -1,11 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@aios/utils';
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
-import { type Aios, createAios } from './aios.js';
+import type { Aios } from './aios.js';
 import { forgetSources, ingest, planForget } from './ingest.js';
+import { withNotesHome } from './testing/notes-home.js';
 
 // A text two files hold is one fragment, cited from the first file ingested. When that
 // file is forgotten, or no longer holds the text, the fragment is the other file's, cited
@@ -16,19 +15,7 @@ const SHARED = 'The spare key is under the third pot by the door.';
 const KEYS = `${'The car key hangs in the hall, on the hook by the coats. '.repeat(4)}\n${'The shed key is on the same ring. '.repeat(7)}`;
 
 describe.each(testImplementations())('a fragment two files hold (AIOS_NATIVE=%s)', (impl) => {
-  const withAios = async (run: (aios: Aios, dir: string) => Promise<void>) => {
-    const home = mkdtempSync(join(tmpdir(), 'aios-ingest-shared-'));
-    const { config } = loadConfig({ cwd: home, env: { AIOS_HOME: home, AIOS_NATIVE: impl } });
-    const aios = await createAios({ config, offline: true });
-    const dir = join(home, 'notes');
-    mkdirSync(dir);
-    try {
-      await run(aios, dir);
-    } finally {
-      await aios.close();
-      rmSync(home, { recursive: true, force: true });
-    }
-  };
+  const withAios = (run: (aios: Aios, dir: string) => Promise<void>) => withNotesHome(impl, run);
   const shared = async (aios: Aios) =>
     (await aios.memory.list()).find((f) => f.text === SHARED)?.metadata;
 

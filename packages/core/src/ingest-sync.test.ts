@@ -1,38 +1,17 @@
 import { AsyncResource } from 'node:async_hooks';
-import {
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@aios/utils';
 import { testDocx, testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { type Aios, createAios } from './aios.js';
 import { atomically } from './ingest/target.js';
 import { forgetSources, ingest, planForget } from './ingest.js';
+import { withNotesHome } from './testing/notes-home.js';
 
 // The source index through the API: what `aios ingest` and `aios forget` are built on.
 
 describe.each(testImplementations())('ingest with the source index (AIOS_NATIVE=%s)', (impl) => {
-  const withAios = async (run: (aios: Aios, dir: string) => Promise<void>) => {
-    const home = mkdtempSync(join(tmpdir(), 'aios-ingest-sync-'));
-    const { config } = loadConfig({ cwd: home, env: { AIOS_HOME: home, AIOS_NATIVE: impl } });
-    const aios = await createAios({ config, offline: true });
-    const dir = join(home, 'notes');
-    mkdirSync(dir);
-    try {
-      await run(aios, dir);
-    } finally {
-      await aios.close();
-      rmSync(home, { recursive: true, force: true });
-    }
-  };
+  const withAios = (run: (aios: Aios, dir: string) => Promise<void>) => withNotesHome(impl, run);
   const texts = async (aios: Aios) => (await aios.memory.list()).map((f) => f.text).sort();
   const byText = async (aios: Aios, text: string) =>
     (await aios.memory.list()).find((f) => f.text === text);
