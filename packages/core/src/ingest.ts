@@ -16,8 +16,8 @@ import {
   sniffFile,
 } from './ingest/files.js';
 import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
-import { jsonLines, skipReason } from './ingest/json.js';
-import { type JsonRecords, jsonRecords } from './ingest/json-file.js';
+import { skipReason } from './ingest/json.js';
+import { type JsonRecords, jsonlRecords, jsonRecords } from './ingest/json-file.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, stopReason, within } from './ingest/target.js';
@@ -178,13 +178,13 @@ interface Planned {
   kind: FileKind;
   /** What the source index knows of it: unchanged files are skipped. */
   status: IngestFileResult['status'];
-  /** A JSON file's records, parsed when it was checked (see `HELD_JSON_CHARS`). */
+  /** A JSON or JSONL file's records, parsed when it was checked (see `HELD_JSON_CHARS`). */
   json?: JsonRecords;
 }
 
 /**
- * How much JSON text (in characters) a run holds parsed from its check to its turn: the
- * files past it are parsed again in their turn, so that a run over many large JSON files
+ * How much JSON and JSONL text (in characters) a run holds parsed from its check to its
+ * turn: the files past it are parsed again in their turn, so that a run over many large ones
  * holds one at a time, as it did before their parses were kept.
  */
 const HELD_JSON_CHARS = 64 * 1024 * 1024;
@@ -193,23 +193,19 @@ const EXPORT_SKIPPED =
   'an aios memory export: `aios memory import <file>` restores its fragments with their namespaces, importance and metadata';
 
 /**
- * Checks a JSON or JSONL file by parsing every record (a broken one throws): a JSON file's
- * records, or why a JSONL file is left out whole (an `aios memory export`, for import).
+ * Checks a JSON or JSONL file by parsing every record (a broken one throws): its records,
+ * or why a JSONL file is left out whole (an `aios memory export`, for import).
  */
 async function checkRecords(
   path: string,
   kind: 'json' | 'jsonl',
-): Promise<{ json?: JsonRecords; problem?: string }> {
+): Promise<{ json: JsonRecords } | { problem: string }> {
   const text = await readText(path);
   if (kind === 'json') return { json: jsonRecords(text, path) };
-  let first = true;
-  for (const record of jsonLines(text, path)) {
-    // Ingested, an export would lose its namespaces, importance and metadata, and be a
-    // second copy in the home it came from.
-    if (first && isExportedFragment(record.value)) return { problem: EXPORT_SKIPPED };
-    first = false;
-  }
-  return {};
+  // Ingested, an export would lose its namespaces, importance and metadata, and be a
+  // second copy in the home it came from.
+  const json = jsonlRecords(text, path, isExportedFragment);
+  return json ? { json } : { problem: EXPORT_SKIPPED };
 }
 
 /**
@@ -241,12 +237,12 @@ async function plan(
   // skipped then); records are all parsed here, so that a broken one stops nothing half way.
   if (kind === 'json' || kind === 'jsonl') {
     try {
-      const { json, problem } = await checkRecords(path, kind);
-      if (problem) {
-        onSkip({ path, reason: problem });
+      const checked = await checkRecords(path, kind);
+      if ('problem' in checked) {
+        onSkip({ path, reason: checked.problem });
         return undefined;
       }
-      if (json) return { path, source, size, modifiedAt, kind, status, json };
+      return { path, source, size, modifiedAt, kind, status, json: checked.json };
     } catch (error) {
       const reason = skipBroken ? skipReason(error) : undefined;
       if (reason === undefined) throw error;

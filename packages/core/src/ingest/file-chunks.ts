@@ -17,7 +17,7 @@ export interface ReadableFile {
   path: string;
   kind: FileKind;
   source: string;
-  /** A JSON file's records, when they were parsed already. */
+  /** A JSON or JSONL file's records, when they were parsed already. */
   json?: JsonRecords;
 }
 
@@ -81,13 +81,14 @@ export async function openChunks(
       of(text.length)(c.offset),
     );
   } else if (kind === 'jsonl') {
+    const lines = file.json?.kind === 'jsonl' ? file.json.lines : jsonLines(text, path);
     chunks = (function* () {
-      for (const record of track(jsonLines(text, path), (r) => of(text.length)(r.offset))) {
+      for (const record of track(lines, (r) => of(text.length)(r.offset))) {
         yield* recordChunks(record.value, source, 'jsonl', record.offset, record.line);
       }
     })();
   } else {
-    const { records } = file.json ?? jsonRecords(text, path);
+    const { records } = file.json?.kind === 'json' ? file.json : jsonRecords(text, path);
     if ('chatGpt' in records) {
       const messages = records.chatGpt;
       chunks = (function* () {

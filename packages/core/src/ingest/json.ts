@@ -64,11 +64,15 @@ export function parseJsonFile(text: string, path: string): unknown {
   }
 }
 
+/** A record of a `.jsonl` file: its value, its line (from 1) and where that line starts. */
+export interface JsonLine {
+  value: unknown;
+  line: number;
+  offset: number;
+}
+
 /** The records of a `.jsonl` file, one per non-blank line, each parsed and checked as it comes. */
-export function* jsonLines(
-  text: string,
-  path: string,
-): Generator<{ value: unknown; line: number; offset: number }> {
+export function* jsonLines(text: string, path: string): Generator<JsonLine> {
   let line = 1;
   for (let offset = 0; offset < text.length; line++) {
     const nl = text.indexOf('\n', offset);
