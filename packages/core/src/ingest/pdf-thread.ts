@@ -13,16 +13,10 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { serial } from '@aios/utils';
-import { PDF_WORKER_SOURCE } from './pdf-worker.js';
+import type { OpenFailure, PdfReply, PdfWorkerData, TextPiece } from './pdf-worker.js';
+import { pdfWorkerUrl } from './pdf-worker-file.js';
 
-/** A piece of a page's text: its text, whether a line ends after it, its baseline height. */
-export type TextPiece = [text: string, endsLine: boolean, y: number];
-
-/** Why PDF.js could not open a file: its exception's name and message. */
-export interface OpenFailure {
-  name: string;
-  message: string;
-}
+export type { OpenFailure, TextPiece } from './pdf-worker.js';
 
 /** Old-generation heap of the thread, in MB: ample for any PDF under `MAX_FILE_BYTES`. */
 export const PDF_HEAP_MB = 2048;
@@ -33,12 +27,6 @@ const IDLE_MS = 3_000;
 /** A PDF whose reading took PDF.js over `PDF_HEAP_MB`. */
 export class PdfTooLarge extends Error {}
 
-type Reply =
-  | { page: TextPiece[] }
-  | { done: true }
-  | { failed: OpenFailure }
-  | { error: OpenFailure };
-
 /** The running thread, if any, and the timer that ends it once idle. */
 let thread: Worker | undefined;
 let idle: NodeJS.Timeout | undefined;
@@ -48,9 +36,9 @@ const turn = serial();
 const unpdfUrl = () => pathToFileURL(createRequire(import.meta.url).resolve('unpdf')).href;
 
 function start(): Worker {
-  const worker = new Worker(PDF_WORKER_SOURCE, {
-    eval: true,
-    workerData: { unpdf: unpdfUrl() },
+  const workerData: PdfWorkerData = { unpdf: unpdfUrl() };
+  const worker = new Worker(pdfWorkerUrl(), {
+    workerData,
     resourceLimits: { maxOldGenerationSizeMb: PDF_HEAP_MB },
     stdout: false,
     stderr: false,
@@ -89,7 +77,7 @@ function read(
       worker.unref();
       if (thread === worker) idle = setTimeout(() => end(worker), IDLE_MS).unref();
     };
-    const message = (reply: Reply) => {
+    const message = (reply: PdfReply) => {
       if ('page' in reply) {
         try {
           onPage(reply.page);
