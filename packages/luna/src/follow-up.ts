@@ -101,11 +101,13 @@ function referents(question: string, previous: { question: string; answer: strin
   const askedTerms = questionTerms(previous.question);
   const askedStems = new Set(askedTerms.map((t) => t.stem));
   const tokens = said.split(/\s+/);
-  const given = namesIn(said).filter(
+  const pronoun = REFERRING.exec(question)?.[0] ?? '';
+  const neuter = NEUTER.test(pronoun);
+  // "He" or "she" is no town the answer was in ("his practice in Tromsø").
+  const given = namesIn(said, { places: neuter }).filter(
     (n) => !among(n, asked) && !among(n, subjects) && !namesTheAsked(n, tokens, askedStems),
   );
-  const pronoun = REFERRING.exec(question)?.[0] ?? '';
-  const order = NEUTER.test(pronoun) ? [given, subjects, asked] : [subjects, asked, given];
+  const order = neuter ? [given, subjects, asked] : [subjects, asked, given];
   // Nobody named ("Who is my plumber?" answered without a name): what was asked about.
   const about = askedTerms.map((t) => t.word);
   return [...order, about].find((list) => list.length > 0) ?? [];

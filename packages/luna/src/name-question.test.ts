@@ -20,6 +20,8 @@ const NOTES = [
   note('house.md', '# Plumber\n\nThe plumber comes on the first Monday of the month.'),
   note('kater.md', 'The tomcat is called Fritz. His name was chosen by the children.'),
   note('gesundheit.md', '# Zahnärztin\n\nIch gehe jedes Frühjahr zu Dr. Lena Vogt.'),
+  note('haus.md', '# Klempner\n\nDer Klempner kommt am ersten Montag im Monat.'),
+  note('physio.md', '# Physiotherapist\n\nMy physiotherapist has his practice in Tromsø.'),
 ];
 
 describe.each(testImplementations())('questions asking for a name (%s)', (impl) => {
@@ -47,6 +49,15 @@ describe.each(testImplementations())('questions asking for a name (%s)', (impl) 
     const answer = await luna.current.ask("What is my dentist's name?");
     expect(answer.grounded).toBe(true);
     expect(answer.answer).toMatch(/Dr\. Maren Olsen/);
+  });
+
+  it.each([
+    ['Wer ist mein Klempner?', 'Und wie heißt er?'],
+    ['Who is my physiotherapist?', 'And his name?'],
+  ])('after %j, %j finds no name in a note that names only nouns or a town', async (q, next) => {
+    const answer = await followUp(q, next);
+    expect(answer.grounded).toBe(false);
+    expect(answer.answer).not.toMatch(/from memory: /);
   });
 
   it('gives no name when the note holds none, nor another note’s', async () => {

@@ -24,4 +24,33 @@ describe('namesIn', () => {
     // Written capitalised inside a sentence too: a name.
     expect(namesIn('Maya is eight. We call her Maya.')).toEqual(['Maya']);
   });
+
+  it('reads a line as a sentence of its own: a heading is not a name', () => {
+    expect(namesIn('# Plumber\n\nThe plumber comes on the first Monday of the month.')).toEqual([]);
+    expect(namesIn('- Dentist\n- Bergen Harbour Clinic')).toEqual(['Bergen Harbour Clinic']);
+    expect(namesIn('## Dentist\nI see Dr. Maren Olsen.')).toEqual(['Dr. Maren Olsen']);
+  });
+
+  it('in German, where every noun has a capital, takes plain nouns for no one', () => {
+    expect(namesIn('Der Klempner kommt am ersten Montag im Monat.')).toEqual([]);
+    expect(namesIn('Ich gehe jedes Frühjahr zu Dr. Lena Vogt.')).toEqual(['Dr. Lena Vogt']);
+    expect(namesIn('Die Katze heißt Fritz und schläft gern auf dem Sofa.')).toEqual(['Fritz']);
+    expect(namesIn('Unsere Nachbarin Anna gießt die Blumen, wenn wir im Urlaub sind.')).toEqual([
+      'Anna',
+    ]);
+    expect(namesIn('Meine Zahnärztin hat ihre Praxis in der Altstadt.')).toEqual([]);
+    expect(namesIn('Die Rechnung der Versicherung kommt mit der Zeitung.')).toEqual([]);
+    // An English text keeps "The" and a capital's meaning.
+    expect(namesIn('We met at The Blue Door in Oslo.')).toEqual(['Blue Door', 'Oslo']);
+  });
+
+  it('leaves out names of places on request', () => {
+    expect(namesIn('My dentist is in Bergen.', { places: false })).toEqual([]);
+    expect(
+      namesIn('Mein Bruder arbeitet bei Halvorsen Shipping in Bergen.', { places: false }),
+    ).toEqual(['Halvorsen Shipping']);
+    expect(namesIn('Ma sœur habite à Lyon avec Pierre Dubois.', { places: false })).toEqual([
+      'Pierre Dubois',
+    ]);
+  });
 });

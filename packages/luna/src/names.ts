@@ -5,7 +5,8 @@
  * when it has two words or more, or when the text writes its word capitalised elsewhere
  * too (the first word of a sentence is capitalised whatever it is).
  */
-import { CALENDAR_WORDS, STOPWORDS } from './text.js';
+import { germanNoun, isGerman } from './german-nouns.js';
+import { CALENDAR_WORDS, STOPWORDS, words as wordsOf } from './text.js';
 
 /** Abbreviated titles whose point does not end the sentence ("Dr. Maren Olsen"). */
 const TITLE_ABBREVIATION = /^(?:Dr|Mr|Mrs|Ms|Mx|Prof|St|Sr|Jr)\.$/;
@@ -32,22 +33,61 @@ function cleaned(run: string[]): string[] {
   return words;
 }
 
-/** The proper names of `text`, in order, each once. */
-export function namesIn(text: string): string[] {
-  const tokens = text.split(/\s+/).filter((t) => t !== '');
+/**
+ * The words of a text, whether each opens a sentence, and whether each ends its line. A
+ * line is a sentence of its own (a heading, an item of a list), and its first word opens
+ * it after any marks before it ("# Plumber", "- Dentist").
+ */
+function tokensOf(text: string): { tokens: string[]; opens: boolean[]; lineEnds: boolean[] } {
+  const tokens: string[] = [];
+  const opens: boolean[] = [];
+  const lineEnds: boolean[] = [];
+  for (const line of text.split(/\r?\n|\r/)) {
+    let opening = true;
+    for (const token of line.split(/\s+/)) {
+      if (token === '') continue;
+      const hasWord = /[\p{L}\p{N}]/u.test(token);
+      tokens.push(token);
+      opens.push(opening && hasWord);
+      lineEnds.push(false);
+      if (hasWord) opening = endsSentence(token);
+    }
+    if (lineEnds.length > 0) lineEnds[lineEnds.length - 1] = true;
+  }
+  return { tokens, opens, lineEnds };
+}
+
+/**
+ * Words that put the name after them in a place ("in Bergen", "nach Oslo", "à Lyon"), in
+ * several languages: a name there is a town or a country, not who someone is.
+ */
+const PLACE_PREPOSITIONS = new Set(
+  'in into near from to nach aus à en dans vers desde hacia i til fra från naar uit'.split(' '),
+);
+
+/**
+ * The proper names of `text`, in order, each once; with `places: false`, those written
+ * right after a preposition of place are left out.
+ */
+export function namesIn(text: string, options: { places?: boolean } = {}): string[] {
+  const { tokens, opens, lineEnds } = tokensOf(text);
+  const ends = tokens.map((token, i) => lineEnds[i] === true || endsRun(token));
+  // German writes every noun with a capital: there, a capitalised word is a name only when
+  // it is not plainly a noun (see german-nouns.ts).
+  const noun = isGerman(wordsOf(text)) ? germanNoun(tokens.map(bare), ends) : () => false;
   const elsewhere = new Set<string>();
   tokens.forEach((token, i) => {
     const word = bare(token);
-    if (i > 0 && !endsSentence(tokens[i - 1] as string) && capitalised(word)) {
-      elsewhere.add(word.toLowerCase());
-    }
+    if (!opens[i] && capitalised(word) && !noun(i)) elsewhere.add(word.toLowerCase());
   });
   const out: string[] = [];
   let run: string[] = [];
   let opensSentence = false;
+  let inPlace = false;
   const close = () => {
     const words = cleaned(run);
     run = [];
+    if (inPlace && options.places === false) return;
     // Dates ("Monday of March") name no one.
     if (words.every((w) => CALENDAR_WORDS.has(w.toLowerCase()) || NAME_PARTICLES.has(w))) return;
     const one = words.length === 1 ? (words[0] as string) : undefined;
@@ -62,16 +102,18 @@ export function namesIn(text: string): string[] {
   };
   tokens.forEach((token, i) => {
     const word = bare(token);
-    const starts = i === 0 || endsSentence(tokens[i - 1] as string);
     const particle =
       run.length > 0 && NAME_PARTICLES.has(word) && capitalised(bare(tokens[i + 1] ?? ''));
-    if (capitalised(word) || particle) {
-      if (run.length === 0) opensSentence = starts;
+    if ((capitalised(word) && !noun(i)) || particle) {
+      if (run.length === 0) {
+        opensSentence = opens[i] === true;
+        inPlace = i > 0 && PLACE_PREPOSITIONS.has(bare(tokens[i - 1] as string).toLowerCase());
+      }
       run.push(token);
     } else if (run.length > 0) {
       close();
     }
-    if (run.length > 0 && endsRun(token)) close();
+    if (run.length > 0 && ends[i]) close();
   });
   if (run.length > 0) close();
   return out;

@@ -140,10 +140,13 @@ export interface Coverage {
 /** Stems of `words`, as a set. */
 export const stemSet = (list: readonly string[]): Set<string> => new Set(list.map(stem));
 
-/** The stems of `words`, with `HOLDS_NAME` when `text` holds a name. */
+/**
+ * The stems of `words`, with `HOLDS_NAME` when `text` holds a name: someone's or a firm's,
+ * not a town's ("My dentist is in Bergen" does not say what the dentist is called).
+ */
 export function stemsWithNames(list: readonly string[], text: string): Set<string> {
   const stems = stemSet(list);
-  if (namesIn(text).length > 0) stems.add(HOLDS_NAME);
+  if (namesIn(text, { places: false }).length > 0) stems.add(HOLDS_NAME);
   return stems;
 }
 
