@@ -236,6 +236,9 @@ export class BackupHandle {
 
   /** Opens the repository; with `create`, initialises it (or finishes an interrupted init). */
   async open(create = false): Promise<Repository> {
+    // A repository removed while the process runs (a server) is opened again, or created
+    // again by a create, instead of being written through a handle to what is gone.
+    if (this.repo && !this.exists()) this.repo = undefined;
     if (this.repo) return this.repo;
     this.opening ??= (async () => {
       try {
