@@ -44,6 +44,11 @@ const STATUS: Record<string, number> = {
   TENANT_BUSY: 503,
   RESTORE_NEEDS_STOPPED_SERVER: 409,
   JOBS_RUNNING: 409,
+  // A backup repository or snapshot that is damaged (or of a newer format): the request is
+  // sound, the repository's state refuses it; verify says what is damaged.
+  REPO_CORRUPT: 409,
+  SNAPSHOT_DAMAGED: 409,
+  REPO_UNSUPPORTED: 409,
   CONFIG_KEY_NOT_PATCHABLE: 403,
   NOT_READY: 503,
   IO_DISK_FULL: 507,

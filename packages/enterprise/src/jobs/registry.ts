@@ -37,6 +37,16 @@ export interface JobContext {
   progress(progress: JobProgress): void;
 }
 
+export interface JobOptions {
+  /**
+   * The run throws when the signal stops it, so a result means its work was done, however
+   * late a cancel came (a restore applied, a snapshot written): the job then succeeded.
+   * Without it, a run may return what it did before it stopped (an ingest, a
+   * consolidation), and a cancelled job that returns is `cancelled` with that result.
+   */
+  throwsWhenStopped?: boolean;
+}
+
 interface Job {
   view: JobView;
   tenantId: string;
@@ -62,7 +72,12 @@ export class JobRegistry {
     this.events.setMaxListeners(0);
   }
 
-  start(tenantId: string, kind: string, run: (ctx: JobContext) => Promise<unknown>): JobView {
+  start(
+    tenantId: string,
+    kind: string,
+    run: (ctx: JobContext) => Promise<unknown>,
+    options: JobOptions = {},
+  ): JobView {
     if (!this.accepting) throw apiError('SHUTTING_DOWN', 'the server is shutting down');
     const controller = new AbortController();
     const view: JobView = {
@@ -89,7 +104,8 @@ export class JobRegistry {
           },
         });
         view.result = result ?? null;
-        view.status = controller.signal.aborted ? 'cancelled' : 'succeeded';
+        view.status =
+          controller.signal.aborted && !options.throwsWhenStopped ? 'cancelled' : 'succeeded';
       } catch (error) {
         const aborted =
           controller.signal.aborted || (isAiosError(error) && error.code.endsWith('_ABORTED'));

@@ -1,6 +1,22 @@
 import type { JobContext } from './registry.js';
 
 /**
+ * `turn` awaited, or over as soon as `signal` fires: a job cancelled while it waits ends
+ * then, not when the job before it ends. The jobs after it still wait for that one.
+ */
+function untilAborted(turn: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    signal.addEventListener('abort', stop, { once: true });
+    void turn.then(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    });
+  });
+}
+
+/**
  * Jobs of one kind that must not overlap within a tenant (ingests sharing the uploads'
  * directories, backups sharing a repository) take turns: each waits for the ones started
  * before it, reporting that it waits, and a job cancelled while waiting never starts.
@@ -24,7 +40,7 @@ export class Turns {
           unit: 'jobs',
           message: 'waiting for the job before it',
         });
-        await before;
+        await untilAborted(before, job.signal);
       }
       job.signal.throwIfAborted();
       return await fn();

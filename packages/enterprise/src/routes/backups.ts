@@ -3,6 +3,7 @@ import type { Aios } from '@aios/core';
 import { isAiosError } from '@aios/utils';
 import type { RouteModule, ServerContext } from '../context.js';
 import { apiError } from '../http/errors.js';
+import type { JobOptions } from '../jobs/registry.js';
 import { Turns } from '../jobs/turns.js';
 import {
   CreateBackupBody,
@@ -60,6 +61,13 @@ export async function resolveSnapshot(system: Aios, ref: string): Promise<string
   }
 }
 
+/**
+ * A backup operation stops on the job's signal by throwing (`ABORTED`): one that returns
+ * did all of its work (a snapshot written, a restore applied), and the job says so even
+ * when a cancel came too late to stop it.
+ */
+const BACKUP_JOB: JobOptions = { throwsWhenStopped: true };
+
 /** Running jobs of a tenant other than `except`. */
 function otherRunningJobs(ctx: ServerContext, tenant: string, except?: string) {
   return ctx.jobs.list(tenant).filter((j) => j.status === 'running' && j.id !== except);
@@ -99,25 +107,29 @@ export const backupRoutes: RouteModule = (api, ctx) => {
       const system = await systemOf(ctx, request);
       const tags = request.body.tags ?? [];
       const tenant = tenantOf(request);
-      const job = ctx.jobs.start(tenant, 'backup.create', (run) =>
-        turns.run(tenant, run, async () => {
-          const result = await system.backup.create({
-            tags,
-            signal: run.signal,
-            onProgress: (p) =>
-              run.progress({
-                done: p.bytesDone,
-                total: p.bytesTotal,
-                unit: 'bytes',
-                message: p.phase,
-              }),
-          });
-          return {
-            snapshot: snapshotView(result.snapshot),
-            warnings: result.warnings,
-            repositoryWarnings: result.repositoryWarnings,
-          };
-        }),
+      const job = ctx.jobs.start(
+        tenant,
+        'backup.create',
+        (run) =>
+          turns.run(tenant, run, async () => {
+            const result = await system.backup.create({
+              tags,
+              signal: run.signal,
+              onProgress: (p) =>
+                run.progress({
+                  done: p.bytesDone,
+                  total: p.bytesTotal,
+                  unit: 'bytes',
+                  message: p.phase,
+                }),
+            });
+            return {
+              snapshot: snapshotView(result.snapshot),
+              warnings: result.warnings,
+              repositoryWarnings: result.repositoryWarnings,
+            };
+          }),
+        BACKUP_JOB,
       );
       return reply.status(202).send(job);
     },
@@ -193,8 +205,11 @@ export const backupRoutes: RouteModule = (api, ctx) => {
       }
       const readData = request.body.readData;
       const tenant = tenantOf(request);
-      const job = ctx.jobs.start(tenant, 'backup.verify', (run) =>
-        turns.run(tenant, run, () => system.backup.verify(readData, run.signal)),
+      const job = ctx.jobs.start(
+        tenant,
+        'backup.verify',
+        (run) => turns.run(tenant, run, () => system.backup.verify(readData, run.signal)),
+        BACKUP_JOB,
       );
       return reply.status(202).send(job);
     },
@@ -216,8 +231,11 @@ export const backupRoutes: RouteModule = (api, ctx) => {
         throw apiError('REPO_NOT_FOUND', 'this tenant has no backups yet: nothing to prune');
       }
       const tenant = tenantOf(request);
-      const job = ctx.jobs.start(tenant, 'backup.prune', (run) =>
-        turns.run(tenant, run, () => system.backup.prune()),
+      const job = ctx.jobs.start(
+        tenant,
+        'backup.prune',
+        (run) => turns.run(tenant, run, () => system.backup.prune()),
+        BACKUP_JOB,
       );
       return reply.status(202).send(job);
     },
@@ -249,8 +267,11 @@ export const backupRoutes: RouteModule = (api, ctx) => {
         );
       }
       refuseWhileJobsRun(ctx, tenant);
-      const job = ctx.jobs.start(tenant, 'backup.restore', (run) =>
-        turns.run(tenant, run, () => restore(run.signal)),
+      const job = ctx.jobs.start(
+        tenant,
+        'backup.restore',
+        (run) => turns.run(tenant, run, () => restore(run.signal)),
+        BACKUP_JOB,
       );
       const restore = (signal: AbortSignal) =>
         ctx.tenants.whileClosed(tenant, `snapshot ${id.slice(0, 12)} is restored`, async () => {

@@ -4,6 +4,7 @@ import { principalOf } from '../auth/authenticate.js';
 import { hasScope, type Scope } from '../auth/keys.js';
 import type { RouteModule } from '../context.js';
 import { apiError } from '../http/errors.js';
+import { shownTo } from '../http/redact-paths.js';
 import { sendEventStream, sseEvent } from '../http/sse.js';
 import type { JobView } from '../jobs/registry.js';
 import { IdParams } from '../schemas/common.js';
@@ -30,7 +31,7 @@ function visibleJob(ctx: Parameters<RouteModule>[1], request: FastifyRequest, id
       scope: needed,
     });
   }
-  return { principal, job };
+  return { principal, job: shownTo(principal, ctx.config.home, job) };
 }
 
 /** The jobs of the caller's tenant: read, followed as server-sent events, cancelled. */
@@ -54,7 +55,7 @@ export const jobRoutes: RouteModule = (api, ctx) => {
         .filter((job) => hasScope(principal.scopes, scopeOfJob(job.kind)))
         .filter((job) => status === undefined || job.status === status)
         .filter((job) => kind === undefined || job.kind === kind);
-      return { items };
+      return { items: shownTo(principal, ctx.config.home, items) };
     },
   );
 
@@ -102,7 +103,8 @@ export const jobRoutes: RouteModule = (api, ctx) => {
       };
       const send = (view: JobView) => {
         if (ended) return;
-        body.write(sseEvent(view.status === 'running' ? 'job' : 'end', view));
+        const event = view.status === 'running' ? 'job' : 'end';
+        body.write(sseEvent(event, shownTo(principal, ctx.config.home, view)));
         if (view.status !== 'running') end();
       };
       stop = ctx.jobs.follow(principal.tenantId, request.params.id, send);
@@ -128,7 +130,7 @@ export const jobRoutes: RouteModule = (api, ctx) => {
     async (request, reply) => {
       const { principal } = visibleJob(ctx, request, request.params.id);
       const view = ctx.jobs.cancel(principal.tenantId, request.params.id);
-      return reply.status(202).send(view);
+      return reply.status(202).send(shownTo(principal, ctx.config.home, view));
     },
   );
 };
