@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAios, loadConfig } from '@aios/core';
 import { testImplementations } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from './access/keys.js';
 import type { JobView } from './jobs/registry.js';
+import { serveAios } from './test-support/cli.js';
 import { startTestServer, type TestServer } from './test-support/server.js';
+import { readEvents } from './test-support/sse-client.js';
 
 /** The events of a finished job's stream, as `[event, status]`. */
 function streamed(body: string): Array<[string, string]> {
@@ -311,4 +316,97 @@ describe.each(testImplementations())('backup jobs through the API, adversarially
     expect(kept[0]?.result).toEqual({ i: 229 });
     expect(kept.at(-1)?.result).toEqual({ i: 30 });
   });
+});
+
+describe.each(testImplementations())('SIGTERM of the server during a restore job (%s)', (impl) => {
+  it('ends the job stream with its end, leaves the tenant whole, and forgets the job after the restart', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'aios-sweep-'));
+    try {
+      const config = (h: string) =>
+        loadConfig({ overrides: { home: h, native: impl, logLevel: 'silent' }, env: {} }).config;
+      const control = await createAios({ config: config(home), offline: true });
+      let key: string;
+      try {
+        await control.data.tenants.create({ id: 'acme', name: 'acme' });
+        key = (await createKey(control.data, { tenant: 'acme', name: 'ops', scopes: ['backup'] }))
+          .key;
+      } finally {
+        await control.close();
+      }
+      const tenantHome = join(home, 'tenants', 'acme');
+      mkdirSync(tenantHome, { recursive: true });
+      const before = randomBytes(24 << 20);
+      writeFileSync(join(tenantHome, 'large.bin'), before);
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+
+      let server = await serveAios(home, [], { AIOS_NATIVE: impl });
+      const post = async (path: string, body: object) =>
+        (await (
+          await fetch(`${server.url}/v1${path}`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify(body),
+          })
+        ).json()) as JobView;
+      const jobEnd = async (id: string) => {
+        let view: JobView | undefined;
+        await expect
+          .poll(
+            async () => {
+              view = (await (
+                await fetch(`${server.url}/v1/jobs/${id}`, { headers })
+              ).json()) as JobView;
+              return view.status;
+            },
+            { timeout: 60_000, interval: 50 },
+          )
+          .not.toBe('running');
+        return view as JobView;
+      };
+      const backup = await jobEnd((await post('/backups', {})).id);
+      expect(backup.status).toBe('succeeded');
+      const after = randomBytes(24 << 20);
+      writeFileSync(join(tenantHome, 'large.bin'), after);
+
+      const restore = await post(`/backups/${snapshotOf(backup)}/restore`, { confirm: true });
+      const stream = await fetch(`${server.url}/v1/jobs/${restore.id}/events`, { headers });
+      server.child.kill('SIGTERM');
+      const events = await readEvents(stream.body as ReadableStream<Uint8Array>);
+      expect(await server.exited).toBe(143);
+      // The stream ended with the job's end, whatever it was: never cut off mid-way.
+      const last = events.at(-1);
+      expect(last?.event).toBe('end');
+      const ended = JSON.parse(last?.data ?? '{}') as JobView;
+      expect(['succeeded', 'cancelled']).toContain(ended.status);
+
+      // The tenant's data is the snapshot's or what it was, whole; nothing staged is left.
+      const now = readFileSync(join(tenantHome, 'large.bin'));
+      expect(now.equals(ended.status === 'succeeded' ? before : after)).toBe(true);
+      expect(readdirSync(tenantHome).filter((n) => n.startsWith('.restore-'))).toEqual([]);
+      const tenantSystem = await createAios({ config: config(tenantHome), offline: true });
+      try {
+        const verified = await tenantSystem.backup.verify(100);
+        expect(verified).toMatchObject({ ok: true, errors: [] });
+      } finally {
+        await tenantSystem.close();
+      }
+
+      // Jobs live in the server that ran them: after a restart the job is not found, never
+      // "running" for ever.
+      server = await serveAios(home, [], { AIOS_NATIVE: impl });
+      try {
+        const res = await fetch(`${server.url}/v1/jobs/${restore.id}`, { headers });
+        expect(res.status).toBe(404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+          'JOB_NOT_FOUND',
+        );
+        expect((await post('/backups', {})).status).toBe('running');
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
