@@ -1,7 +1,42 @@
+import type { JSX } from 'preact';
 import { api, ok } from '../api/client';
 import { MAX_LENGTH } from '../api/max-length.gen';
 import { useLoad } from '../hooks';
 import type { Filters } from './filters';
+
+/** An importance bound: a fragment's importance is from 0 to 1. */
+const IMPORTANCE = { type: 'number', min: 0, max: 1, step: 0.1 } as const;
+
+/** One filter: its label and its input, which names the filter it changes. */
+function FilterInput({
+  id,
+  label,
+  name,
+  value,
+  onChange,
+  ...attributes
+}: {
+  id: string;
+  label: string;
+  name: keyof Filters;
+  value: string;
+  onChange: (key: keyof Filters, value: string) => void;
+} & Pick<
+  JSX.InputHTMLAttributes<HTMLInputElement>,
+  'type' | 'min' | 'max' | 'step' | 'maxLength'
+>) {
+  return (
+    <div>
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        {...attributes}
+        value={value}
+        onInput={(e) => onChange(name, (e.target as HTMLInputElement).value)}
+      />
+    </div>
+  );
+}
 
 /**
  * The filter controls of the Memories page. Each change names its field, so that the page
@@ -28,10 +63,7 @@ export function FilterControls({
     filters.namespace !== '' && !listed.some((n) => n.name === filters.namespace)
       ? filters.namespace
       : null;
-  const field = (key: keyof Filters) => ({
-    value: filters[key],
-    onInput: (e: Event) => onChange(key, (e.target as HTMLInputElement).value),
-  });
+  const input = (name: keyof Filters) => ({ name, value: filters[name], onChange });
   return (
     <fieldset class="filters">
       <legend>Filters</legend>
@@ -56,44 +88,26 @@ export function FilterControls({
           )}
         </select>
       </div>
-      <div>
-        <label for="filter-source">Source</label>
-        <input
-          id="filter-source"
-          maxLength={MAX_LENGTH['GET /v1/memory'].source}
-          {...field('source')}
-        />
-      </div>
-      <div>
-        <label for="filter-from">Created from</label>
-        <input id="filter-from" type="date" {...field('from')} />
-      </div>
-      <div>
-        <label for="filter-to">Created to</label>
-        <input id="filter-to" type="date" {...field('to')} />
-      </div>
-      <div>
-        <label for="filter-min">Importance at least</label>
-        <input
-          id="filter-min"
-          type="number"
-          min={0}
-          max={1}
-          step={0.1}
-          {...field('minImportance')}
-        />
-      </div>
-      <div>
-        <label for="filter-max">Importance at most</label>
-        <input
-          id="filter-max"
-          type="number"
-          min={0}
-          max={1}
-          step={0.1}
-          {...field('maxImportance')}
-        />
-      </div>
+      <FilterInput
+        id="filter-source"
+        label="Source"
+        maxLength={MAX_LENGTH['GET /v1/memory'].source}
+        {...input('source')}
+      />
+      <FilterInput id="filter-from" label="Created from" type="date" {...input('from')} />
+      <FilterInput id="filter-to" label="Created to" type="date" {...input('to')} />
+      <FilterInput
+        id="filter-min"
+        label="Importance at least"
+        {...IMPORTANCE}
+        {...input('minImportance')}
+      />
+      <FilterInput
+        id="filter-max"
+        label="Importance at most"
+        {...IMPORTANCE}
+        {...input('maxImportance')}
+      />
     </fieldset>
   );
 }
