@@ -17,6 +17,7 @@ describe("the API client's OpenAPI document", () => {
     expect(saved.maxLength === fresh.maxLength, `src/api/max-length.gen.ts is stale: ${HOW}`).toBe(
       true,
     );
+    expect(saved.pattern === fresh.pattern, `src/api/pattern.gen.ts is stale: ${HOW}`).toBe(true);
   });
 
   it('gives the forms their length limits: none states a number of its own', () => {
@@ -28,5 +29,16 @@ describe("the API client's OpenAPI document", () => {
         ),
       );
     expect(stated, 'use MAX_LENGTH of src/api/max-length.gen.ts').toEqual([]);
+  });
+
+  it('gives the forms the patterns the server takes: none writes one of its own', () => {
+    const written = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.tsx'))
+      .flatMap((file) =>
+        [...readFileSync(join(SRC, file), 'utf8').matchAll(/pattern=(?:"|\{\s*['"`])/g)].map(
+          (m) => `${file}: ${m[0]}`,
+        ),
+      );
+    expect(written, 'use inputPattern(PATTERN[...]) of src/api/pattern.gen.ts').toEqual([]);
   });
 });

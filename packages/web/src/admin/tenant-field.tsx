@@ -1,4 +1,5 @@
 import { useAccess } from '../access';
+import { TENANT_ID_PATTERN } from './tenant-id';
 
 /**
  * The tenant an admin form acts on, offered to the server admin only: any other key acts
@@ -20,7 +21,7 @@ export function TenantField({
       <label for={id}>Tenant (default: this key's)</label>
       <input
         id={id}
-        pattern="[a-z0-9][a-z0-9\-]{0,62}"
+        pattern={TENANT_ID_PATTERN}
         value={value}
         onInput={(e) => onInput((e.target as HTMLInputElement).value)}
       />

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { useAccess } from '../access';
 import { ComplianceSection } from '../admin/compliance';
 import { TenantField } from '../admin/tenant-field';
+import { TENANT_ID_PATTERN } from '../admin/tenant-id';
 import { api, ok } from '../api/client';
 import { MAX_LENGTH } from '../api/max-length.gen';
 import type { paths } from '../api/schema.gen';
@@ -260,7 +261,7 @@ function Tenants() {
         <input
           id="tenant-id"
           required
-          pattern="[a-z0-9][a-z0-9\-]{0,62}"
+          pattern={TENANT_ID_PATTERN}
           value={id}
           onInput={(e) => setId((e.target as HTMLInputElement).value)}
         />
