@@ -124,6 +124,12 @@ describe.skipIf(!chromiumPath)('key entry, System and Admin in Chromium against 
     await page.getByRole('button', { name: 'Erase tenant acme' }).click();
     const dialog = page.getByRole('dialog', { name: 'Erase this tenant for good?' });
     await dialog.getByLabel('Tenant to erase').fill('acme');
+    // Cancelled, it opens again with nothing typed, its button disabled until the id is.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Erase tenant acme' }).click();
+    expect(await dialog.getByLabel('Tenant to erase').inputValue()).toBe('');
+    expect(await dialog.getByRole('button', { name: 'Erase tenant' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Tenant to erase').fill('acme');
     await dialog.getByRole('button', { name: 'Erase tenant' }).click();
     await page
       .getByRole('status')

@@ -3,9 +3,9 @@ import { api, authorizedFetch, ok } from '../api/client';
 import { type ApiError, asApiError } from '../api/errors';
 import { MAX_LENGTH } from '../api/max-length.gen';
 import type { paths } from '../api/schema.gen';
-import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { formatDate } from '../components/format';
+import { TypedConfirm } from '../components/typed-confirm';
 import { useAction } from '../hooks';
 import { TenantField } from './tenant-field';
 
@@ -57,7 +57,6 @@ function Erase() {
   const [tenant, setTenant] = useState('');
   const [conversations, setConversations] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const [typed, setTyped] = useState('');
   const [report, setReport] = useState<EraseReport>();
   const [error, setError] = useState<ApiError>();
   const erase = async () => {
@@ -88,7 +87,6 @@ function Erase() {
         aria-label="Erase a namespace"
         onSubmit={(e) => {
           e.preventDefault();
-          setTyped('');
           setConfirming(true);
         }}
       >
@@ -138,12 +136,12 @@ function Erase() {
           )}
         </div>
       )}
-      <Confirm
+      <TypedConfirm
         open={confirming}
         title="Erase this namespace for good?"
         confirmLabel="Erase"
-        danger
-        confirmDisabled={typed !== namespace.trim()}
+        expected={namespace.trim()}
+        label="Namespace to erase"
         onConfirm={() => void erase()}
         onCancel={() => setConfirming(false)}
       >
@@ -151,14 +149,7 @@ function Erase() {
           Every memory of <code>{namespace.trim()}</code>, its vectors, index entries and history
           are removed; this cannot be undone. Type the namespace to confirm.
         </p>
-        <label for="erase-typed">Namespace to erase</label>
-        <input
-          id="erase-typed"
-          autocomplete="off"
-          value={typed}
-          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
-        />
-      </Confirm>
+      </TypedConfirm>
     </>
   );
 }

@@ -10,6 +10,7 @@ import { Confirm } from '../components/confirm';
 import { ErrorNote } from '../components/error-note';
 import { formatBytes, formatDate } from '../components/format';
 import { ScrollTable } from '../components/scroll-table';
+import { TypedConfirm } from '../components/typed-confirm';
 import { useAction, useLoad } from '../hooks';
 
 type KeyRequest = paths['/v1/keys']['post']['requestBody']['content']['application/json'];
@@ -204,7 +205,6 @@ function Tenants() {
   const [id, setId] = useState('');
   const [name, setName] = useState('');
   const [erasing, setErasing] = useState<string>();
-  const [typed, setTyped] = useState('');
   const [erased, setErased] = useState<string>();
   const action = useAction();
   const submit = (event: Event) => {
@@ -244,7 +244,6 @@ function Tenants() {
                   class="danger"
                   aria-label={`Erase tenant ${t.id}`}
                   onClick={() => {
-                    setTyped('');
                     setErasing(t.id);
                   }}
                 >
@@ -278,12 +277,12 @@ function Tenants() {
         </button>
       </form>
       <ErrorNote error={action.error} />
-      <Confirm
+      <TypedConfirm
         open={erasing !== undefined}
         title="Erase this tenant for good?"
         confirmLabel="Erase tenant"
-        danger
-        confirmDisabled={typed !== erasing}
+        expected={erasing ?? ''}
+        label="Tenant to erase"
         onConfirm={erase}
         onCancel={() => setErasing(undefined)}
       >
@@ -291,14 +290,7 @@ function Tenants() {
           Every memory, conversation, index file and backup of <code>{erasing}</code> is deleted
           with its keys; this cannot be undone. Type its id to confirm.
         </p>
-        <label for="erase-tenant-typed">Tenant to erase</label>
-        <input
-          id="erase-tenant-typed"
-          autocomplete="off"
-          value={typed}
-          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
-        />
-      </Confirm>
+      </TypedConfirm>
     </section>
   );
 }
