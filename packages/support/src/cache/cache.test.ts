@@ -112,6 +112,13 @@ describe('cache', () => {
     expect(text).toContain('aios_cache_loads_total{cache="answers"} 1');
     expect(text).toContain('aios_cache_evictions_total{cache="answers"} 1');
     expect(text).toContain('aios_cache_entries{cache="answers"} 1');
+    expect(text).toMatch(/\naios_cache_size_bytes\{cache="answers"\} \d+\n/);
+    // What a cache counts up is a counter; what it holds now, a gauge.
+    for (const name of ['hits', 'misses', 'loads', 'evictions']) {
+      expect(text).toContain(`# TYPE aios_cache_${name}_total counter`);
+    }
+    expect(text).toContain('# TYPE aios_cache_entries gauge');
+    expect(text).toContain('# TYPE aios_cache_size_bytes gauge');
   });
 
   it('validates its options and arguments', async () => {

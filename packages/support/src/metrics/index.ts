@@ -22,6 +22,22 @@ export interface CacheStatsSource {
   };
 }
 
+type CacheStats = ReturnType<CacheStatsSource['stats']>;
+
+/** What every tracked cache counts up, as counters: name, help, the stat. */
+const CACHE_COUNTERS: [string, string, (s: CacheStats) => number][] = [
+  ['aios_cache_hits_total', 'Cache lookups that found a live entry.', (s) => s.hits],
+  ['aios_cache_misses_total', 'Cache lookups that found nothing.', (s) => s.misses],
+  ['aios_cache_loads_total', 'Loader calls made on a miss (after single-flight).', (s) => s.loads],
+  ['aios_cache_evictions_total', 'Entries evicted for size or count.', (s) => s.evictions],
+];
+
+/** What every tracked cache holds now, as gauges. */
+const CACHE_GAUGES: [string, string, (s: CacheStats) => number][] = [
+  ['aios_cache_entries', 'Entries held by a cache.', (s) => s.entries],
+  ['aios_cache_size_bytes', 'Bytes held by a cache (as its size function counts).', (s) => s.bytes],
+];
+
 export interface MetricsOptions {
   /** Also export prom-client's process and Node.js metrics (CPU, heap, GC, event loop). */
   defaultMetrics?: boolean;
@@ -224,56 +240,33 @@ export class Metrics {
       buckets: HEALTH_BUCKETS,
     });
     const caches = this.caches;
-    const cacheCounter = (
-      name: string,
-      help: string,
-      pick: (s: ReturnType<CacheStatsSource['stats']>) => number,
-    ) =>
+    /** Each tracked cache's value of one stat, read anew at every scrape. */
+    const perCache = (pick: (s: CacheStats) => number) =>
+      [...caches.values()].map((c) => [{ cache: c.name }, pick(c.stats())] as const);
+    const config = (name: string, help: string) => ({
+      name,
+      help,
+      labelNames: ['cache'] as const,
+      registers,
+    });
+    for (const [name, help, pick] of CACHE_COUNTERS) {
       new Counter({
-        name,
-        help,
-        labelNames: ['cache'],
-        registers,
+        ...config(name, help),
         collect() {
           this.reset();
-          for (const source of caches.values())
-            this.inc({ cache: source.name }, pick(source.stats()));
+          for (const [labels, value] of perCache(pick)) this.inc(labels, value);
         },
       });
-    const cacheGauge = (
-      name: string,
-      help: string,
-      pick: (s: ReturnType<CacheStatsSource['stats']>) => number,
-    ) =>
+    }
+    for (const [name, help, pick] of CACHE_GAUGES) {
       new Gauge({
-        name,
-        help,
-        labelNames: ['cache'],
-        registers,
+        ...config(name, help),
         collect() {
           this.reset();
-          for (const source of caches.values())
-            this.set({ cache: source.name }, pick(source.stats()));
+          for (const [labels, value] of perCache(pick)) this.set(labels, value);
         },
       });
-    cacheCounter('aios_cache_hits_total', 'Cache lookups that found a live entry.', (s) => s.hits);
-    cacheCounter('aios_cache_misses_total', 'Cache lookups that found nothing.', (s) => s.misses);
-    cacheCounter(
-      'aios_cache_loads_total',
-      'Loader calls made on a miss (after single-flight).',
-      (s) => s.loads,
-    );
-    cacheCounter(
-      'aios_cache_evictions_total',
-      'Entries evicted for size or count.',
-      (s) => s.evictions,
-    );
-    cacheGauge('aios_cache_entries', 'Entries held by a cache.', (s) => s.entries);
-    cacheGauge(
-      'aios_cache_size_bytes',
-      'Bytes held by a cache (as its size function counts).',
-      (s) => s.bytes,
-    );
+    }
     if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   }
 
