@@ -1,4 +1,3 @@
-import type { BigIntStats } from 'node:fs';
 import type { Entry, SnapshotFile } from '../format.js';
 import type { WalkItem } from '../repo/walk.js';
 import type { BackupOptions } from '../types.js';
@@ -6,22 +5,18 @@ import type { BackupRun, FileWork } from './state.js';
 
 type Snapshot = SnapshotFile & { id: string };
 
-function mtimeNs(s: BigIntStats): string {
-  return s.mtimeNs.toString();
-}
-
 /** The snapshot entry of a walked item (a file's chunks are filled in when it is stored). */
 export function entryOf(item: WalkItem): Entry {
   const s = item.stats;
   return {
     path: item.path,
     type: item.type,
-    mode: Number(s.mode & 0o7777n),
+    mode: s.mode & 0o7777,
     size: item.type === 'file' ? Number(s.size) : 0,
-    mtimeNs: mtimeNs(s),
-    uid: Number(s.uid),
-    gid: Number(s.gid),
-    inode: Number(s.ino),
+    mtimeNs: s.mtimeNs.toString(),
+    uid: s.uid,
+    gid: s.gid,
+    inode: s.ino,
     ...(item.type === 'file' ? { chunks: [] } : {}),
     ...(item.type === 'symlink' ? { target: item.target ?? '' } : {}),
   };

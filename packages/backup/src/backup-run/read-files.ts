@@ -2,6 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { FileChunks, ItemResult } from '../engine/types.js';
 import { aborted } from '../repo/cancel.js';
+import { itemStats } from '../repo/walk.js';
 import type { BackupRun, FileWork } from './state.js';
 import { type ChunkedFile, storeNewChunks } from './store-chunks.js';
 import { storeInWindows } from './store-windows.js';
@@ -122,7 +123,7 @@ async function checkUnchanged(
       after.mtimeNs !== w.item.stats.mtimeNs ||
       BigInt(result.value.size) !== w.item.stats.size;
     if (changed && w.attempt === 0 && after) {
-      retry.push({ item: { ...w.item, stats: after }, entry: w.entry, attempt: 1 });
+      retry.push({ item: { ...w.item, stats: itemStats(after) }, entry: w.entry, attempt: 1 });
       continue;
     }
     ready.push({ w, file: result.value, changed });

@@ -5,12 +5,37 @@ import { AiosError, fromNodeIoError } from '@aios/utils';
 import ignore from 'ignore';
 import type { BackupWarning, EntryType } from '../format.js';
 
+/**
+ * What a backup keeps of an item's lstat. The whole `BigIntStats` (eighteen bigints and
+ * four dates) weighed about a kilobyte, held for every item of the tree until the snapshot
+ * is written: 100 MB of a backup of 100,000 small files.
+ */
+export interface ItemStats {
+  mode: number;
+  size: bigint;
+  mtimeNs: bigint;
+  uid: number;
+  gid: number;
+  ino: number;
+}
+
+export function itemStats(s: BigIntStats): ItemStats {
+  return {
+    mode: Number(s.mode),
+    size: s.size,
+    mtimeNs: s.mtimeNs,
+    uid: Number(s.uid),
+    gid: Number(s.gid),
+    ino: Number(s.ino),
+  };
+}
+
 export interface WalkItem {
   abs: string;
   /** Snapshot path: the absolute path, `/`-separated, without its leading `/`. */
   path: string;
   type: EntryType;
-  stats: BigIntStats;
+  stats: ItemStats;
   target?: string;
 }
 
@@ -80,7 +105,7 @@ export async function walk(
       if (rel !== '' && matcher.ignores(isDir ? `${rel}/` : rel)) return;
       const path = snapshotPath(abs);
       if (isDir) {
-        items.set(path, { abs, path, type: 'dir', stats });
+        items.set(path, { abs, path, type: 'dir', stats: itemStats(stats) });
         let names: string[];
         try {
           names = await readdir(abs);
@@ -104,10 +129,16 @@ export async function walk(
         );
         for (const list of nested) out.push(...list);
       } else if (stats.isFile()) {
-        items.set(path, { abs, path, type: 'file', stats });
+        items.set(path, { abs, path, type: 'file', stats: itemStats(stats) });
       } else if (stats.isSymbolicLink()) {
         try {
-          items.set(path, { abs, path, type: 'symlink', stats, target: await readlink(abs) });
+          items.set(path, {
+            abs,
+            path,
+            type: 'symlink',
+            stats: itemStats(stats),
+            target: await readlink(abs),
+          });
         } catch (error) {
           warn(out, abs, error);
         }
