@@ -1,55 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type DataStore, openDataStore } from '@aios/data';
-import {
-  startTestPostgres,
-  type TestPostgres,
-  testImplementations,
-  testTool,
-} from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testImplementations } from '@aios/utils/testing';
+import { describe, expect, it } from 'vitest';
 import { CARMA_META_KEY, openMemory } from './index.js';
-
-const initdb = testTool('initdb');
+import { initdb, sharedPostgres } from './test-support/shared-postgres.js';
 
 /**
  * Servers with different embedders on one database: the store records the embedder of
  * the first memory that opens it, so the other is refused before either writes.
  */
 describe.skipIf(!initdb)('the embedder of a shared PostgreSQL store', () => {
-  let pg: TestPostgres;
-  let database = 0;
-  const dirs: string[] = [];
-  const stores: DataStore[] = [];
-
-  beforeAll(async () => {
-    pg = await startTestPostgres(initdb as string);
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.allSettled(stores.map((s) => s.close()));
-    await pg?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function open(url: string): Promise<DataStore> {
-    const store = await openDataStore({ url });
-    stores.push(store);
-    return store;
-  }
-
-  function home(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'carma-claim-'));
-    dirs.push(dir);
-    return dir;
-  }
+  const { freshUrl, open, home } = sharedPostgres('carma_claim');
 
   describe.each(testImplementations())('%s', (native) => {
     it('is recorded by the first memory to open it, before any write', async () => {
-      const url = pg.url(await pg.createDatabase(`carma_claim_${++database}`));
-      const first = await openMemory({ native, data: await open(url), dir: home(), dimension: 64 });
+      const url = await freshUrl();
+      const data = await open(url);
+      const first = await openMemory({ native, data, dir: home(), dimension: 64 });
       try {
-        expect(await stores.at(-1)?.meta.get(CARMA_META_KEY)).toMatchObject({ dimension: 64 });
+        expect(await data.meta.get(CARMA_META_KEY)).toMatchObject({ dimension: 64 });
         await expect(
           openMemory({ native, data: await open(url), dir: home(), dimension: 32 }),
         ).rejects.toMatchObject({ code: 'EMBEDDER_MISMATCH' });
@@ -67,7 +34,7 @@ describe.skipIf(!initdb)('the embedder of a shared PostgreSQL store', () => {
     }, 60_000);
 
     it('goes to one of two memories opening an empty store together', async () => {
-      const url = pg.url(await pg.createDatabase(`carma_claim_${++database}`));
+      const url = await freshUrl();
       const opened = await Promise.allSettled([
         openMemory({ native, data: await open(url), dir: home(), dimension: 64 }),
         openMemory({ native, data: await open(url), dir: home(), dimension: 32 }),

@@ -1,19 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DataStore, openDataStore } from '@aios/data';
-import {
-  startTestPostgres,
-  type TestPostgres,
-  testImplementations,
-  testTool,
-} from '@aios/utils/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testImplementations } from '@aios/utils/testing';
+import { describe, expect, it } from 'vitest';
 import { CONSOLIDATION_LOCK, type Memory, openMemory } from './index.js';
+import { initdb, sharedPostgres } from './test-support/shared-postgres.js';
 
-const initdb = testTool('initdb');
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** A store whose `fragments.latestChange` calls are counted (the per-search check). */
@@ -34,40 +28,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
-  let pg: TestPostgres;
-  let database = 0;
-  const dirs: string[] = [];
-  const stores: DataStore[] = [];
-
-  beforeAll(async () => {
-    pg = await startTestPostgres(initdb as string);
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.allSettled(stores.map((s) => s.close()));
-    await pg?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function freshUrl(): Promise<string> {
-    return pg.url(await pg.createDatabase(`carma_follow_${++database}`));
-  }
-
-  async function open(url: string): Promise<DataStore> {
-    const store = await openDataStore({ url });
-    stores.push(store);
-    return store;
-  }
-
-  function home(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'carma-pg-'));
-    dirs.push(dir);
-    return dir;
-  }
+  const { server, freshUrl, open, home } = sharedPostgres('carma_follow');
 
   /** The backends on the database of `url` with an AIOS application name, by name. */
   async function aiosBackends(url: string): Promise<string[]> {
     const name = new URL(url).pathname.slice(1);
-    const out = await pg.sql(
+    const out = await server().sql(
       'postgres',
       `SELECT application_name FROM pg_stat_activity WHERE datname = '${name}' AND application_name LIKE 'aios%' ORDER BY 1`,
     );
@@ -121,14 +87,14 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
       const database = new URL(url).pathname.slice(1);
       /** Writes through `a` that send no notice at all (the trigger is off meanwhile). */
       const silently = async <T>(write: () => Promise<T>): Promise<T> => {
-        await pg.sql(
+        await server().sql(
           database,
           'ALTER TABLE fragment_changes DISABLE TRIGGER fragment_changes_notify',
         );
         try {
           return await write();
         } finally {
-          await pg.sql(
+          await server().sql(
             database,
             'ALTER TABLE fragment_changes ENABLE TRIGGER fragment_changes_notify',
           );
@@ -149,16 +115,16 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
         // meanwhile: b takes it in after its reconnect (the resync), without a search.
         const resyncs = b.followStatus().resyncs;
         const lost = await silently(async () => {
-          await pg.sql('postgres', `ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
+          await server().sql('postgres', `ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
           try {
-            await pg.sql(
+            await server().sql(
               'postgres',
               `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aios-changes' AND datname = '${database}'`,
             );
             await expect.poll(() => b.followStatus().mode).toBe('polling');
             return (await a.add('written while the listener was down')).fragment.id;
           } finally {
-            await pg.sql('postgres', `ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
+            await server().sql('postgres', `ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
           }
         });
         await expect
@@ -185,7 +151,7 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
       const b = await openMemory({ native, data: await open(url), followPollMs: 20, logger });
       try {
         await expect.poll(() => b.followStatus().mode).toBe('notices');
-        await pg.stop('fast');
+        await server().stop('fast');
         try {
           await expect.poll(() => warnings.length, { timeout: 10_000 }).toBe(1);
           // Polls every 20 ms, all failing: reported once.
@@ -195,7 +161,7 @@ describe.skipIf(!initdb)('CARMA on a shared PostgreSQL store', () => {
           ]);
           expect(b.followStatus().mode).toBe('polling');
         } finally {
-          await pg.start();
+          await server().start();
         }
         const writer = await open(url);
         const a = await openMemory({ native, data: writer });
