@@ -1,11 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@aios/utils';
 import { testChatGptExport, testImplementations } from '@aios/utils/testing';
-import { describe, expect, it, vi } from 'vitest';
-import { createAios } from './aios.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ingest } from './ingest.js';
+import { withNotesHome } from './testing/notes-home.js';
 
 // A JSON or JSONL file is parsed once per ingest: when it is checked, before anything is
 // written; its turn reads the records of that parse.
@@ -22,51 +20,43 @@ const SOURDOUGH = testChatGptExport([
 ]);
 
 describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (impl) => {
-  const open = async () => {
-    const home = mkdtempSync(join(tmpdir(), 'aios-ingest-json-'));
-    const { config } = loadConfig({ cwd: home, env: { AIOS_HOME: home, AIOS_NATIVE: impl } });
-    return { home, aios: await createAios({ config, offline: true }) };
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  /** How many times each text was given to `JSON.parse` from now on. */
+  const parses = () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    return (text: string) => parse.mock.calls.filter(([arg]) => arg === text).length;
   };
 
-  it('parses a JSON file and a ChatGPT export once each', async () => {
-    const { home, aios } = await open();
-    const parse = vi.spyOn(JSON, 'parse');
-    try {
+  it('parses a JSON file and a ChatGPT export once each', () =>
+    withNotesHome(impl, async (aios, dir) => {
+      const parsed = parses();
       const notes = JSON.stringify([{ text: 'The heron fished at dawn.' }, 'Otters at dusk.']);
-      writeFileSync(join(home, 'notes.json'), notes);
+      writeFileSync(join(dir, 'notes.json'), notes);
       const chat = SOURDOUGH;
-      writeFileSync(join(home, 'conversations.json'), chat);
-      const result = await ingest(aios, [
-        join(home, 'notes.json'),
-        join(home, 'conversations.json'),
-      ]);
+      writeFileSync(join(dir, 'conversations.json'), chat);
+      const result = await ingest(aios, [join(dir, 'notes.json'), join(dir, 'conversations.json')]);
       expect(result.added).toBe(4);
-      const parsed = (text: string) => parse.mock.calls.filter(([arg]) => arg === text).length;
       expect(parsed(notes)).toBe(1);
       expect(parsed(chat)).toBe(1);
-    } finally {
-      parse.mockRestore();
-      await aios.close();
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('still names what is wrong with a broken JSON file: named, the run fails; in a folder, it is skipped', async () => {
-    const { home, aios } = await open();
-    try {
-      const bad = join(home, 'bad.json');
+  it('still names what is wrong with a broken JSON file: named, the run fails; in a folder, it is skipped', () =>
+    withNotesHome(impl, async (aios, dir) => {
+      const bad = join(dir, 'bad.json');
       writeFileSync(bad, '{ "text": ');
       await expect(ingest(aios, [bad])).rejects.toMatchObject({
         code: 'INGEST_INVALID',
         message: expect.stringMatching(/^.*bad\.json: not valid JSON \(/),
       });
-      const chat = join(home, 'chat.json');
+      const chat = join(dir, 'chat.json');
       writeFileSync(chat, JSON.stringify([{ mapping: [] }]));
       await expect(ingest(aios, [chat])).rejects.toMatchObject({
         code: 'INGEST_INVALID',
         message: expect.stringContaining('chat.json: not a valid ChatGPT export: '),
       });
-      const folder = join(home, 'exports');
+      const folder = join(dir, 'exports');
       mkdirSync(folder);
       writeFileSync(join(folder, 'bad.json'), '{ "text": ');
       writeFileSync(join(folder, 'good.json'), '["The kingfisher dived at noon."]');
@@ -76,22 +66,16 @@ describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (i
       ]);
       expect(result.added).toBe(1);
       expect(aios.memory.stats().fragments).toBe(1);
-    } finally {
-      await aios.close();
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('parses each line of a JSONL file once, and cites each fragment at its line', async () => {
-    const { home, aios } = await open();
-    const parse = vi.spyOn(JSON, 'parse');
-    try {
+  it('parses each line of a JSONL file once, and cites each fragment at its line', () =>
+    withNotesHome(impl, async (aios, dir) => {
+      const parsed = parses();
       const lines = ['{"text":"The heron fished at dawn."}', '', '"Otters slid down the bank."'];
-      const path = join(home, 'notes.jsonl');
+      const path = join(dir, 'notes.jsonl');
       writeFileSync(path, `${lines.join('\n')}\n`);
       const result = await ingest(aios, [path]);
       expect(result.added).toBe(2);
-      const parsed = (text: string) => parse.mock.calls.filter(([arg]) => arg === text).length;
       expect([parsed(lines[0] as string), parsed(lines[2] as string)]).toEqual([1, 1]);
       const cited = (await aios.memory.list({ namespace: result.namespace }))
         .map((f) => [f.text, f.metadata?.line, f.metadata?.offset])
@@ -100,26 +84,21 @@ describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (i
         ['Otters slid down the bank.', 3, 38],
         ['The heron fished at dawn.', 1, 0],
       ]);
-    } finally {
-      parse.mockRestore();
-      await aios.close();
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('still names the broken line of a JSONL file: named, the run fails; in a folder, it is skipped', async () => {
-    const { home, aios } = await open();
-    try {
-      const bad = join(home, 'bad.jsonl');
-      writeFileSync(bad, '{"text":"The wren sang."}\n{oops\n');
+  it('still names the broken line of a JSONL file: named, the run fails; in a folder, it is skipped', () =>
+    withNotesHome(impl, async (aios, dir) => {
+      const broken = '{"text":"The wren sang."}\n{oops\n';
+      const bad = join(dir, 'bad.jsonl');
+      writeFileSync(bad, broken);
       await expect(ingest(aios, [bad])).rejects.toMatchObject({
         code: 'INGEST_INVALID',
         message: expect.stringMatching(/bad\.jsonl: line 2 is not valid JSON \(/),
         details: { line: 2 },
       });
-      const folder = join(home, 'logs');
+      const folder = join(dir, 'logs');
       mkdirSync(folder);
-      writeFileSync(join(folder, 'bad.jsonl'), '{"text":"The wren sang."}\n{oops\n');
+      writeFileSync(join(folder, 'bad.jsonl'), broken);
       writeFileSync(join(folder, 'good.jsonl'), '"The kingfisher dived at noon."\n');
       const result = await ingest(aios, [folder]);
       expect(result.skipped).toEqual([
@@ -130,9 +109,5 @@ describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (i
       ]);
       expect(result.added).toBe(1);
       expect(aios.memory.stats().fragments).toBe(1);
-    } finally {
-      await aios.close();
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+    }));
 });
