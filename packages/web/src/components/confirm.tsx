@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
 
-interface ConfirmProps {
+export interface ConfirmProps {
   open: boolean;
   title: string;
   children: ComponentChildren;

@@ -1,22 +1,19 @@
-import type { ComponentChildren } from 'preact';
 import { useId, useState } from 'preact/hooks';
-import { Confirm } from './confirm';
+import { Confirm, type ConfirmProps } from './confirm';
 
 /**
  * The confirmation of an erasure that cannot be undone: its button is enabled once the
  * user typed the name of what is erased (`expected`) in the field labelled `label`. What
  * was typed is cleared as the dialog closes, so that it opens empty the next time.
  */
-export function TypedConfirm(props: {
-  open: boolean;
-  title: string;
-  confirmLabel: string;
-  expected: string;
-  label: string;
-  onConfirm: () => void;
-  onCancel: () => void;
-  children: ComponentChildren;
-}) {
+export function TypedConfirm(
+  props: Omit<ConfirmProps, 'danger' | 'confirmDisabled'> & {
+    /** What the user types to confirm: the name of what is erased. */
+    expected: string;
+    /** The label of the field it is typed in. */
+    label: string;
+  },
+) {
   const [typed, setTyped] = useState('');
   const id = useId();
   const closing = (then: () => void) => () => {
