@@ -309,6 +309,43 @@ describe.each(testImplementations())('integrity (%s)', (impl) => {
     expect(hit).toBe(true);
   });
 
+  it('a prune stopped by its signal removes nothing, and the next one frees it all', async () => {
+    // Three packs, each half used by the snapshot kept: three to rewrite.
+    const { dir, src, repo } = await setup({});
+    for (const i of [1, 2, 3]) {
+      writeFileSync(join(src, `keep${i}.bin`), noise(200_000, 60 + i));
+      writeFileSync(join(src, `drop${i}.bin`), noise(200_000, 70 + i));
+      await repo.backup([src]);
+      unlinkSync(join(src, `drop${i}.bin`));
+    }
+    const { snapshot } = await repo.backup([src]);
+    await repo.forget({ keepLast: 1 });
+    const before = indexFiles(repo).map((f) => f.pack);
+    expect(before).toHaveLength(3);
+
+    // Stopped while it rewrites the first pack.
+    const controller = new AbortController();
+    const decode = repo.engine.decodeBlobs.bind(repo.engine);
+    const spy = vi.spyOn(repo.engine, 'decodeBlobs').mockImplementation(async (requests) => {
+      controller.abort();
+      return decode(requests);
+    });
+    await expect(repo.prune({ signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    spy.mockRestore();
+    for (const pack of before) expect(existsSync(packFile(repo, pack))).toBe(true);
+    expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+
+    const pruned = await repo.prune();
+    expect(pruned.packsRewritten).toBe(3);
+    for (const pack of before) expect(existsSync(packFile(repo, pack))).toBe(false);
+    expect((await repo.verify({ readData: 100 })).errors).toEqual([]);
+    const target = join(dir, 'restored');
+    expect((await repo.restore(snapshot.id, target, { root: src })).errors).toEqual([]);
+    expect(describeTree(target)).toEqual(describeTree(src));
+  });
+
   it('prune keeps a partly used pack whole when a chunk it must keep lies past its end', async () => {
     const { src, repo } = await setup({ 'keep.bin': noise(200_000, 36) });
     writeFileSync(join(src, 'drop.bin'), noise(200_000, 37));

@@ -579,8 +579,9 @@ export class Repository implements SnapshotStore {
    * Deletes data no snapshot uses, and only what it can prove unused (see `pruneRepository`),
    * plus leftovers of crashed runs.
    */
-  prune(): Promise<PruneResult> {
+  prune(options: { signal?: AbortSignal } = {}): Promise<PruneResult> {
     return withStorageErrors(async () => {
+      aborted(options.signal, 'prune');
       const release = await acquireLock(this.path, 'prune');
       const writer = new PackWriter(
         this.path,
@@ -589,7 +590,12 @@ export class Repository implements SnapshotStore {
       );
       try {
         await clearDir(this.tmpDir);
-        return await pruneRepository(this, writer, async () => (await writer.finish())?.pack);
+        return await pruneRepository(
+          this,
+          writer,
+          async () => (await writer.finish())?.pack,
+          options.signal,
+        );
       } catch (error) {
         await writer.abandon();
         throw error;

@@ -474,11 +474,14 @@ export class BackupHandle {
     );
   }
 
-  /** Deletes the data no snapshot uses, and leftovers of interrupted runs. */
-  prune(): Promise<PruneResult> {
+  /**
+   * Deletes the data no snapshot uses, and leftovers of interrupted runs; `signal` stops it
+   * (`ABORTED`) while nothing has been removed yet.
+   */
+  prune(signal?: AbortSignal): Promise<PruneResult> {
     return this.measured(
       'prune',
-      async () => (await this.open()).prune(),
+      async () => (await this.open()).prune(signal ? { signal } : {}),
       (result) => ({ bytes: result.bytesFreed, chunks: result.chunksRemoved }),
     );
   }

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IndexBlob, IndexFile, RepoConfig } from '../format.js';
+import { aborted } from './cancel.js';
 import { loadChunkIndex } from './chunk-index.js';
 import { listDir, removeDurably } from './fsutil.js';
 import { indexPath, type PackWriter, packPath } from './pack.js';
@@ -67,12 +68,18 @@ const copyKey = (pack: string, b: IndexBlob) => `${pack}@${b.offset}`;
  * then the old pack, are removed). A pack is kept whole when a copy it must keep is damaged
  * (copying would lose the readable part), and a pack without an index is kept while some
  * chunk a snapshot uses is in no index (it may be there). Each such decision is a warning.
+ *
+ * `signal` stops it (`ABORTED`) before it reads the next pack to rewrite: packs written so
+ * far are durable copies beside the old ones, which nothing was removed from, as when a
+ * prune is killed there; the next prune frees them. Once every new pack is durable, the
+ * removals run to the end, quickly and whatever the signal.
  */
 export async function pruneRepository(
   repo: PruneTarget,
   writer: PackWriter,
   /** Makes the writer's pack durable; returns its id. */
   finishPack: () => Promise<string | undefined>,
+  signal?: AbortSignal,
 ): Promise<PruneResult> {
   const result: PruneResult = {
     packsDeleted: 0,
@@ -84,6 +91,7 @@ export async function pruneRepository(
     warnings: [],
   };
   const used = await usedChunks(repo, result.warnings);
+  aborted(signal, 'prune');
   const { files, checks, damaged: damagedIndexes } = await loadChunkIndex(repo.path);
   /** The damaged index file of each pack that has one (removed with its pack). */
   const damagedIndexOf = new Map(damagedIndexes.map((d) => [d.pack, d]));
@@ -126,6 +134,7 @@ export async function pruneRepository(
   try {
     for (const f of files) {
       if (!present.has(f.pack)) continue;
+      aborted(signal, 'prune');
       const needed = f.blobs.filter((b) => keeper.get(b.id)?.key === copyKey(f.pack, b));
       if (needed.length === f.blobs.length) continue;
       if (needed.length === 0) {

@@ -234,7 +234,7 @@ export const backupRoutes: RouteModule = (api, ctx) => {
       const job = ctx.jobs.start(
         tenant,
         'backup.prune',
-        (run) => turns.run(tenant, run, () => system.backup.prune()),
+        (run) => turns.run(tenant, run, () => system.backup.prune(run.signal)),
         BACKUP_JOB,
       );
       return reply.status(202).send(job);
