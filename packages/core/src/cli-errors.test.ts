@@ -264,7 +264,7 @@ describe.each(testImplementations())(
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('ingested 1 file: 1 fragment added');
       expect(r.stdout).toContain(
-        'left 3 files of other kinds in the folders: .xlsx (2), .ods (1); ingest reads .txt .text .md .markdown .html .htm .xhtml .pdf .docx .epub .odt .json .jsonl .ndjson there (name a file to read it as text)',
+        'left 3 files of other kinds in the folders: .xlsx (2), .ods (1); ingest reads .txt .text .org .rst .adoc .asciidoc .md .markdown .html .htm .xhtml .pdf .docx .epub .odt .json .jsonl .ndjson .csv .tsv there (name a file to read it as text)',
       );
     });
 

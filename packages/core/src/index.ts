@@ -49,6 +49,7 @@ export {
   type ForgetSelection,
   forgetSources,
   headProblem,
+  INGEST_KINDS_TEXT,
   type IngestFileResult,
   type IngestOptions,
   type IngestProgress,

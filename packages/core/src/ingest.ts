@@ -17,7 +17,7 @@ import {
 } from './ingest/files.js';
 import { type ForgetResult, forgetSources, planForget } from './ingest/forget.js';
 import { skipReason } from './ingest/json.js';
-import { type JsonRecords, jsonlRecords, jsonRecords } from './ingest/json-file.js';
+import { csvRecords, jsonlRecords, jsonRecords, type ParsedRecords } from './ingest/json-file.js';
 import { readerMissing } from './ingest/readers.js';
 import { FileSync, type LegacyIndex, type SyncConflict } from './ingest/sync.js';
 import { type IngestTarget, isIngestTarget, stopReason, within } from './ingest/target.js';
@@ -30,6 +30,7 @@ export {
   collectFiles,
   headProblem,
   INGEST_EXTENSIONS,
+  INGEST_KINDS_TEXT,
   MAX_FILE_BYTES,
   type SkippedFile,
 } from './ingest/files.js';
@@ -178,34 +179,40 @@ interface Planned {
   kind: FileKind;
   /** What the source index knows of it: unchanged files are skipped. */
   status: IngestFileResult['status'];
-  /** A JSON or JSONL file's records, parsed when it was checked (see `HELD_JSON_CHARS`). */
-  json?: JsonRecords;
+  /** A JSON, JSONL or CSV file's records, parsed when it was checked (see `HELD_PARSED_CHARS`). */
+  parsed?: ParsedRecords;
 }
 
 /**
- * How much JSON and JSONL text (in characters) a run holds parsed from its check to its
- * turn: the files past it are parsed again in their turn, so that a run over many large ones
+ * How much JSON, JSONL and CSV text (in characters) a run holds parsed from its check to
+ * its turn: the files past it are parsed again in their turn, so that a run over many large ones
  * holds one at a time, as it did before their parses were kept.
  */
-const HELD_JSON_CHARS = 64 * 1024 * 1024;
+const HELD_PARSED_CHARS = 64 * 1024 * 1024;
 
 const EXPORT_SKIPPED =
   'an aios memory export: `aios memory import <file>` restores its fragments with their namespaces, importance and metadata';
 
+/** The kinds of files whose records are all parsed when they are checked. */
+type RecordKind = 'json' | 'jsonl' | 'csv';
+const isRecordKind = (kind: FileKind): kind is RecordKind =>
+  kind === 'json' || kind === 'jsonl' || kind === 'csv';
+
 /**
- * Checks a JSON or JSONL file by parsing every record (a broken one throws): its records,
- * or why a JSONL file is left out whole (an `aios memory export`, for import).
+ * Checks a JSON, JSONL or CSV file by parsing every record (a broken one throws): its
+ * records, or why a JSONL file is left out whole (an `aios memory export`, for import).
  */
 async function checkRecords(
   path: string,
-  kind: 'json' | 'jsonl',
-): Promise<{ json: JsonRecords } | { problem: string }> {
+  kind: RecordKind,
+): Promise<{ parsed: ParsedRecords } | { problem: string }> {
   const text = await readText(path);
-  if (kind === 'json') return { json: jsonRecords(text, path) };
+  if (kind === 'json') return { parsed: jsonRecords(text, path) };
+  if (kind === 'csv') return { parsed: csvRecords(text, path) };
   // Ingested, an export would lose its namespaces, importance and metadata, and be a
   // second copy in the home it came from.
-  const json = jsonlRecords(text, path, isExportedFragment);
-  return json ? { json } : { problem: EXPORT_SKIPPED };
+  const parsed = jsonlRecords(text, path, isExportedFragment);
+  return parsed ? { parsed } : { problem: EXPORT_SKIPPED };
 }
 
 /**
@@ -235,14 +242,14 @@ async function plan(
   if (status === 'unchanged') return { path, source, size, modifiedAt, kind, status };
   // A document that starts as one is read once, when its turn comes (a damaged one is
   // skipped then); records are all parsed here, so that a broken one stops nothing half way.
-  if (kind === 'json' || kind === 'jsonl') {
+  if (isRecordKind(kind)) {
     try {
       const checked = await checkRecords(path, kind);
       if ('problem' in checked) {
         onSkip({ path, reason: checked.problem });
         return undefined;
       }
-      return { path, source, size, modifiedAt, kind, status, json: checked.json };
+      return { path, source, size, modifiedAt, kind, status, parsed: checked.parsed };
     } catch (error) {
       const reason = skipBroken ? skipReason(error) : undefined;
       if (reason === undefined) throw error;
@@ -415,7 +422,7 @@ export async function ingest(
 
   const { walk, gone } = await splitGone(sync, paths, options.prune === true);
   const planned: Planned[] = [];
-  /** JSON text held parsed (`HELD_JSON_CHARS`). */
+  /** JSON text held parsed (`HELD_PARSED_CHARS`). */
   let held = 0;
   const collected = await collectFiles(walk, {
     onSkip: skip,
@@ -434,9 +441,9 @@ export async function ingest(
       if (signal?.aborted) return stop();
       throw error;
     }
-    if (file?.json) {
-      held += file.json.text.length;
-      if (held > HELD_JSON_CHARS) delete file.json;
+    if (file?.parsed) {
+      held += file.parsed.text.length;
+      if (held > HELD_PARSED_CHARS) delete file.parsed;
     }
     if (file) planned.push(file);
   }
@@ -491,7 +498,7 @@ export async function ingest(
     }
     const { chunks, fraction } = opened;
     // Its chunks hold what they need of its parse; the plan lets go of it.
-    delete file.json;
+    delete file.parsed;
     const fileSync = sync
       ? await FileSync.open(
           sync.target,

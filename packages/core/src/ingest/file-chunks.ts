@@ -4,11 +4,12 @@
  */
 import { chatGptChunks } from './chatgpt.js';
 import { type Chunk, textChunks } from './chunk.js';
+import { csvChunks, csvRows } from './csv.js';
 import { documentChunks, documentText } from './documents.js';
 import { type FileKind, isZipped, readBytes, readText } from './files.js';
 import { pageText } from './html.js';
 import { jsonLines, recordChunks } from './json.js';
-import { type JsonRecords, jsonRecords } from './json-file.js';
+import { jsonRecords, type ParsedRecords } from './json-file.js';
 import { pdfChunks, pdfPages } from './pdf.js';
 import type { Section } from './zip.js';
 
@@ -17,8 +18,8 @@ export interface ReadableFile {
   path: string;
   kind: FileKind;
   source: string;
-  /** A JSON or JSONL file's records, when they were parsed already. */
-  json?: JsonRecords;
+  /** A JSON, JSONL or CSV file's records, when they were parsed already. */
+  parsed?: ParsedRecords;
 }
 
 /** The chunks of a file, made as they are taken, and how far through the file they are. */
@@ -59,7 +60,7 @@ export async function openChunks(
   // Read from `path`; the chunks say they came from `source`.
   const { path, kind, source } = file;
   const { text, pages, sections }: { text: string; pages?: string[]; sections?: Section[] } =
-    file.json ?? (await fileText(path, kind, signal));
+    file.parsed ?? (await fileText(path, kind, signal));
   let fraction = 0;
   const track = function* <T>(items: Iterable<T>, at: (item: T) => number): Generator<T> {
     for (const item of items) {
@@ -80,15 +81,18 @@ export async function openChunks(
     chunks = track(textChunks(page.text, source, 'html', { text, at: page.at }), (c) =>
       of(text.length)(c.offset),
     );
+  } else if (kind === 'csv') {
+    const rows = file.parsed?.kind === 'csv' ? file.parsed.rows : csvRows(text, path);
+    chunks = track(csvChunks(rows, source), (c) => of(text.length)(c.offset));
   } else if (kind === 'jsonl') {
-    const lines = file.json?.kind === 'jsonl' ? file.json.lines : jsonLines(text, path);
+    const lines = file.parsed?.kind === 'jsonl' ? file.parsed.lines : jsonLines(text, path);
     chunks = (function* () {
       for (const record of track(lines, (r) => of(text.length)(r.offset))) {
         yield* recordChunks(record.value, source, 'jsonl', record.offset, record.line);
       }
     })();
   } else {
-    const { records } = file.json?.kind === 'json' ? file.json : jsonRecords(text, path);
+    const { records } = file.parsed?.kind === 'json' ? file.parsed : jsonRecords(text, path);
     if ('chatGpt' in records) {
       const messages = records.chatGpt;
       chunks = (function* () {

@@ -13,12 +13,18 @@ export type FileKind =
   | 'epub'
   | 'odt'
   | 'json'
-  | 'jsonl';
+  | 'jsonl'
+  | 'csv';
 
 /** File kinds `ingest` reads; in folders only these extensions are picked up. */
 const KINDS: Record<string, FileKind> = {
   '.txt': 'text',
   '.text': 'text',
+  // Notes in a light markup, read as the text they are.
+  '.org': 'text',
+  '.rst': 'text',
+  '.adoc': 'text',
+  '.asciidoc': 'text',
   '.md': 'markdown',
   '.markdown': 'markdown',
   '.html': 'html',
@@ -31,7 +37,13 @@ const KINDS: Record<string, FileKind> = {
   '.json': 'json',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
+  '.csv': 'csv',
+  '.tsv': 'csv',
 };
+
+/** What ingest reads, in words: what a door that takes files tells its users. */
+export const INGEST_KINDS_TEXT =
+  'text (Org, reStructuredText and AsciiDoc notes too), Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL, CSV (.csv, .tsv) and ChatGPT exports (conversations.json)';
 
 /** The extensions ingest reads in folders. */
 export const INGEST_EXTENSIONS: readonly string[] = Object.keys(KINDS);

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { headProblem, MAX_FILE_BYTES } from '@aios/core';
+import { headProblem, INGEST_KINDS_TEXT, MAX_FILE_BYTES } from '@aios/core';
 import { MAX_NAMESPACE_LENGTH } from '@aios/data';
 import { fromNodeIoError, isAiosError } from '@aios/utils';
 import type { FastifyRequest } from 'fastify';
@@ -118,11 +118,10 @@ function sizeText(bytes: number): string {
 }
 
 const binaryFile = (name: string, reason: string) =>
-  apiError(
-    'UNSUPPORTED_MEDIA_TYPE',
-    `${name} is ${reason}: ingest reads text, Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL and ChatGPT exports`,
-    { file: name, reason },
-  );
+  apiError('UNSUPPORTED_MEDIA_TYPE', `${name} is ${reason}: ingest reads ${INGEST_KINDS_TEXT}`, {
+    file: name,
+    reason,
+  });
 
 /**
  * Streams a multipart upload (`file` parts, repeatable, and an optional `namespace` field)

@@ -1,6 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
-import { type Aios, DEFAULT_INGEST_NAMESPACE, type IngestResult, ingest } from '@aios/core';
+import {
+  type Aios,
+  DEFAULT_INGEST_NAMESPACE,
+  INGEST_KINDS_TEXT,
+  type IngestResult,
+  ingest,
+} from '@aios/core';
 import type { RouteModule } from '../context.js';
 import type { JobContext } from '../jobs/registry.js';
 import { Turns } from '../jobs/turns.js';
@@ -77,8 +83,7 @@ export const ingestRoutes: RouteModule = (api, ctx) => {
       // schema describes it for the OpenAPI document.
       validatorCompiler: () => () => true,
       schema: {
-        summary:
-          'Upload files (multipart/form-data) and ingest them into memory as a job: text, Markdown, HTML, PDF, Word, JSON, JSONL, ChatGPT exports',
+        summary: `Upload files (multipart/form-data) and ingest them into memory as a job: ${INGEST_KINDS_TEXT}`,
         tags: ['ingest'],
         consumes: ['multipart/form-data'],
         body: IngestUpload,

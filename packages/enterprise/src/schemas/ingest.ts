@@ -1,3 +1,4 @@
+import { INGEST_KINDS_TEXT } from '@aios/core';
 import { MAX_NAMESPACE_LENGTH } from '@aios/data';
 import { Type } from 'typebox';
 
@@ -7,8 +8,7 @@ export const IngestUpload = Type.Object(
     file: Type.Array(Type.String({ format: 'binary' }), {
       minItems: 1,
       maxItems: 100,
-      description:
-        'The files, one part each: text, Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which',
+      description: `The files, one part each: ${INGEST_KINDS_TEXT}; the file name (a relative path keeps folders apart) says which`,
     }),
     namespace: Type.Optional(
       Type.String({

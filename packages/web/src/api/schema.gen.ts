@@ -2219,7 +2219,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Upload files (multipart/form-data) and ingest them into memory as a job: text, Markdown, HTML, PDF, Word, JSON, JSONL, ChatGPT exports */
+        /** Upload files (multipart/form-data) and ingest them into memory as a job: text (Org, reStructuredText and AsciiDoc notes too), Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL, CSV (.csv, .tsv) and ChatGPT exports (conversations.json) */
         post: {
             parameters: {
                 query?: never;
@@ -2230,7 +2230,7 @@ export type paths = {
             requestBody: {
                 content: {
                     "multipart/form-data": {
-                        /** @description The files, one part each: text, Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL or a ChatGPT export (conversations.json); the file name (a relative path keeps folders apart) says which */
+                        /** @description The files, one part each: text (Org, reStructuredText and AsciiDoc notes too), Markdown, HTML, PDF, Word (.docx), EPUB, OpenDocument text (.odt), JSON, JSONL, CSV (.csv, .tsv) and ChatGPT exports (conversations.json); the file name (a relative path keeps folders apart) says which */
                         file: string[];
                         /** @description Default: documents */
                         namespace?: string;

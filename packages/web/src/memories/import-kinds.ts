@@ -3,7 +3,7 @@
  * takes their extensions and media types, both from this list.
  */
 export const IMPORT_KINDS: ReadonlyArray<{ name: string; accept: readonly string[] }> = [
-  { name: 'text', accept: ['.txt', '.text', 'text/plain'] },
+  { name: 'text', accept: ['.txt', '.text', '.org', '.rst', '.adoc', '.asciidoc', 'text/plain'] },
   { name: 'Markdown', accept: ['.md', '.markdown', 'text/markdown'] },
   { name: 'HTML', accept: ['.html', '.htm', '.xhtml', 'text/html'] },
   { name: 'PDF', accept: ['.pdf', 'application/pdf'] },
@@ -15,6 +15,7 @@ export const IMPORT_KINDS: ReadonlyArray<{ name: string; accept: readonly string
   { name: 'OpenDocument', accept: ['.odt', 'application/vnd.oasis.opendocument.text'] },
   { name: 'JSON', accept: ['.json', 'application/json'] },
   { name: 'JSONL', accept: ['.jsonl', '.ndjson'] },
+  { name: 'CSV', accept: ['.csv', '.tsv', 'text/csv', 'text/tab-separated-values'] },
   // A JSON file the server recognises by its content.
   { name: 'a ChatGPT export (conversations.json)', accept: [] },
 ];
