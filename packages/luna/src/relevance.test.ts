@@ -23,6 +23,20 @@ describe('questionTerms and cover', () => {
     expect(questionTerms('who is it').map((t) => t.word)).toEqual(['who', 'is', 'it']);
   });
 
+  it('asks for the phone, not a "number", in "phone number" (and its kin in other languages)', () => {
+    const words = (q: string) => questionTerms(q).map((t) => t.word);
+    expect(words("What is Anna Berg's phone number?")).toEqual(['anna', 'berg', 'phone']);
+    expect(words('Quel est le numéro de téléphone de René ?')).toEqual(['téléphone', 'rené']);
+    expect(words('¿Cuál es el número de teléfono de Ana?')).toEqual(['teléfono', 'ana']);
+    // Alone, the number is what is asked.
+    expect(words('What number did I pick?')).toEqual(['number', 'pick']);
+    const row = 'name: Anna Berg; city: Oslo; phone: +47 987 65 432';
+    const { grounded } = judge("What is Anna Berg's phone number?", [
+      { id: 'a', text: row, score: 1, metadata: { source: '/notes/contacts.csv', kind: 'csv' } },
+    ]);
+    expect(grounded).toBe(true);
+  });
+
   it('weighs by IDF, names half as much again, and meets words across inflections', () => {
     const terms = weighTerms(questionTerms('How is the heating serviced by Klaus?'), [1, 2, 3]);
     expect(terms.map((t) => t.weight)).toEqual([1, 2, 4.5]);

@@ -65,6 +65,24 @@ export const HOLDS_NAME = '\u0000name';
 /** Words of a question that ask rather than inform (beyond the usual stopwords). */
 const ASKING = new Set(['whose', 'anything', 'something', 's', 't', 'd', 'll', 're', 've']);
 
+/**
+ * "Number" after another word of the question ("phone number", "passport number", "Nummer"):
+ * what is asked is the phone's or the passport's, which a note writes without the word
+ * ("phone: +47 987 65 432", "Passport X1234567"). Alone ("what number?") it counts.
+ * The same for "numéro de téléphone", "número de teléfono".
+ */
+const NUMBER_WORDS = new Set([
+  'number',
+  'numbers',
+  'nummer',
+  'numéro',
+  'número',
+  'numero',
+  'номер',
+]);
+/** "Of" in the languages that put "number" first ("numéro de téléphone"). */
+const OF = new Set(['de', 'di', 'do', 'da', 'du', 'del', 'des', 'della']);
+
 /** The content words of a question, once per stem, names marked; weights not yet set (1). */
 export function questionTerms(question: string): QuestionTerm[] {
   const out = new Map<string, QuestionTerm>();
@@ -79,9 +97,17 @@ export function questionTerms(question: string): QuestionTerm[] {
   }
   // Asked in another language: its stopwords are left out too.
   const language = questionLanguage(runs);
+  const isStopword = (word: string) =>
+    STOPWORDS.has(word) || ASKING.has(word) || language?.isStopword(word) === true;
+  const wordAt = (i: number) => raw[i]?.[0].toLowerCase();
+  const content = (word: string | undefined) => word !== undefined && !isStopword(word);
+  // "phone number", or "numéro de téléphone" / "número de teléfono".
+  const numbersSomething = (i: number) =>
+    content(wordAt(i - 1)) || (OF.has(wordAt(i + 1) ?? '') && content(wordAt(i + 2)));
   raw.forEach(([token, part], i) => {
     const word = token.toLowerCase();
-    if (STOPWORDS.has(word) || ASKING.has(word) || language?.isStopword(word)) return;
+    if (isStopword(word)) return;
+    if (NUMBER_WORDS.has(word) && numbersSomething(i)) return;
     const s = stem(word);
     if (part !== undefined) {
       out.set(`${part}\u0000${s}`, { word, stem: s, entity: false, weight: 1, part });
