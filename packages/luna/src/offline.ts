@@ -6,9 +6,11 @@ import {
   type JudgedSentence,
   type Judgement,
   judge,
+  type QuestionTerm,
   stemsWithNames,
 } from './relevance.js';
 import type { SourceRef } from './store.js';
+import { sameStem, stem, words } from './text.js';
 
 /**
  * Share of the best sentence's relevance below which a sentence is not quoted: one that
@@ -77,6 +79,28 @@ export interface Candidate {
   score: number;
 }
 
+/** Words from the start of a sentence within which what it names is its subject. */
+const SUBJECT_WORDS = 3;
+
+/**
+ * How plainly a sentence is about what the question asks about (its names, else its
+ * rarest word): 2 when the sentence opens with it ("CARMA stores fragments..." for "What
+ * does CARMA do?"), 1 when it names it further on ("...the SQLite database, the CARMA
+ * memory and the configuration"), 0 when only its heading or the sentence before does.
+ * Between sentences that cover as much of the question, the one about it is quoted first.
+ */
+function aboutness(text: string, terms: readonly QuestionTerm[]): number {
+  const names = terms.filter((t) => t.entity);
+  const rarest = terms.reduce<QuestionTerm | undefined>(
+    (best, t) => (t.part === undefined && (!best || t.weight > best.weight) ? t : best),
+    undefined,
+  );
+  const about = names.length > 0 ? names : rarest ? [rarest] : [];
+  if (about.length === 0) return 0;
+  const at = words(text).findIndex((w) => about.some((t) => sameStem(stem(w), t.stem)));
+  return at === -1 ? 0 : at < SUBJECT_WORDS ? 2 : 1;
+}
+
 /** A question (a remembered one, or a heading-like line) answers nothing. */
 const asks = (s: JudgedSentence) => s.text.trimEnd().endsWith('?');
 
@@ -119,13 +143,16 @@ function candidates(judgement: Judgement, only: (f: JudgedFragment) => boolean):
       });
     });
   });
-  // Relevance decides; the fragment's, then brevity break ties.
+  // Relevance decides; the fragment's, how plainly the sentence is about what was asked,
+  // then brevity break ties.
+  const about = new Map(out.map((c) => [c, aboutness(c.text, judgement.terms)]));
   return out.sort(
     (a, b) =>
       b.score - a.score ||
       b.judged.relevance - a.judged.relevance ||
-      a.text.length - b.text.length ||
+      (about.get(b) ?? 0) - (about.get(a) ?? 0) ||
       a.fragment - b.fragment ||
+      a.text.length - b.text.length ||
       a.position - b.position,
   );
 }

@@ -145,6 +145,28 @@ describe('what the offline answer leaves out', () => {
   });
 });
 
+describe('the sentences quoted first', () => {
+  it('are those about what the question names, before those that name it in passing', () => {
+    const answer = extractiveAnswer('What does CARMA do?', [
+      {
+        id: 'carma',
+        text: '# CARMA\n\nThe built-in embedder needs no model. CARMA stores fragments of what a person wrote, and finds the right ones for a question. Writing a text twice stores it once: CARMA names each fragment by its hash.',
+        score: 1,
+      },
+      {
+        id: 'backup',
+        text: '# Backups\n\nThe Backup core takes snapshots of the SQLite database, the CARMA memory and the configuration.',
+        score: 0.9,
+      },
+    ]);
+    expect(answer.sentences.map((s) => s.text)).toEqual([
+      'CARMA stores fragments of what a person wrote, and finds the right ones for a question.',
+      'Writing a text twice stores it once: CARMA names each fragment by its hash.',
+      'The Backup core takes snapshots of the SQLite database, the CARMA memory and the configuration.',
+    ]);
+  });
+});
+
 describe('an answer told in two sentences', () => {
   const story = {
     id: 'story',
