@@ -63,7 +63,9 @@ describe.each(testImplementations())('ingest of CSV files (AIOS_NATIVE=%s)', (im
       writeFileSync(bad, 'name,note\n"Anna,never closed\n');
       await expect(ingest(aios, [bad])).rejects.toMatchObject({
         code: 'INGEST_INVALID',
-        message: expect.stringMatching(/bad\.csv: not valid CSV at line 2 \(/),
+        message: expect.stringMatching(
+          /bad\.csv: not valid CSV: a quote opened at line 2 is never closed$/,
+        ),
         details: { line: 2 },
       });
       const folder = join(dir, 'exports');
@@ -74,7 +76,7 @@ describe.each(testImplementations())('ingest of CSV files (AIOS_NATIVE=%s)', (im
       expect(result.skipped).toEqual([
         {
           path: join(folder, 'bad.csv'),
-          reason: expect.stringMatching(/^not valid CSV at line 2/),
+          reason: expect.stringMatching(/^not valid CSV: a quote opened at line 2/),
         },
       ]);
       expect(result.added).toBe(1);
