@@ -52,7 +52,7 @@ import {
 import { questionParts } from './question-parts.js';
 import { retrieveParts } from './question-retrieval.js';
 import { recordedSource } from './recorded-source.js';
-import { GROUNDED_AT, type Judgement, judge, questionTerms } from './relevance.js';
+import { GROUNDED_AT, type Judgement, judge, judgeOverMemory } from './relevance.js';
 import type {
   ConversationStore,
   ExchangeRecord,
@@ -329,8 +329,7 @@ export function createLuna(options: LunaOptions): Luna {
   /** The absolute judgement of what was retrieved, with IDF over the whole memory when it can. */
   async function judgeRetrieved(question: string, fragments: MemoryFragment[]): Promise<Judgement> {
     if (fragments.length === 0 || !memory.termIdf) return judge(question, fragments);
-    const idf = await memory.termIdf(questionTerms(question).map((t) => t.word));
-    return judge(question, fragments, idf);
+    return judgeOverMemory(question, fragments, (words) => memory.termIdf?.(words) ?? []);
   }
 
   async function ask(question: string, askOptions: AskOptions = {}): Promise<Answer> {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Aios, createAios, loadConfig } from '@aios/core';
@@ -29,6 +29,25 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Resident memory (bytes: all of it, and the part that is not a mapped file) and open file
+ * descriptors of a process, from /proc (Linux).
+ */
+export function processResources(pid: number): {
+  rssBytes: number;
+  anonBytes: number;
+  fds: number;
+} {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  return {
+    rssBytes: kb('VmRSS'),
+    anonBytes: kb('RssAnon'),
+    fds: readdirSync(`/proc/${pid}/fd`).length,
+  };
 }
 
 /** A home in `dir` holding `texts` and a key with `scopes`; the system is left open. */
