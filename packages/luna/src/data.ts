@@ -1,5 +1,5 @@
 import type { DataStore, JsonObject, Message, PersonalityState } from '@aios/data';
-import { AiosError, invalidInput } from '@aios/utils';
+import { AiosError, BoundedMap, invalidInput } from '@aios/utils';
 import { LunaErrorCode } from './errors.js';
 import { dataMemoryChangeLog } from './facts/data-log.js';
 import { TRAITS, type Traits } from './personality.js';
@@ -85,6 +85,13 @@ function isConstraint(error: unknown): boolean {
   return error instanceof AiosError && error.code === 'DATA_CONSTRAINT';
 }
 
+/**
+ * Conversations whose existence and exchanges' positions a store keeps in memory: the ones in
+ * use now. A server answers for months; one entry per conversation it ever saw would grow
+ * with every question. A conversation dropped is read again from the store when next used.
+ */
+const CACHED_CONVERSATIONS = 1000;
+
 /** The store's feedback scale (1 worst to 5 best) for a Luna rating (-1 to 1). */
 const feedbackTableRating = (rating: number): number => 3 + 2 * rating;
 
@@ -127,7 +134,11 @@ function exchangeOf(question: Message | undefined, answer: Message | undefined) 
 export function dataConversationStore(
   store: DataStore,
   options: DataConversationStoreOptions = {},
-): ConversationStore & { readonly store: DataStore } {
+): ConversationStore & {
+  readonly store: DataStore;
+  /** Conversations held in memory now (at most `CACHED_CONVERSATIONS`). */
+  readonly cachedConversations: number;
+} {
   if (!store || typeof store.messages?.add !== 'function') {
     throw invalidInput('store', store, 'a DataStore (openDataStore of @aios/data)');
   }
@@ -136,16 +147,16 @@ export function dataConversationStore(
     throw invalidInput('personality', name, 'a non-empty name');
   }
 
-  const knownConversations = new Set<string>();
+  const knownConversations = new BoundedMap<string, true>(CACHED_CONVERSATIONS);
   /**
    * Per conversation: its exchanges in message order as far as read, and where to go on
    * (for `recentExchanges`, which reads only what is new). Reads may overlap: an exchange
    * read twice is kept once, in its first place.
    */
-  const byConversation = new Map<
+  const byConversation = new BoundedMap<
     string,
     { exchanges: Map<string, Located>; lastId: number; questions: Map<string, number> }
-  >();
+  >(CACHED_CONVERSATIONS);
 
   /** Reads a conversation's messages written since the last read (by anyone). */
   async function scanConversation(conversationId: string): Promise<Located[]> {
@@ -182,19 +193,21 @@ export function dataConversationStore(
       if (last) seen.lastId = Math.max(seen.lastId, last.id);
       if (page.length < 1000) break;
     }
-    knownConversations.add(conversationId);
+    knownConversations.set(conversationId, true);
     return [...seen.exchanges.values()];
   }
 
-  /** Brings every conversation up to date (for `usage`). */
-  async function scanAll(): Promise<void> {
+  /** Every exchange of every conversation (for `usage`). */
+  async function scanAll(): Promise<Located[]> {
     const ids: string[] = [];
     for (let offset = 0; ; offset += 1000) {
       const page = await store.conversations.list({ limit: 1000, offset });
       ids.push(...page.map((c) => c.id));
       if (page.length < 1000) break;
     }
-    for (const id of ids) await scanConversation(id);
+    const all: Located[] = [];
+    for (const id of ids) all.push(...(await scanConversation(id)));
+    return all;
   }
 
   async function readExchanges(located: Located[]): Promise<ExchangeRecord[]> {
@@ -239,7 +252,7 @@ export function dataConversationStore(
         if (!isConstraint(error) || !(await store.conversations.get(conversationId))) throw error;
       }
     }
-    knownConversations.add(conversationId);
+    knownConversations.set(conversationId, true);
   }
 
   async function personalityRows(): Promise<PersonalityStateBody[]> {
@@ -295,6 +308,10 @@ export function dataConversationStore(
 
   return {
     store,
+
+    get cachedConversations() {
+      return Math.max(knownConversations.size, byConversation.size);
+    },
 
     transaction: (fn) => store.transaction(() => fn()),
 
@@ -381,9 +398,7 @@ export function dataConversationStore(
     },
 
     async usage() {
-      await scanAll();
-      return [...byConversation.values()]
-        .flatMap((c) => [...c.exchanges.values()])
+      return (await scanAll())
         .filter((l) => l.usage)
         .sort((a, b) => a.answer - b.answer)
         .map((l) => structuredClone(l.usage as UsageRecord));
