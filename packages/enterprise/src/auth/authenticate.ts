@@ -5,9 +5,7 @@ import { apiError } from '../http/errors.js';
 import { DEFAULT_TENANT } from '../tenants/ids.js';
 import { hasScope, parseKey, secretMatches } from './keys.js';
 import type { Principal } from './principal.js';
-
-/** A key's last-used time is written at most this often (a write per request would cost). */
-const TOUCH_INTERVAL_MS = 60_000;
+import { KeyTouches } from './touches.js';
 
 type Failure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
 
@@ -36,7 +34,7 @@ export function installAuthentication(
   app: FastifyInstance,
   deps: { control: DataStore; audit: AuditWriter },
 ): void {
-  const touched = new Map<string, number>();
+  const touches = new KeyTouches();
   const fail = (request: FastifyRequest, reason: Failure, keyId?: string) => {
     deps.audit.record({
       action: 'auth.failed',
@@ -72,8 +70,7 @@ export function installAuthentication(
     if (key.expiresAt !== null && key.expiresAt <= now) throw fail(request, 'expired', key.id);
     const principal: Principal = { keyId: key.id, tenantId: key.tenantId, scopes: key.scopes };
     request.principal = principal;
-    if (now - (touched.get(key.id) ?? 0) >= TOUCH_INTERVAL_MS) {
-      touched.set(key.id, now);
+    if (touches.due(key.id, now)) {
       void deps.control.apiKeys.touch(key.id, now).catch(() => undefined);
     }
     const needsServerAdmin = config.serverAdmin === true;
