@@ -6,7 +6,7 @@ import type {
   MemorySearchOptions,
   ReinforceResult,
 } from './memory.js';
-import { judge, questionTerms } from './relevance.js';
+import { judgeOverMemory } from './relevance.js';
 
 /** CARMA's longest fragment text (`MAX_TEXT_LENGTH` of @aios/carma). */
 const CARMA_MAX_TEXT = 200_000;
@@ -117,8 +117,8 @@ export function carmaMemory(
       }));
       if (fragments.length === 0) return fragments;
       // Each fragment's relevance on the absolute scale, with IDF over the whole memory.
-      const idf = await memory.termIdf(questionTerms(query).map((t) => t.word));
-      const judged = judge(query, fragments, idf).fragments;
+      const judged = (await judgeOverMemory(query, fragments, (words) => memory.termIdf(words)))
+        .fragments;
       return fragments.map((f, i) => ({ ...f, relevance: judged[i]?.relevance ?? 0 }));
     },
 

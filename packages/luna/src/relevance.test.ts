@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { snippet } from './answer-source.js';
 import { createLuna } from './luna.js';
 import { questionLanguage } from './question-language.js';
-import { cover, GROUNDED_AT, judge, questionTerms, stemSet, weighTerms } from './relevance.js';
+import {
+  cover,
+  GROUNDED_AT,
+  judge,
+  oneEditApart,
+  questionTerms,
+  stemSet,
+  weighTerms,
+} from './relevance.js';
 import { InMemoryConversationStore } from './testing/conversation-store.js';
 import { householdNotes } from './testing/household.js';
 import { InMemoryMemory } from './testing/memory.js';
@@ -35,6 +43,40 @@ describe('questionTerms and cover', () => {
       { id: 'a', text: row, score: 1, metadata: { source: '/notes/contacts.csv', kind: 'csv' } },
     ]);
     expect(grounded).toBe(true);
+  });
+
+  it('finds a word the memory never uses one edit away, for part of its weight', () => {
+    expect(oneEditApart('pasword', 'password')).toBe(true);
+    expect(oneEditApart('servis', 'servic')).toBe(true);
+    expect(oneEditApart('recieve', 'receive')).toBe(true);
+    expect(oneEditApart('licenc', 'licens')).toBe(true);
+    expect(oneEditApart('passwrd', 'password')).toBe(true);
+    expect(oneEditApart('password', 'bassword')).toBe(false);
+    expect(oneEditApart('pasword', 'pasword')).toBe(false);
+    expect(oneEditApart('paswrd', 'password')).toBe(false);
+    const notes = [
+      { id: 'wifi', text: 'Wifi password for the guest network: sunflower42.', score: 1 },
+      { id: 'car', text: 'The car is due for its service in April.', score: 0.8 },
+      { id: 'cat', text: 'The litter box is in the hall.', score: 0.5 },
+    ];
+    const typed = (q: string) => judge(q, notes).fragments.map((f) => f.relevance >= GROUNDED_AT);
+    expect(typed("What's the wifi pasword?")).toEqual([true, false, false]);
+    expect(typed('Whats the wifi passwrd')).toEqual([true, false, false]);
+    expect(typed('When is the car servise?')).toEqual([false, true, false]);
+    // Alone, a word one edit away is not what was asked: "letter" is no "litter".
+    expect(judge('Where is the letter?', notes).grounded).toBe(false);
+    // A word the memory uses is not taken for another one edit away.
+    const both = [
+      ...notes,
+      { id: 'mail', text: 'The letter from the bank came today.', score: 0.4 },
+    ];
+    expect(judge('Where is the litter?', both).fragments.map((f) => f.fragment.id)).toContain(
+      'cat',
+    );
+    expect(
+      judge('Where is the litter?', both).fragments.find((f) => f.fragment.id === 'mail')
+        ?.relevance,
+    ).toBe(0);
   });
 
   it('weighs by IDF, names half as much again, and meets words across inflections', () => {

@@ -45,6 +45,11 @@ export interface QuestionTerm {
    * has it, whether or not it says "name"; and like a name it is required.
    */
   asksName?: boolean;
+  /**
+   * No fragment of the memory uses the word: a typo ("pasword") or another spelling
+   * ("licence") of a word it has. It is found in a text by a word one edit away.
+   */
+  unknown?: boolean;
 }
 
 /** Words that ask for a name, in several languages (lower case, as written). */
@@ -63,7 +68,13 @@ const NAME_WORDS = new Set(
 export const HOLDS_NAME = '\u0000name';
 
 /** Words of a question that ask rather than inform (beyond the usual stopwords). */
-const ASKING = new Set(['whose', 'anything', 'something', 's', 't', 'd', 'll', 're', 've']);
+const ASKING = new Set(
+  (
+    'whose anything something s t d ll re ve ' +
+    // Contractions typed without their apostrophe.
+    'whats wheres whos hows whens whys thats dont doesnt didnt isnt arent wasnt cant wont im ive'
+  ).split(' '),
+);
 
 /**
  * "Number" after another word of the question ("phone number", "passport number", "Nummer"):
@@ -132,15 +143,23 @@ export function questionTerms(question: string): QuestionTerm[] {
 /**
  * The terms weighed by IDF: `idf[i]` is the IDF of `terms[i].word` over the memory
  * (Lucene's `ln(1 + (N - df + 0.5) / (df + 0.5))`, which a word the memory never uses
- * maximises).
+ * maximises). With `unknownIdf`, that maximum, the words the memory never uses are marked.
  */
-export function weighTerms(terms: readonly QuestionTerm[], idf: ArrayLike<number>): QuestionTerm[] {
+export function weighTerms(
+  terms: readonly QuestionTerm[],
+  idf: ArrayLike<number>,
+  unknownIdf?: number,
+): QuestionTerm[] {
   return terms.map((t, i) => {
     const value = Number(idf[i]);
     const base = Number.isFinite(value) ? Math.max(MIN_WEIGHT, value) : 1;
-    return { ...t, weight: base * (t.entity ? ENTITY_BOOST : 1) };
+    const unknown = unknownIdf !== undefined && value >= unknownIdf - 1e-9;
+    return { ...t, weight: base * (t.entity ? ENTITY_BOOST : 1), ...(unknown ? { unknown } : {}) };
   });
 }
+
+/** Lucene's IDF of a word no document of `n` uses. */
+const idfOfUnused = (n: number) => Math.log(1 + (n + 0.5) / 0.5);
 
 /**
  * IDF of each term over the given fragments only, for a memory that cannot say (no
@@ -148,11 +167,33 @@ export function weighTerms(terms: readonly QuestionTerm[], idf: ArrayLike<number
  */
 export function localIdf(terms: readonly QuestionTerm[], texts: readonly string[]): number[] {
   const docs = texts.map((t) => new Set(words(t).map(stem)));
-  const n = docs.length + 1;
+  const n = localCount(texts);
   return terms.map((t) => {
     const df = docs.filter((d) => [...d].some((s) => sameStem(s, t.stem))).length;
     return Math.log(1 + (n - df + 0.5) / (df + 0.5));
   });
+}
+
+/** The document count `localIdf` reckons with: the fragments and the question. */
+const localCount = (texts: readonly string[]) => texts.length + 1;
+
+/** Shortest stem a word one edit away may stand for: shorter words are too alike. */
+const MIN_MISSPELT = 5;
+
+/**
+ * Whether `a` and `b` are one edit apart (a letter added, dropped, changed, or two side by
+ * side swapped), with the same first letter: "pasword" and "password", "licenc" and "licens".
+ */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || a[0] !== b[0] || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    const swapped = a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+    return swapped || a.slice(i + 1) === b.slice(i + 1);
+  }
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  return short.slice(i) === long.slice(i + 1);
 }
 
 /** How much of the question a text covers. */
@@ -176,12 +217,25 @@ export function stemsWithNames(list: readonly string[], text: string): Set<strin
   return stems;
 }
 
-function found(term: QuestionTerm, stems: ReadonlySet<string>, named: boolean): boolean {
-  if (stems.has(term.stem)) return true;
-  if (named && term.asksName && stems.has(HOLDS_NAME)) return true;
-  if (term.stem.length < 5) return false;
-  for (const s of stems) if (sameStem(s, term.stem)) return true;
-  return false;
+/**
+ * What a word one edit away from a word the memory never uses counts for, of that word's
+ * weight: it may be the word misspelt ("pasword") or another word ("litter" for "letter"),
+ * so that alone it never makes an answer, beside the question's other words it can.
+ */
+const MISSPELT_SHARE = 0.45;
+
+/** How much of `term` a text's stems hold: 1 found, `MISSPELT_SHARE` one edit away, else 0. */
+function found(term: QuestionTerm, stems: ReadonlySet<string>, named: boolean): number {
+  if (stems.has(term.stem)) return 1;
+  if (named && term.asksName && stems.has(HOLDS_NAME)) return 1;
+  if (term.stem.length < MIN_MISSPELT) return 0;
+  for (const s of stems) if (sameStem(s, term.stem)) return 1;
+  if (term.unknown) {
+    for (const s of stems) {
+      if (s.length >= MIN_MISSPELT && oneEditApart(s, term.stem)) return MISSPELT_SHARE;
+    }
+  }
+  return 0;
 }
 
 /** The coverage of `terms` by a text given as the set of its stems. */
@@ -193,14 +247,14 @@ export function cover(terms: readonly QuestionTerm[], stems: ReadonlySet<string>
   let rest = 0;
   let restGot = 0;
   const matched: string[] = [];
-  const count = (word: string, weight: number, entity: boolean, isFound: boolean) => {
+  const count = (word: string, weight: number, entity: boolean, share: number) => {
     total += weight;
     if (entity) names += weight;
     else rest += weight;
-    if (!isFound) return;
-    got += weight;
-    if (entity) namesGot += weight;
-    else restGot += weight;
+    if (share === 0) return;
+    got += weight * share;
+    if (entity) namesGot += weight * share;
+    else restGot += weight * share;
     matched.push(word);
   };
   const parts = new Map<string, { weight: number; all: boolean }>();
@@ -215,10 +269,10 @@ export function cover(terms: readonly QuestionTerm[], stems: ReadonlySet<string>
     const part = parts.get(t.part) ?? { weight: 0, all: true };
     // A word is at least as rare as its rarest pair: it weighs as that pair does.
     part.weight = Math.max(part.weight, t.weight);
-    part.all &&= found(t, stems, named);
+    part.all &&= found(t, stems, named) === 1;
     parts.set(t.part, part);
   }
-  for (const [word, part] of parts) count(word, part.weight, false, part.all);
+  for (const [word, part] of parts) count(word, part.weight, false, part.all ? 1 : 0);
   if (total === 0) return { score: 0, matched };
   // A question about someone asks something about them: both must be there. The names
   // missing, or all of what is asked about them, halve the rest in proportion.
@@ -283,24 +337,38 @@ export interface Judgement {
 
 /**
  * Judges the fragments retrieved for `question`. `idf` gives the IDF of each question word
- * over the whole memory (a `MemoryProvider`'s `termIdf`); without it, IDF over the
- * fragments themselves stands in.
+ * over the whole memory (a `MemoryProvider`'s `termIdf`), and `unknownIdf` what it gives a
+ * word it never uses; without them, IDF over the fragments themselves stands in.
  */
 export function judge(
   question: string,
   fragments: readonly MemoryFragment[],
   idf?: ArrayLike<number>,
+  unknownIdf?: number,
 ): Judgement {
   const bare = questionTerms(question);
-  const terms = weighTerms(
-    bare,
-    idf ??
-      localIdf(
-        bare,
-        fragments.map((f) => f.text),
-      ),
-  );
+  const texts = fragments.map((f) => f.text);
+  const terms = idf
+    ? weighTerms(bare, idf, unknownIdf)
+    : weighTerms(bare, localIdf(bare, texts), idfOfUnused(localCount(texts)));
   const judged = fragments.map((f) => judgeFragment(terms, f));
   const relevance = judged.reduce((m, f) => Math.max(m, f.relevance), 0);
   return { terms, fragments: judged, relevance, grounded: relevance >= GROUNDED_AT };
+}
+
+/** A term no memory holds: search terms are runs of letters and digits, and a space is none. */
+const NO_TERM = ' ';
+
+/**
+ * Judges `fragments` with IDF over the whole memory (`termIdf` of a `MemoryProvider`),
+ * knowing which words of the question the memory never uses.
+ */
+export async function judgeOverMemory(
+  question: string,
+  fragments: readonly MemoryFragment[],
+  termIdf: (words: readonly string[]) => Promise<ArrayLike<number>> | ArrayLike<number>,
+): Promise<Judgement> {
+  const asked = questionTerms(question).map((t) => t.word);
+  const idf = Array.from(await termIdf([...asked, NO_TERM]), Number);
+  return judge(question, fragments, idf.slice(0, asked.length), idf[asked.length]);
 }
