@@ -20,6 +20,7 @@ import { answerClientError } from './http/client-errors.js';
 import { answerFrameworkError, apiError, installErrorHandlers } from './http/errors.js';
 import { installJsonBodies } from './http/json-body.js';
 import { installPathRedaction } from './http/redact-paths.js';
+import { JobJournal } from './jobs/journal.js';
 import { JobRegistry } from './jobs/registry.js';
 import { RequestLimits } from './limits/request-limits.js';
 import { TokenBudget } from './limits/token-budget.js';
@@ -115,7 +116,7 @@ export async function buildServer(options: ServerOptions): Promise<AiosServer> {
   const tenants = new TenantRegistry(system, options.offline ? { offline: true } : {});
   await ensureDefaultTenant(tenants.control);
   const audit = new AuditWriter(tenants.control, app.log);
-  const jobs = new JobRegistry();
+  const jobs = new JobRegistry(new JobJournal(config.home, app.log));
   // Per-key request limits: shared through Redis when `redis.url` is set.
   const limits = new RequestLimits(config, app.log);
   // The health monitor is made now, so that it times the event loop from the start.

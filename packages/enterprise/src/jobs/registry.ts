@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isAiosError } from '@aios/utils';
 import { apiError, errorResponse } from '../http/errors.js';
+import type { JobJournal } from './journal.js';
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -61,15 +62,34 @@ const KEEP_FINISHED = 200;
  * Long operations (ingest, consolidate, backup, restore, verify) run as jobs: the request
  * answers 202 with the job at once; the job reports progress (read, or followed as SSE)
  * and can be cancelled. Jobs belong to a tenant: another tenant's job ids are not found.
- * On shutdown, running jobs get a bounded time to finish, then are cancelled.
+ * On shutdown, running jobs get a bounded time to finish, then are cancelled. With a
+ * journal, the jobs are kept across restarts (see `JobJournal`).
  */
 export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
   private readonly events = new EventEmitter();
   private accepting = true;
 
-  constructor() {
+  constructor(private readonly journal?: JobJournal) {
     this.events.setMaxListeners(0);
+    for (const { tenantId, view } of journal?.load() ?? []) {
+      this.jobs.set(view.id, {
+        view,
+        tenantId,
+        controller: new AbortController(),
+        done: Promise.resolve(),
+      });
+    }
+    for (const tenantId of new Set([...this.jobs.values()].map((job) => job.tenantId))) {
+      this.forgetOldJobs(tenantId);
+    }
+  }
+
+  /** Keeps the jobs as they are now in the journal, if there is one. */
+  private keep(): void {
+    void this.journal?.save(() =>
+      [...this.jobs.values()].map((job) => ({ tenantId: job.tenantId, view: { ...job.view } })),
+    );
   }
 
   start(
@@ -120,9 +140,11 @@ export class JobRegistry {
         view.finishedAt = new Date().toISOString();
         emit();
         this.forgetOldJobs(tenantId);
+        this.keep();
       }
     })();
     this.jobs.set(view.id, job);
+    this.keep();
     return { ...view };
   }
 
@@ -174,6 +196,9 @@ export class JobRegistry {
       job.controller.abort(apiError('JOB_CANCELLED', 'the tenant is being erased'));
     await Promise.allSettled(jobs.map((job) => job.done));
     for (const job of jobs) this.jobs.delete(job.view.id);
+    // The journal keeps nothing of an erased tenant.
+    this.keep();
+    await this.journal?.flushed();
   }
 
   running(): number {
@@ -202,6 +227,7 @@ export class JobRegistry {
       }
       await all();
     }
+    await this.journal?.flushed();
   }
 
   private forgetOldJobs(tenantId: string): void {
