@@ -12,8 +12,14 @@ export interface Tenant {
 /** Counts of what the server answered, by status class (`2xx`, `4xx`, `aborted`...). */
 export type Outcomes = Map<string, number>;
 
-/** Fragments each tenant's loop remembers for updates and deletes (the oldest forgotten). */
+/**
+ * Fragments of its own the soak keeps per tenant: past this, each write deletes one, so
+ * that the memory stays the same size and what grows is what the server keeps, not data.
+ */
 const KEEP_IDS = 200;
+
+/** Uploads go to this many paths, each ingest replacing what the last one there held. */
+const UPLOAD_PATHS = 5;
 
 type Op = (client: SoakClient, tenant: Tenant) => Promise<void>;
 
@@ -117,12 +123,13 @@ export class SoakClient {
   remember(tenant: string, id: string): void {
     const ids = this.ids.get(tenant) ?? [];
     ids.push(id);
-    if (ids.length > KEEP_IDS) ids.shift();
     this.ids.set(tenant, ids);
   }
 
+  /** One of the tenant's fragments to delete: always one once it holds `KEEP_IDS`. */
   forget(tenant: string): string | undefined {
     const ids = this.ids.get(tenant) ?? [];
+    if (ids.length <= KEEP_IDS && Math.random() >= 0.4) return undefined;
     return ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
   }
 
@@ -166,7 +173,7 @@ const write: Op = async (c, t) => {
       json: { importance: Math.random(), text: `${c.query()} revised ${randomUUID()}` },
     });
   }
-  const gone = Math.random() < 0.4 ? c.forget(t.id) : undefined;
+  const gone = c.forget(t.id);
   if (gone) await c.send('DELETE', `/v1/memory/${gone}`, { key: t.key });
 };
 
@@ -206,7 +213,11 @@ const conversations: Op = async (c, t) => {
 const ingest: Op = async (c, t) => {
   const form = new FormData();
   const text = `# ${c.query()}\n\n${Array.from({ length: 20 }, () => c.query()).join('. ')}.\n`;
-  form.append('file', new Blob([text], { type: 'text/markdown' }), `soak-${randomUUID()}.md`);
+  form.append(
+    'file',
+    new Blob([text], { type: 'text/markdown' }),
+    `soak-${Math.floor(Math.random() * UPLOAD_PATHS)}.md`,
+  );
   const started = await c.json<{ id?: string; job?: { id: string } }>('POST', '/v1/ingest', {
     key: t.key,
     body: form,
