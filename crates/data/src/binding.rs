@@ -147,6 +147,8 @@ pub struct RunResult {
 pub struct NativeOpenOptions {
     pub synchronous_full: Option<bool>,
     pub busy_timeout_ms: Option<u32>,
+    /// Open an existing database to read only, writing nothing (`schema::open_read_only`).
+    pub read_only: Option<bool>,
 }
 
 type Shared = Arc<Mutex<Option<Store>>>;
@@ -169,6 +171,7 @@ fn with_store<T>(shared: &Shared, f: impl FnOnce(&Store) -> aios_error::Result<T
 #[napi]
 pub struct NativeStore {
     shared: Shared,
+    read_only_access: Option<schema::ReadOnlyAccess>,
 }
 
 /// The schema version this binding migrates to.
@@ -188,10 +191,32 @@ impl NativeStore {
             if let Some(ms) = o.busy_timeout_ms {
                 opts.busy_timeout_ms = ms;
             }
+            opts.read_only = o.read_only.unwrap_or(false);
         }
-        let store = Store::open(&path, &opts).map_err(AiosError::into_napi)?;
+        let (store, read_only_access) = if opts.read_only {
+            let (store, access) =
+                Store::open_read_only(&path, &opts).map_err(AiosError::into_napi)?;
+            (store, Some(access))
+        } else {
+            (
+                Store::open(&path, &opts).map_err(AiosError::into_napi)?,
+                None,
+            )
+        };
         Ok(Self {
             shared: Arc::new(Mutex::new(Some(store))),
+            read_only_access,
+        })
+    }
+
+    /// How a store opened to read only reads its database (`immutable`, `shared-index`,
+    /// `private-index`: see `schema::ReadOnlyAccess`); null for one opened to write.
+    #[napi(getter)]
+    pub fn read_only_access(&self) -> Option<&'static str> {
+        self.read_only_access.map(|access| match access {
+            schema::ReadOnlyAccess::Immutable => "immutable",
+            schema::ReadOnlyAccess::SharedIndex => "shared-index",
+            schema::ReadOnlyAccess::PrivateIndex => "private-index",
         })
     }
 

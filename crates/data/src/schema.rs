@@ -69,6 +69,8 @@ pub struct OpenOptions {
     /// `synchronous=FULL` (survives power loss) instead of `NORMAL` (survives crashes).
     pub synchronous_full: bool,
     pub busy_timeout_ms: u32,
+    /// Open an existing database to read only, writing nothing at all: see [`open_read_only`].
+    pub read_only: bool,
 }
 
 impl Default for OpenOptions {
@@ -76,8 +78,183 @@ impl Default for OpenOptions {
         Self {
             synchronous_full: false,
             busy_timeout_ms: 5_000,
+            read_only: false,
         }
     }
+}
+
+/// The size of a WAL file's header: a WAL no longer than this holds no frame.
+const WAL_HEADER_BYTES: u64 = 32;
+
+/// How a database is opened to read only, by what lies beside it (see [`read_only_access`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOnlyAccess {
+    /// No WAL with frames beside it: the database file holds every commit. Opened
+    /// `immutable=1`: SQLite takes no lock and looks for no `-wal` or `-shm` (which it could
+    /// not create in a folder it cannot write: a plain read-only open of a WAL database
+    /// fails there with "unable to open database file").
+    Immutable,
+    /// A WAL with its shared-memory index (`-shm`) beside it, as a native process that has
+    /// the database open (or was killed) leaves them: SQLite's own reader of a read-only WAL
+    /// database (3.22+), with shared locks on the `-shm` opened read-only (`readonly_shm=1`,
+    /// even where this user could write it) and an index read from the WAL into its own
+    /// memory when no writer keeps the `-shm` up to date. It keeps up with a writer working
+    /// beside it (a home another user writes), whose commits go to the WAL.
+    SharedIndex,
+    /// A WAL with frames and no `-shm` (left by the js implementation, which keeps its WAL
+    /// index in memory): exclusive locking mode builds the index in this connection's
+    /// memory, on the `unix-none` VFS (no locks: a read-only descriptor cannot take the
+    /// write lock exclusive mode asks for). No writer may work beside it: the caller makes
+    /// sure none holds the database (the js writer holds its exclusive lease).
+    PrivateIndex,
+}
+
+fn size_of(path: &str) -> Result<Option<u64>> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some(meta.len())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(AiosError::new("IO_ERROR", format!("{path}: {e}"))),
+    }
+}
+
+/// How the database at `path` can be read without writing anything, by SQLite's rules for
+/// read-only WAL databases (<https://www.sqlite.org/wal.html#readonly>: the `-wal` and
+/// `-shm` must exist already, or the folder be writable, or the database be opened
+/// `immutable`): a WAL with its `-shm` is read through them, a WAL holding frames without
+/// one through an index of this connection's own, and a database with no frame in a WAL
+/// beside it is opened immutable (every commit is in its file). A rollback journal beside
+/// it (a transaction cut short in rollback mode, which AIOS never uses) must be rolled back
+/// before the database can be read, which writes it: `IO_READ_ONLY`.
+pub fn read_only_access(path: &str) -> Result<ReadOnlyAccess> {
+    if size_of(&format!("{path}-journal"))?.unwrap_or(0) > 0 {
+        return Err(AiosError::new(
+            "IO_READ_ONLY",
+            format!("{path} has a rollback journal ({path}-journal) of a transaction cut short: rolling it back writes the database, so it cannot be read without writing"),
+        ));
+    }
+    let wal = size_of(&format!("{path}-wal"))?;
+    let shm = size_of(&format!("{path}-shm"))?.is_some();
+    Ok(match wal {
+        Some(_) if shm => ReadOnlyAccess::SharedIndex,
+        Some(bytes) if bytes > WAL_HEADER_BYTES => ReadOnlyAccess::PrivateIndex,
+        _ => ReadOnlyAccess::Immutable,
+    })
+}
+
+/// `path` as an SQLite URI (`file:` and the path, with `%`, `?` and `#` escaped) with `query`.
+fn file_uri(path: &str, query: &str) -> String {
+    let mut uri = String::from("file:");
+    for c in path.chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    uri
+}
+
+/// Opens the existing database at `path` to read only, writing nothing to it or beside it
+/// (no `-wal`, `-shm` or journal is created, no checkpoint runs at close): for a database
+/// in a folder this process cannot write (a read-only filesystem, another user's home).
+/// Its schema must be the latest: one that needs a migration is refused with
+/// `IO_READ_ONLY` (migrating writes it). Writes on the connection fail with
+/// `DATA_READ_ONLY`. The access chosen is returned with it ([`read_only_access`]).
+pub fn open_read_only(path: &str, options: &OpenOptions) -> Result<(Connection, ReadOnlyAccess)> {
+    configure_library();
+    if is_memory(path) {
+        return Err(AiosError::invalid(
+            "a database in memory cannot be opened to read only",
+        ));
+    }
+    check_file(path)?;
+    if size_of(path)?.unwrap_or(0) == 0 {
+        return Err(AiosError::new(
+            "IO_NOT_FOUND",
+            format!("{path}: no database to read (there is no file, or it is empty)"),
+        ));
+    }
+    let access = read_only_access(path)?;
+    let uri = match access {
+        ReadOnlyAccess::Immutable => file_uri(path, "mode=ro&immutable=1"),
+        ReadOnlyAccess::SharedIndex => file_uri(path, "mode=ro&readonly_shm=1"),
+        ReadOnlyAccess::PrivateIndex => file_uri(path, "mode=ro&vfs=unix-none"),
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(uri, flags)?;
+    // A connection that could write its WAL would fold it into the database when it closes.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_millis(
+        options.busy_timeout_ms.into(),
+    ))?;
+    if access == ReadOnlyAccess::PrivateIndex {
+        // Before the first read, which opens the WAL: its index then lives in this connection.
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE;")?;
+    }
+    let (objects, user_version, application_id) =
+        inspect(&conn).map_err(|e| unreadable(path, e))?;
+    check_owner(path, objects, user_version, application_id)?;
+    let latest = latest_version();
+    if user_version < latest {
+        return Err(AiosError::new(
+            "IO_READ_ONLY",
+            format!(
+                "{path} has schema version {user_version}; this version of @aios/data reads version {latest}, and migrating the database writes it: open it once where it can be written"
+            ),
+        ));
+    }
+    conn.execute_batch(SESSION_PRAGMAS)?;
+    Ok((conn, access))
+}
+
+/// A failure to read the schema of `path`, said to have left the file untouched.
+fn unreadable(path: &str, e: AiosError) -> AiosError {
+    if e.code == "DATA_NOT_A_DATABASE" || e.code == "DATA_CORRUPT" {
+        AiosError::new(
+            e.code,
+            format!(
+                "{path} is not a readable SQLite database (left untouched): {}",
+                e.message
+            ),
+        )
+    } else {
+        e
+    }
+}
+
+/// Fails unless the database (as [`inspect`] found it) is empty or an AIOS database this
+/// version can read.
+fn check_owner(path: &str, objects: i64, user_version: u32, application_id: i32) -> Result<()> {
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return Err(AiosError::new(
+            "DATA_FOREIGN_DATABASE",
+            format!("{path} belongs to another application (application_id {application_id:#x})"),
+        ));
+    }
+    if application_id == 0 && user_version == 0 && objects > 0 {
+        return Err(AiosError::new(
+            "DATA_FOREIGN_DATABASE",
+            format!("{path} is an SQLite database of another application ({objects} objects, no AIOS schema)"),
+        ));
+    }
+    let latest = latest_version();
+    if user_version > latest {
+        return Err(AiosError::new(
+            "DATA_SCHEMA_TOO_NEW",
+            format!(
+                "{path} has schema version {user_version}, newer than this @aios/data supports ({latest}); upgrade @aios/data"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Per-connection settings both implementations apply: foreign keys on, a page cache of up
@@ -157,8 +334,12 @@ fn configure_library() {
     });
 }
 
-/// Opens (creating if needed) and migrates the database at `path` (or `:memory:`).
+/// Opens (creating if needed) and migrates the database at `path` (or `:memory:`); with
+/// `options.read_only`, opens an existing one to read only ([`open_read_only`]).
 pub fn open(path: &str, options: &OpenOptions) -> Result<Connection> {
+    if options.read_only {
+        return open_read_only(path, options).map(|(conn, _)| conn);
+    }
     configure_library();
     if !is_memory(path) {
         check_file(path)?;
@@ -171,40 +352,9 @@ pub fn open(path: &str, options: &OpenOptions) -> Result<Connection> {
         options.busy_timeout_ms.into(),
     ))?;
     // Read the schema before anything writes: a damaged file fails here, unmodified.
-    let (objects, user_version, application_id) = inspect(&conn).map_err(|e| {
-        if e.code == "DATA_NOT_A_DATABASE" || e.code == "DATA_CORRUPT" {
-            AiosError::new(
-                e.code,
-                format!(
-                    "{path} is not a readable SQLite database (left untouched): {}",
-                    e.message
-                ),
-            )
-        } else {
-            e
-        }
-    })?;
-    if application_id != 0 && application_id != APPLICATION_ID {
-        return Err(AiosError::new(
-            "DATA_FOREIGN_DATABASE",
-            format!("{path} belongs to another application (application_id {application_id:#x})"),
-        ));
-    }
-    if application_id == 0 && user_version == 0 && objects > 0 {
-        return Err(AiosError::new(
-            "DATA_FOREIGN_DATABASE",
-            format!("{path} is an SQLite database of another application ({objects} objects, no AIOS schema)"),
-        ));
-    }
-    let latest = latest_version();
-    if user_version > latest {
-        return Err(AiosError::new(
-            "DATA_SCHEMA_TOO_NEW",
-            format!(
-                "{path} has schema version {user_version}, newer than this @aios/data supports ({latest}); upgrade @aios/data"
-            ),
-        ));
-    }
+    let (objects, user_version, application_id) =
+        inspect(&conn).map_err(|e| unreadable(path, e))?;
+    check_owner(path, objects, user_version, application_id)?;
     configure(&conn, options)?;
     migrate(&conn)?;
     Ok(conn)
@@ -306,6 +456,136 @@ mod tests {
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, MIGRATIONS.len() as i64);
+    }
+
+    /// The files of a folder: name, bytes and modification time.
+    fn files_of(dir: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
+        let mut out: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let meta = e.metadata().unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                    meta.modified().unwrap(),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// A database of three rows in `dir`, the last one still in its WAL as a process that
+    /// was killed leaves it (with or without the `-shm` beside it), or closed cleanly.
+    fn database_in(dir: &Path, state: &str) -> String {
+        let path = dir.join("a.db");
+        let p = path.to_str().unwrap().to_string();
+        let conn = open(&p, &OpenOptions::default()).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2); PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (3);",
+        )
+        .unwrap();
+        if state == "closed" {
+            drop(conn);
+            return p;
+        }
+        if state == "open, its WAL folded in" {
+            // A writer still at work whose WAL was just checkpointed and truncated: its
+            // `-wal` and `-shm` stay while it has the database open.
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+            std::mem::forget(conn);
+            return p;
+        }
+        // Copied while the connection is open and idle: what a killed process leaves.
+        let saved = tempfile::tempdir().unwrap();
+        for name in ["a.db", "a.db-wal", "a.db-shm"] {
+            std::fs::copy(dir.join(name), saved.path().join(name)).unwrap();
+        }
+        drop(conn);
+        for name in ["a.db", "a.db-wal", "a.db-shm"] {
+            let _ = std::fs::remove_file(dir.join(name));
+            if !(state == "killed without shm" && name == "a.db-shm") {
+                std::fs::copy(saved.path().join(name), dir.join(name)).unwrap();
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn reads_every_commit_without_writing_anything() {
+        for (state, access) in [
+            ("closed", ReadOnlyAccess::Immutable),
+            ("killed", ReadOnlyAccess::SharedIndex),
+            ("killed without shm", ReadOnlyAccess::PrivateIndex),
+            ("open, its WAL folded in", ReadOnlyAccess::SharedIndex),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = database_in(dir.path(), state);
+            let before = files_of(dir.path());
+            let options = OpenOptions {
+                read_only: true,
+                ..OpenOptions::default()
+            };
+            let (conn, found) = open_read_only(&p, &options).unwrap();
+            assert_eq!(found, access, "{state}");
+            let (n, max): (i64, i64) = conn
+                .query_row("SELECT count(*), max(x) FROM t", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .unwrap();
+            assert_eq!((n, max), (3, 3), "{state}");
+            let refused =
+                AiosError::from(conn.execute("INSERT INTO t VALUES (4)", []).unwrap_err());
+            assert_eq!(refused.code, "DATA_READ_ONLY", "{state}");
+            drop(conn);
+            assert!(
+                files_of(dir.path()) == before,
+                "{state}: the folder changed"
+            );
+        }
+    }
+
+    #[test]
+    fn read_only_refuses_what_would_need_a_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = OpenOptions {
+            read_only: true,
+            ..OpenOptions::default()
+        };
+        let missing = dir.path().join("missing.db");
+        let err = open_read_only(missing.to_str().unwrap(), &options).unwrap_err();
+        assert_eq!(err.code, "IO_NOT_FOUND");
+        assert!(!missing.exists());
+
+        // A database of an earlier schema needs a migration, which writes it.
+        let old = dir.path().join("old.db");
+        let conn = Connection::open(&old).unwrap();
+        conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
+        ))
+        .unwrap();
+        drop(conn);
+        let err = open_read_only(old.to_str().unwrap(), &options).unwrap_err();
+        assert_eq!(err.code, "IO_READ_ONLY");
+        assert!(err.message.contains("schema version 1"), "{}", err.message);
+
+        // A rollback journal beside it must be rolled back first.
+        let p = database_in(dir.path(), "closed");
+        std::fs::write(format!("{p}-journal"), b"a journal").unwrap();
+        let err = open_read_only(&p, &options).unwrap_err();
+        assert_eq!(err.code, "IO_READ_ONLY");
+        assert!(err.message.contains("rollback journal"), "{}", err.message);
+    }
+
+    #[test]
+    fn file_uris_escape_what_sqlite_would_read_as_query() {
+        assert_eq!(
+            file_uri("/a b/c%?#.db", "mode=ro"),
+            "file:/a b/c%25%3f%23.db?mode=ro"
+        );
     }
 
     #[test]

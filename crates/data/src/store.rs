@@ -255,6 +255,16 @@ impl Store {
         })
     }
 
+    /// Opens an existing database to read only, writing nothing (see
+    /// [`schema::open_read_only`]); with how it is read.
+    pub fn open_read_only(
+        path: &str,
+        options: &OpenOptions,
+    ) -> Result<(Self, schema::ReadOnlyAccess)> {
+        let (conn, access) = schema::open_read_only(path, options)?;
+        Ok((Self { conn }, access))
+    }
+
     pub fn connection(&self) -> &Connection {
         &self.conn
     }

@@ -93,19 +93,21 @@ async function recordCheck(path: string, stamp: FileStamp, startedAt: number): P
 /**
  * Loads `path` with `load`: told `verified` when a record says the file was checked in
  * full before and is unchanged, then checking only its structure; else checking it in
- * full, and recording that check. `load` is called before this function first awaits,
- * so that a load started here overlaps what its caller does next.
+ * full, and recording that check (unless `record` is false: a memory open to read only
+ * writes nothing, not even this cache). `load` is called before this function first
+ * awaits, so that a load started here overlaps what its caller does next.
  */
 export async function loadChecked<T>(
   path: string,
   load: (verified: boolean) => Promise<T>,
+  record = true,
 ): Promise<T> {
   const startedAt = Date.now();
   const stamp = stampOf(path);
   const verified = stamp !== undefined && checkedBefore(path, stamp);
   const loaded = await load(verified);
   if (!verified) {
-    if (stamp) await recordCheck(path, stamp, startedAt);
+    if (stamp && record) await recordCheck(path, stamp, startedAt);
     return loaded;
   }
   // Changed while it was read: read again, in full.

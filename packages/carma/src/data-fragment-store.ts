@@ -11,7 +11,7 @@ import {
   type StoredFragmentChangeInput,
   type StoredFragmentInput,
 } from '@aios/data';
-import { AiosError, type NativeMode, SerialQueue } from '@aios/utils';
+import { AiosError, type NativeMode, type ReadOnlyCause, SerialQueue } from '@aios/utils';
 import { isEmbeddingRoles } from './embedding-roles.js';
 import { CarmaErrorCode } from './errors.js';
 import type {
@@ -233,6 +233,10 @@ export class DataFragmentStore implements FragmentStore {
     return this.written_;
   }
 
+  get readOnly(): ReadOnlyCause | undefined {
+    return this.data?.readOnly?.cause;
+  }
+
   private get db(): DataStore {
     if (!this.data) {
       throw new AiosError(CarmaErrorCode.MEMORY_CLOSED, 'the fragment store is not open');
@@ -306,7 +310,8 @@ export class DataFragmentStore implements FragmentStore {
   /** The stored meta; when there is none, the one `hooks.claim` gives, recorded if no one else did first. */
   private async claimedMeta(hooks: OpenHooks): Promise<StoreMeta | undefined> {
     const stored = parseMeta(await this.db.meta.get(CARMA_META_KEY));
-    if (stored !== undefined) return stored;
+    // A store open to read only records nothing: the memory goes on with the embedder's.
+    if (stored !== undefined || this.readOnly !== undefined) return stored;
     const claim = hooks.claim?.();
     if (claim === undefined) return undefined;
     const part = this.storedPart(claim);
@@ -562,7 +567,8 @@ export class DataFragmentStore implements FragmentStore {
   }
 
   touch(fragment: FragmentRecord): void {
-    if (this.closed) return;
+    // Open to read only, accesses are not recorded (a search changes nothing).
+    if (this.closed || this.readOnly !== undefined) return;
     const t = this.touches.get(fragment.id);
     if (t) {
       t.count++;

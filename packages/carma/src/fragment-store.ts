@@ -1,4 +1,5 @@
 import type { ChangeHandlers, ChangeWatch, ClusterLockResult, NamespaceErasure } from '@aios/data';
+import type { ReadOnlyCause } from '@aios/utils';
 import type { EmbeddingRoles } from './embedding-roles.js';
 
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
@@ -117,6 +118,12 @@ export interface FragmentWrite {
 export interface FragmentStore {
   /** The database file, or undefined when the store lives in memory only. */
   readonly location: string | undefined;
+  /**
+   * Why the store is open to read only (its database is in a folder that cannot be
+   * written: `DataStore.readOnly`), known once `open` returned; undefined when it takes
+   * writes. A memory on a read-only store writes nothing: no access, no index file.
+   */
+  readonly readOnly?: ReadOnlyCause | undefined;
   /**
    * Fragment changes written through this store since it was opened (what makes a new
    * index checkpoint worthwhile); on a shared store, those taken in from other writers too.

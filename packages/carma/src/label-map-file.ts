@@ -517,8 +517,10 @@ export async function readLabelMap(
   path: string,
 ): Promise<LabelMap | undefined> {
   try {
-    return await loadChecked(path, async (verified) =>
-      decodeLabelMap(ctx, await ctx.engine.fileBytes(path), { verified }),
+    return await loadChecked(
+      path,
+      async (verified) => decodeLabelMap(ctx, await ctx.engine.fileBytes(path), { verified }),
+      ctx.store.readOnly === undefined,
     );
   } catch (error) {
     if (isAiosError(error) && error.code === 'IO_NOT_FOUND') return undefined;

@@ -44,7 +44,11 @@ export async function readLexicalFile(
   const path = lexicalPath(ctx, checkpoint.generation) as string;
   let index: LexicalIndex;
   try {
-    index = await loadChecked(path, (verified) => ctx.engine.loadLexicalIndex(path, { verified }));
+    index = await loadChecked(
+      path,
+      (verified) => ctx.engine.loadLexicalIndex(path, { verified }),
+      ctx.store.readOnly === undefined,
+    );
   } catch (error) {
     // Gone since it was named: replaced by another process's checkpoint (checkpoint-moved.ts).
     if (isAiosError(error) && error.code === 'IO_NOT_FOUND') return undefined;

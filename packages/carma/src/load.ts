@@ -1,7 +1,7 @@
 /** Where a memory keeps its fragments, and bringing a memory up from its store. */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AiosError, fromNodeIoError } from '@aios/utils';
+import { AiosError, fromNodeIoError, makeDirSync, readOnlyRefusal } from '@aios/utils';
 import { refuseMovedCheckpoint } from './checkpoint-moved.js';
 import type { MemoryContext } from './context.js';
 import { createDataFragmentStore } from './data-fragment-store.js';
@@ -37,7 +37,7 @@ export function defaultStore(options: MemoryOptions): FragmentStore {
   checkStoreLocation(data, dir);
   if (dir !== undefined) {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirSync(dir);
     } catch (error) {
       throw fromNodeIoError(error, dir);
     }
@@ -106,6 +106,15 @@ function takeMeta(ctx: MemoryContext, meta: StoreMeta | undefined): boolean {
   const rolesDiffer = rolesKey(meta.roles) !== rolesKey(embedder.roles);
   if (meta.embedder !== embedder.id || dimensionDiffers || rolesDiffer) {
     if (!ctx.options.reembed) throw embedderMismatch(meta, embedder, ctx.options.reembedHint);
+    const readOnly = ctx.store.readOnly;
+    if (readOnly !== undefined) {
+      throw readOnlyRefusal(
+        ctx.store.location ?? 'this memory',
+        'the memory',
+        readOnly,
+        `re-embedding every fragment with ${embedder.id}`,
+      );
+    }
     reembed = true;
   }
   indexes.dimension = reembed ? embedder.dimension : meta.dimension;

@@ -10,7 +10,9 @@ import {
   type ImplementationReport,
   integerInRange,
   invalidInput,
+  type ReadOnlyCause,
   ReentrantQueue,
+  readOnlyRefusal,
 } from '@aios/utils';
 import { addFragments } from './add.js';
 import { AddGroups } from './add-groups.js';
@@ -242,6 +244,32 @@ export class Memory {
   }
 
   /**
+   * Why the memory is open to read only: its store's database is in a folder that cannot be
+   * written (a read-only filesystem, another user's home). Such a memory searches, lists
+   * and reads as any other, from its last checkpoint's index files, and writes nothing:
+   * no access of a fragment, no index file, no compaction; every change (`add`, `update`,
+   * `delete`, `reinforce`, `eraseNamespace`, `consolidate`, `switchEmbedder`,
+   * `writeIndexFiles`) fails at once with `IO_READ_ONLY`, changing nothing. Undefined when
+   * it takes writes.
+   */
+  get readOnly(): ReadOnlyCause | undefined {
+    return this.store.readOnly;
+  }
+
+  /** Fails with `IO_READ_ONLY` when the memory is open to read only (`what`: the change refused). */
+  private checkWritable(what: string): void {
+    this.checkOpen();
+    const cause = this.store.readOnly;
+    if (cause === undefined) return;
+    throw readOnlyRefusal(
+      this.ctx.options.dir ?? this.store.location ?? 'this memory',
+      'the memory',
+      cause,
+      what,
+    );
+  }
+
+  /**
    * Runs a mutation (one at a time) on a state that has every change other processes
    * made, and takes in what they made meanwhile once it is done, so that searches
    * seldom have to wait for a mutation to catch up.
@@ -251,7 +279,7 @@ export class Memory {
     options: { onDemand?: boolean; keepsRowsBeside?: boolean } = {},
   ): Promise<T> {
     return this.mutations.run(async () => {
-      this.checkOpen();
+      this.checkWritable('changing it');
       // Rows kept beside the index read from its file go into it (off the JS thread) before
       // a write that needs every row in it; adds, updates and deletes reach the index
       // through `addVectors` and `removeVectors`, which leave its rows mapped while few
@@ -284,6 +312,8 @@ export class Memory {
    * again (for a lower share) once this memory's writes pause.
    */
   private afterWrite(own: boolean): void {
+    // Open to read only, the index read from the files stays as it is (no compaction).
+    if (this.store.readOnly !== undefined) return;
     if (own) this.lastWrite = performance.now();
     this.ctx.indexes.maybeCompact();
     this.armIdleCheck();
@@ -379,7 +409,7 @@ export class Memory {
    * Everything is validated before anything is stored.
    */
   async addMany(inputs: Array<FragmentInput | string>): Promise<AddResult[]> {
-    this.checkOpen();
+    this.checkWritable('adding to it');
     const parsed = parseFragmentInputs(inputs);
     // A remote model's embedding (the slow part, waiting on the server) runs before the
     // batch's turn among the mutations, so that a batch is embedded while the one before
@@ -417,10 +447,11 @@ export class Memory {
   }
 
   /** Changes text, metadata (replaced whole), importance or core; keeps the old version in history. */
-  update(
+  async update(
     id: string,
     patch: { text?: string; metadata?: Metadata; importance?: number; core?: boolean },
   ): Promise<Fragment> {
+    this.checkWritable(`changing fragment ${id}`);
     // Opened from a checkpoint, the label map finds another holder of a new text when it
     // knows the texts (format 2).
     return this.mutate(() => updateFragment(this.ctx, id, patch), {
@@ -430,7 +461,8 @@ export class Memory {
   }
 
   /** Deletes a fragment (its history stays readable). */
-  delete(id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
+    this.checkWritable(`deleting fragment ${id}`);
     // Opened from a checkpoint, the one record and those linking to it are read.
     return this.mutate(() => deleteFragment(this.ctx, id), {
       onDemand: true,
@@ -449,6 +481,7 @@ export class Memory {
     // Named, never the default by omission.
     if (namespace === undefined) throw invalidInput('namespace', namespace, 'a namespace');
     const ns = checkNamespace(namespace);
+    this.checkWritable(`erasing namespace ${ns}`);
     return this.mutate(() => eraseNamespace(this.ctx, ns));
   }
 
@@ -485,7 +518,8 @@ export class Memory {
    * Marks fragments as useful (e.g. used in a good answer): importance rises by `amount`
    * (default 0.1, capped at 1) and the reinforcement is recorded in history.
    */
-  reinforce(ids: string | string[], amount = 0.1): Promise<Fragment[]> {
+  async reinforce(ids: string | string[], amount = 0.1): Promise<Fragment[]> {
+    this.checkWritable('reinforcing fragments');
     return this.mutate(() => reinforceFragments(this.ctx, ids, amount), {
       onDemand: true,
       keepsRowsBeside: true,
@@ -526,6 +560,7 @@ export class Memory {
       throw invalidInput('options', options, 'an options object');
     }
     const parsed = parseConsolidation(options, this.ctx.options.nearDuplicateThreshold);
+    this.checkWritable('consolidating it');
     let cancelled = false;
     const done = this.consolidateNow(parsed, () => cancelled);
     return {
@@ -571,6 +606,7 @@ export class Memory {
     if (typeof embedder?.embed !== 'function' || typeof embedder.id !== 'string') {
       throw invalidInput('embedder', embedder, 'an Embedder (id, dimension, embed)');
     }
+    this.checkWritable(`moving it to ${embedder.id}`);
     let cancelled = false;
     const done = this.loadAll().then(() =>
       switchEmbedder(this.ctx, embedder, {
@@ -646,7 +682,7 @@ export class Memory {
    */
   writeIndexFiles(): Promise<'written' | 'current' | 'busy' | 'none'> {
     return this.mutations.run(async () => {
-      this.checkOpen();
+      this.checkWritable('writing its index files');
       const outcome = await checkpointNow(this.ctx, { force: true });
       return outcome === 'written' || outcome === 'current' || outcome === 'busy'
         ? outcome
@@ -673,6 +709,7 @@ export class Memory {
       clearTimeout(this.idleTimer);
       await this.ctx.indexes.stopBackground({ keepGraph: this.ctx.store.written > 0 });
       try {
+        // Open to read only, nothing is written (checkpointNow says `none`).
         const outcome = await checkpointNow(this.ctx, { allowReplay: true, defer: true });
         this.deferred = outcome === 'deferred';
       } finally {

@@ -3,6 +3,7 @@
  * the store's counter, two processes adding at once could hand out the same ones; such a
  * database is repaired on open (and when another process's writes bring a clash).
  */
+import { AiosError, describeReadOnlyCause, ErrorCode } from '@aios/utils';
 import type { MemoryContext } from './context.js';
 import type { FragmentRecord } from './fragment-store.js';
 import { labelSet } from './label-table.js';
@@ -14,6 +15,15 @@ import { historyEntry } from './records.js';
  */
 export async function relabel(ctx: MemoryContext, records: FragmentRecord[]): Promise<void> {
   if (records.length === 0) return;
+  const readOnly = ctx.store.readOnly;
+  if (readOnly !== undefined) {
+    const where = ctx.store.location ?? 'this memory';
+    throw new AiosError(
+      ErrorCode.IO_READ_ONLY,
+      `${where}: the memory is read-only (${describeReadOnlyCause(readOnly)}) and needs a repair that writes it: ${records.length === 1 ? '1 fragment holds' : `${records.length} fragments hold`} an index label another fragment holds too, as an earlier version could leave them; open it once where it can be written; nothing was changed`,
+      { details: { path: where, readOnly, fragments: records.length } },
+    );
+  }
   ctx.fragments.checkCapacity(records.length);
   const at = ctx.now();
   const items = records.map((f) => {

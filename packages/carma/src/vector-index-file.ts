@@ -153,11 +153,12 @@ export async function readIndexFile(ctx: MemoryContext): Promise<ReadIndexFile |
   // Started before anything is awaited: natively the load then runs on the pool while the
   // JS thread reads the fragments, which leaves no turn of the event loop to the callbacks
   // of the file operations below until it is done.
+  const writes = ctx.store.readOnly === undefined;
   const loading = exists
-    ? loadChecked(path, (verified) => ctx.engine.loadVectorIndex(path, { verified }))
+    ? loadChecked(path, (verified) => ctx.engine.loadVectorIndex(path, { verified }), writes)
     : undefined;
   loading?.catch(() => undefined); // awaited below
-  if (ctx.options.dir !== undefined) await removeStaleIndexTempFiles(ctx.options.dir);
+  if (ctx.options.dir !== undefined && writes) await removeStaleIndexTempFiles(ctx.options.dir);
   if (!loading || !path) return undefined;
   const version = await formatVersion(path);
   let index: VectorIndex;
@@ -218,6 +219,7 @@ export async function adoptIndexFile(
  * read-only directory) is logged: the files stay usable without it.
  */
 export async function saveMissingLabelMap(ctx: MemoryContext): Promise<void> {
+  if (ctx.store.readOnly !== undefined) return;
   const checkpoint = ctx.files.checkpoint;
   const path = checkpoint && labelMapPath(ctx, checkpoint.generation);
   if (!path || existsSync(path) || !ctx.indexes.savedToFile || ctx.fragments.onDemand) return;
@@ -262,6 +264,7 @@ function checkpointFilesExist(ctx: MemoryContext, checkpoint: IndexCheckpoint): 
  * and the last took a small share of the time since (`CHECKPOINT_PACE`).
  */
 export async function checkpointIfDue(ctx: MemoryContext): Promise<void> {
+  if (ctx.store.readOnly !== undefined) return;
   const every = ctx.options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   const { files } = ctx;
   if (ctx.store.written - files.writtenAtCheckpoint < every) return;
@@ -344,6 +347,8 @@ export async function checkpointNow(
   options: CheckpointOptions = {},
 ): Promise<CheckpointOutcome> {
   const { store, indexes, files } = ctx;
+  // Open to read only: nothing to write, and nowhere to write it.
+  if (store.readOnly !== undefined) return 'none';
   await store.flush();
   files.writtenAtCheckpoint = store.written;
   const dir = ctx.options.dir;

@@ -16,15 +16,20 @@ import {
   backupCheck,
   createHealthMonitor,
   databaseCheck,
+  type HealthCheck,
   type HealthMonitor,
   Metrics,
 } from '@aios/support';
 import {
   type AiosConfig,
+  type AiosError,
+  describeReadOnlyCause,
   type ImplementationReport,
   invalidInput,
   loadConfig,
   type NativeMode,
+  type ReadOnlyCause,
+  readOnlyRefusal,
   runAll,
 } from '@aios/utils';
 import { BackupHandle } from './backup-handle.js';
@@ -63,6 +68,12 @@ export interface CreateAiosOptions {
    * sampled: a minimum lag of 9.2e9 s and a mean of NaN).
    */
   processMetrics?: boolean;
+  /**
+   * What the caller is about to write (a command: "`aios memory add`"): a home that opens
+   * to read only (see `Aios.readOnly`) is refused at once with `IO_READ_ONLY`, before the
+   * memory loads, saying so and that nothing was changed.
+   */
+  writes?: string;
 }
 
 /**
@@ -72,6 +83,15 @@ export interface CreateAiosOptions {
 export interface Aios {
   readonly config: AiosConfig;
   readonly home: string;
+  /**
+   * Why the home is open to read only: its database is in a folder this process cannot
+   * write (`filesystem`: mounted read-only; `permissions`: this user may not write it),
+   * found as the database opens (see @aios/data's `readOnly`). Then nothing is written to
+   * the home: no lease, no uses of what searches found, no index file, no answer recorded
+   * (`ask` answers as ever), no metrics; every change fails with `IO_READ_ONLY`. Undefined
+   * when the home takes writes.
+   */
+  readonly readOnly: ReadOnlyCause | undefined;
   /** Luna, wired onto `data`, `memory` and `llm` (`lunaOnCores`). */
   readonly luna: Luna;
   /** CARMA, keeping its fragments in `data`. */
@@ -116,6 +136,42 @@ export function coreReports(mode: NativeMode): ImplementationReport[] {
   return reports;
 }
 
+/**
+ * `IO_READ_ONLY` for `refused` (a command: "`aios memory add`") on the read-only `home`:
+ * names the home, says why it is read-only and that nothing was changed.
+ */
+export function readOnlyHome(home: string, cause: ReadOnlyCause, refused: string): AiosError {
+  return readOnlyRefusal(home, 'the AIOS home', cause, refused);
+}
+
+/**
+ * The health check of a read-only home's database (in place of `database:writable`): it
+ * answers reads, and is not written to be probed: a warning that says why.
+ */
+function readOnlyDatabaseCheck(data: DataStore, cause: ReadOnlyCause): HealthCheck {
+  return {
+    name: 'database:writable',
+    componentType: 'datastore',
+    async run() {
+      const started = performance.now();
+      try {
+        await data.schemaVersion();
+      } catch (error) {
+        return {
+          status: 'fail',
+          output: `ping failed: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+      return {
+        status: 'warn',
+        observedValue: Math.round((performance.now() - started) * 1000) / 1000,
+        observedUnit: 'ms',
+        output: `open to read only (${describeReadOnlyCause(cause)}): reads are answered, writes refused`,
+      };
+    },
+  };
+}
+
 /** Loads the config with `home` as the highest layer. */
 export function resolveConfig(options: Pick<CreateAiosOptions, 'home' | 'config'>): AiosConfig {
   if (options.config) {
@@ -144,6 +200,11 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   const config = resolveConfig(options);
   const { native } = config;
   const data = await openDataStore(storeOptionsFromConfig(config));
+  const readOnly = data.readOnly?.cause;
+  if (readOnly !== undefined && options.writes !== undefined) {
+    await data.close().catch(() => undefined);
+    throw readOnlyHome(config.home, readOnly, options.writes);
+  }
   let memory: Memory;
   const deferFrom = config.carma.backgroundCheckpointFrom;
   const defers =
@@ -180,6 +241,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
           }),
         );
     // Told to stay offline: the offline answers say so, not that no model is configured.
+    // (A read-only home answers as ever and records no answer: lunaOnCores sees to it.)
     luna = lunaOnCores(
       { config, data, carma: memory, llm },
       options.offline ? { offlineNote: 'Working offline as asked' } : {},
@@ -208,15 +270,17 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
       ...(options.offline ? { llm: false as const } : {}),
     });
     made.register(
-      databaseCheck({
-        // The Data core has no ping/write probe of its own: a read and a tiny event write.
-        ping: async () => {
-          await data.schemaVersion();
-        },
-        write: async () => {
-          await data.events.add([{ type: 'health.probe', value: 1 }]);
-        },
-      }),
+      readOnly !== undefined
+        ? readOnlyDatabaseCheck(data, readOnly)
+        : databaseCheck({
+            // The Data core has no ping/write probe of its own: a read and a tiny event write.
+            ping: async () => {
+              await data.schemaVersion();
+            },
+            write: async () => {
+              await data.events.add([{ type: 'health.probe', value: 1 }]);
+            },
+          }),
     );
     if (data.database === 'postgres') made.register(postgresCheck(data));
     made.register(backupCheck({ lastBackup: () => backup.lastBackup() }, made.thresholds));
@@ -260,7 +324,8 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
     closing ??= runAll([
       () => health?.close(),
       async () => {
-        await journal.save();
+        // A read-only home keeps no metrics: they would be written to it.
+        if (readOnly === undefined) await journal.save();
       },
       closeCores,
     ]);
@@ -269,6 +334,7 @@ export async function createAios(options: CreateAiosOptions = {}): Promise<Aios>
   return {
     config,
     home: config.home,
+    readOnly,
     luna,
     memory,
     data,

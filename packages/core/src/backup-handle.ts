@@ -50,6 +50,8 @@ import {
   fsyncDir,
   isAiosError,
   type NativeMode,
+  readOnlyCauseOf,
+  readOnlyRefusal,
   removeStaleTemps,
   SECRETS_FILE_NAME,
   tempFileFor,
@@ -898,9 +900,27 @@ async function holdServerLock(home: string) {
 /**
  * The lock of a home's backups (`<home>/.backup.lock`, left out of snapshots as every
  * `*.lock/` is): one create at a time stages the home's database copy, whichever
- * repository each writes to. A second gets `REPO_LOCKED`, naming the first.
+ * repository each writes to. A second gets `REPO_LOCKED`, naming the first. A home that
+ * cannot be written (read-only) is refused here, before anything: a create stages the copy
+ * of its database in it.
  */
 async function holdBackupLock(home: string) {
+  try {
+    return await takeBackupLock(home);
+  } catch (error) {
+    const cause = readOnlyCauseOf(error);
+    if (cause === undefined) throw error;
+    throw readOnlyRefusal(
+      home,
+      'the AIOS home',
+      cause,
+      '`aios backup create` (it stages a copy of the database in the home)',
+      error,
+    );
+  }
+}
+
+function takeBackupLock(home: string) {
   return acquireLease('exclusive', {
     dir: join(home, '.backup.lock'),
     operation: 'aios backup create',

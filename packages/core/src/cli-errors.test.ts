@@ -172,7 +172,7 @@ function runAsOther(home: string, args: string[], env: Record<string, string>) {
 const canDropRoot = process.getuid?.() !== 0 || existsSync('/usr/bin/setpriv');
 
 describe.each(testImplementations())('a home the user may not write (AIOS_NATIVE=%s)', (impl) => {
-  it.skipIf(!canDropRoot)('every command that opens it, and config set, is a coded error', () => {
+  it.skipIf(!canDropRoot)('is read, and every command that writes it is a coded error', () => {
     const base = tempHome();
     chmodSync(base, 0o755);
     const home = join(base, 'home');
@@ -182,20 +182,27 @@ describe.each(testImplementations())('a home the user may not write (AIOS_NATIVE
     expect(runCli(base, ['--offline', '--home', home, 'ingest', note], env).code).toBe(0);
     execFileSync('chmod', ['-R', 'a-w,a+rX', home]);
     try {
-      for (const args of [
-        ['--offline', 'memory', 'stats'],
-        ['--offline', 'ingest', note],
-        ['config', 'set', 'logLevel', 'debug'],
-      ]) {
-        const r = runAsOther(home, args, env);
+      // Opened to read only (home-read-only.test.ts covers it in full).
+      const stats = runAsOther(home, ['--offline', 'memory', 'stats'], env);
+      expect(stats.code, stats.stderr).toBe(0);
+      expect(stats.stdout).toMatch(/^fragments +1$/m);
+      for (const [args, code] of [
+        [['--offline', 'ingest', note], 'IO_READ_ONLY'],
+        [['config', 'set', 'logLevel', 'debug'], 'IO_PERMISSION_DENIED'],
+      ] as const) {
+        const r = runAsOther(home, [...args], env);
         expect(r.stderr).not.toMatch(noStack);
         expect(r.code).toBe(1);
-        expectOneLineError(r.stderr, 'IO_PERMISSION_DENIED');
+        expectOneLineError(r.stderr, code);
       }
-      // A home that does not exist in a folder that may not be written.
-      const r = runAsOther(join(home, 'inner'), ['--offline', 'memory', 'stats'], env);
+      // A home that does not exist in a folder that may not be written: nothing to read.
+      const inner = join(home, 'inner');
+      const r = runAsOther(inner, ['--offline', 'memory', 'stats'], env);
       expect(r.code).toBe(1);
-      expectOneLineError(r.stderr, 'IO_PERMISSION_DENIED');
+      expectOneLineError(r.stderr, 'IO_READ_ONLY');
+      expect(r.stderr).toContain(
+        `${inner}: the folder of the database is read-only (this user may not write to it): there is no database in it to read`,
+      );
     } finally {
       execFileSync('chmod', ['-R', 'u+w', home]);
     }

@@ -21,6 +21,7 @@ export {
   type CreateAiosOptions,
   coreReports,
   createAios,
+  readOnlyHome,
   resolveConfig,
 } from './aios.js';
 export { BackupHandle } from './backup-handle.js';

@@ -13,6 +13,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeStore {
   /** Opens (creating and migrating) the database at `path` or `:memory:`. */
   static open(path: string, options?: NativeOpenOptions | undefined | null): NativeStore
+  /**
+   * How a store opened to read only reads its database (`immutable`, `shared-index`,
+   * `private-index`: see `schema::ReadOnlyAccess`); null for one opened to write.
+   */
+  get readOnlyAccess(): string | null
   schemaVersion(): number
   exec(sql: string): void
   query(sql: string, params?: Array<null | number | bigint | string | boolean | Uint8Array> | undefined | null): QueryResult
@@ -81,6 +86,8 @@ export declare function latestSchemaVersion(): number
 export interface NativeOpenOptions {
   synchronousFull?: boolean
   busyTimeoutMs?: number
+  /** Open an existing database to read only, writing nothing (`schema::open_read_only`). */
+  readOnly?: boolean
 }
 
 export interface QueryResult {

@@ -65,37 +65,46 @@ export function diskErrorOf(error: unknown, path: string): unknown {
   return error;
 }
 
-function guarded<T>(run: () => T, path: string): T {
+/** Runs `run`, its failure (thrown, or of the promise it returns) passed through `map`. */
+function guarded<T>(run: () => T, map: (error: unknown) => unknown): T {
   let result: T;
   try {
     result = run();
   } catch (error) {
-    throw diskErrorOf(error, path);
+    throw map(error);
   }
   if (result instanceof Promise) {
     return result.catch((error: unknown) => {
-      throw diskErrorOf(error, path);
+      throw map(error);
     }) as T;
   }
   return result;
 }
 
-/** `driver` with the failures of each call judged by `diskErrorOf`. */
-export function withDiskErrors(driver: SqlDriver, path: string): SqlDriver {
+/** `driver` with the failure of each call passed through `map`. */
+export function mapDriverErrors(driver: SqlDriver, map: (error: unknown) => unknown): SqlDriver {
   const wrapped: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(driver)) {
     wrapped[key] =
       typeof value === 'function'
-        ? (...args: unknown[]) => guarded(() => value.apply(driver, args), path)
+        ? (...args: unknown[]) => guarded(() => value.apply(driver, args), map)
         : value;
   }
   return wrapped as unknown as SqlDriver;
 }
 
+/** `driver` with the failures of each call judged by `diskErrorOf`. */
+export function withDiskErrors(driver: SqlDriver, path: string): SqlDriver {
+  return mapDriverErrors(driver, (error) => diskErrorOf(error, path));
+}
+
 /** Runs `open` (a driver's opening), its failure judged by `diskErrorOf`. */
 export function openWithDiskErrors(open: () => SqlDriver, path: string): SqlDriver {
   return withDiskErrors(
-    guarded(() => open(), path),
+    guarded(
+      () => open(),
+      (error) => diskErrorOf(error, path),
+    ),
     path,
   );
 }

@@ -1,7 +1,13 @@
 import type { Awaitable } from './awaitable.js';
 import type { Dialect } from './dialect.js';
 import type { AnalyticsQuery } from './sql.js';
-import type { ChangeHandlers, ChangeWatch, ClusterLockResult, StoredFragment } from './types.js';
+import type {
+  ChangeHandlers,
+  ChangeWatch,
+  ClusterLockResult,
+  ReadOnlyAccess,
+  StoredFragment,
+} from './types.js';
 
 /** A value the database stores: what drivers take as parameters and give back in rows. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
@@ -80,6 +86,8 @@ export interface SqlDriver {
    * (with `INVALID_INPUT`). The store then skips its own per-component scan.
    */
   readonly checksVectors: boolean;
+  /** How a driver opened to read only (`DriverOptions.readOnly`) reads its database. */
+  readonly readOnlyAccess?: ReadOnlyAccess;
   query(sql: string, params?: readonly SqlValue[]): Awaitable<SqlRow[]>;
   run(
     sql: string,
@@ -137,6 +145,11 @@ export interface DriverOptions {
   /** `synchronous=FULL` (survives power loss) instead of NORMAL (survives crashes). */
   synchronousFull: boolean;
   busyTimeoutMs: number;
+  /**
+   * Open an existing database to read only, writing nothing (no migration, no `-wal` or
+   * `-shm` made, no lock file): see read-only.ts.
+   */
+  readOnly?: boolean;
 }
 
 /** Which of ?1..?4 a statement uses: SQLite expects exactly that many parameters. */

@@ -1,13 +1,16 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   AiosError,
   fromNodeIoError,
   type ImplementationReport,
   invalidInput,
+  isAiosError,
   type LoadConfigOptions,
   loadConfig,
+  makeDirSync,
   type NativeMode,
+  type ReadOnlyCause,
+  readOnlyCauseOf,
 } from '@aios/utils';
 import packageJson from '../package.json' with { type: 'json' };
 import { loadDataBinding } from './binding.js';
@@ -18,6 +21,13 @@ import { defaultOperation, lockDatabase } from './lock.js';
 import { openNativeDriver } from './native-driver.js';
 import type { DropSchemaOptions } from './postgres/drop-schema.js';
 import { isPostgresUrl } from './postgres/url.js';
+import {
+  noDatabase,
+  readOnlyError,
+  refuseWriters,
+  refusingWrites,
+  unwritableDatabase,
+} from './read-only.js';
 import { createStore } from './store.js';
 import type { DataStore } from './types.js';
 
@@ -90,6 +100,16 @@ export interface OpenDataStoreOptions {
    * Default: the program and its arguments (e.g. "aios ingest notes").
    */
   operation?: string;
+  /**
+   * Whether an SQLite store is opened to read only (read-only.ts): writing nothing to the
+   * database's folder, not even its lease, and refusing every write with `IO_READ_ONLY`
+   * (`DataStore.readOnly` says why). `'auto'` (default): when the folder cannot be written
+   * (a read-only filesystem, a folder this user may not write), found as the lease is
+   * taken. `true`: always (the database must exist). `false`: never (a folder that cannot
+   * be written fails the open with `IO_READ_ONLY` or `IO_PERMISSION_DENIED`, as it is
+   * found). Not for PostgreSQL or `:memory:`.
+   */
+  readOnly?: boolean | 'auto';
 }
 
 function positiveInt(value: unknown, field: string, max: number): number {
@@ -110,7 +130,7 @@ export function fileInTheWay(dir: string, cause?: unknown): AiosError {
 /** The folder the database file goes in, made when missing; a file in its place is named. */
 function makeFolder(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirSync(dir);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     if (errno === 'EEXIST' || errno === 'ENOTDIR') throw fileInTheWay(dir, error);
@@ -164,6 +184,17 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
   if (schema !== undefined && !isPostgresUrl(path)) {
     throw invalidInput('schema', schema, 'no schema: an SQLite store is a file of its own');
   }
+  const readOnly = options.readOnly ?? 'auto';
+  if (readOnly !== 'auto' && typeof readOnly !== 'boolean') {
+    throw invalidInput('readOnly', readOnly, "true, false or 'auto'");
+  }
+  if (readOnly === true && (isPostgresUrl(path) || path === ':memory:')) {
+    throw invalidInput(
+      'readOnly',
+      readOnly,
+      'false or auto: only a database file opens to read only',
+    );
+  }
   if (isPostgresUrl(path)) {
     // Imported here: a user of SQLite only never loads node-postgres.
     const { openPostgres } = await import('./postgres/driver.js');
@@ -187,9 +218,24 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
       maintenance: parts.maintenance,
     });
   }
+  /** Why the store opens to read only (decided below), or undefined: to write. */
+  let readOnlyCause: ReadOnlyCause | undefined = readOnly === true ? 'asked' : undefined;
+  /** Whether a write the open tries that fails for want of permission means reading only. */
+  const auto = (error: unknown) => {
+    const cause = readOnly === 'auto' ? readOnlyCauseOf(error) : undefined;
+    if (cause === undefined) throw error;
+    return cause;
+  };
   if (path !== ':memory:') {
     path = resolve(path);
-    makeFolder(dirname(path));
+    if (readOnly === 'auto') readOnlyCause = unwritableDatabase(path);
+    if (readOnlyCause === undefined) {
+      try {
+        makeFolder(dirname(path));
+      } catch (error) {
+        readOnlyCause = auto(error);
+      }
+    }
   }
   const driverOptions: DriverOptions = {
     synchronousFull: options.durability === 'full',
@@ -206,14 +252,27 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
   }
   const { binding, report } = loadDataBinding(options.native);
   // Native stores share the file (SQLite's locks serialise them); a js one needs it alone.
-  const lock =
-    path === ':memory:'
-      ? undefined
-      : await lockDatabase(path, {
-          mode: binding ? 'shared' : 'exclusive',
-          operation: options.operation ?? defaultOperation(),
-          detail: `${report.implementation} implementation`,
-        });
+  let lock: Awaited<ReturnType<typeof lockDatabase>> | undefined;
+  if (path !== ':memory:' && readOnlyCause === undefined) {
+    try {
+      lock = await lockDatabase(path, {
+        mode: binding ? 'shared' : 'exclusive',
+        operation: options.operation ?? defaultOperation(),
+        detail: `${report.implementation} implementation`,
+      });
+    } catch (error) {
+      readOnlyCause = auto(error);
+    }
+  }
+  if (readOnlyCause !== undefined) {
+    return openReadOnly(path, readOnlyCause, {
+      binding,
+      report,
+      driverOptions: { ...driverOptions, readOnly: true },
+      maxRowBytes,
+      vectorDimension,
+    });
+  }
   try {
     const open = (): SqlDriver =>
       binding ? openNativeDriver(binding, path, driverOptions) : openJsDriver(path, driverOptions);
@@ -229,6 +288,42 @@ export async function openDataStore(options: OpenDataStoreOptions = {}): Promise
     await lock?.release();
     throw error;
   }
+}
+
+/**
+ * Opens the store of the database at `path` to read only (read-only.ts), `cause` saying
+ * why: no lease, and only once no live writer holds it that a lockless read cannot follow.
+ */
+async function openReadOnly(
+  path: string,
+  cause: ReadOnlyCause,
+  settings: {
+    binding: ReturnType<typeof loadDataBinding>['binding'];
+    report: ImplementationReport;
+    driverOptions: DriverOptions;
+    maxRowBytes: number;
+    vectorDimension: number | undefined;
+  },
+): Promise<DataStore> {
+  const { binding, report, driverOptions } = settings;
+  await refuseWriters(path, !binding);
+  let driver: SqlDriver;
+  try {
+    driver = binding
+      ? openNativeDriver(binding, path, driverOptions)
+      : openJsDriver(path, driverOptions);
+  } catch (error) {
+    const e = readOnlyError(error, path, cause);
+    throw isAiosError(e, 'IO_NOT_FOUND') ? noDatabase(path, cause, e) : e;
+  }
+  const access = driver.readOnlyAccess ?? 'immutable';
+  return createStore(refusingWrites(driver, path, cause), {
+    path,
+    report,
+    maxRowBytes: settings.maxRowBytes,
+    vectorDimension: settings.vectorDimension,
+    readOnly: { cause, access },
+  });
 }
 
 /**

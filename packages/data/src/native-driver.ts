@@ -3,7 +3,7 @@ import { callNative } from '@aios/utils';
 import type * as DataNative from '../native/index.cjs';
 import { SQLITE_DIALECT } from './dialect.js';
 import type { DriverOptions, SqlDriver, SqlRow, SqlValue } from './driver.js';
-import type { StoredFragment } from './types.js';
+import type { ReadOnlyAccess, StoredFragment } from './types.js';
 import { parseJson } from './validate.js';
 
 export type DataBinding = typeof DataNative;
@@ -156,8 +156,10 @@ export function openNativeDriver(
     binding.NativeStore.open(path, {
       synchronousFull: options.synchronousFull,
       busyTimeoutMs: options.busyTimeoutMs,
+      ...(options.readOnly ? { readOnly: true } : {}),
     }),
   );
+  const readOnlyAccess = (store.readOnlyAccess ?? undefined) as ReadOnlyAccess | undefined;
   // An in-memory database is the connection's own.
   const file = path === ':memory:' ? undefined : resolve(path);
   if (file !== undefined) openFiles.set(file, (openFiles.get(file) ?? 0) + 1);
@@ -174,6 +176,7 @@ export function openNativeDriver(
     implementation: 'native',
     dialect: SQLITE_DIALECT,
     checksVectors: true,
+    ...(readOnlyAccess ? { readOnlyAccess } : {}),
     query: (sql, params) => callNative(() => toObjects(store.query(sql, p(params)) as Result)),
     run: (sql, params) => callNative(() => store.run(sql, p(params))),
     exec: (sql) => callNative(() => store.exec(sql)),

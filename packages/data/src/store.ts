@@ -19,7 +19,7 @@ import { createSourceRepository } from './sources.js';
 import { createTenantRepository } from './tenants.js';
 import { createTransactions, notInTransaction } from './transaction.js';
 import { exportStore, importStore } from './transfer.js';
-import type { CompactResult, DataStore } from './types.js';
+import type { CompactResult, DataStore, ReadOnlyStore } from './types.js';
 import { requireString } from './validate.js';
 
 /** What the store does with the database as a whole, which differs between databases. */
@@ -38,6 +38,8 @@ export interface StoreSettings {
   maintenance?: Maintenance;
   /** Gives up the database's lease once the connection is closed. */
   release?: () => Promise<void>;
+  /** Set for a store open to read only (its driver refuses every write). */
+  readOnly?: ReadOnlyStore;
 }
 
 /** SQLite's snapshot and compaction, on the store's one connection. */
@@ -123,6 +125,7 @@ async function buildStore(driver: SqlDriver, settings: StoreSettings): Promise<D
   const store: DataStore = {
     implementation: settings.report.implementation,
     report: settings.report,
+    readOnly: settings.readOnly,
     path: settings.path,
     database: driver.dialect.name,
 

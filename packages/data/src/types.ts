@@ -1,4 +1,4 @@
-import type { ImplementationReport } from '@aios/utils';
+import type { ImplementationReport, ReadOnlyCause } from '@aios/utils';
 import type { ApiKeyRepository, AuditRepository, TenantRepository } from './access-types.js';
 import type { SourceRepository } from './source-types.js';
 
@@ -517,9 +517,40 @@ export type ClusterLockResult<T> = { status: 'ran'; value: T } | { status: 'skip
  * The storage interface the other cores use. Every method is asynchronous and every
  * batch is atomic, so that a server database (PostgreSQL) can implement it as well.
  */
+/**
+ * How a store opened to read only reads its database, writing nothing to it or beside it
+ * (SQLite's rules for a WAL database it cannot write: the `-wal` and `-shm` must be there
+ * already, or it is opened `immutable`):
+ * - `immutable`: no commit waits in a WAL, the database file holds them all; read with no
+ *   lock taken;
+ * - `shared-index`: a WAL with its shared-memory index beside it, read with SQLite's shared
+ *   locks (native only): a writer working beside this store (the home's owner) is followed
+ *   safely;
+ * - `private-index`: a WAL without one (as the js implementation leaves it): its index is
+ *   built in this process's memory, with no lock; no writer may work beside it (the open
+ *   refuses while one holds the database).
+ */
+export type ReadOnlyAccess = 'immutable' | 'shared-index' | 'private-index';
+
+/** Why and how a store is open to read only (`DataStore.readOnly`). */
+export interface ReadOnlyStore {
+  /**
+   * `filesystem`: the database's folder is on a filesystem mounted read-only (EROFS);
+   * `permissions`: this user may not write it (EACCES, EPERM); `asked`: `readOnly: true`.
+   */
+  cause: ReadOnlyCause;
+  access: ReadOnlyAccess;
+}
+
 export interface DataStore {
   readonly implementation: ImplementationReport['implementation'];
   readonly report: ImplementationReport;
+  /**
+   * Set when the store is open to read only (see `OpenDataStoreOptions.readOnly`): it took
+   * no lease, migrated nothing, and every write fails with `IO_READ_ONLY`, changing
+   * nothing. Undefined for a store open to write (and every PostgreSQL store).
+   */
+  readonly readOnly: ReadOnlyStore | undefined;
   /**
    * The database file, or `:memory:`; for a PostgreSQL store, its URL without the
    * password (`postgres://aios@db.example:5432/aios`).

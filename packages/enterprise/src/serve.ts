@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { type Aios, type AiosConfig, createAios } from '@aios/core';
-import { AiosError, acquireLease, describeHolder, type Lease } from '@aios/utils';
+import { type Aios, type AiosConfig, createAios, readOnlyHome } from '@aios/core';
+import { AiosError, acquireLease, describeHolder, type Lease, readOnlyCauseOf } from '@aios/utils';
 import type { FastifyServerOptions } from 'fastify';
 import { ensureDefaultTenant } from './access/keys.js';
 import { type AiosServer, buildServer } from './app.js';
@@ -38,8 +38,28 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
-/** One server per home: a second one fails at once, naming the first. */
+/**
+ * One server per home: a second one fails at once, naming the first. A home that cannot be
+ * written (a read-only filesystem, another user's home) is not served: a server takes the
+ * home and records what it serves (the audit log, the use of API keys, metrics), and
+ * takes writes; one that refused most of its routes would be a server in name only. The
+ * memory of such a home is read with the CLI or `aios mcp`, which open it to read only.
+ */
 async function takeHome(home: string): Promise<Lease> {
+  try {
+    return await holdHome(home);
+  } catch (error) {
+    const cause = readOnlyCauseOf(error);
+    if (cause === undefined) throw error;
+    throw readOnlyHome(
+      home,
+      cause,
+      'serving it (a server records its requests and takes writes; `aios memory search`, `aios ask` and `aios mcp` read it)',
+    );
+  }
+}
+
+function holdHome(home: string): Promise<Lease> {
   return acquireLease('exclusive', {
     dir: join(home, '.serve.lock'),
     operation: 'aios serve',
@@ -71,6 +91,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     system = await createAios({
       config: options.config,
       ...(options.offline ? { offline: true } : {}),
+      // A database this user may not write, in a home it may: not served either (above).
+      writes: '`aios serve`',
     });
     await ensureDefaultTenant(system.data);
     if (!isLoopback(host)) {

@@ -91,6 +91,27 @@ describe.each(testImplementations())('Luna (%s)', (impl) => {
     );
   });
 
+  it('with recordExchanges false, answers as ever and stores nothing (a read-only home)', async () => {
+    const recorded = await luna.ask('When was the Eiffel Tower completed?');
+    const unchanged = memoryWithFacts();
+    const empty = new InMemoryConversationStore();
+    const readOnly = createLuna({
+      memory: unchanged,
+      store: empty,
+      tokenizer,
+      llm: llm(),
+      contextWindow: 4096,
+      recordExchanges: false,
+    });
+    const answer = await readOnly.ask('When was the Eiffel Tower completed?');
+    expect(answer.mode).toBe('llm');
+    expect(answer.answer).toBe(recorded.answer);
+    expect(answer.sources.map((s) => s.id)).toEqual(recorded.sources.map((s) => s.id));
+    expect(await empty.getExchange(answer.id)).toBeUndefined();
+    expect(await empty.usage()).toEqual([]);
+    expect(unchanged.size).toBe(FACTS.length); // not remembered either
+  });
+
   it('gives each source its relevance, quote, line, text, snippet, namespace and metadata as retrieved; stores ids, scores and relevance', async () => {
     const note =
       'The garden hose hangs\nin the shed,   behind the door. It is green, 25 metres long, and has a brass nozzle.';

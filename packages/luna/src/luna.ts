@@ -102,6 +102,14 @@ export interface LunaOptions {
    */
   learnFacts?: boolean;
   /**
+   * Store each exchange (question, answer, sources, usage) in its conversation (default
+   * true). False for a store that takes no writes (a read-only home): answers are given as
+   * ever and nothing is written, so the answer's id and conversation name nothing stored
+   * (a follow-up finds the conversation's earlier turns, not this one), and it is neither
+   * remembered nor learnt from.
+   */
+  recordExchanges?: boolean;
+  /**
    * Why an offline answer has no model when none was given, said first in it (default
    * "No language model is configured"); a door that was told to stay offline says so.
    */
@@ -296,6 +304,7 @@ export function createLuna(options: LunaOptions): Luna {
   const llm = options.llm ?? null;
   const rememberExchanges = options.rememberExchanges ?? true;
   const learnFacts = options.learnFacts ?? true;
+  const recordExchanges = options.recordExchanges ?? true;
   const offlineNote = options.offlineNote ?? 'No language model is configured';
   if (typeof offlineNote !== 'string' || offlineNote.trim() === '') {
     throw invalidInput('offlineNote', offlineNote, 'a non-empty sentence');
@@ -481,15 +490,17 @@ export function createLuna(options: LunaOptions): Luna {
       timings,
       createdAt,
     };
-    await store.recordExchange(
-      exchange,
-      spent ? { exchangeId: id, model: spent.model, createdAt, ...spent.usage } : undefined,
-    );
+    if (recordExchanges) {
+      await store.recordExchange(
+        exchange,
+        spent ? { exchangeId: id, model: spent.model, createdAt, ...spent.usage } : undefined,
+      );
+    }
     let rememberError: string | undefined;
     // A question memory could not answer, answered by the model all the same, is not kept:
     // its words would make it look like an answer to the same question next time.
     const keep = answered || statesSomething(question);
-    if (result && rememberExchanges && memory.remember && keep) {
+    if (result && recordExchanges && rememberExchanges && memory.remember && keep) {
       try {
         await memory.remember(
           `Q: ${question}\nA: ${answer}`,
@@ -504,7 +515,15 @@ export function createLuna(options: LunaOptions): Luna {
       }
     }
     let learned: LearnedFacts | undefined;
-    if (result && learnFacts && llm && changeLog && canLearn(memory) && statesSomething(question)) {
+    if (
+      result &&
+      recordExchanges &&
+      learnFacts &&
+      llm &&
+      changeLog &&
+      canLearn(memory) &&
+      statesSomething(question)
+    ) {
       try {
         learned = await learnFromExchange({
           llm,

@@ -40,12 +40,16 @@ export interface LunaOnCoresOptions extends Partial<Omit<LunaOptions, 'memory' |
  * `openLuna` use: CARMA as the memory (search mode and k from `carma.search`), the data
  * store as the conversation store, the chat client given, tokens from `luna.encoding` and
  * `native`. Luna's feedback then reinforces CARMA and records itself in one transaction of
- * the data store (CARMA must keep its fragments in that store for this).
+ * the data store (CARMA must keep its fragments in that store for this). On a data store
+ * open to read only (`DataStore.readOnly`: a read-only home) Luna answers as ever and
+ * records nothing (`recordExchanges: false`, unless `options` say otherwise).
  */
 export function lunaOnCores(cores: LunaCores, options: LunaOnCoresOptions = {}): Luna {
   const { config, data, carma, llm } = cores;
   const { carma: carmaOptions, ...parts } = options;
   return createLunaFromConfig(config, {
+    // A store open to read only (a read-only home) records no answer.
+    ...(data.readOnly !== undefined ? { recordExchanges: false } : {}),
     ...parts,
     memory: carmaMemory(carma, { mode: config.carma.search.mode, ...carmaOptions }),
     store: dataConversationStore(data),

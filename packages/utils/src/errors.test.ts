@@ -2,11 +2,14 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   AiosError,
   ConfigError,
+  describeReadOnlyCause,
   describeValue,
   fromNativeError,
   fromNodeIoError,
   invalidInput,
   isAiosError,
+  readOnlyCauseOf,
+  readOnlyRefusal,
 } from './errors.js';
 
 describe('errors', () => {
@@ -57,6 +60,24 @@ describe('errors', () => {
     const readOnly = fromNodeIoError(errno('EROFS'), '/home/a.db');
     expect(readOnly.code).toBe('IO_READ_ONLY');
     expect(readOnly.message).toMatch(/^\/home\/a\.db: the filesystem is read-only \(EROFS/);
+  });
+
+  it('tells a folder that cannot be written by its error, and refuses a write there saying why', () => {
+    const errno = (code: string) => Object.assign(new Error(code), { code });
+    expect(readOnlyCauseOf(errno('EROFS'))).toBe('filesystem');
+    expect(readOnlyCauseOf(errno('EACCES'))).toBe('permissions');
+    expect(readOnlyCauseOf(errno('EPERM'))).toBe('permissions');
+    expect(readOnlyCauseOf(fromNodeIoError(errno('EROFS'), '/h'))).toBe('filesystem');
+    expect(readOnlyCauseOf(fromNodeIoError(errno('EACCES'), '/h'))).toBe('permissions');
+    expect(readOnlyCauseOf(errno('ENOSPC'))).toBeUndefined();
+    expect(readOnlyCauseOf(fromNodeIoError(errno('ENOENT'), '/h'))).toBeUndefined();
+    const refused = readOnlyRefusal('/h', 'the AIOS home', 'permissions', '`aios memory add`');
+    expect(refused.code).toBe('IO_READ_ONLY');
+    expect(refused.message).toBe(
+      '/h: the AIOS home is read-only (this user may not write to it): `aios memory add` was refused; nothing was changed',
+    );
+    expect(refused.details).toEqual({ path: '/h', readOnly: 'permissions' });
+    expect(describeReadOnlyCause('filesystem')).toBe('its filesystem is mounted read-only');
   });
 
   it('describes bad values briefly', () => {

@@ -164,6 +164,59 @@ export function diskFull(path: string, reason: string, cause?: unknown): AiosErr
   );
 }
 
+/**
+ * Why a folder (an AIOS home, the folder of a database) is open to read only: it is on a
+ * filesystem mounted read-only (EROFS), it is not this user's to write (EACCES, EPERM), or
+ * reading only was asked for.
+ */
+export type ReadOnlyCause = 'filesystem' | 'permissions' | 'asked';
+
+/** The cause of a read-only folder said in a few words, for messages. */
+export function describeReadOnlyCause(cause: ReadOnlyCause): string {
+  switch (cause) {
+    case 'filesystem':
+      return 'its filesystem is mounted read-only';
+    case 'permissions':
+      return 'this user may not write to it';
+    case 'asked':
+      return 'opened to read only, as asked';
+  }
+}
+
+/**
+ * The cause of a failed write, when the failure says the place cannot be written: a
+ * read-only filesystem (`IO_READ_ONLY`, EROFS) or a refused permission
+ * (`IO_PERMISSION_DENIED`, EACCES, EPERM). Undefined for any other failure.
+ */
+export function readOnlyCauseOf(error: unknown): 'filesystem' | 'permissions' | undefined {
+  if (isAiosError(error, ErrorCode.IO_READ_ONLY)) return 'filesystem';
+  if (isAiosError(error, ErrorCode.IO_PERMISSION_DENIED)) return 'permissions';
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === 'EROFS') return 'filesystem';
+  if (errno === 'EACCES' || errno === 'EPERM') return 'permissions';
+  return undefined;
+}
+
+/**
+ * `IO_READ_ONLY` for a write refused because `path` is open to read only (`cause`):
+ * `refused` says what would have written (`"\`aios memory add\`"`, "writing the
+ * database"). The message ends by saying that nothing was changed: a refusal comes before
+ * anything is written.
+ */
+export function readOnlyRefusal(
+  path: string,
+  what: string,
+  cause: ReadOnlyCause,
+  refused: string,
+  error?: unknown,
+): AiosError {
+  return new AiosError(
+    ErrorCode.IO_READ_ONLY,
+    `${path}: ${what} is read-only (${describeReadOnlyCause(cause)}): ${refused} was refused; nothing was changed`,
+    { ...(error === undefined ? {} : { cause: error }), details: { path, readOnly: cause } },
+  );
+}
+
 /** `IO_READ_ONLY` for a write to `path` on a read-only filesystem (`reason`: what failed). */
 export function readOnly(path: string, reason: string, cause?: unknown): AiosError {
   return new AiosError(

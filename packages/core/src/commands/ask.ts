@@ -1,6 +1,6 @@
 import type { Answer, AskOptions } from '@aios/luna';
 import { DEFAULT_CANDIDATES } from '@aios/luna';
-import { type AiosConfig, AiosError } from '@aios/utils';
+import { type AiosConfig, AiosError, describeReadOnlyCause } from '@aios/utils';
 import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
 import { answerJson, checkQuestion, printAnswer, type SourceView } from './answers.js';
@@ -158,15 +158,23 @@ export function registerAsk(program: Command): void {
           ...(persona ? { persona } : {}),
         });
         const cause = offlineCause(answer, aios.config, offline);
+        // A read-only home answers as ever, and records nothing (see `Aios.readOnly`).
+        const recorded = aios.readOnly === undefined;
         if (options.json) {
-          return printJson({ ...answerJson(answer, sources), offlineCause: cause ?? null });
+          return printJson({
+            ...answerJson(answer, sources),
+            offlineCause: cause ?? null,
+            recorded,
+          });
         }
         printAnswer(answer, sources);
         const hint = offlineHint(answer, aios.config, offline);
         if (hint) console.log(pc.dim(hint));
         console.log(
           pc.dim(
-            `answer ${answer.id} · conversation ${shortId(answer.conversationId)} · rate it with \`aios feedback <answer-id> <-1..1>\`, follow up with \`aios ask --continue <question>\``,
+            recorded
+              ? `answer ${answer.id} · conversation ${shortId(answer.conversationId)} · rate it with \`aios feedback <answer-id> <-1..1>\`, follow up with \`aios ask --continue <question>\``
+              : `not recorded: the home ${aios.home} is read-only (${describeReadOnlyCause(aios.readOnly)}), so this answer cannot be rated or followed up`,
           ),
         );
       },

@@ -55,6 +55,8 @@ async function keepMetrics(h: BackupHandle, quiet: boolean): Promise<void> {
   try {
     const data = await openDataStore(storeOptionsFromConfig(h.config));
     try {
+      // A read-only home keeps no metrics: nothing is written to it.
+      if (data.readOnly) return;
       await new MetricsJournal(metrics, data.events).save();
     } finally {
       await data.close();

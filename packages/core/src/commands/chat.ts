@@ -13,7 +13,7 @@ import {
   shortId,
   turnsOf,
 } from './conversations.js';
-import { type SystemOptions, withAios } from './open-system.js';
+import { type SystemOptions, withWritableAios } from './open-system.js';
 
 interface ChatFlags extends CallFlags {
   resume?: string | boolean;
@@ -130,7 +130,8 @@ export function registerChat(program: Command): void {
     .option('--resume [id]', 'go on with the latest conversation, or the one given (id or prefix)');
   callOptions(chat).action(async (options: ChatFlags, command: Command) => {
     const offline = command.optsWithGlobals<SystemOptions>().offline === true;
-    await withAios(
+    // A chat records every turn: a read-only home is refused at once.
+    await withWritableAios(
       command,
       async (aios) => {
         const persona = personaFor(aios.config, options);

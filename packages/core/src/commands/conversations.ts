@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { Aios } from '../aios.js';
 import { type SourceView, sourceLine } from './answers.js';
 import { pc } from './colors.js';
-import { withAios } from './open-system.js';
+import { withAios, withWritableAios } from './open-system.js';
 import { integerIn, printJson } from './shared.js';
 import { storedSourceViews } from './stored-sources.js';
 
@@ -258,7 +258,7 @@ export function registerConversations(program: Command): void {
         options: { yes?: boolean; keepMemories?: boolean; json?: boolean },
         command: Command,
       ) => {
-        await withAios(command, async (aios) => {
+        await withWritableAios(command, async (aios) => {
           const ids = [
             ...new Set(await Promise.all(given.map((g) => resolveConversation(aios, g)))),
           ];

@@ -10,7 +10,7 @@ import { askWithSources, offlineHint } from './ask.js';
 import { pc } from './colors.js';
 import { printHealth } from './health-print.js';
 import { ingestWithProgress, printIngest } from './ingest.js';
-import { type SystemOptions, withAios } from './open-system.js';
+import { type SystemOptions, withWritableAios } from './open-system.js';
 import { printJson } from './shared.js';
 
 /** The questions `aios demo` asks about the bundled notes. */
@@ -40,7 +40,7 @@ export function registerDemo(program: Command): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      await withAios(command, async (aios) => {
+      await withWritableAios(command, async (aios) => {
         const json = options.json === true;
         const dir = demoDir();
         if (!json) {

@@ -1,5 +1,10 @@
+import { existsSync } from 'node:fs';
+import { openDataStore } from '@aios/data';
+import type { AiosConfig } from '@aios/utils';
 import type { Command } from 'commander';
+import { readOnlyHome } from '../aios.js';
 import { type FindingStatus, runDoctor } from '../doctor/index.js';
+import { storeOptionsFromConfig } from '../store-options.js';
 import { pc } from './colors.js';
 import { type GlobalOptions, loadCliConfig, printJson } from './shared.js';
 
@@ -9,6 +14,22 @@ const COLOUR: Record<FindingStatus, (s: string) => string> = {
   warn: pc.yellow,
   fail: pc.red,
 };
+
+/**
+ * A repair writes: on a home that can only be read (its database opens to read only, see
+ * @aios/data's `readOnly`), `--repair` is refused before any check runs. A database that
+ * does not open is left to the checks to report.
+ */
+async function refuseReadOnlyRepair(config: AiosConfig): Promise<void> {
+  if (config.data.url !== undefined || !existsSync(config.data.path)) return;
+  const data = await openDataStore({
+    ...storeOptionsFromConfig(config, { operation: 'aios doctor --repair' }),
+  }).catch(() => undefined);
+  if (!data) return;
+  const cause = data.readOnly?.cause;
+  await data.close();
+  if (cause !== undefined) throw readOnlyHome(config.home, cause, '`aios doctor --repair`');
+}
 
 export function registerDoctor(program: Command): void {
   program
@@ -26,6 +47,7 @@ export function registerDoctor(program: Command): void {
       async (options: { repair?: boolean; quick?: boolean; json?: boolean }, command: Command) => {
         const globals = command.optsWithGlobals<GlobalOptions>();
         const { config } = loadCliConfig(globals);
+        if (options.repair) await refuseReadOnlyRepair(config);
         const report = await runDoctor({
           config,
           native: config.native,

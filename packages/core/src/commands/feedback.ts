@@ -1,7 +1,7 @@
 import type { FeedbackResult } from '@aios/luna';
 import { Argument, type Command } from 'commander';
 import { pc } from './colors.js';
-import { withAios } from './open-system.js';
+import { withWritableAios } from './open-system.js';
 import { numberIn, printJson } from './shared.js';
 
 /** `openness 0.70, conscientiousness 0.70, ...` */
@@ -54,7 +54,7 @@ export function registerFeedback(program: Command): void {
             command.error('error: --undo takes no answer id, rating or --text', { exitCode: 1 });
           }
           const feedbackId = typeof options.undo === 'string' ? options.undo : undefined;
-          await withAios(command, async (aios) => {
+          await withWritableAios(command, async (aios) => {
             const result = await aios.undoFeedback(feedbackId);
             if (options.json) return printJson(result);
             console.log(undoneLine(result));
@@ -65,7 +65,7 @@ export function registerFeedback(program: Command): void {
         if (id === undefined) command.error("error: missing required argument 'answer-id'");
         if (value === undefined) command.error("error: missing required argument 'rating'");
         const r = value as number;
-        await withAios(command, async (aios) => {
+        await withWritableAios(command, async (aios) => {
           const result = await aios.feedback(id as string, {
             rating: r,
             ...(options.text ? { text: options.text } : {}),

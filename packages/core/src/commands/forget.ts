@@ -5,7 +5,7 @@ import { type ForgetPlan, forgetSources, planForget } from '../ingest.js';
 import { stopOnSignal } from '../lifecycle.js';
 import { pc } from './colors.js';
 import { displayPath } from './display-path.js';
-import { withAios } from './open-system.js';
+import { withWritableAios } from './open-system.js';
 import { plural } from './plural.js';
 import { printJson } from './shared.js';
 
@@ -51,7 +51,7 @@ export function registerForget(program: Command): void {
             'nothing to forget: give files or folders that were ingested, or --namespace',
           );
         }
-        await withAios(command, async (aios) => {
+        await withWritableAios(command, async (aios) => {
           const plan = await planForget(aios, {
             paths: sources,
             ...(options.namespace === undefined ? {} : { namespace: options.namespace }),

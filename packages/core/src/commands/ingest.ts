@@ -14,7 +14,7 @@ import { stopOnSignal } from '../lifecycle.js';
 import { pc } from './colors.js';
 import { displayPath, displaySource } from './display-path.js';
 import { shortFragmentId } from './memory-find.js';
-import { withAios } from './open-system.js';
+import { withWritableAios } from './open-system.js';
 import { plural } from './plural.js';
 import { printJson } from './shared.js';
 
@@ -242,7 +242,7 @@ export function registerIngest(program: Command): void {
         options: { json?: boolean; namespace?: string; prune?: boolean },
         command: Command,
       ) => {
-        await withAios(command, async (aios) => {
+        await withWritableAios(command, async (aios) => {
           const result = await ingestWithProgress(aios, paths, options.json === true, {
             ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
             prune: options.prune === true,

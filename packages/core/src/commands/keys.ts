@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { pc } from './colors.js';
 import { type KeyView, loadEnterprise } from './enterprise.js';
-import { withAios } from './open-system.js';
+import { withAios, withWritableAios } from './open-system.js';
 import { printJson } from './shared.js';
 
 const SCOPES = ['memory:read', 'memory:write', 'chat', 'ingest', 'backup', 'admin'];
@@ -41,7 +41,7 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (options, command: Command) => {
       const enterprise = await loadEnterprise();
-      const created = await withAios(command, (aios) =>
+      const created = await withWritableAios(command, (aios) =>
         enterprise.cli.keysCreate(aios, {
           name: options.name,
           scopes: options.scope,
@@ -77,7 +77,7 @@ export function registerKeys(program: Command): void {
     .argument('<id>', 'the key id (the part after aios_sk_)')
     .action(async (id: string, _options, command: Command) => {
       const enterprise = await loadEnterprise();
-      const key = await withAios(command, (aios) => enterprise.cli.keysRevoke(aios, id));
+      const key = await withWritableAios(command, (aios) => enterprise.cli.keysRevoke(aios, id));
       console.log(`revoked ${key.id} (${key.name})`);
     });
 
@@ -89,7 +89,7 @@ export function registerKeys(program: Command): void {
     .option('--name <name>', 'a display name')
     .action(async (id: string, options, command: Command) => {
       const enterprise = await loadEnterprise();
-      const tenant = await withAios(command, (aios) =>
+      const tenant = await withWritableAios(command, (aios) =>
         enterprise.cli.tenantsCreate(aios, { id, ...(options.name ? { name: options.name } : {}) }),
       );
       console.log(`created tenant ${tenant.id}`);

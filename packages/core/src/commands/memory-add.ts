@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { pc } from './colors.js';
 import { shortFragmentId } from './memory-find.js';
 import { fragmentView } from './memory-show.js';
-import { withAios } from './open-system.js';
+import { withWritableAios } from './open-system.js';
 import { numberIn, printJson } from './shared.js';
 
 const STATUS = {
@@ -41,7 +41,7 @@ export function registerMemoryAdd(memory: Command): void {
         command: Command,
       ) => {
         const note = await noteText(words);
-        await withAios(command, async (aios) => {
+        await withWritableAios(command, async (aios) => {
           const result = await aios.memory.add({
             text: note,
             ...(options.namespace === undefined ? {} : { namespace: options.namespace }),

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { importedFragment } from '../memory-records.js';
 import { pc } from './colors.js';
 import { displayPath } from './display-path.js';
-import { withAios } from './open-system.js';
+import { withWritableAios } from './open-system.js';
 import { plural } from './plural.js';
 import { printJson } from './shared.js';
 
@@ -62,7 +62,7 @@ export function registerMemoryImport(memory: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (file: string, options: { json?: boolean }, command: Command) => {
       const records = await readRecords(file);
-      await withAios(command, async (aios) => {
+      await withWritableAios(command, async (aios) => {
         const counts = { added: 0, duplicate: 0, merged: 0 };
         const namespaces = new Map<string, number>();
         for (let i = 0; i < records.length; i += BATCH) {

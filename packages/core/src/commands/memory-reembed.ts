@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withAios } from './open-system.js';
+import { withWritableAios } from './open-system.js';
 import { plural } from './plural.js';
 import { printJson } from './shared.js';
 
@@ -17,7 +17,7 @@ export function registerMemoryReembed(memory: Command): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      await withAios(
+      await withWritableAios(
         command,
         async (aios) => {
           const reembedded = aios.memory.indexOrigin === 'reembedded';

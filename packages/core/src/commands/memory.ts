@@ -11,7 +11,7 @@ import { registerMemoryList } from './memory-list.js';
 import { registerMemoryReembed } from './memory-reembed.js';
 import { registerMemorySearch } from './memory-search.js';
 import { fragmentView, registerMemoryShow } from './memory-show.js';
-import { withAios } from './open-system.js';
+import { withAios, withWritableAios } from './open-system.js';
 import { plural } from './plural.js';
 import { numberIn, printJson } from './shared.js';
 
@@ -100,7 +100,7 @@ export function registerMemory(program: Command): void {
           throw new AiosError('INVALID_INPUT', 'text: expected some text, got an empty string');
         }
         const importance = options.importance;
-        await withAios(command, async (aios) => {
+        await withWritableAios(command, async (aios) => {
           const f = await findFragment(aios.memory, id);
           const next = await aios.memory.update(f.id, {
             ...(options.text !== undefined ? { text: options.text } : {}),
@@ -122,7 +122,7 @@ export function registerMemory(program: Command): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
-      await withAios(command, async (aios) => {
+      await withWritableAios(command, async (aios) => {
         const f = await findFragment(aios.memory, id);
         await aios.memory.delete(f.id);
         if (options.json) return printJson({ deleted: f.id });
@@ -138,7 +138,7 @@ export function registerMemory(program: Command): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const outcome = await withAios(command, (aios) => aios.memory.writeIndexFiles(), {
+      const outcome = await withWritableAios(command, (aios) => aios.memory.writeIndexFiles(), {
         deferCheckpoints: false,
       });
       if (outcome === 'written') {
@@ -157,7 +157,7 @@ export function registerMemory(program: Command): void {
     .option('--namespace <ns>', 'only this namespace')
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { namespace?: string; json?: boolean }, command: Command) => {
-      await withAios(command, async (aios) => {
+      await withWritableAios(command, async (aios) => {
         const tty = process.stderr.isTTY === true;
         const task = aios.memory.consolidate({
           ...(options.namespace ? { namespace: options.namespace } : {}),

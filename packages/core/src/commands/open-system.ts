@@ -42,10 +42,19 @@ async function closeAfter(aios: Aios, commandDone: boolean): Promise<void> {
   }
 }
 
+/** "aios memory add": the command as typed, without its arguments. */
+export function commandLine(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 /**
  * Opens the whole system for one command, closes it afterwards (and on SIGINT/SIGTERM).
  * `tokens`: the command counts tokens (it asks Luna), so the tokenizer's vocabulary starts
- * loading off the JS thread while the memory opens.
+ * loading off the JS thread while the memory opens. `writes`: the command changes the home,
+ * so a home that can only be read (`Aios.readOnly`) refuses it at once with `IO_READ_ONLY`,
+ * before the memory loads; a command that only reads runs there, writing nothing.
  */
 export async function withAios<T>(
   command: Command,
@@ -54,7 +63,8 @@ export async function withAios<T>(
     tokens = false,
     deferCheckpoints = true,
     reembed = false,
-  }: { tokens?: boolean; deferCheckpoints?: boolean; reembed?: boolean } = {},
+    writes = false,
+  }: { tokens?: boolean; deferCheckpoints?: boolean; reembed?: boolean; writes?: boolean } = {},
 ): Promise<T> {
   const options = command.optsWithGlobals<SystemOptions>();
   const { config } = loadCliConfig(options, callOverrides(options));
@@ -66,6 +76,7 @@ export async function withAios<T>(
     reembed,
     // A command's own process figures mean nothing once it ends; the system's are journaled.
     processMetrics: false,
+    ...(writes ? { writes: `\`${commandLine(command)}\`` } : {}),
   });
   const untrack = closeOnSignal(aios);
   let done = false;
@@ -85,4 +96,16 @@ export async function withAios<T>(
       }
     }
   }
+}
+
+/**
+ * `withAios` for a command that changes the home: on a home that can only be read it fails
+ * at once with `IO_READ_ONLY` naming the home and the command, before the memory loads.
+ */
+export function withWritableAios<T>(
+  command: Command,
+  run: (aios: Aios) => Promise<T>,
+  options: { tokens?: boolean; deferCheckpoints?: boolean; reembed?: boolean } = {},
+): Promise<T> {
+  return withAios(command, run, { ...options, writes: true });
 }

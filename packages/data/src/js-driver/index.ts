@@ -4,7 +4,7 @@ import { ANALYTICS_SQL } from '../sql.js';
 import { addEvents, addMessages, putFragments, recordFragmentUses, runBatch } from './bulk.js';
 import { Connection } from './connection.js';
 import { getFragments, listFragments, scanFragments } from './fragments.js';
-import { openDatabase } from './open.js';
+import { openDatabase, openReadOnlyDatabase } from './open.js';
 
 /**
  * The js implementation: SQLite compiled to WebAssembly (node-sqlite3-wasm) on a Node fs
@@ -13,11 +13,13 @@ import { openDatabase } from './open.js';
  * native implementation runs in Rust.
  */
 export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
-  const conn = new Connection(openDatabase(path, options));
+  const readOnly = options.readOnly ? openReadOnlyDatabase(path) : undefined;
+  const conn = new Connection(readOnly?.db ?? openDatabase(path, options));
   return {
     implementation: 'js',
     dialect: SQLITE_DIALECT,
     checksVectors: false,
+    ...(readOnly ? { readOnlyAccess: readOnly.access } : {}),
     query: (sql, params) => conn.query(sql, params),
     run: (sql, params) => conn.run(sql, params),
     exec: (sql) => conn.exec(sql),
@@ -44,6 +46,13 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
         .join('\n'),
     schemaVersion: () => Number((conn.query('PRAGMA user_version')[0] as SqlRow).user_version),
     settleStatements: () => conn.settleStatements(),
-    close: () => conn.close(),
+    close: () => {
+      try {
+        conn.close();
+      } finally {
+        // The VFS's calls for its files go to `fs` again once the connection is closed.
+        readOnly?.release();
+      }
+    },
   };
 }

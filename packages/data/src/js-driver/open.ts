@@ -11,7 +11,9 @@ import {
   NEW_DATABASE_PRAGMAS,
   SESSION_PRAGMAS,
 } from '../sql.js';
+import type { ReadOnlyAccess } from '../types.js';
 import { migrate } from './migrate.js';
+import { readOnlyFiles } from './read-only-files.js';
 import { sqliteError } from './statements.js';
 
 /**
@@ -91,6 +93,104 @@ function checkSchema(db: WasmDatabase, path: string): void {
   }
 }
 
+/** The size of a WAL file's header: a WAL no longer than this holds no frame. */
+const WAL_HEADER_BYTES = 32;
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromNodeIoError(error, path);
+  }
+}
+
+/**
+ * How the js implementation reads the database at `path` to read only (the native one's
+ * rules are `read_only_access` in crates/data/src/schema.rs): through its WAL, whose index
+ * SQLite builds in its own memory, when it holds frames; else the database file alone. A
+ * rollback journal beside it (a transaction cut short in rollback mode, which AIOS never
+ * uses) must be rolled back first, which writes the database: `IO_READ_ONLY`.
+ */
+export function readOnlyAccess(path: string): ReadOnlyAccess {
+  if ((sizeOf(`${path}-journal`) ?? 0) > 0) {
+    throw new AiosError(
+      ErrorCode.IO_READ_ONLY,
+      `${path} has a rollback journal (${path}-journal) of a transaction cut short: rolling it back writes the database, so it cannot be read without writing`,
+      { details: { path } },
+    );
+  }
+  return (sizeOf(`${path}-wal`) ?? 0) > WAL_HEADER_BYTES ? 'private-index' : 'immutable';
+}
+
+/** A database open to read only, and what gives its files back once it is closed. */
+export interface ReadOnlyDatabase {
+  db: WasmDatabase;
+  access: ReadOnlyAccess;
+  release(): void;
+}
+
+/**
+ * Opens the existing AIOS database at `path` to read only, writing nothing to it or beside
+ * it (see read-only-files.ts): no lock directory, no WAL made, no migration (a database of
+ * an earlier schema is refused with `IO_READ_ONLY`: migrating it writes it). Writes on it
+ * fail with `DATA_READ_ONLY`.
+ */
+export function openReadOnlyDatabase(path: string): ReadOnlyDatabase {
+  checkDatabaseFile(path);
+  if ((sizeOf(path) ?? 0) === 0) {
+    throw new AiosError(
+      ErrorCode.IO_NOT_FOUND,
+      `${path}: no database to read (there is no file, or it is empty)`,
+      { details: { path } },
+    );
+  }
+  const access = readOnlyAccess(path);
+  const release = readOnlyFiles(path);
+  const Database = wasmDatabase();
+  let db: WasmDatabase;
+  try {
+    db = new Database(path, { readOnly: true });
+  } catch (error) {
+    release();
+    throw sqliteError(error, path);
+  }
+  try {
+    // Before the first read, which opens the WAL: its index then lives in this connection.
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    checkSchema(db, path);
+    const version = Number((db.get('PRAGMA user_version') as SqlRow).user_version);
+    if (version < LATEST_SCHEMA_VERSION) {
+      throw new AiosError(
+        ErrorCode.IO_READ_ONLY,
+        `${path} has schema version ${version}; this version of @aios/data reads version ${LATEST_SCHEMA_VERSION}, and migrating the database writes it: open it once where it can be written`,
+        { details: { path, schemaVersion: version } },
+      );
+    }
+    db.exec(`${SESSION_PRAGMAS} PRAGMA temp_store = MEMORY;`);
+  } catch (error) {
+    if (db.isOpen) db.close();
+    release();
+    throw unreadable(error, path);
+  }
+  return { db, access, release };
+}
+
+/** An error of reading a database's schema, said to have left a damaged file untouched. */
+function unreadable(error: unknown, path: string): AiosError {
+  const e = sqliteError(error);
+  if (e.code === DataErrorCode.DATA_NOT_A_DATABASE || e.code === DataErrorCode.DATA_CORRUPT) {
+    return dataError(
+      e.code,
+      `${path} is not a readable SQLite database (left untouched): ${e.message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return e;
+}
+
 /**
  * Opens `path` (or `:memory:`) with the wasm SQLite, checks it is an AIOS database, sets
  * the session pragmas and migrates it to the latest schema. On failure the database is
@@ -129,15 +229,7 @@ export function openDatabase(path: string, options: DriverOptions): WasmDatabase
     migrate(db);
   } catch (error) {
     if (db.isOpen) db.close();
-    const e = sqliteError(error);
-    if (e.code === DataErrorCode.DATA_NOT_A_DATABASE || e.code === DataErrorCode.DATA_CORRUPT) {
-      throw dataError(
-        e.code,
-        `${path} is not a readable SQLite database (left untouched): ${e.message}`,
-        { cause: error },
-      );
-    }
-    throw e;
+    throw unreadable(error, path);
   }
   return db;
 }

@@ -8,4 +8,5 @@ export {
   type SyncFileChunks,
   tempFileFor,
 } from './atomic-write.js';
+export { makeDir, makeDirSync } from './make-dir.js';
 export { fsyncDir, fsyncDirSync } from './sync-dir.js';

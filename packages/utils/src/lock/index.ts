@@ -9,6 +9,8 @@ export {
   acquireLease,
   exclusiveHolder,
   type Lease,
+  type LeaseHolders,
   type LeaseMode,
   type LeaseOptions,
+  leaseHolders,
 } from './lease.js';

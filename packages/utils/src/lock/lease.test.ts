@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAiosError } from '../errors.js';
 import { smallDisk, smallDiskSkip } from '../testing-tools/small-disk.js';
 import { isStale, type LockHolder, processStarted } from './holder.js';
-import { acquireLease, exclusiveHolder, type LeaseOptions } from './lease.js';
+import {
+  acquireLease,
+  exclusiveHolder,
+  type LeaseOptions,
+  leaseHolders,
+  TEMP_ABANDONED_MS,
+} from './lease.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const built = join(here, '../../dist/index.js');
@@ -113,6 +128,58 @@ describe('leases', () => {
     const reader = await acquireLease('shared', options(dir, 'reader'));
     expect(existsSync(join(dir, 'exclusive.json'))).toBe(false);
     await reader.release();
+  });
+
+  it('removes the temporary files of earlier takers that did not finish, never a live one', async () => {
+    const dir = fresh();
+    mkdirSync(dir, { recursive: true });
+    const token = () => randomBytes(16).toString('hex');
+    const old = new Date(Date.now() - TEMP_ABANDONED_MS - 5_000);
+    const temp = (kind: string, text: string, mtime?: Date) => {
+      const name = `.${token()}.${kind}.tmp`;
+      writeFileSync(join(dir, name), text);
+      if (mtime) utimesSync(join(dir, name), mtime, mtime);
+      return name;
+    };
+    const dead = await deadPid();
+    const left = [
+      temp('lock', ''), // empty, and young: a writer may be about to fill it
+      temp('shared', holderFile(process.pid, 'a live taker', { token: token() }), old),
+      temp('clearing', holderFile(dead, 'x', { token: token() }).slice(0, 9)), // young, partial
+      'unrelated.tmp',
+      '.abc.lock.tmp', // not of this module's naming
+    ];
+    writeFileSync(join(dir, 'unrelated.tmp'), '');
+    writeFileSync(join(dir, '.abc.lock.tmp'), '');
+    utimesSync(join(dir, '.abc.lock.tmp'), old, old);
+    const gone = [
+      temp('lock', '', old), // empty since long ago: its writer failed to fill it
+      temp('shared', '{"pid":', old), // partial since long ago
+      temp('clearing', holderFile(dead, 'killed taker', { token: token() })), // a dead holder's
+    ];
+    const lease = await acquireLease('exclusive', options(dir, 'next'));
+    await lease.release();
+    const names = readdirSync(dir);
+    for (const name of left) expect(names).toContain(name);
+    for (const name of gone) expect(names).not.toContain(name);
+    expect(names.sort()).toEqual([...left].sort());
+  });
+
+  it('lists the live holders without taking the lease or clearing anything', async () => {
+    const dir = fresh();
+    expect(await leaseHolders({ dir })).toEqual({ exclusive: undefined, shared: [] });
+    const a = await acquireLease('shared', options(dir, 'reader a'));
+    const b = await acquireLease('shared', options(dir, 'reader b'));
+    writeFileSync(join(dir, 'shared-dead.json'), holderFile(await deadPid(), 'killed reader'));
+    const found = await leaseHolders({ dir });
+    expect(found.exclusive).toBeUndefined();
+    expect(found.shared.map((h) => h.operation).sort()).toEqual(['reader a', 'reader b']);
+    expect(readdirSync(dir)).toContain('shared-dead.json'); // looked at, not cleared
+    await a.release();
+    await b.release();
+    const writer = await acquireLease('exclusive', options(dir, 'writer'));
+    expect((await leaseHolders({ dir })).exclusive).toMatchObject({ operation: 'writer' });
+    await writer.release();
   });
 
   it('names the live exclusive holder without taking the lease', async () => {

@@ -16,10 +16,20 @@
  * that refuses a taker at once. A file of a dead process (crash, SIGKILL) is stale: the
  * next taker clears it. Leases still held when the process exits normally are removed by
  * an exit hook.
+ *
+ * Every file is written aside first, as `.<token>.<kind>.tmp` (`writeAside`), and removed
+ * once linked or renamed into place. A writer killed in between, or one whose removal
+ * failed (a disk that filled up), leaves its temporary file behind: the next taker removes
+ * those of dead holders, and empty ones (whose holder cannot be read) once they are old
+ * enough that no live writer can still be about to fill them (`removeStaleTemps`).
+ *
+ * A process that cannot write the directory (a read-only home) can still look at who
+ * holds the lease (`leaseHolders`), without taking it or clearing anything.
  */
-import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AiosError, fromNodeIoError } from '../errors.js';
+import { makeDir } from '../fs/make-dir.js';
 import {
   currentHolder,
   describeHolder,
@@ -116,10 +126,11 @@ export async function acquireLease(mode: LeaseMode, options: LeaseOptions): Prom
   const conflicts = options.conflicts ?? (() => true);
   const busy = options.busy ?? defaultBusy(options.dir);
   try {
-    await mkdir(layout.dir, { recursive: true });
+    await makeDir(layout.dir);
   } catch (error) {
     throw fromNodeIoError(error, layout.dir, 'creating the directory of leases');
   }
+  await removeStaleTemps(layout);
   for (let attempt = 0; ; attempt++) {
     try {
       return await takeOnce(mode, layout, holder, conflicts);
@@ -140,6 +151,83 @@ export async function exclusiveHolder(
 ): Promise<LockHolder | undefined> {
   const found = await readHolderFile(layoutOf(options).slot);
   return found?.holder && !isStale(found.holder) ? found.holder : undefined;
+}
+
+/** The live holders of a lease, as `leaseHolders` finds them. */
+export interface LeaseHolders {
+  exclusive: LockHolder | undefined;
+  shared: LockHolder[];
+}
+
+/**
+ * The live holders of the lease described by `options`, without taking it and without
+ * clearing anything (stale and unreadable files count as no holder): what a process that
+ * cannot write the lease's directory, such as one reading a read-only home, can still
+ * learn. A directory that cannot be read (or does not exist) has no holders.
+ */
+export async function leaseHolders(
+  options: Pick<LeaseOptions, 'dir' | 'exclusiveName' | 'sharedPrefix'>,
+): Promise<LeaseHolders> {
+  const layout = layoutOf(options);
+  const live = (found: HolderFile | undefined) =>
+    found?.holder && !isStale(found.holder) ? found.holder : undefined;
+  let names: string[];
+  try {
+    names = await readdir(layout.dir);
+  } catch {
+    return { exclusive: undefined, shared: [] };
+  }
+  const shared: LockHolder[] = [];
+  for (const name of names) {
+    if (!name.startsWith(layout.sharedPrefix) || !name.endsWith('.json')) continue;
+    const holder = live(await readHolderFile(join(layout.dir, name)));
+    if (holder) shared.push(holder);
+  }
+  return { exclusive: live(await readHolderFile(layout.slot)), shared };
+}
+
+/** The temporary files `writeAside` writes: `.<token>.<kind>.tmp`. */
+const TEMP_FILE = /^\.[0-9a-f]{32}\.(?:lock|shared|clearing)\.tmp$/;
+
+/**
+ * An empty (or partly written) temporary file older than this is a leftover. A writer fills
+ * its file with one small write right after creating it, and removes it moments later; a
+ * file still empty a minute on belongs to a writer that failed to fill it (a full disk),
+ * or died in between, and could not remove it.
+ */
+export const TEMP_ABANDONED_MS = 60_000;
+
+/**
+ * Removes the temporary files left in the lease's directory by earlier takers that did not
+ * finish: those whose holder is dead, and empty or unreadable ones older than
+ * `TEMP_ABANDONED_MS`. A file of a live holder is never touched: it may be about to be
+ * linked or renamed into place. Nothing here fails a taker: a file that cannot be looked
+ * at or removed stays for the next one.
+ *
+ * Even a writer that was stopped (SIGSTOP) longer than that between creating and filling
+ * its file stays safe: its link or rename of the removed file then fails, and it takes no
+ * lease.
+ */
+async function removeStaleTemps(layout: Layout): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(layout.dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!TEMP_FILE.test(name)) continue;
+    const path = join(layout.dir, name);
+    const found = await readHolderFile(path);
+    if (!found) continue; // gone already (linked and removed by its writer)
+    if (found.holder !== undefined) {
+      if (!isStale(found.holder)) continue;
+    } else {
+      const info = await stat(path).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs < TEMP_ABANDONED_MS) continue;
+    }
+    await removeQuietly(path);
+  }
 }
 
 /** One attempt: announces this holder, then looks for the other side (a `Conflict`). */

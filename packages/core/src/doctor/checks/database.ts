@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type DataStore, openDataStore } from '@aios/data';
-import { isAiosError } from '@aios/utils';
+import { describeReadOnlyCause, isAiosError } from '@aios/utils';
 import { storeOptionsFromConfig } from '../../store-options.js';
 import type { DoctorCheck, Finding } from '../types.js';
 
@@ -26,6 +26,7 @@ export const databaseCheck: DoctorCheck = {
     }
     // A PostgreSQL store names itself by its URL without the password.
     path = data.path;
+    const readOnly = readOnlyFinding(config.home, data);
     try {
       const version = await data.schemaVersion();
       const problems = await integrity(data);
@@ -41,6 +42,7 @@ export const databaseCheck: DoctorCheck = {
       }
       if (problems !== 'ok') {
         return [
+          ...readOnly,
           {
             check: 'database',
             status: 'fail',
@@ -54,6 +56,7 @@ export const databaseCheck: DoctorCheck = {
         ];
       }
       return [
+        ...readOnly,
         {
           check: 'database',
           status: 'ok',
@@ -68,6 +71,24 @@ export const databaseCheck: DoctorCheck = {
     }
   },
 };
+
+/**
+ * A home whose database opened to read only (it cannot be written: see @aios/data's
+ * `readOnly`) is checked all the same, writing nothing; the finding says so, and that
+ * repairs and every command that writes need it writable.
+ */
+function readOnlyFinding(home: string, data: DataStore): Finding[] {
+  const readOnly = data.readOnly;
+  if (readOnly === undefined) return [];
+  return [
+    {
+      check: 'database',
+      status: 'warn',
+      message: `${home} is read-only (${describeReadOnlyCause(readOnly.cause)}): checked without writing anything; \`aios doctor --repair\` and the commands that write need it writable`,
+      details: { home, readOnly: readOnly.cause, access: readOnly.access },
+    },
+  ];
+}
 
 /** The problems the database finds, `ok`, or undefined when it cannot look. */
 async function integrity(data: DataStore): Promise<string | undefined> {
