@@ -1,5 +1,6 @@
 import type { DataStore, JsonObject, Message, PersonalityState } from '@aios/data';
-import { AiosError, BoundedMap, invalidInput } from '@aios/utils';
+import { AiosError, invalidInput } from '@aios/utils';
+import { LRUCache } from 'lru-cache';
 import { LunaErrorCode } from './errors.js';
 import { dataMemoryChangeLog } from './facts/data-log.js';
 import { TRAITS, type Traits } from './personality.js';
@@ -147,16 +148,16 @@ export function dataConversationStore(
     throw invalidInput('personality', name, 'a non-empty name');
   }
 
-  const knownConversations = new BoundedMap<string, true>(CACHED_CONVERSATIONS);
+  const knownConversations = new LRUCache<string, true>({ max: CACHED_CONVERSATIONS });
   /**
    * Per conversation: its exchanges in message order as far as read, and where to go on
    * (for `recentExchanges`, which reads only what is new). Reads may overlap: an exchange
    * read twice is kept once, in its first place.
    */
-  const byConversation = new BoundedMap<
+  const byConversation = new LRUCache<
     string,
     { exchanges: Map<string, Located>; lastId: number; questions: Map<string, number> }
-  >(CACHED_CONVERSATIONS);
+  >({ max: CACHED_CONVERSATIONS });
 
   /** Reads a conversation's messages written since the last read (by anyone). */
   async function scanConversation(conversationId: string): Promise<Located[]> {
