@@ -319,7 +319,7 @@ describe.each(testImplementations())('backup jobs through the API, adversarially
 });
 
 describe.each(testImplementations())('SIGTERM of the server during a restore job (%s)', (impl) => {
-  it('ends the job stream with its end, leaves the tenant whole, and forgets the job after the restart', async () => {
+  it('ends the job stream with its end, leaves the tenant whole, and tells how the job ended after the restart', async () => {
     const home = mkdtempSync(join(tmpdir(), 'aios-sweep-'));
     try {
       const config = (h: string) =>
