@@ -98,6 +98,8 @@ describe.each(testImplementations())('backup jobs through the API, adversarially
     await expect
       .poll(async () => (await t.call('GET', `/v1/jobs/${midway.id}`, key)).json().progress, {
         interval: 2,
+        // Its first progress can take seconds on a loaded machine (the js build, in CI).
+        timeout: 60_000,
       })
       .not.toBeNull();
     await cancel(midway);
@@ -308,7 +310,9 @@ describe.each(testImplementations())('backup jobs through the API, adversarially
     const jobs = t.server.context.jobs;
     for (let i = 0; i < 230; i++) jobs.start('sw-d', 'backup.verify', async () => ({ i }));
     await expect
-      .poll(async () => (await t.call('GET', '/v1/jobs?status=running', dKey)).json().items)
+      .poll(async () => (await t.call('GET', '/v1/jobs?status=running', dKey)).json().items, {
+        timeout: 30_000,
+      })
       .toEqual([]);
     const kept = (await t.call('GET', '/v1/jobs', dKey)).json().items as JobView[];
     expect(kept).toHaveLength(200);
