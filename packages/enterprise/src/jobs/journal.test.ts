@@ -13,6 +13,8 @@ import { JobRegistry } from './registry.js';
 // server was running when it died reads as interrupted.
 
 const log = Fastify({ logger: false }).log;
+/** Jobs here end at once, and the file is written just after: a loaded machine may take a while. */
+const WAIT = { timeout: 10_000 };
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'aios-jobs-journal-'));
@@ -28,11 +30,13 @@ describe('the job journal', () => {
     const home = tempDir();
     const before = new JobRegistry(new JobJournal(home, log));
     const done = before.start('acme', 'ingest', async () => ({ added: 2 }));
-    await expect.poll(() => before.get('acme', done.id).status).toBe('succeeded');
+    await expect.poll(() => before.get('acme', done.id).status, WAIT).toBe('succeeded');
     // Never ends: the process is killed while it runs.
     const running = before.start('acme', 'backup.create', () => new Promise(() => undefined));
     await new JobJournal(home, log).flushed();
-    await expect.poll(() => readFileSync(join(home, JOURNAL_FILE), 'utf8')).toContain(running.id);
+    await expect
+      .poll(() => readFileSync(join(home, JOURNAL_FILE), 'utf8'), WAIT)
+      .toContain(running.id);
 
     const after = new JobRegistry(new JobJournal(home, log));
     expect(after.get('acme', done.id)).toMatchObject({
@@ -58,8 +62,8 @@ describe('the job journal', () => {
     const jobs = new JobRegistry(new JobJournal(home, log));
     const gone = jobs.start('erased-co', 'ingest', async () => ({ file: 'secret-plans.md' }));
     const kept = jobs.start('acme', 'ingest', async () => ({ file: 'minutes.md' }));
-    await expect.poll(() => jobs.get('erased-co', gone.id).status).toBe('succeeded');
-    await expect.poll(() => jobs.get('acme', kept.id).status).toBe('succeeded');
+    await expect.poll(() => jobs.get('erased-co', gone.id).status, WAIT).toBe('succeeded');
+    await expect.poll(() => jobs.get('acme', kept.id).status, WAIT).toBe('succeeded');
     await jobs.cancelTenant('erased-co');
     const file = readFileSync(join(home, JOURNAL_FILE), 'utf8');
     expect(file).not.toContain('erased-co');
@@ -76,7 +80,7 @@ describe('the job journal', () => {
     });
     const jobs = new JobRegistry(new JobJournal(join(home, 'no', 'such', 'dir'), watched));
     const job = jobs.start('acme', 'ingest', async () => ({ added: 1 }));
-    await expect.poll(() => jobs.get('acme', job.id).status).toBe('succeeded');
+    await expect.poll(() => jobs.get('acme', job.id).status, WAIT).toBe('succeeded');
     expect(new JobRegistry(new JobJournal(home, watched)).list('acme')).toEqual([]);
     expect(warnings.length).toBeGreaterThan(0);
   });
