@@ -1,6 +1,5 @@
 import type { DataStore, JsonObject, Message, PersonalityState } from '@aios/data';
-import { AiosError, invalidInput } from '@aios/utils';
-import { LRUCache } from 'lru-cache';
+import { AiosError, BoundedMap, invalidInput } from '@aios/utils';
 import { LunaErrorCode } from './errors.js';
 import { dataMemoryChangeLog } from './facts/data-log.js';
 import { TRAITS, type Traits } from './personality.js';
@@ -148,16 +147,16 @@ export function dataConversationStore(
     throw invalidInput('personality', name, 'a non-empty name');
   }
 
-  const knownConversations = new LRUCache<string, true>({ max: CACHED_CONVERSATIONS });
+  const knownConversations = new BoundedMap<string, true>(CACHED_CONVERSATIONS);
   /**
    * Per conversation: its exchanges in message order as far as read, and where to go on
    * (for `recentExchanges`, which reads only what is new). Reads may overlap: an exchange
    * read twice is kept once, in its first place.
    */
-  const byConversation = new LRUCache<
+  const byConversation = new BoundedMap<
     string,
     { exchanges: Map<string, Located>; lastId: number; questions: Map<string, number> }
-  >({ max: CACHED_CONVERSATIONS });
+  >(CACHED_CONVERSATIONS);
 
   /** Reads a conversation's messages written since the last read (by anyone). */
   async function scanConversation(conversationId: string): Promise<Located[]> {

@@ -3,6 +3,7 @@ import { loadUtilsBinding } from './binding.js';
 import type { ImplementationReport, NativeMode } from './native/index.js';
 
 export * from './async/index.js';
+export * from './collections/index.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './fs/index.js';

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { BoundedMap } from '@aios/utils';
 
 /** A key's last-used time is written at most this often (a write per request would cost). */
 export const TOUCH_INTERVAL_MS = 60_000;
@@ -12,7 +12,7 @@ export const REMEMBERED_KEYS = 10_000;
 
 /** When each key's last-used time was last written, for the keys used lately. */
 export class KeyTouches {
-  private readonly written = new LRUCache<string, number>({ max: REMEMBERED_KEYS });
+  private readonly written = new BoundedMap<string, number>(REMEMBERED_KEYS);
 
   /** Whether key `id`'s last-used time is to be written at `now` (noted as written if so). */
   due(id: string, now: number): boolean {
