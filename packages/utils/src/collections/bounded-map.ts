@@ -4,7 +4,9 @@ import { positiveInteger } from '../validate/numbers.js';
  * A Map that holds at most `max` entries, dropping the least recently used one (read by
  * `get` or written by `set`) when a new one would pass the bound. For what a long-running
  * process remembers per key it meets (a client, a conversation): a lookup cache that
- * never grows with the number of keys seen over its life, only with `max`.
+ * never grows with the number of keys seen over its life, only with `max`. Support's
+ * caches use lru-cache for its sizes in bytes and ages; this needs neither, and lru-cache
+ * would add 2 MB to an install of @aios/luna, which is held under 25 MB.
  */
 export class BoundedMap<K, V> {
   private readonly entries = new Map<K, V>();
