@@ -225,6 +225,20 @@ impl NativeStore {
         with_store(&self.shared, |s| s.schema_version())
     }
 
+    /// `Store::change_token`, or null while another thread holds the connection (a batch
+    /// written on the libuv pool): the caller then reads as it would without a token,
+    /// rather than the JS thread waiting here for the batch.
+    #[napi(catch_unwind)]
+    pub fn change_token(&self) -> Result<Option<f64>> {
+        let Ok(guard) = self.shared.try_lock() else {
+            return Ok(None);
+        };
+        match guard.as_ref() {
+            Some(store) => store.change_token().map(Some).map_err(AiosError::into_napi),
+            None => Err(AiosError::new("DATA_CLOSED", "the store is closed").into()),
+        }
+    }
+
     #[napi(catch_unwind)]
     pub fn exec(&self, sql: String) -> Result<()> {
         with_store(&self.shared, |s| s.exec(&sql))

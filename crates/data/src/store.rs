@@ -275,6 +275,18 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// A number that differs from the last one read whenever the database may have
+    /// changed since: this connection's row changes (`total_changes`) plus other
+    /// connections' commits (`PRAGMA data_version`, which starts a read and so sees a
+    /// commit at once). Both only grow, so an equal sum means neither moved.
+    pub fn change_token(&self) -> Result<f64> {
+        let version: i64 = self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
+        Ok((version as u64).wrapping_add(self.conn.total_changes()) as f64)
+    }
+
     pub fn exec(&self, sql: &str) -> Result<()> {
         Ok(self.conn.execute_batch(sql)?)
     }
@@ -750,6 +762,34 @@ mod tests {
                 changes: ChangeBatch::default(),
             }
         }
+    }
+
+    #[test]
+    fn the_change_token_moves_with_every_change_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let path = path.to_str().unwrap();
+        let ours = Store::open(path, &OpenOptions::default()).unwrap();
+        let theirs = Store::open(path, &OpenOptions::default()).unwrap();
+        ours.exec("CREATE TABLE t (v INTEGER)").unwrap();
+        let first = ours.change_token().unwrap();
+        assert_eq!(ours.change_token().unwrap(), first);
+        ours.query("SELECT * FROM t", &[]).unwrap();
+        assert_eq!(
+            ours.change_token().unwrap(),
+            first,
+            "a read changes nothing"
+        );
+        ours.execute("INSERT INTO t VALUES (1)", &[]).unwrap();
+        let after_ours = ours.change_token().unwrap();
+        assert_ne!(after_ours, first, "a row written through this connection");
+        theirs.execute("UPDATE t SET v = 2", &[]).unwrap();
+        let after_theirs = ours.change_token().unwrap();
+        assert_ne!(
+            after_theirs, after_ours,
+            "a commit through another connection"
+        );
+        assert_eq!(ours.change_token().unwrap(), after_theirs);
     }
 
     #[test]

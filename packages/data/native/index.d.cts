@@ -19,6 +19,12 @@ export declare class NativeStore {
    */
   get readOnlyAccess(): string | null
   schemaVersion(): number
+  /**
+   * `Store::change_token`, or null while another thread holds the connection (a batch
+   * written on the libuv pool): the caller then reads as it would without a token,
+   * rather than the JS thread waiting here for the batch.
+   */
+  changeToken(): number | null
   exec(sql: string): void
   query(sql: string, params?: Array<null | number | bigint | string | boolean | Uint8Array> | undefined | null): QueryResult
   run(sql: string, params?: Array<null | number | bigint | string | boolean | Uint8Array> | undefined | null): RunResult

@@ -4,7 +4,11 @@ import { chain } from './awaitable.js';
 import type { StoreContext } from './context.js';
 import type { SqlRow } from './driver.js';
 import { num, numOrNull } from './rows.js';
+import { UnchangedReads } from './unchanged-reads.js';
 import { requireArray, requireString, timestamp } from './validate.js';
+
+/** Keys kept while the database is unchanged: more than a server's clients use at once. */
+const KEPT_KEYS = 1024;
 
 const toKey = (r: SqlRow): ApiKeyRecord => ({
   id: String(r.id),
@@ -20,6 +24,7 @@ const toKey = (r: SqlRow): ApiKeyRecord => ({
 
 export function createApiKeyRepository(ctx: StoreContext): ApiKeyRepository {
   const { driver, serial } = ctx;
+  const unchanged = new UnchangedReads<ApiKeyRecord | undefined>(ctx, KEPT_KEYS);
   return {
     async create(input) {
       const id = requireString(input?.id, 'id');
@@ -62,12 +67,16 @@ export function createApiKeyRepository(ctx: StoreContext): ApiKeyRepository {
     },
     async get(id) {
       requireString(id, 'id');
-      return serial(() =>
-        chain(driver.query('SELECT * FROM api_keys WHERE id = ?1', [id]), (result) => {
-          const row = result[0];
-          return row ? toKey(row) : undefined;
-        }),
+      // Every authenticated request reads its key: unchanged, it is not read again.
+      const key = await unchanged.read(id, () =>
+        serial(() =>
+          chain(driver.query('SELECT * FROM api_keys WHERE id = ?1', [id]), (result) => {
+            const row = result[0];
+            return row ? toKey(row) : undefined;
+          }),
+        ),
       );
+      return key && { ...key, scopes: [...key.scopes] };
     },
     async list(options = {}) {
       const tenantId =

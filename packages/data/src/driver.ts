@@ -88,6 +88,13 @@ export interface SqlDriver {
   readonly checksVectors: boolean;
   /** How a driver opened to read only (`DriverOptions.readOnly`) reads its database. */
   readonly readOnlyAccess?: ReadOnlyAccess;
+  /**
+   * A number that differs from the last one whenever the database may have changed since
+   * (a row changed through this connection, a commit through any other), read at once;
+   * undefined when it cannot be read without waiting (the connection is busy elsewhere).
+   * Absent where the database gives no such number (PostgreSQL).
+   */
+  changeToken?(): number | undefined;
   query(sql: string, params?: readonly SqlValue[]): Awaitable<SqlRow[]>;
   run(
     sql: string,

@@ -177,6 +177,7 @@ export function openNativeDriver(
     dialect: SQLITE_DIALECT,
     checksVectors: true,
     ...(readOnlyAccess ? { readOnlyAccess } : {}),
+    changeToken: () => callNative(() => store.changeToken() ?? undefined),
     query: (sql, params) => callNative(() => toObjects(store.query(sql, p(params)) as Result)),
     run: (sql, params) => callNative(() => store.run(sql, p(params))),
     exec: (sql) => callNative(() => store.exec(sql)),

@@ -121,10 +121,22 @@ describe.each(testImplementations())(
           return;
         }
         expect(key.code, key.stderr).toBe(0);
-        const status = await fetch(`${first.url}/v1/status`, {
-          headers: { authorization: `Bearer ${key.stdout.trim()}` },
-        });
-        expect(status.status).toBe(200);
+        const status = () =>
+          fetch(`${first.url}/v1/status`, {
+            headers: { authorization: `Bearer ${key.stdout.trim()}` },
+          });
+        for (let i = 0; i < 3; i++) expect((await status()).status).toBe(200);
+        // The server has read the key for each request: a revocation by the CLI holds at the
+        // very next one all the same.
+        const revoked = runAios(
+          home,
+          ['keys', 'revoke', key.stdout.trim().split('_')[2] ?? ''],
+          env,
+        );
+        expect(revoked.code, revoked.stderr).toBe(0);
+        const refused = await status();
+        expect(refused.status).toBe(401);
+        expect(await refused.json()).toMatchObject({ error: { details: { reason: 'revoked' } } });
       } finally {
         first.child.kill('SIGTERM');
         await first.exited;

@@ -6,6 +6,9 @@ import { Connection } from './connection.js';
 import { getFragments, listFragments, scanFragments } from './fragments.js';
 import { openDatabase, openReadOnlyDatabase } from './open.js';
 
+/** `SqlDriver.changeToken`: as the native store reads it (`Store::change_token`). */
+const CHANGE_TOKEN_SQL = 'SELECT data_version + total_changes() AS token FROM pragma_data_version';
+
 /**
  * The js implementation: SQLite compiled to WebAssembly (node-sqlite3-wasm) on a Node fs
  * VFS, so the file is a regular SQLite database that the native implementation reads.
@@ -20,6 +23,7 @@ export function openJsDriver(path: string, options: DriverOptions): SqlDriver {
     dialect: SQLITE_DIALECT,
     checksVectors: false,
     ...(readOnly ? { readOnlyAccess: readOnly.access } : {}),
+    changeToken: () => Number((conn.query(CHANGE_TOKEN_SQL)[0] as SqlRow).token),
     query: (sql, params) => conn.query(sql, params),
     run: (sql, params) => conn.run(sql, params),
     exec: (sql) => conn.exec(sql),

@@ -26,7 +26,8 @@ function bearer(request: FastifyRequest): string | undefined {
 
 /**
  * Authentication and authorization of every route that is not `public`: the bearer key is
- * looked up on each request (so a revocation takes effect on the next one), then the
+ * looked up on each request, so a revocation takes effect on the next one (the store reads
+ * the key again only once the database has changed, here or in another process), then the
  * route's scope is checked. A failure answers 401 (no usable key) or 403 (a key without the
  * scope), and is audited, never with the key itself.
  */
