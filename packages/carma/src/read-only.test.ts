@@ -1,10 +1,15 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataStore } from '@aios/data';
 import { isAiosError } from '@aios/utils';
-import { type SmallDisk, smallDisk, smallDiskSkip, testImplementations } from '@aios/utils/testing';
+import {
+  type SmallDisk,
+  smallDisk,
+  smallDiskSkip,
+  testImplementations,
+  treeSnapshot,
+} from '@aios/utils/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Memory, openMemory } from './memory.js';
 
@@ -29,26 +34,6 @@ const TEXTS = Array.from(
   (_, i) =>
     `note ${i}: ${['Alice', 'Bob', 'Carol', 'Dan'][i % 4]} keeps the ${['blue', 'red', 'green'][i % 3]} key number ${i}`,
 );
-
-/** Every file under `dir`: its path, size, modification time and contents' hash. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (at: string) => {
-    for (const name of readdirSync(at).sort()) {
-      const path = join(at, name);
-      const info = statSync(path);
-      if (info.isDirectory()) {
-        out.push(`${path}/ ${info.mtimeMs}`);
-        walk(path);
-      } else {
-        const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
-        out.push(`${path} ${info.size} ${info.mtimeMs} ${hash}`);
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** What a memory answers: searches, with scores, and its fragments. */
 async function answers(memory: Memory) {
@@ -95,7 +80,7 @@ describe.each(testImplementations())('a memory open to read only (%s)', (impl) =
   it('answers from its checkpoint as before and writes nothing', async () => {
     const dir = join(root, `asked-${impl}-${n++}`);
     const before = await written(dir);
-    const files = snapshot(dir);
+    const files = treeSnapshot(dir);
     const data = await openDataStore({
       path: join(dir, 'memory.db'),
       native: impl,
@@ -111,7 +96,7 @@ describe.each(testImplementations())('a memory open to read only (%s)', (impl) =
       await memory.close();
       await data.close();
     }
-    expect(snapshot(dir)).toEqual(files);
+    expect(treeSnapshot(dir)).toEqual(files);
   });
 
   it('refuses to re-embed on opening with another embedder', async () => {
@@ -161,7 +146,7 @@ describe.each(testImplementations())('a memory open to read only (%s)', (impl) =
     } finally {
       await writable.close();
     }
-    const files = snapshot(dir);
+    const files = treeSnapshot(dir);
     const data = await openDataStore({ path, native: impl, readOnly: true });
     try {
       // Opened from its checkpoint, it finds them once it reads every record (a listing).
@@ -175,7 +160,7 @@ describe.each(testImplementations())('a memory open to read only (%s)', (impl) =
     } finally {
       await data.close();
     }
-    expect(snapshot(dir)).toEqual(files);
+    expect(treeSnapshot(dir)).toEqual(files);
   });
 
   describe.skipIf(diskSkip !== undefined)('on a read-only filesystem', () => {
@@ -189,7 +174,7 @@ describe.each(testImplementations())('a memory open to read only (%s)', (impl) =
       disk = smallDisk(32);
       const dir = join(disk.path, 'memory');
       const before = await written(dir);
-      const files = snapshot(dir);
+      const files = treeSnapshot(dir);
       disk.readOnly();
       const memory = await openMemory({ dir, native: impl, dimension: 64 });
       try {
@@ -200,7 +185,7 @@ describe.each(testImplementations())('a memory open to read only (%s)', (impl) =
       } finally {
         await memory.close();
       }
-      expect(snapshot(dir)).toEqual(files);
+      expect(treeSnapshot(dir)).toEqual(files);
     });
   });
 });

@@ -1,8 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type SmallDisk, smallDisk, smallDiskSkip, testImplementations } from '@aios/utils/testing';
+import {
+  type SmallDisk,
+  smallDisk,
+  smallDiskSkip,
+  testImplementations,
+  treeSnapshot,
+} from '@aios/utils/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, expectOneLineError, runCli, tempHomes } from './testing/cli.js';
 
@@ -32,26 +37,6 @@ if (userSkip)
   console.warn(`home-read-only.test.ts: the other user's home case is skipped: ${userSkip}`);
 
 type Run = (...args: string[]) => ReturnType<typeof runCli>;
-
-/** Every file and folder of `home`: path, size, modification time and contents' hash. */
-function snapshot(home: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const info = statSync(path);
-      if (info.isDirectory()) {
-        out.push(`${path}/ ${info.mtimeMs}`);
-        walk(path);
-      } else {
-        const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
-        out.push(`${path} ${info.size} ${info.mtimeMs} ${hash}`);
-      }
-    }
-  };
-  walk(home);
-  return out;
-}
 
 const NOTES = [
   'The backup runs every night at 2am',
@@ -136,7 +121,7 @@ describe.each(testImplementations())('a read-only home (%s)', (impl) => {
       );
       const before = answers(aios, id);
       disk.readOnly();
-      const files = snapshot(home);
+      const files = treeSnapshot(home);
 
       expect(answers(aios, id)).toEqual(before);
       const ask = aios('ask', '--offline', 'when does the backup run');
@@ -148,7 +133,7 @@ describe.each(testImplementations())('a read-only home (%s)', (impl) => {
       expect(doctor.stdout).toContain('database     ok        ');
       expect(doctor.stdout).toContain(`${home} is read-only (its filesystem is mounted read-only)`);
       expect(aios('status').code).toBe(0);
-      expect(snapshot(home)).toEqual(files);
+      expect(treeSnapshot(home)).toEqual(files);
 
       // Writable again, it takes writes as ever.
       disk.readWrite();
@@ -170,7 +155,7 @@ describe.each(testImplementations())('a read-only home (%s)', (impl) => {
       // Readable by everyone, writable by its owner (root) alone.
       spawnSync('chmod', ['-R', 'a+rX,go-w', root]);
       chmodSync(root, 0o755);
-      const files = snapshot(home);
+      const files = treeSnapshot(home);
       const other: Run = (...args) => {
         const result = spawnSync(
           'setpriv',
@@ -199,7 +184,7 @@ describe.each(testImplementations())('a read-only home (%s)', (impl) => {
       const doctor = other('doctor');
       expect(doctor.code, doctor.stdout).toBe(0);
       expect(doctor.stdout).toContain(`${home} is read-only (this user may not write to it)`);
-      expect(snapshot(home)).toEqual(files);
+      expect(treeSnapshot(home)).toEqual(files);
       // Its owner writes it as ever.
       expect(owner('memory', 'add', 'Written by the owner').code).toBe(0);
     });

@@ -1,23 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testChatGptExport, testImplementations } from '@aios/utils/testing';
+import { testImplementations, testSourdoughChat } from '@aios/utils/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ingest } from './ingest.js';
 import { withNotesHome } from './testing/notes-home.js';
 
 // A JSON or JSONL file is parsed once per ingest: when it is checked, before anything is
 // written; its turn reads the records of that parse.
-
-const SOURDOUGH = testChatGptExport([
-  {
-    title: 'Sourdough',
-    id: 'conv-1',
-    turns: [
-      { role: 'user', text: 'How often should I feed my sourdough starter?' },
-      { role: 'assistant', text: 'Feed the sourdough starter once a day.' },
-    ],
-  },
-]);
 
 describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (impl) => {
   afterEach(() => {
@@ -34,7 +23,7 @@ describe.each(testImplementations())('ingest of JSON files (AIOS_NATIVE=%s)', (i
       const parsed = parses();
       const notes = JSON.stringify([{ text: 'The heron fished at dawn.' }, 'Otters at dusk.']);
       writeFileSync(join(dir, 'notes.json'), notes);
-      const chat = SOURDOUGH;
+      const chat = testSourdoughChat;
       writeFileSync(join(dir, 'conversations.json'), chat);
       const result = await ingest(aios, [join(dir, 'notes.json'), join(dir, 'conversations.json')]);
       expect(result.added).toBe(4);

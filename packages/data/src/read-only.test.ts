@@ -1,17 +1,14 @@
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLease, isAiosError } from '@aios/utils';
-import { type SmallDisk, smallDisk, smallDiskSkip, testImplementations } from '@aios/utils/testing';
+import {
+  type SmallDisk,
+  smallDisk,
+  smallDiskSkip,
+  testImplementations,
+  treeSnapshot,
+} from '@aios/utils/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DataStore, implementation, openDataStore } from './index.js';
 import { databaseLockDir } from './lock.js';
@@ -34,26 +31,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
-
-/** Every file under `dir`: its path, size, modification time and contents' hash. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (at: string) => {
-    for (const name of readdirSync(at).sort()) {
-      const path = join(at, name);
-      const info = statSync(path);
-      if (info.isDirectory()) {
-        out.push(`${path}/ ${info.mtimeMs}`);
-        walk(path);
-      } else {
-        const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
-        out.push(`${path} ${info.size} ${info.mtimeMs} ${hash}`);
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** How the last writer left the database: closed, or killed (with its WAL, and -shm natively). */
 type Left = 'closed' | 'killed';
@@ -112,7 +89,7 @@ describe.each(impls)('a store opened to read only (%s)', (impl) => {
       it(`reads a database ${writer} ${left === 'closed' ? 'closed' : 'was killed holding'}, and writes nothing`, async () => {
         const dir = join(root, `asked-${n++}`);
         const path = await databaseIn(dir, writer, left);
-        const before = snapshot(dir);
+        const before = treeSnapshot(dir);
         const store = await openDataStore({ path, native: impl, readOnly: true });
         try {
           const wal = left === 'killed';
@@ -129,7 +106,7 @@ describe.each(impls)('a store opened to read only (%s)', (impl) => {
         } finally {
           await store.close();
         }
-        expect(snapshot(dir)).toEqual(before);
+        expect(treeSnapshot(dir)).toEqual(before);
       });
     }
   }
@@ -142,21 +119,21 @@ describe.each(impls)('a store opened to read only (%s)', (impl) => {
       path,
       'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); PRAGMA application_id = 1095323475; PRAGMA user_version = 1;',
     );
-    const before = snapshot(dir);
+    const before = treeSnapshot(dir);
     const old = await openDataStore({ path, native: impl, readOnly: true }).catch(
       (e: unknown) => e,
     );
     expect(isAiosError(old, 'IO_READ_ONLY'), String(old)).toBe(true);
     expect((old as Error).message).toContain('has schema version 1');
     expect((old as Error).message).toContain('nothing was changed');
-    expect(snapshot(dir)).toEqual(before);
+    expect(treeSnapshot(dir)).toEqual(before);
     const none = await openDataStore({
       path: join(dir, 'none.db'),
       native: impl,
       readOnly: true,
     }).catch((e: unknown) => e);
     expect(isAiosError(none, 'IO_NOT_FOUND'), String(none)).toBe(true);
-    expect(snapshot(dir)).toEqual(before);
+    expect(treeSnapshot(dir)).toEqual(before);
   });
 
   it('refuses while a writer holds the database that it cannot read beside', async () => {
@@ -211,7 +188,7 @@ describe.each(impls)('a store opened to read only (%s)', (impl) => {
           disk = smallDisk(16);
           const dir = join(disk.path, 'home');
           const path = await databaseIn(dir, writer, left);
-          const before = snapshot(dir);
+          const before = treeSnapshot(dir);
           disk.readOnly();
           // Asked to write, it fails as the lease cannot be written.
           const refused = await openDataStore({ path, native: impl, readOnly: false }).catch(
@@ -229,7 +206,7 @@ describe.each(impls)('a store opened to read only (%s)', (impl) => {
           } finally {
             await store.close();
           }
-          expect(snapshot(dir)).toEqual(before);
+          expect(treeSnapshot(dir)).toEqual(before);
         });
       }
     }

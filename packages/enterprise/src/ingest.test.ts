@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  testChatGptExport,
   testDocx,
   testEpub,
   testImplementations,
   testOdt,
   testPdf,
+  testSourdoughChat,
 } from '@aios/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-support/server.js';
@@ -26,17 +26,6 @@ async function multipart(parts: Part[]): Promise<{ payload: Buffer; type: string
     type: res.headers.get('content-type') as string,
   };
 }
-
-const SOURDOUGH = testChatGptExport([
-  {
-    title: 'Sourdough',
-    id: 'conv-1',
-    turns: [
-      { role: 'user', text: 'How often should I feed my sourdough starter?' },
-      { role: 'assistant', text: 'Feed the sourdough starter once a day.' },
-    ],
-  },
-]);
 
 describe.each(testImplementations())('ingest route (%s)', (impl) => {
   let t: TestServer;
@@ -77,7 +66,7 @@ describe.each(testImplementations())('ingest route (%s)', (impl) => {
       },
       { name: 'file', filename: 'list.txt', value: 'Buy flour and salt on Friday.' },
       { name: 'file', filename: 'log.jsonl', value: '{"note":"The mixer was serviced in May."}\n' },
-      { name: 'file', filename: 'conversations.json', value: SOURDOUGH },
+      { name: 'file', filename: 'conversations.json', value: testSourdoughChat },
       {
         name: 'file',
         filename: 'oven.html',

@@ -59,7 +59,11 @@ export function killAfterReady(script: string, args: string[], delayMs: number):
   });
 }
 
-export { type TestConversation, testChatGptExport } from './testing-tools/chatgpt-export.js';
+export {
+  type TestConversation,
+  testChatGptExport,
+  testSourdoughChat,
+} from './testing-tools/chatgpt-export.js';
 export { type TestParagraph, testDocx } from './testing-tools/docx.js';
 export { testEpub } from './testing-tools/epub.js';
 export { findTool, repositoryRoot, testTool } from './testing-tools/find-tool.js';
@@ -83,3 +87,4 @@ export {
   runProcess,
 } from './testing-tools/run-process.js';
 export { type SmallDisk, smallDisk, smallDiskSkip } from './testing-tools/small-disk.js';
+export { treeSnapshot } from './testing-tools/tree-snapshot.js';

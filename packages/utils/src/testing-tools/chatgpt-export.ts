@@ -36,3 +36,15 @@ export function testChatGptExport(conversations: readonly TestConversation[]): s
     }),
   );
 }
+
+/** A one-conversation export, two turns about a sourdough starter: a user's and its answer. */
+export const testSourdoughChat: string = testChatGptExport([
+  {
+    title: 'Sourdough',
+    id: 'conv-1',
+    turns: [
+      { role: 'user', text: 'How often should I feed my sourdough starter?' },
+      { role: 'assistant', text: 'Feed the sourdough starter once a day.' },
+    ],
+  },
+]);
