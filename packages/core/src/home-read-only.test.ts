@@ -132,7 +132,12 @@ describe.each(testImplementations())('a read-only home (%s)', (impl) => {
       expect(doctor.code, doctor.stdout).toBe(0);
       expect(doctor.stdout).toContain('database     ok        ');
       expect(doctor.stdout).toContain(`${home} is read-only (its filesystem is mounted read-only)`);
-      expect(aios('status').code).toBe(0);
+      const status = aios('status');
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain(
+        `home    ${home} (read-only: its filesystem is mounted read-only; commands that write are refused)`,
+      );
+      expect(JSON.parse(aios('status', '--json').stdout).readOnly).toBe('filesystem');
       expect(treeSnapshot(home)).toEqual(files);
 
       // Writable again, it takes writes as ever.
@@ -184,6 +189,8 @@ describe.each(testImplementations())('a read-only home (%s)', (impl) => {
       const doctor = other('doctor');
       expect(doctor.code, doctor.stdout).toBe(0);
       expect(doctor.stdout).toContain(`${home} is read-only (this user may not write to it)`);
+      expect(JSON.parse(other('status', '--json').stdout).readOnly).toBe('permissions');
+      expect(JSON.parse(owner('status', '--json').stdout).readOnly).toBeNull();
       expect(treeSnapshot(home)).toEqual(files);
       // Its owner writes it as ever.
       expect(owner('memory', 'add', 'Written by the owner').code).toBe(0);

@@ -1,4 +1,12 @@
-import { hideUrlPassword, isAiosError, type LoadedConfig, type NativeMode } from '@aios/utils';
+import { accessSync, constants, existsSync } from 'node:fs';
+import {
+  type AiosConfig,
+  hideUrlPassword,
+  isAiosError,
+  type LoadedConfig,
+  type NativeMode,
+  readOnlyCauseOf,
+} from '@aios/utils';
 import packageJson from '../package.json' with { type: 'json' };
 import { CORES, type CoreDescriptor } from './cores.js';
 
@@ -15,6 +23,11 @@ export interface SystemStatus {
   node: string;
   platform: string;
   home: string;
+  /**
+   * Why the home cannot be written (its filesystem is read-only, or this user may not
+   * write it): it is then read, and every command that writes is refused. Null when it can.
+   */
+  readOnly: 'filesystem' | 'permissions' | null;
   configFile: string | null;
   native: NativeMode;
   cores: CoreStatus[];
@@ -63,6 +76,24 @@ function withoutPassword(url: string): string {
   }
 }
 
+/**
+ * Why the home (or its SQLite database) cannot be written by this process, or null: asked of
+ * the filesystem (`access`), without writing anything. A home not made yet is writable.
+ */
+export function homeReadOnly(config: AiosConfig): 'filesystem' | 'permissions' | null {
+  const paths = config.data.url ? [config.home] : [config.home, config.data.path];
+  for (const path of paths) {
+    if (!existsSync(path)) continue;
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      const cause = readOnlyCauseOf(error);
+      if (cause) return cause;
+    }
+  }
+  return null;
+}
+
 /** Versions and implementations of every core, for `aios status` and health checks. */
 export function systemStatus(loaded: LoadedConfig): SystemStatus {
   const mode = loaded.config.native;
@@ -71,6 +102,7 @@ export function systemStatus(loaded: LoadedConfig): SystemStatus {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     home: loaded.config.home,
+    readOnly: homeReadOnly(loaded.config),
     configFile: loaded.file ?? null,
     native: mode,
     cores: CORES.map((core) => coreStatus(core, mode)),

@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { describeRoles, summarizeEmbedderConfig } from '@aios/carma';
 import { DEFAULT_CANDIDATES } from '@aios/luna';
-import { type LoadedConfig, readSecretsFile, secretPaths } from '@aios/utils';
+import {
+  describeReadOnlyCause,
+  type LoadedConfig,
+  readSecretsFile,
+  secretPaths,
+} from '@aios/utils';
 import type { Command } from 'commander';
 import { systemStatus } from '../status.js';
 import { pc } from './colors.js';
@@ -48,7 +53,15 @@ export function registerStatus(program: Command): void {
         console.log(
           `${pc.bold('AIOS')} ${status.version}  node ${status.node}  ${status.platform}`,
         );
-        console.log(`home    ${status.home}`);
+        console.log(
+          `home    ${status.home}${
+            status.readOnly
+              ? pc.yellow(
+                  ` (read-only: ${describeReadOnlyCause(status.readOnly)}; commands that write are refused)`,
+                )
+              : ''
+          }`,
+        );
         console.log(`config  ${status.configFile ?? '(defaults and environment only)'}`);
         console.log(`native  ${status.native}`);
         console.log(
