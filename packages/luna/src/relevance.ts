@@ -15,6 +15,7 @@ import { termRuns, unspacedTerms } from '@aios/utils';
 import type { MemoryFragment } from './memory.js';
 import { namesIn } from './names.js';
 import { questionLanguage } from './question-language.js';
+import { relatedStems } from './related-words.js';
 import { type SubjectSentence, subjectSentences } from './subject.js';
 import { STOPWORDS, sameStem, stem, words } from './text.js';
 import { questionRuns } from './unspaced-question.js';
@@ -224,18 +225,40 @@ export function stemsWithNames(list: readonly string[], text: string): Set<strin
  */
 const MISSPELT_SHARE = 0.45;
 
-/** How much of `term` a text's stems hold: 1 found, `MISSPELT_SHARE` one edit away, else 0. */
+/**
+ * What a word of the same relation (`related-words.ts`) counts for in place of a word the
+ * memory never uses: "husband" for "married", "born" for "birthday". More than a word one
+ * edit away, which may be another word altogether; a hint ("turns" for "birthday") counts
+ * as that does.
+ */
+const RELATED_SHARE = 0.6;
+
+/**
+ * How much of `term` a text's stems hold: 1 found; `RELATED_SHARE` for a word of the same
+ * relation, `MISSPELT_SHARE` for a hint of it or, for a word the memory never uses, a
+ * word one edit away; else 0. The word itself, where a note has it, counts for more.
+ */
 function found(term: QuestionTerm, stems: ReadonlySet<string>, named: boolean): number {
   if (stems.has(term.stem)) return 1;
   if (named && term.asksName && stems.has(HOLDS_NAME)) return 1;
-  if (term.stem.length < MIN_MISSPELT) return 0;
-  for (const s of stems) if (sameStem(s, term.stem)) return 1;
-  if (term.unknown) {
-    for (const s of stems) {
-      if (s.length >= MIN_MISSPELT && oneEditApart(s, term.stem)) return MISSPELT_SHARE;
+  const long = term.stem.length >= MIN_MISSPELT;
+  if (long) for (const s of stems) if (sameStem(s, term.stem)) return 1;
+  const related = relatedStems(term.stem);
+  // A word one edit away may be another word, unless the memory never uses the asked one.
+  const misspelt = term.unknown === true && long;
+  if (!related && !misspelt) return 0;
+  let share = 0;
+  for (const s of stems) {
+    const relation = related?.get(s);
+    if (relation === 'same') return RELATED_SHARE;
+    if (
+      relation === 'hint' ||
+      (misspelt && s.length >= MIN_MISSPELT && oneEditApart(s, term.stem))
+    ) {
+      share = MISSPELT_SHARE;
     }
   }
-  return 0;
+  return share;
 }
 
 /** The coverage of `terms` by a text given as the set of its stems. */
