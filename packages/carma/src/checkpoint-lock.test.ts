@@ -110,6 +110,26 @@ describe.each(impls)('index files written by one process at a time (%s)', (impl)
     await next.close();
   });
 
+  it('writes the graph of a large memory into the files another process writes for it', async () => {
+    const dir = freshDir();
+    // A graph from the first fragment; over more than 1,000 rows it is built in the background.
+    const hnsw = { m: 8, efConstruction: 40 };
+    const large = await open(dir, 0, { deferCheckpointFrom: 30, hnsw });
+    await large.addMany(notes('g', 1500));
+    await large.close();
+    expect(large.checkpointDeferred).toBe(true);
+    // The process that writes them opens the memory without a graph and builds it anew.
+    const writer = await open(dir, undefined, { hnsw });
+    expect(await writer.writeIndexFiles()).toBe('written');
+    await writer.close();
+    const next = await open(dir, 0, { hnsw });
+    expect(next.indexOrigin).toBe('file');
+    expect((await next.stats()).hnsw).toMatchObject({ m: 8, efConstruction: 40 });
+    const [hit] = await next.search('markgn700', { k: 1 });
+    expect(hit?.fragment.text).toBe('g note 700: markgn700');
+    await next.close();
+  });
+
   it('an erase waits for the files being written, then writes its own without the texts', async () => {
     const dir = freshDir();
     const memory = await open(dir, 0);

@@ -678,11 +678,16 @@ export class Memory {
   /**
    * Writes the index files now when they lag behind the store (what this memory or
    * another process changed since them), so that the next opens replay nothing; even
-   * when this memory changed nothing. `busy`: another process is writing them.
+   * when this memory changed nothing. A graph being built is waited for, and written.
+   * `busy`: another process is writing them.
    */
   writeIndexFiles(): Promise<'written' | 'current' | 'busy' | 'none'> {
     return this.mutations.run(async () => {
       this.checkWritable('writing its index files');
+      // The files are written for the next opens (a process of their own writes them for
+      // a large memory): with the graph their searches walk. Written while it was still
+      // being built, they held none, and every later open started building it again.
+      await this.ctx.indexes.graphReady();
       const outcome = await checkpointNow(this.ctx, { force: true });
       return outcome === 'written' || outcome === 'current' || outcome === 'busy'
         ? outcome

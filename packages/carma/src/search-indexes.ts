@@ -278,6 +278,23 @@ export class SearchIndexes {
     if (this.engine.implementation === 'js' && compaction?.graph) await compaction.done;
   }
 
+  /**
+   * Waits until the vector index has the graph the policy asks for, while one is being
+   * built (or waits on a compaction to be built after it). Both implementations.
+   */
+  async graphReady(): Promise<void> {
+    for (let c = this.compaction; c !== undefined && this.wantsGraph(); c = this.compaction) {
+      // A failed build leaves the index as it was (and is told elsewhere): written so.
+      await c.done.catch(() => undefined);
+    }
+  }
+
+  private wantsGraph(): boolean {
+    const vectors = this.base;
+    if (this.graph === null || vectors === undefined || vectors.hnsw) return false;
+    return this.graph !== 'auto' || this.vectorCount >= HNSW_AUTO_THRESHOLD;
+  }
+
   private startCompaction(vectors: VectorIndex, hnsw: HnswParams | undefined): void {
     const stop = new AbortController();
     const done = vectors.compactAsync({ signal: stop.signal, ...(hnsw ? { hnsw } : {}) }).then(
