@@ -555,9 +555,13 @@ pub struct CompactTask {
 }
 
 impl CompactTask {
-    /// Copies what the index holds beyond `c`, a few rows per read lock.
+    /// Copies what the index holds beyond `c`, a few rows per read lock, until stopped:
+    /// a memory closing stops a compaction it will not keep, and copying the rest of a
+    /// large index first took seconds and touched every page of its file.
     fn copy(&self, c: &mut Compaction) {
-        while read(&self.index).copy_for_compaction(c, COMPACT_COPY_ROWS) {}
+        while !self.stop.load(Ordering::Relaxed)
+            && read(&self.index).copy_for_compaction(c, COMPACT_COPY_ROWS)
+        {}
     }
 }
 
@@ -571,6 +575,9 @@ impl Task for CompactTask {
         };
         for _ in 0..COMPACT_CATCH_UP_ROUNDS {
             self.copy(&mut c);
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(false);
+            }
             if c.pending() == 0 {
                 break;
             }
