@@ -710,9 +710,14 @@ export class Memory {
     return this.mutations.run(async () => {
       if (this.closed) return;
       // A compaction left unfinished is the next writer's to do again; a graph being
-      // built is finished when this memory wrote (the checkpoint below saves it).
+      // built is finished when this memory wrote (the checkpoint below saves it), unless
+      // the memory is large enough to leave its files to another process, which builds
+      // the graph for them itself (`writeIndexFiles`): waiting for it here was waiting
+      // for a graph thrown away.
       clearTimeout(this.idleTimer);
-      await this.ctx.indexes.stopBackground({ keepGraph: this.ctx.store.written > 0 });
+      const from = this.ctx.options.deferCheckpointFrom;
+      const defers = from !== undefined && this.ctx.indexes.vectorCount >= from;
+      await this.ctx.indexes.stopBackground({ keepGraph: this.ctx.store.written > 0 && !defers });
       try {
         // Open to read only, nothing is written (checkpointNow says `none`).
         const outcome = await checkpointNow(this.ctx, { allowReplay: true, defer: true });
