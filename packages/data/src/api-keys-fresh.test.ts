@@ -17,8 +17,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const HASH = 'cd'.repeat(32);
 
-async function storeWithKey(impl: 'native' | 'js', name: string): Promise<DataStore> {
-  const store = await openTestStore(impl, join(dir, `${impl}-${name}.db`));
+/** Tenant `t1` with key `k1` (`memory:read`) in `store`. */
+async function addKey(store: DataStore): Promise<DataStore> {
   await store.tenants.create({ id: 't1', name: 'Team one' });
   await store.apiKeys.create({
     id: 'k1',
@@ -30,6 +30,9 @@ async function storeWithKey(impl: 'native' | 'js', name: string): Promise<DataSt
   });
   return store;
 }
+
+const storeWithKey = async (impl: 'native' | 'js', name: string) =>
+  addKey(await openTestStore(impl, join(dir, `${impl}-${name}.db`)));
 
 describe.each(testImplementations())('an API key read again (%s)', (impl) => {
   it('is read afresh after the store changed it, whatever changed', async () => {
@@ -88,16 +91,7 @@ describe.each(testImplementations())('an API key read again (%s)', (impl) => {
 describe('an API key changed through another connection', () => {
   it('is read afresh by the next get, however often it was read before', async () => {
     const path = join(dir, 'two-connections.db');
-    const server = await openTestStore('native', path);
-    await server.tenants.create({ id: 't1', name: 'Team one' });
-    await server.apiKeys.create({
-      id: 'k1',
-      tenantId: 't1',
-      name: 'ci',
-      secretHash: HASH,
-      scopes: ['memory:read'],
-      expiresAt: null,
-    });
+    const server = await addKey(await openTestStore('native', path));
     const cli = await openTestStore('native', path);
     for (let i = 0; i < 3; i++) expect((await server.apiKeys.get('k1'))?.revokedAt).toBeNull();
     expect(await cli.apiKeys.revoke('k1', 7000)).toBe(true);

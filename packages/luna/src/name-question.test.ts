@@ -7,21 +7,16 @@
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { householdNotes } from './testing/household.js';
-import { useOfflineLuna } from './testing/use-offline-luna.js';
-
-const note = (file: string, text: string) => ({
-  text,
-  metadata: { source: `/notes/${file}`, line: 1, offset: 0, kind: 'markdown' },
-});
+import { markdownNote, useOfflineLuna } from './testing/use-offline-luna.js';
 
 const NOTES = [
-  note('health.md', '# Dentist\n\nI see Dr. Maren Olsen for my teeth every spring.'),
-  note('piano.md', 'Lessons are on Wednesdays with Ingrid Berg, who also tunes the piano.'),
-  note('house.md', '# Plumber\n\nThe plumber comes on the first Monday of the month.'),
-  note('kater.md', 'The tomcat is called Fritz. His name was chosen by the children.'),
-  note('gesundheit.md', '# Zahnärztin\n\nIch gehe jedes Frühjahr zu Dr. Lena Vogt.'),
-  note('haus.md', '# Klempner\n\nDer Klempner kommt am ersten Montag im Monat.'),
-  note('physio.md', '# Physiotherapist\n\nMy physiotherapist has his practice in Tromsø.'),
+  markdownNote('health.md', '# Dentist\n\nI see Dr. Maren Olsen for my teeth every spring.'),
+  markdownNote('piano.md', 'Lessons are on Wednesdays with Ingrid Berg, who also tunes the piano.'),
+  markdownNote('house.md', '# Plumber\n\nThe plumber comes on the first Monday of the month.'),
+  markdownNote('kater.md', 'The tomcat is called Fritz. His name was chosen by the children.'),
+  markdownNote('gesundheit.md', '# Zahnärztin\n\nIch gehe jedes Frühjahr zu Dr. Lena Vogt.'),
+  markdownNote('haus.md', '# Klempner\n\nDer Klempner kommt am ersten Montag im Monat.'),
+  markdownNote('physio.md', '# Physiotherapist\n\nMy physiotherapist has his practice in Tromsø.'),
 ];
 
 describe.each(testImplementations())('questions asking for a name (%s)', (impl) => {

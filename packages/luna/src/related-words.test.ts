@@ -7,19 +7,14 @@
 import { testImplementations } from '@aios/utils/testing';
 import { describe, expect, it } from 'vitest';
 import { householdNotes } from './testing/household.js';
-import { useOfflineLuna } from './testing/use-offline-luna.js';
-
-const note = (file: string, text: string) => ({
-  text,
-  metadata: { source: `/notes/${file}`, line: 1, offset: 0, kind: 'markdown' },
-});
+import { markdownNote, useOfflineLuna } from './testing/use-offline-luna.js';
 
 const NOTES = [
-  note('emma.md', 'Emma turns six on 14 March; the party is at the swimming hall.'),
-  note('karin.md', 'My sister Karin lives in Trondheim with her husband Ole.'),
-  note('lisa.md', "Karin's daughter Lisa started school this year."),
-  note('familie.md', 'Meine Schwester Greta wohnt mit ihrem Ehemann Jonas in Kiel.'),
-  note('bike.md', 'The old bike in the shed needs new brakes.'),
+  markdownNote('emma.md', 'Emma turns six on 14 March; the party is at the swimming hall.'),
+  markdownNote('karin.md', 'My sister Karin lives in Trondheim with her husband Ole.'),
+  markdownNote('lisa.md', "Karin's daughter Lisa started school this year."),
+  markdownNote('familie.md', 'Meine Schwester Greta wohnt mit ihrem Ehemann Jonas in Kiel.'),
+  markdownNote('bike.md', 'The old bike in the shed needs new brakes.'),
 ];
 
 describe.each(testImplementations())('questions in other words than the note (%s)', (impl) => {

@@ -7,6 +7,11 @@ import { type OpenedLuna, openLuna } from '../open.js';
 
 type Notes = Parameters<OpenedLuna['carma']['addMany']>[0];
 
+/** A short Markdown note at `/notes/<file>`, stored as `aios ingest` stores one (one fragment). */
+export function markdownNote(file: string, text: string): Notes[number] {
+  return { text, metadata: { source: `/notes/${file}`, line: 1, offset: 0, kind: 'markdown' } };
+}
+
 /**
  * Luna without a language model on the real cores of implementation `impl`, in a home of
  * its own holding `notes`: opened before the tests of the suite, closed and removed after
