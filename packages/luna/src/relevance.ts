@@ -270,10 +270,12 @@ export function cover(terms: readonly QuestionTerm[], stems: ReadonlySet<string>
   let rest = 0;
   let restGot = 0;
   const matched: string[] = [];
+  let written = false;
   const count = (word: string, weight: number, entity: boolean, share: number) => {
     total += weight;
     if (entity) names += weight;
     else rest += weight;
+    if (share === 1) written = true;
     if (share === 0) return;
     got += weight * share;
     if (entity) namesGot += weight * share;
@@ -302,7 +304,11 @@ export function cover(terms: readonly QuestionTerm[], stems: ReadonlySet<string>
   const both = names > 0 && rest > 0;
   const nameFactor = names > 0 ? 0.5 + 0.5 * (namesGot / names) : 1;
   const restFactor = both ? 0.5 + 0.5 * (restGot / rest) : 1;
-  return { score: (got / total) * nameFactor * restFactor, matched };
+  const score = (got / total) * nameFactor * restFactor;
+  // A text that has none of the question's words as written (only related words, or
+  // words one edit away) never answers alone: "Who is my mother?" is not answered by
+  // "The children walk to school".
+  return { score: written ? score : Math.min(score, MISSPELT_SHARE), matched };
 }
 
 /** A sentence of a fragment with how well it answers the question. */
