@@ -8,8 +8,9 @@
  * asked in its own words ("Her birthday is on 2 November") still comes first.
  *
  * `same` words say the same thing as each other (born, birthday, turns, Geburtstag); `hints`
- * only point at it (a year of birth at an age) and count for less. A hint asked about is
- * met by the group's `same` words as a hint, never by another hint.
+ * only point at it (a year of birth at an age) and count for less, one way: asked about
+ * an age, a birthday hints at it; asked about a birthday, "old" does not ("Emma's old
+ * bike").
  */
 import { stem } from './text.js';
 
@@ -20,7 +21,8 @@ interface RelatedGroup {
 
 // Words that are also common words of another language the groups hold ("kind", "far",
 // "gift", "nicht", "handy", "wed") are left out: they would stand for a relation in every
-// note that happens to use them.
+// note that happens to use them. Every entry is one word as `words` cuts a text (no
+// hyphens, which it cuts at).
 const GROUPS: readonly RelatedGroup[] = [
   {
     // A birthday.
@@ -72,7 +74,7 @@ const GROUPS: readonly RelatedGroup[] = [
     same:
       'grandmother grandma granny nana grandfather grandpa grandparents grandchild ' +
       'grandchildren granddaughter grandson oma opa großmutter großvater enkel enkelin ' +
-      'grand-mère grand-père mamie papi petite-fille petit-fils abuela abuelo nieta nieto ' +
+      'mamie papi abuela abuelo nieta nieto ' +
       'nonna nonno nipote grootmoeder grootvader kleinkind avó avô neta neto bestemor ' +
       'bestefar mormor morfar farmor farfar barnebarn barnbarn isoäiti isoisä mummo ukki ' +
       'lapsenlapsi babcia dziadek wnuczka wnuk',
@@ -123,12 +125,6 @@ for (const group of GROUPS) {
     const related = RELATED.get(asked) ?? new Map<string, Relation>();
     for (const s of same) if (s !== asked) related.set(s, 'same');
     for (const h of hints) if (!related.has(h) && h !== asked) related.set(h, 'hint');
-    RELATED.set(asked, related);
-  }
-  // A hint asked about is met by the group's `same` words, as a hint.
-  for (const asked of hints) {
-    const related = RELATED.get(asked) ?? new Map<string, Relation>();
-    for (const s of same) if (!related.has(s)) related.set(s, 'hint');
     RELATED.set(asked, related);
   }
 }
